@@ -1,0 +1,403 @@
+//! `gongwen doc new | check | show | render`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use gongwen_doc::draft::Draft;
+use gongwen_doc::xml::Limits;
+use gongwen_doc::{Di, DocError, Parsed, Problem, ProblemKind, RocDate, Roster};
+
+use crate::error::CliError;
+
+/// Reads a whole file, refusing anything larger than `max` without reading it.
+pub fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, CliError> {
+    let f = std::fs::File::open(path).map_err(|e| CliError::io(path, e))?;
+    let len = f.metadata().map_err(|e| CliError::io(path, e))?.len();
+    if len > max as u64 {
+        return Err(CliError::Doc {
+            path: path.display().to_string(),
+            error: DocError::TooLarge {
+                what: "檔案",
+                limit: max,
+            },
+        });
+    }
+    let mut buf = Vec::with_capacity(len as usize);
+    f.take(max as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| CliError::io(path, e))?;
+    if buf.len() > max {
+        return Err(CliError::Doc {
+            path: path.display().to_string(),
+            error: DocError::TooLarge {
+                what: "檔案",
+                limit: max,
+            },
+        });
+    }
+    Ok(buf)
+}
+
+/// Writes through a temporary file in the same directory and renames it into place, so that a
+/// reader never sees half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(CliError::io(path, e));
+    }
+    Ok(())
+}
+
+fn doc_err(path: &Path, error: DocError) -> CliError {
+    CliError::Doc {
+        path: path.display().to_string(),
+        error,
+    }
+}
+
+/// The files `doc new` produced, for the caller to report or use.
+pub struct Written {
+    pub dis: Vec<PathBuf>,
+    pub rosters: Vec<PathBuf>,
+    pub attachments: Vec<PathBuf>,
+}
+
+pub fn new(draft_path: &Path, out: &Path, base: Option<String>) -> Result<ExitCode, CliError> {
+    let w = new_files(draft_path, out, base)?;
+    for p in w.dis.iter().chain(&w.rosters).chain(&w.attachments) {
+        println!("已產生 {}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn new_files(draft_path: &Path, out: &Path, base: Option<String>) -> Result<Written, CliError> {
+    let bytes = read_bounded(draft_path, 1024 * 1024)?;
+    let text = String::from_utf8(bytes).map_err(|_| CliError::Draft {
+        path: draft_path.display().to_string(),
+        detail: "不是 UTF-8 文字檔".into(),
+    })?;
+    let mut draft: Draft = toml::from_str(&text).map_err(|e| {
+        let mut detail = e.to_string();
+        if detail.contains("unquoted key") {
+            detail.push_str(
+                "\n（提示：TOML 的中文欄位名稱要加雙引號，例如 \"主旨\" = \"…\"、[[\"發文機關\"]]）",
+            );
+        }
+        CliError::Draft {
+            path: draft_path.display().to_string(),
+            detail,
+        }
+    })?;
+    if base.is_some() {
+        draft.base = base;
+    }
+    let built = draft
+        .build(crate::clock::today())
+        .map_err(|problems| doc_err(draft_path, DocError::Invalid(problems)))?;
+
+    // Everything is checked before anything is written.
+    let draft_dir = draft_path.parent().unwrap_or(Path::new("."));
+    let mut attachment_bytes = Vec::new();
+    for a in &built.attachments {
+        let src = draft_dir.join(&a.source);
+        let data = read_bounded(&src, 2 * 1024 * 1024 * 1024).map_err(|e| match e {
+            CliError::Io { path, detail } => CliError::Io {
+                path,
+                detail: format!("{detail}（草稿「附件」所列的檔案）"),
+            },
+            other => other,
+        })?;
+        attachment_bytes.push((a.file.clone(), data));
+    }
+    let mut outputs: Vec<(PathBuf, String)> = Vec::new();
+    let mut w = Written {
+        dis: vec![],
+        rosters: vec![],
+        attachments: vec![],
+    };
+    let copies: Vec<(String, Di, Roster)> = if built.split {
+        gongwen_doc::split_per_recipient(&built.di, &built.roster)
+            .map_err(|e| doc_err(draft_path, e))?
+            .into_iter()
+            .map(|(mut di, roster)| {
+                let code = roster
+                    .entries
+                    .first()
+                    .map(|e| e.party.agency_code().to_string())
+                    .unwrap_or_default();
+                let name = format!("{}_{code}", built.base);
+                if let Some(r) = &mut di.roster {
+                    r.file = format!("{name}.sw");
+                }
+                (name, di, roster)
+            })
+            .collect()
+    } else {
+        vec![(built.base.clone(), built.di.clone(), built.roster.clone())]
+    };
+    for (name, di, roster) in &copies {
+        let di_text = gongwen_doc::write_di(di).map_err(|e| doc_err(draft_path, e))?;
+        let di_path = out.join(format!("{name}.di"));
+        outputs.push((di_path.clone(), di_text));
+        w.dis.push(di_path);
+        if di.roster.is_some() {
+            let sw = gongwen_doc::write_roster(roster).map_err(|e| doc_err(draft_path, e))?;
+            let sw_path = out.join(format!("{name}.sw"));
+            outputs.push((sw_path.clone(), sw));
+            w.rosters.push(sw_path);
+        }
+    }
+    std::fs::create_dir_all(out).map_err(|e| CliError::io(out, e))?;
+    for (file, data) in &attachment_bytes {
+        let p = out.join(file);
+        write_atomic(&p, data)?;
+        w.attachments.push(p);
+    }
+    for (p, text) in &outputs {
+        write_atomic(p, text.as_bytes())?;
+    }
+    Ok(w)
+}
+
+/// How bad the worst file was: 0 fine, 1 problems, 2 unreadable.
+pub fn check(files: &[PathBuf]) -> Result<ExitCode, CliError> {
+    let mut worst = 0u8;
+    for f in files {
+        worst = worst.max(check_one(f));
+    }
+    Ok(ExitCode::from(worst))
+}
+
+fn print_problem(file: &Path, p: &Problem) {
+    println!("{}: {}: {} [{}]", file.display(), p.path, p.message, p.code());
+}
+
+fn check_one(file: &Path) -> u8 {
+    let limits = Limits::default();
+    let bytes = match read_bounded(file, limits.max_bytes) {
+        Ok(b) => b,
+        Err(e) => {
+            println!("{}: {} [{}]", file.display(), strip_path(&e, file), e.code());
+            return 2;
+        }
+    };
+    let checked = match gongwen_doc::check(&bytes, &limits) {
+        Ok(c) => c,
+        Err(e) => {
+            println!("{}: {} [{}]", file.display(), e, e.code());
+            return 2;
+        }
+    };
+    for p in &checked.problems {
+        print_problem(file, p);
+    }
+    let mut worst = if checked.problems.is_empty() { 0 } else { 1 };
+    if let Some(Parsed::Di(di)) = &checked.parsed {
+        let dir = file.parent().unwrap_or(Path::new("."));
+        worst = worst.max(check_beside(file, dir, di));
+    }
+    if worst == 0 {
+        let what = match &checked.parsed {
+            Some(Parsed::Di(di)) => di.document.kind().label().to_string(),
+            Some(Parsed::Roster(r)) => format!("交換表單，{} 個受文者", r.entries.len()),
+            None => String::new(),
+        };
+        let enc = match checked.encoding {
+            gongwen_doc::xml::TextEncoding::Utf8 => "UTF-8",
+            gongwen_doc::xml::TextEncoding::Big5 => "Big5",
+        };
+        println!("{}: 正確（{what}，{enc}）", file.display());
+    }
+    worst
+}
+
+fn strip_path(e: &CliError, file: &Path) -> String {
+    let s = e.to_string();
+    let prefix = format!("{}：", file.display());
+    s.strip_prefix(&prefix).map(str::to_string).unwrap_or(s)
+}
+
+/// A DI's SW and attachments travel beside it, under the names its entities declare.
+fn check_beside(file: &Path, dir: &Path, di: &Di) -> u8 {
+    let mut worst = 0;
+    let missing = |entity: &str, name: &str, what: &str| {
+        let p = Problem::new(
+            ProblemKind::Reference,
+            format!("/<!ENTITY {entity}>"),
+            format!("找不到{what}「{name}」（應與 DI 放在同一目錄）"),
+        );
+        print_problem(file, &p);
+    };
+    if let Some(r) = &di.roster {
+        let sw = dir.join(&r.file);
+        if sw.is_file() {
+            worst = worst.max(check_one(&sw));
+            let is_di = read_bounded(&sw, Limits::default().max_bytes)
+                .ok()
+                .and_then(|b| gongwen_doc::check(&b, &Limits::default()).ok())
+                .is_some_and(|c| matches!(c.parsed, Some(Parsed::Di(_))));
+            if is_di {
+                let p = Problem::new(
+                    ProblemKind::Reference,
+                    format!("/<!ENTITY {}>", r.entity),
+                    format!("「{}」不是交換表單（SW）", r.file),
+                );
+                print_problem(file, &p);
+                worst = worst.max(1);
+            }
+        } else {
+            missing(&r.entity, &r.file, "交換表單");
+            worst = worst.max(1);
+        }
+    }
+    for a in &di.attachment_files {
+        if !dir.join(&a.file).is_file() {
+            missing(&a.entity, &a.file, "附件");
+            worst = worst.max(1);
+        }
+    }
+    worst
+}
+
+fn read_di_file(file: &Path) -> Result<Parsed, CliError> {
+    let bytes = read_bounded(file, Limits::default().max_bytes)?;
+    let c = gongwen_doc::check(&bytes, &Limits::default()).map_err(|e| doc_err(file, e))?;
+    match c.parsed {
+        Some(p) if c.problems.is_empty() => Ok(p),
+        _ => Err(doc_err(file, DocError::Invalid(c.problems))),
+    }
+}
+
+pub fn show(file: &Path) -> Result<ExitCode, CliError> {
+    let text = match read_di_file(file)? {
+        Parsed::Di(di) => crate::show::document(&di),
+        Parsed::Roster(r) => crate::show::roster(&r),
+    };
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (e.g. `| head`) is not an error worth reporting.
+    let _ = out.write_all(text.as_bytes());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub struct StampArgs {
+    pub agency: Option<String>,
+    pub time: Option<String>,
+    pub receipt_no: Option<String>,
+}
+
+/// Parses `115/01/05 10:30`, `中華民國115年1月5日 10:30`, `2026-01-05T10:30` or `2026-01-05 10:30`.
+pub fn parse_stamp_time(s: &str) -> Result<(RocDate, u8, u8), CliError> {
+    let bad = || CliError::Arg {
+        detail: format!(
+            "收文時間「{s}」格式不正確，例如「115/01/05 10:30」或「2026-01-05T10:30」"
+        ),
+    };
+    let s = s.trim();
+    let (date, time) = s
+        .rsplit_once(['T', ' '])
+        .map(|(d, t)| (d.trim(), t.trim()))
+        .ok_or_else(bad)?;
+    let (h, m) = time.split_once(':').ok_or_else(bad)?;
+    let h: u8 = h.parse().map_err(|_| bad())?;
+    let m: u8 = m.get(..2).unwrap_or(m).parse().map_err(|_| bad())?;
+    if h > 23 || m > 59 {
+        return Err(bad());
+    }
+    let parts: Vec<&str> = date.split('-').collect();
+    let date = if parts.len() == 3 && parts[0].len() == 4 {
+        let y: i32 = parts[0].parse().map_err(|_| bad())?;
+        let mo: u8 = parts[1].parse().map_err(|_| bad())?;
+        let d: u8 = parts[2].parse().map_err(|_| bad())?;
+        RocDate::from_gregorian(y, mo, d).map_err(|e| CliError::Arg { detail: e.message })?
+    } else {
+        RocDate::parse(date).map_err(|e| CliError::Arg { detail: e.message })?
+    };
+    Ok((date, h, m))
+}
+
+pub fn render(
+    file: &Path,
+    out: &Path,
+    html: bool,
+    stamp: StampArgs,
+    font: Option<&Path>,
+) -> Result<ExitCode, CliError> {
+    let di = match read_di_file(file)? {
+        Parsed::Di(di) => di,
+        Parsed::Roster(_) => {
+            return Err(CliError::Arg {
+                detail: format!("{} 是交換表單（SW），只能列印 DI", file.display()),
+            });
+        }
+    };
+    let mut opts = gongwen_render::RenderOptions::default();
+    if let (Some(agency), Some(time), Some(receipt)) = (stamp.agency, stamp.time, stamp.receipt_no)
+    {
+        let (date, hour, minute) = parse_stamp_time(&time)?;
+        opts.stamp = Some(gongwen_render::ExchangeStamp {
+            agency,
+            date,
+            hour,
+            minute,
+            receipt_number: receipt,
+        });
+    }
+    let bytes = if html {
+        gongwen_render::render_html(&di, &opts).into_bytes()
+    } else {
+        let fonts = load_fonts(font)?;
+        gongwen_render::render_pdf(&di, &fonts, &opts).map_err(render_err)?
+    };
+    if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| CliError::io(dir, e))?;
+    }
+    write_atomic(out, &bytes)?;
+    println!("已輸出 {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn load_fonts(font: Option<&Path>) -> Result<gongwen_render::Fonts, CliError> {
+    match font {
+        Some(p) => {
+            let data = read_bounded(p, 256 * 1024 * 1024)?;
+            gongwen_render::Fonts::from_bytes(data).map_err(render_err)
+        }
+        None => gongwen_render::Fonts::system().map_err(render_err),
+    }
+}
+
+pub fn render_err(e: gongwen_render::RenderError) -> CliError {
+    CliError::Render {
+        code: e.code(),
+        detail: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamp_times() {
+        let (d, h, m) = parse_stamp_time("115/01/05 10:30").unwrap();
+        assert_eq!((d.to_string().as_str(), h, m), ("中華民國115年1月5日", 10, 30));
+        let (d2, ..) = parse_stamp_time("2026-01-05T10:30").unwrap();
+        assert_eq!(d, d2);
+        assert!(parse_stamp_time("中華民國115年1月5日 10:30").is_ok());
+        assert!(parse_stamp_time("2026-01-05T25:30").is_err());
+        assert!(parse_stamp_time("昨天").is_err());
+    }
+}

@@ -1,0 +1,73 @@
+//! Errors of the command line: a stable code, a zh-TW message, and the exit code.
+
+use std::fmt;
+use std::path::Path;
+
+use gongwen_doc::DocError;
+
+#[derive(Debug)]
+pub enum CliError {
+    /// A file could not be read or written.
+    Io { path: String, detail: String },
+    /// The draft file is not valid TOML or has unknown fields.
+    Draft { path: String, detail: String },
+    /// A document error (not readable, or invalid).
+    Doc { path: String, error: DocError },
+    /// An argument that does not fit (a stamp time that is not a time …).
+    Arg { detail: String },
+    /// The renderer failed (missing font …).
+    Render { code: &'static str, detail: String },
+}
+
+impl CliError {
+    pub fn io(path: &Path, e: std::io::Error) -> Self {
+        let detail = match e.kind() {
+            std::io::ErrorKind::NotFound => "找不到檔案".to_string(),
+            std::io::ErrorKind::PermissionDenied => "沒有權限".to_string(),
+            _ => e.to_string(),
+        };
+        CliError::Io {
+            path: path.display().to_string(),
+            detail,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            CliError::Io { .. } => "E_IO",
+            CliError::Draft { .. } => "E_DRAFT",
+            CliError::Doc { error, .. } => error.code(),
+            CliError::Arg { .. } => "E_ARG",
+            CliError::Render { code, .. } => code,
+        }
+    }
+
+    /// 2 when something could not be read at all, 1 when it was read and found wrong.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Doc { error, .. } if !error.is_fatal() => 1,
+            CliError::Draft { .. } | CliError::Arg { .. } => 1,
+            _ => 2,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Io { path, detail } => write!(f, "{path}：{detail}"),
+            CliError::Draft { path, detail } => write!(f, "草稿 {path} 有誤：{detail}"),
+            CliError::Doc { path, error } => {
+                write!(f, "{path}：{error}")?;
+                if let DocError::Invalid(problems) = error {
+                    for p in problems {
+                        write!(f, "\n  {} {}：{}", p.code(), p.path, p.message)?;
+                    }
+                }
+                Ok(())
+            }
+            CliError::Arg { detail } => f.write_str(detail),
+            CliError::Render { detail, .. } => write!(f, "列印失敗：{detail}"),
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! `gongwen`: the one binary. Today it handles 公文 documents (`gongwen doc …`), shows the
+//! document layer at work (`gongwen demo`) and measures it (`gongwen bench doc`).
+
+mod bench;
+mod clock;
+mod demo;
+mod doc_cmd;
+mod error;
+mod show;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "gongwen",
+    version,
+    about = "Gongwen 公文電子交換系統",
+    long_about = "Gongwen 公文電子交換系統：產生、檢查、顯示與列印公文（DI／SW）。"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 公文檔案：由草稿產生 DI＋SW、檢查、顯示、列印成 PDF／HTML
+    #[command(subcommand)]
+    Doc(DocCommand),
+    /// 示範：由範例草稿產生一件函（DI＋SW＋附件），檢查後輸出 PDF 與 HTML
+    Demo {
+        /// 輸出目錄
+        #[arg(long, default_value = "gongwen-data/demo")]
+        out: PathBuf,
+    },
+    /// 效能量測程式（輸出數據，不做判定）
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum DocCommand {
+    /// 由草稿（TOML）產生 DIR/<檔名>.di、.sw，並把附件複製成實體宣告的檔名
+    New {
+        /// 草稿檔（欄位名稱即 DTD 元素名稱，見 examples/letter.toml）
+        draft: PathBuf,
+        /// 輸出目錄（不存在會自動建立）
+        #[arg(long)]
+        out: PathBuf,
+        /// 檔名（預設為發文字號的年度＋流水號，例如 1150001234）
+        #[arg(long)]
+        base: Option<String>,
+    },
+    /// 檢查 DI 或 SW 檔（依根元素判別）；DI 旁的 SW 與附件依實體宣告一併檢查。
+    /// 結束碼：0 全部正確；1 有不符規定之處（每個問題一行）；2 無法讀取或超出安全上限
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// 以文字顯示公文內容（不論檔案編碼，輸出一律 UTF-8）
+    Show { file: PathBuf },
+    /// 列印成 PDF（A4，公文格式，內嵌全字庫字型）；可加上電子公文交換戳記
+    Render {
+        file: PathBuf,
+        /// 輸出檔（PDF；加 --html 時為 HTML）
+        #[arg(short, long)]
+        out: PathBuf,
+        /// 輸出 HTML 而非 PDF
+        #[arg(long)]
+        html: bool,
+        /// 交換戳記：收文機關名稱
+        #[arg(long, requires_all = ["stamp_time", "receipt_no"])]
+        stamp_agency: Option<String>,
+        /// 交換戳記：收文日期時間，例如「115/01/05 10:30」或「2026-01-05T10:30」
+        #[arg(long, requires = "stamp_agency")]
+        stamp_time: Option<String>,
+        /// 交換戳記：收文字號
+        #[arg(long, requires = "stamp_agency")]
+        receipt_no: Option<String>,
+        /// 字型檔（預設使用已安裝的全字庫正楷體 fonts-cns11643-kai）
+        #[arg(long)]
+        font: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// 量測 DI 讀取＋驗證、寫出的速度（每秒件數，典型 5 KB 函）與每頁列印時間
+    Doc {
+        /// 讀寫量測的件數
+        #[arg(long, default_value_t = 20_000)]
+        docs: usize,
+        /// 列印量測的次數
+        #[arg(long, default_value_t = 20)]
+        renders: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Doc(DocCommand::New { draft, out, base }) => doc_cmd::new(&draft, &out, base),
+        Command::Doc(DocCommand::Check { files }) => doc_cmd::check(&files),
+        Command::Doc(DocCommand::Show { file }) => doc_cmd::show(&file),
+        Command::Doc(DocCommand::Render {
+            file,
+            out,
+            html,
+            stamp_agency,
+            stamp_time,
+            receipt_no,
+            font,
+        }) => doc_cmd::render(
+            &file,
+            &out,
+            html,
+            doc_cmd::StampArgs {
+                agency: stamp_agency,
+                time: stamp_time,
+                receipt_no,
+            },
+            font.as_deref(),
+        ),
+        Command::Demo { out } => demo::run(&out),
+        Command::Bench(BenchCommand::Doc { docs, renders }) => bench::doc(docs, renders),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("錯誤 [{}]：{}", e.code(), e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

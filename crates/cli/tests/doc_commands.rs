@@ -1,0 +1,296 @@
+//! `gongwen doc …` as users run it: the real binary, real files, checked with xmllint and
+//! pdftotext. These tools are installed by scripts/test; a missing tool fails the test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "gongwen-cli-{}-{}-{name}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn gongwen(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("GONGWEN_TODAY", "中華民國115年1月5日")
+        .output()
+        .expect("run gongwen")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn tool(name: &str) -> Command {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "{name} is not installed: run ./scripts/test, which installs it (libxml2-utils / poppler-utils)"
+    );
+    Command::new(name)
+}
+
+/// `xmllint --noout --valid --nonet --path <dtd dirs> FILE`, exactly as FORMATS.md says.
+fn xmllint_ok(file: &Path) -> bool {
+    let dtd = repo().join("crates/doc/dtd");
+    let path = format!(
+        "{} {}",
+        dtd.join("official").display(),
+        dtd.join("vendor-observed").display()
+    );
+    let o = tool("xmllint")
+        .args(["--noout", "--valid", "--nonet", "--path", &path])
+        .arg(file)
+        .output()
+        .unwrap();
+    if !o.status.success() {
+        eprintln!("xmllint {}:\n{}", file.display(), String::from_utf8_lossy(&o.stderr));
+    }
+    o.status.success()
+}
+
+fn new_from(example: &str, out: &Path) -> Output {
+    let draft = repo().join("examples").join(example);
+    gongwen(&["doc", "new", draft.to_str().unwrap(), "--out", out.to_str().unwrap()])
+}
+
+fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_example_draft_writes_files_xmllint_accepts() {
+    for (example, dis, sws) in [
+        ("letter.toml", 1, 1),
+        ("memo.toml", 1, 0),
+        ("order.toml", 1, 1),
+        ("announcement.toml", 1, 0),
+        ("meeting.toml", 1, 1),
+        ("site-visit.toml", 2, 2),
+    ] {
+        let out = temp_dir(example);
+        let o = new_from(example, &out);
+        assert!(o.status.success(), "{example}: {}", String::from_utf8_lossy(&o.stderr));
+        let di = files_with(&out, "di");
+        let sw = files_with(&out, "sw");
+        assert_eq!((di.len(), sw.len()), (dis, sws), "{example}: {}", stdout(&o));
+        for f in di.iter().chain(&sw) {
+            assert!(xmllint_ok(f), "xmllint rejects {}", f.display());
+        }
+        let c = gongwen(&["doc", "check", di[0].to_str().unwrap()]);
+        assert_eq!(c.status.code(), Some(0), "{example}: {}", stdout(&c));
+    }
+}
+
+#[test]
+fn letter_files_are_named_after_the_document_number() {
+    let out = temp_dir("names");
+    assert!(new_from("letter.toml", &out).status.success());
+    for f in ["1150001234.di", "1150001234.sw", "1150001234_ATTCH1.pdf"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let orig = std::fs::read(repo().join("examples/attachments/plan.pdf")).unwrap();
+    assert_eq!(std::fs::read(out.join("1150001234_ATTCH1.pdf")).unwrap(), orig);
+    let o = gongwen(&[
+        "doc",
+        "new",
+        repo().join("examples/letter.toml").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--base",
+        "自訂",
+    ]);
+    assert!(o.status.success());
+    assert!(out.join("自訂.di").is_file() && out.join("自訂_ATTCH1.pdf").is_file());
+}
+
+#[test]
+fn check_reports_problems_with_paths_and_exit_codes() {
+    let out = temp_dir("check");
+    assert!(new_from("letter.toml", &out).status.success());
+    let di = out.join("1150001234.di");
+    let text = std::fs::read_to_string(&di).unwrap();
+
+    // A rule problem: exit 1, one line naming file, element path and what is wrong.
+    let bad = out.join("bad.di");
+    std::fs::write(&bad, text.replace("代碼=\"速件\"", "代碼=\"特急件\"")).unwrap();
+    let o = gongwen(&["doc", "check", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let s = stdout(&o);
+    assert!(s.contains("bad.di: /函/速別:") && s.contains("特急件") && s.contains("[E_DOC_INVALID]"), "{s}");
+
+    // Not XML any more: exit 2.
+    let cut = out.join("cut.di");
+    std::fs::write(&cut, &text.as_bytes()[..text.len() / 2]).unwrap();
+    let o = gongwen(&["doc", "check", cut.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stdout(&o).contains("E_DOC_MALFORMED"));
+
+    // The attachment the DI declares must be beside it.
+    std::fs::remove_file(out.join("1150001234_ATTCH1.pdf")).unwrap();
+    let o = gongwen(&["doc", "check", di.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("E_DOC_REFERENCE") && stdout(&o).contains("1150001234_ATTCH1.pdf"));
+
+    // Several files: the worst decides.
+    let sw = out.join("1150001234.sw");
+    let o = gongwen(&["doc", "check", sw.to_str().unwrap(), cut.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+
+    let o = gongwen(&["doc", "check", out.join("nothing.di").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("找不到檔案"));
+}
+
+#[test]
+fn show_prints_the_document_in_utf8_whatever_its_encoding() {
+    let out = temp_dir("show");
+    assert!(new_from("letter.toml", &out).status.success());
+    let di = out.join("1150001234.di");
+    let o = gongwen(&["doc", "show", di.to_str().unwrap()]);
+    assert!(o.status.success());
+    let s = stdout(&o);
+    for want in [
+        "臺北市政府　函",
+        "發文字號：府資字第1150001234號",
+        "發文日期：中華民國115年1月5日",
+        "速別：速件",
+        "    (一)憑證管理",
+        "      1、發文單位應於次一上班日",
+        "副本：臺北市政府秘書處（含附件）",
+    ] {
+        assert!(s.contains(want), "missing {want:?} in\n{s}");
+    }
+    // The same document in Big5.
+    let text = std::fs::read_to_string(&di)
+        .unwrap()
+        .replace("encoding=\"UTF-8\"", "encoding=\"big5\"");
+    let (big5, _, unmappable) = to_big5(&text);
+    assert!(!unmappable);
+    let b5 = out.join("1150001234-big5.di");
+    std::fs::write(&b5, big5).unwrap();
+    let o = gongwen(&["doc", "show", b5.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(stdout(&o), s);
+}
+
+/// Big5 bytes through iconv (glibc), so this test needs no extra crate.
+fn to_big5(text: &str) -> (Vec<u8>, (), bool) {
+    use std::io::Write;
+    let mut child = Command::new("iconv")
+        .args(["-f", "UTF-8", "-t", "CP950"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("iconv");
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    (o.stdout, (), !o.status.success())
+}
+
+#[test]
+fn render_pdf_and_html_with_the_exchange_stamp() {
+    let out = temp_dir("render");
+    assert!(new_from("letter.toml", &out).status.success());
+    let di = out.join("1150001234.di");
+    let pdf = out.join("1150001234.pdf");
+    let o = gongwen(&[
+        "doc",
+        "render",
+        di.to_str().unwrap(),
+        "-o",
+        pdf.to_str().unwrap(),
+        "--stamp-agency",
+        "臺北市政府資訊局",
+        "--stamp-time",
+        "115/01/05 10:30",
+        "--receipt-no",
+        "北市資字第1150000456號",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF"));
+    let t = tool("pdftotext").arg(&pdf).arg("-").output().unwrap();
+    assert!(t.status.success());
+    // pdftotext may put spaces between CJK glyphs; compare without white space.
+    let text: String = String::from_utf8_lossy(&t.stdout)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    for want in ["府資字第1150001234號", "主旨", "臺北市政府資訊局", "北市資字第1150000456號", "第1頁"] {
+        assert!(text.contains(want), "pdftotext lacks {want:?}:\n{text}");
+    }
+
+    let html = out.join("1150001234.html");
+    let o = gongwen(&["doc", "render", di.to_str().unwrap(), "-o", html.to_str().unwrap(), "--html"]);
+    assert!(o.status.success());
+    let h = std::fs::read_to_string(&html).unwrap();
+    assert!(h.contains("府資字第1150001234號") && h.contains("主旨"));
+
+    // A stamp time that is not a time is refused before anything is written.
+    let bad = out.join("bad.pdf");
+    let o = gongwen(&[
+        "doc", "render", di.to_str().unwrap(), "-o", bad.to_str().unwrap(),
+        "--stamp-agency", "甲", "--stamp-time", "明天下午", "--receipt-no", "1",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("E_ARG"));
+    assert!(!bad.exists());
+}
+
+#[test]
+fn bad_drafts_fail_clearly_and_write_nothing() {
+    let out = temp_dir("baddraft");
+    let draft = out.join("bad.toml");
+    std::fs::write(&draft, "\"文別\" = \"函\"\n\"速別\" = \"特急\"\n\"主旨\" = \"測試\"\n").unwrap();
+    let target = out.join("o");
+    let o = gongwen(&["doc", "new", draft.to_str().unwrap(), "--out", target.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("速別") && err.contains("發文機關") && err.contains("正本"), "{err}");
+    assert!(!target.exists());
+
+    std::fs::write(&draft, "\"文別\" = \"函\"\n\"不存在的欄位\" = 1\n").unwrap();
+    let o = gongwen(&["doc", "new", draft.to_str().unwrap(), "--out", target.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("E_DRAFT"));
+
+    // Chinese keys without quotes are not TOML; the message says how to write them.
+    std::fs::write(&draft, "文別 = \"函\"\n").unwrap();
+    let o = gongwen(&["doc", "new", draft.to_str().unwrap(), "--out", target.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("要加雙引號"));
+
+    // An attachment that is not there: nothing is written.
+    let text = std::fs::read_to_string(repo().join("examples/letter.toml")).unwrap();
+    std::fs::write(&draft, text.replace("attachments/plan.pdf", "attachments/none.pdf")).unwrap();
+    let o = gongwen(&["doc", "new", draft.to_str().unwrap(), "--out", target.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("none.pdf"));
+    assert!(!target.exists());
+}

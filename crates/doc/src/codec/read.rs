@@ -1,0 +1,785 @@
+//! XML tree → model. Runs after DTD validation, but never relies on it: every missing or
+//! unexpected element becomes a [`Problem`], never a panic.
+
+use crate::error::{Problem, ProblemKind, ValueError};
+use crate::model::*;
+use crate::values::*;
+use crate::xml::Element;
+
+/// Collects problems while a document is converted.
+pub(crate) struct Ctx {
+    pub problems: Vec<Problem>,
+}
+
+impl Ctx {
+    pub fn new() -> Self {
+        Ctx {
+            problems: Vec::new(),
+        }
+    }
+
+    fn value<T>(&mut self, path: &str, r: Result<T, ValueError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.problems
+                    .push(Problem::new(ProblemKind::Value, path, e.message));
+                None
+            }
+        }
+    }
+
+    fn structure(&mut self, path: &str, msg: String) {
+        self.problems.push(Problem::new(ProblemKind::Dtd, path, msg));
+    }
+}
+
+/// Walks the child elements of one element in order.
+pub(crate) struct Children<'a> {
+    els: Vec<&'a Element>,
+    i: usize,
+    pub path: String,
+}
+
+impl<'a> Children<'a> {
+    pub fn new(e: &'a Element, path: &str) -> Self {
+        Children {
+            els: e.elements().collect(),
+            i: 0,
+            path: path.to_string(),
+        }
+    }
+
+    fn peek(&self) -> Option<&'a str> {
+        self.els.get(self.i).map(|e| e.name.as_str())
+    }
+
+    fn child_path(&self, name: &str) -> String {
+        format!("{}/{name}", self.path)
+    }
+
+    fn opt(&mut self, name: &str) -> Option<(&'a Element, String)> {
+        if self.peek() == Some(name) {
+            self.i += 1;
+            Some((self.els[self.i - 1], self.child_path(name)))
+        } else {
+            None
+        }
+    }
+
+    fn one(&mut self, name: &str, ctx: &mut Ctx) -> Option<(&'a Element, String)> {
+        let got = self.opt(name);
+        if got.is_none() {
+            let msg = match self.peek() {
+                Some(other) => format!("缺少〈{name}〉（此處為〈{other}〉）"),
+                None => format!("缺少〈{name}〉"),
+            };
+            ctx.structure(&self.path, msg);
+        }
+        got
+    }
+
+    /// All consecutive children of this name; paths are indexed when there is more than one.
+    fn many(&mut self, name: &str) -> Vec<(&'a Element, String)> {
+        let start = self.i;
+        while self.peek() == Some(name) {
+            self.i += 1;
+        }
+        let n = self.i - start;
+        (start..self.i)
+            .enumerate()
+            .map(|(k, idx)| {
+                let p = if n > 1 {
+                    format!("{}/{name}[{}]", self.path, k + 1)
+                } else {
+                    self.child_path(name)
+                };
+                (self.els[idx], p)
+            })
+            .collect()
+    }
+
+    fn finish(self, ctx: &mut Ctx) {
+        if let Some(extra) = self.els.get(self.i) {
+            ctx.structure(&self.path, format!("不應出現〈{}〉", extra.name));
+        }
+    }
+}
+
+/// Text of an element without the XML white space around it (full-width spaces are kept).
+fn text(e: &Element) -> String {
+    e.text_content()
+        .trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+        .to_string()
+}
+
+fn text_of(c: &mut Children<'_>, name: &str, ctx: &mut Ctx) -> String {
+    c.one(name, ctx).map(|(e, _)| text(e)).unwrap_or_default()
+}
+
+fn opt_text(c: &mut Children<'_>, name: &str) -> Option<String> {
+    c.opt(name).map(|(e, _)| text(e))
+}
+
+/// `<X><文字>…</文字></X>`.
+fn wrapped_text(e: &Element, path: &str, ctx: &mut Ctx) -> String {
+    let mut c = Children::new(e, path);
+    let t = text_of(&mut c, "文字", ctx);
+    c.finish(ctx);
+    t
+}
+
+fn agency_code(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<AgencyCode> {
+    let (e, p) = c.one("機關代碼", ctx)?;
+    ctx.value(&p, AgencyCode::parse(&text(e)))
+}
+
+fn unit_code(c: &mut Children<'_>, required: bool, ctx: &mut Ctx) -> Option<UnitCode> {
+    let (e, p) = if required {
+        c.one("單位代碼", ctx)?
+    } else {
+        c.opt("單位代碼")?
+    };
+    ctx.value(&p, UnitCode::parse(&text(e)))
+}
+
+pub(crate) fn issuer(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Issuer> {
+    let mut c = Children::new(e, path);
+    let out = if let Some((n, _)) = c.opt("全銜") {
+        agency_code(&mut c, ctx).map(|agency_code| Issuer {
+            name: text(n),
+            agency_code,
+            unit_code: None,
+        })
+    } else {
+        let name = text_of(&mut c, "單位名", ctx);
+        let code = agency_code(&mut c, ctx);
+        let unit = unit_code(&mut c, true, ctx);
+        code.zip(unit).map(|(agency_code, unit)| Issuer {
+            name,
+            agency_code,
+            unit_code: Some(unit),
+        })
+    };
+    c.finish(ctx);
+    out
+}
+
+/// (姓名, 職稱?, 機關代碼, 單位代碼?) | (全銜, 機關代碼) | (單位名, 機關代碼, 單位代碼)
+fn party(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Party> {
+    if let Some((n, _)) = c.opt("姓名") {
+        let title = opt_text(c, "職稱");
+        let code = agency_code(c, ctx)?;
+        let unit = unit_code(c, false, ctx);
+        Some(Party::Person {
+            name: text(n),
+            title,
+            agency_code: code,
+            unit_code: unit,
+        })
+    } else if let Some((n, _)) = c.opt("全銜") {
+        Some(Party::Agency {
+            name: text(n),
+            agency_code: agency_code(c, ctx)?,
+        })
+    } else if let Some((n, _)) = c.opt("單位名") {
+        let code = agency_code(c, ctx)?;
+        Some(Party::Unit {
+            name: text(n),
+            agency_code: code,
+            unit_code: unit_code(c, true, ctx)?,
+        })
+    } else {
+        ctx.structure(&c.path, "缺少姓名、全銜或單位名".into());
+        None
+    }
+}
+
+fn attachment_flag(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<AttachmentFlag> {
+    let (e, p) = c.opt("含附件")?;
+    ctx.value(&p, AttachmentFlag::parse(&text(e)))
+}
+
+pub(crate) fn addressee(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Addressee> {
+    let mut c = Children::new(e, path);
+    let out = if let Some((t, _)) = c.opt("交換表") {
+        Some(Addressee::Roster {
+            entity: t.attr("交換表單").unwrap_or_default().to_string(),
+            text: text(t),
+        })
+    } else {
+        let party = party(&mut c, ctx);
+        let attachments = attachment_flag(&mut c, ctx);
+        let portable_file = opt_text(&mut c, "內含本文與附件之可攜式文件檔名");
+        party.map(|party| Addressee::Direct {
+            party,
+            attachments,
+            portable_file,
+        })
+    };
+    c.finish(ctx);
+    out
+}
+
+/// One name of 正本 / 副本 / 出席者 / 列席者, if the next child starts one.
+fn name(c: &mut Children<'_>) -> Option<Name> {
+    if let Some((n, _)) = c.opt("姓名") {
+        Some(Name::Person {
+            name: text(n),
+            title: opt_text(c, "職稱"),
+        })
+    } else if let Some((n, _)) = c.opt("全銜") {
+        Some(Name::Agency(text(n)))
+    } else if let Some((n, _)) = c.opt("單位名") {
+        Some(Name::Unit(text(n)))
+    } else {
+        c.opt("總稱").map(|(n, _)| Name::Collective(text(n)))
+    }
+}
+
+pub(crate) fn names(e: &Element, path: &str, ctx: &mut Ctx) -> Vec<Name> {
+    let mut c = Children::new(e, path);
+    let mut out = Vec::new();
+    while let Some(n) = name(&mut c) {
+        out.push(n);
+    }
+    c.finish(ctx);
+    out
+}
+
+pub(crate) fn copies(e: &Element, path: &str, ctx: &mut Ctx) -> Vec<CopyRecipient> {
+    let mut c = Children::new(e, path);
+    let mut out = Vec::new();
+    while let Some(n) = name(&mut c) {
+        let attachments = attachment_flag(&mut c, ctx);
+        out.push(CopyRecipient {
+            name: n,
+            attachments,
+        });
+    }
+    c.finish(ctx);
+    out
+}
+
+fn persons(e: &Element, path: &str, ctx: &mut Ctx, title_first: bool) -> Vec<PersonName> {
+    let mut c = Children::new(e, path);
+    let mut out = Vec::new();
+    loop {
+        let p = if title_first {
+            // 敬陳 = (職稱, 姓名?)+
+            c.opt("職稱").map(|(t, _)| PersonName {
+                title: Some(text(t)),
+                name: opt_text(&mut c, "姓名").unwrap_or_default(),
+            })
+        } else {
+            c.opt("姓名").map(|(n, _)| PersonName {
+                name: text(n),
+                title: opt_text(&mut c, "職稱"),
+            })
+        };
+        match p {
+            Some(p) => out.push(p),
+            None => break,
+        }
+    }
+    c.finish(ctx);
+    out
+}
+
+fn item(e: &Element, path: &str, ctx: &mut Ctx) -> Item {
+    let mut c = Children::new(e, path);
+    let text = opt_text(&mut c, "文字");
+    let items = c
+        .many("條列")
+        .into_iter()
+        .map(|(e, p)| item(e, &p, ctx))
+        .collect();
+    c.finish(ctx);
+    Item {
+        number: e.attr("序號").unwrap_or_default().to_string(),
+        text,
+        items,
+    }
+}
+
+pub(crate) fn section(e: &Element, path: &str, ctx: &mut Ctx) -> Section {
+    let mut c = Children::new(e, path);
+    let text = opt_text(&mut c, "文字");
+    let items = c
+        .many("條列")
+        .into_iter()
+        .map(|(e, p)| item(e, &p, ctx))
+        .collect();
+    c.finish(ctx);
+    Section {
+        title: e.attr("段名").unwrap_or_default().to_string(),
+        text,
+        items,
+    }
+}
+
+fn attachments(e: &Element, path: &str, ctx: &mut Ctx) -> Attachments {
+    let mut c = Children::new(e, path);
+    let text = text_of(&mut c, "文字", ctx);
+    let mut entities = Vec::new();
+    for (f, _) in c.many("附件檔名") {
+        entities.extend(
+            f.attr("附件名")
+                .unwrap_or_default()
+                .split_ascii_whitespace()
+                .map(str::to_string),
+        );
+    }
+    c.finish(ctx);
+    Attachments { text, entities }
+}
+
+fn secrecy(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Secrecy> {
+    let mut c = Children::new(e, path);
+    let level = c.one("密等", ctx).and_then(|(m, p)| match m.attr("代碼") {
+        Some(v) => ctx.value(&p, Classification::parse(v)),
+        None => {
+            ctx.value::<()>(&p, Err(ValueError::new("密等缺少代碼（密、機密、極機密、絕對機密）")));
+            None
+        }
+    });
+    let condition = text_of(&mut c, "解密條件或保密期限", ctx);
+    c.finish(ctx);
+    level.map(|level| Secrecy { level, condition })
+}
+
+fn digits<T: std::str::FromStr>(e: &Element, path: &str, what: &str, max_len: usize, ctx: &mut Ctx) -> Option<T> {
+    let t = text(e);
+    if t.is_empty() || t.len() > max_len || !t.bytes().all(|b| b.is_ascii_digit()) {
+        ctx.value::<()>(path, Err(ValueError::new(format!("{what}「{t}」應為 1–{max_len} 位數字"))));
+        return None;
+    }
+    t.parse().ok()
+}
+
+fn case_number(e: &Element, path: &str, ctx: &mut Ctx) -> Option<CaseNumber> {
+    let mut c = Children::new(e, path);
+    let year = c
+        .one("年度", ctx)
+        .and_then(|(y, p)| digits::<u16>(y, &p, "年度", 3, ctx));
+    let serial = c
+        .one("流水號", ctx)
+        .and_then(|(s, p)| digits::<u32>(s, &p, "流水號", 7, ctx));
+    let branch = c.opt("支號").map(|(b, _)| text(b));
+    c.finish(ctx);
+    let n = CaseNumber {
+        year: year?,
+        serial: serial?,
+        branch,
+    };
+    if n.year == 0 {
+        ctx.value::<()>(path, Err(ValueError::new("年度不可為 0")));
+    }
+    Some(n)
+}
+
+fn doc_number(e: &Element, path: &str, ctx: &mut Ctx) -> Option<DocNumber> {
+    let mut c = Children::new(e, path);
+    let out = if let Some((w, _)) = c.opt("字") {
+        let (n, p) = c.one("文號", ctx)?;
+        let cn = case_number(n, &p, ctx)?;
+        let d = DocNumber::Structured {
+            word: text(w),
+            year: cn.year,
+            serial: cn.serial,
+            branch: cn.branch,
+        };
+        ctx.value(path, d.check().map(|_| d))
+    } else {
+        let t = text_of(&mut c, "文字", ctx);
+        let d = DocNumber::Text(t);
+        ctx.value(path, d.check().map(|_| d))
+    };
+    c.finish(ctx);
+    out
+}
+
+fn date_in(e: &Element, path: &str, ctx: &mut Ctx) -> Option<RocDate> {
+    let mut c = Children::new(e, path);
+    let d = c
+        .one("年月日", ctx)
+        .and_then(|(d, p)| ctx.value(&p, RocDate::parse(&text(d))));
+    c.finish(ctx);
+    d
+}
+
+fn urgency(c: &mut Children<'_>, ctx: &mut Ctx) -> Urgency {
+    match c.opt("速別") {
+        Some((e, p)) => match e.attr("代碼") {
+            Some(v) => ctx.value(&p, Urgency::parse(v)).unwrap_or(Urgency::Normal),
+            None => Urgency::Normal,
+        },
+        None => Urgency::Normal,
+    }
+}
+
+fn issuers(c: &mut Children<'_>, ctx: &mut Ctx) -> Vec<Issuer> {
+    let list: Vec<Issuer> = c
+        .many("發文機關")
+        .into_iter()
+        .filter_map(|(e, p)| issuer(e, &p, ctx))
+        .collect();
+    if list.is_empty() && !ctx.problems.iter().any(|p| p.path.contains("發文機關")) {
+        ctx.structure(&c.path, "缺少〈發文機關〉".into());
+    }
+    list
+}
+
+fn numbers(c: &mut Children<'_>, ctx: &mut Ctx) -> Vec<DocNumber> {
+    let list: Vec<DocNumber> = c
+        .many("發文字號")
+        .into_iter()
+        .filter_map(|(e, p)| doc_number(e, &p, ctx))
+        .collect();
+    if list.is_empty() && !ctx.problems.iter().any(|p| p.path.contains("發文字號")) {
+        ctx.structure(&c.path, "缺少〈發文字號〉".into());
+    }
+    list
+}
+
+fn required_date(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<RocDate> {
+    let (e, p) = c.one("發文日期", ctx)?;
+    date_in(e, &p, ctx)
+}
+
+fn sections(c: &mut Children<'_>, ctx: &mut Ctx) -> Vec<Section> {
+    c.many("段落")
+        .into_iter()
+        .map(|(e, p)| section(e, &p, ctx))
+        .collect()
+}
+
+fn signatures(c: &mut Children<'_>) -> Vec<String> {
+    c.many("署名").into_iter().map(|(e, _)| text(e)).collect()
+}
+
+fn opt_with<T>(
+    c: &mut Children<'_>,
+    name: &str,
+    ctx: &mut Ctx,
+    f: impl FnOnce(&Element, &str, &mut Ctx) -> T,
+) -> Option<T> {
+    let (e, p) = c.opt(name)?;
+    Some(f(e, &p, ctx))
+}
+
+/// Reads a document from its root element. `None` only when problems were recorded.
+pub(crate) fn document(root: &Element, ctx: &mut Ctx) -> Option<Document> {
+    let path = format!("/{}", root.name);
+    let mut c = Children::new(root, &path);
+    let before = ctx.problems.len();
+    let doc = match root.name.as_str() {
+        "函" => letter(&mut c, ctx).map(Document::Letter),
+        "簽" => memo(&mut c, ctx).map(Document::Memo),
+        "令" => order(&mut c, ctx).map(Document::Order),
+        "公告" => announcement(&mut c, ctx).map(Document::Announcement),
+        "開會通知單" => meeting(&mut c, ctx, false).map(Document::MeetingNotice),
+        "會勘通知單" => meeting(&mut c, ctx, true).map(Document::MeetingNotice),
+        _ => None,
+    };
+    c.finish(ctx);
+    if ctx.problems.len() > before { None } else { doc }
+}
+
+fn letter(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Letter> {
+    let issuers = issuers(c, ctx);
+    let class = match c.one("函類別", ctx) {
+        Some((e, p)) => ctx
+            .value(&p, LetterClass::parse(e.attr("代碼").unwrap_or("函")))
+            .unwrap_or(LetterClass::Letter),
+        None => LetterClass::Letter,
+    };
+    let address = text_of(c, "地址", ctx);
+    let contacts: Vec<String> = c.many("聯絡方式").into_iter().map(|(e, _)| text(e)).collect();
+    let addressee = c.one("受文者", ctx).and_then(|(e, p)| addressee(e, &p, ctx));
+    let date = required_date(c, ctx);
+    let numbers = numbers(c, ctx);
+    let urgency = urgency(c, ctx);
+    let secrecy = opt_with(c, "密等及解密條件或保密期限", ctx, secrecy).flatten();
+    let attachments = opt_with(c, "附件", ctx, attachments);
+    let subject = c
+        .one("主旨", ctx)
+        .map(|(e, p)| wrapped_text(e, &p, ctx))
+        .unwrap_or_default();
+    let sections = sections(c, ctx);
+    let primary = c
+        .one("正本", ctx)
+        .map(|(e, p)| names(e, &p, ctx))
+        .unwrap_or_default();
+    let copies = opt_with(c, "副本", ctx, copies).unwrap_or_default();
+    let signatures = signatures(c);
+    Some(Letter {
+        issuers,
+        class,
+        address,
+        contacts,
+        addressee: addressee?,
+        date: date?,
+        numbers,
+        urgency,
+        secrecy,
+        attachments,
+        subject,
+        sections,
+        primary,
+        copies,
+        signatures,
+    })
+}
+
+fn memo(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Memo> {
+    let from = if let Some((e, p)) = c.opt("發文機關") {
+        MemoFrom::Issuer(issuer(e, &p, ctx)?)
+    } else if let Some((e, p)) = c.opt("單位") {
+        let mut u = Children::new(e, &p);
+        let name = text_of(&mut u, "單位名", ctx);
+        let code = unit_code(&mut u, false, ctx);
+        u.finish(ctx);
+        MemoFrom::Unit { name, code }
+    } else {
+        ctx.structure(&c.path, "缺少〈發文機關〉或〈單位〉".into());
+        return None;
+    };
+    let addressee = c.opt("受文者").and_then(|(e, p)| addressee(e, &p, ctx));
+    let number = c.one("文號", ctx).and_then(|(e, p)| case_number(e, &p, ctx));
+    let urgency = urgency(c, ctx);
+    let secrecy = opt_with(c, "密等及解密條件或保密期限", ctx, secrecy).flatten();
+    let proposal = c.opt("擬辦方式").and_then(|(e, p)| {
+        ctx.value(&p, ProposalMethod::parse(e.attr("代碼").unwrap_or("1")))
+    });
+    let attachments = opt_with(c, "附件", ctx, attachments);
+    let subject = c
+        .one("主旨", ctx)
+        .map(|(e, p)| wrapped_text(e, &p, ctx))
+        .unwrap_or_default();
+    let sections = sections(c, ctx);
+    let respectfully = opt_with(c, "敬陳", ctx, |e, p, ctx| persons(e, p, ctx, true))
+        .unwrap_or_default();
+    let signature = text_of(c, "署名", ctx);
+    let date = c
+        .one("年月日", ctx)
+        .and_then(|(e, p)| ctx.value(&p, RocDate::parse(&text(e))));
+    Some(Memo {
+        from,
+        addressee,
+        number: number?,
+        urgency,
+        secrecy,
+        proposal,
+        attachments,
+        subject,
+        sections,
+        respectfully,
+        signature,
+        date: date?,
+    })
+}
+
+fn order(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Order> {
+    let issuers = issuers(c, ctx);
+    let class = match c.one("令類別", ctx) {
+        Some((e, p)) => ctx
+            .value(&p, OrderClass::parse(e.attr("代碼").unwrap_or("獎懲令")))
+            .unwrap_or(OrderClass::Order),
+        None => OrderClass::Order,
+    };
+    let addressee = c.one("受文者", ctx).and_then(|(e, p)| addressee(e, &p, ctx));
+    let date = required_date(c, ctx);
+    let numbers = numbers(c, ctx);
+    let urgency = urgency(c, ctx);
+    let secrecy = opt_with(c, "密等及解密條件或保密期限", ctx, secrecy).flatten();
+    let attachments = opt_with(c, "附件", ctx, attachments);
+    let subject = c
+        .one("主旨", ctx)
+        .map(|(e, p)| wrapped_text(e, &p, ctx))
+        .unwrap_or_default();
+    let sections = sections(c, ctx);
+    let primary = c
+        .one("正本", ctx)
+        .map(|(e, p)| names(e, &p, ctx))
+        .unwrap_or_default();
+    let copies = opt_with(c, "副本", ctx, copies).unwrap_or_default();
+    let signatures = signatures(c);
+    Some(Order {
+        issuers,
+        class,
+        addressee: addressee?,
+        date: date?,
+        numbers,
+        urgency,
+        secrecy,
+        attachments,
+        subject,
+        sections,
+        primary,
+        copies,
+        signatures,
+    })
+}
+
+fn announcement(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Announcement> {
+    let issuers = issuers(c, ctx);
+    let date = required_date(c, ctx);
+    let numbers = numbers(c, ctx);
+    let attachments = opt_with(c, "附件", ctx, attachments);
+    let subject = c
+        .one("主旨", ctx)
+        .map(|(e, p)| wrapped_text(e, &p, ctx))
+        .unwrap_or_default();
+    let sections = sections(c, ctx);
+    let signatures = signatures(c);
+    Some(Announcement {
+        issuers,
+        date: date?,
+        numbers,
+        attachments,
+        subject,
+        sections,
+        signatures,
+    })
+}
+
+fn meeting(c: &mut Children<'_>, ctx: &mut Ctx, site_visit: bool) -> Option<MeetingNotice> {
+    let (reason_el, time_el, place_el) = if site_visit {
+        ("會勘事由", "會勘時間", "會勘地點")
+    } else {
+        ("開會事由", "開會時間", "開會地點")
+    };
+    let issuers = issuers(c, ctx);
+    let addressee = c.one("受文者", ctx).and_then(|(e, p)| addressee(e, &p, ctx));
+    let contacts = c
+        .one("聯絡人及電話", ctx)
+        .map(|(e, p)| {
+            let mut cc = Children::new(e, &p);
+            let mut out = Vec::new();
+            while let Some((n, _)) = cc.opt("姓名") {
+                let title = opt_text(&mut cc, "職稱");
+                let phone = text_of(&mut cc, "電話", ctx);
+                out.push(ContactPerson {
+                    person: PersonName {
+                        name: text(n),
+                        title,
+                    },
+                    phone,
+                });
+            }
+            cc.finish(ctx);
+            out
+        })
+        .unwrap_or_default();
+    let date = required_date(c, ctx);
+    let numbers = numbers(c, ctx);
+    let urgency = urgency(c, ctx);
+    let secrecy = opt_with(c, "密等及解密條件或保密期限", ctx, secrecy).flatten();
+    let attachments = opt_with(c, "附件", ctx, attachments);
+    let reason = c
+        .one(reason_el, ctx)
+        .map(|(e, p)| wrapped_text(e, &p, ctx))
+        .unwrap_or_default();
+    let mut times = Vec::new();
+    for (e, p) in c.many(time_el) {
+        let mut t = Children::new(e, &p);
+        let d = t
+            .one("年月日", ctx)
+            .and_then(|(d, dp)| ctx.value(&dp, RocDate::parse(&text(d))));
+        let weekday = text_of(&mut t, "星期", ctx);
+        let time = text_of(&mut t, "時分", ctx);
+        t.finish(ctx);
+        if let Some(date) = d {
+            times.push(MeetingTime {
+                date,
+                weekday,
+                time,
+            });
+        }
+    }
+    if times.is_empty() {
+        ctx.structure(&c.path, format!("缺少〈{time_el}〉"));
+    }
+    let place = c
+        .one(place_el, ctx)
+        .map(|(e, p)| wrapped_text(e, &p, ctx))
+        .unwrap_or_default();
+    let chairs = c
+        .one("主持人", ctx)
+        .map(|(e, p)| persons(e, &p, ctx, false))
+        .unwrap_or_default();
+    let attendees = c
+        .one("出席者", ctx)
+        .map(|(e, p)| names(e, &p, ctx))
+        .unwrap_or_default();
+    let observers = opt_with(c, "列席者", ctx, names).unwrap_or_default();
+    let copies = opt_with(c, "副本", ctx, copies).unwrap_or_default();
+    let remarks = opt_with(c, "備註", ctx, |e, p, ctx| {
+        let mut r = Children::new(e, p);
+        let s = r.one("段落", ctx).map(|(s, sp)| section(s, &sp, ctx));
+        r.finish(ctx);
+        s
+    })
+    .flatten();
+    let signatures = signatures(c);
+    Some(MeetingNotice {
+        site_visit,
+        issuers,
+        addressee: addressee?,
+        contacts,
+        date: date?,
+        numbers,
+        urgency,
+        secrecy,
+        attachments,
+        reason,
+        times,
+        place,
+        chairs,
+        attendees,
+        observers,
+        copies,
+        remarks,
+        signatures,
+    })
+}
+
+/// Reads an SW root (交換表單).
+pub(crate) fn roster(root: &Element, ctx: &mut Ctx) -> Roster {
+    let mut c = Children::new(root, "/交換表單");
+    let mut entries = Vec::new();
+    while c.peek().is_some() {
+        let before = c.i;
+        let party = party(&mut c, ctx);
+        let attachments = attachment_flag(&mut c, ctx);
+        let portable_file = opt_text(&mut c, "內含本文與附件之可攜式文件檔名");
+        let copy_kind = match c.opt("本別") {
+            Some((e, p)) => {
+                let mut b = Children::new(e, &p);
+                let k = b.one("收發處理本別", ctx).and_then(|(k, kp)| {
+                    ctx.value(&kp, CopyKind::parse(k.attr("代碼").unwrap_or("正本")))
+                });
+                b.finish(ctx);
+                k.unwrap_or(CopyKind::Primary)
+            }
+            None => CopyKind::Primary,
+        };
+        if let Some(party) = party {
+            entries.push(RosterEntry {
+                party,
+                attachments,
+                portable_file,
+                copy_kind,
+            });
+        }
+        if c.i == before {
+            break; // an element that starts no entry: reported by finish()
+        }
+    }
+    if entries.is_empty() && ctx.problems.is_empty() {
+        ctx.structure("/交換表單", "交換表單至少要有一個受文者".into());
+    }
+    c.finish(ctx);
+    Roster { entries }
+}
