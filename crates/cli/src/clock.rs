@@ -17,6 +17,9 @@ pub fn today() -> RocDate {
     {
         return d;
     }
-    RocDate::from_unix_taipei(unix_now())
-        .unwrap_or_else(|_| RocDate { year: 115, month: 1, day: 1 })
+    RocDate::from_unix_taipei(unix_now()).unwrap_or_else(|_| RocDate {
+        year: 115,
+        month: 1,
+        day: 1,
+    })
 }

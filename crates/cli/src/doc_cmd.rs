@@ -42,7 +42,10 @@ pub fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, CliError> {
 /// Writes through a temporary file in the same directory and renames it into place, so that a
 /// reader never sees half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -182,7 +185,13 @@ pub fn check(files: &[PathBuf]) -> Result<ExitCode, CliError> {
 }
 
 fn print_problem(file: &Path, p: &Problem) {
-    println!("{}: {}: {} [{}]", file.display(), p.path, p.message, p.code());
+    println!(
+        "{}: {}: {} [{}]",
+        file.display(),
+        p.path,
+        p.message,
+        p.code()
+    );
 }
 
 fn check_one(file: &Path) -> u8 {
@@ -190,7 +199,12 @@ fn check_one(file: &Path) -> u8 {
     let bytes = match read_bounded(file, limits.max_bytes) {
         Ok(b) => b,
         Err(e) => {
-            println!("{}: {} [{}]", file.display(), strip_path(&e, file), e.code());
+            println!(
+                "{}: {} [{}]",
+                file.display(),
+                strip_path(&e, file),
+                e.code()
+            );
             return 2;
         }
     };
@@ -301,9 +315,7 @@ pub struct StampArgs {
 /// Parses `115/01/05 10:30`, `中華民國115年1月5日 10:30`, `2026-01-05T10:30` or `2026-01-05 10:30`.
 pub fn parse_stamp_time(s: &str) -> Result<(RocDate, u8, u8), CliError> {
     let bad = || CliError::Arg {
-        detail: format!(
-            "收文時間「{s}」格式不正確，例如「115/01/05 10:30」或「2026-01-05T10:30」"
-        ),
+        detail: format!("收文時間「{s}」格式不正確，例如「115/01/05 10:30」或「2026-01-05T10:30」"),
     };
     let s = s.trim();
     let (date, time) = s
@@ -393,7 +405,10 @@ mod tests {
     #[test]
     fn stamp_times() {
         let (d, h, m) = parse_stamp_time("115/01/05 10:30").unwrap();
-        assert_eq!((d.to_string().as_str(), h, m), ("中華民國115年1月5日", 10, 30));
+        assert_eq!(
+            (d.to_string().as_str(), h, m),
+            ("中華民國115年1月5日", 10, 30)
+        );
         let (d2, ..) = parse_stamp_time("2026-01-05T10:30").unwrap();
         assert_eq!(d, d2);
         assert!(parse_stamp_time("中華民國115年1月5日 10:30").is_ok());

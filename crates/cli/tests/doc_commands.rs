@@ -63,14 +63,24 @@ fn xmllint_ok(file: &Path) -> bool {
         .output()
         .unwrap();
     if !o.status.success() {
-        eprintln!("xmllint {}:\n{}", file.display(), String::from_utf8_lossy(&o.stderr));
+        eprintln!(
+            "xmllint {}:\n{}",
+            file.display(),
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     o.status.success()
 }
 
 fn new_from(example: &str, out: &Path) -> Output {
     let draft = repo().join("examples").join(example);
-    gongwen(&["doc", "new", draft.to_str().unwrap(), "--out", out.to_str().unwrap()])
+    gongwen(&[
+        "doc",
+        "new",
+        draft.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
 }
 
 fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
@@ -95,10 +105,19 @@ fn every_example_draft_writes_files_xmllint_accepts() {
     ] {
         let out = temp_dir(example);
         let o = new_from(example, &out);
-        assert!(o.status.success(), "{example}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{example}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let di = files_with(&out, "di");
         let sw = files_with(&out, "sw");
-        assert_eq!((di.len(), sw.len()), (dis, sws), "{example}: {}", stdout(&o));
+        assert_eq!(
+            (di.len(), sw.len()),
+            (dis, sws),
+            "{example}: {}",
+            stdout(&o)
+        );
         for f in di.iter().chain(&sw) {
             assert!(xmllint_ok(f), "xmllint rejects {}", f.display());
         }
@@ -115,7 +134,10 @@ fn letter_files_are_named_after_the_document_number() {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     let orig = std::fs::read(repo().join("examples/attachments/plan.pdf")).unwrap();
-    assert_eq!(std::fs::read(out.join("1150001234_ATTCH1.pdf")).unwrap(), orig);
+    assert_eq!(
+        std::fs::read(out.join("1150001234_ATTCH1.pdf")).unwrap(),
+        orig
+    );
     let o = gongwen(&[
         "doc",
         "new",
@@ -142,11 +164,17 @@ fn check_reports_problems_with_paths_and_exit_codes() {
     let o = gongwen(&["doc", "check", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let s = stdout(&o);
-    assert!(s.contains("bad.di: /函/速別:") && s.contains("特急件") && s.contains("[E_DOC_INVALID]"), "{s}");
+    assert!(
+        s.contains("bad.di: /函/速別:") && s.contains("特急件") && s.contains("[E_DOC_INVALID]"),
+        "{s}"
+    );
 
     // Not XML any more: exit 2.
     let cut = out.join("cut.di");
-    std::fs::write(&cut, &text.as_bytes()[..text.len() / 2]).unwrap();
+    let half = (text.len() / 2..)
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap();
+    std::fs::write(&cut, &text.as_bytes()[..half]).unwrap();
     let o = gongwen(&["doc", "check", cut.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(stdout(&o).contains("E_DOC_MALFORMED"));
@@ -208,7 +236,12 @@ fn to_big5(text: &str) -> (Vec<u8>, (), bool) {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("iconv");
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
     let o = child.wait_with_output().unwrap();
     (o.stdout, (), !o.status.success())
 }
@@ -242,12 +275,81 @@ fn render_pdf_and_html_with_the_exchange_stamp() {
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
-    for want in ["府資字第1150001234號", "主旨", "臺北市政府資訊局", "北市資字第1150000456號", "第1頁"] {
-        assert!(text.contains(want), "pdftotext lacks {want:?}:\n{text}");
+    for want in [
+        "府資字第1150001234號",
+        "主旨：檢送本府「115年度公文電子交換系統升級計畫」1份",
+        "(一)憑證管理",
+        "1、發文單位應於次一上班日",
+        "應即以退文處理並敘明理由。",
+        "臺北市政府秘書處(含附件)",
+        "電子公文交換戳記",
+        "臺北市政府資訊局",
+        "北市資字第1150000456號",
+        "第1頁，共2頁",
+        "第2頁，共2頁",
+    ] {
+        let want: String = want.replace(['(', ')'], "");
+        let got = text.replace(['(', ')', '（', '）'], "");
+        assert!(got.contains(&want), "pdftotext lacks {want:?}:\n{text}");
+    }
+    let info = tool("pdfinfo").arg(&pdf).output().unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.contains("595.28 x 841.89 pts (A4)")
+            && info
+                .lines()
+                .any(|l| l.starts_with("Pages:") && l.ends_with(" 2")),
+        "{info}"
+    );
+    let fonts = tool("pdffonts").arg(&pdf).output().unwrap();
+    let fonts = String::from_utf8_lossy(&fonts.stdout);
+    assert!(
+        fonts.contains("TW-Kai") && fonts.contains("yes yes yes"),
+        "font not embedded and subset:\n{fonts}"
+    );
+
+    // As a picture: the stamp is in stamp ink in the top right of page 1, the seam mark
+    // runs down the binding margin of every page, and the body is black text.
+    let png = out.join("page");
+    let o = tool("pdftoppm")
+        .args(["-r", "50"])
+        .arg(&pdf)
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let page1 = Ppm::read(&out.join("page-1.ppm"));
+    let page2 = Ppm::read(&out.join("page-2.ppm"));
+    let (w, h) = (page1.w, page1.h);
+    assert!(
+        page1.count(w * 6 / 10, 0, w, h / 8, Ppm::red) > 20,
+        "no stamp on page 1"
+    );
+    assert_eq!(
+        page2.count(w * 6 / 10, 0, w, h / 8, Ppm::red),
+        0,
+        "stamp only on page 1"
+    );
+    for p in [&page1, &page2] {
+        assert!(
+            p.count(0, h / 4, w / 12, h * 3 / 4, Ppm::red) > 10,
+            "no seam mark"
+        );
+        assert!(
+            p.count(w / 8, h / 8, w, h * 7 / 8, Ppm::dark) > 50,
+            "no text"
+        );
     }
 
     let html = out.join("1150001234.html");
-    let o = gongwen(&["doc", "render", di.to_str().unwrap(), "-o", html.to_str().unwrap(), "--html"]);
+    let o = gongwen(&[
+        "doc",
+        "render",
+        di.to_str().unwrap(),
+        "-o",
+        html.to_str().unwrap(),
+        "--html",
+    ]);
     assert!(o.status.success());
     let h = std::fs::read_to_string(&html).unwrap();
     assert!(h.contains("府資字第1150001234號") && h.contains("主旨"));
@@ -255,41 +357,180 @@ fn render_pdf_and_html_with_the_exchange_stamp() {
     // A stamp time that is not a time is refused before anything is written.
     let bad = out.join("bad.pdf");
     let o = gongwen(&[
-        "doc", "render", di.to_str().unwrap(), "-o", bad.to_str().unwrap(),
-        "--stamp-agency", "甲", "--stamp-time", "明天下午", "--receipt-no", "1",
+        "doc",
+        "render",
+        di.to_str().unwrap(),
+        "-o",
+        bad.to_str().unwrap(),
+        "--stamp-agency",
+        "甲",
+        "--stamp-time",
+        "明天下午",
+        "--receipt-no",
+        "1",
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("E_ARG"));
     assert!(!bad.exists());
 }
 
+/// A binary PPM (P6) as pdftoppm writes it, enough to count pixels by colour.
+struct Ppm {
+    w: usize,
+    h: usize,
+    px: Vec<u8>,
+}
+
+impl Ppm {
+    fn read(path: &Path) -> Ppm {
+        let b = std::fs::read(path).unwrap();
+        let mut fields = Vec::new();
+        let mut i = 0;
+        while fields.len() < 4 {
+            while b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            let start = i;
+            while !b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            fields.push(String::from_utf8_lossy(&b[start..i]).into_owned());
+        }
+        assert_eq!(fields[0], "P6");
+        let w: usize = fields[1].parse().unwrap();
+        let h: usize = fields[2].parse().unwrap();
+        Ppm {
+            w,
+            h,
+            px: b[i + 1..].to_vec(),
+        }
+    }
+    fn red(p: &[u8]) -> bool {
+        p[0] > 150 && p[1] < 120 && p[2] < 120
+    }
+    fn dark(p: &[u8]) -> bool {
+        p[0] < 128 && p[1] < 128 && p[2] < 128
+    }
+    /// Pixels in the rectangle [x0, x1) × [y0, y1) for which `f` holds.
+    fn count(&self, x0: usize, y0: usize, x1: usize, y1: usize, f: fn(&[u8]) -> bool) -> usize {
+        let mut n = 0;
+        for y in y0..y1.min(self.h) {
+            for x in x0..x1.min(self.w) {
+                let o = (y * self.w + x) * 3;
+                n += f(&self.px[o..o + 3]) as usize;
+            }
+        }
+        n
+    }
+}
+
+#[test]
+fn every_kind_renders_to_pdf_and_html() {
+    for (example, title) in [
+        ("memo.toml", "簽"),
+        ("order.toml", "令"),
+        ("announcement.toml", "公告"),
+        ("meeting.toml", "開會通知單"),
+        ("site-visit.toml", "會勘通知單"),
+    ] {
+        let out = temp_dir("kinds");
+        assert!(new_from(example, &out).status.success());
+        for di in files_with(&out, "di") {
+            let pdf = di.with_extension("pdf");
+            let o = gongwen(&[
+                "doc",
+                "render",
+                di.to_str().unwrap(),
+                "-o",
+                pdf.to_str().unwrap(),
+            ]);
+            assert!(
+                o.status.success(),
+                "{example}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let t = tool("pdftotext").arg(&pdf).arg("-").output().unwrap();
+            let text: String = String::from_utf8_lossy(&t.stdout)
+                .split_whitespace()
+                .collect();
+            assert!(text.contains(title), "{example}: {text}");
+            let html = di.with_extension("html");
+            let o = gongwen(&[
+                "doc",
+                "render",
+                di.to_str().unwrap(),
+                "-o",
+                html.to_str().unwrap(),
+                "--html",
+            ]);
+            assert!(o.status.success());
+            assert!(std::fs::read_to_string(&html).unwrap().contains(title));
+        }
+    }
+}
+
 #[test]
 fn bad_drafts_fail_clearly_and_write_nothing() {
     let out = temp_dir("baddraft");
     let draft = out.join("bad.toml");
-    std::fs::write(&draft, "\"文別\" = \"函\"\n\"速別\" = \"特急\"\n\"主旨\" = \"測試\"\n").unwrap();
+    std::fs::write(
+        &draft,
+        "\"文別\" = \"函\"\n\"速別\" = \"特急\"\n\"主旨\" = \"測試\"\n",
+    )
+    .unwrap();
     let target = out.join("o");
-    let o = gongwen(&["doc", "new", draft.to_str().unwrap(), "--out", target.to_str().unwrap()]);
+    let o = gongwen(&[
+        "doc",
+        "new",
+        draft.to_str().unwrap(),
+        "--out",
+        target.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("速別") && err.contains("發文機關") && err.contains("正本"), "{err}");
+    assert!(
+        err.contains("速別") && err.contains("發文機關") && err.contains("正本"),
+        "{err}"
+    );
     assert!(!target.exists());
 
     std::fs::write(&draft, "\"文別\" = \"函\"\n\"不存在的欄位\" = 1\n").unwrap();
-    let o = gongwen(&["doc", "new", draft.to_str().unwrap(), "--out", target.to_str().unwrap()]);
+    let o = gongwen(&[
+        "doc",
+        "new",
+        draft.to_str().unwrap(),
+        "--out",
+        target.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("E_DRAFT"));
 
     // Chinese keys without quotes are not TOML; the message says how to write them.
     std::fs::write(&draft, "文別 = \"函\"\n").unwrap();
-    let o = gongwen(&["doc", "new", draft.to_str().unwrap(), "--out", target.to_str().unwrap()]);
+    let o = gongwen(&[
+        "doc",
+        "new",
+        draft.to_str().unwrap(),
+        "--out",
+        target.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("要加雙引號"));
 
     // An attachment that is not there: nothing is written.
     let text = std::fs::read_to_string(repo().join("examples/letter.toml")).unwrap();
-    std::fs::write(&draft, text.replace("attachments/plan.pdf", "attachments/none.pdf")).unwrap();
-    let o = gongwen(&["doc", "new", draft.to_str().unwrap(), "--out", target.to_str().unwrap()]);
+    std::fs::write(
+        &draft,
+        text.replace("attachments/plan.pdf", "attachments/none.pdf"),
+    )
+    .unwrap();
+    let o = gongwen(&[
+        "doc",
+        "new",
+        draft.to_str().unwrap(),
+        "--out",
+        target.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("none.pdf"));
     assert!(!target.exists());

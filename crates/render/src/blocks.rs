@@ -330,7 +330,9 @@ pub fn blocks(di: &Di) -> Vec<Block> {
             out.push(field("主持人", join(&m.chairs, person), Size::Body));
             out.push(field(
                 "聯絡人及電話",
-                join(&m.contacts, |c| format!("{} {}", person(&c.person), c.phone)),
+                join(&m.contacts, |c| {
+                    format!("{} {}", person(&c.person), c.phone)
+                }),
                 Size::Body,
             ));
             out.push(field("出席者", names(&m.attendees), Size::Body));

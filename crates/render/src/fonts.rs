@@ -15,11 +15,20 @@ use crate::RenderError;
 /// in), its extension planes, then 全字庫正宋體 and Noto CJK TC for characters Kai lacks.
 const SYSTEM_FONTS: &[(&str, u32)] = &[
     ("/usr/share/fonts/truetype/cns11643/TW-Kai-98_1.ttf", 0),
-    ("/usr/share/fonts/truetype/cns11643/TW-Kai-Ext-B-98_1.ttf", 0),
+    (
+        "/usr/share/fonts/truetype/cns11643/TW-Kai-Ext-B-98_1.ttf",
+        0,
+    ),
     ("/usr/share/fonts/truetype/cns11643/TW-Kai-Plus-98_1.ttf", 0),
     ("/usr/share/fonts/truetype/cns11643/TW-Sung-98_1.ttf", 0),
-    ("/usr/share/fonts/truetype/cns11643/TW-Sung-Ext-B-98_1.ttf", 0),
-    ("/usr/share/fonts/truetype/cns11643/TW-Sung-Plus-98_1.ttf", 0),
+    (
+        "/usr/share/fonts/truetype/cns11643/TW-Sung-Ext-B-98_1.ttf",
+        0,
+    ),
+    (
+        "/usr/share/fonts/truetype/cns11643/TW-Sung-Plus-98_1.ttf",
+        0,
+    ),
     // Noto Sans CJK: index 3 of the collection is the TC face.
     ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 3),
     ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 3),
@@ -80,7 +89,11 @@ impl Fonts {
             return Err(RenderError::FontInvalid {
                 detail: format!(
                     "{} 無法讀取或不是 TrueType／OpenType 字型",
-                    fonts.slots[0].path.as_deref().unwrap_or(Path::new("")).display()
+                    fonts.slots[0]
+                        .path
+                        .as_deref()
+                        .unwrap_or(Path::new(""))
+                        .display()
                 ),
             });
         }

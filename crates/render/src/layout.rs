@@ -95,7 +95,10 @@ fn clean(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for (i, &c) in chars.iter().enumerate() {
         if c.is_control() {
-            let before = out.chars().last().is_some_and(|p: char| p.is_ascii_alphanumeric());
+            let before = out
+                .chars()
+                .last()
+                .is_some_and(|p: char| p.is_ascii_alphanumeric());
             let after = chars[i + 1..]
                 .iter()
                 .find(|c| !c.is_control())
@@ -179,7 +182,11 @@ impl<'a, 'f> Layout<'a, 'f> {
         self.advance(height);
         let baseline = self.y + size * 1.1;
         let runs = runs(x, baseline, size, &line.chars);
-        self.pages.last_mut().expect("never empty").runs.extend(runs);
+        self.pages
+            .last_mut()
+            .expect("never empty")
+            .runs
+            .extend(runs);
         self.y += height;
     }
 

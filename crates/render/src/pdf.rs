@@ -101,14 +101,11 @@ fn seam(layout: &mut Layout, s: &ExchangeStamp, o: &mut Overlay) {
     let height = text.len() as f32 * step + 8.0;
     let top = ((PAGE_H - height) / 2.0).max(TOP);
     let bottom = (top + height).min(BOTTOM);
-    o.shapes
-        .push((Shape::Line(SEAM_X, TOP, SEAM_X, top), true));
+    o.shapes.push((Shape::Line(SEAM_X, TOP, SEAM_X, top), true));
     o.shapes
         .push((Shape::Line(SEAM_X, bottom, SEAM_X, BOTTOM), true));
-    o.shapes.push((
-        Shape::Rect(SEAM_X - 8.0, top, 16.0, bottom - top),
-        false,
-    ));
+    o.shapes
+        .push((Shape::Rect(SEAM_X - 8.0, top, 16.0, bottom - top), false));
     for (i, c) in text.iter().enumerate() {
         let baseline = top + 4.0 + STAMP_SIZE + i as f32 * step;
         if baseline > bottom {

@@ -53,7 +53,10 @@ fn no_line_starts_with_closing_punctuation_or_ends_with_an_opening_one() {
             let first = l.chars().next().unwrap();
             let last = l.chars().last().unwrap();
             if i > 0 {
-                assert!(!"，。、；：？！）」』".contains(first), "line starts with {first}: {lines:?}");
+                assert!(
+                    !"，。、；：？！）」』".contains(first),
+                    "line starts with {first}: {lines:?}"
+                );
             }
             if i + 1 < lines.len() {
                 assert!(!"（「『".contains(last), "line ends with {last}: {lines:?}");
@@ -70,8 +73,18 @@ fn wrapped_lines_hang_under_the_text_and_stay_inside_the_margin() {
     let long = "依據行政院115年1月2日院臺綜字第1150000001號函辦理，".repeat(4);
     l.blocks(
         &[
-            Block::Item { level: 1, number: "一、".into(), text: long.clone(), size: Size::Body },
-            Block::Item { level: 2, number: "(一)".into(), text: long, size: Size::Body },
+            Block::Item {
+                level: 1,
+                number: "一、".into(),
+                text: long.clone(),
+                size: Size::Body,
+            },
+            Block::Item {
+                level: 2,
+                number: "(一)".into(),
+                text: long,
+                size: Size::Body,
+            },
         ],
         None,
     );
@@ -95,7 +108,11 @@ fn wrapped_lines_hang_under_the_text_and_stay_inside_the_margin() {
 fn long_urls_break_and_words_stay_whole() {
     let fonts = fonts();
     let url = format!("https://example.gov.tw/{}", "a".repeat(200));
-    let b = vec![Block::Field { label: "說明：".into(), text: format!("請至{url}下載 PDF file"), size: Size::Body }];
+    let b = vec![Block::Field {
+        label: "說明：".into(),
+        text: format!("請至{url}下載 PDF file"),
+        size: Size::Body,
+    }];
     let lines = lines_of(&b, &fonts);
     let joined: String = lines.iter().map(|l| l.1.as_str()).collect();
     assert_eq!(joined, format!("說明：請至{url}下載 PDF file"));
@@ -143,11 +160,20 @@ fn text_html_and_pdf_come_from_the_same_blocks() {
         receipt_number: "北市資字第1150000456號".into(),
     };
     let html = render_html(&di, &RenderOptions { stamp: Some(stamp) });
-    for want in ["臺北市政府　函", "主旨：", "府資字第1150001234號", "(一)", "市長　蔣萬安"] {
+    for want in [
+        "臺北市政府　函",
+        "主旨：",
+        "府資字第1150001234號",
+        "(一)",
+        "市長　蔣萬安",
+    ] {
         assert!(text.contains(want), "text lacks {want}");
         assert!(html.contains(want), "html lacks {want}");
     }
-    assert!(html.contains("臺北市政府&lt;資訊局&gt;"), "stamp text is escaped");
+    assert!(
+        html.contains("臺北市政府&lt;資訊局&gt;"),
+        "stamp text is escaped"
+    );
     assert!(html.contains("中華民國115年1月5日 09時05分"));
 }
 
