@@ -17,7 +17,7 @@ pub fn today() -> RocDate {
     {
         return d;
     }
-    RocDate::from_unix_taipei(unix_now()).unwrap_or_else(|_| RocDate {
+    RocDate::from_unix_taipei(unix_now()).unwrap_or(RocDate {
         year: 115,
         month: 1,
         day: 1,

@@ -351,10 +351,13 @@ impl Draft {
             .unwrap_or_default();
         let has_attachments = !attachment_sources.is_empty();
         let attachments = self.attachments.as_ref().map(|a| Attachments {
-            text: a
-                .text
-                .clone()
-                .unwrap_or_else(|| if has_attachments { "如文".into() } else { String::new() }),
+            text: a.text.clone().unwrap_or_else(|| {
+                if has_attachments {
+                    "如文".into()
+                } else {
+                    String::new()
+                }
+            }),
             entities: (1..=attachment_sources.len())
                 .map(|i| format!("ATTCH{i}"))
                 .collect(),
@@ -367,10 +370,31 @@ impl Draft {
         } else {
             (&self.primary, &self.copies)
         };
-        let primary = recipients(&mut b, "正本", prim_src, CopyKind::Primary, has_attachments, &mut roster);
-        let copies_names = recipients(&mut b, "副本", copy_src, CopyKind::Copy, has_attachments, &mut roster);
+        let primary = recipients(
+            &mut b,
+            "正本",
+            prim_src,
+            CopyKind::Primary,
+            has_attachments,
+            &mut roster,
+        );
+        let copies_names = recipients(
+            &mut b,
+            "副本",
+            copy_src,
+            CopyKind::Copy,
+            has_attachments,
+            &mut roster,
+        );
         let observers = if is_meeting {
-            recipients(&mut b, "列席者", &self.observers, CopyKind::Copy, has_attachments, &mut roster)
+            recipients(
+                &mut b,
+                "列席者",
+                &self.observers,
+                CopyKind::Copy,
+                has_attachments,
+                &mut roster,
+            )
         } else {
             Vec::new()
         };
@@ -402,13 +426,27 @@ impl Draft {
             "函" | "書函" => {
                 let class = match (kind, &self.letter_class) {
                     ("書函", _) => LetterClass::Note,
-                    (_, Some(c)) => b.val("函類別", LetterClass::parse(c)).unwrap_or(LetterClass::Letter),
+                    (_, Some(c)) => b
+                        .val("函類別", LetterClass::parse(c))
+                        .unwrap_or(LetterClass::Letter),
                     _ => LetterClass::Letter,
                 };
-                need(&mut b, issuers.is_empty() && self.issuers.is_empty(), "發文機關");
-                need(&mut b, numbers.is_empty() && self.numbers.is_empty(), "發文字號");
+                need(
+                    &mut b,
+                    issuers.is_empty() && self.issuers.is_empty(),
+                    "發文機關",
+                );
+                need(
+                    &mut b,
+                    numbers.is_empty() && self.numbers.is_empty(),
+                    "發文字號",
+                );
                 need(&mut b, self.contacts.is_empty(), "聯絡方式");
-                need(&mut b, primary.is_empty() && self.primary.is_empty(), "正本");
+                need(
+                    &mut b,
+                    primary.is_empty() && self.primary.is_empty(),
+                    "正本",
+                );
                 let address = b.text("地址", &self.address);
                 (
                     Document::Letter(Letter {
@@ -433,12 +471,26 @@ impl Draft {
             }
             "令" => {
                 let class = match &self.order_class {
-                    Some(c) => b.val("令類別", OrderClass::parse(c)).unwrap_or(OrderClass::Order),
+                    Some(c) => b
+                        .val("令類別", OrderClass::parse(c))
+                        .unwrap_or(OrderClass::Order),
                     None => OrderClass::Order,
                 };
-                need(&mut b, issuers.is_empty() && self.issuers.is_empty(), "發文機關");
-                need(&mut b, numbers.is_empty() && self.numbers.is_empty(), "發文字號");
-                need(&mut b, primary.is_empty() && self.primary.is_empty(), "正本");
+                need(
+                    &mut b,
+                    issuers.is_empty() && self.issuers.is_empty(),
+                    "發文機關",
+                );
+                need(
+                    &mut b,
+                    numbers.is_empty() && self.numbers.is_empty(),
+                    "發文字號",
+                );
+                need(
+                    &mut b,
+                    primary.is_empty() && self.primary.is_empty(),
+                    "正本",
+                );
                 (
                     Document::Order(Order {
                         issuers,
@@ -459,8 +511,16 @@ impl Draft {
                 )
             }
             "公告" => {
-                need(&mut b, issuers.is_empty() && self.issuers.is_empty(), "發文機關");
-                need(&mut b, numbers.is_empty() && self.numbers.is_empty(), "發文字號");
+                need(
+                    &mut b,
+                    issuers.is_empty() && self.issuers.is_empty(),
+                    "發文機關",
+                );
+                need(
+                    &mut b,
+                    numbers.is_empty() && self.numbers.is_empty(),
+                    "發文字號",
+                );
                 (
                     Document::Announcement(Announcement {
                         issuers,
@@ -530,10 +590,15 @@ impl Draft {
                     .proposal
                     .as_deref()
                     .and_then(|p| b.val("擬辦方式", ProposalMethod::parse(p)));
-                let signature = self.signatures.to_vec().first().cloned().unwrap_or_else(|| {
-                    b.missing("署名");
-                    String::new()
-                });
+                let signature = self
+                    .signatures
+                    .to_vec()
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        b.missing("署名");
+                        String::new()
+                    });
                 let base = number
                     .as_ref()
                     .map(|n| format!("{:03}{:07}", n.year, n.serial));
@@ -565,14 +630,48 @@ impl Draft {
             }
             "開會通知單" | "會勘通知單" => {
                 let site_visit = kind == "會勘通知單";
-                need(&mut b, issuers.is_empty() && self.issuers.is_empty(), "發文機關");
-                need(&mut b, numbers.is_empty() && self.numbers.is_empty(), "發文字號");
+                need(
+                    &mut b,
+                    issuers.is_empty() && self.issuers.is_empty(),
+                    "發文機關",
+                );
+                need(
+                    &mut b,
+                    numbers.is_empty() && self.numbers.is_empty(),
+                    "發文字號",
+                );
                 need(&mut b, self.contact_persons.is_empty(), "聯絡人及電話");
-                need(&mut b, self.times.is_empty(), if site_visit { "會勘時間" } else { "開會時間" });
+                need(
+                    &mut b,
+                    self.times.is_empty(),
+                    if site_visit {
+                        "會勘時間"
+                    } else {
+                        "開會時間"
+                    },
+                );
                 need(&mut b, self.chairs.is_empty(), "主持人");
-                need(&mut b, primary.is_empty() && self.attendees.is_empty(), "出席者");
-                let reason = b.text(if site_visit { "會勘事由" } else { "開會事由" }, &self.reason);
-                let place = b.text(if site_visit { "會勘地點" } else { "開會地點" }, &self.place);
+                need(
+                    &mut b,
+                    primary.is_empty() && self.attendees.is_empty(),
+                    "出席者",
+                );
+                let reason = b.text(
+                    if site_visit {
+                        "會勘事由"
+                    } else {
+                        "開會事由"
+                    },
+                    &self.reason,
+                );
+                let place = b.text(
+                    if site_visit {
+                        "會勘地點"
+                    } else {
+                        "開會地點"
+                    },
+                    &self.place,
+                );
                 let times = self
                     .times
                     .iter()
@@ -662,7 +761,9 @@ impl Draft {
             let ext = std::path::Path::new(src)
                 .extension()
                 .and_then(|e| e.to_str())
-                .filter(|e| !e.is_empty() && e.len() <= 10 && e.chars().all(|c| c.is_ascii_alphanumeric()))
+                .filter(|e| {
+                    !e.is_empty() && e.len() <= 10 && e.chars().all(|c| c.is_ascii_alphanumeric())
+                })
                 .map(|e| format!(".{}", e.to_ascii_lowercase()))
                 .unwrap_or_default();
             let file = format!("{base}_{entity}{ext}");
@@ -709,7 +810,10 @@ impl Draft {
 
 fn issuer(b: &mut B, i: usize, d: &DraftIssuer) -> Option<Issuer> {
     let field = format!("發文機關[{}]", i + 1);
-    let code = b.val(&format!("{field}.機關代碼"), AgencyCode::parse(&d.agency_code))?;
+    let code = b.val(
+        &format!("{field}.機關代碼"),
+        AgencyCode::parse(&d.agency_code),
+    )?;
     match (&d.full_name, &d.unit_name, &d.unit_code) {
         (Some(n), None, None) => Some(Issuer {
             name: n.clone(),
@@ -796,14 +900,18 @@ fn recipients(
                 (Name::Agency(_), Some(_)) => {
                     b.val::<()>(
                         &f,
-                        Err(ValueError::new("以全銜交換時不填單位代碼；單位請用「單位名」")),
+                        Err(ValueError::new(
+                            "以全銜交換時不填單位代碼；單位請用「單位名」",
+                        )),
                     );
                     continue;
                 }
                 (Name::Collective(_), _) => {
                     b.val::<()>(
                         &f,
-                        Err(ValueError::new("總稱不能電子交換，請逐一列出機關並填機關代碼")),
+                        Err(ValueError::new(
+                            "總稱不能電子交換，請逐一列出機關並填機關代碼",
+                        )),
                     );
                     continue;
                 }

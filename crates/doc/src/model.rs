@@ -69,7 +69,10 @@ pub enum Party {
         unit_code: Option<UnitCode>,
     },
     /// (全銜, 機關代碼)
-    Agency { name: String, agency_code: AgencyCode },
+    Agency {
+        name: String,
+        agency_code: AgencyCode,
+    },
     /// (單位名, 機關代碼, 單位代碼)
     Unit {
         name: String,
@@ -125,7 +128,10 @@ pub enum Addressee {
 /// A name in 正本, 副本, 出席者 or 列席者 — names only, the codes live in the SW.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Name {
-    Person { name: String, title: Option<String> },
+    Person {
+        name: String,
+        title: Option<String>,
+    },
     /// 全銜
     Agency(String),
     /// 單位名

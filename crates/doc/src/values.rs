@@ -15,7 +15,10 @@ pub struct AgencyCode(String);
 impl AgencyCode {
     pub fn parse(s: &str) -> Result<Self, ValueError> {
         let t = s.trim();
-        if t.chars().count() == 10 && t.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
+        if t.chars().count() == 10
+            && t.bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        {
             Ok(AgencyCode(t.to_string()))
         } else {
             Err(ValueError::new(format!(
@@ -37,7 +40,10 @@ impl UnitCode {
     pub fn parse(s: &str) -> Result<Self, ValueError> {
         let t = s.trim();
         let n = t.chars().count();
-        if (n == 7 || n == 17) && t.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
+        if (n == 7 || n == 17)
+            && t.bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        {
             Ok(UnitCode(t.to_string()))
         } else {
             Err(ValueError::new(format!(
@@ -122,7 +128,10 @@ impl RocDate {
             ))
         };
         let t: String = s.trim().chars().map(halfwidth_digit).collect();
-        let t = t.strip_prefix("中華民國").or_else(|| t.strip_prefix("民國")).unwrap_or(&t);
+        let t = t
+            .strip_prefix("中華民國")
+            .or_else(|| t.strip_prefix("民國"))
+            .unwrap_or(&t);
         let nums: Vec<&str> = if t.contains('年') {
             let (y, rest) = t.split_once('年').ok_or_else(bad)?;
             let (m, rest) = rest.split_once('月').ok_or_else(bad)?;
@@ -131,7 +140,11 @@ impl RocDate {
         } else {
             t.split(['/', '.', '-']).collect()
         };
-        if nums.len() != 3 || nums.iter().any(|n| n.is_empty() || n.len() > 4 || !n.bytes().all(|b| b.is_ascii_digit())) {
+        if nums.len() != 3
+            || nums
+                .iter()
+                .any(|n| n.is_empty() || n.len() > 4 || !n.bytes().all(|b| b.is_ascii_digit()))
+        {
             return Err(bad());
         }
         let y: u16 = nums[0].parse().map_err(|_| bad())?;
@@ -144,8 +157,15 @@ impl RocDate {
     pub fn weekday(&self) -> &'static str {
         // Zeller-free: days since 1970-01-01 (a Thursday).
         let days = days_from_civil(self.gregorian_year(), self.month, self.day);
-        ["星期四", "星期五", "星期六", "星期日", "星期一", "星期二", "星期三"]
-            [days.rem_euclid(7) as usize]
+        [
+            "星期四",
+            "星期五",
+            "星期六",
+            "星期日",
+            "星期一",
+            "星期二",
+            "星期三",
+        ][days.rem_euclid(7) as usize]
     }
 
     /// The date in Asia/Taipei (UTC+8 all year; Taiwan has had no daylight saving since 1979)
@@ -292,15 +312,15 @@ impl DocNumber {
                     return Err(ValueError::new(format!("流水號 {serial} 超過 7 位數")));
                 }
                 if let Some(b) = branch
-                    && (b.is_empty() || b.len() > 4 || !b.bytes().all(|c| c.is_ascii_alphanumeric()))
+                    && (b.is_empty()
+                        || b.len() > 4
+                        || !b.bytes().all(|c| c.is_ascii_alphanumeric()))
                 {
                     return Err(ValueError::new(format!("支號「{b}」應為 1–4 碼英數字")));
                 }
                 Ok(())
             }
-            DocNumber::Text(t) if t.trim().is_empty() => {
-                Err(ValueError::new("發文字號不可空白"))
-            }
+            DocNumber::Text(t) if t.trim().is_empty() => Err(ValueError::new("發文字號不可空白")),
             DocNumber::Text(_) => Ok(()),
         }
     }
@@ -532,7 +552,10 @@ mod tests {
         assert_eq!(n.to_string(), "府資字第1150001234號");
         assert_eq!(DocNumber::parse_display("府資字第1150001234號"), n);
         assert_eq!(n.file_base().unwrap(), "1150001234");
-        assert!(matches!(DocNumber::parse_display("臨時字第一號"), DocNumber::Text(_)));
+        assert!(matches!(
+            DocNumber::parse_display("臨時字第一號"),
+            DocNumber::Text(_)
+        ));
         assert!(DocNumber::structured("府資字", 115, 10_000_000).is_err());
     }
 

@@ -176,6 +176,26 @@ fn header(
     }
 }
 
+/// 附件, then 主旨 and the sections.
+fn body(
+    out: &mut Vec<Block>,
+    a: Option<&Attachments>,
+    files: &[AttachmentFile],
+    subject: &str,
+    list: &[Section],
+) {
+    out.push(attachments(a, files));
+    out.push(Block::Gap);
+    out.push(field("主旨", subject, Size::Body));
+    sections(out, list);
+}
+
+fn recipients(out: &mut Vec<Block>, primary: &[Name], copy: &[CopyRecipient]) {
+    out.push(Block::Gap);
+    out.push(field("正本", names(primary), Size::Small));
+    out.push(field("副本", copies(copy), Size::Small));
+}
+
 fn signatures(out: &mut Vec<Block>, lines: &[String]) {
     if !lines.is_empty() {
         out.push(Block::Gap);
@@ -204,13 +224,14 @@ pub fn blocks(di: &Di) -> Vec<Block> {
                 Some(l.urgency),
                 Some(l.secrecy.as_ref()),
             );
-            out.push(attachments(l.attachments.as_ref(), files));
-            out.push(Block::Gap);
-            out.push(field("主旨", &l.subject, Size::Body));
-            sections(&mut out, &l.sections);
-            out.push(Block::Gap);
-            out.push(field("正本", names(&l.primary), Size::Small));
-            out.push(field("副本", copies(&l.copies), Size::Small));
+            body(
+                &mut out,
+                l.attachments.as_ref(),
+                files,
+                &l.subject,
+                &l.sections,
+            );
+            recipients(&mut out, &l.primary, &l.copies);
             signatures(&mut out, &l.signatures);
         }
         Document::Memo(m) => {
@@ -245,10 +266,13 @@ pub fn blocks(di: &Di) -> Vec<Block> {
             if let Some(p) = m.proposal {
                 out.push(field("擬辦方式", p.label(), Size::Small));
             }
-            out.push(attachments(m.attachments.as_ref(), files));
-            out.push(Block::Gap);
-            out.push(field("主旨", &m.subject, Size::Body));
-            sections(&mut out, &m.sections);
+            body(
+                &mut out,
+                m.attachments.as_ref(),
+                files,
+                &m.subject,
+                &m.sections,
+            );
             if !m.respectfully.is_empty() {
                 out.push(Block::Gap);
                 out.push(field("敬陳", join(&m.respectfully, person), Size::Body));
@@ -272,13 +296,14 @@ pub fn blocks(di: &Di) -> Vec<Block> {
                 Some(r.urgency),
                 Some(r.secrecy.as_ref()),
             );
-            out.push(attachments(r.attachments.as_ref(), files));
-            out.push(Block::Gap);
-            out.push(field("主旨", &r.subject, Size::Body));
-            sections(&mut out, &r.sections);
-            out.push(Block::Gap);
-            out.push(field("正本", names(&r.primary), Size::Small));
-            out.push(field("副本", copies(&r.copies), Size::Small));
+            body(
+                &mut out,
+                r.attachments.as_ref(),
+                files,
+                &r.subject,
+                &r.sections,
+            );
+            recipients(&mut out, &r.primary, &r.copies);
             signatures(&mut out, &r.signatures);
         }
         Document::Announcement(a) => {
@@ -287,10 +312,13 @@ pub fn blocks(di: &Di) -> Vec<Block> {
                 kind: "公告".into(),
             });
             header(&mut out, None, a.date, &a.numbers, None, None);
-            out.push(attachments(a.attachments.as_ref(), files));
-            out.push(Block::Gap);
-            out.push(field("主旨", &a.subject, Size::Body));
-            sections(&mut out, &a.sections);
+            body(
+                &mut out,
+                a.attachments.as_ref(),
+                files,
+                &a.subject,
+                &a.sections,
+            );
             signatures(&mut out, &a.signatures);
         }
         Document::MeetingNotice(m) => {

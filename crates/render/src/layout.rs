@@ -122,17 +122,21 @@ impl<'a, 'f> Layout<'a, 'f> {
         }
     }
 
+    /// Each character as printed, with its font slot and width in points.
+    fn shaped(&mut self, text: &str, size: f32) -> Vec<(char, usize, f32)> {
+        text.chars()
+            .map(|c| {
+                let (c, f, em) = self.measure.resolve(c);
+                (c, f, em * size)
+            })
+            .collect()
+    }
+
     /// Breaks `text` into lines no wider than `width` at `size` points.
     fn break_lines(&mut self, text: &str, size: f32, width: f32) -> Vec<Line> {
         let mut lines = vec![Line { chars: Vec::new() }];
         for unit in units(&clean(text)) {
-            let chars: Vec<(char, usize, f32)> = unit
-                .chars()
-                .map(|c| {
-                    let (c, f, em) = self.measure.resolve(c);
-                    (c, f, em * size)
-                })
-                .collect();
+            let chars = self.shaped(&unit, size);
             let w: f32 = chars.iter().map(|c| c.2).sum();
             let cur = lines.last_mut().expect("never empty");
             if cur.width() + w <= width + 0.01 {
@@ -305,13 +309,7 @@ impl<'a, 'f> Layout<'a, 'f> {
     /// One line of text at a fixed place outside the flow (page numbers, stamps): its runs
     /// and its width.
     pub fn fixed(&mut self, x: f32, baseline: f32, text: &str, size: f32) -> (Vec<Run>, f32) {
-        let chars: Vec<(char, usize, f32)> = text
-            .chars()
-            .map(|c| {
-                let (c, f, em) = self.measure.resolve(c);
-                (c, f, em * size)
-            })
-            .collect();
+        let chars = self.shaped(text, size);
         let width = chars.iter().map(|c| c.2).sum();
         (runs(x, baseline, size, &chars), width)
     }

@@ -171,9 +171,9 @@ pub fn safe_file_name(name: &str) -> Result<(), String> {
         || name == "."
         || name == ".."
         || name.starts_with('.')
-        || name
-            .chars()
-            .any(|c| matches!(c, '/' | '\\' | ':' | '"' | '<' | '>' | '|' | '?' | '*') || c.is_control());
+        || name.chars().any(|c| {
+            matches!(c, '/' | '\\' | ':' | '"' | '<' | '>' | '|' | '?' | '*') || c.is_control()
+        });
     if bad {
         Err(format!(
             "檔名「{}」不可含路徑、控制字元或 / \\ : \" < > | ? *，也不可以「.」開頭",

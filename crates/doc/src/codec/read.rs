@@ -1,6 +1,8 @@
 //! XML tree → model. Runs after DTD validation, but never relies on it: every missing or
 //! unexpected element becomes a [`Problem`], never a panic.
 
+use std::collections::HashMap;
+
 use crate::error::{Problem, ProblemKind, ValueError};
 use crate::model::*;
 use crate::values::*;
@@ -30,21 +32,39 @@ impl Ctx {
     }
 
     fn structure(&mut self, path: &str, msg: String) {
-        self.problems.push(Problem::new(ProblemKind::Dtd, path, msg));
+        self.problems
+            .push(Problem::new(ProblemKind::Dtd, path, msg));
     }
 }
 
 /// Walks the child elements of one element in order.
 pub(crate) struct Children<'a> {
     els: Vec<&'a Element>,
+    /// For each child: its number among siblings of the same name, 0 when the name is unique.
+    ordinals: Vec<usize>,
     i: usize,
     pub path: String,
 }
 
 impl<'a> Children<'a> {
     pub fn new(e: &'a Element, path: &str) -> Self {
+        let els: Vec<&Element> = e.elements().collect();
+        let mut totals: HashMap<&str, usize> = HashMap::new();
+        for c in &els {
+            *totals.entry(c.name.as_str()).or_default() += 1;
+        }
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let ordinals = els
+            .iter()
+            .map(|c| {
+                let n = seen.entry(c.name.as_str()).or_default();
+                *n += 1;
+                if totals[c.name.as_str()] > 1 { *n } else { 0 }
+            })
+            .collect();
         Children {
-            els: e.elements().collect(),
+            els,
+            ordinals,
             i: 0,
             path: path.to_string(),
         }
@@ -54,14 +74,20 @@ impl<'a> Children<'a> {
         self.els.get(self.i).map(|e| e.name.as_str())
     }
 
-    fn child_path(&self, name: &str) -> String {
-        format!("{}/{name}", self.path)
+    /// The path of the child at `idx`, indexed like the validator's paths: `[n]` only where
+    /// siblings share the name.
+    fn child_path(&self, idx: usize) -> String {
+        let name = self.els[idx].name.as_str();
+        match self.ordinals[idx] {
+            0 => format!("{}/{name}", self.path),
+            n => format!("{}/{name}[{n}]", self.path),
+        }
     }
 
     fn opt(&mut self, name: &str) -> Option<(&'a Element, String)> {
         if self.peek() == Some(name) {
             self.i += 1;
-            Some((self.els[self.i - 1], self.child_path(name)))
+            Some((self.els[self.i - 1], self.child_path(self.i - 1)))
         } else {
             None
         }
@@ -79,23 +105,14 @@ impl<'a> Children<'a> {
         got
     }
 
-    /// All consecutive children of this name; paths are indexed when there is more than one.
+    /// All consecutive children of this name; paths are indexed when siblings share the name.
     fn many(&mut self, name: &str) -> Vec<(&'a Element, String)> {
         let start = self.i;
         while self.peek() == Some(name) {
             self.i += 1;
         }
-        let n = self.i - start;
         (start..self.i)
-            .enumerate()
-            .map(|(k, idx)| {
-                let p = if n > 1 {
-                    format!("{}/{name}[{}]", self.path, k + 1)
-                } else {
-                    self.child_path(name)
-                };
-                (self.els[idx], p)
-            })
+            .map(|idx| (self.els[idx], self.child_path(idx)))
             .collect()
     }
 
@@ -166,15 +183,18 @@ pub(crate) fn issuer(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Issuer> {
 }
 
 /// (姓名, 職稱?, 機關代碼, 單位代碼?) | (全銜, 機關代碼) | (單位名, 機關代碼, 單位代碼)
+///
+/// Every element of the party is consumed even when a code is wrong, so that a bad value is
+/// reported once as a value problem and never again as an unexpected element.
 fn party(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Party> {
     if let Some((n, _)) = c.opt("姓名") {
         let title = opt_text(c, "職稱");
-        let code = agency_code(c, ctx)?;
+        let code = agency_code(c, ctx);
         let unit = unit_code(c, false, ctx);
         Some(Party::Person {
             name: text(n),
             title,
-            agency_code: code,
+            agency_code: code?,
             unit_code: unit,
         })
     } else if let Some((n, _)) = c.opt("全銜") {
@@ -183,11 +203,12 @@ fn party(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Party> {
             agency_code: agency_code(c, ctx)?,
         })
     } else if let Some((n, _)) = c.opt("單位名") {
-        let code = agency_code(c, ctx)?;
+        let code = agency_code(c, ctx);
+        let unit = unit_code(c, true, ctx);
         Some(Party::Unit {
             name: text(n),
-            agency_code: code,
-            unit_code: unit_code(c, true, ctx)?,
+            agency_code: code?,
+            unit_code: unit?,
         })
     } else {
         ctx.structure(&c.path, "缺少姓名、全銜或單位名".into());
@@ -339,7 +360,12 @@ fn secrecy(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Secrecy> {
     let level = c.one("密等", ctx).and_then(|(m, p)| match m.attr("代碼") {
         Some(v) => ctx.value(&p, Classification::parse(v)),
         None => {
-            ctx.value::<()>(&p, Err(ValueError::new("密等缺少代碼（密、機密、極機密、絕對機密）")));
+            ctx.value::<()>(
+                &p,
+                Err(ValueError::new(
+                    "密等缺少代碼（密、機密、極機密、絕對機密）",
+                )),
+            );
             None
         }
     });
@@ -348,10 +374,21 @@ fn secrecy(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Secrecy> {
     level.map(|level| Secrecy { level, condition })
 }
 
-fn digits<T: std::str::FromStr>(e: &Element, path: &str, what: &str, max_len: usize, ctx: &mut Ctx) -> Option<T> {
+fn digits<T: std::str::FromStr>(
+    e: &Element,
+    path: &str,
+    what: &str,
+    max_len: usize,
+    ctx: &mut Ctx,
+) -> Option<T> {
     let t = text(e);
     if t.is_empty() || t.len() > max_len || !t.bytes().all(|b| b.is_ascii_digit()) {
-        ctx.value::<()>(path, Err(ValueError::new(format!("{what}「{t}」應為 1–{max_len} 位數字"))));
+        ctx.value::<()>(
+            path,
+            Err(ValueError::new(format!(
+                "{what}「{t}」應為 1–{max_len} 位數字"
+            ))),
+        );
         return None;
     }
     t.parse().ok()
@@ -483,20 +520,32 @@ pub(crate) fn document(root: &Element, ctx: &mut Ctx) -> Option<Document> {
         _ => None,
     };
     c.finish(ctx);
-    if ctx.problems.len() > before { None } else { doc }
+    if ctx.problems.len() > before {
+        None
+    } else {
+        doc
+    }
 }
 
-fn letter(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Letter> {
-    let issuers = issuers(c, ctx);
-    let class = match c.one("函類別", ctx) {
-        Some((e, p)) => ctx
-            .value(&p, LetterClass::parse(e.attr("代碼").unwrap_or("函")))
-            .unwrap_or(LetterClass::Letter),
-        None => LetterClass::Letter,
-    };
-    let address = text_of(c, "地址", ctx);
-    let contacts: Vec<String> = c.many("聯絡方式").into_iter().map(|(e, _)| text(e)).collect();
-    let addressee = c.one("受文者", ctx).and_then(|(e, p)| addressee(e, &p, ctx));
+/// What 函 and 令 share from 受文者 to 署名, in the same order.
+struct Outgoing {
+    addressee: Addressee,
+    date: RocDate,
+    numbers: Vec<DocNumber>,
+    urgency: Urgency,
+    secrecy: Option<Secrecy>,
+    attachments: Option<Attachments>,
+    subject: String,
+    sections: Vec<Section>,
+    primary: Vec<Name>,
+    copies: Vec<CopyRecipient>,
+    signatures: Vec<String>,
+}
+
+fn outgoing(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Outgoing> {
+    let addressee = c
+        .one("受文者", ctx)
+        .and_then(|(e, p)| addressee(e, &p, ctx));
     let date = required_date(c, ctx);
     let numbers = numbers(c, ctx);
     let urgency = urgency(c, ctx);
@@ -513,11 +562,7 @@ fn letter(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Letter> {
         .unwrap_or_default();
     let copies = opt_with(c, "副本", ctx, copies).unwrap_or_default();
     let signatures = signatures(c);
-    Some(Letter {
-        issuers,
-        class,
-        address,
-        contacts,
+    Some(Outgoing {
         addressee: addressee?,
         date: date?,
         numbers,
@@ -532,40 +577,77 @@ fn letter(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Letter> {
     })
 }
 
+fn letter(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Letter> {
+    let issuers = issuers(c, ctx);
+    let class = match c.one("函類別", ctx) {
+        Some((e, p)) => ctx
+            .value(&p, LetterClass::parse(e.attr("代碼").unwrap_or("函")))
+            .unwrap_or(LetterClass::Letter),
+        None => LetterClass::Letter,
+    };
+    let address = text_of(c, "地址", ctx);
+    let contacts: Vec<String> = c
+        .many("聯絡方式")
+        .into_iter()
+        .map(|(e, _)| text(e))
+        .collect();
+    let o = outgoing(c, ctx)?;
+    Some(Letter {
+        issuers,
+        class,
+        address,
+        contacts,
+        addressee: o.addressee,
+        date: o.date,
+        numbers: o.numbers,
+        urgency: o.urgency,
+        secrecy: o.secrecy,
+        attachments: o.attachments,
+        subject: o.subject,
+        sections: o.sections,
+        primary: o.primary,
+        copies: o.copies,
+        signatures: o.signatures,
+    })
+}
+
 fn memo(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Memo> {
+    // A wrong code in 發文機關 is a value problem; the rest of the 簽 is still read.
     let from = if let Some((e, p)) = c.opt("發文機關") {
-        MemoFrom::Issuer(issuer(e, &p, ctx)?)
+        issuer(e, &p, ctx).map(MemoFrom::Issuer)
     } else if let Some((e, p)) = c.opt("單位") {
         let mut u = Children::new(e, &p);
         let name = text_of(&mut u, "單位名", ctx);
         let code = unit_code(&mut u, false, ctx);
         u.finish(ctx);
-        MemoFrom::Unit { name, code }
+        Some(MemoFrom::Unit { name, code })
     } else {
         ctx.structure(&c.path, "缺少〈發文機關〉或〈單位〉".into());
         return None;
     };
     let addressee = c.opt("受文者").and_then(|(e, p)| addressee(e, &p, ctx));
-    let number = c.one("文號", ctx).and_then(|(e, p)| case_number(e, &p, ctx));
+    let number = c
+        .one("文號", ctx)
+        .and_then(|(e, p)| case_number(e, &p, ctx));
     let urgency = urgency(c, ctx);
     let secrecy = opt_with(c, "密等及解密條件或保密期限", ctx, secrecy).flatten();
-    let proposal = c.opt("擬辦方式").and_then(|(e, p)| {
-        ctx.value(&p, ProposalMethod::parse(e.attr("代碼").unwrap_or("1")))
-    });
+    let proposal = c
+        .opt("擬辦方式")
+        .and_then(|(e, p)| ctx.value(&p, ProposalMethod::parse(e.attr("代碼").unwrap_or("1"))));
     let attachments = opt_with(c, "附件", ctx, attachments);
     let subject = c
         .one("主旨", ctx)
         .map(|(e, p)| wrapped_text(e, &p, ctx))
         .unwrap_or_default();
     let sections = sections(c, ctx);
-    let respectfully = opt_with(c, "敬陳", ctx, |e, p, ctx| persons(e, p, ctx, true))
-        .unwrap_or_default();
+    let respectfully =
+        opt_with(c, "敬陳", ctx, |e, p, ctx| persons(e, p, ctx, true)).unwrap_or_default();
     let signature = text_of(c, "署名", ctx);
     let date = c
         .one("年月日", ctx)
         .and_then(|(e, p)| ctx.value(&p, RocDate::parse(&text(e))));
     Some(Memo {
-        from,
+        from: from?,
         addressee,
         number: number?,
         urgency,
@@ -588,37 +670,21 @@ fn order(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Order> {
             .unwrap_or(OrderClass::Order),
         None => OrderClass::Order,
     };
-    let addressee = c.one("受文者", ctx).and_then(|(e, p)| addressee(e, &p, ctx));
-    let date = required_date(c, ctx);
-    let numbers = numbers(c, ctx);
-    let urgency = urgency(c, ctx);
-    let secrecy = opt_with(c, "密等及解密條件或保密期限", ctx, secrecy).flatten();
-    let attachments = opt_with(c, "附件", ctx, attachments);
-    let subject = c
-        .one("主旨", ctx)
-        .map(|(e, p)| wrapped_text(e, &p, ctx))
-        .unwrap_or_default();
-    let sections = sections(c, ctx);
-    let primary = c
-        .one("正本", ctx)
-        .map(|(e, p)| names(e, &p, ctx))
-        .unwrap_or_default();
-    let copies = opt_with(c, "副本", ctx, copies).unwrap_or_default();
-    let signatures = signatures(c);
+    let o = outgoing(c, ctx)?;
     Some(Order {
         issuers,
         class,
-        addressee: addressee?,
-        date: date?,
-        numbers,
-        urgency,
-        secrecy,
-        attachments,
-        subject,
-        sections,
-        primary,
-        copies,
-        signatures,
+        addressee: o.addressee,
+        date: o.date,
+        numbers: o.numbers,
+        urgency: o.urgency,
+        secrecy: o.secrecy,
+        attachments: o.attachments,
+        subject: o.subject,
+        sections: o.sections,
+        primary: o.primary,
+        copies: o.copies,
+        signatures: o.signatures,
     })
 }
 
@@ -651,7 +717,9 @@ fn meeting(c: &mut Children<'_>, ctx: &mut Ctx, site_visit: bool) -> Option<Meet
         ("開會事由", "開會時間", "開會地點")
     };
     let issuers = issuers(c, ctx);
-    let addressee = c.one("受文者", ctx).and_then(|(e, p)| addressee(e, &p, ctx));
+    let addressee = c
+        .one("受文者", ctx)
+        .and_then(|(e, p)| addressee(e, &p, ctx));
     let contacts = c
         .one("聯絡人及電話", ctx)
         .map(|(e, p)| {

@@ -18,8 +18,15 @@ fn text() -> impl Strategy<Value = String> {
     })
 }
 
+/// Text that is not blank, also by Unicode's measure (a lone U+3000 is blank to the value rules).
 fn nonempty() -> impl Strategy<Value = String> {
-    text().prop_map(|s| if s.is_empty() { "文".to_string() } else { s })
+    text().prop_map(|s| {
+        if s.trim().is_empty() {
+            "文".to_string()
+        } else {
+            s
+        }
+    })
 }
 
 fn agency() -> impl Strategy<Value = AgencyCode> {
@@ -46,14 +53,18 @@ fn issuer() -> impl Strategy<Value = Issuer> {
 
 fn party() -> impl Strategy<Value = Party> {
     prop_oneof![
-        (nonempty(), prop::option::of(nonempty()), agency(), prop::option::of(unit())).prop_map(
-            |(name, title, agency_code, unit_code)| Party::Person {
+        (
+            nonempty(),
+            prop::option::of(nonempty()),
+            agency(),
+            prop::option::of(unit())
+        )
+            .prop_map(|(name, title, agency_code, unit_code)| Party::Person {
                 name,
                 title,
                 agency_code,
                 unit_code
-            }
-        ),
+            }),
         (nonempty(), agency()).prop_map(|(name, agency_code)| Party::Agency { name, agency_code }),
         (nonempty(), agency(), unit()).prop_map(|(name, agency_code, unit_code)| Party::Unit {
             name,
@@ -110,27 +121,42 @@ fn items() -> impl Strategy<Value = Vec<Item>> {
         items: vec![],
     });
     let tree = leaf.prop_recursive(3, 12, 3, |inner| {
-        (text(), prop::option::of(nonempty()), prop::collection::vec(inner, 0..3))
-            .prop_map(|(number, text, items)| Item { number, text, items })
+        (
+            text(),
+            prop::option::of(nonempty()),
+            prop::collection::vec(inner, 0..3),
+        )
+            .prop_map(|(number, text, items)| Item {
+                number,
+                text,
+                items,
+            })
     });
     prop::collection::vec(tree, 0..3)
 }
 
 fn section() -> impl Strategy<Value = Section> {
-    (text(), prop::option::of(nonempty()), items())
-        .prop_map(|(title, text, items)| Section { title, text, items })
+    (text(), prop::option::of(nonempty()), items()).prop_map(|(title, text, items)| Section {
+        title,
+        text,
+        items,
+    })
 }
 
 fn number() -> impl Strategy<Value = DocNumber> {
     prop_oneof![
-        (nonempty(), 1u16..999, 0u32..9_999_999, prop::option::of("[0-9]{1,2}")).prop_map(
-            |(word, year, serial, branch)| DocNumber::Structured {
+        (
+            nonempty(),
+            1u16..999,
+            0u32..9_999_999,
+            prop::option::of("[0-9]{1,2}")
+        )
+            .prop_map(|(word, year, serial, branch)| DocNumber::Structured {
                 word,
                 year,
                 serial,
                 branch
-            }
-        ),
+            }),
         nonempty().prop_map(DocNumber::Text),
     ]
 }
@@ -188,11 +214,24 @@ fn document() -> impl Strategy<Value = (Document, Vec<AttachmentFile>)> {
         0u8..6,
         prop::sample::select(LetterClass::ALL.to_vec()),
         (text(), prop::collection::vec(nonempty(), 1..3)),
-        (nonempty(), prop::option::of(prop::sample::select(ProposalMethod::ALL.to_vec()))),
+        (
+            nonempty(),
+            prop::option::of(prop::sample::select(ProposalMethod::ALL.to_vec())),
+        ),
     )
         .prop_map(
             |(
-                (issuers, addressee, date, numbers, urgency, secrecy, (attachments, files), subject, sections),
+                (
+                    issuers,
+                    addressee,
+                    date,
+                    numbers,
+                    urgency,
+                    secrecy,
+                    (attachments, files),
+                    subject,
+                    sections,
+                ),
                 (primary, copies, signatures),
                 which,
                 class,
@@ -241,7 +280,11 @@ fn document() -> impl Strategy<Value = (Document, Vec<AttachmentFile>)> {
                         respectfully: primary
                             .iter()
                             .map(|n| PersonName {
-                                name: if contacts.len() > 1 { n.display() } else { String::new() },
+                                name: if contacts.len() > 1 {
+                                    n.display()
+                                } else {
+                                    String::new()
+                                },
                                 title: Some("處長".into()),
                             })
                             .collect(),
@@ -250,7 +293,11 @@ fn document() -> impl Strategy<Value = (Document, Vec<AttachmentFile>)> {
                     }),
                     2 => Document::Order(Order {
                         issuers,
-                        class: if contacts.len() > 1 { OrderClass::Order } else { OrderClass::RewardOrder },
+                        class: if contacts.len() > 1 {
+                            OrderClass::Order
+                        } else {
+                            OrderClass::RewardOrder
+                        },
                         addressee,
                         date,
                         numbers,
@@ -316,13 +363,20 @@ fn document() -> impl Strategy<Value = (Document, Vec<AttachmentFile>)> {
 
 fn roster() -> impl Strategy<Value = Roster> {
     prop::collection::vec(
-        (party(), flag(), prop::option::of(nonempty()), prop::sample::select(CopyKind::ALL.to_vec()))
-            .prop_map(|(party, attachments, portable_file, copy_kind)| RosterEntry {
-                party,
-                attachments,
-                portable_file,
-                copy_kind,
-            }),
+        (
+            party(),
+            flag(),
+            prop::option::of(nonempty()),
+            prop::sample::select(CopyKind::ALL.to_vec()),
+        )
+            .prop_map(
+                |(party, attachments, portable_file, copy_kind)| RosterEntry {
+                    party,
+                    attachments,
+                    portable_file,
+                    copy_kind,
+                },
+            ),
         1..5,
     )
     .prop_map(|entries| Roster { entries })
@@ -363,7 +417,9 @@ proptest! {
 
 /// The shape of `examples/letter.toml` (the TOML itself is read by the CLI tests).
 fn example() -> crate::draft::Built {
-    example_draft().build(RocDate::new(115, 1, 5).unwrap()).unwrap()
+    example_draft()
+        .build(RocDate::new(115, 1, 5).unwrap())
+        .unwrap()
 }
 
 fn example_draft() -> crate::draft::Draft {
@@ -427,7 +483,10 @@ fn draft_builds_di_and_sw() {
     // Only recipients with a 機關代碼 are electronic.
     assert_eq!(b.roster.entries.len(), 2);
     assert_eq!(b.roster.entries[1].copy_kind, CopyKind::Copy);
-    assert_eq!(b.roster.entries[1].attachments, Some(AttachmentFlag::Without));
+    assert_eq!(
+        b.roster.entries[1].attachments,
+        Some(AttachmentFlag::Without)
+    );
     let di_text = write_di(&b.di).unwrap();
     assert!(di_text.contains("<!DOCTYPE 函 SYSTEM \"104_2_utf8.dtd\" ["));
     assert!(di_text.contains("<!ENTITY ATTCH1 SYSTEM \"1150001234_ATTCH1.pdf\" NDATA _X>"));
@@ -464,7 +523,11 @@ fn draft_problems_name_the_field() {
     d.subject = None;
     let problems = d.build(RocDate::new(115, 1, 5).unwrap()).unwrap_err();
     let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-    assert!(text.iter().any(|t| t.contains("速別") && t.contains("特急")), "{text:?}");
+    assert!(
+        text.iter()
+            .any(|t| t.contains("速別") && t.contains("特急")),
+        "{text:?}"
+    );
     assert!(text.iter().any(|t| t.contains("機關代碼")), "{text:?}");
     assert!(text.iter().any(|t| t.contains("主旨")), "{text:?}");
 }
@@ -503,10 +566,17 @@ fn problems_carry_paths_and_value_rules() {
     assert!(c.parsed.is_none());
     let shown: Vec<String> = c.problems.iter().map(|p| p.to_string()).collect();
     assert!(
-        shown.iter().any(|s| s.contains("E_DOC_VALUE /函/發文機關/機關代碼") && s.contains("37900000a")),
+        shown
+            .iter()
+            .any(|s| s.contains("E_DOC_VALUE /函/發文機關/機關代碼") && s.contains("37900000a")),
         "{shown:?}"
     );
-    assert!(shown.iter().any(|s| s.contains("/函/發文日期/年月日") && s.contains("不存在")), "{shown:?}");
+    assert!(
+        shown
+            .iter()
+            .any(|s| s.contains("/函/發文日期/年月日") && s.contains("不存在")),
+        "{shown:?}"
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::model::{AttrDecl, AttrDefault, AttrType, ContentSpec, Cp, Occ, Particle};
 use crate::error::DocError;
-use crate::xml::{is_name_char, is_name_start};
+use crate::xml::{is_name_char, is_name_start, is_pubid_char};
 
 /// A declared general entity.
 #[derive(Debug, Clone, PartialEq)]
@@ -227,6 +227,11 @@ impl Dtd {
         } else {
             let (public_id, system_id) = external_id(c, false)?;
             let system_id = system_id.unwrap_or_default();
+            if has_uri_fragment(&system_id) {
+                return Err(c.err(format!(
+                    "實體「{name}」的系統識別「{system_id}」不可含片段識別「#」"
+                )));
+            }
             let had_ws = c.ws();
             let notation = if had_ws && c.eat("NDATA") {
                 if param {
@@ -251,11 +256,11 @@ impl Dtd {
             &mut self.entities
         };
         // The first declaration of an entity binds (XML 1.0 §4.2).
-        if !map.contains_key(&name) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = map.entry(name) {
             if !param {
-                self.entity_order.push(name.clone());
+                self.entity_order.push(slot.key().clone());
             }
-            map.insert(name, decl);
+            slot.insert(decl);
         }
         Ok(())
     }
@@ -283,6 +288,9 @@ fn external_id(
     } else if c.eat("PUBLIC") {
         c.req_ws()?;
         let public = c.literal()?.to_string();
+        if let Some(ch) = public.chars().find(|&ch| !is_pubid_char(ch)) {
+            return Err(c.err(format!("PUBLIC 識別中不可有字元「{ch}」")));
+        }
         let save = c.pos;
         let had_ws = c.ws();
         if had_ws && (c.starts("\"") || c.starts("'")) {
@@ -296,6 +304,34 @@ fn external_id(
     } else {
         Err(c.err("應為 SYSTEM 或 PUBLIC"))
     }
+}
+
+/// Whether a system identifier is a URI reference with a fragment (`plan.pdf#page=2`), which XML
+/// forbids in entity declarations (§4.2.2). Like xmllint, only a well-formed URI counts: a
+/// system identifier that is no URI at all (non-ASCII, spaces, a second `#`) is let through.
+fn has_uri_fragment(id: &str) -> bool {
+    if id.matches('#').count() != 1 {
+        return false;
+    }
+    let b = id.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                if i + 2 >= b.len()
+                    || !(b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit())
+                {
+                    return false;
+                }
+                i += 3;
+                continue;
+            }
+            c if c.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?#".contains(&c) => {}
+            _ => return false,
+        }
+        i += 1;
+    }
+    true
 }
 
 /// `a | b | c )` after the opening parenthesis of an enumerated type.
@@ -398,6 +434,20 @@ impl<'a> Cur<'a> {
         }
     }
     fn err(&self, msg: impl Into<String>) -> DocError {
+        // A parameter entity reference inside a declaration is what made it unreadable.
+        if let Some(rest) = self.rest().strip_prefix('%')
+            && rest.starts_with(is_name_start)
+        {
+            let name: String = rest
+                .chars()
+                .take_while(|&c| is_name_char(c))
+                .take(64)
+                .collect();
+            return DocError::Entity {
+                name: format!("%{name};"),
+                detail: "宣告內的參數實體參照不予展開".into(),
+            };
+        }
         let (line, column) = crate::xml::line_col(self.s, self.pos);
         DocError::Dtd {
             detail: format!("第 {line} 行第 {column} 字：{}", msg.into()),

@@ -101,7 +101,10 @@ pub fn files() -> impl Iterator<Item = (&'static str, &'static str, bool)> {
 /// Only a bare file name is accepted (as the format requires). Legacy names such as
 /// `99_2_big5.dtd` — whose text is not public — are read with the 104 DTD of the same kind.
 fn resolve(system_id: &str) -> Option<&'static str> {
-    if let Some(f) = FILES.iter().find(|f| f.0 == system_id && f.0.ends_with(".dtd")) {
+    if let Some(f) = FILES
+        .iter()
+        .find(|f| f.0 == system_id && f.0.ends_with(".dtd"))
+    {
         return Some(f.0);
     }
     let stem = system_id.strip_suffix(".dtd")?;

@@ -69,7 +69,10 @@ impl Declarations {
 
     /// Attribute declarations of an element, the first declaration of each name binding.
     fn attrs(&self, element: &str) -> Vec<&AttrDecl> {
-        self.attrs_by_layer(element).into_iter().map(|(a, _)| a).collect()
+        self.attrs_by_layer(element)
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect()
     }
 
     /// As [`Self::attrs`], each with whether its binding declaration is in the external DTD.
@@ -112,6 +115,7 @@ impl Declarations {
             ids: HashSet::new(),
             idrefs: Vec::new(),
             standalone: doc.standalone && self.external.is_some(),
+            dropped: 0,
         };
         let root_path = format!("/{}", doc.root.name);
         let Some(dt) = &doc.doctype else {
@@ -174,7 +178,7 @@ impl Declarations {
             }
         }
         v.declarations();
-        let mut path = root_path;
+        let mut path = root_path.clone();
         v.element(&doc.root, &mut path);
         let refs = std::mem::take(&mut v.idrefs);
         for (p, r) in refs {
@@ -182,7 +186,7 @@ impl Declarations {
                 v.problem(&p, format!("IDREF「{r}」找不到對應的 ID"));
             }
         }
-        v.problems
+        v.finish(&root_path)
     }
 }
 
@@ -193,12 +197,34 @@ struct Validator<'a> {
     idrefs: Vec<(String, String)>,
     /// `standalone="yes"` with an external DTD in force.
     standalone: bool,
+    /// Problems beyond [`MAX_PROBLEMS`], counted but not kept.
+    dropped: usize,
 }
+
+/// A hostile file can break a rule once per attribute; past this many, problems are only counted.
+const MAX_PROBLEMS: usize = 1000;
 
 impl Validator<'_> {
     fn problem(&mut self, path: &str, message: String) {
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems
+                .push(Problem::new(ProblemKind::Dtd, path, message));
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    /// The problems found, with a last entry counting those left out.
+    fn finish(mut self, root_path: &str) -> Vec<Problem> {
+        if self.dropped > 0 {
+            let message = format!(
+                "另有 {} 個問題未列出（最多列出 {MAX_PROBLEMS} 個）",
+                self.dropped
+            );
+            self.problems
+                .push(Problem::new(ProblemKind::Dtd, root_path, message));
+        }
         self.problems
-            .push(Problem::new(ProblemKind::Dtd, path, message));
     }
 
     /// The validity constraints on the declarations themselves (XML 1.0 §3.2.2, §3.3.1, §3.3.2),
@@ -374,10 +400,7 @@ impl Validator<'_> {
                             let shown = shown_text(t);
                             self.problem(
                                 path,
-                                format!(
-                                    "元素〈{}〉只能包含子元素，不可有文字「{shown}」",
-                                    e.name
-                                ),
+                                format!("元素〈{}〉只能包含子元素，不可有文字「{shown}」", e.name),
                             );
                         }
                         Node::CData(_) => self.problem(
@@ -450,10 +473,7 @@ impl Validator<'_> {
         }
         for d in &decls {
             if matches!(d.default, AttrDefault::Required) && e.attr(&d.name).is_none() {
-                self.problem(
-                    path,
-                    format!("元素〈{}〉缺少必要屬性 {}", e.name, d.name),
-                );
+                self.problem(path, format!("元素〈{}〉缺少必要屬性 {}", e.name, d.name));
             }
         }
     }
@@ -548,7 +568,9 @@ fn normalize(ty: &AttrType, raw: &str) -> String {
 
 fn first_duplicate(list: &[String]) -> Option<&str> {
     let mut seen = HashSet::new();
-    list.iter().find(|n| !seen.insert(n.as_str())).map(String::as_str)
+    list.iter()
+        .find(|n| !seen.insert(n.as_str()))
+        .map(String::as_str)
 }
 
 fn is_nmtoken(s: &str) -> bool {

@@ -2,8 +2,8 @@
 
 mod parse;
 
-pub use parse::{Limits, parse};
-pub(crate) use parse::{is_name_char, is_name_start, is_xml_char, line_col};
+pub use parse::{Limits, MAX_DEPTH, parse};
+pub(crate) use parse::{is_name_char, is_name_start, is_pubid_char, is_xml_char, line_col};
 
 /// The character encoding a file was read in. Written files are always UTF-8.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +52,10 @@ pub struct Attr {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
     Element(Element),
+    /// Character data between two tags, references resolved.
     Text(String),
+    /// Character data between two tags that includes at least one CDATA section (the text
+    /// around the sections is part of it). Only element content cares about the difference.
     CData(String),
     /// One or more comments or processing instructions. Their text carries no meaning for a 公文
     /// and is not kept, but an element declared EMPTY may not hold them. Never written.

@@ -15,7 +15,8 @@ use crate::error::DocError;
 pub struct Limits {
     /// Largest file accepted, in bytes.
     pub max_bytes: usize,
-    /// Deepest element nesting accepted (the root is depth 1).
+    /// Deepest element nesting accepted (the root is depth 1). Values above [`MAX_DEPTH`] count
+    /// as [`MAX_DEPTH`].
     pub max_depth: usize,
     /// Most elements in one file.
     pub max_elements: usize,
@@ -25,6 +26,18 @@ pub struct Limits {
     pub max_text_bytes: usize,
     /// Most markup declarations in a DOCTYPE internal subset.
     pub max_declarations: usize,
+}
+
+/// The deepest nesting any [`Limits`] may allow. Reading is iterative, but the validator, the
+/// model reader and dropping the tree walk it recursively; this keeps them far from the end of
+/// even a small thread stack. Real 公文 nest less than 20 levels.
+pub const MAX_DEPTH: usize = 256;
+
+impl Limits {
+    /// [`Limits::max_depth`] as applied.
+    pub fn depth_limit(&self) -> usize {
+        self.max_depth.min(MAX_DEPTH)
+    }
 }
 
 impl Default for Limits {
@@ -56,6 +69,8 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<XmlDoc, DocError> {
         elements: 0,
         standalone: false,
     };
+    // Characters XML does not allow are an error wherever they are (comments and the DOCTYPE too).
+    p.check_chars(&text)?;
     let (doctype, root) = p.document()?;
     Ok(XmlDoc {
         encoding,
@@ -229,8 +244,7 @@ impl<'a> Parser<'a> {
     }
 
     fn document(&mut self) -> Result<(Option<Doctype>, Element), DocError> {
-        if self.starts("<?xml") && self.rest()[5..].starts_with(|c: char| c.is_ascii_whitespace())
-        {
+        if self.starts("<?xml") && self.rest()[5..].starts_with(|c: char| c.is_ascii_whitespace()) {
             self.xml_decl()?;
         }
         let mut doctype = None;
@@ -301,9 +315,7 @@ impl<'a> Parser<'a> {
                 "yes" => true,
                 "no" => false,
                 other => {
-                    return Err(self.err(format!(
-                        "standalone 只能是 yes 或 no，不可為「{other}」"
-                    )));
+                    return Err(self.err(format!("standalone 只能是 yes 或 no，不可為「{other}」")));
                 }
             };
             self.skip_ws();
@@ -340,6 +352,9 @@ impl<'a> Parser<'a> {
         let target = self.name()?;
         if target.eq_ignore_ascii_case("xml") {
             return Err(self.err("XML 宣告只能出現在檔案開頭"));
+        }
+        if !self.starts("?>") && !self.skip_ws() {
+            return Err(self.err(format!("處理指令「{target}」的名稱之後應有空白")));
         }
         let Some(end) = self.rest().find("?>") else {
             return Err(self.err("處理指令未結束"));
@@ -452,9 +467,15 @@ impl<'a> Parser<'a> {
     }
 
     /// Reads the root element and everything inside it, without recursion.
+    ///
+    /// All character data between two tags (text, CDATA sections, references) becomes one node,
+    /// and comments or processing instructions leave one [`Node::Markup`] marker however many
+    /// there are, so the tree never holds more than a few nodes per element whatever the file.
     fn element_tree(&mut self) -> Result<Element, DocError> {
         let mut stack: Vec<Element> = Vec::new();
         let mut text = String::new();
+        // The pending character data contains a CDATA section (it becomes a `Node::CData`).
+        let mut cdata = false;
         loop {
             if self.pos >= self.s.len() {
                 let open = stack.last().map(|e| e.name.as_str()).unwrap_or("");
@@ -475,12 +496,36 @@ impl<'a> Parser<'a> {
                 }
                 continue;
             }
+            if self.starts("<![CDATA[") {
+                if stack.is_empty() {
+                    return Err(self.err("根元素之外有 CDATA"));
+                }
+                self.pos += 9;
+                let Some(end) = self.rest().find("]]>") else {
+                    return Err(self.err("檔案不完整：CDATA 未結束"));
+                };
+                let raw = &self.rest()[..end];
+                self.check_chars(raw)?;
+                if text.len() + raw.len() > self.limits.max_text_bytes {
+                    return Err(DocError::TooLarge {
+                        what: "文字內容",
+                        limit: self.limits.max_text_bytes,
+                    });
+                }
+                text.push_str(&normalize_newlines(raw));
+                cdata = true;
+                self.pos += end + 3;
+                continue;
+            }
             if self.starts("<") {
-                if !text.is_empty() {
+                if !text.is_empty() || cdata {
                     let Some(top) = stack.last_mut() else {
                         return Err(self.err("根元素之外有文字"));
                     };
-                    top.children.push(Node::Text(std::mem::take(&mut text)));
+                    let t = std::mem::take(&mut text);
+                    top.children
+                        .push(if cdata { Node::CData(t) } else { Node::Text(t) });
+                    cdata = false;
                 }
                 if self.starts("</") {
                     self.pos += 2;
@@ -499,27 +544,6 @@ impl<'a> Parser<'a> {
                     match stack.last_mut() {
                         Some(parent) => parent.children.push(Node::Element(done)),
                         None => return Ok(done),
-                    }
-                } else if self.starts("<![CDATA[") {
-                    if stack.is_empty() {
-                        return Err(self.err("根元素之外有 CDATA"));
-                    }
-                    self.pos += 9;
-                    let Some(end) = self.rest().find("]]>") else {
-                        return Err(self.err("檔案不完整：CDATA 未結束"));
-                    };
-                    let raw = &self.rest()[..end];
-                    self.check_chars(raw)?;
-                    if raw.len() > self.limits.max_text_bytes {
-                        return Err(DocError::TooLarge {
-                            what: "文字內容",
-                            limit: self.limits.max_text_bytes,
-                        });
-                    }
-                    let t = normalize_newlines(raw);
-                    self.pos += end + 3;
-                    if let Some(top) = stack.last_mut() {
-                        top.children.push(Node::CData(t));
                     }
                 } else if self.starts("<!") {
                     return Err(self.err("元素內容中不可出現宣告"));
@@ -544,9 +568,9 @@ impl<'a> Parser<'a> {
     }
 
     fn start_tag(&mut self, depth: usize) -> Result<(Element, bool), DocError> {
-        if depth > self.limits.max_depth {
+        if depth > self.limits.depth_limit() {
             return Err(DocError::TooDeep {
-                limit: self.limits.max_depth,
+                limit: self.limits.depth_limit(),
             });
         }
         self.elements += 1;
@@ -578,6 +602,12 @@ impl<'a> Parser<'a> {
             self.expect("=", "屬性等號")?;
             self.skip_ws();
             let raw = self.quoted("屬性值")?;
+            if raw.len() > self.limits.max_text_bytes {
+                return Err(DocError::TooLarge {
+                    what: "屬性值",
+                    limit: self.limits.max_text_bytes,
+                });
+            }
             if raw.contains('<') {
                 return Err(self.err(format!("屬性 {an} 的值不可含「<」")));
             }
@@ -674,7 +704,10 @@ impl<'a> Parser<'a> {
     /// Resolves `&…;` at the start of `s`: predefined entities and character references only.
     fn reference(&self, s: &str) -> Result<(String, usize), DocError> {
         // Byte search: ';' is ASCII, so its position is always a character boundary.
-        let Some(end) = s.as_bytes()[..s.len().min(64)].iter().position(|&b| b == b';') else {
+        let Some(end) = s.as_bytes()[..s.len().min(64)]
+            .iter()
+            .position(|&b| b == b';')
+        else {
             return Err(self.err("「&」之後應為實體參照（例如 &amp;）"));
         };
         let body = &s[1..end];
@@ -685,12 +718,10 @@ impl<'a> Parser<'a> {
             "amp" => '&',
             "apos" => '\'',
             "quot" => '"',
-            _ if body.starts_with("#x") => char_ref(&body[2..], 16).ok_or_else(|| {
-                self.err(format!("字元參照 &{body}; 不是有效的 XML 字元"))
-            })?,
-            _ if body.starts_with('#') => char_ref(&body[1..], 10).ok_or_else(|| {
-                self.err(format!("字元參照 &{body}; 不是有效的 XML 字元"))
-            })?,
+            _ if body.starts_with("#x") => char_ref(&body[2..], 16)
+                .ok_or_else(|| self.err(format!("字元參照 &{body}; 不是有效的 XML 字元")))?,
+            _ if body.starts_with('#') => char_ref(&body[1..], 10)
+                .ok_or_else(|| self.err(format!("字元參照 &{body}; 不是有效的 XML 字元")))?,
             _ => {
                 return Err(DocError::Entity {
                     name: body.to_string(),
@@ -757,7 +788,7 @@ pub(crate) fn is_name_start(c: char) -> bool {
 }
 
 /// PubidChar (XML 1.0 §2.3).
-fn is_pubid_char(c: char) -> bool {
+pub(crate) fn is_pubid_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || " \r\n-'()+,./:=?;!*#@$_%".contains(c)
 }
 
