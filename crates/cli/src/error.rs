@@ -17,6 +17,14 @@ pub enum CliError {
     Arg { detail: String },
     /// The renderer failed (missing font …).
     Render { code: &'static str, detail: String },
+    /// The trust layer refused (test CA state, a bad certificate request …).
+    Trust(gongwen_trust::TrustError),
+}
+
+impl From<gongwen_trust::TrustError> for CliError {
+    fn from(e: gongwen_trust::TrustError) -> Self {
+        CliError::Trust(e)
+    }
 }
 
 impl CliError {
@@ -39,6 +47,7 @@ impl CliError {
             CliError::Doc { error, .. } => error.code(),
             CliError::Arg { .. } => "E_ARG",
             CliError::Render { code, .. } => code,
+            CliError::Trust(e) => e.code(),
         }
     }
 
@@ -47,6 +56,7 @@ impl CliError {
         match self {
             CliError::Doc { error, .. } if !error.is_fatal() => 1,
             CliError::Draft { .. } | CliError::Arg { .. } => 1,
+            CliError::Trust(gongwen_trust::TrustError::Request { .. }) => 1,
             _ => 2,
         }
     }
@@ -68,6 +78,7 @@ impl fmt::Display for CliError {
             }
             CliError::Arg { detail } => f.write_str(detail),
             CliError::Render { detail, .. } => write!(f, "列印失敗：{detail}"),
+            CliError::Trust(e) => e.fmt(f),
         }
     }
 }

@@ -6,6 +6,7 @@ mod clock;
 mod demo;
 mod doc_cmd;
 mod error;
+mod pki_cmd;
 mod show;
 
 use std::path::PathBuf;
@@ -36,6 +37,9 @@ enum Command {
         #[arg(long, default_value = "gongwen-data/demo")]
         out: PathBuf,
     },
+    /// 內建測試憑證中心：建立根與中繼憑證、簽發機關／團體／公司／自然人／TLS 憑證、撤銷、產生 CRL
+    #[command(subcommand)]
+    Pki(PkiCommand),
     /// 效能量測程式（輸出數據，不做判定）
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -87,6 +91,56 @@ enum DocCommand {
 }
 
 #[derive(Subcommand)]
+enum PkiCommand {
+    /// 建立測試憑證中心：根憑證與 GCA／XCA／MOEACA／MOICA 相仿的四個中繼憑證中心
+    Init {
+        /// 憑證中心目錄（不存在會自動建立；已有憑證中心時拒絕覆寫）
+        dir: PathBuf,
+        /// 金鑰類型：rsa2048、rsa3072 或 p256
+        #[arg(long, default_value = "rsa2048")]
+        key: String,
+        /// 根憑證效期（年）
+        #[arg(long, default_value_t = 20)]
+        years: u32,
+    },
+    /// 簽發憑證：機關、團體、公司與自然人各得簽章與加密兩張（如同 IC 卡），TLS 節點一張
+    Issue {
+        dir: PathBuf,
+        /// agency（機關，GCA）、organisation（團體／學校，XCA）、company（公司，MOEACA）、
+        /// person（自然人，MOICA）、server（TLS 伺服器）、client（TLS 用戶端）
+        #[arg(long)]
+        kind: String,
+        /// 名稱（機關全銜、姓名或節點名稱）
+        #[arg(long)]
+        name: String,
+        /// 機關代碼（agency、organisation、company、client 必填）
+        #[arg(long)]
+        code: Option<String>,
+        /// TLS 伺服器的主機名稱或 IP 位址（可重複）
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+        /// 金鑰類型：rsa2048、rsa3072 或 p256
+        #[arg(long, default_value = "rsa2048")]
+        key: String,
+        /// 效期（天）
+        #[arg(long, default_value_t = 730)]
+        days: u32,
+    },
+    /// 撤銷憑證（序號同 openssl x509 -serial 所列），並重新產生 CRL
+    Revoke {
+        dir: PathBuf,
+        serial: String,
+        /// 撤銷原因：keyCompromise（金鑰洩漏）、superseded（已換發）、cessationOfOperation（停止使用）…
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// 重新產生每個憑證中心的廢止清冊（CRL，效期 7 天）
+    Crl { dir: PathBuf },
+    /// 列出已簽發的憑證與狀態
+    List { dir: PathBuf },
+}
+
+#[derive(Subcommand)]
 enum BenchCommand {
     /// 量測 DI 讀取＋驗證、寫出的速度（每秒件數，典型 5 KB 函）與每頁列印時間
     Doc {
@@ -125,6 +179,33 @@ fn main() -> ExitCode {
             font.as_deref(),
         ),
         Command::Demo { out } => demo::run(&out),
+        Command::Pki(PkiCommand::Init { dir, key, years }) => pki_cmd::init(&dir, &key, years),
+        Command::Pki(PkiCommand::Issue {
+            dir,
+            kind,
+            name,
+            code,
+            hosts,
+            key,
+            days,
+        }) => pki_cmd::issue(
+            &dir,
+            pki_cmd::IssueArgs {
+                kind,
+                name,
+                code,
+                hosts,
+                key,
+                days,
+            },
+        ),
+        Command::Pki(PkiCommand::Revoke {
+            dir,
+            serial,
+            reason,
+        }) => pki_cmd::revoke(&dir, &serial, reason.as_deref()),
+        Command::Pki(PkiCommand::Crl { dir }) => pki_cmd::crl(&dir),
+        Command::Pki(PkiCommand::List { dir }) => pki_cmd::list(&dir),
         Command::Bench(BenchCommand::Doc { docs, renders }) => bench::doc(docs, renders),
     };
     match result {

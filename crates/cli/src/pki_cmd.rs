@@ -1,0 +1,153 @@
+//! `gongwen pki …`: the built-in test CA.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use gongwen_doc::RocDate;
+use gongwen_trust::pki::{Branch, InitOptions, IssueRequest, KeyType, Record, Subject, TestCa};
+
+use crate::clock::unix_now;
+use crate::error::CliError;
+
+fn roc(secs: i64) -> String {
+    RocDate::from_unix_taipei(secs)
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| secs.to_string())
+}
+
+pub fn init(dir: &Path, key: &str, years: u32) -> Result<ExitCode, CliError> {
+    let opts = InitOptions {
+        key: KeyType::parse(key)?,
+        years,
+    };
+    let ca = TestCa::init(dir, &opts, unix_now())?;
+    println!("已建立測試憑證中心：{}", ca.dir().display());
+    println!("  根憑證：{}", ca.root_file().display());
+    for b in Branch::ALL {
+        println!("  中繼憑證（{}）：{}", b.stem(), ca.ca_file(b).display());
+    }
+    println!("注意：這是測試用憑證中心，私鑰存放於該目錄（僅擁有者可讀），不可用於正式交換。");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Who `pki issue --kind` names.
+pub struct IssueArgs {
+    pub kind: String,
+    pub name: String,
+    pub code: Option<String>,
+    pub hosts: Vec<String>,
+    pub key: String,
+    pub days: u32,
+}
+
+fn subject(a: IssueArgs) -> Result<Subject, CliError> {
+    let need_code = |kind: &str| {
+        a.code.clone().ok_or_else(|| CliError::Arg {
+            detail: format!("--kind {kind} 需要 --code（機關代碼或統一編號）"),
+        })
+    };
+    let org = |branch: Branch, kind: &str| -> Result<Subject, CliError> {
+        Ok(Subject::Organisation {
+            branch,
+            code: need_code(kind)?,
+            name: a.name.clone(),
+        })
+    };
+    match a.kind.as_str() {
+        "agency" => org(Branch::Gca, "agency"),
+        "organisation" | "organization" => org(Branch::Xca, "organisation"),
+        "company" => org(Branch::Moeaca, "company"),
+        "person" => Ok(Subject::Person { name: a.name }),
+        "server" => Ok(Subject::TlsServer {
+            name: a.name,
+            hosts: a.hosts,
+        }),
+        "client" => Ok(Subject::TlsClient {
+            code: need_code("client")?,
+            name: a.name,
+        }),
+        other => Err(CliError::Arg {
+            detail: format!(
+                "--kind「{other}」不認得，應為 agency（機關）、organisation（團體）、company（公司）、person（自然人）、server 或 client"
+            ),
+        }),
+    }
+}
+
+pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode, CliError> {
+    let key = KeyType::parse(&args.key)?;
+    let days = args.days;
+    let mut ca = TestCa::open(dir)?;
+    let issued = ca.issue(
+        &IssueRequest {
+            subject: subject(args)?,
+            key,
+            days,
+        },
+        unix_now(),
+    )?;
+    for c in &issued {
+        println!(
+            "已簽發{}憑證（序號 {}，{} 簽發，效期至 {}）",
+            c.record.usage.label(),
+            c.record.serial,
+            c.record.issuer.stem(),
+            roc(c.record.not_after)
+        );
+        println!("  憑證：{}", c.cert_file.display());
+        println!("  私鑰：{}", c.key_file.display());
+        println!("  公鑰 SHA-256（目錄登記用）：{}", c.spki_sha256);
+    }
+    if let Some(c) = issued.first() {
+        println!("  憑證鏈：{}", c.chain_file.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn revoke(dir: &Path, serial: &str, reason: Option<&str>) -> Result<ExitCode, CliError> {
+    let mut ca = TestCa::open(dir)?;
+    let r = ca.revoke(serial, reason, unix_now())?;
+    println!(
+        "已撤銷序號 {}（{} 的{}憑證），並重新產生廢止清冊（CRL）於 {}",
+        r.serial,
+        r.name,
+        r.usage.label(),
+        ca.dir().join("crl").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn crl(dir: &Path) -> Result<ExitCode, CliError> {
+    let mut ca = TestCa::open(dir)?;
+    for f in ca.write_crls(unix_now())? {
+        println!("已產生 {}", f.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(r: &Record, now: i64) -> String {
+    match r.revoked_at {
+        Some(t) => format!("已撤銷（{}）", roc(t)),
+        None if r.not_after < now => "已過期".into(),
+        None => "有效".into(),
+    }
+}
+
+pub fn list(dir: &Path) -> Result<ExitCode, CliError> {
+    let ca = TestCa::open(dir)?;
+    let now = unix_now();
+    println!("序號\t簽發\t用途\t代碼\t名稱\t效期至\t狀態");
+    for r in ca.records() {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            r.serial,
+            r.issuer.stem(),
+            r.usage.label(),
+            r.code.as_deref().unwrap_or("-"),
+            r.name,
+            roc(r.not_after),
+            status(r, now)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

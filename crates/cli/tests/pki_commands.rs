@@ -1,0 +1,118 @@
+//! `gongwen pki …` as an operator runs it, checked with stock OpenSSL.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
+
+fn gongwen(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run gongwen")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn openssl(args: &[&str]) -> Output {
+    Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl 未安裝（scripts/test 會安裝）")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn init_issue_revoke_list() {
+    let dir: PathBuf = std::env::temp_dir().join(format!("gongwen-cli-pki-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let o = gongwen(&["pki", "init", s(&dir), "--key", "p256"]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let o = gongwen(&[
+        "pki",
+        "issue",
+        s(&dir),
+        "--kind",
+        "agency",
+        "--name",
+        "臺北市政府",
+        "--code",
+        "379000000A",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("簽章憑證") && out.contains("加密憑證") && out.contains("公鑰 SHA-256"),
+        "{out}"
+    );
+    let sign = dir.join("issued/379000000A-sign.crt");
+    let (root, gca) = (dir.join("root.crt"), dir.join("gca.crt"));
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify", "-CAfile", s(&root), "-untrusted", s(&gca)];
+        args.extend_from_slice(extra);
+        args.push(s(&sign));
+        openssl(&args)
+    };
+    let crl = dir.join("crl/gca.crl");
+    let o = verify(&["-crl_check", "-CRLfile", s(&crl)]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let serial =
+        String::from_utf8_lossy(&openssl(&["x509", "-noout", "-serial", "-in", s(&sign)]).stdout)
+            .trim()
+            .trim_start_matches("serial=")
+            .to_string();
+    let o = gongwen(&[
+        "pki",
+        "revoke",
+        s(&dir),
+        &serial,
+        "--reason",
+        "keyCompromise",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = verify(&["-crl_check", "-CRLfile", s(&crl)]);
+    assert!(
+        !o.status.success() && text(&o).contains("revoked"),
+        "{}",
+        text(&o)
+    );
+
+    let o = gongwen(&["pki", "list", s(&dir)]);
+    let out = text(&o);
+    assert!(
+        out.contains(&serial) && out.contains("已撤銷") && out.contains("有效"),
+        "{out}"
+    );
+
+    // Mistakes: exit 1 with the code and what to do; a directory that is no CA: exit 2.
+    let o = gongwen(&["pki", "issue", s(&dir), "--kind", "agency", "--name", "甲"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("E_ARG") && text(&o).contains("--code"));
+    let o = gongwen(&[
+        "pki",
+        "issue",
+        s(&dir),
+        "--kind",
+        "agency",
+        "--name",
+        "臺北市政府",
+        "--code",
+        "379000000A",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("E_PKI_REQUEST") && text(&o).contains("已存在"));
+    let o = gongwen(&["pki", "init", s(&dir)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("E_PKI_EXISTS"));
+    let o = gongwen(&["pki", "list", s(&dir.join("issued"))]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("E_PKI_STATE"));
+}
