@@ -14,6 +14,22 @@ pub enum TrustError {
     Request { detail: String },
     /// Key generation or certificate signing failed.
     Crypto { detail: String },
+    /// Not CMS, or not well-formed BER/DER.
+    Malformed { detail: String },
+    /// An algorithm or structure we do not accept (named in the message).
+    Unsupported { what: String },
+    /// The package is not encrypted to this key's certificate.
+    NotRecipient,
+    /// Encrypting to nobody.
+    NoRecipients,
+    /// The key does not open the content (wrong key, or tampered ciphertext).
+    Decrypt,
+    /// A signature or a digest does not match: the content was changed, or signed by another key.
+    BadSignature { detail: String },
+    /// The signer's certificate is not in the message.
+    SignerMissing,
+    /// A key or certificate file that cannot be used.
+    Key { detail: String },
 }
 
 impl TrustError {
@@ -24,6 +40,14 @@ impl TrustError {
             TrustError::CaExists { .. } => "E_PKI_EXISTS",
             TrustError::Request { .. } => "E_PKI_REQUEST",
             TrustError::Crypto { .. } => "E_TRUST_CRYPTO",
+            TrustError::Malformed { .. } => "E_CMS_MALFORMED",
+            TrustError::Unsupported { .. } => "E_CMS_UNSUPPORTED",
+            TrustError::NotRecipient => "E_CMS_NOT_RECIPIENT",
+            TrustError::NoRecipients => "E_CMS_NO_RECIPIENTS",
+            TrustError::Decrypt => "E_CMS_DECRYPT",
+            TrustError::BadSignature { .. } => "E_CMS_SIGNATURE",
+            TrustError::SignerMissing => "E_CMS_SIGNER_MISSING",
+            TrustError::Key { .. } => "E_TRUST_KEY",
         }
     }
 
@@ -59,6 +83,16 @@ impl fmt::Display for TrustError {
             ),
             TrustError::Request { detail } => f.write_str(detail),
             TrustError::Crypto { detail } => write!(f, "金鑰或憑證運算失敗：{detail}"),
+            TrustError::Malformed { detail } => write!(f, "不是有效的 CMS 資料：{detail}"),
+            TrustError::Unsupported { what } => write!(f, "不支援{what}"),
+            TrustError::NotRecipient => {
+                f.write_str("這個封包不是加密給此憑證的（本機關不是收件者，或用錯了加密憑證）")
+            }
+            TrustError::NoRecipients => f.write_str("至少要有一個收件者的加密憑證"),
+            TrustError::Decrypt => f.write_str("無法解密：金鑰不符，或密文遭竄改"),
+            TrustError::BadSignature { detail } => write!(f, "簽章驗證失敗：{detail}"),
+            TrustError::SignerMissing => f.write_str("簽章資料中沒有簽署者的憑證，無法驗證"),
+            TrustError::Key { detail } => write!(f, "金鑰或憑證檔有誤：{detail}"),
         }
     }
 }

@@ -1,0 +1,377 @@
+//! Interoperability is the test: stock OpenSSL checks what we write, and we read what it writes
+//! (DER and BER, OAEP and PKCS#1 v1.5). Certificates come from the built-in test CA.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::*;
+use crate::pki::{Branch, InitOptions, IssueRequest, IssuedCert, KeyType, Subject, TestCa};
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A test CA with two agencies (RSA) and one P-256 signer, made once per test.
+struct World {
+    dir: PathBuf,
+    ca: TestCa,
+    a: Vec<IssuedCert>,
+    b: Vec<IssuedCert>,
+    ec: Vec<IssuedCert>,
+}
+
+fn world(name: &str) -> World {
+    let dir = std::env::temp_dir().join(format!("gongwen-cms-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut ca = TestCa::init(&dir, &InitOptions::default(), now()).unwrap();
+    let mut issue = |code: &str, key| {
+        ca.issue(
+            &IssueRequest {
+                subject: Subject::Organisation {
+                    branch: Branch::Gca,
+                    code: code.into(),
+                    name: format!("機關{code}"),
+                },
+                key,
+                days: 30,
+            },
+            now(),
+        )
+        .unwrap()
+    };
+    let a = issue("379000000A", KeyType::Rsa2048);
+    let b = issue("379130000C", KeyType::Rsa2048);
+    let ec = issue("376410000A", KeyType::P256);
+    World { dir, ca, a, b, ec }
+}
+
+fn cert(c: &IssuedCert) -> Certificate {
+    load_certs(&std::fs::read(&c.cert_file).unwrap())
+        .unwrap()
+        .remove(0)
+}
+
+fn key(c: &IssuedCert) -> PrivateKey {
+    PrivateKey::from_pem(&std::fs::read_to_string(&c.key_file).unwrap()).unwrap()
+}
+
+fn chain(w: &World) -> Vec<Certificate> {
+    load_certs(&std::fs::read(w.ca.ca_file(Branch::Gca)).unwrap()).unwrap()
+}
+
+fn openssl(args: &[&str]) -> (bool, String) {
+    let o = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl 未安裝（scripts/test 會安裝）");
+    (
+        o.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Every byte value, and enough of them to span many AES blocks.
+fn content() -> Vec<u8> {
+    (0..70_000u32).map(|i| (i * 7 % 256) as u8).collect()
+}
+
+#[test]
+fn openssl_opens_what_we_seal_sign_then_encrypt_to_two_recipients() {
+    let w = world("seal");
+    let data = content();
+    let signed = sign(
+        &data,
+        &Signer {
+            key: &key(&w.a[0]),
+            cert: &cert(&w.a[0]),
+            chain: &chain(&w),
+        },
+        now(),
+    )
+    .unwrap();
+    let sealed = encrypt(&signed, &[cert(&w.a[1]), cert(&w.b[1])]).unwrap();
+    let pkg = w.dir.join("pkg.der");
+    std::fs::write(&pkg, &sealed).unwrap();
+
+    // Recipient b: openssl cms -decrypt, then -verify against the root only.
+    let inner = w.dir.join("inner.der");
+    let (ok, out) = openssl(&[
+        "cms",
+        "-decrypt",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        s(&pkg),
+        "-recip",
+        s(&w.b[1].cert_file),
+        "-inkey",
+        s(&w.b[1].key_file),
+        "-out",
+        s(&inner),
+    ]);
+    assert!(ok, "{out}");
+    let plain = w.dir.join("plain.bin");
+    let (ok, out) = openssl(&[
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        s(&inner),
+        "-CAfile",
+        s(&w.ca.root_file()),
+        "-purpose",
+        "smimesign",
+        "-out",
+        s(&plain),
+    ]);
+    assert!(ok, "{out}");
+    assert_eq!(
+        std::fs::read(&plain).unwrap(),
+        data,
+        "byte-identical content"
+    );
+
+    // And we open it ourselves, as recipient a.
+    let inner = decrypt(&sealed, &key(&w.a[1]), &cert(&w.a[1])).unwrap();
+    let v = verify(&inner).unwrap();
+    assert_eq!(v.content, data);
+    assert_eq!(v.signer, cert(&w.a[0]));
+    assert_eq!(v.certs.len(), 2, "signer and its CA travel along");
+    assert!(v.signing_time.is_some_and(|t| (t - now()).abs() < 120));
+}
+
+#[test]
+fn an_ec_signer_verifies_in_openssl_too() {
+    let w = world("ec");
+    let signed = sign(
+        b"hello",
+        &Signer {
+            key: &key(&w.ec[0]),
+            cert: &cert(&w.ec[0]),
+            chain: &chain(&w),
+        },
+        now(),
+    )
+    .unwrap();
+    let f = w.dir.join("ec.der");
+    std::fs::write(&f, &signed).unwrap();
+    let (ok, out) = openssl(&[
+        "cms",
+        "-verify",
+        "-inform",
+        "DER",
+        "-in",
+        s(&f),
+        "-CAfile",
+        s(&w.ca.root_file()),
+    ]);
+    assert!(ok && out.contains("hello"), "{out}");
+    assert_eq!(verify(&signed).unwrap().content, b"hello");
+}
+
+#[test]
+fn we_open_what_openssl_seals_der_and_ber_oaep_and_pkcs1() {
+    let w = world("openssl");
+    let data = content();
+    let input = w.dir.join("in.bin");
+    std::fs::write(&input, &data).unwrap();
+    let chain_file = w.ca.ca_file(Branch::Gca);
+
+    for (i, extra) in [&[][..], &["-stream", "-indef"][..]].iter().enumerate() {
+        for (signer, sk) in [(&w.a[0], key(&w.a[0])), (&w.ec[0], key(&w.ec[0]))] {
+            let out = w.dir.join(format!("signed-{i}.der"));
+            let mut args = vec![
+                "cms",
+                "-sign",
+                "-binary",
+                "-nodetach",
+                "-outform",
+                "DER",
+                "-in",
+                s(&input),
+                "-signer",
+                s(&signer.cert_file),
+                "-inkey",
+                s(&signer.key_file),
+                "-certfile",
+                s(&chain_file),
+                "-out",
+                s(&out),
+            ];
+            args.extend_from_slice(extra);
+            let (ok, msg) = openssl(&args);
+            assert!(ok, "{msg}");
+            let bytes = std::fs::read(&out).unwrap();
+            let v = verify(&bytes).unwrap_or_else(|e| panic!("{extra:?}: {e}"));
+            assert_eq!(v.content, data);
+            assert_eq!(v.signer, cert(signer));
+            drop(sk);
+        }
+    }
+
+    let cases: [&[&str]; 4] = [
+        &["-aes256"],
+        &["-aes128", "-stream", "-indef"],
+        &["-aes256", "-keyopt", "rsa_padding_mode:oaep"],
+        &[
+            "-aes256",
+            "-stream",
+            "-indef",
+            "-keyopt",
+            "rsa_padding_mode:oaep",
+            "-keyopt",
+            "rsa_oaep_md:sha256",
+        ],
+    ];
+    for extra in cases {
+        let out = w.dir.join("enc.der");
+        let mut args = vec![
+            "cms",
+            "-encrypt",
+            "-binary",
+            "-outform",
+            "DER",
+            "-in",
+            s(&input),
+            "-out",
+            s(&out),
+            "-recip",
+            s(&w.a[1].cert_file),
+        ];
+        args.extend_from_slice(extra);
+        let (ok, msg) = openssl(&args);
+        assert!(ok, "{msg}");
+        let bytes = std::fs::read(&out).unwrap();
+        let plain = decrypt(&bytes, &key(&w.a[1]), &cert(&w.a[1]))
+            .unwrap_or_else(|e| panic!("{extra:?}: {e}"));
+        assert_eq!(plain, data, "{extra:?}");
+        // Not for b: a clear "not a recipient".
+        let e = decrypt(&bytes, &key(&w.b[1]), &cert(&w.b[1])).unwrap_err();
+        assert_eq!(e.code(), "E_CMS_NOT_RECIPIENT");
+    }
+
+    // Signed without certificates: the signer cannot be found.
+    let out = w.dir.join("nocerts.der");
+    let (ok, msg) = openssl(&[
+        "cms",
+        "-sign",
+        "-nodetach",
+        "-nocerts",
+        "-outform",
+        "DER",
+        "-in",
+        s(&input),
+        "-signer",
+        s(&w.a[0].cert_file),
+        "-inkey",
+        s(&w.a[0].key_file),
+        "-out",
+        s(&out),
+    ]);
+    assert!(ok, "{msg}");
+    let e = verify(&std::fs::read(&out).unwrap()).unwrap_err();
+    assert_eq!(e.code(), "E_CMS_SIGNER_MISSING");
+}
+
+#[test]
+fn tampering_wrong_keys_and_garbage_each_get_their_own_error() {
+    let w = world("bad");
+    let data = b"\xe4\xb8\xbb\xe6\x97\xa8\xef\xbc\x9a test content 1234567890".repeat(20);
+    let signed = sign(
+        &data,
+        &Signer {
+            key: &key(&w.a[0]),
+            cert: &cert(&w.a[0]),
+            chain: &[],
+        },
+        now(),
+    )
+    .unwrap();
+
+    // The content changed after signing.
+    let mut t = signed.clone();
+    let at = t.windows(12).position(|x| x == b"test content").unwrap();
+    t[at] ^= 1;
+    let e = verify(&t).unwrap_err();
+    assert_eq!(e.code(), "E_CMS_SIGNATURE");
+    assert!(e.to_string().contains("摘要不符"), "{e}");
+    // The signature value changed (it is the last 256 bytes of the structure).
+    let mut t = signed.clone();
+    let n = t.len();
+    t[n - 10] ^= 0x40;
+    let e = verify(&t).unwrap_err();
+    assert_eq!(e.code(), "E_CMS_SIGNATURE");
+    // Signed by a's key but claiming b's certificate.
+    let forged = sign(
+        &data,
+        &Signer {
+            key: &key(&w.a[0]),
+            cert: &cert(&w.b[0]),
+            chain: &[],
+        },
+        now(),
+    )
+    .unwrap();
+    assert_eq!(verify(&forged).unwrap_err().code(), "E_CMS_SIGNATURE");
+
+    // Sealed to a, opened by b; opened by a with the wrong key.
+    let sealed = encrypt(&signed, &[cert(&w.a[1])]).unwrap();
+    assert_eq!(
+        decrypt(&sealed, &key(&w.b[1]), &cert(&w.b[1]))
+            .unwrap_err()
+            .code(),
+        "E_CMS_NOT_RECIPIENT"
+    );
+    assert_eq!(
+        decrypt(&sealed, &key(&w.b[1]), &cert(&w.a[1]))
+            .unwrap_err()
+            .code(),
+        "E_CMS_DECRYPT"
+    );
+    // Tampered ciphertext: never the original content back; the inner signature catches what
+    // unauthenticated CBC lets through.
+    for pos in [sealed.len() - 1, sealed.len() - 40, sealed.len() - 300] {
+        let mut t = sealed.clone();
+        t[pos] ^= 0x55;
+        let opened = decrypt(&t, &key(&w.a[1]), &cert(&w.a[1])).and_then(|inner| verify(&inner));
+        let e = opened.unwrap_err();
+        assert!(
+            ["E_CMS_DECRYPT", "E_CMS_MALFORMED", "E_CMS_SIGNATURE"].contains(&e.code()),
+            "{e}"
+        );
+    }
+
+    // Truncated anywhere, empty, not CMS, the wrong CMS type.
+    for cut in [0, 1, 10, sealed.len() / 2, sealed.len() - 1] {
+        let e = decrypt(&sealed[..cut], &key(&w.a[1]), &cert(&w.a[1])).unwrap_err();
+        assert_eq!(e.code(), "E_CMS_MALFORMED", "cut at {cut}");
+    }
+    assert_eq!(verify(b"%PDF-1.7").unwrap_err().code(), "E_CMS_MALFORMED");
+    let e = verify(&sealed).unwrap_err();
+    assert!(e.to_string().contains("SignedData"), "{e}");
+    let e = encrypt(&data, &[cert(&w.ec[1])]).unwrap_err();
+    assert_eq!(e.code(), "E_CMS_UNSUPPORTED");
+    assert_eq!(
+        encrypt(&data, &[]).unwrap_err().code(),
+        "E_CMS_NO_RECIPIENTS"
+    );
+    assert!(PrivateKey::from_pem("not a key").is_err());
+    assert!(
+        format!("{:?}", key(&w.a[0])) == "PrivateKey(RSA)",
+        "keys never print"
+    );
+}
