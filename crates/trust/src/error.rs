@@ -30,6 +30,22 @@ pub enum TrustError {
     SignerMissing,
     /// A key or certificate file that cannot be used.
     Key { detail: String },
+    /// No path from the certificate to a trusted root.
+    Untrusted { detail: String },
+    /// A certificate outside its validity at the time that matters.
+    Expired { detail: String },
+    /// A certificate revoked at the time that matters.
+    Revoked { detail: String },
+    /// A CRL missing or past nextUpdate, under the "refuse" setting.
+    CrlStale { detail: String },
+    /// A certificate whose key usage does not allow the purpose.
+    WrongUsage { detail: String },
+    /// The cleartext header does not match the sealed body or the signed content.
+    HeaderMismatch { detail: String },
+    /// The signer's key is not bound to the sender's code in the directory.
+    NotBound { detail: String },
+    /// The documents inside do not fit the package (sender, recipients, files).
+    Content { detail: String },
 }
 
 impl TrustError {
@@ -48,6 +64,14 @@ impl TrustError {
             TrustError::BadSignature { .. } => "E_CMS_SIGNATURE",
             TrustError::SignerMissing => "E_CMS_SIGNER_MISSING",
             TrustError::Key { .. } => "E_TRUST_KEY",
+            TrustError::Untrusted { .. } => "E_TRUST_UNTRUSTED",
+            TrustError::Expired { .. } => "E_TRUST_EXPIRED",
+            TrustError::Revoked { .. } => "E_TRUST_REVOKED",
+            TrustError::CrlStale { .. } => "E_TRUST_CRL_STALE",
+            TrustError::WrongUsage { .. } => "E_TRUST_USAGE",
+            TrustError::HeaderMismatch { .. } => "E_PKG_HEADER",
+            TrustError::NotBound { .. } => "E_PKG_SENDER",
+            TrustError::Content { .. } => "E_PKG_CONTENT",
         }
     }
 
@@ -93,6 +117,14 @@ impl fmt::Display for TrustError {
             TrustError::BadSignature { detail } => write!(f, "簽章驗證失敗：{detail}"),
             TrustError::SignerMissing => f.write_str("簽章資料中沒有簽署者的憑證，無法驗證"),
             TrustError::Key { detail } => write!(f, "金鑰或憑證檔有誤：{detail}"),
+            TrustError::Untrusted { detail } => write!(f, "憑證不受信任：{detail}"),
+            TrustError::Expired { detail } => write!(f, "憑證不在效期內：{detail}"),
+            TrustError::Revoked { detail } => write!(f, "憑證已撤銷：{detail}"),
+            TrustError::CrlStale { detail } => write!(f, "無法確認憑證狀態：{detail}"),
+            TrustError::WrongUsage { detail } => write!(f, "憑證用途不符：{detail}"),
+            TrustError::HeaderMismatch { detail } => write!(f, "封包表頭與內容不符：{detail}"),
+            TrustError::NotBound { detail } => write!(f, "發文者身分不符：{detail}"),
+            TrustError::Content { detail } => write!(f, "封包內的公文有誤：{detail}"),
         }
     }
 }

@@ -12,6 +12,8 @@
 pub mod cms;
 mod error;
 pub mod keys;
+pub mod package;
+pub mod path;
 pub mod pki;
 
 pub use error::TrustError;

@@ -56,7 +56,7 @@ const AES128_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.2");
 const AES192_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.22");
 const AES256_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.42");
 
-fn malformed(e: impl std::fmt::Display) -> TrustError {
+pub(crate) fn malformed(e: impl std::fmt::Display) -> TrustError {
     TrustError::Malformed {
         detail: e.to_string(),
     }
@@ -118,7 +118,7 @@ fn issuer_and_serial(cert: &Certificate) -> IssuerAndSerialNumber {
     }
 }
 
-fn attribute(oid: Oid, value: Any) -> Result<Attribute, TrustError> {
+pub(crate) fn attribute(oid: Oid, value: Any) -> Result<Attribute, TrustError> {
     let mut values = SetOfVec::new();
     values.insert(value).map_err(malformed)?;
     Ok(Attribute { oid, values })
@@ -454,6 +454,17 @@ fn key_transport(a: &AlgorithmIdentifierOwned) -> Result<KeyTransport, TrustErro
 /// EnvelopedData for every recipient certificate at once (RSA keys; AES-256-CBC content,
 /// RSA-OAEP with SHA-256 key transport), DER.
 pub fn encrypt(content: &[u8], recipients: &[Certificate]) -> Result<Vec<u8>, TrustError> {
+    wrap_enveloped(&envelop(content, recipients)?)
+}
+
+pub(crate) fn wrap_enveloped(ed: &EnvelopedData) -> Result<Vec<u8>, TrustError> {
+    wrap(ID_ENVELOPED_DATA, ed)
+}
+
+pub(crate) fn envelop(
+    content: &[u8],
+    recipients: &[Certificate],
+) -> Result<EnvelopedData, TrustError> {
     if recipients.is_empty() {
         return Err(TrustError::NoRecipients);
     }
@@ -511,15 +522,26 @@ pub fn encrypt(content: &[u8], recipients: &[Certificate]) -> Result<Vec<u8>, Tr
         },
         unprotected_attrs: None,
     };
-    wrap(ID_ENVELOPED_DATA, &ed)
+    Ok(ed)
 }
 
 /// Opens EnvelopedData with the recipient's key and the certificate it was encrypted to.
 /// Accepts BER, AES-128/192/256-CBC, RSA-OAEP (SHA-1/256/384/512) and PKCS#1 v1.5.
 pub fn decrypt(data: &[u8], key: &PrivateKey, cert: &Certificate) -> Result<Vec<u8>, TrustError> {
-    let ed: EnvelopedData = unwrap(data, ID_ENVELOPED_DATA, "加密資料（EnvelopedData）")?
+    open_enveloped(&parse_enveloped(data)?, key, cert)
+}
+
+pub(crate) fn parse_enveloped(data: &[u8]) -> Result<EnvelopedData, TrustError> {
+    unwrap(data, ID_ENVELOPED_DATA, "加密資料（EnvelopedData）")?
         .decode_as()
-        .map_err(malformed)?;
+        .map_err(malformed)
+}
+
+pub(crate) fn open_enveloped(
+    ed: &EnvelopedData,
+    key: &PrivateKey,
+    cert: &Certificate,
+) -> Result<Vec<u8>, TrustError> {
     let me = issuer_and_serial(cert);
     let my_ski = subject_key_id(cert);
     let ktri = ed

@@ -1,0 +1,432 @@
+//! The sealed package (交換封包): what the centers carry.
+//!
+//! ```text
+//! ContentInfo(EnvelopedData)                 ← `openssl cms -decrypt` opens the file as it is
+//!   recipientInfos: one RSA-OAEP KeyTransRecipientInfo per recipient encryption certificate
+//!   encryptedContent (AES-256-CBC) = ContentInfo(SignedData)   ← `openssl cms -verify`
+//!       content = ustar archive                                 ← `tar -x`
+//!           package.json   the header as the sender signed it (without the body digest)
+//!           <base>.di, <base>.sw, attachments under the names the DI declares
+//!   unprotectedAttrs: the routing header = ContentInfo(SignedData) over header JSON,
+//!       which carries the SHA-256 of encryptedContent
+//! ```
+//!
+//! A center reads and checks the header without any key ([`inspect`]); the recipient checks
+//! everything ([`open`]). The two signatures bind both ways: the header signs the ciphertext
+//! digest, and the signed content repeats the header.
+
+pub mod tar;
+
+use ::cms::enveloped_data::EnvelopedData;
+use der::asn1::{Any, ObjectIdentifier as Oid, SetOfVec};
+use der::{Decode, Encode};
+use gongwen_doc::{Addressee, AgencyCode, CopyKind, Di, Party, Roster};
+use serde::{Deserialize, Serialize};
+use x509_cert::Certificate;
+
+use crate::TrustError;
+use crate::cms::{self, Signer};
+use crate::keys::PrivateKey;
+use crate::path::{Evaluation, Purpose, TrustStore, hex, spki_sha256};
+
+/// The unprotected attribute that carries the routing header. The arc is IANA's documentation
+/// enterprise number (RFC 5612): Gongwen has no registered arc yet, and this must move to one
+/// before packages are exchanged with other implementations (readers match it by value).
+const ATTR_PACKAGE_HEADER: Oid = Oid::new_unwrap("1.3.6.1.4.1.32473.1.1");
+const MANIFEST: &str = "package.json";
+/// Files a package may hold (DI, SW, and attachments).
+const MAX_FILES: usize = 1000;
+
+/// One electronic recipient as the header lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderRecipient {
+    /// 機關代碼.
+    pub code: String,
+    /// 單位代碼, when the copy is for a unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// 正本, 副本 … (收發處理本別).
+    pub copy: String,
+}
+
+/// What role a file plays in the package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileRole {
+    Di,
+    Sw,
+    Attachment,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub name: String,
+    pub role: FileRole,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// 封包表頭: what a center needs to route and check limits, signed by the sender, in clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageHeader {
+    pub version: u32,
+    /// Random, 32 hex digits.
+    pub id: String,
+    /// The sender's 機關代碼.
+    pub sender: String,
+    /// Unix seconds.
+    pub created: i64,
+    pub recipients: Vec<HeaderRecipient>,
+    /// 發文字號 as printed.
+    pub doc_number: String,
+    /// 主旨.
+    pub subject: String,
+    /// 速別.
+    pub urgency: String,
+    pub files: Vec<FileEntry>,
+    /// SHA-256 of the sealed body (the encrypted content), hex. Absent in the signed copy
+    /// inside the body, which cannot contain its own digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_sha256: Option<String>,
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref())
+}
+
+fn content_err(detail: impl Into<String>) -> TrustError {
+    TrustError::Content {
+        detail: detail.into(),
+    }
+}
+
+fn mismatch(detail: impl Into<String>) -> TrustError {
+    TrustError::HeaderMismatch {
+        detail: detail.into(),
+    }
+}
+
+/// What the sender hands in: the files as they lie on disk (name, bytes).
+pub struct SealInput<'a> {
+    pub di: (String, Vec<u8>),
+    pub sw: Option<(String, Vec<u8>)>,
+    pub attachments: Files,
+    pub signer: Signer<'a>,
+    /// The recipients' encryption certificates.
+    pub recipients: &'a [Certificate],
+    pub now: i64,
+}
+
+fn recipients_of(di: &Di, roster: Option<&Roster>) -> Result<Vec<HeaderRecipient>, TrustError> {
+    let of = |p: &Party, copy: CopyKind| HeaderRecipient {
+        code: p.agency_code().to_string(),
+        unit: match p {
+            Party::Unit { unit_code, .. } => Some(unit_code.to_string()),
+            Party::Person { unit_code, .. } => unit_code.as_ref().map(|u| u.to_string()),
+            Party::Agency { .. } => None,
+        },
+        copy: copy.as_str().to_string(),
+    };
+    if let Some(r) = roster {
+        return Ok(r
+            .entries
+            .iter()
+            .map(|e| of(&e.party, e.copy_kind))
+            .collect());
+    }
+    match di.document.addressee() {
+        Some(Addressee::Direct { party, .. }) => Ok(vec![of(party, CopyKind::Primary)]),
+        _ => Err(content_err("一文多發的公文需要附上交換表單（SW）")),
+    }
+}
+
+/// Checks the documents and builds the header (without the body digest).
+/// Files by name, in package order.
+pub type Files = Vec<(String, Vec<u8>)>;
+
+fn header_for(input: &SealInput) -> Result<(PackageHeader, Files), TrustError> {
+    let di = gongwen_doc::read_di(&input.di.1)
+        .map_err(|e| content_err(format!("{}：{e}", input.di.0)))?;
+    let doc = &di.document;
+    if doc.secrecy().is_some() {
+        return Err(content_err("機密文書不得電子交換"));
+    }
+    let sender = doc
+        .issuers()
+        .first()
+        .map(|i| i.agency_code.to_string())
+        .ok_or_else(|| content_err("公文沒有含機關代碼的發文機關"))?;
+    let roster = match &input.sw {
+        Some((name, bytes)) => {
+            if let Some(decl) = &di.roster
+                && decl.file != *name
+            {
+                return Err(content_err(format!(
+                    "DI 宣告的交換表單是「{}」，附上的是「{name}」",
+                    decl.file
+                )));
+            }
+            Some(gongwen_doc::read_roster(bytes).map_err(|e| content_err(format!("{name}：{e}")))?)
+        }
+        None => None,
+    };
+    let recipients = recipients_of(&di, roster.as_ref())?;
+    // Exactly the attachments the DI declares, under the declared names.
+    let declared: Vec<&str> = di
+        .attachment_files
+        .iter()
+        .map(|a| a.file.as_str())
+        .collect();
+    for (name, _) in &input.attachments {
+        if !declared.contains(&name.as_str()) {
+            return Err(content_err(format!("附件「{name}」不在 DI 的附件宣告中")));
+        }
+    }
+    for d in &declared {
+        if !input.attachments.iter().any(|(n, _)| n == d) {
+            return Err(content_err(format!("DI 宣告的附件「{d}」沒有附上")));
+        }
+    }
+    let mut files = vec![(input.di.0.clone(), input.di.1.clone(), FileRole::Di)];
+    if let Some((n, b)) = &input.sw {
+        files.push((n.clone(), b.clone(), FileRole::Sw));
+    }
+    for (n, b) in &input.attachments {
+        files.push((n.clone(), b.clone(), FileRole::Attachment));
+    }
+    for (n, ..) in &files {
+        gongwen_doc::safe_file_name(n).map_err(content_err)?;
+    }
+    let mut id = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut id).map_err(TrustError::crypto)?;
+    let header = PackageHeader {
+        version: 1,
+        id: hex(&id),
+        sender,
+        created: input.now,
+        recipients,
+        doc_number: doc
+            .numbers()
+            .first()
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        subject: doc.subject().to_string(),
+        urgency: doc.urgency().as_str().to_string(),
+        files: files
+            .iter()
+            .map(|(name, bytes, role)| FileEntry {
+                name: name.clone(),
+                role: *role,
+                size: bytes.len() as u64,
+                sha256: sha256_hex(bytes),
+            })
+            .collect(),
+        body_sha256: None,
+    };
+    Ok((header, files.into_iter().map(|(n, b, _)| (n, b)).collect()))
+}
+
+/// Seals a document for its recipients: signs the content, encrypts it to every recipient
+/// certificate at once, and attaches the signed routing header.
+pub fn seal(input: &SealInput) -> Result<(Vec<u8>, PackageHeader), TrustError> {
+    let (mut header, files) = header_for(input)?;
+    let manifest = serde_json::to_vec_pretty(&header).map_err(TrustError::crypto)?;
+    let mut entries = vec![(MANIFEST.to_string(), manifest)];
+    entries.extend(files);
+    let archive = tar::write(&entries, input.now)?;
+    let signed = cms::sign(&archive, &input.signer, input.now)?;
+    let mut ed = cms::envelop(&signed, input.recipients)?;
+    let body = ed
+        .encrypted_content
+        .encrypted_content
+        .as_ref()
+        .map(|o| o.as_bytes())
+        .unwrap_or_default();
+    header.body_sha256 = Some(sha256_hex(body));
+    let header_json = serde_json::to_vec(&header).map_err(TrustError::crypto)?;
+    let signed_header = cms::sign(&header_json, &input.signer, input.now)?;
+    let mut attrs = SetOfVec::new();
+    attrs
+        .insert(cms::attribute(
+            ATTR_PACKAGE_HEADER,
+            Any::from_der(&signed_header).map_err(cms::malformed)?,
+        )?)
+        .map_err(cms::malformed)?;
+    ed.unprotected_attrs = Some(attrs);
+    // RFC 5652 §6.1: with unprotected attributes the version is 2.
+    ed.version = ::cms::content_info::CmsVersion::V2;
+    Ok((cms::wrap_enveloped(&ed)?, header))
+}
+
+/// The header as its sender signed it, checked against the sealed body; no key needed.
+pub struct Inspected {
+    pub header: PackageHeader,
+    /// The certificate that signed the header (trust is the caller's to evaluate).
+    pub signer: Certificate,
+    pub certs: Vec<Certificate>,
+}
+
+fn header_of(ed: &EnvelopedData) -> Result<Inspected, TrustError> {
+    let attr = ed
+        .unprotected_attrs
+        .iter()
+        .flat_map(|a| a.iter())
+        .find(|a| a.oid == ATTR_PACKAGE_HEADER)
+        .and_then(|a| a.values.iter().next())
+        .ok_or_else(|| mismatch("沒有封包表頭（這不是 Gongwen 交換封包，或表頭被移除）"))?;
+    let v = cms::verify(&attr.to_der().map_err(cms::malformed)?)?;
+    let header: PackageHeader =
+        serde_json::from_slice(&v.content).map_err(|e| mismatch(format!("表頭無法解讀：{e}")))?;
+    if header.version != 1 {
+        return Err(mismatch(format!("表頭版本 {} 不支援", header.version)));
+    }
+    let body = ed
+        .encrypted_content
+        .encrypted_content
+        .as_ref()
+        .map(|o| o.as_bytes())
+        .unwrap_or_default();
+    if header.body_sha256.as_deref() != Some(sha256_hex(body).as_str()) {
+        return Err(mismatch("表頭記載的摘要與加密內容不符（內容被替換或竄改）"));
+    }
+    Ok(Inspected {
+        header,
+        signer: v.signer,
+        certs: v.certs,
+    })
+}
+
+/// What a center does with a package: read the header and check it belongs to this body.
+pub fn inspect(package: &[u8]) -> Result<Inspected, TrustError> {
+    header_of(&cms::parse_enveloped(package)?)
+}
+
+/// A package opened and checked.
+pub struct Opened {
+    pub header: PackageHeader,
+    /// The files, in the order the sender packed them (DI, SW, attachments).
+    pub files: Files,
+    pub signer: Certificate,
+    /// signingTime of the content, the time the chain was checked at.
+    pub signed_at: i64,
+    pub trust: Evaluation,
+}
+
+/// Who is opening: the recipient's decryption key and certificate, and its 機關代碼.
+pub struct Recipient<'a> {
+    pub key: &'a PrivateKey,
+    pub cert: &'a Certificate,
+    pub code: &'a AgencyCode,
+}
+
+/// Opens a package and checks everything: decryption, both signatures, the signer's chain and
+/// revocation at signing time, that the signer's key is bound to the sender's code
+/// (`bound_keys(code)` gives the SPKI SHA-256 the directory lists for a code), the header
+/// against the content, that the DI's 發文機關 is the sender, and that this recipient is listed.
+pub fn open(
+    package: &[u8],
+    me: &Recipient,
+    trust: &TrustStore,
+    bound_keys: &dyn Fn(&str) -> Vec<[u8; 32]>,
+) -> Result<Opened, TrustError> {
+    let ed = cms::parse_enveloped(package)?;
+    let inspected = header_of(&ed)?;
+    let inner = cms::open_enveloped(&ed, me.key, me.cert)?;
+    let v = cms::verify(&inner)?;
+    if v.signer != inspected.signer {
+        return Err(mismatch("表頭與內容不是同一張憑證簽署的"));
+    }
+    let signed_at = v
+        .signing_time
+        .ok_or_else(|| mismatch("內容簽章沒有簽署時間"))?;
+    let mut intermediates = v.certs.clone();
+    intermediates.extend(inspected.certs.iter().cloned());
+    let evaluation = trust.evaluate(&v.signer, &intermediates, signed_at, Purpose::Signing)?;
+    let header = inspected.header;
+    let key = spki_sha256(&v.signer)?;
+    if !bound_keys(&header.sender).contains(&key) {
+        return Err(TrustError::NotBound {
+            detail: format!(
+                "簽署憑證（公鑰 SHA-256 {}）未登記為機關代碼 {} 所有",
+                hex(&key),
+                header.sender
+            ),
+        });
+    }
+    let mut files = tar::read(&v.content, MAX_FILES + 1)?;
+    if files.first().map(|f| f.0.as_str()) != Some(MANIFEST) {
+        return Err(mismatch("內容缺少 package.json"));
+    }
+    let (_, manifest) = files.remove(0);
+    let signed_copy: PackageHeader = serde_json::from_slice(&manifest)
+        .map_err(|e| mismatch(format!("package.json 無法解讀：{e}")))?;
+    let mut expected = header.clone();
+    expected.body_sha256 = None;
+    if signed_copy != expected {
+        return Err(mismatch("表頭與內容中的 package.json 不同"));
+    }
+    if files.len() != header.files.len() {
+        return Err(mismatch("檔案數與表頭不符"));
+    }
+    for ((name, bytes), entry) in files.iter().zip(&header.files) {
+        if *name != entry.name
+            || bytes.len() as u64 != entry.size
+            || sha256_hex(bytes) != entry.sha256
+        {
+            return Err(mismatch(format!("檔案「{name}」與表頭記載不符")));
+        }
+    }
+    check_documents(&header, &files, me.code)?;
+    Ok(Opened {
+        header,
+        files,
+        signer: v.signer,
+        signed_at,
+        trust: evaluation,
+    })
+}
+
+/// The DI's 發文機關 is the sender, and this recipient is among the electronic recipients.
+fn check_documents(
+    header: &PackageHeader,
+    files: &[(String, Vec<u8>)],
+    me: &AgencyCode,
+) -> Result<(), TrustError> {
+    let find = |role: FileRole| {
+        header
+            .files
+            .iter()
+            .position(|f| f.role == role)
+            .map(|i| &files[i])
+    };
+    let (di_name, di_bytes) = find(FileRole::Di).ok_or_else(|| content_err("封包中沒有 DI"))?;
+    let di = gongwen_doc::read_di(di_bytes).map_err(|e| content_err(format!("{di_name}：{e}")))?;
+    if !di
+        .document
+        .issuers()
+        .iter()
+        .any(|i| i.agency_code.as_str() == header.sender)
+    {
+        return Err(content_err(format!(
+            "DI 的發文機關不是封包的發文者 {}",
+            header.sender
+        )));
+    }
+    let roster = match find(FileRole::Sw) {
+        Some((n, b)) => {
+            Some(gongwen_doc::read_roster(b).map_err(|e| content_err(format!("{n}：{e}")))?)
+        }
+        None => None,
+    };
+    let listed = recipients_of(&di, roster.as_ref())?;
+    if listed != header.recipients {
+        return Err(mismatch("表頭的受文者與交換表單不同"));
+    }
+    if !listed.iter().any(|r| r.code == me.as_str()) {
+        return Err(content_err(format!("本機關（{me}）不在此公文的交換表單中")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,441 @@
+//! The sealed package end to end: sealed by one agency, inspected by a center without keys,
+//! opened by a recipient (and by stock OpenSSL + tar), and every way it must fail.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::*;
+use crate::path::{StaleCrl, load_crls};
+use crate::pki::{Branch, InitOptions, IssueRequest, IssuedCert, KeyType, Subject, TestCa};
+
+const T0: i64 = 1_767_580_200; // 2026-01-05 10:30 Asia/Taipei
+
+struct World {
+    dir: PathBuf,
+    ca: TestCa,
+    sender: Vec<IssuedCert>,
+    /// 臺北市政府資訊局: in the SW.
+    dit: Vec<IssuedCert>,
+    /// Not in the SW.
+    outsider: Vec<IssuedCert>,
+    files: SealFiles,
+}
+
+struct SealFiles {
+    di: (String, Vec<u8>),
+    sw: (String, Vec<u8>),
+    attachments: Vec<(String, Vec<u8>)>,
+}
+
+fn letter() -> SealFiles {
+    let draft: gongwen_doc::draft::Draft =
+        toml::from_str(include_str!("../../../../examples/letter.toml")).unwrap();
+    let built = draft
+        .build(gongwen_doc::RocDate::new(115, 1, 5).unwrap())
+        .unwrap();
+    let pdf = include_bytes!("../../../../examples/attachments/plan.pdf").to_vec();
+    SealFiles {
+        di: (
+            format!("{}.di", built.base),
+            gongwen_doc::write_di(&built.di).unwrap().into_bytes(),
+        ),
+        sw: (
+            format!("{}.sw", built.base),
+            gongwen_doc::write_roster(&built.roster)
+                .unwrap()
+                .into_bytes(),
+        ),
+        attachments: built
+            .attachments
+            .iter()
+            .map(|a| (a.file.clone(), pdf.clone()))
+            .collect(),
+    }
+}
+
+fn world(name: &str) -> World {
+    let dir = std::env::temp_dir().join(format!("gongwen-pkg-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut ca = TestCa::init(
+        &dir,
+        &InitOptions {
+            key: KeyType::P256,
+            years: 10,
+        },
+        T0,
+    )
+    .unwrap();
+    let mut agency = |code: &str, key: KeyType| {
+        ca.issue(
+            &IssueRequest {
+                subject: Subject::Organisation {
+                    branch: Branch::Gca,
+                    code: code.into(),
+                    name: format!("機關{code}"),
+                },
+                key,
+                days: 30,
+            },
+            T0,
+        )
+        .unwrap()
+    };
+    let sender = agency("379000000A", KeyType::P256);
+    let dit = agency("379130000C", KeyType::Rsa2048);
+    let outsider = agency("376410000A", KeyType::Rsa2048);
+    World {
+        dir,
+        ca,
+        sender,
+        dit,
+        outsider,
+        files: letter(),
+    }
+}
+
+fn cert(c: &IssuedCert) -> Certificate {
+    cms::load_certs(&std::fs::read(&c.cert_file).unwrap())
+        .unwrap()
+        .remove(0)
+}
+
+fn key(c: &IssuedCert) -> PrivateKey {
+    PrivateKey::from_pem(&std::fs::read_to_string(&c.key_file).unwrap()).unwrap()
+}
+
+fn store(w: &World, policy: StaleCrl) -> TrustStore {
+    TrustStore {
+        anchors: cms::load_certs(&std::fs::read(w.ca.root_file()).unwrap()).unwrap(),
+        crls: ["root", "gca"]
+            .iter()
+            .flat_map(|s| load_crls(&std::fs::read(w.ca.crl_file(s)).unwrap()).unwrap())
+            .collect(),
+        stale_crl: policy,
+    }
+}
+
+fn seal_at(w: &World, recipients: &[&IssuedCert], now: i64) -> Result<Vec<u8>, TrustError> {
+    let chain = cms::load_certs(&std::fs::read(w.ca.ca_file(Branch::Gca)).unwrap()).unwrap();
+    let k = key(&w.sender[0]);
+    let c = cert(&w.sender[0]);
+    let to: Vec<Certificate> = recipients.iter().map(|r| cert(r)).collect();
+    seal(&SealInput {
+        di: w.files.di.clone(),
+        sw: Some(w.files.sw.clone()),
+        attachments: w.files.attachments.clone(),
+        signer: Signer {
+            key: &k,
+            cert: &c,
+            chain: &chain,
+        },
+        recipients: &to,
+        now,
+    })
+    .map(|(bytes, _)| bytes)
+}
+
+fn directory(w: &World) -> impl Fn(&str) -> Vec<[u8; 32]> {
+    let sender = spki_sha256(&cert(&w.sender[0])).unwrap();
+    move |code: &str| {
+        if code == "379000000A" {
+            vec![sender]
+        } else {
+            vec![]
+        }
+    }
+}
+
+fn open_as(
+    w: &World,
+    pkg: &[u8],
+    who: &IssuedCert,
+    code: &str,
+    trust: &TrustStore,
+) -> Result<Opened, TrustError> {
+    let k = key(who);
+    let c = cert(who);
+    let code = AgencyCode::parse(code).unwrap();
+    open(
+        pkg,
+        &Recipient {
+            key: &k,
+            cert: &c,
+            code: &code,
+        },
+        trust,
+        &directory(w),
+    )
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn sealed_inspected_by_a_center_opened_by_the_recipient_and_by_openssl_and_tar() {
+    let w = world("ok");
+    let pkg = seal_at(&w, &[&w.dit[1], &w.outsider[1]], T0).unwrap();
+
+    // The center: header checked against the body, no key.
+    let i = inspect(&pkg).unwrap();
+    let h = &i.header;
+    assert_eq!(h.sender, "379000000A");
+    assert_eq!(h.doc_number, "府資字第1150001234號");
+    assert_eq!(h.urgency, "速件");
+    let codes: Vec<&str> = h.recipients.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["379130000C", "379050000D", "379020000E", "379130000C"]
+    );
+    assert_eq!(h.recipients[3].unit.as_deref(), Some("3791301"));
+    assert_eq!(h.recipients[2].copy, "副本");
+    assert_eq!(h.files.len(), 3);
+    assert_eq!(
+        h.files[2].sha256,
+        crate::path::hex(
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &w.files.attachments[0].1)
+                .as_ref()
+        )
+    );
+
+    // The recipient: everything checked, files byte-identical.
+    let o = open_as(
+        &w,
+        &pkg,
+        &w.dit[1],
+        "379130000C",
+        &store(&w, StaleCrl::Refuse),
+    )
+    .unwrap();
+    assert_eq!(o.files[0], w.files.di);
+    assert_eq!(o.files[1], w.files.sw);
+    assert_eq!(o.files[2], w.files.attachments[0]);
+    assert_eq!(o.trust.chain.len(), 3);
+    assert!(o.trust.warnings.is_empty());
+    assert_eq!(o.signed_at, T0);
+
+    // Stock OpenSSL and tar open the same file.
+    let f = w.dir.join("p.pkg");
+    std::fs::write(&f, &pkg).unwrap();
+    let inner = w.dir.join("inner.der");
+    let run = |cmd: &str, args: &[&str]| {
+        let o = Command::new(cmd).args(args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{cmd} {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    run(
+        "openssl",
+        &[
+            "cms",
+            "-decrypt",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            s(&f),
+            "-recip",
+            s(&w.dit[1].cert_file),
+            "-inkey",
+            s(&w.dit[1].key_file),
+            "-out",
+            s(&inner),
+        ],
+    );
+    let archive = w.dir.join("content.tar");
+    let at = (T0 + 60).to_string();
+    run(
+        "openssl",
+        &[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            s(&inner),
+            "-CAfile",
+            s(&w.ca.root_file()),
+            "-attime",
+            &at,
+            "-out",
+            s(&archive),
+        ],
+    );
+    let out = w.dir.join("unpacked");
+    std::fs::create_dir_all(&out).unwrap();
+    run("tar", &["-xf", s(&archive), "-C", s(&out)]);
+    for (name, bytes) in [&w.files.di, &w.files.sw, &w.files.attachments[0]] {
+        assert_eq!(&std::fs::read(out.join(name)).unwrap(), bytes, "{name}");
+    }
+    let manifest: PackageHeader =
+        serde_json::from_slice(&std::fs::read(out.join("package.json")).unwrap()).unwrap();
+    assert_eq!(manifest.id, h.id);
+}
+
+#[test]
+fn every_failure_has_its_own_code() {
+    let w = world("bad");
+    let trust = store(&w, StaleCrl::Refuse);
+    let pkg = seal_at(&w, &[&w.dit[1], &w.outsider[1]], T0).unwrap();
+    let code = |r: Result<Opened, TrustError>| r.err().map(|e| e.code()).unwrap_or("ok");
+
+    // Encrypted to the outsider too, but the SW does not list it.
+    let e = open_as(&w, &pkg, &w.outsider[1], "376410000A", &trust)
+        .err()
+        .unwrap();
+    assert_eq!(e.code(), "E_PKG_CONTENT");
+    assert!(e.to_string().contains("不在此公文的交換表單"), "{e}");
+    // Not encrypted to the sender's own encryption key.
+    assert_eq!(
+        code(open_as(&w, &pkg, &w.sender[1], "379000000A", &trust)),
+        "E_CMS_NOT_RECIPIENT"
+    );
+    // The directory does not bind the signer's key to the sender.
+    let k = key(&w.dit[1]);
+    let c = cert(&w.dit[1]);
+    let me = AgencyCode::parse("379130000C").unwrap();
+    let e = open(
+        &pkg,
+        &Recipient {
+            key: &k,
+            cert: &c,
+            code: &me,
+        },
+        &trust,
+        &|_| vec![],
+    )
+    .err()
+    .unwrap();
+    assert_eq!(e.code(), "E_PKG_SENDER");
+    // Another root: untrusted. No CRL under "refuse": refused; under "warn": a warning.
+    let other = TestCa::init(
+        &w.dir.join("other"),
+        &InitOptions {
+            key: KeyType::P256,
+            years: 5,
+        },
+        T0,
+    )
+    .unwrap();
+    let foreign = TrustStore {
+        anchors: cms::load_certs(&std::fs::read(other.root_file()).unwrap()).unwrap(),
+        crls: vec![],
+        stale_crl: StaleCrl::Refuse,
+    };
+    assert_eq!(
+        code(open_as(&w, &pkg, &w.dit[1], "379130000C", &foreign)),
+        "E_TRUST_UNTRUSTED"
+    );
+    let no_crl = TrustStore {
+        crls: vec![],
+        ..store(&w, StaleCrl::Refuse)
+    };
+    assert_eq!(
+        code(open_as(&w, &pkg, &w.dit[1], "379130000C", &no_crl)),
+        "E_TRUST_CRL_STALE"
+    );
+    let warn = TrustStore {
+        crls: vec![],
+        ..store(&w, StaleCrl::Warn)
+    };
+    let o = open_as(&w, &pkg, &w.dit[1], "379130000C", &warn).unwrap();
+    assert!(
+        o.trust.warnings.iter().any(|m| m.contains("廢止清冊")),
+        "{:?}",
+        o.trust.warnings
+    );
+
+    // The ciphertext changed in transit: the center sees it without any key.
+    let mut t = pkg.clone();
+    let n = t.len();
+    t[n / 2] ^= 1;
+    assert_eq!(inspect(&t).err().unwrap().code(), "E_PKG_HEADER");
+    assert_eq!(
+        code(open_as(&w, &t, &w.dit[1], "379130000C", &trust)),
+        "E_PKG_HEADER"
+    );
+    // Truncated.
+    assert_eq!(
+        inspect(&pkg[..n - 7]).err().unwrap().code(),
+        "E_CMS_MALFORMED"
+    );
+    // A plain EnvelopedData without the header.
+    let plain = cms::encrypt(b"x", &[cert(&w.dit[1])]).unwrap();
+    assert_eq!(inspect(&plain).err().unwrap().code(), "E_PKG_HEADER");
+
+    // Signed after the certificate expired.
+    let late = seal_at(&w, &[&w.dit[1]], T0 + 40 * 86_400).unwrap();
+    assert_eq!(
+        code(open_as(&w, &late, &w.dit[1], "379130000C", &trust)),
+        "E_TRUST_EXPIRED"
+    );
+
+    // Revoked: a package signed before the revocation still opens; one signed after does not.
+    let mut ca = TestCa::open(&w.dir).unwrap();
+    ca.revoke(&w.sender[0].record.serial, Some("keyCompromise"), T0 + 100)
+        .unwrap();
+    let w2 = World { ca, ..w };
+    let after = seal_at(&w2, &[&w2.dit[1]], T0 + 200).unwrap();
+    let trust = store(&w2, StaleCrl::Refuse);
+    assert_eq!(
+        code(open_as(&w2, &pkg, &w2.dit[1], "379130000C", &trust)),
+        "ok"
+    );
+    let e = open_as(&w2, &after, &w2.dit[1], "379130000C", &trust)
+        .err()
+        .unwrap();
+    assert_eq!(e.code(), "E_TRUST_REVOKED");
+    assert!(e.to_string().contains("撤銷"), "{e}");
+}
+
+#[test]
+fn sealing_refuses_what_does_not_fit_the_document() {
+    let w = world("seal");
+    let chain = cms::load_certs(&std::fs::read(w.ca.ca_file(Branch::Gca)).unwrap()).unwrap();
+    let (k, c) = (key(&w.sender[0]), cert(&w.sender[0]));
+    let to = [cert(&w.dit[1])];
+    let base = |files: &SealFiles| SealInput {
+        di: files.di.clone(),
+        sw: Some(files.sw.clone()),
+        attachments: files.attachments.clone(),
+        signer: Signer {
+            key: &k,
+            cert: &c,
+            chain: &chain,
+        },
+        recipients: &to,
+        now: T0,
+    };
+    let mut missing = letter();
+    missing.attachments.clear();
+    let e = seal(&base(&missing)).err().unwrap();
+    assert_eq!(e.code(), "E_PKG_CONTENT");
+    assert!(e.to_string().contains("沒有附上"), "{e}");
+    let mut extra = letter();
+    extra.attachments.push(("evil.exe".into(), vec![1]));
+    assert!(
+        seal(&base(&extra))
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("evil.exe")
+    );
+    let mut renamed = letter();
+    renamed.sw.0 = "other.sw".into();
+    assert!(
+        seal(&base(&renamed))
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("other.sw")
+    );
+    let mut broken = letter();
+    broken.di.1.truncate(100);
+    assert_eq!(seal(&base(&broken)).err().unwrap().code(), "E_PKG_CONTENT");
+    let mut no_sw = base(&letter());
+    no_sw.sw = None;
+    assert!(seal(&no_sw).err().unwrap().to_string().contains("交換表單"));
+}

@@ -1,0 +1,321 @@
+//! Trust evaluation: from a certificate up to a configured trust anchor, each link's signature,
+//! validity at the given time, CA constraints, revocation by CRL, and the key usage the purpose
+//! needs. Who a certificate belongs to is not decided here: the directory binds keys to codes.
+
+use aws_lc_rs::signature::{self, UnparsedPublicKey};
+use der::asn1::ObjectIdentifier as Oid;
+use der::{Decode, Encode};
+use x509_cert::Certificate;
+use x509_cert::crl::CertificateList;
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+use x509_cert::spki::AlgorithmIdentifierOwned;
+
+use crate::TrustError;
+
+/// A chain longer than this is refused (ours has three links).
+const MAX_DEPTH: usize = 8;
+
+/// What a certificate is being used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Signing packages, receipts and approvals: digitalSignature or nonRepudiation.
+    Signing,
+    /// Receiving encrypted packages: keyEncipherment (RSA).
+    Encryption,
+}
+
+/// What to do when a CA's CRL is missing or past its nextUpdate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaleCrl {
+    Refuse,
+    Warn,
+}
+
+/// Trust anchors (root certificates) and the CRLs known for their hierarchy.
+pub struct TrustStore {
+    pub anchors: Vec<Certificate>,
+    pub crls: Vec<CertificateList>,
+    pub stale_crl: StaleCrl,
+}
+
+/// A certificate found good, with anything the caller should tell a person.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// Leaf first, anchor last.
+    pub chain: Vec<Certificate>,
+    /// zh-TW warnings (e.g. a stale CRL under [`StaleCrl::Warn`]).
+    pub warnings: Vec<String>,
+}
+
+fn untrusted(detail: impl Into<String>) -> TrustError {
+    TrustError::Untrusted {
+        detail: detail.into(),
+    }
+}
+
+/// The subject's common name, for messages.
+pub fn display_name(cert: &Certificate) -> String {
+    cert.tbs_certificate.subject.to_string()
+}
+
+fn roc_datetime(secs: i64) -> String {
+    gongwen_doc::RocDate::from_unix_taipei(secs)
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| secs.to_string())
+}
+
+fn verify_signed(
+    tbs: &[u8],
+    alg: &AlgorithmIdentifierOwned,
+    sig: &[u8],
+    issuer: &Certificate,
+) -> bool {
+    const SHA256_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.11");
+    const SHA384_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.12");
+    const SHA512_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.13");
+    const ECDSA_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
+    const ECDSA_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
+    let v: &'static dyn signature::VerificationAlgorithm = match alg.oid {
+        SHA256_WITH_RSA => &signature::RSA_PKCS1_2048_8192_SHA256,
+        SHA384_WITH_RSA => &signature::RSA_PKCS1_2048_8192_SHA384,
+        SHA512_WITH_RSA => &signature::RSA_PKCS1_2048_8192_SHA512,
+        ECDSA_SHA256 => &signature::ECDSA_P256_SHA256_ASN1,
+        ECDSA_SHA384 => &signature::ECDSA_P384_SHA384_ASN1,
+        _ => return false,
+    };
+    let key = issuer
+        .tbs_certificate
+        .subject_public_key_info
+        .subject_public_key
+        .raw_bytes();
+    UnparsedPublicKey::new(v, key).verify(tbs, sig).is_ok()
+}
+
+fn issued_by(cert: &Certificate, issuer: &Certificate) -> bool {
+    cert.tbs_certificate.issuer == issuer.tbs_certificate.subject
+        && cert.tbs_certificate.to_der().is_ok_and(|tbs| {
+            verify_signed(
+                &tbs,
+                &cert.signature_algorithm,
+                cert.signature.raw_bytes(),
+                issuer,
+            )
+        })
+}
+
+fn extension<T: for<'a> Decode<'a> + der::oid::AssociatedOid>(cert: &Certificate) -> Option<T> {
+    cert.tbs_certificate
+        .extensions
+        .as_ref()?
+        .iter()
+        .find(|e| e.extn_id == T::OID)
+        .and_then(|e| T::from_der(e.extn_value.as_bytes()).ok())
+}
+
+fn check_time(cert: &Certificate, at: i64) -> Result<(), TrustError> {
+    let v = &cert.tbs_certificate.validity;
+    let from = v.not_before.to_unix_duration().as_secs() as i64;
+    let to = v.not_after.to_unix_duration().as_secs() as i64;
+    if at < from || at > to {
+        return Err(TrustError::Expired {
+            detail: format!(
+                "「{}」的效期為 {} 至 {}，不含 {}",
+                display_name(cert),
+                roc_datetime(from),
+                roc_datetime(to),
+                roc_datetime(at)
+            ),
+        });
+    }
+    Ok(())
+}
+
+impl TrustStore {
+    /// Is `cert`, issued by `issuer`, revoked at `at`? Uses a CRL that `issuer` signed.
+    fn revocation(
+        &self,
+        cert: &Certificate,
+        issuer: &Certificate,
+        at: i64,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), TrustError> {
+        let crl = self.crls.iter().find(|c| {
+            c.tbs_cert_list.issuer == issuer.tbs_certificate.subject
+                && c.tbs_cert_list.to_der().is_ok_and(|tbs| {
+                    verify_signed(
+                        &tbs,
+                        &c.signature_algorithm,
+                        c.signature.raw_bytes(),
+                        issuer,
+                    )
+                })
+        });
+        let stale = |detail: String, warnings: &mut Vec<String>| match self.stale_crl {
+            StaleCrl::Refuse => Err(TrustError::CrlStale { detail }),
+            StaleCrl::Warn => {
+                warnings.push(detail);
+                Ok(())
+            }
+        };
+        let Some(crl) = crl else {
+            return stale(
+                format!(
+                    "沒有「{}」的有效廢止清冊（CRL），無法確認是否已撤銷",
+                    display_name(issuer)
+                ),
+                warnings,
+            );
+        };
+        let tbs = &crl.tbs_cert_list;
+        if let Some(next) = &tbs.next_update {
+            let next = next.to_unix_duration().as_secs() as i64;
+            if at > next {
+                stale(
+                    format!(
+                        "「{}」的廢止清冊已於 {} 過期，請更新",
+                        display_name(issuer),
+                        roc_datetime(next)
+                    ),
+                    warnings,
+                )?;
+            }
+        }
+        let serial = &cert.tbs_certificate.serial_number;
+        if let Some(r) = tbs
+            .revoked_certificates
+            .iter()
+            .flatten()
+            .find(|r| &r.serial_number == serial)
+        {
+            let when = r.revocation_date.to_unix_duration().as_secs() as i64;
+            if when <= at {
+                return Err(TrustError::Revoked {
+                    detail: format!(
+                        "「{}」（序號 {}）已於 {} 撤銷",
+                        display_name(cert),
+                        serial,
+                        roc_datetime(when)
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds and checks the path from `cert` to an anchor at time `at`, with `intermediates`
+    /// (e.g. the certificates a signed message carries) as candidate issuers.
+    pub fn evaluate(
+        &self,
+        cert: &Certificate,
+        intermediates: &[Certificate],
+        at: i64,
+        purpose: Purpose,
+    ) -> Result<Evaluation, TrustError> {
+        if self.anchors.is_empty() {
+            return Err(untrusted("沒有設定任何信任的根憑證"));
+        }
+        let mut warnings = Vec::new();
+        let ku: Option<KeyUsage> = extension(cert);
+        let ok = match (purpose, ku) {
+            (_, None) => true,
+            (Purpose::Signing, Some(k)) => k.digital_signature() || k.non_repudiation(),
+            (Purpose::Encryption, Some(k)) => k.key_encipherment(),
+        };
+        if !ok {
+            return Err(TrustError::WrongUsage {
+                detail: format!(
+                    "「{}」的金鑰用途不允許{}",
+                    display_name(cert),
+                    match purpose {
+                        Purpose::Signing => "簽章",
+                        Purpose::Encryption => "加密",
+                    }
+                ),
+            });
+        }
+        // First the path to an anchor, then time and revocation along it: "untrusted" is
+        // the more fundamental answer and comes first.
+        let mut chain = vec![cert.clone()];
+        while !self.anchors.contains(chain.last().expect("never empty")) {
+            if chain.len() > MAX_DEPTH {
+                return Err(untrusted("憑證鏈過長"));
+            }
+            let current = chain.last().expect("never empty");
+            let issuer = self
+                .anchors
+                .iter()
+                .chain(intermediates)
+                .find(|c| *c != current && issued_by(current, c))
+                .cloned()
+                .ok_or_else(|| {
+                    untrusted(format!(
+                        "找不到「{}」的簽發者，無法連到信任的根憑證",
+                        display_name(current)
+                    ))
+                })?;
+            let bc: Option<BasicConstraints> = extension(&issuer);
+            if !bc.is_some_and(|b| b.ca) {
+                return Err(untrusted(format!(
+                    "「{}」不是憑證中心，不能簽發憑證",
+                    display_name(&issuer)
+                )));
+            }
+            chain.push(issuer);
+        }
+        for c in &chain {
+            check_time(c, at)?;
+        }
+        for pair in chain.windows(2) {
+            self.revocation(&pair[0], &pair[1], at, &mut warnings)?;
+        }
+        Ok(Evaluation { chain, warnings })
+    }
+}
+
+/// CRLs from PEM text (`X509 CRL` blocks) or DER.
+pub fn load_crls(data: &[u8]) -> Result<Vec<CertificateList>, TrustError> {
+    let bad = |e: String| TrustError::Key {
+        detail: format!("廢止清冊（CRL）無法解讀：{e}"),
+    };
+    if !data.trim_ascii_start().starts_with(b"-----BEGIN") {
+        return Ok(vec![
+            CertificateList::from_der(data).map_err(|e| bad(e.to_string()))?,
+        ]);
+    }
+    let text = std::str::from_utf8(data).map_err(|e| bad(e.to_string()))?;
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN") {
+        let end_marker = rest[start..]
+            .find("-----END")
+            .and_then(|e| rest[start + e..].find("\n").map(|n| start + e + n + 1))
+            .unwrap_or(rest.len());
+        let (label, der) = der::pem::decode_vec(rest[start..end_marker].trim().as_bytes())
+            .map_err(|e| bad(e.to_string()))?;
+        if label == "X509 CRL" {
+            out.push(CertificateList::from_der(&der).map_err(|e| bad(e.to_string()))?);
+        }
+        rest = &rest[end_marker..];
+    }
+    Ok(out)
+}
+
+/// SHA-256 of the certificate's SubjectPublicKeyInfo: what the directory binds to a code.
+pub fn spki_sha256(cert: &Certificate) -> Result<[u8; 32], TrustError> {
+    let der = cert
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|e| TrustError::Malformed {
+            detail: e.to_string(),
+        })?;
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    Ok(out)
+}
+
+/// Lower-case hex, as `pki issue` prints it.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
