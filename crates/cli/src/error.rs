@@ -56,7 +56,16 @@ impl CliError {
         match self {
             CliError::Doc { error, .. } if !error.is_fatal() => 1,
             CliError::Draft { .. } | CliError::Arg { .. } => 1,
-            CliError::Trust(gongwen_trust::TrustError::Request { .. }) => 1,
+            // Unreadable input is 2; a request or package that was read and refused is 1.
+            CliError::Trust(e) => match e {
+                gongwen_trust::TrustError::Io { .. }
+                | gongwen_trust::TrustError::CaState { .. }
+                | gongwen_trust::TrustError::CaExists { .. }
+                | gongwen_trust::TrustError::Key { .. }
+                | gongwen_trust::TrustError::Crypto { .. }
+                | gongwen_trust::TrustError::Malformed { .. } => 2,
+                _ => 1,
+            },
             _ => 2,
         }
     }

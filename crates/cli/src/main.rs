@@ -6,6 +6,7 @@ mod clock;
 mod demo;
 mod doc_cmd;
 mod error;
+mod package_cmd;
 mod pki_cmd;
 mod show;
 
@@ -36,6 +37,69 @@ enum Command {
         /// 輸出目錄
         #[arg(long, default_value = "gongwen-data/demo")]
         out: PathBuf,
+    },
+    /// 封裝交換封包：以簽章憑證簽署 DI＋SW＋附件，加密給每個收件者的加密憑證，附上簽署的路由表頭
+    Seal {
+        /// DI 檔；SW 與附件預設取 DI 實體宣告的檔案（同一目錄）
+        #[arg(long)]
+        di: PathBuf,
+        /// SW 檔（預設為 DI 宣告的交換表單）
+        #[arg(long)]
+        sw: Option<PathBuf>,
+        /// 附件檔（可重複；預設為 DI 宣告的附件）
+        #[arg(long = "attach")]
+        attachments: Vec<PathBuf>,
+        /// 簽章私鑰（PKCS#8 PEM）
+        #[arg(long)]
+        sign_key: PathBuf,
+        /// 簽章憑證（PEM；可接著放中繼憑證）
+        #[arg(long)]
+        sign_cert: PathBuf,
+        /// 一併附上的憑證鏈（PEM，例如 pki issue 產生的 -chain.pem）
+        #[arg(long)]
+        chain: Option<PathBuf>,
+        /// 收件者的加密憑證（可重複）
+        #[arg(long, required = true)]
+        to: Vec<PathBuf>,
+        /// 輸出的封包檔
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// 開啟交換封包：解密、驗證簽章、憑證鏈與廢止狀態、發文者身分、表頭與內容，全部通過才寫出檔案
+    Open {
+        /// 封包檔
+        pkg: PathBuf,
+        /// 本機關加密私鑰（PKCS#8 PEM）
+        #[arg(long)]
+        key: PathBuf,
+        /// 本機關加密憑證
+        #[arg(long)]
+        cert: PathBuf,
+        /// 本機關的機關代碼（必須在交換表單中）
+        #[arg(long)]
+        code: String,
+        /// 信任的根憑證（PEM，可重複）
+        #[arg(long, required = true)]
+        trust: Vec<PathBuf>,
+        /// 廢止清冊（CRL，PEM 或 DER，可重複；目錄代表其中所有 .crl 檔）
+        #[arg(long = "crl")]
+        crls: Vec<PathBuf>,
+        /// 沒有或過期的 CRL：refuse（拒收，預設）或 warn（警告後接受）
+        #[arg(long, default_value = "refuse")]
+        stale_crl: String,
+        /// 發文者的金鑰登記：機關代碼=公鑰SHA-256（可重複；交換目錄上線前由此提供）
+        #[arg(long)]
+        bind: Vec<String>,
+        /// 輸出目錄（已存在的檔案不覆寫）
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// 檢視封包表頭（交換中心的角度：不需金鑰，檢查表頭簽章與加密內容相符）
+    Inspect {
+        pkg: PathBuf,
+        /// 以 JSON 輸出表頭
+        #[arg(long)]
+        json: bool,
     },
     /// 內建測試憑證中心：建立根與中繼憑證、簽發機關／團體／公司／自然人／TLS 憑證、撤銷、產生 CRL
     #[command(subcommand)]
@@ -179,6 +243,47 @@ fn main() -> ExitCode {
             font.as_deref(),
         ),
         Command::Demo { out } => demo::run(&out),
+        Command::Seal {
+            di,
+            sw,
+            attachments,
+            sign_key,
+            sign_cert,
+            chain,
+            to,
+            out,
+        } => package_cmd::seal(package_cmd::SealArgs {
+            di,
+            sw,
+            attachments,
+            sign_key,
+            sign_cert,
+            chain,
+            to,
+            out,
+        }),
+        Command::Open {
+            pkg,
+            key,
+            cert,
+            code,
+            trust,
+            crls,
+            stale_crl,
+            bind,
+            out,
+        } => package_cmd::open(package_cmd::OpenArgs {
+            pkg,
+            key,
+            cert,
+            code,
+            trust,
+            crls,
+            stale_crl,
+            bind,
+            out,
+        }),
+        Command::Inspect { pkg, json } => package_cmd::inspect(&pkg, json),
         Command::Pki(PkiCommand::Init { dir, key, years }) => pki_cmd::init(&dir, &key, years),
         Command::Pki(PkiCommand::Issue {
             dir,

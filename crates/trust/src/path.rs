@@ -53,7 +53,7 @@ fn untrusted(detail: impl Into<String>) -> TrustError {
     }
 }
 
-/// The subject's common name, for messages.
+/// The subject's distinguished name (RFC 4514 text), for messages.
 pub fn display_name(cert: &Certificate) -> String {
     cert.tbs_certificate.subject.to_string()
 }

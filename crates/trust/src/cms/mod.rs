@@ -25,7 +25,7 @@ use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncr
 use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use der::asn1::{Any, ObjectIdentifier as Oid, OctetString, SetOfVec, UtcTime};
 use der::{Decode, Encode};
-use x509_cert::Certificate;
+pub use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 use x509_cert::time::Time;

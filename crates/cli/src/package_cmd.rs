@@ -1,0 +1,299 @@
+//! `gongwen seal | open | inspect`: sealed exchange packages (交換封包) from files on disk.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use gongwen_doc::AgencyCode;
+use gongwen_trust::TrustError;
+use gongwen_trust::cms::{Signer, load_certs};
+use gongwen_trust::keys::PrivateKey;
+use gongwen_trust::package::{self, PackageHeader, Recipient, SealInput};
+use gongwen_trust::path::{StaleCrl, TrustStore, display_name, load_crls};
+
+use crate::clock::unix_now;
+use crate::doc_cmd::{read_bounded, write_atomic};
+use crate::error::CliError;
+
+/// Packages are held in memory for now (streaming comes with the exchange service).
+const MAX_PACKAGE: usize = 512 * 1024 * 1024;
+const MAX_SMALL: usize = 8 * 1024 * 1024;
+
+fn file_name(p: &Path) -> Result<String, CliError> {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| CliError::Arg {
+            detail: format!("{} 不是檔案路徑", p.display()),
+        })
+}
+
+fn named(p: &Path, max: usize) -> Result<(String, Vec<u8>), CliError> {
+    Ok((file_name(p)?, read_bounded(p, max)?))
+}
+
+fn certs(p: &Path) -> Result<Vec<gongwen_trust::cms::Certificate>, CliError> {
+    load_certs(&read_bounded(p, MAX_SMALL)?).map_err(|e| match e {
+        TrustError::Key { detail } => CliError::Trust(TrustError::Key {
+            detail: format!("{}：{detail}", p.display()),
+        }),
+        other => other.into(),
+    })
+}
+
+fn roc_time(secs: i64) -> String {
+    let date = gongwen_doc::RocDate::from_unix_taipei(secs)
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let local = (secs + 8 * 3600).rem_euclid(86_400);
+    format!("{date} {:02}:{:02}", local / 3600, local % 3600 / 60)
+}
+
+pub struct SealArgs {
+    pub di: PathBuf,
+    pub sw: Option<PathBuf>,
+    pub attachments: Vec<PathBuf>,
+    pub sign_key: PathBuf,
+    pub sign_cert: PathBuf,
+    pub chain: Option<PathBuf>,
+    pub to: Vec<PathBuf>,
+    pub out: PathBuf,
+}
+
+pub fn seal(a: SealArgs) -> Result<ExitCode, CliError> {
+    let di = named(&a.di, MAX_SMALL)?;
+    let dir = a.di.parent().unwrap_or(Path::new("."));
+    // The SW and attachments the DI declares, beside it, unless given.
+    let declared = gongwen_doc::read_di(&di.1).map_err(|error| CliError::Doc {
+        path: a.di.display().to_string(),
+        error,
+    })?;
+    let sw = match (&a.sw, &declared.roster) {
+        (Some(p), _) => Some(named(p, MAX_SMALL)?),
+        (None, Some(r)) => Some(named(&dir.join(&r.file), MAX_SMALL)?),
+        (None, None) => None,
+    };
+    let attachments = if a.attachments.is_empty() {
+        declared
+            .attachment_files
+            .iter()
+            .map(|f| named(&dir.join(&f.file), MAX_PACKAGE))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        a.attachments
+            .iter()
+            .map(|p| named(p, MAX_PACKAGE))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let key = PrivateKey::from_pem(&String::from_utf8_lossy(&read_bounded(
+        &a.sign_key,
+        MAX_SMALL,
+    )?))?;
+    let mut own = certs(&a.sign_cert)?;
+    let cert = own.remove(0);
+    let mut chain = own;
+    if let Some(c) = &a.chain {
+        chain.extend(certs(c)?);
+    }
+    if a.to.is_empty() {
+        return Err(CliError::Arg {
+            detail: "請以 --to 指定至少一個收件者的加密憑證".into(),
+        });
+    }
+    let mut recipients = Vec::new();
+    for p in &a.to {
+        recipients.extend(certs(p)?.into_iter().take(1));
+    }
+    let (bytes, header) = package::seal(&SealInput {
+        di,
+        sw,
+        attachments,
+        signer: Signer {
+            key: &key,
+            cert: &cert,
+            chain: &chain,
+        },
+        recipients: &recipients,
+        now: unix_now(),
+    })?;
+    write_atomic(&a.out, &bytes)?;
+    println!(
+        "已封裝 {}（{} 位元組）：{} {}，{} 個電子受文者，加密給 {} 張憑證",
+        a.out.display(),
+        bytes.len(),
+        header.doc_number,
+        header.subject,
+        header.recipients.len(),
+        recipients.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_header(h: &PackageHeader) {
+    println!("封包編號：{}", h.id);
+    println!("發文者：{}", h.sender);
+    println!("發文字號：{}", h.doc_number);
+    println!("主旨：{}", h.subject);
+    println!("速別：{}", h.urgency);
+    println!("封裝時間：{}", roc_time(h.created));
+    for r in &h.recipients {
+        println!(
+            "受文者：{}{}（{}）",
+            r.code,
+            r.unit
+                .as_deref()
+                .map(|u| format!(" 單位 {u}"))
+                .unwrap_or_default(),
+            r.copy
+        );
+    }
+    for f in &h.files {
+        println!(
+            "檔案：{}（{} 位元組，SHA-256 {}）",
+            f.name, f.size, f.sha256
+        );
+    }
+}
+
+pub fn inspect(pkg: &Path, json: bool) -> Result<ExitCode, CliError> {
+    let bytes = read_bounded(pkg, MAX_PACKAGE)?;
+    let i = package::inspect(&bytes)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&i.header).unwrap_or_default()
+        );
+    } else {
+        print_header(&i.header);
+        println!(
+            "表頭簽署者：{}（表頭與加密內容相符）",
+            display_name(&i.signer)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub struct OpenArgs {
+    pub pkg: PathBuf,
+    pub key: PathBuf,
+    pub cert: PathBuf,
+    pub code: String,
+    pub trust: Vec<PathBuf>,
+    pub crls: Vec<PathBuf>,
+    pub stale_crl: String,
+    pub bind: Vec<String>,
+    pub out: PathBuf,
+}
+
+/// `CODE=SHA256HEX`: until the directory service exists, the key bindings come from the
+/// command line.
+fn bindings(list: &[String]) -> Result<Vec<(String, [u8; 32])>, CliError> {
+    list.iter()
+        .map(|b| {
+            let bad = || CliError::Arg {
+                detail: format!(
+                    "--bind「{b}」格式應為 機關代碼=公鑰SHA-256（64 個十六進位字元，gongwen pki issue 會印出）"
+                ),
+            };
+            let (code, hex) = b.split_once('=').ok_or_else(bad)?;
+            let hex = hex.trim();
+            if hex.len() != 64 {
+                return Err(bad());
+            }
+            let mut out = [0u8; 32];
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+            }
+            Ok((code.trim().to_string(), out))
+        })
+        .collect()
+}
+
+pub fn open(a: OpenArgs) -> Result<ExitCode, CliError> {
+    let code = AgencyCode::parse(&a.code).map_err(|e| CliError::Arg { detail: e.message })?;
+    let stale_crl = match a.stale_crl.as_str() {
+        "refuse" => StaleCrl::Refuse,
+        "warn" => StaleCrl::Warn,
+        other => {
+            return Err(CliError::Arg {
+                detail: format!("--stale-crl「{other}」應為 refuse（拒收）或 warn（警告後接受）"),
+            });
+        }
+    };
+    if a.trust.is_empty() {
+        return Err(CliError::Arg {
+            detail: "請以 --trust 指定信任的根憑證".into(),
+        });
+    }
+    let mut anchors = Vec::new();
+    for t in &a.trust {
+        anchors.extend(certs(t)?);
+    }
+    let mut crls = Vec::new();
+    for c in &a.crls {
+        // A directory stands for every *.crl in it (as `pki crl` writes them).
+        let files = if c.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(c)
+                .map_err(|e| CliError::io(c, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "crl"))
+                .collect();
+            v.sort();
+            v
+        } else {
+            vec![c.clone()]
+        };
+        for f in files {
+            crls.extend(load_crls(&read_bounded(&f, MAX_PACKAGE)?)?);
+        }
+    }
+    let store = TrustStore {
+        anchors,
+        crls,
+        stale_crl,
+    };
+    let binds = bindings(&a.bind)?;
+    let key = PrivateKey::from_pem(&String::from_utf8_lossy(&read_bounded(&a.key, MAX_SMALL)?))?;
+    let cert = certs(&a.cert)?.remove(0);
+    let bytes = read_bounded(&a.pkg, MAX_PACKAGE)?;
+    let opened = package::open(
+        &bytes,
+        &Recipient {
+            key: &key,
+            cert: &cert,
+            code: &code,
+        },
+        &store,
+        &|c: &str| {
+            binds
+                .iter()
+                .filter(|(code, _)| code == c)
+                .map(|(_, k)| *k)
+                .collect()
+        },
+    )?;
+    // Everything is checked before anything is written; existing files are never replaced.
+    for (name, _) in &opened.files {
+        let p = a.out.join(name);
+        if p.exists() {
+            return Err(CliError::Arg {
+                detail: format!("{} 已存在，不會覆寫；請指定空的輸出目錄", p.display()),
+            });
+        }
+    }
+    std::fs::create_dir_all(&a.out).map_err(|e| CliError::io(&a.out, e))?;
+    for (name, data) in &opened.files {
+        write_atomic(&a.out.join(name), data)?;
+    }
+    print_header(&opened.header);
+    println!(
+        "驗證通過：由 {} 於 {} 簽署，憑證鏈 {} 層，簽署憑證已登記為 {} 所有",
+        display_name(&opened.signer),
+        roc_time(opened.signed_at),
+        opened.trust.chain.len(),
+        opened.header.sender
+    );
+    for w in &opened.trust.warnings {
+        println!("警告：{w}");
+    }
+    println!("已寫出 {} 個檔案到 {}", opened.files.len(), a.out.display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,163 @@
+//! `gongwen seal | inspect | open` as two agencies' operators run them, with the test CA.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
+
+fn gongwen(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .env("GONGWEN_TODAY", "中華民國115年1月5日")
+        .output()
+        .expect("run gongwen")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn ok(o: Output) -> String {
+    assert!(o.status.success(), "{}", text(&o));
+    text(&o)
+}
+
+#[test]
+fn seal_inspect_open_and_refusals() {
+    let dir: PathBuf = std::env::temp_dir().join(format!("gongwen-cli-pkg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let letter = repo.join("examples/letter.toml");
+    ok(gongwen(&dir, &["pki", "init", "ca", "--key", "p256"]));
+    let out = ok(gongwen(
+        &dir,
+        &[
+            "pki",
+            "issue",
+            "ca",
+            "--kind",
+            "agency",
+            "--name",
+            "臺北市政府",
+            "--code",
+            "379000000A",
+            "--key",
+            "p256",
+        ],
+    ));
+    let sha = out
+        .lines()
+        .find(|l| l.contains("公鑰 SHA-256"))
+        .and_then(|l| l.split('：').nth(1))
+        .unwrap()
+        .trim()
+        .to_string();
+    ok(gongwen(
+        &dir,
+        &[
+            "pki",
+            "issue",
+            "ca",
+            "--kind",
+            "agency",
+            "--name",
+            "臺北市政府資訊局",
+            "--code",
+            "379130000C",
+        ],
+    ));
+    ok(gongwen(
+        &dir,
+        &["doc", "new", letter.to_str().unwrap(), "--out", "doc"],
+    ));
+
+    let sealed = ok(gongwen(
+        &dir,
+        &[
+            "seal",
+            "--di",
+            "doc/1150001234.di",
+            "--sign-key",
+            "ca/issued/379000000A-sign.key",
+            "--sign-cert",
+            "ca/issued/379000000A-sign.crt",
+            "--chain",
+            "ca/issued/379000000A-chain.pem",
+            "--to",
+            "ca/issued/379130000C-enc.crt",
+            "-o",
+            "p.pkg",
+        ],
+    ));
+    assert!(
+        sealed.contains("府資字第1150001234號") && sealed.contains("4 個電子受文者"),
+        "{sealed}"
+    );
+
+    let h = ok(gongwen(&dir, &["inspect", "p.pkg", "--json"]));
+    assert!(
+        h.contains("\"sender\": \"379000000A\"") && h.contains("body_sha256"),
+        "{h}"
+    );
+
+    let bind = format!("379000000A={sha}");
+    let open = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "open",
+            "p.pkg",
+            "--key",
+            "ca/issued/379130000C-enc.key",
+            "--cert",
+            "ca/issued/379130000C-enc.crt",
+            "--code",
+            "379130000C",
+            "--trust",
+            "ca/root.crt",
+            "--crl",
+            "ca/crl",
+            "-o",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        gongwen(&dir, &args)
+    };
+    let o = ok(open("recv", &["--bind", &bind]));
+    assert!(
+        o.contains("驗證通過") && o.contains("已寫出 3 個檔案"),
+        "{o}"
+    );
+    for f in ["1150001234.di", "1150001234.sw", "1150001234_ATTCH1.pdf"] {
+        assert_eq!(
+            std::fs::read(dir.join("recv").join(f)).unwrap(),
+            std::fs::read(dir.join("doc").join(f)).unwrap()
+        );
+    }
+
+    // Refusals write nothing: unbound sender, existing files, tampered package, bad --bind.
+    let o = open("recv2", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("E_PKG_SENDER"), "{}", text(&o));
+    assert!(!dir.join("recv2").exists());
+    let o = open("recv", &["--bind", &bind]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("不會覆寫"));
+    let mut pkg = std::fs::read(dir.join("p.pkg")).unwrap();
+    let n = pkg.len();
+    pkg[n / 3] ^= 0x10;
+    std::fs::write(dir.join("p.pkg"), &pkg).unwrap();
+    let o = open("recv3", &["--bind", &bind]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("E_PKG_HEADER"), "{}", text(&o));
+    assert!(!dir.join("recv3").exists());
+    let o = gongwen(&dir, &["inspect", "p.pkg"]);
+    assert!(text(&o).contains("E_PKG_HEADER"));
+    let o = open("recv4", &["--bind", "379000000A=xyz"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("E_ARG"));
+}
