@@ -29,14 +29,9 @@ impl From<gongwen_trust::TrustError> for CliError {
 
 impl CliError {
     pub fn io(path: &Path, e: std::io::Error) -> Self {
-        let detail = match e.kind() {
-            std::io::ErrorKind::NotFound => "找不到檔案".to_string(),
-            std::io::ErrorKind::PermissionDenied => "沒有權限".to_string(),
-            _ => e.to_string(),
-        };
         CliError::Io {
             path: path.display().to_string(),
-            detail,
+            detail: gongwen_doc::io_message(&e),
         }
     }
 

@@ -39,61 +39,9 @@ enum Command {
         out: PathBuf,
     },
     /// 封裝交換封包：以簽章憑證簽署 DI＋SW＋附件，加密給每個收件者的加密憑證，附上簽署的路由表頭
-    Seal {
-        /// DI 檔；SW 與附件預設取 DI 實體宣告的檔案（同一目錄）
-        #[arg(long)]
-        di: PathBuf,
-        /// SW 檔（預設為 DI 宣告的交換表單）
-        #[arg(long)]
-        sw: Option<PathBuf>,
-        /// 附件檔（可重複；預設為 DI 宣告的附件）
-        #[arg(long = "attach")]
-        attachments: Vec<PathBuf>,
-        /// 簽章私鑰（PKCS#8 PEM）
-        #[arg(long)]
-        sign_key: PathBuf,
-        /// 簽章憑證（PEM；可接著放中繼憑證）
-        #[arg(long)]
-        sign_cert: PathBuf,
-        /// 一併附上的憑證鏈（PEM，例如 pki issue 產生的 -chain.pem）
-        #[arg(long)]
-        chain: Option<PathBuf>,
-        /// 收件者的加密憑證（可重複）
-        #[arg(long, required = true)]
-        to: Vec<PathBuf>,
-        /// 輸出的封包檔
-        #[arg(short, long)]
-        out: PathBuf,
-    },
+    Seal(package_cmd::SealArgs),
     /// 開啟交換封包：解密、驗證簽章、憑證鏈與廢止狀態、發文者身分、表頭與內容，全部通過才寫出檔案
-    Open {
-        /// 封包檔
-        pkg: PathBuf,
-        /// 本機關加密私鑰（PKCS#8 PEM）
-        #[arg(long)]
-        key: PathBuf,
-        /// 本機關加密憑證
-        #[arg(long)]
-        cert: PathBuf,
-        /// 本機關的機關代碼（必須在交換表單中）
-        #[arg(long)]
-        code: String,
-        /// 信任的根憑證（PEM，可重複）
-        #[arg(long, required = true)]
-        trust: Vec<PathBuf>,
-        /// 廢止清冊（CRL，PEM 或 DER，可重複；目錄代表其中所有 .crl 檔）
-        #[arg(long = "crl")]
-        crls: Vec<PathBuf>,
-        /// 沒有或過期的 CRL：refuse（拒收，預設）或 warn（警告後接受）
-        #[arg(long, default_value = "refuse")]
-        stale_crl: String,
-        /// 發文者的金鑰登記：機關代碼=公鑰SHA-256（可重複；交換目錄上線前由此提供）
-        #[arg(long)]
-        bind: Vec<String>,
-        /// 輸出目錄（已存在的檔案不覆寫）
-        #[arg(short, long)]
-        out: PathBuf,
-    },
+    Open(package_cmd::OpenArgs),
     /// 檢視封包表頭（交換中心的角度：不需金鑰，檢查表頭簽章與加密內容相符）
     Inspect {
         pkg: PathBuf,
@@ -170,25 +118,8 @@ enum PkiCommand {
     /// 簽發憑證：機關、團體、公司與自然人各得簽章與加密兩張（如同 IC 卡），TLS 節點一張
     Issue {
         dir: PathBuf,
-        /// agency（機關，GCA）、organisation（團體／學校，XCA）、company（公司，MOEACA）、
-        /// person（自然人，MOICA）、server（TLS 伺服器）、client（TLS 用戶端）
-        #[arg(long)]
-        kind: String,
-        /// 名稱（機關全銜、姓名或節點名稱）
-        #[arg(long)]
-        name: String,
-        /// 機關代碼（agency、organisation、company、client 必填）
-        #[arg(long)]
-        code: Option<String>,
-        /// TLS 伺服器的主機名稱或 IP 位址（可重複）
-        #[arg(long = "host")]
-        hosts: Vec<String>,
-        /// 金鑰類型：rsa2048、rsa3072 或 p256
-        #[arg(long, default_value = "rsa2048")]
-        key: String,
-        /// 效期（天）
-        #[arg(long, default_value_t = 730)]
-        days: u32,
+        #[command(flatten)]
+        args: pki_cmd::IssueArgs,
     },
     /// 撤銷憑證（序號同 openssl x509 -serial 所列），並重新產生 CRL
     Revoke {
@@ -214,6 +145,12 @@ enum BenchCommand {
         /// 列印量測的次數
         #[arg(long, default_value_t = 20)]
         renders: usize,
+    },
+    /// 量測交換封包封裝與開啟的速度（附件 100 KB 與 10 MB，1 與 50 個收件者）
+    Trust {
+        /// 100 KB 封包的量測次數（10 MB 封包為其十分之一）
+        #[arg(long, default_value_t = 50)]
+        rounds: usize,
     },
 }
 
@@ -243,67 +180,11 @@ fn main() -> ExitCode {
             font.as_deref(),
         ),
         Command::Demo { out } => demo::run(&out),
-        Command::Seal {
-            di,
-            sw,
-            attachments,
-            sign_key,
-            sign_cert,
-            chain,
-            to,
-            out,
-        } => package_cmd::seal(package_cmd::SealArgs {
-            di,
-            sw,
-            attachments,
-            sign_key,
-            sign_cert,
-            chain,
-            to,
-            out,
-        }),
-        Command::Open {
-            pkg,
-            key,
-            cert,
-            code,
-            trust,
-            crls,
-            stale_crl,
-            bind,
-            out,
-        } => package_cmd::open(package_cmd::OpenArgs {
-            pkg,
-            key,
-            cert,
-            code,
-            trust,
-            crls,
-            stale_crl,
-            bind,
-            out,
-        }),
+        Command::Seal(args) => package_cmd::seal(args),
+        Command::Open(args) => package_cmd::open(args),
         Command::Inspect { pkg, json } => package_cmd::inspect(&pkg, json),
         Command::Pki(PkiCommand::Init { dir, key, years }) => pki_cmd::init(&dir, &key, years),
-        Command::Pki(PkiCommand::Issue {
-            dir,
-            kind,
-            name,
-            code,
-            hosts,
-            key,
-            days,
-        }) => pki_cmd::issue(
-            &dir,
-            pki_cmd::IssueArgs {
-                kind,
-                name,
-                code,
-                hosts,
-                key,
-                days,
-            },
-        ),
+        Command::Pki(PkiCommand::Issue { dir, args }) => pki_cmd::issue(&dir, args),
         Command::Pki(PkiCommand::Revoke {
             dir,
             serial,
@@ -312,6 +193,7 @@ fn main() -> ExitCode {
         Command::Pki(PkiCommand::Crl { dir }) => pki_cmd::crl(&dir),
         Command::Pki(PkiCommand::List { dir }) => pki_cmd::list(&dir),
         Command::Bench(BenchCommand::Doc { docs, renders }) => bench::doc(docs, renders),
+        Command::Bench(BenchCommand::Trust { rounds }) => bench::trust(rounds),
     };
     match result {
         Ok(code) => code,

@@ -47,14 +47,31 @@ fn roc_time(secs: i64) -> String {
     format!("{date} {:02}:{:02}", local / 3600, local % 3600 / 60)
 }
 
+#[derive(clap::Args)]
 pub struct SealArgs {
+    /// DI 檔；SW 與附件預設取 DI 實體宣告的檔案（同一目錄）
+    #[arg(long)]
     pub di: PathBuf,
+    /// SW 檔（預設為 DI 宣告的交換表單）
+    #[arg(long)]
     pub sw: Option<PathBuf>,
+    /// 附件檔（可重複；預設為 DI 宣告的附件）
+    #[arg(long = "attach")]
     pub attachments: Vec<PathBuf>,
+    /// 簽章私鑰（PKCS#8 PEM）
+    #[arg(long)]
     pub sign_key: PathBuf,
+    /// 簽章憑證（PEM；可接著放中繼憑證）
+    #[arg(long)]
     pub sign_cert: PathBuf,
+    /// 一併附上的憑證鏈（PEM，例如 pki issue 產生的 -chain.pem）
+    #[arg(long)]
     pub chain: Option<PathBuf>,
+    /// 收件者的加密憑證（可重複）
+    #[arg(long, required = true)]
     pub to: Vec<PathBuf>,
+    /// 輸出的封包檔
+    #[arg(short, long)]
     pub out: PathBuf,
 }
 
@@ -171,15 +188,33 @@ pub fn inspect(pkg: &Path, json: bool) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+#[derive(clap::Args)]
 pub struct OpenArgs {
+    /// 封包檔
     pub pkg: PathBuf,
+    /// 本機關加密私鑰（PKCS#8 PEM）
+    #[arg(long)]
     pub key: PathBuf,
+    /// 本機關加密憑證
+    #[arg(long)]
     pub cert: PathBuf,
+    /// 本機關的機關代碼（必須在交換表單中）
+    #[arg(long)]
     pub code: String,
+    /// 信任的根憑證（PEM，可重複）
+    #[arg(long, required = true)]
     pub trust: Vec<PathBuf>,
+    /// 廢止清冊（CRL，PEM 或 DER，可重複；目錄代表其中所有 .crl 檔）
+    #[arg(long = "crl")]
     pub crls: Vec<PathBuf>,
+    /// 沒有或過期的 CRL：refuse（拒收，預設）或 warn（警告後接受）
+    #[arg(long, default_value = "refuse")]
     pub stale_crl: String,
+    /// 發文者的金鑰登記：機關代碼=公鑰SHA-256（可重複；交換目錄上線前由此提供）
+    #[arg(long)]
     pub bind: Vec<String>,
+    /// 輸出目錄（已存在的檔案不覆寫）
+    #[arg(short, long)]
     pub out: PathBuf,
 }
 

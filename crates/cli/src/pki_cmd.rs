@@ -31,12 +31,26 @@ pub fn init(dir: &Path, key: &str, years: u32) -> Result<ExitCode, CliError> {
 }
 
 /// Who `pki issue --kind` names.
+#[derive(clap::Args)]
 pub struct IssueArgs {
+    /// agency（機關，GCA）、organisation（團體／學校，XCA）、company（公司，MOEACA）、
+    /// person（自然人，MOICA）、server（TLS 伺服器）、client（TLS 用戶端）
+    #[arg(long)]
     pub kind: String,
+    /// 名稱（機關全銜、姓名或節點名稱）
+    #[arg(long)]
     pub name: String,
+    /// 機關代碼（agency、organisation、company、client 必填）
+    #[arg(long)]
     pub code: Option<String>,
+    /// TLS 伺服器的主機名稱或 IP 位址（可重複）
+    #[arg(long = "host")]
     pub hosts: Vec<String>,
+    /// 金鑰類型：rsa2048、rsa3072 或 p256
+    #[arg(long, default_value = "rsa2048")]
     pub key: String,
+    /// 效期（天）
+    #[arg(long, default_value_t = 730)]
     pub days: u32,
 }
 

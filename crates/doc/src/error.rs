@@ -156,3 +156,13 @@ impl fmt::Display for ValueError {
 }
 
 impl std::error::Error for ValueError {}
+
+/// What went wrong with a file, in the words the messages use (找不到檔案, 沒有權限 …).
+/// Shared by every crate that reads or writes files, so people see one wording.
+pub fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "找不到檔案".to_string(),
+        std::io::ErrorKind::PermissionDenied => "沒有權限".to_string(),
+        _ => e.to_string(),
+    }
+}

@@ -14,7 +14,7 @@ pub mod model;
 pub mod values;
 pub mod xml;
 
-pub use error::{DocError, Problem, ProblemKind, ValueError};
+pub use error::{DocError, Problem, ProblemKind, ValueError, io_message};
 pub use model::*;
 pub use values::*;
 

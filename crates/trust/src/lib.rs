@@ -15,5 +15,7 @@ pub mod keys;
 pub mod package;
 pub mod path;
 pub mod pki;
+#[cfg(test)]
+mod testutil;
 
 pub use error::TrustError;

@@ -1,11 +1,11 @@
 //! Interoperability is the test: stock OpenSSL checks what we write, and we read what it writes
 //! (DER and BER, OAEP and PKCS#1 v1.5). Certificates come from the built-in test CA.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use super::*;
-use crate::pki::{Branch, InitOptions, IssueRequest, IssuedCert, KeyType, Subject, TestCa};
+use crate::pki::{Branch, InitOptions, IssuedCert, KeyType, TestCa};
+use crate::testutil::{issue_agency, openssl, openssl_decrypt, s};
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -27,24 +27,9 @@ fn world(name: &str) -> World {
     let dir = std::env::temp_dir().join(format!("gongwen-cms-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut ca = TestCa::init(&dir, &InitOptions::default(), now()).unwrap();
-    let mut issue = |code: &str, key| {
-        ca.issue(
-            &IssueRequest {
-                subject: Subject::Organisation {
-                    branch: Branch::Gca,
-                    code: code.into(),
-                    name: format!("機關{code}"),
-                },
-                key,
-                days: 30,
-            },
-            now(),
-        )
-        .unwrap()
-    };
-    let a = issue("379000000A", KeyType::Rsa2048);
-    let b = issue("379130000C", KeyType::Rsa2048);
-    let ec = issue("376410000A", KeyType::P256);
+    let a = issue_agency(&mut ca, "379000000A", KeyType::Rsa2048, now());
+    let b = issue_agency(&mut ca, "379130000C", KeyType::Rsa2048, now());
+    let ec = issue_agency(&mut ca, "376410000A", KeyType::P256, now());
     World { dir, ca, a, b, ec }
 }
 
@@ -60,25 +45,6 @@ fn key(c: &IssuedCert) -> PrivateKey {
 
 fn chain(w: &World) -> Vec<Certificate> {
     load_certs(&std::fs::read(w.ca.ca_file(Branch::Gca)).unwrap()).unwrap()
-}
-
-fn openssl(args: &[&str]) -> (bool, String) {
-    let o = Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("openssl 未安裝（scripts/test 會安裝）");
-    (
-        o.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// Every byte value, and enough of them to span many AES blocks.
@@ -106,21 +72,7 @@ fn openssl_opens_what_we_seal_sign_then_encrypt_to_two_recipients() {
 
     // Recipient b: openssl cms -decrypt, then -verify against the root only.
     let inner = w.dir.join("inner.der");
-    let (ok, out) = openssl(&[
-        "cms",
-        "-decrypt",
-        "-binary",
-        "-inform",
-        "DER",
-        "-in",
-        s(&pkg),
-        "-recip",
-        s(&w.b[1].cert_file),
-        "-inkey",
-        s(&w.b[1].key_file),
-        "-out",
-        s(&inner),
-    ]);
+    let (ok, out) = openssl_decrypt(&pkg, &w.b[1].cert_file, &w.b[1].key_file, &inner);
     assert!(ok, "{out}");
     let plain = w.dir.join("plain.bin");
     let (ok, out) = openssl(&[

@@ -236,13 +236,7 @@ pub fn seal(input: &SealInput) -> Result<(Vec<u8>, PackageHeader), TrustError> {
     let archive = tar::write(&entries, input.now)?;
     let signed = cms::sign(&archive, &input.signer, input.now)?;
     let mut ed = cms::envelop(&signed, input.recipients)?;
-    let body = ed
-        .encrypted_content
-        .encrypted_content
-        .as_ref()
-        .map(|o| o.as_bytes())
-        .unwrap_or_default();
-    header.body_sha256 = Some(sha256_hex(body));
+    header.body_sha256 = Some(sha256_hex(sealed_body(&ed)));
     let header_json = serde_json::to_vec(&header).map_err(TrustError::crypto)?;
     let signed_header = cms::sign(&header_json, &input.signer, input.now)?;
     let mut attrs = SetOfVec::new();
@@ -256,6 +250,15 @@ pub fn seal(input: &SealInput) -> Result<(Vec<u8>, PackageHeader), TrustError> {
     // RFC 5652 §6.1: with unprotected attributes the version is 2.
     ed.version = ::cms::content_info::CmsVersion::V2;
     Ok((cms::wrap_enveloped(&ed)?, header))
+}
+
+/// The encrypted content: what the header's `body_sha256` covers.
+fn sealed_body(ed: &EnvelopedData) -> &[u8] {
+    ed.encrypted_content
+        .encrypted_content
+        .as_ref()
+        .map(|o| o.as_bytes())
+        .unwrap_or_default()
 }
 
 /// The header as its sender signed it, checked against the sealed body; no key needed.
@@ -280,13 +283,7 @@ fn header_of(ed: &EnvelopedData) -> Result<Inspected, TrustError> {
     if header.version != 1 {
         return Err(mismatch(format!("表頭版本 {} 不支援", header.version)));
     }
-    let body = ed
-        .encrypted_content
-        .encrypted_content
-        .as_ref()
-        .map(|o| o.as_bytes())
-        .unwrap_or_default();
-    if header.body_sha256.as_deref() != Some(sha256_hex(body).as_str()) {
+    if header.body_sha256.as_deref() != Some(sha256_hex(sealed_body(ed)).as_str()) {
         return Err(mismatch("表頭記載的摘要與加密內容不符（內容被替換或竄改）"));
     }
     Ok(Inspected {

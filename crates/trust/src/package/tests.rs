@@ -1,12 +1,13 @@
 //! The sealed package end to end: sealed by one agency, inspected by a center without keys,
 //! opened by a recipient (and by stock OpenSSL + tar), and every way it must fail.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use super::*;
 use crate::path::{StaleCrl, load_crls};
-use crate::pki::{Branch, InitOptions, IssueRequest, IssuedCert, KeyType, Subject, TestCa};
+use crate::pki::{Branch, InitOptions, IssuedCert, KeyType, TestCa};
+use crate::testutil::{issue_agency, openssl_decrypt, s};
 
 const T0: i64 = 1_767_580_200; // 2026-01-05 10:30 Asia/Taipei
 
@@ -65,24 +66,9 @@ fn world(name: &str) -> World {
         T0,
     )
     .unwrap();
-    let mut agency = |code: &str, key: KeyType| {
-        ca.issue(
-            &IssueRequest {
-                subject: Subject::Organisation {
-                    branch: Branch::Gca,
-                    code: code.into(),
-                    name: format!("機關{code}"),
-                },
-                key,
-                days: 30,
-            },
-            T0,
-        )
-        .unwrap()
-    };
-    let sender = agency("379000000A", KeyType::P256);
-    let dit = agency("379130000C", KeyType::Rsa2048);
-    let outsider = agency("376410000A", KeyType::Rsa2048);
+    let sender = issue_agency(&mut ca, "379000000A", KeyType::P256, T0);
+    let dit = issue_agency(&mut ca, "379130000C", KeyType::Rsa2048, T0);
+    let outsider = issue_agency(&mut ca, "376410000A", KeyType::Rsa2048, T0);
     World {
         dir,
         ca,
@@ -167,10 +153,6 @@ fn open_as(
     )
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 #[test]
 fn sealed_inspected_by_a_center_opened_by_the_recipient_and_by_openssl_and_tar() {
     let w = world("ok");
@@ -226,24 +208,8 @@ fn sealed_inspected_by_a_center_opened_by_the_recipient_and_by_openssl_and_tar()
             String::from_utf8_lossy(&o.stderr)
         );
     };
-    run(
-        "openssl",
-        &[
-            "cms",
-            "-decrypt",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            s(&f),
-            "-recip",
-            s(&w.dit[1].cert_file),
-            "-inkey",
-            s(&w.dit[1].key_file),
-            "-out",
-            s(&inner),
-        ],
-    );
+    let (ok, out) = openssl_decrypt(&f, &w.dit[1].cert_file, &w.dit[1].key_file, &inner);
+    assert!(ok, "{out}");
     let archive = w.dir.join("content.tar");
     let at = (T0 + 60).to_string();
     run(

@@ -2,9 +2,9 @@
 //! the key usages of its purpose, and show up as revoked in the CRL after `revoke`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use super::*;
+use crate::testutil::{openssl, s as p};
 
 const NOW: i64 = 1_767_580_200; // 2026-01-05 10:30 Asia/Taipei
 
@@ -12,23 +12,6 @@ fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("gongwen-pki-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     d
-}
-
-fn openssl(args: &[&str]) -> (bool, String) {
-    let o = Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("openssl 未安裝（scripts/test 會安裝）");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    (o.status.success(), text)
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 /// `openssl verify` at the CA's own clock (certificates are not yet valid at the real time
