@@ -42,6 +42,15 @@ enum Command {
     Seal(package_cmd::SealArgs),
     /// 開啟交換封包：解密、驗證簽章、憑證鏈與廢止狀態、發文者身分、表頭與內容，全部通過才寫出檔案
     Open(package_cmd::OpenArgs),
+    /// 簽署回執：送達、收文確認（可附收文字號）或退文（附原因代碼與說明），寄回發文機關作為收文證明
+    Receipt(package_cmd::ReceiptArgs),
+    /// 驗證回執：簽章、憑證鏈與廢止狀態、簽署憑證是否登記為回執上的機關所有
+    VerifyReceipt {
+        /// 回執檔
+        receipt: PathBuf,
+        #[command(flatten)]
+        trust: package_cmd::TrustArgs,
+    },
     /// 檢視封包表頭（交換中心的角度：不需金鑰，檢查表頭簽章與加密內容相符）
     Inspect {
         pkg: PathBuf,
@@ -182,6 +191,8 @@ fn main() -> ExitCode {
         Command::Demo { out } => demo::run(&out),
         Command::Seal(args) => package_cmd::seal(args),
         Command::Open(args) => package_cmd::open(args),
+        Command::Receipt(args) => package_cmd::receipt(args),
+        Command::VerifyReceipt { receipt, trust } => package_cmd::verify_receipt(&receipt, &trust),
         Command::Inspect { pkg, json } => package_cmd::inspect(&pkg, json),
         Command::Pki(PkiCommand::Init { dir, key, years }) => pki_cmd::init(&dir, &key, years),
         Command::Pki(PkiCommand::Issue { dir, args }) => pki_cmd::issue(&dir, args),

@@ -100,16 +100,7 @@ pub fn seal(a: SealArgs) -> Result<ExitCode, CliError> {
             .map(|p| named(p, MAX_PACKAGE))
             .collect::<Result<Vec<_>, _>>()?
     };
-    let key = PrivateKey::from_pem(&String::from_utf8_lossy(&read_bounded(
-        &a.sign_key,
-        MAX_SMALL,
-    )?))?;
-    let mut own = certs(&a.sign_cert)?;
-    let cert = own.remove(0);
-    let mut chain = own;
-    if let Some(c) = &a.chain {
-        chain.extend(certs(c)?);
-    }
+    let (key, cert, chain) = signer_files(&a.sign_key, &a.sign_cert, a.chain.as_deref())?;
     if a.to.is_empty() {
         return Err(CliError::Arg {
             detail: "請以 --to 指定至少一個收件者的加密憑證".into(),
@@ -201,21 +192,28 @@ pub struct OpenArgs {
     /// 本機關的機關代碼（必須在交換表單中）
     #[arg(long)]
     pub code: String,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// 輸出目錄（已存在的檔案不覆寫）
+    #[arg(short, long)]
+    pub out: PathBuf,
+}
+
+/// What decides whom to believe: roots, CRLs, and the directory's key bindings.
+#[derive(clap::Args)]
+pub struct TrustArgs {
     /// 信任的根憑證（PEM，可重複）
-    #[arg(long, required = true)]
-    pub trust: Vec<PathBuf>,
+    #[arg(long = "trust", required = true)]
+    pub anchors: Vec<PathBuf>,
     /// 廢止清冊（CRL，PEM 或 DER，可重複；目錄代表其中所有 .crl 檔）
     #[arg(long = "crl")]
     pub crls: Vec<PathBuf>,
     /// 沒有或過期的 CRL：refuse（拒收，預設）或 warn（警告後接受）
     #[arg(long, default_value = "refuse")]
     pub stale_crl: String,
-    /// 發文者的金鑰登記：機關代碼=公鑰SHA-256（可重複；交換目錄上線前由此提供）
+    /// 金鑰登記：機關代碼=公鑰SHA-256（可重複；交換目錄上線前由此提供）
     #[arg(long)]
     pub bind: Vec<String>,
-    /// 輸出目錄（已存在的檔案不覆寫）
-    #[arg(short, long)]
-    pub out: PathBuf,
 }
 
 /// `CODE=SHA256HEX`: until the directory service exists, the key bindings come from the
@@ -242,50 +240,65 @@ fn bindings(list: &[String]) -> Result<Vec<(String, [u8; 32])>, CliError> {
         .collect()
 }
 
+impl TrustArgs {
+    fn store(&self) -> Result<TrustStore, CliError> {
+        let stale_crl = match self.stale_crl.as_str() {
+            "refuse" => StaleCrl::Refuse,
+            "warn" => StaleCrl::Warn,
+            other => {
+                return Err(CliError::Arg {
+                    detail: format!(
+                        "--stale-crl「{other}」應為 refuse（拒收）或 warn（警告後接受）"
+                    ),
+                });
+            }
+        };
+        let mut anchors = Vec::new();
+        for t in &self.anchors {
+            anchors.extend(certs(t)?);
+        }
+        let mut crls = Vec::new();
+        for c in &self.crls {
+            // A directory stands for every *.crl in it (as `pki crl` writes them).
+            let files = if c.is_dir() {
+                let mut v: Vec<PathBuf> = std::fs::read_dir(c)
+                    .map_err(|e| CliError::io(c, e))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "crl"))
+                    .collect();
+                v.sort();
+                v
+            } else {
+                vec![c.clone()]
+            };
+            for f in files {
+                crls.extend(load_crls(&read_bounded(&f, MAX_PACKAGE)?)?);
+            }
+        }
+        Ok(TrustStore {
+            anchors,
+            crls,
+            stale_crl,
+        })
+    }
+
+    /// The bindings as a lookup from code to key digests.
+    fn lookup(&self) -> Result<impl Fn(&str) -> Vec<[u8; 32]>, CliError> {
+        let binds = bindings(&self.bind)?;
+        Ok(move |c: &str| {
+            binds
+                .iter()
+                .filter(|(code, _)| code == c)
+                .map(|(_, k)| *k)
+                .collect()
+        })
+    }
+}
+
 pub fn open(a: OpenArgs) -> Result<ExitCode, CliError> {
     let code = AgencyCode::parse(&a.code).map_err(|e| CliError::Arg { detail: e.message })?;
-    let stale_crl = match a.stale_crl.as_str() {
-        "refuse" => StaleCrl::Refuse,
-        "warn" => StaleCrl::Warn,
-        other => {
-            return Err(CliError::Arg {
-                detail: format!("--stale-crl「{other}」應為 refuse（拒收）或 warn（警告後接受）"),
-            });
-        }
-    };
-    if a.trust.is_empty() {
-        return Err(CliError::Arg {
-            detail: "請以 --trust 指定信任的根憑證".into(),
-        });
-    }
-    let mut anchors = Vec::new();
-    for t in &a.trust {
-        anchors.extend(certs(t)?);
-    }
-    let mut crls = Vec::new();
-    for c in &a.crls {
-        // A directory stands for every *.crl in it (as `pki crl` writes them).
-        let files = if c.is_dir() {
-            let mut v: Vec<PathBuf> = std::fs::read_dir(c)
-                .map_err(|e| CliError::io(c, e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "crl"))
-                .collect();
-            v.sort();
-            v
-        } else {
-            vec![c.clone()]
-        };
-        for f in files {
-            crls.extend(load_crls(&read_bounded(&f, MAX_PACKAGE)?)?);
-        }
-    }
-    let store = TrustStore {
-        anchors,
-        crls,
-        stale_crl,
-    };
-    let binds = bindings(&a.bind)?;
+    let store = a.trust.store()?;
+    let bound = a.trust.lookup()?;
     let key = PrivateKey::from_pem(&String::from_utf8_lossy(&read_bounded(&a.key, MAX_SMALL)?))?;
     let cert = certs(&a.cert)?.remove(0);
     let bytes = read_bounded(&a.pkg, MAX_PACKAGE)?;
@@ -297,13 +310,7 @@ pub fn open(a: OpenArgs) -> Result<ExitCode, CliError> {
             code: &code,
         },
         &store,
-        &|c: &str| {
-            binds
-                .iter()
-                .filter(|(code, _)| code == c)
-                .map(|(_, k)| *k)
-                .collect()
-        },
+        &bound,
     )?;
     // Everything is checked before anything is written; existing files are never replaced.
     for (name, _) in &opened.files {
@@ -330,5 +337,129 @@ pub fn open(a: OpenArgs) -> Result<ExitCode, CliError> {
         println!("警告：{w}");
     }
     println!("已寫出 {} 個檔案到 {}", opened.files.len(), a.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Args)]
+pub struct ReceiptArgs {
+    /// 收到的封包檔（回執記載它的編號與摘要）
+    pub pkg: PathBuf,
+    /// 送達、收文確認（簽收）或退文
+    #[arg(long)]
+    pub event: String,
+    /// 退文原因：誤送、附件不全、無法開啟或亂碼、非本機關權責、其他
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// 退文說明（退文必填）
+    #[arg(long)]
+    pub text: Option<String>,
+    /// 收文字號（收文確認時）
+    #[arg(long)]
+    pub receipt_no: Option<String>,
+    /// 本機關的機關代碼
+    #[arg(long)]
+    pub code: String,
+    /// 本機關簽章私鑰（PKCS#8 PEM）
+    #[arg(long)]
+    pub sign_key: PathBuf,
+    /// 本機關簽章憑證（PEM）
+    #[arg(long)]
+    pub sign_cert: PathBuf,
+    /// 一併附上的憑證鏈（PEM）
+    #[arg(long)]
+    pub chain: Option<PathBuf>,
+    /// 輸出的回執檔
+    #[arg(short, long)]
+    pub out: PathBuf,
+}
+
+/// The signing key, its certificate and chain (certificates after the first in the
+/// certificate file count as chain too).
+fn signer_files(
+    key: &Path,
+    cert: &Path,
+    chain: Option<&Path>,
+) -> Result<
+    (
+        PrivateKey,
+        gongwen_trust::cms::Certificate,
+        Vec<gongwen_trust::cms::Certificate>,
+    ),
+    CliError,
+> {
+    let key = PrivateKey::from_pem(&String::from_utf8_lossy(&read_bounded(key, MAX_SMALL)?))?;
+    let mut own = certs(cert)?;
+    let cert = own.remove(0);
+    let mut rest = own;
+    if let Some(c) = chain {
+        rest.extend(certs(c)?);
+    }
+    Ok((key, cert, rest))
+}
+
+pub fn receipt(a: ReceiptArgs) -> Result<ExitCode, CliError> {
+    use gongwen_trust::receipt::{self, ReceiptEvent, ReceiptRequest, ReturnReason};
+    let code = AgencyCode::parse(&a.code).map_err(|e| CliError::Arg { detail: e.message })?;
+    let event = ReceiptEvent::parse(&a.event)?;
+    let reason = a.reason.as_deref().map(ReturnReason::parse).transpose()?;
+    let inspected = package::inspect(&read_bounded(&a.pkg, MAX_PACKAGE)?)?;
+    let (key, cert, chain) = signer_files(&a.sign_key, &a.sign_cert, a.chain.as_deref())?;
+    let (bytes, r) = receipt::issue(
+        &ReceiptRequest {
+            header: &inspected.header,
+            event,
+            recipient: code.as_str(),
+            reason,
+            text: a.text,
+            receipt_number: a.receipt_no,
+            now: unix_now(),
+        },
+        &Signer {
+            key: &key,
+            cert: &cert,
+            chain: &chain,
+        },
+    )?;
+    write_atomic(&a.out, &bytes)?;
+    println!(
+        "已簽署{}回執 {}：{}（封包 {}），{}",
+        r.event.label(),
+        a.out.display(),
+        r.doc_number,
+        r.package_id,
+        roc_time(r.time)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn verify_receipt(file: &Path, trust: &TrustArgs) -> Result<ExitCode, CliError> {
+    let store = trust.store()?;
+    let bound = trust.lookup()?;
+    let v = gongwen_trust::receipt::verify(&read_bounded(file, MAX_SMALL)?, &store, &bound)?;
+    let r = &v.receipt;
+    println!("回執：{}", r.event.label());
+    println!("發文字號：{}（發文者 {}）", r.doc_number, r.sender);
+    println!(
+        "封包：{}（加密內容 SHA-256 {}）",
+        r.package_id, r.package_sha256
+    );
+    println!("簽署機關：{}，時間 {}", r.recipient, roc_time(v.signed_at));
+    if let Some(reason) = r.reason {
+        println!(
+            "退文原因：{}：{}",
+            reason.label(),
+            r.text.as_deref().unwrap_or_default()
+        );
+    }
+    if let Some(n) = &r.receipt_number {
+        println!("收文字號：{n}");
+    }
+    println!(
+        "驗證通過：簽章、憑證鏈與廢止狀態、簽署憑證已登記為 {} 所有",
+        r.recipient
+    );
+    for w in &v.trust.warnings {
+        println!("警告：{w}");
+    }
     Ok(ExitCode::SUCCESS)
 }

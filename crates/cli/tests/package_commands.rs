@@ -27,8 +27,19 @@ fn ok(o: Output) -> String {
     text(&o)
 }
 
+/// The signing certificate's key digest, as `pki issue` prints it first.
+fn signing_key_sha(issue_output: &str) -> String {
+    issue_output
+        .lines()
+        .find(|l| l.contains("公鑰 SHA-256"))
+        .and_then(|l| l.split('：').nth(1))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
 #[test]
-fn seal_inspect_open_and_refusals() {
+fn seal_inspect_open_receipts_and_refusals() {
     let dir: PathBuf = std::env::temp_dir().join(format!("gongwen-cli-pkg-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -51,14 +62,8 @@ fn seal_inspect_open_and_refusals() {
             "p256",
         ],
     ));
-    let sha = out
-        .lines()
-        .find(|l| l.contains("公鑰 SHA-256"))
-        .and_then(|l| l.split('：').nth(1))
-        .unwrap()
-        .trim()
-        .to_string();
-    ok(gongwen(
+    let sha = signing_key_sha(&out);
+    let out = ok(gongwen(
         &dir,
         &[
             "pki",
@@ -72,6 +77,7 @@ fn seal_inspect_open_and_refusals() {
             "379130000C",
         ],
     ));
+    let dit_sha = signing_key_sha(&out);
     ok(gongwen(
         &dir,
         &["doc", "new", letter.to_str().unwrap(), "--out", "doc"],
@@ -138,6 +144,81 @@ fn seal_inspect_open_and_refusals() {
             std::fs::read(dir.join("doc").join(f)).unwrap()
         );
     }
+
+    // The recipient signs a 退文 receipt; the sender verifies it with the recipient's binding.
+    let r = ok(gongwen(
+        &dir,
+        &[
+            "receipt",
+            "p.pkg",
+            "--event",
+            "退文",
+            "--reason",
+            "附件不全",
+            "--text",
+            "附件無法開啟",
+            "--code",
+            "379130000C",
+            "--sign-key",
+            "ca/issued/379130000C-sign.key",
+            "--sign-cert",
+            "ca/issued/379130000C-sign.crt",
+            "--chain",
+            "ca/issued/379130000C-chain.pem",
+            "-o",
+            "r.p7",
+        ],
+    ));
+    assert!(r.contains("退文回執"), "{r}");
+    let v = ok(gongwen(
+        &dir,
+        &[
+            "verify-receipt",
+            "r.p7",
+            "--trust",
+            "ca/root.crt",
+            "--crl",
+            "ca/crl",
+            "--bind",
+            &format!("379130000C={dit_sha}"),
+        ],
+    ));
+    assert!(
+        v.contains("退文原因：附件不全：附件無法開啟") && v.contains("驗證通過"),
+        "{v}"
+    );
+    let o = gongwen(
+        &dir,
+        &[
+            "verify-receipt",
+            "r.p7",
+            "--trust",
+            "ca/root.crt",
+            "--crl",
+            "ca/crl",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("E_PKG_SENDER"));
+    let o = gongwen(
+        &dir,
+        &[
+            "receipt",
+            "p.pkg",
+            "--event",
+            "退文",
+            "--code",
+            "379130000C",
+            "--sign-key",
+            "ca/issued/379130000C-sign.key",
+            "--sign-cert",
+            "ca/issued/379130000C-sign.crt",
+            "-o",
+            "r2.p7",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("原因") && !dir.join("r2.p7").exists());
 
     // Refusals write nothing: unbound sender, existing files, tampered package, bad --bind.
     let o = open("recv2", &[]);

@@ -2,6 +2,8 @@
 //!
 //! - [`cms`]: SignedData and EnvelopedData as OpenSSL writes and reads them (the core of the
 //!   sealed package), with [`keys`] for private keys from PKCS#8 files.
+//! - [`package`]: the sealed package (交換封包) and [`receipt`]: signed receipts (送達,
+//!   收文確認, 退文); [`path`]: trust evaluation with CRLs.
 //! - [`pki`]: the built-in test CA (`gongwen pki`), a look-alike of Taiwan's PKI (a root and
 //!   GCA/XCA/MOEACA/MOICA-like intermediates) that issues organisations their two key pairs
 //!   (signing and encryption, as on the real IC cards), persons, and TLS certificates for centers
@@ -15,6 +17,7 @@ pub mod keys;
 pub mod package;
 pub mod path;
 pub mod pki;
+pub mod receipt;
 #[cfg(test)]
 mod testutil;
 

@@ -1,0 +1,225 @@
+//! Signed receipts: 送達 (delivered), 收文確認 (confirmed) and 退文 (returned, with a coded
+//! reason). A receipt is CMS SignedData over a small JSON record naming the package and its
+//! sealed-body digest, signed by the recipient's signing key, so the sender can keep it as
+//! proof and anyone can verify it later (`openssl cms -verify` included).
+
+use serde::{Deserialize, Serialize};
+
+use crate::TrustError;
+use crate::cms::{self, Signer};
+use crate::package::PackageHeader;
+use crate::path::{Evaluation, Purpose, TrustStore, hex, spki_sha256};
+
+/// What happened to the copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReceiptEvent {
+    /// The package reached the recipient's system: the legal time of receipt.
+    #[serde(rename = "送達")]
+    Delivered,
+    /// The recipient accepted the document (簽收).
+    #[serde(rename = "收文確認")]
+    Confirmed,
+    /// The recipient sent it back with a reason.
+    #[serde(rename = "退文")]
+    Returned,
+}
+
+impl ReceiptEvent {
+    pub fn label(self) -> &'static str {
+        match self {
+            ReceiptEvent::Delivered => "送達",
+            ReceiptEvent::Confirmed => "收文確認",
+            ReceiptEvent::Returned => "退文",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, TrustError> {
+        match s.trim() {
+            "送達" | "delivered" => Ok(ReceiptEvent::Delivered),
+            "收文確認" | "簽收" | "confirmed" => Ok(ReceiptEvent::Confirmed),
+            "退文" | "returned" => Ok(ReceiptEvent::Returned),
+            other => Err(TrustError::Request {
+                detail: format!("事件「{other}」不認得，應為 送達、收文確認 或 退文"),
+            }),
+        }
+    }
+}
+
+/// Why a document is returned (the operating rules: misdelivered, incomplete or garbled
+/// documents are returned with a reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReturnReason {
+    #[serde(rename = "誤送")]
+    Misdelivered,
+    #[serde(rename = "附件不全")]
+    Incomplete,
+    #[serde(rename = "無法開啟或亂碼")]
+    Unreadable,
+    #[serde(rename = "非本機關權責")]
+    NotOurs,
+    #[serde(rename = "其他")]
+    Other,
+}
+
+impl ReturnReason {
+    pub const ALL: [ReturnReason; 5] = [
+        ReturnReason::Misdelivered,
+        ReturnReason::Incomplete,
+        ReturnReason::Unreadable,
+        ReturnReason::NotOurs,
+        ReturnReason::Other,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReturnReason::Misdelivered => "誤送",
+            ReturnReason::Incomplete => "附件不全",
+            ReturnReason::Unreadable => "無法開啟或亂碼",
+            ReturnReason::NotOurs => "非本機關權責",
+            ReturnReason::Other => "其他",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, TrustError> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.label() == s.trim())
+            .ok_or_else(|| TrustError::Request {
+                detail: format!(
+                    "退文原因「{s}」不認得，應為：{}",
+                    Self::ALL.map(|r| r.label()).join("、")
+                ),
+            })
+    }
+}
+
+/// The signed record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub version: u32,
+    pub event: ReceiptEvent,
+    /// The package's id and sealed-body digest, from its header.
+    pub package_id: String,
+    pub package_sha256: String,
+    pub doc_number: String,
+    /// The sender's 機關代碼 (to whom the receipt goes back).
+    pub sender: String,
+    /// The 機關代碼 of whoever signs this receipt.
+    pub recipient: String,
+    /// Unix seconds.
+    pub time: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ReturnReason>,
+    /// The reason in words (required for 退文).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// 收文字號 given on confirmation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_number: Option<String>,
+}
+
+/// What a receipt says about a package, before it is signed.
+pub struct ReceiptRequest<'a> {
+    pub header: &'a PackageHeader,
+    pub event: ReceiptEvent,
+    pub recipient: &'a str,
+    pub reason: Option<ReturnReason>,
+    pub text: Option<String>,
+    pub receipt_number: Option<String>,
+    pub now: i64,
+}
+
+fn request(detail: impl Into<String>) -> TrustError {
+    TrustError::Request {
+        detail: detail.into(),
+    }
+}
+
+/// Builds and signs a receipt. 退文 needs a reason and words for it; the other events have none.
+pub fn issue(req: &ReceiptRequest, signer: &Signer) -> Result<(Vec<u8>, Receipt), TrustError> {
+    let text = req
+        .text
+        .as_ref()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    match (req.event, req.reason, &text) {
+        (ReceiptEvent::Returned, None, _) | (ReceiptEvent::Returned, _, None) => {
+            return Err(request("退文必須註明原因代碼與說明文字"));
+        }
+        (ReceiptEvent::Delivered | ReceiptEvent::Confirmed, Some(_), _) => {
+            return Err(request("只有退文才有退文原因"));
+        }
+        _ => {}
+    }
+    if text.as_ref().is_some_and(|t| t.chars().count() > 500) {
+        return Err(request("說明文字超過 500 字"));
+    }
+    if req.receipt_number.is_some() && req.event != ReceiptEvent::Confirmed {
+        return Err(request("收文字號只在收文確認時填寫"));
+    }
+    let body_sha256 = req
+        .header
+        .body_sha256
+        .clone()
+        .ok_or_else(|| request("封包表頭沒有加密內容摘要"))?;
+    let receipt = Receipt {
+        version: 1,
+        event: req.event,
+        package_id: req.header.id.clone(),
+        package_sha256: body_sha256,
+        doc_number: req.header.doc_number.clone(),
+        sender: req.header.sender.clone(),
+        recipient: req.recipient.to_string(),
+        time: req.now,
+        reason: req.reason,
+        text,
+        receipt_number: req.receipt_number.clone(),
+    };
+    let json = serde_json::to_vec_pretty(&receipt).map_err(TrustError::crypto)?;
+    Ok((cms::sign(&json, signer, req.now)?, receipt))
+}
+
+/// A receipt checked: the record, its signer's chain, and that the signer's key belongs to
+/// the recipient the record names.
+pub struct VerifiedReceipt {
+    pub receipt: Receipt,
+    pub signed_at: i64,
+    pub trust: Evaluation,
+}
+
+pub fn verify(
+    data: &[u8],
+    trust: &TrustStore,
+    bound_keys: &dyn Fn(&str) -> Vec<[u8; 32]>,
+) -> Result<VerifiedReceipt, TrustError> {
+    let v = cms::verify(data)?;
+    let receipt: Receipt =
+        serde_json::from_slice(&v.content).map_err(|e| TrustError::Malformed {
+            detail: format!("回執內容無法解讀：{e}"),
+        })?;
+    if receipt.version != 1 {
+        return Err(TrustError::Unsupported {
+            what: format!("回執版本 {}", receipt.version),
+        });
+    }
+    let signed_at = v.signing_time.unwrap_or(receipt.time);
+    let evaluation = trust.evaluate(&v.signer, &v.certs, signed_at, Purpose::Signing)?;
+    let key = spki_sha256(&v.signer)?;
+    if !bound_keys(&receipt.recipient).contains(&key) {
+        return Err(TrustError::NotBound {
+            detail: format!(
+                "回執簽署憑證（公鑰 SHA-256 {}）未登記為機關代碼 {} 所有",
+                hex(&key),
+                receipt.recipient
+            ),
+        });
+    }
+    Ok(VerifiedReceipt {
+        receipt,
+        signed_at,
+        trust: evaluation,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,186 @@
+//! Receipts signed by a recipient, checked by us and by stock OpenSSL.
+
+use std::path::PathBuf;
+
+use super::*;
+use crate::cms::load_certs;
+use crate::keys::PrivateKey;
+use crate::package::PackageHeader;
+use crate::path::{StaleCrl, load_crls};
+use crate::pki::{Branch, InitOptions, IssuedCert, KeyType, TestCa};
+use crate::testutil::{issue_agency, openssl, s};
+
+const T0: i64 = 1_767_580_200;
+
+fn header() -> PackageHeader {
+    PackageHeader {
+        version: 1,
+        id: "0123456789abcdef0123456789abcdef".into(),
+        sender: "379000000A".into(),
+        created: T0,
+        recipients: vec![],
+        doc_number: "府資字第1150001234號".into(),
+        subject: "測試".into(),
+        urgency: "普通件".into(),
+        files: vec![],
+        body_sha256: Some("ab".repeat(32)),
+    }
+}
+
+struct World {
+    dir: PathBuf,
+    ca: TestCa,
+    dit: Vec<IssuedCert>,
+}
+
+fn world(name: &str) -> World {
+    let dir = std::env::temp_dir().join(format!("gongwen-receipt-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut ca = TestCa::init(
+        &dir,
+        &InitOptions {
+            key: KeyType::P256,
+            years: 5,
+        },
+        T0,
+    )
+    .unwrap();
+    let dit = issue_agency(&mut ca, "379130000C", KeyType::P256, T0);
+    World { dir, ca, dit }
+}
+
+fn sign_receipt(w: &World, req: &ReceiptRequest) -> Result<(Vec<u8>, Receipt), TrustError> {
+    let key = PrivateKey::from_pem(&std::fs::read_to_string(&w.dit[0].key_file).unwrap()).unwrap();
+    let cert = load_certs(&std::fs::read(&w.dit[0].cert_file).unwrap())
+        .unwrap()
+        .remove(0);
+    let chain = load_certs(&std::fs::read(w.ca.ca_file(Branch::Gca)).unwrap()).unwrap();
+    issue(
+        req,
+        &Signer {
+            key: &key,
+            cert: &cert,
+            chain: &chain,
+        },
+    )
+}
+
+fn store(w: &World) -> TrustStore {
+    TrustStore {
+        anchors: load_certs(&std::fs::read(w.ca.root_file()).unwrap()).unwrap(),
+        crls: ["root", "gca"]
+            .iter()
+            .flat_map(|c| load_crls(&std::fs::read(w.ca.crl_file(c)).unwrap()).unwrap())
+            .collect(),
+        stale_crl: StaleCrl::Refuse,
+    }
+}
+
+fn req<'a>(h: &'a PackageHeader, event: ReceiptEvent) -> ReceiptRequest<'a> {
+    ReceiptRequest {
+        header: h,
+        event,
+        recipient: "379130000C",
+        reason: None,
+        text: None,
+        receipt_number: None,
+        now: T0 + 60,
+    }
+}
+
+#[test]
+fn a_return_with_its_reason_verifies_here_and_in_openssl() {
+    let w = world("ok");
+    let h = header();
+    let r = ReceiptRequest {
+        reason: Some(ReturnReason::Incomplete),
+        text: Some("附件二無法開啟，請重新傳送".into()),
+        ..req(&h, ReceiptEvent::Returned)
+    };
+    let (bytes, receipt) = sign_receipt(&w, &r).unwrap();
+    assert_eq!(receipt.package_sha256, "ab".repeat(32));
+
+    let f = w.dir.join("r.p7");
+    std::fs::write(&f, &bytes).unwrap();
+    let at = (T0 + 120).to_string();
+    let (ok, out) = openssl(&[
+        "cms",
+        "-verify",
+        "-inform",
+        "DER",
+        "-in",
+        s(&f),
+        "-CAfile",
+        s(&w.ca.root_file()),
+        "-attime",
+        &at,
+    ]);
+    assert!(
+        ok && out.contains("\"退文\"") && out.contains("附件不全"),
+        "{out}"
+    );
+
+    let key = crate::path::spki_sha256(
+        &load_certs(&std::fs::read(&w.dit[0].cert_file).unwrap()).unwrap()[0],
+    )
+    .unwrap();
+    let v = verify(&bytes, &store(&w), &|c| {
+        if c == "379130000C" { vec![key] } else { vec![] }
+    })
+    .unwrap();
+    assert_eq!(v.receipt, receipt);
+    assert_eq!(v.signed_at, T0 + 60);
+
+    // Someone else's key for that code, a changed byte.
+    let e = verify(&bytes, &store(&w), &|_| vec![]).err().unwrap();
+    assert_eq!(e.code(), "E_PKG_SENDER");
+    let mut t = bytes.clone();
+    let at = t.windows(6).position(|x| x == "退文".as_bytes()).unwrap();
+    t[at + 1] ^= 1;
+    assert_eq!(
+        verify(&t, &store(&w), &|_| vec![key]).err().unwrap().code(),
+        "E_CMS_SIGNATURE"
+    );
+}
+
+#[test]
+fn receipts_say_what_they_must_and_nothing_else() {
+    let w = world("rules");
+    let h = header();
+    let e = sign_receipt(&w, &req(&h, ReceiptEvent::Returned))
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("退文必須註明原因"), "{e}");
+    let bad = ReceiptRequest {
+        reason: Some(ReturnReason::Other),
+        ..req(&h, ReceiptEvent::Delivered)
+    };
+    assert!(sign_receipt(&w, &bad).is_err());
+    let bad = ReceiptRequest {
+        receipt_number: Some("北市資字第1150000456號".into()),
+        ..req(&h, ReceiptEvent::Delivered)
+    };
+    assert!(
+        sign_receipt(&w, &bad)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("收文字號")
+    );
+    let ok = ReceiptRequest {
+        receipt_number: Some("北市資字第1150000456號".into()),
+        ..req(&h, ReceiptEvent::Confirmed)
+    };
+    let (_, r) = sign_receipt(&w, &ok).unwrap();
+    assert_eq!(r.event.label(), "收文確認");
+    assert_eq!(
+        ReceiptEvent::parse("簽收").unwrap(),
+        ReceiptEvent::Confirmed
+    );
+    assert!(
+        ReturnReason::parse("不想收")
+            .unwrap_err()
+            .to_string()
+            .contains("誤送")
+    );
+}
