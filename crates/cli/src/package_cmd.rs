@@ -58,7 +58,7 @@ pub struct SealArgs {
     /// 附件檔（可重複；預設為 DI 宣告的附件）
     #[arg(long = "attach")]
     pub attachments: Vec<PathBuf>,
-    /// 簽章私鑰（PKCS#8 PEM）
+    /// 簽章私鑰：PKCS#8 PEM 檔，或憑證 IC 卡上的金鑰（pkcs11: URI）
     #[arg(long)]
     pub sign_key: PathBuf,
     /// 簽章憑證（PEM；可接著放中繼憑證）
@@ -183,7 +183,7 @@ pub fn inspect(pkg: &Path, json: bool) -> Result<ExitCode, CliError> {
 pub struct OpenArgs {
     /// 封包檔
     pub pkg: PathBuf,
-    /// 本機關加密私鑰（PKCS#8 PEM）
+    /// 本機關加密私鑰：PKCS#8 PEM 檔，或憑證 IC 卡上的金鑰（pkcs11: URI）
     #[arg(long)]
     pub key: PathBuf,
     /// 本機關加密憑證
@@ -299,7 +299,7 @@ pub fn open(a: OpenArgs) -> Result<ExitCode, CliError> {
     let code = AgencyCode::parse(&a.code).map_err(|e| CliError::Arg { detail: e.message })?;
     let store = a.trust.store()?;
     let bound = a.trust.lookup()?;
-    let key = PrivateKey::from_pem(&String::from_utf8_lossy(&read_bounded(&a.key, MAX_SMALL)?))?;
+    let key = load_key(&a.key)?;
     let cert = certs(&a.cert)?.remove(0);
     let bytes = read_bounded(&a.pkg, MAX_PACKAGE)?;
     let opened = package::open(
@@ -359,7 +359,7 @@ pub struct ReceiptArgs {
     /// 本機關的機關代碼
     #[arg(long)]
     pub code: String,
-    /// 本機關簽章私鑰（PKCS#8 PEM）
+    /// 本機關簽章私鑰：PKCS#8 PEM 檔，或憑證 IC 卡上的金鑰（pkcs11: URI）
     #[arg(long)]
     pub sign_key: PathBuf,
     /// 本機關簽章憑證（PEM）
@@ -371,6 +371,17 @@ pub struct ReceiptArgs {
     /// 輸出的回執檔
     #[arg(short, long)]
     pub out: PathBuf,
+}
+
+/// A key file (PKCS#8 PEM) or a key on a token (`pkcs11:` URI, e.g. an IC card).
+fn load_key(p: &Path) -> Result<PrivateKey, CliError> {
+    let spec = p.to_string_lossy();
+    if spec.starts_with("pkcs11:") {
+        return Ok(PrivateKey::from_token(&spec)?);
+    }
+    Ok(PrivateKey::from_pem(&String::from_utf8_lossy(
+        &read_bounded(p, MAX_SMALL)?,
+    ))?)
 }
 
 /// The signing key, its certificate and chain (certificates after the first in the
@@ -387,7 +398,7 @@ fn signer_files(
     ),
     CliError,
 > {
-    let key = PrivateKey::from_pem(&String::from_utf8_lossy(&read_bounded(key, MAX_SMALL)?))?;
+    let key = load_key(key)?;
     let mut own = certs(cert)?;
     let cert = own.remove(0);
     let mut rest = own;

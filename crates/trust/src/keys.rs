@@ -1,5 +1,6 @@
-//! Private keys from key files (PKCS#8), used through aws-lc-rs. The key bytes never leave this
-//! type: no Debug output, no logging. PKCS#11 tokens (IC cards) come as a second variant later.
+//! Private keys: from key files (PKCS#8), used through aws-lc-rs, or on PKCS#11 tokens (IC
+//! cards, SoftHSM2), used through the token. Key bytes never leave this type: no Debug output,
+//! no logging.
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{
@@ -30,6 +31,7 @@ pub enum Hash {
 enum Kind {
     Rsa(RsaKeyPair),
     P256(EcdsaKeyPair),
+    Token(crate::token::TokenKey),
 }
 
 /// A private key from a PKCS#8 file.
@@ -44,6 +46,7 @@ impl std::fmt::Debug for PrivateKey {
         f.write_str(match self.kind {
             Kind::Rsa(_) => "PrivateKey(RSA)",
             Kind::P256(_) => "PrivateKey(P-256)",
+            Kind::Token(_) => "PrivateKey(PKCS#11)",
         })
     }
 }
@@ -86,8 +89,20 @@ impl PrivateKey {
         Self::from_pkcs8_der(&der)
     }
 
+    /// A key on a PKCS#11 token, named by a `pkcs11:` URI (see [`crate::token`]).
+    pub fn from_token(uri: &str) -> Result<PrivateKey, TrustError> {
+        Ok(PrivateKey {
+            kind: Kind::Token(crate::token::TokenKey::open(uri)?),
+            pkcs8: Vec::new(),
+        })
+    }
+
     pub fn is_rsa(&self) -> bool {
-        matches!(self.kind, Kind::Rsa(_))
+        match &self.kind {
+            Kind::Rsa(_) => true,
+            Kind::P256(_) => false,
+            Kind::Token(t) => t.is_rsa(),
+        }
     }
 
     /// Signs `msg` with SHA-256 (PKCS#1 v1.5 for RSA, ASN.1 ECDSA for P-256).
@@ -105,6 +120,7 @@ impl PrivateKey {
                 .map_err(TrustError::crypto)?
                 .as_ref()
                 .to_vec()),
+            Kind::Token(t) => t.sign_sha256(msg),
         }
     }
 
@@ -122,23 +138,9 @@ impl PrivateKey {
                 what: "以 P-256 加密憑證解密（請使用 RSA 加密憑證）".into(),
             });
         }
-        let key = PrivateDecryptingKey::from_pkcs8(&self.pkcs8).map_err(TrustError::crypto)?;
-        let mut out = vec![0u8; wrapped.len().max(512)];
-        let result = match transport {
-            KeyTransport::Pkcs1 => {
-                let k = Pkcs1PrivateDecryptingKey::new(key).map_err(TrustError::crypto)?;
-                k.decrypt(wrapped, &mut out).map(|p| p.to_vec())
-            }
-            KeyTransport::Oaep(hash) => {
-                let alg = match hash {
-                    Hash::Sha1 => &OAEP_SHA1_MGF1SHA1,
-                    Hash::Sha256 => &OAEP_SHA256_MGF1SHA256,
-                    Hash::Sha384 => &OAEP_SHA384_MGF1SHA384,
-                    Hash::Sha512 => &OAEP_SHA512_MGF1SHA512,
-                };
-                let k = OaepPrivateDecryptingKey::new(key).map_err(TrustError::crypto)?;
-                k.decrypt(alg, wrapped, &mut out, None).map(|p| p.to_vec())
-            }
+        let result = match &self.kind {
+            Kind::Token(t) => t.unwrap_key(transport, wrapped)?.ok_or(()),
+            _ => self.unwrap_in_memory(transport, wrapped),
         };
         match (result, transport) {
             (Ok(k), _) => Ok(k),
@@ -149,5 +151,27 @@ impl PrivateKey {
             }
             (Err(_), KeyTransport::Oaep(_)) => Err(TrustError::Decrypt),
         }
+    }
+
+    fn unwrap_in_memory(&self, transport: KeyTransport, wrapped: &[u8]) -> Result<Vec<u8>, ()> {
+        let key = PrivateDecryptingKey::from_pkcs8(&self.pkcs8).map_err(|_| ())?;
+        let mut out = vec![0u8; wrapped.len().max(512)];
+        let result = match transport {
+            KeyTransport::Pkcs1 => {
+                let k = Pkcs1PrivateDecryptingKey::new(key).map_err(|_| ())?;
+                k.decrypt(wrapped, &mut out).map(|p| p.to_vec())
+            }
+            KeyTransport::Oaep(hash) => {
+                let alg = match hash {
+                    Hash::Sha1 => &OAEP_SHA1_MGF1SHA1,
+                    Hash::Sha256 => &OAEP_SHA256_MGF1SHA256,
+                    Hash::Sha384 => &OAEP_SHA384_MGF1SHA384,
+                    Hash::Sha512 => &OAEP_SHA512_MGF1SHA512,
+                };
+                let k = OaepPrivateDecryptingKey::new(key).map_err(|_| ())?;
+                k.decrypt(alg, wrapped, &mut out, None).map(|p| p.to_vec())
+            }
+        };
+        result.map_err(|_| ())
     }
 }

@@ -20,5 +20,6 @@ pub mod pki;
 pub mod receipt;
 #[cfg(test)]
 mod testutil;
+pub mod token;
 
 pub use error::TrustError;
