@@ -2,6 +2,7 @@
 //! document layer at work (`gongwen demo`) and measures it (`gongwen bench doc`).
 
 mod bench;
+mod cert_cmd;
 mod clock;
 mod demo;
 mod doc_cmd;
@@ -58,6 +59,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// 憑證檢查：現在是否有效（憑證鏈、效期、廢止狀態、用途），並在到期前提出警告
+    #[command(subcommand)]
+    Cert(CertCommand),
     /// 內建測試憑證中心：建立根與中繼憑證、簽發機關／團體／公司／自然人／TLS 憑證、撤銷、產生 CRL
     #[command(subcommand)]
     Pki(PkiCommand),
@@ -109,6 +113,12 @@ enum DocCommand {
         #[arg(long)]
         font: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum CertCommand {
+    /// 檢查憑證；有問題或即將到期時結束碼為 1
+    Check(cert_cmd::CheckArgs),
 }
 
 #[derive(Subcommand)]
@@ -192,6 +202,7 @@ fn main() -> ExitCode {
         Command::Seal(args) => package_cmd::seal(args),
         Command::Open(args) => package_cmd::open(args),
         Command::Receipt(args) => package_cmd::receipt(args),
+        Command::Cert(CertCommand::Check(args)) => cert_cmd::check(args),
         Command::VerifyReceipt { receipt, trust } => package_cmd::verify_receipt(&receipt, &trust),
         Command::Inspect { pkg, json } => package_cmd::inspect(&pkg, json),
         Command::Pki(PkiCommand::Init { dir, key, years }) => pki_cmd::init(&dir, &key, years),

@@ -8,7 +8,7 @@ use gongwen_trust::TrustError;
 use gongwen_trust::cms::{Signer, load_certs};
 use gongwen_trust::keys::PrivateKey;
 use gongwen_trust::package::{self, PackageHeader, Recipient, SealInput};
-use gongwen_trust::path::{StaleCrl, TrustStore, display_name, load_crls};
+use gongwen_trust::path::{StaleCrl, TrustStore, display_name, expiry_warnings, load_crls};
 
 use crate::clock::unix_now;
 use crate::doc_cmd::{read_bounded, write_atomic};
@@ -30,7 +30,7 @@ fn named(p: &Path, max: usize) -> Result<(String, Vec<u8>), CliError> {
     Ok((file_name(p)?, read_bounded(p, max)?))
 }
 
-fn certs(p: &Path) -> Result<Vec<gongwen_trust::cms::Certificate>, CliError> {
+pub fn certs(p: &Path) -> Result<Vec<gongwen_trust::cms::Certificate>, CliError> {
     load_certs(&read_bounded(p, MAX_SMALL)?).map_err(|e| match e {
         TrustError::Key { detail } => CliError::Trust(TrustError::Key {
             detail: format!("{}：{detail}", p.display()),
@@ -39,7 +39,7 @@ fn certs(p: &Path) -> Result<Vec<gongwen_trust::cms::Certificate>, CliError> {
     })
 }
 
-fn roc_time(secs: i64) -> String {
+pub fn roc_time(secs: i64) -> String {
     let date = gongwen_doc::RocDate::from_unix_taipei(secs)
         .map(|d| d.to_string())
         .unwrap_or_default();
@@ -241,7 +241,7 @@ fn bindings(list: &[String]) -> Result<Vec<(String, [u8; 32])>, CliError> {
 }
 
 impl TrustArgs {
-    fn store(&self) -> Result<TrustStore, CliError> {
+    pub fn store(&self) -> Result<TrustStore, CliError> {
         let stale_crl = match self.stale_crl.as_str() {
             "refuse" => StaleCrl::Refuse,
             "warn" => StaleCrl::Warn,
@@ -333,7 +333,9 @@ pub fn open(a: OpenArgs) -> Result<ExitCode, CliError> {
         opened.trust.chain.len(),
         opened.header.sender
     );
-    for w in &opened.trust.warnings {
+    let mut warnings = opened.trust.warnings.clone();
+    warnings.extend(expiry_warnings(std::slice::from_ref(&cert), unix_now(), 30));
+    for w in &warnings {
         println!("警告：{w}");
     }
     println!("已寫出 {} 個檔案到 {}", opened.files.len(), a.out.display());

@@ -64,6 +64,37 @@ fn init_issue_revoke_list() {
     let o = verify(&["-crl_check", "-CRLfile", s(&crl)]);
     assert!(o.status.success(), "{}", text(&o));
 
+    // `cert check`: good now; a warning when the renewal horizon reaches the expiry.
+    let check = |days: &str| {
+        gongwen(&[
+            "cert",
+            "check",
+            s(&sign),
+            "--chain",
+            s(&gca),
+            "--trust",
+            s(&root),
+            "--crl",
+            s(&dir.join("crl")),
+            "--days",
+            days,
+        ])
+    };
+    let o = check("30");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("狀態：有效（憑證鏈 3 層）"),
+        "{}",
+        text(&o)
+    );
+    let o = check("1000");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("到期") && text(&o).contains("換發"),
+        "{}",
+        text(&o)
+    );
+
     let serial =
         String::from_utf8_lossy(&openssl(&["x509", "-noout", "-serial", "-in", s(&sign)]).stdout)
             .trim()
@@ -84,6 +115,10 @@ fn init_issue_revoke_list() {
         "{}",
         text(&o)
     );
+
+    let o = check("30");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("E_TRUST_REVOKED"), "{}", text(&o));
 
     let o = gongwen(&["pki", "list", s(&dir)]);
     let out = text(&o);

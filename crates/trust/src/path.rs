@@ -272,6 +272,31 @@ impl TrustStore {
     }
 }
 
+/// Warnings for certificates in `chain` that expire within `days` of `now` (the yearly renewal
+/// of an agency's IC card should not come as a surprise).
+pub fn expiry_warnings(chain: &[Certificate], now: i64, days: u32) -> Vec<String> {
+    chain
+        .iter()
+        .filter_map(|c| {
+            let end = c
+                .tbs_certificate
+                .validity
+                .not_after
+                .to_unix_duration()
+                .as_secs() as i64;
+            let left = end - now;
+            (left >= 0 && left <= days as i64 * 86_400).then(|| {
+                format!(
+                    "「{}」將於 {} 到期（剩 {} 天），請儘早申請換發",
+                    display_name(c),
+                    roc_datetime(end),
+                    left / 86_400
+                )
+            })
+        })
+        .collect()
+}
+
 /// CRLs from PEM text (`X509 CRL` blocks) or DER.
 pub fn load_crls(data: &[u8]) -> Result<Vec<CertificateList>, TrustError> {
     let bad = |e: String| TrustError::Key {

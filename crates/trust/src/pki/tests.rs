@@ -382,3 +382,30 @@ fn bad_requests_and_directories_are_refused_and_change_nothing() {
     assert_eq!(e.code(), "E_PKI_STATE");
     assert!(KeyType::parse("dsa").is_err() && Branch::parse("abc").is_err());
 }
+
+#[test]
+fn expiry_is_announced_ahead() {
+    let dir = temp_dir("expiry");
+    let mut ca = TestCa::init(
+        &dir,
+        &InitOptions {
+            key: KeyType::P256,
+            years: 10,
+        },
+        NOW,
+    )
+    .unwrap();
+    let c = ca
+        .issue(&org(Branch::Gca, "379000000A", KeyType::P256), NOW)
+        .unwrap();
+    let cert = crate::cms::load_certs(&std::fs::read(&c[0].cert_file).unwrap()).unwrap();
+    let day = 86_400;
+    assert!(crate::path::expiry_warnings(&cert, NOW, 30).is_empty());
+    let w = crate::path::expiry_warnings(&cert, NOW + 710 * day, 30);
+    assert_eq!(w.len(), 1);
+    assert!(w[0].contains("剩 20 天") && w[0].contains("換發"), "{w:?}");
+    assert!(
+        crate::path::expiry_warnings(&cert, NOW + 731 * day, 30).is_empty(),
+        "already expired: that is an error, not a warning"
+    );
+}
