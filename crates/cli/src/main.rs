@@ -150,6 +150,8 @@ enum PkiCommand {
     },
     /// 重新產生每個憑證中心的廢止清冊（CRL，效期 7 天）
     Crl { dir: PathBuf },
+    /// 匯入 PKCS#12（.p12／.pfx）軟體憑證：輸出 PEM 憑證、私鑰（僅擁有者可讀）與憑證鏈
+    Import(pki_cmd::ImportArgs),
     /// 列出已簽發的憑證與狀態
     List { dir: PathBuf },
 }
@@ -214,6 +216,7 @@ fn main() -> ExitCode {
         }) => pki_cmd::revoke(&dir, &serial, reason.as_deref()),
         Command::Pki(PkiCommand::Crl { dir }) => pki_cmd::crl(&dir),
         Command::Pki(PkiCommand::List { dir }) => pki_cmd::list(&dir),
+        Command::Pki(PkiCommand::Import(args)) => pki_cmd::import(args),
         Command::Bench(BenchCommand::Doc { docs, renders }) => bench::doc(docs, renders),
         Command::Bench(BenchCommand::Trust { rounds }) => bench::trust(rounds),
     };

@@ -1,9 +1,10 @@
 //! `gongwen pki …`: the built-in test CA.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use gongwen_doc::RocDate;
+use gongwen_trust::p12;
 use gongwen_trust::pki::{Branch, InitOptions, IssueRequest, KeyType, Record, Subject, TestCa};
 
 use crate::clock::unix_now;
@@ -52,6 +53,91 @@ pub struct IssueArgs {
     /// 效期（天）
     #[arg(long, default_value_t = 730)]
     pub days: u32,
+    /// 另外輸出有密碼保護的 PKCS#12（.p12）；密碼取自此檔的第一行（至少 8 個字元）
+    #[arg(long)]
+    pub p12_password_file: Option<PathBuf>,
+}
+
+/// `pki import`: a software certificate received as PKCS#12, unpacked for use.
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// PKCS#12 檔（.p12 或 .pfx）
+    pub file: PathBuf,
+    /// 密碼檔（第一行為密碼）
+    #[arg(long)]
+    pub password_file: PathBuf,
+    /// 輸出目錄
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// 輸出檔名（預設取 PKCS#12 的檔名）
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+pub fn import(a: ImportArgs) -> Result<ExitCode, CliError> {
+    use der::EncodePem;
+    let password = password_from(&a.password_file)?;
+    let data = crate::doc_cmd::read_bounded(&a.file, 16 * 1024 * 1024)?;
+    let got = p12::import(&data, &password)?;
+    let stem = match a.name {
+        Some(n) => n,
+        None => a
+            .file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "imported".into()),
+    };
+    std::fs::create_dir_all(&a.out).map_err(|e| CliError::io(&a.out, e))?;
+    let pem = |c: &gongwen_trust::cms::Certificate| {
+        c.to_pem(der::pem::LineEnding::LF)
+            .map_err(|e| CliError::Arg {
+                detail: format!("憑證無法輸出：{e}"),
+            })
+    };
+    let files = [
+        (
+            a.out.join(format!("{stem}.crt")),
+            pem(&got.cert)?.into_bytes(),
+            false,
+        ),
+        (
+            a.out.join(format!("{stem}.key")),
+            der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &got.key_pkcs8)
+                .map_err(|e| CliError::Arg {
+                    detail: format!("私鑰無法輸出：{e}"),
+                })?
+                .into_bytes(),
+            true,
+        ),
+        (
+            a.out.join(format!("{stem}-chain.pem")),
+            got.chain
+                .iter()
+                .map(pem)
+                .collect::<Result<Vec<_>, _>>()?
+                .concat()
+                .into_bytes(),
+            false,
+        ),
+    ];
+    for (p, _, _) in &files {
+        if p.exists() {
+            return Err(CliError::Arg {
+                detail: format!("{} 已存在，不會覆寫", p.display()),
+            });
+        }
+    }
+    for (p, bytes, private) in &files {
+        gongwen_trust::pki::write_file(p, bytes, *private)?;
+        println!("已寫出 {}", p.display());
+    }
+    println!(
+        "憑證：{}（公鑰 SHA-256 {}）",
+        gongwen_trust::path::display_name(&got.cert),
+        gongwen_trust::path::hex(&gongwen_trust::path::spki_sha256(&got.cert)?)
+    );
+    println!("私鑰檔僅擁有者可讀；請妥善保管 PKCS#12 原檔與密碼。");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn subject(a: IssueArgs) -> Result<Subject, CliError> {
@@ -88,9 +174,29 @@ fn subject(a: IssueArgs) -> Result<Subject, CliError> {
     }
 }
 
+/// The first line of a password file (passwords never go on the command line).
+fn password_from(file: &Path) -> Result<String, CliError> {
+    let text = std::fs::read_to_string(file).map_err(|e| CliError::io(file, e))?;
+    Ok(text.lines().next().unwrap_or_default().to_string())
+}
+
+fn pkcs8_of(key_file: &Path) -> Result<Vec<u8>, CliError> {
+    let pem = std::fs::read_to_string(key_file).map_err(|e| CliError::io(key_file, e))?;
+    der::pem::decode_vec(pem.trim().as_bytes())
+        .map(|(_, der)| der)
+        .map_err(|e| CliError::Arg {
+            detail: format!("{} 不是 PEM 私鑰：{e}", key_file.display()),
+        })
+}
+
 pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode, CliError> {
     let key = KeyType::parse(&args.key)?;
     let days = args.days;
+    let p12_password = args
+        .p12_password_file
+        .as_deref()
+        .map(password_from)
+        .transpose()?;
     let mut ca = TestCa::open(dir)?;
     let issued = ca.issue(
         &IssueRequest {
@@ -114,6 +220,22 @@ pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode, CliError> {
     }
     if let Some(c) = issued.first() {
         println!("  憑證鏈：{}", c.chain_file.display());
+    }
+    if let Some(password) = &p12_password {
+        for c in &issued {
+            let cert = gongwen_trust::cms::load_certs(
+                &std::fs::read(&c.cert_file).map_err(|e| CliError::io(&c.cert_file, e))?,
+            )?
+            .remove(0);
+            let chain = gongwen_trust::cms::load_certs(
+                &std::fs::read(&c.chain_file).map_err(|e| CliError::io(&c.chain_file, e))?,
+            )?;
+            let name = format!("{} {}", c.record.name, c.record.usage.label());
+            let p12 = p12::export(&pkcs8_of(&c.key_file)?, &cert, &chain, &name, password)?;
+            let out = c.cert_file.with_extension("p12");
+            gongwen_trust::pki::write_file(&out, &p12, true)?;
+            println!("  PKCS#12：{}", out.display());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -127,6 +127,80 @@ fn init_issue_revoke_list() {
         "{out}"
     );
 
+    // A person's certificates also as password-protected PKCS#12, and imported back.
+    std::fs::write(dir.join("pw"), "正確的密碼 horse\n").unwrap();
+    let o = gongwen(&[
+        "pki",
+        "issue",
+        s(&dir),
+        "--kind",
+        "person",
+        "--name",
+        "王小明",
+        "--key",
+        "p256",
+        "--p12-password-file",
+        s(&dir.join("pw")),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let p12 = dir.join("issued/王小明-sign.p12");
+    assert!(text(&o).contains("PKCS#12") && p12.exists(), "{}", text(&o));
+    let out = dir.join("imported");
+    let o = gongwen(&[
+        "pki",
+        "import",
+        s(&p12),
+        "--password-file",
+        s(&dir.join("pw")),
+        "-o",
+        s(&out),
+        "--name",
+        "me",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let pubkey = |args: &[&str]| String::from_utf8_lossy(&openssl(args).stdout).into_owned();
+    let original = pubkey(&[
+        "x509",
+        "-noout",
+        "-pubkey",
+        "-in",
+        s(&dir.join("issued/王小明-sign.crt")),
+    ]);
+    assert!(original.contains("BEGIN PUBLIC KEY"));
+    assert_eq!(
+        pubkey(&["x509", "-noout", "-pubkey", "-in", s(&out.join("me.crt"))]),
+        original
+    );
+    assert_eq!(
+        pubkey(&["pkey", "-pubout", "-in", s(&out.join("me.key"))]),
+        original
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(out.join("me.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0);
+    }
+    std::fs::write(dir.join("badpw"), "wrong password").unwrap();
+    let o = gongwen(&[
+        "pki",
+        "import",
+        s(&p12),
+        "--password-file",
+        s(&dir.join("badpw")),
+        "-o",
+        s(&dir.join("x")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("密碼錯誤") && !dir.join("x").exists(),
+        "{}",
+        text(&o)
+    );
+
     // Mistakes: exit 1 with the code and what to do; a directory that is no CA: exit 2.
     let o = gongwen(&["pki", "issue", s(&dir), "--kind", "agency", "--name", "甲"]);
     assert_eq!(o.status.code(), Some(1));

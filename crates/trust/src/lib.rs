@@ -14,6 +14,7 @@
 pub mod cms;
 mod error;
 pub mod keys;
+pub mod p12;
 pub mod package;
 pub mod path;
 pub mod pki;

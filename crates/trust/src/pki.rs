@@ -312,7 +312,9 @@ fn now_dt(now: i64) -> Result<OffsetDateTime, TrustError> {
     })
 }
 
-fn write_file(path: &Path, data: &[u8], private: bool) -> Result<(), TrustError> {
+/// Writes through a temporary file and renames it into place; `private` files (keys) are
+/// readable by their owner only.
+pub fn write_file(path: &Path, data: &[u8], private: bool) -> Result<(), TrustError> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
     let mut opts = fs::OpenOptions::new();

@@ -1,0 +1,119 @@
+//! PKCS#12 both ways with stock OpenSSL.
+
+use super::*;
+use crate::pki::{InitOptions, KeyType, TestCa};
+use crate::testutil::{issue_agency, openssl, s};
+
+const T0: i64 = 1_767_580_200;
+
+#[test]
+fn our_p12_opens_in_openssl_and_openssls_opens_here() {
+    let dir = std::env::temp_dir().join(format!("gongwen-p12-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut ca = TestCa::init(&dir, &InitOptions::default(), T0).unwrap();
+    for (code, kt) in [
+        ("379000000A", KeyType::Rsa2048),
+        ("376410000A", KeyType::P256),
+    ] {
+        let issued = issue_agency(&mut ca, code, kt, T0);
+        let c = &issued[0];
+        let pem = std::fs::read_to_string(&c.key_file).unwrap();
+        let (_, pkcs8) = der::pem::decode_vec(pem.trim().as_bytes()).unwrap();
+        let cert = crate::cms::load_certs(&std::fs::read(&c.cert_file).unwrap())
+            .unwrap()
+            .remove(0);
+        let chain = crate::cms::load_certs(&std::fs::read(&c.chain_file).unwrap()).unwrap();
+
+        let p12 = export(&pkcs8, &cert, &chain, "臺北市政府 簽章", "correct horse").unwrap();
+        let f = dir.join(format!("{code}.p12"));
+        std::fs::write(&f, &p12).unwrap();
+        let (ok, out) = openssl(&[
+            "pkcs12",
+            "-in",
+            s(&f),
+            "-passin",
+            "pass:correct horse",
+            "-nodes",
+            "-info",
+        ]);
+        assert!(ok, "{out}");
+        assert!(
+            out.contains("BEGIN PRIVATE KEY") && out.matches("BEGIN CERTIFICATE").count() == 3,
+            "{out}"
+        );
+        assert!(
+            out.contains("PBES2") && out.contains("AES-256-CBC") && out.contains("sha256"),
+            "{out}"
+        );
+
+        // Round trip here, and OpenSSL's own export (its defaults) read here.
+        let back = import(&p12, "correct horse").unwrap();
+        assert_eq!(back.key_pkcs8, pkcs8);
+        assert_eq!(back.cert, cert);
+        assert_eq!(back.chain.len(), 2);
+        let theirs = dir.join(format!("{code}-openssl.p12"));
+        let (ok, out) = openssl(&[
+            "pkcs12",
+            "-export",
+            "-inkey",
+            s(&c.key_file),
+            "-in",
+            s(&c.cert_file),
+            "-certfile",
+            s(&c.chain_file),
+            "-passout",
+            "pass:另一個密碼",
+            "-out",
+            s(&theirs),
+        ]);
+        assert!(ok, "{out}");
+        let got = import(&std::fs::read(&theirs).unwrap(), "另一個密碼").unwrap();
+        assert_eq!(got.cert, cert);
+        assert!(
+            crate::keys::PrivateKey::from_pkcs8_der(&got.key_pkcs8)
+                .unwrap()
+                .matches(&cert)
+        );
+
+        // Wrong password, legacy protection, short password, garbage.
+        let e = import(&p12, "wrong password").err().unwrap();
+        assert_eq!(e.code(), "E_TRUST_KEY");
+        assert!(e.to_string().contains("密碼錯誤"), "{e}");
+        let legacy = dir.join(format!("{code}-legacy.p12"));
+        let (ok, out) = openssl(&[
+            "pkcs12",
+            "-export",
+            "-legacy",
+            "-inkey",
+            s(&c.key_file),
+            "-in",
+            s(&c.cert_file),
+            "-passout",
+            "pass:legacy-pass",
+            "-out",
+            s(&legacy),
+        ]);
+        if ok {
+            let e = import(&std::fs::read(&legacy).unwrap(), "legacy-pass")
+                .err()
+                .unwrap();
+            assert_eq!(e.code(), "E_CMS_UNSUPPORTED", "{e}");
+            assert!(e.to_string().contains("-legacy"), "{e}");
+        } else {
+            // OpenSSL built without the legacy provider: nothing to compare with.
+            assert!(
+                out.contains("legacy") || out.contains("unsupported"),
+                "{out}"
+            );
+        }
+        assert_eq!(
+            export(&pkcs8, &cert, &[], "x", "short")
+                .err()
+                .unwrap()
+                .code(),
+            "E_PKI_REQUEST"
+        );
+        assert!(import(b"not a p12", "x").is_err());
+        assert!(import(&p12[..p12.len() / 2], "correct horse").is_err());
+    }
+}
