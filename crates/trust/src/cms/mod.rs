@@ -33,9 +33,9 @@ use x509_cert::time::Time;
 use crate::TrustError;
 use crate::keys::{Hash, KeyTransport, PrivateKey};
 
-const ID_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.1");
-const ID_SIGNED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.2");
-const ID_ENVELOPED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.3");
+pub(crate) const ID_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.1");
+pub(crate) const ID_SIGNED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.2");
+pub(crate) const ID_ENVELOPED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.3");
 const ATTR_CONTENT_TYPE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.3");
 const ATTR_MESSAGE_DIGEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.4");
 const ATTR_SIGNING_TIME: Oid = Oid::new_unwrap("1.2.840.113549.1.9.5");
@@ -133,30 +133,44 @@ pub struct Signer<'a> {
 
 /// SignedData with the content inside (attached), DER.
 pub fn sign(content: &[u8], signer: &Signer, signing_time: i64) -> Result<Vec<u8>, TrustError> {
-    let digest = digest_of(&SHA256, content)?;
+    let sd = signed_data(
+        &digest_of(&SHA256, content)?,
+        Some(content),
+        signer,
+        signing_time,
+    )?;
+    wrap(ID_SIGNED_DATA, &sd)
+}
+
+/// SignedData over content whose SHA-256 is `digest`; the content itself goes in when given
+/// (a streaming writer leaves it out and splices it in between the two halves it encodes).
+pub(crate) fn signed_data(
+    digest: &[u8],
+    content: Option<&[u8]>,
+    signer: &Signer,
+    signing_time: i64,
+) -> Result<SignedData, TrustError> {
     let secs = u64::try_from(signing_time).map_err(|_| unsupported("1970 年以前的簽署時間"))?;
     let time = UtcTime::from_unix_duration(std::time::Duration::from_secs(secs))
         .map(Time::UtcTime)
         .map_err(malformed)?;
     let mut attrs = SetOfVec::new();
-    attrs
-        .insert(attribute(
+    for (oid, value) in [
+        (
             ATTR_CONTENT_TYPE,
             Any::encode_from(&ID_DATA).map_err(malformed)?,
-        )?)
-        .map_err(malformed)?;
-    attrs
-        .insert(attribute(
+        ),
+        (
             ATTR_SIGNING_TIME,
             Any::encode_from(&time).map_err(malformed)?,
-        )?)
-        .map_err(malformed)?;
-    attrs
-        .insert(attribute(
+        ),
+        (
             ATTR_MESSAGE_DIGEST,
             Any::encode_from(&OctetString::new(digest).map_err(malformed)?).map_err(malformed)?,
-        )?)
-        .map_err(malformed)?;
+        ),
+    ] {
+        attrs.insert(attribute(oid, value)?).map_err(malformed)?;
+    }
     let signature = signer
         .key
         .sign_sha256(&attrs.to_der().map_err(malformed)?)?;
@@ -188,24 +202,24 @@ pub fn sign(content: &[u8], signer: &Signer, signing_time: i64) -> Result<Vec<u8
         .map_err(malformed)?;
     let mut infos = SetOfVec::new();
     infos.insert(info).map_err(malformed)?;
-    let sd = SignedData {
+    Ok(SignedData {
         version: CmsVersion::V1,
         digest_algorithms,
         encap_content_info: EncapsulatedContentInfo {
             econtent_type: ID_DATA,
-            econtent: Some(
-                Any::encode_from(&OctetString::new(content).map_err(malformed)?)
-                    .map_err(malformed)?,
-            ),
+            econtent: content
+                .map(|c| {
+                    Any::encode_from(&OctetString::new(c).map_err(malformed)?).map_err(malformed)
+                })
+                .transpose()?,
         },
         certificates: Some(CertificateSet(certs)),
         crls: None,
         signer_infos: SignerInfos(infos),
-    };
-    wrap(ID_SIGNED_DATA, &sd)
+    })
 }
 
-fn wrap(content_type: Oid, inner: &impl Encode) -> Result<Vec<u8>, TrustError> {
+pub(crate) fn wrap(content_type: Oid, inner: &impl Encode) -> Result<Vec<u8>, TrustError> {
     let inner = inner.to_der().map_err(malformed)?;
     ContentInfo {
         content_type,
@@ -294,6 +308,24 @@ pub fn verify(data: &[u8]) -> Result<Verified, TrustError> {
             .into_bytes(),
         None => return Err(unsupported("分離式簽章（內容不在簽章資料中）")),
     };
+    let (signer, certs, signing_time) =
+        check_signed(&sd, &|oid| digest_of(oid, &content), Some(&content))?;
+    Ok(Verified {
+        content,
+        signer,
+        certs,
+        signing_time,
+    })
+}
+
+/// Checks a SignedData's one signature. `digest` gives the content's digest for a digest
+/// algorithm (a streaming reader computes SHA-256 as the content passes); `content` is only
+/// needed for the rare signature without signed attributes.
+pub(crate) fn check_signed(
+    sd: &SignedData,
+    digest: &dyn Fn(&Oid) -> Result<Vec<u8>, TrustError>,
+    content: Option<&[u8]>,
+) -> Result<(Certificate, Vec<Certificate>, Option<i64>), TrustError> {
     let certs: Vec<Certificate> = sd
         .certificates
         .iter()
@@ -334,7 +366,7 @@ pub fn verify(data: &[u8]) -> Result<Verified, TrustError> {
                 detail: "簽署屬性缺少 messageDigest".into(),
             })?;
             let md = md.decode_as::<OctetString>().map_err(malformed)?;
-            if md.as_bytes() != digest_of(&digest_oid, &content)? {
+            if md.as_bytes() != digest(&digest_oid)? {
                 return Err(TrustError::BadSignature {
                     detail: "內容摘要不符（內容在簽署後被更改）".into(),
                 });
@@ -353,19 +385,16 @@ pub fn verify(data: &[u8]) -> Result<Verified, TrustError> {
             }
             attrs.to_der().map_err(malformed)?
         }
-        None => content.clone(),
+        None => content
+            .ok_or_else(|| unsupported("沒有簽署屬性的串流簽章"))?
+            .to_vec(),
     };
     UnparsedPublicKey::new(alg, key)
         .verify(&signed_bytes, info.signature.as_bytes())
         .map_err(|_| TrustError::BadSignature {
             detail: "簽章值與簽署者的公鑰不符".into(),
         })?;
-    Ok(Verified {
-        content,
-        signer,
-        certs,
-        signing_time,
-    })
+    Ok((signer, certs, signing_time))
 }
 
 fn subject_key_id(cert: &Certificate) -> Option<Vec<u8>> {
@@ -465,11 +494,31 @@ pub(crate) fn envelop(
     content: &[u8],
     recipients: &[Certificate],
 ) -> Result<EnvelopedData, TrustError> {
+    let (mut ed, cek, iv) = envelope_for(recipients)?;
+    let key = UnboundCipherKey::new(&AES_256, &cek).map_err(TrustError::crypto)?;
+    let enc = PaddedBlockEncryptingKey::cbc_pkcs7(key).map_err(TrustError::crypto)?;
+    let mut body = content.to_vec();
+    enc.less_safe_encrypt(
+        &mut body,
+        aws_lc_rs::cipher::EncryptionContext::Iv128(FixedLength::from(iv)),
+    )
+    .map_err(TrustError::crypto)?;
+    ed.encrypted_content.encrypted_content = Some(OctetString::new(body).map_err(malformed)?);
+    Ok(ed)
+}
+
+/// An EnvelopedData without its encrypted content yet: a fresh AES-256 key wrapped for every
+/// recipient (RSA-OAEP, SHA-256) and a fresh IV, returned for the caller to encrypt with.
+pub(crate) fn envelope_for(
+    recipients: &[Certificate],
+) -> Result<(EnvelopedData, [u8; 32], [u8; 16]), TrustError> {
     if recipients.is_empty() {
         return Err(TrustError::NoRecipients);
     }
     let mut cek = [0u8; 32];
     aws_lc_rs::rand::fill(&mut cek).map_err(TrustError::crypto)?;
+    let mut iv = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut iv).map_err(TrustError::crypto)?;
     let mut infos = SetOfVec::new();
     for cert in recipients {
         let spki = &cert.tbs_certificate.subject_public_key_info;
@@ -500,11 +549,6 @@ pub(crate) fn envelop(
             infos.insert(info).map_err(malformed)?;
         }
     }
-    let key = UnboundCipherKey::new(&AES_256, &cek).map_err(TrustError::crypto)?;
-    let enc = PaddedBlockEncryptingKey::cbc_pkcs7(key).map_err(TrustError::crypto)?;
-    let mut body = content.to_vec();
-    let ctx = enc.encrypt(&mut body).map_err(TrustError::crypto)?;
-    let iv: &[u8] = (&ctx).try_into().map_err(TrustError::crypto)?;
     let ed = EnvelopedData {
         version: CmsVersion::V0,
         originator_info: None,
@@ -518,11 +562,11 @@ pub(crate) fn envelop(
                         .map_err(malformed)?,
                 ),
             ),
-            encrypted_content: Some(OctetString::new(body).map_err(malformed)?),
+            encrypted_content: None,
         },
         unprotected_attrs: None,
     };
-    Ok(ed)
+    Ok((ed, cek, iv))
 }
 
 /// Opens EnvelopedData with the recipient's key and the certificate it was encrypted to.
@@ -537,11 +581,13 @@ pub(crate) fn parse_enveloped(data: &[u8]) -> Result<EnvelopedData, TrustError> 
         .map_err(malformed)
 }
 
-pub(crate) fn open_enveloped(
+/// The content-encryption key for this recipient, and the IV (the encrypted content itself
+/// may be absent: a streaming reader decrypts it as it goes).
+pub(crate) fn content_key(
     ed: &EnvelopedData,
     key: &PrivateKey,
     cert: &Certificate,
-) -> Result<Vec<u8>, TrustError> {
+) -> Result<(UnboundCipherKey, [u8; 16]), TrustError> {
     let me = issuer_and_serial(cert);
     let my_ski = subject_key_id(cert);
     let ktri = ed
@@ -588,13 +634,23 @@ pub(crate) fn open_enveloped(
     if cek.len() != key_len {
         return Err(TrustError::Decrypt);
     }
+    let unbound = UnboundCipherKey::new(cipher, &cek).map_err(|_| TrustError::Decrypt)?;
+    Ok((unbound, iv))
+}
+
+pub(crate) fn open_enveloped(
+    ed: &EnvelopedData,
+    key: &PrivateKey,
+    cert: &Certificate,
+) -> Result<Vec<u8>, TrustError> {
+    let (unbound, iv) = content_key(ed, key, cert)?;
+    let eci = &ed.encrypted_content;
     let mut body = eci
         .encrypted_content
         .as_ref()
         .ok_or_else(|| unsupported("內容不在加密資料中的封包"))?
         .as_bytes()
         .to_vec();
-    let unbound = UnboundCipherKey::new(cipher, &cek).map_err(|_| TrustError::Decrypt)?;
     let dec = PaddedBlockDecryptingKey::cbc_pkcs7(unbound).map_err(TrustError::crypto)?;
     let plain = dec
         .decrypt(&mut body, DecryptionContext::Iv128(FixedLength::from(iv)))
