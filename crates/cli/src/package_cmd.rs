@@ -7,7 +7,8 @@ use gongwen_doc::AgencyCode;
 use gongwen_trust::TrustError;
 use gongwen_trust::cms::{Signer, load_certs};
 use gongwen_trust::keys::PrivateKey;
-use gongwen_trust::package::{self, PackageHeader, Recipient, SealInput};
+use gongwen_trust::package::stream::{self, StreamSeal};
+use gongwen_trust::package::{self, PackageHeader, Recipient};
 use gongwen_trust::path::{StaleCrl, TrustStore, display_name, expiry_warnings, load_crls};
 
 use crate::clock::unix_now;
@@ -88,18 +89,20 @@ pub fn seal(a: SealArgs) -> Result<ExitCode, CliError> {
         (None, Some(r)) => Some(named(&dir.join(&r.file), MAX_SMALL)?),
         (None, None) => None,
     };
-    let attachments = if a.attachments.is_empty() {
+    // Attachments are streamed from disk: any size, a few buffers of memory.
+    let attachment_paths: Vec<PathBuf> = if a.attachments.is_empty() {
         declared
             .attachment_files
             .iter()
-            .map(|f| named(&dir.join(&f.file), MAX_PACKAGE))
-            .collect::<Result<Vec<_>, _>>()?
+            .map(|f| dir.join(&f.file))
+            .collect()
     } else {
-        a.attachments
-            .iter()
-            .map(|p| named(p, MAX_PACKAGE))
-            .collect::<Result<Vec<_>, _>>()?
+        a.attachments.clone()
     };
+    let attachments = attachment_paths
+        .iter()
+        .map(|p| Ok((file_name(p)?, p.clone())))
+        .collect::<Result<Vec<_>, CliError>>()?;
     let (key, cert, chain) = signer_files(&a.sign_key, &a.sign_cert, a.chain.as_deref())?;
     if a.to.is_empty() {
         return Err(CliError::Arg {
@@ -110,23 +113,26 @@ pub fn seal(a: SealArgs) -> Result<ExitCode, CliError> {
     for p in &a.to {
         recipients.extend(certs(p)?.into_iter().take(1));
     }
-    let (bytes, header) = package::seal(&SealInput {
-        di,
-        sw,
-        attachments,
-        signer: Signer {
-            key: &key,
-            cert: &cert,
-            chain: &chain,
+    let header = stream::seal_to_file(
+        &StreamSeal {
+            di,
+            sw,
+            attachments,
+            signer: Signer {
+                key: &key,
+                cert: &cert,
+                chain: &chain,
+            },
+            recipients: &recipients,
+            now: unix_now(),
         },
-        recipients: &recipients,
-        now: unix_now(),
-    })?;
-    write_atomic(&a.out, &bytes)?;
+        &a.out,
+    )?;
+    let size = std::fs::metadata(&a.out).map(|m| m.len()).unwrap_or(0);
     println!(
         "已封裝 {}（{} 位元組）：{} {}，{} 個電子受文者，加密給 {} 張憑證",
         a.out.display(),
-        bytes.len(),
+        size,
         header.doc_number,
         header.subject,
         header.recipients.len(),
@@ -301,30 +307,18 @@ pub fn open(a: OpenArgs) -> Result<ExitCode, CliError> {
     let bound = a.trust.lookup()?;
     let key = load_key(&a.key)?;
     let cert = certs(&a.cert)?.remove(0);
-    let bytes = read_bounded(&a.pkg, MAX_PACKAGE)?;
-    let opened = package::open(
-        &bytes,
-        &Recipient {
-            key: &key,
-            cert: &cert,
-            code: &code,
-        },
-        &store,
-        &bound,
-    )?;
-    // Everything is checked before anything is written; existing files are never replaced.
-    for (name, _) in &opened.files {
-        let p = a.out.join(name);
-        if p.exists() {
-            return Err(CliError::Arg {
-                detail: format!("{} 已存在，不會覆寫；請指定空的輸出目錄", p.display()),
-            });
+    let me = Recipient {
+        key: &key,
+        cert: &cert,
+        code: &code,
+    };
+    let opened = match stream::open_to_dir(&a.pkg, &me, &store, &bound, &a.out) {
+        // Another implementation may send BER; small ones are opened in memory instead.
+        Err(TrustError::Malformed { detail }) if detail.contains("DER") => {
+            open_in_memory(&a.pkg, &me, &store, &bound, &a.out)?
         }
-    }
-    std::fs::create_dir_all(&a.out).map_err(|e| CliError::io(&a.out, e))?;
-    for (name, data) in &opened.files {
-        write_atomic(&a.out.join(name), data)?;
-    }
+        other => other?,
+    };
     print_header(&opened.header);
     println!(
         "驗證通過：由 {} 於 {} 簽署，憑證鏈 {} 層，簽署憑證已登記為 {} 所有",
@@ -340,6 +334,41 @@ pub fn open(a: OpenArgs) -> Result<ExitCode, CliError> {
     }
     println!("已寫出 {} 個檔案到 {}", opened.files.len(), a.out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// BER packages (from other implementations) up to the in-memory limit.
+fn open_in_memory(
+    pkg: &Path,
+    me: &Recipient,
+    store: &TrustStore,
+    bound: &dyn Fn(&str) -> Vec<[u8; 32]>,
+    out: &Path,
+) -> Result<stream::OpenedFiles, CliError> {
+    let bytes = read_bounded(pkg, MAX_PACKAGE)?;
+    let opened = package::open(&bytes, me, store, bound)?;
+    for (name, _) in &opened.files {
+        let p = out.join(name);
+        if p.exists() {
+            return Err(TrustError::Exists {
+                path: p.display().to_string(),
+            }
+            .into());
+        }
+    }
+    std::fs::create_dir_all(out).map_err(|e| CliError::io(out, e))?;
+    let mut files = Vec::new();
+    for (name, data) in &opened.files {
+        let p = out.join(name);
+        write_atomic(&p, data)?;
+        files.push(p);
+    }
+    Ok(stream::OpenedFiles {
+        header: opened.header,
+        files,
+        signer: opened.signer,
+        signed_at: opened.signed_at,
+        trust: opened.trust,
+    })
 }
 
 #[derive(clap::Args)]

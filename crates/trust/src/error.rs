@@ -46,6 +46,8 @@ pub enum TrustError {
     NotBound { detail: String },
     /// The documents inside do not fit the package (sender, recipients, files).
     Content { detail: String },
+    /// An output file is already there; nothing is ever overwritten.
+    Exists { path: String },
 }
 
 impl TrustError {
@@ -72,6 +74,7 @@ impl TrustError {
             TrustError::HeaderMismatch { .. } => "E_PKG_HEADER",
             TrustError::NotBound { .. } => "E_PKG_SENDER",
             TrustError::Content { .. } => "E_PKG_CONTENT",
+            TrustError::Exists { .. } => "E_OUTPUT_EXISTS",
         }
     }
 
@@ -120,6 +123,9 @@ impl fmt::Display for TrustError {
             TrustError::HeaderMismatch { detail } => write!(f, "封包表頭與內容不符：{detail}"),
             TrustError::NotBound { detail } => write!(f, "發文者身分不符：{detail}"),
             TrustError::Content { detail } => write!(f, "封包內的公文有誤：{detail}"),
+            TrustError::Exists { path } => {
+                write!(f, "{path} 已存在，不會覆寫；請指定空的輸出目錄")
+            }
         }
     }
 }

@@ -5,8 +5,8 @@
 //!   recipientInfos: one RSA-OAEP KeyTransRecipientInfo per recipient encryption certificate
 //!   encryptedContent (AES-256-CBC) = ContentInfo(SignedData)   ← `openssl cms -verify`
 //!       content = ustar archive                                 ← `tar -x`
-//!           package.json   the header as the sender signed it (without the body digest)
 //!           <base>.di, <base>.sw, attachments under the names the DI declares
+//!           package.json   the header as the sender signed it (without the body digest)
 //!   unprotectedAttrs: the routing header = ContentInfo(SignedData) over header JSON,
 //!       which carries the SHA-256 of encryptedContent
 //! ```
@@ -15,6 +15,7 @@
 //! everything ([`open`]). The two signatures bind both ways: the header signs the ciphertext
 //! digest, and the signed content repeats the header.
 
+pub mod stream;
 pub mod tar;
 
 use ::cms::enveloped_data::EnvelopedData;
@@ -32,10 +33,10 @@ use crate::path::{Evaluation, Purpose, TrustStore, hex, spki_sha256};
 /// The unprotected attribute that carries the routing header. The arc is IANA's documentation
 /// enterprise number (RFC 5612): Gongwen has no registered arc yet, and this must move to one
 /// before packages are exchanged with other implementations (readers match it by value).
-const ATTR_PACKAGE_HEADER: Oid = Oid::new_unwrap("1.3.6.1.4.1.32473.1.1");
-const MANIFEST: &str = "package.json";
+pub(crate) const ATTR_PACKAGE_HEADER: Oid = Oid::new_unwrap("1.3.6.1.4.1.32473.1.1");
+pub(crate) const MANIFEST: &str = "package.json";
 /// Files a package may hold (DI, SW, and attachments).
-const MAX_FILES: usize = 1000;
+pub(crate) const MAX_FILES: usize = 1000;
 
 /// One electronic recipient as the header lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,17 +91,17 @@ pub struct PackageHeader {
     pub body_sha256: Option<String>,
 }
 
-fn sha256_hex(data: &[u8]) -> String {
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref())
 }
 
-fn content_err(detail: impl Into<String>) -> TrustError {
+pub(crate) fn content_err(detail: impl Into<String>) -> TrustError {
     TrustError::Content {
         detail: detail.into(),
     }
 }
 
-fn mismatch(detail: impl Into<String>) -> TrustError {
+pub(crate) fn mismatch(detail: impl Into<String>) -> TrustError {
     TrustError::HeaderMismatch {
         detail: detail.into(),
     }
@@ -117,7 +118,10 @@ pub struct SealInput<'a> {
     pub now: i64,
 }
 
-fn recipients_of(di: &Di, roster: Option<&Roster>) -> Result<Vec<HeaderRecipient>, TrustError> {
+pub(crate) fn recipients_of(
+    di: &Di,
+    roster: Option<&Roster>,
+) -> Result<Vec<HeaderRecipient>, TrustError> {
     let of = |p: &Party, copy: CopyKind| HeaderRecipient {
         code: p.agency_code().to_string(),
         unit: match p {
@@ -144,9 +148,17 @@ fn recipients_of(di: &Di, roster: Option<&Roster>) -> Result<Vec<HeaderRecipient
 /// Files by name, in package order.
 pub type Files = Vec<(String, Vec<u8>)>;
 
-fn header_for(input: &SealInput) -> Result<(PackageHeader, Files), TrustError> {
-    let di = gongwen_doc::read_di(&input.di.1)
-        .map_err(|e| content_err(format!("{}：{e}", input.di.0)))?;
+/// Checks the documents and builds the header (without the body digest). `attachments` are
+/// the entries of the attachment files (their bytes may be streamed, so only name, size and
+/// digest are needed here).
+pub(crate) fn header_for(
+    di_file: &(String, Vec<u8>),
+    sw_file: Option<&(String, Vec<u8>)>,
+    attachments: Vec<FileEntry>,
+    now: i64,
+) -> Result<PackageHeader, TrustError> {
+    let di =
+        gongwen_doc::read_di(&di_file.1).map_err(|e| content_err(format!("{}：{e}", di_file.0)))?;
     let doc = &di.document;
     if doc.secrecy().is_some() {
         return Err(content_err("機密文書不得電子交換"));
@@ -156,7 +168,7 @@ fn header_for(input: &SealInput) -> Result<(PackageHeader, Files), TrustError> {
         .first()
         .map(|i| i.agency_code.to_string())
         .ok_or_else(|| content_err("公文沒有含機關代碼的發文機關"))?;
-    let roster = match &input.sw {
+    let roster = match sw_file {
         Some((name, bytes)) => {
             if let Some(decl) = &di.roster
                 && decl.file != *name
@@ -177,33 +189,40 @@ fn header_for(input: &SealInput) -> Result<(PackageHeader, Files), TrustError> {
         .iter()
         .map(|a| a.file.as_str())
         .collect();
-    for (name, _) in &input.attachments {
-        if !declared.contains(&name.as_str()) {
-            return Err(content_err(format!("附件「{name}」不在 DI 的附件宣告中")));
+    for a in &attachments {
+        if !declared.contains(&a.name.as_str()) {
+            return Err(content_err(format!(
+                "附件「{}」不在 DI 的附件宣告中",
+                a.name
+            )));
         }
     }
     for d in &declared {
-        if !input.attachments.iter().any(|(n, _)| n == d) {
+        if !attachments.iter().any(|a| a.name == *d) {
             return Err(content_err(format!("DI 宣告的附件「{d}」沒有附上")));
         }
     }
-    let mut files = vec![(input.di.0.clone(), input.di.1.clone(), FileRole::Di)];
-    if let Some((n, b)) = &input.sw {
-        files.push((n.clone(), b.clone(), FileRole::Sw));
+    let entry = |(name, bytes): &(String, Vec<u8>), role| FileEntry {
+        name: name.clone(),
+        role,
+        size: bytes.len() as u64,
+        sha256: sha256_hex(bytes),
+    };
+    let mut files = vec![entry(di_file, FileRole::Di)];
+    if let Some(sw) = sw_file {
+        files.push(entry(sw, FileRole::Sw));
     }
-    for (n, b) in &input.attachments {
-        files.push((n.clone(), b.clone(), FileRole::Attachment));
-    }
-    for (n, ..) in &files {
-        gongwen_doc::safe_file_name(n).map_err(content_err)?;
+    files.extend(attachments);
+    for f in &files {
+        gongwen_doc::safe_file_name(&f.name).map_err(content_err)?;
     }
     let mut id = [0u8; 16];
     aws_lc_rs::rand::fill(&mut id).map_err(TrustError::crypto)?;
-    let header = PackageHeader {
+    Ok(PackageHeader {
         version: 1,
         id: hex(&id),
         sender,
-        created: input.now,
+        created: now,
         recipients,
         doc_number: doc
             .numbers()
@@ -212,27 +231,32 @@ fn header_for(input: &SealInput) -> Result<(PackageHeader, Files), TrustError> {
             .unwrap_or_default(),
         subject: doc.subject().to_string(),
         urgency: doc.urgency().as_str().to_string(),
-        files: files
-            .iter()
-            .map(|(name, bytes, role)| FileEntry {
-                name: name.clone(),
-                role: *role,
-                size: bytes.len() as u64,
-                sha256: sha256_hex(bytes),
-            })
-            .collect(),
+        files,
         body_sha256: None,
-    };
-    Ok((header, files.into_iter().map(|(n, b, _)| (n, b)).collect()))
+    })
 }
 
 /// Seals a document for its recipients: signs the content, encrypts it to every recipient
 /// certificate at once, and attaches the signed routing header.
 pub fn seal(input: &SealInput) -> Result<(Vec<u8>, PackageHeader), TrustError> {
-    let (mut header, files) = header_for(input)?;
+    let attachments = input
+        .attachments
+        .iter()
+        .map(|(name, bytes)| FileEntry {
+            name: name.clone(),
+            role: FileRole::Attachment,
+            size: bytes.len() as u64,
+            sha256: sha256_hex(bytes),
+        })
+        .collect();
+    let mut header = header_for(&input.di, input.sw.as_ref(), attachments, input.now)?;
+    let mut files = vec![input.di.clone()];
+    files.extend(input.sw.clone());
+    files.extend(input.attachments.iter().cloned());
     let manifest = serde_json::to_vec_pretty(&header).map_err(TrustError::crypto)?;
-    let mut entries = vec![(MANIFEST.to_string(), manifest)];
-    entries.extend(files);
+    // The manifest goes last: a streaming writer knows the files' digests only after them.
+    let mut entries = files;
+    entries.push((MANIFEST.to_string(), manifest));
     let archive = tar::write(&entries, input.now)?;
     let signed = cms::sign(&archive, &input.signer, input.now)?;
     let mut ed = cms::envelop(&signed, input.recipients)?;
@@ -253,7 +277,7 @@ pub fn seal(input: &SealInput) -> Result<(Vec<u8>, PackageHeader), TrustError> {
 }
 
 /// The encrypted content: what the header's `body_sha256` covers.
-fn sealed_body(ed: &EnvelopedData) -> &[u8] {
+pub(crate) fn sealed_body(ed: &EnvelopedData) -> &[u8] {
     ed.encrypted_content
         .encrypted_content
         .as_ref()
@@ -270,6 +294,23 @@ pub struct Inspected {
 }
 
 fn header_of(ed: &EnvelopedData) -> Result<Inspected, TrustError> {
+    let inspected = signed_header(ed)?;
+    check_body_digest(&inspected.header, &sha256_hex(sealed_body(ed)))?;
+    Ok(inspected)
+}
+
+pub(crate) fn check_body_digest(
+    header: &PackageHeader,
+    body_sha256: &str,
+) -> Result<(), TrustError> {
+    if header.body_sha256.as_deref() != Some(body_sha256) {
+        return Err(mismatch("表頭記載的摘要與加密內容不符（內容被替換或竄改）"));
+    }
+    Ok(())
+}
+
+/// The header from the unprotected attributes, its signature checked (not yet the body).
+pub(crate) fn signed_header(ed: &EnvelopedData) -> Result<Inspected, TrustError> {
     let attr = ed
         .unprotected_attrs
         .iter()
@@ -282,9 +323,6 @@ fn header_of(ed: &EnvelopedData) -> Result<Inspected, TrustError> {
         serde_json::from_slice(&v.content).map_err(|e| mismatch(format!("表頭無法解讀：{e}")))?;
     if header.version != 1 {
         return Err(mismatch(format!("表頭版本 {} 不支援", header.version)));
-    }
-    if header.body_sha256.as_deref() != Some(sha256_hex(sealed_body(ed)).as_str()) {
-        return Err(mismatch("表頭記載的摘要與加密內容不符（內容被替換或竄改）"));
     }
     Ok(Inspected {
         header,
@@ -330,6 +368,50 @@ pub fn open(
     let inspected = header_of(&ed)?;
     let inner = cms::open_enveloped(&ed, me.key, me.cert)?;
     let v = cms::verify(&inner)?;
+    let mut files = tar::read(&v.content, MAX_FILES + 1)?;
+    if files.last().map(|f| f.0.as_str()) != Some(MANIFEST) {
+        return Err(mismatch("內容缺少 package.json"));
+    }
+    let (_, manifest) = files.pop().expect("checked above");
+    let entries: Vec<(String, u64, String)> = files
+        .iter()
+        .map(|(n, b)| (n.clone(), b.len() as u64, sha256_hex(b)))
+        .collect();
+    let signer = Signed {
+        signer: v.signer,
+        certs: v.certs,
+        signing_time: v.signing_time,
+    };
+    let (header, signed_at, evaluation) =
+        check_opened(inspected, &signer, &manifest, &entries, trust, bound_keys)?;
+    check_documents(&header, &|i| Ok(files[i].1.clone()), me.code)?;
+    Ok(Opened {
+        header,
+        files,
+        signer: signer.signer,
+        signed_at,
+        trust: evaluation,
+    })
+}
+
+/// The inner signature as checked: who signed, the certificates carried, and when.
+pub(crate) struct Signed {
+    pub signer: Certificate,
+    pub certs: Vec<Certificate>,
+    pub signing_time: Option<i64>,
+}
+
+/// Everything after decryption that does not need the files' bytes: the two signers are one,
+/// the chain at signing time, the sender's key binding, the manifest against the header, and
+/// every file (name, size, SHA-256) against the header.
+pub(crate) fn check_opened(
+    inspected: Inspected,
+    v: &Signed,
+    manifest: &[u8],
+    files: &[(String, u64, String)],
+    trust: &TrustStore,
+    bound_keys: &dyn Fn(&str) -> Vec<[u8; 32]>,
+) -> Result<(PackageHeader, i64, Evaluation), TrustError> {
     if v.signer != inspected.signer {
         return Err(mismatch("表頭與內容不是同一張憑證簽署的"));
     }
@@ -350,12 +432,7 @@ pub fn open(
             ),
         });
     }
-    let mut files = tar::read(&v.content, MAX_FILES + 1)?;
-    if files.first().map(|f| f.0.as_str()) != Some(MANIFEST) {
-        return Err(mismatch("內容缺少 package.json"));
-    }
-    let (_, manifest) = files.remove(0);
-    let signed_copy: PackageHeader = serde_json::from_slice(&manifest)
+    let signed_copy: PackageHeader = serde_json::from_slice(manifest)
         .map_err(|e| mismatch(format!("package.json 無法解讀：{e}")))?;
     let mut expected = header.clone();
     expected.body_sha256 = None;
@@ -365,39 +442,26 @@ pub fn open(
     if files.len() != header.files.len() {
         return Err(mismatch("檔案數與表頭不符"));
     }
-    for ((name, bytes), entry) in files.iter().zip(&header.files) {
-        if *name != entry.name
-            || bytes.len() as u64 != entry.size
-            || sha256_hex(bytes) != entry.sha256
-        {
+    for ((name, size, sha), entry) in files.iter().zip(&header.files) {
+        if *name != entry.name || *size != entry.size || *sha != entry.sha256 {
             return Err(mismatch(format!("檔案「{name}」與表頭記載不符")));
         }
     }
-    check_documents(&header, &files, me.code)?;
-    Ok(Opened {
-        header,
-        files,
-        signer: v.signer,
-        signed_at,
-        trust: evaluation,
-    })
+    Ok((header, signed_at, evaluation))
 }
 
 /// The DI's 發文機關 is the sender, and this recipient is among the electronic recipients.
-fn check_documents(
+/// `bytes(i)` gives the bytes of the header's file `i` (read from memory or from disk).
+pub(crate) fn check_documents(
     header: &PackageHeader,
-    files: &[(String, Vec<u8>)],
+    bytes: &dyn Fn(usize) -> Result<Vec<u8>, TrustError>,
     me: &AgencyCode,
 ) -> Result<(), TrustError> {
-    let find = |role: FileRole| {
-        header
-            .files
-            .iter()
-            .position(|f| f.role == role)
-            .map(|i| &files[i])
-    };
-    let (di_name, di_bytes) = find(FileRole::Di).ok_or_else(|| content_err("封包中沒有 DI"))?;
-    let di = gongwen_doc::read_di(di_bytes).map_err(|e| content_err(format!("{di_name}：{e}")))?;
+    let find = |role: FileRole| header.files.iter().position(|f| f.role == role);
+    let di_index = find(FileRole::Di).ok_or_else(|| content_err("封包中沒有 DI"))?;
+    let di_name = &header.files[di_index].name;
+    let di = gongwen_doc::read_di(&bytes(di_index)?)
+        .map_err(|e| content_err(format!("{di_name}：{e}")))?;
     if !di
         .document
         .issuers()
@@ -410,9 +474,10 @@ fn check_documents(
         )));
     }
     let roster = match find(FileRole::Sw) {
-        Some((n, b)) => {
-            Some(gongwen_doc::read_roster(b).map_err(|e| content_err(format!("{n}：{e}")))?)
-        }
+        Some(i) => Some(
+            gongwen_doc::read_roster(&bytes(i)?)
+                .map_err(|e| content_err(format!("{}：{e}", header.files[i].name)))?,
+        ),
         None => None,
     };
     let listed = recipients_of(&di, roster.as_ref())?;

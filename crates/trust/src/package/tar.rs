@@ -78,14 +78,48 @@ fn parse_octal(field: &[u8]) -> Option<u64> {
     u64::from_str_radix(std::str::from_utf8(&s).ok()?, 8).ok()
 }
 
+/// Checks one 512-byte header block (checksum, regular file, bare safe name) and returns the
+/// file's name and size.
+pub fn parse_header(h: &[u8; BLOCK]) -> Result<(String, u64), TrustError> {
+    let stored = parse_octal(&h[148..156]).ok_or_else(|| malformed("檢查碼欄位錯誤"))?;
+    let sum: u64 = h
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                *b as u64
+            }
+        })
+        .sum();
+    if sum != stored {
+        return Err(malformed("標頭檢查碼不符"));
+    }
+    if h[156] != b'0' && h[156] != 0 {
+        return Err(malformed("只接受一般檔案（不接受目錄、連結或其他類型）"));
+    }
+    let name_len = h[..100].iter().position(|b| *b == 0).unwrap_or(100);
+    let name = std::str::from_utf8(&h[..name_len])
+        .map_err(|_| malformed("檔名不是 UTF-8"))?
+        .to_string();
+    if h[345] != 0 {
+        return Err(malformed(format!("「{name}」帶有路徑前綴")));
+    }
+    gongwen_doc::safe_file_name(&name).map_err(malformed)?;
+    let size = parse_octal(&h[124..136]).ok_or_else(|| malformed("大小欄位錯誤"))?;
+    Ok((name, size))
+}
+
 /// Reads an archive written by [`write`] (or by `tar --format=ustar` with regular files only).
 /// `max_files` bounds the work a hostile archive can cause.
 pub fn read(data: &[u8], max_files: usize) -> Result<Vec<(String, Vec<u8>)>, TrustError> {
-    let mut files = Vec::new();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut pos = 0;
     loop {
-        let h = data
+        let h: &[u8; BLOCK] = data
             .get(pos..pos + BLOCK)
+            .and_then(|h| h.try_into().ok())
             .ok_or_else(|| malformed("檔案在標頭處意外結束"))?;
         if h.iter().all(|b| *b == 0) {
             return Ok(files);
@@ -93,36 +127,10 @@ pub fn read(data: &[u8], max_files: usize) -> Result<Vec<(String, Vec<u8>)>, Tru
         if files.len() >= max_files {
             return Err(malformed(format!("檔案數超過上限 {max_files}")));
         }
-        let stored = parse_octal(&h[148..156]).ok_or_else(|| malformed("檢查碼欄位錯誤"))?;
-        let sum: u64 = h
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                if (148..156).contains(&i) {
-                    32
-                } else {
-                    *b as u64
-                }
-            })
-            .sum();
-        if sum != stored {
-            return Err(malformed(format!("第 {pos} 位元組的標頭檢查碼不符")));
-        }
-        if h[156] != b'0' && h[156] != 0 {
-            return Err(malformed("只接受一般檔案（不接受目錄、連結或其他類型）"));
-        }
-        let name_len = h[..100].iter().position(|b| *b == 0).unwrap_or(100);
-        let name = std::str::from_utf8(&h[..name_len])
-            .map_err(|_| malformed("檔名不是 UTF-8"))?
-            .to_string();
-        if h[345] != 0 {
-            return Err(malformed(format!("「{name}」帶有路徑前綴")));
-        }
-        gongwen_doc::safe_file_name(&name).map_err(malformed)?;
+        let (name, size) = parse_header(h)?;
         if files.iter().any(|(n, _)| *n == name) {
             return Err(malformed(format!("檔名「{name}」重複")));
         }
-        let size = parse_octal(&h[124..136]).ok_or_else(|| malformed("大小欄位錯誤"))?;
         let size = usize::try_from(size).map_err(|_| malformed("檔案過大"))?;
         let start = pos + BLOCK;
         let body = data

@@ -7,6 +7,8 @@ use std::process::Command;
 use super::*;
 use crate::path::{StaleCrl, load_crls};
 use crate::pki::{Branch, InitOptions, IssuedCert, KeyType, TestCa};
+use std::path::Path;
+
 use crate::testutil::{issue_agency, openssl_decrypt, s};
 
 const T0: i64 = 1_767_580_200; // 2026-01-05 10:30 Asia/Taipei
@@ -404,4 +406,140 @@ fn sealing_refuses_what_does_not_fit_the_document() {
     let mut no_sw = base(&letter());
     no_sw.sw = None;
     assert!(seal(&no_sw).err().unwrap().to_string().contains("交換表單"));
+}
+
+mod streaming {
+    use super::*;
+    use crate::package::stream::{StreamSeal, open_to_dir, seal_to_file};
+
+    fn stream_seal(
+        w: &World,
+        recipients: &[&IssuedCert],
+        out: &Path,
+    ) -> Result<PackageHeader, TrustError> {
+        let chain = cms::load_certs(&std::fs::read(w.ca.ca_file(Branch::Gca)).unwrap()).unwrap();
+        let k = key(&w.sender[0]);
+        let c = cert(&w.sender[0]);
+        let to: Vec<Certificate> = recipients.iter().map(|r| cert(r)).collect();
+        let att_dir = w.dir.join("att");
+        std::fs::create_dir_all(&att_dir).unwrap();
+        let attachments = w
+            .files
+            .attachments
+            .iter()
+            .map(|(n, b)| {
+                let p = att_dir.join(n);
+                std::fs::write(&p, b).unwrap();
+                (n.clone(), p)
+            })
+            .collect();
+        seal_to_file(
+            &StreamSeal {
+                di: w.files.di.clone(),
+                sw: Some(w.files.sw.clone()),
+                attachments,
+                signer: Signer {
+                    key: &k,
+                    cert: &c,
+                    chain: &chain,
+                },
+                recipients: &to,
+                now: T0,
+            },
+            out,
+        )
+    }
+
+    fn stream_open(w: &World, pkg: &Path, out: &Path) -> Result<stream::OpenedFiles, TrustError> {
+        let k = key(&w.dit[1]);
+        let c = cert(&w.dit[1]);
+        let code = AgencyCode::parse("379130000C").unwrap();
+        open_to_dir(
+            pkg,
+            &Recipient {
+                key: &k,
+                cert: &c,
+                code: &code,
+            },
+            &store(w, StaleCrl::Refuse),
+            &directory(w),
+            out,
+        )
+    }
+
+    #[test]
+    fn streamed_and_in_memory_packages_are_the_same_format() {
+        let w = world("stream");
+        // Streamed seal → in-memory open, stream open, and OpenSSL.
+        let pkg = w.dir.join("s.pkg");
+        let header = stream_seal(&w, &[&w.dit[1]], &pkg).unwrap();
+        let bytes = std::fs::read(&pkg).unwrap();
+        assert_eq!(inspect(&bytes).unwrap().header, header);
+        let o = open_as(
+            &w,
+            &bytes,
+            &w.dit[1],
+            "379130000C",
+            &store(&w, StaleCrl::Refuse),
+        )
+        .unwrap();
+        assert_eq!(o.files[2], w.files.attachments[0]);
+        let out = w.dir.join("out1");
+        let opened = stream_open(&w, &pkg, &out).unwrap();
+        assert_eq!(opened.header, header);
+        for (name, data) in [&w.files.di, &w.files.sw, &w.files.attachments[0]] {
+            assert_eq!(&std::fs::read(out.join(name)).unwrap(), data);
+        }
+        assert_eq!(
+            std::fs::read_dir(&out).unwrap().count(),
+            3,
+            "no temporary files left"
+        );
+        let inner = w.dir.join("inner.der");
+        let (ok, msg) = openssl_decrypt(&pkg, &w.dit[1].cert_file, &w.dit[1].key_file, &inner);
+        assert!(ok, "{msg}");
+
+        // In-memory seal → stream open.
+        let mem = seal_at(&w, &[&w.dit[1]], T0).unwrap();
+        let f = w.dir.join("m.pkg");
+        std::fs::write(&f, &mem).unwrap();
+        stream_open(&w, &f, &w.dir.join("out2")).unwrap();
+
+        // Existing files are not replaced; tampering leaves nothing behind.
+        let e = stream_open(&w, &pkg, &out).err().unwrap();
+        assert!(e.to_string().contains("不會覆寫"), "{e}");
+        for pos in [bytes.len() / 2, bytes.len() - 2000, 300] {
+            let mut t = bytes.clone();
+            t[pos] ^= 0x20;
+            let f = w.dir.join("t.pkg");
+            std::fs::write(&f, &t).unwrap();
+            let dir = w.dir.join(format!("bad{pos}"));
+            let e = stream_open(&w, &f, &dir).err().unwrap();
+            assert!(
+                [
+                    "E_PKG_HEADER",
+                    "E_CMS_DECRYPT",
+                    "E_CMS_MALFORMED",
+                    "E_CMS_SIGNATURE",
+                    "E_CMS_NOT_RECIPIENT"
+                ]
+                .contains(&e.code()),
+                "{pos}: {e}"
+            );
+            let left = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+            assert_eq!(left, 0, "{pos}: files left behind");
+        }
+        // Truncated and not-a-package.
+        let f = w.dir.join("cut.pkg");
+        std::fs::write(&f, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(stream_open(&w, &f, &w.dir.join("cut")).is_err());
+        std::fs::write(&f, b"%PDF-1.7").unwrap();
+        assert_eq!(
+            stream_open(&w, &f, &w.dir.join("pdf"))
+                .err()
+                .unwrap()
+                .code(),
+            "E_CMS_MALFORMED"
+        );
+    }
 }
