@@ -172,6 +172,9 @@ enum BenchCommand {
         /// 100 KB 封包的量測次數（10 MB 封包為其十分之一）
         #[arg(long, default_value_t = 50)]
         rounds: usize,
+        /// 另外以串流方式量測這麼大（MiB）的附件的封裝與開啟時間及最高記憶體；0 表示不量測
+        #[arg(long, default_value_t = 0)]
+        large_mb: usize,
     },
 }
 
@@ -218,7 +221,7 @@ fn main() -> ExitCode {
         Command::Pki(PkiCommand::List { dir }) => pki_cmd::list(&dir),
         Command::Pki(PkiCommand::Import(args)) => pki_cmd::import(args),
         Command::Bench(BenchCommand::Doc { docs, renders }) => bench::doc(docs, renders),
-        Command::Bench(BenchCommand::Trust { rounds }) => bench::trust(rounds),
+        Command::Bench(BenchCommand::Trust { rounds, large_mb }) => bench::trust(rounds, large_mb),
     };
     match result {
         Ok(code) => code,
