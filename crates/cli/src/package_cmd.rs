@@ -214,6 +214,12 @@ pub struct TrustArgs {
     /// 廢止清冊（CRL，PEM 或 DER，可重複；目錄代表其中所有 .crl 檔）
     #[arg(long = "crl")]
     pub crls: Vec<PathBuf>,
+    /// 從網址下載廢止清冊（http://，可重複）；下載過的存於 --crl-cache，未過期前不重抓
+    #[arg(long = "crl-url")]
+    pub crl_urls: Vec<String>,
+    /// 下載的廢止清冊快取目錄
+    #[arg(long, default_value = "gongwen-data/crl-cache")]
+    pub crl_cache: PathBuf,
     /// 沒有或過期的 CRL：refuse（拒收，預設）或 warn（警告後接受）
     #[arg(long, default_value = "refuse")]
     pub stale_crl: String,
@@ -280,6 +286,18 @@ impl TrustArgs {
             for f in files {
                 crls.extend(load_crls(&read_bounded(&f, MAX_PACKAGE)?)?);
             }
+        }
+        for url in &self.crl_urls {
+            let (crl, source) = gongwen_trust::crl_fetch::fetch(
+                url,
+                &self.crl_cache,
+                unix_now(),
+                std::time::Duration::from_secs(10),
+            )?;
+            if let gongwen_trust::crl_fetch::Source::StaleCache(why) = source {
+                eprintln!("警告：{why}；改用快取中較舊的廢止清冊");
+            }
+            crls.push(crl);
         }
         Ok(TrustStore {
             anchors,

@@ -87,6 +87,48 @@ fn init_issue_revoke_list() {
         "{}",
         text(&o)
     );
+    // The same with the CRL downloaded over HTTP (a local server) and cached.
+    let crl_body = std::fs::read(dir.join("crl/gca.crl")).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/gca.crl", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = listener.accept().unwrap();
+        let mut req = Vec::new();
+        let mut b = [0u8; 512];
+        while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+            match s.read(&mut b) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => req.extend_from_slice(&b[..n]),
+            }
+        }
+        write!(
+            s,
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+            crl_body.len()
+        )
+        .unwrap();
+        s.write_all(&crl_body).unwrap();
+    });
+    let o = gongwen(&[
+        "cert",
+        "check",
+        s(&sign),
+        "--chain",
+        s(&gca),
+        "--trust",
+        s(&root),
+        "--crl",
+        s(&dir.join("crl/root.crl")),
+        "--crl-url",
+        &url,
+        "--crl-cache",
+        s(&dir.join("cache")),
+    ]);
+    server.join().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(std::fs::read_dir(dir.join("cache")).unwrap().count(), 1);
+
     let o = check("1000");
     assert_eq!(o.status.code(), Some(1));
     assert!(

@@ -12,6 +12,7 @@
 //! Private-key operations go through aws-lc-rs, never the `rsa` crate (RUSTSEC-2023-0071).
 
 pub mod cms;
+pub mod crl_fetch;
 mod error;
 pub mod keys;
 pub mod p12;
