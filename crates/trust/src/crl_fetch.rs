@@ -150,7 +150,7 @@ fn download(url: &str, timeout: Duration) -> Result<Vec<u8>, TrustError> {
         .ok_or_else(|| fetch_err(url, "回應格式不正確"))?;
     let head = String::from_utf8_lossy(&resp[..split]).into_owned();
     let status = head.lines().next().unwrap_or_default();
-    if !status.split_whitespace().nth(1).is_some_and(|c| c == "200") {
+    if status.split_whitespace().nth(1).is_none_or(|c| c != "200") {
         return Err(fetch_err(url, format!("伺服器回應「{status}」")));
     }
     if head.lines().any(|l| {
