@@ -169,12 +169,15 @@ enum BenchCommand {
     },
     /// 量測交換封包封裝與開啟的速度（附件 100 KB 與 10 MB，1 與 50 個收件者）
     Trust {
-        /// 100 KB 封包的量測次數（10 MB 封包為其十分之一）
+        /// 100 KB 封包的量測次數（10 MB 封包為其十分之一）；0 表示只量測 --large-mb 的串流處理
         #[arg(long, default_value_t = 50)]
         rounds: usize,
         /// 另外以串流方式量測這麼大（MiB）的附件的封裝與開啟時間及最高記憶體；0 表示不量測
         #[arg(long, default_value_t = 0)]
         large_mb: usize,
+        /// 發文機關簽章金鑰類型：rsa2048（如現行 IC 卡）或 p256
+        #[arg(long, default_value = "rsa2048")]
+        signer_key: String,
     },
 }
 
@@ -221,7 +224,11 @@ fn main() -> ExitCode {
         Command::Pki(PkiCommand::List { dir }) => pki_cmd::list(&dir),
         Command::Pki(PkiCommand::Import(args)) => pki_cmd::import(args),
         Command::Bench(BenchCommand::Doc { docs, renders }) => bench::doc(docs, renders),
-        Command::Bench(BenchCommand::Trust { rounds, large_mb }) => bench::trust(rounds, large_mb),
+        Command::Bench(BenchCommand::Trust {
+            rounds,
+            large_mb,
+            signer_key,
+        }) => bench::trust(rounds, large_mb, &signer_key),
     };
     match result {
         Ok(code) => code,

@@ -107,6 +107,46 @@ fn body(element: &[u8]) -> Result<&[u8], TrustError> {
     Ok(&element[h..])
 }
 
+/// SHA-256 on another thread: opening a package hashes the same gigabyte three times
+/// (ciphertext, signed content, each file), and two cores can share that work. The channel is
+/// bounded, so memory stays a few chunks whatever the size.
+struct BackgroundHash {
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    handle: Option<std::thread::JoinHandle<String>>,
+}
+
+impl BackgroundHash {
+    fn new() -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+        let handle = std::thread::spawn(move || {
+            let mut ctx = Context::new(&SHA256);
+            for chunk in rx {
+                ctx.update(&chunk);
+            }
+            hex(ctx.finish().as_ref())
+        });
+        BackgroundHash {
+            tx: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        if let Some(tx) = &self.tx {
+            // The receiver only stops when we do.
+            let _ = tx.send(data.to_vec());
+        }
+    }
+
+    fn finish(mut self) -> String {
+        self.tx = None;
+        self.handle
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default()
+    }
+}
+
 /// A piece of the content stream: bytes in memory, or a whole file read in chunks.
 enum Piece<'a> {
     Bytes(Vec<u8>),
@@ -453,8 +493,9 @@ struct Decrypting<R> {
     src: R,
     left: u64,
     key: Option<StreamingDecryptingKey>,
-    digest: Context,
+    digest: BackgroundHash,
     buf: Vec<u8>,
+    tmp: Vec<u8>,
     out: Vec<u8>,
     pos: usize,
     failed: bool,
@@ -473,12 +514,11 @@ impl<R: Read> Read for Decrypting<R> {
                 }
                 self.left -= n as u64;
                 self.digest.update(&self.buf[..n]);
-                let mut tmp = vec![0u8; n + 32];
                 let key = self
                     .key
                     .as_mut()
                     .ok_or_else(|| std::io::Error::other("state"))?;
-                let w = key.update(&self.buf[..n], &mut tmp).map_err(|_| {
+                let w = key.update(&self.buf[..n], &mut self.tmp).map_err(|_| {
                     self.failed = true;
                     std::io::Error::other("解密失敗")
                 })?;
@@ -516,7 +556,7 @@ impl<R: Read> Decrypting<R> {
                 }
             }
         }
-        hex(self.digest.finish().as_ref())
+        self.digest.finish()
     }
 }
 
@@ -578,17 +618,17 @@ fn extract(
                 size,
                 sha256: String::new(),
             });
-            let mut ctx = Context::new(&SHA256);
+            let mut hash = BackgroundHash::new();
             let mut left = size;
             while left > 0 {
                 let n = left.min(CHUNK as u64) as usize;
                 r.read_exact(&mut buf[..n]).map_err(bad)?;
-                ctx.update(&buf[..n]);
+                hash.update(&buf[..n]);
                 f.write_all(&buf[..n]).map_err(io(&tmp))?;
                 left -= n as u64;
             }
             f.sync_all().map_err(io(&tmp))?;
-            files.last_mut().expect("pushed").sha256 = hex(ctx.finish().as_ref());
+            files.last_mut().expect("pushed").sha256 = hash.finish();
         }
         let mut p = vec![0u8; pad];
         r.read_exact(&mut p).map_err(bad)?;
@@ -682,8 +722,9 @@ pub fn open_to_dir(
         src: BufReader::with_capacity(CHUNK, file),
         left: ct_len,
         key: Some(dec),
-        digest: Context::new(&SHA256),
+        digest: BackgroundHash::new(),
         buf: vec![0u8; CHUNK],
+        tmp: vec![0u8; CHUNK + 32],
         out: Vec::new(),
         pos: 0,
         failed: false,
