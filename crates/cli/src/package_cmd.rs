@@ -48,6 +48,20 @@ pub fn roc_time(secs: i64) -> String {
     format!("{date} {:02}:{:02}", local / 3600, local % 3600 / 60)
 }
 
+/// Who signs: the key (file or IC card), its certificate, and the chain sent along.
+#[derive(clap::Args)]
+pub struct SignerArgs {
+    /// 簽章私鑰：PKCS#8 PEM 檔，或憑證 IC 卡上的金鑰（pkcs11: URI）
+    #[arg(long)]
+    pub sign_key: PathBuf,
+    /// 簽章憑證（PEM；可接著放中繼憑證）
+    #[arg(long)]
+    pub sign_cert: PathBuf,
+    /// 一併附上的憑證鏈（PEM，例如 pki issue 產生的 -chain.pem）
+    #[arg(long)]
+    pub chain: Option<PathBuf>,
+}
+
 #[derive(clap::Args)]
 pub struct SealArgs {
     /// DI 檔；SW 與附件預設取 DI 實體宣告的檔案（同一目錄）
@@ -59,15 +73,8 @@ pub struct SealArgs {
     /// 附件檔（可重複；預設為 DI 宣告的附件）
     #[arg(long = "attach")]
     pub attachments: Vec<PathBuf>,
-    /// 簽章私鑰：PKCS#8 PEM 檔，或憑證 IC 卡上的金鑰（pkcs11: URI）
-    #[arg(long)]
-    pub sign_key: PathBuf,
-    /// 簽章憑證（PEM；可接著放中繼憑證）
-    #[arg(long)]
-    pub sign_cert: PathBuf,
-    /// 一併附上的憑證鏈（PEM，例如 pki issue 產生的 -chain.pem）
-    #[arg(long)]
-    pub chain: Option<PathBuf>,
+    #[command(flatten)]
+    pub signer: SignerArgs,
     /// 收件者的加密憑證（可重複）
     #[arg(long, required = true)]
     pub to: Vec<PathBuf>,
@@ -103,7 +110,7 @@ pub fn seal(a: SealArgs) -> Result<ExitCode, CliError> {
         .iter()
         .map(|p| Ok((file_name(p)?, p.clone())))
         .collect::<Result<Vec<_>, CliError>>()?;
-    let (key, cert, chain) = signer_files(&a.sign_key, &a.sign_cert, a.chain.as_deref())?;
+    let (key, cert, chain) = signer_files(&a.signer)?;
     if a.to.is_empty() {
         return Err(CliError::Arg {
             detail: "請以 --to 指定至少一個收件者的加密憑證".into(),
@@ -408,15 +415,8 @@ pub struct ReceiptArgs {
     /// 本機關的機關代碼
     #[arg(long)]
     pub code: String,
-    /// 本機關簽章私鑰：PKCS#8 PEM 檔，或憑證 IC 卡上的金鑰（pkcs11: URI）
-    #[arg(long)]
-    pub sign_key: PathBuf,
-    /// 本機關簽章憑證（PEM）
-    #[arg(long)]
-    pub sign_cert: PathBuf,
-    /// 一併附上的憑證鏈（PEM）
-    #[arg(long)]
-    pub chain: Option<PathBuf>,
+    #[command(flatten)]
+    pub signer: SignerArgs,
     /// 輸出的回執檔
     #[arg(short, long)]
     pub out: PathBuf,
@@ -436,9 +436,7 @@ fn load_key(p: &Path) -> Result<PrivateKey, CliError> {
 /// The signing key, its certificate and chain (certificates after the first in the
 /// certificate file count as chain too).
 fn signer_files(
-    key: &Path,
-    cert: &Path,
-    chain: Option<&Path>,
+    a: &SignerArgs,
 ) -> Result<
     (
         PrivateKey,
@@ -447,11 +445,11 @@ fn signer_files(
     ),
     CliError,
 > {
-    let key = load_key(key)?;
-    let mut own = certs(cert)?;
+    let key = load_key(&a.sign_key)?;
+    let mut own = certs(&a.sign_cert)?;
     let cert = own.remove(0);
     let mut rest = own;
-    if let Some(c) = chain {
+    if let Some(c) = &a.chain {
         rest.extend(certs(c)?);
     }
     Ok((key, cert, rest))
@@ -463,7 +461,7 @@ pub fn receipt(a: ReceiptArgs) -> Result<ExitCode, CliError> {
     let event = ReceiptEvent::parse(&a.event)?;
     let reason = a.reason.as_deref().map(ReturnReason::parse).transpose()?;
     let inspected = package::inspect(&read_bounded(&a.pkg, MAX_PACKAGE)?)?;
-    let (key, cert, chain) = signer_files(&a.sign_key, &a.sign_cert, a.chain.as_deref())?;
+    let (key, cert, chain) = signer_files(&a.signer)?;
     let (bytes, r) = receipt::issue(
         &ReceiptRequest {
             header: &inspected.header,

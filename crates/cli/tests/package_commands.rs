@@ -1,41 +1,14 @@
 //! `gongwen seal | inspect | open` as two agencies' operators run them, with the test CA.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{BIN, ok, run, text, two_agencies};
 
 fn gongwen(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .env("GONGWEN_TODAY", "中華民國115年1月5日")
-        .output()
-        .expect("run gongwen")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(o: Output) -> String {
-    assert!(o.status.success(), "{}", text(&o));
-    text(&o)
-}
-
-/// The signing certificate's key digest, as `pki issue` prints it first.
-fn signing_key_sha(issue_output: &str) -> String {
-    issue_output
-        .lines()
-        .find(|l| l.contains("公鑰 SHA-256"))
-        .and_then(|l| l.split('：').nth(1))
-        .unwrap()
-        .trim()
-        .to_string()
+    run(dir, &[], BIN, args)
 }
 
 #[test]
@@ -43,45 +16,7 @@ fn seal_inspect_open_receipts_and_refusals() {
     let dir: PathBuf = std::env::temp_dir().join(format!("gongwen-cli-pkg-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let letter = repo.join("examples/letter.toml");
-    ok(gongwen(&dir, &["pki", "init", "ca", "--key", "p256"]));
-    let out = ok(gongwen(
-        &dir,
-        &[
-            "pki",
-            "issue",
-            "ca",
-            "--kind",
-            "agency",
-            "--name",
-            "臺北市政府",
-            "--code",
-            "379000000A",
-            "--key",
-            "p256",
-        ],
-    ));
-    let sha = signing_key_sha(&out);
-    let out = ok(gongwen(
-        &dir,
-        &[
-            "pki",
-            "issue",
-            "ca",
-            "--kind",
-            "agency",
-            "--name",
-            "臺北市政府資訊局",
-            "--code",
-            "379130000C",
-        ],
-    ));
-    let dit_sha = signing_key_sha(&out);
-    ok(gongwen(
-        &dir,
-        &["doc", "new", letter.to_str().unwrap(), "--out", "doc"],
-    ));
+    let (sha, dit_sha) = two_agencies(&dir, &[]);
 
     let sealed = ok(gongwen(
         &dir,

@@ -1,27 +1,18 @@
 //! `gongwen pki …` as an operator runs it, checked with stock OpenSSL.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{BIN, run, text};
 
 fn gongwen(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("run gongwen")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    run(Path::new("."), &[], BIN, args)
 }
 
 fn openssl(args: &[&str]) -> Output {
-    Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("openssl 未安裝（scripts/test 會安裝）")
+    run(Path::new("."), &[], "openssl", args)
 }
 
 fn s(p: &Path) -> &str {

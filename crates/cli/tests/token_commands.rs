@@ -2,30 +2,13 @@
 //! and the recipient's decryption key; `gongwen seal`, `open` and `receipt` use them through
 //! PKCS#11 and the keys never leave the token. scripts/test installs softhsm2.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
+use common::{BIN, ok, run, two_agencies};
+
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-
-fn run(dir: &Path, conf: &Path, cmd: &str, args: &[&str]) -> Output {
-    Command::new(cmd)
-        .current_dir(dir)
-        .args(args)
-        .env("SOFTHSM2_CONF", conf)
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd}：{e}（scripts/test 會安裝 softhsm2）"))
-}
-
-fn ok(o: Output) -> String {
-    let t = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(o.status.success(), "{t}");
-    t
-}
 
 #[test]
 fn seal_open_and_receipt_with_keys_on_softhsm() {
@@ -47,49 +30,11 @@ fn seal_open_and_receipt_with_keys_on_softhsm() {
     )
     .unwrap();
     std::fs::write(dir.join("pin"), "123456\n").unwrap();
-    let g = |args: &[&str]| ok(run(&dir, &conf, BIN, args));
-    let hsm = |args: &[&str]| ok(run(&dir, &conf, "softhsm2-util", args));
+    let env = [("SOFTHSM2_CONF", conf.as_path())];
+    let g = |args: &[&str]| ok(run(&dir, &env, BIN, args));
+    let hsm = |args: &[&str]| ok(run(&dir, &env, "softhsm2-util", args));
 
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    g(&["pki", "init", "ca", "--key", "p256"]);
-    let out = g(&[
-        "pki",
-        "issue",
-        "ca",
-        "--kind",
-        "agency",
-        "--name",
-        "臺北市政府",
-        "--code",
-        "379000000A",
-        "--key",
-        "p256",
-    ]);
-    let sender_sha = out
-        .lines()
-        .find(|l| l.contains("公鑰 SHA-256"))
-        .and_then(|l| l.split('：').nth(1))
-        .unwrap()
-        .trim()
-        .to_string();
-    g(&[
-        "pki",
-        "issue",
-        "ca",
-        "--kind",
-        "agency",
-        "--name",
-        "臺北市政府資訊局",
-        "--code",
-        "379130000C",
-    ]);
-    g(&[
-        "doc",
-        "new",
-        repo.join("examples/letter.toml").to_str().unwrap(),
-        "--out",
-        "doc",
-    ]);
+    let (sender_sha, _) = two_agencies(&dir, &env);
 
     // One token per agency, as each has its own card.
     for (label, key, id) in [
@@ -189,7 +134,7 @@ fn seal_open_and_receipt_with_keys_on_softhsm() {
     ]);
     ok(run(
         &dir,
-        &conf,
+        &env,
         "openssl",
         &[
             "cms",
@@ -213,7 +158,7 @@ fn seal_open_and_receipt_with_keys_on_softhsm() {
     );
     let o = run(
         &dir,
-        &conf,
+        &env,
         BIN,
         &[
             "open",
@@ -238,7 +183,7 @@ fn seal_open_and_receipt_with_keys_on_softhsm() {
     );
     let o = run(
         &dir,
-        &conf,
+        &env,
         BIN,
         &[
             "open",

@@ -340,6 +340,26 @@ pub fn spki_sha256(cert: &Certificate) -> Result<[u8; 32], TrustError> {
     Ok(out)
 }
 
+/// Is `cert`'s key one the directory lists for `code`? (`who` names the signer in the
+/// message: 簽署憑證, 回執簽署憑證 …)
+pub fn check_binding(
+    cert: &Certificate,
+    code: &str,
+    bound_keys: &dyn Fn(&str) -> Vec<[u8; 32]>,
+    who: &str,
+) -> Result<(), TrustError> {
+    let key = spki_sha256(cert)?;
+    if bound_keys(code).contains(&key) {
+        return Ok(());
+    }
+    Err(TrustError::NotBound {
+        detail: format!(
+            "{who}（公鑰 SHA-256 {}）未登記為機關代碼 {code} 所有",
+            hex(&key)
+        ),
+    })
+}
+
 /// Lower-case hex, as `pki issue` prints it.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::TrustError;
 use crate::cms::{self, Signer};
 use crate::package::PackageHeader;
-use crate::path::{Evaluation, Purpose, TrustStore, hex, spki_sha256};
+use crate::path::{Evaluation, Purpose, TrustStore, check_binding};
 
 /// What happened to the copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,16 +204,7 @@ pub fn verify(
     }
     let signed_at = v.signing_time.unwrap_or(receipt.time);
     let evaluation = trust.evaluate(&v.signer, &v.certs, signed_at, Purpose::Signing)?;
-    let key = spki_sha256(&v.signer)?;
-    if !bound_keys(&receipt.recipient).contains(&key) {
-        return Err(TrustError::NotBound {
-            detail: format!(
-                "回執簽署憑證（公鑰 SHA-256 {}）未登記為機關代碼 {} 所有",
-                hex(&key),
-                receipt.recipient
-            ),
-        });
-    }
+    check_binding(&v.signer, &receipt.recipient, bound_keys, "回執簽署憑證")?;
     Ok(VerifiedReceipt {
         receipt,
         signed_at,

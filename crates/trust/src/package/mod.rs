@@ -28,7 +28,7 @@ use x509_cert::Certificate;
 use crate::TrustError;
 use crate::cms::{self, Signer};
 use crate::keys::PrivateKey;
-use crate::path::{Evaluation, Purpose, TrustStore, hex, spki_sha256};
+use crate::path::{Evaluation, Purpose, TrustStore, check_binding, hex};
 
 /// The unprotected attribute that carries the routing header. The arc is IANA's documentation
 /// enterprise number (RFC 5612): Gongwen has no registered arc yet, and this must move to one
@@ -422,16 +422,7 @@ pub(crate) fn check_opened(
     intermediates.extend(inspected.certs.iter().cloned());
     let evaluation = trust.evaluate(&v.signer, &intermediates, signed_at, Purpose::Signing)?;
     let header = inspected.header;
-    let key = spki_sha256(&v.signer)?;
-    if !bound_keys(&header.sender).contains(&key) {
-        return Err(TrustError::NotBound {
-            detail: format!(
-                "簽署憑證（公鑰 SHA-256 {}）未登記為機關代碼 {} 所有",
-                hex(&key),
-                header.sender
-            ),
-        });
-    }
+    check_binding(&v.signer, &header.sender, bound_keys, "簽署憑證")?;
     let signed_copy: PackageHeader = serde_json::from_slice(manifest)
         .map_err(|e| mismatch(format!("package.json 無法解讀：{e}")))?;
     let mut expected = header.clone();

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use super::*;
-use crate::path::{StaleCrl, load_crls};
+use crate::path::{StaleCrl, load_crls, spki_sha256};
 use crate::pki::{Branch, InitOptions, IssuedCert, KeyType, TestCa};
 use std::path::Path;
 

@@ -1,0 +1,86 @@
+//! What the command-line tests share: running the real binary, and two agencies set up with
+//! the test CA and the example letter.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
+
+/// Runs `cmd` in `dir` with the fixed test date and the given environment.
+pub fn run(dir: &Path, env: &[(&str, &Path)], cmd: &str, args: &[&str]) -> Output {
+    let mut c = Command::new(cmd);
+    c.current_dir(dir)
+        .args(args)
+        .env("GONGWEN_TODAY", "中華民國115年1月5日");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output()
+        .unwrap_or_else(|e| panic!("{cmd}：{e}（scripts/test 會安裝所需套件）"))
+}
+
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+pub fn ok(o: Output) -> String {
+    assert!(o.status.success(), "{}", text(&o));
+    text(&o)
+}
+
+/// The signing certificate's key digest, as `pki issue` prints it first.
+pub fn signing_key_sha(issue_output: &str) -> String {
+    issue_output
+        .lines()
+        .find(|l| l.contains("公鑰 SHA-256"))
+        .and_then(|l| l.split('：').nth(1))
+        .expect("pki issue prints the key digest")
+        .trim()
+        .to_string()
+}
+
+/// In `dir`: a test CA `ca/` with 臺北市政府 (379000000A, P-256 keys) and 臺北市政府資訊局
+/// (379130000C, RSA keys), and the example letter written to `doc/`. Returns the two signing
+/// keys' digests (for `--bind`).
+pub fn two_agencies(dir: &Path, env: &[(&str, &Path)]) -> (String, String) {
+    let g = |args: &[&str]| ok(run(dir, env, BIN, args));
+    let letter = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/letter.toml");
+    g(&["pki", "init", "ca", "--key", "p256"]);
+    let sender = signing_key_sha(&g(&[
+        "pki",
+        "issue",
+        "ca",
+        "--kind",
+        "agency",
+        "--name",
+        "臺北市政府",
+        "--code",
+        "379000000A",
+        "--key",
+        "p256",
+    ]));
+    let dit = signing_key_sha(&g(&[
+        "pki",
+        "issue",
+        "ca",
+        "--kind",
+        "agency",
+        "--name",
+        "臺北市政府資訊局",
+        "--code",
+        "379130000C",
+    ]));
+    g(&[
+        "doc",
+        "new",
+        letter.to_str().expect("UTF-8 path"),
+        "--out",
+        "doc",
+    ]);
+    (sender, dit)
+}
