@@ -60,6 +60,9 @@ pub struct SignerArgs {
     /// 一併附上的憑證鏈（PEM，例如 pki issue 產生的 -chain.pem）
     #[arg(long)]
     pub chain: Option<PathBuf>,
+    /// 私鑰檔有密碼保護時的密碼檔（第一行為密碼）
+    #[arg(long)]
+    pub key_password_file: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -202,6 +205,9 @@ pub struct OpenArgs {
     /// 本機關加密憑證
     #[arg(long)]
     pub cert: PathBuf,
+    /// 私鑰檔有密碼保護時的密碼檔（第一行為密碼）
+    #[arg(long)]
+    pub key_password_file: Option<PathBuf>,
     /// 本機關的機關代碼（必須在交換表單中）
     #[arg(long)]
     pub code: String,
@@ -330,7 +336,7 @@ pub fn open(a: OpenArgs) -> Result<ExitCode, CliError> {
     let code = AgencyCode::parse(&a.code).map_err(|e| CliError::Arg { detail: e.message })?;
     let store = a.trust.store()?;
     let bound = a.trust.lookup()?;
-    let key = load_key(&a.key)?;
+    let key = load_key(&a.key, a.key_password_file.as_deref())?;
     let cert = certs(&a.cert)?.remove(0);
     let me = Recipient {
         key: &key,
@@ -422,15 +428,24 @@ pub struct ReceiptArgs {
     pub out: PathBuf,
 }
 
-/// A key file (PKCS#8 PEM) or a key on a token (`pkcs11:` URI, e.g. an IC card).
-fn load_key(p: &Path) -> Result<PrivateKey, CliError> {
+/// A key file (PKCS#8 PEM, encrypted with the passphrase in `password_file` or not) or a
+/// key on a token (`pkcs11:` URI, e.g. an IC card).
+fn load_key(p: &Path, password_file: Option<&Path>) -> Result<PrivateKey, CliError> {
     let spec = p.to_string_lossy();
     if spec.starts_with("pkcs11:") {
         return Ok(PrivateKey::from_token(&spec)?);
     }
-    Ok(PrivateKey::from_pem(&String::from_utf8_lossy(
-        &read_bounded(p, MAX_SMALL)?,
-    ))?)
+    let password = password_file
+        .map(|f| {
+            std::fs::read_to_string(f)
+                .map(|t| t.lines().next().unwrap_or_default().to_string())
+                .map_err(|e| CliError::io(f, e))
+        })
+        .transpose()?;
+    Ok(PrivateKey::from_pem_with_password(
+        &String::from_utf8_lossy(&read_bounded(p, MAX_SMALL)?),
+        password.as_deref(),
+    )?)
 }
 
 /// The signing key, its certificate and chain (certificates after the first in the
@@ -445,7 +460,7 @@ fn signer_files(
     ),
     CliError,
 > {
-    let key = load_key(&a.sign_key)?;
+    let key = load_key(&a.sign_key, a.key_password_file.as_deref())?;
     let mut own = certs(&a.sign_cert)?;
     let cert = own.remove(0);
     let mut rest = own;

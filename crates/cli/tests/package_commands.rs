@@ -155,6 +155,50 @@ fn seal_inspect_open_receipts_and_refusals() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("原因") && !dir.join("r2.p7").exists());
 
+    // A passphrase-protected key file (encrypted PKCS#8, as OpenSSL writes it).
+    ok(run(
+        &dir,
+        &[],
+        "openssl",
+        &[
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-in",
+            "ca/issued/379130000C-enc.key",
+            "-passout",
+            "pass:correct horse battery",
+            "-out",
+            "enc-protected.key",
+        ],
+    ));
+    std::fs::write(dir.join("keypw"), "correct horse battery\n").unwrap();
+    let o = ok(gongwen(
+        &dir,
+        &[
+            "open",
+            "p.pkg",
+            "--key",
+            "enc-protected.key",
+            "--key-password-file",
+            "keypw",
+            "--cert",
+            "ca/issued/379130000C-enc.crt",
+            "--code",
+            "379130000C",
+            "--trust",
+            "ca/root.crt",
+            "--crl",
+            "ca/crl",
+            "--bind",
+            &bind,
+            "-o",
+            "recv-pw",
+        ],
+    ));
+    assert!(o.contains("驗證通過"), "{o}");
+
     // Refusals write nothing: unbound sender, existing files, tampered package, bad --bind.
     let o = open("recv2", &[]);
     assert_eq!(o.status.code(), Some(1));

@@ -79,8 +79,26 @@ impl PrivateKey {
 
     /// A PEM file with a `PRIVATE KEY` block.
     pub fn from_pem(text: &str) -> Result<PrivateKey, TrustError> {
+        Self::from_pem_with_password(text, None)
+    }
+
+    /// A PEM file with a `PRIVATE KEY` block, or an `ENCRYPTED PRIVATE KEY` block and its
+    /// passphrase (PBES2, as `openssl pkcs8 -topk8` and `openssl genpkey -aes256` write it).
+    pub fn from_pem_with_password(
+        text: &str,
+        password: Option<&str>,
+    ) -> Result<PrivateKey, TrustError> {
         let (label, der) = der::pem::decode_vec(text.trim().as_bytes())
             .map_err(|_| key_err("不是 PEM 格式的私鑰檔"))?;
+        if label == "ENCRYPTED PRIVATE KEY" {
+            let password = password
+                .ok_or_else(|| key_err("私鑰檔有密碼保護：請以 --key-password-file 提供密碼檔"))?;
+            let der = crate::p12::decrypt_pkcs8(&der, password).map_err(|e| match e {
+                TrustError::Key { .. } => key_err("私鑰密碼錯誤，或私鑰檔損壞"),
+                other => other,
+            })?;
+            return Self::from_pkcs8_der(&der);
+        }
         if label != "PRIVATE KEY" {
             return Err(key_err(format!(
                 "PEM 區塊是「{label}」，需要「PRIVATE KEY」（PKCS#8）"

@@ -398,6 +398,12 @@ pub fn export(
     .map_err(der_err)
 }
 
+/// An encrypted PKCS#8 key (`ENCRYPTED PRIVATE KEY`, PBES2 as OpenSSL writes it), decrypted.
+pub fn decrypt_pkcs8(der: &[u8], password: &str) -> Result<Vec<u8>, TrustError> {
+    let epki = EncryptedPrivateKeyInfo::from_der(der).map_err(der_err)?;
+    pbes2_decrypt(password, &epki.algorithm, epki.data.as_bytes())
+}
+
 /// What a PKCS#12 holds.
 pub struct Imported {
     /// Unencrypted PKCS#8 DER.

@@ -327,3 +327,62 @@ fn tampering_wrong_keys_and_garbage_each_get_their_own_error() {
         "keys never print"
     );
 }
+
+#[test]
+fn openssl_sign_then_encrypt_nested_opens_here() {
+    let w = world("nested");
+    let data = content();
+    let input = w.dir.join("in.bin");
+    std::fs::write(&input, &data).unwrap();
+    let signed = w.dir.join("signed.der");
+    let (ok, msg) = openssl(&[
+        "cms",
+        "-sign",
+        "-binary",
+        "-nodetach",
+        "-stream",
+        "-indef",
+        "-outform",
+        "DER",
+        "-in",
+        s(&input),
+        "-signer",
+        s(&w.a[0].cert_file),
+        "-inkey",
+        s(&w.a[0].key_file),
+        "-out",
+        s(&signed),
+    ]);
+    assert!(ok, "{msg}");
+    let sealed = w.dir.join("sealed.der");
+    let (ok, msg) = openssl(&[
+        "cms",
+        "-encrypt",
+        "-binary",
+        "-aes256",
+        "-stream",
+        "-indef",
+        "-inform",
+        "DER",
+        "-outform",
+        "DER",
+        "-in",
+        s(&signed),
+        "-out",
+        s(&sealed),
+        "-recip",
+        s(&w.b[1].cert_file),
+        "-keyopt",
+        "rsa_padding_mode:oaep",
+    ]);
+    assert!(ok, "{msg}");
+    let inner = decrypt(
+        &std::fs::read(&sealed).unwrap(),
+        &key(&w.b[1]),
+        &cert(&w.b[1]),
+    )
+    .unwrap();
+    let v = verify(&inner).unwrap();
+    assert_eq!(v.content, data);
+    assert_eq!(v.signer, cert(&w.a[0]));
+}

@@ -117,3 +117,50 @@ fn our_p12_opens_in_openssl_and_openssls_opens_here() {
         assert!(import(&p12[..p12.len() / 2], "correct horse").is_err());
     }
 }
+
+#[test]
+fn passphrase_protected_pkcs8_keys_from_openssl() {
+    let dir = std::env::temp_dir().join(format!("gongwen-p8-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut ca = TestCa::init(
+        &dir,
+        &InitOptions {
+            key: KeyType::P256,
+            years: 5,
+        },
+        T0,
+    )
+    .unwrap();
+    for (code, kt) in [
+        ("379000000A", KeyType::Rsa2048),
+        ("376410000A", KeyType::P256),
+    ] {
+        let c = &issue_agency(&mut ca, code, kt, T0)[0];
+        let enc = dir.join(format!("{code}-enc.pem"));
+        let (ok, out) = openssl(&[
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-in",
+            s(&c.key_file),
+            "-passout",
+            "pass:長長的密碼 phrase",
+            "-out",
+            s(&enc),
+        ]);
+        assert!(ok, "{out}");
+        let text = std::fs::read_to_string(&enc).unwrap();
+        assert!(text.contains("ENCRYPTED PRIVATE KEY"));
+        let cert = crate::cms::load_certs(&std::fs::read(&c.cert_file).unwrap())
+            .unwrap()
+            .remove(0);
+        let key = crate::keys::PrivateKey::from_pem_with_password(&text, Some("長長的密碼 phrase"))
+            .unwrap();
+        assert!(key.matches(&cert));
+        let e = crate::keys::PrivateKey::from_pem_with_password(&text, Some("wrong")).unwrap_err();
+        assert!(e.to_string().contains("密碼錯誤"), "{e}");
+        let e = crate::keys::PrivateKey::from_pem(&text).unwrap_err();
+        assert!(e.to_string().contains("--key-password-file"), "{e}");
+    }
+}
