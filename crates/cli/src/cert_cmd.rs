@@ -15,7 +15,7 @@ pub struct CheckArgs {
     /// 憑證檔（PEM 或 DER，可多個）
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// 用途：signing（簽章）或 encryption（加密）
+    /// 用途：signing（簽章）、encryption（加密）、tls-server 或 tls-client
     #[arg(long, default_value = "signing")]
     pub purpose: String,
     /// 中繼憑證（PEM，可重複；例如 pki issue 產生的 -chain.pem）
@@ -33,9 +33,13 @@ pub fn check(a: CheckArgs) -> Result<ExitCode, CliError> {
     let purpose = match a.purpose.as_str() {
         "signing" | "簽章" => Purpose::Signing,
         "encryption" | "加密" => Purpose::Encryption,
+        "tls-server" => Purpose::TlsServer,
+        "tls-client" => Purpose::TlsClient,
         other => {
             return Err(CliError::Arg {
-                detail: format!("--purpose「{other}」應為 signing（簽章）或 encryption（加密）"),
+                detail: format!(
+                    "--purpose「{other}」應為 signing（簽章）、encryption（加密）、tls-server 或 tls-client"
+                ),
             });
         }
     };

@@ -4,10 +4,11 @@
 
 use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use der::asn1::ObjectIdentifier as Oid;
+use der::oid as const_oid;
 use der::{Decode, Encode};
 use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
 use crate::TrustError;
@@ -22,6 +23,23 @@ pub enum Purpose {
     Signing,
     /// Receiving encrypted packages: keyEncipherment (RSA).
     Encryption,
+    /// A center's or agent's HTTPS server: digitalSignature or keyEncipherment, and the
+    /// serverAuth extended key usage when the certificate lists any.
+    TlsServer,
+    /// A node's client certificate for mutual TLS: digitalSignature, and clientAuth when the
+    /// certificate lists extended key usages.
+    TlsClient,
+}
+
+impl Purpose {
+    pub fn label(self) -> &'static str {
+        match self {
+            Purpose::Signing => "簽章",
+            Purpose::Encryption => "加密",
+            Purpose::TlsServer => "TLS 伺服器",
+            Purpose::TlsClient => "TLS 用戶端",
+        }
+    }
 }
 
 /// What to do when a CA's CRL is missing or past its nextUpdate.
@@ -220,16 +238,30 @@ impl TrustStore {
             (_, None) => true,
             (Purpose::Signing, Some(k)) => k.digital_signature() || k.non_repudiation(),
             (Purpose::Encryption, Some(k)) => k.key_encipherment(),
+            (Purpose::TlsServer, Some(k)) => k.digital_signature() || k.key_encipherment(),
+            (Purpose::TlsClient, Some(k)) => k.digital_signature(),
         };
-        if !ok {
+        // Extended key usage is checked where it decides something: TLS. (Signing and
+        // encryption certificates of the national CAs carry varying EKUs.)
+        let eku: Option<ExtendedKeyUsage> = extension(cert);
+        let any = const_oid::db::rfc5280::ANY_EXTENDED_KEY_USAGE;
+        let eku_ok = match (purpose, &eku) {
+            (Purpose::TlsServer, Some(e)) => {
+                e.0.iter()
+                    .any(|o| *o == const_oid::db::rfc5280::ID_KP_SERVER_AUTH || *o == any)
+            }
+            (Purpose::TlsClient, Some(e)) => {
+                e.0.iter()
+                    .any(|o| *o == const_oid::db::rfc5280::ID_KP_CLIENT_AUTH || *o == any)
+            }
+            _ => true,
+        };
+        if !ok || !eku_ok {
             return Err(TrustError::WrongUsage {
                 detail: format!(
                     "「{}」的金鑰用途不允許{}",
                     display_name(cert),
-                    match purpose {
-                        Purpose::Signing => "簽章",
-                        Purpose::Encryption => "加密",
-                    }
+                    purpose.label()
                 ),
             });
         }

@@ -247,6 +247,32 @@ fn persons_companies_and_tls_nodes_with_every_key_type() {
     );
     assert!(ok, "{out}");
 
+    // Our own evaluation agrees on purposes, extended key usage included.
+    let load = |f: &Path| crate::cms::load_certs(&std::fs::read(f).unwrap()).unwrap();
+    let store = crate::path::TrustStore {
+        anchors: load(&ca.root_file()),
+        crls: vec![],
+        stale_crl: crate::path::StaleCrl::Warn,
+    };
+    let inter = load(&ca.ca_file(Branch::Gca));
+    use crate::path::Purpose;
+    let eval = |f: &Path, p: Purpose| {
+        store
+            .evaluate(&load(f)[0], &inter, NOW + 60, p)
+            .map(|_| ())
+            .map_err(|e| e.code())
+    };
+    assert_eq!(eval(&server[0].cert_file, Purpose::TlsServer), Ok(()));
+    assert_eq!(
+        eval(&server[0].cert_file, Purpose::TlsClient),
+        Err("E_TRUST_USAGE")
+    );
+    assert_eq!(eval(&client[0].cert_file, Purpose::TlsClient), Ok(()));
+    assert_eq!(
+        eval(&client[0].cert_file, Purpose::TlsServer),
+        Err("E_TRUST_USAGE")
+    );
+
     // Expiry: the certificate is refused after its last day.
     let late = (NOW + 31 * 86_400).to_string();
     let (ok, out) = openssl(&[
