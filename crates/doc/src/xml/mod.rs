@@ -9,7 +9,7 @@ pub(crate) use parse::{is_name_char, is_name_start, is_pubid_char, is_xml_char, 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextEncoding {
     Utf8,
-    /// Legacy DIs (`encoding="big5"`), decoded as CP950.
+    /// Legacy DIs (`encoding="big5"`), decoded as CP950 (造字 to private-use code points).
     Big5,
 }
 

@@ -107,14 +107,94 @@ fn decode(bytes: &[u8]) -> Result<(std::borrow::Cow<'_, str>, TextEncoding), Doc
                 detail: format!("第 {} 位元組不是有效的 UTF-8", e.valid_up_to()),
             }),
         },
-        TextEncoding::Big5 => {
-            match encoding_rs::BIG5.decode_without_bom_handling_and_without_replacement(bytes) {
-                Some(s) => Ok((std::borrow::Cow::Owned(s.into_owned()), encoding)),
-                None => Err(DocError::Encoding {
-                    detail: "檔案含有無法以 Big5 解碼的位元組".into(),
-                }),
-            }
+        TextEncoding::Big5 => Ok((std::borrow::Cow::Owned(decode_cp950(bytes)?), encoding)),
+    }
+}
+
+/// The private-use code point Windows (CP950) gives a user-defined character (造字), for the
+/// four EUDC areas; `None` outside them.
+fn cp950_eudc(lead: u8, trail: u8) -> Option<char> {
+    let col = match trail {
+        0x40..=0x7e => (trail - 0x40) as u32,
+        0xa1..=0xfe => (trail - 0x62) as u32,
+        _ => return None,
+    };
+    let (base, first_lead, start) = match lead {
+        0xfa..=0xfe => (0xe000, 0xfa, 0),
+        0x8e..=0xa0 => (0xe311, 0x8e, 0),
+        0x81..=0x8d => (0xeeb8, 0x81, 0),
+        // Row C6 starts at A1 (its first half is ordinary text).
+        0xc6 if trail >= 0xa1 => (0xf6b1, 0xc6, 63),
+        0xc7 | 0xc8 => (0xf6b1 + 94, 0xc7, 0),
+        _ => return None,
+    };
+    char::from_u32(base + (lead - first_lead) as u32 * 157 + col - start)
+}
+
+/// Big5 as Windows reads it (CP950): the WHATWG table for ordinary characters, and private-use
+/// code points for user-defined characters (造字), which old agency documents do contain and
+/// which the WHATWG table would turn into unrelated HKSCS characters.
+fn decode_cp950(bytes: &[u8]) -> Result<String, DocError> {
+    let bad = |at: usize| DocError::Encoding {
+        detail: format!("第 {at} 位元組無法以 Big5 解碼"),
+    };
+    let mut out = String::with_capacity(bytes.len() * 3 / 2);
+    let mut run = 0; // start of the pending ordinary run
+    let mut i = 0;
+    let flush = |out: &mut String, from: usize, to: usize| -> Result<(), DocError> {
+        let part = encoding_rs::BIG5
+            .decode_without_bom_handling_and_without_replacement(&bytes[from..to])
+            .ok_or_else(|| bad(from))?;
+        out.push_str(&part);
+        Ok(())
+    };
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            i += 1;
+            continue;
         }
+        let trail = *bytes.get(i + 1).ok_or_else(|| bad(i))?;
+        if let Some(c) = cp950_eudc(b, trail) {
+            flush(&mut out, run, i)?;
+            out.push(c);
+            i += 2;
+            run = i;
+        } else {
+            i += 2;
+        }
+    }
+    flush(&mut out, run, bytes.len())?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod cp950_tests {
+    use super::*;
+
+    #[test]
+    fn user_defined_characters_become_private_use_like_windows() {
+        // 主旨 in Big5, then four 造字 from each EUDC area, then ASCII.
+        let bytes = [
+            0xa5, 0x44, 0xa6, 0xae, 0xfa, 0x40, 0x8e, 0x40, 0x81, 0x40, 0xc6, 0xa1, 0xc8, 0xfe,
+            b'!',
+        ];
+        let s = decode_cp950(&bytes).unwrap();
+        let chars: Vec<u32> = s.chars().map(|c| c as u32).collect();
+        assert_eq!(&s[..6], "主旨");
+        assert_eq!(
+            &chars[2..],
+            &[0xe000, 0xe311, 0xeeb8, 0xf6b1, 0xf848, '!' as u32]
+        );
+        // The last code of each area is the one before the next area's first.
+        assert_eq!(cp950_eudc(0xfe, 0xfe), Some('\u{e310}'));
+        assert_eq!(cp950_eudc(0xa0, 0xfe), Some('\u{eeb7}'));
+        assert_eq!(cp950_eudc(0x8d, 0xfe), Some('\u{f6b0}'));
+        // Row C6's first half is ordinary (Japanese kana and the like in Big5-ETEN).
+        assert_eq!(cp950_eudc(0xc6, 0x40), None);
+        // A lead byte at the end, or a trail byte out of range, is an error.
+        assert!(decode_cp950(&[0xa5]).is_err());
+        assert!(decode_cp950(&[0xa5, 0x30]).is_err());
     }
 }
 
