@@ -168,36 +168,6 @@ fn decode_cp950(bytes: &[u8]) -> Result<String, DocError> {
     Ok(out)
 }
 
-#[cfg(test)]
-mod cp950_tests {
-    use super::*;
-
-    #[test]
-    fn user_defined_characters_become_private_use_like_windows() {
-        // 主旨 in Big5, then four 造字 from each EUDC area, then ASCII.
-        let bytes = [
-            0xa5, 0x44, 0xa6, 0xae, 0xfa, 0x40, 0x8e, 0x40, 0x81, 0x40, 0xc6, 0xa1, 0xc8, 0xfe,
-            b'!',
-        ];
-        let s = decode_cp950(&bytes).unwrap();
-        let chars: Vec<u32> = s.chars().map(|c| c as u32).collect();
-        assert_eq!(&s[..6], "主旨");
-        assert_eq!(
-            &chars[2..],
-            &[0xe000, 0xe311, 0xeeb8, 0xf6b1, 0xf848, '!' as u32]
-        );
-        // The last code of each area is the one before the next area's first.
-        assert_eq!(cp950_eudc(0xfe, 0xfe), Some('\u{e310}'));
-        assert_eq!(cp950_eudc(0xa0, 0xfe), Some('\u{eeb7}'));
-        assert_eq!(cp950_eudc(0x8d, 0xfe), Some('\u{f6b0}'));
-        // Row C6's first half is ordinary (Japanese kana and the like in Big5-ETEN).
-        assert_eq!(cp950_eudc(0xc6, 0x40), None);
-        // A lead byte at the end, or a trail byte out of range, is an error.
-        assert!(decode_cp950(&[0xa5]).is_err());
-        assert!(decode_cp950(&[0xa5, 0x30]).is_err());
-    }
-}
-
 /// The `encoding="…"` of the XML declaration, read from the ASCII-compatible prefix.
 fn declared_encoding(bytes: &[u8]) -> Result<Option<String>, DocError> {
     if !bytes.starts_with(b"<?xml") {
@@ -875,4 +845,34 @@ pub(crate) fn is_pubid_char(c: char) -> bool {
 pub(crate) fn is_name_char(c: char) -> bool {
     is_name_start(c)
         || matches!(c as u32, 0x2D | 0x2E | 0x30..=0x39 | 0xB7 | 0x300..=0x36F | 0x203F..=0x2040)
+}
+
+#[cfg(test)]
+mod cp950_tests {
+    use super::*;
+
+    #[test]
+    fn user_defined_characters_become_private_use_like_windows() {
+        // 主旨 in Big5, then four 造字 from each EUDC area, then ASCII.
+        let bytes = [
+            0xa5, 0x44, 0xa6, 0xae, 0xfa, 0x40, 0x8e, 0x40, 0x81, 0x40, 0xc6, 0xa1, 0xc8, 0xfe,
+            b'!',
+        ];
+        let s = decode_cp950(&bytes).unwrap();
+        let chars: Vec<u32> = s.chars().map(|c| c as u32).collect();
+        assert_eq!(&s[..6], "主旨");
+        assert_eq!(
+            &chars[2..],
+            &[0xe000, 0xe311, 0xeeb8, 0xf6b1, 0xf848, '!' as u32]
+        );
+        // The last code of each area is the one before the next area's first.
+        assert_eq!(cp950_eudc(0xfe, 0xfe), Some('\u{e310}'));
+        assert_eq!(cp950_eudc(0xa0, 0xfe), Some('\u{eeb7}'));
+        assert_eq!(cp950_eudc(0x8d, 0xfe), Some('\u{f6b0}'));
+        // Row C6's first half is ordinary (Japanese kana and the like in Big5-ETEN).
+        assert_eq!(cp950_eudc(0xc6, 0x40), None);
+        // A lead byte at the end, or a trail byte out of range, is an error.
+        assert!(decode_cp950(&[0xa5]).is_err());
+        assert!(decode_cp950(&[0xa5, 0x30]).is_err());
+    }
 }
