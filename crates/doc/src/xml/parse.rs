@@ -22,6 +22,9 @@ pub struct Limits {
     pub max_elements: usize,
     /// Most attributes on one element.
     pub max_attributes: usize,
+    /// Most attributes in one file (a 公文 has a few dozen; a flood of them would otherwise
+    /// cost several times the file's size in memory).
+    pub max_attributes_total: usize,
     /// Largest single text node, in bytes (after decoding).
     pub max_text_bytes: usize,
     /// Most markup declarations in a DOCTYPE internal subset.
@@ -47,6 +50,7 @@ impl Default for Limits {
             max_depth: 64,
             max_elements: 100_000,
             max_attributes: 64,
+            max_attributes_total: 20_000,
             max_text_bytes: 1024 * 1024,
             max_declarations: 4096,
         }
@@ -67,6 +71,7 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<XmlDoc, DocError> {
         pos: 0,
         limits,
         elements: 0,
+        attributes: 0,
         standalone: false,
     };
     // Characters XML does not allow are an error wherever they are (comments and the DOCTYPE too).
@@ -218,6 +223,7 @@ struct Parser<'a> {
     pos: usize,
     limits: &'a Limits,
     elements: usize,
+    attributes: usize,
     /// `standalone="yes"` in the XML declaration.
     standalone: bool,
 }
@@ -664,6 +670,13 @@ impl<'a> Parser<'a> {
             let value = self.attr_value(raw)?;
             if attrs.iter().any(|a| a.name == an) {
                 return Err(self.err(format!("〈{name}〉的屬性 {an} 重複")));
+            }
+            self.attributes += 1;
+            if self.attributes > self.limits.max_attributes_total {
+                return Err(DocError::TooMany {
+                    what: "屬性（全檔）",
+                    limit: self.limits.max_attributes_total,
+                });
             }
             if attrs.len() >= self.limits.max_attributes {
                 return Err(DocError::TooMany {
