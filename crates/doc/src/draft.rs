@@ -421,6 +421,15 @@ impl Draft {
                 b.missing(f)
             }
         };
+        // 發文機關 and 發文字號: every kind that is sent out needs both.
+        let (no_issuer, no_number) = (
+            issuers.is_empty() && self.issuers.is_empty(),
+            numbers.is_empty() && self.numbers.is_empty(),
+        );
+        let need_issued = |b: &mut B| {
+            need(b, no_issuer, "發文機關");
+            need(b, no_number, "發文字號");
+        };
 
         let (document, base_from_number) = match kind {
             "函" | "書函" => {
@@ -431,16 +440,7 @@ impl Draft {
                         .unwrap_or(LetterClass::Letter),
                     _ => LetterClass::Letter,
                 };
-                need(
-                    &mut b,
-                    issuers.is_empty() && self.issuers.is_empty(),
-                    "發文機關",
-                );
-                need(
-                    &mut b,
-                    numbers.is_empty() && self.numbers.is_empty(),
-                    "發文字號",
-                );
+                need_issued(&mut b);
                 need(&mut b, self.contacts.is_empty(), "聯絡方式");
                 need(
                     &mut b,
@@ -476,16 +476,7 @@ impl Draft {
                         .unwrap_or(OrderClass::Order),
                     None => OrderClass::Order,
                 };
-                need(
-                    &mut b,
-                    issuers.is_empty() && self.issuers.is_empty(),
-                    "發文機關",
-                );
-                need(
-                    &mut b,
-                    numbers.is_empty() && self.numbers.is_empty(),
-                    "發文字號",
-                );
+                need_issued(&mut b);
                 need(
                     &mut b,
                     primary.is_empty() && self.primary.is_empty(),
@@ -511,16 +502,7 @@ impl Draft {
                 )
             }
             "公告" => {
-                need(
-                    &mut b,
-                    issuers.is_empty() && self.issuers.is_empty(),
-                    "發文機關",
-                );
-                need(
-                    &mut b,
-                    numbers.is_empty() && self.numbers.is_empty(),
-                    "發文字號",
-                );
+                need_issued(&mut b);
                 (
                     Document::Announcement(Announcement {
                         issuers,
@@ -630,16 +612,7 @@ impl Draft {
             }
             "開會通知單" | "會勘通知單" => {
                 let site_visit = kind == "會勘通知單";
-                need(
-                    &mut b,
-                    issuers.is_empty() && self.issuers.is_empty(),
-                    "發文機關",
-                );
-                need(
-                    &mut b,
-                    numbers.is_empty() && self.numbers.is_empty(),
-                    "發文字號",
-                );
+                need_issued(&mut b);
                 need(&mut b, self.contact_persons.is_empty(), "聯絡人及電話");
                 need(
                     &mut b,
