@@ -79,6 +79,7 @@ fn streaming(
                 chain: signer.chain,
             },
             recipients: std::slice::from_ref(to),
+            options: Default::default(),
             now,
         },
         &pkg,
@@ -329,6 +330,7 @@ pub fn trust(rounds: usize, large_mb: usize, signer_key: &str) -> Result<ExitCod
                     chain: &chain,
                 },
                 recipients: &to[..n],
+                options: Default::default(),
                 now,
             };
             let reps = if size > 1024 * 1024 {

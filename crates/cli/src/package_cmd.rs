@@ -84,6 +84,33 @@ pub struct SealArgs {
     /// 輸出的封包檔
     #[arg(short, long)]
     pub out: PathBuf,
+    /// 涉及重大權益，要求收文者立即確認
+    #[arg(long)]
+    pub confirm_now: bool,
+    /// 更正先前送出的封包：原封包識別碼（須同時指定 --resend-kind）
+    #[arg(long, requires = "resend_kind")]
+    pub resend_of: Option<String>,
+    /// 重發類別：本文修正、附件修正、本文附件修正、錯發、重送
+    #[arg(long, requires = "resend_of")]
+    pub resend_kind: Option<String>,
+    /// 行文群組名稱（可重複；交換中心送件時展開並記錄）
+    #[arg(long = "group")]
+    pub groups: Vec<String>,
+}
+
+fn header_options(a: &SealArgs) -> Result<gongwen_proto::HeaderOptions, CliError> {
+    let resend = match (&a.resend_of, &a.resend_kind) {
+        (Some(original), Some(kind)) => Some(gongwen_proto::Resend {
+            kind: gongwen_proto::ResendKind::parse(kind).map_err(|detail| CliError::Arg { detail })?,
+            original: original.clone(),
+        }),
+        _ => None,
+    };
+    Ok(gongwen_proto::HeaderOptions {
+        confirm_now: a.confirm_now,
+        resend,
+        groups: a.groups.clone(),
+    })
 }
 
 pub fn seal(a: SealArgs) -> Result<ExitCode, CliError> {
@@ -134,6 +161,7 @@ pub fn seal(a: SealArgs) -> Result<ExitCode, CliError> {
                 chain: &chain,
             },
             recipients: &recipients,
+            options: header_options(&a)?,
             now: unix_now(),
         },
         &a.out,
@@ -471,10 +499,10 @@ fn signer_files(
 }
 
 pub fn receipt(a: ReceiptArgs) -> Result<ExitCode, CliError> {
-    use gongwen_trust::receipt::{self, ReceiptEvent, ReceiptRequest, ReturnReason};
+    use gongwen_trust::receipt::{self, ReceiptEvent, ReceiptRequest};
     let code = AgencyCode::parse(&a.code).map_err(|e| CliError::Arg { detail: e.message })?;
     let event = ReceiptEvent::parse(&a.event)?;
-    let reason = a.reason.as_deref().map(ReturnReason::parse).transpose()?;
+    let reason = a.reason.as_deref().map(receipt::parse_reason).transpose()?;
     let inspected = package::inspect(&read_bounded(&a.pkg, MAX_PACKAGE)?)?;
     let (key, cert, chain) = signer_files(&a.signer)?;
     let (bytes, r) = receipt::issue(

@@ -76,7 +76,7 @@ pub fn display_name(cert: &Certificate) -> String {
     cert.tbs_certificate.subject.to_string()
 }
 
-fn roc_datetime(secs: i64) -> String {
+pub fn roc_datetime(secs: i64) -> String {
     gongwen_doc::RocDate::from_unix_taipei(secs)
         .map(|d| d.to_string())
         .unwrap_or_else(|_| secs.to_string())
@@ -395,4 +395,35 @@ pub fn check_binding(
 /// Lower-case hex, as `pki issue` prints it.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a certificate is for, read from its key usage and extended key usage: how an
+/// administrator's certificate file is filed without asking. `None` when it says nothing.
+pub fn primary_purpose(cert: &Certificate) -> Option<Purpose> {
+    let eku: Option<ExtendedKeyUsage> = extension(cert);
+    if let Some(e) = &eku {
+        if e.0.contains(&const_oid::db::rfc5280::ID_KP_CLIENT_AUTH) {
+            return Some(Purpose::TlsClient);
+        }
+        if e.0.contains(&const_oid::db::rfc5280::ID_KP_SERVER_AUTH) {
+            return Some(Purpose::TlsServer);
+        }
+    }
+    let ku: KeyUsage = extension(cert)?;
+    if ku.key_encipherment() && !ku.digital_signature() && !ku.non_repudiation() {
+        Some(Purpose::Encryption)
+    } else if ku.digital_signature() || ku.non_repudiation() {
+        Some(Purpose::Signing)
+    } else {
+        None
+    }
+}
+
+/// The end of a certificate's validity, Unix seconds.
+pub fn not_after(cert: &Certificate) -> i64 {
+    cert.tbs_certificate
+        .validity
+        .not_after
+        .to_unix_duration()
+        .as_secs() as i64
 }

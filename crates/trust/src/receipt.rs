@@ -45,52 +45,11 @@ impl ReceiptEvent {
     }
 }
 
-/// Why a document is returned (the operating rules: misdelivered, incomplete or garbled
-/// documents are returned with a reason).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ReturnReason {
-    #[serde(rename = "誤送")]
-    Misdelivered,
-    #[serde(rename = "附件不全")]
-    Incomplete,
-    #[serde(rename = "無法開啟或亂碼")]
-    Unreadable,
-    #[serde(rename = "非本機關權責")]
-    NotOurs,
-    #[serde(rename = "其他")]
-    Other,
-}
+pub use gongwen_proto::ReturnReason;
 
-impl ReturnReason {
-    pub const ALL: [ReturnReason; 5] = [
-        ReturnReason::Misdelivered,
-        ReturnReason::Incomplete,
-        ReturnReason::Unreadable,
-        ReturnReason::NotOurs,
-        ReturnReason::Other,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ReturnReason::Misdelivered => "誤送",
-            ReturnReason::Incomplete => "附件不全",
-            ReturnReason::Unreadable => "無法開啟或亂碼",
-            ReturnReason::NotOurs => "非本機關權責",
-            ReturnReason::Other => "其他",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Self, TrustError> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.label() == s.trim())
-            .ok_or_else(|| TrustError::Request {
-                detail: format!(
-                    "退文原因「{s}」不認得，應為：{}",
-                    Self::ALL.map(|r| r.label()).join("、")
-                ),
-            })
-    }
+/// Reads a 退文 reason by its label.
+pub fn parse_reason(s: &str) -> Result<ReturnReason, TrustError> {
+    ReturnReason::parse(s).map_err(|detail| TrustError::Request { detail })
 }
 
 /// The signed record.

@@ -22,7 +22,6 @@ use ::cms::enveloped_data::EnvelopedData;
 use der::asn1::{Any, ObjectIdentifier as Oid, SetOfVec};
 use der::{Decode, Encode};
 use gongwen_doc::{Addressee, AgencyCode, CopyKind, Di, Party, Roster};
-use serde::{Deserialize, Serialize};
 use x509_cert::Certificate;
 
 use crate::TrustError;
@@ -38,58 +37,7 @@ pub(crate) const MANIFEST: &str = "package.json";
 /// Files a package may hold (DI, SW, and attachments).
 pub(crate) const MAX_FILES: usize = 1000;
 
-/// One electronic recipient as the header lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HeaderRecipient {
-    /// 機關代碼.
-    pub code: String,
-    /// 單位代碼, when the copy is for a unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<String>,
-    /// 正本, 副本 … (收發處理本別).
-    pub copy: String,
-}
-
-/// What role a file plays in the package.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FileRole {
-    Di,
-    Sw,
-    Attachment,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileEntry {
-    pub name: String,
-    pub role: FileRole,
-    pub size: u64,
-    pub sha256: String,
-}
-
-/// 封包表頭: what a center needs to route and check limits, signed by the sender, in clear.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PackageHeader {
-    pub version: u32,
-    /// Random, 32 hex digits.
-    pub id: String,
-    /// The sender's 機關代碼.
-    pub sender: String,
-    /// Unix seconds.
-    pub created: i64,
-    pub recipients: Vec<HeaderRecipient>,
-    /// 發文字號 as printed.
-    pub doc_number: String,
-    /// 主旨.
-    pub subject: String,
-    /// 速別.
-    pub urgency: String,
-    pub files: Vec<FileEntry>,
-    /// SHA-256 of the sealed body (the encrypted content), hex. Absent in the signed copy
-    /// inside the body, which cannot contain its own digest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body_sha256: Option<String>,
-}
+pub use gongwen_proto::{FileEntry, FileRole, HeaderOptions, HeaderRecipient, PackageHeader};
 
 pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref())
@@ -115,6 +63,8 @@ pub struct SealInput<'a> {
     pub signer: Signer<'a>,
     /// The recipients' encryption certificates.
     pub recipients: &'a [Certificate],
+    /// 立即確認, a correction's original, the groups addressed.
+    pub options: HeaderOptions,
     pub now: i64,
 }
 
@@ -155,6 +105,7 @@ pub(crate) fn header_for(
     di_file: &(String, Vec<u8>),
     sw_file: Option<&(String, Vec<u8>)>,
     attachments: Vec<FileEntry>,
+    options: &HeaderOptions,
     now: i64,
 ) -> Result<PackageHeader, TrustError> {
     let di =
@@ -218,7 +169,7 @@ pub(crate) fn header_for(
     }
     let mut id = [0u8; 16];
     aws_lc_rs::rand::fill(&mut id).map_err(TrustError::crypto)?;
-    Ok(PackageHeader {
+    let mut header = PackageHeader {
         version: 1,
         id: hex(&id),
         sender,
@@ -231,9 +182,15 @@ pub(crate) fn header_for(
             .unwrap_or_default(),
         subject: doc.subject().to_string(),
         urgency: doc.urgency().as_str().to_string(),
+        secrecy: None,
+        confirm_now: false,
+        resend: None,
+        groups: Vec::new(),
         files,
         body_sha256: None,
-    })
+    };
+    header.apply(options);
+    Ok(header)
 }
 
 /// Seals a document for its recipients: signs the content, encrypts it to every recipient
@@ -249,7 +206,13 @@ pub fn seal(input: &SealInput) -> Result<(Vec<u8>, PackageHeader), TrustError> {
             sha256: sha256_hex(bytes),
         })
         .collect();
-    let mut header = header_for(&input.di, input.sw.as_ref(), attachments, input.now)?;
+    let mut header = header_for(
+        &input.di,
+        input.sw.as_ref(),
+        attachments,
+        &input.options,
+        input.now,
+    )?;
     let mut files = vec![input.di.clone()];
     files.extend(input.sw.clone());
     files.extend(input.attachments.iter().cloned());

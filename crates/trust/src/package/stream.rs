@@ -27,7 +27,7 @@ use x509_cert::Certificate;
 use super::tar;
 use super::{
     FileEntry, FileRole, Inspected, MANIFEST, MAX_FILES, PackageHeader, Recipient, Signed,
-    check_body_digest, check_documents, check_opened, header_for, mismatch, signed_header,
+    HeaderOptions, check_body_digest, check_documents, check_opened, header_for, mismatch, signed_header,
 };
 use crate::TrustError;
 use crate::cms::{self, Signer};
@@ -196,6 +196,7 @@ pub struct StreamSeal<'a> {
     pub attachments: Vec<(String, PathBuf)>,
     pub signer: Signer<'a>,
     pub recipients: &'a [Certificate],
+    pub options: HeaderOptions,
     pub now: i64,
 }
 
@@ -260,7 +261,13 @@ pub fn seal_to_file(input: &StreamSeal, out: &Path) -> Result<PackageHeader, Tru
             }
         }
     }
-    let mut header = header_for(&input.di, input.sw.as_ref(), entries, input.now)?;
+    let mut header = header_for(
+        &input.di,
+        input.sw.as_ref(),
+        entries,
+        &input.options,
+        input.now,
+    )?;
     let manifest = serde_json::to_vec_pretty(&header).map_err(TrustError::crypto)?;
     let mut tail = tar::header(MANIFEST, manifest.len() as u64, input.now)?.to_vec();
     tail.extend_from_slice(&manifest);
@@ -560,6 +567,110 @@ impl<R: Read> Decrypting<R> {
     }
 }
 
+/// The envelope of a package file without its ciphertext, and where the ciphertext lies.
+struct Outer {
+    ed: EnvelopedData,
+    file: File,
+    ct_start: u64,
+    ct_len: u64,
+    /// Where the package ends; a file may not be shorter.
+    end: u64,
+}
+
+fn outer(package: &Path) -> Result<Outer, TrustError> {
+    let f = File::open(package).map_err(io(package))?;
+    let mut c = Cursor {
+        r: BufReader::with_capacity(CHUNK, f),
+        pos: 0,
+    };
+    // ContentInfo { envelopedData, [0] EnvelopedData { version, recipientInfos, eci, [1] } }
+    c.expect(0x30, "ContentInfo")?;
+    let oid = c.element(0x06, "內容型別")?;
+    if Oid::from_der(&oid).map_err(cms::malformed)? != cms::ID_ENVELOPED_DATA {
+        return Err(malformed("不是加密資料（EnvelopedData）"));
+    }
+    c.expect(0xa0, "內容")?;
+    let ed_len = c.expect(0x30, "EnvelopedData")?;
+    let ed_start = c.pos;
+    let version = c.element(0x02, "版本")?;
+    let recips = c.element(0x31, "收件者資訊")?;
+    c.expect(0x30, "EncryptedContentInfo")?;
+    let ct_type = c.element(0x06, "內容型別")?;
+    let alg = c.element(0x30, "加密演算法")?;
+    let (tag, ct_len, _) = c.header()?;
+    if tag != 0x80 {
+        return Err(malformed("加密內容不是單一定長字串（串流處理只接受 DER）"));
+    }
+    let ct_start = c.pos;
+    let ed_end = ed_start + ed_len;
+    let trailer_len = ed_end
+        .checked_sub(ct_start + ct_len)
+        .ok_or_else(|| malformed("加密內容長度超出 EnvelopedData"))?;
+    if trailer_len > MAX_SMALL {
+        return Err(malformed("未加密屬性過大"));
+    }
+    // The header first: it sits after the ciphertext.
+    let mut file = c.r.into_inner();
+    let file_len = file.metadata().map_err(io(package))?.len();
+    if file_len < ed_end {
+        return Err(malformed("封包被截斷"));
+    }
+    file.seek(SeekFrom::Start(ct_start + ct_len))
+        .map_err(io(package))?;
+    let mut trailer = vec![0u8; trailer_len as usize];
+    file.read_exact(&mut trailer)
+        .map_err(|_| malformed("封包被截斷"))?;
+    let mut eci = tl(0x30, (ct_type.len() + alg.len()) as u64);
+    eci.extend_from_slice(&ct_type);
+    eci.extend_from_slice(&alg);
+    let parts = [&version[..], &recips, &eci, &trailer].concat();
+    let mut ed_der = tl(0x30, parts.len() as u64);
+    ed_der.extend_from_slice(&parts);
+    let ed = EnvelopedData::from_der(&ed_der).map_err(cms::malformed)?;
+    Ok(Outer {
+        ed,
+        file,
+        ct_start,
+        ct_len,
+        end: ed_end,
+    })
+}
+
+/// What a center does with a package on disk: the header checked against the ciphertext,
+/// read in chunks (no key, memory independent of the size). The file must hold exactly one
+/// package: trailing bytes are refused too.
+pub fn inspect_file(package: &Path) -> Result<Inspected, TrustError> {
+    let Outer {
+        ed,
+        mut file,
+        ct_start,
+        ct_len,
+        end,
+    } = outer(package)?;
+    if file.metadata().map_err(io(package))?.len() != end {
+        return Err(malformed("封包之後還有多餘的資料"));
+    }
+    let inspected = signed_header(&ed)?;
+    file.seek(SeekFrom::Start(ct_start)).map_err(io(package))?;
+    let mut r = BufReader::with_capacity(CHUNK, file).take(ct_len);
+    let mut ctx = Context::new(&SHA256);
+    let mut buf = vec![0u8; CHUNK];
+    let mut seen = 0u64;
+    loop {
+        let n = r.read(&mut buf).map_err(io(package))?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(&buf[..n]);
+        seen += n as u64;
+    }
+    if seen != ct_len {
+        return Err(malformed("封包被截斷"));
+    }
+    check_body_digest(&inspected.header, &hex(ctx.finish().as_ref()))?;
+    Ok(inspected)
+}
+
 /// A package opened from a file: the files are in `out` under their names.
 pub struct OpenedFiles {
     pub header: PackageHeader,
@@ -666,51 +777,13 @@ pub fn open_to_dir(
     bound_keys: &dyn Fn(&str) -> Vec<[u8; 32]>,
     out: &Path,
 ) -> Result<OpenedFiles, TrustError> {
-    let f = File::open(package).map_err(io(package))?;
-    let mut c = Cursor {
-        r: BufReader::with_capacity(CHUNK, f),
-        pos: 0,
-    };
-    // ContentInfo { envelopedData, [0] EnvelopedData { version, recipientInfos, eci, [1] } }
-    c.expect(0x30, "ContentInfo")?;
-    let oid = c.element(0x06, "內容型別")?;
-    if Oid::from_der(&oid).map_err(cms::malformed)? != cms::ID_ENVELOPED_DATA {
-        return Err(malformed("不是加密資料（EnvelopedData）"));
-    }
-    c.expect(0xa0, "內容")?;
-    let ed_len = c.expect(0x30, "EnvelopedData")?;
-    let ed_start = c.pos;
-    let version = c.element(0x02, "版本")?;
-    let recips = c.element(0x31, "收件者資訊")?;
-    c.expect(0x30, "EncryptedContentInfo")?;
-    let ct_type = c.element(0x06, "內容型別")?;
-    let alg = c.element(0x30, "加密演算法")?;
-    let (tag, ct_len, _) = c.header()?;
-    if tag != 0x80 {
-        return Err(malformed("加密內容不是單一定長字串（串流處理只接受 DER）"));
-    }
-    let ct_start = c.pos;
-    let ed_end = ed_start + ed_len;
-    let trailer_len = ed_end
-        .checked_sub(ct_start + ct_len)
-        .ok_or_else(|| malformed("加密內容長度超出 EnvelopedData"))?;
-    if trailer_len > MAX_SMALL {
-        return Err(malformed("未加密屬性過大"));
-    }
-    // The header first: it sits after the ciphertext.
-    let mut file = c.r.into_inner();
-    file.seek(SeekFrom::Start(ct_start + ct_len))
-        .map_err(io(package))?;
-    let mut trailer = vec![0u8; trailer_len as usize];
-    file.read_exact(&mut trailer)
-        .map_err(|_| malformed("封包被截斷"))?;
-    let mut eci = tl(0x30, (ct_type.len() + alg.len()) as u64);
-    eci.extend_from_slice(&ct_type);
-    eci.extend_from_slice(&alg);
-    let parts = [&version[..], &recips, &eci, &trailer].concat();
-    let mut ed_der = tl(0x30, parts.len() as u64);
-    ed_der.extend_from_slice(&parts);
-    let ed = EnvelopedData::from_der(&ed_der).map_err(cms::malformed)?;
+    let Outer {
+        ed,
+        mut file,
+        ct_start,
+        ct_len,
+        ..
+    } = outer(package)?;
     let inspected: Inspected = signed_header(&ed)?;
     let (key, iv) = cms::content_key(&ed, me.key, me.cert)?;
     let key: UnboundCipherKey = key;

@@ -117,6 +117,7 @@ fn seal_at(w: &World, recipients: &[&IssuedCert], now: i64) -> Result<Vec<u8>, T
             chain: &chain,
         },
         recipients: &to,
+        options: Default::default(),
         now,
     })
     .map(|(bytes, _)| bytes)
@@ -375,6 +376,7 @@ fn sealing_refuses_what_does_not_fit_the_document() {
             chain: &chain,
         },
         recipients: &to,
+        options: Default::default(),
         now: T0,
     };
     let mut missing = letter();
@@ -444,6 +446,7 @@ mod streaming {
                     chain: &chain,
                 },
                 recipients: &to,
+                options: Default::default(),
                 now: T0,
             },
             out,

@@ -178,7 +178,7 @@ fn receipts_say_what_they_must_and_nothing_else() {
         ReceiptEvent::Confirmed
     );
     assert!(
-        ReturnReason::parse("不想收")
+        parse_reason("不想收")
             .unwrap_err()
             .to_string()
             .contains("誤送")

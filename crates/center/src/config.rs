@@ -1,0 +1,132 @@
+//! The center's settings: the `[center]` table of `gongwen.toml`.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// How a center runs. Paths are relative to the working directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CenterConfig {
+    /// This center's id, as other centers and the records name it.
+    #[serde(default = "default_id")]
+    pub id: String,
+    /// Address to listen on (HTTPS only).
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// `sqlite://path` (default, one file) or `postgres://user@host/db`.
+    #[serde(default = "default_db")]
+    pub database_url: String,
+    /// Where sealed bodies live: `fs` (content-addressed files under `data_dir/blobs`) or `db`
+    /// (in the database, for several center processes on one PostgreSQL).
+    #[serde(default = "default_blobs")]
+    pub blob_store: String,
+    /// Folder for blobs and upload spooling.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    pub tls: TlsConfig,
+    /// Root certificates that package, receipt and client certificates must chain to.
+    pub trust_anchors: Vec<PathBuf>,
+    /// CRL files or folders.
+    #[serde(default)]
+    pub crls: Vec<PathBuf>,
+    /// `refuse` (default) or `warn` when a CA's CRL is missing or stale.
+    #[serde(default = "default_stale")]
+    pub stale_crl: String,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub retention: Retention,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Server certificate and chain (PEM).
+    pub cert: PathBuf,
+    /// Server private key (PEM, PKCS#8).
+    pub key: PathBuf,
+    /// Roots client certificates must chain to; defaults to `trust_anchors`.
+    #[serde(default)]
+    pub client_roots: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Largest sealed package accepted, in bytes.
+    #[serde(default = "default_max_body")]
+    pub max_package_bytes: u64,
+    /// Attachment file extensions that may be exchanged (lower case, without the dot).
+    #[serde(default = "default_extensions")]
+    pub attachment_types: Vec<String>,
+    /// Most recipients one package may have.
+    #[serde(default = "default_max_recipients")]
+    pub max_recipients: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// Days every record (event, error) is kept; at least 365.
+    #[serde(default = "default_record_days")]
+    pub record_days: u32,
+    /// Days a sealed body is kept after its last copy became final.
+    #[serde(default = "default_body_days")]
+    pub body_days_after_final: u32,
+}
+
+fn default_id() -> String {
+    "center".into()
+}
+fn default_listen() -> String {
+    "127.0.0.1:8443".into()
+}
+fn default_db() -> String {
+    "sqlite://gongwen-data/center.db".into()
+}
+fn default_blobs() -> String {
+    "fs".into()
+}
+fn default_data_dir() -> PathBuf {
+    "gongwen-data/center".into()
+}
+fn default_stale() -> String {
+    "refuse".into()
+}
+fn default_max_body() -> u64 {
+    200 * 1024 * 1024
+}
+fn default_extensions() -> Vec<String> {
+    ["pdf", "odt", "ods", "odp", "odg", "tif", "tiff"]
+        .map(String::from)
+        .to_vec()
+}
+fn default_max_recipients() -> usize {
+    5000
+}
+fn default_record_days() -> u32 {
+    365
+}
+fn default_body_days() -> u32 {
+    90
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_package_bytes: default_max_body(),
+            attachment_types: default_extensions(),
+            max_recipients: default_max_recipients(),
+        }
+    }
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            record_days: default_record_days(),
+            body_days_after_final: default_body_days(),
+        }
+    }
+}

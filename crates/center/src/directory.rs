@@ -1,0 +1,624 @@
+//! Who may use this center: participants, their certificates (by key digest and use), their
+//! allowed source addresses, and distribution groups.
+//!
+//! Today an administrator fills these tables (`gongwen center admin …` or a participants
+//! file); the directory's signed snapshot will fill the same tables, and nothing that reads
+//! them changes.
+
+use std::net::IpAddr;
+
+use der::Decode;
+use gongwen_proto::Code;
+use gongwen_store::{Db, Tx, Value, args};
+use gongwen_trust::path::{Purpose, not_after, primary_purpose, spki_sha256};
+use serde::{Deserialize, Serialize};
+use x509_cert::Certificate;
+
+use crate::error::{CenterError, Result};
+
+/// A participant's standing. Only `active` ones send or receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Standing {
+    Active,
+    Suspended,
+    Terminated,
+    Cancelled,
+}
+
+impl Standing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Standing::Active => "active",
+            Standing::Suspended => "suspended",
+            Standing::Terminated => "terminated",
+            Standing::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Standing::Active => "正常",
+            Standing::Suspended => "停用",
+            Standing::Terminated => "終止",
+            Standing::Cancelled => "註銷",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Standing> {
+        [
+            Standing::Active,
+            Standing::Suspended,
+            Standing::Terminated,
+            Standing::Cancelled,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s || x.label() == s)
+    }
+}
+
+/// What a key is registered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyUse {
+    Tls,
+    Signing,
+    Encryption,
+}
+
+impl KeyUse {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyUse::Tls => "tls",
+            KeyUse::Signing => "signing",
+            KeyUse::Encryption => "encryption",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KeyUse> {
+        match s {
+            "tls" => Some(KeyUse::Tls),
+            "signing" | "sign" => Some(KeyUse::Signing),
+            "encryption" | "enc" => Some(KeyUse::Encryption),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Participant {
+    pub code: String,
+    pub name: String,
+    pub standing: Standing,
+    pub reason: Option<String>,
+    /// `None`: registered at this center.
+    pub center: Option<String>,
+    pub webhook_url: Option<String>,
+    pub operator: bool,
+}
+
+/// An allowed source: one address, or a network (`10.1.2.0/24`) recorded as an exception.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IpRule {
+    pub ip: String,
+    pub approved_by: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Does `rule` (an address or CIDR) cover `ip`?
+pub fn ip_matches(rule: &str, ip: IpAddr) -> bool {
+    let (addr, bits) = match rule.split_once('/') {
+        Some((a, b)) => match b.parse::<u8>() {
+            Ok(b) => (a, Some(b)),
+            Err(_) => return false,
+        },
+        None => (rule, None),
+    };
+    let Ok(net) = addr.trim().parse::<IpAddr>() else {
+        return false;
+    };
+    match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(i)) => {
+            let bits = bits.unwrap_or(32).min(32) as u32;
+            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            u32::from(n) & mask == u32::from(i) & mask
+        }
+        (IpAddr::V6(n), IpAddr::V6(i)) => {
+            let bits = bits.unwrap_or(128).min(128) as u32;
+            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            u128::from(n) & mask == u128::from(i) & mask
+        }
+        _ => false,
+    }
+}
+
+/// Checks a rule as an administrator types it.
+pub fn check_ip_rule(rule: &str) -> Result<()> {
+    let (addr, bits) = match rule.split_once('/') {
+        Some((a, b)) => (a, Some(b)),
+        None => (rule, None),
+    };
+    let ip: IpAddr = addr.parse().map_err(|_| {
+        CenterError::new(Code::BadRequest, format!("「{rule}」不是 IP 位址或網段"))
+    })?;
+    if let Some(b) = bits {
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        match b.parse::<u8>() {
+            Ok(n) if n <= max => {}
+            _ => {
+                return Err(CenterError::new(
+                    Code::BadRequest,
+                    format!("「{rule}」的網段長度應為 0 到 {max}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn participant_of(r: &gongwen_store::Row) -> Result<Participant> {
+    let standing = r.text(2)?;
+    Ok(Participant {
+        code: r.text(0)?,
+        name: r.text(1)?,
+        standing: Standing::parse(&standing).ok_or_else(|| {
+            CenterError::new(Code::Internal, format!("參與者狀態「{standing}」不認得"))
+        })?,
+        reason: r.opt_text(3)?,
+        center: r.opt_text(4)?,
+        webhook_url: r.opt_text(5)?,
+        operator: r.bool(6)?,
+    })
+}
+
+const PARTICIPANT_COLS: &str =
+    "code, name, state, state_reason, center, webhook_url, operator";
+
+pub async fn get(db: &Db, code: &str) -> Result<Option<Participant>> {
+    db.fetch_optional(
+        &format!("SELECT {PARTICIPANT_COLS} FROM participants WHERE code = $1"),
+        &args![code],
+    )
+    .await?
+    .map(|r| participant_of(&r))
+    .transpose()
+}
+
+pub async fn get_in(tx: &mut Tx, code: &str) -> Result<Option<Participant>> {
+    tx.fetch_optional(
+        &format!("SELECT {PARTICIPANT_COLS} FROM participants WHERE code = $1"),
+        &args![code],
+    )
+    .await?
+    .map(|r| participant_of(&r))
+    .transpose()
+}
+
+pub async fn list(db: &Db) -> Result<Vec<Participant>> {
+    db.fetch_all(
+        &format!("SELECT {PARTICIPANT_COLS} FROM participants ORDER BY code"),
+        &[],
+    )
+    .await?
+    .iter()
+    .map(participant_of)
+    .collect()
+}
+
+/// The participant a key belongs to, for that use.
+pub async fn by_key(db: &Db, spki_hex: &str, usage: KeyUse) -> Result<Option<String>> {
+    Ok(db
+        .fetch_optional(
+            "SELECT code FROM participant_keys WHERE spki_sha256 = $1 AND usage = $2",
+            &args![spki_hex, usage.as_str()],
+        )
+        .await?
+        .map(|r| r.text(0))
+        .transpose()?)
+}
+
+/// The key digests registered for a participant and use (what `check_binding` needs).
+pub async fn keys(db: &Db, code: &str, usage: KeyUse) -> Result<Vec<[u8; 32]>> {
+    let rows = db
+        .fetch_all(
+            "SELECT spki_sha256 FROM participant_keys WHERE code = $1 AND usage = $2",
+            &args![code, usage.as_str()],
+        )
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        if let Some(k) = unhex32(&r.text(0)?) {
+            out.push(k);
+        }
+    }
+    Ok(out)
+}
+
+/// The DER certificates registered for a participant and use.
+pub async fn certs(db: &Db, code: &str, usage: KeyUse) -> Result<Vec<Vec<u8>>> {
+    db.fetch_all(
+        "SELECT cert FROM participant_keys WHERE code = $1 AND usage = $2 ORDER BY not_after DESC",
+        &args![code, usage.as_str()],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok(r.bytes(0)?))
+    .collect()
+}
+
+pub async fn ip_rules(db: &Db, code: &str) -> Result<Vec<IpRule>> {
+    db.fetch_all(
+        "SELECT ip, approved_by, note FROM participant_ips WHERE code = $1 ORDER BY ip",
+        &args![code],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(IpRule {
+            ip: r.text(0)?,
+            approved_by: r.opt_text(1)?,
+            note: r.opt_text(2)?,
+        })
+    })
+    .collect()
+}
+
+fn unhex32(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+pub fn hex(b: &[u8]) -> String {
+    gongwen_trust::path::hex(b)
+}
+
+/// What an administrator registers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipantInput {
+    pub code: String,
+    pub name: String,
+    /// Another center's id when the participant lives there.
+    #[serde(default)]
+    pub center: Option<String>,
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+    #[serde(default)]
+    pub operator: bool,
+}
+
+/// Adds or renames a participant (its standing is kept).
+pub async fn upsert(db: &Db, p: &ParticipantInput, now_ms: i64) -> Result<()> {
+    check_code(&p.code)?;
+    if p.name.trim().is_empty() || p.name.chars().count() > 100 {
+        return Err(CenterError::new(
+            Code::BadRequest,
+            format!("參與者名稱「{}」應為 1 到 100 個字", p.name),
+        ));
+    }
+    let sql = "INSERT INTO participants (code, name, state, center, webhook_url, operator, updated_at) \
+               VALUES ($1, $2, 'active', $3, $4, $5, $6) \
+               ON CONFLICT (code) DO UPDATE SET name = $2, center = $3, webhook_url = $4, operator = $5, updated_at = $6";
+    db.execute(
+        sql,
+        &args![
+            p.code.as_str(),
+            p.name.as_str(),
+            p.center.clone(),
+            p.webhook_url.clone(),
+            p.operator,
+            now_ms
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub fn check_code(code: &str) -> Result<()> {
+    if code.is_empty() || code.len() > 20 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(CenterError::new(
+            Code::BadRequest,
+            format!("代碼「{code}」應為 1 到 20 個英數字（例如 10 碼機關代碼）"),
+        ));
+    }
+    Ok(())
+}
+
+async fn require(db: &Db, code: &str) -> Result<Participant> {
+    get(db, code)
+        .await?
+        .ok_or_else(|| CenterError::new(Code::NotFound, format!("沒有代碼為 {code} 的參與者")))
+}
+
+/// Registers certificates (PEM or DER) for a participant; the use is read from each
+/// certificate unless `usage` says it.
+pub async fn add_certs(
+    db: &Db,
+    code: &str,
+    data: &[u8],
+    usage: Option<KeyUse>,
+) -> Result<Vec<(KeyUse, String)>> {
+    require(db, code).await?;
+    let certs = gongwen_trust::cms::load_certs(data)
+        .or_else(|_| Certificate::from_der(data).map(|c| vec![c]).map_err(|e| e.to_string()))
+        .map_err(|e| CenterError::new(Code::BadRequest, format!("憑證無法讀取：{e}")))?;
+    let mut out = Vec::new();
+    for cert in certs {
+        let u = match usage {
+            Some(u) => u,
+            None => match primary_purpose(&cert) {
+                Some(Purpose::TlsClient) => KeyUse::Tls,
+                Some(Purpose::Signing) => KeyUse::Signing,
+                Some(Purpose::Encryption) => KeyUse::Encryption,
+                _ => {
+                    return Err(CenterError::new(
+                        Code::BadRequest,
+                        "憑證的金鑰用途看不出是 TLS 用戶端、簽章或加密，請指定用途",
+                    ));
+                }
+            },
+        };
+        let spki = hex(&spki_sha256(&cert).map_err(|e| CenterError::new(Code::BadRequest, e.to_string()))?);
+        let der = der::Encode::to_der(&cert)
+            .map_err(|e| CenterError::new(Code::BadRequest, e.to_string()))?;
+        let sql = "INSERT INTO participant_keys (spki_sha256, code, usage, not_after, cert) VALUES ($1, $2, $3, $4, $5) \
+                   ON CONFLICT (spki_sha256) DO UPDATE SET code = $2, usage = $3, not_after = $4, cert = $5";
+        db.execute(
+            sql,
+            &args![spki.as_str(), code, u.as_str(), not_after(&cert) * 1000, der],
+        )
+        .await?;
+        out.push((u, spki));
+    }
+    Ok(out)
+}
+
+pub async fn add_ip(
+    db: &Db,
+    code: &str,
+    rule: &str,
+    approved_by: Option<&str>,
+    note: Option<&str>,
+) -> Result<()> {
+    require(db, code).await?;
+    check_ip_rule(rule)?;
+    let existing = ip_rules(db, code).await?;
+    // One fixed IP is the rule; a second address or a network is an exception someone approved.
+    let exception = rule.contains('/') || existing.iter().any(|r| r.ip != rule);
+    if exception && approved_by.is_none_or(|a| a.trim().is_empty()) {
+        return Err(CenterError::new(
+            Code::BadRequest,
+            "每個參與者原則上只登記一個固定 IP；多個位址或網段屬例外，須記錄核准人（--approved-by）",
+        ));
+    }
+    db.execute(
+        "INSERT INTO participant_ips (code, ip, approved_by, note) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (code, ip) DO UPDATE SET approved_by = $3, note = $4",
+        &args![code, rule, approved_by, note],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_ip(db: &Db, code: &str, rule: &str) -> Result<()> {
+    let n = db
+        .execute(
+            "DELETE FROM participant_ips WHERE code = $1 AND ip = $2",
+            &args![code, rule],
+        )
+        .await?;
+    if n == 0 {
+        return Err(CenterError::new(
+            Code::NotFound,
+            format!("{code} 沒有登記 {rule}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Changes a participant's standing, with the reason people will be told.
+pub async fn set_standing(
+    db: &Db,
+    code: &str,
+    standing: Standing,
+    reason: Option<&str>,
+    actor: &str,
+    now_ms: i64,
+) -> Result<()> {
+    require(db, code).await?;
+    if standing != Standing::Active && reason.is_none_or(|r| r.trim().is_empty()) {
+        return Err(CenterError::new(
+            Code::BadRequest,
+            "停用、終止或註銷須註明原因（會告知參與者）",
+        ));
+    }
+    let mut tx = db.begin().await?;
+    tx.execute(
+        "UPDATE participants SET state = $2, state_reason = $3, updated_at = $4 WHERE code = $1",
+        &args![code, standing.as_str(), reason, now_ms],
+    )
+    .await?;
+    crate::records::event_in(
+        &mut tx,
+        now_ms,
+        actor,
+        &format!("participant_{}", standing.as_str()),
+        None,
+        Some(code),
+        None,
+        reason,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Suspends every active participant whose TLS or signing certificates have all expired
+/// (a participant with none registered is left alone). Returns the codes suspended.
+pub async fn suspend_expired(db: &Db, now_ms: i64) -> Result<Vec<String>> {
+    let rows = db
+        .fetch_all(
+            "SELECT p.code, k.usage, MAX(k.not_after) FROM participants p JOIN participant_keys k ON k.code = p.code \
+             WHERE p.state = 'active' AND p.center IS NULL AND k.usage IN ('tls', 'signing') GROUP BY p.code, k.usage",
+            &[],
+        )
+        .await?;
+    let mut expired: Vec<(String, i64)> = Vec::new();
+    for r in rows {
+        let last = r.i64(2)?;
+        if last < now_ms {
+            expired.push((r.text(0)?, last));
+        }
+    }
+    expired.sort();
+    expired.dedup_by(|a, b| a.0 == b.0);
+    let mut out = Vec::new();
+    for (code, last) in expired {
+        let reason = format!(
+            "憑證已於 {} 到期，自動停用；更新憑證後由管理者恢復",
+            gongwen_trust::path::roc_datetime(last / 1000)
+        );
+        set_standing(db, &code, Standing::Suspended, Some(&reason), "center", now_ms).await?;
+        out.push(code);
+    }
+    Ok(out)
+}
+
+/// A group's name as people type it.
+pub fn check_group_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() || name.chars().count() > 50 || name.contains('/') {
+        return Err(CenterError::new(
+            Code::BadRequest,
+            format!("群組名稱「{name}」應為 1 到 50 個字，且不含「/」"),
+        ));
+    }
+    Ok(())
+}
+
+/// The owner value of the center's shared groups.
+pub const SHARED: &str = "";
+
+/// Replaces a group's members (creating it).
+pub async fn set_group(
+    db: &Db,
+    owner: &str,
+    name: &str,
+    members: &[String],
+    now_ms: i64,
+) -> Result<()> {
+    check_group_name(name)?;
+    if members.is_empty() || members.len() > 5000 {
+        return Err(CenterError::new(
+            Code::BadRequest,
+            "群組成員應為 1 到 5000 個機關代碼",
+        ));
+    }
+    for m in members {
+        check_code(m)?;
+    }
+    let mut tx = db.begin().await?;
+    tx.execute(
+        "DELETE FROM groups WHERE owner = $1 AND name = $2",
+        &args![owner, name],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO groups (owner, name, updated_at) VALUES ($1, $2, $3)",
+        &args![owner, name, now_ms],
+    )
+    .await?;
+    let mut seen = std::collections::BTreeSet::new();
+    for m in members {
+        if seen.insert(m.as_str()) {
+            tx.execute(
+                "INSERT INTO group_members (owner, name, member) VALUES ($1, $2, $3)",
+                &args![owner, name, m.as_str()],
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn delete_group(db: &Db, owner: &str, name: &str) -> Result<()> {
+    let n = db
+        .execute(
+            "DELETE FROM groups WHERE owner = $1 AND name = $2",
+            &args![owner, name],
+        )
+        .await?;
+    if n == 0 {
+        return Err(CenterError::new(Code::NotFound, format!("沒有群組「{name}」")));
+    }
+    Ok(())
+}
+
+/// Groups a participant may address: its own, then the shared ones.
+pub async fn groups_for(db: &Db, code: &str) -> Result<Vec<gongwen_proto::api::Group>> {
+    let rows = db
+        .fetch_all(
+            "SELECT g.owner, g.name, m.member FROM groups g JOIN group_members m ON m.owner = g.owner AND m.name = g.name \
+             WHERE g.owner = $1 OR g.owner = '' ORDER BY g.owner DESC, g.name, m.member",
+            &args![code],
+        )
+        .await?;
+    let mut out: Vec<gongwen_proto::api::Group> = Vec::new();
+    for r in rows {
+        let owner = r.text(0)?;
+        let name = r.text(1)?;
+        let member = r.text(2)?;
+        let owner = if owner.is_empty() { "共用".to_string() } else { owner };
+        match out.last_mut() {
+            Some(g) if g.owner == owner && g.name == name => g.members.push(member),
+            _ => out.push(gongwen_proto::api::Group {
+                name,
+                owner,
+                members: vec![member],
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes a participant's registration of one key.
+pub async fn remove_key(db: &Db, spki_hex: &str) -> Result<()> {
+    let n = db
+        .execute(
+            "DELETE FROM participant_keys WHERE spki_sha256 = $1",
+            &[Value::from(spki_hex)],
+        )
+        .await?;
+    if n == 0 {
+        return Err(CenterError::new(Code::NotFound, format!("沒有登記金鑰 {spki_hex}")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_rules_match() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(ip_matches("127.0.0.1", ip("127.0.0.1")));
+        assert!(!ip_matches("127.0.0.1", ip("127.0.0.2")));
+        assert!(ip_matches("10.1.2.0/24", ip("10.1.2.200")));
+        assert!(!ip_matches("10.1.2.0/24", ip("10.1.3.1")));
+        assert!(ip_matches("0.0.0.0/0", ip("8.8.8.8")));
+        assert!(ip_matches("::1", ip("::1")));
+        assert!(!ip_matches("::1", ip("127.0.0.1")));
+        assert!(!ip_matches("garbage", ip("127.0.0.1")));
+        assert!(check_ip_rule("10.0.0.0/33").is_err());
+        assert!(check_ip_rule("10.0.0.0/8").is_ok());
+        assert!(check_ip_rule("abc").is_err());
+    }
+}

@@ -1,0 +1,754 @@
+//! The life of a copy: submission, the recipient's inbox and download, receipts, and the
+//! sender's view. States and moves are `gongwen_proto::status`.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use axum::body::Body;
+use futures_util::StreamExt;
+use gongwen_proto::api::{Aggregate, CopyView, GroupExpansion, InboxItem, InboxPage, SentPackage};
+use gongwen_proto::{Code, CopyStatus, FailReason, PackageHeader, Resend, ResendKind, ReturnReason};
+use gongwen_store::{Row, Tx, Value, args};
+use gongwen_trust::path::{Purpose, check_binding};
+use gongwen_trust::receipt::ReceiptEvent;
+use tokio::io::AsyncWriteExt;
+
+use crate::app::{Caller, Shared};
+use crate::directory::{self, KeyUse, Standing};
+use crate::error::{CenterError, Result};
+use crate::records::event_in;
+
+fn bad(code: Code, detail: impl Into<String>) -> CenterError {
+    CenterError::new(code, detail)
+}
+
+/// Checks the client's idempotency key: 1 to 128 visible ASCII characters.
+pub fn check_idempotency_key(k: &str) -> Result<()> {
+    if k.is_empty()
+        || k.len() > gongwen_proto::api::MAX_IDEMPOTENCY_KEY
+        || !k.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(bad(
+            Code::SubmitNoKey,
+            "Idempotency-Key 應為 1 到 128 個可見的 ASCII 字元",
+        ));
+    }
+    Ok(())
+}
+
+/// A spooled upload, removed when dropped unless it was stored.
+struct Spooled {
+    path: PathBuf,
+}
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn random_hex() -> String {
+    let mut b = [0u8; 16];
+    let _ = aws_lc_rs::rand::fill(&mut b);
+    directory::hex(&b)
+}
+
+/// Writes the request body to the spool folder, hashing it, within the size limit.
+async fn spool(app: &Shared, body: Body, declared: Option<u64>) -> Result<(Spooled, String, u64)> {
+    let max = app.config.limits.max_package_bytes;
+    if let Some(n) = declared
+        && n > max
+    {
+        return Err(bad(
+            Code::SubmitTooLarge,
+            format!("封包 {n} 位元組，上限為 {max} 位元組"),
+        ));
+    }
+    let path = app.spool.join(format!("{}.upload", random_hex()));
+    let guard = Spooled { path: path.clone() };
+    let mut f = tokio::fs::File::create(&path)
+        .await
+        .map_err(|e| bad(Code::Unavailable, format!("暫存區無法寫入：{e}")))?;
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    let mut total = 0u64;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            bad(
+                Code::SubmitTruncated,
+                format!("收到 {total} 位元組後中斷：{e}"),
+            )
+        })?;
+        total += chunk.len() as u64;
+        if total > max {
+            return Err(bad(
+                Code::SubmitTooLarge,
+                format!("封包超過上限 {max} 位元組"),
+            ));
+        }
+        ctx.update(&chunk);
+        f.write_all(&chunk)
+            .await
+            .map_err(|e| bad(Code::Unavailable, format!("暫存區無法寫入：{e}")))?;
+    }
+    f.flush()
+        .await
+        .map_err(|e| bad(Code::Unavailable, format!("暫存區無法寫入：{e}")))?;
+    if let Some(n) = declared
+        && n != total
+    {
+        return Err(bad(
+            Code::SubmitTruncated,
+            format!("宣告 {n} 位元組，收到 {total} 位元組"),
+        ));
+    }
+    if total == 0 {
+        return Err(bad(Code::SubmitTruncated, "沒有收到封包內容"));
+    }
+    Ok((guard, directory::hex(ctx.finish().as_ref()), total))
+}
+
+fn extension(name: &str) -> String {
+    name.rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Checks what the header says against the rules of this center.
+fn check_header(app: &Shared, caller: &Caller, h: &PackageHeader) -> Result<()> {
+    if h.sender != caller.code {
+        return Err(bad(
+            Code::SubmitSender,
+            format!("表頭發文機關為 {}，連線者為 {}", h.sender, caller.code),
+        ));
+    }
+    if let Some(s) = h.secrecy.as_deref().filter(|s| !s.trim().is_empty() && *s != "普通") {
+        return Err(bad(Code::SubmitClassified, format!("密等：{s}")));
+    }
+    if h.recipients.is_empty() {
+        return Err(CenterError::bare(Code::SubmitNoRecipient));
+    }
+    if h.recipients.len() > app.config.limits.max_recipients {
+        return Err(bad(
+            Code::SubmitHeader,
+            format!(
+                "收文者 {} 個，上限 {} 個",
+                h.recipients.len(),
+                app.config.limits.max_recipients
+            ),
+        ));
+    }
+    for f in &h.files {
+        if f.role == gongwen_proto::FileRole::Attachment {
+            let ext = extension(&f.name);
+            if !app.config.limits.attachment_types.iter().any(|a| *a == ext) {
+                return Err(bad(
+                    Code::SubmitFileType,
+                    format!(
+                        "附件「{}」；允許的類型：{}",
+                        f.name,
+                        app.config.limits.attachment_types.join("、")
+                    ),
+                ));
+            }
+        }
+    }
+    for r in &h.recipients {
+        directory::check_code(&r.code).map_err(|e| bad(Code::SubmitHeader, e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Accepts a sealed package. Answers only once the package and its copies are durable.
+pub async fn submit(
+    app: &Shared,
+    caller: &Caller,
+    idem_key: &str,
+    body: Body,
+    declared: Option<u64>,
+) -> Result<(bool, SentPackage)> {
+    check_idempotency_key(idem_key)?;
+    let (spooled, sha, size) = spool(app, body, declared).await?;
+    let path = spooled.path.clone();
+    let inspected = tokio::task::spawn_blocking(move || gongwen_trust::package::stream::inspect_file(&path))
+        .await
+        .map_err(|e| bad(Code::Internal, e.to_string()))?
+        .map_err(|e| {
+            let text = e.to_string();
+            if text.contains("截斷") || text.contains("意外結束") {
+                bad(Code::SubmitTruncated, text)
+            } else {
+                bad(Code::SubmitHeader, format!("{}：{text}", e.code()))
+            }
+        })?;
+    let h = inspected.header;
+    check_header(app, caller, &h)?;
+    // The header's signer: a trusted signing certificate bound to the sender.
+    let now = app.clock.now_ms();
+    app.trust
+        .evaluate(&inspected.signer, &inspected.certs, now / 1000, Purpose::Signing)
+        .map_err(|e| bad(Code::SubmitSigner, format!("{}：{e}", e.code())))?;
+    let bound = directory::keys(&app.db, &caller.code, KeyUse::Signing).await?;
+    check_binding(&inspected.signer, &caller.code, &|_| bound.clone(), "表頭簽署憑證")
+        .map_err(|e| bad(Code::SubmitSigner, e.to_string()))?;
+    // The same key again: the same answer, never a second send.
+    if let Some(existing) = by_key(app, caller, idem_key).await? {
+        if existing.id == h.id {
+            return Ok((false, SentPackage { replayed: true, ..existing }));
+        }
+        return Err(bad(
+            Code::SubmitKeyReused,
+            format!("此鍵已用於封包 {}", existing.id),
+        ));
+    }
+    if app
+        .db
+        .fetch_optional("SELECT sender FROM packages WHERE id = $1", &args![h.id.as_str()])
+        .await?
+        .is_some()
+    {
+        return Err(bad(Code::SubmitReplay, format!("封包 {}", h.id)));
+    }
+    if let Some(Resend { original, .. }) = &h.resend {
+        let ok = app
+            .db
+            .fetch_optional(
+                "SELECT 1 FROM packages WHERE id = $1 AND sender = $2",
+                &args![original.as_str(), caller.code.as_str()],
+            )
+            .await?
+            .is_some();
+        if !ok {
+            return Err(bad(Code::SubmitResend, format!("原封包 {original}")));
+        }
+    }
+    let expansions = expand_groups(app, caller, &h).await?;
+    app.blobs.put_file(&spooled.path, &sha).await?;
+    if !record_submission(app, caller, idem_key, &h, &sha, size, &expansions, now).await? {
+        {
+            // A concurrent submission with the same key or package won the race.
+            if let Some(existing) = by_key(app, caller, idem_key).await?
+                && existing.id == h.id
+            {
+                return Ok((false, SentPackage { replayed: true, ..existing }));
+            }
+            return Err(bad(Code::SubmitReplay, format!("封包 {}", h.id)));
+        }
+    }
+    app.metrics.inc("gongwen_packages_total", "accepted");
+    app.metrics.add("gongwen_package_bytes_total", "accepted", size);
+    Ok((true, sent_view(app, &h.id).await?))
+}
+
+async fn by_key(app: &Shared, caller: &Caller, key: &str) -> Result<Option<SentPackage>> {
+    let id = app
+        .db
+        .fetch_optional(
+            "SELECT id FROM packages WHERE sender = $1 AND idem_key = $2",
+            &args![caller.code.as_str(), key],
+        )
+        .await?;
+    match id {
+        Some(r) => Ok(Some(sent_view(app, &r.text(0)?).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Expands the groups the header names; every member must be among the recipients the
+/// package was sealed for.
+async fn expand_groups(app: &Shared, caller: &Caller, h: &PackageHeader) -> Result<Vec<GroupExpansion>> {
+    if h.groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let groups = directory::groups_for(&app.db, &caller.code).await?;
+    let listed: BTreeSet<&str> = h.recipients.iter().map(|r| r.code.as_str()).collect();
+    let mut out = Vec::new();
+    for name in &h.groups {
+        // The participant's own group of that name first, then the shared one.
+        let g = groups
+            .iter()
+            .find(|g| g.name == *name && g.owner == caller.code)
+            .or_else(|| groups.iter().find(|g| g.name == *name && g.owner == "共用"))
+            .ok_or_else(|| bad(Code::SubmitGroup, format!("沒有群組「{name}」")))?;
+        let missing: Vec<&str> = g
+            .members
+            .iter()
+            .map(String::as_str)
+            .filter(|m| !listed.contains(m))
+            .collect();
+        if !missing.is_empty() {
+            return Err(bad(
+                Code::SubmitGroup,
+                format!(
+                    "群組「{name}」的成員 {} 不在封包收文者中，請重新取得群組並封裝",
+                    missing.join("、")
+                ),
+            ));
+        }
+        out.push(GroupExpansion {
+            group: g.name.clone(),
+            owner: g.owner.clone(),
+            members: g.members.clone(),
+        });
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record_submission(
+    app: &Shared,
+    caller: &Caller,
+    idem_key: &str,
+    h: &PackageHeader,
+    sha: &str,
+    size: u64,
+    expansions: &[GroupExpansion],
+    now: i64,
+) -> Result<bool> {
+    let header_json = serde_json::to_string(h).map_err(|e| bad(Code::Internal, e.to_string()))?;
+    let mut tx = app.db.begin().await?;
+    let inserted = tx.execute(
+        "INSERT INTO packages (id, sender, doc_number, subject, urgency, header_json, body_sha256, body_size, submitted_at, idem_key, confirm_now, resend_kind, resend_of, content_sha256) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        &args![
+            h.id.as_str(),
+            caller.code.as_str(),
+            h.doc_number.as_str(),
+            h.subject.as_str(),
+            h.urgency.as_str(),
+            header_json,
+            sha,
+            size as i64,
+            now,
+            idem_key,
+            h.confirm_now,
+            h.resend.as_ref().map(|r| r.kind.label()),
+            h.resend.as_ref().map(|r| r.original.clone()),
+            h.body_sha256.clone()
+        ],
+    )
+    .await;
+    if let Err(gongwen_store::StoreError::Duplicate { .. }) = inserted {
+        return Ok(false);
+    }
+    inserted?;
+    for g in expansions {
+        let owner = if g.owner == "共用" { "" } else { g.owner.as_str() };
+        tx.execute(
+            "INSERT INTO group_expansions (package_id, owner, name, members) VALUES ($1, $2, $3, $4)",
+            &args![h.id.as_str(), owner, g.group.as_str(), g.members.join(",")],
+        )
+        .await?;
+    }
+    let mut seen = BTreeSet::new();
+    let doc = Some(h.doc_number.as_str());
+    for r in &h.recipients {
+        let unit = r.unit.clone().unwrap_or_default();
+        if !seen.insert((r.code.clone(), unit.clone())) {
+            continue;
+        }
+        let p = directory::get_in(&mut tx, &r.code).await?;
+        let (status, fail) = match &p {
+            None => (CopyStatus::Failed, Some(FailReason::UnknownRecipient)),
+            Some(p) if p.standing != Standing::Active => {
+                (CopyStatus::Failed, Some(FailReason::RecipientSuspended))
+            }
+            // Registered at another center: waits for the relay.
+            Some(p) if p.center.is_some() => (CopyStatus::Accepted, None),
+            Some(_) => (CopyStatus::Available, None),
+        };
+        tx.execute(
+            "INSERT INTO copies (package_id, recipient, unit, copy_kind, status, status_at, available_at, fail_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &args![
+                h.id.as_str(),
+                r.code.as_str(),
+                unit.as_str(),
+                r.copy.as_str(),
+                status.as_str(),
+                now,
+                (status == CopyStatus::Available).then_some(now),
+                fail.map(|f| f.as_str())
+            ],
+        )
+        .await?;
+        event_in(&mut tx, now, &caller.code, "accepted", Some(&h.id), Some(&r.code), doc, None, None).await?;
+        if status != CopyStatus::Accepted {
+            let detail = match (fail, &p) {
+                (Some(FailReason::RecipientSuspended), Some(p)) => Some(format!(
+                    "{}：{}",
+                    FailReason::RecipientSuspended.label(),
+                    p.reason.as_deref().unwrap_or("未註明原因")
+                )),
+                (Some(f), _) => Some(f.label().to_string()),
+                _ => None,
+            };
+            event_in(&mut tx, now, "center", status.as_str(), Some(&h.id), Some(&r.code), doc, detail.as_deref(), None).await?;
+        }
+    }
+    match tx.commit().await {
+        Err(gongwen_store::StoreError::Duplicate { .. }) => Ok(false),
+        r => r.map(|()| true).map_err(Into::into),
+    }
+}
+
+fn copy_of(r: &Row, base: usize) -> Result<CopyView> {
+    let status = r.text(base + 3)?;
+    let unit = r.text(base + 1)?;
+    Ok(CopyView {
+        recipient: r.text(base)?,
+        unit: (!unit.is_empty()).then_some(unit),
+        copy: r.text(base + 2)?,
+        status: CopyStatus::parse(&status)
+            .ok_or_else(|| bad(Code::Internal, format!("狀態「{status}」不認得")))?,
+        status_at: r.i64(base + 4)?,
+        delivered_at: r.opt_i64(base + 5)?,
+        fail_reason: r.opt_text(base + 6)?.and_then(|s| FailReason::parse(&s)),
+        return_reason: r.opt_text(base + 7)?.and_then(|s| ReturnReason::parse(&s).ok()),
+        return_text: r.opt_text(base + 8)?,
+        receipt_number: r.opt_text(base + 9)?,
+    })
+}
+
+const COPY_COLS: &str = "recipient, unit, copy_kind, status, status_at, delivered_at, fail_reason, return_reason, return_text, receipt_number";
+
+fn resend_of(kind: Option<String>, original: Option<String>) -> Option<Resend> {
+    Some(Resend {
+        kind: ResendKind::parse(&kind?).ok()?,
+        original: original?,
+    })
+}
+
+/// A package as its sender sees it.
+pub async fn sent_view(app: &Shared, id: &str) -> Result<SentPackage> {
+    let p = app
+        .db
+        .fetch_optional(
+            "SELECT id, doc_number, subject, urgency, submitted_at, body_size, confirm_now, resend_kind, resend_of FROM packages WHERE id = $1",
+            &args![id],
+        )
+        .await?
+        .ok_or_else(|| bad(Code::NotFound, format!("封包 {id}")))?;
+    let copies = app
+        .db
+        .fetch_all(
+            &format!("SELECT {COPY_COLS} FROM copies WHERE package_id = $1 ORDER BY recipient, unit"),
+            &args![id],
+        )
+        .await?
+        .iter()
+        .map(|r| copy_of(r, 0))
+        .collect::<Result<Vec<_>>>()?;
+    let groups = app
+        .db
+        .fetch_all(
+            "SELECT owner, name, members FROM group_expansions WHERE package_id = $1 ORDER BY owner, name",
+            &args![id],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            let owner = r.text(0)?;
+            Ok(GroupExpansion {
+                owner: if owner.is_empty() { "共用".into() } else { owner },
+                group: r.text(1)?,
+                members: r.text(2)?.split(',').map(String::from).collect(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(SentPackage {
+        id: p.text(0)?,
+        doc_number: p.text(1)?,
+        subject: p.text(2)?,
+        urgency: p.text(3)?,
+        submitted_at: p.i64(4)?,
+        body_size: p.i64(5)? as u64,
+        confirm_now: p.bool(6)?,
+        resend: resend_of(p.opt_text(7)?, p.opt_text(8)?),
+        aggregate: Aggregate::of(&copies),
+        copies,
+        groups,
+        replayed: false,
+    })
+}
+
+/// The sender's view, refused to anyone but the sender (and the center's operators).
+pub async fn sent_view_for(app: &Shared, caller: &Caller, id: &str) -> Result<SentPackage> {
+    let sender = app
+        .db
+        .fetch_optional("SELECT sender FROM packages WHERE id = $1", &args![id])
+        .await?
+        .map(|r| r.text(0))
+        .transpose()?;
+    match sender {
+        Some(s) if s == caller.code || caller.operator => sent_view(app, id).await,
+        _ => Err(bad(Code::NotFound, format!("封包 {id}"))),
+    }
+}
+
+/// Filters of the sent list.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentQuery {
+    /// Only packages with copies not yet confirmed, returned or failed.
+    #[serde(default)]
+    pub open: bool,
+    pub since: Option<i64>,
+    pub after: Option<String>,
+    pub limit: Option<u32>,
+}
+
+pub async fn sent_list(app: &Shared, caller: &Caller, q: &SentQuery) -> Result<gongwen_proto::api::SentPage> {
+    let limit = q.limit.unwrap_or(50).clamp(1, 500) as i64;
+    let (after_t, after_id) = cursor(q.after.as_deref())?;
+    let mut sql = String::from(
+        "SELECT p.id FROM packages p WHERE p.sender = $1 AND p.submitted_at >= $2 AND (p.submitted_at, p.id) > ($3, $4)",
+    );
+    if q.open {
+        sql.push_str(" AND EXISTS (SELECT 1 FROM copies c WHERE c.package_id = p.id AND c.status NOT IN ('confirmed', 'returned', 'failed'))");
+    }
+    sql.push_str(" ORDER BY p.submitted_at, p.id LIMIT $5");
+    let rows = app
+        .db
+        .fetch_all(
+            &sql,
+            &args![caller.code.as_str(), q.since.unwrap_or(0), after_t, after_id, limit],
+        )
+        .await?;
+    let mut items = Vec::new();
+    for r in rows {
+        items.push(sent_view(app, &r.text(0)?).await?);
+    }
+    let next = (items.len() as i64 == limit)
+        .then(|| items.last().map(|p| format!("{}:{}", p.submitted_at, p.id)))
+        .flatten();
+    Ok(gongwen_proto::api::SentPage { items, next })
+}
+
+fn cursor(s: Option<&str>) -> Result<(i64, String)> {
+    match s {
+        None => Ok((i64::MIN, String::new())),
+        Some(s) => {
+            let (t, id) = s
+                .split_once(':')
+                .ok_or_else(|| bad(Code::BadRequest, format!("分頁位置「{s}」無效")))?;
+            let t = t
+                .parse()
+                .map_err(|_| bad(Code::BadRequest, format!("分頁位置「{s}」無效")))?;
+            Ok((t, id.to_string()))
+        }
+    }
+}
+
+/// Filters of the inbox.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboxQuery {
+    /// `available` (default), `delivered`, `confirmed`, `returned`, or `all`.
+    pub status: Option<String>,
+    /// 速別: 最速件, 速件, 普通件.
+    pub urgency: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub after: Option<String>,
+    pub limit: Option<u32>,
+}
+
+pub async fn inbox(app: &Shared, caller: &Caller, q: &InboxQuery) -> Result<InboxPage> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000) as i64;
+    let (after_t, after_id) = cursor(q.after.as_deref())?;
+    let mut a: Vec<Value> = args![caller.code.as_str(), after_t, after_id];
+    let mut sql = String::from(
+        "SELECT c.package_id, p.sender, p.doc_number, p.subject, p.urgency, c.unit, c.copy_kind, c.status, c.available_at, p.body_size, p.body_sha256, p.confirm_now, p.resend_kind, p.resend_of \
+         FROM copies c JOIN packages p ON p.id = c.package_id \
+         WHERE c.recipient = $1 AND c.available_at IS NOT NULL AND (c.available_at, c.package_id) > ($2, $3)",
+    );
+    match q.status.as_deref().unwrap_or("available") {
+        "all" => {}
+        s => {
+            let st = CopyStatus::parse(s)
+                .ok_or_else(|| bad(Code::BadRequest, format!("狀態「{s}」不認得")))?;
+            a.push(st.as_str().into());
+            sql.push_str(&format!(" AND c.status = ${}", a.len()));
+        }
+    }
+    if let Some(u) = &q.urgency {
+        a.push(u.into());
+        sql.push_str(&format!(" AND p.urgency = ${}", a.len()));
+    }
+    if let Some(t) = q.since {
+        a.push(t.into());
+        sql.push_str(&format!(" AND c.available_at >= ${}", a.len()));
+    }
+    if let Some(t) = q.until {
+        a.push(t.into());
+        sql.push_str(&format!(" AND c.available_at < ${}", a.len()));
+    }
+    a.push(limit.into());
+    sql.push_str(&format!(" ORDER BY c.available_at, c.package_id, c.unit LIMIT ${}", a.len()));
+    let rows = app.db.fetch_all(&sql, &a).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        let unit = r.text(5)?;
+        let status = r.text(7)?;
+        items.push(InboxItem {
+            id: r.text(0)?,
+            sender: r.text(1)?,
+            doc_number: r.text(2)?,
+            subject: r.text(3)?,
+            urgency: r.text(4)?,
+            unit: (!unit.is_empty()).then_some(unit),
+            copy: r.text(6)?,
+            status: CopyStatus::parse(&status)
+                .ok_or_else(|| bad(Code::Internal, format!("狀態「{status}」不認得")))?,
+            available_at: r.i64(8)?,
+            body_size: r.i64(9)? as u64,
+            body_sha256: r.text(10)?,
+            confirm_now: r.bool(11)?,
+            resend: resend_of(r.opt_text(12)?, r.opt_text(13)?),
+        });
+    }
+    let next = (items.len() as i64 == limit)
+        .then(|| items.last().map(|i| format!("{}:{}", i.available_at, i.id)))
+        .flatten();
+    Ok(InboxPage { items, next })
+}
+
+/// Where a recipient's body lies, if this recipient may fetch it.
+pub struct BodyRef {
+    pub sha: String,
+    pub size: u64,
+}
+
+pub async fn body_ref(app: &Shared, caller: &Caller, id: &str) -> Result<BodyRef> {
+    let r = app
+        .db
+        .fetch_optional(
+            "SELECT p.body_sha256, p.body_size, p.body_purged_at FROM copies c JOIN packages p ON p.id = c.package_id \
+             WHERE c.package_id = $1 AND c.recipient = $2 AND c.available_at IS NOT NULL",
+            &args![id, caller.code.as_str()],
+        )
+        .await?
+        .ok_or_else(|| bad(Code::NotFound, format!("收文者 {} 沒有封包 {id}", caller.code)))?;
+    if r.opt_i64(2)?.is_some() {
+        return Err(bad(Code::BodyPurged, format!("封包 {id}")));
+    }
+    Ok(BodyRef {
+        sha: r.text(0)?,
+        size: r.i64(1)? as u64,
+    })
+}
+
+/// Applies a recipient's signed receipt (送達, 收文確認 or 退文) to its copies of a package.
+pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Result<CopyView> {
+    if data.len() > 64 * 1024 {
+        return Err(bad(Code::ReceiptInvalid, "回執超過 64 KiB"));
+    }
+    let bound = directory::keys(&app.db, &caller.code, KeyUse::Signing).await?;
+    let me = caller.code.clone();
+    let v = gongwen_trust::receipt::verify(data, &app.trust, &|code| {
+        if code == me { bound.clone() } else { Vec::new() }
+    })
+    .map_err(|e| bad(Code::ReceiptInvalid, format!("{}：{e}", e.code())))?;
+    let r = v.receipt;
+    let pkg = app
+        .db
+        .fetch_optional(
+            "SELECT sender, content_sha256, doc_number FROM packages WHERE id = $1",
+            &args![id],
+        )
+        .await?
+        .ok_or_else(|| bad(Code::NotFound, format!("封包 {id}")))?;
+    let (sender, sha, doc_number) = (pkg.text(0)?, pkg.text(1)?, pkg.text(2)?);
+    if r.recipient != caller.code || r.package_id != id || r.package_sha256 != sha || r.sender != sender {
+        return Err(bad(
+            Code::ReceiptMismatch,
+            format!(
+                "回執記載封包 {}、發文 {}、收文 {}；此處為封包 {id}、發文 {sender}、收文 {}",
+                r.package_id, r.sender, r.recipient, caller.code
+            ),
+        ));
+    }
+    let target = match r.event {
+        ReceiptEvent::Delivered => CopyStatus::Delivered,
+        ReceiptEvent::Confirmed => CopyStatus::Confirmed,
+        ReceiptEvent::Returned => CopyStatus::Returned,
+    };
+    let now = app.clock.now_ms();
+    let mut tx = app.db.begin().await?;
+    let rows = tx
+        .fetch_all(
+            &format!(
+                "SELECT {COPY_COLS} FROM copies WHERE package_id = $1 AND recipient = $2 ORDER BY unit{}",
+                app.db.for_update()
+            ),
+            &args![id, caller.code.as_str()],
+        )
+        .await?;
+    let copies = rows.iter().map(|r| copy_of(r, 0)).collect::<Result<Vec<_>>>()?;
+    let first = copies
+        .first()
+        .ok_or_else(|| bad(Code::NotFound, format!("收文者 {} 沒有封包 {id}", caller.code)))?;
+    if copies.iter().all(|c| c.status == target) {
+        // Sent again (a retry after a lost answer): nothing changes.
+        return Ok(first.clone());
+    }
+    for c in &copies {
+        if c.status != target && !c.status.can_move_to(target) {
+            return Err(bad(
+                Code::CopyState,
+                format!("目前為「{}」，不能改為「{}」", c.status.label(), target.label()),
+            ));
+        }
+    }
+    moved(&mut tx, id, &caller.code, target, now, &r).await?;
+    let detail = match target {
+        CopyStatus::Returned => Some(format!(
+            "{}：{}",
+            r.reason.map(|x| x.label()).unwrap_or("其他"),
+            r.text.as_deref().unwrap_or("")
+        )),
+        CopyStatus::Confirmed => r.receipt_number.clone().map(|n| format!("收文字號 {n}")),
+        _ => None,
+    };
+    event_in(&mut tx, now, &caller.code, target.as_str(), Some(id), Some(&caller.code), Some(&doc_number), detail.as_deref(), Some(data)).await?;
+    let after = tx
+        .fetch_optional(
+            &format!("SELECT {COPY_COLS} FROM copies WHERE package_id = $1 AND recipient = $2 ORDER BY unit"),
+            &args![id, caller.code.as_str()],
+        )
+        .await?
+        .ok_or_else(|| bad(Code::Internal, "copy vanished"))?;
+    let view = copy_of(&after, 0)?;
+    tx.commit().await?;
+    app.metrics.inc("gongwen_copies_total", target.as_str());
+    Ok(view)
+}
+
+async fn moved(
+    tx: &mut Tx,
+    id: &str,
+    recipient: &str,
+    target: CopyStatus,
+    now: i64,
+    r: &gongwen_trust::receipt::Receipt,
+) -> Result<()> {
+    let delivered = (target == CopyStatus::Delivered).then_some(now);
+    tx.execute(
+        "UPDATE copies SET status = $3, status_at = $4, delivered_at = COALESCE(delivered_at, $5), \
+         return_reason = $6, return_text = $7, receipt_number = $8 \
+         WHERE package_id = $1 AND recipient = $2 AND status <> $3",
+        &args![
+            id,
+            recipient,
+            target.as_str(),
+            now,
+            delivered,
+            r.reason.map(|x| x.label()),
+            r.text.clone(),
+            r.receipt_number.clone()
+        ],
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,436 @@
+//! The HTTP API (`/api/v1/...`), `/healthz` and `/metrics`. Every API route but the OpenAPI
+//! document needs a client certificate registered to an active participant calling from an
+//! allowed address; errors are recorded.
+
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Extension, Json, Router};
+use gongwen_net::Peer;
+use gongwen_proto::Code;
+use gongwen_proto::api::{GroupUpdate, Health, ParticipantCerts};
+
+use crate::app::{Caller, Shared};
+use crate::directory::{self, KeyUse};
+use crate::error::{CenterError, Result};
+use crate::exchange::{self, InboxQuery, SentQuery};
+use crate::records;
+
+/// The OpenAPI 3 document of this API (kept beside the code, checked by a test).
+pub const OPENAPI: &str = include_str!("../../../docs/api/center.openapi.json");
+
+pub fn router(app: Shared) -> Router {
+    let api = Router::new()
+        .route("/packages", post(submit))
+        .route("/packages/{id}", get(sent_one))
+        .route("/sent", get(sent_list))
+        .route("/inbox", get(inbox))
+        .route("/inbox/{id}/body", get(body))
+        .route("/inbox/{id}/receipts", post(receipt))
+        .route("/groups", get(groups))
+        .route("/groups/{name}", put(put_group).delete(delete_group))
+        .route("/participants/{code}/certificates", get(participant_certs))
+        .route("/records", get(records_query))
+        .layer(middleware::from_fn_with_state(app.clone(), authenticate));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .layer(middleware::from_fn_with_state(app.clone(), observe))
+        .with_state(app)
+}
+
+/// Identifies the caller, or answers with the reason it may not call.
+async fn authenticate(State(app): State<Shared>, mut req: Request, next: Next) -> Response {
+    let Some(peer) = req.extensions().get::<Peer>().cloned() else {
+        return CenterError::bare(Code::AuthNoCert).into_response();
+    };
+    match app.caller(&peer).await {
+        Ok(c) => {
+            req.extensions_mut().insert(c);
+            next.run(req).await
+        }
+        Err(e) => {
+            let mut r = e.into_response();
+            r.extensions_mut().insert(Actor(format!("ip:{}", peer.ip)));
+            r
+        }
+    }
+}
+
+/// Who an error is recorded against when there is no caller.
+#[derive(Clone)]
+struct Actor(String);
+
+/// Counts and times every request, and records every error answered.
+async fn observe(State(app): State<Shared>, req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "other".into());
+    let method = req.method().as_str().to_string();
+    let caller_ip = req.extensions().get::<Peer>().map(|p| p.ip.to_string());
+    let resp = next.run(req).await;
+    let label = format!("{method} {route}");
+    app.metrics
+        .observe("gongwen_http_request_seconds", &label, started.elapsed().as_secs_f64());
+    app.metrics.inc(
+        "gongwen_http_responses_total",
+        &format!("{} {}", resp.status().as_u16(), label),
+    );
+    if let Some(e) = resp.extensions().get::<CenterError>() {
+        let actor = resp
+            .extensions()
+            .get::<Caller>()
+            .map(|c| c.code.clone())
+            .or_else(|| resp.extensions().get::<Actor>().map(|a| a.0.clone()))
+            .or_else(|| caller_ip.map(|ip| format!("ip:{ip}")))
+            .unwrap_or_default();
+        let detail = format!("{label} {}", e.detail.as_deref().unwrap_or(""));
+        gongwen_net::log::warn(
+            e.code.message(),
+            serde_json::json!({ "code": e.code.as_str(), "actor": actor, "detail": detail }),
+        );
+        if e.code != Code::Unavailable {
+            let _ = records::error(&app.db, app.clock.now_ms(), &actor, e.code.as_str(), &detail).await;
+        }
+    }
+    resp
+}
+
+/// Attaches the caller to an error so `observe` can record who it was.
+fn with_caller(caller: &Caller, e: CenterError) -> Response {
+    let mut r = e.into_response();
+    r.extensions_mut().insert(caller.clone());
+    r
+}
+
+fn reply<T: serde::Serialize>(caller: &Caller, r: Result<T>) -> Response {
+    match r {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => with_caller(caller, e),
+    }
+}
+
+async fn submit(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let key = headers
+        .get(gongwen_proto::api::IDEMPOTENCY_KEY)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let Some(key) = key else {
+        return with_caller(&caller, CenterError::bare(Code::SubmitNoKey));
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match exchange::submit(&app, &caller, &key, body, declared).await {
+        Ok((created, view)) => {
+            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+            (status, Json(view)).into_response()
+        }
+        Err(e) => with_caller(&caller, e),
+    }
+}
+
+async fn sent_one(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Response {
+    reply(&caller, exchange::sent_view_for(&app, &caller, &id).await)
+}
+
+async fn sent_list(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    q: Query<SentQuery>,
+) -> Response {
+    reply(&caller, exchange::sent_list(&app, &caller, &q).await)
+}
+
+async fn inbox(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    q: Query<InboxQuery>,
+) -> Response {
+    reply(&caller, exchange::inbox(&app, &caller, &q).await)
+}
+
+/// `Range: bytes=a-b` / `bytes=a-` / `bytes=-n`, one range only.
+fn parse_range(h: &str, size: u64) -> Option<(u64, u64)> {
+    let spec = h.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (start, end) = if a.is_empty() {
+        let n: u64 = b.parse().ok()?;
+        if n == 0 {
+            return None;
+        }
+        (size.saturating_sub(n), size.checked_sub(1)?)
+    } else {
+        let start: u64 = a.parse().ok()?;
+        let end = if b.is_empty() {
+            size.checked_sub(1)?
+        } else {
+            b.parse::<u64>().ok()?.min(size.checked_sub(1)?)
+        };
+        (start, end)
+    };
+    (start <= end && end < size).then_some((start, end))
+}
+
+async fn body(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let b = match exchange::body_ref(&app, &caller, &id).await {
+        Ok(b) => b,
+        Err(e) => return with_caller(&caller, e),
+    };
+    let (status, start, end) = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+        None => (StatusCode::OK, 0, b.size.saturating_sub(1)),
+        Some(r) => match parse_range(r, b.size) {
+            Some((s, e)) => (StatusCode::PARTIAL_CONTENT, s, e),
+            None => {
+                let mut resp = with_caller(
+                    &caller,
+                    CenterError::new(Code::Range, format!("「{r}」，封包共 {} 位元組", b.size)),
+                );
+                resp.headers_mut().insert(
+                    header::CONTENT_RANGE,
+                    format!("bytes */{}", b.size).parse().expect("ascii"),
+                );
+                return resp;
+            }
+        },
+    };
+    let len = if b.size == 0 { 0 } else { end - start + 1 };
+    const CHUNK: u64 = 256 * 1024;
+    let blobs = app.blobs.clone();
+    let sha = b.sha.clone();
+    let stream = futures_util::stream::unfold(start, move |pos| {
+        let blobs = blobs.clone();
+        let sha = sha.clone();
+        async move {
+            if pos > end || len == 0 {
+                return None;
+            }
+            let n = CHUNK.min(end + 1 - pos) as usize;
+            match blobs.read_at(&sha, pos, n).await {
+                Ok(data) if data.len() == n => Some((Ok(bytes::Bytes::from(data)), pos + n as u64)),
+                Ok(_) => Some((Err(std::io::Error::other("封包檔案長度不符")), end + 1)),
+                Err(e) => Some((Err(std::io::Error::other(e.to_string())), end + 1)),
+            }
+        }
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, "application/pkcs7-mime".parse().expect("ascii"));
+    h.insert(header::CONTENT_LENGTH, len.into());
+    h.insert(header::ACCEPT_RANGES, "bytes".parse().expect("ascii"));
+    h.insert(header::ETAG, format!("\"{}\"", b.sha).parse().expect("ascii"));
+    if status == StatusCode::PARTIAL_CONTENT {
+        h.insert(
+            header::CONTENT_RANGE,
+            format!("bytes {start}-{end}/{}", b.size).parse().expect("ascii"),
+        );
+    }
+    app.metrics.inc("gongwen_downloads_total", if status == StatusCode::OK { "whole" } else { "range" });
+    resp
+}
+
+async fn receipt(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
+    let data = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(d) => d,
+        Err(_) => {
+            return with_caller(
+                &caller,
+                CenterError::new(Code::ReceiptInvalid, "回執超過 64 KiB 或傳送中斷"),
+            );
+        }
+    };
+    reply(&caller, exchange::receipt(&app, &caller, &id, &data).await)
+}
+
+async fn groups(State(app): State<Shared>, Extension(caller): Extension<Caller>) -> Response {
+    reply(&caller, directory::groups_for(&app.db, &caller.code).await)
+}
+
+async fn put_group(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    body: Body,
+) -> Response {
+    let r = async {
+        let data = axum::body::to_bytes(body, 1024 * 1024)
+            .await
+            .map_err(|_| CenterError::new(Code::BadRequest, "內容超過 1 MiB"))?;
+        let u: GroupUpdate = serde_json::from_slice(&data)
+            .map_err(|e| CenterError::new(Code::BadRequest, format!("群組內容：{e}")))?;
+        directory::set_group(&app.db, &caller.code, &name, &u.members, app.clock.now_ms()).await?;
+        let all = directory::groups_for(&app.db, &caller.code).await?;
+        all.into_iter()
+            .find(|g| g.name == name && g.owner == caller.code)
+            .ok_or_else(|| CenterError::bare(Code::Internal))
+    }
+    .await;
+    reply(&caller, r)
+}
+
+async fn delete_group(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Response {
+    match directory::delete_group(&app.db, &caller.code, &name).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => with_caller(&caller, e),
+    }
+}
+
+async fn participant_certs(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Path(code): Path<String>,
+) -> Response {
+    let r = async {
+        let p = directory::get(&app.db, &code)
+            .await?
+            .ok_or_else(|| CenterError::new(Code::NotFound, format!("參與者 {code}")))?;
+        let certs = directory::certs(&app.db, &code, KeyUse::Encryption).await?;
+        let mut pem = String::new();
+        for c in certs {
+            pem.push_str(&der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &c)
+                .map_err(|e| CenterError::new(Code::Internal, e.to_string()))?);
+        }
+        Ok(ParticipantCerts {
+            code: p.code,
+            name: p.name,
+            encryption: pem,
+        })
+    }
+    .await;
+    reply(&caller, r)
+}
+
+async fn records_query(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    q: Query<records::Query>,
+) -> Response {
+    let mut q = q.0;
+    if !caller.operator {
+        // A participant sees its own records; the center's operators see all.
+        q.participant = Some(caller.code.clone());
+    }
+    match records::query(&app.db, &q).await {
+        Ok(page) if q.format.as_deref() == Some("csv") => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"records.csv\""),
+            ],
+            records::to_csv(&page.items),
+        )
+            .into_response(),
+        r => reply(&caller, r),
+    }
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+async fn healthz(State(app): State<Shared>) -> Response {
+    let ok = app.db.fetch_optional("SELECT 1", &[]).await.is_ok();
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (
+        status,
+        Json(Health {
+            status: if ok { "ok" } else { "database unavailable" }.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }),
+    )
+        .into_response()
+}
+
+async fn metrics(State(app): State<Shared>) -> Response {
+    let available = app
+        .db
+        .fetch_optional("SELECT COUNT(*) FROM copies WHERE status = 'available'", &[])
+        .await
+        .ok()
+        .flatten()
+        .and_then(|r| r.i64(0).ok())
+        .unwrap_or(-1);
+    let text = app.metrics.render(&[(
+        "gongwen_copies_available",
+        "Copies waiting for their recipient",
+        available as f64,
+    )]);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-99", 1000), Some((0, 99)));
+        assert_eq!(parse_range("bytes=900-", 1000), Some((900, 999)));
+        assert_eq!(parse_range("bytes=-100", 1000), Some((900, 999)));
+        assert_eq!(parse_range("bytes=0-5000", 1000), Some((0, 999)));
+        assert_eq!(parse_range("bytes=1000-", 1000), None);
+        assert_eq!(parse_range("bytes=5-1", 1000), None);
+        assert_eq!(parse_range("bytes=0-1,5-6", 1000), None);
+        assert_eq!(parse_range("items=0-1", 1000), None);
+        assert_eq!(parse_range("bytes=-0", 1000), None);
+    }
+
+    #[test]
+    fn openapi_names_every_route_and_code() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("valid JSON");
+        for p in [
+            "/api/v1/packages",
+            "/api/v1/packages/{id}",
+            "/api/v1/sent",
+            "/api/v1/inbox",
+            "/api/v1/inbox/{id}/body",
+            "/api/v1/inbox/{id}/receipts",
+            "/api/v1/groups",
+            "/api/v1/groups/{name}",
+            "/api/v1/participants/{code}/certificates",
+            "/api/v1/records",
+            "/healthz",
+            "/metrics",
+        ] {
+            assert!(doc["paths"].get(p).is_some(), "{p} missing from the OpenAPI document");
+        }
+        for c in Code::ALL {
+            assert!(OPENAPI.contains(c.as_str()), "{c} missing from the OpenAPI document");
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! The exchange center (交換層): accepts sealed packages from its participants, makes each copy
+//! available to its recipient, and tracks every copy until it is confirmed, returned or failed.
+//! It never sees plaintext: it routes on the signed package header.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod directory;
+pub mod error;
+pub mod exchange;
+pub mod http;
+pub mod records;
+pub mod testbed;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use gongwen_net::{Metrics, Server, TlsFiles};
+use gongwen_store::{Blobs, Db};
+use gongwen_trust::path::TrustStore;
+
+pub use app::{App, Shared};
+pub use clock::Clock;
+pub use config::CenterConfig;
+pub use error::CenterError;
+
+/// Why a center could not start.
+#[derive(Debug)]
+pub struct StartError {
+    pub code: &'static str,
+    pub detail: String,
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}：交換中心無法啟動：{}", self.code, self.detail)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+fn start_err(code: &'static str, detail: impl std::fmt::Display) -> StartError {
+    StartError {
+        code,
+        detail: detail.to_string(),
+    }
+}
+
+/// CRL files named directly or found in named folders.
+fn crl_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(p) {
+                let mut files: Vec<PathBuf> = rd
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|f| f.extension().is_some_and(|e| e == "crl" || e == "pem"))
+                    .collect();
+                files.sort();
+                out.extend(files);
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+fn read(p: &Path) -> Result<Vec<u8>, StartError> {
+    std::fs::read(p).map_err(|e| start_err("E_CONFIG", format!("{}：{e}", p.display())))
+}
+
+/// Opens the storage and trust settings a center needs, without listening (also what
+/// `gongwen center admin` uses).
+pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartError> {
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| start_err(e.code(), e))?;
+    let blobs = match config.blob_store.as_str() {
+        "fs" => Blobs::Fs {
+            dir: config.data_dir.join("blobs"),
+        },
+        "db" => Blobs::Db(db.clone()),
+        other => {
+            return Err(start_err(
+                "E_CONFIG",
+                format!("blob_store「{other}」不認得，應為 fs 或 db"),
+            ));
+        }
+    };
+    let mut anchors = Vec::new();
+    for p in &config.trust_anchors {
+        anchors.extend(
+            gongwen_trust::cms::load_certs(&read(p)?)
+                .map_err(|e| start_err(e.code(), format!("{}：{e}", p.display())))?,
+        );
+    }
+    let mut crls = Vec::new();
+    for p in crl_files(&config.crls) {
+        crls.extend(
+            gongwen_trust::path::load_crls(&read(&p)?)
+                .map_err(|e| start_err(e.code(), format!("{}：{e}", p.display())))?,
+        );
+    }
+    let spool = config.data_dir.join("spool");
+    std::fs::create_dir_all(&spool).map_err(|e| start_err("E_CONFIG", format!("{}：{e}", spool.display())))?;
+    // Uploads that were arriving when the process stopped were never acknowledged.
+    if let Ok(rd) = std::fs::read_dir(&spool) {
+        for e in rd.flatten() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    let metrics = Metrics::default();
+    metrics.describe("gongwen_http_request_seconds", "Time to answer a request");
+    metrics.describe("gongwen_http_responses_total", "Answers by status and route");
+    metrics.describe("gongwen_packages_total", "Packages accepted");
+    metrics.describe("gongwen_package_bytes_total", "Bytes of packages accepted");
+    metrics.describe("gongwen_copies_total", "Copies that reached a status by receipt");
+    metrics.describe("gongwen_downloads_total", "Package downloads");
+    let trust = TrustStore {
+        anchors,
+        crls,
+        stale_crl: App::stale_crl(&config.stale_crl),
+    };
+    Ok(Arc::new(App {
+        config,
+        db,
+        blobs,
+        trust,
+        clock,
+        metrics,
+        spool,
+    }))
+}
+
+/// A center listening.
+pub struct Running {
+    pub app: Shared,
+    pub server: Server,
+    sweeper: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr
+    }
+
+    pub async fn shutdown(self) {
+        self.sweeper.abort();
+        self.server.shutdown().await;
+        self.app.db.close().await;
+    }
+}
+
+/// The periodic duties: suspend participants whose certificates expired, purge old records.
+pub async fn sweep(app: &Shared) {
+    let now = app.clock.now_ms();
+    match directory::suspend_expired(&app.db, now).await {
+        Ok(codes) if !codes.is_empty() => gongwen_net::log::warn(
+            "憑證到期，已自動停用參與者",
+            serde_json::json!({ "participants": codes }),
+        ),
+        Ok(_) => {}
+        Err(e) => gongwen_net::log::error("到期檢查失敗", serde_json::json!({ "detail": e.to_string() })),
+    }
+    if let Err(e) = records::purge(&app.db, now, app.config.retention.record_days).await {
+        gongwen_net::log::error("紀錄清除失敗", serde_json::json!({ "detail": e.to_string() }));
+    }
+}
+
+/// Opens everything and starts listening.
+pub async fn start(config: CenterConfig, clock: Clock) -> Result<Running, StartError> {
+    let tls = gongwen_net::server_config(&TlsFiles {
+        cert: config.tls.cert.clone(),
+        key: config.tls.key.clone(),
+        client_roots: if config.tls.client_roots.is_empty() {
+            config.trust_anchors.clone()
+        } else {
+            config.tls.client_roots.clone()
+        },
+        crls: crl_files(&config.crls),
+    })
+    .map_err(|e| start_err(e.code(), e))?;
+    let listen = config.listen.clone();
+    let app = open(config, clock).await?;
+    sweep(&app).await;
+    let server = Server::start(&listen, tls, http::router(app.clone()))
+        .await
+        .map_err(|e| start_err(e.code(), e))?;
+    let a = app.clone();
+    let sweeper = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            sweep(&a).await;
+        }
+    });
+    gongwen_net::log::info(
+        "交換中心已啟動",
+        serde_json::json!({
+            "center": app.config.id, "listen": server.addr.to_string(),
+            "database": app.db.engine(), "blobs": app.blobs.engine()
+        }),
+    );
+    Ok(Running {
+        app,
+        server,
+        sweeper,
+    })
+}

@@ -1,0 +1,367 @@
+//! A center with test participants on one machine: a test CA, certificates for each agency
+//! (signing, encryption, TLS client), the center's own TLS certificate, and letters sealed
+//! between them. What the integration tests and `gongwen bench center` stand on.
+
+use std::path::{Path, PathBuf};
+
+use gongwen_client::CenterClient;
+use gongwen_proto::HeaderOptions;
+use gongwen_trust::cms::{Signer, load_certs};
+use gongwen_trust::keys::PrivateKey;
+use gongwen_trust::package::{self, SealInput};
+use gongwen_trust::pki::{Branch, InitOptions, IssueRequest, IssuedCert, KeyType, Subject, TestCa};
+use gongwen_trust::receipt::{self, ReceiptEvent, ReceiptRequest};
+use gongwen_proto::ReturnReason;
+use x509_cert::Certificate;
+
+use crate::config::{CenterConfig, Limits, Retention, TlsConfig};
+use crate::directory::{self, ParticipantInput};
+use crate::{Clock, Running};
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// One agency's certificates and keys.
+pub struct Agency {
+    pub code: String,
+    pub sign_key: PrivateKey,
+    pub sign_cert: Certificate,
+    pub enc_key: PrivateKey,
+    pub enc_cert: Certificate,
+    pub chain: Vec<Certificate>,
+    /// Files: the TLS client certificate (with its intermediate) and key.
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+    /// Files of the signing and encryption certificates.
+    pub sign_file: PathBuf,
+    pub enc_file: PathBuf,
+    /// The TLS client certificate alone.
+    pub tls_leaf: PathBuf,
+}
+
+/// The test CA and its agencies, before any center runs.
+pub struct Pki {
+    pub dir: PathBuf,
+    pub ca: TestCa,
+    pub agencies: Vec<Agency>,
+    /// The center's TLS certificate chain and key.
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+}
+
+fn issue(ca: &mut TestCa, subject: Subject, key: KeyType, now: i64) -> Result<Vec<IssuedCert>, String> {
+    ca.issue(
+        &IssueRequest {
+            subject,
+            key,
+            days: 365,
+        },
+        now,
+    )
+    .map_err(err)
+}
+
+fn with_intermediate(ca: &TestCa, leaf: &Path, out: &Path) -> Result<(), String> {
+    let mut pem = std::fs::read(leaf).map_err(err)?;
+    pem.extend(std::fs::read(ca.ca_file(Branch::Gca)).map_err(err)?);
+    std::fs::write(out, pem).map_err(err)
+}
+
+fn key_of(p: &Path) -> Result<PrivateKey, String> {
+    PrivateKey::from_pem(&std::fs::read_to_string(p).map_err(err)?).map_err(err)
+}
+
+fn cert_of(p: &Path) -> Result<Certificate, String> {
+    load_certs(&std::fs::read(p).map_err(err)?)
+        .map_err(err)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| format!("{} 沒有憑證", p.display()))
+}
+
+impl Pki {
+    /// A CA in `dir` with the given agencies (RSA-2048 keys: encryption needs RSA).
+    pub fn create(dir: &Path, codes: &[&str]) -> Result<Pki, String> {
+        let now = now_s() - 60;
+        let mut ca = TestCa::init(
+            &dir.join("ca"),
+            &InitOptions {
+                key: KeyType::P256,
+                years: 5,
+            },
+            now,
+        )
+        .map_err(err)?;
+        let server = issue(
+            &mut ca,
+            Subject::TlsServer {
+                name: "交換中心".into(),
+                hosts: vec!["127.0.0.1".into(), "localhost".into()],
+            },
+            KeyType::P256,
+            now,
+        )?;
+        let server_cert = dir.join("center-chain.pem");
+        with_intermediate(&ca, &server[0].cert_file, &server_cert)?;
+        let mut agencies = Vec::new();
+        for code in codes {
+            let org = issue(
+                &mut ca,
+                Subject::Organisation {
+                    branch: Branch::Gca,
+                    code: code.to_string(),
+                    name: format!("測試機關{code}"),
+                },
+                KeyType::Rsa2048,
+                now,
+            )?;
+            let tls = issue(
+                &mut ca,
+                Subject::TlsClient {
+                    code: code.to_string(),
+                    name: format!("測試機關{code}"),
+                },
+                KeyType::P256,
+                now,
+            )?;
+            let tls_cert = dir.join(format!("{code}-tls-chain.pem"));
+            with_intermediate(&ca, &tls[0].cert_file, &tls_cert)?;
+            let (sign, enc) = (&org[0], &org[1]);
+            agencies.push(Agency {
+                code: code.to_string(),
+                sign_key: key_of(&sign.key_file)?,
+                sign_cert: cert_of(&sign.cert_file)?,
+                enc_key: key_of(&enc.key_file)?,
+                enc_cert: cert_of(&enc.cert_file)?,
+                chain: load_certs(&std::fs::read(ca.ca_file(Branch::Gca)).map_err(err)?).map_err(err)?,
+                tls_cert,
+                tls_key: tls[0].key_file.clone(),
+                sign_file: sign.cert_file.clone(),
+                enc_file: enc.cert_file.clone(),
+                tls_leaf: tls[0].cert_file.clone(),
+            });
+        }
+        ca.write_crls(now).map_err(err)?;
+        Ok(Pki {
+            dir: dir.to_path_buf(),
+            server_cert,
+            server_key: server[0].key_file.clone(),
+            ca,
+            agencies,
+        })
+    }
+
+    pub fn agency(&self, code: &str) -> &Agency {
+        self.agencies
+            .iter()
+            .find(|a| a.code == code)
+            .unwrap_or_else(|| panic!("測試機關 {code} 不存在"))
+    }
+
+    /// A center configuration on `database_url`, listening on a free port of 127.0.0.1.
+    pub fn center_config(&self, name: &str, database_url: &str, blob_store: &str) -> CenterConfig {
+        CenterConfig {
+            id: name.into(),
+            listen: "127.0.0.1:0".into(),
+            database_url: database_url.into(),
+            blob_store: blob_store.into(),
+            data_dir: self.dir.join(name),
+            tls: TlsConfig {
+                cert: self.server_cert.clone(),
+                key: self.server_key.clone(),
+                client_roots: Vec::new(),
+            },
+            trust_anchors: vec![self.ca.root_file()],
+            crls: vec![self.ca.dir().join("crl")],
+            stale_crl: "refuse".into(),
+            limits: Limits::default(),
+            retention: Retention::default(),
+        }
+    }
+
+    /// Registers every agency at a center: its three certificates and 127.0.0.1.
+    pub async fn register_all(&self, app: &crate::Shared) -> Result<(), String> {
+        let now = app.clock.now_ms();
+        for a in &self.agencies {
+            directory::upsert(
+                &app.db,
+                &ParticipantInput {
+                    code: a.code.clone(),
+                    name: format!("測試機關{}", a.code),
+                    ..Default::default()
+                },
+                now,
+            )
+            .await
+            .map_err(err)?;
+            for f in [&a.sign_file, &a.enc_file, &a.tls_leaf] {
+                directory::add_certs(&app.db, &a.code, &std::fs::read(f).map_err(err)?, None)
+                    .await
+                    .map_err(err)?;
+            }
+            directory::add_ip(&app.db, &a.code, "127.0.0.1", None, None)
+                .await
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// A client of the center at `addr`, as agency `code`.
+    pub fn client(&self, addr: std::net::SocketAddr, code: &str) -> Result<CenterClient, String> {
+        let a = self.agency(code);
+        let tls = gongwen_client::tls_config(
+            &std::fs::read(self.ca.root_file()).map_err(err)?,
+            Some((
+                &std::fs::read(&a.tls_cert).map_err(err)?,
+                &std::fs::read(&a.tls_key).map_err(err)?,
+            )),
+        )
+        .map_err(err)?;
+        CenterClient::new(&format!("https://{addr}"), tls).map_err(err)
+    }
+
+    /// A client without a certificate.
+    pub fn anonymous(&self, addr: std::net::SocketAddr) -> Result<CenterClient, String> {
+        let tls = gongwen_client::tls_config(&std::fs::read(self.ca.root_file()).map_err(err)?, None)
+            .map_err(err)?;
+        CenterClient::new(&format!("https://{addr}"), tls).map_err(err)
+    }
+
+    /// Seals a 函 from `from` to `to` (正本 each), with one PDF attachment of about
+    /// `attachment` bytes (none when 0).
+    pub fn seal(
+        &self,
+        from: &str,
+        to: &[&str],
+        attachment: usize,
+        options: HeaderOptions,
+    ) -> Result<Vec<u8>, String> {
+        self.seal_as(from, from, to, attachment, options)
+    }
+
+    /// Like [`Pki::seal`], but the letter names `issuer` as 發文機關 while `signer` signs.
+    pub fn seal_as(
+        &self,
+        signer: &str,
+        issuer: &str,
+        to: &[&str],
+        attachment: usize,
+        options: HeaderOptions,
+    ) -> Result<Vec<u8>, String> {
+        let (di, sw, attachments) = letter(issuer, to, attachment)?;
+        let s = self.agency(signer);
+        let recipients: Vec<Certificate> = to
+            .iter()
+            .filter(|c| self.agencies.iter().any(|a| a.code == **c))
+            .map(|c| self.agency(c).enc_cert.clone())
+            .collect();
+        let (pkg, _) = package::seal(&SealInput {
+            di,
+            sw: Some(sw),
+            attachments,
+            signer: Signer {
+                key: &s.sign_key,
+                cert: &s.sign_cert,
+                chain: &s.chain,
+            },
+            recipients: &recipients,
+            options,
+            now: now_s(),
+        })
+        .map_err(err)?;
+        Ok(pkg)
+    }
+
+    /// The signed receipt `who` gives for `pkg`.
+    pub fn receipt(
+        &self,
+        who: &str,
+        pkg: &[u8],
+        event: ReceiptEvent,
+        reason: Option<ReturnReason>,
+        text: Option<&str>,
+    ) -> Result<Vec<u8>, String> {
+        let header = package::inspect(pkg).map_err(err)?.header;
+        let a = self.agency(who);
+        let (der, _) = receipt::issue(
+            &ReceiptRequest {
+                header: &header,
+                event,
+                recipient: who,
+                reason,
+                text: text.map(String::from),
+                receipt_number: (event == ReceiptEvent::Confirmed).then(|| "測收字第1150000001號".to_string()),
+                now: now_s(),
+            },
+            &Signer {
+                key: &a.sign_key,
+                cert: &a.sign_cert,
+                chain: &a.chain,
+            },
+        )
+        .map_err(err)?;
+        Ok(der)
+    }
+}
+
+type Files = Vec<(String, Vec<u8>)>;
+
+/// The DI, SW and attachments of a letter.
+pub fn letter(from: &str, to: &[&str], attachment: usize) -> Result<((String, Vec<u8>), (String, Vec<u8>), Files), String> {
+    use std::fmt::Write;
+    let mut t = String::new();
+    let serial = {
+        let mut b = [0u8; 4];
+        let _ = aws_lc_rs::rand::fill(&mut b);
+        u32::from_le_bytes(b) % 9_000_000 + 1
+    };
+    let _ = write!(
+        t,
+        "\"文別\" = \"函\"\n\"發文字號\" = {{ \"字\" = \"測試字\", \"年度\" = 115, \"流水號\" = {serial} }}\n\"速別\" = \"普通件\"\n\"地址\" = \"100 臺北市中正區測試路1號\"\n\"聯絡方式\" = [\"承辦人：王小明\", \"電話：(02)2345-6789\"]\n\"主旨\" = \"交換中心測試公文，請查照。\"\n\"署名\" = [\"機關首長　王大明\"]\n[[\"發文機關\"]]\n\"全銜\" = \"測試機關{from}\"\n\"機關代碼\" = \"{from}\"\n"
+    );
+    if attachment > 0 {
+        t.push_str("[\"附件\"]\n\"文字\" = \"附件1份\"\n\"檔案\" = [\"attachments/附件.pdf\"]\n");
+    }
+    for code in to {
+        let _ = write!(t, "[[\"正本\"]]\n\"全銜\" = \"測試機關{code}\"\n\"機關代碼\" = \"{code}\"\n");
+    }
+    let draft: gongwen_doc::draft::Draft = toml::from_str(&t).map_err(err)?;
+    let built = draft
+        .build(gongwen_doc::RocDate::new(115, 1, 5).map_err(err)?)
+        .map_err(|p| format!("{p:?}"))?;
+    let di = (
+        format!("{}.di", built.base),
+        gongwen_doc::write_di(&built.di).map_err(err)?.into_bytes(),
+    );
+    let sw = (
+        format!("{}.sw", built.base),
+        gongwen_doc::write_roster(&built.roster).map_err(err)?.into_bytes(),
+    );
+    let mut body = b"%PDF-1.4\n".to_vec();
+    let mut fill = vec![0u8; attachment.saturating_sub(body.len())];
+    let _ = aws_lc_rs::rand::fill(&mut fill);
+    body.extend(fill);
+    let attachments = built
+        .attachments
+        .iter()
+        .map(|a| (a.file.clone(), body.clone()))
+        .collect();
+    Ok((di, sw, attachments))
+}
+
+/// A center on `database_url` with every agency registered.
+pub async fn start_center(pki: &Pki, name: &str, database_url: &str, blob_store: &str) -> Result<Running, String> {
+    let running = crate::start(pki.center_config(name, database_url, blob_store), Clock::default())
+        .await
+        .map_err(err)?;
+    pki.register_all(&running.app).await?;
+    Ok(running)
+}

@@ -1,0 +1,50 @@
+//! One JSON object per line on standard error: time (Asia/Taipei), level, message (zh-TW for
+//! people), and fields for machines. Never a key, never document plaintext.
+
+use std::io::Write;
+
+use serde_json::{Map, Value};
+
+fn now_taipei() -> String {
+    let offset = time::UtcOffset::from_hms(8, 0, 0).expect("+08:00 is valid");
+    let t = time::OffsetDateTime::now_utc().to_offset(offset);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+08:00",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+/// Writes one line. `fields` should be a JSON object.
+pub fn write(level: &str, msg: &str, fields: Value) {
+    if std::env::var_os("GONGWEN_LOG_QUIET").is_some() && level != "error" {
+        return;
+    }
+    let mut m = Map::new();
+    m.insert("time".into(), Value::from(now_taipei()));
+    m.insert("level".into(), Value::from(level));
+    m.insert("msg".into(), Value::from(msg));
+    if let Value::Object(f) = fields {
+        m.extend(f);
+    }
+    let mut line = Value::Object(m).to_string();
+    line.push('\n');
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+pub fn info(msg: &str, fields: Value) {
+    write("info", msg, fields)
+}
+
+pub fn warn(msg: &str, fields: Value) {
+    write("warn", msg, fields)
+}
+
+pub fn error(msg: &str, fields: Value) {
+    write("error", msg, fields)
+}

@@ -1,0 +1,246 @@
+//! Our own accept loop: rustls with optional client certificates, then hyper HTTP/1.1 into an
+//! axum router, with the peer's certificate chain and IP address put on every request.
+//!
+//! The verifier accepts a connection without a certificate (browser pages, `/healthz`); each
+//! API route decides whether it needs one. A certificate that is offered must chain to the
+//! configured roots, be within its validity and not be on a CRL, or the handshake fails.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use rustls::ServerConfig;
+use rustls::server::WebPkiClientVerifier;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+/// Who is on the other end of a request.
+#[derive(Clone, Debug)]
+pub struct Peer {
+    pub ip: IpAddr,
+    /// The client certificate chain as presented, leaf first; empty without one. rustls has
+    /// verified it against the roots.
+    pub chain: Arc<Vec<CertificateDer<'static>>>,
+}
+
+impl Peer {
+    pub fn leaf(&self) -> Option<&[u8]> {
+        self.chain.first().map(|c| c.as_ref())
+    }
+}
+
+#[derive(Debug)]
+pub enum NetError {
+    /// A certificate, key or CRL file could not be read or used.
+    Tls { detail: String },
+    /// The address could not be bound.
+    Bind { addr: String, detail: String },
+}
+
+impl NetError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            NetError::Tls { .. } => "E_NET_TLS",
+            NetError::Bind { .. } => "E_NET_BIND",
+        }
+    }
+}
+
+impl fmt::Display for NetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NetError::Tls { detail } => write!(f, "TLS 設定錯誤：{detail}"),
+            NetError::Bind { addr, detail } => write!(f, "無法在 {addr} 上接受連線：{detail}"),
+        }
+    }
+}
+
+impl std::error::Error for NetError {}
+
+fn tls_err(detail: impl Into<String>) -> NetError {
+    NetError::Tls {
+        detail: detail.into(),
+    }
+}
+
+/// The files a TLS server needs.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// Server certificate, followed by its chain (PEM).
+    pub cert: PathBuf,
+    /// The server's private key (PEM, PKCS#8).
+    pub key: PathBuf,
+    /// Roots that client certificates must chain to (PEM, one or more).
+    pub client_roots: Vec<PathBuf>,
+    /// CRLs (PEM or DER), checked for client certificates.
+    pub crls: Vec<PathBuf>,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, NetError> {
+    std::fs::read(path).map_err(|e| tls_err(format!("{}：{e}", path.display())))
+}
+
+fn certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, NetError> {
+    let data = read(path)?;
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&data)
+        .collect::<Result<_, _>>()
+        .map_err(|e| tls_err(format!("{}：{e}", path.display())))?;
+    if certs.is_empty() {
+        return Err(tls_err(format!("{} 沒有 PEM 憑證", path.display())));
+    }
+    Ok(certs)
+}
+
+/// Builds the server side of TLS.
+pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, NetError> {
+    let chain = certs(&files.cert)?;
+    let key = PrivateKeyDer::from_pem_slice(&read(&files.key)?)
+        .map_err(|e| tls_err(format!("{}：{e}", files.key.display())))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for p in &files.client_roots {
+        for c in certs(p)? {
+            roots
+                .add(c)
+                .map_err(|e| tls_err(format!("{}：{e}", p.display())))?;
+        }
+    }
+    let mut crls = Vec::new();
+    for p in &files.crls {
+        let data = read(p)?;
+        if data.starts_with(b"-----") {
+            for c in CertificateRevocationListDer::pem_slice_iter(&data) {
+                crls.push(c.map_err(|e| tls_err(format!("{}：{e}", p.display())))?);
+            }
+        } else {
+            crls.push(CertificateRevocationListDer::from(data));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .with_crls(crls)
+        .allow_unknown_revocation_status()
+        .allow_unauthenticated()
+        .build()
+        .map_err(|e| tls_err(e.to_string()))?;
+    let mut cfg = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_err(e.to_string()))?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)
+        .map_err(|e| tls_err(e.to_string()))?;
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
+}
+
+/// A running listener; dropping the handle does not stop it, `shutdown` does.
+pub struct Server {
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Binds `addr` and serves `app` until [`Server::shutdown`].
+    pub async fn start(
+        addr: &str,
+        tls: Arc<ServerConfig>,
+        app: Router,
+    ) -> Result<Server, NetError> {
+        let listener = TcpListener::bind(addr).await.map_err(|e| NetError::Bind {
+            addr: addr.to_string(),
+            detail: e.to_string(),
+        })?;
+        let local = listener.local_addr().map_err(|e| NetError::Bind {
+            addr: addr.to_string(),
+            detail: e.to_string(),
+        })?;
+        let (stop, mut stopped) = watch::channel(false);
+        let acceptor = TlsAcceptor::from(tls);
+        let task = tokio::spawn(async move {
+            loop {
+                let (tcp, remote) = tokio::select! {
+                    r = listener.accept() => match r {
+                        Ok(x) => x,
+                        Err(_) => {
+                            // Out of file descriptors and the like: wait, then go on.
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    },
+                    _ = stopped.changed() => break,
+                };
+                let _ = tcp.set_nodelay(true);
+                let acceptor = acceptor.clone();
+                let app = app.clone();
+                let mut conn_stop = stopped.clone();
+                tokio::spawn(async move {
+                    let tls = match tokio::time::timeout(
+                        Duration::from_secs(10),
+                        acceptor.accept(tcp),
+                    )
+                    .await
+                    {
+                        Ok(Ok(s)) => s,
+                        _ => return,
+                    };
+                    let chain = tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+                        .unwrap_or_default();
+                    let peer = Peer {
+                        ip: canonical(remote.ip()),
+                        chain: Arc::new(chain),
+                    };
+                    let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+                        req.extensions_mut().insert(peer.clone());
+                        app.clone().oneshot(req.map(axum::body::Body::new))
+                    });
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(Duration::from_secs(30))
+                        .serve_connection(TokioIo::new(tls), svc);
+                    tokio::pin!(conn);
+                    tokio::select! {
+                        _ = conn.as_mut() => {}
+                        _ = conn_stop.changed() => {
+                            conn.as_mut().graceful_shutdown();
+                            let _ = tokio::time::timeout(Duration::from_secs(5), conn).await;
+                        }
+                    }
+                });
+            }
+        });
+        Ok(Server {
+            addr: local,
+            stop,
+            task,
+        })
+    }
+
+    /// Stops accepting, lets requests in flight finish (5 s at most), and returns.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// IPv4 clients on a dual-stack socket arrive as ::ffff:a.b.c.d; allow-lists are written as
+/// IPv4.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}

@@ -1,0 +1,191 @@
+//! Requests and answers of the center's HTTP API (`/api/v1/...`). Times are Unix
+//! milliseconds on the center's clock; people see them as ROC dates in Asia/Taipei.
+
+use serde::{Deserialize, Serialize};
+
+use crate::status::{CopyStatus, FailReason, ReturnReason};
+use crate::header::Resend;
+
+/// The header that carries the client's idempotency key on a submission.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// The longest idempotency key accepted.
+pub const MAX_IDEMPOTENCY_KEY: usize = 128;
+
+/// One copy as its sender or the records see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyView {
+    pub recipient: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// 正本, 副本 …
+    pub copy: String,
+    pub status: CopyStatus,
+    /// When the copy reached its status.
+    pub status_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_reason: Option<FailReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_reason: Option<ReturnReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_text: Option<String>,
+    /// 收文字號 the recipient gave on confirmation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_number: Option<String>,
+}
+
+/// Counts of copies per status: the sender's aggregate.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Aggregate {
+    pub total: u32,
+    pub pending: u32,
+    pub delivered: u32,
+    pub confirmed: u32,
+    pub returned: u32,
+    pub failed: u32,
+}
+
+impl Aggregate {
+    pub fn of<'a>(copies: impl IntoIterator<Item = &'a CopyView>) -> Aggregate {
+        let mut a = Aggregate::default();
+        for c in copies {
+            a.total += 1;
+            match c.status {
+                CopyStatus::Accepted | CopyStatus::Relayed | CopyStatus::Available => {
+                    a.pending += 1
+                }
+                CopyStatus::Delivered => a.delivered += 1,
+                CopyStatus::Confirmed => a.confirmed += 1,
+                CopyStatus::Returned => a.returned += 1,
+                CopyStatus::Failed => a.failed += 1,
+            }
+        }
+        a
+    }
+}
+
+/// How a group was expanded when a package named it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupExpansion {
+    pub group: String,
+    /// `共用` for the center's shared groups, else the owner's 機關代碼.
+    pub owner: String,
+    pub members: Vec<String>,
+}
+
+/// A package as its sender sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentPackage {
+    pub id: String,
+    pub doc_number: String,
+    pub subject: String,
+    pub urgency: String,
+    pub submitted_at: i64,
+    pub body_size: u64,
+    pub confirm_now: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resend: Option<Resend>,
+    pub copies: Vec<CopyView>,
+    pub aggregate: Aggregate,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupExpansion>,
+    /// Set on the answer to a submission that repeated an earlier idempotency key.
+    #[serde(default)]
+    pub replayed: bool,
+}
+
+/// Paged list of sent packages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentPage {
+    pub items: Vec<SentPackage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// A copy waiting for (or held by) its recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxItem {
+    pub id: String,
+    pub sender: String,
+    pub doc_number: String,
+    pub subject: String,
+    pub urgency: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    pub copy: String,
+    pub status: CopyStatus,
+    /// When it became available here.
+    pub available_at: i64,
+    pub body_size: u64,
+    pub body_sha256: String,
+    /// The sender asked for immediate confirmation (涉及重大權益).
+    pub confirm_now: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resend: Option<Resend>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxPage {
+    pub items: Vec<InboxItem>,
+    /// Pass as `after` for the next page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// One record: an event in the life of a copy, or an error answered to someone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub id: i64,
+    pub at: i64,
+    /// Who caused it (機關代碼, a center, or `center` for the center itself).
+    pub actor: String,
+    /// `accepted`, `available`, …, or `error`.
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordPage {
+    pub items: Vec<Record>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// A participant's certificates as the center publishes them, so a sender can encrypt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParticipantCerts {
+    pub code: String,
+    pub name: String,
+    /// PEM, one or more encryption certificates.
+    pub encryption: String,
+}
+
+/// A distribution group (行文群組) as a participant sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub name: String,
+    /// `共用` for the center's shared groups, else the owner's 機關代碼.
+    pub owner: String,
+    pub members: Vec<String>,
+}
+
+/// Replaces one of the caller's own groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupUpdate {
+    pub members: Vec<String>,
+}
+
+/// `/healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}

@@ -1,0 +1,124 @@
+//! The API's error codes, listed once. Every answer that is not a success is
+//! `{ "code": "E_…", "message": "…(zh-TW)", "detail": … }`; docs/errors.md lists the same codes.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! codes {
+    ($( $name:ident = $code:literal, $status:literal, $msg:literal; )*) => {
+        /// A stable error code of the HTTP APIs.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code { $( $name, )* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[ $( Code::$name, )* ];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$name => $code, )* }
+            }
+
+            /// The HTTP status the code travels with.
+            pub fn http_status(self) -> u16 {
+                match self { $( Code::$name => $status, )* }
+            }
+
+            /// The zh-TW sentence a person reads; `detail` adds the particulars.
+            pub fn message(self) -> &'static str {
+                match self { $( Code::$name => $msg, )* }
+            }
+
+            pub fn parse(s: &str) -> Option<Code> {
+                match s { $( $code => Some(Code::$name), )* _ => None }
+            }
+        }
+    };
+}
+
+codes! {
+    AuthNoCert = "E_AUTH_NO_CERT", 401, "需要以用戶端憑證連線（雙向 TLS）";
+    AuthUnknownCert = "E_AUTH_UNKNOWN_CERT", 403, "用戶端憑證未登記給任何參與者";
+    AuthIp = "E_AUTH_IP", 403, "來源 IP 位址不在此參與者登記的允許清單中";
+    AuthSuspended = "E_AUTH_SUSPENDED", 403, "參與者已停用，不能收發公文";
+    AuthNotOperator = "E_AUTH_NOT_OPERATOR", 403, "此功能限交換中心管理者使用";
+    AuthNotPeer = "E_AUTH_NOT_PEER", 403, "此功能限已登記的交換中心使用";
+    SubmitNoKey = "E_SUBMIT_NO_KEY", 400, "送件需要 Idempotency-Key 標頭（由用戶端產生的唯一鍵）";
+    SubmitHeader = "E_SUBMIT_HEADER", 400, "封包表頭無效";
+    SubmitSender = "E_SUBMIT_SENDER", 403, "封包表頭的發文機關不是連線的參與者";
+    SubmitSigner = "E_SUBMIT_SIGNER", 403, "表頭簽署憑證不屬於發文機關或未通過驗證";
+    SubmitTooLarge = "E_SUBMIT_TOO_LARGE", 413, "封包超過大小上限";
+    SubmitTruncated = "E_SUBMIT_TRUNCATED", 400, "封包不完整（傳送中斷或長度不符）";
+    SubmitFileType = "E_SUBMIT_FILE_TYPE", 415, "附件檔案類型不允許交換";
+    SubmitClassified = "E_SUBMIT_CLASSIFIED", 400, "機密文書不得電子交換";
+    SubmitNoRecipient = "E_SUBMIT_NO_RECIPIENT", 400, "封包沒有收文者";
+    SubmitGroup = "E_SUBMIT_GROUP", 400, "行文群組不存在或成員已變更";
+    SubmitResend = "E_SUBMIT_RESEND", 400, "重發所指的原封包不存在或不是本機關發出的";
+    SubmitKeyReused = "E_SUBMIT_KEY_REUSED", 409, "此 Idempotency-Key 已用於另一份封包";
+    SubmitReplay = "E_SUBMIT_REPLAY", 409, "此封包已送出過（重送請以新封包並註明重發類別）";
+    NotFound = "E_NOT_FOUND", 404, "找不到指定的資料";
+    CopyState = "E_COPY_STATE", 409, "公文目前的狀態不允許此動作";
+    ReceiptInvalid = "E_RECEIPT_INVALID", 400, "回執無效";
+    ReceiptMismatch = "E_RECEIPT_MISMATCH", 400, "回執與這份公文或收文者不符";
+    BodyPurged = "E_BODY_PURGED", 410, "封包內容已依保存期限清除";
+    Range = "E_RANGE", 416, "要求的位元組範圍無效";
+    BadRequest = "E_BAD_REQUEST", 400, "請求格式錯誤";
+    RelayRefused = "E_RELAY_REFUSED", 400, "交換中心拒收轉送的封包";
+    Unavailable = "E_UNAVAILABLE", 503, "交換中心暫時無法服務，請稍後重試";
+    Internal = "E_INTERNAL", 500, "交換中心內部錯誤，已記錄";
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The body of every error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: Code, detail: impl Into<Option<String>>) -> Self {
+        ApiError {
+            code: code.as_str().to_string(),
+            message: code.message().to_string(),
+            detail: detail.into(),
+        }
+    }
+
+    pub fn known_code(&self) -> Option<Code> {
+        Code::parse(&self.code)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}：{}", self.code, self.message)?;
+        if let Some(d) = &self.detail {
+            write!(f, "（{d}）")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_documented() {
+        let mut seen = std::collections::HashSet::new();
+        let doc = include_str!("../../../docs/errors.md");
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "{c} twice");
+            assert_eq!(Code::parse(c.as_str()), Some(*c));
+            assert!(doc.contains(c.as_str()), "{c} missing from docs/errors.md");
+            assert!((400..600).contains(&c.http_status()));
+        }
+    }
+}

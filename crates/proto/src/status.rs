@@ -1,0 +1,230 @@
+//! The life of one copy (one package to one recipient), designed once here.
+//!
+//! ```text
+//! accepted ──▶ relayed ──▶ available ──▶ delivered (送達) ──▶ confirmed (收文確認)
+//!    │            │            │              └────────────▶ returned (退文, coded reason)
+//!    └────────────┴────────────┴──▶ failed (coded reason)
+//! ```
+//!
+//! `accepted`: the home center has the package durably. `relayed`: handed to the recipient's
+//! center. `available`: the recipient can list and fetch it. `delivered`: the recipient's
+//! signed 送達 receipt, the legal time of receipt. `confirmed`, `returned` and `failed` are final.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CopyStatus {
+    Accepted,
+    Relayed,
+    Available,
+    Delivered,
+    Confirmed,
+    Returned,
+    Failed,
+}
+
+impl CopyStatus {
+    pub const ALL: [CopyStatus; 7] = [
+        CopyStatus::Accepted,
+        CopyStatus::Relayed,
+        CopyStatus::Available,
+        CopyStatus::Delivered,
+        CopyStatus::Confirmed,
+        CopyStatus::Returned,
+        CopyStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CopyStatus::Accepted => "accepted",
+            CopyStatus::Relayed => "relayed",
+            CopyStatus::Available => "available",
+            CopyStatus::Delivered => "delivered",
+            CopyStatus::Confirmed => "confirmed",
+            CopyStatus::Returned => "returned",
+            CopyStatus::Failed => "failed",
+        }
+    }
+
+    /// What a clerk calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            CopyStatus::Accepted => "已收件",
+            CopyStatus::Relayed => "已轉送",
+            CopyStatus::Available => "待收文",
+            CopyStatus::Delivered => "已送達",
+            CopyStatus::Confirmed => "已收文確認",
+            CopyStatus::Returned => "已退文",
+            CopyStatus::Failed => "傳送失敗",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s || c.label() == s)
+    }
+
+    /// Confirmed, returned and failed copies never change again.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            CopyStatus::Confirmed | CopyStatus::Returned | CopyStatus::Failed
+        )
+    }
+
+    /// The allowed moves; everything else is refused.
+    pub fn can_move_to(self, next: CopyStatus) -> bool {
+        use CopyStatus::*;
+        match (self, next) {
+            (Accepted, Relayed | Available | Failed) => true,
+            (Relayed, Available | Failed) => true,
+            (Available, Delivered | Failed) => true,
+            (Delivered, Confirmed | Returned) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Why a copy failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailReason {
+    UnknownRecipient,
+    RecipientSuspended,
+    RelayGaveUp,
+    RefusedByCenter,
+}
+
+impl FailReason {
+    pub const ALL: [FailReason; 4] = [
+        FailReason::UnknownRecipient,
+        FailReason::RecipientSuspended,
+        FailReason::RelayGaveUp,
+        FailReason::RefusedByCenter,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailReason::UnknownRecipient => "unknown_recipient",
+            FailReason::RecipientSuspended => "recipient_suspended",
+            FailReason::RelayGaveUp => "relay_gave_up",
+            FailReason::RefusedByCenter => "refused_by_center",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FailReason::UnknownRecipient => "收文者不在通訊錄中",
+            FailReason::RecipientSuspended => "收文者已停用",
+            FailReason::RelayGaveUp => "轉送至收文者的交換中心逾時未成功",
+            FailReason::RefusedByCenter => "收文者的交換中心拒收",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// 退文原因: the closed list a recipient chooses from, plus free text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReturnReason {
+    #[serde(rename = "非本機關權責")]
+    NotOurs,
+    #[serde(rename = "誤送")]
+    Misdelivered,
+    #[serde(rename = "附件不全")]
+    Incomplete,
+    #[serde(rename = "無法開啟或亂碼")]
+    Unreadable,
+    #[serde(rename = "含惡意程式")]
+    Malware,
+    #[serde(rename = "格式錯誤")]
+    FormatError,
+    #[serde(rename = "重複發送")]
+    Duplicate,
+    #[serde(rename = "其他")]
+    Other,
+}
+
+impl ReturnReason {
+    pub const ALL: [ReturnReason; 8] = [
+        ReturnReason::NotOurs,
+        ReturnReason::Misdelivered,
+        ReturnReason::Incomplete,
+        ReturnReason::Unreadable,
+        ReturnReason::Malware,
+        ReturnReason::FormatError,
+        ReturnReason::Duplicate,
+        ReturnReason::Other,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReturnReason::NotOurs => "非本機關權責",
+            ReturnReason::Misdelivered => "誤送",
+            ReturnReason::Incomplete => "附件不全",
+            ReturnReason::Unreadable => "無法開啟或亂碼",
+            ReturnReason::Malware => "含惡意程式",
+            ReturnReason::FormatError => "格式錯誤",
+            ReturnReason::Duplicate => "重複發送",
+            ReturnReason::Other => "其他",
+        }
+    }
+
+    /// Reads the label; the error names the accepted ones.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.label() == s.trim())
+            .ok_or_else(|| {
+                format!(
+                    "退文原因「{s}」不認得，應為：{}",
+                    Self::ALL.map(|r| r.label()).join("、")
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_states_never_move() {
+        for s in CopyStatus::ALL.into_iter().filter(|s| s.is_final()) {
+            for n in CopyStatus::ALL {
+                assert!(!s.can_move_to(n), "{s:?} → {n:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_state_but_final_has_a_way_out_and_no_state_returns() {
+        for s in CopyStatus::ALL {
+            assert!(!s.can_move_to(s));
+            if !s.is_final() {
+                assert!(CopyStatus::ALL.iter().any(|n| s.can_move_to(*n)));
+            }
+        }
+        assert!(!CopyStatus::Available.can_move_to(CopyStatus::Confirmed));
+        assert!(!CopyStatus::Delivered.can_move_to(CopyStatus::Available));
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in CopyStatus::ALL {
+            assert_eq!(CopyStatus::parse(s.as_str()), Some(s));
+            assert_eq!(CopyStatus::parse(s.label()), Some(s));
+        }
+        for r in ReturnReason::ALL {
+            assert_eq!(ReturnReason::parse(r.label()), Ok(r));
+        }
+        assert!(ReturnReason::parse("不想收").unwrap_err().contains("含惡意程式"));
+        for r in FailReason::ALL {
+            assert_eq!(FailReason::parse(r.as_str()), Some(r));
+        }
+    }
+}

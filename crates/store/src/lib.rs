@@ -1,0 +1,11 @@
+//! Storage: one SQL text on SQLite or PostgreSQL ([`Db`]), and content-addressed blobs on the
+//! filesystem or in the database ([`Blobs`]).
+
+pub mod blob;
+pub mod db;
+mod error;
+mod migrate;
+
+pub use blob::{Blobs, sha256_hex};
+pub use db::{Db, Row, Tx, Value};
+pub use error::StoreError;

@@ -1,0 +1,64 @@
+//! Schema migrations, one SQL file per change and engine (`migrations/sqlite`,
+//! `migrations/postgres`), applied in order inside a transaction and recorded.
+
+use crate::{Db, StoreError, Tx, Value};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "center",
+    sqlite: include_str!("../../../migrations/sqlite/0001_center.sql"),
+    postgres: include_str!("../../../migrations/postgres/0001_center.sql"),
+}];
+
+pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    if let Tx::Postgres(_) = tx {
+        // Two centers starting together on one database: one migrates, the other waits.
+        tx.execute("SELECT pg_advisory_xact_lock(7346158)", &[])
+            .await?;
+    }
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS gongwen_schema (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        &[],
+    )
+    .await?;
+    let rows = tx
+        .fetch_all("SELECT version FROM gongwen_schema ORDER BY version", &[])
+        .await?;
+    let mut applied = Vec::new();
+    for r in rows {
+        applied.push(r.i64(0)?);
+    }
+    let known = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
+    if let Some(v) = applied.iter().copied().max()
+        && v > known
+    {
+        return Err(StoreError::Schema {
+            detail: format!("資料庫結構為第 {v} 版，本程式只認得到第 {known} 版，請更新程式"),
+        });
+    }
+    for m in MIGRATIONS {
+        if applied.contains(&m.version) {
+            continue;
+        }
+        let sql = if db.is_postgres() { m.postgres } else { m.sqlite };
+        Db::raw_script(&mut tx, sql).await?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        tx.execute(
+            "INSERT INTO gongwen_schema (version, name, applied_at) VALUES ($1, $2, $3)",
+            &[Value::from(m.version), Value::from(m.name), Value::from(now)],
+        )
+        .await?;
+    }
+    tx.commit().await
+}

@@ -1,0 +1,76 @@
+//! What the integration tests share: a runtime, a fresh database per test (SQLite file, or a
+//! new PostgreSQL database when `GONGWEN_TEST_DATABASE_URL` names a server), and one test CA.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use gongwen_center::testbed::Pki;
+
+/// The agencies every test can use. 376410000A is the one tests suspend or restrict.
+pub const A: &str = "379000000A";
+pub const B: &str = "379130000C";
+pub const C: &str = "379050000D";
+pub const D: &str = "376410000A";
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gongwen-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+pub fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        Pki::create(&scratch("pki"), &[A, B, C, D]).expect("test CA")
+    })
+}
+
+
+
+/// Which engine the tests run on: `postgres` when `GONGWEN_TEST_DATABASE_URL` is set.
+pub fn engine() -> &'static str {
+    match std::env::var("GONGWEN_TEST_DATABASE_URL") {
+        Ok(u) if u.starts_with("postgres") => "postgres",
+        _ => "sqlite",
+    }
+}
+
+/// A database nobody else uses: a new SQLite file, or a new PostgreSQL database on the server
+/// `GONGWEN_TEST_DATABASE_URL` names.
+pub async fn fresh_database(name: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    match std::env::var("GONGWEN_TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            use sqlx::Connection;
+            let db = format!("gongwen_it_{}_{n}_{name}", std::process::id()).to_lowercase();
+            let mut c = sqlx::PgConnection::connect(&base)
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL {base}：{e}"));
+            sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {db}"))
+                .execute(&mut c)
+                .await
+                .expect("drop database");
+            sqlx::raw_sql(&format!("CREATE DATABASE {db}"))
+                .execute(&mut c)
+                .await
+                .expect("create database");
+            let (head, _) = base.rsplit_once('/').expect("postgres://host/db");
+            format!("{head}/{db}")
+        }
+        _ => format!(
+            "sqlite://{}",
+            scratch(&format!("db-{n}-{name}")).join("center.db").display()
+        ),
+    }
+}
