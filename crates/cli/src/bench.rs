@@ -106,7 +106,12 @@ fn streaming(
 
 /// Peak resident memory of this process, from /proc (Linux); 0 elsewhere.
 pub fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+    peak_rss_mb_of("self")
+}
+
+/// Peak resident memory of process `pid` ("self" for this one).
+pub fn peak_rss_mb_of(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()

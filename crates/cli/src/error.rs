@@ -19,11 +19,31 @@ pub enum CliError {
     Render { code: &'static str, detail: String },
     /// The trust layer refused (test CA state, a bad certificate request …).
     Trust(gongwen_trust::TrustError),
+    /// The exchange center refused or could not start; `detail` starts with its code.
+    Center { code: &'static str, detail: String },
 }
 
 impl From<gongwen_trust::TrustError> for CliError {
     fn from(e: gongwen_trust::TrustError) -> Self {
         CliError::Trust(e)
+    }
+}
+
+impl From<gongwen_center::CenterError> for CliError {
+    fn from(e: gongwen_center::CenterError) -> Self {
+        CliError::Center {
+            code: e.code.as_str(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<gongwen_center::StartError> for CliError {
+    fn from(e: gongwen_center::StartError) -> Self {
+        CliError::Center {
+            code: e.code,
+            detail: e.to_string(),
+        }
     }
 }
 
@@ -43,6 +63,7 @@ impl CliError {
             CliError::Arg { .. } => "E_ARG",
             CliError::Render { code, .. } => code,
             CliError::Trust(e) => e.code(),
+            CliError::Center { code, .. } => code,
         }
     }
 
@@ -83,6 +104,7 @@ impl fmt::Display for CliError {
             CliError::Arg { detail } => f.write_str(detail),
             CliError::Render { detail, .. } => write!(f, "列印失敗：{detail}"),
             CliError::Trust(e) => e.fmt(f),
+            CliError::Center { detail, .. } => f.write_str(detail),
         }
     }
 }

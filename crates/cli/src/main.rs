@@ -2,6 +2,8 @@
 //! document layer at work (`gongwen demo`) and measures it (`gongwen bench doc`).
 
 mod bench;
+mod bench_center;
+mod center_cmd;
 mod cert_cmd;
 mod clock;
 mod demo;
@@ -65,6 +67,9 @@ enum Command {
     /// 內建測試憑證中心：建立根與中繼憑證、簽發機關／團體／公司／自然人／TLS 憑證、撤銷、產生 CRL
     #[command(subcommand)]
     Pki(PkiCommand),
+    /// 交換中心：啟動（serve）與管理（admin：參與者、憑證、來源 IP、群組、紀錄）
+    #[command(subcommand)]
+    Center(center_cmd::CenterCommand),
     /// 效能量測程式（輸出數據，不做判定）
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -179,6 +184,27 @@ enum BenchCommand {
         #[arg(long, default_value = "rsa2048")]
         signer_key: String,
     },
+    /// 量測交換中心：另啟一個 gongwen center serve，以真實封包與雙向 TLS 送件→下載→送達→收文確認
+    Center {
+        /// 資料庫：sqlite 或 postgres（GONGWEN_BENCH_DATABASE_URL，預設本機 postgres）
+        #[arg(long, default_value = "sqlite")]
+        db: String,
+        /// 公文份數
+        #[arg(long, default_value_t = 2000)]
+        docs: usize,
+        /// 每份附件大小，如 100k、1m
+        #[arg(long, default_value = "100k")]
+        size: String,
+        /// 發文機關數
+        #[arg(long, default_value_t = 4)]
+        senders: usize,
+        /// 收文機關數
+        #[arg(long, default_value_t = 4)]
+        recipients: usize,
+        /// 限制送件速率（每秒份數）；不指定則全速
+        #[arg(long)]
+        rate: Option<f64>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -229,6 +255,22 @@ fn main() -> ExitCode {
             large_mb,
             signer_key,
         }) => bench::trust(rounds, large_mb, &signer_key),
+        Command::Bench(BenchCommand::Center {
+            db,
+            docs,
+            size,
+            senders,
+            recipients,
+            rate,
+        }) => bench_center::run(bench_center::CenterBench {
+            db,
+            docs,
+            size,
+            senders,
+            recipients,
+            rate,
+        }),
+        Command::Center(c) => center_cmd::run(c),
     };
     match result {
         Ok(code) => code,
