@@ -236,6 +236,8 @@ fn refusals_change_nothing() {
             "E_SUBMIT_NO_KEY",
         );
         assert_code(a.submit("bad key", pkg.clone()).await, "E_SUBMIT_NO_KEY");
+        assert_code(b.inbox(&[("limit", "many")]).await, "E_BAD_REQUEST");
+        assert_code(b.inbox(&[("status", "lost")]).await, "E_BAD_REQUEST");
         // A group that does not exist.
         let grouped = pki
             .seal(A, &[B], 0, HeaderOptions { groups: vec!["不存在的群組".into()], ..Default::default() })
@@ -373,4 +375,56 @@ fn expired_certificates_suspend_and_restarts_keep_everything() {
         assert!(s.contains("到期"), "{s}");
         center.shutdown().await;
     });
+}
+
+#[test]
+fn duty_lists_follow_the_office_calendar() {
+    runtime().block_on(async {
+        let pki = pki();
+        let center = start_center(pki, "duty", &fresh_database("duty").await, "fs").await.unwrap();
+        let a = pki.client(center.addr(), A).unwrap();
+        let b = pki.client(center.addr(), B).unwrap();
+        let pkg = pki.seal(A, &[B], 0, HeaderOptions { confirm_now: true, ..Default::default() }).unwrap();
+        let sent = a.submit("d", pkg.clone()).await.unwrap();
+        let mine = a.duties().await.unwrap();
+        assert_eq!(mine.sending.len(), 1);
+        let item = &mine.sending[0];
+        assert_eq!((item.counterpart.as_str(), item.id.as_str()), (B, sent.id.as_str()));
+        assert!(item.confirm_now && !item.overdue);
+        // Due at 14:00 (Taipei) of a later day; the recipient's at 10:00.
+        assert_eq!((item.due_at / 1000 + 8 * 3600) % 86_400, 14 * 3600);
+        assert!(item.due_at > item.since);
+        let theirs = b.duties().await.unwrap();
+        assert_eq!(theirs.receiving.len(), 1);
+        assert_eq!((theirs.receiving[0].due_at / 1000 + 8 * 3600) % 86_400, 10 * 3600);
+        assert!(a.duties().await.unwrap().receiving.is_empty());
+
+        // Ten days on, both are overdue.
+        center.app.clock.advance(10 * 86_400_000);
+        assert!(a.duties().await.unwrap().sending[0].overdue);
+        assert!(b.duties().await.unwrap().receiving[0].overdue);
+        // Confirmed: off both lists.
+        for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
+            b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap()).await.unwrap();
+        }
+        assert!(a.duties().await.unwrap().sending.is_empty());
+        assert!(b.duties().await.unwrap().receiving.is_empty());
+
+        // An administrator's calendar import, in the official open-data format.
+        let db = &center.app.db;
+        let csv = "\u{feff}西元日期,星期,是否放假,備註\r\n20261230,三,2,測試放假日\r\n20260103,六,0,補行上班\r\n";
+        gongwen_center::duty::import_calendar(db, csv.as_bytes()).await.unwrap();
+        let cal = gongwen_center::duty::load_calendar(db).await.unwrap();
+        let d = |y, m, day| time_date(y, m, day);
+        assert!(!cal.is_working_day(d(2026, 12, 30)));
+        assert!(cal.is_working_day(d(2026, 1, 3)), "make-up Saturday");
+        assert!(!cal.is_working_day(d(2026, 2, 17)), "the bundled Lunar New Year stays");
+        let bad = gongwen_center::duty::import_calendar(db, b"date,kind,name\n2026-13-01,holiday,x\n").await;
+        assert!(bad.unwrap_err().to_string().contains("第 2 行"));
+        center.shutdown().await;
+    });
+}
+
+fn time_date(y: i32, m: u8, d: u8) -> time::Date {
+    time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap()
 }

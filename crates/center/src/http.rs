@@ -3,6 +3,7 @@
 //! allowed address; errors are recorded.
 
 use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -34,12 +35,14 @@ pub fn router(app: Shared) -> Router {
         .route("/groups/{name}", put(put_group).delete(delete_group))
         .route("/participants/{code}/certificates", get(participant_certs))
         .route("/records", get(records_query))
+        .route("/duties", get(duties))
         .layer(middleware::from_fn_with_state(app.clone(), authenticate));
     Router::new()
         .nest("/api/v1", api)
         .route("/api/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .with_state(app)
 }
@@ -155,17 +158,23 @@ async fn sent_one(
 async fn sent_list(
     State(app): State<Shared>,
     Extension(caller): Extension<Caller>,
-    q: Query<SentQuery>,
+    q: Result<Query<SentQuery>, QueryRejection>,
 ) -> Response {
-    reply(&caller, exchange::sent_list(&app, &caller, &q).await)
+    match q {
+        Ok(q) => reply(&caller, exchange::sent_list(&app, &caller, &q).await),
+        Err(e) => with_caller(&caller, bad_query(e)),
+    }
 }
 
 async fn inbox(
     State(app): State<Shared>,
     Extension(caller): Extension<Caller>,
-    q: Query<InboxQuery>,
+    q: Result<Query<InboxQuery>, QueryRejection>,
 ) -> Response {
-    reply(&caller, exchange::inbox(&app, &caller, &q).await)
+    match q {
+        Ok(q) => reply(&caller, exchange::inbox(&app, &caller, &q).await),
+        Err(e) => with_caller(&caller, bad_query(e)),
+    }
 }
 
 /// `Range: bytes=a-b` / `bytes=a-` / `bytes=-n`, one range only.
@@ -339,9 +348,12 @@ async fn participant_certs(
 async fn records_query(
     State(app): State<Shared>,
     Extension(caller): Extension<Caller>,
-    q: Query<records::Query>,
+    q: Result<Query<records::Query>, QueryRejection>,
 ) -> Response {
-    let mut q = q.0;
+    let mut q = match q {
+        Ok(q) => q.0,
+        Err(e) => return with_caller(&caller, bad_query(e)),
+    };
     if !caller.operator {
         // A participant sees its own records; the center's operators see all.
         q.participant = Some(caller.code.clone());
@@ -357,6 +369,33 @@ async fn records_query(
             .into_response(),
         r => reply(&caller, r),
     }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DutyQuery {
+    /// How many days back the sender's list reaches (default 30).
+    days: Option<u32>,
+}
+
+async fn duties(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    q: Result<Query<DutyQuery>, QueryRejection>,
+) -> Response {
+    match q {
+        Ok(q) => reply(&caller, crate::duty::duties(&app, &caller, q.days.unwrap_or(30)).await),
+        Err(e) => with_caller(&caller, bad_query(e)),
+    }
+}
+
+/// A query string that does not fit: the same JSON error as everything else.
+fn bad_query(e: QueryRejection) -> CenterError {
+    CenterError::new(Code::BadRequest, format!("查詢參數：{}", e.body_text()))
+}
+
+async fn not_found(req: Request) -> Response {
+    CenterError::new(Code::NotFound, format!("{} {}", req.method(), req.uri().path())).into_response()
 }
 
 async fn openapi() -> Response {

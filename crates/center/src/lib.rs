@@ -3,9 +3,11 @@
 //! It never sees plaintext: it routes on the signed package header.
 
 pub mod app;
+pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod directory;
+pub mod duty;
 pub mod error;
 pub mod exchange;
 pub mod http;

@@ -110,6 +110,12 @@ pub enum AdminCommand {
     },
     /// 匯入參與者檔（TOML：[[participant]] code、name、certificates、ips …；[[group]]）
     Import { file: PathBuf },
+    /// 政府行政機關辦公日曆：匯入 CSV（人事行政總處開放資料格式或 date,kind,name）或列出
+    Calendar {
+        /// 要匯入的 CSV 檔（UTF-8 或 Big5）；不指定則列出目前的調整日
+        #[arg(long)]
+        import: Option<PathBuf>,
+    },
     /// 查詢紀錄（事件與錯誤），可輸出 CSV
     Records {
         #[arg(long)]
@@ -419,6 +425,24 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                 f.participants.len(),
                 f.groups.len()
             );
+        }
+        AdminCommand::Calendar { import } => {
+            if let Some(f) = import {
+                let data = std::fs::read(&f).map_err(|e| CliError::io(&f, e))?;
+                let n = gongwen_center::duty::import_calendar(db, &data)
+                    .await
+                    .map_err(center_err)?;
+                println!("已匯入辦公日曆 {n} 列");
+            }
+            let cal = gongwen_center::duty::load_calendar(db).await.map_err(center_err)?;
+            for (date, o) in cal.iter() {
+                println!(
+                    "{}\t{}\t{}",
+                    gongwen_center::calendar::roc_date(date),
+                    o.kind.label_zh(),
+                    o.name
+                );
+            }
         }
         AdminCommand::Records {
             participant,

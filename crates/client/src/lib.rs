@@ -259,6 +259,11 @@ impl CenterClient {
         resp.text().await.map_err(transport)
     }
 
+    /// My duty lists: copies to follow up (sender) and to process (recipient).
+    pub async fn duties(&self) -> Result<gongwen_proto::api::Duties, ClientError> {
+        Self::json(self.req(Method::GET, "/api/v1/duties")).await
+    }
+
     pub async fn health(&self) -> Result<Health, ClientError> {
         Self::json(self.req(Method::GET, "/healthz")).await
     }

@@ -189,3 +189,31 @@ pub struct Health {
     pub status: String,
     pub version: String,
 }
+
+/// One line of a duty list (Taipei rules 十二–十三): a copy someone must still act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DutyItem {
+    pub id: String,
+    pub doc_number: String,
+    pub subject: String,
+    /// The recipient (on the sender's list) or the sender (on the recipient's).
+    pub counterpart: String,
+    pub status: CopyStatus,
+    /// When it was sent (sender) or became available (recipient).
+    pub since: i64,
+    /// 14:00 of the next working day (sender), 10:00 of the next working day (recipient).
+    pub due_at: i64,
+    pub overdue: bool,
+    /// The sender asked for immediate confirmation.
+    pub confirm_now: bool,
+}
+
+/// A participant's duty lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Duties {
+    pub as_of: i64,
+    /// Copies I sent that are not confirmed: pending, returned or failed (follow up on paper).
+    pub sending: Vec<DutyItem>,
+    /// Copies sent to me that I have not confirmed or returned.
+    pub receiving: Vec<DutyItem>,
+}
