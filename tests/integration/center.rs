@@ -79,6 +79,9 @@ fn life_of_a_copy() {
         assert_eq!(v.receipt_number.as_deref(), Some("測收字第1150000001號"));
         assert_eq!(v.delivered_at, Some(delivered_at));
         b.receipt(&sent.id, confirm).await.unwrap();
+        // A late 送達 after the confirmation changes nothing either.
+        let late = pki.receipt(B, &pkg, ReceiptEvent::Delivered, None, None).unwrap();
+        assert_eq!(b.receipt(&sent.id, late).await.unwrap().status, CopyStatus::Confirmed);
         // A final copy stays final.
         let ret = pki
             .receipt(B, &pkg, ReceiptEvent::Returned, Some(ReturnReason::Misdelivered), Some("非本局業務"))

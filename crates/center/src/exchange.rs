@@ -689,8 +689,14 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
     let first = copies
         .first()
         .ok_or_else(|| bad(Code::NotFound, format!("收文者 {} 沒有封包 {id}", caller.code)))?;
-    if copies.iter().all(|c| c.status == target) {
-        // Sent again (a retry after a lost answer): nothing changes.
+    let reached = |c: &CopyView| {
+        c.status == target
+            || (target == CopyStatus::Delivered
+                && matches!(c.status, CopyStatus::Confirmed | CopyStatus::Returned))
+    };
+    if copies.iter().all(reached) {
+        // Sent again (a retry after a lost answer), or a 送達 that arrives after the copy was
+        // already confirmed or returned: nothing changes.
         return Ok(first.clone());
     }
     for c in &copies {

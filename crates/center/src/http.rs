@@ -463,6 +463,7 @@ mod tests {
             "/api/v1/groups/{name}",
             "/api/v1/participants/{code}/certificates",
             "/api/v1/records",
+            "/api/v1/duties",
             "/healthz",
             "/metrics",
         ] {

@@ -257,6 +257,20 @@ impl Pki {
         options: HeaderOptions,
     ) -> Result<Vec<u8>, String> {
         let (di, sw, attachments) = letter(issuer, to, attachment)?;
+        self.seal_files(signer, di, Some(sw), attachments, to, options)
+    }
+
+    /// Seals the given DI, SW and attachments, signed by `signer`, encrypted for those of `to`
+    /// that are test agencies.
+    pub fn seal_files(
+        &self,
+        signer: &str,
+        di: (String, Vec<u8>),
+        sw: Option<(String, Vec<u8>)>,
+        attachments: Files,
+        to: &[&str],
+        options: HeaderOptions,
+    ) -> Result<Vec<u8>, String> {
         let s = self.agency(signer);
         let recipients: Vec<Certificate> = to
             .iter()
@@ -265,7 +279,7 @@ impl Pki {
             .collect();
         let (pkg, _) = package::seal(&SealInput {
             di,
-            sw: Some(sw),
+            sw,
             attachments,
             signer: Signer {
                 key: &s.sign_key,
@@ -312,7 +326,7 @@ impl Pki {
     }
 }
 
-type Files = Vec<(String, Vec<u8>)>;
+pub type Files = Vec<(String, Vec<u8>)>;
 
 /// The DI, SW and attachments of a letter.
 pub fn letter(from: &str, to: &[&str], attachment: usize) -> Result<((String, Vec<u8>), (String, Vec<u8>), Files), String> {
