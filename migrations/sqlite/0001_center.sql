@@ -10,6 +10,8 @@ CREATE TABLE participants (
     -- NULL: registered here; else the id of the center it lives at.
     center TEXT,
     webhook_url TEXT,
+    -- HMAC key for webhook signatures.
+    webhook_secret TEXT,
     operator INTEGER NOT NULL DEFAULT 0,
     updated_at INTEGER NOT NULL
 );
@@ -65,6 +67,8 @@ CREATE TABLE packages (
     resend_kind TEXT,
     resend_of TEXT,
     body_purged_at INTEGER,
+    -- The center that relayed it here; NULL when submitted here.
+    origin TEXT,
     UNIQUE (sender, idem_key)
 );
 CREATE INDEX packages_sender ON packages(sender, submitted_at);
@@ -122,3 +126,21 @@ CREATE TABLE blobs (
     size INTEGER NOT NULL,
     data BLOB NOT NULL
 );
+
+-- Durable work for other systems: relays to peer centers, statuses back to the origin,
+-- webhooks. Claimed with a lease (and SKIP LOCKED on PostgreSQL), retried with back-off.
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- relay | status | webhook
+    kind TEXT NOT NULL,
+    -- a peer center's id, or a participant's code for webhooks
+    target TEXT NOT NULL,
+    package_id TEXT,
+    payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    next_at INTEGER NOT NULL,
+    claimed_until INTEGER,
+    last_error TEXT
+);
+CREATE INDEX outbox_due ON outbox(next_at);

@@ -2,3 +2,4 @@
 //! gongwen-client, on SQLite or PostgreSQL (`GONGWEN_TEST_DATABASE_URL`).
 
 mod center;
+mod federation;

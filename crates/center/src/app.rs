@@ -24,6 +24,12 @@ pub struct App {
     pub metrics: Metrics,
     /// Where uploads are written while they arrive.
     pub spool: PathBuf,
+    /// Clients for peer centers and webhooks.
+    pub links: crate::outbox::Links,
+    /// Woken when work is queued, so relays go out at once.
+    pub outbox_ready: tokio::sync::Notify,
+    /// Peer centers by the SHA-256 of their TLS client key.
+    pub peer_keys: Vec<(String, String)>,
 }
 
 pub type Shared = Arc<App>;
@@ -35,7 +41,28 @@ pub struct Caller {
     pub operator: bool,
 }
 
+/// A peer center calling (relays and statuses).
+#[derive(Debug, Clone)]
+pub struct PeerCenter(pub String);
+
 impl App {
+    /// Identifies a peer center by its client certificate.
+    pub fn peer(&self, peer: &Peer) -> Result<PeerCenter> {
+        let leaf = peer
+            .leaf()
+            .ok_or_else(|| CenterError::bare(Code::AuthNoCert))?;
+        let cert = Certificate::from_der(leaf)
+            .map_err(|e| CenterError::new(Code::AuthNotPeer, e.to_string()))?;
+        let spki = directory::hex(
+            &spki_sha256(&cert).map_err(|e| CenterError::new(Code::AuthNotPeer, e.to_string()))?,
+        );
+        self.peer_keys
+            .iter()
+            .find(|(_, k)| *k == spki)
+            .map(|(id, _)| PeerCenter(id.clone()))
+            .ok_or_else(|| CenterError::new(Code::AuthNotPeer, format!("憑證「{}」", cert.tbs_certificate.subject)))
+    }
+
     pub fn stale_crl(s: &str) -> StaleCrl {
         if s == "warn" {
             StaleCrl::Warn

@@ -37,6 +37,65 @@ pub struct CenterConfig {
     pub limits: Limits,
     #[serde(default)]
     pub retention: Retention,
+    #[serde(default)]
+    pub federation: Federation,
+}
+
+/// Other centers this one relays to and accepts relays from, and how hard it tries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Federation {
+    #[serde(default)]
+    pub peers: Vec<PeerConfig>,
+    /// This center's TLS client certificate (with chain) and key, for calling peers.
+    #[serde(default)]
+    pub client_cert: Option<PathBuf>,
+    #[serde(default)]
+    pub client_key: Option<PathBuf>,
+    /// First retry after this many milliseconds; doubled each time up to `retry_max_ms`.
+    #[serde(default = "default_retry_first")]
+    pub retry_first_ms: u64,
+    #[serde(default = "default_retry_max")]
+    pub retry_max_ms: u64,
+    /// After this many seconds of failures a relay gives up and the copy fails
+    /// (`relay_gave_up`); a webhook is dropped (and recorded).
+    #[serde(default = "default_give_up")]
+    pub give_up_after_s: u64,
+}
+
+/// A peer center.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerConfig {
+    /// Its id, as participants' `center` names it.
+    pub id: String,
+    /// Its API, e.g. `https://center-b.example:8443`.
+    pub url: String,
+    /// Its TLS client certificate (PEM), by which it is recognised when it relays to us.
+    pub cert: PathBuf,
+}
+
+impl Default for Federation {
+    fn default() -> Self {
+        Federation {
+            peers: Vec::new(),
+            client_cert: None,
+            client_key: None,
+            retry_first_ms: default_retry_first(),
+            retry_max_ms: default_retry_max(),
+            give_up_after_s: default_give_up(),
+        }
+    }
+}
+
+fn default_retry_first() -> u64 {
+    1000
+}
+fn default_retry_max() -> u64 {
+    600_000
+}
+fn default_give_up() -> u64 {
+    3 * 86_400
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

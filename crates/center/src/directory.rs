@@ -622,3 +622,28 @@ mod tests {
         assert!(check_ip_rule("abc").is_err());
     }
 }
+
+/// Where a participant wants status notifications, and the key that signs them.
+pub async fn set_webhook(db: &Db, code: &str, url: Option<&str>, secret: Option<&str>) -> Result<()> {
+    require(db, code).await?;
+    if let Some(u) = url
+        && !(u.starts_with("https://") || u.starts_with("http://"))
+    {
+        return Err(CenterError::new(
+            Code::BadRequest,
+            format!("通知網址「{u}」應以 https:// 或 http:// 開頭"),
+        ));
+    }
+    if url.is_some() && secret.is_none_or(|s| s.len() < 16) {
+        return Err(CenterError::new(
+            Code::BadRequest,
+            "通知的簽章金鑰至少 16 個字元",
+        ));
+    }
+    db.execute(
+        "UPDATE participants SET webhook_url = $2, webhook_secret = $3 WHERE code = $1",
+        &args![code, url, secret],
+    )
+    .await?;
+    Ok(())
+}

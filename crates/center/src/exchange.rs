@@ -16,6 +16,7 @@ use tokio::io::AsyncWriteExt;
 use crate::app::{Caller, Shared};
 use crate::directory::{self, KeyUse, Standing};
 use crate::error::{CenterError, Result};
+use crate::outbox;
 use crate::records::event_in;
 
 fn bad(code: Code, detail: impl Into<String>) -> CenterError {
@@ -341,6 +342,7 @@ async fn record_submission(
         .await?;
     }
     let mut seen = BTreeSet::new();
+    let mut relays: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     let doc = Some(h.doc_number.as_str());
     for r in &h.recipients {
         let unit = r.unit.clone().unwrap_or_default();
@@ -373,6 +375,27 @@ async fn record_submission(
         )
         .await?;
         event_in(&mut tx, now, &caller.code, "accepted", Some(&h.id), Some(&r.code), doc, None, None).await?;
+        if let (CopyStatus::Accepted, Some(p)) = (status, &p)
+            && let Some(peer) = &p.center
+        {
+            let list = relays.entry(peer.clone()).or_default();
+            if !list.contains(&r.code) {
+                list.push(r.code.clone());
+            }
+        }
+        let view = CopyView {
+            recipient: r.code.clone(),
+            unit: (!unit.is_empty()).then(|| unit.clone()),
+            copy: r.copy.clone(),
+            status,
+            status_at: now,
+            delivered_at: None,
+            fail_reason: fail,
+            return_reason: None,
+            return_text: None,
+            receipt_number: None,
+        };
+        outbox::copy_moved(&mut tx, &app.config.id, &h.id, &h.doc_number, &caller.code, None, &view, None, now).await?;
         if status != CopyStatus::Accepted {
             let detail = match (fail, &p) {
                 (Some(FailReason::RecipientSuspended), Some(p)) => Some(format!(
@@ -386,13 +409,22 @@ async fn record_submission(
             event_in(&mut tx, now, "center", status.as_str(), Some(&h.id), Some(&r.code), doc, detail.as_deref(), None).await?;
         }
     }
+    for (peer, recipients) in &relays {
+        outbox::queue_relay(&mut tx, peer, &h.id, recipients, now).await?;
+    }
     match tx.commit().await {
         Err(gongwen_store::StoreError::Duplicate { .. }) => Ok(false),
-        r => r.map(|()| true).map_err(Into::into),
+        r => {
+            r?;
+            if !relays.is_empty() {
+                app.outbox_ready.notify_one();
+            }
+            Ok(true)
+        }
     }
 }
 
-fn copy_of(r: &Row, base: usize) -> Result<CopyView> {
+pub(crate) fn copy_of(r: &Row, base: usize) -> Result<CopyView> {
     let status = r.text(base + 3)?;
     let unit = r.text(base + 1)?;
     Ok(CopyView {
@@ -411,6 +443,8 @@ fn copy_of(r: &Row, base: usize) -> Result<CopyView> {
 }
 
 const COPY_COLS: &str = "recipient, unit, copy_kind, status, status_at, delivered_at, fail_reason, return_reason, return_text, receipt_number";
+/// The same columns from a query where `copies` is `c`.
+pub(crate) const COPY_COLS_C: &str = "c.recipient, c.unit, c.copy_kind, c.status, c.status_at, c.delivered_at, c.fail_reason, c.return_reason, c.return_text, c.receipt_number";
 
 fn resend_of(kind: Option<String>, original: Option<String>) -> Option<Resend> {
     Some(Resend {
@@ -654,12 +688,12 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
     let pkg = app
         .db
         .fetch_optional(
-            "SELECT sender, content_sha256, doc_number FROM packages WHERE id = $1",
+            "SELECT sender, content_sha256, doc_number, origin FROM packages WHERE id = $1",
             &args![id],
         )
         .await?
         .ok_or_else(|| bad(Code::NotFound, format!("封包 {id}")))?;
-    let (sender, sha, doc_number) = (pkg.text(0)?, pkg.text(1)?, pkg.text(2)?);
+    let (sender, sha, doc_number, origin) = (pkg.text(0)?, pkg.text(1)?, pkg.text(2)?, pkg.opt_text(3)?);
     if r.recipient != caller.code || r.package_id != id || r.package_sha256 != sha || r.sender != sender {
         return Err(bad(
             Code::ReceiptMismatch,
@@ -719,14 +753,25 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
     };
     event_in(&mut tx, now, &caller.code, target.as_str(), Some(id), Some(&caller.code), Some(&doc_number), detail.as_deref(), Some(data)).await?;
     let after = tx
-        .fetch_optional(
+        .fetch_all(
             &format!("SELECT {COPY_COLS} FROM copies WHERE package_id = $1 AND recipient = $2 ORDER BY unit"),
             &args![id, caller.code.as_str()],
         )
         .await?
+        .iter()
+        .map(|r| copy_of(r, 0))
+        .collect::<Result<Vec<_>>>()?;
+    for v in &after {
+        outbox::copy_moved(&mut tx, &app.config.id, id, &doc_number, &sender, origin.as_deref(), v, Some(data), now).await?;
+    }
+    let view = after
+        .into_iter()
+        .next()
         .ok_or_else(|| bad(Code::Internal, "copy vanished"))?;
-    let view = copy_of(&after, 0)?;
     tx.commit().await?;
+    if origin.is_some() {
+        app.outbox_ready.notify_one();
+    }
     app.metrics.inc("gongwen_copies_total", target.as_str());
     Ok(view)
 }
@@ -757,4 +802,182 @@ async fn moved(
     )
     .await?;
     Ok(())
+}
+
+/// A package relayed by a peer center for recipients registered here. Idempotent: the same
+/// package again answers with the copies as they are now.
+pub async fn accept_relay(
+    app: &Shared,
+    peer: &str,
+    recipients: &[String],
+    body: Body,
+    declared: Option<u64>,
+) -> Result<gongwen_proto::api::RelayAnswer> {
+    if recipients.is_empty() || recipients.len() > app.config.limits.max_recipients {
+        return Err(bad(Code::RelayRefused, "轉送未列出收文者"));
+    }
+    let (spooled, sha, size) = spool(app, body, declared).await?;
+    let path = spooled.path.clone();
+    let inspected = tokio::task::spawn_blocking(move || gongwen_trust::package::stream::inspect_file(&path))
+        .await
+        .map_err(|e| bad(Code::Internal, e.to_string()))?
+        .map_err(|e| bad(Code::RelayRefused, format!("{}：{e}", e.code())))?;
+    let h = inspected.header;
+    for r in recipients {
+        if !h.recipients.iter().any(|x| x.code == *r) {
+            return Err(bad(Code::RelayRefused, format!("{r} 不是表頭列出的收文者")));
+        }
+    }
+    let existing = relay_answer(app, &h.id, recipients).await?;
+    if !existing.copies.is_empty() {
+        return Ok(existing);
+    }
+    let now = app.clock.now_ms();
+    // The sender is registered (at its own center) in our directory too, with its signing keys.
+    app.trust
+        .evaluate(&inspected.signer, &inspected.certs, now / 1000, Purpose::Signing)
+        .map_err(|e| bad(Code::RelayRefused, format!("{}：{e}", e.code())))?;
+    let bound = directory::keys(&app.db, &h.sender, KeyUse::Signing).await?;
+    check_binding(&inspected.signer, &h.sender, &|_| bound.clone(), "表頭簽署憑證")
+        .map_err(|e| bad(Code::RelayRefused, e.to_string()))?;
+    app.blobs.put_file(&spooled.path, &sha).await?;
+    let header_json = serde_json::to_string(&h).map_err(|e| bad(Code::Internal, e.to_string()))?;
+    let mut tx = app.db.begin().await?;
+    let inserted = tx
+        .execute(
+            "INSERT INTO packages (id, sender, doc_number, subject, urgency, header_json, body_sha256, body_size, submitted_at, idem_key, confirm_now, resend_kind, resend_of, content_sha256, origin) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            &args![
+                h.id.as_str(),
+                h.sender.as_str(),
+                h.doc_number.as_str(),
+                h.subject.as_str(),
+                h.urgency.as_str(),
+                header_json,
+                sha.as_str(),
+                size as i64,
+                now,
+                format!("relay:{peer}:{}", h.id),
+                h.confirm_now,
+                h.resend.as_ref().map(|r| r.kind.label()),
+                h.resend.as_ref().map(|r| r.original.clone()),
+                h.body_sha256.clone(),
+                peer
+            ],
+        )
+        .await;
+    if let Err(gongwen_store::StoreError::Duplicate { .. }) = inserted {
+        drop(tx);
+        return relay_answer(app, &h.id, recipients).await;
+    }
+    inserted?;
+    let doc = Some(h.doc_number.as_str());
+    let mut seen = BTreeSet::new();
+    for r in h.recipients.iter().filter(|r| recipients.contains(&r.code)) {
+        let unit = r.unit.clone().unwrap_or_default();
+        if !seen.insert((r.code.clone(), unit.clone())) {
+            continue;
+        }
+        let p = directory::get_in(&mut tx, &r.code).await?;
+        let (status, fail) = match &p {
+            Some(p) if p.center.is_some() => (CopyStatus::Failed, Some(FailReason::UnknownRecipient)),
+            None => (CopyStatus::Failed, Some(FailReason::UnknownRecipient)),
+            Some(p) if p.standing != Standing::Active => (CopyStatus::Failed, Some(FailReason::RecipientSuspended)),
+            Some(_) => (CopyStatus::Available, None),
+        };
+        tx.execute(
+            "INSERT INTO copies (package_id, recipient, unit, copy_kind, status, status_at, available_at, fail_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &args![
+                h.id.as_str(),
+                r.code.as_str(),
+                unit.as_str(),
+                r.copy.as_str(),
+                status.as_str(),
+                now,
+                (status == CopyStatus::Available).then_some(now),
+                fail.map(|f| f.as_str())
+            ],
+        )
+        .await?;
+        event_in(&mut tx, now, peer, "accepted", Some(&h.id), Some(&r.code), doc, None, None).await?;
+        event_in(&mut tx, now, "center", status.as_str(), Some(&h.id), Some(&r.code), doc, fail.map(|f| f.label()), None).await?;
+        let view = CopyView {
+            recipient: r.code.clone(),
+            unit: (!unit.is_empty()).then(|| unit.clone()),
+            copy: r.copy.clone(),
+            status,
+            status_at: now,
+            delivered_at: None,
+            fail_reason: fail,
+            return_reason: None,
+            return_text: None,
+            receipt_number: None,
+        };
+        // The answer carries these statuses back; only webhooks here.
+        outbox::copy_moved(&mut tx, &app.config.id, &h.id, &h.doc_number, &h.sender, None, &view, None, now).await?;
+    }
+    tx.commit().await?;
+    app.metrics.inc("gongwen_packages_total", "relayed_in");
+    relay_answer(app, &h.id, recipients).await
+}
+
+async fn relay_answer(app: &Shared, id: &str, recipients: &[String]) -> Result<gongwen_proto::api::RelayAnswer> {
+    let rows = app
+        .db
+        .fetch_all(
+            &format!("SELECT {COPY_COLS} FROM copies WHERE package_id = $1 ORDER BY recipient, unit"),
+            &args![id],
+        )
+        .await?;
+    let mut copies = Vec::new();
+    for r in rows {
+        let c = copy_of(&r, 0)?;
+        if recipients.contains(&c.recipient) {
+            copies.push(c);
+        }
+    }
+    Ok(gongwen_proto::api::RelayAnswer {
+        package_id: id.to_string(),
+        copies,
+    })
+}
+
+/// A status from the peer where the recipient lives, for a package submitted here.
+pub async fn accept_status(app: &Shared, peer: &str, u: &gongwen_proto::api::StatusUpdate) -> Result<()> {
+    let p = directory::get(&app.db, &u.copy.recipient).await?;
+    if p.as_ref().and_then(|p| p.center.as_deref()) != Some(peer) {
+        return Err(bad(
+            Code::RelayRefused,
+            format!("{} 不是登記在交換中心 {peer} 的參與者", u.copy.recipient),
+        ));
+    }
+    let receipt = match &u.receipt_hex {
+        Some(h) => Some(unhex(h).ok_or_else(|| bad(Code::RelayRefused, "回執不是十六進位"))?),
+        None => None,
+    };
+    if let Some(r) = &receipt {
+        // The receipt must be the recipient's own, for this package.
+        let bound = directory::keys(&app.db, &u.copy.recipient, KeyUse::Signing).await?;
+        let v = gongwen_trust::receipt::verify(r, &app.trust, &|_| bound.clone())
+            .map_err(|e| bad(Code::ReceiptInvalid, format!("{}：{e}", e.code())))?;
+        if v.receipt.package_id != u.package_id || v.receipt.recipient != u.copy.recipient {
+            return Err(bad(Code::ReceiptMismatch, format!("封包 {}", u.package_id)));
+        }
+    }
+    let now = app.clock.now_ms();
+    let mut tx = app.db.begin().await?;
+    outbox::apply_status(app, &mut tx, peer, &u.package_id, &u.copy, receipt.as_deref(), now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 || s.len() > 2 * 64 * 1024 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }

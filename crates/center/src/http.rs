@@ -14,7 +14,7 @@ use gongwen_net::Peer;
 use gongwen_proto::Code;
 use gongwen_proto::api::{GroupUpdate, Health, ParticipantCerts};
 
-use crate::app::{Caller, Shared};
+use crate::app::{Caller, PeerCenter, Shared};
 use crate::directory::{self, KeyUse};
 use crate::error::{CenterError, Result};
 use crate::exchange::{self, InboxQuery, SentQuery};
@@ -37,7 +37,12 @@ pub fn router(app: Shared) -> Router {
         .route("/records", get(records_query))
         .route("/duties", get(duties))
         .layer(middleware::from_fn_with_state(app.clone(), authenticate));
+    let relay = Router::new()
+        .route("/packages", post(relay_package))
+        .route("/status", post(relay_status))
+        .layer(middleware::from_fn_with_state(app.clone(), authenticate_peer));
     Router::new()
+        .nest("/api/v1/relay", relay)
         .nest("/api/v1", api)
         .route("/api/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
@@ -62,6 +67,71 @@ async fn authenticate(State(app): State<Shared>, mut req: Request, next: Next) -
             r.extensions_mut().insert(Actor(format!("ip:{}", peer.ip)));
             r
         }
+    }
+}
+
+/// Only the configured peer centers may relay.
+async fn authenticate_peer(State(app): State<Shared>, mut req: Request, next: Next) -> Response {
+    let Some(peer) = req.extensions().get::<Peer>().cloned() else {
+        return CenterError::bare(Code::AuthNoCert).into_response();
+    };
+    match app.peer(&peer) {
+        Ok(p) => {
+            req.extensions_mut().insert(p);
+            next.run(req).await
+        }
+        Err(e) => {
+            let mut r = e.into_response();
+            r.extensions_mut().insert(Actor(format!("ip:{}", peer.ip)));
+            r
+        }
+    }
+}
+
+fn peer_error(p: &PeerCenter, e: CenterError) -> Response {
+    let mut r = e.into_response();
+    r.extensions_mut().insert(Actor(p.0.clone()));
+    r
+}
+
+async fn relay_package(
+    State(app): State<Shared>,
+    Extension(peer): Extension<PeerCenter>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let recipients: Vec<String> = headers
+        .get(gongwen_proto::api::RELAY_RECIPIENTS)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match exchange::accept_relay(&app, &peer.0, &recipients, body, declared).await {
+        Ok(a) => Json(a).into_response(),
+        Err(e) => peer_error(&peer, e),
+    }
+}
+
+async fn relay_status(
+    State(app): State<Shared>,
+    Extension(peer): Extension<PeerCenter>,
+    body: Body,
+) -> Response {
+    let r = async {
+        let data = axum::body::to_bytes(body, 256 * 1024)
+            .await
+            .map_err(|_| CenterError::new(Code::BadRequest, "內容超過 256 KiB"))?;
+        let u: gongwen_proto::api::StatusUpdate = serde_json::from_slice(&data)
+            .map_err(|e| CenterError::new(Code::BadRequest, format!("狀態內容：{e}")))?;
+        exchange::accept_status(&app, &peer.0, &u).await
+    }
+    .await;
+    match r {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => peer_error(&peer, e),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod duty;
 pub mod error;
 pub mod exchange;
 pub mod http;
+pub mod outbox;
 pub mod records;
 pub mod testbed;
 
@@ -121,11 +122,25 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
     metrics.describe("gongwen_package_bytes_total", "Bytes of packages accepted");
     metrics.describe("gongwen_copies_total", "Copies that reached a status by receipt");
     metrics.describe("gongwen_downloads_total", "Package downloads");
+    metrics.describe("gongwen_outbox_done_total", "Relays, statuses and webhooks delivered");
+    metrics.describe("gongwen_outbox_retries_total", "Attempts that will be retried");
+    metrics.describe("gongwen_outbox_given_up_total", "Work given up after the retry period");
     let trust = TrustStore {
         anchors,
         crls,
         stale_crl: App::stale_crl(&config.stale_crl),
     };
+    let links = links(&config)?;
+    let mut peer_keys = Vec::new();
+    for p in &config.federation.peers {
+        let certs = gongwen_trust::cms::load_certs(&read(&p.cert)?)
+            .map_err(|e| start_err(e.code(), format!("{}：{e}", p.cert.display())))?;
+        let leaf = certs
+            .first()
+            .ok_or_else(|| start_err("E_CONFIG", format!("{} 沒有憑證", p.cert.display())))?;
+        let spki = gongwen_trust::path::spki_sha256(leaf).map_err(|e| start_err(e.code(), e))?;
+        peer_keys.push((p.id.clone(), directory::hex(&spki)));
+    }
     Ok(Arc::new(App {
         config,
         db,
@@ -134,7 +149,38 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         clock,
         metrics,
         spool,
+        links,
+        outbox_ready: tokio::sync::Notify::new(),
+        peer_keys,
     }))
+}
+
+/// HTTPS clients for the peer centers (with this center's client certificate) and webhooks.
+fn links(config: &CenterConfig) -> Result<outbox::Links, StartError> {
+    let mut roots = Vec::new();
+    for p in &config.trust_anchors {
+        roots.extend(read(p)?);
+        roots.push(b'\n');
+    }
+    let fed = &config.federation;
+    let mut peers = std::collections::HashMap::new();
+    if !fed.peers.is_empty() {
+        let (Some(cert), Some(key)) = (&fed.client_cert, &fed.client_key) else {
+            return Err(start_err(
+                "E_CONFIG",
+                "設定了其他交換中心（federation.peers），但沒有本中心的 TLS 用戶端憑證（federation.client_cert、client_key）",
+            ));
+        };
+        let (cert, key) = (read(cert)?, read(key)?);
+        for p in &fed.peers {
+            let tls = gongwen_client::tls_config(&roots, Some((&cert, &key)))
+                .map_err(|e| start_err("E_CONFIG", e))?;
+            let c = gongwen_client::CenterClient::new(&p.url, tls).map_err(|e| start_err("E_CONFIG", e))?;
+            peers.insert(p.id.clone(), c);
+        }
+    }
+    let http = gongwen_client::plain_http(&roots).map_err(|e| start_err("E_CONFIG", e))?;
+    Ok(outbox::Links { peers, http })
 }
 
 /// A center listening.
@@ -142,6 +188,7 @@ pub struct Running {
     pub app: Shared,
     pub server: Server,
     sweeper: tokio::task::JoinHandle<()>,
+    worker: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
@@ -151,6 +198,7 @@ impl Running {
 
     pub async fn shutdown(self) {
         self.sweeper.abort();
+        self.worker.abort();
         self.server.shutdown().await;
         self.app.db.close().await;
     }
@@ -198,6 +246,7 @@ pub async fn start(config: CenterConfig, clock: Clock) -> Result<Running, StartE
             sweep(&a).await;
         }
     });
+    let worker = tokio::spawn(outbox::worker(app.clone()));
     gongwen_net::log::info(
         "交換中心已啟動",
         serde_json::json!({
@@ -209,5 +258,6 @@ pub async fn start(config: CenterConfig, clock: Clock) -> Result<Running, StartE
         app,
         server,
         sweeper,
+        worker,
     })
 }

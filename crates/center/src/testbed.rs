@@ -55,6 +55,8 @@ pub struct Pki {
     /// The center's TLS certificate chain and key.
     pub server_cert: PathBuf,
     pub server_key: PathBuf,
+    /// TLS client certificates for two centers to call each other: (chain, key, leaf).
+    pub center_clients: Vec<(PathBuf, PathBuf, PathBuf)>,
 }
 
 fn issue(ca: &mut TestCa, subject: Subject, key: KeyType, now: i64) -> Result<Vec<IssuedCert>, String> {
@@ -149,8 +151,24 @@ impl Pki {
                 tls_leaf: tls[0].cert_file.clone(),
             });
         }
+        let mut center_clients = Vec::new();
+        for id in ["CENTER1", "CENTER2"] {
+            let c = issue(
+                &mut ca,
+                Subject::TlsClient {
+                    code: id.into(),
+                    name: format!("交換中心{id}"),
+                },
+                KeyType::P256,
+                now,
+            )?;
+            let chain = dir.join(format!("{id}-tls-chain.pem"));
+            with_intermediate(&ca, &c[0].cert_file, &chain)?;
+            center_clients.push((chain, c[0].key_file.clone(), c[0].cert_file.clone()));
+        }
         ca.write_crls(now).map_err(err)?;
         Ok(Pki {
+            center_clients,
             dir: dir.to_path_buf(),
             server_cert,
             server_key: server[0].key_file.clone(),
@@ -184,34 +202,14 @@ impl Pki {
             stale_crl: "refuse".into(),
             limits: Limits::default(),
             retention: Retention::default(),
+            federation: Default::default(),
         }
     }
 
     /// Registers every agency at a center: its three certificates and 127.0.0.1.
     pub async fn register_all(&self, app: &crate::Shared) -> Result<(), String> {
-        let now = app.clock.now_ms();
-        for a in &self.agencies {
-            directory::upsert(
-                &app.db,
-                &ParticipantInput {
-                    code: a.code.clone(),
-                    name: format!("測試機關{}", a.code),
-                    ..Default::default()
-                },
-                now,
-            )
-            .await
-            .map_err(err)?;
-            for f in [&a.sign_file, &a.enc_file, &a.tls_leaf] {
-                directory::add_certs(&app.db, &a.code, &std::fs::read(f).map_err(err)?, None)
-                    .await
-                    .map_err(err)?;
-            }
-            directory::add_ip(&app.db, &a.code, "127.0.0.1", None, None)
-                .await
-                .map_err(err)?;
-        }
-        Ok(())
+        let codes: Vec<&str> = self.agencies.iter().map(|a| a.code.as_str()).collect();
+        self.register(app, &codes).await
     }
 
     /// A client of the center at `addr`, as agency `code`.
@@ -378,4 +376,58 @@ pub async fn start_center(pki: &Pki, name: &str, database_url: &str, blob_store:
         .map_err(err)?;
     pki.register_all(&running.app).await?;
     Ok(running)
+}
+
+impl Pki {
+    /// Registers `code` at a center as a participant of another center (`center`): its
+    /// signing and encryption certificates, so packages and receipts can be checked here.
+    pub async fn register_remote(&self, app: &crate::Shared, code: &str, center: &str) -> Result<(), String> {
+        let a = self.agency(code);
+        directory::upsert(
+            &app.db,
+            &ParticipantInput {
+                code: code.into(),
+                name: format!("測試機關{code}"),
+                center: Some(center.into()),
+                ..Default::default()
+            },
+            app.clock.now_ms(),
+        )
+        .await
+        .map_err(err)?;
+        for f in [&a.sign_file, &a.enc_file] {
+            directory::add_certs(&app.db, code, &std::fs::read(f).map_err(err)?, None)
+                .await
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// Registers only `codes` as local participants (certificates and 127.0.0.1).
+    pub async fn register(&self, app: &crate::Shared, codes: &[&str]) -> Result<(), String> {
+        let now = app.clock.now_ms();
+        for code in codes {
+            let a = self.agency(code);
+            directory::upsert(
+                &app.db,
+                &ParticipantInput {
+                    code: a.code.clone(),
+                    name: format!("測試機關{}", a.code),
+                    ..Default::default()
+                },
+                now,
+            )
+            .await
+            .map_err(err)?;
+            for f in [&a.sign_file, &a.enc_file, &a.tls_leaf] {
+                directory::add_certs(&app.db, &a.code, &std::fs::read(f).map_err(err)?, None)
+                    .await
+                    .map_err(err)?;
+            }
+            directory::add_ip(&app.db, &a.code, "127.0.0.1", None, None)
+                .await
+                .map_err(err)?;
+        }
+        Ok(())
+    }
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use gongwen_proto::ApiError;
 use gongwen_proto::api::{
-    CopyView, Group, GroupUpdate, Health, InboxPage, ParticipantCerts, RecordPage, SentPackage,
-    SentPage,
+    CopyView, Group, GroupUpdate, Health, InboxPage, ParticipantCerts, RecordPage, RelayAnswer,
+    SentPackage, SentPage, StatusUpdate,
 };
 use reqwest::{Method, RequestBuilder, StatusCode};
 use rustls_pki_types::pem::PemObject;
@@ -264,6 +264,27 @@ impl CenterClient {
         Self::json(self.req(Method::GET, "/api/v1/duties")).await
     }
 
+    /// Center to center: hands a package on for the listed recipients registered there.
+    pub async fn relay_package(
+        &self,
+        recipients: &[String],
+        package: Vec<u8>,
+    ) -> Result<RelayAnswer, ClientError> {
+        Self::json(
+            self.req(Method::POST, "/api/v1/relay/packages")
+                .header(gongwen_proto::api::RELAY_RECIPIENTS, recipients.join(","))
+                .header("content-type", "application/pkcs7-mime")
+                .body(package),
+        )
+        .await
+    }
+
+    /// Center to center: a copy's new status, back to the center the package came from.
+    pub async fn relay_status(&self, update: &StatusUpdate) -> Result<(), ClientError> {
+        Self::send(self.req(Method::POST, "/api/v1/relay/status").json(update)).await?;
+        Ok(())
+    }
+
     pub async fn health(&self) -> Result<Health, ClientError> {
         Self::json(self.req(Method::GET, "/healthz")).await
     }
@@ -292,4 +313,38 @@ fn encode(s: &str) -> String {
         }
     }
     out
+}
+
+/// Posts a signed webhook body to `url`; any 2xx is success.
+pub async fn post_webhook(
+    http: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+    signature: &str,
+) -> Result<(), ClientError> {
+    let resp = http
+        .post(url)
+        .header("content-type", "application/json")
+        .header(gongwen_proto::api::WEBHOOK_SIGNATURE, signature)
+        .body(body)
+        .send()
+        .await
+        .map_err(transport)?;
+    if resp.status().is_success() {
+        Ok(())
+    } else {
+        Err(ClientError::Transport {
+            detail: format!("通知網址回應 HTTP {}", resp.status()),
+        })
+    }
+}
+
+/// A plain HTTPS client (webhooks): `roots_pem` are the anchors its servers chain to.
+pub fn plain_http(roots_pem: &[u8]) -> Result<reqwest::Client, ClientError> {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls_config(roots_pem, None)?)
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(config)
 }

@@ -217,3 +217,40 @@ pub struct Duties {
     /// Copies sent to me that I have not confirmed or returned.
     pub receiving: Vec<DutyItem>,
 }
+
+/// Header naming the recipients a relayed package is for (comma-separated 機關代碼).
+pub const RELAY_RECIPIENTS: &str = "x-gongwen-recipients";
+
+/// What a receiving center answers to a relayed package: the copies it now holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayAnswer {
+    pub package_id: String,
+    pub copies: Vec<CopyView>,
+}
+
+/// A copy's new status, sent by the recipient's center back to the center of origin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusUpdate {
+    pub package_id: String,
+    pub copy: CopyView,
+    /// The recipient's signed receipt (DER, hex), when the move came with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_hex: Option<String>,
+}
+
+/// The body of a webhook: one copy reached a status. Signed with the participant's secret:
+/// header `x-gongwen-signature: t=<unix seconds>,sha256=<hex HMAC-SHA256 of "t.body">`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// The center that sends it.
+    pub center: String,
+    pub package_id: String,
+    pub doc_number: String,
+    pub sender: String,
+    pub recipient: String,
+    pub status: CopyStatus,
+    pub at: i64,
+}
+
+/// The header that carries a webhook's signature.
+pub const WEBHOOK_SIGNATURE: &str = "x-gongwen-signature";

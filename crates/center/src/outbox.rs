@@ -1,0 +1,449 @@
+//! Durable work for other systems: packages relayed to peer centers, statuses sent back to
+//! the center of origin, and webhooks. Rows are written in the same transaction as the change
+//! that causes them, claimed with a lease (and `SKIP LOCKED` on PostgreSQL, so several center
+//! processes share the work), and retried with exponential back-off until they succeed or the
+//! retry period ends.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use gongwen_client::{CenterClient, ClientError};
+use gongwen_proto::api::{CopyView, Notification, StatusUpdate};
+use gongwen_proto::{CopyStatus, FailReason};
+use gongwen_store::{Tx, args};
+use serde::{Deserialize, Serialize};
+
+use crate::app::Shared;
+use crate::error::Result;
+use crate::records::event_in;
+
+/// How long a claimed row is ours before another worker may take it.
+const LEASE_MS: i64 = 60_000;
+const BATCH: i64 = 32;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RelayPayload {
+    recipients: Vec<String>,
+}
+
+/// Queues a relay of a package to a peer center for its recipients there.
+pub async fn queue_relay(tx: &mut Tx, peer: &str, package_id: &str, recipients: &[String], now: i64) -> Result<()> {
+    let payload = serde_json::to_string(&RelayPayload {
+        recipients: recipients.to_vec(),
+    })
+    .unwrap_or_default();
+    insert(tx, "relay", peer, Some(package_id), &payload, now).await
+}
+
+async fn insert(tx: &mut Tx, kind: &str, target: &str, package_id: Option<&str>, payload: &str, now: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO outbox (kind, target, package_id, payload, created_at, next_at) VALUES ($1, $2, $3, $4, $5, $5)",
+        &args![kind, target, package_id, payload, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// What the rest of the center calls after a copy moved: webhooks to the sender (and to the
+/// recipient when a copy becomes available), and the status back to the origin center when
+/// the package was relayed here.
+#[allow(clippy::too_many_arguments)]
+pub async fn copy_moved(
+    tx: &mut Tx,
+    center: &str,
+    package_id: &str,
+    doc_number: &str,
+    sender: &str,
+    origin: Option<&str>,
+    copy: &CopyView,
+    receipt: Option<&[u8]>,
+    now: i64,
+) -> Result<()> {
+    let n = Notification {
+        center: center.to_string(),
+        package_id: package_id.to_string(),
+        doc_number: doc_number.to_string(),
+        sender: sender.to_string(),
+        recipient: copy.recipient.clone(),
+        status: copy.status,
+        at: copy.status_at,
+    };
+    let body = serde_json::to_string(&n).unwrap_or_default();
+    let mut notify = vec![sender];
+    if copy.status == CopyStatus::Available {
+        notify.push(copy.recipient.as_str());
+    }
+    for code in notify {
+        let has_hook = tx
+            .fetch_optional(
+                "SELECT 1 FROM participants WHERE code = $1 AND webhook_url IS NOT NULL AND center IS NULL",
+                &args![code],
+            )
+            .await?
+            .is_some();
+        if has_hook {
+            insert(tx, "webhook", code, Some(package_id), &body, now).await?;
+        }
+    }
+    if let Some(origin) = origin {
+        let update = StatusUpdate {
+            package_id: package_id.to_string(),
+            copy: copy.clone(),
+            receipt_hex: receipt.map(crate::directory::hex),
+        };
+        insert(tx, "status", origin, Some(package_id), &serde_json::to_string(&update).unwrap_or_default(), now).await?;
+    }
+    Ok(())
+}
+
+struct Item {
+    id: i64,
+    kind: String,
+    target: String,
+    package_id: Option<String>,
+    payload: String,
+    attempts: i64,
+    created_at: i64,
+}
+
+/// Why one attempt failed.
+enum Failure {
+    /// Try again later (network down, peer busy).
+    Retry(String),
+    /// The other side refused for good.
+    Refused(String),
+}
+
+fn classify(e: ClientError) -> Failure {
+    match &e {
+        ClientError::Api { status, .. } if (400..500).contains(status) && *status != 408 && *status != 429 => {
+            Failure::Refused(e.to_string())
+        }
+        _ => Failure::Retry(e.to_string()),
+    }
+}
+
+/// Clients for the peers and for webhooks, built once.
+pub struct Links {
+    pub peers: HashMap<String, CenterClient>,
+    pub http: reqwest::Client,
+}
+
+/// Claims and works through due rows; returns how many were handled.
+pub async fn run_once(app: &Shared) -> Result<usize> {
+    let now = app.clock.now_ms();
+    let mut tx = app.db.begin().await?;
+    let rows = tx
+        .fetch_all(
+            &format!(
+                "SELECT id, kind, target, package_id, payload, attempts, created_at FROM outbox \
+                 WHERE next_at <= $1 AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY next_at, id LIMIT $2{}",
+                app.db.skip_locked()
+            ),
+            &args![now, BATCH],
+        )
+        .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        items.push(Item {
+            id: r.i64(0)?,
+            kind: r.text(1)?,
+            target: r.text(2)?,
+            package_id: r.opt_text(3)?,
+            payload: r.text(4)?,
+            attempts: r.i64(5)?,
+            created_at: r.i64(6)?,
+        });
+    }
+    // Claim row by row: a row another worker claimed meanwhile is left to it.
+    let mut mine = Vec::with_capacity(items.len());
+    for it in items {
+        let n = tx
+            .execute(
+                "UPDATE outbox SET claimed_until = $2 WHERE id = $1 AND (claimed_until IS NULL OR claimed_until < $3)",
+                &args![it.id, now + LEASE_MS, now],
+            )
+            .await?;
+        if n == 1 {
+            mine.push(it);
+        }
+    }
+    tx.commit().await?;
+    let items = mine;
+    let n = items.len();
+    for it in items {
+        let outcome = match it.kind.as_str() {
+            "relay" => relay(app, &it).await,
+            "status" => status(app, &it).await,
+            "webhook" => webhook(app, &it).await,
+            other => Err(Failure::Refused(format!("不認得的工作「{other}」"))),
+        };
+        finish(app, &it, outcome).await?;
+    }
+    Ok(n)
+}
+
+async fn finish(app: &Shared, it: &Item, outcome: std::result::Result<(), Failure>) -> Result<()> {
+    let now = app.clock.now_ms();
+    let fed = &app.config.federation;
+    let (give_up, why) = match outcome {
+        Ok(()) => {
+            app.db.execute("DELETE FROM outbox WHERE id = $1", &args![it.id]).await?;
+            app.metrics.inc("gongwen_outbox_done_total", &it.kind);
+            return Ok(());
+        }
+        Err(Failure::Refused(m)) => (true, m),
+        Err(Failure::Retry(m)) => (now - it.created_at >= fed.give_up_after_s as i64 * 1000, m),
+    };
+    if !give_up {
+        let shift = it.attempts.clamp(0, 30) as u32;
+        let wait = fed.retry_first_ms.saturating_mul(1u64 << shift).min(fed.retry_max_ms) as i64;
+        app.db
+            .execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_at = $2, claimed_until = NULL, last_error = $3 WHERE id = $1",
+                &args![it.id, now + wait, why.as_str()],
+            )
+            .await?;
+        app.metrics.inc("gongwen_outbox_retries_total", &it.kind);
+        return Ok(());
+    }
+    gongwen_net::log::warn(
+        "放棄對外傳送",
+        serde_json::json!({ "kind": it.kind, "target": it.target, "package": it.package_id, "detail": why }),
+    );
+    let mut tx = app.db.begin().await?;
+    if it.kind == "relay"
+        && let Some(pkg) = &it.package_id
+    {
+        let p: RelayPayload = serde_json::from_str(&it.payload).unwrap_or(RelayPayload { recipients: vec![] });
+        let reason = if why.contains("E_") && !why.contains("E_CLIENT_TRANSPORT") {
+            FailReason::RefusedByCenter
+        } else {
+            FailReason::RelayGaveUp
+        };
+        for r in &p.recipients {
+            fail_copy(app, &mut tx, pkg, r, reason, &why, now).await?;
+        }
+    } else {
+        event_in(
+            &mut tx,
+            now,
+            "center",
+            &format!("{}_dropped", it.kind),
+            it.package_id.as_deref(),
+            None,
+            None,
+            Some(&format!("{}：{why}", it.target)),
+            None,
+        )
+        .await?;
+    }
+    tx.execute("DELETE FROM outbox WHERE id = $1", &args![it.id]).await?;
+    tx.commit().await?;
+    app.metrics.inc("gongwen_outbox_given_up_total", &it.kind);
+    Ok(())
+}
+
+async fn fail_copy(
+    app: &Shared,
+    tx: &mut Tx,
+    pkg: &str,
+    recipient: &str,
+    reason: FailReason,
+    why: &str,
+    now: i64,
+) -> Result<()> {
+    let changed = tx
+        .execute(
+            "UPDATE copies SET status = 'failed', status_at = $3, fail_reason = $4 \
+             WHERE package_id = $1 AND recipient = $2 AND status IN ('accepted', 'relayed')",
+            &args![pkg, recipient, now, reason.as_str()],
+        )
+        .await?;
+    if changed > 0 {
+        let detail = format!("{}：{why}", reason.label());
+        event_in(tx, now, "center", "failed", Some(pkg), Some(recipient), None, Some(&detail), None).await?;
+        notify_sender(app, tx, pkg, recipient, now).await?;
+    }
+    Ok(())
+}
+
+/// After a copy of a package submitted here moved: the sender's webhook.
+async fn notify_sender(app: &Shared, tx: &mut Tx, pkg: &str, recipient: &str, now: i64) -> Result<()> {
+    let row = tx
+        .fetch_optional(
+            &format!(
+                "SELECT p.sender, p.doc_number, p.origin, {} FROM copies c JOIN packages p ON p.id = c.package_id \
+                 WHERE c.package_id = $1 AND c.recipient = $2 ORDER BY c.unit",
+                crate::exchange::COPY_COLS_C
+            ),
+            &args![pkg, recipient],
+        )
+        .await?;
+    if let Some(r) = row {
+        let copy = crate::exchange::copy_of(&r, 3)?;
+        copy_moved(tx, &app.config.id, pkg, &r.text(1)?, &r.text(0)?, r.opt_text(2)?.as_deref(), &copy, None, now).await?;
+    }
+    Ok(())
+}
+
+async fn relay(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
+    let client = app
+        .links
+        .peers
+        .get(&it.target)
+        .ok_or_else(|| Failure::Refused(format!("沒有設定交換中心「{}」", it.target)))?;
+    let pkg = it.package_id.clone().unwrap_or_default();
+    let p: RelayPayload = serde_json::from_str(&it.payload).map_err(|e| Failure::Refused(e.to_string()))?;
+    let row = app
+        .db
+        .fetch_optional("SELECT body_sha256, body_size FROM packages WHERE id = $1", &args![pkg.as_str()])
+        .await
+        .map_err(|e| Failure::Retry(e.to_string()))?
+        .ok_or_else(|| Failure::Refused(format!("封包 {pkg} 不存在")))?;
+    let sha = row.text(0).map_err(|e| Failure::Retry(e.to_string()))?;
+    let size = row.i64(1).map_err(|e| Failure::Retry(e.to_string()))? as usize;
+    let body = app
+        .blobs
+        .read_at(&sha, 0, size)
+        .await
+        .map_err(|e| Failure::Retry(e.to_string()))?;
+    let answer = client.relay_package(&p.recipients, body).await.map_err(classify)?;
+    // Relayed; then whatever the recipient's center says each copy is now.
+    let now = app.clock.now_ms();
+    let apply = async {
+        let mut tx = app.db.begin().await?;
+        for r in &p.recipients {
+            let n = tx
+                .execute(
+                    "UPDATE copies SET status = 'relayed', status_at = $3 WHERE package_id = $1 AND recipient = $2 AND status = 'accepted'",
+                    &args![pkg.as_str(), r.as_str(), now],
+                )
+                .await?;
+            if n > 0 {
+                event_in(&mut tx, now, &it.target, "relayed", Some(&pkg), Some(r), None, None, None).await?;
+                notify_sender(app, &mut tx, &pkg, r, now).await?;
+            }
+        }
+        for c in &answer.copies {
+            apply_status(app, &mut tx, &it.target, &pkg, c, None, now).await?;
+        }
+        tx.commit().await?;
+        Ok::<(), crate::CenterError>(())
+    };
+    apply.await.map_err(|e| Failure::Retry(e.to_string()))
+}
+
+/// A copy status reported by the recipient's center, applied here if it moves the copy on.
+pub async fn apply_status(
+    app: &Shared,
+    tx: &mut Tx,
+    peer: &str,
+    pkg: &str,
+    c: &CopyView,
+    receipt: Option<&[u8]>,
+    now: i64,
+) -> Result<bool> {
+    let current = tx
+        .fetch_optional(
+            &format!("SELECT status FROM copies WHERE package_id = $1 AND recipient = $2 AND unit = $3{}", app.db.for_update()),
+            &args![pkg, c.recipient.as_str(), c.unit.clone().unwrap_or_default()],
+        )
+        .await?;
+    let Some(current) = current else {
+        return Ok(false);
+    };
+    let Some(cur) = CopyStatus::parse(&current.text(0)?) else {
+        return Ok(false);
+    };
+    // Statuses may arrive out of order or twice: only moves forward count.
+    let forward = cur != c.status
+        && !cur.is_final()
+        && (cur.can_move_to(c.status)
+            || (cur == CopyStatus::Accepted && c.status != CopyStatus::Relayed)
+            || (matches!(cur, CopyStatus::Relayed | CopyStatus::Available)
+                && matches!(c.status, CopyStatus::Delivered | CopyStatus::Confirmed | CopyStatus::Returned)));
+    if !forward {
+        return Ok(false);
+    }
+    tx.execute(
+        "UPDATE copies SET status = $4, status_at = $5, available_at = COALESCE(available_at, $6), delivered_at = COALESCE(delivered_at, $7), \
+         fail_reason = $8, return_reason = $9, return_text = $10, receipt_number = $11 \
+         WHERE package_id = $1 AND recipient = $2 AND unit = $3",
+        &args![
+            pkg,
+            c.recipient.as_str(),
+            c.unit.clone().unwrap_or_default(),
+            c.status.as_str(),
+            c.status_at,
+            (c.status == CopyStatus::Available).then_some(c.status_at),
+            c.delivered_at,
+            c.fail_reason.map(|f| f.as_str()),
+            c.return_reason.map(|r| r.label()),
+            c.return_text.clone(),
+            c.receipt_number.clone()
+        ],
+    )
+    .await?;
+    let detail = c.fail_reason.map(|f| f.label().to_string()).or_else(|| c.return_text.clone());
+    event_in(tx, now, peer, c.status.as_str(), Some(pkg), Some(&c.recipient), None, detail.as_deref(), receipt).await?;
+    notify_sender(app, tx, pkg, &c.recipient, now).await?;
+    Ok(true)
+}
+
+async fn status(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
+    let client = app
+        .links
+        .peers
+        .get(&it.target)
+        .ok_or_else(|| Failure::Refused(format!("沒有設定交換中心「{}」", it.target)))?;
+    let update: StatusUpdate = serde_json::from_str(&it.payload).map_err(|e| Failure::Refused(e.to_string()))?;
+    client.relay_status(&update).await.map_err(classify)
+}
+
+/// `t=<unix>,sha256=<hex>` over `t.body`.
+pub fn sign_webhook(secret: &[u8], t: i64, body: &[u8]) -> String {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
+    let mut ctx = aws_lc_rs::hmac::Context::with_key(&key);
+    ctx.update(format!("{t}.").as_bytes());
+    ctx.update(body);
+    format!("t={t},sha256={}", crate::directory::hex(ctx.sign().as_ref()))
+}
+
+async fn webhook(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
+    let row = app
+        .db
+        .fetch_optional(
+            "SELECT webhook_url, webhook_secret FROM participants WHERE code = $1",
+            &args![it.target.as_str()],
+        )
+        .await
+        .map_err(|e| Failure::Retry(e.to_string()))?;
+    let (Some(url), secret) = (
+        row.as_ref().and_then(|r| r.opt_text(0).ok().flatten()),
+        row.as_ref().and_then(|r| r.opt_text(1).ok().flatten()).unwrap_or_default(),
+    ) else {
+        // The participant no longer wants notifications.
+        return Ok(());
+    };
+    let t = app.clock.now_s();
+    let sig = sign_webhook(secret.as_bytes(), t, it.payload.as_bytes());
+    gongwen_client::post_webhook(&app.links.http, &url, it.payload.clone().into_bytes(), &sig)
+        .await
+        .map_err(|e| Failure::Retry(e.to_string()))
+}
+
+/// The worker: runs until the task is aborted.
+pub async fn worker(app: Shared) {
+    loop {
+        match run_once(&app).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => gongwen_net::log::error("對外傳送工作失敗", serde_json::json!({ "detail": e.to_string() })),
+        }
+        tokio::select! {
+            _ = app.outbox_ready.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! Two centers relaying to each other over mutual TLS (the link cut and restored, and given
+//! up on), webhooks, and two center processes sharing one database.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use gongwen_center::config::{CenterConfig, PeerConfig};
+use gongwen_center::directory;
+use gongwen_center::testbed::Pki;
+use gongwen_center::{Clock, Running};
+use gongwen_integration::{A, B, C, fresh_database, pki, runtime};
+use gongwen_proto::{CopyStatus, FailReason, HeaderOptions};
+use gongwen_trust::receipt::ReceiptEvent;
+
+/// Two distinct free ports (both held until both are known).
+fn free_ports() -> (u16, u16) {
+    let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    (a.local_addr().unwrap().port(), b.local_addr().unwrap().port())
+}
+
+/// Center `me` (client certificate `mine`) that relays to `other` at `port`.
+fn federated(pki: &Pki, name: &str, db: &str, port: u16, mine: usize, other: (&str, u16, usize)) -> CenterConfig {
+    let mut c = pki.center_config(name, db, "fs");
+    c.id = name.into();
+    c.listen = format!("127.0.0.1:{port}");
+    c.federation.client_cert = Some(pki.center_clients[mine].0.clone());
+    c.federation.client_key = Some(pki.center_clients[mine].1.clone());
+    c.federation.retry_first_ms = 100;
+    c.federation.retry_max_ms = 400;
+    c.federation.peers = vec![PeerConfig {
+        id: other.0.into(),
+        url: format!("https://127.0.0.1:{}", other.1),
+        cert: pki.center_clients[other.2].2.clone(),
+    }];
+    c
+}
+
+async fn until<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn status_of(c: &gongwen_client::CenterClient, id: &str, to: &str) -> CopyStatus {
+    c.sent(id).await.unwrap().copies.iter().find(|x| x.recipient == to).unwrap().status
+}
+
+#[test]
+fn relayed_between_centers_even_when_the_link_is_cut() {
+    runtime().block_on(async {
+        let pki = pki();
+        let (px, py) = free_ports();
+        let (dbx, dby) = (fresh_database("fedx").await, fresh_database("fedy").await);
+        let cx = federated(pki, "center-x", &dbx, px, 0, ("center-y", py, 1));
+        let cy = federated(pki, "center-y", &dby, py, 1, ("center-x", px, 0));
+        let x = gongwen_center::start(cx.clone(), Clock::default()).await.unwrap();
+        let y = gongwen_center::start(cy.clone(), Clock::default()).await.unwrap();
+        // A lives at X, B at Y; each center knows the other's participant.
+        pki.register(&x.app, &[A]).await.unwrap();
+        pki.register_remote(&x.app, B, "center-y").await.unwrap();
+        pki.register(&y.app, &[B]).await.unwrap();
+        pki.register_remote(&y.app, A, "center-x").await.unwrap();
+        let a = pki.client(x.addr(), A).unwrap();
+        let b = pki.client(y.addr(), B).unwrap();
+
+        let pkg = pki.seal(A, &[B], 2000, HeaderOptions::default()).unwrap();
+        let sent = a.submit("f1", pkg.clone()).await.unwrap();
+        until("the copy to reach Y", || async { status_of(&a, &sent.id, B).await == CopyStatus::Available }).await;
+        let recs = a.records(&[("package_id", sent.id.as_str())]).await.unwrap();
+        assert!(recs.items.iter().any(|r| r.kind == "relayed" && r.actor == "center-y"));
+        assert_eq!(b.inbox(&[]).await.unwrap().items[0].id, sent.id);
+        assert_eq!(b.fetch(&sent.id).await.unwrap(), pkg);
+        for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
+            b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap()).await.unwrap();
+        }
+        until("the confirmation to travel back", || async { status_of(&a, &sent.id, B).await == CopyStatus::Confirmed }).await;
+        let view = a.sent(&sent.id).await.unwrap();
+        assert_eq!(view.copies[0].receipt_number.as_deref(), Some("測收字第1150000001號"));
+        // The signed receipt travelled with it and is kept at the origin.
+        let with_receipt = x
+            .app
+            .db
+            .fetch_all("SELECT receipt FROM events WHERE package_id = $1 AND kind = 'confirmed' AND receipt IS NOT NULL", &[sent.id.as_str().into()])
+            .await
+            .unwrap();
+        assert_eq!(with_receipt.len(), 1);
+
+        // Only a configured peer may relay: an agency's certificate is refused.
+        let forged = a.relay_package(&[B.to_string()], pkg.clone()).await;
+        assert_eq!(forged.unwrap_err().code(), Some("E_AUTH_NOT_PEER"));
+
+        // Cut the link: Y stops. The copy waits, retried, and goes once Y is back.
+        y.shutdown().await;
+        let pkg2 = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
+        let sent2 = a.submit("f2", pkg2).await.unwrap();
+        until("a failed attempt", || async {
+            let rows = x.app.db.fetch_all("SELECT attempts, last_error FROM outbox WHERE kind = 'relay'", &[]).await.unwrap();
+            rows.iter().any(|r| r.i64(0).unwrap() >= 1)
+        })
+        .await;
+        assert_eq!(status_of(&a, &sent2.id, B).await, CopyStatus::Accepted);
+        let y = gongwen_center::start(cy.clone(), Clock::default()).await.unwrap();
+        until("the relay after the link came back", || async { status_of(&a, &sent2.id, B).await == CopyStatus::Available }).await;
+        assert_eq!(b.inbox(&[]).await.unwrap().items.len(), 1, "delivered once");
+
+        // Y gone for longer than the retry period: the copy fails with that reason.
+        y.shutdown().await;
+        let pkg3 = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
+        let sent3 = a.submit("f3", pkg3).await.unwrap();
+        x.app.clock.advance(4 * 86_400_000);
+        until("the relay to give up", || async { status_of(&a, &sent3.id, B).await == CopyStatus::Failed }).await;
+        let v = a.sent(&sent3.id).await.unwrap();
+        assert_eq!(v.copies[0].fail_reason, Some(FailReason::RelayGaveUp));
+        x.shutdown().await;
+    });
+}
+
+type Hooks = Arc<Mutex<Vec<(String, String)>>>;
+
+/// A webhook receiver on 127.0.0.1: records (signature, body).
+async fn hook_server() -> (u16, Hooks) {
+    let seen: Hooks = Arc::default();
+    let s = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let s = s.clone();
+            async move {
+                let sig = headers
+                    .get("x-gongwen-signature")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                s.lock().unwrap().push((sig, body));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (port, seen)
+}
+
+fn statuses(h: &Hooks, pkg: &str, to: &str) -> Vec<CopyStatus> {
+    h.lock()
+        .unwrap()
+        .iter()
+        .map(|(_, b)| serde_json::from_str::<gongwen_proto::api::Notification>(b).unwrap())
+        .filter(|n| n.package_id == pkg && n.recipient == to)
+        .map(|n| n.status)
+        .collect()
+}
+
+#[test]
+fn webhooks_are_signed_and_two_centers_share_one_database() {
+    runtime().block_on(async {
+        let pki = pki();
+        let db = fresh_database("shared").await;
+        let start = |name: &str| {
+            let mut c = pki.center_config(name, &db, "db");
+            c.id = "center-shared".into();
+            c
+        };
+        let one: Running = gongwen_center::start(start("one"), Clock::default()).await.unwrap();
+        let two: Running = gongwen_center::start(start("two"), Clock::default()).await.unwrap();
+        pki.register_all(&one.app).await.unwrap();
+        let (port, hooks) = hook_server().await;
+        let url = format!("http://127.0.0.1:{port}/hook");
+        let secret = "這是至少十六個字元的測試金鑰";
+        directory::set_webhook(&one.app.db, A, Some(&url), Some(secret)).await.unwrap();
+        directory::set_webhook(&one.app.db, B, Some(&url), Some(secret)).await.unwrap();
+        assert!(directory::set_webhook(&one.app.db, C, Some("ftp://x"), Some(secret)).await.is_err());
+        assert!(directory::set_webhook(&one.app.db, C, Some(&url), Some("short")).await.is_err());
+
+        // Submitted through one process, received through the other.
+        let a = pki.client(one.addr(), A).unwrap();
+        let b = pki.client(two.addr(), B).unwrap();
+        let pkg = pki.seal(A, &[B, C], 500, HeaderOptions::default()).unwrap();
+        let sent = a.submit("w", pkg.clone()).await.unwrap();
+        assert_eq!(b.fetch(&sent.id).await.unwrap(), pkg, "the body is in the shared database");
+        for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
+            b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap()).await.unwrap();
+        }
+        // A hears of B's copy: available (twice: to A as sender and to B as recipient), delivered, confirmed.
+        until("the webhooks", || async {
+            statuses(&hooks, &sent.id, B).contains(&CopyStatus::Confirmed)
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let mut got = statuses(&hooks, &sent.id, B);
+        got.sort();
+        assert_eq!(
+            got,
+            vec![CopyStatus::Available, CopyStatus::Available, CopyStatus::Delivered, CopyStatus::Confirmed],
+            "each notification exactly once, though two workers share the queue"
+        );
+        // C has no webhook: none for C as recipient, but A hears of C's copy.
+        assert_eq!(statuses(&hooks, &sent.id, C), vec![CopyStatus::Available]);
+        // Signatures check out with the secret.
+        for (sig, body) in hooks.lock().unwrap().iter() {
+            let t: i64 = sig.split(',').next().unwrap().trim_start_matches("t=").parse().unwrap();
+            assert_eq!(*sig, gongwen_center::outbox::sign_webhook(secret.as_bytes(), t, body.as_bytes()));
+        }
+        let left = one.app.db.fetch_all("SELECT id FROM outbox", &[]).await.unwrap();
+        assert!(left.is_empty(), "{} rows left in the outbox", left.len());
+        one.shutdown().await;
+        two.shutdown().await;
+    });
+}
