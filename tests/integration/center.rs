@@ -175,6 +175,16 @@ fn returned_with_a_reason() {
             )
             .unwrap();
         assert_code(a.submit("k3", bogus).await, "E_SUBMIT_RESEND");
+        // Ninety-one days after the return, the body goes; the package and its records stay.
+        center.app.clock.advance(91 * 86_400_000);
+        gongwen_center::sweep(&center.app).await;
+        assert_code(b.fetch(&sent.id).await, "E_BODY_PURGED");
+        assert_eq!(a.sent(&sent.id).await.unwrap().aggregate.returned, 1);
+        let recs = a.records(&[("package_id", sent.id.as_str())]).await.unwrap();
+        assert!(recs.items.iter().any(|r| r.kind == "body_purged"));
+        assert!(recs.items.iter().any(|r| r.kind == "returned"));
+        // The correction is not final yet: its body stays.
+        assert!(b.fetch(&fixed.id).await.is_ok());
         center.shutdown().await;
     });
 }

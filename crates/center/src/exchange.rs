@@ -981,3 +981,44 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
         .collect()
 }
+
+/// Deletes the sealed bodies of packages whose copies all became final more than
+/// `body_days_after_final` days ago. The package, its copies and its records stay.
+pub async fn purge_bodies(app: &Shared, now: i64) -> Result<usize> {
+    let cutoff = now - app.config.retention.body_days_after_final as i64 * 86_400_000;
+    let rows = app
+        .db
+        .fetch_all(
+            "SELECT p.id, p.body_sha256 FROM packages p WHERE p.body_purged_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM copies c WHERE c.package_id = p.id AND c.status NOT IN ('confirmed', 'returned', 'failed')) \
+             AND (SELECT MAX(c.status_at) FROM copies c WHERE c.package_id = p.id) < $1 \
+             ORDER BY p.submitted_at LIMIT 1000",
+            &args![cutoff],
+        )
+        .await?;
+    let mut n = 0;
+    for r in rows {
+        let (id, sha) = (r.text(0)?, r.text(1)?);
+        let mut tx = app.db.begin().await?;
+        tx.execute(
+            "UPDATE packages SET body_purged_at = $2 WHERE id = $1 AND body_purged_at IS NULL",
+            &args![id.as_str(), now],
+        )
+        .await?;
+        event_in(&mut tx, now, "center", "body_purged", Some(&id), None, None, None, None).await?;
+        let shared = tx
+            .fetch_optional(
+                "SELECT 1 FROM packages WHERE body_sha256 = $1 AND body_purged_at IS NULL",
+                &args![sha.as_str()],
+            )
+            .await?
+            .is_some();
+        tx.commit().await?;
+        // The record of the purge is durable before the bytes go.
+        if !shared {
+            app.blobs.delete(&sha).await?;
+        }
+        n += 1;
+    }
+    Ok(n)
+}

@@ -218,6 +218,14 @@ pub async fn sweep(app: &Shared) {
     if let Err(e) = records::purge(&app.db, now, app.config.retention.record_days).await {
         gongwen_net::log::error("紀錄清除失敗", serde_json::json!({ "detail": e.to_string() }));
     }
+    match exchange::purge_bodies(app, now).await {
+        Ok(n) if n > 0 => gongwen_net::log::info(
+            "已清除保存期限屆滿的封包內容",
+            serde_json::json!({ "packages": n }),
+        ),
+        Ok(_) => {}
+        Err(e) => gongwen_net::log::error("封包內容清除失敗", serde_json::json!({ "detail": e.to_string() })),
+    }
 }
 
 /// Opens everything and starts listening.

@@ -89,6 +89,19 @@ pub enum AdminCommand {
         #[arg(long)]
         remove: bool,
     },
+    /// 設定狀態通知網址（webhook）：副本狀態改變時以 HMAC-SHA256 簽章的 JSON 通知
+    Webhook {
+        code: String,
+        /// 通知網址（https:// 或 http://）
+        #[arg(long, required_unless_present = "remove")]
+        url: Option<String>,
+        /// 簽章金鑰檔（至少 16 個字元；不要放在命令列上）
+        #[arg(long, required_unless_present = "remove")]
+        secret_file: Option<PathBuf>,
+        /// 取消通知
+        #[arg(long)]
+        remove: bool,
+    },
     /// 停用（suspend）、終止（terminate）、註銷（cancel）或恢復（resume）參與者
     State {
         code: String,
@@ -306,6 +319,31 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                     .await
                     .map_err(center_err)?;
                 println!("{code}：允許來源 {ip}");
+            }
+        }
+        AdminCommand::Webhook {
+            code,
+            url,
+            secret_file,
+            remove,
+        } => {
+            if remove {
+                directory::set_webhook(db, &code, None, None)
+                    .await
+                    .map_err(center_err)?;
+                println!("{code}：已取消狀態通知");
+            } else {
+                let secret = match &secret_file {
+                    Some(f) => std::fs::read_to_string(f)
+                        .map_err(|e| CliError::io(f, e))?
+                        .trim()
+                        .to_string(),
+                    None => String::new(),
+                };
+                directory::set_webhook(db, &code, url.as_deref(), Some(&secret))
+                    .await
+                    .map_err(center_err)?;
+                println!("{code}：狀態通知送往 {}", url.unwrap_or_default());
             }
         }
         AdminCommand::State {

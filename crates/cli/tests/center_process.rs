@@ -1,0 +1,150 @@
+//! `gongwen center` as people run it: participants registered with `center admin`, the server
+//! started with `center serve`, killed with SIGKILL in the middle of a load and started again:
+//! nothing acknowledged is lost, nothing is delivered twice.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use gongwen_center::CenterConfig;
+use gongwen_integration::{A, B, fresh_database, pki, runtime, scratch};
+use gongwen_proto::HeaderOptions;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
+
+#[derive(serde::Serialize)]
+struct File {
+    center: CenterConfig,
+}
+
+fn gongwen(config: &Path, args: &[&str]) -> String {
+    let o = Command::new(BIN)
+        .args(["center", "admin", "--config"])
+        .arg(config)
+        .args(args)
+        .env("GONGWEN_LOG_QUIET", "1")
+        .output()
+        .expect("gongwen");
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "gongwen center admin {args:?}: {text}");
+    text
+}
+
+fn serve(config: &Path) -> Child {
+    Command::new(BIN)
+        .args(["center", "serve", "--config"])
+        .arg(config)
+        .env("GONGWEN_LOG_QUIET", "1")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("gongwen center serve")
+}
+
+async fn wait_up(c: &gongwen_client::CenterClient) {
+    for _ in 0..300 {
+        if c.health().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the center did not start");
+}
+
+#[test]
+fn killed_mid_load_loses_nothing_acknowledged_and_sends_nothing_twice() {
+    runtime().block_on(async {
+        let pki = pki();
+        let dir = scratch("center-process");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut cfg = pki.center_config("process", &fresh_database("process").await, "fs");
+        cfg.listen = format!("127.0.0.1:{port}");
+        cfg.data_dir = dir.join("data");
+        let config = dir.join("gongwen.toml");
+        std::fs::write(&config, toml::to_string(&File { center: cfg }).unwrap()).unwrap();
+
+        // Registered the way an administrator does it.
+        for code in [A, B] {
+            let a = pki.agency(code);
+            gongwen(&config, &["add", code, "--name", &format!("測試機關{code}")]);
+            let out = gongwen(
+                &config,
+                &["cert", code, a.sign_file.to_str().unwrap(), a.enc_file.to_str().unwrap(), a.tls_leaf.to_str().unwrap()],
+            );
+            assert!(out.contains("tls") && out.contains("signing") && out.contains("encryption"), "{out}");
+            gongwen(&config, &["ip", code, "127.0.0.1"]);
+        }
+        let list = gongwen(&config, &["list"]);
+        assert!(list.contains(A) && list.contains("正常") && list.contains("來源 127.0.0.1"), "{list}");
+
+        let mut server = serve(&config);
+        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let a = pki.client(addr, A).unwrap();
+        let b = pki.client(addr, B).unwrap();
+        wait_up(&a).await;
+
+        let packages: Vec<Vec<u8>> = (0..64).map(|_| pki.seal(A, &[B], 20_000, HeaderOptions::default()).unwrap()).collect();
+        let ids: Vec<String> = packages
+            .iter()
+            .map(|p| gongwen_trust::package::inspect(p).unwrap().header.id)
+            .collect();
+        // Four submitters; the server dies under them.
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for t in 0..4 {
+            let a = a.clone();
+            let done = done.clone();
+            let mine: Vec<(usize, Vec<u8>)> = packages.iter().cloned().enumerate().filter(|(i, _)| i % 4 == t).collect();
+            tasks.push(tokio::spawn(async move {
+                let mut acked = Vec::new();
+                for (i, p) in mine {
+                    if let Ok(v) = a.submit(&format!("load-{i}"), p).await {
+                        acked.push((i, v.id));
+                        done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+                acked
+            }));
+        }
+        while done.load(std::sync::atomic::Ordering::SeqCst) < 16 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        server.kill().expect("SIGKILL");
+        server.wait().unwrap();
+        let mut acked = Vec::new();
+        for t in tasks {
+            acked.extend(t.await.unwrap());
+        }
+        assert!(acked.len() < packages.len(), "the kill came too late to test anything");
+
+        let mut server = serve(&config);
+        wait_up(&a).await;
+        let inbox: Vec<String> = b.inbox(&[("limit", "1000")]).await.unwrap().items.into_iter().map(|i| i.id).collect();
+        let unique: BTreeSet<&String> = inbox.iter().collect();
+        assert_eq!(unique.len(), inbox.len(), "a package appears twice");
+        for (i, id) in &acked {
+            assert_eq!(id, &ids[*i]);
+            assert!(unique.contains(id), "acknowledged package {i} lost");
+        }
+        // Every body that is listed is whole.
+        for id in &inbox {
+            let i = ids.iter().position(|x| x == id).unwrap();
+            assert_eq!(b.fetch(id).await.unwrap(), packages[i]);
+        }
+        // Each client retries what it did not hear back about, with the same key.
+        for (i, p) in packages.iter().enumerate() {
+            let v = a.submit(&format!("load-{i}"), p.clone()).await.unwrap();
+            assert_eq!(v.id, ids[i]);
+            if acked.iter().any(|(j, _)| *j == i) {
+                assert!(v.replayed);
+            }
+        }
+        let inbox = b.inbox(&[("limit", "1000")]).await.unwrap().items;
+        assert_eq!(inbox.len(), packages.len(), "each package exactly once");
+
+        let csv = gongwen(&config, &["records", "--kind", "accepted", "--csv"]);
+        assert_eq!(csv.lines().count(), packages.len() + 1, "{csv}");
+        server.kill().unwrap();
+        server.wait().unwrap();
+    });
+}
