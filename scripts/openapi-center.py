@@ -259,12 +259,12 @@ paths["/api/v1/records"] = {"get": op(
     "查詢交換紀錄：每一份副本生命中的事件（`accepted`、`available`、`relayed`、`delivered`、`confirmed`、`returned`、`failed`）、"
     "參與者狀態變更（`participant_active`、`participant_suspended`…），以及交換中心回應過的每一個錯誤（`error`，`detail` 為「代碼 方法 路由 說明」）。"
     "紀錄至少保存 365 天。每個條件都縮小範圍，依紀錄編號遞增排序。\n\n"
-    "一般參與者只看得到自己的紀錄（自己造成的、自己是收文者的、或自己送出的封包的），`participant` 參數會被改為自己；交換中心管理者看得到全部。\n\n"
+    "一般參與者只看得到自己的紀錄（自己造成的、自己是收文者的、或自己送出的封包的），省略 `participant` 即為自己，指定其他參與者時回應 `E_AUTH_NOT_OPERATOR`；交換中心管理者看得到全部。\n\n"
     "`format=csv` 回應 CSV 檔（`text/csv; charset=utf-8`，`Content-Disposition: attachment; filename=\"records.csv\"`）："
     "UTF-8 含 BOM、CRLF 換行，欄位為 編號、時間（Unix 毫秒）、民國日期時間（Asia/Taipei 的民國日期，例如「中華民國115年1月1日」）、行為者、事件、封包、收文者、文號、說明；"
     "以 `=`、`+`、`-`、`@` 開頭的欄位前加 `'`，避免被試算表當成公式。CSV 沒有 `next`：以最後一列的編號作為 `after` 取下一頁。\n\n"
     "查詢參數不認得或型別不符時回應 `E_BAD_REQUEST`。",
-    [],
+    ["E_AUTH_NOT_OPERATOR", "E_BAD_REQUEST"],
     {"200": {"description": "一頁紀錄。",
              "content": {
                  "application/json": {"schema": ref("RecordPage")},
@@ -273,7 +273,7 @@ paths["/api/v1/records"] = {"get": op(
              "headers": {"Content-Disposition": {"description": "只在 `format=csv` 時：`attachment; filename=\"records.csv\"`。", "schema": {"type": "string"}}}}},
     parameters=[
         {"name": "participant", "in": "query", "required": False,
-         "description": "機關代碼：它造成的、它是收文者的、或它送出的封包的紀錄。僅管理者可指定；一般參與者一律為自己。", "schema": {"type": "string"}},
+         "description": "機關代碼：它造成的、它是收文者的、或它送出的封包的紀錄。一般參與者只能指定自己（或省略）。", "schema": {"type": "string"}},
         {"name": "from", "in": "query", "required": False, "description": "起（含），Unix 毫秒。", "schema": {"type": "integer", "format": "int64"}},
         {"name": "to", "in": "query", "required": False, "description": "迄（不含），Unix 毫秒。", "schema": {"type": "integer", "format": "int64"}},
         {"name": "doc_number", "in": "query", "required": False, "description": "發文字號，完全相符。", "schema": {"type": "string"}},
@@ -298,6 +298,29 @@ paths["/api/v1/duties"] = {"get": op(
     {"200": json_resp("兩份清單。", ref("Duties"))},
     parameters=[{"name": "days", "in": "query", "required": False, "description": "發文追蹤清單回溯的天數（1 到 366，預設 30）。",
                  "schema": {"type": "integer", "format": "int32", "minimum": 1, "maximum": 366, "default": 30}}],
+)}
+
+paths["/api/v1/relay/packages"] = {"post": op(
+    "relayPackage", "交換中心之間", "轉送封包（交換中心之間）",
+    "另一個交換中心把收文者登記在本中心的封包轉送過來。只接受設定為同儕（`federation.peers`）的交換中心，以其 TLS 用戶端憑證辨識。"
+    "主體為原封不動的交換封包（`application/pkcs7-mime`），標頭 `x-gongwen-recipients` 列出本中心的收文者（逗號分隔）。"
+    "本中心檢查表頭簽章（憑證鏈、撤銷狀態、簽署金鑰屬於發文機關），為每個收文者建立副本並回應其狀態；"
+    "同一封包再送一次只回應現況（冪等）。之後收文者的送達、收文確認、退文由本中心以 `/api/v1/relay/status` 送回來源中心。",
+    ["E_AUTH_NO_CERT", "E_AUTH_NOT_PEER", "E_RELAY_REFUSED", "E_SUBMIT_TOO_LARGE", "E_SUBMIT_TRUNCATED", "E_INTERNAL", "E_UNAVAILABLE"],
+    {"200": json_resp("本中心持有的副本。", ref("RelayAnswer"))},
+    auth=False,
+    parameters=[{"name": "x-gongwen-recipients", "in": "header", "required": True, "description": "本中心的收文者機關代碼，逗號分隔。", "schema": {"type": "string"}}],
+    requestBody={"required": True, "content": {"application/pkcs7-mime": {"schema": {"type": "string", "format": "binary"}}}},
+)}
+
+paths["/api/v1/relay/status"] = {"post": op(
+    "relayStatus", "交換中心之間", "回報副本狀態（交換中心之間）",
+    "收文者所在的交換中心把副本的新狀態（可用、送達、收文確認、退文、失敗）送回封包的來源中心，附收文者簽署的回執（DER，十六進位）。"
+    "只接受收文者登記所在的同儕中心；回執須由收文者簽署且屬於該封包。狀態只會往前推進，重複或較舊的狀態不改變任何事。",
+    ["E_AUTH_NO_CERT", "E_AUTH_NOT_PEER", "E_RELAY_REFUSED", "E_RECEIPT_INVALID", "E_RECEIPT_MISMATCH", "E_BAD_REQUEST", "E_INTERNAL", "E_UNAVAILABLE"],
+    {"204": {"description": "已套用（或已是該狀態）。"}},
+    auth=False,
+    requestBody={"required": True, "content": {"application/json": {"schema": ref("StatusUpdate")}}},
 )}
 
 paths["/api/v1/openapi.json"] = {"get": op(
@@ -483,6 +506,32 @@ S["Duties"] = {
         "receiving": {"type": "array", "items": ref("DutyItem"), "description": "收文檢核：尚未收文確認或退文的副本。"},
     },
 }
+S["RelayAnswer"] = {
+    "type": "object", "required": ["package_id", "copies"],
+    "properties": {"package_id": {"type": "string"}, "copies": {"type": "array", "items": ref("CopyView")}},
+}
+S["StatusUpdate"] = {
+    "type": "object", "required": ["package_id", "copy"],
+    "properties": {
+        "package_id": {"type": "string"},
+        "copy": ref("CopyView"),
+        "receipt_hex": {"type": "string", "description": "收文者簽署的回執（CMS DER，十六進位）。"},
+    },
+}
+S["Notification"] = {
+    "type": "object", "required": ["center", "package_id", "doc_number", "sender", "recipient", "status", "at"],
+    "description": "狀態通知（webhook）的主體：一份副本到達新狀態。以 POST 送到參與者登記的通知網址，標頭 "
+                   "`x-gongwen-signature: t=<Unix 秒>,sha256=<HMAC-SHA256(金鑰, \"t.\" + 主體) 十六進位>`。失敗時以遞增間隔重試。",
+    "properties": {
+        "center": {"type": "string", "description": "發出通知的交換中心。"},
+        "package_id": {"type": "string"},
+        "doc_number": {"type": "string"},
+        "sender": {"type": "string"},
+        "recipient": {"type": "string"},
+        "status": ref("CopyStatus"),
+        "at": ms("到達此狀態的時間（Unix 毫秒）。"),
+    },
+}
 S["Record"] = {
     "type": "object", "required": ["id", "at", "actor", "kind"],
     "description": "一筆紀錄：副本生命中的一個事件，或回應給某人的一個錯誤。",
@@ -611,11 +660,7 @@ for status, name in STATUS_RESP.items():
         r["headers"] = {"Content-Range": {"description": "`bytes */總長`。", "schema": {"type": "string"}, "example": "bytes */52428800"}}
     responses[name] = r
 
-RESERVED = {
-    "E_AUTH_NOT_OPERATOR": "保留給交換中心管理 API；本文件的路由不會回應（紀錄查詢對一般參與者自動限於自己的紀錄）。",
-    "E_AUTH_NOT_PEER": "保留給交換中心之間的轉送 API；本文件的路由不會回應。",
-    "E_RELAY_REFUSED": "保留給交換中心之間的轉送 API；本文件的路由不會回應。",
-}
+RESERVED = {}
 x_codes = []
 for c, s, m in CODES:
     ops = [f"{meth.upper()} {p}" for p, item in paths.items() for meth, o in item.items()
@@ -665,6 +710,7 @@ doc = {
         {"name": "行文群組", "description": "本機關與共用的行文群組。"},
         {"name": "通訊錄", "description": "參與者的加密憑證。"},
         {"name": "紀錄", "description": "交換紀錄與錯誤紀錄，JSON 或 CSV。"},
+        {"name": "交換中心之間", "description": "同儕交換中心的轉送與狀態回報（雙向 TLS，以同儕憑證辨識）。"},
         {"name": "系統", "description": "健康檢查、指標與本文件。"},
     ],
     "x-security": [{"mutualTLS": []}],

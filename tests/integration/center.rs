@@ -106,6 +106,7 @@ fn life_of_a_copy() {
         assert!(csv.starts_with("\u{feff}編號,時間,民國日期時間"), "{csv}");
         assert!(csv.contains("中華民國") && csv.contains("confirmed"));
         // Errors are records too (E_COPY_STATE above, answered to B).
+        assert_code(b.records(&[("participant", A)]).await, "E_AUTH_NOT_OPERATOR");
         let errs = b.records(&[("kind", "error")]).await.unwrap();
         assert!(errs.items.iter().any(|r| r.detail.as_deref().is_some_and(|d| d.contains("E_COPY_STATE"))));
         let metrics = a.metrics().await.unwrap();

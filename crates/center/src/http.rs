@@ -426,6 +426,12 @@ async fn records_query(
     };
     if !caller.operator {
         // A participant sees its own records; the center's operators see all.
+        if q.participant.as_ref().is_some_and(|p| *p != caller.code) {
+            return with_caller(
+                &caller,
+                CenterError::new(Code::AuthNotOperator, "只能查詢自己的紀錄"),
+            );
+        }
         q.participant = Some(caller.code.clone());
     }
     match records::query(&app.db, &q).await {
@@ -534,6 +540,8 @@ mod tests {
             "/api/v1/participants/{code}/certificates",
             "/api/v1/records",
             "/api/v1/duties",
+            "/api/v1/relay/packages",
+            "/api/v1/relay/status",
             "/healthz",
             "/metrics",
         ] {
