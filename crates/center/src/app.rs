@@ -7,12 +7,13 @@ use der::Decode;
 use gongwen_net::{Metrics, Peer};
 use gongwen_proto::Code;
 use gongwen_store::{Blobs, Db};
-use gongwen_trust::path::{StaleCrl, TrustStore, spki_sha256};
+use gongwen_trust::TrustError;
+use gongwen_trust::path::{Evaluation, Purpose, StaleCrl, TrustStore, spki_sha256};
 use x509_cert::Certificate;
 
 use crate::clock::Clock;
 use crate::config::CenterConfig;
-use crate::directory::{self, KeyUse, Standing};
+use crate::directory::{self, Standing};
 use crate::error::{CenterError, Result};
 
 pub struct App {
@@ -30,7 +31,13 @@ pub struct App {
     pub outbox_ready: tokio::sync::Notify,
     /// Peer centers by the SHA-256 of their TLS client key.
     pub peer_keys: Vec<(String, String)>,
+    /// Chain evaluations of signing certificates seen recently.
+    pub evaluations: std::sync::Mutex<std::collections::HashMap<[u8; 32], (i64, Evaluation)>>,
 }
+
+/// How long a chain evaluation is reused (seconds). CRLs are read at start-up, so within a
+/// process the answer changes only with time.
+const EVALUATION_TTL_S: i64 = 60;
 
 pub type Shared = Arc<App>;
 
@@ -71,6 +78,45 @@ impl App {
         }
     }
 
+    /// The signing chain of `cert` at `at`, from the cache when it was checked within a minute.
+    pub fn evaluate_signing(
+        &self,
+        cert: &Certificate,
+        chain: &[Certificate],
+        at: i64,
+    ) -> std::result::Result<Evaluation, TrustError> {
+        let key = der::Encode::to_der(cert)
+            .map(|d| {
+                let h = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &d);
+                let mut k = [0u8; 32];
+                k.copy_from_slice(h.as_ref());
+                k
+            })
+            .map_err(|e| TrustError::Malformed {
+                detail: e.to_string(),
+            })?;
+        let now = self.clock.now_s();
+        if (now - at).abs() <= EVALUATION_TTL_S
+            && let Some((t, e)) = self
+                .evaluations
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&key)
+            && (now - t).abs() <= EVALUATION_TTL_S
+        {
+            return Ok(e.clone());
+        }
+        let e = self.trust.evaluate(cert, chain, at, Purpose::Signing)?;
+        if (now - at).abs() <= EVALUATION_TTL_S {
+            let mut cache = self.evaluations.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(key, (now, e.clone()));
+        }
+        Ok(e)
+    }
+
     /// Identifies and checks the caller of an API request.
     pub async fn caller(&self, peer: &Peer) -> Result<Caller> {
         let leaf = peer
@@ -81,43 +127,54 @@ impl App {
         let spki = directory::hex(
             &spki_sha256(&cert).map_err(|e| CenterError::new(Code::AuthUnknownCert, e.to_string()))?,
         );
-        let code = directory::by_key(&self.db, &spki, KeyUse::Tls)
-            .await?
-            .ok_or_else(|| {
-                CenterError::new(
-                    Code::AuthUnknownCert,
-                    format!("憑證「{}」（公鑰 SHA-256 {spki}）", cert.tbs_certificate.subject),
-                )
-            })?;
-        let p = directory::get(&self.db, &code)
-            .await?
-            .ok_or_else(|| CenterError::new(Code::AuthUnknownCert, code.clone()))?;
-        if p.standing != Standing::Active {
+        // One query: the participant behind the key and its allowed addresses.
+        let rows = self
+            .db
+            .fetch_all(
+                "SELECT p.code, p.name, p.state, p.state_reason, p.operator, i.ip FROM participant_keys k \
+                 JOIN participants p ON p.code = k.code LEFT JOIN participant_ips i ON i.code = p.code \
+                 WHERE k.spki_sha256 = $1 AND k.usage = 'tls' AND p.center IS NULL",
+                &[spki.as_str().into()],
+            )
+            .await?;
+        let first = rows.first().ok_or_else(|| {
+            CenterError::new(
+                Code::AuthUnknownCert,
+                format!("憑證「{}」（公鑰 SHA-256 {spki}）", cert.tbs_certificate.subject),
+            )
+        })?;
+        let (code, name, state, reason) = (first.text(0)?, first.text(1)?, first.text(2)?, first.opt_text(3)?);
+        let operator = first.bool(4)?;
+        let standing = Standing::parse(&state).unwrap_or(Standing::Suspended);
+        if standing != Standing::Active {
             return Err(CenterError::new(
                 Code::AuthSuspended,
                 format!(
-                    "{}（{}）狀態為「{}」：{}",
-                    p.name,
-                    p.code,
-                    p.standing.label(),
-                    p.reason.as_deref().unwrap_or("未註明原因")
+                    "{name}（{code}）狀態為「{}」：{}",
+                    standing.label(),
+                    reason.as_deref().unwrap_or("未註明原因")
                 ),
             ));
         }
-        let rules = directory::ip_rules(&self.db, &code).await?;
-        if !rules.iter().any(|r| directory::ip_matches(&r.ip, peer.ip)) {
+        let mut allowed = false;
+        for r in &rows {
+            if let Some(rule) = r.opt_text(5)?
+                && directory::ip_matches(&rule, peer.ip)
+            {
+                allowed = true;
+                break;
+            }
+        }
+        if !allowed {
             gongwen_net::log::warn(
                 "來源 IP 不在允許清單，已拒絕",
                 serde_json::json!({ "participant": code, "ip": peer.ip.to_string() }),
             );
             return Err(CenterError::new(
                 Code::AuthIp,
-                format!("{}（{}）自 {} 連線", p.name, code, peer.ip),
+                format!("{name}（{code}）自 {} 連線", peer.ip),
             ));
         }
-        Ok(Caller {
-            code,
-            operator: p.operator,
-        })
+        Ok(Caller { code, operator })
     }
 }

@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use gongwen_proto::api::{Aggregate, CopyView, GroupExpansion, InboxItem, InboxPage, SentPackage};
 use gongwen_proto::{Code, CopyStatus, FailReason, PackageHeader, Resend, ResendKind, ReturnReason};
 use gongwen_store::{Row, Tx, Value, args};
-use gongwen_trust::path::{Purpose, check_binding};
+use gongwen_trust::path::check_binding;
 use gongwen_trust::receipt::ReceiptEvent;
 use tokio::io::AsyncWriteExt;
 
@@ -186,28 +186,31 @@ pub async fn submit(
     check_header(app, caller, &h)?;
     // The header's signer: a trusted signing certificate bound to the sender.
     let now = app.clock.now_ms();
-    app.trust
-        .evaluate(&inspected.signer, &inspected.certs, now / 1000, Purpose::Signing)
+    app.evaluate_signing(&inspected.signer, &inspected.certs, now / 1000)
         .map_err(|e| bad(Code::SubmitSigner, format!("{}：{e}", e.code())))?;
     let bound = directory::keys(&app.db, &caller.code, KeyUse::Signing).await?;
     check_binding(&inspected.signer, &caller.code, &|_| bound.clone(), "表頭簽署憑證")
         .map_err(|e| bad(Code::SubmitSigner, e.to_string()))?;
-    // The same key again: the same answer, never a second send.
-    if let Some(existing) = by_key(app, caller, idem_key).await? {
-        if existing.id == h.id {
-            return Ok((false, SentPackage { replayed: true, ..existing }));
-        }
-        return Err(bad(
-            Code::SubmitKeyReused,
-            format!("此鍵已用於封包 {}", existing.id),
-        ));
-    }
-    if app
+    // The same key again: the same answer, never a second send. (One query for both the key
+    // and the package id.)
+    let seen = app
         .db
-        .fetch_optional("SELECT sender FROM packages WHERE id = $1", &args![h.id.as_str()])
-        .await?
-        .is_some()
-    {
+        .fetch_all(
+            "SELECT id, sender, idem_key FROM packages WHERE id = $1 OR (sender = $2 AND idem_key = $3)",
+            &args![h.id.as_str(), caller.code.as_str(), idem_key],
+        )
+        .await?;
+    for r in &seen {
+        let (id, sender, key) = (r.text(0)?, r.text(1)?, r.text(2)?);
+        if sender == caller.code && key == idem_key {
+            if id == h.id {
+                let existing = sent_view(app, &id).await?;
+                return Ok((false, SentPackage { replayed: true, ..existing }));
+            }
+            return Err(bad(Code::SubmitKeyReused, format!("此鍵已用於封包 {id}")));
+        }
+    }
+    if !seen.is_empty() {
         return Err(bad(Code::SubmitReplay, format!("封包 {}", h.id)));
     }
     if let Some(Resend { original, .. }) = &h.resend {
@@ -225,7 +228,7 @@ pub async fn submit(
     }
     let expansions = expand_groups(app, caller, &h).await?;
     app.blobs.put_file(&spooled.path, &sha).await?;
-    if !record_submission(app, caller, idem_key, &h, &sha, size, &expansions, now).await? {
+    let Some(view) = record_submission(app, caller, idem_key, &h, &sha, size, &expansions, now).await? else {
         {
             // A concurrent submission with the same key or package won the race.
             if let Some(existing) = by_key(app, caller, idem_key).await?
@@ -235,10 +238,10 @@ pub async fn submit(
             }
             return Err(bad(Code::SubmitReplay, format!("封包 {}", h.id)));
         }
-    }
+    };
     app.metrics.inc("gongwen_packages_total", "accepted");
     app.metrics.add("gongwen_package_bytes_total", "accepted", size);
-    Ok((true, sent_view(app, &h.id).await?))
+    Ok((true, view))
 }
 
 async fn by_key(app: &Shared, caller: &Caller, key: &str) -> Result<Option<SentPackage>> {
@@ -305,7 +308,7 @@ async fn record_submission(
     size: u64,
     expansions: &[GroupExpansion],
     now: i64,
-) -> Result<bool> {
+) -> Result<Option<SentPackage>> {
     let header_json = serde_json::to_string(h).map_err(|e| bad(Code::Internal, e.to_string()))?;
     let mut tx = app.db.begin().await?;
     let inserted = tx.execute(
@@ -330,9 +333,10 @@ async fn record_submission(
     )
     .await;
     if let Err(gongwen_store::StoreError::Duplicate { .. }) = inserted {
-        return Ok(false);
+        return Ok(None);
     }
     inserted?;
+    let mut copies = Vec::new();
     for g in expansions {
         let owner = if g.owner == "共用" { "" } else { g.owner.as_str() };
         tx.execute(
@@ -396,6 +400,7 @@ async fn record_submission(
             receipt_number: None,
         };
         outbox::copy_moved(&mut tx, &app.config.id, &h.id, &h.doc_number, &caller.code, None, &view, None, now).await?;
+        copies.push(view);
         if status != CopyStatus::Accepted {
             let detail = match (fail, &p) {
                 (Some(FailReason::RecipientSuspended), Some(p)) => Some(format!(
@@ -413,13 +418,27 @@ async fn record_submission(
         outbox::queue_relay(&mut tx, peer, &h.id, recipients, now).await?;
     }
     match tx.commit().await {
-        Err(gongwen_store::StoreError::Duplicate { .. }) => Ok(false),
+        Err(gongwen_store::StoreError::Duplicate { .. }) => Ok(None),
         r => {
             r?;
             if !relays.is_empty() {
                 app.outbox_ready.notify_one();
             }
-            Ok(true)
+            copies.sort_by(|a, b| (&a.recipient, &a.unit).cmp(&(&b.recipient, &b.unit)));
+            Ok(Some(SentPackage {
+                id: h.id.clone(),
+                doc_number: h.doc_number.clone(),
+                subject: h.subject.clone(),
+                urgency: h.urgency.clone(),
+                submitted_at: now,
+                body_size: size,
+                confirm_now: h.confirm_now,
+                resend: h.resend.clone(),
+                aggregate: Aggregate::of(&copies),
+                copies,
+                groups: expansions.to_vec(),
+                replayed: false,
+            }))
         }
     }
 }
@@ -680,9 +699,11 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
     }
     let bound = directory::keys(&app.db, &caller.code, KeyUse::Signing).await?;
     let me = caller.code.clone();
-    let v = gongwen_trust::receipt::verify(data, &app.trust, &|code| {
-        if code == me { bound.clone() } else { Vec::new() }
-    })
+    let v = gongwen_trust::receipt::verify_with(
+        data,
+        &|c, chain, at| app.evaluate_signing(c, chain, at),
+        &|code| if code == me { bound.clone() } else { Vec::new() },
+    )
     .map_err(|e| bad(Code::ReceiptInvalid, format!("{}：{e}", e.code())))?;
     let r = v.receipt;
     let pkg = app
@@ -834,8 +855,7 @@ pub async fn accept_relay(
     }
     let now = app.clock.now_ms();
     // The sender is registered (at its own center) in our directory too, with its signing keys.
-    app.trust
-        .evaluate(&inspected.signer, &inspected.certs, now / 1000, Purpose::Signing)
+    app.evaluate_signing(&inspected.signer, &inspected.certs, now / 1000)
         .map_err(|e| bad(Code::RelayRefused, format!("{}：{e}", e.code())))?;
     let bound = directory::keys(&app.db, &h.sender, KeyUse::Signing).await?;
     check_binding(&inspected.signer, &h.sender, &|_| bound.clone(), "表頭簽署憑證")
@@ -959,7 +979,7 @@ pub async fn accept_status(app: &Shared, peer: &str, u: &gongwen_proto::api::Sta
     if let Some(r) = &receipt {
         // The receipt must be the recipient's own, for this package.
         let bound = directory::keys(&app.db, &u.copy.recipient, KeyUse::Signing).await?;
-        let v = gongwen_trust::receipt::verify(r, &app.trust, &|_| bound.clone())
+        let v = gongwen_trust::receipt::verify_with(r, &|c, chain, at| app.evaluate_signing(c, chain, at), &|_| bound.clone())
             .map_err(|e| bad(Code::ReceiptInvalid, format!("{}：{e}", e.code())))?;
         if v.receipt.package_id != u.package_id || v.receipt.recipient != u.copy.recipient {
             return Err(bad(Code::ReceiptMismatch, format!("封包 {}", u.package_id)));

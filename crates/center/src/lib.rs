@@ -152,6 +152,7 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         links,
         outbox_ready: tokio::sync::Notify::new(),
         peer_keys,
+        evaluations: Default::default(),
     }))
 }
 

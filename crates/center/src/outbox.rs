@@ -69,21 +69,20 @@ pub async fn copy_moved(
         at: copy.status_at,
     };
     let body = serde_json::to_string(&n).unwrap_or_default();
-    let mut notify = vec![sender];
-    if copy.status == CopyStatus::Available {
-        notify.push(copy.recipient.as_str());
-    }
-    for code in notify {
-        let has_hook = tx
-            .fetch_optional(
-                "SELECT 1 FROM participants WHERE code = $1 AND webhook_url IS NOT NULL AND center IS NULL",
-                &args![code],
-            )
-            .await?
-            .is_some();
-        if has_hook {
-            insert(tx, "webhook", code, Some(package_id), &body, now).await?;
-        }
+    // The sender hears of every move; the recipient of a new copy for it.
+    let recipient = if copy.status == CopyStatus::Available {
+        copy.recipient.as_str()
+    } else {
+        sender
+    };
+    let hooked = tx
+        .fetch_all(
+            "SELECT code FROM participants WHERE code IN ($1, $2) AND webhook_url IS NOT NULL AND center IS NULL ORDER BY code",
+            &args![sender, recipient],
+        )
+        .await?;
+    for r in hooked {
+        insert(tx, "webhook", &r.text(0)?, Some(package_id), &body, now).await?;
     }
     if let Some(origin) = origin {
         let update = StatusUpdate {

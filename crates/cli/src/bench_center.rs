@@ -16,6 +16,19 @@ use tokio::sync::Mutex;
 
 use crate::error::CliError;
 
+/// User + system CPU seconds of a process, from /proc (Linux); 0 elsewhere.
+fn cpu_seconds_of(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which may contain spaces) in parentheses.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
 pub struct CenterBench {
     pub db: String,
     pub docs: usize,
@@ -203,6 +216,7 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().map_err(|_| arg("port"))?;
     let outcome = measure(b, &pki, addr, &senders, &recipients, docs).await;
     let rss = crate::bench::peak_rss_mb_of(&pid);
+    let cpu = cpu_seconds_of(&pid);
     let _ = child.kill();
     let _ = child.wait();
     let (elapsed, mut lat) = outcome?;
@@ -227,13 +241,14 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
         let (p50, p99) = (pct(v, 0.5), pct(v, 0.99));
         println!("  {name}：p50 {p50:.1} ms，p99 {p99:.1} ms");
     }
-    println!("  交換中心行程最高記憶體：{rss:.1} MB");
+    println!("  交換中心行程最高記憶體：{rss:.1} MB；CPU 時間 {cpu:.2} 秒（每份 {:.2} ms）", cpu * 1000.0 / b.docs as f64);
     println!(
-        "{{\"docs_per_s\":{docs_per_s:.1},\"submit_p50_ms\":{:.2},\"submit_p99_ms\":{:.2},\"fetch_p99_ms\":{:.2},\"confirm_p99_ms\":{:.2},\"peak_rss_mb\":{rss:.1},\"db\":\"{}\",\"docs\":{},\"size\":{size}}}",
+        "{{\"docs_per_s\":{docs_per_s:.1},\"submit_p50_ms\":{:.2},\"submit_p99_ms\":{:.2},\"fetch_p99_ms\":{:.2},\"confirm_p99_ms\":{:.2},\"peak_rss_mb\":{rss:.1},\"center_cpu_ms_per_doc\":{:.2},\"db\":\"{}\",\"docs\":{},\"size\":{size}}}",
         pct(&mut lat.submit, 0.5),
         pct(&mut lat.submit, 0.99),
         pct(&mut lat.fetch, 0.99),
         pct(&mut lat.confirm, 0.99),
+        cpu * 1000.0 / b.docs as f64,
         b.db,
         b.docs
     );

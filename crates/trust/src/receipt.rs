@@ -151,6 +151,16 @@ pub fn verify(
     trust: &TrustStore,
     bound_keys: &dyn Fn(&str) -> Vec<[u8; 32]>,
 ) -> Result<VerifiedReceipt, TrustError> {
+    verify_with(data, &|c, chain, at| trust.evaluate(c, chain, at, Purpose::Signing), bound_keys)
+}
+
+/// [`verify`] with the caller's chain evaluation (a center caches evaluations of the
+/// certificates it sees again and again).
+pub fn verify_with(
+    data: &[u8],
+    evaluate: &dyn Fn(&x509_cert::Certificate, &[x509_cert::Certificate], i64) -> Result<Evaluation, TrustError>,
+    bound_keys: &dyn Fn(&str) -> Vec<[u8; 32]>,
+) -> Result<VerifiedReceipt, TrustError> {
     let v = cms::verify(data)?;
     let receipt: Receipt =
         serde_json::from_slice(&v.content).map_err(|e| TrustError::Malformed {
@@ -162,7 +172,7 @@ pub fn verify(
         });
     }
     let signed_at = v.signing_time.unwrap_or(receipt.time);
-    let evaluation = trust.evaluate(&v.signer, &v.certs, signed_at, Purpose::Signing)?;
+    let evaluation = evaluate(&v.signer, &v.certs, signed_at)?;
     check_binding(&v.signer, &receipt.recipient, bound_keys, "回執簽署憑證")?;
     Ok(VerifiedReceipt {
         receipt,
