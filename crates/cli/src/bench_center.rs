@@ -325,7 +325,7 @@ async fn measure(
             while done.load(Ordering::Relaxed) < total {
                 let page = c.inbox(&[("limit", "200")]).await.map_err(|e| e.to_string())?;
                 if page.items.is_empty() {
-                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
                 for item in page.items {
