@@ -25,19 +25,27 @@ fn assert_code<T: std::fmt::Debug>(r: Result<T, ClientError>, code: &str) -> Str
 fn life_of_a_copy() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "life", &fresh_database("life").await, "fs").await.unwrap();
+        let center = start_center(pki, "life", &fresh_database("life").await, "fs")
+            .await
+            .unwrap();
         let a = pki.client(center.addr(), A).unwrap();
         let b = pki.client(center.addr(), B).unwrap();
         assert_eq!(a.health().await.unwrap().status, "ok");
 
         // To B, and to an agency no one registered.
-        let pkg = pki.seal(A, &[B, "999999999Z"], 300_000, HeaderOptions::default()).unwrap();
+        let pkg = pki
+            .seal(A, &[B, "999999999Z"], 300_000, HeaderOptions::default())
+            .unwrap();
         let sent = a.submit("key-1", pkg.clone()).await.unwrap();
         assert!(!sent.replayed);
         assert_eq!(sent.copies.len(), 2);
         let to_b = sent.copies.iter().find(|c| c.recipient == B).unwrap();
         assert_eq!(to_b.status, CopyStatus::Available);
-        let lost = sent.copies.iter().find(|c| c.recipient == "999999999Z").unwrap();
+        let lost = sent
+            .copies
+            .iter()
+            .find(|c| c.recipient == "999999999Z")
+            .unwrap();
         assert_eq!(lost.status, CopyStatus::Failed);
         assert_eq!(lost.fail_reason, Some(FailReason::UnknownRecipient));
         assert_eq!(sent.aggregate.failed, 1);
@@ -50,41 +58,73 @@ fn life_of_a_copy() {
         assert_eq!(item.id, sent.id);
         assert_eq!(item.sender, A);
         assert_eq!(item.body_size, pkg.len() as u64);
-        assert!(a.inbox(&[]).await.unwrap().items.is_empty(), "A received nothing");
+        assert!(
+            a.inbox(&[]).await.unwrap().items.is_empty(),
+            "A received nothing"
+        );
         assert_eq!(b.fetch(&sent.id).await.unwrap(), pkg);
         let half = pkg.len() as u64 / 2;
         let mut resumed = b.fetch_range(&sent.id, 0, Some(half - 1)).await.unwrap();
         resumed.extend(b.fetch_range(&sent.id, half, None).await.unwrap());
         assert_eq!(resumed, pkg);
-        assert_code(b.fetch_range(&sent.id, pkg.len() as u64 + 10, None).await, "E_RANGE");
+        assert_code(
+            b.fetch_range(&sent.id, pkg.len() as u64 + 10, None).await,
+            "E_RANGE",
+        );
         // Nobody else may fetch it.
         let c = pki.client(center.addr(), C).unwrap();
         assert_code(c.fetch(&sent.id).await, "E_NOT_FOUND");
         assert_code(c.sent(&sent.id).await, "E_NOT_FOUND");
 
         // Confirming before delivery is out of order.
-        let confirm = pki.receipt(B, &pkg, ReceiptEvent::Confirmed, None, None).unwrap();
+        let confirm = pki
+            .receipt(B, &pkg, ReceiptEvent::Confirmed, None, None)
+            .unwrap();
         assert_code(b.receipt(&sent.id, confirm.clone()).await, "E_COPY_STATE");
         // 送達, then 收文確認; each sent twice (a retry) changes nothing the second time.
-        let delivered = pki.receipt(B, &pkg, ReceiptEvent::Delivered, None, None).unwrap();
+        let delivered = pki
+            .receipt(B, &pkg, ReceiptEvent::Delivered, None, None)
+            .unwrap();
         let v = b.receipt(&sent.id, delivered.clone()).await.unwrap();
         assert_eq!(v.status, CopyStatus::Delivered);
         let delivered_at = v.delivered_at.expect("delivery time");
         let again = b.receipt(&sent.id, delivered).await.unwrap();
         assert_eq!(again.delivered_at, Some(delivered_at));
-        assert_eq!(b.inbox(&[]).await.unwrap().items.len(), 0, "no longer waiting");
-        assert_eq!(b.inbox(&[("status", "delivered")]).await.unwrap().items.len(), 1);
+        assert_eq!(
+            b.inbox(&[]).await.unwrap().items.len(),
+            0,
+            "no longer waiting"
+        );
+        assert_eq!(
+            b.inbox(&[("status", "delivered")])
+                .await
+                .unwrap()
+                .items
+                .len(),
+            1
+        );
         let v = b.receipt(&sent.id, confirm.clone()).await.unwrap();
         assert_eq!(v.status, CopyStatus::Confirmed);
         assert_eq!(v.receipt_number.as_deref(), Some("測收字第1150000001號"));
         assert_eq!(v.delivered_at, Some(delivered_at));
         b.receipt(&sent.id, confirm).await.unwrap();
         // A late 送達 after the confirmation changes nothing either.
-        let late = pki.receipt(B, &pkg, ReceiptEvent::Delivered, None, None).unwrap();
-        assert_eq!(b.receipt(&sent.id, late).await.unwrap().status, CopyStatus::Confirmed);
+        let late = pki
+            .receipt(B, &pkg, ReceiptEvent::Delivered, None, None)
+            .unwrap();
+        assert_eq!(
+            b.receipt(&sent.id, late).await.unwrap().status,
+            CopyStatus::Confirmed
+        );
         // A final copy stays final.
         let ret = pki
-            .receipt(B, &pkg, ReceiptEvent::Returned, Some(ReturnReason::Misdelivered), Some("非本局業務"))
+            .receipt(
+                B,
+                &pkg,
+                ReceiptEvent::Returned,
+                Some(ReturnReason::Misdelivered),
+                Some("非本局業務"),
+            )
             .unwrap();
         assert_code(b.receipt(&sent.id, ret).await, "E_COPY_STATE");
         // The sender sees it all.
@@ -92,25 +132,51 @@ fn life_of_a_copy() {
         assert_eq!(view.aggregate.confirmed, 1);
         assert_eq!(view.aggregate.failed, 1);
         assert_eq!(view.aggregate.pending, 0);
-        assert!(a.sent_list(&[("open", "true")]).await.unwrap().items.is_empty());
+        assert!(
+            a.sent_list(&[("open", "true")])
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
         assert_eq!(a.sent_list(&[]).await.unwrap().items.len(), 1);
 
         // The records: every step, with the doc number, as JSON and CSV.
-        let recs = a.records(&[("package_id", sent.id.as_str())]).await.unwrap();
+        let recs = a
+            .records(&[("package_id", sent.id.as_str())])
+            .await
+            .unwrap();
         let kinds: Vec<&str> = recs.items.iter().map(|r| r.kind.as_str()).collect();
         for k in ["accepted", "available", "failed", "delivered", "confirmed"] {
             assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
         }
-        assert!(recs.items.iter().all(|r| r.doc_number.as_deref().is_some_and(|d| d.contains("測試字"))));
-        let csv = a.records_csv(&[("package_id", sent.id.as_str())]).await.unwrap();
+        assert!(recs.items.iter().all(|r| {
+            r.doc_number
+                .as_deref()
+                .is_some_and(|d| d.contains("測試字"))
+        }));
+        let csv = a
+            .records_csv(&[("package_id", sent.id.as_str())])
+            .await
+            .unwrap();
         assert!(csv.starts_with("\u{feff}編號,時間,民國日期時間"), "{csv}");
         assert!(csv.contains("中華民國") && csv.contains("confirmed"));
         // Errors are records too (E_COPY_STATE above, answered to B).
-        assert_code(b.records(&[("participant", A)]).await, "E_AUTH_NOT_OPERATOR");
+        assert_code(
+            b.records(&[("participant", A)]).await,
+            "E_AUTH_NOT_OPERATOR",
+        );
         let errs = b.records(&[("kind", "error")]).await.unwrap();
-        assert!(errs.items.iter().any(|r| r.detail.as_deref().is_some_and(|d| d.contains("E_COPY_STATE"))));
+        assert!(errs.items.iter().any(|r| {
+            r.detail
+                .as_deref()
+                .is_some_and(|d| d.contains("E_COPY_STATE"))
+        }));
         let metrics = a.metrics().await.unwrap();
-        assert!(metrics.contains("gongwen_packages_total{kind=\"accepted\"} 1"), "{metrics}");
+        assert!(
+            metrics.contains("gongwen_packages_total{kind=\"accepted\"} 1"),
+            "{metrics}"
+        );
         let api = a.openapi().await.unwrap();
         assert_eq!(api["openapi"].as_str().map(|v| &v[..2]), Some("3."));
         center.shutdown().await;
@@ -121,19 +187,46 @@ fn life_of_a_copy() {
 fn returned_with_a_reason() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "ret", &fresh_database("ret").await, "db").await.unwrap();
+        let center = start_center(pki, "ret", &fresh_database("ret").await, "db")
+            .await
+            .unwrap();
         let a = pki.client(center.addr(), A).unwrap();
         let b = pki.client(center.addr(), B).unwrap();
-        let pkg = pki.seal(A, &[B], 1000, HeaderOptions { confirm_now: true, ..Default::default() }).unwrap();
+        let pkg = pki
+            .seal(
+                A,
+                &[B],
+                1000,
+                HeaderOptions {
+                    confirm_now: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
         let sent = a.submit("k", pkg.clone()).await.unwrap();
         assert!(sent.confirm_now);
         let item = &b.inbox(&[]).await.unwrap().items[0];
-        assert!(item.confirm_now, "the recipient sees the request for immediate confirmation");
-        assert_eq!(b.fetch(&sent.id).await.unwrap(), pkg, "bodies kept in the database");
-        let d = pki.receipt(B, &pkg, ReceiptEvent::Delivered, None, None).unwrap();
+        assert!(
+            item.confirm_now,
+            "the recipient sees the request for immediate confirmation"
+        );
+        assert_eq!(
+            b.fetch(&sent.id).await.unwrap(),
+            pkg,
+            "bodies kept in the database"
+        );
+        let d = pki
+            .receipt(B, &pkg, ReceiptEvent::Delivered, None, None)
+            .unwrap();
         b.receipt(&sent.id, d).await.unwrap();
         let r = pki
-            .receipt(B, &pkg, ReceiptEvent::Returned, Some(ReturnReason::Incomplete), Some("附件只有第1頁"))
+            .receipt(
+                B,
+                &pkg,
+                ReceiptEvent::Returned,
+                Some(ReturnReason::Incomplete),
+                Some("附件只有第1頁"),
+            )
             .unwrap();
         let v = b.receipt(&sent.id, r).await.unwrap();
         assert_eq!(v.status, CopyStatus::Returned);
@@ -157,9 +250,15 @@ fn returned_with_a_reason() {
             )
             .unwrap();
         let fixed = a.submit("k2", fix).await.unwrap();
-        assert_eq!(fixed.resend.as_ref().map(|r| r.original.as_str()), Some(sent.id.as_str()));
+        assert_eq!(
+            fixed.resend.as_ref().map(|r| r.original.as_str()),
+            Some(sent.id.as_str())
+        );
         let item = &b.inbox(&[]).await.unwrap().items[0];
-        assert_eq!(item.resend.as_ref().map(|r| r.kind.label()), Some("附件修正"));
+        assert_eq!(
+            item.resend.as_ref().map(|r| r.kind.label()),
+            Some("附件修正")
+        );
         // A correction of someone else's package is refused.
         let bogus = pki
             .seal(
@@ -181,7 +280,10 @@ fn returned_with_a_reason() {
         gongwen_center::sweep(&center.app).await;
         assert_code(b.fetch(&sent.id).await, "E_BODY_PURGED");
         assert_eq!(a.sent(&sent.id).await.unwrap().aggregate.returned, 1);
-        let recs = a.records(&[("package_id", sent.id.as_str())]).await.unwrap();
+        let recs = a
+            .records(&[("package_id", sent.id.as_str())])
+            .await
+            .unwrap();
         assert!(recs.items.iter().any(|r| r.kind == "body_purged"));
         assert!(recs.items.iter().any(|r| r.kind == "returned"));
         // The correction is not final yet: its body stays.
@@ -194,7 +296,9 @@ fn returned_with_a_reason() {
 fn the_same_key_never_sends_twice() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "idem", &fresh_database("idem").await, "fs").await.unwrap();
+        let center = start_center(pki, "idem", &fresh_database("idem").await, "fs")
+            .await
+            .unwrap();
         let a = pki.client(center.addr(), A).unwrap();
         let b = pki.client(center.addr(), B).unwrap();
         let pkg = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
@@ -222,28 +326,43 @@ fn refusals_change_nothing() {
         let mut cfg = pki.center_config("refusals", &fresh_database("refusals").await, "fs");
         cfg.limits.max_package_bytes = 200_000;
         cfg.data_dir = dir.join("data");
-        let center = gongwen_center::start(cfg, gongwen_center::Clock::default()).await.unwrap();
+        let center = gongwen_center::start(cfg, gongwen_center::Clock::default())
+            .await
+            .unwrap();
         pki.register_all(&center.app).await.unwrap();
         let addr = center.addr();
         let a = pki.client(addr, A).unwrap();
         let b = pki.client(addr, B).unwrap();
         let pkg = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
 
-        assert_code(pki.anonymous(addr).unwrap().inbox(&[]).await, "E_AUTH_NO_CERT");
+        assert_code(
+            pki.anonymous(addr).unwrap().inbox(&[]).await,
+            "E_AUTH_NO_CERT",
+        );
         // A package whose sender is not the caller.
         assert_code(b.submit("k", pkg.clone()).await, "E_SUBMIT_SENDER");
         // A header naming B as sender, signed with A's key, sent by B.
-        let forged = pki.seal_as(A, B, &[C], 0, HeaderOptions::default()).unwrap();
+        let forged = pki
+            .seal_as(A, B, &[C], 0, HeaderOptions::default())
+            .unwrap();
         assert_code(b.submit("k", forged).await, "E_SUBMIT_SIGNER");
         // Truncated and garbage bodies.
-        assert_code(a.submit("k", pkg[..pkg.len() / 2].to_vec()).await, "E_SUBMIT_TRUNCATED");
-        assert_code(a.submit("k", b"not a package".to_vec()).await, "E_SUBMIT_HEADER");
+        assert_code(
+            a.submit("k", pkg[..pkg.len() / 2].to_vec()).await,
+            "E_SUBMIT_TRUNCATED",
+        );
+        assert_code(
+            a.submit("k", b"not a package".to_vec()).await,
+            "E_SUBMIT_HEADER",
+        );
         let mut flipped = pkg.clone();
         let mid = flipped.len() / 3;
         flipped[mid] ^= 0x55;
         assert_code(a.submit("k", flipped).await, "E_SUBMIT_HEADER");
         // Too large, no key, an unwanted attachment type.
-        let big = pki.seal(A, &[B], 300_000, HeaderOptions::default()).unwrap();
+        let big = pki
+            .seal(A, &[B], 300_000, HeaderOptions::default())
+            .unwrap();
         assert_code(a.submit("k", big).await, "E_SUBMIT_TOO_LARGE");
         assert_code(
             a.submit_body(None, pkg.clone().into(), None).await,
@@ -254,27 +373,56 @@ fn refusals_change_nothing() {
         assert_code(b.inbox(&[("status", "lost")]).await, "E_BAD_REQUEST");
         // A group that does not exist.
         let grouped = pki
-            .seal(A, &[B], 0, HeaderOptions { groups: vec!["不存在的群組".into()], ..Default::default() })
+            .seal(
+                A,
+                &[B],
+                0,
+                HeaderOptions {
+                    groups: vec!["不存在的群組".into()],
+                    ..Default::default()
+                },
+            )
             .unwrap();
         assert_code(a.submit("k", grouped).await, "E_SUBMIT_GROUP");
 
         // Wrong address: D may only call from 10.9.9.9.
         let app = &center.app;
         directory::remove_ip(&app.db, D, "127.0.0.1").await.unwrap();
-        directory::add_ip(&app.db, D, "10.9.9.9", None, None).await.unwrap();
+        directory::add_ip(&app.db, D, "10.9.9.9", None, None)
+            .await
+            .unwrap();
         let d = pki.client(addr, D).unwrap();
         let s = assert_code(d.inbox(&[]).await, "E_AUTH_IP");
         assert!(s.contains("127.0.0.1"), "{s}");
         // A second address needs someone's approval.
-        assert!(directory::add_ip(&app.db, D, "127.0.0.1", None, None).await.is_err());
-        directory::add_ip(&app.db, D, "127.0.0.1", Some("資訊室主任"), Some("備援線路")).await.unwrap();
+        assert!(
+            directory::add_ip(&app.db, D, "127.0.0.1", None, None)
+                .await
+                .is_err()
+        );
+        directory::add_ip(
+            &app.db,
+            D,
+            "127.0.0.1",
+            Some("資訊室主任"),
+            Some("備援線路"),
+        )
+        .await
+        .unwrap();
         d.inbox(&[]).await.unwrap();
 
         // A suspended participant can neither send nor receive, and is told why.
         let now = app.clock.now_ms();
-        directory::set_standing(&app.db, D, Standing::Suspended, Some("未依規定更新憑證"), "admin", now)
-            .await
-            .unwrap();
+        directory::set_standing(
+            &app.db,
+            D,
+            Standing::Suspended,
+            Some("未依規定更新憑證"),
+            "admin",
+            now,
+        )
+        .await
+        .unwrap();
         let s = assert_code(d.inbox(&[]).await, "E_AUTH_SUSPENDED");
         assert!(s.contains("未依規定更新憑證"), "{s}");
         let to_d = pki.seal(A, &[D, B], 0, HeaderOptions::default()).unwrap();
@@ -284,17 +432,32 @@ fn refusals_change_nothing() {
         assert_eq!(dc.fail_reason, Some(FailReason::RecipientSuspended));
 
         // A receipt signed by someone else, or for another package.
-        let other = pki.receipt(C, &pkg, ReceiptEvent::Delivered, None, None).unwrap();
+        let other = pki
+            .receipt(C, &pkg, ReceiptEvent::Delivered, None, None)
+            .unwrap();
         assert_code(b.receipt(&sent.id, other).await, "E_RECEIPT_");
-        let wrong_pkg = pki.receipt(B, &pkg, ReceiptEvent::Delivered, None, None).unwrap();
+        let wrong_pkg = pki
+            .receipt(B, &pkg, ReceiptEvent::Delivered, None, None)
+            .unwrap();
         assert_code(b.receipt(&sent.id, wrong_pkg).await, "E_RECEIPT_MISMATCH");
-        assert_code(b.receipt(&sent.id, b"junk".to_vec()).await, "E_RECEIPT_INVALID");
+        assert_code(
+            b.receipt(&sent.id, b"junk".to_vec()).await,
+            "E_RECEIPT_INVALID",
+        );
 
         // Only the one accepted package exists; the spool is empty.
-        let rows = app.db.fetch_all("SELECT id FROM packages", &[]).await.unwrap();
+        let rows = app
+            .db
+            .fetch_all("SELECT id FROM packages", &[])
+            .await
+            .unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(b.inbox(&[]).await.unwrap().items.len(), 1);
-        assert_eq!(std::fs::read_dir(&app.spool).unwrap().count(), 0, "spool left behind");
+        assert_eq!(
+            std::fs::read_dir(&app.spool).unwrap().count(),
+            0,
+            "spool left behind"
+        );
         // Every refusal is a record.
         let errors = app
             .db
@@ -312,7 +475,9 @@ fn attachment_types_are_limited() {
         let pki = pki();
         let mut cfg = pki.center_config("types", &fresh_database("types").await, "fs");
         cfg.limits.attachment_types = vec!["odt".into()];
-        let center = gongwen_center::start(cfg, gongwen_center::Clock::default()).await.unwrap();
+        let center = gongwen_center::start(cfg, gongwen_center::Clock::default())
+            .await
+            .unwrap();
         pki.register_all(&center.app).await.unwrap();
         let a = pki.client(center.addr(), A).unwrap();
         let pkg = pki.seal(A, &[B], 100, HeaderOptions::default()).unwrap();
@@ -326,28 +491,59 @@ fn attachment_types_are_limited() {
 fn groups_expand_and_are_recorded() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "groups", &fresh_database("groups").await, "fs").await.unwrap();
-        let a = pki.client(center.addr(), A).unwrap();
-        let app = &center.app;
-        directory::set_group(&app.db, directory::SHARED, "北市一級機關", &[B.into(), C.into()], 0)
+        let center = start_center(pki, "groups", &fresh_database("groups").await, "fs")
             .await
             .unwrap();
+        let a = pki.client(center.addr(), A).unwrap();
+        let app = &center.app;
+        directory::set_group(
+            &app.db,
+            directory::SHARED,
+            "北市一級機關",
+            &[B.into(), C.into()],
+            0,
+        )
+        .await
+        .unwrap();
         a.put_group("資訊窗口", vec![B.into()]).await.unwrap();
         let groups = a.groups().await.unwrap();
-        assert!(groups.iter().any(|g| g.name == "北市一級機關" && g.owner == "共用"));
+        assert!(
+            groups
+                .iter()
+                .any(|g| g.name == "北市一級機關" && g.owner == "共用")
+        );
         assert!(groups.iter().any(|g| g.name == "資訊窗口" && g.owner == A));
         // B does not see A's own group.
         let b = pki.client(center.addr(), B).unwrap();
-        assert!(!b.groups().await.unwrap().iter().any(|g| g.name == "資訊窗口"));
+        assert!(
+            !b.groups()
+                .await
+                .unwrap()
+                .iter()
+                .any(|g| g.name == "資訊窗口")
+        );
 
-        let opts = HeaderOptions { groups: vec!["北市一級機關".into(), "資訊窗口".into()], ..Default::default() };
+        let opts = HeaderOptions {
+            groups: vec!["北市一級機關".into(), "資訊窗口".into()],
+            ..Default::default()
+        };
         let pkg = pki.seal(A, &[B, C], 0, opts.clone()).unwrap();
         let sent = a.submit("g", pkg).await.unwrap();
         assert_eq!(sent.groups.len(), 2);
-        let shared = sent.groups.iter().find(|g| g.group == "北市一級機關").unwrap();
-        assert_eq!(shared.members, vec![C.to_string(), B.to_string()], "sorted by code");
+        let shared = sent
+            .groups
+            .iter()
+            .find(|g| g.group == "北市一級機關")
+            .unwrap();
+        assert_eq!(
+            shared.members,
+            vec![C.to_string(), B.to_string()],
+            "sorted by code"
+        );
         // The group grew after the package was sealed: refused, re-seal.
-        a.put_group("資訊窗口", vec![B.into(), D.into()]).await.unwrap();
+        a.put_group("資訊窗口", vec![B.into(), D.into()])
+            .await
+            .unwrap();
         let stale = pki.seal(A, &[B, C], 0, opts).unwrap();
         let s = assert_code(a.submit("g2", stale).await, "E_SUBMIT_GROUP");
         assert!(s.contains(D), "{s}");
@@ -372,7 +568,9 @@ fn expired_certificates_suspend_and_restarts_keep_everything() {
         center.shutdown().await;
 
         // Started again on the same database and folder: everything is there.
-        let center = gongwen_center::start(config.clone(), gongwen_center::Clock::default()).await.unwrap();
+        let center = gongwen_center::start(config.clone(), gongwen_center::Clock::default())
+            .await
+            .unwrap();
         let b = pki.client(center.addr(), B).unwrap();
         assert_eq!(b.inbox(&[]).await.unwrap().items[0].id, sent.id);
         assert_eq!(b.fetch(&sent.id).await.unwrap(), pkg);

@@ -16,11 +16,21 @@ use gongwen_trust::receipt::ReceiptEvent;
 fn free_ports() -> (u16, u16) {
     let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    (a.local_addr().unwrap().port(), b.local_addr().unwrap().port())
+    (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    )
 }
 
 /// Center `me` (client certificate `mine`) that relays to `other` at `port`.
-fn federated(pki: &Pki, name: &str, db: &str, port: u16, mine: usize, other: (&str, u16, usize)) -> CenterConfig {
+fn federated(
+    pki: &Pki,
+    name: &str,
+    db: &str,
+    port: u16,
+    mine: usize,
+    other: (&str, u16, usize),
+) -> CenterConfig {
     let mut c = pki.center_config(name, db, "fs");
     c.id = name.into();
     c.listen = format!("127.0.0.1:{port}");
@@ -51,7 +61,14 @@ where
 }
 
 async fn status_of(c: &gongwen_client::CenterClient, id: &str, to: &str) -> CopyStatus {
-    c.sent(id).await.unwrap().copies.iter().find(|x| x.recipient == to).unwrap().status
+    c.sent(id)
+        .await
+        .unwrap()
+        .copies
+        .iter()
+        .find(|x| x.recipient == to)
+        .unwrap()
+        .status
 }
 
 #[test]
@@ -171,25 +188,47 @@ fn webhooks_are_signed_and_two_centers_share_one_database() {
             c.id = "center-shared".into();
             c
         };
-        let one: Running = gongwen_center::start(start("one"), Clock::default()).await.unwrap();
-        let two: Running = gongwen_center::start(start("two"), Clock::default()).await.unwrap();
+        let one: Running = gongwen_center::start(start("one"), Clock::default())
+            .await
+            .unwrap();
+        let two: Running = gongwen_center::start(start("two"), Clock::default())
+            .await
+            .unwrap();
         pki.register_all(&one.app).await.unwrap();
         let (port, hooks) = hook_server().await;
         let url = format!("http://127.0.0.1:{port}/hook");
         let secret = "這是至少十六個字元的測試金鑰";
-        directory::set_webhook(&one.app.db, A, Some(&url), Some(secret)).await.unwrap();
-        directory::set_webhook(&one.app.db, B, Some(&url), Some(secret)).await.unwrap();
-        assert!(directory::set_webhook(&one.app.db, C, Some("ftp://x"), Some(secret)).await.is_err());
-        assert!(directory::set_webhook(&one.app.db, C, Some(&url), Some("short")).await.is_err());
+        directory::set_webhook(&one.app.db, A, Some(&url), Some(secret))
+            .await
+            .unwrap();
+        directory::set_webhook(&one.app.db, B, Some(&url), Some(secret))
+            .await
+            .unwrap();
+        assert!(
+            directory::set_webhook(&one.app.db, C, Some("ftp://x"), Some(secret))
+                .await
+                .is_err()
+        );
+        assert!(
+            directory::set_webhook(&one.app.db, C, Some(&url), Some("short"))
+                .await
+                .is_err()
+        );
 
         // Submitted through one process, received through the other.
         let a = pki.client(one.addr(), A).unwrap();
         let b = pki.client(two.addr(), B).unwrap();
         let pkg = pki.seal(A, &[B, C], 500, HeaderOptions::default()).unwrap();
         let sent = a.submit("w", pkg.clone()).await.unwrap();
-        assert_eq!(b.fetch(&sent.id).await.unwrap(), pkg, "the body is in the shared database");
+        assert_eq!(
+            b.fetch(&sent.id).await.unwrap(),
+            pkg,
+            "the body is in the shared database"
+        );
         for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
-            b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap()).await.unwrap();
+            b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap())
+                .await
+                .unwrap();
         }
         // A hears of B's copy: available (twice: to A as sender and to B as recipient), delivered, confirmed.
         until("the webhooks", || async {
@@ -201,17 +240,36 @@ fn webhooks_are_signed_and_two_centers_share_one_database() {
         got.sort();
         assert_eq!(
             got,
-            vec![CopyStatus::Available, CopyStatus::Available, CopyStatus::Delivered, CopyStatus::Confirmed],
+            vec![
+                CopyStatus::Available,
+                CopyStatus::Available,
+                CopyStatus::Delivered,
+                CopyStatus::Confirmed
+            ],
             "each notification exactly once, though two workers share the queue"
         );
         // C has no webhook: none for C as recipient, but A hears of C's copy.
         assert_eq!(statuses(&hooks, &sent.id, C), vec![CopyStatus::Available]);
         // Signatures check out with the secret.
         for (sig, body) in hooks.lock().unwrap().iter() {
-            let t: i64 = sig.split(',').next().unwrap().trim_start_matches("t=").parse().unwrap();
-            assert_eq!(*sig, gongwen_center::outbox::sign_webhook(secret.as_bytes(), t, body.as_bytes()));
+            let t: i64 = sig
+                .split(',')
+                .next()
+                .unwrap()
+                .trim_start_matches("t=")
+                .parse()
+                .unwrap();
+            assert_eq!(
+                *sig,
+                gongwen_center::outbox::sign_webhook(secret.as_bytes(), t, body.as_bytes())
+            );
         }
-        let left = one.app.db.fetch_all("SELECT id FROM outbox", &[]).await.unwrap();
+        let left = one
+            .app
+            .db
+            .fetch_all("SELECT id FROM outbox", &[])
+            .await
+            .unwrap();
         assert!(left.is_empty(), "{} rows left in the outbox", left.len());
         one.shutdown().await;
         two.shutdown().await;

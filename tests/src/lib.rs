@@ -30,12 +30,8 @@ pub fn scratch(name: &str) -> PathBuf {
 
 pub fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| {
-        Pki::create(&scratch("pki"), &[A, B, C, D]).expect("test CA")
-    })
+    PKI.get_or_init(|| Pki::create(&scratch("pki"), &[A, B, C, D]).expect("test CA"))
 }
-
-
 
 /// Which engine the tests run on: `postgres` when `GONGWEN_TEST_DATABASE_URL` is set.
 pub fn engine() -> &'static str {
@@ -70,7 +66,9 @@ pub async fn fresh_database(name: &str) -> String {
         }
         _ => format!(
             "sqlite://{}",
-            scratch(&format!("db-{n}-{name}")).join("center.db").display()
+            scratch(&format!("db-{n}-{name}"))
+                .join("center.db")
+                .display()
         ),
     }
 }

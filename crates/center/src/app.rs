@@ -67,7 +67,12 @@ impl App {
             .iter()
             .find(|(_, k)| *k == spki)
             .map(|(id, _)| PeerCenter(id.clone()))
-            .ok_or_else(|| CenterError::new(Code::AuthNotPeer, format!("憑證「{}」", cert.tbs_certificate.subject)))
+            .ok_or_else(|| {
+                CenterError::new(
+                    Code::AuthNotPeer,
+                    format!("憑證「{}」", cert.tbs_certificate.subject),
+                )
+            })
     }
 
     pub fn stale_crl(s: &str) -> StaleCrl {
@@ -125,7 +130,8 @@ impl App {
         let cert = Certificate::from_der(leaf)
             .map_err(|e| CenterError::new(Code::AuthUnknownCert, e.to_string()))?;
         let spki = directory::hex(
-            &spki_sha256(&cert).map_err(|e| CenterError::new(Code::AuthUnknownCert, e.to_string()))?,
+            &spki_sha256(&cert)
+                .map_err(|e| CenterError::new(Code::AuthUnknownCert, e.to_string()))?,
         );
         // One query: the participant behind the key and its allowed addresses.
         let rows = self
@@ -140,10 +146,18 @@ impl App {
         let first = rows.first().ok_or_else(|| {
             CenterError::new(
                 Code::AuthUnknownCert,
-                format!("憑證「{}」（公鑰 SHA-256 {spki}）", cert.tbs_certificate.subject),
+                format!(
+                    "憑證「{}」（公鑰 SHA-256 {spki}）",
+                    cert.tbs_certificate.subject
+                ),
             )
         })?;
-        let (code, name, state, reason) = (first.text(0)?, first.text(1)?, first.text(2)?, first.opt_text(3)?);
+        let (code, name, state, reason) = (
+            first.text(0)?,
+            first.text(1)?,
+            first.text(2)?,
+            first.opt_text(3)?,
+        );
         let operator = first.bool(4)?;
         let standing = Standing::parse(&state).unwrap_or(Standing::Suspended);
         if standing != Standing::Active {

@@ -120,12 +120,20 @@ pub fn ip_matches(rule: &str, ip: IpAddr) -> bool {
     match (net, ip) {
         (IpAddr::V4(n), IpAddr::V4(i)) => {
             let bits = bits.unwrap_or(32).min(32) as u32;
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
             u32::from(n) & mask == u32::from(i) & mask
         }
         (IpAddr::V6(n), IpAddr::V6(i)) => {
             let bits = bits.unwrap_or(128).min(128) as u32;
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
             u128::from(n) & mask == u128::from(i) & mask
         }
         _ => false,
@@ -138,9 +146,9 @@ pub fn check_ip_rule(rule: &str) -> Result<()> {
         Some((a, b)) => (a, Some(b)),
         None => (rule, None),
     };
-    let ip: IpAddr = addr.parse().map_err(|_| {
-        CenterError::new(Code::BadRequest, format!("「{rule}」不是 IP 位址或網段"))
-    })?;
+    let ip: IpAddr = addr
+        .parse()
+        .map_err(|_| CenterError::new(Code::BadRequest, format!("「{rule}」不是 IP 位址或網段")))?;
     if let Some(b) = bits {
         let max = if ip.is_ipv4() { 32 } else { 128 };
         match b.parse::<u8>() {
@@ -171,8 +179,7 @@ fn participant_of(r: &gongwen_store::Row) -> Result<Participant> {
     })
 }
 
-const PARTICIPANT_COLS: &str =
-    "code, name, state, state_reason, center, webhook_url, operator";
+const PARTICIPANT_COLS: &str = "code, name, state, state_reason, center, webhook_url, operator";
 
 pub async fn get(db: &Db, code: &str) -> Result<Option<Participant>> {
     db.fetch_optional(
@@ -346,7 +353,11 @@ pub async fn add_certs(
 ) -> Result<Vec<(KeyUse, String)>> {
     require(db, code).await?;
     let certs = gongwen_trust::cms::load_certs(data)
-        .or_else(|_| Certificate::from_der(data).map(|c| vec![c]).map_err(|e| e.to_string()))
+        .or_else(|_| {
+            Certificate::from_der(data)
+                .map(|c| vec![c])
+                .map_err(|e| e.to_string())
+        })
         .map_err(|e| CenterError::new(Code::BadRequest, format!("憑證無法讀取：{e}")))?;
     let mut out = Vec::new();
     for cert in certs {
@@ -364,14 +375,22 @@ pub async fn add_certs(
                 }
             },
         };
-        let spki = hex(&spki_sha256(&cert).map_err(|e| CenterError::new(Code::BadRequest, e.to_string()))?);
+        let spki =
+            hex(&spki_sha256(&cert)
+                .map_err(|e| CenterError::new(Code::BadRequest, e.to_string()))?);
         let der = der::Encode::to_der(&cert)
             .map_err(|e| CenterError::new(Code::BadRequest, e.to_string()))?;
         let sql = "INSERT INTO participant_keys (spki_sha256, code, usage, not_after, cert) VALUES ($1, $2, $3, $4, $5) \
                    ON CONFLICT (spki_sha256) DO UPDATE SET code = $2, usage = $3, not_after = $4, cert = $5";
         db.execute(
             sql,
-            &args![spki.as_str(), code, u.as_str(), not_after(&cert) * 1000, der],
+            &args![
+                spki.as_str(),
+                code,
+                u.as_str(),
+                not_after(&cert) * 1000,
+                der
+            ],
         )
         .await?;
         out.push((u, spki));
@@ -485,7 +504,15 @@ pub async fn suspend_expired(db: &Db, now_ms: i64) -> Result<Vec<String>> {
             "憑證已於 {} 到期，自動停用；更新憑證後由管理者恢復",
             gongwen_trust::path::roc_datetime(last / 1000)
         );
-        set_standing(db, &code, Standing::Suspended, Some(&reason), "center", now_ms).await?;
+        set_standing(
+            db,
+            &code,
+            Standing::Suspended,
+            Some(&reason),
+            "center",
+            now_ms,
+        )
+        .await?;
         out.push(code);
     }
     Ok(out)
@@ -556,7 +583,10 @@ pub async fn delete_group(db: &Db, owner: &str, name: &str) -> Result<()> {
         )
         .await?;
     if n == 0 {
-        return Err(CenterError::new(Code::NotFound, format!("沒有群組「{name}」")));
+        return Err(CenterError::new(
+            Code::NotFound,
+            format!("沒有群組「{name}」"),
+        ));
     }
     Ok(())
 }
@@ -575,7 +605,11 @@ pub async fn groups_for(db: &Db, code: &str) -> Result<Vec<gongwen_proto::api::G
         let owner = r.text(0)?;
         let name = r.text(1)?;
         let member = r.text(2)?;
-        let owner = if owner.is_empty() { "共用".to_string() } else { owner };
+        let owner = if owner.is_empty() {
+            "共用".to_string()
+        } else {
+            owner
+        };
         match out.last_mut() {
             Some(g) if g.owner == owner && g.name == name => g.members.push(member),
             _ => out.push(gongwen_proto::api::Group {
@@ -597,8 +631,41 @@ pub async fn remove_key(db: &Db, spki_hex: &str) -> Result<()> {
         )
         .await?;
     if n == 0 {
-        return Err(CenterError::new(Code::NotFound, format!("沒有登記金鑰 {spki_hex}")));
+        return Err(CenterError::new(
+            Code::NotFound,
+            format!("沒有登記金鑰 {spki_hex}"),
+        ));
     }
+    Ok(())
+}
+
+/// Where a participant wants status notifications, and the key that signs them.
+pub async fn set_webhook(
+    db: &Db,
+    code: &str,
+    url: Option<&str>,
+    secret: Option<&str>,
+) -> Result<()> {
+    require(db, code).await?;
+    if let Some(u) = url
+        && !(u.starts_with("https://") || u.starts_with("http://"))
+    {
+        return Err(CenterError::new(
+            Code::BadRequest,
+            format!("通知網址「{u}」應以 https:// 或 http:// 開頭"),
+        ));
+    }
+    if url.is_some() && secret.is_none_or(|s| s.len() < 16) {
+        return Err(CenterError::new(
+            Code::BadRequest,
+            "通知的簽章金鑰至少 16 個字元",
+        ));
+    }
+    db.execute(
+        "UPDATE participants SET webhook_url = $2, webhook_secret = $3 WHERE code = $1",
+        &args![code, url, secret],
+    )
+    .await?;
     Ok(())
 }
 
@@ -621,29 +688,4 @@ mod tests {
         assert!(check_ip_rule("10.0.0.0/8").is_ok());
         assert!(check_ip_rule("abc").is_err());
     }
-}
-
-/// Where a participant wants status notifications, and the key that signs them.
-pub async fn set_webhook(db: &Db, code: &str, url: Option<&str>, secret: Option<&str>) -> Result<()> {
-    require(db, code).await?;
-    if let Some(u) = url
-        && !(u.starts_with("https://") || u.starts_with("http://"))
-    {
-        return Err(CenterError::new(
-            Code::BadRequest,
-            format!("通知網址「{u}」應以 https:// 或 http:// 開頭"),
-        ));
-    }
-    if url.is_some() && secret.is_none_or(|s| s.len() < 16) {
-        return Err(CenterError::new(
-            Code::BadRequest,
-            "通知的簽章金鑰至少 16 個字元",
-        ));
-    }
-    db.execute(
-        "UPDATE participants SET webhook_url = $2, webhook_secret = $3 WHERE code = $1",
-        &args![code, url, secret],
-    )
-    .await?;
-    Ok(())
 }

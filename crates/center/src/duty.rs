@@ -3,8 +3,8 @@
 //! working day, on the government office calendar (bundled, plus what administrators import).
 
 use gongwen_proto::Code;
-use gongwen_proto::api::{Duties, DutyItem};
 use gongwen_proto::CopyStatus;
+use gongwen_proto::api::{Duties, DutyItem};
 use gongwen_store::{Db, args};
 use time::OffsetDateTime;
 
@@ -15,9 +15,14 @@ use crate::error::{CenterError, Result};
 /// The bundled calendar with the administrators' changes on top.
 pub async fn load_calendar(db: &Db) -> Result<WorkCalendar> {
     let mut cal = WorkCalendar::with_bundled();
-    for r in db.fetch_all("SELECT day, kind, name FROM calendar ORDER BY day", &[]).await? {
+    for r in db
+        .fetch_all("SELECT day, kind, name FROM calendar ORDER BY day", &[])
+        .await?
+    {
         let (day, kind, name) = (r.text(0)?, r.text(1)?, r.text(2)?);
-        let Some(date) = parse_day(&day) else { continue };
+        let Some(date) = parse_day(&day) else {
+            continue;
+        };
         match kind.as_str() {
             "holiday" => {
                 cal.set(date, Override::holiday(name));
@@ -54,7 +59,10 @@ pub async fn import_calendar(db: &Db, bytes: &[u8]) -> Result<usize> {
         Err(_) => {
             let (t, _, bad) = encoding_rs::BIG5.decode(bytes);
             if bad {
-                return Err(CenterError::new(Code::BadRequest, "行事曆檔案不是 UTF-8 也不是 Big5"));
+                return Err(CenterError::new(
+                    Code::BadRequest,
+                    "行事曆檔案不是 UTF-8 也不是 Big5",
+                ));
             }
             t.into_owned()
         }

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use axum::body::Body;
 use futures_util::StreamExt;
 use gongwen_proto::api::{Aggregate, CopyView, GroupExpansion, InboxItem, InboxPage, SentPackage};
-use gongwen_proto::{Code, CopyStatus, FailReason, PackageHeader, Resend, ResendKind, ReturnReason};
+use gongwen_proto::{
+    Code, CopyStatus, FailReason, PackageHeader, Resend, ResendKind, ReturnReason,
+};
 use gongwen_store::{Row, Tx, Value, args};
 use gongwen_trust::path::check_binding;
 use gongwen_trust::receipt::ReceiptEvent;
@@ -123,7 +125,11 @@ fn check_header(app: &Shared, caller: &Caller, h: &PackageHeader) -> Result<()> 
             format!("表頭發文機關為 {}，連線者為 {}", h.sender, caller.code),
         ));
     }
-    if let Some(s) = h.secrecy.as_deref().filter(|s| !s.trim().is_empty() && *s != "普通") {
+    if let Some(s) = h
+        .secrecy
+        .as_deref()
+        .filter(|s| !s.trim().is_empty() && *s != "普通")
+    {
         return Err(bad(Code::SubmitClassified, format!("密等：{s}")));
     }
     if h.recipients.is_empty() {
@@ -142,7 +148,7 @@ fn check_header(app: &Shared, caller: &Caller, h: &PackageHeader) -> Result<()> 
     for f in &h.files {
         if f.role == gongwen_proto::FileRole::Attachment {
             let ext = extension(&f.name);
-            if !app.config.limits.attachment_types.iter().any(|a| *a == ext) {
+            if !app.config.limits.attachment_types.contains(&ext) {
                 return Err(bad(
                     Code::SubmitFileType,
                     format!(
@@ -171,17 +177,18 @@ pub async fn submit(
     check_idempotency_key(idem_key)?;
     let (spooled, sha, size) = spool(app, body, declared).await?;
     let path = spooled.path.clone();
-    let inspected = tokio::task::spawn_blocking(move || gongwen_trust::package::stream::inspect_file(&path))
-        .await
-        .map_err(|e| bad(Code::Internal, e.to_string()))?
-        .map_err(|e| {
-            let text = e.to_string();
-            if text.contains("截斷") || text.contains("意外結束") {
-                bad(Code::SubmitTruncated, text)
-            } else {
-                bad(Code::SubmitHeader, format!("{}：{text}", e.code()))
-            }
-        })?;
+    let inspected =
+        tokio::task::spawn_blocking(move || gongwen_trust::package::stream::inspect_file(&path))
+            .await
+            .map_err(|e| bad(Code::Internal, e.to_string()))?
+            .map_err(|e| {
+                let text = e.to_string();
+                if text.contains("截斷") || text.contains("意外結束") {
+                    bad(Code::SubmitTruncated, text)
+                } else {
+                    bad(Code::SubmitHeader, format!("{}：{text}", e.code()))
+                }
+            })?;
     let h = inspected.header;
     check_header(app, caller, &h)?;
     // The header's signer: a trusted signing certificate bound to the sender.
@@ -189,8 +196,13 @@ pub async fn submit(
     app.evaluate_signing(&inspected.signer, &inspected.certs, now / 1000)
         .map_err(|e| bad(Code::SubmitSigner, format!("{}：{e}", e.code())))?;
     let bound = directory::keys(&app.db, &caller.code, KeyUse::Signing).await?;
-    check_binding(&inspected.signer, &caller.code, &|_| bound.clone(), "表頭簽署憑證")
-        .map_err(|e| bad(Code::SubmitSigner, e.to_string()))?;
+    check_binding(
+        &inspected.signer,
+        &caller.code,
+        &|_| bound.clone(),
+        "表頭簽署憑證",
+    )
+    .map_err(|e| bad(Code::SubmitSigner, e.to_string()))?;
     // The same key again: the same answer, never a second send. (One query for both the key
     // and the package id.)
     let seen = app
@@ -205,7 +217,13 @@ pub async fn submit(
         if sender == caller.code && key == idem_key {
             if id == h.id {
                 let existing = sent_view(app, &id).await?;
-                return Ok((false, SentPackage { replayed: true, ..existing }));
+                return Ok((
+                    false,
+                    SentPackage {
+                        replayed: true,
+                        ..existing
+                    },
+                ));
             }
             return Err(bad(Code::SubmitKeyReused, format!("此鍵已用於封包 {id}")));
         }
@@ -228,19 +246,28 @@ pub async fn submit(
     }
     let expansions = expand_groups(app, caller, &h).await?;
     app.blobs.put_file(&spooled.path, &sha).await?;
-    let Some(view) = record_submission(app, caller, idem_key, &h, &sha, size, &expansions, now).await? else {
+    let Some(view) =
+        record_submission(app, caller, idem_key, &h, &sha, size, &expansions, now).await?
+    else {
         {
             // A concurrent submission with the same key or package won the race.
             if let Some(existing) = by_key(app, caller, idem_key).await?
                 && existing.id == h.id
             {
-                return Ok((false, SentPackage { replayed: true, ..existing }));
+                return Ok((
+                    false,
+                    SentPackage {
+                        replayed: true,
+                        ..existing
+                    },
+                ));
             }
             return Err(bad(Code::SubmitReplay, format!("封包 {}", h.id)));
         }
     };
     app.metrics.inc("gongwen_packages_total", "accepted");
-    app.metrics.add("gongwen_package_bytes_total", "accepted", size);
+    app.metrics
+        .add("gongwen_package_bytes_total", "accepted", size);
     Ok((true, view))
 }
 
@@ -260,7 +287,11 @@ async fn by_key(app: &Shared, caller: &Caller, key: &str) -> Result<Option<SentP
 
 /// Expands the groups the header names; every member must be among the recipients the
 /// package was sealed for.
-async fn expand_groups(app: &Shared, caller: &Caller, h: &PackageHeader) -> Result<Vec<GroupExpansion>> {
+async fn expand_groups(
+    app: &Shared,
+    caller: &Caller,
+    h: &PackageHeader,
+) -> Result<Vec<GroupExpansion>> {
     if h.groups.is_empty() {
         return Ok(Vec::new());
     }
@@ -338,7 +369,11 @@ async fn record_submission(
     inserted?;
     let mut copies = Vec::new();
     for g in expansions {
-        let owner = if g.owner == "共用" { "" } else { g.owner.as_str() };
+        let owner = if g.owner == "共用" {
+            ""
+        } else {
+            g.owner.as_str()
+        };
         tx.execute(
             "INSERT INTO group_expansions (package_id, owner, name, members) VALUES ($1, $2, $3, $4)",
             &args![h.id.as_str(), owner, g.group.as_str(), g.members.join(",")],
@@ -378,7 +413,18 @@ async fn record_submission(
             ],
         )
         .await?;
-        event_in(&mut tx, now, &caller.code, "accepted", Some(&h.id), Some(&r.code), doc, None, None).await?;
+        event_in(
+            &mut tx,
+            now,
+            &caller.code,
+            "accepted",
+            Some(&h.id),
+            Some(&r.code),
+            doc,
+            None,
+            None,
+        )
+        .await?;
         if let (CopyStatus::Accepted, Some(p)) = (status, &p)
             && let Some(peer) = &p.center
         {
@@ -399,7 +445,18 @@ async fn record_submission(
             return_text: None,
             receipt_number: None,
         };
-        outbox::copy_moved(&mut tx, &app.config.id, &h.id, &h.doc_number, &caller.code, None, &view, None, now).await?;
+        outbox::copy_moved(
+            &mut tx,
+            &app.config.id,
+            &h.id,
+            &h.doc_number,
+            &caller.code,
+            None,
+            &view,
+            None,
+            now,
+        )
+        .await?;
         copies.push(view);
         if status != CopyStatus::Accepted {
             let detail = match (fail, &p) {
@@ -411,7 +468,18 @@ async fn record_submission(
                 (Some(f), _) => Some(f.label().to_string()),
                 _ => None,
             };
-            event_in(&mut tx, now, "center", status.as_str(), Some(&h.id), Some(&r.code), doc, detail.as_deref(), None).await?;
+            event_in(
+                &mut tx,
+                now,
+                "center",
+                status.as_str(),
+                Some(&h.id),
+                Some(&r.code),
+                doc,
+                detail.as_deref(),
+                None,
+            )
+            .await?;
         }
     }
     for (peer, recipients) in &relays {
@@ -455,7 +523,9 @@ pub(crate) fn copy_of(r: &Row, base: usize) -> Result<CopyView> {
         status_at: r.i64(base + 4)?,
         delivered_at: r.opt_i64(base + 5)?,
         fail_reason: r.opt_text(base + 6)?.and_then(|s| FailReason::parse(&s)),
-        return_reason: r.opt_text(base + 7)?.and_then(|s| ReturnReason::parse(&s).ok()),
+        return_reason: r
+            .opt_text(base + 7)?
+            .and_then(|s| ReturnReason::parse(&s).ok()),
         return_text: r.opt_text(base + 8)?,
         receipt_number: r.opt_text(base + 9)?,
     })
@@ -485,7 +555,9 @@ pub async fn sent_view(app: &Shared, id: &str) -> Result<SentPackage> {
     let copies = app
         .db
         .fetch_all(
-            &format!("SELECT {COPY_COLS} FROM copies WHERE package_id = $1 ORDER BY recipient, unit"),
+            &format!(
+                "SELECT {COPY_COLS} FROM copies WHERE package_id = $1 ORDER BY recipient, unit"
+            ),
             &args![id],
         )
         .await?
@@ -551,7 +623,11 @@ pub struct SentQuery {
     pub limit: Option<u32>,
 }
 
-pub async fn sent_list(app: &Shared, caller: &Caller, q: &SentQuery) -> Result<gongwen_proto::api::SentPage> {
+pub async fn sent_list(
+    app: &Shared,
+    caller: &Caller,
+    q: &SentQuery,
+) -> Result<gongwen_proto::api::SentPage> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500) as i64;
     let (after_t, after_id) = cursor(q.after.as_deref())?;
     let mut sql = String::from(
@@ -565,7 +641,13 @@ pub async fn sent_list(app: &Shared, caller: &Caller, q: &SentQuery) -> Result<g
         .db
         .fetch_all(
             &sql,
-            &args![caller.code.as_str(), q.since.unwrap_or(0), after_t, after_id, limit],
+            &args![
+                caller.code.as_str(),
+                q.since.unwrap_or(0),
+                after_t,
+                after_id,
+                limit
+            ],
         )
         .await?;
     let mut items = Vec::new();
@@ -610,7 +692,7 @@ pub struct InboxQuery {
 pub async fn inbox(app: &Shared, caller: &Caller, q: &InboxQuery) -> Result<InboxPage> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000) as i64;
     let (after_t, after_id) = cursor(q.after.as_deref())?;
-    let mut a: Vec<Value> = args![caller.code.as_str(), after_t, after_id];
+    let mut a: Vec<Value> = args![caller.code.as_str(), after_t, after_id].to_vec();
     let mut sql = String::from(
         "SELECT c.package_id, p.sender, p.doc_number, p.subject, p.urgency, c.unit, c.copy_kind, c.status, c.available_at, p.body_size, p.body_sha256, p.confirm_now, p.resend_kind, p.resend_of \
          FROM copies c JOIN packages p ON p.id = c.package_id \
@@ -638,7 +720,10 @@ pub async fn inbox(app: &Shared, caller: &Caller, q: &InboxQuery) -> Result<Inbo
         sql.push_str(&format!(" AND c.available_at < ${}", a.len()));
     }
     a.push(limit.into());
-    sql.push_str(&format!(" ORDER BY c.available_at, c.package_id, c.unit LIMIT ${}", a.len()));
+    sql.push_str(&format!(
+        " ORDER BY c.available_at, c.package_id, c.unit LIMIT ${}",
+        a.len()
+    ));
     let rows = app.db.fetch_all(&sql, &a).await?;
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
@@ -702,7 +787,13 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
     let v = gongwen_trust::receipt::verify_with(
         data,
         &|c, chain, at| app.evaluate_signing(c, chain, at),
-        &|code| if code == me { bound.clone() } else { Vec::new() },
+        &|code| {
+            if code == me {
+                bound.clone()
+            } else {
+                Vec::new()
+            }
+        },
     )
     .map_err(|e| bad(Code::ReceiptInvalid, format!("{}：{e}", e.code())))?;
     let r = v.receipt;
@@ -714,8 +805,13 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
         )
         .await?
         .ok_or_else(|| bad(Code::NotFound, format!("封包 {id}")))?;
-    let (sender, sha, doc_number, origin) = (pkg.text(0)?, pkg.text(1)?, pkg.text(2)?, pkg.opt_text(3)?);
-    if r.recipient != caller.code || r.package_id != id || r.package_sha256 != sha || r.sender != sender {
+    let (sender, sha, doc_number, origin) =
+        (pkg.text(0)?, pkg.text(1)?, pkg.text(2)?, pkg.opt_text(3)?);
+    if r.recipient != caller.code
+        || r.package_id != id
+        || r.package_sha256 != sha
+        || r.sender != sender
+    {
         return Err(bad(
             Code::ReceiptMismatch,
             format!(
@@ -740,10 +836,16 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
             &args![id, caller.code.as_str()],
         )
         .await?;
-    let copies = rows.iter().map(|r| copy_of(r, 0)).collect::<Result<Vec<_>>>()?;
-    let first = copies
-        .first()
-        .ok_or_else(|| bad(Code::NotFound, format!("收文者 {} 沒有封包 {id}", caller.code)))?;
+    let copies = rows
+        .iter()
+        .map(|r| copy_of(r, 0))
+        .collect::<Result<Vec<_>>>()?;
+    let first = copies.first().ok_or_else(|| {
+        bad(
+            Code::NotFound,
+            format!("收文者 {} 沒有封包 {id}", caller.code),
+        )
+    })?;
     let reached = |c: &CopyView| {
         c.status == target
             || (target == CopyStatus::Delivered
@@ -758,7 +860,11 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
         if c.status != target && !c.status.can_move_to(target) {
             return Err(bad(
                 Code::CopyState,
-                format!("目前為「{}」，不能改為「{}」", c.status.label(), target.label()),
+                format!(
+                    "目前為「{}」，不能改為「{}」",
+                    c.status.label(),
+                    target.label()
+                ),
             ));
         }
     }
@@ -772,7 +878,18 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
         CopyStatus::Confirmed => r.receipt_number.clone().map(|n| format!("收文字號 {n}")),
         _ => None,
     };
-    event_in(&mut tx, now, &caller.code, target.as_str(), Some(id), Some(&caller.code), Some(&doc_number), detail.as_deref(), Some(data)).await?;
+    event_in(
+        &mut tx,
+        now,
+        &caller.code,
+        target.as_str(),
+        Some(id),
+        Some(&caller.code),
+        Some(&doc_number),
+        detail.as_deref(),
+        Some(data),
+    )
+    .await?;
     let after = tx
         .fetch_all(
             &format!("SELECT {COPY_COLS} FROM copies WHERE package_id = $1 AND recipient = $2 ORDER BY unit"),
@@ -783,7 +900,18 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
         .map(|r| copy_of(r, 0))
         .collect::<Result<Vec<_>>>()?;
     for v in &after {
-        outbox::copy_moved(&mut tx, &app.config.id, id, &doc_number, &sender, origin.as_deref(), v, Some(data), now).await?;
+        outbox::copy_moved(
+            &mut tx,
+            &app.config.id,
+            id,
+            &doc_number,
+            &sender,
+            origin.as_deref(),
+            v,
+            Some(data),
+            now,
+        )
+        .await?;
     }
     let view = after
         .into_iter()
@@ -839,10 +967,11 @@ pub async fn accept_relay(
     }
     let (spooled, sha, size) = spool(app, body, declared).await?;
     let path = spooled.path.clone();
-    let inspected = tokio::task::spawn_blocking(move || gongwen_trust::package::stream::inspect_file(&path))
-        .await
-        .map_err(|e| bad(Code::Internal, e.to_string()))?
-        .map_err(|e| bad(Code::RelayRefused, format!("{}：{e}", e.code())))?;
+    let inspected =
+        tokio::task::spawn_blocking(move || gongwen_trust::package::stream::inspect_file(&path))
+            .await
+            .map_err(|e| bad(Code::Internal, e.to_string()))?
+            .map_err(|e| bad(Code::RelayRefused, format!("{}：{e}", e.code())))?;
     let h = inspected.header;
     for r in recipients {
         if !h.recipients.iter().any(|x| x.code == *r) {
@@ -858,8 +987,13 @@ pub async fn accept_relay(
     app.evaluate_signing(&inspected.signer, &inspected.certs, now / 1000)
         .map_err(|e| bad(Code::RelayRefused, format!("{}：{e}", e.code())))?;
     let bound = directory::keys(&app.db, &h.sender, KeyUse::Signing).await?;
-    check_binding(&inspected.signer, &h.sender, &|_| bound.clone(), "表頭簽署憑證")
-        .map_err(|e| bad(Code::RelayRefused, e.to_string()))?;
+    check_binding(
+        &inspected.signer,
+        &h.sender,
+        &|_| bound.clone(),
+        "表頭簽署憑證",
+    )
+    .map_err(|e| bad(Code::RelayRefused, e.to_string()))?;
     app.blobs.put_file(&spooled.path, &sha).await?;
     let header_json = serde_json::to_string(&h).map_err(|e| bad(Code::Internal, e.to_string()))?;
     let mut tx = app.db.begin().await?;
@@ -900,9 +1034,13 @@ pub async fn accept_relay(
         }
         let p = directory::get_in(&mut tx, &r.code).await?;
         let (status, fail) = match &p {
-            Some(p) if p.center.is_some() => (CopyStatus::Failed, Some(FailReason::UnknownRecipient)),
+            Some(p) if p.center.is_some() => {
+                (CopyStatus::Failed, Some(FailReason::UnknownRecipient))
+            }
             None => (CopyStatus::Failed, Some(FailReason::UnknownRecipient)),
-            Some(p) if p.standing != Standing::Active => (CopyStatus::Failed, Some(FailReason::RecipientSuspended)),
+            Some(p) if p.standing != Standing::Active => {
+                (CopyStatus::Failed, Some(FailReason::RecipientSuspended))
+            }
             Some(_) => (CopyStatus::Available, None),
         };
         tx.execute(
@@ -920,8 +1058,30 @@ pub async fn accept_relay(
             ],
         )
         .await?;
-        event_in(&mut tx, now, peer, "accepted", Some(&h.id), Some(&r.code), doc, None, None).await?;
-        event_in(&mut tx, now, "center", status.as_str(), Some(&h.id), Some(&r.code), doc, fail.map(|f| f.label()), None).await?;
+        event_in(
+            &mut tx,
+            now,
+            peer,
+            "accepted",
+            Some(&h.id),
+            Some(&r.code),
+            doc,
+            None,
+            None,
+        )
+        .await?;
+        event_in(
+            &mut tx,
+            now,
+            "center",
+            status.as_str(),
+            Some(&h.id),
+            Some(&r.code),
+            doc,
+            fail.map(|f| f.label()),
+            None,
+        )
+        .await?;
         let view = CopyView {
             recipient: r.code.clone(),
             unit: (!unit.is_empty()).then(|| unit.clone()),
@@ -935,18 +1095,35 @@ pub async fn accept_relay(
             receipt_number: None,
         };
         // The answer carries these statuses back; only webhooks here.
-        outbox::copy_moved(&mut tx, &app.config.id, &h.id, &h.doc_number, &h.sender, None, &view, None, now).await?;
+        outbox::copy_moved(
+            &mut tx,
+            &app.config.id,
+            &h.id,
+            &h.doc_number,
+            &h.sender,
+            None,
+            &view,
+            None,
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     app.metrics.inc("gongwen_packages_total", "relayed_in");
     relay_answer(app, &h.id, recipients).await
 }
 
-async fn relay_answer(app: &Shared, id: &str, recipients: &[String]) -> Result<gongwen_proto::api::RelayAnswer> {
+async fn relay_answer(
+    app: &Shared,
+    id: &str,
+    recipients: &[String],
+) -> Result<gongwen_proto::api::RelayAnswer> {
     let rows = app
         .db
         .fetch_all(
-            &format!("SELECT {COPY_COLS} FROM copies WHERE package_id = $1 ORDER BY recipient, unit"),
+            &format!(
+                "SELECT {COPY_COLS} FROM copies WHERE package_id = $1 ORDER BY recipient, unit"
+            ),
             &args![id],
         )
         .await?;
@@ -964,7 +1141,11 @@ async fn relay_answer(app: &Shared, id: &str, recipients: &[String]) -> Result<g
 }
 
 /// A status from the peer where the recipient lives, for a package submitted here.
-pub async fn accept_status(app: &Shared, peer: &str, u: &gongwen_proto::api::StatusUpdate) -> Result<()> {
+pub async fn accept_status(
+    app: &Shared,
+    peer: &str,
+    u: &gongwen_proto::api::StatusUpdate,
+) -> Result<()> {
     let p = directory::get(&app.db, &u.copy.recipient).await?;
     if p.as_ref().and_then(|p| p.center.as_deref()) != Some(peer) {
         return Err(bad(
@@ -979,21 +1160,34 @@ pub async fn accept_status(app: &Shared, peer: &str, u: &gongwen_proto::api::Sta
     if let Some(r) = &receipt {
         // The receipt must be the recipient's own, for this package.
         let bound = directory::keys(&app.db, &u.copy.recipient, KeyUse::Signing).await?;
-        let v = gongwen_trust::receipt::verify_with(r, &|c, chain, at| app.evaluate_signing(c, chain, at), &|_| bound.clone())
-            .map_err(|e| bad(Code::ReceiptInvalid, format!("{}：{e}", e.code())))?;
+        let v = gongwen_trust::receipt::verify_with(
+            r,
+            &|c, chain, at| app.evaluate_signing(c, chain, at),
+            &|_| bound.clone(),
+        )
+        .map_err(|e| bad(Code::ReceiptInvalid, format!("{}：{e}", e.code())))?;
         if v.receipt.package_id != u.package_id || v.receipt.recipient != u.copy.recipient {
             return Err(bad(Code::ReceiptMismatch, format!("封包 {}", u.package_id)));
         }
     }
     let now = app.clock.now_ms();
     let mut tx = app.db.begin().await?;
-    outbox::apply_status(app, &mut tx, peer, &u.package_id, &u.copy, receipt.as_deref(), now).await?;
+    outbox::apply_status(
+        app,
+        &mut tx,
+        peer,
+        &u.package_id,
+        &u.copy,
+        receipt.as_deref(),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || s.len() > 2 * 64 * 1024 {
+    if !s.len().is_multiple_of(2) || s.len() > 2 * 64 * 1024 {
         return None;
     }
     (0..s.len())
@@ -1025,7 +1219,18 @@ pub async fn purge_bodies(app: &Shared, now: i64) -> Result<usize> {
             &args![id.as_str(), now],
         )
         .await?;
-        event_in(&mut tx, now, "center", "body_purged", Some(&id), None, None, None, None).await?;
+        event_in(
+            &mut tx,
+            now,
+            "center",
+            "body_purged",
+            Some(&id),
+            None,
+            None,
+            None,
+            None,
+        )
+        .await?;
         let shared = tx
             .fetch_optional(
                 "SELECT 1 FROM packages WHERE body_sha256 = $1 AND body_purged_at IS NULL",

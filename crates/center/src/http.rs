@@ -40,7 +40,10 @@ pub fn router(app: Shared) -> Router {
     let relay = Router::new()
         .route("/packages", post(relay_package))
         .route("/status", post(relay_status))
-        .layer(middleware::from_fn_with_state(app.clone(), authenticate_peer));
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            authenticate_peer,
+        ));
     Router::new()
         .nest("/api/v1/relay", relay)
         .nest("/api/v1", api)
@@ -103,7 +106,12 @@ async fn relay_package(
     let recipients: Vec<String> = headers
         .get(gongwen_proto::api::RELAY_RECIPIENTS)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -151,8 +159,11 @@ async fn observe(State(app): State<Shared>, req: Request, next: Next) -> Respons
     let caller_ip = req.extensions().get::<Peer>().map(|p| p.ip.to_string());
     let resp = next.run(req).await;
     let label = format!("{method} {route}");
-    app.metrics
-        .observe("gongwen_http_request_seconds", &label, started.elapsed().as_secs_f64());
+    app.metrics.observe(
+        "gongwen_http_request_seconds",
+        &label,
+        started.elapsed().as_secs_f64(),
+    );
     app.metrics.inc(
         "gongwen_http_responses_total",
         &format!("{} {}", resp.status().as_u16(), label),
@@ -171,7 +182,14 @@ async fn observe(State(app): State<Shared>, req: Request, next: Next) -> Respons
             serde_json::json!({ "code": e.code.as_str(), "actor": actor, "detail": detail }),
         );
         if e.code != Code::Unavailable {
-            let _ = records::error(&app.db, app.clock.now_ms(), &actor, e.code.as_str(), &detail).await;
+            let _ = records::error(
+                &app.db,
+                app.clock.now_ms(),
+                &actor,
+                e.code.as_str(),
+                &detail,
+            )
+            .await;
         }
     }
     resp
@@ -210,7 +228,11 @@ async fn submit(
         .and_then(|v| v.parse::<u64>().ok());
     match exchange::submit(&app, &caller, &key, body, declared).await {
         Ok((created, view)) => {
-            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
             (status, Json(view)).into_response()
         }
         Err(e) => with_caller(&caller, e),
@@ -321,17 +343,32 @@ async fn body(
     let mut resp = Response::new(Body::from_stream(stream));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, "application/pkcs7-mime".parse().expect("ascii"));
+    h.insert(
+        header::CONTENT_TYPE,
+        "application/pkcs7-mime".parse().expect("ascii"),
+    );
     h.insert(header::CONTENT_LENGTH, len.into());
     h.insert(header::ACCEPT_RANGES, "bytes".parse().expect("ascii"));
-    h.insert(header::ETAG, format!("\"{}\"", b.sha).parse().expect("ascii"));
+    h.insert(
+        header::ETAG,
+        format!("\"{}\"", b.sha).parse().expect("ascii"),
+    );
     if status == StatusCode::PARTIAL_CONTENT {
         h.insert(
             header::CONTENT_RANGE,
-            format!("bytes {start}-{end}/{}", b.size).parse().expect("ascii"),
+            format!("bytes {start}-{end}/{}", b.size)
+                .parse()
+                .expect("ascii"),
         );
     }
-    app.metrics.inc("gongwen_downloads_total", if status == StatusCode::OK { "whole" } else { "range" });
+    app.metrics.inc(
+        "gongwen_downloads_total",
+        if status == StatusCode::OK {
+            "whole"
+        } else {
+            "range"
+        },
+    );
     resp
 }
 
@@ -402,8 +439,10 @@ async fn participant_certs(
         let certs = directory::certs(&app.db, &code, KeyUse::Encryption).await?;
         let mut pem = String::new();
         for c in certs {
-            pem.push_str(&der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &c)
-                .map_err(|e| CenterError::new(Code::Internal, e.to_string()))?);
+            pem.push_str(
+                &der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &c)
+                    .map_err(|e| CenterError::new(Code::Internal, e.to_string()))?,
+            );
         }
         Ok(ParticipantCerts {
             code: p.code,
@@ -438,7 +477,10 @@ async fn records_query(
         Ok(page) if q.format.as_deref() == Some("csv") => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"records.csv\""),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"records.csv\"",
+                ),
             ],
             records::to_csv(&page.items),
         )
@@ -460,7 +502,10 @@ async fn duties(
     q: Result<Query<DutyQuery>, QueryRejection>,
 ) -> Response {
     match q {
-        Ok(q) => reply(&caller, crate::duty::duties(&app, &caller, q.days.unwrap_or(30)).await),
+        Ok(q) => reply(
+            &caller,
+            crate::duty::duties(&app, &caller, q.days.unwrap_or(30)).await,
+        ),
         Err(e) => with_caller(&caller, bad_query(e)),
     }
 }
@@ -471,7 +516,11 @@ fn bad_query(e: QueryRejection) -> CenterError {
 }
 
 async fn not_found(req: Request) -> Response {
-    CenterError::new(Code::NotFound, format!("{} {}", req.method(), req.uri().path())).into_response()
+    CenterError::new(
+        Code::NotFound,
+        format!("{} {}", req.method(), req.uri().path()),
+    )
+    .into_response()
 }
 
 async fn openapi() -> Response {
@@ -480,7 +529,11 @@ async fn openapi() -> Response {
 
 async fn healthz(State(app): State<Shared>) -> Response {
     let ok = app.db.fetch_optional("SELECT 1", &[]).await.is_ok();
-    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (
         status,
         Json(Health {
@@ -494,7 +547,10 @@ async fn healthz(State(app): State<Shared>) -> Response {
 async fn metrics(State(app): State<Shared>) -> Response {
     let available = app
         .db
-        .fetch_optional("SELECT COUNT(*) FROM copies WHERE status = 'available'", &[])
+        .fetch_optional(
+            "SELECT COUNT(*) FROM copies WHERE status = 'available'",
+            &[],
+        )
         .await
         .ok()
         .flatten()
@@ -545,10 +601,16 @@ mod tests {
             "/healthz",
             "/metrics",
         ] {
-            assert!(doc["paths"].get(p).is_some(), "{p} missing from the OpenAPI document");
+            assert!(
+                doc["paths"].get(p).is_some(),
+                "{p} missing from the OpenAPI document"
+            );
         }
         for c in Code::ALL {
-            assert!(OPENAPI.contains(c.as_str()), "{c} missing from the OpenAPI document");
+            assert!(
+                OPENAPI.contains(c.as_str()),
+                "{c} missing from the OpenAPI document"
+            );
         }
     }
 }

@@ -108,7 +108,8 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         );
     }
     let spool = config.data_dir.join("spool");
-    std::fs::create_dir_all(&spool).map_err(|e| start_err("E_CONFIG", format!("{}：{e}", spool.display())))?;
+    std::fs::create_dir_all(&spool)
+        .map_err(|e| start_err("E_CONFIG", format!("{}：{e}", spool.display())))?;
     // Uploads that were arriving when the process stopped were never acknowledged.
     if let Ok(rd) = std::fs::read_dir(&spool) {
         for e in rd.flatten() {
@@ -117,14 +118,29 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
     }
     let metrics = Metrics::default();
     metrics.describe("gongwen_http_request_seconds", "Time to answer a request");
-    metrics.describe("gongwen_http_responses_total", "Answers by status and route");
+    metrics.describe(
+        "gongwen_http_responses_total",
+        "Answers by status and route",
+    );
     metrics.describe("gongwen_packages_total", "Packages accepted");
     metrics.describe("gongwen_package_bytes_total", "Bytes of packages accepted");
-    metrics.describe("gongwen_copies_total", "Copies that reached a status by receipt");
+    metrics.describe(
+        "gongwen_copies_total",
+        "Copies that reached a status by receipt",
+    );
     metrics.describe("gongwen_downloads_total", "Package downloads");
-    metrics.describe("gongwen_outbox_done_total", "Relays, statuses and webhooks delivered");
-    metrics.describe("gongwen_outbox_retries_total", "Attempts that will be retried");
-    metrics.describe("gongwen_outbox_given_up_total", "Work given up after the retry period");
+    metrics.describe(
+        "gongwen_outbox_done_total",
+        "Relays, statuses and webhooks delivered",
+    );
+    metrics.describe(
+        "gongwen_outbox_retries_total",
+        "Attempts that will be retried",
+    );
+    metrics.describe(
+        "gongwen_outbox_given_up_total",
+        "Work given up after the retry period",
+    );
     let trust = TrustStore {
         anchors,
         crls,
@@ -176,7 +192,8 @@ fn links(config: &CenterConfig) -> Result<outbox::Links, StartError> {
         for p in &fed.peers {
             let tls = gongwen_client::tls_config(&roots, Some((&cert, &key)))
                 .map_err(|e| start_err("E_CONFIG", e))?;
-            let c = gongwen_client::CenterClient::new(&p.url, tls).map_err(|e| start_err("E_CONFIG", e))?;
+            let c = gongwen_client::CenterClient::new(&p.url, tls)
+                .map_err(|e| start_err("E_CONFIG", e))?;
             peers.insert(p.id.clone(), c);
         }
     }
@@ -214,10 +231,16 @@ pub async fn sweep(app: &Shared) {
             serde_json::json!({ "participants": codes }),
         ),
         Ok(_) => {}
-        Err(e) => gongwen_net::log::error("到期檢查失敗", serde_json::json!({ "detail": e.to_string() })),
+        Err(e) => gongwen_net::log::error(
+            "到期檢查失敗",
+            serde_json::json!({ "detail": e.to_string() }),
+        ),
     }
     if let Err(e) = records::purge(&app.db, now, app.config.retention.record_days).await {
-        gongwen_net::log::error("紀錄清除失敗", serde_json::json!({ "detail": e.to_string() }));
+        gongwen_net::log::error(
+            "紀錄清除失敗",
+            serde_json::json!({ "detail": e.to_string() }),
+        );
     }
     match exchange::purge_bodies(app, now).await {
         Ok(n) if n > 0 => gongwen_net::log::info(
@@ -225,7 +248,10 @@ pub async fn sweep(app: &Shared) {
             serde_json::json!({ "packages": n }),
         ),
         Ok(_) => {}
-        Err(e) => gongwen_net::log::error("封包內容清除失敗", serde_json::json!({ "detail": e.to_string() })),
+        Err(e) => gongwen_net::log::error(
+            "封包內容清除失敗",
+            serde_json::json!({ "detail": e.to_string() }),
+        ),
     }
 }
 

@@ -27,7 +27,13 @@ struct RelayPayload {
 }
 
 /// Queues a relay of a package to a peer center for its recipients there.
-pub async fn queue_relay(tx: &mut Tx, peer: &str, package_id: &str, recipients: &[String], now: i64) -> Result<()> {
+pub async fn queue_relay(
+    tx: &mut Tx,
+    peer: &str,
+    package_id: &str,
+    recipients: &[String],
+    now: i64,
+) -> Result<()> {
     let payload = serde_json::to_string(&RelayPayload {
         recipients: recipients.to_vec(),
     })
@@ -35,7 +41,14 @@ pub async fn queue_relay(tx: &mut Tx, peer: &str, package_id: &str, recipients: 
     insert(tx, "relay", peer, Some(package_id), &payload, now).await
 }
 
-async fn insert(tx: &mut Tx, kind: &str, target: &str, package_id: Option<&str>, payload: &str, now: i64) -> Result<()> {
+async fn insert(
+    tx: &mut Tx,
+    kind: &str,
+    target: &str,
+    package_id: Option<&str>,
+    payload: &str,
+    now: i64,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO outbox (kind, target, package_id, payload, created_at, next_at) VALUES ($1, $2, $3, $4, $5, $5)",
         &args![kind, target, package_id, payload, now],
@@ -90,7 +103,15 @@ pub async fn copy_moved(
             copy: copy.clone(),
             receipt_hex: receipt.map(crate::directory::hex),
         };
-        insert(tx, "status", origin, Some(package_id), &serde_json::to_string(&update).unwrap_or_default(), now).await?;
+        insert(
+            tx,
+            "status",
+            origin,
+            Some(package_id),
+            &serde_json::to_string(&update).unwrap_or_default(),
+            now,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -115,7 +136,9 @@ enum Failure {
 
 fn classify(e: ClientError) -> Failure {
     match &e {
-        ClientError::Api { status, .. } if (400..500).contains(status) && *status != 408 && *status != 429 => {
+        ClientError::Api { status, .. }
+            if (400..500).contains(status) && *status != 408 && *status != 429 =>
+        {
             Failure::Refused(e.to_string())
         }
         _ => Failure::Retry(e.to_string()),
@@ -187,7 +210,9 @@ async fn finish(app: &Shared, it: &Item, outcome: std::result::Result<(), Failur
     let fed = &app.config.federation;
     let (give_up, why) = match outcome {
         Ok(()) => {
-            app.db.execute("DELETE FROM outbox WHERE id = $1", &args![it.id]).await?;
+            app.db
+                .execute("DELETE FROM outbox WHERE id = $1", &args![it.id])
+                .await?;
             app.metrics.inc("gongwen_outbox_done_total", &it.kind);
             return Ok(());
         }
@@ -196,7 +221,10 @@ async fn finish(app: &Shared, it: &Item, outcome: std::result::Result<(), Failur
     };
     if !give_up {
         let shift = it.attempts.clamp(0, 30) as u32;
-        let wait = fed.retry_first_ms.saturating_mul(1u64 << shift).min(fed.retry_max_ms) as i64;
+        let wait = fed
+            .retry_first_ms
+            .saturating_mul(1u64 << shift)
+            .min(fed.retry_max_ms) as i64;
         app.db
             .execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_at = $2, claimed_until = NULL, last_error = $3 WHERE id = $1",
@@ -214,7 +242,8 @@ async fn finish(app: &Shared, it: &Item, outcome: std::result::Result<(), Failur
     if it.kind == "relay"
         && let Some(pkg) = &it.package_id
     {
-        let p: RelayPayload = serde_json::from_str(&it.payload).unwrap_or(RelayPayload { recipients: vec![] });
+        let p: RelayPayload =
+            serde_json::from_str(&it.payload).unwrap_or(RelayPayload { recipients: vec![] });
         let reason = if why.contains("E_") && !why.contains("E_CLIENT_TRANSPORT") {
             FailReason::RefusedByCenter
         } else {
@@ -237,7 +266,8 @@ async fn finish(app: &Shared, it: &Item, outcome: std::result::Result<(), Failur
         )
         .await?;
     }
-    tx.execute("DELETE FROM outbox WHERE id = $1", &args![it.id]).await?;
+    tx.execute("DELETE FROM outbox WHERE id = $1", &args![it.id])
+        .await?;
     tx.commit().await?;
     app.metrics.inc("gongwen_outbox_given_up_total", &it.kind);
     Ok(())
@@ -261,14 +291,31 @@ async fn fail_copy(
         .await?;
     if changed > 0 {
         let detail = format!("{}：{why}", reason.label());
-        event_in(tx, now, "center", "failed", Some(pkg), Some(recipient), None, Some(&detail), None).await?;
+        event_in(
+            tx,
+            now,
+            "center",
+            "failed",
+            Some(pkg),
+            Some(recipient),
+            None,
+            Some(&detail),
+            None,
+        )
+        .await?;
         notify_sender(app, tx, pkg, recipient, now).await?;
     }
     Ok(())
 }
 
 /// After a copy of a package submitted here moved: the sender's webhook.
-async fn notify_sender(app: &Shared, tx: &mut Tx, pkg: &str, recipient: &str, now: i64) -> Result<()> {
+async fn notify_sender(
+    app: &Shared,
+    tx: &mut Tx,
+    pkg: &str,
+    recipient: &str,
+    now: i64,
+) -> Result<()> {
     let row = tx
         .fetch_optional(
             &format!(
@@ -281,7 +328,18 @@ async fn notify_sender(app: &Shared, tx: &mut Tx, pkg: &str, recipient: &str, no
         .await?;
     if let Some(r) = row {
         let copy = crate::exchange::copy_of(&r, 3)?;
-        copy_moved(tx, &app.config.id, pkg, &r.text(1)?, &r.text(0)?, r.opt_text(2)?.as_deref(), &copy, None, now).await?;
+        copy_moved(
+            tx,
+            &app.config.id,
+            pkg,
+            &r.text(1)?,
+            &r.text(0)?,
+            r.opt_text(2)?.as_deref(),
+            &copy,
+            None,
+            now,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -293,10 +351,14 @@ async fn relay(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
         .get(&it.target)
         .ok_or_else(|| Failure::Refused(format!("沒有設定交換中心「{}」", it.target)))?;
     let pkg = it.package_id.clone().unwrap_or_default();
-    let p: RelayPayload = serde_json::from_str(&it.payload).map_err(|e| Failure::Refused(e.to_string()))?;
+    let p: RelayPayload =
+        serde_json::from_str(&it.payload).map_err(|e| Failure::Refused(e.to_string()))?;
     let row = app
         .db
-        .fetch_optional("SELECT body_sha256, body_size FROM packages WHERE id = $1", &args![pkg.as_str()])
+        .fetch_optional(
+            "SELECT body_sha256, body_size FROM packages WHERE id = $1",
+            &args![pkg.as_str()],
+        )
         .await
         .map_err(|e| Failure::Retry(e.to_string()))?
         .ok_or_else(|| Failure::Refused(format!("封包 {pkg} 不存在")))?;
@@ -307,7 +369,10 @@ async fn relay(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
         .read_at(&sha, 0, size)
         .await
         .map_err(|e| Failure::Retry(e.to_string()))?;
-    let answer = client.relay_package(&p.recipients, body).await.map_err(classify)?;
+    let answer = client
+        .relay_package(&p.recipients, body)
+        .await
+        .map_err(classify)?;
     // Relayed; then whatever the recipient's center says each copy is now.
     let now = app.clock.now_ms();
     let apply = async {
@@ -320,7 +385,18 @@ async fn relay(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
                 )
                 .await?;
             if n > 0 {
-                event_in(&mut tx, now, &it.target, "relayed", Some(&pkg), Some(r), None, None, None).await?;
+                event_in(
+                    &mut tx,
+                    now,
+                    &it.target,
+                    "relayed",
+                    Some(&pkg),
+                    Some(r),
+                    None,
+                    None,
+                    None,
+                )
+                .await?;
                 notify_sender(app, &mut tx, &pkg, r, now).await?;
             }
         }
@@ -361,7 +437,10 @@ pub async fn apply_status(
         && (cur.can_move_to(c.status)
             || (cur == CopyStatus::Accepted && c.status != CopyStatus::Relayed)
             || (matches!(cur, CopyStatus::Relayed | CopyStatus::Available)
-                && matches!(c.status, CopyStatus::Delivered | CopyStatus::Confirmed | CopyStatus::Returned)));
+                && matches!(
+                    c.status,
+                    CopyStatus::Delivered | CopyStatus::Confirmed | CopyStatus::Returned
+                )));
     if !forward {
         return Ok(false);
     }
@@ -384,8 +463,22 @@ pub async fn apply_status(
         ],
     )
     .await?;
-    let detail = c.fail_reason.map(|f| f.label().to_string()).or_else(|| c.return_text.clone());
-    event_in(tx, now, peer, c.status.as_str(), Some(pkg), Some(&c.recipient), None, detail.as_deref(), receipt).await?;
+    let detail = c
+        .fail_reason
+        .map(|f| f.label().to_string())
+        .or_else(|| c.return_text.clone());
+    event_in(
+        tx,
+        now,
+        peer,
+        c.status.as_str(),
+        Some(pkg),
+        Some(&c.recipient),
+        None,
+        detail.as_deref(),
+        receipt,
+    )
+    .await?;
     notify_sender(app, tx, pkg, &c.recipient, now).await?;
     Ok(true)
 }
@@ -396,7 +489,8 @@ async fn status(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
         .peers
         .get(&it.target)
         .ok_or_else(|| Failure::Refused(format!("沒有設定交換中心「{}」", it.target)))?;
-    let update: StatusUpdate = serde_json::from_str(&it.payload).map_err(|e| Failure::Refused(e.to_string()))?;
+    let update: StatusUpdate =
+        serde_json::from_str(&it.payload).map_err(|e| Failure::Refused(e.to_string()))?;
     client.relay_status(&update).await.map_err(classify)
 }
 
@@ -406,7 +500,10 @@ pub fn sign_webhook(secret: &[u8], t: i64, body: &[u8]) -> String {
     let mut ctx = aws_lc_rs::hmac::Context::with_key(&key);
     ctx.update(format!("{t}.").as_bytes());
     ctx.update(body);
-    format!("t={t},sha256={}", crate::directory::hex(ctx.sign().as_ref()))
+    format!(
+        "t={t},sha256={}",
+        crate::directory::hex(ctx.sign().as_ref())
+    )
 }
 
 async fn webhook(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
@@ -420,7 +517,9 @@ async fn webhook(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
         .map_err(|e| Failure::Retry(e.to_string()))?;
     let (Some(url), secret) = (
         row.as_ref().and_then(|r| r.opt_text(0).ok().flatten()),
-        row.as_ref().and_then(|r| r.opt_text(1).ok().flatten()).unwrap_or_default(),
+        row.as_ref()
+            .and_then(|r| r.opt_text(1).ok().flatten())
+            .unwrap_or_default(),
     ) else {
         // The participant no longer wants notifications.
         return Ok(());
@@ -438,7 +537,10 @@ pub async fn worker(app: Shared) {
         match run_once(&app).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
-            Err(e) => gongwen_net::log::error("對外傳送工作失敗", serde_json::json!({ "detail": e.to_string() })),
+            Err(e) => gongwen_net::log::error(
+                "對外傳送工作失敗",
+                serde_json::json!({ "detail": e.to_string() }),
+            ),
         }
         tokio::select! {
             _ = app.outbox_ready.notified() => {}

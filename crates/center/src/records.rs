@@ -139,7 +139,8 @@ fn csv_field(s: &str) -> String {
 
 /// The records as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese).
 pub fn to_csv(items: &[Record]) -> String {
-    let mut out = String::from("\u{feff}編號,時間,民國日期時間,行為者,事件,封包,收文者,文號,說明\r\n");
+    let mut out =
+        String::from("\u{feff}編號,時間,民國日期時間,行為者,事件,封包,收文者,文號,說明\r\n");
     for r in items {
         let row = [
             r.id.to_string(),

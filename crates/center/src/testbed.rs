@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use gongwen_client::CenterClient;
 use gongwen_proto::HeaderOptions;
+use gongwen_proto::ReturnReason;
 use gongwen_trust::cms::{Signer, load_certs};
 use gongwen_trust::keys::PrivateKey;
 use gongwen_trust::package::{self, SealInput};
 use gongwen_trust::pki::{Branch, InitOptions, IssueRequest, IssuedCert, KeyType, Subject, TestCa};
 use gongwen_trust::receipt::{self, ReceiptEvent, ReceiptRequest};
-use gongwen_proto::ReturnReason;
 use x509_cert::Certificate;
 
 use crate::config::{CenterConfig, Limits, Retention, TlsConfig};
@@ -59,7 +59,12 @@ pub struct Pki {
     pub center_clients: Vec<(PathBuf, PathBuf, PathBuf)>,
 }
 
-fn issue(ca: &mut TestCa, subject: Subject, key: KeyType, now: i64) -> Result<Vec<IssuedCert>, String> {
+fn issue(
+    ca: &mut TestCa,
+    subject: Subject,
+    key: KeyType,
+    now: i64,
+) -> Result<Vec<IssuedCert>, String> {
     ca.issue(
         &IssueRequest {
             subject,
@@ -143,7 +148,8 @@ impl Pki {
                 sign_cert: cert_of(&sign.cert_file)?,
                 enc_key: key_of(&enc.key_file)?,
                 enc_cert: cert_of(&enc.cert_file)?,
-                chain: load_certs(&std::fs::read(ca.ca_file(Branch::Gca)).map_err(err)?).map_err(err)?,
+                chain: load_certs(&std::fs::read(ca.ca_file(Branch::Gca)).map_err(err)?)
+                    .map_err(err)?,
                 tls_cert,
                 tls_key: tls[0].key_file.clone(),
                 sign_file: sign.cert_file.clone(),
@@ -228,8 +234,9 @@ impl Pki {
 
     /// A client without a certificate.
     pub fn anonymous(&self, addr: std::net::SocketAddr) -> Result<CenterClient, String> {
-        let tls = gongwen_client::tls_config(&std::fs::read(self.ca.root_file()).map_err(err)?, None)
-            .map_err(err)?;
+        let tls =
+            gongwen_client::tls_config(&std::fs::read(self.ca.root_file()).map_err(err)?, None)
+                .map_err(err)?;
         CenterClient::new(&format!("https://{addr}"), tls).map_err(err)
     }
 
@@ -310,7 +317,8 @@ impl Pki {
                 recipient: who,
                 reason,
                 text: text.map(String::from),
-                receipt_number: (event == ReceiptEvent::Confirmed).then(|| "測收字第1150000001號".to_string()),
+                receipt_number: (event == ReceiptEvent::Confirmed)
+                    .then(|| "測收字第1150000001號".to_string()),
                 now: now_s(),
             },
             &Signer {
@@ -327,7 +335,10 @@ impl Pki {
 pub type Files = Vec<(String, Vec<u8>)>;
 
 /// The DI, SW and attachments of a letter.
-pub fn letter(from: &str, to: &[&str], attachment: usize) -> Result<((String, Vec<u8>), (String, Vec<u8>), Files), String> {
+/// A letter's files: DI, SW and attachments, each (name, bytes).
+pub type Letter = ((String, Vec<u8>), (String, Vec<u8>), Files);
+
+pub fn letter(from: &str, to: &[&str], attachment: usize) -> Result<Letter, String> {
     use std::fmt::Write;
     let mut t = String::new();
     let serial = {
@@ -343,7 +354,10 @@ pub fn letter(from: &str, to: &[&str], attachment: usize) -> Result<((String, Ve
         t.push_str("[\"附件\"]\n\"文字\" = \"附件1份\"\n\"檔案\" = [\"attachments/附件.pdf\"]\n");
     }
     for code in to {
-        let _ = write!(t, "[[\"正本\"]]\n\"全銜\" = \"測試機關{code}\"\n\"機關代碼\" = \"{code}\"\n");
+        let _ = write!(
+            t,
+            "[[\"正本\"]]\n\"全銜\" = \"測試機關{code}\"\n\"機關代碼\" = \"{code}\"\n"
+        );
     }
     let draft: gongwen_doc::draft::Draft = toml::from_str(&t).map_err(err)?;
     let built = draft
@@ -355,7 +369,9 @@ pub fn letter(from: &str, to: &[&str], attachment: usize) -> Result<((String, Ve
     );
     let sw = (
         format!("{}.sw", built.base),
-        gongwen_doc::write_roster(&built.roster).map_err(err)?.into_bytes(),
+        gongwen_doc::write_roster(&built.roster)
+            .map_err(err)?
+            .into_bytes(),
     );
     let mut body = b"%PDF-1.4\n".to_vec();
     let mut fill = vec![0u8; attachment.saturating_sub(body.len())];
@@ -370,10 +386,18 @@ pub fn letter(from: &str, to: &[&str], attachment: usize) -> Result<((String, Ve
 }
 
 /// A center on `database_url` with every agency registered.
-pub async fn start_center(pki: &Pki, name: &str, database_url: &str, blob_store: &str) -> Result<Running, String> {
-    let running = crate::start(pki.center_config(name, database_url, blob_store), Clock::default())
-        .await
-        .map_err(err)?;
+pub async fn start_center(
+    pki: &Pki,
+    name: &str,
+    database_url: &str,
+    blob_store: &str,
+) -> Result<Running, String> {
+    let running = crate::start(
+        pki.center_config(name, database_url, blob_store),
+        Clock::default(),
+    )
+    .await
+    .map_err(err)?;
     pki.register_all(&running.app).await?;
     Ok(running)
 }
@@ -381,7 +405,12 @@ pub async fn start_center(pki: &Pki, name: &str, database_url: &str, blob_store:
 impl Pki {
     /// Registers `code` at a center as a participant of another center (`center`): its
     /// signing and encryption certificates, so packages and receipts can be checked here.
-    pub async fn register_remote(&self, app: &crate::Shared, code: &str, center: &str) -> Result<(), String> {
+    pub async fn register_remote(
+        &self,
+        app: &crate::Shared,
+        code: &str,
+        center: &str,
+    ) -> Result<(), String> {
         let a = self.agency(code);
         directory::upsert(
             &app.db,

@@ -68,6 +68,9 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
     v[i.min(v.len() - 1)]
 }
 
+/// The two signed receipts (送達, 收文確認) of each package, by package id.
+type Receipts = std::collections::HashMap<String, (Vec<u8>, Vec<u8>)>;
+
 struct Doc {
     sender: usize,
     package: Vec<u8>,
@@ -135,7 +138,11 @@ pub fn run(b: CenterBench) -> Result<ExitCode, CliError> {
 async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<ExitCode, CliError> {
     let senders: Vec<String> = (0..b.senders).map(|i| format!("S{i:08}A")).collect();
     let recipients: Vec<String> = (0..b.recipients).map(|i| format!("R{i:08}A")).collect();
-    let codes: Vec<&str> = senders.iter().chain(&recipients).map(String::as_str).collect();
+    let codes: Vec<&str> = senders
+        .iter()
+        .chain(&recipients)
+        .map(String::as_str)
+        .collect();
     eprintln!("準備測試憑證（{} 個機關）……", codes.len());
     let pki = Arc::new(Pki::create(dir, &codes).map_err(arg)?);
     let mut url = database_url(&b.db, dir)?;
@@ -154,10 +161,20 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
     eprintln!("封裝 {} 份 {} 位元組附件的公文……", b.docs, size);
     let docs = {
         let pki = pki.clone();
-        let (n, s, r, senders, recipients) = (b.docs, b.senders, b.recipients, senders.clone(), recipients.clone());
+        let (n, s, r, senders, recipients) = (
+            b.docs,
+            b.senders,
+            b.recipients,
+            senders.clone(),
+            recipients.clone(),
+        );
         tokio::task::spawn_blocking(move || -> Result<Vec<Doc>, String> {
-            let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-            let chunks: Vec<Vec<usize>> = (0..threads).map(|t| (t..n).step_by(threads).collect()).collect();
+            let threads = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2);
+            let chunks: Vec<Vec<usize>> = (0..threads)
+                .map(|t| (t..n).step_by(threads).collect())
+                .collect();
             let mut out: Vec<Option<Doc>> = (0..n).map(|_| None).collect();
             std::thread::scope(|scope| {
                 let handles: Vec<_> = chunks
@@ -171,10 +188,21 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
                             for i in idx {
                                 let from = &senders[i % s];
                                 let to = &recipients[i % r];
-                                let package = pki.seal(from, &[to.as_str()], size, HeaderOptions::default())?;
-                                let delivered = pki.receipt(to, &package, ReceiptEvent::Delivered, None, None)?;
-                                let confirmed = pki.receipt(to, &package, ReceiptEvent::Confirmed, None, None)?;
-                                v.push((i, Doc { sender: i % s, package, delivered, confirmed }));
+                                let package =
+                                    pki.seal(from, &[to.as_str()], size, HeaderOptions::default())?;
+                                let delivered =
+                                    pki.receipt(to, &package, ReceiptEvent::Delivered, None, None)?;
+                                let confirmed =
+                                    pki.receipt(to, &package, ReceiptEvent::Confirmed, None, None)?;
+                                v.push((
+                                    i,
+                                    Doc {
+                                        sender: i % s,
+                                        package,
+                                        delivered,
+                                        confirmed,
+                                    },
+                                ));
                             }
                             Ok(v)
                         })
@@ -195,14 +223,19 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
     };
     // The server: a separate process, so its memory is its own.
     let config_path = dir.join("gongwen.toml");
-    let text = toml::to_string(&crate::center_cmd::ConfigOut { center: cfg.clone() })
-        .map_err(|e| arg(e.to_string()))?;
+    let text = toml::to_string(&crate::center_cmd::ConfigOut {
+        center: cfg.clone(),
+    })
+    .map_err(|e| arg(e.to_string()))?;
     // A free port: bind, note it, release it for the server.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| arg(e.to_string()))?
         .port();
-    let text = text.replace("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:{port}\""));
+    let text = text.replace(
+        "listen = \"127.0.0.1:0\"",
+        &format!("listen = \"127.0.0.1:{port}\""),
+    );
     std::fs::write(&config_path, text).map_err(|e| CliError::io(&config_path, e))?;
     let exe = std::env::current_exe().map_err(|e| arg(e.to_string()))?;
     let mut child = std::process::Command::new(exe)
@@ -213,7 +246,9 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
         .spawn()
         .map_err(|e| arg(format!("無法啟動交換中心：{e}")))?;
     let pid = child.id().to_string();
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().map_err(|_| arg("port"))?;
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}")
+        .parse()
+        .map_err(|_| arg("port"))?;
     let outcome = measure(b, &pki, addr, &senders, &recipients, docs).await;
     let rss = crate::bench::peak_rss_mb_of(&pid);
     let cpu = cpu_seconds_of(&pid);
@@ -222,14 +257,15 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
     let (elapsed, mut lat) = outcome?;
     let docs_per_s = b.docs as f64 / elapsed;
     println!(
-        "交換中心（{}，{}）：{} 份、附件 {} 位元組、發文 {} 個、收文 {} 個{}",
+        "交換中心（{}，檔案系統存放封包）：{} 份、附件 {} 位元組、發文 {} 個、收文 {} 個{}",
         b.db,
-        "檔案系統存放封包",
         b.docs,
         size,
         b.senders,
         b.recipients,
-        b.rate.map(|r| format!("、限速每秒 {r} 份")).unwrap_or_default()
+        b.rate
+            .map(|r| format!("、限速每秒 {r} 份"))
+            .unwrap_or_default()
     );
     println!("  端到端（送件→下載→送達→收文確認）：{docs_per_s:.0} 份/秒，共 {elapsed:.2} 秒");
     for (name, v) in [
@@ -241,7 +277,10 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
         let (p50, p99) = (pct(v, 0.5), pct(v, 0.99));
         println!("  {name}：p50 {p50:.1} ms，p99 {p99:.1} ms");
     }
-    println!("  交換中心行程最高記憶體：{rss:.1} MB；CPU 時間 {cpu:.2} 秒（每份 {:.2} ms）", cpu * 1000.0 / b.docs as f64);
+    println!(
+        "  交換中心行程最高記憶體：{rss:.1} MB；CPU 時間 {cpu:.2} 秒（每份 {:.2} ms）",
+        cpu * 1000.0 / b.docs as f64
+    );
     println!(
         "{{\"docs_per_s\":{docs_per_s:.1},\"submit_p50_ms\":{:.2},\"submit_p99_ms\":{:.2},\"fetch_p99_ms\":{:.2},\"confirm_p99_ms\":{:.2},\"peak_rss_mb\":{rss:.1},\"center_cpu_ms_per_doc\":{:.2},\"db\":\"{}\",\"docs\":{},\"size\":{size}}}",
         pct(&mut lat.submit, 0.5),
@@ -288,13 +327,15 @@ async fn measure(
     let total = docs.len();
     let done = Arc::new(AtomicUsize::new(0));
     // Receipts by package id, filled as packages are submitted.
-    let receipts: Arc<Mutex<std::collections::HashMap<String, (Vec<u8>, Vec<u8>)>>> = Arc::default();
+    let receipts: Arc<Mutex<Receipts>> = Arc::default();
     let mut per_sender: Vec<Vec<Doc>> = (0..senders.len()).map(|_| Vec::new()).collect();
     for d in docs {
         per_sender[d.sender].push(d);
     }
     let t0 = Instant::now();
-    let interval = b.rate.map(|r| Duration::from_secs_f64(senders.len() as f64 / r.max(0.001)));
+    let interval = b
+        .rate
+        .map(|r| Duration::from_secs_f64(senders.len() as f64 / r.max(0.001)));
     let mut tasks = Vec::new();
     for (i, mine) in per_sender.into_iter().enumerate() {
         let c = sender_clients[i].clone();
@@ -311,8 +352,13 @@ async fn measure(
                     .map_err(|e| e.to_string())?;
                 receipts.lock().await.insert(id, (d.delivered, d.confirmed));
                 let s = Instant::now();
-                c.submit(&format!("bench-{i}-{n}"), d.package).await.map_err(|e| e.to_string())?;
-                lat.lock().await.submit.push(s.elapsed().as_secs_f64() * 1000.0);
+                c.submit(&format!("bench-{i}-{n}"), d.package)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                lat.lock()
+                    .await
+                    .submit
+                    .push(s.elapsed().as_secs_f64() * 1000.0);
             }
             Ok::<(), String>(())
         }));
@@ -323,7 +369,10 @@ async fn measure(
         let done = done.clone();
         tasks.push(tokio::spawn(async move {
             while done.load(Ordering::Relaxed) < total {
-                let page = c.inbox(&[("limit", "200")]).await.map_err(|e| e.to_string())?;
+                let page = c
+                    .inbox(&[("limit", "200")])
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if page.items.is_empty() {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;

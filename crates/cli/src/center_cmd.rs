@@ -213,8 +213,12 @@ fn day_ms(s: &str) -> Result<i64, CliError> {
         return Err(bad());
     };
     let month = time::Month::try_from(m.parse::<u8>().map_err(|_| bad())?).map_err(|_| bad())?;
-    let date = time::Date::from_calendar_date(y.parse().map_err(|_| bad())?, month, d.parse().map_err(|_| bad())?)
-        .map_err(|_| bad())?;
+    let date = time::Date::from_calendar_date(
+        y.parse().map_err(|_| bad())?,
+        month,
+        d.parse().map_err(|_| bad())?,
+    )
+    .map_err(|_| bad())?;
     let offset = time::UtcOffset::from_hms(8, 0, 0).map_err(|_| bad())?;
     Ok(date.midnight().assume_offset(offset).unix_timestamp() * 1000)
 }
@@ -312,7 +316,9 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             remove,
         } => {
             if remove {
-                directory::remove_ip(db, &code, &ip).await.map_err(center_err)?;
+                directory::remove_ip(db, &code, &ip)
+                    .await
+                    .map_err(center_err)?;
                 println!("{code}：已刪除來源 {ip}");
             } else {
                 directory::add_ip(db, &code, &ip, approved_by.as_deref(), note.as_deref())
@@ -358,7 +364,9 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                 "resume" | "恢復" => Standing::Active,
                 other => {
                     return Err(CliError::Arg {
-                        detail: format!("動作「{other}」不認得，應為 suspend、terminate、cancel 或 resume"),
+                        detail: format!(
+                            "動作「{other}」不認得，應為 suspend、terminate、cancel 或 resume"
+                        ),
                     });
                 }
             };
@@ -375,19 +383,27 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                     p.name,
                     p.standing.label(),
                     p.reason.map(|r| format!("（{r}）")).unwrap_or_default(),
-                    p.center.map(|c| format!("\t登記於 {c}")).unwrap_or_default()
+                    p.center
+                        .map(|c| format!("\t登記於 {c}"))
+                        .unwrap_or_default()
                 );
                 for r in directory::ip_rules(db, &p.code).await.map_err(center_err)? {
                     println!(
                         "\t來源 {}{}",
                         r.ip,
                         r.approved_by
-                            .map(|a| format!("（例外，核准人：{a}{}）", r.note.map(|n| format!("，{n}")).unwrap_or_default()))
+                            .map(|a| format!(
+                                "（例外，核准人：{a}{}）",
+                                r.note.map(|n| format!("，{n}")).unwrap_or_default()
+                            ))
                             .unwrap_or_default()
                     );
                 }
                 for u in [KeyUse::Tls, KeyUse::Signing, KeyUse::Encryption] {
-                    let n = directory::keys(db, &p.code, u).await.map_err(center_err)?.len();
+                    let n = directory::keys(db, &p.code, u)
+                        .await
+                        .map_err(center_err)?
+                        .len();
                     if n > 0 {
                         println!("\t{} 憑證 {n} 張", u.as_str());
                     }
@@ -472,7 +488,9 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                     .map_err(center_err)?;
                 println!("已匯入辦公日曆 {n} 列");
             }
-            let cal = gongwen_center::duty::load_calendar(db).await.map_err(center_err)?;
+            let cal = gongwen_center::duty::load_calendar(db)
+                .await
+                .map_err(center_err)?;
             for (date, o) in cal.iter() {
                 println!(
                     "{}\t{}\t{}",
@@ -497,13 +515,19 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                 package_id: package,
                 kind,
                 from: from.as_deref().map(day_ms).transpose()?,
-                to: to.as_deref().map(day_ms).transpose()?.map(|t| t + 86_400_000),
+                to: to
+                    .as_deref()
+                    .map(day_ms)
+                    .transpose()?
+                    .map(|t| t + 86_400_000),
                 limit: Some(10_000),
                 ..Default::default()
             };
             let mut all = Vec::new();
             loop {
-                let page = gongwen_center::records::query(db, &q).await.map_err(center_err)?;
+                let page = gongwen_center::records::query(db, &q)
+                    .await
+                    .map_err(center_err)?;
                 all.extend(page.items);
                 match page.next {
                     Some(n) => q.after = n.parse().ok(),

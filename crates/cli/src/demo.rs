@@ -90,11 +90,16 @@ async fn network(
     const EDU: &str = "379050000D";
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).map_err(|e| CliError::io(dir, e))?;
-    println!("\n五、交換中心（SQLite：{}，雙向 TLS）：", dir.join("center.db").display());
+    println!(
+        "\n五、交換中心（SQLite：{}，雙向 TLS）：",
+        dir.join("center.db").display()
+    );
     println!("    建立測試憑證：臺北市政府、資訊局、教育局（簽章、加密、TLS 用戶端各一張）");
     let pki = Pki::create(dir, &[SENDER, DIT, EDU]).map_err(demo_err)?;
     let url = format!("sqlite://{}", dir.join("center.db").display());
-    let center = start_center(&pki, "demo", &url, "fs").await.map_err(demo_err)?;
+    let center = start_center(&pki, "demo", &url, "fs")
+        .await
+        .map_err(demo_err)?;
     println!("    交換中心已啟動：https://{}", center.addr());
     let to = [DIT, EDU, "379020000E"];
     let pkg = pki
@@ -102,14 +107,19 @@ async fn network(
         .map_err(demo_err)?;
     let a = pki.client(center.addr(), SENDER).map_err(demo_err)?;
     let sent = a.submit("demo-1", pkg).await.map_err(demo_err)?;
-    println!("    臺北市政府送出封包 {}（{} 位元組）", sent.id, sent.body_size);
+    println!(
+        "    臺北市政府送出封包 {}（{} 位元組）",
+        sent.id, sent.body_size
+    );
     for c in &sent.copies {
         println!(
             "      → {} {}：{}{}",
             c.recipient,
             c.copy,
             c.status.label(),
-            c.fail_reason.map(|r| format!("（{}）", r.label())).unwrap_or_default()
+            c.fail_reason
+                .map(|r| format!("（{}）", r.label()))
+                .unwrap_or_default()
         );
     }
     println!("\n六、收文：");

@@ -101,7 +101,8 @@ pub struct SealArgs {
 fn header_options(a: &SealArgs) -> Result<gongwen_proto::HeaderOptions, CliError> {
     let resend = match (&a.resend_of, &a.resend_kind) {
         (Some(original), Some(kind)) => Some(gongwen_proto::Resend {
-            kind: gongwen_proto::ResendKind::parse(kind).map_err(|detail| CliError::Arg { detail })?,
+            kind: gongwen_proto::ResendKind::parse(kind)
+                .map_err(|detail| CliError::Arg { detail })?,
             original: original.clone(),
         }),
         _ => None,

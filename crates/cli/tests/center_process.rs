@@ -26,7 +26,11 @@ fn gongwen(config: &Path, args: &[&str]) -> String {
         .env("GONGWEN_LOG_QUIET", "1")
         .output()
         .expect("gongwen");
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(o.status.success(), "gongwen center admin {args:?}: {text}");
     text
 }
@@ -56,7 +60,11 @@ fn killed_mid_load_loses_nothing_acknowledged_and_sends_nothing_twice() {
     runtime().block_on(async {
         let pki = pki();
         let dir = scratch("center-process");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let mut cfg = pki.center_config("process", &fresh_database("process").await, "fs");
         cfg.listen = format!("127.0.0.1:{port}");
         cfg.data_dir = dir.join("data");
@@ -66,16 +74,31 @@ fn killed_mid_load_loses_nothing_acknowledged_and_sends_nothing_twice() {
         // Registered the way an administrator does it.
         for code in [A, B] {
             let a = pki.agency(code);
-            gongwen(&config, &["add", code, "--name", &format!("測試機關{code}")]);
+            gongwen(
+                &config,
+                &["add", code, "--name", &format!("測試機關{code}")],
+            );
             let out = gongwen(
                 &config,
-                &["cert", code, a.sign_file.to_str().unwrap(), a.enc_file.to_str().unwrap(), a.tls_leaf.to_str().unwrap()],
+                &[
+                    "cert",
+                    code,
+                    a.sign_file.to_str().unwrap(),
+                    a.enc_file.to_str().unwrap(),
+                    a.tls_leaf.to_str().unwrap(),
+                ],
             );
-            assert!(out.contains("tls") && out.contains("signing") && out.contains("encryption"), "{out}");
+            assert!(
+                out.contains("tls") && out.contains("signing") && out.contains("encryption"),
+                "{out}"
+            );
             gongwen(&config, &["ip", code, "127.0.0.1"]);
         }
         let list = gongwen(&config, &["list"]);
-        assert!(list.contains(A) && list.contains("正常") && list.contains("來源 127.0.0.1"), "{list}");
+        assert!(
+            list.contains(A) && list.contains("正常") && list.contains("來源 127.0.0.1"),
+            "{list}"
+        );
 
         let mut server = serve(&config);
         let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
@@ -83,7 +106,9 @@ fn killed_mid_load_loses_nothing_acknowledged_and_sends_nothing_twice() {
         let b = pki.client(addr, B).unwrap();
         wait_up(&a).await;
 
-        let packages: Vec<Vec<u8>> = (0..64).map(|_| pki.seal(A, &[B], 20_000, HeaderOptions::default()).unwrap()).collect();
+        let packages: Vec<Vec<u8>> = (0..64)
+            .map(|_| pki.seal(A, &[B], 20_000, HeaderOptions::default()).unwrap())
+            .collect();
         let ids: Vec<String> = packages
             .iter()
             .map(|p| gongwen_trust::package::inspect(p).unwrap().header.id)
@@ -94,7 +119,12 @@ fn killed_mid_load_loses_nothing_acknowledged_and_sends_nothing_twice() {
         for t in 0..4 {
             let a = a.clone();
             let done = done.clone();
-            let mine: Vec<(usize, Vec<u8>)> = packages.iter().cloned().enumerate().filter(|(i, _)| i % 4 == t).collect();
+            let mine: Vec<(usize, Vec<u8>)> = packages
+                .iter()
+                .cloned()
+                .enumerate()
+                .filter(|(i, _)| i % 4 == t)
+                .collect();
             tasks.push(tokio::spawn(async move {
                 let mut acked = Vec::new();
                 for (i, p) in mine {
@@ -115,11 +145,21 @@ fn killed_mid_load_loses_nothing_acknowledged_and_sends_nothing_twice() {
         for t in tasks {
             acked.extend(t.await.unwrap());
         }
-        assert!(acked.len() < packages.len(), "the kill came too late to test anything");
+        assert!(
+            acked.len() < packages.len(),
+            "the kill came too late to test anything"
+        );
 
         let mut server = serve(&config);
         wait_up(&a).await;
-        let inbox: Vec<String> = b.inbox(&[("limit", "1000")]).await.unwrap().items.into_iter().map(|i| i.id).collect();
+        let inbox: Vec<String> = b
+            .inbox(&[("limit", "1000")])
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
         let unique: BTreeSet<&String> = inbox.iter().collect();
         assert_eq!(unique.len(), inbox.len(), "a package appears twice");
         for (i, id) in &acked {

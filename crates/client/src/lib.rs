@@ -44,8 +44,12 @@ impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClientError::Api { status, error } => write!(f, "HTTP {status} {error}"),
-            ClientError::Transport { detail } => write!(f, "E_CLIENT_TRANSPORT：連線失敗：{detail}"),
-            ClientError::Config { detail } => write!(f, "E_CLIENT_CONFIG：用戶端設定錯誤：{detail}"),
+            ClientError::Transport { detail } => {
+                write!(f, "E_CLIENT_TRANSPORT：連線失敗：{detail}")
+            }
+            ClientError::Config { detail } => {
+                write!(f, "E_CLIENT_CONFIG：用戶端設定錯誤：{detail}")
+            }
         }
     }
 }
@@ -62,7 +66,7 @@ fn transport(e: reqwest::Error) -> ClientError {
     let mut detail = e.to_string();
     let mut src = std::error::Error::source(&e);
     while let Some(s) = src {
-        detail.push_str("：");
+        detail.push('：');
         detail.push_str(&s.to_string());
         src = s.source();
     }
@@ -148,7 +152,11 @@ impl CenterClient {
     }
 
     /// Submits a sealed package; the same key again returns the first answer.
-    pub async fn submit(&self, idempotency_key: &str, package: Vec<u8>) -> Result<SentPackage, ClientError> {
+    pub async fn submit(
+        &self,
+        idempotency_key: &str,
+        package: Vec<u8>,
+    ) -> Result<SentPackage, ClientError> {
         Self::json(
             self.req(Method::POST, "/api/v1/packages")
                 .header(gongwen_proto::api::IDEMPOTENCY_KEY, idempotency_key)
@@ -196,7 +204,12 @@ impl CenterClient {
     }
 
     /// Bytes from `start` (to `end`, inclusive, when given): resuming a broken download.
-    pub async fn fetch_range(&self, id: &str, start: u64, end: Option<u64>) -> Result<Vec<u8>, ClientError> {
+    pub async fn fetch_range(
+        &self,
+        id: &str,
+        start: u64,
+        end: Option<u64>,
+    ) -> Result<Vec<u8>, ClientError> {
         let range = match end {
             Some(e) => format!("bytes={start}-{e}"),
             None => format!("bytes={start}-"),
@@ -242,7 +255,11 @@ impl CenterClient {
     }
 
     pub async fn participant_certs(&self, code: &str) -> Result<ParticipantCerts, ClientError> {
-        Self::json(self.req(Method::GET, &format!("/api/v1/participants/{code}/certificates"))).await
+        Self::json(self.req(
+            Method::GET,
+            &format!("/api/v1/participants/{code}/certificates"),
+        ))
+        .await
     }
 
     pub async fn records(&self, query: &[(&str, &str)]) -> Result<RecordPage, ClientError> {

@@ -26,7 +26,10 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn describe(&self, name: &'static str, help: &'static str) {
-        self.help.lock().unwrap_or_else(|e| e.into_inner()).insert(name, help);
+        self.help
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name, help);
     }
 
     pub fn inc(&self, name: &'static str, label: &str) {
@@ -59,7 +62,12 @@ impl Metrics {
         let mut out = String::new();
         let help = self.help.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let mut last = "";
-        for ((name, label), v) in self.counters.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for ((name, label), v) in self
+            .counters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
             if *name != last {
                 let _ = writeln!(out, "# HELP {name} {}", help.get(name).unwrap_or(name));
                 let _ = writeln!(out, "# TYPE {name} counter");
@@ -68,7 +76,12 @@ impl Metrics {
             let _ = writeln!(out, "{name}{{kind=\"{}\"}} {v}", escape(label));
         }
         last = "";
-        for ((name, label), h) in self.histograms.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for ((name, label), h) in self
+            .histograms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
             if *name != last {
                 let _ = writeln!(out, "# HELP {name} {}", help.get(name).unwrap_or(name));
                 let _ = writeln!(out, "# TYPE {name} histogram");
@@ -76,7 +89,11 @@ impl Metrics {
             }
             let l = escape(label);
             for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(out, "{name}_bucket{{kind=\"{l}\",le=\"{b}\"}} {}", h.counts[i]);
+                let _ = writeln!(
+                    out,
+                    "{name}_bucket{{kind=\"{l}\",le=\"{b}\"}} {}",
+                    h.counts[i]
+                );
             }
             let _ = writeln!(out, "{name}_bucket{{kind=\"{l}\",le=\"+Inf\"}} {}", h.count);
             let _ = writeln!(out, "{name}_sum{{kind=\"{l}\"}} {}", h.sum);
@@ -92,7 +109,9 @@ impl Metrics {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -107,7 +126,10 @@ mod tests {
         m.inc("gongwen_requests_total", "submit");
         m.observe("gongwen_request_seconds", "submit", 0.003);
         let t = m.render(&[("gongwen_up", "1 when serving", 1.0)]);
-        assert!(t.contains("gongwen_requests_total{kind=\"submit\"} 2"), "{t}");
+        assert!(
+            t.contains("gongwen_requests_total{kind=\"submit\"} 2"),
+            "{t}"
+        );
         assert!(t.contains("gongwen_request_seconds_bucket{kind=\"submit\",le=\"0.005\"} 1"));
         assert!(t.contains("gongwen_request_seconds_bucket{kind=\"submit\",le=\"0.0025\"} 0"));
         assert!(t.contains("gongwen_up 1"));

@@ -183,15 +183,13 @@ impl Server {
                 let app = app.clone();
                 let mut conn_stop = stopped.clone();
                 tokio::spawn(async move {
-                    let tls = match tokio::time::timeout(
-                        Duration::from_secs(10),
-                        acceptor.accept(tcp),
-                    )
-                    .await
-                    {
-                        Ok(Ok(s)) => s,
-                        _ => return,
-                    };
+                    let tls =
+                        match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp))
+                            .await
+                        {
+                            Ok(Ok(s)) => s,
+                            _ => return,
+                        };
                     let chain = tls
                         .get_ref()
                         .1
@@ -202,10 +200,11 @@ impl Server {
                         ip: canonical(remote.ip()),
                         chain: Arc::new(chain),
                     };
-                    let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-                        req.extensions_mut().insert(peer.clone());
-                        app.clone().oneshot(req.map(axum::body::Body::new))
-                    });
+                    let svc =
+                        hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+                            req.extensions_mut().insert(peer.clone());
+                            app.clone().oneshot(req.map(axum::body::Body::new))
+                        });
                     let conn = hyper::server::conn::http1::Builder::new()
                         .timer(TokioTimer::new())
                         .header_read_timeout(Duration::from_secs(30))

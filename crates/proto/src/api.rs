@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::status::{CopyStatus, FailReason, ReturnReason};
 use crate::header::Resend;
+use crate::status::{CopyStatus, FailReason, ReturnReason};
 
 /// The header that carries the client's idempotency key on a submission.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";

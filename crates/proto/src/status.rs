@@ -77,13 +77,13 @@ impl CopyStatus {
     /// The allowed moves; everything else is refused.
     pub fn can_move_to(self, next: CopyStatus) -> bool {
         use CopyStatus::*;
-        match (self, next) {
-            (Accepted, Relayed | Available | Failed) => true,
-            (Relayed, Available | Failed) => true,
-            (Available, Delivered | Failed) => true,
-            (Delivered, Confirmed | Returned) => true,
-            _ => false,
-        }
+        matches!(
+            (self, next),
+            (Accepted, Relayed | Available | Failed)
+                | (Relayed, Available | Failed)
+                | (Available, Delivered | Failed)
+                | (Delivered, Confirmed | Returned)
+        )
     }
 }
 
@@ -222,7 +222,11 @@ mod tests {
         for r in ReturnReason::ALL {
             assert_eq!(ReturnReason::parse(r.label()), Ok(r));
         }
-        assert!(ReturnReason::parse("不想收").unwrap_err().contains("含惡意程式"));
+        assert!(
+            ReturnReason::parse("不想收")
+                .unwrap_err()
+                .contains("含惡意程式")
+        );
         for r in FailReason::ALL {
             assert_eq!(FailReason::parse(r.as_str()), Some(r));
         }

@@ -25,7 +25,11 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 fn check_sha(sha: &str) -> Result<(), StoreError> {
-    if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+    if sha.len() == 64
+        && sha
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
         Ok(())
     } else {
         Err(StoreError::Corrupt {
@@ -80,7 +84,8 @@ impl Blobs {
                 let dest = Self::path(dir, sha);
                 let spooled = spooled.to_path_buf();
                 tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
-                    let f = std::fs::File::open(&spooled).map_err(|e| StoreError::io(&spooled, e))?;
+                    let f =
+                        std::fs::File::open(&spooled).map_err(|e| StoreError::io(&spooled, e))?;
                     f.sync_all().map_err(|e| StoreError::io(&spooled, e))?;
                     let parent = dest.parent().unwrap_or(Path::new("."));
                     std::fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;

@@ -81,10 +81,10 @@ impl From<&[u8]> for Value {
     }
 }
 
-/// Builds a `Vec<Value>` from anything convertible: `args![code, now, None::<String>]`.
+/// Builds an array of [`Value`]s from anything convertible: `&args![code, now, None::<String>]`.
 #[macro_export]
 macro_rules! args {
-    ($($v:expr),* $(,)?) => { vec![$($crate::Value::from($v)),*] };
+    ($($v:expr),* $(,)?) => { [$($crate::Value::from($v)),*] };
 }
 
 /// One result row; columns are read by position with the type the schema gives them.
@@ -159,7 +159,9 @@ impl Writer {
     fn clean(&mut self) -> Boxed<'_, Result<(), StoreError>> {
         Box::pin(async move {
             if self.dirty {
-                sqlx::query("ROLLBACK TO tx").execute(&mut self.conn).await?;
+                sqlx::query("ROLLBACK TO tx")
+                    .execute(&mut self.conn)
+                    .await?;
                 sqlx::query("RELEASE tx").execute(&mut self.conn).await?;
                 self.dirty = false;
             }
@@ -174,7 +176,8 @@ impl Group {
         loop {
             self.wake.notified().await;
             let mut w = self.conn.clone().lock_owned().await;
-            let waiters = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+            let waiters =
+                std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
             if waiters.is_empty() {
                 continue;
             }
@@ -408,7 +411,10 @@ impl Db {
     /// Runs a whole script (migrations): several statements, no placeholders.
     pub(crate) async fn raw_script(tx: &mut Tx, sql: &str) -> Result<(), StoreError> {
         match tx {
-            Tx::Sqlite { writer, .. } => sqlx::raw_sql(sql).execute(&mut writer.conn).await.map(|_| ())?,
+            Tx::Sqlite { writer, .. } => sqlx::raw_sql(sql)
+                .execute(&mut writer.conn)
+                .await
+                .map(|_| ())?,
             Tx::Postgres(t) => {
                 let t = t.as_mut().ok_or_else(finished)?;
                 sqlx::raw_sql(sql).execute(&mut **t).await.map(|_| ())?
@@ -525,24 +531,33 @@ mod tests {
             let db = Db::connect(&format!("sqlite://{}", dir.join("t.db").display()))
                 .await
                 .unwrap();
-            db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT NOT NULL)", &[])
-                .await
-                .unwrap();
+            db.execute(
+                "CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT NOT NULL)",
+                &[],
+            )
+            .await
+            .unwrap();
             let mut tasks = Vec::new();
             for i in 0..60i64 {
                 let db = db.clone();
                 tasks.push(tokio::spawn(async move {
                     let mut tx = db.begin().await.unwrap();
-                    tx.execute("INSERT INTO t (k, v) VALUES ($1, $2)", &[format!("k{i}").into(), i.into()])
-                        .await
-                        .unwrap();
+                    tx.execute(
+                        "INSERT INTO t (k, v) VALUES ($1, $2)",
+                        &[format!("k{i}").into(), i.into()],
+                    )
+                    .await
+                    .unwrap();
                     match i % 3 {
                         // Dropped without commit.
                         0 => drop(tx),
                         // Fails halfway (duplicate key), then dropped: the first insert goes too.
                         1 => {
                             let e = tx
-                                .execute("INSERT INTO t (k, v) VALUES ($1, $2)", &[format!("k{i}").into(), 0i64.into()])
+                                .execute(
+                                    "INSERT INTO t (k, v) VALUES ($1, $2)",
+                                    &[format!("k{i}").into(), 0i64.into()],
+                                )
                                 .await;
                             assert!(matches!(e, Err(StoreError::Duplicate { .. })));
                         }
@@ -553,7 +568,10 @@ mod tests {
             for t in tasks {
                 t.await.unwrap();
             }
-            let rows = db.fetch_all("SELECT v FROM t ORDER BY v", &[]).await.unwrap();
+            let rows = db
+                .fetch_all("SELECT v FROM t ORDER BY v", &[])
+                .await
+                .unwrap();
             let got: Vec<i64> = rows.iter().map(|r| r.i64(0).unwrap()).collect();
             let want: Vec<i64> = (0..60).filter(|i| i % 3 == 2).collect();
             assert_eq!(got, want);

@@ -48,7 +48,11 @@ pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {
         if applied.contains(&m.version) {
             continue;
         }
-        let sql = if db.is_postgres() { m.postgres } else { m.sqlite };
+        let sql = if db.is_postgres() {
+            m.postgres
+        } else {
+            m.sqlite
+        };
         Db::raw_script(&mut tx, sql).await?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -56,7 +60,11 @@ pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {
             .unwrap_or(0);
         tx.execute(
             "INSERT INTO gongwen_schema (version, name, applied_at) VALUES ($1, $2, $3)",
-            &[Value::from(m.version), Value::from(m.name), Value::from(now)],
+            &[
+                Value::from(m.version),
+                Value::from(m.name),
+                Value::from(now),
+            ],
         )
         .await?;
     }

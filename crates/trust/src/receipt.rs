@@ -151,14 +151,22 @@ pub fn verify(
     trust: &TrustStore,
     bound_keys: &dyn Fn(&str) -> Vec<[u8; 32]>,
 ) -> Result<VerifiedReceipt, TrustError> {
-    verify_with(data, &|c, chain, at| trust.evaluate(c, chain, at, Purpose::Signing), bound_keys)
+    verify_with(
+        data,
+        &|c, chain, at| trust.evaluate(c, chain, at, Purpose::Signing),
+        bound_keys,
+    )
 }
+
+/// Evaluates a signer's chain at a time: `TrustStore::evaluate` for signing, or a cache of it.
+pub type Evaluate<'a> = dyn Fn(&x509_cert::Certificate, &[x509_cert::Certificate], i64) -> Result<Evaluation, TrustError>
+    + 'a;
 
 /// [`verify`] with the caller's chain evaluation (a center caches evaluations of the
 /// certificates it sees again and again).
 pub fn verify_with(
     data: &[u8],
-    evaluate: &dyn Fn(&x509_cert::Certificate, &[x509_cert::Certificate], i64) -> Result<Evaluation, TrustError>,
+    evaluate: &Evaluate,
     bound_keys: &dyn Fn(&str) -> Vec<[u8; 32]>,
 ) -> Result<VerifiedReceipt, TrustError> {
     let v = cms::verify(data)?;

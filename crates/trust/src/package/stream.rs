@@ -26,8 +26,8 @@ use x509_cert::Certificate;
 
 use super::tar;
 use super::{
-    FileEntry, FileRole, Inspected, MANIFEST, MAX_FILES, PackageHeader, Recipient, Signed,
-    HeaderOptions, check_body_digest, check_documents, check_opened, header_for, mismatch, signed_header,
+    FileEntry, FileRole, HeaderOptions, Inspected, MANIFEST, MAX_FILES, PackageHeader, Recipient,
+    Signed, check_body_digest, check_documents, check_opened, header_for, mismatch, signed_header,
 };
 use crate::TrustError;
 use crate::cms::{self, Signer};

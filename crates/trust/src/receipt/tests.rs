@@ -22,6 +22,10 @@ fn header() -> PackageHeader {
         doc_number: "府資字第1150001234號".into(),
         subject: "測試".into(),
         urgency: "普通件".into(),
+        secrecy: None,
+        confirm_now: false,
+        resend: None,
+        groups: vec![],
         files: vec![],
         body_sha256: Some("ab".repeat(32)),
     }
