@@ -109,13 +109,38 @@ fn due(r: std::result::Result<OffsetDateTime, crate::calendar::CalendarError>) -
         .map_err(|e| CenterError::new(Code::Internal, e.to_string()))
 }
 
+/// One line from a row (id, doc number, subject, counterpart, status, since, confirm_now),
+/// due by the rule `due_by`.
+fn item(
+    r: &gongwen_store::Row,
+    now: i64,
+    due_by: impl Fn(
+        OffsetDateTime,
+    ) -> std::result::Result<OffsetDateTime, crate::calendar::CalendarError>,
+) -> Result<DutyItem> {
+    let since = r.i64(5)?;
+    let due_at = due(due_by(at(since)?))?;
+    let status = r.text(4)?;
+    Ok(DutyItem {
+        id: r.text(0)?,
+        doc_number: r.text(1)?,
+        subject: r.text(2)?,
+        counterpart: r.text(3)?,
+        status: CopyStatus::parse(&status)
+            .ok_or_else(|| CenterError::new(Code::Internal, format!("狀態「{status}」不認得")))?,
+        since,
+        due_at,
+        overdue: now > due_at,
+        confirm_now: r.bool(6)?,
+    })
+}
+
 /// The caller's two lists, `days` back for the sender's.
 pub async fn duties(app: &Shared, caller: &Caller, days: u32) -> Result<Duties> {
     let cal = load_calendar(&app.db).await?;
     let now = app.clock.now_ms();
     let since = now - days.clamp(1, 366) as i64 * 86_400_000;
-    let mut sending = Vec::new();
-    for r in app
+    let sending = app
         .db
         .fetch_all(
             "SELECT p.id, p.doc_number, p.subject, c.recipient, c.status, p.submitted_at, p.confirm_now \
@@ -125,24 +150,10 @@ pub async fn duties(app: &Shared, caller: &Caller, days: u32) -> Result<Duties> 
             &args![caller.code.as_str(), since],
         )
         .await?
-    {
-        let since = r.i64(5)?;
-        let due_at = due(sender_due(&cal, at(since)?))?;
-        let status = r.text(4)?;
-        sending.push(DutyItem {
-            id: r.text(0)?,
-            doc_number: r.text(1)?,
-            subject: r.text(2)?,
-            counterpart: r.text(3)?,
-            status: CopyStatus::parse(&status).unwrap_or(CopyStatus::Failed),
-            since,
-            due_at,
-            overdue: now > due_at,
-            confirm_now: r.bool(6)?,
-        });
-    }
-    let mut receiving = Vec::new();
-    for r in app
+        .iter()
+        .map(|r| item(r, now, |t| sender_due(&cal, t)))
+        .collect::<Result<Vec<_>>>()?;
+    let receiving = app
         .db
         .fetch_all(
             "SELECT p.id, p.doc_number, p.subject, p.sender, c.status, c.available_at, p.confirm_now \
@@ -152,22 +163,9 @@ pub async fn duties(app: &Shared, caller: &Caller, days: u32) -> Result<Duties> 
             &args![caller.code.as_str()],
         )
         .await?
-    {
-        let since = r.i64(5)?;
-        let due_at = due(receiver_due(&cal, at(since)?))?;
-        let status = r.text(4)?;
-        receiving.push(DutyItem {
-            id: r.text(0)?,
-            doc_number: r.text(1)?,
-            subject: r.text(2)?,
-            counterpart: r.text(3)?,
-            status: CopyStatus::parse(&status).unwrap_or(CopyStatus::Available),
-            since,
-            due_at,
-            overdue: now > due_at,
-            confirm_now: r.bool(6)?,
-        });
-    }
+        .iter()
+        .map(|r| item(r, now, |t| receiver_due(&cal, t)))
+        .collect::<Result<Vec<_>>>()?;
     Ok(Duties {
         as_of: now,
         sending,

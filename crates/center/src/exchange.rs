@@ -166,6 +166,59 @@ fn check_header(app: &Shared, caller: &Caller, h: &PackageHeader) -> Result<()> 
     Ok(())
 }
 
+/// The package row. A duplicate (same id, or same sender and key) is `StoreError::Duplicate`.
+#[allow(clippy::too_many_arguments)]
+async fn insert_package(
+    tx: &mut Tx,
+    h: &PackageHeader,
+    sender: &str,
+    idem_key: &str,
+    sha: &str,
+    size: u64,
+    now: i64,
+    origin: Option<&str>,
+) -> std::result::Result<u64, gongwen_store::StoreError> {
+    let header_json = serde_json::to_string(h).unwrap_or_default();
+    tx.execute(
+        "INSERT INTO packages (id, sender, doc_number, subject, urgency, header_json, body_sha256, body_size, submitted_at, idem_key, confirm_now, resend_kind, resend_of, content_sha256, origin) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        &args![
+            h.id.as_str(),
+            sender,
+            h.doc_number.as_str(),
+            h.subject.as_str(),
+            h.urgency.as_str(),
+            header_json,
+            sha,
+            size as i64,
+            now,
+            idem_key,
+            h.confirm_now,
+            h.resend.as_ref().map(|r| r.kind.label()),
+            h.resend.as_ref().map(|r| r.original.clone()),
+            h.body_sha256.clone(),
+            origin
+        ],
+    )
+    .await
+}
+
+/// The header's signer: a trusted signing certificate, registered to `sender`.
+async fn check_signer(
+    app: &Shared,
+    signer: &x509_cert::Certificate,
+    certs: &[x509_cert::Certificate],
+    sender: &str,
+    code: Code,
+    now: i64,
+) -> Result<()> {
+    app.evaluate_signing(signer, certs, now / 1000)
+        .map_err(|e| bad(code, format!("{}：{e}", e.code())))?;
+    let bound = directory::keys(&app.db, sender, KeyUse::Signing).await?;
+    check_binding(signer, sender, &|_| bound.clone(), "表頭簽署憑證")
+        .map_err(|e| bad(code, e.to_string()))
+}
+
 /// Accepts a sealed package. Answers only once the package and its copies are durable.
 pub async fn submit(
     app: &Shared,
@@ -191,18 +244,16 @@ pub async fn submit(
             })?;
     let h = inspected.header;
     check_header(app, caller, &h)?;
-    // The header's signer: a trusted signing certificate bound to the sender.
     let now = app.clock.now_ms();
-    app.evaluate_signing(&inspected.signer, &inspected.certs, now / 1000)
-        .map_err(|e| bad(Code::SubmitSigner, format!("{}：{e}", e.code())))?;
-    let bound = directory::keys(&app.db, &caller.code, KeyUse::Signing).await?;
-    check_binding(
+    check_signer(
+        app,
         &inspected.signer,
+        &inspected.certs,
         &caller.code,
-        &|_| bound.clone(),
-        "表頭簽署憑證",
+        Code::SubmitSigner,
+        now,
     )
-    .map_err(|e| bad(Code::SubmitSigner, e.to_string()))?;
+    .await?;
     // The same key again: the same answer, never a second send. (One query for both the key
     // and the package id.)
     let seen = app
@@ -340,29 +391,8 @@ async fn record_submission(
     expansions: &[GroupExpansion],
     now: i64,
 ) -> Result<Option<SentPackage>> {
-    let header_json = serde_json::to_string(h).map_err(|e| bad(Code::Internal, e.to_string()))?;
     let mut tx = app.db.begin().await?;
-    let inserted = tx.execute(
-        "INSERT INTO packages (id, sender, doc_number, subject, urgency, header_json, body_sha256, body_size, submitted_at, idem_key, confirm_now, resend_kind, resend_of, content_sha256) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        &args![
-            h.id.as_str(),
-            caller.code.as_str(),
-            h.doc_number.as_str(),
-            h.subject.as_str(),
-            h.urgency.as_str(),
-            header_json,
-            sha,
-            size as i64,
-            now,
-            idem_key,
-            h.confirm_now,
-            h.resend.as_ref().map(|r| r.kind.label()),
-            h.resend.as_ref().map(|r| r.original.clone()),
-            h.body_sha256.clone()
-        ],
-    )
-    .await;
+    let inserted = insert_package(&mut tx, h, &caller.code, idem_key, sha, size, now, None).await;
     if let Err(gongwen_store::StoreError::Duplicate { .. }) = inserted {
         return Ok(None);
     }
@@ -382,69 +412,17 @@ async fn record_submission(
     }
     let mut seen = BTreeSet::new();
     let mut relays: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    let doc = Some(h.doc_number.as_str());
     for r in &h.recipients {
-        let unit = r.unit.clone().unwrap_or_default();
-        if !seen.insert((r.code.clone(), unit.clone())) {
+        if !seen.insert((r.code.clone(), r.unit.clone())) {
             continue;
         }
-        let p = directory::get_in(&mut tx, &r.code).await?;
-        let (status, fail) = match &p {
-            None => (CopyStatus::Failed, Some(FailReason::UnknownRecipient)),
-            Some(p) if p.standing != Standing::Active => {
-                (CopyStatus::Failed, Some(FailReason::RecipientSuspended))
-            }
-            // Registered at another center: waits for the relay.
-            Some(p) if p.center.is_some() => (CopyStatus::Accepted, None),
-            Some(_) => (CopyStatus::Available, None),
-        };
-        tx.execute(
-            "INSERT INTO copies (package_id, recipient, unit, copy_kind, status, status_at, available_at, fail_reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &args![
-                h.id.as_str(),
-                r.code.as_str(),
-                unit.as_str(),
-                r.copy.as_str(),
-                status.as_str(),
-                now,
-                (status == CopyStatus::Available).then_some(now),
-                fail.map(|f| f.as_str())
-            ],
-        )
-        .await?;
-        event_in(
-            &mut tx,
-            now,
-            &caller.code,
-            "accepted",
-            Some(&h.id),
-            Some(&r.code),
-            doc,
-            None,
-            None,
-        )
-        .await?;
-        if let (CopyStatus::Accepted, Some(p)) = (status, &p)
-            && let Some(peer) = &p.center
-        {
-            let list = relays.entry(peer.clone()).or_default();
+        let (view, center) = create_copy(&mut tx, h, r, &caller.code, false, now).await?;
+        if let (CopyStatus::Accepted, Some(peer)) = (view.status, center) {
+            let list = relays.entry(peer).or_default();
             if !list.contains(&r.code) {
                 list.push(r.code.clone());
             }
         }
-        let view = CopyView {
-            recipient: r.code.clone(),
-            unit: (!unit.is_empty()).then(|| unit.clone()),
-            copy: r.copy.clone(),
-            status,
-            status_at: now,
-            delivered_at: None,
-            fail_reason: fail,
-            return_reason: None,
-            return_text: None,
-            receipt_number: None,
-        };
         outbox::copy_moved(
             &mut tx,
             &app.config.id,
@@ -458,29 +436,6 @@ async fn record_submission(
         )
         .await?;
         copies.push(view);
-        if status != CopyStatus::Accepted {
-            let detail = match (fail, &p) {
-                (Some(FailReason::RecipientSuspended), Some(p)) => Some(format!(
-                    "{}：{}",
-                    FailReason::RecipientSuspended.label(),
-                    p.reason.as_deref().unwrap_or("未註明原因")
-                )),
-                (Some(f), _) => Some(f.label().to_string()),
-                _ => None,
-            };
-            event_in(
-                &mut tx,
-                now,
-                "center",
-                status.as_str(),
-                Some(&h.id),
-                Some(&r.code),
-                doc,
-                detail.as_deref(),
-                None,
-            )
-            .await?;
-        }
     }
     for (peer, recipients) in &relays {
         outbox::queue_relay(&mut tx, peer, &h.id, recipients, now).await?;
@@ -509,6 +464,98 @@ async fn record_submission(
             }))
         }
     }
+}
+
+/// Creates one copy of a package for one recipient, with its first records: available here,
+/// waiting for a relay (`relayed_in` false and the recipient lives at another center), or
+/// failed with the reason. Returns the copy and the recipient's center when it is elsewhere.
+async fn create_copy(
+    tx: &mut Tx,
+    h: &PackageHeader,
+    r: &gongwen_proto::HeaderRecipient,
+    actor: &str,
+    relayed_in: bool,
+    now: i64,
+) -> Result<(CopyView, Option<String>)> {
+    let unit = r.unit.clone().unwrap_or_default();
+    let p = directory::get_in(tx, &r.code).await?;
+    let (status, fail) = match &p {
+        None => (CopyStatus::Failed, Some(FailReason::UnknownRecipient)),
+        // A relay is for recipients registered here; we do not relay onwards.
+        Some(p) if relayed_in && p.center.is_some() => {
+            (CopyStatus::Failed, Some(FailReason::UnknownRecipient))
+        }
+        Some(p) if p.standing != Standing::Active => {
+            (CopyStatus::Failed, Some(FailReason::RecipientSuspended))
+        }
+        // Registered at another center: waits for the relay.
+        Some(p) if p.center.is_some() => (CopyStatus::Accepted, None),
+        Some(_) => (CopyStatus::Available, None),
+    };
+    tx.execute(
+        "INSERT INTO copies (package_id, recipient, unit, copy_kind, status, status_at, available_at, fail_reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &args![
+            h.id.as_str(),
+            r.code.as_str(),
+            unit.as_str(),
+            r.copy.as_str(),
+            status.as_str(),
+            now,
+            (status == CopyStatus::Available).then_some(now),
+            fail.map(|f| f.as_str())
+        ],
+    )
+    .await?;
+    let doc = Some(h.doc_number.as_str());
+    event_in(
+        tx,
+        now,
+        actor,
+        "accepted",
+        Some(&h.id),
+        Some(&r.code),
+        doc,
+        None,
+        None,
+    )
+    .await?;
+    if status != CopyStatus::Accepted {
+        let detail = match (fail, &p) {
+            (Some(FailReason::RecipientSuspended), Some(p)) => Some(format!(
+                "{}：{}",
+                FailReason::RecipientSuspended.label(),
+                p.reason.as_deref().unwrap_or("未註明原因")
+            )),
+            (Some(f), _) => Some(f.label().to_string()),
+            _ => None,
+        };
+        event_in(
+            tx,
+            now,
+            "center",
+            status.as_str(),
+            Some(&h.id),
+            Some(&r.code),
+            doc,
+            detail.as_deref(),
+            None,
+        )
+        .await?;
+    }
+    let view = CopyView {
+        recipient: r.code.clone(),
+        unit: (!unit.is_empty()).then_some(unit),
+        copy: r.copy.clone(),
+        status,
+        status_at: now,
+        delivered_at: None,
+        fail_reason: fail,
+        return_reason: None,
+        return_text: None,
+        receipt_number: None,
+    };
+    Ok((view, p.and_then(|p| p.center)))
 }
 
 pub(crate) fn copy_of(r: &Row, base: usize) -> Result<CopyView> {
@@ -984,116 +1031,30 @@ pub async fn accept_relay(
     }
     let now = app.clock.now_ms();
     // The sender is registered (at its own center) in our directory too, with its signing keys.
-    app.evaluate_signing(&inspected.signer, &inspected.certs, now / 1000)
-        .map_err(|e| bad(Code::RelayRefused, format!("{}：{e}", e.code())))?;
-    let bound = directory::keys(&app.db, &h.sender, KeyUse::Signing).await?;
-    check_binding(
+    check_signer(
+        app,
         &inspected.signer,
+        &inspected.certs,
         &h.sender,
-        &|_| bound.clone(),
-        "表頭簽署憑證",
+        Code::RelayRefused,
+        now,
     )
-    .map_err(|e| bad(Code::RelayRefused, e.to_string()))?;
+    .await?;
     app.blobs.put_file(&spooled.path, &sha).await?;
-    let header_json = serde_json::to_string(&h).map_err(|e| bad(Code::Internal, e.to_string()))?;
     let mut tx = app.db.begin().await?;
-    let inserted = tx
-        .execute(
-            "INSERT INTO packages (id, sender, doc_number, subject, urgency, header_json, body_sha256, body_size, submitted_at, idem_key, confirm_now, resend_kind, resend_of, content_sha256, origin) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            &args![
-                h.id.as_str(),
-                h.sender.as_str(),
-                h.doc_number.as_str(),
-                h.subject.as_str(),
-                h.urgency.as_str(),
-                header_json,
-                sha.as_str(),
-                size as i64,
-                now,
-                format!("relay:{peer}:{}", h.id),
-                h.confirm_now,
-                h.resend.as_ref().map(|r| r.kind.label()),
-                h.resend.as_ref().map(|r| r.original.clone()),
-                h.body_sha256.clone(),
-                peer
-            ],
-        )
-        .await;
+    let key = format!("relay:{peer}:{}", h.id);
+    let inserted = insert_package(&mut tx, &h, &h.sender, &key, &sha, size, now, Some(peer)).await;
     if let Err(gongwen_store::StoreError::Duplicate { .. }) = inserted {
         drop(tx);
         return relay_answer(app, &h.id, recipients).await;
     }
     inserted?;
-    let doc = Some(h.doc_number.as_str());
     let mut seen = BTreeSet::new();
     for r in h.recipients.iter().filter(|r| recipients.contains(&r.code)) {
-        let unit = r.unit.clone().unwrap_or_default();
-        if !seen.insert((r.code.clone(), unit.clone())) {
+        if !seen.insert((r.code.clone(), r.unit.clone())) {
             continue;
         }
-        let p = directory::get_in(&mut tx, &r.code).await?;
-        let (status, fail) = match &p {
-            Some(p) if p.center.is_some() => {
-                (CopyStatus::Failed, Some(FailReason::UnknownRecipient))
-            }
-            None => (CopyStatus::Failed, Some(FailReason::UnknownRecipient)),
-            Some(p) if p.standing != Standing::Active => {
-                (CopyStatus::Failed, Some(FailReason::RecipientSuspended))
-            }
-            Some(_) => (CopyStatus::Available, None),
-        };
-        tx.execute(
-            "INSERT INTO copies (package_id, recipient, unit, copy_kind, status, status_at, available_at, fail_reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &args![
-                h.id.as_str(),
-                r.code.as_str(),
-                unit.as_str(),
-                r.copy.as_str(),
-                status.as_str(),
-                now,
-                (status == CopyStatus::Available).then_some(now),
-                fail.map(|f| f.as_str())
-            ],
-        )
-        .await?;
-        event_in(
-            &mut tx,
-            now,
-            peer,
-            "accepted",
-            Some(&h.id),
-            Some(&r.code),
-            doc,
-            None,
-            None,
-        )
-        .await?;
-        event_in(
-            &mut tx,
-            now,
-            "center",
-            status.as_str(),
-            Some(&h.id),
-            Some(&r.code),
-            doc,
-            fail.map(|f| f.label()),
-            None,
-        )
-        .await?;
-        let view = CopyView {
-            recipient: r.code.clone(),
-            unit: (!unit.is_empty()).then(|| unit.clone()),
-            copy: r.copy.clone(),
-            status,
-            status_at: now,
-            delivered_at: None,
-            fail_reason: fail,
-            return_reason: None,
-            return_text: None,
-            receipt_number: None,
-        };
+        let (view, _) = create_copy(&mut tx, &h, r, peer, true, now).await?;
         // The answer carries these statuses back; only webhooks here.
         outbox::copy_moved(
             &mut tx,

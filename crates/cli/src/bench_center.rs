@@ -29,12 +29,25 @@ fn cpu_seconds_of(pid: &str) -> f64 {
     ticks / 100.0
 }
 
+#[derive(clap::Args)]
 pub struct CenterBench {
+    /// 資料庫：sqlite 或 postgres（GONGWEN_BENCH_DATABASE_URL，預設本機 postgres）
+    #[arg(long, default_value = "sqlite")]
     pub db: String,
+    /// 公文份數
+    #[arg(long, default_value_t = 2000)]
     pub docs: usize,
+    /// 每份附件大小，如 100k、1m
+    #[arg(long, default_value = "100k")]
     pub size: String,
+    /// 發文機關數
+    #[arg(long, default_value_t = 8)]
     pub senders: usize,
+    /// 收文機關數
+    #[arg(long, default_value_t = 8)]
     pub recipients: usize,
+    /// 限制送件速率（每秒份數）；不指定則全速
+    #[arg(long)]
     pub rate: Option<f64>,
 }
 

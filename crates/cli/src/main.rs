@@ -185,26 +185,7 @@ enum BenchCommand {
         signer_key: String,
     },
     /// 量測交換中心：另啟一個 gongwen center serve，以真實封包與雙向 TLS 送件→下載→送達→收文確認
-    Center {
-        /// 資料庫：sqlite 或 postgres（GONGWEN_BENCH_DATABASE_URL，預設本機 postgres）
-        #[arg(long, default_value = "sqlite")]
-        db: String,
-        /// 公文份數
-        #[arg(long, default_value_t = 2000)]
-        docs: usize,
-        /// 每份附件大小，如 100k、1m
-        #[arg(long, default_value = "100k")]
-        size: String,
-        /// 發文機關數
-        #[arg(long, default_value_t = 4)]
-        senders: usize,
-        /// 收文機關數
-        #[arg(long, default_value_t = 4)]
-        recipients: usize,
-        /// 限制送件速率（每秒份數）；不指定則全速
-        #[arg(long)]
-        rate: Option<f64>,
-    },
+    Center(bench_center::CenterBench),
 }
 
 fn main() -> ExitCode {
@@ -255,21 +236,7 @@ fn main() -> ExitCode {
             large_mb,
             signer_key,
         }) => bench::trust(rounds, large_mb, &signer_key),
-        Command::Bench(BenchCommand::Center {
-            db,
-            docs,
-            size,
-            senders,
-            recipients,
-            rate,
-        }) => bench_center::run(bench_center::CenterBench {
-            db,
-            docs,
-            size,
-            senders,
-            recipients,
-            rate,
-        }),
+        Command::Bench(BenchCommand::Center(b)) => bench_center::run(b),
         Command::Center(c) => center_cmd::run(c),
     };
     match result {
