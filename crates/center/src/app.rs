@@ -31,6 +31,12 @@ pub struct App {
     pub outbox_ready: tokio::sync::Notify,
     /// Peer centers by the SHA-256 of their TLS client key.
     pub peer_keys: Vec<(String, String)>,
+    /// Who a TLS key belongs to, with standing and allowed addresses.
+    pub callers: directory::Cache<String, Option<Who>>,
+    /// Signing keys registered per participant.
+    pub signing_keys: directory::Cache<String, Vec<[u8; 32]>>,
+    /// Participants that want webhooks.
+    pub hooked: directory::Cache<(), Vec<String>>,
     /// Chain evaluations of signing certificates seen recently.
     pub evaluations: std::sync::Mutex<std::collections::HashMap<[u8; 32], (i64, Evaluation)>>,
 }
@@ -46,6 +52,17 @@ pub type Shared = Arc<App>;
 pub struct Caller {
     pub code: String,
     pub operator: bool,
+}
+
+/// A participant as the caller check needs it.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub code: String,
+    pub name: String,
+    pub standing: Standing,
+    pub reason: Option<String>,
+    pub operator: bool,
+    pub ips: Vec<String>,
 }
 
 /// A peer center calling (relays and statuses).
@@ -122,6 +139,47 @@ impl App {
         Ok(e)
     }
 
+    /// One query: the participant behind a TLS key and its allowed addresses.
+    async fn who(&self, spki: &str) -> Result<Option<Who>> {
+        let rows = self
+            .db
+            .fetch_all(
+                "SELECT p.code, p.name, p.state, p.state_reason, p.operator, i.ip FROM participant_keys k \
+                 JOIN participants p ON p.code = k.code LEFT JOIN participant_ips i ON i.code = p.code \
+                 WHERE k.spki_sha256 = $1 AND k.usage = 'tls' AND p.center IS NULL",
+                &[spki.into()],
+            )
+            .await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let mut ips = Vec::new();
+        for r in &rows {
+            ips.extend(r.opt_text(5)?);
+        }
+        Ok(Some(Who {
+            code: first.text(0)?,
+            name: first.text(1)?,
+            standing: Standing::parse(&first.text(2)?).unwrap_or(Standing::Suspended),
+            reason: first.opt_text(3)?,
+            operator: first.bool(4)?,
+            ips,
+        }))
+    }
+
+    /// The signing keys registered for `code`.
+    pub async fn signing_keys(&self, code: &str) -> Result<Vec<[u8; 32]>> {
+        let now = self.clock.now_ms();
+        if let Some(k) = self.signing_keys.get(&code.to_string(), now) {
+            return Ok(k);
+        }
+        let seen_gen = directory::generation();
+        let k = directory::keys(&self.db, code, directory::KeyUse::Signing).await?;
+        self.signing_keys
+            .put(code.to_string(), k.clone(), seen_gen, now);
+        Ok(k)
+    }
+
     /// Identifies and checks the caller of an API request.
     pub async fn caller(&self, peer: &Peer) -> Result<Caller> {
         let leaf = peer
@@ -133,17 +191,24 @@ impl App {
             &spki_sha256(&cert)
                 .map_err(|e| CenterError::new(Code::AuthUnknownCert, e.to_string()))?,
         );
-        // One query: the participant behind the key and its allowed addresses.
-        let rows = self
-            .db
-            .fetch_all(
-                "SELECT p.code, p.name, p.state, p.state_reason, p.operator, i.ip FROM participant_keys k \
-                 JOIN participants p ON p.code = k.code LEFT JOIN participant_ips i ON i.code = p.code \
-                 WHERE k.spki_sha256 = $1 AND k.usage = 'tls' AND p.center IS NULL",
-                &[spki.as_str().into()],
-            )
-            .await?;
-        let first = rows.first().ok_or_else(|| {
+        let now = self.clock.now_ms();
+        let who = match self.callers.get(&spki, now) {
+            Some(w) => w,
+            None => {
+                let seen_gen = directory::generation();
+                let w = self.who(&spki).await?;
+                self.callers.put(spki.clone(), w.clone(), seen_gen, now);
+                w
+            }
+        };
+        let Who {
+            code,
+            name,
+            standing,
+            reason,
+            operator,
+            ips,
+        } = who.ok_or_else(|| {
             CenterError::new(
                 Code::AuthUnknownCert,
                 format!(
@@ -152,14 +217,6 @@ impl App {
                 ),
             )
         })?;
-        let (code, name, state, reason) = (
-            first.text(0)?,
-            first.text(1)?,
-            first.text(2)?,
-            first.opt_text(3)?,
-        );
-        let operator = first.bool(4)?;
-        let standing = Standing::parse(&state).unwrap_or(Standing::Suspended);
         if standing != Standing::Active {
             return Err(CenterError::new(
                 Code::AuthSuspended,
@@ -170,16 +227,7 @@ impl App {
                 ),
             ));
         }
-        let mut allowed = false;
-        for r in &rows {
-            if let Some(rule) = r.opt_text(5)?
-                && directory::ip_matches(&rule, peer.ip)
-            {
-                allowed = true;
-                break;
-            }
-        }
-        if !allowed {
+        if !ips.iter().any(|rule| directory::ip_matches(rule, peer.ip)) {
             gongwen_net::log::warn(
                 "來源 IP 不在允許清單，已拒絕",
                 serde_json::json!({ "participant": code, "ip": peer.ip.to_string() }),

@@ -164,6 +164,52 @@ pub fn check_ip_rule(rule: &str) -> Result<()> {
     Ok(())
 }
 
+/// Bumped by every change made in this process, so cached lookups notice at once; changes
+/// made by another process (`gongwen center admin`) are noticed within [`CACHE_TTL_MS`].
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How long a cached directory lookup is trusted.
+pub const CACHE_TTL_MS: i64 = 2000;
+
+pub fn generation() -> u64 {
+    GENERATION.load(std::sync::atomic::Ordering::Acquire)
+}
+
+fn changed() {
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+}
+
+/// A small cache of directory lookups, dropped on any change in this process and after
+/// [`CACHE_TTL_MS`] in any case.
+pub struct Cache<K, V> {
+    map: std::sync::Mutex<std::collections::HashMap<K, (u64, i64, V)>>,
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Default for Cache<K, V> {
+    fn default() -> Self {
+        Cache {
+            map: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Cache<K, V> {
+    pub fn get(&self, k: &K, now_ms: i64) -> Option<V> {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        let (g, at, v) = map.get(k)?;
+        (*g == generation() && (now_ms - at).abs() < CACHE_TTL_MS).then(|| v.clone())
+    }
+
+    /// `seen_gen` is [`generation`] as read before the lookup, so a change during it is not hidden.
+    pub fn put(&self, k: K, v: V, seen_gen: u64, now_ms: i64) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 10_000 {
+            map.clear();
+        }
+        map.insert(k, (seen_gen, now_ms, v));
+    }
+}
+
 fn participant_of(r: &gongwen_store::Row) -> Result<Participant> {
     let standing = r.text(2)?;
     Ok(Participant {
@@ -324,6 +370,7 @@ pub async fn upsert(db: &Db, p: &ParticipantInput, now_ms: i64) -> Result<()> {
         ],
     )
     .await?;
+    changed();
     Ok(())
 }
 
@@ -395,6 +442,7 @@ pub async fn add_certs(
         .await?;
         out.push((u, spki));
     }
+    changed();
     Ok(out)
 }
 
@@ -422,6 +470,7 @@ pub async fn add_ip(
         &args![code, rule, approved_by, note],
     )
     .await?;
+    changed();
     Ok(())
 }
 
@@ -438,6 +487,7 @@ pub async fn remove_ip(db: &Db, code: &str, rule: &str) -> Result<()> {
             format!("{code} 沒有登記 {rule}"),
         ));
     }
+    changed();
     Ok(())
 }
 
@@ -476,6 +526,7 @@ pub async fn set_standing(
     )
     .await?;
     tx.commit().await?;
+    changed();
     Ok(())
 }
 
@@ -636,6 +687,7 @@ pub async fn remove_key(db: &Db, spki_hex: &str) -> Result<()> {
             format!("沒有登記金鑰 {spki_hex}"),
         ));
     }
+    changed();
     Ok(())
 }
 
@@ -666,6 +718,7 @@ pub async fn set_webhook(
         &args![code, url, secret],
     )
     .await?;
+    changed();
     Ok(())
 }
 

@@ -16,7 +16,7 @@ use gongwen_trust::receipt::ReceiptEvent;
 use tokio::io::AsyncWriteExt;
 
 use crate::app::{Caller, Shared};
-use crate::directory::{self, KeyUse, Standing};
+use crate::directory::{self, Standing};
 use crate::error::{CenterError, Result};
 use crate::outbox;
 use crate::records::event_in;
@@ -214,7 +214,7 @@ async fn check_signer(
 ) -> Result<()> {
     app.evaluate_signing(signer, certs, now / 1000)
         .map_err(|e| bad(code, format!("{}：{e}", e.code())))?;
-    let bound = directory::keys(&app.db, sender, KeyUse::Signing).await?;
+    let bound = app.signing_keys(sender).await?;
     check_binding(signer, sender, &|_| bound.clone(), "表頭簽署憑證")
         .map_err(|e| bad(code, e.to_string()))
 }
@@ -425,7 +425,7 @@ async fn record_submission(
         }
         outbox::copy_moved(
             &mut tx,
-            &app.config.id,
+            app,
             &h.id,
             &h.doc_number,
             &caller.code,
@@ -829,7 +829,7 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
     if data.len() > 64 * 1024 {
         return Err(bad(Code::ReceiptInvalid, "回執超過 64 KiB"));
     }
-    let bound = directory::keys(&app.db, &caller.code, KeyUse::Signing).await?;
+    let bound = app.signing_keys(&caller.code).await?;
     let me = caller.code.clone();
     let v = gongwen_trust::receipt::verify_with(
         data,
@@ -949,7 +949,7 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
     for v in &after {
         outbox::copy_moved(
             &mut tx,
-            &app.config.id,
+            app,
             id,
             &doc_number,
             &sender,
@@ -1058,7 +1058,7 @@ pub async fn accept_relay(
         // The answer carries these statuses back; only webhooks here.
         outbox::copy_moved(
             &mut tx,
-            &app.config.id,
+            app,
             &h.id,
             &h.doc_number,
             &h.sender,
@@ -1120,7 +1120,7 @@ pub async fn accept_status(
     };
     if let Some(r) = &receipt {
         // The receipt must be the recipient's own, for this package.
-        let bound = directory::keys(&app.db, &u.copy.recipient, KeyUse::Signing).await?;
+        let bound = app.signing_keys(&u.copy.recipient).await?;
         let v = gongwen_trust::receipt::verify_with(
             r,
             &|c, chain, at| app.evaluate_signing(c, chain, at),

@@ -169,6 +169,9 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         outbox_ready: tokio::sync::Notify::new(),
         peer_keys,
         evaluations: Default::default(),
+        callers: Default::default(),
+        signing_keys: Default::default(),
+        hooked: Default::default(),
     }))
 }
 

@@ -63,7 +63,7 @@ async fn insert(
 #[allow(clippy::too_many_arguments)]
 pub async fn copy_moved(
     tx: &mut Tx,
-    center: &str,
+    app: &crate::App,
     package_id: &str,
     doc_number: &str,
     sender: &str,
@@ -73,7 +73,7 @@ pub async fn copy_moved(
     now: i64,
 ) -> Result<()> {
     let n = Notification {
-        center: center.to_string(),
+        center: app.config.id.clone(),
         package_id: package_id.to_string(),
         doc_number: doc_number.to_string(),
         sender: sender.to_string(),
@@ -88,14 +88,33 @@ pub async fn copy_moved(
     } else {
         sender
     };
-    let hooked = tx
-        .fetch_all(
-            "SELECT code FROM participants WHERE code IN ($1, $2) AND webhook_url IS NOT NULL AND center IS NULL ORDER BY code",
-            &args![sender, recipient],
-        )
-        .await?;
-    for r in hooked {
-        insert(tx, "webhook", &r.text(0)?, Some(package_id), &body, now).await?;
+    let hooked = match app.hooked.get(&(), now) {
+        Some(h) => h,
+        None => {
+            let seen_gen = crate::directory::generation();
+            let mut h = Vec::new();
+            for r in tx
+                .fetch_all(
+                    "SELECT code FROM participants WHERE webhook_url IS NOT NULL AND center IS NULL",
+                    &[],
+                )
+                .await?
+            {
+                h.push(r.text(0)?);
+            }
+            app.hooked.put((), h.clone(), seen_gen, now);
+            h
+        }
+    };
+    let targets: &[&str] = if recipient == sender {
+        &[sender]
+    } else {
+        &[sender, recipient]
+    };
+    for code in targets {
+        if hooked.iter().any(|h| h == code) {
+            insert(tx, "webhook", code, Some(package_id), &body, now).await?;
+        }
     }
     if let Some(origin) = origin {
         let update = StatusUpdate {
@@ -330,7 +349,7 @@ async fn notify_sender(
         let copy = crate::exchange::copy_of(&r, 3)?;
         copy_moved(
             tx,
-            &app.config.id,
+            app,
             pkg,
             &r.text(1)?,
             &r.text(0)?,
