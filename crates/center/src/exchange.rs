@@ -13,7 +13,6 @@ use gongwen_proto::{
 use gongwen_store::{Row, Tx, Value, args};
 use gongwen_trust::path::check_binding;
 use gongwen_trust::receipt::ReceiptEvent;
-use tokio::io::AsyncWriteExt;
 
 use crate::app::{Caller, Shared};
 use crate::directory::{self, Standing};
@@ -57,7 +56,50 @@ fn random_hex() -> String {
 }
 
 /// Writes the request body to the spool folder, hashing it, within the size limit.
-async fn spool(app: &Shared, body: Body, declared: Option<u64>) -> Result<(Spooled, String, u64)> {
+/// Bytes gathered in memory before they are written to the spool file: one write (one
+/// thread hand-off) per megabyte instead of one per network chunk.
+const SPOOL_BUFFER: usize = 1024 * 1024;
+
+fn spool_err(e: std::io::Error) -> CenterError {
+    bad(Code::Unavailable, format!("暫存區無法寫入：{e}"))
+}
+
+/// Appends `buf` to the spool file (creating it), off the async threads.
+async fn spool_write(path: &std::path::Path, buf: Vec<u8>) -> Result<Vec<u8>> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        f.write_all(&buf)?;
+        let mut buf = buf;
+        buf.clear();
+        Ok(buf)
+    })
+    .await
+    .map_err(|e| bad(Code::Internal, e.to_string()))?
+    .map_err(spool_err)
+}
+
+/// A package as received: in the spool folder, its SHA-256 and size, and its header checked
+/// against the ciphertext.
+struct Received {
+    spooled: Spooled,
+    sha: String,
+    size: u64,
+    inspected: gongwen_trust::package::Inspected,
+}
+
+/// Writes the request body to the spool folder, hashing it, within the size limit, then reads
+/// and checks its header. `refused` is the code for a package that is not one.
+async fn receive(
+    app: &Shared,
+    body: Body,
+    declared: Option<u64>,
+    refused: Code,
+) -> Result<Received> {
     let max = app.config.limits.max_package_bytes;
     if let Some(n) = declared
         && n > max
@@ -68,12 +110,11 @@ async fn spool(app: &Shared, body: Body, declared: Option<u64>) -> Result<(Spool
         ));
     }
     let path = app.spool.join(format!("{}.upload", random_hex()));
-    let guard = Spooled { path: path.clone() };
-    let mut f = tokio::fs::File::create(&path)
-        .await
-        .map_err(|e| bad(Code::Unavailable, format!("暫存區無法寫入：{e}")))?;
+    let spooled = Spooled { path: path.clone() };
     let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
     let mut total = 0u64;
+    let mut buf =
+        Vec::with_capacity(declared.unwrap_or(64 * 1024).min(SPOOL_BUFFER as u64) as usize);
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
@@ -90,13 +131,11 @@ async fn spool(app: &Shared, body: Body, declared: Option<u64>) -> Result<(Spool
             ));
         }
         ctx.update(&chunk);
-        f.write_all(&chunk)
-            .await
-            .map_err(|e| bad(Code::Unavailable, format!("暫存區無法寫入：{e}")))?;
+        buf.extend_from_slice(&chunk);
+        if buf.len() >= SPOOL_BUFFER {
+            buf = spool_write(&path, buf).await?;
+        }
     }
-    f.flush()
-        .await
-        .map_err(|e| bad(Code::Unavailable, format!("暫存區無法寫入：{e}")))?;
     if let Some(n) = declared
         && n != total
     {
@@ -108,7 +147,35 @@ async fn spool(app: &Shared, body: Body, declared: Option<u64>) -> Result<(Spool
     if total == 0 {
         return Err(bad(Code::SubmitTruncated, "沒有收到封包內容"));
     }
-    Ok((guard, directory::hex(ctx.finish().as_ref()), total))
+    // The rest of the bytes and the header check in one hand-off.
+    let p = path.clone();
+    let inspected = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&p)?;
+        f.write_all(&buf)?;
+        drop(f);
+        Ok::<_, std::io::Error>(gongwen_trust::package::stream::inspect_file(&p))
+    })
+    .await
+    .map_err(|e| bad(Code::Internal, e.to_string()))?
+    .map_err(spool_err)?
+    .map_err(|e| {
+        let text = e.to_string();
+        if text.contains("截斷") || text.contains("意外結束") {
+            bad(Code::SubmitTruncated, text)
+        } else {
+            bad(refused, format!("{}：{text}", e.code()))
+        }
+    })?;
+    Ok(Received {
+        spooled,
+        sha: directory::hex(ctx.finish().as_ref()),
+        size: total,
+        inspected,
+    })
 }
 
 fn extension(name: &str) -> String {
@@ -228,20 +295,12 @@ pub async fn submit(
     declared: Option<u64>,
 ) -> Result<(bool, SentPackage)> {
     check_idempotency_key(idem_key)?;
-    let (spooled, sha, size) = spool(app, body, declared).await?;
-    let path = spooled.path.clone();
-    let inspected =
-        tokio::task::spawn_blocking(move || gongwen_trust::package::stream::inspect_file(&path))
-            .await
-            .map_err(|e| bad(Code::Internal, e.to_string()))?
-            .map_err(|e| {
-                let text = e.to_string();
-                if text.contains("截斷") || text.contains("意外結束") {
-                    bad(Code::SubmitTruncated, text)
-                } else {
-                    bad(Code::SubmitHeader, format!("{}：{text}", e.code()))
-                }
-            })?;
+    let Received {
+        spooled,
+        sha,
+        size,
+        inspected,
+    } = receive(app, body, declared, Code::SubmitHeader).await?;
     let h = inspected.header;
     check_header(app, caller, &h)?;
     let now = app.clock.now_ms();
@@ -1012,13 +1071,12 @@ pub async fn accept_relay(
     if recipients.is_empty() || recipients.len() > app.config.limits.max_recipients {
         return Err(bad(Code::RelayRefused, "轉送未列出收文者"));
     }
-    let (spooled, sha, size) = spool(app, body, declared).await?;
-    let path = spooled.path.clone();
-    let inspected =
-        tokio::task::spawn_blocking(move || gongwen_trust::package::stream::inspect_file(&path))
-            .await
-            .map_err(|e| bad(Code::Internal, e.to_string()))?
-            .map_err(|e| bad(Code::RelayRefused, format!("{}：{e}", e.code())))?;
+    let Received {
+        spooled,
+        sha,
+        size,
+        inspected,
+    } = receive(app, body, declared, Code::RelayRefused).await?;
     let h = inspected.header;
     for r in recipients {
         if !h.recipients.iter().any(|x| x.code == *r) {
