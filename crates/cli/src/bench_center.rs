@@ -262,7 +262,9 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}")
         .parse()
         .map_err(|_| arg("port"))?;
+    let client_cpu0 = cpu_seconds_of("self");
     let outcome = measure(b, &pki, addr, &senders, &recipients, docs).await;
+    let client_cpu = cpu_seconds_of("self") - client_cpu0;
     let rss = crate::bench::peak_rss_mb_of(&pid);
     let cpu = cpu_seconds_of(&pid);
     let _ = child.kill();
@@ -295,12 +297,13 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
         cpu * 1000.0 / b.docs as f64
     );
     println!(
-        "{{\"docs_per_s\":{docs_per_s:.1},\"submit_p50_ms\":{:.2},\"submit_p99_ms\":{:.2},\"fetch_p99_ms\":{:.2},\"confirm_p99_ms\":{:.2},\"peak_rss_mb\":{rss:.1},\"center_cpu_ms_per_doc\":{:.2},\"db\":\"{}\",\"docs\":{},\"size\":{size}}}",
+        "{{\"docs_per_s\":{docs_per_s:.1},\"submit_p50_ms\":{:.2},\"submit_p99_ms\":{:.2},\"fetch_p99_ms\":{:.2},\"confirm_p99_ms\":{:.2},\"peak_rss_mb\":{rss:.1},\"center_cpu_ms_per_doc\":{:.2},\"client_cpu_ms_per_doc\":{:.2},\"db\":\"{}\",\"docs\":{},\"size\":{size}}}",
         pct(&mut lat.submit, 0.5),
         pct(&mut lat.submit, 0.99),
         pct(&mut lat.fetch, 0.99),
         pct(&mut lat.confirm, 0.99),
         cpu * 1000.0 / b.docs as f64,
+        client_cpu * 1000.0 / b.docs as f64,
         b.db,
         b.docs
     );
