@@ -18,7 +18,7 @@ use crate::app::{Caller, Shared};
 use crate::directory::{self, Standing};
 use crate::error::{CenterError, Result};
 use crate::outbox;
-use crate::records::event_in;
+use crate::records::{self, event_in};
 
 fn bad(code: Code, detail: impl Into<String>) -> CenterError {
     CenterError::new(code, detail)
@@ -567,41 +567,30 @@ async fn create_copy(
     )
     .await?;
     let doc = Some(h.doc_number.as_str());
-    event_in(
-        tx,
-        now,
+    let detail = match (fail, &p) {
+        (Some(FailReason::RecipientSuspended), Some(p)) => Some(format!(
+            "{}：{}",
+            FailReason::RecipientSuspended.label(),
+            p.reason.as_deref().unwrap_or("未註明原因")
+        )),
+        (Some(f), _) => Some(f.label().to_string()),
+        _ => None,
+    };
+    let event = |actor, kind, detail| records::Event {
+        at: now,
         actor,
-        "accepted",
-        Some(&h.id),
-        Some(&r.code),
-        doc,
-        None,
-        None,
-    )
-    .await?;
+        kind,
+        package_id: Some(&h.id),
+        recipient: Some(&r.code),
+        doc_number: doc,
+        detail,
+        receipt: None,
+    };
+    let mut events = vec![event(actor, "accepted", None)];
     if status != CopyStatus::Accepted {
-        let detail = match (fail, &p) {
-            (Some(FailReason::RecipientSuspended), Some(p)) => Some(format!(
-                "{}：{}",
-                FailReason::RecipientSuspended.label(),
-                p.reason.as_deref().unwrap_or("未註明原因")
-            )),
-            (Some(f), _) => Some(f.label().to_string()),
-            _ => None,
-        };
-        event_in(
-            tx,
-            now,
-            "center",
-            status.as_str(),
-            Some(&h.id),
-            Some(&r.code),
-            doc,
-            detail.as_deref(),
-            None,
-        )
-        .await?;
+        events.push(event("center", status.as_str(), detail.as_deref()));
     }
+    records::events_in(tx, &events).await?;
     let view = CopyView {
         recipient: r.code.clone(),
         unit: (!unit.is_empty()).then_some(unit),
@@ -903,16 +892,37 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
     )
     .map_err(|e| bad(Code::ReceiptInvalid, format!("{}：{e}", e.code())))?;
     let r = v.receipt;
-    let pkg = app
-        .db
-        .fetch_optional(
-            "SELECT sender, content_sha256, doc_number, origin FROM packages WHERE id = $1",
-            &args![id],
+    let target = match r.event {
+        ReceiptEvent::Delivered => CopyStatus::Delivered,
+        ReceiptEvent::Confirmed => CopyStatus::Confirmed,
+        ReceiptEvent::Returned => CopyStatus::Returned,
+    };
+    let now = app.clock.now_ms();
+    let mut tx = app.db.begin().await?;
+    // The caller's copies and the package they belong to, in one statement.
+    let rows = tx
+        .fetch_all(
+            &format!(
+                "SELECT {COPY_COLS_C}, p.sender, p.content_sha256, p.doc_number, p.origin \
+                 FROM copies c JOIN packages p ON p.id = c.package_id \
+                 WHERE c.package_id = $1 AND c.recipient = $2 ORDER BY c.unit{}",
+                app.db.for_update()
+            ),
+            &args![id, caller.code.as_str()],
         )
-        .await?
-        .ok_or_else(|| bad(Code::NotFound, format!("封包 {id}")))?;
-    let (sender, sha, doc_number, origin) =
-        (pkg.text(0)?, pkg.text(1)?, pkg.text(2)?, pkg.opt_text(3)?);
+        .await?;
+    let pkg = rows.first().ok_or_else(|| {
+        bad(
+            Code::NotFound,
+            format!("收文者 {} 沒有封包 {id}", caller.code),
+        )
+    })?;
+    let (sender, sha, doc_number, origin) = (
+        pkg.text(10)?,
+        pkg.text(11)?,
+        pkg.text(12)?,
+        pkg.opt_text(13)?,
+    );
     if r.recipient != caller.code
         || r.package_id != id
         || r.package_sha256 != sha
@@ -926,32 +936,11 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
             ),
         ));
     }
-    let target = match r.event {
-        ReceiptEvent::Delivered => CopyStatus::Delivered,
-        ReceiptEvent::Confirmed => CopyStatus::Confirmed,
-        ReceiptEvent::Returned => CopyStatus::Returned,
-    };
-    let now = app.clock.now_ms();
-    let mut tx = app.db.begin().await?;
-    let rows = tx
-        .fetch_all(
-            &format!(
-                "SELECT {COPY_COLS} FROM copies WHERE package_id = $1 AND recipient = $2 ORDER BY unit{}",
-                app.db.for_update()
-            ),
-            &args![id, caller.code.as_str()],
-        )
-        .await?;
     let copies = rows
         .iter()
         .map(|r| copy_of(r, 0))
         .collect::<Result<Vec<_>>>()?;
-    let first = copies.first().ok_or_else(|| {
-        bad(
-            Code::NotFound,
-            format!("收文者 {} 沒有封包 {id}", caller.code),
-        )
-    })?;
+    let first = &copies[0];
     let reached = |c: &CopyView| {
         c.status == target
             || (target == CopyStatus::Delivered
@@ -996,28 +985,41 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
         Some(data),
     )
     .await?;
-    let after = tx
-        .fetch_all(
-            &format!("SELECT {COPY_COLS} FROM copies WHERE package_id = $1 AND recipient = $2 ORDER BY unit"),
-            &args![id, caller.code.as_str()],
-        )
-        .await?
+    // What `moved` wrote, without reading it back.
+    let after: Vec<CopyView> = copies
         .iter()
-        .map(|r| copy_of(r, 0))
-        .collect::<Result<Vec<_>>>()?;
-    for v in &after {
-        outbox::copy_moved(
-            &mut tx,
-            app,
-            id,
-            &doc_number,
-            &sender,
-            origin.as_deref(),
-            v,
-            Some(data),
-            now,
-        )
-        .await?;
+        .map(|c| {
+            if c.status == target {
+                return c.clone();
+            }
+            CopyView {
+                status: target,
+                status_at: now,
+                delivered_at: c
+                    .delivered_at
+                    .or((target == CopyStatus::Delivered).then_some(now)),
+                return_reason: r.reason,
+                return_text: r.text.clone(),
+                receipt_number: r.receipt_number.clone(),
+                ..c.clone()
+            }
+        })
+        .collect();
+    for (before, v) in copies.iter().zip(&after) {
+        if before.status != v.status {
+            outbox::copy_moved(
+                &mut tx,
+                app,
+                id,
+                &doc_number,
+                &sender,
+                origin.as_deref(),
+                v,
+                Some(data),
+                now,
+            )
+            .await?;
+        }
     }
     let view = after
         .into_iter()

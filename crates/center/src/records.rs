@@ -6,6 +6,58 @@ use gongwen_store::{Db, Tx, Value, args};
 
 use crate::error::Result;
 
+/// One record to append.
+pub struct Event<'a> {
+    pub at: i64,
+    pub actor: &'a str,
+    pub kind: &'a str,
+    pub package_id: Option<&'a str>,
+    pub recipient: Option<&'a str>,
+    pub doc_number: Option<&'a str>,
+    pub detail: Option<&'a str>,
+    pub receipt: Option<&'a [u8]>,
+}
+
+/// Appends records inside a transaction, in one statement.
+pub async fn events_in(tx: &mut Tx, events: &[Event<'_>]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from(
+        "INSERT INTO events (at, actor, kind, package_id, recipient, doc_number, detail, receipt) VALUES ",
+    );
+    let mut a: Vec<Value> = Vec::with_capacity(events.len() * 8);
+    for (i, e) in events.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let n = i * 8;
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5,
+            n + 6,
+            n + 7,
+            n + 8
+        ));
+        a.extend([
+            e.at.into(),
+            e.actor.into(),
+            e.kind.into(),
+            e.package_id.into(),
+            e.recipient.into(),
+            e.doc_number.into(),
+            e.detail.into(),
+            Value::Bytes(e.receipt.map(<[u8]>::to_vec)),
+        ]);
+    }
+    tx.execute(&sql, &a).await?;
+    Ok(())
+}
+
 /// Appends one record inside a transaction.
 #[allow(clippy::too_many_arguments)]
 pub async fn event_in(
@@ -19,22 +71,20 @@ pub async fn event_in(
     detail: Option<&str>,
     receipt: Option<&[u8]>,
 ) -> Result<()> {
-    tx.execute(
-        "INSERT INTO events (at, actor, kind, package_id, recipient, doc_number, detail, receipt) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        &[
-            at.into(),
-            actor.into(),
-            kind.into(),
-            package_id.into(),
-            recipient.into(),
-            doc_number.into(),
-            detail.into(),
-            Value::Bytes(receipt.map(<[u8]>::to_vec)),
-        ],
+    events_in(
+        tx,
+        &[Event {
+            at,
+            actor,
+            kind,
+            package_id,
+            recipient,
+            doc_number,
+            detail,
+            receipt,
+        }],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Records an error answered to someone (outside any transaction: the request failed).
