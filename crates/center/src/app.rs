@@ -33,6 +33,8 @@ pub struct App {
     pub peer_keys: Vec<(String, String)>,
     /// Who a TLS key belongs to, with standing and allowed addresses.
     pub callers: directory::Cache<String, Option<Who>>,
+    /// Participants by code.
+    pub participants: directory::Cache<String, Option<directory::Participant>>,
     /// Signing keys registered per participant.
     pub signing_keys: directory::Cache<String, Vec<[u8; 32]>>,
     /// Participants that want webhooks.
@@ -167,6 +169,19 @@ impl App {
         }))
     }
 
+    /// A participant by code.
+    pub async fn participant(&self, code: &str) -> Result<Option<directory::Participant>> {
+        let now = self.clock.now_ms();
+        if let Some(p) = self.participants.get(&code.to_string(), now) {
+            return Ok(p);
+        }
+        let seen_gen = directory::generation();
+        let p = directory::get(&self.db, code).await?;
+        self.participants
+            .put(code.to_string(), p.clone(), seen_gen, now);
+        Ok(p)
+    }
+
     /// The signing keys registered for `code`.
     pub async fn signing_keys(&self, code: &str) -> Result<Vec<[u8; 32]>> {
         let now = self.clock.now_ms();
@@ -185,12 +200,11 @@ impl App {
         let leaf = peer
             .leaf()
             .ok_or_else(|| CenterError::bare(Code::AuthNoCert))?;
-        let cert = Certificate::from_der(leaf)
-            .map_err(|e| CenterError::new(Code::AuthUnknownCert, e.to_string()))?;
-        let spki = directory::hex(
-            &spki_sha256(&cert)
-                .map_err(|e| CenterError::new(Code::AuthUnknownCert, e.to_string()))?,
-        );
+        let spki = peer
+            .key
+            .as_deref()
+            .ok_or_else(|| CenterError::new(Code::AuthUnknownCert, "憑證無法解析"))?
+            .to_string();
         let now = self.clock.now_ms();
         let who = match self.callers.get(&spki, now) {
             Some(w) => w,
@@ -209,12 +223,12 @@ impl App {
             operator,
             ips,
         } = who.ok_or_else(|| {
+            let subject = Certificate::from_der(leaf)
+                .map(|c| c.tbs_certificate.subject.to_string())
+                .unwrap_or_default();
             CenterError::new(
                 Code::AuthUnknownCert,
-                format!(
-                    "憑證「{}」（公鑰 SHA-256 {spki}）",
-                    cert.tbs_certificate.subject
-                ),
+                format!("憑證「{subject}」（公鑰 SHA-256 {spki}）"),
             )
         })?;
         if standing != Standing::Active {

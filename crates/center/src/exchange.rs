@@ -313,34 +313,6 @@ pub async fn submit(
         now,
     )
     .await?;
-    // The same key again: the same answer, never a second send. (One query for both the key
-    // and the package id.)
-    let seen = app
-        .db
-        .fetch_all(
-            "SELECT id, sender, idem_key FROM packages WHERE id = $1 OR (sender = $2 AND idem_key = $3)",
-            &args![h.id.as_str(), caller.code.as_str(), idem_key],
-        )
-        .await?;
-    for r in &seen {
-        let (id, sender, key) = (r.text(0)?, r.text(1)?, r.text(2)?);
-        if sender == caller.code && key == idem_key {
-            if id == h.id {
-                let existing = sent_view(app, &id).await?;
-                return Ok((
-                    false,
-                    SentPackage {
-                        replayed: true,
-                        ..existing
-                    },
-                ));
-            }
-            return Err(bad(Code::SubmitKeyReused, format!("此鍵已用於封包 {id}")));
-        }
-    }
-    if !seen.is_empty() {
-        return Err(bad(Code::SubmitReplay, format!("封包 {}", h.id)));
-    }
     if let Some(Resend { original, .. }) = &h.resend {
         let ok = app
             .db
@@ -359,21 +331,22 @@ pub async fn submit(
     let Some(view) =
         record_submission(app, caller, idem_key, &h, &sha, size, &expansions, now).await?
     else {
-        {
-            // A concurrent submission with the same key or package won the race.
-            if let Some(existing) = by_key(app, caller, idem_key).await?
-                && existing.id == h.id
-            {
-                return Ok((
-                    false,
-                    SentPackage {
-                        replayed: true,
-                        ..existing
-                    },
-                ));
-            }
-            return Err(bad(Code::SubmitReplay, format!("封包 {}", h.id)));
-        }
+        // The same key again (a retry, perhaps concurrent): the same answer, never a second
+        // send. The unique keys of the package row decide; nothing was added.
+        return match by_key(app, caller, idem_key).await? {
+            Some(existing) if existing.id == h.id => Ok((
+                false,
+                SentPackage {
+                    replayed: true,
+                    ..existing
+                },
+            )),
+            Some(existing) => Err(bad(
+                Code::SubmitKeyReused,
+                format!("此鍵已用於封包 {}", existing.id),
+            )),
+            None => Err(bad(Code::SubmitReplay, format!("封包 {}", h.id))),
+        };
     };
     app.metrics.inc("gongwen_packages_total", "accepted");
     app.metrics
@@ -475,7 +448,8 @@ async fn record_submission(
         if !seen.insert((r.code.clone(), r.unit.clone())) {
             continue;
         }
-        let (view, center) = create_copy(&mut tx, h, r, &caller.code, false, now).await?;
+        let p = app.participant(&r.code).await?;
+        let (view, center) = create_copy(&mut tx, p, h, r, &caller.code, false, now).await?;
         if let (CopyStatus::Accepted, Some(peer)) = (view.status, center) {
             let list = relays.entry(peer).or_default();
             if !list.contains(&r.code) {
@@ -530,6 +504,7 @@ async fn record_submission(
 /// failed with the reason. Returns the copy and the recipient's center when it is elsewhere.
 async fn create_copy(
     tx: &mut Tx,
+    p: Option<directory::Participant>,
     h: &PackageHeader,
     r: &gongwen_proto::HeaderRecipient,
     actor: &str,
@@ -537,7 +512,6 @@ async fn create_copy(
     now: i64,
 ) -> Result<(CopyView, Option<String>)> {
     let unit = r.unit.clone().unwrap_or_default();
-    let p = directory::get_in(tx, &r.code).await?;
     let (status, fail) = match &p {
         None => (CopyStatus::Failed, Some(FailReason::UnknownRecipient)),
         // A relay is for recipients registered here; we do not relay onwards.
@@ -1114,7 +1088,8 @@ pub async fn accept_relay(
         if !seen.insert((r.code.clone(), r.unit.clone())) {
             continue;
         }
-        let (view, _) = create_copy(&mut tx, &h, r, peer, true, now).await?;
+        let p = app.participant(&r.code).await?;
+        let (view, _) = create_copy(&mut tx, p, &h, r, peer, true, now).await?;
         // The answer carries these statuses back; only webhooks here.
         outbox::copy_moved(
             &mut tx,

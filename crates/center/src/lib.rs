@@ -170,6 +170,7 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         peer_keys,
         evaluations: Default::default(),
         callers: Default::default(),
+        participants: Default::default(),
         signing_keys: Default::default(),
         hooked: Default::default(),
     }))

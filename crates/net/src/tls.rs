@@ -30,6 +30,18 @@ pub struct Peer {
     /// The client certificate chain as presented, leaf first; empty without one. rustls has
     /// verified it against the roots.
     pub chain: Arc<Vec<CertificateDer<'static>>>,
+    /// SHA-256 of the leaf's SubjectPublicKeyInfo, hex: what a directory binds to a
+    /// participant. Worked out once per connection.
+    pub key: Option<Arc<str>>,
+}
+
+/// SHA-256 of a certificate's SubjectPublicKeyInfo, hex.
+pub fn spki_sha256_hex(der: &[u8]) -> Option<String> {
+    use der::{Decode, Encode};
+    let cert = x509_cert::Certificate::from_der(der).ok()?;
+    let spki = cert.tbs_certificate.subject_public_key_info.to_der().ok()?;
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &spki);
+    Some(d.as_ref().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 impl Peer {
@@ -196,9 +208,15 @@ impl Server {
                         .peer_certificates()
                         .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
                         .unwrap_or_default();
+                    let chain: Vec<CertificateDer<'static>> = chain;
+                    let key = chain
+                        .first()
+                        .and_then(|c| spki_sha256_hex(c.as_ref()))
+                        .map(Arc::from);
                     let peer = Peer {
                         ip: canonical(remote.ip()),
                         chain: Arc::new(chain),
+                        key,
                     };
                     let svc =
                         hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
