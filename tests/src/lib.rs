@@ -21,8 +21,26 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
+/// A fresh folder for one test, under one folder per test process. Folders that earlier test
+/// processes left behind (their process is gone) are removed the first time.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gongwen-it-{}-{name}", std::process::id()));
+    static SWEPT: OnceLock<()> = OnceLock::new();
+    SWEPT.get_or_init(|| {
+        if let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) {
+            for e in rd.flatten() {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = n.strip_prefix("gongwen-it-")
+                    && pid.parse::<u32>().is_ok_and(|p| p != std::process::id())
+                    && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+    });
+    let dir = std::env::temp_dir()
+        .join(format!("gongwen-it-{}", std::process::id()))
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
@@ -53,6 +71,26 @@ pub async fn fresh_database(name: &str) -> String {
             let mut c = sqlx::PgConnection::connect(&base)
                 .await
                 .unwrap_or_else(|e| panic!("PostgreSQL {base}：{e}"));
+            // Databases of earlier test processes that are gone.
+            if n == 0 {
+                let old: Vec<(String,)> = sqlx::query_as(
+                    "SELECT datname::text FROM pg_database WHERE datname LIKE 'gongwen_it_%'",
+                )
+                .fetch_all(&mut c)
+                .await
+                .unwrap_or_default();
+                for (name,) in old {
+                    let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+                    if pid.is_some_and(|p| {
+                        p != std::process::id()
+                            && !std::path::Path::new(&format!("/proc/{p}")).exists()
+                    }) {
+                        let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}"))
+                            .execute(&mut c)
+                            .await;
+                    }
+                }
+            }
             sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {db}"))
                 .execute(&mut c)
                 .await

@@ -34,6 +34,9 @@ pub struct CenterBench {
     /// 資料庫：sqlite 或 postgres（GONGWEN_BENCH_DATABASE_URL，預設本機 postgres）
     #[arg(long, default_value = "sqlite")]
     pub db: String,
+    /// 封包存放：fs（本機檔案，預設）或 db（資料庫）
+    #[arg(long, default_value = "fs")]
+    pub blobs: String,
     /// 公文份數
     #[arg(long, default_value_t = 2000)]
     pub docs: usize,
@@ -131,6 +134,17 @@ async fn fresh_postgres(base: &str) -> Result<String, CliError> {
     Ok(format!("{head}/{name}"))
 }
 
+/// Drops this run's database (best effort: a figure is not worth failing over it).
+async fn drop_postgres(base: &str) {
+    use sqlx::Connection;
+    if let Ok(mut c) = sqlx::PgConnection::connect(base).await {
+        let name = format!("gongwen_bench_{}", std::process::id());
+        let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&mut c)
+            .await;
+    }
+}
+
 pub fn run(b: CenterBench) -> Result<ExitCode, CliError> {
     let size = parse_size(&b.size)?;
     if b.docs == 0 || b.senders == 0 || b.recipients == 0 {
@@ -158,11 +172,15 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
         .collect();
     eprintln!("準備測試憑證（{} 個機關）……", codes.len());
     let pki = Arc::new(Pki::create(dir, &codes).map_err(arg)?);
-    let mut url = database_url(&b.db, dir)?;
+    let base = database_url(&b.db, dir)?;
+    let mut url = base.clone();
     if b.db == "postgres" {
-        url = fresh_postgres(&url).await?;
+        url = fresh_postgres(&base).await?;
     }
-    let mut cfg = pki.center_config("bench", &url, "fs");
+    if !matches!(b.blobs.as_str(), "fs" | "db") {
+        return Err(arg(format!("--blobs「{}」應為 fs 或 db", b.blobs)));
+    }
+    let mut cfg = pki.center_config("bench", &url, &b.blobs);
     cfg.limits.max_package_bytes = (size as u64 + 1024 * 1024).max(cfg.limits.max_package_bytes);
     // Register everyone, then hand the database to the server process.
     {
@@ -269,11 +287,19 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
     let cpu = cpu_seconds_of(&pid);
     let _ = child.kill();
     let _ = child.wait();
+    if b.db == "postgres" {
+        drop_postgres(&base).await;
+    }
     let (elapsed, mut lat) = outcome?;
     let docs_per_s = b.docs as f64 / elapsed;
     println!(
-        "交換中心（{}，檔案系統存放封包）：{} 份、附件 {} 位元組、發文 {} 個、收文 {} 個{}",
+        "交換中心（{}，封包存於{}）：{} 份、附件 {} 位元組、發文 {} 個、收文 {} 個{}",
         b.db,
+        if b.blobs == "db" {
+            "資料庫"
+        } else {
+            "本機檔案"
+        },
         b.docs,
         size,
         b.senders,
@@ -297,7 +323,7 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
         cpu * 1000.0 / b.docs as f64
     );
     println!(
-        "{{\"docs_per_s\":{docs_per_s:.1},\"submit_p50_ms\":{:.2},\"submit_p99_ms\":{:.2},\"fetch_p99_ms\":{:.2},\"confirm_p99_ms\":{:.2},\"peak_rss_mb\":{rss:.1},\"center_cpu_ms_per_doc\":{:.2},\"client_cpu_ms_per_doc\":{:.2},\"db\":\"{}\",\"docs\":{},\"size\":{size}}}",
+        "{{\"docs_per_s\":{docs_per_s:.1},\"submit_p50_ms\":{:.2},\"submit_p99_ms\":{:.2},\"fetch_p99_ms\":{:.2},\"confirm_p99_ms\":{:.2},\"peak_rss_mb\":{rss:.1},\"center_cpu_ms_per_doc\":{:.2},\"client_cpu_ms_per_doc\":{:.2},\"db\":\"{}\",\"blobs\":\"{}\",\"docs\":{},\"size\":{size}}}",
         pct(&mut lat.submit, 0.5),
         pct(&mut lat.submit, 0.99),
         pct(&mut lat.fetch, 0.99),
@@ -305,6 +331,7 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
         cpu * 1000.0 / b.docs as f64,
         client_cpu * 1000.0 / b.docs as f64,
         b.db,
+        b.blobs,
         b.docs
     );
     Ok(ExitCode::SUCCESS)
