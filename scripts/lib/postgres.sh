@@ -16,7 +16,10 @@ ensure_postgres() {
   local bin
   bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
   local port=55432
-  PG_TMP=$(mktemp -d /tmp/gongwen-pg.XXXXXX)
+  # One folder per script run, readable by its owner only.
+  PG_TMP=${TMPDIR:-/tmp}/gongwen-pg-$$
+  rm -rf "$PG_TMP"
+  mkdir -m 700 "$PG_TMP"
   local as=()
   if [[ $(id -u) == 0 ]]; then
     chown postgres: "$PG_TMP"

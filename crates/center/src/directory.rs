@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use der::Decode;
 use gongwen_proto::Code;
-use gongwen_store::{Db, Tx, Value, args};
+use gongwen_store::{Db, Value, args};
 use gongwen_trust::path::{Purpose, not_after, primary_purpose, spki_sha256};
 use serde::{Deserialize, Serialize};
 use x509_cert::Certificate;
@@ -237,16 +237,6 @@ pub async fn get(db: &Db, code: &str) -> Result<Option<Participant>> {
     .transpose()
 }
 
-pub async fn get_in(tx: &mut Tx, code: &str) -> Result<Option<Participant>> {
-    tx.fetch_optional(
-        &format!("SELECT {PARTICIPANT_COLS} FROM participants WHERE code = $1"),
-        &args![code],
-    )
-    .await?
-    .map(|r| participant_of(&r))
-    .transpose()
-}
-
 pub async fn list(db: &Db) -> Result<Vec<Participant>> {
     db.fetch_all(
         &format!("SELECT {PARTICIPANT_COLS} FROM participants ORDER BY code"),
@@ -256,18 +246,6 @@ pub async fn list(db: &Db) -> Result<Vec<Participant>> {
     .iter()
     .map(participant_of)
     .collect()
-}
-
-/// The participant a key belongs to, for that use.
-pub async fn by_key(db: &Db, spki_hex: &str, usage: KeyUse) -> Result<Option<String>> {
-    Ok(db
-        .fetch_optional(
-            "SELECT code FROM participant_keys WHERE spki_sha256 = $1 AND usage = $2",
-            &args![spki_hex, usage.as_str()],
-        )
-        .await?
-        .map(|r| r.text(0))
-        .transpose()?)
 }
 
 /// The key digests registered for a participant and use (what `check_binding` needs).

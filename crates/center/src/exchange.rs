@@ -915,11 +915,7 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
         .map(|r| copy_of(r, 0))
         .collect::<Result<Vec<_>>>()?;
     let first = &copies[0];
-    let reached = |c: &CopyView| {
-        c.status == target
-            || (target == CopyStatus::Delivered
-                && matches!(c.status, CopyStatus::Confirmed | CopyStatus::Returned))
-    };
+    let reached = |c: &CopyView| c.status == target || target.reaches(c.status);
     if copies.iter().all(reached) {
         // Sent again (a retry after a lost answer), or a 送達 that arrives after the copy was
         // already confirmed or returned: nothing changes.

@@ -451,16 +451,7 @@ pub async fn apply_status(
         return Ok(false);
     };
     // Statuses may arrive out of order or twice: only moves forward count.
-    let forward = cur != c.status
-        && !cur.is_final()
-        && (cur.can_move_to(c.status)
-            || (cur == CopyStatus::Accepted && c.status != CopyStatus::Relayed)
-            || (matches!(cur, CopyStatus::Relayed | CopyStatus::Available)
-                && matches!(
-                    c.status,
-                    CopyStatus::Delivered | CopyStatus::Confirmed | CopyStatus::Returned
-                )));
-    if !forward {
+    if !cur.reaches(c.status) {
         return Ok(false);
     }
     tx.execute(

@@ -74,6 +74,26 @@ impl CopyStatus {
         )
     }
 
+    /// Can a copy at `self` come to be at `later`, in one move or several? Statuses from
+    /// another center may skip steps (a relayed copy reported confirmed), arrive twice or out of
+    /// order; only a status `self` reaches moves a copy on.
+    pub fn reaches(self, later: CopyStatus) -> bool {
+        let mut frontier = vec![self];
+        let mut seen = Vec::new();
+        while let Some(s) = frontier.pop() {
+            for n in CopyStatus::ALL {
+                if s.can_move_to(n) && !seen.contains(&n) {
+                    if n == later {
+                        return true;
+                    }
+                    seen.push(n);
+                    frontier.push(n);
+                }
+            }
+        }
+        false
+    }
+
     /// The allowed moves; everything else is refused.
     pub fn can_move_to(self, next: CopyStatus) -> bool {
         use CopyStatus::*;
@@ -211,6 +231,29 @@ mod tests {
         }
         assert!(!CopyStatus::Available.can_move_to(CopyStatus::Confirmed));
         assert!(!CopyStatus::Delivered.can_move_to(CopyStatus::Available));
+    }
+
+    #[test]
+    fn reaching_follows_the_moves() {
+        use CopyStatus::*;
+        for s in CopyStatus::ALL {
+            assert!(!s.reaches(s), "{s:?}");
+            for n in CopyStatus::ALL {
+                if s.can_move_to(n) {
+                    assert!(s.reaches(n));
+                }
+                if s.is_final() {
+                    assert!(!s.reaches(n));
+                }
+            }
+        }
+        assert!(Accepted.reaches(Confirmed));
+        assert!(Relayed.reaches(Returned));
+        assert!(Available.reaches(Confirmed));
+        assert!(Delivered.reaches(Confirmed));
+        assert!(!Delivered.reaches(Failed));
+        assert!(!Available.reaches(Relayed));
+        assert!(!Confirmed.reaches(Returned));
     }
 
     #[test]

@@ -48,6 +48,33 @@ fn chain(w: &World) -> Vec<Certificate> {
 }
 
 /// Every byte value, and enough of them to span many AES blocks.
+/// `openssl cms -sign` of `input` (attached, DER) by `signer` into `out`, with `extra` flags.
+fn openssl_sign(
+    input: &std::path::Path,
+    signer: &IssuedCert,
+    out: &std::path::Path,
+    extra: &[&str],
+) {
+    let mut args = vec![
+        "cms",
+        "-sign",
+        "-nodetach",
+        "-outform",
+        "DER",
+        "-in",
+        s(input),
+        "-signer",
+        s(&signer.cert_file),
+        "-inkey",
+        s(&signer.key_file),
+        "-out",
+        s(out),
+    ];
+    args.extend_from_slice(extra);
+    let (ok, msg) = openssl(&args);
+    assert!(ok, "{msg}");
+}
+
 fn content() -> Vec<u8> {
     (0..70_000u32).map(|i| (i * 7 % 256) as u8).collect()
 }
@@ -146,27 +173,9 @@ fn we_open_what_openssl_seals_der_and_ber_oaep_and_pkcs1() {
     for (i, extra) in [&[][..], &["-stream", "-indef"][..]].iter().enumerate() {
         for (signer, sk) in [(&w.a[0], key(&w.a[0])), (&w.ec[0], key(&w.ec[0]))] {
             let out = w.dir.join(format!("signed-{i}.der"));
-            let mut args = vec![
-                "cms",
-                "-sign",
-                "-binary",
-                "-nodetach",
-                "-outform",
-                "DER",
-                "-in",
-                s(&input),
-                "-signer",
-                s(&signer.cert_file),
-                "-inkey",
-                s(&signer.key_file),
-                "-certfile",
-                s(&chain_file),
-                "-out",
-                s(&out),
-            ];
+            let mut args = vec!["-binary", "-certfile", s(&chain_file)];
             args.extend_from_slice(extra);
-            let (ok, msg) = openssl(&args);
-            assert!(ok, "{msg}");
+            openssl_sign(&input, signer, &out, &args);
             let bytes = std::fs::read(&out).unwrap();
             let v = verify(&bytes).unwrap_or_else(|e| panic!("{extra:?}: {e}"));
             assert_eq!(v.content, data);
@@ -218,23 +227,7 @@ fn we_open_what_openssl_seals_der_and_ber_oaep_and_pkcs1() {
 
     // Signed without certificates: the signer cannot be found.
     let out = w.dir.join("nocerts.der");
-    let (ok, msg) = openssl(&[
-        "cms",
-        "-sign",
-        "-nodetach",
-        "-nocerts",
-        "-outform",
-        "DER",
-        "-in",
-        s(&input),
-        "-signer",
-        s(&w.a[0].cert_file),
-        "-inkey",
-        s(&w.a[0].key_file),
-        "-out",
-        s(&out),
-    ]);
-    assert!(ok, "{msg}");
+    openssl_sign(&input, &w.a[0], &out, &["-nocerts"]);
     let e = verify(&std::fs::read(&out).unwrap()).unwrap_err();
     assert_eq!(e.code(), "E_CMS_SIGNER_MISSING");
 }
@@ -335,25 +328,7 @@ fn openssl_sign_then_encrypt_nested_opens_here() {
     let input = w.dir.join("in.bin");
     std::fs::write(&input, &data).unwrap();
     let signed = w.dir.join("signed.der");
-    let (ok, msg) = openssl(&[
-        "cms",
-        "-sign",
-        "-binary",
-        "-nodetach",
-        "-stream",
-        "-indef",
-        "-outform",
-        "DER",
-        "-in",
-        s(&input),
-        "-signer",
-        s(&w.a[0].cert_file),
-        "-inkey",
-        s(&w.a[0].key_file),
-        "-out",
-        s(&signed),
-    ]);
-    assert!(ok, "{msg}");
+    openssl_sign(&input, &w.a[0], &signed, &["-binary", "-stream", "-indef"]);
     let sealed = w.dir.join("sealed.der");
     let (ok, msg) = openssl(&[
         "cms",
