@@ -43,6 +43,23 @@ struct Spooled {
     path: PathBuf,
 }
 
+/// An upload's bytes: held in memory up to [`SPOOL_BUFFER`] (no file to create, open and
+/// remove), in the spool folder beyond.
+enum Upload {
+    Memory(Vec<u8>),
+    Spooled(Spooled),
+}
+
+impl Upload {
+    /// Stores the bytes durably under `sha`; the caller records them with its package row.
+    async fn store(self, app: &Shared, sha: &str) -> Result<gongwen_store::Stored> {
+        Ok(match self {
+            Upload::Memory(data) => app.blobs.put_bytes(data, sha).await?,
+            Upload::Spooled(s) => app.blobs.put_file(&s.path, sha).await?,
+        })
+    }
+}
+
 impl Drop for Spooled {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
@@ -86,7 +103,7 @@ async fn spool_write(path: &std::path::Path, buf: Vec<u8>) -> Result<Vec<u8>> {
 /// A package as received: in the spool folder, its SHA-256 and size, and its header checked
 /// against the ciphertext.
 struct Received {
-    spooled: Spooled,
+    upload: Upload,
     sha: String,
     size: u64,
     inspected: gongwen_trust::package::Inspected,
@@ -110,7 +127,7 @@ async fn receive(
         ));
     }
     let path = app.spool.join(format!("{}.upload", random_hex()));
-    let spooled = Spooled { path: path.clone() };
+    let mut spooled = None;
     let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
     let mut total = 0u64;
     let mut buf =
@@ -133,6 +150,7 @@ async fn receive(
         ctx.update(&chunk);
         buf.extend_from_slice(&chunk);
         if buf.len() >= SPOOL_BUFFER {
+            spooled.get_or_insert_with(|| Spooled { path: path.clone() });
             buf = spool_write(&path, buf).await?;
         }
     }
@@ -147,31 +165,57 @@ async fn receive(
     if total == 0 {
         return Err(bad(Code::SubmitTruncated, "沒有收到封包內容"));
     }
-    // The rest of the bytes and the header check in one hand-off.
-    let p = path.clone();
-    let inspected = tokio::task::spawn_blocking(move || {
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&p)?;
-        f.write_all(&buf)?;
-        drop(f);
-        Ok::<_, std::io::Error>(gongwen_trust::package::stream::inspect_file(&p))
-    })
-    .await
-    .map_err(|e| bad(Code::Internal, e.to_string()))?
-    .map_err(spool_err)?
-    .map_err(|e| {
+    let inspect_err = |e: gongwen_trust::TrustError| {
         let text = e.to_string();
         if text.contains("截斷") || text.contains("意外結束") {
             bad(Code::SubmitTruncated, text)
         } else {
             bad(refused, format!("{}：{text}", e.code()))
         }
-    })?;
+    };
+    let (upload, inspected) = match spooled {
+        // Small enough to have stayed in memory: checked there, off the async threads.
+        None => {
+            // A ContentInfo (a SEQUENCE) longer than what came: cut short, not garbage.
+            if buf.first() == Some(&0x30)
+                && let Some(n) = gongwen_trust::cms::ber::declared_len(&buf)
+                && n > total
+            {
+                return Err(bad(
+                    Code::SubmitTruncated,
+                    format!("封包宣告 {n} 位元組，只收到 {total} 位元組"),
+                ));
+            }
+            let (buf, inspected) = tokio::task::spawn_blocking(move || {
+                let inspected = gongwen_trust::package::inspect(&buf);
+                (buf, inspected)
+            })
+            .await
+            .map_err(|e| bad(Code::Internal, e.to_string()))?;
+            (Upload::Memory(buf), inspected.map_err(inspect_err)?)
+        }
+        // The rest of the bytes and the header check in one hand-off.
+        Some(spooled) => {
+            let p = path.clone();
+            let inspected = tokio::task::spawn_blocking(move || {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&p)?;
+                f.write_all(&buf)?;
+                drop(f);
+                Ok::<_, std::io::Error>(gongwen_trust::package::stream::inspect_file(&p))
+            })
+            .await
+            .map_err(|e| bad(Code::Internal, e.to_string()))?
+            .map_err(spool_err)?
+            .map_err(inspect_err)?;
+            (Upload::Spooled(spooled), inspected)
+        }
+    };
     Ok(Received {
-        spooled,
+        upload,
         sha: directory::hex(ctx.finish().as_ref()),
         size: total,
         inspected,
@@ -296,7 +340,7 @@ pub async fn submit(
 ) -> Result<(bool, SentPackage)> {
     check_idempotency_key(idem_key)?;
     let Received {
-        spooled,
+        upload,
         sha,
         size,
         inspected,
@@ -327,9 +371,19 @@ pub async fn submit(
         }
     }
     let expansions = expand_groups(app, caller, &h).await?;
-    app.blobs.put_file(&spooled.path, &sha).await?;
-    let Some(view) =
-        record_submission(app, caller, idem_key, &h, &sha, size, &expansions, now).await?
+    let stored = upload.store(app, &sha).await?;
+    let Some(view) = record_submission(
+        app,
+        caller,
+        idem_key,
+        &h,
+        stored,
+        &sha,
+        size,
+        &expansions,
+        now,
+    )
+    .await?
     else {
         // The same key again (a retry, perhaps concurrent): the same answer, never a second
         // send. The unique keys of the package row decide; nothing was added.
@@ -418,6 +472,7 @@ async fn record_submission(
     caller: &Caller,
     idem_key: &str,
     h: &PackageHeader,
+    stored: gongwen_store::Stored,
     sha: &str,
     size: u64,
     expansions: &[GroupExpansion],
@@ -429,6 +484,7 @@ async fn record_submission(
         return Ok(None);
     }
     inserted?;
+    stored.record(&mut tx).await?;
     let mut copies = Vec::new();
     for g in expansions {
         let owner = if g.owner == "共用" {
@@ -1044,7 +1100,7 @@ pub async fn accept_relay(
         return Err(bad(Code::RelayRefused, "轉送未列出收文者"));
     }
     let Received {
-        spooled,
+        upload,
         sha,
         size,
         inspected,
@@ -1070,7 +1126,7 @@ pub async fn accept_relay(
         now,
     )
     .await?;
-    app.blobs.put_file(&spooled.path, &sha).await?;
+    let stored = upload.store(app, &sha).await?;
     let mut tx = app.db.begin().await?;
     let key = format!("relay:{peer}:{}", h.id);
     let inserted = insert_package(&mut tx, &h, &h.sender, &key, &sha, size, now, Some(peer)).await;
@@ -1079,6 +1135,7 @@ pub async fn accept_relay(
         return relay_answer(app, &h.id, recipients).await;
     }
     inserted?;
+    stored.record(&mut tx).await?;
     let mut seen = BTreeSet::new();
     for r in h.recipients.iter().filter(|r| recipients.contains(&r.code)) {
         if !seen.insert((r.code.clone(), r.unit.clone())) {

@@ -323,17 +323,27 @@ async fn body(
     };
     let len = if b.size == 0 { 0 } else { end - start + 1 };
     const CHUNK: u64 = 256 * 1024;
-    let blobs = app.blobs.clone();
-    let sha = b.sha.clone();
+    let reader = match app.blobs.open(&b.sha).await {
+        Ok(Some(r)) if r.size() == b.size => std::sync::Arc::new(r),
+        Ok(_) => {
+            return with_caller(
+                &caller,
+                CenterError::new(
+                    Code::Internal,
+                    format!("封包 {id} 的內容不在存放區或長度不符"),
+                ),
+            );
+        }
+        Err(e) => return with_caller(&caller, e.into()),
+    };
     let stream = futures_util::stream::unfold(start, move |pos| {
-        let blobs = blobs.clone();
-        let sha = sha.clone();
+        let reader = reader.clone();
         async move {
             if pos > end || len == 0 {
                 return None;
             }
             let n = CHUNK.min(end + 1 - pos) as usize;
-            match blobs.read_at(&sha, pos, n).await {
+            match reader.read_at(pos, n).await {
                 Ok(data) if data.len() == n => Some((Ok(bytes::Bytes::from(data)), pos + n as u64)),
                 Ok(_) => Some((Err(std::io::Error::other("封包檔案長度不符")), end + 1)),
                 Err(e) => Some((Err(std::io::Error::other(e.to_string())), end + 1)),

@@ -82,9 +82,7 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         .await
         .map_err(|e| start_err(e.code(), e))?;
     let blobs = match config.blob_store.as_str() {
-        "fs" => Blobs::Fs {
-            dir: config.data_dir.join("blobs"),
-        },
+        "fs" => Blobs::packs(config.data_dir.join("blobs"), db.clone()),
         "db" => Blobs::Db(db.clone()),
         other => {
             return Err(start_err(
@@ -254,6 +252,17 @@ pub async fn sweep(app: &Shared) {
         Ok(_) => {}
         Err(e) => gongwen_net::log::error(
             "封包內容清除失敗",
+            serde_json::json!({ "detail": e.to_string() }),
+        ),
+    }
+    match app.blobs.sweep().await {
+        Ok(n) if n > 0 => gongwen_net::log::info(
+            "已刪除不再有封包的封包檔",
+            serde_json::json!({ "pack_files": n }),
+        ),
+        Ok(_) => {}
+        Err(e) => gongwen_net::log::error(
+            "封包檔整理失敗",
             serde_json::json!({ "detail": e.to_string() }),
         ),
     }

@@ -385,7 +385,11 @@ async fn relay(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
     let size = row.i64(1).map_err(|e| Failure::Retry(e.to_string()))? as usize;
     let body = app
         .blobs
-        .read_at(&sha, 0, size)
+        .open(&sha)
+        .await
+        .map_err(|e| Failure::Retry(e.to_string()))?
+        .ok_or_else(|| Failure::Retry(format!("封包 {pkg} 的內容不在存放區")))?
+        .read_at(0, size)
         .await
         .map_err(|e| Failure::Retry(e.to_string()))?;
     let answer = client

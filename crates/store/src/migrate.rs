@@ -10,12 +10,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "center",
-    sqlite: include_str!("../../../migrations/sqlite/0001_center.sql"),
-    postgres: include_str!("../../../migrations/postgres/0001_center.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "center",
+        sqlite: include_str!("../../../migrations/sqlite/0001_center.sql"),
+        postgres: include_str!("../../../migrations/postgres/0001_center.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "packs",
+        sqlite: include_str!("../../../migrations/sqlite/0002_packs.sql"),
+        postgres: include_str!("../../../migrations/postgres/0002_packs.sql"),
+    },
+];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;

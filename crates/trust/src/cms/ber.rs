@@ -212,9 +212,114 @@ fn implicit_octets(body: Vec<u8>) -> Result<Vec<u8>, TrustError> {
     Ok(out)
 }
 
-/// Re-encodes one BER element as DER (a DER input comes back unchanged). Trailing bytes after
-/// the element are an error.
-pub fn to_der(data: &[u8]) -> Result<Vec<u8>, TrustError> {
+/// The length the first element says it has, header included, when it uses a definite
+/// length: more than the bytes at hand means the data was cut short.
+pub fn declared_len(data: &[u8]) -> Option<u64> {
+    let mut r = Reader { data, pos: 0 };
+    r.tag().ok()?;
+    let first = r.byte().ok()?;
+    let len = if first < 0x80 {
+        first as u64
+    } else {
+        let n = (first & 0x7f) as usize;
+        if n == 0 || n > 8 {
+            return None;
+        }
+        let mut len = 0u64;
+        for _ in 0..n {
+            len = (len << 8) | r.byte().ok()? as u64;
+        }
+        len
+    };
+    Some(r.pos as u64 + len)
+}
+
+/// Whether `data` is one element already in DER as [`element`] writes it, so it can be used as
+/// it is: what we and most peers send. Checking copies nothing; rewriting a package copied its
+/// body once per nesting level. Anything unusual answers `false` and takes the long way, which
+/// also gives the errors.
+fn is_der(data: &[u8]) -> bool {
+    fn header(data: &[u8], pos: &mut usize) -> Option<(u8, usize)> {
+        let tag = *data.get(*pos)?;
+        if tag & 0x1f == 0x1f || tag == 0 {
+            return None;
+        }
+        let first = *data.get(*pos + 1)?;
+        *pos += 2;
+        let len = if first < 0x80 {
+            first as usize
+        } else {
+            let n = (first & 0x7f) as usize;
+            if n == 0 || n > 4 {
+                return None;
+            }
+            let bytes = data.get(*pos..*pos + n)?;
+            *pos += n;
+            let len = bytes.iter().fold(0usize, |l, b| (l << 8) | *b as usize);
+            // Minimal: no leading zero byte, and the long form only from 128 on.
+            if bytes[0] == 0 || len < 0x80 {
+                return None;
+            }
+            len
+        };
+        (len <= data.len() - *pos).then_some((tag, len))
+    }
+    fn element(data: &[u8], pos: &mut usize, depth: usize) -> Option<u8> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let (tag, len) = header(data, pos)?;
+        let end = *pos + len;
+        if tag & 0x20 == 0 {
+            *pos = end;
+            return Some(tag);
+        }
+        if tag == 0x24 {
+            return None;
+        }
+        let mut kids = Vec::new();
+        while *pos < end {
+            let kid_start = *pos;
+            let kid = element(data, pos, depth + 1)?;
+            kids.push((kid, kid_start));
+        }
+        if *pos != end {
+            return None;
+        }
+        // The chunked `[0] IMPLICIT OCTET STRING` that `implicit_octets` rewrites.
+        if tag == 0x30
+            && kids.len() == 3
+            && kids[0].0 == 0x06
+            && kids[1].0 == 0x30
+            && kids[2].0 == 0xa0
+        {
+            let mut p = kids[2].1;
+            let (_, l) = header(data, &mut p)?;
+            let inner_end = p + l;
+            let mut chunks = 0;
+            let mut all_octets = true;
+            while p < inner_end {
+                let (t, l) = header(data, &mut p)?;
+                all_octets &= t == 0x04;
+                chunks += 1;
+                p += l;
+            }
+            if chunks > 0 && all_octets {
+                return None;
+            }
+        }
+        Some(tag)
+    }
+    let mut pos = 0;
+    element(data, &mut pos, 0).is_some() && pos == data.len()
+}
+
+/// Re-encodes one BER element as DER (a DER input comes back unchanged, borrowed). Trailing
+/// bytes after the element are an error.
+pub fn to_der(data: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, TrustError> {
+    if is_der(data) {
+        return Ok(std::borrow::Cow::Borrowed(data));
+    }
     let mut r = Reader { data, pos: 0 };
     let mut out = Vec::with_capacity(data.len());
     element(&mut r, 0, &mut out)?;
@@ -225,7 +330,7 @@ pub fn to_der(data: &[u8]) -> Result<Vec<u8>, TrustError> {
             data.len() - r.pos
         )));
     }
-    Ok(out)
+    Ok(std::borrow::Cow::Owned(out))
 }
 
 #[cfg(test)]
@@ -240,15 +345,32 @@ mod tests {
         ];
         assert_eq!(
             to_der(&ber).unwrap(),
-            [0x30, 0x05, 0x04, 0x03, b'a', b'b', b'c']
+            [0x30, 0x05, 0x04, 0x03, b'a', b'b', b'c'].as_slice()
         );
         // Long-form length that DER would write short.
         assert_eq!(
             to_der(&[0x04, 0x81, 0x01, 0xff]).unwrap(),
-            [0x04, 0x01, 0xff]
+            [0x04, 0x01, 0xff].as_slice()
         );
         let der = [0x30, 0x03, 0x02, 0x01, 0x05];
-        assert_eq!(to_der(&der).unwrap(), der);
+        assert_eq!(declared_len(&der), Some(5));
+        assert_eq!(declared_len(&der[..3]), Some(5));
+        assert_eq!(declared_len(&[0x30, 0x82, 0x01, 0x00]), Some(260));
+        assert_eq!(declared_len(&[0x30, 0x80]), None);
+        assert!(matches!(
+            to_der(&der).unwrap(),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(to_der(&der).unwrap(), der.as_slice());
+        // The chunked [0] IMPLICIT OCTET STRING of streamed EnvelopedData, with definite
+        // lengths, is still rewritten (to a primitive [0]).
+        let chunked = [
+            0x30, 0x0c, 0x06, 0x01, 0x2a, 0x30, 0x00, 0xa0, 0x05, 0x04, 0x01, b'x', 0x04, 0x00,
+        ];
+        assert_eq!(
+            to_der(&chunked).unwrap(),
+            [0x30, 0x08, 0x06, 0x01, 0x2a, 0x30, 0x00, 0x80, 0x01, b'x'].as_slice()
+        );
     }
 
     #[test]
