@@ -506,13 +506,7 @@ impl Blobs {
 mod tests {
     use super::*;
 
-    fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    }
+    use crate::test_runtime as rt;
 
     async fn put(blobs: &Blobs, db: &Db, data: &[u8]) -> String {
         let sha = sha256_hex(data);

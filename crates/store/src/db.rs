@@ -567,13 +567,7 @@ impl Tx {
 mod tests {
     use super::*;
 
-    fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    }
+    use crate::test_runtime as rt;
 
     /// Group commit: what commits is there; what is dropped, or fails halfway, is not.
     #[test]

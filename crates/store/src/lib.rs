@@ -9,3 +9,13 @@ mod migrate;
 pub use blob::{BlobReader, Blobs, Stored, sha256_hex};
 pub use db::{Db, Row, Tx, Value};
 pub use error::StoreError;
+
+/// The runtime the store's own tests run on.
+#[cfg(test)]
+fn test_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a test runtime")
+}
