@@ -89,6 +89,8 @@ type Receipts = std::collections::HashMap<String, (Vec<u8>, Vec<u8>)>;
 
 struct Doc {
     sender: usize,
+    /// The package id, read from the header while preparing: bookkeeping, not measured.
+    id: String,
     package: Vec<u8>,
     delivered: Vec<u8>,
     confirmed: Vec<u8>,
@@ -225,10 +227,15 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
                                     pki.receipt(to, &package, ReceiptEvent::Delivered, None, None)?;
                                 let confirmed =
                                     pki.receipt(to, &package, ReceiptEvent::Confirmed, None, None)?;
+                                let id = gongwen_trust::package::inspect(&package)
+                                    .map_err(|e| e.to_string())?
+                                    .header
+                                    .id;
                                 v.push((
                                     i,
                                     Doc {
                                         sender: i % s,
+                                        id,
                                         package,
                                         delivered,
                                         confirmed,
@@ -390,10 +397,10 @@ async fn measure(
                 if let Some(t) = tick.as_mut() {
                     t.tick().await;
                 }
-                let id = gongwen_trust::package::inspect(&d.package)
-                    .map(|x| x.header.id)
-                    .map_err(|e| e.to_string())?;
-                receipts.lock().await.insert(id, (d.delivered, d.confirmed));
+                receipts
+                    .lock()
+                    .await
+                    .insert(d.id, (d.delivered, d.confirmed));
                 let s = Instant::now();
                 c.submit(&format!("bench-{i}-{n}"), d.package)
                     .await
