@@ -2,4 +2,5 @@
 //! gongwen-client, on SQLite or PostgreSQL (`GONGWEN_TEST_DATABASE_URL`).
 
 mod center;
+mod directory;
 mod federation;

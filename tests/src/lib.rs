@@ -67,6 +67,11 @@ pub async fn fresh_database(name: &str) -> String {
     match std::env::var("GONGWEN_TEST_DATABASE_URL") {
         Ok(base) if base.starts_with("postgres") => {
             use sqlx::Connection;
+            // A bare identifier: letters, digits and underscores only.
+            let name: String = name
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
             let db = format!("gongwen_it_{}_{n}_{name}", std::process::id()).to_lowercase();
             let mut c = sqlx::PgConnection::connect(&base)
                 .await

@@ -21,6 +21,14 @@ pub enum CliError {
     Trust(gongwen_trust::TrustError),
     /// The exchange center refused or could not start; `detail` starts with its code.
     Center { code: &'static str, detail: String },
+    /// The database could not be opened or read.
+    Store(gongwen_store::StoreError),
+}
+
+impl From<gongwen_store::StoreError> for CliError {
+    fn from(e: gongwen_store::StoreError) -> Self {
+        CliError::Store(e)
+    }
 }
 
 impl From<gongwen_trust::TrustError> for CliError {
@@ -64,6 +72,7 @@ impl CliError {
             CliError::Render { code, .. } => code,
             CliError::Trust(e) => e.code(),
             CliError::Center { code, .. } => code,
+            CliError::Store(e) => e.code(),
         }
     }
 
@@ -105,6 +114,7 @@ impl fmt::Display for CliError {
             CliError::Render { detail, .. } => write!(f, "列印失敗：{detail}"),
             CliError::Trust(e) => e.fmt(f),
             CliError::Center { detail, .. } => f.write_str(detail),
+            CliError::Store(e) => e.fmt(f),
         }
     }
 }

@@ -7,6 +7,7 @@ mod center_cmd;
 mod cert_cmd;
 mod clock;
 mod demo;
+mod directory_cmd;
 mod doc_cmd;
 mod error;
 mod package_cmd;
@@ -70,6 +71,9 @@ enum Command {
     /// 交換中心：啟動（serve）與管理（admin：參與者、憑證、來源 IP、群組、紀錄）
     #[command(subcommand)]
     Center(center_cmd::CenterCommand),
+    /// 管理層（通訊錄）：目前提供異動紀錄的防竄改檢查
+    #[command(subcommand)]
+    Directory(directory_cmd::DirectoryCommand),
     /// 效能量測程式（輸出數據，不做判定）
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -238,6 +242,7 @@ fn main() -> ExitCode {
         }) => bench::trust(rounds, large_mb, &signer_key),
         Command::Bench(BenchCommand::Center(b)) => bench_center::run(b),
         Command::Center(c) => center_cmd::run(c),
+        Command::Directory(c) => directory_cmd::run(c),
     };
     match result {
         Ok(code) => code,

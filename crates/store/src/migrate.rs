@@ -23,6 +23,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0002_packs.sql"),
         postgres: include_str!("../../../migrations/postgres/0002_packs.sql"),
     },
+    Migration {
+        version: 3,
+        name: "directory_log",
+        sqlite: include_str!("../../../migrations/sqlite/0003_directory_log.sql"),
+        postgres: include_str!("../../../migrations/postgres/0003_directory_log.sql"),
+    },
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {
