@@ -10,6 +10,7 @@ use gongwen_center::{CenterConfig, Clock};
 use serde::Deserialize;
 
 use crate::error::CliError;
+use crate::runtime;
 
 /// `gongwen.toml`: one file, one table per service.
 #[derive(Debug, Deserialize)]
@@ -149,15 +150,6 @@ pub enum AdminCommand {
         #[arg(long)]
         csv: bool,
     },
-}
-
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Arg {
-            detail: format!("無法啟動執行環境：{e}"),
-        })
 }
 
 fn center_err(e: impl Into<CliError>) -> CliError {

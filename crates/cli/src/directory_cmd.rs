@@ -6,8 +6,8 @@ use clap::Subcommand;
 use gongwen_directory::audit;
 use gongwen_store::Db;
 
-use crate::center_cmd::runtime;
 use crate::error::CliError;
+use crate::runtime;
 
 #[derive(Subcommand)]
 pub enum DirectoryCommand {

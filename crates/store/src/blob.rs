@@ -108,14 +108,14 @@ fn joined<T>(r: Result<Result<T, StoreError>, tokio::task::JoinError>) -> Result
 }
 
 /// Where a package's bytes come from when it is stored.
-enum Source<'a> {
-    Bytes(&'a [u8]),
-    File(&'a Path),
+enum Source {
+    Bytes(Vec<u8>),
+    File(PathBuf),
 }
 
 impl Pack {
     /// Appends the bytes and returns once they are on disk, with their offset.
-    fn append(&self, source: Source<'_>) -> Result<(u64, u64), StoreError> {
+    fn append(&self, source: &Source) -> Result<(u64, u64), StoreError> {
         let (offset, end) = {
             let mut len = lock(&self.len);
             let offset = *len;
@@ -194,15 +194,12 @@ impl Packs {
         Ok(p)
     }
 
-    async fn put(self: &Arc<Self>, sha: &str, source: OwnedSource) -> Result<Stored, StoreError> {
+    async fn put(self: &Arc<Self>, sha: &str, source: Source) -> Result<Stored, StoreError> {
         let me = self.clone();
         let (pack, offset, size) = joined(
             tokio::task::spawn_blocking(move || {
                 let pack = me.active()?;
-                let (offset, size) = match &source {
-                    OwnedSource::Bytes(d) => pack.append(Source::Bytes(d))?,
-                    OwnedSource::File(p) => pack.append(Source::File(p))?,
-                };
+                let (offset, size) = pack.append(&source)?;
                 Ok((pack.name.clone(), offset, size))
             })
             .await,
@@ -275,11 +272,6 @@ impl Packs {
         }
         Ok(deleted)
     }
-}
-
-enum OwnedSource {
-    Bytes(Vec<u8>),
-    File(PathBuf),
 }
 
 /// A package whose bytes are durable but not yet findable: [`Stored::record`] writes where
@@ -413,11 +405,7 @@ impl Blobs {
     pub async fn put_file(&self, spooled: &Path, sha: &str) -> Result<Stored, StoreError> {
         check_sha(sha)?;
         match self {
-            Blobs::Fs(packs) => {
-                packs
-                    .put(sha, OwnedSource::File(spooled.to_path_buf()))
-                    .await
-            }
+            Blobs::Fs(packs) => packs.put(sha, Source::File(spooled.to_path_buf())).await,
             Blobs::Db(_) => Ok(Stored {
                 sha: sha.to_string(),
                 placed: Placed::Data(
@@ -433,7 +421,7 @@ impl Blobs {
     pub async fn put_bytes(&self, data: Vec<u8>, sha: &str) -> Result<Stored, StoreError> {
         check_sha(sha)?;
         match self {
-            Blobs::Fs(packs) => packs.put(sha, OwnedSource::Bytes(data)).await,
+            Blobs::Fs(packs) => packs.put(sha, Source::Bytes(data)).await,
             Blobs::Db(_) => Ok(Stored {
                 sha: sha.to_string(),
                 placed: Placed::Data(data),
