@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use time::{Date, Month, OffsetDateTime, Time, UtcOffset, Weekday};
+use gongwen_proto::csv::{self, Record};
 
 /// 臺灣時間（Asia/Taipei）：固定 UTC+8，臺灣自 1980 年起未實施日光節約時間。
 pub const TAIPEI_OFFSET: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
@@ -291,7 +292,7 @@ impl WorkCalendar {
                 limit: MAX_IMPORT_BYTES,
             });
         }
-        if count_lines(text) > MAX_IMPORT_LINES {
+        if csv::count_lines(text) > MAX_IMPORT_LINES {
             return Err(ImportError::TooManyLines {
                 limit: MAX_IMPORT_LINES,
             });
@@ -364,7 +365,7 @@ impl WorkCalendar {
                 u8::from(m),
                 d,
                 entry.kind.as_str(),
-                csv_field(&entry.name)
+                csv::field(&entry.name)
             ));
         }
         out
@@ -621,168 +622,25 @@ fn quoted(value: &str) -> String {
     out
 }
 
-/// 行數：換行（CRLF、LF 或 CR）的數目，最後一行沒有換行時再加一。
-fn count_lines(text: &str) -> usize {
-    let bytes = text.as_bytes();
-    let mut lines = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\r' => {
-                lines += 1;
-                if bytes.get(i + 1) == Some(&b'\n') {
-                    i += 1;
-                }
-            }
-            b'\n' => lines += 1,
-            _ => {}
-        }
-        i += 1;
+
+/// 欄位數須介於 `min` 與 `max` 之間；多出來的欄位若都是空白則容許（試算表常見）。
+fn check_fields(record: &Record, min: usize, max: usize) -> Result<(), ImportError> {
+    let extra_non_empty = record.fields.iter().skip(max).any(|f| !f.is_empty());
+    if record.count < min || record.count > MAX_FIELDS || extra_non_empty {
+        return Err(ImportError::FieldCount {
+            line: record.line,
+            expected: max,
+            found: record.count,
+        });
     }
-    if !matches!(bytes.last(), None | Some(b'\n') | Some(b'\r')) {
-        lines += 1;
-    }
-    lines
+    Ok(())
 }
 
-/// 一列 CSV：起始行號、前 [`MAX_FIELDS`] 個欄位與實際欄位數。
-struct Record {
-    line: usize,
-    fields: Vec<String>,
-    count: usize,
-}
-
-impl Record {
-    fn field(&self, index: usize) -> &str {
-        self.fields.get(index).map(String::as_str).unwrap_or("")
-    }
-
-    /// 欄位數須介於 `min` 與 `max` 之間；多出來的欄位若都是空白則容許（試算表常見）。
-    fn check_fields(&self, min: usize, max: usize) -> Result<(), ImportError> {
-        let extra_non_empty = self.fields.iter().skip(max).any(|f| !f.is_empty());
-        if self.count < min || self.count > MAX_FIELDS || extra_non_empty {
-            return Err(ImportError::FieldCount {
-                line: self.line,
-                expected: max,
-                found: self.count,
-            });
-        }
-        Ok(())
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum State {
-    /// 欄位開頭（前導空白略過）。
-    Start,
-    /// 未加引號的欄位。
-    Unquoted,
-    /// 引號欄位內。
-    Quoted,
-    /// 結束引號之後（只容許空白，接著須是逗號或換行）。
-    AfterQuote,
-}
-
-/// RFC 4180 風格的 CSV 解析；未加引號的欄位去除前後空白，引號欄位保留原樣
-/// （欄位內的 CRLF 正規化為 LF）。全空白的列（含只有逗號的列）略過。
 fn parse_records(text: &str) -> Result<Vec<Record>, ImportError> {
-    let mut records = Vec::new();
-    let mut chars = text.chars().peekable();
-    let mut line = 1;
-    let mut record_line = 1;
-    let mut quote_line = 1;
-    let mut fields: Vec<String> = Vec::new();
-    let mut count = 0;
-    let mut any_quoted = false;
-    let mut current = String::new();
-    let mut state = State::Start;
-
-    loop {
-        let c = chars.next();
-        if state == State::Quoted {
-            match c {
-                None => return Err(ImportError::UnterminatedQuote { line: quote_line }),
-                Some('"') => {
-                    if chars.peek() == Some(&'"') {
-                        chars.next();
-                        current.push('"');
-                    } else {
-                        state = State::AfterQuote;
-                    }
-                }
-                Some('\r') | Some('\n') => {
-                    if c == Some('\r') && chars.peek() == Some(&'\n') {
-                        chars.next();
-                    }
-                    current.push('\n');
-                    line += 1;
-                }
-                Some(ch) => current.push(ch),
-            }
-            continue;
-        }
-        match c {
-            None | Some(',') | Some('\r') | Some('\n') => {
-                if state == State::Unquoted {
-                    let trimmed = current.trim_end_matches([' ', '\t']).len();
-                    current.truncate(trimmed);
-                }
-                let field = std::mem::take(&mut current);
-                count += 1;
-                if fields.len() < MAX_FIELDS {
-                    fields.push(field);
-                }
-                state = State::Start;
-                if c == Some(',') {
-                    continue;
-                }
-                if c == Some('\r') && chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                let blank = !any_quoted && fields.iter().all(String::is_empty);
-                let done = std::mem::take(&mut fields);
-                if !blank {
-                    records.push(Record {
-                        line: record_line,
-                        fields: done,
-                        count,
-                    });
-                }
-                if c.is_none() {
-                    break;
-                }
-                line += 1;
-                record_line = line;
-                count = 0;
-                any_quoted = false;
-            }
-            Some(ch) => match state {
-                State::Start => {
-                    if ch == '"' {
-                        state = State::Quoted;
-                        any_quoted = true;
-                        quote_line = line;
-                    } else if ch != ' ' && ch != '\t' {
-                        current.push(ch);
-                        state = State::Unquoted;
-                    }
-                }
-                State::Unquoted => {
-                    if ch == '"' {
-                        return Err(ImportError::StrayQuote { line });
-                    }
-                    current.push(ch);
-                }
-                State::AfterQuote => {
-                    if ch != ' ' && ch != '\t' {
-                        return Err(ImportError::StrayQuote { line });
-                    }
-                }
-                State::Quoted => unreachable!("handled above"),
-            },
-        }
-    }
-    Ok(records)
+    csv::parse(text, MAX_FIELDS).map_err(|e| match e {
+        csv::CsvError::UnterminatedQuote { line } => ImportError::UnterminatedQuote { line },
+        csv::CsvError::StrayQuote { line } => ImportError::StrayQuote { line },
+    })
 }
 
 fn detect_format(header: &Record) -> Result<CsvFormat, ImportError> {
@@ -862,7 +720,7 @@ fn parse_name(record: &Record, index: usize, kind: DayKind) -> Result<String, Im
 
 /// 政府資料開放平臺格式的一列；與預設規則相同的日子回傳 `None`（移除原有調整）。
 fn parse_official_row(record: &Record) -> Result<(Date, Option<Override>), ImportError> {
-    record.check_fields(3, 4)?;
+    check_fields(record, 3, 4)?;
     let line = record.line;
     let raw_date = record.field(0);
     let date = parse_compact_date(raw_date).ok_or_else(|| ImportError::BadDate {
@@ -906,7 +764,7 @@ fn parse_official_row(record: &Record) -> Result<(Date, Option<Override>), Impor
 
 /// 本系統格式的一列。
 fn parse_simple_row(record: &Record) -> Result<(Date, Option<Override>), ImportError> {
-    record.check_fields(2, 3)?;
+    check_fields(record, 2, 3)?;
     let line = record.line;
     let raw_date = record.field(0);
     let date = parse_iso_date(raw_date).ok_or_else(|| ImportError::BadDate {
@@ -928,17 +786,6 @@ fn parse_simple_row(record: &Record) -> Result<(Date, Option<Override>), ImportE
     Ok((date, Some(Override { kind, name })))
 }
 
-/// 匯出時的欄位：含逗號、引號、換行或前後空白時以引號包住。
-fn csv_field(value: &str) -> String {
-    let needs_quotes = value.contains([',', '"', '\r', '\n'])
-        || value.starts_with([' ', '\t'])
-        || value.ends_with([' ', '\t']);
-    if needs_quotes {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_string()
-    }
-}
 
 // ---------------------------------------------------------------------------
 // 內建 2026（中華民國115年）辦公日曆

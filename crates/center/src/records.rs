@@ -173,19 +173,6 @@ pub async fn query(db: &Db, q: &Query) -> Result<RecordPage> {
     Ok(RecordPage { items, next })
 }
 
-fn csv_field(s: &str) -> String {
-    // A leading = + - @ would be a formula in a spreadsheet: quote it with a leading '.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
 
 /// The records as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese).
 pub fn to_csv(items: &[Record]) -> String {
@@ -203,9 +190,7 @@ pub fn to_csv(items: &[Record]) -> String {
             r.doc_number.clone().unwrap_or_default(),
             r.detail.clone().unwrap_or_default(),
         ];
-        let line: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
+        out.push_str(&gongwen_proto::csv::line(&row));
     }
     out
 }
@@ -217,17 +202,4 @@ pub async fn purge(db: &Db, now_ms: i64, record_days: u32) -> Result<u64> {
     Ok(db
         .execute("DELETE FROM events WHERE at < $1", &args![cutoff])
         .await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_quotes_and_defuses_formulas() {
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("說\"明"), "\"說\"\"明\"");
-        assert_eq!(csv_field("=cmd()"), "'=cmd()");
-        assert_eq!(csv_field("北市資字"), "北市資字");
-    }
 }

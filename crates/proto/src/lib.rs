@@ -4,6 +4,7 @@
 //! Nothing here does I/O; every parse returns a typed error.
 
 pub mod api;
+pub mod csv;
 pub mod error;
 pub mod header;
 pub mod status;
