@@ -3,4 +3,5 @@
 
 mod center;
 mod directory;
+mod directory_network;
 mod federation;

@@ -11,7 +11,7 @@ use gongwen_trust::TrustError;
 use gongwen_trust::path::{Evaluation, Purpose, StaleCrl, TrustStore, spki_sha256};
 use x509_cert::Certificate;
 
-use crate::clock::Clock;
+use gongwen_net::Clock;
 use crate::config::CenterConfig;
 use crate::directory::{self, Standing};
 use crate::error::{CenterError, Result};
@@ -29,8 +29,11 @@ pub struct App {
     pub links: crate::outbox::Links,
     /// Woken when work is queued, so relays go out at once.
     pub outbox_ready: tokio::sync::Notify,
-    /// Peer centers by the SHA-256 of their TLS client key.
-    pub peer_keys: Vec<(String, String)>,
+    /// Peer centers by the SHA-256 of their TLS client key (configured, then the snapshot's).
+    pub peer_keys: std::sync::RwLock<Vec<(String, String)>>,
+    /// When the directory snapshot this center runs on expires (Unix ms); `i64::MAX` when
+    /// the center is not run from a directory.
+    pub snapshot_valid_until: std::sync::atomic::AtomicI64,
     /// Who a TLS key belongs to, with standing and allowed addresses.
     pub callers: directory::Cache<String, Option<Who>>,
     /// Participants by code.
@@ -83,6 +86,8 @@ impl App {
             &spki_sha256(&cert).map_err(|e| CenterError::new(Code::AuthNotPeer, e.to_string()))?,
         );
         self.peer_keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
             .iter()
             .find(|(_, k)| *k == spki)
             .map(|(id, _)| PeerCenter(id.clone()))
@@ -206,6 +211,22 @@ impl App {
             .ok_or_else(|| CenterError::new(Code::AuthUnknownCert, "憑證無法解析"))?
             .to_string();
         let now = self.clock.now_ms();
+        let valid_until = self
+            .snapshot_valid_until
+            .load(std::sync::atomic::Ordering::Acquire);
+        if now >= valid_until {
+            return Err(CenterError::new(
+                Code::DirectoryStale,
+                if valid_until == i64::MIN {
+                    "尚未取得通訊錄快照".to_string()
+                } else {
+                    format!(
+                        "手上的通訊錄快照已於 {} 過期",
+                        gongwen_trust::path::roc_datetime(valid_until / 1000)
+                    )
+                },
+            ));
+        }
         let who = match self.callers.get(&spki, now) {
             Some(w) => w,
             None => {

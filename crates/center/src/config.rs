@@ -39,6 +39,29 @@ pub struct CenterConfig {
     pub retention: Retention,
     #[serde(default)]
     pub federation: Federation,
+    /// Take participants, keys, addresses, shared groups and peer centers from the
+    /// directory's signed snapshot instead of from `gongwen center admin`.
+    #[serde(default)]
+    pub directory: Option<DirectorySource>,
+}
+
+/// Where the directory is and how its snapshots are recognised.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectorySource {
+    /// The directory's API, e.g. `https://directory.example:8440`. The center calls it with
+    /// its TLS client certificate (`federation.client_cert`).
+    pub url: String,
+    /// The directory's snapshot-signing certificate (PEM). A snapshot signed by any other key
+    /// is refused.
+    pub signer: PathBuf,
+    /// How often (seconds) to ask for a newer snapshot.
+    #[serde(default = "default_refresh")]
+    pub refresh_s: u64,
+}
+
+fn default_refresh() -> u64 {
+    60
 }
 
 /// Other centers this one relays to and accepts relays from, and how hard it tries.

@@ -5,8 +5,6 @@
 //! file); the directory's signed snapshot will fill the same tables, and nothing that reads
 //! them changes.
 
-use std::net::IpAddr;
-
 use der::Decode;
 use gongwen_proto::Code;
 use gongwen_store::{Db, Value, args};
@@ -17,73 +15,10 @@ use x509_cert::Certificate;
 use crate::error::{CenterError, Result};
 
 /// A participant's standing. Only `active` ones send or receive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Standing {
-    Active,
-    Suspended,
-    Terminated,
-    Cancelled,
-}
-
-impl Standing {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Standing::Active => "active",
-            Standing::Suspended => "suspended",
-            Standing::Terminated => "terminated",
-            Standing::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Standing::Active => "正常",
-            Standing::Suspended => "停用",
-            Standing::Terminated => "終止",
-            Standing::Cancelled => "註銷",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Standing> {
-        [
-            Standing::Active,
-            Standing::Suspended,
-            Standing::Terminated,
-            Standing::Cancelled,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s || x.label() == s)
-    }
-}
+pub use gongwen_proto::directory::ParticipantState as Standing;
 
 /// What a key is registered for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum KeyUse {
-    Tls,
-    Signing,
-    Encryption,
-}
-
-impl KeyUse {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyUse::Tls => "tls",
-            KeyUse::Signing => "signing",
-            KeyUse::Encryption => "encryption",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<KeyUse> {
-        match s {
-            "tls" => Some(KeyUse::Tls),
-            "signing" | "sign" => Some(KeyUse::Signing),
-            "encryption" | "enc" => Some(KeyUse::Encryption),
-            _ => None,
-        }
-    }
-}
+pub use gongwen_proto::directory::KeyUsage as KeyUse;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Participant {
@@ -105,63 +40,11 @@ pub struct IpRule {
     pub note: Option<String>,
 }
 
-/// Does `rule` (an address or CIDR) cover `ip`?
-pub fn ip_matches(rule: &str, ip: IpAddr) -> bool {
-    let (addr, bits) = match rule.split_once('/') {
-        Some((a, b)) => match b.parse::<u8>() {
-            Ok(b) => (a, Some(b)),
-            Err(_) => return false,
-        },
-        None => (rule, None),
-    };
-    let Ok(net) = addr.trim().parse::<IpAddr>() else {
-        return false;
-    };
-    match (net, ip) {
-        (IpAddr::V4(n), IpAddr::V4(i)) => {
-            let bits = bits.unwrap_or(32).min(32) as u32;
-            let mask = if bits == 0 {
-                0
-            } else {
-                u32::MAX << (32 - bits)
-            };
-            u32::from(n) & mask == u32::from(i) & mask
-        }
-        (IpAddr::V6(n), IpAddr::V6(i)) => {
-            let bits = bits.unwrap_or(128).min(128) as u32;
-            let mask = if bits == 0 {
-                0
-            } else {
-                u128::MAX << (128 - bits)
-            };
-            u128::from(n) & mask == u128::from(i) & mask
-        }
-        _ => false,
-    }
-}
+pub use gongwen_proto::directory::ip_matches;
 
 /// Checks a rule as an administrator types it.
 pub fn check_ip_rule(rule: &str) -> Result<()> {
-    let (addr, bits) = match rule.split_once('/') {
-        Some((a, b)) => (a, Some(b)),
-        None => (rule, None),
-    };
-    let ip: IpAddr = addr
-        .parse()
-        .map_err(|_| CenterError::new(Code::BadRequest, format!("「{rule}」不是 IP 位址或網段")))?;
-    if let Some(b) = bits {
-        let max = if ip.is_ipv4() { 32 } else { 128 };
-        match b.parse::<u8>() {
-            Ok(n) if n <= max => {}
-            _ => {
-                return Err(CenterError::new(
-                    Code::BadRequest,
-                    format!("「{rule}」的網段長度應為 0 到 {max}"),
-                ));
-            }
-        }
-    }
-    Ok(())
+    gongwen_proto::directory::check_ip_rule(rule).map_err(|e| CenterError::new(Code::BadRequest, e))
 }
 
 /// Bumped by every change made in this process, so cached lookups notice at once; changes
@@ -175,7 +58,8 @@ pub fn generation() -> u64 {
     GENERATION.load(std::sync::atomic::Ordering::Acquire)
 }
 
-fn changed() {
+/// Drops every cached lookup in this process.
+pub fn changed() {
     GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 
@@ -353,13 +237,7 @@ pub async fn upsert(db: &Db, p: &ParticipantInput, now_ms: i64) -> Result<()> {
 }
 
 pub fn check_code(code: &str) -> Result<()> {
-    if code.is_empty() || code.len() > 20 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(CenterError::new(
-            Code::BadRequest,
-            format!("代碼「{code}」應為 1 到 20 個英數字（例如 10 碼機關代碼）"),
-        ));
-    }
-    Ok(())
+    gongwen_proto::directory::check_code(code).map_err(|e| CenterError::new(Code::BadRequest, e))
 }
 
 async fn require(db: &Db, code: &str) -> Result<Participant> {
@@ -698,25 +576,4 @@ pub async fn set_webhook(
     .await?;
     changed();
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ip_rules_match() {
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        assert!(ip_matches("127.0.0.1", ip("127.0.0.1")));
-        assert!(!ip_matches("127.0.0.1", ip("127.0.0.2")));
-        assert!(ip_matches("10.1.2.0/24", ip("10.1.2.200")));
-        assert!(!ip_matches("10.1.2.0/24", ip("10.1.3.1")));
-        assert!(ip_matches("0.0.0.0/0", ip("8.8.8.8")));
-        assert!(ip_matches("::1", ip("::1")));
-        assert!(!ip_matches("::1", ip("127.0.0.1")));
-        assert!(!ip_matches("garbage", ip("127.0.0.1")));
-        assert!(check_ip_rule("10.0.0.0/33").is_err());
-        assert!(check_ip_rule("10.0.0.0/8").is_ok());
-        assert!(check_ip_rule("abc").is_err());
-    }
 }

@@ -12,7 +12,7 @@ use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
 use gongwen_net::Peer;
 use gongwen_proto::Code;
-use gongwen_proto::api::{GroupUpdate, Health, ParticipantCerts};
+use gongwen_proto::api::{GroupUpdate, ParticipantCerts};
 
 use crate::app::{Caller, PeerCenter, Shared};
 use crate::directory::{self, KeyUse};
@@ -538,20 +538,7 @@ async fn openapi() -> Response {
 }
 
 async fn healthz(State(app): State<Shared>) -> Response {
-    let ok = app.db.fetch_optional("SELECT 1", &[]).await.is_ok();
-    let status = if ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (
-        status,
-        Json(Health {
-            status: if ok { "ok" } else { "database unavailable" }.into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        }),
-    )
-        .into_response()
+    gongwen_net::health(app.db.fetch_optional("SELECT 1", &[]).await.is_ok())
 }
 
 async fn metrics(State(app): State<Shared>) -> Response {

@@ -4,7 +4,6 @@
 
 pub mod app;
 pub mod calendar;
-pub mod clock;
 pub mod config;
 pub mod directory;
 pub mod duty;
@@ -13,6 +12,7 @@ pub mod exchange;
 pub mod http;
 pub mod outbox;
 pub mod records;
+pub mod snapshot;
 pub mod testbed;
 
 use std::path::{Path, PathBuf};
@@ -24,7 +24,7 @@ use gongwen_store::{Blobs, Db};
 use gongwen_trust::path::TrustStore;
 
 pub use app::{App, Shared};
-pub use clock::Clock;
+pub use gongwen_net::Clock;
 pub use config::CenterConfig;
 pub use error::CenterError;
 
@@ -165,7 +165,8 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         spool,
         links,
         outbox_ready: tokio::sync::Notify::new(),
-        peer_keys,
+        peer_keys: std::sync::RwLock::new(peer_keys),
+        snapshot_valid_until: std::sync::atomic::AtomicI64::new(i64::MAX),
         evaluations: Default::default(),
         callers: Default::default(),
         participants: Default::default(),
@@ -183,24 +184,32 @@ fn links(config: &CenterConfig) -> Result<outbox::Links, StartError> {
     }
     let fed = &config.federation;
     let mut peers = std::collections::HashMap::new();
-    if !fed.peers.is_empty() {
-        let (Some(cert), Some(key)) = (&fed.client_cert, &fed.client_key) else {
+    let peer_tls = match (&fed.client_cert, &fed.client_key) {
+        (Some(cert), Some(key)) => Some(
+            gongwen_client::tls_config(&roots, Some((&read(cert)?, &read(key)?)))
+                .map_err(|e| start_err("E_CONFIG", e))?,
+        ),
+        _ if !fed.peers.is_empty() || config.directory.is_some() => {
             return Err(start_err(
                 "E_CONFIG",
-                "設定了其他交換中心（federation.peers），但沒有本中心的 TLS 用戶端憑證（federation.client_cert、client_key）",
+                "設定了其他交換中心（federation.peers）或通訊錄（directory），但沒有本中心的 TLS 用戶端憑證（federation.client_cert、client_key）",
             ));
-        };
-        let (cert, key) = (read(cert)?, read(key)?);
+        }
+        _ => None,
+    };
+    if let Some(tls) = &peer_tls {
         for p in &fed.peers {
-            let tls = gongwen_client::tls_config(&roots, Some((&cert, &key)))
-                .map_err(|e| start_err("E_CONFIG", e))?;
-            let c = gongwen_client::CenterClient::new(&p.url, tls)
+            let c = gongwen_client::CenterClient::new(&p.url, tls.clone())
                 .map_err(|e| start_err("E_CONFIG", e))?;
             peers.insert(p.id.clone(), c);
         }
     }
     let http = gongwen_client::plain_http(&roots).map_err(|e| start_err("E_CONFIG", e))?;
-    Ok(outbox::Links { peers, http })
+    Ok(outbox::Links {
+        peers: std::sync::RwLock::new(peers),
+        http,
+        peer_tls,
+    })
 }
 
 /// A center listening.
@@ -209,6 +218,8 @@ pub struct Running {
     pub server: Server,
     sweeper: tokio::task::JoinHandle<()>,
     worker: tokio::task::JoinHandle<()>,
+    /// Fetches the directory's snapshots, when the center runs from a directory.
+    fetcher: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -219,6 +230,9 @@ impl Running {
     pub async fn shutdown(self) {
         self.sweeper.abort();
         self.worker.abort();
+        if let Some(f) = self.fetcher {
+            f.abort();
+        }
         self.server.shutdown().await;
         self.app.db.close().await;
     }
@@ -268,6 +282,31 @@ pub async fn sweep(app: &Shared) {
     }
 }
 
+/// Takes up the snapshot held, asks the directory once, and starts asking every
+/// `refresh_s`. An unreachable directory is not fatal: the held snapshot serves until it
+/// expires.
+async fn follow_directory(
+    app: &Shared,
+    d: &config::DirectorySource,
+) -> Result<tokio::task::JoinHandle<()>, StartError> {
+    let signer = gongwen_trust::cms::load_certs(&read(&d.signer)?)
+        .map_err(|e| start_err(e.code(), format!("{}：{e}", d.signer.display())))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| start_err("E_CONFIG", format!("{} 沒有憑證", d.signer.display())))?;
+    let tls = app.links.peer_tls.clone().ok_or_else(|| {
+        start_err("E_CONFIG", "通訊錄（directory）需要本中心的 TLS 用戶端憑證（federation.client_cert、client_key）")
+    })?;
+    let client =
+        gongwen_client::DirectoryClient::new(&d.url, tls).map_err(|e| start_err("E_CONFIG", e))?;
+    snapshot::resume(app, &signer)
+        .await
+        .map_err(|e| start_err(e.code.as_str(), e))?;
+    snapshot::fetch_logged(app, &client, &signer).await;
+    let every = Duration::from_secs(d.refresh_s.max(1));
+    Ok(tokio::spawn(snapshot::worker(app.clone(), client, signer, every)))
+}
+
 /// Opens everything and starts listening.
 pub async fn start(config: CenterConfig, clock: Clock) -> Result<Running, StartError> {
     let tls = gongwen_net::server_config(&TlsFiles {
@@ -283,6 +322,10 @@ pub async fn start(config: CenterConfig, clock: Clock) -> Result<Running, StartE
     .map_err(|e| start_err(e.code(), e))?;
     let listen = config.listen.clone();
     let app = open(config, clock).await?;
+    let fetcher = match app.config.directory.clone() {
+        Some(d) => Some(follow_directory(&app, &d).await?),
+        None => None,
+    };
     sweep(&app).await;
     let server = Server::start(&listen, tls, http::router(app.clone()))
         .await
@@ -307,5 +350,6 @@ pub async fn start(config: CenterConfig, clock: Clock) -> Result<Running, StartE
         server,
         sweeper,
         worker,
+        fetcher,
     })
 }

@@ -164,10 +164,23 @@ fn classify(e: ClientError) -> Failure {
     }
 }
 
-/// Clients for the peers and for webhooks, built once.
+/// Clients for the peers and for webhooks. Peers from the configuration are set at start;
+/// the directory's snapshot may add and change them.
 pub struct Links {
-    pub peers: HashMap<String, CenterClient>,
+    pub peers: std::sync::RwLock<HashMap<String, CenterClient>>,
     pub http: reqwest::Client,
+    /// TLS with this center's client certificate, for clients made later.
+    pub peer_tls: Option<rustls::ClientConfig>,
+}
+
+impl Links {
+    pub fn peer(&self, id: &str) -> Option<CenterClient> {
+        self.peers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
 }
 
 /// Claims and works through due rows; returns how many were handled.
@@ -366,8 +379,7 @@ async fn notify_sender(
 async fn relay(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
     let client = app
         .links
-        .peers
-        .get(&it.target)
+        .peer(&it.target)
         .ok_or_else(|| Failure::Refused(format!("沒有設定交換中心「{}」", it.target)))?;
     let pkg = it.package_id.clone().unwrap_or_default();
     let p: RelayPayload =
@@ -500,8 +512,7 @@ pub async fn apply_status(
 async fn status(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
     let client = app
         .links
-        .peers
-        .get(&it.target)
+        .peer(&it.target)
         .ok_or_else(|| Failure::Refused(format!("沒有設定交換中心「{}」", it.target)))?;
     let update: StatusUpdate =
         serde_json::from_str(&it.payload).map_err(|e| Failure::Refused(e.to_string()))?;

@@ -57,6 +57,8 @@ pub struct Pki {
     pub server_key: PathBuf,
     /// TLS client certificates for two centers to call each other: (chain, key, leaf).
     pub center_clients: Vec<(PathBuf, PathBuf, PathBuf)>,
+    /// A signing certificate and key for a test directory's snapshots: (certificate, key).
+    pub directory_signer: (PathBuf, PathBuf),
 }
 
 fn issue(
@@ -172,9 +174,21 @@ impl Pki {
             with_intermediate(&ca, &c[0].cert_file, &chain)?;
             center_clients.push((chain, c[0].key_file.clone(), c[0].cert_file.clone()));
         }
+        let signer = issue(
+            &mut ca,
+            Subject::Organisation {
+                branch: Branch::Gca,
+                code: "A10000000D".into(),
+                name: "通訊錄服務".into(),
+            },
+            KeyType::P256,
+            now,
+        )?;
+        let directory_signer = (signer[0].cert_file.clone(), signer[0].key_file.clone());
         ca.write_crls(now).map_err(err)?;
         Ok(Pki {
             center_clients,
+            directory_signer,
             dir: dir.to_path_buf(),
             server_cert,
             server_key: server[0].key_file.clone(),
@@ -209,6 +223,7 @@ impl Pki {
             limits: Limits::default(),
             retention: Retention::default(),
             federation: Default::default(),
+            directory: None,
         }
     }
 

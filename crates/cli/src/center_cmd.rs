@@ -17,6 +17,7 @@ use crate::runtime;
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub center: Option<CenterConfig>,
+    pub directory: Option<gongwen_directory::DirectoryConfig>,
 }
 
 /// Written by `gongwen bench center` for its server process.
@@ -25,13 +26,17 @@ pub struct ConfigOut {
     pub center: CenterConfig,
 }
 
-pub fn load_config(path: &Path) -> Result<CenterConfig, CliError> {
+/// The whole `gongwen.toml`.
+pub fn load_file(path: &Path) -> Result<Config, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?;
-    let cfg: Config = toml::from_str(&text).map_err(|e| CliError::Draft {
+    toml::from_str(&text).map_err(|e| CliError::Draft {
         path: path.display().to_string(),
         detail: e.to_string(),
-    })?;
-    cfg.center.ok_or_else(|| CliError::Arg {
+    })
+}
+
+pub fn load_config(path: &Path) -> Result<CenterConfig, CliError> {
+    load_file(path)?.center.ok_or_else(|| CliError::Arg {
         detail: format!("{} 沒有 [center] 設定", path.display()),
     })
 }
@@ -103,7 +108,7 @@ pub enum AdminCommand {
         #[arg(long)]
         remove: bool,
     },
-    /// 停用（suspend）、終止（terminate）、註銷（cancel）或恢復（resume）參與者
+    /// 暫停（suspend）、中止（terminate）、註銷（cancel）或恢復（resume）參與者
     State {
         code: String,
         /// suspend、terminate、cancel、resume
@@ -186,7 +191,7 @@ pub fn run(cmd: CenterCommand) -> Result<ExitCode, CliError> {
     }
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
@@ -350,8 +355,8 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             reason,
         } => {
             let standing = match action.as_str() {
-                "suspend" | "停用" => Standing::Suspended,
-                "terminate" | "終止" => Standing::Terminated,
+                "suspend" | "暫停" | "停用" => Standing::Suspended,
+                "terminate" | "中止" | "終止" => Standing::Terminated,
                 "cancel" | "註銷" => Standing::Cancelled,
                 "resume" | "恢復" => Standing::Active,
                 other => {

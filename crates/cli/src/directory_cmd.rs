@@ -1,19 +1,208 @@
-//! `gongwen directory`: the management layer. So far: checking the directory's log.
+//! `gongwen directory`: run the directory (管理層) and administer it — centers, participants,
+//! certificates, addresses, shared groups, address-book import and export, snapshots, and the
+//! check of its log.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use gongwen_directory::audit;
+use gongwen_directory::registry::{self, Center, ParticipantInput};
+use gongwen_directory::{addressbook, audit, snapshot};
+use gongwen_center::Clock;
+use gongwen_proto::directory::{CenterKind, KeyUsage, ParticipantKind, ParticipantState};
 use gongwen_store::Db;
 
+use crate::center_cmd::{ConfigArg, load_file, wait_for_signal};
 use crate::error::CliError;
 use crate::runtime;
 
 #[derive(Subcommand)]
 pub enum DirectoryCommand {
+    /// 啟動通訊錄服務（HTTPS）：提供交換中心簽章快照與地址簿，直到收到 Ctrl-C 或 SIGTERM
+    Serve(ConfigArg),
+    /// 登記或修改交換中心（代號、名稱、種類、網址、TLS 用戶端憑證、營運機關）
+    Center {
+        #[command(flatten)]
+        config: ConfigArg,
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// 共用、自管、自建（shared、self_managed、self_built）
+        #[arg(long)]
+        kind: String,
+        /// 交換中心 API 網址（https://…）
+        #[arg(long)]
+        url: String,
+        /// 交換中心的 TLS 用戶端憑證（PEM）：取快照、與其他交換中心互轉時以此辨識
+        #[arg(long)]
+        tls_cert: Option<PathBuf>,
+        /// 營運機關
+        #[arg(long)]
+        operator: String,
+    },
+    /// 參與者：新增、異動、憑證、來源 IP、狀態、查看
+    Participant {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        command: ParticipantCommand,
+    },
+    /// 設定共用行文群組的成員（取代原有成員；不給成員即刪除）
+    Group {
+        #[command(flatten)]
+        config: ConfigArg,
+        name: String,
+        members: Vec<String>,
+    },
+    /// 匯入地址簿 CSV（至少 ORGID、ORGNAME 欄；全部成功才寫入）
+    Import {
+        #[command(flatten)]
+        config: ConfigArg,
+        file: PathBuf,
+        /// 沒有 CENTER 欄的列歸屬的交換中心
+        #[arg(long)]
+        center: Option<String>,
+    },
+    /// 地址簿：查詢（名稱關鍵字或代碼，臺／台、全形半形視為相同）或輸出 CSV／JSON
+    AddressBook {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// 關鍵字或機關代碼
+        #[arg(long)]
+        query: Option<String>,
+        /// 依完整名稱找唯一的機關代碼（同名多筆時列出全部，不猜）
+        #[arg(long, conflicts_with = "query")]
+        resolve: Option<String>,
+        /// csv 或 json（預設為表格）
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// 立即產生並簽署新的通訊錄快照（服務執行中也會自動產生）
+    Snapshot {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// 另存一份簽章快照（DER，可用 openssl cms -verify 檢查）
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// 通訊錄異動紀錄（每筆帶有前一筆的雜湊，可驗證未遭竄改）
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ParticipantCommand {
+    /// 新增參與者（直接開通；一般應經連線申請與兩級審核）
+    Add(ParticipantArgs),
+    /// 異動參與者的登記資料（代碼與狀態不變）
+    Change(ParticipantArgs),
+    /// 登記憑證（PEM 或 DER；用途由金鑰用途判斷，或以 --use 指定）
+    Cert {
+        code: String,
+        files: Vec<PathBuf>,
+        /// tls、signing、encryption
+        #[arg(long = "use")]
+        usage: Option<String>,
+    },
+    /// 登記或刪除允許的來源 IP（原則一個固定 IP；其餘須記錄核准人）
+    Ip {
+        code: String,
+        ip: String,
+        #[arg(long)]
+        approved_by: Option<String>,
+        #[arg(long)]
+        remove: bool,
+    },
+    /// 暫停（suspend）、中止（terminate）、註銷（cancel）或恢復（resume）
+    State {
+        code: String,
+        action: String,
+        /// 原因（恢復以外必填，會告知參與者）
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// 顯示參與者的登記資料、憑證、來源 IP 與異動紀錄
+    Show { code: String },
+}
+
+#[derive(clap::Args)]
+pub struct ParticipantArgs {
+    /// 機關代碼
+    code: String,
+    #[arg(long)]
+    name: String,
+    /// agency、school、public_enterprise、organisation、company（或中文：機關、學校…）
+    #[arg(long, default_value = "agency")]
+    kind: String,
+    /// 所屬交換中心代號
+    #[arg(long)]
+    center: String,
+    /// 統一編號
+    #[arg(long)]
+    ubn: Option<String>,
+    /// 審核機關的機關代碼
+    #[arg(long)]
+    authority: Option<String>,
+    /// 只發文（不收文）
+    #[arg(long, conflicts_with = "no_send")]
+    no_receive: bool,
+    /// 只收文（不發文）
+    #[arg(long)]
+    no_send: bool,
+    /// 交換中心管理者（可查詢該中心全部紀錄）
+    #[arg(long)]
+    operator: bool,
+    #[arg(long)]
+    contact_name: Option<String>,
+    #[arg(long)]
+    contact_phone: Option<String>,
+    #[arg(long)]
+    contact_email: Option<String>,
+}
+
+impl ParticipantArgs {
+    fn input(self) -> Result<ParticipantInput, CliError> {
+        let kind = ParticipantKind::parse(&self.kind).ok_or_else(|| CliError::Arg {
+            detail: format!(
+                "種類「{}」應為 agency、school、public_enterprise、organisation 或 company",
+                self.kind
+            ),
+        })?;
+        Ok(ParticipantInput {
+            code: self.code,
+            name: self.name,
+            kind,
+            ubn: self.ubn,
+            authority: self.authority,
+            center: self.center,
+            receive: !self.no_receive,
+            send: !self.no_send,
+            operator: self.operator,
+            contact_name: self.contact_name,
+            contact_phone: self.contact_phone,
+            contact_email: self.contact_email,
+        })
+    }
+}
+
+/// Who the log names for a command typed at this machine.
+fn actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+fn load(config: &ConfigArg) -> Result<gongwen_directory::DirectoryConfig, CliError> {
+    load_file(&config.config)?
+        .directory
+        .ok_or_else(|| CliError::Arg {
+            detail: format!("{} 沒有 [directory] 設定", config.config.display()),
+        })
+}
+
+fn read(p: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(p).map_err(|e| CliError::io(p, e))
 }
 
 #[derive(Subcommand)]
@@ -43,11 +232,228 @@ fn parse_anchor(s: &str) -> Result<(i64, String), CliError> {
 }
 
 pub fn run(cmd: DirectoryCommand) -> Result<ExitCode, CliError> {
+    let (config, cmd) = match cmd {
+        DirectoryCommand::Serve(c) => {
+            let cfg = load(&c)?;
+            return runtime()?.block_on(async {
+                let running = gongwen_directory::start(cfg, Clock::default()).await?;
+                println!("通訊錄服務已啟動：https://{}", running.addr());
+                wait_for_signal().await;
+                println!("正在停止通訊錄服務……");
+                running.shutdown().await;
+                Ok(ExitCode::SUCCESS)
+            });
+        }
+        DirectoryCommand::Audit(a) => return audit_cmd(a),
+        DirectoryCommand::Center { ref config, .. }
+        | DirectoryCommand::Participant { ref config, .. }
+        | DirectoryCommand::Group { ref config, .. }
+        | DirectoryCommand::Import { ref config, .. }
+        | DirectoryCommand::AddressBook { ref config, .. }
+        | DirectoryCommand::Snapshot { ref config, .. } => (load(config)?, cmd),
+    };
+    runtime()?.block_on(async {
+        let app = gongwen_directory::open(config, Clock::default()).await?;
+        let r = admin(&app, cmd).await;
+        app.db.close().await;
+        r
+    })
+}
+
+async fn admin(app: &gongwen_directory::Shared, cmd: DirectoryCommand) -> Result<ExitCode, CliError> {
+    let (db, now, who) = (&app.db, app.clock.now_ms(), actor());
     match cmd {
-        DirectoryCommand::Audit(AuditCommand::Verify {
+        DirectoryCommand::Center {
+            id,
+            name,
+            kind,
+            url,
+            tls_cert,
+            operator,
+            ..
+        } => {
+            let kind = CenterKind::parse(&kind).ok_or_else(|| CliError::Arg {
+                detail: format!("種類「{kind}」應為 共用、自管、自建（shared、self_managed、self_built）"),
+            })?;
+            let tls_key = tls_cert
+                .map(|p| read(&p).and_then(|d| registry::key_of(&d).map_err(CliError::from)))
+                .transpose()?;
+            registry::put_center(
+                db,
+                &Center { id: id.clone(), name, kind, url, tls_key, operator },
+                &who,
+                now,
+            )
+            .await?;
+            println!("已登記交換中心 {id}");
+        }
+        DirectoryCommand::Participant { command, .. } => participant(db, command, &who, now).await?,
+        DirectoryCommand::Group { name, members, .. } => {
+            registry::set_group(db, &name, &members, &who, now).await?;
+            println!("共用群組「{name}」有 {} 個成員", members.len());
+        }
+        DirectoryCommand::Import { file, center, .. } => {
+            let data = read(&file)?;
+            let text = String::from_utf8(data).map_err(|_| CliError::Arg {
+                detail: format!("{} 不是 UTF-8 文字檔（請以 UTF-8 另存）", file.display()),
+            })?;
+            let started = std::time::Instant::now();
+            let s = addressbook::import_csv(db, &text, center.as_deref(), &who, now).await?;
+            println!(
+                "已匯入 {} 筆（{:.1} 秒），檔案 SHA-256 {}",
+                s.added,
+                started.elapsed().as_secs_f64(),
+                s.sha256
+            );
+        }
+        DirectoryCommand::AddressBook { query, resolve, format, .. } => {
+            if let Some(name) = resolve {
+                let e = addressbook::resolve(db, &name).await?;
+                println!("{}\t{}", e.orgid, e.orgname);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let entries = addressbook::search(db, query.as_deref(), 100_000).await?;
+            match format.as_deref() {
+                Some("csv") => print!("{}", addressbook::to_csv(&entries)),
+                Some("json") => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&entries).unwrap_or_default()
+                ),
+                Some(other) => {
+                    return Err(CliError::Arg {
+                        detail: format!("--format「{other}」應為 csv 或 json"),
+                    });
+                }
+                None => {
+                    for e in &entries {
+                        let state = ParticipantState::ALL
+                            .into_iter()
+                            .find(|s| s.status_code() == e.statuscode)
+                            .map_or("?", |s| s.label());
+                        println!("{}\t{}\t{}\t{}", e.orgid, e.orgname, state, e.center);
+                    }
+                    println!("共 {} 筆", entries.len());
+                }
+            }
+        }
+        DirectoryCommand::Snapshot { out, .. } => {
+            let s = snapshot::build(db, &app.key, now, &app.config.snapshot).await?;
+            println!(
+                "已簽署第 {} 版通訊錄快照（{} 位元組），有效至 {}",
+                s.version,
+                s.body.len(),
+                gongwen_trust::path::roc_datetime(s.valid_until / 1000)
+            );
+            if let Some(p) = out {
+                std::fs::write(&p, &s.body).map_err(|e| CliError::io(&p, e))?;
+                println!("已另存 {}", p.display());
+            }
+        }
+        DirectoryCommand::Serve(_) | DirectoryCommand::Audit(_) => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn participant(
+    db: &Db,
+    cmd: ParticipantCommand,
+    who: &str,
+    now: i64,
+) -> Result<(), CliError> {
+    match cmd {
+        ParticipantCommand::Add(a) => {
+            let p = a.input()?;
+            registry::add(db, &p, who, now).await?;
+            println!("已新增參與者 {}（{}）", p.code, p.name);
+        }
+        ParticipantCommand::Change(a) => {
+            let p = a.input()?;
+            registry::change(db, &p, who, now).await?;
+            println!("已異動參與者 {}", p.code);
+        }
+        ParticipantCommand::Cert { code, files, usage } => {
+            let usage = usage
+                .map(|u| {
+                    KeyUsage::parse(&u).ok_or_else(|| CliError::Arg {
+                        detail: format!("用途「{u}」應為 tls、signing 或 encryption"),
+                    })
+                })
+                .transpose()?;
+            for f in files {
+                for c in registry::add_certs(db, &code, &read(&f)?, usage, who, now).await? {
+                    println!(
+                        "已登記 {code} 的{}憑證（公鑰 SHA-256 {}，效期至 {}）",
+                        c.usage.as_str(),
+                        c.spki_sha256,
+                        gongwen_trust::path::roc_datetime(c.not_after / 1000)
+                    );
+                }
+            }
+        }
+        ParticipantCommand::Ip { code, ip, approved_by, remove } => {
+            if remove {
+                registry::remove_ip(db, &code, &ip, who, now).await?;
+                println!("已刪除 {code} 的來源 IP {ip}");
+            } else {
+                registry::add_ip(db, &code, &ip, approved_by.as_deref(), who, now).await?;
+                println!("已登記 {code} 的來源 IP {ip}");
+            }
+        }
+        ParticipantCommand::State { code, action, reason } => {
+            let state = match action.as_str() {
+                "suspend" | "暫停" => ParticipantState::Suspended,
+                "terminate" | "中止" => ParticipantState::Terminated,
+                "cancel" | "註銷" => ParticipantState::Cancelled,
+                "resume" | "恢復" => ParticipantState::Active,
+                other => {
+                    return Err(CliError::Arg {
+                        detail: format!("動作「{other}」應為 suspend、terminate、cancel 或 resume"),
+                    });
+                }
+            };
+            registry::set_state(db, &code, state, reason.as_deref(), who, now).await?;
+            println!("{code} 已改為「{}」", state.label());
+        }
+        ParticipantCommand::Show { code } => {
+            let p = registry::require(db, &code).await?;
+            println!("{}（{}）", p.input.name, p.input.code);
+            println!("種類：{}　交換中心：{}", p.input.kind.label(), p.input.center);
+            println!(
+                "狀態：{}{}",
+                p.state.label(),
+                p.reason.map(|r| format!("（{r}）")).unwrap_or_default()
+            );
+            for c in registry::certs(db, &code).await? {
+                println!(
+                    "憑證：{} {}（效期至 {}）",
+                    c.usage.as_str(),
+                    c.spki_sha256,
+                    gongwen_trust::path::roc_datetime(c.not_after / 1000)
+                );
+            }
+            for i in registry::ips(db, &code).await? {
+                println!("來源 IP：{}", i.ip);
+            }
+            for e in audit::history(db, &code).await? {
+                println!(
+                    "{}　{}　{}　{}",
+                    gongwen_trust::path::roc_datetime(e.entry.at / 1000),
+                    e.entry.actor,
+                    e.entry.action,
+                    e.entry.detail
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn audit_cmd(cmd: AuditCommand) -> Result<ExitCode, CliError> {
+    match cmd {
+        AuditCommand::Verify {
             database_url,
             anchor,
-        }) => {
+        } => {
             let anchor = anchor.as_deref().map(parse_anchor).transpose()?;
             let report = runtime()?.block_on(async {
                 let db = Db::connect(&database_url).await?;

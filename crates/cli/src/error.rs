@@ -19,8 +19,9 @@ pub enum CliError {
     Render { code: &'static str, detail: String },
     /// The trust layer refused (test CA state, a bad certificate request …).
     Trust(gongwen_trust::TrustError),
-    /// The exchange center refused or could not start; `detail` starts with its code.
-    Center { code: &'static str, detail: String },
+    /// The exchange center or the directory refused or could not start; `detail` starts
+    /// with its code.
+    Service { code: &'static str, detail: String },
     /// The database could not be opened or read.
     Store(gongwen_store::StoreError),
 }
@@ -39,7 +40,7 @@ impl From<gongwen_trust::TrustError> for CliError {
 
 impl From<gongwen_center::CenterError> for CliError {
     fn from(e: gongwen_center::CenterError) -> Self {
-        CliError::Center {
+        CliError::Service {
             code: e.code.as_str(),
             detail: e.to_string(),
         }
@@ -48,7 +49,25 @@ impl From<gongwen_center::CenterError> for CliError {
 
 impl From<gongwen_center::StartError> for CliError {
     fn from(e: gongwen_center::StartError) -> Self {
-        CliError::Center {
+        CliError::Service {
+            code: e.code,
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<gongwen_directory::DirectoryError> for CliError {
+    fn from(e: gongwen_directory::DirectoryError) -> Self {
+        CliError::Service {
+            code: e.code.as_str(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<gongwen_directory::StartError> for CliError {
+    fn from(e: gongwen_directory::StartError) -> Self {
+        CliError::Service {
             code: e.code,
             detail: e.to_string(),
         }
@@ -71,7 +90,7 @@ impl CliError {
             CliError::Arg { .. } => "E_ARG",
             CliError::Render { code, .. } => code,
             CliError::Trust(e) => e.code(),
-            CliError::Center { code, .. } => code,
+            CliError::Service { code, .. } => code,
             CliError::Store(e) => e.code(),
         }
     }
@@ -81,6 +100,12 @@ impl CliError {
         match self {
             CliError::Doc { error, .. } if !error.is_fatal() => 1,
             CliError::Draft { .. } | CliError::Arg { .. } => 1,
+            // Input that was read and refused (a bad import, a duplicate code).
+            CliError::Service { code, .. }
+                if code.starts_with("E_DIR_") || *code == "E_BAD_REQUEST" || *code == "E_NOT_FOUND" =>
+            {
+                1
+            }
             // Unreadable input is 2; a request or package that was read and refused is 1.
             CliError::Trust(e) => match e {
                 gongwen_trust::TrustError::Io { .. }
@@ -113,7 +138,7 @@ impl fmt::Display for CliError {
             CliError::Arg { detail } => f.write_str(detail),
             CliError::Render { detail, .. } => write!(f, "列印失敗：{detail}"),
             CliError::Trust(e) => e.fmt(f),
-            CliError::Center { detail, .. } => f.write_str(detail),
+            CliError::Service { detail, .. } => f.write_str(detail),
             CliError::Store(e) => e.fmt(f),
         }
     }

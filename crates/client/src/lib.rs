@@ -129,7 +129,11 @@ impl CenterClient {
     }
 
     async fn send(rb: RequestBuilder) -> Result<reqwest::Response, ClientError> {
-        let resp = rb.send().await.map_err(transport)?;
+        Self::check(rb.send().await.map_err(transport)?).await
+    }
+
+    /// A success as it is; anything else as the server's error.
+    async fn check(resp: reqwest::Response) -> Result<reqwest::Response, ClientError> {
         if resp.status().is_success() {
             return Ok(resp);
         }
@@ -316,6 +320,58 @@ impl CenterClient {
 
     pub async fn openapi(&self) -> Result<serde_json::Value, ClientError> {
         Self::json(self.req(Method::GET, "/api/v1/openapi.json")).await
+    }
+}
+
+/// The directory, as a center (snapshot) or anyone (address book) talks to it.
+#[derive(Clone)]
+pub struct DirectoryClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl DirectoryClient {
+    /// `base` like `https://directory.example:8440`; `tls` with the center's client
+    /// certificate to fetch snapshots.
+    pub fn new(base: &str, tls: rustls::ClientConfig) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(config)?;
+        Ok(DirectoryClient {
+            base: base.trim_end_matches('/').to_string(),
+            http,
+        })
+    }
+
+    /// The newest signed snapshot, or `None` when it is still version `have`.
+    pub async fn snapshot(&self, have: Option<i64>) -> Result<Option<Vec<u8>>, ClientError> {
+        let mut rb = self
+            .http
+            .get(format!("{}/api/v1/snapshot", self.base));
+        if let Some(v) = have {
+            rb = rb.header("if-none-match", format!("\"{v}\""));
+        }
+        let resp = rb.send().await.map_err(transport)?;
+        if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
+        let resp = CenterClient::check(resp).await?;
+        Ok(Some(resp.bytes().await.map_err(transport)?.to_vec()))
+    }
+
+    /// Address-book entries matching `q` (a code, or part of a name; 臺/台 alike).
+    pub async fn address_book(
+        &self,
+        q: Option<&str>,
+    ) -> Result<Vec<gongwen_proto::directory::AddressEntry>, ClientError> {
+        let mut rb = self.http.get(format!("{}/api/v1/address-book", self.base));
+        if let Some(q) = q {
+            rb = rb.query(&[("q", q)]);
+        }
+        CenterClient::json(rb).await
     }
 }
 

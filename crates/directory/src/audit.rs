@@ -57,6 +57,13 @@ pub fn entry_hash(seq: i64, prev: &str, e: &NewEntry) -> String {
 /// Appends an entry inside the caller's transaction, so the change and its entry commit
 /// together. Entries are numbered 1, 2, 3 … without gaps.
 pub async fn append(tx: &mut Tx, e: NewEntry) -> Result<Entry, StoreError> {
+    let mut head = lock_head(tx).await?;
+    append_after(tx, &mut head, e).await
+}
+
+/// Takes the log for this transaction and returns its head (number and hash of the last
+/// entry; 0 and [`GENESIS`] when empty), for [`append_after`] in a batch.
+pub async fn lock_head(tx: &mut Tx) -> Result<(i64, String), StoreError> {
     if let Tx::Postgres(_) = tx {
         // One appender at a time across processes (SQLite's writer is one already).
         tx.execute("SELECT pg_advisory_xact_lock(7346160)", &[])
@@ -68,10 +75,20 @@ pub async fn append(tx: &mut Tx, e: NewEntry) -> Result<Entry, StoreError> {
             &[],
         )
         .await?;
-    let (seq, prev) = match last {
-        Some(r) => (r.i64(0)? + 1, r.text(1)?),
-        None => (1, GENESIS.to_string()),
-    };
+    Ok(match last {
+        Some(r) => (r.i64(0)?, r.text(1)?),
+        None => (0, GENESIS.to_string()),
+    })
+}
+
+/// Appends after `head` (from [`lock_head`] in the same transaction) and moves it on.
+pub async fn append_after(
+    tx: &mut Tx,
+    head: &mut (i64, String),
+    e: NewEntry,
+) -> Result<Entry, StoreError> {
+    let seq = head.0 + 1;
+    let prev = head.1.clone();
     let hash = entry_hash(seq, &prev, &e);
     tx.execute(
         "INSERT INTO directory_log (seq, at, actor, action, subject, detail, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -87,6 +104,7 @@ pub async fn append(tx: &mut Tx, e: NewEntry) -> Result<Entry, StoreError> {
         ],
     )
     .await?;
+    *head = (seq, hash.clone());
     Ok(Entry {
         seq,
         entry: e,
@@ -197,4 +215,29 @@ pub async fn verify(db: &Db, anchor: Option<(i64, &str)>) -> Result<Report, Stor
         });
     }
     Ok(report)
+}
+
+/// A subject's entries, oldest first (its history as a participant or center).
+pub async fn history(db: &Db, subject: &str) -> Result<Vec<Entry>, StoreError> {
+    db.fetch_all(
+        "SELECT seq, at, actor, action, subject, detail, prev, hash FROM directory_log WHERE subject = $1 ORDER BY seq",
+        &[Value::from(subject)],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Entry {
+            seq: r.i64(0)?,
+            entry: NewEntry {
+                at: r.i64(1)?,
+                actor: r.text(2)?,
+                action: r.text(3)?,
+                subject: r.text(4)?,
+                detail: r.text(5)?,
+            },
+            prev: r.text(6)?,
+            hash: r.text(7)?,
+        })
+    })
+    .collect()
 }

@@ -1,5 +1,120 @@
-//! The management layer (管理層): who may exchange, through which center, with which
-//! certificates and from which addresses. Built up issue by issue; see `docs/design/directory.md`
-//! for the rules it follows.
+//! The management layer (管理層): participants and centers, the address book, the signed
+//! snapshot the centers run on, and the directory's tamper-evident log.
 
+pub mod addressbook;
+pub mod app;
 pub mod audit;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod registry;
+pub mod snapshot;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gongwen_net::{Clock, Server, TlsFiles};
+use gongwen_store::Db;
+
+pub use app::{App, Shared};
+pub use config::DirectoryConfig;
+pub use error::DirectoryError;
+
+/// Why the directory could not start.
+#[derive(Debug)]
+pub struct StartError {
+    pub code: &'static str,
+    pub detail: String,
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}：通訊錄服務無法啟動：{}", self.code, self.detail)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+fn start_err(code: &'static str, detail: impl std::fmt::Display) -> StartError {
+    StartError {
+        code,
+        detail: detail.to_string(),
+    }
+}
+
+/// Opens the database and the signing key, without listening (what `gongwen directory`'s
+/// administrative commands use).
+pub async fn open(config: DirectoryConfig, clock: Clock) -> Result<Shared, StartError> {
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| start_err(e.code(), e))?;
+    let cert = std::fs::read(&config.signing.cert).map_err(|e| {
+        start_err(
+            "E_CONFIG",
+            format!("{}：{e}", config.signing.cert.display()),
+        )
+    })?;
+    let key = snapshot::SnapshotKey::load(&cert, &config.signing.key)
+        .map_err(|e| start_err("E_CONFIG", e.detail))?;
+    Ok(Arc::new(App::new(config, db, clock, key)))
+}
+
+/// A directory listening.
+pub struct Running {
+    pub app: Shared,
+    pub server: Server,
+    builder: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr
+    }
+
+    pub async fn shutdown(self) {
+        self.builder.abort();
+        self.server.shutdown().await;
+        self.app.db.close().await;
+    }
+}
+
+/// Opens everything, signs a snapshot if the registry moved, and starts listening.
+pub async fn start(config: DirectoryConfig, clock: Clock) -> Result<Running, StartError> {
+    let tls = gongwen_net::server_config(&TlsFiles {
+        cert: config.tls.cert.clone(),
+        key: config.tls.key.clone(),
+        client_roots: config.tls.client_roots.clone(),
+        crls: Vec::new(),
+    })
+    .map_err(|e| start_err(e.code(), e))?;
+    let listen = config.listen.clone();
+    let app = open(config, clock).await?;
+    app.refresh()
+        .await
+        .map_err(|e| start_err(e.code.as_str(), e.detail))?;
+    let server = Server::start(&listen, tls, http::router(app.clone()))
+        .await
+        .map_err(|e| start_err(e.code(), e))?;
+    let a = app.clone();
+    let every = Duration::from_secs(app.config.snapshot.build_every_s.max(1));
+    let builder = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(e) = a.refresh().await {
+                gongwen_net::log::error(
+                    "通訊錄快照產生失敗",
+                    serde_json::json!({ "code": e.code.as_str(), "detail": e.detail }),
+                );
+            }
+        }
+    });
+    gongwen_net::log::info(
+        "通訊錄服務已啟動",
+        serde_json::json!({ "listen": server.addr.to_string(), "database": app.db.engine() }),
+    );
+    Ok(Running {
+        app,
+        server,
+        builder,
+    })
+}

@@ -1,9 +1,27 @@
 //! The HTTPS plumbing every Gongwen service shares: our own rustls accept loop that hands each
 //! request its peer ([`Peer`]: client certificate and IP), JSON log lines, and metrics.
 
+mod clock;
 pub mod log;
 pub mod metrics;
 mod tls;
 
+pub use clock::Clock;
 pub use metrics::Metrics;
 pub use tls::{NetError, Peer, Server, TlsFiles, server_config};
+
+/// The `/healthz` answer of every service: 200 `{"status":"ok","version":…}` when its
+/// database answers, 503 otherwise.
+pub fn health(database_ok: bool) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let status = if database_ok {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if database_ok { "ok" } else { "database unavailable" },
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    (status, axum::Json(body)).into_response()
+}

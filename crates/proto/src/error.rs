@@ -37,7 +37,7 @@ codes! {
     AuthNoCert = "E_AUTH_NO_CERT", 401, "需要以用戶端憑證連線（雙向 TLS）";
     AuthUnknownCert = "E_AUTH_UNKNOWN_CERT", 403, "用戶端憑證未登記給任何參與者";
     AuthIp = "E_AUTH_IP", 403, "來源 IP 位址不在此參與者登記的允許清單中";
-    AuthSuspended = "E_AUTH_SUSPENDED", 403, "參與者已停用，不能收發公文";
+    AuthSuspended = "E_AUTH_SUSPENDED", 403, "參與者已暫停、中止或註銷，不能收發公文";
     AuthNotOperator = "E_AUTH_NOT_OPERATOR", 403, "此功能限交換中心管理者使用";
     AuthNotPeer = "E_AUTH_NOT_PEER", 403, "此功能限已登記的交換中心使用";
     SubmitNoKey = "E_SUBMIT_NO_KEY", 400, "送件需要 Idempotency-Key 標頭（由用戶端產生的唯一鍵）";
@@ -61,6 +61,10 @@ codes! {
     Range = "E_RANGE", 416, "要求的位元組範圍無效";
     BadRequest = "E_BAD_REQUEST", 400, "請求格式錯誤";
     RelayRefused = "E_RELAY_REFUSED", 400, "交換中心拒收轉送的封包";
+    DirectoryStale = "E_DIRECTORY_STALE", 503, "交換中心沒有有效的通訊錄快照，暫停收發公文";
+    DirDuplicate = "E_DIR_DUPLICATE", 409, "此代碼已登記";
+    DirImport = "E_DIR_IMPORT", 400, "匯入檔有誤，未匯入任何資料";
+    DirSnapshot = "E_DIR_SNAPSHOT", 502, "通訊錄快照無效（簽章、格式、版本或效期不符），未採用";
     Unavailable = "E_UNAVAILABLE", 503, "交換中心暫時無法服務，請稍後重試";
     Internal = "E_INTERNAL", 500, "交換中心內部錯誤，已記錄";
 }

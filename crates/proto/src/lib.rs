@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod csv;
+pub mod directory;
 pub mod error;
 pub mod header;
 pub mod status;

@@ -29,6 +29,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0003_directory_log.sql"),
         postgres: include_str!("../../../migrations/postgres/0003_directory_log.sql"),
     },
+    Migration {
+        version: 4,
+        name: "directory",
+        sqlite: include_str!("../../../migrations/sqlite/0004_directory.sql"),
+        postgres: include_str!("../../../migrations/postgres/0004_directory.sql"),
+    },
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {

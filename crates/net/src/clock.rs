@@ -1,4 +1,4 @@
-//! The center's one clock: the system time, which tests may move forward.
+//! The services' one clock: the system time, which tests may move forward.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

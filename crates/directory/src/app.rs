@@ -1,0 +1,61 @@
+//! The directory's shared state.
+
+use std::sync::Arc;
+
+use gongwen_net::Clock;
+use gongwen_store::Db;
+
+use crate::config::DirectoryConfig;
+use crate::error::{DirectoryError, Result};
+use crate::snapshot::{self, SnapshotKey, Stored};
+
+pub struct App {
+    pub config: DirectoryConfig,
+    pub db: Db,
+    pub clock: Clock,
+    pub key: SnapshotKey,
+    /// The newest snapshot, kept in memory so a fetch does not read it from the database.
+    current: tokio::sync::Mutex<Option<Arc<Stored>>>,
+}
+
+pub type Shared = Arc<App>;
+
+impl App {
+    pub fn new(config: DirectoryConfig, db: Db, clock: Clock, key: SnapshotKey) -> App {
+        App {
+            config,
+            db,
+            clock,
+            key,
+            current: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Signs a new snapshot if the registry changed (or half the validity passed).
+    pub async fn refresh(&self) -> Result<Arc<Stored>> {
+        let mut cur = self.current.lock().await;
+        let s = snapshot::refresh(
+            &self.db,
+            &self.key,
+            self.clock.now_ms(),
+            &self.config.snapshot,
+        )
+        .await?;
+        let s = match cur.as_ref() {
+            Some(c) if c.version == s.version => c.clone(),
+            _ => Arc::new(s),
+        };
+        *cur = Some(s.clone());
+        Ok(s)
+    }
+
+    /// The snapshot to hand out: the one in memory, or a fresh one if none was built yet.
+    pub async fn current(&self) -> Result<Arc<Stored>> {
+        if let Some(c) = self.current.lock().await.as_ref() {
+            return Ok(c.clone());
+        }
+        self.refresh().await.map_err(|e| {
+            DirectoryError::new(e.code, format!("無法產生通訊錄快照：{}", e.detail))
+        })
+    }
+}

@@ -1,0 +1,84 @@
+//! The directory's settings: the `[directory]` table of `gongwen.toml`.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// How the directory runs. Paths are relative to the working directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryConfig {
+    /// Address to listen on (HTTPS only).
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// `sqlite://path` (default, one file) or `postgres://user@host/db`.
+    #[serde(default = "default_db")]
+    pub database_url: String,
+    pub tls: DirectoryTls,
+    /// The key that signs snapshots, and its certificate (centers pin this certificate).
+    pub signing: SigningConfig,
+    #[serde(default)]
+    pub snapshot: SnapshotConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryTls {
+    /// Server certificate and chain (PEM).
+    pub cert: PathBuf,
+    /// Server private key (PEM, PKCS#8).
+    pub key: PathBuf,
+    /// Roots the centers' client certificates chain to.
+    pub client_roots: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningConfig {
+    /// Certificate (PEM; the signer first, then its chain up to, not including, the root).
+    pub cert: PathBuf,
+    /// Private key: a PEM file, or a `pkcs11:` URI for a token.
+    pub key: String,
+}
+
+/// How fresh the centers' view of the directory is kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotConfig {
+    /// How long a snapshot stays valid: centers keep exchanging on it this long when they
+    /// cannot reach the directory, and stop after.
+    #[serde(default = "default_valid_hours")]
+    pub valid_hours: u32,
+    /// How often (seconds) the directory looks for changes and signs a new snapshot.
+    #[serde(default = "default_build_every")]
+    pub build_every_s: u64,
+    /// How many old snapshots are kept (for audits; the newest is always kept).
+    #[serde(default = "default_keep")]
+    pub keep: u32,
+}
+
+impl Default for SnapshotConfig {
+    fn default() -> Self {
+        SnapshotConfig {
+            valid_hours: default_valid_hours(),
+            build_every_s: default_build_every(),
+            keep: default_keep(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8440".into()
+}
+fn default_db() -> String {
+    "sqlite://gongwen-data/directory.db".into()
+}
+fn default_valid_hours() -> u32 {
+    72
+}
+fn default_build_every() -> u64 {
+    10
+}
+fn default_keep() -> u32 {
+    20
+}

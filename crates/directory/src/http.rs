@@ -1,0 +1,126 @@
+//! The directory's HTTP API: the signed snapshot for registered centers, the address book for
+//! everyone, and `/healthz`.
+
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use gongwen_net::Peer;
+use gongwen_proto::Code;
+use serde::Deserialize;
+
+use crate::addressbook;
+use crate::app::Shared;
+use crate::error::{DirectoryError, Result};
+
+/// The header that carries a snapshot's version beside its ETag.
+pub const VERSION_HEADER: &str = "x-gongwen-snapshot-version";
+
+pub fn router(app: Shared) -> Router {
+    Router::new()
+        .route("/api/v1/snapshot", get(snapshot))
+        .route("/api/v1/address-book", get(address_book))
+        .route("/api/v1/address-book/resolve", get(resolve))
+        .route("/healthz", get(healthz))
+        .fallback(|| async {
+            DirectoryError::new(Code::NotFound, "沒有這個網址")
+        })
+        .with_state(app)
+}
+
+/// Only a registered center gets the snapshot (it carries every participant's addresses).
+async fn snapshot(State(app): State<Shared>, headers: HeaderMap, req: Request) -> Result<Response> {
+    let peer = req
+        .extensions()
+        .get::<Peer>()
+        .ok_or_else(|| DirectoryError::new(Code::AuthNoCert, "請以交換中心的 TLS 用戶端憑證連線"))?;
+    let key = peer
+        .key
+        .as_deref()
+        .ok_or_else(|| DirectoryError::new(Code::AuthNoCert, "請以交換中心的 TLS 用戶端憑證連線"))?;
+    if app
+        .db
+        .fetch_optional("SELECT id FROM dir_centers WHERE tls_key = $1", &[key.into()])
+        .await?
+        .is_none()
+    {
+        return Err(DirectoryError::new(
+            Code::AuthNotPeer,
+            format!("公鑰 SHA-256 {key} 不是已登記交換中心的憑證"),
+        ));
+    }
+    let current = app.current().await?;
+    let etag = format!("\"{}\"", current.version);
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == etag)
+    {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pkcs7-mime".to_string()),
+            (header::ETAG, etag),
+            (
+                header::HeaderName::from_static(VERSION_HEADER),
+                current.version.to_string(),
+            ),
+        ],
+        current.body.clone(),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BookQuery {
+    q: Option<String>,
+    format: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn address_book(
+    State(app): State<Shared>,
+    q: std::result::Result<Query<BookQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response> {
+    let Query(q) = q.map_err(|e| DirectoryError::new(Code::BadRequest, e.body_text()))?;
+    let entries = addressbook::search(&app.db, q.q.as_deref(), q.limit.unwrap_or(100_000)).await?;
+    match q.format.as_deref() {
+        None | Some("json") => Ok(Json(entries).into_response()),
+        Some("csv") => Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"address-book.csv\"",
+                ),
+            ],
+            addressbook::to_csv(&entries),
+        )
+            .into_response()),
+        Some(other) => Err(DirectoryError::new(
+            Code::BadRequest,
+            format!("format「{other}」應為 json 或 csv"),
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResolveQuery {
+    name: String,
+}
+
+async fn resolve(
+    State(app): State<Shared>,
+    q: std::result::Result<Query<ResolveQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response> {
+    let Query(q) = q.map_err(|e| DirectoryError::new(Code::BadRequest, e.body_text()))?;
+    Ok(Json(addressbook::resolve(&app.db, &q.name).await?).into_response())
+}
+
+async fn healthz(State(app): State<Shared>) -> Response {
+    gongwen_net::health(app.db.fetch_optional("SELECT 1", &[]).await.is_ok())
+}

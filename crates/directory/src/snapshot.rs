@@ -1,0 +1,259 @@
+//! The signed snapshot: everything the centers need, built from the registry, signed with the
+//! directory's key (CMS SignedData, checkable with `openssl cms -verify`), numbered, and kept.
+//!
+//! A new snapshot is signed when the log has moved since the last one, or when half of the
+//! last one's validity has passed — so the centers' copy never runs out while the directory is
+//! up, and lasts `valid_hours` when it is not.
+
+use std::collections::BTreeMap;
+
+use gongwen_proto::Code;
+use gongwen_proto::directory::{
+    CenterKind, KeyUsage, ParticipantKind, ParticipantState, SNAPSHOT_FORMAT, Snapshot,
+    SnapshotCenter, SnapshotCert, SnapshotGroup, SnapshotIp, SnapshotParticipant, base64,
+};
+use gongwen_store::Db;
+use gongwen_trust::keys::PrivateKey;
+use gongwen_trust::cms::{self, Signer};
+use x509_cert::Certificate;
+
+use crate::config::SnapshotConfig;
+use crate::error::{DirectoryError, Result};
+
+/// The directory's signing key and certificate chain.
+pub struct SnapshotKey {
+    pub key: PrivateKey,
+    pub cert: Certificate,
+    pub chain: Vec<Certificate>,
+}
+
+impl SnapshotKey {
+    /// `cert_pem`: the signer first, then its chain; `key`: PEM text or a `pkcs11:` URI.
+    pub fn load(cert_pem: &[u8], key: &str) -> Result<SnapshotKey> {
+        let bad = |e: String| DirectoryError::new(Code::Internal, format!("通訊錄簽章金鑰：{e}"));
+        let mut certs = cms::load_certs(cert_pem).map_err(|e| bad(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(bad("憑證檔沒有憑證".into()));
+        }
+        let cert = certs.remove(0);
+        let key = if key.starts_with("pkcs11:") {
+            PrivateKey::from_token(key)
+        } else {
+            let text = std::fs::read_to_string(key).map_err(|e| bad(format!("{key}：{e}")))?;
+            PrivateKey::from_pem(&text)
+        }
+        .map_err(|e| bad(e.to_string()))?;
+        if !key.matches(&cert) {
+            return Err(bad("私鑰與憑證不相符".into()));
+        }
+        Ok(SnapshotKey {
+            key,
+            cert,
+            chain: certs,
+        })
+    }
+}
+
+/// One stored snapshot.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub version: i64,
+    pub issued_at: i64,
+    pub valid_until: i64,
+    pub log_seq: i64,
+    pub body: Vec<u8>,
+}
+
+/// The newest snapshot, if any was built.
+pub async fn latest(db: &Db) -> Result<Option<Stored>> {
+    db.fetch_optional(
+        "SELECT version, issued_at, valid_until, log_seq, body FROM dir_snapshots ORDER BY version DESC LIMIT 1",
+        &[],
+    )
+    .await?
+    .map(|r| {
+        Ok(Stored {
+            version: r.i64(0)?,
+            issued_at: r.i64(1)?,
+            valid_until: r.i64(2)?,
+            log_seq: r.i64(3)?,
+            body: r.bytes(4)?,
+        })
+    })
+    .transpose()
+}
+
+/// Reads the registry into a snapshot (unsigned). The log head is read first, so a change
+/// that lands while the tables are read makes the next check build again.
+pub async fn assemble(db: &Db, version: i64, now: i64, valid_ms: i64) -> Result<Snapshot> {
+    let (log_seq, log_hash) = match db
+        .fetch_optional(
+            "SELECT seq, hash FROM directory_log ORDER BY seq DESC LIMIT 1",
+            &[],
+        )
+        .await?
+    {
+        Some(r) => (r.i64(0)?, r.text(1)?),
+        None => (0, crate::audit::GENESIS.to_string()),
+    };
+    let internal = |what: &str, v: &str| DirectoryError::new(Code::Internal, format!("{what}「{v}」"));
+    let mut centers = Vec::new();
+    for r in db
+        .fetch_all(
+            "SELECT id, name, kind, url, tls_key, operator FROM dir_centers ORDER BY id",
+            &[],
+        )
+        .await?
+    {
+        let kind = r.text(2)?;
+        centers.push(SnapshotCenter {
+            id: r.text(0)?,
+            name: r.text(1)?,
+            kind: CenterKind::parse(&kind).ok_or_else(|| internal("交換中心種類", &kind))?,
+            url: r.text(3)?,
+            tls_key: r.opt_text(4)?,
+            operator: r.text(5)?,
+        });
+    }
+    let mut certs: BTreeMap<String, Vec<SnapshotCert>> = BTreeMap::new();
+    for r in db
+        .fetch_all(
+            "SELECT code, usage, cert FROM dir_certs ORDER BY code, usage, spki_sha256",
+            &[],
+        )
+        .await?
+    {
+        let usage = r.text(1)?;
+        certs.entry(r.text(0)?).or_default().push(SnapshotCert {
+            usage: KeyUsage::parse(&usage).ok_or_else(|| internal("金鑰用途", &usage))?,
+            der: base64::encode(&r.bytes(2)?),
+        });
+    }
+    let mut ips: BTreeMap<String, Vec<SnapshotIp>> = BTreeMap::new();
+    for r in db
+        .fetch_all(
+            "SELECT code, ip, approved_by FROM dir_ips ORDER BY code, ip",
+            &[],
+        )
+        .await?
+    {
+        ips.entry(r.text(0)?).or_default().push(SnapshotIp {
+            ip: r.text(1)?,
+            approved_by: r.opt_text(2)?,
+        });
+    }
+    let mut participants = Vec::new();
+    for r in db
+        .fetch_all(
+            "SELECT code, name, kind, center, receive, send, state, state_reason, operator FROM dir_participants ORDER BY code",
+            &[],
+        )
+        .await?
+    {
+        let code = r.text(0)?;
+        let kind = r.text(2)?;
+        let state = r.text(6)?;
+        participants.push(SnapshotParticipant {
+            name: r.text(1)?,
+            kind: ParticipantKind::parse(&kind).ok_or_else(|| internal("參與者種類", &kind))?,
+            center: r.text(3)?,
+            receive: r.bool(4)?,
+            send: r.bool(5)?,
+            state: ParticipantState::parse(&state).ok_or_else(|| internal("參與者狀態", &state))?,
+            reason: r.opt_text(7)?,
+            operator: r.bool(8)?,
+            certs: certs.remove(&code).unwrap_or_default(),
+            ips: ips.remove(&code).unwrap_or_default(),
+            code,
+        });
+    }
+    let mut groups: Vec<SnapshotGroup> = Vec::new();
+    for r in db
+        .fetch_all(
+            "SELECT name, member FROM dir_group_members ORDER BY name, member",
+            &[],
+        )
+        .await?
+    {
+        let (name, member) = (r.text(0)?, r.text(1)?);
+        match groups.last_mut() {
+            Some(g) if g.name == name => g.members.push(member),
+            _ => groups.push(SnapshotGroup {
+                name,
+                members: vec![member],
+            }),
+        }
+    }
+    Ok(Snapshot {
+        format: SNAPSHOT_FORMAT.into(),
+        version,
+        issued_at: now,
+        valid_until: now + valid_ms,
+        log_seq,
+        log_hash,
+        centers,
+        participants,
+        groups,
+    })
+}
+
+/// Builds, signs and stores the next snapshot; keeps the newest `keep`.
+pub async fn build(db: &Db, key: &SnapshotKey, now: i64, cfg: &SnapshotConfig) -> Result<Stored> {
+    let version = latest(db).await?.map_or(1, |s| s.version + 1);
+    let valid_ms = cfg.valid_hours.max(1) as i64 * 3_600_000;
+    let snap = assemble(db, version, now, valid_ms).await?;
+    let json = serde_json::to_vec(&snap)
+        .map_err(|e| DirectoryError::new(Code::Internal, e.to_string()))?;
+    let body = cms::sign(
+        &json,
+        &Signer {
+            key: &key.key,
+            cert: &key.cert,
+            chain: &key.chain,
+        },
+        now.div_euclid(1000),
+    )
+    .map_err(|e| DirectoryError::new(Code::Internal, format!("快照簽章失敗：{e}")))?;
+    let mut tx = db.begin().await?;
+    tx.execute(
+        "INSERT INTO dir_snapshots (version, issued_at, valid_until, log_seq, body) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            version.into(),
+            snap.issued_at.into(),
+            snap.valid_until.into(),
+            snap.log_seq.into(),
+            body.clone().into(),
+        ],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM dir_snapshots WHERE version <= $1",
+        &[(version - cfg.keep.max(1) as i64).into()],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Stored {
+        version,
+        issued_at: snap.issued_at,
+        valid_until: snap.valid_until,
+        log_seq: snap.log_seq,
+        body,
+    })
+}
+
+/// Builds a snapshot when the registry changed since the newest one or half its validity has
+/// passed; returns the newest either way.
+pub async fn refresh(db: &Db, key: &SnapshotKey, now: i64, cfg: &SnapshotConfig) -> Result<Stored> {
+    let head = db
+        .fetch_optional("SELECT MAX(seq) FROM directory_log", &[])
+        .await?
+        .and_then(|r| r.opt_i64(0).ok().flatten())
+        .unwrap_or(0);
+    if let Some(s) = latest(db).await?
+        && s.log_seq == head
+        && now < s.issued_at + (s.valid_until - s.issued_at) / 2
+    {
+        return Ok(s);
+    }
+    build(db, key, now, cfg).await
+}

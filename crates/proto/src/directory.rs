@@ -1,0 +1,433 @@
+//! What the directory publishes: the signed snapshot the centers run on, and the address book
+//! (地址簿) everyone may read. The directory builds these; centers and agents parse them.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+/// The snapshot's `format` value; a center refuses any other.
+pub const SNAPSHOT_FORMAT: &str = "gongwen-directory-snapshot/1";
+
+/// Everything a center needs to know about the network, signed by the directory. A center
+/// takes its participants, their keys and addresses, and the shared groups from the newest
+/// snapshot it holds, and stops exchanging once that snapshot is past `valid_until`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub format: String,
+    /// Grows by one with every snapshot; a center never goes back to a lower one.
+    pub version: i64,
+    /// Unix milliseconds.
+    pub issued_at: i64,
+    pub valid_until: i64,
+    /// The directory log's last entry when the snapshot was built (an anchor for audits).
+    pub log_seq: i64,
+    pub log_hash: String,
+    pub centers: Vec<SnapshotCenter>,
+    pub participants: Vec<SnapshotParticipant>,
+    /// Shared distribution groups (行文群組 kept centrally).
+    #[serde(default)]
+    pub groups: Vec<SnapshotGroup>,
+}
+
+/// A center's kind (交換中心：共用、自管、自建).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CenterKind {
+    Shared,
+    SelfManaged,
+    SelfBuilt,
+}
+
+impl CenterKind {
+    pub const ALL: [CenterKind; 3] = [
+        CenterKind::Shared,
+        CenterKind::SelfManaged,
+        CenterKind::SelfBuilt,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CenterKind::Shared => "shared",
+            CenterKind::SelfManaged => "self_managed",
+            CenterKind::SelfBuilt => "self_built",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CenterKind::Shared => "共用",
+            CenterKind::SelfManaged => "自管",
+            CenterKind::SelfBuilt => "自建",
+        }
+    }
+
+    /// By its code word or its Chinese label.
+    pub fn parse(s: &str) -> Option<CenterKind> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s || k.label() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotCenter {
+    pub id: String,
+    pub name: String,
+    pub kind: CenterKind,
+    /// Its API, e.g. `https://center-tp.example:8443`.
+    pub url: String,
+    /// SHA-256 (hex) of the public key of its TLS client certificate, by which peers know it.
+    pub tls_key: Option<String>,
+    /// Who runs it (an agency code or name).
+    pub operator: String,
+}
+
+/// A participant's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParticipantKind {
+    Agency,
+    School,
+    PublicEnterprise,
+    Organisation,
+    Company,
+}
+
+impl ParticipantKind {
+    pub const ALL: [ParticipantKind; 5] = [
+        ParticipantKind::Agency,
+        ParticipantKind::School,
+        ParticipantKind::PublicEnterprise,
+        ParticipantKind::Organisation,
+        ParticipantKind::Company,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParticipantKind::Agency => "agency",
+            ParticipantKind::School => "school",
+            ParticipantKind::PublicEnterprise => "public_enterprise",
+            ParticipantKind::Organisation => "organisation",
+            ParticipantKind::Company => "company",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ParticipantKind::Agency => "機關",
+            ParticipantKind::School => "學校",
+            ParticipantKind::PublicEnterprise => "公營事業",
+            ParticipantKind::Organisation => "法人或團體",
+            ParticipantKind::Company => "公司商號",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ParticipantKind> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s || k.label() == s)
+    }
+}
+
+/// A participant's state (暫停 / 中止 / 註銷 stop all exchange).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParticipantState {
+    Active,
+    Suspended,
+    Terminated,
+    Cancelled,
+}
+
+impl ParticipantState {
+    pub const ALL: [ParticipantState; 4] = [
+        ParticipantState::Active,
+        ParticipantState::Suspended,
+        ParticipantState::Terminated,
+        ParticipantState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParticipantState::Active => "active",
+            ParticipantState::Suspended => "suspended",
+            ParticipantState::Terminated => "terminated",
+            ParticipantState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ParticipantState::Active => "正常",
+            ParticipantState::Suspended => "暫停",
+            ParticipantState::Terminated => "中止",
+            ParticipantState::Cancelled => "註銷",
+        }
+    }
+
+    /// The address book's `STATUSCODE`: 0 正常, 1 暫停, 2 中止, 3 註銷.
+    pub fn status_code(self) -> u8 {
+        match self {
+            ParticipantState::Active => 0,
+            ParticipantState::Suspended => 1,
+            ParticipantState::Terminated => 2,
+            ParticipantState::Cancelled => 3,
+        }
+    }
+
+    /// By its code word, its Chinese label or its `STATUSCODE`.
+    pub fn parse(s: &str) -> Option<ParticipantState> {
+        let s = s.trim();
+        Self::ALL.into_iter().find(|k| {
+            k.as_str() == s || k.label() == s || k.status_code().to_string() == s
+        })
+    }
+}
+
+/// What a key is registered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyUsage {
+    Tls,
+    Signing,
+    Encryption,
+}
+
+impl KeyUsage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyUsage::Tls => "tls",
+            KeyUsage::Signing => "signing",
+            KeyUsage::Encryption => "encryption",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KeyUsage> {
+        match s {
+            "tls" => Some(KeyUsage::Tls),
+            "signing" | "sign" => Some(KeyUsage::Signing),
+            "encryption" | "enc" => Some(KeyUsage::Encryption),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotParticipant {
+    /// 機關代碼.
+    pub code: String,
+    pub name: String,
+    pub kind: ParticipantKind,
+    /// The center it exchanges through.
+    pub center: String,
+    pub receive: bool,
+    pub send: bool,
+    pub state: ParticipantState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// May read every participant's records at its center (the center's own staff).
+    #[serde(default)]
+    pub operator: bool,
+    #[serde(default)]
+    pub certs: Vec<SnapshotCert>,
+    #[serde(default)]
+    pub ips: Vec<SnapshotIp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotCert {
+    pub usage: KeyUsage,
+    /// The certificate, DER in standard base64.
+    pub der: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotIp {
+    /// An address, or a network (`10.1.2.0/24`) approved as an exception.
+    pub ip: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotGroup {
+    pub name: String,
+    pub members: Vec<String>,
+}
+
+/// One line of the address book: the open-data columns, then ours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub struct AddressEntry {
+    pub orgid: String,
+    pub orgname: String,
+    /// 0 正常, 1 暫停, 2 中止, 3 註銷 ([`ParticipantState::status_code`]).
+    pub statuscode: u8,
+    /// Last change, `YYYY-MM-DD HH:MM:SS` Asia/Taipei.
+    pub updatetime: String,
+    pub kind: ParticipantKind,
+    pub center: String,
+    pub receive: bool,
+    pub send: bool,
+}
+
+/// The address book's CSV header.
+pub const ADDRESS_BOOK_COLUMNS: [&str; 8] = [
+    "ORGID",
+    "ORGNAME",
+    "STATUSCODE",
+    "UPDATETIME",
+    "KIND",
+    "CENTER",
+    "RECEIVE",
+    "SEND",
+];
+
+/// A name folded for searching: full-width letters, digits and punctuation become half-width,
+/// 臺 becomes 台, letters lower case, and spaces (of either width) go — so 「臺北市政府」,
+/// 「台北市 政府」 and 「台北市政府 」 find the same entries.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let c = match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '臺' => '台',
+            _ => c,
+        };
+        if !c.is_whitespace() {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// A participant code as people type it: 1 to 20 ASCII letters and digits (the 10-character
+/// 機關代碼, or "XA" and 8 digits for XCA organisations). The error is a zh-TW sentence.
+pub fn check_code(code: &str) -> Result<(), String> {
+    if code.is_empty() || code.len() > 20 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "代碼「{code}」應為 1 到 20 個英數字（例如 10 碼機關代碼）"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an allowed-address rule (`192.0.2.7` or `10.1.2.0/24`) as an administrator types it.
+pub fn check_ip_rule(rule: &str) -> Result<(), String> {
+    let (addr, bits) = match rule.split_once('/') {
+        Some((a, b)) => (a, Some(b)),
+        None => (rule, None),
+    };
+    let ip: IpAddr = addr
+        .parse()
+        .map_err(|_| format!("「{rule}」不是 IP 位址或網段"))?;
+    if let Some(b) = bits {
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        match b.parse::<u8>() {
+            Ok(n) if n <= max => {}
+            _ => return Err(format!("「{rule}」的網段長度應為 0 到 {max}")),
+        }
+    }
+    Ok(())
+}
+
+/// Does `rule` (an address or CIDR) cover `ip`?
+pub fn ip_matches(rule: &str, ip: IpAddr) -> bool {
+    let (addr, bits) = match rule.split_once('/') {
+        Some((a, b)) => match b.parse::<u8>() {
+            Ok(b) => (a, Some(b)),
+            Err(_) => return false,
+        },
+        None => (rule, None),
+    };
+    let Ok(net) = addr.trim().parse::<IpAddr>() else {
+        return false;
+    };
+    match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(i)) => {
+            let bits = bits.unwrap_or(32).min(32) as u32;
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            u32::from(n) & mask == u32::from(i) & mask
+        }
+        (IpAddr::V6(n), IpAddr::V6(i)) => {
+            let bits = bits.unwrap_or(128).min(128) as u32;
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            u128::from(n) & mask == u128::from(i) & mask
+        }
+        _ => false,
+    }
+}
+
+/// Certificates travel in the snapshot as standard padded base64.
+pub mod base64 {
+    use base64ct::{Base64, Encoding};
+
+    pub fn encode(data: &[u8]) -> String {
+        Base64::encode_string(data)
+    }
+
+    /// `None` for anything that is not canonical padded base64.
+    pub fn decode(text: &str) -> Option<Vec<u8>> {
+        Base64::decode_vec(text).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_treats_variants_alike() {
+        assert_eq!(fold("臺北市政府"), fold("台北市政府"));
+        assert_eq!(fold("ＡＢＣ　１２３"), "abc123");
+        assert_eq!(fold("  台南市  東區 "), "台南市東區");
+        assert_ne!(fold("臺北市"), fold("臺中市"));
+    }
+
+    #[test]
+    fn base64_round_trips() {
+        for n in 0..40u8 {
+            let data: Vec<u8> = (0..n).map(|i| i.wrapping_mul(37)).collect();
+            let e = base64::encode(&data);
+            assert_eq!(base64::decode(&e).as_deref(), Some(&data[..]));
+        }
+        assert_eq!(base64::encode(b"Man"), "TWFu");
+        assert_eq!(base64::encode(b"M"), "TQ==");
+        assert_eq!(base64::decode("TQ="), None);
+        assert_eq!(base64::decode("T===" ), None);
+        assert_eq!(base64::decode("TQ==TQ=="), None);
+        assert_eq!(base64::decode("T!=="), None);
+    }
+
+    #[test]
+    fn ip_rules_match() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(ip_matches("127.0.0.1", ip("127.0.0.1")));
+        assert!(!ip_matches("127.0.0.1", ip("127.0.0.2")));
+        assert!(ip_matches("10.1.2.0/24", ip("10.1.2.200")));
+        assert!(!ip_matches("10.1.2.0/24", ip("10.1.3.1")));
+        assert!(ip_matches("0.0.0.0/0", ip("8.8.8.8")));
+        assert!(ip_matches("::1", ip("::1")));
+        assert!(!ip_matches("::1", ip("127.0.0.1")));
+        assert!(!ip_matches("garbage", ip("127.0.0.1")));
+        assert!(check_ip_rule("10.0.0.0/33").is_err());
+        assert!(check_ip_rule("10.0.0.0/8").is_ok());
+        assert!(check_ip_rule("abc").is_err());
+    }
+
+    #[test]
+    fn states_parse_from_words_labels_and_codes() {
+        assert_eq!(ParticipantState::parse("2"), Some(ParticipantState::Terminated));
+        assert_eq!(ParticipantState::parse("暫停"), Some(ParticipantState::Suspended));
+        assert_eq!(ParticipantState::parse("x"), None);
+        assert_eq!(CenterKind::parse("自管"), Some(CenterKind::SelfManaged));
+    }
+}

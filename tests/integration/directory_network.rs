@@ -1,0 +1,358 @@
+//! Centers run from the directory's signed snapshot: two centers that know their participants
+//! and each other only from the directory exchange a document; an IP change and a suspension
+//! reach them; they keep working with the directory stopped, stop when the snapshot expires,
+//! and refuse a snapshot signed by anyone else. And the address book's import and search.
+
+use std::time::Duration;
+
+use gongwen_center::config::{CenterConfig, DirectorySource};
+use gongwen_center::{Clock, Running};
+use gongwen_directory::config::{DirectoryTls, SigningConfig, SnapshotConfig};
+use gongwen_directory::registry::{self, Center, ParticipantInput};
+use gongwen_directory::{DirectoryConfig, addressbook};
+use gongwen_integration::{A, B, fresh_database, pki, runtime};
+use gongwen_proto::directory::{CenterKind, ParticipantKind, ParticipantState};
+use gongwen_proto::{CopyStatus, FailReason, HeaderOptions};
+use gongwen_trust::receipt::ReceiptEvent;
+
+const ADMIN: &str = "admin:測試";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn directory_config(db: &str, port: u16) -> DirectoryConfig {
+    let pki = pki();
+    DirectoryConfig {
+        listen: format!("127.0.0.1:{port}"),
+        database_url: db.into(),
+        tls: DirectoryTls {
+            cert: pki.server_cert.clone(),
+            key: pki.server_key.clone(),
+            client_roots: vec![pki.ca.root_file()],
+        },
+        signing: SigningConfig {
+            cert: pki.directory_signer.0.clone(),
+            key: pki.directory_signer.1.display().to_string(),
+        },
+        snapshot: SnapshotConfig {
+            valid_hours: 24,
+            build_every_s: 1,
+            keep: 5,
+        },
+    }
+}
+
+/// Center `name` with client certificate `mine`, following the directory at `dir_port`;
+/// no peers and no participants of its own.
+fn center_config(name: &str, db: &str, port: u16, mine: usize, dir_port: u16) -> CenterConfig {
+    let pki = pki();
+    let mut c = pki.center_config(name, db, "fs");
+    c.listen = format!("127.0.0.1:{port}");
+    c.federation.client_cert = Some(pki.center_clients[mine].0.clone());
+    c.federation.client_key = Some(pki.center_clients[mine].1.clone());
+    c.federation.retry_first_ms = 100;
+    c.federation.retry_max_ms = 400;
+    c.directory = Some(DirectorySource {
+        url: format!("https://127.0.0.1:{dir_port}"),
+        signer: pki.directory_signer.0.clone(),
+        refresh_s: 1,
+    });
+    c
+}
+
+fn participant(code: &str, name: &str, center: &str) -> ParticipantInput {
+    ParticipantInput {
+        code: code.into(),
+        name: name.into(),
+        kind: ParticipantKind::Agency,
+        ubn: None,
+        authority: None,
+        center: center.into(),
+        receive: true,
+        send: true,
+        operator: false,
+        contact_name: None,
+        contact_phone: None,
+        contact_email: None,
+    }
+}
+
+async fn until<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// The code of the error a participant's call gets now, `None` if it succeeds.
+async fn refusal(c: &gongwen_client::CenterClient) -> Option<String> {
+    c.inbox(&[]).await.err().and_then(|e| e.code().map(String::from))
+}
+
+#[test]
+fn centers_learn_everything_from_the_signed_snapshot() {
+    runtime().block_on(async {
+        let pki = pki();
+        let (pd, px, py) = (free_port(), free_port(), free_port());
+        let ddb = fresh_database("dirnet_dir").await;
+        let dir = gongwen_directory::start(directory_config(&ddb, pd), Clock::default())
+            .await
+            .unwrap();
+        let db = dir.app.db.clone();
+        let now = dir.app.clock.now_ms();
+        for (id, port, i) in [("center-x", px, 0), ("center-y", py, 1)] {
+            let key = registry::key_of(&std::fs::read(&pki.center_clients[i].2).unwrap()).unwrap();
+            registry::put_center(
+                &db,
+                &Center {
+                    id: id.into(),
+                    name: format!("交換中心{id}"),
+                    kind: CenterKind::Shared,
+                    url: format!("https://127.0.0.1:{port}"),
+                    tls_key: Some(key),
+                    operator: "國家發展委員會檔案管理局".into(),
+                },
+                ADMIN,
+                now,
+            )
+            .await
+            .unwrap();
+        }
+        for (code, center) in [(A, "center-x"), (B, "center-y")] {
+            registry::add(&db, &participant(code, &format!("臺北市測試機關{code}"), center), ADMIN, now)
+                .await
+                .unwrap();
+            let a = pki.agency(code);
+            for f in [&a.sign_file, &a.enc_file, &a.tls_leaf] {
+                registry::add_certs(&db, code, &std::fs::read(f).unwrap(), None, ADMIN, now)
+                    .await
+                    .unwrap();
+            }
+            registry::add_ip(&db, code, "127.0.0.1", None, ADMIN, now).await.unwrap();
+        }
+        // A second registration of a code, or of a key someone else holds, changes nothing.
+        let dup = registry::add(&db, &participant(A, "重複", "center-x"), ADMIN, now).await;
+        assert_eq!(dup.unwrap_err().code.as_str(), "E_DIR_DUPLICATE");
+        let stolen = registry::add_certs(&db, B, &std::fs::read(&pki.agency(A).sign_file).unwrap(), None, ADMIN, now).await;
+        assert_eq!(stolen.unwrap_err().code.as_str(), "E_DIR_DUPLICATE");
+
+        // The centers start knowing nobody; they learn A, B and each other from the snapshot.
+        let (dbx, dby) = (fresh_database("dirnet_x").await, fresh_database("dirnet_y").await);
+        let clock_x = Clock::default();
+        let x = gongwen_center::start(center_config("center-x", &dbx, px, 0, pd), clock_x.clone()).await.unwrap();
+        let y = gongwen_center::start(center_config("center-y", &dby, py, 1, pd), Clock::default()).await.unwrap();
+        let a = pki.client(x.addr(), A).unwrap();
+        let b = pki.client(y.addr(), B).unwrap();
+        until("A known at X", || async { refusal(&a).await.is_none() }).await;
+        until("B known at Y", || async { refusal(&b).await.is_none() }).await;
+
+        let pkg = pki.seal(A, &[B], 1000, HeaderOptions::default()).unwrap();
+        let sent = a.submit("dn1", pkg.clone()).await.unwrap();
+        until("the copy to reach B through Y", || async {
+            a.sent(&sent.id).await.unwrap().copies[0].status == CopyStatus::Available
+        })
+        .await;
+        assert_eq!(b.fetch(&sent.id).await.unwrap(), pkg);
+        for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
+            b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap()).await.unwrap();
+        }
+        until("the confirmation back at X", || async {
+            a.sent(&sent.id).await.unwrap().copies[0].status == CopyStatus::Confirmed
+        })
+        .await;
+
+        // A change of IP reaches the center: A calling from 127.0.0.1 is refused, then let in.
+        registry::add_ip(&db, A, "10.9.9.9", Some("資訊處長"), ADMIN, now).await.unwrap();
+        registry::remove_ip(&db, A, "127.0.0.1", ADMIN, now).await.unwrap();
+        until("the new IP at X", || async { refusal(&a).await.as_deref() == Some("E_AUTH_IP") }).await;
+        registry::add_ip(&db, A, "127.0.0.1", Some("資訊處長"), ADMIN, now).await.unwrap();
+        until("127.0.0.1 allowed again", || async { refusal(&a).await.is_none() }).await;
+
+        // A suspension reaches both centers: B is refused with the reason, A's copy to B fails.
+        registry::set_state(&db, B, ParticipantState::Suspended, Some("利用本系統散播電腦病毒"), ADMIN, now)
+            .await
+            .unwrap();
+        until("B suspended at Y", || async { refusal(&b).await.as_deref() == Some("E_AUTH_SUSPENDED") }).await;
+        let err = b.inbox(&[]).await.unwrap_err();
+        assert!(err.to_string().contains("散播電腦病毒"), "{err}");
+        until("B suspended at X", || async {
+            x.app.participant(B).await.unwrap().is_some_and(|p| p.standing == ParticipantState::Suspended)
+        })
+        .await;
+        let pkg2 = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
+        let sent2 = a.submit("dn2", pkg2).await.unwrap();
+        assert_eq!(sent2.copies[0].status, CopyStatus::Failed);
+        assert_eq!(sent2.copies[0].fail_reason, Some(FailReason::RecipientSuspended));
+        registry::set_state(&db, B, ParticipantState::Active, None, ADMIN, now).await.unwrap();
+        until("B resumed at Y", || async { refusal(&b).await.is_none() }).await;
+
+        // The directory stops: the centers go on, even across a restart, on the snapshot held.
+        let held = gongwen_center::snapshot::held(&x.app.db).await.unwrap().unwrap();
+        dir.shutdown().await;
+        x.shutdown().await;
+        let x: Running = gongwen_center::start(center_config("center-x", &dbx, px, 0, pd), clock_x.clone()).await.unwrap();
+        let a = pki.client(x.addr(), A).unwrap();
+        assert_eq!(refusal(&a).await, None);
+        let pkg3 = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
+        let sent3 = a.submit("dn3", pkg3).await.unwrap();
+        until("a copy through Y with the directory down", || async {
+            a.sent(&sent3.id).await.unwrap().copies[0].status == CopyStatus::Available
+        })
+        .await;
+
+        // Past the snapshot's validity the center stops exchanging, and says why.
+        clock_x.advance(held.1 - clock_x.now_ms() + 1000);
+        let stale = a.inbox(&[]).await.unwrap_err();
+        assert_eq!(stale.code(), Some("E_DIRECTORY_STALE"), "{stale}");
+        assert!(stale.to_string().contains("過期"), "{stale}");
+        x.shutdown().await;
+        y.shutdown().await;
+    });
+}
+
+#[test]
+fn a_snapshot_signed_by_another_key_is_refused() {
+    runtime().block_on(async {
+        let pki = pki();
+        let (pd, px) = (free_port(), free_port());
+        let dir = gongwen_directory::start(directory_config(&fresh_database("dirnet_forged").await, pd), Clock::default())
+            .await
+            .unwrap();
+        let key = registry::key_of(&std::fs::read(&pki.center_clients[0].2).unwrap()).unwrap();
+        let now = dir.app.clock.now_ms();
+        registry::put_center(
+            &dir.app.db,
+            &Center {
+                id: "center-x".into(),
+                name: "交換中心".into(),
+                kind: CenterKind::SelfManaged,
+                url: format!("https://127.0.0.1:{px}"),
+                tls_key: Some(key),
+                operator: "測試".into(),
+            },
+            ADMIN,
+            now,
+        )
+        .await
+        .unwrap();
+        registry::add(&dir.app.db, &participant(A, "測試機關", "center-x"), ADMIN, now).await.unwrap();
+        // The center pins a different certificate (an agency's) as the directory's signer.
+        let mut cfg = center_config("center-x", &fresh_database("dirnet_forged_x").await, px, 0, pd);
+        cfg.directory.as_mut().unwrap().signer = pki.agency(B).sign_file.clone();
+        let x = gongwen_center::start(cfg, Clock::default()).await.unwrap();
+        assert_eq!(gongwen_center::snapshot::held(&x.app.db).await.unwrap(), None);
+        let a = pki.client(x.addr(), A).unwrap();
+        let e = a.inbox(&[]).await.unwrap_err();
+        assert_eq!(e.code(), Some("E_DIRECTORY_STALE"));
+        assert!(e.to_string().contains("尚未取得"), "{e}");
+
+        // A stranger's certificate gets no snapshot at all.
+        let stranger = gongwen_client::DirectoryClient::new(
+            &format!("https://{}", dir.addr()),
+            gongwen_client::tls_config(
+                &std::fs::read(pki.ca.root_file()).unwrap(),
+                Some((&std::fs::read(&pki.agency(A).tls_cert).unwrap(), &std::fs::read(&pki.agency(A).tls_key).unwrap())),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(stranger.snapshot(None).await.unwrap_err().code(), Some("E_AUTH_NOT_PEER"));
+        // The address book is open to anyone.
+        let book = stranger.address_book(Some("測試")).await.unwrap();
+        assert_eq!(book.len(), 1);
+        x.shutdown().await;
+        dir.shutdown().await;
+    });
+}
+
+#[test]
+fn address_book_import_is_all_or_nothing_and_search_folds_variants() {
+    runtime().block_on(async {
+        let db = gongwen_store::Db::connect(&fresh_database("dirnet_book").await).await.unwrap();
+        let now = 1_767_580_200_000;
+        registry::put_center(
+            &db,
+            &Center {
+                id: "tpc".into(),
+                name: "臺北市公文交換中心".into(),
+                kind: CenterKind::Shared,
+                url: "https://tpc.example".into(),
+                tls_key: None,
+                operator: "臺北市政府".into(),
+            },
+            ADMIN,
+            now,
+        )
+        .await
+        .unwrap();
+        let good = "\u{feff}ORGID,ORGNAME,STATUSCODE,UPDATETIME\r\n\
+                    379000000A,臺北市政府,0,2026-01-05 08:30:00\r\n\
+                    379130000C,\"台北市政府資訊局\",0,\r\n\
+                    XA12345678,臺北市中正區中正國民小學家長會,1,\r\n\
+                    XA12345679,臺北市政府,0,\r\n";
+        let n = |db: gongwen_store::Db| async move {
+            db.fetch_optional("SELECT COUNT(*) FROM dir_participants", &[])
+                .await
+                .unwrap()
+                .unwrap()
+                .i64(0)
+                .unwrap()
+        };
+        for (bad, code, says) in [
+            ("ORGID,ORGNAME\r\n379000000A,臺北市政府\r\n379000000A,again\r\n", "E_DIR_DUPLICATE", "第 3 行"),
+            ("ORGID,ORGNAME\r\n379000000A,\"臺北市政府\r\n", "E_DIR_IMPORT", "引號"),
+            ("ORGID,ORGNAME\r\n379000000A,臺北\"市\r\n", "E_DIR_IMPORT", "第 2 行"),
+            ("ORGID,NAME\r\n379000000A,臺北市政府\r\n", "E_DIR_IMPORT", "ORGNAME"),
+            ("ORGID,ORGNAME,STATUSCODE\r\n379000000A,臺北市政府,9\r\n", "E_DIR_IMPORT", "STATUSCODE"),
+            ("ORGID,ORGNAME\r\n37900-000A,臺北市政府\r\n", "E_DIR_IMPORT", "代碼"),
+            ("ORGID,ORGNAME\r\n379000000A,臺北市政府,多一欄\r\n", "E_DIR_IMPORT", "欄位"),
+            ("ORGID,ORGNAME,CENTER\r\n379000000A,臺北市政府,nowhere\r\n", "E_DIR_IMPORT", "nowhere"),
+            ("", "E_DIR_IMPORT", "空"),
+        ] {
+            let e = addressbook::import_csv(&db, bad, Some("tpc"), ADMIN, now).await.unwrap_err();
+            assert_eq!(e.code.as_str(), code, "{bad:?}: {e}");
+            assert!(e.detail.contains(says), "{bad:?}: {e}");
+            assert_eq!(n(db.clone()).await, 0, "{bad:?} left rows behind");
+        }
+        let s = addressbook::import_csv(&db, good, Some("tpc"), ADMIN, now).await.unwrap();
+        assert_eq!(s.added, 4);
+        // Importing the same codes again is refused and changes nothing.
+        let again = addressbook::import_csv(&db, good, Some("tpc"), ADMIN, now).await.unwrap_err();
+        assert_eq!(again.code.as_str(), "E_DIR_DUPLICATE");
+        assert_eq!(n(db.clone()).await, 4);
+
+        // 臺/台 and full-width letters find the same entries.
+        for q in ["台北市政府", "臺北市政府", "臺北市　政府", "ＸＡ12345678"] {
+            let found = addressbook::search(&db, Some(q), 100).await.unwrap();
+            assert!(!found.is_empty(), "{q}");
+        }
+        let by_code = addressbook::search(&db, Some("xa12345678"), 100).await.unwrap();
+        assert_eq!(by_code.len(), 1);
+        assert_eq!(by_code[0].statuscode, 1);
+        let info = addressbook::search(&db, Some("臺北市政府資訊局"), 100).await.unwrap();
+        assert_eq!(info[0].orgid, "379130000C");
+        // Two codes for one name: the address book names both and picks neither.
+        let e = addressbook::resolve(&db, "台北市政府").await.unwrap_err();
+        assert!(e.detail.contains("379000000A") && e.detail.contains("XA12345679"), "{e}");
+        assert_eq!(addressbook::resolve(&db, "臺北市政府資訊局").await.unwrap().orgid, "379130000C");
+        let csv = addressbook::to_csv(&addressbook::search(&db, None, 100).await.unwrap());
+        assert!(csv.starts_with("\u{feff}ORGID,ORGNAME,STATUSCODE,UPDATETIME,"));
+        assert!(csv.contains("379000000A,臺北市政府,0,2026-01-05 10:30:00,agency,tpc,1,1\r\n"), "{csv}");
+        // Every imported participant has its entry in the log, and the chain holds.
+        let r = gongwen_directory::audit::verify(&db, None).await.unwrap();
+        assert_eq!((r.entries, r.broken), (5, None));
+        db.close().await;
+    });
+}
