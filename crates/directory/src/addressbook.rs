@@ -80,7 +80,7 @@ pub async fn search(db: &Db, query: Option<&str>, limit: i64) -> Result<Vec<Addr
                     "SELECT {COLS} FROM dir_participants WHERE code = $1 OR name_folded LIKE $2 ESCAPE '\\' \
                      ORDER BY code LIMIT $3"
                 ),
-                &[q.to_ascii_uppercase().into(), pattern.into(), limit.into()],
+                &[fold(q).to_ascii_uppercase().into(), pattern.into(), limit.into()],
             )
             .await?
         }
