@@ -173,6 +173,20 @@ fn centers_learn_everything_from_the_signed_snapshot() {
         })
         .await;
 
+        // The snapshot names B's keys by digest; X fetches B's encryption certificate from the
+        // directory when A asks for it, and keeps it.
+        let certs = a.participant_certs(B).await.unwrap();
+        let got = gongwen_trust::cms::load_certs(certs.encryption.as_bytes()).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0], pki.agency(B).enc_cert);
+        let kept = x
+            .app
+            .db
+            .fetch_all("SELECT cert FROM participant_keys WHERE code = $1 AND length(cert) > 0", &[B.into()])
+            .await
+            .unwrap();
+        assert_eq!(kept.len(), 1);
+
         // A change of IP reaches the center: A calling from 127.0.0.1 is refused, then let in.
         registry::add_ip(&db, A, "10.9.9.9", Some("資訊處長"), ADMIN, now).await.unwrap();
         registry::remove_ip(&db, A, "127.0.0.1", ADMIN, now).await.unwrap();

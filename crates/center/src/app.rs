@@ -31,6 +31,8 @@ pub struct App {
     pub outbox_ready: tokio::sync::Notify,
     /// Peer centers by the SHA-256 of their TLS client key (configured, then the snapshot's).
     pub peer_keys: std::sync::RwLock<Vec<(String, String)>>,
+    /// The directory, when the center runs from its snapshots.
+    pub directory: Option<gongwen_client::DirectoryClient>,
     /// When the directory snapshot this center runs on expires (Unix ms); `i64::MAX` when
     /// the center is not run from a directory.
     pub snapshot_valid_until: std::sync::atomic::AtomicI64,

@@ -446,9 +446,10 @@ async fn participant_certs(
         let p = directory::get(&app.db, &code)
             .await?
             .ok_or_else(|| CenterError::new(Code::NotFound, format!("參與者 {code}")))?;
+        crate::snapshot::fill_certs(&app, &code).await?;
         let certs = directory::certs(&app.db, &code, KeyUse::Encryption).await?;
         let mut pem = String::new();
-        for c in certs {
+        for c in certs.into_iter().filter(|c| !c.is_empty()) {
             pem.push_str(
                 &der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &c)
                     .map_err(|e| CenterError::new(Code::Internal, e.to_string()))?,

@@ -145,6 +145,13 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         stale_crl: App::stale_crl(&config.stale_crl),
     };
     let links = links(&config)?;
+    let directory = match (&config.directory, &links.peer_tls) {
+        (Some(d), Some(tls)) => Some(
+            gongwen_client::DirectoryClient::new(&d.url, tls.clone())
+                .map_err(|e| start_err("E_CONFIG", e))?,
+        ),
+        _ => None,
+    };
     let mut peer_keys = Vec::new();
     for p in &config.federation.peers {
         let certs = gongwen_trust::cms::load_certs(&read(&p.cert)?)
@@ -166,6 +173,7 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         links,
         outbox_ready: tokio::sync::Notify::new(),
         peer_keys: std::sync::RwLock::new(peer_keys),
+        directory,
         snapshot_valid_until: std::sync::atomic::AtomicI64::new(i64::MAX),
         evaluations: Default::default(),
         callers: Default::default(),
@@ -294,17 +302,12 @@ async fn follow_directory(
         .into_iter()
         .next()
         .ok_or_else(|| start_err("E_CONFIG", format!("{} 沒有憑證", d.signer.display())))?;
-    let tls = app.links.peer_tls.clone().ok_or_else(|| {
-        start_err("E_CONFIG", "通訊錄（directory）需要本中心的 TLS 用戶端憑證（federation.client_cert、client_key）")
-    })?;
-    let client =
-        gongwen_client::DirectoryClient::new(&d.url, tls).map_err(|e| start_err("E_CONFIG", e))?;
     snapshot::resume(app, &signer)
         .await
         .map_err(|e| start_err(e.code.as_str(), e))?;
-    snapshot::fetch_logged(app, &client, &signer).await;
+    snapshot::fetch_logged(app, &signer).await;
     let every = Duration::from_secs(d.refresh_s.max(1));
-    Ok(tokio::spawn(snapshot::worker(app.clone(), client, signer, every)))
+    Ok(tokio::spawn(snapshot::worker(app.clone(), signer, every)))
 }
 
 /// Opens everything and starts listening.

@@ -6,11 +6,11 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 
-use der::Decode;
 use gongwen_proto::Code;
-use gongwen_proto::directory::{SNAPSHOT_FORMAT, Snapshot, SnapshotParticipant, base64};
+use gongwen_proto::directory::{SNAPSHOT_FORMAT, Snapshot, SnapshotParticipant};
 use gongwen_store::{Db, sha256_hex};
 use gongwen_trust::path::{hex, not_after, spki_sha256};
+use x509_cert::der::Encode;
 use x509_cert::Certificate;
 
 use crate::app::Shared;
@@ -141,11 +141,11 @@ pub async fn apply(db: &Db, snap: &Snapshot, body: &[u8], self_id: &str, now: i6
         tx.execute("DELETE FROM participant_ips WHERE code = $1", &[p.code.as_str().into()])
             .await?;
         for c in &p.certs {
-            let der = base64::decode(&c.der)
-                .ok_or_else(|| invalid(format!("{} 的憑證不是 base64", p.code)))?;
-            let cert = Certificate::from_der(&der)
-                .map_err(|e| invalid(format!("{} 的憑證無法解讀：{e}", p.code)))?;
-            let spki = hex(&spki_sha256(&cert).map_err(|e| invalid(e.to_string()))?);
+            let spki = c.spki_sha256.to_ascii_lowercase();
+            if spki.len() != 64 || !spki.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(invalid(format!("{} 的公鑰摘要「{}」格式不對", p.code, c.spki_sha256)));
+            }
+            // The certificate itself is fetched from the directory when a sender asks for it.
             tx.execute(
                 "INSERT INTO participant_keys (spki_sha256, code, usage, not_after, cert) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (spki_sha256) DO UPDATE SET code = $2, usage = $3, not_after = $4, cert = $5",
@@ -153,8 +153,8 @@ pub async fn apply(db: &Db, snap: &Snapshot, body: &[u8], self_id: &str, now: i6
                     spki.as_str().into(),
                     p.code.as_str().into(),
                     c.usage.as_str().into(),
-                    (not_after(&cert) * 1000).into(),
-                    der.into(),
+                    c.not_after.into(),
+                    Vec::<u8>::new().into(),
                 ],
             )
             .await?;
@@ -211,6 +211,46 @@ pub async fn apply(db: &Db, snap: &Snapshot, body: &[u8], self_id: &str, now: i6
     Ok(out)
 }
 
+/// Fetches `code`'s encryption certificates from the directory when the snapshot gave only
+/// their digests, keeping those whose key matches a digest (the snapshot's signature vouches
+/// for them; the transport need not).
+pub async fn fill_certs(app: &Shared, code: &str) -> Result<()> {
+    let Some(client) = &app.directory else {
+        return Ok(());
+    };
+    let missing = app
+        .db
+        .fetch_all(
+            "SELECT spki_sha256 FROM participant_keys WHERE code = $1 AND usage = 'encryption' AND length(cert) = 0",
+            &[code.into()],
+        )
+        .await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let wanted: HashSet<String> = missing.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?;
+    let got = client
+        .participant_certs(code)
+        .await
+        .map_err(|e| CenterError::new(Code::Unavailable, format!("無法向通訊錄取得 {code} 的加密憑證：{e}")))?;
+    let certs = gongwen_trust::cms::load_certs(got.encryption.as_bytes()).unwrap_or_default();
+    for cert in certs {
+        let Ok(k) = spki_sha256(&cert) else { continue };
+        let spki = hex(&k);
+        if !wanted.contains(&spki) {
+            continue;
+        }
+        let der = cert.to_der().map_err(|e| invalid(e.to_string()))?;
+        app.db
+            .execute(
+                "UPDATE participant_keys SET cert = $2 WHERE spki_sha256 = $1 AND code = $3",
+                &[spki.as_str().into(), der.into(), code.into()],
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 /// Peer centers from the snapshot: their keys (to know them when they relay to us) and
 /// clients (to relay to them). Configured peers stay as configured.
 fn adopt_peers(app: &Shared, snap: &Snapshot) {
@@ -240,7 +280,10 @@ fn adopt_peers(app: &Shared, snap: &Snapshot) {
 }
 
 /// Asks the directory once; applies a newer snapshot. Returns the version applied, if any.
-pub async fn fetch_once(app: &Shared, client: &gongwen_client::DirectoryClient, signer: &Certificate) -> Result<Option<Applied>> {
+pub async fn fetch_once(app: &Shared, signer: &Certificate) -> Result<Option<Applied>> {
+    let Some(client) = &app.directory else {
+        return Ok(None);
+    };
     let have = held(&app.db).await?;
     let body = client
         .snapshot(have.map(|h| h.0))
@@ -278,8 +321,8 @@ pub async fn resume(app: &Shared, signer: &Certificate) -> Result<()> {
 }
 
 /// [`fetch_once`], with what changed or failed in the log.
-pub async fn fetch_logged(app: &Shared, client: &gongwen_client::DirectoryClient, signer: &Certificate) {
-    match fetch_once(app, client, signer).await {
+pub async fn fetch_logged(app: &Shared, signer: &Certificate) {
+    match fetch_once(app, signer).await {
         Ok(Some(a)) => gongwen_net::log::info(
             "已採用新的通訊錄快照",
             serde_json::json!({ "version": a.version, "changed": a.changed, "removed": a.removed }),
@@ -293,9 +336,9 @@ pub async fn fetch_logged(app: &Shared, client: &gongwen_client::DirectoryClient
 }
 
 /// Fetches every `every`.
-pub async fn worker(app: Shared, client: gongwen_client::DirectoryClient, signer: Certificate, every: std::time::Duration) {
+pub async fn worker(app: Shared, signer: Certificate, every: std::time::Duration) {
     loop {
         tokio::time::sleep(every).await;
-        fetch_logged(&app, &client, &signer).await;
+        fetch_logged(&app, &signer).await;
     }
 }

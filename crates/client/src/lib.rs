@@ -362,6 +362,16 @@ impl DirectoryClient {
         Ok(Some(resp.bytes().await.map_err(transport)?.to_vec()))
     }
 
+    /// A participant's encryption certificates (PEM).
+    pub async fn participant_certs(&self, code: &str) -> Result<ParticipantCerts, ClientError> {
+        CenterClient::json(self.http.get(format!(
+            "{}/api/v1/participants/{}/certificates",
+            self.base,
+            encode(code)
+        )))
+        .await
+    }
+
     /// Address-book entries matching `q` (a code, or part of a name; 臺/台 alike).
     pub async fn address_book(
         &self,

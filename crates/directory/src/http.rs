@@ -22,6 +22,7 @@ pub fn router(app: Shared) -> Router {
         .route("/api/v1/snapshot", get(snapshot))
         .route("/api/v1/address-book", get(address_book))
         .route("/api/v1/address-book/resolve", get(resolve))
+        .route("/api/v1/participants/{code}/certificates", get(certificates))
         .route("/healthz", get(healthz))
         .fallback(|| async {
             DirectoryError::new(Code::NotFound, "沒有這個網址")
@@ -119,6 +120,30 @@ async fn resolve(
 ) -> Result<Response> {
     let Query(q) = q.map_err(|e| DirectoryError::new(Code::BadRequest, e.body_text()))?;
     Ok(Json(addressbook::resolve(&app.db, &q.name).await?).into_response())
+}
+
+/// A participant's encryption certificates (PEM), for senders to seal to it: public, like the
+/// address book.
+async fn certificates(
+    State(app): State<Shared>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+) -> Result<Response> {
+    let p = crate::registry::require(&app.db, &code).await?;
+    let mut pem = String::new();
+    for c in crate::registry::certs(&app.db, &code).await? {
+        if c.usage == gongwen_proto::directory::KeyUsage::Encryption {
+            pem.push_str(
+                &der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &c.der)
+                    .map_err(|e| DirectoryError::new(Code::Internal, e.to_string()))?,
+            );
+        }
+    }
+    Ok(Json(gongwen_proto::api::ParticipantCerts {
+        code: p.input.code,
+        name: p.input.name,
+        encryption: pem,
+    })
+    .into_response())
 }
 
 async fn healthz(State(app): State<Shared>) -> Response {

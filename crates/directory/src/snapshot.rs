@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use gongwen_proto::Code;
 use gongwen_proto::directory::{
     CenterKind, KeyUsage, ParticipantKind, ParticipantState, SNAPSHOT_FORMAT, Snapshot,
-    SnapshotCenter, SnapshotCert, SnapshotGroup, SnapshotIp, SnapshotParticipant, base64,
+    SnapshotCenter, SnapshotCert, SnapshotGroup, SnapshotIp, SnapshotParticipant,
 };
 use gongwen_store::Db;
 use gongwen_trust::keys::PrivateKey;
@@ -118,7 +118,7 @@ pub async fn assemble(db: &Db, version: i64, now: i64, valid_ms: i64) -> Result<
     let mut certs: BTreeMap<String, Vec<SnapshotCert>> = BTreeMap::new();
     for r in db
         .fetch_all(
-            "SELECT code, usage, cert FROM dir_certs ORDER BY code, usage, spki_sha256",
+            "SELECT code, usage, spki_sha256, not_after FROM dir_certs ORDER BY code, usage, spki_sha256",
             &[],
         )
         .await?
@@ -126,7 +126,8 @@ pub async fn assemble(db: &Db, version: i64, now: i64, valid_ms: i64) -> Result<
         let usage = r.text(1)?;
         certs.entry(r.text(0)?).or_default().push(SnapshotCert {
             usage: KeyUsage::parse(&usage).ok_or_else(|| internal("金鑰用途", &usage))?,
-            der: base64::encode(&r.bytes(2)?),
+            spki_sha256: r.text(2)?,
+            not_after: r.i64(3)?,
         });
     }
     let mut ips: BTreeMap<String, Vec<SnapshotIp>> = BTreeMap::new();

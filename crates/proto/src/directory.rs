@@ -234,11 +234,16 @@ pub struct SnapshotParticipant {
     pub ips: Vec<SnapshotIp>,
 }
 
+/// A registered key: by digest, so 40,000 participants make a snapshot of a few megabytes.
+/// The certificates themselves (senders need the encryption ones) come from the directory's
+/// public `/api/v1/participants/{code}/certificates`, checked against these digests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotCert {
     pub usage: KeyUsage,
-    /// The certificate, DER in standard base64.
-    pub der: String,
+    /// SHA-256 (hex) of the certificate's SubjectPublicKeyInfo.
+    pub spki_sha256: String,
+    /// Unix milliseconds.
+    pub not_after: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -366,20 +371,6 @@ pub fn ip_matches(rule: &str, ip: IpAddr) -> bool {
     }
 }
 
-/// Certificates travel in the snapshot as standard padded base64.
-pub mod base64 {
-    use base64ct::{Base64, Encoding};
-
-    pub fn encode(data: &[u8]) -> String {
-        Base64::encode_string(data)
-    }
-
-    /// `None` for anything that is not canonical padded base64.
-    pub fn decode(text: &str) -> Option<Vec<u8>> {
-        Base64::decode_vec(text).ok()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,21 +381,6 @@ mod tests {
         assert_eq!(fold("ＡＢＣ　１２３"), "abc123");
         assert_eq!(fold("  台南市  東區 "), "台南市東區");
         assert_ne!(fold("臺北市"), fold("臺中市"));
-    }
-
-    #[test]
-    fn base64_round_trips() {
-        for n in 0..40u8 {
-            let data: Vec<u8> = (0..n).map(|i| i.wrapping_mul(37)).collect();
-            let e = base64::encode(&data);
-            assert_eq!(base64::decode(&e).as_deref(), Some(&data[..]));
-        }
-        assert_eq!(base64::encode(b"Man"), "TWFu");
-        assert_eq!(base64::encode(b"M"), "TQ==");
-        assert_eq!(base64::decode("TQ="), None);
-        assert_eq!(base64::decode("T===" ), None);
-        assert_eq!(base64::decode("TQ==TQ=="), None);
-        assert_eq!(base64::decode("T!=="), None);
     }
 
     #[test]
