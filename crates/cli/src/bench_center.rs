@@ -105,7 +105,7 @@ struct Lat {
     confirm: Vec<f64>,
 }
 
-fn database_url(db: &str, dir: &std::path::Path) -> Result<String, CliError> {
+pub(crate) fn database_url(db: &str, dir: &std::path::Path) -> Result<String, CliError> {
     match db {
         "sqlite" => Ok(format!("sqlite://{}", dir.join("center.db").display())),
         "postgres" => Ok(std::env::var("GONGWEN_BENCH_DATABASE_URL")
@@ -115,9 +115,9 @@ fn database_url(db: &str, dir: &std::path::Path) -> Result<String, CliError> {
 }
 
 /// A fresh PostgreSQL database for this run, on the server `base` names.
-async fn fresh_postgres(base: &str) -> Result<String, CliError> {
+pub(crate) async fn fresh_postgres(base: &str, role: &str) -> Result<String, CliError> {
     use sqlx::Connection;
-    let name = format!("gongwen_bench_{}", std::process::id());
+    let name = format!("gongwen_bench_{role}_{}", std::process::id());
     let mut c = sqlx::PgConnection::connect(base)
         .await
         .map_err(|e| arg(format!("PostgreSQL {base}：{e}")))?;
@@ -137,10 +137,10 @@ async fn fresh_postgres(base: &str) -> Result<String, CliError> {
 }
 
 /// Drops this run's database (best effort: a figure is not worth failing over it).
-async fn drop_postgres(base: &str) {
+pub(crate) async fn drop_postgres(base: &str, role: &str) {
     use sqlx::Connection;
     if let Ok(mut c) = sqlx::PgConnection::connect(base).await {
-        let name = format!("gongwen_bench_{}", std::process::id());
+        let name = format!("gongwen_bench_{role}_{}", std::process::id());
         let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}"))
             .execute(&mut c)
             .await;
@@ -177,7 +177,7 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
     let base = database_url(&b.db, dir)?;
     let mut url = base.clone();
     if b.db == "postgres" {
-        url = fresh_postgres(&base).await?;
+        url = fresh_postgres(&base, "center").await?;
     }
     if !matches!(b.blobs.as_str(), "fs" | "db") {
         return Err(arg(format!("--blobs「{}」應為 fs 或 db", b.blobs)));
@@ -295,7 +295,7 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
     let _ = child.kill();
     let _ = child.wait();
     if b.db == "postgres" {
-        drop_postgres(&base).await;
+        drop_postgres(&base, "center").await;
     }
     let (elapsed, mut lat) = outcome?;
     let docs_per_s = b.docs as f64 / elapsed;

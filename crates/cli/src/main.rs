@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_center;
+mod bench_directory;
 mod center_cmd;
 mod cert_cmd;
 mod clock;
@@ -190,6 +191,8 @@ enum BenchCommand {
     },
     /// 量測交換中心：另啟一個 gongwen center serve，以真實封包與雙向 TLS 送件→下載→送達→收文確認
     Center(bench_center::CenterBench),
+    /// 量測通訊錄：匯入 4 萬筆地址簿、產生並簽署快照、以雙向 TLS 取得、驗證、交換中心套用
+    Directory(bench_directory::DirectoryBench),
 }
 
 fn main() -> ExitCode {
@@ -241,6 +244,7 @@ fn main() -> ExitCode {
             signer_key,
         }) => bench::trust(rounds, large_mb, &signer_key),
         Command::Bench(BenchCommand::Center(b)) => bench_center::run(b),
+        Command::Bench(BenchCommand::Directory(b)) => bench_directory::run(b),
         Command::Center(c) => center_cmd::run(c),
         Command::Directory(c) => directory_cmd::run(c),
     };

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use gongwen_proto::Code;
 use gongwen_proto::directory::{
-    CenterKind, KeyUsage, ParticipantKind, ParticipantState, SNAPSHOT_FORMAT, Snapshot,
+    CenterKind, KeyUsage, ParticipantKind, ParticipantState, SNAPSHOT_FORMAT,
     SnapshotCenter, SnapshotCert, SnapshotGroup, SnapshotIp, SnapshotParticipant,
 };
 use gongwen_store::Db;
@@ -83,9 +83,27 @@ pub async fn latest(db: &Db) -> Result<Option<Stored>> {
     .transpose()
 }
 
-/// Reads the registry into a snapshot (unsigned). The log head is read first, so a change
-/// that lands while the tables are read makes the next check build again.
-pub async fn assemble(db: &Db, version: i64, now: i64, valid_ms: i64) -> Result<Snapshot> {
+/// Everything in a snapshot but the participants, serialised first.
+#[derive(serde::Serialize)]
+struct Head<'a> {
+    format: &'a str,
+    version: i64,
+    issued_at: i64,
+    valid_until: i64,
+    log_seq: i64,
+    log_hash: &'a str,
+    centers: &'a [SnapshotCenter],
+    groups: &'a [SnapshotGroup],
+}
+
+/// Participants are read and written this many at a time.
+const PAGE: i64 = 2000;
+
+/// Reads the registry into a snapshot's JSON (unsigned), a page of participants at a time,
+/// so memory holds the output and one page, not every row. The log head is read first, so a
+/// change that lands while the tables are read makes the next check build again.
+/// Returns the JSON and the log sequence number it reflects.
+pub async fn assemble(db: &Db, version: i64, now: i64, valid_ms: i64) -> Result<(Vec<u8>, i64)> {
     let (log_seq, log_hash) = match db
         .fetch_optional(
             "SELECT seq, hash FROM directory_log ORDER BY seq DESC LIMIT 1",
@@ -97,6 +115,7 @@ pub async fn assemble(db: &Db, version: i64, now: i64, valid_ms: i64) -> Result<
         None => (0, crate::audit::GENESIS.to_string()),
     };
     let internal = |what: &str, v: &str| DirectoryError::new(Code::Internal, format!("{what}「{v}」"));
+    let json_err = |e: serde_json::Error| DirectoryError::new(Code::Internal, e.to_string());
     let mut centers = Vec::new();
     for r in db
         .fetch_all(
@@ -113,59 +132,6 @@ pub async fn assemble(db: &Db, version: i64, now: i64, valid_ms: i64) -> Result<
             url: r.text(3)?,
             tls_key: r.opt_text(4)?,
             operator: r.text(5)?,
-        });
-    }
-    let mut certs: BTreeMap<String, Vec<SnapshotCert>> = BTreeMap::new();
-    for r in db
-        .fetch_all(
-            "SELECT code, usage, spki_sha256, not_after FROM dir_certs ORDER BY code, usage, spki_sha256",
-            &[],
-        )
-        .await?
-    {
-        let usage = r.text(1)?;
-        certs.entry(r.text(0)?).or_default().push(SnapshotCert {
-            usage: KeyUsage::parse(&usage).ok_or_else(|| internal("金鑰用途", &usage))?,
-            spki_sha256: r.text(2)?,
-            not_after: r.i64(3)?,
-        });
-    }
-    let mut ips: BTreeMap<String, Vec<SnapshotIp>> = BTreeMap::new();
-    for r in db
-        .fetch_all(
-            "SELECT code, ip, approved_by FROM dir_ips ORDER BY code, ip",
-            &[],
-        )
-        .await?
-    {
-        ips.entry(r.text(0)?).or_default().push(SnapshotIp {
-            ip: r.text(1)?,
-            approved_by: r.opt_text(2)?,
-        });
-    }
-    let mut participants = Vec::new();
-    for r in db
-        .fetch_all(
-            "SELECT code, name, kind, center, receive, send, state, state_reason, operator FROM dir_participants ORDER BY code",
-            &[],
-        )
-        .await?
-    {
-        let code = r.text(0)?;
-        let kind = r.text(2)?;
-        let state = r.text(6)?;
-        participants.push(SnapshotParticipant {
-            name: r.text(1)?,
-            kind: ParticipantKind::parse(&kind).ok_or_else(|| internal("參與者種類", &kind))?,
-            center: r.text(3)?,
-            receive: r.bool(4)?,
-            send: r.bool(5)?,
-            state: ParticipantState::parse(&state).ok_or_else(|| internal("參與者狀態", &state))?,
-            reason: r.opt_text(7)?,
-            operator: r.bool(8)?,
-            certs: certs.remove(&code).unwrap_or_default(),
-            ips: ips.remove(&code).unwrap_or_default(),
-            code,
         });
     }
     let mut groups: Vec<SnapshotGroup> = Vec::new();
@@ -185,26 +151,99 @@ pub async fn assemble(db: &Db, version: i64, now: i64, valid_ms: i64) -> Result<
             }),
         }
     }
-    Ok(Snapshot {
-        format: SNAPSHOT_FORMAT.into(),
+    let mut out = serde_json::to_vec(&Head {
+        format: SNAPSHOT_FORMAT,
         version,
         issued_at: now,
         valid_until: now + valid_ms,
         log_seq,
-        log_hash,
-        centers,
-        participants,
-        groups,
+        log_hash: &log_hash,
+        centers: &centers,
+        groups: &groups,
     })
+    .map_err(json_err)?;
+    out.pop(); // the closing brace: the participants follow
+    out.extend_from_slice(b",\"participants\":[");
+    let mut after = String::new();
+    let mut first = true;
+    loop {
+        let rows = db
+            .fetch_all(
+                "SELECT code, name, kind, center, receive, send, state, state_reason, operator FROM dir_participants \
+                 WHERE code > $1 ORDER BY code LIMIT $2",
+                &[after.as_str().into(), PAGE.into()],
+            )
+            .await?;
+        let (Some(lo), Some(hi)) = (rows.first(), rows.last()) else {
+            break;
+        };
+        let (lo, hi) = (lo.text(0)?, hi.text(0)?);
+        let mut certs: BTreeMap<String, Vec<SnapshotCert>> = BTreeMap::new();
+        for r in db
+            .fetch_all(
+                "SELECT code, usage, spki_sha256, not_after FROM dir_certs WHERE code >= $1 AND code <= $2 \
+                 ORDER BY code, usage, spki_sha256",
+                &[lo.as_str().into(), hi.as_str().into()],
+            )
+            .await?
+        {
+            let usage = r.text(1)?;
+            certs.entry(r.text(0)?).or_default().push(SnapshotCert {
+                usage: KeyUsage::parse(&usage).ok_or_else(|| internal("金鑰用途", &usage))?,
+                spki_sha256: r.text(2)?,
+                not_after: r.i64(3)?,
+            });
+        }
+        let mut ips: BTreeMap<String, Vec<SnapshotIp>> = BTreeMap::new();
+        for r in db
+            .fetch_all(
+                "SELECT code, ip, approved_by FROM dir_ips WHERE code >= $1 AND code <= $2 ORDER BY code, ip",
+                &[lo.as_str().into(), hi.as_str().into()],
+            )
+            .await?
+        {
+            ips.entry(r.text(0)?).or_default().push(SnapshotIp {
+                ip: r.text(1)?,
+                approved_by: r.opt_text(2)?,
+            });
+        }
+        for r in &rows {
+            let code = r.text(0)?;
+            let kind = r.text(2)?;
+            let state = r.text(6)?;
+            let p = SnapshotParticipant {
+                name: r.text(1)?,
+                kind: ParticipantKind::parse(&kind).ok_or_else(|| internal("參與者種類", &kind))?,
+                center: r.text(3)?,
+                receive: r.bool(4)?,
+                send: r.bool(5)?,
+                state: ParticipantState::parse(&state).ok_or_else(|| internal("參與者狀態", &state))?,
+                reason: r.opt_text(7)?,
+                operator: r.bool(8)?,
+                certs: certs.remove(&code).unwrap_or_default(),
+                ips: ips.remove(&code).unwrap_or_default(),
+                code,
+            };
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            serde_json::to_writer(&mut out, &p).map_err(json_err)?;
+        }
+        after = hi;
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+    }
+    out.extend_from_slice(b"]}");
+    Ok((out, log_seq))
 }
 
 /// Builds, signs and stores the next snapshot; keeps the newest `keep`.
 pub async fn build(db: &Db, key: &SnapshotKey, now: i64, cfg: &SnapshotConfig) -> Result<Stored> {
     let version = latest(db).await?.map_or(1, |s| s.version + 1);
     let valid_ms = cfg.valid_hours.max(1) as i64 * 3_600_000;
-    let snap = assemble(db, version, now, valid_ms).await?;
-    let json = serde_json::to_vec(&snap)
-        .map_err(|e| DirectoryError::new(Code::Internal, e.to_string()))?;
+    let (json, log_seq) = assemble(db, version, now, valid_ms).await?;
     let body = cms::sign(
         &json,
         &Signer {
@@ -215,14 +254,16 @@ pub async fn build(db: &Db, key: &SnapshotKey, now: i64, cfg: &SnapshotConfig) -
         now.div_euclid(1000),
     )
     .map_err(|e| DirectoryError::new(Code::Internal, format!("快照簽章失敗：{e}")))?;
+    drop(json);
+    let (issued_at, valid_until) = (now, now + valid_ms);
     let mut tx = db.begin().await?;
     tx.execute(
         "INSERT INTO dir_snapshots (version, issued_at, valid_until, log_seq, body) VALUES ($1, $2, $3, $4, $5)",
         &[
             version.into(),
-            snap.issued_at.into(),
-            snap.valid_until.into(),
-            snap.log_seq.into(),
+            issued_at.into(),
+            valid_until.into(),
+            log_seq.into(),
             body.clone().into(),
         ],
     )
@@ -235,9 +276,9 @@ pub async fn build(db: &Db, key: &SnapshotKey, now: i64, cfg: &SnapshotConfig) -
     tx.commit().await?;
     Ok(Stored {
         version,
-        issued_at: snap.issued_at,
-        valid_until: snap.valid_until,
-        log_seq: snap.log_seq,
+        issued_at,
+        valid_until,
+        log_seq,
         body,
     })
 }

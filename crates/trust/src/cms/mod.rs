@@ -6,6 +6,7 @@
 //! signed routing header and certificate-path checks build on it.
 
 pub mod ber;
+pub(crate) mod frame;
 
 use ::cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use ::cms::content_info::{CmsVersion, ContentInfo};
@@ -133,20 +134,23 @@ pub struct Signer<'a> {
 
 /// SignedData with the content inside (attached), DER.
 pub fn sign(content: &[u8], signer: &Signer, signing_time: i64) -> Result<Vec<u8>, TrustError> {
-    let sd = signed_data(
+    let (prefix, suffix) = frame::attached(
         &digest_of(&SHA256, content)?,
-        Some(content),
+        content.len() as u64,
         signer,
         signing_time,
     )?;
-    wrap(ID_SIGNED_DATA, &sd)
+    let mut out = Vec::with_capacity(prefix.len() + content.len() + suffix.len());
+    out.extend_from_slice(&prefix);
+    out.extend_from_slice(content);
+    out.extend_from_slice(&suffix);
+    Ok(out)
 }
 
-/// SignedData over content whose SHA-256 is `digest`; the content itself goes in when given
-/// (a streaming writer leaves it out and splices it in between the two halves it encodes).
+/// SignedData over content whose SHA-256 is `digest`, without the content: [`frame`] splices
+/// it in between the two halves it encodes.
 pub(crate) fn signed_data(
     digest: &[u8],
-    content: Option<&[u8]>,
     signer: &Signer,
     signing_time: i64,
 ) -> Result<SignedData, TrustError> {
@@ -207,11 +211,7 @@ pub(crate) fn signed_data(
         digest_algorithms,
         encap_content_info: EncapsulatedContentInfo {
             econtent_type: ID_DATA,
-            econtent: content
-                .map(|c| {
-                    Any::encode_from(&OctetString::new(c).map_err(malformed)?).map_err(malformed)
-                })
-                .transpose()?,
+            econtent: None,
         },
         certificates: Some(CertificateSet(certs)),
         crls: None,

@@ -30,6 +30,7 @@ use super::{
     Signed, check_body_digest, check_documents, check_opened, header_for, mismatch, signed_header,
 };
 use crate::TrustError;
+use crate::cms::frame::{self, body, elements, read_header, tl};
 use crate::cms::{self, Signer};
 use crate::path::{Evaluation, TrustStore, hex};
 
@@ -50,61 +51,6 @@ fn malformed(detail: impl Into<String>) -> TrustError {
     TrustError::Malformed {
         detail: detail.into(),
     }
-}
-
-/// DER tag and length.
-fn tl(tag: u8, len: u64) -> Vec<u8> {
-    let mut out = vec![tag];
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (8 - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out
-}
-
-/// The complete DER elements directly inside `der` (one constructed element's body).
-fn elements(body: &[u8]) -> Result<Vec<&[u8]>, TrustError> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    while pos < body.len() {
-        let (_, header, len) = read_header(&body[pos..])?;
-        let end = pos + header + len as usize;
-        out.push(
-            body.get(pos..end)
-                .ok_or_else(|| malformed("元素長度超出範圍"))?,
-        );
-        pos = end;
-    }
-    Ok(out)
-}
-
-/// (tag, header length, content length) of a DER element at the start of `b`.
-fn read_header(b: &[u8]) -> Result<(u8, usize, u64), TrustError> {
-    let short = || malformed("DER 標頭被截斷");
-    let tag = *b.first().ok_or_else(short)?;
-    let first = *b.get(1).ok_or_else(short)?;
-    if first < 0x80 {
-        return Ok((tag, 2, first as u64));
-    }
-    let n = (first & 0x7f) as usize;
-    if n == 0 || n > 8 {
-        return Err(malformed("串流處理只接受 DER（定長）編碼"));
-    }
-    let mut len = 0u64;
-    for i in 0..n {
-        len = (len << 8) | *b.get(2 + i).ok_or_else(short)? as u64;
-    }
-    Ok((tag, 2 + n, len))
-}
-
-/// The body of one DER element.
-fn body(element: &[u8]) -> Result<&[u8], TrustError> {
-    let (_, h, _) = read_header(element)?;
-    Ok(&element[h..])
 }
 
 /// SHA-256 on another thread: opening a package hashes the same gigabyte three times
@@ -285,40 +231,8 @@ pub fn seal_to_file(input: &StreamSeal, out: &Path) -> Result<PackageHeader, Tru
     let tar_sha256 = tar_digest.finish();
 
     // The inner SignedData around the tar stream: prefix ‖ tar ‖ suffix.
-    let sd = cms::signed_data(tar_sha256.as_ref(), None, &input.signer, input.now)?;
-    let sd_der = sd.to_der().map_err(cms::malformed)?;
-    let parts = elements(body(&sd_der)?)?;
-    let [version, digest_algs, _encap_without_content, rest @ ..] = &parts[..] else {
-        return Err(malformed("內部錯誤：SignedData 結構不符"));
-    };
-    let oid_data = cms::ID_DATA.to_der().map_err(cms::malformed)?;
-    let octet = tl(0x04, tar_len);
-    let explicit = tl(0xa0, octet.len() as u64 + tar_len);
-    let encap_len = oid_data.len() as u64 + explicit.len() as u64 + octet.len() as u64 + tar_len;
-    let encap_hdr = tl(0x30, encap_len);
-    let suffix: Vec<u8> = rest.concat();
-    let sd_len = (version.len() + digest_algs.len() + encap_hdr.len()) as u64
-        + encap_len
-        + suffix.len() as u64;
-    let sd_hdr = tl(0x30, sd_len);
-    let oid_sd = cms::ID_SIGNED_DATA.to_der().map_err(cms::malformed)?;
-    let sd_total = sd_hdr.len() as u64 + sd_len;
-    let ci_explicit = tl(0xa0, sd_total);
-    let ci_len = oid_sd.len() as u64 + ci_explicit.len() as u64 + sd_total;
-    let mut prefix = tl(0x30, ci_len);
-    for p in [
-        &oid_sd,
-        &ci_explicit,
-        &sd_hdr,
-        &version.to_vec(),
-        &digest_algs.to_vec(),
-        &encap_hdr,
-        &oid_data,
-        &explicit,
-        &octet,
-    ] {
-        prefix.extend_from_slice(p);
-    }
+    let (prefix, suffix) =
+        frame::attached(tar_sha256.as_ref(), tar_len, &input.signer, input.now)?;
     let inner_len = prefix.len() as u64 + tar_len + suffix.len() as u64;
     let ct_len = (inner_len / 16 + 1) * 16;
     let mut inner: Vec<Piece> = vec![Piece::Bytes(prefix)];
