@@ -57,7 +57,7 @@ pub struct Pki {
     pub server_key: PathBuf,
     /// TLS client certificates for two centers to call each other: (chain, key, leaf).
     pub center_clients: Vec<(PathBuf, PathBuf, PathBuf)>,
-    /// A signing certificate and key for a test directory's snapshots: (certificate, key).
+    /// A signing certificate (with its intermediate) and key for a test directory's snapshots.
     pub directory_signer: (PathBuf, PathBuf),
 }
 
@@ -184,7 +184,9 @@ impl Pki {
             KeyType::P256,
             now,
         )?;
-        let directory_signer = (signer[0].cert_file.clone(), signer[0].key_file.clone());
+        let signer_chain = dir.join("directory-signer-chain.pem");
+        with_intermediate(&ca, &signer[0].cert_file, &signer_chain)?;
+        let directory_signer = (signer_chain, signer[0].key_file.clone());
         ca.write_crls(now).map_err(err)?;
         Ok(Pki {
             center_clients,

@@ -81,3 +81,94 @@ fn audit_verify_names_what_was_changed() {
     // The first problem is reported: entry 3, before the missing head.
     assert!(out.contains("發現問題（第 3 筆）"), "{out}");
 }
+
+fn run(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run gongwen");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn directory_commands_import_look_up_change_and_sign() {
+    let pki = gongwen_integration::pki();
+    let dir = gongwen_integration::scratch("directory_commands");
+    let url = runtime().block_on(fresh_database("directory_commands"));
+    std::fs::write(
+        dir.join("gongwen.toml"),
+        format!(
+            "[directory]\ndatabase_url = \"{url}\"\n\n[directory.tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_roots = [\"{}\"]\n\n\
+             [directory.signing]\ncert = \"{}\"\nkey = \"{}\"\n",
+            pki.server_cert.display(),
+            pki.server_key.display(),
+            pki.ca.root_file().display(),
+            pki.directory_signer.0.display(),
+            pki.directory_signer.1.display(),
+        ),
+    )
+    .unwrap();
+    let (code, out) = run(
+        &dir,
+        &["directory", "center", "tpc", "--name", "臺北市公文交換中心", "--kind", "共用", "--url", "https://tpc.example:8443", "--operator", "臺北市政府"],
+    );
+    assert_eq!(code, 0, "{out}");
+
+    // A broken file is refused with the line, and nothing goes in.
+    std::fs::write(dir.join("bad.csv"), "ORGID,ORGNAME\n379000000A,臺北市政府\n379000000A,重複\n").unwrap();
+    let (code, out) = run(&dir, &["directory", "import", "bad.csv", "--center", "tpc"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("E_DIR_DUPLICATE") && out.contains("第 3 行"), "{out}");
+    std::fs::write(
+        dir.join("book.csv"),
+        "\u{feff}ORGID,ORGNAME,STATUSCODE,UPDATETIME\r\n379000000A,臺北市政府,0,\r\n379130000C,臺北市政府資訊局,0,\r\nXA12345678,台北市中正區中正國民小學家長會,0,\r\n",
+    )
+    .unwrap();
+    let (code, out) = run(&dir, &["directory", "import", "book.csv", "--center", "tpc"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("已匯入 3 筆"), "{out}");
+
+    let (code, out) = run(&dir, &["directory", "address-book", "--query", "臺北市中正區"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("XA12345678") && out.contains("共 1 筆"), "{out}");
+    let (code, out) = run(&dir, &["directory", "address-book", "--format", "csv"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ORGID,ORGNAME,STATUSCODE,UPDATETIME") && out.contains("379130000C,臺北市政府資訊局,0,"), "{out}");
+    let (code, out) = run(&dir, &["directory", "address-book", "--resolve", "台北市政府資訊局"]);
+    assert_eq!((code, out.trim()), (0, "379130000C\t臺北市政府資訊局"));
+
+    // A suspension needs a reason; the participant's history shows both changes.
+    let (code, out) = run(&dir, &["directory", "participant", "state", "XA12345678", "suspend"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("須註明原因"), "{out}");
+    let (code, out) = run(
+        &dir,
+        &["directory", "participant", "state", "XA12345678", "suspend", "--reason", "未經受文者同意發送廣告"],
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(&dir, &["directory", "participant", "show", "XA12345678"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("暫停") && out.contains("participant.imported") && out.contains("participant.suspended"), "{out}");
+
+    // The snapshot is a CMS SignedData that openssl verifies against the test root.
+    let (code, out) = run(&dir, &["directory", "snapshot", "--out", "snapshot.der"]);
+    assert_eq!(code, 0, "{out}");
+    let v = Command::new("openssl")
+        .current_dir(&dir)
+        .args(["cms", "-verify", "-inform", "DER", "-in", "snapshot.der", "-purpose", "any", "-out", "snapshot.json", "-CAfile"])
+        .arg(pki.ca.root_file())
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("snapshot.json")).unwrap()).unwrap();
+    assert_eq!(json["format"], "gongwen-directory-snapshot/1");
+    assert_eq!(json["participants"].as_array().unwrap().len(), 3);
+    assert_eq!(json["participants"][2]["state"], "suspended");
+
+    let (code, out) = run(&dir, &["directory", "audit", "verify", "--database-url", &url]);
+    assert_eq!(code, 0, "{out}");
+}
