@@ -39,6 +39,8 @@ fn directory_config(db: &str, port: u16) -> DirectoryConfig {
             cert: pki.directory_signer.0.clone(),
             key: pki.directory_signer.1.display().to_string(),
         },
+        trust_anchors: vec![pki.ca.root_file()],
+        crls: vec![pki.ca.dir().join("crl")],
         snapshot: SnapshotConfig {
             valid_hours: 24,
             build_every_s: 1,
@@ -368,5 +370,178 @@ fn address_book_import_is_all_or_nothing_and_search_folds_variants() {
         let r = gongwen_directory::audit::verify(&db, None).await.unwrap();
         assert_eq!((r.entries, r.broken), (5, None));
         db.close().await;
+    });
+}
+
+/// An application form for agency `code` (of the test CA) at `center`.
+fn form(code: &str, center: &str, with_enc: bool, now: i64) -> gongwen_proto::directory::ApplicationForm {
+    let a = pki().agency(code);
+    let mut certificates = vec![
+        std::fs::read_to_string(&a.sign_file).unwrap(),
+        std::fs::read_to_string(&a.tls_leaf).unwrap(),
+    ];
+    if with_enc {
+        certificates.push(std::fs::read_to_string(&a.enc_file).unwrap());
+    }
+    gongwen_proto::directory::ApplicationForm {
+        kind: gongwen_proto::directory::ApplicationKind::New,
+        code: code.into(),
+        name: format!("臺南市測試協會{code}"),
+        participant_kind: ParticipantKind::Organisation,
+        ubn: Some("04595257".into()),
+        authority: A.into(),
+        center: center.into(),
+        receive: true,
+        send: true,
+        card_number: Some("TW1234567890".into()),
+        card_activated_on: Some("2026-01-05".into()),
+        certificates,
+        ips: vec!["127.0.0.1".into()],
+        contact_name: "王小明".into(),
+        contact_phone: "06-2991111".into(),
+        contact_email: "office@example.org.tw".into(),
+        agreement: gongwen_proto::directory::Agreement {
+            rules: "公文電子交換系統使用規範 115.01 版".into(),
+            agreed_at: now,
+        },
+        reason: None,
+    }
+}
+
+/// The form signed with `signer`'s signing key (the organisation's IC card).
+fn signed(f: &gongwen_proto::directory::ApplicationForm, signer: &str) -> Vec<u8> {
+    let a = pki().agency(signer);
+    gongwen_trust::cms::sign(
+        &serde_json::to_vec(f).unwrap(),
+        &gongwen_trust::cms::Signer {
+            key: &a.sign_key,
+            cert: &a.sign_cert,
+            chain: &a.chain,
+        },
+        f.agreement.agreed_at / 1000,
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
+    use gongwen_directory::accounts::{self, Role};
+    use gongwen_integration::{C, D};
+    runtime().block_on(async {
+        let pki = pki();
+        let (pd, px) = (free_port(), free_port());
+        let dir = gongwen_directory::start(directory_config(&fresh_database("dirapp").await, pd), Clock::default())
+            .await
+            .unwrap();
+        let db = dir.app.db.clone();
+        let now = dir.app.clock.now_ms();
+        let key = registry::key_of(&std::fs::read(&pki.center_clients[0].2).unwrap()).unwrap();
+        registry::put_center(
+            &db,
+            &Center {
+                id: "center-x".into(),
+                name: "臺南市公文交換中心".into(),
+                kind: CenterKind::SelfManaged,
+                url: format!("https://127.0.0.1:{px}"),
+                tls_key: Some(key),
+                operator: "臺南市政府".into(),
+            },
+            ADMIN,
+            now,
+        )
+        .await
+        .unwrap();
+        registry::add(&db, &participant(A, "臺南市政府民政局", "center-x"), ADMIN, now).await.unwrap();
+        let a_files = pki.agency(A);
+        for f in [&a_files.sign_file, &a_files.enc_file, &a_files.tls_leaf] {
+            registry::add_certs(&db, A, &std::fs::read(f).unwrap(), None, ADMIN, now).await.unwrap();
+        }
+        registry::add_ip(&db, A, "127.0.0.1", None, ADMIN, now).await.unwrap();
+        let first = accounts::put(&db, "minzheng", "民政局初審", Role::FirstReviewer, Some(A), ADMIN, now).await.unwrap();
+        let elsewhere = accounts::put(&db, "other", "他機關初審", Role::FirstReviewer, Some(C), ADMIN, now).await.unwrap();
+        let second = accounts::put(&db, "tnc", "智慧發展中心複審", Role::SecondReviewer, Some("center-x"), ADMIN, now).await.unwrap();
+        let auditor = accounts::put(&db, "audit", "稽核", Role::Auditor, None, ADMIN, now).await.unwrap();
+
+        let dc = gongwen_client::DirectoryClient::new(
+            &format!("https://{}", dir.addr()),
+            gongwen_client::tls_config(&std::fs::read(pki.ca.root_file()).unwrap(), None).unwrap(),
+        )
+        .unwrap();
+        let code_of = |e: gongwen_client::ClientError| e.code().unwrap_or("").to_string();
+
+        // Forged: D's form signed with B's card; D's form signed with a key it does not
+        // register; nothing is kept of either.
+        let f = form(D, "center-x", true, now);
+        assert_eq!(code_of(dc.submit_application(None, signed(&f, B)).await.unwrap_err()), "E_DIR_SIGNATURE");
+        let mut f2 = f.clone();
+        f2.certificates.remove(0);
+        assert_eq!(code_of(dc.submit_application(None, signed(&f2, D)).await.unwrap_err()), "E_DIR_SIGNATURE");
+        let mut tampered = signed(&f, D);
+        let n = tampered.len();
+        tampered[n / 3] ^= 1;
+        assert!(dc.submit_application(None, tampered).await.is_err());
+        assert_eq!(dc.reviews(&auditor).await.unwrap().as_array().unwrap().len(), 0);
+
+        // Submitted without the encryption certificate; the authority asks for it.
+        let app = dc.submit_application(None, signed(&form(D, "center-x", false, now), D)).await.unwrap();
+        let id = app["id"].as_str().unwrap().to_string();
+        assert_eq!(app["state"], "submitted");
+        assert_eq!(code_of(dc.submit_application(None, signed(&f, D)).await.unwrap_err()), "E_DIR_STATE");
+        // Another authority and the second reviewer may not act on it yet; the queue of the
+        // other authority does not show it.
+        assert_eq!(code_of(dc.review(&elsewhere, &id, "approve", None).await.unwrap_err()), "E_DIR_FORBIDDEN");
+        assert_eq!(code_of(dc.review(&second, &id, "approve", None).await.unwrap_err()), "E_DIR_FORBIDDEN");
+        assert_eq!(dc.reviews(&elsewhere).await.unwrap().as_array().unwrap().len(), 0);
+        assert_eq!(dc.reviews(&first).await.unwrap().as_array().unwrap().len(), 1);
+        assert_eq!(code_of(dc.review(&first, &id, "correct", None).await.unwrap_err()), "E_BAD_REQUEST");
+        let back = dc.review(&first, &id, "correct", Some("請補附加密憑證")).await.unwrap();
+        assert_eq!(back["state"], "correction");
+        assert_eq!(dc.application(&id).await.unwrap()["message"], "請補附加密憑證");
+        let corrected = dc.submit_application(Some(&id), signed(&f, D)).await.unwrap();
+        assert_eq!(corrected["state"], "submitted");
+        assert_eq!(dc.review(&first, &id, "approve", None).await.unwrap()["state"], "first_approved");
+        assert_eq!(code_of(dc.review(&first, &id, "approve", None).await.unwrap_err()), "E_DIR_FORBIDDEN");
+        assert_eq!(dc.review(&second, &id, "approve", None).await.unwrap()["state"], "activated");
+        assert_eq!(code_of(dc.review(&second, &id, "approve", None).await.unwrap_err()), "E_DIR_STATE");
+        // The applicant and the authority are told.
+        let told = gongwen_directory::applications::notices(&db, D).await.unwrap();
+        assert!(told.iter().any(|(_, s, _)| s == "連線申請已開通"), "{told:?}");
+        assert!(told.iter().any(|(_, s, _)| s == "連線申請須補正"), "{told:?}");
+        assert!(gongwen_directory::applications::notices(&db, A).await.unwrap().iter().any(|(_, s, _)| s == "連線申請已開通"));
+        // Every step is in the log with who did it.
+        let steps: Vec<String> = gongwen_directory::audit::history(&db, &format!("application:{id}"))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| format!("{} {}", e.entry.actor, e.entry.action))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                format!("applicant:{D} application.submitted"),
+                "first_reviewer:minzheng application.correction_requested".into(),
+                format!("applicant:{D} application.corrected"),
+                "first_reviewer:minzheng application.first_approved".into(),
+                "second_reviewer:tnc application.activated".into(),
+            ]
+        );
+        // Applying again for the same code is refused.
+        assert_eq!(code_of(dc.submit_application(None, signed(&f, D)).await.unwrap_err()), "E_DIR_DUPLICATE");
+
+        // A center that knows D only from the snapshot lets it exchange with A.
+        let x = gongwen_center::start(center_config("center-x", &fresh_database("dirapp_x").await, px, 0, pd), Clock::default())
+            .await
+            .unwrap();
+        let d = pki.client(x.addr(), D).unwrap();
+        let a = pki.client(x.addr(), A).unwrap();
+        until("D known at X", || async { refusal(&d).await.is_none() }).await;
+        let pkg = pki.seal(D, &[A], 500, HeaderOptions::default()).unwrap();
+        let sent = d.submit("app1", pkg.clone()).await.unwrap();
+        assert_eq!(sent.copies[0].status, CopyStatus::Available);
+        assert_eq!(a.fetch(&sent.id).await.unwrap(), pkg);
+        let r = gongwen_directory::audit::verify(&db, None).await.unwrap();
+        assert_eq!(r.broken, None);
+        x.shutdown().await;
+        dir.shutdown().await;
     });
 }

@@ -67,9 +67,7 @@ impl Drop for Spooled {
 }
 
 fn random_hex() -> String {
-    let mut b = [0u8; 16];
-    let _ = aws_lc_rs::rand::fill(&mut b);
-    directory::hex(&b)
+    gongwen_store::random_hex(16)
 }
 
 /// Writes the request body to the spool folder, hashing it, within the size limit.

@@ -15,7 +15,7 @@ pub mod records;
 pub mod snapshot;
 pub mod testbed;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,27 +50,6 @@ fn start_err(code: &'static str, detail: impl std::fmt::Display) -> StartError {
     }
 }
 
-/// CRL files named directly or found in named folders.
-fn crl_files(paths: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            if let Ok(rd) = std::fs::read_dir(p) {
-                let mut files: Vec<PathBuf> = rd
-                    .flatten()
-                    .map(|e| e.path())
-                    .filter(|f| f.extension().is_some_and(|e| e == "crl" || e == "pem"))
-                    .collect();
-                files.sort();
-                out.extend(files);
-            }
-        } else {
-            out.push(p.clone());
-        }
-    }
-    out
-}
-
 fn read(p: &Path) -> Result<Vec<u8>, StartError> {
     std::fs::read(p).map_err(|e| start_err("E_CONFIG", format!("{}：{e}", p.display())))
 }
@@ -99,7 +78,7 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         );
     }
     let mut crls = Vec::new();
-    for p in crl_files(&config.crls) {
+    for p in gongwen_trust::path::crl_files(&config.crls) {
         crls.extend(
             gongwen_trust::path::load_crls(&read(&p)?)
                 .map_err(|e| start_err(e.code(), format!("{}：{e}", p.display())))?,
@@ -320,7 +299,7 @@ pub async fn start(config: CenterConfig, clock: Clock) -> Result<Running, StartE
         } else {
             config.tls.client_roots.clone()
         },
-        crls: crl_files(&config.crls),
+        crls: gongwen_trust::path::crl_files(&config.crls),
     })
     .map_err(|e| start_err(e.code(), e))?;
     let listen = config.listen.clone();

@@ -111,6 +111,8 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
             cert: pki.directory_signer.0.clone(),
             key: pki.directory_signer.1.display().to_string(),
         },
+        trust_anchors: vec![pki.ca.root_file()],
+        crls: vec![pki.ca.dir().join("crl")],
         snapshot: SnapshotConfig {
             build_every_s: 3600,
             ..Default::default()

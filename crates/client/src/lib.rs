@@ -372,6 +372,57 @@ impl DirectoryClient {
         .await
     }
 
+    /// Submits a signed application (or, with `id`, its correction); answers its JSON.
+    pub async fn submit_application(
+        &self,
+        id: Option<&str>,
+        signed: Vec<u8>,
+    ) -> Result<serde_json::Value, ClientError> {
+        let rb = match id {
+            None => self.http.post(format!("{}/api/v1/applications", self.base)),
+            Some(id) => self
+                .http
+                .put(format!("{}/api/v1/applications/{}", self.base, encode(id))),
+        };
+        CenterClient::json(rb.header("content-type", "application/pkcs7-mime").body(signed)).await
+    }
+
+    /// An application's state, by its id.
+    pub async fn application(&self, id: &str) -> Result<serde_json::Value, ClientError> {
+        CenterClient::json(
+            self.http
+                .get(format!("{}/api/v1/applications/{}", self.base, encode(id))),
+        )
+        .await
+    }
+
+    /// The applications a reviewer (by API token) may see.
+    pub async fn reviews(&self, token: &str) -> Result<serde_json::Value, ClientError> {
+        CenterClient::json(
+            self.http
+                .get(format!("{}/api/v1/reviews", self.base))
+                .bearer_auth(token),
+        )
+        .await
+    }
+
+    /// A reviewer's decision: `approve`, `correct` or `reject` (the latter two with a message).
+    pub async fn review(
+        &self,
+        token: &str,
+        id: &str,
+        decision: &str,
+        message: Option<&str>,
+    ) -> Result<serde_json::Value, ClientError> {
+        CenterClient::json(
+            self.http
+                .post(format!("{}/api/v1/applications/{}/review", self.base, encode(id)))
+                .bearer_auth(token)
+                .json(&serde_json::json!({ "decision": decision, "message": message })),
+        )
+        .await
+    }
+
     /// Address-book entries matching `q` (a code, or part of a name; 臺/台 alike).
     pub async fn address_book(
         &self,

@@ -14,6 +14,8 @@ pub struct App {
     pub db: Db,
     pub clock: Clock,
     pub key: SnapshotKey,
+    /// What applicants' signing certificates must chain to.
+    pub trust: gongwen_trust::path::TrustStore,
     /// The newest snapshot, kept in memory so a fetch does not read it from the database.
     current: tokio::sync::Mutex<Option<Arc<Stored>>>,
 }
@@ -21,12 +23,19 @@ pub struct App {
 pub type Shared = Arc<App>;
 
 impl App {
-    pub fn new(config: DirectoryConfig, db: Db, clock: Clock, key: SnapshotKey) -> App {
+    pub fn new(
+        config: DirectoryConfig,
+        db: Db,
+        clock: Clock,
+        key: SnapshotKey,
+        trust: gongwen_trust::path::TrustStore,
+    ) -> App {
         App {
             config,
             db,
             clock,
             key,
+            trust,
             current: tokio::sync::Mutex::new(None),
         }
     }

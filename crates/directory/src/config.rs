@@ -17,6 +17,13 @@ pub struct DirectoryConfig {
     pub tls: DirectoryTls,
     /// The key that signs snapshots, and its certificate (centers pin this certificate).
     pub signing: SigningConfig,
+    /// Root certificates that applicants' signing certificates must chain to (GCA, XCA,
+    /// MOEACA roots in production).
+    #[serde(default)]
+    pub trust_anchors: Vec<PathBuf>,
+    /// CRL files for those hierarchies.
+    #[serde(default)]
+    pub crls: Vec<PathBuf>,
     #[serde(default)]
     pub snapshot: SnapshotConfig,
 }

@@ -10,7 +10,7 @@ use gongwen_net::Peer;
 use gongwen_proto::Code;
 use serde::Deserialize;
 
-use crate::addressbook;
+use crate::{accounts, addressbook, applications};
 use crate::app::Shared;
 use crate::error::{DirectoryError, Result};
 
@@ -23,6 +23,10 @@ pub fn router(app: Shared) -> Router {
         .route("/api/v1/address-book", get(address_book))
         .route("/api/v1/address-book/resolve", get(resolve))
         .route("/api/v1/participants/{code}/certificates", get(certificates))
+        .route("/api/v1/applications", axum::routing::post(submit))
+        .route("/api/v1/applications/{id}", get(application).put(correct))
+        .route("/api/v1/applications/{id}/review", axum::routing::post(review))
+        .route("/api/v1/reviews", get(reviews))
         .route("/healthz", get(healthz))
         .fallback(|| async {
             DirectoryError::new(Code::NotFound, "沒有這個網址")
@@ -144,6 +148,83 @@ async fn certificates(
         encryption: pem,
     })
     .into_response())
+}
+
+/// The application body is the signed form itself (CMS SignedData, DER).
+async fn submit(State(app): State<Shared>, body: axum::body::Bytes) -> Result<Response> {
+    let a = applications::submit(&app.db, &app.trust, &body, app.clock.now_ms()).await?;
+    Ok((StatusCode::CREATED, Json(a)).into_response())
+}
+
+async fn application(
+    State(app): State<Shared>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response> {
+    Ok(Json(applications::get(&app.db, &id).await?).into_response())
+}
+
+async fn correct(
+    State(app): State<Shared>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response> {
+    let a = applications::correct(&app.db, &app.trust, &id, &body, app.clock.now_ms()).await?;
+    Ok(Json(a).into_response())
+}
+
+/// The reviewer behind `Authorization: Bearer <token>`.
+async fn account(app: &Shared, headers: &HeaderMap) -> Result<accounts::Account> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| DirectoryError::new(Code::DirForbidden, "需要 Authorization: Bearer 權杖"))?;
+    accounts::by_token(&app.db, token.trim()).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewsQuery {
+    state: Option<String>,
+}
+
+async fn reviews(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    q: std::result::Result<Query<ReviewsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response> {
+    let who = account(&app, &headers).await?;
+    let Query(q) = q.map_err(|e| DirectoryError::new(Code::BadRequest, e.body_text()))?;
+    let state = q
+        .state
+        .map(|s| {
+            applications::AppState::parse(&s)
+                .ok_or_else(|| DirectoryError::new(Code::BadRequest, format!("state「{s}」不認得")))
+        })
+        .transpose()?;
+    Ok(Json(applications::list(&app.db, &who, state).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewBody {
+    /// approve | correct | reject
+    decision: String,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+async fn review(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: std::result::Result<Json<ReviewBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response> {
+    let who = account(&app, &headers).await?;
+    let Json(b) = body.map_err(|e| DirectoryError::new(Code::BadRequest, e.body_text()))?;
+    let decision = applications::decision(&b.decision, b.message)?;
+    let a = applications::review(&app.db, &who, &id, decision, app.clock.now_ms()).await?;
+    Ok(Json(a).into_response())
 }
 
 async fn healthz(State(app): State<Shared>) -> Response {

@@ -1,7 +1,9 @@
 //! The management layer (管理層): participants and centers, the address book, the signed
 //! snapshot the centers run on, and the directory's tamper-evident log.
 
+pub mod accounts;
 pub mod addressbook;
+pub mod applications;
 pub mod app;
 pub mod audit;
 pub mod config;
@@ -56,7 +58,29 @@ pub async fn open(config: DirectoryConfig, clock: Clock) -> Result<Shared, Start
     })?;
     let key = snapshot::SnapshotKey::load(&cert, &config.signing.key)
         .map_err(|e| start_err("E_CONFIG", e.detail))?;
-    Ok(Arc::new(App::new(config, db, clock, key)))
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).map_err(|e| start_err("E_CONFIG", format!("{}：{e}", p.display())))
+    };
+    let mut anchors = Vec::new();
+    for p in &config.trust_anchors {
+        anchors.extend(
+            gongwen_trust::cms::load_certs(&read(p)?)
+                .map_err(|e| start_err(e.code(), format!("{}：{e}", p.display())))?,
+        );
+    }
+    let mut crls = Vec::new();
+    for p in gongwen_trust::path::crl_files(&config.crls) {
+        crls.extend(
+            gongwen_trust::path::load_crls(&read(&p)?)
+                .map_err(|e| start_err(e.code(), format!("{}：{e}", p.display())))?,
+        );
+    }
+    let trust = gongwen_trust::path::TrustStore {
+        anchors,
+        crls,
+        stale_crl: gongwen_trust::path::StaleCrl::Refuse,
+    };
+    Ok(Arc::new(App::new(config, db, clock, key, trust)))
 }
 
 /// A directory listening.

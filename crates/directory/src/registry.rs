@@ -403,9 +403,15 @@ pub async fn add(db: &Db, p: &ParticipantInput, actor: &str, now: i64) -> Result
 
 /// Changes a participant's registered facts (異動); the code and the state stay.
 pub async fn change(db: &Db, p: &ParticipantInput, actor: &str, now: i64) -> Result<()> {
-    p.check()?;
     let mut tx = db.begin().await?;
-    center_exists(&mut tx, &p.center).await?;
+    change_in(&mut tx, p, actor, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn change_in(tx: &mut Tx, p: &ParticipantInput, actor: &str, now: i64) -> Result<()> {
+    p.check()?;
+    center_exists(tx, &p.center).await?;
     let mut args = fact_args(p);
     args.push(now.into());
     let n = tx
@@ -422,9 +428,7 @@ pub async fn change(db: &Db, p: &ParticipantInput, actor: &str, now: i64) -> Res
             format!("沒有代碼為 {} 的參與者", p.code),
         ));
     }
-    log(&mut tx, now, actor, "participant.changed", &p.code, json(p)).await?;
-    tx.commit().await?;
-    Ok(())
+    log(tx, now, actor, "participant.changed", &p.code, json(p)).await
 }
 
 /// Moves a participant to `state`, with the reason it will be told (required unless active).
@@ -484,20 +488,11 @@ pub async fn set_state_in(
 // ---------------------------------------------------------------------------
 // Certificates and addresses
 
-/// Registers certificates (PEM or DER) for a participant; each one's use is read from the
-/// certificate unless `usage` says it.
-pub async fn add_certs(
-    db: &Db,
-    code: &str,
-    data: &[u8],
-    usage: Option<KeyUsage>,
-    actor: &str,
-    now: i64,
-) -> Result<Vec<CertEntry>> {
-    require(db, code).await?;
-    let certs = load_certs(data)?;
+/// Reads certificates (PEM or DER); each one's use is read from the certificate unless
+/// `usage` says it.
+pub fn read_certs(data: &[u8], usage: Option<KeyUsage>) -> Result<Vec<CertEntry>> {
     let mut out = Vec::new();
-    for cert in certs {
+    for cert in load_certs(data)? {
         let u = match usage {
             Some(u) => u,
             None => match primary_purpose(&cert) {
@@ -520,8 +515,30 @@ pub async fn add_certs(
             der,
         });
     }
+    Ok(out)
+}
+
+/// Registers certificates (PEM or DER) for a participant.
+pub async fn add_certs(
+    db: &Db,
+    code: &str,
+    data: &[u8],
+    usage: Option<KeyUsage>,
+    actor: &str,
+    now: i64,
+) -> Result<Vec<CertEntry>> {
+    require(db, code).await?;
+    let out = read_certs(data, usage)?;
     let mut tx = db.begin().await?;
-    for c in &out {
+    put_certs_in(&mut tx, code, &out, actor, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Registers read certificates in the caller's transaction; a key registered to someone
+/// else is refused.
+pub async fn put_certs_in(tx: &mut Tx, code: &str, certs: &[CertEntry], actor: &str, now: i64) -> Result<()> {
+    for c in certs {
         if let Some(r) = tx
             .fetch_optional(
                 "SELECT code FROM dir_certs WHERE spki_sha256 = $1",
@@ -549,10 +566,9 @@ pub async fn add_certs(
             ],
         )
         .await?;
-        log(&mut tx, now, actor, "cert.registered", code, json(c)).await?;
+        log(tx, now, actor, "cert.registered", code, json(c)).await?;
     }
-    tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 pub async fn remove_cert(db: &Db, code: &str, spki: &str, actor: &str, now: i64) -> Result<()> {
@@ -616,22 +632,35 @@ pub async fn add_ip(
         ));
     }
     let mut tx = db.begin().await?;
+    put_ip_in(&mut tx, code, rule, approved_by, actor, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records an allowed address in the caller's transaction (checked by the caller).
+pub async fn put_ip_in(
+    tx: &mut Tx,
+    code: &str,
+    rule: &str,
+    approved_by: Option<&str>,
+    actor: &str,
+    now: i64,
+) -> Result<()> {
+    check_ip_rule(rule).map_err(bad)?;
     tx.execute(
         "INSERT INTO dir_ips (code, ip, approved_by) VALUES ($1, $2, $3) ON CONFLICT (code, ip) DO UPDATE SET approved_by = $3",
         &[code.into(), rule.into(), approved_by.into()],
     )
     .await?;
     log(
-        &mut tx,
+        tx,
         now,
         actor,
         "ip.added",
         code,
         json(&serde_json::json!({ "ip": rule, "approved_by": approved_by })),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 pub async fn remove_ip(db: &Db, code: &str, rule: &str, actor: &str, now: i64) -> Result<()> {

@@ -288,6 +288,83 @@ pub const ADDRESS_BOOK_COLUMNS: [&str; 8] = [
     "SEND",
 ];
 
+/// What an application asks for (連線申請).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationKind {
+    /// 新申請：收文、發文功能.
+    New,
+    /// 異動: changed facts, certificates or addresses.
+    Change,
+    /// 註銷.
+    Cancel,
+}
+
+impl ApplicationKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ApplicationKind::New => "新申請",
+            ApplicationKind::Change => "異動",
+            ApplicationKind::Cancel => "註銷",
+        }
+    }
+}
+
+/// The applicant's agreement to the usage rules (使用規範同意書), with when it was given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agreement {
+    /// Which text was agreed to, e.g. 「公文電子交換系統使用規範 115.01 版」.
+    pub rules: String,
+    /// Unix milliseconds.
+    pub agreed_at: i64,
+}
+
+/// The application form, as the applicant fills it in and signs it (CMS SignedData with the
+/// organisation's signing certificate: that signature is the proof of possession).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationForm {
+    pub kind: ApplicationKind,
+    /// 機關代碼.
+    pub code: String,
+    pub name: String,
+    pub participant_kind: ParticipantKind,
+    /// 統一編號.
+    #[serde(default)]
+    pub ubn: Option<String>,
+    /// 審核機關 (the competent authority with which the organisation is registered).
+    pub authority: String,
+    /// The center to exchange through.
+    pub center: String,
+    #[serde(default = "yes")]
+    pub receive: bool,
+    #[serde(default = "yes")]
+    pub send: bool,
+    /// 憑證卡號 and 啟用日期 (YYYY-MM-DD) as on the card.
+    #[serde(default)]
+    pub card_number: Option<String>,
+    #[serde(default)]
+    pub card_activated_on: Option<String>,
+    /// Certificates to register (PEM): signing, encryption, TLS client.
+    #[serde(default)]
+    pub certificates: Vec<String>,
+    /// Fixed IP addresses to connect from.
+    #[serde(default)]
+    pub ips: Vec<String>,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub contact_email: String,
+    pub agreement: Agreement,
+    /// Why (異動、註銷).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// A name folded for searching: full-width letters, digits and punctuation become half-width,
 /// 臺 becomes 台, letters lower case, and spaces (of either width) go — so 「臺北市政府」,
 /// 「台北市 政府」 and 「台北市政府 」 find the same entries.

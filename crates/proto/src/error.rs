@@ -64,6 +64,9 @@ codes! {
     DirectoryStale = "E_DIRECTORY_STALE", 503, "交換中心沒有有效的通訊錄快照，暫停收發公文";
     DirDuplicate = "E_DIR_DUPLICATE", 409, "此代碼已登記";
     DirImport = "E_DIR_IMPORT", 400, "匯入檔有誤，未匯入任何資料";
+    DirForbidden = "E_DIR_FORBIDDEN", 403, "此帳號無權辦理此項目";
+    DirSignature = "E_DIR_SIGNATURE", 400, "申請書的簽章無效，或不是該機關的憑證所簽";
+    DirState = "E_DIR_STATE", 409, "申請案或參與者目前的狀態不允許此動作";
     DirSnapshot = "E_DIR_SNAPSHOT", 502, "通訊錄快照無效（簽章、格式、版本或效期不符），未採用";
     Unavailable = "E_UNAVAILABLE", 503, "交換中心暫時無法服務，請稍後重試";
     Internal = "E_INTERNAL", 500, "交換中心內部錯誤，已記錄";

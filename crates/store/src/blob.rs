@@ -26,6 +26,13 @@ use std::sync::{Arc, Mutex};
 use crate::{Db, StoreError, Tx, Value};
 
 /// Hex SHA-256.
+/// `n` random bytes from the system's generator, as hex: names and identifiers nobody can guess.
+pub fn random_hex(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    let _ = aws_lc_rs::rand::fill(&mut b);
+    hex(&b)
+}
+
 pub fn sha256_hex(data: &[u8]) -> String {
     hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref())
 }

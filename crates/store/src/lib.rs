@@ -6,7 +6,7 @@ pub mod db;
 mod error;
 mod migrate;
 
-pub use blob::{BlobReader, Blobs, Stored, sha256_hex};
+pub use blob::{BlobReader, Blobs, Stored, random_hex, sha256_hex};
 pub use db::{Db, Row, Tx, Value};
 pub use error::StoreError;
 

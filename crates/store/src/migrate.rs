@@ -35,6 +35,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0004_directory.sql"),
         postgres: include_str!("../../../migrations/postgres/0004_directory.sql"),
     },
+    Migration {
+        version: 5,
+        name: "applications",
+        sqlite: include_str!("../../../migrations/sqlite/0005_applications.sql"),
+        postgres: include_str!("../../../migrations/postgres/0005_applications.sql"),
+    },
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {

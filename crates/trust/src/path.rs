@@ -329,6 +329,27 @@ pub fn expiry_warnings(chain: &[Certificate], now: i64, days: u32) -> Vec<String
         .collect()
 }
 
+/// CRL files named directly or found in named folders.
+pub fn crl_files(paths: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(p) {
+                let mut files: Vec<std::path::PathBuf> = rd
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|f| f.extension().is_some_and(|e| e == "crl" || e == "pem"))
+                    .collect();
+                files.sort();
+                out.extend(files);
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
 /// CRLs from PEM text (`X509 CRL` blocks) or DER.
 pub fn load_crls(data: &[u8]) -> Result<Vec<CertificateList>, TrustError> {
     let bad = |e: String| TrustError::Key {
