@@ -41,6 +41,8 @@ fn directory_config(db: &str, port: u16) -> DirectoryConfig {
         },
         trust_anchors: vec![pki.ca.root_file()],
         crls: vec![pki.ca.dir().join("crl")],
+        cert_grace_days: 90,
+        cert_warn_days: vec![60, 30, 7],
         snapshot: SnapshotConfig {
             valid_hours: 24,
             build_every_s: 1,
@@ -541,6 +543,147 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
         assert_eq!(a.fetch(&sent.id).await.unwrap(), pkg);
         let r = gongwen_directory::audit::verify(&db, None).await.unwrap();
         assert_eq!(r.broken, None);
+        x.shutdown().await;
+        dir.shutdown().await;
+    });
+}
+
+/// `YYYY-MM-DD` in Asia/Taipei, `days` from `now`.
+fn date_in(now: i64, days: i64) -> String {
+    addressbook::taipei_time(now + days * 86_400_000)[..10].to_string()
+}
+
+#[test]
+fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
+    use gongwen_directory::improvements;
+    runtime().block_on(async {
+        let pki = pki();
+        let (pd, px) = (free_port(), free_port());
+        let dir = gongwen_directory::start(directory_config(&fresh_database("dirimp").await, pd), Clock::default())
+            .await
+            .unwrap();
+        let db = dir.app.db.clone();
+        let now = dir.app.clock.now_ms();
+        let key = registry::key_of(&std::fs::read(&pki.center_clients[0].2).unwrap()).unwrap();
+        registry::put_center(
+            &db,
+            &Center {
+                id: "center-x".into(),
+                name: "交換中心".into(),
+                kind: CenterKind::Shared,
+                url: format!("https://127.0.0.1:{px}"),
+                tls_key: Some(key),
+                operator: "測試".into(),
+            },
+            ADMIN,
+            now,
+        )
+        .await
+        .unwrap();
+        for code in [A, B] {
+            registry::add(&db, &participant(code, &format!("測試機關{code}"), "center-x"), ADMIN, now).await.unwrap();
+            let f = pki.agency(code);
+            for file in [&f.sign_file, &f.enc_file, &f.tls_leaf] {
+                registry::add_certs(&db, code, &std::fs::read(file).unwrap(), None, ADMIN, now).await.unwrap();
+            }
+            registry::add_ip(&db, code, "127.0.0.1", None, ADMIN, now).await.unwrap();
+        }
+        let x = gongwen_center::start(center_config("center-x", &fresh_database("dirimp_x").await, px, 0, pd), Clock::default())
+            .await
+            .unwrap();
+        let a = pki.client(x.addr(), A).unwrap();
+        let b = pki.client(x.addr(), B).unwrap();
+        until("A and B known at X", || async { refusal(&a).await.is_none() && refusal(&b).await.is_none() }).await;
+
+        // An improvement notice suspends B, with its reason, at the center too.
+        let notice = improvements::issue(&db, B, "advertising", &date_in(now, 10), ADMIN, now).await.unwrap();
+        let id = notice.id.clone();
+        until("B suspended at X", || async { refusal(&b).await.as_deref() == Some("E_AUTH_SUSPENDED") }).await;
+        let e = b.inbox(&[]).await.unwrap_err().to_string();
+        assert!(e.contains("限期改善單") && e.contains("廣告"), "{e}");
+        // Not yet: within the deadline and without three failed follow-ups.
+        let early = improvements::terminate(&db, &id, &date_in(now, 20), ADMIN, now).await.unwrap_err();
+        assert_eq!(early.code.as_str(), "E_DIR_STATE");
+        improvements::answer(&db, &id, "已停止發送廣告並檢討內部程序", &format!("participant:{B}"), now).await.unwrap();
+        for n in 1..=3 {
+            improvements::follow_up(&db, &id, false, &format!("第 {n} 次追蹤：仍有廣告"), "assessor:王", now + n).await.unwrap();
+        }
+        let fourth = improvements::follow_up(&db, &id, false, "第 4 次", "assessor:王", now + 4).await.unwrap_err();
+        assert_eq!(fourth.code.as_str(), "E_DIR_STATE");
+        assert!(fourth.detail.contains("延長"), "{fourth}");
+        let on = date_in(now, 3);
+        let t = improvements::terminate(&db, &id, &on, ADMIN, now + 5).await.unwrap();
+        assert_eq!(t.follow_ups.len(), 3);
+        let stops = t.stops_at.unwrap();
+        assert_eq!(&addressbook::taipei_time(stops)[..10], date_in(now, 2));
+        assert!(addressbook::taipei_time(stops).ends_with("18:00:00"));
+        // A minute before 18:00 the day before, nothing happens; at 18:00 service stops.
+        assert!(improvements::enforce(&db, stops - 60_000, 90, &[]).await.unwrap().is_empty());
+        assert_eq!(registry::require(&db, B).await.unwrap().state, ParticipantState::Suspended);
+        let done = improvements::enforce(&db, stops, 90, &[]).await.unwrap();
+        assert_eq!(done, [format!("terminated {B}")]);
+        assert_eq!(registry::require(&db, B).await.unwrap().state, ParticipantState::Terminated);
+        until("B terminated at X", || async {
+            x.app.participant(B).await.unwrap().is_some_and(|p| p.standing == ParticipantState::Terminated)
+        })
+        .await;
+        let e = b.inbox(&[]).await.unwrap_err().to_string();
+        assert!(e.contains("中止") && e.contains("紙本"), "{e}");
+        let to_b = a.submit("imp1", pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap()).await.unwrap();
+        assert_eq!(to_b.copies[0].fail_reason, Some(FailReason::RecipientSuspended));
+        // B may apply again, and the reviewers see what happened.
+        let app = gongwen_directory::applications::submit(&db, &dir.app.trust, &signed(&{
+            let mut f = form(B, "center-x", true, now);
+            f.authority = A.into();
+            f
+        }, B), now)
+        .await
+        .unwrap();
+        assert_eq!(app.state, gongwen_directory::applications::AppState::Submitted);
+        let past = improvements::of(&db, B).await.unwrap();
+        assert_eq!((past.len(), past[0].state), (1, improvements::NoticeState::Terminated));
+
+        // An extension allows more follow-ups; an improvement restores the participant.
+        let n2 = improvements::issue(&db, A, "rules", &date_in(now, 5), ADMIN, now).await.unwrap();
+        for i in 0..3 {
+            improvements::follow_up(&db, &n2.id, false, "尚未完成", "assessor:李", now + i).await.unwrap();
+        }
+        assert_eq!(improvements::extend(&db, &n2.id, &date_in(now, 4), "局長", ADMIN, now).await.unwrap_err().code.as_str(), "E_BAD_REQUEST");
+        improvements::extend(&db, &n2.id, &date_in(now, 15), "局長", ADMIN, now).await.unwrap();
+        let done = improvements::follow_up(&db, &n2.id, true, "已完成改善", "assessor:李", now + 10).await.unwrap();
+        assert_eq!(done.state, improvements::NoticeState::Improved);
+        assert_eq!(registry::require(&db, A).await.unwrap().state, ParticipantState::Active);
+
+        // Certificates: warned before expiry (once), suspended at expiry, and out of the
+        // address book after the grace period.
+        let until_ms = registry::certs(&db, A)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|c| c.usage != gongwen_proto::directory::KeyUsage::Encryption)
+            .map(|c| c.not_after)
+            .min()
+            .unwrap();
+        let day = 86_400_000;
+        let warned = improvements::enforce(&db, until_ms - 20 * day, 90, &[60, 30, 7]).await.unwrap();
+        assert_eq!(warned, [format!("warned {A} (30 days)")]);
+        assert!(improvements::enforce(&db, until_ms - 19 * day, 90, &[60, 30, 7]).await.unwrap().is_empty());
+        let expired = improvements::enforce(&db, until_ms + 60_000, 90, &[]).await.unwrap();
+        assert_eq!(expired, [format!("suspended {A} (certificate expired)")]);
+        until("A suspended at X", || async { refusal(&a).await.as_deref() == Some("E_AUTH_SUSPENDED") }).await;
+        let e = a.inbox(&[]).await.unwrap_err().to_string();
+        assert!(e.contains("憑證") && e.contains("到期"), "{e}");
+        // Reconnecting needs a valid certificate; the old one is still expired.
+        let r = improvements::reconnect(&db, A, ADMIN, until_ms + 2 * day).await.unwrap_err();
+        assert_eq!(r.code.as_str(), "E_DIR_STATE");
+        let gone = improvements::enforce(&db, until_ms + 91 * day, 90, &[]).await.unwrap();
+        assert_eq!(gone, [format!("delisted {A} (certificate expired 90 days ago)")]);
+        assert!(addressbook::search(&db, Some(A), 10).await.unwrap().is_empty());
+        until("A gone from X", || async {
+            x.app.participant(A).await.unwrap().is_some_and(|p| p.standing == ParticipantState::Cancelled)
+        })
+        .await;
+        assert_eq!(gongwen_directory::audit::verify(&db, None).await.unwrap().broken, None);
         x.shutdown().await;
         dir.shutdown().await;
     });

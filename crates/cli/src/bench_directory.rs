@@ -113,6 +113,8 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
         },
         trust_anchors: vec![pki.ca.root_file()],
         crls: vec![pki.ca.dir().join("crl")],
+        cert_grace_days: 90,
+        cert_warn_days: vec![60, 30, 7],
         snapshot: SnapshotConfig {
             build_every_s: 3600,
             ..Default::default()

@@ -62,7 +62,7 @@ pub async fn search(db: &Db, query: Option<&str>, limit: i64) -> Result<Vec<Addr
     let rows = match query.map(str::trim).filter(|q| !q.is_empty()) {
         None => {
             db.fetch_all(
-                &format!("SELECT {COLS} FROM dir_participants ORDER BY code LIMIT $1"),
+                &format!("SELECT {COLS} FROM dir_participants WHERE listed = 1 ORDER BY code LIMIT $1"),
                 &[limit.into()],
             )
             .await?
@@ -77,7 +77,7 @@ pub async fn search(db: &Db, query: Option<&str>, limit: i64) -> Result<Vec<Addr
             );
             db.fetch_all(
                 &format!(
-                    "SELECT {COLS} FROM dir_participants WHERE code = $1 OR name_folded LIKE $2 ESCAPE '\\' \
+                    "SELECT {COLS} FROM dir_participants WHERE listed = 1 AND (code = $1 OR name_folded LIKE $2 ESCAPE '\\') \
                      ORDER BY code LIMIT $3"
                 ),
                 &[fold(q).to_ascii_uppercase().into(), pattern.into(), limit.into()],
@@ -93,7 +93,7 @@ pub async fn search(db: &Db, query: Option<&str>, limit: i64) -> Result<Vec<Addr
 pub async fn resolve(db: &Db, name: &str) -> Result<AddressEntry> {
     let rows = db
         .fetch_all(
-            &format!("SELECT {COLS} FROM dir_participants WHERE name_folded = $1 ORDER BY code LIMIT 20"),
+            &format!("SELECT {COLS} FROM dir_participants WHERE listed = 1 AND name_folded = $1 ORDER BY code LIMIT 20"),
             &[fold(name).into()],
         )
         .await?;

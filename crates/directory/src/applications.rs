@@ -288,10 +288,14 @@ fn input_of(f: &ApplicationForm) -> ParticipantInput {
 /// change or cancellation signed with a key already registered to the code for signing.
 async fn check_signer(tx: &mut Tx, s: &Signed) -> Result<()> {
     let code = s.form.code.as_str();
-    let registered = tx
-        .fetch_optional("SELECT code FROM dir_participants WHERE code = $1", &[code.into()])
+    let state = tx
+        .fetch_optional("SELECT state FROM dir_participants WHERE code = $1", &[code.into()])
         .await?
-        .is_some();
+        .map(|r| r.text(0))
+        .transpose()?;
+    let registered = state.is_some();
+    // After 中止 or 註銷 the organisation applies anew (須知 §9); its history stays.
+    let reapplying = matches!(state.as_deref(), Some("terminated") | Some("cancelled"));
     let mut form_keys = HashSet::new();
     for c in &s.certs {
         let k = hex(&spki_sha256(c).map_err(|e| bad(e.to_string()))?);
@@ -311,7 +315,7 @@ async fn check_signer(tx: &mut Tx, s: &Signed) -> Result<()> {
     }
     match s.form.kind {
         ApplicationKind::New => {
-            if registered {
+            if registered && !reapplying {
                 return Err(DirectoryError::new(
                     Code::DirDuplicate,
                     format!("機關代碼 {code} 已登記；要改資料請申請異動"),
@@ -322,10 +326,10 @@ async fn check_signer(tx: &mut Tx, s: &Signed) -> Result<()> {
             }
         }
         ApplicationKind::Change | ApplicationKind::Cancel => {
-            if !registered {
+            if !registered || reapplying {
                 return Err(DirectoryError::new(
                     Code::NotFound,
-                    format!("機關代碼 {code} 未登記；請提出新申請"),
+                    format!("機關代碼 {code} 未登記或已中止、註銷；請提出新申請"),
                 ));
             }
             let ok = tx
@@ -606,7 +610,23 @@ async fn activate(tx: &mut Tx, app: &Application, who: &Account, now: i64) -> Re
     let input = input_of(f);
     match f.kind {
         ApplicationKind::New => {
-            registry::insert_in(tx, &input, ParticipantState::Active, &actor, now).await?;
+            let known = tx
+                .fetch_optional("SELECT code FROM dir_participants WHERE code = $1", &[f.code.as_str().into()])
+                .await?
+                .is_some();
+            if known {
+                // A re-application: the same row, active and listed again, with new keys.
+                registry::change_in(tx, &input, &actor, now).await?;
+                registry::set_state_in(tx, &f.code, ParticipantState::Active, None, &actor, now).await?;
+                tx.execute("UPDATE dir_participants SET listed = 1 WHERE code = $1", &[f.code.as_str().into()])
+                    .await?;
+                tx.execute("DELETE FROM dir_certs WHERE code = $1", &[f.code.as_str().into()])
+                    .await?;
+                tx.execute("DELETE FROM dir_ips WHERE code = $1", &[f.code.as_str().into()])
+                    .await?;
+            } else {
+                registry::insert_in(tx, &input, ParticipantState::Active, &actor, now).await?;
+            }
         }
         ApplicationKind::Change => {
             registry::change_in(tx, &input, &actor, now).await?;

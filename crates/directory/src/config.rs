@@ -26,6 +26,20 @@ pub struct DirectoryConfig {
     pub crls: Vec<PathBuf>,
     #[serde(default)]
     pub snapshot: SnapshotConfig,
+    /// Days after a participant's certificate expired within which it may renew and ask to
+    /// reconnect; afterwards it leaves the address book and must apply again.
+    #[serde(default = "default_grace")]
+    pub cert_grace_days: u32,
+    /// Days before expiry at which the participant is warned.
+    #[serde(default = "default_warn")]
+    pub cert_warn_days: Vec<u32>,
+}
+
+fn default_grace() -> u32 {
+    90
+}
+fn default_warn() -> Vec<u32> {
+    vec![60, 30, 7]
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

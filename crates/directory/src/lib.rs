@@ -9,6 +9,7 @@ pub mod audit;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod improvements;
 pub mod registry;
 pub mod snapshot;
 
@@ -124,6 +125,24 @@ pub async fn start(config: DirectoryConfig, clock: Clock) -> Result<Running, Sta
     let builder = tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
+            match improvements::enforce(
+                &a.db,
+                a.clock.now_ms(),
+                a.config.cert_grace_days,
+                &a.config.cert_warn_days,
+            )
+            .await
+            {
+                Ok(done) if !done.is_empty() => gongwen_net::log::info(
+                    "通訊錄已依時程處理中止、憑證到期與到期提醒",
+                    serde_json::json!({ "actions": done }),
+                ),
+                Ok(_) => {}
+                Err(e) => gongwen_net::log::error(
+                    "通訊錄時程處理失敗",
+                    serde_json::json!({ "code": e.code.as_str(), "detail": e.detail }),
+                ),
+            }
             if let Err(e) = a.refresh().await {
                 gongwen_net::log::error(
                     "通訊錄快照產生失敗",

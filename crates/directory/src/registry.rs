@@ -463,7 +463,8 @@ pub async fn set_state_in(
     }
     let n = tx
         .execute(
-            "UPDATE dir_participants SET state = $2, state_reason = $3, updated_at = $4 WHERE code = $1",
+            "UPDATE dir_participants SET state = $2, state_reason = $3, updated_at = $4, \
+             suspended_for = CASE WHEN $2 = 'suspended' THEN 'manual' ELSE NULL END WHERE code = $1",
             &[code.into(), state.as_str().into(), reason.into(), now.into()],
         )
         .await?;

@@ -170,7 +170,7 @@ pub async fn assemble(db: &Db, version: i64, now: i64, valid_ms: i64) -> Result<
         let rows = db
             .fetch_all(
                 "SELECT code, name, kind, center, receive, send, state, state_reason, operator FROM dir_participants \
-                 WHERE code > $1 ORDER BY code LIMIT $2",
+                 WHERE code > $1 AND listed = 1 ORDER BY code LIMIT $2",
                 &[after.as_str().into(), PAGE.into()],
             )
             .await?;

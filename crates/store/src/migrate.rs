@@ -37,9 +37,9 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 5,
-        name: "applications",
-        sqlite: include_str!("../../../migrations/sqlite/0005_applications.sql"),
-        postgres: include_str!("../../../migrations/postgres/0005_applications.sql"),
+        name: "reviews",
+        sqlite: include_str!("../../../migrations/sqlite/0005_reviews.sql"),
+        postgres: include_str!("../../../migrations/postgres/0005_reviews.sql"),
     },
 ];
 

@@ -45,3 +45,41 @@ CREATE TABLE dir_notices (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX dir_notices_recipient ON dir_notices (recipient, id);
+
+-- Improvement notices (限期改善單) with the participant's answer, up to three follow-ups per
+-- period (追蹤評估), approved extensions, and the termination date they may end in.
+CREATE TABLE dir_improvements (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    issued_at INTEGER NOT NULL,
+    -- Unix ms: the end of the deadline day, Asia/Taipei
+    deadline INTEGER NOT NULL,
+    -- open | improved | terminating | terminated | withdrawn
+    state TEXT NOT NULL,
+    answer TEXT,
+    answered_at INTEGER,
+    -- follow-ups allowed before termination (3, and 3 more with each extension)
+    follow_ups_allowed INTEGER NOT NULL,
+    -- the termination date (YYYY-MM-DD) and when service stops (18:00 the day before)
+    terminate_on TEXT,
+    stops_at INTEGER,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX dir_improvements_code ON dir_improvements (code);
+
+CREATE TABLE dir_follow_ups (
+    improvement TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    assessor TEXT NOT NULL,
+    improved INTEGER NOT NULL,
+    note TEXT NOT NULL,
+    PRIMARY KEY (improvement, n)
+);
+
+-- Why a participant is suspended, when the directory itself will lift or escalate it:
+-- cert_expired | improvement | manual (NULL when active).
+ALTER TABLE dir_participants ADD COLUMN suspended_for TEXT;
+-- 0: left the address book (e.g. certificate expired more than the grace period ago).
+ALTER TABLE dir_participants ADD COLUMN listed INTEGER NOT NULL DEFAULT 1;
