@@ -11,7 +11,7 @@ src = open(os.path.join(ROOT, 'crates/proto/src/error.rs'), encoding='utf-8').re
 table = src[src.index('codes! {'):]
 CODES = [(c, int(s), m) for c, s, m in re.findall(r'=\s*"(E_[A-Z_]+)",\s*(\d+),\s*"([^"]*)";', table)]
 CMAP = {c: (s, m) for c, s, m in CODES}
-assert len(CODES) == 29, len(CODES)
+assert len(CODES) == 36, len(CODES)
 
 def ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
@@ -19,7 +19,7 @@ def ref(name):
 def with_desc(name, desc):
     return {"allOf": [ref(name)], "description": desc}
 
-AUTH = ["E_AUTH_NO_CERT", "E_AUTH_UNKNOWN_CERT", "E_AUTH_IP", "E_AUTH_SUSPENDED"]
+AUTH = ["E_AUTH_NO_CERT", "E_AUTH_UNKNOWN_CERT", "E_AUTH_IP", "E_AUTH_SUSPENDED", "E_DIRECTORY_STALE"]
 SERVER = ["E_INTERNAL", "E_UNAVAILABLE"]
 
 STATUS_RESP = {

@@ -40,8 +40,9 @@ pub struct Agency {
     /// Files: the TLS client certificate (with its intermediate) and key.
     pub tls_cert: PathBuf,
     pub tls_key: PathBuf,
-    /// Files of the signing and encryption certificates.
+    /// Files of the signing and encryption certificates, and of the signing key.
     pub sign_file: PathBuf,
+    pub sign_key_file: PathBuf,
     pub enc_file: PathBuf,
     /// The TLS client certificate alone.
     pub tls_leaf: PathBuf,
@@ -155,6 +156,7 @@ impl Pki {
                 tls_cert,
                 tls_key: tls[0].key_file.clone(),
                 sign_file: sign.cert_file.clone(),
+                sign_key_file: sign.key_file.clone(),
                 enc_file: enc.cert_file.clone(),
                 tls_leaf: tls[0].cert_file.clone(),
             });

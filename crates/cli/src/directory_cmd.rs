@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use gongwen_directory::registry::{self, Center, ParticipantInput};
-use gongwen_directory::{addressbook, audit, snapshot};
+use gongwen_directory::accounts::{self, Role};
+use gongwen_directory::applications::{self, AppState};
+use gongwen_directory::{addressbook, audit, improvements, snapshot};
 use gongwen_center::Clock;
 use gongwen_proto::directory::{CenterKind, KeyUsage, ParticipantKind, ParticipantState};
 use gongwen_store::Db;
@@ -77,6 +79,34 @@ pub enum DirectoryCommand {
         #[arg(long)]
         format: Option<String>,
     },
+    /// 帳號：初審（審核機關）、複審（交換中心管理機關）、稽核、管理者；印出一次性的 API 權杖
+    Account {
+        #[command(flatten)]
+        config: ConfigArg,
+        name: String,
+        #[arg(long)]
+        display_name: String,
+        /// first_reviewer、second_reviewer、auditor、admin
+        #[arg(long)]
+        role: String,
+        /// 初審：審核機關的機關代碼；複審：交換中心代號
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// 連線申請：送件（已簽章的申請書）、查看、審核
+    Application {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        command: ApplicationCommand,
+    },
+    /// 暫停、限期改善單、追蹤評估、延長期限、中止、憑證到期後恢復連線
+    Improvement {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        command: ImprovementCommand,
+    },
     /// 立即產生並簽署新的通訊錄快照（服務執行中也會自動產生）
     Snapshot {
         #[command(flatten)]
@@ -88,6 +118,91 @@ pub enum DirectoryCommand {
     /// 通訊錄異動紀錄（每筆帶有前一筆的雜湊，可驗證未遭竄改）
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ApplicationCommand {
+    /// 以機關憑證簽署申請書（JSON）：產生 CMS 簽章檔（申請者在自己的電腦上執行）
+    Sign {
+        /// 申請書 JSON（欄位見 docs/zh-TW/通訊錄.md）
+        form: PathBuf,
+        /// 簽章憑證（PEM，可含憑證鏈）
+        #[arg(long)]
+        cert: PathBuf,
+        /// 私鑰：PEM 檔，或 pkcs11: URI（IC 卡、HSM）
+        #[arg(long)]
+        key: String,
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// 送出已簽章的申請書；加上 --id 為補正
+    Submit {
+        file: PathBuf,
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// 列出帳號可看到的申請案
+    List {
+        /// 以哪個帳號查看
+        #[arg(long = "as")]
+        account: String,
+        /// submitted、first_approved、correction、activated、rejected
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// 查看申請案：內容、進度、異動紀錄，以及該機關過去的申請與限期改善
+    Show { id: String },
+    /// 審核：approve（同意）、correct（補正）、reject（不同意）
+    Review {
+        id: String,
+        #[arg(long = "as")]
+        account: String,
+        decision: String,
+        /// 補正或不同意的理由
+        #[arg(long)]
+        message: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ImprovementCommand {
+    /// 暫停參與者；原因為代號（malware、attack、ip_rights、credentials、fraud、advertising、audit_refused、rules、security_incident）或文字
+    Suspend { code: String, reason: String },
+    /// 發出限期改善單（同時暫停），期限 YYYY-MM-DD
+    Issue {
+        code: String,
+        reason: String,
+        #[arg(long)]
+        deadline: String,
+    },
+    /// 記錄參與者回復的改善情形
+    Answer { id: String, text: String },
+    /// 追蹤評估（每期最多三次）：--improved 表示已改善並恢復服務
+    FollowUp {
+        id: String,
+        #[arg(long)]
+        improved: bool,
+        #[arg(long)]
+        note: String,
+    },
+    /// 核准延長期限（YYYY-MM-DD）
+    Extend {
+        id: String,
+        #[arg(long)]
+        deadline: String,
+        #[arg(long)]
+        approved_by: String,
+    },
+    /// 通知中止：於指定日期（YYYY-MM-DD）中止，前一日下午六時起停止服務
+    Terminate {
+        id: String,
+        #[arg(long)]
+        on: String,
+    },
+    /// 查看參與者的限期改善單與追蹤評估
+    Show { code: String },
+    /// 憑證到期而暫停者，登記新憑證後恢復連線
+    Reconnect { code: String },
 }
 
 #[derive(Subcommand)]
@@ -232,6 +347,19 @@ fn parse_anchor(s: &str) -> Result<(i64, String), CliError> {
 }
 
 pub fn run(cmd: DirectoryCommand) -> Result<ExitCode, CliError> {
+    if let DirectoryCommand::Application {
+        command:
+            ApplicationCommand::Sign {
+                form,
+                cert,
+                key,
+                out,
+            },
+        ..
+    } = cmd
+    {
+        return sign_application(&form, &cert, &key, &out);
+    }
     let (config, cmd) = match cmd {
         DirectoryCommand::Serve(c) => {
             let cfg = load(&c)?;
@@ -250,6 +378,9 @@ pub fn run(cmd: DirectoryCommand) -> Result<ExitCode, CliError> {
         | DirectoryCommand::Group { ref config, .. }
         | DirectoryCommand::Import { ref config, .. }
         | DirectoryCommand::AddressBook { ref config, .. }
+        | DirectoryCommand::Account { ref config, .. }
+        | DirectoryCommand::Application { ref config, .. }
+        | DirectoryCommand::Improvement { ref config, .. }
         | DirectoryCommand::Snapshot { ref config, .. } => (load(config)?, cmd),
     };
     runtime()?.block_on(async {
@@ -349,9 +480,210 @@ async fn admin(app: &gongwen_directory::Shared, cmd: DirectoryCommand) -> Result
                 println!("已另存 {}", p.display());
             }
         }
+        DirectoryCommand::Account {
+            name,
+            display_name,
+            role,
+            scope,
+            ..
+        } => {
+            let role = Role::parse(&role).ok_or_else(|| CliError::Arg {
+                detail: format!("角色「{role}」應為 first_reviewer、second_reviewer、auditor 或 admin"),
+            })?;
+            let token = accounts::put(db, &name, &display_name, role, scope.as_deref(), &who, now).await?;
+            println!("已設定帳號 {name}（{}）", role.label());
+            println!("API 權杖（只顯示這一次，請妥善保管）：{token}");
+        }
+        DirectoryCommand::Application { command, .. } => application(app, command, now).await?,
+        DirectoryCommand::Improvement { command, .. } => improvement(db, command, &who, now).await?,
         DirectoryCommand::Serve(_) | DirectoryCommand::Audit(_) => {}
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn sign_application(
+    form: &std::path::Path,
+    cert: &std::path::Path,
+    key: &str,
+    out: &std::path::Path,
+) -> Result<ExitCode, CliError> {
+    let text = read(form)?;
+    let f: gongwen_proto::directory::ApplicationForm =
+        serde_json::from_slice(&text).map_err(|e| CliError::Draft {
+            path: form.display().to_string(),
+            detail: e.to_string(),
+        })?;
+    let certs = gongwen_trust::cms::load_certs(&read(cert)?)?;
+    let (signer, chain) = certs.split_first().ok_or_else(|| CliError::Arg {
+        detail: format!("{} 沒有憑證", cert.display()),
+    })?;
+    let key = if key.starts_with("pkcs11:") {
+        gongwen_trust::keys::PrivateKey::from_token(key)?
+    } else {
+        let p = std::path::Path::new(key);
+        gongwen_trust::keys::PrivateKey::from_pem(
+            &String::from_utf8_lossy(&read(p)?),
+        )?
+    };
+    let body = serde_json::to_vec(&f).map_err(|e| CliError::Arg { detail: e.to_string() })?;
+    let signed = gongwen_trust::cms::sign(
+        &body,
+        &gongwen_trust::cms::Signer {
+            key: &key,
+            cert: signer,
+            chain,
+        },
+        crate::clock::unix_now(),
+    )?;
+    if out.exists() {
+        return Err(CliError::Arg {
+            detail: format!("{} 已存在，不覆寫", out.display()),
+        });
+    }
+    std::fs::write(out, signed).map_err(|e| CliError::io(out, e))?;
+    println!("已簽署 {}（{} {}）→ {}", form.display(), f.kind.label(), f.code, out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn application(
+    app: &gongwen_directory::Shared,
+    cmd: ApplicationCommand,
+    now: i64,
+) -> Result<(), CliError> {
+    let db = &app.db;
+    match cmd {
+        ApplicationCommand::Sign { .. } => {}
+        ApplicationCommand::Submit { file, id } => {
+            let data = read(&file)?;
+            let a = match id {
+                None => applications::submit(db, &app.trust, &data, now).await?,
+                Some(id) => applications::correct(db, &app.trust, &id, &data, now).await?,
+            };
+            println!("申請案 {}：{}（{}），{}", a.id, a.form.name, a.form.code, a.state.label());
+        }
+        ApplicationCommand::List { account, state } => {
+            let who = accounts::get(db, &account).await?;
+            let state = state
+                .map(|s| {
+                    AppState::parse(&s).ok_or_else(|| CliError::Arg {
+                        detail: format!("狀態「{s}」應為 submitted、first_approved、correction、activated 或 rejected"),
+                    })
+                })
+                .transpose()?;
+            let list = applications::list(db, &who, state).await?;
+            for a in &list {
+                println!(
+                    "{}\t{}\t{}\t{}（{}）\t{}",
+                    a.id,
+                    a.state.label(),
+                    a.form.kind.label(),
+                    a.form.name,
+                    a.form.code,
+                    gongwen_trust::path::roc_datetime(a.created_at / 1000)
+                );
+            }
+            println!("共 {} 件", list.len());
+        }
+        ApplicationCommand::Show { id } => {
+            let a = applications::get(db, &id).await?;
+            let f = &a.form;
+            println!("申請案 {}：{}（{}）", a.id, f.kind.label(), a.state.label());
+            println!("機關：{}（{}），{}，統一編號 {}", f.name, f.code, f.participant_kind.label(), f.ubn.as_deref().unwrap_or("無"));
+            println!("審核機關：{}　交換中心：{}　固定 IP：{}", f.authority, f.center, f.ips.join("、"));
+            println!("聯絡人：{} {} {}", f.contact_name, f.contact_phone, f.contact_email);
+            println!("同意：{}（{}）", f.agreement.rules, gongwen_trust::path::roc_datetime(f.agreement.agreed_at / 1000));
+            if let Some(m) = &a.message {
+                println!("審核意見：{m}");
+            }
+            for e in audit::history(db, &format!("application:{}", a.id)).await? {
+                println!(
+                    "{}　{}　{}",
+                    gongwen_trust::path::roc_datetime(e.entry.at / 1000),
+                    e.entry.actor,
+                    e.entry.action
+                );
+            }
+            for (other, state, at) in applications::history_of(db, &f.code).await? {
+                if other != a.id {
+                    println!("過去申請：{other}（{}，{}）", state.label(), gongwen_trust::path::roc_datetime(at / 1000));
+                }
+            }
+            for n in improvements::of(db, &f.code).await? {
+                println!("限期改善單 {}：{}（{}，追蹤 {} 次）", n.id, n.reason, n.state.label(), n.follow_ups.len());
+            }
+        }
+        ApplicationCommand::Review {
+            id,
+            account,
+            decision,
+            message,
+        } => {
+            let who = accounts::get(db, &account).await?;
+            let d = applications::decision(&decision, message)?;
+            let a = applications::review(db, &who, &id, d, now).await?;
+            println!("申請案 {}：{}", a.id, a.state.label());
+        }
+    }
+    Ok(())
+}
+
+async fn improvement(db: &Db, cmd: ImprovementCommand, who: &str, now: i64) -> Result<(), CliError> {
+    let show = |n: &improvements::Notice| {
+        println!(
+            "限期改善單 {}（{}）：{}，期限 {}，{}，追蹤 {}／{} 次{}",
+            n.id,
+            n.code,
+            n.reason,
+            gongwen_trust::path::roc_datetime(n.deadline / 1000),
+            n.state.label(),
+            n.follow_ups.len(),
+            n.follow_ups_allowed,
+            n.stops_at
+                .map(|s| format!("，{} 起停止服務", gongwen_trust::path::roc_datetime(s / 1000)))
+                .unwrap_or_default()
+        )
+    };
+    match cmd {
+        ImprovementCommand::Suspend { code, reason } => {
+            improvements::suspend(db, &code, &reason, who, now).await?;
+            println!("{code} 已暫停");
+        }
+        ImprovementCommand::Issue { code, reason, deadline } => {
+            show(&improvements::issue(db, &code, &reason, &deadline, who, now).await?)
+        }
+        ImprovementCommand::Answer { id, text } => {
+            show(&improvements::answer(db, &id, &text, who, now).await?)
+        }
+        ImprovementCommand::FollowUp { id, improved, note } => {
+            show(&improvements::follow_up(db, &id, improved, &note, who, now).await?)
+        }
+        ImprovementCommand::Extend { id, deadline, approved_by } => {
+            show(&improvements::extend(db, &id, &deadline, &approved_by, who, now).await?)
+        }
+        ImprovementCommand::Terminate { id, on } => {
+            show(&improvements::terminate(db, &id, &on, who, now).await?)
+        }
+        ImprovementCommand::Show { code } => {
+            for n in improvements::of(db, &code).await? {
+                show(&n);
+                for f in &n.follow_ups {
+                    println!(
+                        "  第 {} 次追蹤（{}，{}）：{}{}",
+                        f.n,
+                        gongwen_trust::path::roc_datetime(f.at / 1000),
+                        f.assessor,
+                        if f.improved { "已改善" } else { "未改善" },
+                        format_args!("，{}", f.note)
+                    );
+                }
+            }
+        }
+        ImprovementCommand::Reconnect { code } => {
+            improvements::reconnect(db, &code, who, now).await?;
+            println!("{code} 已恢復連線");
+        }
+    }
+    Ok(())
 }
 
 async fn participant(

@@ -172,3 +172,92 @@ fn directory_commands_import_look_up_change_and_sign() {
     let (code, out) = run(&dir, &["directory", "audit", "verify", "--database-url", &url]);
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn an_application_signed_submitted_and_reviewed_from_the_command_line() {
+    use gongwen_integration::{A, C};
+    let pki = gongwen_integration::pki();
+    let dir = gongwen_integration::scratch("directory_applications");
+    let url = runtime().block_on(fresh_database("directory_applications"));
+    std::fs::write(
+        dir.join("gongwen.toml"),
+        format!(
+            "[directory]\ndatabase_url = \"{url}\"\ntrust_anchors = [\"{}\"]\ncrls = [\"{}\"]\n\n[directory.tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_roots = [\"{}\"]\n\n\
+             [directory.signing]\ncert = \"{}\"\nkey = \"{}\"\n",
+            pki.ca.root_file().display(),
+            pki.ca.dir().join("crl").display(),
+            pki.server_cert.display(),
+            pki.server_key.display(),
+            pki.ca.root_file().display(),
+            pki.directory_signer.0.display(),
+            pki.directory_signer.1.display(),
+        ),
+    )
+    .unwrap();
+    let ok = |args: &[&str]| {
+        let (code, out) = run(&dir, args);
+        assert_eq!(code, 0, "{args:?}: {out}");
+        out
+    };
+    ok(&["directory", "center", "tnc", "--name", "臺南市公文交換中心", "--kind", "self_managed", "--url", "https://tnc.example", "--operator", "臺南市政府"]);
+    ok(&["directory", "account", "minzheng", "--display-name", "民政局", "--role", "first_reviewer", "--scope", A]);
+    ok(&["directory", "account", "tnc-admin", "--display-name", "智慧發展中心", "--role", "second_reviewer", "--scope", "tnc"]);
+    let (code, out) = run(&dir, &["directory", "account", "x", "--display-name", "x", "--role", "first_reviewer"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("審核機關"), "{out}");
+
+    let c = pki.agency(C);
+    let form = serde_json::json!({
+        "kind": "new", "code": C, "name": "臺南市體育會", "participant_kind": "organisation",
+        "authority": A, "center": "tnc",
+        "certificates": [
+            std::fs::read_to_string(&c.sign_file).unwrap(),
+            std::fs::read_to_string(&c.enc_file).unwrap(),
+            std::fs::read_to_string(&c.tls_leaf).unwrap(),
+        ],
+        "ips": ["192.0.2.10"],
+        "contact_name": "陳大文", "contact_phone": "06-1234567", "contact_email": "sports@example.org.tw",
+        "agreement": { "rules": "公文電子交換系統使用規範 115.01 版", "agreed_at": gongwen_center::Clock::default().now_ms() }
+    });
+    std::fs::write(dir.join("form.json"), serde_json::to_vec_pretty(&form).unwrap()).unwrap();
+    // The card's certificate with its issuer, as card software exports it.
+    let mut chain = std::fs::read(&c.sign_file).unwrap();
+    chain.extend(std::fs::read(pki.ca.ca_file(gongwen_trust::pki::Branch::Gca)).unwrap());
+    std::fs::write(dir.join("card.pem"), chain).unwrap();
+    let sign = |out: &str| {
+        run(&dir, &["directory", "application", "sign", "form.json", "--cert", "card.pem", "--key", c.sign_key_file.to_str().unwrap(), "-o", out])
+    };
+    assert_eq!(sign("app.p7").0, 0);
+    // Never overwrites.
+    let (code, out) = sign("app.p7");
+    assert_eq!(code, 1, "{out}");
+    let out = ok(&["directory", "application", "submit", "app.p7"]);
+    let id = out
+        .strip_prefix("申請案 ")
+        .and_then(|r| r.split('：').next())
+        .unwrap()
+        .to_string();
+    assert!(out.contains("待初審"), "{out}");
+    let out = ok(&["directory", "application", "list", "--as", "minzheng"]);
+    assert!(out.contains(&id) && out.contains("共 1 件"), "{out}");
+    let (code, out) = run(&dir, &["directory", "application", "review", &id, "--as", "tnc-admin", "approve"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("E_DIR_FORBIDDEN"), "{out}");
+    ok(&["directory", "application", "review", &id, "--as", "minzheng", "approve"]);
+    let out = ok(&["directory", "application", "review", &id, "--as", "tnc-admin", "approve"]);
+    assert!(out.contains("已開通"), "{out}");
+    let out = ok(&["directory", "application", "show", &id]);
+    assert!(out.contains("second_reviewer:tnc-admin") && out.contains("application.activated"), "{out}");
+    let out = ok(&["directory", "address-book", "--query", C]);
+    assert!(out.contains("臺南市體育會") && out.contains("正常"), "{out}");
+
+    // The improvement path from the command line.
+    let out = ok(&["directory", "improvement", "issue", C, "advertising", "--deadline", "2099-12-31"]);
+    let nid = out.split_whitespace().nth(1).unwrap().split('（').next().unwrap().to_string();
+    ok(&["directory", "improvement", "answer", &nid, "已改善"]);
+    let out = ok(&["directory", "improvement", "follow-up", &nid, "--improved", "--note", "確認已無廣告"]);
+    assert!(out.contains("已改善"), "{out}");
+    let out = ok(&["directory", "improvement", "show", C]);
+    assert!(out.contains("第 1 次追蹤") && out.contains("確認已無廣告"), "{out}");
+    ok(&["directory", "audit", "verify", "--database-url", &url]);
+}
