@@ -131,3 +131,23 @@ fn the_log_chain_shows_where_it_was_changed() {
         assert!(b.reason.contains("錨點"), "{b:?}");
     });
 }
+
+#[test]
+fn purging_old_entries_keeps_what_remains_verifiable() {
+    runtime().block_on(async {
+        let db = Db::connect(&fresh_database("directory_log_purge").await)
+            .await
+            .unwrap();
+        for i in 0..10 {
+            let mut tx = db.begin().await.unwrap();
+            audit::append(&mut tx, entry(i)).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        let head = audit::verify(&db, None).await.unwrap().head.unwrap();
+        // Entries 1..=6 are older than the cut-off; the newest is never purged.
+        assert_eq!(audit::purge(&db, 1_767_580_200_000 + 6).await.unwrap(), 6);
+        assert_eq!(audit::purge(&db, i64::MAX).await.unwrap(), 3);
+        let r = audit::verify(&db, Some((head.0, &head.1))).await.unwrap();
+        assert_eq!((r.entries, r.first, r.broken), (1, Some(10), None));
+    });
+}

@@ -43,6 +43,7 @@ fn directory_config(db: &str, port: u16) -> DirectoryConfig {
         crls: vec![pki.ca.dir().join("crl")],
         cert_grace_days: 90,
         cert_warn_days: vec![60, 30, 7],
+        log_retention_days: 3650,
         snapshot: SnapshotConfig {
             valid_hours: 24,
             build_every_s: 1,

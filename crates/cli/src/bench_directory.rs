@@ -115,6 +115,7 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
         crls: vec![pki.ca.dir().join("crl")],
         cert_grace_days: 90,
         cert_warn_days: vec![60, 30, 7],
+        log_retention_days: 3650,
         snapshot: SnapshotConfig {
             build_every_s: 3600,
             ..Default::default()

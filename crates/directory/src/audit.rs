@@ -217,6 +217,17 @@ pub async fn verify(db: &Db, anchor: Option<(i64, &str)>) -> Result<Report, Stor
     Ok(report)
 }
 
+/// Deletes entries older than `before` (Unix ms) under the retention setting. The newest entry
+/// always stays, and what remains still verifies: the chain is checked from the first kept
+/// entry on. Returns how many went.
+pub async fn purge(db: &Db, before: i64) -> Result<u64, StoreError> {
+    db.execute(
+        "DELETE FROM directory_log WHERE at < $1 AND seq < (SELECT MAX(seq) FROM directory_log)",
+        &[Value::from(before)],
+    )
+    .await
+}
+
 /// A subject's entries, oldest first (its history as a participant or center).
 pub async fn history(db: &Db, subject: &str) -> Result<Vec<Entry>, StoreError> {
     db.fetch_all(

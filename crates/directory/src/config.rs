@@ -33,6 +33,13 @@ pub struct DirectoryConfig {
     /// Days before expiry at which the participant is warned.
     #[serde(default = "default_warn")]
     pub cert_warn_days: Vec<u32>,
+    /// Days the directory's log is kept (at least 365; default ten years).
+    #[serde(default = "default_log_days")]
+    pub log_retention_days: u32,
+}
+
+fn default_log_days() -> u32 {
+    3650
 }
 
 fn default_grace() -> u32 {

@@ -14,6 +14,9 @@ use crate::{accounts, addressbook, applications};
 use crate::app::Shared;
 use crate::error::{DirectoryError, Result};
 
+/// The OpenAPI 3 document of this API (kept beside the code, checked by a test).
+pub const OPENAPI: &str = include_str!("../../../docs/api/directory.openapi.json");
+
 /// The header that carries a snapshot's version beside its ETag.
 pub const VERSION_HEADER: &str = "x-gongwen-snapshot-version";
 
@@ -27,6 +30,10 @@ pub fn router(app: Shared) -> Router {
         .route("/api/v1/applications/{id}", get(application).put(correct))
         .route("/api/v1/applications/{id}/review", axum::routing::post(review))
         .route("/api/v1/reviews", get(reviews))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
+        )
         .route("/healthz", get(healthz))
         .fallback(|| async {
             DirectoryError::new(Code::NotFound, "沒有這個網址")
@@ -229,4 +236,37 @@ async fn review(
 
 async fn healthz(State(app): State<Shared>) -> Response {
     gongwen_net::health(app.db.fetch_optional("SELECT 1", &[]).await.is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openapi_names_every_route_and_the_directory_codes() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("valid JSON");
+        for p in [
+            "/api/v1/snapshot",
+            "/api/v1/address-book",
+            "/api/v1/address-book/resolve",
+            "/api/v1/participants/{code}/certificates",
+            "/api/v1/applications",
+            "/api/v1/applications/{id}",
+            "/api/v1/applications/{id}/review",
+            "/api/v1/reviews",
+            "/api/v1/openapi.json",
+            "/healthz",
+        ] {
+            assert!(doc["paths"].get(p).is_some(), "{p} missing");
+        }
+        for c in [
+            Code::DirDuplicate,
+            Code::DirSignature,
+            Code::DirForbidden,
+            Code::DirState,
+            Code::AuthNotPeer,
+        ] {
+            assert!(OPENAPI.contains(c.as_str()), "{c} missing");
+        }
+    }
 }

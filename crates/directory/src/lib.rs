@@ -143,6 +143,13 @@ pub async fn start(config: DirectoryConfig, clock: Clock) -> Result<Running, Sta
                     serde_json::json!({ "code": e.code.as_str(), "detail": e.detail }),
                 ),
             }
+            let keep = a.config.log_retention_days.max(365) as i64 * 86_400_000;
+            if let Err(e) = audit::purge(&a.db, a.clock.now_ms() - keep).await {
+                gongwen_net::log::error(
+                    "通訊錄異動紀錄清除失敗",
+                    serde_json::json!({ "detail": e.to_string() }),
+                );
+            }
             if let Err(e) = a.refresh().await {
                 gongwen_net::log::error(
                     "通訊錄快照產生失敗",
