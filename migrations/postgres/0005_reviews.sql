@@ -83,3 +83,11 @@ CREATE TABLE dir_follow_ups (
 ALTER TABLE dir_participants ADD COLUMN suspended_for TEXT;
 -- 0: left the address book (e.g. certificate expired more than the grace period ago).
 ALTER TABLE dir_participants ADD COLUMN listed BIGINT NOT NULL DEFAULT 1;
+
+-- Reviewers' browser sessions: the cookie's hash, its CSRF token, and when it ends.
+CREATE TABLE dir_sessions (
+    id_sha256 TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    csrf TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);

@@ -689,3 +689,131 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
         dir.shutdown().await;
     });
 }
+
+#[test]
+fn reviewers_work_through_the_pages() {
+    use gongwen_directory::accounts::{self, Role};
+    use gongwen_integration::D;
+    runtime().block_on(async {
+        let pki = pki();
+        let pd = free_port();
+        let dir = gongwen_directory::start(directory_config(&fresh_database("dirweb").await, pd), Clock::default())
+            .await
+            .unwrap();
+        let db = dir.app.db.clone();
+        let now = dir.app.clock.now_ms();
+        registry::put_center(
+            &db,
+            &Center {
+                id: "center-x".into(),
+                name: "臺南市公文交換中心".into(),
+                kind: CenterKind::SelfManaged,
+                url: "https://127.0.0.1:9".into(),
+                tls_key: None,
+                operator: "臺南市政府".into(),
+            },
+            ADMIN,
+            now,
+        )
+        .await
+        .unwrap();
+        let token = accounts::put(&db, "minzheng", "民政局初審", Role::FirstReviewer, Some(A), ADMIN, now).await.unwrap();
+        let roots = std::fs::read(pki.ca.root_file()).unwrap();
+        let base = format!("https://{}", dir.addr());
+        let dc = gongwen_client::DirectoryClient::new(&base, gongwen_client::tls_config(&roots, None).unwrap()).unwrap();
+        let app = dc.submit_application(None, signed(&form(D, "center-x", true, now), D)).await.unwrap();
+        let id = app["id"].as_str().unwrap().to_string();
+
+        let web = reqwest::Client::builder()
+            .use_preconfigured_tls(gongwen_client::tls_config(&roots, None).unwrap())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let get = |path: String, cookie: Option<String>| {
+            let mut rb = web.get(format!("{base}{path}"));
+            if let Some(c) = cookie {
+                rb = rb.header("cookie", c);
+            }
+            async move {
+                let r = rb.send().await.unwrap();
+                let status = r.status().as_u16();
+                let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+                (status, location, r.text().await.unwrap())
+            }
+        };
+        let post = |path: String, cookie: Option<String>, form: Vec<(&'static str, String)>| {
+            let mut rb = web.post(format!("{base}{path}")).form(&form);
+            if let Some(c) = cookie {
+                rb = rb.header("cookie", c);
+            }
+            async move {
+                let r = rb.send().await.unwrap();
+                let status = r.status().as_u16();
+                let cookie = r
+                    .headers()
+                    .get("set-cookie")
+                    .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string());
+                (status, cookie, r.text().await.unwrap())
+            }
+        };
+
+        // Public pages.
+        let (s, _, html) = get("/address-book?q=%E8%87%BA%E5%8D%97".into(), None).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("地址簿"), "{html}");
+        let (s, _, html) = get(format!("/applications/{id}"), None).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("待初審") && html.contains("送出申請"), "{html}");
+        let (s, _, html) = get("/applications/%3Cscript%3E".into(), None).await;
+        assert_eq!(s, 404);
+        assert!(!html.contains("<script>") && html.contains("&lt;script&gt;"), "{html}");
+
+        // Reviewers sign in with their token.
+        let (s, loc, _) = get("/review".into(), None).await;
+        assert_eq!((s, loc.as_deref()), (303, Some("/review/login")));
+        let (s, _, html) = post("/review/login".into(), None, vec![("name", "minzheng".into()), ("token", "wrong".into())]).await;
+        assert_eq!(s, 403);
+        assert!(html.contains("帳號或權杖不正確"), "{html}");
+        let (s, cookie, _) = post("/review/login".into(), None, vec![("name", "minzheng".into()), ("token", token.clone())]).await;
+        assert_eq!(s, 303);
+        let cookie = cookie.unwrap();
+        let (s, _, html) = get("/review".into(), Some(cookie.clone())).await;
+        assert_eq!(s, 200);
+        assert!(html.contains(&id) && html.contains("共 1 件"), "{html}");
+        let (_, _, html) = get(format!("/review/{id}"), Some(cookie.clone())).await;
+        let csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap()
+            .to_string();
+
+        // A forged post (no CSRF token) changes nothing.
+        let (s, _, html) = post(format!("/review/{id}"), Some(cookie.clone()), vec![("csrf", "forged".into()), ("decision", "approve".into())]).await;
+        assert_eq!(s, 403);
+        assert!(html.contains("CSRF"), "{html}");
+        assert_eq!(dc.application(&id).await.unwrap()["state"], "submitted");
+        // A mistake keeps what the reviewer typed.
+        let (s, _, html) = post(
+            format!("/review/{id}"),
+            Some(cookie.clone()),
+            vec![("csrf", csrf.clone()), ("decision", "maybe".into()), ("message", "請補附 <加密> 憑證".into())],
+        )
+        .await;
+        assert_eq!(s, 400);
+        assert!(html.contains("請補附 &lt;加密&gt; 憑證"), "{html}");
+        let (s, _, html) = post(format!("/review/{id}"), Some(cookie.clone()), vec![("csrf", csrf.clone()), ("decision", "approve".into())]).await;
+        assert_eq!(s, 200, "{html}");
+        assert!(html.contains("已同意") && html.contains("待複審"), "{html}");
+        assert_eq!(dc.application(&id).await.unwrap()["state"], "first_approved");
+        let logins = gongwen_directory::audit::history(&db, "account:minzheng").await.unwrap();
+        assert!(logins.iter().any(|e| e.entry.action == "account.login"));
+
+        // Signing out ends the session.
+        let (s, _, _) = post("/review/logout".into(), Some(cookie.clone()), vec![("csrf", csrf.clone())]).await;
+        assert_eq!(s, 303);
+        let (s, loc, _) = get("/review".into(), Some(cookie)).await;
+        assert_eq!((s, loc.as_deref()), (303, Some("/review/login")));
+        dir.shutdown().await;
+    });
+}

@@ -35,6 +35,7 @@ pub fn router(app: Shared) -> Router {
             get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
         )
         .route("/healthz", get(healthz))
+        .merge(crate::web::router())
         .fallback(|| async {
             DirectoryError::new(Code::NotFound, "沒有這個網址")
         })

@@ -12,6 +12,7 @@ pub mod http;
 pub mod improvements;
 pub mod registry;
 pub mod snapshot;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
