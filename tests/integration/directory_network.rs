@@ -103,7 +103,10 @@ where
 
 /// The code of the error a participant's call gets now, `None` if it succeeds.
 async fn refusal(c: &gongwen_client::CenterClient) -> Option<String> {
-    c.inbox(&[]).await.err().and_then(|e| e.code().map(String::from))
+    c.inbox(&[])
+        .await
+        .err()
+        .and_then(|e| e.code().map(String::from))
 }
 
 #[test]
@@ -136,28 +139,50 @@ fn centers_learn_everything_from_the_signed_snapshot() {
             .unwrap();
         }
         for (code, center) in [(A, "center-x"), (B, "center-y")] {
-            registry::add(&db, &participant(code, &format!("臺北市測試機關{code}"), center), ADMIN, now)
-                .await
-                .unwrap();
+            registry::add(
+                &db,
+                &participant(code, &format!("臺北市測試機關{code}"), center),
+                ADMIN,
+                now,
+            )
+            .await
+            .unwrap();
             let a = pki.agency(code);
             for f in [&a.sign_file, &a.enc_file, &a.tls_leaf] {
                 registry::add_certs(&db, code, &std::fs::read(f).unwrap(), None, ADMIN, now)
                     .await
                     .unwrap();
             }
-            registry::add_ip(&db, code, "127.0.0.1", None, ADMIN, now).await.unwrap();
+            registry::add_ip(&db, code, "127.0.0.1", None, ADMIN, now)
+                .await
+                .unwrap();
         }
         // A second registration of a code, or of a key someone else holds, changes nothing.
         let dup = registry::add(&db, &participant(A, "重複", "center-x"), ADMIN, now).await;
         assert_eq!(dup.unwrap_err().code.as_str(), "E_DIR_DUPLICATE");
-        let stolen = registry::add_certs(&db, B, &std::fs::read(&pki.agency(A).sign_file).unwrap(), None, ADMIN, now).await;
+        let stolen = registry::add_certs(
+            &db,
+            B,
+            &std::fs::read(&pki.agency(A).sign_file).unwrap(),
+            None,
+            ADMIN,
+            now,
+        )
+        .await;
         assert_eq!(stolen.unwrap_err().code.as_str(), "E_DIR_DUPLICATE");
 
         // The centers start knowing nobody; they learn A, B and each other from the snapshot.
-        let (dbx, dby) = (fresh_database("dirnet_x").await, fresh_database("dirnet_y").await);
+        let (dbx, dby) = (
+            fresh_database("dirnet_x").await,
+            fresh_database("dirnet_y").await,
+        );
         let clock_x = Clock::default();
-        let x = gongwen_center::start(center_config("center-x", &dbx, px, 0, pd), clock_x.clone()).await.unwrap();
-        let y = gongwen_center::start(center_config("center-y", &dby, py, 1, pd), Clock::default()).await.unwrap();
+        let x = gongwen_center::start(center_config("center-x", &dbx, px, 0, pd), clock_x.clone())
+            .await
+            .unwrap();
+        let y = gongwen_center::start(center_config("center-y", &dby, py, 1, pd), Clock::default())
+            .await
+            .unwrap();
         let a = pki.client(x.addr(), A).unwrap();
         let b = pki.client(y.addr(), B).unwrap();
         until("A known at X", || async { refusal(&a).await.is_none() }).await;
@@ -171,7 +196,9 @@ fn centers_learn_everything_from_the_signed_snapshot() {
         .await;
         assert_eq!(b.fetch(&sent.id).await.unwrap(), pkg);
         for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
-            b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap()).await.unwrap();
+            b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap())
+                .await
+                .unwrap();
         }
         until("the confirmation back at X", || async {
             a.sent(&sent.id).await.unwrap().copies[0].status == CopyStatus::Confirmed
@@ -187,41 +214,81 @@ fn centers_learn_everything_from_the_signed_snapshot() {
         let kept = x
             .app
             .db
-            .fetch_all("SELECT cert FROM participant_keys WHERE code = $1 AND length(cert) > 0", &[B.into()])
+            .fetch_all(
+                "SELECT cert FROM participant_keys WHERE code = $1 AND length(cert) > 0",
+                &[B.into()],
+            )
             .await
             .unwrap();
         assert_eq!(kept.len(), 1);
 
         // A change of IP reaches the center: A calling from 127.0.0.1 is refused, then let in.
-        registry::add_ip(&db, A, "10.9.9.9", Some("資訊處長"), ADMIN, now).await.unwrap();
-        registry::remove_ip(&db, A, "127.0.0.1", ADMIN, now).await.unwrap();
-        until("the new IP at X", || async { refusal(&a).await.as_deref() == Some("E_AUTH_IP") }).await;
-        registry::add_ip(&db, A, "127.0.0.1", Some("資訊處長"), ADMIN, now).await.unwrap();
-        until("127.0.0.1 allowed again", || async { refusal(&a).await.is_none() }).await;
-
-        // A suspension reaches both centers: B is refused with the reason, A's copy to B fails.
-        registry::set_state(&db, B, ParticipantState::Suspended, Some("利用本系統散播電腦病毒"), ADMIN, now)
+        registry::add_ip(&db, A, "10.9.9.9", Some("資訊處長"), ADMIN, now)
             .await
             .unwrap();
-        until("B suspended at Y", || async { refusal(&b).await.as_deref() == Some("E_AUTH_SUSPENDED") }).await;
+        registry::remove_ip(&db, A, "127.0.0.1", ADMIN, now)
+            .await
+            .unwrap();
+        until("the new IP at X", || async {
+            refusal(&a).await.as_deref() == Some("E_AUTH_IP")
+        })
+        .await;
+        registry::add_ip(&db, A, "127.0.0.1", Some("資訊處長"), ADMIN, now)
+            .await
+            .unwrap();
+        until("127.0.0.1 allowed again", || async {
+            refusal(&a).await.is_none()
+        })
+        .await;
+
+        // A suspension reaches both centers: B is refused with the reason, A's copy to B fails.
+        registry::set_state(
+            &db,
+            B,
+            ParticipantState::Suspended,
+            Some("利用本系統散播電腦病毒"),
+            ADMIN,
+            now,
+        )
+        .await
+        .unwrap();
+        until("B suspended at Y", || async {
+            refusal(&b).await.as_deref() == Some("E_AUTH_SUSPENDED")
+        })
+        .await;
         let err = b.inbox(&[]).await.unwrap_err();
         assert!(err.to_string().contains("散播電腦病毒"), "{err}");
         until("B suspended at X", || async {
-            x.app.participant(B).await.unwrap().is_some_and(|p| p.standing == ParticipantState::Suspended)
+            x.app
+                .participant(B)
+                .await
+                .unwrap()
+                .is_some_and(|p| p.standing == ParticipantState::Suspended)
         })
         .await;
         let pkg2 = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
         let sent2 = a.submit("dn2", pkg2).await.unwrap();
         assert_eq!(sent2.copies[0].status, CopyStatus::Failed);
-        assert_eq!(sent2.copies[0].fail_reason, Some(FailReason::RecipientSuspended));
-        registry::set_state(&db, B, ParticipantState::Active, None, ADMIN, now).await.unwrap();
+        assert_eq!(
+            sent2.copies[0].fail_reason,
+            Some(FailReason::RecipientSuspended)
+        );
+        registry::set_state(&db, B, ParticipantState::Active, None, ADMIN, now)
+            .await
+            .unwrap();
         until("B resumed at Y", || async { refusal(&b).await.is_none() }).await;
 
         // The directory stops: the centers go on, even across a restart, on the snapshot held.
-        let held = gongwen_center::snapshot::held(&x.app.db).await.unwrap().unwrap();
+        let held = gongwen_center::snapshot::held(&x.app.db)
+            .await
+            .unwrap()
+            .unwrap();
         dir.shutdown().await;
         x.shutdown().await;
-        let x: Running = gongwen_center::start(center_config("center-x", &dbx, px, 0, pd), clock_x.clone()).await.unwrap();
+        let x: Running =
+            gongwen_center::start(center_config("center-x", &dbx, px, 0, pd), clock_x.clone())
+                .await
+                .unwrap();
         let a = pki.client(x.addr(), A).unwrap();
         assert_eq!(refusal(&a).await, None);
         let pkg3 = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
@@ -246,9 +313,12 @@ fn a_snapshot_signed_by_another_key_is_refused() {
     runtime().block_on(async {
         let pki = pki();
         let (pd, px) = (free_port(), free_port());
-        let dir = gongwen_directory::start(directory_config(&fresh_database("dirnet_forged").await, pd), Clock::default())
-            .await
-            .unwrap();
+        let dir = gongwen_directory::start(
+            directory_config(&fresh_database("dirnet_forged").await, pd),
+            Clock::default(),
+        )
+        .await
+        .unwrap();
         let key = registry::key_of(&std::fs::read(&pki.center_clients[0].2).unwrap()).unwrap();
         let now = dir.app.clock.now_ms();
         registry::put_center(
@@ -266,12 +336,28 @@ fn a_snapshot_signed_by_another_key_is_refused() {
         )
         .await
         .unwrap();
-        registry::add(&dir.app.db, &participant(A, "測試機關", "center-x"), ADMIN, now).await.unwrap();
+        registry::add(
+            &dir.app.db,
+            &participant(A, "測試機關", "center-x"),
+            ADMIN,
+            now,
+        )
+        .await
+        .unwrap();
         // The center pins a different certificate (an agency's) as the directory's signer.
-        let mut cfg = center_config("center-x", &fresh_database("dirnet_forged_x").await, px, 0, pd);
+        let mut cfg = center_config(
+            "center-x",
+            &fresh_database("dirnet_forged_x").await,
+            px,
+            0,
+            pd,
+        );
         cfg.directory.as_mut().unwrap().signer = pki.agency(B).sign_file.clone();
         let x = gongwen_center::start(cfg, Clock::default()).await.unwrap();
-        assert_eq!(gongwen_center::snapshot::held(&x.app.db).await.unwrap(), None);
+        assert_eq!(
+            gongwen_center::snapshot::held(&x.app.db).await.unwrap(),
+            None
+        );
         let a = pki.client(x.addr(), A).unwrap();
         let e = a.inbox(&[]).await.unwrap_err();
         assert_eq!(e.code(), Some("E_DIRECTORY_STALE"));
@@ -282,12 +368,18 @@ fn a_snapshot_signed_by_another_key_is_refused() {
             &format!("https://{}", dir.addr()),
             gongwen_client::tls_config(
                 &std::fs::read(pki.ca.root_file()).unwrap(),
-                Some((&std::fs::read(&pki.agency(A).tls_cert).unwrap(), &std::fs::read(&pki.agency(A).tls_key).unwrap())),
+                Some((
+                    &std::fs::read(&pki.agency(A).tls_cert).unwrap(),
+                    &std::fs::read(&pki.agency(A).tls_key).unwrap(),
+                )),
             )
             .unwrap(),
         )
         .unwrap();
-        assert_eq!(stranger.snapshot(None).await.unwrap_err().code(), Some("E_AUTH_NOT_PEER"));
+        assert_eq!(
+            stranger.snapshot(None).await.unwrap_err().code(),
+            Some("E_AUTH_NOT_PEER")
+        );
         // The address book is open to anyone.
         let book = stranger.address_book(Some("測試")).await.unwrap();
         assert_eq!(book.len(), 1);
@@ -299,7 +391,9 @@ fn a_snapshot_signed_by_another_key_is_refused() {
 #[test]
 fn address_book_import_is_all_or_nothing_and_search_folds_variants() {
     runtime().block_on(async {
-        let db = gongwen_store::Db::connect(&fresh_database("dirnet_book").await).await.unwrap();
+        let db = gongwen_store::Db::connect(&fresh_database("dirnet_book").await)
+            .await
+            .unwrap();
         let now = 1_767_580_200_000;
         registry::put_center(
             &db,
@@ -330,25 +424,63 @@ fn address_book_import_is_all_or_nothing_and_search_folds_variants() {
                 .unwrap()
         };
         for (bad, code, says) in [
-            ("ORGID,ORGNAME\r\n379000000A,臺北市政府\r\n379000000A,again\r\n", "E_DIR_DUPLICATE", "第 3 行"),
-            ("ORGID,ORGNAME\r\n379000000A,\"臺北市政府\r\n", "E_DIR_IMPORT", "引號"),
-            ("ORGID,ORGNAME\r\n379000000A,臺北\"市\r\n", "E_DIR_IMPORT", "第 2 行"),
-            ("ORGID,NAME\r\n379000000A,臺北市政府\r\n", "E_DIR_IMPORT", "ORGNAME"),
-            ("ORGID,ORGNAME,STATUSCODE\r\n379000000A,臺北市政府,9\r\n", "E_DIR_IMPORT", "STATUSCODE"),
-            ("ORGID,ORGNAME\r\n37900-000A,臺北市政府\r\n", "E_DIR_IMPORT", "代碼"),
-            ("ORGID,ORGNAME\r\n379000000A,臺北市政府,多一欄\r\n", "E_DIR_IMPORT", "欄位"),
-            ("ORGID,ORGNAME,CENTER\r\n379000000A,臺北市政府,nowhere\r\n", "E_DIR_IMPORT", "nowhere"),
+            (
+                "ORGID,ORGNAME\r\n379000000A,臺北市政府\r\n379000000A,again\r\n",
+                "E_DIR_DUPLICATE",
+                "第 3 行",
+            ),
+            (
+                "ORGID,ORGNAME\r\n379000000A,\"臺北市政府\r\n",
+                "E_DIR_IMPORT",
+                "引號",
+            ),
+            (
+                "ORGID,ORGNAME\r\n379000000A,臺北\"市\r\n",
+                "E_DIR_IMPORT",
+                "第 2 行",
+            ),
+            (
+                "ORGID,NAME\r\n379000000A,臺北市政府\r\n",
+                "E_DIR_IMPORT",
+                "ORGNAME",
+            ),
+            (
+                "ORGID,ORGNAME,STATUSCODE\r\n379000000A,臺北市政府,9\r\n",
+                "E_DIR_IMPORT",
+                "STATUSCODE",
+            ),
+            (
+                "ORGID,ORGNAME\r\n37900-000A,臺北市政府\r\n",
+                "E_DIR_IMPORT",
+                "代碼",
+            ),
+            (
+                "ORGID,ORGNAME\r\n379000000A,臺北市政府,多一欄\r\n",
+                "E_DIR_IMPORT",
+                "欄位",
+            ),
+            (
+                "ORGID,ORGNAME,CENTER\r\n379000000A,臺北市政府,nowhere\r\n",
+                "E_DIR_IMPORT",
+                "nowhere",
+            ),
             ("", "E_DIR_IMPORT", "空"),
         ] {
-            let e = addressbook::import_csv(&db, bad, Some("tpc"), ADMIN, now).await.unwrap_err();
+            let e = addressbook::import_csv(&db, bad, Some("tpc"), ADMIN, now)
+                .await
+                .unwrap_err();
             assert_eq!(e.code.as_str(), code, "{bad:?}: {e}");
             assert!(e.detail.contains(says), "{bad:?}: {e}");
             assert_eq!(n(db.clone()).await, 0, "{bad:?} left rows behind");
         }
-        let s = addressbook::import_csv(&db, good, Some("tpc"), ADMIN, now).await.unwrap();
+        let s = addressbook::import_csv(&db, good, Some("tpc"), ADMIN, now)
+            .await
+            .unwrap();
         assert_eq!(s.added, 4);
         // Importing the same codes again is refused and changes nothing.
-        let again = addressbook::import_csv(&db, good, Some("tpc"), ADMIN, now).await.unwrap_err();
+        let again = addressbook::import_csv(&db, good, Some("tpc"), ADMIN, now)
+            .await
+            .unwrap_err();
         assert_eq!(again.code.as_str(), "E_DIR_DUPLICATE");
         assert_eq!(n(db.clone()).await, 4);
 
@@ -357,18 +489,34 @@ fn address_book_import_is_all_or_nothing_and_search_folds_variants() {
             let found = addressbook::search(&db, Some(q), 100).await.unwrap();
             assert!(!found.is_empty(), "{q}");
         }
-        let by_code = addressbook::search(&db, Some("xa12345678"), 100).await.unwrap();
+        let by_code = addressbook::search(&db, Some("xa12345678"), 100)
+            .await
+            .unwrap();
         assert_eq!(by_code.len(), 1);
         assert_eq!(by_code[0].statuscode, 1);
-        let info = addressbook::search(&db, Some("臺北市政府資訊局"), 100).await.unwrap();
+        let info = addressbook::search(&db, Some("臺北市政府資訊局"), 100)
+            .await
+            .unwrap();
         assert_eq!(info[0].orgid, "379130000C");
         // Two codes for one name: the address book names both and picks neither.
         let e = addressbook::resolve(&db, "台北市政府").await.unwrap_err();
-        assert!(e.detail.contains("379000000A") && e.detail.contains("XA12345679"), "{e}");
-        assert_eq!(addressbook::resolve(&db, "臺北市政府資訊局").await.unwrap().orgid, "379130000C");
+        assert!(
+            e.detail.contains("379000000A") && e.detail.contains("XA12345679"),
+            "{e}"
+        );
+        assert_eq!(
+            addressbook::resolve(&db, "臺北市政府資訊局")
+                .await
+                .unwrap()
+                .orgid,
+            "379130000C"
+        );
         let csv = addressbook::to_csv(&addressbook::search(&db, None, 100).await.unwrap());
         assert!(csv.starts_with("\u{feff}ORGID,ORGNAME,STATUSCODE,UPDATETIME,"));
-        assert!(csv.contains("379000000A,臺北市政府,0,2026-01-05 10:30:00,agency,tpc,1,1\r\n"), "{csv}");
+        assert!(
+            csv.contains("379000000A,臺北市政府,0,2026-01-05 10:30:00,agency,tpc,1,1\r\n"),
+            "{csv}"
+        );
         // Every imported participant has its entry in the log, and the chain holds.
         let r = gongwen_directory::audit::verify(&db, None).await.unwrap();
         assert_eq!((r.entries, r.broken), (5, None));
@@ -377,7 +525,12 @@ fn address_book_import_is_all_or_nothing_and_search_folds_variants() {
 }
 
 /// An application form for agency `code` (of the test CA) at `center`.
-fn form(code: &str, center: &str, with_enc: bool, now: i64) -> gongwen_proto::directory::ApplicationForm {
+fn form(
+    code: &str,
+    center: &str,
+    with_enc: bool,
+    now: i64,
+) -> gongwen_proto::directory::ApplicationForm {
     let a = pki().agency(code);
     let mut certificates = vec![
         std::fs::read_to_string(&a.sign_file).unwrap(),
@@ -433,9 +586,12 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
     runtime().block_on(async {
         let pki = pki();
         let (pd, px) = (free_port(), free_port());
-        let dir = gongwen_directory::start(directory_config(&fresh_database("dirapp").await, pd), Clock::default())
-            .await
-            .unwrap();
+        let dir = gongwen_directory::start(
+            directory_config(&fresh_database("dirapp").await, pd),
+            Clock::default(),
+        )
+        .await
+        .unwrap();
         let db = dir.app.db.clone();
         let now = dir.app.clock.now_ms();
         let key = registry::key_of(&std::fs::read(&pki.center_clients[0].2).unwrap()).unwrap();
@@ -454,16 +610,59 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
         )
         .await
         .unwrap();
-        registry::add(&db, &participant(A, "臺南市政府民政局", "center-x"), ADMIN, now).await.unwrap();
+        registry::add(
+            &db,
+            &participant(A, "臺南市政府民政局", "center-x"),
+            ADMIN,
+            now,
+        )
+        .await
+        .unwrap();
         let a_files = pki.agency(A);
         for f in [&a_files.sign_file, &a_files.enc_file, &a_files.tls_leaf] {
-            registry::add_certs(&db, A, &std::fs::read(f).unwrap(), None, ADMIN, now).await.unwrap();
+            registry::add_certs(&db, A, &std::fs::read(f).unwrap(), None, ADMIN, now)
+                .await
+                .unwrap();
         }
-        registry::add_ip(&db, A, "127.0.0.1", None, ADMIN, now).await.unwrap();
-        let first = accounts::put(&db, "minzheng", "民政局初審", Role::FirstReviewer, Some(A), ADMIN, now).await.unwrap();
-        let elsewhere = accounts::put(&db, "other", "他機關初審", Role::FirstReviewer, Some(C), ADMIN, now).await.unwrap();
-        let second = accounts::put(&db, "tnc", "智慧發展中心複審", Role::SecondReviewer, Some("center-x"), ADMIN, now).await.unwrap();
-        let auditor = accounts::put(&db, "audit", "稽核", Role::Auditor, None, ADMIN, now).await.unwrap();
+        registry::add_ip(&db, A, "127.0.0.1", None, ADMIN, now)
+            .await
+            .unwrap();
+        let first = accounts::put(
+            &db,
+            "minzheng",
+            "民政局初審",
+            Role::FirstReviewer,
+            Some(A),
+            ADMIN,
+            now,
+        )
+        .await
+        .unwrap();
+        let elsewhere = accounts::put(
+            &db,
+            "other",
+            "他機關初審",
+            Role::FirstReviewer,
+            Some(C),
+            ADMIN,
+            now,
+        )
+        .await
+        .unwrap();
+        let second = accounts::put(
+            &db,
+            "tnc",
+            "智慧發展中心複審",
+            Role::SecondReviewer,
+            Some("center-x"),
+            ADMIN,
+            now,
+        )
+        .await
+        .unwrap();
+        let auditor = accounts::put(&db, "audit", "稽核", Role::Auditor, None, ADMIN, now)
+            .await
+            .unwrap();
 
         let dc = gongwen_client::DirectoryClient::new(
             &format!("https://{}", dir.addr()),
@@ -475,49 +674,141 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
         // Forged: D's form signed with B's card; D's form signed with a key it does not
         // register; nothing is kept of either.
         let f = form(D, "center-x", true, now);
-        assert_eq!(code_of(dc.submit_application(None, signed(&f, B)).await.unwrap_err()), "E_DIR_SIGNATURE");
+        assert_eq!(
+            code_of(
+                dc.submit_application(None, signed(&f, B))
+                    .await
+                    .unwrap_err()
+            ),
+            "E_DIR_SIGNATURE"
+        );
         let mut f2 = f.clone();
         f2.certificates.remove(0);
-        assert_eq!(code_of(dc.submit_application(None, signed(&f2, D)).await.unwrap_err()), "E_DIR_SIGNATURE");
+        assert_eq!(
+            code_of(
+                dc.submit_application(None, signed(&f2, D))
+                    .await
+                    .unwrap_err()
+            ),
+            "E_DIR_SIGNATURE"
+        );
         let mut tampered = signed(&f, D);
         let n = tampered.len();
         tampered[n / 3] ^= 1;
         assert!(dc.submit_application(None, tampered).await.is_err());
-        assert_eq!(dc.reviews(&auditor).await.unwrap().as_array().unwrap().len(), 0);
+        assert_eq!(
+            dc.reviews(&auditor)
+                .await
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len(),
+            0
+        );
 
         // Submitted without the encryption certificate; the authority asks for it.
-        let app = dc.submit_application(None, signed(&form(D, "center-x", false, now), D)).await.unwrap();
+        let app = dc
+            .submit_application(None, signed(&form(D, "center-x", false, now), D))
+            .await
+            .unwrap();
         let id = app["id"].as_str().unwrap().to_string();
         assert_eq!(app["state"], "submitted");
-        assert_eq!(code_of(dc.submit_application(None, signed(&f, D)).await.unwrap_err()), "E_DIR_STATE");
+        assert_eq!(
+            code_of(
+                dc.submit_application(None, signed(&f, D))
+                    .await
+                    .unwrap_err()
+            ),
+            "E_DIR_STATE"
+        );
         // Another authority and the second reviewer may not act on it yet; the queue of the
         // other authority does not show it.
-        assert_eq!(code_of(dc.review(&elsewhere, &id, "approve", None).await.unwrap_err()), "E_DIR_FORBIDDEN");
-        assert_eq!(code_of(dc.review(&second, &id, "approve", None).await.unwrap_err()), "E_DIR_FORBIDDEN");
-        assert_eq!(dc.reviews(&elsewhere).await.unwrap().as_array().unwrap().len(), 0);
-        assert_eq!(dc.reviews(&first).await.unwrap().as_array().unwrap().len(), 1);
-        assert_eq!(code_of(dc.review(&first, &id, "correct", None).await.unwrap_err()), "E_BAD_REQUEST");
-        let back = dc.review(&first, &id, "correct", Some("請補附加密憑證")).await.unwrap();
-        assert_eq!(back["state"], "correction");
-        assert_eq!(dc.application(&id).await.unwrap()["message"], "請補附加密憑證");
-        let corrected = dc.submit_application(Some(&id), signed(&f, D)).await.unwrap();
-        assert_eq!(corrected["state"], "submitted");
-        assert_eq!(dc.review(&first, &id, "approve", None).await.unwrap()["state"], "first_approved");
-        assert_eq!(code_of(dc.review(&first, &id, "approve", None).await.unwrap_err()), "E_DIR_FORBIDDEN");
-        assert_eq!(dc.review(&second, &id, "approve", None).await.unwrap()["state"], "activated");
-        assert_eq!(code_of(dc.review(&second, &id, "approve", None).await.unwrap_err()), "E_DIR_STATE");
-        // The applicant and the authority are told.
-        let told = gongwen_directory::applications::notices(&db, D).await.unwrap();
-        assert!(told.iter().any(|(_, s, _)| s == "連線申請已開通"), "{told:?}");
-        assert!(told.iter().any(|(_, s, _)| s == "連線申請須補正"), "{told:?}");
-        assert!(gongwen_directory::applications::notices(&db, A).await.unwrap().iter().any(|(_, s, _)| s == "連線申請已開通"));
-        // Every step is in the log with who did it.
-        let steps: Vec<String> = gongwen_directory::audit::history(&db, &format!("application:{id}"))
+        assert_eq!(
+            code_of(
+                dc.review(&elsewhere, &id, "approve", None)
+                    .await
+                    .unwrap_err()
+            ),
+            "E_DIR_FORBIDDEN"
+        );
+        assert_eq!(
+            code_of(dc.review(&second, &id, "approve", None).await.unwrap_err()),
+            "E_DIR_FORBIDDEN"
+        );
+        assert_eq!(
+            dc.reviews(&elsewhere)
+                .await
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len(),
+            0
+        );
+        assert_eq!(
+            dc.reviews(&first).await.unwrap().as_array().unwrap().len(),
+            1
+        );
+        assert_eq!(
+            code_of(dc.review(&first, &id, "correct", None).await.unwrap_err()),
+            "E_BAD_REQUEST"
+        );
+        let back = dc
+            .review(&first, &id, "correct", Some("請補附加密憑證"))
             .await
-            .unwrap()
-            .into_iter()
-            .map(|e| format!("{} {}", e.entry.actor, e.entry.action))
-            .collect();
+            .unwrap();
+        assert_eq!(back["state"], "correction");
+        assert_eq!(
+            dc.application(&id).await.unwrap()["message"],
+            "請補附加密憑證"
+        );
+        let corrected = dc
+            .submit_application(Some(&id), signed(&f, D))
+            .await
+            .unwrap();
+        assert_eq!(corrected["state"], "submitted");
+        assert_eq!(
+            dc.review(&first, &id, "approve", None).await.unwrap()["state"],
+            "first_approved"
+        );
+        assert_eq!(
+            code_of(dc.review(&first, &id, "approve", None).await.unwrap_err()),
+            "E_DIR_FORBIDDEN"
+        );
+        assert_eq!(
+            dc.review(&second, &id, "approve", None).await.unwrap()["state"],
+            "activated"
+        );
+        assert_eq!(
+            code_of(dc.review(&second, &id, "approve", None).await.unwrap_err()),
+            "E_DIR_STATE"
+        );
+        // The applicant and the authority are told.
+        let told = gongwen_directory::applications::notices(&db, D)
+            .await
+            .unwrap();
+        assert!(
+            told.iter().any(|(_, s, _)| s == "連線申請已開通"),
+            "{told:?}"
+        );
+        assert!(
+            told.iter().any(|(_, s, _)| s == "連線申請須補正"),
+            "{told:?}"
+        );
+        assert!(
+            gongwen_directory::applications::notices(&db, A)
+                .await
+                .unwrap()
+                .iter()
+                .any(|(_, s, _)| s == "連線申請已開通")
+        );
+        // Every step is in the log with who did it.
+        let steps: Vec<String> =
+            gongwen_directory::audit::history(&db, &format!("application:{id}"))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| format!("{} {}", e.entry.actor, e.entry.action))
+                .collect();
         assert_eq!(
             steps,
             [
@@ -529,12 +820,22 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
             ]
         );
         // Applying again for the same code is refused.
-        assert_eq!(code_of(dc.submit_application(None, signed(&f, D)).await.unwrap_err()), "E_DIR_DUPLICATE");
+        assert_eq!(
+            code_of(
+                dc.submit_application(None, signed(&f, D))
+                    .await
+                    .unwrap_err()
+            ),
+            "E_DIR_DUPLICATE"
+        );
 
         // A center that knows D only from the snapshot lets it exchange with A.
-        let x = gongwen_center::start(center_config("center-x", &fresh_database("dirapp_x").await, px, 0, pd), Clock::default())
-            .await
-            .unwrap();
+        let x = gongwen_center::start(
+            center_config("center-x", &fresh_database("dirapp_x").await, px, 0, pd),
+            Clock::default(),
+        )
+        .await
+        .unwrap();
         let d = pki.client(x.addr(), D).unwrap();
         let a = pki.client(x.addr(), A).unwrap();
         until("D known at X", || async { refusal(&d).await.is_none() }).await;
@@ -560,9 +861,12 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
     runtime().block_on(async {
         let pki = pki();
         let (pd, px) = (free_port(), free_port());
-        let dir = gongwen_directory::start(directory_config(&fresh_database("dirimp").await, pd), Clock::default())
-            .await
-            .unwrap();
+        let dir = gongwen_directory::start(
+            directory_config(&fresh_database("dirimp").await, pd),
+            Clock::default(),
+        )
+        .await
+        .unwrap();
         let db = dir.app.db.clone();
         let now = dir.app.clock.now_ms();
         let key = registry::key_of(&std::fs::read(&pki.center_clients[0].2).unwrap()).unwrap();
@@ -582,78 +886,180 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
         .await
         .unwrap();
         for code in [A, B] {
-            registry::add(&db, &participant(code, &format!("測試機關{code}"), "center-x"), ADMIN, now).await.unwrap();
-            let f = pki.agency(code);
-            for file in [&f.sign_file, &f.enc_file, &f.tls_leaf] {
-                registry::add_certs(&db, code, &std::fs::read(file).unwrap(), None, ADMIN, now).await.unwrap();
-            }
-            registry::add_ip(&db, code, "127.0.0.1", None, ADMIN, now).await.unwrap();
-        }
-        let x = gongwen_center::start(center_config("center-x", &fresh_database("dirimp_x").await, px, 0, pd), Clock::default())
+            registry::add(
+                &db,
+                &participant(code, &format!("測試機關{code}"), "center-x"),
+                ADMIN,
+                now,
+            )
             .await
             .unwrap();
+            let f = pki.agency(code);
+            for file in [&f.sign_file, &f.enc_file, &f.tls_leaf] {
+                registry::add_certs(&db, code, &std::fs::read(file).unwrap(), None, ADMIN, now)
+                    .await
+                    .unwrap();
+            }
+            registry::add_ip(&db, code, "127.0.0.1", None, ADMIN, now)
+                .await
+                .unwrap();
+        }
+        let x = gongwen_center::start(
+            center_config("center-x", &fresh_database("dirimp_x").await, px, 0, pd),
+            Clock::default(),
+        )
+        .await
+        .unwrap();
         let a = pki.client(x.addr(), A).unwrap();
         let b = pki.client(x.addr(), B).unwrap();
-        until("A and B known at X", || async { refusal(&a).await.is_none() && refusal(&b).await.is_none() }).await;
+        until("A and B known at X", || async {
+            refusal(&a).await.is_none() && refusal(&b).await.is_none()
+        })
+        .await;
 
         // An improvement notice suspends B, with its reason, at the center too.
-        let notice = improvements::issue(&db, B, "advertising", &date_in(now, 10), ADMIN, now).await.unwrap();
+        let notice = improvements::issue(&db, B, "advertising", &date_in(now, 10), ADMIN, now)
+            .await
+            .unwrap();
         let id = notice.id.clone();
-        until("B suspended at X", || async { refusal(&b).await.as_deref() == Some("E_AUTH_SUSPENDED") }).await;
+        until("B suspended at X", || async {
+            refusal(&b).await.as_deref() == Some("E_AUTH_SUSPENDED")
+        })
+        .await;
         let e = b.inbox(&[]).await.unwrap_err().to_string();
         assert!(e.contains("限期改善單") && e.contains("廣告"), "{e}");
         // Not yet: within the deadline and without three failed follow-ups.
-        let early = improvements::terminate(&db, &id, &date_in(now, 20), ADMIN, now).await.unwrap_err();
+        let early = improvements::terminate(&db, &id, &date_in(now, 20), ADMIN, now)
+            .await
+            .unwrap_err();
         assert_eq!(early.code.as_str(), "E_DIR_STATE");
-        improvements::answer(&db, &id, "已停止發送廣告並檢討內部程序", &format!("participant:{B}"), now).await.unwrap();
+        improvements::answer(
+            &db,
+            &id,
+            "已停止發送廣告並檢討內部程序",
+            &format!("participant:{B}"),
+            now,
+        )
+        .await
+        .unwrap();
         for n in 1..=3 {
-            improvements::follow_up(&db, &id, false, &format!("第 {n} 次追蹤：仍有廣告"), "assessor:王", now + n).await.unwrap();
+            improvements::follow_up(
+                &db,
+                &id,
+                false,
+                &format!("第 {n} 次追蹤：仍有廣告"),
+                "assessor:王",
+                now + n,
+            )
+            .await
+            .unwrap();
         }
-        let fourth = improvements::follow_up(&db, &id, false, "第 4 次", "assessor:王", now + 4).await.unwrap_err();
+        let fourth = improvements::follow_up(&db, &id, false, "第 4 次", "assessor:王", now + 4)
+            .await
+            .unwrap_err();
         assert_eq!(fourth.code.as_str(), "E_DIR_STATE");
         assert!(fourth.detail.contains("延長"), "{fourth}");
         let on = date_in(now, 3);
-        let t = improvements::terminate(&db, &id, &on, ADMIN, now + 5).await.unwrap();
+        let t = improvements::terminate(&db, &id, &on, ADMIN, now + 5)
+            .await
+            .unwrap();
         assert_eq!(t.follow_ups.len(), 3);
         let stops = t.stops_at.unwrap();
         assert_eq!(&addressbook::taipei_time(stops)[..10], date_in(now, 2));
         assert!(addressbook::taipei_time(stops).ends_with("18:00:00"));
         // A minute before 18:00 the day before, nothing happens; at 18:00 service stops.
-        assert!(improvements::enforce(&db, stops - 60_000, 90, &[]).await.unwrap().is_empty());
-        assert_eq!(registry::require(&db, B).await.unwrap().state, ParticipantState::Suspended);
+        assert!(
+            improvements::enforce(&db, stops - 60_000, 90, &[])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            registry::require(&db, B).await.unwrap().state,
+            ParticipantState::Suspended
+        );
         let done = improvements::enforce(&db, stops, 90, &[]).await.unwrap();
         assert_eq!(done, [format!("terminated {B}")]);
-        assert_eq!(registry::require(&db, B).await.unwrap().state, ParticipantState::Terminated);
+        assert_eq!(
+            registry::require(&db, B).await.unwrap().state,
+            ParticipantState::Terminated
+        );
         until("B terminated at X", || async {
-            x.app.participant(B).await.unwrap().is_some_and(|p| p.standing == ParticipantState::Terminated)
+            x.app
+                .participant(B)
+                .await
+                .unwrap()
+                .is_some_and(|p| p.standing == ParticipantState::Terminated)
         })
         .await;
         let e = b.inbox(&[]).await.unwrap_err().to_string();
         assert!(e.contains("中止") && e.contains("紙本"), "{e}");
-        let to_b = a.submit("imp1", pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap()).await.unwrap();
-        assert_eq!(to_b.copies[0].fail_reason, Some(FailReason::RecipientSuspended));
+        let to_b = a
+            .submit(
+                "imp1",
+                pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            to_b.copies[0].fail_reason,
+            Some(FailReason::RecipientSuspended)
+        );
         // B may apply again, and the reviewers see what happened.
-        let app = gongwen_directory::applications::submit(&db, &dir.app.trust, &signed(&{
-            let mut f = form(B, "center-x", true, now);
-            f.authority = A.into();
-            f
-        }, B), now)
+        let app = gongwen_directory::applications::submit(
+            &db,
+            &dir.app.trust,
+            &signed(
+                &{
+                    let mut f = form(B, "center-x", true, now);
+                    f.authority = A.into();
+                    f
+                },
+                B,
+            ),
+            now,
+        )
         .await
         .unwrap();
-        assert_eq!(app.state, gongwen_directory::applications::AppState::Submitted);
+        assert_eq!(
+            app.state,
+            gongwen_directory::applications::AppState::Submitted
+        );
         let past = improvements::of(&db, B).await.unwrap();
-        assert_eq!((past.len(), past[0].state), (1, improvements::NoticeState::Terminated));
+        assert_eq!(
+            (past.len(), past[0].state),
+            (1, improvements::NoticeState::Terminated)
+        );
 
         // An extension allows more follow-ups; an improvement restores the participant.
-        let n2 = improvements::issue(&db, A, "rules", &date_in(now, 5), ADMIN, now).await.unwrap();
+        let n2 = improvements::issue(&db, A, "rules", &date_in(now, 5), ADMIN, now)
+            .await
+            .unwrap();
         for i in 0..3 {
-            improvements::follow_up(&db, &n2.id, false, "尚未完成", "assessor:李", now + i).await.unwrap();
+            improvements::follow_up(&db, &n2.id, false, "尚未完成", "assessor:李", now + i)
+                .await
+                .unwrap();
         }
-        assert_eq!(improvements::extend(&db, &n2.id, &date_in(now, 4), "局長", ADMIN, now).await.unwrap_err().code.as_str(), "E_BAD_REQUEST");
-        improvements::extend(&db, &n2.id, &date_in(now, 15), "局長", ADMIN, now).await.unwrap();
-        let done = improvements::follow_up(&db, &n2.id, true, "已完成改善", "assessor:李", now + 10).await.unwrap();
+        assert_eq!(
+            improvements::extend(&db, &n2.id, &date_in(now, 4), "局長", ADMIN, now)
+                .await
+                .unwrap_err()
+                .code
+                .as_str(),
+            "E_BAD_REQUEST"
+        );
+        improvements::extend(&db, &n2.id, &date_in(now, 15), "局長", ADMIN, now)
+            .await
+            .unwrap();
+        let done =
+            improvements::follow_up(&db, &n2.id, true, "已完成改善", "assessor:李", now + 10)
+                .await
+                .unwrap();
         assert_eq!(done.state, improvements::NoticeState::Improved);
-        assert_eq!(registry::require(&db, A).await.unwrap().state, ParticipantState::Active);
+        assert_eq!(
+            registry::require(&db, A).await.unwrap().state,
+            ParticipantState::Active
+        );
 
         // Certificates: warned before expiry (once), suspended at expiry, and out of the
         // address book after the grace period.
@@ -666,25 +1072,59 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
             .min()
             .unwrap();
         let day = 86_400_000;
-        let warned = improvements::enforce(&db, until_ms - 20 * day, 90, &[60, 30, 7]).await.unwrap();
+        let warned = improvements::enforce(&db, until_ms - 20 * day, 90, &[60, 30, 7])
+            .await
+            .unwrap();
         assert_eq!(warned, [format!("warned {A} (30 days)")]);
-        assert!(improvements::enforce(&db, until_ms - 19 * day, 90, &[60, 30, 7]).await.unwrap().is_empty());
-        let expired = improvements::enforce(&db, until_ms + 60_000, 90, &[]).await.unwrap();
+        assert!(
+            improvements::enforce(&db, until_ms - 19 * day, 90, &[60, 30, 7])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let expired = improvements::enforce(&db, until_ms + 60_000, 90, &[])
+            .await
+            .unwrap();
         assert_eq!(expired, [format!("suspended {A} (certificate expired)")]);
-        until("A suspended at X", || async { refusal(&a).await.as_deref() == Some("E_AUTH_SUSPENDED") }).await;
+        until("A suspended at X", || async {
+            refusal(&a).await.as_deref() == Some("E_AUTH_SUSPENDED")
+        })
+        .await;
         let e = a.inbox(&[]).await.unwrap_err().to_string();
         assert!(e.contains("憑證") && e.contains("到期"), "{e}");
         // Reconnecting needs a valid certificate; the old one is still expired.
-        let r = improvements::reconnect(&db, A, ADMIN, until_ms + 2 * day).await.unwrap_err();
+        let r = improvements::reconnect(&db, A, ADMIN, until_ms + 2 * day)
+            .await
+            .unwrap_err();
         assert_eq!(r.code.as_str(), "E_DIR_STATE");
-        let gone = improvements::enforce(&db, until_ms + 91 * day, 90, &[]).await.unwrap();
-        assert_eq!(gone, [format!("delisted {A} (certificate expired 90 days ago)")]);
-        assert!(addressbook::search(&db, Some(A), 10).await.unwrap().is_empty());
+        let gone = improvements::enforce(&db, until_ms + 91 * day, 90, &[])
+            .await
+            .unwrap();
+        assert_eq!(
+            gone,
+            [format!("delisted {A} (certificate expired 90 days ago)")]
+        );
+        assert!(
+            addressbook::search(&db, Some(A), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         until("A gone from X", || async {
-            x.app.participant(A).await.unwrap().is_some_and(|p| p.standing == ParticipantState::Cancelled)
+            x.app
+                .participant(A)
+                .await
+                .unwrap()
+                .is_some_and(|p| p.standing == ParticipantState::Cancelled)
         })
         .await;
-        assert_eq!(gongwen_directory::audit::verify(&db, None).await.unwrap().broken, None);
+        assert_eq!(
+            gongwen_directory::audit::verify(&db, None)
+                .await
+                .unwrap()
+                .broken,
+            None
+        );
         x.shutdown().await;
         dir.shutdown().await;
     });
@@ -697,9 +1137,12 @@ fn reviewers_work_through_the_pages() {
     runtime().block_on(async {
         let pki = pki();
         let pd = free_port();
-        let dir = gongwen_directory::start(directory_config(&fresh_database("dirweb").await, pd), Clock::default())
-            .await
-            .unwrap();
+        let dir = gongwen_directory::start(
+            directory_config(&fresh_database("dirweb").await, pd),
+            Clock::default(),
+        )
+        .await
+        .unwrap();
         let db = dir.app.db.clone();
         let now = dir.app.clock.now_ms();
         registry::put_center(
@@ -717,11 +1160,28 @@ fn reviewers_work_through_the_pages() {
         )
         .await
         .unwrap();
-        let token = accounts::put(&db, "minzheng", "民政局初審", Role::FirstReviewer, Some(A), ADMIN, now).await.unwrap();
+        let token = accounts::put(
+            &db,
+            "minzheng",
+            "民政局初審",
+            Role::FirstReviewer,
+            Some(A),
+            ADMIN,
+            now,
+        )
+        .await
+        .unwrap();
         let roots = std::fs::read(pki.ca.root_file()).unwrap();
         let base = format!("https://{}", dir.addr());
-        let dc = gongwen_client::DirectoryClient::new(&base, gongwen_client::tls_config(&roots, None).unwrap()).unwrap();
-        let app = dc.submit_application(None, signed(&form(D, "center-x", true, now), D)).await.unwrap();
+        let dc = gongwen_client::DirectoryClient::new(
+            &base,
+            gongwen_client::tls_config(&roots, None).unwrap(),
+        )
+        .unwrap();
+        let app = dc
+            .submit_application(None, signed(&form(D, "center-x", true, now), D))
+            .await
+            .unwrap();
         let id = app["id"].as_str().unwrap().to_string();
 
         let web = reqwest::Client::builder()
@@ -737,7 +1197,10 @@ fn reviewers_work_through_the_pages() {
             async move {
                 let r = rb.send().await.unwrap();
                 let status = r.status().as_u16();
-                let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+                let location = r
+                    .headers()
+                    .get("location")
+                    .map(|v| v.to_str().unwrap().to_string());
                 (status, location, r.text().await.unwrap())
             }
         };
@@ -763,18 +1226,34 @@ fn reviewers_work_through_the_pages() {
         assert!(html.contains("地址簿"), "{html}");
         let (s, _, html) = get(format!("/applications/{id}"), None).await;
         assert_eq!(s, 200);
-        assert!(html.contains("待初審") && html.contains("送出申請"), "{html}");
+        assert!(
+            html.contains("待初審") && html.contains("送出申請"),
+            "{html}"
+        );
         let (s, _, html) = get("/applications/%3Cscript%3E".into(), None).await;
         assert_eq!(s, 404);
-        assert!(!html.contains("<script>") && html.contains("&lt;script&gt;"), "{html}");
+        assert!(
+            !html.contains("<script>") && html.contains("&lt;script&gt;"),
+            "{html}"
+        );
 
         // Reviewers sign in with their token.
         let (s, loc, _) = get("/review".into(), None).await;
         assert_eq!((s, loc.as_deref()), (303, Some("/review/login")));
-        let (s, _, html) = post("/review/login".into(), None, vec![("name", "minzheng".into()), ("token", "wrong".into())]).await;
+        let (s, _, html) = post(
+            "/review/login".into(),
+            None,
+            vec![("name", "minzheng".into()), ("token", "wrong".into())],
+        )
+        .await;
         assert_eq!(s, 403);
         assert!(html.contains("帳號或權杖不正確"), "{html}");
-        let (s, cookie, _) = post("/review/login".into(), None, vec![("name", "minzheng".into()), ("token", token.clone())]).await;
+        let (s, cookie, _) = post(
+            "/review/login".into(),
+            None,
+            vec![("name", "minzheng".into()), ("token", token.clone())],
+        )
+        .await;
         assert_eq!(s, 303);
         let cookie = cookie.unwrap();
         let (s, _, html) = get("/review".into(), Some(cookie.clone())).await;
@@ -789,7 +1268,12 @@ fn reviewers_work_through_the_pages() {
             .to_string();
 
         // A forged post (no CSRF token) changes nothing.
-        let (s, _, html) = post(format!("/review/{id}"), Some(cookie.clone()), vec![("csrf", "forged".into()), ("decision", "approve".into())]).await;
+        let (s, _, html) = post(
+            format!("/review/{id}"),
+            Some(cookie.clone()),
+            vec![("csrf", "forged".into()), ("decision", "approve".into())],
+        )
+        .await;
         assert_eq!(s, 403);
         assert!(html.contains("CSRF"), "{html}");
         assert_eq!(dc.application(&id).await.unwrap()["state"], "submitted");
@@ -797,20 +1281,39 @@ fn reviewers_work_through_the_pages() {
         let (s, _, html) = post(
             format!("/review/{id}"),
             Some(cookie.clone()),
-            vec![("csrf", csrf.clone()), ("decision", "maybe".into()), ("message", "請補附 <加密> 憑證".into())],
+            vec![
+                ("csrf", csrf.clone()),
+                ("decision", "maybe".into()),
+                ("message", "請補附 <加密> 憑證".into()),
+            ],
         )
         .await;
         assert_eq!(s, 400);
         assert!(html.contains("請補附 &lt;加密&gt; 憑證"), "{html}");
-        let (s, _, html) = post(format!("/review/{id}"), Some(cookie.clone()), vec![("csrf", csrf.clone()), ("decision", "approve".into())]).await;
+        let (s, _, html) = post(
+            format!("/review/{id}"),
+            Some(cookie.clone()),
+            vec![("csrf", csrf.clone()), ("decision", "approve".into())],
+        )
+        .await;
         assert_eq!(s, 200, "{html}");
         assert!(html.contains("已同意") && html.contains("待複審"), "{html}");
-        assert_eq!(dc.application(&id).await.unwrap()["state"], "first_approved");
-        let logins = gongwen_directory::audit::history(&db, "account:minzheng").await.unwrap();
+        assert_eq!(
+            dc.application(&id).await.unwrap()["state"],
+            "first_approved"
+        );
+        let logins = gongwen_directory::audit::history(&db, "account:minzheng")
+            .await
+            .unwrap();
         assert!(logins.iter().any(|e| e.entry.action == "account.login"));
 
         // Signing out ends the session.
-        let (s, _, _) = post("/review/logout".into(), Some(cookie.clone()), vec![("csrf", csrf.clone())]).await;
+        let (s, _, _) = post(
+            "/review/logout".into(),
+            Some(cookie.clone()),
+            vec![("csrf", csrf.clone())],
+        )
+        .await;
         assert_eq!(s, 303);
         let (s, loc, _) = get("/review".into(), Some(cookie)).await;
         assert_eq!((s, loc.as_deref()), (303, Some("/review/login")));

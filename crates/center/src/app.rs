@@ -11,10 +11,10 @@ use gongwen_trust::TrustError;
 use gongwen_trust::path::{Evaluation, Purpose, StaleCrl, TrustStore, spki_sha256};
 use x509_cert::Certificate;
 
-use gongwen_net::Clock;
 use crate::config::CenterConfig;
 use crate::directory::{self, Standing};
 use crate::error::{CenterError, Result};
+use gongwen_net::Clock;
 
 pub struct App {
     pub config: CenterConfig,

@@ -16,8 +16,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use time::{Date, Month, OffsetDateTime, Time, UtcOffset, Weekday};
 use gongwen_proto::csv::{self, Record};
+use time::{Date, Month, OffsetDateTime, Time, UtcOffset, Weekday};
 
 /// 臺灣時間（Asia/Taipei）：固定 UTC+8，臺灣自 1980 年起未實施日光節約時間。
 pub const TAIPEI_OFFSET: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
@@ -622,7 +622,6 @@ fn quoted(value: &str) -> String {
     out
 }
 
-
 /// 欄位數須介於 `min` 與 `max` 之間；多出來的欄位若都是空白則容許（試算表常見）。
 fn check_fields(record: &Record, min: usize, max: usize) -> Result<(), ImportError> {
     let extra_non_empty = record.fields.iter().skip(max).any(|f| !f.is_empty());
@@ -785,7 +784,6 @@ fn parse_simple_row(record: &Record) -> Result<(Date, Option<Override>), ImportE
     let name = parse_name(record, 2, kind)?;
     Ok((date, Some(Override { kind, name })))
 }
-
 
 // ---------------------------------------------------------------------------
 // 內建 2026（中華民國115年）辦公日曆

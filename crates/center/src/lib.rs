@@ -24,9 +24,9 @@ use gongwen_store::{Blobs, Db};
 use gongwen_trust::path::TrustStore;
 
 pub use app::{App, Shared};
-pub use gongwen_net::Clock;
 pub use config::CenterConfig;
 pub use error::CenterError;
+pub use gongwen_net::Clock;
 
 /// Why a center could not start.
 #[derive(Debug)]

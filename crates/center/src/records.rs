@@ -173,7 +173,6 @@ pub async fn query(db: &Db, q: &Query) -> Result<RecordPage> {
     Ok(RecordPage { items, next })
 }
 
-
 /// The records as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese).
 pub fn to_csv(items: &[Record]) -> String {
     let mut out =

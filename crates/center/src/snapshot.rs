@@ -10,8 +10,8 @@ use gongwen_proto::Code;
 use gongwen_proto::directory::{SNAPSHOT_FORMAT, Snapshot, SnapshotParticipant};
 use gongwen_store::{Db, sha256_hex};
 use gongwen_trust::path::{hex, not_after, spki_sha256};
-use x509_cert::der::Encode;
 use x509_cert::Certificate;
+use x509_cert::der::Encode;
 
 use crate::app::Shared;
 use crate::directory::{self, SHARED};
@@ -38,7 +38,8 @@ pub fn verify(body: &[u8], signer: &Certificate, now_ms: i64) -> Result<Snapshot
     }
     let validity = &signer.tbs_certificate.validity;
     let now_s = now_ms.div_euclid(1000);
-    if (validity.not_before.to_unix_duration().as_secs() as i64) > now_s || not_after(signer) < now_s
+    if (validity.not_before.to_unix_duration().as_secs() as i64) > now_s
+        || not_after(signer) < now_s
     {
         return Err(invalid("通訊錄簽章憑證不在效期內"));
     }
@@ -86,7 +87,13 @@ fn digest(p: &SnapshotParticipant) -> String {
 
 /// Makes the tables say what `snap` says, in one transaction, touching only participants
 /// whose entry changed; participants the snapshot no longer has are cancelled.
-pub async fn apply(db: &Db, snap: &Snapshot, body: &[u8], self_id: &str, now: i64) -> Result<Applied> {
+pub async fn apply(
+    db: &Db,
+    snap: &Snapshot,
+    body: &[u8],
+    self_id: &str,
+    now: i64,
+) -> Result<Applied> {
     let mut tx = db.begin().await?;
     if let Some(r) = tx
         .fetch_optional("SELECT version FROM center_snapshot WHERE id = 1", &[])
@@ -115,7 +122,10 @@ pub async fn apply(db: &Db, snap: &Snapshot, body: &[u8], self_id: &str, now: i6
     for p in &snap.participants {
         listed.insert(p.code.as_str());
         let d = digest(p);
-        if known.get(&p.code).is_some_and(|(old, _)| old.as_deref() == Some(d.as_str())) {
+        if known
+            .get(&p.code)
+            .is_some_and(|(old, _)| old.as_deref() == Some(d.as_str()))
+        {
             continue;
         }
         directory::check_code(&p.code)?;
@@ -136,14 +146,23 @@ pub async fn apply(db: &Db, snap: &Snapshot, body: &[u8], self_id: &str, now: i6
             ],
         )
         .await?;
-        tx.execute("DELETE FROM participant_keys WHERE code = $1", &[p.code.as_str().into()])
-            .await?;
-        tx.execute("DELETE FROM participant_ips WHERE code = $1", &[p.code.as_str().into()])
-            .await?;
+        tx.execute(
+            "DELETE FROM participant_keys WHERE code = $1",
+            &[p.code.as_str().into()],
+        )
+        .await?;
+        tx.execute(
+            "DELETE FROM participant_ips WHERE code = $1",
+            &[p.code.as_str().into()],
+        )
+        .await?;
         for c in &p.certs {
             let spki = c.spki_sha256.to_ascii_lowercase();
             if spki.len() != 64 || !spki.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(invalid(format!("{} 的公鑰摘要「{}」格式不對", p.code, c.spki_sha256)));
+                return Err(invalid(format!(
+                    "{} 的公鑰摘要「{}」格式不對",
+                    p.code, c.spki_sha256
+                )));
             }
             // The certificate itself is fetched from the directory when a sender asks for it.
             tx.execute(
@@ -228,11 +247,16 @@ pub async fn fill_certs(app: &Shared, code: &str) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    let wanted: HashSet<String> = missing.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?;
-    let got = client
-        .participant_certs(code)
-        .await
-        .map_err(|e| CenterError::new(Code::Unavailable, format!("無法向通訊錄取得 {code} 的加密憑證：{e}")))?;
+    let wanted: HashSet<String> = missing
+        .iter()
+        .map(|r| r.text(0))
+        .collect::<Result<_, _>>()?;
+    let got = client.participant_certs(code).await.map_err(|e| {
+        CenterError::new(
+            Code::Unavailable,
+            format!("無法向通訊錄取得 {code} 的加密憑證：{e}"),
+        )
+    })?;
     let certs = gongwen_trust::cms::load_certs(got.encryption.as_bytes()).unwrap_or_default();
     for cert in certs {
         let Ok(k) = spki_sha256(&cert) else { continue };
@@ -306,14 +330,18 @@ pub async fn fetch_once(app: &Shared, signer: &Certificate) -> Result<Option<App
 pub async fn resume(app: &Shared, signer: &Certificate) -> Result<()> {
     let row = app
         .db
-        .fetch_optional("SELECT valid_until, body FROM center_snapshot WHERE id = 1", &[])
+        .fetch_optional(
+            "SELECT valid_until, body FROM center_snapshot WHERE id = 1",
+            &[],
+        )
         .await?;
     let Some(r) = row else {
         app.snapshot_valid_until.store(i64::MIN, Ordering::Release);
         return Ok(());
     };
     let valid_until = r.i64(0)?;
-    app.snapshot_valid_until.store(valid_until, Ordering::Release);
+    app.snapshot_valid_until
+        .store(valid_until, Ordering::Release);
     if let Ok(snap) = verify(&r.bytes(1)?, signer, app.clock.now_ms()) {
         adopt_peers(app, &snap);
     }

@@ -27,11 +27,25 @@ pub struct DirectoryBench {
 }
 
 const CITIES: [&str; 8] = [
-    "臺北市", "新北市", "桃園市", "臺中市", "臺南市", "高雄市", "基隆市", "新竹縣",
+    "臺北市",
+    "新北市",
+    "桃園市",
+    "臺中市",
+    "臺南市",
+    "高雄市",
+    "基隆市",
+    "新竹縣",
 ];
 const PLACES: [&str; 6] = ["中正區", "大安區", "東區", "北區", "信義區", "中山區"];
 const KINDS: [&str; 8] = [
-    "政府", "區公所", "國民小學", "國民中學", "戶政事務所", "衛生所", "家長會", "體育會",
+    "政府",
+    "區公所",
+    "國民小學",
+    "國民中學",
+    "戶政事務所",
+    "衛生所",
+    "家長會",
+    "體育會",
 ];
 
 /// A generated address book: ORGID, ORGNAME, STATUSCODE; names like the real ones (and
@@ -68,7 +82,11 @@ fn rss() -> String {
             .unwrap_or(0.0)
             / 1024.0
     };
-    format!("〔記憶體 {:.0} MB，最高 {:.0} MB〕", kb("VmRSS:"), kb("VmHWM:"))
+    format!(
+        "〔記憶體 {:.0} MB，最高 {:.0} MB〕",
+        kb("VmRSS:"),
+        kb("VmHWM:")
+    )
 }
 
 fn secs(t: Instant) -> f64 {
@@ -126,7 +144,8 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
     let app = running.app.clone();
     let now = app.clock.now_ms();
     let center_key = registry::key_of(
-        &std::fs::read(&pki.center_clients[0].2).map_err(|e| CliError::io(&pki.center_clients[0].2, e))?,
+        &std::fs::read(&pki.center_clients[0].2)
+            .map_err(|e| CliError::io(&pki.center_clients[0].2, e))?,
     )?;
     registry::put_center(
         &app.db,
@@ -193,12 +212,16 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
     println!("  {}", rss());
     app.refresh().await?;
 
-    let roots = std::fs::read(pki.ca.root_file()).map_err(|e| CliError::io(&pki.ca.root_file(), e))?;
+    let roots =
+        std::fs::read(pki.ca.root_file()).map_err(|e| CliError::io(&pki.ca.root_file(), e))?;
     let (cert, key) = (
-        std::fs::read(&pki.center_clients[0].0).map_err(|e| CliError::io(&pki.center_clients[0].0, e))?,
-        std::fs::read(&pki.center_clients[0].1).map_err(|e| CliError::io(&pki.center_clients[0].1, e))?,
+        std::fs::read(&pki.center_clients[0].0)
+            .map_err(|e| CliError::io(&pki.center_clients[0].0, e))?,
+        std::fs::read(&pki.center_clients[0].1)
+            .map_err(|e| CliError::io(&pki.center_clients[0].1, e))?,
     );
-    let tls = gongwen_client::tls_config(&roots, Some((&cert, &key))).map_err(|e| arg(e.to_string()))?;
+    let tls =
+        gongwen_client::tls_config(&roots, Some((&cert, &key))).map_err(|e| arg(e.to_string()))?;
     let client = gongwen_client::DirectoryClient::new(&format!("https://{}", running.addr()), tls)
         .map_err(|e| arg(e.to_string()))?;
     let t = Instant::now();
@@ -210,15 +233,23 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
     println!("取得快照（雙向 TLS，本機）：{:.2} 秒", secs(t));
     println!("  {}", rss());
     let t = Instant::now();
-    let unchanged = client.snapshot(Some(snap.version)).await.map_err(|e| arg(e.to_string()))?;
+    let unchanged = client
+        .snapshot(Some(snap.version))
+        .await
+        .map_err(|e| arg(e.to_string()))?;
     println!(
         "再問一次（未變更，304）：{:.1} 毫秒{}",
         secs(t) * 1000.0,
-        if unchanged.is_none() { "" } else { "（竟然回傳了快照）" }
+        if unchanged.is_none() {
+            ""
+        } else {
+            "（竟然回傳了快照）"
+        }
     );
 
     let signer = gongwen_trust::cms::load_certs(
-        &std::fs::read(&pki.directory_signer.0).map_err(|e| CliError::io(&pki.directory_signer.0, e))?,
+        &std::fs::read(&pki.directory_signer.0)
+            .map_err(|e| CliError::io(&pki.directory_signer.0, e))?,
     )?
     .remove(0);
     let t = Instant::now();
@@ -232,7 +263,8 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
     println!("  {}", rss());
     let center = gongwen_store::Db::connect(&cdb).await?;
     let t = Instant::now();
-    let a = gongwen_center::snapshot::apply(&center, &parsed, &body, "bench", app.clock.now_ms()).await?;
+    let a = gongwen_center::snapshot::apply(&center, &parsed, &body, "bench", app.clock.now_ms())
+        .await?;
     println!(
         "交換中心首次套用：{:.2} 秒（{} 個參與者）",
         secs(t),
@@ -254,7 +286,14 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
     let rebuild_s = secs(t);
     let next_parsed = gongwen_center::snapshot::verify(&next.body, &signer, app.clock.now_ms())?;
     let t = Instant::now();
-    let a = gongwen_center::snapshot::apply(&center, &next_parsed, &next.body, "bench", app.clock.now_ms()).await?;
+    let a = gongwen_center::snapshot::apply(
+        &center,
+        &next_parsed,
+        &next.body,
+        "bench",
+        app.clock.now_ms(),
+    )
+    .await?;
     println!(
         "一筆異動後：重建快照 {rebuild_s:.2} 秒；交換中心套用 {:.2} 秒（變更 {} 個參與者）",
         secs(t),
@@ -264,7 +303,12 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
     println!("  {}", rss());
     let t = Instant::now();
     let mut found = 0;
-    for q in ["台北市中正區國民小學", "臺南市東區家長會", "B000012345", "高雄市信義區衛生所1"] {
+    for q in [
+        "台北市中正區國民小學",
+        "臺南市東區家長會",
+        "B000012345",
+        "高雄市信義區衛生所1",
+    ] {
         for _ in 0..25 {
             found += addressbook::search(&app.db, Some(q), 50).await?.len();
         }

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use gongwen_directory::registry::{self, Center, ParticipantInput};
+use gongwen_center::Clock;
 use gongwen_directory::accounts::{self, Role};
 use gongwen_directory::applications::{self, AppState};
+use gongwen_directory::registry::{self, Center, ParticipantInput};
 use gongwen_directory::{addressbook, audit, improvements, snapshot};
-use gongwen_center::Clock;
 use gongwen_proto::directory::{CenterKind, KeyUsage, ParticipantKind, ParticipantState};
 use gongwen_store::Db;
 
@@ -391,7 +391,10 @@ pub fn run(cmd: DirectoryCommand) -> Result<ExitCode, CliError> {
     })
 }
 
-async fn admin(app: &gongwen_directory::Shared, cmd: DirectoryCommand) -> Result<ExitCode, CliError> {
+async fn admin(
+    app: &gongwen_directory::Shared,
+    cmd: DirectoryCommand,
+) -> Result<ExitCode, CliError> {
     let (db, now, who) = (&app.db, app.clock.now_ms(), actor());
     match cmd {
         DirectoryCommand::Center {
@@ -404,21 +407,32 @@ async fn admin(app: &gongwen_directory::Shared, cmd: DirectoryCommand) -> Result
             ..
         } => {
             let kind = CenterKind::parse(&kind).ok_or_else(|| CliError::Arg {
-                detail: format!("種類「{kind}」應為 共用、自管、自建（shared、self_managed、self_built）"),
+                detail: format!(
+                    "種類「{kind}」應為 共用、自管、自建（shared、self_managed、self_built）"
+                ),
             })?;
             let tls_key = tls_cert
                 .map(|p| read(&p).and_then(|d| registry::key_of(&d).map_err(CliError::from)))
                 .transpose()?;
             registry::put_center(
                 db,
-                &Center { id: id.clone(), name, kind, url, tls_key, operator },
+                &Center {
+                    id: id.clone(),
+                    name,
+                    kind,
+                    url,
+                    tls_key,
+                    operator,
+                },
                 &who,
                 now,
             )
             .await?;
             println!("已登記交換中心 {id}");
         }
-        DirectoryCommand::Participant { command, .. } => participant(db, command, &who, now).await?,
+        DirectoryCommand::Participant { command, .. } => {
+            participant(db, command, &who, now).await?
+        }
         DirectoryCommand::Group { name, members, .. } => {
             registry::set_group(db, &name, &members, &who, now).await?;
             println!("共用群組「{name}」有 {} 個成員", members.len());
@@ -437,7 +451,12 @@ async fn admin(app: &gongwen_directory::Shared, cmd: DirectoryCommand) -> Result
                 s.sha256
             );
         }
-        DirectoryCommand::AddressBook { query, resolve, format, .. } => {
+        DirectoryCommand::AddressBook {
+            query,
+            resolve,
+            format,
+            ..
+        } => {
             if let Some(name) = resolve {
                 let e = addressbook::resolve(db, &name).await?;
                 println!("{}\t{}", e.orgid, e.orgname);
@@ -488,14 +507,19 @@ async fn admin(app: &gongwen_directory::Shared, cmd: DirectoryCommand) -> Result
             ..
         } => {
             let role = Role::parse(&role).ok_or_else(|| CliError::Arg {
-                detail: format!("角色「{role}」應為 first_reviewer、second_reviewer、auditor 或 admin"),
+                detail: format!(
+                    "角色「{role}」應為 first_reviewer、second_reviewer、auditor 或 admin"
+                ),
             })?;
-            let token = accounts::put(db, &name, &display_name, role, scope.as_deref(), &who, now).await?;
+            let token =
+                accounts::put(db, &name, &display_name, role, scope.as_deref(), &who, now).await?;
             println!("已設定帳號 {name}（{}）", role.label());
             println!("API 權杖（只顯示這一次，請妥善保管）：{token}");
         }
         DirectoryCommand::Application { command, .. } => application(app, command, now).await?,
-        DirectoryCommand::Improvement { command, .. } => improvement(db, command, &who, now).await?,
+        DirectoryCommand::Improvement { command, .. } => {
+            improvement(db, command, &who, now).await?
+        }
         DirectoryCommand::Serve(_) | DirectoryCommand::Audit(_) => {}
     }
     Ok(ExitCode::SUCCESS)
@@ -521,11 +545,11 @@ fn sign_application(
         gongwen_trust::keys::PrivateKey::from_token(key)?
     } else {
         let p = std::path::Path::new(key);
-        gongwen_trust::keys::PrivateKey::from_pem(
-            &String::from_utf8_lossy(&read(p)?),
-        )?
+        gongwen_trust::keys::PrivateKey::from_pem(&String::from_utf8_lossy(&read(p)?))?
     };
-    let body = serde_json::to_vec(&f).map_err(|e| CliError::Arg { detail: e.to_string() })?;
+    let body = serde_json::to_vec(&f).map_err(|e| CliError::Arg {
+        detail: e.to_string(),
+    })?;
     let signed = gongwen_trust::cms::sign(
         &body,
         &gongwen_trust::cms::Signer {
@@ -541,7 +565,13 @@ fn sign_application(
         });
     }
     std::fs::write(out, signed).map_err(|e| CliError::io(out, e))?;
-    println!("已簽署 {}（{} {}）→ {}", form.display(), f.kind.label(), f.code, out.display());
+    println!(
+        "已簽署 {}（{} {}）→ {}",
+        form.display(),
+        f.kind.label(),
+        f.code,
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -559,7 +589,13 @@ async fn application(
                 None => applications::submit(db, &app.trust, &data, now).await?,
                 Some(id) => applications::correct(db, &app.trust, &id, &data, now).await?,
             };
-            println!("申請案 {}：{}（{}），{}", a.id, a.form.name, a.form.code, a.state.label());
+            println!(
+                "申請案 {}：{}（{}），{}",
+                a.id,
+                a.form.name,
+                a.form.code,
+                a.state.label()
+            );
         }
         ApplicationCommand::List { account, state } => {
             let who = accounts::get(db, &account).await?;
@@ -588,10 +624,28 @@ async fn application(
             let a = applications::get(db, &id).await?;
             let f = &a.form;
             println!("申請案 {}：{}（{}）", a.id, f.kind.label(), a.state.label());
-            println!("機關：{}（{}），{}，統一編號 {}", f.name, f.code, f.participant_kind.label(), f.ubn.as_deref().unwrap_or("無"));
-            println!("審核機關：{}　交換中心：{}　固定 IP：{}", f.authority, f.center, f.ips.join("、"));
-            println!("聯絡人：{} {} {}", f.contact_name, f.contact_phone, f.contact_email);
-            println!("同意：{}（{}）", f.agreement.rules, gongwen_trust::path::roc_datetime(f.agreement.agreed_at / 1000));
+            println!(
+                "機關：{}（{}），{}，統一編號 {}",
+                f.name,
+                f.code,
+                f.participant_kind.label(),
+                f.ubn.as_deref().unwrap_or("無")
+            );
+            println!(
+                "審核機關：{}　交換中心：{}　固定 IP：{}",
+                f.authority,
+                f.center,
+                f.ips.join("、")
+            );
+            println!(
+                "聯絡人：{} {} {}",
+                f.contact_name, f.contact_phone, f.contact_email
+            );
+            println!(
+                "同意：{}（{}）",
+                f.agreement.rules,
+                gongwen_trust::path::roc_datetime(f.agreement.agreed_at / 1000)
+            );
             if let Some(m) = &a.message {
                 println!("審核意見：{m}");
             }
@@ -605,11 +659,21 @@ async fn application(
             }
             for (other, state, at) in applications::history_of(db, &f.code).await? {
                 if other != a.id {
-                    println!("過去申請：{other}（{}，{}）", state.label(), gongwen_trust::path::roc_datetime(at / 1000));
+                    println!(
+                        "過去申請：{other}（{}，{}）",
+                        state.label(),
+                        gongwen_trust::path::roc_datetime(at / 1000)
+                    );
                 }
             }
             for n in improvements::of(db, &f.code).await? {
-                println!("限期改善單 {}：{}（{}，追蹤 {} 次）", n.id, n.reason, n.state.label(), n.follow_ups.len());
+                println!(
+                    "限期改善單 {}：{}（{}，追蹤 {} 次）",
+                    n.id,
+                    n.reason,
+                    n.state.label(),
+                    n.follow_ups.len()
+                );
             }
         }
         ApplicationCommand::Review {
@@ -627,7 +691,12 @@ async fn application(
     Ok(())
 }
 
-async fn improvement(db: &Db, cmd: ImprovementCommand, who: &str, now: i64) -> Result<(), CliError> {
+async fn improvement(
+    db: &Db,
+    cmd: ImprovementCommand,
+    who: &str,
+    now: i64,
+) -> Result<(), CliError> {
     let show = |n: &improvements::Notice| {
         println!(
             "限期改善單 {}（{}）：{}，期限 {}，{}，追蹤 {}／{} 次{}",
@@ -639,7 +708,10 @@ async fn improvement(db: &Db, cmd: ImprovementCommand, who: &str, now: i64) -> R
             n.follow_ups.len(),
             n.follow_ups_allowed,
             n.stops_at
-                .map(|s| format!("，{} 起停止服務", gongwen_trust::path::roc_datetime(s / 1000)))
+                .map(|s| format!(
+                    "，{} 起停止服務",
+                    gongwen_trust::path::roc_datetime(s / 1000)
+                ))
                 .unwrap_or_default()
         )
     };
@@ -648,18 +720,22 @@ async fn improvement(db: &Db, cmd: ImprovementCommand, who: &str, now: i64) -> R
             improvements::suspend(db, &code, &reason, who, now).await?;
             println!("{code} 已暫停");
         }
-        ImprovementCommand::Issue { code, reason, deadline } => {
-            show(&improvements::issue(db, &code, &reason, &deadline, who, now).await?)
-        }
+        ImprovementCommand::Issue {
+            code,
+            reason,
+            deadline,
+        } => show(&improvements::issue(db, &code, &reason, &deadline, who, now).await?),
         ImprovementCommand::Answer { id, text } => {
             show(&improvements::answer(db, &id, &text, who, now).await?)
         }
         ImprovementCommand::FollowUp { id, improved, note } => {
             show(&improvements::follow_up(db, &id, improved, &note, who, now).await?)
         }
-        ImprovementCommand::Extend { id, deadline, approved_by } => {
-            show(&improvements::extend(db, &id, &deadline, &approved_by, who, now).await?)
-        }
+        ImprovementCommand::Extend {
+            id,
+            deadline,
+            approved_by,
+        } => show(&improvements::extend(db, &id, &deadline, &approved_by, who, now).await?),
         ImprovementCommand::Terminate { id, on } => {
             show(&improvements::terminate(db, &id, &on, who, now).await?)
         }
@@ -722,7 +798,12 @@ async fn participant(
                 }
             }
         }
-        ParticipantCommand::Ip { code, ip, approved_by, remove } => {
+        ParticipantCommand::Ip {
+            code,
+            ip,
+            approved_by,
+            remove,
+        } => {
             if remove {
                 registry::remove_ip(db, &code, &ip, who, now).await?;
                 println!("已刪除 {code} 的來源 IP {ip}");
@@ -731,7 +812,11 @@ async fn participant(
                 println!("已登記 {code} 的來源 IP {ip}");
             }
         }
-        ParticipantCommand::State { code, action, reason } => {
+        ParticipantCommand::State {
+            code,
+            action,
+            reason,
+        } => {
             let state = match action.as_str() {
                 "suspend" | "暫停" => ParticipantState::Suspended,
                 "terminate" | "中止" => ParticipantState::Terminated,
@@ -749,7 +834,11 @@ async fn participant(
         ParticipantCommand::Show { code } => {
             let p = registry::require(db, &code).await?;
             println!("{}（{}）", p.input.name, p.input.code);
-            println!("種類：{}　交換中心：{}", p.input.kind.label(), p.input.center);
+            println!(
+                "種類：{}　交換中心：{}",
+                p.input.kind.label(),
+                p.input.center
+            );
             println!(
                 "狀態：{}{}",
                 p.state.label(),

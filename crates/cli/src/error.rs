@@ -102,7 +102,9 @@ impl CliError {
             CliError::Draft { .. } | CliError::Arg { .. } => 1,
             // Input that was read and refused (a bad import, a duplicate code).
             CliError::Service { code, .. }
-                if code.starts_with("E_DIR_") || *code == "E_BAD_REQUEST" || *code == "E_NOT_FOUND" =>
+                if code.starts_with("E_DIR_")
+                    || *code == "E_BAD_REQUEST"
+                    || *code == "E_NOT_FOUND" =>
             {
                 1
             }

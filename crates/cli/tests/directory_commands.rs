@@ -114,62 +114,129 @@ fn directory_commands_import_look_up_change_and_sign() {
     .unwrap();
     let (code, out) = run(
         &dir,
-        &["directory", "center", "tpc", "--name", "臺北市公文交換中心", "--kind", "共用", "--url", "https://tpc.example:8443", "--operator", "臺北市政府"],
+        &[
+            "directory",
+            "center",
+            "tpc",
+            "--name",
+            "臺北市公文交換中心",
+            "--kind",
+            "共用",
+            "--url",
+            "https://tpc.example:8443",
+            "--operator",
+            "臺北市政府",
+        ],
     );
     assert_eq!(code, 0, "{out}");
 
     // A broken file is refused with the line, and nothing goes in.
-    std::fs::write(dir.join("bad.csv"), "ORGID,ORGNAME\n379000000A,臺北市政府\n379000000A,重複\n").unwrap();
+    std::fs::write(
+        dir.join("bad.csv"),
+        "ORGID,ORGNAME\n379000000A,臺北市政府\n379000000A,重複\n",
+    )
+    .unwrap();
     let (code, out) = run(&dir, &["directory", "import", "bad.csv", "--center", "tpc"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("E_DIR_DUPLICATE") && out.contains("第 3 行"), "{out}");
+    assert!(
+        out.contains("E_DIR_DUPLICATE") && out.contains("第 3 行"),
+        "{out}"
+    );
     std::fs::write(
         dir.join("book.csv"),
         "\u{feff}ORGID,ORGNAME,STATUSCODE,UPDATETIME\r\n379000000A,臺北市政府,0,\r\n379130000C,臺北市政府資訊局,0,\r\nXA12345678,台北市中正區中正國民小學家長會,0,\r\n",
     )
     .unwrap();
-    let (code, out) = run(&dir, &["directory", "import", "book.csv", "--center", "tpc"]);
+    let (code, out) = run(
+        &dir,
+        &["directory", "import", "book.csv", "--center", "tpc"],
+    );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("已匯入 3 筆"), "{out}");
 
-    let (code, out) = run(&dir, &["directory", "address-book", "--query", "臺北市中正區"]);
+    let (code, out) = run(
+        &dir,
+        &["directory", "address-book", "--query", "臺北市中正區"],
+    );
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("XA12345678") && out.contains("共 1 筆"), "{out}");
+    assert!(
+        out.contains("XA12345678") && out.contains("共 1 筆"),
+        "{out}"
+    );
     let (code, out) = run(&dir, &["directory", "address-book", "--format", "csv"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("ORGID,ORGNAME,STATUSCODE,UPDATETIME") && out.contains("379130000C,臺北市政府資訊局,0,"), "{out}");
-    let (code, out) = run(&dir, &["directory", "address-book", "--resolve", "台北市政府資訊局"]);
+    assert!(
+        out.contains("ORGID,ORGNAME,STATUSCODE,UPDATETIME")
+            && out.contains("379130000C,臺北市政府資訊局,0,"),
+        "{out}"
+    );
+    let (code, out) = run(
+        &dir,
+        &["directory", "address-book", "--resolve", "台北市政府資訊局"],
+    );
     assert_eq!((code, out.trim()), (0, "379130000C\t臺北市政府資訊局"));
 
     // A suspension needs a reason; the participant's history shows both changes.
-    let (code, out) = run(&dir, &["directory", "participant", "state", "XA12345678", "suspend"]);
+    let (code, out) = run(
+        &dir,
+        &["directory", "participant", "state", "XA12345678", "suspend"],
+    );
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("須註明原因"), "{out}");
     let (code, out) = run(
         &dir,
-        &["directory", "participant", "state", "XA12345678", "suspend", "--reason", "未經受文者同意發送廣告"],
+        &[
+            "directory",
+            "participant",
+            "state",
+            "XA12345678",
+            "suspend",
+            "--reason",
+            "未經受文者同意發送廣告",
+        ],
     );
     assert_eq!(code, 0, "{out}");
     let (code, out) = run(&dir, &["directory", "participant", "show", "XA12345678"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("暫停") && out.contains("participant.imported") && out.contains("participant.suspended"), "{out}");
+    assert!(
+        out.contains("暫停")
+            && out.contains("participant.imported")
+            && out.contains("participant.suspended"),
+        "{out}"
+    );
 
     // The snapshot is a CMS SignedData that openssl verifies against the test root.
     let (code, out) = run(&dir, &["directory", "snapshot", "--out", "snapshot.der"]);
     assert_eq!(code, 0, "{out}");
     let v = Command::new("openssl")
         .current_dir(&dir)
-        .args(["cms", "-verify", "-inform", "DER", "-in", "snapshot.der", "-purpose", "any", "-out", "snapshot.json", "-CAfile"])
+        .args([
+            "cms",
+            "-verify",
+            "-inform",
+            "DER",
+            "-in",
+            "snapshot.der",
+            "-purpose",
+            "any",
+            "-out",
+            "snapshot.json",
+            "-CAfile",
+        ])
         .arg(pki.ca.root_file())
         .output()
         .unwrap();
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("snapshot.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("snapshot.json")).unwrap()).unwrap();
     assert_eq!(json["format"], "gongwen-directory-snapshot/1");
     assert_eq!(json["participants"].as_array().unwrap().len(), 3);
     assert_eq!(json["participants"][2]["state"], "suspended");
 
-    let (code, out) = run(&dir, &["directory", "audit", "verify", "--database-url", &url]);
+    let (code, out) = run(
+        &dir,
+        &["directory", "audit", "verify", "--database-url", &url],
+    );
     assert_eq!(code, 0, "{out}");
 }
 
@@ -199,10 +266,53 @@ fn an_application_signed_submitted_and_reviewed_from_the_command_line() {
         assert_eq!(code, 0, "{args:?}: {out}");
         out
     };
-    ok(&["directory", "center", "tnc", "--name", "臺南市公文交換中心", "--kind", "self_managed", "--url", "https://tnc.example", "--operator", "臺南市政府"]);
-    ok(&["directory", "account", "minzheng", "--display-name", "民政局", "--role", "first_reviewer", "--scope", A]);
-    ok(&["directory", "account", "tnc-admin", "--display-name", "智慧發展中心", "--role", "second_reviewer", "--scope", "tnc"]);
-    let (code, out) = run(&dir, &["directory", "account", "x", "--display-name", "x", "--role", "first_reviewer"]);
+    ok(&[
+        "directory",
+        "center",
+        "tnc",
+        "--name",
+        "臺南市公文交換中心",
+        "--kind",
+        "self_managed",
+        "--url",
+        "https://tnc.example",
+        "--operator",
+        "臺南市政府",
+    ]);
+    ok(&[
+        "directory",
+        "account",
+        "minzheng",
+        "--display-name",
+        "民政局",
+        "--role",
+        "first_reviewer",
+        "--scope",
+        A,
+    ]);
+    ok(&[
+        "directory",
+        "account",
+        "tnc-admin",
+        "--display-name",
+        "智慧發展中心",
+        "--role",
+        "second_reviewer",
+        "--scope",
+        "tnc",
+    ]);
+    let (code, out) = run(
+        &dir,
+        &[
+            "directory",
+            "account",
+            "x",
+            "--display-name",
+            "x",
+            "--role",
+            "first_reviewer",
+        ],
+    );
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("審核機關"), "{out}");
 
@@ -219,13 +329,31 @@ fn an_application_signed_submitted_and_reviewed_from_the_command_line() {
         "contact_name": "陳大文", "contact_phone": "06-1234567", "contact_email": "sports@example.org.tw",
         "agreement": { "rules": "公文電子交換系統使用規範 115.01 版", "agreed_at": gongwen_center::Clock::default().now_ms() }
     });
-    std::fs::write(dir.join("form.json"), serde_json::to_vec_pretty(&form).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("form.json"),
+        serde_json::to_vec_pretty(&form).unwrap(),
+    )
+    .unwrap();
     // The card's certificate with its issuer, as card software exports it.
     let mut chain = std::fs::read(&c.sign_file).unwrap();
     chain.extend(std::fs::read(pki.ca.ca_file(gongwen_trust::pki::Branch::Gca)).unwrap());
     std::fs::write(dir.join("card.pem"), chain).unwrap();
     let sign = |out: &str| {
-        run(&dir, &["directory", "application", "sign", "form.json", "--cert", "card.pem", "--key", c.sign_key_file.to_str().unwrap(), "-o", out])
+        run(
+            &dir,
+            &[
+                "directory",
+                "application",
+                "sign",
+                "form.json",
+                "--cert",
+                "card.pem",
+                "--key",
+                c.sign_key_file.to_str().unwrap(),
+                "-o",
+                out,
+            ],
+        )
     };
     assert_eq!(sign("app.p7").0, 0);
     // Never overwrites.
@@ -240,24 +368,83 @@ fn an_application_signed_submitted_and_reviewed_from_the_command_line() {
     assert!(out.contains("待初審"), "{out}");
     let out = ok(&["directory", "application", "list", "--as", "minzheng"]);
     assert!(out.contains(&id) && out.contains("共 1 件"), "{out}");
-    let (code, out) = run(&dir, &["directory", "application", "review", &id, "--as", "tnc-admin", "approve"]);
+    let (code, out) = run(
+        &dir,
+        &[
+            "directory",
+            "application",
+            "review",
+            &id,
+            "--as",
+            "tnc-admin",
+            "approve",
+        ],
+    );
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("E_DIR_FORBIDDEN"), "{out}");
-    ok(&["directory", "application", "review", &id, "--as", "minzheng", "approve"]);
-    let out = ok(&["directory", "application", "review", &id, "--as", "tnc-admin", "approve"]);
+    ok(&[
+        "directory",
+        "application",
+        "review",
+        &id,
+        "--as",
+        "minzheng",
+        "approve",
+    ]);
+    let out = ok(&[
+        "directory",
+        "application",
+        "review",
+        &id,
+        "--as",
+        "tnc-admin",
+        "approve",
+    ]);
     assert!(out.contains("已開通"), "{out}");
     let out = ok(&["directory", "application", "show", &id]);
-    assert!(out.contains("second_reviewer:tnc-admin") && out.contains("application.activated"), "{out}");
+    assert!(
+        out.contains("second_reviewer:tnc-admin") && out.contains("application.activated"),
+        "{out}"
+    );
     let out = ok(&["directory", "address-book", "--query", C]);
-    assert!(out.contains("臺南市體育會") && out.contains("正常"), "{out}");
+    assert!(
+        out.contains("臺南市體育會") && out.contains("正常"),
+        "{out}"
+    );
 
     // The improvement path from the command line.
-    let out = ok(&["directory", "improvement", "issue", C, "advertising", "--deadline", "2099-12-31"]);
-    let nid = out.split_whitespace().nth(1).unwrap().split('（').next().unwrap().to_string();
+    let out = ok(&[
+        "directory",
+        "improvement",
+        "issue",
+        C,
+        "advertising",
+        "--deadline",
+        "2099-12-31",
+    ]);
+    let nid = out
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .split('（')
+        .next()
+        .unwrap()
+        .to_string();
     ok(&["directory", "improvement", "answer", &nid, "已改善"]);
-    let out = ok(&["directory", "improvement", "follow-up", &nid, "--improved", "--note", "確認已無廣告"]);
+    let out = ok(&[
+        "directory",
+        "improvement",
+        "follow-up",
+        &nid,
+        "--improved",
+        "--note",
+        "確認已無廣告",
+    ]);
     assert!(out.contains("已改善"), "{out}");
     let out = ok(&["directory", "improvement", "show", C]);
-    assert!(out.contains("第 1 次追蹤") && out.contains("確認已無廣告"), "{out}");
+    assert!(
+        out.contains("第 1 次追蹤") && out.contains("確認已無廣告"),
+        "{out}"
+    );
     ok(&["directory", "audit", "verify", "--database-url", &url]);
 }

@@ -348,9 +348,7 @@ impl DirectoryClient {
 
     /// The newest signed snapshot, or `None` when it is still version `have`.
     pub async fn snapshot(&self, have: Option<i64>) -> Result<Option<Vec<u8>>, ClientError> {
-        let mut rb = self
-            .http
-            .get(format!("{}/api/v1/snapshot", self.base));
+        let mut rb = self.http.get(format!("{}/api/v1/snapshot", self.base));
         if let Some(v) = have {
             rb = rb.header("if-none-match", format!("\"{v}\""));
         }
@@ -384,15 +382,20 @@ impl DirectoryClient {
                 .http
                 .put(format!("{}/api/v1/applications/{}", self.base, encode(id))),
         };
-        CenterClient::json(rb.header("content-type", "application/pkcs7-mime").body(signed)).await
+        CenterClient::json(
+            rb.header("content-type", "application/pkcs7-mime")
+                .body(signed),
+        )
+        .await
     }
 
     /// An application's state, by its id.
     pub async fn application(&self, id: &str) -> Result<serde_json::Value, ClientError> {
-        CenterClient::json(
-            self.http
-                .get(format!("{}/api/v1/applications/{}", self.base, encode(id))),
-        )
+        CenterClient::json(self.http.get(format!(
+            "{}/api/v1/applications/{}",
+            self.base,
+            encode(id)
+        )))
         .await
     }
 
@@ -416,7 +419,11 @@ impl DirectoryClient {
     ) -> Result<serde_json::Value, ClientError> {
         CenterClient::json(
             self.http
-                .post(format!("{}/api/v1/applications/{}/review", self.base, encode(id)))
+                .post(format!(
+                    "{}/api/v1/applications/{}/review",
+                    self.base,
+                    encode(id)
+                ))
                 .bearer_auth(token)
                 .json(&serde_json::json!({ "decision": decision, "message": message })),
         )

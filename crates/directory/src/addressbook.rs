@@ -62,7 +62,9 @@ pub async fn search(db: &Db, query: Option<&str>, limit: i64) -> Result<Vec<Addr
     let rows = match query.map(str::trim).filter(|q| !q.is_empty()) {
         None => {
             db.fetch_all(
-                &format!("SELECT {COLS} FROM dir_participants WHERE listed = 1 ORDER BY code LIMIT $1"),
+                &format!(
+                    "SELECT {COLS} FROM dir_participants WHERE listed = 1 ORDER BY code LIMIT $1"
+                ),
                 &[limit.into()],
             )
             .await?
@@ -185,7 +187,8 @@ pub async fn import_csv(
     }
     let sha256 = sha256_hex(text.as_bytes());
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let records = csv::parse(body, 32).map_err(|e| DirectoryError::new(Code::DirImport, e.to_string()))?;
+    let records =
+        csv::parse(body, 32).map_err(|e| DirectoryError::new(Code::DirImport, e.to_string()))?;
     let mut records = records.into_iter();
     let header = records
         .next()
@@ -227,14 +230,18 @@ pub async fn import_csv(
             Some(s) => ParticipantKind::parse(&s).ok_or_else(|| {
                 import_err(
                     line,
-                    format!("KIND「{s}」應為 agency、school、public_enterprise、organisation 或 company"),
+                    format!(
+                        "KIND「{s}」應為 agency、school、public_enterprise、organisation 或 company"
+                    ),
                 )
             })?,
         };
         let center = get(&r, "CENTER")
             .filter(|s| !s.is_empty())
             .or_else(|| default_center.map(String::from))
-            .ok_or_else(|| import_err(line, "沒有 CENTER 欄，也沒有指定預設交換中心（--center）"))?;
+            .ok_or_else(|| {
+                import_err(line, "沒有 CENTER 欄，也沒有指定預設交換中心（--center）")
+            })?;
         let p = ParticipantInput {
             code: code.clone(),
             name,
@@ -259,7 +266,10 @@ pub async fn import_csv(
         rows.push((line, p, state));
     }
     if rows.is_empty() {
-        return Err(DirectoryError::new(Code::DirImport, "檔案只有標題列，沒有資料"));
+        return Err(DirectoryError::new(
+            Code::DirImport,
+            "檔案只有標題列，沒有資料",
+        ));
     }
 
     let mut tx = db.begin().await?;

@@ -63,8 +63,8 @@ impl App {
         if let Some(c) = self.current.lock().await.as_ref() {
             return Ok(c.clone());
         }
-        self.refresh().await.map_err(|e| {
-            DirectoryError::new(e.code, format!("無法產生通訊錄快照：{}", e.detail))
-        })
+        self.refresh()
+            .await
+            .map_err(|e| DirectoryError::new(e.code, format!("無法產生通訊錄快照：{}", e.detail)))
     }
 }

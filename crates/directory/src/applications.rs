@@ -127,8 +127,7 @@ fn sig(detail: impl Into<String>) -> DirectoryError {
     DirectoryError::new(Code::DirSignature, detail)
 }
 
-const COLS: &str =
-    "id, state, returned_by, message, form, signer_spki, created_at, updated_at";
+const COLS: &str = "id, state, returned_by, message, form, signer_spki, created_at, updated_at";
 
 fn application_of(r: &Row) -> Result<Application> {
     let state = r.text(1)?;
@@ -215,8 +214,8 @@ fn open_signed(trust: &TrustStore, signed: &[u8], now: i64) -> Result<Signed> {
     trust
         .evaluate(&v.signer, &v.certs, now.div_euclid(1000), Purpose::Signing)
         .map_err(|e| sig(format!("簽署憑證：{e}")))?;
-    let form: ApplicationForm = serde_json::from_slice(&v.content)
-        .map_err(|e| bad(format!("申請書內容無法解讀：{e}")))?;
+    let form: ApplicationForm =
+        serde_json::from_slice(&v.content).map_err(|e| bad(format!("申請書內容無法解讀：{e}")))?;
     if let Some(code) = subject_code(&v.signer)
         && code != form.code
     {
@@ -260,9 +259,7 @@ fn check_form(f: &ApplicationForm, now: i64) -> Result<()> {
         || f.agreement.agreed_at > now + 300_000
         || f.agreement.agreed_at < now - AGREEMENT_MAX_AGE_MS
     {
-        return Err(bad(
-            "須同意使用規範（註明版本），同意時間應在 30 天內",
-        ));
+        return Err(bad("須同意使用規範（註明版本），同意時間應在 30 天內"));
     }
     Ok(())
 }
@@ -289,7 +286,10 @@ fn input_of(f: &ApplicationForm) -> ParticipantInput {
 async fn check_signer(tx: &mut Tx, s: &Signed) -> Result<()> {
     let code = s.form.code.as_str();
     let state = tx
-        .fetch_optional("SELECT state FROM dir_participants WHERE code = $1", &[code.into()])
+        .fetch_optional(
+            "SELECT state FROM dir_participants WHERE code = $1",
+            &[code.into()],
+        )
         .await?
         .map(|r| r.text(0))
         .transpose()?;
@@ -300,7 +300,10 @@ async fn check_signer(tx: &mut Tx, s: &Signed) -> Result<()> {
     for c in &s.certs {
         let k = hex(&spki_sha256(c).map_err(|e| bad(e.to_string()))?);
         if let Some(r) = tx
-            .fetch_optional("SELECT code FROM dir_certs WHERE spki_sha256 = $1", &[k.as_str().into()])
+            .fetch_optional(
+                "SELECT code FROM dir_certs WHERE spki_sha256 = $1",
+                &[k.as_str().into()],
+            )
             .await?
         {
             let owner = r.text(0)?;
@@ -340,14 +343,15 @@ async fn check_signer(tx: &mut Tx, s: &Signed) -> Result<()> {
                 .await?
                 .is_some();
             if !ok {
-                return Err(sig(format!(
-                    "異動、註銷須以已登記給 {code} 的簽章憑證簽署"
-                )));
+                return Err(sig(format!("異動、註銷須以已登記給 {code} 的簽章憑證簽署")));
             }
         }
     }
     if tx
-        .fetch_optional("SELECT id FROM dir_centers WHERE id = $1", &[s.form.center.as_str().into()])
+        .fetch_optional(
+            "SELECT id FROM dir_centers WHERE id = $1",
+            &[s.form.center.as_str().into()],
+        )
         .await?
         .is_none()
     {
@@ -356,7 +360,14 @@ async fn check_signer(tx: &mut Tx, s: &Signed) -> Result<()> {
     Ok(())
 }
 
-async fn log(tx: &mut Tx, at: i64, actor: &str, action: &str, id: &str, detail: serde_json::Value) -> Result<()> {
+async fn log(
+    tx: &mut Tx,
+    at: i64,
+    actor: &str,
+    action: &str,
+    id: &str,
+    detail: serde_json::Value,
+) -> Result<()> {
     audit::append(
         tx,
         NewEntry {
@@ -372,7 +383,13 @@ async fn log(tx: &mut Tx, at: i64, actor: &str, action: &str, id: &str, detail: 
 }
 
 /// Leaves a notice for an organisation (shown on its pages; mailed where configured).
-pub async fn notify(tx: &mut Tx, recipient: &str, subject: &str, body: &str, now: i64) -> Result<()> {
+pub async fn notify(
+    tx: &mut Tx,
+    recipient: &str,
+    subject: &str,
+    body: &str,
+    now: i64,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO dir_notices (recipient, subject, body, created_at) VALUES ($1, $2, $3, $4)",
         &[recipient.into(), subject.into(), body.into(), now.into()],
@@ -459,7 +476,13 @@ fn kind_str(k: ApplicationKind) -> &'static str {
 
 /// The applicant's corrected application (補正), signed again; it goes back to the reviewer
 /// who asked.
-pub async fn correct(db: &Db, trust: &TrustStore, id: &str, signed: &[u8], now: i64) -> Result<Application> {
+pub async fn correct(
+    db: &Db,
+    trust: &TrustStore,
+    id: &str,
+    signed: &[u8],
+    now: i64,
+) -> Result<Application> {
     let app = get(db, id).await?;
     if app.state != AppState::Correction {
         return Err(DirectoryError::new(
@@ -495,7 +518,10 @@ pub async fn correct(db: &Db, trust: &TrustStore, id: &str, signed: &[u8], now: 
         )
         .await?;
     if n == 0 {
-        return Err(DirectoryError::new(Code::DirState, format!("申請案 {id} 已不在待補正")));
+        return Err(DirectoryError::new(
+            Code::DirState,
+            format!("申請案 {id} 已不在待補正"),
+        ));
     }
     log(
         &mut tx,
@@ -512,11 +538,19 @@ pub async fn correct(db: &Db, trust: &TrustStore, id: &str, signed: &[u8], now: 
 
 /// A reviewer's decision. The first review belongs to the authority the application names,
 /// the second to the managing agency of its center; approving the second activates it.
-pub async fn review(db: &Db, who: &Account, id: &str, decision: Decision, now: i64) -> Result<Application> {
+pub async fn review(
+    db: &Db,
+    who: &Account,
+    id: &str,
+    decision: Decision,
+    now: i64,
+) -> Result<Application> {
     let app = get(db, id).await?;
     let stage = match app.state {
         AppState::Submitted => {
-            if who.role != Role::FirstReviewer || who.scope.as_deref() != Some(app.form.authority.as_str()) {
+            if who.role != Role::FirstReviewer
+                || who.scope.as_deref() != Some(app.form.authority.as_str())
+            {
                 return Err(who.forbidden(&format!(
                     "初審申請案 {id}（審核機關 {}）",
                     app.form.authority
@@ -525,11 +559,12 @@ pub async fn review(db: &Db, who: &Account, id: &str, decision: Decision, now: i
             "first"
         }
         AppState::FirstApproved => {
-            if who.role != Role::SecondReviewer || who.scope.as_deref() != Some(app.form.center.as_str()) {
-                return Err(who.forbidden(&format!(
-                    "複審申請案 {id}（交換中心 {}）",
-                    app.form.center
-                )));
+            if who.role != Role::SecondReviewer
+                || who.scope.as_deref() != Some(app.form.center.as_str())
+            {
+                return Err(
+                    who.forbidden(&format!("複審申請案 {id}（交換中心 {}）", app.form.center))
+                );
             }
             "second"
         }
@@ -543,9 +578,15 @@ pub async fn review(db: &Db, who: &Account, id: &str, decision: Decision, now: i
     let actor = who.actor();
     let mut tx = db.begin().await?;
     let (state, message, action) = match &decision {
-        Decision::Approve if stage == "first" => (AppState::FirstApproved, None, "application.first_approved"),
+        Decision::Approve if stage == "first" => {
+            (AppState::FirstApproved, None, "application.first_approved")
+        }
         Decision::Approve => (AppState::Activated, None, "application.activated"),
-        Decision::Correct(m) => (AppState::Correction, Some(m.trim()), "application.correction_requested"),
+        Decision::Correct(m) => (
+            AppState::Correction,
+            Some(m.trim()),
+            "application.correction_requested",
+        ),
         Decision::Reject(m) => (AppState::Rejected, Some(m.trim()), "application.rejected"),
     };
     if let Some(m) = message
@@ -567,9 +608,20 @@ pub async fn review(db: &Db, who: &Account, id: &str, decision: Decision, now: i
         )
         .await?;
     if n == 0 {
-        return Err(DirectoryError::new(Code::DirState, format!("申請案 {id} 剛被他人處理過，請重新整理")));
+        return Err(DirectoryError::new(
+            Code::DirState,
+            format!("申請案 {id} 剛被他人處理過，請重新整理"),
+        ));
     }
-    log(&mut tx, now, &actor, action, id, serde_json::json!({ "message": message })).await?;
+    log(
+        &mut tx,
+        now,
+        &actor,
+        action,
+        id,
+        serde_json::json!({ "message": message }),
+    )
+    .await?;
     let f = &app.form;
     if state == AppState::Activated {
         activate(&mut tx, &app, who, now).await?;
@@ -611,33 +663,64 @@ async fn activate(tx: &mut Tx, app: &Application, who: &Account, now: i64) -> Re
     match f.kind {
         ApplicationKind::New => {
             let known = tx
-                .fetch_optional("SELECT code FROM dir_participants WHERE code = $1", &[f.code.as_str().into()])
+                .fetch_optional(
+                    "SELECT code FROM dir_participants WHERE code = $1",
+                    &[f.code.as_str().into()],
+                )
                 .await?
                 .is_some();
             if known {
                 // A re-application: the same row, active and listed again, with new keys.
                 registry::change_in(tx, &input, &actor, now).await?;
-                registry::set_state_in(tx, &f.code, ParticipantState::Active, None, &actor, now).await?;
-                tx.execute("UPDATE dir_participants SET listed = 1 WHERE code = $1", &[f.code.as_str().into()])
+                registry::set_state_in(tx, &f.code, ParticipantState::Active, None, &actor, now)
                     .await?;
-                tx.execute("DELETE FROM dir_certs WHERE code = $1", &[f.code.as_str().into()])
-                    .await?;
-                tx.execute("DELETE FROM dir_ips WHERE code = $1", &[f.code.as_str().into()])
-                    .await?;
+                tx.execute(
+                    "UPDATE dir_participants SET listed = 1 WHERE code = $1",
+                    &[f.code.as_str().into()],
+                )
+                .await?;
+                tx.execute(
+                    "DELETE FROM dir_certs WHERE code = $1",
+                    &[f.code.as_str().into()],
+                )
+                .await?;
+                tx.execute(
+                    "DELETE FROM dir_ips WHERE code = $1",
+                    &[f.code.as_str().into()],
+                )
+                .await?;
             } else {
                 registry::insert_in(tx, &input, ParticipantState::Active, &actor, now).await?;
             }
         }
         ApplicationKind::Change => {
             registry::change_in(tx, &input, &actor, now).await?;
-            tx.execute("DELETE FROM dir_certs WHERE code = $1", &[f.code.as_str().into()])
-                .await?;
-            tx.execute("DELETE FROM dir_ips WHERE code = $1", &[f.code.as_str().into()])
-                .await?;
+            tx.execute(
+                "DELETE FROM dir_certs WHERE code = $1",
+                &[f.code.as_str().into()],
+            )
+            .await?;
+            tx.execute(
+                "DELETE FROM dir_ips WHERE code = $1",
+                &[f.code.as_str().into()],
+            )
+            .await?;
         }
         ApplicationKind::Cancel => {
-            let reason = format!("依申請案 {} 註銷：{}", app.id, f.reason.as_deref().unwrap_or(""));
-            return registry::set_state_in(tx, &f.code, ParticipantState::Cancelled, Some(&reason), &actor, now).await;
+            let reason = format!(
+                "依申請案 {} 註銷：{}",
+                app.id,
+                f.reason.as_deref().unwrap_or("")
+            );
+            return registry::set_state_in(
+                tx,
+                &f.code,
+                ParticipantState::Cancelled,
+                Some(&reason),
+                &actor,
+                now,
+            )
+            .await;
         }
     }
     let mut pem = Vec::new();
@@ -649,7 +732,7 @@ async fn activate(tx: &mut Tx, app: &Application, who: &Account, now: i64) -> Re
     registry::put_certs_in(tx, &f.code, &certs, &actor, now).await?;
     for (i, ip) in f.ips.iter().enumerate() {
         // The first address is the rule; any other is an exception this reviewer approved.
-        let approved_by = (i > 0 || ip.contains('/')).then(|| who.name.as_str());
+        let approved_by = (i > 0 || ip.contains('/')).then_some(who.name.as_str());
         registry::put_ip_in(tx, &f.code, ip, approved_by, &actor, now).await?;
     }
     Ok(())
@@ -657,11 +740,14 @@ async fn activate(tx: &mut Tx, app: &Application, who: &Account, now: i64) -> Re
 
 /// The signed application as received (for audits: `openssl cms -verify`).
 pub async fn signed_bytes(db: &Db, id: &str) -> Result<Vec<u8>> {
-    db.fetch_optional("SELECT signed FROM dir_applications WHERE id = $1", &[id.into()])
-        .await?
-        .map(|r| r.bytes(0))
-        .transpose()?
-        .ok_or_else(|| DirectoryError::new(Code::NotFound, format!("沒有申請案 {id}")))
+    db.fetch_optional(
+        "SELECT signed FROM dir_applications WHERE id = $1",
+        &[id.into()],
+    )
+    .await?
+    .map(|r| r.bytes(0))
+    .transpose()?
+    .ok_or_else(|| DirectoryError::new(Code::NotFound, format!("沒有申請案 {id}")))
 }
 
 /// Every application for `code`, oldest first: a re-application shows the history.

@@ -10,9 +10,9 @@ use gongwen_net::Peer;
 use gongwen_proto::Code;
 use serde::Deserialize;
 
-use crate::{accounts, addressbook, applications};
 use crate::app::Shared;
 use crate::error::{DirectoryError, Result};
+use crate::{accounts, addressbook, applications};
 
 /// The OpenAPI 3 document of this API (kept beside the code, checked by a test).
 pub const OPENAPI: &str = include_str!("../../../docs/api/directory.openapi.json");
@@ -25,10 +25,16 @@ pub fn router(app: Shared) -> Router {
         .route("/api/v1/snapshot", get(snapshot))
         .route("/api/v1/address-book", get(address_book))
         .route("/api/v1/address-book/resolve", get(resolve))
-        .route("/api/v1/participants/{code}/certificates", get(certificates))
+        .route(
+            "/api/v1/participants/{code}/certificates",
+            get(certificates),
+        )
         .route("/api/v1/applications", axum::routing::post(submit))
         .route("/api/v1/applications/{id}", get(application).put(correct))
-        .route("/api/v1/applications/{id}/review", axum::routing::post(review))
+        .route(
+            "/api/v1/applications/{id}/review",
+            axum::routing::post(review),
+        )
         .route("/api/v1/reviews", get(reviews))
         .route(
             "/api/v1/openapi.json",
@@ -36,25 +42,24 @@ pub fn router(app: Shared) -> Router {
         )
         .route("/healthz", get(healthz))
         .merge(crate::web::router())
-        .fallback(|| async {
-            DirectoryError::new(Code::NotFound, "沒有這個網址")
-        })
+        .fallback(|| async { DirectoryError::new(Code::NotFound, "沒有這個網址") })
         .with_state(app)
 }
 
 /// Only a registered center gets the snapshot (it carries every participant's addresses).
 async fn snapshot(State(app): State<Shared>, headers: HeaderMap, req: Request) -> Result<Response> {
-    let peer = req
-        .extensions()
-        .get::<Peer>()
-        .ok_or_else(|| DirectoryError::new(Code::AuthNoCert, "請以交換中心的 TLS 用戶端憑證連線"))?;
-    let key = peer
-        .key
-        .as_deref()
-        .ok_or_else(|| DirectoryError::new(Code::AuthNoCert, "請以交換中心的 TLS 用戶端憑證連線"))?;
+    let peer = req.extensions().get::<Peer>().ok_or_else(|| {
+        DirectoryError::new(Code::AuthNoCert, "請以交換中心的 TLS 用戶端憑證連線")
+    })?;
+    let key = peer.key.as_deref().ok_or_else(|| {
+        DirectoryError::new(Code::AuthNoCert, "請以交換中心的 TLS 用戶端憑證連線")
+    })?;
     if app
         .db
-        .fetch_optional("SELECT id FROM dir_centers WHERE tls_key = $1", &[key.into()])
+        .fetch_optional(
+            "SELECT id FROM dir_centers WHERE tls_key = $1",
+            &[key.into()],
+        )
         .await?
         .is_none()
     {
@@ -186,7 +191,9 @@ async fn account(app: &Shared, headers: &HeaderMap) -> Result<accounts::Account>
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| DirectoryError::new(Code::DirForbidden, "需要 Authorization: Bearer 權杖"))?;
+        .ok_or_else(|| {
+            DirectoryError::new(Code::DirForbidden, "需要 Authorization: Bearer 權杖")
+        })?;
     accounts::by_token(&app.db, token.trim()).await
 }
 

@@ -19,12 +19,24 @@ use crate::registry;
 /// Suspension reasons of 臺南市政府公文電子交換系統使用須知 §7 (and 資安規範 §13).
 pub const REASONS: [(&str, &str); 9] = [
     ("malware", "利用本系統散播電腦病毒"),
-    ("attack", "蓄意破壞、干擾或妨礙其他用戶使用本系統，或對本系統相關主機進行阻斷性攻擊"),
+    (
+        "attack",
+        "蓄意破壞、干擾或妨礙其他用戶使用本系統，或對本系統相關主機進行阻斷性攻擊",
+    ),
     ("ip_rights", "發送侵害他人智慧財產權之公文電子交換檔案"),
-    ("credentials", "竊取、更改或破壞其他用戶之帳號密碼資訊或權限存取行為"),
+    (
+        "credentials",
+        "竊取、更改或破壞其他用戶之帳號密碼資訊或權限存取行為",
+    ),
     ("fraud", "藉由本系統進行銷售非法商品或從事詐欺行為"),
-    ("advertising", "未經受文者同意，發送廣告信函或其他商業行為之公文電子交換檔案"),
-    ("audit_refused", "規避、妨礙或拒絕稽核，或經稽核限期改善而屆期未改善"),
+    (
+        "advertising",
+        "未經受文者同意，發送廣告信函或其他商業行為之公文電子交換檔案",
+    ),
+    (
+        "audit_refused",
+        "規避、妨礙或拒絕稽核，或經稽核限期改善而屆期未改善",
+    ),
     ("rules", "違反使用須知、使用規範同意書或其他相關法規"),
     ("security_incident", "發生第三級至第四級資通安全事件"),
 ];
@@ -55,13 +67,23 @@ fn days_of(date: &str) -> Result<i64> {
     let bad = || DirectoryError::new(Code::BadRequest, format!("日期「{date}」應為 YYYY-MM-DD"));
     let mut it = date.trim().splitn(3, '-');
     let (y, m, d) = (
-        it.next().and_then(|v| v.parse::<i32>().ok()).ok_or_else(bad)?,
-        it.next().and_then(|v| v.parse::<u8>().ok()).ok_or_else(bad)?,
-        it.next().and_then(|v| v.parse::<u8>().ok()).ok_or_else(bad)?,
+        it.next()
+            .and_then(|v| v.parse::<i32>().ok())
+            .ok_or_else(bad)?,
+        it.next()
+            .and_then(|v| v.parse::<u8>().ok())
+            .ok_or_else(bad)?,
+        it.next()
+            .and_then(|v| v.parse::<u8>().ok())
+            .ok_or_else(bad)?,
     );
     let month = time::Month::try_from(m).map_err(|_| bad())?;
     let date = time::Date::from_calendar_date(y, month, d).map_err(|_| bad())?;
-    Ok((date - time::Date::from_calendar_date(1970, time::Month::January, 1).map_err(|_| bad())?).whole_days())
+    Ok(
+        (date
+            - time::Date::from_calendar_date(1970, time::Month::January, 1).map_err(|_| bad())?)
+        .whole_days(),
+    )
 }
 
 /// The end of `date` (23:59:59.999 Asia/Taipei), Unix ms: a deadline day counts whole.
@@ -181,7 +203,10 @@ async fn notice_of(db: &Db, r: &Row) -> Result<Notice> {
 
 pub async fn get(db: &Db, id: &str) -> Result<Notice> {
     let r = db
-        .fetch_optional(&format!("SELECT {COLS} FROM dir_improvements WHERE id = $1"), &[id.into()])
+        .fetch_optional(
+            &format!("SELECT {COLS} FROM dir_improvements WHERE id = $1"),
+            &[id.into()],
+        )
         .await?
         .ok_or_else(|| DirectoryError::new(Code::NotFound, format!("沒有限期改善單 {id}")))?;
     notice_of(db, &r).await
@@ -202,7 +227,14 @@ pub async fn of(db: &Db, code: &str) -> Result<Vec<Notice>> {
     Ok(out)
 }
 
-async fn log(tx: &mut Tx, at: i64, actor: &str, action: &str, subject: &str, detail: serde_json::Value) -> Result<()> {
+async fn log(
+    tx: &mut Tx,
+    at: i64,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: serde_json::Value,
+) -> Result<()> {
     audit::append(
         tx,
         NewEntry {
@@ -217,8 +249,23 @@ async fn log(tx: &mut Tx, at: i64, actor: &str, action: &str, subject: &str, det
     Ok(())
 }
 
-async fn suspend_in(tx: &mut Tx, code: &str, reason: &str, why: &str, actor: &str, now: i64) -> Result<()> {
-    registry::set_state_in(tx, code, ParticipantState::Suspended, Some(reason), actor, now).await?;
+async fn suspend_in(
+    tx: &mut Tx,
+    code: &str,
+    reason: &str,
+    why: &str,
+    actor: &str,
+    now: i64,
+) -> Result<()> {
+    registry::set_state_in(
+        tx,
+        code,
+        ParticipantState::Suspended,
+        Some(reason),
+        actor,
+        now,
+    )
+    .await?;
     tx.execute(
         "UPDATE dir_participants SET suspended_for = $2 WHERE code = $1",
         &[code.into(), why.into()],
@@ -240,14 +287,27 @@ pub async fn suspend(db: &Db, code: &str, reason: &str, actor: &str, now: i64) -
 
 /// Issues an improvement notice with a deadline (`YYYY-MM-DD`, the whole day counts),
 /// suspending the participant.
-pub async fn issue(db: &Db, code: &str, reason: &str, deadline: &str, actor: &str, now: i64) -> Result<Notice> {
+pub async fn issue(
+    db: &Db,
+    code: &str,
+    reason: &str,
+    deadline: &str,
+    actor: &str,
+    now: i64,
+) -> Result<Notice> {
     let reason = reason_text(reason)?;
     let deadline_ms = end_of_day(deadline)?;
     if deadline_ms <= now {
-        return Err(DirectoryError::new(Code::BadRequest, format!("改善期限 {deadline} 已過")));
+        return Err(DirectoryError::new(
+            Code::BadRequest,
+            format!("改善期限 {deadline} 已過"),
+        ));
     }
     let p = registry::require(db, code).await?;
-    if matches!(p.state, ParticipantState::Terminated | ParticipantState::Cancelled) {
+    if matches!(
+        p.state,
+        ParticipantState::Terminated | ParticipantState::Cancelled
+    ) {
         return Err(DirectoryError::new(
             Code::DirState,
             format!("{code} 已「{}」，不能再發限期改善單", p.state.label()),
@@ -261,9 +321,32 @@ pub async fn issue(db: &Db, code: &str, reason: &str, deadline: &str, actor: &st
         &[id.as_str().into(), code.into(), reason.as_str().into(), now.into(), deadline_ms.into()],
     )
     .await?;
-    suspend_in(&mut tx, code, &format!("限期改善單 {id}：{reason}"), "improvement", actor, now).await?;
-    log(&mut tx, now, actor, "improvement.issued", code, serde_json::json!({ "id": id, "reason": reason, "deadline": deadline })).await?;
-    notify(&mut tx, code, "限期改善單", &format!("{id}：{reason}；請於 {deadline} 前改善並回復改善情形"), now).await?;
+    suspend_in(
+        &mut tx,
+        code,
+        &format!("限期改善單 {id}：{reason}"),
+        "improvement",
+        actor,
+        now,
+    )
+    .await?;
+    log(
+        &mut tx,
+        now,
+        actor,
+        "improvement.issued",
+        code,
+        serde_json::json!({ "id": id, "reason": reason, "deadline": deadline }),
+    )
+    .await?;
+    notify(
+        &mut tx,
+        code,
+        "限期改善單",
+        &format!("{id}：{reason}；請於 {deadline} 前改善並回復改善情形"),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     get(db, &id).await
 }
@@ -284,7 +367,10 @@ pub async fn answer(db: &Db, id: &str, text: &str, actor: &str, now: i64) -> Res
     let n = open_notice(db, id).await?;
     let text = text.trim();
     if text.is_empty() || text.chars().count() > 4000 {
-        return Err(DirectoryError::new(Code::BadRequest, "改善情形說明應為 1 到 4000 字"));
+        return Err(DirectoryError::new(
+            Code::BadRequest,
+            "改善情形說明應為 1 到 4000 字",
+        ));
     }
     let mut tx = db.begin().await?;
     tx.execute(
@@ -292,14 +378,29 @@ pub async fn answer(db: &Db, id: &str, text: &str, actor: &str, now: i64) -> Res
         &[id.into(), text.into(), now.into()],
     )
     .await?;
-    log(&mut tx, now, actor, "improvement.answered", &n.code, serde_json::json!({ "id": id, "answer": text })).await?;
+    log(
+        &mut tx,
+        now,
+        actor,
+        "improvement.answered",
+        &n.code,
+        serde_json::json!({ "id": id, "answer": text }),
+    )
+    .await?;
     tx.commit().await?;
     get(db, id).await
 }
 
 /// A follow-up (追蹤評估). Improved: the notice closes and the participant is active again.
 /// At most three per period; an extension allows three more.
-pub async fn follow_up(db: &Db, id: &str, improved: bool, note: &str, actor: &str, now: i64) -> Result<Notice> {
+pub async fn follow_up(
+    db: &Db,
+    id: &str,
+    improved: bool,
+    note: &str,
+    actor: &str,
+    now: i64,
+) -> Result<Notice> {
     let n = open_notice(db, id).await?;
     let done = n.follow_ups.len() as i64;
     if done >= n.follow_ups_allowed {
@@ -317,16 +418,28 @@ pub async fn follow_up(db: &Db, id: &str, improved: bool, note: &str, actor: &st
         &[id.into(), (done + 1).into(), now.into(), actor.into(), improved.into(), note.trim().into()],
     )
     .await?;
-    log(&mut tx, now, actor, "improvement.followed_up", &n.code, serde_json::json!({ "id": id, "n": done + 1, "improved": improved, "note": note.trim() })).await?;
+    log(
+        &mut tx,
+        now,
+        actor,
+        "improvement.followed_up",
+        &n.code,
+        serde_json::json!({ "id": id, "n": done + 1, "improved": improved, "note": note.trim() }),
+    )
+    .await?;
     if improved {
         tx.execute(
             "UPDATE dir_improvements SET state = 'improved', updated_at = $2 WHERE id = $1",
             &[id.into(), now.into()],
         )
         .await?;
-        registry::set_state_in(&mut tx, &n.code, ParticipantState::Active, None, actor, now).await?;
-        tx.execute("UPDATE dir_participants SET suspended_for = NULL WHERE code = $1", &[n.code.as_str().into()])
+        registry::set_state_in(&mut tx, &n.code, ParticipantState::Active, None, actor, now)
             .await?;
+        tx.execute(
+            "UPDATE dir_participants SET suspended_for = NULL WHERE code = $1",
+            &[n.code.as_str().into()],
+        )
+        .await?;
         notify(&mut tx, &n.code, "改善完成，恢復公文電子交換服務", id, now).await?;
     }
     tx.commit().await?;
@@ -334,14 +447,27 @@ pub async fn follow_up(db: &Db, id: &str, improved: bool, note: &str, actor: &st
 }
 
 /// An approved extension: a new deadline and three more follow-ups.
-pub async fn extend(db: &Db, id: &str, deadline: &str, approved_by: &str, actor: &str, now: i64) -> Result<Notice> {
+pub async fn extend(
+    db: &Db,
+    id: &str,
+    deadline: &str,
+    approved_by: &str,
+    actor: &str,
+    now: i64,
+) -> Result<Notice> {
     let n = open_notice(db, id).await?;
     let new = end_of_day(deadline)?;
     if new <= n.deadline.max(now) {
-        return Err(DirectoryError::new(Code::BadRequest, format!("延長後的期限 {deadline} 應晚於原期限與今天")));
+        return Err(DirectoryError::new(
+            Code::BadRequest,
+            format!("延長後的期限 {deadline} 應晚於原期限與今天"),
+        ));
     }
     if approved_by.trim().is_empty() {
-        return Err(DirectoryError::new(Code::BadRequest, "延長期限須記錄核准人"));
+        return Err(DirectoryError::new(
+            Code::BadRequest,
+            "延長期限須記錄核准人",
+        ));
     }
     let mut tx = db.begin().await?;
     tx.execute(
@@ -349,7 +475,15 @@ pub async fn extend(db: &Db, id: &str, deadline: &str, approved_by: &str, actor:
         &[id.into(), new.into(), now.into()],
     )
     .await?;
-    log(&mut tx, now, actor, "improvement.extended", &n.code, serde_json::json!({ "id": id, "deadline": deadline, "approved_by": approved_by })).await?;
+    log(
+        &mut tx,
+        now,
+        actor,
+        "improvement.extended",
+        &n.code,
+        serde_json::json!({ "id": id, "deadline": deadline, "approved_by": approved_by }),
+    )
+    .await?;
     tx.commit().await?;
     get(db, id).await
 }
@@ -358,7 +492,8 @@ pub async fn extend(db: &Db, id: &str, deadline: &str, approved_by: &str, actor:
 /// or the allowed follow-ups all found it not improved.
 pub async fn terminate(db: &Db, id: &str, on: &str, actor: &str, now: i64) -> Result<Notice> {
     let n = open_notice(db, id).await?;
-    let failed = n.follow_ups.len() as i64 >= n.follow_ups_allowed && n.follow_ups.iter().all(|f| !f.improved);
+    let failed = n.follow_ups.len() as i64 >= n.follow_ups_allowed
+        && n.follow_ups.iter().all(|f| !f.improved);
     if now <= n.deadline && !failed {
         return Err(DirectoryError::new(
             Code::DirState,
@@ -381,7 +516,15 @@ pub async fn terminate(db: &Db, id: &str, on: &str, actor: &str, now: i64) -> Re
         &[id.into(), on.into(), stops.into(), now.into()],
     )
     .await?;
-    log(&mut tx, now, actor, "improvement.termination_noticed", &n.code, serde_json::json!({ "id": id, "terminate_on": on, "stops_at": stops })).await?;
+    log(
+        &mut tx,
+        now,
+        actor,
+        "improvement.termination_noticed",
+        &n.code,
+        serde_json::json!({ "id": id, "terminate_on": on, "stops_at": stops }),
+    )
+    .await?;
     notify(
         &mut tx,
         &n.code,
@@ -435,7 +578,8 @@ pub async fn enforce(db: &Db, now: i64, grace_days: u32, warn_days: &[u32]) -> R
             &[],
         )
         .await?;
-    let mut expiry: std::collections::BTreeMap<String, (String, Option<String>, i64)> = Default::default();
+    let mut expiry: std::collections::BTreeMap<String, (String, Option<String>, i64)> =
+        Default::default();
     for r in &rows {
         let code = r.text(0)?;
         let last = r.i64(4)?;
@@ -449,11 +593,29 @@ pub async fn enforce(db: &Db, now: i64, grace_days: u32, warn_days: &[u32]) -> R
         let roc = gongwen_trust::path::roc_datetime(until / 1000);
         if state == "active" && until <= now {
             let mut tx = db.begin().await?;
-            suspend_in(&mut tx, &code, &format!("憑證已於 {roc} 到期；更新憑證後申請恢復連線"), "cert_expired", "system", now).await?;
-            notify(&mut tx, &code, "憑證到期，暫停公文電子交換服務", &format!("請於 {grace_days} 天內更新憑證並申請恢復連線，逾期須重新申請"), now).await?;
+            suspend_in(
+                &mut tx,
+                &code,
+                &format!("憑證已於 {roc} 到期；更新憑證後申請恢復連線"),
+                "cert_expired",
+                "system",
+                now,
+            )
+            .await?;
+            notify(
+                &mut tx,
+                &code,
+                "憑證到期，暫停公文電子交換服務",
+                &format!("請於 {grace_days} 天內更新憑證並申請恢復連線，逾期須重新申請"),
+                now,
+            )
+            .await?;
             tx.commit().await?;
             done.push(format!("suspended {code} (certificate expired)"));
-        } else if state == "suspended" && why.as_deref() == Some("cert_expired") && now >= until + grace_days as i64 * DAY_MS {
+        } else if state == "suspended"
+            && why.as_deref() == Some("cert_expired")
+            && now >= until + grace_days as i64 * DAY_MS
+        {
             let mut tx = db.begin().await?;
             registry::set_state_in(
                 &mut tx,
@@ -470,7 +632,9 @@ pub async fn enforce(db: &Db, now: i64, grace_days: u32, warn_days: &[u32]) -> R
             )
             .await?;
             tx.commit().await?;
-            done.push(format!("delisted {code} (certificate expired {grace_days} days ago)"));
+            done.push(format!(
+                "delisted {code} (certificate expired {grace_days} days ago)"
+            ));
         } else if state == "active" {
             // The nearest threshold crossed: 20 days before expiry is the 30-day warning.
             let mut days = warn_days.to_vec();
@@ -488,7 +652,14 @@ pub async fn enforce(db: &Db, now: i64, grace_days: u32, warn_days: &[u32]) -> R
                         .is_some();
                     if !sent {
                         let mut tx = db.begin().await?;
-                        notify(&mut tx, &code, &subject, &format!("憑證效期至 {roc}，請儘早更新並登記新憑證"), now).await?;
+                        notify(
+                            &mut tx,
+                            &code,
+                            &subject,
+                            &format!("憑證效期至 {roc}，請儘早更新並登記新憑證"),
+                            now,
+                        )
+                        .await?;
                         tx.commit().await?;
                         done.push(format!("warned {code} ({d} days)"));
                     }
@@ -509,8 +680,13 @@ pub async fn reconnect(db: &Db, code: &str, actor: &str, now: i64) -> Result<()>
             &[code.into()],
         )
         .await?
-        .ok_or_else(|| DirectoryError::new(Code::NotFound, format!("沒有代碼為 {code} 的參與者")))?;
-    if r.text(0)? != "suspended" || r.opt_text(1)?.as_deref() != Some("cert_expired") || !r.bool(2)? {
+        .ok_or_else(|| {
+            DirectoryError::new(Code::NotFound, format!("沒有代碼為 {code} 的參與者"))
+        })?;
+    if r.text(0)? != "suspended"
+        || r.opt_text(1)?.as_deref() != Some("cert_expired")
+        || !r.bool(2)?
+    {
         return Err(DirectoryError::new(
             Code::DirState,
             format!("{code} 不是因憑證到期而暫停（或已逾期移除，須重新申請）"),
@@ -530,8 +706,11 @@ pub async fn reconnect(db: &Db, code: &str, actor: &str, now: i64) -> Result<()>
     }
     let mut tx = db.begin().await?;
     registry::set_state_in(&mut tx, code, ParticipantState::Active, None, actor, now).await?;
-    tx.execute("UPDATE dir_participants SET suspended_for = NULL WHERE code = $1", &[code.into()])
-        .await?;
+    tx.execute(
+        "UPDATE dir_participants SET suspended_for = NULL WHERE code = $1",
+        &[code.into()],
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -545,7 +724,10 @@ mod tests {
         // 2026-02-10 00:00 Taipei is 2026-02-09 16:00 UTC; 18:00 of the 9th is 10:00 UTC.
         let at = stops_at("2026-02-10").unwrap();
         assert_eq!(crate::addressbook::taipei_time(at), "2026-02-09 18:00:00");
-        assert_eq!(crate::addressbook::taipei_time(end_of_day("2026-02-10").unwrap()), "2026-02-10 23:59:59");
+        assert_eq!(
+            crate::addressbook::taipei_time(end_of_day("2026-02-10").unwrap()),
+            "2026-02-10 23:59:59"
+        );
         assert!(stops_at("2026-02-30").is_err());
         assert!(reason_text("malware").unwrap().contains("電腦病毒"));
         assert!(reason_text("").is_err());

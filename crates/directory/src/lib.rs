@@ -3,8 +3,8 @@
 
 pub mod accounts;
 pub mod addressbook;
-pub mod applications;
 pub mod app;
+pub mod applications;
 pub mod audit;
 pub mod config;
 pub mod error;

@@ -116,7 +116,9 @@ pub fn check_ubn(ubn: &str) -> Result<()> {
 pub fn check_center_id(id: &str) -> Result<()> {
     if id.is_empty()
         || id.len() > 40
-        || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
         return Err(bad(format!(
             "交換中心代號「{id}」應為 1 到 40 個英數字、「-」或「_」"
@@ -168,7 +170,14 @@ impl ParticipantInput {
     }
 }
 
-async fn log(tx: &mut Tx, at: i64, actor: &str, action: &str, subject: &str, detail: String) -> Result<()> {
+async fn log(
+    tx: &mut Tx,
+    at: i64,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: String,
+) -> Result<()> {
     audit::append(
         tx,
         NewEntry {
@@ -197,8 +206,9 @@ fn center_of(r: &Row) -> Result<Center> {
     Ok(Center {
         id: r.text(0)?,
         name: r.text(1)?,
-        kind: CenterKind::parse(&kind)
-            .ok_or_else(|| DirectoryError::new(Code::Internal, format!("交換中心種類「{kind}」")))?,
+        kind: CenterKind::parse(&kind).ok_or_else(|| {
+            DirectoryError::new(Code::Internal, format!("交換中心種類「{kind}」"))
+        })?,
         url: r.text(3)?,
         tls_key: r.opt_text(4)?,
         operator: r.text(5)?,
@@ -206,11 +216,14 @@ fn center_of(r: &Row) -> Result<Center> {
 }
 
 pub async fn centers(db: &Db) -> Result<Vec<Center>> {
-    db.fetch_all(&format!("SELECT {CENTER_COLS} FROM dir_centers ORDER BY id"), &[])
-        .await?
-        .iter()
-        .map(center_of)
-        .collect()
+    db.fetch_all(
+        &format!("SELECT {CENTER_COLS} FROM dir_centers ORDER BY id"),
+        &[],
+    )
+    .await?
+    .iter()
+    .map(center_of)
+    .collect()
 }
 
 /// The SHA-256 (hex) of the first certificate's public key in PEM or DER `data`.
@@ -240,7 +253,10 @@ pub async fn put_center(db: &Db, c: &Center, actor: &str, now: i64) -> Result<()
     }
     let mut tx = db.begin().await?;
     let existed = tx
-        .fetch_optional("SELECT id FROM dir_centers WHERE id = $1", &[c.id.as_str().into()])
+        .fetch_optional(
+            "SELECT id FROM dir_centers WHERE id = $1",
+            &[c.id.as_str().into()],
+        )
         .await?
         .is_some();
     tx.execute(
@@ -257,7 +273,11 @@ pub async fn put_center(db: &Db, c: &Center, actor: &str, now: i64) -> Result<()
         ],
     )
     .await?;
-    let action = if existed { "center.changed" } else { "center.registered" };
+    let action = if existed {
+        "center.changed"
+    } else {
+        "center.registered"
+    };
     log(&mut tx, now, actor, action, &c.id, json(c)).await?;
     tx.commit().await?;
     Ok(())
@@ -276,8 +296,9 @@ fn participant_of(r: &Row) -> Result<Participant> {
         input: ParticipantInput {
             code: r.text(0)?,
             name: r.text(1)?,
-            kind: ParticipantKind::parse(&kind)
-                .ok_or_else(|| DirectoryError::new(Code::Internal, format!("參與者種類「{kind}」")))?,
+            kind: ParticipantKind::parse(&kind).ok_or_else(|| {
+                DirectoryError::new(Code::Internal, format!("參與者種類「{kind}」"))
+            })?,
             ubn: r.opt_text(3)?,
             authority: r.opt_text(4)?,
             center: r.text(5)?,
@@ -314,11 +335,14 @@ pub async fn require(db: &Db, code: &str) -> Result<Participant> {
 
 /// Every participant, by code.
 pub async fn all(db: &Db) -> Result<Vec<Participant>> {
-    db.fetch_all(&format!("SELECT {COLS} FROM dir_participants ORDER BY code"), &[])
-        .await?
-        .iter()
-        .map(participant_of)
-        .collect()
+    db.fetch_all(
+        &format!("SELECT {COLS} FROM dir_participants ORDER BY code"),
+        &[],
+    )
+    .await?
+    .iter()
+    .map(participant_of)
+    .collect()
 }
 
 async fn center_exists(tx: &mut Tx, id: &str) -> Result<()> {
@@ -378,7 +402,10 @@ pub async fn insert_in(
 ) -> Result<()> {
     p.check()?;
     if tx
-        .fetch_optional("SELECT code FROM dir_participants WHERE code = $1", &[p.code.as_str().into()])
+        .fetch_optional(
+            "SELECT code FROM dir_participants WHERE code = $1",
+            &[p.code.as_str().into()],
+        )
         .await?
         .is_some()
     {
@@ -389,7 +416,15 @@ pub async fn insert_in(
     }
     center_exists(tx, &p.center).await?;
     insert_row(tx, p, state, now).await?;
-    log(tx, now, actor, "participant.added", &p.code, json(&(p, state))).await
+    log(
+        tx,
+        now,
+        actor,
+        "participant.added",
+        &p.code,
+        json(&(p, state)),
+    )
+    .await
 }
 
 /// Registers a new participant, active at once (an administrator's direct entry; applicants
@@ -538,7 +573,13 @@ pub async fn add_certs(
 
 /// Registers read certificates in the caller's transaction; a key registered to someone
 /// else is refused.
-pub async fn put_certs_in(tx: &mut Tx, code: &str, certs: &[CertEntry], actor: &str, now: i64) -> Result<()> {
+pub async fn put_certs_in(
+    tx: &mut Tx,
+    code: &str,
+    certs: &[CertEntry],
+    actor: &str,
+    now: i64,
+) -> Result<()> {
     for c in certs {
         if let Some(r) = tx
             .fetch_optional(
@@ -586,7 +627,15 @@ pub async fn remove_cert(db: &Db, code: &str, spki: &str, actor: &str, now: i64)
             format!("{code} 沒有登記公鑰 {spki}"),
         ));
     }
-    log(&mut tx, now, actor, "cert.removed", code, json(&serde_json::json!({ "spki_sha256": spki }))).await?;
+    log(
+        &mut tx,
+        now,
+        actor,
+        "cert.removed",
+        code,
+        json(&serde_json::json!({ "spki_sha256": spki })),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -678,7 +727,15 @@ pub async fn remove_ip(db: &Db, code: &str, rule: &str, actor: &str, now: i64) -
             format!("{code} 沒有登記 {rule}"),
         ));
     }
-    log(&mut tx, now, actor, "ip.removed", code, json(&serde_json::json!({ "ip": rule }))).await?;
+    log(
+        &mut tx,
+        now,
+        actor,
+        "ip.removed",
+        code,
+        json(&serde_json::json!({ "ip": rule })),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -703,14 +760,23 @@ pub async fn ips(db: &Db, code: &str) -> Result<Vec<IpEntry>> {
 // Shared groups
 
 /// Replaces a shared group's members (an empty list deletes the group).
-pub async fn set_group(db: &Db, name: &str, members: &[String], actor: &str, now: i64) -> Result<()> {
+pub async fn set_group(
+    db: &Db,
+    name: &str,
+    members: &[String],
+    actor: &str,
+    now: i64,
+) -> Result<()> {
     check_text("群組名稱", name, 50)?;
     if members.len() > 5000 {
         return Err(bad("群組成員最多 5000 個機關代碼"));
     }
     let mut tx = db.begin().await?;
-    tx.execute("DELETE FROM dir_group_members WHERE name = $1", &[name.into()])
-        .await?;
+    tx.execute(
+        "DELETE FROM dir_group_members WHERE name = $1",
+        &[name.into()],
+    )
+    .await?;
     let mut seen = std::collections::BTreeSet::new();
     for m in members {
         check_code(m).map_err(bad)?;
@@ -718,7 +784,10 @@ pub async fn set_group(db: &Db, name: &str, members: &[String], actor: &str, now
             continue;
         }
         if tx
-            .fetch_optional("SELECT code FROM dir_participants WHERE code = $1", &[m.as_str().into()])
+            .fetch_optional(
+                "SELECT code FROM dir_participants WHERE code = $1",
+                &[m.as_str().into()],
+            )
             .await?
             .is_none()
         {

@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 
 use gongwen_proto::Code;
 use gongwen_proto::directory::{
-    CenterKind, KeyUsage, ParticipantKind, ParticipantState, SNAPSHOT_FORMAT,
-    SnapshotCenter, SnapshotCert, SnapshotGroup, SnapshotIp, SnapshotParticipant,
+    CenterKind, KeyUsage, ParticipantKind, ParticipantState, SNAPSHOT_FORMAT, SnapshotCenter,
+    SnapshotCert, SnapshotGroup, SnapshotIp, SnapshotParticipant,
 };
 use gongwen_store::Db;
-use gongwen_trust::keys::PrivateKey;
 use gongwen_trust::cms::{self, Signer};
+use gongwen_trust::keys::PrivateKey;
 use x509_cert::Certificate;
 
 use crate::config::SnapshotConfig;
@@ -114,7 +114,8 @@ pub async fn assemble(db: &Db, version: i64, now: i64, valid_ms: i64) -> Result<
         Some(r) => (r.i64(0)?, r.text(1)?),
         None => (0, crate::audit::GENESIS.to_string()),
     };
-    let internal = |what: &str, v: &str| DirectoryError::new(Code::Internal, format!("{what}「{v}」"));
+    let internal =
+        |what: &str, v: &str| DirectoryError::new(Code::Internal, format!("{what}「{v}」"));
     let json_err = |e: serde_json::Error| DirectoryError::new(Code::Internal, e.to_string());
     let mut centers = Vec::new();
     for r in db
@@ -217,7 +218,8 @@ pub async fn assemble(db: &Db, version: i64, now: i64, valid_ms: i64) -> Result<
                 center: r.text(3)?,
                 receive: r.bool(4)?,
                 send: r.bool(5)?,
-                state: ParticipantState::parse(&state).ok_or_else(|| internal("參與者狀態", &state))?,
+                state: ParticipantState::parse(&state)
+                    .ok_or_else(|| internal("參與者狀態", &state))?,
                 reason: r.opt_text(7)?,
                 operator: r.bool(8)?,
                 certs: certs.remove(&code).unwrap_or_default(),

@@ -129,7 +129,10 @@ async fn address_book(State(app): State<Shared>, Query(q): Query<BookQuery>) -> 
                         esc(&e.updatetime)
                     ));
                 }
-                body.push_str(&format!("</table><p>共 {} 筆（最多列出 200 筆）</p>", list.len()));
+                body.push_str(&format!(
+                    "</table><p>共 {} 筆（最多列出 200 筆）</p>",
+                    list.len()
+                ));
             }
             Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e),
         }
@@ -344,7 +347,11 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn logout(State(app): State<Shared>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
+async fn logout(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
     if let Some((_, csrf)) = session(&app, &headers).await
         && csrf == f.csrf
         && let Some(id) = headers
@@ -366,7 +373,10 @@ async fn logout(State(app): State<Shared>, headers: HeaderMap, Form(f): Form<Csr
             .await;
     }
     (
-        [(header::SET_COOKIE, format!("{SESSION_COOKIE}=; Path=/; Max-Age=0"))],
+        [(
+            header::SET_COOKIE,
+            format!("{SESSION_COOKIE}=; Path=/; Max-Age=0"),
+        )],
         Redirect::to("/review/login"),
     )
         .into_response()
@@ -392,7 +402,11 @@ struct QueueQuery {
     state: String,
 }
 
-async fn queue(State(app): State<Shared>, headers: HeaderMap, Query(q): Query<QueueQuery>) -> Response {
+async fn queue(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<QueueQuery>,
+) -> Response {
     let Some((who, csrf)) = session(&app, &headers).await else {
         return to_login();
     };
@@ -404,7 +418,11 @@ async fn queue(State(app): State<Shared>, headers: HeaderMap, Query(q): Query<Qu
     let mut body = signed_in_bar(&who, &csrf);
     body.push_str("<p>篩選：<a href=\"/review\">全部</a>");
     for s in AppState::ALL {
-        body.push_str(&format!(" ｜ <a href=\"/review?state={}\">{}</a>", s.as_str(), s.label()));
+        body.push_str(&format!(
+            " ｜ <a href=\"/review?state={}\">{}</a>",
+            s.as_str(),
+            s.label()
+        ));
     }
     body.push_str("</p><table><tr><th>申請案</th><th>狀態</th><th>種類</th><th>機關</th><th>送件時間</th><th>已等候</th></tr>");
     let now = app.clock.now_ms();
@@ -424,7 +442,14 @@ async fn queue(State(app): State<Shared>, headers: HeaderMap, Query(q): Query<Qu
     page("審核", &body).into_response()
 }
 
-async fn review_body(app: &Shared, who: &Account, csrf: &str, id: &str, notice: Option<(bool, &str)>, typed: &str) -> Result<String, DirectoryError> {
+async fn review_body(
+    app: &Shared,
+    who: &Account,
+    csrf: &str,
+    id: &str,
+    notice: Option<(bool, &str)>,
+    typed: &str,
+) -> Result<String, DirectoryError> {
     let a = applications::get(&app.db, id).await?;
     let visible = match who.role {
         accounts::Role::FirstReviewer => who.scope.as_deref() == Some(a.form.authority.as_str()),
@@ -461,7 +486,12 @@ async fn review_body(app: &Shared, who: &Account, csrf: &str, id: &str, notice: 
     if past.len() > 1 || !notices.is_empty() {
         body.push_str("<h2>該機關過去的紀錄</h2><ul>");
         for (other, state, at) in past.iter().filter(|p| p.0 != a.id) {
-            body.push_str(&format!("<li>申請案 {}：{}（{}）</li>", esc(other), state.label(), roc(*at)));
+            body.push_str(&format!(
+                "<li>申請案 {}：{}（{}）</li>",
+                esc(other),
+                state.label(),
+                roc(*at)
+            ));
         }
         for n in &notices {
             body.push_str(&format!(
@@ -477,13 +507,20 @@ async fn review_body(app: &Shared, who: &Account, csrf: &str, id: &str, notice: 
     Ok(body)
 }
 
-async fn review_page(State(app): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn review_page(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let Some((who, csrf)) = session(&app, &headers).await else {
         return to_login();
     };
     match review_body(&app, &who, &csrf, &id, None, "").await {
         Ok(b) => page("申請案審核", &b).into_response(),
-        Err(e) => error_page(StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST), &e),
+        Err(e) => error_page(
+            StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+            &e,
+        ),
     }
 }
 
@@ -495,12 +532,20 @@ struct ReviewForm {
     message: String,
 }
 
-async fn review(State(app): State<Shared>, headers: HeaderMap, Path(id): Path<String>, Form(f): Form<ReviewForm>) -> Response {
+async fn review(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<ReviewForm>,
+) -> Response {
     let Some((who, csrf)) = session(&app, &headers).await else {
         return to_login();
     };
     if f.csrf != csrf {
-        let e = DirectoryError::new(Code::DirForbidden, "表單已失效（CSRF 檢查未通過），請重新整理後再送出");
+        let e = DirectoryError::new(
+            Code::DirForbidden,
+            "表單已失效（CSRF 檢查未通過），請重新整理後再送出",
+        );
         return error_page(StatusCode::FORBIDDEN, &e);
     }
     let message = Some(f.message.trim().to_string()).filter(|m| !m.is_empty());
@@ -516,10 +561,17 @@ async fn review(State(app): State<Shared>, headers: HeaderMap, Path(id): Path<St
     let (notice, typed, status) = match &result {
         Ok(t) => ((true, t.as_str()), "", StatusCode::OK),
         // What the reviewer typed stays in the box.
-        Err(e) => ((false, e.detail.as_str()), f.message.as_str(), StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST)),
+        Err(e) => (
+            (false, e.detail.as_str()),
+            f.message.as_str(),
+            StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+        ),
     };
     match review_body(&app, &who, &csrf, &id, Some(notice), typed).await {
         Ok(b) => (status, page("申請案審核", &b)).into_response(),
-        Err(e) => error_page(StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST), &e),
+        Err(e) => error_page(
+            StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+            &e,
+        ),
     }
 }

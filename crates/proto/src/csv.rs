@@ -180,7 +180,6 @@ pub fn parse(text: &str, max_fields: usize) -> Result<Vec<Record>, CsvError> {
     Ok(records)
 }
 
-
 /// 匯出時的欄位：含逗號、引號、換行或前後空白時以引號包住。
 pub fn field(value: &str) -> Cow<'_, str> {
     let needs_quotes = value.contains([',', '"', '\r', '\n'])

@@ -178,9 +178,9 @@ impl ParticipantState {
     /// By its code word, its Chinese label or its `STATUSCODE`.
     pub fn parse(s: &str) -> Option<ParticipantState> {
         let s = s.trim();
-        Self::ALL.into_iter().find(|k| {
-            k.as_str() == s || k.label() == s || k.status_code().to_string() == s
-        })
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s || k.label() == s || k.status_code().to_string() == s)
     }
 }
 
@@ -478,8 +478,14 @@ mod tests {
 
     #[test]
     fn states_parse_from_words_labels_and_codes() {
-        assert_eq!(ParticipantState::parse("2"), Some(ParticipantState::Terminated));
-        assert_eq!(ParticipantState::parse("暫停"), Some(ParticipantState::Suspended));
+        assert_eq!(
+            ParticipantState::parse("2"),
+            Some(ParticipantState::Terminated)
+        );
+        assert_eq!(
+            ParticipantState::parse("暫停"),
+            Some(ParticipantState::Suspended)
+        );
         assert_eq!(ParticipantState::parse("x"), None);
         assert_eq!(CenterKind::parse("自管"), Some(CenterKind::SelfManaged));
     }

@@ -84,7 +84,8 @@ pub(crate) fn attached(
     let oid_data = super::ID_DATA.to_der().map_err(super::malformed)?;
     let octet = tl(0x04, content_len);
     let explicit = tl(0xa0, octet.len() as u64 + content_len);
-    let encap_len = oid_data.len() as u64 + explicit.len() as u64 + octet.len() as u64 + content_len;
+    let encap_len =
+        oid_data.len() as u64 + explicit.len() as u64 + octet.len() as u64 + content_len;
     let encap_hdr = tl(0x30, encap_len);
     let suffix: Vec<u8> = rest.concat();
     let sd_len = (version.len() + digest_algs.len() + encap_hdr.len()) as u64

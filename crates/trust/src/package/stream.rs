@@ -231,8 +231,7 @@ pub fn seal_to_file(input: &StreamSeal, out: &Path) -> Result<PackageHeader, Tru
     let tar_sha256 = tar_digest.finish();
 
     // The inner SignedData around the tar stream: prefix ‖ tar ‖ suffix.
-    let (prefix, suffix) =
-        frame::attached(tar_sha256.as_ref(), tar_len, &input.signer, input.now)?;
+    let (prefix, suffix) = frame::attached(tar_sha256.as_ref(), tar_len, &input.signer, input.now)?;
     let inner_len = prefix.len() as u64 + tar_len + suffix.len() as u64;
     let ct_len = (inner_len / 16 + 1) * 16;
     let mut inner: Vec<Piece> = vec![Piece::Bytes(prefix)];
