@@ -87,6 +87,40 @@ fn participant(code: &str, name: &str, center: &str) -> ParticipantInput {
     }
 }
 
+/// Registers center `id` at `port`, known by test center client certificate `client`.
+async fn register_center(db: &gongwen_store::Db, id: &str, port: u16, client: Option<usize>) {
+    let tls_key = client
+        .map(|i| registry::key_of(&std::fs::read(&pki().center_clients[i].2).unwrap()).unwrap());
+    let c = Center {
+        id: id.into(),
+        name: format!("交換中心{id}"),
+        kind: CenterKind::Shared,
+        url: format!("https://127.0.0.1:{port}"),
+        tls_key,
+        operator: "國家發展委員會檔案管理局".into(),
+    };
+    registry::put_center(db, &c, ADMIN, 1_767_580_200_000)
+        .await
+        .unwrap();
+}
+
+/// Registers test agency `code` at `center` directly (as an administrator): its three
+/// certificates and 127.0.0.1.
+async fn register_agency(db: &gongwen_store::Db, code: &str, name: &str, center: &str, now: i64) {
+    registry::add(db, &participant(code, name, center), ADMIN, now)
+        .await
+        .unwrap();
+    let a = pki().agency(code);
+    for f in [&a.sign_file, &a.enc_file, &a.tls_leaf] {
+        registry::add_certs(db, code, &std::fs::read(f).unwrap(), None, ADMIN, now)
+            .await
+            .unwrap();
+    }
+    registry::add_ip(db, code, "127.0.0.1", None, ADMIN, now)
+        .await
+        .unwrap();
+}
+
 async fn until<F, Fut>(what: &str, mut f: F)
 where
     F: FnMut() -> Fut,
@@ -120,42 +154,10 @@ fn centers_learn_everything_from_the_signed_snapshot() {
             .unwrap();
         let db = dir.app.db.clone();
         let now = dir.app.clock.now_ms();
-        for (id, port, i) in [("center-x", px, 0), ("center-y", py, 1)] {
-            let key = registry::key_of(&std::fs::read(&pki.center_clients[i].2).unwrap()).unwrap();
-            registry::put_center(
-                &db,
-                &Center {
-                    id: id.into(),
-                    name: format!("交換中心{id}"),
-                    kind: CenterKind::Shared,
-                    url: format!("https://127.0.0.1:{port}"),
-                    tls_key: Some(key),
-                    operator: "國家發展委員會檔案管理局".into(),
-                },
-                ADMIN,
-                now,
-            )
-            .await
-            .unwrap();
-        }
+        register_center(&db, "center-x", px, Some(0)).await;
+        register_center(&db, "center-y", py, Some(1)).await;
         for (code, center) in [(A, "center-x"), (B, "center-y")] {
-            registry::add(
-                &db,
-                &participant(code, &format!("臺北市測試機關{code}"), center),
-                ADMIN,
-                now,
-            )
-            .await
-            .unwrap();
-            let a = pki.agency(code);
-            for f in [&a.sign_file, &a.enc_file, &a.tls_leaf] {
-                registry::add_certs(&db, code, &std::fs::read(f).unwrap(), None, ADMIN, now)
-                    .await
-                    .unwrap();
-            }
-            registry::add_ip(&db, code, "127.0.0.1", None, ADMIN, now)
-                .await
-                .unwrap();
+            register_agency(&db, code, &format!("臺北市測試機關{code}"), center, now).await;
         }
         // A second registration of a code, or of a key someone else holds, changes nothing.
         let dup = registry::add(&db, &participant(A, "重複", "center-x"), ADMIN, now).await;
@@ -319,23 +321,8 @@ fn a_snapshot_signed_by_another_key_is_refused() {
         )
         .await
         .unwrap();
-        let key = registry::key_of(&std::fs::read(&pki.center_clients[0].2).unwrap()).unwrap();
         let now = dir.app.clock.now_ms();
-        registry::put_center(
-            &dir.app.db,
-            &Center {
-                id: "center-x".into(),
-                name: "交換中心".into(),
-                kind: CenterKind::SelfManaged,
-                url: format!("https://127.0.0.1:{px}"),
-                tls_key: Some(key),
-                operator: "測試".into(),
-            },
-            ADMIN,
-            now,
-        )
-        .await
-        .unwrap();
+        register_center(&dir.app.db, "center-x", px, Some(0)).await;
         registry::add(
             &dir.app.db,
             &participant(A, "測試機關", "center-x"),
@@ -594,39 +581,8 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
         .unwrap();
         let db = dir.app.db.clone();
         let now = dir.app.clock.now_ms();
-        let key = registry::key_of(&std::fs::read(&pki.center_clients[0].2).unwrap()).unwrap();
-        registry::put_center(
-            &db,
-            &Center {
-                id: "center-x".into(),
-                name: "臺南市公文交換中心".into(),
-                kind: CenterKind::SelfManaged,
-                url: format!("https://127.0.0.1:{px}"),
-                tls_key: Some(key),
-                operator: "臺南市政府".into(),
-            },
-            ADMIN,
-            now,
-        )
-        .await
-        .unwrap();
-        registry::add(
-            &db,
-            &participant(A, "臺南市政府民政局", "center-x"),
-            ADMIN,
-            now,
-        )
-        .await
-        .unwrap();
-        let a_files = pki.agency(A);
-        for f in [&a_files.sign_file, &a_files.enc_file, &a_files.tls_leaf] {
-            registry::add_certs(&db, A, &std::fs::read(f).unwrap(), None, ADMIN, now)
-                .await
-                .unwrap();
-        }
-        registry::add_ip(&db, A, "127.0.0.1", None, ADMIN, now)
-            .await
-            .unwrap();
+        register_center(&db, "center-x", px, Some(0)).await;
+        register_agency(&db, A, "臺南市政府民政局", "center-x", now).await;
         let first = accounts::put(
             &db,
             "minzheng",
@@ -869,40 +825,9 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
         .unwrap();
         let db = dir.app.db.clone();
         let now = dir.app.clock.now_ms();
-        let key = registry::key_of(&std::fs::read(&pki.center_clients[0].2).unwrap()).unwrap();
-        registry::put_center(
-            &db,
-            &Center {
-                id: "center-x".into(),
-                name: "交換中心".into(),
-                kind: CenterKind::Shared,
-                url: format!("https://127.0.0.1:{px}"),
-                tls_key: Some(key),
-                operator: "測試".into(),
-            },
-            ADMIN,
-            now,
-        )
-        .await
-        .unwrap();
+        register_center(&db, "center-x", px, Some(0)).await;
         for code in [A, B] {
-            registry::add(
-                &db,
-                &participant(code, &format!("測試機關{code}"), "center-x"),
-                ADMIN,
-                now,
-            )
-            .await
-            .unwrap();
-            let f = pki.agency(code);
-            for file in [&f.sign_file, &f.enc_file, &f.tls_leaf] {
-                registry::add_certs(&db, code, &std::fs::read(file).unwrap(), None, ADMIN, now)
-                    .await
-                    .unwrap();
-            }
-            registry::add_ip(&db, code, "127.0.0.1", None, ADMIN, now)
-                .await
-                .unwrap();
+            register_agency(&db, code, &format!("測試機關{code}"), "center-x", now).await;
         }
         let x = gongwen_center::start(
             center_config("center-x", &fresh_database("dirimp_x").await, px, 0, pd),
@@ -1145,21 +1070,7 @@ fn reviewers_work_through_the_pages() {
         .unwrap();
         let db = dir.app.db.clone();
         let now = dir.app.clock.now_ms();
-        registry::put_center(
-            &db,
-            &Center {
-                id: "center-x".into(),
-                name: "臺南市公文交換中心".into(),
-                kind: CenterKind::SelfManaged,
-                url: "https://127.0.0.1:9".into(),
-                tls_key: None,
-                operator: "臺南市政府".into(),
-            },
-            ADMIN,
-            now,
-        )
-        .await
-        .unwrap();
+        register_center(&db, "center-x", 9, None).await;
         let token = accounts::put(
             &db,
             "minzheng",

@@ -28,23 +28,11 @@ pub use config::CenterConfig;
 pub use error::CenterError;
 pub use gongwen_net::Clock;
 
-/// Why a center could not start.
-#[derive(Debug)]
-pub struct StartError {
-    pub code: &'static str,
-    pub detail: String,
-}
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}：交換中心無法啟動：{}", self.code, self.detail)
-    }
-}
-
-impl std::error::Error for StartError {}
+pub use gongwen_net::StartError;
 
 fn start_err(code: &'static str, detail: impl std::fmt::Display) -> StartError {
     StartError {
+        service: "交換中心",
         code,
         detail: detail.to_string(),
     }
@@ -70,20 +58,12 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
             ));
         }
     };
-    let mut anchors = Vec::new();
-    for p in &config.trust_anchors {
-        anchors.extend(
-            gongwen_trust::cms::load_certs(&read(p)?)
-                .map_err(|e| start_err(e.code(), format!("{}：{e}", p.display())))?,
-        );
-    }
-    let mut crls = Vec::new();
-    for p in gongwen_trust::path::crl_files(&config.crls) {
-        crls.extend(
-            gongwen_trust::path::load_crls(&read(&p)?)
-                .map_err(|e| start_err(e.code(), format!("{}：{e}", p.display())))?,
-        );
-    }
+    let trust = TrustStore::from_files(
+        &config.trust_anchors,
+        &config.crls,
+        App::stale_crl(&config.stale_crl),
+    )
+    .map_err(|e| start_err(e.code(), e))?;
     let spool = config.data_dir.join("spool");
     std::fs::create_dir_all(&spool)
         .map_err(|e| start_err("E_CONFIG", format!("{}：{e}", spool.display())))?;
@@ -118,11 +98,6 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         "gongwen_outbox_given_up_total",
         "Work given up after the retry period",
     );
-    let trust = TrustStore {
-        anchors,
-        crls,
-        stale_crl: App::stale_crl(&config.stale_crl),
-    };
     let links = links(&config)?;
     let directory = match (&config.directory, &links.peer_tls) {
         (Some(d), Some(tls)) => Some(

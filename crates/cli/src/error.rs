@@ -65,15 +65,6 @@ impl From<gongwen_directory::DirectoryError> for CliError {
     }
 }
 
-impl From<gongwen_directory::StartError> for CliError {
-    fn from(e: gongwen_directory::StartError) -> Self {
-        CliError::Service {
-            code: e.code,
-            detail: e.to_string(),
-        }
-    }
-}
-
 impl CliError {
     pub fn io(path: &Path, e: std::io::Error) -> Self {
         CliError::Io {

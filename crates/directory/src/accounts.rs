@@ -12,7 +12,7 @@ use gongwen_proto::Code;
 use gongwen_store::{Db, Row, random_hex, sha256_hex};
 use serde::Serialize;
 
-use crate::audit::{self, NewEntry};
+use crate::audit;
 use crate::error::{DirectoryError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -178,16 +178,15 @@ pub async fn put(
         ],
     )
     .await?;
-    audit::append(
+    let detail =
+        serde_json::json!({ "role": role.as_str(), "scope": scope, "display_name": display_name });
+    audit::record(
         &mut tx,
-        NewEntry {
-            at: now,
-            actor: actor.into(),
-            action: "account.set".into(),
-            subject: format!("account:{name}"),
-            detail: serde_json::json!({ "role": role.as_str(), "scope": scope, "display_name": display_name })
-                .to_string(),
-        },
+        now,
+        actor,
+        "account.set",
+        &format!("account:{name}"),
+        detail.to_string(),
     )
     .await?;
     tx.commit().await?;

@@ -15,7 +15,7 @@ use serde::Serialize;
 use x509_cert::Certificate;
 
 use crate::accounts::{Account, Role};
-use crate::audit::{self, NewEntry};
+use crate::audit;
 use crate::error::{DirectoryError, Result};
 use crate::registry::{self, ParticipantInput};
 
@@ -368,18 +368,8 @@ async fn log(
     id: &str,
     detail: serde_json::Value,
 ) -> Result<()> {
-    audit::append(
-        tx,
-        NewEntry {
-            at,
-            actor: actor.into(),
-            action: action.into(),
-            subject: format!("application:{id}"),
-            detail: detail.to_string(),
-        },
-    )
-    .await?;
-    Ok(())
+    let subject = format!("application:{id}");
+    Ok(audit::record(tx, at, actor, action, &subject, detail.to_string()).await?)
 }
 
 /// Leaves a notice for an organisation (shown on its pages; mailed where configured).
@@ -679,32 +669,14 @@ async fn activate(tx: &mut Tx, app: &Application, who: &Account, now: i64) -> Re
                     &[f.code.as_str().into()],
                 )
                 .await?;
-                tx.execute(
-                    "DELETE FROM dir_certs WHERE code = $1",
-                    &[f.code.as_str().into()],
-                )
-                .await?;
-                tx.execute(
-                    "DELETE FROM dir_ips WHERE code = $1",
-                    &[f.code.as_str().into()],
-                )
-                .await?;
+                registry::clear_keys_in(tx, &f.code).await?;
             } else {
                 registry::insert_in(tx, &input, ParticipantState::Active, &actor, now).await?;
             }
         }
         ApplicationKind::Change => {
             registry::change_in(tx, &input, &actor, now).await?;
-            tx.execute(
-                "DELETE FROM dir_certs WHERE code = $1",
-                &[f.code.as_str().into()],
-            )
-            .await?;
-            tx.execute(
-                "DELETE FROM dir_ips WHERE code = $1",
-                &[f.code.as_str().into()],
-            )
-            .await?;
+            registry::clear_keys_in(tx, &f.code).await?;
         }
         ApplicationKind::Cancel => {
             let reason = format!(

@@ -61,6 +61,26 @@ pub async fn append(tx: &mut Tx, e: NewEntry) -> Result<Entry, StoreError> {
     append_after(tx, &mut head, e).await
 }
 
+/// [`append`] from its parts: what the registry, the applications and the improvement notices
+/// record (`detail` is JSON text).
+pub async fn record(
+    tx: &mut Tx,
+    at: i64,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: String,
+) -> Result<(), StoreError> {
+    let e = NewEntry {
+        at,
+        actor: actor.into(),
+        action: action.into(),
+        subject: subject.into(),
+        detail,
+    };
+    append(tx, e).await.map(|_| ())
+}
+
 /// Takes the log for this transaction and returns its head (number and hash of the last
 /// entry; 0 and [`GENESIS`] when empty), for [`append_after`] in a batch.
 pub async fn lock_head(tx: &mut Tx) -> Result<(i64, String), StoreError> {

@@ -12,7 +12,7 @@ use gongwen_store::{Db, Row, Tx, random_hex};
 use serde::Serialize;
 
 use crate::applications::notify;
-use crate::audit::{self, NewEntry};
+use crate::audit;
 use crate::error::{DirectoryError, Result};
 use crate::registry;
 
@@ -235,18 +235,7 @@ async fn log(
     subject: &str,
     detail: serde_json::Value,
 ) -> Result<()> {
-    audit::append(
-        tx,
-        NewEntry {
-            at,
-            actor: actor.into(),
-            action: action.into(),
-            subject: subject.into(),
-            detail: detail.to_string(),
-        },
-    )
-    .await?;
-    Ok(())
+    Ok(audit::record(tx, at, actor, action, subject, detail.to_string()).await?)
 }
 
 async fn suspend_in(

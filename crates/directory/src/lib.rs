@@ -24,23 +24,11 @@ pub use app::{App, Shared};
 pub use config::DirectoryConfig;
 pub use error::DirectoryError;
 
-/// Why the directory could not start.
-#[derive(Debug)]
-pub struct StartError {
-    pub code: &'static str,
-    pub detail: String,
-}
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}：通訊錄服務無法啟動：{}", self.code, self.detail)
-    }
-}
-
-impl std::error::Error for StartError {}
+pub use gongwen_net::StartError;
 
 fn start_err(code: &'static str, detail: impl std::fmt::Display) -> StartError {
     StartError {
+        service: "通訊錄服務",
         code,
         detail: detail.to_string(),
     }
@@ -60,28 +48,12 @@ pub async fn open(config: DirectoryConfig, clock: Clock) -> Result<Shared, Start
     })?;
     let key = snapshot::SnapshotKey::load(&cert, &config.signing.key)
         .map_err(|e| start_err("E_CONFIG", e.detail))?;
-    let read = |p: &std::path::Path| {
-        std::fs::read(p).map_err(|e| start_err("E_CONFIG", format!("{}：{e}", p.display())))
-    };
-    let mut anchors = Vec::new();
-    for p in &config.trust_anchors {
-        anchors.extend(
-            gongwen_trust::cms::load_certs(&read(p)?)
-                .map_err(|e| start_err(e.code(), format!("{}：{e}", p.display())))?,
-        );
-    }
-    let mut crls = Vec::new();
-    for p in gongwen_trust::path::crl_files(&config.crls) {
-        crls.extend(
-            gongwen_trust::path::load_crls(&read(&p)?)
-                .map_err(|e| start_err(e.code(), format!("{}：{e}", p.display())))?,
-        );
-    }
-    let trust = gongwen_trust::path::TrustStore {
-        anchors,
-        crls,
-        stale_crl: gongwen_trust::path::StaleCrl::Refuse,
-    };
+    let trust = gongwen_trust::path::TrustStore::from_files(
+        &config.trust_anchors,
+        &config.crls,
+        gongwen_trust::path::StaleCrl::Refuse,
+    )
+    .map_err(|e| start_err(e.code(), e))?;
     Ok(Arc::new(App::new(config, db, clock, key, trust)))
 }
 

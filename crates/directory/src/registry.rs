@@ -11,7 +11,7 @@ use gongwen_trust::path::{Purpose, hex, not_after, primary_purpose, spki_sha256}
 use serde::{Deserialize, Serialize};
 use x509_cert::Certificate;
 
-use crate::audit::{self, NewEntry};
+use crate::audit;
 use crate::error::{DirectoryError, Result};
 
 fn bad(detail: impl Into<String>) -> DirectoryError {
@@ -178,18 +178,7 @@ async fn log(
     subject: &str,
     detail: String,
 ) -> Result<()> {
-    audit::append(
-        tx,
-        NewEntry {
-            at,
-            actor: actor.to_string(),
-            action: action.to_string(),
-            subject: subject.to_string(),
-            detail,
-        },
-    )
-    .await?;
-    Ok(())
+    Ok(audit::record(tx, at, actor, action, subject, detail).await?)
 }
 
 fn json(v: &impl Serialize) -> String {
@@ -613,31 +602,36 @@ pub async fn put_certs_in(
     Ok(())
 }
 
-pub async fn remove_cert(db: &Db, code: &str, spki: &str, actor: &str, now: i64) -> Result<()> {
+/// Deletes one of a participant's rows (`sql` takes the code and the key), with its log entry.
+async fn remove_row(
+    db: &Db,
+    sql: &str,
+    (code, key): (&str, &str),
+    missing: String,
+    action: &str,
+    detail: serde_json::Value,
+    (actor, now): (&str, i64),
+) -> Result<()> {
     let mut tx = db.begin().await?;
-    let n = tx
-        .execute(
-            "DELETE FROM dir_certs WHERE code = $1 AND spki_sha256 = $2",
-            &[code.into(), spki.into()],
-        )
-        .await?;
-    if n == 0 {
-        return Err(DirectoryError::new(
-            Code::NotFound,
-            format!("{code} 沒有登記公鑰 {spki}"),
-        ));
+    if tx.execute(sql, &[code.into(), key.into()]).await? == 0 {
+        return Err(DirectoryError::new(Code::NotFound, missing));
     }
-    log(
-        &mut tx,
-        now,
-        actor,
-        "cert.removed",
-        code,
-        json(&serde_json::json!({ "spki_sha256": spki })),
-    )
-    .await?;
+    log(&mut tx, now, actor, action, code, detail.to_string()).await?;
     tx.commit().await?;
     Ok(())
+}
+
+pub async fn remove_cert(db: &Db, code: &str, spki: &str, actor: &str, now: i64) -> Result<()> {
+    remove_row(
+        db,
+        "DELETE FROM dir_certs WHERE code = $1 AND spki_sha256 = $2",
+        (code, spki),
+        format!("{code} 沒有登記公鑰 {spki}"),
+        "cert.removed",
+        serde_json::json!({ "spki_sha256": spki }),
+        (actor, now),
+    )
+    .await
 }
 
 pub async fn certs(db: &Db, code: &str) -> Result<Vec<CertEntry>> {
@@ -714,29 +708,24 @@ pub async fn put_ip_in(
 }
 
 pub async fn remove_ip(db: &Db, code: &str, rule: &str, actor: &str, now: i64) -> Result<()> {
-    let mut tx = db.begin().await?;
-    let n = tx
-        .execute(
-            "DELETE FROM dir_ips WHERE code = $1 AND ip = $2",
-            &[code.into(), rule.into()],
-        )
-        .await?;
-    if n == 0 {
-        return Err(DirectoryError::new(
-            Code::NotFound,
-            format!("{code} 沒有登記 {rule}"),
-        ));
-    }
-    log(
-        &mut tx,
-        now,
-        actor,
+    remove_row(
+        db,
+        "DELETE FROM dir_ips WHERE code = $1 AND ip = $2",
+        (code, rule),
+        format!("{code} 沒有登記 {rule}"),
         "ip.removed",
-        code,
-        json(&serde_json::json!({ "ip": rule })),
+        serde_json::json!({ "ip": rule }),
+        (actor, now),
     )
-    .await?;
-    tx.commit().await?;
+    .await
+}
+
+/// Drops a participant's keys and addresses before an application replaces them.
+pub(crate) async fn clear_keys_in(tx: &mut Tx, code: &str) -> Result<()> {
+    tx.execute("DELETE FROM dir_certs WHERE code = $1", &[code.into()])
+        .await?;
+    tx.execute("DELETE FROM dir_ips WHERE code = $1", &[code.into()])
+        .await?;
     Ok(())
 }
 

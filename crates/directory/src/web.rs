@@ -16,7 +16,7 @@ use crate::accounts::{self, Account};
 use crate::addressbook;
 use crate::app::Shared;
 use crate::applications::{self, AppState};
-use crate::audit::{self, NewEntry};
+use crate::audit;
 use crate::error::DirectoryError;
 use crate::improvements;
 
@@ -311,16 +311,7 @@ async fn login(State(app): State<Shared>, Form(f): Form<LoginForm>) -> Response 
             ],
         )
         .await?;
-        audit::append(
-            &mut tx,
-            NewEntry {
-                at: now,
-                actor: who.actor(),
-                action: "account.login".into(),
-                subject: format!("account:{}", who.name),
-                detail: "{}".into(),
-            },
-        )
+        audit::record(&mut tx, now, &who.actor(), "account.login", &format!("account:{}", who.name), "{}".into())
         .await?;
         tx.commit().await?;
         Ok::<_, DirectoryError>(())

@@ -25,3 +25,24 @@ pub fn health(database_ok: bool) -> axum::response::Response {
     });
     (status, axum::Json(body)).into_response()
 }
+
+/// Why a service could not start: a stable code and what was wrong, for its operator.
+#[derive(Debug)]
+pub struct StartError {
+    /// Which service, as people call it (交換中心, 通訊錄服務).
+    pub service: &'static str,
+    pub code: &'static str,
+    pub detail: String,
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}：{}無法啟動：{}",
+            self.code, self.service, self.detail
+        )
+    }
+}
+
+impl std::error::Error for StartError {}

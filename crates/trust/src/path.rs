@@ -149,6 +149,43 @@ fn check_time(cert: &Certificate, at: i64) -> Result<(), TrustError> {
 }
 
 impl TrustStore {
+    /// Reads root certificates and CRLs (files, or folders of `.crl`/`.pem`) as a service's
+    /// configuration names them. Errors name the file.
+    pub fn from_files(
+        anchors: &[std::path::PathBuf],
+        crls: &[std::path::PathBuf],
+        stale_crl: StaleCrl,
+    ) -> Result<TrustStore, TrustError> {
+        let read = |p: &std::path::Path| {
+            std::fs::read(p).map_err(|e| TrustError::Io {
+                path: p.display().to_string(),
+                detail: e.to_string(),
+            })
+        };
+        let named = |p: &std::path::Path, e: TrustError| match e {
+            TrustError::Malformed { detail } => TrustError::Malformed {
+                detail: format!("{}：{detail}", p.display()),
+            },
+            other => other,
+        };
+        let mut store = TrustStore {
+            anchors: Vec::new(),
+            crls: Vec::new(),
+            stale_crl,
+        };
+        for p in anchors {
+            store
+                .anchors
+                .extend(crate::cms::load_certs(&read(p)?).map_err(|e| named(p, e))?);
+        }
+        for p in crl_files(crls) {
+            store
+                .crls
+                .extend(load_crls(&read(&p)?).map_err(|e| named(&p, e))?);
+        }
+        Ok(store)
+    }
+
     /// Is `cert`, issued by `issuer`, revoked at `at`? Uses a CRL that `issuer` signed.
     fn revocation(
         &self,
