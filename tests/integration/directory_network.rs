@@ -799,6 +799,74 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
         let sent = d.submit("app1", pkg.clone()).await.unwrap();
         assert_eq!(sent.copies[0].status, CopyStatus::Available);
         assert_eq!(a.fetch(&sent.id).await.unwrap(), pkg);
+
+        // A change (異動): a new address, signed with D's registered card, reviewed twice;
+        // the center lets D in only from the new address. An auditor sees it and may not act.
+        let mut change = f.clone();
+        change.kind = gongwen_proto::directory::ApplicationKind::Change;
+        change.ips = vec!["10.7.7.7".into()];
+        change.reason = Some("機房搬遷，更換固定 IP".into());
+        let ch = dc
+            .submit_application(None, signed(&change, D))
+            .await
+            .unwrap();
+        let cid = ch["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            code_of(
+                dc.review(&auditor, &cid, "approve", None)
+                    .await
+                    .unwrap_err()
+            ),
+            "E_DIR_FORBIDDEN"
+        );
+        assert_eq!(
+            dc.reviews(&auditor)
+                .await
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        dc.review(&first, &cid, "approve", None).await.unwrap();
+        dc.review(&second, &cid, "approve", None).await.unwrap();
+        until("D's new address at X", || async {
+            refusal(&d).await.as_deref() == Some("E_AUTH_IP")
+        })
+        .await;
+        // A cancellation (註銷) signed with another organisation's card is refused; D's own
+        // is reviewed and D leaves.
+        let mut cancel = f.clone();
+        cancel.kind = gongwen_proto::directory::ApplicationKind::Cancel;
+        cancel.reason = Some("機關裁撤".into());
+        assert_eq!(
+            code_of(
+                dc.submit_application(None, signed(&cancel, A))
+                    .await
+                    .unwrap_err()
+            ),
+            "E_DIR_SIGNATURE"
+        );
+        let cn = dc
+            .submit_application(None, signed(&cancel, D))
+            .await
+            .unwrap();
+        let nid = cn["id"].as_str().unwrap().to_string();
+        dc.review(&first, &nid, "approve", None).await.unwrap();
+        dc.review(&second, &nid, "approve", None).await.unwrap();
+        assert_eq!(
+            registry::require(&db, D).await.unwrap().state,
+            ParticipantState::Cancelled
+        );
+        until("D cancelled at X", || async {
+            x.app
+                .participant(D)
+                .await
+                .unwrap()
+                .is_some_and(|p| p.standing == ParticipantState::Cancelled)
+        })
+        .await;
+
         let r = gongwen_directory::audit::verify(&db, None).await.unwrap();
         assert_eq!(r.broken, None);
         x.shutdown().await;

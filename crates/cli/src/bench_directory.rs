@@ -24,6 +24,9 @@ pub struct DirectoryBench {
     /// 地址簿筆數
     #[arg(long, default_value_t = 40_000)]
     pub entries: usize,
+    /// 只把產生的地址簿 CSV 寫到這個檔案（供 gongwen directory import 使用），不量測
+    #[arg(long)]
+    pub csv_out: Option<std::path::PathBuf>,
 }
 
 const CITIES: [&str; 8] = [
@@ -94,6 +97,11 @@ fn secs(t: Instant) -> f64 {
 }
 
 pub fn run(b: DirectoryBench) -> Result<ExitCode, CliError> {
+    if let Some(p) = &b.csv_out {
+        std::fs::write(p, generate(b.entries)).map_err(|e| CliError::io(p, e))?;
+        println!("已寫出 {} 筆地址簿：{}", b.entries, p.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let dir = std::env::temp_dir().join(format!("gongwen-bench-directory-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| CliError::io(&dir, e))?;
