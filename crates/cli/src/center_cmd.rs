@@ -266,6 +266,25 @@ struct ImportGroup {
 async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCode, CliError> {
     let db = &app.db;
     let now = app.clock.now_ms();
+    // A center run from the directory takes these from its snapshot; a change made here
+    // would be undone by the next one.
+    let from_directory = matches!(
+        cmd,
+        AdminCommand::Add { .. }
+            | AdminCommand::Cert { .. }
+            | AdminCommand::Ip { .. }
+            | AdminCommand::State { .. }
+            | AdminCommand::Group { .. }
+            | AdminCommand::Import { .. }
+    );
+    if from_directory && let Some(d) = &app.config.directory {
+        return Err(CliError::Arg {
+            detail: format!(
+                "此交換中心依通訊錄（{}）的快照運作：參與者、憑證、IP、狀態與共用群組請在通訊錄登記（gongwen directory …）",
+                d.url
+            ),
+        });
+    }
     match cmd {
         AdminCommand::Add {
             code,

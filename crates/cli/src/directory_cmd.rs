@@ -107,6 +107,12 @@ pub enum DirectoryCommand {
         #[command(subcommand)]
         command: ImprovementCommand,
     },
+    /// 給某機關的通知（申請進度、開通、補正、限期改善、中止、憑證到期提醒），新的在前
+    Notices {
+        #[command(flatten)]
+        config: ConfigArg,
+        code: String,
+    },
     /// 立即產生並簽署新的通訊錄快照（服務執行中也會自動產生）
     Snapshot {
         #[command(flatten)]
@@ -379,6 +385,7 @@ pub fn run(cmd: DirectoryCommand) -> Result<ExitCode, CliError> {
         | DirectoryCommand::Import { ref config, .. }
         | DirectoryCommand::AddressBook { ref config, .. }
         | DirectoryCommand::Account { ref config, .. }
+        | DirectoryCommand::Notices { ref config, .. }
         | DirectoryCommand::Application { ref config, .. }
         | DirectoryCommand::Improvement { ref config, .. }
         | DirectoryCommand::Snapshot { ref config, .. } => (load(config)?, cmd),
@@ -519,6 +526,16 @@ async fn admin(
         DirectoryCommand::Application { command, .. } => application(app, command, now).await?,
         DirectoryCommand::Improvement { command, .. } => {
             improvement(db, command, &who, now).await?
+        }
+        DirectoryCommand::Notices { code, .. } => {
+            let list = applications::notices(db, &code).await?;
+            for (at, subject, body) in &list {
+                println!(
+                    "{}　{subject}：{body}",
+                    gongwen_trust::path::roc_datetime(at / 1000)
+                );
+            }
+            println!("共 {} 則", list.len());
         }
         DirectoryCommand::Serve(_) | DirectoryCommand::Audit(_) => {}
     }

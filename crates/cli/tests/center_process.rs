@@ -188,3 +188,35 @@ fn killed_mid_load_loses_nothing_acknowledged_and_sends_nothing_twice() {
         server.wait().unwrap();
     });
 }
+
+#[test]
+fn a_center_run_from_the_directory_refuses_hand_registration() {
+    let pki = pki();
+    let dir = scratch("center-directory-mode");
+    let url = runtime().block_on(fresh_database("center_directory_mode"));
+    let mut cfg = pki.center_config("process", &url, "fs");
+    cfg.data_dir = dir.join("data");
+    cfg.federation.client_cert = Some(pki.center_clients[0].0.clone());
+    cfg.federation.client_key = Some(pki.center_clients[0].1.clone());
+    cfg.directory = Some(gongwen_center::config::DirectorySource {
+        url: "https://directory.example:8440".into(),
+        signer: pki.directory_signer.0.clone(),
+        refresh_s: 60,
+    });
+    let config = dir.join("gongwen.toml");
+    std::fs::write(&config, toml::to_string(&File { center: cfg }).unwrap()).unwrap();
+    let o = Command::new(BIN)
+        .args(["center", "admin", "--config"])
+        .arg(&config)
+        .args(["add", A, "--name", "測試機關"])
+        .env("GONGWEN_LOG_QUIET", "1")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&o.stderr).into_owned() + &String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("通訊錄") && text.contains("directory.example"),
+        "{text}"
+    );
+}
