@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use der::Decode;
-use gongwen_net::{Metrics, Peer};
+use gongwen_net::{Clock, Metrics, Peer};
 use gongwen_proto::Code;
 use gongwen_store::{Blobs, Db};
 use gongwen_trust::TrustError;
@@ -14,7 +14,6 @@ use x509_cert::Certificate;
 use crate::config::CenterConfig;
 use crate::directory::{self, Standing};
 use crate::error::{CenterError, Result};
-use gongwen_net::Clock;
 
 pub struct App {
     pub config: CenterConfig,
@@ -77,8 +76,30 @@ pub struct Who {
 pub struct PeerCenter(pub String);
 
 impl App {
+    /// Refuses everything once the directory snapshot this center runs on has expired.
+    fn check_snapshot(&self, now: i64) -> Result<()> {
+        let valid_until = self
+            .snapshot_valid_until
+            .load(std::sync::atomic::Ordering::Acquire);
+        if now < valid_until {
+            return Ok(());
+        }
+        Err(CenterError::new(
+            Code::DirectoryStale,
+            if valid_until == i64::MIN {
+                "尚未取得通訊錄快照".to_string()
+            } else {
+                format!(
+                    "手上的通訊錄快照已於 {} 過期",
+                    gongwen_trust::path::roc_datetime(valid_until / 1000)
+                )
+            },
+        ))
+    }
+
     /// Identifies a peer center by its client certificate.
     pub fn peer(&self, peer: &Peer) -> Result<PeerCenter> {
+        self.check_snapshot(self.clock.now_ms())?;
         let leaf = peer
             .leaf()
             .ok_or_else(|| CenterError::bare(Code::AuthNoCert))?;
@@ -213,22 +234,7 @@ impl App {
             .ok_or_else(|| CenterError::new(Code::AuthUnknownCert, "憑證無法解析"))?
             .to_string();
         let now = self.clock.now_ms();
-        let valid_until = self
-            .snapshot_valid_until
-            .load(std::sync::atomic::Ordering::Acquire);
-        if now >= valid_until {
-            return Err(CenterError::new(
-                Code::DirectoryStale,
-                if valid_until == i64::MIN {
-                    "尚未取得通訊錄快照".to_string()
-                } else {
-                    format!(
-                        "手上的通訊錄快照已於 {} 過期",
-                        gongwen_trust::path::roc_datetime(valid_until / 1000)
-                    )
-                },
-            ));
-        }
+        self.check_snapshot(now)?;
         let who = match self.callers.get(&spki, now) {
             Some(w) => w,
             None => {

@@ -200,10 +200,16 @@ impl Running {
     }
 }
 
-/// The periodic duties: suspend participants whose certificates expired, purge old records.
+/// The periodic duties: suspend participants whose certificates expired (unless the
+/// directory decides that), purge old records.
 pub async fn sweep(app: &Shared) {
     let now = app.clock.now_ms();
-    match directory::suspend_expired(&app.db, now).await {
+    // Run from the directory, certificate expiry is the directory's to decide.
+    let expired = match app.config.directory {
+        Some(_) => Ok(Vec::new()),
+        None => directory::suspend_expired(&app.db, now).await,
+    };
+    match expired {
         Ok(codes) if !codes.is_empty() => gongwen_net::log::warn(
             "憑證到期，已自動停用參與者",
             serde_json::json!({ "participants": codes }),
