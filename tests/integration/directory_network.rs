@@ -44,6 +44,7 @@ fn directory_config(db: &str, port: u16) -> DirectoryConfig {
         cert_grace_days: 90,
         cert_warn_days: vec![60, 30, 7],
         log_retention_days: 3650,
+        usage_rules: "公文電子交換系統使用規範（115.01 版）".into(),
         snapshot: SnapshotConfig {
             valid_hours: 24,
             build_every_s: 1,
@@ -1157,17 +1158,80 @@ fn reviewers_work_through_the_pages() {
             gongwen_client::tls_config(&roots, None).unwrap(),
         )
         .unwrap();
-        let app = dc
-            .submit_application(None, signed(&form(D, "center-x", true, now), D))
-            .await
-            .unwrap();
-        let id = app["id"].as_str().unwrap().to_string();
-
         let web = reqwest::Client::builder()
             .use_preconfigured_tls(gongwen_client::tls_config(&roots, None).unwrap())
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
+
+        // The applicant fills in the form page: a mistake keeps what was typed; a complete
+        // form comes back as the file to sign.
+        let d = pki.agency(D);
+        let pem = [&d.sign_file, &d.enc_file, &d.tls_leaf]
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .concat();
+        let mut fields = vec![
+            ("kind", "new".to_string()),
+            ("code", D.to_string()),
+            ("name", "臺南市測試協會".to_string()),
+            ("participant_kind", "organisation".to_string()),
+            ("ubn", "04595257".to_string()),
+            ("authority", A.to_string()),
+            ("center", "center-x".to_string()),
+            ("receive", "1".to_string()),
+            ("send", "1".to_string()),
+            ("certificates", pem),
+            ("ips", "127.0.0.1\n".to_string()),
+            ("contact_name", "王小明".to_string()),
+            ("contact_phone", "06-2991111".to_string()),
+            ("contact_email", "office@example.org.tw".to_string()),
+        ];
+        let page = web
+            .get(format!("{base}/apply/form"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("填寫申請書") && page.contains("center-x"),
+            "{page}"
+        );
+        let r = web
+            .post(format!("{base}/apply/form"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("須勾選同意") && html.contains("臺南市測試協會"),
+            "{html}"
+        );
+        fields.push(("agree", "1".to_string()));
+        let r = web
+            .post(format!("{base}/apply/form"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        assert!(
+            r.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("application-")
+        );
+        let filled: gongwen_proto::directory::ApplicationForm =
+            serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+        assert_eq!((filled.code.as_str(), filled.certificates.len()), (D, 3));
+        let app = dc
+            .submit_application(None, signed(&filled, D))
+            .await
+            .unwrap();
+        let id = app["id"].as_str().unwrap().to_string();
         let get = |path: String, cookie: Option<String>| {
             let mut rb = web.get(format!("{base}{path}"));
             if let Some(c) = cookie {

@@ -240,7 +240,8 @@ fn open_signed(trust: &TrustStore, signed: &[u8], now: i64) -> Result<Signed> {
     })
 }
 
-fn check_form(f: &ApplicationForm, now: i64) -> Result<()> {
+/// The checks a form passes before anyone signs it (also run on what arrives signed).
+pub fn check_form(f: &ApplicationForm, now: i64) -> Result<()> {
     input_of(f).check()?;
     check_code(&f.authority).map_err(|e| bad(format!("審核機關：{e}")))?;
     for ip in &f.ips {

@@ -33,11 +33,17 @@ pub struct DirectoryConfig {
     /// Days before expiry at which the participant is warned.
     #[serde(default = "default_warn")]
     pub cert_warn_days: Vec<u32>,
+    /// The usage rules applicants agree to, as the form names them (with their version).
+    #[serde(default = "default_rules")]
+    pub usage_rules: String,
     /// Days the directory's log is kept (at least 365; default ten years).
     #[serde(default = "default_log_days")]
     pub log_retention_days: u32,
 }
 
+fn default_rules() -> String {
+    "公文電子交換系統使用規範（115.01 版）".into()
+}
 fn default_log_days() -> u32 {
     3650
 }

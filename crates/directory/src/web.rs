@@ -28,6 +28,7 @@ pub fn router() -> Router<Shared> {
         .route("/", get(home))
         .route("/address-book", get(address_book))
         .route("/apply", get(apply))
+        .route("/apply/form", get(apply_form).post(make_form))
         .route("/applications/{id}", get(application))
         .route("/review/login", get(login_page).post(login))
         .route("/review/logout", post(logout))
@@ -143,7 +144,7 @@ async fn address_book(State(app): State<Shared>, Query(q): Query<BookQuery>) -> 
 async fn apply() -> Html<String> {
     page(
         "申請連線",
-        "<ol><li>填寫申請書（JSON，欄位說明見系統文件「通訊錄」），勾選同意使用規範並記下同意時間。</li>\
+        "<ol><li><a href=\"/apply/form\">線上填寫申請書</a>（新申請、異動或註銷），勾選同意使用規範，下載申請書檔（JSON）。</li>\
          <li>以貴機關的憑證 IC 卡（簽章用）簽署申請書：<code>gongwen directory application sign 申請書.json --cert 卡片憑證.pem --key pkcs11:… -o 申請書.p7</code>。\
          簽章即證明貴機關持有該憑證。</li>\
          <li>在下方選擇簽署好的檔案送出，記下申請案編號；之後可在本網站查詢進度。補正時在申請案頁面重新上傳。</li></ol>\
@@ -156,6 +157,239 @@ async fn apply() -> Html<String> {
          <h2>查詢申請進度</h2><form method=\"get\" action=\"/applications/\" onsubmit=\"location.href='/applications/'+encodeURIComponent(this.id.value);return false\">\
          <label>申請案編號 <input name=\"id\" required></label> <button>查詢</button></form>",
     )
+}
+
+/// What the applicant typed, kept as typed so a mistake loses nothing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ApplyForm {
+    kind: String,
+    code: String,
+    name: String,
+    participant_kind: String,
+    ubn: String,
+    authority: String,
+    center: String,
+    receive: Option<String>,
+    send: Option<String>,
+    card_number: String,
+    card_activated_on: String,
+    certificates: String,
+    ips: String,
+    contact_name: String,
+    contact_phone: String,
+    contact_email: String,
+    agree: Option<String>,
+    reason: String,
+}
+
+fn select(name: &str, options: &[(&str, &str)], chosen: &str) -> String {
+    let mut s = format!("<select name=\"{name}\" id=\"{name}\">");
+    for (v, label) in options {
+        s.push_str(&format!(
+            "<option value=\"{}\"{}>{}</option>",
+            esc(v),
+            if *v == chosen { " selected" } else { "" },
+            esc(label)
+        ));
+    }
+    s.push_str("</select>");
+    s
+}
+
+fn form_page(
+    f: &ApplyForm,
+    centers: &[crate::registry::Center],
+    rules: &str,
+    error: Option<&str>,
+) -> Html<String> {
+    use gongwen_proto::directory::ParticipantKind;
+    let text = |name: &str, label: &str, value: &str, required: bool| {
+        format!(
+            "<p><label for=\"{name}\">{label}{}</label><br><input id=\"{name}\" name=\"{name}\" value=\"{}\"{}></p>",
+            if required { "＊" } else { "" },
+            esc(value),
+            if required { " required" } else { "" }
+        )
+    };
+    let kinds: Vec<(&str, &str)> = ParticipantKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), k.label()))
+        .collect();
+    let center_opts: Vec<(&str, String)> = centers
+        .iter()
+        .map(|c| {
+            (
+                c.id.as_str(),
+                format!("{}（{}，{}）", c.name, c.id, c.kind.label()),
+            )
+        })
+        .collect();
+    let center_opts: Vec<(&str, &str)> =
+        center_opts.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    let new_form = f.kind.is_empty();
+    let checked = |v: &Option<String>| {
+        if v.is_some() || new_form {
+            " checked"
+        } else {
+            ""
+        }
+    };
+    let body = format!(
+        "{err}<p>標示＊者必填。填好後按「下載申請書」，再以機關憑證 IC 卡簽署（見<a href=\"/apply\">申請連線</a>）。</p>\
+         <form method=\"post\">\
+         <p><label for=\"kind\">申請種類＊</label><br>{kind}</p>{code}{name}\
+         <p><label for=\"participant_kind\">機關種類＊</label><br>{pk}</p>{ubn}{authority}\
+         <p><label for=\"center\">交換中心＊</label><br>{center}</p>\
+         <p><label><input type=\"checkbox\" name=\"receive\" value=\"1\"{recv}> 收文功能</label>\
+         <label><input type=\"checkbox\" name=\"send\" value=\"1\"{send}> 發文功能</label></p>\
+         {card}{card_on}\
+         <p><label for=\"certificates\">憑證（PEM：簽章、加密、TLS 用戶端；可貼上多張）</label><br>\
+         <textarea id=\"certificates\" name=\"certificates\" rows=\"6\">{certs}</textarea></p>\
+         <p><label for=\"ips\">固定 IP 位址（每行一個；第二個起須經核准）</label><br>\
+         <textarea id=\"ips\" name=\"ips\" rows=\"2\">{ips}</textarea></p>\
+         {cn}{cp}{ce}\
+         <p><label for=\"reason\">原因（異動、註銷時必填）</label><br><input id=\"reason\" name=\"reason\" value=\"{reason}\"></p>\
+         <p><label><input type=\"checkbox\" name=\"agree\" value=\"1\"{agree}> 本機關同意遵守「{rules}」＊</label></p>\
+         <button>下載申請書</button></form>",
+        err = error
+            .map(|e| format!("<p class=\"msg\" role=\"alert\">{}</p>", esc(e)))
+            .unwrap_or_default(),
+        kind = select(
+            "kind",
+            &[("new", "新申請"), ("change", "異動"), ("cancel", "註銷")],
+            &f.kind
+        ),
+        code = text("code", "機關代碼", &f.code, true),
+        name = text("name", "機關名稱（全銜）", &f.name, true),
+        pk = select("participant_kind", &kinds, &f.participant_kind),
+        ubn = text("ubn", "統一編號", &f.ubn, false),
+        authority = text("authority", "審核機關的機關代碼", &f.authority, true),
+        center = select("center", &center_opts, &f.center),
+        recv = checked(&f.receive),
+        send = checked(&f.send),
+        card = text("card_number", "憑證卡號", &f.card_number, false),
+        card_on = text(
+            "card_activated_on",
+            "憑證啟用日期（YYYY-MM-DD）",
+            &f.card_activated_on,
+            false
+        ),
+        certs = esc(&f.certificates),
+        ips = esc(&f.ips),
+        cn = text("contact_name", "聯絡人", &f.contact_name, true),
+        cp = text("contact_phone", "聯絡電話", &f.contact_phone, true),
+        ce = text("contact_email", "電子郵件", &f.contact_email, true),
+        reason = esc(&f.reason),
+        agree = if f.agree.is_some() { " checked" } else { "" },
+        rules = esc(rules),
+    );
+    page("填寫申請書", &body)
+}
+
+async fn apply_form(State(app): State<Shared>) -> Response {
+    match crate::registry::centers(&app.db).await {
+        Ok(c) => {
+            form_page(&ApplyForm::default(), &c, &app.config.usage_rules, None).into_response()
+        }
+        Err(e) => error_page(StatusCode::SERVICE_UNAVAILABLE, &e),
+    }
+}
+
+/// Checks what was typed and hands back the form file to sign; on a mistake, the same page
+/// with the message and everything typed.
+async fn make_form(State(app): State<Shared>, Form(f): Form<ApplyForm>) -> Response {
+    let centers = match crate::registry::centers(&app.db).await {
+        Ok(c) => c,
+        Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e),
+    };
+    let built = build_form(&f, &app.config.usage_rules, app.clock.now_ms());
+    match built {
+        Ok(form) => {
+            let json = serde_json::to_string_pretty(&form).unwrap_or_default();
+            (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/json; charset=utf-8".to_string(),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"application-{}.json\"", form.code),
+                    ),
+                ],
+                json,
+            )
+                .into_response()
+        }
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            form_page(&f, &centers, &app.config.usage_rules, Some(&e)),
+        )
+            .into_response(),
+    }
+}
+
+fn build_form(
+    f: &ApplyForm,
+    rules: &str,
+    now: i64,
+) -> Result<gongwen_proto::directory::ApplicationForm, String> {
+    use gongwen_proto::directory::{Agreement, ApplicationForm, ApplicationKind, ParticipantKind};
+    if f.agree.is_none() {
+        return Err(format!("須勾選同意遵守「{rules}」"));
+    }
+    let kind = match f.kind.as_str() {
+        "new" => ApplicationKind::New,
+        "change" => ApplicationKind::Change,
+        "cancel" => ApplicationKind::Cancel,
+        other => return Err(format!("申請種類「{other}」不認得")),
+    };
+    let participant_kind = ParticipantKind::parse(&f.participant_kind)
+        .ok_or_else(|| format!("機關種類「{}」不認得", f.participant_kind))?;
+    let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let mut certificates = Vec::new();
+    if !f.certificates.trim().is_empty() {
+        let certs =
+            crate::registry::read_certs(f.certificates.as_bytes(), None).map_err(|e| e.detail)?;
+        for c in certs {
+            certificates.push(
+                der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &c.der)
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+    }
+    let form = ApplicationForm {
+        kind,
+        code: f.code.trim().to_ascii_uppercase(),
+        name: f.name.trim().to_string(),
+        participant_kind,
+        ubn: opt(&f.ubn),
+        authority: f.authority.trim().to_ascii_uppercase(),
+        center: f.center.trim().to_string(),
+        receive: f.receive.is_some(),
+        send: f.send.is_some(),
+        card_number: opt(&f.card_number),
+        card_activated_on: opt(&f.card_activated_on),
+        certificates,
+        ips: f
+            .ips
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect(),
+        contact_name: f.contact_name.trim().to_string(),
+        contact_phone: f.contact_phone.trim().to_string(),
+        contact_email: f.contact_email.trim().to_string(),
+        agreement: Agreement {
+            rules: rules.to_string(),
+            agreed_at: now,
+        },
+        reason: opt(&f.reason),
+    };
+    applications::check_form(&form, now).map_err(|e| e.detail)?;
+    Ok(form)
 }
 
 fn steps_table(entries: &[audit::Entry]) -> String {
