@@ -558,6 +558,8 @@ S["ParticipantCerts"] = {
         "code": {"type": "string", "description": "機關代碼。"},
         "name": {"type": "string", "description": "機關名稱。"},
         "encryption": {"type": "string", "description": "PEM：一張或多張加密憑證（`-----BEGIN CERTIFICATE-----`…）；沒有時為空字串。"},
+        "signing_keys": {"type": "array", "items": {"type": "string"},
+                         "description": "登記為此參與者簽章用的公鑰 SHA-256（十六進位）：收文者開啟封包時核對簽署者。"},
     },
 }
 S["Group"] = {

@@ -1,6 +1,7 @@
 //! One integration-test binary: real centers on 127.0.0.1 over mutual TLS, driven with
 //! gongwen-client, on SQLite or PostgreSQL (`GONGWEN_TEST_DATABASE_URL`).
 
+mod agent;
 mod center;
 mod directory;
 mod directory_network;

@@ -142,7 +142,7 @@ pub async fn keys(db: &Db, code: &str, usage: KeyUse) -> Result<Vec<[u8; 32]>> {
         .await?;
     let mut out = Vec::new();
     for r in rows {
-        if let Some(k) = unhex32(&r.text(0)?) {
+        if let Some(k) = gongwen_trust::path::unhex32(&r.text(0)?) {
             out.push(k);
         }
     }
@@ -176,17 +176,6 @@ pub async fn ip_rules(db: &Db, code: &str) -> Result<Vec<IpRule>> {
         })
     })
     .collect()
-}
-
-fn unhex32(s: &str) -> Option<[u8; 32]> {
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
 
 pub fn hex(b: &[u8]) -> String {

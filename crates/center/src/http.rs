@@ -455,10 +455,16 @@ async fn participant_certs(
                     .map_err(|e| CenterError::new(Code::Internal, e.to_string()))?,
             );
         }
+        let signing_keys = directory::keys(&app.db, &code, KeyUse::Signing)
+            .await?
+            .iter()
+            .map(|k| directory::hex(k))
+            .collect();
         Ok(ParticipantCerts {
             code: p.code,
             name: p.name,
             encryption: pem,
+            signing_keys,
         })
     }
     .await;

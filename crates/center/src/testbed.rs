@@ -43,6 +43,7 @@ pub struct Agency {
     /// Files of the signing and encryption certificates, and of the signing key.
     pub sign_file: PathBuf,
     pub sign_key_file: PathBuf,
+    pub enc_key_file: PathBuf,
     pub enc_file: PathBuf,
     /// The TLS client certificate alone.
     pub tls_leaf: PathBuf,
@@ -157,6 +158,7 @@ impl Pki {
                 tls_key: tls[0].key_file.clone(),
                 sign_file: sign.cert_file.clone(),
                 sign_key_file: sign.key_file.clone(),
+                enc_key_file: enc.key_file.clone(),
                 enc_file: enc.cert_file.clone(),
                 tls_leaf: tls[0].cert_file.clone(),
             });

@@ -18,6 +18,7 @@ use crate::runtime;
 pub struct Config {
     pub center: Option<CenterConfig>,
     pub directory: Option<gongwen_directory::DirectoryConfig>,
+    pub agent: Option<gongwen_agent::AgentConfig>,
 }
 
 /// Written by `gongwen bench center` for its server process.

@@ -1,6 +1,7 @@
 //! `gongwen`: the one binary. Today it handles 公文 documents (`gongwen doc …`), shows the
 //! document layer at work (`gongwen demo`) and measures it (`gongwen bench doc`).
 
+mod agent_cmd;
 mod bench;
 mod bench_center;
 mod bench_directory;
@@ -72,9 +73,12 @@ enum Command {
     /// 交換中心：啟動（serve）與管理（admin：參與者、憑證、來源 IP、群組、紀錄）
     #[command(subcommand)]
     Center(center_cmd::CenterCommand),
-    /// 管理層（通訊錄）：目前提供異動紀錄的防竄改檢查
+    /// 管理層（通訊錄）：登記、地址簿、連線申請與審核、暫停與中止、簽章快照、異動紀錄
     #[command(subcommand)]
     Directory(directory_cmd::DirectoryCommand),
+    /// 機關代理程式（機關層）：以資料夾與交換中心收發公文
+    #[command(subcommand)]
+    Agent(agent_cmd::AgentCommand),
     /// 效能量測程式（輸出數據，不做判定）
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -247,6 +251,7 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Directory(b)) => bench_directory::run(b),
         Command::Center(c) => center_cmd::run(c),
         Command::Directory(c) => directory_cmd::run(c),
+        Command::Agent(c) => agent_cmd::run(c),
     };
     match result {
         Ok(code) => code,

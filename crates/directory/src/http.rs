@@ -147,7 +147,13 @@ async fn certificates(
 ) -> Result<Response> {
     let p = crate::registry::require(&app.db, &code).await?;
     let mut pem = String::new();
-    for c in crate::registry::certs(&app.db, &code).await? {
+    let certs = crate::registry::certs(&app.db, &code).await?;
+    let signing_keys = certs
+        .iter()
+        .filter(|c| c.usage == gongwen_proto::directory::KeyUsage::Signing)
+        .map(|c| c.spki_sha256.clone())
+        .collect();
+    for c in certs {
         if c.usage == gongwen_proto::directory::KeyUsage::Encryption {
             pem.push_str(
                 &der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &c.der)
@@ -159,6 +165,7 @@ async fn certificates(
         code: p.input.code,
         name: p.input.name,
         encryption: pem,
+        signing_keys,
     })
     .into_response())
 }

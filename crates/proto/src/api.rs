@@ -166,6 +166,10 @@ pub struct ParticipantCerts {
     pub name: String,
     /// PEM, one or more encryption certificates.
     pub encryption: String,
+    /// SHA-256 (hex) of the public keys registered to sign for this participant: what a
+    /// recipient checks a package's signer against.
+    #[serde(default)]
+    pub signing_keys: Vec<String>,
 }
 
 /// A distribution group (行文群組) as a participant sees it.

@@ -41,6 +41,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0005_reviews.sql"),
         postgres: include_str!("../../../migrations/postgres/0005_reviews.sql"),
     },
+    Migration {
+        version: 6,
+        name: "agent",
+        sqlite: include_str!("../../../migrations/sqlite/0006_agent.sql"),
+        postgres: include_str!("../../../migrations/postgres/0006_agent.sql"),
+    },
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {

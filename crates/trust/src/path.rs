@@ -451,6 +451,18 @@ pub fn check_binding(
 }
 
 /// Lower-case hex, as `pki issue` prints it.
+/// The 32 bytes a 64-digit hex string spells (a key digest as the directory lists it).
+pub fn unhex32(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

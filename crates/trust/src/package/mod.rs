@@ -94,6 +94,23 @@ pub(crate) fn recipients_of(
     }
 }
 
+/// The agency codes a DI (with its SW, if any) sends to, each once, in order: whose
+/// encryption certificates a sealer needs.
+pub fn recipient_codes(di: &[u8], sw: Option<&[u8]>) -> Result<Vec<String>, TrustError> {
+    let di = gongwen_doc::read_di(di).map_err(|e| content_err(e.to_string()))?;
+    let roster = sw
+        .map(gongwen_doc::read_roster)
+        .transpose()
+        .map_err(|e| content_err(e.to_string()))?;
+    let mut out: Vec<String> = Vec::new();
+    for r in recipients_of(&di, roster.as_ref())? {
+        if !out.contains(&r.code) {
+            out.push(r.code);
+        }
+    }
+    Ok(out)
+}
+
 /// Checks the documents and builds the header (without the body digest).
 /// Files by name, in package order.
 pub type Files = Vec<(String, Vec<u8>)>;

@@ -1,0 +1,153 @@
+//! Folder mode, the way jAgent is used: per agency `outbox/` (drop a DI, its SW and its
+//! attachments), `sent/<name>/` (the set and `status.json` once the center has it),
+//! `error/<name>/` (the set, `原因.txt` and `error.json` when it was refused), and
+//! `inbox/<package id>/` (DI, SW, attachments and `receipt.json`, appearing all at once).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// The four folders of one agency.
+#[derive(Debug, Clone)]
+pub struct Folders {
+    pub outbox: PathBuf,
+    pub sent: PathBuf,
+    pub error: PathBuf,
+    pub inbox: PathBuf,
+}
+
+impl Folders {
+    pub fn under(root: &Path) -> Folders {
+        Folders {
+            outbox: root.join("outbox"),
+            sent: root.join("sent"),
+            error: root.join("error"),
+            inbox: root.join("inbox"),
+        }
+    }
+
+    pub fn create(&self) -> std::io::Result<()> {
+        for d in [&self.outbox, &self.sent, &self.error, &self.inbox] {
+            std::fs::create_dir_all(d)?;
+        }
+        Ok(())
+    }
+}
+
+/// A set found in an outbox: the DI, and the files it declares (SW, attachments).
+#[derive(Debug, Clone)]
+pub struct OutboxSet {
+    /// The DI's file name without `.di`.
+    pub name: String,
+    pub di: PathBuf,
+    pub sw: Option<PathBuf>,
+    pub attachments: Vec<PathBuf>,
+}
+
+impl OutboxSet {
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut out = vec![self.di.clone()];
+        out.extend(self.sw.clone());
+        out.extend(self.attachments.clone());
+        out
+    }
+}
+
+/// What the outbox holds now: sets ready to go (complete, unchanged for `settle`), and DIs
+/// that cannot be read (with why), once they have settled too.
+pub fn scan(outbox: &Path, settle: Duration) -> (Vec<OutboxSet>, Vec<(OutboxSet, String)>) {
+    let mut ready = Vec::new();
+    let mut broken = Vec::new();
+    let Ok(rd) = std::fs::read_dir(outbox) else {
+        return (ready, broken);
+    };
+    let mut dis: Vec<PathBuf> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("di")))
+        .collect();
+    dis.sort();
+    let settled = |p: &Path| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .is_some_and(|age| age >= settle)
+    };
+    for di in dis {
+        let name = di
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !settled(&di) {
+            continue;
+        }
+        let alone = OutboxSet {
+            name: name.clone(),
+            di: di.clone(),
+            sw: None,
+            attachments: Vec::new(),
+        };
+        let bytes = match std::fs::read(&di) {
+            Ok(b) => b,
+            Err(e) => {
+                broken.push((alone, format!("DI 無法讀取：{e}")));
+                continue;
+            }
+        };
+        let declared = match gongwen_doc::read_di(&bytes) {
+            Ok(d) => d,
+            Err(e) => {
+                broken.push((alone, format!("DI 有誤：{e}")));
+                continue;
+            }
+        };
+        let sw = declared.roster.as_ref().map(|r| outbox.join(&r.file));
+        let attachments: Vec<PathBuf> = declared
+            .attachment_files
+            .iter()
+            .map(|f| outbox.join(&f.file))
+            .collect();
+        let set = OutboxSet {
+            name,
+            di,
+            sw,
+            attachments,
+        };
+        // Not all there yet, or still being written: next time.
+        if set.files().iter().all(|f| f.is_file() && settled(f)) {
+            ready.push(set);
+        }
+    }
+    (ready, broken)
+}
+
+/// Moves a set's files into `dest/<name>/` (created), renaming where it can and copying
+/// otherwise; a file already gone (moved before a crash) is skipped.
+pub fn move_set(set: &OutboxSet, dest: &Path) -> std::io::Result<PathBuf> {
+    let dir = dest.join(&set.name);
+    std::fs::create_dir_all(&dir)?;
+    for f in set.files() {
+        let Some(file_name) = f.file_name() else {
+            continue;
+        };
+        if !f.exists() {
+            continue;
+        }
+        let to = dir.join(file_name);
+        if std::fs::rename(&f, &to).is_err() {
+            std::fs::copy(&f, &to)?;
+            std::fs::remove_file(&f)?;
+        }
+    }
+    Ok(dir)
+}
+
+/// Writes `bytes` to `path` whole or not at all (temporary file, synced, renamed).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}

@@ -1,0 +1,175 @@
+//! The agent in folder mode against a real center: a set dropped in an outbox is sealed,
+//! sent once, and moved to sent/ with its status; the recipient's inbox gets the files all at
+//! once and the center learns 送達; a set that cannot go lands in error/ with the reason; a
+//! restart repeats nothing.
+
+use std::path::Path;
+use std::time::Duration;
+
+use gongwen_agent::{AgencyConfig, AgentConfig};
+use gongwen_center::Clock;
+use gongwen_center::testbed::letter;
+use gongwen_integration::{A, B, C, fresh_database, pki, runtime, scratch};
+use gongwen_proto::CopyStatus;
+
+fn agency(code: &str, center: std::net::SocketAddr, root: &Path) -> AgencyConfig {
+    let p = pki();
+    let a = p.agency(code);
+    // The card's signing certificate with its issuer, as card software exports it.
+    let chain = root.join(format!("{code}-sign-chain.pem"));
+    let mut pem = std::fs::read(&a.sign_file).unwrap();
+    pem.extend(std::fs::read(p.ca.ca_file(gongwen_trust::pki::Branch::Gca)).unwrap());
+    std::fs::write(&chain, pem).unwrap();
+    AgencyConfig {
+        code: code.into(),
+        center: format!("https://{center}"),
+        tls_cert: a.tls_cert.clone(),
+        tls_key: a.tls_key.clone(),
+        sign_cert: chain,
+        sign_key: a.sign_key_file.display().to_string(),
+        enc_cert: a.enc_file.clone(),
+        enc_key: a.enc_key_file.display().to_string(),
+        folder: Some(root.join(code)),
+    }
+}
+
+fn config(db: &str, root: &Path, center: std::net::SocketAddr) -> AgentConfig {
+    AgentConfig {
+        database_url: db.into(),
+        data_dir: root.join("data"),
+        trust_anchors: vec![pki().ca.root_file()],
+        crls: vec![pki().ca.dir().join("crl")],
+        poll_s: 1,
+        settle_s: 0,
+        agencies: vec![agency(A, center, root), agency(B, center, root)],
+    }
+}
+
+/// Drops a letter from A to `to` into A's outbox, the DI last (as a copying program would).
+fn drop_letter(root: &Path, to: &[&str]) -> String {
+    let (di, sw, attachments) = letter(A, to, 3000).unwrap();
+    let outbox = root.join(A).join("outbox");
+    for (name, bytes) in attachments.iter().chain(std::iter::once(&sw)) {
+        std::fs::write(outbox.join(name), bytes).unwrap();
+    }
+    std::fs::write(outbox.join(&di.0), &di.1).unwrap();
+    di.0.trim_end_matches(".di").to_string()
+}
+
+async fn until<F: FnMut() -> bool>(what: &str, mut f: F) {
+    for _ in 0..300 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn folders_send_and_receive_through_a_center() {
+    runtime().block_on(async {
+        let pki = pki();
+        let root = scratch("agent-folders");
+        let x = gongwen_center::start(
+            pki.center_config("agent-x", &fresh_database("agent_x").await, "fs"),
+            Clock::default(),
+        )
+        .await
+        .unwrap();
+        pki.register(&x.app, &[A, B]).await.unwrap();
+        let db = fresh_database("agent_node").await;
+        let node = gongwen_agent::start(config(&db, &root, x.addr()), Clock::default())
+            .await
+            .unwrap();
+
+        let name = drop_letter(&root, &[B]);
+        let sent_dir = root.join(A).join("sent").join(&name);
+        until("the set in sent/", || {
+            sent_dir.join("status.json").is_file()
+        })
+        .await;
+        assert!(
+            std::fs::read_dir(root.join(A).join("outbox"))
+                .unwrap()
+                .next()
+                .is_none(),
+            "outbox emptied"
+        );
+        let status: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(sent_dir.join("status.json")).unwrap()).unwrap();
+        let id = status["id"].as_str().unwrap().to_string();
+        // B's inbox: the whole set and the receipt file, under the package id.
+        let inbox = root.join(B).join("inbox").join(&id);
+        until("B's inbox", || inbox.join("receipt.json").is_file()).await;
+        assert!(inbox.join(format!("{name}.di")).is_file());
+        let record: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(inbox.join("receipt.json")).unwrap()).unwrap();
+        assert_eq!(record["sender"], A);
+        assert!(record["files"].as_array().unwrap().len() >= 3, "{record}");
+        let a = pki.client(x.addr(), A).unwrap();
+        let mut delivered = false;
+        for _ in 0..100 {
+            if a.sent(&id).await.unwrap().copies[0].status == CopyStatus::Delivered {
+                delivered = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(delivered, "送達 reached the center");
+
+        // To someone the center does not know: error/ with the reason, nothing sent.
+        let bad = drop_letter(&root, &[C]);
+        let err_dir = root.join(A).join("error").join(&bad);
+        until("the set in error/", || err_dir.join("原因.txt").is_file()).await;
+        let why = std::fs::read_to_string(err_dir.join("原因.txt")).unwrap();
+        assert!(why.contains(C), "{why}");
+        // A DI that is not a DI.
+        std::fs::write(
+            root.join(A).join("outbox").join("broken.di"),
+            b"<not a document",
+        )
+        .unwrap();
+        let broken = root.join(A).join("error").join("broken");
+        until("the broken DI in error/", || {
+            broken.join("原因.txt").is_file()
+        })
+        .await;
+
+        // A restart sends what is new and repeats nothing.
+        node.shutdown().await;
+        let again = drop_letter(&root, &[B]);
+        let node = gongwen_agent::start(config(&db, &root, x.addr()), Clock::default())
+            .await
+            .unwrap();
+        until("the second set in sent/", || {
+            root.join(A)
+                .join("sent")
+                .join(&again)
+                .join("status.json")
+                .is_file()
+        })
+        .await;
+        let list = a.sent_list(&[]).await.unwrap();
+        assert_eq!(list.items.len(), 2, "two letters, each sent once");
+        until("both in B's inbox", || {
+            std::fs::read_dir(root.join(B).join("inbox"))
+                .unwrap()
+                .count()
+                >= 2
+        })
+        .await;
+        // Nothing half-written was ever left in the inbox.
+        for e in std::fs::read_dir(root.join(B).join("inbox")).unwrap() {
+            let e = e.unwrap();
+            assert!(
+                !e.file_name().to_string_lossy().starts_with('.'),
+                "{:?}",
+                e.path()
+            );
+            assert!(e.path().join("receipt.json").is_file());
+        }
+        node.shutdown().await;
+        x.shutdown().await;
+    });
+}
