@@ -287,6 +287,16 @@ paths["/api/v1/records"] = {"get": op(
     ],
 )}
 
+paths["/api/v1/security-events"] = {"post": op(
+    "reportSecurityEvent", "紀錄", "通報資安事件",
+    "參與者通報資安事件（資訊安全管理規範第五點：偵測到惡意程式時通知來源機關並通報），例如機關代理程式在收到的公文中驗出惡意程式、"
+    "已隔離並退文。交換中心把它記入紀錄（`kind=security_event`，行為者為通報的參與者），並寫入日誌供管理者處理。"
+    "目前的事件種類只有 `malware`。",
+    ["E_BAD_REQUEST"],
+    {"204": {"description": "已記錄。"}},
+    requestBody={"required": True, "content": {"application/json": {"schema": ref("SecurityEvent")}}},
+)}
+
 paths["/api/v1/duties"] = {"get": op(
     "getDuties", "收文", "待辦清單（發文追蹤與收文檢核）",
     "依臺北市政府公文電子交換作業要點第十二、十三點與政府行政機關辦公日曆（內建 115 年，管理者可匯入）：\n\n"
@@ -560,6 +570,15 @@ S["ParticipantCerts"] = {
         "encryption": {"type": "string", "description": "PEM：一張或多張加密憑證（`-----BEGIN CERTIFICATE-----`…）；沒有時為空字串。"},
         "signing_keys": {"type": "array", "items": {"type": "string"},
                          "description": "登記為此參與者簽章用的公鑰 SHA-256（十六進位）：收文者開啟封包時核對簽署者。"},
+    },
+}
+S["SecurityEvent"] = {
+    "type": "object", "required": ["kind", "detail"],
+    "description": "參與者通報的資安事件。",
+    "properties": {
+        "kind": {"type": "string", "enum": ["malware"]},
+        "package_id": {"type": "string", "description": "相關的封包 id。"},
+        "detail": {"type": "string", "description": "發現了什麼（檔名、病毒碼名稱），1 到 2000 字。"},
     },
 }
 S["Group"] = {

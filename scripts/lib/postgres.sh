@@ -29,7 +29,7 @@ ensure_postgres() {
   "${as[@]}" "$bin/initdb" -D "$PG_TMP/data" -U postgres --auth=trust -E UTF8 >/dev/null
   "${as[@]}" "$bin/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/log" -w \
     -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c fsync=on" start >/dev/null
-  trap 'stop_postgres' EXIT
+  trap 'stop_services' EXIT
   GONGWEN_PG_URL=postgres://postgres@127.0.0.1:$port/postgres
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use gongwen_agent::{AgencyConfig, AgentConfig};
 use gongwen_center::Clock;
 use gongwen_center::testbed::letter;
-use gongwen_integration::{A, B, C, fresh_database, pki, runtime, scratch};
+use gongwen_integration::{A, B, C, EICAR, clamd, fresh_database, pki, runtime, scratch};
 use gongwen_proto::CopyStatus;
 
 fn agency(code: &str, center: std::net::SocketAddr, root: &Path) -> AgencyConfig {
@@ -41,6 +41,7 @@ fn config(db: &str, root: &Path, center: std::net::SocketAddr) -> AgentConfig {
         crls: vec![pki().ca.dir().join("crl")],
         poll_s: 1,
         settle_s: 0,
+        clamd: None,
         agencies: vec![agency(A, center, root), agency(B, center, root)],
     }
 }
@@ -169,6 +170,102 @@ fn folders_send_and_receive_through_a_center() {
             );
             assert!(e.path().join("receipt.json").is_file());
         }
+        node.shutdown().await;
+        x.shutdown().await;
+    });
+}
+
+#[test]
+fn malware_is_refused_on_send_and_quarantined_on_receipt() {
+    runtime().block_on(async {
+        let pki = pki();
+        let root = scratch("agent-malware");
+        let x = gongwen_center::start(
+            pki.center_config("agent-m", &fresh_database("agent_m").await, "fs"),
+            Clock::default(),
+        )
+        .await
+        .unwrap();
+        pki.register(&x.app, &[A, B]).await.unwrap();
+        let mut cfg = config(&fresh_database("agent_m_node").await, &root, x.addr());
+        cfg.clamd = Some(clamd().to_string());
+        let node = gongwen_agent::start(cfg, Clock::default()).await.unwrap();
+        let a = pki.client(x.addr(), A).unwrap();
+
+        // An infected attachment in A's outbox: refused, nothing leaves.
+        let (di, sw, mut attachments) = letter(A, &[B], 1000).unwrap();
+        attachments[0].1 = format!("%PDF-1.4 {EICAR} %%EOF").into_bytes();
+        let outbox = root.join(A).join("outbox");
+        for (name, bytes) in attachments.iter().chain(std::iter::once(&sw)) {
+            std::fs::write(outbox.join(name), bytes).unwrap();
+        }
+        std::fs::write(outbox.join(&di.0), &di.1).unwrap();
+        let name = di.0.trim_end_matches(".di").to_string();
+        let err = root.join(A).join("error").join(&name);
+        until("the infected set in error/", || {
+            err.join("error.json").is_file()
+        })
+        .await;
+        let why = std::fs::read_to_string(err.join("原因.txt")).unwrap();
+        assert!(why.contains("含惡意程式") && why.contains("Eicar"), "{why}");
+        assert!(
+            std::fs::read_to_string(err.join("error.json"))
+                .unwrap()
+                .contains("E_MALWARE")
+        );
+        assert!(
+            a.sent_list(&[]).await.unwrap().items.is_empty(),
+            "nothing was sent"
+        );
+
+        // An infected package sealed elsewhere reaches B: quarantined, returned, reported.
+        let (di, sw, mut attachments) = letter(A, &[B], 1000).unwrap();
+        attachments[0].1 = format!("%PDF-1.4 {EICAR} %%EOF").into_bytes();
+        let pkg = pki
+            .seal_files(
+                A,
+                di,
+                Some(sw),
+                attachments,
+                &[B],
+                gongwen_proto::HeaderOptions::default(),
+            )
+            .unwrap();
+        let sent = a.submit("m1", pkg).await.unwrap();
+        let mut returned = None;
+        for _ in 0..200 {
+            let c = a.sent(&sent.id).await.unwrap().copies.remove(0);
+            if c.status == CopyStatus::Returned {
+                returned = Some(c);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let c = returned.expect("returned by B's agent");
+        assert_eq!(c.return_reason, Some(gongwen_proto::ReturnReason::Malware));
+        assert!(
+            !root.join(B).join("inbox").join(&sent.id).exists(),
+            "never in the inbox"
+        );
+        assert!(
+            root.join("data")
+                .join("quarantine")
+                .join(format!("{B}-{}", sent.id))
+                .is_dir()
+        );
+        let b = pki.client(x.addr(), B).unwrap();
+        let records = b
+            .records(&[("package_id", sent.id.as_str())])
+            .await
+            .unwrap();
+        assert!(
+            records
+                .items
+                .iter()
+                .any(|r| r.kind == "security_event" && r.actor == B),
+            "{:?}",
+            records.items
+        );
         node.shutdown().await;
         x.shutdown().await;
     });

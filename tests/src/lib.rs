@@ -115,3 +115,64 @@ pub async fn fresh_database(name: &str) -> String {
         ),
     }
 }
+
+/// The socket of a ClamAV daemon for the tests: `GONGWEN_TEST_CLAMD` (scripts/test starts
+/// one), else one started here from Debian's `clamav-daemon` with a single signature (the
+/// EICAR test string), stopped within half an hour. Panics when there is no clamd: the
+/// malware tests do not skip.
+pub fn clamd() -> &'static str {
+    static SOCKET: OnceLock<String> = OnceLock::new();
+    SOCKET.get_or_init(|| {
+        if let Ok(s) = std::env::var("GONGWEN_TEST_CLAMD")
+            && std::path::Path::new(&s).exists()
+        {
+            return s;
+        }
+        let dir = scratch("clamd");
+        std::fs::create_dir_all(dir.join("db")).expect("clamd folder");
+        std::fs::write(
+            dir.join("db").join("gongwen-test.ndb"),
+            format!("Eicar-Test-Signature:0:*:{}\n", hex(EICAR.as_bytes())),
+        )
+        .expect("signature file");
+        let socket = dir.join("clamd.sock");
+        let mut conf = format!(
+            "Foreground yes\nDatabaseDirectory {}\nLocalSocket {}\nTemporaryDirectory {}\nStreamMaxLength 300M\n",
+            dir.join("db").display(),
+            socket.display(),
+            dir.display()
+        );
+        if std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0")) {
+            conf.push_str("User root\n");
+        }
+        std::fs::write(dir.join("clamd.conf"), conf).expect("clamd.conf");
+        // Kept for the life of the test process (`timeout` ends clamd after it).
+        static CHILD: OnceLock<std::sync::Mutex<std::process::Child>> = OnceLock::new();
+        let child = std::process::Command::new("timeout")
+            .arg("1800")
+            .arg("/usr/sbin/clamd")
+            .arg(format!("--config-file={}", dir.join("clamd.conf").display()))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("clamd is not installed: apt-get install clamav-daemon (scripts/test does)");
+        let _ = CHILD.set(std::sync::Mutex::new(child));
+        for _ in 0..240 {
+            if socket.exists() {
+                return socket.display().to_string();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        panic!("clamd did not start (see {})", dir.display());
+    })
+}
+
+/// The EICAR anti-virus test string: harmless, and found by every scanner.
+pub const EICAR: &str = concat!(
+    "X5O!P%@AP[4\\PZX54(P^)7CC)7}$",
+    "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+);
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

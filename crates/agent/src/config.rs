@@ -26,6 +26,11 @@ pub struct AgentConfig {
     /// still being copied is never sent half-written.
     #[serde(default = "default_settle")]
     pub settle_s: u64,
+    /// ClamAV's daemon: a unix socket path or `host:port`. Documents and attachments are
+    /// scanned before sealing and after opening; without it nothing is scanned (a warning at
+    /// start-up says so).
+    #[serde(default)]
+    pub clamd: Option<String>,
     /// The agencies this node serves.
     pub agencies: Vec<AgencyConfig>,
 }

@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod folder;
+pub mod scan;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -50,6 +51,7 @@ pub struct Agency {
 
 pub struct Node {
     pub config: AgentConfig,
+    pub scanner: Option<scan::Clamd>,
     pub db: Db,
     pub clock: Clock,
     pub trust: TrustStore,
@@ -135,7 +137,15 @@ pub async fn open(config: AgentConfig, clock: Clock) -> Result<Shared, StartErro
         std::fs::create_dir_all(config.data_dir.join(sub))
             .map_err(|e| start_err("E_CONFIG", format!("{}：{e}", config.data_dir.display())))?;
     }
+    let scanner = config.clamd.clone().map(scan::Clamd);
+    if scanner.is_none() {
+        gongwen_net::log::warn(
+            "未設定防毒掃描（agent.clamd）：收發的公文與附件不會掃描",
+            serde_json::json!({}),
+        );
+    }
     Ok(Arc::new(Node {
+        scanner,
         config,
         db,
         clock,
@@ -281,12 +291,12 @@ async fn send_set(node: &Shared, a: &Agency, f: &Folders, set: &OutboxSet) -> Re
         Some((key, _, state)) => (key, state),
         None => match seal(node, a, set, &pkg_path).await {
             Ok(key) => (key, "sealed".to_string()),
-            Err(Sealing::Refused(reason)) => {
+            Err(Sealing::Refused(code, reason)) => {
                 return reject(
                     f,
                     set,
                     &reason,
-                    serde_json::json!({ "code": "E_SEAL", "message": reason }),
+                    serde_json::json!({ "code": code, "message": reason }),
                 );
             }
             Err(Sealing::Retry(e)) => return Err(e),
@@ -325,7 +335,7 @@ async fn send_set(node: &Shared, a: &Agency, f: &Folders, set: &OutboxSet) -> Re
 
 enum Sealing {
     /// The set itself is wrong (or a recipient unknown): it goes to `error/`.
-    Refused(String),
+    Refused(&'static str, String),
     /// Something to try again (the center unreachable, a disk error).
     Retry(String),
 }
@@ -350,8 +360,20 @@ async fn seal(
         Some(p) => Some((name_of(p), read(p)?)),
         None => None,
     };
+    if let Some(scanner) = &node.scanner {
+        match scan::first_infected(scanner, &set.files()).await {
+            Ok(None) => {}
+            Ok(Some((file, sig))) => {
+                return Err(Sealing::Refused(
+                    "E_MALWARE",
+                    format!("含惡意程式：{file} 驗出 {sig}，未送出"),
+                ));
+            }
+            Err(e) => return Err(Sealing::Retry(e)),
+        }
+    }
     let codes = gongwen_trust::package::recipient_codes(&di.1, sw.as_ref().map(|s| s.1.as_slice()))
-        .map_err(|e| Sealing::Refused(e.to_string()))?;
+        .map_err(|e| Sealing::Refused("E_PKG_CONTENT", e.to_string()))?;
     let mut recipients = Vec::new();
     for code in &codes {
         match a.center.participant_certs(code).await {
@@ -361,12 +383,20 @@ async fn seal(
                     .into_iter()
                     .take(1),
             ),
-            Err(e) if refused(&e) => return Err(Sealing::Refused(format!("收文者 {code}：{e}"))),
+            Err(e) if refused(&e) => {
+                return Err(Sealing::Refused(
+                    "E_RECIPIENT",
+                    format!("收文者 {code}：{e}"),
+                ));
+            }
             Err(e) => return Err(Sealing::Retry(format!("交換中心無法連線：{e}"))),
         }
     }
     if recipients.is_empty() {
-        return Err(Sealing::Refused("沒有任何收文者的加密憑證".into()));
+        return Err(Sealing::Refused(
+            "E_RECIPIENT",
+            "沒有任何收文者的加密憑證".into(),
+        ));
     }
     let attachments: Vec<(String, PathBuf)> = set
         .attachments
@@ -393,7 +423,7 @@ async fn seal(
     )
     .map_err(|e| match e {
         gongwen_trust::TrustError::Io { .. } => Sealing::Retry(e.to_string()),
-        other => Sealing::Refused(other.to_string()),
+        other => Sealing::Refused(other.code(), other.to_string()),
     })?;
     std::fs::rename(&tmp, out).map_err(|e| Sealing::Retry(e.to_string()))?;
     let key = random_hex(16);
@@ -409,28 +439,41 @@ async fn seal(
     Ok(key)
 }
 
-/// Fetches, opens and acknowledges everything waiting at the center for this agency.
+/// Fetches, opens and acknowledges everything waiting at the center for this agency; also
+/// finishes what a restart interrupted (送達 signed, the rest not yet recorded).
 async fn receive(node: &Shared, a: &Agency) -> Result<(), String> {
-    let page = a
-        .center
-        .inbox(&[("status", "available")])
-        .await
-        .map_err(|e| format!("交換中心無法連線：{e}"))?;
-    for item in page.items {
-        let known = node
-            .db
-            .fetch_optional(
-                "SELECT state FROM agent_received WHERE agency = $1 AND package_id = $2",
-                &[a.code.as_str().into(), item.id.as_str().into()],
-            )
+    for status in ["available", "delivered"] {
+        let page = a
+            .center
+            .inbox(&[("status", status)])
             .await
-            .map_err(|e| e.to_string())?
-            .is_some();
-        if !known {
-            receive_one(node, a, &item).await?;
+            .map_err(|e| format!("交換中心無法連線：{e}"))?;
+        for item in page.items {
+            let known = node
+                .db
+                .fetch_optional(
+                    "SELECT state FROM agent_received WHERE agency = $1 AND package_id = $2",
+                    &[a.code.as_str().into(), item.id.as_str().into()],
+                )
+                .await
+                .map_err(|e| e.to_string())?
+                .is_some();
+            if !known {
+                receive_one(node, a, &item).await?;
+            }
         }
     }
     Ok(())
+}
+
+/// What became of a received package.
+enum Outcome {
+    /// In the inbox folder.
+    Delivered(PathBuf),
+    /// Quarantined: what was found.
+    Malware(PathBuf, String),
+    /// It cannot be opened or does not check out: why.
+    Unreadable(String),
 }
 
 async fn receive_one(
@@ -451,16 +494,7 @@ async fn receive_one(
             .map_err(|e| format!("下載 {}：{e}", item.id))?;
         folder::write_atomically(&pkg_path, &body).map_err(|e| e.to_string())?;
     }
-    let sender_keys: Vec<[u8; 32]> = match a.center.participant_certs(&item.sender).await {
-        Ok(c) => c
-            .signing_keys
-            .iter()
-            .filter_map(|k| gongwen_trust::path::unhex32(k))
-            .collect(),
-        Err(e) if refused(&e) => Vec::new(),
-        Err(e) => return Err(format!("交換中心無法連線：{e}")),
-    };
-    let header = gongwen_trust::package::stream::inspect_file(&pkg_path)
+    let header = stream::inspect_file(&pkg_path)
         .map_err(|e| e.to_string())?
         .header;
     let inbox = a
@@ -469,85 +503,31 @@ async fn receive_one(
         .map(|f| f.inbox.clone())
         .unwrap_or_else(|| node.config.data_dir.join("inbox").join(a.code.as_str()));
     let dest = inbox.join(&item.id);
-    let opened = if dest.is_dir() {
-        // Written before a restart; 送達 still to sign.
-        Ok(())
+    let quarantined =
+        node.config
+            .data_dir
+            .join("quarantine")
+            .join(format!("{}-{}", a.code.as_str(), item.id));
+    let outcome = if dest.is_dir() {
+        Outcome::Delivered(dest)
+    } else if quarantined.is_dir() {
+        let what = std::fs::read_to_string(quarantined.join("原因.txt")).unwrap_or_default();
+        Outcome::Malware(quarantined, what.trim().to_string())
     } else {
-        let tmp = inbox.join(format!(".tmp-{}", item.id));
-        let _ = std::fs::remove_dir_all(&tmp);
-        let trust = &node.trust;
-        let me = gongwen_trust::package::Recipient {
-            key: &a.enc_key,
-            cert: &a.enc_cert,
-            code: &a.code,
-        };
-        let sender = item.sender.clone();
-        let bound = move |code: &str| {
-            if code == sender {
-                sender_keys.clone()
-            } else {
-                Vec::new()
-            }
-        };
-        match stream::open_to_dir(&pkg_path, &me, trust, &bound, &tmp) {
-            Ok(o) => {
-                let record = serde_json::json!({
-                    "package_id": item.id, "sender": item.sender, "doc_number": o.header.doc_number,
-                    "subject": o.header.subject, "urgency": o.header.urgency,
-                    "received_at": node.clock.now_ms(), "signed_at": o.signed_at,
-                    "files": o.files.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect::<Vec<_>>(),
-                });
-                folder::write_atomically(&tmp.join("receipt.json"), record.to_string().as_bytes())
-                    .map_err(|e| e.to_string())?;
-                std::fs::rename(&tmp, &dest).map_err(|e| e.to_string())?;
-                Ok(())
-            }
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&tmp);
-                Err(e.to_string())
-            }
-        }
+        open_into(node, a, item, &pkg_path, &inbox, &dest, &quarantined).await?
     };
-    let (event, reason, text, state, detail) = match &opened {
-        Ok(()) => (
-            ReceiptEvent::Delivered,
-            None,
-            None,
-            "delivered",
-            dest.display().to_string(),
+    let (receipt, row) = match &outcome {
+        Outcome::Delivered(d) => (None, ("delivered", d.display().to_string())),
+        Outcome::Malware(q, what) => (
+            Some((ReturnReason::Malware, format!("含惡意程式：{what}"))),
+            ("quarantined", q.display().to_string()),
         ),
-        // It cannot be opened or does not check out: returned, with the reason.
-        Err(why) => (
-            ReceiptEvent::Returned,
-            Some(ReturnReason::Unreadable),
-            Some(format!("無法開啟或驗證：{why}")),
-            "returned",
-            why.clone(),
+        Outcome::Unreadable(why) => (
+            Some((ReturnReason::Unreadable, format!("無法開啟或驗證：{why}"))),
+            ("returned", why.clone()),
         ),
     };
-    let (der, _) = receipt::issue(
-        &ReceiptRequest {
-            header: &header,
-            event,
-            recipient: a.code.as_str(),
-            reason,
-            text,
-            receipt_number: None,
-            now: node.clock.now_s(),
-        },
-        &Signer {
-            key: &a.sign_key,
-            cert: &a.sign_cert,
-            chain: &a.chain,
-        },
-    )
-    .map_err(|e| e.to_string())?;
-    match a.center.receipt(&item.id, der).await {
-        Ok(_) => {}
-        // Already acknowledged before a restart.
-        Err(e) if e.code() == Some("E_COPY_STATE") => {}
-        Err(e) => return Err(format!("送達回執：{e}")),
-    }
+    acknowledge(node, a, item, &header, receipt).await?;
     node.db
         .execute(
             "INSERT INTO agent_received (agency, package_id, sender, doc_number, state, detail, received_at) \
@@ -557,12 +537,145 @@ async fn receive_one(
                 item.id.as_str().into(),
                 item.sender.as_str().into(),
                 item.doc_number.as_str().into(),
-                state.into(),
-                detail.into(),
+                row.0.into(),
+                row.1.into(),
                 node.clock.now_ms().into(),
             ],
         )
         .await
         .map_err(|e| e.to_string())?;
+    if let Outcome::Malware(_, what) = &outcome {
+        gongwen_net::log::warn(
+            "收到的公文含惡意程式，已隔離並退文",
+            serde_json::json!({ "agency": a.code.as_str(), "package": item.id, "sender": item.sender, "detail": what }),
+        );
+        a.center
+            .security_event(&gongwen_proto::api::SecurityEvent {
+                kind: "malware".into(),
+                package_id: Some(item.id.clone()),
+                detail: format!(
+                    "{} 發給 {} 的公文 {}：{what}",
+                    item.sender,
+                    a.code.as_str(),
+                    item.doc_number
+                ),
+            })
+            .await
+            .map_err(|e| format!("資安事件通報：{e}"))?;
+    }
+    Ok(())
+}
+
+/// Opens a package into a hidden folder beside the inbox, scans what came out, and either
+/// renames it into place (the inbox sees it all at once) or moves it to quarantine.
+async fn open_into(
+    node: &Shared,
+    a: &Agency,
+    item: &gongwen_proto::api::InboxItem,
+    pkg_path: &std::path::Path,
+    inbox: &std::path::Path,
+    dest: &std::path::Path,
+    quarantined: &std::path::Path,
+) -> Result<Outcome, String> {
+    let sender_keys: Vec<[u8; 32]> = match a.center.participant_certs(&item.sender).await {
+        Ok(c) => c
+            .signing_keys
+            .iter()
+            .filter_map(|k| gongwen_trust::path::unhex32(k))
+            .collect(),
+        Err(e) if refused(&e) => Vec::new(),
+        Err(e) => return Err(format!("交換中心無法連線：{e}")),
+    };
+    let tmp = inbox.join(format!(".tmp-{}", item.id));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let me = gongwen_trust::package::Recipient {
+        key: &a.enc_key,
+        cert: &a.enc_cert,
+        code: &a.code,
+    };
+    let sender = item.sender.clone();
+    let bound = move |code: &str| {
+        if code == sender {
+            sender_keys.clone()
+        } else {
+            Vec::new()
+        }
+    };
+    let o = match stream::open_to_dir(pkg_path, &me, &node.trust, &bound, &tmp) {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Ok(Outcome::Unreadable(e.to_string()));
+        }
+    };
+    if let Some(scanner) = &node.scanner {
+        match scan::first_infected(scanner, &o.files).await {
+            Ok(None) => {}
+            Ok(Some((file, sig))) => {
+                let what = format!("{file} 驗出 {sig}");
+                std::fs::create_dir_all(node.config.data_dir.join("quarantine"))
+                    .map_err(|e| e.to_string())?;
+                folder::write_atomically(&tmp.join("原因.txt"), format!("{what}\n").as_bytes())
+                    .map_err(|e| e.to_string())?;
+                std::fs::rename(&tmp, quarantined).map_err(|e| e.to_string())?;
+                return Ok(Outcome::Malware(quarantined.to_path_buf(), what));
+            }
+            Err(e) => {
+                // Nothing is released unscanned: next round.
+                let _ = std::fs::remove_dir_all(&tmp);
+                return Err(e);
+            }
+        }
+    }
+    let record = serde_json::json!({
+        "package_id": item.id, "sender": item.sender, "doc_number": o.header.doc_number,
+        "subject": o.header.subject, "urgency": o.header.urgency,
+        "received_at": node.clock.now_ms(), "signed_at": o.signed_at,
+        "files": o.files.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect::<Vec<_>>(),
+    });
+    folder::write_atomically(&tmp.join("receipt.json"), record.to_string().as_bytes())
+        .map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, dest).map_err(|e| e.to_string())?;
+    Ok(Outcome::Delivered(dest.to_path_buf()))
+}
+
+/// Signs and sends 送達 and, for a package returned, then 退文 with its reason. The center
+/// accepts a return only after delivery; a receipt it already has (before a restart) is
+/// taken as sent.
+async fn acknowledge(
+    node: &Shared,
+    a: &Agency,
+    item: &gongwen_proto::api::InboxItem,
+    header: &gongwen_proto::PackageHeader,
+    returned: Option<(ReturnReason, String)>,
+) -> Result<(), String> {
+    let mut receipts = vec![(ReceiptEvent::Delivered, None, None)];
+    if let Some((reason, text)) = returned {
+        receipts.push((ReceiptEvent::Returned, Some(reason), Some(text)));
+    }
+    for (event, reason, text) in receipts {
+        let (der, _) = receipt::issue(
+            &ReceiptRequest {
+                header,
+                event,
+                recipient: a.code.as_str(),
+                reason,
+                text,
+                receipt_number: None,
+                now: node.clock.now_s(),
+            },
+            &Signer {
+                key: &a.sign_key,
+                cert: &a.sign_cert,
+                chain: &a.chain,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        match a.center.receipt(&item.id, der).await {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("E_COPY_STATE") => {}
+            Err(e) => return Err(format!("{}回執：{e}", event.label())),
+        }
+    }
     Ok(())
 }

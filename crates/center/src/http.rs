@@ -36,6 +36,7 @@ pub fn router(app: Shared) -> Router {
         .route("/participants/{code}/certificates", get(participant_certs))
         .route("/records", get(records_query))
         .route("/duties", get(duties))
+        .route("/security-events", post(security_event))
         .layer(middleware::from_fn_with_state(app.clone(), authenticate));
     let relay = Router::new()
         .route("/packages", post(relay_package))
@@ -513,6 +514,51 @@ struct DutyQuery {
     days: Option<u32>,
 }
 
+/// Records a participant's security report (malware found …) among the records, for the
+/// center's operators.
+async fn security_event(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    body: Result<Json<gongwen_proto::api::SecurityEvent>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let r = async {
+        let Json(e) = body.map_err(|e| CenterError::new(Code::BadRequest, e.body_text()))?;
+        if e.kind != "malware" {
+            return Err(CenterError::new(
+                Code::BadRequest,
+                format!("事件種類「{}」不認得（目前只有 malware）", e.kind),
+            ));
+        }
+        if e.detail.trim().is_empty() || e.detail.chars().count() > 2000 {
+            return Err(CenterError::new(Code::BadRequest, "事件說明應為 1 到 2000 字"));
+        }
+        let mut tx = app.db.begin().await?;
+        records::event_in(
+            &mut tx,
+            app.clock.now_ms(),
+            &caller.code,
+            "security_event",
+            e.package_id.as_deref(),
+            None,
+            None,
+            Some(&format!("{}：{}", e.kind, e.detail)),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        gongwen_net::log::warn(
+            "參與者通報資安事件",
+            serde_json::json!({ "participant": caller.code, "kind": e.kind, "package": e.package_id, "detail": e.detail }),
+        );
+        Ok(())
+    }
+    .await;
+    match r {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => with_caller(&caller, e),
+    }
+}
+
 async fn duties(
     State(app): State<Shared>,
     Extension(caller): Extension<Caller>,
@@ -600,6 +646,7 @@ mod tests {
             "/api/v1/participants/{code}/certificates",
             "/api/v1/records",
             "/api/v1/duties",
+            "/api/v1/security-events",
             "/api/v1/relay/packages",
             "/api/v1/relay/status",
             "/healthz",

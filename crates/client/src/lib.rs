@@ -306,6 +306,19 @@ impl CenterClient {
         Ok(())
     }
 
+    /// Reports a security event (malware found …) to the center.
+    pub async fn security_event(
+        &self,
+        event: &gongwen_proto::api::SecurityEvent,
+    ) -> Result<(), ClientError> {
+        Self::send(
+            self.req(Method::POST, "/api/v1/security-events")
+                .json(event),
+        )
+        .await?;
+        Ok(())
+    }
+
     pub async fn health(&self) -> Result<Health, ClientError> {
         Self::json(self.req(Method::GET, "/healthz")).await
     }

@@ -258,3 +258,17 @@ pub struct Notification {
 
 /// The header that carries a webhook's signature.
 pub const WEBHOOK_SIGNATURE: &str = "x-gongwen-signature";
+
+/// A security event a participant reports to its center (資安規範 §5(一)3): malware found in
+/// a document it received, for example. The center records it with the caller and the time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityEvent {
+    /// `malware` (the one kind so far).
+    pub kind: String,
+    /// The package it concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_id: Option<String>,
+    /// What was found, in words (file, signature name).
+    pub detail: String,
+}
