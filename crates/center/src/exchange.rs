@@ -107,6 +107,23 @@ struct Received {
     inspected: gongwen_trust::package::Inspected,
 }
 
+/// How much of a refused body is still read so its sender gets the answer.
+const DRAIN_MAX: u64 = 16 * 1024 * 1024;
+
+/// Reads and drops up to [`DRAIN_MAX`] more bytes of a body (10 s at most).
+async fn drain(mut stream: axum::body::BodyDataStream) {
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut seen = 0u64;
+        while let Some(Ok(c)) = stream.next().await {
+            seen += c.len() as u64;
+            if seen > DRAIN_MAX {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 /// Writes the request body to the spool folder, hashing it, within the size limit, then reads
 /// and checks its header. `refused` is the code for a package that is not one.
 async fn receive(
@@ -119,6 +136,11 @@ async fn receive(
     if let Some(n) = declared
         && n > max
     {
+        // A client still sending would see a broken connection instead of the answer: read
+        // (and drop) a body not much over the limit first; a huge one is cut off.
+        if n <= max.saturating_add(DRAIN_MAX) {
+            drain(body.into_data_stream()).await;
+        }
         return Err(bad(
             Code::SubmitTooLarge,
             format!("封包 {n} 位元組，上限為 {max} 位元組"),
@@ -140,6 +162,7 @@ async fn receive(
         })?;
         total += chunk.len() as u64;
         if total > max {
+            drain(stream).await;
             return Err(bad(
                 Code::SubmitTooLarge,
                 format!("封包超過上限 {max} 位元組"),
