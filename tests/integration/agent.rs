@@ -254,18 +254,24 @@ fn malware_is_refused_on_send_and_quarantined_on_receipt() {
                 .is_dir()
         );
         let b = pki.client(x.addr(), B).unwrap();
-        let records = b
-            .records(&[("package_id", sent.id.as_str())])
-            .await
-            .unwrap();
-        assert!(
-            records
+        // The report follows the return.
+        let mut reported = false;
+        for _ in 0..200 {
+            let records = b
+                .records(&[("package_id", sent.id.as_str())])
+                .await
+                .unwrap();
+            if records
                 .items
                 .iter()
-                .any(|r| r.kind == "security_event" && r.actor == B),
-            "{:?}",
-            records.items
-        );
+                .any(|r| r.kind == "security_event" && r.actor == B)
+            {
+                reported = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(reported, "the center recorded B's security report");
         node.shutdown().await;
         x.shutdown().await;
     });

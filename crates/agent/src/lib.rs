@@ -65,13 +65,7 @@ fn read(p: &std::path::Path) -> Result<Vec<u8>, StartError> {
 }
 
 fn key(spec: &str) -> Result<PrivateKey, StartError> {
-    if spec.starts_with("pkcs11:") {
-        PrivateKey::from_token(spec)
-    } else {
-        let text = String::from_utf8_lossy(&read(std::path::Path::new(spec))?).into_owned();
-        PrivateKey::from_pem(&text)
-    }
-    .map_err(|e| start_err(e.code(), format!("{spec}：{e}")))
+    PrivateKey::load(spec).map_err(|e| start_err(e.code(), format!("{spec}：{e}")))
 }
 
 fn certs(p: &std::path::Path) -> Result<Vec<Certificate>, StartError> {
@@ -519,7 +513,8 @@ async fn receive_one(
     let (receipt, row) = match &outcome {
         Outcome::Delivered(d) => (None, ("delivered", d.display().to_string())),
         Outcome::Malware(q, what) => (
-            Some((ReturnReason::Malware, format!("含惡意程式：{what}"))),
+            // The center prints the reason's label (含惡意程式) before this text.
+            Some((ReturnReason::Malware, what.clone())),
             ("quarantined", q.display().to_string()),
         ),
         Outcome::Unreadable(why) => (

@@ -558,12 +558,7 @@ fn sign_application(
     let (signer, chain) = certs.split_first().ok_or_else(|| CliError::Arg {
         detail: format!("{} 沒有憑證", cert.display()),
     })?;
-    let key = if key.starts_with("pkcs11:") {
-        gongwen_trust::keys::PrivateKey::from_token(key)?
-    } else {
-        let p = std::path::Path::new(key);
-        gongwen_trust::keys::PrivateKey::from_pem(&String::from_utf8_lossy(&read(p)?))?
-    };
+    let key = crate::package_cmd::load_key(std::path::Path::new(key), None)?;
     let body = serde_json::to_vec(&f).map_err(|e| CliError::Arg {
         detail: e.to_string(),
     })?;

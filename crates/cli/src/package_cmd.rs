@@ -459,7 +459,7 @@ pub struct ReceiptArgs {
 
 /// A key file (PKCS#8 PEM, encrypted with the passphrase in `password_file` or not) or a
 /// key on a token (`pkcs11:` URI, e.g. an IC card).
-fn load_key(p: &Path, password_file: Option<&Path>) -> Result<PrivateKey, CliError> {
+pub(crate) fn load_key(p: &Path, password_file: Option<&Path>) -> Result<PrivateKey, CliError> {
     let spec = p.to_string_lossy();
     if spec.starts_with("pkcs11:") {
         return Ok(PrivateKey::from_token(&spec)?);

@@ -40,19 +40,19 @@ impl App {
         }
     }
 
-    /// Signs a new snapshot if the registry changed (or half the validity passed).
+    /// Signs a new snapshot if the registry changed (or half the validity passed). The body
+    /// is read from the database only when the one in memory is not the newest.
     pub async fn refresh(&self) -> Result<Arc<Stored>> {
         let mut cur = self.current.lock().await;
-        let s = snapshot::refresh(
-            &self.db,
-            &self.key,
-            self.clock.now_ms(),
-            &self.config.snapshot,
-        )
-        .await?;
-        let s = match cur.as_ref() {
-            Some(c) if c.version == s.version => c.clone(),
-            _ => Arc::new(s),
+        let now = self.clock.now_ms();
+        let s = match snapshot::refresh(&self.db, &self.key, now, &self.config.snapshot).await? {
+            snapshot::Fresh::Built(s) => Arc::new(s),
+            snapshot::Fresh::Current(v) => match cur.as_ref() {
+                Some(c) if c.version == v => c.clone(),
+                _ => Arc::new(snapshot::latest(&self.db).await?.ok_or_else(|| {
+                    DirectoryError::new(gongwen_proto::Code::Internal, "找不到最新的通訊錄快照")
+                })?),
+            },
         };
         *cur = Some(s.clone());
         Ok(s)

@@ -28,7 +28,7 @@ pub struct SnapshotKey {
 }
 
 impl SnapshotKey {
-    /// `cert_pem`: the signer first, then its chain; `key`: PEM text or a `pkcs11:` URI.
+    /// `cert_pem`: the signer first, then its chain; `key`: a PEM file or a `pkcs11:` URI.
     pub fn load(cert_pem: &[u8], key: &str) -> Result<SnapshotKey> {
         let bad = |e: String| DirectoryError::new(Code::Internal, format!("通訊錄簽章金鑰：{e}"));
         let mut certs = cms::load_certs(cert_pem).map_err(|e| bad(e.to_string()))?;
@@ -36,13 +36,7 @@ impl SnapshotKey {
             return Err(bad("憑證檔沒有憑證".into()));
         }
         let cert = certs.remove(0);
-        let key = if key.starts_with("pkcs11:") {
-            PrivateKey::from_token(key)
-        } else {
-            let text = std::fs::read_to_string(key).map_err(|e| bad(format!("{key}：{e}")))?;
-            PrivateKey::from_pem(&text)
-        }
-        .map_err(|e| bad(e.to_string()))?;
+        let key = PrivateKey::load(key).map_err(|e| bad(e.to_string()))?;
         if !key.matches(&cert) {
             return Err(bad("私鑰與憑證不相符".into()));
         }
@@ -61,7 +55,8 @@ pub struct Stored {
     pub issued_at: i64,
     pub valid_until: i64,
     pub log_seq: i64,
-    pub body: Vec<u8>,
+    /// Shared, not copied, by every fetch that hands it out.
+    pub body: axum::body::Bytes,
 }
 
 /// The newest snapshot, if any was built.
@@ -77,7 +72,7 @@ pub async fn latest(db: &Db) -> Result<Option<Stored>> {
             issued_at: r.i64(1)?,
             valid_until: r.i64(2)?,
             log_seq: r.i64(3)?,
-            body: r.bytes(4)?,
+            body: r.bytes(4)?.into(),
         })
     })
     .transpose()
@@ -243,7 +238,7 @@ pub async fn assemble(db: &Db, version: i64, now: i64, valid_ms: i64) -> Result<
 
 /// Builds, signs and stores the next snapshot; keeps the newest `keep`.
 pub async fn build(db: &Db, key: &SnapshotKey, now: i64, cfg: &SnapshotConfig) -> Result<Stored> {
-    let version = latest(db).await?.map_or(1, |s| s.version + 1);
+    let version = newest(db).await?.map_or(1, |s| s.0 + 1);
     let valid_ms = cfg.valid_hours.max(1) as i64 * 3_600_000;
     let (json, log_seq) = assemble(db, version, now, valid_ms).await?;
     let body = cms::sign(
@@ -266,7 +261,7 @@ pub async fn build(db: &Db, key: &SnapshotKey, now: i64, cfg: &SnapshotConfig) -
             issued_at.into(),
             valid_until.into(),
             log_seq.into(),
-            body.clone().into(),
+            body.to_vec().into(),
         ],
     )
     .await?;
@@ -281,23 +276,44 @@ pub async fn build(db: &Db, key: &SnapshotKey, now: i64, cfg: &SnapshotConfig) -
         issued_at,
         valid_until,
         log_seq,
-        body,
+        body: body.into(),
     })
 }
 
 /// Builds a snapshot when the registry changed since the newest one or half its validity has
-/// passed; returns the newest either way.
-pub async fn refresh(db: &Db, key: &SnapshotKey, now: i64, cfg: &SnapshotConfig) -> Result<Stored> {
+/// The newest snapshot's version, issue time, end of validity and log position: what the
+/// periodic check needs, without reading the body.
+async fn newest(db: &Db) -> Result<Option<(i64, i64, i64, i64)>> {
+    db.fetch_optional(
+        "SELECT version, issued_at, valid_until, log_seq FROM dir_snapshots ORDER BY version DESC LIMIT 1",
+        &[],
+    )
+    .await?
+    .map(|r| Ok((r.i64(0)?, r.i64(1)?, r.i64(2)?, r.i64(3)?)))
+    .transpose()
+}
+
+/// What [`refresh`] found.
+pub enum Fresh {
+    /// The newest snapshot (this version) still holds.
+    Current(i64),
+    /// A new one was signed.
+    Built(Stored),
+}
+
+/// Builds a snapshot when the registry changed since the newest one or half its validity has
+/// passed.
+pub async fn refresh(db: &Db, key: &SnapshotKey, now: i64, cfg: &SnapshotConfig) -> Result<Fresh> {
     let head = db
         .fetch_optional("SELECT MAX(seq) FROM directory_log", &[])
         .await?
         .and_then(|r| r.opt_i64(0).ok().flatten())
         .unwrap_or(0);
-    if let Some(s) = latest(db).await?
-        && s.log_seq == head
-        && now < s.issued_at + (s.valid_until - s.issued_at) / 2
+    if let Some((version, issued_at, valid_until, log_seq)) = newest(db).await?
+        && log_seq == head
+        && now < issued_at + (valid_until - issued_at) / 2
     {
-        return Ok(s);
+        return Ok(Fresh::Current(version));
     }
-    build(db, key, now, cfg).await
+    Ok(Fresh::Built(build(db, key, now, cfg).await?))
 }

@@ -107,6 +107,19 @@ impl PrivateKey {
         Self::from_pkcs8_der(&der)
     }
 
+    /// A key as a configuration names it: a `pkcs11:` URI (an IC card, an HSM) or the path of
+    /// an unencrypted PKCS#8 PEM file.
+    pub fn load(spec: &str) -> Result<PrivateKey, TrustError> {
+        if spec.starts_with("pkcs11:") {
+            return Self::from_token(spec);
+        }
+        let text = std::fs::read_to_string(spec).map_err(|e| TrustError::Io {
+            path: spec.to_string(),
+            detail: e.to_string(),
+        })?;
+        Self::from_pem(&text)
+    }
+
     /// A key on a PKCS#11 token, named by a `pkcs11:` URI (see [`crate::token`]).
     pub fn from_token(uri: &str) -> Result<PrivateKey, TrustError> {
         Ok(PrivateKey {
