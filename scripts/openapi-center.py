@@ -11,7 +11,7 @@ src = open(os.path.join(ROOT, 'crates/proto/src/error.rs'), encoding='utf-8').re
 table = src[src.index('codes! {'):]
 CODES = [(c, int(s), m) for c, s, m in re.findall(r'=\s*"(E_[A-Z_]+)",\s*(\d+),\s*"([^"]*)";', table)]
 CMAP = {c: (s, m) for c, s, m in CODES}
-assert len(CODES) == 36, len(CODES)
+assert len(CODES) == 40, len(CODES)
 
 def ref(name):
     return {"$ref": f"#/components/schemas/{name}"}

@@ -12,7 +12,7 @@ use gongwen_center::testbed::letter;
 use gongwen_integration::{A, B, C, EICAR, clamd, fresh_database, pki, runtime, scratch};
 use gongwen_proto::CopyStatus;
 
-fn agency(code: &str, center: std::net::SocketAddr, root: &Path) -> AgencyConfig {
+pub(crate) fn agency(code: &str, center: std::net::SocketAddr, root: &Path) -> AgencyConfig {
     let p = pki();
     let a = p.agency(code);
     // The card's signing certificate with its issuer, as card software exports it.
@@ -30,6 +30,9 @@ fn agency(code: &str, center: std::net::SocketAddr, root: &Path) -> AgencyConfig
         enc_cert: a.enc_file.clone(),
         enc_key: a.enc_key_file.display().to_string(),
         folder: Some(root.join(code)),
+        name: Some(format!("測試機關{code}")),
+        word: Some("測試字".into()),
+        webhook: None,
     }
 }
 
@@ -42,6 +45,7 @@ fn config(db: &str, root: &Path, center: std::net::SocketAddr) -> AgentConfig {
         poll_s: 1,
         settle_s: 0,
         clamd: None,
+        api: None,
         agencies: vec![agency(A, center, root), agency(B, center, root)],
     }
 }

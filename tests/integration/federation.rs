@@ -13,7 +13,7 @@ use gongwen_proto::{CopyStatus, FailReason, HeaderOptions};
 use gongwen_trust::receipt::ReceiptEvent;
 
 /// Two distinct free ports (both held until both are known).
-fn free_ports() -> (u16, u16) {
+pub(crate) fn free_ports() -> (u16, u16) {
     let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     (
@@ -23,7 +23,7 @@ fn free_ports() -> (u16, u16) {
 }
 
 /// Center `me` (client certificate `mine`) that relays to `other` at `port`.
-fn federated(
+pub(crate) fn federated(
     pki: &Pki,
     name: &str,
     db: &str,

@@ -2,6 +2,7 @@
 //! gongwen-client, on SQLite or PostgreSQL (`GONGWEN_TEST_DATABASE_URL`).
 
 mod agent;
+mod agent_api;
 mod center;
 mod directory;
 mod directory_network;

@@ -31,8 +31,46 @@ pub struct AgentConfig {
     /// start-up says so).
     #[serde(default)]
     pub clamd: Option<String>,
+    /// The document-system API (and, later, the web client). Without it the node works from
+    /// folders only.
+    #[serde(default)]
+    pub api: Option<ApiConfig>,
     /// The agencies this node serves.
     pub agencies: Vec<AgencyConfig>,
+}
+
+/// Where the document-system API listens and how callers prove who they are.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// `127.0.0.1:8450` by default. Plain HTTP is allowed on a loopback address only; any
+    /// other address needs `tls`.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// HTTPS; with `client_roots`, callers may also identify by client certificate.
+    #[serde(default)]
+    pub tls: Option<ApiTls>,
+    /// Largest upload (DI, SW and attachments together), in MiB.
+    #[serde(default = "default_upload")]
+    pub max_upload_mb: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    #[serde(default)]
+    pub client_roots: Vec<PathBuf>,
+}
+
+/// Where the agency's document system hears of new documents and status changes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub url: String,
+    /// HMAC-SHA256 key of the `Gongwen-Signature` header; keep it out of version control.
+    pub secret: String,
 }
 
 /// One agency: its keys, its center, its folders.
@@ -55,6 +93,15 @@ pub struct AgencyConfig {
     /// Folder mode: `outbox/`, `sent/`, `error/` and `inbox/` under this folder.
     #[serde(default)]
     pub folder: Option<PathBuf>,
+    /// 機關全銜, written as 發文機關 when a draft has none.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// 發文代字 (e.g. 北市教): drafts without a 發文字號 get the next serial of this
+    /// agency's series for the year.
+    #[serde(default)]
+    pub word: Option<String>,
+    #[serde(default)]
+    pub webhook: Option<WebhookConfig>,
 }
 
 fn default_db() -> String {
@@ -62,6 +109,12 @@ fn default_db() -> String {
 }
 fn default_data_dir() -> PathBuf {
     "gongwen-data/agent".into()
+}
+fn default_listen() -> String {
+    "127.0.0.1:8450".into()
+}
+fn default_upload() -> u64 {
+    200
 }
 fn default_poll() -> u64 {
     5

@@ -87,31 +87,12 @@ pub fn scan(outbox: &Path, settle: Duration) -> (Vec<OutboxSet>, Vec<(OutboxSet,
             sw: None,
             attachments: Vec::new(),
         };
-        let bytes = match std::fs::read(&di) {
-            Ok(b) => b,
-            Err(e) => {
-                broken.push((alone, format!("DI 無法讀取：{e}")));
+        let set = match declared_set(outbox, &di, name) {
+            Ok(s) => s,
+            Err(why) => {
+                broken.push((alone, why));
                 continue;
             }
-        };
-        let declared = match gongwen_doc::read_di(&bytes) {
-            Ok(d) => d,
-            Err(e) => {
-                broken.push((alone, format!("DI 有誤：{e}")));
-                continue;
-            }
-        };
-        let sw = declared.roster.as_ref().map(|r| outbox.join(&r.file));
-        let attachments: Vec<PathBuf> = declared
-            .attachment_files
-            .iter()
-            .map(|f| outbox.join(&f.file))
-            .collect();
-        let set = OutboxSet {
-            name,
-            di,
-            sw,
-            attachments,
         };
         // Not all there yet, or still being written: next time.
         if set.files().iter().all(|f| f.is_file() && settled(f)) {
@@ -119,6 +100,22 @@ pub fn scan(outbox: &Path, settle: Duration) -> (Vec<OutboxSet>, Vec<(OutboxSet,
         }
     }
     (ready, broken)
+}
+
+/// The set a DI in `dir` declares: its SW and attachments, expected beside it.
+pub fn declared_set(dir: &Path, di: &Path, name: String) -> Result<OutboxSet, String> {
+    let bytes = std::fs::read(di).map_err(|e| format!("DI 無法讀取：{e}"))?;
+    let declared = gongwen_doc::read_di(&bytes).map_err(|e| format!("DI 有誤：{e}"))?;
+    Ok(OutboxSet {
+        name,
+        di: di.to_path_buf(),
+        sw: declared.roster.as_ref().map(|r| dir.join(&r.file)),
+        attachments: declared
+            .attachment_files
+            .iter()
+            .map(|f| dir.join(&f.file))
+            .collect(),
+    })
 }
 
 /// Moves a set's files into `dest/<name>/` (created), renaming where it can and copying

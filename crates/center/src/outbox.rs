@@ -519,17 +519,7 @@ async fn status(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
     client.relay_status(&update).await.map_err(classify)
 }
 
-/// `t=<unix>,sha256=<hex>` over `t.body`.
-pub fn sign_webhook(secret: &[u8], t: i64, body: &[u8]) -> String {
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
-    let mut ctx = aws_lc_rs::hmac::Context::with_key(&key);
-    ctx.update(format!("{t}.").as_bytes());
-    ctx.update(body);
-    format!(
-        "t={t},sha256={}",
-        crate::directory::hex(ctx.sign().as_ref())
-    )
-}
+pub use gongwen_net::sign_webhook;
 
 async fn webhook(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
     let row = app

@@ -1,9 +1,12 @@
-//! `gongwen agent`: run the agency node for the agencies in `[agent]`.
+//! `gongwen agent`: run the agency node for the agencies in `[agent]`, and register the
+//! document systems that may call its API.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use gongwen_center::Clock;
+use gongwen_store::Db;
 
 use crate::center_cmd::{ConfigArg, load_file, wait_for_signal};
 use crate::error::CliError;
@@ -11,8 +14,57 @@ use crate::runtime;
 
 #[derive(Subcommand)]
 pub enum AgentCommand {
-    /// 啟動機關代理程式：依資料夾（outbox／sent／error／inbox）送件、收件並回送達，直到收到 Ctrl-C 或 SIGTERM
+    /// 啟動機關代理程式：依資料夾（outbox／sent／error／inbox）與公文系統 API 送件、收件並回送達，直到收到 Ctrl-C 或 SIGTERM
     Serve(ConfigArg),
+    /// 公文系統 API 的用戶端（API 權杖或用戶端憑證）
+    #[command(subcommand)]
+    Client(ClientCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ClientCommand {
+    /// 登記用戶端：不給 --cert 時產生 API 權杖（只顯示這一次）；同名者換發
+    Add(ClientAdd),
+    /// 列出機關的用戶端
+    List(ClientAgency),
+    /// 撤銷用戶端
+    Remove(ClientAdd),
+}
+
+#[derive(Args)]
+pub struct ClientAgency {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// 機關代碼（須在 [agent] 的 agencies 中）
+    #[arg(long)]
+    agency: String,
+}
+
+#[derive(Args)]
+pub struct ClientAdd {
+    #[command(flatten)]
+    who: ClientAgency,
+    /// 用戶端名稱，例如「公文系統」
+    #[arg(long)]
+    name: String,
+    /// 以用戶端憑證（PEM）辨識，而不是 API 權杖
+    #[arg(long)]
+    cert: Option<PathBuf>,
+}
+
+/// The agent's database, after checking the agency is one it serves.
+async fn agent_db(who: &ClientAgency) -> Result<Db, CliError> {
+    let cfg = load_file(&who.config.config)?
+        .agent
+        .ok_or_else(|| CliError::Arg {
+            detail: format!("{} 沒有 [agent] 設定", who.config.config.display()),
+        })?;
+    if !cfg.agencies.iter().any(|a| a.code == who.agency) {
+        return Err(CliError::Arg {
+            detail: format!("機關 {} 不在 [agent] 的 agencies 中", who.agency),
+        });
+    }
+    Ok(Db::connect(&cfg.database_url).await?)
 }
 
 pub fn run(cmd: AgentCommand) -> Result<ExitCode, CliError> {
@@ -33,11 +85,58 @@ pub fn run(cmd: AgentCommand) -> Result<ExitCode, CliError> {
                         .collect::<Vec<_>>()
                         .join("、")
                 );
+                if let Some(addr) = running.api_addr() {
+                    println!("公文系統 API：{addr}（/api/v1/openapi.json）");
+                }
                 wait_for_signal().await;
                 println!("正在停止機關代理程式……");
                 running.shutdown().await;
                 Ok(ExitCode::SUCCESS)
             })
         }
+        AgentCommand::Client(c) => runtime()?.block_on(client(c)),
     }
+}
+
+async fn client(c: ClientCommand) -> Result<ExitCode, CliError> {
+    let now = Clock::default().now_ms();
+    use gongwen_agent::clients;
+    match c {
+        ClientCommand::Add(a) => {
+            let db = agent_db(&a.who).await?;
+            match &a.cert {
+                Some(p) => {
+                    let pem = std::fs::read(p).map_err(|e| CliError::io(p, e))?;
+                    let key = clients::add_cert(&db, &a.who.agency, &a.name, &pem, now).await?;
+                    println!("已登記「{}」的用戶端憑證（公開金鑰 SHA-256 {key}）", a.name);
+                }
+                None => {
+                    let token = clients::add_token(&db, &a.who.agency, &a.name, now).await?;
+                    println!("「{}」的 API 權杖（只顯示這一次，請存入公文系統的設定）：", a.name);
+                    println!("{token}");
+                }
+            }
+            db.close().await;
+        }
+        ClientCommand::List(w) => {
+            let db = agent_db(&w).await?;
+            for c in clients::list(&db, &w.agency).await? {
+                let kind = if c.kind == "cert" { "用戶端憑證" } else { "API 權杖" };
+                println!("{}\t{kind}\t{}", c.name, crate::package_cmd::roc_time(c.created_at / 1000));
+            }
+            db.close().await;
+        }
+        ClientCommand::Remove(a) => {
+            let db = agent_db(&a.who).await?;
+            let gone = clients::remove(&db, &a.who.agency, &a.name).await?;
+            db.close().await;
+            if !gone {
+                return Err(CliError::Arg {
+                    detail: format!("機關 {} 沒有用戶端「{}」", a.who.agency, a.name),
+                });
+            }
+            println!("已撤銷「{}」", a.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

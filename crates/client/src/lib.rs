@@ -124,6 +124,11 @@ impl CenterClient {
         })
     }
 
+    /// The center's address, as configured.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     fn req(&self, method: Method, path: &str) -> RequestBuilder {
         self.http.request(method, format!("{}{path}", self.base))
     }
@@ -247,14 +252,14 @@ impl CenterClient {
 
     pub async fn put_group(&self, name: &str, members: Vec<String>) -> Result<Group, ClientError> {
         Self::json(
-            self.req(Method::PUT, &format!("/api/v1/groups/{}", encode(name)))
+            self.req(Method::PUT, &format!("/api/v1/groups/{}", encode_segment(name)))
                 .json(&GroupUpdate { members }),
         )
         .await
     }
 
     pub async fn delete_group(&self, name: &str) -> Result<(), ClientError> {
-        Self::send(self.req(Method::DELETE, &format!("/api/v1/groups/{}", encode(name)))).await?;
+        Self::send(self.req(Method::DELETE, &format!("/api/v1/groups/{}", encode_segment(name)))).await?;
         Ok(())
     }
 
@@ -378,7 +383,7 @@ impl DirectoryClient {
         CenterClient::json(self.http.get(format!(
             "{}/api/v1/participants/{}/certificates",
             self.base,
-            encode(code)
+            encode_segment(code)
         )))
         .await
     }
@@ -393,7 +398,7 @@ impl DirectoryClient {
             None => self.http.post(format!("{}/api/v1/applications", self.base)),
             Some(id) => self
                 .http
-                .put(format!("{}/api/v1/applications/{}", self.base, encode(id))),
+                .put(format!("{}/api/v1/applications/{}", self.base, encode_segment(id))),
         };
         CenterClient::json(
             rb.header("content-type", "application/pkcs7-mime")
@@ -407,7 +412,7 @@ impl DirectoryClient {
         CenterClient::json(self.http.get(format!(
             "{}/api/v1/applications/{}",
             self.base,
-            encode(id)
+            encode_segment(id)
         )))
         .await
     }
@@ -435,7 +440,7 @@ impl DirectoryClient {
                 .post(format!(
                     "{}/api/v1/applications/{}/review",
                     self.base,
-                    encode(id)
+                    encode_segment(id)
                 ))
                 .bearer_auth(token)
                 .json(&serde_json::json!({ "decision": decision, "message": message })),
@@ -456,8 +461,8 @@ impl DirectoryClient {
     }
 }
 
-/// Percent-encodes a path segment (group names are Chinese).
-fn encode(s: &str) -> String {
+/// Percent-encodes a path segment (group names and file names are Chinese).
+pub fn encode_segment(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

@@ -4,11 +4,13 @@
 mod clock;
 pub mod log;
 pub mod metrics;
+mod refusal;
 mod tls;
 
 pub use clock::Clock;
 pub use metrics::Metrics;
-pub use tls::{NetError, Peer, Server, TlsFiles, server_config};
+pub use refusal::Refusal;
+pub use tls::{NetError, Peer, Server, TlsFiles, server_config, spki_sha256_hex};
 
 /// The `/healthz` answer of every service: 200 `{"status":"ok","version":…}` when its
 /// database answers, 503 otherwise.
@@ -46,3 +48,14 @@ impl std::fmt::Display for StartError {
 }
 
 impl std::error::Error for StartError {}
+
+/// A webhook's signature header: `t=<unix>,sha256=<hex>`, HMAC-SHA256 over `t.body` with the
+/// receiver's secret, so it can check both the sender and the freshness.
+pub fn sign_webhook(secret: &[u8], t: i64, body: &[u8]) -> String {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
+    let mut ctx = aws_lc_rs::hmac::Context::with_key(&key);
+    ctx.update(format!("{t}.").as_bytes());
+    ctx.update(body);
+    let hex: String = ctx.sign().as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("t={t},sha256={hex}")
+}

@@ -161,10 +161,20 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds `addr` and serves `app` until [`Server::shutdown`].
+    /// Binds `addr` and serves `app` over TLS until [`Server::shutdown`].
     pub async fn start(
         addr: &str,
         tls: Arc<ServerConfig>,
+        app: Router,
+    ) -> Result<Server, NetError> {
+        Self::start_with(addr, Some(tls), app).await
+    }
+
+    /// Binds `addr` and serves `app`: over TLS when `tls` is given, otherwise plain HTTP
+    /// (for a listener on the loopback address only; the caller decides).
+    pub async fn start_with(
+        addr: &str,
+        tls: Option<Arc<ServerConfig>>,
         app: Router,
     ) -> Result<Server, NetError> {
         let listener = TcpListener::bind(addr).await.map_err(|e| NetError::Bind {
@@ -176,7 +186,7 @@ impl Server {
             detail: e.to_string(),
         })?;
         let (stop, mut stopped) = watch::channel(false);
-        let acceptor = TlsAcceptor::from(tls);
+        let acceptor = tls.map(TlsAcceptor::from);
         let task = tokio::spawn(async move {
             loop {
                 let (tcp, remote) = tokio::select! {
@@ -193,8 +203,18 @@ impl Server {
                 let _ = tcp.set_nodelay(true);
                 let acceptor = acceptor.clone();
                 let app = app.clone();
-                let mut conn_stop = stopped.clone();
+                let conn_stop = stopped.clone();
                 tokio::spawn(async move {
+                    let ip = canonical(remote.ip());
+                    let Some(acceptor) = acceptor else {
+                        let peer = Peer {
+                            ip,
+                            chain: Arc::new(Vec::new()),
+                            key: None,
+                        };
+                        serve_connection(tcp, peer, app, conn_stop).await;
+                        return;
+                    };
                     let tls =
                         match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp))
                             .await
@@ -214,27 +234,11 @@ impl Server {
                         .and_then(|c| spki_sha256_hex(c.as_ref()))
                         .map(Arc::from);
                     let peer = Peer {
-                        ip: canonical(remote.ip()),
+                        ip,
                         chain: Arc::new(chain),
                         key,
                     };
-                    let svc =
-                        hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-                            req.extensions_mut().insert(peer.clone());
-                            app.clone().oneshot(req.map(axum::body::Body::new))
-                        });
-                    let conn = hyper::server::conn::http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(Duration::from_secs(30))
-                        .serve_connection(TokioIo::new(tls), svc);
-                    tokio::pin!(conn);
-                    tokio::select! {
-                        _ = conn.as_mut() => {}
-                        _ = conn_stop.changed() => {
-                            conn.as_mut().graceful_shutdown();
-                            let _ = tokio::time::timeout(Duration::from_secs(5), conn).await;
-                        }
-                    }
+                    serve_connection(tls, peer, app, conn_stop).await;
                 });
             }
         });
@@ -250,6 +254,30 @@ impl Server {
         let _ = self.stop.send(true);
         let _ = self.task.await;
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// HTTP/1.1 on one connection, each request carrying `peer`, until it closes or the server
+/// stops (requests in flight get 5 s).
+async fn serve_connection<IO>(io: IO, peer: Peer, app: Router, mut stop: watch::Receiver<bool>)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        req.extensions_mut().insert(peer.clone());
+        app.clone().oneshot(req.map(axum::body::Body::new))
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .serve_connection(TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(Duration::from_secs(5), conn).await;
+        }
     }
 }
 

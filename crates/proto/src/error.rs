@@ -68,6 +68,10 @@ codes! {
     DirSignature = "E_DIR_SIGNATURE", 400, "申請書的簽章無效，或不是該機關的憑證所簽";
     DirState = "E_DIR_STATE", 409, "申請案或參與者目前的狀態不允許此動作";
     DirSnapshot = "E_DIR_SNAPSHOT", 502, "通訊錄快照無效（簽章、格式、版本或效期不符），未採用";
+    AgentAuth = "E_AGENT_AUTH", 401, "需要機關代理程式的 API 權杖（Authorization: Bearer …）或已登記的用戶端憑證";
+    AgentDocument = "E_AGENT_DOCUMENT", 400, "公文內容或檔案有誤，未送出";
+    Malware = "E_MALWARE", 422, "公文或附件驗出惡意程式，未送出";
+    Recipient = "E_RECIPIENT", 400, "收文者不在通訊錄，或查不到其加密憑證";
     Unavailable = "E_UNAVAILABLE", 503, "交換中心暫時無法服務，請稍後重試";
     Internal = "E_INTERNAL", 500, "交換中心內部錯誤，已記錄";
 }

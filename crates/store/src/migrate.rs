@@ -47,6 +47,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0006_agent.sql"),
         postgres: include_str!("../../../migrations/postgres/0006_agent.sql"),
     },
+    Migration {
+        version: 7,
+        name: "agent_api",
+        sqlite: include_str!("../../../migrations/sqlite/0007_agent_api.sql"),
+        postgres: include_str!("../../../migrations/postgres/0007_agent_api.sql"),
+    },
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {

@@ -1,0 +1,647 @@
+//! The document-system API (`/api/v1`): a document-management system sends a DI + SW +
+//! attachments, or a draft as JSON, lists and fetches what arrived, signs 簽收 or 退文, and
+//! reads statuses and duty lists. Each caller belongs to one agency and sees only its own
+//! documents: an API token (`Authorization: Bearer …`) or a registered client certificate.
+//! docs/api/agent.openapi.json describes every route.
+
+use std::path::{Path, PathBuf};
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, Path as UrlPath, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use gongwen_net::{Peer, Refusal, Server, StartError};
+use gongwen_proto::{Code, ReturnReason};
+use gongwen_store::random_hex;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::clients::{self, ApiClient};
+use crate::compose::{self, Defaults};
+use crate::config::ApiConfig;
+use crate::receive::{self, Decision};
+use crate::send::{self, refusal_of};
+use crate::{Agency, Shared};
+
+type Result<T, E = Refusal> = std::result::Result<T, E>;
+
+const OPENAPI: &str = include_str!("../../../docs/api/agent.openapi.json");
+
+/// Starts the API listener. Plain HTTP is refused on anything but a loopback address.
+pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
+    let err = |code: &'static str, detail: String| StartError {
+        service: "機關代理程式",
+        code,
+        detail,
+    };
+    let tls = match &c.tls {
+        Some(t) => Some(
+            gongwen_net::server_config(&gongwen_net::TlsFiles {
+                cert: t.cert.clone(),
+                key: t.key.clone(),
+                client_roots: if t.client_roots.is_empty() {
+                    node.config.trust_anchors.clone()
+                } else {
+                    t.client_roots.clone()
+                },
+                crls: Vec::new(),
+            })
+            .map_err(|e| err(e.code(), e.to_string()))?,
+        ),
+        None => {
+            let loopback = c
+                .listen
+                .parse::<std::net::SocketAddr>()
+                .map(|a| a.ip().is_loopback())
+                .unwrap_or(c.listen.starts_with("localhost:"));
+            if !loopback {
+                return Err(err(
+                    "E_CONFIG",
+                    format!(
+                        "API 位址 {} 不是本機位址，須設定 [agent.api.tls]（不以明文 HTTP 在網路上傳送公文）",
+                        c.listen
+                    ),
+                ));
+            }
+            None
+        }
+    };
+    let limit = usize::try_from(c.max_upload_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
+    Server::start_with(&c.listen, tls, router(node, limit))
+        .await
+        .map_err(|e| err(e.code(), e.to_string()))
+}
+
+#[derive(Clone)]
+struct Api {
+    node: Shared,
+    /// Largest upload in bytes.
+    limit: usize,
+}
+
+pub fn router(node: Shared, limit: usize) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/whoami", get(whoami))
+        .route("/api/v1/documents", post(send_document))
+        .route("/api/v1/documents/{name}", get(document))
+        .route("/api/v1/sent", get(sent_list))
+        .route("/api/v1/sent/{id}", get(sent_one))
+        .route("/api/v1/inbox", get(inbox))
+        .route("/api/v1/inbox/{id}", get(inbox_one))
+        .route("/api/v1/inbox/{id}/files/{name}", get(inbox_file))
+        .route("/api/v1/inbox/{id}/confirm", post(confirm))
+        .route("/api/v1/inbox/{id}/return", post(return_doc))
+        .route("/api/v1/duties", get(duties))
+        .layer(DefaultBodyLimit::max(limit.saturating_add(1024 * 1024)))
+        .fallback(|| async { Refusal::new(Code::NotFound, "沒有這個 API 路徑") })
+        .with_state(Api { node, limit })
+}
+
+async fn healthz(State(api): State<Api>) -> Response {
+    gongwen_net::health(api.node.db.fetch_optional("SELECT 1", &[]).await.is_ok())
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// The caller and its agency, from the token or the client certificate.
+async fn caller<'a>(api: &'a Api, headers: &HeaderMap, peer: Option<&Peer>) -> Result<(ApiClient, &'a Agency)> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let cert = peer.and_then(|p| p.key.as_deref());
+    let client = clients::find(&api.node.db, token, cert)
+        .await?
+        .ok_or_else(|| {
+            Refusal::new(
+                Code::AgentAuth,
+                if token.is_some() {
+                    "API 權杖不正確或已撤銷"
+                } else if cert.is_some() {
+                    "用戶端憑證未登記給任何機關（gongwen agent client add --cert）"
+                } else {
+                    "請求沒有 API 權杖或用戶端憑證"
+                },
+            )
+        })?;
+    let agency = api.node.agency(&client.agency).ok_or_else(|| {
+        Refusal::new(
+            Code::AgentAuth,
+            format!("用戶端所屬機關 {} 已不在本代理程式的設定中", client.agency),
+        )
+    })?;
+    Ok((client, agency))
+}
+
+async fn whoami(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    peer: Option<axum::Extension<Peer>>,
+) -> Result<Json<Value>> {
+    let (client, a) = caller(&api, &headers, peer.as_deref()).await?;
+    Ok(Json(json!({
+        "agency": a.code.as_str(), "name": a.name, "client": client.name, "kind": client.kind,
+        "center": a.center.base(),
+    })))
+}
+
+/// A file name from an upload: a plain name, no folders.
+fn file_name(raw: Option<&str>, field: &str) -> Result<String> {
+    let name = raw.unwrap_or("").trim();
+    let plain = !name.is_empty()
+        && name.chars().count() <= 100
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\', '\0'])
+        && name != "..";
+    if !plain {
+        return Err(Refusal::new(
+            Code::AgentDocument,
+            format!("欄位「{field}」的檔名「{name}」不能用：須為 1 到 100 字、不含路徑、不以「.」開頭"),
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// What came in a send: a draft or a DI, with files staged in `uploads`.
+struct Upload {
+    draft: Option<gongwen_doc::draft::Draft>,
+    di: Option<String>,
+}
+
+/// Reads the multipart body into `uploads/` within the size limit.
+async fn read_upload(mut mp: Multipart, uploads: &Path, limit: usize) -> Result<Upload> {
+    use tokio::io::AsyncWriteExt;
+    let bad = |m: String| Refusal::new(Code::AgentDocument, m);
+    let io = |e: std::io::Error| Refusal::new(Code::Internal, format!("{}：{e}", uploads.display()));
+    tokio::fs::create_dir_all(uploads).await.map_err(io)?;
+    let mut out = Upload { draft: None, di: None };
+    let mut total = 0usize;
+    let too_large = |limit: usize| {
+        Refusal::new(
+            Code::SubmitTooLarge,
+            format!("上傳的檔案合計超過 {} MiB", limit / 1024 / 1024),
+        )
+    };
+    let multipart_err = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large(limit)
+        } else {
+            Refusal::new(Code::BadRequest, format!("multipart 內容有誤：{e}"))
+        }
+    };
+    while let Some(mut field) = mp.next_field().await.map_err(multipart_err)? {
+        let kind = field.name().unwrap_or("").to_string();
+        match kind.as_str() {
+            "draft" => {
+                let bytes = field.bytes().await.map_err(multipart_err)?;
+                if bytes.len() > 1024 * 1024 {
+                    return Err(bad("草稿超過 1 MiB".into()));
+                }
+                total += bytes.len();
+                let d: gongwen_doc::draft::Draft = serde_json::from_slice(&bytes)
+                    .map_err(|e| bad(format!("草稿 JSON 有誤：{e}")))?;
+                out.draft = Some(d);
+            }
+            "di" | "sw" | "attachment" => {
+                let name = file_name(field.file_name(), &kind)?;
+                let path = uploads.join(&name);
+                if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+                    return Err(bad(format!("檔名「{name}」重複上傳")));
+                }
+                let mut f = tokio::fs::File::create(&path).await.map_err(io)?;
+                while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
+                    total += chunk.len();
+                    if total > limit {
+                        return Err(too_large(limit));
+                    }
+                    f.write_all(&chunk).await.map_err(io)?;
+                }
+                f.sync_all().await.map_err(io)?;
+                if kind == "di" {
+                    if out.di.is_some() {
+                        return Err(bad("一次只能送一份 DI".into()));
+                    }
+                    out.di = Some(name);
+                }
+            }
+            other => {
+                return Err(bad(format!(
+                    "不認得的欄位「{other}」：可用 draft、di、sw、attachment"
+                )));
+            }
+        }
+    }
+    match (&out.draft, &out.di) {
+        (Some(_), Some(_)) => Err(bad("請送草稿（draft）或 DI（di）其中之一，不要兩者都送".into())),
+        (None, None) => Err(bad("沒有草稿（draft）也沒有 DI（di）".into())),
+        _ => Ok(out),
+    }
+}
+
+/// The set's name: from the caller's Idempotency-Key (a retried request finds the first),
+/// or a new one.
+fn set_name(headers: &HeaderMap) -> Result<String> {
+    match headers.get(gongwen_proto::api::IDEMPOTENCY_KEY) {
+        None => Ok(format!("api-{}", random_hex(12))),
+        Some(v) => {
+            let k = v.to_str().unwrap_or("");
+            if k.is_empty() || k.len() > 64 || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                return Err(Refusal::new(
+                    Code::BadRequest,
+                    "Idempotency-Key 須為 1 到 64 個英數字、「-」或「_」",
+                ));
+            }
+            Ok(format!("api-{k}"))
+        }
+    }
+}
+
+async fn send_document(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    peer: Option<axum::Extension<Peer>>,
+    mp: Multipart,
+) -> Result<Response> {
+    let (_client, a) = caller(&api, &headers, peer.as_deref()).await?;
+    let node = &api.node;
+    let name = set_name(&headers)?;
+    let dir = staged_dir(node, a, &name);
+    // A retried request: answer what became of the first, read nothing.
+    if send::sent_row(node, a, &name)
+        .await
+        .map_err(|e| Refusal::new(Code::Internal, e))?
+        .is_some()
+    {
+        let set = crate::folder::declared_set(&dir, &find_di(&dir)?, name)
+            .map_err(|e| Refusal::new(Code::Internal, e))?;
+        let r = send::send_staged(node, a, &set, "api").await?;
+        return Ok(answer(r, None, Vec::new()));
+    }
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    let uploads = dir.join(".uploads");
+    let result = stage_and_send(&api, a, mp, &dir, &uploads).await;
+    let _ = tokio::fs::remove_dir_all(&uploads).await;
+    if result.is_err() && send::sent_row(node, a, &name).await.ok().flatten().is_none() {
+        // Nothing was recorded: nothing to keep.
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+    }
+    result
+}
+
+async fn stage_and_send(
+    api: &Api,
+    a: &Agency,
+    mp: Multipart,
+    dir: &Path,
+    uploads: &Path,
+) -> Result<Response> {
+    let node = &api.node;
+    let up = read_upload(mp, uploads, api.limit).await?;
+    let today = gongwen_doc::RocDate::from_unix_taipei(node.clock.now_s())
+        .map_err(|e| Refusal::new(Code::Internal, e.message))?;
+    let (set, taken) = match (up.draft, up.di) {
+        (Some(mut draft), _) => {
+            let taken = compose::complete(
+                &node.db,
+                &mut draft,
+                &Defaults {
+                    code: a.code.as_str(),
+                    name: a.name.as_deref(),
+                    word: a.word.as_deref(),
+                },
+                today,
+            )
+            .await?;
+            match compose::stage(&draft, today, uploads, dir) {
+                Ok(set) => (set, taken),
+                Err(e) => {
+                    give_back(node, a, taken).await;
+                    return Err(e);
+                }
+            }
+        }
+        (None, Some(di)) => {
+            let io = |e: std::io::Error| Refusal::new(Code::Internal, e.to_string());
+            tokio::fs::create_dir_all(dir).await.map_err(io)?;
+            let mut rd = tokio::fs::read_dir(uploads).await.map_err(io)?;
+            while let Some(e) = rd.next_entry().await.map_err(io)? {
+                tokio::fs::rename(e.path(), dir.join(e.file_name())).await.map_err(io)?;
+            }
+            (compose::staged_files(dir, &dir.join(di))?, None)
+        }
+        (None, None) => unreachable!("read_upload refuses a send with neither"),
+    };
+    let ignored = compose::undeclared(&set, dir);
+    match send::send_staged(node, a, &set, "api").await {
+        Ok(r) => Ok(answer(r, taken, ignored)),
+        Err(e) => {
+            give_back(node, a, taken).await;
+            Err(e)
+        }
+    }
+}
+
+async fn give_back(node: &Shared, a: &Agency, taken: Option<compose::Taken>) {
+    if let Some(t) = taken {
+        let _ = compose::give_back(&node.db, a.code.as_str(), t.year, t.serial).await;
+    }
+}
+
+fn answer(r: send::SendResult, taken: Option<compose::Taken>, ignored: Vec<String>) -> Response {
+    let status = if r.state == "submitted" {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    let body = json!({
+        "name": r.name, "package_id": r.package_id, "state": r.state,
+        "state_label": state_label(&r.state), "package": r.package, "detail": r.detail,
+        "serial": taken.map(|t| t.serial), "ignored_files": ignored,
+    });
+    (status, Json(body)).into_response()
+}
+
+fn state_label(state: &str) -> &'static str {
+    match state {
+        "sealed" => "已封裝，等待交換中心收件",
+        "submitted" => "交換中心已收件",
+        "refused" => "交換中心拒收",
+        _ => "",
+    }
+}
+
+fn staged_dir(node: &Shared, a: &Agency, name: &str) -> PathBuf {
+    node.config.data_dir.join("staged").join(a.code.as_str()).join(name)
+}
+
+fn find_di(dir: &Path) -> Result<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()
+        .and_then(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("di")))
+        })
+        .ok_or_else(|| Refusal::new(Code::Internal, format!("{} 沒有 DI", dir.display())))
+}
+
+/// A send as the agent knows it, with the center's statuses once it has it.
+async fn document(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    peer: Option<axum::Extension<Peer>>,
+    UrlPath(name): UrlPath<String>,
+) -> Result<Json<Value>> {
+    let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
+    let row = send::sent_row(&api.node, a, &name)
+        .await
+        .map_err(|e| Refusal::new(Code::Internal, e))?
+        .ok_or_else(|| Refusal::new(Code::NotFound, format!("送件 {name} 不存在")))?;
+    let package = if row.state == "submitted" {
+        Some(a.center.sent(&row.package_id).await.map_err(|e| refusal_of(&e))?)
+    } else {
+        None
+    };
+    Ok(Json(json!({
+        "name": name, "package_id": row.package_id, "state": row.state,
+        "state_label": state_label(&row.state), "detail": row.detail, "package": package,
+    })))
+}
+
+async fn sent_list(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    peer: Option<axum::Extension<Peer>>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Json<gongwen_proto::api::SentPage>> {
+    let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
+    let q: Vec<(&str, &str)> = q
+        .iter()
+        .filter(|(k, _)| ["open", "since", "after", "limit"].contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    Ok(Json(a.center.sent_list(&q).await.map_err(|e| refusal_of(&e))?))
+}
+
+async fn sent_one(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    peer: Option<axum::Extension<Peer>>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<gongwen_proto::api::SentPackage>> {
+    let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
+    Ok(Json(a.center.sent(&id).await.map_err(|e| refusal_of(&e))?))
+}
+
+async fn duties(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    peer: Option<axum::Extension<Peer>>,
+) -> Result<Json<gongwen_proto::api::Duties>> {
+    let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
+    Ok(Json(a.center.duties().await.map_err(|e| refusal_of(&e))?))
+}
+
+#[derive(Deserialize)]
+struct InboxQuery {
+    /// delivered (to handle, default), confirmed, returned, quarantined, or all.
+    state: Option<String>,
+    /// Only what arrived before this time (ms), for the next page.
+    before: Option<i64>,
+    limit: Option<u32>,
+}
+
+const RECEIVED_COLS: &str = "package_id, sender, doc_number, subject, urgency, copy, confirm_now, state, received_at, files, handled_at, handled_by, reason, reason_text, detail";
+
+fn received_json(r: &gongwen_store::Row) -> Result<Value> {
+    let files: Vec<String> = serde_json::from_str(&r.text(9)?).unwrap_or_default();
+    let state = r.text(7)?;
+    let label = match state.as_str() {
+        "delivered" => "待簽收",
+        "confirmed" => "已簽收",
+        "returned" => "已退文",
+        "quarantined" => "含惡意程式，已隔離並退文",
+        _ => "",
+    };
+    Ok(json!({
+        "package_id": r.text(0)?, "sender": r.text(1)?, "doc_number": r.text(2)?,
+        "subject": r.text(3)?, "urgency": r.text(4)?, "copy": r.text(5)?,
+        "confirm_now": r.i64(6)? != 0, "state": state, "state_label": label,
+        "received_at": r.i64(8)?, "files": files, "handled_at": r.opt_i64(10)?,
+        "handled_by": r.opt_text(11)?, "return_reason": r.opt_text(12)?,
+        "return_text": r.opt_text(13)?,
+        // Why it was returned on arrival; the inbox folder path is the agent's own business.
+        "detail": if state == "returned" { r.opt_text(14)? } else { None },
+    }))
+}
+
+async fn inbox(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    peer: Option<axum::Extension<Peer>>,
+    Query(q): Query<InboxQuery>,
+) -> Result<Json<Value>> {
+    let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
+    let state = q.state.as_deref().unwrap_or("delivered");
+    if !["delivered", "confirmed", "returned", "quarantined", "all"].contains(&state) {
+        return Err(Refusal::new(
+            Code::BadRequest,
+            format!("state「{state}」不認得：可用 delivered、confirmed、returned、quarantined、all"),
+        ));
+    }
+    let limit = i64::from(q.limit.unwrap_or(100).clamp(1, 500));
+    let rows = api
+        .node
+        .db
+        .fetch_all(
+            &format!(
+                "SELECT {RECEIVED_COLS} FROM agent_received WHERE agency = $1 AND ($2 = 'all' OR state = $2) \
+                 AND received_at < $3 ORDER BY received_at DESC, package_id LIMIT $4"
+            ),
+            &[
+                a.code.as_str().into(),
+                state.into(),
+                q.before.unwrap_or(i64::MAX).into(),
+                limit.into(),
+            ],
+        )
+        .await?;
+    let items = rows.iter().map(received_json).collect::<Result<Vec<_>>>()?;
+    let next = (items.len() as i64 == limit)
+        .then(|| items.last().and_then(|i| i["received_at"].as_i64()))
+        .flatten();
+    Ok(Json(json!({ "items": items, "next_before": next })))
+}
+
+async fn received_row(api: &Api, a: &Agency, id: &str) -> Result<Value> {
+    let row = api
+        .node
+        .db
+        .fetch_optional(
+            &format!("SELECT {RECEIVED_COLS} FROM agent_received WHERE agency = $1 AND package_id = $2"),
+            &[a.code.as_str().into(), id.into()],
+        )
+        .await?
+        .ok_or_else(|| Refusal::new(Code::NotFound, format!("收文 {id} 不存在")))?;
+    received_json(&row)
+}
+
+async fn inbox_one(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    peer: Option<axum::Extension<Peer>>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<Value>> {
+    let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
+    Ok(Json(received_row(&api, a, &id).await?))
+}
+
+async fn inbox_file(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    peer: Option<axum::Extension<Peer>>,
+    UrlPath((id, name)): UrlPath<(String, String)>,
+) -> Result<Response> {
+    let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
+    let row = received_row(&api, a, &id).await?;
+    let listed = row["files"]
+        .as_array()
+        .is_some_and(|f| f.iter().any(|n| n.as_str() == Some(name.as_str())));
+    if !listed {
+        return Err(Refusal::new(
+            Code::NotFound,
+            format!("收文 {id} 沒有檔案「{name}」"),
+        ));
+    }
+    let path = receive::inbox_dir(&api.node, a).join(&id).join(&name);
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| Refusal::new(Code::Internal, format!("{}：{e}", path.display())))?;
+    let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+    let body = axum::body::Body::from_stream(tokio_util_stream(file));
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type(&name).to_string()),
+            (header::CONTENT_LENGTH, len.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename*=UTF-8''{}", gongwen_client::encode_segment(&name)),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A file read in 64 KiB pieces, so a large attachment is never held in memory.
+fn tokio_util_stream(
+    file: tokio::fs::File,
+) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> {
+    use tokio::io::AsyncReadExt;
+    futures_util::stream::unfold(file, |mut f| async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(bytes::Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    })
+}
+
+pub(crate) fn content_type(name: &str) -> &'static str {
+    let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "odt" => "application/vnd.oasis.opendocument.text",
+        "ods" => "application/vnd.oasis.opendocument.spreadsheet",
+        "odp" => "application/vnd.oasis.opendocument.presentation",
+        "tif" | "tiff" => "image/tiff",
+        "di" | "sw" | "xml" => "application/xml",
+        "json" => "application/json",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn confirm(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    peer: Option<axum::Extension<Peer>>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<Value>> {
+    let (client, a) = caller(&api, &headers, peer.as_deref()).await?;
+    receive::decide(&api.node, a, &id, &client.name, Decision::Confirm).await?;
+    Ok(Json(received_row(&api, a, &id).await?))
+}
+
+#[derive(Deserialize)]
+struct ReturnBody {
+    /// One of the closed list (誤送, 非本機關權責 …).
+    reason: String,
+    #[serde(default)]
+    text: String,
+}
+
+async fn return_doc(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    peer: Option<axum::Extension<Peer>>,
+    UrlPath(id): UrlPath<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>> {
+    let (client, a) = caller(&api, &headers, peer.as_deref()).await?;
+    let b: ReturnBody = serde_json::from_slice(&body)
+        .map_err(|e| Refusal::new(Code::BadRequest, format!("退文內容須為 JSON {{\"reason\", \"text\"}}：{e}")))?;
+    let reason = ReturnReason::parse(&b.reason).map_err(|m| Refusal::new(Code::BadRequest, m))?;
+    receive::decide(&api.node, a, &id, &client.name, Decision::Return(reason, b.text)).await?;
+    Ok(Json(received_row(&api, a, &id).await?))
+}

@@ -1,0 +1,397 @@
+//! Receiving: what waits at the center is fetched, opened into a hidden folder, scanned, and
+//! renamed into the inbox all at once; only then is 送達 signed. A package that cannot be
+//! opened is returned automatically; one that carries malware is quarantined, returned and
+//! reported. 簽收 and 退文 by a person (API or web client) are signed here too.
+
+use std::path::PathBuf;
+
+use gongwen_net::Refusal;
+use gongwen_proto::{Code, ReturnReason};
+use gongwen_trust::package::stream;
+use gongwen_trust::receipt::{self, ReceiptEvent, ReceiptRequest};
+
+use crate::send::{refusal_of, refused};
+use crate::{Agency, Shared, folder, notify, scan};
+
+/// Fetches, opens and acknowledges everything waiting at the center for this agency; also
+/// finishes what a restart interrupted (送達 signed, the rest not yet recorded).
+pub(crate) async fn receive(node: &Shared, a: &Agency) -> Result<(), String> {
+    for status in ["available", "delivered"] {
+        let page = a
+            .center
+            .inbox(&[("status", status)])
+            .await
+            .map_err(|e| format!("交換中心無法連線：{e}"))?;
+        for item in page.items {
+            let known = node
+                .db
+                .fetch_optional(
+                    "SELECT state FROM agent_received WHERE agency = $1 AND package_id = $2",
+                    &[a.code.as_str().into(), item.id.as_str().into()],
+                )
+                .await
+                .map_err(|e| e.to_string())?
+                .is_some();
+            if !known {
+                receive_one(node, a, &item).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What became of a received package.
+enum Outcome {
+    /// In the inbox folder.
+    Delivered(PathBuf),
+    /// Quarantined: what was found.
+    Malware(PathBuf, String),
+    /// It cannot be opened or does not check out: why.
+    Unreadable(String),
+}
+
+async fn receive_one(
+    node: &Shared,
+    a: &Agency,
+    item: &gongwen_proto::api::InboxItem,
+) -> Result<(), String> {
+    let pkg_path = incoming_path(node, a, &item.id);
+    if !pkg_path.is_file() {
+        let body = a
+            .center
+            .fetch(&item.id)
+            .await
+            .map_err(|e| format!("下載 {}：{e}", item.id))?;
+        folder::write_atomically(&pkg_path, &body).map_err(|e| e.to_string())?;
+    }
+    let header = stream::inspect_file(&pkg_path)
+        .map_err(|e| e.to_string())?
+        .header;
+    let inbox = inbox_dir(node, a);
+    let dest = inbox.join(&item.id);
+    let quarantined =
+        node.config
+            .data_dir
+            .join("quarantine")
+            .join(format!("{}-{}", a.code.as_str(), item.id));
+    let outcome = if dest.is_dir() {
+        Outcome::Delivered(dest)
+    } else if quarantined.is_dir() {
+        let what = std::fs::read_to_string(quarantined.join("原因.txt")).unwrap_or_default();
+        Outcome::Malware(quarantined, what.trim().to_string())
+    } else {
+        open_into(node, a, item, &pkg_path, &inbox, &dest, &quarantined).await?
+    };
+    let (receipt, row) = match &outcome {
+        Outcome::Delivered(d) => (None, ("delivered", d.display().to_string())),
+        Outcome::Malware(q, what) => (
+            // The center prints the reason's label (含惡意程式) before this text.
+            Some((ReturnReason::Malware, what.clone())),
+            ("quarantined", q.display().to_string()),
+        ),
+        Outcome::Unreadable(why) => (
+            Some((ReturnReason::Unreadable, format!("無法開啟或驗證：{why}"))),
+            ("returned", why.clone()),
+        ),
+    };
+    acknowledge(node, a, item, &header, receipt).await?;
+    let files: Vec<String> = match &outcome {
+        Outcome::Delivered(d) => std::fs::read_dir(d)
+            .map(|rd| {
+                let mut v: Vec<String> = rd
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n != "receipt.json")
+                    .collect();
+                v.sort();
+                v
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let now = node.clock.now_ms();
+    let inserted = node
+        .db
+        .execute(
+            "INSERT INTO agent_received (agency, package_id, sender, doc_number, state, detail, received_at, subject, urgency, copy, confirm_now, files) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (agency, package_id) DO NOTHING",
+            &[
+                a.code.as_str().into(),
+                item.id.as_str().into(),
+                item.sender.as_str().into(),
+                item.doc_number.as_str().into(),
+                row.0.into(),
+                row.1.into(),
+                now.into(),
+                header.subject.as_str().into(),
+                header.urgency.as_str().into(),
+                item.copy.as_str().into(),
+                i64::from(item.confirm_now).into(),
+                serde_json::to_string(&files).unwrap_or_default().into(),
+            ],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if inserted > 0 {
+        notify::enqueue(
+            node,
+            a,
+            "received",
+            serde_json::json!({
+                "package_id": item.id, "sender": item.sender, "doc_number": item.doc_number,
+                "subject": header.subject, "urgency": header.urgency, "copy": item.copy,
+                "state": row.0, "files": files,
+            }),
+        )
+        .await?;
+    }
+    if let Outcome::Malware(_, what) = &outcome {
+        gongwen_net::log::warn(
+            "收到的公文含惡意程式，已隔離並退文",
+            serde_json::json!({ "agency": a.code.as_str(), "package": item.id, "sender": item.sender, "detail": what }),
+        );
+        a.center
+            .security_event(&gongwen_proto::api::SecurityEvent {
+                kind: "malware".into(),
+                package_id: Some(item.id.clone()),
+                detail: format!(
+                    "{} 發給 {} 的公文 {}：{what}",
+                    item.sender,
+                    a.code.as_str(),
+                    item.doc_number
+                ),
+            })
+            .await
+            .map_err(|e| format!("資安事件通報：{e}"))?;
+    }
+    Ok(())
+}
+
+/// Opens a package into a hidden folder beside the inbox, scans what came out, and either
+/// renames it into place (the inbox sees it all at once) or moves it to quarantine.
+async fn open_into(
+    node: &Shared,
+    a: &Agency,
+    item: &gongwen_proto::api::InboxItem,
+    pkg_path: &std::path::Path,
+    inbox: &std::path::Path,
+    dest: &std::path::Path,
+    quarantined: &std::path::Path,
+) -> Result<Outcome, String> {
+    let sender_keys: Vec<[u8; 32]> = match a.center.participant_certs(&item.sender).await {
+        Ok(c) => c
+            .signing_keys
+            .iter()
+            .filter_map(|k| gongwen_trust::path::unhex32(k))
+            .collect(),
+        Err(e) if refused(&e) => Vec::new(),
+        Err(e) => return Err(format!("交換中心無法連線：{e}")),
+    };
+    let tmp = inbox.join(format!(".tmp-{}", item.id));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let me = gongwen_trust::package::Recipient {
+        key: &a.enc_key,
+        cert: &a.enc_cert,
+        code: &a.code,
+    };
+    let sender = item.sender.clone();
+    let bound = move |code: &str| {
+        if code == sender {
+            sender_keys.clone()
+        } else {
+            Vec::new()
+        }
+    };
+    let o = match stream::open_to_dir(pkg_path, &me, &node.trust, &bound, &tmp) {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Ok(Outcome::Unreadable(e.to_string()));
+        }
+    };
+    if let Some(scanner) = &node.scanner {
+        match scan::first_infected(scanner, &o.files).await {
+            Ok(None) => {}
+            Ok(Some((file, sig))) => {
+                let what = format!("{file} 驗出 {sig}");
+                std::fs::create_dir_all(node.config.data_dir.join("quarantine"))
+                    .map_err(|e| e.to_string())?;
+                folder::write_atomically(&tmp.join("原因.txt"), format!("{what}\n").as_bytes())
+                    .map_err(|e| e.to_string())?;
+                std::fs::rename(&tmp, quarantined).map_err(|e| e.to_string())?;
+                return Ok(Outcome::Malware(quarantined.to_path_buf(), what));
+            }
+            Err(e) => {
+                // Nothing is released unscanned: next round.
+                let _ = std::fs::remove_dir_all(&tmp);
+                return Err(e);
+            }
+        }
+    }
+    let record = serde_json::json!({
+        "package_id": item.id, "sender": item.sender, "doc_number": o.header.doc_number,
+        "subject": o.header.subject, "urgency": o.header.urgency,
+        "received_at": node.clock.now_ms(), "signed_at": o.signed_at,
+        "files": o.files.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect::<Vec<_>>(),
+    });
+    folder::write_atomically(&tmp.join("receipt.json"), record.to_string().as_bytes())
+        .map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, dest).map_err(|e| e.to_string())?;
+    Ok(Outcome::Delivered(dest.to_path_buf()))
+}
+
+/// Signs and sends 送達 and, for a package returned, then 退文 with its reason. The center
+/// accepts a return only after delivery; a receipt it already has (before a restart) is
+/// taken as sent.
+async fn acknowledge(
+    node: &Shared,
+    a: &Agency,
+    item: &gongwen_proto::api::InboxItem,
+    header: &gongwen_proto::PackageHeader,
+    returned: Option<(ReturnReason, String)>,
+) -> Result<(), String> {
+    let mut receipts = vec![(ReceiptEvent::Delivered, None, None)];
+    if let Some((reason, text)) = returned {
+        receipts.push((ReceiptEvent::Returned, Some(reason), Some(text)));
+    }
+    for (event, reason, text) in receipts {
+        let (der, _) = receipt::issue(
+            &ReceiptRequest {
+                header,
+                event,
+                recipient: a.code.as_str(),
+                reason,
+                text,
+                receipt_number: None,
+                now: node.clock.now_s(),
+            },
+            &a.signer(),
+        )
+        .map_err(|e| e.to_string())?;
+        match a.center.receipt(&item.id, der).await {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("E_COPY_STATE") => {}
+            Err(e) => return Err(format!("{}回執：{e}", event.label())),
+        }
+    }
+    Ok(())
+}
+
+/// What a person decided about a received document.
+#[derive(Debug, Clone)]
+pub enum Decision {
+    /// 簽收.
+    Confirm,
+    /// 退文, with the reason from the closed list and the words typed.
+    Return(ReturnReason, String),
+}
+
+/// Signs and sends a person's 簽收 or 退文 and records who did it. Only a document that was
+/// delivered and not yet handled can be; returning after 簽收 is done on paper.
+pub async fn decide(
+    node: &Shared,
+    a: &Agency,
+    id: &str,
+    by: &str,
+    decision: Decision,
+) -> Result<(), Refusal> {
+    let row = node
+        .db
+        .fetch_optional(
+            "SELECT state FROM agent_received WHERE agency = $1 AND package_id = $2",
+            &[a.code.as_str().into(), id.into()],
+        )
+        .await?
+        .ok_or_else(|| Refusal::new(Code::NotFound, format!("收文 {id} 不存在")))?;
+    let state = row.text(0)?;
+    if state != "delivered" {
+        let now = match state.as_str() {
+            "confirmed" => "已簽收（簽收後如需退文，請以紙本辦理）",
+            "returned" => "已退文",
+            "quarantined" => "含惡意程式，已隔離並退文",
+            _ => "不是待處理的收文",
+        };
+        return Err(Refusal::new(Code::CopyState, format!("收文 {id} {now}")));
+    }
+    let (event, reason, text) = match &decision {
+        Decision::Confirm => (ReceiptEvent::Confirmed, None, None),
+        Decision::Return(reason, text) => {
+            let text = text.trim();
+            if *reason == ReturnReason::Other && text.is_empty() {
+                return Err(Refusal::new(
+                    Code::BadRequest,
+                    "退文原因為「其他」時，請填寫說明",
+                ));
+            }
+            if text.chars().count() > 500 {
+                return Err(Refusal::new(
+                    Code::BadRequest,
+                    "退文說明最多 500 字",
+                ));
+            }
+            (
+                ReceiptEvent::Returned,
+                Some(*reason),
+                (!text.is_empty()).then(|| text.to_string()),
+            )
+        }
+    };
+    let pkg = incoming_path(node, a, id);
+    let header = stream::inspect_file(&pkg)
+        .map_err(|e| Refusal::new(Code::Internal, format!("{}：{e}", pkg.display())))?
+        .header;
+    let (der, _) = receipt::issue(
+        &ReceiptRequest {
+            header: &header,
+            event,
+            recipient: a.code.as_str(),
+            reason,
+            text: text.clone(),
+            receipt_number: None,
+            now: node.clock.now_s(),
+        },
+        &a.signer(),
+    )
+    .map_err(|e| Refusal::new(Code::Internal, e.to_string()))?;
+    a.center
+        .receipt(id, der)
+        .await
+        .map_err(|e| refusal_of(&e))?;
+    let new_state = match decision {
+        Decision::Confirm => "confirmed",
+        Decision::Return(..) => "returned",
+    };
+    node.db
+        .execute(
+            "UPDATE agent_received SET state = $3, handled_at = $4, handled_by = $5, reason = $6, reason_text = $7 \
+             WHERE agency = $1 AND package_id = $2 AND state = 'delivered'",
+            &[
+                a.code.as_str().into(),
+                id.into(),
+                new_state.into(),
+                node.clock.now_ms().into(),
+                by.into(),
+                reason.map(|r| r.label()).into(),
+                text.into(),
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Where a received package is kept (the receipts are signed over its header).
+pub(crate) fn incoming_path(node: &crate::Node, a: &Agency, id: &str) -> PathBuf {
+    node.config
+        .data_dir
+        .join("incoming")
+        .join(format!("{}-{id}.pkg", a.code.as_str()))
+}
+
+/// Where an agency's received documents are: its inbox folder in folder mode, otherwise
+/// under the data folder.
+pub(crate) fn inbox_dir(node: &crate::Node, a: &Agency) -> PathBuf {
+    a.folders
+        .as_ref()
+        .map(|f| f.inbox.clone())
+        .unwrap_or_else(|| node.config.data_dir.join("inbox").join(a.code.as_str()))
+}

@@ -1,0 +1,400 @@
+//! Sending: a set (DI, SW, attachments) is scanned, sealed to its recipients' encryption
+//! certificates, and recorded with its Idempotency-Key before the center is called, so a
+//! restart submits it once and never twice. Sets come from an outbox folder, or from the API
+//! and the web client, which stage them under `data_dir/staged/<agency>/<name>/`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use gongwen_client::ClientError;
+use gongwen_net::Refusal;
+use gongwen_proto::api::SentPackage;
+use gongwen_proto::{Code, HeaderOptions, PackageHeader};
+use gongwen_store::random_hex;
+use gongwen_trust::cms;
+use gongwen_trust::package::stream::{self, StreamSeal};
+
+use crate::folder::{self, Folders, OutboxSet};
+use crate::{Agency, Node, Shared, notify, scan};
+
+/// Is this a refusal (the center read the request and said no), not a failure to reach it?
+pub(crate) fn refused(e: &ClientError) -> bool {
+    e.status().is_some_and(|s| (400..500).contains(&s))
+}
+
+fn error_json(e: &ClientError) -> serde_json::Value {
+    serde_json::json!({ "code": e.code().unwrap_or("E_TRANSPORT"), "message": e.to_string() })
+}
+
+/// Where a set's sealed package waits until the center has it.
+pub(crate) fn package_path(node: &Node, a: &Agency, name: &str) -> PathBuf {
+    node.config
+        .data_dir
+        .join("outgoing")
+        .join(format!("{}-{name}.pkg", a.code.as_str()))
+}
+
+/// Puts a set in `error/` with the reason in words and as JSON.
+fn reject(
+    f: &Folders,
+    set: &OutboxSet,
+    reason: &str,
+    detail: serde_json::Value,
+) -> Result<(), String> {
+    let dir = folder::move_set(set, &f.error).map_err(|e| e.to_string())?;
+    folder::write_atomically(&dir.join("原因.txt"), format!("{reason}\n").as_bytes())
+        .map_err(|e| e.to_string())?;
+    folder::write_atomically(&dir.join("error.json"), detail.to_string().as_bytes())
+        .map_err(|e| e.to_string())
+}
+
+/// What the agent recorded of one set.
+pub(crate) struct SentRow {
+    pub key: String,
+    pub package_id: String,
+    pub state: String,
+    pub detail: Option<String>,
+}
+
+pub(crate) async fn sent_row(node: &Node, a: &Agency, name: &str) -> Result<Option<SentRow>, String> {
+    node.db
+        .fetch_optional(
+            "SELECT idempotency_key, package_id, state, detail FROM agent_sent WHERE agency = $1 AND name = $2",
+            &[a.code.as_str().into(), name.into()],
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .map(|r| {
+            Ok(SentRow {
+                key: r.text(0)?,
+                package_id: r.text(1)?,
+                state: r.text(2)?,
+                detail: r.opt_text(3)?,
+            })
+        })
+        .transpose()
+        .map_err(|e: gongwen_store::StoreError| e.to_string())
+}
+
+async fn set_state(
+    node: &Node,
+    a: &Agency,
+    name: &str,
+    state: &str,
+    detail: Option<&str>,
+) -> Result<(), String> {
+    node.db
+        .execute(
+            "UPDATE agent_sent SET state = $3, detail = $4, updated_at = $5 WHERE agency = $1 AND name = $2",
+            &[a.code.as_str().into(), name.into(), state.into(), detail.into(), node.clock.now_ms().into()],
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// What the center made of a sealed set.
+pub(crate) enum Submitted {
+    Sent(Box<SentPackage>),
+    /// It could not be reached: the set stays sealed and is tried again.
+    Queued(String),
+    Refused(ClientError),
+}
+
+/// Submits a sealed set once and records the answer; the webhook hears of it.
+pub(crate) async fn submit(node: &Node, a: &Agency, name: &str, key: &str) -> Result<Submitted, String> {
+    let path = package_path(node, a, name);
+    let body = std::fs::read(&path).map_err(|e| format!("{}：{e}", path.display()))?;
+    Ok(match a.center.submit(key, body).await {
+        Ok(sent) => {
+            set_state(node, a, name, "submitted", None).await?;
+            notify::enqueue(
+                node,
+                a,
+                "sent",
+                serde_json::json!({ "name": name, "package": &sent }),
+            )
+            .await?;
+            Submitted::Sent(Box::new(sent))
+        }
+        Err(e) if refused(&e) => {
+            set_state(node, a, name, "refused", Some(&e.to_string())).await?;
+            notify::enqueue(
+                node,
+                a,
+                "refused",
+                serde_json::json!({ "name": name, "error": error_json(&e) }),
+            )
+            .await?;
+            Submitted::Refused(e)
+        }
+        Err(e) => Submitted::Queued(format!("交換中心無法連線：{e}")),
+    })
+}
+
+/// Sends every complete set in the agency's outbox.
+pub(crate) async fn send_folder(node: &Shared, a: &Agency) -> Result<(), String> {
+    let Some(f) = &a.folders else {
+        return Ok(());
+    };
+    let (ready, broken) = folder::scan(&f.outbox, Duration::from_secs(node.config.settle_s));
+    for (set, why) in broken {
+        reject(
+            f,
+            &set,
+            &why,
+            serde_json::json!({ "code": "E_DOC_MALFORMED", "message": why }),
+        )?;
+    }
+    for set in ready {
+        send_set(node, a, f, &set).await?;
+    }
+    Ok(())
+}
+
+async fn send_set(node: &Shared, a: &Agency, f: &Folders, set: &OutboxSet) -> Result<(), String> {
+    let (key, state) = match sent_row(node, a, &set.name).await? {
+        Some(row) => (row.key, row.state),
+        None => match seal(node, a, set, "folder").await {
+            Ok((key, _)) => (key, "sealed".to_string()),
+            Err(Sealing::Refused(code, reason)) => {
+                return reject(
+                    f,
+                    set,
+                    &reason,
+                    serde_json::json!({ "code": code, "message": reason }),
+                );
+            }
+            Err(Sealing::Retry(e)) => return Err(e),
+        },
+    };
+    if state == "sealed" {
+        match submit(node, a, &set.name, &key).await? {
+            Submitted::Sent(sent) => {
+                let dir = folder::move_set(set, &f.sent).map_err(|e| e.to_string())?;
+                let status = serde_json::to_vec_pretty(&sent).unwrap_or_default();
+                folder::write_atomically(&dir.join("status.json"), &status)
+                    .map_err(|e| e.to_string())?;
+            }
+            Submitted::Refused(e) => {
+                reject(f, set, &format!("交換中心拒收：{e}"), error_json(&e))?;
+            }
+            Submitted::Queued(e) => return Err(e),
+        }
+    } else {
+        // Sent before a restart, not yet moved.
+        folder::move_set(
+            set,
+            if state == "submitted" {
+                &f.sent
+            } else {
+                &f.error
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Sets from the API or the web client that were sealed while the center could not be
+/// reached: tried again every round.
+pub(crate) async fn resubmit(node: &Shared, a: &Agency) -> Result<(), String> {
+    let rows = node
+        .db
+        .fetch_all(
+            "SELECT name, idempotency_key FROM agent_sent WHERE agency = $1 AND state = 'sealed' AND source <> 'folder' ORDER BY created_at",
+            &[a.code.as_str().into()],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    for r in rows {
+        let (name, key) = (
+            r.text(0).map_err(|e| e.to_string())?,
+            r.text(1).map_err(|e| e.to_string())?,
+        );
+        if let Submitted::Queued(e) = submit(node, a, &name, &key).await? {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// What the API and the web client get for a staged set.
+pub struct SendResult {
+    pub name: String,
+    pub package_id: String,
+    /// `submitted`, or `sealed` (waiting for the center; tried again every round).
+    pub state: String,
+    pub package: Option<SentPackage>,
+    pub detail: Option<String>,
+}
+
+/// Seals and submits a staged set once: the same name again (a retried request) answers
+/// what became of the first.
+pub async fn send_staged(
+    node: &Shared,
+    a: &Agency,
+    set: &OutboxSet,
+    source: &str,
+) -> Result<SendResult, Refusal> {
+    let store = |e: String| Refusal::new(Code::Internal, e);
+    let (key, package_id, state, detail) = match sent_row(node, a, &set.name).await.map_err(store)? {
+        Some(row) => (row.key, row.package_id, row.state, row.detail),
+        None => match seal(node, a, set, source).await {
+            Ok((key, header)) => (key, header.id, "sealed".to_string(), None),
+            Err(Sealing::Refused(code, reason)) => {
+                return Err(Refusal::new(
+                    Code::parse(code).unwrap_or(Code::AgentDocument),
+                    format!("{code}：{reason}"),
+                ));
+            }
+            Err(Sealing::Retry(e)) => return Err(Refusal::new(Code::Unavailable, e)),
+        },
+    };
+    let mut out = SendResult {
+        name: set.name.clone(),
+        package_id,
+        state,
+        package: None,
+        detail,
+    };
+    if out.state == "sealed" {
+        match submit(node, a, &set.name, &key).await.map_err(store)? {
+            Submitted::Sent(p) => {
+                out.state = "submitted".into();
+                out.package = Some(*p);
+            }
+            Submitted::Queued(e) => out.detail = Some(e),
+            Submitted::Refused(e) => return Err(refusal_of(&e)),
+        }
+    } else if out.state == "refused" {
+        return Err(Refusal::new(
+            Code::BadRequest,
+            out.detail.unwrap_or_else(|| "交換中心拒收".into()),
+        ));
+    }
+    Ok(out)
+}
+
+/// A center's answer passed on with its own code.
+pub(crate) fn refusal_of(e: &ClientError) -> Refusal {
+    let code = e.code().and_then(Code::parse).unwrap_or(if refused(e) {
+        Code::BadRequest
+    } else {
+        Code::Unavailable
+    });
+    Refusal::new(code, e.to_string())
+}
+
+pub(crate) enum Sealing {
+    /// The set itself is wrong (or a recipient unknown): it goes to `error/`.
+    Refused(&'static str, String),
+    /// Something to try again (the center unreachable, a disk error).
+    Retry(String),
+}
+
+/// Seals a set for its recipients (their encryption certificates from the center) into
+/// `out`, and records it with a new Idempotency-Key. Returns the key.
+pub(crate) async fn seal(
+    node: &Shared,
+    a: &Agency,
+    set: &OutboxSet,
+    source: &str,
+) -> Result<(String, PackageHeader), Sealing> {
+    let out = &package_path(node, a, &set.name);
+    let read =
+        |p: &PathBuf| std::fs::read(p).map_err(|e| Sealing::Retry(format!("{}：{e}", p.display())));
+    let name_of = |p: &PathBuf| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let di = (name_of(&set.di), read(&set.di)?);
+    let sw = match &set.sw {
+        Some(p) => Some((name_of(p), read(p)?)),
+        None => None,
+    };
+    if let Some(scanner) = &node.scanner {
+        match scan::first_infected(scanner, &set.files()).await {
+            Ok(None) => {}
+            Ok(Some((file, sig))) => {
+                return Err(Sealing::Refused(
+                    "E_MALWARE",
+                    format!("含惡意程式：{file} 驗出 {sig}，未送出"),
+                ));
+            }
+            Err(e) => return Err(Sealing::Retry(e)),
+        }
+    }
+    let codes = gongwen_trust::package::recipient_codes(&di.1, sw.as_ref().map(|s| s.1.as_slice()))
+        .map_err(|e| Sealing::Refused("E_PKG_CONTENT", e.to_string()))?;
+    let mut recipients = Vec::new();
+    for code in &codes {
+        match a.center.participant_certs(code).await {
+            Ok(c) => recipients.extend(
+                cms::load_certs(c.encryption.as_bytes())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .take(1),
+            ),
+            Err(e) if refused(&e) => {
+                return Err(Sealing::Refused(
+                    "E_RECIPIENT",
+                    format!("收文者 {code}：{e}"),
+                ));
+            }
+            Err(e) => return Err(Sealing::Retry(format!("交換中心無法連線：{e}"))),
+        }
+    }
+    if recipients.is_empty() {
+        return Err(Sealing::Refused(
+            "E_RECIPIENT",
+            "沒有任何收文者的加密憑證".into(),
+        ));
+    }
+    let attachments: Vec<(String, PathBuf)> = set
+        .attachments
+        .iter()
+        .map(|p| (name_of(p), p.clone()))
+        .collect();
+    let tmp = out.with_extension("tmp");
+    let now = node.clock.now_s();
+    let header = stream::seal_to_file(
+        &StreamSeal {
+            di,
+            sw,
+            attachments,
+            signer: a.signer(),
+            recipients: &recipients,
+            options: HeaderOptions::default(),
+            now,
+        },
+        &tmp,
+    )
+    .map_err(|e| match e {
+        gongwen_trust::TrustError::Io { .. } => Sealing::Retry(e.to_string()),
+        other => Sealing::Refused(other.code(), other.to_string()),
+    })?;
+    std::fs::rename(&tmp, out).map_err(|e| Sealing::Retry(e.to_string()))?;
+    let key = random_hex(16);
+    let now_ms = node.clock.now_ms();
+    node.db
+        .execute(
+            "INSERT INTO agent_sent (agency, name, idempotency_key, package_id, state, created_at, updated_at, source, doc_number, subject) \
+             VALUES ($1, $2, $3, $4, 'sealed', $5, $5, $6, $7, $8)",
+            &[
+                a.code.as_str().into(),
+                set.name.as_str().into(),
+                key.as_str().into(),
+                header.id.as_str().into(),
+                now_ms.into(),
+                source.into(),
+                header.doc_number.as_str().into(),
+                header.subject.as_str().into(),
+            ],
+        )
+        .await
+        .map_err(|e| Sealing::Retry(e.to_string()))?;
+    Ok((key, header))
+}
+

@@ -1,0 +1,419 @@
+//! The agent's document-system API across two centers: a document system sends a draft as
+//! JSON (numbered by the agent) with a PDF attachment to a folder-mode bureau at its own
+//! center (正本) and to an API-connected agency at the other center (副本); the second
+//! confirms, the first returns with a reason, and the sender's webhook hears each step.
+//! Bad input gets a clear code and changes nothing; each agency sees only its own.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use gongwen_agent::{AgencyConfig, AgentConfig, ApiConfig, WebhookConfig};
+use gongwen_center::Clock;
+use gongwen_integration::{A, B, C, D, fresh_database, pki, runtime, scratch};
+use serde_json::{Value, json};
+
+use crate::federation::{federated, free_ports};
+
+const SECRET: &str = "webhook-secret-for-tests";
+
+fn agency(code: &str, center: std::net::SocketAddr, root: &Path, folder: bool) -> AgencyConfig {
+    let mut a = crate::agent::agency(code, center, root);
+    if !folder {
+        a.folder = None;
+    }
+    a
+}
+
+fn node_config(db: &str, root: &Path, agencies: Vec<AgencyConfig>) -> AgentConfig {
+    AgentConfig {
+        database_url: db.into(),
+        data_dir: root.join("data"),
+        trust_anchors: vec![pki().ca.root_file()],
+        crls: vec![pki().ca.dir().join("crl")],
+        poll_s: 1,
+        settle_s: 0,
+        clamd: None,
+        api: Some(ApiConfig {
+            listen: "127.0.0.1:0".into(),
+            tls: None,
+            max_upload_mb: 1,
+        }),
+        agencies,
+    }
+}
+
+/// A multipart/form-data body built by hand: (field, file name, bytes).
+fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "gongwen-test-boundary-7d1f";
+    let mut body = Vec::new();
+    for (field, file, bytes) in parts {
+        body.extend(format!("--{boundary}\r\n").as_bytes());
+        match file {
+            Some(f) => body.extend(
+                format!("Content-Disposition: form-data; name=\"{field}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            ),
+            None => body.extend(
+                format!("Content-Disposition: form-data; name=\"{field}\"\r\nContent-Type: application/json\r\n\r\n").as_bytes(),
+            ),
+        }
+        body.extend(*bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    async fn send(&self, parts: &[(&str, Option<&str>, &[u8])], key: Option<&str>) -> (u16, Value) {
+        let (ct, body) = multipart(parts);
+        let mut rb = self
+            .http
+            .post(format!("{}/api/v1/documents", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", ct)
+            .body(body);
+        if let Some(k) = key {
+            rb = rb.header("idempotency-key", k);
+        }
+        let r = rb.send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn draft(to: &[&str], copies: &[&str], attachment: Option<&str>) -> Value {
+    let mut d = json!({
+        "文別": "函",
+        "速別": "速件",
+        "地址": "100 臺北市中正區測試路1號",
+        "聯絡方式": ["承辦人：王小明", "電話：(02)2345-6789"],
+        "主旨": "檢送公文系統介接測試計畫1份，請查照。",
+        "段落": [{
+            "段名": "說明：",
+            "條列": [
+                { "序號": "一、", "文字": "依據本府115年度工作計畫辦理。" },
+                { "序號": "二、", "文字": "測試重點如下：", "條列": [
+                    { "序號": "(一)", "文字": "由公文系統以 API 送出。" },
+                    { "序號": "(二)", "文字": "跨交換中心送達、簽收與退文。" }
+                ]}
+            ]
+        }],
+        "署名": ["機關首長　王大明"],
+        "正本": to.iter().map(|c| json!({ "全銜": format!("測試機關{c}"), "機關代碼": c })).collect::<Vec<_>>(),
+        "副本": copies.iter().map(|c| json!({ "全銜": format!("測試機關{c}"), "機關代碼": c, "含附件": true })).collect::<Vec<_>>(),
+    });
+    if let Some(f) = attachment {
+        d["附件"] = json!({ "文字": "計畫書1份", "檔案": [f] });
+    }
+    d
+}
+
+async fn until<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// A document system's webhook endpoint: keeps what it is sent.
+async fn webhook_sink() -> (String, Arc<Mutex<Vec<(String, Vec<u8>)>>>) {
+    let got: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let g = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let g = g.clone();
+            async move {
+                let sig = headers
+                    .get(gongwen_proto::api::WEBHOOK_SIGNATURE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                g.lock().unwrap().push((sig, body.to_vec()));
+                "ok"
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(l, app).await;
+    });
+    (format!("http://{addr}/hook"), got)
+}
+
+#[test]
+fn documents_sent_received_confirmed_and_returned_through_the_api() {
+    runtime().block_on(async {
+        let pki = pki();
+        let root = scratch("agent-api");
+        std::fs::create_dir_all(root.join("n2")).unwrap();
+        // Center X has A and B; center Y has C. Each knows the other's participants.
+        let (px, py) = free_ports();
+        let (dbx, dby) = (fresh_database("api_x").await, fresh_database("api_y").await);
+        let x = gongwen_center::start(federated(pki, "center-x", &dbx, px, 0, ("center-y", py, 1)), Clock::default())
+            .await
+            .unwrap();
+        let y = gongwen_center::start(federated(pki, "center-y", &dby, py, 1, ("center-x", px, 0)), Clock::default())
+            .await
+            .unwrap();
+        pki.register(&x.app, &[A, B]).await.unwrap();
+        pki.register_remote(&x.app, C, "center-y").await.unwrap();
+        pki.register(&y.app, &[C]).await.unwrap();
+        for code in [A, B] {
+            pki.register_remote(&y.app, code, "center-x").await.unwrap();
+        }
+
+        // Node 1: A's document system, with a webhook. Node 2: B in folder mode (and API),
+        // C through the API, each at its own center.
+        let (hook_url, hooks) = webhook_sink().await;
+        let mut a_cfg = agency(A, x.addr(), &root, false);
+        a_cfg.webhook = Some(WebhookConfig {
+            url: hook_url,
+            secret: SECRET.into(),
+        });
+        let db1 = fresh_database("api_node1").await;
+        let n1 = gongwen_agent::start(node_config(&db1, &root.join("n1"), vec![a_cfg]), Clock::default())
+            .await
+            .unwrap();
+        let db2 = fresh_database("api_node2").await;
+        let n2 = gongwen_agent::start(
+            node_config(
+                &db2,
+                &root.join("n2"),
+                vec![agency(B, x.addr(), &root.join("n2"), true), agency(C, y.addr(), &root, false)],
+            ),
+            Clock::default(),
+        )
+        .await
+        .unwrap();
+        let now = Clock::default().now_ms();
+        let http = gongwen_client::plain_http(&std::fs::read(pki.ca.root_file()).unwrap()).unwrap();
+        let api = |node: &gongwen_agent::Running, token: String| Api {
+            http: http.clone(),
+            base: format!("http://{}", node.api_addr().unwrap()),
+            token,
+        };
+        use gongwen_agent::clients::add_token;
+        let a = api(&n1, add_token(&n1.node.db, A, "公文系統", now).await.unwrap());
+        let b = api(&n2, add_token(&n2.node.db, B, "公文系統", now).await.unwrap());
+        let c = api(&n2, add_token(&n2.node.db, C, "公文系統", now).await.unwrap());
+
+        // No token, a wrong token: refused.
+        let anon = http.get(format!("{}/api/v1/inbox", a.base)).send().await.unwrap();
+        assert_eq!(anon.status().as_u16(), 401);
+        let body: Value = anon.json().await.unwrap();
+        assert_eq!(body["code"], "E_AGENT_AUTH");
+        let wrong = Api { token: "gwa_not-a-token".into(), ..api(&n1, String::new()) };
+        assert_eq!(wrong.get("/api/v1/inbox").await.1["code"], "E_AGENT_AUTH");
+        assert_eq!(a.get("/api/v1/whoami").await.1["agency"], A);
+
+        // A draft as JSON, two levels of 說明, a PDF: 正本 B (same center), 副本 C (other).
+        let pdf = b"%PDF-1.4\n% plan\n%%EOF\n".to_vec();
+        let d = draft(&[B], &[C], Some("plan.pdf")).to_string();
+        let (status, sent) = a
+            .send(&[("draft", None, d.as_bytes()), ("attachment", Some("plan.pdf"), &pdf)], None)
+            .await;
+        assert_eq!(status, 200, "{sent}");
+        assert_eq!(sent["state"], "submitted");
+        assert_eq!(sent["serial"], 1, "the agency's first number this year");
+        let id = sent["package_id"].as_str().unwrap().to_string();
+        assert!(sent["package"]["doc_number"].as_str().unwrap().contains("測試字"), "{sent}");
+
+        // B's folder inbox gets it; C's API inbox lists it with its subject and files.
+        let b_inbox = root.join("n2").join(B).join("inbox").join(&id);
+        until("B's folder inbox", || {
+            let p = b_inbox.join("receipt.json");
+            async move { p.is_file() }
+        })
+        .await;
+        until("C's API inbox", || async { c.get("/api/v1/inbox").await.1["items"].as_array().is_some_and(|i| !i.is_empty()) }).await;
+        let (_, item) = c.get(&format!("/api/v1/inbox/{id}")).await;
+        assert_eq!(item["sender"], A);
+        assert_eq!(item["copy"], "副本");
+        assert_eq!(item["urgency"], "速件");
+        assert_eq!(item["state"], "delivered");
+        assert!(item["subject"].as_str().unwrap().contains("介接測試"));
+        let files: Vec<String> = serde_json::from_value(item["files"].clone()).unwrap();
+        let att = files.iter().find(|f| f.ends_with(".pdf")).expect("the PDF is listed").clone();
+        let got = http
+            .get(format!("{}/api/v1/inbox/{id}/files/{}", c.base, gongwen_client::encode_segment(&att)))
+            .bearer_auth(&c.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(got.headers()["content-type"], "application/pdf");
+        assert_eq!(got.bytes().await.unwrap().as_ref(), pdf.as_slice());
+        let (s, e) = c.get(&format!("/api/v1/inbox/{id}/files/..%2F..%2Fagent.db")).await;
+        assert_eq!((s, e["code"].as_str()), (404, Some("E_NOT_FOUND")), "only listed files");
+
+        // C confirms (簽收); then it cannot return it.
+        let (s, v) = c.post(&format!("/api/v1/inbox/{id}/confirm"), json!({})).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["state"], "confirmed");
+        assert_eq!(v["handled_by"], "公文系統");
+        let (s, v) = c.post(&format!("/api/v1/inbox/{id}/return"), json!({ "reason": "誤送" })).await;
+        assert_eq!((s, v["code"].as_str()), (409, Some("E_COPY_STATE")), "{v}");
+        // B returns with a reason from the list; 其他 without words, or an unknown reason, is refused.
+        let (s, v) = b.post(&format!("/api/v1/inbox/{id}/return"), json!({ "reason": "其他" })).await;
+        assert_eq!((s, v["code"].as_str()), (400, Some("E_BAD_REQUEST")), "{v}");
+        let (s, v) = b.post(&format!("/api/v1/inbox/{id}/return"), json!({ "reason": "不想收" })).await;
+        assert!(s == 400 && v["detail"].as_str().unwrap().contains("非本機關權責"), "{v}");
+        let (s, v) = b
+            .post(&format!("/api/v1/inbox/{id}/return"), json!({ "reason": "非本機關權責", "text": "請改送教育局" }))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["return_reason"], "非本機關權責");
+
+        // A sees both statuses, across the two centers.
+        until("both statuses at A", || async {
+            let (_, p) = a.get(&format!("/api/v1/sent/{id}")).await;
+            let st = |code: &str| {
+                p["copies"].as_array().and_then(|cs| cs.iter().find(|c| c["recipient"] == code).map(|c| c["status"].clone()))
+            };
+            st(B) == Some(json!("returned")) && st(C) == Some(json!("confirmed"))
+        })
+        .await;
+        let (_, doc) = a.get(&format!("/api/v1/documents/{}", sent["name"].as_str().unwrap())).await;
+        assert_eq!(doc["state"], "submitted");
+        assert_eq!(doc["package"]["id"], id.as_str());
+        let (s, duties) = a.get("/api/v1/duties").await;
+        assert_eq!(s, 200, "{duties}");
+
+        // The webhook heard: sent, then each copy's moves; signed with the secret.
+        until("webhooks for both outcomes", || async {
+            let events = hooks.lock().unwrap().clone();
+            let has = |want: &str, who: &str| {
+                events.iter().any(|(_, b)| {
+                    let v: Value = serde_json::from_slice(b).unwrap();
+                    v["event"] == "status" && v["data"]["status"] == want && v["data"]["recipient"] == who
+                })
+            };
+            has("returned", B) && has("confirmed", C)
+        })
+        .await;
+        let events = hooks.lock().unwrap().clone();
+        let first: Value = serde_json::from_slice(&events[0].1).unwrap();
+        assert_eq!(first["event"], "sent");
+        for (sig, body) in &events {
+            let t: i64 = sig.split(',').next().unwrap().trim_start_matches("t=").parse().unwrap();
+            assert_eq!(sig, &gongwen_net_sign(t, body), "signed with the agency's secret");
+        }
+
+        // Bad input: nothing sent, the number given back.
+        let no_subject = {
+            let mut d = draft(&[B], &[], None);
+            d.as_object_mut().unwrap().remove("主旨");
+            d.to_string()
+        };
+        let (s, v) = a.send(&[("draft", None, no_subject.as_bytes())], None).await;
+        assert_eq!((s, v["code"].as_str()), (400, Some("E_AGENT_DOCUMENT")), "{v}");
+        assert!(v["detail"].as_str().unwrap().contains("主旨"), "{v}");
+        let (s, v) = a.send(&[("draft", None, b"{not json")], None).await;
+        assert_eq!((s, v["code"].as_str()), (400, Some("E_AGENT_DOCUMENT")), "{v}");
+        let (s, v) = a.send(&[("draft", None, draft(&[B], &[], Some("missing.pdf")).to_string().as_bytes())], None).await;
+        assert!(s == 400 && v["detail"].as_str().unwrap().contains("missing.pdf"), "{v}");
+        let (s, v) = a.send(&[("draft", None, draft(&[D], &[], None).to_string().as_bytes())], None).await;
+        assert_eq!((s, v["code"].as_str()), (400, Some("E_RECIPIENT")), "an unknown recipient: {v}");
+        let big = vec![b'x'; 1024 * 1024 + 10];
+        let (s, v) = a
+            .send(&[("draft", None, draft(&[B], &[], Some("big.pdf")).to_string().as_bytes()), ("attachment", Some("big.pdf"), &big)], None)
+            .await;
+        assert_eq!((s, v["code"].as_str()), (413, Some("E_SUBMIT_TOO_LARGE")), "{v}");
+        let (s, v) = a
+            .send(&[("draft", None, d.as_bytes()), ("attachment", Some("../../etc/passwd"), b"x")], None)
+            .await;
+        assert!(s == 400 && v["detail"].as_str().unwrap().contains("檔名"), "{v}");
+        let (s, v) = a.send(&[("bogus", None, b"{}")], None).await;
+        assert!(s == 400 && v["detail"].as_str().unwrap().contains("bogus"), "{v}");
+
+        // The next good send to B only takes number 2; the same Idempotency-Key again sends nothing new.
+        let only_b = draft(&[B], &[], None).to_string();
+        let (s, v2) = a.send(&[("draft", None, only_b.as_bytes())], Some("order-2")).await;
+        assert_eq!(s, 200, "{v2}");
+        assert_eq!(v2["serial"], 2, "refused sends gave their numbers back");
+        let (s, again) = a.send(&[("draft", None, only_b.as_bytes())], Some("order-2")).await;
+        assert_eq!(s, 200, "{again}");
+        assert_eq!(again["package_id"], v2["package_id"]);
+        let a_center = pki.client(x.addr(), A).unwrap();
+        assert_eq!(a_center.sent_list(&[]).await.unwrap().items.len(), 2, "two documents at the center");
+
+        // A DI with its files, as a document system writes them; a declared file missing is refused.
+        let (di, sw, atts) = gongwen_center::testbed::letter(A, &[C], 500).unwrap();
+        let (s, v) = a.send(&[("di", Some(&di.0), &di.1), ("sw", Some(&sw.0), &sw.1)], None).await;
+        assert!(s == 400 && v["detail"].as_str().unwrap().contains(&atts[0].0), "{v}");
+        let (s, v) = a
+            .send(&[("di", Some(&di.0), &di.1), ("sw", Some(&sw.0), &sw.1), ("attachment", Some(&atts[0].0), &atts[0].1)], None)
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let di_id = v["package_id"].as_str().unwrap().to_string();
+
+        // Each agency sees only its own: the letter to B alone is not C's to read or sign.
+        let id2 = v2["package_id"].as_str().unwrap().to_string();
+        until("B has the second letter", || async { b.get(&format!("/api/v1/inbox/{id2}")).await.0 == 200 }).await;
+        assert_eq!(c.get(&format!("/api/v1/inbox/{id2}")).await.0, 404);
+        assert_eq!(c.post(&format!("/api/v1/inbox/{id2}/confirm"), json!({})).await.0, 404);
+        until("C has the DI letter", || async { c.get(&format!("/api/v1/inbox/{di_id}")).await.0 == 200 }).await;
+        let (_, list) = c.get("/api/v1/inbox?state=all").await;
+        let ids: Vec<&str> = list["items"].as_array().unwrap().iter().map(|i| i["package_id"].as_str().unwrap()).collect();
+        assert!(ids.contains(&id.as_str()) && ids.contains(&di_id.as_str()) && !ids.contains(&id2.as_str()), "{ids:?}");
+        let (s, v) = c.get("/api/v1/inbox?state=whatever").await;
+        assert_eq!((s, v["code"].as_str()), (400, Some("E_BAD_REQUEST")));
+
+        // The OpenAPI document describes every route the API serves.
+        let (s, doc) = a.get("/api/v1/openapi.json").await;
+        assert_eq!(s, 200);
+        for path in [
+            "/api/v1/documents", "/api/v1/documents/{name}", "/api/v1/sent", "/api/v1/sent/{id}",
+            "/api/v1/inbox", "/api/v1/inbox/{id}", "/api/v1/inbox/{id}/files/{name}",
+            "/api/v1/inbox/{id}/confirm", "/api/v1/inbox/{id}/return", "/api/v1/duties", "/api/v1/whoami",
+        ] {
+            assert!(doc["paths"].get(path).is_some(), "OpenAPI lacks {path}");
+        }
+
+        n1.shutdown().await;
+        n2.shutdown().await;
+        x.shutdown().await;
+        y.shutdown().await;
+    });
+}
+
+fn gongwen_net_sign(t: i64, body: &[u8]) -> String {
+    gongwen_center::outbox::sign_webhook(SECRET.as_bytes(), t, body)
+}
