@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use gongwen_agent::{AgencyConfig, AgentConfig, ApiConfig, WebhookConfig};
 use gongwen_center::Clock;
+use gongwen_client::agent::Part;
 use gongwen_integration::{A, B, C, D, fresh_database, pki, runtime, scratch};
 use serde_json::{Value, json};
 
@@ -43,25 +44,13 @@ fn node_config(db: &str, root: &Path, agencies: Vec<AgencyConfig>) -> AgentConfi
     }
 }
 
-/// A multipart/form-data body built by hand: (field, file name, bytes).
+/// A multipart/form-data body: (field, file name, bytes).
 fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "gongwen-test-boundary-7d1f";
-    let mut body = Vec::new();
-    for (field, file, bytes) in parts {
-        body.extend(format!("--{boundary}\r\n").as_bytes());
-        match file {
-            Some(f) => body.extend(
-                format!("Content-Disposition: form-data; name=\"{field}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-            ),
-            None => body.extend(
-                format!("Content-Disposition: form-data; name=\"{field}\"\r\nContent-Type: application/json\r\n\r\n").as_bytes(),
-            ),
-        }
-        body.extend(*bytes);
-        body.extend(b"\r\n");
-    }
-    body.extend(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    let parts: Vec<Part<'_>> = parts
+        .iter()
+        .map(|(field, file, bytes)| Part { field, file: *file, bytes })
+        .collect();
+    gongwen_client::agent::multipart(&parts)
 }
 
 struct Api {

@@ -101,6 +101,16 @@ fn cert_of(p: &Path) -> Result<Certificate, String> {
 impl Pki {
     /// A CA in `dir` with the given agencies (RSA-2048 keys: encryption needs RSA).
     pub fn create(dir: &Path, codes: &[&str]) -> Result<Pki, String> {
+        let named: Vec<(String, String, Branch)> = codes
+            .iter()
+            .map(|c| (c.to_string(), format!("測試機關{c}"), Branch::Gca))
+            .collect();
+        Self::create_named(dir, &named)
+    }
+
+    /// A CA in `dir` with participants given as (code, name, branch of the CA that issues
+    /// their card: GCA for agencies, XCA for schools and groups, MOEACA for companies).
+    pub fn create_named(dir: &Path, participants: &[(String, String, Branch)]) -> Result<Pki, String> {
         let now = now_s() - 60;
         let mut ca = TestCa::init(
             &dir.join("ca"),
@@ -123,13 +133,13 @@ impl Pki {
         let server_cert = dir.join("center-chain.pem");
         with_intermediate(&ca, &server[0].cert_file, &server_cert)?;
         let mut agencies = Vec::new();
-        for code in codes {
+        for (code, name, branch) in participants {
             let org = issue(
                 &mut ca,
                 Subject::Organisation {
-                    branch: Branch::Gca,
+                    branch: *branch,
                     code: code.to_string(),
-                    name: format!("測試機關{code}"),
+                    name: name.clone(),
                 },
                 KeyType::Rsa2048,
                 now,
@@ -138,7 +148,7 @@ impl Pki {
                 &mut ca,
                 Subject::TlsClient {
                     code: code.to_string(),
-                    name: format!("測試機關{code}"),
+                    name: name.clone(),
                 },
                 KeyType::P256,
                 now,
@@ -152,7 +162,7 @@ impl Pki {
                 sign_cert: cert_of(&sign.cert_file)?,
                 enc_key: key_of(&enc.key_file)?,
                 enc_cert: cert_of(&enc.cert_file)?,
-                chain: load_certs(&std::fs::read(ca.ca_file(Branch::Gca)).map_err(err)?)
+                chain: load_certs(&std::fs::read(ca.ca_file(*branch)).map_err(err)?)
                     .map_err(err)?,
                 tls_cert,
                 tls_key: tls[0].key_file.clone(),

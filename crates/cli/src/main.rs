@@ -38,11 +38,17 @@ enum Command {
     /// 公文檔案：由草稿產生 DI＋SW、檢查、顯示、列印成 PDF／HTML
     #[command(subcommand)]
     Doc(DocCommand),
-    /// 示範：由範例草稿產生一件函（DI＋SW＋附件），檢查後輸出 PDF 與 HTML
+    /// 示範網路：測試憑證中心、通訊錄、臺北市與臺南市交換中心、機關代理程式與五個範例參與者，已交換幾件公文；按 Ctrl-C 停止，再執行沿用資料
     Demo {
-        /// 輸出目錄
-        #[arg(long, default_value = "gongwen-data/demo")]
-        out: PathBuf,
+        /// 示範網路的資料夾
+        #[arg(long, default_value = "gongwen-data/demo-network")]
+        dir: PathBuf,
+        /// 第一次建立時使用的連接埠起點（通訊錄、交換中心、代理程式依序使用其後的連接埠）
+        #[arg(long, default_value_t = 18440)]
+        port: u16,
+        /// 自我測試：在暫存資料夾建立全新的示範網路、完整交換一次（發文、跨交換中心送達、簽收、退文），清除後以結束碼回報
+        #[arg(long)]
+        self_test: bool,
     },
     /// 封裝交換封包：以簽章憑證簽署 DI＋SW＋附件，加密給每個收件者的加密憑證，附上簽署的路由表頭
     Seal(package_cmd::SealArgs),
@@ -224,7 +230,7 @@ fn main() -> ExitCode {
             },
             font.as_deref(),
         ),
-        Command::Demo { out } => demo::run(&out),
+        Command::Demo { dir, port, self_test } => demo::run(&dir, port, self_test),
         Command::Seal(args) => package_cmd::seal(args),
         Command::Open(args) => package_cmd::open(args),
         Command::Receipt(args) => package_cmd::receipt(args),

@@ -1,4 +1,6 @@
-//! A typed client of a center's API over mutual TLS.
+//! A typed client of a center's API over mutual TLS, and of an agency node's API (`agent`).
+
+pub mod agent;
 
 use std::fmt;
 use std::sync::Arc;
@@ -506,4 +508,14 @@ pub fn plain_http(roots_pem: &[u8]) -> Result<reqwest::Client, ClientError> {
         .timeout(Duration::from_secs(30))
         .build()
         .map_err(config)
+}
+
+/// 16 random hex digits (multipart boundaries).
+fn random_boundary() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{:016x}", (n as u64) ^ (std::process::id() as u64).rotate_left(32))
 }

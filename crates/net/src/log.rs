@@ -20,6 +20,16 @@ fn now_taipei() -> String {
     )
 }
 
+static FILE: std::sync::OnceLock<std::sync::Mutex<std::fs::File>> = std::sync::OnceLock::new();
+
+/// Sends the lines to `path` (appended) instead of standard error, for a program that keeps
+/// its terminal for people (`gongwen demo`). Only the first call counts.
+pub fn to_file(path: &std::path::Path) -> std::io::Result<()> {
+    let f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let _ = FILE.set(std::sync::Mutex::new(f));
+    Ok(())
+}
+
 /// Writes one line. `fields` should be a JSON object.
 pub fn write(level: &str, msg: &str, fields: Value) {
     if std::env::var_os("GONGWEN_LOG_QUIET").is_some() && level != "error" {
@@ -34,7 +44,16 @@ pub fn write(level: &str, msg: &str, fields: Value) {
     }
     let mut line = Value::Object(m).to_string();
     line.push('\n');
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    match FILE.get() {
+        Some(f) => {
+            if let Ok(mut f) = f.lock() {
+                let _ = f.write_all(line.as_bytes());
+            }
+        }
+        None => {
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }
+    }
 }
 
 pub fn info(msg: &str, fields: Value) {

@@ -1,0 +1,109 @@
+//! A client of an agency node's document-system API (docs/api/agent.openapi.json): what a
+//! document-management system, `gongwen demo` and the tests use.
+
+use reqwest::{Method, RequestBuilder};
+use serde_json::Value;
+
+use crate::{CenterClient, ClientError};
+
+/// One part of a `multipart/form-data` send: `draft` (JSON), `di`, `sw` or `attachment`.
+pub struct Part<'a> {
+    pub field: &'a str,
+    /// The file name; none for `draft`.
+    pub file: Option<&'a str>,
+    pub bytes: &'a [u8],
+}
+
+/// The body and its `Content-Type`.
+pub fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
+    let boundary = format!("gongwen-{}", crate::random_boundary());
+    let mut body = Vec::new();
+    for p in parts {
+        body.extend(format!("--{boundary}\r\n").as_bytes());
+        let disposition = match p.file {
+            // Quotes and line breaks cannot be in a header's quoted string.
+            Some(f) => format!(
+                "Content-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+                p.field,
+                f.replace(['"', '\r', '\n'], "_")
+            ),
+            None => format!(
+                "Content-Disposition: form-data; name=\"{}\"\r\nContent-Type: application/json\r\n\r\n",
+                p.field
+            ),
+        };
+        body.extend(disposition.as_bytes());
+        body.extend(p.bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[derive(Clone)]
+pub struct AgentClient {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl AgentClient {
+    /// `base` like `http://127.0.0.1:8450` (or https, whose certificate chains to
+    /// `roots_pem`); `token` from `gongwen agent client add`.
+    pub fn new(base: &str, token: &str, roots_pem: &[u8]) -> Result<AgentClient, ClientError> {
+        Ok(AgentClient {
+            http: crate::plain_http(roots_pem)?,
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+        })
+    }
+
+    fn req(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    /// Sends a draft or a DI set; the answer is `SendResult`.
+    pub async fn send(&self, parts: &[Part<'_>], idempotency_key: Option<&str>) -> Result<Value, ClientError> {
+        let (content_type, body) = multipart(parts);
+        let mut rb = self
+            .req(Method::POST, "/api/v1/documents")
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(k) = idempotency_key {
+            rb = rb.header(gongwen_proto::api::IDEMPOTENCY_KEY, k);
+        }
+        CenterClient::json(rb).await
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
+        CenterClient::json(self.req(Method::GET, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
+        CenterClient::json(self.req(Method::POST, path).json(body)).await
+    }
+
+    pub async fn inbox(&self, state: &str) -> Result<Value, ClientError> {
+        self.get(&format!("/api/v1/inbox?state={state}")).await
+    }
+
+    pub async fn confirm(&self, id: &str) -> Result<Value, ClientError> {
+        self.post(&format!("/api/v1/inbox/{}/confirm", crate::encode_segment(id)), &Value::Null)
+            .await
+    }
+
+    pub async fn return_doc(&self, id: &str, reason: &str, text: &str) -> Result<Value, ClientError> {
+        self.post(
+            &format!("/api/v1/inbox/{}/return", crate::encode_segment(id)),
+            &serde_json::json!({ "reason": reason, "text": text }),
+        )
+        .await
+    }
+
+    /// The center's view of a sent package: every copy's status.
+    pub async fn sent(&self, id: &str) -> Result<gongwen_proto::api::SentPackage, ClientError> {
+        CenterClient::json(self.req(Method::GET, &format!("/api/v1/sent/{}", crate::encode_segment(id)))).await
+    }
+}
