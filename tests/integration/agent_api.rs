@@ -48,7 +48,11 @@ fn node_config(db: &str, root: &Path, agencies: Vec<AgencyConfig>) -> AgentConfi
 fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let parts: Vec<Part<'_>> = parts
         .iter()
-        .map(|(field, file, bytes)| Part { field, file: *file, bytes })
+        .map(|(field, file, bytes)| Part {
+            field,
+            file: *file,
+            bytes,
+        })
         .collect();
     gongwen_client::agent::multipart(&parts)
 }
@@ -140,24 +144,29 @@ where
     panic!("timed out waiting for {what}");
 }
 
+/// What a webhook endpoint was sent: (signature header, body).
+type Hooks = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// A document system's webhook endpoint: keeps what it is sent.
-async fn webhook_sink() -> (String, Arc<Mutex<Vec<(String, Vec<u8>)>>>) {
-    let got: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+async fn webhook_sink() -> (String, Hooks) {
+    let got: Hooks = Arc::default();
     let g = got.clone();
     let app = axum::Router::new().route(
         "/hook",
-        axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-            let g = g.clone();
-            async move {
-                let sig = headers
-                    .get(gongwen_proto::api::WEBHOOK_SIGNATURE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_string();
-                g.lock().unwrap().push((sig, body.to_vec()));
-                "ok"
-            }
-        }),
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let g = g.clone();
+                async move {
+                    let sig = headers
+                        .get(gongwen_proto::api::WEBHOOK_SIGNATURE)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    g.lock().unwrap().push((sig, body.to_vec()));
+                    "ok"
+                }
+            },
+        ),
     );
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
@@ -176,12 +185,18 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
         // Center X has A and B; center Y has C. Each knows the other's participants.
         let (px, py) = free_ports();
         let (dbx, dby) = (fresh_database("api_x").await, fresh_database("api_y").await);
-        let x = gongwen_center::start(federated(pki, "center-x", &dbx, px, 0, ("center-y", py, 1)), Clock::default())
-            .await
-            .unwrap();
-        let y = gongwen_center::start(federated(pki, "center-y", &dby, py, 1, ("center-x", px, 0)), Clock::default())
-            .await
-            .unwrap();
+        let x = gongwen_center::start(
+            federated(pki, "center-x", &dbx, px, 0, ("center-y", py, 1)),
+            Clock::default(),
+        )
+        .await
+        .unwrap();
+        let y = gongwen_center::start(
+            federated(pki, "center-y", &dby, py, 1, ("center-x", px, 0)),
+            Clock::default(),
+        )
+        .await
+        .unwrap();
         pki.register(&x.app, &[A, B]).await.unwrap();
         pki.register_remote(&x.app, C, "center-y").await.unwrap();
         pki.register(&y.app, &[C]).await.unwrap();
@@ -198,15 +213,21 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
             secret: SECRET.into(),
         });
         let db1 = fresh_database("api_node1").await;
-        let n1 = gongwen_agent::start(node_config(&db1, &root.join("n1"), vec![a_cfg]), Clock::default())
-            .await
-            .unwrap();
+        let n1 = gongwen_agent::start(
+            node_config(&db1, &root.join("n1"), vec![a_cfg]),
+            Clock::default(),
+        )
+        .await
+        .unwrap();
         let db2 = fresh_database("api_node2").await;
         let n2 = gongwen_agent::start(
             node_config(
                 &db2,
                 &root.join("n2"),
-                vec![agency(B, x.addr(), &root.join("n2"), true), agency(C, y.addr(), &root, false)],
+                vec![
+                    agency(B, x.addr(), &root.join("n2"), true),
+                    agency(C, y.addr(), &root, false),
+                ],
             ),
             Clock::default(),
         )
@@ -220,16 +241,32 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
             token,
         };
         use gongwen_agent::clients::add_token;
-        let a = api(&n1, add_token(&n1.node.db, A, "公文系統", now).await.unwrap());
-        let b = api(&n2, add_token(&n2.node.db, B, "公文系統", now).await.unwrap());
-        let c = api(&n2, add_token(&n2.node.db, C, "公文系統", now).await.unwrap());
+        let a = api(
+            &n1,
+            add_token(&n1.node.db, A, "公文系統", now).await.unwrap(),
+        );
+        let b = api(
+            &n2,
+            add_token(&n2.node.db, B, "公文系統", now).await.unwrap(),
+        );
+        let c = api(
+            &n2,
+            add_token(&n2.node.db, C, "公文系統", now).await.unwrap(),
+        );
 
         // No token, a wrong token: refused.
-        let anon = http.get(format!("{}/api/v1/inbox", a.base)).send().await.unwrap();
+        let anon = http
+            .get(format!("{}/api/v1/inbox", a.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(anon.status().as_u16(), 401);
         let body: Value = anon.json().await.unwrap();
         assert_eq!(body["code"], "E_AGENT_AUTH");
-        let wrong = Api { token: "gwa_not-a-token".into(), ..api(&n1, String::new()) };
+        let wrong = Api {
+            token: "gwa_not-a-token".into(),
+            ..api(&n1, String::new())
+        };
         assert_eq!(wrong.get("/api/v1/inbox").await.1["code"], "E_AGENT_AUTH");
         assert_eq!(a.get("/api/v1/whoami").await.1["agency"], A);
 
@@ -237,13 +274,25 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
         let pdf = b"%PDF-1.4\n% plan\n%%EOF\n".to_vec();
         let d = draft(&[B], &[C], Some("plan.pdf")).to_string();
         let (status, sent) = a
-            .send(&[("draft", None, d.as_bytes()), ("attachment", Some("plan.pdf"), &pdf)], None)
+            .send(
+                &[
+                    ("draft", None, d.as_bytes()),
+                    ("attachment", Some("plan.pdf"), &pdf),
+                ],
+                None,
+            )
             .await;
         assert_eq!(status, 200, "{sent}");
         assert_eq!(sent["state"], "submitted");
         assert_eq!(sent["serial"], 1, "the agency's first number this year");
         let id = sent["package_id"].as_str().unwrap().to_string();
-        assert!(sent["package"]["doc_number"].as_str().unwrap().contains("測試字"), "{sent}");
+        assert!(
+            sent["package"]["doc_number"]
+                .as_str()
+                .unwrap()
+                .contains("測試字"),
+            "{sent}"
+        );
 
         // B's folder inbox gets it; C's API inbox lists it with its subject and files.
         let b_inbox = root.join("n2").join(B).join("inbox").join(&id);
@@ -252,7 +301,12 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
             async move { p.is_file() }
         })
         .await;
-        until("C's API inbox", || async { c.get("/api/v1/inbox").await.1["items"].as_array().is_some_and(|i| !i.is_empty()) }).await;
+        until("C's API inbox", || async {
+            c.get("/api/v1/inbox").await.1["items"]
+                .as_array()
+                .is_some_and(|i| !i.is_empty())
+        })
+        .await;
         let (_, item) = c.get(&format!("/api/v1/inbox/{id}")).await;
         assert_eq!(item["sender"], A);
         assert_eq!(item["copy"], "副本");
@@ -260,32 +314,69 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
         assert_eq!(item["state"], "delivered");
         assert!(item["subject"].as_str().unwrap().contains("介接測試"));
         let files: Vec<String> = serde_json::from_value(item["files"].clone()).unwrap();
-        let att = files.iter().find(|f| f.ends_with(".pdf")).expect("the PDF is listed").clone();
+        let att = files
+            .iter()
+            .find(|f| f.ends_with(".pdf"))
+            .expect("the PDF is listed")
+            .clone();
         let got = http
-            .get(format!("{}/api/v1/inbox/{id}/files/{}", c.base, gongwen_client::encode_segment(&att)))
+            .get(format!(
+                "{}/api/v1/inbox/{id}/files/{}",
+                c.base,
+                gongwen_client::encode_segment(&att)
+            ))
             .bearer_auth(&c.token)
             .send()
             .await
             .unwrap();
         assert_eq!(got.headers()["content-type"], "application/pdf");
         assert_eq!(got.bytes().await.unwrap().as_ref(), pdf.as_slice());
-        let (s, e) = c.get(&format!("/api/v1/inbox/{id}/files/..%2F..%2Fagent.db")).await;
-        assert_eq!((s, e["code"].as_str()), (404, Some("E_NOT_FOUND")), "only listed files");
+        let (s, e) = c
+            .get(&format!("/api/v1/inbox/{id}/files/..%2F..%2Fagent.db"))
+            .await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (404, Some("E_NOT_FOUND")),
+            "only listed files"
+        );
 
         // C confirms (簽收); then it cannot return it.
-        let (s, v) = c.post(&format!("/api/v1/inbox/{id}/confirm"), json!({})).await;
+        let (s, v) = c
+            .post(&format!("/api/v1/inbox/{id}/confirm"), json!({}))
+            .await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["state"], "confirmed");
         assert_eq!(v["handled_by"], "公文系統");
-        let (s, v) = c.post(&format!("/api/v1/inbox/{id}/return"), json!({ "reason": "誤送" })).await;
+        let (s, v) = c
+            .post(
+                &format!("/api/v1/inbox/{id}/return"),
+                json!({ "reason": "誤送" }),
+            )
+            .await;
         assert_eq!((s, v["code"].as_str()), (409, Some("E_COPY_STATE")), "{v}");
         // B returns with a reason from the list; 其他 without words, or an unknown reason, is refused.
-        let (s, v) = b.post(&format!("/api/v1/inbox/{id}/return"), json!({ "reason": "其他" })).await;
-        assert_eq!((s, v["code"].as_str()), (400, Some("E_BAD_REQUEST")), "{v}");
-        let (s, v) = b.post(&format!("/api/v1/inbox/{id}/return"), json!({ "reason": "不想收" })).await;
-        assert!(s == 400 && v["detail"].as_str().unwrap().contains("非本機關權責"), "{v}");
         let (s, v) = b
-            .post(&format!("/api/v1/inbox/{id}/return"), json!({ "reason": "非本機關權責", "text": "請改送教育局" }))
+            .post(
+                &format!("/api/v1/inbox/{id}/return"),
+                json!({ "reason": "其他" }),
+            )
+            .await;
+        assert_eq!((s, v["code"].as_str()), (400, Some("E_BAD_REQUEST")), "{v}");
+        let (s, v) = b
+            .post(
+                &format!("/api/v1/inbox/{id}/return"),
+                json!({ "reason": "不想收" }),
+            )
+            .await;
+        assert!(
+            s == 400 && v["detail"].as_str().unwrap().contains("非本機關權責"),
+            "{v}"
+        );
+        let (s, v) = b
+            .post(
+                &format!("/api/v1/inbox/{id}/return"),
+                json!({ "reason": "非本機關權責", "text": "請改送教育局" }),
+            )
             .await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["return_reason"], "非本機關權責");
@@ -294,12 +385,21 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
         until("both statuses at A", || async {
             let (_, p) = a.get(&format!("/api/v1/sent/{id}")).await;
             let st = |code: &str| {
-                p["copies"].as_array().and_then(|cs| cs.iter().find(|c| c["recipient"] == code).map(|c| c["status"].clone()))
+                p["copies"].as_array().and_then(|cs| {
+                    cs.iter()
+                        .find(|c| c["recipient"] == code)
+                        .map(|c| c["status"].clone())
+                })
             };
             st(B) == Some(json!("returned")) && st(C) == Some(json!("confirmed"))
         })
         .await;
-        let (_, doc) = a.get(&format!("/api/v1/documents/{}", sent["name"].as_str().unwrap())).await;
+        let (_, doc) = a
+            .get(&format!(
+                "/api/v1/documents/{}",
+                sent["name"].as_str().unwrap()
+            ))
+            .await;
         assert_eq!(doc["state"], "submitted");
         assert_eq!(doc["package"]["id"], id.as_str());
         let (s, duties) = a.get("/api/v1/duties").await;
@@ -311,7 +411,9 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
             let has = |want: &str, who: &str| {
                 events.iter().any(|(_, b)| {
                     let v: Value = serde_json::from_slice(b).unwrap();
-                    v["event"] == "status" && v["data"]["status"] == want && v["data"]["recipient"] == who
+                    v["event"] == "status"
+                        && v["data"]["status"] == want
+                        && v["data"]["recipient"] == who
                 })
             };
             has("returned", B) && has("confirmed", C)
@@ -321,8 +423,18 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
         let first: Value = serde_json::from_slice(&events[0].1).unwrap();
         assert_eq!(first["event"], "sent");
         for (sig, body) in &events {
-            let t: i64 = sig.split(',').next().unwrap().trim_start_matches("t=").parse().unwrap();
-            assert_eq!(sig, &gongwen_net_sign(t, body), "signed with the agency's secret");
+            let t: i64 = sig
+                .split(',')
+                .next()
+                .unwrap()
+                .trim_start_matches("t=")
+                .parse()
+                .unwrap();
+            assert_eq!(
+                sig,
+                &gongwen_net_sign(t, body),
+                "signed with the agency's secret"
+            );
         }
 
         // Bad input: nothing sent, the number given back.
@@ -331,57 +443,158 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
             d.as_object_mut().unwrap().remove("主旨");
             d.to_string()
         };
-        let (s, v) = a.send(&[("draft", None, no_subject.as_bytes())], None).await;
-        assert_eq!((s, v["code"].as_str()), (400, Some("E_AGENT_DOCUMENT")), "{v}");
+        let (s, v) = a
+            .send(&[("draft", None, no_subject.as_bytes())], None)
+            .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("E_AGENT_DOCUMENT")),
+            "{v}"
+        );
         assert!(v["detail"].as_str().unwrap().contains("主旨"), "{v}");
         let (s, v) = a.send(&[("draft", None, b"{not json")], None).await;
-        assert_eq!((s, v["code"].as_str()), (400, Some("E_AGENT_DOCUMENT")), "{v}");
-        let (s, v) = a.send(&[("draft", None, draft(&[B], &[], Some("missing.pdf")).to_string().as_bytes())], None).await;
-        assert!(s == 400 && v["detail"].as_str().unwrap().contains("missing.pdf"), "{v}");
-        let (s, v) = a.send(&[("draft", None, draft(&[D], &[], None).to_string().as_bytes())], None).await;
-        assert_eq!((s, v["code"].as_str()), (400, Some("E_RECIPIENT")), "an unknown recipient: {v}");
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("E_AGENT_DOCUMENT")),
+            "{v}"
+        );
+        let (s, v) = a
+            .send(
+                &[(
+                    "draft",
+                    None,
+                    draft(&[B], &[], Some("missing.pdf")).to_string().as_bytes(),
+                )],
+                None,
+            )
+            .await;
+        assert!(
+            s == 400 && v["detail"].as_str().unwrap().contains("missing.pdf"),
+            "{v}"
+        );
+        let (s, v) = a
+            .send(
+                &[("draft", None, draft(&[D], &[], None).to_string().as_bytes())],
+                None,
+            )
+            .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("E_RECIPIENT")),
+            "an unknown recipient: {v}"
+        );
         let big = vec![b'x'; 1024 * 1024 + 10];
         let (s, v) = a
-            .send(&[("draft", None, draft(&[B], &[], Some("big.pdf")).to_string().as_bytes()), ("attachment", Some("big.pdf"), &big)], None)
+            .send(
+                &[
+                    (
+                        "draft",
+                        None,
+                        draft(&[B], &[], Some("big.pdf")).to_string().as_bytes(),
+                    ),
+                    ("attachment", Some("big.pdf"), &big),
+                ],
+                None,
+            )
             .await;
-        assert_eq!((s, v["code"].as_str()), (413, Some("E_SUBMIT_TOO_LARGE")), "{v}");
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (413, Some("E_SUBMIT_TOO_LARGE")),
+            "{v}"
+        );
         let (s, v) = a
-            .send(&[("draft", None, d.as_bytes()), ("attachment", Some("../../etc/passwd"), b"x")], None)
+            .send(
+                &[
+                    ("draft", None, d.as_bytes()),
+                    ("attachment", Some("../../etc/passwd"), b"x"),
+                ],
+                None,
+            )
             .await;
-        assert!(s == 400 && v["detail"].as_str().unwrap().contains("檔名"), "{v}");
+        assert!(
+            s == 400 && v["detail"].as_str().unwrap().contains("檔名"),
+            "{v}"
+        );
         let (s, v) = a.send(&[("bogus", None, b"{}")], None).await;
-        assert!(s == 400 && v["detail"].as_str().unwrap().contains("bogus"), "{v}");
+        assert!(
+            s == 400 && v["detail"].as_str().unwrap().contains("bogus"),
+            "{v}"
+        );
 
         // The next good send to B only takes number 2; the same Idempotency-Key again sends nothing new.
         let only_b = draft(&[B], &[], None).to_string();
-        let (s, v2) = a.send(&[("draft", None, only_b.as_bytes())], Some("order-2")).await;
+        let (s, v2) = a
+            .send(&[("draft", None, only_b.as_bytes())], Some("order-2"))
+            .await;
         assert_eq!(s, 200, "{v2}");
         assert_eq!(v2["serial"], 2, "refused sends gave their numbers back");
-        let (s, again) = a.send(&[("draft", None, only_b.as_bytes())], Some("order-2")).await;
+        let (s, again) = a
+            .send(&[("draft", None, only_b.as_bytes())], Some("order-2"))
+            .await;
         assert_eq!(s, 200, "{again}");
         assert_eq!(again["package_id"], v2["package_id"]);
         let a_center = pki.client(x.addr(), A).unwrap();
-        assert_eq!(a_center.sent_list(&[]).await.unwrap().items.len(), 2, "two documents at the center");
+        assert_eq!(
+            a_center.sent_list(&[]).await.unwrap().items.len(),
+            2,
+            "two documents at the center"
+        );
 
         // A DI with its files, as a document system writes them; a declared file missing is refused.
         let (di, sw, atts) = gongwen_center::testbed::letter(A, &[C], 500).unwrap();
-        let (s, v) = a.send(&[("di", Some(&di.0), &di.1), ("sw", Some(&sw.0), &sw.1)], None).await;
-        assert!(s == 400 && v["detail"].as_str().unwrap().contains(&atts[0].0), "{v}");
         let (s, v) = a
-            .send(&[("di", Some(&di.0), &di.1), ("sw", Some(&sw.0), &sw.1), ("attachment", Some(&atts[0].0), &atts[0].1)], None)
+            .send(
+                &[("di", Some(&di.0), &di.1), ("sw", Some(&sw.0), &sw.1)],
+                None,
+            )
+            .await;
+        assert!(
+            s == 400 && v["detail"].as_str().unwrap().contains(&atts[0].0),
+            "{v}"
+        );
+        let (s, v) = a
+            .send(
+                &[
+                    ("di", Some(&di.0), &di.1),
+                    ("sw", Some(&sw.0), &sw.1),
+                    ("attachment", Some(&atts[0].0), &atts[0].1),
+                ],
+                None,
+            )
             .await;
         assert_eq!(s, 200, "{v}");
         let di_id = v["package_id"].as_str().unwrap().to_string();
 
         // Each agency sees only its own: the letter to B alone is not C's to read or sign.
         let id2 = v2["package_id"].as_str().unwrap().to_string();
-        until("B has the second letter", || async { b.get(&format!("/api/v1/inbox/{id2}")).await.0 == 200 }).await;
+        until("B has the second letter", || async {
+            b.get(&format!("/api/v1/inbox/{id2}")).await.0 == 200
+        })
+        .await;
         assert_eq!(c.get(&format!("/api/v1/inbox/{id2}")).await.0, 404);
-        assert_eq!(c.post(&format!("/api/v1/inbox/{id2}/confirm"), json!({})).await.0, 404);
-        until("C has the DI letter", || async { c.get(&format!("/api/v1/inbox/{di_id}")).await.0 == 200 }).await;
+        assert_eq!(
+            c.post(&format!("/api/v1/inbox/{id2}/confirm"), json!({}))
+                .await
+                .0,
+            404
+        );
+        until("C has the DI letter", || async {
+            c.get(&format!("/api/v1/inbox/{di_id}")).await.0 == 200
+        })
+        .await;
         let (_, list) = c.get("/api/v1/inbox?state=all").await;
-        let ids: Vec<&str> = list["items"].as_array().unwrap().iter().map(|i| i["package_id"].as_str().unwrap()).collect();
-        assert!(ids.contains(&id.as_str()) && ids.contains(&di_id.as_str()) && !ids.contains(&id2.as_str()), "{ids:?}");
+        let ids: Vec<&str> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["package_id"].as_str().unwrap())
+            .collect();
+        assert!(
+            ids.contains(&id.as_str())
+                && ids.contains(&di_id.as_str())
+                && !ids.contains(&id2.as_str()),
+            "{ids:?}"
+        );
         let (s, v) = c.get("/api/v1/inbox?state=whatever").await;
         assert_eq!((s, v["code"].as_str()), (400, Some("E_BAD_REQUEST")));
 
@@ -389,9 +602,17 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
         let (s, doc) = a.get("/api/v1/openapi.json").await;
         assert_eq!(s, 200);
         for path in [
-            "/api/v1/documents", "/api/v1/documents/{name}", "/api/v1/sent", "/api/v1/sent/{id}",
-            "/api/v1/inbox", "/api/v1/inbox/{id}", "/api/v1/inbox/{id}/files/{name}",
-            "/api/v1/inbox/{id}/confirm", "/api/v1/inbox/{id}/return", "/api/v1/duties", "/api/v1/whoami",
+            "/api/v1/documents",
+            "/api/v1/documents/{name}",
+            "/api/v1/sent",
+            "/api/v1/sent/{id}",
+            "/api/v1/inbox",
+            "/api/v1/inbox/{id}",
+            "/api/v1/inbox/{id}/files/{name}",
+            "/api/v1/inbox/{id}/confirm",
+            "/api/v1/inbox/{id}/return",
+            "/api/v1/duties",
+            "/api/v1/whoami",
         ] {
             assert!(doc["paths"].get(path).is_some(), "OpenAPI lacks {path}");
         }

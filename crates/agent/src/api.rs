@@ -110,7 +110,11 @@ async fn openapi() -> Response {
 }
 
 /// The caller and its agency, from the token or the client certificate.
-async fn caller<'a>(api: &'a Api, headers: &HeaderMap, peer: Option<&Peer>) -> Result<(ApiClient, &'a Agency)> {
+async fn caller<'a>(
+    api: &'a Api,
+    headers: &HeaderMap,
+    peer: Option<&Peer>,
+) -> Result<(ApiClient, &'a Agency)> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -163,7 +167,9 @@ fn file_name(raw: Option<&str>, field: &str) -> Result<String> {
     if !plain {
         return Err(Refusal::new(
             Code::AgentDocument,
-            format!("欄位「{field}」的檔名「{name}」不能用：須為 1 到 100 字、不含路徑、不以「.」開頭"),
+            format!(
+                "欄位「{field}」的檔名「{name}」不能用：須為 1 到 100 字、不含路徑、不以「.」開頭"
+            ),
         ));
     }
     Ok(name.to_string())
@@ -179,9 +185,13 @@ struct Upload {
 async fn read_upload(mut mp: Multipart, uploads: &Path, limit: usize) -> Result<Upload> {
     use tokio::io::AsyncWriteExt;
     let bad = |m: String| Refusal::new(Code::AgentDocument, m);
-    let io = |e: std::io::Error| Refusal::new(Code::Internal, format!("{}：{e}", uploads.display()));
+    let io =
+        |e: std::io::Error| Refusal::new(Code::Internal, format!("{}：{e}", uploads.display()));
     tokio::fs::create_dir_all(uploads).await.map_err(io)?;
-    let mut out = Upload { draft: None, di: None };
+    let mut out = Upload {
+        draft: None,
+        di: None,
+    };
     let mut total = 0usize;
     let too_large = |limit: usize| {
         Refusal::new(
@@ -239,7 +249,9 @@ async fn read_upload(mut mp: Multipart, uploads: &Path, limit: usize) -> Result<
         }
     }
     match (&out.draft, &out.di) {
-        (Some(_), Some(_)) => Err(bad("請送草稿（draft）或 DI（di）其中之一，不要兩者都送".into())),
+        (Some(_), Some(_)) => Err(bad(
+            "請送草稿（draft）或 DI（di）其中之一，不要兩者都送".into()
+        )),
         (None, None) => Err(bad("沒有草稿（draft）也沒有 DI（di）".into())),
         _ => Ok(out),
     }
@@ -252,7 +264,12 @@ fn set_name(headers: &HeaderMap) -> Result<String> {
         None => Ok(format!("api-{}", random_hex(12))),
         Some(v) => {
             let k = v.to_str().unwrap_or("");
-            if k.is_empty() || k.len() > 64 || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            if k.is_empty()
+                || k.len() > 64
+                || !k
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
                 return Err(Refusal::new(
                     Code::BadRequest,
                     "Idempotency-Key 須為 1 到 64 個英數字、「-」或「_」",
@@ -288,7 +305,13 @@ async fn send_document(
     let uploads = dir.join(".uploads");
     let result = stage_and_send(&api, a, mp, &dir, &uploads).await;
     let _ = tokio::fs::remove_dir_all(&uploads).await;
-    if result.is_err() && send::sent_row(node, a, &name).await.ok().flatten().is_none() {
+    if result.is_err()
+        && send::sent_row(node, a, &name)
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    {
         // Nothing was recorded: nothing to keep.
         let _ = tokio::fs::remove_dir_all(&dir).await;
     }
@@ -332,7 +355,9 @@ async fn stage_and_send(
             tokio::fs::create_dir_all(dir).await.map_err(io)?;
             let mut rd = tokio::fs::read_dir(uploads).await.map_err(io)?;
             while let Some(e) = rd.next_entry().await.map_err(io)? {
-                tokio::fs::rename(e.path(), dir.join(e.file_name())).await.map_err(io)?;
+                tokio::fs::rename(e.path(), dir.join(e.file_name()))
+                    .await
+                    .map_err(io)?;
             }
             (compose::staged_files(dir, &dir.join(di))?, None)
         }
@@ -378,7 +403,11 @@ fn state_label(state: &str) -> &'static str {
 }
 
 fn staged_dir(node: &Shared, a: &Agency, name: &str) -> PathBuf {
-    node.config.data_dir.join("staged").join(a.code.as_str()).join(name)
+    node.config
+        .data_dir
+        .join("staged")
+        .join(a.code.as_str())
+        .join(name)
 }
 
 fn find_di(dir: &Path) -> Result<PathBuf> {
@@ -405,7 +434,12 @@ async fn document(
         .map_err(|e| Refusal::new(Code::Internal, e))?
         .ok_or_else(|| Refusal::new(Code::NotFound, format!("送件 {name} 不存在")))?;
     let package = if row.state == "submitted" {
-        Some(a.center.sent(&row.package_id).await.map_err(|e| refusal_of(&e))?)
+        Some(
+            a.center
+                .sent(&row.package_id)
+                .await
+                .map_err(|e| refusal_of(&e))?,
+        )
     } else {
         None
     };
@@ -427,7 +461,9 @@ async fn sent_list(
         .filter(|(k, _)| ["open", "since", "after", "limit"].contains(&k.as_str()))
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    Ok(Json(a.center.sent_list(&q).await.map_err(|e| refusal_of(&e))?))
+    Ok(Json(
+        a.center.sent_list(&q).await.map_err(|e| refusal_of(&e))?,
+    ))
 }
 
 async fn sent_one(
@@ -493,7 +529,9 @@ async fn inbox(
     if !["delivered", "confirmed", "returned", "quarantined", "all"].contains(&state) {
         return Err(Refusal::new(
             Code::BadRequest,
-            format!("state「{state}」不認得：可用 delivered、confirmed、returned、quarantined、all"),
+            format!(
+                "state「{state}」不認得：可用 delivered、confirmed、returned、quarantined、all"
+            ),
         ));
     }
     let limit = i64::from(q.limit.unwrap_or(100).clamp(1, 500));
@@ -525,7 +563,9 @@ async fn received_row(api: &Api, a: &Agency, id: &str) -> Result<Value> {
         .node
         .db
         .fetch_optional(
-            &format!("SELECT {RECEIVED_COLS} FROM agent_received WHERE agency = $1 AND package_id = $2"),
+            &format!(
+                "SELECT {RECEIVED_COLS} FROM agent_received WHERE agency = $1 AND package_id = $2"
+            ),
             &[a.code.as_str().into(), id.into()],
         )
         .await?
@@ -572,7 +612,10 @@ async fn inbox_file(
             (header::CONTENT_LENGTH, len.to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename*=UTF-8''{}", gongwen_client::encode_segment(&name)),
+                format!(
+                    "attachment; filename*=UTF-8''{}",
+                    gongwen_client::encode_segment(&name)
+                ),
             ),
         ],
         body,
@@ -639,9 +682,20 @@ async fn return_doc(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
     let (client, a) = caller(&api, &headers, peer.as_deref()).await?;
-    let b: ReturnBody = serde_json::from_slice(&body)
-        .map_err(|e| Refusal::new(Code::BadRequest, format!("退文內容須為 JSON {{\"reason\", \"text\"}}：{e}")))?;
+    let b: ReturnBody = serde_json::from_slice(&body).map_err(|e| {
+        Refusal::new(
+            Code::BadRequest,
+            format!("退文內容須為 JSON {{\"reason\", \"text\"}}：{e}"),
+        )
+    })?;
     let reason = ReturnReason::parse(&b.reason).map_err(|m| Refusal::new(Code::BadRequest, m))?;
-    receive::decide(&api.node, a, &id, &client.name, Decision::Return(reason, b.text)).await?;
+    receive::decide(
+        &api.node,
+        a,
+        &id,
+        &client.name,
+        Decision::Return(reason, b.text),
+    )
+    .await?;
     Ok(Json(received_row(&api, a, &id).await?))
 }

@@ -19,15 +19,19 @@ pub struct ApiClient {
 
 fn check_name(name: &str) -> Result<(), Refusal> {
     if name.trim().is_empty() || name.chars().count() > 64 {
-        return Err(Refusal::new(
-            Code::BadRequest,
-            "用戶端名稱須為 1 到 64 字",
-        ));
+        return Err(Refusal::new(Code::BadRequest, "用戶端名稱須為 1 到 64 字"));
     }
     Ok(())
 }
 
-async fn insert(db: &Db, agency: &str, name: &str, kind: &str, sha: &str, now: i64) -> Result<(), Refusal> {
+async fn insert(
+    db: &Db,
+    agency: &str,
+    name: &str,
+    kind: &str,
+    sha: &str,
+    now: i64,
+) -> Result<(), Refusal> {
     check_name(name)?;
     let mut tx = db.begin().await?;
     tx.execute(
@@ -54,18 +58,33 @@ async fn insert(db: &Db, agency: &str, name: &str, kind: &str, sha: &str, now: i
 /// Registers (or renews) a token for `name`; the token is returned once and never stored.
 pub async fn add_token(db: &Db, agency: &str, name: &str, now: i64) -> Result<String, Refusal> {
     let token = format!("gwa_{}", random_hex(24));
-    insert(db, agency, name, "token", &sha256_hex(token.as_bytes()), now).await?;
+    insert(
+        db,
+        agency,
+        name,
+        "token",
+        &sha256_hex(token.as_bytes()),
+        now,
+    )
+    .await?;
     Ok(token)
 }
 
 /// Registers a client certificate (PEM) for `name`; returns its key's SHA-256.
-pub async fn add_cert(db: &Db, agency: &str, name: &str, pem: &[u8], now: i64) -> Result<String, Refusal> {
+pub async fn add_cert(
+    db: &Db,
+    agency: &str,
+    name: &str,
+    pem: &[u8],
+    now: i64,
+) -> Result<String, Refusal> {
     let certs = gongwen_trust::cms::load_certs(pem)
         .map_err(|e| Refusal::new(Code::BadRequest, format!("用戶端憑證：{e}")))?;
     let leaf = certs
         .first()
         .ok_or_else(|| Refusal::new(Code::BadRequest, "檔案裡沒有憑證"))?;
-    let der = der::Encode::to_der(leaf).map_err(|e| Refusal::new(Code::BadRequest, e.to_string()))?;
+    let der =
+        der::Encode::to_der(leaf).map_err(|e| Refusal::new(Code::BadRequest, e.to_string()))?;
     let spki = gongwen_net::spki_sha256_hex(&der)
         .ok_or_else(|| Refusal::new(Code::BadRequest, "無法讀取憑證的公開金鑰"))?;
     insert(db, agency, name, "cert", &spki, now).await?;
@@ -102,7 +121,11 @@ fn client_of(r: &gongwen_store::Row) -> Result<ApiClient, Refusal> {
 }
 
 /// The client a token or a certificate key (SHA-256 hex) belongs to.
-pub async fn find(db: &Db, token: Option<&str>, cert_key: Option<&str>) -> Result<Option<ApiClient>, Refusal> {
+pub async fn find(
+    db: &Db,
+    token: Option<&str>,
+    cert_key: Option<&str>,
+) -> Result<Option<ApiClient>, Refusal> {
     let (sha, kind) = match (token, cert_key) {
         (Some(t), _) => (sha256_hex(t.as_bytes()), "token"),
         (None, Some(k)) => (k.to_string(), "cert"),

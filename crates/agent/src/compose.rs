@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use gongwen_doc::draft::{Draft, DraftIssuer, DraftNumber, OneOrMany};
 use gongwen_doc::RocDate;
+use gongwen_doc::draft::{Draft, DraftIssuer, DraftNumber, OneOrMany};
 use gongwen_net::Refusal;
 use gongwen_proto::Code;
 use gongwen_store::Db;
@@ -44,7 +44,11 @@ pub async fn next_number(db: &Db, agency: &str, year: u16) -> Result<u32, Refusa
 pub async fn give_back(db: &Db, agency: &str, year: u16, serial: u32) -> Result<(), Refusal> {
     db.execute(
         "UPDATE agent_numbers SET last = last - 1 WHERE agency = $1 AND year = $2 AND last = $3",
-        &[agency.into(), i64::from(year).into(), i64::from(serial).into()],
+        &[
+            agency.into(),
+            i64::from(year).into(),
+            i64::from(serial).into(),
+        ],
     )
     .await?;
     Ok(())
@@ -80,7 +84,11 @@ pub async fn complete(
             ..Default::default()
         });
     }
-    if let Some(other) = draft.issuers.iter().find(|i| i.agency_code.trim() != d.code) {
+    if let Some(other) = draft
+        .issuers
+        .iter()
+        .find(|i| i.agency_code.trim() != d.code)
+    {
         return Err(Refusal::new(
             Code::AgentDocument,
             format!(
@@ -99,9 +107,11 @@ pub async fn complete(
         ));
     };
     let year = match &draft.date {
-        Some(s) => RocDate::parse(s)
-            .map_err(|e| Refusal::new(Code::AgentDocument, format!("發文日期：{}", e.message)))?
-            .year,
+        Some(s) => {
+            RocDate::parse(s)
+                .map_err(|e| Refusal::new(Code::AgentDocument, format!("發文日期：{}", e.message)))?
+                .year
+        }
         None => today.year,
     };
     let serial = next_number(db, d.code, year).await?;
@@ -134,7 +144,8 @@ pub fn stage(
             .collect::<Vec<_>>()
             .join("；"))
     })?;
-    let io = |p: &Path, e: std::io::Error| Refusal::new(Code::Internal, format!("{}：{e}", p.display()));
+    let io =
+        |p: &Path, e: std::io::Error| Refusal::new(Code::Internal, format!("{}：{e}", p.display()));
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     for a in &built.attachments {
         let src = uploads.join(&a.source);
@@ -169,7 +180,8 @@ pub fn staged_files(dir: &Path, di: &Path) -> Result<OutboxSet, Refusal> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let set = folder::declared_set(dir, di, name).map_err(|m| Refusal::new(Code::AgentDocument, m))?;
+    let set =
+        folder::declared_set(dir, di, name).map_err(|m| Refusal::new(Code::AgentDocument, m))?;
     let missing: Vec<String> = set
         .files()
         .iter()

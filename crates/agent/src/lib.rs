@@ -234,14 +234,19 @@ pub async fn run_once(node: &Shared) {
             ("送件未完成，稍後重試", send::send_folder(node, a).await),
             ("送件未完成，稍後重試", send::resubmit(node, a).await),
             ("收件未完成，稍後重試", receive::receive(node, a).await),
-            ("發文狀態查詢未完成，稍後重試", notify::watch_copies(node, a).await),
+            (
+                "發文狀態查詢未完成，稍後重試",
+                notify::watch_copies(node, a).await,
+            ),
             ("通知未送達，稍後重試", notify::deliver(node, a).await),
         ];
         for (what, r) in steps {
             if let Err(e) = r {
-                gongwen_net::log::warn(what, serde_json::json!({ "agency": a.code.as_str(), "detail": e }));
+                gongwen_net::log::warn(
+                    what,
+                    serde_json::json!({ "agency": a.code.as_str(), "detail": e }),
+                );
             }
         }
     }
 }
-

@@ -17,13 +17,19 @@ use crate::{Agency, Node};
 const GIVE_UP_MS: i64 = 3 * 24 * 3600 * 1000;
 
 /// Queues an event for the agency's webhook; nothing when it has none.
-pub(crate) async fn enqueue(node: &Node, a: &Agency, event: &str, data: Value) -> Result<(), String> {
+pub(crate) async fn enqueue(
+    node: &Node,
+    a: &Agency,
+    event: &str,
+    data: Value,
+) -> Result<(), String> {
     if a.webhook.is_none() {
         return Ok(());
     }
     let now = node.clock.now_ms();
     let id = random_hex(16);
-    let body = json!({ "id": id, "event": event, "agency": a.code.as_str(), "at": now, "data": data });
+    let body =
+        json!({ "id": id, "event": event, "agency": a.code.as_str(), "at": now, "data": data });
     node.db
         .execute(
             "INSERT INTO agent_webhooks (id, agency, body, attempts, next_at, created_at) VALUES ($1, $2, $3, 0, $4, $4)",
@@ -57,7 +63,8 @@ pub(crate) async fn deliver(node: &Node, a: &Agency) -> Result<(), String> {
             r.i64(2).map_err(err)?,
             r.i64(3).map_err(err)?,
         );
-        let sig = gongwen_net::sign_webhook(hook.secret.as_bytes(), node.clock.now_s(), body.as_bytes());
+        let sig =
+            gongwen_net::sign_webhook(hook.secret.as_bytes(), node.clock.now_s(), body.as_bytes());
         match gongwen_client::post_webhook(&node.http, &hook.url, body.into_bytes(), &sig).await {
             Ok(()) => {
                 node.db
@@ -113,7 +120,8 @@ pub(crate) async fn watch_copies(node: &Node, a: &Agency) -> Result<(), String> 
         .sent_list(&[("open", "true"), ("limit", "500")])
         .await
         .map_err(|e| format!("交換中心無法連線：{e}"))?;
-    let mut seen: std::collections::HashSet<String> = page.items.iter().map(|p| p.id.clone()).collect();
+    let mut seen: std::collections::HashSet<String> =
+        page.items.iter().map(|p| p.id.clone()).collect();
     for p in &page.items {
         record(node, a, p).await?;
     }

@@ -324,10 +324,7 @@ pub async fn decide(
                 ));
             }
             if text.chars().count() > 500 {
-                return Err(Refusal::new(
-                    Code::BadRequest,
-                    "退文說明最多 500 字",
-                ));
+                return Err(Refusal::new(Code::BadRequest, "退文說明最多 500 字"));
             }
             (
                 ReceiptEvent::Returned,

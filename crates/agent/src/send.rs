@@ -56,7 +56,11 @@ pub(crate) struct SentRow {
     pub detail: Option<String>,
 }
 
-pub(crate) async fn sent_row(node: &Node, a: &Agency, name: &str) -> Result<Option<SentRow>, String> {
+pub(crate) async fn sent_row(
+    node: &Node,
+    a: &Agency,
+    name: &str,
+) -> Result<Option<SentRow>, String> {
     node.db
         .fetch_optional(
             "SELECT idempotency_key, package_id, state, detail FROM agent_sent WHERE agency = $1 AND name = $2",
@@ -102,7 +106,12 @@ pub(crate) enum Submitted {
 }
 
 /// Submits a sealed set once and records the answer; the webhook hears of it.
-pub(crate) async fn submit(node: &Node, a: &Agency, name: &str, key: &str) -> Result<Submitted, String> {
+pub(crate) async fn submit(
+    node: &Node,
+    a: &Agency,
+    name: &str,
+    key: &str,
+) -> Result<Submitted, String> {
     let path = package_path(node, a, name);
     let body = std::fs::read(&path).map_err(|e| format!("{}：{e}", path.display()))?;
     Ok(match a.center.submit(key, body).await {
@@ -238,19 +247,20 @@ pub async fn send_staged(
     source: &str,
 ) -> Result<SendResult, Refusal> {
     let store = |e: String| Refusal::new(Code::Internal, e);
-    let (key, package_id, state, detail) = match sent_row(node, a, &set.name).await.map_err(store)? {
-        Some(row) => (row.key, row.package_id, row.state, row.detail),
-        None => match seal(node, a, set, source).await {
-            Ok((key, header)) => (key, header.id, "sealed".to_string(), None),
-            Err(Sealing::Refused(code, reason)) => {
-                return Err(Refusal::new(
-                    Code::parse(code).unwrap_or(Code::AgentDocument),
-                    format!("{code}：{reason}"),
-                ));
-            }
-            Err(Sealing::Retry(e)) => return Err(Refusal::new(Code::Unavailable, e)),
-        },
-    };
+    let (key, package_id, state, detail) =
+        match sent_row(node, a, &set.name).await.map_err(store)? {
+            Some(row) => (row.key, row.package_id, row.state, row.detail),
+            None => match seal(node, a, set, source).await {
+                Ok((key, header)) => (key, header.id, "sealed".to_string(), None),
+                Err(Sealing::Refused(code, reason)) => {
+                    return Err(Refusal::new(
+                        Code::parse(code).unwrap_or(Code::AgentDocument),
+                        format!("{code}：{reason}"),
+                    ));
+                }
+                Err(Sealing::Retry(e)) => return Err(Refusal::new(Code::Unavailable, e)),
+            },
+        };
     let mut out = SendResult {
         name: set.name.clone(),
         package_id,
@@ -397,4 +407,3 @@ pub(crate) async fn seal(
         .map_err(|e| Sealing::Retry(e.to_string()))?;
     Ok((key, header))
 }
-

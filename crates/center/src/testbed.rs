@@ -110,7 +110,10 @@ impl Pki {
 
     /// A CA in `dir` with participants given as (code, name, branch of the CA that issues
     /// their card: GCA for agencies, XCA for schools and groups, MOEACA for companies).
-    pub fn create_named(dir: &Path, participants: &[(String, String, Branch)]) -> Result<Pki, String> {
+    pub fn create_named(
+        dir: &Path,
+        participants: &[(String, String, Branch)],
+    ) -> Result<Pki, String> {
         let now = now_s() - 60;
         let mut ca = TestCa::init(
             &dir.join("ca"),

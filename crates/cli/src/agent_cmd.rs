@@ -112,7 +112,10 @@ async fn client(c: ClientCommand) -> Result<ExitCode, CliError> {
                 }
                 None => {
                     let token = clients::add_token(&db, &a.who.agency, &a.name, now).await?;
-                    println!("「{}」的 API 權杖（只顯示這一次，請存入公文系統的設定）：", a.name);
+                    println!(
+                        "「{}」的 API 權杖（只顯示這一次，請存入公文系統的設定）：",
+                        a.name
+                    );
                     println!("{token}");
                 }
             }
@@ -121,8 +124,16 @@ async fn client(c: ClientCommand) -> Result<ExitCode, CliError> {
         ClientCommand::List(w) => {
             let db = agent_db(&w).await?;
             for c in clients::list(&db, &w.agency).await? {
-                let kind = if c.kind == "cert" { "用戶端憑證" } else { "API 權杖" };
-                println!("{}\t{kind}\t{}", c.name, crate::package_cmd::roc_time(c.created_at / 1000));
+                let kind = if c.kind == "cert" {
+                    "用戶端憑證"
+                } else {
+                    "API 權杖"
+                };
+                println!(
+                    "{}\t{kind}\t{}",
+                    c.name,
+                    crate::package_cmd::roc_time(c.created_at / 1000)
+                );
             }
             db.close().await;
         }

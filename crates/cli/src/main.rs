@@ -230,7 +230,11 @@ fn main() -> ExitCode {
             },
             font.as_deref(),
         ),
-        Command::Demo { dir, port, self_test } => demo::run(&dir, port, self_test),
+        Command::Demo {
+            dir,
+            port,
+            self_test,
+        } => demo::run(&dir, port, self_test),
         Command::Seal(args) => package_cmd::seal(args),
         Command::Open(args) => package_cmd::open(args),
         Command::Receipt(args) => package_cmd::receipt(args),

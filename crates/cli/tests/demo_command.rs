@@ -13,9 +13,16 @@ const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
 
 #[test]
 fn self_test_runs_a_full_exchange_and_cleans_up() {
-    let o = Command::new(BIN).args(["demo", "--self-test"]).output().expect("gongwen demo");
+    let o = Command::new(BIN)
+        .args(["demo", "--self-test"])
+        .output()
+        .expect("gongwen demo");
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_eq!(out.matches('✓').count(), 8, "{out}");
     assert!(!out.contains('✗'), "{out}");
     assert!(out.contains("自我測試通過"), "{out}");
@@ -57,11 +64,15 @@ fn start(dir: &Path, port: u16) -> (Child, String) {
         }
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("the demo did not come up:\n{seen}");
 }
 
 fn stop(mut child: Child) {
-    let ok = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let ok = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(ok.success());
     let started = Instant::now();
     loop {
@@ -69,7 +80,10 @@ fn stop(mut child: Child) {
             assert!(s.success(), "the demo stopped with {s}");
             return;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "the demo did not stop on Ctrl-C");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the demo did not stop on Ctrl-C"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -79,7 +93,8 @@ fn get(url: &str, token: &str) -> serde_json::Value {
         .args(["-s", "-H", &format!("Authorization: Bearer {token}"), url])
         .output()
         .expect("curl");
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stdout)))
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stdout)))
 }
 
 #[test]
@@ -88,25 +103,50 @@ fn the_demo_network_keeps_its_data_across_a_restart() {
     // Twelve ports from a base no other test uses.
     let base = 20000 + (std::process::id() % 2000) as u16 * 20;
     let (child, out) = start(&dir, base);
-    assert!(out.contains("臺南市社區營造協會") && out.contains("臺北市政府教育局"), "{out}");
+    assert!(
+        out.contains("臺南市社區營造協會") && out.contains("臺北市政府教育局"),
+        "{out}"
+    );
     assert!(out.contains("北市教第1150000001號"), "{out}");
-    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("demo.json")).unwrap()).unwrap();
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("demo.json")).unwrap()).unwrap();
     let token = |code: &str| {
-        state["tokens"].as_array().unwrap().iter().find(|t| t[0] == code).unwrap()[1].as_str().unwrap().to_string()
+        state["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t[0] == code)
+            .unwrap()[1]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
     let tn = format!("http://127.0.0.1:{}", base + 11);
     let inbox = get(&format!("{tn}/api/v1/inbox"), &token("XA20250001"));
-    assert_eq!(inbox["items"].as_array().unwrap().len(), 1, "the association has a letter to sign for: {inbox}");
-    let school = get(&format!("{tn}/api/v1/inbox?state=confirmed"), &token("395450100A"));
+    assert_eq!(
+        inbox["items"].as_array().unwrap().len(),
+        1,
+        "the association has a letter to sign for: {inbox}"
+    );
+    let school = get(
+        &format!("{tn}/api/v1/inbox?state=confirmed"),
+        &token("395450100A"),
+    );
     assert_eq!(school["items"].as_array().unwrap().len(), 1, "{school}");
     stop(child);
 
     let (child, out) = start(&dir, base);
     assert!(out.contains("沿用"), "{out}");
     assert!(!out.contains("交換範例公文"), "nothing sent again: {out}");
-    let inbox = get(&format!("{tn}/api/v1/inbox?state=all"), &token("XA20250001"));
+    let inbox = get(
+        &format!("{tn}/api/v1/inbox?state=all"),
+        &token("XA20250001"),
+    );
     assert_eq!(inbox["items"].as_array().unwrap().len(), 1, "{inbox}");
-    let sent = get(&format!("http://127.0.0.1:{}/api/v1/sent", base + 10), &token("379130000C"));
+    let sent = get(
+        &format!("http://127.0.0.1:{}/api/v1/sent", base + 10),
+        &token("379130000C"),
+    );
     assert_eq!(sent["items"].as_array().unwrap().len(), 1, "{sent}");
     stop(child);
 }

@@ -65,7 +65,11 @@ impl AgentClient {
     }
 
     /// Sends a draft or a DI set; the answer is `SendResult`.
-    pub async fn send(&self, parts: &[Part<'_>], idempotency_key: Option<&str>) -> Result<Value, ClientError> {
+    pub async fn send(
+        &self,
+        parts: &[Part<'_>],
+        idempotency_key: Option<&str>,
+    ) -> Result<Value, ClientError> {
         let (content_type, body) = multipart(parts);
         let mut rb = self
             .req(Method::POST, "/api/v1/documents")
@@ -90,11 +94,19 @@ impl AgentClient {
     }
 
     pub async fn confirm(&self, id: &str) -> Result<Value, ClientError> {
-        self.post(&format!("/api/v1/inbox/{}/confirm", crate::encode_segment(id)), &Value::Null)
-            .await
+        self.post(
+            &format!("/api/v1/inbox/{}/confirm", crate::encode_segment(id)),
+            &Value::Null,
+        )
+        .await
     }
 
-    pub async fn return_doc(&self, id: &str, reason: &str, text: &str) -> Result<Value, ClientError> {
+    pub async fn return_doc(
+        &self,
+        id: &str,
+        reason: &str,
+        text: &str,
+    ) -> Result<Value, ClientError> {
         self.post(
             &format!("/api/v1/inbox/{}/return", crate::encode_segment(id)),
             &serde_json::json!({ "reason": reason, "text": text }),
@@ -104,6 +116,10 @@ impl AgentClient {
 
     /// The center's view of a sent package: every copy's status.
     pub async fn sent(&self, id: &str) -> Result<gongwen_proto::api::SentPackage, ClientError> {
-        CenterClient::json(self.req(Method::GET, &format!("/api/v1/sent/{}", crate::encode_segment(id)))).await
+        CenterClient::json(self.req(
+            Method::GET,
+            &format!("/api/v1/sent/{}", crate::encode_segment(id)),
+        ))
+        .await
     }
 }

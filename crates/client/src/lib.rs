@@ -254,14 +254,21 @@ impl CenterClient {
 
     pub async fn put_group(&self, name: &str, members: Vec<String>) -> Result<Group, ClientError> {
         Self::json(
-            self.req(Method::PUT, &format!("/api/v1/groups/{}", encode_segment(name)))
-                .json(&GroupUpdate { members }),
+            self.req(
+                Method::PUT,
+                &format!("/api/v1/groups/{}", encode_segment(name)),
+            )
+            .json(&GroupUpdate { members }),
         )
         .await
     }
 
     pub async fn delete_group(&self, name: &str) -> Result<(), ClientError> {
-        Self::send(self.req(Method::DELETE, &format!("/api/v1/groups/{}", encode_segment(name)))).await?;
+        Self::send(self.req(
+            Method::DELETE,
+            &format!("/api/v1/groups/{}", encode_segment(name)),
+        ))
+        .await?;
         Ok(())
     }
 
@@ -398,9 +405,11 @@ impl DirectoryClient {
     ) -> Result<serde_json::Value, ClientError> {
         let rb = match id {
             None => self.http.post(format!("{}/api/v1/applications", self.base)),
-            Some(id) => self
-                .http
-                .put(format!("{}/api/v1/applications/{}", self.base, encode_segment(id))),
+            Some(id) => self.http.put(format!(
+                "{}/api/v1/applications/{}",
+                self.base,
+                encode_segment(id)
+            )),
         };
         CenterClient::json(
             rb.header("content-type", "application/pkcs7-mime")
@@ -517,5 +526,8 @@ fn random_boundary() -> String {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    format!("{:016x}", (n as u64) ^ (std::process::id() as u64).rotate_left(32))
+    format!(
+        "{:016x}",
+        (n as u64) ^ (std::process::id() as u64).rotate_left(32)
+    )
 }

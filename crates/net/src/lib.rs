@@ -56,6 +56,11 @@ pub fn sign_webhook(secret: &[u8], t: i64, body: &[u8]) -> String {
     let mut ctx = aws_lc_rs::hmac::Context::with_key(&key);
     ctx.update(format!("{t}.").as_bytes());
     ctx.update(body);
-    let hex: String = ctx.sign().as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = ctx
+        .sign()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("t={t},sha256={hex}")
 }

@@ -25,7 +25,10 @@ static FILE: std::sync::OnceLock<std::sync::Mutex<std::fs::File>> = std::sync::O
 /// Sends the lines to `path` (appended) instead of standard error, for a program that keeps
 /// its terminal for people (`gongwen demo`). Only the first call counts.
 pub fn to_file(path: &std::path::Path) -> std::io::Result<()> {
-    let f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
     let _ = FILE.set(std::sync::Mutex::new(f));
     Ok(())
 }

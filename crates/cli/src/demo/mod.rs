@@ -41,7 +41,10 @@ pub fn run(dir: &Path, port: u16, self_test: bool) -> Result<ExitCode, CliError>
                 s
             }
             None => {
-                println!("在 {} 建立示範網路：測試憑證中心、通訊錄、兩個交換中心、兩個機關代理程式……", dir.display());
+                println!(
+                    "在 {} 建立示範網路：測試憑證中心、通訊錄、兩個交換中心、兩個機關代理程式……",
+                    dir.display()
+                );
                 network::create(&dir, Ports::from_base(port)).await?
             }
         };
@@ -64,7 +67,11 @@ pub fn run(dir: &Path, port: u16, self_test: bool) -> Result<ExitCode, CliError>
 
 fn api(state: &network::State, code: &str) -> Result<AgentClient, CliError> {
     let s = sample(code);
-    let port = if s.city == "tp" { state.ports.agent_tp } else { state.ports.agent_tn };
+    let port = if s.city == "tp" {
+        state.ports.agent_tp
+    } else {
+        state.ports.agent_tn
+    };
     let token = state
         .tokens
         .iter()
@@ -105,8 +112,16 @@ async fn send_letter(api: &AgentClient, draft: &Value) -> Result<Value, CliError
     let d = draft.to_string();
     api.send(
         &[
-            Part { field: "draft", file: None, bytes: d.as_bytes() },
-            Part { field: "attachment", file: Some("計畫書.pdf"), bytes: PLAN_PDF },
+            Part {
+                field: "draft",
+                file: None,
+                bytes: d.as_bytes(),
+            },
+            Part {
+                field: "attachment",
+                file: Some("計畫書.pdf"),
+                bytes: PLAN_PDF,
+            },
         ],
         None,
     )
@@ -117,7 +132,12 @@ async fn send_letter(api: &AgentClient, draft: &Value) -> Result<Value, CliError
 /// The company drops a letter in its outbox folder, as its document system would.
 fn drop_in_outbox(dir: &Path) -> Result<(), CliError> {
     let from = sample(COMPANY);
-    let mut draft = letter(from, &[DISTRICT], &[], "函送本公司115年度資訊服務契約履約報告1份，請查照。");
+    let mut draft = letter(
+        from,
+        &[DISTRICT],
+        &[],
+        "函送本公司115年度資訊服務契約履約報告1份，請查照。",
+    );
     draft["發文字號"] = json!({ "字": from.word, "年度": 115, "流水號": 1 });
     draft["發文機關"] = json!([{ "全銜": from.name, "機關代碼": from.code }]);
     draft["署名"] = json!(["董事長　陳大文"]);
@@ -128,7 +148,8 @@ fn drop_in_outbox(dir: &Path) -> Result<(), CliError> {
     std::fs::create_dir_all(&uploads).map_err(|e| CliError::io(&uploads, e))?;
     crate::doc_cmd::write_atomic(&uploads.join("計畫書.pdf"), PLAN_PDF)?;
     let today = crate::clock::today();
-    let set = gongwen_agent::compose::stage(&draft, today, &uploads, &work.join("set")).map_err(demo_err)?;
+    let set = gongwen_agent::compose::stage(&draft, today, &uploads, &work.join("set"))
+        .map_err(demo_err)?;
     let outbox = network::folder_of(dir, from).join("outbox");
     // The DI last, so the set is never taken half-copied.
     for f in set.files().iter().rev() {
@@ -156,7 +177,10 @@ where
 /// The status of `to`'s copy of `id`, as the sender's node reports it.
 async fn status(sender: &AgentClient, id: &str, to: &str) -> Option<CopyStatus> {
     let p = sender.sent(id).await.ok()?;
-    p.copies.iter().find(|c| c.recipient == to).map(|c| c.status)
+    p.copies
+        .iter()
+        .find(|c| c.recipient == to)
+        .map(|c| c.status)
 }
 
 /// The first run's documents: the bureau writes to the school (正本) and the association
@@ -166,20 +190,38 @@ async fn exchange_samples(dir: &Path, state: &network::State) -> Result<(), CliE
     let bureau = api(state, BUREAU)?;
     let sent = send_letter(
         &bureau,
-        &letter(sample(BUREAU), &[SCHOOL], &[ASSOCIATION], "檢送本局「115年度公文電子交換推動計畫」1份，請於115年1月30日前完成連線測試，請查照。"),
+        &letter(
+            sample(BUREAU),
+            &[SCHOOL],
+            &[ASSOCIATION],
+            "檢送本局「115年度公文電子交換推動計畫」1份，請於115年1月30日前完成連線測試，請查照。",
+        ),
     )
     .await?;
     let id = sent["package_id"].as_str().unwrap_or_default().to_string();
-    println!("  臺北市政府教育局 → 臺南市立大光國民小學（正本）、臺南市社區營造協會（副本）：{}", sent["package"]["doc_number"].as_str().unwrap_or(""));
+    println!(
+        "  臺北市政府教育局 → 臺南市立大光國民小學（正本）、臺南市社區營造協會（副本）：{}",
+        sent["package"]["doc_number"].as_str().unwrap_or("")
+    );
     drop_in_outbox(dir)?;
     println!("  府城資訊股份有限公司（資料夾）→ 臺北市大安區公所（資料夾）");
-    wait_for("國小收到", || async { matches!(status(&bureau, &id, SCHOOL).await, Some(CopyStatus::Delivered)) }).await?;
+    wait_for("國小收到", || async {
+        matches!(
+            status(&bureau, &id, SCHOOL).await,
+            Some(CopyStatus::Delivered)
+        )
+    })
+    .await?;
     api(state, SCHOOL)?.confirm(&id).await.map_err(demo_err)?;
     println!("  臺南市立大光國民小學已簽收");
     let inbox = network::folder_of(dir, sample(DISTRICT)).join("inbox");
     wait_for("大安區公所的收文資料夾", || {
         let inbox = inbox.clone();
-        async move { std::fs::read_dir(&inbox).map(|mut d| d.next().is_some()).unwrap_or(false) }
+        async move {
+            std::fs::read_dir(&inbox)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(false)
+        }
     })
     .await?;
     println!("  臺北市大安區公所的收文資料夾已收到");
@@ -189,33 +231,85 @@ async fn exchange_samples(dir: &Path, state: &network::State) -> Result<(), CliE
 fn print_guide(dir: &Path, state: &network::State) {
     let p = state.ports;
     println!("\n══ 示範網路已啟動（{}）══", dir.display());
-    println!("通訊錄      https://127.0.0.1:{}/  （地址簿：/address-book）", p.directory);
-    println!("臺北市交換中心 https://127.0.0.1:{}   臺南市交換中心 https://127.0.0.1:{}", p.tp, p.tn);
-    println!("機關代理程式  臺北市 http://127.0.0.1:{}   臺南市 http://127.0.0.1:{}（公文系統 API：/api/v1/openapi.json）", p.agent_tp, p.agent_tn);
-    println!("（憑證由示範用測試憑證中心簽發，瀏覽器會警告不受信任：根憑證在 {}）\n", dir.join("pki/ca/root.crt").display());
+    println!(
+        "通訊錄      https://127.0.0.1:{}/  （地址簿：/address-book）",
+        p.directory
+    );
+    println!(
+        "臺北市交換中心 https://127.0.0.1:{}   臺南市交換中心 https://127.0.0.1:{}",
+        p.tp, p.tn
+    );
+    println!(
+        "機關代理程式  臺北市 http://127.0.0.1:{}   臺南市 http://127.0.0.1:{}（公文系統 API：/api/v1/openapi.json）",
+        p.agent_tp, p.agent_tn
+    );
+    println!(
+        "（憑證由示範用測試憑證中心簽發，瀏覽器會警告不受信任：根憑證在 {}）\n",
+        dir.join("pki/ca/root.crt").display()
+    );
     println!("參與者：");
     for s in &SAMPLES {
-        let port = if s.city == "tp" { p.agent_tp } else { p.agent_tn };
+        let port = if s.city == "tp" {
+            p.agent_tp
+        } else {
+            p.agent_tn
+        };
         let how = match s.mode {
-            Mode::Folder => format!("資料夾模式：{}（outbox／sent／error／inbox）", network::folder_of(dir, s).display()),
+            Mode::Folder => format!(
+                "資料夾模式：{}（outbox／sent／error／inbox）",
+                network::folder_of(dir, s).display()
+            ),
             Mode::Api | Mode::Web => {
-                let token = state.tokens.iter().find(|(c, _)| c == s.code).map(|(_, t)| t.as_str()).unwrap_or("");
+                let token = state
+                    .tokens
+                    .iter()
+                    .find(|(c, _)| c == s.code)
+                    .map(|(_, t)| t.as_str())
+                    .unwrap_or("");
                 format!("公文系統 API：http://127.0.0.1:{port}，權杖 {token}")
             }
         };
-        println!("  {} {}（{}交換中心）\n    {how}", s.code, s.name, city_name(s.city));
+        println!(
+            "  {} {}（{}交換中心）\n    {how}",
+            s.code,
+            s.name,
+            city_name(s.city)
+        );
     }
-    let assoc = state.tokens.iter().find(|(c, _)| c == ASSOCIATION).map(|(_, t)| t.as_str()).unwrap_or("");
+    let assoc = state
+        .tokens
+        .iter()
+        .find(|(c, _)| c == ASSOCIATION)
+        .map(|(_, t)| t.as_str())
+        .unwrap_or("");
     println!("\n接著可以試試：");
-    println!("  curl -s -H 'Authorization: Bearer {assoc}' http://127.0.0.1:{}/api/v1/inbox        # 協會的待簽收公文", p.agent_tn);
-    println!("  gongwen directory address-book -c {} --query 台南            # 地址簿（臺／台不分）", dir.join("directory.toml").display());
-    println!("  把 DI＋SW＋附件放進 {} 就會送出", network::folder_of(dir, sample(DISTRICT)).join("outbox").display());
-    println!("  gongwen center admin -c {} records                              # 交換紀錄", dir.join("center-tp.toml").display());
+    println!(
+        "  curl -s -H 'Authorization: Bearer {assoc}' http://127.0.0.1:{}/api/v1/inbox        # 協會的待簽收公文",
+        p.agent_tn
+    );
+    println!(
+        "  gongwen directory address-book -c {} --query 台南            # 地址簿（臺／台不分）",
+        dir.join("directory.toml").display()
+    );
+    println!(
+        "  把 DI＋SW＋附件放進 {} 就會送出",
+        network::folder_of(dir, sample(DISTRICT))
+            .join("outbox")
+            .display()
+    );
+    println!(
+        "  gongwen center admin -c {} records                              # 交換紀錄",
+        dir.join("center-tp.toml").display()
+    );
     println!("\n按 Ctrl-C 停止；再執行一次 gongwen demo 會沿用同一份資料。");
 }
 
 /// One step of the self-test, printed as it goes.
-async fn step<T>(n: usize, what: &str, f: impl std::future::Future<Output = Result<T, CliError>>) -> Result<T, CliError> {
+async fn step<T>(
+    n: usize,
+    what: &str,
+    f: impl std::future::Future<Output = Result<T, CliError>>,
+) -> Result<T, CliError> {
     let r = f.await;
     match &r {
         Ok(_) => println!("  ✓ {n}. {what}"),
@@ -227,7 +321,10 @@ async fn step<T>(n: usize, what: &str, f: impl std::future::Future<Output = Resu
 async fn self_test_run() -> Result<ExitCode, CliError> {
     let tmp = std::env::temp_dir().join(format!("gongwen-demo-self-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
-    println!("gongwen demo --self-test：在 {} 建立全新的示範網路並完整交換一次", tmp.display());
+    println!(
+        "gongwen demo --self-test：在 {} 建立全新的示範網路並完整交換一次",
+        tmp.display()
+    );
     std::fs::create_dir_all(&tmp).map_err(|e| CliError::io(&tmp, e))?;
     let log = tmp.join("demo.log");
     gongwen_net::log::to_file(&log).map_err(|e| CliError::io(&log, e))?;
@@ -244,7 +341,9 @@ async fn self_test_run() -> Result<ExitCode, CliError> {
     let _ = std::fs::remove_dir_all(&tmp);
     match result {
         Ok(()) => {
-            println!("自我測試通過：發文、跨交換中心送達、簽收、退文、資料夾收發都正常；暫存資料已清除。");
+            println!(
+                "自我測試通過：發文、跨交換中心送達、簽收、退文、資料夾收發都正常；暫存資料已清除。"
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -255,8 +354,18 @@ async fn self_test_run() -> Result<ExitCode, CliError> {
 }
 
 async fn self_test_steps(dir: &Path) -> Result<(), CliError> {
-    let state = step(1, "建立測試憑證中心、通訊錄登記、兩個交換中心與兩個代理程式的設定", network::create(dir, Ports::free()?)).await?;
-    let running = step(2, "啟動通訊錄、臺北市與臺南市交換中心、機關代理程式；交換中心由通訊錄快照得知參與者", network::start(dir)).await?;
+    let state = step(
+        1,
+        "建立測試憑證中心、通訊錄登記、兩個交換中心與兩個代理程式的設定",
+        network::create(dir, Ports::free()?),
+    )
+    .await?;
+    let running = step(
+        2,
+        "啟動通訊錄、臺北市與臺南市交換中心、機關代理程式；交換中心由通訊錄快照得知參與者",
+        network::start(dir),
+    )
+    .await?;
     let r = self_test_exchange(dir, &state).await;
     running.shutdown().await;
     r
@@ -264,54 +373,92 @@ async fn self_test_steps(dir: &Path) -> Result<(), CliError> {
 
 async fn self_test_exchange(dir: &Path, state: &network::State) -> Result<(), CliError> {
     let bureau = api(state, BUREAU)?;
-    let sent = step(3, "臺北市政府教育局以公文系統 API 發函（附 PDF）給臺南市的國小（正本）與協會（副本）", async {
-        let v = send_letter(&bureau, &letter(sample(BUREAU), &[SCHOOL], &[ASSOCIATION], "自我測試函，請查照。")).await?;
-        if v["state"] != "submitted" {
-            return Err(demo_err(format!("交換中心未收件：{v}")));
-        }
-        Ok(v)
-    })
+    let sent = step(
+        3,
+        "臺北市政府教育局以公文系統 API 發函（附 PDF）給臺南市的國小（正本）與協會（副本）",
+        async {
+            let v = send_letter(
+                &bureau,
+                &letter(
+                    sample(BUREAU),
+                    &[SCHOOL],
+                    &[ASSOCIATION],
+                    "自我測試函，請查照。",
+                ),
+            )
+            .await?;
+            if v["state"] != "submitted" {
+                return Err(demo_err(format!("交換中心未收件：{v}")));
+            }
+            Ok(v)
+        },
+    )
     .await?;
     let id = sent["package_id"].as_str().unwrap_or_default().to_string();
-    step(4, "經臺北市交換中心轉送臺南市交換中心，兩個收文者的代理程式解密、驗證並回送達", async {
-        for to in [SCHOOL, ASSOCIATION] {
-            wait_for("送達", || async { status(&bureau, &id, to).await == Some(CopyStatus::Delivered) }).await?;
-        }
-        Ok(())
-    })
-    .await?;
-    step(5, "國小簽收（收文確認）", async { api(state, SCHOOL)?.confirm(&id).await.map_err(demo_err) }).await?;
-    step(6, "協會退文（誤送，附說明）", async {
-        api(state, ASSOCIATION)?.return_doc(&id, "誤送", "本會非受文者，請查明").await.map_err(demo_err)
-    })
-    .await?;
-    step(7, "發文者看到：國小已收文確認、協會已退文（含原因）", async {
-        wait_for("收文確認與退文傳回臺北市", || async {
-            status(&bureau, &id, SCHOOL).await == Some(CopyStatus::Confirmed)
-                && status(&bureau, &id, ASSOCIATION).await == Some(CopyStatus::Returned)
-        })
-        .await?;
-        let p = bureau.sent(&id).await.map_err(demo_err)?;
-        let r = p.copies.iter().find(|c| c.recipient == ASSOCIATION).and_then(|c| c.return_reason);
-        if r != Some(gongwen_proto::ReturnReason::Misdelivered) {
-            return Err(demo_err(format!("退文原因應為誤送，實為 {r:?}")));
-        }
-        Ok(())
-    })
-    .await?;
-    step(8, "府城資訊公司以資料夾送出，臺北市大安區公所的收文資料夾收到（DI、SW、附件、receipt.json）", async {
-        drop_in_outbox(dir)?;
-        let inbox: PathBuf = network::folder_of(dir, sample(DISTRICT)).join("inbox");
-        wait_for("大安區公所的收文資料夾", || {
-            let inbox = inbox.clone();
-            async move {
-                std::fs::read_dir(&inbox)
-                    .map(|d| d.flatten().any(|e| e.path().join("receipt.json").is_file()))
-                    .unwrap_or(false)
+    step(
+        4,
+        "經臺北市交換中心轉送臺南市交換中心，兩個收文者的代理程式解密、驗證並回送達",
+        async {
+            for to in [SCHOOL, ASSOCIATION] {
+                wait_for("送達", || async {
+                    status(&bureau, &id, to).await == Some(CopyStatus::Delivered)
+                })
+                .await?;
             }
-        })
-        .await
+            Ok(())
+        },
+    )
+    .await?;
+    step(5, "國小簽收（收文確認）", async {
+        api(state, SCHOOL)?.confirm(&id).await.map_err(demo_err)
     })
+    .await?;
+    step(6, "協會退文（誤送，附說明）", async {
+        api(state, ASSOCIATION)?
+            .return_doc(&id, "誤送", "本會非受文者，請查明")
+            .await
+            .map_err(demo_err)
+    })
+    .await?;
+    step(
+        7,
+        "發文者看到：國小已收文確認、協會已退文（含原因）",
+        async {
+            wait_for("收文確認與退文傳回臺北市", || async {
+                status(&bureau, &id, SCHOOL).await == Some(CopyStatus::Confirmed)
+                    && status(&bureau, &id, ASSOCIATION).await == Some(CopyStatus::Returned)
+            })
+            .await?;
+            let p = bureau.sent(&id).await.map_err(demo_err)?;
+            let r = p
+                .copies
+                .iter()
+                .find(|c| c.recipient == ASSOCIATION)
+                .and_then(|c| c.return_reason);
+            if r != Some(gongwen_proto::ReturnReason::Misdelivered) {
+                return Err(demo_err(format!("退文原因應為誤送，實為 {r:?}")));
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    step(
+        8,
+        "府城資訊公司以資料夾送出，臺北市大安區公所的收文資料夾收到（DI、SW、附件、receipt.json）",
+        async {
+            drop_in_outbox(dir)?;
+            let inbox: PathBuf = network::folder_of(dir, sample(DISTRICT)).join("inbox");
+            wait_for("大安區公所的收文資料夾", || {
+                let inbox = inbox.clone();
+                async move {
+                    std::fs::read_dir(&inbox)
+                        .map(|d| d.flatten().any(|e| e.path().join("receipt.json").is_file()))
+                        .unwrap_or(false)
+                }
+            })
+            .await
+        },
+    )
     .await?;
     Ok(())
 }

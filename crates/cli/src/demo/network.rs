@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use gongwen_agent::{AgencyConfig, AgentConfig, ApiConfig};
+use gongwen_center::Clock;
 use gongwen_center::config::{CenterConfig, DirectorySource};
 use gongwen_center::testbed::Pki;
-use gongwen_center::Clock;
+use gongwen_directory::DirectoryConfig;
 use gongwen_directory::config::{DirectoryTls, SigningConfig, SnapshotConfig};
 use gongwen_directory::registry::{self, Center, ParticipantInput};
-use gongwen_directory::DirectoryConfig;
 use gongwen_proto::directory::{CenterKind, ParticipantKind};
 use gongwen_trust::pki::{Branch, TestCa};
 use serde::{Deserialize, Serialize};
@@ -45,19 +45,66 @@ pub struct Sample {
 /// The sample participants. The codes follow the real shapes (10 characters; XCA
 /// organisations XA + 8 digits) but are illustrative.
 pub const SAMPLES: [Sample; 5] = [
-    Sample { code: "379130000C", name: "臺北市政府教育局", kind: ParticipantKind::Agency, branch: Branch::Gca, city: "tp", mode: Mode::Api, word: "北市教" },
-    Sample { code: "379100600B", name: "臺北市大安區公所", kind: ParticipantKind::Agency, branch: Branch::Gca, city: "tp", mode: Mode::Folder, word: "北市安" },
-    Sample { code: "395450100A", name: "臺南市立大光國民小學", kind: ParticipantKind::School, branch: Branch::Xca, city: "tn", mode: Mode::Api, word: "南市大光國小" },
-    Sample { code: "XA20250001", name: "臺南市社區營造協會", kind: ParticipantKind::Organisation, branch: Branch::Xca, city: "tn", mode: Mode::Web, word: "南社營" },
-    Sample { code: "XB24536806", name: "府城資訊股份有限公司", kind: ParticipantKind::Company, branch: Branch::Moeaca, city: "tn", mode: Mode::Folder, word: "府城資" },
+    Sample {
+        code: "379130000C",
+        name: "臺北市政府教育局",
+        kind: ParticipantKind::Agency,
+        branch: Branch::Gca,
+        city: "tp",
+        mode: Mode::Api,
+        word: "北市教",
+    },
+    Sample {
+        code: "379100600B",
+        name: "臺北市大安區公所",
+        kind: ParticipantKind::Agency,
+        branch: Branch::Gca,
+        city: "tp",
+        mode: Mode::Folder,
+        word: "北市安",
+    },
+    Sample {
+        code: "395450100A",
+        name: "臺南市立大光國民小學",
+        kind: ParticipantKind::School,
+        branch: Branch::Xca,
+        city: "tn",
+        mode: Mode::Api,
+        word: "南市大光國小",
+    },
+    Sample {
+        code: "XA20250001",
+        name: "臺南市社區營造協會",
+        kind: ParticipantKind::Organisation,
+        branch: Branch::Xca,
+        city: "tn",
+        mode: Mode::Web,
+        word: "南社營",
+    },
+    Sample {
+        code: "XB24536806",
+        name: "府城資訊股份有限公司",
+        kind: ParticipantKind::Company,
+        branch: Branch::Moeaca,
+        city: "tn",
+        mode: Mode::Folder,
+        word: "府城資",
+    },
 ];
 
 pub fn sample(code: &str) -> &'static Sample {
-    SAMPLES.iter().find(|s| s.code == code).expect("a sample participant")
+    SAMPLES
+        .iter()
+        .find(|s| s.code == code)
+        .expect("a sample participant")
 }
 
 pub fn city_name(city: &str) -> &'static str {
-    if city == "tp" { "臺北市" } else { "臺南市" }
+    if city == "tp" {
+        "臺北市"
+    } else {
+        "臺南市"
+    }
 }
 
 /// What the demo remembers between runs (`demo.json`).
@@ -95,11 +142,22 @@ impl Ports {
     pub fn free() -> Result<Ports, CliError> {
         let mut held = Vec::new();
         for _ in 0..5 {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| demo_err(format!("找不到可用的連接埠：{e}")))?;
+            let l = std::net::TcpListener::bind("127.0.0.1:0")
+                .map_err(|e| demo_err(format!("找不到可用的連接埠：{e}")))?;
             held.push(l);
         }
-        let p: Vec<u16> = held.iter().filter_map(|l| l.local_addr().ok()).map(|a| a.port()).collect();
-        Ok(Ports { directory: p[0], tp: p[1], tn: p[2], agent_tp: p[3], agent_tn: p[4] })
+        let p: Vec<u16> = held
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .map(|a| a.port())
+            .collect();
+        Ok(Ports {
+            directory: p[0],
+            tp: p[1],
+            tn: p[2],
+            agent_tp: p[3],
+            agent_tn: p[4],
+        })
     }
 }
 
@@ -156,18 +214,32 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
         },
         trust_anchors: vec![root.clone()],
         crls: vec![crls.clone()],
-        snapshot: SnapshotConfig { valid_hours: 72, build_every_s: 1, keep: 20 },
+        snapshot: SnapshotConfig {
+            valid_hours: 72,
+            build_every_s: 1,
+            keep: 20,
+        },
         cert_grace_days: 90,
         cert_warn_days: vec![60, 30, 7],
         usage_rules: "公文電子交換系統使用規範（示範）".into(),
         log_retention_days: 3650,
     };
-    write_config(&dir.join("directory.toml"), &ConfigFile { directory: Some(&directory), center: None, agent: None })?;
+    write_config(
+        &dir.join("directory.toml"),
+        &ConfigFile {
+            directory: Some(&directory),
+            center: None,
+            agent: None,
+        },
+    )?;
 
     for (i, city) in ["tp", "tn"].into_iter().enumerate() {
         let id = format!("center-{city}");
         let mut c = pki.center_config(&id, &sqlite(&dir.join(format!("{id}.db"))), "fs");
-        c.listen = format!("127.0.0.1:{}", if city == "tp" { ports.tp } else { ports.tn });
+        c.listen = format!(
+            "127.0.0.1:{}",
+            if city == "tp" { ports.tp } else { ports.tn }
+        );
         c.data_dir = dir.join(&id);
         c.federation.client_cert = Some(pki.center_clients[i].0.clone());
         c.federation.client_key = Some(pki.center_clients[i].1.clone());
@@ -177,7 +249,14 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
             signer: pki.directory_signer.0.clone(),
             refresh_s: 2,
         });
-        write_config(&dir.join(format!("{id}.toml")), &ConfigFile { center: Some(&c), directory: None, agent: None })?;
+        write_config(
+            &dir.join(format!("{id}.toml")),
+            &ConfigFile {
+                center: Some(&c),
+                directory: None,
+                agent: None,
+            },
+        )?;
     }
 
     for city in ["tp", "tn"] {
@@ -187,20 +266,25 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
             let a = pki.agency(s.code);
             // The card's signing certificate with its issuer, as card software exports it.
             let chain = node.join("keys").join(format!("{}-sign-chain.pem", s.code));
-            std::fs::create_dir_all(chain.parent().unwrap_or(&node)).map_err(|e| CliError::io(&node, e))?;
+            std::fs::create_dir_all(chain.parent().unwrap_or(&node))
+                .map_err(|e| CliError::io(&node, e))?;
             let mut pem = std::fs::read(&a.sign_file).map_err(|e| CliError::io(&a.sign_file, e))?;
             pem.extend(std::fs::read(pki.ca.ca_file(s.branch)).map_err(demo_err)?);
             crate::doc_cmd::write_atomic(&chain, &pem)?;
             agencies.push(AgencyConfig {
                 code: s.code.into(),
-                center: format!("https://127.0.0.1:{}", if city == "tp" { ports.tp } else { ports.tn }),
+                center: format!(
+                    "https://127.0.0.1:{}",
+                    if city == "tp" { ports.tp } else { ports.tn }
+                ),
                 tls_cert: a.tls_cert.clone(),
                 tls_key: a.tls_key.clone(),
                 sign_cert: chain,
                 sign_key: a.sign_key_file.display().to_string(),
                 enc_cert: a.enc_file.clone(),
                 enc_key: a.enc_key_file.display().to_string(),
-                folder: (s.mode == Mode::Folder).then(|| node.join(format!("{}-{}", s.code, s.name))),
+                folder: (s.mode == Mode::Folder)
+                    .then(|| node.join(format!("{}-{}", s.code, s.name))),
                 name: Some(s.name.into()),
                 word: Some(s.word.into()),
                 webhook: None,
@@ -215,13 +299,27 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
             settle_s: 1,
             clamd: None,
             api: Some(ApiConfig {
-                listen: format!("127.0.0.1:{}", if city == "tp" { ports.agent_tp } else { ports.agent_tn }),
+                listen: format!(
+                    "127.0.0.1:{}",
+                    if city == "tp" {
+                        ports.agent_tp
+                    } else {
+                        ports.agent_tn
+                    }
+                ),
                 tls: None,
                 max_upload_mb: 200,
             }),
             agencies,
         };
-        write_config(&dir.join(format!("agent-{city}.toml")), &ConfigFile { agent: Some(&cfg), center: None, directory: None })?;
+        write_config(
+            &dir.join(format!("agent-{city}.toml")),
+            &ConfigFile {
+                agent: Some(&cfg),
+                center: None,
+                directory: None,
+            },
+        )?;
     }
 
     // The directory's registrations: both centers, every participant with its three
@@ -230,12 +328,16 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
     let now = Clock::default().now_ms();
     let actor = "admin:示範";
     for (i, city) in ["tp", "tn"].into_iter().enumerate() {
-        let tls_key = registry::key_of(&std::fs::read(&pki.center_clients[i].2).map_err(demo_err)?)?;
+        let tls_key =
+            registry::key_of(&std::fs::read(&pki.center_clients[i].2).map_err(demo_err)?)?;
         let c = Center {
             id: format!("center-{city}"),
             name: format!("{}政府公文電子交換中心", city_name(city)),
             kind: CenterKind::Shared,
-            url: format!("https://127.0.0.1:{}", if city == "tp" { ports.tp } else { ports.tn }),
+            url: format!(
+                "https://127.0.0.1:{}",
+                if city == "tp" { ports.tp } else { ports.tn }
+            ),
             tls_key: Some(tls_key),
             operator: format!("{}政府", city_name(city)),
         };
@@ -264,7 +366,15 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
         .await?;
         let a = pki.agency(s.code);
         for f in [&a.sign_file, &a.enc_file, &a.tls_leaf] {
-            registry::add_certs(&db, s.code, &std::fs::read(f).map_err(|e| CliError::io(f, e))?, None, actor, now).await?;
+            registry::add_certs(
+                &db,
+                s.code,
+                &std::fs::read(f).map_err(|e| CliError::io(f, e))?,
+                None,
+                actor,
+                now,
+            )
+            .await?;
         }
         registry::add_ip(&db, s.code, "127.0.0.1", None, actor, now).await?;
     }
@@ -273,14 +383,24 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
     // API tokens for the participants that use the API or the web client.
     let mut tokens = Vec::new();
     for city in ["tp", "tn"] {
-        let db = gongwen_store::Db::connect(&sqlite(&dir.join(format!("agent-{city}")).join("agent.db"))).await?;
-        for s in SAMPLES.iter().filter(|s| s.city == city && s.mode != Mode::Folder) {
+        let db = gongwen_store::Db::connect(&sqlite(
+            &dir.join(format!("agent-{city}")).join("agent.db"),
+        ))
+        .await?;
+        for s in SAMPLES
+            .iter()
+            .filter(|s| s.city == city && s.mode != Mode::Folder)
+        {
             let t = gongwen_agent::clients::add_token(&db, s.code, "示範公文系統", now).await?;
             tokens.push((s.code.to_string(), t));
         }
         db.close().await;
     }
-    let state = State { ports, tokens, samples_sent: false };
+    let state = State {
+        ports,
+        tokens,
+        samples_sent: false,
+    };
     save(dir, &state)?;
     Ok(state)
 }
@@ -293,7 +413,9 @@ pub fn save(dir: &Path, state: &State) -> Result<(), CliError> {
 pub fn load(dir: &Path) -> Result<Option<State>, CliError> {
     let p = dir.join("demo.json");
     match std::fs::read(&p) {
-        Ok(b) => Ok(Some(serde_json::from_slice(&b).map_err(|e| demo_err(format!("{}：{e}", p.display())))?)),
+        Ok(b) => Ok(Some(
+            serde_json::from_slice(&b).map_err(|e| demo_err(format!("{}：{e}", p.display())))?,
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(CliError::io(&p, e)),
     }
@@ -326,9 +448,12 @@ fn config(dir: &Path, name: &str) -> Result<crate::center_cmd::Config, CliError>
 /// started again weeks later still checks revocation.
 pub async fn start(dir: &Path) -> Result<Running, CliError> {
     let mut ca = TestCa::open(&dir.join("pki").join("ca")).map_err(demo_err)?;
-    ca.write_crls(Clock::default().now_s() - 60).map_err(demo_err)?;
+    ca.write_crls(Clock::default().now_s() - 60)
+        .map_err(demo_err)?;
     let missing = |f: &str| demo_err(format!("{} 缺少設定", dir.join(f).display()));
-    let d = config(dir, "directory.toml")?.directory.ok_or_else(|| missing("directory.toml"))?;
+    let d = config(dir, "directory.toml")?
+        .directory
+        .ok_or_else(|| missing("directory.toml"))?;
     let directory = gongwen_directory::start(d, Clock::default()).await?;
     let mut centers = Vec::new();
     for f in ["center-tp.toml", "center-tn.toml"] {
@@ -339,9 +464,16 @@ pub async fn start(dir: &Path) -> Result<Running, CliError> {
     for city in ["tp", "tn"] {
         let f = format!("agent-{city}.toml");
         let a = config(dir, &f)?.agent.ok_or_else(|| missing(&f))?;
-        agents.push((city.to_string(), gongwen_agent::start(a, Clock::default()).await?));
+        agents.push((
+            city.to_string(),
+            gongwen_agent::start(a, Clock::default()).await?,
+        ));
     }
-    let running = Running { directory, centers, agents };
+    let running = Running {
+        directory,
+        centers,
+        agents,
+    };
     // Until each center has the directory's snapshot, its participants are refused.
     for (_, a) in &running.agents {
         for agency in &a.node.agencies {
@@ -366,5 +498,6 @@ pub async fn start(dir: &Path) -> Result<Running, CliError> {
 
 /// The folder a folder-mode participant works in.
 pub fn folder_of(dir: &Path, s: &Sample) -> PathBuf {
-    dir.join(format!("agent-{}", s.city)).join(format!("{}-{}", s.code, s.name))
+    dir.join(format!("agent-{}", s.city))
+        .join(format!("{}-{}", s.code, s.name))
 }
