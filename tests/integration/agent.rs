@@ -45,6 +45,7 @@ fn config(db: &str, root: &Path, center: std::net::SocketAddr) -> AgentConfig {
         poll_s: 1,
         settle_s: 0,
         clamd: None,
+        web: Default::default(),
         api: None,
         agencies: vec![agency(A, center, root), agency(B, center, root)],
     }

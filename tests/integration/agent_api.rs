@@ -35,6 +35,7 @@ fn node_config(db: &str, root: &Path, agencies: Vec<AgencyConfig>) -> AgentConfi
         poll_s: 1,
         settle_s: 0,
         clamd: None,
+        web: Default::default(),
         api: Some(ApiConfig {
             listen: "127.0.0.1:0".into(),
             tls: None,

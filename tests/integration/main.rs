@@ -3,6 +3,7 @@
 
 mod agent;
 mod agent_api;
+mod agent_web;
 mod center;
 mod directory;
 mod directory_network;

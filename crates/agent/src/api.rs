@@ -69,7 +69,9 @@ pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
         }
     };
     let limit = usize::try_from(c.max_upload_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
-    Server::start_with(&c.listen, tls, router(node, limit))
+    let secure = tls.is_some();
+    let app = router(node.clone(), limit).merge(crate::web::router(node, secure));
+    Server::start_with(&c.listen, tls, app)
         .await
         .map_err(|e| err(e.code(), e.to_string()))
 }
@@ -601,20 +603,25 @@ async fn inbox_file(
         ));
     }
     let path = receive::inbox_dir(&api.node, a).join(&id).join(&name);
-    let file = tokio::fs::File::open(&path)
+    file_response(&path, &name).await
+}
+
+/// A file as a download, streamed.
+pub(crate) async fn file_response(path: &Path, name: &str) -> Result<Response> {
+    let file = tokio::fs::File::open(path)
         .await
         .map_err(|e| Refusal::new(Code::Internal, format!("{}：{e}", path.display())))?;
     let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
     let body = axum::body::Body::from_stream(tokio_util_stream(file));
     Ok((
         [
-            (header::CONTENT_TYPE, content_type(&name).to_string()),
+            (header::CONTENT_TYPE, content_type(name).to_string()),
             (header::CONTENT_LENGTH, len.to_string()),
             (
                 header::CONTENT_DISPOSITION,
                 format!(
                     "attachment; filename*=UTF-8''{}",
-                    gongwen_client::encode_segment(&name)
+                    gongwen_client::encode_segment(name)
                 ),
             ),
         ],

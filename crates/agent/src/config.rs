@@ -35,6 +35,9 @@ pub struct AgentConfig {
     /// folders only.
     #[serde(default)]
     pub api: Option<ApiConfig>,
+    /// The web client, served on the API's listener.
+    #[serde(default)]
+    pub web: WebConfig,
     /// The agencies this node serves.
     pub agencies: Vec<AgencyConfig>,
 }
@@ -62,6 +65,28 @@ pub struct ApiTls {
     pub key: PathBuf,
     #[serde(default)]
     pub client_roots: Vec<PathBuf>,
+}
+
+/// The web client (WebjAgent).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// Where the sign-in page finds the local signing program (`gongwen signer serve`) on
+    /// the clerk's PC.
+    #[serde(default = "default_signer")]
+    pub signer_url: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            signer_url: default_signer(),
+        }
+    }
+}
+
+fn default_signer() -> String {
+    "http://127.0.0.1:61161".into()
 }
 
 /// Where the agency's document system hears of new documents and status changes.

@@ -17,6 +17,8 @@ mod notify;
 pub mod receive;
 pub mod scan;
 pub mod send;
+pub mod signer;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +31,7 @@ use gongwen_trust::keys::PrivateKey;
 use gongwen_trust::path::TrustStore;
 use x509_cert::Certificate;
 
-pub use config::{AgencyConfig, AgentConfig, ApiConfig, ApiTls, WebhookConfig};
+pub use config::{AgencyConfig, AgentConfig, ApiConfig, ApiTls, WebConfig, WebhookConfig};
 use folder::Folders;
 
 fn start_err(code: &'static str, detail: impl std::fmt::Display) -> StartError {
@@ -56,6 +58,11 @@ pub struct Agency {
 }
 
 impl Agency {
+    /// The card's signing certificate: the one the web client's sign-in must be signed with.
+    pub fn sign_cert(&self) -> &Certificate {
+        &self.sign_cert
+    }
+
     pub(crate) fn signer(&self) -> Signer<'_> {
         Signer {
             key: &self.sign_key,

@@ -333,6 +333,19 @@ pub async fn decide(
             )
         }
     };
+    // 簽收 gives the document its 收文字號, from the agency's receiving series for the year.
+    let receipt_number = match (&decision, &a.word) {
+        (Decision::Confirm, Some(word)) => {
+            let year = gongwen_doc::RocDate::from_unix_taipei(node.clock.now_s())
+                .map(|d| d.year)
+                .unwrap_or(115);
+            let serial =
+                crate::compose::next_number(&node.db, &format!("{}#收文", a.code.as_str()), year)
+                    .await?;
+            Some(format!("{word}收字第{year}{serial:07}號"))
+        }
+        _ => None,
+    };
     let pkg = incoming_path(node, a, id);
     let header = stream::inspect_file(&pkg)
         .map_err(|e| Refusal::new(Code::Internal, format!("{}：{e}", pkg.display())))?
@@ -344,7 +357,7 @@ pub async fn decide(
             recipient: a.code.as_str(),
             reason,
             text: text.clone(),
-            receipt_number: None,
+            receipt_number: receipt_number.clone(),
             now: node.clock.now_s(),
         },
         &a.signer(),
@@ -360,7 +373,7 @@ pub async fn decide(
     };
     node.db
         .execute(
-            "UPDATE agent_received SET state = $3, handled_at = $4, handled_by = $5, reason = $6, reason_text = $7 \
+            "UPDATE agent_received SET state = $3, handled_at = $4, handled_by = $5, reason = $6, reason_text = $7, receipt_number = $8 \
              WHERE agency = $1 AND package_id = $2 AND state = 'delivered'",
             &[
                 a.code.as_str().into(),
@@ -370,6 +383,7 @@ pub async fn decide(
                 by.into(),
                 reason.map(|r| r.label()).into(),
                 text.into(),
+                receipt_number.into(),
             ],
         )
         .await?;

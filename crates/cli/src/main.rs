@@ -15,6 +15,7 @@ mod error;
 mod package_cmd;
 mod pki_cmd;
 mod show;
+mod signer_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,9 +83,12 @@ enum Command {
     /// 管理層（通訊錄）：登記、地址簿、連線申請與審核、暫停與中止、簽章快照、異動紀錄
     #[command(subcommand)]
     Directory(directory_cmd::DirectoryCommand),
-    /// 機關代理程式（機關層）：以資料夾與交換中心收發公文
+    /// 機關代理程式（機關層）：以資料夾、公文系統 API 與網頁版收發公文
     #[command(subcommand)]
     Agent(agent_cmd::AgentCommand),
+    /// 本機簽章程式：網頁版以機關憑證卡登入時，在使用者電腦上簽署登入隨機碼
+    #[command(subcommand)]
+    Signer(signer_cmd::SignerCommand),
     /// 效能量測程式（輸出數據，不做判定）
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -262,6 +266,7 @@ fn main() -> ExitCode {
         Command::Center(c) => center_cmd::run(c),
         Command::Directory(c) => directory_cmd::run(c),
         Command::Agent(c) => agent_cmd::run(c),
+        Command::Signer(c) => signer_cmd::run(c),
     };
     match result {
         Ok(code) => code,

@@ -36,21 +36,7 @@ pub fn router() -> Router<Shared> {
         .route("/review/{id}", get(review_page).post(review))
 }
 
-/// Text for HTML.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use gongwen_net::html::esc;
 
 const STYLE: &str = "body{font-family:'Noto Sans TC','Microsoft JhengHei',sans-serif;margin:0;color:#1a1a1a;line-height:1.6}\
 header{background:#1f4e79;color:#fff;padding:.6rem 1rem}header a{color:#fff;margin-right:1rem}\
@@ -475,12 +461,7 @@ async fn application(State(app): State<Shared>, Path(id): Path<String>) -> Respo
 
 /// The signed-in reviewer and the session's CSRF token.
 async fn session(app: &Shared, headers: &HeaderMap) -> Option<(Account, String)> {
-    let cookie = headers.get(header::COOKIE)?.to_str().ok()?;
-    let id = cookie
-        .split(';')
-        .filter_map(|p| p.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_string())?;
+    let id = gongwen_net::html::cookie(headers, SESSION_COOKIE)?;
     let r = app
         .db
         .fetch_optional(
@@ -579,15 +560,7 @@ async fn logout(
 ) -> Response {
     if let Some((_, csrf)) = session(&app, &headers).await
         && csrf == f.csrf
-        && let Some(id) = headers
-            .get(header::COOKIE)
-            .and_then(|c| c.to_str().ok())
-            .and_then(|c| {
-                c.split(';')
-                    .filter_map(|p| p.trim().split_once('='))
-                    .find(|(k, _)| *k == SESSION_COOKIE)
-                    .map(|(_, v)| v.to_string())
-            })
+        && let Some(id) = gongwen_net::html::cookie(&headers, SESSION_COOKIE)
     {
         let _ = app
             .db

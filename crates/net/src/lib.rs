@@ -2,6 +2,7 @@
 //! request its peer ([`Peer`]: client certificate and IP), JSON log lines, and metrics.
 
 mod clock;
+pub mod html;
 pub mod log;
 pub mod metrics;
 mod refusal;

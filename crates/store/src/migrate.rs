@@ -53,6 +53,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0007_agent_api.sql"),
         postgres: include_str!("../../../migrations/postgres/0007_agent_api.sql"),
     },
+    Migration {
+        version: 8,
+        name: "agent_web",
+        sqlite: include_str!("../../../migrations/sqlite/0008_agent_web.sql"),
+        postgres: include_str!("../../../migrations/postgres/0008_agent_web.sql"),
+    },
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {

@@ -259,7 +259,11 @@ fn print_guide(dir: &Path, state: &network::State) {
                 "資料夾模式：{}（outbox／sent／error／inbox）",
                 network::folder_of(dir, s).display()
             ),
-            Mode::Api | Mode::Web => {
+            Mode::Web => format!(
+                "網頁版：http://127.0.0.1:{port}/login，按「以憑證登入」（示範已在 127.0.0.1:{} 代為啟動協會憑證卡的本機簽章程式 gongwen signer）",
+                p.signer
+            ),
+            Mode::Api => {
                 let token = state
                     .tokens
                     .iter()

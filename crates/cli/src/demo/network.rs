@@ -124,6 +124,9 @@ pub struct Ports {
     pub tn: u16,
     pub agent_tp: u16,
     pub agent_tn: u16,
+    /// The local signing program standing in for the association's card reader.
+    #[serde(default)]
+    pub signer: u16,
 }
 
 impl Ports {
@@ -135,13 +138,14 @@ impl Ports {
             tn: base + 2,
             agent_tp: base + 10,
             agent_tn: base + 11,
+            signer: base + 12,
         }
     }
 
     /// Free ports of this machine (the self-test).
     pub fn free() -> Result<Ports, CliError> {
         let mut held = Vec::new();
-        for _ in 0..5 {
+        for _ in 0..6 {
             let l = std::net::TcpListener::bind("127.0.0.1:0")
                 .map_err(|e| demo_err(format!("找不到可用的連接埠：{e}")))?;
             held.push(l);
@@ -157,6 +161,7 @@ impl Ports {
             tn: p[2],
             agent_tp: p[3],
             agent_tn: p[4],
+            signer: p[5],
         })
     }
 }
@@ -298,6 +303,9 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
             poll_s: 2,
             settle_s: 1,
             clamd: None,
+            web: gongwen_agent::WebConfig {
+                signer_url: format!("http://127.0.0.1:{}", ports.signer),
+            },
             api: Some(ApiConfig {
                 listen: format!(
                     "127.0.0.1:{}",
@@ -426,10 +434,15 @@ pub struct Running {
     pub directory: gongwen_directory::Running,
     pub centers: Vec<gongwen_center::Running>,
     pub agents: Vec<(String, gongwen_agent::Running)>,
+    /// The association's local signing program (its card reader, on this machine).
+    pub signer: Option<gongwen_net::Server>,
 }
 
 impl Running {
     pub async fn shutdown(self) {
+        if let Some(s) = self.signer {
+            s.shutdown().await;
+        }
         for (_, a) in self.agents {
             a.shutdown().await;
         }
@@ -469,10 +482,36 @@ pub async fn start(dir: &Path) -> Result<Running, CliError> {
             gongwen_agent::start(a, Clock::default()).await?,
         ));
     }
+    // The web client's user signs in with the association's card: its signing program runs
+    // here, as it would on the association's PC.
+    let mut signer = None;
+    if let Some(state) = load(dir)?
+        && let Some((_, a)) = agents.iter().find(|(c, _)| c == "tn")
+        && let Some(cfg) = a
+            .node
+            .config
+            .agencies
+            .iter()
+            .find(|c| sample(&c.code).mode == Mode::Web)
+    {
+        let pem = std::fs::read(&cfg.sign_cert).map_err(|e| CliError::io(&cfg.sign_cert, e))?;
+        let mut certs = gongwen_trust::cms::load_certs(&pem).map_err(demo_err)?;
+        let card = gongwen_agent::signer::Card {
+            key: gongwen_trust::keys::PrivateKey::load(&cfg.sign_key).map_err(demo_err)?,
+            cert: certs.remove(0),
+            chain: certs,
+        };
+        let origin = vec![format!("http://127.0.0.1:{}", state.ports.agent_tn)];
+        signer = Some(
+            gongwen_agent::signer::serve(&format!("127.0.0.1:{}", state.ports.signer), card, origin)
+                .await?,
+        );
+    }
     let running = Running {
         directory,
         centers,
         agents,
+        signer,
     };
     // Until each center has the directory's snapshot, its participants are refused.
     for (_, a) in &running.agents {

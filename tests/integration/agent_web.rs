@@ -1,0 +1,300 @@
+//! The web client as a browser drives it (HTTP, forms, cookies): sign-in with the
+//! organisation's card through a signed challenge, the inbox with urgency first, the document
+//! as the printed page and as PDF, 簽收 (with a 收文字號 the sender sees) and 退文, the sent
+//! list and the duty lists. A replayed or foreign signature, a forged form and an expired
+//! session are refused and change nothing. And the local signing program.
+
+use std::path::Path;
+use std::time::Duration;
+
+use gongwen_agent::{AgentConfig, ApiConfig};
+use gongwen_center::Clock;
+use gongwen_integration::{A, B, C, fresh_database, pki, runtime, scratch};
+use serde_json::{Value, json};
+
+fn card(code: &str) -> gongwen_agent::signer::Card {
+    let p = pki();
+    let a = p.agency(code);
+    gongwen_agent::signer::Card {
+        key: gongwen_trust::keys::PrivateKey::load(&a.sign_key_file.display().to_string()).unwrap(),
+        cert: a.sign_cert.clone(),
+        chain: a.chain.clone(),
+    }
+}
+
+fn browser() -> reqwest::Client {
+    let roots = std::fs::read(pki().ca.root_file()).unwrap();
+    reqwest::Client::builder()
+        .use_preconfigured_tls(gongwen_client::tls_config(&roots, None).unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The hidden challenge and nonce of a sign-in page.
+fn challenge_of(html: &str) -> (String, String) {
+    let nonce = html.split("name=\"nonce\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let text = html
+        .split("<textarea id=\"challenge\" hidden readonly>")
+        .nth(1)
+        .unwrap()
+        .split("</textarea>")
+        .next()
+        .unwrap()
+        .to_string();
+    (nonce, text)
+}
+
+struct Page {
+    status: u16,
+    location: String,
+    cookie: Option<String>,
+    body: String,
+}
+
+async fn send(rb: reqwest::RequestBuilder) -> Page {
+    let r = rb.send().await.unwrap();
+    let header = |n: &str| r.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (status, location) = (r.status().as_u16(), header("location").unwrap_or_default());
+    let cookie = header("set-cookie").map(|c| c.split(';').next().unwrap().to_string());
+    Page { status, location, cookie, body: r.text().await.unwrap() }
+}
+
+async fn sign_in(http: &reqwest::Client, base: &str, code: &str) -> Page {
+    let login = send(http.get(format!("{base}/login"))).await;
+    assert_eq!(login.status, 200);
+    let (nonce, text) = challenge_of(&login.body);
+    let signed = card(code).sign_challenge(&text, Clock::default().now_s()).unwrap();
+    send(http.post(format!("{base}/login")).form(&[("nonce", nonce.as_str()), ("signed", signed.as_str())])).await
+}
+
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+}
+
+fn node(db: &str, root: &Path, center: std::net::SocketAddr) -> AgentConfig {
+    let mut a = crate::agent::agency(A, center, root);
+    a.folder = None;
+    let mut b = crate::agent::agency(B, center, root);
+    b.folder = None;
+    AgentConfig {
+        database_url: db.into(),
+        data_dir: root.join("data"),
+        trust_anchors: vec![pki().ca.root_file()],
+        crls: vec![pki().ca.dir().join("crl")],
+        poll_s: 1,
+        settle_s: 0,
+        clamd: None,
+        api: Some(ApiConfig { listen: "127.0.0.1:0".into(), tls: None, max_upload_mb: 10 }),
+        web: Default::default(),
+        agencies: vec![a, b],
+    }
+}
+
+async fn until<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn an_organisation_signs_in_with_its_card_and_handles_its_inbox_in_the_browser() {
+    runtime().block_on(async {
+        let pki = pki();
+        let root = scratch("agent-web");
+        let x = gongwen_center::start(pki.center_config("web-x", &fresh_database("web_x").await, "fs"), Clock::default())
+            .await
+            .unwrap();
+        pki.register(&x.app, &[A, B]).await.unwrap();
+        let n = gongwen_agent::start(node(&fresh_database("web_node").await, &root, x.addr()), Clock::default())
+            .await
+            .unwrap();
+        let base = format!("http://{}", n.api_addr().unwrap());
+        let http = browser();
+
+        // B's document system sends A two letters: one 最速件, one 普通件.
+        let token = gongwen_agent::clients::add_token(&n.node.db, B, "公文系統", Clock::default().now_ms()).await.unwrap();
+        let b = gongwen_client::agent::AgentClient::new(&base, &token, b"").unwrap();
+        let mut ids = Vec::new();
+        for (urgency, subject) in [("普通件", "普通件的函，請查照。"), ("最速件", "最速件的函，請即辦理。")] {
+            let d = json!({
+                "文別": "函", "速別": urgency, "主旨": subject, "地址": "100 臺北市中正區測試路1號", "聯絡方式": ["承辦人：王小明"], "署名": ["機關首長　王大明"],
+                "段落": [{ "段名": "說明：", "條列": [{ "序號": "一、", "文字": "依規定辦理。" }] }],
+                "附件": { "文字": "附件1份", "檔案": ["附件.pdf"] },
+                "正本": [{ "全銜": "測試機關A", "機關代碼": A }],
+            })
+            .to_string();
+            let v = b
+                .send(
+                    &[
+                        gongwen_client::agent::Part { field: "draft", file: None, bytes: d.as_bytes() },
+                        gongwen_client::agent::Part { field: "attachment", file: Some("附件.pdf"), bytes: b"%PDF-1.4\n%%EOF\n" },
+                    ],
+                    None,
+                )
+                .await
+                .unwrap();
+            ids.push(v["package_id"].as_str().unwrap().to_string());
+        }
+        let (normal, urgent) = (ids[0].clone(), ids[1].clone());
+        let received = |id: String| {
+            let db = n.node.db.clone();
+            async move {
+                db.fetch_optional("SELECT state FROM agent_received WHERE agency = $1 AND package_id = $2", &[A.into(), id.as_str().into()])
+                    .await
+                    .unwrap()
+                    .is_some()
+            }
+        };
+        until("both letters at A", || async { received(normal.clone()).await && received(urgent.clone()).await }).await;
+
+        // Not signed in: to the sign-in page.
+        let p = send(http.get(format!("{base}/inbox"))).await;
+        assert_eq!((p.status, p.location.as_str()), (303, "/login"));
+
+        // A card of an organisation this node does not serve, and a replayed signature: refused.
+        let foreign = sign_in(&http, &base, C).await;
+        assert_eq!(foreign.status, 403);
+        assert!(foreign.body.contains("不是本網站服務的機關"), "{}", foreign.body);
+        let login = send(http.get(format!("{base}/login"))).await;
+        let (nonce, text) = challenge_of(&login.body);
+        let signed = card(A).sign_challenge(&text, Clock::default().now_s()).unwrap();
+        let form = [("nonce", nonce.as_str()), ("signed", signed.as_str())];
+        let ok = send(http.post(format!("{base}/login")).form(&form)).await;
+        assert_eq!((ok.status, ok.location.as_str()), (303, "/inbox"));
+        let replay = send(http.post(format!("{base}/login")).form(&form)).await;
+        assert_eq!(replay.status, 403);
+        assert!(replay.body.contains("已使用過"), "{}", replay.body);
+        let bad_text = card(A).sign_challenge("Gongwen 網頁版登入\n隨機碼：0000\n", Clock::default().now_s()).unwrap();
+        let login = send(http.get(format!("{base}/login"))).await;
+        let (nonce, _) = challenge_of(&login.body);
+        let wrong = send(http.post(format!("{base}/login")).form(&[("nonce", nonce.as_str()), ("signed", bad_text.as_str())])).await;
+        assert_eq!(wrong.status, 403);
+        let cookie = ok.cookie.expect("a session cookie");
+        let get = |path: String| send(http.get(format!("{base}{path}")).header("cookie", &cookie));
+
+        // The inbox: both waiting, the 最速件 first, marked in words.
+        let inbox = get("/inbox".into()).await;
+        assert_eq!(inbox.status, 200);
+        let (u, nrm) = (inbox.body.find("最速件的函").unwrap(), inbox.body.find("普通件的函").unwrap());
+        assert!(u < nrm, "urgent first");
+        assert!(inbox.body.contains("badge urgent\">最速件"));
+
+        // One document: the page, the printed form, its files.
+        let page = get(format!("/inbox/{urgent}")).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("簽收") && page.body.contains("退文原因"));
+        let doc = get(format!("/inbox/{urgent}/document")).await;
+        assert!(doc.body.contains("最速件的函"), "{}", doc.body);
+        let att = page.body.split("download>").nth(1).map(|_| ()).is_some();
+        assert!(att, "files listed");
+        let file = page.body.split("/files/").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let f = http.get(format!("{base}/inbox/{urgent}/files/{file}")).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(f.status().as_u16(), 200);
+        let pdf = http.get(format!("{base}/inbox/{urgent}/print.pdf")).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(pdf.headers()["content-type"], "application/pdf");
+        assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF"));
+
+        // A forged form (no or wrong CSRF token) changes nothing.
+        let csrf = csrf_of(&page.body);
+        let forged = send(http.post(format!("{base}/inbox/{urgent}/confirm")).header("cookie", &cookie).form(&[("csrf", "forged")])).await;
+        assert_eq!(forged.status, 401);
+        assert!(forged.body.contains("表單已失效"));
+        let state = |id: String| {
+            let db = n.node.db.clone();
+            async move {
+                db.fetch_optional("SELECT state FROM agent_received WHERE agency = $1 AND package_id = $2", &[A.into(), id.as_str().into()])
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .text(0)
+                    .unwrap()
+            }
+        };
+        assert_eq!(state(urgent.clone()).await, "delivered");
+
+        // 簽收: the sender sees it confirmed, with A's 收文字號.
+        let done = send(http.post(format!("{base}/inbox/{urgent}/confirm")).header("cookie", &cookie).form(&[("csrf", csrf.as_str())])).await;
+        assert_eq!(done.status, 303);
+        assert_eq!(state(urgent.clone()).await, "confirmed");
+        let seen = b.sent(&urgent).await.unwrap();
+        assert_eq!(seen.copies[0].status, gongwen_proto::CopyStatus::Confirmed);
+        assert!(seen.copies[0].receipt_number.as_deref().is_some_and(|r| r.starts_with("測試字收字第")), "{seen:?}");
+        let after = get(format!("/inbox/{urgent}")).await;
+        assert!(after.body.contains("收文字號") && !after.body.contains("退文原因"));
+
+        // 退文: 其他 needs words; then with a reason from the list.
+        let p = send(http.post(format!("{base}/inbox/{normal}/return")).header("cookie", &cookie).form(&[("csrf", csrf.as_str()), ("reason", "其他"), ("text", "")])).await;
+        assert_eq!(p.status, 400);
+        assert!(p.body.contains("其他"), "{}", p.body);
+        assert_eq!(state(normal.clone()).await, "delivered");
+        let p = send(
+            http.post(format!("{base}/inbox/{normal}/return"))
+                .header("cookie", &cookie)
+                .form(&[("csrf", csrf.as_str()), ("reason", "非本機關權責"), ("text", "請改送主管機關")]),
+        )
+        .await;
+        assert_eq!(p.status, 303);
+        let seen = b.sent(&normal).await.unwrap();
+        assert_eq!(seen.copies[0].return_reason, Some(gongwen_proto::ReturnReason::NotOurs));
+
+        // Sent, duty lists.
+        let sent = get("/sent".into()).await;
+        assert_eq!(sent.status, 200);
+        assert!(sent.body.contains("尚未送出公文"));
+        let duties = get("/duties".into()).await;
+        assert_eq!(duties.status, 200, "{}", duties.body);
+        assert!(duties.body.contains("次一工作日下午 2 時"));
+
+        // Another agency's document is not A's to see.
+        let other: Value = b.inbox("all").await.unwrap();
+        assert!(other["items"].as_array().unwrap().is_empty());
+        assert_eq!(get(format!("/inbox/{}", "0".repeat(32))).await.status, 404);
+
+        // Idle for 31 minutes: the session is over.
+        n.node.clock.advance(31 * 60_000);
+        let expired = get("/inbox".into()).await;
+        assert_eq!((expired.status, expired.location.as_str()), (303, "/login?expired=1"));
+
+        // Every sign-in was recorded.
+        let rows = n.node.db.fetch_all("SELECT ok FROM agent_logins", &[]).await.unwrap();
+        let oks = rows.iter().filter(|r| r.i64(0).unwrap() == 1).count();
+        assert_eq!((oks, rows.len() - oks), (1, 3), "one success, three failures");
+
+        n.shutdown().await;
+        x.shutdown().await;
+    });
+}
+
+#[test]
+fn the_local_signer_signs_only_challenges_for_allowed_pages() {
+    runtime().block_on(async {
+        let origin = "http://127.0.0.1:18451".to_string();
+        let s = gongwen_agent::signer::serve("127.0.0.1:0", card(A), vec![origin.clone()]).await.unwrap();
+        let http = browser();
+        let url = format!("http://{}/sign", s.addr);
+        let challenge = "Gongwen 網頁版登入\n網址：127.0.0.1:18451\n隨機碼：abc\n";
+        let r = http.post(&url).header("origin", &origin).body(challenge).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(r.headers()["access-control-allow-origin"], origin.as_str());
+        let pem = r.text().await.unwrap();
+        assert!(pem.starts_with("-----BEGIN CMS-----"), "{pem}");
+        let (_, der) = der::pem::decode_vec(pem.as_bytes()).unwrap();
+        let v = gongwen_trust::cms::verify(&der).unwrap();
+        assert_eq!(v.content, challenge.as_bytes());
+        let r = http.post(&url).header("origin", "https://evil.example").body(challenge).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+        let r = http.post(&url).header("origin", &origin).body("請簽這份合約").send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 400);
+        assert!(gongwen_agent::signer::serve("0.0.0.0:0", card(A), vec![]).await.is_err(), "loopback only");
+        s.shutdown().await;
+    });
+}
