@@ -245,6 +245,16 @@ paths["/api/v1/groups/{name}"] = {
     ),
 }
 
+paths["/api/v1/participants"] = {"get": op(
+    "searchParticipants", "通訊錄", "查詢可發文的參與者（地址簿）",
+    "依機關代碼或名稱的一部分查詢狀態正常的參與者（臺與台、全形與半形不分），供發文時挑選受文者；依代碼排序，最多 `limit` 筆（1–100，預設 20）。"
+    "`center` 不為空時表示該參與者登記在其他交換中心（由本中心轉送）。",
+    [],
+    {"200": json_resp("符合的參與者。", {"type": "array", "items": ref("Listing")})},
+    parameters=[{"name": "q", "in": "query", "required": False, "description": "代碼或名稱的一部分。", "schema": {"type": "string"}, "example": "台南"},
+                {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}],
+)}
+
 paths["/api/v1/participants/{code}/certificates"] = {"get": op(
     "getParticipantCertificates", "通訊錄", "取得參與者的加密憑證",
     "取得收文者登記的加密憑證（PEM），供發文者封裝時為每一個收文者加密。收文者登記在其他交換中心時也查得到。"
@@ -561,6 +571,10 @@ S["RecordPage"] = {
     "properties": {"items": {"type": "array", "items": ref("Record")},
                    "next": {"type": "string", "description": "還有下一頁時出現：最後一筆的編號，作為 `after` 傳入。"}},
 }
+S["Listing"] = {"type": "object", "required": ["code", "name"], "properties": {
+    "code": {"type": "string", "description": "機關代碼"}, "name": {"type": "string"},
+    "center": {"type": "string", "nullable": True, "description": "所屬的其他交換中心；本中心的參與者為 null"}}}
+
 S["ParticipantCerts"] = {
     "type": "object", "required": ["code", "name", "encryption"],
     "description": "交換中心公布的參與者憑證，供發文者加密。",

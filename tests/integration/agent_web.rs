@@ -259,6 +259,69 @@ fn an_organisation_signs_in_with_its_card_and_handles_its_inbox_in_the_browser()
         assert!(other["items"].as_array().unwrap().is_empty());
         assert_eq!(get(format!("/inbox/{}", "0".repeat(32))).await.status, 404);
 
+        // Compose: a 函 with two levels of 說明 and a PDF, to B; previewed, then sent.
+        let compose = get("/compose".into()).await;
+        assert_eq!(compose.status, 200);
+        let csrf = csrf_of(&compose.body);
+        let book = get(format!("/compose/recipients?q={}", &B[..6])).await;
+        assert!(book.body.contains(B), "the address book finds B by part of its code: {}", book.body);
+        let by_name = get("/compose/recipients?q=%E5%8F%B0".into()).await;
+        assert_eq!(by_name.body, "[]", "nobody here is named with 台");
+        let fields = |subject: &'static str, to: &'static str, file: &'static str| {
+            vec![
+                ("csrf", None, csrf.clone().into_bytes()),
+                ("kind", None, "函".as_bytes().to_vec()),
+                ("urgency", None, "速件".as_bytes().to_vec()),
+                ("subject", None, subject.as_bytes().to_vec()),
+                ("explain", None, "依據本會章程辦理。\n活動內容如下：\n　上午：開幕\n　下午：座談".as_bytes().to_vec()),
+                ("primary", None, to.as_bytes().to_vec()),
+                ("address", None, "708 臺南市安平區測試路1號".as_bytes().to_vec()),
+                ("contact", None, "承辦人：林小姐".as_bytes().to_vec()),
+                ("signature", None, "理事長　林大同".as_bytes().to_vec()),
+                ("attachment", Some(file), b"%PDF-1.4\n%%EOF\n".to_vec()),
+            ]
+        };
+        let post = |path: &'static str, f: Vec<(&'static str, Option<&'static str>, Vec<u8>)>| {
+            let parts: Vec<gongwen_client::agent::Part<'_>> =
+                f.iter().map(|(k, n, b)| gongwen_client::agent::Part { field: k, file: *n, bytes: b }).collect();
+            let (ct, body) = gongwen_client::agent::multipart(&parts);
+            send(http.post(format!("{base}{path}")).header("cookie", &cookie).header("content-type", ct).body(body))
+        };
+        let pv = http
+            .post(format!("{base}/compose/preview"))
+            .header("cookie", &cookie)
+            .header("content-type", gongwen_client::agent::multipart(&[]).0)
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(pv.status().as_u16(), 200, "an empty form is no preview");
+        let pv = post("/compose/preview", fields("邀請參加年會，請查照。", B, "議程.pdf")).await;
+        assert_eq!(pv.status, 200, "{}", pv.body);
+        // Bad input keeps what was typed: a Word file, an unknown recipient, a forged token.
+        let p = post("/compose/send", fields("邀請參加年會，請查照。", B, "議程.docx")).await;
+        assert_eq!(p.status, 415, "{}", p.body);
+        assert!(p.body.contains("ODF") && p.body.contains("邀請參加年會") && p.body.contains("上午：開幕"), "{}", p.body);
+        let p = post("/compose/send", fields("邀請參加年會，請查照。", "999999999Z", "議程.pdf")).await;
+        assert_eq!(p.status, 400);
+        assert!(p.body.contains("999999999Z") && p.body.contains("邀請參加年會"), "{}", p.body);
+        let mut forged = fields("邀請參加年會，請查照。", B, "議程.pdf");
+        forged[0].2 = b"forged".to_vec();
+        assert_eq!(post("/compose/send", forged).await.status, 401);
+        let sent_before = b.inbox("all").await.unwrap()["items"].as_array().unwrap().len();
+        assert_eq!(sent_before, 0, "nothing reached B");
+        let ok = post("/compose/send", fields("邀請參加年會，請查照。", B, "議程.pdf")).await;
+        assert_eq!(ok.status, 200, "{}", ok.body);
+        assert!(ok.body.contains("測試字第1150000001號"), "the first number of the year: {}", ok.body);
+        until("B has the composed letter", || async {
+            b.inbox("delivered").await.unwrap()["items"].as_array().is_some_and(|i| i.len() == 1)
+        })
+        .await;
+        let item = b.inbox("delivered").await.unwrap()["items"][0].clone();
+        assert_eq!(item["urgency"], "速件");
+        assert!(item["doc_number"].as_str().unwrap().contains("測試字"), "{item}");
+        let sent = get("/sent".into()).await;
+        assert!(sent.body.contains("邀請參加年會"), "{}", sent.body);
+
         // Idle for 31 minutes: the session is over.
         n.node.clock.advance(31 * 60_000);
         let expired = get("/inbox".into()).await;

@@ -70,7 +70,7 @@ pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
     };
     let limit = usize::try_from(c.max_upload_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
     let secure = tls.is_some();
-    let app = router(node.clone(), limit).merge(crate::web::router(node, secure));
+    let app = router(node.clone(), limit).merge(crate::web::router(node, secure, limit));
     Server::start_with(&c.listen, tls, app)
         .await
         .map_err(|e| err(e.code(), e.to_string()))
@@ -183,17 +183,35 @@ struct Upload {
     di: Option<String>,
 }
 
-/// Reads the multipart body into `uploads/` within the size limit.
-async fn read_upload(mut mp: Multipart, uploads: &Path, limit: usize) -> Result<Upload> {
+/// A multipart form read within the size limit: its text fields, and its files written to
+/// `uploads` under their own (checked) names.
+pub(crate) struct FormData {
+    pub texts: Vec<(String, String)>,
+    /// (field, file name).
+    pub files: Vec<(String, String)>,
+}
+
+impl FormData {
+    pub fn text(&self, name: &str) -> &str {
+        self.texts
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+}
+
+pub(crate) async fn read_multipart(
+    mut mp: Multipart,
+    uploads: &Path,
+    limit: usize,
+    file_fields: &[&str],
+) -> Result<FormData> {
     use tokio::io::AsyncWriteExt;
     let bad = |m: String| Refusal::new(Code::AgentDocument, m);
-    let io =
-        |e: std::io::Error| Refusal::new(Code::Internal, format!("{}：{e}", uploads.display()));
+    let io = |e: std::io::Error| Refusal::new(Code::Internal, format!("{}：{e}", uploads.display()));
     tokio::fs::create_dir_all(uploads).await.map_err(io)?;
-    let mut out = Upload {
-        draft: None,
-        di: None,
-    };
+    let mut out = FormData { texts: Vec::new(), files: Vec::new() };
     let mut total = 0usize;
     let too_large = |limit: usize| {
         Refusal::new(
@@ -210,50 +228,66 @@ async fn read_upload(mut mp: Multipart, uploads: &Path, limit: usize) -> Result<
     };
     while let Some(mut field) = mp.next_field().await.map_err(multipart_err)? {
         let kind = field.name().unwrap_or("").to_string();
-        match kind.as_str() {
-            "draft" => {
-                let bytes = field.bytes().await.map_err(multipart_err)?;
-                if bytes.len() > 1024 * 1024 {
-                    return Err(bad("草稿超過 1 MiB".into()));
-                }
-                total += bytes.len();
-                let d: gongwen_doc::draft::Draft = serde_json::from_slice(&bytes)
-                    .map_err(|e| bad(format!("草稿 JSON 有誤：{e}")))?;
-                out.draft = Some(d);
+        if file_fields.contains(&kind.as_str()) {
+            // A file input left empty still sends a part without a name.
+            if field.file_name().is_none_or(|n| n.is_empty()) {
+                let _ = field.bytes().await;
+                continue;
             }
-            "di" | "sw" | "attachment" => {
-                let name = file_name(field.file_name(), &kind)?;
-                let path = uploads.join(&name);
-                if tokio::fs::try_exists(&path).await.unwrap_or(false) {
-                    return Err(bad(format!("檔名「{name}」重複上傳")));
-                }
-                let mut f = tokio::fs::File::create(&path).await.map_err(io)?;
-                while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
-                    total += chunk.len();
-                    if total > limit {
-                        return Err(too_large(limit));
-                    }
-                    f.write_all(&chunk).await.map_err(io)?;
-                }
-                f.sync_all().await.map_err(io)?;
-                if kind == "di" {
-                    if out.di.is_some() {
-                        return Err(bad("一次只能送一份 DI".into()));
-                    }
-                    out.di = Some(name);
-                }
+            let name = file_name(field.file_name(), &kind)?;
+            let path = uploads.join(&name);
+            if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+                return Err(bad(format!("檔名「{name}」重複上傳")));
             }
-            other => {
-                return Err(bad(format!(
-                    "不認得的欄位「{other}」：可用 draft、di、sw、attachment"
-                )));
+            let mut f = tokio::fs::File::create(&path).await.map_err(io)?;
+            while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
+                total += chunk.len();
+                if total > limit {
+                    return Err(too_large(limit));
+                }
+                f.write_all(&chunk).await.map_err(io)?;
             }
+            f.sync_all().await.map_err(io)?;
+            out.files.push((kind, name));
+        } else {
+            let bytes = field.bytes().await.map_err(multipart_err)?;
+            total += bytes.len();
+            if bytes.len() > 1024 * 1024 || total > limit {
+                return Err(bad(format!("欄位「{kind}」超過 1 MiB")));
+            }
+            let text = String::from_utf8(bytes.to_vec())
+                .map_err(|_| bad(format!("欄位「{kind}」不是 UTF-8 文字")))?;
+            out.texts.push((kind, text));
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a send's multipart body into `uploads/` within the size limit.
+async fn read_upload(mp: Multipart, uploads: &Path, limit: usize) -> Result<Upload> {
+    let bad = |m: String| Refusal::new(Code::AgentDocument, m);
+    let form = read_multipart(mp, uploads, limit, &["di", "sw", "attachment"]).await?;
+    let mut out = Upload { draft: None, di: None };
+    for (k, v) in &form.texts {
+        if k != "draft" {
+            return Err(bad(format!(
+                "不認得的欄位「{k}」：可用 draft、di、sw、attachment"
+            )));
+        }
+        let d: gongwen_doc::draft::Draft =
+            serde_json::from_str(v).map_err(|e| bad(format!("草稿 JSON 有誤：{e}")))?;
+        out.draft = Some(d);
+    }
+    for (k, name) in &form.files {
+        if k == "di" {
+            if out.di.is_some() {
+                return Err(bad("一次只能送一份 DI".into()));
+            }
+            out.di = Some(name.clone());
         }
     }
     match (&out.draft, &out.di) {
-        (Some(_), Some(_)) => Err(bad(
-            "請送草稿（draft）或 DI（di）其中之一，不要兩者都送".into()
-        )),
+        (Some(_), Some(_)) => Err(bad("請送草稿（draft）或 DI（di）其中之一，不要兩者都送".into())),
         (None, None) => Err(bad("沒有草稿（draft）也沒有 DI（di）".into())),
         _ => Ok(out),
     }

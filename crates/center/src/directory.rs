@@ -121,6 +121,39 @@ pub async fn get(db: &Db, code: &str) -> Result<Option<Participant>> {
     .transpose()
 }
 
+/// Participants whose code or name contains `q` (臺 and 台 alike), active ones only, at most
+/// `limit`: what a sender picks recipients from.
+pub async fn search(db: &Db, q: &str, limit: i64) -> Result<Vec<gongwen_proto::api::Listing>> {
+    let q = gongwen_proto::directory::fold(q.trim());
+    let like = |s: &str| {
+        format!(
+            "%{}%",
+            s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+        )
+    };
+    let rows = db
+        .fetch_all(
+            "SELECT code, name, center FROM participants WHERE state = 'active' \
+             AND (code LIKE $1 ESCAPE '\\' OR name LIKE $2 ESCAPE '\\' OR name LIKE $3 ESCAPE '\\') ORDER BY code LIMIT $4",
+            &args![
+                like(&q.to_uppercase()),
+                like(&q),
+                like(&q.replace('台', "臺")),
+                limit
+            ],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(gongwen_proto::api::Listing {
+                code: r.text(0)?,
+                name: r.text(1)?,
+                center: r.opt_text(2)?,
+            })
+        })
+        .collect()
+}
+
 pub async fn list(db: &Db) -> Result<Vec<Participant>> {
     db.fetch_all(
         &format!("SELECT {PARTICIPANT_COLS} FROM participants ORDER BY code"),

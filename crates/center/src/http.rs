@@ -33,6 +33,7 @@ pub fn router(app: Shared) -> Router {
         .route("/inbox/{id}/receipts", post(receipt))
         .route("/groups", get(groups))
         .route("/groups/{name}", put(put_group).delete(delete_group))
+        .route("/participants", get(participants))
         .route("/participants/{code}/certificates", get(participant_certs))
         .route("/records", get(records_query))
         .route("/duties", get(duties))
@@ -436,6 +437,22 @@ async fn delete_group(
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => with_caller(&caller, e),
     }
+}
+
+#[derive(serde::Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    limit: Option<u32>,
+}
+
+async fn participants(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Query(q): Query<SearchQuery>,
+) -> Response {
+    let limit = i64::from(q.limit.unwrap_or(20).clamp(1, 100));
+    reply(&caller, directory::search(&app.db, &q.q, limit).await)
 }
 
 async fn participant_certs(

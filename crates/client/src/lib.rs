@@ -272,6 +272,20 @@ impl CenterClient {
         Ok(())
     }
 
+    /// Participants whose code or name contains `q` (臺／台 alike).
+    pub async fn search_participants(
+        &self,
+        q: &str,
+        limit: u32,
+    ) -> Result<Vec<gongwen_proto::api::Listing>, ClientError> {
+        let limit = limit.to_string();
+        Self::json(
+            self.req(Method::GET, "/api/v1/participants")
+                .query(&[("q", q), ("limit", limit.as_str())]),
+        )
+        .await
+    }
+
     pub async fn participant_certs(&self, code: &str) -> Result<ParticipantCerts, ClientError> {
         Self::json(self.req(
             Method::GET,

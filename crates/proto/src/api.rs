@@ -181,6 +181,15 @@ pub struct Group {
     pub members: Vec<String>,
 }
 
+/// A participant as a sender looks one up (`GET /api/v1/participants?q=`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listing {
+    pub code: String,
+    pub name: String,
+    /// The center it lives at, when it is not this one.
+    pub center: Option<String>,
+}
+
 /// Replaces one of the caller's own groups.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupUpdate {

@@ -259,13 +259,8 @@ pub async fn print(State(w): State<Web>, headers: HeaderMap, UrlPath(id): UrlPat
         Err(e) => return error_page(Some((a, &s)), &e),
     };
     let opts = gongwen_render::RenderOptions { stamp: stamp(a, &r) };
-    let pdf = tokio::task::spawn_blocking(move || {
-        let fonts = FONTS.get_or_init(gongwen_render::Fonts::system).as_ref().map_err(|e| e.clone())?;
-        gongwen_render::render_pdf(&di, fonts, &opts)
-    })
-    .await;
-    match pdf {
-        Ok(Ok(bytes)) => (
+    match pdf(di, opts).await {
+        Ok(bytes) => (
             [
                 (header::CONTENT_TYPE, "application/pdf".to_string()),
                 (header::CONTENT_DISPOSITION, format!("inline; filename*=UTF-8''{}.pdf", gongwen_client::encode_segment(&r.doc_number))),
@@ -273,12 +268,24 @@ pub async fn print(State(w): State<Web>, headers: HeaderMap, UrlPath(id): UrlPat
             bytes,
         )
             .into_response(),
-        Ok(Err(e)) => error_page(
-            Some((a, &s)),
-            &Refusal::new(Code::Unavailable, format!("{}：無法產生 PDF（{e:?}）；請安裝 fonts-cns11643-kai", e.code())),
-        ),
-        Err(e) => error_page(Some((a, &s)), &Refusal::new(Code::Internal, e.to_string())),
+        Err(e) => error_page(Some((a, &s)), &e),
     }
+}
+
+/// A document as the printed PDF (全字庫 fonts, loaded once).
+pub(crate) async fn pdf(di: gongwen_doc::Di, opts: gongwen_render::RenderOptions) -> Result<Vec<u8>, Refusal> {
+    let r = tokio::task::spawn_blocking(move || {
+        let fonts = FONTS.get_or_init(gongwen_render::Fonts::system).as_ref().map_err(|e| e.clone())?;
+        gongwen_render::render_pdf(&di, fonts, &opts)
+    })
+    .await
+    .map_err(|e| Refusal::new(Code::Internal, e.to_string()))?;
+    r.map_err(|e| {
+        Refusal::new(
+            Code::Unavailable,
+            format!("{}：無法產生 PDF（{e:?}）；請安裝 fonts-cns11643-kai", e.code()),
+        )
+    })
 }
 
 pub async fn file(State(w): State<Web>, headers: HeaderMap, UrlPath((id, name)): UrlPath<(String, String)>) -> Response {

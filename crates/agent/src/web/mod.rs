@@ -4,6 +4,7 @@
 //! expires after 30 idle minutes or 10 hours, and every form carries the session's CSRF
 //! token. Pages need no script except the one button that asks the local signer.
 
+mod compose;
 mod inbox;
 mod login;
 mod sent;
@@ -26,9 +27,13 @@ pub struct Web {
     pub secure: bool,
 }
 
-pub fn router(node: Shared, secure: bool) -> Router {
+pub fn router(node: Shared, secure: bool, limit: usize) -> Router {
     Router::new()
         .route("/", get(home))
+        .route("/compose", get(compose::show))
+        .route("/compose/recipients", get(compose::recipients))
+        .route("/compose/preview", post(compose::preview))
+        .route("/compose/send", post(compose::send))
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/inbox", get(inbox::list))
@@ -40,6 +45,7 @@ pub fn router(node: Shared, secure: bool) -> Router {
         .route("/inbox/{id}/return", post(inbox::return_doc))
         .route("/sent", get(sent::list))
         .route("/duties", get(sent::duties))
+        .layer(axum::extract::DefaultBodyLimit::max(limit.saturating_add(1024 * 1024)))
         .with_state(Web { node, secure })
 }
 
@@ -67,7 +73,7 @@ a:focus,button:focus,input:focus,textarea:focus,select:focus{outline:3px solid #
 pub(crate) fn page(title: &str, who: Option<(&Agency, &Session)>, body: &str) -> Html<String> {
     let nav = match who {
         Some((a, s)) => format!(
-            "<nav aria-label=\"主選單\"><a href=\"/inbox\">收文</a>　<a href=\"/sent\">發文</a>　<a href=\"/duties\">待辦清單</a></nav>\
+            "<nav aria-label=\"主選單\"><a href=\"/inbox\">收文</a>　<a href=\"/compose\">撰寫</a>　<a href=\"/sent\">發文</a>　<a href=\"/duties\">待辦清單</a></nav>\
              <form method=\"post\" action=\"/logout\"><span>{}（{}）{}</span> \
              <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>登出</button></form>",
             esc(a.name.as_deref().unwrap_or(a.code.as_str())),

@@ -1,0 +1,463 @@
+//! 撰寫: a 函, 書函, 開會通知單, 公告 or 簽 written in a form whose fields follow the DTD
+//! (主旨; 說明 and 辦法 with nested 條列; 依據 and 公告事項; 開會事由, 時間, 地點, 主持人;
+//! 速別; 附件), recipients picked from the center's address book and from groups into 正本
+//! and 副本, a preview as the printed PDF, and sending with the next 發文字號 of the year.
+//! A refused form comes back with everything typed (the files must be chosen again: browsers
+//! do not let a page refill them).
+
+use axum::extract::{Multipart, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use gongwen_net::Refusal;
+use gongwen_net::html::esc;
+use gongwen_proto::Code;
+use gongwen_store::random_hex;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::login::{self, Session};
+use super::{Web, error_page, page};
+use crate::Agency;
+use crate::api::FormData;
+
+const KINDS: [&str; 5] = ["函", "書函", "開會通知單", "公告", "簽"];
+const URGENCIES: [&str; 3] = ["普通件", "速件", "最速件"];
+/// ODF for editable files, PDF (or TIFF, a scan) otherwise.
+const ALLOWED: [&str; 7] = ["odt", "ods", "odp", "odg", "pdf", "tif", "tiff"];
+
+fn level1(n: usize) -> String {
+    format!("{}、", chinese(n))
+}
+
+fn level2(n: usize) -> String {
+    format!("({})", chinese(n))
+}
+
+fn chinese(n: usize) -> String {
+    const D: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    match n {
+        1..=9 => D[n].into(),
+        10 => "十".into(),
+        11..=19 => format!("十{}", D[n - 10]),
+        20..=99 => format!("{}十{}", D[n / 10], D[n % 10]),
+        _ => n.to_string(),
+    }
+}
+
+/// Lines typed in a box as 條列: each line an item; a line indented (spaces or 全形空白)
+/// belongs under the one before. Numbers typed by hand (一、 (一) 1.) are replaced.
+fn items(text: &str) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let indented = line.starts_with([' ', '\u{3000}', '\t']);
+        let body = strip_number(line.trim());
+        if indented && let Some(last) = out.last_mut() {
+            let subs = last["條列"].as_array().map(|a| a.len()).unwrap_or(0);
+            if !last["條列"].is_array() {
+                last["條列"] = json!([]);
+            }
+            if let Some(a) = last["條列"].as_array_mut() {
+                a.push(json!({ "序號": level2(subs + 1), "文字": body }));
+            }
+            continue;
+        }
+        out.push(json!({ "序號": level1(out.len() + 1), "文字": body }));
+    }
+    out
+}
+
+fn strip_number(s: &str) -> &str {
+    let numerals = "一二三四五六七八九十0123456789０１２３４５６７８９";
+    let t = s.trim_start_matches(['(', '（']);
+    let rest = t.trim_start_matches(|c: char| numerals.contains(c));
+    if rest.len() == t.len() {
+        return s;
+    }
+    let rest2 = rest.trim_start_matches([')', '）', '、', '.', '．']);
+    if rest2.len() == rest.len() { s } else { rest2.trim_start() }
+}
+
+/// `代碼 名稱` lines (the name may be left out).
+fn parties(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            if l.is_empty() {
+                return None;
+            }
+            let (code, name) = l.split_once(char::is_whitespace).unwrap_or((l, ""));
+            Some((code.trim().to_uppercase(), name.trim().to_string()))
+        })
+        .collect()
+}
+
+/// The recipients of one box with their names from the address book; unknown codes refused.
+async fn resolve(a: &Agency, box_name: &str, text: &str) -> Result<Vec<(String, String)>, Refusal> {
+    let mut out = Vec::new();
+    for (code, name) in parties(text) {
+        let found = a
+            .center
+            .search_participants(&code, 5)
+            .await
+            .map_err(|e| crate::send::refusal_of(&e))?
+            .into_iter()
+            .find(|l| l.code == code);
+        match found {
+            Some(l) => out.push((code, if name.is_empty() { l.name } else { name })),
+            None => {
+                return Err(Refusal::new(
+                    Code::Recipient,
+                    format!("{box_name}「{code}」不在通訊錄，或已暫停、中止收發"),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The draft the form describes (without 發文字號: that is taken when it is sent).
+async fn draft_of(a: &Agency, f: &FormData) -> Result<Value, Refusal> {
+    let bad = |m: &str| Refusal::new(Code::AgentDocument, m.to_string());
+    let kind = f.text("kind");
+    if !KINDS.contains(&kind) {
+        return Err(bad("請選擇文別"));
+    }
+    let urgency = f.text("urgency");
+    let mut d = json!({
+        "文別": kind,
+        "速別": if URGENCIES.contains(&urgency) { urgency } else { "普通件" },
+        "主旨": f.text("subject").trim(),
+        "地址": f.text("address").trim(),
+        "聯絡方式": f.text("contact").lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>(),
+        "署名": f.text("signature").lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>(),
+    });
+    if kind == "簽" {
+        d["單位"] = json!(a.name.clone().unwrap_or_default());
+    }
+    let mut sections = Vec::new();
+    let mut section = |title: &str, field: &str| {
+        let it = items(f.text(field));
+        if !it.is_empty() {
+            sections.push(json!({ "段名": title, "條列": it }));
+        }
+    };
+    match kind {
+        "公告" => {
+            section("依據：", "basis");
+            section("公告事項：", "announce");
+        }
+        "開會通知單" => {}
+        _ => {
+            section("說明：", "explain");
+            section("辦法：", "action");
+        }
+    }
+    d["段落"] = json!(sections);
+    let files: Vec<&str> = f.files.iter().map(|(_, n)| n.as_str()).collect();
+    if !files.is_empty() {
+        let text = f.text("attachment_text").trim();
+        d["附件"] = json!({ "文字": if text.is_empty() { format!("{}份", files.len()) } else { text.to_string() }, "檔案": files });
+    }
+    let primary = resolve(a, "正本", f.text("primary")).await?;
+    let copies = resolve(a, "副本", f.text("copies")).await?;
+    let with_att = f.text("copies_attach") == "on";
+    let party = |(code, name): &(String, String), copy: bool| {
+        let mut p = json!({ "全銜": name, "機關代碼": code });
+        if copy {
+            p["含附件"] = json!(with_att);
+        }
+        p
+    };
+    if kind == "開會通知單" {
+        d["開會事由"] = json!(f.text("reason").trim());
+        d["開會時間"] = json!([{ "年月日": f.text("date").trim(), "時分": f.text("time").trim() }]);
+        d["開會地點"] = json!(f.text("place").trim());
+        d["主持人"] = json!([{ "姓名": f.text("chair").trim() }]);
+        d["出席者"] = json!(primary.iter().map(|p| party(p, false)).collect::<Vec<_>>());
+        d["列席者"] = json!(copies.iter().map(|p| party(p, true)).collect::<Vec<_>>());
+    } else {
+        d["正本"] = json!(primary.iter().map(|p| party(p, false)).collect::<Vec<_>>());
+        d["副本"] = json!(copies.iter().map(|p| party(p, true)).collect::<Vec<_>>());
+    }
+    for (_, name) in &f.files {
+        let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+        if !ALLOWED.contains(&ext.as_str()) {
+            return Err(Refusal::new(
+                Code::SubmitFileType,
+                format!(
+                    "附件「{name}」的格式不能交換：可編輯的檔案請另存為 ODF（.odt、.ods、.odp），其他請轉成 PDF（掃描檔可用 TIFF）"
+                ),
+            ));
+        }
+    }
+    Ok(d)
+}
+
+fn select(name: &str, label: &str, options: &[&str], chosen: &str) -> String {
+    let opts: String = options
+        .iter()
+        .map(|o| format!("<option{}>{o}</option>", if *o == chosen { " selected" } else { "" }))
+        .collect();
+    format!("<label>{label} <select name=\"{name}\" id=\"{name}\">{opts}</select></label>")
+}
+
+fn area(name: &str, label: &str, hint: &str, value: &str, rows: u8) -> String {
+    format!(
+        "<p><label for=\"{name}\">{label}</label>{h}<br><textarea name=\"{name}\" id=\"{name}\" rows=\"{rows}\">{v}</textarea></p>",
+        h = if hint.is_empty() { String::new() } else { format!("<br><small>{hint}</small>") },
+        v = esc(value)
+    )
+}
+
+fn input(name: &str, label: &str, value: &str) -> String {
+    format!(
+        "<p><label>{label} <input name=\"{name}\" id=\"{name}\" value=\"{}\" size=\"40\"></label></p>",
+        esc(value)
+    )
+}
+
+/// The form, filled with what was typed.
+fn form(a: &Agency, s: &Session, f: &FormData, groups: &[gongwen_proto::api::Group], error: Option<&Refusal>) -> String {
+    let kind = if f.text("kind").is_empty() { "函" } else { f.text("kind") };
+    let v = |k: &str, default: &str| {
+        let t = f.text(k);
+        if t.is_empty() && f.texts.is_empty() { default.to_string() } else { t.to_string() }
+    };
+    let name = a.name.clone().unwrap_or_default();
+    let err = error
+        .map(|e| {
+            format!(
+                "<p class=\"msg\" role=\"alert\">{}：{}（{}）。您輸入的內容都保留在下面{}。</p>",
+                esc(e.code.message()),
+                esc(&e.detail),
+                e.code.as_str(),
+                if f.files.is_empty() { "" } else { "；附件請重新選擇" }
+            )
+        })
+        .unwrap_or_default();
+    let group_boxes: String = groups
+        .iter()
+        .map(|g| {
+            format!(
+                "<label><input type=\"checkbox\" class=\"group\" data-members=\"{}\"> {}（{} 個）</label> ",
+                esc(&g.members.join(" ")),
+                esc(&g.name),
+                g.members.len()
+            )
+        })
+        .collect();
+    format!(
+        "{err}<form method=\"post\" action=\"/compose/send\" enctype=\"multipart/form-data\" id=\"compose\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <p>{kinds}　{urg}</p>\
+         {subject}\
+         <div id=\"f-letter\">{explain}{action}</div>\
+         <div id=\"f-notice\">{basis}{announce}</div>\
+         <div id=\"f-meeting\">{reason}{date}{time}{place}{chair}</div>\
+         <fieldset><legend>受文者</legend>\
+         <p><label>查詢通訊錄（名稱或代碼，臺／台不分） <input id=\"book-q\" list=\"book\" autocomplete=\"off\"></label>\
+         <datalist id=\"book\"></datalist> <button type=\"button\" id=\"to-primary\">加入正本</button> <button type=\"button\" id=\"to-copies\">加入副本</button></p>\
+         {groups}\
+         {primary}{copies}\
+         <p><label><input type=\"checkbox\" name=\"copies_attach\"{ca}> 副本含附件</label></p></fieldset>\
+         <fieldset><legend>附件</legend><p><small>可編輯的檔案請用 ODF（.odt、.ods、.odp），其他請轉成 PDF；掃描的紙本可用 TIFF。\
+         Word、Excel 檔請先另存為 ODF 或 PDF。</small></p>\
+         <p><label>附件 <input type=\"file\" name=\"attachment\" multiple accept=\".odt,.ods,.odp,.odg,.pdf,.tif,.tiff\"></label></p>\
+         {att_text}</fieldset>\
+         <details><summary>發文機關資料</summary>{address}{contact}{signature}</details>\
+         <p><button formaction=\"/compose/preview\" formtarget=\"preview\">預覽（PDF）</button> \
+         <button id=\"send\">送出</button> <small>發文字號於送出時依「{word}」配給。</small></p></form>\
+         <iframe name=\"preview\" title=\"預覽\" style=\"width:100%;height:70vh;border:1px solid #ccc\"></iframe>\
+         <script>\
+         function show(){{var k=document.getElementById('kind').value;\
+         document.getElementById('f-letter').hidden=(k=='公告'||k=='開會通知單');\
+         document.getElementById('f-notice').hidden=(k!='公告');document.getElementById('f-meeting').hidden=(k!='開會通知單');\
+         document.getElementById('send').hidden=(k=='簽');}}\
+         document.getElementById('kind').onchange=show;show();\
+         var q=document.getElementById('book-q');q.oninput=async function(){{if(q.value.length<1)return;\
+         var r=await fetch('/compose/recipients?q='+encodeURIComponent(q.value));if(!r.ok)return;var l=await r.json();\
+         document.getElementById('book').innerHTML=l.map(function(x){{var o=document.createElement('option');o.value=x.code+' '+x.name;return o.outerHTML;}}).join('');}};\
+         function add(id,line){{var t=document.getElementById(id);if(t.value.split('\\n').some(function(x){{return x.split(' ')[0]==line.split(' ')[0];}}))return;\
+         t.value=(t.value&&!t.value.endsWith('\\n')?t.value+'\\n':t.value)+line;}}\
+         document.getElementById('to-primary').onclick=function(){{if(q.value)add('primary',q.value);q.value='';}};\
+         document.getElementById('to-copies').onclick=function(){{if(q.value)add('copies',q.value);q.value='';}};\
+         document.querySelectorAll('.group').forEach(function(g){{g.onchange=function(){{if(g.checked)g.dataset.members.split(' ').forEach(function(c){{add('primary',c);}});}};}});\
+         </script>",
+        csrf = esc(&s.csrf),
+        kinds = select("kind", "文別", &KINDS, kind),
+        urg = select("urgency", "速別", &URGENCIES, f.text("urgency")),
+        subject = area("subject", "主旨", "", f.text("subject"), 2),
+        explain = area("explain", "說明", "每行一點，自動編為「一、二、」；行首空兩格的是上一點的細項「(一)(二)」", f.text("explain"), 6),
+        action = area("action", "辦法", "", f.text("action"), 3),
+        basis = area("basis", "依據", "", f.text("basis"), 2),
+        announce = area("announce", "公告事項", "每行一點", f.text("announce"), 5),
+        reason = area("reason", "開會事由", "", f.text("reason"), 2),
+        date = input("date", "開會日期（例：115年2月3日）", f.text("date")),
+        time = input("time", "開會時間（例：上午10時）", f.text("time")),
+        place = input("place", "開會地點", f.text("place")),
+        chair = input("chair", "主持人", f.text("chair")),
+        groups = if group_boxes.is_empty() { String::new() } else { format!("<p>行文群組（加入正本）：{group_boxes}</p>") },
+        primary = area("primary", "正本（出席者）", "每行一個：機關代碼 名稱", f.text("primary"), 3),
+        copies = area("copies", "副本（列席者）", "", f.text("copies"), 2),
+        ca = if f.text("copies_attach") == "on" || f.texts.is_empty() { " checked" } else { "" },
+        att_text = input("attachment_text", "附件說明（例：計畫書1份）", f.text("attachment_text")),
+        address = input("address", "地址", &v("address", "")),
+        contact = area("contact", "聯絡方式", "每行一項：承辦人、電話、電子信箱", &v("contact", ""), 3),
+        signature = area("signature", "署名", "", &v("signature", &name), 1),
+        word = esc(a.word.as_deref().unwrap_or("")),
+    )
+}
+
+async fn groups_of(a: &Agency) -> Vec<gongwen_proto::api::Group> {
+    a.center.groups().await.unwrap_or_default()
+}
+
+pub async fn show(State(w): State<Web>, headers: HeaderMap) -> Response {
+    let (a, s) = match login::require(&w, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let empty = FormData { texts: Vec::new(), files: Vec::new() };
+    let g = groups_of(a).await;
+    page("撰寫公文", Some((a, &s)), &form(a, &s, &empty, &g, None)).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct BookQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Recipients for the search box: the center's address book.
+pub async fn recipients(State(w): State<Web>, headers: HeaderMap, Query(q): Query<BookQuery>) -> Response {
+    let (a, _) = match login::require(&w, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match a.center.search_participants(&q.q, 20).await {
+        Ok(l) => axum::Json(l).into_response(),
+        Err(e) => crate::send::refusal_of(&e).into_response(),
+    }
+}
+
+/// Reads the form into a fresh folder; the caller removes it.
+async fn read(w: &Web, a: &Agency, mp: Multipart) -> (std::path::PathBuf, Result<FormData, Refusal>) {
+    let dir = w
+        .node
+        .config
+        .data_dir
+        .join("staged")
+        .join(a.code.as_str())
+        .join(format!("web-{}", random_hex(12)));
+    let limit = w
+        .node
+        .config
+        .api
+        .as_ref()
+        .map(|c| c.max_upload_mb)
+        .unwrap_or(200)
+        .saturating_mul(1024 * 1024);
+    let r = crate::api::read_multipart(mp, &dir.join(".uploads"), usize::try_from(limit).unwrap_or(usize::MAX), &["attachment"]).await;
+    (dir, r)
+}
+
+fn today(w: &Web) -> Result<gongwen_doc::RocDate, Refusal> {
+    gongwen_doc::RocDate::from_unix_taipei(w.node.clock.now_s()).map_err(|e| Refusal::new(Code::Internal, e.message))
+}
+
+pub async fn preview(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Response {
+    let (a, s) = match login::require(&w, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let (dir, form) = read(&w, a, mp).await;
+    let r = async {
+        let f = form?;
+        login::csrf_ok(&s, f.text("csrf"))?;
+        let mut d = draft_of(a, &f).await?;
+        d["發文機關"] = json!([{ "全銜": a.name.clone().unwrap_or_default(), "機關代碼": a.code.as_str() }]);
+        d["發文字號"] = json!(format!("{}字第（送出時編號）號", a.word.as_deref().unwrap_or("")));
+        d["檔名"] = json!("preview");
+        let draft: gongwen_doc::draft::Draft =
+            serde_json::from_value(d).map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
+        let built = draft.build(today(&w)?).map_err(|p| {
+            Refusal::new(Code::AgentDocument, p.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("；"))
+        })?;
+        super::inbox::pdf(built.di, gongwen_render::RenderOptions::default()).await
+    }
+    .await;
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    match r {
+        Ok(pdf) => ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response(),
+        Err(e) => error_page(Some((a, &s)), &e),
+    }
+}
+
+pub async fn send(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Response {
+    let (a, s) = match login::require(&w, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let (dir, read_form) = read(&w, a, mp).await;
+    let f = match read_form {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = tokio::fs::remove_dir_all(&dir).await;
+            return error_page(Some((a, &s)), &e);
+        }
+    };
+    let r = async {
+        login::csrf_ok(&s, f.text("csrf"))?;
+        if f.text("kind") == "簽" {
+            return Err(Refusal::new(Code::AgentDocument, "簽是機關內部的文書，只能預覽與列印，不經電子交換送出"));
+        }
+        let d = draft_of(a, &f).await?;
+        let mut draft: gongwen_doc::draft::Draft =
+            serde_json::from_value(d).map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
+        let today = today(&w)?;
+        let taken = crate::compose::complete(
+            &w.node.db,
+            &mut draft,
+            &crate::compose::Defaults { code: a.code.as_str(), name: a.name.as_deref(), word: a.word.as_deref() },
+            today,
+        )
+        .await?;
+        let sent = async {
+            let set = crate::compose::stage(&draft, today, &dir.join(".uploads"), &dir)?;
+            crate::send::send_staged(&w.node, a, &set, "web").await
+        }
+        .await;
+        if sent.is_err()
+            && let Some(t) = taken
+        {
+            let _ = crate::compose::give_back(&w.node.db, a.code.as_str(), t.year, t.serial).await;
+        }
+        sent
+    }
+    .await;
+    let _ = tokio::fs::remove_dir_all(dir.join(".uploads")).await;
+    match r {
+        Ok(res) => {
+            let number = res.package.as_ref().map(|p| p.doc_number.clone()).unwrap_or_default();
+            let body = format!(
+                "<p class=\"msg ok\" role=\"status\">已送出 {}（{}）。</p><p><a href=\"/sent\">看發文狀態</a>　<a href=\"/compose\">再寫一件</a></p>",
+                esc(&number),
+                if res.state == "submitted" { "交換中心已收件" } else { "已封裝，交換中心暫時無法連線，稍後自動重送" }
+            );
+            page("已送出", Some((a, &s)), &body).into_response()
+        }
+        Err(e) => {
+            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if crate::send::sent_row(&w.node, a, &name).await.ok().flatten().is_none() {
+                // Nothing was sealed: nothing to keep.
+                let _ = tokio::fs::remove_dir_all(&dir).await;
+            }
+            let g = groups_of(a).await;
+            let status = axum::http::StatusCode::from_u16(e.code.http_status()).unwrap_or(axum::http::StatusCode::BAD_REQUEST);
+            (status, page("撰寫公文", Some((a, &s)), &form(a, &s, &f, &g, Some(&e)))).into_response()
+        }
+    }
+}
