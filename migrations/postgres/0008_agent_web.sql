@@ -1,6 +1,8 @@
 -- The web client (WebjAgent): sign-in challenges, sessions and the record of every sign-in;
 -- the 收文字號 given when a document is signed for.
 ALTER TABLE agent_received ADD COLUMN receipt_number TEXT;
+-- the sender's name as its document gives it (發文機關 全銜)
+ALTER TABLE agent_received ADD COLUMN sender_name TEXT NOT NULL DEFAULT '';
 
 -- A challenge to sign with the organisation's card, used once, within 5 minutes
 CREATE TABLE agent_challenges (

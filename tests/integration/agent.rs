@@ -32,6 +32,8 @@ pub(crate) fn agency(code: &str, center: std::net::SocketAddr, root: &Path) -> A
         folder: Some(root.join(code)),
         name: Some(format!("測試機關{code}")),
         word: Some("測試字".into()),
+        address: None,
+        contact: Vec::new(),
         webhook: None,
     }
 }

@@ -33,7 +33,14 @@ fn browser() -> reqwest::Client {
 
 /// The hidden challenge and nonce of a sign-in page.
 fn challenge_of(html: &str) -> (String, String) {
-    let nonce = html.split("name=\"nonce\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let nonce = html
+        .split("name=\"nonce\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
     let text = html
         .split("<textarea id=\"challenge\" hidden readonly>")
         .nth(1)
@@ -54,22 +61,44 @@ struct Page {
 
 async fn send(rb: reqwest::RequestBuilder) -> Page {
     let r = rb.send().await.unwrap();
-    let header = |n: &str| r.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let header = |n: &str| {
+        r.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
     let (status, location) = (r.status().as_u16(), header("location").unwrap_or_default());
     let cookie = header("set-cookie").map(|c| c.split(';').next().unwrap().to_string());
-    Page { status, location, cookie, body: r.text().await.unwrap() }
+    Page {
+        status,
+        location,
+        cookie,
+        body: r.text().await.unwrap(),
+    }
 }
 
 async fn sign_in(http: &reqwest::Client, base: &str, code: &str) -> Page {
     let login = send(http.get(format!("{base}/login"))).await;
     assert_eq!(login.status, 200);
     let (nonce, text) = challenge_of(&login.body);
-    let signed = card(code).sign_challenge(&text, Clock::default().now_s()).unwrap();
-    send(http.post(format!("{base}/login")).form(&[("nonce", nonce.as_str()), ("signed", signed.as_str())])).await
+    let signed = card(code)
+        .sign_challenge(&text, Clock::default().now_s())
+        .unwrap();
+    send(
+        http.post(format!("{base}/login"))
+            .form(&[("nonce", nonce.as_str()), ("signed", signed.as_str())]),
+    )
+    .await
 }
 
 fn csrf_of(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 fn node(db: &str, root: &Path, center: std::net::SocketAddr) -> AgentConfig {
@@ -85,7 +114,11 @@ fn node(db: &str, root: &Path, center: std::net::SocketAddr) -> AgentConfig {
         poll_s: 1,
         settle_s: 0,
         clamd: None,
-        api: Some(ApiConfig { listen: "127.0.0.1:0".into(), tls: None, max_upload_mb: 10 }),
+        api: Some(ApiConfig {
+            listen: "127.0.0.1:0".into(),
+            tls: None,
+            max_upload_mb: 10,
+        }),
         web: Default::default(),
         agencies: vec![a, b],
     }
@@ -227,7 +260,7 @@ fn an_organisation_signs_in_with_its_card_and_handles_its_inbox_in_the_browser()
         assert_eq!(state(urgent.clone()).await, "confirmed");
         let seen = b.sent(&urgent).await.unwrap();
         assert_eq!(seen.copies[0].status, gongwen_proto::CopyStatus::Confirmed);
-        assert!(seen.copies[0].receipt_number.as_deref().is_some_and(|r| r.starts_with("測試字收字第")), "{seen:?}");
+        assert!(seen.copies[0].receipt_number.as_deref().is_some_and(|r| r.starts_with("測試收字第")), "{seen:?}");
         let after = get(format!("/inbox/{urgent}")).await;
         assert!(after.body.contains("收文字號") && !after.body.contains("退文原因"));
 
@@ -341,11 +374,19 @@ fn an_organisation_signs_in_with_its_card_and_handles_its_inbox_in_the_browser()
 fn the_local_signer_signs_only_challenges_for_allowed_pages() {
     runtime().block_on(async {
         let origin = "http://127.0.0.1:18451".to_string();
-        let s = gongwen_agent::signer::serve("127.0.0.1:0", card(A), vec![origin.clone()]).await.unwrap();
+        let s = gongwen_agent::signer::serve("127.0.0.1:0", card(A), vec![origin.clone()])
+            .await
+            .unwrap();
         let http = browser();
         let url = format!("http://{}/sign", s.addr);
         let challenge = "Gongwen 網頁版登入\n網址：127.0.0.1:18451\n隨機碼：abc\n";
-        let r = http.post(&url).header("origin", &origin).body(challenge).send().await.unwrap();
+        let r = http
+            .post(&url)
+            .header("origin", &origin)
+            .body(challenge)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 200);
         assert_eq!(r.headers()["access-control-allow-origin"], origin.as_str());
         let pem = r.text().await.unwrap();
@@ -353,11 +394,28 @@ fn the_local_signer_signs_only_challenges_for_allowed_pages() {
         let (_, der) = der::pem::decode_vec(pem.as_bytes()).unwrap();
         let v = gongwen_trust::cms::verify(&der).unwrap();
         assert_eq!(v.content, challenge.as_bytes());
-        let r = http.post(&url).header("origin", "https://evil.example").body(challenge).send().await.unwrap();
+        let r = http
+            .post(&url)
+            .header("origin", "https://evil.example")
+            .body(challenge)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 403);
-        let r = http.post(&url).header("origin", &origin).body("請簽這份合約").send().await.unwrap();
+        let r = http
+            .post(&url)
+            .header("origin", &origin)
+            .body("請簽這份合約")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 400);
-        assert!(gongwen_agent::signer::serve("0.0.0.0:0", card(A), vec![]).await.is_err(), "loopback only");
+        assert!(
+            gongwen_agent::signer::serve("0.0.0.0:0", card(A), vec![])
+                .await
+                .is_err(),
+            "loopback only"
+        );
         s.shutdown().await;
     });
 }

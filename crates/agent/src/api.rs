@@ -209,9 +209,13 @@ pub(crate) async fn read_multipart(
 ) -> Result<FormData> {
     use tokio::io::AsyncWriteExt;
     let bad = |m: String| Refusal::new(Code::AgentDocument, m);
-    let io = |e: std::io::Error| Refusal::new(Code::Internal, format!("{}：{e}", uploads.display()));
+    let io =
+        |e: std::io::Error| Refusal::new(Code::Internal, format!("{}：{e}", uploads.display()));
     tokio::fs::create_dir_all(uploads).await.map_err(io)?;
-    let mut out = FormData { texts: Vec::new(), files: Vec::new() };
+    let mut out = FormData {
+        texts: Vec::new(),
+        files: Vec::new(),
+    };
     let mut total = 0usize;
     let too_large = |limit: usize| {
         Refusal::new(
@@ -267,7 +271,10 @@ pub(crate) async fn read_multipart(
 async fn read_upload(mp: Multipart, uploads: &Path, limit: usize) -> Result<Upload> {
     let bad = |m: String| Refusal::new(Code::AgentDocument, m);
     let form = read_multipart(mp, uploads, limit, &["di", "sw", "attachment"]).await?;
-    let mut out = Upload { draft: None, di: None };
+    let mut out = Upload {
+        draft: None,
+        di: None,
+    };
     for (k, v) in &form.texts {
         if k != "draft" {
             return Err(bad(format!(
@@ -287,7 +294,9 @@ async fn read_upload(mp: Multipart, uploads: &Path, limit: usize) -> Result<Uplo
         }
     }
     match (&out.draft, &out.di) {
-        (Some(_), Some(_)) => Err(bad("請送草稿（draft）或 DI（di）其中之一，不要兩者都送".into())),
+        (Some(_), Some(_)) => Err(bad(
+            "請送草稿（draft）或 DI（di）其中之一，不要兩者都送".into()
+        )),
         (None, None) => Err(bad("沒有草稿（draft）也沒有 DI（di）".into())),
         _ => Ok(out),
     }
@@ -530,7 +539,7 @@ struct InboxQuery {
     limit: Option<u32>,
 }
 
-const RECEIVED_COLS: &str = "package_id, sender, doc_number, subject, urgency, copy, confirm_now, state, received_at, files, handled_at, handled_by, reason, reason_text, detail";
+const RECEIVED_COLS: &str = "package_id, sender, doc_number, subject, urgency, copy, confirm_now, state, received_at, files, handled_at, handled_by, reason, reason_text, detail, sender_name, receipt_number";
 
 fn received_json(r: &gongwen_store::Row) -> Result<Value> {
     let files: Vec<String> = serde_json::from_str(&r.text(9)?).unwrap_or_default();
@@ -548,7 +557,7 @@ fn received_json(r: &gongwen_store::Row) -> Result<Value> {
         "confirm_now": r.i64(6)? != 0, "state": state, "state_label": label,
         "received_at": r.i64(8)?, "files": files, "handled_at": r.opt_i64(10)?,
         "handled_by": r.opt_text(11)?, "return_reason": r.opt_text(12)?,
-        "return_text": r.opt_text(13)?,
+        "return_text": r.opt_text(13)?, "sender_name": r.text(15)?, "receipt_number": r.opt_text(16)?,
         // Why it was returned on arrival; the inbox folder path is the agent's own business.
         "detail": if state == "returned" { r.opt_text(14)? } else { None },
     }))

@@ -125,6 +125,11 @@ pub struct AgencyConfig {
     /// agency's series for the year.
     #[serde(default)]
     pub word: Option<String>,
+    /// 地址 and 聯絡方式 the web client's form starts with.
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub contact: Vec<String>,
     #[serde(default)]
     pub webhook: Option<WebhookConfig>,
 }

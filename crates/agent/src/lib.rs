@@ -54,6 +54,8 @@ pub struct Agency {
     pub folders: Option<Folders>,
     pub name: Option<String>,
     pub word: Option<String>,
+    pub address: Option<String>,
+    pub contact: Vec<String>,
     pub webhook: Option<WebhookConfig>,
 }
 
@@ -158,6 +160,8 @@ pub async fn open(config: AgentConfig, clock: Clock) -> Result<Shared, StartErro
             folders,
             name: a.name.clone(),
             word: a.word.clone(),
+            address: a.address.clone(),
+            contact: a.contact.clone(),
             webhook: a.webhook.clone(),
         });
     }

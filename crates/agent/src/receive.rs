@@ -109,12 +109,23 @@ async fn receive_one(
             .unwrap_or_default(),
         _ => Vec::new(),
     };
+    // The sender's name as its document gives it, for people's lists.
+    let sender_name = match &outcome {
+        Outcome::Delivered(d) => files
+            .iter()
+            .find(|f| f.to_ascii_lowercase().ends_with(".di"))
+            .and_then(|f| std::fs::read(d.join(f)).ok())
+            .and_then(|b| gongwen_doc::read_di(&b).ok())
+            .and_then(|di| di.document.issuers().first().map(|i| i.name.clone()))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
     let now = node.clock.now_ms();
     let inserted = node
         .db
         .execute(
-            "INSERT INTO agent_received (agency, package_id, sender, doc_number, state, detail, received_at, subject, urgency, copy, confirm_now, files) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (agency, package_id) DO NOTHING",
+            "INSERT INTO agent_received (agency, package_id, sender, doc_number, state, detail, received_at, subject, urgency, copy, confirm_now, files, sender_name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (agency, package_id) DO NOTHING",
             &[
                 a.code.as_str().into(),
                 item.id.as_str().into(),
@@ -128,6 +139,7 @@ async fn receive_one(
                 item.copy.as_str().into(),
                 i64::from(item.confirm_now).into(),
                 serde_json::to_string(&files).unwrap_or_default().into(),
+                sender_name.as_str().into(),
             ],
         )
         .await
@@ -342,7 +354,9 @@ pub async fn decide(
             let serial =
                 crate::compose::next_number(&node.db, &format!("{}#收文", a.code.as_str()), year)
                     .await?;
-            Some(format!("{word}收字第{year}{serial:07}號"))
+            // 北市教字 → 北市教收字第1150000001號
+            let base = word.trim_end_matches('字');
+            Some(format!("{base}收字第{year}{serial:07}號"))
         }
         _ => None,
     };

@@ -69,7 +69,8 @@ fn cors(s: &SignerState, headers: &HeaderMap, mut r: Response) -> Response {
         && origin_allowed(s, o)
         && let Ok(v) = HeaderValue::from_str(o)
     {
-        r.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        r.headers_mut()
+            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
         r.headers_mut().insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
             HeaderValue::from_static("content-type"),
@@ -90,7 +91,11 @@ async fn sign(State(s): State<Arc<SignerState>>, headers: HeaderMap, body: Strin
             "拒絕未允許網站的簽章要求",
             serde_json::json!({ "origin": origin }),
         );
-        return (StatusCode::FORBIDDEN, format!("網站 {origin} 不在允許清單中")).into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            format!("網站 {origin} 不在允許清單中"),
+        )
+            .into_response();
     }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

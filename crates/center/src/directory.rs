@@ -128,7 +128,9 @@ pub async fn search(db: &Db, q: &str, limit: i64) -> Result<Vec<gongwen_proto::a
     let like = |s: &str| {
         format!(
             "%{}%",
-            s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+            s.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
         )
     };
     let rows = db

@@ -81,7 +81,10 @@ pub fn run(cmd: SignerCommand) -> Result<ExitCode, CliError> {
             let c = card(&a.card)?;
             runtime()?.block_on(async {
                 let server = gongwen_agent::signer::serve(&a.listen, c, a.origin).await?;
-                println!("本機簽章程式已啟動：http://{}（按 Ctrl-C 停止）", server.addr);
+                println!(
+                    "本機簽章程式已啟動：http://{}（按 Ctrl-C 停止）",
+                    server.addr
+                );
                 crate::center_cmd::wait_for_signal().await;
                 server.shutdown().await;
                 Ok(ExitCode::SUCCESS)
@@ -91,7 +94,9 @@ pub fn run(cmd: SignerCommand) -> Result<ExitCode, CliError> {
             let c = card(&a.card)?;
             let text = a.text.replace("\\n", "\n");
             let now = gongwen_center::Clock::default().now_s();
-            let pem = c.sign_challenge(&text, now).map_err(|detail| CliError::Arg { detail })?;
+            let pem = c
+                .sign_challenge(&text, now)
+                .map_err(|detail| CliError::Arg { detail })?;
             print!("{pem}");
             Ok(ExitCode::SUCCESS)
         }

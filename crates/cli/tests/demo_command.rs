@@ -107,7 +107,7 @@ fn the_demo_network_keeps_its_data_across_a_restart() {
         out.contains("臺南市社區營造協會") && out.contains("臺北市政府教育局"),
         "{out}"
     );
-    assert!(out.contains("北市教第1150000001號"), "{out}");
+    assert!(out.contains("北市教字第1150000001號"), "{out}");
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("demo.json")).unwrap()).unwrap();
     let token = |code: &str| {

@@ -77,7 +77,11 @@ fn strip_number(s: &str) -> &str {
         return s;
     }
     let rest2 = rest.trim_start_matches([')', '）', '、', '.', '．']);
-    if rest2.len() == rest.len() { s } else { rest2.trim_start() }
+    if rest2.len() == rest.len() {
+        s
+    } else {
+        rest2.trim_start()
+    }
 }
 
 /// `代碼 名稱` lines (the name may be left out).
@@ -199,7 +203,12 @@ async fn draft_of(a: &Agency, f: &FormData) -> Result<Value, Refusal> {
 fn select(name: &str, label: &str, options: &[&str], chosen: &str) -> String {
     let opts: String = options
         .iter()
-        .map(|o| format!("<option{}>{o}</option>", if *o == chosen { " selected" } else { "" }))
+        .map(|o| {
+            format!(
+                "<option{}>{o}</option>",
+                if *o == chosen { " selected" } else { "" }
+            )
+        })
         .collect();
     format!("<label>{label} <select name=\"{name}\" id=\"{name}\">{opts}</select></label>")
 }
@@ -207,7 +216,11 @@ fn select(name: &str, label: &str, options: &[&str], chosen: &str) -> String {
 fn area(name: &str, label: &str, hint: &str, value: &str, rows: u8) -> String {
     format!(
         "<p><label for=\"{name}\">{label}</label>{h}<br><textarea name=\"{name}\" id=\"{name}\" rows=\"{rows}\">{v}</textarea></p>",
-        h = if hint.is_empty() { String::new() } else { format!("<br><small>{hint}</small>") },
+        h = if hint.is_empty() {
+            String::new()
+        } else {
+            format!("<br><small>{hint}</small>")
+        },
         v = esc(value)
     )
 }
@@ -220,11 +233,25 @@ fn input(name: &str, label: &str, value: &str) -> String {
 }
 
 /// The form, filled with what was typed.
-fn form(a: &Agency, s: &Session, f: &FormData, groups: &[gongwen_proto::api::Group], error: Option<&Refusal>) -> String {
-    let kind = if f.text("kind").is_empty() { "函" } else { f.text("kind") };
+fn form(
+    a: &Agency,
+    s: &Session,
+    f: &FormData,
+    groups: &[gongwen_proto::api::Group],
+    error: Option<&Refusal>,
+) -> String {
+    let kind = if f.text("kind").is_empty() {
+        "函"
+    } else {
+        f.text("kind")
+    };
     let v = |k: &str, default: &str| {
         let t = f.text(k);
-        if t.is_empty() && f.texts.is_empty() { default.to_string() } else { t.to_string() }
+        if t.is_empty() && f.texts.is_empty() {
+            default.to_string()
+        } else {
+            t.to_string()
+        }
     };
     let name = a.name.clone().unwrap_or_default();
     let err = error
@@ -234,7 +261,11 @@ fn form(a: &Agency, s: &Session, f: &FormData, groups: &[gongwen_proto::api::Gro
                 esc(e.code.message()),
                 esc(&e.detail),
                 e.code.as_str(),
-                if f.files.is_empty() { "" } else { "；附件請重新選擇" }
+                if f.files.is_empty() {
+                    ""
+                } else {
+                    "；附件請重新選擇"
+                }
             )
         })
         .unwrap_or_default();
@@ -267,7 +298,7 @@ fn form(a: &Agency, s: &Session, f: &FormData, groups: &[gongwen_proto::api::Gro
          Word、Excel 檔請先另存為 ODF 或 PDF。</small></p>\
          <p><label>附件 <input type=\"file\" name=\"attachment\" multiple accept=\".odt,.ods,.odp,.odg,.pdf,.tif,.tiff\"></label></p>\
          {att_text}</fieldset>\
-         <details><summary>發文機關資料</summary>{address}{contact}{signature}</details>\
+         <fieldset><legend>發文機關資料</legend>{address}{contact}{signature}</fieldset>\
          <p><button formaction=\"/compose/preview\" formtarget=\"preview\">預覽（PDF）</button> \
          <button id=\"send\">送出</button> <small>發文字號於送出時依「{word}」配給。</small></p></form>\
          <iframe name=\"preview\" title=\"預覽\" style=\"width:100%;height:70vh;border:1px solid #ccc\"></iframe>\
@@ -290,7 +321,13 @@ fn form(a: &Agency, s: &Session, f: &FormData, groups: &[gongwen_proto::api::Gro
         kinds = select("kind", "文別", &KINDS, kind),
         urg = select("urgency", "速別", &URGENCIES, f.text("urgency")),
         subject = area("subject", "主旨", "", f.text("subject"), 2),
-        explain = area("explain", "說明", "每行一點，自動編為「一、二、」；行首空兩格的是上一點的細項「(一)(二)」", f.text("explain"), 6),
+        explain = area(
+            "explain",
+            "說明",
+            "每行一點，自動編為「一、二、」；行首空兩格的是上一點的細項「(一)(二)」",
+            f.text("explain"),
+            6
+        ),
         action = area("action", "辦法", "", f.text("action"), 3),
         basis = area("basis", "依據", "", f.text("basis"), 2),
         announce = area("announce", "公告事項", "每行一點", f.text("announce"), 5),
@@ -299,13 +336,41 @@ fn form(a: &Agency, s: &Session, f: &FormData, groups: &[gongwen_proto::api::Gro
         time = input("time", "開會時間（例：上午10時）", f.text("time")),
         place = input("place", "開會地點", f.text("place")),
         chair = input("chair", "主持人", f.text("chair")),
-        groups = if group_boxes.is_empty() { String::new() } else { format!("<p>行文群組（加入正本）：{group_boxes}</p>") },
-        primary = area("primary", "正本（出席者）", "每行一個：機關代碼 名稱", f.text("primary"), 3),
+        groups = if group_boxes.is_empty() {
+            String::new()
+        } else {
+            format!("<p>行文群組（加入正本）：{group_boxes}</p>")
+        },
+        primary = area(
+            "primary",
+            "正本（出席者）",
+            "每行一個：機關代碼 名稱",
+            f.text("primary"),
+            3
+        ),
         copies = area("copies", "副本（列席者）", "", f.text("copies"), 2),
-        ca = if f.text("copies_attach") == "on" || f.texts.is_empty() { " checked" } else { "" },
-        att_text = input("attachment_text", "附件說明（例：計畫書1份）", f.text("attachment_text")),
-        address = input("address", "地址", &v("address", "")),
-        contact = area("contact", "聯絡方式", "每行一項：承辦人、電話、電子信箱", &v("contact", ""), 3),
+        ca = if f.text("copies_attach") == "on" || f.texts.is_empty() {
+            " checked"
+        } else {
+            ""
+        },
+        att_text = input(
+            "attachment_text",
+            "附件說明（例：計畫書1份）",
+            f.text("attachment_text")
+        ),
+        address = input(
+            "address",
+            "地址",
+            &v("address", a.address.as_deref().unwrap_or(""))
+        ),
+        contact = area(
+            "contact",
+            "聯絡方式",
+            "每行一項：承辦人、電話、電子信箱",
+            &v("contact", &a.contact.join("\n")),
+            3
+        ),
         signature = area("signature", "署名", "", &v("signature", &name), 1),
         word = esc(a.word.as_deref().unwrap_or("")),
     )
@@ -320,7 +385,10 @@ pub async fn show(State(w): State<Web>, headers: HeaderMap) -> Response {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let empty = FormData { texts: Vec::new(), files: Vec::new() };
+    let empty = FormData {
+        texts: Vec::new(),
+        files: Vec::new(),
+    };
     let g = groups_of(a).await;
     page("撰寫公文", Some((a, &s)), &form(a, &s, &empty, &g, None)).into_response()
 }
@@ -332,7 +400,11 @@ pub struct BookQuery {
 }
 
 /// Recipients for the search box: the center's address book.
-pub async fn recipients(State(w): State<Web>, headers: HeaderMap, Query(q): Query<BookQuery>) -> Response {
+pub async fn recipients(
+    State(w): State<Web>,
+    headers: HeaderMap,
+    Query(q): Query<BookQuery>,
+) -> Response {
     let (a, _) = match login::require(&w, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -344,7 +416,11 @@ pub async fn recipients(State(w): State<Web>, headers: HeaderMap, Query(q): Quer
 }
 
 /// Reads the form into a fresh folder; the caller removes it.
-async fn read(w: &Web, a: &Agency, mp: Multipart) -> (std::path::PathBuf, Result<FormData, Refusal>) {
+async fn read(
+    w: &Web,
+    a: &Agency,
+    mp: Multipart,
+) -> (std::path::PathBuf, Result<FormData, Refusal>) {
     let dir = w
         .node
         .config
@@ -360,12 +436,19 @@ async fn read(w: &Web, a: &Agency, mp: Multipart) -> (std::path::PathBuf, Result
         .map(|c| c.max_upload_mb)
         .unwrap_or(200)
         .saturating_mul(1024 * 1024);
-    let r = crate::api::read_multipart(mp, &dir.join(".uploads"), usize::try_from(limit).unwrap_or(usize::MAX), &["attachment"]).await;
+    let r = crate::api::read_multipart(
+        mp,
+        &dir.join(".uploads"),
+        usize::try_from(limit).unwrap_or(usize::MAX),
+        &["attachment"],
+    )
+    .await;
     (dir, r)
 }
 
 fn today(w: &Web) -> Result<gongwen_doc::RocDate, Refusal> {
-    gongwen_doc::RocDate::from_unix_taipei(w.node.clock.now_s()).map_err(|e| Refusal::new(Code::Internal, e.message))
+    gongwen_doc::RocDate::from_unix_taipei(w.node.clock.now_s())
+        .map_err(|e| Refusal::new(Code::Internal, e.message))
 }
 
 pub async fn preview(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Response {
@@ -378,13 +461,23 @@ pub async fn preview(State(w): State<Web>, headers: HeaderMap, mp: Multipart) ->
         let f = form?;
         login::csrf_ok(&s, f.text("csrf"))?;
         let mut d = draft_of(a, &f).await?;
-        d["發文機關"] = json!([{ "全銜": a.name.clone().unwrap_or_default(), "機關代碼": a.code.as_str() }]);
-        d["發文字號"] = json!(format!("{}字第（送出時編號）號", a.word.as_deref().unwrap_or("")));
+        d["發文機關"] =
+            json!([{ "全銜": a.name.clone().unwrap_or_default(), "機關代碼": a.code.as_str() }]);
+        d["發文字號"] = json!(format!(
+            "{}字第（送出時編號）號",
+            a.word.as_deref().unwrap_or("")
+        ));
         d["檔名"] = json!("preview");
-        let draft: gongwen_doc::draft::Draft =
-            serde_json::from_value(d).map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
+        let draft: gongwen_doc::draft::Draft = serde_json::from_value(d)
+            .map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
         let built = draft.build(today(&w)?).map_err(|p| {
-            Refusal::new(Code::AgentDocument, p.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("；"))
+            Refusal::new(
+                Code::AgentDocument,
+                p.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            )
         })?;
         super::inbox::pdf(built.di, gongwen_render::RenderOptions::default()).await
     }
@@ -412,16 +505,23 @@ pub async fn send(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Re
     let r = async {
         login::csrf_ok(&s, f.text("csrf"))?;
         if f.text("kind") == "簽" {
-            return Err(Refusal::new(Code::AgentDocument, "簽是機關內部的文書，只能預覽與列印，不經電子交換送出"));
+            return Err(Refusal::new(
+                Code::AgentDocument,
+                "簽是機關內部的文書，只能預覽與列印，不經電子交換送出",
+            ));
         }
         let d = draft_of(a, &f).await?;
-        let mut draft: gongwen_doc::draft::Draft =
-            serde_json::from_value(d).map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
+        let mut draft: gongwen_doc::draft::Draft = serde_json::from_value(d)
+            .map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
         let today = today(&w)?;
         let taken = crate::compose::complete(
             &w.node.db,
             &mut draft,
-            &crate::compose::Defaults { code: a.code.as_str(), name: a.name.as_deref(), word: a.word.as_deref() },
+            &crate::compose::Defaults {
+                code: a.code.as_str(),
+                name: a.name.as_deref(),
+                word: a.word.as_deref(),
+            },
             today,
         )
         .await?;
@@ -441,23 +541,44 @@ pub async fn send(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Re
     let _ = tokio::fs::remove_dir_all(dir.join(".uploads")).await;
     match r {
         Ok(res) => {
-            let number = res.package.as_ref().map(|p| p.doc_number.clone()).unwrap_or_default();
+            let number = res
+                .package
+                .as_ref()
+                .map(|p| p.doc_number.clone())
+                .unwrap_or_default();
             let body = format!(
                 "<p class=\"msg ok\" role=\"status\">已送出 {}（{}）。</p><p><a href=\"/sent\">看發文狀態</a>　<a href=\"/compose\">再寫一件</a></p>",
                 esc(&number),
-                if res.state == "submitted" { "交換中心已收件" } else { "已封裝，交換中心暫時無法連線，稍後自動重送" }
+                if res.state == "submitted" {
+                    "交換中心已收件"
+                } else {
+                    "已封裝，交換中心暫時無法連線，稍後自動重送"
+                }
             );
             page("已送出", Some((a, &s)), &body).into_response()
         }
         Err(e) => {
-            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            if crate::send::sent_row(&w.node, a, &name).await.ok().flatten().is_none() {
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if crate::send::sent_row(&w.node, a, &name)
+                .await
+                .ok()
+                .flatten()
+                .is_none()
+            {
                 // Nothing was sealed: nothing to keep.
                 let _ = tokio::fs::remove_dir_all(&dir).await;
             }
             let g = groups_of(a).await;
-            let status = axum::http::StatusCode::from_u16(e.code.http_status()).unwrap_or(axum::http::StatusCode::BAD_REQUEST);
-            (status, page("撰寫公文", Some((a, &s)), &form(a, &s, &f, &g, Some(&e)))).into_response()
+            let status = axum::http::StatusCode::from_u16(e.code.http_status())
+                .unwrap_or(axum::http::StatusCode::BAD_REQUEST);
+            (
+                status,
+                page("撰寫公文", Some((a, &s)), &form(a, &s, &f, &g, Some(&e))),
+            )
+                .into_response()
         }
     }
 }

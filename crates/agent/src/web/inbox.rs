@@ -31,6 +31,15 @@ fn urgency_badge(u: &str) -> String {
     }
 }
 
+/// 臺北市政府教育局（379130000C）, or the code alone when the document gave no name.
+fn sender_label(name: &str, code: &str) -> String {
+    if name.is_empty() {
+        code.to_string()
+    } else {
+        format!("{name}（{code}）")
+    }
+}
+
 fn state_label(s: &str) -> &'static str {
     match s {
         "delivered" => "待簽收",
@@ -41,7 +50,11 @@ fn state_label(s: &str) -> &'static str {
     }
 }
 
-pub async fn list(State(w): State<Web>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+pub async fn list(
+    State(w): State<Web>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
     let (a, s) = match login::require(&w, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -51,7 +64,7 @@ pub async fn list(State(w): State<Web>, headers: HeaderMap, Query(q): Query<List
         .node
         .db
         .fetch_all(
-            "SELECT package_id, sender, doc_number, subject, urgency, copy, confirm_now, state, received_at \
+            "SELECT package_id, sender, doc_number, subject, urgency, copy, confirm_now, state, received_at, sender_name \
              FROM agent_received WHERE agency = $1 AND ($2 = 1 OR state = 'delivered') \
              ORDER BY CASE WHEN state = 'delivered' THEN 0 ELSE 1 END, \
              CASE urgency WHEN '最速件' THEN 0 WHEN '速件' THEN 1 ELSE 2 END, received_at DESC LIMIT 500",
@@ -81,7 +94,7 @@ pub async fn list(State(w): State<Web>, headers: HeaderMap, Query(q): Query<List
                 idu = gongwen_client::encode_segment(&id),
                 subj = esc(&r.text(3).unwrap_or_default()),
                 now = if confirm_now { "<br><span class=\"badge urgent\">發文者要求即時確認</span>" } else { "" },
-                sender = esc(&r.text(1).unwrap_or_default()),
+                sender = esc(&sender_label(&r.text(9).unwrap_or_default(), &r.text(1).unwrap_or_default())),
                 num = esc(&r.text(2).unwrap_or_default()),
                 copy = esc(&r.text(5).unwrap_or_default()),
                 at = esc(&roc(r.i64(8).unwrap_or(0))),
@@ -107,6 +120,8 @@ struct Received {
     reason_text: Option<String>,
     handled_by: Option<String>,
     handled_at: Option<i64>,
+    copy: String,
+    urgency: String,
 }
 
 async fn received(w: &Web, a: &Agency, id: &str) -> Result<Received, Refusal> {
@@ -114,7 +129,7 @@ async fn received(w: &Web, a: &Agency, id: &str) -> Result<Received, Refusal> {
         .node
         .db
         .fetch_optional(
-            "SELECT package_id, sender, doc_number, subject, state, received_at, files, receipt_number, reason, reason_text, handled_by, handled_at \
+            "SELECT package_id, sender, doc_number, subject, state, received_at, files, receipt_number, reason, reason_text, handled_by, handled_at, sender_name, copy, urgency \
              FROM agent_received WHERE agency = $1 AND package_id = $2",
             &[a.code.as_str().into(), id.into()],
         )
@@ -122,7 +137,7 @@ async fn received(w: &Web, a: &Agency, id: &str) -> Result<Received, Refusal> {
         .ok_or_else(|| Refusal::new(Code::NotFound, format!("收文 {id} 不存在")))?;
     Ok(Received {
         id: r.text(0)?,
-        sender: r.text(1)?,
+        sender: sender_label(&r.text(12)?, &r.text(1)?),
         doc_number: r.text(2)?,
         subject: r.text(3)?,
         state: r.text(4)?,
@@ -133,6 +148,8 @@ async fn received(w: &Web, a: &Agency, id: &str) -> Result<Received, Refusal> {
         reason_text: r.opt_text(9)?,
         handled_by: r.opt_text(10)?,
         handled_at: r.opt_i64(11)?,
+        copy: r.text(13)?,
+        urgency: r.text(14)?,
     })
 }
 
@@ -144,7 +161,8 @@ fn document(w: &Web, a: &Agency, r: &Received) -> Result<gongwen_doc::Di, Refusa
         .find(|f| f.to_ascii_lowercase().ends_with(".di"))
         .ok_or_else(|| Refusal::new(Code::NotFound, "這份收文沒有 DI"))?;
     let path = receive::inbox_dir(&w.node, a).join(&r.id).join(name);
-    let bytes = std::fs::read(&path).map_err(|e| Refusal::new(Code::Internal, format!("{}：{e}", path.display())))?;
+    let bytes = std::fs::read(&path)
+        .map_err(|e| Refusal::new(Code::Internal, format!("{}：{e}", path.display())))?;
     gongwen_doc::read_di(&bytes).map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))
 }
 
@@ -153,7 +171,10 @@ fn stamp(a: &Agency, r: &Received) -> Option<gongwen_render::ExchangeStamp> {
     let date = gongwen_doc::RocDate::from_unix_taipei(secs).ok()?;
     let local = (secs + 8 * 3600).rem_euclid(86_400);
     Some(gongwen_render::ExchangeStamp {
-        agency: a.name.clone().unwrap_or_else(|| a.code.as_str().to_string()),
+        agency: a
+            .name
+            .clone()
+            .unwrap_or_else(|| a.code.as_str().to_string()),
         date,
         hour: (local / 3600) as u8,
         minute: (local % 3600 / 60) as u8,
@@ -161,7 +182,11 @@ fn stamp(a: &Agency, r: &Received) -> Option<gongwen_render::ExchangeStamp> {
     })
 }
 
-pub async fn show(State(w): State<Web>, headers: HeaderMap, UrlPath(id): UrlPath<String>) -> Response {
+pub async fn show(
+    State(w): State<Web>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
     let (a, s) = match login::require(&w, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -174,7 +199,11 @@ pub async fn show(State(w): State<Web>, headers: HeaderMap, UrlPath(id): UrlPath
 }
 
 /// The document alone, as the printed page (shown in a frame of the document page).
-pub async fn document_html(State(w): State<Web>, headers: HeaderMap, UrlPath(id): UrlPath<String>) -> Response {
+pub async fn document_html(
+    State(w): State<Web>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
     let (a, s) = match login::require(&w, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -184,7 +213,13 @@ pub async fn document_html(State(w): State<Web>, headers: HeaderMap, UrlPath(id)
         Err(e) => return error_page(Some((a, &s)), &e),
     };
     match document(&w, a, &r) {
-        Ok(di) => Html(gongwen_render::render_html(&di, &gongwen_render::RenderOptions { stamp: stamp(a, &r) })).into_response(),
+        Ok(di) => Html(gongwen_render::render_html(
+            &di,
+            &gongwen_render::RenderOptions {
+                stamp: stamp(a, &r),
+            },
+        ))
+        .into_response(),
         Err(e) => error_page(Some((a, &s)), &e),
     }
 }
@@ -192,17 +227,30 @@ pub async fn document_html(State(w): State<Web>, headers: HeaderMap, UrlPath(id)
 fn detail_body(r: &Received, s: &Session) -> String {
     let idu = gongwen_client::encode_segment(&r.id);
     let mut b = format!(
-        "<p>{sender}　{num}　收到：{at}　狀態：<strong>{st}</strong>{rn}</p>",
+        "<p>{u} {copy}　{sender}　{num}　收到：{at}　狀態：<strong>{st}</strong>{rn}</p>",
+        u = urgency_badge(&r.urgency),
+        copy = esc(&r.copy),
         sender = esc(&r.sender),
         num = esc(&r.doc_number),
         at = esc(&roc(r.received_at)),
         st = state_label(&r.state),
-        rn = r.receipt_number.as_deref().map(|n| format!("　收文字號：{}", esc(n))).unwrap_or_default(),
+        rn = r
+            .receipt_number
+            .as_deref()
+            .map(|n| format!("　收文字號：{}", esc(n)))
+            .unwrap_or_default(),
     );
     if let (Some(by), Some(at)) = (&r.handled_by, r.handled_at) {
         b.push_str(&format!("<p>處理：{}，{}", esc(by), esc(&roc(at))));
         if let Some(reason) = &r.reason {
-            b.push_str(&format!("；退文原因：{}{}", esc(reason), r.reason_text.as_deref().map(|t| format!("（{}）", esc(t))).unwrap_or_default()));
+            b.push_str(&format!(
+                "；退文原因：{}{}",
+                esc(reason),
+                r.reason_text
+                    .as_deref()
+                    .map(|t| format!("（{}）", esc(t)))
+                    .unwrap_or_default()
+            ));
         }
         b.push_str("</p>");
     }
@@ -212,7 +260,12 @@ fn detail_body(r: &Received, s: &Session) -> String {
          <h2>檔案</h2><ul>"
     ));
     for f in &r.files {
-        let kind = match f.rsplit('.').next().map(|e| e.to_ascii_lowercase()).as_deref() {
+        let kind = match f
+            .rsplit('.')
+            .next()
+            .map(|e| e.to_ascii_lowercase())
+            .as_deref()
+        {
             Some("di") => "（公文本文 DI，可匯入公文系統）",
             Some("sw") => "（交換表單 SW）",
             _ => "（附件）",
@@ -243,9 +296,14 @@ fn detail_body(r: &Received, s: &Session) -> String {
     b
 }
 
-static FONTS: OnceLock<Result<gongwen_render::Fonts, gongwen_render::RenderError>> = OnceLock::new();
+static FONTS: OnceLock<Result<gongwen_render::Fonts, gongwen_render::RenderError>> =
+    OnceLock::new();
 
-pub async fn print(State(w): State<Web>, headers: HeaderMap, UrlPath(id): UrlPath<String>) -> Response {
+pub async fn print(
+    State(w): State<Web>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
     let (a, s) = match login::require(&w, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -258,12 +316,20 @@ pub async fn print(State(w): State<Web>, headers: HeaderMap, UrlPath(id): UrlPat
         Ok(d) => d,
         Err(e) => return error_page(Some((a, &s)), &e),
     };
-    let opts = gongwen_render::RenderOptions { stamp: stamp(a, &r) };
+    let opts = gongwen_render::RenderOptions {
+        stamp: stamp(a, &r),
+    };
     match pdf(di, opts).await {
         Ok(bytes) => (
             [
                 (header::CONTENT_TYPE, "application/pdf".to_string()),
-                (header::CONTENT_DISPOSITION, format!("inline; filename*=UTF-8''{}.pdf", gongwen_client::encode_segment(&r.doc_number))),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "inline; filename*=UTF-8''{}.pdf",
+                        gongwen_client::encode_segment(&r.doc_number)
+                    ),
+                ),
             ],
             bytes,
         )
@@ -273,9 +339,15 @@ pub async fn print(State(w): State<Web>, headers: HeaderMap, UrlPath(id): UrlPat
 }
 
 /// A document as the printed PDF (全字庫 fonts, loaded once).
-pub(crate) async fn pdf(di: gongwen_doc::Di, opts: gongwen_render::RenderOptions) -> Result<Vec<u8>, Refusal> {
+pub(crate) async fn pdf(
+    di: gongwen_doc::Di,
+    opts: gongwen_render::RenderOptions,
+) -> Result<Vec<u8>, Refusal> {
     let r = tokio::task::spawn_blocking(move || {
-        let fonts = FONTS.get_or_init(gongwen_render::Fonts::system).as_ref().map_err(|e| e.clone())?;
+        let fonts = FONTS
+            .get_or_init(gongwen_render::Fonts::system)
+            .as_ref()
+            .map_err(|e| e.clone())?;
         gongwen_render::render_pdf(&di, fonts, &opts)
     })
     .await
@@ -283,12 +355,19 @@ pub(crate) async fn pdf(di: gongwen_doc::Di, opts: gongwen_render::RenderOptions
     r.map_err(|e| {
         Refusal::new(
             Code::Unavailable,
-            format!("{}：無法產生 PDF（{e:?}）；請安裝 fonts-cns11643-kai", e.code()),
+            format!(
+                "{}：無法產生 PDF（{e:?}）；請安裝 fonts-cns11643-kai",
+                e.code()
+            ),
         )
     })
 }
 
-pub async fn file(State(w): State<Web>, headers: HeaderMap, UrlPath((id, name)): UrlPath<(String, String)>) -> Response {
+pub async fn file(
+    State(w): State<Web>,
+    headers: HeaderMap,
+    UrlPath((id, name)): UrlPath<(String, String)>,
+) -> Response {
     let (a, s) = match login::require(&w, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -298,7 +377,10 @@ pub async fn file(State(w): State<Web>, headers: HeaderMap, UrlPath((id, name)):
         Err(e) => return error_page(Some((a, &s)), &e),
     };
     if !r.files.contains(&name) {
-        return error_page(Some((a, &s)), &Refusal::new(Code::NotFound, format!("收文 {id} 沒有檔案「{name}」")));
+        return error_page(
+            Some((a, &s)),
+            &Refusal::new(Code::NotFound, format!("收文 {id} 沒有檔案「{name}」")),
+        );
     }
     let path = receive::inbox_dir(&w.node, a).join(&r.id).join(&name);
     match crate::api::file_response(&path, &name).await {
@@ -327,22 +409,35 @@ async fn decide(w: Web, headers: HeaderMap, id: String, f: DecideForm, confirm: 
         let d = if confirm {
             Decision::Confirm
         } else {
-            let reason = ReturnReason::parse(&f.reason).map_err(|m| Refusal::new(Code::BadRequest, m))?;
+            let reason =
+                ReturnReason::parse(&f.reason).map_err(|m| Refusal::new(Code::BadRequest, m))?;
             Decision::Return(reason, f.text.clone())
         };
         receive::decide(&w.node, a, &id, &s.user, d).await
     }
     .await;
     match r {
-        Ok(()) => Redirect::to(&format!("/inbox/{}", gongwen_client::encode_segment(&id))).into_response(),
+        Ok(()) => {
+            Redirect::to(&format!("/inbox/{}", gongwen_client::encode_segment(&id))).into_response()
+        }
         Err(e) => error_page(Some((a, &s)), &e),
     }
 }
 
-pub async fn confirm(State(w): State<Web>, headers: HeaderMap, UrlPath(id): UrlPath<String>, Form(f): Form<DecideForm>) -> Response {
+pub async fn confirm(
+    State(w): State<Web>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+    Form(f): Form<DecideForm>,
+) -> Response {
     decide(w, headers, id, f, true).await
 }
 
-pub async fn return_doc(State(w): State<Web>, headers: HeaderMap, UrlPath(id): UrlPath<String>, Form(f): Form<DecideForm>) -> Response {
+pub async fn return_doc(
+    State(w): State<Web>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+    Form(f): Form<DecideForm>,
+) -> Response {
     decide(w, headers, id, f, false).await
 }

@@ -67,7 +67,10 @@ pub async fn session(w: &Web, headers: &HeaderMap) -> Option<Session> {
 }
 
 /// The signed-in agency, or the way to the sign-in page (saying the session ended).
-pub async fn require<'a>(w: &'a Web, headers: &HeaderMap) -> Result<(&'a Agency, Session), Response> {
+pub async fn require<'a>(
+    w: &'a Web,
+    headers: &HeaderMap,
+) -> Result<(&'a Agency, Session), Response> {
     let had_cookie = gongwen_net::html::cookie(headers, COOKIE).is_some();
     match session(w, headers).await {
         Some(s) => match w.node.agency(&s.agency) {
@@ -142,7 +145,9 @@ pub async fn show(
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<LoginQuery>,
 ) -> Response {
-    let note = q.expired.map(|_| "登入已逾時（閒置 30 分鐘或超過 10 小時），請重新登入。");
+    let note = q
+        .expired
+        .map(|_| "登入已逾時（閒置 30 分鐘或超過 10 小時），請重新登入。");
     login_page(&w, &headers, note).await
 }
 
@@ -172,7 +177,8 @@ async fn check<'a>(w: &'a Web, f: &LoginForm, now: i64) -> Result<(&'a Agency, S
     let (_, der) = der::pem::decode_vec(signed.as_bytes())
         .map_err(|e| bad(format!("簽章結果不是 PEM 格式：{e}")))?;
     let v = gongwen_trust::cms::verify(&der).map_err(|e| bad(format!("簽章無效：{e}")))?;
-    let text = String::from_utf8(v.content.clone()).map_err(|_| bad("簽署的內容不是登入用的文字".into()))?;
+    let text = String::from_utf8(v.content.clone())
+        .map_err(|_| bad("簽署的內容不是登入用的文字".into()))?;
     let nonce = text
         .lines()
         .find_map(|l| l.strip_prefix("隨機碼："))
@@ -189,7 +195,9 @@ async fn check<'a>(w: &'a Web, f: &LoginForm, now: i64) -> Result<(&'a Agency, S
         )
         .await?;
     if used != 1 {
-        return Err(bad("登入隨機碼已使用過或已逾 5 分鐘，請重新整理頁面再登入".into()));
+        return Err(bad(
+            "登入隨機碼已使用過或已逾 5 分鐘，請重新整理頁面再登入".into()
+        ));
     }
     w.node
         .trust
@@ -201,11 +209,24 @@ async fn check<'a>(w: &'a Web, f: &LoginForm, now: i64) -> Result<(&'a Agency, S
         .agencies
         .iter()
         .find(|a| gongwen_trust::path::spki_sha256(a.sign_cert()).ok() == Some(key))
-        .ok_or_else(|| bad(format!("憑證「{}」不是本網站服務的機關（團體）的簽章憑證", subject_name(&v.signer))))?;
+        .ok_or_else(|| {
+            bad(format!(
+                "憑證「{}」不是本網站服務的機關（團體）的簽章憑證",
+                subject_name(&v.signer)
+            ))
+        })?;
     Ok((agency, subject_name(&v.signer)))
 }
 
-async fn record(w: &Web, headers: &HeaderMap, ip: &str, agency: Option<&str>, subject: Option<&str>, detail: Option<&str>, now: i64) {
+async fn record(
+    w: &Web,
+    headers: &HeaderMap,
+    ip: &str,
+    agency: Option<&str>,
+    subject: Option<&str>,
+    detail: Option<&str>,
+    now: i64,
+) {
     let ua = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -228,7 +249,11 @@ async fn record(w: &Web, headers: &HeaderMap, ip: &str, agency: Option<&str>, su
         )
         .await;
     gongwen_net::log::info(
-        if detail.is_none() { "網頁版登入" } else { "網頁版登入失敗" },
+        if detail.is_none() {
+            "網頁版登入"
+        } else {
+            "網頁版登入失敗"
+        },
         serde_json::json!({ "agency": agency, "subject": subject, "ip": ip, "detail": detail }),
     );
 }
@@ -286,7 +311,16 @@ pub async fn submit(
     if let Err(e) = stored {
         return super::error_page(None, &e.into());
     }
-    record(&w, &headers, &ip, Some(agency.code.as_str()), Some(&user), None, now).await;
+    record(
+        &w,
+        &headers,
+        &ip,
+        Some(agency.code.as_str()),
+        Some(&user),
+        None,
+        now,
+    )
+    .await;
     let secure = if w.secure { "; Secure" } else { "" };
     (
         [(

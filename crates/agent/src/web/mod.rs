@@ -45,7 +45,9 @@ pub fn router(node: Shared, secure: bool, limit: usize) -> Router {
         .route("/inbox/{id}/return", post(inbox::return_doc))
         .route("/sent", get(sent::list))
         .route("/duties", get(sent::duties))
-        .layer(axum::extract::DefaultBodyLimit::max(limit.saturating_add(1024 * 1024)))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            limit.saturating_add(1024 * 1024),
+        ))
         .with_state(Web { node, secure })
 }
 

@@ -46,9 +46,15 @@ pub async fn list(State(w): State<Web>, headers: HeaderMap) -> Response {
                 CopyStatus::Returned => format!(
                     "{}{}",
                     c.return_reason.map(|r| r.label()).unwrap_or(""),
-                    c.return_text.as_deref().map(|t| format!("：{}", esc(t))).unwrap_or_default()
+                    c.return_text
+                        .as_deref()
+                        .map(|t| format!("：{}", esc(t)))
+                        .unwrap_or_default()
                 ),
-                CopyStatus::Failed => c.fail_reason.map(|r| r.label().to_string()).unwrap_or_default(),
+                CopyStatus::Failed => c
+                    .fail_reason
+                    .map(|r| r.label().to_string())
+                    .unwrap_or_default(),
                 _ => String::new(),
             };
             b.push_str(&format!(
@@ -77,11 +83,19 @@ fn duty_table(items: &[DutyItem], who: &str) -> String {
             "<tr{cls}><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
             esc(&i.doc_number),
             esc(&i.subject),
-            if i.confirm_now { " <span class=\"badge urgent\">要求即時確認</span>" } else { "" },
+            if i.confirm_now {
+                " <span class=\"badge urgent\">要求即時確認</span>"
+            } else {
+                ""
+            },
             esc(&i.counterpart),
             i.status.label(),
             esc(&roc(i.due_at)),
-            if i.overdue { " <strong>（已逾期）</strong>" } else { "" },
+            if i.overdue {
+                " <strong>（已逾期）</strong>"
+            } else {
+                ""
+            },
             cls = if i.overdue { " class=\"new\"" } else { "" },
         ));
     }

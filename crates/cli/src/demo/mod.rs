@@ -263,14 +263,22 @@ fn print_guide(dir: &Path, state: &network::State) {
                 "網頁版：http://127.0.0.1:{port}/login，按「以憑證登入」（示範已在 127.0.0.1:{} 代為啟動協會憑證卡的本機簽章程式 gongwen signer）",
                 p.signer
             ),
-            Mode::Api => {
+            Mode::Api | Mode::FolderAndApi => {
                 let token = state
                     .tokens
                     .iter()
                     .find(|(c, _)| c == s.code)
                     .map(|(_, t)| t.as_str())
                     .unwrap_or("");
-                format!("公文系統 API：http://127.0.0.1:{port}，權杖 {token}")
+                let api = format!("公文系統 API：http://127.0.0.1:{port}，權杖 {token}");
+                if s.mode.folder() {
+                    format!(
+                        "資料夾模式：{}；{api}",
+                        network::folder_of(dir, s).display()
+                    )
+                } else {
+                    api
+                }
             }
         };
         println!(
@@ -286,6 +294,17 @@ fn print_guide(dir: &Path, state: &network::State) {
         .find(|(c, _)| c == ASSOCIATION)
         .map(|(_, t)| t.as_str())
         .unwrap_or("");
+    println!(
+        "\n每個參與者都可以用網頁版（其代理程式網址的 /login）：在自己的電腦以自己的憑證卡啟動本機簽章程式 gongwen signer serve。"
+    );
+    if let Some((code, cert, key)) = state.cards.iter().find(|(c, _, _)| c == SCHOOL) {
+        println!(
+            "  例如{}的憑證卡：--cert {} --key {}",
+            sample(code).name,
+            cert.display(),
+            key
+        );
+    }
     println!("\n接著可以試試：");
     println!(
         "  curl -s -H 'Authorization: Bearer {assoc}' http://127.0.0.1:{}/api/v1/inbox        # 協會的待簽收公文",

@@ -26,8 +26,16 @@ pub enum Mode {
     Folder,
     /// A document system calling the API.
     Api,
-    /// A person in the browser (the web client; until it exists, through the API).
+    /// Both: files in and out through folders, 簽收 and 退文 through the API.
+    FolderAndApi,
+    /// A person in the browser (the web client).
     Web,
+}
+
+impl Mode {
+    pub fn folder(self) -> bool {
+        matches!(self, Mode::Folder | Mode::FolderAndApi)
+    }
 }
 
 pub struct Sample {
@@ -51,8 +59,8 @@ pub const SAMPLES: [Sample; 5] = [
         kind: ParticipantKind::Agency,
         branch: Branch::Gca,
         city: "tp",
-        mode: Mode::Api,
-        word: "北市教",
+        mode: Mode::FolderAndApi,
+        word: "北市教字",
     },
     Sample {
         code: "379100600B",
@@ -61,7 +69,7 @@ pub const SAMPLES: [Sample; 5] = [
         branch: Branch::Gca,
         city: "tp",
         mode: Mode::Folder,
-        word: "北市安",
+        word: "北市安字",
     },
     Sample {
         code: "395450100A",
@@ -70,7 +78,7 @@ pub const SAMPLES: [Sample; 5] = [
         branch: Branch::Xca,
         city: "tn",
         mode: Mode::Api,
-        word: "南市大光國小",
+        word: "南市大光國小字",
     },
     Sample {
         code: "XA20250001",
@@ -79,7 +87,7 @@ pub const SAMPLES: [Sample; 5] = [
         branch: Branch::Xca,
         city: "tn",
         mode: Mode::Web,
-        word: "南社營",
+        word: "南社營字",
     },
     Sample {
         code: "XB24536806",
@@ -88,7 +96,7 @@ pub const SAMPLES: [Sample; 5] = [
         branch: Branch::Moeaca,
         city: "tn",
         mode: Mode::Folder,
-        word: "府城資",
+        word: "府城資字",
     },
 ];
 
@@ -115,6 +123,10 @@ pub struct State {
     pub tokens: Vec<(String, String)>,
     /// Whether the sample documents were exchanged.
     pub samples_sent: bool,
+    /// Each participant's card: (code, signing certificate with chain, key), to start a
+    /// `gongwen signer` with and sign in to the web client.
+    #[serde(default)]
+    pub cards: Vec<(String, PathBuf, String)>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy)]
@@ -264,6 +276,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
         )?;
     }
 
+    let mut cards = Vec::new();
     for city in ["tp", "tn"] {
         let node = dir.join(format!("agent-{city}"));
         let mut agencies = Vec::new();
@@ -276,6 +289,11 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
             let mut pem = std::fs::read(&a.sign_file).map_err(|e| CliError::io(&a.sign_file, e))?;
             pem.extend(std::fs::read(pki.ca.ca_file(s.branch)).map_err(demo_err)?);
             crate::doc_cmd::write_atomic(&chain, &pem)?;
+            cards.push((
+                s.code.to_string(),
+                chain.clone(),
+                a.sign_key_file.display().to_string(),
+            ));
             agencies.push(AgencyConfig {
                 code: s.code.into(),
                 center: format!(
@@ -288,10 +306,21 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
                 sign_key: a.sign_key_file.display().to_string(),
                 enc_cert: a.enc_file.clone(),
                 enc_key: a.enc_key_file.display().to_string(),
-                folder: (s.mode == Mode::Folder)
+                folder: s
+                    .mode
+                    .folder()
                     .then(|| node.join(format!("{}-{}", s.code, s.name))),
                 name: Some(s.name.into()),
                 word: Some(s.word.into()),
+                address: Some(
+                    if city == "tp" {
+                        "110204 臺北市信義區市府路1號"
+                    } else {
+                        "708201 臺南市安平區永華路二段6號"
+                    }
+                    .into(),
+                ),
+                contact: vec!["承辦人：王小明".into(), "電話：(06)299-1111".into()],
                 webhook: None,
             });
         }
@@ -408,6 +437,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
         ports,
         tokens,
         samples_sent: false,
+        cards,
     };
     save(dir, &state)?;
     Ok(state)
@@ -503,8 +533,12 @@ pub async fn start(dir: &Path) -> Result<Running, CliError> {
         };
         let origin = vec![format!("http://127.0.0.1:{}", state.ports.agent_tn)];
         signer = Some(
-            gongwen_agent::signer::serve(&format!("127.0.0.1:{}", state.ports.signer), card, origin)
-                .await?,
+            gongwen_agent::signer::serve(
+                &format!("127.0.0.1:{}", state.ports.signer),
+                card,
+                origin,
+            )
+            .await?,
         );
     }
     let running = Running {

@@ -1,0 +1,244 @@
+// 網頁版（WebjAgent）瀏覽器測試：以 Debian 的 chromium 與 playwright-core，像使用者一樣操作示範網路。
+// The web client driven as people use it, on a fresh demo network:
+//   an association signs in with its card, writes a 函 with two levels of 說明 and a PDF, sends it
+//   to a bureau (正本) and a school (副本, 含附件); the bureau's folder agent receives it; the school
+//   signs for it in the browser; the bureau returns it with a reason (its document system, the
+//   API); the association sees both statuses and prints the duty list. Bad input on the way.
+// Screenshots of every step go to target/browser-artifacts/.
+//
+// Usage: node tests/browser/webjagent.mjs [path/to/gongwen]   (default target/debug/gongwen)
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = path.resolve(process.argv[2] ?? path.join(root, 'target', 'debug', 'gongwen'));
+const artifacts = path.join(root, 'target', 'browser-artifacts');
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const BUREAU = '379130000C';
+const SCHOOL = '395450100A';
+
+fs.rmSync(artifacts, { recursive: true, force: true });
+fs.mkdirSync(artifacts, { recursive: true });
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gongwen-browser-'));
+const base = 30000 + (process.pid % 1500) * 20;
+const children = [];
+let step = 0;
+
+function log(msg) {
+  console.log(`  ✓ ${msg}`);
+}
+
+function fail(msg) {
+  throw new Error(msg);
+}
+
+async function until(what, f, ms = 60000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await f()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  fail(`等候「${what}」逾時`);
+}
+
+async function shot(page, name) {
+  step += 1;
+  const file = path.join(artifacts, `${String(step).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+}
+
+/** Starts a child and resolves when a line matches. */
+function start(args, ready) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    const lines = readline.createInterface({ input: child.stdout });
+    const timer = setTimeout(() => reject(new Error(`${args[0]} 未在 120 秒內就緒`)), 120000);
+    lines.on('line', (l) => {
+      if (ready.test(l)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} 結束（${code}）`)));
+  });
+}
+
+async function signIn(page, url) {
+  await page.goto(`${url}/login`);
+  await page.getByRole('button', { name: '以憑證登入' }).click();
+  await page.waitForURL(`${url}/inbox`);
+}
+
+async function main() {
+  console.log(`瀏覽器測試：示範網路在 ${dir}，截圖在 ${artifacts}`);
+  await start(['demo', '--dir', dir, '--port', String(base)], /^各服務的日誌/);
+  const state = JSON.parse(fs.readFileSync(path.join(dir, 'demo.json'), 'utf8'));
+  const tn = `http://127.0.0.1:${state.ports.agent_tn}`;
+  const tp = `http://127.0.0.1:${state.ports.agent_tp}`;
+  const token = (code) => state.tokens.find(([c]) => c === code)[1];
+  log('示範網路已啟動（通訊錄、臺北市與臺南市交換中心、兩個代理程式、協會的本機簽章程式）');
+
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+  try {
+    // 1. The association signs in with its card (the local signer on this machine).
+    const assoc = await (await browser.newContext({ locale: 'zh-TW' })).newPage();
+    await assoc.goto(`${tn}/inbox`);
+    if (!assoc.url().endsWith('/login')) fail('未登入時應導向登入頁');
+    await shot(assoc, 'login');
+    await signIn(assoc, tn);
+    await assoc.getByText('臺北市政府教育局', { exact: false }).first().waitFor();
+    await shot(assoc, 'association-inbox');
+    log('協會以憑證卡登入，收文清單有教育局的來文');
+
+    // 2. Compose a 函: 速件, 說明 with two levels, a PDF, 正本 the bureau, 副本 the school with attachments.
+    await assoc.getByRole('link', { name: '撰寫' }).click();
+    await assoc.getByLabel('文別').selectOption('函');
+    await assoc.getByLabel('速別').selectOption('速件');
+    await assoc.getByLabel('主旨').fill('邀請貴局派員出席本會115年度會員大會，請查照。');
+    await assoc.getByLabel('說明', { exact: true }).fill('依據本會章程第十條辦理。\n大會議程如下：\n　上午：會務報告\n　下午：社區營造經驗分享\n敬請於115年2月10日前回復出席名單。');
+    await assoc.getByLabel('查詢通訊錄（名稱或代碼，臺／台不分）').fill('台北市政府教育局');
+    // The box suggests from the address book (臺／台 alike); take the suggestion as people do.
+    await until('通訊錄建議', async () => (await assoc.locator('#book option').count()) > 0);
+    const suggestion = await assoc.locator('#book option').first().getAttribute('value');
+    if (!suggestion.startsWith(BUREAU)) fail(`通訊錄建議應為教育局，實為 ${suggestion}`);
+    await assoc.getByLabel('查詢通訊錄（名稱或代碼，臺／台不分）').fill(suggestion);
+    await assoc.getByRole('button', { name: '加入正本' }).click();
+    await assoc.getByLabel('查詢通訊錄（名稱或代碼，臺／台不分）').fill(`${SCHOOL} 臺南市立大光國民小學`);
+    await assoc.getByRole('button', { name: '加入副本' }).click();
+    await assoc.getByLabel('副本含附件').check();
+
+    // Bad input first: a Word file is refused with the format rule, nothing typed is lost.
+    const docx = path.join(dir, '議程.docx');
+    fs.writeFileSync(docx, 'PK not really a word file');
+    await assoc.locator('input[type=file]').setInputFiles(docx);
+    await assoc.getByRole('button', { name: '送出' }).click();
+    await assoc.getByRole('alert').waitFor();
+    const alert = await assoc.getByRole('alert').innerText();
+    if (!alert.includes('ODF')) fail(`應說明附件格式規定：${alert}`);
+    if (!(await assoc.getByLabel('說明', { exact: true }).inputValue()).includes('社區營造經驗分享')) fail('退回的表單應保留說明');
+    if (!(await assoc.getByLabel('正本（出席者）').inputValue()).includes(BUREAU)) fail('退回的表單應保留正本');
+    await shot(assoc, 'compose-refused-word-file');
+    log('附件為 Word 檔：拒收並說明 ODF／PDF 規定，已輸入的內容都保留');
+
+    const pdf = path.join(dir, '大會議程.pdf');
+    fs.copyFileSync(path.join(root, 'examples', 'attachments', 'plan.pdf'), pdf);
+    await assoc.locator('input[type=file]').setInputFiles(pdf);
+    await assoc.getByLabel('副本含附件').check();
+    await assoc.getByLabel('附件說明（例：計畫書1份）').fill('大會議程1份');
+    await shot(assoc, 'compose');
+    const [preview] = await Promise.all([
+      assoc.waitForResponse((r) => r.url().endsWith('/compose/preview')),
+      assoc.getByRole('button', { name: '預覽（PDF）' }).click(),
+    ]);
+    if (preview.headers()['content-type'] !== 'application/pdf') fail(`預覽應為 PDF：${preview.status()}`);
+    fs.writeFileSync(path.join(artifacts, 'preview.pdf'), await preview.body());
+    await shot(assoc, 'compose-preview');
+    await assoc.getByRole('button', { name: '送出' }).click();
+    await assoc.getByText('已送出').first().waitFor();
+    const sentText = await assoc.locator('main').innerText();
+    const number = (sentText.match(/南社營字第\d+號/) ?? [])[0];
+    if (!number) fail(`應顯示配給的發文字號：${sentText}`);
+    await shot(assoc, 'sent-confirmation');
+    log(`協會撰寫並送出 ${number}（正本教育局、副本國小含附件，附 PDF）`);
+
+    // 3. The bureau's folder agent receives it: the whole set in its inbox folder.
+    const bureauInbox = path.join(dir, 'agent-tp', `${BUREAU}-臺北市政府教育局`, 'inbox');
+    let id;
+    await until('教育局的收文資料夾', async () => {
+      for (const e of fs.existsSync(bureauInbox) ? fs.readdirSync(bureauInbox) : []) {
+        const receipt = path.join(bureauInbox, e, 'receipt.json');
+        if (fs.existsSync(receipt) && JSON.parse(fs.readFileSync(receipt, 'utf8')).doc_number === number) {
+          id = e;
+          return true;
+        }
+      }
+      return false;
+    });
+    const files = fs.readdirSync(path.join(bureauInbox, id));
+    if (!files.some((f) => f.endsWith('.di')) || !files.some((f) => f.endsWith('.pdf'))) fail(`收文資料夾應有 DI 與附件：${files}`);
+    log(`教育局的資料夾代理程式收到：${files.join('、')}`);
+
+    // 4. The school signs for it in the browser, with its own card (its own signer, on "its" PC).
+    const schoolCard = state.cards.find(([c]) => c === SCHOOL);
+    const schoolSignerPort = base + 15;
+    await start(['signer', 'serve', '--cert', schoolCard[1], '--key', schoolCard[2], '--listen', `127.0.0.1:${schoolSignerPort}`, '--origin', tn], /本機簽章程式已啟動/);
+    const schoolContext = await browser.newContext({ locale: 'zh-TW' });
+    await schoolContext.route(`http://127.0.0.1:${state.ports.signer}/**`, (route) =>
+      route.continue({ url: route.request().url().replace(`:${state.ports.signer}/`, `:${schoolSignerPort}/`) }));
+    const school = await schoolContext.newPage();
+    await signIn(school, tn);
+    await school.getByRole('link', { name: /邀請貴局派員出席/ }).click();
+    await school.getByText('副本').first().waitFor();
+    await shot(school, 'school-document');
+    await school.getByRole('button', { name: '簽收' }).click();
+    await school.getByText('已簽收').first().waitFor();
+    await shot(school, 'school-confirmed');
+    const print = await school.request.get(`${tn}/inbox/${id}/print.pdf`);
+    if (print.headers()['content-type'] !== 'application/pdf') fail('列印應為 PDF');
+    fs.writeFileSync(path.join(artifacts, 'school-print-with-stamp.pdf'), await print.body());
+    log('國小以自己的憑證卡登入網頁版、開啟公文並簽收；列印含電子公文交換戳記');
+
+    // 5. The bureau returns it with a reason, from its document system (the API).
+    const r = await fetch(`${tp}/api/v1/inbox/${id}/return`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token(BUREAU)}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: '非本機關權責', text: '會員大會請逕洽社會局' }),
+    });
+    if (r.status !== 200) fail(`教育局退文失敗：${r.status} ${await r.text()}`);
+    log('教育局以公文系統 API 退文（非本機關權責）');
+
+    // 6. The association sees both statuses and prints the duty list.
+    await until('協會看到兩個狀態', async () => {
+      await assoc.goto(`${tn}/sent`);
+      const t = await assoc.locator('main').innerText();
+      return t.includes('已收文確認') && t.includes('已退文') && t.includes('非本機關權責');
+    });
+    await shot(assoc, 'association-sent-statuses');
+    await assoc.getByRole('link', { name: '待辦清單' }).click();
+    const duties = await assoc.locator('main').innerText();
+    if (!duties.includes(number)) fail(`待辦清單應列出被退文的 ${number}`);
+    await shot(assoc, 'association-duty-list');
+    await assoc.emulateMedia({ media: 'print' });
+    await assoc.pdf({ path: path.join(artifacts, 'duty-list-print.pdf'), format: 'A4' });
+    await assoc.emulateMedia({ media: 'screen' });
+    log('協會看到國小已收文確認、教育局已退文（含原因），並列印待辦清單');
+
+    // 7. A forged form post (another site's) and a signed-out browser change nothing.
+    const forged = await assoc.request.post(`${tn}/inbox/${id}/confirm`, { form: { csrf: 'forged' } });
+    if (forged.status() !== 401 && forged.status() !== 404) fail(`偽造的表單應被拒：${forged.status()}`);
+    await assoc.getByRole('button', { name: '登出' }).click();
+    await assoc.goto(`${tn}/sent`);
+    if (!assoc.url().includes('/login')) fail('登出後應回到登入頁');
+    await shot(assoc, 'signed-out');
+    log('偽造的表單被拒；登出後回到登入頁');
+  } finally {
+    await browser.close();
+  }
+}
+
+let code = 0;
+try {
+  await main();
+  console.log('瀏覽器測試通過');
+} catch (e) {
+  console.error(`✗ ${e.message}`);
+  code = 1;
+} finally {
+  for (const c of children) {
+    if (c.exitCode === null) c.kill('SIGINT');
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  for (const c of children) {
+    if (c.exitCode === null) c.kill('SIGKILL');
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (spawnSync('true').status !== 0) code = 1;
+  process.exit(code);
+}
