@@ -38,7 +38,14 @@ pub(crate) fn agency(code: &str, center: std::net::SocketAddr, root: &Path) -> A
     }
 }
 
-fn config(db: &str, root: &Path, center: std::net::SocketAddr) -> AgentConfig {
+/// A node serving `agencies`, polling every second; with the API (and web client) on a free
+/// port of 127.0.0.1 when `api_mb` (the upload limit) is given.
+pub(crate) fn node_config(
+    db: &str,
+    root: &Path,
+    agencies: Vec<AgencyConfig>,
+    api_mb: Option<u64>,
+) -> AgentConfig {
     AgentConfig {
         database_url: db.into(),
         data_dir: root.join("data"),
@@ -48,9 +55,22 @@ fn config(db: &str, root: &Path, center: std::net::SocketAddr) -> AgentConfig {
         settle_s: 0,
         clamd: None,
         web: Default::default(),
-        api: None,
-        agencies: vec![agency(A, center, root), agency(B, center, root)],
+        api: api_mb.map(|mb| gongwen_agent::ApiConfig {
+            listen: "127.0.0.1:0".into(),
+            tls: None,
+            max_upload_mb: mb,
+        }),
+        agencies,
     }
+}
+
+fn config(db: &str, root: &Path, center: std::net::SocketAddr) -> AgentConfig {
+    node_config(
+        db,
+        root,
+        vec![agency(A, center, root), agency(B, center, root)],
+        None,
+    )
 }
 
 /// Drops a letter from A to `to` into A's outbox, the DI last (as a copying program would).

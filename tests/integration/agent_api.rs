@@ -6,12 +6,11 @@
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use gongwen_agent::{AgencyConfig, AgentConfig, ApiConfig, WebhookConfig};
+use gongwen_agent::{AgencyConfig, AgentConfig, WebhookConfig};
 use gongwen_center::Clock;
 use gongwen_client::agent::Part;
-use gongwen_integration::{A, B, C, D, fresh_database, pki, runtime, scratch};
+use gongwen_integration::{A, B, C, D, fresh_database, pki, runtime, scratch, until};
 use serde_json::{Value, json};
 
 use crate::federation::{federated, free_ports};
@@ -27,22 +26,7 @@ fn agency(code: &str, center: std::net::SocketAddr, root: &Path, folder: bool) -
 }
 
 fn node_config(db: &str, root: &Path, agencies: Vec<AgencyConfig>) -> AgentConfig {
-    AgentConfig {
-        database_url: db.into(),
-        data_dir: root.join("data"),
-        trust_anchors: vec![pki().ca.root_file()],
-        crls: vec![pki().ca.dir().join("crl")],
-        poll_s: 1,
-        settle_s: 0,
-        clamd: None,
-        web: Default::default(),
-        api: Some(ApiConfig {
-            listen: "127.0.0.1:0".into(),
-            tls: None,
-            max_upload_mb: 1,
-        }),
-        agencies,
-    }
+    crate::agent::node_config(db, root, agencies, Some(1))
 }
 
 /// A multipart/form-data body: (field, file name, bytes).
@@ -129,20 +113,6 @@ fn draft(to: &[&str], copies: &[&str], attachment: Option<&str>) -> Value {
         d["附件"] = json!({ "文字": "計畫書1份", "檔案": [f] });
     }
     d
-}
-
-async fn until<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..300 {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 /// What a webhook endpoint was sent: (signature header, body).

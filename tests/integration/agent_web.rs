@@ -5,11 +5,10 @@
 //! session are refused and change nothing. And the local signing program.
 
 use std::path::Path;
-use std::time::Duration;
 
-use gongwen_agent::{AgentConfig, ApiConfig};
+use gongwen_agent::AgentConfig;
 use gongwen_center::Clock;
-use gongwen_integration::{A, B, C, fresh_database, pki, runtime, scratch};
+use gongwen_integration::{A, B, C, fresh_database, pki, runtime, scratch, until};
 use serde_json::{Value, json};
 
 fn card(code: &str) -> gongwen_agent::signer::Card {
@@ -106,36 +105,7 @@ fn node(db: &str, root: &Path, center: std::net::SocketAddr) -> AgentConfig {
     a.folder = None;
     let mut b = crate::agent::agency(B, center, root);
     b.folder = None;
-    AgentConfig {
-        database_url: db.into(),
-        data_dir: root.join("data"),
-        trust_anchors: vec![pki().ca.root_file()],
-        crls: vec![pki().ca.dir().join("crl")],
-        poll_s: 1,
-        settle_s: 0,
-        clamd: None,
-        api: Some(ApiConfig {
-            listen: "127.0.0.1:0".into(),
-            tls: None,
-            max_upload_mb: 10,
-        }),
-        web: Default::default(),
-        agencies: vec![a, b],
-    }
-}
-
-async fn until<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..300 {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
+    crate::agent::node_config(db, root, vec![a, b], Some(10))
 }
 
 #[test]

@@ -3,14 +3,12 @@
 //! reach them; they keep working with the directory stopped, stop when the snapshot expires,
 //! and refuse a snapshot signed by anyone else. And the address book's import and search.
 
-use std::time::Duration;
-
 use gongwen_center::config::{CenterConfig, DirectorySource};
 use gongwen_center::{Clock, Running};
 use gongwen_directory::config::{DirectoryTls, SigningConfig, SnapshotConfig};
 use gongwen_directory::registry::{self, Center, ParticipantInput};
 use gongwen_directory::{DirectoryConfig, addressbook};
-use gongwen_integration::{A, B, fresh_database, pki, runtime};
+use gongwen_integration::{A, B, fresh_database, pki, runtime, until};
 use gongwen_proto::directory::{CenterKind, ParticipantKind, ParticipantState};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions};
 use gongwen_trust::receipt::ReceiptEvent;
@@ -120,20 +118,6 @@ async fn register_agency(db: &gongwen_store::Db, code: &str, name: &str, center:
     registry::add_ip(db, code, "127.0.0.1", None, ADMIN, now)
         .await
         .unwrap();
-}
-
-async fn until<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..300 {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 /// The code of the error a participant's call gets now, `None` if it succeeds.

@@ -8,7 +8,7 @@ use gongwen_center::config::{CenterConfig, PeerConfig};
 use gongwen_center::directory;
 use gongwen_center::testbed::Pki;
 use gongwen_center::{Clock, Running};
-use gongwen_integration::{A, B, C, fresh_database, pki, runtime};
+use gongwen_integration::{A, B, C, fresh_database, pki, runtime, until};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions};
 use gongwen_trust::receipt::ReceiptEvent;
 
@@ -44,20 +44,6 @@ pub(crate) fn federated(
         cert: pki.center_clients[other.2].2.clone(),
     }];
     c
-}
-
-async fn until<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..200 {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 async fn status_of(c: &gongwen_client::CenterClient, id: &str, to: &str) -> CopyStatus {

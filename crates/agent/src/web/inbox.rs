@@ -153,6 +153,19 @@ async fn received(w: &Web, a: &Agency, id: &str) -> Result<Received, Refusal> {
     })
 }
 
+/// The signed-in agency and one of its received documents, or the page to show instead.
+async fn signed_in_with<'a>(
+    w: &'a Web,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<(&'a Agency, Session, Received), Response> {
+    let (a, s) = login::require(w, headers).await?;
+    match received(w, a, id).await {
+        Ok(r) => Ok((a, s, r)),
+        Err(e) => Err(error_page(Some((a, &s)), &e)),
+    }
+}
+
 /// The received document's DI, read from its inbox folder.
 fn document(w: &Web, a: &Agency, r: &Received) -> Result<gongwen_doc::Di, Refusal> {
     let name = r
@@ -187,13 +200,9 @@ pub async fn show(
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
+    let (a, s, r) = match signed_in_with(&w, &headers, &id).await {
         Ok(x) => x,
-        Err(r) => return r,
-    };
-    let r = match received(&w, a, &id).await {
-        Ok(r) => r,
-        Err(e) => return error_page(Some((a, &s)), &e),
+        Err(resp) => return resp,
     };
     page(&r.subject.clone(), Some((a, &s)), &detail_body(&r, &s)).into_response()
 }
@@ -204,13 +213,9 @@ pub async fn document_html(
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
+    let (a, s, r) = match signed_in_with(&w, &headers, &id).await {
         Ok(x) => x,
-        Err(r) => return r,
-    };
-    let r = match received(&w, a, &id).await {
-        Ok(r) => r,
-        Err(e) => return error_page(Some((a, &s)), &e),
+        Err(resp) => return resp,
     };
     match document(&w, a, &r) {
         Ok(di) => Html(gongwen_render::render_html(
@@ -304,13 +309,9 @@ pub async fn print(
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
+    let (a, s, r) = match signed_in_with(&w, &headers, &id).await {
         Ok(x) => x,
-        Err(r) => return r,
-    };
-    let r = match received(&w, a, &id).await {
-        Ok(r) => r,
-        Err(e) => return error_page(Some((a, &s)), &e),
+        Err(resp) => return resp,
     };
     let di = match document(&w, a, &r) {
         Ok(d) => d,
@@ -368,13 +369,9 @@ pub async fn file(
     headers: HeaderMap,
     UrlPath((id, name)): UrlPath<(String, String)>,
 ) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
+    let (a, s, r) = match signed_in_with(&w, &headers, &id).await {
         Ok(x) => x,
-        Err(r) => return r,
-    };
-    let r = match received(&w, a, &id).await {
-        Ok(r) => r,
-        Err(e) => return error_page(Some((a, &s)), &e),
+        Err(resp) => return resp,
     };
     if !r.files.contains(&name) {
         return error_page(
