@@ -108,7 +108,9 @@ schemas = {
       "detail": {"type": "string", "nullable": True}, "serial": {"type": "integer", "nullable": True, "description": "代理程式配給的流水號"},
       "ignored_files": {"type": "array", "items": {"type": "string"}}}},
   "Received": {"type": "object", "properties": {
-      "package_id": {"type": "string"}, "sender": {"type": "string"}, "doc_number": {"type": "string"}, "subject": {"type": "string"},
+      "package_id": {"type": "string"}, "sender": {"type": "string"}, "sender_name": {"type": "string", "description": "發文機關全銜（取自公文）"},
+      "doc_number": {"type": "string"}, "subject": {"type": "string"},
+      "receipt_number": {"type": "string", "nullable": True, "description": "簽收時配給的收文字號"},
       "urgency": {"type": "string", "description": "最速件、速件、普通件"}, "copy": {"type": "string", "description": "正本或副本"},
       "confirm_now": {"type": "boolean", "description": "發文者要求即時確認"},
       "state": {"type": "string", "enum": ["delivered", "confirmed", "returned", "quarantined"]}, "state_label": {"type": "string"},

@@ -598,3 +598,78 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
 fn gongwen_net_sign(t: i64, body: &[u8]) -> String {
     gongwen_center::outbox::sign_webhook(SECRET.as_bytes(), t, body)
 }
+
+#[test]
+fn document_systems_may_identify_by_client_certificate_over_https() {
+    runtime().block_on(async {
+        let pki = pki();
+        let root = scratch("agent-api-tls");
+        let x = gongwen_center::start(
+            pki.center_config("api-tls", &fresh_database("api_tls").await, "fs"),
+            Clock::default(),
+        )
+        .await
+        .unwrap();
+        pki.register(&x.app, &[A]).await.unwrap();
+        let mut cfg = node_config(
+            &fresh_database("api_tls_node").await,
+            &root,
+            vec![agency(A, x.addr(), &root, false)],
+        );
+        // Plain HTTP on a network address is refused at start.
+        cfg.api.as_mut().unwrap().listen = "0.0.0.0:0".into();
+        let refused = gongwen_agent::start(cfg.clone(), Clock::default()).await;
+        assert!(refused.err().unwrap().to_string().contains("tls"));
+        cfg.api = Some(gongwen_agent::ApiConfig {
+            listen: "127.0.0.1:0".into(),
+            tls: Some(gongwen_agent::ApiTls {
+                cert: pki.server_cert.clone(),
+                key: pki.server_key.clone(),
+                client_roots: vec![pki.ca.root_file()],
+            }),
+            max_upload_mb: 1,
+        });
+        let n = gongwen_agent::start(cfg, Clock::default()).await.unwrap();
+        let a = pki.agency(A);
+        let leaf = std::fs::read(&a.tls_leaf).unwrap();
+        gongwen_agent::clients::add_cert(
+            &n.node.db,
+            A,
+            "公文系統主機",
+            &leaf,
+            Clock::default().now_ms(),
+        )
+        .await
+        .unwrap();
+        let roots = std::fs::read(pki.ca.root_file()).unwrap();
+        let url = format!("https://{}/api/v1/whoami", n.api_addr().unwrap());
+        let with_cert = reqwest::Client::builder()
+            .use_preconfigured_tls(
+                gongwen_client::tls_config(
+                    &roots,
+                    Some((
+                        &std::fs::read(&a.tls_cert).unwrap(),
+                        &std::fs::read(&a.tls_key).unwrap(),
+                    )),
+                )
+                .unwrap(),
+            )
+            .build()
+            .unwrap();
+        let me: Value = with_cert
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["agency"], A, "{me}");
+        assert_eq!(me["kind"], "cert");
+        let anonymous = gongwen_client::plain_http(&roots).unwrap();
+        let r = anonymous.get(&url).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 401);
+        n.shutdown().await;
+        x.shutdown().await;
+    });
+}

@@ -90,6 +90,21 @@ async fn sign_in(http: &reqwest::Client, base: &str, code: &str) -> Page {
     .await
 }
 
+/// The package id of the newest document `code` sent from this node.
+async fn ok_id(n: &gongwen_agent::Running, code: &str) -> String {
+    n.node
+        .db
+        .fetch_optional(
+            "SELECT package_id FROM agent_sent WHERE agency = $1 AND state = 'submitted' ORDER BY created_at DESC",
+            &[code.into()],
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .text(0)
+        .unwrap()
+}
+
 fn csrf_of(html: &str) -> String {
     html.split("name=\"csrf\" value=\"")
         .nth(1)
@@ -324,6 +339,55 @@ fn an_organisation_signs_in_with_its_card_and_handles_its_inbox_in_the_browser()
         assert!(item["doc_number"].as_str().unwrap().contains("測試字"), "{item}");
         let sent = get("/sent".into()).await;
         assert!(sent.body.contains("邀請參加年會"), "{}", sent.body);
+
+        // A suspended recipient: the address book no longer offers it, a send names it, and
+        // what was typed is kept.
+        gongwen_center::directory::set_standing(&x.app.db, B, gongwen_center::directory::Standing::Suspended, Some("未依規定改善"), "admin", Clock::default().now_ms())
+            .await
+            .unwrap();
+        let book = get(format!("/compose/recipients?q={}", &B[..6])).await;
+        assert_eq!(book.body, "[]", "{}", book.body);
+        let p = post("/compose/send", fields("再次邀請參加年會，請查照。", B, "議程.pdf")).await;
+        assert_eq!(p.status, 400);
+        assert!(p.body.contains(B) && p.body.contains("暫停") && p.body.contains("再次邀請參加年會"), "{}", p.body);
+        gongwen_center::directory::set_standing(&x.app.db, B, gongwen_center::directory::Standing::Active, None, "admin", Clock::default().now_ms())
+            .await
+            .unwrap();
+
+        // The letter A sent, printed for paper mailing and for filing, with the marks.
+        let sent_id = ok_id(&n, A).await;
+        for (path, mark) in [("paper", "已電子交換未確認"), ("filing", "已電子交換")] {
+            let r = http.get(format!("{base}/sent/{sent_id}/{path}.pdf")).header("cookie", &cookie).send().await.unwrap();
+            assert_eq!(r.headers()["content-type"], "application/pdf", "{path}");
+            let pdf = r.bytes().await.unwrap();
+            assert!(pdf.starts_with(b"%PDF"), "{mark}");
+        }
+        let dl = get("/duties".into()).await;
+        assert!(dl.body.contains("/paper.pdf") || dl.body.contains("沒有待辦"), "{}", dl.body);
+
+        // Records: the search and the CSV for Excel (with a BOM).
+        let rec = get("/records".into()).await;
+        assert_eq!(rec.status, 200);
+        assert!(rec.body.contains("已收文確認") && rec.body.contains("已退文"), "{}", rec.body);
+        let csv = http.get(format!("{base}/records.csv?kind=returned")).header("cookie", &cookie).send().await.unwrap();
+        assert!(csv.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+        let text = csv.text().await.unwrap();
+        assert!(text.starts_with('\u{FEFF}'), "a BOM for Excel");
+        assert_eq!(get("/records?from=2026-13-01".into()).await.status, 400, "a date that is not one");
+
+        // Groups: one of A's own, then gone; the compose page offers it.
+        let p = send(http.post(format!("{base}/groups")).header("cookie", &cookie).form(&[("csrf", csrf.as_str()), ("name", "常用機關"), ("members", B)])).await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        let g = get("/groups".into()).await;
+        assert!(g.body.contains("常用機關") && g.body.contains(B));
+        assert!(get("/compose".into()).await.body.contains("常用機關"));
+        let p = send(http.post(format!("{base}/groups/delete")).header("cookie", &cookie).form(&[("csrf", csrf.as_str()), ("name", "常用機關")])).await;
+        assert_eq!(p.status, 303);
+        assert!(!get("/groups".into()).await.body.contains("常用機關"));
+
+        // The profile: the card certificates and when they expire.
+        let prof = get("/profile".into()).await;
+        assert!(prof.body.contains("簽章憑證") && prof.body.contains("尚有"), "{}", prof.body);
 
         // Idle for 31 minutes: the session is over.
         n.node.clock.advance(31 * 60_000);

@@ -75,14 +75,26 @@ pub struct WebConfig {
     /// the clerk's PC.
     #[serde(default = "default_signer")]
     pub signer_url: String,
+    /// Printed on a sent document mailed on paper to a recipient that did not confirm.
+    #[serde(default = "default_paper_mark")]
+    pub paper_mark: String,
+    /// The directory's pages, for the link to apply for changes (異動).
+    #[serde(default)]
+    pub directory_url: Option<String>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
             signer_url: default_signer(),
+            paper_mark: default_paper_mark(),
+            directory_url: None,
         }
     }
+}
+
+fn default_paper_mark() -> String {
+    "已電子交換未確認".into()
 }
 
 fn default_signer() -> String {

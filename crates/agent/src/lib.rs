@@ -65,6 +65,10 @@ impl Agency {
         &self.sign_cert
     }
 
+    pub fn enc_cert(&self) -> &Certificate {
+        &self.enc_cert
+    }
+
     pub(crate) fn signer(&self) -> Signer<'_> {
         Signer {
             key: &self.sign_key,

@@ -69,6 +69,12 @@ pub fn render_html(di: &Di, opts: &RenderOptions) -> String {
     if let Some(s) = &opts.stamp {
         h.push_str(&stamp_html(s));
     }
+    if let Some(m) = &opts.mark {
+        h.push_str(&format!(
+            "<div class=\"stamp\" role=\"note\">{}</div>\n",
+            esc(m)
+        ));
+    }
     for b in blocks(di) {
         match b {
             Block::FileBox => h.push_str(

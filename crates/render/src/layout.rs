@@ -2,7 +2,6 @@
 //! ，。：、）」 …; no line ends with （「 …), hanging indentation, and page breaks.
 //! Geometry is in PDF points with the origin at the top left of an A4 page.
 
-use crate::ExchangeStamp;
 use crate::blocks::{Block, Size};
 use crate::fonts::Measure;
 
@@ -228,7 +227,9 @@ impl<'a, 'f> Layout<'a, 'f> {
         }
     }
 
-    pub fn blocks(&mut self, blocks: &[Block], stamp: Option<&ExchangeStamp>) {
+    /// Lays out the blocks; `reserve_top` keeps the title below a stamp or mark in the top
+    /// right of the first page.
+    pub fn blocks(&mut self, blocks: &[Block], reserve_top: bool) {
         // The x where each 條列 level's text starts, so a child's number starts there.
         let mut item_text_x: Vec<f32> = Vec::new();
         for b in blocks {
@@ -243,9 +244,7 @@ impl<'a, 'f> Layout<'a, 'f> {
                         let line = self.break_lines(label, small, f32::MAX).remove(0);
                         self.place(LEFT, &line, small);
                     }
-                    // A received document's exchange stamp sits in the top right; keep the
-                    // title below it.
-                    if stamp.is_some() {
+                    if reserve_top {
                         self.y = self.y.max(top + crate::pdf::STAMP_H + GAP);
                     }
                 }

@@ -40,6 +40,10 @@ pub struct ExchangeStamp {
 pub struct RenderOptions {
     /// Present when printing a received document: adds the stamp and the 騎縫 marks.
     pub stamp: Option<ExchangeStamp>,
+    /// A sender's mark in the top right of the first page, e.g. 「已電子交換未確認」 on the
+    /// paper copy mailed to a recipient that did not confirm, or 「已電子交換」 on the copy
+    /// filed.
+    pub mark: Option<String>,
 }
 
 /// Why a document could not be printed. Codes are listed in `docs/errors.md`.

@@ -48,7 +48,7 @@ fn lay_out(
 ) -> (Vec<crate::layout::Page>, Vec<Overlay>) {
     let mut measure = Measure::new(fonts);
     let mut layout = Layout::new(&mut measure);
-    layout.blocks(&blocks(di), opts.stamp.as_ref());
+    layout.blocks(&blocks(di), opts.stamp.is_some() || opts.mark.is_some());
     let total = layout.pages.len();
     let mut overlays: Vec<Overlay> = (0..total).map(|_| Overlay::default()).collect();
     for (i, o) in overlays.iter_mut().enumerate() {
@@ -56,6 +56,9 @@ fn lay_out(
         let w = layout.width(&text, 10.0);
         let (runs, _) = layout.fixed((PAGE_W - w) / 2.0, PAGE_H - 36.0, &text, 10.0);
         o.runs.extend(runs);
+    }
+    if let Some(m) = &opts.mark {
+        sender_mark(&mut layout, m, &mut overlays[0]);
     }
     if let Some(stamp) = &opts.stamp {
         exchange_stamp(&mut layout, stamp, &mut overlays[0]);
@@ -89,6 +92,17 @@ fn exchange_stamp(layout: &mut Layout, s: &ExchangeStamp, o: &mut Overlay) {
         let (runs, _) = layout.fixed(x + 8.0, baseline, l, STAMP_SIZE);
         o.marks.extend(runs);
     }
+}
+
+/// A sender's mark (已電子交換未確認) boxed in the top right of the first page.
+fn sender_mark(layout: &mut Layout, text: &str, o: &mut Overlay) {
+    const SIZE: f32 = 14.0;
+    let width = (layout.width(text, SIZE) + 20.0).min(RIGHT - LEFT - 120.0);
+    let x = RIGHT - width;
+    o.shapes
+        .push((Shape::Rect(x, TOP, width, SIZE + 16.0), false));
+    let (runs, _) = layout.fixed(x + 10.0, TOP + 8.0 + SIZE * 0.85, text, SIZE);
+    o.marks.extend(runs);
 }
 
 /// The 騎縫 mark: a dashed line down the binding margin of every page and, across it, the

@@ -19,7 +19,7 @@ fn fonts() -> Fonts {
 fn lines_of(blocks: &[Block], fonts: &Fonts) -> Vec<(f32, String)> {
     let mut m = Measure::new(fonts);
     let mut l = Layout::new(&mut m);
-    l.blocks(blocks, None);
+    l.blocks(blocks, false);
     let mut out: Vec<(f32, String)> = Vec::new();
     for (p, page) in l.pages.iter().enumerate() {
         for r in &page.runs {
@@ -86,7 +86,7 @@ fn wrapped_lines_hang_under_the_text_and_stay_inside_the_margin() {
                 size: Size::Body,
             },
         ],
-        None,
+        false,
     );
     let runs = &l.pages[0].runs;
     // Level 1: the number at x0, continuation lines where the text after 一、 starts.
@@ -159,7 +159,13 @@ fn text_html_and_pdf_come_from_the_same_blocks() {
         minute: 5,
         receipt_number: "北市資字第1150000456號".into(),
     };
-    let html = render_html(&di, &RenderOptions { stamp: Some(stamp) });
+    let html = render_html(
+        &di,
+        &RenderOptions {
+            stamp: Some(stamp),
+            mark: None,
+        },
+    );
     for want in [
         "臺北市政府　函",
         "主旨：",

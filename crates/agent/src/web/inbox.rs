@@ -222,6 +222,7 @@ pub async fn document_html(
             &di,
             &gongwen_render::RenderOptions {
                 stamp: stamp(a, &r),
+                mark: None,
             },
         ))
         .into_response(),
@@ -319,6 +320,7 @@ pub async fn print(
     };
     let opts = gongwen_render::RenderOptions {
         stamp: stamp(a, &r),
+        mark: None,
     };
     match pdf(di, opts).await {
         Ok(bytes) => (

@@ -4,6 +4,7 @@
 //! expires after 30 idle minutes or 10 hours, and every form carries the session's CSRF
 //! token. Pages need no script except the one button that asks the local signer.
 
+mod account;
 mod compose;
 mod inbox;
 mod login;
@@ -44,7 +45,14 @@ pub fn router(node: Shared, secure: bool, limit: usize) -> Router {
         .route("/inbox/{id}/confirm", post(inbox::confirm))
         .route("/inbox/{id}/return", post(inbox::return_doc))
         .route("/sent", get(sent::list))
+        .route("/sent/{id}/paper.pdf", get(sent::paper))
+        .route("/sent/{id}/filing.pdf", get(sent::filing))
         .route("/duties", get(sent::duties))
+        .route("/records", get(account::records))
+        .route("/records.csv", get(account::records_csv))
+        .route("/groups", get(account::groups).post(account::put_group))
+        .route("/groups/delete", post(account::delete_group))
+        .route("/profile", get(account::profile))
         .layer(axum::extract::DefaultBodyLimit::max(
             limit.saturating_add(1024 * 1024),
         ))
@@ -75,7 +83,7 @@ a:focus,button:focus,input:focus,textarea:focus,select:focus{outline:3px solid #
 pub(crate) fn page(title: &str, who: Option<(&Agency, &Session)>, body: &str) -> Html<String> {
     let nav = match who {
         Some((a, s)) => format!(
-            "<nav aria-label=\"主選單\"><a href=\"/inbox\">收文</a>　<a href=\"/compose\">撰寫</a>　<a href=\"/sent\">發文</a>　<a href=\"/duties\">待辦清單</a></nav>\
+            "<nav aria-label=\"主選單\"><a href=\"/inbox\">收文</a>　<a href=\"/compose\">撰寫</a>　<a href=\"/sent\">發文</a>　<a href=\"/duties\">待辦清單</a>　<a href=\"/records\">交換紀錄</a>　<a href=\"/groups\">行文群組</a>　<a href=\"/profile\">本機關資料</a></nav>\
              <form method=\"post\" action=\"/logout\"><span>{}（{}）{}</span> \
              <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>登出</button></form>",
             esc(a.name.as_deref().unwrap_or(a.code.as_str())),

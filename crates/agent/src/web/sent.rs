@@ -3,10 +3,12 @@
 //! by 14:00 of the next working day (send them on paper) and documents received the working
 //! day before that are not yet handled by 10:00.
 
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use gongwen_net::Refusal;
 use gongwen_net::html::esc;
+use gongwen_proto::Code;
 use gongwen_proto::CopyStatus;
 use gongwen_proto::api::DutyItem;
 
@@ -41,6 +43,12 @@ pub async fn list(State(w): State<Web>, headers: HeaderMap) -> Response {
             pe = g.pending + g.delivered,
             now = if p.confirm_now { "　<span class=\"badge urgent\">要求即時確認</span>" } else { "" },
         ));
+        let idu = gongwen_client::encode_segment(&p.id);
+        b.push_str(&format!(
+            "<p class=\"noprint\"><a href=\"/sent/{idu}/paper.pdf\">列印紙本寄送用（蓋「{mark}」）</a>　\
+             <a href=\"/sent/{idu}/filing.pdf\">列印歸檔用（蓋「已電子交換」）</a></p>",
+            mark = esc(&w.node.config.web.paper_mark)
+        ));
         for c in &p.copies {
             let why = match c.status {
                 CopyStatus::Returned => format!(
@@ -71,16 +79,99 @@ pub async fn list(State(w): State<Web>, headers: HeaderMap) -> Response {
     page("發文", Some((a, &s)), &b).into_response()
 }
 
-fn duty_table(items: &[DutyItem], who: &str) -> String {
+/// A sent document printed with a mark: for mailing on paper to a recipient that did not
+/// confirm (已電子交換未確認), or for filing (已電子交換).
+async fn marked(w: Web, headers: HeaderMap, id: String, filing: bool) -> Response {
+    let (a, s) = match login::require(&w, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let r = async {
+        let row = w
+            .node
+            .db
+            .fetch_optional(
+                "SELECT name, source FROM agent_sent WHERE agency = $1 AND package_id = $2",
+                &[a.code.as_str().into(), id.as_str().into()],
+            )
+            .await?
+            .ok_or_else(|| {
+                Refusal::new(Code::NotFound, format!("本代理程式沒有送出 {id} 的檔案"))
+            })?;
+        let (name, source) = (row.text(0)?, row.text(1)?);
+        let dir = match (&a.folders, source.as_str()) {
+            (Some(f), "folder") => f.sent.join(&name),
+            _ => w
+                .node
+                .config
+                .data_dir
+                .join("staged")
+                .join(a.code.as_str())
+                .join(&name),
+        };
+        let di = std::fs::read_dir(&dir)
+            .ok()
+            .and_then(|rd| {
+                rd.flatten()
+                    .map(|e| e.path())
+                    .find(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("di")))
+            })
+            .ok_or_else(|| Refusal::new(Code::NotFound, format!("{} 沒有 DI", dir.display())))?;
+        let bytes = std::fs::read(&di).map_err(|e| Refusal::new(Code::Internal, e.to_string()))?;
+        let doc = gongwen_doc::read_di(&bytes)
+            .map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
+        let mark = if filing {
+            "已電子交換".to_string()
+        } else {
+            w.node.config.web.paper_mark.clone()
+        };
+        super::inbox::pdf(
+            doc,
+            gongwen_render::RenderOptions {
+                stamp: None,
+                mark: Some(mark),
+            },
+        )
+        .await
+    }
+    .await;
+    match r {
+        Ok(pdf) => ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response(),
+        Err(e) => error_page(Some((a, &s)), &e),
+    }
+}
+
+pub async fn paper(
+    State(w): State<Web>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
+    marked(w, headers, id, false).await
+}
+
+pub async fn filing(
+    State(w): State<Web>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
+    marked(w, headers, id, true).await
+}
+
+fn duty_table(items: &[DutyItem], who: &str, paper: bool) -> String {
     if items.is_empty() {
         return "<p class=\"msg ok\">沒有待辦的項目。</p>".into();
     }
     let mut t = format!(
-        "<table><thead><tr><th scope=\"col\">文號</th><th scope=\"col\">主旨</th><th scope=\"col\">{who}</th><th scope=\"col\">狀態</th><th scope=\"col\">應處理期限</th></tr></thead><tbody>"
+        "<table><thead><tr><th scope=\"col\">文號</th><th scope=\"col\">主旨</th><th scope=\"col\">{who}</th><th scope=\"col\">狀態</th><th scope=\"col\">應處理期限</th>{}</tr></thead><tbody>",
+        if paper {
+            "<th scope=\"col\" class=\"noprint\">紙本</th>"
+        } else {
+            ""
+        }
     );
     for i in items {
         t.push_str(&format!(
-            "<tr{cls}><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
+            "<tr{cls}><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}{}</td>{paper}</tr>",
             esc(&i.doc_number),
             esc(&i.subject),
             if i.confirm_now {
@@ -97,6 +188,14 @@ fn duty_table(items: &[DutyItem], who: &str) -> String {
                 ""
             },
             cls = if i.overdue { " class=\"new\"" } else { "" },
+            paper = if paper {
+                format!(
+                    "<td class=\"noprint\"><a href=\"/sent/{}/paper.pdf\">列印紙本</a></td>",
+                    gongwen_client::encode_segment(&i.id)
+                )
+            } else {
+                String::new()
+            },
         ));
     }
     t.push_str("</tbody></table>");
@@ -118,8 +217,8 @@ pub async fn duties(State(w): State<Web>, headers: HeaderMap) -> Response {
          <h2>收文：前一工作日收到、尚未簽收或退文（上午 10 時前處理）</h2>{recv}\
          <p>依臺北市政府公文電子交換作業要點第十二、十三點；時限依政府行政機關辦公日曆計算。</p>",
         at = esc(&roc(d.as_of)),
-        send = duty_table(&d.sending, "受文者"),
-        recv = duty_table(&d.receiving, "發文機關"),
+        send = duty_table(&d.sending, "受文者", true),
+        recv = duty_table(&d.receiving, "發文機關", false),
     );
     page("待辦清單", Some((a, &s)), &b).into_response()
 }

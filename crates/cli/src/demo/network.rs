@@ -334,6 +334,8 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
             clamd: None,
             web: gongwen_agent::WebConfig {
                 signer_url: format!("http://127.0.0.1:{}", ports.signer),
+                directory_url: Some(format!("https://127.0.0.1:{}", ports.directory)),
+                ..Default::default()
             },
             api: Some(ApiConfig {
                 listen: format!(
