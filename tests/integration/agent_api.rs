@@ -636,6 +636,7 @@ fn document_systems_may_identify_by_client_certificate_over_https() {
             &n.node.db,
             A,
             "公文系統主機",
+            "cert",
             &leaf,
             Clock::default().now_ms(),
         )

@@ -399,6 +399,16 @@ fn an_organisation_signs_in_with_its_card_and_handles_its_inbox_in_the_browser()
         let oks = rows.iter().filter(|r| r.i64(0).unwrap() == 1).count();
         assert_eq!((oks, rows.len() - oks), (1, 3), "one success, three failures");
 
+        // A person's own card (附卡), once registered as A's user, signs in as A.
+        let c_cert = std::fs::read(&pki.agency(C).sign_file).unwrap();
+        gongwen_agent::clients::add_cert(&n.node.db, A, "王小明", "card", &c_cert, Clock::default().now_ms())
+            .await
+            .unwrap();
+        let person = sign_in(&http, &base, C).await;
+        assert_eq!((person.status, person.location.as_str()), (303, "/inbox"), "{}", person.body);
+        let inbox = send(http.get(format!("{base}/inbox")).header("cookie", person.cookie.unwrap())).await;
+        assert!(inbox.body.contains("王小明") && inbox.body.contains(A), "{}", inbox.body);
+
         n.shutdown().await;
         x.shutdown().await;
     });

@@ -1,6 +1,7 @@
-//! Who may call the document-system API: a document system holds an API token (only its
-//! SHA-256 is kept) or presents a client certificate (its key's SHA-256 is kept), each
-//! registered to one agency.
+//! Who may call the document-system API, and who may sign in to the web client: a document
+//! system holds an API token (only its SHA-256 is kept) or presents a client certificate; a
+//! person signs in with a card (an additional card, 附卡, beside the agency's own signing
+//! certificate). For certificates, the key's SHA-256 is kept. Each belongs to one agency.
 
 use gongwen_net::Refusal;
 use gongwen_proto::Code;
@@ -12,7 +13,7 @@ use serde::Serialize;
 pub struct ApiClient {
     pub agency: String,
     pub name: String,
-    /// `token` or `cert`.
+    /// `token`, `cert` (API client certificate) or `card` (a person's card for the web client).
     pub kind: String,
     pub created_at: i64,
 }
@@ -70,11 +71,13 @@ pub async fn add_token(db: &Db, agency: &str, name: &str, now: i64) -> Result<St
     Ok(token)
 }
 
-/// Registers a client certificate (PEM) for `name`; returns its key's SHA-256.
+/// Registers a certificate (PEM) for `name`: an API client certificate (`cert`) or a
+/// person's signing card for the web client (`card`). Returns its key's SHA-256.
 pub async fn add_cert(
     db: &Db,
     agency: &str,
     name: &str,
+    kind: &str,
     pem: &[u8],
     now: i64,
 ) -> Result<String, Refusal> {
@@ -87,7 +90,7 @@ pub async fn add_cert(
         der::Encode::to_der(leaf).map_err(|e| Refusal::new(Code::BadRequest, e.to_string()))?;
     let spki = gongwen_net::spki_sha256_hex(&der)
         .ok_or_else(|| Refusal::new(Code::BadRequest, "無法讀取憑證的公開金鑰"))?;
-    insert(db, agency, name, "cert", &spki, now).await?;
+    insert(db, agency, name, kind, &spki, now).await?;
     Ok(spki)
 }
 
@@ -134,6 +137,18 @@ pub async fn find(
     db.fetch_optional(
         "SELECT agency, name, kind, created_at FROM agent_clients WHERE sha256 = $1 AND kind = $2",
         &[sha.into(), kind.into()],
+    )
+    .await?
+    .as_ref()
+    .map(client_of)
+    .transpose()
+}
+
+/// The person a card (its key's SHA-256, hex) was registered to for the web client.
+pub async fn card(db: &Db, key: &str) -> Result<Option<ApiClient>, Refusal> {
+    db.fetch_optional(
+        "SELECT agency, name, kind, created_at FROM agent_clients WHERE sha256 = $1 AND kind = 'card'",
+        &[key.into()],
     )
     .await?
     .as_ref()

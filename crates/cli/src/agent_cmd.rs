@@ -19,6 +19,39 @@ pub enum AgentCommand {
     /// 公文系統 API 的用戶端（API 權杖或用戶端憑證）
     #[command(subcommand)]
     Client(ClientCommand),
+    /// 網頁版的使用者：登記個人的憑證卡（附卡），機關的簽章憑證卡不必登記
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// 登記使用者的憑證卡（簽章憑證 PEM）；同名者取代
+    Add(UserAdd),
+    /// 列出機關的網頁版使用者
+    List(ClientAgency),
+    /// 撤銷使用者
+    Remove(UserRemove),
+}
+
+#[derive(Args)]
+pub struct UserAdd {
+    #[command(flatten)]
+    who: ClientAgency,
+    /// 使用者姓名，例如「王小明」
+    #[arg(long)]
+    name: String,
+    /// 使用者憑證卡的簽章憑證（PEM）
+    #[arg(long)]
+    cert: PathBuf,
+}
+
+#[derive(Args)]
+pub struct UserRemove {
+    #[command(flatten)]
+    who: ClientAgency,
+    #[arg(long)]
+    name: String,
 }
 
 #[derive(Subcommand)]
@@ -95,6 +128,7 @@ pub fn run(cmd: AgentCommand) -> Result<ExitCode, CliError> {
             })
         }
         AgentCommand::Client(c) => runtime()?.block_on(client(c)),
+        AgentCommand::User(c) => runtime()?.block_on(user(c)),
     }
 }
 
@@ -107,7 +141,8 @@ async fn client(c: ClientCommand) -> Result<ExitCode, CliError> {
             match &a.cert {
                 Some(p) => {
                     let pem = std::fs::read(p).map_err(|e| CliError::io(p, e))?;
-                    let key = clients::add_cert(&db, &a.who.agency, &a.name, &pem, now).await?;
+                    let key =
+                        clients::add_cert(&db, &a.who.agency, &a.name, "cert", &pem, now).await?;
                     println!("已登記「{}」的用戶端憑證（公開金鑰 SHA-256 {key}）", a.name);
                 }
                 None => {
@@ -123,7 +158,11 @@ async fn client(c: ClientCommand) -> Result<ExitCode, CliError> {
         }
         ClientCommand::List(w) => {
             let db = agent_db(&w).await?;
-            for c in clients::list(&db, &w.agency).await? {
+            for c in clients::list(&db, &w.agency)
+                .await?
+                .into_iter()
+                .filter(|c| c.kind != "card")
+            {
                 let kind = if c.kind == "cert" {
                     "用戶端憑證"
                 } else {
@@ -144,6 +183,50 @@ async fn client(c: ClientCommand) -> Result<ExitCode, CliError> {
             if !gone {
                 return Err(CliError::Arg {
                     detail: format!("機關 {} 沒有用戶端「{}」", a.who.agency, a.name),
+                });
+            }
+            println!("已撤銷「{}」", a.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn user(c: UserCommand) -> Result<ExitCode, CliError> {
+    let now = Clock::default().now_ms();
+    use gongwen_agent::clients;
+    match c {
+        UserCommand::Add(a) => {
+            let db = agent_db(&a.who).await?;
+            let pem = std::fs::read(&a.cert).map_err(|e| CliError::io(&a.cert, e))?;
+            let key = clients::add_cert(&db, &a.who.agency, &a.name, "card", &pem, now).await?;
+            db.close().await;
+            println!(
+                "已登記網頁版使用者「{}」的憑證卡（公開金鑰 SHA-256 {key}）",
+                a.name
+            );
+        }
+        UserCommand::List(w) => {
+            let db = agent_db(&w).await?;
+            for c in clients::list(&db, &w.agency)
+                .await?
+                .into_iter()
+                .filter(|c| c.kind == "card")
+            {
+                println!(
+                    "{}\t{}",
+                    c.name,
+                    crate::package_cmd::roc_time(c.created_at / 1000)
+                );
+            }
+            db.close().await;
+        }
+        UserCommand::Remove(a) => {
+            let db = agent_db(&a.who).await?;
+            let gone = clients::remove(&db, &a.who.agency, &a.name).await?;
+            db.close().await;
+            if !gone {
+                return Err(CliError::Arg {
+                    detail: format!("機關 {} 沒有使用者「{}」", a.who.agency, a.name),
                 });
             }
             println!("已撤銷「{}」", a.name);

@@ -204,18 +204,24 @@ async fn check<'a>(w: &'a Web, f: &LoginForm, now: i64) -> Result<(&'a Agency, S
         .evaluate(&v.signer, &v.certs, now.div_euclid(1000), Purpose::Signing)
         .map_err(|e| bad(format!("憑證未通過驗證：{e}")))?;
     let key = gongwen_trust::path::spki_sha256(&v.signer).map_err(|e| bad(e.to_string()))?;
-    let agency = w
+    // The agency's own card, or a person's card registered to it (附卡).
+    if let Some(a) = w
         .node
         .agencies
         .iter()
         .find(|a| gongwen_trust::path::spki_sha256(a.sign_cert()).ok() == Some(key))
-        .ok_or_else(|| {
-            bad(format!(
-                "憑證「{}」不是本網站服務的機關（團體）的簽章憑證",
-                subject_name(&v.signer)
-            ))
-        })?;
-    Ok((agency, subject_name(&v.signer)))
+    {
+        return Ok((a, subject_name(&v.signer)));
+    }
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let person = crate::clients::card(&w.node.db, &hex).await?;
+    match person.and_then(|p| w.node.agency(&p.agency).map(|a| (a, p.name))) {
+        Some((a, name)) => Ok((a, format!("{name}（{}）", subject_name(&v.signer)))),
+        None => Err(bad(format!(
+            "憑證「{}」不是本網站服務的機關（團體）的簽章憑證，也沒有登記為其使用者（gongwen agent user add）",
+            subject_name(&v.signer)
+        ))),
+    }
 }
 
 async fn record(
