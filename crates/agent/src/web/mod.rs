@@ -84,7 +84,7 @@ pub(crate) fn page(title: &str, who: Option<(&Agency, &Session)>, body: &str) ->
     let nav = match who {
         Some((a, s)) => format!(
             "<nav aria-label=\"主選單\"><a href=\"/inbox\">收文</a>　<a href=\"/compose\">撰寫</a>　<a href=\"/sent\">發文</a>　<a href=\"/duties\">待辦清單</a>　<a href=\"/records\">交換紀錄</a>　<a href=\"/groups\">行文群組</a>　<a href=\"/profile\">本機關資料</a></nav>\
-             <form method=\"post\" action=\"/logout\"><span>{}（{}）{}</span> \
+             <form method=\"post\" action=\"/logout\"><span>{}（{}）｜登入者：{}</span> \
              <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>登出</button></form>",
             esc(a.name.as_deref().unwrap_or(a.code.as_str())),
             esc(a.code.as_str()),

@@ -30,6 +30,11 @@ pub fn run(dir: &Path, port: u16, self_test: bool) -> Result<ExitCode, CliError>
     if self_test {
         return rt.block_on(self_test_run());
     }
+    if !(1024..=65_000).contains(&port) {
+        return Err(demo_err(format!(
+            "連接埠起點 {port} 不能用：請給 1024 到 65000 之間的數字（其後 12 個連接埠也會用到）"
+        )));
+    }
     std::fs::create_dir_all(dir).map_err(|e| CliError::io(dir, e))?;
     let dir = dir.canonicalize().map_err(|e| CliError::io(dir, e))?;
     let log = dir.join("demo.log");
