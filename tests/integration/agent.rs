@@ -54,6 +54,7 @@ pub(crate) fn node_config(
         poll_s: 1,
         settle_s: 0,
         clamd: None,
+        retention_days: 365,
         web: Default::default(),
         api: api_mb.map(|mb| gongwen_agent::ApiConfig {
             listen: "127.0.0.1:0".into(),

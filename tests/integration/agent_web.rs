@@ -409,6 +409,19 @@ fn an_organisation_signs_in_with_its_card_and_handles_its_inbox_in_the_browser()
         let inbox = send(http.get(format!("{base}/inbox")).header("cookie", person.cookie.unwrap())).await;
         assert!(inbox.body.contains("王小明") && inbox.body.contains(A), "{}", inbox.body);
 
+        // A year and a day later the agent's copies of finished documents are purged; a
+        // document still waiting stays.
+        let staged = root.join("data").join("staged").join(A);
+        assert!(std::fs::read_dir(&staged).unwrap().count() > 0);
+        n.node.clock.advance(366 * 86_400_000);
+        let (sent_gone, received_gone) = gongwen_agent::purge::run(&n.node).await.unwrap();
+        assert!(sent_gone >= 1 && received_gone >= 2, "{sent_gone} {received_gone}");
+        assert_eq!(std::fs::read_dir(&staged).unwrap().count(), 0, "staged sets removed");
+        let left = n.node.db.fetch_all("SELECT agency, state FROM agent_received", &[]).await.unwrap();
+        assert!(left.iter().all(|r| r.text(1).unwrap() == "delivered"), "only what waits is kept");
+        assert!(!left.is_empty(), "B's letter, not yet handled, stays");
+        assert!(n.node.db.fetch_all("SELECT id FROM agent_logins", &[]).await.unwrap().is_empty());
+
         n.shutdown().await;
         x.shutdown().await;
     });

@@ -35,6 +35,10 @@ pub struct AgentConfig {
     /// folders only.
     #[serde(default)]
     pub api: Option<ApiConfig>,
+    /// Days the agent keeps what it sent and received (its copies, packages and sign-in
+    /// records); at least 365, the records rule.
+    #[serde(default = "default_retention")]
+    pub retention_days: u32,
     /// The web client, served on the API's listener.
     #[serde(default)]
     pub web: WebConfig,
@@ -151,6 +155,9 @@ fn default_db() -> String {
 }
 fn default_data_dir() -> PathBuf {
     "gongwen-data/agent".into()
+}
+fn default_retention() -> u32 {
+    365
 }
 fn default_listen() -> String {
     "127.0.0.1:8450".into()

@@ -14,6 +14,7 @@ pub mod compose;
 pub mod config;
 pub mod folder;
 mod notify;
+pub mod purge;
 pub mod receive;
 pub mod scan;
 pub mod send;
@@ -87,6 +88,8 @@ pub struct Node {
     pub agencies: Vec<Agency>,
     /// For webhooks.
     pub http: reqwest::Client,
+    /// When the store was last purged (ms); once an hour is enough.
+    last_purge: std::sync::atomic::AtomicI64,
 }
 
 impl Node {
@@ -189,6 +192,7 @@ pub async fn open(config: AgentConfig, clock: Clock) -> Result<Shared, StartErro
         trust,
         agencies,
         http,
+        last_purge: std::sync::atomic::AtomicI64::new(0),
     }))
 }
 
@@ -262,6 +266,22 @@ pub async fn run_once(node: &Shared) {
                     serde_json::json!({ "agency": a.code.as_str(), "detail": e }),
                 );
             }
+        }
+    }
+    use std::sync::atomic::Ordering;
+    let now = node.clock.now_ms();
+    if now - node.last_purge.load(Ordering::Relaxed) >= 3_600_000 {
+        node.last_purge.store(now, Ordering::Relaxed);
+        match purge::run(node).await {
+            Ok((0, 0)) => {}
+            Ok((sent, received)) => gongwen_net::log::info(
+                "已清除逾保存期限的收發資料",
+                serde_json::json!({ "sent": sent, "received": received }),
+            ),
+            Err(e) => gongwen_net::log::warn(
+                "清除逾保存期限的資料未完成",
+                serde_json::json!({ "detail": e }),
+            ),
         }
     }
 }

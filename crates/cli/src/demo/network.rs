@@ -332,6 +332,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
             poll_s: 2,
             settle_s: 1,
             clamd: None,
+            retention_days: 365,
             web: gongwen_agent::WebConfig {
                 signer_url: format!("http://127.0.0.1:{}", ports.signer),
                 directory_url: Some(format!("https://127.0.0.1:{}", ports.directory)),
