@@ -24,6 +24,23 @@ pub async fn list(State(w): State<Web>, headers: HeaderMap) -> Response {
         Ok(p) => p,
         Err(e) => return error_page(Some((a, &s)), &refusal_of(&e)),
     };
+    // Recipients by name, looked up once each in the center's address book.
+    let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for p in &sent.items {
+        for c in &p.copies {
+            if names.len() < 100 && !names.contains_key(&c.recipient) {
+                let name = a
+                    .center
+                    .search_participants(&c.recipient, 5)
+                    .await
+                    .ok()
+                    .and_then(|l| l.into_iter().find(|x| x.code == c.recipient))
+                    .map(|x| x.name)
+                    .unwrap_or_default();
+                names.insert(c.recipient.clone(), name);
+            }
+        }
+    }
     let mut b = String::from("<p>本機關送出的公文與每個受文者的狀態（由交換中心提供）。</p>");
     if sent.items.is_empty() {
         b.push_str("<p class=\"msg ok\">尚未送出公文。</p>");
@@ -65,9 +82,13 @@ pub async fn list(State(w): State<Web>, headers: HeaderMap) -> Response {
                     .unwrap_or_default(),
                 _ => String::new(),
             };
+            let who = match names.get(&c.recipient).filter(|n| !n.is_empty()) {
+                Some(n) => format!("{n}（{}）", c.recipient),
+                None => c.recipient.clone(),
+            };
             b.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&c.recipient),
+                esc(&who),
                 esc(&c.copy),
                 c.status.label(),
                 esc(&roc(c.status_at)),
