@@ -8,6 +8,10 @@
 //! `commit` returns only after that commit is on disk, so nothing is acknowledged before it is
 //! durable, and a busy center pays one fsync per batch instead of one per request.
 //!
+//! SQLite statements run on the calling thread (rusqlite), not on a connection's own worker
+//! thread: a statement takes microseconds, and the hop to another thread and back for each
+//! one cost more than the statement (a third of a busy center's CPU went to those switches).
+//!
 //! The fsync happens after the writer lock is released: SQLite runs with `synchronous=NORMAL`
 //! (the commit appends its frames to the WAL without syncing), and the committer then
 //! `fdatasync`s the WAL itself before answering the batch. New transactions go on meanwhile
@@ -16,15 +20,11 @@
 //! acknowledged.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPoolOptions, PgRow};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{Connection, PgPool, Postgres, Row as _, SqliteConnection, SqlitePool};
+use sqlx::{PgPool, Postgres, Row as _};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
 
 use crate::StoreError;
@@ -96,15 +96,62 @@ macro_rules! args {
 
 /// One result row; columns are read by position with the type the schema gives them.
 pub enum Row {
-    Sqlite(SqliteRow),
+    Sqlite(Vec<rusqlite::types::Value>),
     Postgres(PgRow),
+}
+
+/// A column of an SQLite row as type `T`.
+trait FromSqlite: Sized {
+    fn from_value(v: &rusqlite::types::Value) -> Option<Self>;
+}
+
+impl FromSqlite for i64 {
+    fn from_value(v: &rusqlite::types::Value) -> Option<Self> {
+        match v {
+            rusqlite::types::Value::Integer(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+impl FromSqlite for String {
+    fn from_value(v: &rusqlite::types::Value) -> Option<Self> {
+        match v {
+            rusqlite::types::Value::Text(t) => Some(t.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl FromSqlite for Vec<u8> {
+    fn from_value(v: &rusqlite::types::Value) -> Option<Self> {
+        match v {
+            rusqlite::types::Value::Blob(b) => Some(b.clone()),
+            rusqlite::types::Value::Text(t) => Some(t.clone().into_bytes()),
+            _ => None,
+        }
+    }
+}
+
+impl<T: FromSqlite> FromSqlite for Option<T> {
+    fn from_value(v: &rusqlite::types::Value) -> Option<Self> {
+        match v {
+            rusqlite::types::Value::Null => Some(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+}
+
+fn sqlite_get<T: FromSqlite>(r: &[rusqlite::types::Value], i: usize) -> Result<T, String> {
+    let v = r.get(i).ok_or_else(|| format!("沒有第 {i} 欄"))?;
+    T::from_value(v).ok_or_else(|| format!("型別不符（{:?}）", v.data_type()))
 }
 
 macro_rules! get {
     ($self:ident, $i:ident, $t:ty) => {
         match $self {
-            Row::Sqlite(r) => r.try_get::<$t, _>($i),
-            Row::Postgres(r) => r.try_get::<$t, _>($i),
+            Row::Sqlite(r) => sqlite_get::<$t>(r, $i),
+            Row::Postgres(r) => r.try_get::<$t, _>($i).map_err(|e| e.to_string()),
         }
         .map_err(|e| StoreError::Corrupt {
             detail: format!("第 {} 欄：{e}", $i),
@@ -139,7 +186,10 @@ impl Row {
 /// The metadata database.
 #[derive(Clone)]
 pub enum Db {
-    Sqlite { write: Arc<Group>, read: SqlitePool },
+    Sqlite {
+        write: Arc<Group>,
+        read: Arc<Readers>,
+    },
     Postgres(PgPool),
 }
 
@@ -155,29 +205,121 @@ pub struct Group {
     wal: std::sync::Mutex<Option<Arc<std::fs::File>>>,
 }
 
+/// SQLite connections for queries outside a transaction; each is used by one caller at a time.
+pub struct Readers {
+    conns: Vec<std::sync::Mutex<rusqlite::Connection>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Readers {
+    fn run(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
+        // A free one if there is; otherwise wait for the next in turn.
+        for c in &self.conns {
+            if let Ok(conn) = c.try_lock() {
+                return sqlite_rows(&conn, sql, args);
+            }
+        }
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.conns.len();
+        let conn = self.conns[i].lock().unwrap_or_else(|e| e.into_inner());
+        sqlite_rows(&conn, sql, args)
+    }
+}
+
+/// Binds `$n` placeholders (by their number, as PostgreSQL reads them) and runs.
+fn sqlite_bind<'a>(
+    conn: &'a rusqlite::Connection,
+    sql: &str,
+    args: &[Value],
+) -> Result<rusqlite::CachedStatement<'a>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    for i in 1..=stmt.parameter_count() {
+        let n = match stmt.parameter_name(i) {
+            Some(name) => name
+                .trim_start_matches(['$', '?', ':', '@'])
+                .parse::<usize>()
+                .map_err(|_| StoreError::Db {
+                    detail: format!("不支援的參數 {name}"),
+                })?,
+            None => i,
+        };
+        let v = args.get(n.wrapping_sub(1)).ok_or_else(|| StoreError::Db {
+            detail: format!("缺少第 {n} 個參數"),
+        })?;
+        match v {
+            Value::Int(x) => stmt.raw_bind_parameter(i, x)?,
+            Value::Text(x) => stmt.raw_bind_parameter(i, x.as_deref())?,
+            Value::Bytes(x) => stmt.raw_bind_parameter(i, x.as_deref())?,
+        }
+    }
+    Ok(stmt)
+}
+
+fn sqlite_rows(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    args: &[Value],
+) -> Result<Vec<Row>, StoreError> {
+    let mut stmt = sqlite_bind(conn, sql, args)?;
+    let cols = stmt.column_count();
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let mut vals = Vec::with_capacity(cols);
+        for c in 0..cols {
+            vals.push(r.get::<_, rusqlite::types::Value>(c)?);
+        }
+        out.push(Row::Sqlite(vals));
+    }
+    Ok(out)
+}
+
+fn sqlite_execute(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    args: &[Value],
+) -> Result<u64, StoreError> {
+    let mut stmt = sqlite_bind(conn, sql, args)?;
+    if stmt.column_count() > 0 {
+        // A statement that returns rows (RETURNING, a PRAGMA): run it through.
+        let mut rows = stmt.raw_query();
+        while rows.next()?.is_some() {}
+        return Ok(conn.changes());
+    }
+    Ok(stmt.raw_execute()? as u64)
+}
+
+/// Opens one SQLite connection with the settings every connection needs.
+fn sqlite_open(path: &str) -> Result<rusqlite::Connection, StoreError> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.set_prepared_statement_cache_capacity(256);
+    // NORMAL: the committer syncs the WAL itself, outside the writer lock, before anything is
+    // acknowledged (see the module notes). temp_store in memory: each transaction is a
+    // savepoint of the group commit, whose statement journal is then kept in memory. Pages are
+    // read through a mapping (the first 64 MiB) and each connection has an 8 MiB page cache:
+    // most of a center's reads are recent rows; five connections stay well under 200 MB.
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=memory; \
+         PRAGMA mmap_size=67108864; PRAGMA cache_size=-8192; PRAGMA foreign_keys=ON;",
+    )?;
+    Ok(conn)
+}
+
 pub struct Writer {
-    conn: SqliteConnection,
+    conn: rusqlite::Connection,
     /// An outer transaction is open.
     open: bool,
     /// A transaction was dropped without commit: its savepoint must be rolled back first.
     dirty: bool,
 }
 
-type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-
 impl Writer {
-    // Boxed: sqlx's executor lifetimes do not prove `Send` for a spawned task otherwise.
-    fn clean(&mut self) -> Boxed<'_, Result<(), StoreError>> {
-        Box::pin(async move {
-            if self.dirty {
-                sqlx::query("ROLLBACK TO tx")
-                    .execute(&mut self.conn)
-                    .await?;
-                sqlx::query("RELEASE tx").execute(&mut self.conn).await?;
-                self.dirty = false;
-            }
-            Ok(())
-        })
+    fn clean(&mut self) -> Result<(), StoreError> {
+        if self.dirty {
+            self.conn.execute_batch("ROLLBACK TO tx; RELEASE tx")?;
+            self.dirty = false;
+        }
+        Ok(())
     }
 }
 
@@ -192,7 +334,7 @@ impl Group {
             if waiters.is_empty() {
                 continue;
             }
-            let mut r = w.finish().await;
+            let mut r = w.finish();
             drop(w);
             if r.is_ok() {
                 let me = self.clone();
@@ -233,23 +375,21 @@ impl Group {
 }
 
 impl Writer {
-    fn finish(&mut self) -> Boxed<'_, Result<(), String>> {
-        Box::pin(async move {
-            if let Err(e) = self.clean().await {
-                return Err(e.to_string());
+    fn finish(&mut self) -> Result<(), String> {
+        if let Err(e) = self.clean() {
+            return Err(e.to_string());
+        }
+        if !self.open {
+            return Ok(());
+        }
+        self.open = false;
+        match self.conn.execute_batch("COMMIT") {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e.to_string())
             }
-            if !self.open {
-                return Ok(());
-            }
-            self.open = false;
-            match sqlx::query("COMMIT").execute(&mut self.conn).await {
-                Ok(_) => Ok(()),
-                Err(e) => {
-                    let _ = sqlx::query("ROLLBACK").execute(&mut self.conn).await;
-                    Err(e.to_string())
-                }
-            }
-        })
+        }
     }
 }
 
@@ -330,28 +470,15 @@ impl Db {
             {
                 std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
             }
-            let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                // NORMAL: the committer syncs the WAL itself, outside the writer lock, before
-                // anything is acknowledged (see the module notes).
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(30))
-                // Each transaction is a savepoint of the group commit: its statement journal
-                // is kept in memory, not in a temporary file.
-                .pragma("temp_store", "memory")
-                // Pages read through a mapping (the first 64 MiB of the file) instead of a pread
-                // each, and a larger page cache per connection (8 MiB): most of a center's reads
-                // are recent rows. Both are bounded: five connections stay well under 200 MB.
-                .pragma("mmap_size", "67108864")
-                .pragma("cache_size", "-8192")
-                .foreign_keys(true);
-            let conn = SqliteConnection::connect_with(&opts).await?;
-            let read = SqlitePoolOptions::new()
-                .max_connections(4)
-                .acquire_timeout(Duration::from_secs(60))
-                .connect_with(opts)
-                .await?;
+            let conn = sqlite_open(path)?;
+            let mut conns = Vec::new();
+            for _ in 0..4 {
+                conns.push(std::sync::Mutex::new(sqlite_open(path)?));
+            }
+            let read = Arc::new(Readers {
+                conns,
+                next: std::sync::atomic::AtomicUsize::new(0),
+            });
             let write = Arc::new(Group {
                 conn: Arc::new(Mutex::new(Writer {
                     conn,
@@ -414,14 +541,14 @@ impl Db {
         Ok(match self {
             Db::Sqlite { write, .. } => {
                 let mut w = write.conn.clone().lock_owned().await;
-                w.clean().await?;
+                w.clean()?;
                 if !w.open {
                     // IMMEDIATE: take the write lock now (another process, such as
                     // `gongwen center admin`, may hold it; busy_timeout waits for it).
-                    sqlx::query("BEGIN IMMEDIATE").execute(&mut w.conn).await?;
+                    w.conn.execute_batch("BEGIN IMMEDIATE")?;
                     w.open = true;
                 }
-                sqlx::query("SAVEPOINT tx").execute(&mut w.conn).await?;
+                w.conn.execute_batch("SAVEPOINT tx")?;
                 Tx::Sqlite {
                     writer: w,
                     group: write.clone(),
@@ -448,7 +575,7 @@ impl Db {
     /// A query on a reader.
     pub async fn fetch_all(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
         match self {
-            Db::Sqlite { read, .. } => run!(read, sql, args, fetch_all, Sqlite),
+            Db::Sqlite { read, .. } => read.run(sql, args),
             Db::Postgres(p) => run!(p, sql, args, fetch_all, Postgres),
         }
     }
@@ -464,10 +591,7 @@ impl Db {
     /// Runs a whole script (migrations): several statements, no placeholders.
     pub(crate) async fn raw_script(tx: &mut Tx, sql: &str) -> Result<(), StoreError> {
         match tx {
-            Tx::Sqlite { writer, .. } => sqlx::raw_sql(sql)
-                .execute(&mut writer.conn)
-                .await
-                .map(|_| ())?,
+            Tx::Sqlite { writer, .. } => writer.conn.execute_batch(sql)?,
             Tx::Postgres(t) => {
                 let t = t.as_mut().ok_or_else(finished)?;
                 sqlx::raw_sql(sql).execute(&mut **t).await.map(|_| ())?
@@ -478,13 +602,12 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { write, read } => {
-                read.close().await;
+            Db::Sqlite { write, .. } => {
                 // Commit what is finished and answer whoever waits for it.
                 let mut w = write.conn.clone().lock_owned().await;
                 let waiters =
                     std::mem::take(&mut *write.pending.lock().unwrap_or_else(|e| e.into_inner()));
-                let r = w.finish().await;
+                let r = w.finish();
                 for tx in waiters {
                     let _ = tx.send(r.clone());
                 }
@@ -503,7 +626,7 @@ fn finished() -> StoreError {
 impl Tx {
     pub async fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
         match self {
-            Tx::Sqlite { writer, .. } => run!(&mut writer.conn, sql, args, execute),
+            Tx::Sqlite { writer, .. } => sqlite_execute(&writer.conn, sql, args),
             Tx::Postgres(t) => {
                 let t = t.as_mut().ok_or_else(finished)?;
                 run!(&mut **t, sql, args, execute)
@@ -513,7 +636,7 @@ impl Tx {
 
     pub async fn fetch_all(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
         match self {
-            Tx::Sqlite { writer, .. } => run!(&mut writer.conn, sql, args, fetch_all, Sqlite),
+            Tx::Sqlite { writer, .. } => sqlite_rows(&writer.conn, sql, args),
             Tx::Postgres(t) => {
                 let t = t.as_mut().ok_or_else(finished)?;
                 run!(&mut **t, sql, args, fetch_all, Postgres)

@@ -79,3 +79,22 @@ impl From<sqlx::Error> for StoreError {
         }
     }
 }
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+            let detail = msg.clone().unwrap_or_else(|| e.to_string());
+            // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
+            if matches!(f.extended_code, 2067 | 1555) {
+                return StoreError::Duplicate { detail };
+            }
+            // SQLITE_BUSY and SQLITE_BUSY_SNAPSHOT
+            if matches!(f.extended_code, 5 | 517) {
+                return StoreError::Conflict { detail };
+            }
+        }
+        StoreError::Db {
+            detail: e.to_string(),
+        }
+    }
+}
