@@ -67,8 +67,8 @@ impl From<sqlx::Error> for StoreError {
                     detail: d.message().to_string(),
                 };
             }
-            // PostgreSQL serialization_failure / deadlock_detected; SQLite BUSY.
-            if matches!(d.code().as_deref(), Some("40001" | "40P01" | "5" | "517")) {
+            // PostgreSQL serialization_failure / deadlock_detected.
+            if matches!(d.code().as_deref(), Some("40001" | "40P01")) {
                 return StoreError::Conflict {
                     detail: d.message().to_string(),
                 };
