@@ -358,18 +358,22 @@ impl BlobReader {
             BlobReader::Pack { file, offset, .. } => {
                 let file = file.clone();
                 let at = offset + start;
-                joined(
-                    tokio::task::spawn_blocking(move || {
-                        let mut buf = vec![0u8; len];
-                        file.read_exact_at(&mut buf, at)
-                            .map_err(|e| StoreError::Io {
-                                path: "封包檔".into(),
-                                detail: e.to_string(),
-                            })?;
-                        Ok(buf)
-                    })
-                    .await,
-                )
+                let read = move || {
+                    let mut buf = vec![0u8; len];
+                    file.read_exact_at(&mut buf, at)
+                        .map_err(|e| StoreError::Io {
+                            path: "封包檔".into(),
+                            detail: e.to_string(),
+                        })?;
+                    Ok(buf)
+                };
+                // A piece of up to 1 MiB of a recent package is in the page cache: read here
+                // rather than on a blocking thread and back.
+                if len <= 1024 * 1024 {
+                    read()
+                } else {
+                    joined(tokio::task::spawn_blocking(read).await)
+                }
             }
             BlobReader::Db { db, sha, .. } => {
                 let row = db
