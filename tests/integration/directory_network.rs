@@ -264,6 +264,14 @@ fn centers_learn_everything_from_the_signed_snapshot() {
             .await
             .unwrap();
         until("B resumed at Y", || async { refusal(&b).await.is_none() }).await;
+        // X, too, must hold the snapshot with B resumed before the directory stops.
+        until("B resumed at X", || async {
+            gongwen_center::directory::get(&x.app.db, B)
+                .await
+                .unwrap()
+                .is_some_and(|p| p.standing == gongwen_center::directory::Standing::Active)
+        })
+        .await;
 
         // The directory stops: the centers go on, even across a restart, on the snapshot held.
         let held = gongwen_center::snapshot::held(&x.app.db)
