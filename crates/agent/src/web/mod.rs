@@ -121,7 +121,24 @@ pub(crate) fn error_page(who: Option<(&Agency, &Session)>, e: &Refusal) -> Respo
         .into_response()
 }
 
-/// Date and time as people read them (中華民國115年1月5日 10:30).
+/// Date and time as people read them (中華民國115年1月5日 10:30), Asia/Taipei.
 pub(crate) fn roc(ms: i64) -> String {
-    gongwen_trust::path::roc_datetime(ms.div_euclid(1000))
+    let secs = ms.div_euclid(1000);
+    let local = (secs + 8 * 3600).rem_euclid(86_400);
+    format!(
+        "{} {:02}:{:02}",
+        gongwen_trust::path::roc_datetime(secs),
+        local / 3600,
+        local % 3600 / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_read_in_taipei() {
+        // 2026-01-05 02:30 UTC is 10:30 in Taipei.
+        assert_eq!(super::roc(1_767_580_200_000), "中華民國115年1月5日 10:30");
+        assert_eq!(super::roc(0), "中華民國59年1月1日 08:00");
+    }
 }
