@@ -51,6 +51,18 @@ fn directory_config(db: &str, port: u16) -> DirectoryConfig {
     }
 }
 
+/// A directory on a fresh database and a free port of 127.0.0.1.
+async fn start_directory(name: &str) -> (gongwen_directory::Running, u16) {
+    let pd = free_port();
+    let dir = gongwen_directory::start(
+        directory_config(&fresh_database(name).await, pd),
+        Clock::default(),
+    )
+    .await
+    .unwrap();
+    (dir, pd)
+}
+
 /// Center `name` with client certificate `mine`, following the directory at `dir_port`;
 /// no peers and no participants of its own.
 fn center_config(name: &str, db: &str, port: u16, mine: usize, dir_port: u16) -> CenterConfig {
@@ -307,13 +319,8 @@ fn centers_learn_everything_from_the_signed_snapshot() {
 fn a_snapshot_signed_by_another_key_is_refused() {
     runtime().block_on(async {
         let pki = pki();
-        let (pd, px) = (free_port(), free_port());
-        let dir = gongwen_directory::start(
-            directory_config(&fresh_database("dirnet_forged").await, pd),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
+        let (dir, pd) = start_directory("dirnet_forged").await;
+        let px = free_port();
         let now = dir.app.clock.now_ms();
         register_center(&dir.app.db, "center-x", px, Some(0)).await;
         registry::add(
@@ -565,13 +572,8 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
     use gongwen_integration::{C, D};
     runtime().block_on(async {
         let pki = pki();
-        let (pd, px) = (free_port(), free_port());
-        let dir = gongwen_directory::start(
-            directory_config(&fresh_database("dirapp").await, pd),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
+        let (dir, pd) = start_directory("dirapp").await;
+        let px = free_port();
         let db = dir.app.db.clone();
         let now = dir.app.clock.now_ms();
         register_center(&db, "center-x", px, Some(0)).await;
@@ -877,13 +879,8 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
     use gongwen_directory::improvements;
     runtime().block_on(async {
         let pki = pki();
-        let (pd, px) = (free_port(), free_port());
-        let dir = gongwen_directory::start(
-            directory_config(&fresh_database("dirimp").await, pd),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
+        let (dir, pd) = start_directory("dirimp").await;
+        let px = free_port();
         let db = dir.app.db.clone();
         let now = dir.app.clock.now_ms();
         register_center(&db, "center-x", px, Some(0)).await;
@@ -1122,13 +1119,7 @@ fn reviewers_work_through_the_pages() {
     use gongwen_integration::D;
     runtime().block_on(async {
         let pki = pki();
-        let pd = free_port();
-        let dir = gongwen_directory::start(
-            directory_config(&fresh_database("dirweb").await, pd),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
+        let (dir, _) = start_directory("dirweb").await;
         let db = dir.app.db.clone();
         let now = dir.app.clock.now_ms();
         register_center(&db, "center-x", 9, None).await;

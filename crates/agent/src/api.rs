@@ -655,7 +655,7 @@ pub(crate) async fn file_response(path: &Path, name: &str) -> Result<Response> {
         .await
         .map_err(|e| Refusal::new(Code::Internal, format!("{}：{e}", path.display())))?;
     let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
-    let body = axum::body::Body::from_stream(tokio_util_stream(file));
+    let body = axum::body::Body::from_stream(file_chunks(file));
     Ok((
         [
             (header::CONTENT_TYPE, content_type(name).to_string()),
@@ -674,7 +674,7 @@ pub(crate) async fn file_response(path: &Path, name: &str) -> Result<Response> {
 }
 
 /// A file read in 64 KiB pieces, so a large attachment is never held in memory.
-fn tokio_util_stream(
+fn file_chunks(
     file: tokio::fs::File,
 ) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> {
     use tokio::io::AsyncReadExt;
