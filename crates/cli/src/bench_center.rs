@@ -103,6 +103,8 @@ struct Lat {
     fetch: Vec<f64>,
     deliver: Vec<f64>,
     confirm: Vec<f64>,
+    /// Inbox queries the recipients made.
+    polls: usize,
 }
 
 pub(crate) fn database_url(db: &str, dir: &std::path::Path) -> Result<String, CliError> {
@@ -326,6 +328,11 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
         println!("  {name}：p50 {p50:.1} ms，p99 {p99:.1} ms");
     }
     println!(
+        "  收件匣查詢：{} 次（每份 {:.2} 次）",
+        lat.polls,
+        lat.polls as f64 / b.docs as f64
+    );
+    println!(
         "  交換中心行程最高記憶體：{rss:.1} MB；CPU 時間 {cpu:.2} 秒（每份 {:.2} ms）",
         cpu * 1000.0 / b.docs as f64
     );
@@ -374,6 +381,7 @@ async fn measure(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let lat = Arc::new(Mutex::new(Lat::default()));
+    let polls = Arc::new(AtomicUsize::new(0));
     let total = docs.len();
     let done = Arc::new(AtomicUsize::new(0));
     // Receipts by package id, filled as packages are submitted.
@@ -415,6 +423,7 @@ async fn measure(
     }
     for c in recipient_clients {
         let lat = lat.clone();
+        let polls = polls.clone();
         let receipts = receipts.clone();
         let done = done.clone();
         tasks.push(tokio::spawn(async move {
@@ -423,6 +432,7 @@ async fn measure(
                     .inbox(&[("limit", "200")])
                     .await
                     .map_err(|e| e.to_string())?;
+                polls.fetch_add(1, Ordering::Relaxed);
                 if page.items.is_empty() {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
@@ -457,6 +467,7 @@ async fn measure(
         t.await.map_err(|e| arg(e.to_string()))?.map_err(arg)?;
     }
     let elapsed = t0.elapsed().as_secs_f64();
-    let lat = Arc::try_unwrap(lat).map_err(|_| arg("lat"))?.into_inner();
+    let mut lat = Arc::try_unwrap(lat).map_err(|_| arg("lat"))?.into_inner();
+    lat.polls = polls.load(Ordering::Relaxed);
     Ok((elapsed, lat))
 }

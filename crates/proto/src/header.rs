@@ -92,7 +92,7 @@ pub struct Resend {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageHeader {
     pub version: u32,
-    /// Random, 32 hex digits.
+    /// 32 hex digits: the sealing time (Unix seconds, 10 digits), then 22 random.
     pub id: String,
     /// The sender's 機關代碼.
     pub sender: String,

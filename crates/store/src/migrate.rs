@@ -59,6 +59,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0008_agent_web.sql"),
         postgres: include_str!("../../../migrations/postgres/0008_agent_web.sql"),
     },
+    Migration {
+        version: 9,
+        name: "lean_indexes",
+        sqlite: include_str!("../../../migrations/sqlite/0009_lean_indexes.sql"),
+        postgres: include_str!("../../../migrations/postgres/0009_lean_indexes.sql"),
+    },
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {

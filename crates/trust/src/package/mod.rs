@@ -184,8 +184,12 @@ pub(crate) fn header_for(
     for f in &files {
         gongwen_doc::safe_file_name(&f.name).map_err(content_err)?;
     }
+    // The sealing second first, then 88 random bits: packages sealed together sort together,
+    // so a center's indexes keyed by package id grow at one end instead of touching a random
+    // page for every new package.
     let mut id = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut id).map_err(TrustError::crypto)?;
+    id[..5].copy_from_slice(&(now.max(0) as u64).to_be_bytes()[3..]);
+    aws_lc_rs::rand::fill(&mut id[5..]).map_err(TrustError::crypto)?;
     let mut header = PackageHeader {
         version: 1,
         id: hex(&id),
