@@ -637,7 +637,7 @@ S["PackageHeader"] = {
                    "交換中心依它檢查送件並建立副本。",
     "properties": {
         "version": {"type": "integer", "format": "int32", "minimum": 0},
-        "id": {"type": "string", "description": "隨機，32 個十六進位數字。", "pattern": "^[0-9a-f]{32}$"},
+        "id": {"type": "string", "description": "32 個十六進位數字：封裝時間（Unix 秒，10 位）後接 22 位隨機數字。", "pattern": "^[0-9a-f]{32}$"},
         "sender": {"type": "string", "description": "發文機關代碼；必須是連線的參與者。"},
         "created": {"type": "integer", "format": "int64", "description": "封裝時間，Unix **秒**。"},
         "recipients": {"type": "array", "items": ref("HeaderRecipient")},

@@ -165,6 +165,11 @@ fn sealed_inspected_by_a_center_opened_by_the_recipient_and_by_openssl_and_tar()
     let i = inspect(&pkg).unwrap();
     let h = &i.header;
     assert_eq!(h.sender, "379000000A");
+    // The id: the sealing second, then random; a later package sorts after.
+    assert_eq!(h.id.len(), 32);
+    assert!(h.id.starts_with(&format!("{T0:010x}")), "{}", h.id);
+    let later = inspect(&seal_at(&w, &[&w.dit[1]], T0 + 1).unwrap()).unwrap();
+    assert!(later.header.id > h.id);
     assert_eq!(h.doc_number, "府資字第1150001234號");
     assert_eq!(h.urgency, "速件");
     let codes: Vec<&str> = h.recipients.iter().map(|r| r.code.as_str()).collect();
