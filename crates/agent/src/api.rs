@@ -38,17 +38,8 @@ pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
     };
     let tls = match &c.tls {
         Some(t) => Some(
-            gongwen_net::server_config(&gongwen_net::TlsFiles {
-                cert: t.cert.clone(),
-                key: t.key.clone(),
-                client_roots: if t.client_roots.is_empty() {
-                    node.config.trust_anchors.clone()
-                } else {
-                    t.client_roots.clone()
-                },
-                crls: Vec::new(),
-            })
-            .map_err(|e| err(e.code(), e.to_string()))?,
+            gongwen_net::server_config(&t.files(&node.config.trust_anchors, Vec::new()))
+                .map_err(|e| err(e.code(), e.to_string()))?,
         ),
         None => {
             let loopback = c

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+/// The `[tls]` section, shared with the other services.
+pub use gongwen_net::ServerTls as ApiTls;
+
 /// How an agent runs. Paths are relative to the working directory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,15 +63,6 @@ pub struct ApiConfig {
     /// Largest upload (DI, SW and attachments together), in MiB.
     #[serde(default = "default_upload")]
     pub max_upload_mb: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApiTls {
-    pub cert: PathBuf,
-    pub key: PathBuf,
-    #[serde(default)]
-    pub client_roots: Vec<PathBuf>,
 }
 
 /// The web client (WebjAgent).

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+/// The `[tls]` section, shared with the other services.
+pub use gongwen_net::ServerTls as TlsConfig;
+
 /// How a center runs. Paths are relative to the working directory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,18 +122,6 @@ fn default_retry_max() -> u64 {
 }
 fn default_give_up() -> u64 {
     3 * 86_400
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsConfig {
-    /// Server certificate and chain (PEM).
-    pub cert: PathBuf,
-    /// Server private key (PEM, PKCS#8).
-    pub key: PathBuf,
-    /// Roots client certificates must chain to; defaults to `trust_anchors`.
-    #[serde(default)]
-    pub client_roots: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

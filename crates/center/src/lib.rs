@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gongwen_net::{Metrics, Server, TlsFiles};
+use gongwen_net::{Metrics, Server};
 use gongwen_store::{Blobs, Db};
 use gongwen_trust::path::TrustStore;
 
@@ -272,16 +272,10 @@ async fn follow_directory(
 
 /// Opens everything and starts listening.
 pub async fn start(config: CenterConfig, clock: Clock) -> Result<Running, StartError> {
-    let tls = gongwen_net::server_config(&TlsFiles {
-        cert: config.tls.cert.clone(),
-        key: config.tls.key.clone(),
-        client_roots: if config.tls.client_roots.is_empty() {
-            config.trust_anchors.clone()
-        } else {
-            config.tls.client_roots.clone()
-        },
-        crls: gongwen_trust::path::crl_files(&config.crls),
-    })
+    let tls = gongwen_net::server_config(&config.tls.files(
+        &config.trust_anchors,
+        gongwen_trust::path::crl_files(&config.crls),
+    ))
     .map_err(|e| start_err(e.code(), e))?;
     let listen = config.listen.clone();
     let app = open(config, clock).await?;

@@ -11,7 +11,7 @@ mod tls;
 pub use clock::Clock;
 pub use metrics::Metrics;
 pub use refusal::Refusal;
-pub use tls::{NetError, Peer, Server, TlsFiles, server_config, spki_sha256_hex};
+pub use tls::{NetError, Peer, Server, ServerTls, TlsFiles, server_config, spki_sha256_hex};
 
 /// The `/healthz` answer of every service: 200 `{"status":"ok","version":…}` when its
 /// database answers, 503 otherwise.

@@ -84,6 +84,36 @@ fn tls_err(detail: impl Into<String>) -> NetError {
     }
 }
 
+/// A service's `[tls]` section, as operators write it: the agency node's API and the center
+/// read the same three keys.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerTls {
+    /// Server certificate and chain (PEM).
+    pub cert: PathBuf,
+    /// Server private key (PEM, PKCS#8).
+    pub key: PathBuf,
+    /// Roots client certificates must chain to; defaults to the service's `trust_anchors`.
+    #[serde(default)]
+    pub client_roots: Vec<PathBuf>,
+}
+
+impl ServerTls {
+    /// The files to serve with: `client_roots`, or `trust_anchors` when none are given.
+    pub fn files(&self, trust_anchors: &[PathBuf], crls: Vec<PathBuf>) -> TlsFiles {
+        TlsFiles {
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            client_roots: if self.client_roots.is_empty() {
+                trust_anchors.to_vec()
+            } else {
+                self.client_roots.clone()
+            },
+            crls,
+        }
+    }
+}
+
 /// The files a TLS server needs.
 #[derive(Clone, Debug)]
 pub struct TlsFiles {
