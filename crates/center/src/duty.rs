@@ -156,10 +156,13 @@ pub async fn duties(app: &Shared, caller: &Caller, days: u32) -> Result<Duties> 
     let receiving = app
         .db
         .fetch_all(
-            "SELECT p.id, p.doc_number, p.subject, p.sender, c.status, c.available_at, p.confirm_now \
-             FROM copies c JOIN packages p ON p.id = c.package_id \
-             WHERE c.recipient = $1 AND c.status IN ('available', 'delivered') \
-             ORDER BY c.available_at, p.id LIMIT 5000",
+            &format!(
+                "SELECT p.id, p.doc_number, p.subject, p.sender, c.status, c.available_at, p.confirm_now \
+                 FROM copies c JOIN packages p ON p.id = c.package_id \
+                 WHERE c.recipient = $1 AND {} \
+                 ORDER BY c.available_at, p.id LIMIT 5000",
+                crate::exchange::OPEN_COPY
+            ),
             &args![caller.code.as_str()],
         )
         .await?

@@ -676,6 +676,10 @@ pub(crate) fn copy_of(r: &Row, base: usize) -> Result<CopyView> {
 
 const COPY_COLS: &str = "recipient, unit, copy_kind, status, status_at, delivered_at, fail_reason, return_reason, return_text, receipt_number";
 /// The same columns from a query where `copies` is `c`.
+/// The condition of the index of open copies (migration 0010), which a query must repeat word
+/// for word (copies aliased `c`) for SQLite and PostgreSQL to use that index.
+pub(crate) const OPEN_COPY: &str = "c.status IN ('available', 'delivered')";
+
 pub(crate) const COPY_COLS_C: &str = "c.recipient, c.unit, c.copy_kind, c.status, c.status_at, c.delivered_at, c.fail_reason, c.return_reason, c.return_text, c.receipt_number";
 
 fn resend_of(kind: Option<String>, original: Option<String>) -> Option<Resend> {
@@ -848,6 +852,10 @@ pub async fn inbox(app: &Shared, caller: &Caller, q: &InboxQuery) -> Result<Inbo
                 .ok_or_else(|| bad(Code::BadRequest, format!("狀態「{s}」不認得")))?;
             a.push(st.as_str().into());
             sql.push_str(&format!(" AND c.status = ${}", a.len()));
+            if matches!(st, CopyStatus::Available | CopyStatus::Delivered) {
+                // Word for word the condition of the index of open copies (migration 0010).
+                sql.push_str(&format!(" AND {OPEN_COPY}"));
+            }
         }
     }
     if let Some(u) = &q.urgency {

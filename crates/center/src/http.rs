@@ -615,7 +615,10 @@ async fn metrics(State(app): State<Shared>) -> Response {
     let available = app
         .db
         .fetch_optional(
-            "SELECT COUNT(*) FROM copies WHERE status = 'available'",
+            &format!(
+                "SELECT COUNT(*) FROM copies c WHERE {} AND c.status = 'available'",
+                crate::exchange::OPEN_COPY
+            ),
             &[],
         )
         .await

@@ -65,6 +65,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0009_lean_indexes.sql"),
         postgres: include_str!("../../../migrations/postgres/0009_lean_indexes.sql"),
     },
+    Migration {
+        version: 10,
+        name: "open_copies",
+        sqlite: include_str!("../../../migrations/sqlite/0010_open_copies.sql"),
+        postgres: include_str!("../../../migrations/postgres/0010_open_copies.sql"),
+    },
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {

@@ -2,7 +2,7 @@
 //! validity at the given time, CA constraints, revocation by CRL, and the key usage the purpose
 //! needs. Who a certificate belongs to is not decided here: the directory binds keys to codes.
 
-use aws_lc_rs::signature::{self, UnparsedPublicKey};
+use aws_lc_rs::signature;
 use der::asn1::ObjectIdentifier as Oid;
 use der::oid as const_oid;
 use der::{Decode, Encode};
@@ -106,7 +106,7 @@ fn verify_signed(
         .subject_public_key_info
         .subject_public_key
         .raw_bytes();
-    UnparsedPublicKey::new(v, key).verify(tbs, sig).is_ok()
+    crate::cms::signature_ok(v, key, tbs, sig)
 }
 
 fn issued_by(cert: &Certificate, issuer: &Certificate) -> bool {

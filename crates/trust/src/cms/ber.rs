@@ -238,7 +238,7 @@ pub fn declared_len(data: &[u8]) -> Option<u64> {
 /// it is: what we and most peers send. Checking copies nothing; rewriting a package copied its
 /// body once per nesting level. Anything unusual answers `false` and takes the long way, which
 /// also gives the errors.
-fn is_der(data: &[u8]) -> bool {
+pub(crate) fn is_der(data: &[u8]) -> bool {
     fn header(data: &[u8], pos: &mut usize) -> Option<(u8, usize)> {
         let tag = *data.get(*pos)?;
         if tag & 0x1f == 0x1f || tag == 0 {

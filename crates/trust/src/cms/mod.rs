@@ -23,7 +23,7 @@ use aws_lc_rs::cipher::{
 };
 use aws_lc_rs::iv::FixedLength;
 use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
-use aws_lc_rs::signature::{self, UnparsedPublicKey};
+use aws_lc_rs::signature;
 use der::asn1::{Any, ObjectIdentifier as Oid, OctetString, SetOfVec, UtcTime};
 use der::{Decode, Encode};
 pub use x509_cert::Certificate;
@@ -298,9 +298,7 @@ fn attr(attrs: &SetOfVec<Attribute>, oid: Oid) -> Option<&Any> {
 /// Checks a SignedData's signature (not yet who the signer is: that is trust evaluation, done
 /// by the caller with the returned certificates). Accepts BER.
 pub fn verify(data: &[u8]) -> Result<Verified, TrustError> {
-    let sd: SignedData = unwrap(data, ID_SIGNED_DATA, "簽章資料（SignedData）")?
-        .decode_as()
-        .map_err(malformed)?;
+    let (sd, certs) = decode_signed(&unwrap(data, ID_SIGNED_DATA, "簽章資料（SignedData）")?)?;
     let content = match &sd.encap_content_info.econtent {
         Some(any) => any
             .decode_as::<OctetString>()
@@ -309,7 +307,7 @@ pub fn verify(data: &[u8]) -> Result<Verified, TrustError> {
         None => return Err(unsupported("分離式簽章（內容不在簽章資料中）")),
     };
     let (signer, certs, signing_time) =
-        check_signed(&sd, &|oid| digest_of(oid, &content), Some(&content))?;
+        check_signed(&sd, certs, &|oid| digest_of(oid, &content), Some(&content))?;
     Ok(Verified {
         content,
         signer,
@@ -318,23 +316,110 @@ pub fn verify(data: &[u8]) -> Result<Verified, TrustError> {
     })
 }
 
-/// Checks a SignedData's one signature. `digest` gives the content's digest for a digest
-/// algorithm (a streaming reader computes SHA-256 as the content passes); `content` is only
-/// needed for the rare signature without signed attributes.
+/// Where the certificate set sits among a SignedData's fields (version, digest algorithms,
+/// encapsulated content, then `[0] IMPLICIT CertificateSet`).
+const CERTIFICATES_FIELD: usize = 3;
+
+/// A SignedData (the SEQUENCE `sd`) and the X.509 certificates it carries, the certificates
+/// parsed apart through [`certificate`]: a center checks a header and two receipts for every
+/// document, each carrying the signer's certificate and its CA, and parsing those same few
+/// certificates again and again was most of the cost of decoding.
+pub(crate) fn decode_signed(sd: &Any) -> Result<(SignedData, Vec<Certificate>), TrustError> {
+    if der::Tagged::tag(sd) != der::Tag::Sequence {
+        return Err(malformed("簽章資料不是 SEQUENCE"));
+    }
+    let mut fields = der::SliceReader::new(sd.value()).map_err(malformed)?;
+    let mut rest = Vec::with_capacity(sd.value().len());
+    let mut certs = Vec::new();
+    let mut i = 0;
+    while !der::Reader::is_finished(&fields) {
+        let tlv = der::Reader::tlv_bytes(&mut fields).map_err(malformed)?;
+        if i == CERTIFICATES_FIELD && tlv.first() == Some(&0xA0) {
+            let set = der::asn1::AnyRef::from_der(tlv).map_err(malformed)?;
+            let mut choices = der::SliceReader::new(set.value()).map_err(malformed)?;
+            while !der::Reader::is_finished(&choices) {
+                let choice = der::Reader::tlv_bytes(&mut choices).map_err(malformed)?;
+                // Attribute certificates and other formats ([0]…[3]) name nobody we check.
+                if choice.first() == Some(&0x30) {
+                    certs.push(certificate(choice)?);
+                }
+            }
+        } else {
+            rest.extend_from_slice(tlv);
+        }
+        i += 1;
+    }
+    let without = der::asn1::AnyRef::new(der::Tag::Sequence, &rest)
+        .and_then(|a| a.to_der())
+        .map_err(malformed)?;
+    Ok((SignedData::from_der(&without).map_err(malformed)?, certs))
+}
+
+/// Is `sig` a signature over `msg` by `key` (a SubjectPublicKey's bits)? Each key is parsed
+/// once per process (the last few hundred kept): parsing an RSA key and setting up its
+/// arithmetic cost a fifth of each check, and the same few keys sign everything.
+pub(crate) fn signature_ok(
+    alg: &'static dyn signature::VerificationAlgorithm,
+    key: &[u8],
+    msg: &[u8],
+    sig: &[u8],
+) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, Mutex};
+    type Keys = HashMap<(usize, Vec<u8>), Arc<signature::ParsedPublicKey>>;
+    static PARSED: LazyLock<Mutex<Keys>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+    // The algorithms are statics: the address names one.
+    let id = (alg as *const dyn signature::VerificationAlgorithm).cast::<()>() as usize;
+    let found = PARSED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&(id, key.to_vec()))
+        .cloned();
+    let parsed = match found {
+        Some(p) => p,
+        None => {
+            let Ok(p) = signature::ParsedPublicKey::new(alg, key) else {
+                return false;
+            };
+            let p = Arc::new(p);
+            let mut keys = PARSED.lock().unwrap_or_else(|e| e.into_inner());
+            if keys.len() >= 512 {
+                keys.clear();
+            }
+            keys.insert((id, key.to_vec()), p.clone());
+            p
+        }
+    };
+    parsed.verify_sig(msg, sig).is_ok()
+}
+
+/// A certificate from its DER, parsed once per process (the last few hundred kept).
+fn certificate(der: &[u8]) -> Result<Certificate, TrustError> {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    static PARSED: LazyLock<Mutex<HashMap<Vec<u8>, Certificate>>> =
+        LazyLock::new(|| Mutex::new(HashMap::new()));
+    if let Some(c) = PARSED.lock().unwrap_or_else(|e| e.into_inner()).get(der) {
+        return Ok(c.clone());
+    }
+    let c = Certificate::from_der(der).map_err(malformed)?;
+    let mut parsed = PARSED.lock().unwrap_or_else(|e| e.into_inner());
+    if parsed.len() >= 512 {
+        parsed.clear();
+    }
+    parsed.insert(der.to_vec(), c.clone());
+    Ok(c)
+}
+
+/// Checks a SignedData's one signature, made by one of `certs`. `digest` gives the content's
+/// digest for a digest algorithm (a streaming reader computes SHA-256 as the content passes);
+/// `content` is only needed for the rare signature without signed attributes.
 pub(crate) fn check_signed(
     sd: &SignedData,
+    certs: Vec<Certificate>,
     digest: &dyn Fn(&Oid) -> Result<Vec<u8>, TrustError>,
     content: Option<&[u8]>,
 ) -> Result<(Certificate, Vec<Certificate>, Option<i64>), TrustError> {
-    let certs: Vec<Certificate> = sd
-        .certificates
-        .iter()
-        .flat_map(|s| s.0.iter())
-        .filter_map(|c| match c {
-            CertificateChoices::Certificate(c) => Some(c.clone()),
-            CertificateChoices::Other(_) => None,
-        })
-        .collect();
     let mut infos = sd.signer_infos.0.iter();
     let info = infos.next().ok_or_else(|| TrustError::BadSignature {
         detail: "沒有任何簽署者".into(),
@@ -389,11 +474,11 @@ pub(crate) fn check_signed(
             .ok_or_else(|| unsupported("沒有簽署屬性的串流簽章"))?
             .to_vec(),
     };
-    UnparsedPublicKey::new(alg, key)
-        .verify(&signed_bytes, info.signature.as_bytes())
-        .map_err(|_| TrustError::BadSignature {
+    if !signature_ok(alg, key, &signed_bytes, info.signature.as_bytes()) {
+        return Err(TrustError::BadSignature {
             detail: "簽章值與簽署者的公鑰不符".into(),
-        })?;
+        });
+    }
     Ok((signer, certs, signing_time))
 }
 
@@ -573,6 +658,61 @@ pub(crate) fn envelope_for(
 /// Accepts BER, AES-128/192/256-CBC, RSA-OAEP (SHA-1/256/384/512) and PKCS#1 v1.5.
 pub fn decrypt(data: &[u8], key: &PrivateKey, cert: &Certificate) -> Result<Vec<u8>, TrustError> {
     open_enveloped(&parse_enveloped(data)?, key, cert)
+}
+
+/// A DER EnvelopedData ContentInfo, decoded without its encrypted content, and that content
+/// where it lies in `data`: a center reads a package's header and hashes its ciphertext without
+/// copying the ciphertext twice (into the ContentInfo, then into the OCTET STRING). `None` for
+/// any other shape (BER, constructed content), which [`parse_enveloped`] reads.
+pub(crate) fn enveloped_apart(data: &[u8]) -> Result<Option<(EnvelopedData, &[u8])>, TrustError> {
+    use frame::{elements, read_header, tl};
+    fn value(tlv: &[u8]) -> Option<&[u8]> {
+        let (_, h, len) = read_header(tlv).ok()?;
+        (h + len as usize == tlv.len()).then(|| &tlv[h..])
+    }
+    let split = || -> Option<(Vec<u8>, &[u8])> {
+        let ci = elements(value(data)?).ok()?;
+        let [oid, explicit] = ci.as_slice() else {
+            return None;
+        };
+        if Oid::from_der(oid).ok()? != ID_ENVELOPED_DATA || explicit.first() != Some(&0xA0) {
+            return None;
+        }
+        let mut ed = Vec::new();
+        let mut content = None;
+        for field in elements(value(value(explicit)?)?).ok()? {
+            // The first SEQUENCE is the EncryptedContentInfo (version is an INTEGER,
+            // originatorInfo [0], recipientInfos a SET, unprotectedAttrs [1]).
+            if field.first() == Some(&0x30) && content.is_none() {
+                let mut eci = Vec::new();
+                for part in elements(value(field)?).ok()? {
+                    if part.first() == Some(&0x80) {
+                        content = Some(value(part)?);
+                    } else {
+                        eci.extend_from_slice(part);
+                    }
+                }
+                content?;
+                ed.extend(tl(0x30, eci.len() as u64));
+                ed.extend(eci);
+            } else {
+                ed.extend_from_slice(field);
+            }
+        }
+        let mut out = tl(0x30, ed.len() as u64);
+        out.extend(ed);
+        Some((out, content?))
+    };
+    if !ber::is_der(data) {
+        return Ok(None);
+    }
+    match split() {
+        Some((ed, content)) => Ok(Some((
+            EnvelopedData::from_der(&ed).map_err(malformed)?,
+            content,
+        ))),
+        None => Ok(None),
+    }
 }
 
 pub(crate) fn parse_enveloped(data: &[u8]) -> Result<EnvelopedData, TrustError> {

@@ -13,7 +13,6 @@ use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use ::cms::enveloped_data::EnvelopedData;
-use ::cms::signed_data::SignedData;
 use aws_lc_rs::cipher::{
     AES_256, DecryptionContext, EncryptionContext, StreamingDecryptingKey, StreamingEncryptingKey,
     UnboundCipherKey,
@@ -777,12 +776,13 @@ pub fn open_to_dir(
             encap.extend_from_slice(&data_oid);
             sd_body.extend_from_slice(&encap);
             sd_body.extend_from_slice(&tail);
-            let mut sd_der = tl(0x30, sd_body.len() as u64);
-            sd_der.extend_from_slice(&sd_body);
-            let sd = SignedData::from_der(&sd_der).map_err(cms::malformed)?;
+            let (sd, certs) = cms::decode_signed(
+                &Any::new(der::Tag::Sequence, sd_body).map_err(cms::malformed)?,
+            )?;
             let digest = content_digest.as_ref().to_vec();
             let (signer, certs, signing_time) = cms::check_signed(
                 &sd,
+                certs,
                 &|oid| {
                     if *oid == Oid::new_unwrap("2.16.840.1.101.3.4.2.1") {
                         Ok(digest.clone())
