@@ -179,6 +179,12 @@ fn life_of_a_copy() {
         );
         let api = a.openapi().await.unwrap();
         assert_eq!(api["openapi"].as_str().map(|v| &v[..2]), Some("3."));
+        // Ninety-one days after the last copy became final the body goes, also from what the
+        // center remembers of recent packages for their downloads.
+        assert_eq!(b.fetch(&sent.id).await.unwrap(), pkg);
+        center.app.clock.advance(91 * 86_400_000);
+        gongwen_center::sweep(&center.app).await;
+        assert_code(b.fetch(&sent.id).await, "E_BODY_PURGED");
         center.shutdown().await;
     });
 }

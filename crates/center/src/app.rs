@@ -43,6 +43,8 @@ pub struct App {
     pub signing_keys: directory::Cache<String, Vec<[u8; 32]>>,
     /// Participants that want webhooks.
     pub hooked: directory::Cache<(), Vec<String>>,
+    /// Bodies submitted lately, for their recipients' downloads.
+    pub recent: crate::recent::RecentBodies,
     /// Chain evaluations of signing certificates seen recently.
     pub evaluations: std::sync::Mutex<std::collections::HashMap<[u8; 32], (i64, Evaluation)>>,
 }

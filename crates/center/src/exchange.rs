@@ -10,7 +10,7 @@ use gongwen_proto::api::{Aggregate, CopyView, GroupExpansion, InboxItem, InboxPa
 use gongwen_proto::{
     Code, CopyStatus, FailReason, PackageHeader, Resend, ResendKind, ReturnReason,
 };
-use gongwen_store::{Row, Tx, Value, args};
+use gongwen_store::{Blobs, Row, Tx, Value, args};
 use gongwen_trust::path::check_binding;
 use gongwen_trust::receipt::ReceiptEvent;
 
@@ -502,6 +502,7 @@ async fn record_submission(
         return Ok(None);
     }
     inserted?;
+    let reader = stored.reader(&app.blobs)?;
     stored.record(&mut tx).await?;
     let mut copies = Vec::new();
     for g in expansions {
@@ -553,6 +554,11 @@ async fn record_submission(
             r?;
             if !relays.is_empty() {
                 app.outbox_ready.notify_one();
+            }
+            if let Some(reader) = reader {
+                let here = copies.iter().filter(|c| c.status == CopyStatus::Available);
+                app.recent
+                    .put(&h.id, sha, size, here.map(|c| c.recipient.clone()), reader);
             }
             copies.sort_by(|a, b| (&a.recipient, &a.unit).cmp(&(&b.recipient, &b.unit)));
             Ok(Some(SentPackage {
@@ -675,11 +681,11 @@ pub(crate) fn copy_of(r: &Row, base: usize) -> Result<CopyView> {
 }
 
 const COPY_COLS: &str = "recipient, unit, copy_kind, status, status_at, delivered_at, fail_reason, return_reason, return_text, receipt_number";
-/// The same columns from a query where `copies` is `c`.
 /// The condition of the index of open copies (migration 0010), which a query must repeat word
 /// for word (copies aliased `c`) for SQLite and PostgreSQL to use that index.
 pub(crate) const OPEN_COPY: &str = "c.status IN ('available', 'delivered')";
 
+/// The same columns from a query where `copies` is `c`.
 pub(crate) const COPY_COLS_C: &str = "c.recipient, c.unit, c.copy_kind, c.status, c.status_at, c.delivered_at, c.fail_reason, c.return_reason, c.return_text, c.receipt_number";
 
 fn resend_of(kind: Option<String>, original: Option<String>) -> Option<Resend> {
@@ -903,27 +909,43 @@ pub async fn inbox(app: &Shared, caller: &Caller, q: &InboxQuery) -> Result<Inbo
     Ok(InboxPage { items, next })
 }
 
-/// Where a recipient's body lies, if this recipient may fetch it.
+/// A recipient's body: where it lies, if this recipient may fetch it.
 pub struct BodyRef {
     pub sha: String,
     pub size: u64,
+    pub reader: Option<gongwen_store::BlobReader>,
 }
 
 pub async fn body_ref(app: &Shared, caller: &Caller, id: &str) -> Result<BodyRef> {
+    if let Some(b) = app.recent.get(id, &caller.code) {
+        return Ok(b);
+    }
     let r = app
         .db
         .fetch_optional(
-            "SELECT p.body_sha256, p.body_size, p.body_purged_at FROM copies c JOIN packages p ON p.id = c.package_id \
-             WHERE c.package_id = $1 AND c.recipient = $2 AND c.available_at IS NOT NULL",
+            &format!(
+                "SELECT p.body_sha256, p.body_size, p.body_purged_at, {} \
+                 FROM copies c JOIN packages p ON p.id = c.package_id {} p.body_sha256 \
+                 WHERE c.package_id = $1 AND c.recipient = $2 AND c.available_at IS NOT NULL",
+                Blobs::PACK_COLUMNS,
+                Blobs::PACK_JOIN
+            ),
             &args![id, caller.code.as_str()],
         )
         .await?
-        .ok_or_else(|| bad(Code::NotFound, format!("收文者 {} 沒有封包 {id}", caller.code)))?;
+        .ok_or_else(|| {
+            bad(
+                Code::NotFound,
+                format!("收文者 {} 沒有封包 {id}", caller.code),
+            )
+        })?;
     if r.opt_i64(2)?.is_some() {
         return Err(bad(Code::BodyPurged, format!("封包 {id}")));
     }
+    let sha = r.text(0)?;
     Ok(BodyRef {
-        sha: r.text(0)?,
+        reader: app.blobs.open_placed(&sha, &r, 3).await?,
+        sha,
         size: r.i64(1)? as u64,
     })
 }
@@ -1314,6 +1336,7 @@ pub async fn purge_bodies(app: &Shared, now: i64) -> Result<usize> {
             .await?
             .is_some();
         tx.commit().await?;
+        app.recent.forget(&id);
         // The record of the purge is durable before the bytes go.
         if !shared {
             app.blobs.delete(&sha).await?;

@@ -325,9 +325,9 @@ async fn body(
     };
     let len = if b.size == 0 { 0 } else { end - start + 1 };
     const CHUNK: u64 = 256 * 1024;
-    let reader = match app.blobs.open(&b.sha).await {
-        Ok(Some(r)) if r.size() == b.size => std::sync::Arc::new(r),
-        Ok(_) => {
+    let reader = match b.reader {
+        Some(r) if r.size() == b.size => std::sync::Arc::new(r),
+        _ => {
             return with_caller(
                 &caller,
                 CenterError::new(
@@ -336,7 +336,6 @@ async fn body(
                 ),
             );
         }
-        Err(e) => return with_caller(&caller, e.into()),
     };
     let stream = futures_util::stream::unfold(start, move |pos| {
         let reader = reader.clone();

@@ -11,6 +11,7 @@ pub mod error;
 pub mod exchange;
 pub mod http;
 pub mod outbox;
+pub mod recent;
 pub mod records;
 pub mod snapshot;
 pub mod testbed;
@@ -116,6 +117,8 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         let spki = gongwen_trust::path::spki_sha256(leaf).map_err(|e| start_err(e.code(), e))?;
         peer_keys.push((p.id.clone(), directory::hex(&spki)));
     }
+    // One process owns an SQLite file and its packs: nobody else purges behind our back.
+    let recent = recent::RecentBodies::new(!db.is_postgres() && blobs.engine() == "fs");
     Ok(Arc::new(App {
         config,
         db,
@@ -134,6 +137,7 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         participants: Default::default(),
         signing_keys: Default::default(),
         hooked: Default::default(),
+        recent,
     }))
 }
 

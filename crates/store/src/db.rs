@@ -384,8 +384,12 @@ impl Writer {
             return Ok(());
         }
         self.open = false;
-        match self.conn.execute_batch("COMMIT") {
-            Ok(()) => Ok(()),
+        match self
+            .conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]))
+        {
+            Ok(_) => Ok(()),
             Err(e) => {
                 let _ = self.conn.execute_batch("ROLLBACK");
                 Err(e.to_string())
@@ -546,10 +550,11 @@ impl Db {
                 if !w.open {
                     // IMMEDIATE: take the write lock now (another process, such as
                     // `gongwen center admin`, may hold it; busy_timeout waits for it).
-                    w.conn.execute_batch("BEGIN IMMEDIATE")?;
+                    w.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
                     w.open = true;
                 }
-                w.conn.execute_batch("SAVEPOINT tx")?;
+                // Prepared once: parsing it anew cost more than running it.
+                w.conn.prepare_cached("SAVEPOINT tx")?.execute([])?;
                 Tx::Sqlite {
                     writer: w,
                     group: write.clone(),
