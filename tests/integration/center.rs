@@ -298,6 +298,43 @@ fn returned_with_a_reason() {
     });
 }
 
+/// Chain evaluations are cached by serial number and signature value; a certificate that
+/// shares those with a cached one but differs anywhere else is evaluated afresh (and fails).
+#[test]
+fn the_evaluation_cache_serves_only_the_same_certificate() {
+    runtime().block_on(async {
+        let pki = pki();
+        let center = start_center(pki, "evalcache", &fresh_database("evalcache").await, "fs")
+            .await
+            .unwrap();
+        let (a, b) = (pki.agency(A), pki.agency(B));
+        let now = center.app.clock.now_s();
+        let e = center
+            .app
+            .evaluate_signing(&a.sign_cert, &a.chain, now)
+            .unwrap();
+        assert_eq!(e.chain[0], a.sign_cert);
+        // Cached now; the same certificate again is answered from the cache.
+        assert!(
+            center
+                .app
+                .evaluate_signing(&a.sign_cert, &a.chain, now)
+                .is_ok()
+        );
+        let mut forged = a.sign_cert.clone();
+        forged.tbs_certificate.subject = b.sign_cert.tbs_certificate.subject.clone();
+        assert_eq!(
+            center
+                .app
+                .evaluate_signing(&forged, &a.chain, now)
+                .err()
+                .map(|e| e.code()),
+            Some("E_TRUST_UNTRUSTED")
+        );
+        center.shutdown().await;
+    });
+}
+
 #[test]
 fn the_same_key_never_sends_twice() {
     runtime().block_on(async {

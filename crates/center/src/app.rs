@@ -46,7 +46,8 @@ pub struct App {
     /// Bodies submitted lately, for their recipients' downloads.
     pub recent: crate::recent::RecentBodies,
     /// Chain evaluations of signing certificates seen recently.
-    pub evaluations: std::sync::Mutex<std::collections::HashMap<[u8; 32], (i64, Evaluation)>>,
+    pub evaluations:
+        std::sync::Mutex<std::collections::HashMap<[u8; 32], (i64, Certificate, Evaluation)>>,
 }
 
 /// How long a chain evaluation is reused (seconds). CRLs are read at start-up, so within a
@@ -139,24 +140,22 @@ impl App {
         chain: &[Certificate],
         at: i64,
     ) -> std::result::Result<Evaluation, TrustError> {
-        let key = der::Encode::to_der(cert)
-            .map(|d| {
-                let h = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &d);
-                let mut k = [0u8; 32];
-                k.copy_from_slice(h.as_ref());
-                k
-            })
-            .map_err(|e| TrustError::Malformed {
-                detail: e.to_string(),
-            })?;
+        // Looked up by serial number and signature value (cheap, unlike encoding the whole
+        // certificate again), and used only for a certificate equal in every field.
+        let mut key = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        key.update(cert.tbs_certificate.serial_number.as_bytes());
+        key.update(cert.signature.raw_bytes());
+        let mut k = [0u8; 32];
+        k.copy_from_slice(key.finish().as_ref());
         let now = self.clock.now_s();
         if (now - at).abs() <= EVALUATION_TTL_S
-            && let Some((t, e)) = self
+            && let Some((t, seen, e)) = self
                 .evaluations
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .get(&key)
+                .get(&k)
             && (now - t).abs() <= EVALUATION_TTL_S
+            && seen == cert
         {
             return Ok(e.clone());
         }
@@ -166,7 +165,7 @@ impl App {
             if cache.len() > 10_000 {
                 cache.clear();
             }
-            cache.insert(key, (now, e.clone()));
+            cache.insert(k, (now, cert.clone(), e.clone()));
         }
         Ok(e)
     }

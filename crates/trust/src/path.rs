@@ -59,8 +59,8 @@ pub struct TrustStore {
 /// A certificate found good, with anything the caller should tell a person.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
-    /// Leaf first, anchor last.
-    pub chain: Vec<Certificate>,
+    /// Leaf first, anchor last. Shared: evaluations are cached and handed out per request.
+    pub chain: std::sync::Arc<[Certificate]>,
     /// zh-TW warnings (e.g. a stale CRL under [`StaleCrl::Warn`]).
     pub warnings: Vec<String>,
 }
@@ -337,7 +337,10 @@ impl TrustStore {
         for pair in chain.windows(2) {
             self.revocation(&pair[0], &pair[1], at, &mut warnings)?;
         }
-        Ok(Evaluation { chain, warnings })
+        Ok(Evaluation {
+            chain: chain.into(),
+            warnings,
+        })
     }
 }
 
