@@ -299,9 +299,14 @@ fn sqlite_open(path: &str) -> Result<rusqlite::Connection, StoreError> {
     // connection has an 8 MiB page cache: most of a center's reads are recent rows; five
     // connections stay well under 200 MB. No memory mapping: a growing file is mapped anew
     // again and again, and the faults and unmappings cost more than the reads they save.
+    // Checkpoints every 4,000 WAL pages (16 MiB) instead of 1,000: a page rewritten by many
+    // commits is copied into the database once per checkpoint, and the commit that runs one
+    // holds the writer (gongwen bench center: 5 % more documents/s; at 10,000 pages the longer
+    // checkpoints showed in the submit p99).
     conn.execute_batch(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=memory; \
-         PRAGMA mmap_size=0; PRAGMA cache_size=-8192; PRAGMA foreign_keys=ON;",
+         PRAGMA mmap_size=0; PRAGMA cache_size=-8192; PRAGMA foreign_keys=ON; \
+         PRAGMA wal_autocheckpoint=4000;",
     )?;
     Ok(conn)
 }
