@@ -454,7 +454,8 @@ impl Blobs {
     }
 
     /// For a query that finds the package's row anyway: `LEFT JOIN` this on the column holding
-    /// the package's SHA-256 and select [`PACK_COLUMNS`], then hand them to [`Blobs::open_placed`].
+    /// the package's SHA-256 and select [`Blobs::PACK_COLUMNS`], then hand them to
+    /// [`Blobs::open_placed`].
     /// One query instead of two on every download.
     pub const PACK_JOIN: &'static str = "LEFT JOIN pack_blobs pb ON pb.sha256 =";
     pub const PACK_COLUMNS: &'static str = "pb.pack, pb.offset_bytes, pb.size";

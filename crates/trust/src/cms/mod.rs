@@ -355,60 +355,54 @@ pub(crate) fn decode_signed(sd: &Any) -> Result<(SignedData, Vec<Certificate>), 
     Ok((SignedData::from_der(&without).map_err(malformed)?, certs))
 }
 
-/// Is `sig` a signature over `msg` by `key` (a SubjectPublicKey's bits)? Each key is parsed
-/// once per process (the last few hundred kept): parsing an RSA key and setting up its
-/// arithmetic cost a fifth of each check, and the same few keys sign everything.
+/// A process-wide memo of what is costly to work out again and keeps coming back (the same
+/// few certificates and keys sign everything a center checks): the last few hundred kept, all
+/// forgotten at once when full.
+type Memo<V> = std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<Vec<u8>, V>>>;
+
+fn memo<V: Clone, E>(
+    memo: &Memo<V>,
+    key: &[u8],
+    make: impl FnOnce() -> Result<V, E>,
+) -> Result<V, E> {
+    let lock = || memo.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(v) = lock().get(key) {
+        return Ok(v.clone());
+    }
+    let v = make()?;
+    let mut map = lock();
+    if map.len() >= 512 {
+        map.clear();
+    }
+    map.insert(key.to_vec(), v.clone());
+    Ok(v)
+}
+
+/// Is `sig` a signature over `msg` by `key` (a SubjectPublicKey's bits)? Parsing an RSA key
+/// and setting up its arithmetic cost a fifth of each check, so each key is parsed once.
 pub(crate) fn signature_ok(
     alg: &'static dyn signature::VerificationAlgorithm,
     key: &[u8],
     msg: &[u8],
     sig: &[u8],
 ) -> bool {
-    use std::collections::HashMap;
-    use std::sync::{Arc, LazyLock, Mutex};
-    type Keys = HashMap<(usize, Vec<u8>), Arc<signature::ParsedPublicKey>>;
-    static PARSED: LazyLock<Mutex<Keys>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+    static KEYS: Memo<std::sync::Arc<signature::ParsedPublicKey>> =
+        std::sync::LazyLock::new(Default::default);
     // The algorithms are statics: the address names one.
     let id = (alg as *const dyn signature::VerificationAlgorithm).cast::<()>() as usize;
-    let found = PARSED
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&(id, key.to_vec()))
-        .cloned();
-    let parsed = match found {
-        Some(p) => p,
-        None => {
-            let Ok(p) = signature::ParsedPublicKey::new(alg, key) else {
-                return false;
-            };
-            let p = Arc::new(p);
-            let mut keys = PARSED.lock().unwrap_or_else(|e| e.into_inner());
-            if keys.len() >= 512 {
-                keys.clear();
-            }
-            keys.insert((id, key.to_vec()), p.clone());
-            p
-        }
-    };
-    parsed.verify_sig(msg, sig).is_ok()
+    let named = [&id.to_le_bytes()[..], key].concat();
+    memo(&KEYS, &named, || {
+        signature::ParsedPublicKey::new(alg, key).map(std::sync::Arc::new)
+    })
+    .is_ok_and(|k| k.verify_sig(msg, sig).is_ok())
 }
 
-/// A certificate from its DER, parsed once per process (the last few hundred kept).
+/// A certificate from its DER, parsed once.
 fn certificate(der: &[u8]) -> Result<Certificate, TrustError> {
-    use std::collections::HashMap;
-    use std::sync::{LazyLock, Mutex};
-    static PARSED: LazyLock<Mutex<HashMap<Vec<u8>, Certificate>>> =
-        LazyLock::new(|| Mutex::new(HashMap::new()));
-    if let Some(c) = PARSED.lock().unwrap_or_else(|e| e.into_inner()).get(der) {
-        return Ok(c.clone());
-    }
-    let c = Certificate::from_der(der).map_err(malformed)?;
-    let mut parsed = PARSED.lock().unwrap_or_else(|e| e.into_inner());
-    if parsed.len() >= 512 {
-        parsed.clear();
-    }
-    parsed.insert(der.to_vec(), c.clone());
-    Ok(c)
+    static CERTS: Memo<Certificate> = std::sync::LazyLock::new(Default::default);
+    memo(&CERTS, der, || {
+        Certificate::from_der(der).map_err(malformed)
+    })
 }
 
 /// Checks a SignedData's one signature, made by one of `certs`. `digest` gives the content's
