@@ -71,6 +71,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0010_open_copies.sql"),
         postgres: include_str!("../../../migrations/postgres/0010_open_copies.sql"),
     },
+    Migration {
+        version: 11,
+        name: "unpurged_packages",
+        sqlite: include_str!("../../../migrations/sqlite/0011_unpurged_packages.sql"),
+        postgres: include_str!("../../../migrations/postgres/0011_unpurged_packages.sql"),
+    },
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {
