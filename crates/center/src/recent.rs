@@ -18,7 +18,6 @@ use crate::exchange::BodyRef;
 /// How many packages are remembered; each costs a few hundred bytes.
 const KEEP: usize = 10_000;
 
-#[derive(Default)]
 pub struct RecentBodies {
     /// Off for PostgreSQL and for bodies kept in the database.
     on: bool,

@@ -3,6 +3,7 @@
 
 /// mimalloc instead of glibc's malloc: a busy center allocates and frees request buffers
 /// all the time, and glibc's spent about 9 % of its CPU doing so (`gongwen bench center`).
+/// Its `override` feature (workspace Cargo.toml) gives SQLite and aws-lc the same allocator.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

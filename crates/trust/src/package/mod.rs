@@ -277,9 +277,11 @@ pub struct Inspected {
     pub certs: Vec<Certificate>,
 }
 
-fn header_of(ed: &EnvelopedData) -> Result<Inspected, TrustError> {
+/// The header of `ed`, checked against `body`, its encrypted content (read in place, or
+/// [`sealed_body`]).
+fn header_of(ed: &EnvelopedData, body: &[u8]) -> Result<Inspected, TrustError> {
     let inspected = signed_header(ed)?;
-    check_body_digest(&inspected.header, &sha256_hex(sealed_body(ed)))?;
+    check_body_digest(&inspected.header, &sha256_hex(body))?;
     Ok(inspected)
 }
 
@@ -318,11 +320,10 @@ pub(crate) fn signed_header(ed: &EnvelopedData) -> Result<Inspected, TrustError>
 /// What a center does with a package: read the header and check it belongs to this body.
 pub fn inspect(package: &[u8]) -> Result<Inspected, TrustError> {
     if let Some((ed, body)) = cms::enveloped_apart(package)? {
-        let inspected = signed_header(&ed)?;
-        check_body_digest(&inspected.header, &sha256_hex(body))?;
-        return Ok(inspected);
+        return header_of(&ed, body);
     }
-    header_of(&cms::parse_enveloped(package)?)
+    let ed = cms::parse_enveloped(package)?;
+    header_of(&ed, sealed_body(&ed))
 }
 
 /// A package opened and checked.
@@ -354,7 +355,7 @@ pub fn open(
     bound_keys: &dyn Fn(&str) -> Vec<[u8; 32]>,
 ) -> Result<Opened, TrustError> {
     let ed = cms::parse_enveloped(package)?;
-    let inspected = header_of(&ed)?;
+    let inspected = header_of(&ed, sealed_body(&ed))?;
     let inner = cms::open_enveloped(&ed, me.key, me.cert)?;
     let v = cms::verify(&inner)?;
     let mut files = tar::read(&v.content, MAX_FILES + 1)?;
