@@ -8,3 +8,4 @@ mod center;
 mod directory;
 mod directory_network;
 mod federation;
+mod hostile_senders;

@@ -152,12 +152,7 @@ async fn whoami(
 /// A file name from an upload: a plain name, no folders.
 fn file_name(raw: Option<&str>, field: &str) -> Result<String> {
     let name = raw.unwrap_or("").trim();
-    let plain = !name.is_empty()
-        && name.chars().count() <= 100
-        && !name.starts_with('.')
-        && !name.contains(['/', '\\', '\0'])
-        && name != "..";
-    if !plain {
+    if !compose::plain_name(name) {
         return Err(Refusal::new(
             Code::AgentDocument,
             format!(
@@ -325,6 +320,7 @@ async fn send_document(
     let (_client, a) = caller(&api, &headers, peer.as_deref()).await?;
     let node = &api.node;
     let name = set_name(&headers)?;
+    let _claim = node.claims.claim(a.code.as_str(), &name).await;
     let dir = staged_dir(node, a, &name);
     // A retried request: answer what became of the first, read nothing.
     if send::sent_row(node, a, &name)
@@ -381,7 +377,7 @@ async fn stage_and_send(
             match compose::stage(&draft, today, uploads, dir) {
                 Ok(set) => (set, taken),
                 Err(e) => {
-                    give_back(node, a, taken).await;
+                    send::give_back_unsealed(node, a, &crate::folder::dir_name(dir), taken).await;
                     return Err(e);
                 }
             }
@@ -403,15 +399,9 @@ async fn stage_and_send(
     match send::send_staged(node, a, &set, "api").await {
         Ok(r) => Ok(answer(r, taken, ignored)),
         Err(e) => {
-            give_back(node, a, taken).await;
+            send::give_back_unsealed(node, a, &set.name, taken).await;
             Err(e)
         }
-    }
-}
-
-async fn give_back(node: &Shared, a: &Agency, taken: Option<compose::Taken>) {
-    if let Some(t) = taken {
-        let _ = compose::give_back(&node.db, a.code.as_str(), t.year, t.serial).await;
     }
 }
 

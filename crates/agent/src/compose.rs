@@ -124,8 +124,8 @@ pub async fn complete(
     Ok(Some(Taken { year, serial }))
 }
 
-/// Writes a draft's DI and SW into `dir` and moves the uploads (files in `uploads`, by their
-/// names) to the names the DI declares. One DI + SW for all recipients: 分繕 is for the
+/// Writes a draft's DI and SW into `dir` and links the uploads (files uploaded in the same
+/// request into `uploads`, named by their bare names) under the names the DI declares. One DI + SW for all recipients: 分繕 is for the
 /// document system to do, one send per copy.
 pub fn stage(
     draft: &Draft,
@@ -148,15 +148,9 @@ pub fn stage(
         |p: &Path, e: std::io::Error| Refusal::new(Code::Internal, format!("{}：{e}", p.display()));
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     for a in &built.attachments {
-        let src = uploads.join(&a.source);
-        if !src.is_file() {
-            return Err(bad(format!(
-                "草稿「附件」列了「{}」，但沒有上傳這個檔案",
-                a.source
-            )));
-        }
+        let src = uploaded(uploads, &a.source)?;
         let to = dir.join(&a.file);
-        std::fs::rename(&src, &to).map_err(|e| io(&src, e))?;
+        link_or_copy(&src, &to).map_err(|e| io(&to, e))?;
     }
     let di_text = gongwen_doc::write_di(&built.di).map_err(|e| bad(e.to_string()))?;
     let di_path = dir.join(format!("{}.di", built.base));
@@ -166,20 +160,55 @@ pub fn stage(
         folder::write_atomically(&sw_path, sw.as_bytes()).map_err(|e| io(&sw_path, e))?;
     }
     folder::write_atomically(&di_path, di_text.as_bytes()).map_err(|e| io(&di_path, e))?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = folder::dir_name(dir);
     folder::declared_set(dir, &di_path, name).map_err(bad)
+}
+
+/// Is `name` a plain file name as an upload may carry: 1 to 100 characters, no folder, not
+/// hidden? Only such names are ever joined to a folder.
+pub fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= 100
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\', '\0'])
+        && name != ".."
+}
+
+/// The file a draft's 附件.檔案 entry names: one uploaded in the same request, by its bare
+/// name, a regular file in the request's own staging folder (never a link, never a path).
+fn uploaded(uploads: &Path, name: &str) -> Result<PathBuf, Refusal> {
+    let missing = || {
+        Refusal::new(
+            Code::AgentDocument,
+            format!(
+                "草稿「附件」列了「{}」，但這次請求沒有上傳這個檔案；附件須以檔名指稱同一請求上傳的檔案",
+                name.chars().take(100).collect::<String>()
+            ),
+        )
+    };
+    if !plain_name(name) {
+        return Err(missing());
+    }
+    let path = uploads.join(name);
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_file() => Ok(path),
+        _ => Err(missing()),
+    }
+}
+
+/// Puts a staged upload under its declared name: a hard link within the request's folder, or
+/// a copy where links are not possible. The upload itself stays where it was.
+fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+    if std::fs::hard_link(from, to).is_err() {
+        std::fs::copy(from, to)?;
+    }
+    Ok(())
 }
 
 /// A DI (and SW, attachments) uploaded as they are: the set they make in `dir`, with every
 /// declared file present.
 pub fn staged_files(dir: &Path, di: &Path) -> Result<OutboxSet, Refusal> {
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = folder::dir_name(dir);
     let set =
         folder::declared_set(dir, di, name).map_err(|m| Refusal::new(Code::AgentDocument, m))?;
     let missing: Vec<String> = set

@@ -102,6 +102,13 @@ pub fn scan(outbox: &Path, settle: Duration) -> (Vec<OutboxSet>, Vec<(OutboxSet,
     (ready, broken)
 }
 
+/// A staged set's name: its folder's.
+pub fn dir_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// The set a DI in `dir` declares: its SW and attachments, expected beside it.
 pub fn declared_set(dir: &Path, di: &Path, name: String) -> Result<OutboxSet, String> {
     let bytes = std::fs::read(di).map_err(|e| format!("DI 無法讀取：{e}"))?;

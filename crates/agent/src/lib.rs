@@ -58,6 +58,8 @@ pub struct Agency {
     pub address: Option<String>,
     pub contact: Vec<String>,
     pub webhook: Option<WebhookConfig>,
+    /// Received items that failed, and when to try each again.
+    receiving: receive::Retries,
 }
 
 impl Agency {
@@ -90,6 +92,8 @@ pub struct Node {
     pub http: reqwest::Client,
     /// When the store was last purged (ms); once an hour is enough.
     last_purge: std::sync::atomic::AtomicI64,
+    /// Staged sets being sent by a request now.
+    pub(crate) claims: send::Claims,
 }
 
 impl Node {
@@ -170,6 +174,7 @@ pub async fn open(config: AgentConfig, clock: Clock) -> Result<Shared, StartErro
             address: a.address.clone(),
             contact: a.contact.clone(),
             webhook: a.webhook.clone(),
+            receiving: Default::default(),
         });
     }
     let http = gongwen_client::plain_http(&roots).map_err(|e| start_err("E_CONFIG", e))?;
@@ -193,6 +198,7 @@ pub async fn open(config: AgentConfig, clock: Clock) -> Result<Shared, StartErro
         agencies,
         http,
         last_purge: std::sync::atomic::AtomicI64::new(0),
+        claims: Default::default(),
     }))
 }
 

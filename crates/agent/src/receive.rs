@@ -13,31 +13,144 @@ use gongwen_trust::receipt::{self, ReceiptEvent, ReceiptRequest};
 use crate::send::{refusal_of, refused};
 use crate::{Agency, Shared, folder, notify, scan};
 
+/// Items that failed, tried again with back-off, so that one bad package (or one bad byte on
+/// the way) never holds up the documents behind it. Kept in memory: a restart tries each
+/// again at once, which is what an operator who fixed the cause wants.
+#[derive(Default)]
+pub(crate) struct Retries(std::sync::Mutex<std::collections::HashMap<String, Retry>>);
+
+#[derive(Debug, Clone, Copy)]
+struct Retry {
+    failures: u32,
+    next_ms: i64,
+}
+
+/// After this many failures in a row an item is reported (log at error level and the
+/// document system's webhook); it is still tried, at most once an hour.
+const REPORT_AFTER: u32 = 5;
+const MAX_WAIT_MS: i64 = 3_600_000;
+
+impl Retries {
+    fn due(&self, id: &str, now_ms: i64) -> bool {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(id).is_none_or(|r| now_ms >= r.next_ms)
+    }
+
+    /// Counts a failure and sets the next try: the poll interval, doubled per failure, up to
+    /// an hour. Answers the failures so far.
+    fn failed(&self, id: &str, now_ms: i64, poll_ms: i64) -> u32 {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let r = map.entry(id.to_string()).or_insert(Retry {
+            failures: 0,
+            next_ms: now_ms,
+        });
+        r.failures += 1;
+        let wait = poll_ms
+            .max(1_000)
+            .saturating_mul(1i64 << r.failures.min(12))
+            .min(MAX_WAIT_MS);
+        r.next_ms = now_ms + wait;
+        r.failures
+    }
+
+    fn succeeded(&self, id: &str) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+    }
+}
+
 /// Fetches, opens and acknowledges everything waiting at the center for this agency; also
-/// finishes what a restart interrupted (送達 signed, the rest not yet recorded).
+/// finishes what a restart interrupted (送達 signed, the rest not yet recorded). Each item
+/// stands alone: one that fails is logged, tried again later with back-off and reported when
+/// it keeps failing, and the round goes on with the next. Only a center that cannot be
+/// reached ends the round.
 pub(crate) async fn receive(node: &Shared, a: &Agency) -> Result<(), String> {
     for status in ["available", "delivered"] {
-        let page = a
-            .center
-            .inbox(&[("status", status)])
-            .await
-            .map_err(|e| format!("交換中心無法連線：{e}"))?;
-        for item in page.items {
-            let known = node
-                .db
-                .fetch_optional(
-                    "SELECT state FROM agent_received WHERE agency = $1 AND package_id = $2",
-                    &[a.code.as_str().into(), item.id.as_str().into()],
-                )
+        let mut after: Option<String> = None;
+        loop {
+            let mut query = vec![("status", status), ("limit", "200")];
+            if let Some(c) = &after {
+                query.push(("after", c.as_str()));
+            }
+            let page = a
+                .center
+                .inbox(&query)
                 .await
-                .map_err(|e| e.to_string())?
-                .is_some();
-            if !known {
-                receive_one(node, a, &item).await?;
+                .map_err(|e| format!("交換中心無法連線：{e}"))?;
+            for item in &page.items {
+                receive_item(node, a, item).await;
+            }
+            match page.next {
+                Some(n) if !page.items.is_empty() && after.as_ref() != Some(&n) => after = Some(n),
+                _ => break,
             }
         }
     }
     Ok(())
+}
+
+/// One waiting item, isolated from the others.
+async fn receive_item(node: &Shared, a: &Agency, item: &gongwen_proto::api::InboxItem) {
+    let log = |msg: &str, detail: &str, failures: u32| {
+        serde_json::json!({
+            "event": msg, "agency": a.code.as_str(), "package": item.id.chars().take(80).collect::<String>(),
+            "sender": item.sender.chars().take(20).collect::<String>(), "failures": failures, "detail": detail,
+        })
+    };
+    // The id names files and URLs here: only the form sealing gives it.
+    if !gongwen_proto::header::is_package_id(&item.id) {
+        let key: String = item.id.chars().take(100).collect();
+        if a.receiving.failed(&key, node.clock.now_ms(), MAX_WAIT_MS) == 1 {
+            gongwen_net::log::error(
+                "交換中心列出的封包識別碼格式不對，不予處理",
+                log("receive.bad_id", "", 1),
+            );
+        }
+        return;
+    }
+    if !a.receiving.due(&item.id, node.clock.now_ms()) {
+        return;
+    }
+    let known = node
+        .db
+        .fetch_optional(
+            "SELECT state FROM agent_received WHERE agency = $1 AND package_id = $2",
+            &[a.code.as_str().into(), item.id.as_str().into()],
+        )
+        .await
+        .map(|r| r.is_some());
+    let result = match known {
+        Ok(true) => Ok(()),
+        Ok(false) => receive_one(node, a, item).await,
+        Err(e) => Err(e.to_string()),
+    };
+    match result {
+        Ok(()) => a.receiving.succeeded(&item.id),
+        Err(e) => {
+            let poll_ms =
+                i64::try_from(node.config.poll_s.saturating_mul(1000)).unwrap_or(i64::MAX);
+            let n = a.receiving.failed(&item.id, node.clock.now_ms(), poll_ms);
+            gongwen_net::log::warn(
+                "收文未完成，稍後重試（其他收文照常處理）",
+                log("receive.item_failed", &e, n),
+            );
+            if n == REPORT_AFTER {
+                gongwen_net::log::error(
+                    "收文一再失敗，請檢查；仍會每小時重試",
+                    log("receive.item_stuck", &e, n),
+                );
+                let _ = notify::enqueue(
+                    node,
+                    a,
+                    "receive_failed",
+                    serde_json::json!({
+                        "package_id": item.id, "sender": item.sender, "doc_number": item.doc_number,
+                        "failures": n, "detail": e,
+                    }),
+                )
+                .await;
+            }
+        }
+    }
 }
 
 /// What became of a received package.
@@ -56,17 +169,24 @@ async fn receive_one(
     item: &gongwen_proto::api::InboxItem,
 ) -> Result<(), String> {
     let pkg_path = incoming_path(node, a, &item.id);
-    if !pkg_path.is_file() {
-        let body = a
-            .center
-            .fetch(&item.id)
-            .await
-            .map_err(|e| format!("下載 {}：{e}", item.id))?;
-        folder::write_atomically(&pkg_path, &body).map_err(|e| e.to_string())?;
+    let header = match pkg_path.is_file() {
+        true => match stream::inspect_file(&pkg_path) {
+            Ok(i) => i.header,
+            Err(e) => {
+                // Kept from an earlier round but it does not check out: fetch it again.
+                let _ = std::fs::remove_file(&pkg_path);
+                return Err(format!("{}：{e}", item.id));
+            }
+        },
+        false => download(a, item, &pkg_path).await?,
+    };
+    if header.id != item.id {
+        let _ = std::fs::remove_file(&pkg_path);
+        return Err(format!(
+            "交換中心的 {} 下載到的是另一個封包 {}",
+            item.id, header.id
+        ));
     }
-    let header = stream::inspect_file(&pkg_path)
-        .map_err(|e| e.to_string())?
-        .header;
     let inbox = inbox_dir(node, a);
     let dest = inbox.join(&item.id);
     let quarantined =
@@ -86,11 +206,14 @@ async fn receive_one(
         Outcome::Delivered(d) => (None, ("delivered", d.display().to_string())),
         Outcome::Malware(q, what) => (
             // The center prints the reason's label (含惡意程式) before this text.
-            Some((ReturnReason::Malware, what.clone())),
+            Some((ReturnReason::Malware, receipt::fit_text(what))),
             ("quarantined", q.display().to_string()),
         ),
         Outcome::Unreadable(why) => (
-            Some((ReturnReason::Unreadable, format!("無法開啟或驗證：{why}"))),
+            Some((
+                ReturnReason::Unreadable,
+                receipt::fit_text(&format!("無法開啟或驗證：{why}")),
+            )),
             ("returned", why.clone()),
         ),
     };
@@ -177,6 +300,32 @@ async fn receive_one(
             .map_err(|e| format!("資安事件通報：{e}"))?;
     }
     Ok(())
+}
+
+/// Downloads a package and keeps it only once its signed header checks out against the body
+/// and the body's digest is the one the center listed: a download that does not verify is
+/// never kept, so the next try fetches it again (the center's copy may have been repaired).
+async fn download(
+    a: &Agency,
+    item: &gongwen_proto::api::InboxItem,
+    pkg_path: &std::path::Path,
+) -> Result<gongwen_proto::PackageHeader, String> {
+    let body = a
+        .center
+        .fetch(&item.id)
+        .await
+        .map_err(|e| format!("下載 {}：{e}", item.id))?;
+    let inspected = gongwen_trust::package::inspect(&body)
+        .map_err(|e| format!("下載的 {} 無法驗證，未保留：{e}", item.id))?;
+    // The center lists the digest of the package as it accepted it (`body_sha256`).
+    if !gongwen_store::blob::sha256_hex(&body).eq_ignore_ascii_case(&item.body_sha256) {
+        return Err(format!(
+            "下載的 {} 與交換中心列出的摘要不符，未保留",
+            item.id
+        ));
+    }
+    folder::write_atomically(pkg_path, &body).map_err(|e| e.to_string())?;
+    Ok(inspected.header)
 }
 
 /// Opens a package into a hidden folder beside the inbox, scans what came out, and either
@@ -335,8 +484,11 @@ pub async fn decide(
                     "退文原因為「其他」時，請填寫說明",
                 ));
             }
-            if text.chars().count() > 500 {
-                return Err(Refusal::new(Code::BadRequest, "退文說明最多 500 字"));
+            if text.chars().count() > receipt::TEXT_CHARS {
+                return Err(Refusal::new(
+                    Code::BadRequest,
+                    format!("退文說明最多 {} 字", receipt::TEXT_CHARS),
+                ));
             }
             (
                 ReceiptEvent::Returned,

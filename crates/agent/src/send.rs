@@ -4,6 +4,7 @@
 //! and the web client, which stage them under `data_dir/staged/<agency>/<name>/`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use gongwen_client::ClientError;
@@ -16,6 +17,10 @@ use gongwen_trust::package::stream::{self, StreamSeal};
 
 use crate::folder::{self, Folders, OutboxSet};
 use crate::{Agency, Node, Shared, notify, scan};
+
+/// How a failure to reach the center begins: the round stops there rather than try every
+/// set against a center that is down.
+pub(crate) const UNREACHABLE: &str = "交換中心無法連線";
 
 /// Is this a refusal (the center read the request and said no), not a failure to reach it?
 pub(crate) fn refused(e: &ClientError) -> bool {
@@ -137,7 +142,7 @@ pub(crate) async fn submit(
             .await?;
             Submitted::Refused(e)
         }
-        Err(e) => Submitted::Queued(format!("交換中心無法連線：{e}")),
+        Err(e) => Submitted::Queued(format!("{UNREACHABLE}：{e}")),
     })
 }
 
@@ -147,18 +152,32 @@ pub(crate) async fn send_folder(node: &Shared, a: &Agency) -> Result<(), String>
         return Ok(());
     };
     let (ready, broken) = folder::scan(&f.outbox, Duration::from_secs(node.config.settle_s));
+    // Each set stands alone: one that cannot be moved or sent now is tried again next round
+    // and never holds up the sets behind it.
+    let mut failed = Vec::new();
     for (set, why) in broken {
-        reject(
+        if let Err(e) = reject(
             f,
             &set,
             &why,
             serde_json::json!({ "code": "E_DOC_MALFORMED", "message": why }),
-        )?;
+        ) {
+            failed.push(format!("{}：{e}", set.name));
+        }
     }
     for set in ready {
-        send_set(node, a, f, &set).await?;
+        if let Err(e) = send_set(node, a, f, &set).await {
+            let down = e.starts_with(UNREACHABLE);
+            failed.push(format!("{}：{e}", set.name));
+            if down {
+                break;
+            }
+        }
     }
-    Ok(())
+    match failed.is_empty() {
+        true => Ok(()),
+        false => Err(failed.join("；")),
+    }
 }
 
 async fn send_set(node: &Shared, a: &Agency, f: &Folders, set: &OutboxSet) -> Result<(), String> {
@@ -226,6 +245,63 @@ pub(crate) async fn resubmit(node: &Shared, a: &Agency) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// One request per staged set at a time. Two requests with one Idempotency-Key would
+/// otherwise fill and empty the same staging folder at once; the second now waits for the
+/// first and answers what became of it.
+#[derive(Default)]
+pub struct Claims(std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+/// A set's name held by one request; let go when dropped.
+pub struct Claim<'a> {
+    claims: &'a Claims,
+    key: String,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Claims {
+    pub async fn claim(&self, agency: &str, name: &str) -> Claim<'_> {
+        let key = format!("{agency}/{name}");
+        let lock = {
+            let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(key.clone()).or_default().clone()
+        };
+        let guard = lock.lock_owned().await;
+        Claim {
+            claims: self,
+            key,
+            guard: Some(guard),
+        }
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.guard.take();
+        let mut map = self.claims.0.lock().unwrap_or_else(|p| p.into_inner());
+        // Nobody else holds or waits for it: forget the name.
+        if map
+            .get(&self.key)
+            .is_some_and(|l| Arc::strong_count(l) == 1)
+        {
+            map.remove(&self.key);
+        }
+    }
+}
+
+/// Gives a draft's number back when its set was never sealed. Once a package carries the
+/// number it is spent, whatever the center answered, so no two packages share one.
+pub(crate) async fn give_back_unsealed(
+    node: &Node,
+    a: &Agency,
+    name: &str,
+    taken: Option<crate::compose::Taken>,
+) {
+    let Some(t) = taken else { return };
+    if matches!(sent_row(node, a, name).await, Ok(None)) {
+        let _ = crate::compose::give_back(&node.db, a.code.as_str(), t.year, t.serial).await;
+    }
 }
 
 /// What the API and the web client get for a staged set.
@@ -353,7 +429,7 @@ pub(crate) async fn seal(
                     format!("收文者 {code}：{e}"),
                 ));
             }
-            Err(e) => return Err(Sealing::Retry(format!("交換中心無法連線：{e}"))),
+            Err(e) => return Err(Sealing::Retry(format!("{UNREACHABLE}：{e}"))),
         }
     }
     if recipients.is_empty() {

@@ -274,7 +274,9 @@ fn check_header(app: &Shared, caller: &Caller, h: &PackageHeader) -> Result<()> 
             ),
         ));
     }
+    // The header's own form and bounds were checked when it was read (`inspect`).
     for f in &h.files {
+        gongwen_doc::safe_file_name(&f.name).map_err(|m| bad(Code::SubmitHeader, m))?;
         if f.role == gongwen_proto::FileRole::Attachment {
             let ext = extension(&f.name);
             if !app.config.limits.attachment_types.contains(&ext) {

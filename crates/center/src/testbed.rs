@@ -310,25 +310,58 @@ impl Pki {
         to: &[&str],
         options: HeaderOptions,
     ) -> Result<Vec<u8>, String> {
+        self.seal_edited(signer, (di, sw, attachments), to, options, |_| {})
+    }
+
+    /// A letter from `from` to `to` whose header (routing header and signed manifest) was
+    /// edited after sealing built it: what a participant with a valid card and its own tools
+    /// can send.
+    pub fn seal_with_header(
+        &self,
+        from: &str,
+        to: &[&str],
+        edit: impl FnOnce(&mut gongwen_proto::PackageHeader),
+    ) -> Result<Vec<u8>, String> {
+        let (di, sw, attachments) = letter(from, to, 100)?;
+        self.seal_edited(
+            from,
+            (di, Some(sw), attachments),
+            to,
+            HeaderOptions::default(),
+            edit,
+        )
+    }
+
+    fn seal_edited(
+        &self,
+        signer: &str,
+        (di, sw, attachments): ((String, Vec<u8>), Option<(String, Vec<u8>)>, Files),
+        to: &[&str],
+        options: HeaderOptions,
+        edit: impl FnOnce(&mut gongwen_proto::PackageHeader),
+    ) -> Result<Vec<u8>, String> {
         let s = self.agency(signer);
         let recipients: Vec<Certificate> = to
             .iter()
             .filter(|c| self.agencies.iter().any(|a| a.code == **c))
             .map(|c| self.agency(c).enc_cert.clone())
             .collect();
-        let (pkg, _) = package::seal(&SealInput {
-            di,
-            sw,
-            attachments,
-            signer: Signer {
-                key: &s.sign_key,
-                cert: &s.sign_cert,
-                chain: &s.chain,
+        let (pkg, _) = package::seal_edited(
+            &SealInput {
+                di,
+                sw,
+                attachments,
+                signer: Signer {
+                    key: &s.sign_key,
+                    cert: &s.sign_cert,
+                    chain: &s.chain,
+                },
+                recipients: &recipients,
+                options,
+                now: now_s(),
             },
-            recipients: &recipients,
-            options,
-            now: now_s(),
-        })
+            edit,
+        )
         .map_err(err)?;
         Ok(pkg)
     }

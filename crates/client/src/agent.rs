@@ -90,12 +90,16 @@ impl AgentClient {
     }
 
     pub async fn inbox(&self, state: &str) -> Result<Value, ClientError> {
-        self.get(&format!("/api/v1/inbox?state={state}")).await
+        CenterClient::json(
+            self.req(Method::GET, "/api/v1/inbox")
+                .query(&[("state", state)]),
+        )
+        .await
     }
 
     pub async fn confirm(&self, id: &str) -> Result<Value, ClientError> {
         self.post(
-            &format!("/api/v1/inbox/{}/confirm", crate::encode_segment(id)),
+            &format!("/api/v1/inbox/{}/confirm", crate::segment(id)?),
             &Value::Null,
         )
         .await
@@ -108,7 +112,7 @@ impl AgentClient {
         text: &str,
     ) -> Result<Value, ClientError> {
         self.post(
-            &format!("/api/v1/inbox/{}/return", crate::encode_segment(id)),
+            &format!("/api/v1/inbox/{}/return", crate::segment(id)?),
             &serde_json::json!({ "reason": reason, "text": text }),
         )
         .await
@@ -118,7 +122,7 @@ impl AgentClient {
     pub async fn sent(&self, id: &str) -> Result<gongwen_proto::api::SentPackage, ClientError> {
         CenterClient::json(self.req(
             Method::GET,
-            &format!("/api/v1/sent/{}", crate::encode_segment(id)),
+            &format!("/api/v1/sent/{}", crate::segment(id)?),
         ))
         .await
     }

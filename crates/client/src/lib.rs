@@ -195,6 +195,7 @@ impl CenterClient {
     }
 
     pub async fn sent(&self, id: &str) -> Result<SentPackage, ClientError> {
+        let id = segment(id)?;
         Self::json(self.req(Method::GET, &format!("/api/v1/packages/{id}"))).await
     }
 
@@ -210,6 +211,7 @@ impl CenterClient {
 
     /// The whole sealed body.
     pub async fn fetch(&self, id: &str) -> Result<Vec<u8>, ClientError> {
+        let id = segment(id)?;
         let resp = Self::send(self.req(Method::GET, &format!("/api/v1/inbox/{id}/body"))).await?;
         Ok(resp.bytes().await.map_err(transport)?.to_vec())
     }
@@ -225,6 +227,7 @@ impl CenterClient {
             Some(e) => format!("bytes={start}-{e}"),
             None => format!("bytes={start}-"),
         };
+        let id = segment(id)?;
         let resp = Self::send(
             self.req(Method::GET, &format!("/api/v1/inbox/{id}/body"))
                 .header("range", range),
@@ -240,6 +243,7 @@ impl CenterClient {
 
     /// Hands in a signed receipt (送達, 收文確認 or 退文).
     pub async fn receipt(&self, id: &str, receipt: Vec<u8>) -> Result<CopyView, ClientError> {
+        let id = segment(id)?;
         Self::json(
             self.req(Method::POST, &format!("/api/v1/inbox/{id}/receipts"))
                 .header("content-type", "application/pkcs7-mime")
@@ -287,6 +291,7 @@ impl CenterClient {
     }
 
     pub async fn participant_certs(&self, code: &str) -> Result<ParticipantCerts, ClientError> {
+        let code = segment(code)?;
         Self::json(self.req(
             Method::GET,
             &format!("/api/v1/participants/{code}/certificates"),
@@ -486,6 +491,15 @@ impl DirectoryClient {
     }
 }
 
+/// An id or code as one path segment, encoded; "." and ".." (which a URL parser would
+/// resolve, even percent-encoded) and the empty string are refused.
+pub fn segment(s: &str) -> Result<String, ClientError> {
+    if matches!(s, "" | "." | "..") {
+        return Err(config(format!("「{s}」不能作為網址路徑的一段")));
+    }
+    Ok(encode_segment(s))
+}
+
 /// Percent-encodes a path segment (group names and file names are Chinese).
 pub fn encode_segment(s: &str) -> String {
     let mut out = String::new();
@@ -544,4 +558,22 @@ fn random_boundary() -> String {
         "{:016x}",
         (n as u64) ^ (std::process::id() as u64).rotate_left(32)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_stay_one_path_segment() {
+        assert_eq!(
+            segment("a/b?c#d%e").unwrap(),
+            "a%2Fb%3Fc%23d%25e",
+            "every separator encoded"
+        );
+        assert_eq!(segment("臺北").unwrap(), "%E8%87%BA%E5%8C%97");
+        for bad in ["", ".", ".."] {
+            assert!(segment(bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -144,3 +144,136 @@ impl PackageHeader {
         self.groups = o.groups.clone();
     }
 }
+
+/// Bounds on what a header may carry. A header travels between strangers: the center stores
+/// it, lists it, and quotes parts of it in signed receipts that must stay small (a receipt is
+/// at most 64 KiB), and package ids become file and URL names. Values are generous for real
+/// documents (a 發文字號 is some 20 characters, a 主旨 rarely 300).
+pub mod limits {
+    /// Package ids: exactly this many lowercase hex digits (the sealing second, then random).
+    pub const ID_HEX: usize = 32;
+    /// 機關代碼 and 單位代碼, in characters.
+    pub const CODE_CHARS: usize = 20;
+    /// 收發處理本別 (正本, 副本 …), 速別 and 密等, in characters.
+    pub const LABEL_CHARS: usize = 20;
+    /// 發文字號, in characters.
+    pub const DOC_NUMBER_CHARS: usize = 100;
+    /// 主旨, in characters.
+    pub const SUBJECT_CHARS: usize = 2_000;
+    /// Electronic recipients in one package.
+    pub const RECIPIENTS: usize = 10_000;
+    /// 行文群組 named, and the characters of each name.
+    pub const GROUPS: usize = 100;
+    pub const GROUP_CHARS: usize = 100;
+    /// Files in one package, and the bytes of each name (as `safe_file_name` allows).
+    pub const FILES: usize = 1_000;
+    pub const FILE_NAME_BYTES: usize = 200;
+}
+
+/// Is `s` a package id as sealing makes them: 32 lowercase hex digits?
+pub fn is_package_id(s: &str) -> bool {
+    s.len() == limits::ID_HEX && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A field's text: within `max` characters and without control characters.
+fn bounded(field: &str, s: &str, max: usize) -> Result<(), String> {
+    let n = s.chars().count();
+    if n > max {
+        return Err(format!("表頭「{field}」有 {n} 字，上限 {max} 字"));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(format!("表頭「{field}」含控制字元"));
+    }
+    Ok(())
+}
+
+fn code(field: &str, s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > limits::CODE_CHARS || !s.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err(format!(
+            "表頭「{field}」的代碼「{}」應為 1 到 {} 個英文字母或數字",
+            s.chars().take(limits::CODE_CHARS + 1).collect::<String>(),
+            limits::CODE_CHARS
+        ));
+    }
+    Ok(())
+}
+
+impl PackageHeader {
+    /// Checks every field against [`limits`] and its form; the error names the field in
+    /// zh-TW. Sealing and every center call it, so no package with an unusable id or an
+    /// oversized field is made or accepted.
+    pub fn check(&self) -> Result<(), String> {
+        if !is_package_id(&self.id) {
+            return Err(format!(
+                "表頭的封包識別碼「{}」應為 {} 個小寫十六進位數字",
+                self.id.chars().take(40).collect::<String>(),
+                limits::ID_HEX
+            ));
+        }
+        code("發文機關", &self.sender)?;
+        if self.recipients.len() > limits::RECIPIENTS {
+            return Err(format!(
+                "表頭列了 {} 個收文者，上限 {} 個",
+                self.recipients.len(),
+                limits::RECIPIENTS
+            ));
+        }
+        for r in &self.recipients {
+            code("收文者", &r.code)?;
+            if let Some(u) = &r.unit {
+                bounded("單位代碼", u, limits::CODE_CHARS)?;
+            }
+            bounded("本別", &r.copy, limits::LABEL_CHARS)?;
+        }
+        bounded("發文字號", &self.doc_number, limits::DOC_NUMBER_CHARS)?;
+        bounded("主旨", &self.subject, limits::SUBJECT_CHARS)?;
+        bounded("速別", &self.urgency, limits::LABEL_CHARS)?;
+        if let Some(s) = &self.secrecy {
+            bounded("密等", s, limits::LABEL_CHARS)?;
+        }
+        if let Some(r) = &self.resend
+            && !is_package_id(&r.original)
+        {
+            return Err("表頭的更正原封包識別碼格式不對".into());
+        }
+        if self.groups.len() > limits::GROUPS {
+            return Err(format!(
+                "表頭列了 {} 個行文群組，上限 {} 個",
+                self.groups.len(),
+                limits::GROUPS
+            ));
+        }
+        for g in &self.groups {
+            bounded("行文群組", g, limits::GROUP_CHARS)?;
+        }
+        if self.files.is_empty() || self.files.len() > limits::FILES {
+            return Err(format!(
+                "表頭列了 {} 個檔案，應為 1 到 {} 個",
+                self.files.len(),
+                limits::FILES
+            ));
+        }
+        for f in &self.files {
+            if f.name.is_empty() || f.name.len() > limits::FILE_NAME_BYTES {
+                return Err(format!(
+                    "表頭的檔名長度應為 1 到 {} 位元組",
+                    limits::FILE_NAME_BYTES
+                ));
+            }
+            if !is_sha256_hex(&f.sha256) {
+                return Err(format!("表頭檔案「{}」的摘要不是 SHA-256", f.name));
+            }
+        }
+        if let Some(b) = &self.body_sha256
+            && !is_sha256_hex(b)
+        {
+            return Err("表頭的加密內容摘要不是 SHA-256".into());
+        }
+        Ok(())
+    }
+}

@@ -77,6 +77,22 @@ pub struct Receipt {
     pub receipt_number: Option<String>,
 }
 
+/// The most characters a receipt's text (the reason in words) may have. A receipt is
+/// quoted in the center's records and must stay well under its 64 KiB bound.
+pub const TEXT_CHARS: usize = 500;
+
+/// A text the system writes itself (an automatic return's reason) cut to fit a receipt:
+/// at most [`TEXT_CHARS`] characters, the cut marked with 「…」.
+pub fn fit_text(text: &str) -> String {
+    let text = text.trim();
+    if text.chars().count() <= TEXT_CHARS {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(TEXT_CHARS - 1).collect();
+    out.push('…');
+    out
+}
+
 /// What a receipt says about a package, before it is signed.
 pub struct ReceiptRequest<'a> {
     pub header: &'a PackageHeader,
@@ -110,8 +126,11 @@ pub fn issue(req: &ReceiptRequest, signer: &Signer) -> Result<(Vec<u8>, Receipt)
         }
         _ => {}
     }
-    if text.as_ref().is_some_and(|t| t.chars().count() > 500) {
-        return Err(request("說明文字超過 500 字"));
+    if text
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > TEXT_CHARS)
+    {
+        return Err(request(format!("說明文字超過 {TEXT_CHARS} 字")));
     }
     if req.receipt_number.is_some() && req.event != ReceiptEvent::Confirmed {
         return Err(request("收文字號只在收文確認時填寫"));

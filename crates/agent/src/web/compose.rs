@@ -530,10 +530,9 @@ pub async fn send(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Re
             crate::send::send_staged(&w.node, a, &set, "web").await
         }
         .await;
-        if sent.is_err()
-            && let Some(t) = taken
-        {
-            let _ = crate::compose::give_back(&w.node.db, a.code.as_str(), t.year, t.serial).await;
+        if sent.is_err() {
+            let name = crate::folder::dir_name(&dir);
+            crate::send::give_back_unsealed(&w.node, a, &name, taken).await;
         }
         sent
     }

@@ -175,13 +175,37 @@ pub fn safe_file_name(name: &str) -> Result<(), String> {
             matches!(c, '/' | '\\' | ':' | '"' | '<' | '>' | '|' | '?' | '*') || c.is_control()
         });
     if bad {
-        Err(format!(
+        return Err(format!(
             "檔名「{}」不可含路徑、控制字元或 / \\ : \" < > | ? *，也不可以「.」開頭",
             name.chars().take(80).collect::<String>()
-        ))
-    } else {
-        Ok(())
+        ));
     }
+    // Inboxes are often folders shared to Windows desktops (SMB): Windows cannot create or
+    // open a file with a reserved device name (whatever its extension) or one ending in a dot
+    // or a space, so such a document could never be taken out of the inbox there.
+    if name.ends_with(['.', ' ']) {
+        return Err(format!(
+            "檔名「{}」不可以「.」或空白結尾（Windows 無法存取）",
+            name.chars().take(80).collect::<String>()
+        ));
+    }
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or(name)
+        .trim_end()
+        .to_ascii_uppercase();
+    let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || (stem.len() == 4
+            && (stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.as_bytes()[3].is_ascii_digit()
+            && stem.as_bytes()[3] != b'0');
+    if reserved {
+        return Err(format!(
+            "檔名「{name}」是 Windows 的保留裝置名稱，共用資料夾中無法存取，請改名"
+        ));
+    }
+    Ok(())
 }
 
 /// Writes a DI as UTF-8 with the bare DTD name and an internal subset declaring its SW and

@@ -656,3 +656,35 @@ proptest! {
         xmllint("p.sw", &sw).map_err(TestCaseError::fail)?;
     }
 }
+
+#[test]
+fn file_names_that_windows_shares_cannot_hold_are_refused() {
+    for bad in [
+        "CON.pdf",
+        "con.txt",
+        "NUL",
+        "Aux.doc",
+        "prn.odt",
+        "COM1.pdf",
+        "lpt9.txt",
+        "report.",
+        "report.pdf ",
+        "報告 ",
+        "../x.pdf",
+        "a/b.pdf",
+    ] {
+        assert!(super::safe_file_name(bad).is_err(), "{bad}");
+    }
+    for good in [
+        "CONTRACT.pdf",
+        "console.txt",
+        "COM0.pdf",
+        "COM10.pdf",
+        "nul_1.pdf",
+        "計畫書.pdf",
+        "1150001234_ATTCH1.pdf",
+        "a b.pdf",
+    ] {
+        assert!(super::safe_file_name(good).is_ok(), "{good}");
+    }
+}

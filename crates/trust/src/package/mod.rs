@@ -115,6 +115,36 @@ pub fn recipient_codes(di: &[u8], sw: Option<&[u8]>) -> Result<Vec<String>, Trus
 /// Files by name, in package order.
 pub type Files = Vec<(String, Vec<u8>)>;
 
+/// What the header repeats from the signed DI for people's lists: 發文字號, 主旨, 速別.
+#[derive(Debug, PartialEq, Eq)]
+struct Claims {
+    doc_number: String,
+    subject: String,
+    urgency: String,
+}
+
+impl Claims {
+    fn of(doc: &gongwen_doc::Document) -> Claims {
+        Claims {
+            doc_number: doc
+                .numbers()
+                .first()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            subject: doc.subject().to_string(),
+            urgency: doc.urgency().as_str().to_string(),
+        }
+    }
+
+    fn of_header(h: &PackageHeader) -> Claims {
+        Claims {
+            doc_number: h.doc_number.clone(),
+            subject: h.subject.clone(),
+            urgency: h.urgency.clone(),
+        }
+    }
+}
+
 /// Checks the documents and builds the header (without the body digest). `attachments` are
 /// the entries of the attachment files (their bytes may be streamed, so only name, size and
 /// digest are needed here).
@@ -190,19 +220,16 @@ pub(crate) fn header_for(
     let mut id = [0u8; 16];
     id[..5].copy_from_slice(&(now.max(0) as u64).to_be_bytes()[3..]);
     aws_lc_rs::rand::fill(&mut id[5..]).map_err(TrustError::crypto)?;
+    let claims = Claims::of(doc);
     let mut header = PackageHeader {
         version: 1,
         id: hex(&id),
         sender,
         created: now,
         recipients,
-        doc_number: doc
-            .numbers()
-            .first()
-            .map(|n| n.to_string())
-            .unwrap_or_default(),
-        subject: doc.subject().to_string(),
-        urgency: doc.urgency().as_str().to_string(),
+        doc_number: claims.doc_number,
+        subject: claims.subject,
+        urgency: claims.urgency,
         secrecy: None,
         confirm_now: false,
         resend: None,
@@ -211,12 +238,24 @@ pub(crate) fn header_for(
         body_sha256: None,
     };
     header.apply(options);
+    header.check().map_err(content_err)?;
     Ok(header)
 }
 
 /// Seals a document for its recipients: signs the content, encrypts it to every recipient
 /// certificate at once, and attaches the signed routing header.
 pub fn seal(input: &SealInput) -> Result<(Vec<u8>, PackageHeader), TrustError> {
+    seal_edited(input, |_| {})
+}
+
+/// Like [`seal`], with the header (routing header and signed manifest alike) edited after it
+/// was built and checked: what a participant with a valid card but its own tools can make.
+/// For the tests that play such a sender; centers and recipients must refuse what it makes
+/// wrongly.
+pub fn seal_edited(
+    input: &SealInput,
+    edit: impl FnOnce(&mut PackageHeader),
+) -> Result<(Vec<u8>, PackageHeader), TrustError> {
     let attachments = input
         .attachments
         .iter()
@@ -234,6 +273,7 @@ pub fn seal(input: &SealInput) -> Result<(Vec<u8>, PackageHeader), TrustError> {
         &input.options,
         input.now,
     )?;
+    edit(&mut header);
     let mut files = vec![input.di.clone()];
     files.extend(input.sw.clone());
     files.extend(input.attachments.iter().cloned());
@@ -245,8 +285,19 @@ pub fn seal(input: &SealInput) -> Result<(Vec<u8>, PackageHeader), TrustError> {
     let signed = cms::sign(&archive, &input.signer, input.now)?;
     let mut ed = cms::envelop(&signed, input.recipients)?;
     header.body_sha256 = Some(sha256_hex(sealed_body(&ed)));
-    let header_json = serde_json::to_vec(&header).map_err(TrustError::crypto)?;
-    let signed_header = cms::sign(&header_json, &input.signer, input.now)?;
+    attach_header(&mut ed, &header, &input.signer, input.now)?;
+    Ok((cms::wrap_enveloped(&ed)?, header))
+}
+
+/// Signs `header` and puts it in the EnvelopedData's unprotected attributes.
+pub(crate) fn attach_header(
+    ed: &mut EnvelopedData,
+    header: &PackageHeader,
+    signer: &Signer,
+    now: i64,
+) -> Result<(), TrustError> {
+    let header_json = serde_json::to_vec(header).map_err(TrustError::crypto)?;
+    let signed_header = cms::sign(&header_json, signer, now)?;
     let mut attrs = SetOfVec::new();
     attrs
         .insert(cms::attribute(
@@ -257,7 +308,7 @@ pub fn seal(input: &SealInput) -> Result<(Vec<u8>, PackageHeader), TrustError> {
     ed.unprotected_attrs = Some(attrs);
     // RFC 5652 §6.1: with unprotected attributes the version is 2.
     ed.version = ::cms::content_info::CmsVersion::V2;
-    Ok((cms::wrap_enveloped(&ed)?, header))
+    Ok(())
 }
 
 /// The encrypted content: what the header's `body_sha256` covers.
@@ -310,6 +361,7 @@ pub(crate) fn signed_header(ed: &EnvelopedData) -> Result<Inspected, TrustError>
     if header.version != 1 {
         return Err(mismatch(format!("表頭版本 {} 不支援", header.version)));
     }
+    header.check().map_err(mismatch)?;
     Ok(Inspected {
         header,
         signer: v.signer,
@@ -453,6 +505,11 @@ pub(crate) fn check_documents(
             "DI 的發文機關不是封包的發文者 {}",
             header.sender
         )));
+    }
+    // The recipient's lists, webhooks and records show the header's words: they must be the
+    // signed DI's, not whatever the sender's header claims.
+    if Claims::of_header(header) != Claims::of(&di.document) {
+        return Err(mismatch("表頭的發文字號、主旨或速別與簽署的公文（DI）不同"));
     }
     let roster = match find(FileRole::Sw) {
         Some(i) => Some(

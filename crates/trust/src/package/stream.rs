@@ -19,7 +19,7 @@ use aws_lc_rs::cipher::{
 };
 use aws_lc_rs::digest::{Context, SHA256};
 use aws_lc_rs::iv::FixedLength;
-use der::asn1::{Any, ObjectIdentifier as Oid, SetOfVec};
+use der::asn1::{Any, ObjectIdentifier as Oid};
 use der::{Decode, Encode};
 use x509_cert::Certificate;
 
@@ -274,17 +274,7 @@ pub fn seal_to_file(input: &StreamSeal, out: &Path) -> Result<PackageHeader, Tru
         return Err(malformed("內部錯誤：密文長度不符"));
     }
     header.body_sha256 = Some(hex(ct_digest.finish().as_ref()));
-    let header_json = serde_json::to_vec(&header).map_err(TrustError::crypto)?;
-    let signed_header = cms::sign(&header_json, &input.signer, input.now)?;
-    let mut attrs = SetOfVec::new();
-    attrs
-        .insert(cms::attribute(
-            super::ATTR_PACKAGE_HEADER,
-            Any::from_der(&signed_header).map_err(cms::malformed)?,
-        )?)
-        .map_err(cms::malformed)?;
-    ed.unprotected_attrs = Some(attrs);
-    ed.version = ::cms::content_info::CmsVersion::V2;
+    super::attach_header(&mut ed, &header, &input.signer, input.now)?;
 
     // The outer EnvelopedData around the ciphertext: prefix ‖ ciphertext ‖ suffix.
     let ed_der = ed.to_der().map_err(cms::malformed)?;

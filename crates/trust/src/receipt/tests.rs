@@ -188,3 +188,30 @@ fn receipts_say_what_they_must_and_nothing_else() {
             .contains("誤送")
     );
 }
+
+#[test]
+fn texts_the_system_writes_are_cut_to_fit_a_receipt() {
+    let w = world("fit");
+    let h = header();
+    let long = format!("無法開啟或驗證：{}", "表頭無法解讀".repeat(200));
+    let fitted = fit_text(&long);
+    assert_eq!(fitted.chars().count(), TEXT_CHARS);
+    assert!(fitted.ends_with('…') && long.starts_with(fitted.trim_end_matches('…')));
+    assert_eq!(fit_text("  短的說明 "), "短的說明");
+    let too_long = ReceiptRequest {
+        reason: Some(ReturnReason::Unreadable),
+        text: Some(long),
+        ..req(&h, ReceiptEvent::Returned)
+    };
+    assert!(
+        sign_receipt(&w, &too_long).is_err(),
+        "a person's text is not cut"
+    );
+    let fits = ReceiptRequest {
+        reason: Some(ReturnReason::Unreadable),
+        text: Some(fitted),
+        ..req(&h, ReceiptEvent::Returned)
+    };
+    let (der, _) = sign_receipt(&w, &fits).unwrap();
+    assert!(der.len() < 16 * 1024, "{} bytes", der.len());
+}
