@@ -32,14 +32,7 @@ async fn network(
     root: &Path,
     name: &str,
 ) -> (gongwen_center::Running, gongwen_agent::Running, String) {
-    let pki = pki();
-    let x = gongwen_center::start(
-        pki.center_config(name, &fresh_database(&format!("{name}_x")).await, "fs"),
-        Clock::default(),
-    )
-    .await
-    .unwrap();
-    pki.register(&x.app, &[A, B]).await.unwrap();
+    let (x, _) = center(&format!("{name}_x")).await;
     let mut a = crate::agent::agency(A, x.addr(), root);
     a.folder = None;
     let b = crate::agent::agency(B, x.addr(), root);
@@ -60,14 +53,61 @@ async fn network(
     (x, node, token)
 }
 
+/// A center with A and B registered, and A's client at it.
+async fn center(name: &str) -> (gongwen_center::Running, gongwen_client::CenterClient) {
+    let pki = pki();
+    let x = gongwen_center::start(
+        pki.center_config(name, &fresh_database(name).await, "fs"),
+        Clock::default(),
+    )
+    .await
+    .unwrap();
+    pki.register(&x.app, &[A, B]).await.unwrap();
+    let a = pki.client(x.addr(), A).unwrap();
+    (x, a)
+}
+
+/// An agent node for B alone, in folder mode under `root`.
+async fn agent_for_b(
+    root: &Path,
+    x: &gongwen_center::Running,
+    name: &str,
+) -> gongwen_agent::Running {
+    gongwen_agent::start(
+        crate::agent::node_config(
+            &fresh_database(name).await,
+            root,
+            vec![crate::agent::agency(B, x.addr(), root)],
+            None,
+        ),
+        Clock::default(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Posts a draft (with one uploaded file, when given) to A's API.
 async fn send(
     http: &reqwest::Client,
     base: &str,
     token: &str,
-    parts: &[Part<'_>],
+    draft: &str,
+    file: Option<(&str, &[u8])>,
     key: Option<&str>,
 ) -> (u16, Value) {
-    let (ct, body) = gongwen_client::agent::multipart(parts);
+    let mut parts = vec![Part {
+        field: "draft",
+        file: None,
+        bytes: draft.as_bytes(),
+    }];
+    if let Some((name, bytes)) = file {
+        parts.push(Part {
+            field: "attachment",
+            file: Some(name),
+            bytes,
+        });
+    }
+    let (ct, body) = gongwen_client::agent::multipart(&parts);
     let mut rb = http
         .post(format!("{base}/api/v1/documents"))
         .bearer_auth(token)
@@ -129,18 +169,7 @@ fn api_drafts_may_name_only_files_uploaded_with_them() {
             "..".into(),
         ] {
             let d = draft(&[&name]);
-            let (status, v) = send(
-                &http,
-                &base,
-                &token,
-                &[Part {
-                    field: "draft",
-                    file: None,
-                    bytes: d.as_bytes(),
-                }],
-                None,
-            )
-            .await;
+            let (status, v) = send(&http, &base, &token, &d, None, None).await;
             assert_eq!(
                 (status, v["code"].as_str()),
                 (400, Some("E_AGENT_DOCUMENT")),
@@ -167,25 +196,7 @@ fn api_drafts_may_name_only_files_uploaded_with_them() {
         // The same draft naming a file uploaded with it goes, and the upload was the source.
         let pdf = b"%PDF-1.4\n% plan\n%%EOF\n";
         let d = draft(&["plan.pdf"]);
-        let (status, v) = send(
-            &http,
-            &base,
-            &token,
-            &[
-                Part {
-                    field: "draft",
-                    file: None,
-                    bytes: d.as_bytes(),
-                },
-                Part {
-                    field: "attachment",
-                    file: Some("plan.pdf"),
-                    bytes: pdf,
-                },
-            ],
-            None,
-        )
-        .await;
+        let (status, v) = send(&http, &base, &token, &d, Some(("plan.pdf", pdf)), None).await;
         assert_eq!(status, 200, "{v}");
         assert_eq!(v["serial"], 1, "the refused drafts took no number");
         node.shutdown().await;
@@ -197,18 +208,7 @@ fn api_drafts_may_name_only_files_uploaded_with_them() {
 fn headers_out_of_bounds_are_refused_at_the_center() {
     runtime().block_on(async {
         let pki = pki();
-        let x = gongwen_center::start(
-            pki.center_config(
-                "hostile-header",
-                &fresh_database("hostile_header").await,
-                "fs",
-            ),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
-        pki.register(&x.app, &[A, B]).await.unwrap();
-        let a = pki.client(x.addr(), A).unwrap();
+        let (x, a) = center("hostile_header").await;
         let long_number = "府".repeat(25_000);
         let cases: Vec<(&str, Box<dyn FnOnce(&mut gongwen_proto::PackageHeader)>)> = vec![
             (
@@ -267,18 +267,7 @@ fn one_failing_item_never_holds_up_the_documents_behind_it() {
     runtime().block_on(async {
         let pki = pki();
         let root = scratch("hostile-isolation");
-        let x = gongwen_center::start(
-            pki.center_config(
-                "hostile-isolation",
-                &fresh_database("hostile_iso_x").await,
-                "fs",
-            ),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
-        pki.register(&x.app, &[A, B]).await.unwrap();
-        let a = pki.client(x.addr(), A).unwrap();
+        let (x, a) = center("hostile_iso_x").await;
         let b_client = pki.client(x.addr(), B).unwrap();
 
         // Three documents wait for B before its agent starts. The first cannot be put in the
@@ -299,17 +288,7 @@ fn one_failing_item_never_holds_up_the_documents_behind_it() {
         corrupt[n - 40] ^= 0x55;
         std::fs::write(incoming.join(format!("{B}-{}.pkg", ids[1])), &corrupt).unwrap();
 
-        let node = gongwen_agent::start(
-            crate::agent::node_config(
-                &fresh_database("hostile_iso_node").await,
-                &root,
-                vec![crate::agent::agency(B, x.addr(), &root)],
-                None,
-            ),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
+        let node = agent_for_b(&root, &x, "hostile_iso_node").await;
         // The second (fetched again) and the third arrive although the first fails.
         for id in &ids[1..] {
             let p = inbox.join(id).join("receipt.json");
@@ -352,18 +331,7 @@ fn a_header_that_differs_from_the_signed_document_is_returned() {
     runtime().block_on(async {
         let pki = pki();
         let root = scratch("hostile-claims");
-        let x = gongwen_center::start(
-            pki.center_config(
-                "hostile-claims",
-                &fresh_database("hostile_claims_x").await,
-                "fs",
-            ),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
-        pki.register(&x.app, &[A, B]).await.unwrap();
-        let a = pki.client(x.addr(), A).unwrap();
+        let (x, a) = center("hostile_claims_x").await;
         // The center cannot see the DI: it accepts the claim. B's agent must not.
         let pkg = pki
             .seal_with_header(A, &[B], |h| {
@@ -372,17 +340,7 @@ fn a_header_that_differs_from_the_signed_document_is_returned() {
             })
             .unwrap();
         let id = a.submit("claims", pkg).await.unwrap().id;
-        let node = gongwen_agent::start(
-            crate::agent::node_config(
-                &fresh_database("hostile_claims_node").await,
-                &root,
-                vec![crate::agent::agency(B, x.addr(), &root)],
-                None,
-            ),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
+        let node = agent_for_b(&root, &x, "hostile_claims_node").await;
         within(30, "the automatic return", || async {
             a.sent(&id)
                 .await
@@ -420,19 +378,15 @@ fn retries_racing_on_one_idempotency_key_send_once() {
             let (http, base, token, pdf) = (http.clone(), base.clone(), token.clone(), pdf.clone());
             tasks.spawn(async move {
                 let d = draft(&["big.pdf"]);
-                let parts = [
-                    Part {
-                        field: "draft",
-                        file: None,
-                        bytes: d.as_bytes(),
-                    },
-                    Part {
-                        field: "attachment",
-                        file: Some("big.pdf"),
-                        bytes: &pdf,
-                    },
-                ];
-                send(&http, &base, &token, &parts, Some("same-key-1")).await
+                send(
+                    &http,
+                    &base,
+                    &token,
+                    &d,
+                    Some(("big.pdf", &pdf)),
+                    Some("same-key-1"),
+                )
+                .await
             });
         }
         let mut ids = Vec::new();
@@ -449,6 +403,10 @@ fn retries_racing_on_one_idempotency_key_send_once() {
             .await
             .unwrap();
         assert_eq!(rows.len(), 1, "sent once");
+        // The waiting retries were answered without their bodies being read, so the server
+        // closed those connections: a fresh client for what follows.
+        let http =
+            gongwen_client::plain_http(&std::fs::read(pki().ca.root_file()).unwrap()).unwrap();
         let r = http
             .get(format!("{base}/api/v1/sent/{}", ids[0]))
             .bearer_auth(&token)
@@ -464,18 +422,8 @@ fn retries_racing_on_one_idempotency_key_send_once() {
             &http,
             &base,
             &token,
-            &[
-                Part {
-                    field: "draft",
-                    file: None,
-                    bytes: d.as_bytes(),
-                },
-                Part {
-                    field: "attachment",
-                    file: Some("tool.exe"),
-                    bytes: b"MZ not really",
-                },
-            ],
+            &d,
+            Some(("tool.exe", b"MZ not really")),
             Some("refused-1"),
         )
         .await;
@@ -485,18 +433,7 @@ fn retries_racing_on_one_idempotency_key_send_once() {
             "{v}"
         );
         let d = draft(&[]);
-        let (s, v) = send(
-            &http,
-            &base,
-            &token,
-            &[Part {
-                field: "draft",
-                file: None,
-                bytes: d.as_bytes(),
-            }],
-            None,
-        )
-        .await;
+        let (s, v) = send(&http, &base, &token, &d, None, None).await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(
             v["serial"], 3,
