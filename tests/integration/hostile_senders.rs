@@ -204,13 +204,16 @@ fn api_drafts_may_name_only_files_uploaded_with_them() {
     });
 }
 
+/// One way a hostile sender's tools write the header.
+type HeaderEdit = Box<dyn FnOnce(&mut gongwen_proto::PackageHeader)>;
+
 #[test]
 fn headers_out_of_bounds_are_refused_at_the_center() {
     runtime().block_on(async {
         let pki = pki();
         let (x, a) = center("hostile_header").await;
         let long_number = "府".repeat(25_000);
-        let cases: Vec<(&str, Box<dyn FnOnce(&mut gongwen_proto::PackageHeader)>)> = vec![
+        let cases: Vec<(&str, HeaderEdit)> = vec![
             (
                 "an id with a slash",
                 Box::new(|h| h.id = format!("{}/x", &h.id[..30])),

@@ -98,6 +98,9 @@ fn cert_of(p: &Path) -> Result<Certificate, String> {
         .ok_or_else(|| format!("{} 沒有憑證", p.display()))
 }
 
+/// A letter's DI, SW and attachments, as sealing takes them.
+type Documents = ((String, Vec<u8>), Option<(String, Vec<u8>)>, Files);
+
 impl Pki {
     /// A CA in `dir` with the given agencies (RSA-2048 keys: encryption needs RSA).
     pub fn create(dir: &Path, codes: &[&str]) -> Result<Pki, String> {
@@ -335,7 +338,7 @@ impl Pki {
     fn seal_edited(
         &self,
         signer: &str,
-        (di, sw, attachments): ((String, Vec<u8>), Option<(String, Vec<u8>)>, Files),
+        (di, sw, attachments): Documents,
         to: &[&str],
         options: HeaderOptions,
         edit: impl FnOnce(&mut gongwen_proto::PackageHeader),
