@@ -261,3 +261,166 @@ fn webhooks_are_signed_and_two_centers_share_one_database() {
         two.shutdown().await;
     });
 }
+
+/// A client of `addr` holding center `which`'s TLS client certificate: what a peer center
+/// (or whoever runs it) can send.
+fn as_peer_center(pki: &Pki, addr: std::net::SocketAddr, which: usize) -> gongwen_client::CenterClient {
+    let (chain, key, _) = &pki.center_clients[which];
+    let tls = gongwen_client::tls_config(
+        &std::fs::read(pki.ca.root_file()).unwrap(),
+        Some((&std::fs::read(chain).unwrap(), &std::fs::read(key).unwrap())),
+    )
+    .unwrap();
+    gongwen_client::CenterClient::new(&format!("https://{addr}"), tls).unwrap()
+}
+
+/// A receipt naming `recipient` but signed with `signer`'s key.
+fn receipt_signed_by(
+    pki: &Pki,
+    signer: &str,
+    recipient: &str,
+    pkg: &[u8],
+    event: ReceiptEvent,
+) -> Vec<u8> {
+    use gongwen_trust::cms::Signer;
+    use gongwen_trust::receipt::{ReceiptRequest, issue};
+    let header = gongwen_trust::package::inspect(pkg).unwrap().header;
+    let a = pki.agency(signer);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    issue(
+        &ReceiptRequest {
+            header: &header,
+            event,
+            recipient,
+            reason: None,
+            text: None,
+            receipt_number: (event == ReceiptEvent::Confirmed).then(|| "偽收字第1120000001號".to_string()),
+            now,
+        },
+        &Signer {
+            key: &a.sign_key,
+            cert: &a.sign_cert,
+            chain: &a.chain,
+        },
+    )
+    .unwrap()
+    .0
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Issue 15: a federated center reported 收文確認 (with an invented 收文字號 and a 2023 time),
+/// 送達 or 退文 for a copy whose recipient never signed anything, and the sender saw it.
+/// Final statuses across centers now count only with the recipient's signed receipt, and what
+/// is recorded comes from that receipt.
+#[test]
+fn a_peer_center_cannot_forge_final_statuses() {
+    runtime().block_on(async {
+        let pki = pki();
+        let (px, py) = free_ports();
+        let (dbx, dby) = (fresh_database("forgex").await, fresh_database("forgey").await);
+        let cx = federated(pki, "forge-x", &dbx, px, 0, ("center-y", py, 1));
+        let cy = federated(pki, "forge-y", &dby, py, 1, ("center-x", px, 0));
+        let x = gongwen_center::start(cx, Clock::default()).await.unwrap();
+        let y = gongwen_center::start(cy, Clock::default()).await.unwrap();
+        pki.register(&x.app, &[A, C]).await.unwrap();
+        pki.register_remote(&x.app, B, "center-y").await.unwrap();
+        pki.register(&y.app, &[B]).await.unwrap();
+        pki.register_remote(&y.app, A, "center-x").await.unwrap();
+        let a = pki.client(x.addr(), A).unwrap();
+        let b = pki.client(y.addr(), B).unwrap();
+        let pkg = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
+        let sent = a.submit("forge1", pkg.clone()).await.unwrap();
+        until("the copy to reach Y", || async {
+            status_of(&a, &sent.id, B).await == CopyStatus::Available
+        })
+        .await;
+        let before = a.sent(&sent.id).await.unwrap().copies[0].clone();
+
+        // Whoever holds center-y's TLS key talks to X directly.
+        let mallory = as_peer_center(pki, x.addr(), 1);
+        let forged = |status: CopyStatus, receipt: Option<Vec<u8>>| {
+            let mut copy = before.clone();
+            copy.status = status;
+            copy.status_at = 1_672_531_200_000; // 2023-01-01
+            copy.delivered_at = Some(1_672_531_200_000);
+            match status {
+                CopyStatus::Confirmed => copy.receipt_number = Some("偽收字第1120000001號".into()),
+                CopyStatus::Returned => {
+                    copy.return_reason = Some(gongwen_proto::ReturnReason::Other);
+                    copy.return_text = Some("偽造的退文".into());
+                }
+                _ => {}
+            }
+            gongwen_proto::api::StatusUpdate {
+                package_id: sent.id.clone(),
+                copy,
+                receipt_hex: receipt.map(|r| hex(&r)),
+            }
+        };
+        let unchanged = || async {
+            let now = a.sent(&sent.id).await.unwrap().copies[0].clone();
+            assert_eq!(now, before, "the sender's view of the copy must not change");
+        };
+
+        // No receipt at all.
+        for s in [CopyStatus::Delivered, CopyStatus::Confirmed, CopyStatus::Returned] {
+            let e = mallory.relay_status(&forged(s, None)).await.unwrap_err();
+            assert_eq!(e.code(), Some("E_RELAY_NO_RECEIPT"), "{s:?}: {e}");
+            unchanged().await;
+        }
+        // A receipt naming B but signed by C (a participant, with a valid certificate).
+        for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
+            let r = receipt_signed_by(pki, C, B, &pkg, ev);
+            let s = if ev == ReceiptEvent::Delivered { CopyStatus::Delivered } else { CopyStatus::Confirmed };
+            let e = mallory.relay_status(&forged(s, Some(r))).await.unwrap_err();
+            assert_eq!(e.code(), Some("E_RECEIPT_INVALID"), "{e}");
+            unchanged().await;
+        }
+        // B's own receipt with its 收文字號 altered after signing.
+        let genuine = pki.receipt(B, &pkg, ReceiptEvent::Confirmed, None, None).unwrap();
+        let mut altered = genuine.clone();
+        let from = "1150000001".as_bytes();
+        let at = altered.windows(from.len()).position(|w| w == from).expect("number in receipt");
+        altered[at..at + from.len()].copy_from_slice(b"1120000009");
+        let e = mallory.relay_status(&forged(CopyStatus::Confirmed, Some(altered))).await.unwrap_err();
+        assert_eq!(e.code(), Some("E_RECEIPT_INVALID"), "{e}");
+        unchanged().await;
+        // B's genuine receipt, but the peer claims another 收文字號, or another event.
+        let e = mallory.relay_status(&forged(CopyStatus::Confirmed, Some(genuine.clone()))).await.unwrap_err();
+        assert_eq!(e.code(), Some("E_RECEIPT_MISMATCH"), "{e}");
+        let e = mallory.relay_status(&forged(CopyStatus::Returned, Some(genuine.clone()))).await.unwrap_err();
+        assert_eq!(e.code(), Some("E_RECEIPT_MISMATCH"), "{e}");
+        unchanged().await;
+        // B's genuine 送達 receipt with the peer's 2023 time: the receipt's time is recorded.
+        let delivered = pki.receipt(B, &pkg, ReceiptEvent::Delivered, None, None).unwrap();
+        let mut u = forged(CopyStatus::Delivered, Some(delivered));
+        u.copy.receipt_number = None;
+        mallory.relay_status(&u).await.unwrap();
+        let v = a.sent(&sent.id).await.unwrap().copies[0].clone();
+        assert_eq!(v.status, CopyStatus::Delivered);
+        assert!(v.status_at > 1_700_000_000_000, "the receipt's time, not the peer's: {}", v.status_at);
+        assert_eq!(v.delivered_at, Some(v.status_at));
+        let recs = a.records(&[("package_id", sent.id.as_str())]).await.unwrap();
+        assert!(!recs.items.iter().any(|r| r.kind == "confirmed" || r.kind == "returned"));
+
+        // The honest path still carries B's receipts back through Y.
+        for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
+            b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap()).await.unwrap();
+        }
+        until("the confirmation to travel back", || async {
+            status_of(&a, &sent.id, B).await == CopyStatus::Confirmed
+        })
+        .await;
+        let v = a.sent(&sent.id).await.unwrap().copies[0].clone();
+        assert_eq!(v.receipt_number.as_deref(), Some("測收字第1150000001號"));
+        assert!(v.status_at > 1_700_000_000_000);
+        x.shutdown().await;
+        y.shutdown().await;
+    });
+}

@@ -5,6 +5,7 @@ mod agent;
 mod agent_api;
 mod agent_web;
 mod center;
+mod center_security;
 mod directory;
 mod directory_network;
 mod federation;

@@ -38,7 +38,11 @@ pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
     };
     let tls = match &c.tls {
         Some(t) => Some(
-            gongwen_net::server_config(&t.files(&node.config.trust_anchors, Vec::new()))
+            gongwen_net::server_config(&t.files(
+                &node.config.trust_anchors,
+                node.config.crls.clone(),
+                true,
+            ))
                 .map_err(|e| err(e.code(), e.to_string()))?,
         ),
         None => {

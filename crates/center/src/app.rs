@@ -8,7 +8,7 @@ use gongwen_net::{Clock, Metrics, Peer};
 use gongwen_proto::Code;
 use gongwen_store::{Blobs, Db};
 use gongwen_trust::TrustError;
-use gongwen_trust::path::{Evaluation, Purpose, StaleCrl, TrustStore, spki_sha256};
+use gongwen_trust::path::{Evaluation, LiveTrust, Purpose, StaleCrl, spki_sha256};
 use x509_cert::Certificate;
 
 use crate::config::CenterConfig;
@@ -19,7 +19,8 @@ pub struct App {
     pub config: CenterConfig,
     pub db: Db,
     pub blobs: Blobs,
-    pub trust: TrustStore,
+    /// Anchors and CRLs; the CRLs follow their files.
+    pub trust: LiveTrust,
     pub clock: Clock,
     pub metrics: Metrics,
     /// Where uploads are written while they arrive.
@@ -45,13 +46,14 @@ pub struct App {
     pub hooked: directory::Cache<(), Vec<String>>,
     /// Bodies submitted lately, for their recipients' downloads.
     pub recent: crate::recent::RecentBodies,
-    /// Chain evaluations of signing certificates seen recently.
+    /// Chain evaluations of signing certificates seen recently, with the generation of the
+    /// trust store (its CRLs) they were made with.
     pub evaluations:
-        std::sync::Mutex<std::collections::HashMap<[u8; 32], (i64, Certificate, Evaluation)>>,
+        std::sync::Mutex<std::collections::HashMap<[u8; 32], (i64, u64, Certificate, Evaluation)>>,
 }
 
-/// How long a chain evaluation is reused (seconds). CRLs are read at start-up, so within a
-/// process the answer changes only with time.
+/// How long a chain evaluation is reused (seconds). An evaluation made before the CRLs were
+/// reloaded is not reused.
 const EVALUATION_TTL_S: i64 = 60;
 
 pub type Shared = Arc<App>;
@@ -148,24 +150,26 @@ impl App {
         let mut k = [0u8; 32];
         k.copy_from_slice(key.finish().as_ref());
         let now = self.clock.now_s();
+        let (trust, generation) = self.trust.current();
         if (now - at).abs() <= EVALUATION_TTL_S
-            && let Some((t, seen, e)) = self
+            && let Some((t, g, seen, e)) = self
                 .evaluations
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .get(&k)
             && (now - t).abs() <= EVALUATION_TTL_S
+            && *g == generation
             && seen == cert
         {
             return Ok(e.clone());
         }
-        let e = self.trust.evaluate(cert, chain, at, Purpose::Signing)?;
+        let e = trust.evaluate(cert, chain, at, Purpose::Signing)?;
         if (now - at).abs() <= EVALUATION_TTL_S {
             let mut cache = self.evaluations.lock().unwrap_or_else(|e| e.into_inner());
             if cache.len() > 10_000 {
                 cache.clear();
             }
-            cache.insert(k, (now, cert.clone(), e.clone()));
+            cache.insert(k, (now, generation, cert.clone(), e.clone()));
         }
         Ok(e)
     }

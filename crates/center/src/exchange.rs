@@ -952,6 +952,95 @@ pub async fn body_ref(app: &Shared, caller: &Caller, id: &str) -> Result<BodyRef
     })
 }
 
+/// Bodies up to this size are read whole, checked and served from memory (one read, one
+/// digest); larger ones are checked in a first pass and then streamed.
+pub const VERIFY_IN_MEMORY: u64 = 1024 * 1024;
+
+/// A stored body whose bytes no longer have the digest it was stored under: counted, logged
+/// for the operators (event `body_corrupt`), and refused. Nothing stored is changed.
+fn corrupt(app: &Shared, id: &str, sha: &str, found: &str) -> CenterError {
+    app.metrics.inc("gongwen_body_corrupt_total", "read");
+    gongwen_net::log::error(
+        "存放的封包內容損毀：SHA-256 與存入時不符，已拒絕傳送",
+        serde_json::json!({ "event": "body_corrupt", "package": id, "sha256": sha, "found": found }),
+    );
+    bad(
+        Code::BodyCorrupt,
+        format!("封包 {id} 存入時 SHA-256 為 {sha}，現為 {found}"),
+    )
+}
+
+fn store_err(id: &str, e: gongwen_store::StoreError) -> CenterError {
+    bad(Code::Internal, format!("封包 {id} 的內容無法讀取：{e}"))
+}
+
+/// The whole stored body of package `id`, checked against `sha`.
+pub async fn read_verified(
+    app: &Shared,
+    id: &str,
+    sha: &str,
+    reader: &gongwen_store::BlobReader,
+) -> Result<Vec<u8>> {
+    let size = reader.size();
+    let data = reader
+        .read_at(0, size as usize)
+        .await
+        .map_err(|e| store_err(id, e))?;
+    if data.len() as u64 != size {
+        return Err(bad(
+            Code::Internal,
+            format!("封包 {id} 的內容長度不符：應為 {size}，讀到 {}", data.len()),
+        ));
+    }
+    let found = directory::hex(
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &data).as_ref(),
+    );
+    if found != sha {
+        return Err(corrupt(app, id, sha, &found));
+    }
+    Ok(data)
+}
+
+/// Checks the whole stored body of package `id` against `sha`, a piece at a time.
+pub async fn verify_stored(
+    app: &Shared,
+    id: &str,
+    sha: &str,
+    reader: &gongwen_store::BlobReader,
+) -> Result<()> {
+    const PIECE: u64 = 1024 * 1024;
+    let size = reader.size();
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    let mut pos = 0;
+    while pos < size {
+        let n = PIECE.min(size - pos) as usize;
+        let data = reader.read_at(pos, n).await.map_err(|e| store_err(id, e))?;
+        if data.len() != n {
+            return Err(bad(Code::Internal, format!("封包 {id} 的內容長度不符")));
+        }
+        ctx.update(&data);
+        pos += n as u64;
+    }
+    let found = directory::hex(ctx.finish().as_ref());
+    if found != sha {
+        return Err(corrupt(app, id, sha, &found));
+    }
+    Ok(())
+}
+
+/// Whether `code` sent package `id` or is one of its recipients.
+pub async fn is_party(app: &Shared, code: &str, id: &str) -> Result<bool> {
+    Ok(app
+        .db
+        .fetch_optional(
+            "SELECT 1 FROM packages p WHERE p.id = $1 AND (p.sender = $2 \
+             OR EXISTS (SELECT 1 FROM copies c WHERE c.package_id = p.id AND c.recipient = $2))",
+            &args![id, code],
+        )
+        .await?
+        .is_some())
+}
+
 /// Applies a recipient's signed receipt (送達, 收文確認 or 退文) to its copies of a package.
 pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Result<CopyView> {
     if data.len() > 64 * 1024 {
@@ -1239,7 +1328,21 @@ async fn relay_answer(
     })
 }
 
+/// Statuses only the recipient can cause: across centers they count only with the
+/// recipient's signed receipt.
+pub(crate) fn needs_receipt(s: CopyStatus) -> bool {
+    matches!(
+        s,
+        CopyStatus::Delivered | CopyStatus::Confirmed | CopyStatus::Returned
+    )
+}
+
 /// A status from the peer where the recipient lives, for a package submitted here.
+///
+/// 送達, 收文確認 and 退文 are the recipient's acts, not the peer's: they are accepted only
+/// with the recipient's receipt, verified here (chain, revocation, and the signing key the
+/// directory registers for the recipient), and what is recorded — event, 收文字號, reason and
+/// time — is taken from that receipt. The peer's own words must agree with it.
 pub async fn accept_status(
     app: &Shared,
     peer: &str,
@@ -1253,22 +1356,30 @@ pub async fn accept_status(
         ));
     }
     let receipt = match &u.receipt_hex {
-        Some(h) => Some(unhex(h).ok_or_else(|| bad(Code::RelayRefused, "回執不是十六進位"))?),
+        Some(h) => Some(unhex(h).ok_or_else(|| bad(Code::ReceiptInvalid, "回執不是十六進位"))?),
         None => None,
     };
-    if let Some(r) = &receipt {
-        // The receipt must be the recipient's own, for this package.
-        let bound = app.signing_keys(&u.copy.recipient).await?;
-        let v = gongwen_trust::receipt::verify_with(
-            r,
-            &|c, chain, at| app.evaluate_signing(c, chain, at),
-            &|_| bound.clone(),
-        )
-        .map_err(|e| bad(Code::ReceiptInvalid, format!("{}：{e}", e.code())))?;
-        if v.receipt.package_id != u.package_id || v.receipt.recipient != u.copy.recipient {
-            return Err(bad(Code::ReceiptMismatch, format!("封包 {}", u.package_id)));
+    let copy = match (needs_receipt(u.copy.status), &receipt) {
+        (true, None) => {
+            return Err(bad(
+                Code::RelayNoReceipt,
+                format!(
+                    "交換中心 {peer} 回報收文者 {} 對封包 {} 為「{}」",
+                    u.copy.recipient,
+                    u.package_id,
+                    u.copy.status.label()
+                ),
+            ));
         }
-    }
+        (true, Some(data)) => receipted_copy(app, u, data).await?,
+        (false, Some(_)) => {
+            return Err(bad(
+                Code::ReceiptMismatch,
+                format!("狀態「{}」不附回執", u.copy.status.label()),
+            ));
+        }
+        (false, None) => u.copy.clone(),
+    };
     let now = app.clock.now_ms();
     let mut tx = app.db.begin().await?;
     outbox::apply_status(
@@ -1276,13 +1387,117 @@ pub async fn accept_status(
         &mut tx,
         peer,
         &u.package_id,
-        &u.copy,
+        &copy,
         receipt.as_deref(),
         now,
     )
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The copy a receipt relayed by a peer makes: checked as the recipient's own, for this
+/// package as submitted here, agreeing with what the peer says; its fields from the receipt.
+async fn receipted_copy(
+    app: &Shared,
+    u: &gongwen_proto::api::StatusUpdate,
+    data: &[u8],
+) -> Result<CopyView> {
+    if data.len() > 64 * 1024 {
+        return Err(bad(Code::ReceiptInvalid, "回執超過 64 KiB"));
+    }
+    let recipient = u.copy.recipient.clone();
+    let bound = app.signing_keys(&recipient).await?;
+    let v = gongwen_trust::receipt::verify_with(
+        data,
+        &|c, chain, at| app.evaluate_signing(c, chain, at),
+        &|code| {
+            if code == recipient {
+                bound.clone()
+            } else {
+                Vec::new()
+            }
+        },
+    )
+    .map_err(|e| bad(Code::ReceiptInvalid, format!("{}：{e}", e.code())))?;
+    let r = v.receipt;
+    // The package as it was submitted here.
+    let pkg = app
+        .db
+        .fetch_optional(
+            "SELECT sender, content_sha256 FROM packages WHERE id = $1 AND origin IS NULL",
+            &args![u.package_id.as_str()],
+        )
+        .await?
+        .ok_or_else(|| bad(Code::NotFound, format!("封包 {}", u.package_id)))?;
+    let (sender, sha) = (pkg.text(0)?, pkg.opt_text(1)?);
+    if r.recipient != u.copy.recipient
+        || r.package_id != u.package_id
+        || Some(&r.package_sha256) != sha.as_ref()
+        || r.sender != sender
+    {
+        return Err(bad(
+            Code::ReceiptMismatch,
+            format!(
+                "回執記載封包 {}、發文 {}、收文 {}；此處為封包 {}、發文 {sender}、收文 {}",
+                r.package_id, r.sender, r.recipient, u.package_id, u.copy.recipient
+            ),
+        ));
+    }
+    let status = match r.event {
+        ReceiptEvent::Delivered => CopyStatus::Delivered,
+        ReceiptEvent::Confirmed => CopyStatus::Confirmed,
+        ReceiptEvent::Returned => CopyStatus::Returned,
+    };
+    let differs = |what: &str, said: String, signed: String| {
+        bad(
+            Code::ReceiptMismatch,
+            format!("交換中心回報{what}為「{said}」，收文者簽署的回執為「{signed}」"),
+        )
+    };
+    if status != u.copy.status {
+        return Err(differs(
+            "狀態",
+            u.copy.status.label().into(),
+            status.label().into(),
+        ));
+    }
+    if u.copy.receipt_number != r.receipt_number {
+        return Err(differs(
+            "收文字號",
+            u.copy.receipt_number.clone().unwrap_or_default(),
+            r.receipt_number.clone().unwrap_or_default(),
+        ));
+    }
+    if u.copy.return_reason != r.reason || u.copy.return_text != r.text {
+        let words = |reason: Option<ReturnReason>, text: &Option<String>| {
+            format!(
+                "{}：{}",
+                reason.map(|x| x.label()).unwrap_or("無"),
+                text.as_deref().unwrap_or("")
+            )
+        };
+        return Err(differs(
+            "退文原因",
+            words(u.copy.return_reason, &u.copy.return_text),
+            words(r.reason, &r.text),
+        ));
+    }
+    // The time the recipient signed, not the peer's: the peer's clock (or word) decides
+    // nothing about when the recipient received or confirmed.
+    let at = r.time.saturating_mul(1000);
+    Ok(CopyView {
+        recipient: r.recipient,
+        unit: u.copy.unit.clone(),
+        copy: u.copy.copy.clone(),
+        status,
+        status_at: at,
+        delivered_at: (status == CopyStatus::Delivered).then_some(at),
+        fail_reason: None,
+        return_reason: r.reason,
+        return_text: r.text,
+        receipt_number: r.receipt_number,
+    })
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {

@@ -337,21 +337,42 @@ async fn body(
             );
         }
     };
-    let stream = futures_util::stream::unfold(start, move |pos| {
-        let reader = reader.clone();
-        async move {
-            if pos > end || len == 0 {
-                return None;
+    // Nothing leaves before the whole stored body (not only the range asked for) is checked
+    // against its digest: a small body is read once, checked and served from memory; a large
+    // one is checked in a first pass, then streamed.
+    let body = if b.size <= exchange::VERIFY_IN_MEMORY {
+        match exchange::read_verified(&app, &id, &b.sha, &reader).await {
+            Ok(data) if len == 0 => {
+                drop(data);
+                Body::empty()
             }
-            let n = CHUNK.min(end + 1 - pos) as usize;
-            match reader.read_at(pos, n).await {
-                Ok(data) if data.len() == n => Some((Ok(bytes::Bytes::from(data)), pos + n as u64)),
-                Ok(_) => Some((Err(std::io::Error::other("封包檔案長度不符")), end + 1)),
-                Err(e) => Some((Err(std::io::Error::other(e.to_string())), end + 1)),
+            Ok(data) => {
+                Body::from(bytes::Bytes::from(data).slice(start as usize..=end as usize))
             }
+            Err(e) => return with_caller(&caller, e),
         }
-    });
-    let mut resp = Response::new(Body::from_stream(stream));
+    } else {
+        if let Err(e) = exchange::verify_stored(&app, &id, &b.sha, &reader).await {
+            return with_caller(&caller, e);
+        }
+        Body::from_stream(futures_util::stream::unfold(start, move |pos| {
+            let reader = reader.clone();
+            async move {
+                if pos > end || len == 0 {
+                    return None;
+                }
+                let n = CHUNK.min(end + 1 - pos) as usize;
+                match reader.read_at(pos, n).await {
+                    Ok(data) if data.len() == n => {
+                        Some((Ok(bytes::Bytes::from(data)), pos + n as u64))
+                    }
+                    Ok(_) => Some((Err(std::io::Error::other("封包檔案長度不符")), end + 1)),
+                    Err(e) => Some((Err(std::io::Error::other(e.to_string())), end + 1)),
+                }
+            }
+        }))
+    };
+    let mut resp = Response::new(body);
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.insert(
@@ -547,6 +568,15 @@ async fn security_event(
         }
         if e.detail.trim().is_empty() || e.detail.chars().count() > 2000 {
             return Err(CenterError::new(Code::BadRequest, "事件說明應為 1 到 2000 字"));
+        }
+        if let Some(id) = &e.package_id
+            && !caller.operator
+            && !exchange::is_party(&app, &caller.code, id).await?
+        {
+            return Err(CenterError::new(
+                Code::EventNotParty,
+                format!("{} 不是封包 {id} 的發文者或收文者", caller.code),
+            ));
         }
         let mut tx = app.db.begin().await?;
         records::event_in(

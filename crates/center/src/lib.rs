@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use gongwen_net::{Metrics, Server};
 use gongwen_store::{Blobs, Db};
-use gongwen_trust::path::TrustStore;
+use gongwen_trust::path::{LiveTrust, StaleCrl};
 
 pub use app::{App, Shared};
 pub use config::CenterConfig;
@@ -59,7 +59,7 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
             ));
         }
     };
-    let trust = TrustStore::from_files(
+    let trust = LiveTrust::from_files(
         &config.trust_anchors,
         &config.crls,
         App::stale_crl(&config.stale_crl),
@@ -87,6 +87,10 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         "Copies that reached a status by receipt",
     );
     metrics.describe("gongwen_downloads_total", "Package downloads");
+    metrics.describe(
+        "gongwen_body_corrupt_total",
+        "Stored bodies found corrupted (digest mismatch) and refused",
+    );
     metrics.describe(
         "gongwen_outbox_done_total",
         "Relays, statuses and webhooks delivered",
@@ -278,7 +282,8 @@ async fn follow_directory(
 pub async fn start(config: CenterConfig, clock: Clock) -> Result<Running, StartError> {
     let tls = gongwen_net::server_config(&config.tls.files(
         &config.trust_anchors,
-        gongwen_trust::path::crl_files(&config.crls),
+        config.crls.clone(),
+        App::stale_crl(&config.stale_crl) == StaleCrl::Refuse,
     ))
     .map_err(|e| start_err(e.code(), e))?;
     let listen = config.listen.clone();

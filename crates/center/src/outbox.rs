@@ -394,14 +394,16 @@ async fn relay(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
         .map_err(|e| Failure::Retry(e.to_string()))?
         .ok_or_else(|| Failure::Refused(format!("封包 {pkg} 不存在")))?;
     let sha = row.text(0).map_err(|e| Failure::Retry(e.to_string()))?;
-    let size = row.i64(1).map_err(|e| Failure::Retry(e.to_string()))? as usize;
-    let body = app
+    let size = row.i64(1).map_err(|e| Failure::Retry(e.to_string()))? as u64;
+    let reader = app
         .blobs
         .open(&sha)
         .await
         .map_err(|e| Failure::Retry(e.to_string()))?
-        .ok_or_else(|| Failure::Retry(format!("封包 {pkg} 的內容不在存放區")))?
-        .read_at(0, size)
+        .filter(|r| r.size() == size)
+        .ok_or_else(|| Failure::Retry(format!("封包 {pkg} 的內容不在存放區或長度不符")))?;
+    // Checked against its digest like every body that leaves this center.
+    let body = crate::exchange::read_verified(app, &pkg, &sha, &reader)
         .await
         .map_err(|e| Failure::Retry(e.to_string()))?;
     let answer = client
@@ -445,6 +447,11 @@ async fn relay(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
 }
 
 /// A copy status reported by the recipient's center, applied here if it moves the copy on.
+///
+/// 送達, 收文確認 and 退文 are applied only with the recipient's receipt, which the caller
+/// has verified and built `c` from ([`crate::exchange::accept_status`]); without one (a relay
+/// answer) they are left for the status that carries the receipt. Of any other status only
+/// the status, its time and a failure's reason are the peer's to say.
 pub async fn apply_status(
     app: &Shared,
     tx: &mut Tx,
@@ -454,6 +461,10 @@ pub async fn apply_status(
     receipt: Option<&[u8]>,
     now: i64,
 ) -> Result<bool> {
+    let receipted = crate::exchange::needs_receipt(c.status);
+    if receipted && receipt.is_none() {
+        return Ok(false);
+    }
     let current = tx
         .fetch_optional(
             &format!("SELECT status FROM copies WHERE package_id = $1 AND recipient = $2 AND unit = $3{}", app.db.for_update()),
@@ -470,6 +481,8 @@ pub async fn apply_status(
     if !cur.reaches(c.status) {
         return Ok(false);
     }
+    let failed = c.status == CopyStatus::Failed;
+    let fail_reason = c.fail_reason.filter(|_| failed);
     tx.execute(
         "UPDATE copies SET status = $4, status_at = $5, available_at = COALESCE(available_at, $6), delivered_at = COALESCE(delivered_at, $7), \
          fail_reason = $8, return_reason = $9, return_text = $10, receipt_number = $11 \
@@ -481,18 +494,24 @@ pub async fn apply_status(
             c.status.as_str(),
             c.status_at,
             (c.status == CopyStatus::Available).then_some(c.status_at),
-            c.delivered_at,
-            c.fail_reason.map(|f| f.as_str()),
-            c.return_reason.map(|r| r.label()),
-            c.return_text.clone(),
-            c.receipt_number.clone()
+            c.delivered_at.filter(|_| receipted),
+            fail_reason.map(|f| f.as_str()),
+            c.return_reason.filter(|_| receipted).map(|r| r.label()),
+            c.return_text.clone().filter(|_| receipted),
+            c.receipt_number.clone().filter(|_| receipted)
         ],
     )
     .await?;
-    let detail = c
-        .fail_reason
-        .map(|f| f.label().to_string())
-        .or_else(|| c.return_text.clone());
+    let detail = match c.status {
+        CopyStatus::Failed => fail_reason.map(|f| f.label().to_string()),
+        CopyStatus::Returned => Some(format!(
+            "{}：{}",
+            c.return_reason.map(|x| x.label()).unwrap_or("其他"),
+            c.return_text.as_deref().unwrap_or("")
+        )),
+        CopyStatus::Confirmed => c.receipt_number.as_ref().map(|n| format!("收文字號 {n}")),
+        _ => None,
+    };
     event_in(
         tx,
         now,
@@ -502,7 +521,7 @@ pub async fn apply_status(
         Some(&c.recipient),
         None,
         detail.as_deref(),
-        receipt,
+        receipt.filter(|_| receipted),
     )
     .await?;
     notify_sender(app, tx, pkg, &c.recipient, now).await?;

@@ -82,7 +82,10 @@ pub async fn start(config: DirectoryConfig, clock: Clock) -> Result<Running, Sta
         cert: config.tls.cert.clone(),
         key: config.tls.key.clone(),
         client_roots: config.tls.client_roots.clone(),
-        crls: Vec::new(),
+        // The same CRLs as everything else the directory checks, followed as they change;
+        // a stale or missing one refuses, like its signature checks.
+        crls: config.crls.clone(),
+        refuse_stale_crl: true,
     })
     .map_err(|e| start_err(e.code(), e))?;
     let listen = config.listen.clone();

@@ -4,6 +4,8 @@
 //! The verifier accepts a connection without a certificate (browser pages, `/healthz`); each
 //! API route decides whether it needs one. A certificate that is offered must chain to the
 //! configured roots, be within its validity and not be on a CRL, or the handshake fails.
+//! The CRL files are watched: a changed, added or removed file (its modification time, at most
+//! one look every [`CRL_CHECK_EVERY`]) takes effect for the next handshake, without a restart.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -16,6 +18,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls::ServerConfig;
 use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use tokio::net::TcpListener;
@@ -99,8 +102,14 @@ pub struct ServerTls {
 }
 
 impl ServerTls {
-    /// The files to serve with: `client_roots`, or `trust_anchors` when none are given.
-    pub fn files(&self, trust_anchors: &[PathBuf], crls: Vec<PathBuf>) -> TlsFiles {
+    /// The files to serve with: `client_roots`, or `trust_anchors` when none are given; the
+    /// service's CRLs (files or folders) and whether a stale or missing one refuses.
+    pub fn files(
+        &self,
+        trust_anchors: &[PathBuf],
+        crls: Vec<PathBuf>,
+        refuse_stale_crl: bool,
+    ) -> TlsFiles {
         TlsFiles {
             cert: self.cert.clone(),
             key: self.key.clone(),
@@ -110,6 +119,7 @@ impl ServerTls {
                 self.client_roots.clone()
             },
             crls,
+            refuse_stale_crl,
         }
     }
 }
@@ -123,8 +133,13 @@ pub struct TlsFiles {
     pub key: PathBuf,
     /// Roots that client certificates must chain to (PEM, one or more).
     pub client_roots: Vec<PathBuf>,
-    /// CRLs (PEM or DER), checked for client certificates.
+    /// CRLs (PEM or DER; a folder stands for its `.crl` and `.pem` files), checked for client
+    /// certificates and re-read when they change.
     pub crls: Vec<PathBuf>,
+    /// The service's `stale_crl = "refuse"`: a client certificate whose issuer's CRL is
+    /// missing or past its nextUpdate is refused. Otherwise such a certificate is accepted
+    /// (revoked ones never are). Without any CRL configured, revocation is not checked.
+    pub refuse_stale_crl: bool,
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, NetError> {
@@ -142,6 +157,216 @@ fn certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, NetError> {
     Ok(certs)
 }
 
+/// How often, at most, the CRL files are looked at (their modification times) again.
+pub const CRL_CHECK_EVERY: Duration = Duration::from_secs(2);
+
+/// CRL files named directly or found in named folders (`.crl`, `.pem`), sorted.
+fn crl_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(p) {
+                let mut files: Vec<PathBuf> = rd
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|f| f.extension().is_some_and(|e| e == "crl" || e == "pem"))
+                    .collect();
+                files.sort();
+                out.extend(files);
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+/// What the CRL files look like now: name, modification time and length of each.
+type Fingerprint = Vec<(PathBuf, Option<std::time::SystemTime>, u64)>;
+
+fn fingerprint(paths: &[PathBuf]) -> Fingerprint {
+    crl_files(paths)
+        .into_iter()
+        .map(|f| {
+            let m = std::fs::metadata(&f).ok();
+            let modified = m.as_ref().and_then(|m| m.modified().ok());
+            let len = m.map(|m| m.len()).unwrap_or(0);
+            (f, modified, len)
+        })
+        .collect()
+}
+
+fn read_crls(paths: &[PathBuf]) -> Result<Vec<CertificateRevocationListDer<'static>>, NetError> {
+    let mut crls = Vec::new();
+    for p in crl_files(paths) {
+        let data = read(&p)?;
+        if data.trim_ascii_start().starts_with(b"-----") {
+            for c in CertificateRevocationListDer::pem_slice_iter(&data) {
+                crls.push(c.map_err(|e| tls_err(format!("{}：{e}", p.display())))?);
+            }
+        } else {
+            crls.push(CertificateRevocationListDer::from(data));
+        }
+    }
+    Ok(crls)
+}
+
+/// The client-certificate verifier: rustls' WebPKI verifier over the roots and the CRLs as
+/// they are on disk now, rebuilt when the CRL files change.
+#[derive(Debug)]
+pub struct CrlWatchingVerifier {
+    roots: Arc<rustls::RootCertStore>,
+    crls: Vec<PathBuf>,
+    refuse_stale: bool,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    hints: Vec<rustls::DistinguishedName>,
+    current: std::sync::RwLock<Arc<dyn ClientCertVerifier>>,
+    watch: std::sync::Mutex<Watch>,
+}
+
+#[derive(Debug)]
+struct Watch {
+    checked: std::time::Instant,
+    seen: Fingerprint,
+}
+
+
+impl CrlWatchingVerifier {
+    /// Reads the CRLs now; an unreadable one is an error at start.
+    pub fn new(
+        roots: Arc<rustls::RootCertStore>,
+        crls: Vec<PathBuf>,
+        refuse_stale: bool,
+        provider: Arc<rustls::crypto::CryptoProvider>,
+    ) -> Result<Self, NetError> {
+        let seen = fingerprint(&crls);
+        let first = Self::build(&roots, &crls, refuse_stale, &provider)?;
+        Ok(CrlWatchingVerifier {
+            hints: first.root_hint_subjects().to_vec(),
+            current: std::sync::RwLock::new(first),
+            watch: std::sync::Mutex::new(Watch {
+                checked: std::time::Instant::now(),
+                seen,
+            }),
+            roots,
+            crls,
+            refuse_stale,
+            provider,
+        })
+    }
+
+    fn build(
+        roots: &Arc<rustls::RootCertStore>,
+        paths: &[PathBuf],
+        refuse_stale: bool,
+        provider: &Arc<rustls::crypto::CryptoProvider>,
+    ) -> Result<Arc<dyn ClientCertVerifier>, NetError> {
+        let crls = read_crls(paths)?;
+        let none = crls.is_empty();
+        let mut b = WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone())
+            .with_crls(crls)
+            .allow_unauthenticated();
+        if refuse_stale && !none {
+            // A CRL past its nextUpdate counts as no CRL, and no CRL for an issuer refuses.
+            b = b.enforce_revocation_expiration();
+        } else {
+            b = b.allow_unknown_revocation_status();
+        }
+        b.build().map_err(|e| tls_err(e.to_string()))
+    }
+
+    /// The verifier for this handshake: the files are looked at again when the last look is
+    /// older than [`CRL_CHECK_EVERY`], and the verifier rebuilt when they changed. A file
+    /// that cannot be read or parsed (caught mid-write) keeps the previous CRLs and is tried
+    /// again at the next look.
+    fn current(&self) -> Arc<dyn ClientCertVerifier> {
+        if let Ok(mut w) = self.watch.try_lock()
+            && w.checked.elapsed() >= CRL_CHECK_EVERY
+        {
+            w.checked = std::time::Instant::now();
+            let seen = fingerprint(&self.crls);
+            if seen != w.seen {
+                match Self::build(&self.roots, &self.crls, self.refuse_stale, &self.provider) {
+                    Ok(v) => {
+                        *self.current.write().unwrap_or_else(|e| e.into_inner()) = v;
+                        w.seen = seen;
+                        crate::log::info(
+                            "廢止清冊（CRL）已變更，已重新載入",
+                            serde_json::json!({ "event": "crl_reloaded", "files": w.seen.len() }),
+                        );
+                    }
+                    Err(e) => crate::log::error(
+                        "廢止清冊（CRL）無法載入，沿用先前的清冊",
+                        serde_json::json!({ "event": "crl_reload_failed", "detail": e.to_string() }),
+                    ),
+                }
+            }
+        }
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl ClientCertVerifier for CrlWatchingVerifier {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        &self.hints
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: rustls_pki_types::UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        self.current()
+            .verify_client_cert(end_entity, intermediates, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
 /// Builds the server side of TLS.
 pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, NetError> {
     let chain = certs(&files.cert)?;
@@ -155,24 +380,13 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, NetError> {
                 .map_err(|e| tls_err(format!("{}：{e}", p.display())))?;
         }
     }
-    let mut crls = Vec::new();
-    for p in &files.crls {
-        let data = read(p)?;
-        if data.starts_with(b"-----") {
-            for c in CertificateRevocationListDer::pem_slice_iter(&data) {
-                crls.push(c.map_err(|e| tls_err(format!("{}：{e}", p.display())))?);
-            }
-        } else {
-            crls.push(CertificateRevocationListDer::from(data));
-        }
-    }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .with_crls(crls)
-        .allow_unknown_revocation_status()
-        .allow_unauthenticated()
-        .build()
-        .map_err(|e| tls_err(e.to_string()))?;
+    let verifier = Arc::new(CrlWatchingVerifier::new(
+        Arc::new(roots),
+        files.crls.clone(),
+        files.refuse_stale_crl,
+        provider.clone(),
+    )?);
     let mut cfg = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| tls_err(e.to_string()))?

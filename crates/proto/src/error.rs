@@ -54,13 +54,16 @@ codes! {
     SubmitKeyReused = "E_SUBMIT_KEY_REUSED", 409, "此 Idempotency-Key 已用於另一份封包";
     SubmitReplay = "E_SUBMIT_REPLAY", 409, "此封包已送出過（重送請以新封包並註明重發類別）";
     NotFound = "E_NOT_FOUND", 404, "找不到指定的資料";
+    EventNotParty = "E_EVENT_NOT_PARTY", 403, "只有封包的發文者或收文者可以通報與該封包有關的資安事件";
     CopyState = "E_COPY_STATE", 409, "公文目前的狀態不允許此動作";
     ReceiptInvalid = "E_RECEIPT_INVALID", 400, "回執無效";
     ReceiptMismatch = "E_RECEIPT_MISMATCH", 400, "回執與這份公文或收文者不符";
     BodyPurged = "E_BODY_PURGED", 410, "封包內容已依保存期限清除";
+    BodyCorrupt = "E_BODY_CORRUPT", 500, "交換中心存放的封包內容已損毀（摘要不符），未傳送；已通知管理者";
     Range = "E_RANGE", 416, "要求的位元組範圍無效";
     BadRequest = "E_BAD_REQUEST", 400, "請求格式錯誤";
     RelayRefused = "E_RELAY_REFUSED", 400, "交換中心拒收轉送的封包";
+    RelayNoReceipt = "E_RELAY_NO_RECEIPT", 400, "交換中心回報送達、收文確認或退文，卻沒有附上收文者簽署的回執";
     DirectoryStale = "E_DIRECTORY_STALE", 503, "交換中心沒有有效的通訊錄快照，暫停收發公文";
     DirDuplicate = "E_DIR_DUPLICATE", 409, "此代碼已登記";
     DirImport = "E_DIR_IMPORT", 400, "匯入檔有誤，未匯入任何資料";

@@ -369,6 +369,82 @@ pub fn expiry_warnings(chain: &[Certificate], now: i64, days: u32) -> Vec<String
         .collect()
 }
 
+/// How often, at most, [`LiveTrust`] looks at its CRL files again.
+pub const CRL_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What the CRL files look like: name, modification time and length of each.
+type CrlFingerprint = Vec<(std::path::PathBuf, Option<std::time::SystemTime>, u64)>;
+
+fn crl_fingerprint(paths: &[std::path::PathBuf]) -> CrlFingerprint {
+    crl_files(paths)
+        .into_iter()
+        .map(|f| {
+            let m = std::fs::metadata(&f).ok();
+            let modified = m.as_ref().and_then(|m| m.modified().ok());
+            (f, modified, m.map(|m| m.len()).unwrap_or(0))
+        })
+        .collect()
+}
+
+/// A trust store whose CRLs follow their files: a CRL written, replaced or removed counts
+/// from the next check on (at most [`CRL_CHECK_EVERY`] later), without a restart. A file that
+/// cannot be read or parsed (caught mid-write) keeps the CRLs read before and is tried again.
+/// Whether a CRL is stale (past its nextUpdate) is decided at each evaluation.
+pub struct LiveTrust {
+    anchors: Vec<std::path::PathBuf>,
+    crls: Vec<std::path::PathBuf>,
+    stale_crl: StaleCrl,
+    current: std::sync::RwLock<(std::sync::Arc<TrustStore>, u64)>,
+    watch: std::sync::Mutex<(std::time::Instant, CrlFingerprint)>,
+}
+
+impl LiveTrust {
+    /// Reads the anchors and CRLs as [`TrustStore::from_files`] does.
+    pub fn from_files(
+        anchors: &[std::path::PathBuf],
+        crls: &[std::path::PathBuf],
+        stale_crl: StaleCrl,
+    ) -> Result<LiveTrust, TrustError> {
+        let seen = crl_fingerprint(crls);
+        let store = TrustStore::from_files(anchors, crls, stale_crl)?;
+        Ok(LiveTrust {
+            anchors: anchors.to_vec(),
+            crls: crls.to_vec(),
+            stale_crl,
+            current: std::sync::RwLock::new((std::sync::Arc::new(store), 0)),
+            watch: std::sync::Mutex::new((std::time::Instant::now(), seen)),
+        })
+    }
+
+    /// The store as the files are now, and its generation (which changes with every reload,
+    /// so a cache of evaluations knows what it was computed with).
+    pub fn current(&self) -> (std::sync::Arc<TrustStore>, u64) {
+        if let Ok(mut w) = self.watch.try_lock()
+            && w.0.elapsed() >= CRL_CHECK_EVERY
+        {
+            w.0 = std::time::Instant::now();
+            let seen = crl_fingerprint(&self.crls);
+            if seen != w.1 {
+                match TrustStore::from_files(&self.anchors, &self.crls, self.stale_crl) {
+                    Ok(store) => {
+                        let mut cur = self.current.write().unwrap_or_else(|e| e.into_inner());
+                        *cur = (std::sync::Arc::new(store), cur.1 + 1);
+                        w.1 = seen;
+                    }
+                    // Kept as it was; `seen` unchanged, so the next check tries again.
+                    Err(_) => {}
+                }
+            }
+        }
+        let cur = self.current.read().unwrap_or_else(|e| e.into_inner());
+        (cur.0.clone(), cur.1)
+    }
+
+    pub fn stale_crl(&self) -> StaleCrl {
+        self.stale_crl
+    }
+}
+
 /// CRL files named directly or found in named folders.
 pub fn crl_files(paths: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
