@@ -991,7 +991,7 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
         // B may apply again, and the reviewers see what happened.
         let app = gongwen_directory::applications::submit(
             &db,
-            &dir.app.trust,
+            &dir.app.trust.store(),
             &signed(
                 &{
                     let mut f = form(B, "center-x", true, now);

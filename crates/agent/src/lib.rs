@@ -29,7 +29,7 @@ use gongwen_net::{Clock, Server, StartError};
 use gongwen_store::Db;
 use gongwen_trust::cms::{self, Signer};
 use gongwen_trust::keys::PrivateKey;
-use gongwen_trust::path::TrustStore;
+use gongwen_trust::path::LiveTrust;
 use x509_cert::Certificate;
 
 pub use config::{AgencyConfig, AgentConfig, ApiConfig, ApiTls, WebConfig, WebhookConfig};
@@ -86,7 +86,8 @@ pub struct Node {
     pub scanner: Option<scan::Clamd>,
     pub db: Db,
     pub clock: Clock,
-    pub trust: TrustStore,
+    /// Anchors and CRLs; the CRLs follow their files.
+    pub trust: LiveTrust,
     pub agencies: Vec<Agency>,
     /// For webhooks.
     pub http: reqwest::Client,
@@ -126,7 +127,7 @@ pub async fn open(config: AgentConfig, clock: Clock) -> Result<Shared, StartErro
     let db = Db::connect(&config.database_url)
         .await
         .map_err(|e| start_err(e.code(), e))?;
-    let trust = TrustStore::from_files(
+    let trust = LiveTrust::from_files(
         &config.trust_anchors,
         &config.crls,
         gongwen_trust::path::StaleCrl::Refuse,

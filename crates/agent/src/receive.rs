@@ -363,7 +363,7 @@ async fn open_into(
             Vec::new()
         }
     };
-    let o = match stream::open_to_dir(pkg_path, &me, &node.trust, &bound, &tmp) {
+    let o = match stream::open_to_dir(pkg_path, &me, &node.trust.store(), &bound, &tmp) {
         Ok(o) => o,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&tmp);

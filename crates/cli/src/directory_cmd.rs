@@ -598,8 +598,8 @@ async fn application(
         ApplicationCommand::Submit { file, id } => {
             let data = read(&file)?;
             let a = match id {
-                None => applications::submit(db, &app.trust, &data, now).await?,
-                Some(id) => applications::correct(db, &app.trust, &id, &data, now).await?,
+                None => applications::submit(db, &app.trust.store(), &data, now).await?,
+                Some(id) => applications::correct(db, &app.trust.store(), &id, &data, now).await?,
             };
             println!(
                 "申請案 {}：{}（{}），{}",

@@ -15,7 +15,8 @@ pub struct App {
     pub clock: Clock,
     pub key: SnapshotKey,
     /// What applicants' signing certificates must chain to.
-    pub trust: gongwen_trust::path::TrustStore,
+    /// Anchors and CRLs; the CRLs follow their files.
+    pub trust: gongwen_trust::path::LiveTrust,
     /// The newest snapshot, kept in memory so a fetch does not read it from the database.
     current: tokio::sync::Mutex<Option<Arc<Stored>>>,
 }
@@ -28,7 +29,7 @@ impl App {
         db: Db,
         clock: Clock,
         key: SnapshotKey,
-        trust: gongwen_trust::path::TrustStore,
+        trust: gongwen_trust::path::LiveTrust,
     ) -> App {
         App {
             config,

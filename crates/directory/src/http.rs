@@ -172,7 +172,7 @@ async fn certificates(
 
 /// The application body is the signed form itself (CMS SignedData, DER).
 async fn submit(State(app): State<Shared>, body: axum::body::Bytes) -> Result<Response> {
-    let a = applications::submit(&app.db, &app.trust, &body, app.clock.now_ms()).await?;
+    let a = applications::submit(&app.db, &app.trust.store(), &body, app.clock.now_ms()).await?;
     Ok((StatusCode::CREATED, Json(a)).into_response())
 }
 
@@ -188,7 +188,7 @@ async fn correct(
     axum::extract::Path(id): axum::extract::Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response> {
-    let a = applications::correct(&app.db, &app.trust, &id, &body, app.clock.now_ms()).await?;
+    let a = applications::correct(&app.db, &app.trust.store(), &id, &body, app.clock.now_ms()).await?;
     Ok(Json(a).into_response())
 }
 

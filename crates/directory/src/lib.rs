@@ -48,7 +48,7 @@ pub async fn open(config: DirectoryConfig, clock: Clock) -> Result<Shared, Start
     })?;
     let key = snapshot::SnapshotKey::load(&cert, &config.signing.key)
         .map_err(|e| start_err("E_CONFIG", e.detail))?;
-    let trust = gongwen_trust::path::TrustStore::from_files(
+    let trust = gongwen_trust::path::LiveTrust::from_files(
         &config.trust_anchors,
         &config.crls,
         gongwen_trust::path::StaleCrl::Refuse,

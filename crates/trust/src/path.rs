@@ -424,20 +424,23 @@ impl LiveTrust {
         {
             w.0 = std::time::Instant::now();
             let seen = crl_fingerprint(&self.crls);
-            if seen != w.1 {
-                match TrustStore::from_files(&self.anchors, &self.crls, self.stale_crl) {
-                    Ok(store) => {
-                        let mut cur = self.current.write().unwrap_or_else(|e| e.into_inner());
-                        *cur = (std::sync::Arc::new(store), cur.1 + 1);
-                        w.1 = seen;
-                    }
-                    // Kept as it was; `seen` unchanged, so the next check tries again.
-                    Err(_) => {}
-                }
+            // On an error the store is kept as it was, and `seen` too, so the next check
+            // tries again.
+            if seen != w.1
+                && let Ok(store) = TrustStore::from_files(&self.anchors, &self.crls, self.stale_crl)
+            {
+                let mut cur = self.current.write().unwrap_or_else(|e| e.into_inner());
+                *cur = (std::sync::Arc::new(store), cur.1 + 1);
+                w.1 = seen;
             }
         }
         let cur = self.current.read().unwrap_or_else(|e| e.into_inner());
         (cur.0.clone(), cur.1)
+    }
+
+    /// The store as the files are now.
+    pub fn store(&self) -> std::sync::Arc<TrustStore> {
+        self.current().0
     }
 
     pub fn stale_crl(&self) -> StaleCrl {

@@ -206,6 +206,7 @@ async fn check<'a>(w: &'a Web, f: &LoginForm, now: i64) -> Result<(&'a Agency, S
     }
     w.node
         .trust
+        .store()
         .evaluate(&v.signer, &v.certs, now.div_euclid(1000), Purpose::Signing)
         .map_err(|e| bad(format!("憑證未通過驗證：{e}")))?;
     let key = gongwen_trust::path::spki_sha256(&v.signer).map_err(|e| bad(e.to_string()))?;
