@@ -29,7 +29,10 @@ fn only_the_parties_of_a_package_report_on_it() {
             pki.client(center.addr(), C).unwrap(),
         );
         let sent = a
-            .submit("ev-1", pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap())
+            .submit(
+                "ev-1",
+                pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap(),
+            )
             .await
             .unwrap();
         let report = |id: Option<&str>| SecurityEvent {
@@ -38,16 +41,28 @@ fn only_the_parties_of_a_package_report_on_it() {
             detail: "EICAR-Test-Signature".into(),
         };
         // Not a party: refused, and nothing recorded against the package.
-        assert_eq!(code(c.security_event(&report(Some(&sent.id))).await), "E_EVENT_NOT_PARTY");
+        assert_eq!(
+            code(c.security_event(&report(Some(&sent.id))).await),
+            "E_EVENT_NOT_PARTY"
+        );
         // A package that does not exist: the same answer (no telling whether it exists).
-        assert_eq!(code(c.security_event(&report(Some("no-such-package"))).await), "E_EVENT_NOT_PARTY");
-        let recs = a.records(&[("package_id", sent.id.as_str())]).await.unwrap();
+        assert_eq!(
+            code(c.security_event(&report(Some("no-such-package"))).await),
+            "E_EVENT_NOT_PARTY"
+        );
+        let recs = a
+            .records(&[("package_id", sent.id.as_str())])
+            .await
+            .unwrap();
         assert!(!recs.items.iter().any(|r| r.kind == "security_event"));
         // The recipient and the sender may; a report about no package is anyone's to make.
         b.security_event(&report(Some(&sent.id))).await.unwrap();
         a.security_event(&report(Some(&sent.id))).await.unwrap();
         c.security_event(&report(None)).await.unwrap();
-        let recs = a.records(&[("package_id", sent.id.as_str())]).await.unwrap();
+        let recs = a
+            .records(&[("package_id", sent.id.as_str())])
+            .await
+            .unwrap();
         let actors: Vec<&str> = recs
             .items
             .iter()
@@ -73,9 +88,18 @@ async fn flip_stored_byte(center: &gongwen_center::Running, id: &str, at: u64) {
         .await
         .unwrap()
         .expect("the body lies in a pack");
-    let path = center.app.config.data_dir.join("blobs").join(row.text(0).unwrap());
+    let path = center
+        .app
+        .config
+        .data_dir
+        .join("blobs")
+        .join(row.text(0).unwrap());
     let offset = row.i64(1).unwrap() as u64 + at;
-    let f = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
     let mut b = [0u8; 1];
     f.read_exact_at(&mut b, offset).unwrap();
     b[0] ^= 0x01;
@@ -106,7 +130,9 @@ fn corrupted_bodies_are_never_served() {
         );
         // One body read whole into memory, one streamed after a first pass.
         for (key, attachment) in [("small", 200_000), ("large", 1_600_000)] {
-            let pkg = pki.seal(A, &[B], attachment, HeaderOptions::default()).unwrap();
+            let pkg = pki
+                .seal(A, &[B], attachment, HeaderOptions::default())
+                .unwrap();
             let sent = a.submit(key, pkg.clone()).await.unwrap();
             // Sound bytes are served (and remembered as a recent body).
             assert_eq!(b.fetch(&sent.id).await.unwrap(), pkg);
@@ -120,8 +146,16 @@ fn corrupted_bodies_are_never_served() {
             flip_stored_byte(&center, &sent.id, at).await;
             // Whole, a range around the flipped byte, and a range far from it.
             assert_eq!(code(b.fetch(&sent.id).await), "E_BODY_CORRUPT", "{key}");
-            assert_eq!(code(b.fetch_range(&sent.id, at - 5, Some(at + 5)).await), "E_BODY_CORRUPT", "{key}");
-            assert_eq!(code(b.fetch_range(&sent.id, 0, Some(99)).await), "E_BODY_CORRUPT", "{key}");
+            assert_eq!(
+                code(b.fetch_range(&sent.id, at - 5, Some(at + 5)).await),
+                "E_BODY_CORRUPT",
+                "{key}"
+            );
+            assert_eq!(
+                code(b.fetch_range(&sent.id, 0, Some(99)).await),
+                "E_BODY_CORRUPT",
+                "{key}"
+            );
             // The status is an error, with no body bytes in it.
             let raw = reqwest_raw(pki, center.addr(), &sent.id).await;
             assert_eq!(raw.0, 500);
@@ -145,7 +179,10 @@ async fn reqwest_raw(
     let a = pki.agency(B);
     let tls = gongwen_client::tls_config(
         &std::fs::read(pki.ca.root_file()).unwrap(),
-        Some((&std::fs::read(&a.tls_cert).unwrap(), &std::fs::read(&a.tls_key).unwrap())),
+        Some((
+            &std::fs::read(&a.tls_cert).unwrap(),
+            &std::fs::read(&a.tls_key).unwrap(),
+        )),
     )
     .unwrap();
     let client = reqwest::Client::builder()
@@ -186,7 +223,11 @@ fn now_s() -> i64 {
 }
 
 /// Does a new TLS connection with `code`'s client certificate get an answer from the API?
-async fn connects(pki: &gongwen_center::testbed::Pki, addr: std::net::SocketAddr, code: &str) -> Result<(), ClientError> {
+async fn connects(
+    pki: &gongwen_center::testbed::Pki,
+    addr: std::net::SocketAddr,
+    code: &str,
+) -> Result<(), ClientError> {
     // A new client each time: a new connection, a new handshake.
     pki.client(addr, code).unwrap().inbox(&[]).await.map(|_| ())
 }
@@ -202,11 +243,9 @@ fn handshake_refused(r: Result<(), ClientError>) -> bool {
 fn revocation_takes_effect_without_a_restart() {
     runtime().block_on(async {
         // A CA of this test's own: revoking in the shared one would touch every other test.
-        let mut pki = gongwen_center::testbed::Pki::create(
-            &gongwen_integration::scratch("crl-pki"),
-            &[A, B],
-        )
-        .unwrap();
+        let mut pki =
+            gongwen_center::testbed::Pki::create(&gongwen_integration::scratch("crl-pki"), &[A, B])
+                .unwrap();
         let center = start_center(&pki, "crl", &fresh_database("crl").await, "fs")
             .await
             .unwrap();
@@ -215,9 +254,12 @@ fn revocation_takes_effect_without_a_restart() {
         connects(&pki, addr, B).await.unwrap();
         // B's signing certificate is good, and its evaluation is now cached.
         let b = pki.client(addr, B).unwrap();
-        b.submit("crl-1", pki.seal(B, &[A], 0, HeaderOptions::default()).unwrap())
-            .await
-            .unwrap();
+        b.submit(
+            "crl-1",
+            pki.seal(B, &[A], 0, HeaderOptions::default()).unwrap(),
+        )
+        .await
+        .unwrap();
 
         // A stale CRL (past its nextUpdate) refuses under stale_crl = "refuse"; a fresh one
         // is taken up again.
@@ -234,10 +276,13 @@ fn revocation_takes_effect_without_a_restart() {
 
         // A's TLS certificate revoked and the CRL written: new connections are refused, B's
         // still go through. No restart.
-        let a_tls = gongwen_trust::cms::load_certs(&std::fs::read(&pki.agency(A).tls_leaf).unwrap())
-            .unwrap()
-            .remove(0);
-        pki.ca.revoke(&serial_of!(a_tls), Some("keyCompromise"), now_s() - 5).unwrap();
+        let a_tls =
+            gongwen_trust::cms::load_certs(&std::fs::read(&pki.agency(A).tls_leaf).unwrap())
+                .unwrap()
+                .remove(0);
+        pki.ca
+            .revoke(&serial_of!(a_tls), Some("keyCompromise"), now_s() - 5)
+            .unwrap();
         gongwen_integration::until("the revoked TLS certificate to be refused", || async {
             handshake_refused(connects(&pki, addr, A).await)
         })

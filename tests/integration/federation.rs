@@ -264,7 +264,11 @@ fn webhooks_are_signed_and_two_centers_share_one_database() {
 
 /// A client of `addr` holding center `which`'s TLS client certificate: what a peer center
 /// (or whoever runs it) can send.
-fn as_peer_center(pki: &Pki, addr: std::net::SocketAddr, which: usize) -> gongwen_client::CenterClient {
+fn as_peer_center(
+    pki: &Pki,
+    addr: std::net::SocketAddr,
+    which: usize,
+) -> gongwen_client::CenterClient {
     let (chain, key, _) = &pki.center_clients[which];
     let tls = gongwen_client::tls_config(
         &std::fs::read(pki.ca.root_file()).unwrap(),
@@ -297,7 +301,8 @@ fn receipt_signed_by(
             recipient,
             reason: None,
             text: None,
-            receipt_number: (event == ReceiptEvent::Confirmed).then(|| "偽收字第1120000001號".to_string()),
+            receipt_number: (event == ReceiptEvent::Confirmed)
+                .then(|| "偽收字第1120000001號".to_string()),
             now,
         },
         &Signer {
@@ -323,7 +328,10 @@ fn a_peer_center_cannot_forge_final_statuses() {
     runtime().block_on(async {
         let pki = pki();
         let (px, py) = free_ports();
-        let (dbx, dby) = (fresh_database("forgex").await, fresh_database("forgey").await);
+        let (dbx, dby) = (
+            fresh_database("forgex").await,
+            fresh_database("forgey").await,
+        );
         let cx = federated(pki, "forge-x", &dbx, px, 0, ("center-y", py, 1));
         let cy = federated(pki, "forge-y", &dby, py, 1, ("center-x", px, 0));
         let x = gongwen_center::start(cx, Clock::default()).await.unwrap();
@@ -369,7 +377,11 @@ fn a_peer_center_cannot_forge_final_statuses() {
         };
 
         // No receipt at all.
-        for s in [CopyStatus::Delivered, CopyStatus::Confirmed, CopyStatus::Returned] {
+        for s in [
+            CopyStatus::Delivered,
+            CopyStatus::Confirmed,
+            CopyStatus::Returned,
+        ] {
             let e = mallory.relay_status(&forged(s, None)).await.unwrap_err();
             assert_eq!(e.code(), Some("E_RELAY_NO_RECEIPT"), "{s:?}: {e}");
             unchanged().await;
@@ -377,41 +389,75 @@ fn a_peer_center_cannot_forge_final_statuses() {
         // A receipt naming B but signed by C (a participant, with a valid certificate).
         for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
             let r = receipt_signed_by(pki, C, B, &pkg, ev);
-            let s = if ev == ReceiptEvent::Delivered { CopyStatus::Delivered } else { CopyStatus::Confirmed };
+            let s = if ev == ReceiptEvent::Delivered {
+                CopyStatus::Delivered
+            } else {
+                CopyStatus::Confirmed
+            };
             let e = mallory.relay_status(&forged(s, Some(r))).await.unwrap_err();
             assert_eq!(e.code(), Some("E_RECEIPT_INVALID"), "{e}");
             unchanged().await;
         }
         // B's own receipt with its 收文字號 altered after signing.
-        let genuine = pki.receipt(B, &pkg, ReceiptEvent::Confirmed, None, None).unwrap();
+        let genuine = pki
+            .receipt(B, &pkg, ReceiptEvent::Confirmed, None, None)
+            .unwrap();
         let mut altered = genuine.clone();
         let from = "1150000001".as_bytes();
-        let at = altered.windows(from.len()).position(|w| w == from).expect("number in receipt");
+        let at = altered
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("number in receipt");
         altered[at..at + from.len()].copy_from_slice(b"1120000009");
-        let e = mallory.relay_status(&forged(CopyStatus::Confirmed, Some(altered))).await.unwrap_err();
+        let e = mallory
+            .relay_status(&forged(CopyStatus::Confirmed, Some(altered)))
+            .await
+            .unwrap_err();
         assert_eq!(e.code(), Some("E_RECEIPT_INVALID"), "{e}");
         unchanged().await;
         // B's genuine receipt, but the peer claims another 收文字號, or another event.
-        let e = mallory.relay_status(&forged(CopyStatus::Confirmed, Some(genuine.clone()))).await.unwrap_err();
+        let e = mallory
+            .relay_status(&forged(CopyStatus::Confirmed, Some(genuine.clone())))
+            .await
+            .unwrap_err();
         assert_eq!(e.code(), Some("E_RECEIPT_MISMATCH"), "{e}");
-        let e = mallory.relay_status(&forged(CopyStatus::Returned, Some(genuine.clone()))).await.unwrap_err();
+        let e = mallory
+            .relay_status(&forged(CopyStatus::Returned, Some(genuine.clone())))
+            .await
+            .unwrap_err();
         assert_eq!(e.code(), Some("E_RECEIPT_MISMATCH"), "{e}");
         unchanged().await;
         // B's genuine 送達 receipt with the peer's 2023 time: the receipt's time is recorded.
-        let delivered = pki.receipt(B, &pkg, ReceiptEvent::Delivered, None, None).unwrap();
+        let delivered = pki
+            .receipt(B, &pkg, ReceiptEvent::Delivered, None, None)
+            .unwrap();
         let mut u = forged(CopyStatus::Delivered, Some(delivered));
         u.copy.receipt_number = None;
         mallory.relay_status(&u).await.unwrap();
         let v = a.sent(&sent.id).await.unwrap().copies[0].clone();
         assert_eq!(v.status, CopyStatus::Delivered);
-        assert!(v.status_at > 1_700_000_000_000, "the receipt's time, not the peer's: {}", v.status_at);
+        assert!(
+            v.status_at > 1_700_000_000_000,
+            "the receipt's time, not the peer's: {}",
+            v.status_at
+        );
         assert_eq!(v.delivered_at, Some(v.status_at));
-        let recs = a.records(&[("package_id", sent.id.as_str())]).await.unwrap();
-        assert!(!recs.items.iter().any(|r| r.kind == "confirmed" || r.kind == "returned"));
+        let recs = a
+            .records(&[("package_id", sent.id.as_str())])
+            .await
+            .unwrap();
+        assert!(
+            !recs
+                .items
+                .iter()
+                .any(|r| r.kind == "confirmed" || r.kind == "returned")
+        );
 
         // The honest path still carries B's receipts back through Y.
         for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
-            b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap()).await.unwrap();
+            b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap())
+                .await
+                .unwrap();
         }
         until("the confirmation to travel back", || async {
             status_of(&a, &sent.id, B).await == CopyStatus::Confirmed

@@ -43,7 +43,7 @@ pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
                 node.config.crls.clone(),
                 true,
             ))
-                .map_err(|e| err(e.code(), e.to_string()))?,
+            .map_err(|e| err(e.code(), e.to_string()))?,
         ),
         None => {
             let loopback = c

@@ -48,8 +48,7 @@ pub struct App {
     pub recent: crate::recent::RecentBodies,
     /// Chain evaluations of signing certificates seen recently, with the generation of the
     /// trust store (its CRLs) they were made with.
-    pub evaluations:
-        std::sync::Mutex<std::collections::HashMap<[u8; 32], (i64, u64, Certificate, Evaluation)>>,
+    pub evaluations: std::sync::Mutex<std::collections::HashMap<[u8; 32], CachedEvaluation>>,
 }
 
 /// How long a chain evaluation is reused (seconds). An evaluation made before the CRLs were
@@ -57,6 +56,10 @@ pub struct App {
 const EVALUATION_TTL_S: i64 = 60;
 
 pub type Shared = Arc<App>;
+
+/// A cached chain evaluation: when it was made (Unix s), the trust store's generation it was
+/// made with, the certificate, and the result.
+pub type CachedEvaluation = (i64, u64, Certificate, Evaluation);
 
 /// The participant behind a request, checked: known certificate, active, allowed address.
 #[derive(Debug, Clone)]

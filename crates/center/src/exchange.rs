@@ -992,9 +992,8 @@ pub async fn read_verified(
             format!("封包 {id} 的內容長度不符：應為 {size}，讀到 {}", data.len()),
         ));
     }
-    let found = directory::hex(
-        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &data).as_ref(),
-    );
+    let found =
+        directory::hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &data).as_ref());
     if found != sha {
         return Err(corrupt(app, id, sha, &found));
     }

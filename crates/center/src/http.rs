@@ -346,9 +346,7 @@ async fn body(
                 drop(data);
                 Body::empty()
             }
-            Ok(data) => {
-                Body::from(bytes::Bytes::from(data).slice(start as usize..=end as usize))
-            }
+            Ok(data) => Body::from(bytes::Bytes::from(data).slice(start as usize..=end as usize)),
             Err(e) => return with_caller(&caller, e),
         }
     } else {

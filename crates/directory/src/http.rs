@@ -188,7 +188,8 @@ async fn correct(
     axum::extract::Path(id): axum::extract::Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response> {
-    let a = applications::correct(&app.db, &app.trust.store(), &id, &body, app.clock.now_ms()).await?;
+    let a =
+        applications::correct(&app.db, &app.trust.store(), &id, &body, app.clock.now_ms()).await?;
     Ok(Json(a).into_response())
 }
 

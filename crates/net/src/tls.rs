@@ -230,7 +230,6 @@ struct Watch {
     seen: Fingerprint,
 }
 
-
 impl CrlWatchingVerifier {
     /// Reads the CRLs now; an unreadable one is an error at start.
     pub fn new(
