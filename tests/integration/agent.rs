@@ -55,11 +55,13 @@ pub(crate) fn node_config(
         settle_s: 0,
         clamd: None,
         retention_days: 365,
+        inbox_mode: "0640".into(),
         web: Default::default(),
         api: api_mb.map(|mb| gongwen_agent::ApiConfig {
             listen: "127.0.0.1:0".into(),
             tls: None,
             max_upload_mb: mb,
+            ..Default::default()
         }),
         agencies,
     }

@@ -628,6 +628,7 @@ fn document_systems_may_identify_by_client_certificate_over_https() {
                 client_roots: vec![pki.ca.root_file()],
             }),
             max_upload_mb: 1,
+            ..Default::default()
         });
         let n = gongwen_agent::start(cfg, Clock::default()).await.unwrap();
         let a = pki.agency(A);

@@ -65,10 +65,45 @@ pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
     };
     let limit = usize::try_from(c.max_upload_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
     let secure = tls.is_some();
-    let app = router(node.clone(), limit).merge(crate::web::router(node, secure, limit));
-    Server::start_with(&c.listen, tls, app)
+    let signin = std::sync::Arc::new(crate::web::SignIn::default());
+    let csp: std::sync::Arc<str> = crate::web::page_policy(&node.config.web.signer_url).into();
+    let origins = node.config.web.origins.clone();
+    let app = router(node.clone(), limit)
+        .merge(crate::web::router(node, secure, limit, signin.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            csp,
+            gongwen_net::html::security_headers,
+        ));
+    let server = Server::start_limited(&c.listen, tls, app, c.limits())
         .await
-        .map_err(|e| err(e.code(), e.to_string()))
+        .map_err(|e| err(e.code(), e.to_string()))?;
+    signin.set_origins(if origins.is_empty() {
+        own_origins(server.addr, secure)
+    } else {
+        origins
+    });
+    if signin.origins().is_empty() {
+        gongwen_net::log::warn(
+            "網頁版的網址未設定（[agent.web] origins），無法登入網頁版",
+            json!({ "listen": server.addr.to_string() }),
+        );
+    }
+    Ok(server)
+}
+
+/// The web client's addresses when none are configured: the listener's own (and `localhost`
+/// for a loopback address); none for an address that names every interface.
+fn own_origins(addr: std::net::SocketAddr, secure: bool) -> Vec<String> {
+    let scheme = if secure { "https" } else { "http" };
+    let ip = addr.ip();
+    if ip.is_unspecified() {
+        return Vec::new();
+    }
+    let mut v = vec![format!("{scheme}://{addr}")];
+    if ip.is_loopback() {
+        v.push(format!("{scheme}://localhost:{}", addr.port()));
+    }
+    v
 }
 
 #[derive(Clone)]
@@ -78,12 +113,19 @@ struct Api {
     limit: usize,
 }
 
+/// The API's routes. Only `POST /api/v1/documents` reads up to the upload limit, and only
+/// after the caller is known; every other route reads at most 64 KiB.
 pub fn router(node: Shared, limit: usize) -> Router {
+    let big = limit.saturating_add(1024 * 1024);
+    let uploads = Router::new()
+        .route("/api/v1/documents", post(send_document))
+        .layer(axum::middleware::from_fn(move |r, n| {
+            gongwen_net::body_limit(big, r, n)
+        }));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/whoami", get(whoami))
-        .route("/api/v1/documents", post(send_document))
         .route("/api/v1/documents/{name}", get(document))
         .route("/api/v1/sent", get(sent_list))
         .route("/api/v1/sent/{id}", get(sent_one))
@@ -93,7 +135,11 @@ pub fn router(node: Shared, limit: usize) -> Router {
         .route("/api/v1/inbox/{id}/confirm", post(confirm))
         .route("/api/v1/inbox/{id}/return", post(return_doc))
         .route("/api/v1/duties", get(duties))
-        .layer(DefaultBodyLimit::max(limit.saturating_add(1024 * 1024)))
+        .layer(axum::middleware::from_fn(|r, n| {
+            gongwen_net::body_limit(crate::web::SMALL_BODY, r, n)
+        }))
+        .merge(uploads)
+        .layer(DefaultBodyLimit::disable())
         .fallback(|| async { Refusal::new(Code::NotFound, "沒有這個 API 路徑") })
         .with_state(Api { node, limit })
 }
@@ -201,7 +247,7 @@ pub(crate) async fn read_multipart(
     let bad = |m: String| Refusal::new(Code::AgentDocument, m);
     let io =
         |e: std::io::Error| Refusal::new(Code::Internal, format!("{}：{e}", uploads.display()));
-    tokio::fs::create_dir_all(uploads).await.map_err(io)?;
+    crate::folder::private_dir(uploads).map_err(io)?;
     let mut out = FormData {
         texts: Vec::new(),
         files: Vec::new(),
@@ -233,7 +279,7 @@ pub(crate) async fn read_multipart(
             if tokio::fs::try_exists(&path).await.unwrap_or(false) {
                 return Err(bad(format!("檔名「{name}」重複上傳")));
             }
-            let mut f = tokio::fs::File::create(&path).await.map_err(io)?;
+            let mut f = tokio::fs::File::from_std(crate::folder::private_file(&path).map_err(io)?);
             while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
                 total += chunk.len();
                 if total > limit {
@@ -388,7 +434,7 @@ async fn stage_and_send(
         }
         (None, Some(di)) => {
             let io = |e: std::io::Error| Refusal::new(Code::Internal, e.to_string());
-            tokio::fs::create_dir_all(dir).await.map_err(io)?;
+            crate::folder::private_dir(dir).map_err(io)?;
             let mut rd = tokio::fs::read_dir(uploads).await.map_err(io)?;
             while let Some(e) = rd.next_entry().await.map_err(io)? {
                 tokio::fs::rename(e.path(), dir.join(e.file_name()))

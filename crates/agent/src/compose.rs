@@ -146,7 +146,7 @@ pub fn stage(
     })?;
     let io =
         |p: &Path, e: std::io::Error| Refusal::new(Code::Internal, format!("{}：{e}", p.display()));
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    crate::folder::private_dir(dir).map_err(|e| io(dir, e))?;
     for a in &built.attachments {
         let src = uploaded(uploads, &a.source)?;
         let to = dir.join(&a.file);

@@ -45,6 +45,13 @@ pub struct AgentConfig {
     /// The web client, served on the API's listener.
     #[serde(default)]
     pub web: WebConfig,
+    /// Permissions (octal) of received documents in folder-mode inboxes, for the agency's
+    /// document system to read them: `0640` by default (owner reads and writes, the folder's
+    /// group reads); the sets' folders get the same plus `x` (`0750`). Everything else the
+    /// node keeps (its database, packages, staged copies, the web client's inboxes) is the
+    /// node's alone: files `0600`, folders `0700`.
+    #[serde(default = "default_inbox_mode")]
+    pub inbox_mode: String,
     /// The agencies this node serves.
     pub agencies: Vec<AgencyConfig>,
 }
@@ -60,9 +67,55 @@ pub struct ApiConfig {
     /// HTTPS; with `client_roots`, callers may also identify by client certificate.
     #[serde(default)]
     pub tls: Option<ApiTls>,
-    /// Largest upload (DI, SW and attachments together), in MiB.
+    /// Largest upload (DI, SW and attachments together), in MiB. Only the upload routes
+    /// (`POST /api/v1/documents`, the web client's compose page) read this much, and only
+    /// once the caller is known; every other route reads at most 64 KiB.
     #[serde(default = "default_upload")]
     pub max_upload_mb: u64,
+    /// Connections open at once; more are closed as soon as they are accepted.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Connections open at once from one address (a reverse proxy counts as one address).
+    #[serde(default = "default_max_connections_per_ip")]
+    pub max_connections_per_ip: usize,
+    /// Seconds a request body may take to arrive after its headers; a slower one is cut
+    /// (408 `E_HTTP_TIMEOUT`).
+    #[serde(default = "default_body_timeout")]
+    pub body_timeout_s: u64,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            listen: default_listen(),
+            tls: None,
+            max_upload_mb: default_upload(),
+            max_connections: default_max_connections(),
+            max_connections_per_ip: default_max_connections_per_ip(),
+            body_timeout_s: default_body_timeout(),
+        }
+    }
+}
+
+impl ApiConfig {
+    /// The listener's bounds.
+    pub fn limits(&self) -> gongwen_net::Limits {
+        gongwen_net::Limits {
+            max_connections: self.max_connections.max(1),
+            max_connections_per_ip: self.max_connections_per_ip.max(1),
+            body_timeout: std::time::Duration::from_secs(self.body_timeout_s.max(1)),
+        }
+    }
+}
+
+fn default_max_connections() -> usize {
+    gongwen_net::body::DEFAULT_MAX_CONNECTIONS
+}
+fn default_max_connections_per_ip() -> usize {
+    gongwen_net::body::DEFAULT_MAX_CONNECTIONS_PER_IP
+}
+fn default_body_timeout() -> u64 {
+    gongwen_net::body::DEFAULT_BODY_TIMEOUT_S
 }
 
 /// The web client (WebjAgent).
@@ -79,6 +132,12 @@ pub struct WebConfig {
     /// The directory's pages, for the link to apply for changes (異動).
     #[serde(default)]
     pub directory_url: Option<String>,
+    /// The addresses (origins: `https://host[:port]`) people open the web client at. Sign-in
+    /// challenges name one of them, and sign-in posts from any other site are refused.
+    /// Empty: the listener's own address (and `localhost` when it is a loopback address).
+    /// Behind a reverse proxy, list the address people type.
+    #[serde(default)]
+    pub origins: Vec<String>,
 }
 
 impl Default for WebConfig {
@@ -87,6 +146,7 @@ impl Default for WebConfig {
             signer_url: default_signer(),
             paper_mark: default_paper_mark(),
             directory_url: None,
+            origins: Vec::new(),
         }
     }
 }
@@ -142,6 +202,28 @@ pub struct AgencyConfig {
     pub contact: Vec<String>,
     #[serde(default)]
     pub webhook: Option<WebhookConfig>,
+}
+
+fn default_inbox_mode() -> String {
+    "0640".into()
+}
+
+impl AgentConfig {
+    /// The folder-mode inbox's modes: (files, folders), or why `inbox_mode` cannot be used.
+    pub fn inbox_modes(&self) -> Result<(u32, u32), String> {
+        let m = u32::from_str_radix(self.inbox_mode.trim().trim_start_matches("0o"), 8)
+            .ok()
+            .filter(|m| *m <= 0o777 && *m & 0o600 == 0o600 && *m & 0o022 == 0)
+            .ok_or_else(|| {
+                format!(
+                    "inbox_mode「{}」不能用：須為八進位權限，本身可讀寫（0600 以上），群組與其他人不可寫，例如 0640 或 0600",
+                    self.inbox_mode
+                )
+            })?;
+        // A folder can be entered by whoever may read in it.
+        let x = (m & 0o444) >> 2;
+        Ok((m, m | x))
+    }
 }
 
 fn default_db() -> String {

@@ -25,12 +25,61 @@ impl Folders {
         }
     }
 
-    pub fn create(&self) -> std::io::Result<()> {
+    /// Creates the four folders; the inbox gets `inbox_dir_mode` (the document system reads
+    /// there), the others are left to the operator (the document system writes the outbox).
+    pub fn create(&self, inbox_dir_mode: u32) -> std::io::Result<()> {
         for d in [&self.outbox, &self.sent, &self.error, &self.inbox] {
             std::fs::create_dir_all(d)?;
         }
+        set_mode(&self.inbox, inbox_dir_mode)
+    }
+}
+
+/// Sets a file's or folder's permissions (Unix; elsewhere nothing).
+pub fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
         Ok(())
     }
+}
+
+/// Creates `dir` (and missing parents) for the node alone (0700); an existing one is made so.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)?;
+    set_mode(dir, 0o700)
+}
+
+/// Creates (or truncates) a file only the node may read (0600).
+pub fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
+}
+
+/// Gives a received set in a folder-mode inbox the configured modes (before it is moved in
+/// place): `file_mode` for its files, `dir_mode` for its folders.
+pub fn share(dir: &Path, file_mode: u32, dir_mode: u32) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        if e.file_type()?.is_dir() {
+            share(&e.path(), file_mode, dir_mode)?;
+        } else {
+            set_mode(&e.path(), file_mode)?;
+        }
+    }
+    set_mode(dir, dir_mode)
 }
 
 /// A set found in an outbox: the DI, and the files it declares (SW, attachments).
@@ -146,11 +195,12 @@ pub fn move_set(set: &OutboxSet, dest: &Path) -> std::io::Result<PathBuf> {
     Ok(dir)
 }
 
-/// Writes `bytes` to `path` whole or not at all (temporary file, synced, renamed).
+/// Writes `bytes` to `path` whole or not at all (temporary file, synced, renamed), for the
+/// node alone (0600).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
+    let mut f = private_file(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)

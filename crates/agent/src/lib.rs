@@ -138,6 +138,9 @@ pub async fn open(config: AgentConfig, clock: Clock) -> Result<Shared, StartErro
         roots.extend(read(p)?);
         roots.push(b'\n');
     }
+    let (_, inbox_dir_mode) = config
+        .inbox_modes()
+        .map_err(|e| start_err("E_CONFIG", e))?;
     let mut agencies = Vec::new();
     for a in &config.agencies {
         let code = gongwen_doc::AgencyCode::parse(&a.code)
@@ -158,7 +161,7 @@ pub async fn open(config: AgentConfig, clock: Clock) -> Result<Shared, StartErro
         }
         let folders = a.folder.as_deref().map(Folders::under);
         if let Some(f) = &folders {
-            f.create()
+            f.create(inbox_dir_mode)
                 .map_err(|e| start_err("E_CONFIG", format!("{}：{e}", a.code)))?;
         }
         agencies.push(Agency {
@@ -179,8 +182,9 @@ pub async fn open(config: AgentConfig, clock: Clock) -> Result<Shared, StartErro
         });
     }
     let http = gongwen_client::plain_http(&roots).map_err(|e| start_err("E_CONFIG", e))?;
-    for sub in ["outgoing", "incoming", "staged"] {
-        std::fs::create_dir_all(config.data_dir.join(sub))
+    // The node's own: packages, staged copies, the web client's inboxes.
+    for sub in ["", "outgoing", "incoming", "staged", "inbox"] {
+        folder::private_dir(&config.data_dir.join(sub))
             .map_err(|e| start_err("E_CONFIG", format!("{}：{e}", config.data_dir.display())))?;
     }
     let scanner = config.clamd.clone().map(scan::Clamd);

@@ -397,6 +397,11 @@ async fn open_into(
     });
     folder::write_atomically(&tmp.join("receipt.json"), record.to_string().as_bytes())
         .map_err(|e| e.to_string())?;
+    if a.folders.is_some() {
+        // For the document system to read (inbox_mode); private until complete.
+        let (file_mode, dir_mode) = node.config.inbox_modes()?;
+        folder::share(&tmp, file_mode, dir_mode).map_err(|e| e.to_string())?;
+    }
     std::fs::rename(&tmp, dest).map_err(|e| e.to_string())?;
     Ok(Outcome::Delivered(dest.to_path_buf()))
 }

@@ -2,7 +2,8 @@
 //! the part people know from the card-reader components they install today. The web client's
 //! sign-in page asks it (from the browser, at 127.0.0.1) to sign the page's challenge with
 //! the card's signing key (a key file or PKCS#11). It signs sign-in challenges and nothing
-//! else, and answers only pages from the origins it was started for.
+//! else, answers only pages from the origins it was started for, and signs a page's request
+//! only when the challenge names that page's own site (`網站：` equals the `Origin`).
 
 use std::sync::Arc;
 
@@ -97,6 +98,27 @@ async fn sign(State(s): State<Arc<SignerState>>, headers: HeaderMap, body: Strin
         )
             .into_response();
     }
+    // A page may have only its own site's challenge signed: another site's page could
+    // otherwise relay a challenge it fetched from a site the card may sign in to.
+    let site = body
+        .lines()
+        .find_map(|l| l.strip_prefix("網站："))
+        .unwrap_or("")
+        .trim_end_matches('/');
+    if origin.is_empty() || site != origin {
+        gongwen_net::log::warn(
+            "拒絕簽署其他網站的登入隨機碼",
+            serde_json::json!({ "origin": origin, "site": site }),
+        );
+        let r = (
+            StatusCode::FORBIDDEN,
+            format!(
+                "只簽署提出要求的網站自己的登入隨機碼：要求來自「{origin}」，隨機碼是給「{site}」的"
+            ),
+        )
+            .into_response();
+        return cors(&s, &headers, r);
+    }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -115,12 +137,12 @@ async fn preflight(State(s): State<Arc<SignerState>>, headers: HeaderMap) -> Res
     cors(&s, &headers, StatusCode::NO_CONTENT.into_response())
 }
 
+/// Only that it runs: which card is in the reader is nobody's business (any page can ask).
 async fn health(State(s): State<Arc<SignerState>>, headers: HeaderMap) -> Response {
-    let subject = s.card.cert.tbs_certificate.subject.to_string();
     cors(
         &s,
         &headers,
-        axum::Json(serde_json::json!({ "status": "ok", "subject": subject })).into_response(),
+        axum::Json(serde_json::json!({ "status": "ok" })).into_response(),
     )
 }
 

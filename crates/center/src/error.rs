@@ -46,12 +46,21 @@ impl From<StoreError> for CenterError {
             "資料儲存錯誤",
             serde_json::json!({ "code": e.code(), "detail": e.to_string() }),
         );
-        CenterError::new(code, e.to_string())
+        // The database's own words (SQL, paths) go to the log only.
+        CenterError::new(code, gongwen_net::incident(code, &e.to_string()))
     }
 }
 
 impl IntoResponse for CenterError {
-    fn into_response(self) -> Response {
+    fn into_response(mut self) -> Response {
+        // An internal error's particulars go to the log; the caller (and the records a
+        // participant may read) get an incident number.
+        if self.code == Code::Internal {
+            self.detail = Some(gongwen_net::incident(
+                self.code,
+                self.detail.as_deref().unwrap_or(""),
+            ));
+        }
         let status = StatusCode::from_u16(self.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut r = (status, axum::Json(self.api())).into_response();

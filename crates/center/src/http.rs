@@ -67,11 +67,14 @@ async fn authenticate(State(app): State<Shared>, mut req: Request, next: Next) -
             req.extensions_mut().insert(c);
             next.run(req).await
         }
-        Err(e) => {
+        // A registered participant's own certificate, refused for its standing or address:
+        // a record. Anyone else is not written down (see `observe`).
+        Err(e) if matches!(e.code, Code::AuthIp | Code::AuthSuspended) => {
             let mut r = e.into_response();
             r.extensions_mut().insert(Actor(format!("ip:{}", peer.ip)));
             r
         }
+        Err(e) => e.into_response(),
     }
 }
 
@@ -85,11 +88,7 @@ async fn authenticate_peer(State(app): State<Shared>, mut req: Request, next: Ne
             req.extensions_mut().insert(p);
             next.run(req).await
         }
-        Err(e) => {
-            let mut r = e.into_response();
-            r.extensions_mut().insert(Actor(format!("ip:{}", peer.ip)));
-            r
-        }
+        Err(e) => e.into_response(),
     }
 }
 
@@ -145,11 +144,16 @@ async fn relay_status(
     }
 }
 
-/// Who an error is recorded against when there is no caller.
+/// Who an error is recorded against when there is no caller: a peer center, or a registered
+/// participant refused for its standing or address.
 #[derive(Clone)]
 struct Actor(String);
 
-/// Counts and times every request, and records every error answered.
+/// Counts and times every request, and records every error answered to a known caller (a
+/// participant or a peer center). Refusals of callers not known — no certificate, one not
+/// registered, a participant suspended or calling from elsewhere, a path that does not exist —
+/// are counted (`gongwen_refused_unauthenticated_total`) and logged, never written to the
+/// records: the records are evidence of the exchange, and anyone could fill them.
 async fn observe(State(app): State<Shared>, req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let route = req
@@ -171,11 +175,13 @@ async fn observe(State(app): State<Shared>, req: Request, next: Next) -> Respons
         &format!("{} {}", resp.status().as_u16(), label),
     );
     if let Some(e) = resp.extensions().get::<CenterError>() {
-        let actor = resp
+        let known = resp
             .extensions()
             .get::<Caller>()
             .map(|c| c.code.clone())
-            .or_else(|| resp.extensions().get::<Actor>().map(|a| a.0.clone()))
+            .or_else(|| resp.extensions().get::<Actor>().map(|a| a.0.clone()));
+        let actor = known
+            .clone()
             .or_else(|| caller_ip.map(|ip| format!("ip:{ip}")))
             .unwrap_or_default();
         let detail = format!("{label} {}", e.detail.as_deref().unwrap_or(""));
@@ -183,7 +189,10 @@ async fn observe(State(app): State<Shared>, req: Request, next: Next) -> Respons
             e.code.message(),
             serde_json::json!({ "code": e.code.as_str(), "actor": actor, "detail": detail }),
         );
-        if e.code != Code::Unavailable {
+        if known.is_none() {
+            app.metrics
+                .inc("gongwen_refused_unauthenticated_total", e.code.as_str());
+        } else if e.code != Code::Unavailable {
             let _ = records::error(
                 &app.db,
                 app.clock.now_ms(),
@@ -638,7 +647,36 @@ async fn healthz(State(app): State<Shared>) -> Response {
     gongwen_net::health(app.db.fetch_optional("SELECT 1", &[]).await.is_ok())
 }
 
-async fn metrics(State(app): State<Shared>) -> Response {
+/// Who may read `/metrics`: an address on `metrics_allow` (default this machine), or the
+/// center's operator by client certificate.
+async fn metrics_allowed(app: &Shared, peer: Option<&Peer>) -> Result<()> {
+    let Some(peer) = peer else {
+        return Err(CenterError::bare(Code::AuthNoCert));
+    };
+    if app
+        .config
+        .metrics_allow
+        .iter()
+        .any(|rule| gongwen_proto::directory::ip_matches(rule, peer.ip))
+    {
+        return Ok(());
+    }
+    match app.caller(peer).await {
+        Ok(c) if c.operator => Ok(()),
+        _ => Err(CenterError::new(
+            Code::AuthNotOperator,
+            format!(
+                "/metrics 限 metrics_allow 所列位址或交換中心管理者的用戶端憑證；{} 不在其中",
+                peer.ip
+            ),
+        )),
+    }
+}
+
+async fn metrics(State(app): State<Shared>, peer: Option<Extension<Peer>>) -> Response {
+    if let Err(e) = metrics_allowed(&app, peer.as_deref()).await {
+        return e.into_response();
+    }
     let available = app
         .db
         .fetch_optional(

@@ -287,13 +287,14 @@ pub async fn start(config: CenterConfig, clock: Clock) -> Result<Running, StartE
     ))
     .map_err(|e| start_err(e.code(), e))?;
     let listen = config.listen.clone();
+    let limits = config.limits.listener();
     let app = open(config, clock).await?;
     let fetcher = match app.config.directory.clone() {
         Some(d) => Some(follow_directory(&app, &d).await?),
         None => None,
     };
     sweep(&app).await;
-    let server = Server::start(&listen, tls, http::router(app.clone()))
+    let server = Server::start_limited(&listen, Some(tls), http::router(app.clone()), limits)
         .await
         .map_err(|e| start_err(e.code(), e))?;
     let a = app.clone();

@@ -246,6 +246,7 @@ impl Pki {
             retention: Retention::default(),
             federation: Default::default(),
             directory: None,
+            metrics_allow: vec!["127.0.0.1".into(), "::1".into()],
         }
     }
 

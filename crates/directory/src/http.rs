@@ -44,6 +44,10 @@ pub fn router(app: Shared) -> Router {
         .merge(crate::web::router())
         .fallback(|| async { DirectoryError::new(Code::NotFound, "沒有這個網址") })
         .with_state(app)
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::<str>::from(gongwen_net::html::PAGE_POLICY),
+            gongwen_net::html::security_headers,
+        ))
 }
 
 /// Only a registered center gets the snapshot (it carries every participant's addresses).

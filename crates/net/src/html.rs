@@ -1,6 +1,7 @@
 //! What every service's server-rendered pages need: escaping and reading the session cookie.
 
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
 
 /// Text for HTML (element content and quoted attributes).
 pub fn esc(s: &str) -> String {
@@ -29,3 +30,44 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
 }
+
+/// The headers every answer carries: no type sniffing, no referrer to other sites, and for
+/// pages the Content-Security-Policy in the state (answers that are not pages may be framed
+/// by this site only). A handler that sets its own policy keeps it. Used with
+/// `axum::middleware::from_fn_with_state(policy, security_headers)`.
+pub async fn security_headers(
+    axum::extract::State(csp): axum::extract::State<std::sync::Arc<str>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    let html = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let policy = if html {
+            HeaderValue::from_str(&csp).ok()
+        } else {
+            // A PDF shown in the compose page's preview frame, a download, JSON.
+            Some(HeaderValue::from_static("frame-ancestors 'self'"))
+        };
+        if let Some(p) = policy {
+            h.insert(header::CONTENT_SECURITY_POLICY, p);
+        }
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    r
+}
+
+
+/// The policy of pages that use only their own site's script and style sheet.
+pub const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";

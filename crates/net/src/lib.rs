@@ -1,6 +1,7 @@
 //! The HTTPS plumbing every Gongwen service shares: our own rustls accept loop that hands each
 //! request its peer ([`Peer`]: client certificate and IP), JSON log lines, and metrics.
 
+pub mod body;
 mod clock;
 pub mod html;
 pub mod log;
@@ -8,9 +9,10 @@ pub mod metrics;
 mod refusal;
 mod tls;
 
+pub use body::{Limits, body_limit};
 pub use clock::Clock;
 pub use metrics::Metrics;
-pub use refusal::Refusal;
+pub use refusal::{Refusal, incident};
 pub use tls::{NetError, Peer, Server, ServerTls, TlsFiles, server_config, spki_sha256_hex};
 
 /// The `/healthz` answer of every service: 200 `{"status":"ok","version":…}` when its
@@ -49,6 +51,21 @@ impl std::fmt::Display for StartError {
 }
 
 impl std::error::Error for StartError {}
+
+/// HMAC-SHA256 of `msg` with `key`, hex.
+pub fn hmac_sha256_hex(key: &[u8], msg: &[u8]) -> String {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+    aws_lc_rs::hmac::sign(&key, msg)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+}
 
 /// A webhook's signature header: `t=<unix>,sha256=<hex>`, HMAC-SHA256 over `t.body` with the
 /// receiver's secret, so it can check both the sender and the freshness.

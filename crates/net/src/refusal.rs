@@ -35,7 +35,36 @@ impl From<StoreError> for Refusal {
             StoreError::Conflict { .. } | StoreError::Db { .. } => Code::Unavailable,
             _ => Code::Internal,
         };
-        Refusal::new(code, e.to_string())
+        // The database's own words (SQL, paths) go to the log only.
+        Refusal::new(code, incident(code, &e.to_string()))
+    }
+}
+
+const INCIDENT: &str = "事件編號 ";
+
+/// Writes what went wrong inside the service to the log under a new incident number, and
+/// returns what the caller may read: the number, to quote to the operator. Paths, SQL and
+/// other internals never reach the caller.
+pub fn incident(code: Code, detail: &str) -> String {
+    if detail.starts_with(INCIDENT) {
+        return detail.to_string();
+    }
+    let id = gongwen_store::random_hex(6);
+    crate::log::error(
+        "內部錯誤",
+        serde_json::json!({ "incident": id, "code": code.as_str(), "detail": detail }),
+    );
+    format!("{INCIDENT}{id}（詳細內容已記入系統日誌，請將此編號告知系統管理者）")
+}
+
+impl Refusal {
+    /// The detail as the caller may read it: for an internal error, only an incident number.
+    pub fn public_detail(&self) -> String {
+        if self.code == Code::Internal {
+            incident(self.code, &self.detail)
+        } else {
+            self.detail.clone()
+        }
     }
 }
 
@@ -43,10 +72,7 @@ impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (
-            status,
-            axum::Json(ApiError::new(self.code, Some(self.detail))),
-        )
-            .into_response()
+        let detail = self.public_detail();
+        (status, axum::Json(ApiError::new(self.code, Some(detail)))).into_response()
     }
 }

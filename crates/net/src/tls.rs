@@ -26,6 +26,9 @@ use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
+use crate::body::{Gate, Limits, Timed};
+use std::sync::atomic::{AtomicBool, Ordering};
+
 /// Who is on the other end of a request.
 #[derive(Clone, Debug)]
 pub struct Peer {
@@ -420,6 +423,16 @@ impl Server {
         tls: Option<Arc<ServerConfig>>,
         app: Router,
     ) -> Result<Server, NetError> {
+        Self::start_limited(addr, tls, app, Limits::default()).await
+    }
+
+    /// [`Server::start_with`], with the service's bounds on connections and request bodies.
+    pub async fn start_limited(
+        addr: &str,
+        tls: Option<Arc<ServerConfig>>,
+        app: Router,
+        limits: Limits,
+    ) -> Result<Server, NetError> {
         let listener = TcpListener::bind(addr).await.map_err(|e| NetError::Bind {
             addr: addr.to_string(),
             detail: e.to_string(),
@@ -430,6 +443,7 @@ impl Server {
         })?;
         let (stop, mut stopped) = watch::channel(false);
         let acceptor = tls.map(TlsAcceptor::from);
+        let gate = Arc::new(Gate::default());
         let task = tokio::spawn(async move {
             loop {
                 let (tcp, remote) = tokio::select! {
@@ -443,19 +457,25 @@ impl Server {
                     },
                     _ = stopped.changed() => break,
                 };
+                let ip = canonical(remote.ip());
+                // Over the limits: closed at once, before TLS or a request is read.
+                let Some(ticket) = gate.admit(ip, &limits) else {
+                    drop(tcp);
+                    continue;
+                };
                 let _ = tcp.set_nodelay(true);
                 let acceptor = acceptor.clone();
                 let app = app.clone();
                 let conn_stop = stopped.clone();
                 tokio::spawn(async move {
-                    let ip = canonical(remote.ip());
+                    let _ticket = ticket;
                     let Some(acceptor) = acceptor else {
                         let peer = Peer {
                             ip,
                             chain: Arc::new(Vec::new()),
                             key: None,
                         };
-                        serve_connection(tcp, peer, app, conn_stop).await;
+                        serve_connection(tcp, peer, app, conn_stop, limits).await;
                         return;
                     };
                     let tls =
@@ -481,7 +501,7 @@ impl Server {
                         chain: Arc::new(chain),
                         key,
                     };
-                    serve_connection(tls, peer, app, conn_stop).await;
+                    serve_connection(tls, peer, app, conn_stop, limits).await;
                 });
             }
         });
@@ -501,14 +521,29 @@ impl Server {
 }
 
 /// HTTP/1.1 on one connection, each request carrying `peer`, until it closes or the server
-/// stops (requests in flight get 5 s).
-async fn serve_connection<IO>(io: IO, peer: Peer, app: Router, mut stop: watch::Receiver<bool>)
-where
+/// stops (requests in flight get 5 s). A request body must arrive within
+/// `limits.body_timeout`, or the answer is 408 and the connection closes.
+async fn serve_connection<IO>(
+    io: IO,
+    peer: Peer,
+    app: Router,
+    mut stop: watch::Receiver<bool>,
+    limits: Limits,
+) where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(peer.clone());
-        app.clone().oneshot(req.map(axum::body::Body::new))
+        let cut = Arc::new(AtomicBool::new(false));
+        let req = req.map(|b| axum::body::Body::new(Timed::new(b, limits.body_timeout, cut.clone())));
+        let app = app.clone();
+        async move {
+            let resp = app.oneshot(req).await?;
+            if cut.load(Ordering::Relaxed) {
+                return Ok(crate::body::timed_out());
+            }
+            Ok::<_, std::convert::Infallible>(resp)
+        }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())

@@ -75,6 +75,9 @@ codes! {
     AgentDocument = "E_AGENT_DOCUMENT", 400, "公文內容或檔案有誤，未送出";
     Malware = "E_MALWARE", 422, "公文或附件驗出惡意程式，未送出";
     Recipient = "E_RECIPIENT", 400, "收文者不在通訊錄，或查不到其加密憑證";
+    HttpTooLarge = "E_HTTP_TOO_LARGE", 413, "請求內容超過這個路徑的大小上限，未讀取";
+    HttpTimeout = "E_HTTP_TIMEOUT", 408, "請求內容未在時限內傳完";
+    HttpCrossSite = "E_HTTP_CROSS_SITE", 403, "拒絕來自其他網站的請求";
     Unavailable = "E_UNAVAILABLE", 503, "交換中心暫時無法服務，請稍後重試";
     Internal = "E_INTERNAL", 500, "交換中心內部錯誤，已記錄";
 }

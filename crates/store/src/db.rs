@@ -288,6 +288,33 @@ fn sqlite_execute(
     Ok(stmt.raw_execute()? as u64)
 }
 
+/// The database file, and its WAL and shared-memory files when there, for this user alone
+/// (0600): SQLite gives the files it creates the database file's permissions.
+fn private_db_files(path: &str) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let p = Path::new(path);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(p)
+            .map_err(|e| StoreError::io(p, e))?;
+        for suffix in ["", "-wal", "-shm"] {
+            let f = std::path::PathBuf::from(format!("{path}{suffix}"));
+            if f.exists() {
+                std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| StoreError::io(&f, e))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// Opens one SQLite connection with the settings every connection needs.
 fn sqlite_open(path: &str) -> Result<rusqlite::Connection, StoreError> {
     let conn = rusqlite::Connection::open(path)?;
@@ -478,8 +505,13 @@ impl Db {
             if let Some(dir) = Path::new(path).parent()
                 && !dir.as_os_str().is_empty()
             {
-                std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+                let mut b = std::fs::DirBuilder::new();
+                b.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+                b.create(dir).map_err(|e| StoreError::io(dir, e))?;
             }
+            private_db_files(path)?;
             let conn = sqlite_open(path)?;
             let mut conns = Vec::new();
             for _ in 0..4 {

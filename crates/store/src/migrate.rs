@@ -77,6 +77,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0011_unpurged_packages.sql"),
         postgres: include_str!("../../../migrations/postgres/0011_unpurged_packages.sql"),
     },
+    Migration {
+        version: 12,
+        name: "http_login_account",
+        sqlite: include_str!("../../../migrations/sqlite/0012_http_login_account.sql"),
+        postgres: include_str!("../../../migrations/postgres/0012_http_login_account.sql"),
+    },
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {

@@ -301,22 +301,7 @@ fn form(
          <fieldset><legend>發文機關資料</legend>{address}{contact}{signature}</fieldset>\
          <p><button formaction=\"/compose/preview\" formtarget=\"preview\">預覽（PDF）</button> \
          <button id=\"send\">送出</button> <small>發文字號於送出時依「{word}」配給。</small></p></form>\
-         <iframe name=\"preview\" title=\"預覽\" style=\"width:100%;height:70vh;border:1px solid #ccc\"></iframe>\
-         <script>\
-         function show(){{var k=document.getElementById('kind').value;\
-         document.getElementById('f-letter').hidden=(k=='公告'||k=='開會通知單');\
-         document.getElementById('f-notice').hidden=(k!='公告');document.getElementById('f-meeting').hidden=(k!='開會通知單');\
-         document.getElementById('send').hidden=(k=='簽');}}\
-         document.getElementById('kind').onchange=show;show();\
-         var q=document.getElementById('book-q');q.oninput=async function(){{if(q.value.length<1)return;\
-         var r=await fetch('/compose/recipients?q='+encodeURIComponent(q.value));if(!r.ok)return;var l=await r.json();\
-         document.getElementById('book').innerHTML=l.map(function(x){{var o=document.createElement('option');o.value=x.code+' '+x.name;return o.outerHTML;}}).join('');}};\
-         function add(id,line){{var t=document.getElementById(id);if(t.value.split('\\n').some(function(x){{return x.split(' ')[0]==line.split(' ')[0];}}))return;\
-         t.value=(t.value&&!t.value.endsWith('\\n')?t.value+'\\n':t.value)+line;}}\
-         document.getElementById('to-primary').onclick=function(){{if(q.value)add('primary',q.value);q.value='';}};\
-         document.getElementById('to-copies').onclick=function(){{if(q.value)add('copies',q.value);q.value='';}};\
-         document.querySelectorAll('.group').forEach(function(g){{g.onchange=function(){{if(g.checked)g.dataset.members.split(' ').forEach(function(c){{add('primary',c);}});}};}});\
-         </script>",
+         <iframe name=\"preview\" title=\"預覽\" class=\"frame\"></iframe>",
         csrf = esc(&s.csrf),
         kinds = select("kind", "文別", &KINDS, kind),
         urg = select("urgency", "速別", &URGENCIES, f.text("urgency")),

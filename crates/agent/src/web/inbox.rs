@@ -218,14 +218,20 @@ pub async fn document_html(
         Err(resp) => return resp,
     };
     match document(&w, a, &r) {
-        Ok(di) => Html(gongwen_render::render_html(
-            &di,
-            &gongwen_render::RenderOptions {
-                stamp: stamp(a, &r),
-                mark: None,
-            },
-        ))
-        .into_response(),
+        Ok(di) => (
+            [(
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                super::DOCUMENT_POLICY,
+            )],
+            Html(gongwen_render::render_html(
+                &di,
+                &gongwen_render::RenderOptions {
+                    stamp: stamp(a, &r),
+                    mark: None,
+                },
+            )),
+        )
+            .into_response(),
         Err(e) => error_page(Some((a, &s)), &e),
     }
 }
@@ -262,7 +268,7 @@ fn detail_body(r: &Received, s: &Session) -> String {
     }
     b.push_str(&format!(
         "<p class=\"noprint\"><a href=\"/inbox/{idu}/print.pdf\">列印（PDF，含電子公文交換戳記、頁碼與騎縫章）</a></p>\
-         <iframe src=\"/inbox/{idu}/document\" title=\"公文內容\" style=\"width:100%;height:70vh;border:1px solid #ccc\"></iframe>\
+         <iframe src=\"/inbox/{idu}/document\" title=\"公文內容\" class=\"frame\"></iframe>\
          <h2>檔案</h2><ul>"
     ));
     for f in &r.files {

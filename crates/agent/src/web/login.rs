@@ -3,6 +3,13 @@
 //! with the card's signing key, and the signature (CMS, PEM) comes back in the form. The
 //! certificate must chain to the trust anchors and be the signing certificate of an agency
 //! this node serves. No passwords; the PIN never leaves the PC. Every attempt is recorded.
+//!
+//! The challenge names this site and the time it was issued, and carries an HMAC with a key
+//! only this process knows: showing the page writes nothing, and a post is checked against
+//! the site, the time (5 minutes) and the HMAC before the nonce is written down as used.
+//! Sign-in posts from other sites are refused (`Origin`, `Sec-Fetch-Site`). Failures lock an
+//! account (the card the post claims) after 5 in 15 minutes, and an address after 50, so one
+//! client behind the same proxy as everyone cannot lock everyone out.
 
 use axum::Form;
 use axum::extract::State;
@@ -25,8 +32,76 @@ const CHALLENGE_MS: i64 = 5 * 60_000;
 /// The idle clock is written back at most this often: each write is a durable commit, and a
 /// page view should not wait for the disk.
 const TOUCH_MS: i64 = 60_000;
-/// Failed sign-ins from one address within 15 minutes before it must wait.
-const MAX_FAILURES: i64 = 5;
+/// Failed sign-ins of one card within 15 minutes before it must wait.
+const MAX_ACCOUNT_FAILURES: i64 = 5;
+/// Failed sign-ins from one address within 15 minutes before it must wait: higher, since
+/// many people may share an address (a reverse proxy, an office's NAT).
+const MAX_IP_FAILURES: i64 = 50;
+const LOCKOUT_MS: i64 = 15 * 60_000;
+/// A challenge issued this far in the future (clock skew between processes) still counts.
+const SKEW_MS: i64 = 60_000;
+
+/// What signs challenges: a key made at start-up, and the site's addresses.
+pub struct SignIn {
+    key: Vec<u8>,
+    origins: std::sync::OnceLock<Vec<String>>,
+}
+
+impl Default for SignIn {
+    fn default() -> Self {
+        SignIn {
+            key: random_hex(32).into_bytes(),
+            origins: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl SignIn {
+    /// The addresses the site is reached at (origins, no trailing slash); set once, when the
+    /// listener knows its address.
+    pub fn set_origins(&self, origins: Vec<String>) {
+        let _ = self.origins.set(
+            origins
+                .into_iter()
+                .map(|o| o.trim().trim_end_matches('/').to_string())
+                .filter(|o| !o.is_empty())
+                .collect(),
+        );
+    }
+
+    pub fn origins(&self) -> &[String] {
+        self.origins.get().map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The site's origin whose host (and port) is `host`, the request's Host header.
+    fn origin_for_host(&self, host: &str) -> Option<&str> {
+        self.origins()
+            .iter()
+            .find(|o| o.split_once("://").is_some_and(|(_, h)| h.eq_ignore_ascii_case(host)))
+            .map(String::as_str)
+    }
+
+    fn mac(&self, origin: &str, rand: &str, ms: i64) -> String {
+        gongwen_net::hmac_sha256_hex(&self.key, format!("{origin}\n{rand}\n{ms}").as_bytes())
+    }
+
+    /// A fresh challenge for `origin`: its text and its nonce (`rand.ms.mac`).
+    fn challenge(&self, origin: &str, now: i64) -> (String, String) {
+        let rand = random_hex(16);
+        let nonce = format!("{rand}.{now}.{}", self.mac(origin, &rand, now));
+        let text = format!(
+            "{CHALLENGE_HEAD}\n網站：{origin}\n隨機碼：{nonce}\n時間：{}\n",
+            challenge_time(now)
+        );
+        (text, nonce)
+    }
+}
+
+/// The time line of a challenge, to the second, as people read it.
+fn challenge_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    format!("{}:{:02}", super::roc(ms), secs.rem_euclid(60))
+}
 
 /// First line of every challenge: the signer signs nothing else.
 pub const CHALLENGE_HEAD: &str = "Gongwen 網頁版登入";
@@ -94,26 +169,25 @@ pub struct LoginQuery {
 
 pub async fn login_page(w: &Web, headers: &HeaderMap, note: Option<&str>) -> Response {
     let now = w.node.clock.now_ms();
-    let nonce = random_hex(16);
-    let stored = w
-        .node
-        .db
-        .execute(
-            "INSERT INTO agent_challenges (nonce, created_at) VALUES ($1, $2)",
-            &[nonce.as_str().into(), now.into()],
-        )
-        .await;
-    if let Err(e) = stored {
-        return super::error_page(None, &e.into());
-    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
-    let challenge = format!(
-        "{CHALLENGE_HEAD}\n網址：{host}\n隨機碼：{nonce}\n時間：{}\n",
-        super::roc(now)
-    );
+    let Some(origin) = w.signin.origin_for_host(host) else {
+        let listed = w.signin.origins().join("、");
+        return super::error_page(
+            None,
+            &Refusal::new(
+                Code::HttpCrossSite,
+                if listed.is_empty() {
+                    "網頁版的網址尚未設定（[agent.web] origins），無法登入".to_string()
+                } else {
+                    format!("請由本網站的網址開啟登入頁：{listed}")
+                },
+            ),
+        );
+    };
+    let (challenge, nonce) = w.signin.challenge(origin, now);
     let signer = &w.node.config.web.signer_url;
     let note = note
         .map(|n| format!("<p class=\"msg\" role=\"alert\">{}</p>", esc(n)))
@@ -124,23 +198,15 @@ pub async fn login_page(w: &Web, headers: &HeaderMap, note: Option<&str>) -> Res
          <form id=\"login\" method=\"post\" action=\"/login\">\
          <input type=\"hidden\" name=\"nonce\" value=\"{nonce}\">\
          <textarea id=\"challenge\" hidden readonly>{c}</textarea>\
-         <p><button type=\"button\" id=\"sign\">以憑證登入</button> <span id=\"status\" role=\"status\"></span></p>\
+         <p><button type=\"button\" id=\"sign\" data-signer=\"{signer}\">以憑證登入</button> <span id=\"status\" role=\"status\"></span></p>\
          <details><summary>無法自動簽章時：手動方式</summary>\
          <p>在本機執行下列指令（以卡片或金鑰檔簽署這段文字），把輸出的整段（含 BEGIN、END 兩行）貼到下面：</p>\
          <pre>gongwen signer sign --cert 簽章憑證.pem --key pkcs11:… --text '{ce}'</pre>\
          <p><label>簽章結果<br><textarea name=\"signed\" id=\"signed\" rows=\"6\"></textarea></label></p>\
-         <button>送出</button></details></form>\
-         <script>\
-         document.getElementById('sign').onclick=async function(){{\
-         var s=document.getElementById('status');s.textContent='簽章中……';\
-         try{{var r=await fetch({signer_js}+'/sign',{{method:'POST',headers:{{'content-type':'text/plain;charset=utf-8'}},body:document.getElementById('challenge').value}});\
-         var t=await r.text();if(!r.ok)throw new Error(t);\
-         document.getElementById('signed').value=t;document.getElementById('login').submit();}}\
-         catch(e){{s.textContent='無法使用本機簽章程式（'+e.message+'）。請確認已插卡並啟動 gongwen signer，或改用手動方式。';}}}};\
-         </script>",
+         <button>送出</button></details></form>",
         c = esc(&challenge),
         ce = esc(&challenge.replace('\n', "\\n")),
-        signer_js = serde_json::to_string(signer).unwrap_or_else(|_| "\"\"".into()),
+        signer = esc(signer),
     );
     page("以憑證登入", None, &body).into_response()
 }
@@ -172,8 +238,14 @@ fn subject_name(cert: &x509_cert::Certificate) -> String {
         .unwrap_or(s)
 }
 
-/// Checks a signed challenge: which agency's card signed it.
-async fn check<'a>(w: &'a Web, f: &LoginForm, now: i64) -> Result<(&'a Agency, String), Refusal> {
+/// A sign-in post's signature, verified: the text and the card that signed it.
+struct Claim {
+    v: gongwen_trust::cms::Verified,
+    /// SHA-256 of the card's public key, hex: the account failures are counted against.
+    account: String,
+}
+
+fn claim(f: &LoginForm) -> Result<Claim, Refusal> {
     let bad = |m: String| Refusal::new(Code::AgentAuth, m);
     let signed = f.signed.trim();
     if signed.is_empty() {
@@ -182,44 +254,91 @@ async fn check<'a>(w: &'a Web, f: &LoginForm, now: i64) -> Result<(&'a Agency, S
     let (_, der) = der::pem::decode_vec(signed.as_bytes())
         .map_err(|e| bad(format!("簽章結果不是 PEM 格式：{e}")))?;
     let v = gongwen_trust::cms::verify(&der).map_err(|e| bad(format!("簽章無效：{e}")))?;
+    let key = gongwen_trust::path::spki_sha256(&v.signer).map_err(|e| bad(e.to_string()))?;
+    Ok(Claim {
+        v,
+        account: gongwen_trust::path::hex(&key),
+    })
+}
+
+/// Checks a signed challenge: issued by this site for this site, recently, not used before,
+/// and signed by the card of an agency this node serves (or of a person registered to one).
+async fn check<'a>(
+    w: &'a Web,
+    f: &LoginForm,
+    c: &Claim,
+    now: i64,
+) -> Result<(&'a Agency, String), Refusal> {
+    let bad = |m: String| Refusal::new(Code::AgentAuth, m);
+    let v = &c.v;
     let text = String::from_utf8(v.content.clone())
         .map_err(|_| bad("簽署的內容不是登入用的文字".into()))?;
-    let nonce = text
-        .lines()
-        .find_map(|l| l.strip_prefix("隨機碼："))
-        .unwrap_or("");
+    let line = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or("")
+            .to_string()
+    };
+    let (site, nonce, time) = (line("網站："), line("隨機碼："), line("時間："));
     if !text.starts_with(CHALLENGE_HEAD) || nonce != f.nonce {
         return Err(bad("簽署的內容不是這次登入的隨機碼".into()));
     }
-    let used = w
-        .node
-        .db
-        .execute(
-            "UPDATE agent_challenges SET used_at = $2 WHERE nonce = $1 AND used_at IS NULL AND created_at > $3",
-            &[nonce.into(), now.into(), (now - CHALLENGE_MS).into()],
-        )
-        .await?;
-    if used != 1 {
-        return Err(bad(
-            "登入隨機碼已使用過或已逾 5 分鐘，請重新整理頁面再登入".into()
-        ));
+    if !w.signin.origins().iter().any(|o| *o == site) {
+        return Err(bad(format!(
+            "簽署的登入隨機碼是給網站「{site}」的，不是本網站（{}）",
+            w.signin.origins().join("、")
+        )));
+    }
+    let mut parts = nonce.splitn(3, '.');
+    let (rand, issued, mac) = (
+        parts.next().unwrap_or(""),
+        parts.next().and_then(|t| t.parse::<i64>().ok()),
+        parts.next().unwrap_or(""),
+    );
+    let Some(issued) = issued else {
+        return Err(bad("登入隨機碼不是本網站發出的".into()));
+    };
+    if !gongwen_net::same_secret(w.signin.mac(&site, rand, issued).as_bytes(), mac.as_bytes()) {
+        return Err(bad("登入隨機碼不是本網站發出的".into()));
+    }
+    if time != challenge_time(issued) {
+        return Err(bad(format!("簽署的時間「{time}」與登入隨機碼不符")));
+    }
+    if now - issued > CHALLENGE_MS || issued - now > SKEW_MS {
+        return Err(bad(format!(
+            "登入隨機碼於 {time} 發出，已逾 5 分鐘，請重新整理頁面再登入"
+        )));
     }
     w.node
         .trust
         .store()
         .evaluate(&v.signer, &v.certs, now.div_euclid(1000), Purpose::Signing)
         .map_err(|e| bad(format!("憑證未通過驗證：{e}")))?;
-    let key = gongwen_trust::path::spki_sha256(&v.signer).map_err(|e| bad(e.to_string()))?;
-    // The agency's own card, or a person's card registered to it (附卡).
-    if let Some(a) = w
+    // Used once: the first post with it writes it down.
+    let fresh = w
         .node
-        .agencies
-        .iter()
-        .find(|a| gongwen_trust::path::spki_sha256(a.sign_cert()).ok() == Some(key))
-    {
+        .db
+        .execute(
+            "INSERT INTO agent_challenges (nonce, created_at, used_at) VALUES ($1, $2, $3) ON CONFLICT (nonce) DO NOTHING",
+            &[nonce.as_str().into(), issued.into(), now.into()],
+        )
+        .await?;
+    if fresh != 1 {
+        return Err(bad(
+            "登入隨機碼已使用過或已逾 5 分鐘，請重新整理頁面再登入".into()
+        ));
+    }
+    // The agency's own card, or a person's card registered to it (附卡).
+    if let Some(a) = w.node.agencies.iter().find(|a| {
+        gongwen_trust::path::spki_sha256(a.sign_cert())
+            .ok()
+            .map(|k| gongwen_trust::path::hex(&k))
+            .as_deref()
+            == Some(c.account.as_str())
+    }) {
         return Ok((a, subject_name(&v.signer)));
     }
-    let person = crate::clients::card(&w.node.db, &gongwen_trust::path::hex(&key)).await?;
+    let person = crate::clients::card(&w.node.db, &c.account).await?;
     match person.and_then(|p| w.node.agency(&p.agency).map(|a| (a, p.name))) {
         Some((a, name)) => Ok((a, format!("{name}（{}）", subject_name(&v.signer)))),
         None => Err(bad(format!(
@@ -229,15 +348,17 @@ async fn check<'a>(w: &'a Web, f: &LoginForm, now: i64) -> Result<(&'a Agency, S
     }
 }
 
-async fn record(
-    w: &Web,
-    headers: &HeaderMap,
-    ip: &str,
-    agency: Option<&str>,
-    subject: Option<&str>,
-    detail: Option<&str>,
-    now: i64,
-) {
+/// One sign-in attempt, for the record.
+struct Attempt<'a> {
+    ip: &'a str,
+    account: Option<&'a str>,
+    agency: Option<&'a str>,
+    subject: Option<&'a str>,
+    /// Why it failed; `None` for a success.
+    detail: Option<&'a str>,
+}
+
+async fn record(w: &Web, headers: &HeaderMap, t: &Attempt<'_>, now: i64) {
     let ua = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -246,27 +367,67 @@ async fn record(
         .node
         .db
         .execute(
-            "INSERT INTO agent_logins (id, at, agency, ok, subject, ip, user_agent, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO agent_logins (id, at, agency, ok, subject, ip, user_agent, detail, account) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             &[
                 random_hex(12).into(),
                 now.into(),
-                agency.into(),
-                i64::from(detail.is_none()).into(),
-                subject.into(),
-                ip.into(),
+                t.agency.into(),
+                i64::from(t.detail.is_none()).into(),
+                t.subject.into(),
+                t.ip.into(),
                 ua.into(),
-                detail.into(),
+                t.detail.into(),
+                t.account.into(),
             ],
         )
         .await;
     gongwen_net::log::info(
-        if detail.is_none() {
+        if t.detail.is_none() {
             "網頁版登入"
         } else {
             "網頁版登入失敗"
         },
-        serde_json::json!({ "agency": agency, "subject": subject, "ip": ip, "detail": detail }),
+        serde_json::json!({ "agency": t.agency, "subject": t.subject, "ip": t.ip, "account": t.account, "detail": t.detail }),
     );
+}
+
+/// Whether a post comes from this site's own page: `Sec-Fetch-Site` (same-origin, or none for
+/// what the person did themselves) and `Origin` when the browser sends them.
+fn same_site(w: &Web, headers: &HeaderMap) -> Result<(), Refusal> {
+    let refuse = |m: String| Refusal::new(Code::HttpCrossSite, m);
+    if let Some(site) = headers.get("sec-fetch-site") {
+        let site = site.to_str().unwrap_or("");
+        if site != "same-origin" && site != "none" {
+            return Err(refuse(format!(
+                "登入表單須由本網站的頁面送出（Sec-Fetch-Site：{site}）"
+            )));
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        if !w.signin.origins().iter().any(|o| o == origin) {
+            return Err(refuse(format!(
+                "登入表單來自其他網站（{origin}），不是本網站（{}）",
+                w.signin.origins().join("、")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Failed sign-ins within the lockout window, by `column`.
+async fn failures(w: &Web, column: &str, value: &str, now: i64) -> i64 {
+    w.node
+        .db
+        .fetch_optional(
+            &format!("SELECT COUNT(*) FROM agent_logins WHERE {column} = $1 AND ok = 0 AND at > $2"),
+            &[value.into(), (now - LOCKOUT_MS).into()],
+        )
+        .await
+        .ok()
+        .flatten()
+        .and_then(|r| r.i64(0).ok())
+        .unwrap_or(0)
 }
 
 pub async fn submit(
@@ -275,29 +436,38 @@ pub async fn submit(
     peer: Option<axum::Extension<Peer>>,
     Form(f): Form<LoginForm>,
 ) -> Response {
+    if let Err(e) = same_site(&w, &headers) {
+        return super::error_page(None, &e);
+    }
     let now = w.node.clock.now_ms();
     let ip = peer.map(|p| p.ip.to_string()).unwrap_or_default();
-    let failures = w
-        .node
-        .db
-        .fetch_optional(
-            "SELECT COUNT(*) FROM agent_logins WHERE ip = $1 AND ok = 0 AND at > $2",
-            &[ip.as_str().into(), (now - 15 * 60_000).into()],
-        )
-        .await
-        .ok()
-        .flatten()
-        .and_then(|r| r.i64(0).ok())
-        .unwrap_or(0);
-    if failures >= MAX_FAILURES {
+    let claim = claim(&f);
+    let account = claim.as_ref().ok().map(|c| c.account.clone());
+    let locked = failures(&w, "ip", &ip, now).await >= MAX_IP_FAILURES
+        || match &account {
+            Some(a) => failures(&w, "account", a, now).await >= MAX_ACCOUNT_FAILURES,
+            None => false,
+        };
+    if locked {
         let mut r = login_page(&w, &headers, Some("登入失敗次數過多，請 15 分鐘後再試。")).await;
         *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         return r;
     }
-    let (agency, user) = match check(&w, &f, now).await {
+    let checked = match &claim {
+        Ok(c) => check(&w, &f, c, now).await,
+        Err(e) => Err(e.clone()),
+    };
+    let (agency, user) = match checked {
         Ok(x) => x,
         Err(e) => {
-            record(&w, &headers, &ip, None, None, Some(&e.detail), now).await;
+            let attempt = Attempt {
+                ip: &ip,
+                account: account.as_deref(),
+                agency: None,
+                subject: None,
+                detail: Some(&e.detail),
+            };
+            record(&w, &headers, &attempt, now).await;
             let mut r = login_page(&w, &headers, Some(&format!("無法登入：{}", e.detail))).await;
             *r.status_mut() = StatusCode::FORBIDDEN;
             return r;
@@ -322,16 +492,14 @@ pub async fn submit(
     if let Err(e) = stored {
         return super::error_page(None, &e.into());
     }
-    record(
-        &w,
-        &headers,
-        &ip,
-        Some(agency.code.as_str()),
-        Some(&user),
-        None,
-        now,
-    )
-    .await;
+    let attempt = Attempt {
+        ip: &ip,
+        account: account.as_deref(),
+        agency: Some(agency.code.as_str()),
+        subject: Some(&user),
+        detail: None,
+    };
+    record(&w, &headers, &attempt, now).await;
     let secure = if w.secure { "; Secure" } else { "" };
     (
         [(

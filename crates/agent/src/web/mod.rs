@@ -11,7 +11,7 @@ mod login;
 mod sent;
 
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use gongwen_net::Refusal;
@@ -19,22 +19,32 @@ use gongwen_net::html::esc;
 
 use crate::{Agency, Shared};
 
-pub use login::{CHALLENGE_HEAD, Session};
+pub use login::{CHALLENGE_HEAD, Session, SignIn};
 
 #[derive(Clone)]
 pub struct Web {
     pub node: Shared,
     /// Cookies get `Secure` when the listener is HTTPS.
     pub secure: bool,
+    /// Sign-in challenges: their key and the site's addresses.
+    pub signin: std::sync::Arc<SignIn>,
 }
 
-pub fn router(node: Shared, secure: bool, limit: usize) -> Router {
-    Router::new()
-        .route("/", get(home))
-        .route("/compose", get(compose::show))
-        .route("/compose/recipients", get(compose::recipients))
+/// The web client's routes. `limit` is the largest upload, read only by the compose routes
+/// once the session is known; every other form is at most [`SMALL_BODY`].
+pub fn router(node: Shared, secure: bool, limit: usize, signin: std::sync::Arc<SignIn>) -> Router {
+    let big = limit.saturating_add(1024 * 1024);
+    let uploads = Router::new()
         .route("/compose/preview", post(compose::preview))
         .route("/compose/send", post(compose::send))
+        .layer(axum::middleware::from_fn(move |r, n| {
+            gongwen_net::body_limit(big, r, n)
+        }));
+    Router::new()
+        .route("/", get(home))
+        .route("/static/{name}", get(static_file))
+        .route("/compose", get(compose::show))
+        .route("/compose/recipients", get(compose::recipients))
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/inbox", get(inbox::list))
@@ -53,11 +63,21 @@ pub fn router(node: Shared, secure: bool, limit: usize) -> Router {
         .route("/groups", get(account::groups).post(account::put_group))
         .route("/groups/delete", post(account::delete_group))
         .route("/profile", get(account::profile))
-        .layer(axum::extract::DefaultBodyLimit::max(
-            limit.saturating_add(1024 * 1024),
-        ))
-        .with_state(Web { node, secure })
+        .layer(axum::middleware::from_fn(|r, n| {
+            gongwen_net::body_limit(SMALL_BODY, r, n)
+        }))
+        .merge(uploads)
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(Web {
+            node,
+            secure,
+            signin,
+        })
 }
+
+/// The most a form other than an upload may carry: a sign-in's signature with its chain, a
+/// 退文 reason, a group's members.
+pub const SMALL_BODY: usize = 64 * 1024;
 
 async fn home(axum::extract::State(w): axum::extract::State<Web>, headers: HeaderMap) -> Response {
     match login::session(&w, &headers).await {
@@ -66,17 +86,44 @@ async fn home(axum::extract::State(w): axum::extract::State<Web>, headers: Heade
     }
 }
 
-const STYLE: &str = "body{font-family:'Noto Sans TC','Microsoft JhengHei',sans-serif;margin:0;color:#1a1a1a;line-height:1.6}\
-header{background:#1f4e79;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center}\
-header a{color:#fff}header form{margin:0 0 0 auto}main{max-width:64rem;margin:1rem auto;padding:0 1rem}\
-table{border-collapse:collapse;width:100%}th,td{border:1px solid #bbb;padding:.3rem .5rem;text-align:left;vertical-align:top}\
-th{background:#eef3f8}.msg{padding:.5rem 1rem;border-left:4px solid #b00;background:#fdf0f0}\
-.ok{border-color:#2a7a2a;background:#eef8ee}.badge{display:inline-block;padding:0 .4rem;border:1px solid #555;border-radius:.3rem;font-size:.9em}\
-.urgent{border-color:#b00;color:#b00;font-weight:bold}.new{font-weight:bold}\
-input,textarea,select,button{font:inherit}textarea{width:100%}button{padding:.3rem 1rem}\
-a:focus,button:focus,input:focus,textarea:focus,select:focus{outline:3px solid #f0a500}\
-.doc{border:1px solid #ccc;padding:1rem;background:#fff;overflow-x:auto}\
-@media print{header,form,.noprint{display:none}}";
+/// The one style sheet and the one script of the pages: no inline style or script, so the
+/// Content-Security-Policy can forbid both.
+const STYLE: &str = include_str!("../../static/web.css");
+const SCRIPT: &str = include_str!("../../static/web.js");
+
+async fn static_file(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    let (kind, body) = match name.as_str() {
+        "web.css" => ("text/css; charset=utf-8", STYLE),
+        "web.js" => ("text/javascript; charset=utf-8", SCRIPT),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The pages' Content-Security-Policy.
+pub fn page_policy(signer_url: &str) -> String {
+    let signer = signer_url
+        .trim_end_matches('/')
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ';' && *c != ',')
+        .collect::<String>();
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self' {signer}; frame-src 'self'; frame-ancestors 'none'; form-action 'self'; \
+         base-uri 'none'; object-src 'none'"
+    )
+}
+
+/// The policy of the document frame (the rendered DI): its own inline style, nothing else,
+/// framed by this site's page only.
+pub(crate) const DOCUMENT_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'";
 
 /// A page of the web client; `who` is the signed-in organisation (and the session's CSRF
 /// token, for the sign-out button).
@@ -96,7 +143,7 @@ pub(crate) fn page(title: &str, who: Option<(&Agency, &Session)>, body: &str) ->
     Html(format!(
         "<!doctype html><html lang=\"zh-Hant-TW\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{t}－公文電子交換</title>\
-         <style>{STYLE}</style></head><body><header><strong>公文電子交換（網頁版）</strong>{nav}</header>\
+         <link rel=\"stylesheet\" href=\"/static/web.css\"><script src=\"/static/web.js\" defer></script></head><body><header><strong>公文電子交換（網頁版）</strong>{nav}</header>\
          <main><h1>{t}</h1>{body}</main></body></html>",
         t = esc(title)
     ))
@@ -111,9 +158,9 @@ pub(crate) fn error_page(who: Option<(&Agency, &Session)>, e: &Refusal) -> Respo
             "無法完成",
             who,
             &format!(
-                "<p class=\"msg\" role=\"alert\">{}：{}（{}）</p><p><a href=\"javascript:history.back()\">返回上一頁</a></p>",
+                "<p class=\"msg\" role=\"alert\">{}：{}（{}）</p><p><a href=\"/\" data-back>返回上一頁</a></p>",
                 esc(e.code.message()),
-                esc(&e.detail),
+                esc(&e.public_detail()),
                 e.code.as_str()
             ),
         ),

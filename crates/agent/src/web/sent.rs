@@ -233,7 +233,7 @@ pub async fn duties(State(w): State<Web>, headers: HeaderMap) -> Response {
         Err(e) => return error_page(Some((a, &s)), &refusal_of(&e)),
     };
     let b = format!(
-        "<p>查詢時間：{at}　<button type=\"button\" class=\"noprint\" onclick=\"window.print()\">列印清單</button></p>\
+        "<p>查詢時間：{at}　<button type=\"button\" class=\"noprint\" data-print>列印清單</button></p>\
          <h2>發文：受文者未確認或被退文（次一工作日下午 2 時前查詢，並改以紙本寄發）</h2>{send}\
          <h2>收文：前一工作日收到、尚未簽收或退文（上午 10 時前處理）</h2>{recv}\
          <p>依臺北市政府公文電子交換作業要點第十二、十三點；時限依政府行政機關辦公日曆計算。</p>",

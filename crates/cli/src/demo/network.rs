@@ -333,6 +333,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
             settle_s: 1,
             clamd: None,
             retention_days: 365,
+            inbox_mode: "0640".into(),
             web: gongwen_agent::WebConfig {
                 signer_url: format!("http://127.0.0.1:{}", ports.signer),
                 directory_url: Some(format!("https://127.0.0.1:{}", ports.directory)),
@@ -349,6 +350,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
                 ),
                 tls: None,
                 max_upload_mb: 200,
+                ..Default::default()
             }),
             agencies,
         };

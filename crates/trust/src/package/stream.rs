@@ -322,7 +322,7 @@ pub fn seal_to_file(input: &StreamSeal, out: &Path) -> Result<PackageHeader, Tru
         std::process::id()
     ));
     let result = (|| {
-        let file = File::create(&tmp).map_err(io(&tmp))?;
+        let file = private_file(&tmp).map_err(io(&tmp))?;
         let mut w = std::io::BufWriter::with_capacity(CHUNK, file);
         w.write_all(&outer).map_err(io(&tmp))?;
         let again = encrypt(&mut |c| w.write_all(c).map_err(io(&tmp)))?;
@@ -624,7 +624,7 @@ fn extract(
             manifest = Some(m);
         } else {
             let tmp = dir.join(format!(".{name}.{tag}.part"));
-            let mut f = File::create(&tmp).map_err(io(&tmp))?;
+            let mut f = private_file(&tmp).map_err(io(&tmp))?;
             files.push(Extracted {
                 name,
                 tmp: tmp.clone(),
@@ -715,7 +715,7 @@ pub fn open_to_dir(
         }
     }
     let created = !out.exists();
-    std::fs::create_dir_all(out).map_err(io(out))?;
+    private_dir(out).map_err(io(out))?;
     let tag = format!("{}-{}", std::process::id(), &inspected.header.id);
     let mut extracted: Vec<Extracted> = Vec::new();
     let result = (|| {
@@ -858,4 +858,23 @@ pub fn open_to_dir(
         signed_at,
         trust: evaluation,
     })
+}
+
+/// Creates (or truncates) a file only its owner may read (0600): what is written here is a
+/// sealed package or a document just opened.
+fn private_file(path: &Path) -> std::io::Result<File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
+}
+
+/// Creates a folder (and missing parents) only its owner may enter (0700).
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
 }
