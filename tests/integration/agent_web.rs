@@ -11,7 +11,7 @@ use gongwen_center::Clock;
 use gongwen_integration::{A, B, C, fresh_database, pki, runtime, scratch, until};
 use serde_json::{Value, json};
 
-fn card(code: &str) -> gongwen_agent::signer::Card {
+pub(crate) fn card(code: &str) -> gongwen_agent::signer::Card {
     let p = pki();
     let a = p.agency(code);
     gongwen_agent::signer::Card {
@@ -21,7 +21,7 @@ fn card(code: &str) -> gongwen_agent::signer::Card {
     }
 }
 
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     let roots = std::fs::read(pki().ca.root_file()).unwrap();
     reqwest::Client::builder()
         .use_preconfigured_tls(gongwen_client::tls_config(&roots, None).unwrap())
@@ -31,7 +31,7 @@ fn browser() -> reqwest::Client {
 }
 
 /// The hidden challenge and nonce of a sign-in page.
-fn challenge_of(html: &str) -> (String, String) {
+pub(crate) fn challenge_of(html: &str) -> (String, String) {
     let nonce = html
         .split("name=\"nonce\" value=\"")
         .nth(1)
@@ -51,14 +51,14 @@ fn challenge_of(html: &str) -> (String, String) {
     (nonce, text)
 }
 
-struct Page {
-    status: u16,
-    location: String,
-    cookie: Option<String>,
-    body: String,
+pub(crate) struct Page {
+    pub status: u16,
+    pub location: String,
+    pub cookie: Option<String>,
+    pub body: String,
 }
 
-async fn send(rb: reqwest::RequestBuilder) -> Page {
+pub(crate) async fn send(rb: reqwest::RequestBuilder) -> Page {
     let r = rb.send().await.unwrap();
     let header = |n: &str| {
         r.headers()
@@ -115,7 +115,7 @@ fn csrf_of(html: &str) -> String {
         .to_string()
 }
 
-fn node(db: &str, root: &Path, center: std::net::SocketAddr) -> AgentConfig {
+pub(crate) fn node(db: &str, root: &Path, center: std::net::SocketAddr) -> AgentConfig {
     let mut a = crate::agent::agency(A, center, root);
     a.folder = None;
     let mut b = crate::agent::agency(B, center, root);
@@ -436,7 +436,7 @@ fn the_local_signer_signs_only_challenges_for_allowed_pages() {
             .unwrap();
         let http = browser();
         let url = format!("http://{}/sign", s.addr);
-        let challenge = "Gongwen 網頁版登入\n網址：127.0.0.1:18451\n隨機碼：abc\n";
+        let challenge = "Gongwen 網頁版登入\n網站：http://127.0.0.1:18451\n隨機碼：abc\n";
         let r = http
             .post(&url)
             .header("origin", &origin)

@@ -15,7 +15,7 @@ use gongwen_trust::receipt::ReceiptEvent;
 
 const ADMIN: &str = "admin:測試";
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -23,7 +23,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn directory_config(db: &str, port: u16) -> DirectoryConfig {
+pub(crate) fn directory_config(db: &str, port: u16) -> DirectoryConfig {
     let pki = pki();
     DirectoryConfig {
         listen: format!("127.0.0.1:{port}"),

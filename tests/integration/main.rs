@@ -9,4 +9,5 @@ mod center_security;
 mod directory;
 mod directory_network;
 mod federation;
+mod hostile;
 mod hostile_senders;

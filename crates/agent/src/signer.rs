@@ -105,7 +105,7 @@ async fn sign(State(s): State<Arc<SignerState>>, headers: HeaderMap, body: Strin
         .find_map(|l| l.strip_prefix("網站："))
         .unwrap_or("")
         .trim_end_matches('/');
-    if origin.is_empty() || site != origin {
+    if body.starts_with(CHALLENGE_HEAD) && (origin.is_empty() || site != origin) {
         gongwen_net::log::warn(
             "拒絕簽署其他網站的登入隨機碼",
             serde_json::json!({ "origin": origin, "site": site }),

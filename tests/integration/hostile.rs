@@ -1,0 +1,793 @@
+//! What an unknown client on the network can do to the services (issue 15's audit), each
+//! through the real interfaces: bodies that are too large or too slow, more connections than
+//! allowed, anonymous requests that would fill the database or the center's records, sign-in
+//! challenges relayed from another site or another time, lockouts that hit everyone, and what
+//! errors, pages, the signer and the files on disk give away.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use gongwen_center::Clock;
+use gongwen_integration::{A, B, C, engine, fresh_database, pki, runtime, scratch, until};
+use serde_json::{Value, json};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::agent_web::{browser, card, challenge_of, node, send};
+
+/// What the server answers, read until it closes the connection. A server that keeps the
+/// connection open without finishing its answer fails the test (after 30 s of silence).
+async fn answer<S: AsyncRead + Unpin>(s: &mut S) -> String {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), s.read(&mut buf)).await {
+            Err(_) => panic!(
+                "the server kept the connection open without answering: {:?}",
+                String::from_utf8_lossy(&out)
+            ),
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Sends `head` and then the body one byte every 200 ms (a slow client), and returns what
+/// the server answers. The body is never sent whole: 40 bytes would take 8 s.
+async fn slow_post<S>(s: S, head: String) -> String
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut r, mut w) = tokio::io::split(s);
+    w.write_all(head.as_bytes()).await.unwrap();
+    let writer = tokio::spawn(async move {
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if w.write_all(b"a").await.is_err() || w.flush().await.is_err() {
+                break;
+            }
+        }
+        // Keeps the connection open: the server must end it.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        drop(w);
+    });
+    let got = answer(&mut r).await;
+    writer.abort();
+    got
+}
+
+async fn start_center(name: &str) -> gongwen_center::Running {
+    let pki = pki();
+    let x = gongwen_center::start(
+        pki.center_config(name, &fresh_database(name).await, "fs"),
+        Clock::default(),
+    )
+    .await
+    .unwrap();
+    pki.register(&x.app, &[A, B]).await.unwrap();
+    x
+}
+
+async fn start_node(
+    name: &str,
+    center: &gongwen_center::Running,
+    tune: impl FnOnce(&mut gongwen_agent::AgentConfig),
+) -> gongwen_agent::Running {
+    let root = scratch(name);
+    let mut cfg = node(&fresh_database(name).await, &root, center.addr());
+    tune(&mut cfg);
+    gongwen_agent::start(cfg, Clock::default()).await.unwrap()
+}
+
+#[test]
+fn large_anonymous_bodies_are_refused_before_they_are_read() {
+    runtime().block_on(async {
+        let x = start_center("hostile-large-x").await;
+        let n = start_node("hostile-large", &x, |_| {}).await;
+        let addr = n.api_addr().unwrap();
+
+        // 180 MiB announced to the sign-in form: refused at once, none of it read.
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(
+            format!(
+                "POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+                180 * 1024 * 1024
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let got = answer(&mut s).await;
+        assert!(got.starts_with("HTTP/1.1 413"), "{got}");
+        assert!(got.contains("E_HTTP_TOO_LARGE") && got.contains("64 KiB"), "{got}");
+
+        // Without a length: cut once past 64 KiB.
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let chunk = 64 * 1024 + 16;
+        let mut req = format!(
+            "POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n{chunk:x}\r\n"
+        )
+        .into_bytes();
+        req.extend(std::iter::repeat_n(b'a', chunk));
+        req.extend_from_slice(b"\r\n");
+        s.write_all(&req).await.unwrap();
+        let got = answer(&mut s).await;
+        assert!(got.starts_with("HTTP/1.1 413"), "{got}");
+        assert!(got.contains("E_HTTP_TOO_LARGE"), "{got}");
+
+        // The API's 退文 is small too; the upload route answers an anonymous caller before
+        // reading what it sends.
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(
+            format!(
+                "POST /api/v1/inbox/x/return HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                100 * 1024 * 1024
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let got = answer(&mut s).await;
+        assert!(got.starts_with("HTTP/1.1 413") && got.contains("E_HTTP_TOO_LARGE"), "{got}");
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(
+            format!(
+                "POST /api/v1/documents HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                5 * 1024 * 1024
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let got = answer(&mut s).await;
+        assert!(got.starts_with("HTTP/1.1 401") && got.contains("E_AGENT_AUTH"), "{got}");
+
+        n.shutdown().await;
+        x.shutdown().await;
+    });
+}
+
+#[test]
+fn a_slow_body_is_cut_after_the_timeout_on_the_agent_and_the_center() {
+    runtime().block_on(async {
+        let pki = pki();
+        let mut cfg = pki.center_config(
+            "hostile-slow-x",
+            &fresh_database("hostile_slow_x").await,
+            "fs",
+        );
+        cfg.limits.body_timeout_s = 1;
+        let x = gongwen_center::start(cfg, Clock::default()).await.unwrap();
+        pki.register(&x.app, &[A, B]).await.unwrap();
+        let n = start_node("hostile-slow", &x, |c| {
+            c.api.as_mut().unwrap().body_timeout_s = 1;
+        })
+        .await;
+
+        // The agent's sign-in form, anonymous.
+        let addr = n.api_addr().unwrap();
+        let s = TcpStream::connect(addr).await.unwrap();
+        let got = slow_post(
+            s,
+            format!(
+                "POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 40\r\n\r\n"
+            ),
+        )
+        .await;
+        assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+        assert!(got.contains("E_HTTP_TIMEOUT"), "{got}");
+
+        // The center: a participant's package upload, over mutual TLS.
+        let a = pki.agency(A);
+        let roots = std::fs::read(pki.ca.root_file()).unwrap();
+        let (cert, key) = (
+            std::fs::read(&a.tls_cert).unwrap(),
+            std::fs::read(&a.tls_key).unwrap(),
+        );
+        let tls = gongwen_client::tls_config(&roots, Some((&cert, &key))).unwrap();
+        let tcp = TcpStream::connect(x.addr()).await.unwrap();
+        let s = tokio_rustls::TlsConnector::from(Arc::new(tls))
+            .connect(
+                rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap(),
+                tcp,
+            )
+            .await
+            .unwrap();
+        let got = slow_post(
+            s,
+            format!(
+                "POST /api/v1/packages HTTP/1.1\r\nHost: {}\r\nIdempotency-Key: slow-1\r\nContent-Type: application/pkcs7-mime\r\nContent-Length: 40\r\n\r\n",
+                x.addr()
+            ),
+        )
+        .await;
+        assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+        assert!(got.contains("E_HTTP_TIMEOUT"), "{got}");
+
+        n.shutdown().await;
+        x.shutdown().await;
+    });
+}
+
+#[test]
+fn connections_over_the_limit_are_closed_at_once() {
+    runtime().block_on(async {
+        let x = start_center("hostile-conns-x").await;
+        let n = start_node("hostile-conns", &x, |c| {
+            c.api.as_mut().unwrap().max_connections_per_ip = 2;
+        })
+        .await;
+        let addr = n.api_addr().unwrap();
+        let health = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+
+        // Two idle connections from this address take its share.
+        let first = TcpStream::connect(addr).await.unwrap();
+        let _second = TcpStream::connect(addr).await.unwrap();
+        // Let the server accept them before the third arrives.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut third = TcpStream::connect(addr).await.unwrap();
+        let _ = third.write_all(health.as_bytes()).await;
+        let got = answer(&mut third).await;
+        assert!(got.is_empty(), "a third connection is closed unanswered: {got}");
+
+        // One closes: the next one is served.
+        drop(first);
+        until("a connection is served again", || {
+            let health = health.clone();
+            async move {
+                let mut s = TcpStream::connect(addr).await.unwrap();
+                let _ = s.write_all(health.as_bytes()).await;
+                answer(&mut s).await.starts_with("HTTP/1.1 200")
+            }
+        })
+        .await;
+
+        n.shutdown().await;
+        x.shutdown().await;
+    });
+}
+
+#[test]
+fn anonymous_sign_in_pages_write_nothing() {
+    runtime().block_on(async {
+        let x = start_center("hostile-rows-x").await;
+        let n = start_node("hostile-rows", &x, |_| {}).await;
+        let base = format!("http://{}", n.api_addr().unwrap());
+        let http = browser();
+        for _ in 0..20 {
+            let p = send(http.get(format!("{base}/login"))).await;
+            assert_eq!(p.status, 200);
+        }
+        for table in ["agent_challenges", "agent_logins", "agent_sessions"] {
+            let rows = n
+                .node
+                .db
+                .fetch_all(&format!("SELECT 1 FROM {table}"), &[])
+                .await
+                .unwrap();
+            assert!(rows.is_empty(), "{table}: {} rows", rows.len());
+        }
+        n.shutdown().await;
+        x.shutdown().await;
+    });
+}
+
+async fn error_records(x: &gongwen_center::Running) -> usize {
+    x.app
+        .db
+        .fetch_all("SELECT detail FROM events WHERE kind = 'error'", &[])
+        .await
+        .unwrap()
+        .len()
+}
+
+#[test]
+fn anonymous_center_requests_are_counted_not_recorded_and_metrics_need_an_operator() {
+    runtime().block_on(async {
+        let pki = pki();
+        let x = start_center("hostile-records-x").await;
+        let anonymous = pki.anonymous(x.addr()).unwrap();
+        let stranger = pki.client(x.addr(), C).unwrap(); // not registered here
+        for _ in 0..3 {
+            let e = anonymous.inbox(&[]).await.unwrap_err();
+            assert_eq!(e.code(), Some("E_AUTH_NO_CERT"));
+        }
+        for _ in 0..2 {
+            let e = stranger.inbox(&[]).await.unwrap_err();
+            assert_eq!(e.code(), Some("E_AUTH_UNKNOWN_CERT"));
+        }
+        let r = browser()
+            .post(format!("https://{}/api/v1/nothing-here", x.addr()))
+            .body(vec![b'x'; 60_000])
+            .send()
+            .await
+            .unwrap();
+        assert!([401, 404].contains(&r.status().as_u16()), "{}", r.status());
+        assert_eq!(error_records(&x).await, 0, "no records of anonymous refusals");
+        // Counted instead (this machine may read the metrics).
+        let m = anonymous.metrics().await.unwrap();
+        assert!(
+            m.contains("gongwen_refused_unauthenticated_total{kind=\"E_AUTH_NO_CERT\"} 3"),
+            "{m}"
+        );
+        assert!(
+            m.contains("gongwen_refused_unauthenticated_total{kind=\"E_AUTH_UNKNOWN_CERT\"} 2"),
+            "{m}"
+        );
+        // A known participant's errors are still records.
+        let a = pki.client(x.addr(), A).unwrap();
+        assert!(a.sent(&"0".repeat(32)).await.is_err());
+        assert_eq!(error_records(&x).await, 1);
+        x.shutdown().await;
+
+        // A center that lets no address read its metrics: only its operator's certificate.
+        let mut cfg = pki.center_config(
+            "hostile-metrics-x",
+            &fresh_database("hostile_metrics_x").await,
+            "fs",
+        );
+        cfg.metrics_allow = Vec::new();
+        let x = gongwen_center::start(cfg, Clock::default()).await.unwrap();
+        pki.register(&x.app, &[A, B, C]).await.unwrap();
+        gongwen_center::directory::upsert(
+            &x.app.db,
+            &gongwen_center::directory::ParticipantInput {
+                code: C.into(),
+                name: format!("測試機關{C}"),
+                operator: true,
+                ..Default::default()
+            },
+            Clock::default().now_ms(),
+        )
+        .await
+        .unwrap();
+        let e = pki.anonymous(x.addr()).unwrap().metrics().await.unwrap_err();
+        assert_eq!(e.code(), Some("E_AUTH_NOT_OPERATOR"), "{e}");
+        let e = pki.client(x.addr(), B).unwrap().metrics().await.unwrap_err();
+        assert_eq!(e.code(), Some("E_AUTH_NOT_OPERATOR"), "{e}");
+        let m = pki.client(x.addr(), C).unwrap().metrics().await.unwrap();
+        assert!(m.contains("gongwen_http_responses_total"), "{m}");
+        x.shutdown().await;
+    });
+}
+
+/// A challenge with one line replaced.
+fn with_line(text: &str, name: &str, value: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.starts_with(name) {
+                format!("{name}{value}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+#[test]
+fn sign_in_challenges_are_bound_to_this_site_and_their_time() {
+    runtime().block_on(async {
+        let x = start_center("hostile-challenge-x").await;
+        let n = start_node("hostile-challenge", &x, |_| {}).await;
+        let base = format!("http://{}", n.api_addr().unwrap());
+        let http = browser();
+        let now = || Clock::default().now_s();
+        let fresh = || async {
+            let p = send(http.get(format!("{base}/login"))).await;
+            assert_eq!(p.status, 200);
+            challenge_of(&p.body)
+        };
+        let post = |nonce: String, signed: String, extra: Vec<(&'static str, String)>| {
+            let mut rb = http
+                .post(format!("{base}/login"))
+                .form(&[("nonce", nonce), ("signed", signed)]);
+            for (k, v) in extra {
+                rb = rb.header(k, v);
+            }
+            send(rb)
+        };
+
+        // The challenge names this site and the time.
+        let (_, text) = fresh().await;
+        assert!(text.contains(&format!("網站：{base}\n")), "{text}");
+        assert!(text.contains("時間：中華民國"), "{text}");
+
+        // Signed text naming another site (as a relaying site would show it): refused.
+        let (nonce, text) = fresh().await;
+        let other = with_line(&text, "網站：", "https://evil.example");
+        let signed = card(A).sign_challenge(&other, now()).unwrap();
+        let p = post(nonce, signed, vec![]).await;
+        assert_eq!(p.status, 403, "{}", p.body);
+        assert!(p.body.contains("不是本網站"), "{}", p.body);
+
+        // Signed text with another time: refused.
+        let (nonce, text) = fresh().await;
+        let old = with_line(&text, "時間：", "中華民國115年1月5日 10:30:00");
+        let signed = card(A).sign_challenge(&old, now()).unwrap();
+        let p = post(nonce, signed, vec![]).await;
+        assert_eq!(p.status, 403, "{}", p.body);
+        assert!(p.body.contains("時間"), "{}", p.body);
+
+        // A challenge signed six minutes after it was shown: refused.
+        let (nonce, text) = fresh().await;
+        n.node.clock.advance(6 * 60_000);
+        let signed = card(A).sign_challenge(&text, now()).unwrap();
+        let p = post(nonce, signed, vec![]).await;
+        assert_eq!(p.status, 403, "{}", p.body);
+        assert!(p.body.contains("已逾 5 分鐘"), "{}", p.body);
+
+        // The sign-in page asked for under another site's name: no challenge for it.
+        let p = send(
+            http.get(format!("{base}/login"))
+                .header("host", "evil.example"),
+        )
+        .await;
+        assert_eq!(p.status, 403, "{}", p.body);
+        assert!(p.body.contains("E_HTTP_CROSS_SITE"), "{}", p.body);
+
+        // A post from another site's page: refused, the challenge still good for this one.
+        let (nonce, text) = fresh().await;
+        let signed = card(A).sign_challenge(&text, now()).unwrap();
+        for extra in [
+            vec![("origin", "https://evil.example".to_string())],
+            vec![("sec-fetch-site", "cross-site".to_string())],
+            vec![("origin", "null".to_string())],
+        ] {
+            let p = post(nonce.clone(), signed.clone(), extra).await;
+            assert_eq!(p.status, 403, "{}", p.body);
+            assert!(p.body.contains("E_HTTP_CROSS_SITE"), "{}", p.body);
+        }
+        let ok = post(
+            nonce,
+            signed,
+            vec![
+                ("origin", base.clone()),
+                ("sec-fetch-site", "same-origin".into()),
+            ],
+        )
+        .await;
+        assert_eq!((ok.status, ok.location.as_str()), (303, "/inbox"), "{}", ok.body);
+
+        n.shutdown().await;
+        x.shutdown().await;
+    });
+}
+
+#[test]
+fn the_signer_signs_only_the_asking_sites_own_challenge() {
+    runtime().block_on(async {
+        let (mine, evil) = ("https://webjagent.example.gov.tw", "https://evil.example");
+        let s = gongwen_agent::signer::serve(
+            "127.0.0.1:0",
+            card(A),
+            vec![mine.to_string(), evil.to_string()],
+        )
+        .await
+        .unwrap();
+        let http = browser();
+        let url = format!("http://{}/sign", s.addr);
+        let challenge = |site: &str| {
+            format!("Gongwen 網頁版登入\n網站：{site}\n隨機碼：abc\n時間：中華民國115年1月5日 10:30:00\n")
+        };
+        // An allowed page asking to sign another site's challenge (one it fetched itself).
+        let r = http
+            .post(&url)
+            .header("origin", evil)
+            .body(challenge(mine))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+        assert!(r.text().await.unwrap().contains(mine));
+        // No page at all: nothing to compare with.
+        let r = http.post(&url).body(challenge(mine)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+        // Its own.
+        let r = http
+            .post(&url)
+            .header("origin", mine)
+            .body(challenge(mine))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+
+        // Health says it runs, not whose card is in the reader.
+        let r = http
+            .get(format!("http://{}/healthz", s.addr))
+            .send()
+            .await
+            .unwrap();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v, json!({ "status": "ok" }));
+        s.shutdown().await;
+    });
+}
+
+#[test]
+fn failures_lock_the_card_and_only_many_lock_the_address() {
+    runtime().block_on(async {
+        let x = start_center("hostile-lockout-x").await;
+        let n = start_node("hostile-lockout", &x, |_| {}).await;
+        let base = format!("http://{}", n.api_addr().unwrap());
+        let http = browser();
+        let attempt = |code: &'static str| {
+            let http = http.clone();
+            let base = base.clone();
+            async move {
+                let p = send(http.get(format!("{base}/login"))).await;
+                let (nonce, text) = challenge_of(&p.body);
+                let signed = card(code)
+                    .sign_challenge(&text, Clock::default().now_s())
+                    .unwrap();
+                send(
+                    http.post(format!("{base}/login"))
+                        .form(&[("nonce", nonce.as_str()), ("signed", signed.as_str())]),
+                )
+                .await
+            }
+        };
+        // C's card, which this node does not serve, fails five times (all from 127.0.0.1,
+        // like everyone behind one proxy) …
+        for _ in 0..5 {
+            assert_eq!(attempt(C).await.status, 403);
+        }
+        // … and C must wait,
+        let p = attempt(C).await;
+        assert_eq!(p.status, 429, "{}", p.body);
+        // but A, from the same address, still signs in.
+        let p = attempt(A).await;
+        assert_eq!((p.status, p.location.as_str()), (303, "/inbox"), "{}", p.body);
+
+        // Many failures from one address lock the address.
+        for i in 0..45 {
+            let p = send(
+                http.post(format!("{base}/login"))
+                    .form(&[("nonce", "x"), ("signed", "garbage")]),
+            )
+            .await;
+            assert_eq!(p.status, 403, "attempt {i}");
+        }
+        let p = attempt(A).await;
+        assert_eq!(p.status, 429, "{}", p.body);
+
+        n.shutdown().await;
+        x.shutdown().await;
+    });
+}
+
+fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// A page's headers and markup allow no script or style but the site's own files.
+async fn strict_page(http: &reqwest::Client, url: &str) -> String {
+    let r = http.get(url).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{url}");
+    let csp = header(&r, "content-security-policy");
+    for d in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ] {
+        assert!(csp.contains(d), "{url}: {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{url}: {csp}");
+    assert_eq!(header(&r, "x-content-type-options"), "nosniff", "{url}");
+    assert_eq!(header(&r, "referrer-policy"), "same-origin", "{url}");
+    let body = r.text().await.unwrap();
+    for inline in ["<style", "style=", "javascript:", "onclick=", "onsubmit=", "onchange="] {
+        assert!(!body.contains(inline), "{url} has {inline}: {body}");
+    }
+    assert!(
+        body.split("<script").skip(1).all(|s| s.trim_start().starts_with("src=")),
+        "{url} has an inline script: {body}"
+    );
+    body
+}
+
+#[test]
+fn pages_carry_a_content_security_policy_and_scripts_are_files() {
+    runtime().block_on(async {
+        let x = start_center("hostile-csp-x").await;
+        let n = start_node("hostile-csp", &x, |_| {}).await;
+        let base = format!("http://{}", n.api_addr().unwrap());
+        let http = browser();
+        let login = strict_page(&http, &format!("{base}/login")).await;
+        assert!(login.contains("/static/web.js") && login.contains("data-signer="));
+        let csp = header(
+            &http.get(format!("{base}/login")).send().await.unwrap(),
+            "content-security-policy",
+        );
+        assert!(csp.contains("connect-src 'self' http://127.0.0.1:61161"), "{csp}");
+        let js = http.get(format!("{base}/static/web.js")).send().await.unwrap();
+        assert!(header(&js, "content-type").starts_with("text/javascript"));
+        assert!(js.text().await.unwrap().contains("/sign"));
+        let css = http.get(format!("{base}/static/web.css")).send().await.unwrap();
+        assert!(header(&css, "content-type").starts_with("text/css"));
+        n.shutdown().await;
+        x.shutdown().await;
+
+        let port = crate::directory_network::free_port();
+        let d = gongwen_directory::start(
+            crate::directory_network::directory_config(
+                &fresh_database("hostile_csp_dir").await,
+                port,
+            ),
+            Clock::default(),
+        )
+        .await
+        .unwrap();
+        let dir = format!("https://127.0.0.1:{port}");
+        for path in ["/", "/address-book", "/apply", "/review/login"] {
+            strict_page(&http, &format!("{dir}{path}")).await;
+        }
+        let js = http
+            .get(format!("{dir}/static/directory.js"))
+            .send()
+            .await
+            .unwrap();
+        assert!(header(&js, "content-type").starts_with("text/javascript"));
+        assert!(js.text().await.unwrap().contains("/applications/"));
+        d.shutdown().await;
+    });
+}
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().is_dir() {
+            out.extend(files_under(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+fn letter_to(code: &str) -> String {
+    json!({
+        "文別": "函", "速別": "普通件", "主旨": "請查照。", "地址": "100 臺北市中正區測試路1號",
+        "聯絡方式": ["承辦人：王小明"], "署名": ["機關首長　王大明"],
+        "段落": [{ "段名": "說明：", "條列": [{ "序號": "一、", "文字": "依規定辦理。" }] }],
+        "附件": { "文字": "附件1份", "檔案": ["附件.pdf"] },
+        "正本": [{ "全銜": format!("測試機關{code}"), "機關代碼": code }],
+    })
+    .to_string()
+}
+
+#[test]
+fn received_documents_and_copies_are_private_and_internal_errors_name_no_path() {
+    runtime().block_on(async {
+        let x = start_center("hostile-files-x").await;
+        let root = scratch("hostile-files");
+        let db = fresh_database("hostile_files").await;
+        let mut a = crate::agent::agency(A, x.addr(), &root);
+        a.folder = None;
+        let b = crate::agent::agency(B, x.addr(), &root); // folder mode
+        let cfg = crate::agent::node_config(&db, &root, vec![a, b], Some(10));
+        let n = gongwen_agent::start(cfg, Clock::default()).await.unwrap();
+        let base = format!("http://{}", n.api_addr().unwrap());
+        let client = |code: &'static str| {
+            let db = n.node.db.clone();
+            let base = base.clone();
+            async move {
+                let token =
+                    gongwen_agent::clients::add_token(&db, code, "公文系統", Clock::default().now_ms())
+                        .await
+                        .unwrap();
+                (
+                    gongwen_client::agent::AgentClient::new(&base, &token, b"").unwrap(),
+                    token,
+                )
+            }
+        };
+        let ((ca, token_a), (cb, _)) = (client(A).await, client(B).await);
+        for (from, to) in [(&cb, A), (&ca, B)] {
+            let d = letter_to(to);
+            from.send(
+                &[
+                    gongwen_client::agent::Part { field: "draft", file: None, bytes: d.as_bytes() },
+                    gongwen_client::agent::Part { field: "attachment", file: Some("附件.pdf"), bytes: b"%PDF-1.4\n%%EOF\n" },
+                ],
+                None,
+            )
+            .await
+            .unwrap();
+        }
+        let arrived = |c: &gongwen_client::agent::AgentClient| {
+            let c = c.clone();
+            async move {
+                let v = c.inbox("delivered").await.unwrap();
+                v["items"][0]["package_id"].as_str().map(str::to_string)
+            }
+        };
+        until("both letters delivered", || async {
+            arrived(&ca).await.is_some() && arrived(&cb).await.is_some()
+        })
+        .await;
+        let (id_a, id_b) = (arrived(&ca).await.unwrap(), arrived(&cb).await.unwrap());
+
+        let data = root.join("data");
+        assert_eq!(mode(&data), 0o700);
+        // A (the web client and API): its received set, the packages, the staged copies.
+        let set = data.join("inbox").join(A).join(&id_a);
+        assert_eq!(mode(&set), 0o700, "{}", set.display());
+        let mut checked = 0;
+        for dir in [
+            set.clone(),
+            data.join("incoming"),
+            data.join("outgoing"),
+            data.join("staged").join(A),
+        ] {
+            for f in files_under(&dir) {
+                assert_eq!(mode(&f), 0o600, "{}", f.display());
+                checked += 1;
+            }
+        }
+        assert!(checked >= 6, "{checked} files");
+        // B (folder mode): readable by the document system's group, as configured.
+        let inbox = root.join(B).join("inbox");
+        assert_eq!(mode(&inbox), 0o750);
+        assert_eq!(mode(&inbox.join(&id_b)), 0o750);
+        let shared = files_under(&inbox.join(&id_b));
+        assert!(shared.len() >= 3);
+        for f in shared {
+            assert_eq!(mode(&f), 0o640, "{}", f.display());
+        }
+        if engine() == "sqlite" {
+            let file = db.trim_start_matches("sqlite://");
+            assert_eq!(mode(Path::new(file)), 0o600, "{file}");
+        }
+
+        // A file gone from under the agent: an internal error, with an incident number and
+        // no path.
+        let files = files_under(&set);
+        let gone = files
+            .iter()
+            .find(|f| f.extension().is_some_and(|e| e == "pdf"))
+            .unwrap();
+        std::fs::remove_file(gone).unwrap();
+        let name = gone.file_name().unwrap().to_string_lossy().into_owned();
+        let r = browser()
+            .get(format!(
+                "{base}/api/v1/inbox/{id_a}/files/{}",
+                gongwen_client::encode_segment(&name)
+            ))
+            .bearer_auth(&token_a)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 500);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["code"], "E_INTERNAL");
+        let detail = v["detail"].as_str().unwrap();
+        assert!(detail.contains("事件編號"), "{detail}");
+        assert!(
+            !detail.contains(&root.display().to_string()) && !detail.contains('/'),
+            "{detail}"
+        );
+
+        n.shutdown().await;
+        x.shutdown().await;
+    });
+}
