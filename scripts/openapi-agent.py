@@ -15,7 +15,9 @@ def ref(name):
 
 def op(op_id, tag, summary, desc, codes, ok, auth=True, **extra):
     seen = []
-    for c in (AUTH if auth else []) + codes + (SERVER if auth else []):
+    # Every POST is bounded in size (64 KiB but for the upload) and in time (api.body_timeout_s).
+    bounded = ["E_HTTP_TOO_LARGE", "E_HTTP_TIMEOUT"] if "requestBody" in extra or op_id == "sendDocument" else []
+    for c in (AUTH if auth else []) + codes + bounded + (SERVER if auth else []):
         if c not in seen:
             seen.append(c)
     lines = [desc]
@@ -53,7 +55,8 @@ paths = {
       "- **DI 檔**：欄位 `di`（一份）、`sw` 與 `attachment`（檔名須與 DI 宣告的相同）。DI 宣告的檔案缺少任何一個即拒收；未宣告的檔案不送出，列在回應的 `ignored_files`。\n\n"
       "代理程式以防毒掃描（有設定 clamd 時）、向交換中心取得收文者加密憑證、簽章加密後送出。交換中心已收件回 200（`state` = `submitted`，附交換中心的發文狀態）；"
       "交換中心暫時連不上時回 202（`state` = `sealed`），代理程式每輪重送，結果以 webhook 通知。\n\n"
-      "**冪等**：帶 `Idempotency-Key`（1–64 個英數字、`-`、`_`）時，同一個鍵再送只回第一次的結果，不會再送一次。上傳合計上限為 `api.max_upload_mb`（預設 200 MiB）。",
+      "**冪等**：帶 `Idempotency-Key`（1–64 個英數字、`-`、`_`）時，同一個鍵再送只回第一次的結果，不會再送一次。上傳合計上限為 `api.max_upload_mb`（預設 200 MiB）："
+      "先確認呼叫者身分才讀取上傳內容；`Content-Length` 超過上限 1 MiB 以上時不讀內容即回應 `E_HTTP_TOO_LARGE`。",
       ["E_AGENT_DOCUMENT", "E_BAD_REQUEST", "E_RECIPIENT", "E_MALWARE", "E_SUBMIT_TOO_LARGE", "E_SUBMIT_FILE_TYPE", "E_SUBMIT_CLASSIFIED"],
       {"200": js("交換中心已收件", ref("SendResult")), "202": js("已封裝，等待交換中心收件（自動重送）", ref("SendResult"))},
       parameters=[{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"}}],
@@ -129,7 +132,10 @@ doc = {
   "openapi": "3.0.3",
   "info": {"title": "Gongwen 機關代理程式：公文系統 API", "version": "1",
            "description": "機關的公文管理系統透過本機或機關內網的代理程式發文、收文、簽收與退文。每個 API 權杖（`gongwen agent client add`）或登記的用戶端憑證只屬於一個機關，只看得到該機關的公文。"
-                          "錯誤一律回 `{code, message, detail}`；代碼見 docs/errors.md。狀態變化以 webhook 通知（見 `WebhookEvent`）。"},
+                          "錯誤一律回 `{code, message, detail}`；代碼見 docs/errors.md；`E_INTERNAL` 的 `detail` 只有事件編號，細節記在代理程式的日誌。狀態變化以 webhook 通知（見 `WebhookEvent`）。"
+                          "\n\n請求內容的上限：上傳公文（`POST /api/v1/documents`）為 `api.max_upload_mb`，其餘 64 KiB，超過為 `E_HTTP_TOO_LARGE`（413）；"
+                          "內容須在標頭之後 `api.body_timeout_s` 秒（預設 300）內傳完，否則為 `E_HTTP_TIMEOUT`（408）並中斷連線。"
+                          "同時開啟的連線數上限為 `api.max_connections`（預設 1024）、同一位址 `api.max_connections_per_ip`（預設 128）。"},
   "servers": [{"url": "http://127.0.0.1:8450"}],
   "security": [{"apiToken": []}, {"clientCert": []}],
   "tags": [{"name": t} for t in ["發文", "收文", "待辦", "系統"]],

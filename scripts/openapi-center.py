@@ -11,7 +11,7 @@ src = open(os.path.join(ROOT, 'crates/proto/src/error.rs'), encoding='utf-8').re
 table = src[src.index('codes! {'):]
 CODES = [(c, int(s), m) for c, s, m in re.findall(r'=\s*"(E_[A-Z_]+)",\s*(\d+),\s*"([^"]*)";', table)]
 CMAP = {c: (s, m) for c, s, m in CODES}
-assert len(CODES) == 40, len(CODES)
+assert len(CODES) == 43, len(CODES)
 
 def ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
@@ -24,7 +24,7 @@ SERVER = ["E_INTERNAL", "E_UNAVAILABLE"]
 
 STATUS_RESP = {
     400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
-    409: "Conflict", 410: "Gone", 413: "PayloadTooLarge", 415: "UnsupportedMediaType",
+    408: "RequestTimeout", 409: "Conflict", 410: "Gone", 413: "PayloadTooLarge", 415: "UnsupportedMediaType",
     416: "RangeNotSatisfiable", 500: "InternalError", 503: "Unavailable",
 }
 
@@ -43,7 +43,9 @@ def error_responses(codes):
     return dict(sorted(out.items()))
 
 def op(op_id, tag, summary, desc, codes, responses, auth=True, **extra):
-    all_codes = (AUTH if auth else []) + codes + (SERVER if auth else [])
+    # A body must arrive within limits.body_timeout_s.
+    timed = ["E_HTTP_TIMEOUT"] if "requestBody" in extra else []
+    all_codes = (AUTH if auth else []) + codes + timed + (SERVER if auth else [])
     seen = []
     for c in all_codes:
         if c not in seen:
@@ -362,14 +364,16 @@ paths["/healthz"] = {"get": op(
 
 paths["/metrics"] = {"get": op(
     "metrics", "系統", "Prometheus 指標",
-    "Prometheus 文字格式（`text/plain; version=0.0.4`）。不需用戶端憑證（請以網路設定限制存取）。指標：\n\n"
+    "Prometheus 文字格式（`text/plain; version=0.0.4`）。只回應 `metrics_allow` 所列的位址（預設只有本機 127.0.0.1、::1），"
+    "或以交換中心管理者（operator）的用戶端憑證連線者；其他一律 `E_AUTH_NOT_OPERATOR`。指標：\n\n"
     "- `gongwen_http_request_seconds`（histogram，`kind`＝「方法 路由」）：回應時間\n"
     "- `gongwen_http_responses_total`（counter，`kind`＝「狀態 方法 路由」）\n"
     "- `gongwen_packages_total`、`gongwen_package_bytes_total`（counter，`kind=\"accepted\"`）：收件數與位元組數\n"
     "- `gongwen_downloads_total`（counter，`kind` 為 `whole` 或 `range`）\n"
     "- `gongwen_copies_total`（counter，`kind` 為回執造成的狀態）\n"
-    "- `gongwen_copies_available`（gauge）：等待收文者的副本數；資料庫無法讀取時為 -1",
-    [],
+    "- `gongwen_copies_available`（gauge）：等待收文者的副本數；資料庫無法讀取時為 -1\n"
+    "- `gongwen_refused_unauthenticated_total`（counter，`kind` 為錯誤代碼）：拒絕身分不明的呼叫者（沒有或未登記的憑證、不存在的路徑、非同儕的轉送）的次數；這些拒絕不寫入紀錄",
+    ["E_AUTH_NOT_OPERATOR"],
     {"200": {"description": "指標。", "content": {"text/plain": {"schema": {"type": "string"},
              "example": "# HELP gongwen_packages_total Packages accepted\n# TYPE gongwen_packages_total counter\ngongwen_packages_total{kind=\"accepted\"} 12\n# HELP gongwen_copies_available Copies waiting for their recipient\n# TYPE gongwen_copies_available gauge\ngongwen_copies_available 3\n"}}}},
     auth=False,
@@ -683,7 +687,7 @@ S["ApiError"] = {
 }
 
 # ---- reusable error responses ----
-STATUS_TEXT = {400: "請求無效", 401: "需要用戶端憑證", 403: "不允許", 404: "找不到", 409: "衝突", 410: "已清除",
+STATUS_TEXT = {400: "請求無效", 401: "需要用戶端憑證", 403: "不允許", 404: "找不到", 408: "逾時", 409: "衝突", 410: "已清除",
                413: "封包過大", 415: "檔案類型不允許", 416: "範圍無效", 500: "內部錯誤", 503: "暫時無法服務"}
 responses = {}
 for status, name in STATUS_RESP.items():
@@ -695,7 +699,10 @@ for status, name in STATUS_RESP.items():
         r["headers"] = {"Content-Range": {"description": "`bytes */總長`。", "schema": {"type": "string"}, "example": "bytes */52428800"}}
     responses[name] = r
 
-RESERVED = {}
+RESERVED = {
+    "E_HTTP_TOO_LARGE": "交換中心不使用（封包大小由 `E_SUBMIT_TOO_LARGE` 把關）；機關代理程式與網頁版的小請求上限。",
+    "E_HTTP_CROSS_SITE": "交換中心不使用；網頁版拒絕其他網站送來的登入表單。",
+}
 x_codes = []
 for c, s, m in CODES:
     ops = [f"{meth.upper()} {p}" for p, item in paths.items() for meth, o in item.items()
@@ -723,7 +730,7 @@ doc = {
             "- **來源 IP** 必須在該參與者登記的允許清單中（單一位址；網段須經核准，列為例外），否則為 `E_AUTH_IP`。\n"
             "- 沒有出示憑證為 `E_AUTH_NO_CERT`（401）；憑證未登記給任何參與者為 `E_AUTH_UNKNOWN_CERT`（403）。\n\n"
             "OpenAPI 3.0 沒有 `mutualTLS` 安全機制，所以以延伸欄位 `components.x-securitySchemes.mutualTLS` 說明，"
-            "並在每個操作以 `x-security` 標示是否需要（空陣列表示不需要）。`/healthz`、`/metrics` 與 `/api/v1/openapi.json` 不需用戶端憑證，請以網路設定限制存取。\n\n"
+            "並在每個操作以 `x-security` 標示是否需要（空陣列表示不需要）。`/healthz` 與 `/api/v1/openapi.json` 不需用戶端憑證；`/metrics` 只給 `metrics_allow` 所列的位址（預設本機）或管理者的憑證。\n\n"
             "## 時間\n\n"
             "所有時間欄位與查詢參數都是 **Unix 毫秒**（交換中心的時鐘）；畫面上以民國日期、Asia/Taipei 時區顯示。"
             "例外：封包表頭的 `created` 與回執的 `time` 為 Unix 秒（它們在簽署的內容裡，不在 API 的 JSON 中）。\n\n"
@@ -731,7 +738,11 @@ doc = {
             "非成功的回應主體一律為 JSON `{ \"code\": \"E_…\", \"message\": \"…\", \"detail\": \"…\" }`（`ApiError`）："
             "`code` 是穩定的錯誤代碼，程式依它判斷；`message` 是 zh-TW 說明；`detail` 補充細節，可能省略。"
             "每個代碼固定對應一個 HTTP 狀態，完整清單見 `components.x-error-codes`（代碼、狀態、訊息、可能回應它的操作）與 docs/errors.md；"
-            "各操作的說明列出它可能回應的代碼。交換中心把每一個錯誤回應記入紀錄（`kind=error`），`E_UNAVAILABLE` 除外。\n\n"
+            "各操作的說明列出它可能回應的代碼。交換中心把回應給已知呼叫者（登記的參與者、同儕交換中心）的每一個錯誤記入紀錄（`kind=error`），`E_UNAVAILABLE` 除外；"
+            "身分不明者（沒有或未登記的憑證、不存在的路徑）的拒絕只計入指標 `gongwen_refused_unauthenticated_total`，不寫入紀錄。"
+            "`E_INTERNAL` 的 `detail` 只有事件編號，細節記在交換中心的日誌。\n\n"
+            "請求主體須在標頭之後 `limits.body_timeout_s` 秒（預設 300）內傳完，否則回應 `E_HTTP_TIMEOUT` 並中斷連線；"
+            "同時開啟的連線數上限為 `limits.max_connections`（預設 1024）、同一位址 `limits.max_connections_per_ip`（預設 128），超過的連線一接受就關閉。\n\n"
             "查詢參數不認得或型別不符為 `E_BAD_REQUEST`，路徑不存在為 `E_NOT_FOUND`。例外：方法不允許（405）由 HTTP 框架回應，主體不是 JSON；"
             "用戶端程式庫把這類非 JSON 的錯誤回應視為 `E_HTTP`。\n\n"
             "## 分頁\n\n"
