@@ -230,7 +230,10 @@ fn connections_over_the_limit_are_closed_at_once() {
         let mut third = TcpStream::connect(addr).await.unwrap();
         let _ = third.write_all(health.as_bytes()).await;
         let got = answer(&mut third).await;
-        assert!(got.is_empty(), "a third connection is closed unanswered: {got}");
+        assert!(
+            got.is_empty(),
+            "a third connection is closed unanswered: {got}"
+        );
 
         // One closes: the next one is served.
         drop(first);
@@ -305,7 +308,11 @@ fn anonymous_center_requests_are_counted_not_recorded_and_metrics_need_an_operat
             .await
             .unwrap();
         assert!([401, 404].contains(&r.status().as_u16()), "{}", r.status());
-        assert_eq!(error_records(&x).await, 0, "no records of anonymous refusals");
+        assert_eq!(
+            error_records(&x).await,
+            0,
+            "no records of anonymous refusals"
+        );
         // Counted instead (this machine may read the metrics).
         let m = anonymous.metrics().await.unwrap();
         assert!(
@@ -343,9 +350,19 @@ fn anonymous_center_requests_are_counted_not_recorded_and_metrics_need_an_operat
         )
         .await
         .unwrap();
-        let e = pki.anonymous(x.addr()).unwrap().metrics().await.unwrap_err();
+        let e = pki
+            .anonymous(x.addr())
+            .unwrap()
+            .metrics()
+            .await
+            .unwrap_err();
         assert_eq!(e.code(), Some("E_AUTH_NOT_OPERATOR"), "{e}");
-        let e = pki.client(x.addr(), B).unwrap().metrics().await.unwrap_err();
+        let e = pki
+            .client(x.addr(), B)
+            .unwrap()
+            .metrics()
+            .await
+            .unwrap_err();
         assert_eq!(e.code(), Some("E_AUTH_NOT_OPERATOR"), "{e}");
         let m = pki.client(x.addr(), C).unwrap().metrics().await.unwrap();
         assert!(m.contains("gongwen_http_responses_total"), "{m}");
@@ -450,7 +467,12 @@ fn sign_in_challenges_are_bound_to_this_site_and_their_time() {
             ],
         )
         .await;
-        assert_eq!((ok.status, ok.location.as_str()), (303, "/inbox"), "{}", ok.body);
+        assert_eq!(
+            (ok.status, ok.location.as_str()),
+            (303, "/inbox"),
+            "{}",
+            ok.body
+        );
 
         n.shutdown().await;
         x.shutdown().await;
@@ -541,7 +563,12 @@ fn failures_lock_the_card_and_only_many_lock_the_address() {
         assert_eq!(p.status, 429, "{}", p.body);
         // but A, from the same address, still signs in.
         let p = attempt(A).await;
-        assert_eq!((p.status, p.location.as_str()), (303, "/inbox"), "{}", p.body);
+        assert_eq!(
+            (p.status, p.location.as_str()),
+            (303, "/inbox"),
+            "{}",
+            p.body
+        );
 
         // Many failures from one address lock the address.
         for i in 0..45 {
@@ -586,11 +613,20 @@ async fn strict_page(http: &reqwest::Client, url: &str) -> String {
     assert_eq!(header(&r, "x-content-type-options"), "nosniff", "{url}");
     assert_eq!(header(&r, "referrer-policy"), "same-origin", "{url}");
     let body = r.text().await.unwrap();
-    for inline in ["<style", "style=", "javascript:", "onclick=", "onsubmit=", "onchange="] {
+    for inline in [
+        "<style",
+        "style=",
+        "javascript:",
+        "onclick=",
+        "onsubmit=",
+        "onchange=",
+    ] {
         assert!(!body.contains(inline), "{url} has {inline}: {body}");
     }
     assert!(
-        body.split("<script").skip(1).all(|s| s.trim_start().starts_with("src=")),
+        body.split("<script")
+            .skip(1)
+            .all(|s| s.trim_start().starts_with("src=")),
         "{url} has an inline script: {body}"
     );
     body
@@ -609,11 +645,22 @@ fn pages_carry_a_content_security_policy_and_scripts_are_files() {
             &http.get(format!("{base}/login")).send().await.unwrap(),
             "content-security-policy",
         );
-        assert!(csp.contains("connect-src 'self' http://127.0.0.1:61161"), "{csp}");
-        let js = http.get(format!("{base}/static/web.js")).send().await.unwrap();
+        assert!(
+            csp.contains("connect-src 'self' http://127.0.0.1:61161"),
+            "{csp}"
+        );
+        let js = http
+            .get(format!("{base}/static/web.js"))
+            .send()
+            .await
+            .unwrap();
         assert!(header(&js, "content-type").starts_with("text/javascript"));
         assert!(js.text().await.unwrap().contains("/sign"));
-        let css = http.get(format!("{base}/static/web.css")).send().await.unwrap();
+        let css = http
+            .get(format!("{base}/static/web.css"))
+            .send()
+            .await
+            .unwrap();
         assert!(header(&css, "content-type").starts_with("text/css"));
         n.shutdown().await;
         x.shutdown().await;
@@ -691,10 +738,14 @@ fn received_documents_and_copies_are_private_and_internal_errors_name_no_path() 
             let db = n.node.db.clone();
             let base = base.clone();
             async move {
-                let token =
-                    gongwen_agent::clients::add_token(&db, code, "公文系統", Clock::default().now_ms())
-                        .await
-                        .unwrap();
+                let token = gongwen_agent::clients::add_token(
+                    &db,
+                    code,
+                    "公文系統",
+                    Clock::default().now_ms(),
+                )
+                .await
+                .unwrap();
                 (
                     gongwen_client::agent::AgentClient::new(&base, &token, b"").unwrap(),
                     token,
@@ -706,8 +757,16 @@ fn received_documents_and_copies_are_private_and_internal_errors_name_no_path() 
             let d = letter_to(to);
             from.send(
                 &[
-                    gongwen_client::agent::Part { field: "draft", file: None, bytes: d.as_bytes() },
-                    gongwen_client::agent::Part { field: "attachment", file: Some("附件.pdf"), bytes: b"%PDF-1.4\n%%EOF\n" },
+                    gongwen_client::agent::Part {
+                        field: "draft",
+                        file: None,
+                        bytes: d.as_bytes(),
+                    },
+                    gongwen_client::agent::Part {
+                        field: "attachment",
+                        file: Some("附件.pdf"),
+                        bytes: b"%PDF-1.4\n%%EOF\n",
+                    },
                 ],
                 None,
             )

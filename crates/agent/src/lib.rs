@@ -138,9 +138,7 @@ pub async fn open(config: AgentConfig, clock: Clock) -> Result<Shared, StartErro
         roots.extend(read(p)?);
         roots.push(b'\n');
     }
-    let (_, inbox_dir_mode) = config
-        .inbox_modes()
-        .map_err(|e| start_err("E_CONFIG", e))?;
+    let (_, inbox_dir_mode) = config.inbox_modes().map_err(|e| start_err("E_CONFIG", e))?;
     let mut agencies = Vec::new();
     for a in &config.agencies {
         let code = gongwen_doc::AgencyCode::parse(&a.code)

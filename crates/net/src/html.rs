@@ -68,6 +68,5 @@ pub async fn security_headers(
     r
 }
 
-
 /// The policy of pages that use only their own site's script and style sheet.
 pub const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";

@@ -535,7 +535,8 @@ async fn serve_connection<IO>(
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(peer.clone());
         let cut = Arc::new(AtomicBool::new(false));
-        let req = req.map(|b| axum::body::Body::new(Timed::new(b, limits.body_timeout, cut.clone())));
+        let req =
+            req.map(|b| axum::body::Body::new(Timed::new(b, limits.body_timeout, cut.clone())));
         let app = app.clone();
         async move {
             let resp = app.oneshot(req).await?;

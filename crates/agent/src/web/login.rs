@@ -77,7 +77,10 @@ impl SignIn {
     fn origin_for_host(&self, host: &str) -> Option<&str> {
         self.origins()
             .iter()
-            .find(|o| o.split_once("://").is_some_and(|(_, h)| h.eq_ignore_ascii_case(host)))
+            .find(|o| {
+                o.split_once("://")
+                    .is_some_and(|(_, h)| h.eq_ignore_ascii_case(host))
+            })
             .map(String::as_str)
     }
 
@@ -283,7 +286,7 @@ async fn check<'a>(
     if !text.starts_with(CHALLENGE_HEAD) || nonce != f.nonce {
         return Err(bad("簽署的內容不是這次登入的隨機碼".into()));
     }
-    if !w.signin.origins().iter().any(|o| *o == site) {
+    if !w.signin.origins().contains(&site) {
         return Err(bad(format!(
             "簽署的登入隨機碼是給網站「{site}」的，不是本網站（{}）",
             w.signin.origins().join("、")
@@ -420,7 +423,9 @@ async fn failures(w: &Web, column: &str, value: &str, now: i64) -> i64 {
     w.node
         .db
         .fetch_optional(
-            &format!("SELECT COUNT(*) FROM agent_logins WHERE {column} = $1 AND ok = 0 AND at > $2"),
+            &format!(
+                "SELECT COUNT(*) FROM agent_logins WHERE {column} = $1 AND ok = 0 AND at > $2"
+            ),
             &[value.into(), (now - LOCKOUT_MS).into()],
         )
         .await
