@@ -6,6 +6,7 @@
 //! route allows is refused with `413 E_HTTP_TOO_LARGE` — at once when `Content-Length` says
 //! so, before any of it is read, otherwise as soon as the limit is passed.
 
+use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,17 +21,16 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use gongwen_proto::{ApiError, Code};
 use http_body::{Frame, SizeHint};
-use serde::{Deserialize, Serialize};
 
 /// The listener's bounds, as a service's config gives them (see each service's
 /// `max_connections`, `max_connections_per_ip` and `body_timeout_s`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Connections open at once; more are closed as soon as they are accepted.
     pub max_connections: usize,
     /// Connections open at once from one address.
     pub max_connections_per_ip: usize,
-    /// Seconds a request body may take to arrive, from its first byte to its last.
+    /// How long a request body may take to arrive, counted from the end of its headers.
     pub body_timeout: Duration,
 }
 
@@ -103,10 +103,12 @@ impl std::fmt::Display for BodyTimeout {
 
 impl std::error::Error for BodyTimeout {}
 
-/// A request body that must arrive before its deadline.
+/// A request body that must arrive before its deadline. The timer is set only when the
+/// body makes the reader wait: most bodies are empty or already there.
 pub(crate) struct Timed<B> {
     inner: B,
-    sleep: Pin<Box<tokio::time::Sleep>>,
+    deadline: tokio::time::Instant,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
     cut: Arc<AtomicBool>,
 }
 
@@ -114,7 +116,8 @@ impl<B> Timed<B> {
     pub(crate) fn new(inner: B, within: Duration, cut: Arc<AtomicBool>) -> Self {
         Timed {
             inner,
-            sleep: Box::pin(tokio::time::sleep(within)),
+            deadline: tokio::time::Instant::now() + within,
+            sleep: None,
             cut,
         }
     }
@@ -136,7 +139,11 @@ where
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(r) => Poll::Ready(r.map(|r| r.map_err(Into::into))),
             Poll::Pending => {
-                if this.sleep.as_mut().poll(cx).is_ready() {
+                let deadline = this.deadline;
+                let sleep = this
+                    .sleep
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                if sleep.as_mut().poll(cx).is_ready() {
                     this.cut.store(true, Ordering::Relaxed);
                     return Poll::Ready(Some(Err(Box::new(BodyTimeout))));
                 }
@@ -153,8 +160,6 @@ where
         self.inner.size_hint()
     }
 }
-
-use std::future::Future;
 
 /// The answer for a body cut by its deadline; the connection is closed after it.
 pub(crate) fn timed_out() -> Response {

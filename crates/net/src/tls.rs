@@ -11,6 +11,7 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -27,7 +28,6 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::body::{Gate, Limits, Timed};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Who is on the other end of a request.
 #[derive(Clone, Debug)]

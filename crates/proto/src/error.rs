@@ -79,7 +79,7 @@ codes! {
     HttpTimeout = "E_HTTP_TIMEOUT", 408, "請求內容未在時限內傳完";
     HttpCrossSite = "E_HTTP_CROSS_SITE", 403, "拒絕來自其他網站的請求";
     Unavailable = "E_UNAVAILABLE", 503, "交換中心暫時無法服務，請稍後重試";
-    Internal = "E_INTERNAL", 500, "交換中心內部錯誤，已記錄";
+    Internal = "E_INTERNAL", 500, "系統內部錯誤，已記入日誌；請將事件編號告知管理者";
 }
 
 impl std::fmt::Display for Code {
