@@ -76,7 +76,7 @@ pub(crate) async fn send(rb: reqwest::RequestBuilder) -> Page {
     }
 }
 
-async fn sign_in(http: &reqwest::Client, base: &str, code: &str) -> Page {
+pub(crate) async fn sign_in(http: &reqwest::Client, base: &str, code: &str) -> Page {
     let login = send(http.get(format!("{base}/login"))).await;
     assert_eq!(login.status, 200);
     let (nonce, text) = challenge_of(&login.body);

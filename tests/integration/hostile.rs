@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::agent_web::{browser, card, challenge_of, node, send};
+use crate::agent_web::{browser, card, challenge_of, node, send, sign_in};
 
 /// What the server answers, read until it closes the connection. A server that keeps the
 /// connection open without finishing its answer fails the test (after 30 s of silence).
@@ -596,8 +596,12 @@ fn header(r: &reqwest::Response, name: &str) -> String {
 }
 
 /// A page's headers and markup allow no script or style but the site's own files.
-async fn strict_page(http: &reqwest::Client, url: &str) -> String {
-    let r = http.get(url).send().await.unwrap();
+async fn strict_page(http: &reqwest::Client, url: &str, cookie: Option<&str>) -> String {
+    let mut rb = http.get(url);
+    if let Some(c) = cookie {
+        rb = rb.header("cookie", c);
+    }
+    let r = rb.send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200, "{url}");
     let csp = header(&r, "content-security-policy");
     for d in [
@@ -639,7 +643,7 @@ fn pages_carry_a_content_security_policy_and_scripts_are_files() {
         let n = start_node("hostile-csp", &x, |_| {}).await;
         let base = format!("http://{}", n.api_addr().unwrap());
         let http = browser();
-        let login = strict_page(&http, &format!("{base}/login")).await;
+        let login = strict_page(&http, &format!("{base}/login"), None).await;
         assert!(login.contains("/static/web.js") && login.contains("data-signer="));
         let csp = header(
             &http.get(format!("{base}/login")).send().await.unwrap(),
@@ -662,6 +666,28 @@ fn pages_carry_a_content_security_policy_and_scripts_are_files() {
             .await
             .unwrap();
         assert!(header(&css, "content-type").starts_with("text/css"));
+        // Signed in: the pages with forms and frames, and a refused preview, which is shown in
+        // the compose page's frame (so framed by this site only).
+        let signed_in = sign_in(&http, &base, A).await;
+        let cookie = signed_in.cookie.expect("a session");
+        for path in [
+            "/inbox", "/compose", "/sent", "/groups", "/profile", "/records",
+        ] {
+            strict_page(&http, &format!("{base}{path}"), Some(&cookie)).await;
+        }
+        let refused = http
+            .post(format!("{base}/compose/preview"))
+            .header("cookie", &cookie)
+            .header("content-type", gongwen_client::agent::multipart(&[]).0)
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(refused.status().as_u16(), 200);
+        let csp = header(&refused, "content-security-policy");
+        assert!(
+            csp.contains("frame-ancestors 'self'") && csp.contains("script-src 'self'"),
+            "{csp}"
+        );
         n.shutdown().await;
         x.shutdown().await;
 
@@ -677,7 +703,7 @@ fn pages_carry_a_content_security_policy_and_scripts_are_files() {
         .unwrap();
         let dir = format!("https://127.0.0.1:{port}");
         for path in ["/", "/address-book", "/apply", "/review/login"] {
-            strict_page(&http, &format!("{dir}{path}")).await;
+            strict_page(&http, &format!("{dir}{path}"), None).await;
         }
         let js = http
             .get(format!("{dir}/static/directory.js"))

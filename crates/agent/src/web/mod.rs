@@ -35,7 +35,10 @@ pub struct Web {
 pub fn router(node: Shared, secure: bool, limit: usize, signin: std::sync::Arc<SignIn>) -> Router {
     let big = limit.saturating_add(1024 * 1024);
     let uploads = Router::new()
-        .route("/compose/preview", post(compose::preview))
+        .route(
+            "/compose/preview",
+            post(compose::preview).layer(axum::middleware::map_response(shown_in_frame)),
+        )
         .route("/compose/send", post(compose::send))
         .layer(axum::middleware::from_fn(move |r, n| {
             gongwen_net::body_limit(big, r, n)
@@ -120,6 +123,26 @@ pub fn page_policy(signer_url: &str) -> String {
          base-uri 'none'; object-src 'none'"
     )
 }
+
+/// The compose page shows the preview in a frame: when the preview is refused, the error
+/// page is shown there, so it may be framed by this site (and by no other).
+async fn shown_in_frame(mut r: Response) -> Response {
+    let html = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if html {
+        r.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(FRAMED_PAGE_POLICY),
+        );
+    }
+    r
+}
+
+/// A page shown in a frame of this site's own pages (a refused preview).
+const FRAMED_PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'; object-src 'none'";
 
 /// The policy of the document frame (the rendered DI): its own inline style, nothing else,
 /// framed by this site's page only.
