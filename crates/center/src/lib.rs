@@ -103,6 +103,10 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         "gongwen_outbox_given_up_total",
         "Work given up after the retry period",
     );
+    metrics.describe(
+        "gongwen_refused_unauthenticated_total",
+        "Requests of unknown callers refused (not written to the records), by error code",
+    );
     let links = links(&config)?;
     let directory = match (&config.directory, &links.peer_tls) {
         (Some(d), Some(tls)) => Some(
