@@ -117,6 +117,21 @@ fn large_anonymous_bodies_are_refused_before_they_are_read() {
         assert!(got.starts_with("HTTP/1.1 413"), "{got}");
         assert!(got.contains("E_HTTP_TOO_LARGE"), "{got}");
 
+        // A signed-in caller's 退文 is small too, announced or not.
+        let token = gongwen_agent::clients::add_token(&n.node.db, A, "公文系統", Clock::default().now_ms())
+            .await
+            .unwrap();
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let mut req = format!(
+            "POST /api/v1/inbox/x/return HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{chunk:x}\r\n"
+        )
+        .into_bytes();
+        req.extend(std::iter::repeat_n(b' ', chunk));
+        req.extend_from_slice(b"\r\n");
+        s.write_all(&req).await.unwrap();
+        let got = answer(&mut s).await;
+        assert!(got.starts_with("HTTP/1.1 413") && got.contains("E_HTTP_TOO_LARGE"), "{got}");
+
         // The API's 退文 is small too; the upload route answers an anonymous caller before
         // reading what it sends.
         let mut s = TcpStream::connect(addr).await.unwrap();

@@ -760,9 +760,13 @@ async fn return_doc(
     headers: HeaderMap,
     peer: Option<axum::Extension<Peer>>,
     UrlPath(id): UrlPath<String>,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<Json<Value>> {
+    // Who asks first; only then the body (64 KiB at most, see `router`).
     let (client, a) = caller(&api, &headers, peer.as_deref()).await?;
+    let body = axum::body::to_bytes(body, crate::web::SMALL_BODY)
+        .await
+        .map_err(|e| Refusal::new(Code::BadRequest, format!("退文內容無法讀取：{e}")))?;
     let b: ReturnBody = serde_json::from_slice(&body).map_err(|e| {
         Refusal::new(
             Code::BadRequest,

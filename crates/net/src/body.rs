@@ -220,8 +220,11 @@ pub async fn body_limit(max: usize, req: Request, next: axum::middleware::Next) 
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("application/json") || t.starts_with("text/html"));
-    if passed.load(Ordering::Relaxed) && !own_format {
-        // axum's own rejection (plain text): answered with the stable code instead.
+    // The limit was passed: the answer says so with the stable code, unless the handler
+    // already said so in its own words (a page, or its own JSON code).
+    if passed.load(Ordering::Relaxed)
+        && (resp.status() != StatusCode::PAYLOAD_TOO_LARGE || !own_format)
+    {
         return too_large(max);
     }
     resp
