@@ -858,6 +858,8 @@ fn received_documents_and_copies_are_private_and_internal_errors_name_no_path() 
             let file = db.trim_start_matches("sqlite://");
             assert_eq!(mode(Path::new(file)), 0o600, "{file}");
         }
+        // The center's sealed packages and uploads in progress.
+        assert_eq!(mode(&x.app.config.data_dir), 0o700);
 
         // A file gone from under the agent: an internal error, with an incident number and
         // no path.

@@ -35,29 +35,7 @@ impl Folders {
     }
 }
 
-/// Sets a file's or folder's permissions (Unix; elsewhere nothing).
-pub fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (path, mode);
-        Ok(())
-    }
-}
-
-/// Creates `dir` (and missing parents) for the node alone (0700); an existing one is made so.
-pub fn private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    b.create(dir)?;
-    set_mode(dir, 0o700)
-}
+pub use gongwen_store::{private_dir, set_mode};
 
 /// Creates (or truncates) a file only the node may read (0600).
 pub fn private_file(path: &Path) -> std::io::Result<std::fs::File> {

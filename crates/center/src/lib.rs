@@ -65,9 +65,12 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         App::stale_crl(&config.stale_crl),
     )
     .map_err(|e| start_err(e.code(), e))?;
+    // The center's own: sealed packages and uploads in progress (0700).
     let spool = config.data_dir.join("spool");
-    std::fs::create_dir_all(&spool)
-        .map_err(|e| start_err("E_CONFIG", format!("{}：{e}", spool.display())))?;
+    for dir in [&config.data_dir, &spool] {
+        gongwen_store::private_dir(dir)
+            .map_err(|e| start_err("E_CONFIG", format!("{}：{e}", dir.display())))?;
+    }
     // Uploads that were arriving when the process stopped were never acknowledged.
     if let Ok(rd) = std::fs::read_dir(&spool) {
         for e in rd.flatten() {

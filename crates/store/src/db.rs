@@ -505,11 +505,11 @@ impl Db {
             if let Some(dir) = Path::new(path).parent()
                 && !dir.as_os_str().is_empty()
             {
-                let mut b = std::fs::DirBuilder::new();
-                b.recursive(true);
-                #[cfg(unix)]
-                std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-                b.create(dir).map_err(|e| StoreError::io(dir, e))?;
+                // A new folder is private; an existing one (the working directory, a shared
+                // data folder) is left as it is.
+                if !dir.exists() {
+                    crate::private_dir(dir).map_err(|e| StoreError::io(dir, e))?;
+                }
             }
             private_db_files(path)?;
             let conn = sqlite_open(path)?;

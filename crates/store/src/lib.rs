@@ -5,10 +5,12 @@ pub mod blob;
 pub mod db;
 mod error;
 mod migrate;
+mod private;
 
 pub use blob::{BlobReader, Blobs, Stored, random_hex, sha256_hex};
 pub use db::{Db, Row, Tx, Value};
 pub use error::StoreError;
+pub use private::{private_dir, set_mode};
 
 /// The runtime the store's own tests run on.
 #[cfg(test)]
