@@ -50,12 +50,13 @@ paths = {
   "/api/v1/documents": {"post": op("sendDocument", "發文", "發文：草稿（JSON）或 DI＋SW＋附件",
       "以 `multipart/form-data` 上傳，二擇一：\n\n"
       "- **草稿**：欄位 `draft`（JSON，欄位名稱即 DTD 元素名稱，與 `gongwen doc new` 的 TOML 草稿相同：文別、主旨、段落（含巢狀條列）、速別、正本、副本、附件…），"
-      "附件以 `attachment` 欄位上傳，檔名須與草稿「附件.檔案」所列相同。草稿沒有「發文字號」時，由代理程式依本機關的發文代字（`agencies.word`）取當年度下一個流水號；"
-      "沒有「發文機關」時填入本機關。被拒的發文若仍是最後一號會退回號碼。不支援分繕（請逐一受文者各送一份）。\n"
+      "附件以 `attachment` 欄位上傳，草稿「附件.檔案」只能以檔名（不含路徑、不以「.」開頭、1–100 字）指稱同一請求上傳的檔案；"
+      "寫路徑或未上傳的檔名回 `E_AGENT_DOCUMENT`，代理程式不讀取或搬動請求以外的任何檔案。草稿沒有「發文字號」時，由代理程式依本機關的發文代字（`agencies.word`）取當年度下一個流水號；"
+      "沒有「發文機關」時填入本機關。封裝前被拒的發文若仍是最後一號會退回號碼；已封裝的號碼即已用掉（即使交換中心拒收）。不支援分繕（請逐一受文者各送一份）。\n"
       "- **DI 檔**：欄位 `di`（一份）、`sw` 與 `attachment`（檔名須與 DI 宣告的相同）。DI 宣告的檔案缺少任何一個即拒收；未宣告的檔案不送出，列在回應的 `ignored_files`。\n\n"
       "代理程式以防毒掃描（有設定 clamd 時）、向交換中心取得收文者加密憑證、簽章加密後送出。交換中心已收件回 200（`state` = `submitted`，附交換中心的發文狀態）；"
       "交換中心暫時連不上時回 202（`state` = `sealed`），代理程式每輪重送，結果以 webhook 通知。\n\n"
-      "**冪等**：帶 `Idempotency-Key`（1–64 個英數字、`-`、`_`）時，同一個鍵再送只回第一次的結果，不會再送一次。上傳合計上限為 `api.max_upload_mb`（預設 200 MiB）："
+      "**冪等**：帶 `Idempotency-Key`（1–64 個英數字、`-`、`_`）時，同一個鍵再送只回第一次的結果，不會再送一次；同一個鍵的請求同時到達時，後到的等前一個處理完再回同樣的結果。上傳合計上限為 `api.max_upload_mb`（預設 200 MiB）："
       "先確認呼叫者身分才讀取上傳內容；`Content-Length` 超過上限 1 MiB 以上時不讀內容即回應 `E_HTTP_TOO_LARGE`。",
       ["E_AGENT_DOCUMENT", "E_BAD_REQUEST", "E_RECIPIENT", "E_MALWARE", "E_SUBMIT_TOO_LARGE", "E_SUBMIT_FILE_TYPE", "E_SUBMIT_CLASSIFIED"],
       {"200": js("交換中心已收件", ref("SendResult")), "202": js("已封裝，等待交換中心收件（自動重送）", ref("SendResult"))},
@@ -124,7 +125,7 @@ schemas = {
   "WebhookEvent": {"type": "object", "description":
       "代理程式 POST 到 `agencies.webhook.url` 的通知。標頭 `Gongwen-Signature: t=<unix 秒>,sha256=<hex>` 是以 `agencies.webhook.secret` 對 `t.` 加上主體計算的 HMAC-SHA256。"
       "回應 2xx 才算送達；否則 5 秒起倍增（最多 1 小時）重送，依序，3 天後放棄並記錄。",
-      "properties": {"id": {"type": "string"}, "event": {"type": "string", "enum": ["received", "sent", "refused", "status"]},
+      "properties": {"id": {"type": "string"}, "event": {"type": "string", "enum": ["received", "sent", "refused", "status", "receive_failed"]},
           "agency": {"type": "string"}, "at": {"type": "integer", "format": "int64"}, "data": {"type": "object"}}},
 }
 

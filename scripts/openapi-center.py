@@ -11,7 +11,7 @@ src = open(os.path.join(ROOT, 'crates/proto/src/error.rs'), encoding='utf-8').re
 table = src[src.index('codes! {'):]
 CODES = [(c, int(s), m) for c, s, m in re.findall(r'=\s*"(E_[A-Z_]+)",\s*(\d+),\s*"([^"]*)";', table)]
 CMAP = {c: (s, m) for c, s, m in CODES}
-assert len(CODES) == 43, len(CODES)
+assert len(CODES) == 46, len(CODES)
 
 def ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
@@ -181,8 +181,11 @@ paths["/api/v1/inbox/{id}/body"] = {"get": op(
     "**續傳（Range）**：只接受單一範圍 `bytes=起-迄`、`bytes=起-`、`bytes=-末N`；`迄` 超過檔尾時截到檔尾。"
     "有效範圍回應 206 與 `Content-Range: bytes 起-迄/總長`；無效或多重範圍、起點超過檔尾、`bytes=-0` 回應 416（`E_RANGE`），"
     "並帶 `Content-Range: bytes */總長`。不支援 `If-Range`／`If-None-Match`：請比對 `ETag`，並在下載完成後自行驗算 SHA-256。"
-    "傳送中若讀檔失敗，連線會中斷（收到的長度少於 `Content-Length`），請續傳或重新下載。",
-    ["E_NOT_FOUND", "E_BODY_PURGED", "E_RANGE"],
+    "傳送中若讀檔失敗，連線會中斷（收到的長度少於 `Content-Length`），請續傳或重新下載。\n\n"
+    "**完整性**：交換中心在送出任何位元組之前，先核對存放的整份封包（不只是要求的範圍）與存入時的 SHA-256；"
+    "不符時不傳送內容，回應 500（`E_BODY_CORRUPT`），記錄日誌事件 `body_corrupt` 並計入 `/metrics` 的 `gongwen_body_corrupt_total`，"
+    "存放的內容不會被更動。",
+    ["E_NOT_FOUND", "E_BODY_PURGED", "E_RANGE", "E_BODY_CORRUPT"],
     {
         "200": {"description": "整份封包（沒有 Range 標頭）。", "headers": body_headers,
                 "content": {"application/pkcs7-mime": {"schema": {"type": "string", "format": "binary"}}}},
@@ -303,8 +306,9 @@ paths["/api/v1/security-events"] = {"post": op(
     "reportSecurityEvent", "紀錄", "通報資安事件",
     "參與者通報資安事件（資訊安全管理規範第五點：偵測到惡意程式時通知來源機關並通報），例如機關代理程式在收到的公文中驗出惡意程式、"
     "已隔離並退文。交換中心把它記入紀錄（`kind=security_event`，行為者為通報的參與者），並寫入日誌供管理者處理。"
-    "目前的事件種類只有 `malware`。",
-    ["E_BAD_REQUEST"],
+    "目前的事件種類只有 `malware`。帶 `package_id` 時，通報者須是該封包的發文者或收文者（交換中心管理者不在此限），"
+    "否則回應 `E_EVENT_NOT_PARTY`（不存在的封包亦同）。",
+    ["E_EVENT_NOT_PARTY", "E_BAD_REQUEST"],
     {"204": {"description": "已記錄。"}},
     requestBody={"required": True, "content": {"application/json": {"schema": ref("SecurityEvent")}}},
 )}
@@ -337,9 +341,12 @@ paths["/api/v1/relay/packages"] = {"post": op(
 
 paths["/api/v1/relay/status"] = {"post": op(
     "relayStatus", "交換中心之間", "回報副本狀態（交換中心之間）",
-    "收文者所在的交換中心把副本的新狀態（可用、送達、收文確認、退文、失敗）送回封包的來源中心，附收文者簽署的回執（DER，十六進位）。"
-    "只接受收文者登記所在的同儕中心；回執須由收文者簽署且屬於該封包。狀態只會往前推進，重複或較舊的狀態不改變任何事。",
-    ["E_AUTH_NO_CERT", "E_AUTH_NOT_PEER", "E_RELAY_REFUSED", "E_RECEIPT_INVALID", "E_RECEIPT_MISMATCH", "E_BAD_REQUEST", "E_INTERNAL", "E_UNAVAILABLE"],
+    "收文者所在的交換中心把副本的新狀態（可用、送達、收文確認、退文、失敗）送回封包的來源中心。只接受收文者登記所在的同儕中心。"
+    "送達、收文確認與退文是收文者的行為，必須附上收文者簽署的回執原文（`receipt_hex`，DER 的十六進位）："
+    "來源中心以通訊錄登記給收文者的簽章金鑰驗證回執（憑證鏈與撤銷狀態），回執須屬於該封包（封包 id、封包摘要、發文者、收文者），"
+    "且所報的狀態、收文字號與退文原因須與回執相同；記錄的事件、收文字號、退文原因與時間一律取自回執，不採用同儕中心所填的時間。"
+    "沒有回執者回應 `E_RELAY_NO_RECEIPT`，其他狀態（可用、失敗）則不得附回執。狀態只會往前推進，重複或較舊的狀態不改變任何事。",
+    ["E_AUTH_NO_CERT", "E_AUTH_NOT_PEER", "E_RELAY_REFUSED", "E_RELAY_NO_RECEIPT", "E_RECEIPT_INVALID", "E_RECEIPT_MISMATCH", "E_BAD_REQUEST", "E_INTERNAL", "E_UNAVAILABLE"],
     {"204": {"description": "已套用（或已是該狀態）。"}},
     auth=False,
     requestBody={"required": True, "content": {"application/json": {"schema": ref("StatusUpdate")}}},
@@ -372,6 +379,7 @@ paths["/metrics"] = {"get": op(
     "- `gongwen_downloads_total`（counter，`kind` 為 `whole` 或 `range`）\n"
     "- `gongwen_copies_total`（counter，`kind` 為回執造成的狀態）\n"
     "- `gongwen_copies_available`（gauge）：等待收文者的副本數；資料庫無法讀取時為 -1\n"
+    "- `gongwen_body_corrupt_total`（counter）：存放的封包內容與摘要不符而拒絕傳送的次數\n"
     "- `gongwen_refused_unauthenticated_total`（counter，`kind` 為錯誤代碼）：拒絕身分不明的呼叫者（沒有或未登記的憑證、不存在的路徑、非同儕的轉送）的次數；這些拒絕不寫入紀錄",
     ["E_AUTH_NOT_OPERATOR"],
     {"200": {"description": "指標。", "content": {"text/plain": {"schema": {"type": "string"},
@@ -539,7 +547,7 @@ S["StatusUpdate"] = {
     "properties": {
         "package_id": {"type": "string"},
         "copy": ref("CopyView"),
-        "receipt_hex": {"type": "string", "description": "收文者簽署的回執（CMS DER，十六進位）。"},
+        "receipt_hex": {"type": "string", "description": "收文者簽署的回執（CMS DER，十六進位）。送達、收文確認、退文必須附上；其他狀態不附。"},
     },
 }
 S["Notification"] = {
