@@ -175,11 +175,12 @@ pub fn new_files(draft_path: &Path, out: &Path, base: Option<String>) -> Result<
     Ok(w)
 }
 
-/// How bad the worst file was: 0 fine, 1 problems, 2 unreadable.
-pub fn check(files: &[PathBuf]) -> Result<ExitCode, CliError> {
+/// How bad the worst file was: 0 fine, 1 problems, 2 unreadable. Notes (what a draft left
+/// blank) never change the exit code, unless `exchange` asks for the level sealing requires.
+pub fn check(files: &[PathBuf], exchange: bool) -> Result<ExitCode, CliError> {
     let mut worst = 0u8;
     for f in files {
-        worst = worst.max(check_one(f));
+        worst = worst.max(check_one(f, exchange));
     }
     Ok(ExitCode::from(worst))
 }
@@ -194,7 +195,17 @@ fn print_problem(file: &Path, p: &Problem) {
     );
 }
 
-fn check_one(file: &Path) -> u8 {
+fn print_note(file: &Path, p: &Problem) {
+    println!(
+        "{}: {}: 附註：{} [{}]",
+        file.display(),
+        p.path,
+        p.message,
+        p.code()
+    );
+}
+
+fn check_one(file: &Path, exchange: bool) -> u8 {
     let limits = Limits::default();
     let bytes = match read_bounded(file, limits.max_bytes) {
         Ok(b) => b,
@@ -219,6 +230,14 @@ fn check_one(file: &Path) -> u8 {
         print_problem(file, p);
     }
     let mut worst = if checked.problems.is_empty() { 0 } else { 1 };
+    for n in &checked.notes {
+        if exchange && n.kind == ProblemKind::Exchange {
+            print_problem(file, n);
+            worst = 1;
+        } else {
+            print_note(file, n);
+        }
+    }
     if let Some(Parsed::Di(di)) = &checked.parsed {
         let dir = file.parent().unwrap_or(Path::new("."));
         worst = worst.max(check_beside(file, dir, di));
@@ -233,7 +252,8 @@ fn check_one(file: &Path) -> u8 {
             gongwen_doc::xml::TextEncoding::Utf8 => "UTF-8",
             gongwen_doc::xml::TextEncoding::Big5 => "Big5",
         };
-        println!("{}: 正確（{what}，{enc}）", file.display());
+        let ready = if exchange { "，已備妥電子交換" } else { "" };
+        println!("{}: 正確（{what}，{enc}{ready}）", file.display());
     }
     worst
 }
@@ -258,7 +278,7 @@ fn check_beside(file: &Path, dir: &Path, di: &Di) -> u8 {
     if let Some(r) = &di.roster {
         let sw = dir.join(&r.file);
         if sw.is_file() {
-            worst = worst.max(check_one(&sw));
+            worst = worst.max(check_one(&sw, exchange));
             let is_di = read_bounded(&sw, Limits::default().max_bytes)
                 .ok()
                 .and_then(|b| gongwen_doc::check(&b, &Limits::default()).ok())

@@ -114,10 +114,14 @@ enum DocCommand {
         base: Option<String>,
     },
     /// 檢查 DI 或 SW 檔（依根元素判別）；DI 旁的 SW 與附件依實體宣告一併檢查。
+    /// 草稿留白的發文日期、發文字號、署名等只列「附註」，仍為正確；加 --exchange 則依封裝、發文的標準檢查。
     /// 結束碼：0 全部正確；1 有不符規定之處（每個問題一行）；2 無法讀取或超出安全上限
     Check {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// 也檢查是否已備妥電子交換（發文日期、發文字號已填、非機密文書）：與封裝、發文時的檢查相同
+        #[arg(long)]
+        exchange: bool,
     },
     /// 以文字顯示公文內容（不論檔案編碼，輸出一律 UTF-8）
     Show { file: PathBuf },
@@ -219,7 +223,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Doc(DocCommand::New { draft, out, base }) => doc_cmd::new(&draft, &out, base),
-        Command::Doc(DocCommand::Check { files }) => doc_cmd::check(&files),
+        Command::Doc(DocCommand::Check { files, exchange }) => doc_cmd::check(&files, exchange),
         Command::Doc(DocCommand::Show { file }) => doc_cmd::show(&file),
         Command::Doc(DocCommand::Render {
             file,

@@ -221,3 +221,81 @@ fn seal_inspect_open_receipts_and_refusals() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("E_ARG"));
 }
+
+/// A valid draft (blank 發文日期) and a classified document are refused by `seal` with the
+/// words `doc check --exchange` uses; an empty 密等 is not classified and seals.
+#[test]
+fn seal_refuses_what_is_not_ready_to_exchange() {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("gongwen-cli-ready-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    two_agencies(&dir, &[]);
+    let di = std::fs::read_to_string(dir.join("doc/1150001234.di")).unwrap();
+    let date = di
+        .split("<年月日>")
+        .nth(1)
+        .and_then(|s| s.split("</年月日>").next())
+        .unwrap()
+        .to_string();
+    let urgency_end = di.find("<速別").and_then(|i| di[i..].find("/>").map(|j| i + j + 2));
+    let at = urgency_end.expect("the example has a 速別");
+    let with = |wrapper: &str| format!("{}\n  {wrapper}{}", &di[..at], &di[at..]);
+    let cases = [
+        (
+            "blank.di",
+            di.replace(&format!("<年月日>{date}</年月日>"), "<年月日/>"),
+            Some("日期空白"),
+        ),
+        (
+            "secret.di",
+            with("<密等及解密條件或保密期限><密等 代碼=\"密\"/><解密條件或保密期限>公布後解密</解密條件或保密期限></密等及解密條件或保密期限>"),
+            Some("機密文書不得電子交換"),
+        ),
+        (
+            "plain.di",
+            with("<密等及解密條件或保密期限><密等/><解密條件或保密期限/></密等及解密條件或保密期限>"),
+            None,
+        ),
+    ];
+    for (name, text_of_di, refused) in cases {
+        std::fs::write(dir.join("doc").join(name), &text_of_di).unwrap();
+        let path = format!("doc/{name}");
+        let check = gongwen(&dir, &["doc", "check", &path]);
+        assert_eq!(check.status.code(), Some(0), "{name}: {}", text(&check));
+        let strict = gongwen(&dir, &["doc", "check", "--exchange", &path]);
+        let out = format!("{name}.pkg");
+        let o = gongwen(
+            &dir,
+            &[
+                "seal",
+                "--di",
+                &path,
+                "--sign-key",
+                "ca/issued/379000000A-sign.key",
+                "--sign-cert",
+                "ca/issued/379000000A-sign.crt",
+                "--chain",
+                "ca/issued/379000000A-chain.pem",
+                "--to",
+                "ca/issued/379130000C-enc.crt",
+                "-o",
+                &out,
+            ],
+        );
+        match refused {
+            Some(words) => {
+                assert!(text(&check).contains("附註") && text(&check).contains(words));
+                assert_eq!(strict.status.code(), Some(1), "{name}: {}", text(&strict));
+                assert!(text(&strict).contains("E_DOC_NOT_READY") && text(&strict).contains(words));
+                assert_eq!(o.status.code(), Some(1), "{name}: {}", text(&o));
+                assert!(text(&o).contains(words), "{name}: {}", text(&o));
+                assert!(!dir.join(&out).exists());
+            }
+            None => {
+                assert_eq!(strict.status.code(), Some(0), "{name}: {}", text(&strict));
+                assert!(o.status.success(), "{name}: {}", text(&o));
+            }
+        }
+    }
+}

@@ -455,7 +455,7 @@ impl Draft {
                         address,
                         contacts: self.contacts.to_vec(),
                         addressee,
-                        date,
+                        date: Some(date),
                         numbers: numbers.clone(),
                         urgency,
                         secrecy,
@@ -487,7 +487,7 @@ impl Draft {
                         issuers,
                         class,
                         addressee,
-                        date,
+                        date: Some(date),
                         numbers: numbers.clone(),
                         urgency,
                         secrecy,
@@ -506,7 +506,7 @@ impl Draft {
                 (
                     Document::Announcement(Announcement {
                         issuers,
-                        date,
+                        date: Some(date),
                         numbers: numbers.clone(),
                         attachments,
                         subject,
@@ -587,7 +587,7 @@ impl Draft {
                 let memo = from.zip(number).map(|(from, number)| Memo {
                     from,
                     addressee: None,
-                    number,
+                    number: Some(number),
                     urgency,
                     secrecy,
                     proposal,
@@ -603,7 +603,7 @@ impl Draft {
                         })
                         .collect(),
                     signature,
-                    date,
+                    date: Some(date),
                 });
                 match memo {
                     Some(m) => (Document::Memo(m), base),
@@ -673,7 +673,7 @@ impl Draft {
                                 phone: c.phone.clone(),
                             })
                             .collect(),
-                        date,
+                        date: Some(date),
                         numbers: numbers.clone(),
                         urgency,
                         secrecy,

@@ -93,6 +93,11 @@ pub enum ProblemKind {
     Value,
     /// A file the document refers to (its SW, an attachment) is missing or does not fit.
     Reference,
+    /// Valid, but not ready to exchange: a blank 發文日期 or 發文字號, a classified document.
+    /// A note when checking a file, an error when sealing one ([`crate::exchange_problems`]).
+    Exchange,
+    /// Valid and exchangeable, but left for later by a draft (an empty 署名): a note only.
+    Draft,
 }
 
 impl ProblemKind {
@@ -101,6 +106,8 @@ impl ProblemKind {
             ProblemKind::Dtd => "E_DOC_INVALID",
             ProblemKind::Value => "E_DOC_VALUE",
             ProblemKind::Reference => "E_DOC_REFERENCE",
+            ProblemKind::Exchange => "E_DOC_NOT_READY",
+            ProblemKind::Draft => "N_DOC_DRAFT",
         }
     }
 }

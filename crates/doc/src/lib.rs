@@ -10,10 +10,12 @@
 pub mod draft;
 pub mod dtd;
 pub mod error;
+mod exchange;
 pub mod model;
 pub mod values;
 pub mod xml;
 
+pub use exchange::exchange_problems;
 pub use error::{DocError, Problem, ProblemKind, ValueError, io_message};
 pub use model::*;
 pub use values::*;

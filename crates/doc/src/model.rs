@@ -211,7 +211,9 @@ pub struct Letter {
     /// 聯絡方式+: free lines such as 承辦人：…, 電話：…, 傳真：…, 電子信箱：….
     pub contacts: Vec<String>,
     pub addressee: Addressee,
-    pub date: RocDate,
+    /// 發文日期; `None` while a draft leaves it blank (the receiving system or the 發文 step
+    /// fills it in). [`crate::exchange_problems`] requires it.
+    pub date: Option<RocDate>,
     /// 發文字號+ (one per issuer in a 會銜).
     pub numbers: Vec<DocNumber>,
     pub urgency: Urgency,
@@ -250,7 +252,8 @@ pub struct CaseNumber {
 pub struct Memo {
     pub from: MemoFrom,
     pub addressee: Option<Addressee>,
-    pub number: CaseNumber,
+    /// 文號; `None` while a draft leaves 年度 or 流水號 blank.
+    pub number: Option<CaseNumber>,
     pub urgency: Urgency,
     pub secrecy: Option<Secrecy>,
     pub proposal: Option<ProposalMethod>,
@@ -261,8 +264,8 @@ pub struct Memo {
     pub respectfully: Vec<PersonName>,
     /// 署名 (exactly one).
     pub signature: String,
-    /// 年月日.
-    pub date: RocDate,
+    /// 年月日; `None` while blank.
+    pub date: Option<RocDate>,
 }
 
 /// 令 (vendor-observed order).
@@ -271,7 +274,7 @@ pub struct Order {
     pub issuers: Vec<Issuer>,
     pub class: OrderClass,
     pub addressee: Addressee,
-    pub date: RocDate,
+    pub date: Option<RocDate>,
     pub numbers: Vec<DocNumber>,
     pub urgency: Urgency,
     pub secrecy: Option<Secrecy>,
@@ -287,7 +290,7 @@ pub struct Order {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Announcement {
     pub issuers: Vec<Issuer>,
-    pub date: RocDate,
+    pub date: Option<RocDate>,
     pub numbers: Vec<DocNumber>,
     pub attachments: Option<Attachments>,
     pub subject: String,
@@ -321,7 +324,7 @@ pub struct MeetingNotice {
     pub addressee: Addressee,
     /// 聯絡人及電話+.
     pub contacts: Vec<ContactPerson>,
-    pub date: RocDate,
+    pub date: Option<RocDate>,
     pub numbers: Vec<DocNumber>,
     pub urgency: Urgency,
     pub secrecy: Option<Secrecy>,
@@ -398,16 +401,21 @@ impl Document {
             Document::Order(d) => d.numbers.clone(),
             Document::Announcement(d) => d.numbers.clone(),
             Document::MeetingNotice(d) => d.numbers.clone(),
-            Document::Memo(m) => vec![DocNumber::Structured {
-                word: String::new(),
-                year: m.number.year,
-                serial: m.number.serial,
-                branch: m.number.branch.clone(),
-            }],
+            Document::Memo(m) => m
+                .number
+                .iter()
+                .map(|n| DocNumber::Structured {
+                    word: String::new(),
+                    year: n.year,
+                    serial: n.serial,
+                    branch: n.branch.clone(),
+                })
+                .collect(),
         }
     }
 
-    pub fn date(&self) -> RocDate {
+    /// 發文日期 (a 簽's 年月日); `None` while a draft leaves it blank.
+    pub fn date(&self) -> Option<RocDate> {
         match self {
             Document::Letter(d) => d.date,
             Document::Memo(d) => d.date,

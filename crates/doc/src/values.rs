@@ -320,9 +320,14 @@ impl DocNumber {
                 }
                 Ok(())
             }
-            DocNumber::Text(t) if t.trim().is_empty() => Err(ValueError::new("發文字號不可空白")),
+            // Blank while a draft waits for its number: valid, not ready to exchange.
             DocNumber::Text(_) => Ok(()),
         }
+    }
+
+    /// A draft's 發文字號 not yet given (`<文字/>`).
+    pub fn is_blank(&self) -> bool {
+        matches!(self, DocNumber::Text(t) if t.trim().is_empty())
     }
 
     /// `年度` + `流水號` (+ 支號): the base name of the document's files, e.g. `1150001234`.

@@ -94,6 +94,11 @@ fn numbers(list: &[DocNumber]) -> String {
     join(list, DocNumber::to_string)
 }
 
+/// A draft's blank date prints as a blank field, to be filled in by hand or at 發文.
+fn date_text(d: Option<RocDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
 fn person(p: &PersonName) -> String {
     format!("{}{}", p.title.as_deref().unwrap_or_default(), p.name)
 }
@@ -157,7 +162,7 @@ fn sections(out: &mut Vec<Block>, list: &[Section]) {
 fn header(
     out: &mut Vec<Block>,
     addressee_line: Option<&Addressee>,
-    date: RocDate,
+    date: Option<RocDate>,
     nums: &[DocNumber],
     urgency: Option<Urgency>,
     secret: Option<Option<&Secrecy>>,
@@ -166,7 +171,7 @@ fn header(
     if let Some(a) = addressee_line {
         out.push(field("受文者", addressee(a), Size::Body));
     }
-    out.push(field("發文日期", date.to_string(), Size::Small));
+    out.push(field("發文日期", date_text(date), Size::Small));
     out.push(field("發文字號", numbers(nums), Size::Small));
     if let Some(u) = urgency {
         out.push(field("速別", u.as_str(), Size::Small));
@@ -250,17 +255,15 @@ pub fn blocks(di: &Di) -> Vec<Block> {
             if let Some(a) = &m.addressee {
                 out.push(field("受文者", addressee(a), Size::Body));
             }
-            let n = &m.number;
-            out.push(field(
-                "文號",
+            let number = m.number.as_ref().map(|n| {
                 format!(
                     "{:03}{:07}{}",
                     n.year,
                     n.serial,
                     n.branch.as_deref().unwrap_or_default()
-                ),
-                Size::Small,
-            ));
+                )
+            });
+            out.push(field("文號", number.unwrap_or_default(), Size::Small));
             out.push(field("速別", m.urgency.as_str(), Size::Small));
             out.push(secrecy(m.secrecy.as_ref()));
             if let Some(p) = m.proposal {
@@ -280,7 +283,7 @@ pub fn blocks(di: &Di) -> Vec<Block> {
             out.push(Block::Gap);
             out.push(Block::Signature(vec![
                 m.signature.clone(),
-                m.date.to_string(),
+                date_text(m.date),
             ]));
         }
         Document::Order(r) => {

@@ -20,6 +20,9 @@ pub enum Parsed {
 pub struct Checked {
     pub encoding: TextEncoding,
     pub problems: Vec<Problem>,
+    /// Valid, but left for later by a draft: what exchange would still refuse
+    /// ([`crate::exchange_problems`], kind `Exchange`) and empty 署名 (kind `Draft`).
+    pub notes: Vec<Problem>,
     pub parsed: Option<Parsed>,
 }
 
@@ -40,6 +43,7 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Result<Checked, DocError> {
         return Ok(Checked {
             encoding: doc.encoding,
             problems,
+            notes: Vec::new(),
             parsed: None,
         });
     }
@@ -59,10 +63,16 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Result<Checked, DocError> {
         })
     };
     let problems = ctx.problems;
+    let mut notes = match &parsed {
+        Some(Parsed::Di(di)) if problems.is_empty() => crate::exchange_problems(&di.document),
+        _ => Vec::new(),
+    };
+    notes.extend(ctx.notes);
     Ok(Checked {
         encoding: doc.encoding,
         parsed: if problems.is_empty() { parsed } else { None },
         problems,
+        notes,
     })
 }
 
@@ -337,8 +347,9 @@ fn check_chars(e: &Element, path: &str, problems: &mut Vec<Problem>) {
 fn values_of(d: &Document) -> Vec<Problem> {
     let mut problems = Vec::new();
     let root = format!("/{}", d.kind().root());
-    let date = d.date();
-    if let Err(e) = crate::values::RocDate::new(date.year, date.month, date.day) {
+    if let Some(date) = d.date()
+        && let Err(e) = crate::values::RocDate::new(date.year, date.month, date.day)
+    {
         problems.push(Problem::new(ProblemKind::Value, &root, e.message));
     }
     if !matches!(d, Document::Memo(_)) {

@@ -8,15 +8,19 @@ use crate::model::*;
 use crate::values::*;
 use crate::xml::Element;
 
-/// Collects problems while a document is converted.
+/// Collects problems while a document is converted, and notes on what a draft left blank.
 pub(crate) struct Ctx {
     pub problems: Vec<Problem>,
+    /// What a draft left for later (an empty 署名); blanks that block exchange are found by
+    /// [`crate::exchange_problems`] on the model.
+    pub notes: Vec<Problem>,
 }
 
 impl Ctx {
     pub fn new() -> Self {
         Ctx {
             problems: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -357,18 +361,11 @@ fn attachments(e: &Element, path: &str, ctx: &mut Ctx) -> Attachments {
 
 fn secrecy(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Secrecy> {
     let mut c = Children::new(e, path);
-    let level = c.one("密等", ctx).and_then(|(m, p)| match m.attr("代碼") {
-        Some(v) => ctx.value(&p, Classification::parse(v)),
-        None => {
-            ctx.value::<()>(
-                &p,
-                Err(ValueError::new(
-                    "密等缺少代碼（密、機密、極機密、絕對機密）",
-                )),
-            );
-            None
-        }
-    });
+    // 代碼 is #IMPLIED: document systems write an empty <密等/> for an unclassified
+    // document, and only a 代碼 marks it classified.
+    let level = c
+        .one("密等", ctx)
+        .and_then(|(m, p)| m.attr("代碼").and_then(|v| ctx.value(&p, Classification::parse(v))));
     let condition = text_of(&mut c, "解密條件或保密期限", ctx);
     c.finish(ctx);
     level.map(|level| Secrecy { level, condition })
@@ -394,32 +391,45 @@ fn digits<T: std::str::FromStr>(
     t.parse().ok()
 }
 
-fn case_number(e: &Element, path: &str, ctx: &mut Ctx) -> Option<CaseNumber> {
+/// A 文號; `Some(None)` when a draft leaves 年度 or 流水號 blank, `None` after a problem.
+fn case_number(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Option<CaseNumber>> {
     let mut c = Children::new(e, path);
-    let year = c
-        .one("年度", ctx)
-        .and_then(|(y, p)| digits::<u16>(y, &p, "年度", 3, ctx));
-    let serial = c
-        .one("流水號", ctx)
-        .and_then(|(s, p)| digits::<u32>(s, &p, "流水號", 7, ctx));
+    let mut blank = false;
+    let mut part = |name: &str, max_len: usize, ctx: &mut Ctx| -> Option<Option<u32>> {
+        let (e, p) = c.one(name, ctx)?;
+        if text(e).is_empty() {
+            blank = true;
+            return Some(None);
+        }
+        digits::<u32>(e, &p, name, max_len, ctx).map(Some)
+    };
+    let year = part("年度", 3, ctx);
+    let serial = part("流水號", 7, ctx);
     let branch = c.opt("支號").map(|(b, _)| text(b));
     c.finish(ctx);
-    let n = CaseNumber {
-        year: year?,
-        serial: serial?,
-        branch,
-    };
-    if n.year == 0 {
+    let (year, serial) = (year?, serial?);
+    if blank {
+        return Some(None);
+    }
+    let (year, serial) = (year? as u16, serial?);
+    if year == 0 {
         ctx.value::<()>(path, Err(ValueError::new("年度不可為 0")));
     }
-    Some(n)
+    Some(Some(CaseNumber {
+        year,
+        serial,
+        branch,
+    }))
 }
 
 fn doc_number(e: &Element, path: &str, ctx: &mut Ctx) -> Option<DocNumber> {
     let mut c = Children::new(e, path);
     let out = if let Some((w, _)) = c.opt("字") {
         let (n, p) = c.one("文號", ctx)?;
-        let cn = case_number(n, &p, ctx)?;
+        let Some(cn) = case_number(n, &p, ctx)? else {
+            // 字 with a blank 文號: nothing to keep but the word.
+            return Some(DocNumber::Text(String::new()));
+        };
         let d = DocNumber::Structured {
             word: text(w),
             year: cn.year,
@@ -436,13 +446,20 @@ fn doc_number(e: &Element, path: &str, ctx: &mut Ctx) -> Option<DocNumber> {
     out
 }
 
-fn date_in(e: &Element, path: &str, ctx: &mut Ctx) -> Option<RocDate> {
+fn date_in(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Option<RocDate>> {
     let mut c = Children::new(e, path);
-    let d = c
-        .one("年月日", ctx)
-        .and_then(|(d, p)| ctx.value(&p, RocDate::parse(&text(d))));
+    let d = c.one("年月日", ctx).and_then(|(d, p)| blank_or_date(d, &p, ctx));
     c.finish(ctx);
     d
+}
+
+/// A 年月日 that a draft may leave blank: `Some(None)` with a note; `None` after a problem.
+fn blank_or_date(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Option<RocDate>> {
+    let t = text(e);
+    if t.is_empty() {
+        return Some(None);
+    }
+    ctx.value(path, RocDate::parse(&t)).map(Some)
 }
 
 fn urgency(c: &mut Children<'_>, ctx: &mut Ctx) -> Urgency {
@@ -479,7 +496,7 @@ fn numbers(c: &mut Children<'_>, ctx: &mut Ctx) -> Vec<DocNumber> {
     list
 }
 
-fn required_date(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<RocDate> {
+fn required_date(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Option<RocDate>> {
     let (e, p) = c.one("發文日期", ctx)?;
     date_in(e, &p, ctx)
 }
@@ -491,8 +508,24 @@ fn sections(c: &mut Children<'_>, ctx: &mut Ctx) -> Vec<Section> {
         .collect()
 }
 
-fn signatures(c: &mut Children<'_>) -> Vec<String> {
-    c.many("署名").into_iter().map(|(e, _)| text(e)).collect()
+fn signatures(c: &mut Children<'_>, ctx: &mut Ctx) -> Vec<String> {
+    c.many("署名")
+        .into_iter()
+        .map(|(e, p)| signature(e, &p, ctx))
+        .collect()
+}
+
+/// 署名 is (#PCDATA): a draft leaves it empty until the one who signs is known.
+fn signature(e: &Element, path: &str, ctx: &mut Ctx) -> String {
+    let t = text(e);
+    if t.is_empty() {
+        ctx.notes.push(Problem::new(
+            ProblemKind::Draft,
+            path,
+            "署名空白（草稿），列印或發文前請填入",
+        ));
+    }
+    t
 }
 
 fn opt_with<T>(
@@ -530,7 +563,7 @@ pub(crate) fn document(root: &Element, ctx: &mut Ctx) -> Option<Document> {
 /// What 函 and 令 share from 受文者 to 署名, in the same order.
 struct Outgoing {
     addressee: Addressee,
-    date: RocDate,
+    date: Option<RocDate>,
     numbers: Vec<DocNumber>,
     urgency: Urgency,
     secrecy: Option<Secrecy>,
@@ -561,7 +594,7 @@ fn outgoing(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Outgoing> {
         .map(|(e, p)| names(e, &p, ctx))
         .unwrap_or_default();
     let copies = opt_with(c, "副本", ctx, copies).unwrap_or_default();
-    let signatures = signatures(c);
+    let signatures = signatures(c, ctx);
     Some(Outgoing {
         addressee: addressee?,
         date: date?,
@@ -642,10 +675,13 @@ fn memo(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Memo> {
     let sections = sections(c, ctx);
     let respectfully =
         opt_with(c, "敬陳", ctx, |e, p, ctx| persons(e, p, ctx, true)).unwrap_or_default();
-    let signature = text_of(c, "署名", ctx);
+    let signature = c
+        .one("署名", ctx)
+        .map(|(e, p)| signature(e, &p, ctx))
+        .unwrap_or_default();
     let date = c
         .one("年月日", ctx)
-        .and_then(|(e, p)| ctx.value(&p, RocDate::parse(&text(e))));
+        .and_then(|(e, p)| blank_or_date(e, &p, ctx));
     Some(Memo {
         from: from?,
         addressee,
@@ -698,7 +734,7 @@ fn announcement(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Announcement> {
         .map(|(e, p)| wrapped_text(e, &p, ctx))
         .unwrap_or_default();
     let sections = sections(c, ctx);
-    let signatures = signatures(c);
+    let signatures = signatures(c, ctx);
     Some(Announcement {
         issuers,
         date: date?,
@@ -790,7 +826,7 @@ fn meeting(c: &mut Children<'_>, ctx: &mut Ctx, site_visit: bool) -> Option<Meet
         s
     })
     .flatten();
-    let signatures = signatures(c);
+    let signatures = signatures(c, ctx);
     Some(MeetingNotice {
         site_visit,
         issuers,

@@ -37,6 +37,11 @@ fn unit() -> impl Strategy<Value = UnitCode> {
     "[0-9A-Z]{7}".prop_map(|s| UnitCode::parse(&s).unwrap())
 }
 
+/// Now and then a draft's blank date (`<年月日/>`), which must round-trip as blank.
+fn drafted(d: RocDate) -> Option<RocDate> {
+    (d.day != 1).then_some(d)
+}
+
 fn date() -> impl Strategy<Value = RocDate> {
     (1u16..200, 1u8..=12, 1u8..=28).prop_map(|(y, m, d)| RocDate::new(y, m, d).unwrap())
 }
@@ -245,7 +250,7 @@ fn document() -> impl Strategy<Value = (Document, Vec<AttachmentFile>)> {
                         address,
                         contacts,
                         addressee,
-                        date,
+                        date: drafted(date),
                         numbers,
                         urgency,
                         secrecy,
@@ -266,11 +271,12 @@ fn document() -> impl Strategy<Value = (Document, Vec<AttachmentFile>)> {
                             }
                         },
                         addressee: (!copies.is_empty()).then_some(addressee),
-                        number: CaseNumber {
+                        // Now and then a draft's blank 文號 (empty 年度 and 流水號).
+                        number: (date.day != 2).then_some(CaseNumber {
                             year: date.year,
                             serial: 42,
                             branch: None,
-                        },
+                        }),
                         urgency,
                         secrecy,
                         proposal,
@@ -289,7 +295,7 @@ fn document() -> impl Strategy<Value = (Document, Vec<AttachmentFile>)> {
                             })
                             .collect(),
                         signature,
-                        date,
+                        date: drafted(date),
                     }),
                     2 => Document::Order(Order {
                         issuers,
@@ -299,7 +305,7 @@ fn document() -> impl Strategy<Value = (Document, Vec<AttachmentFile>)> {
                             OrderClass::RewardOrder
                         },
                         addressee,
-                        date,
+                        date: drafted(date),
                         numbers,
                         urgency,
                         secrecy,
@@ -312,7 +318,7 @@ fn document() -> impl Strategy<Value = (Document, Vec<AttachmentFile>)> {
                     }),
                     3 => Document::Announcement(Announcement {
                         issuers,
-                        date,
+                        date: drafted(date),
                         numbers,
                         attachments,
                         subject,
@@ -333,7 +339,7 @@ fn document() -> impl Strategy<Value = (Document, Vec<AttachmentFile>)> {
                                 phone: "02-27208889".into(),
                             })
                             .collect(),
-                        date,
+                        date: drafted(date),
                         numbers,
                         urgency,
                         secrecy,

@@ -188,10 +188,15 @@ fn doc_number(n: &DocNumber) -> Element {
     e
 }
 
-fn date(name: &str, d: RocDate) -> Element {
+fn date(name: &str, d: Option<RocDate>) -> Element {
     let mut e = Element::new(name, vec![]);
-    e.push(t("年月日", &d.to_string()));
+    e.push(ymd(d));
     e
+}
+
+/// 年月日, empty while a draft leaves the date blank.
+fn ymd(d: Option<RocDate>) -> Element {
+    t("年月日", &d.map(|d| d.to_string()).unwrap_or_default())
 }
 
 fn urgency(u: Urgency) -> Element {
@@ -200,7 +205,7 @@ fn urgency(u: Urgency) -> Element {
 
 /// The parts most 文別 share, in DTD order: 發文日期, 發文字號+, 速別, 密等, 附件.
 struct Common<'a> {
-    date: RocDate,
+    date: Option<RocDate>,
     numbers: &'a [DocNumber],
     urgency: Option<Urgency>,
     secrecy: &'a Option<Secrecy>,
@@ -278,7 +283,13 @@ pub(crate) fn document(d: &Document) -> Element {
                 e.push(addressee(a));
             }
             let mut no = Element::new("文號", vec![]);
-            case_number(&mut no, m.number.year, m.number.serial, &m.number.branch);
+            match &m.number {
+                Some(n) => case_number(&mut no, n.year, n.serial, &n.branch),
+                None => {
+                    no.push(t("年度", ""));
+                    no.push(t("流水號", ""));
+                }
+            }
             e.push(no);
             e.push(urgency(m.urgency));
             if let Some(s) = &m.secrecy {
@@ -302,7 +313,7 @@ pub(crate) fn document(d: &Document) -> Element {
                 e.push(r);
             }
             e.push(t("署名", &m.signature));
-            e.push(t("年月日", &m.date.to_string()));
+            e.push(ymd(m.date));
         }
         Document::Order(o) => {
             o.issuers.iter().for_each(|i| e.push(issuer(i)));

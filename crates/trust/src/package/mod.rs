@@ -158,8 +158,15 @@ pub(crate) fn header_for(
     let di =
         gongwen_doc::read_di(&di_file.1).map_err(|e| content_err(format!("{}：{e}", di_file.0)))?;
     let doc = &di.document;
-    if doc.secrecy().is_some() {
-        return Err(content_err("機密文書不得電子交換"));
+    // Valid is not enough to send: a date, a number, and never a classified document.
+    let not_ready = gongwen_doc::exchange_problems(doc);
+    if !not_ready.is_empty() {
+        let list: Vec<String> = not_ready.iter().map(|p| p.to_string()).collect();
+        return Err(content_err(format!(
+            "{}：尚未備妥電子交換：{}",
+            di_file.0,
+            list.join("；")
+        )));
     }
     let sender = doc
         .issuers()

@@ -1,5 +1,5 @@
 <?xml version="1.0" encoding="UTF-8"?>
-<!-- VALID: 速別 最速件 and 密等及解密條件或保密期限 in their place -->
+<!-- VALID: 速別 最速件 and 密等及解密條件或保密期限 in their place (NOTE: classified, so valid but never exchanged) -->
 <!DOCTYPE 函 SYSTEM "104_2_utf8.dtd" [
 <!ENTITY ATTCH1 SYSTEM "1150001234_ATTCH1.pdf" NDATA _X>
 <!ENTITY ATTCH2 SYSTEM "1150001234_ATTCH2.odt" NDATA _X>
