@@ -57,12 +57,19 @@ paths = {
       "代理程式以防毒掃描（有設定 clamd 時）、向交換中心取得收文者加密憑證、簽章加密後送出。交換中心已收件回 200（`state` = `submitted`，附交換中心的發文狀態）；"
       "交換中心暫時連不上時回 202（`state` = `sealed`），代理程式每輪重送，結果以 webhook 通知。\n\n"
       "**冪等**：帶 `Idempotency-Key`（1–64 個英數字、`-`、`_`）時，同一個鍵再送只回第一次的結果，不會再送一次；同一個鍵的請求同時到達時，後到的等前一個處理完再回同樣的結果。上傳合計上限為 `api.max_upload_mb`（預設 200 MiB）："
-      "先確認呼叫者身分才讀取上傳內容；`Content-Length` 超過上限 1 MiB 以上時不讀內容即回應 `E_HTTP_TOO_LARGE`。",
+      "先確認呼叫者身分才讀取上傳內容；`Content-Length` 超過上限 1 MiB 以上時不讀內容即回應 `E_HTTP_TOO_LARGE`。\n\n"
+      "**立即確認與重發**（選填）：`confirm_now=true` 表示涉及人民或機關重大權益，請受文者立即確認（表頭 `confirm_now`）；"
+      "更正或重發本機關送出過的公文時，`resend_kind` 填重發類別（本文修正、附件修正、本文附件修正、錯發、重送），"
+      "`resend_of` 填原發文的發文字號或封包 id（須是本機關已送達交換中心的發文，否則 `E_AGENT_DOCUMENT`，未送出）。"
+      "兩者須一起填。資料夾模式以 DI 旁的 `<DI 檔名>.options.toml` 指定同樣的選項。",
       ["E_AGENT_DOCUMENT", "E_BAD_REQUEST", "E_RECIPIENT", "E_MALWARE", "E_SUBMIT_TOO_LARGE", "E_SUBMIT_FILE_TYPE", "E_SUBMIT_CLASSIFIED"],
       {"200": js("交換中心已收件", ref("SendResult")), "202": js("已封裝，等待交換中心收件（自動重送）", ref("SendResult"))},
       parameters=[{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"}}],
       requestBody={"required": True, "content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
           "draft": {"type": "string", "description": "草稿 JSON（最多 1 MiB）"},
+          "confirm_now": {"type": "string", "enum": ["true", "false"], "description": "請受文者立即確認（涉及重大權益）"},
+          "resend_kind": {"type": "string", "enum": ["本文修正", "附件修正", "本文附件修正", "錯發", "重送"], "description": "重發類別；與 resend_of 一起填"},
+          "resend_of": {"type": "string", "maxLength": 100, "description": "原發文：本機關送出過的發文字號（如 府資字第1150001234號）或封包 id"},
           "di": {"type": "string", "format": "binary"}, "sw": {"type": "string", "format": "binary"},
           "attachment": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}})},
   "/api/v1/documents/{name}": {"get": op("document", "發文", "一次發文的處理狀態",

@@ -3,7 +3,9 @@
 //   an association signs in with its card, writes a 函 with two levels of 說明 and a PDF, sends it
 //   to a bureau (正本) and a school (副本, 含附件); the bureau's folder agent receives it; the school
 //   signs for it in the browser; the bureau returns it with a reason (its document system, the
-//   API); the association sees both statuses and prints the duty list. Bad input on the way.
+//   API); the association sees both statuses and prints the duty list; then it writes, previews
+//   and sends a 書函, a 公告 and a 開會通知單 (出席者／列席者, 聯絡人及電話), and the school receives
+//   each. Bad input on the way.
 // Screenshots of every step go to target/browser-artifacts/.
 //
 // Usage: node tests/browser/webjagent.mjs [path/to/gongwen]   (default target/debug/gongwen)
@@ -123,7 +125,7 @@ async function main() {
     const alert = await assoc.getByRole('alert').innerText();
     if (!alert.includes('ODF')) fail(`應說明附件格式規定：${alert}`);
     if (!(await assoc.getByLabel('說明', { exact: true }).inputValue()).includes('社區營造經驗分享')) fail('退回的表單應保留說明');
-    if (!(await assoc.getByLabel('正本（出席者）').inputValue()).includes(BUREAU)) fail('退回的表單應保留正本');
+    if (!(await assoc.getByLabel('正本', { exact: true }).inputValue()).includes(BUREAU)) fail('退回的表單應保留正本');
     await shot(assoc, 'compose-refused-word-file');
     log('附件為 Word 檔：拒收並說明 ODF／PDF 規定，已輸入的內容都保留');
 
@@ -210,7 +212,57 @@ async function main() {
     await assoc.emulateMedia({ media: 'screen' });
     log('協會看到國小已收文確認、教育局已退文（含原因），並列印待辦清單');
 
-    // 7. A forged form post (another site's) and a signed-out browser change nothing.
+    // 7. Every other 文別 the form offers: composed, previewed and sent to the school, which
+    //    receives each. A meeting notice names its boxes 出席者／列席者 and asks for 聯絡人及電話.
+    const kinds = [
+      ['書函', async () => {
+        await assoc.getByLabel('主旨').fill('檢送本會會訊一份，請參考。');
+        await assoc.getByLabel('說明', { exact: true }).fill('本會會訊第12期。');
+      }, '檢送本會會訊一份，請參考。'],
+      ['公告', async () => {
+        await assoc.getByLabel('主旨').fill('公告本會115年度會員大會日期。');
+        await assoc.getByLabel('依據').fill('本會章程第十條。');
+        await assoc.getByLabel('公告事項').fill('會員大會訂於115年3月1日上午9時舉行。');
+      }, '公告本會115年度會員大會日期。'],
+      ['開會通知單', async () => {
+        await assoc.getByLabel('開會事由').fill('115年度社區營造座談會');
+        await assoc.getByLabel('開會日期（例：115年2月3日）').fill('115年3月2日');
+        await assoc.getByLabel('開會時間（例：上午10時）').fill('上午10時');
+        await assoc.getByLabel('開會地點').fill('本會會議室');
+        await assoc.getByLabel('主持人').fill('林大同');
+        await assoc.getByLabel('聯絡人', { exact: true }).fill('林小姐');
+        await assoc.getByLabel('聯絡電話').fill('06-2345678');
+      }, '115年度社區營造座談會'],
+    ];
+    for (const [kind, fill, subject] of kinds) {
+      await assoc.goto(`${tn}/compose`);
+      await assoc.getByLabel('文別').selectOption(kind);
+      const [p, c] = kind === '開會通知單' ? ['出席者', '列席者'] : ['正本', '副本'];
+      if (await assoc.getByLabel(p, { exact: true }).count() !== 1) fail(`${kind}：受文者欄位應為「${p}」`);
+      if (await assoc.getByLabel(c, { exact: true }).count() !== 1) fail(`${kind}：受文者欄位應為「${c}」`);
+      if (kind !== '開會通知單' && await assoc.getByText('出席者').count() !== 0) fail(`${kind}：不應出現「出席者」`);
+      await fill();
+      await assoc.getByLabel('查詢通訊錄（名稱或代碼，臺／台不分）').fill(`${SCHOOL} 臺南市立大光國民小學`);
+      await assoc.getByRole('button', { name: `加入${p}` }).click();
+      const [pv] = await Promise.all([
+        assoc.waitForResponse((r) => r.url().endsWith('/compose/preview')),
+        assoc.getByRole('button', { name: '預覽（PDF）' }).click(),
+      ]);
+      if (pv.headers()['content-type'] !== 'application/pdf') fail(`${kind}預覽應為 PDF：${pv.status()} ${await pv.text()}`);
+      await shot(assoc, `compose-${kind}`);
+      await assoc.getByRole('button', { name: '送出' }).click();
+      await assoc.getByText('已送出').first().waitFor({ timeout: 20000 }).catch(async () => {
+        fail(`${kind}送出失敗：${await assoc.locator('main').innerText()}`);
+      });
+      await until(`國小收到${kind}`, async () => {
+        await school.goto(`${tn}/inbox`);
+        return (await school.locator('main').innerText()).includes(subject);
+      });
+      log(`協會撰寫、預覽並送出${kind}，國小收到`);
+    }
+    await shot(school, 'school-inbox-every-kind');
+
+    // 8. A forged form post (another site's) and a signed-out browser change nothing.
     const forged = await assoc.request.post(`${tn}/inbox/${id}/confirm`, { form: { csrf: 'forged' } });
     if (forged.status() !== 401 && forged.status() !== 404) fail(`偽造的表單應被拒：${forged.status()}`);
     await assoc.getByRole('button', { name: '登出' }).click();

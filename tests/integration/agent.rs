@@ -209,6 +209,108 @@ fn folders_send_and_receive_through_a_center() {
     });
 }
 
+/// A set's `<DI>.options.toml` asks for 立即確認 and names the send it corrects (by its
+/// 發文字號); options that are wrong send nothing and say why.
+#[test]
+fn folder_sets_carry_immediate_confirmation_and_typed_resends() {
+    runtime().block_on(async {
+        let pki = pki();
+        let root = scratch("agent-options");
+        let x = gongwen_center::start(
+            pki.center_config("options-x", &fresh_database("options_x").await, "fs"),
+            Clock::default(),
+        )
+        .await
+        .unwrap();
+        pki.register(&x.app, &[A, B]).await.unwrap();
+        let node = gongwen_agent::start(
+            config(&fresh_database("options_node").await, &root, x.addr()),
+            Clock::default(),
+        )
+        .await
+        .unwrap();
+        let status_of = |name: &str| -> serde_json::Value {
+            let p = root.join(A).join("sent").join(name).join("status.json");
+            serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+        };
+        let first = drop_letter(&root, &[B]);
+        until("the first set in sent/", || {
+            root.join(A)
+                .join("sent")
+                .join(&first)
+                .join("status.json")
+                .is_file()
+        })
+        .await;
+        let original = status_of(&first);
+        assert_eq!(original["confirm_now"], false);
+
+        // Options before the DI, as a copying program would write them.
+        let (di, sw, attachments) = letter(A, &[B], 3000).unwrap();
+        let name = di.0.trim_end_matches(".di").to_string();
+        let outbox = root.join(A).join("outbox");
+        std::fs::write(
+            outbox.join(format!("{name}.options.toml")),
+            format!(
+                "\"立即確認\" = true\n\"重發類別\" = \"本文修正\"\n\"原發文\" = \"{}\"\n",
+                original["doc_number"].as_str().unwrap()
+            ),
+        )
+        .unwrap();
+        for (n, bytes) in attachments.iter().chain(std::iter::once(&sw)) {
+            std::fs::write(outbox.join(n), bytes).unwrap();
+        }
+        std::fs::write(outbox.join(&di.0), &di.1).unwrap();
+        let sent = root.join(A).join("sent").join(&name);
+        let refused = root.join(A).join("error").join(&name).join("原因.txt");
+        until("the correction in sent/", || {
+            sent.join("status.json").is_file() || refused.is_file()
+        })
+        .await;
+        assert!(
+            !refused.is_file(),
+            "{}",
+            std::fs::read_to_string(&refused).unwrap_or_default()
+        );
+        let fixed = status_of(&name);
+        assert_eq!(fixed["confirm_now"], true, "{fixed}");
+        assert_eq!(fixed["resend"]["original"], original["id"], "{fixed}");
+        assert_eq!(fixed["resend"]["kind"], "本文修正", "{fixed}");
+        assert!(
+            sent.join(format!("{name}.options.toml")).is_file(),
+            "kept with the set"
+        );
+
+        // An unknown field: error/ with the reason, nothing sent.
+        let (di, sw, attachments) = letter(A, &[B], 3000).unwrap();
+        let bad = di.0.trim_end_matches(".di").to_string();
+        std::fs::write(
+            outbox.join(format!("{bad}.options.toml")),
+            "\"重要\" = true\n",
+        )
+        .unwrap();
+        for (n, bytes) in attachments.iter().chain(std::iter::once(&sw)) {
+            std::fs::write(outbox.join(n), bytes).unwrap();
+        }
+        std::fs::write(outbox.join(&di.0), &di.1).unwrap();
+        let err = root.join(A).join("error").join(&bad);
+        until("the set with bad options in error/", || {
+            err.join("原因.txt").is_file()
+        })
+        .await;
+        let why = std::fs::read_to_string(err.join("原因.txt")).unwrap();
+        assert!(why.contains("可用的欄位"), "{why}");
+        let a = pki.client(x.addr(), A).unwrap();
+        assert_eq!(
+            a.sent_list(&[]).await.unwrap().items.len(),
+            2,
+            "the bad set was not sent"
+        );
+        node.shutdown().await;
+        x.shutdown().await;
+    });
+}
+
 #[test]
 fn malware_is_refused_on_send_and_quarantined_on_receipt() {
     runtime().block_on(async {

@@ -476,3 +476,171 @@ fn the_local_signer_signs_only_challenges_for_allowed_pages() {
         s.shutdown().await;
     });
 }
+
+/// Every 文別 the compose form offers can be previewed and sent, with the recipient boxes
+/// named for the kind; a send may ask for 立即確認 and correct an earlier one (a typed
+/// resend), from the form and from the API; the records show states in words.
+#[test]
+fn every_kind_the_compose_form_offers_is_previewed_and_sent() {
+    runtime().block_on(async {
+        let pki = pki();
+        let root = scratch("agent-web-kinds");
+        let x = gongwen_center::start(pki.center_config("kinds-x", &fresh_database("kinds_x").await, "fs"), Clock::default())
+            .await
+            .unwrap();
+        pki.register(&x.app, &[A, B]).await.unwrap();
+        let n = gongwen_agent::start(node(&fresh_database("kinds_node").await, &root, x.addr()), Clock::default())
+            .await
+            .unwrap();
+        let base = format!("http://{}", n.api_addr().unwrap());
+        let http = browser();
+        let signed_in = sign_in(&http, &base, A).await;
+        assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+        let cookie = signed_in.cookie.unwrap();
+        let get = |path: String| send(http.get(format!("{base}{path}")).header("cookie", &cookie));
+        let compose = get("/compose".into()).await;
+        let csrf = csrf_of(&compose.body);
+        // 函 by default: 正本 and 副本, no 出席者; a 簽 is not offered (written in 線上簽核).
+        assert!(compose.body.contains("id=\"primary-label\">正本<") && compose.body.contains("id=\"copies-label\">副本<"), "{}", compose.body);
+        assert!(!compose.body.contains("出席者") && !compose.body.contains("<option>簽</option>"), "{}", compose.body);
+
+        let post = |path: &'static str, f: Vec<(&'static str, Option<&'static str>, Vec<u8>)>| {
+            let parts: Vec<gongwen_client::agent::Part<'_>> =
+                f.iter().map(|(k, n, b)| gongwen_client::agent::Part { field: k, file: *n, bytes: b }).collect();
+            let (ct, body) = gongwen_client::agent::multipart(&parts);
+            send(http.post(format!("{base}{path}")).header("cookie", &cookie).header("content-type", ct).body(body))
+        };
+        let form = |kind: &'static str, to: &'static str, extra: Vec<(&'static str, String)>| {
+            let mut f: Vec<(&'static str, Option<&'static str>, Vec<u8>)> = vec![
+                ("csrf", None, csrf.clone().into_bytes()),
+                ("kind", None, kind.as_bytes().to_vec()),
+                ("urgency", None, "普通件".as_bytes().to_vec()),
+                ("subject", None, format!("{kind}的主旨，請查照。").into_bytes()),
+                ("explain", None, "依本會章程辦理。".as_bytes().to_vec()),
+                ("basis", None, "本會章程第5條。".as_bytes().to_vec()),
+                ("announce", None, "一、會員大會訂於115年3月1日舉行。".as_bytes().to_vec()),
+                ("reason", None, "討論年度計畫".as_bytes().to_vec()),
+                ("date", None, "115年3月2日".as_bytes().to_vec()),
+                ("time", None, "上午10時".as_bytes().to_vec()),
+                ("place", None, "本會會議室".as_bytes().to_vec()),
+                ("chair", None, "林大同".as_bytes().to_vec()),
+                ("contact_name", None, "林小姐".as_bytes().to_vec()),
+                ("contact_phone", None, "06-2345678".as_bytes().to_vec()),
+                ("primary", None, to.as_bytes().to_vec()),
+                ("address", None, "708 臺南市安平區測試路1號".as_bytes().to_vec()),
+                ("contact", None, "承辦人：林小姐".as_bytes().to_vec()),
+                ("signature", None, "理事長　林大同".as_bytes().to_vec()),
+            ];
+            for (k, v) in extra {
+                f.push((k, None, v.as_bytes().to_vec()));
+            }
+            f
+        };
+        // A meeting notice refused (unknown recipient) comes back with the meeting's labels.
+        let back = post("/compose/send", form("開會通知單", "999999999Z", vec![])).await;
+        assert_eq!(back.status, 400, "{}", back.body);
+        assert!(back.body.contains("id=\"primary-label\">出席者<") && back.body.contains("id=\"copies-label\">列席者<"), "{}", back.body);
+        assert!(back.body.contains("出席者「999999999Z」"), "the box is named as the kind names it: {}", back.body);
+        assert!(back.body.contains("林小姐") && back.body.contains("06-2345678"), "what was typed is kept");
+
+        let mut sent = Vec::new();
+        for kind in ["函", "書函", "公告", "開會通知單"] {
+            let pv = post("/compose/preview", form(kind, B, vec![])).await;
+            assert_eq!(pv.status, 200, "{kind} preview: {}", pv.body);
+            let ok = post("/compose/send", form(kind, B, vec![])).await;
+            assert_eq!(ok.status, 200, "{kind} send: {}", ok.body);
+            assert!(ok.body.contains("已送出"), "{kind}: {}", ok.body);
+            sent.push(ok_id(&n, A).await);
+        }
+        let token = gongwen_agent::clients::add_token(&n.node.db, B, "公文系統", Clock::default().now_ms()).await.unwrap();
+        let b = gongwen_client::agent::AgentClient::new(&base, &token, b"").unwrap();
+        until("B has all four kinds", || async {
+            b.inbox("all").await.unwrap()["items"].as_array().is_some_and(|i| i.len() == 4)
+        })
+        .await;
+        let subjects: Vec<String> = b.inbox("all").await.unwrap()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["subject"].as_str().unwrap_or_default().to_string())
+            .collect();
+        for kind in ["函", "書函", "公告"] {
+            assert!(subjects.iter().any(|s| s == &format!("{kind}的主旨，請查照。")), "{kind}: {subjects:?}");
+        }
+        assert!(subjects.iter().any(|s| s == "討論年度計畫"), "the meeting's 開會事由: {subjects:?}");
+
+        // A correction of the first letter, asking for immediate confirmation: the sent page
+        // offers it, the form names the original, the center carries both.
+        let list = get("/sent".into()).await;
+        assert!(list.body.contains(&format!("/compose?resend_of={}", sent[0])), "{}", list.body);
+        let pre = get(format!("/compose?resend_of={}", sent[0])).await;
+        assert!(pre.body.contains(&format!("value=\"{}\" selected", sent[0])), "{}", pre.body);
+        let fix = post(
+            "/compose/send",
+            form("函", B, vec![("confirm_now", "on".into()), ("resend_kind", "本文修正".into()), ("resend_of", sent[0].clone())]),
+        )
+        .await;
+        assert_eq!(fix.status, 200, "{}", fix.body);
+        let fixed_id = ok_id(&n, A).await;
+        let a_token = gongwen_agent::clients::add_token(&n.node.db, A, "公文系統", Clock::default().now_ms()).await.unwrap();
+        let a_api = gongwen_client::agent::AgentClient::new(&base, &a_token, b"").unwrap();
+        let p = a_api.sent(&fixed_id).await.unwrap();
+        assert!(p.confirm_now);
+        let r = p.resend.expect("a typed resend");
+        assert_eq!((r.kind, r.original.as_str()), (gongwen_proto::ResendKind::BodyCorrected, sent[0].as_str()));
+
+        // The API: by 發文字號; an original that is not A's is refused and nothing is sent.
+        let first_number = a_api.sent(&sent[1]).await.unwrap().doc_number;
+        let draft = json!({
+            "文別": "函", "主旨": "更正附件，請查照。", "地址": "708 臺南市安平區測試路1號", "聯絡方式": ["承辦人：林小姐"],
+            "署名": ["理事長　林大同"], "正本": [{ "全銜": "測試機關B", "機關代碼": B }],
+        })
+        .to_string();
+        let parts = |kind: &'static str, of: String| {
+            vec![
+                ("draft".to_string(), draft.clone()),
+                ("resend_kind".to_string(), kind.to_string()),
+                ("resend_of".to_string(), of),
+            ]
+        };
+        let send_api = |fields: Vec<(String, String)>| {
+            let a_api = &a_api;
+            async move {
+                let p: Vec<gongwen_client::agent::Part<'_>> =
+                    fields.iter().map(|(k, v)| gongwen_client::agent::Part { field: k, file: None, bytes: v.as_bytes() }).collect();
+                a_api.send(&p, None).await
+            }
+        };
+        let v = send_api(parts("附件修正", first_number.clone())).await.unwrap();
+        let p = a_api.sent(v["package_id"].as_str().unwrap()).await.unwrap();
+        assert_eq!(p.resend.unwrap().original, sent[1], "found by its 發文字號");
+        assert!(!p.confirm_now);
+        let e = send_api(parts("重送", "他機關字第1150000001號".into())).await.unwrap_err();
+        assert_eq!(e.code(), Some("E_AGENT_DOCUMENT"), "{e}");
+        assert!(e.to_string().contains("不是本機關"), "{e}");
+        let e = send_api(parts("改正", first_number)).await.unwrap_err();
+        assert!(e.to_string().contains("重發類別"), "{e}");
+        // Four kinds and two corrections reached B; the refused ones did not.
+        until("B has the two corrections", || async {
+            b.inbox("all").await.unwrap()["items"].as_array().is_some_and(|i| i.len() == 6)
+        })
+        .await;
+        let listed = a_api.get("/api/v1/sent").await.unwrap();
+        assert_eq!(listed["items"].as_array().unwrap().len(), 6, "{listed}");
+
+        // Records: every state in words, none as the code the center stores.
+        let items = b.inbox("delivered").await.unwrap();
+        let all = b.inbox("all").await.unwrap();
+        let id = items["items"][0]["package_id"].as_str().unwrap_or_else(|| panic!("a letter waiting at B: {all}")).to_string();
+        b.confirm(&id).await.unwrap();
+        let rec = get("/records".into()).await;
+        assert_eq!(rec.status, 200);
+        assert!(rec.body.contains("待收文") && rec.body.contains("已送達"), "{}", rec.body);
+        for raw in ["available", "delivered", "accepted", "confirmed"] {
+            assert!(!rec.body.contains(&format!("<td>{raw}</td>")), "{raw} shown raw: {}", rec.body);
+        }
+
+        n.shutdown().await;
+        x.shutdown().await;
+    });
+}

@@ -217,6 +217,8 @@ fn file_name(raw: Option<&str>, field: &str) -> Result<String> {
 struct Upload {
     draft: Option<gongwen_doc::draft::Draft>,
     di: Option<String>,
+    /// 立即確認 and a typed resend (fields `confirm_now`, `resend_kind`, `resend_of`).
+    options: crate::options::SendOptions,
 }
 
 /// A multipart form read within the size limit: its text fields, and its files written to
@@ -310,17 +312,26 @@ async fn read_upload(mp: Multipart, uploads: &Path, limit: usize) -> Result<Uplo
     let mut out = Upload {
         draft: None,
         di: None,
+        options: Default::default(),
     };
     for (k, v) in &form.texts {
-        if k != "draft" {
+        if !["draft", "confirm_now", "resend_kind", "resend_of"].contains(&k.as_str()) {
             return Err(bad(format!(
-                "不認得的欄位「{k}」：可用 draft、di、sw、attachment"
+                "不認得的欄位「{k}」：可用 draft、di、sw、attachment、confirm_now、resend_kind、resend_of"
             )));
         }
-        let d: gongwen_doc::draft::Draft =
-            serde_json::from_str(v).map_err(|e| bad(format!("草稿 JSON 有誤：{e}")))?;
-        out.draft = Some(d);
+        if k == "draft" {
+            let d: gongwen_doc::draft::Draft =
+                serde_json::from_str(v).map_err(|e| bad(format!("草稿 JSON 有誤：{e}")))?;
+            out.draft = Some(d);
+        }
     }
+    out.options = crate::options::SendOptions::from_fields(
+        form.text("confirm_now"),
+        form.text("resend_kind"),
+        form.text("resend_of"),
+    )
+    .map_err(bad)?;
     for (k, name) in &form.files {
         if k == "di" {
             if out.di.is_some() {
@@ -411,7 +422,7 @@ async fn stage_and_send(
     let up = read_upload(mp, uploads, api.limit).await?;
     let today = gongwen_doc::RocDate::from_unix_taipei(node.clock.now_s())
         .map_err(|e| Refusal::new(Code::Internal, e.message))?;
-    let (set, taken) = match (up.draft, up.di) {
+    let (mut set, taken) = match (up.draft, up.di) {
         (Some(mut draft), _) => {
             let taken = compose::complete(
                 &node.db,
@@ -445,6 +456,14 @@ async fn stage_and_send(
         }
         (None, None) => unreachable!("read_upload refuses a send with neither"),
     };
+    // Kept with the staged set, so a set sealed after a restart keeps them too.
+    match up.options.attach_to(&mut set) {
+        Ok(()) => {}
+        Err(e) => {
+            send::give_back_unsealed(node, a, &set.name, taken).await;
+            return Err(Refusal::new(Code::Internal, e.to_string()));
+        }
+    }
     let ignored = compose::undeclared(&set, dir);
     match send::send_staged(node, a, &set, "api").await {
         Ok(r) => Ok(answer(r, taken, ignored)),

@@ -68,6 +68,8 @@ pub struct OutboxSet {
     pub di: PathBuf,
     pub sw: Option<PathBuf>,
     pub attachments: Vec<PathBuf>,
+    /// `<DI 檔名>.options.toml` when the set has one ([`crate::options`]).
+    pub options: Option<PathBuf>,
 }
 
 impl OutboxSet {
@@ -75,6 +77,7 @@ impl OutboxSet {
         let mut out = vec![self.di.clone()];
         out.extend(self.sw.clone());
         out.extend(self.attachments.clone());
+        out.extend(self.options.clone());
         out
     }
 }
@@ -113,6 +116,7 @@ pub fn scan(outbox: &Path, settle: Duration) -> (Vec<OutboxSet>, Vec<(OutboxSet,
             di: di.clone(),
             sw: None,
             attachments: Vec::new(),
+            options: None,
         };
         let set = match declared_set(outbox, &di, name) {
             Ok(s) => s,
@@ -140,7 +144,9 @@ pub fn dir_name(dir: &Path) -> String {
 pub fn declared_set(dir: &Path, di: &Path, name: String) -> Result<OutboxSet, String> {
     let bytes = std::fs::read(di).map_err(|e| format!("DI 無法讀取：{e}"))?;
     let declared = gongwen_doc::read_di(&bytes).map_err(|e| format!("DI 有誤：{e}"))?;
+    let options = crate::options::path_beside(&dir.join(di.file_name().unwrap_or_default()));
     Ok(OutboxSet {
+        options: options.is_file().then_some(options),
         name,
         di: di.to_path_buf(),
         sw: declared.roster.as_ref().map(|r| dir.join(&r.file)),

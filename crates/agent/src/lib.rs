@@ -14,6 +14,7 @@ pub mod compose;
 pub mod config;
 pub mod folder;
 mod notify;
+pub mod options;
 pub mod purge;
 pub mod receive;
 pub mod scan;

@@ -10,12 +10,13 @@ use std::time::Duration;
 use gongwen_client::ClientError;
 use gongwen_net::Refusal;
 use gongwen_proto::api::SentPackage;
-use gongwen_proto::{Code, HeaderOptions, PackageHeader};
+use gongwen_proto::{Code, PackageHeader};
 use gongwen_store::random_hex;
 use gongwen_trust::cms;
 use gongwen_trust::package::stream::{self, StreamSeal};
 
 use crate::folder::{self, Folders, OutboxSet};
+use crate::options::{SendOptions, Unusable};
 use crate::{Agency, Node, Shared, notify, scan};
 
 /// How a failure to reach the center begins: the round stops there rather than try every
@@ -443,6 +444,17 @@ pub(crate) async fn seal(
         .iter()
         .map(|p| (name_of(p), p.clone()))
         .collect();
+    let options = match &set.options {
+        Some(p) => SendOptions::read(p).map_err(|e| Sealing::Refused("E_AGENT_DOCUMENT", e))?,
+        None => SendOptions::default(),
+    };
+    let options = options
+        .header_options(&node.db, a.code.as_str())
+        .await
+        .map_err(|e| match e {
+            Unusable::Refused(m) => Sealing::Refused("E_AGENT_DOCUMENT", m),
+            Unusable::Store(m) => Sealing::Retry(m),
+        })?;
     let tmp = out.with_extension("tmp");
     let now = node.clock.now_s();
     let header = stream::seal_to_file(
@@ -452,7 +464,7 @@ pub(crate) async fn seal(
             attachments,
             signer: a.signer(),
             recipients: &recipients,
-            options: HeaderOptions::default(),
+            options,
             now,
         },
         &tmp,

@@ -35,7 +35,14 @@
       $('f-letter').hidden = (k == '公告' || k == '開會通知單');
       $('f-notice').hidden = (k != '公告');
       $('f-meeting').hidden = (k != '開會通知單');
-      $('send').hidden = (k == '簽');
+      // 出席者 and 列席者 belong to meeting notices; elsewhere 正本 means 正本.
+      var meeting = (k == '開會通知單');
+      var p = meeting ? '出席者' : '正本', c = meeting ? '列席者' : '副本';
+      $('primary-label').textContent = p;
+      $('copies-label').textContent = c;
+      $('copies-attach-label').textContent = c;
+      $('to-primary').textContent = '加入' + p;
+      $('to-copies').textContent = '加入' + c;
     };
     kind.addEventListener('change', show);
     show();

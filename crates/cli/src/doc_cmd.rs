@@ -240,7 +240,7 @@ fn check_one(file: &Path, exchange: bool) -> u8 {
     }
     if let Some(Parsed::Di(di)) = &checked.parsed {
         let dir = file.parent().unwrap_or(Path::new("."));
-        worst = worst.max(check_beside(file, dir, di));
+        worst = worst.max(check_beside(file, dir, di, exchange));
     }
     if worst == 0 {
         let what = match &checked.parsed {
@@ -252,7 +252,11 @@ fn check_one(file: &Path, exchange: bool) -> u8 {
             gongwen_doc::xml::TextEncoding::Utf8 => "UTF-8",
             gongwen_doc::xml::TextEncoding::Big5 => "Big5",
         };
-        let ready = if exchange { "，已備妥電子交換" } else { "" };
+        let ready = if exchange {
+            "，已備妥電子交換"
+        } else {
+            ""
+        };
         println!("{}: 正確（{what}，{enc}{ready}）", file.display());
     }
     worst
@@ -265,7 +269,7 @@ fn strip_path(e: &CliError, file: &Path) -> String {
 }
 
 /// A DI's SW and attachments travel beside it, under the names its entities declare.
-fn check_beside(file: &Path, dir: &Path, di: &Di) -> u8 {
+fn check_beside(file: &Path, dir: &Path, di: &Di, exchange: bool) -> u8 {
     let mut worst = 0;
     let missing = |entity: &str, name: &str, what: &str| {
         let p = Problem::new(

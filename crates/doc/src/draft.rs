@@ -761,10 +761,12 @@ impl Draft {
         if !b.problems.is_empty() {
             return Err(b.problems);
         }
-        let has_addressee = document.addressee().is_some();
+        // A 公告 has no 受文者 element, but it is exchanged like any other document: its
+        // recipients (正本, 副本) travel in an SW the DI declares.
+        let has_roster = document.addressee().is_some() || !roster.entries.is_empty();
         let di = Di {
             document,
-            roster: has_addressee.then(|| RosterFile {
+            roster: has_roster.then(|| RosterFile {
                 entity: "表單".into(),
                 file: format!("{base}.sw"),
                 notation: "DI".into(),

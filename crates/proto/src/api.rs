@@ -152,6 +152,34 @@ pub struct Record {
     pub detail: Option<String>,
 }
 
+impl Record {
+    /// What a person calls this record's kind ([`record_kind_label`]).
+    pub fn kind_label(&self) -> String {
+        record_kind_label(&self.kind)
+    }
+}
+
+/// The zh-TW name of a record kind, defined once for every page and list: a copy's status
+/// (待收文, 已送達 …), a participant's new state, 資安事件, 錯誤回應, 封包內容清除. A kind this
+/// version does not know (from a newer center) is shown as it is rather than hidden.
+pub fn record_kind_label(kind: &str) -> String {
+    if let Some(s) = crate::CopyStatus::parse(kind) {
+        return s.label().to_string();
+    }
+    if let Some(state) = kind
+        .strip_prefix("participant_")
+        .and_then(crate::directory::ParticipantState::parse)
+    {
+        return format!("參與者狀態改為{}", state.label());
+    }
+    match kind {
+        "security_event" => "資安事件".into(),
+        "error" => "錯誤回應".into(),
+        "body_purged" => "封包內容依保存期限清除".into(),
+        other => other.into(),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordPage {
     pub items: Vec<Record>,
@@ -280,4 +308,40 @@ pub struct SecurityEvent {
     pub package_id: Option<String>,
     /// What was found, in words (file, signature name).
     pub detail: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::record_kind_label;
+    use crate::CopyStatus;
+    use crate::directory::ParticipantState;
+
+    /// Every kind a center writes has its words; none is shown as the stored code.
+    #[test]
+    fn every_record_kind_has_a_label_in_words() {
+        let mut kinds: Vec<String> = CopyStatus::ALL
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect();
+        kinds.extend(
+            ParticipantState::ALL
+                .iter()
+                .map(|s| format!("participant_{}", s.as_str())),
+        );
+        kinds.extend(["security_event", "error", "body_purged"].map(String::from));
+        for k in kinds {
+            let label = record_kind_label(&k);
+            assert!(!label.is_ascii(), "{k} → {label}");
+        }
+        assert_eq!(record_kind_label("available"), "待收文");
+        assert_eq!(
+            record_kind_label("participant_suspended"),
+            "參與者狀態改為暫停"
+        );
+        assert_eq!(
+            record_kind_label("newer_kind"),
+            "newer_kind",
+            "unknown kinds are not hidden"
+        );
+    }
 }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use gongwen_net::Refusal;
 use gongwen_net::html::esc;
 use gongwen_proto::Code;
+use gongwen_proto::api::record_kind_label;
 use serde::Deserialize;
 
 use super::{Web, error_page, login, page, roc};
@@ -218,15 +219,18 @@ fn taipei_midnight(date: &str) -> Result<Option<i64>, Refusal> {
     Ok(Some(secs * 1000))
 }
 
-const KINDS: [(&str, &str); 8] = [
-    ("", "全部"),
-    ("accepted", "已收件"),
-    ("delivered", "已送達"),
-    ("confirmed", "已收文確認"),
-    ("returned", "已退文"),
-    ("failed", "失敗"),
-    ("security_event", "資安事件"),
-    ("error", "錯誤"),
+/// The kinds one may filter by (labels from [`record_kind_label`], defined once).
+const KINDS: [&str; 10] = [
+    "",
+    "accepted",
+    "relayed",
+    "available",
+    "delivered",
+    "confirmed",
+    "returned",
+    "failed",
+    "security_event",
+    "error",
 ];
 
 fn query_of(q: &RecordForm) -> Result<Vec<(&'static str, String)>, Refusal> {
@@ -242,7 +246,7 @@ fn query_of(q: &RecordForm) -> Result<Vec<(&'static str, String)>, Refusal> {
         out.push(("doc_number", q.doc_number.trim().to_string()));
     }
     if !q.kind.is_empty() {
-        if !KINDS.iter().any(|(k, _)| *k == q.kind) {
+        if !KINDS.contains(&q.kind.as_str()) {
             return Err(Refusal::new(
                 Code::BadRequest,
                 format!("紀錄種類「{}」不認得", q.kind),
@@ -275,10 +279,15 @@ pub async fn records(
     };
     let kinds: String = KINDS
         .iter()
-        .map(|(k, l)| {
+        .map(|k| {
             format!(
-                "<option value=\"{k}\"{}>{l}</option>",
-                if *k == q.kind { " selected" } else { "" }
+                "<option value=\"{k}\"{}>{}</option>",
+                if *k == q.kind { " selected" } else { "" },
+                if k.is_empty() {
+                    "全部".to_string()
+                } else {
+                    record_kind_label(k)
+                }
             )
         })
         .collect();
@@ -303,15 +312,11 @@ pub async fn records(
         page_data.items.len()
     );
     for r in &page_data.items {
-        let label = KINDS
-            .iter()
-            .find(|(k, _)| *k == r.kind)
-            .map(|(_, l)| *l)
-            .unwrap_or(r.kind.as_str());
+        let label = r.kind_label();
         b.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&roc(r.at)),
-            esc(label),
+            esc(&label),
             esc(r.doc_number.as_deref().unwrap_or("")),
             esc(r.recipient.as_deref().unwrap_or("")),
             esc(&r.actor),

@@ -1,7 +1,10 @@
-//! 撰寫: a 函, 書函, 開會通知單, 公告 or 簽 written in a form whose fields follow the DTD
-//! (主旨; 說明 and 辦法 with nested 條列; 依據 and 公告事項; 開會事由, 時間, 地點, 主持人;
-//! 速別; 附件), recipients picked from the center's address book and from groups into 正本
-//! and 副本, a preview as the printed PDF, and sending with the next 發文字號 of the year.
+//! 撰寫: a 函, 書函, 開會通知單 or 公告 written in a form whose fields follow the DTD
+//! (主旨; 說明 and 辦法 with nested 條列; 依據 and 公告事項; 開會事由, 時間, 地點, 主持人,
+//! 聯絡人及電話; 速別; 附件), recipients picked from the center's address book and from groups
+//! into 正本 and 副本 (出席者 and 列席者 for a meeting), 立即確認 and a typed resend of one of
+//! the agency's own sends, a preview as the printed PDF, and sending with the next 發文字號
+//! of the year. Every kind offered can be previewed and sent; a 簽 is an internal memo and is
+//! written in 線上簽核, not here.
 //! A refused form comes back with everything typed (the files must be chosen again: browsers
 //! do not let a page refill them).
 
@@ -10,7 +13,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use gongwen_net::Refusal;
 use gongwen_net::html::esc;
-use gongwen_proto::Code;
+use gongwen_proto::{Code, ResendKind};
 use gongwen_store::random_hex;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -20,7 +23,17 @@ use super::{Web, error_page, page};
 use crate::Agency;
 use crate::api::FormData;
 
-const KINDS: [&str; 5] = ["函", "書函", "開會通知單", "公告", "簽"];
+const KINDS: [&str; 4] = ["函", "書函", "開會通知單", "公告"];
+
+/// The two recipient boxes as the kind names them: 出席者 and 列席者 on a meeting notice,
+/// 正本 and 副本 otherwise.
+fn box_labels(kind: &str) -> (&'static str, &'static str) {
+    if kind == "開會通知單" {
+        ("出席者", "列席者")
+    } else {
+        ("正本", "副本")
+    }
+}
 const URGENCIES: [&str; 3] = ["普通件", "速件", "最速件"];
 /// ODF for editable files, PDF (or TIFF, a scan) otherwise.
 const ALLOWED: [&str; 7] = ["odt", "ods", "odp", "odg", "pdf", "tif", "tiff"];
@@ -165,8 +178,9 @@ async fn draft_of(a: &Agency, f: &FormData) -> Result<Value, Refusal> {
         let text = f.text("attachment_text").trim();
         d["附件"] = json!({ "文字": if text.is_empty() { format!("{}份", files.len()) } else { text.to_string() }, "檔案": files });
     }
-    let primary = resolve(a, "正本", f.text("primary")).await?;
-    let copies = resolve(a, "副本", f.text("copies")).await?;
+    let (primary_label, copies_label) = box_labels(kind);
+    let primary = resolve(a, primary_label, f.text("primary")).await?;
+    let copies = resolve(a, copies_label, f.text("copies")).await?;
     let with_att = f.text("copies_attach") == "on";
     let party = |(code, name): &(String, String), copy: bool| {
         let mut p = json!({ "全銜": name, "機關代碼": code });
@@ -180,6 +194,7 @@ async fn draft_of(a: &Agency, f: &FormData) -> Result<Value, Refusal> {
         d["開會時間"] = json!([{ "年月日": f.text("date").trim(), "時分": f.text("time").trim() }]);
         d["開會地點"] = json!(f.text("place").trim());
         d["主持人"] = json!([{ "姓名": f.text("chair").trim() }]);
+        d["聯絡人及電話"] = json!([{ "姓名": f.text("contact_name").trim(), "電話": f.text("contact_phone").trim() }]);
         d["出席者"] = json!(primary.iter().map(|p| party(p, false)).collect::<Vec<_>>());
         d["列席者"] = json!(copies.iter().map(|p| party(p, true)).collect::<Vec<_>>());
     } else {
@@ -215,7 +230,7 @@ fn select(name: &str, label: &str, options: &[&str], chosen: &str) -> String {
 
 fn area(name: &str, label: &str, hint: &str, value: &str, rows: u8) -> String {
     format!(
-        "<p><label for=\"{name}\">{label}</label>{h}<br><textarea name=\"{name}\" id=\"{name}\" rows=\"{rows}\">{v}</textarea></p>",
+        "<p><label for=\"{name}\" id=\"{name}-label\">{label}</label>{h}<br><textarea name=\"{name}\" id=\"{name}\" rows=\"{rows}\">{v}</textarea></p>",
         h = if hint.is_empty() {
             String::new()
         } else {
@@ -232,22 +247,79 @@ fn input(name: &str, label: &str, value: &str) -> String {
     )
 }
 
+/// What the form offers beside the typed fields: the agency's groups and the sends it may
+/// correct or resend.
+struct Choices {
+    groups: Vec<gongwen_proto::api::Group>,
+    originals: Vec<crate::options::Original>,
+}
+
+async fn choices_of(w: &Web, a: &Agency) -> Choices {
+    Choices {
+        groups: a.center.groups().await.unwrap_or_default(),
+        originals: crate::options::recent_originals(&w.node.db, a.code.as_str(), 50)
+            .await
+            .unwrap_or_default(),
+    }
+}
+
+/// 立即確認 and a typed resend of one of the agency's own sends.
+fn resend_fields(f: &FormData, originals: &[crate::options::Original]) -> String {
+    let kinds: String = std::iter::once(("", "（不是重發）"))
+        .chain(ResendKind::ALL.iter().map(|k| (k.label(), k.label())))
+        .map(|(v, l)| {
+            format!(
+                "<option value=\"{v}\"{}>{l}</option>",
+                if v == f.text("resend_kind") {
+                    " selected"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    let chosen = f.text("resend_of");
+    let mut of = String::from("<option value=\"\">（請選擇本機關送出的公文）</option>");
+    for o in originals {
+        of.push_str(&format!(
+            "<option value=\"{id}\"{sel}>{num}　{subj}</option>",
+            id = esc(&o.package_id),
+            sel = if chosen == o.package_id || chosen == o.doc_number {
+                " selected"
+            } else {
+                ""
+            },
+            num = esc(&o.doc_number),
+            subj = esc(&o.subject.chars().take(40).collect::<String>()),
+        ));
+    }
+    format!(
+        "<fieldset><legend>立即確認與更正、重發（選填）</legend>\
+         <p><label><input type=\"checkbox\" name=\"confirm_now\"{cn}> 涉及人民或機關重大權益，請受文者立即確認</label></p>\
+         <p><label>重發類別 <select name=\"resend_kind\" id=\"resend_kind\">{kinds}</select></label> \
+         <label>原發文 <select name=\"resend_of\" id=\"resend_of\">{of}</select></label><br>\
+         <small>電子公文不得增、減發送：本文或附件有誤時，改好後以「本文修正」「附件修正」等類別重發，並指明原發文；受文者會看到這是哪一件的更正。</small></p></fieldset>",
+        cn = if f.text("confirm_now") == "on" {
+            " checked"
+        } else {
+            ""
+        },
+    )
+}
+
 /// The form, filled with what was typed.
-fn form(
-    a: &Agency,
-    s: &Session,
-    f: &FormData,
-    groups: &[gongwen_proto::api::Group],
-    error: Option<&Refusal>,
-) -> String {
+fn form(a: &Agency, s: &Session, f: &FormData, c: &Choices, error: Option<&Refusal>) -> String {
+    let groups = &c.groups;
     let kind = if f.text("kind").is_empty() {
         "函"
     } else {
         f.text("kind")
     };
+    // A form never posted (no 文別 yet) shows the agency's defaults.
+    let fresh = f.text("kind").is_empty();
     let v = |k: &str, default: &str| {
         let t = f.text(k);
-        if t.is_empty() && f.texts.is_empty() {
+        if t.is_empty() && fresh {
             default.to_string()
         } else {
             t.to_string()
@@ -287,18 +359,19 @@ fn form(
          {subject}\
          <div id=\"f-letter\">{explain}{action}</div>\
          <div id=\"f-notice\">{basis}{announce}</div>\
-         <div id=\"f-meeting\">{reason}{date}{time}{place}{chair}</div>\
+         <div id=\"f-meeting\">{reason}{date}{time}{place}{chair}{contact_name}{contact_phone}</div>\
          <fieldset><legend>受文者</legend>\
          <p><label>查詢通訊錄（名稱或代碼，臺／台不分） <input id=\"book-q\" list=\"book\" autocomplete=\"off\"></label>\
-         <datalist id=\"book\"></datalist> <button type=\"button\" id=\"to-primary\">加入正本</button> <button type=\"button\" id=\"to-copies\">加入副本</button></p>\
+         <datalist id=\"book\"></datalist> <button type=\"button\" id=\"to-primary\">加入{pl}</button> <button type=\"button\" id=\"to-copies\">加入{cl}</button></p>\
          {groups}\
          {primary}{copies}\
-         <p><label><input type=\"checkbox\" name=\"copies_attach\"{ca}> 副本含附件</label></p></fieldset>\
+         <p><label><input type=\"checkbox\" name=\"copies_attach\"{ca}> <span id=\"copies-attach-label\">{cl}</span>含附件</label></p></fieldset>\
          <fieldset><legend>附件</legend><p><small>可編輯的檔案請用 ODF（.odt、.ods、.odp），其他請轉成 PDF；掃描的紙本可用 TIFF。\
          Word、Excel 檔請先另存為 ODF 或 PDF。</small></p>\
          <p><label>附件 <input type=\"file\" name=\"attachment\" multiple accept=\".odt,.ods,.odp,.odg,.pdf,.tif,.tiff\"></label></p>\
          {att_text}</fieldset>\
          <fieldset><legend>發文機關資料</legend>{address}{contact}{signature}</fieldset>\
+         {resend}\
          <p><button formaction=\"/compose/preview\" formtarget=\"preview\">預覽（PDF）</button> \
          <button id=\"send\">送出</button> <small>發文字號於送出時依「{word}」配給。</small></p></form>\
          <iframe name=\"preview\" title=\"預覽\" class=\"frame\"></iframe>",
@@ -321,6 +394,11 @@ fn form(
         time = input("time", "開會時間（例：上午10時）", f.text("time")),
         place = input("place", "開會地點", f.text("place")),
         chair = input("chair", "主持人", f.text("chair")),
+        contact_name = input("contact_name", "聯絡人", &v("contact_name", "")),
+        contact_phone = input("contact_phone", "聯絡電話", &v("contact_phone", "")),
+        pl = box_labels(kind).0,
+        cl = box_labels(kind).1,
+        resend = resend_fields(f, &c.originals),
         groups = if group_boxes.is_empty() {
             String::new()
         } else {
@@ -328,13 +406,13 @@ fn form(
         },
         primary = area(
             "primary",
-            "正本（出席者）",
+            box_labels(kind).0,
             "每行一個：機關代碼 名稱",
             f.text("primary"),
             3
         ),
-        copies = area("copies", "副本（列席者）", "", f.text("copies"), 2),
-        ca = if f.text("copies_attach") == "on" || f.texts.is_empty() {
+        copies = area("copies", box_labels(kind).1, "", f.text("copies"), 2),
+        ca = if f.text("copies_attach") == "on" || fresh {
             " checked"
         } else {
             ""
@@ -361,21 +439,31 @@ fn form(
     )
 }
 
-async fn groups_of(a: &Agency) -> Vec<gongwen_proto::api::Group> {
-    a.center.groups().await.unwrap_or_default()
+#[derive(Deserialize)]
+pub struct ComposeQuery {
+    /// A send to correct or resend (its package id), from the 發文 page.
+    #[serde(default)]
+    resend_of: String,
 }
 
-pub async fn show(State(w): State<Web>, headers: HeaderMap) -> Response {
+pub async fn show(
+    State(w): State<Web>,
+    headers: HeaderMap,
+    Query(q): Query<ComposeQuery>,
+) -> Response {
     let (a, s) = match login::require(&w, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let empty = FormData {
+    let mut start = FormData {
         texts: Vec::new(),
         files: Vec::new(),
     };
-    let g = groups_of(a).await;
-    page("撰寫公文", Some((a, &s)), &form(a, &s, &empty, &g, None)).into_response()
+    if !q.resend_of.is_empty() {
+        start.texts.push(("resend_of".into(), q.resend_of.clone()));
+    }
+    let c = choices_of(&w, a).await;
+    page("撰寫公文", Some((a, &s)), &form(a, &s, &start, &c, None)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -489,12 +577,12 @@ pub async fn send(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Re
     };
     let r = async {
         login::csrf_ok(&s, f.text("csrf"))?;
-        if f.text("kind") == "簽" {
-            return Err(Refusal::new(
-                Code::AgentDocument,
-                "簽是機關內部的文書，只能預覽與列印，不經電子交換送出",
-            ));
-        }
+        let options = crate::options::SendOptions::from_fields(
+            f.text("confirm_now"),
+            f.text("resend_kind"),
+            f.text("resend_of"),
+        )
+        .map_err(|m| Refusal::new(Code::AgentDocument, m))?;
         let d = draft_of(a, &f).await?;
         let mut draft: gongwen_doc::draft::Draft = serde_json::from_value(d)
             .map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
@@ -511,7 +599,10 @@ pub async fn send(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Re
         )
         .await?;
         let sent = async {
-            let set = crate::compose::stage(&draft, today, &dir.join(".uploads"), &dir)?;
+            let mut set = crate::compose::stage(&draft, today, &dir.join(".uploads"), &dir)?;
+            options
+                .attach_to(&mut set)
+                .map_err(|e| Refusal::new(Code::Internal, e.to_string()))?;
             crate::send::send_staged(&w.node, a, &set, "web").await
         }
         .await;
@@ -555,12 +646,12 @@ pub async fn send(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Re
                 // Nothing was sealed: nothing to keep.
                 let _ = tokio::fs::remove_dir_all(&dir).await;
             }
-            let g = groups_of(a).await;
+            let c = choices_of(&w, a).await;
             let status = axum::http::StatusCode::from_u16(e.code.http_status())
                 .unwrap_or(axum::http::StatusCode::BAD_REQUEST);
             (
                 status,
-                page("撰寫公文", Some((a, &s)), &form(a, &s, &f, &g, Some(&e))),
+                page("撰寫公文", Some((a, &s)), &form(a, &s, &f, &c, Some(&e))),
             )
                 .into_response()
         }

@@ -63,7 +63,8 @@ pub async fn list(State(w): State<Web>, headers: HeaderMap) -> Response {
         let idu = gongwen_client::encode_segment(&p.id);
         b.push_str(&format!(
             "<p class=\"noprint\"><a href=\"/sent/{idu}/paper.pdf\">列印紙本寄送用（蓋「{mark}」）</a>　\
-             <a href=\"/sent/{idu}/filing.pdf\">列印歸檔用（蓋「已電子交換」）</a></p>",
+             <a href=\"/sent/{idu}/filing.pdf\">列印歸檔用（蓋「已電子交換」）</a>　\
+             <a href=\"/compose?resend_of={idu}\">更正或重發…</a></p>",
             mark = esc(&w.node.config.web.paper_mark)
         ));
         for c in &p.copies {
