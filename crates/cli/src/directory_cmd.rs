@@ -483,10 +483,7 @@ async fn admin(
                 }
                 None => {
                     for e in &entries {
-                        let state = ParticipantState::ALL
-                            .into_iter()
-                            .find(|s| s.status_code() == e.statuscode)
-                            .map_or("?", |s| s.label());
+                        let state = e.state.label();
                         println!("{}\t{}\t{}\t{}", e.orgid, e.orgname, state, e.center);
                     }
                     println!("共 {} 筆", entries.len());
