@@ -118,3 +118,35 @@ fn a_refused_import_and_lookup_say_their_code_once() {
     assert_eq!(code, 1, "{err}");
     said_once(&err, "E_NOT_FOUND", "沒有這個機關");
 }
+
+#[test]
+fn a_database_failure_in_an_admin_command_is_printed_once() {
+    let dir = scratch("errors_directory_database");
+    let url = runtime().block_on(fresh_database("errors_directory_database"));
+    directory_config(&dir, &url, &gongwen_integration::pki().directory_signer.0);
+    let (code, err) = fails(&dir, &["directory", "address-book"]);
+    assert_eq!(code, 0, "{err}");
+    // The table the address book reads is gone: a database error inside the directory.
+    runtime().block_on(async {
+        let db = gongwen_store::Db::connect(&url).await.unwrap();
+        db.execute(
+            "ALTER TABLE dir_participants RENAME TO dir_participants_gone",
+            &[],
+        )
+        .await
+        .unwrap();
+        db.close().await;
+    });
+    for args in [
+        &["directory", "address-book"][..],
+        &["directory", "address-book", "--query", "臺北市"],
+    ] {
+        let (code, err) = fails(&dir, args);
+        assert_ne!(code, 0, "{args:?}: {err}");
+        // Once, on the command's own line, with what the database said — not also as a log
+        // line, and not hidden behind an incident number the operator would have to look up.
+        said_once(&err, "E_UNAVAILABLE", "dir_participants");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(!err.contains("事件編號"), "{err}");
+    }
+}
