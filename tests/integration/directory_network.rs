@@ -480,7 +480,9 @@ fn address_book_import_is_all_or_nothing_and_search_folds_variants() {
             .await
             .unwrap();
         assert_eq!(by_code.len(), 1);
-        assert_eq!(by_code[0].statuscode, 1);
+        // The legacy digit 1 is 暫停: published as D, Gongwen's state kept beside it.
+        assert_eq!(by_code[0].statuscode, "D");
+        assert_eq!(by_code[0].state, ParticipantState::Suspended);
         let info = addressbook::search(&db, Some("臺北市政府資訊局"), 100)
             .await
             .unwrap();
@@ -501,7 +503,9 @@ fn address_book_import_is_all_or_nothing_and_search_folds_variants() {
         let csv = addressbook::to_csv(&addressbook::search(&db, None, 100).await.unwrap());
         assert!(csv.starts_with("\u{feff}ORGID,ORGNAME,STATUSCODE,UPDATETIME,"));
         assert!(
-            csv.contains("379000000A,臺北市政府,0,2026-01-05 10:30:00,agency,tpc,1,1\r\n"),
+            // The file's UPDATETIME is kept; an empty one is the time of the import.
+            csv.contains("379000000A,臺北市政府,T,2026-01-05 08:30:00,agency,tpc,1,1,active\r\n")
+                && csv.contains("379130000C,台北市政府資訊局,T,2026-01-05 10:30:00,"),
             "{csv}"
         );
         // Every imported participant has its entry in the log, and the chain holds.

@@ -279,7 +279,7 @@ async fn follow_directory(
         .ok_or_else(|| start_err("E_CONFIG", format!("{} 沒有憑證", d.signer.display())))?;
     snapshot::resume(app, &signer)
         .await
-        .map_err(|e| start_err(e.code.as_str(), e))?;
+        .map_err(|e| start_err(e.code.as_str(), e.api().text()))?;
     snapshot::fetch_logged(app, &signer).await;
     let every = Duration::from_secs(d.refresh_s.max(1));
     Ok(tokio::spawn(snapshot::worker(app.clone(), signer, every)))

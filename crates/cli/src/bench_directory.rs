@@ -51,8 +51,9 @@ const KINDS: [&str; 8] = [
     "體育會",
 ];
 
-/// A generated address book: ORGID, ORGNAME, STATUSCODE; names like the real ones (and
-/// therefore repeated across cities, as real names are).
+/// A generated address book in the shape the national open data publishes: ORGID, ORGNAME,
+/// STATUSCODE (`T` in service; `D`, `F` no longer), UPDATETIME (`YYYY-MM-DD HH:MM:SS`); names
+/// like the real ones (and therefore repeated across cities, as real names are).
 fn generate(n: usize) -> String {
     let mut out = String::from("\u{feff}ORGID,ORGNAME,STATUSCODE,UPDATETIME\r\n");
     for i in 0..n {
@@ -64,11 +65,17 @@ fn generate(n: usize) -> String {
             i
         );
         let status = match i % 50 {
-            0 => 1,
-            1 => 2,
-            _ => 0,
+            0 => "D",
+            1 => "F",
+            _ => "T",
         };
-        out.push_str(&format!("B{i:09},{name},{status},2026-01-05 08:30:00\r\n"));
+        out.push_str(&format!(
+            "B{i:09},{name},{status},2025-12-{:02} {:02}:{:02}:{:02}\r\n",
+            1 + i % 28,
+            (i / 7) % 24,
+            (i / 3) % 60,
+            i % 60
+        ));
     }
     out
 }

@@ -180,6 +180,9 @@ pub fn run(cmd: CenterCommand) -> Result<ExitCode, CliError> {
         }
         CenterCommand::Admin { config, command } => {
             let cfg = load_config(&config.config)?;
+            // The operator at the console reads what went wrong here, once, from main's
+            // error line.
+            gongwen_net::details_to_caller();
             rt.block_on(async {
                 let app = gongwen_center::open(cfg, Clock::default())
                     .await

@@ -390,6 +390,8 @@ pub fn run(cmd: DirectoryCommand) -> Result<ExitCode, CliError> {
         | DirectoryCommand::Improvement { ref config, .. }
         | DirectoryCommand::Snapshot { ref config, .. } => (load(config)?, cmd),
     };
+    // The operator at the console reads what went wrong here, once, from main's error line.
+    gongwen_net::details_to_caller();
     runtime()?.block_on(async {
         let app = gongwen_directory::open(config, Clock::default()).await?;
         let r = admin(&app, cmd).await;
@@ -483,10 +485,7 @@ async fn admin(
                 }
                 None => {
                     for e in &entries {
-                        let state = ParticipantState::ALL
-                            .into_iter()
-                            .find(|s| s.status_code() == e.statuscode)
-                            .map_or("?", |s| s.label());
+                        let state = e.state.label();
                         println!("{}\t{}\t{}\t{}", e.orgid, e.orgname, state, e.center);
                     }
                     println!("共 {} 筆", entries.len());
@@ -882,6 +881,7 @@ async fn participant(
 }
 
 fn audit_cmd(cmd: AuditCommand) -> Result<ExitCode, CliError> {
+    gongwen_net::details_to_caller();
     match cmd {
         AuditCommand::Verify {
             database_url,

@@ -19,8 +19,8 @@ pub enum CliError {
     Render { code: &'static str, detail: String },
     /// The trust layer refused (test CA state, a bad certificate request …).
     Trust(gongwen_trust::TrustError),
-    /// The exchange center or the directory refused or could not start; `detail` starts
-    /// with its code.
+    /// The exchange center or the directory refused or could not start; `detail` is what it
+    /// said, without the code (main prints the code once, in front).
     Service { code: &'static str, detail: String },
     /// The database could not be opened or read.
     Store(gongwen_store::StoreError),
@@ -42,7 +42,7 @@ impl From<gongwen_center::CenterError> for CliError {
     fn from(e: gongwen_center::CenterError) -> Self {
         CliError::Service {
             code: e.code.as_str(),
-            detail: e.to_string(),
+            detail: e.api().text(),
         }
     }
 }
@@ -60,7 +60,7 @@ impl From<gongwen_directory::DirectoryError> for CliError {
     fn from(e: gongwen_directory::DirectoryError) -> Self {
         CliError::Service {
             code: e.code.as_str(),
-            detail: e.to_string(),
+            detail: gongwen_proto::ApiError::new(e.code, Some(e.detail)).text(),
         }
     }
 }

@@ -94,11 +94,12 @@ fn run(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
     )
 }
 
-#[test]
-fn directory_commands_import_look_up_change_and_sign() {
+/// A scratch folder with a `gongwen.toml` for a directory on a fresh database, and center
+/// `tpc` registered. Returns the folder and the database URL.
+fn directory_with_center(name: &str) -> (std::path::PathBuf, String) {
     let pki = gongwen_integration::pki();
-    let dir = gongwen_integration::scratch("directory_commands");
-    let url = runtime().block_on(fresh_database("directory_commands"));
+    let dir = gongwen_integration::scratch(name);
+    let url = runtime().block_on(fresh_database(name));
     std::fs::write(
         dir.join("gongwen.toml"),
         format!(
@@ -129,6 +130,29 @@ fn directory_commands_import_look_up_change_and_sign() {
         ],
     );
     assert_eq!(code, 0, "{out}");
+    (dir, url)
+}
+
+/// Verifies a snapshot file with openssl against the test root; its JSON.
+fn open_snapshot(dir: &std::path::Path, der: &str) -> serde_json::Value {
+    let json = format!("{der}.json");
+    let v = Command::new("openssl")
+        .current_dir(dir)
+        .args([
+            "cms", "-verify", "-inform", "DER", "-in", der, "-purpose", "any", "-out", &json,
+            "-CAfile",
+        ])
+        .arg(gongwen_integration::pki().ca.root_file())
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    serde_json::from_slice(&std::fs::read(dir.join(json)).unwrap()).unwrap()
+}
+
+#[test]
+fn directory_commands_import_look_up_change_and_sign() {
+    let pki = gongwen_integration::pki();
+    let (dir, url) = directory_with_center("directory_commands");
 
     // A broken file is refused with the line, and nothing goes in.
     std::fs::write(
@@ -165,9 +189,10 @@ fn directory_commands_import_look_up_change_and_sign() {
     );
     let (code, out) = run(&dir, &["directory", "address-book", "--format", "csv"]);
     assert_eq!(code, 0, "{out}");
+    // The legacy digits are read; the export writes the published letters.
     assert!(
         out.contains("ORGID,ORGNAME,STATUSCODE,UPDATETIME")
-            && out.contains("379130000C,臺北市政府資訊局,0,"),
+            && out.contains("379130000C,臺北市政府資訊局,T,"),
         "{out}"
     );
     let (code, out) = run(
@@ -447,4 +472,243 @@ fn an_application_signed_submitted_and_reviewed_from_the_command_line() {
         "{out}"
     );
     ok(&["directory", "audit", "verify", "--database-url", &url]);
+}
+
+/// The national open-data address book's shape: `ORGID,ORGNAME,STATUSCODE,UPDATETIME`, a BOM,
+/// `T`/`D`/`F`, `YYYY-MM-DD HH:MM:SS`; `rows` rows after 總統府, lines ended with `eol`.
+/// Returns the file and its rows (the four columns, as written).
+fn published_book(rows: usize, eol: &str) -> (String, Vec<[String; 4]>) {
+    const CITIES: [&str; 4] = ["臺北市", "台中市", "臺南市", "高雄市"];
+    const KINDS: [&str; 4] = ["政府", "中正區公所", "國民小學", "戶政事務所"];
+    let mut entries = vec![[
+        "200000000A".to_string(),
+        "總統府".to_string(),
+        "T".to_string(),
+        "2025-12-08 11:23:23".to_string(),
+    ]];
+    for i in 0..rows {
+        let status = match i % 25 {
+            3 => "D",
+            7 => "F",
+            _ => "T",
+        };
+        entries.push([
+            format!("3{i:08}{}", char::from(b'A' + (i % 26) as u8)),
+            format!("{}{}第{i}", CITIES[i % 4], KINDS[(i / 4) % 4]),
+            status.to_string(),
+            format!(
+                "20{:02}-{:02}-{:02} {:02}:{:02}:{:02}",
+                15 + i % 11,
+                1 + i % 12,
+                1 + i % 28,
+                i % 24,
+                (i / 24) % 60,
+                i % 60
+            ),
+        ]);
+    }
+    let mut text = format!("\u{feff}ORGID,ORGNAME,STATUSCODE,UPDATETIME{eol}");
+    for e in &entries {
+        text.push_str(&e.join(","));
+        text.push_str(eol);
+    }
+    (text, entries)
+}
+
+#[test]
+fn the_published_address_book_imports_and_exports_as_it_is() {
+    const ROWS: usize = 40_000;
+    for (name, eol) in [("published_crlf", "\r\n"), ("published_lf", "\n")] {
+        let (dir, _) = directory_with_center(name);
+        let (good, entries) = published_book(ROWS, eol);
+        // The letters and times as published, and a realistic mix of them.
+        assert!(good.contains(&format!("200000000A,總統府,T,2025-12-08 11:23:23{eol}")));
+        let count = |letter: &str| entries.iter().filter(|e| e[2] == letter).count();
+        assert_eq!(
+            (count("T"), count("D"), count("F")),
+            (ROWS / 25 * 23 + 1, ROWS / 25, ROWS / 25)
+        );
+
+        // One bad row at the very end: nothing goes in, and the error names that line.
+        let bad = format!("{good}XA99999999,最後一列,X,2025-12-08 11:23:23{eol}");
+        std::fs::write(dir.join("bad.csv"), &bad).unwrap();
+        let started = std::time::Instant::now();
+        let (code, out) = run(&dir, &["directory", "import", "bad.csv", "--center", "tpc"]);
+        assert_eq!(code, 1, "{out}");
+        let last = ROWS + 3; // the header, 總統府, ROWS rows, then the bad one
+        assert!(
+            out.contains("E_DIR_IMPORT")
+                && out.contains(&format!("第 {last} 行"))
+                && out.contains("STATUSCODE「X」"),
+            "{out}"
+        );
+        let (code, out) = run(&dir, &["directory", "address-book"]);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("共 0 筆"), "{out}");
+        // So does a time in another form.
+        let bad = good.replacen("2025-12-08 11:23:23", "2025/12/08 11:23:23", 1);
+        std::fs::write(dir.join("bad.csv"), &bad).unwrap();
+        let (code, out) = run(&dir, &["directory", "import", "bad.csv", "--center", "tpc"]);
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains("E_DIR_IMPORT") && out.contains("第 2 行") && out.contains("UPDATETIME"),
+            "{out}"
+        );
+
+        std::fs::write(dir.join("book.csv"), &good).unwrap();
+        let (code, out) = run(
+            &dir,
+            &["directory", "import", "book.csv", "--center", "tpc"],
+        );
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains(&format!("已匯入 {} 筆", ROWS + 1)), "{out}");
+        eprintln!(
+            "{name}: both refusals and the import took {:?}",
+            started.elapsed()
+        );
+
+        // Found by code or by name, 臺 and 台 alike, each with its state.
+        let (code, out) = run(
+            &dir,
+            &["directory", "address-book", "--query", "200000000A"],
+        );
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("200000000A\t總統府\t正常\ttpc"), "{out}");
+        let (code, out) = run(
+            &dir,
+            &["directory", "address-book", "--query", "台南市政府第2"],
+        );
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("臺南市政府第2\t正常"), "{out}");
+        for (i, label) in [(3, "中止"), (7, "註銷"), (2, "正常")] {
+            let e = &entries[i + 1];
+            let (code, out) = run(&dir, &["directory", "address-book", "--query", &e[1]]);
+            assert_eq!(code, 0, "{out}");
+            assert!(
+                out.contains(&format!("{}\t{}\t{label}", e[0], e[1])),
+                "{out}"
+            );
+        }
+        let (code, out) = run(
+            &dir,
+            &[
+                "directory",
+                "address-book",
+                "--resolve",
+                "台北市國民小學第8",
+            ],
+        );
+        assert_eq!((code, out.trim()), (0, "300000008I\t臺北市國民小學第8"));
+
+        // The export gives every row back as published: same letters, same times.
+        let (code, out) = run(&dir, &["directory", "address-book", "--format", "csv"]);
+        assert_eq!(code, 0, "{out}");
+        let mut lines = out.split("\r\n");
+        assert_eq!(
+            lines.next(),
+            Some("\u{feff}ORGID,ORGNAME,STATUSCODE,UPDATETIME,KIND,CENTER,RECEIVE,SEND,STATE")
+        );
+        let exported: std::collections::BTreeMap<String, Vec<String>> = lines
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let f: Vec<String> = l.split(',').map(String::from).collect();
+                (f[0].clone(), f)
+            })
+            .collect();
+        assert_eq!(exported.len(), entries.len());
+        for e in &entries {
+            let x = &exported[&e[0]];
+            assert_eq!(&x[..4], &e[..], "{x:?}");
+            let state = match e[2].as_str() {
+                "T" => "active",
+                "D" => "terminated",
+                _ => "cancelled",
+            };
+            assert_eq!(x[8], state, "{x:?}");
+        }
+
+        // The signed snapshot carries every imported entry with its state.
+        let (code, out) = run(&dir, &["directory", "snapshot", "--out", "snapshot.der"]);
+        assert_eq!(code, 0, "{out}");
+        let json = open_snapshot(&dir, "snapshot.der");
+        let participants = json["participants"].as_array().unwrap();
+        assert_eq!(participants.len(), entries.len());
+        let states: std::collections::HashMap<&str, &str> = participants
+            .iter()
+            .map(|p| (p["code"].as_str().unwrap(), p["state"].as_str().unwrap()))
+            .collect();
+        for e in &entries {
+            let want = match e[2].as_str() {
+                "T" => "active",
+                "D" => "terminated",
+                _ => "cancelled",
+            };
+            assert_eq!(states[e[0].as_str()], want, "{e:?}");
+        }
+        eprintln!("{name}: everything took {:?}", started.elapsed());
+    }
+}
+
+#[test]
+fn a_suspended_participant_exports_as_d_and_stays_suspended_when_moved() {
+    let (dir, _) = directory_with_center("suspended_export");
+    std::fs::write(
+        dir.join("book.csv"),
+        "ORGID,ORGNAME,STATUSCODE,UPDATETIME\n379000000A,臺北市政府,T,2025-12-08 11:23:23\n",
+    )
+    .unwrap();
+    let (code, out) = run(
+        &dir,
+        &["directory", "import", "book.csv", "--center", "tpc"],
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(
+        &dir,
+        &[
+            "directory",
+            "participant",
+            "state",
+            "379000000A",
+            "suspend",
+            "--reason",
+            "散播電腦病毒",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, export) = run(&dir, &["directory", "address-book", "--format", "csv"]);
+    assert_eq!(code, 0, "{export}");
+    assert!(
+        export.contains("379000000A,臺北市政府,D,") && export.contains(",suspended\r\n"),
+        "{export}"
+    );
+
+    // Into another directory: still 暫停, not 中止.
+    let (other, _) = directory_with_center("suspended_import");
+    std::fs::write(other.join("book.csv"), &export).unwrap();
+    let (code, out) = run(
+        &other,
+        &["directory", "import", "book.csv", "--center", "tpc"],
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(
+        &other,
+        &["directory", "address-book", "--query", "379000000A"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("379000000A\t臺北市政府\t暫停"), "{out}");
+    // A STATE that contradicts STATUSCODE is refused.
+    std::fs::write(
+        other.join("bad.csv"),
+        "ORGID,ORGNAME,STATUSCODE,STATE\n379130000C,臺北市政府資訊局,T,suspended\n",
+    )
+    .unwrap();
+    let (code, out) = run(
+        &other,
+        &["directory", "import", "bad.csv", "--center", "tpc"],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("E_DIR_IMPORT") && out.contains("第 2 行") && out.contains("STATE"),
+        "{out}"
+    );
 }

@@ -1,6 +1,11 @@
 //! The address book (地址簿): what every participant may look up, as JSON or CSV with the
 //! open-data columns, searchable with 臺/台 and full/half width treated alike; and the import
 //! of a whole address book from CSV, all or nothing.
+//!
+//! The file the national open data publishes (`ORGID,ORGNAME,STATUSCODE,UPDATETIME`, e.g.
+//! `200000000A,總統府,T,2025-12-08 11:23:23`) imports as it is, and exports again with the same
+//! letters and times: `STATUSCODE` is `T`, `D` or `F` both ways (see
+//! [`ParticipantState::status_code`] for how Gongwen's four states map onto them).
 
 use std::collections::{HashMap, HashSet};
 
@@ -36,22 +41,61 @@ pub fn taipei_time(ms: i64) -> String {
     )
 }
 
+/// Reads the open data's `UPDATETIME` (`YYYY-MM-DD HH:MM:SS`, Asia/Taipei) as Unix
+/// milliseconds; `None` when it is not that.
+pub fn parse_taipei_time(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = b.get(r)?;
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(part).ok()?.parse().ok()
+    };
+    if b.len() != 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let month = time::Month::try_from(u8::try_from(digits(5..7)?).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(
+        i32::try_from(digits(0..4)?).ok()?,
+        month,
+        u8::try_from(digits(8..10)?).ok()?,
+    )
+    .ok()?;
+    let t = time::Time::from_hms(
+        u8::try_from(digits(11..13)?).ok()?,
+        u8::try_from(digits(14..16)?).ok()?,
+        u8::try_from(digits(17..19)?).ok()?,
+    )
+    .ok()?;
+    let at = time::PrimitiveDateTime::new(date, t)
+        .assume_offset(time::UtcOffset::from_hms(8, 0, 0).ok()?);
+    Some(at.unix_timestamp() * 1000)
+}
+
 const COLS: &str = "code, name, state, updated_at, kind, center, receive, send";
 
 fn entry_of(r: &Row) -> Result<AddressEntry> {
     let state = r.text(2)?;
     let kind = r.text(4)?;
+    let state = ParticipantState::parse(&state)
+        .ok_or_else(|| DirectoryError::new(Code::Internal, format!("參與者狀態「{state}」")))?;
     Ok(AddressEntry {
         orgid: r.text(0)?,
         orgname: r.text(1)?,
-        statuscode: ParticipantState::parse(&state)
-            .map(ParticipantState::status_code)
-            .unwrap_or(1),
+        statuscode: state.status_code().to_string(),
         updatetime: taipei_time(r.i64(3)?),
         kind: ParticipantKind::parse(&kind).unwrap_or(ParticipantKind::Agency),
         center: r.text(5)?,
         receive: r.bool(6)?,
         send: r.bool(7)?,
+        state,
     })
 }
 
@@ -120,7 +164,9 @@ pub async fn resolve(db: &Db, name: &str) -> Result<AddressEntry> {
     }
 }
 
-/// The address book as CSV (UTF-8 with BOM, CRLF, the open-data columns first).
+/// The address book as CSV (UTF-8 with BOM, CRLF): the open-data columns first, as the
+/// national file has them (`STATUSCODE` `T`, `D` or `F`; `UPDATETIME` `YYYY-MM-DD HH:MM:SS`),
+/// then Gongwen's, `STATE` last (暫停 and 中止 are both `D`; `STATE` tells them apart).
 pub fn to_csv(entries: &[AddressEntry]) -> String {
     let mut out = String::from("\u{feff}");
     out.push_str(&csv::line(&ADDRESS_BOOK_COLUMNS));
@@ -128,12 +174,13 @@ pub fn to_csv(entries: &[AddressEntry]) -> String {
         out.push_str(&csv::line(&[
             e.orgid.as_str(),
             e.orgname.as_str(),
-            &e.statuscode.to_string(),
+            e.statuscode.as_str(),
             e.updatetime.as_str(),
             e.kind.as_str(),
             e.center.as_str(),
             if e.receive { "1" } else { "0" },
             if e.send { "1" } else { "0" },
+            e.state.as_str(),
         ]));
     }
     out
@@ -163,9 +210,20 @@ fn flag(line: usize, column: &str, v: &str) -> Result<bool> {
 }
 
 /// Loads an address book: a header with at least `ORGID` and `ORGNAME`, and any of
-/// `STATUSCODE`, `KIND`, `CENTER`, `RECEIVE`, `SEND`, `UBN`, `AUTHORITY` (others, like
-/// `UPDATETIME`, are ignored). Rows without a center go to `default_center`. Every code must be
-/// new; the whole file goes in, or nothing does.
+/// `STATUSCODE`, `UPDATETIME`, `KIND`, `CENTER`, `RECEIVE`, `SEND`, `UBN`, `AUTHORITY`,
+/// `STATE` (others are ignored). The file may start with a BOM; lines end in CRLF or LF.
+///
+/// - `STATUSCODE`: `T` 正常, `D` 中止, `F` 註銷 as published; the digits 0–3 of Gongwen's
+///   older exports are read too ([`ParticipantState::from_status_code`]). Empty: 正常.
+/// - `STATE`: Gongwen's own state word (`suspended` …) or label (暫停 …), written by its
+///   exports so that 暫停 survives a move; it must agree with `STATUSCODE` and wins over it.
+/// - `UPDATETIME`: `YYYY-MM-DD HH:MM:SS` Asia/Taipei, kept as the entry's last change (the
+///   export shows it again); empty: the time of the import.
+///
+/// Rows without a center go to `default_center`. Every code must be new — an import adds
+/// participants and never changes one already registered, so it cannot overwrite a finer
+/// state (暫停) with a file's coarser letter. The whole file goes in, or nothing does: the
+/// first bad line is named in an `E_DIR_IMPORT` (or `E_DIR_DUPLICATE`) error.
 pub async fn import_csv(
     db: &Db,
     text: &str,
@@ -208,7 +266,7 @@ pub async fn import_csv(
         }
     }
     let get = |r: &csv::Record, name: &str| col.get(name).map(|&i| r.field(i).trim().to_string());
-    let mut rows: Vec<(usize, ParticipantInput, ParticipantState)> = Vec::new();
+    let mut rows: Vec<(usize, ParticipantInput, ParticipantState, i64)> = Vec::new();
     let mut lines: HashMap<String, usize> = HashMap::new();
     for r in records {
         if r.count > header.count && r.fields.iter().skip(header.count).any(|f| !f.is_empty()) {
@@ -220,10 +278,46 @@ pub async fn import_csv(
         let line = r.line;
         let code = get(&r, "ORGID").unwrap_or_default().to_ascii_uppercase();
         let name = get(&r, "ORGNAME").unwrap_or_default();
-        let state = match get(&r, "STATUSCODE").filter(|s| !s.is_empty()) {
-            None => ParticipantState::Active,
-            Some(s) => ParticipantState::parse(&s)
-                .ok_or_else(|| import_err(line, format!("STATUSCODE「{s}」應為 0、1、2 或 3")))?,
+        let status = match get(&r, "STATUSCODE").filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(ParticipantState::from_status_code(&s).ok_or_else(|| {
+                import_err(
+                    line,
+                    format!("STATUSCODE「{s}」應為 T（正常）、D（中止）或 F（註銷）"),
+                )
+            })?),
+        };
+        let state = match get(&r, "STATE").filter(|s| !s.is_empty()) {
+            None => status.unwrap_or(ParticipantState::Active),
+            Some(s) => {
+                let state = ParticipantState::parse(&s).ok_or_else(|| {
+                    import_err(
+                        line,
+                        format!("STATE「{s}」應為 active、suspended、terminated 或 cancelled"),
+                    )
+                })?;
+                if let Some(st) = status.filter(|st| st.status_code() != state.status_code()) {
+                    return Err(import_err(
+                        line,
+                        format!(
+                            "STATE「{s}」與 STATUSCODE「{}」不符（{}應為 {}）",
+                            st.status_code(),
+                            state.label(),
+                            state.status_code()
+                        ),
+                    ));
+                }
+                state
+            }
+        };
+        let updated_at = match get(&r, "UPDATETIME").filter(|s| !s.is_empty()) {
+            None => now,
+            Some(s) => parse_taipei_time(&s).ok_or_else(|| {
+                import_err(
+                    line,
+                    format!("UPDATETIME「{s}」應為「年-月-日 時:分:秒」，例如 2025-12-08 11:23:23"),
+                )
+            })?,
         };
         let kind = match get(&r, "KIND").filter(|s| !s.is_empty()) {
             None => ParticipantKind::Agency,
@@ -263,7 +357,7 @@ pub async fn import_csv(
                 format!("第 {line} 行：機關代碼 {code} 與第 {first} 行重複"),
             ));
         }
-        rows.push((line, p, state));
+        rows.push((line, p, state, updated_at));
     }
     if rows.is_empty() {
         return Err(DirectoryError::new(
@@ -286,7 +380,7 @@ pub async fn import_csv(
         .iter()
         .map(|r| r.text(0))
         .collect::<Result<_, _>>()?;
-    for (line, p, _) in &rows {
+    for (line, p, _, _) in &rows {
         if existing.contains(&p.code) {
             return Err(DirectoryError::new(
                 Code::DirDuplicate,
@@ -297,8 +391,8 @@ pub async fn import_csv(
             return Err(import_err(*line, format!("交換中心「{}」未登記", p.center)));
         }
     }
-    for (_, p, state) in &rows {
-        crate::registry::insert_row(&mut tx, p, *state, now).await?;
+    for (_, p, state, updated_at) in &rows {
+        crate::registry::insert_row(&mut tx, p, *state, now, *updated_at).await?;
         audit::append_after(
             &mut tx,
             &mut head,
@@ -327,5 +421,35 @@ mod tests {
     fn update_time_is_taipei() {
         // 2026-01-05 00:30 UTC is 08:30 in Taipei.
         assert_eq!(taipei_time(1_767_573_000_000), "2026-01-05 08:30:00");
+    }
+
+    #[test]
+    fn update_time_reads_back() {
+        for t in [
+            "2025-12-08 11:23:23",
+            "2026-01-05 08:30:00",
+            "2024-02-29 00:00:00",
+        ] {
+            let ms = parse_taipei_time(t).unwrap();
+            assert_eq!(taipei_time(ms), t);
+        }
+        assert_eq!(
+            parse_taipei_time("2026-01-05 08:30:00"),
+            Some(1_767_573_000_000)
+        );
+        for bad in [
+            "",
+            "2025-12-08",
+            "2025/12/08 11:23:23",
+            "2025-12-08T11:23:23",
+            "2025-13-08 11:23:23",
+            "2025-02-30 11:23:23",
+            "2025-12-08 24:00:00",
+            "2025-12-08 11:23:2x",
+            "+025-12-08 11:23:23",
+            "２０２５-12-08 11:23:23",
+        ] {
+            assert_eq!(parse_taipei_time(bad), None, "{bad}");
+        }
     }
 }

@@ -366,17 +366,20 @@ fn fact_args(p: &ParticipantInput) -> Vec<Value> {
 
 const INSERT: &str = "INSERT INTO dir_participants (code, name, name_folded, kind, ubn, authority, center, receive, send, operator, \
      contact_name, contact_phone, contact_email, state, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)";
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
 
 /// The row alone: the caller has checked the facts, the code and the center, and logs.
+/// `updated_at` is the entry's last change as the address book shows it (an import keeps the
+/// file's `UPDATETIME`); otherwise `now`.
 pub(crate) async fn insert_row(
     tx: &mut Tx,
     p: &ParticipantInput,
     state: ParticipantState,
     now: i64,
+    updated_at: i64,
 ) -> Result<()> {
     let mut args = fact_args(p);
-    args.extend([state.as_str().into(), now.into()]);
+    args.extend([state.as_str().into(), now.into(), updated_at.into()]);
     tx.execute(INSERT, &args).await?;
     Ok(())
 }
@@ -404,7 +407,7 @@ pub async fn insert_in(
         ));
     }
     center_exists(tx, &p.center).await?;
-    insert_row(tx, p, state, now).await?;
+    insert_row(tx, p, state, now, now).await?;
     log(
         tx,
         now,

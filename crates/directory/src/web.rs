@@ -118,10 +118,7 @@ async fn address_book(State(app): State<Shared>, Query(q): Query<BookQuery>) -> 
             Ok(list) => {
                 body.push_str("<table><tr><th>機關代碼</th><th>名稱</th><th>狀態</th><th>交換中心</th><th>更新時間</th></tr>");
                 for e in &list {
-                    let state = gongwen_proto::directory::ParticipantState::ALL
-                        .into_iter()
-                        .find(|s| s.status_code() == e.statuscode)
-                        .map_or("?", |s| s.label());
+                    let state = e.state.label();
                     body.push_str(&format!(
                         "<tr><td>{}</td><td>{}</td><td>{state}</td><td>{}</td><td>{}</td></tr>",
                         esc(&e.orgid),

@@ -12,7 +12,7 @@ mod tls;
 pub use body::{Limits, body_limit};
 pub use clock::Clock;
 pub use metrics::Metrics;
-pub use refusal::{Refusal, incident};
+pub use refusal::{Refusal, details_to_caller, incident};
 pub use tls::{NetError, Peer, Server, ServerTls, TlsFiles, server_config, spki_sha256_hex};
 
 /// The `/healthz` answer of every service: 200 `{"status":"ok","version":…}` when its
@@ -40,13 +40,11 @@ pub struct StartError {
     pub detail: String,
 }
 
+/// `{service}無法啟動：{detail}` — the message only. The code is [`StartError::code`]; whoever
+/// prints the error shows it once, beside this (the command line: `錯誤 [E_CONFIG]：…`).
 impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}：{}無法啟動：{}",
-            self.code, self.service, self.detail
-        )
+        write!(f, "{}無法啟動：{}", self.service, self.detail)
     }
 }
 

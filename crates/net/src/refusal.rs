@@ -42,11 +42,23 @@ impl From<StoreError> for Refusal {
 
 const INCIDENT: &str = "事件編號 ";
 
+static AT_CONSOLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// For a command the operator runs at the console (`gongwen directory address-book` …): the
+/// caller is the operator, who may read every internal detail, and prints the error itself.
+/// From now on [`incident`] hands the detail back instead of logging it — otherwise the one
+/// error would show twice on the terminal, as a log line and as the command's message. A
+/// server never calls this.
+pub fn details_to_caller() {
+    AT_CONSOLE.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Writes what went wrong inside the service to the log under a new incident number, and
 /// returns what the caller may read: the number, to quote to the operator. Paths, SQL and
-/// other internals never reach the caller.
+/// other internals never reach the caller — unless the caller is the operator at the console
+/// ([`details_to_caller`]), who gets the detail itself and nothing is logged.
 pub fn incident(code: Code, detail: &str) -> String {
-    if detail.starts_with(INCIDENT) {
+    if detail.starts_with(INCIDENT) || AT_CONSOLE.load(std::sync::atomic::Ordering::Relaxed) {
         return detail.to_string();
     }
     let id = gongwen_store::random_hex(6);

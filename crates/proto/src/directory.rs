@@ -165,22 +165,53 @@ impl ParticipantState {
         }
     }
 
-    /// The address book's `STATUSCODE`: 0 正常, 1 暫停, 2 中止, 3 註銷.
-    pub fn status_code(self) -> u8 {
+    /// The address book's `STATUSCODE`, as the national open-data address book publishes it:
+    /// `T` in service, `D` and `F` no longer in service. Gongwen's four states fold onto those
+    /// three letters, and the export writes nothing else, so a published file read in and
+    /// written out again carries the same letters:
+    ///
+    /// - 正常 (`Active`) → `T`: it exchanges.
+    /// - 暫停 (`Suspended`) → `D`: it cannot exchange now (its center refuses its traffic), so a
+    ///   sender must not read it as `T` and must send on paper meanwhile. It is not `F`
+    ///   because the code is not gone: the suspension can be lifted. That it is only
+    ///   suspended is Gongwen's own, finer fact; it travels in the export's `STATE` column.
+    /// - 中止 (`Terminated`) → `D`: service stopped; the code stays, a new application can
+    ///   bring it back.
+    /// - 註銷 (`Cancelled`) → `F`: the code itself is withdrawn (the organisation asked to
+    ///   cancel, was dissolved or merged); it will not come back under that code.
+    ///
+    /// The open data names only the letters, not their meanings; this reading (D the weaker
+    /// stop, F the final one) is ours. [`ParticipantState::from_status_code`] reads `D` as
+    /// 中止 and `F` as 註銷.
+    pub fn status_code(self) -> &'static str {
         match self {
-            ParticipantState::Active => 0,
-            ParticipantState::Suspended => 1,
-            ParticipantState::Terminated => 2,
-            ParticipantState::Cancelled => 3,
+            ParticipantState::Active => "T",
+            ParticipantState::Suspended | ParticipantState::Terminated => "D",
+            ParticipantState::Cancelled => "F",
         }
     }
 
-    /// By its code word, its Chinese label or its `STATUSCODE`.
+    /// Reads a `STATUSCODE`: the published `T` 正常, `D` 中止, `F` 註銷; or the digits
+    /// 0 正常, 1 暫停, 2 中止, 3 註銷 that Gongwen's exports wrote before they wrote the
+    /// published letters (read only, for those files). `D` reads as 中止 rather
+    /// than 暫停: a file cannot carry a suspension's reason or the way back from it, and a
+    /// terminated participant that should exchange again goes through review.
+    pub fn from_status_code(s: &str) -> Option<ParticipantState> {
+        match s.trim() {
+            "T" | "0" => Some(ParticipantState::Active),
+            "1" => Some(ParticipantState::Suspended),
+            "D" | "2" => Some(ParticipantState::Terminated),
+            "F" | "3" => Some(ParticipantState::Cancelled),
+            _ => None,
+        }
+    }
+
+    /// By its code word or its Chinese label.
     pub fn parse(s: &str) -> Option<ParticipantState> {
         let s = s.trim();
         Self::ALL
             .into_iter()
-            .find(|k| k.as_str() == s || k.label() == s || k.status_code().to_string() == s)
+            .find(|k| k.as_str() == s || k.label() == s)
     }
 }
 
@@ -266,18 +297,21 @@ pub struct SnapshotGroup {
 pub struct AddressEntry {
     pub orgid: String,
     pub orgname: String,
-    /// 0 正常, 1 暫停, 2 中止, 3 註銷 ([`ParticipantState::status_code`]).
-    pub statuscode: u8,
+    /// The published letter: `T` in service, `D` or `F` not
+    /// ([`ParticipantState::status_code`]).
+    pub statuscode: String,
     /// Last change, `YYYY-MM-DD HH:MM:SS` Asia/Taipei.
     pub updatetime: String,
     pub kind: ParticipantKind,
     pub center: String,
     pub receive: bool,
     pub send: bool,
+    /// Gongwen's own state, finer than `STATUSCODE` (which shows 暫停 and 中止 both as `D`).
+    pub state: ParticipantState,
 }
 
-/// The address book's CSV header.
-pub const ADDRESS_BOOK_COLUMNS: [&str; 8] = [
+/// The address book's CSV header: the open-data columns, then Gongwen's.
+pub const ADDRESS_BOOK_COLUMNS: [&str; 9] = [
     "ORGID",
     "ORGNAME",
     "STATUSCODE",
@@ -286,6 +320,7 @@ pub const ADDRESS_BOOK_COLUMNS: [&str; 8] = [
     "CENTER",
     "RECEIVE",
     "SEND",
+    "STATE",
 ];
 
 /// What an application asks for (連線申請).
@@ -477,9 +512,9 @@ mod tests {
     }
 
     #[test]
-    fn states_parse_from_words_labels_and_codes() {
+    fn states_parse_from_words_and_labels() {
         assert_eq!(
-            ParticipantState::parse("2"),
+            ParticipantState::parse("terminated"),
             Some(ParticipantState::Terminated)
         );
         assert_eq!(
@@ -487,6 +522,34 @@ mod tests {
             Some(ParticipantState::Suspended)
         );
         assert_eq!(ParticipantState::parse("x"), None);
+        // Status codes are not states: D is two of them.
+        assert_eq!(ParticipantState::parse("D"), None);
         assert_eq!(CenterKind::parse("自管"), Some(CenterKind::SelfManaged));
+    }
+
+    #[test]
+    fn status_codes_are_the_published_letters() {
+        use ParticipantState::*;
+        let letters: Vec<_> = ParticipantState::ALL
+            .into_iter()
+            .map(ParticipantState::status_code)
+            .collect();
+        assert_eq!(letters, ["T", "D", "D", "F"]);
+        // Every letter read in is written out again unchanged.
+        for letter in ["T", "D", "F"] {
+            let state = ParticipantState::from_status_code(letter).unwrap();
+            assert_eq!(state.status_code(), letter);
+        }
+        assert_eq!(ParticipantState::from_status_code(" T "), Some(Active));
+        assert_eq!(ParticipantState::from_status_code("D"), Some(Terminated));
+        assert_eq!(ParticipantState::from_status_code("F"), Some(Cancelled));
+        // The digits of Gongwen's older exports are still read.
+        assert_eq!(ParticipantState::from_status_code("0"), Some(Active));
+        assert_eq!(ParticipantState::from_status_code("1"), Some(Suspended));
+        assert_eq!(ParticipantState::from_status_code("2"), Some(Terminated));
+        assert_eq!(ParticipantState::from_status_code("3"), Some(Cancelled));
+        for bad in ["", "4", "X", "t", "正常", "active", "TT"] {
+            assert_eq!(ParticipantState::from_status_code(bad), None, "{bad}");
+        }
     }
 }

@@ -109,15 +109,22 @@ impl ApiError {
     pub fn known_code(&self) -> Option<Code> {
         Code::parse(&self.code)
     }
+
+    /// What the error says, without its code: the message, then the detail in brackets. For
+    /// a printer that shows the code on its own (the command line's `錯誤 [E_…]：…`), so the
+    /// code is said once.
+    pub fn text(&self) -> String {
+        match &self.detail {
+            Some(d) => format!("{}（{d}）", self.message),
+            None => self.message.clone(),
+        }
+    }
 }
 
+/// `E_…：message（detail）`: the code, then [`ApiError::text`].
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}：{}", self.code, self.message)?;
-        if let Some(d) = &self.detail {
-            write!(f, "（{d}）")?;
-        }
-        Ok(())
+        write!(f, "{}：{}", self.code, self.text())
     }
 }
 

@@ -1,0 +1,152 @@
+//! Every error the command line prints says each thing once: `錯誤 [E_…]：message`, the code
+//! in the brackets only, the message on one line, not repeated.
+
+use std::path::Path;
+use std::process::Command;
+
+use gongwen_integration::{fresh_database, runtime, scratch};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
+
+/// Runs `gongwen` in `dir`; its exit code and standard error.
+fn fails(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run gongwen");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// One error line with `code` in its brackets, the code nowhere else, and no line twice.
+fn said_once(stderr: &str, code: &str, says: &str) {
+    assert_eq!(stderr.matches(code).count(), 1, "{code} not once: {stderr}");
+    assert_eq!(
+        stderr.matches(&format!("錯誤 [{code}]：")).count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches(says).count(),
+        1,
+        "{says:?} not once: {stderr}"
+    );
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    for (i, l) in lines.iter().enumerate() {
+        assert!(!lines[..i].contains(l), "line said twice: {stderr}");
+    }
+}
+
+/// A directory configuration on a fresh database; `signing_cert` as given.
+fn directory_config(dir: &Path, url: &str, signing_cert: &Path) {
+    let pki = gongwen_integration::pki();
+    std::fs::write(
+        dir.join("gongwen.toml"),
+        format!(
+            "[directory]\ndatabase_url = \"{url}\"\n\n[directory.tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_roots = [\"{}\"]\n\n\
+             [directory.signing]\ncert = \"{}\"\nkey = \"{}\"\n",
+            pki.server_cert.display(),
+            pki.server_key.display(),
+            pki.ca.root_file().display(),
+            signing_cert.display(),
+            pki.directory_signer.1.display(),
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_directory_that_cannot_start_says_its_code_once() {
+    let dir = scratch("errors_directory_start");
+    let url = runtime().block_on(fresh_database("errors_directory_start"));
+    directory_config(&dir, &url, &dir.join("no-such-signer.pem"));
+    for args in [
+        &["directory", "address-book"][..],
+        &["directory", "address-book", "--query", "臺北市"],
+        &["directory", "snapshot"],
+    ] {
+        let (code, err) = fails(&dir, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        said_once(&err, "E_CONFIG", "通訊錄服務無法啟動");
+        assert!(err.contains("no-such-signer.pem"), "{err}");
+    }
+}
+
+#[test]
+fn a_refused_import_and_lookup_say_their_code_once() {
+    let dir = scratch("errors_directory_refusal");
+    let url = runtime().block_on(fresh_database("errors_directory_refusal"));
+    directory_config(&dir, &url, &gongwen_integration::pki().directory_signer.0);
+    let (code, err) = fails(
+        &dir,
+        &[
+            "directory",
+            "center",
+            "tpc",
+            "--name",
+            "臺北市公文交換中心",
+            "--kind",
+            "共用",
+            "--url",
+            "https://tpc.example:8443",
+            "--operator",
+            "臺北市政府",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+
+    std::fs::write(
+        dir.join("bad.csv"),
+        "ORGID,ORGNAME,STATUSCODE,UPDATETIME\n379000000A,臺北市政府,Q,2025-12-08 11:23:23\n",
+    )
+    .unwrap();
+    let (code, err) = fails(&dir, &["directory", "import", "bad.csv", "--center", "tpc"]);
+    assert_eq!(code, 1, "{err}");
+    said_once(&err, "E_DIR_IMPORT", "第 2 行");
+    assert!(
+        err.contains("匯入檔有誤") && err.contains("STATUSCODE「Q」"),
+        "{err}"
+    );
+
+    let (code, err) = fails(
+        &dir,
+        &["directory", "address-book", "--resolve", "沒有這個機關"],
+    );
+    assert_eq!(code, 1, "{err}");
+    said_once(&err, "E_NOT_FOUND", "沒有這個機關");
+}
+
+#[test]
+fn a_database_failure_in_an_admin_command_is_printed_once() {
+    let dir = scratch("errors_directory_database");
+    let url = runtime().block_on(fresh_database("errors_directory_database"));
+    directory_config(&dir, &url, &gongwen_integration::pki().directory_signer.0);
+    let (code, err) = fails(&dir, &["directory", "address-book"]);
+    assert_eq!(code, 0, "{err}");
+    // The table the address book reads is gone: a database error inside the directory.
+    runtime().block_on(async {
+        let db = gongwen_store::Db::connect(&url).await.unwrap();
+        db.execute(
+            "ALTER TABLE dir_participants RENAME TO dir_participants_gone",
+            &[],
+        )
+        .await
+        .unwrap();
+        db.close().await;
+    });
+    for args in [
+        &["directory", "address-book"][..],
+        &["directory", "address-book", "--query", "臺北市"],
+    ] {
+        let (code, err) = fails(&dir, args);
+        assert_ne!(code, 0, "{args:?}: {err}");
+        // Once, on the command's own line, with what the database said — not also as a log
+        // line, and not hidden behind an incident number the operator would have to look up.
+        said_once(&err, "E_UNAVAILABLE", "dir_participants");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(!err.contains("事件編號"), "{err}");
+    }
+}
