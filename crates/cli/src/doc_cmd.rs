@@ -240,7 +240,7 @@ fn check_one(file: &Path, exchange: bool) -> u8 {
     }
     if let Some(Parsed::Di(di)) = &checked.parsed {
         let dir = file.parent().unwrap_or(Path::new("."));
-        worst = worst.max(check_beside(file, dir, di));
+        worst = worst.max(check_beside(file, dir, di, exchange));
     }
     if worst == 0 {
         let what = match &checked.parsed {
@@ -265,7 +265,7 @@ fn strip_path(e: &CliError, file: &Path) -> String {
 }
 
 /// A DI's SW and attachments travel beside it, under the names its entities declare.
-fn check_beside(file: &Path, dir: &Path, di: &Di) -> u8 {
+fn check_beside(file: &Path, dir: &Path, di: &Di, exchange: bool) -> u8 {
     let mut worst = 0;
     let missing = |entity: &str, name: &str, what: &str| {
         let p = Problem::new(
