@@ -99,7 +99,12 @@ fn participant(code: &str, name: &str, center: &str) -> ParticipantInput {
 }
 
 /// Registers center `id` at `port`, known by test center client certificate `client`.
-pub(crate) async fn register_center(db: &gongwen_store::Db, id: &str, port: u16, client: Option<usize>) {
+pub(crate) async fn register_center(
+    db: &gongwen_store::Db,
+    id: &str,
+    port: u16,
+    client: Option<usize>,
+) {
     let tls_key = client
         .map(|i| registry::key_of(&std::fs::read(&pki().center_clients[i].2).unwrap()).unwrap());
     let c = Center {

@@ -303,7 +303,12 @@ fn records_are_kept_a_year_and_those_of_an_open_copy_for_good() {
             "C's copy is still open"
         );
         assert_eq!(
-            c_copy.copies.iter().find(|c| c.recipient == B).unwrap().status,
+            c_copy
+                .copies
+                .iter()
+                .find(|c| c.recipient == B)
+                .unwrap()
+                .status,
             CopyStatus::Confirmed
         );
         let bad = pki
@@ -318,8 +323,14 @@ fn records_are_kept_a_year_and_those_of_an_open_copy_for_good() {
                 .map(|(k, _)| k.clone())
                 .collect::<Vec<_>>()
         };
-        assert!(of(&done_id, &before).contains(&"confirmed".to_string()), "{before:?}");
-        assert!(of(&open_id, &before).contains(&"accepted".to_string()), "{before:?}");
+        assert!(
+            of(&done_id, &before).contains(&"confirmed".to_string()),
+            "{before:?}"
+        );
+        assert!(
+            of(&open_id, &before).contains(&"accepted".to_string()),
+            "{before:?}"
+        );
         assert!(
             before.iter().any(|(k, p)| k == "error" && p.is_none()),
             "the refusal is a record: {before:?}"
@@ -341,8 +352,14 @@ fn records_are_kept_a_year_and_those_of_an_open_copy_for_good() {
         let old_done: Vec<String> = of(&done_id, &before);
         let left_done = of(&done_id, &after);
         for k in ["accepted", "delivered", "confirmed"] {
-            assert!(old_done.iter().any(|x| x == k), "{k} was recorded: {old_done:?}");
-            assert!(!left_done.iter().any(|x| x == k), "{k} of the final package purged: {left_done:?}");
+            assert!(
+                old_done.iter().any(|x| x == k),
+                "{k} was recorded: {old_done:?}"
+            );
+            assert!(
+                !left_done.iter().any(|x| x == k),
+                "{k} of the final package purged: {left_done:?}"
+            );
         }
         assert!(
             !after.iter().any(|(k, p)| k == "error" && p.is_none()),
@@ -366,7 +383,11 @@ fn records_are_kept_a_year_and_those_of_an_open_copy_for_good() {
         )
         .await
         .unwrap();
-        assert!(q.items.iter().any(|r| r.kind == "accepted"), "{:?}", q.items);
+        assert!(
+            q.items.iter().any(|r| r.kind == "accepted"),
+            "{:?}",
+            q.items
+        );
         x.shutdown().await;
     });
 }
@@ -452,18 +473,27 @@ fn a_reviewer_rejects_an_application_in_the_pages_and_the_applicant_is_told_why(
             .to_string();
 
         // 不同意 without a reason: refused, nothing changes, nobody is told.
-        let before = gongwen_directory::applications::notices(&db, C).await.unwrap();
+        let before = gongwen_directory::applications::notices(&db, C)
+            .await
+            .unwrap();
         let (s, _, html) = post(
             format!("/review/{id}"),
             Some(cookie.clone()),
-            vec![("csrf", csrf.clone()), ("decision", "reject".into()), ("message", "  ".into())],
+            vec![
+                ("csrf", csrf.clone()),
+                ("decision", "reject".into()),
+                ("message", "  ".into()),
+            ],
         )
         .await;
         assert_eq!(s, 400, "{html}");
         assert!(html.contains("理由"), "{html}");
         assert_eq!(dc.application(&id).await.unwrap()["state"], "submitted");
         assert_eq!(
-            gongwen_directory::applications::notices(&db, C).await.unwrap().len(),
+            gongwen_directory::applications::notices(&db, C)
+                .await
+                .unwrap()
+                .len(),
             before.len()
         );
 
@@ -472,7 +502,11 @@ fn a_reviewer_rejects_an_application_in_the_pages_and_the_applicant_is_told_why(
         let (s, _, html) = post(
             format!("/review/{id}"),
             Some(cookie.clone()),
-            vec![("csrf", csrf.clone()), ("decision", "reject".into()), ("message", reason.into())],
+            vec![
+                ("csrf", csrf.clone()),
+                ("decision", "reject".into()),
+                ("message", reason.into()),
+            ],
         )
         .await;
         assert_eq!(s, 200, "{html}");
@@ -481,7 +515,9 @@ fn a_reviewer_rejects_an_application_in_the_pages_and_the_applicant_is_told_why(
         assert_eq!(v["state"], "rejected", "{v}");
 
         // The applicant's notice, with the reason.
-        let notices = gongwen_directory::applications::notices(&db, C).await.unwrap();
+        let notices = gongwen_directory::applications::notices(&db, C)
+            .await
+            .unwrap();
         let (_, subject, body) = &notices[0];
         assert_eq!(subject, "連線申請不同意");
         assert!(body.contains(&id) && body.contains(reason), "{body}");
@@ -498,14 +534,18 @@ fn a_reviewer_rejects_an_application_in_the_pages_and_the_applicant_is_told_why(
             .unwrap();
         assert!(
             log.iter()
-                .any(|e| e.entry.action == "application.rejected" && e.entry.actor.contains("minzheng")),
+                .any(|e| e.entry.action == "application.rejected"
+                    && e.entry.actor.contains("minzheng")),
             "{:?}",
             log.iter().map(|e| &e.entry.action).collect::<Vec<_>>()
         );
 
         // Nothing was registered, and the decision is final.
         assert!(
-            gongwen_directory::registry::get(&db, C).await.unwrap().is_none(),
+            gongwen_directory::registry::get(&db, C)
+                .await
+                .unwrap()
+                .is_none(),
             "{C} is not a participant"
         );
         let (s, _, html) = post(

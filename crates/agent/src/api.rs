@@ -387,8 +387,10 @@ async fn send_document(
             Ok::<_, Refusal>(answer(r, None, Vec::new()))
         };
         let mut resp = replay.await.unwrap_or_else(IntoResponse::into_response);
-        resp.headers_mut()
-            .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+        resp.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
         return Ok(resp);
     }
     let _ = tokio::fs::remove_dir_all(&dir).await;

@@ -189,16 +189,31 @@ async fn check_center(a: &CenterClient, b: &CenterClient, ids: &BTreeSet<String>
     assert_eq!(sent.len(), sent_ids.len(), "a package listed twice");
     assert_eq!(&sent_ids, ids, "the center has exactly the documents sent");
     let numbers: BTreeSet<&String> = sent.iter().map(|(_, n)| n).collect();
-    assert_eq!(numbers.len(), sent.len(), "two packages share a 發文字號: {sent:?}");
+    assert_eq!(
+        numbers.len(),
+        sent.len(),
+        "two packages share a 發文字號: {sent:?}"
+    );
     let accepted = records(a, "accepted").await;
-    assert_eq!(accepted.len(), ids.len(), "one acceptance record per package");
+    assert_eq!(
+        accepted.len(),
+        ids.len(),
+        "one acceptance record per package"
+    );
     assert_eq!(&accepted.into_iter().collect::<BTreeSet<_>>(), ids);
     for p in &sent_ids {
         let v = a.sent(p).await.unwrap();
         assert_eq!(v.copies.len(), 1);
-        assert_eq!(v.copies[0].status, gongwen_proto::CopyStatus::Delivered, "{p}");
+        assert_eq!(
+            v.copies[0].status,
+            gongwen_proto::CopyStatus::Delivered,
+            "{p}"
+        );
     }
-    assert!(b.inbox(&[]).await.unwrap().items.is_empty(), "nothing still waits for B");
+    assert!(
+        b.inbox(&[]).await.unwrap().items.is_empty(),
+        "nothing still waits for B"
+    );
 }
 
 #[test]
@@ -263,13 +278,20 @@ fn a_folder_mode_agent_killed_mid_send_and_mid_receive_delivers_each_document_on
 
         // Started again for good: everything arrives.
         let mut node = serve(&config);
-        wait_for("all sent and received", 60, || sent() == N && received() == N).await;
+        wait_for("all sent and received", 60, || {
+            sent() == N && received() == N
+        })
+        .await;
         // A round more to show nothing else comes.
         tokio::time::sleep(Duration::from_millis(2500)).await;
         kill(&mut node);
 
         // A's folders: each set in sent/ whole with its status; nothing left behind.
-        assert!(all_entries(&outbox).is_empty(), "outbox: {:?}", all_entries(&outbox));
+        assert!(
+            all_entries(&outbox).is_empty(),
+            "outbox: {:?}",
+            all_entries(&outbox)
+        );
         assert!(entries(&root.join(A).join("error")).is_empty());
         let names_sent = entries(&sent_dir);
         assert_eq!(names_sent, names);
@@ -277,10 +299,17 @@ fn a_folder_mode_agent_killed_mid_send_and_mid_receive_delivers_each_document_on
         for name in &names_sent {
             let d = sent_dir.join(name);
             let files = all_entries(&d);
-            assert_eq!(files.len(), 4, "{name}: DI, SW, attachment and status.json: {files:?}");
+            assert_eq!(
+                files.len(),
+                4,
+                "{name}: DI, SW, attachment and status.json: {files:?}"
+            );
             let status: serde_json::Value =
                 serde_json::from_slice(&std::fs::read(d.join("status.json")).unwrap()).unwrap();
-            assert!(ids.insert(status["id"].as_str().unwrap().to_string()), "{status}");
+            assert!(
+                ids.insert(status["id"].as_str().unwrap().to_string()),
+                "{status}"
+            );
         }
         // B's inbox: each package once, whole, nothing half-opened.
         assert_eq!(entries(&inbox), ids, "B's inbox holds exactly what A sent");

@@ -476,16 +476,39 @@ fn an_application_rejected_from_the_command_line_tells_the_applicant_why() {
         out
     };
     ok(&[
-        "directory", "center", "tnc", "--name", "臺南市公文交換中心", "--kind", "self_managed",
-        "--url", "https://tnc.example", "--operator", "臺南市政府",
+        "directory",
+        "center",
+        "tnc",
+        "--name",
+        "臺南市公文交換中心",
+        "--kind",
+        "self_managed",
+        "--url",
+        "https://tnc.example",
+        "--operator",
+        "臺南市政府",
     ]);
     ok(&[
-        "directory", "account", "minzheng", "--display-name", "民政局", "--role",
-        "first_reviewer", "--scope", A,
+        "directory",
+        "account",
+        "minzheng",
+        "--display-name",
+        "民政局",
+        "--role",
+        "first_reviewer",
+        "--scope",
+        A,
     ]);
     ok(&[
-        "directory", "account", "tnc-admin", "--display-name", "智慧發展中心", "--role",
-        "second_reviewer", "--scope", "tnc",
+        "directory",
+        "account",
+        "tnc-admin",
+        "--display-name",
+        "智慧發展中心",
+        "--role",
+        "second_reviewer",
+        "--scope",
+        "tnc",
     ]);
     let c = pki.agency(C);
     let form = serde_json::json!({
@@ -500,15 +523,27 @@ fn an_application_rejected_from_the_command_line_tells_the_applicant_why() {
         "contact_name": "陳大文", "contact_phone": "06-1234567", "contact_email": "sports@example.org.tw",
         "agreement": { "rules": "公文電子交換系統使用規範 115.01 版", "agreed_at": gongwen_center::Clock::default().now_ms() }
     });
-    std::fs::write(dir.join("form.json"), serde_json::to_vec_pretty(&form).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("form.json"),
+        serde_json::to_vec_pretty(&form).unwrap(),
+    )
+    .unwrap();
     let mut chain = std::fs::read(&c.sign_file).unwrap();
     chain.extend(std::fs::read(pki.ca.ca_file(gongwen_trust::pki::Branch::Gca)).unwrap());
     std::fs::write(dir.join("card.pem"), chain).unwrap();
     let key = c.sign_key_file.to_str().unwrap();
     let submit = |p7: &str| {
         ok(&[
-            "directory", "application", "sign", "form.json", "--cert", "card.pem", "--key", key,
-            "-o", p7,
+            "directory",
+            "application",
+            "sign",
+            "form.json",
+            "--cert",
+            "card.pem",
+            "--key",
+            key,
+            "-o",
+            p7,
         ]);
         let out = ok(&["directory", "application", "submit", p7]);
         out.strip_prefix("申請案 ")
@@ -518,19 +553,42 @@ fn an_application_rejected_from_the_command_line_tells_the_applicant_why() {
     };
     let id = submit("app.p7");
     // The first review agrees; the second does not.
-    ok(&["directory", "application", "review", &id, "--as", "minzheng", "approve"]);
+    ok(&[
+        "directory",
+        "application",
+        "review",
+        &id,
+        "--as",
+        "minzheng",
+        "approve",
+    ]);
     let notices_before = ok(&["directory", "notices", C]);
     // 不同意 needs a reason: refused, and nothing changes.
     let (code, out) = run(
         &dir,
-        &["directory", "application", "review", &id, "--as", "tnc-admin", "reject"],
+        &[
+            "directory",
+            "application",
+            "review",
+            &id,
+            "--as",
+            "tnc-admin",
+            "reject",
+        ],
     );
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("理由"), "{out}");
     let (code, out) = run(
         &dir,
         &[
-            "directory", "application", "review", &id, "--as", "tnc-admin", "reject", "--message",
+            "directory",
+            "application",
+            "review",
+            &id,
+            "--as",
+            "tnc-admin",
+            "reject",
+            "--message",
             " ",
         ],
     );
@@ -540,7 +598,14 @@ fn an_application_rejected_from_the_command_line_tells_the_applicant_why() {
 
     let reason = "固定 IP 非貴會所有，請洽網路服務業者確認後重新申請";
     let out = ok(&[
-        "directory", "application", "review", &id, "--as", "tnc-admin", "reject", "--message",
+        "directory",
+        "application",
+        "review",
+        &id,
+        "--as",
+        "tnc-admin",
+        "reject",
+        "--message",
         reason,
     ]);
     assert!(out.contains(&id) && out.contains("不同意"), "{out}");
@@ -552,7 +617,15 @@ fn an_application_rejected_from_the_command_line_tells_the_applicant_why() {
             && out.contains("application.rejected"),
         "{out}"
     );
-    let out = ok(&["directory", "application", "list", "--as", "tnc-admin", "--state", "rejected"]);
+    let out = ok(&[
+        "directory",
+        "application",
+        "list",
+        "--as",
+        "tnc-admin",
+        "--state",
+        "rejected",
+    ]);
     assert!(out.contains(&id), "{out}");
     // The applicant's notice, newest first, says 不同意 and why.
     let out = ok(&["directory", "notices", C]);
@@ -566,14 +639,28 @@ fn an_application_rejected_from_the_command_line_tells_the_applicant_why() {
     assert!(!out.contains("臺南市體育會"), "{out}");
     let (code, out) = run(
         &dir,
-        &["directory", "application", "review", &id, "--as", "tnc-admin", "approve"],
+        &[
+            "directory",
+            "application",
+            "review",
+            &id,
+            "--as",
+            "tnc-admin",
+            "approve",
+        ],
     );
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("E_DIR_STATE") && out.contains("不同意"), "{out}");
+    assert!(
+        out.contains("E_DIR_STATE") && out.contains("不同意"),
+        "{out}"
+    );
     // The applicant may apply again, a new case.
     let again = submit("again.p7");
     assert_ne!(again, id);
     let out = ok(&["directory", "application", "show", &again]);
-    assert!(out.contains("待初審") && out.contains(&format!("過去申請：{id}（不同意")), "{out}");
+    assert!(
+        out.contains("待初審") && out.contains(&format!("過去申請：{id}（不同意")),
+        "{out}"
+    );
     ok(&["directory", "audit", "verify", "--database-url", &url]);
 }
