@@ -252,7 +252,11 @@ fn check_one(file: &Path, exchange: bool) -> u8 {
             gongwen_doc::xml::TextEncoding::Utf8 => "UTF-8",
             gongwen_doc::xml::TextEncoding::Big5 => "Big5",
         };
-        let ready = if exchange { "，已備妥電子交換" } else { "" };
+        let ready = if exchange {
+            "，已備妥電子交換"
+        } else {
+            ""
+        };
         println!("{}: 正確（{what}，{enc}{ready}）", file.display());
     }
     worst

@@ -238,7 +238,9 @@ fn seal_refuses_what_is_not_ready_to_exchange() {
         .and_then(|s| s.split("</年月日>").next())
         .unwrap()
         .to_string();
-    let urgency_end = di.find("<速別").and_then(|i| di[i..].find("/>").map(|j| i + j + 2));
+    let urgency_end = di
+        .find("<速別")
+        .and_then(|i| di[i..].find("/>").map(|j| i + j + 2));
     let at = urgency_end.expect("the example has a 速別");
     let with = |wrapper: &str| format!("{}\n  {wrapper}{}", &di[..at], &di[at..]);
     let cases = [
@@ -249,12 +251,16 @@ fn seal_refuses_what_is_not_ready_to_exchange() {
         ),
         (
             "secret.di",
-            with("<密等及解密條件或保密期限><密等 代碼=\"密\"/><解密條件或保密期限>公布後解密</解密條件或保密期限></密等及解密條件或保密期限>"),
+            with(
+                "<密等及解密條件或保密期限><密等 代碼=\"密\"/><解密條件或保密期限>公布後解密</解密條件或保密期限></密等及解密條件或保密期限>",
+            ),
             Some("機密文書不得電子交換"),
         ),
         (
             "plain.di",
-            with("<密等及解密條件或保密期限><密等/><解密條件或保密期限/></密等及解密條件或保密期限>"),
+            with(
+                "<密等及解密條件或保密期限><密等/><解密條件或保密期限/></密等及解密條件或保密期限>",
+            ),
             None,
         ),
     ];

@@ -15,8 +15,8 @@ pub mod model;
 pub mod values;
 pub mod xml;
 
-pub use exchange::exchange_problems;
 pub use error::{DocError, Problem, ProblemKind, ValueError, io_message};
+pub use exchange::exchange_problems;
 pub use model::*;
 pub use values::*;
 

@@ -25,7 +25,11 @@ fn drafts_are_valid_and_only_the_exchange_level_refuses_their_blanks() {
     for (name, not_ready) in CASES {
         let bytes = corpus(name);
         let checked = check(&bytes, &Limits::default()).unwrap();
-        assert!(checked.problems.is_empty(), "{name}: {:?}", checked.problems);
+        assert!(
+            checked.problems.is_empty(),
+            "{name}: {:?}",
+            checked.problems
+        );
         let Some(Parsed::Di(di)) = checked.parsed else {
             panic!("{name}: not read as a DI")
         };

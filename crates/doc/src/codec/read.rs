@@ -363,9 +363,10 @@ fn secrecy(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Secrecy> {
     let mut c = Children::new(e, path);
     // 代碼 is #IMPLIED: document systems write an empty <密等/> for an unclassified
     // document, and only a 代碼 marks it classified.
-    let level = c
-        .one("密等", ctx)
-        .and_then(|(m, p)| m.attr("代碼").and_then(|v| ctx.value(&p, Classification::parse(v))));
+    let level = c.one("密等", ctx).and_then(|(m, p)| {
+        m.attr("代碼")
+            .and_then(|v| ctx.value(&p, Classification::parse(v)))
+    });
     let condition = text_of(&mut c, "解密條件或保密期限", ctx);
     c.finish(ctx);
     level.map(|level| Secrecy { level, condition })
@@ -448,7 +449,9 @@ fn doc_number(e: &Element, path: &str, ctx: &mut Ctx) -> Option<DocNumber> {
 
 fn date_in(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Option<RocDate>> {
     let mut c = Children::new(e, path);
-    let d = c.one("年月日", ctx).and_then(|(d, p)| blank_or_date(d, &p, ctx));
+    let d = c
+        .one("年月日", ctx)
+        .and_then(|(d, p)| blank_or_date(d, &p, ctx));
     c.finish(ctx);
     d
 }
