@@ -233,7 +233,7 @@ fn a_classified_document_is_refused_everywhere_and_nothing_reaches_the_recipient
             .seal_with_header(A, &[B], |h| h.secrecy = Some("密".into()))
             .unwrap();
         let refused_id = gongwen_trust::package::inspect(&pkg).unwrap().header.id;
-        let e = a.submit("classified-1", pkg).await.err().expect("refused");
+        let e = a.submit("classified-1", pkg).await.expect_err("refused");
         assert_eq!(e.code(), Some("E_SUBMIT_CLASSIFIED"), "{e}");
         assert_eq!(e.status(), Some(400));
         assert!(e.to_string().contains(CLASSIFIED), "{e}");
