@@ -105,7 +105,7 @@ async fn ok_id(n: &gongwen_agent::Running, code: &str) -> String {
         .unwrap()
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     html.split("name=\"csrf\" value=\"")
         .nth(1)
         .unwrap()

@@ -13,7 +13,7 @@ use gongwen_proto::directory::{CenterKind, ParticipantKind, ParticipantState};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions};
 use gongwen_trust::receipt::ReceiptEvent;
 
-const ADMIN: &str = "admin:測試";
+pub(crate) const ADMIN: &str = "admin:測試";
 
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -52,7 +52,7 @@ pub(crate) fn directory_config(db: &str, port: u16) -> DirectoryConfig {
 }
 
 /// A directory on a fresh database and a free port of 127.0.0.1.
-async fn start_directory(name: &str) -> (gongwen_directory::Running, u16) {
+pub(crate) async fn start_directory(name: &str) -> (gongwen_directory::Running, u16) {
     let pd = free_port();
     let dir = gongwen_directory::start(
         directory_config(&fresh_database(name).await, pd),
@@ -99,7 +99,12 @@ fn participant(code: &str, name: &str, center: &str) -> ParticipantInput {
 }
 
 /// Registers center `id` at `port`, known by test center client certificate `client`.
-async fn register_center(db: &gongwen_store::Db, id: &str, port: u16, client: Option<usize>) {
+pub(crate) async fn register_center(
+    db: &gongwen_store::Db,
+    id: &str,
+    port: u16,
+    client: Option<usize>,
+) {
     let tls_key = client
         .map(|i| registry::key_of(&std::fs::read(&pki().center_clients[i].2).unwrap()).unwrap());
     let c = Center {
@@ -516,7 +521,7 @@ fn address_book_import_is_all_or_nothing_and_search_folds_variants() {
 }
 
 /// An application form for agency `code` (of the test CA) at `center`.
-fn form(
+pub(crate) fn form(
     code: &str,
     center: &str,
     with_enc: bool,
@@ -556,7 +561,7 @@ fn form(
 }
 
 /// The form signed with `signer`'s signing key (the organisation's IC card).
-fn signed(f: &gongwen_proto::directory::ApplicationForm, signer: &str) -> Vec<u8> {
+pub(crate) fn signed(f: &gongwen_proto::directory::ApplicationForm, signer: &str) -> Vec<u8> {
     let a = pki().agency(signer);
     gongwen_trust::cms::sign(
         &serde_json::to_vec(f).unwrap(),

@@ -8,6 +8,7 @@ mod center;
 mod center_security;
 mod directory;
 mod directory_network;
+mod duties;
 mod federation;
 mod hostile;
 mod hostile_senders;

@@ -383,16 +383,26 @@ async fn send_document(
     let name = set_name(&headers)?;
     let _claim = node.claims.claim(a.code.as_str(), &name).await;
     let dir = staged_dir(node, a, &name);
-    // A retried request: answer what became of the first, read nothing.
+    // A retried request: answer what became of the first, read nothing. The upload left
+    // unread ends this connection, so the answer says so (`Connection: close`): a client
+    // that kept it for its next request would see that request cut off.
     if send::sent_row(node, a, &name)
         .await
         .map_err(|e| Refusal::new(Code::Internal, e))?
         .is_some()
     {
-        let set = crate::folder::declared_set(&dir, &find_di(&dir)?, name)
-            .map_err(|e| Refusal::new(Code::Internal, e))?;
-        let r = send::send_staged(node, a, &set, "api").await?;
-        return Ok(answer(r, None, Vec::new()));
+        let replay = async {
+            let set = crate::folder::declared_set(&dir, &find_di(&dir)?, name)
+                .map_err(|e| Refusal::new(Code::Internal, e))?;
+            let r = send::send_staged(node, a, &set, "api").await?;
+            Ok::<_, Refusal>(answer(r, None, Vec::new()))
+        };
+        let mut resp = replay.await.unwrap_or_else(IntoResponse::into_response);
+        resp.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+        return Ok(resp);
     }
     let _ = tokio::fs::remove_dir_all(&dir).await;
     let uploads = dir.join(".uploads");

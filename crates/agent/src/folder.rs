@@ -82,13 +82,23 @@ impl OutboxSet {
     }
 }
 
-/// What the outbox holds now: sets ready to go (complete, unchanged for `settle`), and DIs
-/// that cannot be read (with why), once they have settled too.
-pub fn scan(outbox: &Path, settle: Duration) -> (Vec<OutboxSet>, Vec<(OutboxSet, String)>) {
-    let mut ready = Vec::new();
-    let mut broken = Vec::new();
+/// What the outbox holds now.
+#[derive(Debug, Default)]
+pub struct Scanned {
+    /// Complete sets, unchanged for `settle`.
+    pub ready: Vec<OutboxSet>,
+    /// DIs that cannot be read (with why), once they have settled too.
+    pub broken: Vec<(OutboxSet, String)>,
+    /// DIs some of whose declared files are not there: still being copied in, or a set whose
+    /// move to sent/ or error/ was cut short (the DI goes last).
+    pub incomplete: Vec<OutboxSet>,
+}
+
+/// What the outbox holds now: see [`Scanned`].
+pub fn scan(outbox: &Path, settle: Duration) -> Scanned {
+    let mut out = Scanned::default();
     let Ok(rd) = std::fs::read_dir(outbox) else {
-        return (ready, broken);
+        return out;
     };
     let mut dis: Vec<PathBuf> = rd
         .flatten()
@@ -121,16 +131,18 @@ pub fn scan(outbox: &Path, settle: Duration) -> (Vec<OutboxSet>, Vec<(OutboxSet,
         let set = match declared_set(outbox, &di, name) {
             Ok(s) => s,
             Err(why) => {
-                broken.push((alone, why));
+                out.broken.push((alone, why));
                 continue;
             }
         };
         // Not all there yet, or still being written: next time.
         if set.files().iter().all(|f| f.is_file() && settled(f)) {
-            ready.push(set);
+            out.ready.push(set);
+        } else if set.files().iter().any(|f| !f.is_file()) {
+            out.incomplete.push(set);
         }
     }
-    (ready, broken)
+    out
 }
 
 /// A staged set's name: its folder's.
@@ -159,11 +171,14 @@ pub fn declared_set(dir: &Path, di: &Path, name: String) -> Result<OutboxSet, St
 }
 
 /// Moves a set's files into `dest/<name>/` (created), renaming where it can and copying
-/// otherwise; a file already gone (moved before a crash) is skipped.
+/// otherwise; a file already gone (moved before a crash) is skipped. The DI goes last: while
+/// it is in the outbox the set is found again, so a move cut short is finished next round.
 pub fn move_set(set: &OutboxSet, dest: &Path) -> std::io::Result<PathBuf> {
     let dir = dest.join(&set.name);
     std::fs::create_dir_all(&dir)?;
-    for f in set.files() {
+    let mut files = set.files();
+    files.rotate_left(1);
+    for f in files {
         let Some(file_name) = f.file_name() else {
             continue;
         };

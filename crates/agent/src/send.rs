@@ -3,7 +3,7 @@
 //! restart submits it once and never twice. Sets come from an outbox folder, or from the API
 //! and the web client, which stage them under `data_dir/staged/<agency>/<name>/`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,6 +40,19 @@ pub(crate) fn package_path(node: &Node, a: &Agency, name: &str) -> PathBuf {
         .join(format!("{}-{name}.pkg", a.code.as_str()))
 }
 
+/// Puts a set in `dest/<name>/` with `notes` (file name, bytes) written there first: once
+/// the DI has left the outbox nothing finds the set again, so what goes with it is in place
+/// before (a crash in between writes it again next round).
+fn finish(dest: &Path, set: &OutboxSet, notes: &[(&str, &[u8])]) -> Result<(), String> {
+    let dir = dest.join(&set.name);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    for (name, bytes) in notes {
+        folder::write_atomically(&dir.join(name), bytes).map_err(|e| e.to_string())?;
+    }
+    folder::move_set(set, dest).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 /// Puts a set in `error/` with the reason in words and as JSON.
 fn reject(
     f: &Folders,
@@ -47,11 +60,14 @@ fn reject(
     reason: &str,
     detail: serde_json::Value,
 ) -> Result<(), String> {
-    let dir = folder::move_set(set, &f.error).map_err(|e| e.to_string())?;
-    folder::write_atomically(&dir.join("原因.txt"), format!("{reason}\n").as_bytes())
-        .map_err(|e| e.to_string())?;
-    folder::write_atomically(&dir.join("error.json"), detail.to_string().as_bytes())
-        .map_err(|e| e.to_string())
+    finish(
+        &f.error,
+        set,
+        &[
+            ("原因.txt", format!("{reason}\n").as_bytes()),
+            ("error.json", detail.to_string().as_bytes()),
+        ],
+    )
 }
 
 /// What the agent recorded of one set.
@@ -152,11 +168,22 @@ pub(crate) async fn send_folder(node: &Shared, a: &Agency) -> Result<(), String>
     let Some(f) = &a.folders else {
         return Ok(());
     };
-    let (ready, broken) = folder::scan(&f.outbox, Duration::from_secs(node.config.settle_s));
+    let scanned = folder::scan(&f.outbox, Duration::from_secs(node.config.settle_s));
     // Each set stands alone: one that cannot be moved or sent now is tried again next round
     // and never holds up the sets behind it.
     let mut failed = Vec::new();
-    for (set, why) in broken {
+    // A set whose move was cut short (submitted or refused before a restart): finished.
+    for set in scanned.incomplete {
+        let begun = matches!(
+            sent_row(node, a, &set.name).await,
+            Ok(Some(row)) if row.state == "submitted" || row.state == "refused"
+        );
+        if begun && let Err(e) = send_set(node, a, f, &set).await {
+            failed.push(format!("{}：{e}", set.name));
+        }
+    }
+    let ready = scanned.ready;
+    for (set, why) in scanned.broken {
         if let Err(e) = reject(
             f,
             &set,
@@ -182,10 +209,10 @@ pub(crate) async fn send_folder(node: &Shared, a: &Agency) -> Result<(), String>
 }
 
 async fn send_set(node: &Shared, a: &Agency, f: &Folders, set: &OutboxSet) -> Result<(), String> {
-    let (key, state) = match sent_row(node, a, &set.name).await? {
-        Some(row) => (row.key, row.state),
+    let (key, state, package_id, detail) = match sent_row(node, a, &set.name).await? {
+        Some(row) => (row.key, row.state, row.package_id, row.detail),
         None => match seal(node, a, set, "folder").await {
-            Ok((key, _)) => (key, "sealed".to_string()),
+            Ok((key, header)) => (key, "sealed".to_string(), header.id, None),
             Err(Sealing::Refused(code, reason)) => {
                 return reject(
                     f,
@@ -200,27 +227,37 @@ async fn send_set(node: &Shared, a: &Agency, f: &Folders, set: &OutboxSet) -> Re
     if state == "sealed" {
         match submit(node, a, &set.name, &key).await? {
             Submitted::Sent(sent) => {
-                let dir = folder::move_set(set, &f.sent).map_err(|e| e.to_string())?;
                 let status = serde_json::to_vec_pretty(&sent).unwrap_or_default();
-                folder::write_atomically(&dir.join("status.json"), &status)
-                    .map_err(|e| e.to_string())?;
+                finish(&f.sent, set, &[("status.json", &status)])?;
             }
             Submitted::Refused(e) => {
                 reject(f, set, &format!("交換中心拒收：{e}"), error_json(&e))?;
             }
             Submitted::Queued(e) => return Err(e),
         }
+    } else if state == "submitted" {
+        // Sent before a restart, not yet moved: with the status the center gives now, so
+        // sent/ always holds status.json (the document system reads the package id there).
+        let sent = a
+            .center
+            .sent(&package_id)
+            .await
+            .map_err(|e| format!("{UNREACHABLE}：{e}"))?;
+        let status = serde_json::to_vec_pretty(&sent).unwrap_or_default();
+        finish(&f.sent, set, &[("status.json", &status)])?;
     } else {
-        // Sent before a restart, not yet moved.
-        folder::move_set(
+        // Refused before a restart, not yet moved: with the reason recorded then.
+        let detail = detail.unwrap_or_else(|| "交換中心拒收".into());
+        let code = detail
+            .split(|c: char| c.is_whitespace() || c == '：')
+            .find(|w| w.starts_with("E_"))
+            .unwrap_or("E_TRANSPORT");
+        reject(
+            f,
             set,
-            if state == "submitted" {
-                &f.sent
-            } else {
-                &f.error
-            },
-        )
-        .map_err(|e| e.to_string())?;
+            &format!("交換中心拒收：{detail}"),
+            serde_json::json!({ "code": code, "message": detail }),
+        )?;
     }
     Ok(())
 }

@@ -194,11 +194,18 @@ pub fn to_csv(items: &[Record]) -> String {
     out
 }
 
-/// Deletes records older than the retention period. Returns how many went.
+/// Deletes records older than the retention period (at least 365 days), except those of a
+/// package with a copy still open (not confirmed, returned or failed): its history is kept
+/// whole while any copy may still change. Returns how many went.
 pub async fn purge(db: &Db, now_ms: i64, record_days: u32) -> Result<u64> {
     let days = record_days.max(365) as i64;
     let cutoff = now_ms - days * 86_400_000;
     Ok(db
-        .execute("DELETE FROM events WHERE at < $1", &args![cutoff])
+        .execute(
+            "DELETE FROM events WHERE at < $1 AND (package_id IS NULL OR NOT EXISTS \
+             (SELECT 1 FROM copies c WHERE c.package_id = events.package_id \
+             AND c.status NOT IN ('confirmed', 'returned', 'failed')))",
+            &args![cutoff],
+        )
         .await?)
 }

@@ -712,3 +712,219 @@ fn a_suspended_participant_exports_as_d_and_stays_suspended_when_moved() {
         "{out}"
     );
 }
+
+#[test]
+fn an_application_rejected_from_the_command_line_tells_the_applicant_why() {
+    use gongwen_integration::{A, C};
+    let pki = gongwen_integration::pki();
+    let dir = gongwen_integration::scratch("directory_reject");
+    let url = runtime().block_on(fresh_database("directory_reject"));
+    std::fs::write(
+        dir.join("gongwen.toml"),
+        format!(
+            "[directory]\ndatabase_url = \"{url}\"\ntrust_anchors = [\"{}\"]\ncrls = [\"{}\"]\n\n[directory.tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_roots = [\"{}\"]\n\n\
+             [directory.signing]\ncert = \"{}\"\nkey = \"{}\"\n",
+            pki.ca.root_file().display(),
+            pki.ca.dir().join("crl").display(),
+            pki.server_cert.display(),
+            pki.server_key.display(),
+            pki.ca.root_file().display(),
+            pki.directory_signer.0.display(),
+            pki.directory_signer.1.display(),
+        ),
+    )
+    .unwrap();
+    let ok = |args: &[&str]| {
+        let (code, out) = run(&dir, args);
+        assert_eq!(code, 0, "{args:?}: {out}");
+        out
+    };
+    ok(&[
+        "directory",
+        "center",
+        "tnc",
+        "--name",
+        "臺南市公文交換中心",
+        "--kind",
+        "self_managed",
+        "--url",
+        "https://tnc.example",
+        "--operator",
+        "臺南市政府",
+    ]);
+    ok(&[
+        "directory",
+        "account",
+        "minzheng",
+        "--display-name",
+        "民政局",
+        "--role",
+        "first_reviewer",
+        "--scope",
+        A,
+    ]);
+    ok(&[
+        "directory",
+        "account",
+        "tnc-admin",
+        "--display-name",
+        "智慧發展中心",
+        "--role",
+        "second_reviewer",
+        "--scope",
+        "tnc",
+    ]);
+    let c = pki.agency(C);
+    let form = serde_json::json!({
+        "kind": "new", "code": C, "name": "臺南市體育會", "participant_kind": "organisation",
+        "authority": A, "center": "tnc",
+        "certificates": [
+            std::fs::read_to_string(&c.sign_file).unwrap(),
+            std::fs::read_to_string(&c.enc_file).unwrap(),
+            std::fs::read_to_string(&c.tls_leaf).unwrap(),
+        ],
+        "ips": ["192.0.2.10"],
+        "contact_name": "陳大文", "contact_phone": "06-1234567", "contact_email": "sports@example.org.tw",
+        "agreement": { "rules": "公文電子交換系統使用規範 115.01 版", "agreed_at": gongwen_center::Clock::default().now_ms() }
+    });
+    std::fs::write(
+        dir.join("form.json"),
+        serde_json::to_vec_pretty(&form).unwrap(),
+    )
+    .unwrap();
+    let mut chain = std::fs::read(&c.sign_file).unwrap();
+    chain.extend(std::fs::read(pki.ca.ca_file(gongwen_trust::pki::Branch::Gca)).unwrap());
+    std::fs::write(dir.join("card.pem"), chain).unwrap();
+    let key = c.sign_key_file.to_str().unwrap();
+    let submit = |p7: &str| {
+        ok(&[
+            "directory",
+            "application",
+            "sign",
+            "form.json",
+            "--cert",
+            "card.pem",
+            "--key",
+            key,
+            "-o",
+            p7,
+        ]);
+        let out = ok(&["directory", "application", "submit", p7]);
+        out.strip_prefix("申請案 ")
+            .and_then(|r| r.split('：').next())
+            .unwrap()
+            .to_string()
+    };
+    let id = submit("app.p7");
+    // The first review agrees; the second does not.
+    ok(&[
+        "directory",
+        "application",
+        "review",
+        &id,
+        "--as",
+        "minzheng",
+        "approve",
+    ]);
+    let notices_before = ok(&["directory", "notices", C]);
+    // 不同意 needs a reason: refused, and nothing changes.
+    let (code, out) = run(
+        &dir,
+        &[
+            "directory",
+            "application",
+            "review",
+            &id,
+            "--as",
+            "tnc-admin",
+            "reject",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("理由"), "{out}");
+    let (code, out) = run(
+        &dir,
+        &[
+            "directory",
+            "application",
+            "review",
+            &id,
+            "--as",
+            "tnc-admin",
+            "reject",
+            "--message",
+            " ",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(ok(&["directory", "application", "show", &id]).contains("待複審"));
+    assert_eq!(ok(&["directory", "notices", C]), notices_before);
+
+    let reason = "固定 IP 非貴會所有，請洽網路服務業者確認後重新申請";
+    let out = ok(&[
+        "directory",
+        "application",
+        "review",
+        &id,
+        "--as",
+        "tnc-admin",
+        "reject",
+        "--message",
+        reason,
+    ]);
+    assert!(out.contains(&id) && out.contains("不同意"), "{out}");
+    let out = ok(&["directory", "application", "show", &id]);
+    assert!(
+        out.contains("不同意")
+            && out.contains(&format!("審核意見：{reason}"))
+            && out.contains("second_reviewer:tnc-admin")
+            && out.contains("application.rejected"),
+        "{out}"
+    );
+    let out = ok(&[
+        "directory",
+        "application",
+        "list",
+        "--as",
+        "tnc-admin",
+        "--state",
+        "rejected",
+    ]);
+    assert!(out.contains(&id), "{out}");
+    // The applicant's notice, newest first, says 不同意 and why.
+    let out = ok(&["directory", "notices", C]);
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("連線申請不同意") && first.contains(&id) && first.contains(reason),
+        "{out}"
+    );
+    // Nothing was registered; the decision is final.
+    let out = ok(&["directory", "address-book", "--query", C]);
+    assert!(!out.contains("臺南市體育會"), "{out}");
+    let (code, out) = run(
+        &dir,
+        &[
+            "directory",
+            "application",
+            "review",
+            &id,
+            "--as",
+            "tnc-admin",
+            "approve",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("E_DIR_STATE") && out.contains("不同意"),
+        "{out}"
+    );
+    // The applicant may apply again, a new case.
+    let again = submit("again.p7");
+    assert_ne!(again, id);
+    let out = ok(&["directory", "application", "show", &again]);
+    assert!(
+        out.contains("待初審") && out.contains(&format!("過去申請：{id}（不同意")),
+        "{out}"
+    );
+    ok(&["directory", "audit", "verify", "--database-url", &url]);
+}
