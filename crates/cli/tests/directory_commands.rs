@@ -267,65 +267,16 @@ fn directory_commands_import_look_up_change_and_sign() {
 
 #[test]
 fn an_application_signed_submitted_and_reviewed_from_the_command_line() {
-    use gongwen_integration::{A, C};
+    use gongwen_integration::C;
     let pki = gongwen_integration::pki();
     let dir = gongwen_integration::scratch("directory_applications");
     let url = runtime().block_on(fresh_database("directory_applications"));
-    std::fs::write(
-        dir.join("gongwen.toml"),
-        format!(
-            "[directory]\ndatabase_url = \"{url}\"\ntrust_anchors = [\"{}\"]\ncrls = [\"{}\"]\n\n[directory.tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_roots = [\"{}\"]\n\n\
-             [directory.signing]\ncert = \"{}\"\nkey = \"{}\"\n",
-            pki.ca.root_file().display(),
-            pki.ca.dir().join("crl").display(),
-            pki.server_cert.display(),
-            pki.server_key.display(),
-            pki.ca.root_file().display(),
-            pki.directory_signer.0.display(),
-            pki.directory_signer.1.display(),
-        ),
-    )
-    .unwrap();
+    review_setup(&dir, &url);
     let ok = |args: &[&str]| {
         let (code, out) = run(&dir, args);
         assert_eq!(code, 0, "{args:?}: {out}");
         out
     };
-    ok(&[
-        "directory",
-        "center",
-        "tnc",
-        "--name",
-        "臺南市公文交換中心",
-        "--kind",
-        "self_managed",
-        "--url",
-        "https://tnc.example",
-        "--operator",
-        "臺南市政府",
-    ]);
-    ok(&[
-        "directory",
-        "account",
-        "minzheng",
-        "--display-name",
-        "民政局",
-        "--role",
-        "first_reviewer",
-        "--scope",
-        A,
-    ]);
-    ok(&[
-        "directory",
-        "account",
-        "tnc-admin",
-        "--display-name",
-        "智慧發展中心",
-        "--role",
-        "second_reviewer",
-        "--scope",
-        "tnc",
-    ]);
     let (code, out) = run(
         &dir,
         &[
@@ -342,27 +293,6 @@ fn an_application_signed_submitted_and_reviewed_from_the_command_line() {
     assert!(out.contains("審核機關"), "{out}");
 
     let c = pki.agency(C);
-    let form = serde_json::json!({
-        "kind": "new", "code": C, "name": "臺南市體育會", "participant_kind": "organisation",
-        "authority": A, "center": "tnc",
-        "certificates": [
-            std::fs::read_to_string(&c.sign_file).unwrap(),
-            std::fs::read_to_string(&c.enc_file).unwrap(),
-            std::fs::read_to_string(&c.tls_leaf).unwrap(),
-        ],
-        "ips": ["192.0.2.10"],
-        "contact_name": "陳大文", "contact_phone": "06-1234567", "contact_email": "sports@example.org.tw",
-        "agreement": { "rules": "公文電子交換系統使用規範 115.01 版", "agreed_at": gongwen_center::Clock::default().now_ms() }
-    });
-    std::fs::write(
-        dir.join("form.json"),
-        serde_json::to_vec_pretty(&form).unwrap(),
-    )
-    .unwrap();
-    // The card's certificate with its issuer, as card software exports it.
-    let mut chain = std::fs::read(&c.sign_file).unwrap();
-    chain.extend(std::fs::read(pki.ca.ca_file(gongwen_trust::pki::Branch::Gca)).unwrap());
-    std::fs::write(dir.join("card.pem"), chain).unwrap();
     let sign = |out: &str| {
         run(
             &dir,
@@ -715,86 +645,17 @@ fn a_suspended_participant_exports_as_d_and_stays_suspended_when_moved() {
 
 #[test]
 fn an_application_rejected_from_the_command_line_tells_the_applicant_why() {
-    use gongwen_integration::{A, C};
+    use gongwen_integration::C;
     let pki = gongwen_integration::pki();
     let dir = gongwen_integration::scratch("directory_reject");
     let url = runtime().block_on(fresh_database("directory_reject"));
-    std::fs::write(
-        dir.join("gongwen.toml"),
-        format!(
-            "[directory]\ndatabase_url = \"{url}\"\ntrust_anchors = [\"{}\"]\ncrls = [\"{}\"]\n\n[directory.tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_roots = [\"{}\"]\n\n\
-             [directory.signing]\ncert = \"{}\"\nkey = \"{}\"\n",
-            pki.ca.root_file().display(),
-            pki.ca.dir().join("crl").display(),
-            pki.server_cert.display(),
-            pki.server_key.display(),
-            pki.ca.root_file().display(),
-            pki.directory_signer.0.display(),
-            pki.directory_signer.1.display(),
-        ),
-    )
-    .unwrap();
+    review_setup(&dir, &url);
     let ok = |args: &[&str]| {
         let (code, out) = run(&dir, args);
         assert_eq!(code, 0, "{args:?}: {out}");
         out
     };
-    ok(&[
-        "directory",
-        "center",
-        "tnc",
-        "--name",
-        "臺南市公文交換中心",
-        "--kind",
-        "self_managed",
-        "--url",
-        "https://tnc.example",
-        "--operator",
-        "臺南市政府",
-    ]);
-    ok(&[
-        "directory",
-        "account",
-        "minzheng",
-        "--display-name",
-        "民政局",
-        "--role",
-        "first_reviewer",
-        "--scope",
-        A,
-    ]);
-    ok(&[
-        "directory",
-        "account",
-        "tnc-admin",
-        "--display-name",
-        "智慧發展中心",
-        "--role",
-        "second_reviewer",
-        "--scope",
-        "tnc",
-    ]);
     let c = pki.agency(C);
-    let form = serde_json::json!({
-        "kind": "new", "code": C, "name": "臺南市體育會", "participant_kind": "organisation",
-        "authority": A, "center": "tnc",
-        "certificates": [
-            std::fs::read_to_string(&c.sign_file).unwrap(),
-            std::fs::read_to_string(&c.enc_file).unwrap(),
-            std::fs::read_to_string(&c.tls_leaf).unwrap(),
-        ],
-        "ips": ["192.0.2.10"],
-        "contact_name": "陳大文", "contact_phone": "06-1234567", "contact_email": "sports@example.org.tw",
-        "agreement": { "rules": "公文電子交換系統使用規範 115.01 版", "agreed_at": gongwen_center::Clock::default().now_ms() }
-    });
-    std::fs::write(
-        dir.join("form.json"),
-        serde_json::to_vec_pretty(&form).unwrap(),
-    )
-    .unwrap();
-    let mut chain = std::fs::read(&c.sign_file).unwrap();
-    chain.extend(std::fs::read(pki.ca.ca_file(gongwen_trust::pki::Branch::Gca)).unwrap());
-    std::fs::write(dir.join("card.pem"), chain).unwrap();
     let key = c.sign_key_file.to_str().unwrap();
     let submit = |p7: &str| {
         ok(&[
@@ -927,4 +788,88 @@ fn an_application_rejected_from_the_command_line_tells_the_applicant_why() {
         "{out}"
     );
     ok(&["directory", "audit", "verify", "--database-url", &url]);
+}
+
+/// A directory with the 臺南市 center and its two reviewers (民政局 first, the center's
+/// operator second), and C's signed-application inputs: `form.json` and `card.pem` (the
+/// card's certificate with its issuer, as card software exports it).
+fn review_setup(dir: &std::path::Path, url: &str) {
+    use gongwen_integration::{A, C};
+    let pki = gongwen_integration::pki();
+    std::fs::write(
+        dir.join("gongwen.toml"),
+        format!(
+            "[directory]\ndatabase_url = \"{url}\"\ntrust_anchors = [\"{}\"]\ncrls = [\"{}\"]\n\n[directory.tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_roots = [\"{}\"]\n\n\
+             [directory.signing]\ncert = \"{}\"\nkey = \"{}\"\n",
+            pki.ca.root_file().display(),
+            pki.ca.dir().join("crl").display(),
+            pki.server_cert.display(),
+            pki.server_key.display(),
+            pki.ca.root_file().display(),
+            pki.directory_signer.0.display(),
+            pki.directory_signer.1.display(),
+        ),
+    )
+    .unwrap();
+    let ok = |args: &[&str]| {
+        let (code, out) = run(dir, args);
+        assert_eq!(code, 0, "{args:?}: {out}");
+        out
+    };
+    ok(&[
+        "directory",
+        "center",
+        "tnc",
+        "--name",
+        "臺南市公文交換中心",
+        "--kind",
+        "self_managed",
+        "--url",
+        "https://tnc.example",
+        "--operator",
+        "臺南市政府",
+    ]);
+    ok(&[
+        "directory",
+        "account",
+        "minzheng",
+        "--display-name",
+        "民政局",
+        "--role",
+        "first_reviewer",
+        "--scope",
+        A,
+    ]);
+    ok(&[
+        "directory",
+        "account",
+        "tnc-admin",
+        "--display-name",
+        "智慧發展中心",
+        "--role",
+        "second_reviewer",
+        "--scope",
+        "tnc",
+    ]);
+    let c = pki.agency(C);
+    let form = serde_json::json!({
+        "kind": "new", "code": C, "name": "臺南市體育會", "participant_kind": "organisation",
+        "authority": A, "center": "tnc",
+        "certificates": [
+            std::fs::read_to_string(&c.sign_file).unwrap(),
+            std::fs::read_to_string(&c.enc_file).unwrap(),
+            std::fs::read_to_string(&c.tls_leaf).unwrap(),
+        ],
+        "ips": ["192.0.2.10"],
+        "contact_name": "陳大文", "contact_phone": "06-1234567", "contact_email": "sports@example.org.tw",
+        "agreement": { "rules": "公文電子交換系統使用規範 115.01 版", "agreed_at": gongwen_center::Clock::default().now_ms() }
+    });
+    std::fs::write(
+        dir.join("form.json"),
+        serde_json::to_vec_pretty(&form).unwrap(),
+    )
+    .unwrap();
+    let mut chain = std::fs::read(&c.sign_file).unwrap();
+    chain.extend(std::fs::read(pki.ca.ca_file(gongwen_trust::pki::Branch::Gca)).unwrap());
+    std::fs::write(dir.join("card.pem"), chain).unwrap();
 }

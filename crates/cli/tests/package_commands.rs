@@ -11,19 +11,14 @@ fn gongwen(dir: &Path, args: &[&str]) -> Output {
     run(dir, &[], BIN, args)
 }
 
-#[test]
-fn seal_inspect_open_receipts_and_refusals() {
-    let dir: PathBuf = std::env::temp_dir().join(format!("gongwen-cli-pkg-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let (sha, dit_sha) = two_agencies(&dir, &[]);
-
-    let sealed = ok(gongwen(
-        &dir,
+/// `gongwen seal` as 379000000A's operator, to 379130000C.
+fn seal(dir: &Path, di: &str, out: &str) -> Output {
+    gongwen(
+        dir,
         &[
             "seal",
             "--di",
-            "doc/1150001234.di",
+            di,
             "--sign-key",
             "ca/issued/379000000A-sign.key",
             "--sign-cert",
@@ -33,9 +28,19 @@ fn seal_inspect_open_receipts_and_refusals() {
             "--to",
             "ca/issued/379130000C-enc.crt",
             "-o",
-            "p.pkg",
+            out,
         ],
-    ));
+    )
+}
+
+#[test]
+fn seal_inspect_open_receipts_and_refusals() {
+    let dir: PathBuf = std::env::temp_dir().join(format!("gongwen-cli-pkg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (sha, dit_sha) = two_agencies(&dir, &[]);
+
+    let sealed = ok(seal(&dir, "doc/1150001234.di", "p.pkg"));
     assert!(
         sealed.contains("府資字第1150001234號") && sealed.contains("4 個電子受文者"),
         "{sealed}"
@@ -271,24 +276,7 @@ fn seal_refuses_what_is_not_ready_to_exchange() {
         assert_eq!(check.status.code(), Some(0), "{name}: {}", text(&check));
         let strict = gongwen(&dir, &["doc", "check", "--exchange", &path]);
         let out = format!("{name}.pkg");
-        let o = gongwen(
-            &dir,
-            &[
-                "seal",
-                "--di",
-                &path,
-                "--sign-key",
-                "ca/issued/379000000A-sign.key",
-                "--sign-cert",
-                "ca/issued/379000000A-sign.crt",
-                "--chain",
-                "ca/issued/379000000A-chain.pem",
-                "--to",
-                "ca/issued/379130000C-enc.crt",
-                "-o",
-                &out,
-            ],
-        );
+        let o = seal(&dir, &path, &out);
         match refused {
             Some(words) => {
                 assert!(text(&check).contains("附註") && text(&check).contains(words));
