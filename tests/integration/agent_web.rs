@@ -9,7 +9,7 @@ use std::path::Path;
 use gongwen_agent::AgentConfig;
 use gongwen_center::Clock;
 use gongwen_integration::{A, B, C, fresh_database, pki, runtime, scratch, until};
-use serde_json::{Value, json};
+use serde_json::json;
 
 pub(crate) fn card(code: &str) -> gongwen_agent::signer::Card {
     let p = pki();
@@ -160,7 +160,7 @@ fn an_organisation_signs_in_with_its_card_and_handles_its_inbox_in_the_browser()
                 )
                 .await
                 .unwrap();
-            ids.push(v["package_id"].as_str().unwrap().to_string());
+            ids.push(v.package_id.clone());
         }
         let (normal, urgent) = (ids[0].clone(), ids[1].clone());
         let received = |id: String| {
@@ -273,8 +273,8 @@ fn an_organisation_signs_in_with_its_card_and_handles_its_inbox_in_the_browser()
         assert!(duties.body.contains("次一工作日下午 2 時"));
 
         // Another agency's document is not A's to see.
-        let other: Value = b.inbox("all").await.unwrap();
-        assert!(other["items"].as_array().unwrap().is_empty());
+        let other = b.inbox("all").await.unwrap();
+        assert!(other.items.is_empty());
         assert_eq!(get(format!("/inbox/{}", "0".repeat(32))).await.status, 404);
 
         // Compose: a 函 with two levels of 說明 and a PDF, to B; previewed, then sent.
@@ -325,18 +325,18 @@ fn an_organisation_signs_in_with_its_card_and_handles_its_inbox_in_the_browser()
         let mut forged = fields("邀請參加年會，請查照。", B, "議程.pdf");
         forged[0].2 = b"forged".to_vec();
         assert_eq!(post("/compose/send", forged).await.status, 401);
-        let sent_before = b.inbox("all").await.unwrap()["items"].as_array().unwrap().len();
+        let sent_before = b.inbox("all").await.unwrap().items.len();
         assert_eq!(sent_before, 0, "nothing reached B");
         let ok = post("/compose/send", fields("邀請參加年會，請查照。", B, "議程.pdf")).await;
         assert_eq!(ok.status, 200, "{}", ok.body);
         assert!(ok.body.contains("測試字第1150000001號"), "the first number of the year: {}", ok.body);
         until("B has the composed letter", || async {
-            b.inbox("delivered").await.unwrap()["items"].as_array().is_some_and(|i| i.len() == 1)
+            b.inbox("delivered").await.unwrap().items.len() == 1
         })
         .await;
-        let item = b.inbox("delivered").await.unwrap()["items"][0].clone();
-        assert_eq!(item["urgency"], "速件");
-        assert!(item["doc_number"].as_str().unwrap().contains("測試字"), "{item}");
+        let item = b.inbox("delivered").await.unwrap().items[0].clone();
+        assert_eq!(item.urgency, "速件");
+        assert!(item.doc_number.contains("測試字"), "{item:?}");
         let sent = get("/sent".into()).await;
         assert!(sent.body.contains("邀請參加年會"), "{}", sent.body);
 
@@ -555,15 +555,10 @@ fn every_kind_the_compose_form_offers_is_previewed_and_sent() {
         let token = gongwen_agent::clients::add_token(&n.node.db, B, "公文系統", Clock::default().now_ms()).await.unwrap();
         let b = gongwen_client::agent::AgentClient::new(&base, &token, b"").unwrap();
         until("B has all four kinds", || async {
-            b.inbox("all").await.unwrap()["items"].as_array().is_some_and(|i| i.len() == 4)
+            b.inbox("all").await.unwrap().items.len() == 4
         })
         .await;
-        let subjects: Vec<String> = b.inbox("all").await.unwrap()["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["subject"].as_str().unwrap_or_default().to_string())
-            .collect();
+        let subjects: Vec<String> = b.inbox("all").await.unwrap().items.into_iter().map(|i| i.subject).collect();
         for kind in ["函", "書函", "公告"] {
             assert!(subjects.iter().any(|s| s == &format!("{kind}的主旨，請查照。")), "{kind}: {subjects:?}");
         }
@@ -612,7 +607,7 @@ fn every_kind_the_compose_form_offers_is_previewed_and_sent() {
             }
         };
         let v = send_api(parts("附件修正", first_number.clone())).await.unwrap();
-        let p = a_api.sent(v["package_id"].as_str().unwrap()).await.unwrap();
+        let p = a_api.sent(&v.package_id).await.unwrap();
         assert_eq!(p.resend.unwrap().original, sent[1], "found by its 發文字號");
         assert!(!p.confirm_now);
         let e = send_api(parts("重送", "他機關字第1150000001號".into())).await.unwrap_err();
@@ -622,7 +617,7 @@ fn every_kind_the_compose_form_offers_is_previewed_and_sent() {
         assert!(e.to_string().contains("重發類別"), "{e}");
         // Four kinds and two corrections reached B; the refused ones did not.
         until("B has the two corrections", || async {
-            b.inbox("all").await.unwrap()["items"].as_array().is_some_and(|i| i.len() == 6)
+            b.inbox("all").await.unwrap().items.len() == 6
         })
         .await;
         let listed = a_api.get("/api/v1/sent").await.unwrap();
@@ -631,7 +626,7 @@ fn every_kind_the_compose_form_offers_is_previewed_and_sent() {
         // Records: every state in words, none as the code the center stores.
         let items = b.inbox("delivered").await.unwrap();
         let all = b.inbox("all").await.unwrap();
-        let id = items["items"][0]["package_id"].as_str().unwrap_or_else(|| panic!("a letter waiting at B: {all}")).to_string();
+        let id = items.items.first().unwrap_or_else(|| panic!("a letter waiting at B: {all:?}")).package_id.clone();
         b.confirm(&id).await.unwrap();
         let rec = get("/records".into()).await;
         assert_eq!(rec.status, 200);

@@ -818,7 +818,7 @@ fn received_documents_and_copies_are_private_and_internal_errors_name_no_path() 
             let c = c.clone();
             async move {
                 let v = c.inbox("delivered").await.unwrap();
-                v["items"][0]["package_id"].as_str().map(str::to_string)
+                v.items.first().map(|i| i.package_id.clone())
             }
         };
         until("both letters delivered", || async {

@@ -13,10 +13,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use gongwen_net::{Peer, Refusal, Server, StartError};
+use gongwen_proto::agent::{InboxPage, ReceivedItem, ReceivedState, SendResult, SendState, WhoAmI};
 use gongwen_proto::{Code, ReturnReason};
 use gongwen_store::random_hex;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::clients::{self, ApiClient};
 use crate::compose::{self, Defaults};
@@ -191,12 +192,15 @@ async fn whoami(
     State(api): State<Api>,
     headers: HeaderMap,
     peer: Option<axum::Extension<Peer>>,
-) -> Result<Json<Value>> {
+) -> Result<Json<WhoAmI>> {
     let (client, a) = caller(&api, &headers, peer.as_deref()).await?;
-    Ok(Json(json!({
-        "agency": a.code.as_str(), "name": a.name, "client": client.name, "kind": client.kind,
-        "center": a.center.base(),
-    })))
+    Ok(Json(WhoAmI {
+        agency: a.code.as_str().to_string(),
+        name: a.name.clone(),
+        client: client.name,
+        kind: client.kind,
+        center: a.center.base().to_string(),
+    }))
 }
 
 /// A file name from an upload: a plain name, no folders.
@@ -485,26 +489,28 @@ async fn stage_and_send(
 }
 
 fn answer(r: send::SendResult, taken: Option<compose::Taken>, ignored: Vec<String>) -> Response {
-    let status = if r.state == "submitted" {
+    let state = send_state(&r.state);
+    let status = if state == SendState::Submitted {
         StatusCode::OK
     } else {
         StatusCode::ACCEPTED
     };
-    let body = json!({
-        "name": r.name, "package_id": r.package_id, "state": r.state,
-        "state_label": state_label(&r.state), "package": r.package, "detail": r.detail,
-        "serial": taken.map(|t| t.serial), "ignored_files": ignored,
-    });
+    let body = SendResult {
+        name: r.name,
+        package_id: r.package_id,
+        state,
+        state_label: state.label().to_string(),
+        package: r.package,
+        detail: r.detail,
+        serial: taken.map(|t| t.serial),
+        ignored_files: ignored,
+    };
     (status, Json(body)).into_response()
 }
 
-fn state_label(state: &str) -> &'static str {
-    match state {
-        "sealed" => "已封裝，等待交換中心收件",
-        "submitted" => "交換中心已收件",
-        "refused" => "交換中心拒收",
-        _ => "",
-    }
+/// The agent's stored send state; a row is only ever written with one of the three.
+fn send_state(state: &str) -> SendState {
+    SendState::parse(state).unwrap_or(SendState::Sealed)
 }
 
 fn staged_dir(node: &Shared, a: &Agency, name: &str) -> PathBuf {
@@ -532,7 +538,7 @@ async fn document(
     headers: HeaderMap,
     peer: Option<axum::Extension<Peer>>,
     UrlPath(name): UrlPath<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<SendResult>> {
     let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
     let row = send::sent_row(&api.node, a, &name)
         .await
@@ -548,10 +554,17 @@ async fn document(
     } else {
         None
     };
-    Ok(Json(json!({
-        "name": name, "package_id": row.package_id, "state": row.state,
-        "state_label": state_label(&row.state), "detail": row.detail, "package": package,
-    })))
+    let state = send_state(&row.state);
+    Ok(Json(SendResult {
+        name,
+        package_id: row.package_id,
+        state,
+        state_label: state.label().to_string(),
+        package,
+        detail: row.detail,
+        serial: None,
+        ignored_files: Vec::new(),
+    }))
 }
 
 async fn sent_list(
@@ -601,26 +614,36 @@ struct InboxQuery {
 
 const RECEIVED_COLS: &str = "package_id, sender, doc_number, subject, urgency, copy, confirm_now, state, received_at, files, handled_at, handled_by, reason, reason_text, detail, sender_name, receipt_number";
 
-fn received_json(r: &gongwen_store::Row) -> Result<Value> {
+fn received_item(r: &gongwen_store::Row) -> Result<ReceivedItem> {
     let files: Vec<String> = serde_json::from_str(&r.text(9)?).unwrap_or_default();
-    let state = r.text(7)?;
-    let label = match state.as_str() {
-        "delivered" => "待簽收",
-        "confirmed" => "已簽收",
-        "returned" => "已退文",
-        "quarantined" => "含惡意程式，已隔離並退文",
-        _ => "",
-    };
-    Ok(json!({
-        "package_id": r.text(0)?, "sender": r.text(1)?, "doc_number": r.text(2)?,
-        "subject": r.text(3)?, "urgency": r.text(4)?, "copy": r.text(5)?,
-        "confirm_now": r.i64(6)? != 0, "state": state, "state_label": label,
-        "received_at": r.i64(8)?, "files": files, "handled_at": r.opt_i64(10)?,
-        "handled_by": r.opt_text(11)?, "return_reason": r.opt_text(12)?,
-        "return_text": r.opt_text(13)?, "sender_name": r.text(15)?, "receipt_number": r.opt_text(16)?,
+    let stored = r.text(7)?;
+    let state = ReceivedState::parse(&stored)
+        .ok_or_else(|| Refusal::new(Code::Internal, format!("收文狀態「{stored}」不認得")))?;
+    Ok(ReceivedItem {
+        package_id: r.text(0)?,
+        sender: r.text(1)?,
+        doc_number: r.text(2)?,
+        subject: r.text(3)?,
+        urgency: r.text(4)?,
+        copy: r.text(5)?,
+        confirm_now: r.i64(6)? != 0,
+        state,
+        state_label: state.label().to_string(),
+        received_at: r.i64(8)?,
+        files,
+        handled_at: r.opt_i64(10)?,
+        handled_by: r.opt_text(11)?,
+        return_reason: r.opt_text(12)?,
+        return_text: r.opt_text(13)?,
+        sender_name: r.text(15)?,
+        receipt_number: r.opt_text(16)?,
         // Why it was returned on arrival; the inbox folder path is the agent's own business.
-        "detail": if state == "returned" { r.opt_text(14)? } else { None },
-    }))
+        detail: if state == ReceivedState::Returned {
+            r.opt_text(14)?
+        } else {
+            None
+        },
+    })
 }
 
 async fn inbox(
@@ -628,7 +651,7 @@ async fn inbox(
     headers: HeaderMap,
     peer: Option<axum::Extension<Peer>>,
     Query(q): Query<InboxQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<InboxPage>> {
     let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
     let state = q.state.as_deref().unwrap_or("delivered");
     if !["delivered", "confirmed", "returned", "quarantined", "all"].contains(&state) {
@@ -656,14 +679,14 @@ async fn inbox(
             ],
         )
         .await?;
-    let items = rows.iter().map(received_json).collect::<Result<Vec<_>>>()?;
-    let next = (items.len() as i64 == limit)
-        .then(|| items.last().and_then(|i| i["received_at"].as_i64()))
+    let items = rows.iter().map(received_item).collect::<Result<Vec<_>>>()?;
+    let next_before = (items.len() as i64 == limit)
+        .then(|| items.last().map(|i| i.received_at))
         .flatten();
-    Ok(Json(json!({ "items": items, "next_before": next })))
+    Ok(Json(InboxPage { items, next_before }))
 }
 
-async fn received_row(api: &Api, a: &Agency, id: &str) -> Result<Value> {
+async fn received_row(api: &Api, a: &Agency, id: &str) -> Result<ReceivedItem> {
     let row = api
         .node
         .db
@@ -675,7 +698,7 @@ async fn received_row(api: &Api, a: &Agency, id: &str) -> Result<Value> {
         )
         .await?
         .ok_or_else(|| Refusal::new(Code::NotFound, format!("收文 {id} 不存在")))?;
-    received_json(&row)
+    received_item(&row)
 }
 
 async fn inbox_one(
@@ -683,7 +706,7 @@ async fn inbox_one(
     headers: HeaderMap,
     peer: Option<axum::Extension<Peer>>,
     UrlPath(id): UrlPath<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ReceivedItem>> {
     let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
     Ok(Json(received_row(&api, a, &id).await?))
 }
@@ -696,9 +719,7 @@ async fn inbox_file(
 ) -> Result<Response> {
     let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
     let row = received_row(&api, a, &id).await?;
-    let listed = row["files"]
-        .as_array()
-        .is_some_and(|f| f.iter().any(|n| n.as_str() == Some(name.as_str())));
+    let listed = row.files.contains(&name);
     if !listed {
         return Err(Refusal::new(
             Code::NotFound,
@@ -770,7 +791,7 @@ async fn confirm(
     headers: HeaderMap,
     peer: Option<axum::Extension<Peer>>,
     UrlPath(id): UrlPath<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ReceivedItem>> {
     let (client, a) = caller(&api, &headers, peer.as_deref()).await?;
     receive::decide(&api.node, a, &id, &client.name, Decision::Confirm).await?;
     Ok(Json(received_row(&api, a, &id).await?))
@@ -790,7 +811,7 @@ async fn return_doc(
     peer: Option<axum::Extension<Peer>>,
     UrlPath(id): UrlPath<String>,
     body: axum::body::Body,
-) -> Result<Json<Value>> {
+) -> Result<Json<ReceivedItem>> {
     // Who asks first; only then the body (64 KiB at most, see `router`).
     let (client, a) = caller(&api, &headers, peer.as_deref()).await?;
     let body = axum::body::to_bytes(body, crate::web::SMALL_BODY)

@@ -447,7 +447,7 @@ fn an_api_agent_killed_mid_send_and_mid_receive_delivers_each_document_once() {
                 .map(|v| v["items"].as_array().map(Vec::len).unwrap_or(0))
                 .unwrap_or(0)
         };
-        let mut answers: BTreeMap<usize, serde_json::Value> = BTreeMap::new();
+        let mut answers: BTreeMap<usize, gongwen_proto::agent::SendResult> = BTreeMap::new();
         let mut kills = Vec::new();
         for round in 0..4 {
             let mut node = serve(&config_a);
@@ -477,11 +477,11 @@ fn an_api_agent_killed_mid_send_and_mid_receive_delivers_each_document_once() {
         assert_eq!(again.len(), N, "every draft answered: {stopped:?}");
         let mut ids = BTreeSet::new();
         for (i, v) in &again {
-            let id = v["package_id"].as_str().unwrap().to_string();
+            let id = v.package_id.clone();
             if let Some(first) = answers.get(i) {
-                assert_eq!(first["package_id"], v["package_id"], "doc-{i} answered the same");
+                assert_eq!(first.package_id, v.package_id, "doc-{i} answered the same");
             }
-            assert!(ids.insert(id), "doc-{i} shares a package: {v}");
+            assert!(ids.insert(id), "doc-{i} shares a package: {v:?}");
         }
         assert_eq!(a.sent_list(&[("limit", "500")]).await.unwrap().items.len(), N);
 

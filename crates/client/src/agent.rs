@@ -1,6 +1,7 @@
 //! A client of an agency node's document-system API (docs/api/agent.openapi.json): what a
 //! document-management system, `gongwen demo` and the tests use.
 
+use gongwen_proto::agent::{InboxPage, ReceivedItem, SendResult, WhoAmI};
 use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
 
@@ -64,12 +65,12 @@ impl AgentClient {
             .bearer_auth(&self.token)
     }
 
-    /// Sends a draft or a DI set; the answer is `SendResult`.
+    /// Sends a draft or a DI set.
     pub async fn send(
         &self,
         parts: &[Part<'_>],
         idempotency_key: Option<&str>,
-    ) -> Result<Value, ClientError> {
+    ) -> Result<SendResult, ClientError> {
         let (content_type, body) = multipart(parts);
         let mut rb = self
             .req(Method::POST, "/api/v1/documents")
@@ -81,15 +82,32 @@ impl AgentClient {
         CenterClient::json(rb).await
     }
 
+    /// Any GET of the API as JSON (for routes without a typed method).
     pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
         CenterClient::json(self.req(Method::GET, path)).await
     }
 
+    /// Any POST of the API as JSON (for routes without a typed method).
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
         CenterClient::json(self.req(Method::POST, path).json(body)).await
     }
 
-    pub async fn inbox(&self, state: &str) -> Result<Value, ClientError> {
+    /// Who the token belongs to.
+    pub async fn whoami(&self) -> Result<WhoAmI, ClientError> {
+        CenterClient::json(self.req(Method::GET, "/api/v1/whoami")).await
+    }
+
+    /// A send by its name (as the send answered it).
+    pub async fn document(&self, name: &str) -> Result<SendResult, ClientError> {
+        CenterClient::json(self.req(
+            Method::GET,
+            &format!("/api/v1/documents/{}", crate::segment(name)?),
+        ))
+        .await
+    }
+
+    /// The inbox: `delivered` (to handle), `confirmed`, `returned`, `quarantined` or `all`.
+    pub async fn inbox(&self, state: &str) -> Result<InboxPage, ClientError> {
         CenterClient::json(
             self.req(Method::GET, "/api/v1/inbox")
                 .query(&[("state", state)]),
@@ -97,10 +115,22 @@ impl AgentClient {
         .await
     }
 
-    pub async fn confirm(&self, id: &str) -> Result<Value, ClientError> {
-        self.post(
-            &format!("/api/v1/inbox/{}/confirm", crate::segment(id)?),
-            &Value::Null,
+    /// One received document.
+    pub async fn received(&self, id: &str) -> Result<ReceivedItem, ClientError> {
+        CenterClient::json(self.req(
+            Method::GET,
+            &format!("/api/v1/inbox/{}", crate::segment(id)?),
+        ))
+        .await
+    }
+
+    pub async fn confirm(&self, id: &str) -> Result<ReceivedItem, ClientError> {
+        CenterClient::json(
+            self.req(
+                Method::POST,
+                &format!("/api/v1/inbox/{}/confirm", crate::segment(id)?),
+            )
+            .json(&Value::Null),
         )
         .await
     }
@@ -110,10 +140,13 @@ impl AgentClient {
         id: &str,
         reason: &str,
         text: &str,
-    ) -> Result<Value, ClientError> {
-        self.post(
-            &format!("/api/v1/inbox/{}/return", crate::segment(id)?),
-            &serde_json::json!({ "reason": reason, "text": text }),
+    ) -> Result<ReceivedItem, ClientError> {
+        CenterClient::json(
+            self.req(
+                Method::POST,
+                &format!("/api/v1/inbox/{}/return", crate::segment(id)?),
+            )
+            .json(&serde_json::json!({ "reason": reason, "text": text })),
         )
         .await
     }

@@ -3,6 +3,7 @@
 //!
 //! Nothing here does I/O; every parse returns a typed error.
 
+pub mod agent;
 pub mod api;
 pub mod csv;
 pub mod directory;

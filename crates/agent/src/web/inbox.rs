@@ -41,13 +41,9 @@ fn sender_label(name: &str, code: &str) -> String {
 }
 
 fn state_label(s: &str) -> &'static str {
-    match s {
-        "delivered" => "待簽收",
-        "confirmed" => "已簽收",
-        "returned" => "已退文",
-        "quarantined" => "含惡意程式，已隔離並退文",
-        _ => "",
-    }
+    gongwen_proto::agent::ReceivedState::parse(s)
+        .map(|s| s.label())
+        .unwrap_or("")
 }
 
 pub async fn list(

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use gongwen_client::agent::{AgentClient, Part};
 use gongwen_proto::CopyStatus;
+use gongwen_proto::agent::{SendResult, SendState};
 use serde_json::{Value, json};
 
 use crate::error::CliError;
@@ -113,7 +114,7 @@ fn letter(from: &Sample, to: &[&str], copies: &[&str], subject: &str) -> Value {
     })
 }
 
-async fn send_letter(api: &AgentClient, draft: &Value) -> Result<Value, CliError> {
+async fn send_letter(api: &AgentClient, draft: &Value) -> Result<SendResult, CliError> {
     let d = draft.to_string();
     api.send(
         &[
@@ -203,10 +204,13 @@ async fn exchange_samples(dir: &Path, state: &network::State) -> Result<(), CliE
         ),
     )
     .await?;
-    let id = sent["package_id"].as_str().unwrap_or_default().to_string();
+    let id = sent.package_id.clone();
     println!(
         "  臺北市政府教育局 → 臺南市立大光國民小學（正本）、臺南市社區營造協會（副本）：{}",
-        sent["package"]["doc_number"].as_str().unwrap_or("")
+        sent.package
+            .as_ref()
+            .map(|p| p.doc_number.as_str())
+            .unwrap_or("")
     );
     drop_in_outbox(dir)?;
     println!("  府城資訊股份有限公司（資料夾）→ 臺北市大安區公所（資料夾）");
@@ -415,14 +419,17 @@ async fn self_test_exchange(dir: &Path, state: &network::State) -> Result<(), Cl
                 ),
             )
             .await?;
-            if v["state"] != "submitted" {
-                return Err(demo_err(format!("交換中心未收件：{v}")));
+            if v.state != SendState::Submitted {
+                return Err(demo_err(format!(
+                    "交換中心未收件：{}",
+                    v.detail.as_deref().unwrap_or(v.state.label())
+                )));
             }
             Ok(v)
         },
     )
     .await?;
-    let id = sent["package_id"].as_str().unwrap_or_default().to_string();
+    let id = sent.package_id.clone();
     step(
         4,
         "經臺北市交換中心轉送臺南市交換中心，兩個收文者的代理程式解密、驗證並回送達",

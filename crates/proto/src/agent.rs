@@ -1,0 +1,187 @@
+//! The agency node's document-system API (docs/api/agent.openapi.json): what the agent answers
+//! and its client reads, with each state's zh-TW label defined once.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::SentPackage;
+
+/// Where a received document stands at the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceivedState {
+    /// 送達 signed, waiting for the clerk (待簽收).
+    Delivered,
+    /// 收文確認 signed.
+    Confirmed,
+    /// 退文 signed, by a clerk or automatically (cannot be opened).
+    Returned,
+    /// Malware found: kept apart and returned.
+    Quarantined,
+}
+
+impl ReceivedState {
+    pub const ALL: [ReceivedState; 4] = [
+        ReceivedState::Delivered,
+        ReceivedState::Confirmed,
+        ReceivedState::Returned,
+        ReceivedState::Quarantined,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReceivedState::Delivered => "delivered",
+            ReceivedState::Confirmed => "confirmed",
+            ReceivedState::Returned => "returned",
+            ReceivedState::Quarantined => "quarantined",
+        }
+    }
+
+    /// What a clerk calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReceivedState::Delivered => "待簽收",
+            ReceivedState::Confirmed => "已簽收",
+            ReceivedState::Returned => "已退文",
+            ReceivedState::Quarantined => "含惡意程式，已隔離並退文",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A document received for one of the agent's agencies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedItem {
+    pub package_id: String,
+    /// The sender's 機關代碼 and its name in the address book.
+    pub sender: String,
+    pub sender_name: String,
+    pub doc_number: String,
+    pub subject: String,
+    pub urgency: String,
+    /// 正本, 副本 …
+    pub copy: String,
+    /// The sender asked for immediate confirmation.
+    pub confirm_now: bool,
+    pub state: ReceivedState,
+    /// [`ReceivedState::label`], for people.
+    pub state_label: String,
+    /// Unix milliseconds.
+    pub received_at: i64,
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub handled_at: Option<i64>,
+    #[serde(default)]
+    pub handled_by: Option<String>,
+    #[serde(default)]
+    pub return_reason: Option<String>,
+    #[serde(default)]
+    pub return_text: Option<String>,
+    /// 收文字號, once confirmed.
+    #[serde(default)]
+    pub receipt_number: Option<String>,
+    /// Why it was returned on arrival.
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// A page of the inbox, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxPage {
+    pub items: Vec<ReceivedItem>,
+    /// Pass as `before` for the next page.
+    #[serde(default)]
+    pub next_before: Option<i64>,
+}
+
+/// Where a send stands at the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SendState {
+    /// Sealed and recorded; the center could not be reached yet (sent again every round).
+    Sealed,
+    /// The center has it.
+    Submitted,
+    /// The center refused it.
+    Refused,
+}
+
+impl SendState {
+    pub const ALL: [SendState; 3] = [SendState::Sealed, SendState::Submitted, SendState::Refused];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendState::Sealed => "sealed",
+            SendState::Submitted => "submitted",
+            SendState::Refused => "refused",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SendState::Sealed => "已封裝，等待交換中心收件",
+            SendState::Submitted => "交換中心已收件",
+            SendState::Refused => "交換中心拒收",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// The answer to a send, and to asking about one later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendResult {
+    /// The send's name at the agent (from the Idempotency-Key, or made up).
+    pub name: String,
+    pub package_id: String,
+    pub state: SendState,
+    pub state_label: String,
+    /// The center's view, once it has the package.
+    #[serde(default)]
+    pub package: Option<SentPackage>,
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// The 流水號 the agent gave a draft without a 發文字號.
+    #[serde(default)]
+    pub serial: Option<u32>,
+    /// Uploaded files the DI does not declare (not sent).
+    #[serde(default)]
+    pub ignored_files: Vec<String>,
+}
+
+/// Who a token or client certificate belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    pub agency: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub client: String,
+    pub kind: String,
+    /// The agency's center.
+    pub center: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_read_back_and_have_words() {
+        for s in ReceivedState::ALL {
+            assert_eq!(ReceivedState::parse(s.as_str()), Some(s));
+            assert!(!s.label().is_ascii());
+        }
+        for s in SendState::ALL {
+            assert_eq!(SendState::parse(s.as_str()), Some(s));
+            assert!(!s.label().is_ascii());
+        }
+        assert_eq!(
+            serde_json::to_string(&ReceivedState::Quarantined).unwrap(),
+            "\"quarantined\""
+        );
+    }
+}
