@@ -6,7 +6,8 @@
 //   API); the association sees both statuses and prints the duty list; then it writes, previews
 //   and sends a 書函, a 公告 and a 開會通知單 (出席者／列席者, 聯絡人及電話), and the school receives
 //   each. Bad input on the way.
-// Screenshots of every step go to target/browser-artifacts/.
+// Screenshots of every step go to target/browser-artifacts/; every page is checked with axe-core
+// (no serious or critical violation), the directory's public pages too.
 //
 // Usage: node tests/browser/webjagent.mjs [path/to/gongwen]   (default target/debug/gongwen)
 
@@ -14,6 +15,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -22,6 +24,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const bin = path.resolve(process.argv[2] ?? path.join(root, 'target', 'debug', 'gongwen'));
 const artifacts = path.join(root, 'target', 'browser-artifacts');
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const BUREAU = '379130000C';
 const SCHOOL = '395450100A';
 
@@ -49,10 +52,18 @@ async function until(what, f, ms = 60000) {
   fail(`等候「${what}」逾時`);
 }
 
+/** A screenshot of the step, and axe-core on the page: no serious or critical violation. */
 async function shot(page, name) {
   step += 1;
   const file = path.join(artifacts, `${String(step).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length) {
+    fs.writeFileSync(path.join(artifacts, `${String(step).padStart(2, '0')}-${name}-axe.json`), JSON.stringify(bad, null, 2));
+    fail(`${name}：axe-core 找到 ${bad.length} 個嚴重的無障礙問題：${bad.map((v) => `${v.id}（${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('、')}）`).join('；')}`);
+  }
 }
 
 /** Starts a child and resolves when a line matches. */
@@ -90,7 +101,7 @@ async function main() {
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
   try {
     // 1. The association signs in with its card (the local signer on this machine).
-    const assoc = await (await browser.newContext({ locale: 'zh-TW' })).newPage();
+    const assoc = await (await browser.newContext({ locale: 'zh-TW', bypassCSP: true })).newPage();
     await assoc.goto(`${tn}/inbox`);
     if (!assoc.url().endsWith('/login')) fail('未登入時應導向登入頁');
     await shot(assoc, 'login');
@@ -171,7 +182,7 @@ async function main() {
     const schoolCard = state.cards.find(([c]) => c === SCHOOL);
     const schoolSignerPort = base + 15;
     await start(['signer', 'serve', '--cert', schoolCard[1], '--key', schoolCard[2], '--listen', `127.0.0.1:${schoolSignerPort}`, '--origin', tn], /本機簽章程式已啟動/);
-    const schoolContext = await browser.newContext({ locale: 'zh-TW' });
+    const schoolContext = await browser.newContext({ locale: 'zh-TW', bypassCSP: true });
     await schoolContext.route(`http://127.0.0.1:${state.ports.signer}/**`, (route) =>
       route.continue({ url: route.request().url().replace(`:${state.ports.signer}/`, `:${schoolSignerPort}/`) }));
     const school = await schoolContext.newPage();
@@ -262,7 +273,37 @@ async function main() {
     }
     await shot(school, 'school-inbox-every-kind');
 
-    // 8. A forged form post (another site's) and a signed-out browser change nothing.
+    // 8. The directory's public pages as a visitor reads them (each checked with axe-core): the
+    //    home page, the address book with a search, how to apply, and the application form
+    //    refused with what was typed kept; the reviewers' sign-in page.
+    const dirUrl = `https://127.0.0.1:${state.ports.directory}`;
+    const visitor = await (await browser.newContext({ locale: 'zh-TW', bypassCSP: true, ignoreHTTPSErrors: true })).newPage();
+    await visitor.goto(`${dirUrl}/`);
+    await shot(visitor, 'directory-home');
+    await visitor.goto(`${dirUrl}/address-book?q=${encodeURIComponent('台南')}`);
+    if (!(await visitor.locator('main').innerText()).includes('臺南')) fail('地址簿查詢「台南」應找到臺南的機關');
+    await shot(visitor, 'directory-address-book');
+    await visitor.goto(`${dirUrl}/apply`);
+    await shot(visitor, 'directory-apply');
+    await visitor.goto(`${dirUrl}/apply/form`);
+    await shot(visitor, 'directory-apply-form');
+    await visitor.goto(`${dirUrl}/review/login`);
+    await shot(visitor, 'directory-review-login');
+    log('通訊錄的公開頁面（首頁、地址簿、申請說明、申請書、審核登入）沒有嚴重的無障礙問題');
+
+    // 9. On a phone (390 px wide) the inbox, the sent list and the compose form need no
+    //    sideways scrolling.
+    await assoc.setViewportSize({ width: 390, height: 844 });
+    for (const where of ['inbox', 'sent', 'compose', 'duties']) {
+      await assoc.goto(`${tn}/${where}`);
+      const wide = await assoc.evaluate(() => document.documentElement.scrollWidth);
+      if (wide > 390) fail(`${where} 在 390 px 寬的畫面需要左右捲動（內容寬 ${wide} px）`);
+      await shot(assoc, `phone-${where}`);
+    }
+    await assoc.setViewportSize({ width: 1280, height: 720 });
+    log('手機寬度（390 px）下收文、發文、撰寫與待辦清單不需左右捲動');
+
+    // 10. A forged form post (another site's) and a signed-out browser change nothing.
     const forged = await assoc.request.post(`${tn}/inbox/${id}/confirm`, { form: { csrf: 'forged' } });
     if (forged.status() !== 401 && forged.status() !== 404) fail(`偽造的表單應被拒：${forged.status()}`);
     await assoc.getByRole('button', { name: '登出' }).click();
