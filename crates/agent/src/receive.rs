@@ -577,3 +577,33 @@ pub(crate) fn inbox_dir(node: &crate::Node, a: &Agency) -> PathBuf {
         .map(|f| f.inbox.clone())
         .unwrap_or_else(|| node.config.data_dir.join("inbox").join(a.code.as_str()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failing item waits the poll interval doubled per failure, never more than an hour,
+    /// and is due again at once after it succeeds.
+    #[test]
+    fn retries_back_off_and_reset() {
+        let r = Retries::default();
+        assert!(r.due("a", 0), "a new item is due");
+        assert_eq!(r.failed("a", 0, 10_000), 1);
+        assert!(
+            !r.due("a", 19_999) && r.due("a", 20_000),
+            "twice the poll interval"
+        );
+        assert_eq!(r.failed("a", 20_000, 10_000), 2);
+        assert!(!r.due("a", 59_999) && r.due("a", 60_000), "four times");
+        assert!(r.due("b", 0), "another item is not held up");
+        for _ in 0..20 {
+            r.failed("a", 0, 10_000);
+        }
+        assert!(r.due("a", MAX_WAIT_MS), "never longer than the cap");
+        r.succeeded("a");
+        assert!(r.due("a", 0));
+        // A poll interval under a second still waits a second at least.
+        r.failed("c", 0, 10);
+        assert!(!r.due("c", 1_999) && r.due("c", 2_000));
+    }
+}

@@ -657,3 +657,61 @@ pub async fn send(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Re
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_become_numbered_items_with_sub_items() {
+        let v = items(
+            "依據本會章程辦理。\n\n3、活動內容如下：\n　上午：開幕\n  下午：座談\n(二)敬請回復。",
+        );
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[0]["序號"], "一、");
+        assert_eq!(v[1]["序號"], "二、");
+        assert_eq!(
+            v[1]["文字"], "活動內容如下：",
+            "a number typed by hand is replaced"
+        );
+        assert_eq!(v[1]["條列"][0]["序號"], "(一)");
+        assert_eq!(v[1]["條列"][1]["文字"], "下午：座談");
+        assert_eq!(v[2]["文字"], "敬請回復。");
+        assert_eq!(chinese(10), "十");
+        assert_eq!(chinese(21), "二十一");
+        assert_eq!(level2(12), "(十二)");
+    }
+
+    #[test]
+    fn only_leading_numbers_are_stripped() {
+        assert_eq!(strip_number("一、主旨"), "主旨");
+        assert_eq!(strip_number("（三）說明"), "說明");
+        assert_eq!(strip_number("2. 細項"), "細項");
+        assert_eq!(
+            strip_number("115年度計畫"),
+            "115年度計畫",
+            "a year is not a number"
+        );
+        assert_eq!(strip_number("依據"), "依據");
+    }
+
+    #[test]
+    fn recipient_lines_are_code_then_name() {
+        assert_eq!(
+            parties("379130000c 臺北市政府資訊局\n\n  395450100A\n"),
+            vec![
+                ("379130000C".to_string(), "臺北市政府資訊局".to_string()),
+                ("395450100A".to_string(), String::new())
+            ]
+        );
+    }
+
+    #[test]
+    fn the_boxes_are_named_for_the_kind() {
+        assert_eq!(box_labels("開會通知單"), ("出席者", "列席者"));
+        for k in ["函", "書函", "公告"] {
+            assert_eq!(box_labels(k), ("正本", "副本"));
+        }
+        assert!(!KINDS.contains(&"簽"), "a 簽 is written in 線上簽核");
+    }
+}
