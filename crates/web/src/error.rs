@@ -14,7 +14,8 @@ use crate::{Service, Site, render};
 /// domain error) into the error page; [`WebError::page`] answers another page, typically the
 /// form again with the user's input and the errors.
 pub struct WebError<S: Service> {
-    answer: Answer,
+    /// Boxed: handlers return `Result<_, WebError>`, whose error should stay one pointer.
+    answer: Box<Answer>,
     service: PhantomData<fn() -> S>,
 }
 
@@ -27,14 +28,14 @@ impl<S: Service> WebError<S> {
     /// `t` rendered with `status` (a `4xx` for a form to correct) instead of the page asked for.
     pub fn page(status: StatusCode, t: &impl Template) -> Self {
         WebError {
-            answer: Answer::Page(render(status, t)),
+            answer: Box::new(Answer::Page(render(status, t))),
             service: PhantomData,
         }
     }
 
     /// The refusal, if this is one.
     pub fn refusal(&self) -> Option<&Refusal> {
-        match &self.answer {
+        match self.answer.as_ref() {
             Answer::Refused(r) => Some(r),
             Answer::Page(_) => None,
         }
@@ -44,7 +45,7 @@ impl<S: Service> WebError<S> {
 impl<S: Service> From<Refusal> for WebError<S> {
     fn from(r: Refusal) -> Self {
         WebError {
-            answer: Answer::Refused(r),
+            answer: Box::new(Answer::Refused(r)),
             service: PhantomData,
         }
     }
@@ -52,7 +53,7 @@ impl<S: Service> From<Refusal> for WebError<S> {
 
 impl<S: Service> std::fmt::Debug for WebError<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.answer {
+        match self.answer.as_ref() {
             Answer::Refused(r) => write!(f, "WebError::Refused({r})"),
             Answer::Page(p) => write!(f, "WebError::Page({})", p.status()),
         }
@@ -92,7 +93,7 @@ impl ErrorPage<'_> {
 
 impl<S: Service> IntoResponse for WebError<S> {
     fn into_response(self) -> Response {
-        match self.answer {
+        match *self.answer {
             Answer::Refused(r) => ErrorPage::answer(S::SITE, &r),
             Answer::Page(p) => p,
         }
