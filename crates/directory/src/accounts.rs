@@ -192,3 +192,87 @@ pub async fn put(
     tx.commit().await?;
     Ok(token)
 }
+
+/// How long a reviewer's session in the pages lasts.
+pub const SESSION_MS: i64 = 8 * 3_600_000;
+
+/// A reviewer signed in to the pages: the account, the session's id (the cookie, kept only as
+/// its hash in the database) and the CSRF token every form of the session carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    pub account: Account,
+    pub csrf: String,
+}
+
+/// Signs `name` in with its API token: a new session (older expired ones are removed), and
+/// the sign-in in the log. A wrong name or token is refused the same way.
+pub async fn sign_in(db: &Db, name: &str, token: &str, now: i64) -> Result<Session> {
+    let who = match by_token(db, token.trim()).await {
+        Ok(a) if a.name == name.trim() => a,
+        _ => {
+            return Err(DirectoryError::new(Code::DirForbidden, "帳號或權杖不正確"));
+        }
+    };
+    let id = random_hex(24);
+    let csrf = random_hex(16);
+    let mut tx = db.begin().await?;
+    tx.execute(
+        "DELETE FROM dir_sessions WHERE expires_at < $1",
+        &[now.into()],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO dir_sessions (id_sha256, account, csrf, expires_at) VALUES ($1, $2, $3, $4)",
+        &[
+            sha256_hex(id.as_bytes()).into(),
+            who.name.as_str().into(),
+            csrf.as_str().into(),
+            (now + SESSION_MS).into(),
+        ],
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &who.actor(),
+        "account.login",
+        &format!("account:{}", who.name),
+        "{}".into(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Session {
+        id,
+        account: who,
+        csrf,
+    })
+}
+
+/// The session with cookie `id`, if it exists and has not expired.
+pub async fn session(db: &Db, id: &str, now: i64) -> Result<Option<Session>> {
+    let Some(r) = db
+        .fetch_optional(
+            "SELECT account, csrf FROM dir_sessions WHERE id_sha256 = $1 AND expires_at > $2",
+            &[sha256_hex(id.as_bytes()).into(), now.into()],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Session {
+        id: id.to_string(),
+        account: get(db, &r.text(0)?).await?,
+        csrf: r.text(1)?,
+    }))
+}
+
+/// Ends the session with cookie `id`.
+pub async fn sign_out(db: &Db, id: &str) -> Result<()> {
+    db.execute(
+        "DELETE FROM dir_sessions WHERE id_sha256 = $1",
+        &[sha256_hex(id.as_bytes()).into()],
+    )
+    .await?;
+    Ok(())
+}

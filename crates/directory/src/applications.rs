@@ -158,6 +158,52 @@ pub async fn get(db: &Db, id: &str) -> Result<Application> {
     .ok_or_else(|| DirectoryError::new(Code::NotFound, format!("沒有申請案 {id}")))
 }
 
+/// One application as `who` may see it: first reviewers those naming their authority, second
+/// reviewers those for their center, auditors and administrators all.
+pub async fn get_for(db: &Db, who: &Account, id: &str) -> Result<Application> {
+    let a = get(db, id).await?;
+    let visible = match who.role {
+        Role::FirstReviewer => who.scope.as_deref() == Some(a.form.authority.as_str()),
+        Role::SecondReviewer => who.scope.as_deref() == Some(a.form.center.as_str()),
+        Role::Auditor | Role::Admin => true,
+    };
+    if !visible {
+        return Err(who.forbidden(&format!("查看申請案 {id}")));
+    }
+    Ok(a)
+}
+
+/// One step in the handling of an application, as people read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub at: i64,
+    pub actor: String,
+    /// What was done, in zh-TW (送出申請, 初審同意 …).
+    pub what: String,
+}
+
+/// The steps of application `id`, oldest first, from the log.
+pub async fn steps(db: &Db, id: &str) -> Result<Vec<Step>> {
+    Ok(audit::history(db, &format!("application:{id}"))
+        .await?
+        .into_iter()
+        .map(|e| Step {
+            at: e.entry.at,
+            what: match e.entry.action.as_str() {
+                "application.submitted" => "送出申請",
+                "application.corrected" => "補正",
+                "application.first_approved" => "初審同意",
+                "application.correction_requested" => "要求補正",
+                "application.rejected" => "不同意",
+                "application.activated" => "複審同意，開通",
+                other => other,
+            }
+            .to_string(),
+            actor: e.entry.actor,
+        })
+        .collect())
+}
+
 /// The applications an account may see: a first reviewer those of its authority, a second
 /// reviewer those for its center, auditors and administrators all. Newest first.
 pub async fn list(db: &Db, who: &Account, state: Option<AppState>) -> Result<Vec<Application>> {

@@ -1,5 +1,5 @@
-// The directory's pages' one script (served at /static/directory.js; no inline script, so
-// the Content-Security-Policy forbids all others).
+// The directory's own script (served at /static/directory.js, after the foundation's
+// gongwen.js; no inline script, so the Content-Security-Policy forbids all others).
 (function () {
   'use strict';
   // Uploading a signed application (new, or a correction): the file as the request body.
@@ -19,20 +19,10 @@
         if (up.dataset.then == 'reload') location.reload();
         else location.href = '/applications/' + j.id;
       } else {
-        r.className = 'msg';
+        r.className = 'notice error';
+        r.setAttribute('role', 'alert');
         r.textContent = j.message + '：' + (j.detail || '');
       }
     });
   }
-  // Looking up an application by its number.
-  var find = document.getElementById('find');
-  if (find) {
-    find.addEventListener('submit', function (e) {
-      e.preventDefault();
-      location.href = '/applications/' + encodeURIComponent(find.elements.id.value);
-    });
-  }
-  document.querySelectorAll('[data-back]').forEach(function (a) {
-    a.addEventListener('click', function (e) { e.preventDefault(); history.back(); });
-  });
 })();
