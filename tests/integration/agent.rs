@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use gongwen_agent::{AgencyConfig, AgentConfig};
 use gongwen_center::Clock;
-use gongwen_center::testbed::letter;
 use gongwen_integration::{A, B, C, EICAR, clamd, fresh_database, pki, runtime, scratch};
 use gongwen_proto::CopyStatus;
+use gongwen_testbed::letter;
 
 pub(crate) fn agency(code: &str, center: std::net::SocketAddr, root: &Path) -> AgencyConfig {
     let p = pki();

@@ -512,7 +512,7 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
         );
 
         // A DI with its files, as a document system writes them; a declared file missing is refused.
-        let (di, sw, atts) = gongwen_center::testbed::letter(A, &[C], 500).unwrap();
+        let (di, sw, atts) = gongwen_testbed::letter(A, &[C], 500).unwrap();
         let (s, v) = a
             .send(
                 &[("di", Some(&di.0), &di.1), ("sw", Some(&sw.0), &sw.1)],

@@ -2,10 +2,10 @@
 //! automatic suspension and restarts.
 
 use gongwen_center::directory::{self, Standing};
-use gongwen_center::testbed::start_center;
 use gongwen_client::ClientError;
 use gongwen_integration::{A, B, C, D, fresh_database, pki, runtime, scratch};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions, ReturnReason};
+use gongwen_testbed::start_center;
 use gongwen_trust::receipt::ReceiptEvent;
 
 fn code_of<T: std::fmt::Debug>(r: Result<T, ClientError>) -> String {

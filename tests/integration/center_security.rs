@@ -1,11 +1,11 @@
 //! Issue 15, the audit of the demo network: security events only from the parties of a
 //! package, corrupted stored bodies never served, and revocation without a restart.
 
-use gongwen_center::testbed::start_center;
 use gongwen_client::ClientError;
 use gongwen_integration::{A, B, C, fresh_database, pki, runtime};
 use gongwen_proto::HeaderOptions;
 use gongwen_proto::api::SecurityEvent;
+use gongwen_testbed::start_center;
 
 fn code<T>(r: Result<T, ClientError>) -> String {
     match r {
@@ -172,7 +172,7 @@ fn corrupted_bodies_are_never_served() {
 
 /// The status, body text and ETag of a download by B.
 async fn reqwest_raw(
-    pki: &gongwen_center::testbed::Pki,
+    pki: &gongwen_testbed::Pki,
     addr: std::net::SocketAddr,
     id: &str,
 ) -> (u16, String, Option<String>) {
@@ -224,7 +224,7 @@ fn now_s() -> i64 {
 
 /// Does a new TLS connection with `code`'s client certificate get an answer from the API?
 async fn connects(
-    pki: &gongwen_center::testbed::Pki,
+    pki: &gongwen_testbed::Pki,
     addr: std::net::SocketAddr,
     code: &str,
 ) -> Result<(), ClientError> {
@@ -244,7 +244,7 @@ fn revocation_takes_effect_without_a_restart() {
     runtime().block_on(async {
         // A CA of this test's own: revoking in the shared one would touch every other test.
         let mut pki =
-            gongwen_center::testbed::Pki::create(&gongwen_integration::scratch("crl-pki"), &[A, B])
+            gongwen_testbed::Pki::create(&gongwen_integration::scratch("crl-pki"), &[A, B])
                 .unwrap();
         let center = start_center(&pki, "crl", &fresh_database("crl").await, "fs")
             .await

@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use gongwen_center::Clock;
-use gongwen_center::testbed::letter;
 use gongwen_client::agent::Part;
 use gongwen_integration::{A, B, C, fresh_database, pki, runtime, scratch, until};
 use gongwen_proto::{CopyStatus, HeaderOptions};
+use gongwen_testbed::letter;
 use gongwen_trust::receipt::ReceiptEvent;
 use serde_json::{Value, json};
 

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use gongwen_center::config::{CenterConfig, PeerConfig};
 use gongwen_center::directory;
-use gongwen_center::testbed::Pki;
 use gongwen_center::{Clock, Running};
 use gongwen_integration::{A, B, C, fresh_database, pki, runtime, until};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions};
+use gongwen_testbed::Pki;
 use gongwen_trust::receipt::ReceiptEvent;
 
 /// Two distinct free ports (both held until both are known).

@@ -14,7 +14,6 @@ pub mod outbox;
 pub mod recent;
 pub mod records;
 pub mod snapshot;
-pub mod testbed;
 
 use std::path::Path;
 use std::sync::Arc;

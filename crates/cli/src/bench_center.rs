@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use gongwen_center::Clock;
-use gongwen_center::testbed::Pki;
 use gongwen_client::CenterClient;
 use gongwen_proto::HeaderOptions;
+use gongwen_testbed::Pki;
 use gongwen_trust::receipt::ReceiptEvent;
 use tokio::sync::Mutex;
 

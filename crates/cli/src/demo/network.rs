@@ -9,11 +9,11 @@ use std::time::Duration;
 use gongwen_agent::{AgencyConfig, AgentConfig, ApiConfig};
 use gongwen_center::Clock;
 use gongwen_center::config::{CenterConfig, DirectorySource};
-use gongwen_center::testbed::Pki;
 use gongwen_directory::DirectoryConfig;
 use gongwen_directory::config::{DirectoryTls, SigningConfig, SnapshotConfig};
 use gongwen_directory::registry::{self, Center, ParticipantInput};
 use gongwen_proto::directory::{CenterKind, ParticipantKind};
+use gongwen_testbed::Pki;
 use gongwen_trust::pki::{Branch, TestCa};
 use serde::{Deserialize, Serialize};
 

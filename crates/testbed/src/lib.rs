@@ -1,6 +1,7 @@
 //! A center with test participants on one machine: a test CA, certificates for each agency
 //! (signing, encryption, TLS client), the center's own TLS certificate, and letters sealed
-//! between them. What the integration tests and `gongwen bench center` stand on.
+//! between them. What the integration tests, the benches and `gongwen demo` stand on. A fixture,
+//! never a dependency of a service.
 
 use std::path::{Path, PathBuf};
 
@@ -14,9 +15,9 @@ use gongwen_trust::pki::{Branch, InitOptions, IssueRequest, IssuedCert, KeyType,
 use gongwen_trust::receipt::{self, ReceiptEvent, ReceiptRequest};
 use x509_cert::Certificate;
 
-use crate::config::{CenterConfig, Limits, Retention, TlsConfig};
-use crate::directory::{self, ParticipantInput};
-use crate::{Clock, Running};
+use gongwen_center::config::{CenterConfig, Limits, Retention, TlsConfig};
+use gongwen_center::directory::{self, ParticipantInput};
+use gongwen_center::{Clock, Running, Shared};
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -251,7 +252,7 @@ impl Pki {
     }
 
     /// Registers every agency at a center: its three certificates and 127.0.0.1.
-    pub async fn register_all(&self, app: &crate::Shared) -> Result<(), String> {
+    pub async fn register_all(&self, app: &Shared) -> Result<(), String> {
         let codes: Vec<&str> = self.agencies.iter().map(|a| a.code.as_str()).collect();
         self.register(app, &codes).await
     }
@@ -463,7 +464,7 @@ pub async fn start_center(
     database_url: &str,
     blob_store: &str,
 ) -> Result<Running, String> {
-    let running = crate::start(
+    let running = gongwen_center::start(
         pki.center_config(name, database_url, blob_store),
         Clock::default(),
     )
@@ -478,7 +479,7 @@ impl Pki {
     /// signing and encryption certificates, so packages and receipts can be checked here.
     pub async fn register_remote(
         &self,
-        app: &crate::Shared,
+        app: &Shared,
         code: &str,
         center: &str,
     ) -> Result<(), String> {
@@ -504,7 +505,7 @@ impl Pki {
     }
 
     /// Registers only `codes` as local participants (certificates and 127.0.0.1).
-    pub async fn register(&self, app: &crate::Shared, codes: &[&str]) -> Result<(), String> {
+    pub async fn register(&self, app: &Shared, codes: &[&str]) -> Result<(), String> {
         let now = app.clock.now_ms();
         for code in codes {
             let a = self.agency(code);
