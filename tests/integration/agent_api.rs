@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use gongwen_agent::{AgencyConfig, AgentConfig, WebhookConfig};
+use gongwen_center::BlobStore;
 use gongwen_center::Clock;
 use gongwen_client::agent::Part;
 use gongwen_integration::{A, B, C, D, fresh_database, pki, runtime, scratch, until};
@@ -605,7 +606,7 @@ fn document_systems_may_identify_by_client_certificate_over_https() {
         let pki = pki();
         let root = scratch("agent-api-tls");
         let x = gongwen_center::start(
-            pki.center_config("api-tls", &fresh_database("api_tls").await, "fs"),
+            pki.center_config("api-tls", &fresh_database("api_tls").await, BlobStore::Fs),
             Clock::default(),
         )
         .await

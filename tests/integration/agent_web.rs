@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use gongwen_agent::AgentConfig;
+use gongwen_center::BlobStore;
 use gongwen_center::Clock;
 use gongwen_integration::{A, B, C, fresh_database, pki, runtime, scratch, until};
 use serde_json::{Value, json};
@@ -128,7 +129,7 @@ fn an_organisation_signs_in_with_its_card_and_handles_its_inbox_in_the_browser()
     runtime().block_on(async {
         let pki = pki();
         let root = scratch("agent-web");
-        let x = gongwen_center::start(pki.center_config("web-x", &fresh_database("web_x").await, "fs"), Clock::default())
+        let x = gongwen_center::start(pki.center_config("web-x", &fresh_database("web_x").await, BlobStore::Fs), Clock::default())
             .await
             .unwrap();
         pki.register(&x.app, &[A, B]).await.unwrap();
@@ -485,7 +486,7 @@ fn every_kind_the_compose_form_offers_is_previewed_and_sent() {
     runtime().block_on(async {
         let pki = pki();
         let root = scratch("agent-web-kinds");
-        let x = gongwen_center::start(pki.center_config("kinds-x", &fresh_database("kinds_x").await, "fs"), Clock::default())
+        let x = gongwen_center::start(pki.center_config("kinds-x", &fresh_database("kinds_x").await, BlobStore::Fs), Clock::default())
             .await
             .unwrap();
         pki.register(&x.app, &[A, B]).await.unwrap();

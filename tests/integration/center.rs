@@ -1,6 +1,7 @@
 //! The exchange center: the life of a copy, idempotency, every refusal, groups, records,
 //! automatic suspension and restarts.
 
+use gongwen_center::BlobStore;
 use gongwen_center::directory::{self, Standing};
 use gongwen_client::ClientError;
 use gongwen_integration::{A, B, C, D, fresh_database, pki, runtime, scratch};
@@ -25,7 +26,7 @@ fn assert_code<T: std::fmt::Debug>(r: Result<T, ClientError>, code: &str) -> Str
 fn life_of_a_copy() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "life", &fresh_database("life").await, "fs")
+        let center = start_center(pki, "life", &fresh_database("life").await, BlobStore::Fs)
             .await
             .unwrap();
         let a = pki.client(center.addr(), A).unwrap();
@@ -193,7 +194,7 @@ fn life_of_a_copy() {
 fn returned_with_a_reason() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "ret", &fresh_database("ret").await, "db")
+        let center = start_center(pki, "ret", &fresh_database("ret").await, BlobStore::Db)
             .await
             .unwrap();
         let a = pki.client(center.addr(), A).unwrap();
@@ -304,9 +305,14 @@ fn returned_with_a_reason() {
 fn the_evaluation_cache_serves_only_the_same_certificate() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "evalcache", &fresh_database("evalcache").await, "fs")
-            .await
-            .unwrap();
+        let center = start_center(
+            pki,
+            "evalcache",
+            &fresh_database("evalcache").await,
+            BlobStore::Fs,
+        )
+        .await
+        .unwrap();
         let (a, b) = (pki.agency(A), pki.agency(B));
         let now = center.app.clock.now_s();
         let e = center
@@ -339,7 +345,7 @@ fn the_evaluation_cache_serves_only_the_same_certificate() {
 fn the_same_key_never_sends_twice() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "idem", &fresh_database("idem").await, "fs")
+        let center = start_center(pki, "idem", &fresh_database("idem").await, BlobStore::Fs)
             .await
             .unwrap();
         let a = pki.client(center.addr(), A).unwrap();
@@ -366,7 +372,8 @@ fn refusals_change_nothing() {
     runtime().block_on(async {
         let pki = pki();
         let dir = scratch("refusals");
-        let mut cfg = pki.center_config("refusals", &fresh_database("refusals").await, "fs");
+        let mut cfg =
+            pki.center_config("refusals", &fresh_database("refusals").await, BlobStore::Fs);
         cfg.limits.max_package_bytes = 200_000;
         cfg.data_dir = dir.join("data");
         let center = gongwen_center::start(cfg, gongwen_center::Clock::default())
@@ -516,7 +523,7 @@ fn refusals_change_nothing() {
 fn attachment_types_are_limited() {
     runtime().block_on(async {
         let pki = pki();
-        let mut cfg = pki.center_config("types", &fresh_database("types").await, "fs");
+        let mut cfg = pki.center_config("types", &fresh_database("types").await, BlobStore::Fs);
         cfg.limits.attachment_types = vec!["odt".into()];
         let center = gongwen_center::start(cfg, gongwen_center::Clock::default())
             .await
@@ -534,9 +541,14 @@ fn attachment_types_are_limited() {
 fn groups_expand_and_are_recorded() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "groups", &fresh_database("groups").await, "fs")
-            .await
-            .unwrap();
+        let center = start_center(
+            pki,
+            "groups",
+            &fresh_database("groups").await,
+            BlobStore::Fs,
+        )
+        .await
+        .unwrap();
         let a = pki.client(center.addr(), A).unwrap();
         let app = &center.app;
         directory::set_group(
@@ -603,7 +615,9 @@ fn expired_certificates_suspend_and_restarts_keep_everything() {
     runtime().block_on(async {
         let pki = pki();
         let db = fresh_database("restart").await;
-        let center = start_center(pki, "restart", &db, "fs").await.unwrap();
+        let center = start_center(pki, "restart", &db, BlobStore::Fs)
+            .await
+            .unwrap();
         let a = pki.client(center.addr(), A).unwrap();
         let pkg = pki.seal(A, &[B], 5000, HeaderOptions::default()).unwrap();
         let sent = a.submit("r", pkg.clone()).await.unwrap();
@@ -636,7 +650,7 @@ fn expired_certificates_suspend_and_restarts_keep_everything() {
 fn duty_lists_follow_the_office_calendar() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "duty", &fresh_database("duty").await, "fs").await.unwrap();
+        let center = start_center(pki, "duty", &fresh_database("duty").await, BlobStore::Fs).await.unwrap();
         let a = pki.client(center.addr(), A).unwrap();
         let b = pki.client(center.addr(), B).unwrap();
         let pkg = pki.seal(A, &[B], 0, HeaderOptions { confirm_now: true, ..Default::default() }).unwrap();

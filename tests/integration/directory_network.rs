@@ -3,6 +3,7 @@
 //! reach them; they keep working with the directory stopped, stop when the snapshot expires,
 //! and refuse a snapshot signed by anyone else. And the address book's import and search.
 
+use gongwen_center::BlobStore;
 use gongwen_center::config::{CenterConfig, DirectorySource};
 use gongwen_center::{Clock, Running};
 use gongwen_directory::config::{DirectoryTls, SigningConfig, SnapshotConfig};
@@ -67,7 +68,7 @@ pub(crate) async fn start_directory(name: &str) -> (gongwen_directory::Running, 
 /// no peers and no participants of its own.
 fn center_config(name: &str, db: &str, port: u16, mine: usize, dir_port: u16) -> CenterConfig {
     let pki = pki();
-    let mut c = pki.center_config(name, db, "fs");
+    let mut c = pki.center_config(name, db, BlobStore::Fs);
     c.listen = format!("127.0.0.1:{port}");
     c.federation.client_cert = Some(pki.center_clients[mine].0.clone());
     c.federation.client_key = Some(pki.center_clients[mine].1.clone());

@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use gongwen_center::BlobStore;
 use gongwen_center::config::{CenterConfig, PeerConfig};
 use gongwen_center::directory;
 use gongwen_center::{Clock, Running};
@@ -31,7 +32,7 @@ pub(crate) fn federated(
     mine: usize,
     other: (&str, u16, usize),
 ) -> CenterConfig {
-    let mut c = pki.center_config(name, db, "fs");
+    let mut c = pki.center_config(name, db, BlobStore::Fs);
     c.id = name.into();
     c.listen = format!("127.0.0.1:{port}");
     c.federation.client_cert = Some(pki.center_clients[mine].0.clone());
@@ -170,7 +171,7 @@ fn webhooks_are_signed_and_two_centers_share_one_database() {
         let pki = pki();
         let db = fresh_database("shared").await;
         let start = |name: &str| {
-            let mut c = pki.center_config(name, &db, "db");
+            let mut c = pki.center_config(name, &db, BlobStore::Db);
             c.id = "center-shared".into();
             c
         };

@@ -8,7 +8,7 @@ use gongwen_net::{Clock, Metrics, Peer};
 use gongwen_proto::Code;
 use gongwen_store::{Blobs, Db};
 use gongwen_trust::TrustError;
-use gongwen_trust::path::{Evaluation, LiveTrust, Purpose, StaleCrl, spki_sha256};
+use gongwen_trust::path::{Evaluation, LiveTrust, Purpose, spki_sha256};
 use x509_cert::Certificate;
 
 use crate::config::CenterConfig;
@@ -128,14 +128,6 @@ impl App {
                     format!("憑證「{}」", cert.tbs_certificate.subject),
                 )
             })
-    }
-
-    pub fn stale_crl(s: &str) -> StaleCrl {
-        if s == "warn" {
-            StaleCrl::Warn
-        } else {
-            StaleCrl::Refuse
-        }
     }
 
     /// The signing chain of `cert` at `at`, from the cache when it was checked within a minute.

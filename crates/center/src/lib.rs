@@ -24,7 +24,7 @@ use gongwen_store::{Blobs, Db};
 use gongwen_trust::path::{LiveTrust, StaleCrl};
 
 pub use app::{App, Shared};
-pub use config::CenterConfig;
+pub use config::{BlobStore, CenterConfig};
 pub use error::CenterError;
 pub use gongwen_net::Clock;
 
@@ -48,22 +48,12 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
     let db = Db::connect(&config.database_url)
         .await
         .map_err(|e| start_err(e.code(), e))?;
-    let blobs = match config.blob_store.as_str() {
-        "fs" => Blobs::packs(config.data_dir.join("blobs"), db.clone()),
-        "db" => Blobs::Db(db.clone()),
-        other => {
-            return Err(start_err(
-                "E_CONFIG",
-                format!("blob_store「{other}」不認得，應為 fs 或 db"),
-            ));
-        }
+    let blobs = match config.blob_store {
+        BlobStore::Fs => Blobs::packs(config.data_dir.join("blobs"), db.clone()),
+        BlobStore::Db => Blobs::Db(db.clone()),
     };
-    let trust = LiveTrust::from_files(
-        &config.trust_anchors,
-        &config.crls,
-        App::stale_crl(&config.stale_crl),
-    )
-    .map_err(|e| start_err(e.code(), e))?;
+    let trust = LiveTrust::from_files(&config.trust_anchors, &config.crls, config.stale_crl)
+        .map_err(|e| start_err(e.code(), e))?;
     // The center's own: sealed packages and uploads in progress (0700).
     let spool = config.data_dir.join("spool");
     for dir in [&config.data_dir, &spool] {
@@ -289,7 +279,7 @@ pub async fn start(config: CenterConfig, clock: Clock) -> Result<Running, StartE
     let tls = gongwen_net::server_config(&config.tls.files(
         &config.trust_anchors,
         config.crls.clone(),
-        App::stale_crl(&config.stale_crl) == StaleCrl::Refuse,
+        config.stale_crl == StaleCrl::Refuse,
     ))
     .map_err(|e| start_err(e.code(), e))?;
     let listen = config.listen.clone();

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use gongwen_agent::{AgencyConfig, AgentConfig, ApiConfig};
+use gongwen_center::BlobStore;
 use gongwen_client::CenterClient;
 use gongwen_client::agent::{AgentClient, Part};
 use gongwen_integration::{A, B, fresh_database, pki, runtime, scratch};
@@ -225,7 +226,7 @@ fn a_folder_mode_agent_killed_mid_send_and_mid_receive_delivers_each_document_on
             pki,
             "agent-process-f",
             &fresh_database("agent_process_f_center").await,
-            "fs",
+            BlobStore::Fs,
         )
         .await
         .unwrap();
@@ -333,7 +334,7 @@ fn an_api_agent_killed_mid_send_and_mid_receive_delivers_each_document_once() {
             pki,
             "agent-process-a",
             &fresh_database("agent_process_a_center").await,
-            "fs",
+            BlobStore::Fs,
         )
         .await
         .unwrap();

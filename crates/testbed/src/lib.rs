@@ -17,7 +17,7 @@ use x509_cert::Certificate;
 
 use gongwen_center::config::{CenterConfig, Limits, Retention, TlsConfig};
 use gongwen_center::directory::{self, ParticipantInput};
-use gongwen_center::{Clock, Running, Shared};
+use gongwen_center::{BlobStore, Clock, Running, Shared};
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -228,12 +228,17 @@ impl Pki {
     }
 
     /// A center configuration on `database_url`, listening on a free port of 127.0.0.1.
-    pub fn center_config(&self, name: &str, database_url: &str, blob_store: &str) -> CenterConfig {
+    pub fn center_config(
+        &self,
+        name: &str,
+        database_url: &str,
+        blob_store: BlobStore,
+    ) -> CenterConfig {
         CenterConfig {
             id: name.into(),
             listen: "127.0.0.1:0".into(),
             database_url: database_url.into(),
-            blob_store: blob_store.into(),
+            blob_store,
             data_dir: self.dir.join(name),
             tls: TlsConfig {
                 cert: self.server_cert.clone(),
@@ -242,7 +247,7 @@ impl Pki {
             },
             trust_anchors: vec![self.ca.root_file()],
             crls: vec![self.ca.dir().join("crl")],
-            stale_crl: "refuse".into(),
+            stale_crl: Default::default(),
             limits: Limits::default(),
             retention: Retention::default(),
             federation: Default::default(),
@@ -462,7 +467,7 @@ pub async fn start_center(
     pki: &Pki,
     name: &str,
     database_url: &str,
-    blob_store: &str,
+    blob_store: BlobStore,
 ) -> Result<Running, String> {
     let running = gongwen_center::start(
         pki.center_config(name, database_url, blob_store),

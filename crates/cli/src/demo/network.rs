@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use gongwen_agent::{AgencyConfig, AgentConfig, ApiConfig};
+use gongwen_center::BlobStore;
 use gongwen_center::Clock;
 use gongwen_center::config::{CenterConfig, DirectorySource};
 use gongwen_directory::DirectoryConfig;
@@ -252,7 +253,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
 
     for (i, city) in ["tp", "tn"].into_iter().enumerate() {
         let id = format!("center-{city}");
-        let mut c = pki.center_config(&id, &sqlite(&dir.join(format!("{id}.db"))), "fs");
+        let mut c = pki.center_config(&id, &sqlite(&dir.join(format!("{id}.db"))), BlobStore::Fs);
         c.listen = format!(
             "127.0.0.1:{}",
             if city == "tp" { ports.tp } else { ports.tn }
