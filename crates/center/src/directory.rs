@@ -395,14 +395,15 @@ pub async fn set_standing(
     .await?;
     crate::records::event_in(
         &mut tx,
-        now_ms,
-        actor,
-        &format!("participant_{}", standing.as_str()),
-        None,
-        Some(code),
-        None,
-        reason,
-        None,
+        crate::records::Event {
+            recipient: Some(code),
+            detail: reason,
+            ..crate::records::Event::new(
+                now_ms,
+                actor,
+                &format!("participant_{}", standing.as_str()),
+            )
+        },
     )
     .await?;
     tx.commit().await?;

@@ -297,18 +297,33 @@ fn check_header(app: &Shared, caller: &Caller, h: &PackageHeader) -> Result<()> 
     Ok(())
 }
 
+/// What the package row holds besides the time.
+struct PackageRow<'a> {
+    header: &'a PackageHeader,
+    sender: &'a str,
+    /// The sender's idempotency key (`relay:<peer>:<id>` for a relayed package).
+    idem_key: &'a str,
+    /// SHA-256 (hex) and size of the sealed body.
+    sha: &'a str,
+    size: u64,
+    /// The center it was relayed from; `None` when submitted here.
+    origin: Option<&'a str>,
+}
+
 /// The package row. A duplicate (same id, or same sender and key) is `StoreError::Duplicate`.
-#[allow(clippy::too_many_arguments)]
 async fn insert_package(
     tx: &mut Tx,
-    h: &PackageHeader,
-    sender: &str,
-    idem_key: &str,
-    sha: &str,
-    size: u64,
+    row: PackageRow<'_>,
     now: i64,
-    origin: Option<&str>,
 ) -> std::result::Result<u64, gongwen_store::StoreError> {
+    let PackageRow {
+        header: h,
+        sender,
+        idem_key,
+        sha,
+        size,
+        origin,
+    } = row;
     let header_json = serde_json::to_string(h).unwrap_or_default();
     tx.execute(
         "INSERT INTO packages (id, sender, doc_number, subject, urgency, header_json, body_sha256, body_size, submitted_at, idem_key, confirm_now, resend_kind, resend_of, content_sha256, origin) \
@@ -395,12 +410,14 @@ pub async fn submit(
     let Some(view) = record_submission(
         app,
         caller,
-        idem_key,
-        &h,
-        stored,
-        &sha,
-        size,
-        &expansions,
+        Submission {
+            idem_key,
+            header: &h,
+            stored,
+            sha: &sha,
+            size,
+            expansions: &expansions,
+        },
         now,
     )
     .await?
@@ -486,20 +503,46 @@ async fn expand_groups(
     Ok(out)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A submission checked and its body stored, ready to be recorded.
+struct Submission<'a> {
+    idem_key: &'a str,
+    header: &'a PackageHeader,
+    stored: gongwen_store::Stored,
+    /// SHA-256 (hex) and size of the sealed body.
+    sha: &'a str,
+    size: u64,
+    /// The groups among the recipients, as they were expanded.
+    expansions: &'a [GroupExpansion],
+}
+
 async fn record_submission(
     app: &Shared,
     caller: &Caller,
-    idem_key: &str,
-    h: &PackageHeader,
-    stored: gongwen_store::Stored,
-    sha: &str,
-    size: u64,
-    expansions: &[GroupExpansion],
+    submission: Submission<'_>,
     now: i64,
 ) -> Result<Option<SentPackage>> {
+    let Submission {
+        idem_key,
+        header: h,
+        stored,
+        sha,
+        size,
+        expansions,
+    } = submission;
     let mut tx = app.db.begin().await?;
-    let inserted = insert_package(&mut tx, h, &caller.code, idem_key, sha, size, now, None).await;
+    let inserted = insert_package(
+        &mut tx,
+        PackageRow {
+            header: h,
+            sender: &caller.code,
+            idem_key,
+            sha,
+            size,
+            origin: None,
+        },
+        now,
+    )
+    .await;
     if let Err(gongwen_store::StoreError::Duplicate { .. }) = inserted {
         return Ok(None);
     }
@@ -536,12 +579,14 @@ async fn record_submission(
         outbox::copy_moved(
             &mut tx,
             app,
-            &h.id,
-            &h.doc_number,
-            &caller.code,
-            None,
-            &view,
-            None,
+            outbox::CopyMove {
+                package_id: &h.id,
+                doc_number: &h.doc_number,
+                sender: &caller.code,
+                origin: None,
+                copy: &view,
+                receipt: None,
+            },
             now,
         )
         .await?;
@@ -1139,14 +1184,14 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
     };
     event_in(
         &mut tx,
-        now,
-        &caller.code,
-        target.as_str(),
-        Some(id),
-        Some(&caller.code),
-        Some(&doc_number),
-        detail.as_deref(),
-        Some(data),
+        records::Event {
+            package_id: Some(id),
+            recipient: Some(&caller.code),
+            doc_number: Some(&doc_number),
+            detail: detail.as_deref(),
+            receipt: Some(data),
+            ..records::Event::new(now, &caller.code, target.as_str())
+        },
     )
     .await?;
     // What `moved` wrote, without reading it back.
@@ -1174,12 +1219,14 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
             outbox::copy_moved(
                 &mut tx,
                 app,
-                id,
-                &doc_number,
-                &sender,
-                origin.as_deref(),
-                v,
-                Some(data),
+                outbox::CopyMove {
+                    package_id: id,
+                    doc_number: &doc_number,
+                    sender: &sender,
+                    origin: origin.as_deref(),
+                    copy: v,
+                    receipt: Some(data),
+                },
                 now,
             )
             .await?;
@@ -1267,7 +1314,19 @@ pub async fn accept_relay(
     let stored = upload.store(app, &sha).await?;
     let mut tx = app.db.begin().await?;
     let key = format!("relay:{peer}:{}", h.id);
-    let inserted = insert_package(&mut tx, &h, &h.sender, &key, &sha, size, now, Some(peer)).await;
+    let inserted = insert_package(
+        &mut tx,
+        PackageRow {
+            header: &h,
+            sender: &h.sender,
+            idem_key: &key,
+            sha: &sha,
+            size,
+            origin: Some(peer),
+        },
+        now,
+    )
+    .await;
     if let Err(gongwen_store::StoreError::Duplicate { .. }) = inserted {
         drop(tx);
         return relay_answer(app, &h.id, recipients).await;
@@ -1285,12 +1344,14 @@ pub async fn accept_relay(
         outbox::copy_moved(
             &mut tx,
             app,
-            &h.id,
-            &h.doc_number,
-            &h.sender,
-            None,
-            &view,
-            None,
+            outbox::CopyMove {
+                package_id: &h.id,
+                doc_number: &h.doc_number,
+                sender: &h.sender,
+                origin: None,
+                copy: &view,
+                receipt: None,
+            },
             now,
         )
         .await?;
@@ -1534,14 +1595,10 @@ pub async fn purge_bodies(app: &Shared, now: i64) -> Result<usize> {
         .await?;
         event_in(
             &mut tx,
-            now,
-            "center",
-            "body_purged",
-            Some(&id),
-            None,
-            None,
-            None,
-            None,
+            records::Event {
+                package_id: Some(&id),
+                ..records::Event::new(now, "center", "body_purged")
+            },
         )
         .await?;
         tx.commit().await?;

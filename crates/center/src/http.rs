@@ -586,17 +586,7 @@ async fn security_event(
             ));
         }
         let mut tx = app.db.begin().await?;
-        records::event_in(
-            &mut tx,
-            app.clock.now_ms(),
-            &caller.code,
-            "security_event",
-            e.package_id.as_deref(),
-            None,
-            None,
-            Some(&format!("{}：{}", e.kind, e.detail)),
-            None,
-        )
+        records::event_in(&mut tx, records::Event { package_id: e.package_id.as_deref(), detail: Some(&format!("{}：{}", e.kind, e.detail)), ..records::Event::new(app.clock.now_ms(), &caller.code, "security_event") })
         .await?;
         tx.commit().await?;
         gongwen_net::log::warn(
