@@ -2,7 +2,7 @@
 //! automatic suspension and restarts.
 
 use gongwen_center::BlobStore;
-use gongwen_center::directory::{self, Standing};
+use gongwen_center::participants::{self, Standing};
 use gongwen_client::ClientError;
 use gongwen_integration::{A, B, C, D, fresh_database, pki, runtime, scratch};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions, ReturnReason};
@@ -437,8 +437,10 @@ fn refusals_change_nothing() {
 
         // Wrong address: D may only call from 10.9.9.9.
         let app = &center.app;
-        directory::remove_ip(&app.db, D, "127.0.0.1").await.unwrap();
-        directory::add_ip(&app.db, D, "10.9.9.9", None, None)
+        participants::remove_ip(&app.db, D, "127.0.0.1")
+            .await
+            .unwrap();
+        participants::add_ip(&app.db, D, "10.9.9.9", None, None)
             .await
             .unwrap();
         let d = pki.client(addr, D).unwrap();
@@ -446,11 +448,11 @@ fn refusals_change_nothing() {
         assert!(s.contains("127.0.0.1"), "{s}");
         // A second address needs someone's approval.
         assert!(
-            directory::add_ip(&app.db, D, "127.0.0.1", None, None)
+            participants::add_ip(&app.db, D, "127.0.0.1", None, None)
                 .await
                 .is_err()
         );
-        directory::add_ip(
+        participants::add_ip(
             &app.db,
             D,
             "127.0.0.1",
@@ -463,7 +465,7 @@ fn refusals_change_nothing() {
 
         // A suspended participant can neither send nor receive, and is told why.
         let now = app.clock.now_ms();
-        directory::set_standing(
+        participants::set_standing(
             &app.db,
             D,
             Standing::Suspended,
@@ -551,9 +553,9 @@ fn groups_expand_and_are_recorded() {
         .unwrap();
         let a = pki.client(center.addr(), A).unwrap();
         let app = &center.app;
-        directory::set_group(
+        participants::set_group(
             &app.db,
-            directory::SHARED,
+            participants::SHARED,
             "北市一級機關",
             &[B.into(), C.into()],
             0,
@@ -637,7 +639,7 @@ fn expired_certificates_suspend_and_restarts_keep_everything() {
         // A year on, the certificates have expired: suspended, with the reason.
         center.app.clock.advance(400 * 86_400_000);
         gongwen_center::sweep(&center.app).await;
-        let p = directory::get(&center.app.db, A).await.unwrap().unwrap();
+        let p = participants::get(&center.app.db, A).await.unwrap().unwrap();
         assert_eq!(p.standing, Standing::Suspended);
         assert!(p.reason.as_deref().unwrap().contains("到期"));
         let s = assert_code(a.inbox(&[]).await, "E_AUTH_SUSPENDED");

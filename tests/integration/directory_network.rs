@@ -284,10 +284,10 @@ fn centers_learn_everything_from_the_signed_snapshot() {
         until("B resumed at Y", || async { refusal(&b).await.is_none() }).await;
         // X, too, must hold the snapshot with B resumed before the directory stops.
         until("B resumed at X", || async {
-            gongwen_center::directory::get(&x.app.db, B)
+            gongwen_center::participants::get(&x.app.db, B)
                 .await
                 .unwrap()
-                .is_some_and(|p| p.standing == gongwen_center::directory::Standing::Active)
+                .is_some_and(|p| p.standing == gongwen_center::participants::Standing::Active)
         })
         .await;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use gongwen_center::BlobStore;
 use gongwen_center::config::{CenterConfig, PeerConfig};
-use gongwen_center::directory;
+use gongwen_center::participants;
 use gongwen_center::{Clock, Running};
 use gongwen_integration::{A, B, C, fresh_database, pki, runtime, until};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions};
@@ -185,19 +185,19 @@ fn webhooks_are_signed_and_two_centers_share_one_database() {
         let (port, hooks) = hook_server().await;
         let url = format!("http://127.0.0.1:{port}/hook");
         let secret = "這是至少十六個字元的測試金鑰";
-        directory::set_webhook(&one.app.db, A, Some(&url), Some(secret))
+        participants::set_webhook(&one.app.db, A, Some(&url), Some(secret))
             .await
             .unwrap();
-        directory::set_webhook(&one.app.db, B, Some(&url), Some(secret))
+        participants::set_webhook(&one.app.db, B, Some(&url), Some(secret))
             .await
             .unwrap();
         assert!(
-            directory::set_webhook(&one.app.db, C, Some("ftp://x"), Some(secret))
+            participants::set_webhook(&one.app.db, C, Some("ftp://x"), Some(secret))
                 .await
                 .is_err()
         );
         assert!(
-            directory::set_webhook(&one.app.db, C, Some(&url), Some("short"))
+            participants::set_webhook(&one.app.db, C, Some(&url), Some("short"))
                 .await
                 .is_err()
         );

@@ -354,9 +354,9 @@ fn anonymous_center_requests_are_counted_not_recorded_and_metrics_need_an_operat
         cfg.metrics_allow = Vec::new();
         let x = gongwen_center::start(cfg, Clock::default()).await.unwrap();
         pki.register(&x.app, &[A, B, C]).await.unwrap();
-        gongwen_center::directory::upsert(
+        gongwen_center::participants::upsert(
             &x.app.db,
-            &gongwen_center::directory::ParticipantInput {
+            &gongwen_center::participants::ParticipantInput {
                 code: C.into(),
                 name: format!("測試機關{C}"),
                 operator: true,

@@ -15,9 +15,9 @@ use gongwen_trust::path::check_binding;
 use gongwen_trust::receipt::ReceiptEvent;
 
 use crate::app::{Caller, Shared};
-use crate::directory::{self, Standing};
 use crate::error::{CenterError, Result};
 use crate::outbox;
+use crate::participants::{self, Standing};
 use crate::records::{self, event_in};
 
 fn bad(code: Code, detail: impl Into<String>) -> CenterError {
@@ -234,7 +234,7 @@ async fn receive(
     };
     Ok(Received {
         upload,
-        sha: directory::hex(ctx.finish().as_ref()),
+        sha: participants::hex(ctx.finish().as_ref()),
         size: total,
         inspected,
     })
@@ -292,7 +292,7 @@ fn check_header(app: &Shared, caller: &Caller, h: &PackageHeader) -> Result<()> 
         }
     }
     for r in &h.recipients {
-        directory::check_code(&r.code).map_err(|e| bad(Code::SubmitHeader, e.to_string()))?;
+        participants::check_code(&r.code).map_err(|e| bad(Code::SubmitHeader, e.to_string()))?;
     }
     Ok(())
 }
@@ -469,7 +469,7 @@ async fn expand_groups(
     if h.groups.is_empty() {
         return Ok(Vec::new());
     }
-    let groups = directory::groups_for(&app.db, &caller.code).await?;
+    let groups = participants::groups_for(&app.db, &caller.code).await?;
     let listed: BTreeSet<&str> = h.recipients.iter().map(|r| r.code.as_str()).collect();
     let mut out = Vec::new();
     for name in &h.groups {
@@ -631,7 +631,7 @@ async fn record_submission(
 /// failed with the reason. Returns the copy and the recipient's center when it is elsewhere.
 async fn create_copy(
     tx: &mut Tx,
-    p: Option<directory::Participant>,
+    p: Option<participants::Participant>,
     h: &PackageHeader,
     r: &gongwen_proto::HeaderRecipient,
     actor: &str,
@@ -1038,7 +1038,7 @@ pub async fn read_verified(
         ));
     }
     let found =
-        directory::hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &data).as_ref());
+        participants::hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &data).as_ref());
     if found != sha {
         return Err(corrupt(app, id, sha, &found));
     }
@@ -1065,7 +1065,7 @@ pub async fn verify_stored(
         ctx.update(&data);
         pos += n as u64;
     }
-    let found = directory::hex(ctx.finish().as_ref());
+    let found = participants::hex(ctx.finish().as_ref());
     if found != sha {
         return Err(corrupt(app, id, sha, &found));
     }
@@ -1408,7 +1408,7 @@ pub async fn accept_status(
     peer: &str,
     u: &gongwen_proto::api::StatusUpdate,
 ) -> Result<()> {
-    let p = directory::get(&app.db, &u.copy.recipient).await?;
+    let p = participants::get(&app.db, &u.copy.recipient).await?;
     if p.as_ref().and_then(|p| p.center.as_deref()) != Some(peer) {
         return Err(bad(
             Code::RelayRefused,

@@ -5,12 +5,12 @@
 pub mod app;
 pub mod calendar;
 pub mod config;
-pub mod directory;
 pub mod duty;
 pub mod error;
 pub mod exchange;
 pub mod http;
 pub mod outbox;
+pub mod participants;
 pub mod recent;
 pub mod records;
 pub mod snapshot;
@@ -115,7 +115,7 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
             .first()
             .ok_or_else(|| start_err("E_CONFIG", format!("{} 沒有憑證", p.cert.display())))?;
         let spki = gongwen_trust::path::spki_sha256(leaf).map_err(|e| start_err(e.code(), e))?;
-        peer_keys.push((p.id.clone(), directory::hex(&spki)));
+        peer_keys.push((p.id.clone(), participants::hex(&spki)));
     }
     // One process owns an SQLite file and its packs: nobody else purges behind our back.
     let recent = recent::RecentBodies::new(!db.is_postgres() && blobs.engine() == "fs");
@@ -211,7 +211,7 @@ pub async fn sweep(app: &Shared) {
     // Run from the directory, certificate expiry is the directory's to decide.
     let expired = match app.config.directory {
         Some(_) => Ok(Vec::new()),
-        None => directory::suspend_expired(&app.db, now).await,
+        None => participants::suspend_expired(&app.db, now).await,
     };
     match expired {
         Ok(codes) if !codes.is_empty() => gongwen_net::log::warn(

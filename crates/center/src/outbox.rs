@@ -107,7 +107,7 @@ pub async fn copy_moved(
     let hooked = match app.hooked.get(&(), now) {
         Some(h) => h,
         None => {
-            let seen_gen = crate::directory::generation();
+            let seen_gen = crate::participants::generation();
             let mut h = Vec::new();
             for r in tx
                 .fetch_all(
@@ -136,7 +136,7 @@ pub async fn copy_moved(
         let update = StatusUpdate {
             package_id: package_id.to_string(),
             copy: copy.clone(),
-            receipt_hex: receipt.map(crate::directory::hex),
+            receipt_hex: receipt.map(crate::participants::hex),
         };
         insert(
             tx,

@@ -16,7 +16,7 @@ use gongwen_trust::receipt::{self, ReceiptEvent, ReceiptRequest};
 use x509_cert::Certificate;
 
 use gongwen_center::config::{CenterConfig, Limits, Retention, TlsConfig};
-use gongwen_center::directory::{self, ParticipantInput};
+use gongwen_center::participants::{self, ParticipantInput};
 use gongwen_center::{BlobStore, Clock, Running, Shared};
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -489,7 +489,7 @@ impl Pki {
         center: &str,
     ) -> Result<(), String> {
         let a = self.agency(code);
-        directory::upsert(
+        participants::upsert(
             &app.db,
             &ParticipantInput {
                 code: code.into(),
@@ -502,7 +502,7 @@ impl Pki {
         .await
         .map_err(err)?;
         for f in [&a.sign_file, &a.enc_file] {
-            directory::add_certs(&app.db, code, &std::fs::read(f).map_err(err)?, None)
+            participants::add_certs(&app.db, code, &std::fs::read(f).map_err(err)?, None)
                 .await
                 .map_err(err)?;
         }
@@ -514,7 +514,7 @@ impl Pki {
         let now = app.clock.now_ms();
         for code in codes {
             let a = self.agency(code);
-            directory::upsert(
+            participants::upsert(
                 &app.db,
                 &ParticipantInput {
                     code: a.code.clone(),
@@ -526,11 +526,11 @@ impl Pki {
             .await
             .map_err(err)?;
             for f in [&a.sign_file, &a.enc_file, &a.tls_leaf] {
-                directory::add_certs(&app.db, &a.code, &std::fs::read(f).map_err(err)?, None)
+                participants::add_certs(&app.db, &a.code, &std::fs::read(f).map_err(err)?, None)
                     .await
                     .map_err(err)?;
             }
-            directory::add_ip(&app.db, &a.code, "127.0.0.1", None, None)
+            participants::add_ip(&app.db, &a.code, "127.0.0.1", None, None)
                 .await
                 .map_err(err)?;
         }

@@ -1,5 +1,7 @@
 //! Who may use this center: participants, their certificates (by key digest and use), their
-//! allowed source addresses, and distribution groups.
+//! allowed source addresses, and distribution groups (行文群組). These are the center's own
+//! tables; the directory service (`gongwen-directory`) is another process, whose signed
+//! snapshot can fill them.
 //!
 //! Today an administrator fills these tables (`gongwen center admin …` or a participants
 //! file); the directory's signed snapshot will fill the same tables, and nothing that reads
