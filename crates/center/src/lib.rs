@@ -3,7 +3,6 @@
 //! It never sees plaintext: it routes on the signed package header.
 
 pub mod app;
-pub mod calendar;
 pub mod config;
 pub mod duty;
 pub mod error;

@@ -517,7 +517,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             for (date, o) in cal.iter() {
                 println!(
                     "{}\t{}\t{}",
-                    gongwen_center::calendar::roc_date(date),
+                    gongwen_calendar::roc_date(date),
                     o.kind.label_zh(),
                     o.name
                 );
