@@ -30,7 +30,7 @@ pub struct ConfigOut {
 /// The whole `gongwen.toml`.
 pub fn load_file(path: &Path) -> Result<Config, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?;
-    toml::from_str(&text).map_err(|e| CliError::Draft {
+    toml::from_str(&text).map_err(|e| CliError::Config {
         path: path.display().to_string(),
         detail: e.to_string(),
     })
