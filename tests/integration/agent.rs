@@ -7,10 +7,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use gongwen_agent::{AgencyConfig, AgentConfig};
+use gongwen_center::BlobStore;
 use gongwen_center::Clock;
-use gongwen_center::testbed::letter;
 use gongwen_integration::{A, B, C, EICAR, clamd, fresh_database, pki, runtime, scratch};
 use gongwen_proto::CopyStatus;
+use gongwen_testbed::letter;
 
 pub(crate) fn agency(code: &str, center: std::net::SocketAddr, root: &Path) -> AgencyConfig {
     let p = pki();
@@ -103,7 +104,7 @@ fn folders_send_and_receive_through_a_center() {
         let pki = pki();
         let root = scratch("agent-folders");
         let x = gongwen_center::start(
-            pki.center_config("agent-x", &fresh_database("agent_x").await, "fs"),
+            pki.center_config("agent-x", &fresh_database("agent_x").await, BlobStore::Fs),
             Clock::default(),
         )
         .await
@@ -217,7 +218,11 @@ fn folder_sets_carry_immediate_confirmation_and_typed_resends() {
         let pki = pki();
         let root = scratch("agent-options");
         let x = gongwen_center::start(
-            pki.center_config("options-x", &fresh_database("options_x").await, "fs"),
+            pki.center_config(
+                "options-x",
+                &fresh_database("options_x").await,
+                BlobStore::Fs,
+            ),
             Clock::default(),
         )
         .await
@@ -317,7 +322,7 @@ fn malware_is_refused_on_send_and_quarantined_on_receipt() {
         let pki = pki();
         let root = scratch("agent-malware");
         let x = gongwen_center::start(
-            pki.center_config("agent-m", &fresh_database("agent_m").await, "fs"),
+            pki.center_config("agent-m", &fresh_database("agent_m").await, BlobStore::Fs),
             Clock::default(),
         )
         .await

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use gongwen_agent::{AgencyConfig, AgentConfig, WebhookConfig};
+use gongwen_center::BlobStore;
 use gongwen_center::Clock;
 use gongwen_client::agent::Part;
 use gongwen_integration::{A, B, C, D, fresh_database, pki, runtime, scratch, until};
@@ -512,7 +513,7 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
         );
 
         // A DI with its files, as a document system writes them; a declared file missing is refused.
-        let (di, sw, atts) = gongwen_center::testbed::letter(A, &[C], 500).unwrap();
+        let (di, sw, atts) = gongwen_testbed::letter(A, &[C], 500).unwrap();
         let (s, v) = a
             .send(
                 &[("di", Some(&di.0), &di.1), ("sw", Some(&sw.0), &sw.1)],
@@ -605,7 +606,7 @@ fn document_systems_may_identify_by_client_certificate_over_https() {
         let pki = pki();
         let root = scratch("agent-api-tls");
         let x = gongwen_center::start(
-            pki.center_config("api-tls", &fresh_database("api_tls").await, "fs"),
+            pki.center_config("api-tls", &fresh_database("api_tls").await, BlobStore::Fs),
             Clock::default(),
         )
         .await

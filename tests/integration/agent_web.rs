@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use gongwen_agent::AgentConfig;
+use gongwen_center::BlobStore;
 use gongwen_center::Clock;
 use gongwen_integration::{A, B, C, fresh_database, pki, runtime, scratch, until};
 use serde_json::json;
@@ -128,7 +129,7 @@ fn an_organisation_signs_in_with_its_card_and_handles_its_inbox_in_the_browser()
     runtime().block_on(async {
         let pki = pki();
         let root = scratch("agent-web");
-        let x = gongwen_center::start(pki.center_config("web-x", &fresh_database("web_x").await, "fs"), Clock::default())
+        let x = gongwen_center::start(pki.center_config("web-x", &fresh_database("web_x").await, BlobStore::Fs), Clock::default())
             .await
             .unwrap();
         pki.register(&x.app, &[A, B]).await.unwrap();
@@ -342,7 +343,7 @@ fn an_organisation_signs_in_with_its_card_and_handles_its_inbox_in_the_browser()
 
         // A suspended recipient: the address book no longer offers it, a send names it, and
         // what was typed is kept.
-        gongwen_center::directory::set_standing(&x.app.db, B, gongwen_center::directory::Standing::Suspended, Some("未依規定改善"), "admin", Clock::default().now_ms())
+        gongwen_center::participants::set_standing(&x.app.db, B, gongwen_center::participants::Standing::Suspended, Some("未依規定改善"), "admin", Clock::default().now_ms())
             .await
             .unwrap();
         let book = get(format!("/compose/recipients?q={}", &B[..6])).await;
@@ -350,7 +351,7 @@ fn an_organisation_signs_in_with_its_card_and_handles_its_inbox_in_the_browser()
         let p = post("/compose/send", fields("再次邀請參加年會，請查照。", B, "議程.pdf")).await;
         assert_eq!(p.status, 400);
         assert!(p.body.contains(B) && p.body.contains("暫停") && p.body.contains("再次邀請參加年會"), "{}", p.body);
-        gongwen_center::directory::set_standing(&x.app.db, B, gongwen_center::directory::Standing::Active, None, "admin", Clock::default().now_ms())
+        gongwen_center::participants::set_standing(&x.app.db, B, gongwen_center::participants::Standing::Active, None, "admin", Clock::default().now_ms())
             .await
             .unwrap();
 
@@ -485,7 +486,7 @@ fn every_kind_the_compose_form_offers_is_previewed_and_sent() {
     runtime().block_on(async {
         let pki = pki();
         let root = scratch("agent-web-kinds");
-        let x = gongwen_center::start(pki.center_config("kinds-x", &fresh_database("kinds_x").await, "fs"), Clock::default())
+        let x = gongwen_center::start(pki.center_config("kinds-x", &fresh_database("kinds_x").await, BlobStore::Fs), Clock::default())
             .await
             .unwrap();
         pki.register(&x.app, &[A, B]).await.unwrap();

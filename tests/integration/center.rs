@@ -1,11 +1,12 @@
 //! The exchange center: the life of a copy, idempotency, every refusal, groups, records,
 //! automatic suspension and restarts.
 
-use gongwen_center::directory::{self, Standing};
-use gongwen_center::testbed::start_center;
+use gongwen_center::BlobStore;
+use gongwen_center::participants::{self, Standing};
 use gongwen_client::ClientError;
 use gongwen_integration::{A, B, C, D, fresh_database, pki, runtime, scratch};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions, ReturnReason};
+use gongwen_testbed::start_center;
 use gongwen_trust::receipt::ReceiptEvent;
 
 fn code_of<T: std::fmt::Debug>(r: Result<T, ClientError>) -> String {
@@ -25,7 +26,7 @@ fn assert_code<T: std::fmt::Debug>(r: Result<T, ClientError>, code: &str) -> Str
 fn life_of_a_copy() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "life", &fresh_database("life").await, "fs")
+        let center = start_center(pki, "life", &fresh_database("life").await, BlobStore::Fs)
             .await
             .unwrap();
         let a = pki.client(center.addr(), A).unwrap();
@@ -193,7 +194,7 @@ fn life_of_a_copy() {
 fn returned_with_a_reason() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "ret", &fresh_database("ret").await, "db")
+        let center = start_center(pki, "ret", &fresh_database("ret").await, BlobStore::Db)
             .await
             .unwrap();
         let a = pki.client(center.addr(), A).unwrap();
@@ -304,9 +305,14 @@ fn returned_with_a_reason() {
 fn the_evaluation_cache_serves_only_the_same_certificate() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "evalcache", &fresh_database("evalcache").await, "fs")
-            .await
-            .unwrap();
+        let center = start_center(
+            pki,
+            "evalcache",
+            &fresh_database("evalcache").await,
+            BlobStore::Fs,
+        )
+        .await
+        .unwrap();
         let (a, b) = (pki.agency(A), pki.agency(B));
         let now = center.app.clock.now_s();
         let e = center
@@ -339,7 +345,7 @@ fn the_evaluation_cache_serves_only_the_same_certificate() {
 fn the_same_key_never_sends_twice() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "idem", &fresh_database("idem").await, "fs")
+        let center = start_center(pki, "idem", &fresh_database("idem").await, BlobStore::Fs)
             .await
             .unwrap();
         let a = pki.client(center.addr(), A).unwrap();
@@ -366,7 +372,8 @@ fn refusals_change_nothing() {
     runtime().block_on(async {
         let pki = pki();
         let dir = scratch("refusals");
-        let mut cfg = pki.center_config("refusals", &fresh_database("refusals").await, "fs");
+        let mut cfg =
+            pki.center_config("refusals", &fresh_database("refusals").await, BlobStore::Fs);
         cfg.limits.max_package_bytes = 200_000;
         cfg.data_dir = dir.join("data");
         let center = gongwen_center::start(cfg, gongwen_center::Clock::default())
@@ -430,8 +437,10 @@ fn refusals_change_nothing() {
 
         // Wrong address: D may only call from 10.9.9.9.
         let app = &center.app;
-        directory::remove_ip(&app.db, D, "127.0.0.1").await.unwrap();
-        directory::add_ip(&app.db, D, "10.9.9.9", None, None)
+        participants::remove_ip(&app.db, D, "127.0.0.1")
+            .await
+            .unwrap();
+        participants::add_ip(&app.db, D, "10.9.9.9", None, None)
             .await
             .unwrap();
         let d = pki.client(addr, D).unwrap();
@@ -439,11 +448,11 @@ fn refusals_change_nothing() {
         assert!(s.contains("127.0.0.1"), "{s}");
         // A second address needs someone's approval.
         assert!(
-            directory::add_ip(&app.db, D, "127.0.0.1", None, None)
+            participants::add_ip(&app.db, D, "127.0.0.1", None, None)
                 .await
                 .is_err()
         );
-        directory::add_ip(
+        participants::add_ip(
             &app.db,
             D,
             "127.0.0.1",
@@ -456,7 +465,7 @@ fn refusals_change_nothing() {
 
         // A suspended participant can neither send nor receive, and is told why.
         let now = app.clock.now_ms();
-        directory::set_standing(
+        participants::set_standing(
             &app.db,
             D,
             Standing::Suspended,
@@ -516,7 +525,7 @@ fn refusals_change_nothing() {
 fn attachment_types_are_limited() {
     runtime().block_on(async {
         let pki = pki();
-        let mut cfg = pki.center_config("types", &fresh_database("types").await, "fs");
+        let mut cfg = pki.center_config("types", &fresh_database("types").await, BlobStore::Fs);
         cfg.limits.attachment_types = vec!["odt".into()];
         let center = gongwen_center::start(cfg, gongwen_center::Clock::default())
             .await
@@ -534,14 +543,19 @@ fn attachment_types_are_limited() {
 fn groups_expand_and_are_recorded() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "groups", &fresh_database("groups").await, "fs")
-            .await
-            .unwrap();
+        let center = start_center(
+            pki,
+            "groups",
+            &fresh_database("groups").await,
+            BlobStore::Fs,
+        )
+        .await
+        .unwrap();
         let a = pki.client(center.addr(), A).unwrap();
         let app = &center.app;
-        directory::set_group(
+        participants::set_group(
             &app.db,
-            directory::SHARED,
+            participants::SHARED,
             "北市一級機關",
             &[B.into(), C.into()],
             0,
@@ -603,7 +617,9 @@ fn expired_certificates_suspend_and_restarts_keep_everything() {
     runtime().block_on(async {
         let pki = pki();
         let db = fresh_database("restart").await;
-        let center = start_center(pki, "restart", &db, "fs").await.unwrap();
+        let center = start_center(pki, "restart", &db, BlobStore::Fs)
+            .await
+            .unwrap();
         let a = pki.client(center.addr(), A).unwrap();
         let pkg = pki.seal(A, &[B], 5000, HeaderOptions::default()).unwrap();
         let sent = a.submit("r", pkg.clone()).await.unwrap();
@@ -623,7 +639,7 @@ fn expired_certificates_suspend_and_restarts_keep_everything() {
         // A year on, the certificates have expired: suspended, with the reason.
         center.app.clock.advance(400 * 86_400_000);
         gongwen_center::sweep(&center.app).await;
-        let p = directory::get(&center.app.db, A).await.unwrap().unwrap();
+        let p = participants::get(&center.app.db, A).await.unwrap().unwrap();
         assert_eq!(p.standing, Standing::Suspended);
         assert!(p.reason.as_deref().unwrap().contains("到期"));
         let s = assert_code(a.inbox(&[]).await, "E_AUTH_SUSPENDED");
@@ -636,7 +652,7 @@ fn expired_certificates_suspend_and_restarts_keep_everything() {
 fn duty_lists_follow_the_office_calendar() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "duty", &fresh_database("duty").await, "fs").await.unwrap();
+        let center = start_center(pki, "duty", &fresh_database("duty").await, BlobStore::Fs).await.unwrap();
         let a = pki.client(center.addr(), A).unwrap();
         let b = pki.client(center.addr(), B).unwrap();
         let pkg = pki.seal(A, &[B], 0, HeaderOptions { confirm_now: true, ..Default::default() }).unwrap();

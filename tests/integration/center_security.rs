@@ -1,11 +1,12 @@
 //! Issue 15, the audit of the demo network: security events only from the parties of a
 //! package, corrupted stored bodies never served, and revocation without a restart.
 
-use gongwen_center::testbed::start_center;
+use gongwen_center::BlobStore;
 use gongwen_client::ClientError;
 use gongwen_integration::{A, B, C, fresh_database, pki, runtime};
 use gongwen_proto::HeaderOptions;
 use gongwen_proto::api::SecurityEvent;
+use gongwen_testbed::start_center;
 
 fn code<T>(r: Result<T, ClientError>) -> String {
     match r {
@@ -20,7 +21,7 @@ fn code<T>(r: Result<T, ClientError>) -> String {
 fn only_the_parties_of_a_package_report_on_it() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "secev", &fresh_database("secev").await, "fs")
+        let center = start_center(pki, "secev", &fresh_database("secev").await, BlobStore::Fs)
             .await
             .unwrap();
         let (a, b, c) = (
@@ -121,9 +122,14 @@ fn corrupt_count(metrics: &str) -> u64 {
 fn corrupted_bodies_are_never_served() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "corrupt", &fresh_database("corrupt").await, "fs")
-            .await
-            .unwrap();
+        let center = start_center(
+            pki,
+            "corrupt",
+            &fresh_database("corrupt").await,
+            BlobStore::Fs,
+        )
+        .await
+        .unwrap();
         let (a, b) = (
             pki.client(center.addr(), A).unwrap(),
             pki.client(center.addr(), B).unwrap(),
@@ -172,7 +178,7 @@ fn corrupted_bodies_are_never_served() {
 
 /// The status, body text and ETag of a download by B.
 async fn reqwest_raw(
-    pki: &gongwen_center::testbed::Pki,
+    pki: &gongwen_testbed::Pki,
     addr: std::net::SocketAddr,
     id: &str,
 ) -> (u16, String, Option<String>) {
@@ -224,7 +230,7 @@ fn now_s() -> i64 {
 
 /// Does a new TLS connection with `code`'s client certificate get an answer from the API?
 async fn connects(
-    pki: &gongwen_center::testbed::Pki,
+    pki: &gongwen_testbed::Pki,
     addr: std::net::SocketAddr,
     code: &str,
 ) -> Result<(), ClientError> {
@@ -244,9 +250,9 @@ fn revocation_takes_effect_without_a_restart() {
     runtime().block_on(async {
         // A CA of this test's own: revoking in the shared one would touch every other test.
         let mut pki =
-            gongwen_center::testbed::Pki::create(&gongwen_integration::scratch("crl-pki"), &[A, B])
+            gongwen_testbed::Pki::create(&gongwen_integration::scratch("crl-pki"), &[A, B])
                 .unwrap();
-        let center = start_center(&pki, "crl", &fresh_database("crl").await, "fs")
+        let center = start_center(&pki, "crl", &fresh_database("crl").await, BlobStore::Fs)
             .await
             .unwrap();
         let addr = center.addr();

@@ -3,6 +3,7 @@
 //! reach them; they keep working with the directory stopped, stop when the snapshot expires,
 //! and refuse a snapshot signed by anyone else. And the address book's import and search.
 
+use gongwen_center::BlobStore;
 use gongwen_center::config::{CenterConfig, DirectorySource};
 use gongwen_center::{Clock, Running};
 use gongwen_directory::config::{DirectoryTls, SigningConfig, SnapshotConfig};
@@ -67,7 +68,7 @@ pub(crate) async fn start_directory(name: &str) -> (gongwen_directory::Running, 
 /// no peers and no participants of its own.
 fn center_config(name: &str, db: &str, port: u16, mine: usize, dir_port: u16) -> CenterConfig {
     let pki = pki();
-    let mut c = pki.center_config(name, db, "fs");
+    let mut c = pki.center_config(name, db, BlobStore::Fs);
     c.listen = format!("127.0.0.1:{port}");
     c.federation.client_cert = Some(pki.center_clients[mine].0.clone());
     c.federation.client_key = Some(pki.center_clients[mine].1.clone());
@@ -283,10 +284,10 @@ fn centers_learn_everything_from_the_signed_snapshot() {
         until("B resumed at Y", || async { refusal(&b).await.is_none() }).await;
         // X, too, must hold the snapshot with B resumed before the directory stops.
         until("B resumed at X", || async {
-            gongwen_center::directory::get(&x.app.db, B)
+            gongwen_center::participants::get(&x.app.db, B)
                 .await
                 .unwrap()
-                .is_some_and(|p| p.standing == gongwen_center::directory::Standing::Active)
+                .is_some_and(|p| p.standing == gongwen_center::participants::Standing::Active)
         })
         .await;
 

@@ -5,11 +5,12 @@
 
 use std::time::Duration;
 
+use gongwen_center::BlobStore;
 use gongwen_center::Clock;
-use gongwen_center::testbed::letter;
 use gongwen_client::agent::Part;
 use gongwen_integration::{A, B, C, fresh_database, pki, runtime, scratch, until};
 use gongwen_proto::{CopyStatus, HeaderOptions};
+use gongwen_testbed::letter;
 use gongwen_trust::receipt::ReceiptEvent;
 use serde_json::{Value, json};
 
@@ -60,7 +61,7 @@ fn a_classified_document_is_refused_everywhere_and_nothing_reaches_the_recipient
         let pki = pki();
         let root = scratch("duties-classified");
         let x = gongwen_center::start(
-            pki.center_config("duties-cl", &fresh_database("duties_cl").await, "fs"),
+            pki.center_config("duties-cl", &fresh_database("duties_cl").await, BlobStore::Fs),
             Clock::default(),
         )
         .await
@@ -270,7 +271,11 @@ fn records_are_kept_a_year_and_those_of_an_open_copy_for_good() {
     runtime().block_on(async {
         let pki = pki();
         let clock = Clock::default();
-        let mut cfg = pki.center_config("duties-rec", &fresh_database("duties_rec").await, "fs");
+        let mut cfg = pki.center_config(
+            "duties-rec",
+            &fresh_database("duties_rec").await,
+            BlobStore::Fs,
+        );
         // Asked for less than the minimum: a year is kept all the same.
         cfg.retention.record_days = 30;
         let x = gongwen_center::start(cfg, clock.clone()).await.unwrap();

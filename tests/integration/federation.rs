@@ -4,12 +4,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use gongwen_center::BlobStore;
 use gongwen_center::config::{CenterConfig, PeerConfig};
-use gongwen_center::directory;
-use gongwen_center::testbed::Pki;
+use gongwen_center::participants;
 use gongwen_center::{Clock, Running};
 use gongwen_integration::{A, B, C, fresh_database, pki, runtime, until};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions};
+use gongwen_testbed::Pki;
 use gongwen_trust::receipt::ReceiptEvent;
 
 /// Two distinct free ports (both held until both are known).
@@ -31,7 +32,7 @@ pub(crate) fn federated(
     mine: usize,
     other: (&str, u16, usize),
 ) -> CenterConfig {
-    let mut c = pki.center_config(name, db, "fs");
+    let mut c = pki.center_config(name, db, BlobStore::Fs);
     c.id = name.into();
     c.listen = format!("127.0.0.1:{port}");
     c.federation.client_cert = Some(pki.center_clients[mine].0.clone());
@@ -170,7 +171,7 @@ fn webhooks_are_signed_and_two_centers_share_one_database() {
         let pki = pki();
         let db = fresh_database("shared").await;
         let start = |name: &str| {
-            let mut c = pki.center_config(name, &db, "db");
+            let mut c = pki.center_config(name, &db, BlobStore::Db);
             c.id = "center-shared".into();
             c
         };
@@ -184,19 +185,19 @@ fn webhooks_are_signed_and_two_centers_share_one_database() {
         let (port, hooks) = hook_server().await;
         let url = format!("http://127.0.0.1:{port}/hook");
         let secret = "這是至少十六個字元的測試金鑰";
-        directory::set_webhook(&one.app.db, A, Some(&url), Some(secret))
+        participants::set_webhook(&one.app.db, A, Some(&url), Some(secret))
             .await
             .unwrap();
-        directory::set_webhook(&one.app.db, B, Some(&url), Some(secret))
+        participants::set_webhook(&one.app.db, B, Some(&url), Some(secret))
             .await
             .unwrap();
         assert!(
-            directory::set_webhook(&one.app.db, C, Some("ftp://x"), Some(secret))
+            participants::set_webhook(&one.app.db, C, Some("ftp://x"), Some(secret))
                 .await
                 .is_err()
         );
         assert!(
-            directory::set_webhook(&one.app.db, C, Some(&url), Some("short"))
+            participants::set_webhook(&one.app.db, C, Some(&url), Some("short"))
                 .await
                 .is_err()
         );

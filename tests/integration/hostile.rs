@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use gongwen_center::BlobStore;
 use gongwen_center::Clock;
 use gongwen_integration::{A, B, C, engine, fresh_database, pki, runtime, scratch, until};
 use serde_json::{Value, json};
@@ -61,7 +62,7 @@ where
 async fn start_center(name: &str) -> gongwen_center::Running {
     let pki = pki();
     let x = gongwen_center::start(
-        pki.center_config(name, &fresh_database(name).await, "fs"),
+        pki.center_config(name, &fresh_database(name).await, BlobStore::Fs),
         Clock::default(),
     )
     .await
@@ -171,7 +172,7 @@ fn a_slow_body_is_cut_after_the_timeout_on_the_agent_and_the_center() {
         let mut cfg = pki.center_config(
             "hostile-slow-x",
             &fresh_database("hostile_slow_x").await,
-            "fs",
+            BlobStore::Fs,
         );
         cfg.limits.body_timeout_s = 1;
         let x = gongwen_center::start(cfg, Clock::default()).await.unwrap();
@@ -348,14 +349,14 @@ fn anonymous_center_requests_are_counted_not_recorded_and_metrics_need_an_operat
         let mut cfg = pki.center_config(
             "hostile-metrics-x",
             &fresh_database("hostile_metrics_x").await,
-            "fs",
+            BlobStore::Fs,
         );
         cfg.metrics_allow = Vec::new();
         let x = gongwen_center::start(cfg, Clock::default()).await.unwrap();
         pki.register(&x.app, &[A, B, C]).await.unwrap();
-        gongwen_center::directory::upsert(
+        gongwen_center::participants::upsert(
             &x.app.db,
-            &gongwen_center::directory::ParticipantInput {
+            &gongwen_center::participants::ParticipantInput {
                 code: C.into(),
                 name: format!("測試機關{C}"),
                 operator: true,

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use gongwen_center::BlobStore;
 use gongwen_center::Clock;
 use gongwen_client::agent::Part;
 use gongwen_integration::{A, B, fresh_database, pki, runtime, scratch};
@@ -57,7 +58,7 @@ async fn network(
 async fn center(name: &str) -> (gongwen_center::Running, gongwen_client::CenterClient) {
     let pki = pki();
     let x = gongwen_center::start(
-        pki.center_config(name, &fresh_database(name).await, "fs"),
+        pki.center_config(name, &fresh_database(name).await, BlobStore::Fs),
         Clock::default(),
     )
     .await

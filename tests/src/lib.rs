@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use gongwen_center::testbed::Pki;
+use gongwen_testbed::Pki;
 
 /// The agencies every test can use. 376410000A is the one tests suspend or restrict.
 pub const A: &str = "379000000A";

@@ -8,12 +8,12 @@ use gongwen_net::{Clock, Metrics, Peer};
 use gongwen_proto::Code;
 use gongwen_store::{Blobs, Db};
 use gongwen_trust::TrustError;
-use gongwen_trust::path::{Evaluation, LiveTrust, Purpose, StaleCrl, spki_sha256};
+use gongwen_trust::path::{Evaluation, LiveTrust, Purpose, spki_sha256};
 use x509_cert::Certificate;
 
 use crate::config::CenterConfig;
-use crate::directory::{self, Standing};
 use crate::error::{CenterError, Result};
+use crate::participants::{self, Standing};
 
 pub struct App {
     pub config: CenterConfig,
@@ -37,13 +37,13 @@ pub struct App {
     /// the center is not run from a directory.
     pub snapshot_valid_until: std::sync::atomic::AtomicI64,
     /// Who a TLS key belongs to, with standing and allowed addresses.
-    pub callers: directory::Cache<String, Option<Who>>,
+    pub callers: participants::Cache<String, Option<Who>>,
     /// Participants by code.
-    pub participants: directory::Cache<String, Option<directory::Participant>>,
+    pub participants: participants::Cache<String, Option<participants::Participant>>,
     /// Signing keys registered per participant.
-    pub signing_keys: directory::Cache<String, Vec<[u8; 32]>>,
+    pub signing_keys: participants::Cache<String, Vec<[u8; 32]>>,
     /// Participants that want webhooks.
-    pub hooked: directory::Cache<(), Vec<String>>,
+    pub hooked: participants::Cache<(), Vec<String>>,
     /// Bodies submitted lately, for their recipients' downloads.
     pub recent: crate::recent::RecentBodies,
     /// Chain evaluations of signing certificates seen recently, with the generation of the
@@ -113,7 +113,7 @@ impl App {
             .ok_or_else(|| CenterError::bare(Code::AuthNoCert))?;
         let cert = Certificate::from_der(leaf)
             .map_err(|e| CenterError::new(Code::AuthNotPeer, e.to_string()))?;
-        let spki = directory::hex(
+        let spki = participants::hex(
             &spki_sha256(&cert).map_err(|e| CenterError::new(Code::AuthNotPeer, e.to_string()))?,
         );
         self.peer_keys
@@ -128,14 +128,6 @@ impl App {
                     format!("憑證「{}」", cert.tbs_certificate.subject),
                 )
             })
-    }
-
-    pub fn stale_crl(s: &str) -> StaleCrl {
-        if s == "warn" {
-            StaleCrl::Warn
-        } else {
-            StaleCrl::Refuse
-        }
     }
 
     /// The signing chain of `cert` at `at`, from the cache when it was checked within a minute.
@@ -206,13 +198,13 @@ impl App {
     }
 
     /// A participant by code.
-    pub async fn participant(&self, code: &str) -> Result<Option<directory::Participant>> {
+    pub async fn participant(&self, code: &str) -> Result<Option<participants::Participant>> {
         let now = self.clock.now_ms();
         if let Some(p) = self.participants.get(&code.to_string(), now) {
             return Ok(p);
         }
-        let seen_gen = directory::generation();
-        let p = directory::get(&self.db, code).await?;
+        let seen_gen = participants::generation();
+        let p = participants::get(&self.db, code).await?;
         self.participants
             .put(code.to_string(), p.clone(), seen_gen, now);
         Ok(p)
@@ -224,8 +216,8 @@ impl App {
         if let Some(k) = self.signing_keys.get(&code.to_string(), now) {
             return Ok(k);
         }
-        let seen_gen = directory::generation();
-        let k = directory::keys(&self.db, code, directory::KeyUse::Signing).await?;
+        let seen_gen = participants::generation();
+        let k = participants::keys(&self.db, code, participants::KeyUse::Signing).await?;
         self.signing_keys
             .put(code.to_string(), k.clone(), seen_gen, now);
         Ok(k)
@@ -246,7 +238,7 @@ impl App {
         let who = match self.callers.get(&spki, now) {
             Some(w) => w,
             None => {
-                let seen_gen = directory::generation();
+                let seen_gen = participants::generation();
                 let w = self.who(&spki).await?;
                 self.callers.put(spki.clone(), w.clone(), seen_gen, now);
                 w
@@ -278,7 +270,10 @@ impl App {
                 ),
             ));
         }
-        if !ips.iter().any(|rule| directory::ip_matches(rule, peer.ip)) {
+        if !ips
+            .iter()
+            .any(|rule| participants::ip_matches(rule, peer.ip))
+        {
             gongwen_net::log::warn(
                 "來源 IP 不在允許清單，已拒絕",
                 serde_json::json!({ "participant": code, "ip": peer.ip.to_string() }),

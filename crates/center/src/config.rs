@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use gongwen_trust::path::StaleCrl;
+
 /// The `[tls]` section, shared with the other services.
 pub use gongwen_net::ServerTls as TlsConfig;
 
@@ -22,8 +24,8 @@ pub struct CenterConfig {
     pub database_url: String,
     /// Where sealed bodies live: `fs` (content-addressed files under `data_dir/blobs`) or `db`
     /// (in the database, for several center processes on one PostgreSQL).
-    #[serde(default = "default_blobs")]
-    pub blob_store: String,
+    #[serde(default)]
+    pub blob_store: BlobStore,
     /// Folder for blobs and upload spooling.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
@@ -34,8 +36,8 @@ pub struct CenterConfig {
     #[serde(default)]
     pub crls: Vec<PathBuf>,
     /// `refuse` (default) or `warn` when a CA's CRL is missing or stale.
-    #[serde(default = "default_stale")]
-    pub stale_crl: String,
+    #[serde(default)]
+    pub stale_crl: StaleCrl,
     #[serde(default)]
     pub limits: Limits,
     #[serde(default)]
@@ -50,6 +52,56 @@ pub struct CenterConfig {
     /// CIDR blocks (`10.1.2.0/24`). Default: this machine only (127.0.0.1, ::1).
     #[serde(default = "default_metrics_allow")]
     pub metrics_allow: Vec<String>,
+}
+
+/// Where sealed bodies live: the `blob_store` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BlobStore {
+    /// Content-addressed pack files under `data_dir/blobs` (the default).
+    #[default]
+    Fs,
+    /// In the database, for several center processes on one PostgreSQL.
+    Db,
+}
+
+impl BlobStore {
+    /// The values a configuration may give, as a person reads them.
+    pub const ALLOWED: &str = "fs（本機檔案，預設）或 db（資料庫）";
+
+    /// The value as written in a configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlobStore::Fs => "fs",
+            BlobStore::Db => "db",
+        }
+    }
+}
+
+impl std::str::FromStr for BlobStore {
+    /// What is wrong, in zh-TW, to be put after the field's name.
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "fs" => Ok(BlobStore::Fs),
+            "db" => Ok(BlobStore::Db),
+            other => Err(format!("「{other}」不認得，應為 {}", Self::ALLOWED)),
+        }
+    }
+}
+
+impl Serialize for BlobStore {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for BlobStore {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse()
+            .map_err(|e| serde::de::Error::custom(format!("blob_store{e}")))
+    }
 }
 
 fn default_metrics_allow() -> Vec<String> {
@@ -197,14 +249,8 @@ fn default_listen() -> String {
 fn default_db() -> String {
     "sqlite://gongwen-data/center.db".into()
 }
-fn default_blobs() -> String {
-    "fs".into()
-}
 fn default_data_dir() -> PathBuf {
     "gongwen-data/center".into()
-}
-fn default_stale() -> String {
-    "refuse".into()
 }
 fn default_max_body() -> u64 {
     200 * 1024 * 1024
@@ -243,5 +289,55 @@ impl Default for Retention {
             record_days: default_record_days(),
             body_days_after_final: default_body_days(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BlobStore, CenterConfig, StaleCrl};
+
+    const MINIMAL: &str =
+        "trust_anchors = []\n[tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\nclient_roots = []\n";
+
+    fn parse(extra: &str) -> Result<CenterConfig, String> {
+        toml::from_str(&format!("{extra}\n{MINIMAL}")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn blob_store_reads_fs_and_db_and_refuses_others() {
+        assert_eq!(parse("").unwrap().blob_store, BlobStore::Fs);
+        assert_eq!(
+            parse("blob_store = \"fs\"").unwrap().blob_store,
+            BlobStore::Fs
+        );
+        assert_eq!(
+            parse("blob_store = \"db\"").unwrap().blob_store,
+            BlobStore::Db
+        );
+        let e = parse("blob_store = \"disk\"").unwrap_err();
+        assert!(e.contains("blob_store「disk」不認得"), "{e}");
+        assert!(e.contains("fs（") && e.contains("db（"), "{e}");
+    }
+
+    #[test]
+    fn stale_crl_in_the_center_config_refuses_a_typo() {
+        assert_eq!(parse("").unwrap().stale_crl, StaleCrl::Refuse);
+        assert_eq!(
+            parse("stale_crl = \"warn\"").unwrap().stale_crl,
+            StaleCrl::Warn
+        );
+        let e = parse("stale_crl = \"warnn\"").unwrap_err();
+        assert!(e.contains("stale_crl「warnn」不認得"), "{e}");
+        assert!(e.contains("refuse（") && e.contains("warn（"), "{e}");
+    }
+
+    #[test]
+    fn written_config_reads_back() {
+        let mut c = parse("").unwrap();
+        c.blob_store = BlobStore::Db;
+        c.stale_crl = StaleCrl::Warn;
+        let back: CenterConfig = toml::from_str(&toml::to_string(&c).unwrap()).unwrap();
+        assert_eq!(back.blob_store, BlobStore::Db);
+        assert_eq!(back.stale_crl, StaleCrl::Warn);
     }
 }

@@ -9,8 +9,8 @@ use gongwen_store::{Db, args};
 use time::OffsetDateTime;
 
 use crate::app::{Caller, Shared};
-use crate::calendar::{DayKind, Override, WorkCalendar, receiver_due, sender_due};
 use crate::error::{CenterError, Result};
+use gongwen_calendar::{DayKind, Override, WorkCalendar, receiver_due, sender_due};
 
 /// The bundled calendar with the administrators' changes on top.
 pub async fn load_calendar(db: &Db) -> Result<WorkCalendar> {
@@ -104,7 +104,7 @@ fn at(ms: i64) -> Result<OffsetDateTime> {
         .map_err(|_| CenterError::new(Code::Internal, format!("時間 {ms} 超出範圍")))
 }
 
-fn due(r: std::result::Result<OffsetDateTime, crate::calendar::CalendarError>) -> Result<i64> {
+fn due(r: std::result::Result<OffsetDateTime, gongwen_calendar::CalendarError>) -> Result<i64> {
     r.map(|t| t.unix_timestamp() * 1000)
         .map_err(|e| CenterError::new(Code::Internal, e.to_string()))
 }
@@ -116,7 +116,7 @@ fn item(
     now: i64,
     due_by: impl Fn(
         OffsetDateTime,
-    ) -> std::result::Result<OffsetDateTime, crate::calendar::CalendarError>,
+    ) -> std::result::Result<OffsetDateTime, gongwen_calendar::CalendarError>,
 ) -> Result<DutyItem> {
     let since = r.i64(5)?;
     let due_at = due(due_by(at(since)?))?;

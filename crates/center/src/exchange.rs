@@ -15,9 +15,9 @@ use gongwen_trust::path::check_binding;
 use gongwen_trust::receipt::ReceiptEvent;
 
 use crate::app::{Caller, Shared};
-use crate::directory::{self, Standing};
 use crate::error::{CenterError, Result};
 use crate::outbox;
+use crate::participants::{self, Standing};
 use crate::records::{self, event_in};
 
 fn bad(code: Code, detail: impl Into<String>) -> CenterError {
@@ -234,7 +234,7 @@ async fn receive(
     };
     Ok(Received {
         upload,
-        sha: directory::hex(ctx.finish().as_ref()),
+        sha: participants::hex(ctx.finish().as_ref()),
         size: total,
         inspected,
     })
@@ -292,23 +292,38 @@ fn check_header(app: &Shared, caller: &Caller, h: &PackageHeader) -> Result<()> 
         }
     }
     for r in &h.recipients {
-        directory::check_code(&r.code).map_err(|e| bad(Code::SubmitHeader, e.to_string()))?;
+        participants::check_code(&r.code).map_err(|e| bad(Code::SubmitHeader, e.to_string()))?;
     }
     Ok(())
 }
 
+/// What the package row holds besides the time.
+struct PackageRow<'a> {
+    header: &'a PackageHeader,
+    sender: &'a str,
+    /// The sender's idempotency key (`relay:<peer>:<id>` for a relayed package).
+    idem_key: &'a str,
+    /// SHA-256 (hex) and size of the sealed body.
+    sha: &'a str,
+    size: u64,
+    /// The center it was relayed from; `None` when submitted here.
+    origin: Option<&'a str>,
+}
+
 /// The package row. A duplicate (same id, or same sender and key) is `StoreError::Duplicate`.
-#[allow(clippy::too_many_arguments)]
 async fn insert_package(
     tx: &mut Tx,
-    h: &PackageHeader,
-    sender: &str,
-    idem_key: &str,
-    sha: &str,
-    size: u64,
+    row: PackageRow<'_>,
     now: i64,
-    origin: Option<&str>,
 ) -> std::result::Result<u64, gongwen_store::StoreError> {
+    let PackageRow {
+        header: h,
+        sender,
+        idem_key,
+        sha,
+        size,
+        origin,
+    } = row;
     let header_json = serde_json::to_string(h).unwrap_or_default();
     tx.execute(
         "INSERT INTO packages (id, sender, doc_number, subject, urgency, header_json, body_sha256, body_size, submitted_at, idem_key, confirm_now, resend_kind, resend_of, content_sha256, origin) \
@@ -395,12 +410,14 @@ pub async fn submit(
     let Some(view) = record_submission(
         app,
         caller,
-        idem_key,
-        &h,
-        stored,
-        &sha,
-        size,
-        &expansions,
+        Submission {
+            idem_key,
+            header: &h,
+            stored,
+            sha: &sha,
+            size,
+            expansions: &expansions,
+        },
         now,
     )
     .await?
@@ -452,7 +469,7 @@ async fn expand_groups(
     if h.groups.is_empty() {
         return Ok(Vec::new());
     }
-    let groups = directory::groups_for(&app.db, &caller.code).await?;
+    let groups = participants::groups_for(&app.db, &caller.code).await?;
     let listed: BTreeSet<&str> = h.recipients.iter().map(|r| r.code.as_str()).collect();
     let mut out = Vec::new();
     for name in &h.groups {
@@ -486,20 +503,46 @@ async fn expand_groups(
     Ok(out)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A submission checked and its body stored, ready to be recorded.
+struct Submission<'a> {
+    idem_key: &'a str,
+    header: &'a PackageHeader,
+    stored: gongwen_store::Stored,
+    /// SHA-256 (hex) and size of the sealed body.
+    sha: &'a str,
+    size: u64,
+    /// The groups among the recipients, as they were expanded.
+    expansions: &'a [GroupExpansion],
+}
+
 async fn record_submission(
     app: &Shared,
     caller: &Caller,
-    idem_key: &str,
-    h: &PackageHeader,
-    stored: gongwen_store::Stored,
-    sha: &str,
-    size: u64,
-    expansions: &[GroupExpansion],
+    submission: Submission<'_>,
     now: i64,
 ) -> Result<Option<SentPackage>> {
+    let Submission {
+        idem_key,
+        header: h,
+        stored,
+        sha,
+        size,
+        expansions,
+    } = submission;
     let mut tx = app.db.begin().await?;
-    let inserted = insert_package(&mut tx, h, &caller.code, idem_key, sha, size, now, None).await;
+    let inserted = insert_package(
+        &mut tx,
+        PackageRow {
+            header: h,
+            sender: &caller.code,
+            idem_key,
+            sha,
+            size,
+            origin: None,
+        },
+        now,
+    )
+    .await;
     if let Err(gongwen_store::StoreError::Duplicate { .. }) = inserted {
         return Ok(None);
     }
@@ -536,12 +579,14 @@ async fn record_submission(
         outbox::copy_moved(
             &mut tx,
             app,
-            &h.id,
-            &h.doc_number,
-            &caller.code,
-            None,
-            &view,
-            None,
+            outbox::CopyMove {
+                package_id: &h.id,
+                doc_number: &h.doc_number,
+                sender: &caller.code,
+                origin: None,
+                copy: &view,
+                receipt: None,
+            },
             now,
         )
         .await?;
@@ -586,7 +631,7 @@ async fn record_submission(
 /// failed with the reason. Returns the copy and the recipient's center when it is elsewhere.
 async fn create_copy(
     tx: &mut Tx,
-    p: Option<directory::Participant>,
+    p: Option<participants::Participant>,
     h: &PackageHeader,
     r: &gongwen_proto::HeaderRecipient,
     actor: &str,
@@ -993,7 +1038,7 @@ pub async fn read_verified(
         ));
     }
     let found =
-        directory::hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &data).as_ref());
+        participants::hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &data).as_ref());
     if found != sha {
         return Err(corrupt(app, id, sha, &found));
     }
@@ -1020,7 +1065,7 @@ pub async fn verify_stored(
         ctx.update(&data);
         pos += n as u64;
     }
-    let found = directory::hex(ctx.finish().as_ref());
+    let found = participants::hex(ctx.finish().as_ref());
     if found != sha {
         return Err(corrupt(app, id, sha, &found));
     }
@@ -1139,14 +1184,14 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
     };
     event_in(
         &mut tx,
-        now,
-        &caller.code,
-        target.as_str(),
-        Some(id),
-        Some(&caller.code),
-        Some(&doc_number),
-        detail.as_deref(),
-        Some(data),
+        records::Event {
+            package_id: Some(id),
+            recipient: Some(&caller.code),
+            doc_number: Some(&doc_number),
+            detail: detail.as_deref(),
+            receipt: Some(data),
+            ..records::Event::new(now, &caller.code, target.as_str())
+        },
     )
     .await?;
     // What `moved` wrote, without reading it back.
@@ -1174,12 +1219,14 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
             outbox::copy_moved(
                 &mut tx,
                 app,
-                id,
-                &doc_number,
-                &sender,
-                origin.as_deref(),
-                v,
-                Some(data),
+                outbox::CopyMove {
+                    package_id: id,
+                    doc_number: &doc_number,
+                    sender: &sender,
+                    origin: origin.as_deref(),
+                    copy: v,
+                    receipt: Some(data),
+                },
                 now,
             )
             .await?;
@@ -1267,7 +1314,19 @@ pub async fn accept_relay(
     let stored = upload.store(app, &sha).await?;
     let mut tx = app.db.begin().await?;
     let key = format!("relay:{peer}:{}", h.id);
-    let inserted = insert_package(&mut tx, &h, &h.sender, &key, &sha, size, now, Some(peer)).await;
+    let inserted = insert_package(
+        &mut tx,
+        PackageRow {
+            header: &h,
+            sender: &h.sender,
+            idem_key: &key,
+            sha: &sha,
+            size,
+            origin: Some(peer),
+        },
+        now,
+    )
+    .await;
     if let Err(gongwen_store::StoreError::Duplicate { .. }) = inserted {
         drop(tx);
         return relay_answer(app, &h.id, recipients).await;
@@ -1285,12 +1344,14 @@ pub async fn accept_relay(
         outbox::copy_moved(
             &mut tx,
             app,
-            &h.id,
-            &h.doc_number,
-            &h.sender,
-            None,
-            &view,
-            None,
+            outbox::CopyMove {
+                package_id: &h.id,
+                doc_number: &h.doc_number,
+                sender: &h.sender,
+                origin: None,
+                copy: &view,
+                receipt: None,
+            },
             now,
         )
         .await?;
@@ -1347,7 +1408,7 @@ pub async fn accept_status(
     peer: &str,
     u: &gongwen_proto::api::StatusUpdate,
 ) -> Result<()> {
-    let p = directory::get(&app.db, &u.copy.recipient).await?;
+    let p = participants::get(&app.db, &u.copy.recipient).await?;
     if p.as_ref().and_then(|p| p.center.as_deref()) != Some(peer) {
         return Err(bad(
             Code::RelayRefused,
@@ -1534,14 +1595,10 @@ pub async fn purge_bodies(app: &Shared, now: i64) -> Result<usize> {
         .await?;
         event_in(
             &mut tx,
-            now,
-            "center",
-            "body_purged",
-            Some(&id),
-            None,
-            None,
-            None,
-            None,
+            records::Event {
+                package_id: Some(&id),
+                ..records::Event::new(now, "center", "body_purged")
+            },
         )
         .await?;
         tx.commit().await?;

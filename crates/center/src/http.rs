@@ -15,9 +15,9 @@ use gongwen_proto::Code;
 use gongwen_proto::api::{GroupUpdate, ParticipantCerts};
 
 use crate::app::{Caller, PeerCenter, Shared};
-use crate::directory::{self, KeyUse};
 use crate::error::{CenterError, Result};
 use crate::exchange::{self, InboxQuery, SentQuery};
+use crate::participants::{self, KeyUse};
 use crate::records;
 
 /// The OpenAPI 3 document of this API (kept beside the code, checked by a test).
@@ -430,7 +430,10 @@ async fn receipt(
 }
 
 async fn groups(State(app): State<Shared>, Extension(caller): Extension<Caller>) -> Response {
-    reply(&caller, directory::groups_for(&app.db, &caller.code).await)
+    reply(
+        &caller,
+        participants::groups_for(&app.db, &caller.code).await,
+    )
 }
 
 async fn put_group(
@@ -445,8 +448,9 @@ async fn put_group(
             .map_err(|_| CenterError::new(Code::BadRequest, "內容超過 1 MiB"))?;
         let u: GroupUpdate = serde_json::from_slice(&data)
             .map_err(|e| CenterError::new(Code::BadRequest, format!("群組內容：{e}")))?;
-        directory::set_group(&app.db, &caller.code, &name, &u.members, app.clock.now_ms()).await?;
-        let all = directory::groups_for(&app.db, &caller.code).await?;
+        participants::set_group(&app.db, &caller.code, &name, &u.members, app.clock.now_ms())
+            .await?;
+        let all = participants::groups_for(&app.db, &caller.code).await?;
         all.into_iter()
             .find(|g| g.name == name && g.owner == caller.code)
             .ok_or_else(|| CenterError::bare(Code::Internal))
@@ -460,7 +464,7 @@ async fn delete_group(
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Response {
-    match directory::delete_group(&app.db, &caller.code, &name).await {
+    match participants::delete_group(&app.db, &caller.code, &name).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => with_caller(&caller, e),
     }
@@ -479,7 +483,7 @@ async fn participants(
     Query(q): Query<SearchQuery>,
 ) -> Response {
     let limit = i64::from(q.limit.unwrap_or(20).clamp(1, 100));
-    reply(&caller, directory::search(&app.db, &q.q, limit).await)
+    reply(&caller, participants::search(&app.db, &q.q, limit).await)
 }
 
 async fn participant_certs(
@@ -488,11 +492,11 @@ async fn participant_certs(
     Path(code): Path<String>,
 ) -> Response {
     let r = async {
-        let p = directory::get(&app.db, &code)
+        let p = participants::get(&app.db, &code)
             .await?
             .ok_or_else(|| CenterError::new(Code::NotFound, format!("參與者 {code}")))?;
         crate::snapshot::fill_certs(&app, &code).await?;
-        let certs = directory::certs(&app.db, &code, KeyUse::Encryption).await?;
+        let certs = participants::certs(&app.db, &code, KeyUse::Encryption).await?;
         let mut pem = String::new();
         for c in certs.into_iter().filter(|c| !c.is_empty()) {
             pem.push_str(
@@ -500,10 +504,10 @@ async fn participant_certs(
                     .map_err(|e| CenterError::new(Code::Internal, e.to_string()))?,
             );
         }
-        let signing_keys = directory::keys(&app.db, &code, KeyUse::Signing)
+        let signing_keys = participants::keys(&app.db, &code, KeyUse::Signing)
             .await?
             .iter()
-            .map(|k| directory::hex(k))
+            .map(|k| participants::hex(k))
             .collect();
         Ok(ParticipantCerts {
             code: p.code,
@@ -586,17 +590,7 @@ async fn security_event(
             ));
         }
         let mut tx = app.db.begin().await?;
-        records::event_in(
-            &mut tx,
-            app.clock.now_ms(),
-            &caller.code,
-            "security_event",
-            e.package_id.as_deref(),
-            None,
-            None,
-            Some(&format!("{}：{}", e.kind, e.detail)),
-            None,
-        )
+        records::event_in(&mut tx, records::Event { package_id: e.package_id.as_deref(), detail: Some(&format!("{}：{}", e.kind, e.detail)), ..records::Event::new(app.clock.now_ms(), &caller.code, "security_event") })
         .await?;
         tx.commit().await?;
         gongwen_net::log::warn(

@@ -3,18 +3,16 @@
 //! It never sees plaintext: it routes on the signed package header.
 
 pub mod app;
-pub mod calendar;
 pub mod config;
-pub mod directory;
 pub mod duty;
 pub mod error;
 pub mod exchange;
 pub mod http;
 pub mod outbox;
+pub mod participants;
 pub mod recent;
 pub mod records;
 pub mod snapshot;
-pub mod testbed;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,7 +23,7 @@ use gongwen_store::{Blobs, Db};
 use gongwen_trust::path::{LiveTrust, StaleCrl};
 
 pub use app::{App, Shared};
-pub use config::CenterConfig;
+pub use config::{BlobStore, CenterConfig};
 pub use error::CenterError;
 pub use gongwen_net::Clock;
 
@@ -49,22 +47,12 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
     let db = Db::connect(&config.database_url)
         .await
         .map_err(|e| start_err(e.code(), e))?;
-    let blobs = match config.blob_store.as_str() {
-        "fs" => Blobs::packs(config.data_dir.join("blobs"), db.clone()),
-        "db" => Blobs::Db(db.clone()),
-        other => {
-            return Err(start_err(
-                "E_CONFIG",
-                format!("blob_store「{other}」不認得，應為 fs 或 db"),
-            ));
-        }
+    let blobs = match config.blob_store {
+        BlobStore::Fs => Blobs::packs(config.data_dir.join("blobs"), db.clone()),
+        BlobStore::Db => Blobs::Db(db.clone()),
     };
-    let trust = LiveTrust::from_files(
-        &config.trust_anchors,
-        &config.crls,
-        App::stale_crl(&config.stale_crl),
-    )
-    .map_err(|e| start_err(e.code(), e))?;
+    let trust = LiveTrust::from_files(&config.trust_anchors, &config.crls, config.stale_crl)
+        .map_err(|e| start_err(e.code(), e))?;
     // The center's own: sealed packages and uploads in progress (0700).
     let spool = config.data_dir.join("spool");
     for dir in [&config.data_dir, &spool] {
@@ -126,7 +114,7 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
             .first()
             .ok_or_else(|| start_err("E_CONFIG", format!("{} 沒有憑證", p.cert.display())))?;
         let spki = gongwen_trust::path::spki_sha256(leaf).map_err(|e| start_err(e.code(), e))?;
-        peer_keys.push((p.id.clone(), directory::hex(&spki)));
+        peer_keys.push((p.id.clone(), participants::hex(&spki)));
     }
     // One process owns an SQLite file and its packs: nobody else purges behind our back.
     let recent = recent::RecentBodies::new(!db.is_postgres() && blobs.engine() == "fs");
@@ -222,7 +210,7 @@ pub async fn sweep(app: &Shared) {
     // Run from the directory, certificate expiry is the directory's to decide.
     let expired = match app.config.directory {
         Some(_) => Ok(Vec::new()),
-        None => directory::suspend_expired(&app.db, now).await,
+        None => participants::suspend_expired(&app.db, now).await,
     };
     match expired {
         Ok(codes) if !codes.is_empty() => gongwen_net::log::warn(
@@ -290,7 +278,7 @@ pub async fn start(config: CenterConfig, clock: Clock) -> Result<Running, StartE
     let tls = gongwen_net::server_config(&config.tls.files(
         &config.trust_anchors,
         config.crls.clone(),
-        App::stale_crl(&config.stale_crl) == StaleCrl::Refuse,
+        config.stale_crl == StaleCrl::Refuse,
     ))
     .map_err(|e| start_err(e.code(), e))?;
     let listen = config.listen.clone();

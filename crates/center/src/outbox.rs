@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::Shared;
 use crate::error::Result;
-use crate::records::event_in;
+use crate::records::{Event, event_in};
 
 /// How long a claimed row is ours before another worker may take it.
 const LEASE_MS: i64 = 60_000;
@@ -57,21 +57,37 @@ async fn insert(
     Ok(())
 }
 
+/// A copy that moved, and the package it belongs to.
+pub struct CopyMove<'a> {
+    pub package_id: &'a str,
+    pub doc_number: &'a str,
+    pub sender: &'a str,
+    /// The center the package was relayed from (it hears the new status); `None` when it was
+    /// submitted here.
+    pub origin: Option<&'a str>,
+    /// The copy as it is now.
+    pub copy: &'a CopyView,
+    /// The signed receipt that moved it, if any.
+    pub receipt: Option<&'a [u8]>,
+}
+
 /// What the rest of the center calls after a copy moved: webhooks to the sender (and to the
 /// recipient when a copy becomes available), and the status back to the origin center when
 /// the package was relayed here.
-#[allow(clippy::too_many_arguments)]
 pub async fn copy_moved(
     tx: &mut Tx,
     app: &crate::App,
-    package_id: &str,
-    doc_number: &str,
-    sender: &str,
-    origin: Option<&str>,
-    copy: &CopyView,
-    receipt: Option<&[u8]>,
+    moved: CopyMove<'_>,
     now: i64,
 ) -> Result<()> {
+    let CopyMove {
+        package_id,
+        doc_number,
+        sender,
+        origin,
+        copy,
+        receipt,
+    } = moved;
     let n = Notification {
         center: app.config.id.clone(),
         package_id: package_id.to_string(),
@@ -91,7 +107,7 @@ pub async fn copy_moved(
     let hooked = match app.hooked.get(&(), now) {
         Some(h) => h,
         None => {
-            let seen_gen = crate::directory::generation();
+            let seen_gen = crate::participants::generation();
             let mut h = Vec::new();
             for r in tx
                 .fetch_all(
@@ -120,7 +136,7 @@ pub async fn copy_moved(
         let update = StatusUpdate {
             package_id: package_id.to_string(),
             copy: copy.clone(),
-            receipt_hex: receipt.map(crate::directory::hex),
+            receipt_hex: receipt.map(crate::participants::hex),
         };
         insert(
             tx,
@@ -287,14 +303,11 @@ async fn finish(app: &Shared, it: &Item, outcome: std::result::Result<(), Failur
     } else {
         event_in(
             &mut tx,
-            now,
-            "center",
-            &format!("{}_dropped", it.kind),
-            it.package_id.as_deref(),
-            None,
-            None,
-            Some(&format!("{}：{why}", it.target)),
-            None,
+            Event {
+                package_id: it.package_id.as_deref(),
+                detail: Some(&format!("{}：{why}", it.target)),
+                ..Event::new(now, "center", &format!("{}_dropped", it.kind))
+            },
         )
         .await?;
     }
@@ -325,14 +338,12 @@ async fn fail_copy(
         let detail = format!("{}：{why}", reason.label());
         event_in(
             tx,
-            now,
-            "center",
-            "failed",
-            Some(pkg),
-            Some(recipient),
-            None,
-            Some(&detail),
-            None,
+            Event {
+                package_id: Some(pkg),
+                recipient: Some(recipient),
+                detail: Some(&detail),
+                ..Event::new(now, "center", "failed")
+            },
         )
         .await?;
         notify_sender(app, tx, pkg, recipient, now).await?;
@@ -363,12 +374,14 @@ async fn notify_sender(
         copy_moved(
             tx,
             app,
-            pkg,
-            &r.text(1)?,
-            &r.text(0)?,
-            r.opt_text(2)?.as_deref(),
-            &copy,
-            None,
+            CopyMove {
+                package_id: pkg,
+                doc_number: &r.text(1)?,
+                sender: &r.text(0)?,
+                origin: r.opt_text(2)?.as_deref(),
+                copy: &copy,
+                receipt: None,
+            },
             now,
         )
         .await?;
@@ -424,14 +437,11 @@ async fn relay(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
             if n > 0 {
                 event_in(
                     &mut tx,
-                    now,
-                    &it.target,
-                    "relayed",
-                    Some(&pkg),
-                    Some(r),
-                    None,
-                    None,
-                    None,
+                    Event {
+                        package_id: Some(&pkg),
+                        recipient: Some(r),
+                        ..Event::new(now, &it.target, "relayed")
+                    },
                 )
                 .await?;
                 notify_sender(app, &mut tx, &pkg, r, now).await?;
@@ -514,14 +524,13 @@ pub async fn apply_status(
     };
     event_in(
         tx,
-        now,
-        peer,
-        c.status.as_str(),
-        Some(pkg),
-        Some(&c.recipient),
-        None,
-        detail.as_deref(),
-        receipt.filter(|_| receipted),
+        Event {
+            package_id: Some(pkg),
+            recipient: Some(&c.recipient),
+            detail: detail.as_deref(),
+            receipt: receipt.filter(|_| receipted),
+            ..Event::new(now, peer, c.status.as_str())
+        },
     )
     .await?;
     notify_sender(app, tx, pkg, &c.recipient, now).await?;

@@ -18,6 +18,23 @@ pub struct Event<'a> {
     pub receipt: Option<&'a [u8]>,
 }
 
+impl<'a> Event<'a> {
+    /// A record of `kind` caused by `actor` at `at`, about nothing in particular yet: set the
+    /// package, recipient, document number, detail or receipt with struct update syntax.
+    pub fn new(at: i64, actor: &'a str, kind: &'a str) -> Self {
+        Event {
+            at,
+            actor,
+            kind,
+            package_id: None,
+            recipient: None,
+            doc_number: None,
+            detail: None,
+            receipt: None,
+        }
+    }
+}
+
 /// Appends records inside a transaction, in one statement.
 pub async fn events_in(tx: &mut Tx, events: &[Event<'_>]) -> Result<()> {
     if events.is_empty() {
@@ -59,32 +76,8 @@ pub async fn events_in(tx: &mut Tx, events: &[Event<'_>]) -> Result<()> {
 }
 
 /// Appends one record inside a transaction.
-#[allow(clippy::too_many_arguments)]
-pub async fn event_in(
-    tx: &mut Tx,
-    at: i64,
-    actor: &str,
-    kind: &str,
-    package_id: Option<&str>,
-    recipient: Option<&str>,
-    doc_number: Option<&str>,
-    detail: Option<&str>,
-    receipt: Option<&[u8]>,
-) -> Result<()> {
-    events_in(
-        tx,
-        &[Event {
-            at,
-            actor,
-            kind,
-            package_id,
-            recipient,
-            doc_number,
-            detail,
-            receipt,
-        }],
-    )
-    .await
+pub async fn event_in(tx: &mut Tx, event: Event<'_>) -> Result<()> {
+    events_in(tx, &[event]).await
 }
 
 /// Records an error answered to someone (outside any transaction: the request failed).

@@ -14,8 +14,8 @@ use x509_cert::Certificate;
 use x509_cert::der::Encode;
 
 use crate::app::Shared;
-use crate::directory::{self, SHARED};
 use crate::error::{CenterError, Result};
+use crate::participants::{self, SHARED};
 
 /// How far the directory's clock may run ahead of ours.
 const SKEW_MS: i64 = 5 * 60_000;
@@ -128,7 +128,7 @@ pub async fn apply(
         {
             continue;
         }
-        directory::check_code(&p.code)?;
+        participants::check_code(&p.code)?;
         let center = (p.center != self_id).then_some(p.center.as_str());
         tx.execute(
             "INSERT INTO participants (code, name, state, state_reason, center, operator, updated_at, snapshot_digest) \
@@ -226,7 +226,7 @@ pub async fn apply(
     )
     .await?;
     tx.commit().await?;
-    directory::changed();
+    participants::changed();
     Ok(out)
 }
 

@@ -34,23 +34,43 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-/// Streaming seal and open of one large attachment, as `gongwen seal` and `open` do, each
-/// with its own peak-memory measurement.
-#[allow(clippy::too_many_arguments)]
-fn streaming(
-    dir: &std::path::Path,
+/// The large-attachment run: where, how large, the letter, and who seals and opens it.
+struct StreamingRun<'a> {
+    dir: &'a std::path::Path,
+    /// Size of the attachment, in MiB.
     large_mb: usize,
-    base: &str,
-    di: &str,
-    sw: &str,
-    att_name: &str,
-    signer: &gongwen_trust::cms::Signer,
-    to: &gongwen_trust::cms::Certificate,
-    me: &gongwen_trust::package::Recipient,
-    store: &gongwen_trust::path::TrustStore,
+    /// The letter: its base file name, DI and SW, and the attachment's name.
+    base: &'a str,
+    di: &'a str,
+    sw: &'a str,
+    att_name: &'a str,
+    /// The sender's keys, the recipient's encryption certificate, and the recipient that
+    /// opens the package with its trust store and the sender's bound key.
+    signer: gongwen_trust::cms::Signer<'a>,
+    to: &'a gongwen_trust::cms::Certificate,
+    me: gongwen_trust::package::Recipient<'a>,
+    store: &'a gongwen_trust::path::TrustStore,
     bound: [u8; 32],
     now: i64,
-) -> Result<String, CliError> {
+}
+
+/// Streaming seal and open of one large attachment, as `gongwen seal` and `open` do, each
+/// with its own peak-memory measurement.
+fn streaming(run: StreamingRun<'_>) -> Result<String, CliError> {
+    let StreamingRun {
+        dir,
+        large_mb,
+        base,
+        di,
+        sw,
+        att_name,
+        signer,
+        to,
+        me,
+        store,
+        bound,
+        now,
+    } = run;
     use gongwen_trust::package::stream::{StreamSeal, open_to_dir, seal_to_file};
     use std::io::Write;
     let att = dir.join(att_name);
@@ -89,7 +109,7 @@ fn streaming(
     let _ = std::fs::remove_file(&att);
     reset_peak_rss();
     let t = Instant::now();
-    open_to_dir(&pkg, me, store, &|_| vec![bound], &dir.join("large-out"))?;
+    open_to_dir(&pkg, &me, store, &|_| vec![bound], &dir.join("large-out"))?;
     let open_s = t.elapsed().as_secs_f64();
     let open_rss = peak_rss_mb();
     let mb = large_mb as f64 * 1.048_576;
@@ -405,28 +425,28 @@ pub fn trust(rounds: usize, large_mb: usize, signer_key: &str) -> Result<ExitCod
         println!("以上（記憶體內處理）最高記憶體用量：{rss:.1} MB");
     }
     if large_mb > 0 {
-        json.push(streaming(
-            &dir,
+        json.push(streaming(StreamingRun {
+            dir: &dir,
             large_mb,
-            &built.base,
-            &di,
-            &sw,
-            &att_name,
-            &Signer {
+            base: &built.base,
+            di: &di,
+            sw: &sw,
+            att_name: &att_name,
+            signer: Signer {
                 key: &sign_key,
                 cert: &sign_cert,
                 chain: &chain,
             },
-            &to[0],
-            &Recipient {
+            to: &to[0],
+            me: Recipient {
                 key: &me_key,
                 cert: &me_cert,
                 code: &me_code,
             },
-            &store,
+            store: &store,
             bound,
             now,
-        )?);
+        })?);
     }
     println!(
         "{{\"trust\":[{}],\"peak_rss_mb\":{rss:.1}}}",

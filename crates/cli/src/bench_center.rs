@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use gongwen_center::BlobStore;
 use gongwen_center::Clock;
-use gongwen_center::testbed::Pki;
 use gongwen_client::CenterClient;
 use gongwen_proto::HeaderOptions;
+use gongwen_testbed::Pki;
 use gongwen_trust::receipt::ReceiptEvent;
 use tokio::sync::Mutex;
 
@@ -181,10 +182,8 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
     if b.db == "postgres" {
         url = fresh_postgres(&base, "center").await?;
     }
-    if !matches!(b.blobs.as_str(), "fs" | "db") {
-        return Err(arg(format!("--blobs「{}」應為 fs 或 db", b.blobs)));
-    }
-    let mut cfg = pki.center_config("bench", &url, &b.blobs);
+    let blobs: BlobStore = b.blobs.parse().map_err(|e| arg(format!("--blobs{e}")))?;
+    let mut cfg = pki.center_config("bench", &url, blobs);
     cfg.limits.max_package_bytes = (size as u64 + 1024 * 1024).max(cfg.limits.max_package_bytes);
     // Register everyone, then hand the database to the server process.
     {

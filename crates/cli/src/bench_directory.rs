@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use gongwen_center::Clock;
-use gongwen_center::testbed::Pki;
 use gongwen_directory::config::{DirectoryTls, SigningConfig, SnapshotConfig};
 use gongwen_directory::registry::{self, Center};
 use gongwen_directory::{DirectoryConfig, addressbook, snapshot};
 use gongwen_proto::directory::{CenterKind, ParticipantState};
+use gongwen_testbed::Pki;
 
 use crate::bench_center::{database_url, drop_postgres, fresh_postgres};
 use crate::error::CliError;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use gongwen_center::directory::{self, KeyUse, ParticipantInput, Standing};
+use gongwen_center::participants::{self, KeyUse, ParticipantInput, Standing};
 use gongwen_center::{CenterConfig, Clock};
 use serde::Deserialize;
 
@@ -30,7 +30,7 @@ pub struct ConfigOut {
 /// The whole `gongwen.toml`.
 pub fn load_file(path: &Path) -> Result<Config, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?;
-    toml::from_str(&text).map_err(|e| CliError::Draft {
+    toml::from_str(&text).map_err(|e| CliError::Config {
         path: path.display().to_string(),
         detail: e.to_string(),
     })
@@ -296,7 +296,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             center,
             operator,
         } => {
-            directory::upsert(
+            participants::upsert(
                 db,
                 &ParticipantInput {
                     code: code.clone(),
@@ -320,7 +320,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             };
             for f in files {
                 let data = std::fs::read(&f).map_err(|e| CliError::io(&f, e))?;
-                for (u, spki) in directory::add_certs(db, &code, &data, usage)
+                for (u, spki) in participants::add_certs(db, &code, &data, usage)
                     .await
                     .map_err(center_err)?
                 {
@@ -336,12 +336,12 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             remove,
         } => {
             if remove {
-                directory::remove_ip(db, &code, &ip)
+                participants::remove_ip(db, &code, &ip)
                     .await
                     .map_err(center_err)?;
                 println!("{code}：已刪除來源 {ip}");
             } else {
-                directory::add_ip(db, &code, &ip, approved_by.as_deref(), note.as_deref())
+                participants::add_ip(db, &code, &ip, approved_by.as_deref(), note.as_deref())
                     .await
                     .map_err(center_err)?;
                 println!("{code}：允許來源 {ip}");
@@ -354,7 +354,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             remove,
         } => {
             if remove {
-                directory::set_webhook(db, &code, None, None)
+                participants::set_webhook(db, &code, None, None)
                     .await
                     .map_err(center_err)?;
                 println!("{code}：已取消狀態通知");
@@ -366,7 +366,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                         .to_string(),
                     None => String::new(),
                 };
-                directory::set_webhook(db, &code, url.as_deref(), Some(&secret))
+                participants::set_webhook(db, &code, url.as_deref(), Some(&secret))
                     .await
                     .map_err(center_err)?;
                 println!("{code}：狀態通知送往 {}", url.unwrap_or_default());
@@ -390,13 +390,13 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                     });
                 }
             };
-            directory::set_standing(db, &code, standing, reason.as_deref(), "admin", now)
+            participants::set_standing(db, &code, standing, reason.as_deref(), "admin", now)
                 .await
                 .map_err(center_err)?;
             println!("{code}：狀態改為「{}」", standing.label());
         }
         AdminCommand::List => {
-            for p in directory::list(db).await.map_err(center_err)? {
+            for p in participants::list(db).await.map_err(center_err)? {
                 println!(
                     "{}\t{}\t{}{}{}",
                     p.code,
@@ -407,7 +407,10 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                         .map(|c| format!("\t登記於 {c}"))
                         .unwrap_or_default()
                 );
-                for r in directory::ip_rules(db, &p.code).await.map_err(center_err)? {
+                for r in participants::ip_rules(db, &p.code)
+                    .await
+                    .map_err(center_err)?
+                {
                     println!(
                         "\t來源 {}{}",
                         r.ip,
@@ -420,7 +423,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                     );
                 }
                 for u in [KeyUse::Tls, KeyUse::Signing, KeyUse::Encryption] {
-                    let n = directory::keys(db, &p.code, u)
+                    let n = participants::keys(db, &p.code, u)
                         .await
                         .map_err(center_err)?
                         .len();
@@ -436,12 +439,12 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             delete,
         } => {
             if delete {
-                directory::delete_group(db, directory::SHARED, &name)
+                participants::delete_group(db, participants::SHARED, &name)
                     .await
                     .map_err(center_err)?;
                 println!("已刪除共用群組「{name}」");
             } else {
-                directory::set_group(db, directory::SHARED, &name, &members, now)
+                participants::set_group(db, participants::SHARED, &name, &members, now)
                     .await
                     .map_err(center_err)?;
                 println!("共用群組「{name}」：{} 個成員", members.len());
@@ -455,7 +458,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             })?;
             let base = file.parent().unwrap_or(Path::new("."));
             for p in &f.participants {
-                directory::upsert(
+                participants::upsert(
                     db,
                     &ParticipantInput {
                         code: p.code.clone(),
@@ -471,7 +474,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                 for c in &p.certificates {
                     let path = base.join(c);
                     let data = std::fs::read(&path).map_err(|e| CliError::io(&path, e))?;
-                    directory::add_certs(db, &p.code, &data, None)
+                    participants::add_certs(db, &p.code, &data, None)
                         .await
                         .map_err(center_err)?;
                 }
@@ -484,13 +487,13 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                             note,
                         } => (ip.as_str(), Some(approved_by.as_str()), note.as_deref()),
                     };
-                    directory::add_ip(db, &p.code, ip, by, note)
+                    participants::add_ip(db, &p.code, ip, by, note)
                         .await
                         .map_err(center_err)?;
                 }
             }
             for g in &f.groups {
-                directory::set_group(db, directory::SHARED, &g.name, &g.members, now)
+                participants::set_group(db, participants::SHARED, &g.name, &g.members, now)
                     .await
                     .map_err(center_err)?;
             }
@@ -514,7 +517,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             for (date, o) in cal.iter() {
                 println!(
                     "{}\t{}\t{}",
-                    gongwen_center::calendar::roc_date(date),
+                    gongwen_calendar::roc_date(date),
                     o.kind.label_zh(),
                     o.name
                 );

@@ -11,6 +11,9 @@ pub enum CliError {
     Io { path: String, detail: String },
     /// The draft file is not valid TOML or has unknown fields.
     Draft { path: String, detail: String },
+    /// The configuration file (`gongwen.toml`) is not valid TOML, has unknown fields, or a
+    /// value outside a field's allowed values.
+    Config { path: String, detail: String },
     /// A document error (not readable, or invalid).
     Doc { path: String, error: DocError },
     /// An argument that does not fit (a stamp time that is not a time …).
@@ -77,6 +80,7 @@ impl CliError {
         match self {
             CliError::Io { .. } => "E_IO",
             CliError::Draft { .. } => "E_DRAFT",
+            CliError::Config { .. } => "E_CONFIG",
             CliError::Doc { error, .. } => error.code(),
             CliError::Arg { .. } => "E_ARG",
             CliError::Render { code, .. } => code,
@@ -90,7 +94,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Doc { error, .. } if !error.is_fatal() => 1,
-            CliError::Draft { .. } | CliError::Arg { .. } => 1,
+            CliError::Draft { .. } | CliError::Config { .. } | CliError::Arg { .. } => 1,
             // Input that was read and refused (a bad import, a duplicate code).
             CliError::Service { code, .. }
                 if code.starts_with("E_DIR_")
@@ -119,6 +123,7 @@ impl fmt::Display for CliError {
         match self {
             CliError::Io { path, detail } => write!(f, "{path}：{detail}"),
             CliError::Draft { path, detail } => write!(f, "草稿 {path} 有誤：{detail}"),
+            CliError::Config { path, detail } => write!(f, "設定檔 {path} 有誤：{detail}"),
             CliError::Doc { path, error } => {
                 write!(f, "{path}：{error}")?;
                 if let DocError::Invalid(problems) = error {

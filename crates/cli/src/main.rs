@@ -1,5 +1,10 @@
-//! `gongwen`: the one binary. Today it handles 公文 documents (`gongwen doc …`), shows the
-//! document layer at work (`gongwen demo`) and measures it (`gongwen bench doc`).
+//! `gongwen`: the one binary. It runs each service of the exchange network (`gongwen
+//! directory`, `center`, `agent`, and the clerk's local `signer`) from `gongwen.toml`, works on
+//! 公文 files (`doc`) and sealed packages (`seal`, `open`, `receipt`, `verify-receipt`,
+//! `inspect`), checks certificates (`cert`), runs the built-in test CA (`pki`), starts the demo
+//! network (`demo`) and measures (`bench doc|trust|center|directory`). Only argument parsing,
+//! configuration and start-up live here; the work is in the library crates
+//! (docs/ARCHITECTURE.md).
 
 /// mimalloc instead of glibc's malloc: a busy center allocates and frees request buffers
 /// all the time, and glibc's spent about 9 % of its CPU doing so (`gongwen bench center`).
@@ -33,7 +38,7 @@ use clap::{Parser, Subcommand};
     name = "gongwen",
     version,
     about = "Gongwen 公文電子交換系統",
-    long_about = "Gongwen 公文電子交換系統：產生、檢查、顯示與列印公文（DI／SW）。"
+    long_about = "Gongwen 公文電子交換系統：執行通訊錄、交換中心與機關代理程式，產生、檢查、顯示與列印公文（DI／SW），封裝與開啟交換封包，簽署與驗證回執。"
 )]
 struct Cli {
     #[command(subcommand)]

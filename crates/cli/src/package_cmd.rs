@@ -296,17 +296,9 @@ fn bindings(list: &[String]) -> Result<Vec<(String, [u8; 32])>, CliError> {
 
 impl TrustArgs {
     pub fn store(&self) -> Result<TrustStore, CliError> {
-        let stale_crl = match self.stale_crl.as_str() {
-            "refuse" => StaleCrl::Refuse,
-            "warn" => StaleCrl::Warn,
-            other => {
-                return Err(CliError::Arg {
-                    detail: format!(
-                        "--stale-crl「{other}」應為 refuse（拒收）或 warn（警告後接受）"
-                    ),
-                });
-            }
-        };
+        let stale_crl: StaleCrl = self.stale_crl.parse().map_err(|e| CliError::Arg {
+            detail: format!("--stale-crl{e}"),
+        })?;
         let mut anchors = Vec::new();
         for t in &self.anchors {
             anchors.extend(certs(t)?);

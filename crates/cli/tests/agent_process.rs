@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use gongwen_agent::{AgencyConfig, AgentConfig, ApiConfig};
+use gongwen_center::BlobStore;
 use gongwen_client::CenterClient;
 use gongwen_client::agent::{AgentClient, Part};
 use gongwen_integration::{A, B, fresh_database, pki, runtime, scratch};
@@ -221,11 +222,11 @@ fn a_folder_mode_agent_killed_mid_send_and_mid_receive_delivers_each_document_on
     runtime().block_on(async {
         let pki = pki();
         let root = scratch("agent-process-folders");
-        let x = gongwen_center::testbed::start_center(
+        let x = gongwen_testbed::start_center(
             pki,
             "agent-process-f",
             &fresh_database("agent_process_f_center").await,
-            "fs",
+            BlobStore::Fs,
         )
         .await
         .unwrap();
@@ -245,7 +246,7 @@ fn a_folder_mode_agent_killed_mid_send_and_mid_receive_delivers_each_document_on
         std::fs::create_dir_all(&outbox).unwrap();
         let mut names = BTreeSet::new();
         for _ in 0..N {
-            let (di, sw, atts) = gongwen_center::testbed::letter(A, &[B], 60_000).unwrap();
+            let (di, sw, atts) = gongwen_testbed::letter(A, &[B], 60_000).unwrap();
             for (name, bytes) in atts.iter().chain(std::iter::once(&sw)) {
                 std::fs::write(outbox.join(name), bytes).unwrap();
             }
@@ -329,11 +330,11 @@ fn an_api_agent_killed_mid_send_and_mid_receive_delivers_each_document_once() {
     runtime().block_on(async {
         let pki = pki();
         let root = scratch("agent-process-api");
-        let x = gongwen_center::testbed::start_center(
+        let x = gongwen_testbed::start_center(
             pki,
             "agent-process-a",
             &fresh_database("agent_process_a_center").await,
-            "fs",
+            BlobStore::Fs,
         )
         .await
         .unwrap();

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use gongwen_center::BlobStore;
 use gongwen_center::CenterConfig;
 use gongwen_integration::{A, B, fresh_database, pki, runtime, scratch};
 use gongwen_proto::HeaderOptions;
@@ -65,7 +66,7 @@ fn killed_mid_load_loses_nothing_acknowledged_and_sends_nothing_twice() {
             .local_addr()
             .unwrap()
             .port();
-        let mut cfg = pki.center_config("process", &fresh_database("process").await, "fs");
+        let mut cfg = pki.center_config("process", &fresh_database("process").await, BlobStore::Fs);
         cfg.listen = format!("127.0.0.1:{port}");
         cfg.data_dir = dir.join("data");
         let config = dir.join("gongwen.toml");
@@ -194,7 +195,7 @@ fn a_center_run_from_the_directory_refuses_hand_registration() {
     let pki = pki();
     let dir = scratch("center-directory-mode");
     let url = runtime().block_on(fresh_database("center_directory_mode"));
-    let mut cfg = pki.center_config("process", &url, "fs");
+    let mut cfg = pki.center_config("process", &url, BlobStore::Fs);
     cfg.data_dir = dir.join("data");
     cfg.federation.client_cert = Some(pki.center_clients[0].0.clone());
     cfg.federation.client_key = Some(pki.center_clients[0].1.clone());

@@ -150,3 +150,30 @@ fn a_database_failure_in_an_admin_command_is_printed_once() {
         assert!(!err.contains("事件編號"), "{err}");
     }
 }
+
+/// A value outside a setting's allowed values stops the start: the field, the value and what
+/// is allowed, never a silent default.
+#[test]
+fn a_typo_in_an_enum_setting_is_refused_with_the_allowed_values() {
+    let dir = scratch("error-messages-enum");
+    for (line, says) in [
+        (
+            "stale_crl = \"warnn\"",
+            "stale_crl「warnn」不認得，應為 refuse（拒收，預設）或 warn（警告後接受）",
+        ),
+        (
+            "blob_store = \"disk\"",
+            "blob_store「disk」不認得，應為 fs（本機檔案，預設）或 db（資料庫）",
+        ),
+    ] {
+        std::fs::write(
+            dir.join("gongwen.toml"),
+            format!("[center]\ntrust_anchors = []\n{line}\n\n[center.tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n"),
+        )
+        .unwrap();
+        let (code, err) = fails(&dir, &["center", "serve"]);
+        assert_eq!(code, 1, "{err}");
+        said_once(&err, "E_CONFIG", says);
+        assert!(err.contains("設定檔 gongwen.toml 有誤"), "{err}");
+    }
+}

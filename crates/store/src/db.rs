@@ -187,15 +187,16 @@ impl Row {
 #[derive(Clone)]
 pub enum Db {
     Sqlite {
-        write: Arc<Group>,
+        write: Arc<CommitGroup>,
         read: Arc<Readers>,
     },
     Postgres(PgPool),
 }
 
-/// The SQLite writer: one connection, an outer transaction shared by the transactions that
-/// run while the previous commit is on its way to disk.
-pub struct Group {
+/// The SQLite writer and its group commit (not a distribution group, 行文群組): one
+/// connection, an outer transaction shared by the transactions that run while the previous
+/// commit is on its way to disk.
+pub struct CommitGroup {
     conn: Arc<Mutex<Writer>>,
     pending: std::sync::Mutex<Vec<oneshot::Sender<Result<(), String>>>>,
     wake: Notify,
@@ -356,7 +357,7 @@ impl Writer {
     }
 }
 
-impl Group {
+impl CommitGroup {
     /// Commits the outer transaction for everyone waiting, again and again.
     async fn committer(self: Arc<Self>) {
         loop {
@@ -382,7 +383,7 @@ impl Group {
     }
 }
 
-impl Group {
+impl CommitGroup {
     /// Makes every commit so far durable: the WAL's frames on disk (or, with no WAL, the
     /// database file, into which a checkpoint moved them).
     fn sync_wal(&self) -> Result<(), String> {
@@ -434,7 +435,7 @@ impl Writer {
 pub enum Tx {
     Sqlite {
         writer: OwnedMutexGuard<Writer>,
-        group: Arc<Group>,
+        group: Arc<CommitGroup>,
         committed: bool,
     },
     /// `None` once committed.
@@ -521,7 +522,7 @@ impl Db {
                 conns,
                 next: std::sync::atomic::AtomicUsize::new(0),
             });
-            let write = Arc::new(Group {
+            let write = Arc::new(CommitGroup {
                 conn: Arc::new(Mutex::new(Writer {
                     conn,
                     open: false,

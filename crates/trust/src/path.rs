@@ -42,11 +42,55 @@ impl Purpose {
     }
 }
 
-/// What to do when a CA's CRL is missing or past its nextUpdate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What to do when a CA's CRL is missing or past its nextUpdate: `stale_crl` in a service's
+/// configuration (`refuse` or `warn`), `--stale-crl` on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StaleCrl {
+    /// Refuse the certificate (the default).
+    #[default]
     Refuse,
+    /// Accept it, with a warning.
     Warn,
+}
+
+impl StaleCrl {
+    /// The values a configuration may give, as a person reads them.
+    pub const ALLOWED: &str = "refuse（拒收，預設）或 warn（警告後接受）";
+
+    /// The value as written in a configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaleCrl::Refuse => "refuse",
+            StaleCrl::Warn => "warn",
+        }
+    }
+}
+
+impl std::str::FromStr for StaleCrl {
+    /// What is wrong, in zh-TW, to be put after the field's name.
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "refuse" => Ok(StaleCrl::Refuse),
+            "warn" => Ok(StaleCrl::Warn),
+            other => Err(format!("「{other}」不認得，應為 {}", Self::ALLOWED)),
+        }
+    }
+}
+
+impl serde::Serialize for StaleCrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StaleCrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse()
+            .map_err(|e| serde::de::Error::custom(format!("stale_crl{e}")))
+    }
 }
 
 /// Trust anchors (root certificates) and the CRLs known for their hierarchy.
@@ -578,4 +622,32 @@ pub fn not_after(cert: &Certificate) -> i64 {
         .not_after
         .to_unix_duration()
         .as_secs() as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StaleCrl;
+
+    #[derive(Debug, serde::Deserialize, serde::Serialize)]
+    struct Config {
+        stale_crl: StaleCrl,
+    }
+
+    #[test]
+    fn stale_crl_reads_its_two_values_and_refuses_others() {
+        for (text, want) in [("refuse", StaleCrl::Refuse), ("warn", StaleCrl::Warn)] {
+            let c: Config = toml::from_str(&format!("stale_crl = \"{text}\"")).unwrap();
+            assert_eq!(c.stale_crl, want);
+            assert_eq!(
+                toml::to_string(&c).unwrap().trim(),
+                format!("stale_crl = \"{text}\"")
+            );
+        }
+        let e = toml::from_str::<Config>("stale_crl = \"warnn\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("stale_crl「warnn」不認得"), "{e}");
+        assert!(e.contains("refuse") && e.contains("warn（"), "{e}");
+        assert_eq!(StaleCrl::default(), StaleCrl::Refuse);
+    }
 }

@@ -7,13 +7,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use gongwen_agent::{AgencyConfig, AgentConfig, ApiConfig};
+use gongwen_center::BlobStore;
 use gongwen_center::Clock;
 use gongwen_center::config::{CenterConfig, DirectorySource};
-use gongwen_center::testbed::Pki;
 use gongwen_directory::DirectoryConfig;
 use gongwen_directory::config::{DirectoryTls, SigningConfig, SnapshotConfig};
 use gongwen_directory::registry::{self, Center, ParticipantInput};
 use gongwen_proto::directory::{CenterKind, ParticipantKind};
+use gongwen_testbed::Pki;
 use gongwen_trust::pki::{Branch, TestCa};
 use serde::{Deserialize, Serialize};
 
@@ -252,7 +253,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
 
     for (i, city) in ["tp", "tn"].into_iter().enumerate() {
         let id = format!("center-{city}");
-        let mut c = pki.center_config(&id, &sqlite(&dir.join(format!("{id}.db"))), "fs");
+        let mut c = pki.center_config(&id, &sqlite(&dir.join(format!("{id}.db"))), BlobStore::Fs);
         c.listen = format!(
             "127.0.0.1:{}",
             if city == "tp" { ports.tp } else { ports.tn }

@@ -1,17 +1,22 @@
-//! 政府行政機關辦公日曆（government office calendar）與公文電子交換的時限計算。
+//! The government office calendar (政府行政機關辦公日曆) and the deadlines of the electronic
+//! exchange. No I/O and no clock of its own: callers pass the time (from the one
+//! `gongwen_net::Clock`).
 //!
-//! * [`WorkCalendar`]：預設星期一至星期五上班、星期六日放假；個別日期可設定
-//!   放假（[`DayKind::Holiday`]）或補行上班（[`DayKind::Workday`]）。
-//! * CSV 匯入（自動辨識兩種格式）與匯出：
-//!   - 行政院人事行政總處在政府資料開放平臺公布的「中華民國政府行政機關辦公日曆表」：
-//!     標題列 `西元日期,星期,是否放假,備註`，例如 `20260101,四,2,開國紀念日`。
-//!   - 本系統的簡易格式：標題列 `date,kind,name`，例如 `2026-02-16,holiday,農曆除夕`。
-//! * [`CALENDAR_2026_CSV`]：內建的中華民國115年（2026年）辦公日曆。
-//! * [`sender_due`] / [`receiver_due`]：依「臺北市政府公文電子交換作業要點」
-//!   第十二點、第十三點計算發文與收文的檢查時限（臺灣時間 UTC+8，無日光節約時間）。
+//! * [`WorkCalendar`]: Monday to Friday are working days and Saturday and Sunday are not,
+//!   unless a date says otherwise: a holiday ([`DayKind::Holiday`]) or a make-up working day
+//!   ([`DayKind::Workday`]).
+//! * CSV import (the two formats are told apart by their header) and export:
+//!   - the 「中華民國政府行政機關辦公日曆表」 that the Directorate-General of Personnel
+//!     Administration publishes on the government open-data platform: header
+//!     `西元日期,星期,是否放假,備註`, e.g. `20260101,四,2,開國紀念日`;
+//!   - our simple format: header `date,kind,name`, e.g. `2026-02-16,holiday,農曆除夕`.
+//! * [`CALENDAR_2026_CSV`]: the bundled calendar of ROC year 115 (2026).
+//! * [`sender_due`] / [`receiver_due`]: the sender's and the recipient's check deadlines of
+//!   points 12 and 13 of the 臺北市政府公文電子交換作業要點 (Taiwan time, UTC+8, no daylight
+//!   saving).
 //!
-//! 迴圈一律有上限：尋找上班日時最多往前或往後看 [`MAX_SCAN_DAYS`] 日，
-//! 找不到就回傳 [`CalendarError::NoWorkingDay`]，不會無窮迴圈，也不會 panic。
+//! Every loop is bounded: looking for a working day goes at most [`MAX_SCAN_DAYS`] days back or
+//! forward and then answers [`CalendarError::NoWorkingDay`]; nothing loops forever or panics.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -19,62 +24,62 @@ use std::fmt;
 use gongwen_proto::csv::{self, Record};
 use time::{Date, Month, OffsetDateTime, Time, UtcOffset, Weekday};
 
-/// 臺灣時間（Asia/Taipei）：固定 UTC+8，臺灣自 1980 年起未實施日光節約時間。
+/// Taiwan time (Asia/Taipei): always UTC+8; Taiwan has had no daylight saving since 1980.
 pub const TAIPEI_OFFSET: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
     Ok(offset) => offset,
     Err(_) => panic!("UTC+8 is a valid offset"),
 };
 
-/// 發文檢查時限的時刻：次一工作日下午二時（要點第十二點第二款）。
+/// The sender's check deadline: 14:00 of the next working day (point 12, item 2).
 pub const SENDER_DUE_TIME: Time = match Time::from_hms(14, 0, 0) {
     Ok(t) => t,
     Err(_) => panic!("14:00 is a valid time"),
 };
 
-/// 收文檢核時限的時刻：上午十時（要點第十三點第二款）。
+/// The recipient's check deadline: 10:00 (point 13, item 2).
 pub const RECEIVER_DUE_TIME: Time = match Time::from_hms(10, 0, 0) {
     Ok(t) => t,
     Err(_) => panic!("10:00 is a valid time"),
 };
 
-/// 尋找上一個或下一個上班日時最多檢查的日數。連續這麼多日都不是上班日時，
-/// [`WorkCalendar::next_working_day`] 與 [`WorkCalendar::previous_working_day`]
-/// 回傳 [`CalendarError::NoWorkingDay`]。
+/// Most days looked at when searching for the previous or next working day. When that many
+/// days in a row are not working days, [`WorkCalendar::next_working_day`] and
+/// [`WorkCalendar::previous_working_day`] answer [`CalendarError::NoWorkingDay`].
 pub const MAX_SCAN_DAYS: u16 = 366;
 
-/// 匯入檔案大小上限（位元組）。
+/// Largest import file, in bytes.
 pub const MAX_IMPORT_BYTES: usize = 1024 * 1024;
 
-/// 匯入檔案行數上限（含標題列；檔尾換行不另計一行）。
+/// Most lines in an import file (the header included; a final newline is not a line).
 pub const MAX_IMPORT_LINES: usize = 10_000;
 
-/// 名稱（備註）長度上限（字元數）。
+/// Longest name (備註), in characters.
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// 一列最多的欄位數；超過即視為欄位數錯誤，避免異常輸入占用大量記憶體。
+/// Most fields in one row; more is a field-count error, so odd input cannot take much memory.
 const MAX_FIELDS: usize = 16;
 
-/// 錯誤訊息中引用輸入值時最多顯示的字元數。
+/// Most characters of an input value quoted in an error message.
 const MAX_QUOTED_CHARS: usize = 40;
 
 const OFFICIAL_HEADER: [&str; 4] = ["西元日期", "星期", "是否放假", "備註"];
 const SIMPLE_HEADER: [&str; 3] = ["date", "kind", "name"];
 
 // ---------------------------------------------------------------------------
-// 日曆
+// The calendar
 // ---------------------------------------------------------------------------
 
-/// 特定日期相對於預設規則（週一至週五上班）的調整種類。
+/// How a date differs from the default rule (Monday to Friday are working days).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DayKind {
-    /// 放假。
+    /// A holiday.
     Holiday,
-    /// 補行上班（或其他調整為上班的日子）。
+    /// A make-up working day (or any other day made a working day).
     Workday,
 }
 
 impl DayKind {
-    /// 簡易 CSV 格式中的寫法：`holiday` 或 `workday`。
+    /// As written in the simple CSV format: `holiday` or `workday`.
     pub fn as_str(self) -> &'static str {
         match self {
             DayKind::Holiday => "holiday",
@@ -82,7 +87,7 @@ impl DayKind {
         }
     }
 
-    /// 中文名稱：「放假」或「補行上班」；名稱空白時也用作預設名稱。
+    /// The zh-TW name, 「放假」 or 「補行上班」; also the default name when none is given.
     pub fn label_zh(self) -> &'static str {
         match self {
             DayKind::Holiday => "放假",
@@ -90,13 +95,13 @@ impl DayKind {
         }
     }
 
-    /// 這種日子是否上班。
+    /// Whether such a day is a working day.
     pub fn is_working(self) -> bool {
         matches!(self, DayKind::Workday)
     }
 }
 
-/// 某一日期的調整：種類與名稱（例如「春節」、「補行上班」）。
+/// How one date differs: its kind and name (e.g. 「春節」, 「補行上班」).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Override {
     pub kind: DayKind,
@@ -104,7 +109,7 @@ pub struct Override {
 }
 
 impl Override {
-    /// 放假日，例如 `Override::holiday("春節")`。
+    /// A holiday, e.g. `Override::holiday("春節")`.
     pub fn holiday(name: impl Into<String>) -> Self {
         Override {
             kind: DayKind::Holiday,
@@ -112,7 +117,7 @@ impl Override {
         }
     }
 
-    /// 補行上班日，例如 `Override::workday("補行上班")`。
+    /// A make-up working day, e.g. `Override::workday("補行上班")`.
     pub fn workday(name: impl Into<String>) -> Self {
         Override {
             kind: DayKind::Workday,
@@ -121,12 +126,12 @@ impl Override {
     }
 }
 
-/// 日曆運算錯誤。
+/// A calendar computation that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CalendarError {
-    /// 自 `from` 起（不含）連續 `days` 日都不是上班日。
+    /// No working day in the `days` days after (or before) `from`, `from` excluded.
     NoWorkingDay { from: Date, days: u16 },
-    /// 日期或時間超出可表示的範圍（西元 -9999 年至 9999 年）。
+    /// A date or time outside what can be represented (years -9999 to 9999).
     OutOfRange { date: Date },
 }
 
@@ -148,39 +153,39 @@ impl fmt::Display for CalendarError {
 
 impl std::error::Error for CalendarError {}
 
-/// 政府行政機關辦公日曆。
+/// The government office calendar.
 ///
-/// 預設規則：星期一至星期五上班，星期六、星期日放假。個別日期的調整以
-/// [`Override`] 記錄，依日期排序保存。
+/// The default rule: Monday to Friday are working days, Saturday and Sunday are not. Dates that
+/// differ are kept as [`Override`]s, sorted by date.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkCalendar {
     overrides: BTreeMap<Date, Override>,
 }
 
 impl WorkCalendar {
-    /// 只有預設規則（週一至週五上班）、沒有任何調整的日曆。
+    /// The default rule only (Monday to Friday), with no overrides.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// 載入內建的 [`CALENDAR_2026_CSV`]（中華民國115年）。
+    /// The bundled [`CALENDAR_2026_CSV`] (ROC year 115).
     pub fn with_bundled() -> Self {
         let mut calendar = Self::new();
-        // 內建資料是固定字串，單元測試 `bundled_2026_*` 確認它一定能匯入。
+        // The bundled data is a fixed string; the `bundled_2026_*` unit tests prove it imports.
         calendar
             .import_csv(CALENDAR_2026_CSV)
             .expect("bundled calendar CSV is valid (checked by unit tests)");
         calendar
     }
 
-    /// 從 CSV 文字建立日曆（格式自動辨識，見 [`WorkCalendar::import_csv`]）。
+    /// A calendar from CSV text (format recognised by its header, see [`WorkCalendar::import_csv`]).
     pub fn from_csv(text: &str) -> Result<Self, ImportError> {
         let mut calendar = Self::new();
         calendar.import_csv(text)?;
         Ok(calendar)
     }
 
-    /// 該日是否上班：有調整依調整，否則星期一至星期五上班。
+    /// Whether `date` is a working day: as its override says, else Monday to Friday.
     pub fn is_working_day(&self, date: Date) -> bool {
         match self.overrides.get(&date) {
             Some(o) => o.kind.is_working(),
@@ -188,15 +193,15 @@ impl WorkCalendar {
         }
     }
 
-    /// `date` 之後（不含當日）的第一個上班日。
+    /// The first working day after `date` (`date` excluded).
     ///
-    /// 最多檢查 [`MAX_SCAN_DAYS`] 日；都不是上班日時回傳
-    /// [`CalendarError::NoWorkingDay`]，超出日期範圍時回傳 [`CalendarError::OutOfRange`]。
+    /// Looks at most [`MAX_SCAN_DAYS`] days; when none is a working day it answers
+    /// [`CalendarError::NoWorkingDay`], and [`CalendarError::OutOfRange`] past the representable dates.
     pub fn next_working_day(&self, date: Date) -> Result<Date, CalendarError> {
         self.scan(date, true)
     }
 
-    /// `date` 之前（不含當日）的最後一個上班日；上限與錯誤同 [`WorkCalendar::next_working_day`]。
+    /// The last working day before `date` (`date` excluded); bounds and errors as [`WorkCalendar::next_working_day`].
     pub fn previous_working_day(&self, date: Date) -> Result<Date, CalendarError> {
         self.scan(date, false)
     }
@@ -220,37 +225,37 @@ impl WorkCalendar {
         })
     }
 
-    /// 該日的調整（沒有調整時為 `None`，即依預設規則）。
+    /// The override of `date` (`None`: the default rule applies).
     pub fn day(&self, date: Date) -> Option<&Override> {
         self.overrides.get(&date)
     }
 
-    /// 設定該日的調整，回傳原有的調整。
+    /// Sets the override of `date`, answering the one it replaces.
     pub fn set(&mut self, date: Date, entry: Override) -> Option<Override> {
         self.overrides.insert(date, entry)
     }
 
-    /// 移除該日的調整（回復預設規則），回傳原有的調整。
+    /// Removes the override of `date` (back to the default rule), answering the one removed.
     pub fn remove(&mut self, date: Date) -> Option<Override> {
         self.overrides.remove(&date)
     }
 
-    /// 依日期排序列出所有調整。
+    /// Every override, by date.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (Date, &Override)> + '_ {
         self.overrides.iter().map(|(d, o)| (*d, o))
     }
 
-    /// 調整的筆數。
+    /// How many overrides there are.
     pub fn len(&self) -> usize {
         self.overrides.len()
     }
 
-    /// 是否沒有任何調整。
+    /// Whether there are no overrides.
     pub fn is_empty(&self) -> bool {
         self.overrides.is_empty()
     }
 
-    /// `from` 至 `to`（兩端皆含）之間的上班日數；`from > to` 時為 0。
+    /// Working days from `from` to `to`, both included; 0 when `from > to`.
     pub fn count_working_days(&self, from: Date, to: Date) -> u32 {
         if from > to {
             return 0;
@@ -274,17 +279,21 @@ impl WorkCalendar {
         u32::try_from(count).unwrap_or(u32::MAX)
     }
 
-    /// 匯入 CSV 並合併到本日曆（後出現者優先）。格式依標題列自動辨識：
+    /// Imports CSV and merges it into this calendar (later rows win). The format is recognised
+    /// by its header:
     ///
-    /// * `西元日期,星期,是否放假,備註`（政府資料開放平臺格式）：`是否放假` 為 `2`
-    ///   表示放假、`0` 表示上班。只有與預設規則不同的日子會成為調整（週六日標 `0`
-    ///   為補行上班，週一至週五標 `2` 為放假）；與預設規則相同的日子則移除該日原有的
-    ///   調整，因為官方日曆表逐日列出，以它為準。`星期` 欄可空白，有填則須與日期相符。
-    /// * `date,kind,name`（本系統格式）：`kind` 為 `holiday` 或 `workday`。
+    /// * `西元日期,星期,是否放假,備註` (the open-data format): `是否放假` is `2` for a holiday and
+    ///   `0` for a working day. Only days that differ from the default rule become overrides
+    ///   (a Saturday or Sunday marked `0` is a make-up working day, a weekday marked `2` a
+    ///   holiday); a day that agrees with the default rule removes any override it had, since the
+    ///   official table lists every day and is the authority. `星期` may be blank; when given it
+    ///   must match the date.
+    /// * `date,kind,name` (our format): `kind` is `holiday` or `workday`.
     ///
-    /// 名稱（備註）空白時使用 [`DayKind::label_zh`]。接受 UTF-8 BOM、CRLF/LF/CR 換行、
-    /// 含逗號、引號或換行的引號欄位、空白列。檔案超過 [`MAX_IMPORT_BYTES`] 位元組或
-    /// [`MAX_IMPORT_LINES`] 行即拒絕。匯入是全有或全無：任何一列有錯，日曆維持不變。
+    /// A blank name (備註) gets [`DayKind::label_zh`]. Accepts a UTF-8 BOM, CRLF/LF/CR line ends,
+    /// quoted fields holding commas, quotes or line breaks, and blank rows. A file over
+    /// [`MAX_IMPORT_BYTES`] bytes or [`MAX_IMPORT_LINES`] lines is refused. All or nothing: if any
+    /// row is wrong, the calendar stays as it was.
     pub fn import_csv(&mut self, text: &str) -> Result<ImportSummary, ImportError> {
         if text.len() > MAX_IMPORT_BYTES {
             return Err(ImportError::TooLarge {
@@ -333,8 +342,8 @@ impl WorkCalendar {
         Ok(summary)
     }
 
-    /// 同 [`WorkCalendar::import_csv`]，但接受位元組；不是 UTF-8 時回傳
-    /// [`ImportError::NotUtf8`]（政府資料開放平臺的檔案常是 Big5，須先轉存為 UTF-8）。
+    /// As [`WorkCalendar::import_csv`], from bytes; [`ImportError::NotUtf8`] when they are not
+    /// UTF-8 (the open-data files are often Big5 and must first be saved as UTF-8).
     pub fn import_csv_bytes(&mut self, bytes: &[u8]) -> Result<ImportSummary, ImportError> {
         if bytes.len() > MAX_IMPORT_BYTES {
             return Err(ImportError::TooLarge {
@@ -352,9 +361,10 @@ impl WorkCalendar {
         }
     }
 
-    /// 以簡易格式（`date,kind,name`，LF 換行）匯出所有調整，可再由
-    /// [`WorkCalendar::import_csv`] 匯入得到相同的日曆。例外：名稱空白者匯入時會補上預設名稱；
-    /// 西元前（負數年份）的日期無法以 `YYYY-MM-DD` 表示，匯入時會被拒絕。
+    /// Exports every override in the simple format (`date,kind,name`, LF line ends), which
+    /// [`WorkCalendar::import_csv`] reads back into the same calendar. Except: a blank name comes
+    /// back as the default name, and dates before year 1 (negative years) cannot be written as
+    /// `YYYY-MM-DD` and are refused on import.
     pub fn to_csv(&self) -> String {
         let mut out = String::from("date,kind,name\n");
         for (date, entry) in &self.overrides {
@@ -397,8 +407,8 @@ fn weekday_zh(weekday: Weekday) -> &'static str {
     }
 }
 
-/// 以民國紀年格式化日期，例如 2026-01-05 → 「中華民國115年1月5日」。
-/// 民國元年寫作「中華民國1年」；1912 年以前寫作「民國前N年」。
+/// A date in the ROC calendar, e.g. 2026-01-05 → 「中華民國115年1月5日」. Year 1 is written
+/// 「中華民國1年」; years before 1912 「民國前N年」.
 pub fn roc_date(date: Date) -> String {
     let (year, month, day) = date.to_calendar_date();
     let month = u8::from(month);
@@ -410,7 +420,7 @@ pub fn roc_date(date: Date) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// 時限
+// Deadlines
 // ---------------------------------------------------------------------------
 
 fn taipei_date(at: OffsetDateTime) -> Result<Date, CalendarError> {
@@ -419,14 +429,15 @@ fn taipei_date(at: OffsetDateTime) -> Result<Date, CalendarError> {
         .ok_or(CalendarError::OutOfRange { date: at.date() })
 }
 
-/// 發文後的檢查時限。
+/// The sender's check deadline after sending.
 ///
-/// 臺北市政府公文電子交換作業要點第十二點第二款：「每次發文後應檢查發送結果，
+/// 臺北市政府公文電子交換作業要點, point 12, item 2: 「每次發文後應檢查發送結果，
 /// 至遲應於次一工作日下午二時前，查詢或列印受文者未確認清單或被退文清單，並隨即補發紙本公文。」
 ///
-/// 以臺灣時間取 `sent_at` 的日期，回傳其後第一個上班日 14:00（UTC+8）。在非上班日發文者，
-/// 同樣是其後第一個上班日。回傳的是「之前」須完成的時刻：到達該時刻即已逾時。
-/// 依第十四點，連線用戶（非本府機關）不適用本點。
+/// Takes the date of `sent_at` in Taiwan time and answers 14:00 (UTC+8) of the first working
+/// day after it; a document sent on a day off gets the first working day after that day too.
+/// The answer is the moment by which the check must be done: reaching it is overdue. By point
+/// 14 this does not apply to connected users (participants outside the city government).
 pub fn sender_due(
     calendar: &WorkCalendar,
     sent_at: OffsetDateTime,
@@ -440,15 +451,17 @@ pub fn sender_due(
     ))
 }
 
-/// 收文的檢核時限。
+/// The recipient's check deadline.
 ///
-/// 同要點第十三點第二款：「電子收文人員應於每日上午十時前，完成前一工作日電子公文收文處理結果
+/// Same rules, point 13, item 2: 「電子收文人員應於每日上午十時前，完成前一工作日電子公文收文處理結果
 /// 檢核作業，如有未完成收文處理程序者，應通知發文機關或為必要之處理。」
 ///
-/// 以臺灣時間取 `available_at` 的日期，回傳其後第一個上班日 10:00（UTC+8）：某上班日收到的
-/// 公文，在次一上班日上午十時前完成檢核。要點只說「前一工作日」，未明定週末或假日送達者；
-/// 這裡採較早的解讀：假日送達者於其後第一個上班日的上午十時檢核（該次是送達後的第一次檢核）。
-/// 依第十四點，連線用戶不適用本點。
+/// Takes the date of `available_at` in Taiwan time and answers 10:00 (UTC+8) of the first
+/// working day after it: what arrives on a working day is checked by 10:00 of the next one.
+/// The rules speak only of 「前一工作日」 and say nothing of documents arriving on a weekend or
+/// holiday; we take the earlier reading: those are checked at 10:00 of the first working day
+/// after they arrived (the first check after delivery). By point 14 this does not apply to
+/// connected users.
 pub fn receiver_due(
     calendar: &WorkCalendar,
     available_at: OffsetDateTime,
@@ -466,64 +479,64 @@ pub fn receiver_due(
 // CSV
 // ---------------------------------------------------------------------------
 
-/// 匯入的 CSV 格式。
+/// The format of an imported CSV.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CsvFormat {
-    /// 政府資料開放平臺格式：`西元日期,星期,是否放假,備註`。
+    /// The open-data format: `西元日期,星期,是否放假,備註`.
     Official,
-    /// 本系統格式：`date,kind,name`。
+    /// Our format: `date,kind,name`.
     Simple,
 }
 
-/// 匯入結果。
+/// What an import did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImportSummary {
-    /// 辨識出的格式。
+    /// The format recognised.
     pub format: CsvFormat,
-    /// 資料列數（不含標題列與空白列）。
+    /// Data rows (header and blank rows not counted).
     pub rows: usize,
-    /// 設定（新增或取代）的調整筆數。
+    /// Overrides set (added or replaced).
     pub set: usize,
-    /// 因官方格式標示為一般日而移除的原有調整筆數。
+    /// Overrides removed because the official format marks the day as ordinary.
     pub cleared: usize,
 }
 
-/// CSV 匯入錯誤；`line` 是從 1 起算的行號（標題列為第 1 行），欄位跨行時為該列的起始行。
+/// A CSV import error; `line` counts from 1 (the header is line 1), and for a field spanning lines it is where the row starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportError {
-    /// 檔案超過大小上限。
+    /// The file is over the size limit.
     TooLarge { bytes: usize, limit: usize },
-    /// 檔案超過行數上限。
+    /// The file is over the line limit.
     TooManyLines { limit: usize },
-    /// 檔案不是 UTF-8；`line` 為第一個無效位元組所在行。
+    /// The file is not UTF-8; `line` is where the first invalid byte is.
     NotUtf8 { line: usize },
-    /// 檔案沒有任何內容（找不到標題列）。
+    /// The file is empty (no header).
     Empty,
-    /// 無法辨識的標題列。
+    /// A header that is neither format.
     BadHeader { line: usize, found: String },
-    /// 欄位數不符。
+    /// The wrong number of fields.
     FieldCount {
         line: usize,
         expected: usize,
         found: usize,
     },
-    /// 引號欄位直到檔尾都沒有結束。
+    /// A quoted field not closed before the end of the file.
     UnterminatedQuote { line: usize },
-    /// 引號出現在欄位中間，或結束引號後還有其他字元。
+    /// A quote in the middle of a field, or something after a closing quote.
     StrayQuote { line: usize },
-    /// 日期不是有效的日期（或格式不對）。
+    /// The date is not a valid date (or not in the expected form).
     BadDate { line: usize, value: String },
-    /// 星期欄不是有效的星期，或與日期不符；`expected` 為該日期實際的星期。
+    /// The 星期 field is not a weekday, or not the date's; `expected` is the date's weekday.
     BadWeekday {
         line: usize,
         value: String,
         expected: &'static str,
     },
-    /// 是否放假欄不是 0 或 2。
+    /// The 是否放假 field is neither 0 nor 2.
     BadFlag { line: usize, value: String },
-    /// 種類欄不是 holiday 或 workday。
+    /// The kind field is neither holiday nor workday.
     BadKind { line: usize, value: String },
-    /// 名稱過長。
+    /// The name is too long.
     NameTooLong {
         line: usize,
         chars: usize,
@@ -532,7 +545,7 @@ pub enum ImportError {
 }
 
 impl ImportError {
-    /// 錯誤所在行號（與整個檔案有關的錯誤為 `None`）。
+    /// The line of the error (`None` for errors about the whole file).
     pub fn line(&self) -> Option<usize> {
         match self {
             ImportError::TooLarge { .. }
@@ -609,7 +622,7 @@ impl fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
-/// 錯誤訊息中引用的輸入值：截短並把控制字元換成「?」。
+/// An input value as quoted in an error message: shortened, control characters replaced by 「?」.
 fn quoted(value: &str) -> String {
     let mut out: String = value
         .chars()
@@ -622,7 +635,7 @@ fn quoted(value: &str) -> String {
     out
 }
 
-/// 欄位數須介於 `min` 與 `max` 之間；多出來的欄位若都是空白則容許（試算表常見）。
+/// Between `min` and `max` fields; extra fields are allowed when all blank (spreadsheets write them).
 fn check_fields(record: &Record, min: usize, max: usize) -> Result<(), ImportError> {
     let extra_non_empty = record.fields.iter().skip(max).any(|f| !f.is_empty());
     if record.count < min || record.count > MAX_FIELDS || extra_non_empty {
@@ -717,7 +730,7 @@ fn parse_name(record: &Record, index: usize, kind: DayKind) -> Result<String, Im
     })
 }
 
-/// 政府資料開放平臺格式的一列；與預設規則相同的日子回傳 `None`（移除原有調整）。
+/// One row of the open-data format; `None` for a day that agrees with the default rule (its override is removed).
 fn parse_official_row(record: &Record) -> Result<(Date, Option<Override>), ImportError> {
     check_fields(record, 3, 4)?;
     let line = record.line;
@@ -761,7 +774,7 @@ fn parse_official_row(record: &Record) -> Result<(Date, Option<Override>), Impor
     }
 }
 
-/// 本系統格式的一列。
+/// One row of our format.
 fn parse_simple_row(record: &Record) -> Result<(Date, Option<Override>), ImportError> {
     check_fields(record, 2, 3)?;
     let line = record.line;
@@ -786,54 +799,57 @@ fn parse_simple_row(record: &Record) -> Result<(Date, Option<Override>), ImportE
 }
 
 // ---------------------------------------------------------------------------
-// 內建 2026（中華民國115年）辦公日曆
+// The bundled calendar of 2026 (ROC year 115)
 // ---------------------------------------------------------------------------
 
-/// 中華民國115年（2026年）政府行政機關辦公日曆，只列出與預設規則（週一至週五上班）不同的日子。
+/// The government office calendar of ROC year 115 (2026): only the days that differ from the
+/// default rule (Monday to Friday).
 ///
-/// 來源：行政院114年6月13日院授人培字第11430248312號函「中華民國115年（西元2026年）
-/// 政府行政機關辦公日曆表」（各機關學校轉知公告的函文說明：全年365日，總放假日數120日，
-/// 即上班日245日；本年沒有補行上班日），並逐日與政府資料開放平臺「中華民國政府行政機關
-/// 辦公日曆表」115年資料（GitHub ruyut/TaiwanCalendar 的 data/2026.json 轉存）比對一致。
-/// 放假日逢星期六於前一上班日補假、逢星期日於次一上班日補假（行政院114年6月13日修正之
-/// 「政府機關配合紀念日與節日補假及調整放假處理要點」第3點）。
+/// Source: the Executive Yuan's letter 院授人培字第11430248312號 of 114-06-13, 「中華民國115年
+/// （西元2026年）政府行政機關辦公日曆表」 (as agencies and schools relayed it: 365 days, 120 days
+/// off, so 245 working days; no make-up working day this year), checked day by day against the
+/// open-data table 「中華民國政府行政機關辦公日曆表」 for 115 (GitHub ruyut/TaiwanCalendar,
+/// data/2026.json). A holiday on a Saturday is made up on the working day before, one on a
+/// Sunday on the working day after (point 3 of the 「政府機關配合紀念日與節日補假及調整放假處理要點」
+/// as amended on 114-06-13).
 ///
-/// 落在週末的放假日（2/14–15、2/21–22 春節連假的週末，除夕前一日 2/15、和平紀念日 2/28、
-/// 兒童節 4/4、民族掃墓節 4/5、國慶日 10/10、臺灣光復暨金門古寧頭大捷紀念日 10/25）
-/// 依預設規則本來就不上班，不另列。
+/// Holidays that fall on a weekend (the weekends of the Lunar New Year break 2/14–15 and
+/// 2/21–22, the eve of New Year's Eve 2/15, 228 Peace Memorial Day 2/28, Children's Day 4/4,
+/// Tomb Sweeping Day 4/5, National Day 10/10, Taiwan Retrocession and Guningtou Victory Day
+/// 10/25) are days off under the default rule anyway and are not listed.
 pub const CALENDAR_2026_CSV: &str = concat!(
     "date,kind,name\n",
-    // 開國紀念日（星期四）。
+    // New Year's Day (Thursday).
     "2026-01-01,holiday,開國紀念日\n",
-    // 除夕及春節連續9日假期 2/14（六）至 2/22（日）。
+    // Lunar New Year's Eve and the nine-day Lunar New Year break, 2/14 (Sat) to 2/22 (Sun).
     "2026-02-16,holiday,農曆除夕\n",
     "2026-02-17,holiday,春節\n",
     "2026-02-18,holiday,春節\n",
     "2026-02-19,holiday,春節\n",
-    // 除夕前一日（2/15，星期日）於初四補假。
+    // The eve of New Year's Eve (2/15, a Sunday) is made up on the fourth day of the new year.
     "2026-02-20,holiday,補假（除夕前一日）\n",
-    // 和平紀念日 2/28 逢星期六。
+    // 228 Peace Memorial Day falls on a Saturday.
     "2026-02-27,holiday,補假（和平紀念日）\n",
-    // 兒童節 4/4 逢星期六、民族掃墓節（清明）4/5 逢星期日：連續4日假期。
+    // Children's Day 4/4 (Saturday) and Tomb Sweeping Day 4/5 (Sunday): a four-day break.
     "2026-04-03,holiday,補假（兒童節）\n",
     "2026-04-06,holiday,補假（民族掃墓節）\n",
-    // 勞動節（星期五）：2025年修法後全體放假。
+    // Labour Day (Friday): a day off for everyone since the 2025 amendment.
     "2026-05-01,holiday,勞動節\n",
-    // 端午節（農曆五月初五，星期五）。
+    // Dragon Boat Festival (fifth day of the fifth lunar month, Friday).
     "2026-06-19,holiday,端午節\n",
-    // 中秋節（農曆八月十五，星期五）與教師節（星期一）併同週末形成4日連假。
+    // Mid-Autumn Festival (Friday) and Teachers' Day (Monday) with the weekend: a four-day break.
     "2026-09-25,holiday,中秋節\n",
     "2026-09-28,holiday,孔子誕辰紀念日/教師節\n",
-    // 國慶日 10/10 逢星期六。
+    // National Day 10/10 falls on a Saturday.
     "2026-10-09,holiday,補假（國慶日）\n",
-    // 臺灣光復暨金門古寧頭大捷紀念日 10/25 逢星期日。
+    // Taiwan Retrocession and Guningtou Victory Day 10/25 falls on a Sunday.
     "2026-10-26,holiday,補假（臺灣光復暨金門古寧頭大捷紀念日）\n",
-    // 行憲紀念日（星期五）。
+    // Constitution Day (Friday).
     "2026-12-25,holiday,行憲紀念日\n",
 );
 
 // ---------------------------------------------------------------------------
-// 測試
+// Tests
 // ---------------------------------------------------------------------------
 
 #[cfg(test)]
@@ -856,7 +872,7 @@ mod tests {
         at(y, m, d, hh, mm, 8)
     }
 
-    // ---- 預設規則與調整 ----
+    // ---- The default rule and overrides ----
 
     #[test]
     fn weekends_are_not_working_days() {
@@ -912,7 +928,7 @@ mod tests {
 
     #[test]
     fn make_up_saturday_is_a_working_day() {
-        // 113年: 2/8（四）小年夜調整放假，2/17（六）補行上班.
+        // ROC year 113: 2/8 (Thu, the day before New Year's Eve) made a holiday, 2/17 (Sat) a make-up working day.
         let csv = "西元日期,星期,是否放假,備註\n\
                    20240208,四,2,調整放假\n\
                    20240216,五,0,\n\
@@ -1036,7 +1052,7 @@ mod tests {
         assert_eq!(roc_date(date(1911, 10, 10)), "民國前1年10月10日");
     }
 
-    // ---- 時限 ----
+    // ---- Deadlines ----
 
     #[test]
     fn friday_send_is_due_monday_14() {
@@ -1120,7 +1136,7 @@ mod tests {
         );
     }
 
-    // ---- 內建 2026 日曆 ----
+    // ---- The bundled 2026 calendar ----
 
     #[test]
     fn bundled_2026_parses() {
@@ -1139,7 +1155,7 @@ mod tests {
     fn bundled_2026_total_matches_source() {
         let cal = WorkCalendar::with_bundled();
         let (first, last) = (date(2026, 1, 1), date(2026, 12, 31));
-        // Source: 115年全年365日，總放假日數120日.
+        // Source: 365 days in ROC year 115, 120 of them off.
         let working = cal.count_working_days(first, last);
         assert_eq!(365 - working, 120);
         assert_eq!(working, 245);
@@ -1197,7 +1213,7 @@ mod tests {
         assert_eq!(cal.day(date(2026, 5, 1)).unwrap().name, "勞動節");
     }
 
-    // ---- CSV 匯入 ----
+    // ---- CSV import ----
 
     #[test]
     fn official_format_with_bom_crlf_quotes_and_blank_lines() {
@@ -1242,7 +1258,7 @@ mod tests {
             cal.day(date(2026, 3, 7)),
             Some(&Override::workday("補行上班"))
         );
-        // Empty 備註 gets the default name.
+        // A blank 備註 gets the default name.
         assert_eq!(cal.day(date(2026, 3, 9)), Some(&Override::holiday("放假")));
         assert!(cal.is_working_day(date(2026, 3, 7)));
         assert!(!cal.is_working_day(date(2026, 3, 9)));
@@ -1323,7 +1339,7 @@ mod tests {
         assert!(WorkCalendar::from_csv(&empty).unwrap().is_empty());
     }
 
-    // ---- CSV 錯誤 ----
+    // ---- CSV errors ----
 
     fn import_err(csv: &str) -> ImportError {
         let mut cal = WorkCalendar::with_bundled();

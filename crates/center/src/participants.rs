@@ -1,5 +1,7 @@
 //! Who may use this center: participants, their certificates (by key digest and use), their
-//! allowed source addresses, and distribution groups.
+//! allowed source addresses, and distribution groups (行文群組). These are the center's own
+//! tables; the directory service (`gongwen-directory`) is another process, whose signed
+//! snapshot can fill them.
 //!
 //! Today an administrator fills these tables (`gongwen center admin …` or a participants
 //! file); the directory's signed snapshot will fill the same tables, and nothing that reads
@@ -395,14 +397,15 @@ pub async fn set_standing(
     .await?;
     crate::records::event_in(
         &mut tx,
-        now_ms,
-        actor,
-        &format!("participant_{}", standing.as_str()),
-        None,
-        Some(code),
-        None,
-        reason,
-        None,
+        crate::records::Event {
+            recipient: Some(code),
+            detail: reason,
+            ..crate::records::Event::new(
+                now_ms,
+                actor,
+                &format!("participant_{}", standing.as_str()),
+            )
+        },
     )
     .await?;
     tx.commit().await?;

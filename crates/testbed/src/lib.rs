@@ -1,6 +1,7 @@
 //! A center with test participants on one machine: a test CA, certificates for each agency
 //! (signing, encryption, TLS client), the center's own TLS certificate, and letters sealed
-//! between them. What the integration tests and `gongwen bench center` stand on.
+//! between them. What the integration tests, the benches and `gongwen demo` stand on. A fixture,
+//! never a dependency of a service.
 
 use std::path::{Path, PathBuf};
 
@@ -14,9 +15,9 @@ use gongwen_trust::pki::{Branch, InitOptions, IssueRequest, IssuedCert, KeyType,
 use gongwen_trust::receipt::{self, ReceiptEvent, ReceiptRequest};
 use x509_cert::Certificate;
 
-use crate::config::{CenterConfig, Limits, Retention, TlsConfig};
-use crate::directory::{self, ParticipantInput};
-use crate::{Clock, Running};
+use gongwen_center::config::{CenterConfig, Limits, Retention, TlsConfig};
+use gongwen_center::participants::{self, ParticipantInput};
+use gongwen_center::{BlobStore, Clock, Running, Shared};
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -227,12 +228,17 @@ impl Pki {
     }
 
     /// A center configuration on `database_url`, listening on a free port of 127.0.0.1.
-    pub fn center_config(&self, name: &str, database_url: &str, blob_store: &str) -> CenterConfig {
+    pub fn center_config(
+        &self,
+        name: &str,
+        database_url: &str,
+        blob_store: BlobStore,
+    ) -> CenterConfig {
         CenterConfig {
             id: name.into(),
             listen: "127.0.0.1:0".into(),
             database_url: database_url.into(),
-            blob_store: blob_store.into(),
+            blob_store,
             data_dir: self.dir.join(name),
             tls: TlsConfig {
                 cert: self.server_cert.clone(),
@@ -241,7 +247,7 @@ impl Pki {
             },
             trust_anchors: vec![self.ca.root_file()],
             crls: vec![self.ca.dir().join("crl")],
-            stale_crl: "refuse".into(),
+            stale_crl: Default::default(),
             limits: Limits::default(),
             retention: Retention::default(),
             federation: Default::default(),
@@ -251,7 +257,7 @@ impl Pki {
     }
 
     /// Registers every agency at a center: its three certificates and 127.0.0.1.
-    pub async fn register_all(&self, app: &crate::Shared) -> Result<(), String> {
+    pub async fn register_all(&self, app: &Shared) -> Result<(), String> {
         let codes: Vec<&str> = self.agencies.iter().map(|a| a.code.as_str()).collect();
         self.register(app, &codes).await
     }
@@ -461,9 +467,9 @@ pub async fn start_center(
     pki: &Pki,
     name: &str,
     database_url: &str,
-    blob_store: &str,
+    blob_store: BlobStore,
 ) -> Result<Running, String> {
-    let running = crate::start(
+    let running = gongwen_center::start(
         pki.center_config(name, database_url, blob_store),
         Clock::default(),
     )
@@ -478,12 +484,12 @@ impl Pki {
     /// signing and encryption certificates, so packages and receipts can be checked here.
     pub async fn register_remote(
         &self,
-        app: &crate::Shared,
+        app: &Shared,
         code: &str,
         center: &str,
     ) -> Result<(), String> {
         let a = self.agency(code);
-        directory::upsert(
+        participants::upsert(
             &app.db,
             &ParticipantInput {
                 code: code.into(),
@@ -496,7 +502,7 @@ impl Pki {
         .await
         .map_err(err)?;
         for f in [&a.sign_file, &a.enc_file] {
-            directory::add_certs(&app.db, code, &std::fs::read(f).map_err(err)?, None)
+            participants::add_certs(&app.db, code, &std::fs::read(f).map_err(err)?, None)
                 .await
                 .map_err(err)?;
         }
@@ -504,11 +510,11 @@ impl Pki {
     }
 
     /// Registers only `codes` as local participants (certificates and 127.0.0.1).
-    pub async fn register(&self, app: &crate::Shared, codes: &[&str]) -> Result<(), String> {
+    pub async fn register(&self, app: &Shared, codes: &[&str]) -> Result<(), String> {
         let now = app.clock.now_ms();
         for code in codes {
             let a = self.agency(code);
-            directory::upsert(
+            participants::upsert(
                 &app.db,
                 &ParticipantInput {
                     code: a.code.clone(),
@@ -520,11 +526,11 @@ impl Pki {
             .await
             .map_err(err)?;
             for f in [&a.sign_file, &a.enc_file, &a.tls_leaf] {
-                directory::add_certs(&app.db, &a.code, &std::fs::read(f).map_err(err)?, None)
+                participants::add_certs(&app.db, &a.code, &std::fs::read(f).map_err(err)?, None)
                     .await
                     .map_err(err)?;
             }
-            directory::add_ip(&app.db, &a.code, "127.0.0.1", None, None)
+            participants::add_ip(&app.db, &a.code, "127.0.0.1", None, None)
                 .await
                 .map_err(err)?;
         }
