@@ -168,14 +168,12 @@ impl WorkCalendar {
         Self::default()
     }
 
-    /// The bundled [`CALENDAR_2026_CSV`] (ROC year 115).
-    pub fn with_bundled() -> Self {
+    /// The bundled [`CALENDAR_2026_CSV`] (ROC year 115). The data is a fixed string that the
+    /// `bundled_2026_*` unit tests prove imports; the error can only come from a bad edit of it.
+    pub fn with_bundled() -> Result<Self, ImportError> {
         let mut calendar = Self::new();
-        // The bundled data is a fixed string; the `bundled_2026_*` unit tests prove it imports.
-        calendar
-            .import_csv(CALENDAR_2026_CSV)
-            .expect("bundled calendar CSV is valid (checked by unit tests)");
-        calendar
+        calendar.import_csv(CALENDAR_2026_CSV)?;
+        Ok(calendar)
     }
 
     /// A calendar from CSV text (format recognised by its header, see [`WorkCalendar::import_csv`]).
@@ -1110,7 +1108,7 @@ mod tests {
 
     #[test]
     fn send_before_lunar_new_year_is_due_after_it() {
-        let cal = WorkCalendar::with_bundled();
+        let cal = WorkCalendar::with_bundled().unwrap();
         // Fri 2026-02-13 is the last working day before the 9-day break (2/14–2/22).
         assert_eq!(
             sender_due(&cal, taipei(2026, 2, 13, 11, 0)),
@@ -1144,7 +1142,7 @@ mod tests {
         let summary = cal.import_csv(CALENDAR_2026_CSV).unwrap();
         assert_eq!(summary.format, CsvFormat::Simple);
         assert_eq!(summary.rows, 16);
-        assert_eq!(cal, WorkCalendar::with_bundled());
+        assert_eq!(cal, WorkCalendar::with_bundled().unwrap());
         assert!(
             cal.iter()
                 .all(|(d, o)| d.year() == 2026 && !o.name.is_empty())
@@ -1153,7 +1151,7 @@ mod tests {
 
     #[test]
     fn bundled_2026_total_matches_source() {
-        let cal = WorkCalendar::with_bundled();
+        let cal = WorkCalendar::with_bundled().unwrap();
         let (first, last) = (date(2026, 1, 1), date(2026, 12, 31));
         // Source: 365 days in ROC year 115, 120 of them off.
         let working = cal.count_working_days(first, last);
@@ -1169,7 +1167,7 @@ mod tests {
         // yearly total); they add up to the circular's 245.
         let expected = [21, 14, 22, 20, 20, 21, 23, 21, 20, 20, 21, 22];
         assert_eq!(expected.iter().sum::<u32>(), 245);
-        let cal = WorkCalendar::with_bundled();
+        let cal = WorkCalendar::with_bundled().unwrap();
         for (i, want) in expected.iter().enumerate() {
             let month = Month::try_from(i as u8 + 1).unwrap();
             let first = Date::from_calendar_date(2026, month, 1).unwrap();
@@ -1180,7 +1178,7 @@ mod tests {
 
     #[test]
     fn bundled_2026_specific_days() {
-        let cal = WorkCalendar::with_bundled();
+        let cal = WorkCalendar::with_bundled().unwrap();
         for (m, d) in [
             (1, 1),
             (2, 16),
@@ -1318,7 +1316,7 @@ mod tests {
 
     #[test]
     fn export_import_round_trip() {
-        let mut cal = WorkCalendar::with_bundled();
+        let mut cal = WorkCalendar::with_bundled().unwrap();
         cal.set(date(2024, 2, 17), Override::workday("補行上班"));
         cal.set(date(2026, 7, 1), Override::holiday("名稱, 含逗號"));
         cal.set(date(2026, 7, 2), Override::holiday("含\"引號\""));
@@ -1342,7 +1340,7 @@ mod tests {
     // ---- CSV errors ----
 
     fn import_err(csv: &str) -> ImportError {
-        let mut cal = WorkCalendar::with_bundled();
+        let mut cal = WorkCalendar::with_bundled().unwrap();
         let before = cal.clone();
         let err = cal.import_csv(csv).unwrap_err();
         assert_eq!(cal, before, "a failed import must not change the calendar");

@@ -14,7 +14,8 @@ use gongwen_calendar::{DayKind, Override, WorkCalendar, receiver_due, sender_due
 
 /// The bundled calendar with the administrators' changes on top.
 pub async fn load_calendar(db: &Db) -> Result<WorkCalendar> {
-    let mut cal = WorkCalendar::with_bundled();
+    let mut cal = WorkCalendar::with_bundled()
+        .map_err(|e| CenterError::new(Code::Internal, format!("內建辦公日曆有誤：{e}")))?;
     for r in db
         .fetch_all("SELECT day, kind, name FROM calendar ORDER BY day", &[])
         .await?

@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -324,9 +324,10 @@ async fn body(
                     &caller,
                     CenterError::new(Code::Range, format!("「{r}」，封包共 {} 位元組", b.size)),
                 );
-                resp.headers_mut().insert(
+                set_header(
+                    resp.headers_mut(),
                     header::CONTENT_RANGE,
-                    format!("bytes */{}", b.size).parse().expect("ascii"),
+                    format!("bytes */{}", b.size),
                 );
                 return resp;
             }
@@ -384,20 +385,16 @@ async fn body(
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        "application/pkcs7-mime".parse().expect("ascii"),
+        HeaderValue::from_static("application/pkcs7-mime"),
     );
     h.insert(header::CONTENT_LENGTH, len.into());
-    h.insert(header::ACCEPT_RANGES, "bytes".parse().expect("ascii"));
-    h.insert(
-        header::ETAG,
-        format!("\"{}\"", b.sha).parse().expect("ascii"),
-    );
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    set_header(h, header::ETAG, format!("\"{}\"", b.sha));
     if status == StatusCode::PARTIAL_CONTENT {
-        h.insert(
+        set_header(
+            h,
             header::CONTENT_RANGE,
-            format!("bytes {start}-{end}/{}", b.size)
-                .parse()
-                .expect("ascii"),
+            format!("bytes {start}-{end}/{}", b.size),
         );
     }
     app.metrics.inc(
@@ -691,6 +688,14 @@ async fn metrics(State(app): State<Shared>, peer: Option<Extension<Peer>>) -> Re
         available as f64,
     )]);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// Sets a header built from digits and hex (always a valid value; an invalid one is left out
+/// rather than panicking).
+fn set_header(h: &mut HeaderMap, name: header::HeaderName, value: String) {
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        h.insert(name, v);
+    }
 }
 
 #[cfg(test)]

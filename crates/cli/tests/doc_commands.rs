@@ -1,5 +1,6 @@
 //! `gongwen doc …` as users run it: the real binary, real files, checked with xmllint and
 //! pdftotext. These tools are installed by scripts/test; a missing tool fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops at the first surprise
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,5 +1,6 @@
 //! Every error the command line prints says each thing once: `錯誤 [E_…]：message`, the code
 //! in the brackets only, the message on one line, not repeated.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops at the first surprise
 
 use std::path::Path;
 use std::process::Command;

@@ -6,7 +6,8 @@ use std::io::Write;
 use serde_json::{Map, Value};
 
 fn now_taipei() -> String {
-    let offset = time::UtcOffset::from_hms(8, 0, 0).expect("+08:00 is valid");
+    // +08:00 is always a valid offset; UTC would only ever be a fallback never taken.
+    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
     let t = time::OffsetDateTime::now_utc().to_offset(offset);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+08:00",

@@ -133,21 +133,21 @@ impl<'a, 'f> Layout<'a, 'f> {
 
     /// Breaks `text` into lines no wider than `width` at `size` points.
     fn break_lines(&mut self, text: &str, size: f32, width: f32) -> Vec<Line> {
-        let mut lines = vec![Line { chars: Vec::new() }];
+        // The lines already full, and the one being filled.
+        let mut done = Vec::new();
+        let mut cur = Line { chars: Vec::new() };
         for unit in units(&clean(text)) {
             let chars = self.shaped(&unit, size);
             let w: f32 = chars.iter().map(|c| c.2).sum();
-            let cur = lines.last_mut().expect("never empty");
             if cur.width() + w <= width + 0.01 {
                 cur.chars.extend(chars);
                 continue;
             }
             if w <= width {
-                lines.push(Line { chars });
+                done.push(std::mem::replace(&mut cur, Line { chars }));
             } else {
                 // Wider than a whole line (a long URL): break it anywhere.
                 for ch in chars {
-                    let cur = lines.last_mut().expect("never empty");
                     if !cur.chars.is_empty() && cur.width() + ch.2 > width + 0.01 {
                         // Even here an opening bracket stays with what follows it and a
                         // closing mark with what precedes it.
@@ -156,20 +156,21 @@ impl<'a, 'f> Layout<'a, 'f> {
                             && (NO_END.contains(last) || NO_START.contains(ch.0)))
                         .then(|| cur.chars.pop())
                         .flatten();
-                        lines.push(Line {
+                        let next = Line {
                             chars: carry.into_iter().collect(),
-                        });
+                        };
+                        done.push(std::mem::replace(&mut cur, next));
                     }
-                    lines.last_mut().expect("never empty").chars.push(ch);
+                    cur.chars.push(ch);
                 }
             }
             // A line never starts with a space.
-            let cur = lines.last_mut().expect("never empty");
             while cur.chars.first().is_some_and(|c| c.0 == ' ') {
                 cur.chars.remove(0);
             }
         }
-        lines
+        done.push(cur);
+        done
     }
 
     fn advance(&mut self, height: f32) {
@@ -185,11 +186,10 @@ impl<'a, 'f> Layout<'a, 'f> {
         self.advance(height);
         let baseline = self.y + size * 1.1;
         let runs = runs(x, baseline, size, &line.chars);
-        self.pages
-            .last_mut()
-            .expect("never empty")
-            .runs
-            .extend(runs);
+        match self.pages.last_mut() {
+            Some(page) => page.runs.extend(runs),
+            None => self.pages.push(Page { runs }),
+        }
         self.y += height;
     }
 

@@ -388,20 +388,22 @@ impl CommitGroup {
     /// database file, into which a checkpoint moved them).
     fn sync_wal(&self) -> Result<(), String> {
         let mut wal = self.wal.lock().unwrap_or_else(|e| e.into_inner());
-        if wal.is_none() {
-            let mut name = self.path.as_os_str().to_owned();
-            name.push("-wal");
-            match std::fs::File::open(std::path::PathBuf::from(name)) {
-                Ok(f) => *wal = Some(Arc::new(f)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return std::fs::File::open(&self.path)
-                        .and_then(|f| f.sync_data())
-                        .map_err(|e| format!("{}：{e}", self.path.display()));
+        let f = match wal.as_ref() {
+            Some(f) => f.clone(),
+            None => {
+                let mut name = self.path.as_os_str().to_owned();
+                name.push("-wal");
+                match std::fs::File::open(std::path::PathBuf::from(name)) {
+                    Ok(f) => wal.insert(Arc::new(f)).clone(),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        return std::fs::File::open(&self.path)
+                            .and_then(|f| f.sync_data())
+                            .map_err(|e| format!("{}：{e}", self.path.display()));
+                    }
+                    Err(e) => return Err(format!("{}-wal：{e}", self.path.display())),
                 }
-                Err(e) => return Err(format!("{}-wal：{e}", self.path.display())),
             }
-        }
-        let f = wal.as_ref().expect("opened above").clone();
+        };
         drop(wal);
         f.sync_data()
             .map_err(|e| format!("{}-wal：{e}", self.path.display()))

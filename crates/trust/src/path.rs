@@ -349,21 +349,21 @@ impl TrustStore {
         // First the path to an anchor, then time and revocation along it: "untrusted" is
         // the more fundamental answer and comes first.
         let mut chain = vec![cert.clone()];
-        while !self.anchors.contains(chain.last().expect("never empty")) {
+        let mut current = cert.clone();
+        while !self.anchors.contains(&current) {
             if chain.len() > MAX_DEPTH {
                 return Err(untrusted("憑證鏈過長"));
             }
-            let current = chain.last().expect("never empty");
             let issuer = self
                 .anchors
                 .iter()
                 .chain(intermediates)
-                .find(|c| *c != current && issued_by(current, c))
+                .find(|c| **c != current && issued_by(&current, c))
                 .cloned()
                 .ok_or_else(|| {
                     untrusted(format!(
                         "找不到「{}」的簽發者，無法連到信任的根憑證",
-                        display_name(current)
+                        display_name(&current)
                     ))
                 })?;
             let bc: Option<BasicConstraints> = extension(&issuer);
@@ -373,7 +373,8 @@ impl TrustStore {
                     display_name(&issuer)
                 )));
             }
-            chain.push(issuer);
+            chain.push(issuer.clone());
+            current = issuer;
         }
         for c in &chain {
             check_time(c, at)?;

@@ -338,10 +338,10 @@ fn read_text(path: &Path) -> Result<String, TrustError> {
 
 fn dn(name: &str, org: Option<&str>, code: Option<&str>) -> DistinguishedName {
     let mut d = DistinguishedName::new();
-    d.push(
-        DnType::CountryName,
-        DnValue::PrintableString(rcgen::string::PrintableString::try_from("TW").expect("ASCII")),
-    );
+    // `C=TW` is a PrintableString (two ASCII capitals always convert).
+    if let Ok(c) = rcgen::string::PrintableString::try_from("TW") {
+        d.push(DnType::CountryName, DnValue::PrintableString(c));
+    }
     if let Some(o) = org {
         d.push(DnType::OrganizationName, o);
     }
@@ -357,13 +357,12 @@ fn dn(name: &str, org: Option<&str>, code: Option<&str>) -> DistinguishedName {
 
 /// The parameters of a CA certificate: rebuilt the same way whenever the CA signs, so the
 /// issuer name in what it signs matches its certificate exactly.
-fn ca_params(stem: &str) -> CertificateParams {
+fn ca_params(stem: &str) -> Result<CertificateParams, TrustError> {
     let mut p = CertificateParams::default();
     let (cn, path_len) = if stem == ROOT_STEM {
         (ROOT_NAME, 1)
     } else {
-        let b = Branch::parse(stem).expect("stems come from Branch");
-        (b.common_name(), 0)
+        (Branch::parse(stem)?.common_name(), 0)
     };
     p.distinguished_name = dn(cn, Some("Gongwen 測試用憑證"), None);
     p.is_ca = IsCa::Ca(BasicConstraints::Constrained(path_len));
@@ -373,7 +372,7 @@ fn ca_params(stem: &str) -> CertificateParams {
         KeyUsagePurpose::DigitalSignature,
     ];
     p.use_authority_key_identifier_extension = stem != ROOT_STEM;
-    p
+    Ok(p)
 }
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -403,7 +402,7 @@ impl TestCa {
         }
         let start = now_dt(now - 300)?;
         let year = 365 * 86_400;
-        let mut root = ca_params(ROOT_STEM);
+        let mut root = ca_params(ROOT_STEM)?;
         root.not_before = start;
         root.not_after = now_dt(now + opts.years as i64 * year)?;
         root.serial_number = Some(SerialNumber::from_slice(&[1]));
@@ -417,7 +416,7 @@ impl TestCa {
         write_file(&dir.join("root.crt"), root_cert.pem().as_bytes(), false)?;
         let root_issuer = Issuer::new(root, root_key);
         for (i, b) in Branch::ALL.into_iter().enumerate() {
-            let mut p = ca_params(b.stem());
+            let mut p = ca_params(b.stem())?;
             p.not_before = start;
             p.not_after = now_dt(now + (opts.years as i64 - 1) * year)?;
             p.serial_number = Some(SerialNumber::from_slice(&[2 + i as u8]));
@@ -512,7 +511,7 @@ impl TestCa {
             path: self.dir.display().to_string(),
             detail: format!("{} 無法讀取：{e}", key_path.display()),
         })?;
-        Ok(Issuer::new(ca_params(stem), key))
+        Ok(Issuer::new(ca_params(stem)?, key))
     }
 
     fn serial(&mut self) -> (SerialNumber, String) {

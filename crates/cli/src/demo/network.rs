@@ -101,6 +101,10 @@ pub const SAMPLES: [Sample; 5] = [
     },
 ];
 
+/// The demo's participant with this code. Only the demo's own constants (BUREAU … COMPANY) and
+/// codes taken from `SAMPLES` are passed, so a miss is a programming error that `gongwen demo
+/// --self-test` (run by the tests) would show at once.
+#[allow(clippy::expect_used)]
 pub fn sample(code: &str) -> &'static Sample {
     SAMPLES
         .iter()

@@ -418,10 +418,10 @@ pub fn open(
     let inner = cms::open_enveloped(&ed, me.key, me.cert)?;
     let v = cms::verify(&inner)?;
     let mut files = tar::read(&v.content, MAX_FILES + 1)?;
-    if files.last().map(|f| f.0.as_str()) != Some(MANIFEST) {
-        return Err(mismatch("內容缺少 package.json"));
-    }
-    let (_, manifest) = files.pop().expect("checked above");
+    let manifest = match files.pop() {
+        Some((name, bytes)) if name == MANIFEST => bytes,
+        _ => return Err(mismatch("內容缺少 package.json")),
+    };
     let entries: Vec<(String, u64, String)> = files
         .iter()
         .map(|(n, b)| (n.clone(), b.len() as u64, sha256_hex(b)))

@@ -625,12 +625,14 @@ fn extract(
         } else {
             let tmp = dir.join(format!(".{name}.{tag}.part"));
             let mut f = private_file(&tmp).map_err(io(&tmp))?;
+            // Listed before it is written, so a failure below still removes the part file.
             files.push(Extracted {
                 name,
                 tmp: tmp.clone(),
                 size,
                 sha256: String::new(),
             });
+            let at = files.len() - 1;
             let mut hash = BackgroundHash::new();
             let mut left = size;
             while left > 0 {
@@ -641,7 +643,7 @@ fn extract(
                 left -= n as u64;
             }
             f.sync_all().map_err(io(&tmp))?;
-            files.last_mut().expect("pushed").sha256 = hash.finish();
+            files[at].sha256 = hash.finish();
         }
         let mut p = vec![0u8; pad];
         r.read_exact(&mut p).map_err(bad)?;
