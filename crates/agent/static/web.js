@@ -73,11 +73,8 @@
     });
   }
 
-  // Buttons that print the page, links that go back (keeping what was typed).
+  // Buttons that print the page (links that go back: /static/gongwen.js).
   document.querySelectorAll('[data-print]').forEach(function (b) {
     b.addEventListener('click', function () { window.print(); });
-  });
-  document.querySelectorAll('[data-back]').forEach(function (a) {
-    a.addEventListener('click', function (e) { e.preventDefault(); history.back(); });
   });
 })();

@@ -43,6 +43,7 @@ const SITE: &Site = &Site {
             label: "審核",
         },
     ],
+    styles: &[],
     scripts: &["/static/directory.js"],
 };
 

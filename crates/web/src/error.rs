@@ -114,6 +114,7 @@ mod tests {
                 href: "/a",
                 label: "甲",
             }],
+            styles: &[],
             scripts: &[],
         };
     }

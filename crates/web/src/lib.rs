@@ -16,7 +16,7 @@
 //! 1. `askama.toml` in the service crate (copy the directory's): `[general] dirs =
 //!    ["templates", "../web/templates"]`, so its templates can `{% extends "web/base.html" %}`
 //!    and `{% import "web/parts.html" as ui %}`, and the escaper [`Escape`] for `html`.
-//! 2. One [`Site`] (name, main menu, its own scripts) and a marker type implementing [`Service`];
+//! 2. One [`Site`] (name, main menu, its own style sheets and scripts) and a marker type implementing [`Service`];
 //!    `type WebError = gongwen_web::WebError<Marker>`.
 //! 3. Every page is a `#[derive(Template)]` struct with the fields `site: &'static Site` and
 //!    `title` that the layout reads; handlers return `Result<Page<T>, WebError>`.
@@ -54,11 +54,13 @@ pub use gongwen_net::Refusal;
 pub use gongwen_net::html::{PAGE_POLICY, cookie, security_headers};
 
 /// What every page of one service shares: its name (in the header and every title), its main
-/// menu, and its own scripts (the foundation's style sheet and script come always).
+/// menu, and its own style sheets and scripts (the foundation's come always, first).
 #[derive(Debug)]
 pub struct Site {
     pub name: &'static str,
     pub nav: &'static [Link],
+    /// Paths of the service's own style sheets, loaded after the foundation's.
+    pub styles: &'static [&'static str],
     /// Paths of the service's own scripts, loaded with `defer` after the foundation's.
     pub scripts: &'static [&'static str],
 }

@@ -1,17 +1,18 @@
 //! The organisation's own things: its profile with the card certificates' expiry, its
 //! distribution groups (行文群組), and the exchange records (search, CSV for Excel).
 
+use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use gongwen_net::Refusal;
-use gongwen_net::html::esc;
 use gongwen_proto::Code;
-use gongwen_proto::api::record_kind_label;
+use gongwen_proto::api::{Record, record_kind_label};
+use gongwen_web::{Choice, Site, filters, render};
 use serde::Deserialize;
 
-use super::{Web, error_page, login, page, roc};
+use super::{SITE, Web, Who, error_page, login};
 use crate::send::refusal_of;
 
 /// Days before a card certificate expires when the profile starts warning.
@@ -25,59 +26,98 @@ fn not_after(c: &x509_cert::Certificate) -> i64 {
         .as_secs() as i64
 }
 
+/// A card certificate on the profile.
+struct CertRow {
+    label: &'static str,
+    subject: String,
+    end_ms: i64,
+    days: i64,
+}
+
+#[derive(Template)]
+#[template(path = "agent/profile.html")]
+struct Profile {
+    site: &'static Site,
+    title: &'static str,
+    who: Option<Who>,
+    /// Certificates expired or about to.
+    warnings: Vec<String>,
+    code: String,
+    agency_name: String,
+    word: String,
+    center: String,
+    user: String,
+    certs: Vec<CertRow>,
+    /// The directory's address, without the trailing `/`, if the node knows it.
+    directory: Option<String>,
+}
+
 pub async fn profile(State(w): State<Web>, headers: HeaderMap) -> Response {
     let (a, s) = match login::require(&w, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
     };
     let now = w.node.clock.now_s();
-    let mut warn = String::new();
-    let mut rows = String::new();
+    let mut warnings = Vec::new();
+    let mut certs = Vec::new();
     for (label, c) in [("簽章憑證", a.sign_cert()), ("加密憑證", a.enc_cert())] {
         let end = not_after(c);
         let days = (end - now).div_euclid(86_400);
+        let at = gongwen_web::roc(end * 1000);
         if days < 0 {
-            warn.push_str(&format!(
-                "<p class=\"msg\" role=\"alert\">{label}已於{}到期：無法收發公文，請向憑證管理中心辦理換發，並以新憑證申請異動。</p>",
-                esc(&roc(end * 1000))
+            warnings.push(format!(
+                "{label}已於{at}到期：無法收發公文，請向憑證管理中心辦理換發，並以新憑證申請異動。"
             ));
         } else if let Some(t) = WARN_DAYS.iter().rev().find(|t| days <= **t) {
-            warn.push_str(&format!(
-                "<p class=\"msg\" role=\"alert\">{label}將於 {days} 天後（{}）到期（{t} 天內）：請儘早辦理憑證 IC 卡屆期換發，並以新憑證申請異動。</p>",
-                esc(&roc(end * 1000))
+            warnings.push(format!(
+                "{label}將於 {days} 天後（{at}）到期（{t} 天內）：請儘早辦理憑證 IC 卡屆期換發，並以新憑證申請異動。"
             ));
         }
-        rows.push_str(&format!(
-            "<tr><th scope=\"row\">{label}</th><td>{}</td><td>{}（尚有 {days} 天）</td></tr>",
-            esc(&c.tbs_certificate.subject.to_string()),
-            esc(&roc(end * 1000))
-        ));
+        certs.push(CertRow {
+            label,
+            subject: c.tbs_certificate.subject.to_string(),
+            end_ms: end * 1000,
+            days,
+        });
     }
-    let apply = match &w.node.config.web.directory_url {
-        Some(u) => format!(
-            "<p><a href=\"{}/apply\">申請異動（名稱、聯絡人、憑證、IP）或註銷</a>：以本機關憑證卡簽署申請書，經審核後生效。</p>",
-            esc(u.trim_end_matches('/'))
-        ),
-        None => {
-            "<p>要變更登記資料（名稱、聯絡人、憑證、IP）或註銷，請向通訊錄服務提出異動申請。</p>"
-                .into()
-        }
+    let page = Profile {
+        site: SITE,
+        title: "本機關資料",
+        who: Who::of(a, &s),
+        warnings,
+        code: a.code.as_str().to_string(),
+        agency_name: a.name.clone().unwrap_or_default(),
+        word: a.word.clone().unwrap_or_else(|| "（未設定）".into()),
+        center: a.center.base().to_string(),
+        user: s.user.clone(),
+        certs,
+        directory: w
+            .node
+            .config
+            .web
+            .directory_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/').to_string()),
     };
-    let body = format!(
-        "{warn}<table><tbody>\
-         <tr><th scope=\"row\">機關代碼</th><td colspan=\"2\">{code}</td></tr>\
-         <tr><th scope=\"row\">名稱</th><td colspan=\"2\">{name}</td></tr>\
-         <tr><th scope=\"row\">發文代字</th><td colspan=\"2\">{word}</td></tr>\
-         <tr><th scope=\"row\">交換中心</th><td colspan=\"2\">{center}</td></tr>\
-         <tr><th scope=\"row\">登入者</th><td colspan=\"2\">{user}</td></tr>\
-         {rows}</tbody></table>{apply}",
-        code = esc(a.code.as_str()),
-        name = esc(a.name.as_deref().unwrap_or("")),
-        word = esc(a.word.as_deref().unwrap_or("（未設定）")),
-        center = esc(a.center.base()),
-        user = esc(&s.user),
-    );
-    page("本機關資料", Some((a, &s)), &body).into_response()
+    render(StatusCode::OK, &page)
+}
+
+/// A distribution group as the page lists it.
+struct GroupRow {
+    name: String,
+    /// This organisation's own (it may delete it), not a shared one.
+    own: bool,
+    members: String,
+}
+
+#[derive(Template)]
+#[template(path = "agent/groups.html")]
+struct Groups {
+    site: &'static Site,
+    title: &'static str,
+    who: Option<Who>,
+    csrf: String,
+    groups: Vec<GroupRow>,
 }
 
 pub async fn groups(State(w): State<Web>, headers: HeaderMap) -> Response {
@@ -89,37 +129,21 @@ pub async fn groups(State(w): State<Web>, headers: HeaderMap) -> Response {
         Ok(l) => l,
         Err(e) => return error_page(Some((a, &s)), &refusal_of(&e)),
     };
-    let csrf = esc(&s.csrf);
-    let mut b = String::from(
-        "<p>行文群組是經常行文對象的分組；撰寫公文時勾選群組即加入正本。共用群組由交換中心維護，本機關的群組在這裡管理。</p>\
-         <table><thead><tr><th scope=\"col\">群組</th><th scope=\"col\">維護者</th><th scope=\"col\">成員</th><th scope=\"col\">處理</th></tr></thead><tbody>",
-    );
-    for g in &list {
-        let own = g.owner == a.code.as_str();
-        b.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&g.name),
-            if own { "本機關" } else { "共用" },
-            esc(&g.members.join("、")),
-            if own {
-                format!(
-                    "<form method=\"post\" action=\"/groups/delete\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-                     <input type=\"hidden\" name=\"name\" value=\"{}\"><button>刪除</button></form>",
-                    esc(&g.name)
-                )
-            } else {
-                String::new()
-            }
-        ));
-    }
-    b.push_str(&format!(
-        "</tbody></table><h2>新增或修改本機關的群組</h2><form method=\"post\" action=\"/groups\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <p><label>群組名稱 <input name=\"name\" required maxlength=\"50\"></label></p>\
-         <p><label for=\"members\">成員（每行一個機關代碼；同名群組的成員會被取代）</label><br><textarea id=\"members\" name=\"members\" rows=\"5\" required></textarea></p>\
-         <button>儲存</button></form>"
-    ));
-    page("行文群組", Some((a, &s)), &b).into_response()
+    let page = Groups {
+        site: SITE,
+        title: "行文群組",
+        who: Who::of(a, &s),
+        csrf: s.csrf.clone(),
+        groups: list
+            .into_iter()
+            .map(|g| GroupRow {
+                own: g.owner == a.code.as_str(),
+                members: g.members.join("、"),
+                name: g.name,
+            })
+            .collect(),
+    };
+    render(StatusCode::OK, &page)
 }
 
 #[derive(Deserialize)]
@@ -273,58 +297,56 @@ pub async fn records(
         a.center.records(&args).await.map_err(|e| refusal_of(&e))
     }
     .await;
-    let page_data = match r {
-        Ok(p) => p,
+    let records = match r {
+        Ok(p) => p.items,
         Err(e) => return error_page(Some((a, &s)), &e),
     };
-    let kinds: String = KINDS
-        .iter()
-        .map(|k| {
-            format!(
-                "<option value=\"{k}\"{}>{}</option>",
-                if *k == q.kind { " selected" } else { "" },
-                if k.is_empty() {
-                    "全部".to_string()
-                } else {
-                    record_kind_label(k)
-                }
-            )
-        })
-        .collect();
-    let qs = format!(
+    let kinds = Choice::list(
+        KINDS.iter().map(|k| {
+            let label = if k.is_empty() {
+                "全部".to_string()
+            } else {
+                record_kind_label(k)
+            };
+            (*k, label)
+        }),
+        &q.kind,
+    );
+    let csv_query = format!(
         "from={}&to={}&doc_number={}&kind={}",
         gongwen_client::encode_segment(&q.from),
         gongwen_client::encode_segment(&q.to),
         gongwen_client::encode_segment(&q.doc_number),
         gongwen_client::encode_segment(&q.kind)
     );
-    let mut b = format!(
-        "<form method=\"get\" action=\"/records\"><p>\
-         <label>起 <input type=\"date\" name=\"from\" value=\"{}\"></label> \
-         <label>迄 <input type=\"date\" name=\"to\" value=\"{}\"></label> \
-         <label>文號 <input name=\"doc_number\" value=\"{}\"></label> \
-         <label>種類 <select name=\"kind\">{kinds}</select></label> <button>查詢</button></p></form>\
-         <p><a href=\"/records.csv?{qs}\">匯出 CSV（Excel 可直接開啟）</a>　共 {} 筆（紀錄保存至少一年）</p>\
-         <table><thead><tr><th scope=\"col\">時間</th><th scope=\"col\">種類</th><th scope=\"col\">文號</th><th scope=\"col\">收文者</th><th scope=\"col\">由</th><th scope=\"col\">說明</th></tr></thead><tbody>",
-        esc(&q.from),
-        esc(&q.to),
-        esc(&q.doc_number),
-        page_data.items.len()
-    );
-    for r in &page_data.items {
-        let label = r.kind_label();
-        b.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&roc(r.at)),
-            esc(&label),
-            esc(r.doc_number.as_deref().unwrap_or("")),
-            esc(r.recipient.as_deref().unwrap_or("")),
-            esc(&r.actor),
-            esc(r.detail.as_deref().unwrap_or(""))
-        ));
-    }
-    b.push_str("</tbody></table>");
-    page("交換紀錄", Some((a, &s)), &b).into_response()
+    let page = Records {
+        site: SITE,
+        title: "交換紀錄",
+        who: Who::of(a, &s),
+        from: q.from,
+        to: q.to,
+        doc_number: q.doc_number,
+        kinds,
+        csv_query,
+        records,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "agent/records.html")]
+struct Records {
+    site: &'static Site,
+    title: &'static str,
+    who: Option<Who>,
+    /// The search as typed.
+    from: String,
+    to: String,
+    doc_number: String,
+    kinds: Vec<Choice>,
+    /// The same search for the CSV link (already URL-encoded).
+    csv_query: String,
+    records: Vec<Record>,
 }
 
 pub async fn records_csv(

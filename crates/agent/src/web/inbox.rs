@@ -3,32 +3,25 @@
 
 use std::sync::OnceLock;
 
+use askama::Template;
 use axum::Form;
 use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use gongwen_net::Refusal;
-use gongwen_net::html::esc;
 use gongwen_proto::{Code, ReturnReason};
 use serde::Deserialize;
 
 use super::login::{self, Session};
-use super::{Web, error_page, page, roc};
+use super::{SITE, Web, Who, error_page};
 use crate::Agency;
 use crate::receive::{self, Decision};
+use gongwen_web::{Choice, Site, filters, render};
 
 #[derive(Deserialize)]
 pub struct ListQuery {
     /// `all` shows handled documents too.
     state: Option<String>,
-}
-
-fn urgency_badge(u: &str) -> String {
-    match u {
-        "最速件" | "速件" => format!("<span class=\"badge urgent\">{}</span>", esc(u)),
-        "" => String::new(),
-        other => format!("<span class=\"badge\">{}</span>", esc(other)),
-    }
 }
 
 /// 臺北市政府教育局（379130000C）, or the code alone when the document gave no name.
@@ -71,35 +64,62 @@ pub async fn list(
         Ok(r) => r,
         Err(e) => return error_page(Some((a, &s)), &e.into()),
     };
-    let mut body = String::from(if all {
-        "<p><a href=\"/inbox\">只看待簽收</a></p>"
-    } else {
-        "<p>待簽收的公文，最速件、速件在前。<a href=\"/inbox?state=all\">看全部（含已簽收、已退文）</a></p>"
-    });
-    if rows.is_empty() {
-        body.push_str("<p class=\"msg ok\">目前沒有待簽收的公文。</p>");
-    } else {
-        body.push_str("<table><caption class=\"noprint\">收文清單</caption><thead><tr><th scope=\"col\">速別</th><th scope=\"col\">主旨</th><th scope=\"col\">發文機關／文號</th><th scope=\"col\">正副本</th><th scope=\"col\">收到時間</th><th scope=\"col\">狀態</th></tr></thead><tbody>");
-        for r in &rows {
-            let (id, state) = (r.text(0).unwrap_or_default(), r.text(7).unwrap_or_default());
-            let confirm_now = r.i64(6).unwrap_or(0) != 0;
-            body.push_str(&format!(
-                "<tr{cls}><td>{u}</td><td><a href=\"/inbox/{idu}\">{subj}</a>{now}</td><td>{sender}<br>{num}</td><td>{copy}</td><td>{at}</td><td>{st}</td></tr>",
-                cls = if state == "delivered" { " class=\"new\"" } else { "" },
-                u = urgency_badge(&r.text(4).unwrap_or_default()),
-                idu = gongwen_client::encode_segment(&id),
-                subj = esc(&r.text(3).unwrap_or_default()),
-                now = if confirm_now { "<br><span class=\"badge urgent\">發文者要求即時確認</span>" } else { "" },
-                sender = esc(&sender_label(&r.text(9).unwrap_or_default(), &r.text(1).unwrap_or_default())),
-                num = esc(&r.text(2).unwrap_or_default()),
-                copy = esc(&r.text(5).unwrap_or_default()),
-                at = esc(&roc(r.i64(8).unwrap_or(0))),
-                st = state_label(&state),
-            ));
-        }
-        body.push_str("</tbody></table>");
-    }
-    page("收文", Some((a, &s)), &body).into_response()
+    let rows = rows
+        .iter()
+        .map(|r| {
+            let state = r.text(7).unwrap_or_default();
+            ListRow {
+                id: gongwen_client::encode_segment(&r.text(0).unwrap_or_default()),
+                new: state == "delivered",
+                urgency: r.text(4).unwrap_or_default(),
+                subject: r.text(3).unwrap_or_default(),
+                confirm_now: r.i64(6).unwrap_or(0) != 0,
+                sender: sender_label(
+                    &r.text(9).unwrap_or_default(),
+                    &r.text(1).unwrap_or_default(),
+                ),
+                doc_number: r.text(2).unwrap_or_default(),
+                copy: r.text(5).unwrap_or_default(),
+                at: r.i64(8).unwrap_or(0),
+                state: state_label(&state),
+            }
+        })
+        .collect();
+    let page = Inbox {
+        site: SITE,
+        title: "收文",
+        who: Who::of(a, &s),
+        all,
+        rows,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "agent/inbox.html")]
+struct Inbox {
+    site: &'static Site,
+    title: &'static str,
+    who: Option<Who>,
+    /// Handled documents too, not only those waiting.
+    all: bool,
+    rows: Vec<ListRow>,
+}
+
+/// One line of the list.
+struct ListRow {
+    /// The package id, URL-encoded for the link.
+    id: String,
+    /// Waiting to be handled (shown in bold).
+    new: bool,
+    urgency: String,
+    subject: String,
+    confirm_now: bool,
+    sender: String,
+    doc_number: String,
+    copy: String,
+    at: i64,
+    state: &'static str,
 }
 
 /// One received row as the pages need it.
@@ -200,7 +220,8 @@ pub async fn show(
         Ok(x) => x,
         Err(resp) => return resp,
     };
-    page(&r.subject.clone(), Some((a, &s)), &detail_body(&r, &s)).into_response()
+    let page = ReceivedPage::new(a, &s, r);
+    render(StatusCode::OK, &page)
 }
 
 /// The document alone, as the printed page (shown in a frame of the document page).
@@ -232,76 +253,78 @@ pub async fn document_html(
     }
 }
 
-fn detail_body(r: &Received, s: &Session) -> String {
-    let idu = gongwen_client::encode_segment(&r.id);
-    let mut b = format!(
-        "<p>{u} {copy}　{sender}　{num}　收到：{at}　狀態：<strong>{st}</strong>{rn}</p>",
-        u = urgency_badge(&r.urgency),
-        copy = esc(&r.copy),
-        sender = esc(&r.sender),
-        num = esc(&r.doc_number),
-        at = esc(&roc(r.received_at)),
-        st = state_label(&r.state),
-        rn = r
-            .receipt_number
-            .as_deref()
-            .map(|n| format!("　收文字號：{}", esc(n)))
-            .unwrap_or_default(),
-    );
-    if let (Some(by), Some(at)) = (&r.handled_by, r.handled_at) {
-        b.push_str(&format!("<p>處理：{}，{}", esc(by), esc(&roc(at))));
-        if let Some(reason) = &r.reason {
-            b.push_str(&format!(
-                "；退文原因：{}{}",
-                esc(reason),
-                r.reason_text
-                    .as_deref()
-                    .map(|t| format!("（{}）", esc(t)))
-                    .unwrap_or_default()
-            ));
-        }
-        b.push_str("</p>");
-    }
-    b.push_str(&format!(
-        "<p class=\"noprint\"><a href=\"/inbox/{idu}/print.pdf\">列印（PDF，含電子公文交換戳記、頁碼與騎縫章）</a></p>\
-         <iframe src=\"/inbox/{idu}/document\" title=\"公文內容\" class=\"frame\"></iframe>\
-         <h2>檔案</h2><ul>"
-    ));
-    for f in &r.files {
-        let kind = match f
-            .rsplit('.')
-            .next()
-            .map(|e| e.to_ascii_lowercase())
-            .as_deref()
-        {
-            Some("di") => "（公文本文 DI，可匯入公文系統）",
-            Some("sw") => "（交換表單 SW）",
-            _ => "（附件）",
-        };
-        b.push_str(&format!(
-            "<li><a href=\"/inbox/{idu}/files/{fu}\" download>{f}</a>{kind}</li>",
-            fu = gongwen_client::encode_segment(f),
-            f = esc(f)
-        ));
-    }
-    b.push_str("</ul>");
-    if r.state == "delivered" {
-        let csrf = esc(&s.csrf);
-        let reasons: String = ReturnReason::ALL
+/// One received document with its files and, while it waits, the forms to 簽收 or 退文.
+#[derive(Template)]
+#[template(path = "agent/received.html")]
+struct ReceivedPage {
+    site: &'static Site,
+    /// The document's subject.
+    title: String,
+    who: Option<Who>,
+    /// The package id, URL-encoded for the links.
+    id: String,
+    state: &'static str,
+    files: Vec<FileLink>,
+    /// Still to be handled: the forms are shown.
+    waiting: bool,
+    csrf: String,
+    reasons: Vec<Choice>,
+    r: Received,
+}
+
+/// One file of a received document.
+struct FileLink {
+    name: String,
+    /// The name, URL-encoded for the link.
+    url: String,
+    /// What it is: （公文本文 DI，可匯入公文系統）, （交換表單 SW）, （附件）.
+    kind: &'static str,
+}
+
+impl ReceivedPage {
+    fn new(a: &Agency, s: &Session, r: Received) -> Self {
+        let files = r
+            .files
             .iter()
-            .filter(|x| **x != ReturnReason::Malware)
-            .map(|x| format!("<option>{}</option>", x.label()))
+            .map(|f| FileLink {
+                url: gongwen_client::encode_segment(f),
+                kind: match f
+                    .rsplit('.')
+                    .next()
+                    .map(|e| e.to_ascii_lowercase())
+                    .as_deref()
+                {
+                    Some("di") => "（公文本文 DI，可匯入公文系統）",
+                    Some("sw") => "（交換表單 SW）",
+                    _ => "（附件）",
+                },
+                name: f.clone(),
+            })
             .collect();
-        b.push_str(&format!(
-            "<h2>處理</h2><form method=\"post\" action=\"/inbox/{idu}/confirm\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <button>簽收</button> 簽收後如需退文，須以紙本辦理。</form>\
-             <form method=\"post\" action=\"/inbox/{idu}/return\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <p><label>退文原因 <select name=\"reason\" required><option value=\"\">請選擇</option>{reasons}</select></label></p>\
-             <p><label>說明（選「其他」時必填，最多 500 字）<textarea name=\"text\" rows=\"3\" maxlength=\"500\"></textarea></label></p>\
-             <button>退文</button></form>"
-        ));
+        let reasons = Choice::list(
+            std::iter::once("請選擇")
+                .chain(
+                    ReturnReason::ALL
+                        .iter()
+                        .filter(|x| **x != ReturnReason::Malware)
+                        .map(|x| x.label()),
+                )
+                .map(|l| (if l == "請選擇" { "" } else { l }, l)),
+            "",
+        );
+        ReceivedPage {
+            site: SITE,
+            title: r.subject.clone(),
+            who: Who::of(a, s),
+            id: gongwen_client::encode_segment(&r.id),
+            state: state_label(&r.state),
+            files,
+            waiting: r.state == "delivered",
+            csrf: s.csrf.clone(),
+            reasons,
+            r,
+        }
     }
-    b
 }
 
 static FONTS: OnceLock<Result<gongwen_render::Fonts, gongwen_render::RenderError>> =

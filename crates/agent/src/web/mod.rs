@@ -10,12 +10,15 @@ mod inbox;
 mod login;
 mod sent;
 
+use askama::Template;
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use gongwen_net::Refusal;
 use gongwen_net::html::esc;
+use gongwen_web::assets::{self, Asset};
+use gongwen_web::{Link, Site};
 
 use crate::{Agency, Shared};
 
@@ -45,7 +48,6 @@ pub fn router(node: Shared, secure: bool, limit: usize, signin: std::sync::Arc<S
         }));
     Router::new()
         .route("/", get(home))
-        .route("/static/{name}", get(static_file))
         .route("/compose", get(compose::show))
         .route("/compose/recipients", get(compose::recipients))
         .route("/login", get(login::show).post(login::submit))
@@ -70,6 +72,7 @@ pub fn router(node: Shared, secure: bool, limit: usize, signin: std::sync::Arc<S
             gongwen_net::body_limit(SMALL_BODY, r, n)
         }))
         .merge(uploads)
+        .merge(assets::router(ASSETS))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(Web {
             node,
@@ -89,25 +92,78 @@ async fn home(axum::extract::State(w): axum::extract::State<Web>, headers: Heade
     }
 }
 
-/// The one style sheet and the one script of the pages: no inline style or script, so the
-/// Content-Security-Policy can forbid both.
-const STYLE: &str = include_str!("../../static/web.css");
-const SCRIPT: &str = include_str!("../../static/web.js");
+/// The web client's chrome on the `gongwen-web` layout: the menu of a signed-in organisation,
+/// its own style sheet and script after the foundation's (no inline style or script, so the
+/// Content-Security-Policy can forbid both).
+pub(crate) const SITE: &Site = &Site {
+    name: "公文電子交換（網頁版）",
+    nav: &[
+        Link {
+            href: "/inbox",
+            label: "收文",
+        },
+        Link {
+            href: "/compose",
+            label: "撰寫",
+        },
+        Link {
+            href: "/sent",
+            label: "發文",
+        },
+        Link {
+            href: "/duties",
+            label: "待辦清單",
+        },
+        Link {
+            href: "/records",
+            label: "交換紀錄",
+        },
+        Link {
+            href: "/groups",
+            label: "行文群組",
+        },
+        Link {
+            href: "/profile",
+            label: "本機關資料",
+        },
+    ],
+    styles: &["/static/web.css"],
+    scripts: &["/static/web.js"],
+};
 
-async fn static_file(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
-    let (kind, body) = match name.as_str() {
-        "web.css" => ("text/css; charset=utf-8", STYLE),
-        "web.js" => ("text/javascript; charset=utf-8", SCRIPT),
-        _ => return StatusCode::NOT_FOUND.into_response(),
-    };
-    (
-        [
-            (header::CONTENT_TYPE, kind),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        body,
-    )
-        .into_response()
+/// The web client's own static files, served with the foundation's at `/static/{name}`.
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "web.css",
+        body: include_bytes!("../../static/web.css"),
+    },
+    Asset {
+        name: "web.js",
+        body: include_bytes!("../../static/web.js"),
+    },
+];
+
+/// Who is signed in, as the layout shows it (the menu and the sign-out form need it); `None`
+/// on the pages of someone not signed in.
+pub(crate) struct Who {
+    pub name: String,
+    pub code: String,
+    pub user: String,
+    pub csrf: String,
+}
+
+impl Who {
+    pub(crate) fn of(a: &Agency, s: &Session) -> Option<Who> {
+        Some(Who {
+            name: a
+                .name
+                .clone()
+                .unwrap_or_else(|| a.code.as_str().to_string()),
+            code: a.code.as_str().to_string(),
+            user: s.user.clone(),
+            csrf: s.csrf.clone(),
+        })
+    }
 }
 
 /// The pages' Content-Security-Policy.
@@ -166,29 +222,42 @@ pub(crate) fn page(title: &str, who: Option<(&Agency, &Session)>, body: &str) ->
     Html(format!(
         "<!doctype html><html lang=\"zh-Hant-TW\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{t}－公文電子交換</title>\
-         <link rel=\"stylesheet\" href=\"/static/web.css\"><script src=\"/static/web.js\" defer></script></head><body><header><strong>公文電子交換（網頁版）</strong>{nav}</header>\
-         <main><h1>{t}</h1>{body}</main></body></html>",
+         <link rel=\"stylesheet\" href=\"/static/gongwen.css\"><link rel=\"stylesheet\" href=\"/static/web.css\">\
+         <script src=\"/static/gongwen.js\" defer></script><script src=\"/static/web.js\" defer></script></head>\
+         <body><header class=\"site-header\"><strong>公文電子交換（網頁版）</strong>{nav}</header>\
+         <main id=\"main\"><h1>{t}</h1>{body}</main></body></html>",
         t = esc(title)
     ))
+}
+
+/// The page of a refusal: its message, the detail the user may read and the code, with the
+/// way back (what the user typed is kept by the browser's back).
+#[derive(Template)]
+#[template(path = "agent/error.html")]
+struct ErrorPage<'a> {
+    site: &'static Site,
+    title: &'a str,
+    who: Option<Who>,
+    message: &'a str,
+    detail: &'a str,
+    code: &'a str,
 }
 
 /// A refusal as a page, with the way back; what the user typed is kept by the browser's back.
 pub(crate) fn error_page(who: Option<(&Agency, &Session)>, e: &Refusal) -> Response {
     let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    (
+    let detail = e.public_detail();
+    gongwen_web::render(
         status,
-        page(
-            "無法完成",
-            who,
-            &format!(
-                "<p class=\"msg\" role=\"alert\">{}：{}（{}）</p><p><a href=\"/\" data-back>返回上一頁</a></p>",
-                esc(e.code.message()),
-                esc(&e.public_detail()),
-                e.code.as_str()
-            ),
-        ),
+        &ErrorPage {
+            site: SITE,
+            title: "無法完成",
+            who: who.and_then(|(a, s)| Who::of(a, s)),
+            message: e.code.message(),
+            detail: &detail,
+            code: e.code.as_str(),
+        },
     )
-        .into_response()
 }
 
 /// Date and time as people read them (中華民國115年1月5日 10:30), Asia/Taipei.

@@ -3,16 +3,17 @@
 //! by 14:00 of the next working day (send them on paper) and documents received the working
 //! day before that are not yet handled by 10:00.
 
+use askama::Template;
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gongwen_net::Refusal;
-use gongwen_net::html::esc;
 use gongwen_proto::Code;
 use gongwen_proto::CopyStatus;
 use gongwen_proto::api::DutyItem;
+use gongwen_web::{Site, filters, render};
 
-use super::{Web, error_page, login, page, roc};
+use super::{SITE, Web, Who, error_page, login};
 use crate::send::refusal_of;
 
 pub async fn list(State(w): State<Web>, headers: HeaderMap) -> Response {
@@ -41,64 +42,103 @@ pub async fn list(State(w): State<Web>, headers: HeaderMap) -> Response {
             }
         }
     }
-    let mut b = String::from("<p>本機關送出的公文與每個受文者的狀態（由交換中心提供）。</p>");
-    if sent.items.is_empty() {
-        b.push_str("<p class=\"msg ok\">尚未送出公文。</p>");
-    }
-    for p in &sent.items {
-        let g = &p.aggregate;
-        b.push_str(&format!(
-            "<section><h2>{num}　{subj}</h2><p>送出：{at}　共 {t} 份：已確認 {c}、已退文 {r}、失敗 {f}、處理中 {pe}{now}</p>\
-             <table><thead><tr><th scope=\"col\">受文者</th><th scope=\"col\">正副本</th><th scope=\"col\">狀態</th><th scope=\"col\">時間</th><th scope=\"col\">說明</th></tr></thead><tbody>",
-            num = esc(&p.doc_number),
-            subj = esc(&p.subject),
-            at = esc(&roc(p.submitted_at)),
-            t = g.total,
-            c = g.confirmed,
-            r = g.returned,
-            f = g.failed,
-            pe = g.pending + g.delivered,
-            now = if p.confirm_now { "　<span class=\"badge urgent\">要求即時確認</span>" } else { "" },
-        ));
-        let idu = gongwen_client::encode_segment(&p.id);
-        b.push_str(&format!(
-            "<p class=\"noprint\"><a href=\"/sent/{idu}/paper.pdf\">列印紙本寄送用（蓋「{mark}」）</a>　\
-             <a href=\"/sent/{idu}/filing.pdf\">列印歸檔用（蓋「已電子交換」）</a>　\
-             <a href=\"/compose?resend_of={idu}\">更正或重發…</a></p>",
-            mark = esc(&w.node.config.web.paper_mark)
-        ));
-        for c in &p.copies {
-            let why = match c.status {
-                CopyStatus::Returned => format!(
-                    "{}{}",
-                    c.return_reason.map(|r| r.label()).unwrap_or(""),
-                    c.return_text
-                        .as_deref()
-                        .map(|t| format!("：{}", esc(t)))
-                        .unwrap_or_default()
-                ),
-                CopyStatus::Failed => c
-                    .fail_reason
-                    .map(|r| r.label().to_string())
-                    .unwrap_or_default(),
-                _ => String::new(),
-            };
-            let who = match names.get(&c.recipient).filter(|n| !n.is_empty()) {
-                Some(n) => format!("{n}（{}）", c.recipient),
-                None => c.recipient.clone(),
-            };
-            b.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&who),
-                esc(&c.copy),
-                c.status.label(),
-                esc(&roc(c.status_at)),
-                why
-            ));
-        }
-        b.push_str("</tbody></table></section>");
-    }
-    page("發文", Some((a, &s)), &b).into_response()
+    let docs = sent
+        .items
+        .iter()
+        .map(|p| {
+            let g = &p.aggregate;
+            SentDoc {
+                id: gongwen_client::encode_segment(&p.id),
+                caption: format!("{} 的受文者", p.doc_number),
+                doc_number: p.doc_number.clone(),
+                subject: p.subject.clone(),
+                submitted_at: p.submitted_at,
+                total: g.total,
+                confirmed: g.confirmed,
+                returned: g.returned,
+                failed: g.failed,
+                pending: g.pending + g.delivered,
+                confirm_now: p.confirm_now,
+                copies: p
+                    .copies
+                    .iter()
+                    .map(|c| CopyRow {
+                        recipient: match names.get(&c.recipient).filter(|n| !n.is_empty()) {
+                            Some(n) => format!("{n}（{}）", c.recipient),
+                            None => c.recipient.clone(),
+                        },
+                        copy: c.copy.clone(),
+                        status: c.status.label(),
+                        at: c.status_at,
+                        why: match c.status {
+                            CopyStatus::Returned => format!(
+                                "{}{}",
+                                c.return_reason.map(|r| r.label()).unwrap_or(""),
+                                c.return_text
+                                    .as_deref()
+                                    .map(|t| format!("：{t}"))
+                                    .unwrap_or_default()
+                            ),
+                            CopyStatus::Failed => c
+                                .fail_reason
+                                .map(|r| r.label().to_string())
+                                .unwrap_or_default(),
+                            _ => String::new(),
+                        },
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let page = Sent {
+        site: SITE,
+        title: "發文",
+        who: Who::of(a, &s),
+        paper_mark: w.node.config.web.paper_mark.clone(),
+        docs,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "agent/sent.html")]
+struct Sent {
+    site: &'static Site,
+    title: &'static str,
+    who: Option<Who>,
+    /// The mark stamped on the copy mailed on paper (已電子交換未確認).
+    paper_mark: String,
+    docs: Vec<SentDoc>,
+}
+
+/// One sent document and where each copy stands.
+struct SentDoc {
+    /// The package id, URL-encoded for the links.
+    id: String,
+    /// The name of its table of recipients.
+    caption: String,
+    doc_number: String,
+    subject: String,
+    submitted_at: i64,
+    total: u32,
+    confirmed: u32,
+    returned: u32,
+    failed: u32,
+    /// Not yet confirmed, returned or failed.
+    pending: u32,
+    confirm_now: bool,
+    copies: Vec<CopyRow>,
+}
+
+struct CopyRow {
+    /// Name and code, or the code alone.
+    recipient: String,
+    /// 正本 or 副本.
+    copy: String,
+    status: &'static str,
+    at: i64,
+    /// The reason of a 退文 or a failure.
+    why: String,
 }
 
 /// A sent document printed with a mark: for mailing on paper to a recipient that did not
@@ -179,49 +219,53 @@ pub async fn filing(
     marked(w, headers, id, true).await
 }
 
-fn duty_table(items: &[DutyItem], who: &str, paper: bool) -> String {
-    if items.is_empty() {
-        return "<p class=\"msg ok\">沒有待辦的項目。</p>".into();
-    }
-    let mut t = format!(
-        "<table><thead><tr><th scope=\"col\">文號</th><th scope=\"col\">主旨</th><th scope=\"col\">{who}</th><th scope=\"col\">狀態</th><th scope=\"col\">應處理期限</th>{}</tr></thead><tbody>",
-        if paper {
-            "<th scope=\"col\" class=\"noprint\">紙本</th>"
-        } else {
-            ""
+/// One duty list of the page.
+struct DutyList {
+    caption: &'static str,
+    /// The column of the other side: 受文者 or 發文機關.
+    counterpart: &'static str,
+    /// With a link to the copy to mail on paper.
+    paper: bool,
+    rows: Vec<DutyRow>,
+}
+
+struct DutyRow {
+    item: DutyItem,
+    /// The package id, URL-encoded for the link.
+    id: String,
+}
+
+impl DutyList {
+    fn new(
+        caption: &'static str,
+        counterpart: &'static str,
+        paper: bool,
+        items: Vec<DutyItem>,
+    ) -> Self {
+        DutyList {
+            caption,
+            counterpart,
+            paper,
+            rows: items
+                .into_iter()
+                .map(|item| DutyRow {
+                    id: gongwen_client::encode_segment(&item.id),
+                    item,
+                })
+                .collect(),
         }
-    );
-    for i in items {
-        t.push_str(&format!(
-            "<tr{cls}><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}{}</td>{paper}</tr>",
-            esc(&i.doc_number),
-            esc(&i.subject),
-            if i.confirm_now {
-                " <span class=\"badge urgent\">要求即時確認</span>"
-            } else {
-                ""
-            },
-            esc(&i.counterpart),
-            i.status.label(),
-            esc(&roc(i.due_at)),
-            if i.overdue {
-                " <strong>（已逾期）</strong>"
-            } else {
-                ""
-            },
-            cls = if i.overdue { " class=\"new\"" } else { "" },
-            paper = if paper {
-                format!(
-                    "<td class=\"noprint\"><a href=\"/sent/{}/paper.pdf\">列印紙本</a></td>",
-                    gongwen_client::encode_segment(&i.id)
-                )
-            } else {
-                String::new()
-            },
-        ));
     }
-    t.push_str("</tbody></table>");
-    t
+}
+
+#[derive(Template)]
+#[template(path = "agent/duties.html")]
+struct Duties {
+    site: &'static Site,
+    title: &'static str,
+    who: Option<Who>,
+    as_of: i64,
+    sending: DutyList,
+    receiving: DutyList,
 }
 
 pub async fn duties(State(w): State<Web>, headers: HeaderMap) -> Response {
@@ -233,14 +277,13 @@ pub async fn duties(State(w): State<Web>, headers: HeaderMap) -> Response {
         Ok(d) => d,
         Err(e) => return error_page(Some((a, &s)), &refusal_of(&e)),
     };
-    let b = format!(
-        "<p>查詢時間：{at}　<button type=\"button\" class=\"noprint\" data-print>列印清單</button></p>\
-         <h2>發文：受文者未確認或被退文（次一工作日下午 2 時前查詢，並改以紙本寄發）</h2>{send}\
-         <h2>收文：前一工作日收到、尚未簽收或退文（上午 10 時前處理）</h2>{recv}\
-         <p>依臺北市政府公文電子交換作業要點第十二、十三點；時限依政府行政機關辦公日曆計算。</p>",
-        at = esc(&roc(d.as_of)),
-        send = duty_table(&d.sending, "受文者", true),
-        recv = duty_table(&d.receiving, "發文機關", false),
-    );
-    page("待辦清單", Some((a, &s)), &b).into_response()
+    let page = Duties {
+        site: SITE,
+        title: "待辦清單",
+        who: Who::of(a, &s),
+        as_of: d.as_of,
+        sending: DutyList::new("發文待辦", "受文者", true, d.sending),
+        receiving: DutyList::new("收文待辦", "發文機關", false, d.receiving),
+    };
+    render(StatusCode::OK, &page)
 }
