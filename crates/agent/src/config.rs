@@ -73,14 +73,14 @@ pub struct ApiConfig {
     #[serde(default = "default_upload")]
     pub max_upload_mb: u64,
     /// Connections open at once; more are closed as soon as they are accepted.
-    #[serde(default = "default_max_connections")]
+    #[serde(default = "gongwen_net::body::default_max_connections")]
     pub max_connections: usize,
     /// Connections open at once from one address (a reverse proxy counts as one address).
-    #[serde(default = "default_max_connections_per_ip")]
+    #[serde(default = "gongwen_net::body::default_max_connections_per_ip")]
     pub max_connections_per_ip: usize,
     /// Seconds a request body may take to arrive after its headers; a slower one is cut
     /// (408 `E_HTTP_TIMEOUT`).
-    #[serde(default = "default_body_timeout")]
+    #[serde(default = "gongwen_net::body::default_body_timeout")]
     pub body_timeout_s: u64,
 }
 
@@ -90,9 +90,9 @@ impl Default for ApiConfig {
             listen: default_listen(),
             tls: None,
             max_upload_mb: default_upload(),
-            max_connections: default_max_connections(),
-            max_connections_per_ip: default_max_connections_per_ip(),
-            body_timeout_s: default_body_timeout(),
+            max_connections: gongwen_net::body::DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_ip: gongwen_net::body::DEFAULT_MAX_CONNECTIONS_PER_IP,
+            body_timeout_s: gongwen_net::body::DEFAULT_BODY_TIMEOUT_S,
         }
     }
 }
@@ -100,22 +100,12 @@ impl Default for ApiConfig {
 impl ApiConfig {
     /// The listener's bounds.
     pub fn limits(&self) -> gongwen_net::Limits {
-        gongwen_net::Limits {
-            max_connections: self.max_connections.max(1),
-            max_connections_per_ip: self.max_connections_per_ip.max(1),
-            body_timeout: std::time::Duration::from_secs(self.body_timeout_s.max(1)),
-        }
+        gongwen_net::body::limits(
+            self.max_connections,
+            self.max_connections_per_ip,
+            self.body_timeout_s,
+        )
     }
-}
-
-fn default_max_connections() -> usize {
-    gongwen_net::body::DEFAULT_MAX_CONNECTIONS
-}
-fn default_max_connections_per_ip() -> usize {
-    gongwen_net::body::DEFAULT_MAX_CONNECTIONS_PER_IP
-}
-fn default_body_timeout() -> u64 {
-    gongwen_net::body::DEFAULT_BODY_TIMEOUT_S
 }
 
 /// The web client (WebjAgent).

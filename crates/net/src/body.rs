@@ -45,6 +45,30 @@ impl Default for Limits {
 }
 
 /// Defaults of the settings, for the services' config structs.
+/// The listener's bounds from a service's config values (each at least 1).
+pub fn limits(
+    max_connections: usize,
+    max_connections_per_ip: usize,
+    body_timeout_s: u64,
+) -> Limits {
+    Limits {
+        max_connections: max_connections.max(1),
+        max_connections_per_ip: max_connections_per_ip.max(1),
+        body_timeout: Duration::from_secs(body_timeout_s.max(1)),
+    }
+}
+
+/// The serde defaults of those config values, shared by every service's config.
+pub fn default_max_connections() -> usize {
+    DEFAULT_MAX_CONNECTIONS
+}
+pub fn default_max_connections_per_ip() -> usize {
+    DEFAULT_MAX_CONNECTIONS_PER_IP
+}
+pub fn default_body_timeout() -> u64 {
+    DEFAULT_BODY_TIMEOUT_S
+}
+
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 128;
 pub const DEFAULT_BODY_TIMEOUT_S: u64 = 300;
