@@ -12,6 +12,8 @@ pub const LEFT: f32 = 70.87;
 pub const RIGHT: f32 = PAGE_W - 56.69;
 pub const TOP: f32 = 56.69;
 pub const BOTTOM: f32 = PAGE_H - 70.87;
+/// Height of the exchange stamp box (drawn by the PDF writer); the title stays below it.
+pub(crate) const STAMP_H: f32 = 64.0;
 const LINE: f32 = 1.55;
 const GAP: f32 = 8.0;
 
@@ -245,7 +247,7 @@ impl<'a, 'f> Layout<'a, 'f> {
                         self.place(LEFT, &line, small);
                     }
                     if reserve_top {
-                        self.y = self.y.max(top + crate::pdf::STAMP_H + GAP);
+                        self.y = self.y.max(top + STAMP_H + GAP);
                     }
                 }
                 Block::Title { issuers, kind } => {

@@ -13,11 +13,9 @@ use krilla::text::TextDirection;
 
 use crate::blocks::blocks;
 use crate::fonts::{Fonts, Measure};
-use crate::layout::{BOTTOM, LEFT, Layout, PAGE_H, PAGE_W, RIGHT, Run, TOP};
+use crate::layout::{BOTTOM, LEFT, Layout, PAGE_H, PAGE_W, RIGHT, Run, STAMP_H, TOP};
 use crate::{ExchangeStamp, RenderError, RenderOptions};
 
-/// Height of the exchange stamp box; the layout keeps the title below it.
-pub(crate) const STAMP_H: f32 = 64.0;
 const STAMP_SIZE: f32 = 9.0;
 const STAMP_LINE: f32 = 13.0;
 const INK: (u8, u8, u8) = (0, 0, 0);

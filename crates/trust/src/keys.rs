@@ -11,22 +11,7 @@ use aws_lc_rs::signature::{self, EcdsaKeyPair, RsaKeyPair};
 
 use crate::TrustError;
 
-/// How a content-encryption key was wrapped for a recipient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyTransport {
-    /// RSAES-PKCS1-v1_5 (what older peers and `openssl cms -encrypt` send by default).
-    Pkcs1,
-    /// RSAES-OAEP with the same hash for OAEP and MGF1.
-    Oaep(Hash),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hash {
-    Sha1,
-    Sha256,
-    Sha384,
-    Sha512,
-}
+pub use crate::alg::{Hash, KeyTransport};
 
 enum Kind {
     Rsa(RsaKeyPair),
@@ -93,7 +78,7 @@ impl PrivateKey {
         if label == "ENCRYPTED PRIVATE KEY" {
             let password = password
                 .ok_or_else(|| key_err("私鑰檔有密碼保護：請以 --key-password-file 提供密碼檔"))?;
-            let der = crate::p12::decrypt_pkcs8(&der, password).map_err(|e| match e {
+            let der = crate::pbes2::decrypt_pkcs8(&der, password).map_err(|e| match e {
                 TrustError::Key { .. } => key_err("私鑰密碼錯誤，或私鑰檔損壞"),
                 other => other,
             })?;

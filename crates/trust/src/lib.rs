@@ -11,6 +11,7 @@
 //!
 //! Private-key operations go through aws-lc-rs, never the `rsa` crate (RUSTSEC-2023-0071).
 
+mod alg;
 pub mod cms;
 pub mod crl_fetch;
 mod error;
@@ -18,6 +19,7 @@ pub mod keys;
 pub mod p12;
 pub mod package;
 pub mod path;
+mod pbes2;
 pub mod pki;
 pub mod receipt;
 #[cfg(test)]

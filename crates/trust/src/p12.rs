@@ -5,17 +5,13 @@
 
 use std::num::NonZeroU32;
 
-use aws_lc_rs::cipher::{
-    AES_128, AES_256, DecryptionContext, PaddedBlockDecryptingKey, PaddedBlockEncryptingKey,
-    UnboundCipherKey,
-};
-use aws_lc_rs::iv::FixedLength;
 use der::asn1::{Any, BmpString, ObjectIdentifier as Oid, OctetString, SetOfVec};
 use der::{Decode, Encode, Sequence};
 use x509_cert::Certificate;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
 use crate::TrustError;
+use crate::pbes2::{self, EncryptedPrivateKeyInfo, ITERATIONS, bad, der_err, iterations, random};
 
 const ID_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.1");
 const ID_ENCRYPTED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.6");
@@ -25,28 +21,7 @@ const CERT_BAG: Oid = Oid::new_unwrap("1.2.840.113549.1.12.10.1.3");
 const X509_CERT: Oid = Oid::new_unwrap("1.2.840.113549.1.9.22.1");
 const FRIENDLY_NAME: Oid = Oid::new_unwrap("1.2.840.113549.1.9.20");
 const LOCAL_KEY_ID: Oid = Oid::new_unwrap("1.2.840.113549.1.9.21");
-const PBES2: Oid = Oid::new_unwrap("1.2.840.113549.1.5.13");
-const PBKDF2: Oid = Oid::new_unwrap("1.2.840.113549.1.5.12");
-const HMAC_SHA256: Oid = Oid::new_unwrap("1.2.840.113549.2.9");
-const HMAC_SHA1: Oid = Oid::new_unwrap("1.2.840.113549.2.7");
-const AES128_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.2");
-const AES256_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.42");
 const SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.1");
-
-/// PBKDF2 iterations we write (OpenSSL's default is 2048; passwords are often short).
-const ITERATIONS: u32 = 100_000;
-/// More than this in a file is refused: a hostile file must not keep us busy for minutes.
-const MAX_ITERATIONS: u32 = 2_000_000;
-
-fn bad(detail: impl Into<String>) -> TrustError {
-    TrustError::Key {
-        detail: format!("PKCS#12 檔：{}", detail.into()),
-    }
-}
-
-fn der_err(e: der::Error) -> TrustError {
-    bad(e.to_string())
-}
 
 #[derive(Clone, Debug, Sequence)]
 struct Pfx {
@@ -89,26 +64,6 @@ struct CertBag {
 }
 
 #[derive(Clone, Debug, Sequence)]
-struct EncryptedPrivateKeyInfo {
-    algorithm: AlgorithmIdentifierOwned,
-    data: OctetString,
-}
-
-#[derive(Clone, Debug, Sequence)]
-struct Pbes2Params {
-    kdf: AlgorithmIdentifierOwned,
-    scheme: AlgorithmIdentifierOwned,
-}
-
-#[derive(Clone, Debug, Sequence)]
-struct Pbkdf2Params {
-    salt: OctetString,
-    iterations: u32,
-    key_length: Option<u32>,
-    prf: Option<AlgorithmIdentifierOwned>,
-}
-
-#[derive(Clone, Debug, Sequence)]
 struct EncryptedData {
     version: u8,
     content: EncryptedContentInfo,
@@ -120,19 +75,6 @@ struct EncryptedContentInfo {
     algorithm: AlgorithmIdentifierOwned,
     #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
     content: Option<OctetString>,
-}
-
-fn random<const N: usize>() -> Result<[u8; N], TrustError> {
-    let mut b = [0u8; N];
-    aws_lc_rs::rand::fill(&mut b).map_err(TrustError::crypto)?;
-    Ok(b)
-}
-
-fn iterations(n: u32) -> Result<NonZeroU32, TrustError> {
-    if n > MAX_ITERATIONS {
-        return Err(bad(format!("迭代次數 {n} 超過上限 {MAX_ITERATIONS}")));
-    }
-    NonZeroU32::new(n).ok_or_else(|| bad("迭代次數為 0"))
 }
 
 /// RFC 7292 appendix B.2 key derivation with SHA-256, for the integrity key (ID 3).
@@ -184,138 +126,6 @@ fn mac(password: &str, salt: &[u8], rounds: NonZeroU32, data: &[u8]) -> Vec<u8> 
     aws_lc_rs::hmac::sign(&k, data).as_ref().to_vec()
 }
 
-fn pbes2_encrypt(
-    password: &str,
-    plain: &[u8],
-) -> Result<(AlgorithmIdentifierOwned, Vec<u8>), TrustError> {
-    let salt: [u8; 16] = random()?;
-    let rounds = iterations(ITERATIONS)?;
-    let mut key = [0u8; 32];
-    aws_lc_rs::pbkdf2::derive(
-        aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA256,
-        rounds,
-        &salt,
-        password.as_bytes(),
-        &mut key,
-    );
-    let enc = PaddedBlockEncryptingKey::cbc_pkcs7(
-        UnboundCipherKey::new(&AES_256, &key).map_err(TrustError::crypto)?,
-    )
-    .map_err(TrustError::crypto)?;
-    let mut body = plain.to_vec();
-    let ctx = enc.encrypt(&mut body).map_err(TrustError::crypto)?;
-    let iv: &[u8] = (&ctx).try_into().map_err(TrustError::crypto)?;
-    let params = Pbes2Params {
-        kdf: AlgorithmIdentifierOwned {
-            oid: PBKDF2,
-            parameters: Some(
-                Any::encode_from(&Pbkdf2Params {
-                    salt: OctetString::new(salt.to_vec()).map_err(der_err)?,
-                    iterations: ITERATIONS,
-                    key_length: None,
-                    prf: Some(AlgorithmIdentifierOwned {
-                        oid: HMAC_SHA256,
-                        parameters: Some(Any::from(der::asn1::Null)),
-                    }),
-                })
-                .map_err(der_err)?,
-            ),
-        },
-        scheme: AlgorithmIdentifierOwned {
-            oid: AES256_CBC,
-            parameters: Some(
-                Any::encode_from(&OctetString::new(iv).map_err(der_err)?).map_err(der_err)?,
-            ),
-        },
-    };
-    Ok((
-        AlgorithmIdentifierOwned {
-            oid: PBES2,
-            parameters: Some(Any::encode_from(&params).map_err(der_err)?),
-        },
-        body,
-    ))
-}
-
-fn pbes2_decrypt(
-    password: &str,
-    alg: &AlgorithmIdentifierOwned,
-    data: &[u8],
-) -> Result<Vec<u8>, TrustError> {
-    if alg.oid != PBES2 {
-        return Err(TrustError::Unsupported {
-            what: format!(
-                "舊式 PKCS#12 加密（{}，例如 3DES 或 RC2）；請先以「openssl pkcs12 -legacy -in 舊檔 -nodes | openssl pkcs12 -export -out 新檔」轉成新格式",
-                alg.oid
-            ),
-        });
-    }
-    let params: Pbes2Params = alg
-        .parameters
-        .as_ref()
-        .ok_or_else(|| bad("PBES2 缺少參數"))?
-        .decode_as()
-        .map_err(der_err)?;
-    if params.kdf.oid != PBKDF2 {
-        return Err(TrustError::Unsupported {
-            what: format!("金鑰衍生函數 {}", params.kdf.oid),
-        });
-    }
-    let kdf: Pbkdf2Params = params
-        .kdf
-        .parameters
-        .as_ref()
-        .ok_or_else(|| bad("PBKDF2 缺少參數"))?
-        .decode_as()
-        .map_err(der_err)?;
-    let prf = match kdf.prf.as_ref().map(|p| p.oid) {
-        None | Some(HMAC_SHA1) => aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA1,
-        Some(HMAC_SHA256) => aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA256,
-        Some(other) => {
-            return Err(TrustError::Unsupported {
-                what: format!("PBKDF2 雜湊 {other}"),
-            });
-        }
-    };
-    let (cipher, key_len) = match params.scheme.oid {
-        AES256_CBC => (&AES_256, 32),
-        AES128_CBC => (&AES_128, 16),
-        other => {
-            return Err(TrustError::Unsupported {
-                what: format!("PKCS#12 加密演算法 {other}"),
-            });
-        }
-    };
-    let iv: OctetString = params
-        .scheme
-        .parameters
-        .as_ref()
-        .ok_or_else(|| bad("缺少初始向量"))?
-        .decode_as()
-        .map_err(der_err)?;
-    let iv: [u8; 16] = iv
-        .as_bytes()
-        .try_into()
-        .map_err(|_| bad("初始向量長度錯誤"))?;
-    let mut key = vec![0u8; key_len];
-    aws_lc_rs::pbkdf2::derive(
-        prf,
-        iterations(kdf.iterations)?,
-        kdf.salt.as_bytes(),
-        password.as_bytes(),
-        &mut key,
-    );
-    let dec = PaddedBlockDecryptingKey::cbc_pkcs7(
-        UnboundCipherKey::new(cipher, &key).map_err(TrustError::crypto)?,
-    )
-    .map_err(TrustError::crypto)?;
-    let mut body = data.to_vec();
-    let plain = dec
-        .decrypt(&mut body, DecryptionContext::Iv128(FixedLength::from(iv)))
-        .map_err(|_| bad("密碼錯誤，或檔案損壞"))?;
-    Ok(plain.to_vec())
-}
-
 fn attrs(name: &str, key_id: &[u8]) -> Result<SetOfVec<x509_cert::attr::Attribute>, TrustError> {
     let mut set = SetOfVec::new();
     set.insert(crate::cms::attribute(
@@ -353,7 +163,7 @@ pub fn export(
         });
     }
     let key_id = crate::path::spki_sha256(cert)?;
-    let (alg, data) = pbes2_encrypt(password, key_pkcs8)?;
+    let (alg, data) = pbes2::encrypt(password, key_pkcs8)?;
     let mut bags = vec![SafeBag {
         bag_id: SHROUDED_KEY_BAG,
         bag_value: Any::encode_from(&EncryptedPrivateKeyInfo {
@@ -396,12 +206,6 @@ pub fn export(
     }
     .to_der()
     .map_err(der_err)
-}
-
-/// An encrypted PKCS#8 key (`ENCRYPTED PRIVATE KEY`, PBES2 as OpenSSL writes it), decrypted.
-pub fn decrypt_pkcs8(der: &[u8], password: &str) -> Result<Vec<u8>, TrustError> {
-    let epki = EncryptedPrivateKeyInfo::from_der(der).map_err(der_err)?;
-    pbes2_decrypt(password, &epki.algorithm, epki.data.as_bytes())
 }
 
 /// What a PKCS#12 holds.
@@ -460,7 +264,7 @@ pub fn import(data: &[u8], password: &str) -> Result<Imported, TrustError> {
             ID_ENCRYPTED_DATA => {
                 let ed: EncryptedData = info.content.decode_as().map_err(der_err)?;
                 let body = ed.content.content.ok_or_else(|| bad("加密內容是空的"))?;
-                pbes2_decrypt(password, &ed.content.algorithm, body.as_bytes())?
+                pbes2::decrypt(password, &ed.content.algorithm, body.as_bytes())?
             }
             other => {
                 return Err(TrustError::Unsupported {
@@ -482,7 +286,7 @@ pub fn import(data: &[u8], password: &str) -> Result<Imported, TrustError> {
                     let epki: EncryptedPrivateKeyInfo =
                         bag.bag_value.decode_as().map_err(der_err)?;
                     keys.push((
-                        pbes2_decrypt(password, &epki.algorithm, epki.data.as_bytes())?,
+                        pbes2::decrypt(password, &epki.algorithm, epki.data.as_bytes())?,
                         key_id,
                     ));
                 }

@@ -17,7 +17,7 @@ use cryptoki::session::{Session, UserType};
 use cryptoki::types::AuthPin;
 
 use crate::TrustError;
-use crate::keys::{Hash, KeyTransport};
+use crate::alg::{Hash, KeyTransport};
 
 fn key_err(detail: impl Into<String>) -> TrustError {
     TrustError::Key {
