@@ -94,9 +94,13 @@ macro_rules! args {
     ($($v:expr),* $(,)?) => { [$($crate::Value::from($v)),*] };
 }
 
-/// One result row; columns are read by position with the type the schema gives them.
+/// One result row; columns are read by name (`r.text("subject")`) or by position, with the
+/// type the schema gives them. Names keep working when a SELECT's column order changes.
 pub enum Row {
-    Sqlite(Vec<rusqlite::types::Value>),
+    Sqlite {
+        names: Arc<[String]>,
+        values: Vec<rusqlite::types::Value>,
+    },
     Postgres(PgRow),
 }
 
@@ -142,44 +146,89 @@ impl<T: FromSqlite> FromSqlite for Option<T> {
     }
 }
 
-fn sqlite_get<T: FromSqlite>(r: &[rusqlite::types::Value], i: usize) -> Result<T, String> {
-    let v = r.get(i).ok_or_else(|| format!("沒有第 {i} 欄"))?;
+/// A column of a [`Row`]: its name in the SELECT, or its position.
+#[derive(Debug, Clone, Copy)]
+pub enum Col<'a> {
+    Name(&'a str),
+    Pos(usize),
+}
+
+impl<'a> From<&'a str> for Col<'a> {
+    fn from(n: &'a str) -> Self {
+        Col::Name(n)
+    }
+}
+
+impl From<usize> for Col<'_> {
+    fn from(i: usize) -> Self {
+        Col::Pos(i)
+    }
+}
+
+/// An integer literal (`r.text(0)`) is an `i32` to the compiler.
+impl From<i32> for Col<'_> {
+    fn from(i: i32) -> Self {
+        Col::Pos(usize::try_from(i).unwrap_or(usize::MAX))
+    }
+}
+
+impl std::fmt::Display for Col<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Col::Name(n) => write!(f, "「{n}」欄"),
+            Col::Pos(i) => write!(f, "第 {i} 欄"),
+        }
+    }
+}
+
+fn sqlite_get<T: FromSqlite>(
+    names: &[String],
+    r: &[rusqlite::types::Value],
+    c: Col,
+) -> Result<T, String> {
+    let i = match c {
+        Col::Pos(i) => i,
+        Col::Name(n) => names.iter().position(|x| x == n).ok_or("沒有這一欄")?,
+    };
+    let v = r.get(i).ok_or("沒有這一欄")?;
     T::from_value(v).ok_or_else(|| format!("型別不符（{:?}）", v.data_type()))
 }
 
 macro_rules! get {
-    ($self:ident, $i:ident, $t:ty) => {
-        match $self {
-            Row::Sqlite(r) => sqlite_get::<$t>(r, $i),
-            Row::Postgres(r) => r.try_get::<$t, _>($i).map_err(|e| e.to_string()),
+    ($self:ident, $c:ident, $t:ty) => {{
+        let c: Col = $c.into();
+        match ($self, c) {
+            (Row::Sqlite { names, values }, c) => sqlite_get::<$t>(names, values, c),
+            (Row::Postgres(r), Col::Pos(i)) => r.try_get::<$t, _>(i).map_err(|e| e.to_string()),
+            (Row::Postgres(r), Col::Name(n)) => r.try_get::<$t, _>(n).map_err(|e| e.to_string()),
         }
         .map_err(|e| StoreError::Corrupt {
-            detail: format!("第 {} 欄：{e}", $i),
+            detail: format!("{c}：{e}"),
         })
-    };
+    }};
 }
 
 impl Row {
-    pub fn i64(&self, i: usize) -> Result<i64, StoreError> {
-        get!(self, i, i64)
+    pub fn i64<'a>(&self, c: impl Into<Col<'a>>) -> Result<i64, StoreError> {
+        get!(self, c, i64)
     }
-    pub fn opt_i64(&self, i: usize) -> Result<Option<i64>, StoreError> {
-        get!(self, i, Option<i64>)
+    pub fn opt_i64<'a>(&self, c: impl Into<Col<'a>>) -> Result<Option<i64>, StoreError> {
+        get!(self, c, Option<i64>)
     }
-    pub fn bool(&self, i: usize) -> Result<bool, StoreError> {
-        Ok(self.i64(i)? != 0)
+    pub fn bool<'a>(&self, c: impl Into<Col<'a>>) -> Result<bool, StoreError> {
+        Ok(self.i64(c)? != 0)
     }
-    pub fn text(&self, i: usize) -> Result<String, StoreError> {
-        get!(self, i, String)
+    pub fn text<'a>(&self, c: impl Into<Col<'a>>) -> Result<String, StoreError> {
+        get!(self, c, String)
     }
-    pub fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
-        get!(self, i, Option<String>)
+    pub fn opt_text<'a>(&self, c: impl Into<Col<'a>>) -> Result<Option<String>, StoreError> {
+        get!(self, c, Option<String>)
     }
-    pub fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError> {
-        get!(self, i, Vec<u8>)
+    pub fn bytes<'a>(&self, c: impl Into<Col<'a>>) -> Result<Vec<u8>, StoreError> {
+        get!(self, c, Vec<u8>)
     }
-    pub fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
-        get!(self, i, Option<Vec<u8>>)
+    pub fn opt_bytes<'a>(&self, c: impl Into<Col<'a>>) -> Result<Option<Vec<u8>>, StoreError> {
+        get!(self, c, Option<Vec<u8>>)
     }
 }
 
@@ -262,14 +311,18 @@ fn sqlite_rows(
 ) -> Result<Vec<Row>, StoreError> {
     let mut stmt = sqlite_bind(conn, sql, args)?;
     let cols = stmt.column_count();
+    let names: Arc<[String]> = stmt.column_names().iter().map(|n| n.to_string()).collect();
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        let mut vals = Vec::with_capacity(cols);
+        let mut values = Vec::with_capacity(cols);
         for c in 0..cols {
-            vals.push(r.get::<_, rusqlite::types::Value>(c)?);
+            values.push(r.get::<_, rusqlite::types::Value>(c)?);
         }
-        out.push(Row::Sqlite(vals));
+        out.push(Row::Sqlite {
+            names: names.clone(),
+            values,
+        });
     }
     Ok(out)
 }
@@ -801,6 +854,37 @@ mod tests {
             let rows = db.fetch_all("SELECT COUNT(*) FROM t", &[]).await.unwrap();
             assert_eq!(rows[0].i64(0).unwrap(), 20);
         });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Columns read by name and by position give the same values, on SQLite and (when
+    /// `GONGWEN_TEST_DATABASE_URL` names one) on PostgreSQL; an unknown name is an error.
+    #[test]
+    fn columns_by_name_or_position() {
+        let dir = std::env::temp_dir().join(format!("gongwen-cols-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut urls = vec![format!("sqlite://{}", dir.join("c.db").display())];
+        urls.extend(std::env::var("GONGWEN_TEST_DATABASE_URL").ok());
+        for url in urls {
+            rt().block_on(async {
+                let db = Db::connect(&url).await.unwrap();
+                let rows = db
+                    .fetch_all(
+                        "SELECT CAST(7 AS BIGINT) AS n, 'a' AS t, CAST(NULL AS TEXT) AS gone",
+                        &[],
+                    )
+                    .await
+                    .unwrap();
+                let r = &rows[0];
+                assert_eq!(r.i64("n").unwrap(), 7);
+                assert_eq!(r.i64(0).unwrap(), 7);
+                assert_eq!(r.text("t").unwrap(), r.text(1).unwrap());
+                assert_eq!(r.opt_text("gone").unwrap(), None);
+                assert!(matches!(r.text("missing"), Err(StoreError::Corrupt { .. })));
+                assert!(matches!(r.text("n"), Err(StoreError::Corrupt { .. })));
+                db.close().await;
+            });
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 
