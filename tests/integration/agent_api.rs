@@ -148,85 +148,130 @@ async fn webhook_sink() -> (String, Hooks) {
     (format!("http://{addr}/hook"), got)
 }
 
+/// Two centers (X with A and B, Y with C, each knowing the other's participants) and two
+/// agent nodes: A's document system with a webhook on node 1; B in folder mode (and API) and
+/// C through the API on node 2, each at its own center.
+struct Net {
+    x: gongwen_center::Running,
+    y: gongwen_center::Running,
+    n1: gongwen_agent::Running,
+    n2: gongwen_agent::Running,
+    root: std::path::PathBuf,
+    http: reqwest::Client,
+    hooks: Hooks,
+    a: Api,
+    b: Api,
+    c: Api,
+}
+
+async fn two_centers(name: &str) -> Net {
+    let pki = pki();
+    let root = scratch(name);
+    std::fs::create_dir_all(root.join("n2")).unwrap();
+    // Center X has A and B; center Y has C. Each knows the other's participants.
+    let (px, py) = free_ports();
+    let (dbx, dby) = (
+        fresh_database(&format!("{name}_x")).await,
+        fresh_database(&format!("{name}_y")).await,
+    );
+    let x = gongwen_center::start(
+        federated(pki, "center-x", &dbx, px, 0, ("center-y", py, 1)),
+        Clock::default(),
+    )
+    .await
+    .unwrap();
+    let y = gongwen_center::start(
+        federated(pki, "center-y", &dby, py, 1, ("center-x", px, 0)),
+        Clock::default(),
+    )
+    .await
+    .unwrap();
+    pki.register(&x.app, &[A, B]).await.unwrap();
+    pki.register_remote(&x.app, C, "center-y").await.unwrap();
+    pki.register(&y.app, &[C]).await.unwrap();
+    for code in [A, B] {
+        pki.register_remote(&y.app, code, "center-x").await.unwrap();
+    }
+
+    // Node 1: A's document system, with a webhook. Node 2: B in folder mode (and API),
+    // C through the API, each at its own center.
+    let (hook_url, hooks) = webhook_sink().await;
+    let mut a_cfg = agency(A, x.addr(), &root, false);
+    a_cfg.webhook = Some(WebhookConfig {
+        url: hook_url,
+        secret: SECRET.into(),
+    });
+    let db1 = fresh_database(&format!("{name}_n1")).await;
+    let n1 = gongwen_agent::start(
+        node_config(&db1, &root.join("n1"), vec![a_cfg]),
+        Clock::default(),
+    )
+    .await
+    .unwrap();
+    let db2 = fresh_database(&format!("{name}_n2")).await;
+    let n2 = gongwen_agent::start(
+        node_config(
+            &db2,
+            &root.join("n2"),
+            vec![
+                agency(B, x.addr(), &root.join("n2"), true),
+                agency(C, y.addr(), &root, false),
+            ],
+        ),
+        Clock::default(),
+    )
+    .await
+    .unwrap();
+    let now = Clock::default().now_ms();
+    let http = gongwen_client::plain_http(&std::fs::read(pki.ca.root_file()).unwrap()).unwrap();
+    let api = |node: &gongwen_agent::Running, token: String| Api {
+        http: http.clone(),
+        base: format!("http://{}", node.api_addr().unwrap()),
+        token,
+    };
+    use gongwen_agent::clients::add_token;
+    let a = api(
+        &n1,
+        add_token(&n1.node.db, A, "公文系統", now).await.unwrap(),
+    );
+    let b = api(
+        &n2,
+        add_token(&n2.node.db, B, "公文系統", now).await.unwrap(),
+    );
+    let c = api(
+        &n2,
+        add_token(&n2.node.db, C, "公文系統", now).await.unwrap(),
+    );
+
+    Net {
+        x,
+        y,
+        n1,
+        n2,
+        root,
+        http,
+        hooks,
+        a,
+        b,
+        c,
+    }
+}
+
+impl Net {
+    async fn shutdown(self) {
+        self.n1.shutdown().await;
+        self.n2.shutdown().await;
+        self.x.shutdown().await;
+        self.y.shutdown().await;
+    }
+}
+
+/// No token, a wrong token: refused; a good one names its agency.
 #[test]
-fn documents_sent_received_confirmed_and_returned_through_the_api() {
+fn the_api_wants_a_valid_token() {
     runtime().block_on(async {
-        let pki = pki();
-        let root = scratch("agent-api");
-        std::fs::create_dir_all(root.join("n2")).unwrap();
-        // Center X has A and B; center Y has C. Each knows the other's participants.
-        let (px, py) = free_ports();
-        let (dbx, dby) = (fresh_database("api_x").await, fresh_database("api_y").await);
-        let x = gongwen_center::start(
-            federated(pki, "center-x", &dbx, px, 0, ("center-y", py, 1)),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
-        let y = gongwen_center::start(
-            federated(pki, "center-y", &dby, py, 1, ("center-x", px, 0)),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
-        pki.register(&x.app, &[A, B]).await.unwrap();
-        pki.register_remote(&x.app, C, "center-y").await.unwrap();
-        pki.register(&y.app, &[C]).await.unwrap();
-        for code in [A, B] {
-            pki.register_remote(&y.app, code, "center-x").await.unwrap();
-        }
-
-        // Node 1: A's document system, with a webhook. Node 2: B in folder mode (and API),
-        // C through the API, each at its own center.
-        let (hook_url, hooks) = webhook_sink().await;
-        let mut a_cfg = agency(A, x.addr(), &root, false);
-        a_cfg.webhook = Some(WebhookConfig {
-            url: hook_url,
-            secret: SECRET.into(),
-        });
-        let db1 = fresh_database("api_node1").await;
-        let n1 = gongwen_agent::start(
-            node_config(&db1, &root.join("n1"), vec![a_cfg]),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
-        let db2 = fresh_database("api_node2").await;
-        let n2 = gongwen_agent::start(
-            node_config(
-                &db2,
-                &root.join("n2"),
-                vec![
-                    agency(B, x.addr(), &root.join("n2"), true),
-                    agency(C, y.addr(), &root, false),
-                ],
-            ),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
-        let now = Clock::default().now_ms();
-        let http = gongwen_client::plain_http(&std::fs::read(pki.ca.root_file()).unwrap()).unwrap();
-        let api = |node: &gongwen_agent::Running, token: String| Api {
-            http: http.clone(),
-            base: format!("http://{}", node.api_addr().unwrap()),
-            token,
-        };
-        use gongwen_agent::clients::add_token;
-        let a = api(
-            &n1,
-            add_token(&n1.node.db, A, "公文系統", now).await.unwrap(),
-        );
-        let b = api(
-            &n2,
-            add_token(&n2.node.db, B, "公文系統", now).await.unwrap(),
-        );
-        let c = api(
-            &n2,
-            add_token(&n2.node.db, C, "公文系統", now).await.unwrap(),
-        );
-
-        // No token, a wrong token: refused.
+        let net = two_centers("the_api_wants_a_valid_to").await;
+        let Net { a, http, .. } = &net;
         let anon = http
             .get(format!("{}/api/v1/inbox", a.base))
             .send()
@@ -236,12 +281,33 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
         let body: Value = anon.json().await.unwrap();
         assert_eq!(body["code"], "E_AGENT_AUTH");
         let wrong = Api {
+            http: http.clone(),
+            base: a.base.clone(),
             token: "gwa_not-a-token".into(),
-            ..api(&n1, String::new())
         };
         assert_eq!(wrong.get("/api/v1/inbox").await.1["code"], "E_AGENT_AUTH");
         assert_eq!(a.get("/api/v1/whoami").await.1["agency"], A);
 
+        net.shutdown().await;
+    });
+}
+
+/// A draft as JSON (numbered by the agent) with a PDF, 正本 to a folder-mode bureau at the
+/// same center and 副本 to an API agency at the other; the second confirms, the first returns
+/// with a reason, and the sender sees both statuses and hears each step on its signed webhook.
+#[test]
+fn a_draft_crosses_two_centers_and_each_copy_is_confirmed_or_returned() {
+    runtime().block_on(async {
+        let net = two_centers("a_draft_crosses_two_cent").await;
+        let Net {
+            a,
+            b,
+            c,
+            root,
+            http,
+            hooks,
+            ..
+        } = &net;
         // A draft as JSON, two levels of 說明, a PDF: 正本 B (same center), 副本 C (other).
         let pdf = b"%PDF-1.4\n% plan\n%%EOF\n".to_vec();
         let d = draft(&[B], &[C], Some("plan.pdf")).to_string();
@@ -409,6 +475,17 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
             );
         }
 
+        net.shutdown().await;
+    });
+}
+
+/// Bad input gets a clear code, sends nothing and takes no number; the same Idempotency-Key
+/// twice sends once.
+#[test]
+fn bad_drafts_change_nothing_and_give_their_number_back() {
+    runtime().block_on(async {
+        let net = two_centers("bad_drafts_change_nothin").await;
+        let Net { a, x, .. } = &net;
         // Bad input: nothing sent, the number given back.
         let no_subject = {
             let mut d = draft(&[B], &[], None);
@@ -477,7 +554,7 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
         let (s, v) = a
             .send(
                 &[
-                    ("draft", None, d.as_bytes()),
+                    ("draft", None, draft(&[B], &[], None).to_string().as_bytes()),
                     ("attachment", Some("../../etc/passwd"), b"x"),
                 ],
                 None,
@@ -493,26 +570,35 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
             "{v}"
         );
 
-        // The next good send to B only takes number 2; the same Idempotency-Key again sends nothing new.
+        // The next good send takes number 1; the same Idempotency-Key again sends nothing new.
         let only_b = draft(&[B], &[], None).to_string();
         let (s, v2) = a
             .send(&[("draft", None, only_b.as_bytes())], Some("order-2"))
             .await;
         assert_eq!(s, 200, "{v2}");
-        assert_eq!(v2["serial"], 2, "refused sends gave their numbers back");
+        assert_eq!(v2["serial"], 1, "refused sends gave their numbers back");
         let (s, again) = a
             .send(&[("draft", None, only_b.as_bytes())], Some("order-2"))
             .await;
         assert_eq!(s, 200, "{again}");
         assert_eq!(again["package_id"], v2["package_id"]);
-        let a_center = pki.client(x.addr(), A).unwrap();
+        let a_center = pki().client(x.addr(), A).unwrap();
         assert_eq!(
             a_center.sent_list(&[]).await.unwrap().items.len(),
-            2,
-            "two documents at the center"
+            1,
+            "one document at the center"
         );
 
-        // A DI with its files, as a document system writes them; a declared file missing is refused.
+        net.shutdown().await;
+    });
+}
+
+/// A DI with its SW and files, as a document system writes them; a declared file missing is refused.
+#[test]
+fn a_di_with_its_files_is_sent_as_the_document_system_wrote_it() {
+    runtime().block_on(async {
+        let net = two_centers("a_di_with_its_files_is_s").await;
+        let Net { a, c, .. } = &net;
         let (di, sw, atts) = gongwen_testbed::letter(A, &[C], 500).unwrap();
         let (s, v) = a
             .send(
@@ -537,23 +623,41 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
         assert_eq!(s, 200, "{v}");
         let di_id = v["package_id"].as_str().unwrap().to_string();
 
-        // Each agency sees only its own: the letter to B alone is not C's to read or sign.
-        let id2 = v2["package_id"].as_str().unwrap().to_string();
-        until("B has the second letter", || async {
-            b.get(&format!("/api/v1/inbox/{id2}")).await.0 == 200
-        })
-        .await;
-        assert_eq!(c.get(&format!("/api/v1/inbox/{id2}")).await.0, 404);
-        assert_eq!(
-            c.post(&format!("/api/v1/inbox/{id2}/confirm"), json!({}))
-                .await
-                .0,
-            404
-        );
         until("C has the DI letter", || async {
             c.get(&format!("/api/v1/inbox/{di_id}")).await.0 == 200
         })
         .await;
+        net.shutdown().await;
+    });
+}
+
+/// A letter to B alone is not C's to read or sign, nor in its list.
+#[test]
+fn each_agency_sees_only_its_own() {
+    runtime().block_on(async {
+        let net = two_centers("each_agency_sees_only_it").await;
+        let Net { a, b, c, .. } = &net;
+        let send_to = |to: &'static str| async move {
+            let d = draft(&[to], &[], None).to_string();
+            let (s, v) = a.send(&[("draft", None, d.as_bytes())], None).await;
+            assert_eq!(s, 200, "{v}");
+            v["package_id"].as_str().unwrap().to_string()
+        };
+        let to_b = send_to(B).await;
+        let to_c = send_to(C).await;
+        until("B and C have their letters", || async {
+            b.get(&format!("/api/v1/inbox/{to_b}")).await.0 == 200
+                && c.get(&format!("/api/v1/inbox/{to_c}")).await.0 == 200
+        })
+        .await;
+        // The letter to B alone is not C's to read or sign, nor in its list.
+        assert_eq!(c.get(&format!("/api/v1/inbox/{to_b}")).await.0, 404);
+        assert_eq!(
+            c.post(&format!("/api/v1/inbox/{to_b}/confirm"), json!({}))
+                .await
+                .0,
+            404
+        );
         let (_, list) = c.get("/api/v1/inbox?state=all").await;
         let ids: Vec<&str> = list["items"]
             .as_array()
@@ -561,16 +665,19 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
             .iter()
             .map(|i| i["package_id"].as_str().unwrap())
             .collect();
-        assert!(
-            ids.contains(&id.as_str())
-                && ids.contains(&di_id.as_str())
-                && !ids.contains(&id2.as_str()),
-            "{ids:?}"
-        );
+        assert_eq!(ids, [to_c.as_str()]);
         let (s, v) = c.get("/api/v1/inbox?state=whatever").await;
         assert_eq!((s, v["code"].as_str()), (400, Some("E_BAD_REQUEST")));
+        net.shutdown().await;
+    });
+}
 
-        // The OpenAPI document describes every route the API serves.
+/// The OpenAPI document describes every route the API serves.
+#[test]
+fn the_openapi_document_names_every_route() {
+    runtime().block_on(async {
+        let net = two_centers("the_openapi_document_nam").await;
+        let Net { a, .. } = &net;
         let (s, doc) = a.get("/api/v1/openapi.json").await;
         assert_eq!(s, 200);
         for path in [
@@ -589,10 +696,7 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
             assert!(doc["paths"].get(path).is_some(), "OpenAPI lacks {path}");
         }
 
-        n1.shutdown().await;
-        n2.shutdown().await;
-        x.shutdown().await;
-        y.shutdown().await;
+        net.shutdown().await;
     });
 }
 
