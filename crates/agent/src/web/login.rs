@@ -11,18 +11,19 @@
 //! account (the card the post claims) after 5 in 15 minutes, and an address after 50, so one
 //! client behind the same proxy as everyone cannot lock everyone out.
 
+use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use gongwen_net::html::esc;
 use gongwen_net::{Peer, Refusal};
 use gongwen_proto::Code;
 use gongwen_store::{random_hex, sha256_hex};
 use gongwen_trust::path::Purpose;
+use gongwen_web::Site;
 use serde::Deserialize;
 
-use super::{Web, page};
+use super::{SITE, Web, Who};
 use crate::Agency;
 
 const COOKIE: &str = "gongwen_web_session";
@@ -103,7 +104,7 @@ impl SignIn {
 /// The time line of a challenge, to the second, as people read it.
 fn challenge_time(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
-    format!("{}:{:02}", super::roc(ms), secs.rem_euclid(60))
+    format!("{}:{:02}", gongwen_web::roc(ms), secs.rem_euclid(60))
 }
 
 /// First line of every challenge: the signer signs nothing else.
@@ -191,27 +192,33 @@ pub async fn login_page(w: &Web, headers: &HeaderMap, note: Option<&str>) -> Res
         );
     };
     let (challenge, nonce) = w.signin.challenge(origin, now);
-    let signer = &w.node.config.web.signer_url;
-    let note = note
-        .map(|n| format!("<p class=\"msg\" role=\"alert\">{}</p>", esc(n)))
-        .unwrap_or_default();
-    let body = format!(
-        "{note}<p>請插入機關（團體）憑證 IC 卡，並確認本機的簽章程式 <code>gongwen signer</code> 已啟動，再按下「以憑證登入」。\
-         卡片密碼只在您的電腦上使用，不會傳送到網站。</p>\
-         <form id=\"login\" method=\"post\" action=\"/login\">\
-         <input type=\"hidden\" name=\"nonce\" value=\"{nonce}\">\
-         <textarea id=\"challenge\" hidden readonly>{c}</textarea>\
-         <p><button type=\"button\" id=\"sign\" data-signer=\"{signer}\">以憑證登入</button> <span id=\"status\" role=\"status\"></span></p>\
-         <details><summary>無法自動簽章時：手動方式</summary>\
-         <p>在本機執行下列指令（以卡片或金鑰檔簽署這段文字），把輸出的整段（含 BEGIN、END 兩行）貼到下面：</p>\
-         <pre>gongwen signer sign --cert 簽章憑證.pem --key pkcs11:… --text '{ce}'</pre>\
-         <p><label>簽章結果<br><textarea name=\"signed\" id=\"signed\" rows=\"6\"></textarea></label></p>\
-         <button>送出</button></details></form>",
-        c = esc(&challenge),
-        ce = esc(&challenge.replace('\n', "\\n")),
-        signer = esc(signer),
-    );
-    page("以憑證登入", None, &body).into_response()
+    let page = LoginPage {
+        site: SITE,
+        title: "以憑證登入",
+        who: None,
+        note: note.unwrap_or(""),
+        nonce,
+        challenge_line: challenge.replace('\n', "\\n"),
+        challenge,
+        signer: &w.node.config.web.signer_url,
+    };
+    gongwen_web::render(StatusCode::OK, &page)
+}
+
+/// The sign-in page: the challenge the local signer signs, and the way to sign it by hand.
+#[derive(Template)]
+#[template(path = "agent/login.html")]
+struct LoginPage<'a> {
+    site: &'static Site,
+    title: &'static str,
+    who: Option<Who>,
+    /// Why the user is here again (the session ended, the sign-in failed), or "".
+    note: &'a str,
+    nonce: String,
+    challenge: String,
+    /// The challenge on one line, for the command typed by hand.
+    challenge_line: String,
+    signer: &'a str,
 }
 
 pub async fn show(
