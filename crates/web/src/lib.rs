@@ -226,6 +226,7 @@ mod tests {
         // Taipei's midnight is 16:00 UTC the day before.
         assert_eq!(roc(1_767_542_400_000), "中華民國115年1月5日 00:00");
         assert_eq!(roc(1_767_542_400_000 - 1), "中華民國115年1月4日 23:59");
+        assert_eq!(roc(0), "中華民國59年1月1日 08:00");
     }
 
     #[test]
