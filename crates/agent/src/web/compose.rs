@@ -9,18 +9,17 @@
 //! do not let a page refill them).
 
 use askama::Template;
-use axum::extract::{Multipart, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Multipart, Query};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gongwen_net::Refusal;
-use gongwen_web::{Choice, FormErrors, Site, render};
 use gongwen_proto::{Code, ResendKind};
 use gongwen_store::random_hex;
+use gongwen_web::{Choice, FormErrors, Page, Signed, Site, csrf_matches, csrf_refusal, render};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::login::{self, Session};
-use super::{SITE, Web, Who, error_page};
+use super::{Refused, SITE, SignedIn, Who};
 use crate::Agency;
 use crate::api::FormData;
 
@@ -182,8 +181,8 @@ async fn draft_of(a: &Agency, f: &FormData) -> Result<Value, Wrong> {
     let (primary_label, copies_label) = box_labels(kind);
     let primary = (resolve(a, primary_label, f.text("primary")).await)
         .map_err(|e| Wrong(Some("primary"), e))?;
-    let copies = (resolve(a, copies_label, f.text("copies")).await)
-        .map_err(|e| Wrong(Some("copies"), e))?;
+    let copies =
+        (resolve(a, copies_label, f.text("copies")).await).map_err(|e| Wrong(Some("copies"), e))?;
     let with_att = !f.text("copies_attach").is_empty();
     let party = |(code, name): &(String, String), copy: bool| {
         let mut p = json!({ "全銜": name, "機關代碼": code });
@@ -226,10 +225,11 @@ struct Choices {
     originals: Vec<crate::options::Original>,
 }
 
-async fn choices_of(w: &Web, a: &Agency) -> Choices {
+async fn choices_of(me: &SignedIn) -> Choices {
+    let a = me.agency();
     Choices {
         groups: a.center.groups().await.unwrap_or_default(),
-        originals: crate::options::recent_originals(&w.node.db, a.code.as_str(), 50)
+        originals: crate::options::recent_originals(&me.node.db, a.code.as_str(), 50)
             .await
             .unwrap_or_default(),
     }
@@ -238,7 +238,7 @@ async fn choices_of(w: &Web, a: &Agency) -> Choices {
 /// The compose form, filled with what was typed (or, never posted, the agency's defaults).
 #[derive(Template)]
 #[template(path = "agent/compose.html")]
-struct ComposePage {
+pub struct ComposePage {
     site: &'static Site,
     title: &'static str,
     who: Option<Who>,
@@ -258,7 +258,8 @@ struct ComposePage {
 }
 
 impl ComposePage {
-    fn new(a: &Agency, s: &Session, mut f: FormData, c: Choices, errors: FormErrors) -> Self {
+    fn new(me: &SignedIn, mut f: FormData, c: Choices, errors: FormErrors) -> Self {
+        let a = me.agency();
         // A form never posted (no 文別 yet) shows the agency's defaults.
         if f.text("kind").is_empty() {
             let defaults = [
@@ -274,7 +275,9 @@ impl ComposePage {
                 }
             }
         }
-        let kind = Some(f.text("kind")).filter(|k| !k.is_empty()).unwrap_or("函");
+        let kind = Some(f.text("kind"))
+            .filter(|k| !k.is_empty())
+            .unwrap_or("函");
         let (primary_label, copies_label) = box_labels(kind);
         let chosen = f.text("resend_of");
         let originals = std::iter::once(Choice {
@@ -295,8 +298,8 @@ impl ComposePage {
         ComposePage {
             site: SITE,
             title: "撰寫公文",
-            who: Who::of(a, s),
-            csrf: s.csrf.clone(),
+            who: me.who(),
+            csrf: me.session.csrf.clone(),
             kinds: Choice::list(KINDS.map(|k| (k, k)), kind),
             urgencies: Choice::list(URGENCIES.map(|u| (u, u)), f.text("urgency")),
             resend_kinds: Choice::list(
@@ -331,21 +334,13 @@ pub struct ComposeQuery {
     resend_of: String,
 }
 
-pub async fn show(
-    State(w): State<Web>,
-    headers: HeaderMap,
-    Query(q): Query<ComposeQuery>,
-) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn show(me: SignedIn, Query(q): Query<ComposeQuery>) -> Page<ComposePage> {
     let start = FormData {
         texts: vec![("resend_of".into(), q.resend_of)],
         files: Vec::new(),
     };
-    let c = choices_of(&w, a).await;
-    render(StatusCode::OK, &ComposePage::new(a, &s, start, c, FormErrors::new()))
+    let c = choices_of(&me).await;
+    Page(ComposePage::new(&me, start, c, FormErrors::new()))
 }
 
 #[derive(Deserialize)]
@@ -355,35 +350,20 @@ pub struct BookQuery {
 }
 
 /// Recipients for the search box: the center's address book.
-pub async fn recipients(
-    State(w): State<Web>,
-    headers: HeaderMap,
-    Query(q): Query<BookQuery>,
-) -> Response {
-    let (a, _) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match a.center.search_participants(&q.q, 20).await {
+pub async fn recipients(me: SignedIn, Query(q): Query<BookQuery>) -> Response {
+    match me.agency().center.search_participants(&q.q, 20).await {
         Ok(l) => axum::Json(l).into_response(),
         Err(e) => crate::send::refusal_of(&e).into_response(),
     }
 }
 
-/// Reads the form into a fresh folder; the caller removes it.
-async fn read(
-    w: &Web,
-    a: &Agency,
-    mp: Multipart,
-) -> (std::path::PathBuf, Result<FormData, Refusal>) {
-    let dir = w
-        .node
-        .config
-        .data_dir
-        .join("staged")
-        .join(a.code.as_str())
+/// Reads the form into a fresh folder (the caller removes it); a form without the session's
+/// CSRF token is refused.
+async fn read(me: &SignedIn, mp: Multipart) -> (std::path::PathBuf, Result<FormData, Refusal>) {
+    let dir = (me.node.config.data_dir.join("staged"))
+        .join(me.agency().code.as_str())
         .join(format!("web-{}", random_hex(12)));
-    let limit = w
+    let limit = me
         .node
         .config
         .api
@@ -398,24 +378,24 @@ async fn read(
         &["attachment"],
     )
     .await;
+    let r = r.and_then(|f| match csrf_matches(me.csrf(), f.text("csrf")) {
+        true => Ok(f),
+        false => Err(csrf_refusal(SignedIn::CSRF_CODE)),
+    });
     (dir, r)
 }
 
-fn today(w: &Web) -> Result<gongwen_doc::RocDate, Refusal> {
-    gongwen_doc::RocDate::from_unix_taipei(w.node.clock.now_s())
+fn today(me: &SignedIn) -> Result<gongwen_doc::RocDate, Refusal> {
+    gongwen_doc::RocDate::from_unix_taipei(me.node.clock.now_s())
         .map_err(|e| Refusal::new(Code::Internal, e.message))
 }
 
-pub async fn preview(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let (dir, form) = read(&w, a, mp).await;
+pub async fn preview(me: SignedIn, mp: Multipart) -> Result<Response, Refused> {
+    let a = me.agency();
+    let (dir, form) = read(&me, mp).await;
     let r = async {
         let f = form?;
-        login::csrf_ok(&s, f.text("csrf"))?;
-        let mut d = draft_of(a, &f).await.map_err(|w| w.1)?;
+        let mut d = draft_of(a, &f).await.map_err(|wrong| wrong.1)?;
         d["發文機關"] =
             json!([{ "全銜": a.name.clone().unwrap_or_default(), "機關代碼": a.code.as_str() }]);
         d["發文字號"] = json!(format!(
@@ -425,7 +405,7 @@ pub async fn preview(State(w): State<Web>, headers: HeaderMap, mp: Multipart) ->
         d["檔名"] = json!("preview");
         let draft: gongwen_doc::draft::Draft = serde_json::from_value(d)
             .map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
-        let built = draft.build(today(&w)?).map_err(|p| {
+        let built = draft.build(today(&me)?).map_err(|p| {
             Refusal::new(
                 Code::AgentDocument,
                 p.iter()
@@ -438,27 +418,21 @@ pub async fn preview(State(w): State<Web>, headers: HeaderMap, mp: Multipart) ->
     }
     .await;
     let _ = tokio::fs::remove_dir_all(&dir).await;
-    match r {
-        Ok(pdf) => ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response(),
-        Err(e) => error_page(Some((a, &s)), &e),
-    }
+    let pdf = r.map_err(|e| me.refuse(e))?;
+    Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
 }
 
-pub async fn send(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let (dir, read_form) = read(&w, a, mp).await;
+pub async fn send(me: SignedIn, mp: Multipart) -> Result<Response, Refused> {
+    let a = me.agency();
+    let (dir, read_form) = read(&me, mp).await;
     let f = match read_form {
         Ok(f) => f,
         Err(e) => {
             let _ = tokio::fs::remove_dir_all(&dir).await;
-            return error_page(Some((a, &s)), &e);
+            return Err(me.refuse(e));
         }
     };
     let r = async {
-        login::csrf_ok(&s, f.text("csrf"))?;
         let options = crate::options::SendOptions::from_fields(
             f.text("confirm_now"),
             f.text("resend_kind"),
@@ -468,9 +442,9 @@ pub async fn send(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Re
         let d = draft_of(a, &f).await?;
         let mut draft: gongwen_doc::draft::Draft = serde_json::from_value(d)
             .map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
-        let today = today(&w)?;
+        let today = today(&me)?;
         let taken = crate::compose::complete(
-            &w.node.db,
+            &me.node.db,
             &mut draft,
             &crate::compose::Defaults {
                 code: a.code.as_str(),
@@ -485,12 +459,12 @@ pub async fn send(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Re
             options
                 .attach_to(&mut set)
                 .map_err(|e| Refusal::new(Code::Internal, e.to_string()))?;
-            crate::send::send_staged(&w.node, a, &set, "web").await
+            crate::send::send_staged(&me.node, a, &set, "web").await
         }
         .await;
         if sent.is_err() {
             let name = crate::folder::dir_name(&dir);
-            crate::send::give_back_unsealed(&w.node, a, &name, taken).await;
+            crate::send::give_back_unsealed(&me.node, a, &name, taken).await;
         }
         Ok(sent?)
     }
@@ -510,17 +484,17 @@ pub async fn send(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Re
             let page = Done {
                 site: SITE,
                 title: "已送出",
-                who: Who::of(a, &s),
+                who: me.who(),
                 outcome,
             };
-            render(StatusCode::OK, &page)
+            Ok(Page(page).into_response())
         }
         Err(Wrong(field, e)) => {
             let name = dir
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            if crate::send::sent_row(&w.node, a, &name)
+            if crate::send::sent_row(&me.node, a, &name)
                 .await
                 .ok()
                 .flatten()
@@ -542,9 +516,9 @@ pub async fn send(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Re
                     "；附件請重新選擇"
                 }
             );
-            let c = choices_of(&w, a).await;
+            let c = choices_of(&me).await;
             let errors = FormErrors::new().with(field, message);
-            render(status, &ComposePage::new(a, &s, f, c, errors))
+            Ok(render(status, &ComposePage::new(&me, f, c, errors)))
         }
     }
 }

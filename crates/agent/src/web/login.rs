@@ -13,18 +13,19 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use gongwen_net::{Peer, Refusal};
 use gongwen_proto::Code;
 use gongwen_store::{random_hex, sha256_hex};
 use gongwen_trust::path::Purpose;
-use gongwen_web::Site;
+use gongwen_web::{Csrf, NoFields, Signed, Site};
 use serde::Deserialize;
 
-use super::{SITE, Web, Who};
-use crate::Agency;
+use super::{Refused, SITE, Web, Who};
+use crate::{Agency, Shared};
 
 const COOKIE: &str = "gongwen_web_session";
 const IDLE_MS: i64 = 30 * 60_000;
@@ -117,11 +118,13 @@ pub struct Session {
     /// The card certificate's subject name.
     pub user: String,
     pub csrf: String,
+    /// SHA-256 of the cookie (hex), the session's key in the store.
+    key: String,
 }
 
 /// The session of this request, if it is still valid; its idle clock restarts.
-pub async fn session(w: &Web, headers: &HeaderMap) -> Option<Session> {
-    let id = gongwen_net::html::cookie(headers, COOKIE)?;
+async fn session(w: &Web, headers: &HeaderMap) -> Option<Session> {
+    let id = gongwen_web::cookie(headers, COOKIE)?;
     let now = w.node.clock.now_ms();
     let key = sha256_hex(id.as_bytes());
     let r = w
@@ -147,22 +150,65 @@ pub async fn session(w: &Web, headers: &HeaderMap) -> Option<Session> {
         agency: r.text(0).ok()?,
         user: r.text(1).ok()?,
         csrf: r.text(2).ok()?,
+        key,
     })
 }
 
-/// The signed-in agency, or the way to the sign-in page (saying the session ended).
-pub async fn require<'a>(
-    w: &'a Web,
-    headers: &HeaderMap,
-) -> Result<(&'a Agency, Session), Response> {
-    let had_cookie = gongwen_net::html::cookie(headers, COOKIE).is_some();
-    match session(w, headers).await {
-        Some(s) => match w.node.agency(&s.agency) {
-            Some(a) => Ok((a, s)),
-            None => Err(Redirect::to("/login").into_response()),
-        },
-        None if had_cookie => Err(Redirect::to("/login?expired=1").into_response()),
-        None => Err(Redirect::to("/login").into_response()),
+/// The signed-in organisation of a request. A handler that takes one is reached only with a
+/// valid session; everyone else goes to the sign-in page (told why when the session ended).
+pub struct SignedIn {
+    pub node: Shared,
+    /// The agency's place in `node.agencies`.
+    at: usize,
+    pub session: Session,
+}
+
+impl FromRequestParts<Web> for SignedIn {
+    type Rejection = Redirect;
+
+    async fn from_request_parts(parts: &mut Parts, w: &Web) -> Result<Self, Redirect> {
+        let had_cookie = gongwen_web::cookie(&parts.headers, COOKIE).is_some();
+        let Some(session) = session(w, &parts.headers).await else {
+            return Err(Redirect::to(if had_cookie {
+                "/login?expired=1"
+            } else {
+                "/login"
+            }));
+        };
+        let at = (w.node.agencies.iter())
+            .position(|a| a.code.as_str() == session.agency)
+            .ok_or_else(|| Redirect::to("/login"))?;
+        Ok(SignedIn {
+            node: w.node.clone(),
+            at,
+            session,
+        })
+    }
+}
+
+impl SignedIn {
+    pub fn agency(&self) -> &Agency {
+        &self.node.agencies[self.at]
+    }
+
+    /// Who is signed in, as the layout shows it.
+    pub(crate) fn who(&self) -> Option<Who> {
+        Who::of(self.agency(), &self.session)
+    }
+
+    /// A refusal as this organisation's error page.
+    pub(crate) fn refuse(&self, e: impl Into<Refusal>) -> Refused {
+        Refused::new(self.who(), e.into())
+    }
+}
+
+impl Signed for SignedIn {
+    const CSRF_CODE: Code = Code::AgentAuth;
+    fn csrf(&self) -> &str {
+        &self.session.csrf
+    }
+    fn refuse(&self, r: Refusal) -> Response {
+        SignedIn::refuse(self, r).into_response()
     }
 }
 
@@ -179,17 +225,15 @@ pub async fn login_page(w: &Web, headers: &HeaderMap, note: Option<&str>) -> Res
         .unwrap_or("");
     let Some(origin) = w.signin.origin_for_host(host) else {
         let listed = w.signin.origins().join("、");
-        return super::error_page(
-            None,
-            &Refusal::new(
-                Code::HttpCrossSite,
-                if listed.is_empty() {
-                    "網頁版的網址尚未設定（[agent.web] origins），無法登入".to_string()
-                } else {
-                    format!("請由本網站的網址開啟登入頁：{listed}")
-                },
-            ),
+        let e = Refusal::new(
+            Code::HttpCrossSite,
+            if listed.is_empty() {
+                "網頁版的網址尚未設定（[agent.web] origins），無法登入".to_string()
+            } else {
+                format!("請由本網站的網址開啟登入頁：{listed}")
+            },
         );
+        return Refused::from(e).into_response();
     };
     let (challenge, nonce) = w.signin.challenge(origin, now);
     let page = LoginPage {
@@ -449,7 +493,7 @@ pub async fn submit(
     Form(f): Form<LoginForm>,
 ) -> Response {
     if let Err(e) = same_site(&w, &headers) {
-        return super::error_page(None, &e);
+        return Refused::from(e).into_response();
     }
     let now = w.node.clock.now_ms();
     let ip = peer.map(|p| p.ip.to_string()).unwrap_or_default();
@@ -502,7 +546,7 @@ pub async fn submit(
         )
         .await;
     if let Err(e) = stored {
-        return super::error_page(None, &e.into());
+        return Refused::from(Refusal::from(e)).into_response();
     }
     let attempt = Attempt {
         ip: &ip,
@@ -523,40 +567,23 @@ pub async fn submit(
         .into_response()
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    pub csrf: String,
-}
-
-pub async fn logout(State(w): State<Web>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
-    if let Some(s) = session(&w, &headers).await
-        && s.csrf == f.csrf
-        && let Some(id) = gongwen_net::html::cookie(&headers, COOKIE)
-    {
+pub async fn logout(
+    State(w): State<Web>,
+    form: Result<Csrf<SignedIn, NoFields>, Response>,
+) -> Response {
+    if let Ok(Csrf(me, _)) = form {
         let _ = w
             .node
             .db
             .execute(
                 "DELETE FROM agent_sessions WHERE id_sha256 = $1",
-                &[sha256_hex(id.as_bytes()).into()],
+                &[me.session.key.as_str().into()],
             )
             .await;
     }
     (
-        [(header::SET_COOKIE, format!("{COOKIE}=; Path=/; Max-Age=0"))],
+        [(header::SET_COOKIE, gongwen_web::clear_cookie(COOKIE))],
         Redirect::to("/login"),
     )
         .into_response()
-}
-
-/// A form's CSRF token against the session's.
-pub fn csrf_ok(s: &Session, token: &str) -> Result<(), Refusal> {
-    if !token.is_empty() && token == s.csrf {
-        Ok(())
-    } else {
-        Err(Refusal::new(
-            Code::AgentAuth,
-            "表單已失效（可能來自其他網站，或登入已更新），請重新整理頁面後再送出",
-        ))
-    }
 }

@@ -12,7 +12,7 @@ mod sent;
 
 use askama::Template;
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use gongwen_net::Refusal;
@@ -21,7 +21,7 @@ use gongwen_web::{Link, Site};
 
 use crate::{Agency, Shared};
 
-pub use login::{CHALLENGE_HEAD, Session, SignIn};
+pub use login::{CHALLENGE_HEAD, Session, SignIn, SignedIn};
 
 #[derive(Clone)]
 pub struct Web {
@@ -84,10 +84,10 @@ pub fn router(node: Shared, secure: bool, limit: usize, signin: std::sync::Arc<S
 /// 退文 reason, a group's members.
 pub const SMALL_BODY: usize = 64 * 1024;
 
-async fn home(axum::extract::State(w): axum::extract::State<Web>, headers: HeaderMap) -> Response {
-    match login::session(&w, &headers).await {
-        Some(_) => Redirect::to("/inbox").into_response(),
-        None => Redirect::to("/login").into_response(),
+async fn home(me: Result<SignedIn, Redirect>) -> Redirect {
+    match me {
+        Ok(_) => Redirect::to("/inbox"),
+        Err(to_login) => to_login,
     }
 }
 
@@ -216,19 +216,38 @@ struct ErrorPage<'a> {
     code: &'a str,
 }
 
-/// A refusal as a page, with the way back; what the user typed is kept by the browser's back.
-pub(crate) fn error_page(who: Option<(&Agency, &Session)>, e: &Refusal) -> Response {
-    let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let detail = e.public_detail();
-    gongwen_web::render(
-        status,
-        &ErrorPage {
-            site: SITE,
-            title: "無法完成",
-            who: who.and_then(|(a, s)| Who::of(a, s)),
-            message: e.code.message(),
-            detail: &detail,
-            code: e.code.as_str(),
-        },
-    )
+/// What a page answers instead: the error page, with the menu of whoever is signed in
+/// ([`SignedIn::refuse`]; `?` on a refusal when no one is).
+/// Boxed: handlers return `Result<_, Refused>`, whose error should stay one pointer.
+pub(crate) struct Refused(Box<(Option<Who>, Refusal)>);
+
+impl Refused {
+    pub(crate) fn new(who: Option<Who>, e: Refusal) -> Self {
+        Refused(Box::new((who, e)))
+    }
+}
+
+impl From<Refusal> for Refused {
+    fn from(e: Refusal) -> Self {
+        Refused::new(None, e)
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        let (who, e) = *self.0;
+        let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let detail = e.public_detail();
+        gongwen_web::render(
+            status,
+            &ErrorPage {
+                site: SITE,
+                title: "無法完成",
+                who,
+                message: e.code.message(),
+                detail: &detail,
+                code: e.code.as_str(),
+            },
+        )
+    }
 }
