@@ -25,15 +25,11 @@ use gongwen_web::{Csrf, NoFields, Signed, Site};
 use serde::Deserialize;
 
 use super::{Refused, SITE, Web, Who};
+use crate::sessions::{self, Attempt, By, Session};
 use crate::{Agency, Shared};
 
 const COOKIE: &str = "gongwen_web_session";
-const IDLE_MS: i64 = 30 * 60_000;
-const MAX_MS: i64 = 10 * 3_600_000;
 const CHALLENGE_MS: i64 = 5 * 60_000;
-/// The idle clock is written back at most this often: each write is a durable commit, and a
-/// page view should not wait for the disk.
-const TOUCH_MS: i64 = 60_000;
 /// Failed sign-ins of one card within 15 minutes before it must wait.
 const MAX_ACCOUNT_FAILURES: i64 = 5;
 /// Failed sign-ins from one address within 15 minutes before it must wait: higher, since
@@ -111,47 +107,11 @@ fn challenge_time(ms: i64) -> String {
 /// First line of every challenge: the signer signs nothing else.
 pub const CHALLENGE_HEAD: &str = "Gongwen 網頁版登入";
 
-/// The signed-in organisation and person.
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub agency: String,
-    /// The card certificate's subject name.
-    pub user: String,
-    pub csrf: String,
-    /// SHA-256 of the cookie (hex), the session's key in the store.
-    key: String,
-}
-
 /// The session of this request, if it is still valid; its idle clock restarts.
 async fn session(w: &Web, headers: &HeaderMap) -> Option<Session> {
-    let id = gongwen_web::cookie(headers, COOKIE)?;
-    let now = w.node.clock.now_ms();
-    let key = sha256_hex(id.as_bytes());
-    let r = w
-        .node
-        .db
-        .fetch_optional(
-            "SELECT agency, user_name, csrf, last_seen FROM agent_sessions WHERE id_sha256 = $1 AND last_seen > $2 AND created_at > $3",
-            &[key.as_str().into(), (now - IDLE_MS).into(), (now - MAX_MS).into()],
-        )
-        .await
-        .ok()??;
-    if now - r.i64(3).ok()? >= TOUCH_MS {
-        let _ = w
-            .node
-            .db
-            .execute(
-                "UPDATE agent_sessions SET last_seen = $2 WHERE id_sha256 = $1",
-                &[key.as_str().into(), now.into()],
-            )
-            .await;
-    }
-    Some(Session {
-        agency: r.text(0).ok()?,
-        user: r.text(1).ok()?,
-        csrf: r.text(2).ok()?,
-        key,
-    })
+    let key = sha256_hex(gongwen_web::cookie(headers, COOKIE)?.as_bytes());
+    let found = sessions::find(&w.node.db, &key, w.node.clock.now_ms()).await;
+    found.ok().flatten()
 }
 
 /// The signed-in organisation of a request. A handler that takes one is reached only with a
@@ -369,15 +329,7 @@ async fn check<'a>(
         .evaluate(&v.signer, &v.certs, now.div_euclid(1000), Purpose::Signing)
         .map_err(|e| bad(format!("憑證未通過驗證：{e}")))?;
     // Used once: the first post with it writes it down.
-    let fresh = w
-        .node
-        .db
-        .execute(
-            "INSERT INTO agent_challenges (nonce, created_at, used_at) VALUES ($1, $2, $3) ON CONFLICT (nonce) DO NOTHING",
-            &[nonce.as_str().into(), issued.into(), now.into()],
-        )
-        .await?;
-    if fresh != 1 {
+    if !sessions::use_challenge(&w.node.db, &nonce, issued, now).await? {
         return Err(bad(
             "登入隨機碼已使用過或已逾 5 分鐘，請重新整理頁面再登入".into()
         ));
@@ -402,39 +354,9 @@ async fn check<'a>(
     }
 }
 
-/// One sign-in attempt, for the record.
-struct Attempt<'a> {
-    ip: &'a str,
-    account: Option<&'a str>,
-    agency: Option<&'a str>,
-    subject: Option<&'a str>,
-    /// Why it failed; `None` for a success.
-    detail: Option<&'a str>,
-}
-
-async fn record(w: &Web, headers: &HeaderMap, t: &Attempt<'_>, now: i64) {
-    let ua = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(300).collect::<String>());
-    let _ = w
-        .node
-        .db
-        .execute(
-            "INSERT INTO agent_logins (id, at, agency, ok, subject, ip, user_agent, detail, account) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            &[
-                random_hex(12).into(),
-                now.into(),
-                t.agency.into(),
-                i64::from(t.detail.is_none()).into(),
-                t.subject.into(),
-                t.ip.into(),
-                ua.into(),
-                t.detail.into(),
-                t.account.into(),
-            ],
-        )
-        .await;
+/// The attempt in the record and the log.
+async fn record(w: &Web, t: &Attempt<'_>, now: i64) {
+    let _ = sessions::record(&w.node.db, t, now).await;
     gongwen_net::log::info(
         if t.detail.is_none() {
             "網頁版登入"
@@ -469,21 +391,10 @@ fn same_site(w: &Web, headers: &HeaderMap) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// Failed sign-ins within the lockout window, by `column`.
-async fn failures(w: &Web, column: &str, value: &str, now: i64) -> i64 {
-    w.node
-        .db
-        .fetch_optional(
-            &format!(
-                "SELECT COUNT(*) FROM agent_logins WHERE {column} = $1 AND ok = 0 AND at > $2"
-            ),
-            &[value.into(), (now - LOCKOUT_MS).into()],
-        )
-        .await
-        .ok()
-        .flatten()
-        .and_then(|r| r.i64(0).ok())
-        .unwrap_or(0)
+/// Failed sign-ins within the lockout window.
+async fn failures(w: &Web, by: By, value: &str, now: i64) -> i64 {
+    let n = sessions::failures(&w.node.db, by, value, now - LOCKOUT_MS).await;
+    n.unwrap_or(0)
 }
 
 pub async fn submit(
@@ -499,9 +410,12 @@ pub async fn submit(
     let ip = peer.map(|p| p.ip.to_string()).unwrap_or_default();
     let claim = claim(&f);
     let account = claim.as_ref().ok().map(|c| c.account.clone());
-    let locked = failures(&w, "ip", &ip, now).await >= MAX_IP_FAILURES
+    let user_agent = (headers.get(header::USER_AGENT))
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect::<String>());
+    let locked = failures(&w, By::Ip, &ip, now).await >= MAX_IP_FAILURES
         || match &account {
-            Some(a) => failures(&w, "account", a, now).await >= MAX_ACCOUNT_FAILURES,
+            Some(a) => failures(&w, By::Account, a, now).await >= MAX_ACCOUNT_FAILURES,
             None => false,
         };
     if locked {
@@ -521,41 +435,34 @@ pub async fn submit(
                 account: account.as_deref(),
                 agency: None,
                 subject: None,
+                user_agent: user_agent.as_deref(),
                 detail: Some(&e.detail),
             };
-            record(&w, &headers, &attempt, now).await;
+            record(&w, &attempt, now).await;
             let mut r = login_page(&w, &headers, Some(&format!("無法登入：{}", e.detail))).await;
             *r.status_mut() = StatusCode::FORBIDDEN;
             return r;
         }
     };
     let id = random_hex(24);
-    let csrf = random_hex(16);
-    let stored = w
-        .node
-        .db
-        .execute(
-            "INSERT INTO agent_sessions (id_sha256, agency, user_name, csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $5, $5)",
-            &[
-                sha256_hex(id.as_bytes()).into(),
-                agency.code.as_str().into(),
-                user.as_str().into(),
-                csrf.as_str().into(),
-                now.into(),
-            ],
-        )
-        .await;
-    if let Err(e) = stored {
+    let session = Session {
+        agency: agency.code.as_str().to_string(),
+        user,
+        csrf: random_hex(16),
+        key: sha256_hex(id.as_bytes()),
+    };
+    if let Err(e) = sessions::open(&w.node.db, &session, now).await {
         return Refused::from(Refusal::from(e)).into_response();
     }
     let attempt = Attempt {
         ip: &ip,
         account: account.as_deref(),
         agency: Some(agency.code.as_str()),
-        subject: Some(&user),
+        subject: Some(&session.user),
+        user_agent: user_agent.as_deref(),
         detail: None,
     };
-    record(&w, &headers, &attempt, now).await;
+    record(&w, &attempt, now).await;
     let secure = if w.secure { "; Secure" } else { "" };
     (
         [(
@@ -572,14 +479,8 @@ pub async fn logout(
     form: Result<Csrf<SignedIn, NoFields>, Response>,
 ) -> Response {
     if let Ok(Csrf(me, _)) = form {
-        let _ = w
-            .node
-            .db
-            .execute(
-                "DELETE FROM agent_sessions WHERE id_sha256 = $1",
-                &[me.session.key.as_str().into()],
-            )
-            .await;
+        // Gone or not, the cookie is removed below.
+        let _ = sessions::close(&w.node.db, &me.session).await;
     }
     (
         [(header::SET_COOKIE, gongwen_web::clear_cookie(COOKIE))],

@@ -21,7 +21,8 @@ use gongwen_web::{Link, Site};
 
 use crate::{Agency, Shared};
 
-pub use login::{CHALLENGE_HEAD, Session, SignIn, SignedIn};
+pub use crate::sessions::Session;
+pub use login::{CHALLENGE_HEAD, SignIn, SignedIn};
 
 #[derive(Clone)]
 pub struct Web {
