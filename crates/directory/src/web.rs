@@ -15,7 +15,8 @@ use axum::{Form, Router};
 use gongwen_proto::Code;
 use gongwen_proto::directory::{AddressEntry, ApplicationForm, ParticipantKind};
 use gongwen_web::assets::{self, Asset};
-use gongwen_web::{Badge, Choice, FormErrors, Link, Page, Site, Tone, filters, render};
+use gongwen_web::{Badge, Choice, Csrf, FormErrors, Link, NoFields, Page, Site, Tone};
+use gongwen_web::{filters, render};
 use serde::Deserialize;
 
 use crate::accounts::{self, Session};
@@ -387,14 +388,13 @@ impl FromRequestParts<Shared> for Reviewer {
     }
 }
 
-impl Reviewer {
-    /// Refuses a form that does not carry this session's CSRF token.
-    fn check_csrf(&self, given: &str) -> Result<(), WebError> {
-        if gongwen_web::csrf_matches(&self.0.csrf, given) {
-            Ok(())
-        } else {
-            Err(gongwen_web::csrf_refusal(Code::DirForbidden).into())
-        }
+impl gongwen_web::Signed for Reviewer {
+    const CSRF_CODE: Code = Code::DirForbidden;
+    fn csrf(&self) -> &str {
+        &self.0.csrf
+    }
+    fn refuse(&self, r: gongwen_web::Refusal) -> Response {
+        WebError::from(r).into_response()
     }
 }
 
@@ -442,21 +442,13 @@ async fn login(State(app): State<Shared>, Form(f): Form<LoginForm>) -> Result<Re
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/review")).into_response())
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
 async fn logout(
     State(app): State<Shared>,
-    who: Result<Reviewer, Redirect>,
-    Form(f): Form<CsrfForm>,
+    form: Result<Csrf<Reviewer, NoFields>, Response>,
 ) -> Response {
-    if let Ok(who) = who
-        && who.check_csrf(&f.csrf).is_ok()
-    {
+    if let Ok(Csrf(Reviewer(who), _)) = form {
         // Gone or not, the cookie is removed below.
-        let _ = accounts::sign_out(&app.db, &who.0.id).await;
+        let _ = accounts::sign_out(&app.db, &who.id).await;
     }
     let cookie = gongwen_web::clear_cookie(SESSION_COOKIE);
     (
@@ -585,7 +577,6 @@ async fn review_page(
 
 #[derive(Deserialize)]
 struct ReviewForm {
-    csrf: String,
     decision: String,
     #[serde(default)]
     message: String,
@@ -593,12 +584,9 @@ struct ReviewForm {
 
 async fn review(
     State(app): State<Shared>,
-    who: Reviewer,
     Path(id): Path<String>,
-    Form(f): Form<ReviewForm>,
+    Csrf(Reviewer(who), f): Csrf<Reviewer, ReviewForm>,
 ) -> Result<Response, WebError> {
-    who.check_csrf(&f.csrf)?;
-    let Reviewer(who) = who;
     let message = Some(f.message.trim().to_string()).filter(|m| !m.is_empty());
     let done = match applications::decision(&f.decision, message) {
         Ok(d) => {

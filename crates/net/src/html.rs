@@ -1,23 +1,8 @@
-//! What every service's server-rendered pages need: escaping and reading the session cookie.
+//! What every service's server-rendered pages need: the session cookie and the security headers
+//! (escaping is the templates' own, in `gongwen-web`).
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
-
-/// Text for HTML (element content and quoted attributes).
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 /// The value of cookie `name`, if the request carries it.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -153,7 +153,7 @@ fn text_html_and_pdf_come_from_the_same_blocks() {
     assert!(matches!(b[0], Block::FileBox));
     let text = render_text(&di);
     let stamp = ExchangeStamp {
-        agency: "臺北市政府<資訊局>".into(),
+        agency: "臺北市政府<資訊局>\u{7}".into(),
         date: RocDate::new(115, 1, 5).unwrap(),
         hour: 9,
         minute: 5,
@@ -180,6 +180,7 @@ fn text_html_and_pdf_come_from_the_same_blocks() {
         html.contains("臺北市政府&lt;資訊局&gt;"),
         "stamp text is escaped"
     );
+    assert!(!html.contains('\u{7}'), "control characters are dropped");
     assert!(html.contains("中華民國115年1月5日 09時05分"));
 }
 

@@ -24,6 +24,9 @@
 //! 5. [`assets::router`] serves `/static/…`: the foundation's style sheet and script plus the
 //!    service's own files.
 //!
+//! 6. Signed-in pages: the service's session extractor implements [`Signed`]; a handler
+//!    that takes a form takes [`Csrf`]`<Session, Form>`, which checks the form's token.
+//!
 //! # The layout's blocks (web/base.html)
 //!
 //! `nav` (default: the site's menu), `account` (who is signed in, the sign-out form), `main`,
@@ -41,6 +44,7 @@ extern crate self as gongwen_web;
 pub mod assets;
 mod error;
 mod form;
+mod session;
 
 use std::fmt;
 
@@ -52,6 +56,7 @@ pub use error::{ErrorPage, WebError};
 pub use form::{Choice, FieldError, FormErrors};
 pub use gongwen_net::Refusal;
 pub use gongwen_net::html::{PAGE_POLICY, cookie, security_headers};
+pub use session::{Csrf, NoFields, Signed};
 
 /// What every page of one service shares: its name (in the header and every title), its main
 /// menu, and its own style sheets and scripts (the foundation's come always, first).
@@ -226,6 +231,7 @@ mod tests {
         // Taipei's midnight is 16:00 UTC the day before.
         assert_eq!(roc(1_767_542_400_000), "中華民國115年1月5日 00:00");
         assert_eq!(roc(1_767_542_400_000 - 1), "中華民國115年1月4日 23:59");
+        assert_eq!(roc(0), "中華民國59年1月1日 08:00");
     }
 
     #[test]

@@ -2,17 +2,16 @@
 //! distribution groups (行文群組), and the exchange records (search, CSV for Excel).
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::Query;
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use gongwen_net::Refusal;
 use gongwen_proto::Code;
 use gongwen_proto::api::{Record, record_kind_label};
-use gongwen_web::{Choice, Site, filters, render};
+use gongwen_web::{Choice, Csrf, Page, Site, filters};
 use serde::Deserialize;
 
-use super::{SITE, Web, Who, error_page, login};
+use super::{Refused, SITE, SignedIn, Who};
 use crate::send::refusal_of;
 
 /// Days before a card certificate expires when the profile starts warning.
@@ -36,7 +35,7 @@ struct CertRow {
 
 #[derive(Template)]
 #[template(path = "agent/profile.html")]
-struct Profile {
+pub struct Profile {
     site: &'static Site,
     title: &'static str,
     who: Option<Who>,
@@ -52,12 +51,9 @@ struct Profile {
     directory: Option<String>,
 }
 
-pub async fn profile(State(w): State<Web>, headers: HeaderMap) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let now = w.node.clock.now_s();
+pub async fn profile(me: SignedIn) -> Page<Profile> {
+    let (a, w) = (me.agency(), &me.node);
+    let now = w.clock.now_s();
     let mut warnings = Vec::new();
     let mut certs = Vec::new();
     for (label, c) in [("簽章憑證", a.sign_cert()), ("加密憑證", a.enc_cert())] {
@@ -80,26 +76,20 @@ pub async fn profile(State(w): State<Web>, headers: HeaderMap) -> Response {
             days,
         });
     }
-    let page = Profile {
+    Page(Profile {
         site: SITE,
         title: "本機關資料",
-        who: Who::of(a, &s),
+        who: me.who(),
         warnings,
         code: a.code.as_str().to_string(),
         agency_name: a.name.clone().unwrap_or_default(),
         word: a.word.clone().unwrap_or_else(|| "（未設定）".into()),
         center: a.center.base().to_string(),
-        user: s.user.clone(),
+        user: me.session.user.clone(),
         certs,
-        directory: w
-            .node
-            .config
-            .web
-            .directory_url
-            .as_deref()
+        directory: (w.config.web.directory_url.as_deref())
             .map(|u| u.trim_end_matches('/').to_string()),
-    };
-    render(StatusCode::OK, &page)
+    })
 }
 
 /// A distribution group as the page lists it.
@@ -112,7 +102,7 @@ struct GroupRow {
 
 #[derive(Template)]
 #[template(path = "agent/groups.html")]
-struct Groups {
+pub struct Groups {
     site: &'static Site,
     title: &'static str,
     who: Option<Who>,
@@ -120,20 +110,14 @@ struct Groups {
     groups: Vec<GroupRow>,
 }
 
-pub async fn groups(State(w): State<Web>, headers: HeaderMap) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let list = match a.center.groups().await {
-        Ok(l) => l,
-        Err(e) => return error_page(Some((a, &s)), &refusal_of(&e)),
-    };
-    let page = Groups {
+pub async fn groups(me: SignedIn) -> Result<Page<Groups>, Refused> {
+    let a = me.agency();
+    let list = (a.center.groups().await).map_err(|e| me.refuse(refusal_of(&e)))?;
+    Ok(Page(Groups {
         site: SITE,
         title: "行文群組",
-        who: Who::of(a, &s),
-        csrf: s.csrf.clone(),
+        who: me.who(),
+        csrf: me.session.csrf.clone(),
         groups: list
             .into_iter()
             .map(|g| GroupRow {
@@ -142,70 +126,33 @@ pub async fn groups(State(w): State<Web>, headers: HeaderMap) -> Response {
                 name: g.name,
             })
             .collect(),
-    };
-    render(StatusCode::OK, &page)
+    }))
 }
 
 #[derive(Deserialize)]
 pub struct GroupForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
     members: String,
 }
 
-pub async fn put_group(
-    State(w): State<Web>,
-    headers: HeaderMap,
-    Form(f): Form<GroupForm>,
-) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let r = async {
-        login::csrf_ok(&s, &f.csrf)?;
-        let members: Vec<String> = f
-            .members
-            .split(|c: char| c.is_whitespace() || c == ',' || c == '、')
-            .filter(|m| !m.is_empty())
-            .map(|m| m.to_uppercase())
-            .collect();
-        a.center
-            .put_group(f.name.trim(), members)
-            .await
-            .map_err(|e| refusal_of(&e))
-    }
-    .await;
-    match r {
-        Ok(_) => Redirect::to("/groups").into_response(),
-        Err(e) => error_page(Some((a, &s)), &e),
-    }
+pub async fn put_group(Csrf(me, f): Csrf<SignedIn, GroupForm>) -> Result<Redirect, Refused> {
+    let members: Vec<String> = f
+        .members
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '、')
+        .filter(|m| !m.is_empty())
+        .map(|m| m.to_uppercase())
+        .collect();
+    let put = me.agency().center.put_group(f.name.trim(), members).await;
+    put.map_err(|e| me.refuse(refusal_of(&e)))?;
+    Ok(Redirect::to("/groups"))
 }
 
-pub async fn delete_group(
-    State(w): State<Web>,
-    headers: HeaderMap,
-    Form(f): Form<GroupForm>,
-) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let r = async {
-        login::csrf_ok(&s, &f.csrf)?;
-        a.center
-            .delete_group(f.name.trim())
-            .await
-            .map_err(|e| refusal_of(&e))
-    }
-    .await;
-    match r {
-        Ok(()) => Redirect::to("/groups").into_response(),
-        Err(e) => error_page(Some((a, &s)), &e),
-    }
+pub async fn delete_group(Csrf(me, f): Csrf<SignedIn, GroupForm>) -> Result<Redirect, Refused> {
+    let gone = me.agency().center.delete_group(f.name.trim()).await;
+    gone.map_err(|e| me.refuse(refusal_of(&e)))?;
+    Ok(Redirect::to("/groups"))
 }
 
 #[derive(Deserialize, Default)]
@@ -282,25 +229,10 @@ fn query_of(q: &RecordForm) -> Result<Vec<(&'static str, String)>, Refusal> {
     Ok(out)
 }
 
-pub async fn records(
-    State(w): State<Web>,
-    headers: HeaderMap,
-    Query(q): Query<RecordForm>,
-) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let r = async {
-        let query = query_of(&q)?;
-        let args: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        a.center.records(&args).await.map_err(|e| refusal_of(&e))
-    }
-    .await;
-    let records = match r {
-        Ok(p) => p.items,
-        Err(e) => return error_page(Some((a, &s)), &e),
-    };
+pub async fn records(me: SignedIn, Query(q): Query<RecordForm>) -> Result<Page<Records>, Refused> {
+    let query = query_of(&q).map_err(|e| me.refuse(e))?;
+    let found = me.agency().center.records(&pairs(&query)).await;
+    let records = found.map_err(|e| me.refuse(refusal_of(&e)))?.items;
     let kinds = Choice::list(
         KINDS.iter().map(|k| {
             let label = if k.is_empty() {
@@ -319,23 +251,27 @@ pub async fn records(
         gongwen_client::encode_segment(&q.doc_number),
         gongwen_client::encode_segment(&q.kind)
     );
-    let page = Records {
+    Ok(Page(Records {
         site: SITE,
         title: "交換紀錄",
-        who: Who::of(a, &s),
+        who: me.who(),
         from: q.from,
         to: q.to,
         doc_number: q.doc_number,
         kinds,
         csv_query,
         records,
-    };
-    render(StatusCode::OK, &page)
+    }))
+}
+
+/// The query as the center's client takes it.
+fn pairs<'a>(query: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    query.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 #[derive(Template)]
 #[template(path = "agent/records.html")]
-struct Records {
+pub struct Records {
     site: &'static Site,
     title: &'static str,
     who: Option<Who>,
@@ -349,40 +285,23 @@ struct Records {
     records: Vec<Record>,
 }
 
-pub async fn records_csv(
-    State(w): State<Web>,
-    headers: HeaderMap,
-    Query(q): Query<RecordForm>,
-) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let r = async {
-        let query = query_of(&q)?;
-        let args: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        a.center
-            .records_csv(&args)
-            .await
-            .map_err(|e| refusal_of(&e))
-    }
-    .await;
-    match r {
-        // With a BOM, so Excel on an office PC reads it as UTF-8.
-        Ok(csv) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!(
-                        "attachment; filename*=UTF-8''{}",
-                        gongwen_client::encode_segment("交換紀錄.csv")
-                    ),
+pub async fn records_csv(me: SignedIn, Query(q): Query<RecordForm>) -> Result<Response, Refused> {
+    let query = query_of(&q).map_err(|e| me.refuse(e))?;
+    let found = me.agency().center.records_csv(&pairs(&query)).await;
+    let csv = found.map_err(|e| me.refuse(refusal_of(&e)))?;
+    // With a BOM, so Excel on an office PC reads it as UTF-8.
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename*=UTF-8''{}",
+                    gongwen_client::encode_segment("交換紀錄.csv")
                 ),
-            ],
-            format!("\u{FEFF}{csv}"),
-        )
-            .into_response(),
-        Err(e) => error_page(Some((a, &s)), &e),
-    }
+            ),
+        ],
+        format!("\u{FEFF}{csv}"),
+    )
+        .into_response())
 }

@@ -8,18 +8,18 @@
 //! A refused form comes back with everything typed (the files must be chosen again: browsers
 //! do not let a page refill them).
 
-use axum::extract::{Multipart, Query, State};
-use axum::http::{HeaderMap, header};
+use askama::Template;
+use axum::extract::{Multipart, Query};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gongwen_net::Refusal;
-use gongwen_net::html::esc;
 use gongwen_proto::{Code, ResendKind};
 use gongwen_store::random_hex;
+use gongwen_web::{Choice, FormErrors, Page, Signed, Site, csrf_matches, csrf_refusal, render};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::login::{self, Session};
-use super::{Web, error_page, page};
+use super::{Refused, SITE, SignedIn, Who};
 use crate::Agency;
 use crate::api::FormData;
 
@@ -136,11 +136,11 @@ async fn resolve(a: &Agency, box_name: &str, text: &str) -> Result<Vec<(String, 
 }
 
 /// The draft the form describes (without 發文字號: that is taken when it is sent).
-async fn draft_of(a: &Agency, f: &FormData) -> Result<Value, Refusal> {
-    let bad = |m: &str| Refusal::new(Code::AgentDocument, m.to_string());
+async fn draft_of(a: &Agency, f: &FormData) -> Result<Value, Wrong> {
     let kind = f.text("kind");
     if !KINDS.contains(&kind) {
-        return Err(bad("請選擇文別"));
+        let e = Refusal::new(Code::AgentDocument, "請選擇文別");
+        return Err(Wrong(Some("kind"), e));
     }
     let urgency = f.text("urgency");
     let mut d = json!({
@@ -179,9 +179,11 @@ async fn draft_of(a: &Agency, f: &FormData) -> Result<Value, Refusal> {
         d["附件"] = json!({ "文字": if text.is_empty() { format!("{}份", files.len()) } else { text.to_string() }, "檔案": files });
     }
     let (primary_label, copies_label) = box_labels(kind);
-    let primary = resolve(a, primary_label, f.text("primary")).await?;
-    let copies = resolve(a, copies_label, f.text("copies")).await?;
-    let with_att = f.text("copies_attach") == "on";
+    let primary = (resolve(a, primary_label, f.text("primary")).await)
+        .map_err(|e| Wrong(Some("primary"), e))?;
+    let copies =
+        (resolve(a, copies_label, f.text("copies")).await).map_err(|e| Wrong(Some("copies"), e))?;
+    let with_att = !f.text("copies_attach").is_empty();
     let party = |(code, name): &(String, String), copy: bool| {
         let mut p = json!({ "全銜": name, "機關代碼": code });
         if copy {
@@ -204,47 +206,16 @@ async fn draft_of(a: &Agency, f: &FormData) -> Result<Value, Refusal> {
     for (_, name) in &f.files {
         let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
         if !ALLOWED.contains(&ext.as_str()) {
-            return Err(Refusal::new(
+            let e = Refusal::new(
                 Code::SubmitFileType,
                 format!(
                     "附件「{name}」的格式不能交換：可編輯的檔案請另存為 ODF（.odt、.ods、.odp），其他請轉成 PDF（掃描檔可用 TIFF）"
                 ),
-            ));
+            );
+            return Err(Wrong(Some("attachment"), e));
         }
     }
     Ok(d)
-}
-
-fn select(name: &str, label: &str, options: &[&str], chosen: &str) -> String {
-    let opts: String = options
-        .iter()
-        .map(|o| {
-            format!(
-                "<option{}>{o}</option>",
-                if *o == chosen { " selected" } else { "" }
-            )
-        })
-        .collect();
-    format!("<label>{label} <select name=\"{name}\" id=\"{name}\">{opts}</select></label>")
-}
-
-fn area(name: &str, label: &str, hint: &str, value: &str, rows: u8) -> String {
-    format!(
-        "<p><label for=\"{name}\" id=\"{name}-label\">{label}</label>{h}<br><textarea name=\"{name}\" id=\"{name}\" rows=\"{rows}\">{v}</textarea></p>",
-        h = if hint.is_empty() {
-            String::new()
-        } else {
-            format!("<br><small>{hint}</small>")
-        },
-        v = esc(value)
-    )
-}
-
-fn input(name: &str, label: &str, value: &str) -> String {
-    format!(
-        "<p><label>{label} <input name=\"{name}\" id=\"{name}\" value=\"{}\" size=\"40\"></label></p>",
-        esc(value)
-    )
 }
 
 /// What the form offers beside the typed fields: the agency's groups and the sends it may
@@ -254,189 +225,106 @@ struct Choices {
     originals: Vec<crate::options::Original>,
 }
 
-async fn choices_of(w: &Web, a: &Agency) -> Choices {
+async fn choices_of(me: &SignedIn) -> Choices {
+    let a = me.agency();
     Choices {
         groups: a.center.groups().await.unwrap_or_default(),
-        originals: crate::options::recent_originals(&w.node.db, a.code.as_str(), 50)
+        originals: crate::options::recent_originals(&me.node.db, a.code.as_str(), 50)
             .await
             .unwrap_or_default(),
     }
 }
 
-/// 立即確認 and a typed resend of one of the agency's own sends.
-fn resend_fields(f: &FormData, originals: &[crate::options::Original]) -> String {
-    let kinds: String = std::iter::once(("", "（不是重發）"))
-        .chain(ResendKind::ALL.iter().map(|k| (k.label(), k.label())))
-        .map(|(v, l)| {
-            format!(
-                "<option value=\"{v}\"{}>{l}</option>",
-                if v == f.text("resend_kind") {
-                    " selected"
-                } else {
-                    ""
-                }
-            )
-        })
-        .collect();
-    let chosen = f.text("resend_of");
-    let mut of = String::from("<option value=\"\">（請選擇本機關送出的公文）</option>");
-    for o in originals {
-        of.push_str(&format!(
-            "<option value=\"{id}\"{sel}>{num}　{subj}</option>",
-            id = esc(&o.package_id),
-            sel = if chosen == o.package_id || chosen == o.doc_number {
-                " selected"
-            } else {
-                ""
-            },
-            num = esc(&o.doc_number),
-            subj = esc(&o.subject.chars().take(40).collect::<String>()),
-        ));
-    }
-    format!(
-        "<fieldset><legend>立即確認與更正、重發（選填）</legend>\
-         <p><label><input type=\"checkbox\" name=\"confirm_now\"{cn}> 涉及人民或機關重大權益，請受文者立即確認</label></p>\
-         <p><label>重發類別 <select name=\"resend_kind\" id=\"resend_kind\">{kinds}</select></label> \
-         <label>原發文 <select name=\"resend_of\" id=\"resend_of\">{of}</select></label><br>\
-         <small>電子公文不得增、減發送：本文或附件有誤時，改好後以「本文修正」「附件修正」等類別重發，並指明原發文；受文者會看到這是哪一件的更正。</small></p></fieldset>",
-        cn = if f.text("confirm_now") == "on" {
-            " checked"
-        } else {
-            ""
-        },
-    )
+/// The compose form, filled with what was typed (or, never posted, the agency's defaults).
+#[derive(Template)]
+#[template(path = "agent/compose.html")]
+pub struct ComposePage {
+    site: &'static Site,
+    title: &'static str,
+    who: Option<Who>,
+    csrf: String,
+    f: FormData,
+    errors: FormErrors,
+    kinds: Vec<Choice>,
+    urgencies: Vec<Choice>,
+    resend_kinds: Vec<Choice>,
+    originals: Vec<Choice>,
+    groups: Vec<gongwen_proto::api::Group>,
+    /// The recipient boxes as the kind names them.
+    primary_label: &'static str,
+    copies_label: &'static str,
+    /// The 發文代字 the number is taken in.
+    word: String,
 }
 
-/// The form, filled with what was typed.
-fn form(a: &Agency, s: &Session, f: &FormData, c: &Choices, error: Option<&Refusal>) -> String {
-    let groups = &c.groups;
-    let kind = if f.text("kind").is_empty() {
-        "函"
-    } else {
-        f.text("kind")
-    };
-    // A form never posted (no 文別 yet) shows the agency's defaults.
-    let fresh = f.text("kind").is_empty();
-    let v = |k: &str, default: &str| {
-        let t = f.text(k);
-        if t.is_empty() && fresh {
-            default.to_string()
-        } else {
-            t.to_string()
-        }
-    };
-    let name = a.name.clone().unwrap_or_default();
-    let err = error
-        .map(|e| {
-            format!(
-                "<p class=\"msg\" role=\"alert\">{}：{}（{}）。您輸入的內容都保留在下面{}。</p>",
-                esc(e.code.message()),
-                esc(&e.detail),
-                e.code.as_str(),
-                if f.files.is_empty() {
-                    ""
-                } else {
-                    "；附件請重新選擇"
+impl ComposePage {
+    fn new(me: &SignedIn, mut f: FormData, c: Choices, errors: FormErrors) -> Self {
+        let a = me.agency();
+        // A form never posted (no 文別 yet) shows the agency's defaults.
+        if f.text("kind").is_empty() {
+            let defaults = [
+                ("address", a.address.clone().unwrap_or_default()),
+                ("contact", a.contact.join("\n")),
+                ("signature", a.name.clone().unwrap_or_default()),
+                ("copies_attach", "1".to_string()),
+            ];
+            for (k, v) in defaults {
+                if f.text(k).is_empty() {
+                    f.texts.retain(|(n, _)| n != k);
+                    f.texts.push((k.to_string(), v));
                 }
-            )
+            }
+        }
+        let kind = Some(f.text("kind"))
+            .filter(|k| !k.is_empty())
+            .unwrap_or("函");
+        let (primary_label, copies_label) = box_labels(kind);
+        let chosen = f.text("resend_of");
+        let originals = std::iter::once(Choice {
+            value: String::new(),
+            label: "（請選擇本機關送出的公文）".into(),
+            selected: false,
         })
-        .unwrap_or_default();
-    let group_boxes: String = groups
-        .iter()
-        .map(|g| {
-            format!(
-                "<label><input type=\"checkbox\" class=\"group\" data-members=\"{}\"> {}（{} 個）</label> ",
-                esc(&g.members.join(" ")),
-                esc(&g.name),
-                g.members.len()
-            )
-        })
+        .chain(c.originals.iter().map(|o| Choice {
+            selected: chosen == o.package_id || chosen == o.doc_number,
+            value: o.package_id.clone(),
+            label: format!(
+                "{}　{}",
+                o.doc_number,
+                o.subject.chars().take(40).collect::<String>()
+            ),
+        }))
         .collect();
-    format!(
-        "{err}<form method=\"post\" action=\"/compose/send\" enctype=\"multipart/form-data\" id=\"compose\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <p>{kinds}　{urg}</p>\
-         {subject}\
-         <div id=\"f-letter\">{explain}{action}</div>\
-         <div id=\"f-notice\">{basis}{announce}</div>\
-         <div id=\"f-meeting\">{reason}{date}{time}{place}{chair}{contact_name}{contact_phone}</div>\
-         <fieldset><legend>受文者</legend>\
-         <p><label>查詢通訊錄（名稱或代碼，臺／台不分） <input id=\"book-q\" list=\"book\" autocomplete=\"off\"></label>\
-         <datalist id=\"book\"></datalist> <button type=\"button\" id=\"to-primary\">加入{pl}</button> <button type=\"button\" id=\"to-copies\">加入{cl}</button></p>\
-         {groups}\
-         {primary}{copies}\
-         <p><label><input type=\"checkbox\" name=\"copies_attach\"{ca}> <span id=\"copies-attach-label\">{cl}</span>含附件</label></p></fieldset>\
-         <fieldset><legend>附件</legend><p><small>可編輯的檔案請用 ODF（.odt、.ods、.odp），其他請轉成 PDF；掃描的紙本可用 TIFF。\
-         Word、Excel 檔請先另存為 ODF 或 PDF。</small></p>\
-         <p><label>附件 <input type=\"file\" name=\"attachment\" multiple accept=\".odt,.ods,.odp,.odg,.pdf,.tif,.tiff\"></label></p>\
-         {att_text}</fieldset>\
-         <fieldset><legend>發文機關資料</legend>{address}{contact}{signature}</fieldset>\
-         {resend}\
-         <p><button formaction=\"/compose/preview\" formtarget=\"preview\">預覽（PDF）</button> \
-         <button id=\"send\">送出</button> <small>發文字號於送出時依「{word}」配給。</small></p></form>\
-         <iframe name=\"preview\" title=\"預覽\" class=\"frame\"></iframe>",
-        csrf = esc(&s.csrf),
-        kinds = select("kind", "文別", &KINDS, kind),
-        urg = select("urgency", "速別", &URGENCIES, f.text("urgency")),
-        subject = area("subject", "主旨", "", f.text("subject"), 2),
-        explain = area(
-            "explain",
-            "說明",
-            "每行一點，自動編為「一、二、」；行首空兩格的是上一點的細項「(一)(二)」",
-            f.text("explain"),
-            6
-        ),
-        action = area("action", "辦法", "", f.text("action"), 3),
-        basis = area("basis", "依據", "", f.text("basis"), 2),
-        announce = area("announce", "公告事項", "每行一點", f.text("announce"), 5),
-        reason = area("reason", "開會事由", "", f.text("reason"), 2),
-        date = input("date", "開會日期（例：115年2月3日）", f.text("date")),
-        time = input("time", "開會時間（例：上午10時）", f.text("time")),
-        place = input("place", "開會地點", f.text("place")),
-        chair = input("chair", "主持人", f.text("chair")),
-        contact_name = input("contact_name", "聯絡人", &v("contact_name", "")),
-        contact_phone = input("contact_phone", "聯絡電話", &v("contact_phone", "")),
-        pl = box_labels(kind).0,
-        cl = box_labels(kind).1,
-        resend = resend_fields(f, &c.originals),
-        groups = if group_boxes.is_empty() {
-            String::new()
-        } else {
-            format!("<p>行文群組（加入正本）：{group_boxes}</p>")
-        },
-        primary = area(
-            "primary",
-            box_labels(kind).0,
-            "每行一個：機關代碼 名稱",
-            f.text("primary"),
-            3
-        ),
-        copies = area("copies", box_labels(kind).1, "", f.text("copies"), 2),
-        ca = if f.text("copies_attach") == "on" || fresh {
-            " checked"
-        } else {
-            ""
-        },
-        att_text = input(
-            "attachment_text",
-            "附件說明（例：計畫書1份）",
-            f.text("attachment_text")
-        ),
-        address = input(
-            "address",
-            "地址",
-            &v("address", a.address.as_deref().unwrap_or(""))
-        ),
-        contact = area(
-            "contact",
-            "聯絡方式",
-            "每行一項：承辦人、電話、電子信箱",
-            &v("contact", &a.contact.join("\n")),
-            3
-        ),
-        signature = area("signature", "署名", "", &v("signature", &name), 1),
-        word = esc(a.word.as_deref().unwrap_or("")),
-    )
+        ComposePage {
+            site: SITE,
+            title: "撰寫公文",
+            who: me.who(),
+            csrf: me.session.csrf.clone(),
+            kinds: Choice::list(KINDS.map(|k| (k, k)), kind),
+            urgencies: Choice::list(URGENCIES.map(|u| (u, u)), f.text("urgency")),
+            resend_kinds: Choice::list(
+                std::iter::once(("", "（不是重發）"))
+                    .chain(ResendKind::ALL.iter().map(|k| (k.label(), k.label()))),
+                f.text("resend_kind"),
+            ),
+            originals,
+            groups: c.groups,
+            primary_label,
+            copies_label,
+            word: a.word.clone().unwrap_or_default(),
+            errors,
+            f,
+        }
+    }
+}
+
+/// A refusal of the form, with the field it is about (`None`: the form as a whole).
+struct Wrong(Option<&'static str>, Refusal);
+
+impl From<Refusal> for Wrong {
+    fn from(r: Refusal) -> Self {
+        Wrong(None, r)
+    }
 }
 
 #[derive(Deserialize)]
@@ -446,24 +334,13 @@ pub struct ComposeQuery {
     resend_of: String,
 }
 
-pub async fn show(
-    State(w): State<Web>,
-    headers: HeaderMap,
-    Query(q): Query<ComposeQuery>,
-) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let mut start = FormData {
-        texts: Vec::new(),
+pub async fn show(me: SignedIn, Query(q): Query<ComposeQuery>) -> Page<ComposePage> {
+    let start = FormData {
+        texts: vec![("resend_of".into(), q.resend_of)],
         files: Vec::new(),
     };
-    if !q.resend_of.is_empty() {
-        start.texts.push(("resend_of".into(), q.resend_of.clone()));
-    }
-    let c = choices_of(&w, a).await;
-    page("撰寫公文", Some((a, &s)), &form(a, &s, &start, &c, None)).into_response()
+    let c = choices_of(&me).await;
+    Page(ComposePage::new(&me, start, c, FormErrors::new()))
 }
 
 #[derive(Deserialize)]
@@ -473,35 +350,20 @@ pub struct BookQuery {
 }
 
 /// Recipients for the search box: the center's address book.
-pub async fn recipients(
-    State(w): State<Web>,
-    headers: HeaderMap,
-    Query(q): Query<BookQuery>,
-) -> Response {
-    let (a, _) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match a.center.search_participants(&q.q, 20).await {
+pub async fn recipients(me: SignedIn, Query(q): Query<BookQuery>) -> Response {
+    match me.agency().center.search_participants(&q.q, 20).await {
         Ok(l) => axum::Json(l).into_response(),
         Err(e) => crate::send::refusal_of(&e).into_response(),
     }
 }
 
-/// Reads the form into a fresh folder; the caller removes it.
-async fn read(
-    w: &Web,
-    a: &Agency,
-    mp: Multipart,
-) -> (std::path::PathBuf, Result<FormData, Refusal>) {
-    let dir = w
-        .node
-        .config
-        .data_dir
-        .join("staged")
-        .join(a.code.as_str())
+/// Reads the form into a fresh folder (the caller removes it); a form without the session's
+/// CSRF token is refused.
+async fn read(me: &SignedIn, mp: Multipart) -> (std::path::PathBuf, Result<FormData, Refusal>) {
+    let dir = (me.node.config.data_dir.join("staged"))
+        .join(me.agency().code.as_str())
         .join(format!("web-{}", random_hex(12)));
-    let limit = w
+    let limit = me
         .node
         .config
         .api
@@ -516,24 +378,24 @@ async fn read(
         &["attachment"],
     )
     .await;
+    let r = r.and_then(|f| match csrf_matches(me.csrf(), f.text("csrf")) {
+        true => Ok(f),
+        false => Err(csrf_refusal(SignedIn::CSRF_CODE)),
+    });
     (dir, r)
 }
 
-fn today(w: &Web) -> Result<gongwen_doc::RocDate, Refusal> {
-    gongwen_doc::RocDate::from_unix_taipei(w.node.clock.now_s())
+fn today(me: &SignedIn) -> Result<gongwen_doc::RocDate, Refusal> {
+    gongwen_doc::RocDate::from_unix_taipei(me.node.clock.now_s())
         .map_err(|e| Refusal::new(Code::Internal, e.message))
 }
 
-pub async fn preview(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let (dir, form) = read(&w, a, mp).await;
+pub async fn preview(me: SignedIn, mp: Multipart) -> Result<Response, Refused> {
+    let a = me.agency();
+    let (dir, form) = read(&me, mp).await;
     let r = async {
         let f = form?;
-        login::csrf_ok(&s, f.text("csrf"))?;
-        let mut d = draft_of(a, &f).await?;
+        let mut d = draft_of(a, &f).await.map_err(|wrong| wrong.1)?;
         d["發文機關"] =
             json!([{ "全銜": a.name.clone().unwrap_or_default(), "機關代碼": a.code.as_str() }]);
         d["發文字號"] = json!(format!(
@@ -543,7 +405,7 @@ pub async fn preview(State(w): State<Web>, headers: HeaderMap, mp: Multipart) ->
         d["檔名"] = json!("preview");
         let draft: gongwen_doc::draft::Draft = serde_json::from_value(d)
             .map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
-        let built = draft.build(today(&w)?).map_err(|p| {
+        let built = draft.build(today(&me)?).map_err(|p| {
             Refusal::new(
                 Code::AgentDocument,
                 p.iter()
@@ -556,39 +418,33 @@ pub async fn preview(State(w): State<Web>, headers: HeaderMap, mp: Multipart) ->
     }
     .await;
     let _ = tokio::fs::remove_dir_all(&dir).await;
-    match r {
-        Ok(pdf) => ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response(),
-        Err(e) => error_page(Some((a, &s)), &e),
-    }
+    let pdf = r.map_err(|e| me.refuse(e))?;
+    Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
 }
 
-pub async fn send(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let (dir, read_form) = read(&w, a, mp).await;
+pub async fn send(me: SignedIn, mp: Multipart) -> Result<Response, Refused> {
+    let a = me.agency();
+    let (dir, read_form) = read(&me, mp).await;
     let f = match read_form {
         Ok(f) => f,
         Err(e) => {
             let _ = tokio::fs::remove_dir_all(&dir).await;
-            return error_page(Some((a, &s)), &e);
+            return Err(me.refuse(e));
         }
     };
     let r = async {
-        login::csrf_ok(&s, f.text("csrf"))?;
         let options = crate::options::SendOptions::from_fields(
             f.text("confirm_now"),
             f.text("resend_kind"),
             f.text("resend_of"),
         )
-        .map_err(|m| Refusal::new(Code::AgentDocument, m))?;
+        .map_err(|m| Wrong(Some("resend_kind"), Refusal::new(Code::AgentDocument, m)))?;
         let d = draft_of(a, &f).await?;
         let mut draft: gongwen_doc::draft::Draft = serde_json::from_value(d)
             .map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
-        let today = today(&w)?;
+        let today = today(&me)?;
         let taken = crate::compose::complete(
-            &w.node.db,
+            &me.node.db,
             &mut draft,
             &crate::compose::Defaults {
                 code: a.code.as_str(),
@@ -603,41 +459,42 @@ pub async fn send(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Re
             options
                 .attach_to(&mut set)
                 .map_err(|e| Refusal::new(Code::Internal, e.to_string()))?;
-            crate::send::send_staged(&w.node, a, &set, "web").await
+            crate::send::send_staged(&me.node, a, &set, "web").await
         }
         .await;
         if sent.is_err() {
             let name = crate::folder::dir_name(&dir);
-            crate::send::give_back_unsealed(&w.node, a, &name, taken).await;
+            crate::send::give_back_unsealed(&me.node, a, &name, taken).await;
         }
-        sent
+        Ok(sent?)
     }
     .await;
     let _ = tokio::fs::remove_dir_all(dir.join(".uploads")).await;
     match r {
         Ok(res) => {
-            let number = res
-                .package
-                .as_ref()
-                .map(|p| p.doc_number.clone())
-                .unwrap_or_default();
-            let body = format!(
-                "<p class=\"msg ok\" role=\"status\">已送出 {}（{}）。</p><p><a href=\"/sent\">看發文狀態</a>　<a href=\"/compose\">再寫一件</a></p>",
-                esc(&number),
+            let number = res.package.as_ref().map_or("", |p| p.doc_number.as_str());
+            let outcome = format!(
+                "已送出 {number}（{}）。",
                 if res.state == "submitted" {
                     "交換中心已收件"
                 } else {
                     "已封裝，交換中心暫時無法連線，稍後自動重送"
                 }
             );
-            page("已送出", Some((a, &s)), &body).into_response()
+            let page = Done {
+                site: SITE,
+                title: "已送出",
+                who: me.who(),
+                outcome,
+            };
+            Ok(Page(page).into_response())
         }
-        Err(e) => {
+        Err(Wrong(field, e)) => {
             let name = dir
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            if crate::send::sent_row(&w.node, a, &name)
+            if crate::send::sent_row(&me.node, a, &name)
                 .await
                 .ok()
                 .flatten()
@@ -646,16 +503,34 @@ pub async fn send(State(w): State<Web>, headers: HeaderMap, mp: Multipart) -> Re
                 // Nothing was sealed: nothing to keep.
                 let _ = tokio::fs::remove_dir_all(&dir).await;
             }
-            let c = choices_of(&w, a).await;
-            let status = axum::http::StatusCode::from_u16(e.code.http_status())
-                .unwrap_or(axum::http::StatusCode::BAD_REQUEST);
-            (
-                status,
-                page("撰寫公文", Some((a, &s)), &form(a, &s, &f, &c, Some(&e))),
-            )
-                .into_response()
+            let status =
+                StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let message = format!(
+                "{}：{}（{}）。您輸入的內容都保留在下面{}。",
+                e.code.message(),
+                e.detail,
+                e.code.as_str(),
+                if f.files.is_empty() {
+                    ""
+                } else {
+                    "；附件請重新選擇"
+                }
+            );
+            let c = choices_of(&me).await;
+            let errors = FormErrors::new().with(field, message);
+            Ok(render(status, &ComposePage::new(&me, f, c, errors)))
         }
     }
+}
+
+/// A document sent: its number, and where to go next.
+#[derive(Template)]
+#[template(path = "agent/compose_done.html")]
+struct Done {
+    site: &'static Site,
+    title: &'static str,
+    who: Option<Who>,
+    outcome: String,
 }
 
 #[cfg(test)]

@@ -4,19 +4,17 @@
 use std::sync::OnceLock;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Path as UrlPath, Query};
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use gongwen_net::Refusal;
 use gongwen_proto::{Code, ReturnReason};
 use serde::Deserialize;
 
-use super::login::{self, Session};
-use super::{SITE, Web, Who, error_page};
+use super::{Refused, SITE, SignedIn, Who};
 use crate::Agency;
 use crate::receive::{self, Decision};
-use gongwen_web::{Choice, Site, filters, render};
+use gongwen_web::{Choice, Csrf, NoFields, Page, Site, filters};
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -39,17 +37,10 @@ fn state_label(s: &str) -> &'static str {
         .unwrap_or("")
 }
 
-pub async fn list(
-    State(w): State<Web>,
-    headers: HeaderMap,
-    Query(q): Query<ListQuery>,
-) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn list(me: SignedIn, Query(q): Query<ListQuery>) -> Result<Page<Inbox>, Refused> {
+    let a = me.agency();
     let all = q.state.as_deref() == Some("all");
-    let rows = w
+    let rows = me
         .node
         .db
         .fetch_all(
@@ -60,11 +51,8 @@ pub async fn list(
             &[a.code.as_str().into(), i64::from(all).into()],
         )
         .await;
-    let rows = match rows {
-        Ok(r) => r,
-        Err(e) => return error_page(Some((a, &s)), &e.into()),
-    };
     let rows = rows
+        .map_err(|e| me.refuse(Refusal::from(e)))?
         .iter()
         .map(|r| {
             let state = r.text(7).unwrap_or_default();
@@ -85,19 +73,18 @@ pub async fn list(
             }
         })
         .collect();
-    let page = Inbox {
+    Ok(Page(Inbox {
         site: SITE,
         title: "收文",
-        who: Who::of(a, &s),
+        who: me.who(),
         all,
         rows,
-    };
-    render(StatusCode::OK, &page)
+    }))
 }
 
 #[derive(Template)]
 #[template(path = "agent/inbox.html")]
-struct Inbox {
+pub struct Inbox {
     site: &'static Site,
     title: &'static str,
     who: Option<Who>,
@@ -140,59 +127,55 @@ struct Received {
     urgency: String,
 }
 
-async fn received(w: &Web, a: &Agency, id: &str) -> Result<Received, Refusal> {
-    let r = w
-        .node
-        .db
-        .fetch_optional(
-            "SELECT package_id, sender, doc_number, subject, state, received_at, files, receipt_number, reason, reason_text, handled_by, handled_at, sender_name, copy, urgency \
-             FROM agent_received WHERE agency = $1 AND package_id = $2",
-            &[a.code.as_str().into(), id.into()],
-        )
-        .await?
-        .ok_or_else(|| Refusal::new(Code::NotFound, format!("收文 {id} 不存在")))?;
-    Ok(Received {
-        id: r.text(0)?,
-        sender: sender_label(&r.text(12)?, &r.text(1)?),
-        doc_number: r.text(2)?,
-        subject: r.text(3)?,
-        state: r.text(4)?,
-        received_at: r.i64(5)?,
-        files: serde_json::from_str(&r.text(6)?).unwrap_or_default(),
-        receipt_number: r.opt_text(7)?,
-        reason: r.opt_text(8)?,
-        reason_text: r.opt_text(9)?,
-        handled_by: r.opt_text(10)?,
-        handled_at: r.opt_i64(11)?,
-        copy: r.text(13)?,
-        urgency: r.text(14)?,
-    })
-}
-
-/// The signed-in agency and one of its received documents, or the page to show instead.
-async fn signed_in_with<'a>(
-    w: &'a Web,
-    headers: &HeaderMap,
-    id: &str,
-) -> Result<(&'a Agency, Session, Received), Response> {
-    let (a, s) = login::require(w, headers).await?;
-    match received(w, a, id).await {
-        Ok(r) => Ok((a, s, r)),
-        Err(e) => Err(error_page(Some((a, &s)), &e)),
-    }
+/// One of the signed-in agency's received documents.
+async fn received(me: &SignedIn, id: &str) -> Result<Received, Refused> {
+    let found = async {
+        let r = me
+            .node
+            .db
+            .fetch_optional(
+                "SELECT package_id, sender, doc_number, subject, state, received_at, files, receipt_number, reason, reason_text, handled_by, handled_at, sender_name, copy, urgency \
+                 FROM agent_received WHERE agency = $1 AND package_id = $2",
+                &[me.agency().code.as_str().into(), id.into()],
+            )
+            .await?
+            .ok_or_else(|| Refusal::new(Code::NotFound, format!("收文 {id} 不存在")))?;
+        Ok::<_, Refusal>(Received {
+            id: r.text(0)?,
+            sender: sender_label(&r.text(12)?, &r.text(1)?),
+            doc_number: r.text(2)?,
+            subject: r.text(3)?,
+            state: r.text(4)?,
+            received_at: r.i64(5)?,
+            files: serde_json::from_str(&r.text(6)?).unwrap_or_default(),
+            receipt_number: r.opt_text(7)?,
+            reason: r.opt_text(8)?,
+            reason_text: r.opt_text(9)?,
+            handled_by: r.opt_text(10)?,
+            handled_at: r.opt_i64(11)?,
+            copy: r.text(13)?,
+            urgency: r.text(14)?,
+        })
+    };
+    found.await.map_err(|e| me.refuse(e))
 }
 
 /// The received document's DI, read from its inbox folder.
-fn document(w: &Web, a: &Agency, r: &Received) -> Result<gongwen_doc::Di, Refusal> {
-    let name = r
-        .files
-        .iter()
-        .find(|f| f.to_ascii_lowercase().ends_with(".di"))
-        .ok_or_else(|| Refusal::new(Code::NotFound, "這份收文沒有 DI"))?;
-    let path = receive::inbox_dir(&w.node, a).join(&r.id).join(name);
-    let bytes = std::fs::read(&path)
-        .map_err(|e| Refusal::new(Code::Internal, format!("{}：{e}", path.display())))?;
-    gongwen_doc::read_di(&bytes).map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))
+fn document(me: &SignedIn, r: &Received) -> Result<gongwen_doc::Di, Refused> {
+    let read = || {
+        let name = r
+            .files
+            .iter()
+            .find(|f| f.to_ascii_lowercase().ends_with(".di"))
+            .ok_or_else(|| Refusal::new(Code::NotFound, "這份收文沒有 DI"))?;
+        let path = receive::inbox_dir(&me.node, me.agency())
+            .join(&r.id)
+            .join(name);
+        let bytes = std::fs::read(&path)
+            .map_err(|e| Refusal::new(Code::Internal, format!("{}：{e}", path.display())))?;
+        gongwen_doc::read_di(&bytes).map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))
+    };
+    read().map_err(|e| me.refuse(e))
 }
 
 fn stamp(a: &Agency, r: &Received) -> Option<gongwen_render::ExchangeStamp> {
@@ -212,51 +195,36 @@ fn stamp(a: &Agency, r: &Received) -> Option<gongwen_render::ExchangeStamp> {
 }
 
 pub async fn show(
-    State(w): State<Web>,
-    headers: HeaderMap,
+    me: SignedIn,
     UrlPath(id): UrlPath<String>,
-) -> Response {
-    let (a, s, r) = match signed_in_with(&w, &headers, &id).await {
-        Ok(x) => x,
-        Err(resp) => return resp,
-    };
-    let page = ReceivedPage::new(a, &s, r);
-    render(StatusCode::OK, &page)
+) -> Result<Page<ReceivedPage>, Refused> {
+    let r = received(&me, &id).await?;
+    Ok(Page(ReceivedPage::new(&me, r)))
 }
 
 /// The document alone, as the printed page (shown in a frame of the document page).
 pub async fn document_html(
-    State(w): State<Web>,
-    headers: HeaderMap,
+    me: SignedIn,
     UrlPath(id): UrlPath<String>,
-) -> Response {
-    let (a, s, r) = match signed_in_with(&w, &headers, &id).await {
-        Ok(x) => x,
-        Err(resp) => return resp,
+) -> Result<Response, Refused> {
+    let r = received(&me, &id).await?;
+    let di = document(&me, &r)?;
+    let opts = gongwen_render::RenderOptions {
+        stamp: stamp(me.agency(), &r),
+        mark: None,
     };
-    match document(&w, a, &r) {
-        Ok(di) => (
-            [(
-                axum::http::header::CONTENT_SECURITY_POLICY,
-                super::DOCUMENT_POLICY,
-            )],
-            Html(gongwen_render::render_html(
-                &di,
-                &gongwen_render::RenderOptions {
-                    stamp: stamp(a, &r),
-                    mark: None,
-                },
-            )),
-        )
-            .into_response(),
-        Err(e) => error_page(Some((a, &s)), &e),
-    }
+    let html = Html(gongwen_render::render_html(&di, &opts));
+    Ok((
+        [(header::CONTENT_SECURITY_POLICY, super::DOCUMENT_POLICY)],
+        html,
+    )
+        .into_response())
 }
 
 /// One received document with its files and, while it waits, the forms to 簽收 or 退文.
 #[derive(Template)]
 #[template(path = "agent/received.html")]
-struct ReceivedPage {
+pub struct ReceivedPage {
     site: &'static Site,
     /// The document's subject.
     title: String,
@@ -282,7 +250,7 @@ struct FileLink {
 }
 
 impl ReceivedPage {
-    fn new(a: &Agency, s: &Session, r: Received) -> Self {
+    fn new(me: &SignedIn, r: Received) -> Self {
         let files = r
             .files
             .iter()
@@ -315,12 +283,12 @@ impl ReceivedPage {
         ReceivedPage {
             site: SITE,
             title: r.subject.clone(),
-            who: Who::of(a, s),
+            who: me.who(),
             id: gongwen_client::encode_segment(&r.id),
             state: state_label(&r.state),
             files,
             waiting: r.state == "delivered",
-            csrf: s.csrf.clone(),
+            csrf: me.session.csrf.clone(),
             reasons,
             r,
         }
@@ -330,40 +298,28 @@ impl ReceivedPage {
 static FONTS: OnceLock<Result<gongwen_render::Fonts, gongwen_render::RenderError>> =
     OnceLock::new();
 
-pub async fn print(
-    State(w): State<Web>,
-    headers: HeaderMap,
-    UrlPath(id): UrlPath<String>,
-) -> Response {
-    let (a, s, r) = match signed_in_with(&w, &headers, &id).await {
-        Ok(x) => x,
-        Err(resp) => return resp,
-    };
-    let di = match document(&w, a, &r) {
-        Ok(d) => d,
-        Err(e) => return error_page(Some((a, &s)), &e),
-    };
+pub async fn print(me: SignedIn, UrlPath(id): UrlPath<String>) -> Result<Response, Refused> {
+    let r = received(&me, &id).await?;
+    let di = document(&me, &r)?;
     let opts = gongwen_render::RenderOptions {
-        stamp: stamp(a, &r),
+        stamp: stamp(me.agency(), &r),
         mark: None,
     };
-    match pdf(di, opts).await {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!(
-                        "inline; filename*=UTF-8''{}.pdf",
-                        gongwen_client::encode_segment(&r.doc_number)
-                    ),
+    let bytes = pdf(di, opts).await.map_err(|e| me.refuse(e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "inline; filename*=UTF-8''{}.pdf",
+                    gongwen_client::encode_segment(&r.doc_number)
                 ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => error_page(Some((a, &s)), &e),
-    }
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// A document as the printed PDF (全字庫 fonts, loaded once).
@@ -392,76 +348,57 @@ pub(crate) async fn pdf(
 }
 
 pub async fn file(
-    State(w): State<Web>,
-    headers: HeaderMap,
+    me: SignedIn,
     UrlPath((id, name)): UrlPath<(String, String)>,
-) -> Response {
-    let (a, s, r) = match signed_in_with(&w, &headers, &id).await {
-        Ok(x) => x,
-        Err(resp) => return resp,
-    };
+) -> Result<Response, Refused> {
+    let r = received(&me, &id).await?;
     if !r.files.contains(&name) {
-        return error_page(
-            Some((a, &s)),
-            &Refusal::new(Code::NotFound, format!("收文 {id} 沒有檔案「{name}」")),
-        );
+        let e = Refusal::new(Code::NotFound, format!("收文 {id} 沒有檔案「{name}」"));
+        return Err(me.refuse(e));
     }
-    let path = receive::inbox_dir(&w.node, a).join(&r.id).join(&name);
-    match crate::api::file_response(&path, &name).await {
-        Ok(resp) => resp,
-        Err(e) => error_page(Some((a, &s)), &e),
-    }
+    let path = receive::inbox_dir(&me.node, me.agency())
+        .join(&r.id)
+        .join(&name);
+    crate::api::file_response(&path, &name)
+        .await
+        .map_err(|e| me.refuse(e))
 }
 
 #[derive(Deserialize)]
 pub struct DecideForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     reason: String,
     #[serde(default)]
     text: String,
 }
 
-async fn decide(w: Web, headers: HeaderMap, id: String, f: DecideForm, confirm: bool) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
+async fn decide(
+    me: SignedIn,
+    id: String,
+    d: Result<Decision, Refusal>,
+) -> Result<Redirect, Refused> {
+    let done = match d {
+        Ok(d) => receive::decide(&me.node, me.agency(), &id, &me.session.user, d).await,
+        Err(e) => Err(e),
     };
-    let r = async {
-        login::csrf_ok(&s, &f.csrf)?;
-        let d = if confirm {
-            Decision::Confirm
-        } else {
-            let reason =
-                ReturnReason::parse(&f.reason).map_err(|m| Refusal::new(Code::BadRequest, m))?;
-            Decision::Return(reason, f.text.clone())
-        };
-        receive::decide(&w.node, a, &id, &s.user, d).await
-    }
-    .await;
-    match r {
-        Ok(()) => {
-            Redirect::to(&format!("/inbox/{}", gongwen_client::encode_segment(&id))).into_response()
-        }
-        Err(e) => error_page(Some((a, &s)), &e),
-    }
+    done.map_err(|e| me.refuse(e))?;
+    Ok(Redirect::to(&format!(
+        "/inbox/{}",
+        gongwen_client::encode_segment(&id)
+    )))
 }
 
 pub async fn confirm(
-    State(w): State<Web>,
-    headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
-    Form(f): Form<DecideForm>,
-) -> Response {
-    decide(w, headers, id, f, true).await
+    Csrf(me, _): Csrf<SignedIn, NoFields>,
+) -> Result<Redirect, Refused> {
+    decide(me, id, Ok(Decision::Confirm)).await
 }
 
 pub async fn return_doc(
-    State(w): State<Web>,
-    headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
-    Form(f): Form<DecideForm>,
-) -> Response {
-    decide(w, headers, id, f, false).await
+    Csrf(me, f): Csrf<SignedIn, DecideForm>,
+) -> Result<Redirect, Refused> {
+    let reason = ReturnReason::parse(&f.reason).map_err(|m| Refusal::new(Code::BadRequest, m));
+    decide(me, id, reason.map(|r| Decision::Return(r, f.text))).await
 }

@@ -11,27 +11,25 @@
 //! account (the card the post claims) after 5 in 15 minutes, and an address after 50, so one
 //! client behind the same proxy as everyone cannot lock everyone out.
 
+use askama::Template;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use gongwen_net::html::esc;
 use gongwen_net::{Peer, Refusal};
 use gongwen_proto::Code;
 use gongwen_store::{random_hex, sha256_hex};
 use gongwen_trust::path::Purpose;
+use gongwen_web::{Csrf, NoFields, Signed, Site};
 use serde::Deserialize;
 
-use super::{Web, page};
-use crate::Agency;
+use super::{Refused, SITE, Web, Who};
+use crate::sessions::{self, Attempt, By, Session};
+use crate::{Agency, Shared};
 
 const COOKIE: &str = "gongwen_web_session";
-const IDLE_MS: i64 = 30 * 60_000;
-const MAX_MS: i64 = 10 * 3_600_000;
 const CHALLENGE_MS: i64 = 5 * 60_000;
-/// The idle clock is written back at most this often: each write is a durable commit, and a
-/// page view should not wait for the disk.
-const TOUCH_MS: i64 = 60_000;
 /// Failed sign-ins of one card within 15 minutes before it must wait.
 const MAX_ACCOUNT_FAILURES: i64 = 5;
 /// Failed sign-ins from one address within 15 minutes before it must wait: higher, since
@@ -103,65 +101,74 @@ impl SignIn {
 /// The time line of a challenge, to the second, as people read it.
 fn challenge_time(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
-    format!("{}:{:02}", super::roc(ms), secs.rem_euclid(60))
+    format!("{}:{:02}", gongwen_web::roc(ms), secs.rem_euclid(60))
 }
 
 /// First line of every challenge: the signer signs nothing else.
 pub const CHALLENGE_HEAD: &str = "Gongwen 網頁版登入";
 
-/// The signed-in organisation and person.
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub agency: String,
-    /// The card certificate's subject name.
-    pub user: String,
-    pub csrf: String,
-}
-
 /// The session of this request, if it is still valid; its idle clock restarts.
-pub async fn session(w: &Web, headers: &HeaderMap) -> Option<Session> {
-    let id = gongwen_net::html::cookie(headers, COOKIE)?;
-    let now = w.node.clock.now_ms();
-    let key = sha256_hex(id.as_bytes());
-    let r = w
-        .node
-        .db
-        .fetch_optional(
-            "SELECT agency, user_name, csrf, last_seen FROM agent_sessions WHERE id_sha256 = $1 AND last_seen > $2 AND created_at > $3",
-            &[key.as_str().into(), (now - IDLE_MS).into(), (now - MAX_MS).into()],
-        )
-        .await
-        .ok()??;
-    if now - r.i64(3).ok()? >= TOUCH_MS {
-        let _ = w
-            .node
-            .db
-            .execute(
-                "UPDATE agent_sessions SET last_seen = $2 WHERE id_sha256 = $1",
-                &[key.as_str().into(), now.into()],
-            )
-            .await;
-    }
-    Some(Session {
-        agency: r.text(0).ok()?,
-        user: r.text(1).ok()?,
-        csrf: r.text(2).ok()?,
-    })
+async fn session(w: &Web, headers: &HeaderMap) -> Option<Session> {
+    let key = sha256_hex(gongwen_web::cookie(headers, COOKIE)?.as_bytes());
+    let found = sessions::find(&w.node.db, &key, w.node.clock.now_ms()).await;
+    found.ok().flatten()
 }
 
-/// The signed-in agency, or the way to the sign-in page (saying the session ended).
-pub async fn require<'a>(
-    w: &'a Web,
-    headers: &HeaderMap,
-) -> Result<(&'a Agency, Session), Response> {
-    let had_cookie = gongwen_net::html::cookie(headers, COOKIE).is_some();
-    match session(w, headers).await {
-        Some(s) => match w.node.agency(&s.agency) {
-            Some(a) => Ok((a, s)),
-            None => Err(Redirect::to("/login").into_response()),
-        },
-        None if had_cookie => Err(Redirect::to("/login?expired=1").into_response()),
-        None => Err(Redirect::to("/login").into_response()),
+/// The signed-in organisation of a request. A handler that takes one is reached only with a
+/// valid session; everyone else goes to the sign-in page (told why when the session ended).
+pub struct SignedIn {
+    pub node: Shared,
+    /// The agency's place in `node.agencies`.
+    at: usize,
+    pub session: Session,
+}
+
+impl FromRequestParts<Web> for SignedIn {
+    type Rejection = Redirect;
+
+    async fn from_request_parts(parts: &mut Parts, w: &Web) -> Result<Self, Redirect> {
+        let had_cookie = gongwen_web::cookie(&parts.headers, COOKIE).is_some();
+        let Some(session) = session(w, &parts.headers).await else {
+            return Err(Redirect::to(if had_cookie {
+                "/login?expired=1"
+            } else {
+                "/login"
+            }));
+        };
+        let at = (w.node.agencies.iter())
+            .position(|a| a.code.as_str() == session.agency)
+            .ok_or_else(|| Redirect::to("/login"))?;
+        Ok(SignedIn {
+            node: w.node.clone(),
+            at,
+            session,
+        })
+    }
+}
+
+impl SignedIn {
+    pub fn agency(&self) -> &Agency {
+        &self.node.agencies[self.at]
+    }
+
+    /// Who is signed in, as the layout shows it.
+    pub(crate) fn who(&self) -> Option<Who> {
+        Who::of(self.agency(), &self.session)
+    }
+
+    /// A refusal as this organisation's error page.
+    pub(crate) fn refuse(&self, e: impl Into<Refusal>) -> Refused {
+        Refused::new(self.who(), e.into())
+    }
+}
+
+impl Signed for SignedIn {
+    const CSRF_CODE: Code = Code::AgentAuth;
+    fn csrf(&self) -> &str {
+        &self.session.csrf
+    }
+    fn refuse(&self, r: Refusal) -> Response {
+        SignedIn::refuse(self, r).into_response()
     }
 }
 
@@ -178,40 +185,44 @@ pub async fn login_page(w: &Web, headers: &HeaderMap, note: Option<&str>) -> Res
         .unwrap_or("");
     let Some(origin) = w.signin.origin_for_host(host) else {
         let listed = w.signin.origins().join("、");
-        return super::error_page(
-            None,
-            &Refusal::new(
-                Code::HttpCrossSite,
-                if listed.is_empty() {
-                    "網頁版的網址尚未設定（[agent.web] origins），無法登入".to_string()
-                } else {
-                    format!("請由本網站的網址開啟登入頁：{listed}")
-                },
-            ),
+        let e = Refusal::new(
+            Code::HttpCrossSite,
+            if listed.is_empty() {
+                "網頁版的網址尚未設定（[agent.web] origins），無法登入".to_string()
+            } else {
+                format!("請由本網站的網址開啟登入頁：{listed}")
+            },
         );
+        return Refused::from(e).into_response();
     };
     let (challenge, nonce) = w.signin.challenge(origin, now);
-    let signer = &w.node.config.web.signer_url;
-    let note = note
-        .map(|n| format!("<p class=\"msg\" role=\"alert\">{}</p>", esc(n)))
-        .unwrap_or_default();
-    let body = format!(
-        "{note}<p>請插入機關（團體）憑證 IC 卡，並確認本機的簽章程式 <code>gongwen signer</code> 已啟動，再按下「以憑證登入」。\
-         卡片密碼只在您的電腦上使用，不會傳送到網站。</p>\
-         <form id=\"login\" method=\"post\" action=\"/login\">\
-         <input type=\"hidden\" name=\"nonce\" value=\"{nonce}\">\
-         <textarea id=\"challenge\" hidden readonly>{c}</textarea>\
-         <p><button type=\"button\" id=\"sign\" data-signer=\"{signer}\">以憑證登入</button> <span id=\"status\" role=\"status\"></span></p>\
-         <details><summary>無法自動簽章時：手動方式</summary>\
-         <p>在本機執行下列指令（以卡片或金鑰檔簽署這段文字），把輸出的整段（含 BEGIN、END 兩行）貼到下面：</p>\
-         <pre>gongwen signer sign --cert 簽章憑證.pem --key pkcs11:… --text '{ce}'</pre>\
-         <p><label>簽章結果<br><textarea name=\"signed\" id=\"signed\" rows=\"6\"></textarea></label></p>\
-         <button>送出</button></details></form>",
-        c = esc(&challenge),
-        ce = esc(&challenge.replace('\n', "\\n")),
-        signer = esc(signer),
-    );
-    page("以憑證登入", None, &body).into_response()
+    let page = LoginPage {
+        site: SITE,
+        title: "以憑證登入",
+        who: None,
+        note: note.unwrap_or(""),
+        nonce,
+        challenge_line: challenge.replace('\n', "\\n"),
+        challenge,
+        signer: &w.node.config.web.signer_url,
+    };
+    gongwen_web::render(StatusCode::OK, &page)
+}
+
+/// The sign-in page: the challenge the local signer signs, and the way to sign it by hand.
+#[derive(Template)]
+#[template(path = "agent/login.html")]
+struct LoginPage<'a> {
+    site: &'static Site,
+    title: &'static str,
+    who: Option<Who>,
+    /// Why the user is here again (the session ended, the sign-in failed), or "".
+    note: &'a str,
+    nonce: String,
+    challenge: String,
+    /// The challenge on one line, for the command typed by hand.
+    challenge_line: String,
+    signer: &'a str,
 }
 
 pub async fn show(
@@ -318,15 +329,7 @@ async fn check<'a>(
         .evaluate(&v.signer, &v.certs, now.div_euclid(1000), Purpose::Signing)
         .map_err(|e| bad(format!("憑證未通過驗證：{e}")))?;
     // Used once: the first post with it writes it down.
-    let fresh = w
-        .node
-        .db
-        .execute(
-            "INSERT INTO agent_challenges (nonce, created_at, used_at) VALUES ($1, $2, $3) ON CONFLICT (nonce) DO NOTHING",
-            &[nonce.as_str().into(), issued.into(), now.into()],
-        )
-        .await?;
-    if fresh != 1 {
+    if !sessions::use_challenge(&w.node.db, &nonce, issued, now).await? {
         return Err(bad(
             "登入隨機碼已使用過或已逾 5 分鐘，請重新整理頁面再登入".into()
         ));
@@ -351,39 +354,9 @@ async fn check<'a>(
     }
 }
 
-/// One sign-in attempt, for the record.
-struct Attempt<'a> {
-    ip: &'a str,
-    account: Option<&'a str>,
-    agency: Option<&'a str>,
-    subject: Option<&'a str>,
-    /// Why it failed; `None` for a success.
-    detail: Option<&'a str>,
-}
-
-async fn record(w: &Web, headers: &HeaderMap, t: &Attempt<'_>, now: i64) {
-    let ua = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(300).collect::<String>());
-    let _ = w
-        .node
-        .db
-        .execute(
-            "INSERT INTO agent_logins (id, at, agency, ok, subject, ip, user_agent, detail, account) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            &[
-                random_hex(12).into(),
-                now.into(),
-                t.agency.into(),
-                i64::from(t.detail.is_none()).into(),
-                t.subject.into(),
-                t.ip.into(),
-                ua.into(),
-                t.detail.into(),
-                t.account.into(),
-            ],
-        )
-        .await;
+/// The attempt in the record and the log.
+async fn record(w: &Web, t: &Attempt<'_>, now: i64) {
+    let _ = sessions::record(&w.node.db, t, now).await;
     gongwen_net::log::info(
         if t.detail.is_none() {
             "網頁版登入"
@@ -418,21 +391,10 @@ fn same_site(w: &Web, headers: &HeaderMap) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// Failed sign-ins within the lockout window, by `column`.
-async fn failures(w: &Web, column: &str, value: &str, now: i64) -> i64 {
-    w.node
-        .db
-        .fetch_optional(
-            &format!(
-                "SELECT COUNT(*) FROM agent_logins WHERE {column} = $1 AND ok = 0 AND at > $2"
-            ),
-            &[value.into(), (now - LOCKOUT_MS).into()],
-        )
-        .await
-        .ok()
-        .flatten()
-        .and_then(|r| r.i64(0).ok())
-        .unwrap_or(0)
+/// Failed sign-ins within the lockout window.
+async fn failures(w: &Web, by: By, value: &str, now: i64) -> i64 {
+    let n = sessions::failures(&w.node.db, by, value, now - LOCKOUT_MS).await;
+    n.unwrap_or(0)
 }
 
 pub async fn submit(
@@ -442,15 +404,18 @@ pub async fn submit(
     Form(f): Form<LoginForm>,
 ) -> Response {
     if let Err(e) = same_site(&w, &headers) {
-        return super::error_page(None, &e);
+        return Refused::from(e).into_response();
     }
     let now = w.node.clock.now_ms();
     let ip = peer.map(|p| p.ip.to_string()).unwrap_or_default();
     let claim = claim(&f);
     let account = claim.as_ref().ok().map(|c| c.account.clone());
-    let locked = failures(&w, "ip", &ip, now).await >= MAX_IP_FAILURES
+    let user_agent = (headers.get(header::USER_AGENT))
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect::<String>());
+    let locked = failures(&w, By::Ip, &ip, now).await >= MAX_IP_FAILURES
         || match &account {
-            Some(a) => failures(&w, "account", a, now).await >= MAX_ACCOUNT_FAILURES,
+            Some(a) => failures(&w, By::Account, a, now).await >= MAX_ACCOUNT_FAILURES,
             None => false,
         };
     if locked {
@@ -470,41 +435,34 @@ pub async fn submit(
                 account: account.as_deref(),
                 agency: None,
                 subject: None,
+                user_agent: user_agent.as_deref(),
                 detail: Some(&e.detail),
             };
-            record(&w, &headers, &attempt, now).await;
+            record(&w, &attempt, now).await;
             let mut r = login_page(&w, &headers, Some(&format!("無法登入：{}", e.detail))).await;
             *r.status_mut() = StatusCode::FORBIDDEN;
             return r;
         }
     };
     let id = random_hex(24);
-    let csrf = random_hex(16);
-    let stored = w
-        .node
-        .db
-        .execute(
-            "INSERT INTO agent_sessions (id_sha256, agency, user_name, csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $5, $5)",
-            &[
-                sha256_hex(id.as_bytes()).into(),
-                agency.code.as_str().into(),
-                user.as_str().into(),
-                csrf.as_str().into(),
-                now.into(),
-            ],
-        )
-        .await;
-    if let Err(e) = stored {
-        return super::error_page(None, &e.into());
+    let session = Session {
+        agency: agency.code.as_str().to_string(),
+        user,
+        csrf: random_hex(16),
+        key: sha256_hex(id.as_bytes()),
+    };
+    if let Err(e) = sessions::open(&w.node.db, &session, now).await {
+        return Refused::from(Refusal::from(e)).into_response();
     }
     let attempt = Attempt {
         ip: &ip,
         account: account.as_deref(),
         agency: Some(agency.code.as_str()),
-        subject: Some(&user),
+        subject: Some(&session.user),
+        user_agent: user_agent.as_deref(),
         detail: None,
     };
-    record(&w, &headers, &attempt, now).await;
+    record(&w, &attempt, now).await;
     let secure = if w.secure { "; Secure" } else { "" };
     (
         [(
@@ -516,40 +474,17 @@ pub async fn submit(
         .into_response()
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    pub csrf: String,
-}
-
-pub async fn logout(State(w): State<Web>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
-    if let Some(s) = session(&w, &headers).await
-        && s.csrf == f.csrf
-        && let Some(id) = gongwen_net::html::cookie(&headers, COOKIE)
-    {
-        let _ = w
-            .node
-            .db
-            .execute(
-                "DELETE FROM agent_sessions WHERE id_sha256 = $1",
-                &[sha256_hex(id.as_bytes()).into()],
-            )
-            .await;
+pub async fn logout(
+    State(w): State<Web>,
+    form: Result<Csrf<SignedIn, NoFields>, Response>,
+) -> Response {
+    if let Ok(Csrf(me, _)) = form {
+        // Gone or not, the cookie is removed below.
+        let _ = sessions::close(&w.node.db, &me.session).await;
     }
     (
-        [(header::SET_COOKIE, format!("{COOKIE}=; Path=/; Max-Age=0"))],
+        [(header::SET_COOKIE, gongwen_web::clear_cookie(COOKIE))],
         Redirect::to("/login"),
     )
         .into_response()
-}
-
-/// A form's CSRF token against the session's.
-pub fn csrf_ok(s: &Session, token: &str) -> Result<(), Refusal> {
-    if !token.is_empty() && token == s.csrf {
-        Ok(())
-    } else {
-        Err(Refusal::new(
-            Code::AgentAuth,
-            "表單已失效（可能來自其他網站，或登入已更新），請重新整理頁面後再送出",
-        ))
-    }
 }

@@ -12,17 +12,17 @@ mod sent;
 
 use askama::Template;
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use gongwen_net::Refusal;
-use gongwen_net::html::esc;
 use gongwen_web::assets::{self, Asset};
 use gongwen_web::{Link, Site};
 
 use crate::{Agency, Shared};
 
-pub use login::{CHALLENGE_HEAD, Session, SignIn};
+pub use crate::sessions::Session;
+pub use login::{CHALLENGE_HEAD, SignIn, SignedIn};
 
 #[derive(Clone)]
 pub struct Web {
@@ -85,10 +85,10 @@ pub fn router(node: Shared, secure: bool, limit: usize, signin: std::sync::Arc<S
 /// 退文 reason, a group's members.
 pub const SMALL_BODY: usize = 64 * 1024;
 
-async fn home(axum::extract::State(w): axum::extract::State<Web>, headers: HeaderMap) -> Response {
-    match login::session(&w, &headers).await {
-        Some(_) => Redirect::to("/inbox").into_response(),
-        None => Redirect::to("/login").into_response(),
+async fn home(me: Result<SignedIn, Redirect>) -> Redirect {
+    match me {
+        Ok(_) => Redirect::to("/inbox"),
+        Err(to_login) => to_login,
     }
 }
 
@@ -204,32 +204,6 @@ const FRAMED_PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-s
 /// framed by this site's page only.
 pub(crate) const DOCUMENT_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'";
 
-/// A page of the web client; `who` is the signed-in organisation (and the session's CSRF
-/// token, for the sign-out button).
-pub(crate) fn page(title: &str, who: Option<(&Agency, &Session)>, body: &str) -> Html<String> {
-    let nav = match who {
-        Some((a, s)) => format!(
-            "<nav aria-label=\"主選單\"><a href=\"/inbox\">收文</a>　<a href=\"/compose\">撰寫</a>　<a href=\"/sent\">發文</a>　<a href=\"/duties\">待辦清單</a>　<a href=\"/records\">交換紀錄</a>　<a href=\"/groups\">行文群組</a>　<a href=\"/profile\">本機關資料</a></nav>\
-             <form method=\"post\" action=\"/logout\"><span>{}（{}）｜登入者：{}</span> \
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>登出</button></form>",
-            esc(a.name.as_deref().unwrap_or(a.code.as_str())),
-            esc(a.code.as_str()),
-            esc(&s.user),
-            esc(&s.csrf)
-        ),
-        None => String::new(),
-    };
-    Html(format!(
-        "<!doctype html><html lang=\"zh-Hant-TW\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{t}－公文電子交換</title>\
-         <link rel=\"stylesheet\" href=\"/static/gongwen.css\"><link rel=\"stylesheet\" href=\"/static/web.css\">\
-         <script src=\"/static/gongwen.js\" defer></script><script src=\"/static/web.js\" defer></script></head>\
-         <body><header class=\"site-header\"><strong>公文電子交換（網頁版）</strong>{nav}</header>\
-         <main id=\"main\"><h1>{t}</h1>{body}</main></body></html>",
-        t = esc(title)
-    ))
-}
-
 /// The page of a refusal: its message, the detail the user may read and the code, with the
 /// way back (what the user typed is kept by the browser's back).
 #[derive(Template)]
@@ -243,41 +217,38 @@ struct ErrorPage<'a> {
     code: &'a str,
 }
 
-/// A refusal as a page, with the way back; what the user typed is kept by the browser's back.
-pub(crate) fn error_page(who: Option<(&Agency, &Session)>, e: &Refusal) -> Response {
-    let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let detail = e.public_detail();
-    gongwen_web::render(
-        status,
-        &ErrorPage {
-            site: SITE,
-            title: "無法完成",
-            who: who.and_then(|(a, s)| Who::of(a, s)),
-            message: e.code.message(),
-            detail: &detail,
-            code: e.code.as_str(),
-        },
-    )
+/// What a page answers instead: the error page, with the menu of whoever is signed in
+/// ([`SignedIn::refuse`]; `?` on a refusal when no one is).
+/// Boxed: handlers return `Result<_, Refused>`, whose error should stay one pointer.
+pub(crate) struct Refused(Box<(Option<Who>, Refusal)>);
+
+impl Refused {
+    pub(crate) fn new(who: Option<Who>, e: Refusal) -> Self {
+        Refused(Box::new((who, e)))
+    }
 }
 
-/// Date and time as people read them (中華民國115年1月5日 10:30), Asia/Taipei.
-pub(crate) fn roc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let local = (secs + 8 * 3600).rem_euclid(86_400);
-    format!(
-        "{} {:02}:{:02}",
-        gongwen_trust::path::roc_datetime(secs),
-        local / 3600,
-        local % 3600 / 60
-    )
+impl From<Refusal> for Refused {
+    fn from(e: Refusal) -> Self {
+        Refused::new(None, e)
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn times_read_in_taipei() {
-        // 2026-01-05 02:30 UTC is 10:30 in Taipei.
-        assert_eq!(super::roc(1_767_580_200_000), "中華民國115年1月5日 10:30");
-        assert_eq!(super::roc(0), "中華民國59年1月1日 08:00");
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        let (who, e) = *self.0;
+        let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let detail = e.public_detail();
+        gongwen_web::render(
+            status,
+            &ErrorPage {
+                site: SITE,
+                title: "無法完成",
+                who,
+                message: e.code.message(),
+                detail: &detail,
+                code: e.code.as_str(),
+            },
+        )
     }
 }

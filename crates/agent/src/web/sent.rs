@@ -4,27 +4,22 @@
 //! day before that are not yet handled by 10:00.
 
 use askama::Template;
-use axum::extract::{Path as UrlPath, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::Path as UrlPath;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use gongwen_net::Refusal;
 use gongwen_proto::Code;
 use gongwen_proto::CopyStatus;
 use gongwen_proto::api::DutyItem;
-use gongwen_web::{Site, filters, render};
+use gongwen_web::{Page, Site, filters};
 
-use super::{SITE, Web, Who, error_page, login};
+use super::{Refused, SITE, SignedIn, Who};
 use crate::send::refusal_of;
 
-pub async fn list(State(w): State<Web>, headers: HeaderMap) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let sent = match a.center.sent_list(&[("limit", "100")]).await {
-        Ok(p) => p,
-        Err(e) => return error_page(Some((a, &s)), &refusal_of(&e)),
-    };
+pub async fn list(me: SignedIn) -> Result<Page<Sent>, Refused> {
+    let a = me.agency();
+    let sent =
+        (a.center.sent_list(&[("limit", "100")]).await).map_err(|e| me.refuse(refusal_of(&e)))?;
     // Recipients by name, looked up once each in the center's address book.
     let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for p in &sent.items {
@@ -90,19 +85,18 @@ pub async fn list(State(w): State<Web>, headers: HeaderMap) -> Response {
             }
         })
         .collect();
-    let page = Sent {
+    Ok(Page(Sent {
         site: SITE,
         title: "發文",
-        who: Who::of(a, &s),
-        paper_mark: w.node.config.web.paper_mark.clone(),
+        who: me.who(),
+        paper_mark: me.node.config.web.paper_mark.clone(),
         docs,
-    };
-    render(StatusCode::OK, &page)
+    }))
 }
 
 #[derive(Template)]
 #[template(path = "agent/sent.html")]
-struct Sent {
+pub struct Sent {
     site: &'static Site,
     title: &'static str,
     who: Option<Who>,
@@ -143,13 +137,10 @@ struct CopyRow {
 
 /// A sent document printed with a mark: for mailing on paper to a recipient that did not
 /// confirm (已電子交換未確認), or for filing (已電子交換).
-async fn marked(w: Web, headers: HeaderMap, id: String, filing: bool) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn marked(me: SignedIn, id: String, filing: bool) -> Result<Response, Refused> {
+    let a = me.agency();
     let r = async {
-        let row = w
+        let row = me
             .node
             .db
             .fetch_optional(
@@ -163,7 +154,7 @@ async fn marked(w: Web, headers: HeaderMap, id: String, filing: bool) -> Respons
         let (name, source) = (row.text(0)?, row.text(1)?);
         let dir = match (&a.folders, source.as_str()) {
             (Some(f), "folder") => f.sent.join(&name),
-            _ => w
+            _ => me
                 .node
                 .config
                 .data_dir
@@ -185,7 +176,7 @@ async fn marked(w: Web, headers: HeaderMap, id: String, filing: bool) -> Respons
         let mark = if filing {
             "已電子交換".to_string()
         } else {
-            w.node.config.web.paper_mark.clone()
+            me.node.config.web.paper_mark.clone()
         };
         super::inbox::pdf(
             doc,
@@ -197,26 +188,16 @@ async fn marked(w: Web, headers: HeaderMap, id: String, filing: bool) -> Respons
         .await
     }
     .await;
-    match r {
-        Ok(pdf) => ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response(),
-        Err(e) => error_page(Some((a, &s)), &e),
-    }
+    let pdf = r.map_err(|e| me.refuse(e))?;
+    Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
 }
 
-pub async fn paper(
-    State(w): State<Web>,
-    headers: HeaderMap,
-    UrlPath(id): UrlPath<String>,
-) -> Response {
-    marked(w, headers, id, false).await
+pub async fn paper(me: SignedIn, UrlPath(id): UrlPath<String>) -> Result<Response, Refused> {
+    marked(me, id, false).await
 }
 
-pub async fn filing(
-    State(w): State<Web>,
-    headers: HeaderMap,
-    UrlPath(id): UrlPath<String>,
-) -> Response {
-    marked(w, headers, id, true).await
+pub async fn filing(me: SignedIn, UrlPath(id): UrlPath<String>) -> Result<Response, Refused> {
+    marked(me, id, true).await
 }
 
 /// One duty list of the page.
@@ -259,7 +240,7 @@ impl DutyList {
 
 #[derive(Template)]
 #[template(path = "agent/duties.html")]
-struct Duties {
+pub struct Duties {
     site: &'static Site,
     title: &'static str,
     who: Option<Who>,
@@ -268,22 +249,14 @@ struct Duties {
     receiving: DutyList,
 }
 
-pub async fn duties(State(w): State<Web>, headers: HeaderMap) -> Response {
-    let (a, s) = match login::require(&w, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let d = match a.center.duties().await {
-        Ok(d) => d,
-        Err(e) => return error_page(Some((a, &s)), &refusal_of(&e)),
-    };
-    let page = Duties {
+pub async fn duties(me: SignedIn) -> Result<Page<Duties>, Refused> {
+    let d = (me.agency().center.duties().await).map_err(|e| me.refuse(refusal_of(&e)))?;
+    Ok(Page(Duties {
         site: SITE,
         title: "待辦清單",
-        who: Who::of(a, &s),
+        who: me.who(),
         as_of: d.as_of,
         sending: DutyList::new("發文待辦", "受文者", true, d.sending),
         receiving: DutyList::new("收文待辦", "發文機關", false, d.receiving),
-    };
-    render(StatusCode::OK, &page)
+    }))
 }
