@@ -29,12 +29,17 @@ impl std::fmt::Display for Refusal {
 
 impl std::error::Error for Refusal {}
 
+/// A store failure's code: one that may pass if tried again, or an internal one.
+pub fn store_code(e: &StoreError) -> Code {
+    match e {
+        StoreError::Conflict { .. } | StoreError::Db { .. } => Code::Unavailable,
+        _ => Code::Internal,
+    }
+}
+
 impl From<StoreError> for Refusal {
     fn from(e: StoreError) -> Self {
-        let code = match e {
-            StoreError::Conflict { .. } | StoreError::Db { .. } => Code::Unavailable,
-            _ => Code::Internal,
-        };
+        let code = store_code(&e);
         // The database's own words (SQL, paths) go to the log only.
         Refusal::new(code, incident(code, &e.to_string()))
     }
