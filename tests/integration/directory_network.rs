@@ -1021,7 +1021,7 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
         let past = improvements::of(&db, B).await.unwrap();
         assert_eq!(
             (past.len(), past[0].state),
-            (1, improvements::NoticeState::Terminated)
+            (1, improvements::ImprovementNoticeState::Terminated)
         );
 
         // An extension allows more follow-ups; an improvement restores the participant.
@@ -1048,7 +1048,7 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
             improvements::follow_up(&db, &n2.id, true, "已完成改善", "assessor:李", now + 10)
                 .await
                 .unwrap();
-        assert_eq!(done.state, improvements::NoticeState::Improved);
+        assert_eq!(done.state, improvements::ImprovementNoticeState::Improved);
         assert_eq!(
             registry::require(&db, A).await.unwrap().state,
             ParticipantState::Active

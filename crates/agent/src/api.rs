@@ -390,14 +390,9 @@ async fn send_document(
     // A retried request: answer what became of the first, read nothing. The upload left
     // unread ends this connection, so the answer says so (`Connection: close`): a client
     // that kept it for its next request would see that request cut off.
-    if send::sent_row(node, a, &name)
-        .await
-        .map_err(|e| Refusal::new(Code::Internal, e))?
-        .is_some()
-    {
+    if send::sent_row(node, a, &name).await?.is_some() {
         let replay = async {
-            let set = crate::folder::declared_set(&dir, &find_di(&dir)?, name)
-                .map_err(|e| Refusal::new(Code::Internal, e))?;
+            let set = crate::folder::declared_set(&dir, &find_di(&dir)?, name)?;
             let r = send::send_staged(node, a, &set, "api").await?;
             Ok::<_, Refusal>(answer(r, None, Vec::new()))
         };
@@ -541,8 +536,7 @@ async fn document(
 ) -> Result<Json<SendResult>> {
     let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
     let row = send::sent_row(&api.node, a, &name)
-        .await
-        .map_err(|e| Refusal::new(Code::Internal, e))?
+        .await?
         .ok_or_else(|| Refusal::new(Code::NotFound, format!("送件 {name} 不存在")))?;
     let package = if row.state == "submitted" {
         Some(

@@ -161,7 +161,7 @@ pub fn stage(
     }
     folder::write_atomically(&di_path, di_text.as_bytes()).map_err(|e| io(&di_path, e))?;
     let name = folder::dir_name(dir);
-    folder::declared_set(dir, &di_path, name).map_err(bad)
+    Ok(folder::declared_set(dir, &di_path, name)?)
 }
 
 /// Is `name` a plain file name as an upload may carry: 1 to 100 characters, no folder, not
@@ -209,8 +209,7 @@ fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
 /// declared file present.
 pub fn staged_files(dir: &Path, di: &Path) -> Result<OutboxSet, Refusal> {
     let name = folder::dir_name(dir);
-    let set =
-        folder::declared_set(dir, di, name).map_err(|m| Refusal::new(Code::AgentDocument, m))?;
+    let set = folder::declared_set(dir, di, name)?;
     let missing: Vec<String> = set
         .files()
         .iter()

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use crate::AgentError;
+
 /// The four folders of one agency.
 #[derive(Debug, Clone)]
 pub struct Folders {
@@ -131,7 +133,7 @@ pub fn scan(outbox: &Path, settle: Duration) -> Scanned {
         let set = match declared_set(outbox, &di, name) {
             Ok(s) => s,
             Err(why) => {
-                out.broken.push((alone, why));
+                out.broken.push((alone, why.to_string()));
                 continue;
             }
         };
@@ -153,9 +155,9 @@ pub fn dir_name(dir: &Path) -> String {
 }
 
 /// The set a DI in `dir` declares: its SW and attachments, expected beside it.
-pub fn declared_set(dir: &Path, di: &Path, name: String) -> Result<OutboxSet, String> {
-    let bytes = std::fs::read(di).map_err(|e| format!("DI 無法讀取：{e}"))?;
-    let declared = gongwen_doc::read_di(&bytes).map_err(|e| format!("DI 有誤：{e}"))?;
+pub fn declared_set(dir: &Path, di: &Path, name: String) -> Result<OutboxSet, AgentError> {
+    let bytes = std::fs::read(di).map_err(AgentError::io(di))?;
+    let declared = gongwen_doc::read_di(&bytes).map_err(AgentError::Di)?;
     let options = crate::options::path_beside(&dir.join(di.file_name().unwrap_or_default()));
     Ok(OutboxSet {
         options: options.is_file().then_some(options),

@@ -12,6 +12,7 @@ pub mod api;
 pub mod clients;
 pub mod compose;
 pub mod config;
+pub mod error;
 pub mod folder;
 mod notify;
 pub mod options;
@@ -35,6 +36,7 @@ use gongwen_trust::path::LiveTrust;
 use x509_cert::Certificate;
 
 pub use config::{AgencyConfig, AgentConfig, ApiConfig, ApiTls, WebConfig, WebhookConfig};
+pub use error::AgentError;
 use folder::Folders;
 
 fn start_err(code: &'static str, detail: impl std::fmt::Display) -> StartError {
@@ -95,6 +97,8 @@ pub struct Node {
     pub http: reqwest::Client,
     /// When the store was last purged (ms); once an hour is enough.
     last_purge: std::sync::atomic::AtomicI64,
+    /// The folder-mode inbox's modes (files, folders), from `inbox_mode`, checked at start.
+    inbox_modes: (u32, u32),
     /// Staged sets being sent by a request now.
     pub(crate) claims: send::Claims,
 }
@@ -140,7 +144,7 @@ pub async fn open(config: AgentConfig, clock: Clock) -> Result<Shared, StartErro
         roots.extend(read(p)?);
         roots.push(b'\n');
     }
-    let (_, inbox_dir_mode) = config.inbox_modes().map_err(|e| start_err("E_CONFIG", e))?;
+    let inbox_modes = config.inbox_modes().map_err(|e| start_err("E_CONFIG", e))?;
     let mut agencies = Vec::new();
     for a in &config.agencies {
         let code = gongwen_doc::AgencyCode::parse(&a.code)
@@ -161,7 +165,7 @@ pub async fn open(config: AgentConfig, clock: Clock) -> Result<Shared, StartErro
         }
         let folders = a.folder.as_deref().map(Folders::under);
         if let Some(f) = &folders {
-            f.create(inbox_dir_mode)
+            f.create(inbox_modes.1)
                 .map_err(|e| start_err("E_CONFIG", format!("{}：{e}", a.code)))?;
         }
         agencies.push(Agency {
@@ -203,6 +207,7 @@ pub async fn open(config: AgentConfig, clock: Clock) -> Result<Shared, StartErro
         agencies,
         http,
         last_purge: std::sync::atomic::AtomicI64::new(0),
+        inbox_modes,
         claims: Default::default(),
     }))
 }
@@ -274,7 +279,7 @@ pub async fn run_once(node: &Shared) {
             if let Err(e) = r {
                 gongwen_net::log::warn(
                     what,
-                    serde_json::json!({ "agency": a.code.as_str(), "detail": e }),
+                    serde_json::json!({ "agency": a.code.as_str(), "detail": e.to_string() }),
                 );
             }
         }
@@ -291,7 +296,7 @@ pub async fn run_once(node: &Shared) {
             ),
             Err(e) => gongwen_net::log::warn(
                 "清除逾保存期限的資料未完成",
-                serde_json::json!({ "detail": e }),
+                serde_json::json!({ "detail": e.to_string() }),
             ),
         }
     }

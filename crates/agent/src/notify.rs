@@ -8,10 +8,10 @@
 
 use gongwen_proto::CopyStatus;
 use gongwen_proto::api::SentPackage;
-use gongwen_store::random_hex;
+use gongwen_store::{StoreError, random_hex};
 use serde_json::{Value, json};
 
-use crate::{Agency, Node};
+use crate::{Agency, AgentError, Node};
 
 /// Give up on a webhook (and record why) after this long.
 const GIVE_UP_MS: i64 = 3 * 24 * 3600 * 1000;
@@ -22,7 +22,7 @@ pub(crate) async fn enqueue(
     a: &Agency,
     event: &str,
     data: Value,
-) -> Result<(), String> {
+) -> Result<(), StoreError> {
     if a.webhook.is_none() {
         return Ok(());
     }
@@ -37,11 +37,10 @@ pub(crate) async fn enqueue(
         )
         .await
         .map(|_| ())
-        .map_err(|e| e.to_string())
 }
 
 /// Posts what is due, oldest first; stops at the first failure so events stay in order.
-pub(crate) async fn deliver(node: &Node, a: &Agency) -> Result<(), String> {
+pub(crate) async fn deliver(node: &Node, a: &Agency) -> Result<(), AgentError> {
     let Some(hook) = &a.webhook else {
         return Ok(());
     };
@@ -53,16 +52,9 @@ pub(crate) async fn deliver(node: &Node, a: &Agency) -> Result<(), String> {
              WHERE agency = $1 AND done_at IS NULL AND next_at <= $2 ORDER BY created_at, id LIMIT 100",
             &[a.code.as_str().into(), now.into()],
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     for r in rows {
-        let err = |e: gongwen_store::StoreError| e.to_string();
-        let (id, body, attempts, created) = (
-            r.text(0).map_err(err)?,
-            r.text(1).map_err(err)?,
-            r.i64(2).map_err(err)?,
-            r.i64(3).map_err(err)?,
-        );
+        let (id, body, attempts, created) = (r.text(0)?, r.text(1)?, r.i64(2)?, r.i64(3)?);
         let sig =
             gongwen_net::sign_webhook(hook.secret.as_bytes(), node.clock.now_s(), body.as_bytes());
         match gongwen_client::post_webhook(&node.http, &hook.url, body.into_bytes(), &sig).await {
@@ -72,8 +64,7 @@ pub(crate) async fn deliver(node: &Node, a: &Agency) -> Result<(), String> {
                         "UPDATE agent_webhooks SET done_at = $2, attempts = $3, last_error = NULL WHERE id = $1",
                         &[id.as_str().into(), node.clock.now_ms().into(), (attempts + 1).into()],
                     )
-                    .await
-                    .map_err(err)?;
+                    .await?;
             }
             Err(e) => {
                 let now = node.clock.now_ms();
@@ -91,8 +82,7 @@ pub(crate) async fn deliver(node: &Node, a: &Agency) -> Result<(), String> {
                             gave_up.then_some(now).into(),
                         ],
                     )
-                    .await
-                    .map_err(err)?;
+                    .await?;
                 if gave_up {
                     gongwen_net::log::warn(
                         "通知網址三天都無法送達，已放棄這則通知",
@@ -100,7 +90,7 @@ pub(crate) async fn deliver(node: &Node, a: &Agency) -> Result<(), String> {
                     );
                     continue;
                 }
-                return Err(format!("通知網址 {}：{e}", hook.url));
+                return Err(AgentError::remote(format!("通知網址 {}", hook.url))(e));
             }
         }
     }
@@ -110,16 +100,15 @@ pub(crate) async fn deliver(node: &Node, a: &Agency) -> Result<(), String> {
 /// Compares what the center says of the copies this agency sent with what was seen last, and
 /// queues a `status` event for each copy that moved. Packages still open come in one list;
 /// one that closed since the last look is asked for by itself.
-pub(crate) async fn watch_copies(node: &Node, a: &Agency) -> Result<(), String> {
+pub(crate) async fn watch_copies(node: &Node, a: &Agency) -> Result<(), AgentError> {
     if a.webhook.is_none() {
         return Ok(());
     }
-    let err = |e: gongwen_store::StoreError| e.to_string();
     let page = a
         .center
         .sent_list(&[("open", "true"), ("limit", "500")])
         .await
-        .map_err(|e| format!("交換中心無法連線：{e}"))?;
+        .map_err(AgentError::Unreachable)?;
     let mut seen: std::collections::HashSet<String> =
         page.items.iter().map(|p| p.id.clone()).collect();
     for p in &page.items {
@@ -132,22 +121,18 @@ pub(crate) async fn watch_copies(node: &Node, a: &Agency) -> Result<(), String> 
             "SELECT DISTINCT package_id FROM agent_copies WHERE agency = $1 AND status NOT IN ('confirmed', 'returned', 'failed')",
             &[a.code.as_str().into()],
         )
-        .await
-        .map_err(err)?;
+        .await?;
     for r in open {
-        let id = r.text(0).map_err(err)?;
+        let id = r.text(0)?;
         if seen.insert(id.clone()) {
-            match a.center.sent(&id).await {
-                Ok(p) => record(node, a, &p).await?,
-                Err(e) => return Err(format!("交換中心無法連線：{e}")),
-            }
+            let p = a.center.sent(&id).await.map_err(AgentError::Unreachable)?;
+            record(node, a, &p).await?;
         }
     }
     Ok(())
 }
 
-async fn record(node: &Node, a: &Agency, p: &SentPackage) -> Result<(), String> {
-    let err = |e: gongwen_store::StoreError| e.to_string();
+async fn record(node: &Node, a: &Agency, p: &SentPackage) -> Result<(), StoreError> {
     for c in &p.copies {
         let was = node
             .db
@@ -155,11 +140,9 @@ async fn record(node: &Node, a: &Agency, p: &SentPackage) -> Result<(), String> 
                 "SELECT status FROM agent_copies WHERE agency = $1 AND package_id = $2 AND recipient = $3",
                 &[a.code.as_str().into(), p.id.as_str().into(), c.recipient.as_str().into()],
             )
-            .await
-            .map_err(err)?
+            .await?
             .map(|r| r.text(0))
-            .transpose()
-            .map_err(err)?;
+            .transpose()?;
         if was.as_deref() == Some(c.status.as_str()) {
             continue;
         }
@@ -176,8 +159,7 @@ async fn record(node: &Node, a: &Agency, p: &SentPackage) -> Result<(), String> 
                     now.into(),
                 ],
             )
-            .await
-            .map_err(err)?;
+            .await?;
         // A copy first seen already accepted is not news; anything later is.
         if was.is_some() || c.status != CopyStatus::Accepted {
             enqueue(

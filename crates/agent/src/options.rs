@@ -13,10 +13,12 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::AgentError;
 use crate::folder::OutboxSet;
 
-use gongwen_proto::{HeaderOptions, Resend, ResendKind};
-use gongwen_store::Db;
+use gongwen_net::Refusal;
+use gongwen_proto::{Code, HeaderOptions, Resend, ResendKind};
+use gongwen_store::{Db, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// The file name suffix of a set's options.
@@ -33,15 +35,6 @@ pub fn path_beside(di: &Path) -> PathBuf {
 
 /// At most this many bytes: three short fields.
 const MAX_BYTES: u64 = 4096;
-
-/// Why options cannot be used now.
-#[derive(Debug)]
-pub enum Unusable {
-    /// The options are wrong: the set is refused.
-    Refused(String),
-    /// The database failed: try again.
-    Store(String),
-}
 
 /// A send's options as the sender wrote them; [`SendOptions::header_options`] resolves the
 /// original of a resend among the agency's own sends.
@@ -136,27 +129,23 @@ impl SendOptions {
     /// The header options, with the original found among `agency`'s own sends (by package id
     /// or by 發文字號, the latest send with that number). An original the agency never sent is
     /// refused here, before anything is sealed.
-    pub async fn header_options(&self, db: &Db, agency: &str) -> Result<HeaderOptions, Unusable> {
+    pub async fn header_options(&self, db: &Db, agency: &str) -> Result<HeaderOptions, AgentError> {
+        let refused = |m: String| AgentError::Refused(Refusal::new(Code::AgentDocument, m));
         let resend = match (&self.resend_kind, &self.original) {
             (Some(kind), Some(original)) => {
-                let kind = ResendKind::parse(kind).map_err(Unusable::Refused)?;
+                let kind = ResendKind::parse(kind).map_err(refused)?;
                 let row = db
                     .fetch_optional(
                         "SELECT package_id FROM agent_sent WHERE agency = $1 AND (package_id = $2 OR doc_number = $2) \
                          AND state = 'submitted' ORDER BY created_at DESC LIMIT 1",
                         &[agency.into(), original.as_str().into()],
                     )
-                    .await
-                    .map_err(|e| Unusable::Store(e.to_string()))?;
-                let id = row
-                    .map(|r| r.text(0))
-                    .transpose()
-                    .map_err(|e| Unusable::Store(e.to_string()))?
-                    .ok_or_else(|| {
-                        Unusable::Refused(format!(
-                            "原發文「{original}」不是本機關已送達交換中心的發文，無法重發"
-                        ))
-                    })?;
+                    .await?;
+                let id = row.map(|r| r.text(0)).transpose()?.ok_or_else(|| {
+                    refused(format!(
+                        "原發文「{original}」不是本機關已送達交換中心的發文，無法重發"
+                    ))
+                })?;
                 Some(Resend { kind, original: id })
             }
             _ => None,
@@ -179,15 +168,18 @@ pub struct Original {
 
 /// The agency's latest sends the center has, newest first: what the web client offers to
 /// correct or resend.
-pub async fn recent_originals(db: &Db, agency: &str, limit: i64) -> Result<Vec<Original>, String> {
+pub async fn recent_originals(
+    db: &Db,
+    agency: &str,
+    limit: i64,
+) -> Result<Vec<Original>, StoreError> {
     let rows = db
         .fetch_all(
             "SELECT package_id, doc_number, subject FROM agent_sent WHERE agency = $1 AND state = 'submitted' \
              ORDER BY created_at DESC LIMIT $2",
             &[agency.into(), limit.into()],
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     rows.iter()
         .map(|r| {
             Ok(Original {
@@ -196,8 +188,7 @@ pub async fn recent_originals(db: &Db, agency: &str, limit: i64) -> Result<Vec<O
                 subject: r.opt_text(2)?.unwrap_or_default(),
             })
         })
-        .collect::<Result<_, gongwen_store::StoreError>>()
-        .map_err(|e| e.to_string())
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! belong to the document system and are never touched; expired sessions and challenges go
 //! after a day.
 
+use gongwen_store::StoreError;
+
 use crate::{Agency, Node};
 
 const DAY_MS: i64 = 86_400_000;
@@ -20,10 +22,9 @@ fn remove_dir(p: &std::path::Path) {
 }
 
 /// One pass for every agency; returns how many sends and receipts were removed.
-pub async fn run(node: &Node) -> Result<(usize, usize), String> {
+pub async fn run(node: &Node) -> Result<(usize, usize), StoreError> {
     let now = node.clock.now_ms();
     let cutoff = now - i64::from(node.config.retention_days.max(365)) * DAY_MS;
-    let err = |e: gongwen_store::StoreError| e.to_string();
     let (mut sent, mut received) = (0, 0);
     for a in &node.agencies {
         let code = a.code.as_str();
@@ -33,14 +34,9 @@ pub async fn run(node: &Node) -> Result<(usize, usize), String> {
                 "SELECT name, package_id, source FROM agent_sent WHERE agency = $1 AND state <> 'sealed' AND updated_at < $2",
                 &[code.into(), cutoff.into()],
             )
-            .await
-            .map_err(err)?;
+            .await?;
         for r in &rows {
-            let (name, id, source) = (
-                r.text(0).map_err(err)?,
-                r.text(1).map_err(err)?,
-                r.text(2).map_err(err)?,
-            );
+            let (name, id, source) = (r.text(0)?, r.text(1)?, r.text(2)?);
             if source != "folder" {
                 remove_dir(&node.config.data_dir.join("staged").join(code).join(&name));
             }
@@ -50,15 +46,13 @@ pub async fn run(node: &Node) -> Result<(usize, usize), String> {
                     "DELETE FROM agent_copies WHERE agency = $1 AND package_id = $2",
                     &[code.into(), id.as_str().into()],
                 )
-                .await
-                .map_err(err)?;
+                .await?;
             node.db
                 .execute(
                     "DELETE FROM agent_sent WHERE agency = $1 AND name = $2",
                     &[code.into(), name.as_str().into()],
                 )
-                .await
-                .map_err(err)?;
+                .await?;
             sent += 1;
         }
         received += purge_received(node, a, cutoff).await?;
@@ -67,8 +61,7 @@ pub async fn run(node: &Node) -> Result<(usize, usize), String> {
                 "DELETE FROM agent_webhooks WHERE agency = $1 AND done_at IS NOT NULL AND done_at < $2",
                 &[code.into(), cutoff.into()],
             )
-            .await
-            .map_err(err)?;
+            .await?;
     }
     for (sql, before) in [
         ("DELETE FROM agent_logins WHERE at < $1", cutoff),
@@ -81,13 +74,12 @@ pub async fn run(node: &Node) -> Result<(usize, usize), String> {
             now - DAY_MS,
         ),
     ] {
-        node.db.execute(sql, &[before.into()]).await.map_err(err)?;
+        node.db.execute(sql, &[before.into()]).await?;
     }
     Ok((sent, received))
 }
 
-async fn purge_received(node: &Node, a: &Agency, cutoff: i64) -> Result<usize, String> {
-    let err = |e: gongwen_store::StoreError| e.to_string();
+async fn purge_received(node: &Node, a: &Agency, cutoff: i64) -> Result<usize, StoreError> {
     let code = a.code.as_str();
     // Waiting documents stay until someone handles them.
     let rows = node
@@ -96,10 +88,9 @@ async fn purge_received(node: &Node, a: &Agency, cutoff: i64) -> Result<usize, S
             "SELECT package_id, state FROM agent_received WHERE agency = $1 AND state <> 'delivered' AND received_at < $2",
             &[code.into(), cutoff.into()],
         )
-        .await
-        .map_err(err)?;
+        .await?;
     for r in &rows {
-        let (id, state) = (r.text(0).map_err(err)?, r.text(1).map_err(err)?);
+        let (id, state) = (r.text(0)?, r.text(1)?);
         if a.folders.is_none() {
             remove_dir(&crate::receive::inbox_dir(node, a).join(&id));
         }
@@ -118,8 +109,7 @@ async fn purge_received(node: &Node, a: &Agency, cutoff: i64) -> Result<usize, S
                 "DELETE FROM agent_received WHERE agency = $1 AND package_id = $2",
                 &[code.into(), id.as_str().into()],
             )
-            .await
-            .map_err(err)?;
+            .await?;
     }
     Ok(rows.len())
 }

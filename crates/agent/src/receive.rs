@@ -10,7 +10,8 @@ use gongwen_proto::{Code, ReturnReason};
 use gongwen_trust::package::stream;
 use gongwen_trust::receipt::{self, ReceiptEvent, ReceiptRequest};
 
-use crate::send::{refusal_of, refused};
+use crate::error::{AgentError, refused};
+use crate::send::refusal_of;
 use crate::{Agency, Shared, folder, notify, scan};
 
 /// Items that failed, tried again with back-off, so that one bad package (or one bad byte on
@@ -63,7 +64,7 @@ impl Retries {
 /// stands alone: one that fails is logged, tried again later with back-off and reported when
 /// it keeps failing, and the round goes on with the next. Only a center that cannot be
 /// reached ends the round.
-pub(crate) async fn receive(node: &Shared, a: &Agency) -> Result<(), String> {
+pub(crate) async fn receive(node: &Shared, a: &Agency) -> Result<(), AgentError> {
     for status in ["available", "delivered"] {
         let mut after: Option<String> = None;
         loop {
@@ -75,7 +76,7 @@ pub(crate) async fn receive(node: &Shared, a: &Agency) -> Result<(), String> {
                 .center
                 .inbox(&query)
                 .await
-                .map_err(|e| format!("交換中心無法連線：{e}"))?;
+                .map_err(AgentError::Unreachable)?;
             for item in &page.items {
                 receive_item(node, a, item).await;
             }
@@ -121,11 +122,12 @@ async fn receive_item(node: &Shared, a: &Agency, item: &gongwen_proto::api::Inbo
     let result = match known {
         Ok(true) => Ok(()),
         Ok(false) => receive_one(node, a, item).await,
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(e.into()),
     };
     match result {
         Ok(()) => a.receiving.succeeded(&item.id),
         Err(e) => {
+            let e = e.to_string();
             let poll_ms =
                 i64::try_from(node.config.poll_s.saturating_mul(1000)).unwrap_or(i64::MAX);
             let n = a.receiving.failed(&item.id, node.clock.now_ms(), poll_ms);
@@ -167,7 +169,7 @@ async fn receive_one(
     node: &Shared,
     a: &Agency,
     item: &gongwen_proto::api::InboxItem,
-) -> Result<(), String> {
+) -> Result<(), AgentError> {
     let pkg_path = incoming_path(node, a, &item.id);
     let header = match pkg_path.is_file() {
         true => match stream::inspect_file(&pkg_path) {
@@ -175,17 +177,17 @@ async fn receive_one(
             Err(e) => {
                 // Kept from an earlier round but it does not check out: fetch it again.
                 let _ = std::fs::remove_file(&pkg_path);
-                return Err(format!("{}：{e}", item.id));
+                return Err(AgentError::trust(&item.id)(e));
             }
         },
         false => download(a, item, &pkg_path).await?,
     };
     if header.id != item.id {
         let _ = std::fs::remove_file(&pkg_path);
-        return Err(format!(
+        return Err(AgentError::Download(format!(
             "交換中心的 {} 下載到的是另一個封包 {}",
             item.id, header.id
-        ));
+        )));
     }
     let inbox = inbox_dir(node, a);
     let dest = inbox.join(&item.id);
@@ -265,8 +267,7 @@ async fn receive_one(
                 sender_name.as_str().into(),
             ],
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     if inserted > 0 {
         notify::enqueue(
             node,
@@ -297,7 +298,7 @@ async fn receive_one(
                 ),
             })
             .await
-            .map_err(|e| format!("資安事件通報：{e}"))?;
+            .map_err(AgentError::remote("資安事件通報"))?;
     }
     Ok(())
 }
@@ -309,22 +310,24 @@ async fn download(
     a: &Agency,
     item: &gongwen_proto::api::InboxItem,
     pkg_path: &std::path::Path,
-) -> Result<gongwen_proto::PackageHeader, String> {
+) -> Result<gongwen_proto::PackageHeader, AgentError> {
     let body = a
         .center
         .fetch(&item.id)
         .await
-        .map_err(|e| format!("下載 {}：{e}", item.id))?;
-    let inspected = gongwen_trust::package::inspect(&body)
-        .map_err(|e| format!("下載的 {} 無法驗證，未保留：{e}", item.id))?;
+        .map_err(AgentError::remote(format!("下載 {}", item.id)))?;
+    let inspected = gongwen_trust::package::inspect(&body).map_err(AgentError::trust(format!(
+        "下載的 {} 無法驗證，未保留",
+        item.id
+    )))?;
     // The center lists the digest of the package as it accepted it (`body_sha256`).
     if !gongwen_store::blob::sha256_hex(&body).eq_ignore_ascii_case(&item.body_sha256) {
-        return Err(format!(
+        return Err(AgentError::Download(format!(
             "下載的 {} 與交換中心列出的摘要不符，未保留",
             item.id
-        ));
+        )));
     }
-    folder::write_atomically(pkg_path, &body).map_err(|e| e.to_string())?;
+    folder::write_atomically(pkg_path, &body).map_err(AgentError::io(pkg_path))?;
     Ok(inspected.header)
 }
 
@@ -338,7 +341,7 @@ async fn open_into(
     inbox: &std::path::Path,
     dest: &std::path::Path,
     quarantined: &std::path::Path,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, AgentError> {
     let sender_keys: Vec<[u8; 32]> = match a.center.participant_certs(&item.sender).await {
         Ok(c) => c
             .signing_keys
@@ -346,7 +349,7 @@ async fn open_into(
             .filter_map(|k| gongwen_trust::path::unhex32(k))
             .collect(),
         Err(e) if refused(&e) => Vec::new(),
-        Err(e) => return Err(format!("交換中心無法連線：{e}")),
+        Err(e) => return Err(AgentError::Unreachable(e)),
     };
     let tmp = inbox.join(format!(".tmp-{}", item.id));
     let _ = std::fs::remove_dir_all(&tmp);
@@ -375,11 +378,12 @@ async fn open_into(
             Ok(None) => {}
             Ok(Some((file, sig))) => {
                 let what = format!("{file} 驗出 {sig}");
-                std::fs::create_dir_all(node.config.data_dir.join("quarantine"))
-                    .map_err(|e| e.to_string())?;
-                folder::write_atomically(&tmp.join("原因.txt"), format!("{what}\n").as_bytes())
-                    .map_err(|e| e.to_string())?;
-                std::fs::rename(&tmp, quarantined).map_err(|e| e.to_string())?;
+                let dir = node.config.data_dir.join("quarantine");
+                std::fs::create_dir_all(&dir).map_err(AgentError::io(dir))?;
+                let why = tmp.join("原因.txt");
+                folder::write_atomically(&why, format!("{what}\n").as_bytes())
+                    .map_err(AgentError::io(why))?;
+                std::fs::rename(&tmp, quarantined).map_err(AgentError::io(quarantined))?;
                 return Ok(Outcome::Malware(quarantined.to_path_buf(), what));
             }
             Err(e) => {
@@ -395,14 +399,15 @@ async fn open_into(
         "received_at": node.clock.now_ms(), "signed_at": o.signed_at,
         "files": o.files.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect::<Vec<_>>(),
     });
-    folder::write_atomically(&tmp.join("receipt.json"), record.to_string().as_bytes())
-        .map_err(|e| e.to_string())?;
+    let receipt = tmp.join("receipt.json");
+    folder::write_atomically(&receipt, record.to_string().as_bytes())
+        .map_err(AgentError::io(receipt))?;
     if a.folders.is_some() {
         // For the document system to read (inbox_mode); private until complete.
-        let (file_mode, dir_mode) = node.config.inbox_modes()?;
-        folder::share(&tmp, file_mode, dir_mode).map_err(|e| e.to_string())?;
+        let (file_mode, dir_mode) = node.inbox_modes;
+        folder::share(&tmp, file_mode, dir_mode).map_err(AgentError::io(&tmp))?;
     }
-    std::fs::rename(&tmp, dest).map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, dest).map_err(AgentError::io(dest))?;
     Ok(Outcome::Delivered(dest.to_path_buf()))
 }
 
@@ -415,7 +420,7 @@ async fn acknowledge(
     item: &gongwen_proto::api::InboxItem,
     header: &gongwen_proto::PackageHeader,
     returned: Option<(ReturnReason, String)>,
-) -> Result<(), String> {
+) -> Result<(), AgentError> {
     let mut receipts = vec![(ReceiptEvent::Delivered, None, None)];
     if let Some((reason, text)) = returned {
         receipts.push((ReceiptEvent::Returned, Some(reason), Some(text)));
@@ -433,11 +438,11 @@ async fn acknowledge(
             },
             &a.signer(),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(AgentError::trust(format!("{}回執", event.label())))?;
         match a.center.receipt(&item.id, der).await {
             Ok(_) => {}
             Err(e) if e.code() == Some("E_COPY_STATE") => {}
-            Err(e) => return Err(format!("{}回執：{e}", event.label())),
+            Err(e) => return Err(AgentError::remote(format!("{}回執", event.label()))(e)),
         }
     }
     Ok(())

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::AgentError;
+
 /// What clamd said of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -33,23 +35,24 @@ impl Clamd {
         }
     }
 
-    /// Scans one file. Errors are in words (zh-TW) for logs and status files.
-    pub async fn scan(&self, path: &Path) -> Result<Verdict, String> {
-        let fail = |e: std::io::Error| format!("防毒掃描（clamd {}）失敗：{e}", self.0);
+    /// Scans one file.
+    pub async fn scan(&self, path: &Path) -> Result<Verdict, AgentError> {
+        let fail = |source| AgentError::Scanner {
+            clamd: self.0.clone(),
+            source,
+        };
+        let timeout = |what: &str| fail(std::io::Error::new(std::io::ErrorKind::TimedOut, what));
         let mut file = tokio::fs::File::open(path)
             .await
-            .map_err(|e| format!("{}：{e}", path.display()))?;
+            .map_err(AgentError::io(path))?;
         let mut s = tokio::time::timeout(std::time::Duration::from_secs(10), self.connect())
             .await
-            .map_err(|_| format!("防毒掃描（clamd {}）連線逾時", self.0))?
+            .map_err(|_| timeout("連線逾時"))?
             .map_err(fail)?;
         s.write_all(b"zINSTREAM\0").await.map_err(fail)?;
         let mut buf = vec![0u8; CHUNK];
         loop {
-            let n = file
-                .read(&mut buf)
-                .await
-                .map_err(|e| format!("{}：{e}", path.display()))?;
+            let n = file.read(&mut buf).await.map_err(AgentError::io(path))?;
             if n == 0 {
                 break;
             }
@@ -63,25 +66,32 @@ impl Clamd {
             s.read_to_end(&mut reply),
         )
         .await
-        .map_err(|_| format!("防毒掃描（clamd {}）逾時未回應", self.0))?
+        .map_err(|_| timeout("逾時未回應"))?
         .map_err(fail)?;
-        parse_reply(&String::from_utf8_lossy(&reply))
+        let reply = String::from_utf8_lossy(&reply);
+        parse_reply(&reply).ok_or_else(|| {
+            fail(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "回應無法判讀：{}",
+                    reply.trim_end_matches(['\0', '\n']).trim()
+                ),
+            ))
+        })
     }
 }
 
-/// `stream: OK`, `stream: <name> FOUND`, or `... ERROR`.
-fn parse_reply(reply: &str) -> Result<Verdict, String> {
+/// `stream: OK`, `stream: <name> FOUND`, or `... ERROR` (none).
+fn parse_reply(reply: &str) -> Option<Verdict> {
     let r = reply.trim_end_matches(['\0', '\n']).trim();
     let body = r.strip_prefix("stream:").map(str::trim).unwrap_or(r);
     if body == "OK" {
-        Ok(Verdict::Clean)
-    } else if let Some(name) = body.strip_suffix("FOUND") {
-        let name = name.trim();
-        Ok(Verdict::Infected(
+        Some(Verdict::Clean)
+    } else {
+        let name = body.strip_suffix("FOUND")?.trim();
+        Some(Verdict::Infected(
             name.strip_suffix(".UNOFFICIAL").unwrap_or(name).to_string(),
         ))
-    } else {
-        Err(format!("防毒掃描回應無法判讀：{r}"))
     }
 }
 
@@ -89,7 +99,7 @@ fn parse_reply(reply: &str) -> Result<Verdict, String> {
 pub async fn first_infected(
     clamd: &Clamd,
     files: &[std::path::PathBuf],
-) -> Result<Option<(String, String)>, String> {
+) -> Result<Option<(String, String)>, AgentError> {
     for f in files {
         if let Verdict::Infected(sig) = clamd.scan(f).await? {
             let name = f
@@ -108,11 +118,11 @@ mod tests {
 
     #[test]
     fn replies_are_read() {
-        assert_eq!(parse_reply("stream: OK\0"), Ok(Verdict::Clean));
+        assert_eq!(parse_reply("stream: OK\0"), Some(Verdict::Clean));
         assert_eq!(
             parse_reply("stream: Eicar-Test-Signature.UNOFFICIAL FOUND\0"),
-            Ok(Verdict::Infected("Eicar-Test-Signature".into()))
+            Some(Verdict::Infected("Eicar-Test-Signature".into()))
         );
-        assert!(parse_reply("INSTREAM size limit exceeded. ERROR\0").is_err());
+        assert!(parse_reply("INSTREAM size limit exceeded. ERROR\0").is_none());
     }
 }

@@ -11,22 +11,14 @@ use gongwen_client::ClientError;
 use gongwen_net::Refusal;
 use gongwen_proto::api::SentPackage;
 use gongwen_proto::{Code, PackageHeader};
-use gongwen_store::random_hex;
+use gongwen_store::{StoreError, random_hex};
 use gongwen_trust::cms;
 use gongwen_trust::package::stream::{self, StreamSeal};
 
+use crate::error::{AgentError, center_code, refused};
 use crate::folder::{self, Folders, OutboxSet};
-use crate::options::{SendOptions, Unusable};
+use crate::options::SendOptions;
 use crate::{Agency, Node, Shared, notify, scan};
-
-/// How a failure to reach the center begins: the round stops there rather than try every
-/// set against a center that is down.
-pub(crate) const UNREACHABLE: &str = "交換中心無法連線";
-
-/// Is this a refusal (the center read the request and said no), not a failure to reach it?
-pub(crate) fn refused(e: &ClientError) -> bool {
-    e.status().is_some_and(|s| (400..500).contains(&s))
-}
 
 fn error_json(e: &ClientError) -> serde_json::Value {
     serde_json::json!({ "code": e.code().unwrap_or("E_TRANSPORT"), "message": e.to_string() })
@@ -43,13 +35,14 @@ pub(crate) fn package_path(node: &Node, a: &Agency, name: &str) -> PathBuf {
 /// Puts a set in `dest/<name>/` with `notes` (file name, bytes) written there first: once
 /// the DI has left the outbox nothing finds the set again, so what goes with it is in place
 /// before (a crash in between writes it again next round).
-fn finish(dest: &Path, set: &OutboxSet, notes: &[(&str, &[u8])]) -> Result<(), String> {
+fn finish(dest: &Path, set: &OutboxSet, notes: &[(&str, &[u8])]) -> Result<(), AgentError> {
     let dir = dest.join(&set.name);
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&dir).map_err(AgentError::io(&dir))?;
     for (name, bytes) in notes {
-        folder::write_atomically(&dir.join(name), bytes).map_err(|e| e.to_string())?;
+        let path = dir.join(name);
+        folder::write_atomically(&path, bytes).map_err(AgentError::io(path))?;
     }
-    folder::move_set(set, dest).map_err(|e| e.to_string())?;
+    folder::move_set(set, dest).map_err(AgentError::io(dir))?;
     Ok(())
 }
 
@@ -59,7 +52,7 @@ fn reject(
     set: &OutboxSet,
     reason: &str,
     detail: serde_json::Value,
-) -> Result<(), String> {
+) -> Result<(), AgentError> {
     finish(
         &f.error,
         set,
@@ -82,14 +75,13 @@ pub(crate) async fn sent_row(
     node: &Node,
     a: &Agency,
     name: &str,
-) -> Result<Option<SentRow>, String> {
+) -> Result<Option<SentRow>, StoreError> {
     node.db
         .fetch_optional(
             "SELECT idempotency_key, package_id, state, detail FROM agent_sent WHERE agency = $1 AND name = $2",
             &[a.code.as_str().into(), name.into()],
         )
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .map(|r| {
             Ok(SentRow {
                 key: r.text(0)?,
@@ -99,7 +91,6 @@ pub(crate) async fn sent_row(
             })
         })
         .transpose()
-        .map_err(|e: gongwen_store::StoreError| e.to_string())
 }
 
 async fn set_state(
@@ -108,7 +99,7 @@ async fn set_state(
     name: &str,
     state: &str,
     detail: Option<&str>,
-) -> Result<(), String> {
+) -> Result<(), StoreError> {
     node.db
         .execute(
             "UPDATE agent_sent SET state = $3, detail = $4, updated_at = $5 WHERE agency = $1 AND name = $2",
@@ -116,14 +107,13 @@ async fn set_state(
         )
         .await
         .map(|_| ())
-        .map_err(|e| e.to_string())
 }
 
 /// What the center made of a sealed set.
 pub(crate) enum Submitted {
     Sent(Box<SentPackage>),
     /// It could not be reached: the set stays sealed and is tried again.
-    Queued(String),
+    Queued(AgentError),
     Refused(ClientError),
 }
 
@@ -133,9 +123,9 @@ pub(crate) async fn submit(
     a: &Agency,
     name: &str,
     key: &str,
-) -> Result<Submitted, String> {
+) -> Result<Submitted, AgentError> {
     let path = package_path(node, a, name);
-    let body = std::fs::read(&path).map_err(|e| format!("{}：{e}", path.display()))?;
+    let body = std::fs::read(&path).map_err(AgentError::io(&path))?;
     Ok(match a.center.submit(key, body).await {
         Ok(sent) => {
             set_state(node, a, name, "submitted", None).await?;
@@ -159,56 +149,55 @@ pub(crate) async fn submit(
             .await?;
             Submitted::Refused(e)
         }
-        Err(e) => Submitted::Queued(format!("{UNREACHABLE}：{e}")),
+        Err(e) => Submitted::Queued(AgentError::Unreachable(e)),
     })
 }
 
-/// Sends every complete set in the agency's outbox.
-pub(crate) async fn send_folder(node: &Shared, a: &Agency) -> Result<(), String> {
+/// Sends every complete set in the agency's outbox. Each set stands alone: one that cannot be
+/// moved or sent now is logged, tried again next round and never holds up the sets behind
+/// it. Only a center that cannot be reached ends the round.
+pub(crate) async fn send_folder(node: &Shared, a: &Agency) -> Result<(), AgentError> {
     let Some(f) = &a.folders else {
         return Ok(());
     };
     let scanned = folder::scan(&f.outbox, Duration::from_secs(node.config.settle_s));
-    // Each set stands alone: one that cannot be moved or sent now is tried again next round
-    // and never holds up the sets behind it.
-    let mut failed = Vec::new();
+    let alone = |set: &OutboxSet, r: Result<(), AgentError>| match r {
+        Err(e @ AgentError::Unreachable(_)) => Err(e),
+        Err(e) => {
+            gongwen_net::log::warn(
+                "送件未完成，稍後重試",
+                serde_json::json!({ "agency": a.code.as_str(), "set": set.name, "detail": e.to_string() }),
+            );
+            Ok(())
+        }
+        Ok(()) => Ok(()),
+    };
     // A set whose move was cut short (submitted or refused before a restart): finished.
     for set in scanned.incomplete {
         let begun = matches!(
             sent_row(node, a, &set.name).await,
             Ok(Some(row)) if row.state == "submitted" || row.state == "refused"
         );
-        if begun && let Err(e) = send_set(node, a, f, &set).await {
-            failed.push(format!("{}：{e}", set.name));
+        if begun {
+            alone(&set, send_set(node, a, f, &set).await)?;
         }
     }
-    let ready = scanned.ready;
     for (set, why) in scanned.broken {
-        if let Err(e) = reject(
-            f,
-            &set,
-            &why,
-            serde_json::json!({ "code": "E_DOC_MALFORMED", "message": why }),
-        ) {
-            failed.push(format!("{}：{e}", set.name));
-        }
+        let json = serde_json::json!({ "code": "E_DOC_MALFORMED", "message": why });
+        alone(&set, reject(f, &set, &why, json))?;
     }
-    for set in ready {
-        if let Err(e) = send_set(node, a, f, &set).await {
-            let down = e.starts_with(UNREACHABLE);
-            failed.push(format!("{}：{e}", set.name));
-            if down {
-                break;
-            }
-        }
+    for set in scanned.ready {
+        alone(&set, send_set(node, a, f, &set).await)?;
     }
-    match failed.is_empty() {
-        true => Ok(()),
-        false => Err(failed.join("；")),
-    }
+    Ok(())
 }
 
-async fn send_set(node: &Shared, a: &Agency, f: &Folders, set: &OutboxSet) -> Result<(), String> {
+async fn send_set(
+    node: &Shared,
+    a: &Agency,
+    f: &Folders,
+    set: &OutboxSet,
+) -> Result<(), AgentError> {
     let (key, state, package_id, detail) = match sent_row(node, a, &set.name).await? {
         Some(row) => (row.key, row.state, row.package_id, row.detail),
         None => match seal(node, a, set, "folder").await {
@@ -242,7 +231,7 @@ async fn send_set(node: &Shared, a: &Agency, f: &Folders, set: &OutboxSet) -> Re
             .center
             .sent(&package_id)
             .await
-            .map_err(|e| format!("{UNREACHABLE}：{e}"))?;
+            .map_err(AgentError::Unreachable)?;
         let status = serde_json::to_vec_pretty(&sent).unwrap_or_default();
         finish(&f.sent, set, &[("status.json", &status)])?;
     } else {
@@ -264,20 +253,16 @@ async fn send_set(node: &Shared, a: &Agency, f: &Folders, set: &OutboxSet) -> Re
 
 /// Sets from the API or the web client that were sealed while the center could not be
 /// reached: tried again every round.
-pub(crate) async fn resubmit(node: &Shared, a: &Agency) -> Result<(), String> {
+pub(crate) async fn resubmit(node: &Shared, a: &Agency) -> Result<(), AgentError> {
     let rows = node
         .db
         .fetch_all(
             "SELECT name, idempotency_key FROM agent_sent WHERE agency = $1 AND state = 'sealed' AND source <> 'folder' ORDER BY created_at",
             &[a.code.as_str().into()],
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     for r in rows {
-        let (name, key) = (
-            r.text(0).map_err(|e| e.to_string())?,
-            r.text(1).map_err(|e| e.to_string())?,
-        );
+        let (name, key) = (r.text(0)?, r.text(1)?);
         if let Submitted::Queued(e) = submit(node, a, &name, &key).await? {
             return Err(e);
         }
@@ -360,21 +345,19 @@ pub async fn send_staged(
     set: &OutboxSet,
     source: &str,
 ) -> Result<SendResult, Refusal> {
-    let store = |e: String| Refusal::new(Code::Internal, e);
-    let (key, package_id, state, detail) =
-        match sent_row(node, a, &set.name).await.map_err(store)? {
-            Some(row) => (row.key, row.package_id, row.state, row.detail),
-            None => match seal(node, a, set, source).await {
-                Ok((key, header)) => (key, header.id, "sealed".to_string(), None),
-                Err(Sealing::Refused(code, reason)) => {
-                    return Err(Refusal::new(
-                        Code::parse(code).unwrap_or(Code::AgentDocument),
-                        format!("{code}：{reason}"),
-                    ));
-                }
-                Err(Sealing::Retry(e)) => return Err(Refusal::new(Code::Unavailable, e)),
-            },
-        };
+    let (key, package_id, state, detail) = match sent_row(node, a, &set.name).await? {
+        Some(row) => (row.key, row.package_id, row.state, row.detail),
+        None => match seal(node, a, set, source).await {
+            Ok((key, header)) => (key, header.id, "sealed".to_string(), None),
+            Err(Sealing::Refused(code, reason)) => {
+                return Err(Refusal::new(
+                    Code::parse(code).unwrap_or(Code::AgentDocument),
+                    format!("{code}：{reason}"),
+                ));
+            }
+            Err(Sealing::Retry(e)) => return Err(e.into()),
+        },
+    };
     let mut out = SendResult {
         name: set.name.clone(),
         package_id,
@@ -383,12 +366,12 @@ pub async fn send_staged(
         detail,
     };
     if out.state == "sealed" {
-        match submit(node, a, &set.name, &key).await.map_err(store)? {
+        match submit(node, a, &set.name, &key).await? {
             Submitted::Sent(p) => {
                 out.state = "submitted".into();
                 out.package = Some(*p);
             }
-            Submitted::Queued(e) => out.detail = Some(e),
+            Submitted::Queued(e) => out.detail = Some(e.to_string()),
             Submitted::Refused(e) => return Err(refusal_of(&e)),
         }
     } else if out.state == "refused" {
@@ -402,19 +385,14 @@ pub async fn send_staged(
 
 /// A center's answer passed on with its own code.
 pub(crate) fn refusal_of(e: &ClientError) -> Refusal {
-    let code = e.code().and_then(Code::parse).unwrap_or(if refused(e) {
-        Code::BadRequest
-    } else {
-        Code::Unavailable
-    });
-    Refusal::new(code, e.to_string())
+    Refusal::new(center_code(e), e.to_string())
 }
 
 pub(crate) enum Sealing {
     /// The set itself is wrong (or a recipient unknown): it goes to `error/`.
     Refused(&'static str, String),
     /// Something to try again (the center unreachable, a disk error).
-    Retry(String),
+    Retry(AgentError),
 }
 
 /// Seals a set for its recipients (their encryption certificates from the center) into
@@ -426,8 +404,7 @@ pub(crate) async fn seal(
     source: &str,
 ) -> Result<(String, PackageHeader), Sealing> {
     let out = &package_path(node, a, &set.name);
-    let read =
-        |p: &PathBuf| std::fs::read(p).map_err(|e| Sealing::Retry(format!("{}：{e}", p.display())));
+    let read = |p: &PathBuf| std::fs::read(p).map_err(|e| Sealing::Retry(AgentError::io(p)(e)));
     let name_of = |p: &PathBuf| {
         p.file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -467,7 +444,7 @@ pub(crate) async fn seal(
                     format!("收文者 {code}：{e}"),
                 ));
             }
-            Err(e) => return Err(Sealing::Retry(format!("{UNREACHABLE}：{e}"))),
+            Err(e) => return Err(Sealing::Retry(AgentError::Unreachable(e))),
         }
     }
     if recipients.is_empty() {
@@ -489,8 +466,8 @@ pub(crate) async fn seal(
         .header_options(&node.db, a.code.as_str())
         .await
         .map_err(|e| match e {
-            Unusable::Refused(m) => Sealing::Refused("E_AGENT_DOCUMENT", m),
-            Unusable::Store(m) => Sealing::Retry(m),
+            AgentError::Refused(r) => Sealing::Refused("E_AGENT_DOCUMENT", r.detail),
+            other => Sealing::Retry(other),
         })?;
     let tmp = out.with_extension("tmp");
     let now = node.clock.now_s();
@@ -507,10 +484,10 @@ pub(crate) async fn seal(
         &tmp,
     )
     .map_err(|e| match e {
-        gongwen_trust::TrustError::Io { .. } => Sealing::Retry(e.to_string()),
+        gongwen_trust::TrustError::Io { .. } => Sealing::Retry(AgentError::trust("")(e)),
         other => Sealing::Refused(other.code(), other.to_string()),
     })?;
-    std::fs::rename(&tmp, out).map_err(|e| Sealing::Retry(e.to_string()))?;
+    std::fs::rename(&tmp, out).map_err(|e| Sealing::Retry(AgentError::io(out)(e)))?;
     let key = random_hex(16);
     let now_ms = node.clock.now_ms();
     node.db
@@ -529,6 +506,6 @@ pub(crate) async fn seal(
             ],
         )
         .await
-        .map_err(|e| Sealing::Retry(e.to_string()))?;
+        .map_err(|e| Sealing::Retry(e.into()))?;
     Ok((key, header))
 }

@@ -12,10 +12,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use gongwen_net::Refusal;
+use gongwen_proto::Code;
 use gongwen_trust::cms::{self, Signer};
 use gongwen_trust::keys::PrivateKey;
 use x509_cert::Certificate;
 
+use crate::AgentError;
 use crate::web::CHALLENGE_HEAD;
 
 /// A card (or key file) ready to sign.
@@ -27,11 +30,12 @@ pub struct Card {
 
 impl Card {
     /// Signs a sign-in challenge: CMS SignedData with the certificate chain, as PEM.
-    pub fn sign_challenge(&self, text: &str, now: i64) -> Result<String, String> {
+    pub fn sign_challenge(&self, text: &str, now: i64) -> Result<String, AgentError> {
         if !text.starts_with(CHALLENGE_HEAD) || text.len() > 4096 {
-            return Err(format!(
-                "只簽署網頁版登入的隨機碼（以「{CHALLENGE_HEAD}」開頭，最多 4096 位元組）"
-            ));
+            return Err(AgentError::Refused(Refusal::new(
+                Code::BadRequest,
+                format!("只簽署網頁版登入的隨機碼（以「{CHALLENGE_HEAD}」開頭，最多 4096 位元組）"),
+            )));
         }
         let der = cms::sign(
             text.as_bytes(),
@@ -42,8 +46,12 @@ impl Card {
             },
             now,
         )
-        .map_err(|e| e.to_string())?;
-        der::pem::encode_string("CMS", der::pem::LineEnding::LF, &der).map_err(|e| e.to_string())
+        .map_err(AgentError::trust(""))?;
+        der::pem::encode_string("CMS", der::pem::LineEnding::LF, &der).map_err(|e| {
+            AgentError::trust("")(gongwen_trust::TrustError::Malformed {
+                detail: e.to_string(),
+            })
+        })
     }
 }
 
@@ -128,7 +136,7 @@ async fn sign(State(s): State<Arc<SignerState>>, headers: HeaderMap, body: Strin
             gongwen_net::log::info("已簽署登入隨機碼", serde_json::json!({ "origin": origin }));
             ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], pem).into_response()
         }
-        Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
     cors(&s, &headers, r)
 }

@@ -11,9 +11,10 @@ use gongwen_trust::TrustError;
 use gongwen_trust::path::{Evaluation, LiveTrust, Purpose, spki_sha256};
 use x509_cert::Certificate;
 
+use crate::Result;
 use crate::config::CenterConfig;
-use crate::error::{CenterError, Result};
 use crate::participants::{self, Standing};
+use gongwen_net::Refusal;
 
 pub struct App {
     pub config: CenterConfig,
@@ -92,7 +93,7 @@ impl App {
         if now < valid_until {
             return Ok(());
         }
-        Err(CenterError::new(
+        Err(Refusal::new(
             Code::DirectoryStale,
             if valid_until == i64::MIN {
                 "尚未取得通訊錄快照".to_string()
@@ -108,13 +109,11 @@ impl App {
     /// Identifies a peer center by its client certificate.
     pub fn peer(&self, peer: &Peer) -> Result<PeerCenter> {
         self.check_snapshot(self.clock.now_ms())?;
-        let leaf = peer
-            .leaf()
-            .ok_or_else(|| CenterError::bare(Code::AuthNoCert))?;
+        let leaf = peer.leaf().ok_or_else(|| Refusal::bare(Code::AuthNoCert))?;
         let cert = Certificate::from_der(leaf)
-            .map_err(|e| CenterError::new(Code::AuthNotPeer, e.to_string()))?;
+            .map_err(|e| Refusal::new(Code::AuthNotPeer, e.to_string()))?;
         let spki = participants::hex(
-            &spki_sha256(&cert).map_err(|e| CenterError::new(Code::AuthNotPeer, e.to_string()))?,
+            &spki_sha256(&cert).map_err(|e| Refusal::new(Code::AuthNotPeer, e.to_string()))?,
         );
         self.peer_keys
             .read()
@@ -123,7 +122,7 @@ impl App {
             .find(|(_, k)| *k == spki)
             .map(|(id, _)| PeerCenter(id.clone()))
             .ok_or_else(|| {
-                CenterError::new(
+                Refusal::new(
                     Code::AuthNotPeer,
                     format!("憑證「{}」", cert.tbs_certificate.subject),
                 )
@@ -225,13 +224,11 @@ impl App {
 
     /// Identifies and checks the caller of an API request.
     pub async fn caller(&self, peer: &Peer) -> Result<Caller> {
-        let leaf = peer
-            .leaf()
-            .ok_or_else(|| CenterError::bare(Code::AuthNoCert))?;
+        let leaf = peer.leaf().ok_or_else(|| Refusal::bare(Code::AuthNoCert))?;
         let spki = peer
             .key
             .as_deref()
-            .ok_or_else(|| CenterError::new(Code::AuthUnknownCert, "憑證無法解析"))?
+            .ok_or_else(|| Refusal::new(Code::AuthUnknownCert, "憑證無法解析"))?
             .to_string();
         let now = self.clock.now_ms();
         self.check_snapshot(now)?;
@@ -255,13 +252,13 @@ impl App {
             let subject = Certificate::from_der(leaf)
                 .map(|c| c.tbs_certificate.subject.to_string())
                 .unwrap_or_default();
-            CenterError::new(
+            Refusal::new(
                 Code::AuthUnknownCert,
                 format!("憑證「{subject}」（公鑰 SHA-256 {spki}）"),
             )
         })?;
         if standing != Standing::Active {
-            return Err(CenterError::new(
+            return Err(Refusal::new(
                 Code::AuthSuspended,
                 format!(
                     "{name}（{code}）狀態為「{}」：{}",
@@ -278,7 +275,7 @@ impl App {
                 "來源 IP 不在允許清單，已拒絕",
                 serde_json::json!({ "participant": code, "ip": peer.ip.to_string() }),
             );
-            return Err(CenterError::new(
+            return Err(Refusal::new(
                 Code::AuthIp,
                 format!("{name}（{code}）自 {} 連線", peer.ip),
             ));

@@ -8,14 +8,15 @@ use gongwen_proto::api::{Duties, DutyItem};
 use gongwen_store::{Db, args};
 use time::OffsetDateTime;
 
+use crate::Result;
 use crate::app::{Caller, Shared};
-use crate::error::{CenterError, Result};
 use gongwen_calendar::{DayKind, Override, WorkCalendar, receiver_due, sender_due};
+use gongwen_net::Refusal;
 
 /// The bundled calendar with the administrators' changes on top.
 pub async fn load_calendar(db: &Db) -> Result<WorkCalendar> {
     let mut cal = WorkCalendar::with_bundled()
-        .map_err(|e| CenterError::new(Code::Internal, format!("內建辦公日曆有誤：{e}")))?;
+        .map_err(|e| Refusal::new(Code::Internal, format!("內建辦公日曆有誤：{e}")))?;
     for r in db
         .fetch_all("SELECT day, kind, name FROM calendar ORDER BY day", &[])
         .await?
@@ -60,7 +61,7 @@ pub async fn import_calendar(db: &Db, bytes: &[u8]) -> Result<usize> {
         Err(_) => {
             let (t, _, bad) = encoding_rs::BIG5.decode(bytes);
             if bad {
-                return Err(CenterError::new(
+                return Err(Refusal::new(
                     Code::BadRequest,
                     "行事曆檔案不是 UTF-8 也不是 Big5",
                 ));
@@ -72,7 +73,7 @@ pub async fn import_calendar(db: &Db, bytes: &[u8]) -> Result<usize> {
     let mut cal = before.clone();
     let summary = cal
         .import_csv(&text)
-        .map_err(|e| CenterError::new(Code::BadRequest, e.to_string()))?;
+        .map_err(|e| Refusal::new(Code::BadRequest, e.to_string()))?;
     let mut tx = db.begin().await?;
     tx.execute("DELETE FROM calendar", &[]).await?;
     for (date, o) in cal.iter() {
@@ -102,12 +103,12 @@ pub async fn import_calendar(db: &Db, bytes: &[u8]) -> Result<usize> {
 
 fn at(ms: i64) -> Result<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .map_err(|_| CenterError::new(Code::Internal, format!("時間 {ms} 超出範圍")))
+        .map_err(|_| Refusal::new(Code::Internal, format!("時間 {ms} 超出範圍")))
 }
 
 fn due(r: std::result::Result<OffsetDateTime, gongwen_calendar::CalendarError>) -> Result<i64> {
     r.map(|t| t.unix_timestamp() * 1000)
-        .map_err(|e| CenterError::new(Code::Internal, e.to_string()))
+        .map_err(|e| Refusal::new(Code::Internal, e.to_string()))
 }
 
 /// One line from a row (id, doc number, subject, counterpart, status, since, confirm_now),
@@ -128,7 +129,7 @@ fn item(
         subject: r.text(2)?,
         counterpart: r.text(3)?,
         status: CopyStatus::parse(&status)
-            .ok_or_else(|| CenterError::new(Code::Internal, format!("狀態「{status}」不認得")))?,
+            .ok_or_else(|| Refusal::new(Code::Internal, format!("狀態「{status}」不認得")))?,
         since,
         due_at,
         overdue: now > due_at,

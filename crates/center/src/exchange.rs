@@ -14,14 +14,15 @@ use gongwen_store::{Blobs, Row, Tx, Value, args};
 use gongwen_trust::path::check_binding;
 use gongwen_trust::receipt::ReceiptEvent;
 
+use crate::Result;
 use crate::app::{Caller, Shared};
-use crate::error::{CenterError, Result};
 use crate::outbox;
 use crate::participants::{self, Standing};
 use crate::records::{self, event_in};
+use gongwen_net::Refusal;
 
-fn bad(code: Code, detail: impl Into<String>) -> CenterError {
-    CenterError::new(code, detail)
+fn bad(code: Code, detail: impl Into<String>) -> Refusal {
+    Refusal::new(code, detail)
 }
 
 /// Checks the client's idempotency key: 1 to 128 visible ASCII characters.
@@ -75,7 +76,7 @@ fn random_hex() -> String {
 /// thread hand-off) per megabyte instead of one per network chunk.
 const SPOOL_BUFFER: usize = 1024 * 1024;
 
-fn spool_err(e: std::io::Error) -> CenterError {
+fn spool_err(e: std::io::Error) -> Refusal {
     bad(Code::Unavailable, format!("暫存區無法寫入：{e}"))
 }
 
@@ -262,7 +263,7 @@ fn check_header(app: &Shared, caller: &Caller, h: &PackageHeader) -> Result<()> 
         return Err(bad(Code::SubmitClassified, format!("密等：{s}")));
     }
     if h.recipients.is_empty() {
-        return Err(CenterError::bare(Code::SubmitNoRecipient));
+        return Err(Refusal::bare(Code::SubmitNoRecipient));
     }
     if h.recipients.len() > app.config.limits.max_recipients {
         return Err(bad(
@@ -1003,7 +1004,7 @@ pub const VERIFY_IN_MEMORY: u64 = 1024 * 1024;
 
 /// A stored body whose bytes no longer have the digest it was stored under: counted, logged
 /// for the operators (event `body_corrupt`), and refused. Nothing stored is changed.
-fn corrupt(app: &Shared, id: &str, sha: &str, found: &str) -> CenterError {
+fn corrupt(app: &Shared, id: &str, sha: &str, found: &str) -> Refusal {
     app.metrics.inc("gongwen_body_corrupt_total", "read");
     gongwen_net::log::error(
         "存放的封包內容損毀：SHA-256 與存入時不符，已拒絕傳送",
@@ -1015,7 +1016,7 @@ fn corrupt(app: &Shared, id: &str, sha: &str, found: &str) -> CenterError {
     )
 }
 
-fn store_err(id: &str, e: gongwen_store::StoreError) -> CenterError {
+fn store_err(id: &str, e: gongwen_store::StoreError) -> Refusal {
     bad(Code::Internal, format!("封包 {id} 的內容無法讀取：{e}"))
 }
 

@@ -14,11 +14,12 @@ use gongwen_net::Peer;
 use gongwen_proto::Code;
 use gongwen_proto::api::{GroupUpdate, ParticipantCerts};
 
+use crate::Result;
 use crate::app::{Caller, PeerCenter, Shared};
-use crate::error::{CenterError, Result};
 use crate::exchange::{self, InboxQuery, SentQuery};
 use crate::participants::{self, KeyUse};
 use crate::records;
+use gongwen_net::Refusal;
 
 /// The OpenAPI 3 document of this API (kept beside the code, checked by a test).
 pub const OPENAPI: &str = include_str!("../../../docs/api/center.openapi.json");
@@ -60,7 +61,7 @@ pub fn router(app: Shared) -> Router {
 /// Identifies the caller, or answers with the reason it may not call.
 async fn authenticate(State(app): State<Shared>, mut req: Request, next: Next) -> Response {
     let Some(peer) = req.extensions().get::<Peer>().cloned() else {
-        return CenterError::bare(Code::AuthNoCert).into_response();
+        return Refusal::bare(Code::AuthNoCert).into_response();
     };
     match app.caller(&peer).await {
         Ok(c) => {
@@ -81,7 +82,7 @@ async fn authenticate(State(app): State<Shared>, mut req: Request, next: Next) -
 /// Only the configured peer centers may relay.
 async fn authenticate_peer(State(app): State<Shared>, mut req: Request, next: Next) -> Response {
     let Some(peer) = req.extensions().get::<Peer>().cloned() else {
-        return CenterError::bare(Code::AuthNoCert).into_response();
+        return Refusal::bare(Code::AuthNoCert).into_response();
     };
     match app.peer(&peer) {
         Ok(p) => {
@@ -92,7 +93,7 @@ async fn authenticate_peer(State(app): State<Shared>, mut req: Request, next: Ne
     }
 }
 
-fn peer_error(p: &PeerCenter, e: CenterError) -> Response {
+fn peer_error(p: &PeerCenter, e: Refusal) -> Response {
     let mut r = e.into_response();
     r.extensions_mut().insert(Actor(p.0.clone()));
     r
@@ -132,9 +133,9 @@ async fn relay_status(
     let r = async {
         let data = axum::body::to_bytes(body, 256 * 1024)
             .await
-            .map_err(|_| CenterError::new(Code::BadRequest, "內容超過 256 KiB"))?;
+            .map_err(|_| Refusal::new(Code::BadRequest, "內容超過 256 KiB"))?;
         let u: gongwen_proto::api::StatusUpdate = serde_json::from_slice(&data)
-            .map_err(|e| CenterError::new(Code::BadRequest, format!("狀態內容：{e}")))?;
+            .map_err(|e| Refusal::new(Code::BadRequest, format!("狀態內容：{e}")))?;
         exchange::accept_status(&app, &peer.0, &u).await
     }
     .await;
@@ -174,7 +175,7 @@ async fn observe(State(app): State<Shared>, req: Request, next: Next) -> Respons
         "gongwen_http_responses_total",
         &format!("{} {}", resp.status().as_u16(), label),
     );
-    if let Some(e) = resp.extensions().get::<CenterError>() {
+    if let Some(e) = resp.extensions().get::<Refusal>() {
         let known = resp
             .extensions()
             .get::<Caller>()
@@ -184,7 +185,7 @@ async fn observe(State(app): State<Shared>, req: Request, next: Next) -> Respons
             .clone()
             .or_else(|| caller_ip.map(|ip| format!("ip:{ip}")))
             .unwrap_or_default();
-        let detail = format!("{label} {}", e.detail.as_deref().unwrap_or(""));
+        let detail = format!("{label} {}", e.detail);
         gongwen_net::log::warn(
             e.code.message(),
             serde_json::json!({ "code": e.code.as_str(), "actor": actor, "detail": detail }),
@@ -207,7 +208,7 @@ async fn observe(State(app): State<Shared>, req: Request, next: Next) -> Respons
 }
 
 /// Attaches the caller to an error so `observe` can record who it was.
-fn with_caller(caller: &Caller, e: CenterError) -> Response {
+fn with_caller(caller: &Caller, e: Refusal) -> Response {
     let mut r = e.into_response();
     r.extensions_mut().insert(caller.clone());
     r
@@ -231,7 +232,7 @@ async fn submit(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let Some(key) = key else {
-        return with_caller(&caller, CenterError::bare(Code::SubmitNoKey));
+        return with_caller(&caller, Refusal::bare(Code::SubmitNoKey));
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -322,7 +323,7 @@ async fn body(
             None => {
                 let mut resp = with_caller(
                     &caller,
-                    CenterError::new(Code::Range, format!("「{r}」，封包共 {} 位元組", b.size)),
+                    Refusal::new(Code::Range, format!("「{r}」，封包共 {} 位元組", b.size)),
                 );
                 set_header(
                     resp.headers_mut(),
@@ -340,7 +341,7 @@ async fn body(
         _ => {
             return with_caller(
                 &caller,
-                CenterError::new(
+                Refusal::new(
                     Code::Internal,
                     format!("封包 {id} 的內容不在存放區或長度不符"),
                 ),
@@ -419,7 +420,7 @@ async fn receipt(
         Err(_) => {
             return with_caller(
                 &caller,
-                CenterError::new(Code::ReceiptInvalid, "回執超過 64 KiB 或傳送中斷"),
+                Refusal::new(Code::ReceiptInvalid, "回執超過 64 KiB 或傳送中斷"),
             );
         }
     };
@@ -442,15 +443,15 @@ async fn put_group(
     let r = async {
         let data = axum::body::to_bytes(body, 1024 * 1024)
             .await
-            .map_err(|_| CenterError::new(Code::BadRequest, "內容超過 1 MiB"))?;
+            .map_err(|_| Refusal::new(Code::BadRequest, "內容超過 1 MiB"))?;
         let u: GroupUpdate = serde_json::from_slice(&data)
-            .map_err(|e| CenterError::new(Code::BadRequest, format!("群組內容：{e}")))?;
+            .map_err(|e| Refusal::new(Code::BadRequest, format!("群組內容：{e}")))?;
         participants::set_group(&app.db, &caller.code, &name, &u.members, app.clock.now_ms())
             .await?;
         let all = participants::groups_for(&app.db, &caller.code).await?;
         all.into_iter()
             .find(|g| g.name == name && g.owner == caller.code)
-            .ok_or_else(|| CenterError::bare(Code::Internal))
+            .ok_or_else(|| Refusal::bare(Code::Internal))
     }
     .await;
     reply(&caller, r)
@@ -491,14 +492,14 @@ async fn participant_certs(
     let r = async {
         let p = participants::get(&app.db, &code)
             .await?
-            .ok_or_else(|| CenterError::new(Code::NotFound, format!("參與者 {code}")))?;
+            .ok_or_else(|| Refusal::new(Code::NotFound, format!("參與者 {code}")))?;
         crate::snapshot::fill_certs(&app, &code).await?;
         let certs = participants::certs(&app.db, &code, KeyUse::Encryption).await?;
         let mut pem = String::new();
         for c in certs.into_iter().filter(|c| !c.is_empty()) {
             pem.push_str(
                 &der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &c)
-                    .map_err(|e| CenterError::new(Code::Internal, e.to_string()))?,
+                    .map_err(|e| Refusal::new(Code::Internal, e.to_string()))?,
             );
         }
         let signing_keys = participants::keys(&app.db, &code, KeyUse::Signing)
@@ -531,7 +532,7 @@ async fn records_query(
         if q.participant.as_ref().is_some_and(|p| *p != caller.code) {
             return with_caller(
                 &caller,
-                CenterError::new(Code::AuthNotOperator, "只能查詢自己的紀錄"),
+                Refusal::new(Code::AuthNotOperator, "只能查詢自己的紀錄"),
             );
         }
         q.participant = Some(caller.code.clone());
@@ -567,21 +568,21 @@ async fn security_event(
     body: Result<Json<gongwen_proto::api::SecurityEvent>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let r = async {
-        let Json(e) = body.map_err(|e| CenterError::new(Code::BadRequest, e.body_text()))?;
+        let Json(e) = body.map_err(|e| Refusal::new(Code::BadRequest, e.body_text()))?;
         if e.kind != "malware" {
-            return Err(CenterError::new(
+            return Err(Refusal::new(
                 Code::BadRequest,
                 format!("事件種類「{}」不認得（目前只有 malware）", e.kind),
             ));
         }
         if e.detail.trim().is_empty() || e.detail.chars().count() > 2000 {
-            return Err(CenterError::new(Code::BadRequest, "事件說明應為 1 到 2000 字"));
+            return Err(Refusal::new(Code::BadRequest, "事件說明應為 1 到 2000 字"));
         }
         if let Some(id) = &e.package_id
             && !caller.operator
             && !exchange::is_party(&app, &caller.code, id).await?
         {
-            return Err(CenterError::new(
+            return Err(Refusal::new(
                 Code::EventNotParty,
                 format!("{} 不是封包 {id} 的發文者或收文者", caller.code),
             ));
@@ -618,12 +619,12 @@ async fn duties(
 }
 
 /// A query string that does not fit: the same JSON error as everything else.
-fn bad_query(e: QueryRejection) -> CenterError {
-    CenterError::new(Code::BadRequest, format!("查詢參數：{}", e.body_text()))
+fn bad_query(e: QueryRejection) -> Refusal {
+    Refusal::new(Code::BadRequest, format!("查詢參數：{}", e.body_text()))
 }
 
 async fn not_found(req: Request) -> Response {
-    CenterError::new(
+    Refusal::new(
         Code::NotFound,
         format!("{} {}", req.method(), req.uri().path()),
     )
@@ -642,7 +643,7 @@ async fn healthz(State(app): State<Shared>) -> Response {
 /// center's operator by client certificate.
 async fn metrics_allowed(app: &Shared, peer: Option<&Peer>) -> Result<()> {
     let Some(peer) = peer else {
-        return Err(CenterError::bare(Code::AuthNoCert));
+        return Err(Refusal::bare(Code::AuthNoCert));
     };
     if app
         .config
@@ -654,7 +655,7 @@ async fn metrics_allowed(app: &Shared, peer: Option<&Peer>) -> Result<()> {
     }
     match app.caller(peer).await {
         Ok(c) if c.operator => Ok(()),
-        _ => Err(CenterError::new(
+        _ => Err(Refusal::new(
             Code::AuthNotOperator,
             format!(
                 "/metrics 限 metrics_allow 所列位址或交換中心管理者的用戶端憑證；{} 不在其中",

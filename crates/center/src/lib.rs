@@ -5,7 +5,6 @@
 pub mod app;
 pub mod config;
 pub mod duty;
-pub mod error;
 pub mod exchange;
 pub mod http;
 pub mod outbox;
@@ -24,10 +23,11 @@ use gongwen_trust::path::{LiveTrust, StaleCrl};
 
 pub use app::{App, Shared};
 pub use config::{BlobStore, CenterConfig};
-pub use error::CenterError;
 pub use gongwen_net::Clock;
 
 pub use gongwen_net::StartError;
+
+pub(crate) type Result<T, E = gongwen_net::Refusal> = std::result::Result<T, E>;
 
 fn start_err(code: &'static str, detail: impl std::fmt::Display) -> StartError {
     StartError {

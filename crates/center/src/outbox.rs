@@ -13,8 +13,8 @@ use gongwen_proto::{CopyStatus, FailReason};
 use gongwen_store::{Tx, args};
 use serde::{Deserialize, Serialize};
 
+use crate::Result;
 use crate::app::Shared;
-use crate::error::Result;
 use crate::records::{Event, event_in};
 
 /// How long a claimed row is ours before another worker may take it.
@@ -451,7 +451,7 @@ async fn relay(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
             apply_status(app, &mut tx, &it.target, &pkg, c, None, now).await?;
         }
         tx.commit().await?;
-        Ok::<(), crate::CenterError>(())
+        Ok::<(), gongwen_net::Refusal>(())
     };
     apply.await.map_err(|e| Failure::Retry(e.to_string()))
 }

@@ -14,7 +14,8 @@ use gongwen_trust::path::{Purpose, not_after, primary_purpose, spki_sha256};
 use serde::{Deserialize, Serialize};
 use x509_cert::Certificate;
 
-use crate::error::{CenterError, Result};
+use crate::Result;
+use gongwen_net::Refusal;
 
 /// A participant's standing. Only `active` ones send or receive.
 pub use gongwen_proto::directory::ParticipantState as Standing;
@@ -46,7 +47,7 @@ pub use gongwen_proto::directory::ip_matches;
 
 /// Checks a rule as an administrator types it.
 pub fn check_ip_rule(rule: &str) -> Result<()> {
-    gongwen_proto::directory::check_ip_rule(rule).map_err(|e| CenterError::new(Code::BadRequest, e))
+    gongwen_proto::directory::check_ip_rule(rule).map_err(|e| Refusal::new(Code::BadRequest, e))
 }
 
 /// Bumped by every change made in this process, so cached lookups notice at once; changes
@@ -102,7 +103,7 @@ fn participant_of(r: &gongwen_store::Row) -> Result<Participant> {
         code: r.text(0)?,
         name: r.text(1)?,
         standing: Standing::parse(&standing).ok_or_else(|| {
-            CenterError::new(Code::Internal, format!("參與者狀態「{standing}」不認得"))
+            Refusal::new(Code::Internal, format!("參與者狀態「{standing}」不認得"))
         })?,
         reason: r.opt_text(3)?,
         center: r.opt_text(4)?,
@@ -238,7 +239,7 @@ pub struct ParticipantInput {
 pub async fn upsert(db: &Db, p: &ParticipantInput, now_ms: i64) -> Result<()> {
     check_code(&p.code)?;
     if p.name.trim().is_empty() || p.name.chars().count() > 100 {
-        return Err(CenterError::new(
+        return Err(Refusal::new(
             Code::BadRequest,
             format!("參與者名稱「{}」應為 1 到 100 個字", p.name),
         ));
@@ -263,13 +264,13 @@ pub async fn upsert(db: &Db, p: &ParticipantInput, now_ms: i64) -> Result<()> {
 }
 
 pub fn check_code(code: &str) -> Result<()> {
-    gongwen_proto::directory::check_code(code).map_err(|e| CenterError::new(Code::BadRequest, e))
+    gongwen_proto::directory::check_code(code).map_err(|e| Refusal::new(Code::BadRequest, e))
 }
 
 async fn require(db: &Db, code: &str) -> Result<Participant> {
     get(db, code)
         .await?
-        .ok_or_else(|| CenterError::new(Code::NotFound, format!("沒有代碼為 {code} 的參與者")))
+        .ok_or_else(|| Refusal::new(Code::NotFound, format!("沒有代碼為 {code} 的參與者")))
 }
 
 /// Registers certificates (PEM or DER) for a participant; the use is read from each
@@ -287,7 +288,7 @@ pub async fn add_certs(
                 .map(|c| vec![c])
                 .map_err(|e| e.to_string())
         })
-        .map_err(|e| CenterError::new(Code::BadRequest, format!("憑證無法讀取：{e}")))?;
+        .map_err(|e| Refusal::new(Code::BadRequest, format!("憑證無法讀取：{e}")))?;
     let mut out = Vec::new();
     for cert in certs {
         let u = match usage {
@@ -297,7 +298,7 @@ pub async fn add_certs(
                 Some(Purpose::Signing) => KeyUse::Signing,
                 Some(Purpose::Encryption) => KeyUse::Encryption,
                 _ => {
-                    return Err(CenterError::new(
+                    return Err(Refusal::new(
                         Code::BadRequest,
                         "憑證的金鑰用途看不出是 TLS 用戶端、簽章或加密，請指定用途",
                     ));
@@ -305,10 +306,9 @@ pub async fn add_certs(
             },
         };
         let spki =
-            hex(&spki_sha256(&cert)
-                .map_err(|e| CenterError::new(Code::BadRequest, e.to_string()))?);
+            hex(&spki_sha256(&cert).map_err(|e| Refusal::new(Code::BadRequest, e.to_string()))?);
         let der = der::Encode::to_der(&cert)
-            .map_err(|e| CenterError::new(Code::BadRequest, e.to_string()))?;
+            .map_err(|e| Refusal::new(Code::BadRequest, e.to_string()))?;
         let sql = "INSERT INTO participant_keys (spki_sha256, code, usage, not_after, cert) VALUES ($1, $2, $3, $4, $5) \
                    ON CONFLICT (spki_sha256) DO UPDATE SET code = $2, usage = $3, not_after = $4, cert = $5";
         db.execute(
@@ -341,7 +341,7 @@ pub async fn add_ip(
     // One fixed IP is the rule; a second address or a network is an exception someone approved.
     let exception = rule.contains('/') || existing.iter().any(|r| r.ip != rule);
     if exception && approved_by.is_none_or(|a| a.trim().is_empty()) {
-        return Err(CenterError::new(
+        return Err(Refusal::new(
             Code::BadRequest,
             "每個參與者原則上只登記一個固定 IP；多個位址或網段屬例外，須記錄核准人（--approved-by）",
         ));
@@ -364,7 +364,7 @@ pub async fn remove_ip(db: &Db, code: &str, rule: &str) -> Result<()> {
         )
         .await?;
     if n == 0 {
-        return Err(CenterError::new(
+        return Err(Refusal::new(
             Code::NotFound,
             format!("{code} 沒有登記 {rule}"),
         ));
@@ -384,7 +384,7 @@ pub async fn set_standing(
 ) -> Result<()> {
     require(db, code).await?;
     if standing != Standing::Active && reason.is_none_or(|r| r.trim().is_empty()) {
-        return Err(CenterError::new(
+        return Err(Refusal::new(
             Code::BadRequest,
             "停用、終止或註銷須註明原因（會告知參與者）",
         ));
@@ -455,7 +455,7 @@ pub async fn suspend_expired(db: &Db, now_ms: i64) -> Result<Vec<String>> {
 /// A group's name as people type it.
 pub fn check_group_name(name: &str) -> Result<()> {
     if name.trim().is_empty() || name.chars().count() > 50 || name.contains('/') {
-        return Err(CenterError::new(
+        return Err(Refusal::new(
             Code::BadRequest,
             format!("群組名稱「{name}」應為 1 到 50 個字，且不含「/」"),
         ));
@@ -476,7 +476,7 @@ pub async fn set_group(
 ) -> Result<()> {
     check_group_name(name)?;
     if members.is_empty() || members.len() > 5000 {
-        return Err(CenterError::new(
+        return Err(Refusal::new(
             Code::BadRequest,
             "群組成員應為 1 到 5000 個機關代碼",
         ));
@@ -517,10 +517,7 @@ pub async fn delete_group(db: &Db, owner: &str, name: &str) -> Result<()> {
         )
         .await?;
     if n == 0 {
-        return Err(CenterError::new(
-            Code::NotFound,
-            format!("沒有群組「{name}」"),
-        ));
+        return Err(Refusal::new(Code::NotFound, format!("沒有群組「{name}」")));
     }
     Ok(())
 }
@@ -565,7 +562,7 @@ pub async fn remove_key(db: &Db, spki_hex: &str) -> Result<()> {
         )
         .await?;
     if n == 0 {
-        return Err(CenterError::new(
+        return Err(Refusal::new(
             Code::NotFound,
             format!("沒有登記金鑰 {spki_hex}"),
         ));
@@ -585,13 +582,13 @@ pub async fn set_webhook(
     if let Some(u) = url
         && !(u.starts_with("https://") || u.starts_with("http://"))
     {
-        return Err(CenterError::new(
+        return Err(Refusal::new(
             Code::BadRequest,
             format!("通知網址「{u}」應以 https:// 或 http:// 開頭"),
         ));
     }
     if url.is_some() && secret.is_none_or(|s| s.len() < 16) {
-        return Err(CenterError::new(
+        return Err(Refusal::new(
             Code::BadRequest,
             "通知的簽章金鑰至少 16 個字元",
         ));

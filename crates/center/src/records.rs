@@ -4,7 +4,7 @@
 use gongwen_proto::api::{Record, RecordPage};
 use gongwen_store::{Db, Tx, Value, args};
 
-use crate::error::Result;
+use crate::Result;
 
 /// One record to append.
 pub struct Event<'a> {

@@ -13,15 +13,16 @@ use gongwen_trust::path::{hex, not_after, spki_sha256};
 use x509_cert::Certificate;
 use x509_cert::der::Encode;
 
+use crate::Result;
 use crate::app::Shared;
-use crate::error::{CenterError, Result};
 use crate::participants::{self, SHARED};
+use gongwen_net::Refusal;
 
 /// How far the directory's clock may run ahead of ours.
 const SKEW_MS: i64 = 5 * 60_000;
 
-fn invalid(detail: impl Into<String>) -> CenterError {
-    CenterError::new(Code::DirSnapshot, detail)
+fn invalid(detail: impl Into<String>) -> Refusal {
+    Refusal::new(Code::DirSnapshot, detail)
 }
 
 /// Checks a signed snapshot: signed by `signer`'s key, that certificate valid now, our
@@ -252,7 +253,7 @@ pub async fn fill_certs(app: &Shared, code: &str) -> Result<()> {
         .map(|r| r.text(0))
         .collect::<Result<_, _>>()?;
     let got = client.participant_certs(code).await.map_err(|e| {
-        CenterError::new(
+        Refusal::new(
             Code::Unavailable,
             format!("無法向通訊錄取得 {code} 的加密憑證：{e}"),
         )
@@ -312,7 +313,7 @@ pub async fn fetch_once(app: &Shared, signer: &Certificate) -> Result<Option<App
     let body = client
         .snapshot(have.map(|h| h.0))
         .await
-        .map_err(|e| CenterError::new(Code::Unavailable, format!("通訊錄無法連線：{e}")))?;
+        .map_err(|e| Refusal::new(Code::Unavailable, format!("通訊錄無法連線：{e}")))?;
     let Some(body) = body else {
         return Ok(None);
     };

@@ -708,7 +708,7 @@ async fn improvement(
     who: &str,
     now: i64,
 ) -> Result<(), CliError> {
-    let show = |n: &improvements::Notice| {
+    let show = |n: &improvements::ImprovementNotice| {
         println!(
             "限期改善單 {}（{}）：{}，期限 {}，{}，追蹤 {}／{} 次{}",
             n.id,

@@ -41,8 +41,9 @@ impl From<gongwen_trust::TrustError> for CliError {
     }
 }
 
-impl From<gongwen_center::CenterError> for CliError {
-    fn from(e: gongwen_center::CenterError) -> Self {
+/// The center's, the directory's and the agent's refusals.
+impl From<gongwen_net::Refusal> for CliError {
+    fn from(e: gongwen_net::Refusal) -> Self {
         CliError::Service {
             code: e.code.as_str(),
             detail: e.api().text(),
@@ -55,15 +56,6 @@ impl From<gongwen_center::StartError> for CliError {
         CliError::Service {
             code: e.code,
             detail: e.to_string(),
-        }
-    }
-}
-
-impl From<gongwen_directory::DirectoryError> for CliError {
-    fn from(e: gongwen_directory::DirectoryError) -> Self {
-        CliError::Service {
-            code: e.code.as_str(),
-            detail: gongwen_proto::ApiError::new(e.code, Some(e.detail)).text(),
         }
     }
 }

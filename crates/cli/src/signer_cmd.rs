@@ -94,9 +94,9 @@ pub fn run(cmd: SignerCommand) -> Result<ExitCode, CliError> {
             let c = card(&a.card)?;
             let text = a.text.replace("\\n", "\n");
             let now = gongwen_center::Clock::default().now_s();
-            let pem = c
-                .sign_challenge(&text, now)
-                .map_err(|detail| CliError::Arg { detail })?;
+            let pem = c.sign_challenge(&text, now).map_err(|e| CliError::Arg {
+                detail: e.to_string(),
+            })?;
             print!("{pem}");
             Ok(ExitCode::SUCCESS)
         }

@@ -99,7 +99,7 @@ pub fn stops_at(date: &str) -> Result<i64> {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum NoticeState {
+pub enum ImprovementNoticeState {
     Open,
     Improved,
     /// A termination date is set; service has not stopped yet.
@@ -107,32 +107,32 @@ pub enum NoticeState {
     Terminated,
 }
 
-impl NoticeState {
-    fn parse(s: &str) -> Option<NoticeState> {
+impl ImprovementNoticeState {
+    fn parse(s: &str) -> Option<ImprovementNoticeState> {
         match s {
-            "open" => Some(NoticeState::Open),
-            "improved" => Some(NoticeState::Improved),
-            "terminating" => Some(NoticeState::Terminating),
-            "terminated" => Some(NoticeState::Terminated),
+            "open" => Some(ImprovementNoticeState::Open),
+            "improved" => Some(ImprovementNoticeState::Improved),
+            "terminating" => Some(ImprovementNoticeState::Terminating),
+            "terminated" => Some(ImprovementNoticeState::Terminated),
             _ => None,
         }
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
-            NoticeState::Open => "open",
-            NoticeState::Improved => "improved",
-            NoticeState::Terminating => "terminating",
-            NoticeState::Terminated => "terminated",
+            ImprovementNoticeState::Open => "open",
+            ImprovementNoticeState::Improved => "improved",
+            ImprovementNoticeState::Terminating => "terminating",
+            ImprovementNoticeState::Terminated => "terminated",
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
-            NoticeState::Open => "改善中",
-            NoticeState::Improved => "已改善",
-            NoticeState::Terminating => "已通知中止",
-            NoticeState::Terminated => "已中止",
+            ImprovementNoticeState::Open => "改善中",
+            ImprovementNoticeState::Improved => "已改善",
+            ImprovementNoticeState::Terminating => "已通知中止",
+            ImprovementNoticeState::Terminated => "已中止",
         }
     }
 }
@@ -149,13 +149,13 @@ pub struct FollowUp {
 
 /// An improvement notice and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Notice {
+pub struct ImprovementNotice {
     pub id: String,
     pub code: String,
     pub reason: String,
     pub issued_at: i64,
     pub deadline: i64,
-    pub state: NoticeState,
+    pub state: ImprovementNoticeState,
     pub answer: Option<String>,
     pub follow_ups_allowed: i64,
     pub follow_ups: Vec<FollowUp>,
@@ -165,7 +165,7 @@ pub struct Notice {
 
 const COLS: &str = "id, code, reason, issued_at, deadline, state, answer, follow_ups_allowed, terminate_on, stops_at";
 
-async fn notice_of(db: &Db, r: &Row) -> Result<Notice> {
+async fn notice_of(db: &Db, r: &Row) -> Result<ImprovementNotice> {
     let id = r.text(0)?;
     let state = r.text(5)?;
     let follow_ups = db
@@ -185,12 +185,12 @@ async fn notice_of(db: &Db, r: &Row) -> Result<Notice> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Notice {
+    Ok(ImprovementNotice {
         code: r.text(1)?,
         reason: r.text(2)?,
         issued_at: r.i64(3)?,
         deadline: r.i64(4)?,
-        state: NoticeState::parse(&state)
+        state: ImprovementNoticeState::parse(&state)
             .ok_or_else(|| DirectoryError::new(Code::Internal, format!("改善單狀態「{state}」")))?,
         answer: r.opt_text(6)?,
         follow_ups_allowed: r.i64(7)?,
@@ -201,7 +201,7 @@ async fn notice_of(db: &Db, r: &Row) -> Result<Notice> {
     })
 }
 
-pub async fn get(db: &Db, id: &str) -> Result<Notice> {
+pub async fn get(db: &Db, id: &str) -> Result<ImprovementNotice> {
     let r = db
         .fetch_optional(
             &format!("SELECT {COLS} FROM dir_improvements WHERE id = $1"),
@@ -213,7 +213,7 @@ pub async fn get(db: &Db, id: &str) -> Result<Notice> {
 }
 
 /// A participant's notices, oldest first (what a reviewer weighs on re-application).
-pub async fn of(db: &Db, code: &str) -> Result<Vec<Notice>> {
+pub async fn of(db: &Db, code: &str) -> Result<Vec<ImprovementNotice>> {
     let rows = db
         .fetch_all(
             &format!("SELECT {COLS} FROM dir_improvements WHERE code = $1 ORDER BY issued_at, id"),
@@ -283,7 +283,7 @@ pub async fn issue(
     deadline: &str,
     actor: &str,
     now: i64,
-) -> Result<Notice> {
+) -> Result<ImprovementNotice> {
     let reason = reason_text(reason)?;
     let deadline_ms = end_of_day(deadline)?;
     if deadline_ms <= now {
@@ -340,9 +340,9 @@ pub async fn issue(
     get(db, &id).await
 }
 
-async fn open_notice(db: &Db, id: &str) -> Result<Notice> {
+async fn open_notice(db: &Db, id: &str) -> Result<ImprovementNotice> {
     let n = get(db, id).await?;
-    if n.state != NoticeState::Open {
+    if n.state != ImprovementNoticeState::Open {
         return Err(DirectoryError::new(
             Code::DirState,
             format!("限期改善單 {id} 目前「{}」", n.state.label()),
@@ -352,7 +352,13 @@ async fn open_notice(db: &Db, id: &str) -> Result<Notice> {
 }
 
 /// The participant's answer: what it did (改善事項處理情形與說明).
-pub async fn answer(db: &Db, id: &str, text: &str, actor: &str, now: i64) -> Result<Notice> {
+pub async fn answer(
+    db: &Db,
+    id: &str,
+    text: &str,
+    actor: &str,
+    now: i64,
+) -> Result<ImprovementNotice> {
     let n = open_notice(db, id).await?;
     let text = text.trim();
     if text.is_empty() || text.chars().count() > 4000 {
@@ -389,7 +395,7 @@ pub async fn follow_up(
     note: &str,
     actor: &str,
     now: i64,
-) -> Result<Notice> {
+) -> Result<ImprovementNotice> {
     let n = open_notice(db, id).await?;
     let done = n.follow_ups.len() as i64;
     if done >= n.follow_ups_allowed {
@@ -443,7 +449,7 @@ pub async fn extend(
     approved_by: &str,
     actor: &str,
     now: i64,
-) -> Result<Notice> {
+) -> Result<ImprovementNotice> {
     let n = open_notice(db, id).await?;
     let new = end_of_day(deadline)?;
     if new <= n.deadline.max(now) {
@@ -479,7 +485,13 @@ pub async fn extend(
 
 /// The written notice of termination, naming the date; allowed once the deadline has passed
 /// or the allowed follow-ups all found it not improved.
-pub async fn terminate(db: &Db, id: &str, on: &str, actor: &str, now: i64) -> Result<Notice> {
+pub async fn terminate(
+    db: &Db,
+    id: &str,
+    on: &str,
+    actor: &str,
+    now: i64,
+) -> Result<ImprovementNotice> {
     let n = open_notice(db, id).await?;
     let failed = n.follow_ups.len() as i64 >= n.follow_ups_allowed
         && n.follow_ups.iter().all(|f| !f.improved);

@@ -23,7 +23,7 @@ use crate::accounts::{self, Session};
 use crate::addressbook;
 use crate::app::Shared;
 use crate::applications::{self, AppState, Application, Step};
-use crate::improvements::{self, Notice};
+use crate::improvements::{self, ImprovementNotice};
 use crate::registry;
 
 const SESSION_COOKIE: &str = "gongwen_dir_session";
@@ -531,7 +531,7 @@ struct Review {
     steps: Vec<Step>,
     /// The organisation's other applications: id, state, when.
     past: Vec<(String, AppState, i64)>,
-    notices: Vec<Notice>,
+    notices: Vec<ImprovementNotice>,
 }
 
 impl Review {

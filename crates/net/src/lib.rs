@@ -12,7 +12,7 @@ mod tls;
 pub use body::{Limits, body_limit};
 pub use clock::Clock;
 pub use metrics::Metrics;
-pub use refusal::{Refusal, details_to_caller, incident};
+pub use refusal::{Refusal, details_to_caller, incident, store_code};
 pub use tls::{NetError, Peer, Server, ServerTls, TlsFiles, server_config, spki_sha256_hex};
 
 /// The `/healthz` answer of every service: 200 `{"status":"ok","version":…}` when its

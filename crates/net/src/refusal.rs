@@ -1,5 +1,6 @@
 //! A refusal or failure of a service, answered as `{ code, message, detail }`: what the
-//! directory and the agent return (the center keeps its own, which also feeds its records).
+//! center, the directory and the agent return. The answer carries the refusal as sent
+//! (internal details replaced by an incident number) for middleware that records it.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -9,6 +10,7 @@ use gongwen_store::StoreError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub code: Code,
+    /// The particulars; empty when the code says it all.
     pub detail: String,
 }
 
@@ -19,22 +21,40 @@ impl Refusal {
             detail: detail.into(),
         }
     }
+
+    /// The code alone, without particulars.
+    pub fn bare(code: Code) -> Self {
+        Refusal::new(code, "")
+    }
+
+    /// As answered: an empty detail is left out.
+    pub fn api(&self) -> ApiError {
+        ApiError::new(
+            self.code,
+            Some(self.detail.clone()).filter(|d| !d.is_empty()),
+        )
+    }
 }
 
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        ApiError::new(self.code, Some(self.detail.clone())).fmt(f)
+        self.api().fmt(f)
     }
 }
 
 impl std::error::Error for Refusal {}
 
+/// A store failure's code: one that may pass if tried again, or an internal one.
+pub fn store_code(e: &StoreError) -> Code {
+    match e {
+        StoreError::Conflict { .. } | StoreError::Db { .. } => Code::Unavailable,
+        _ => Code::Internal,
+    }
+}
+
 impl From<StoreError> for Refusal {
     fn from(e: StoreError) -> Self {
-        let code = match e {
-            StoreError::Conflict { .. } | StoreError::Db { .. } => Code::Unavailable,
-            _ => Code::Internal,
-        };
+        let code = store_code(&e);
         // The database's own words (SQL, paths) go to the log only.
         Refusal::new(code, incident(code, &e.to_string()))
     }
@@ -84,7 +104,9 @@ impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let detail = self.public_detail();
-        (status, axum::Json(ApiError::new(self.code, Some(detail)))).into_response()
+        let sent = Refusal::new(self.code, self.public_detail());
+        let mut r = (status, axum::Json(sent.api())).into_response();
+        r.extensions_mut().insert(sent);
+        r
     }
 }
