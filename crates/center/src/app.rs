@@ -27,7 +27,7 @@ pub struct App {
     /// Where uploads are written while they arrive.
     pub spool: PathBuf,
     /// Clients for peer centers and webhooks.
-    pub links: crate::outbox::Links,
+    pub links: Links,
     /// Woken when work is queued, so relays go out at once.
     pub outbox_ready: tokio::sync::Notify,
     /// Peer centers by the SHA-256 of their TLS client key (configured, then the snapshot's).
@@ -281,5 +281,24 @@ impl App {
             ));
         }
         Ok(Caller { code, operator })
+    }
+}
+
+/// Clients for the peers and for webhooks. Peers from the configuration are set at start;
+/// the directory's snapshot may add and change them.
+pub struct Links {
+    pub peers: std::sync::RwLock<std::collections::HashMap<String, gongwen_client::CenterClient>>,
+    pub http: reqwest::Client,
+    /// TLS with this center's client certificate, for clients made later.
+    pub peer_tls: Option<rustls::ClientConfig>,
+}
+
+impl Links {
+    pub fn peer(&self, id: &str) -> Option<gongwen_client::CenterClient> {
+        self.peers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
     }
 }

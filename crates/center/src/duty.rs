@@ -163,7 +163,7 @@ pub async fn duties(app: &Shared, caller: &Caller, days: u32) -> Result<Duties> 
                  FROM copies c JOIN packages p ON p.id = c.package_id \
                  WHERE c.recipient = $1 AND {} \
                  ORDER BY c.available_at, p.id LIMIT 5000",
-                crate::exchange::OPEN_COPY
+                crate::copies::OPEN_COPY
             ),
             &args![caller.code.as_str()],
         )

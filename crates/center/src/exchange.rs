@@ -10,15 +10,17 @@ use gongwen_proto::api::{Aggregate, CopyView, GroupExpansion, InboxItem, InboxPa
 use gongwen_proto::{
     Code, CopyStatus, FailReason, PackageHeader, Resend, ResendKind, ReturnReason,
 };
-use gongwen_store::{Blobs, Row, Tx, Value, args};
+use gongwen_store::{Blobs, Tx, Value, args};
 use gongwen_trust::path::check_binding;
 use gongwen_trust::receipt::ReceiptEvent;
 
 use crate::Result;
 use crate::app::{Caller, Shared};
+use crate::copies::{COPY_COLS, COPY_COLS_C, OPEN_COPY, copy_of, needs_receipt};
 use crate::outbox;
 use crate::participants::{self, Standing};
-use crate::records::{self, event_in};
+use crate::recent::BodyRef;
+use crate::records::{self, Event, event_in};
 use gongwen_net::Refusal;
 
 fn bad(code: Code, detail: impl Into<String>) -> Refusal {
@@ -708,34 +710,6 @@ async fn create_copy(
     Ok((view, p.and_then(|p| p.center)))
 }
 
-pub(crate) fn copy_of(r: &Row, base: usize) -> Result<CopyView> {
-    let status = r.text(base + 3)?;
-    let unit = r.text(base + 1)?;
-    Ok(CopyView {
-        recipient: r.text(base)?,
-        unit: (!unit.is_empty()).then_some(unit),
-        copy: r.text(base + 2)?,
-        status: CopyStatus::parse(&status)
-            .ok_or_else(|| bad(Code::Internal, format!("狀態「{status}」不認得")))?,
-        status_at: r.i64(base + 4)?,
-        delivered_at: r.opt_i64(base + 5)?,
-        fail_reason: r.opt_text(base + 6)?.and_then(|s| FailReason::parse(&s)),
-        return_reason: r
-            .opt_text(base + 7)?
-            .and_then(|s| ReturnReason::parse(&s).ok()),
-        return_text: r.opt_text(base + 8)?,
-        receipt_number: r.opt_text(base + 9)?,
-    })
-}
-
-const COPY_COLS: &str = "recipient, unit, copy_kind, status, status_at, delivered_at, fail_reason, return_reason, return_text, receipt_number";
-/// The condition of the index of open copies (migration 0010), which a query must repeat word
-/// for word (copies aliased `c`) for SQLite and PostgreSQL to use that index.
-pub(crate) const OPEN_COPY: &str = "c.status IN ('available', 'delivered')";
-
-/// The same columns from a query where `copies` is `c`.
-pub(crate) const COPY_COLS_C: &str = "c.recipient, c.unit, c.copy_kind, c.status, c.status_at, c.delivered_at, c.fail_reason, c.return_reason, c.return_text, c.receipt_number";
-
 fn resend_of(kind: Option<String>, original: Option<String>) -> Option<Resend> {
     Some(Resend {
         kind: ResendKind::parse(&kind?).ok()?,
@@ -955,13 +929,6 @@ pub async fn inbox(app: &Shared, caller: &Caller, q: &InboxQuery) -> Result<Inbo
         .then(|| items.last().map(|i| format!("{}:{}", i.available_at, i.id)))
         .flatten();
     Ok(InboxPage { items, next })
-}
-
-/// A recipient's body: where it lies, if this recipient may fetch it.
-pub struct BodyRef {
-    pub sha: String,
-    pub size: u64,
-    pub reader: Option<gongwen_store::BlobReader>,
 }
 
 pub async fn body_ref(app: &Shared, caller: &Caller, id: &str) -> Result<BodyRef> {
@@ -1389,15 +1356,6 @@ async fn relay_answer(
     })
 }
 
-/// Statuses only the recipient can cause: across centers they count only with the
-/// recipient's signed receipt.
-pub(crate) fn needs_receipt(s: CopyStatus) -> bool {
-    matches!(
-        s,
-        CopyStatus::Delivered | CopyStatus::Confirmed | CopyStatus::Returned
-    )
-}
-
 /// A status from the peer where the recipient lives, for a package submitted here.
 ///
 /// 送達, 收文確認 and 退文 are the recipient's acts, not the peer's: they are accepted only
@@ -1443,7 +1401,7 @@ pub async fn accept_status(
     };
     let now = app.clock.now_ms();
     let mut tx = app.db.begin().await?;
-    outbox::apply_status(
+    apply_status(
         app,
         &mut tx,
         peer,
@@ -1611,4 +1569,85 @@ pub async fn purge_bodies(app: &Shared, now: i64) -> Result<usize> {
         n += 1;
     }
     Ok(n)
+}
+
+/// A copy status reported by the recipient's center, applied here if it moves the copy on.
+///
+/// 送達, 收文確認 and 退文 are applied only with the recipient's receipt, which the caller
+/// has verified and built `c` from ([`accept_status`]); without one (a relay
+/// answer) they are left for the status that carries the receipt. Of any other status only
+/// the status, its time and a failure's reason are the peer's to say.
+pub async fn apply_status(
+    app: &Shared,
+    tx: &mut Tx,
+    peer: &str,
+    pkg: &str,
+    c: &CopyView,
+    receipt: Option<&[u8]>,
+    now: i64,
+) -> Result<bool> {
+    let receipted = needs_receipt(c.status);
+    if receipted && receipt.is_none() {
+        return Ok(false);
+    }
+    let current = tx
+        .fetch_optional(
+            &format!("SELECT status FROM copies WHERE package_id = $1 AND recipient = $2 AND unit = $3{}", app.db.for_update()),
+            &args![pkg, c.recipient.as_str(), c.unit.clone().unwrap_or_default()],
+        )
+        .await?;
+    let Some(current) = current else {
+        return Ok(false);
+    };
+    let Some(cur) = CopyStatus::parse(&current.text(0)?) else {
+        return Ok(false);
+    };
+    // Statuses may arrive out of order or twice: only moves forward count.
+    if !cur.reaches(c.status) {
+        return Ok(false);
+    }
+    let failed = c.status == CopyStatus::Failed;
+    let fail_reason = c.fail_reason.filter(|_| failed);
+    tx.execute(
+        "UPDATE copies SET status = $4, status_at = $5, available_at = COALESCE(available_at, $6), delivered_at = COALESCE(delivered_at, $7), \
+         fail_reason = $8, return_reason = $9, return_text = $10, receipt_number = $11 \
+         WHERE package_id = $1 AND recipient = $2 AND unit = $3",
+        &args![
+            pkg,
+            c.recipient.as_str(),
+            c.unit.clone().unwrap_or_default(),
+            c.status.as_str(),
+            c.status_at,
+            (c.status == CopyStatus::Available).then_some(c.status_at),
+            c.delivered_at.filter(|_| receipted),
+            fail_reason.map(|f| f.as_str()),
+            c.return_reason.filter(|_| receipted).map(|r| r.label()),
+            c.return_text.clone().filter(|_| receipted),
+            c.receipt_number.clone().filter(|_| receipted)
+        ],
+    )
+    .await?;
+    let detail = match c.status {
+        CopyStatus::Failed => fail_reason.map(|f| f.label().to_string()),
+        CopyStatus::Returned => Some(format!(
+            "{}：{}",
+            c.return_reason.map(|x| x.label()).unwrap_or("其他"),
+            c.return_text.as_deref().unwrap_or("")
+        )),
+        CopyStatus::Confirmed => c.receipt_number.as_ref().map(|n| format!("收文字號 {n}")),
+        _ => None,
+    };
+    event_in(
+        tx,
+        Event {
+            package_id: Some(pkg),
+            recipient: Some(&c.recipient),
+            detail: detail.as_deref(),
+            receipt: receipt.filter(|_| receipted),
+            ..Event::new(now, peer, c.status.as_str())
+        },
+    )
+    .await?;
+    outbox::notify_sender(app, tx, pkg, &c.recipient, now).await?;
+    Ok(true)
 }

@@ -674,7 +674,7 @@ async fn metrics(State(app): State<Shared>, peer: Option<Extension<Peer>>) -> Re
         .fetch_optional(
             &format!(
                 "SELECT COUNT(*) FROM copies c WHERE {} AND c.status = 'available'",
-                crate::exchange::OPEN_COPY
+                crate::copies::OPEN_COPY
             ),
             &[],
         )

@@ -4,6 +4,8 @@
 
 pub mod app;
 pub mod config;
+mod copies;
+pub mod delivery;
 pub mod duty;
 pub mod exchange;
 pub mod http;
@@ -141,7 +143,7 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
 }
 
 /// HTTPS clients for the peer centers (with this center's client certificate) and webhooks.
-fn links(config: &CenterConfig) -> Result<outbox::Links, StartError> {
+fn links(config: &CenterConfig) -> Result<app::Links, StartError> {
     let mut roots = Vec::new();
     for p in &config.trust_anchors {
         roots.extend(read(p)?);
@@ -170,7 +172,7 @@ fn links(config: &CenterConfig) -> Result<outbox::Links, StartError> {
         }
     }
     let http = gongwen_client::plain_http(&roots).map_err(|e| start_err("E_CONFIG", e))?;
-    Ok(outbox::Links {
+    Ok(app::Links {
         peers: std::sync::RwLock::new(peers),
         http,
         peer_tls,
@@ -299,7 +301,7 @@ pub async fn start(config: CenterConfig, clock: Clock) -> Result<Running, StartE
             sweep(&a).await;
         }
     });
-    let worker = tokio::spawn(outbox::worker(app.clone()));
+    let worker = tokio::spawn(delivery::worker(app.clone()));
     gongwen_net::log::info(
         "交換中心已啟動",
         serde_json::json!({

@@ -13,8 +13,6 @@ use std::sync::Mutex;
 
 use gongwen_store::BlobReader;
 
-use crate::exchange::BodyRef;
-
 /// How many packages are remembered; each costs a few hundred bytes.
 const KEEP: usize = 10_000;
 
@@ -100,4 +98,11 @@ impl RecentBodies {
             inner.order.retain(|o| o != id);
         }
     }
+}
+
+/// A recipient's body: where it lies, if this recipient may fetch it.
+pub struct BodyRef {
+    pub sha: String,
+    pub size: u64,
+    pub reader: Option<gongwen_store::BlobReader>,
 }
