@@ -588,6 +588,8 @@ fn documents_sent_received_confirmed_and_returned_through_the_api() {
         ] {
             assert!(doc["paths"].get(path).is_some(), "OpenAPI lacks {path}");
         }
+        let router = gongwen_agent::api::router(n1.node.clone(), 1 << 20);
+        gongwen_integration::router_matches_openapi(router, &doc).await;
 
         n1.shutdown().await;
         n2.shutdown().await;

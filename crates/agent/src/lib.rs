@@ -14,6 +14,7 @@ pub mod compose;
 pub mod config;
 pub mod folder;
 mod notify;
+pub mod openapi;
 pub mod options;
 pub mod purge;
 pub mod receive;

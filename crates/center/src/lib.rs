@@ -8,6 +8,7 @@ pub mod duty;
 pub mod error;
 pub mod exchange;
 pub mod http;
+pub mod openapi;
 pub mod outbox;
 pub mod participants;
 pub mod recent;
