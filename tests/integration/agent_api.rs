@@ -695,6 +695,8 @@ fn the_openapi_document_names_every_route() {
         ] {
             assert!(doc["paths"].get(path).is_some(), "OpenAPI lacks {path}");
         }
+        let router = gongwen_agent::api::router(n1.node.clone(), 1 << 20);
+        gongwen_integration::router_matches_openapi(router, &doc).await;
 
         net.shutdown().await;
     });

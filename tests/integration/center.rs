@@ -180,6 +180,8 @@ fn life_of_a_copy() {
         );
         let api = a.openapi().await.unwrap();
         assert_eq!(api["openapi"].as_str().map(|v| &v[..2]), Some("3."));
+        let router = gongwen_center::http::router(center.app.clone());
+        gongwen_integration::router_matches_openapi(router, &api).await;
         // Ninety-one days after the last copy became final the body goes, also from what the
         // center remembers of recent packages for their downloads.
         assert_eq!(b.fetch(&sent.id).await.unwrap(), pkg);

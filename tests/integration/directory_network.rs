@@ -146,6 +146,18 @@ async fn refusal(c: &gongwen_client::CenterClient) -> Option<String> {
         .and_then(|e| e.code().map(String::from))
 }
 
+/// Every route of the directory's API is in its OpenAPI document, and the reverse.
+#[test]
+fn the_directory_documents_every_route() {
+    runtime().block_on(async {
+        let (dir, _) = start_directory("dir_openapi").await;
+        let doc = serde_json::from_str(&gongwen_directory::openapi::DOCUMENT).unwrap();
+        let router = gongwen_directory::http::router(dir.app.clone());
+        gongwen_integration::router_matches_openapi(router, &doc).await;
+        dir.shutdown().await;
+    });
+}
+
 #[test]
 fn centers_learn_everything_from_the_signed_snapshot() {
     runtime().block_on(async {

@@ -191,3 +191,74 @@ where
     }
     panic!("timed out waiting for {what}");
 }
+
+/// A service's router and its OpenAPI document agree: every route under `/api/`, `/healthz`
+/// and `/metrics` is documented with the same methods, and every documented operation reaches
+/// its route. axum lists its routes only in its `Debug` output (each path, and each route's
+/// `Allow` header); the requests then confirm that every documented operation is routed.
+pub async fn router_matches_openapi(router: axum::Router, doc: &serde_json::Value) {
+    use std::collections::BTreeSet;
+    use tower::ServiceExt;
+    let listing = format!("{router:?}");
+    let own = listing.split("fallback_router").next().unwrap();
+    let (routes, paths) = own.split_at(own.find("paths: {").expect("axum lists its paths"));
+    let mut served = BTreeSet::new();
+    for entry in paths["paths: {".len()..].split("RouteId(").skip(1) {
+        let (id, rest) = entry.split_once(')').unwrap();
+        let path = rest.split('"').nth(1).unwrap();
+        let at = routes
+            .find(&format!("RouteId({id}): MethodRouter("))
+            .unwrap();
+        let allow = routes[at..]
+            .split("allow_header: Bytes(b\"")
+            .nth(1)
+            .unwrap();
+        let allow = allow.split('"').next().unwrap();
+        if path.starts_with("/api/") || path == "/healthz" || path == "/metrics" {
+            for m in allow.split(',').filter(|m| *m != "HEAD") {
+                served.insert((path.to_string(), m.to_string()));
+            }
+        }
+    }
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for m in ["get", "put", "post", "delete", "patch"] {
+            if item.get(m).is_some() {
+                documented.insert((path.clone(), m.to_uppercase()));
+            }
+        }
+    }
+    assert!(served.len() > 3, "no routes read from {listing}");
+    assert_eq!(
+        served, documented,
+        "routes served (left) and documented (right)"
+    );
+    let router = router.route_layer(axum::middleware::from_fn(
+        |req: axum::extract::Request, next: axum::middleware::Next| async move {
+            let matched = req
+                .extensions()
+                .get::<axum::extract::MatchedPath>()
+                .cloned();
+            let mut res = next.run(req).await;
+            res.extensions_mut().insert(matched);
+            res
+        },
+    ));
+    for (path, method) in documented {
+        let uri: String = path.replace('{', "x").replace('}', "");
+        let req = axum::http::Request::builder()
+            .method(method.as_str())
+            .uri(&uri)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let res = router.clone().oneshot(req).await.unwrap();
+        let matched = res.extensions().get::<Option<axum::extract::MatchedPath>>();
+        let matched = matched.cloned().flatten();
+        assert_eq!(
+            matched.as_ref().map(|m| m.as_str()),
+            Some(path.as_str()),
+            "{method} {uri}"
+        );
+        assert_ne!(res.status(), 405, "{method} {uri}");
+    }
+}

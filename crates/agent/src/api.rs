@@ -2,7 +2,7 @@
 //! attachments, or a draft as JSON, lists and fetches what arrived, signs 簽收 or 退文, and
 //! reads statuses and duty lists. Each caller belongs to one agency and sees only its own
 //! documents: an API token (`Authorization: Bearer …`) or a registered client certificate.
-//! docs/api/agent.openapi.json describes every route.
+//! `openapi` describes every route (docs/api/agent.openapi.json).
 
 use std::path::{Path, PathBuf};
 
@@ -27,8 +27,6 @@ use crate::send::{self, refusal_of};
 use crate::{Agency, Shared};
 
 type Result<T, E = Refusal> = std::result::Result<T, E>;
-
-const OPENAPI: &str = include_str!("../../../docs/api/agent.openapi.json");
 
 /// Starts the API listener. Plain HTTP is refused on anything but a loopback address.
 pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
@@ -150,7 +148,8 @@ async fn healthz(State(api): State<Api>) -> Response {
 }
 
 async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+    let doc = crate::openapi::DOCUMENT.as_str();
+    ([(header::CONTENT_TYPE, "application/json")], doc).into_response()
 }
 
 /// The caller and its agency, from the token or the client certificate.

@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod folder;
 mod notify;
+pub mod openapi;
 pub mod options;
 pub mod purge;
 pub mod receive;

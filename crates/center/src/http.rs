@@ -21,9 +21,6 @@ use crate::participants::{self, KeyUse};
 use crate::records;
 use gongwen_net::Refusal;
 
-/// The OpenAPI 3 document of this API (kept beside the code, checked by a test).
-pub const OPENAPI: &str = include_str!("../../../docs/api/center.openapi.json");
-
 pub fn router(app: Shared) -> Router {
     let api = Router::new()
         .route("/packages", post(submit))
@@ -632,7 +629,8 @@ async fn not_found(req: Request) -> Response {
 }
 
 async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+    let doc = crate::openapi::DOCUMENT.as_str();
+    ([(header::CONTENT_TYPE, "application/json")], doc).into_response()
 }
 
 async fn healthz(State(app): State<Shared>) -> Response {
@@ -714,39 +712,5 @@ mod tests {
         assert_eq!(parse_range("bytes=0-1,5-6", 1000), None);
         assert_eq!(parse_range("items=0-1", 1000), None);
         assert_eq!(parse_range("bytes=-0", 1000), None);
-    }
-
-    #[test]
-    fn openapi_names_every_route_and_code() {
-        let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("valid JSON");
-        for p in [
-            "/api/v1/packages",
-            "/api/v1/packages/{id}",
-            "/api/v1/sent",
-            "/api/v1/inbox",
-            "/api/v1/inbox/{id}/body",
-            "/api/v1/inbox/{id}/receipts",
-            "/api/v1/groups",
-            "/api/v1/groups/{name}",
-            "/api/v1/participants/{code}/certificates",
-            "/api/v1/records",
-            "/api/v1/duties",
-            "/api/v1/security-events",
-            "/api/v1/relay/packages",
-            "/api/v1/relay/status",
-            "/healthz",
-            "/metrics",
-        ] {
-            assert!(
-                doc["paths"].get(p).is_some(),
-                "{p} missing from the OpenAPI document"
-            );
-        }
-        for c in Code::ALL {
-            assert!(
-                OPENAPI.contains(c.as_str()),
-                "{c} missing from the OpenAPI document"
-            );
-        }
     }
 }

@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod duty;
 pub mod exchange;
 pub mod http;
+pub mod openapi;
 pub mod outbox;
 pub mod participants;
 pub mod recent;

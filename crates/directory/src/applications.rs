@@ -25,7 +25,7 @@ pub const MAX_SIGNED_BYTES: usize = 1024 * 1024;
 /// How old the recorded agreement may be when the application arrives.
 const AGREEMENT_MAX_AGE_MS: i64 = 30 * 86_400_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AppState {
     /// Waiting for the first review.
@@ -73,7 +73,7 @@ impl AppState {
 }
 
 /// An application as the directory holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Application {
     pub id: String,
     pub state: AppState,

@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod improvements;
+pub mod openapi;
 pub mod registry;
 pub mod snapshot;
 pub mod web;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::SentPackage;
 
 /// Where a received document stands at the agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ReceivedState {
     /// 送達 signed, waiting for the clerk (待簽收).
@@ -52,7 +52,7 @@ impl ReceivedState {
 }
 
 /// A document received for one of the agent's agencies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReceivedItem {
     pub package_id: String,
     /// The sender's 機關代碼 and its name in the address book.
@@ -88,7 +88,7 @@ pub struct ReceivedItem {
 }
 
 /// A page of the inbox, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InboxPage {
     pub items: Vec<ReceivedItem>,
     /// Pass as `before` for the next page.
@@ -97,7 +97,7 @@ pub struct InboxPage {
 }
 
 /// Where a send stands at the agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SendState {
     /// Sealed and recorded; the center could not be reached yet (sent again every round).
@@ -133,7 +133,7 @@ impl SendState {
 }
 
 /// The answer to a send, and to asking about one later.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SendResult {
     /// The send's name at the agent (from the Idempotency-Key, or made up).
     pub name: String,
@@ -154,7 +154,7 @@ pub struct SendResult {
 }
 
 /// Who a token or client certificate belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WhoAmI {
     pub agency: String,
     #[serde(default)]

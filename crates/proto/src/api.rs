@@ -12,7 +12,7 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const MAX_IDEMPOTENCY_KEY: usize = 128;
 
 /// One copy as its sender or the records see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CopyView {
     pub recipient: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,7 +36,7 @@ pub struct CopyView {
 }
 
 /// Counts of copies per status: the sender's aggregate.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Aggregate {
     pub total: u32,
     pub pending: u32,
@@ -66,7 +66,7 @@ impl Aggregate {
 }
 
 /// How a group was expanded when a package named it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GroupExpansion {
     pub group: String,
     /// `共用` for the center's shared groups, else the owner's 機關代碼.
@@ -75,7 +75,7 @@ pub struct GroupExpansion {
 }
 
 /// A package as its sender sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SentPackage {
     pub id: String,
     pub doc_number: String,
@@ -96,7 +96,7 @@ pub struct SentPackage {
 }
 
 /// Paged list of sent packages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SentPage {
     pub items: Vec<SentPackage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,7 +104,7 @@ pub struct SentPage {
 }
 
 /// A copy waiting for (or held by) its recipient.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InboxItem {
     pub id: String,
     pub sender: String,
@@ -125,7 +125,7 @@ pub struct InboxItem {
     pub resend: Option<Resend>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InboxPage {
     pub items: Vec<InboxItem>,
     /// Pass as `after` for the next page.
@@ -134,7 +134,7 @@ pub struct InboxPage {
 }
 
 /// One record: an event in the life of a copy, or an error answered to someone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Record {
     pub id: i64,
     pub at: i64,
@@ -180,7 +180,7 @@ pub fn record_kind_label(kind: &str) -> String {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordPage {
     pub items: Vec<Record>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -188,7 +188,7 @@ pub struct RecordPage {
 }
 
 /// A participant's certificates as the center publishes them, so a sender can encrypt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ParticipantCerts {
     pub code: String,
     pub name: String,
@@ -201,7 +201,7 @@ pub struct ParticipantCerts {
 }
 
 /// A distribution group (行文群組) as a participant sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Group {
     pub name: String,
     /// `共用` for the center's shared groups, else the owner's 機關代碼.
@@ -210,7 +210,7 @@ pub struct Group {
 }
 
 /// A participant as a sender looks one up (`GET /api/v1/participants?q=`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Listing {
     pub code: String,
     pub name: String,
@@ -219,20 +219,20 @@ pub struct Listing {
 }
 
 /// Replaces one of the caller's own groups.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GroupUpdate {
     pub members: Vec<String>,
 }
 
 /// `/healthz`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Health {
     pub status: String,
     pub version: String,
 }
 
 /// One line of a duty list (Taipei rules 十二–十三): a copy someone must still act on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DutyItem {
     pub id: String,
     pub doc_number: String,
@@ -250,7 +250,7 @@ pub struct DutyItem {
 }
 
 /// A participant's duty lists.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Duties {
     pub as_of: i64,
     /// Copies I sent that are not confirmed: pending, returned or failed (follow up on paper).
@@ -263,14 +263,14 @@ pub struct Duties {
 pub const RELAY_RECIPIENTS: &str = "x-gongwen-recipients";
 
 /// What a receiving center answers to a relayed package: the copies it now holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RelayAnswer {
     pub package_id: String,
     pub copies: Vec<CopyView>,
 }
 
 /// A copy's new status, sent by the recipient's center back to the center of origin.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatusUpdate {
     pub package_id: String,
     pub copy: CopyView,
@@ -281,7 +281,7 @@ pub struct StatusUpdate {
 
 /// The body of a webhook: one copy reached a status. Signed with the participant's secret:
 /// header `x-gongwen-signature: t=<unix seconds>,sha256=<hex HMAC-SHA256 of "t.body">`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Notification {
     /// The center that sends it.
     pub center: String,
@@ -298,7 +298,7 @@ pub const WEBHOOK_SIGNATURE: &str = "x-gongwen-signature";
 
 /// A security event a participant reports to its center (資安規範 §5(一)3): malware found in
 /// a document it received, for example. The center records it with the caller and the time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityEvent {
     /// `malware` (the one kind so far).

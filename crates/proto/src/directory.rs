@@ -83,7 +83,7 @@ pub struct SnapshotCenter {
 }
 
 /// A participant's kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ParticipantKind {
     Agency,
@@ -130,7 +130,7 @@ impl ParticipantKind {
 }
 
 /// A participant's state (暫停 / 中止 / 註銷 stop all exchange).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ParticipantState {
     Active,
@@ -292,7 +292,7 @@ pub struct SnapshotGroup {
 }
 
 /// One line of the address book: the open-data columns, then ours.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub struct AddressEntry {
     pub orgid: String,
@@ -324,7 +324,7 @@ pub const ADDRESS_BOOK_COLUMNS: [&str; 9] = [
 ];
 
 /// What an application asks for (連線申請).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplicationKind {
     /// 新申請：收文、發文功能.
@@ -346,7 +346,7 @@ impl ApplicationKind {
 }
 
 /// The applicant's agreement to the usage rules (使用規範同意書), with when it was given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Agreement {
     /// Which text was agreed to, e.g. 「公文電子交換系統使用規範 115.01 版」.
@@ -357,7 +357,7 @@ pub struct Agreement {
 
 /// The application form, as the applicant fills it in and signs it (CMS SignedData with the
 /// organisation's signing certificate: that signature is the proof of possession).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationForm {
     pub kind: ApplicationKind,

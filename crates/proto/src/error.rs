@@ -82,6 +82,13 @@ codes! {
     Internal = "E_INTERNAL", 500, "系統內部錯誤，已記入日誌；請將事件編號告知管理者";
 }
 
+/// A code travels as its string (`x-error-codes` in the OpenAPI documents).
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl std::fmt::Display for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -89,8 +96,9 @@ impl std::fmt::Display for Code {
 }
 
 /// The body of every error answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiError {
+    #[schema(pattern = "^E_[A-Z_]+$", example = "E_SUBMIT_NO_KEY")]
     pub code: String,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One electronic recipient as the header lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HeaderRecipient {
     /// 機關代碼.
     pub code: String,
@@ -15,7 +15,7 @@ pub struct HeaderRecipient {
 }
 
 /// What role a file plays in the package.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FileRole {
     Di,
@@ -23,7 +23,7 @@ pub enum FileRole {
     Attachment,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FileEntry {
     pub name: String,
     pub role: FileRole,
@@ -33,7 +33,7 @@ pub struct FileEntry {
 
 /// Why a document is sent again (電子公文不得增、減發送: a correction is a new send that
 /// names the original).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum ResendKind {
     #[serde(rename = "本文修正")]
     BodyCorrected,
@@ -81,7 +81,7 @@ impl ResendKind {
 }
 
 /// A correction: which package it corrects and how.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Resend {
     pub kind: ResendKind,
     /// The id of the package it corrects.
@@ -89,7 +89,7 @@ pub struct Resend {
 }
 
 /// 封包表頭: what a center needs to route and check limits, signed by the sender, in clear.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PackageHeader {
     pub version: u32,
     /// 32 hex digits: the sealing time (Unix seconds, 10 digits), then 22 random.

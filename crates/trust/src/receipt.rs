@@ -11,7 +11,7 @@ use crate::package::PackageHeader;
 use crate::path::{Evaluation, Purpose, TrustStore, check_binding};
 
 /// What happened to the copy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum ReceiptEvent {
     /// The package reached the recipient's system: the legal time of receipt.
     #[serde(rename = "送達")]
@@ -53,7 +53,7 @@ pub fn parse_reason(s: &str) -> Result<ReturnReason, TrustError> {
 }
 
 /// The signed record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Receipt {
     pub version: u32,
     pub event: ReceiptEvent,
