@@ -12,98 +12,20 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use gongwen_net::{Peer, Refusal, Server, StartError};
+use gongwen_net::{Peer, Refusal};
 use gongwen_proto::agent::{InboxPage, ReceivedItem, ReceivedState, SendResult, SendState, WhoAmI};
 use gongwen_proto::{Code, ReturnReason};
 use gongwen_store::random_hex;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::clients::{self, ApiClient};
 use crate::compose::{self, Defaults};
-use crate::config::ApiConfig;
+use crate::forms::{file_response, read_multipart};
 use crate::receive::{self, Decision};
 use crate::send::{self, refusal_of};
 use crate::{Agency, Shared};
 
 type Result<T, E = Refusal> = std::result::Result<T, E>;
-
-/// Starts the API listener. Plain HTTP is refused on anything but a loopback address.
-pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
-    let err = |code: &'static str, detail: String| StartError {
-        service: "機關代理程式",
-        code,
-        detail,
-    };
-    let tls = match &c.tls {
-        Some(t) => Some(
-            gongwen_net::server_config(&t.files(
-                &node.config.trust_anchors,
-                node.config.crls.clone(),
-                true,
-            ))
-            .map_err(|e| err(e.code(), e.to_string()))?,
-        ),
-        None => {
-            let loopback = c
-                .listen
-                .parse::<std::net::SocketAddr>()
-                .map(|a| a.ip().is_loopback())
-                .unwrap_or(c.listen.starts_with("localhost:"));
-            if !loopback {
-                return Err(err(
-                    "E_CONFIG",
-                    format!(
-                        "API 位址 {} 不是本機位址，須設定 [agent.api.tls]（不以明文 HTTP 在網路上傳送公文）",
-                        c.listen
-                    ),
-                ));
-            }
-            None
-        }
-    };
-    let limit = usize::try_from(c.max_upload_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
-    let secure = tls.is_some();
-    let signin = std::sync::Arc::new(crate::web::SignIn::default());
-    let csp: std::sync::Arc<str> = crate::web::page_policy(&node.config.web.signer_url).into();
-    let origins = node.config.web.origins.clone();
-    let app = router(node.clone(), limit)
-        .merge(crate::web::router(node, secure, limit, signin.clone()))
-        .layer(axum::middleware::from_fn_with_state(
-            csp,
-            gongwen_net::html::security_headers,
-        ));
-    let server = Server::start_limited(&c.listen, tls, app, c.limits())
-        .await
-        .map_err(|e| err(e.code(), e.to_string()))?;
-    signin.set_origins(if origins.is_empty() {
-        own_origins(server.addr, secure)
-    } else {
-        origins
-    });
-    if signin.origins().is_empty() {
-        gongwen_net::log::warn(
-            "網頁版的網址未設定（[agent.web] origins），無法登入網頁版",
-            json!({ "listen": server.addr.to_string() }),
-        );
-    }
-    Ok(server)
-}
-
-/// The web client's addresses when none are configured: the listener's own (and `localhost`
-/// for a loopback address); none for an address that names every interface.
-fn own_origins(addr: std::net::SocketAddr, secure: bool) -> Vec<String> {
-    let scheme = if secure { "https" } else { "http" };
-    let ip = addr.ip();
-    if ip.is_unspecified() {
-        return Vec::new();
-    }
-    let mut v = vec![format!("{scheme}://{addr}")];
-    if ip.is_loopback() {
-        v.push(format!("{scheme}://localhost:{}", addr.port()));
-    }
-    v
-}
 
 #[derive(Clone)]
 struct Api {
@@ -135,7 +57,7 @@ pub fn router(node: Shared, limit: usize) -> Router {
         .route("/api/v1/inbox/{id}/return", post(return_doc))
         .route("/api/v1/duties", get(duties))
         .layer(axum::middleware::from_fn(|r, n| {
-            gongwen_net::body_limit(crate::web::SMALL_BODY, r, n)
+            gongwen_net::body_limit(crate::forms::SMALL_BODY, r, n)
         }))
         .merge(uploads)
         .layer(DefaultBodyLimit::disable())
@@ -202,110 +124,12 @@ async fn whoami(
     }))
 }
 
-/// A file name from an upload: a plain name, no folders.
-fn file_name(raw: Option<&str>, field: &str) -> Result<String> {
-    let name = raw.unwrap_or("").trim();
-    if !compose::plain_name(name) {
-        return Err(Refusal::new(
-            Code::AgentDocument,
-            format!(
-                "欄位「{field}」的檔名「{name}」不能用：須為 1 到 100 字、不含路徑、不以「.」開頭"
-            ),
-        ));
-    }
-    Ok(name.to_string())
-}
-
 /// What came in a send: a draft or a DI, with files staged in `uploads`.
 struct Upload {
     draft: Option<gongwen_doc::draft::Draft>,
     di: Option<String>,
     /// 立即確認 and a typed resend (fields `confirm_now`, `resend_kind`, `resend_of`).
     options: crate::options::SendOptions,
-}
-
-/// A multipart form read within the size limit: its text fields, and its files written to
-/// `uploads` under their own (checked) names.
-pub(crate) struct FormData {
-    pub texts: Vec<(String, String)>,
-    /// (field, file name).
-    pub files: Vec<(String, String)>,
-}
-
-impl FormData {
-    pub fn text(&self, name: &str) -> &str {
-        self.texts
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    }
-}
-
-pub(crate) async fn read_multipart(
-    mut mp: Multipart,
-    uploads: &Path,
-    limit: usize,
-    file_fields: &[&str],
-) -> Result<FormData> {
-    use tokio::io::AsyncWriteExt;
-    let bad = |m: String| Refusal::new(Code::AgentDocument, m);
-    let io =
-        |e: std::io::Error| Refusal::new(Code::Internal, format!("{}：{e}", uploads.display()));
-    crate::folder::private_dir(uploads).map_err(io)?;
-    let mut out = FormData {
-        texts: Vec::new(),
-        files: Vec::new(),
-    };
-    let mut total = 0usize;
-    let too_large = |limit: usize| {
-        Refusal::new(
-            Code::SubmitTooLarge,
-            format!("上傳的檔案合計超過 {} MiB", limit / 1024 / 1024),
-        )
-    };
-    let multipart_err = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large(limit)
-        } else {
-            Refusal::new(Code::BadRequest, format!("multipart 內容有誤：{e}"))
-        }
-    };
-    while let Some(mut field) = mp.next_field().await.map_err(multipart_err)? {
-        let kind = field.name().unwrap_or("").to_string();
-        if file_fields.contains(&kind.as_str()) {
-            // A file input left empty still sends a part without a name.
-            if field.file_name().is_none_or(|n| n.is_empty()) {
-                let _ = field.bytes().await;
-                continue;
-            }
-            let name = file_name(field.file_name(), &kind)?;
-            let path = uploads.join(&name);
-            if tokio::fs::try_exists(&path).await.unwrap_or(false) {
-                return Err(bad(format!("檔名「{name}」重複上傳")));
-            }
-            let mut f = tokio::fs::File::from_std(crate::folder::private_file(&path).map_err(io)?);
-            while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
-                total += chunk.len();
-                if total > limit {
-                    return Err(too_large(limit));
-                }
-                f.write_all(&chunk).await.map_err(io)?;
-            }
-            f.sync_all().await.map_err(io)?;
-            out.files.push((kind, name));
-        } else {
-            let bytes = field.bytes().await.map_err(multipart_err)?;
-            total += bytes.len();
-            if bytes.len() > 1024 * 1024 || total > limit {
-                return Err(bad(format!("欄位「{kind}」超過 1 MiB")));
-            }
-            let text = String::from_utf8(bytes.to_vec())
-                .map_err(|_| bad(format!("欄位「{kind}」不是 UTF-8 文字")))?;
-            out.texts.push((kind, text));
-        }
-    }
-    Ok(out)
 }
 
 /// Reads a send's multipart body into `uploads/` within the size limit.
@@ -465,7 +289,7 @@ async fn stage_and_send(
         (None, None) => unreachable!("read_upload refuses a send with neither"),
     };
     // Kept with the staged set, so a set sealed after a restart keeps them too.
-    match up.options.attach_to(&mut set) {
+    match set.attach_options(&up.options) {
         Ok(()) => {}
         Err(e) => {
             send::give_back_unsealed(node, a, &set.name, taken).await;
@@ -723,62 +547,6 @@ async fn inbox_file(
     file_response(&path, &name).await
 }
 
-/// A file as a download, streamed.
-pub(crate) async fn file_response(path: &Path, name: &str) -> Result<Response> {
-    let file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| Refusal::new(Code::Internal, format!("{}：{e}", path.display())))?;
-    let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
-    let body = axum::body::Body::from_stream(file_chunks(file));
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type(name).to_string()),
-            (header::CONTENT_LENGTH, len.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename*=UTF-8''{}",
-                    gongwen_client::encode_segment(name)
-                ),
-            ),
-        ],
-        body,
-    )
-        .into_response())
-}
-
-/// A file read in 64 KiB pieces, so a large attachment is never held in memory.
-fn file_chunks(
-    file: tokio::fs::File,
-) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> {
-    use tokio::io::AsyncReadExt;
-    futures_util::stream::unfold(file, |mut f| async move {
-        let mut buf = vec![0u8; 64 * 1024];
-        match f.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(bytes::Bytes::from(buf)), f))
-            }
-            Err(e) => Some((Err(e), f)),
-        }
-    })
-}
-
-pub(crate) fn content_type(name: &str) -> &'static str {
-    let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-    match ext.as_str() {
-        "pdf" => "application/pdf",
-        "odt" => "application/vnd.oasis.opendocument.text",
-        "ods" => "application/vnd.oasis.opendocument.spreadsheet",
-        "odp" => "application/vnd.oasis.opendocument.presentation",
-        "tif" | "tiff" => "image/tiff",
-        "di" | "sw" | "xml" => "application/xml",
-        "json" => "application/json",
-        _ => "application/octet-stream",
-    }
-}
-
 async fn confirm(
     State(api): State<Api>,
     headers: HeaderMap,
@@ -807,7 +575,7 @@ async fn return_doc(
 ) -> Result<Json<ReceivedItem>> {
     // Who asks first; only then the body (64 KiB at most, see `router`).
     let (client, a) = caller(&api, &headers, peer.as_deref()).await?;
-    let body = axum::body::to_bytes(body, crate::web::SMALL_BODY)
+    let body = axum::body::to_bytes(body, crate::forms::SMALL_BODY)
         .await
         .map_err(|e| Refusal::new(Code::BadRequest, format!("退文內容無法讀取：{e}")))?;
     let b: ReturnBody = serde_json::from_slice(&body).map_err(|e| {

@@ -82,6 +82,19 @@ impl OutboxSet {
         out.extend(self.options.clone());
         out
     }
+
+    /// Writes the options beside the set's DI and adds them to the set; nothing when there
+    /// are none.
+    pub fn attach_options(&mut self, o: &crate::options::SendOptions) -> std::io::Result<()> {
+        if o.is_empty() {
+            return Ok(());
+        }
+        let path = crate::options::path_beside(&self.di);
+        let text = toml::to_string(o).map_err(std::io::Error::other)?;
+        write_atomically(&path, text.as_bytes())?;
+        self.options = Some(path);
+        Ok(())
+    }
 }
 
 /// What the outbox holds now.

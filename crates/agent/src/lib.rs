@@ -14,6 +14,8 @@ pub mod compose;
 pub mod config;
 pub mod error;
 pub mod folder;
+pub mod forms;
+mod listener;
 mod notify;
 pub mod openapi;
 pub mod options;
@@ -249,7 +251,7 @@ pub async fn start(config: AgentConfig, clock: Clock) -> Result<Running, StartEr
         }
     });
     let api = match &node.config.api {
-        Some(c) => Some(api::serve(node.clone(), c).await?),
+        Some(c) => Some(listener::serve(node.clone(), c).await?),
         None => None,
     };
     gongwen_net::log::info(

@@ -14,8 +14,6 @@
 use std::path::{Path, PathBuf};
 
 use crate::AgentError;
-use crate::folder::OutboxSet;
-
 use gongwen_net::Refusal;
 use gongwen_proto::{Code, HeaderOptions, Resend, ResendKind};
 use gongwen_store::{Db, StoreError};
@@ -96,19 +94,6 @@ impl SendOptions {
 
     pub fn is_empty(&self) -> bool {
         *self == SendOptions::default()
-    }
-
-    /// Writes the options beside the set's DI and adds them to the set; nothing when there
-    /// are none.
-    pub fn attach_to(&self, set: &mut OutboxSet) -> std::io::Result<()> {
-        if self.is_empty() {
-            return Ok(());
-        }
-        let path = path_beside(&set.di);
-        let text = toml::to_string(self).map_err(std::io::Error::other)?;
-        crate::folder::write_atomically(&path, text.as_bytes())?;
-        set.options = Some(path);
-        Ok(())
     }
 
     fn check(&self) -> Result<(), String> {
@@ -229,14 +214,14 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let o =
             SendOptions::from_fields("true", "錯發", "0123456789abcdef0123456789abcdef").unwrap();
-        let mut set = OutboxSet {
+        let mut set = crate::folder::OutboxSet {
             name: "1150000001".into(),
             di: dir.join("1150000001.di"),
             sw: None,
             attachments: Vec::new(),
             options: None,
         };
-        o.attach_to(&mut set).unwrap();
+        set.attach_options(&o).unwrap();
         let path = set.options.clone().unwrap();
         assert_eq!(path, dir.join("1150000001.options.toml"));
         assert_eq!(SendOptions::read(&path).unwrap(), o);

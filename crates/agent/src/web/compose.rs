@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use super::{Refused, SITE, SignedIn, Who};
 use crate::Agency;
-use crate::api::FormData;
+use crate::forms::FormData;
 
 const KINDS: [&str; 4] = ["函", "書函", "開會通知單", "公告"];
 
@@ -371,7 +371,7 @@ async fn read(me: &SignedIn, mp: Multipart) -> (std::path::PathBuf, Result<FormD
         .map(|c| c.max_upload_mb)
         .unwrap_or(200)
         .saturating_mul(1024 * 1024);
-    let r = crate::api::read_multipart(
+    let r = crate::forms::read_multipart(
         mp,
         &dir.join(".uploads"),
         usize::try_from(limit).unwrap_or(usize::MAX),
@@ -456,8 +456,7 @@ pub async fn send(me: SignedIn, mp: Multipart) -> Result<Response, Refused> {
         .await?;
         let sent = async {
             let mut set = crate::compose::stage(&draft, today, &dir.join(".uploads"), &dir)?;
-            options
-                .attach_to(&mut set)
+            set.attach_options(&options)
                 .map_err(|e| Refusal::new(Code::Internal, e.to_string()))?;
             crate::send::send_staged(&me.node, a, &set, "web").await
         }

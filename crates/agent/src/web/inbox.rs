@@ -359,7 +359,7 @@ pub async fn file(
     let path = receive::inbox_dir(&me.node, me.agency())
         .join(&r.id)
         .join(&name);
-    crate::api::file_response(&path, &name)
+    crate::forms::file_response(&path, &name)
         .await
         .map_err(|e| me.refuse(e))
 }

@@ -69,7 +69,7 @@ pub fn router(node: Shared, secure: bool, limit: usize, signin: std::sync::Arc<S
         .route("/groups/delete", post(account::delete_group))
         .route("/profile", get(account::profile))
         .layer(axum::middleware::from_fn(|r, n| {
-            gongwen_net::body_limit(SMALL_BODY, r, n)
+            gongwen_net::body_limit(crate::forms::SMALL_BODY, r, n)
         }))
         .merge(uploads)
         .merge(assets::router(ASSETS))
@@ -80,10 +80,6 @@ pub fn router(node: Shared, secure: bool, limit: usize, signin: std::sync::Arc<S
             signin,
         })
 }
-
-/// The most a form other than an upload may carry: a sign-in's signature with its chain, a
-/// 退文 reason, a group's members.
-pub const SMALL_BODY: usize = 64 * 1024;
 
 async fn home(me: Result<SignedIn, Redirect>) -> Redirect {
     match me {

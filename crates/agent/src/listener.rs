@@ -1,0 +1,85 @@
+//! The agent's one listener: the document-system API and the web client on one address, with
+//! the pages' security headers. Plain HTTP is refused on anything but a loopback address.
+
+use gongwen_net::{Server, StartError};
+use serde_json::json;
+
+use crate::Shared;
+use crate::config::ApiConfig;
+
+/// Starts the API listener. Plain HTTP is refused on anything but a loopback address.
+pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
+    let err = |code: &'static str, detail: String| StartError {
+        service: "機關代理程式",
+        code,
+        detail,
+    };
+    let tls = match &c.tls {
+        Some(t) => Some(
+            gongwen_net::server_config(&t.files(
+                &node.config.trust_anchors,
+                node.config.crls.clone(),
+                true,
+            ))
+            .map_err(|e| err(e.code(), e.to_string()))?,
+        ),
+        None => {
+            let loopback = c
+                .listen
+                .parse::<std::net::SocketAddr>()
+                .map(|a| a.ip().is_loopback())
+                .unwrap_or(c.listen.starts_with("localhost:"));
+            if !loopback {
+                return Err(err(
+                    "E_CONFIG",
+                    format!(
+                        "API 位址 {} 不是本機位址，須設定 [agent.api.tls]（不以明文 HTTP 在網路上傳送公文）",
+                        c.listen
+                    ),
+                ));
+            }
+            None
+        }
+    };
+    let limit = usize::try_from(c.max_upload_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
+    let secure = tls.is_some();
+    let signin = std::sync::Arc::new(crate::web::SignIn::default());
+    let csp: std::sync::Arc<str> = crate::web::page_policy(&node.config.web.signer_url).into();
+    let origins = node.config.web.origins.clone();
+    let app = crate::api::router(node.clone(), limit)
+        .merge(crate::web::router(node, secure, limit, signin.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            csp,
+            gongwen_net::html::security_headers,
+        ));
+    let server = Server::start_limited(&c.listen, tls, app, c.limits())
+        .await
+        .map_err(|e| err(e.code(), e.to_string()))?;
+    signin.set_origins(if origins.is_empty() {
+        own_origins(server.addr, secure)
+    } else {
+        origins
+    });
+    if signin.origins().is_empty() {
+        gongwen_net::log::warn(
+            "網頁版的網址未設定（[agent.web] origins），無法登入網頁版",
+            json!({ "listen": server.addr.to_string() }),
+        );
+    }
+    Ok(server)
+}
+
+/// The web client's addresses when none are configured: the listener's own (and `localhost`
+/// for a loopback address); none for an address that names every interface.
+fn own_origins(addr: std::net::SocketAddr, secure: bool) -> Vec<String> {
+    let scheme = if secure { "https" } else { "http" };
+    let ip = addr.ip();
+    if ip.is_unspecified() {
+        return Vec::new();
+    }
+    let mut v = vec![format!("{scheme}://{addr}")];
+    if ip.is_loopback() {
+        v.push(format!("{scheme}://localhost:{}", addr.port()));
+    }
+    v
+}
