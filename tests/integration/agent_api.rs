@@ -677,7 +677,7 @@ fn each_agency_sees_only_its_own() {
 fn the_openapi_document_names_every_route() {
     runtime().block_on(async {
         let net = two_centers("the_openapi_document_nam").await;
-        let Net { a, .. } = &net;
+        let Net { a, n1, .. } = &net;
         let (s, doc) = a.get("/api/v1/openapi.json").await;
         assert_eq!(s, 200);
         for path in [

@@ -429,40 +429,6 @@ struct InboxQuery {
     limit: Option<u32>,
 }
 
-const RECEIVED_COLS: &str = "package_id, sender, doc_number, subject, urgency, copy, confirm_now, state, received_at, files, handled_at, handled_by, reason, reason_text, detail, sender_name, receipt_number";
-
-fn received_item(r: &gongwen_store::Row) -> Result<ReceivedItem> {
-    let files: Vec<String> = serde_json::from_str(&r.text(9)?).unwrap_or_default();
-    let stored = r.text(7)?;
-    let state = ReceivedState::parse(&stored)
-        .ok_or_else(|| Refusal::new(Code::Internal, format!("收文狀態「{stored}」不認得")))?;
-    Ok(ReceivedItem {
-        package_id: r.text(0)?,
-        sender: r.text(1)?,
-        doc_number: r.text(2)?,
-        subject: r.text(3)?,
-        urgency: r.text(4)?,
-        copy: r.text(5)?,
-        confirm_now: r.i64(6)? != 0,
-        state,
-        state_label: state.label().to_string(),
-        received_at: r.i64(8)?,
-        files,
-        handled_at: r.opt_i64(10)?,
-        handled_by: r.opt_text(11)?,
-        return_reason: r.opt_text(12)?,
-        return_text: r.opt_text(13)?,
-        sender_name: r.text(15)?,
-        receipt_number: r.opt_text(16)?,
-        // Why it was returned on arrival; the inbox folder path is the agent's own business.
-        detail: if state == ReceivedState::Returned {
-            r.opt_text(14)?
-        } else {
-            None
-        },
-    })
-}
-
 async fn inbox(
     State(api): State<Api>,
     headers: HeaderMap,
@@ -479,43 +445,21 @@ async fn inbox(
             ),
         ));
     }
-    let limit = i64::from(q.limit.unwrap_or(100).clamp(1, 500));
-    let rows = api
-        .node
-        .db
-        .fetch_all(
-            &format!(
-                "SELECT {RECEIVED_COLS} FROM agent_received WHERE agency = $1 AND ($2 = 'all' OR state = $2) \
-                 AND received_at < $3 ORDER BY received_at DESC, package_id LIMIT $4"
-            ),
-            &[
-                a.code.as_str().into(),
-                state.into(),
-                q.before.unwrap_or(i64::MAX).into(),
-                limit.into(),
-            ],
-        )
-        .await?;
-    let items = rows.iter().map(received_item).collect::<Result<Vec<_>>>()?;
-    let next_before = (items.len() as i64 == limit)
+    let filter = receive::ReceivedFilter {
+        state: ReceivedState::parse(state),
+        before: q.before,
+        limit: i64::from(q.limit.unwrap_or(100).clamp(1, 500)),
+        waiting_first: false,
+    };
+    let items = receive::received_list(&api.node.db, a.code.as_str(), &filter).await?;
+    let next_before = (items.len() as i64 == filter.limit)
         .then(|| items.last().map(|i| i.received_at))
         .flatten();
     Ok(Json(InboxPage { items, next_before }))
 }
 
 async fn received_row(api: &Api, a: &Agency, id: &str) -> Result<ReceivedItem> {
-    let row = api
-        .node
-        .db
-        .fetch_optional(
-            &format!(
-                "SELECT {RECEIVED_COLS} FROM agent_received WHERE agency = $1 AND package_id = $2"
-            ),
-            &[a.code.as_str().into(), id.into()],
-        )
-        .await?
-        .ok_or_else(|| Refusal::new(Code::NotFound, format!("收文 {id} 不存在")))?;
-    received_item(&row)
+    receive::received(&api.node.db, a.code.as_str(), id).await
 }
 
 async fn inbox_one(

@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 
 use gongwen_net::Refusal;
+use gongwen_proto::agent::{ReceivedItem, ReceivedState};
 use gongwen_proto::{Code, ReturnReason};
+use gongwen_store::{Db, Row};
 use gongwen_trust::package::stream;
 use gongwen_trust::receipt::{self, ReceiptEvent, ReceiptRequest};
 
@@ -581,6 +583,96 @@ pub(crate) fn inbox_dir(node: &crate::Node, a: &Agency) -> PathBuf {
         .as_ref()
         .map(|f| f.inbox.clone())
         .unwrap_or_else(|| node.config.data_dir.join("inbox").join(a.code.as_str()))
+}
+
+/// The columns of [`ReceivedItem`], read by name.
+const RECEIVED_COLS: &str = "package_id, sender, doc_number, subject, urgency, copy, confirm_now, state, received_at, files, handled_at, handled_by, reason, reason_text, detail, sender_name, receipt_number";
+
+fn received_item(r: &Row) -> Result<ReceivedItem, Refusal> {
+    let stored = r.text("state")?;
+    let state = ReceivedState::parse(&stored)
+        .ok_or_else(|| Refusal::new(Code::Internal, format!("收文狀態「{stored}」不認得")))?;
+    Ok(ReceivedItem {
+        package_id: r.text("package_id")?,
+        sender: r.text("sender")?,
+        doc_number: r.text("doc_number")?,
+        subject: r.text("subject")?,
+        urgency: r.text("urgency")?,
+        copy: r.text("copy")?,
+        confirm_now: r.bool("confirm_now")?,
+        state,
+        state_label: state.label().to_string(),
+        received_at: r.i64("received_at")?,
+        files: serde_json::from_str(&r.text("files")?).unwrap_or_default(),
+        handled_at: r.opt_i64("handled_at")?,
+        handled_by: r.opt_text("handled_by")?,
+        return_reason: r.opt_text("reason")?,
+        return_text: r.opt_text("reason_text")?,
+        sender_name: r.text("sender_name")?,
+        receipt_number: r.opt_text("receipt_number")?,
+        // Why it was returned on arrival; the inbox folder path is the agent's own business.
+        detail: if state == ReceivedState::Returned {
+            r.opt_text("detail")?
+        } else {
+            None
+        },
+    })
+}
+
+/// Which of an agency's received documents a list shows, and in what order.
+pub struct ReceivedFilter {
+    /// One state, or every state (`None`).
+    pub state: Option<ReceivedState>,
+    /// Only what arrived before this time (ms), for the next page.
+    pub before: Option<i64>,
+    pub limit: i64,
+    /// What waits to be handled first, the most urgent first (the clerk's list); otherwise
+    /// newest first (the document system's pages).
+    pub waiting_first: bool,
+}
+
+/// A list of the agency's received documents.
+pub async fn received_list(
+    db: &Db,
+    agency: &str,
+    f: &ReceivedFilter,
+) -> Result<Vec<ReceivedItem>, Refusal> {
+    let order = if f.waiting_first {
+        "CASE WHEN state = 'delivered' THEN 0 ELSE 1 END, \
+         CASE urgency WHEN '最速件' THEN 0 WHEN '速件' THEN 1 ELSE 2 END, received_at DESC, package_id"
+    } else {
+        "received_at DESC, package_id"
+    };
+    db.fetch_all(
+        &format!(
+            "SELECT {RECEIVED_COLS} FROM agent_received WHERE agency = $1 AND ($2 = '' OR state = $2) \
+             AND received_at < $3 ORDER BY {order} LIMIT $4"
+        ),
+        &[
+            agency.into(),
+            f.state.map(|s| s.as_str()).unwrap_or("").into(),
+            f.before.unwrap_or(i64::MAX).into(),
+            f.limit.into(),
+        ],
+    )
+    .await?
+    .iter()
+    .map(received_item)
+    .collect()
+}
+
+/// One of the agency's received documents.
+pub async fn received(db: &Db, agency: &str, id: &str) -> Result<ReceivedItem, Refusal> {
+    let row = db
+        .fetch_optional(
+            &format!(
+                "SELECT {RECEIVED_COLS} FROM agent_received WHERE agency = $1 AND package_id = $2"
+            ),
+            &[agency.into(), id.into()],
+        )
+        .await?
+        .ok_or_else(|| Refusal::new(Code::NotFound, format!("收文 {id} 不存在")))?;
+    received_item(&row)
 }
 
 #[cfg(test)]

@@ -509,3 +509,36 @@ pub(crate) async fn seal(
         .map_err(|e| Sealing::Retry(e.into()))?;
     Ok((key, header))
 }
+
+/// The DI of a document this agent sent for `a`, read from where its set was kept (the
+/// folder's sent/ or the staging of the API and the web client): to print it again.
+pub async fn sent_document(node: &Node, a: &Agency, id: &str) -> Result<gongwen_doc::Di, Refusal> {
+    let row = node
+        .db
+        .fetch_optional(
+            "SELECT name, source FROM agent_sent WHERE agency = $1 AND package_id = $2",
+            &[a.code.as_str().into(), id.into()],
+        )
+        .await?
+        .ok_or_else(|| Refusal::new(Code::NotFound, format!("本代理程式沒有送出 {id} 的檔案")))?;
+    let (name, source) = (row.text("name")?, row.text("source")?);
+    let dir = match (&a.folders, source.as_str()) {
+        (Some(f), "folder") => f.sent.join(&name),
+        _ => node
+            .config
+            .data_dir
+            .join("staged")
+            .join(a.code.as_str())
+            .join(&name),
+    };
+    let di = std::fs::read_dir(&dir)
+        .ok()
+        .and_then(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("di")))
+        })
+        .ok_or_else(|| Refusal::new(Code::NotFound, format!("{} 沒有 DI", dir.display())))?;
+    let bytes = std::fs::read(&di).map_err(|e| Refusal::new(Code::Internal, e.to_string()))?;
+    gongwen_doc::read_di(&bytes).map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))
+}

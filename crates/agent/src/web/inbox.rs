@@ -8,6 +8,7 @@ use axum::extract::{Path as UrlPath, Query};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use gongwen_net::Refusal;
+use gongwen_proto::agent::ReceivedState;
 use gongwen_proto::{Code, ReturnReason};
 use serde::Deserialize;
 
@@ -31,46 +32,30 @@ fn sender_label(name: &str, code: &str) -> String {
     }
 }
 
-fn state_label(s: &str) -> &'static str {
-    gongwen_proto::agent::ReceivedState::parse(s)
-        .map(|s| s.label())
-        .unwrap_or("")
-}
-
 pub async fn list(me: SignedIn, Query(q): Query<ListQuery>) -> Result<Page<Inbox>, Refused> {
     let a = me.agency();
     let all = q.state.as_deref() == Some("all");
-    let rows = me
-        .node
-        .db
-        .fetch_all(
-            "SELECT package_id, sender, doc_number, subject, urgency, copy, confirm_now, state, received_at, sender_name \
-             FROM agent_received WHERE agency = $1 AND ($2 = 1 OR state = 'delivered') \
-             ORDER BY CASE WHEN state = 'delivered' THEN 0 ELSE 1 END, \
-             CASE urgency WHEN '最速件' THEN 0 WHEN '速件' THEN 1 ELSE 2 END, received_at DESC LIMIT 500",
-            &[a.code.as_str().into(), i64::from(all).into()],
-        )
-        .await;
-    let rows = rows
-        .map_err(|e| me.refuse(Refusal::from(e)))?
-        .iter()
-        .map(|r| {
-            let state = r.text(7).unwrap_or_default();
-            ListRow {
-                id: gongwen_client::encode_segment(&r.text(0).unwrap_or_default()),
-                new: state == "delivered",
-                urgency: r.text(4).unwrap_or_default(),
-                subject: r.text(3).unwrap_or_default(),
-                confirm_now: r.i64(6).unwrap_or(0) != 0,
-                sender: sender_label(
-                    &r.text(9).unwrap_or_default(),
-                    &r.text(1).unwrap_or_default(),
-                ),
-                doc_number: r.text(2).unwrap_or_default(),
-                copy: r.text(5).unwrap_or_default(),
-                at: r.i64(8).unwrap_or(0),
-                state: state_label(&state),
-            }
+    let filter = receive::ReceivedFilter {
+        state: (!all).then_some(ReceivedState::Delivered),
+        before: None,
+        limit: 500,
+        waiting_first: true,
+    };
+    let rows = receive::received_list(&me.node.db, a.code.as_str(), &filter)
+        .await
+        .map_err(|e| me.refuse(e))?
+        .into_iter()
+        .map(|r| ListRow {
+            id: gongwen_client::encode_segment(&r.package_id),
+            new: r.state == ReceivedState::Delivered,
+            sender: sender_label(&r.sender_name, &r.sender),
+            state: r.state.label(),
+            urgency: r.urgency,
+            subject: r.subject,
+            confirm_now: r.confirm_now,
+            doc_number: r.doc_number,
+            copy: r.copy,
+            at: r.received_at,
         })
         .collect();
     Ok(Page(Inbox {
@@ -115,7 +100,7 @@ struct Received {
     sender: String,
     doc_number: String,
     subject: String,
-    state: String,
+    state: ReceivedState,
     received_at: i64,
     files: Vec<String>,
     receipt_number: Option<String>,
@@ -129,35 +114,25 @@ struct Received {
 
 /// One of the signed-in agency's received documents.
 async fn received(me: &SignedIn, id: &str) -> Result<Received, Refused> {
-    let found = async {
-        let r = me
-            .node
-            .db
-            .fetch_optional(
-                "SELECT package_id, sender, doc_number, subject, state, received_at, files, receipt_number, reason, reason_text, handled_by, handled_at, sender_name, copy, urgency \
-                 FROM agent_received WHERE agency = $1 AND package_id = $2",
-                &[me.agency().code.as_str().into(), id.into()],
-            )
-            .await?
-            .ok_or_else(|| Refusal::new(Code::NotFound, format!("收文 {id} 不存在")))?;
-        Ok::<_, Refusal>(Received {
-            id: r.text(0)?,
-            sender: sender_label(&r.text(12)?, &r.text(1)?),
-            doc_number: r.text(2)?,
-            subject: r.text(3)?,
-            state: r.text(4)?,
-            received_at: r.i64(5)?,
-            files: serde_json::from_str(&r.text(6)?).unwrap_or_default(),
-            receipt_number: r.opt_text(7)?,
-            reason: r.opt_text(8)?,
-            reason_text: r.opt_text(9)?,
-            handled_by: r.opt_text(10)?,
-            handled_at: r.opt_i64(11)?,
-            copy: r.text(13)?,
-            urgency: r.text(14)?,
-        })
-    };
-    found.await.map_err(|e| me.refuse(e))
+    let r = receive::received(&me.node.db, me.agency().code.as_str(), id)
+        .await
+        .map_err(|e| me.refuse(e))?;
+    Ok(Received {
+        id: r.package_id,
+        sender: sender_label(&r.sender_name, &r.sender),
+        doc_number: r.doc_number,
+        subject: r.subject,
+        state: r.state,
+        received_at: r.received_at,
+        files: r.files,
+        receipt_number: r.receipt_number,
+        reason: r.return_reason,
+        reason_text: r.return_text,
+        handled_by: r.handled_by,
+        handled_at: r.handled_at,
+        copy: r.copy,
+        urgency: r.urgency,
+    })
 }
 
 /// The received document's DI, read from its inbox folder.
@@ -285,9 +260,9 @@ impl ReceivedPage {
             title: r.subject.clone(),
             who: me.who(),
             id: gongwen_client::encode_segment(&r.id),
-            state: state_label(&r.state),
+            state: r.state.label(),
             files,
-            waiting: r.state == "delivered",
+            waiting: r.state == ReceivedState::Delivered,
             csrf: me.session.csrf.clone(),
             reasons,
             r,

@@ -7,8 +7,6 @@ use askama::Template;
 use axum::extract::Path as UrlPath;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use gongwen_net::Refusal;
-use gongwen_proto::Code;
 use gongwen_proto::CopyStatus;
 use gongwen_proto::api::DutyItem;
 use gongwen_web::{Page, Site, filters};
@@ -140,39 +138,7 @@ struct CopyRow {
 async fn marked(me: SignedIn, id: String, filing: bool) -> Result<Response, Refused> {
     let a = me.agency();
     let r = async {
-        let row = me
-            .node
-            .db
-            .fetch_optional(
-                "SELECT name, source FROM agent_sent WHERE agency = $1 AND package_id = $2",
-                &[a.code.as_str().into(), id.as_str().into()],
-            )
-            .await?
-            .ok_or_else(|| {
-                Refusal::new(Code::NotFound, format!("本代理程式沒有送出 {id} 的檔案"))
-            })?;
-        let (name, source) = (row.text(0)?, row.text(1)?);
-        let dir = match (&a.folders, source.as_str()) {
-            (Some(f), "folder") => f.sent.join(&name),
-            _ => me
-                .node
-                .config
-                .data_dir
-                .join("staged")
-                .join(a.code.as_str())
-                .join(&name),
-        };
-        let di = std::fs::read_dir(&dir)
-            .ok()
-            .and_then(|rd| {
-                rd.flatten()
-                    .map(|e| e.path())
-                    .find(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("di")))
-            })
-            .ok_or_else(|| Refusal::new(Code::NotFound, format!("{} 沒有 DI", dir.display())))?;
-        let bytes = std::fs::read(&di).map_err(|e| Refusal::new(Code::Internal, e.to_string()))?;
-        let doc = gongwen_doc::read_di(&bytes)
-            .map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
+        let doc = crate::send::sent_document(&me.node, a, &id).await?;
         let mark = if filing {
             "已電子交換".to_string()
         } else {
