@@ -679,6 +679,68 @@ pub async fn received(db: &Db, agency: &str, id: &str) -> Result<ReceivedItem, R
 mod tests {
     use super::*;
 
+    /// The clerk's list puts what waits first, the most urgent first; the document system's
+    /// pages are newest first; a state filters; an agency reads only its own.
+    #[test]
+    fn received_lists_order_filter_and_keep_agencies_apart() {
+        let dir = std::env::temp_dir().join(format!("gongwen-received-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let db = Db::connect(&format!("sqlite://{}", dir.join("t.db").display()))
+                .await
+                .unwrap();
+            for (agency, id, state, urgency, at) in [
+                ("A", "p1", "confirmed", "最速件", 5),
+                ("A", "p2", "delivered", "普通件", 4),
+                ("A", "p3", "delivered", "最速件", 1),
+                ("A", "p4", "returned", "速件", 3),
+                ("B", "p5", "delivered", "最速件", 9),
+            ] {
+                db.execute(
+                    "INSERT INTO agent_received (agency, package_id, sender, doc_number, state, detail, received_at, urgency, sender_name) \
+                     VALUES ($1, $2, 'S', 'n', $3, 'why', $4, $5, '')",
+                    &[agency.into(), id.into(), state.into(), i64::from(at).into(), urgency.into()],
+                )
+                .await
+                .unwrap();
+            }
+            let list = |state, waiting_first| {
+                let db = db.clone();
+                async move {
+                    let f = ReceivedFilter {
+                        state,
+                        before: None,
+                        limit: 10,
+                        waiting_first,
+                    };
+                    received_list(&db, "A", &f)
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .map(|r| r.package_id)
+                        .collect::<Vec<_>>()
+                }
+            };
+            assert_eq!(list(None, true).await, ["p3", "p2", "p1", "p4"]);
+            assert_eq!(list(None, false).await, ["p1", "p2", "p4", "p3"]);
+            assert_eq!(
+                list(Some(ReceivedState::Delivered), false).await,
+                ["p2", "p3"]
+            );
+            let r = received(&db, "A", "p4").await.unwrap();
+            assert_eq!(r.state, ReceivedState::Returned);
+            assert_eq!(r.detail.as_deref(), Some("why"), "why it was returned");
+            assert_eq!(received(&db, "A", "p2").await.unwrap().detail, None);
+            let e = received(&db, "A", "p5").await.unwrap_err();
+            assert_eq!(e.code, Code::NotFound, "B's document is not A's to read");
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// A failing item waits the poll interval doubled per failure, never more than an hour,
     /// and is due again at once after it succeeds.
     #[test]

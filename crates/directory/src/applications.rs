@@ -787,3 +787,82 @@ pub async fn history_of(db: &Db, code: &str) -> Result<Vec<(String, AppState, i6
     })
     .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use gongwen_proto::directory::{Agreement, ParticipantKind};
+
+    use super::*;
+
+    const NOW: i64 = 1_780_000_000_000;
+
+    fn form() -> ApplicationForm {
+        ApplicationForm {
+            kind: ApplicationKind::New,
+            code: "XA20250001".into(),
+            name: "臺南市社區營造協會".into(),
+            participant_kind: ParticipantKind::Organisation,
+            ubn: Some("04595257".into()),
+            authority: "379130000C".into(),
+            center: "center-1".into(),
+            receive: true,
+            send: true,
+            card_number: None,
+            card_activated_on: None,
+            certificates: vec!["-----BEGIN CERTIFICATE-----".into()],
+            ips: vec!["203.0.113.7".into()],
+            contact_name: "王小明".into(),
+            contact_phone: "06-2991111".into(),
+            contact_email: "office@example.org.tw".into(),
+            agreement: Agreement {
+                rules: "公文電子交換系統使用規範 115.01 版".into(),
+                agreed_at: NOW,
+            },
+            reason: None,
+        }
+    }
+
+    /// Each rule of the form, broken alone, is refused with words that name it.
+    #[test]
+    fn a_form_is_checked_before_anyone_signs_it() {
+        assert!(check_form(&form(), NOW).is_ok());
+        let cases: [(fn(&mut ApplicationForm), &str); 6] = [
+            (|f| f.authority = "379130000".into(), "審核機關"),
+            (|f| f.ips.clear(), "固定 IP"),
+            (|f| f.certificates.clear(), "憑證"),
+            (|f| f.kind = ApplicationKind::Change, "原因"),
+            (|f| f.agreement.rules = " ".into(), "使用規範"),
+            (
+                |f| f.agreement.agreed_at = NOW - AGREEMENT_MAX_AGE_MS - 1,
+                "30 天",
+            ),
+        ];
+        for (break_it, words) in cases {
+            let mut f = form();
+            break_it(&mut f);
+            let e = check_form(&f, NOW).unwrap_err();
+            assert_eq!(e.code, Code::BadRequest);
+            assert!(e.detail.contains(words), "{words}: {}", e.detail);
+        }
+        // A cancellation needs no address, only its reason.
+        let mut f = form();
+        f.kind = ApplicationKind::Cancel;
+        f.ips.clear();
+        f.reason = Some("機關裁撤".into());
+        assert!(check_form(&f, NOW).is_ok());
+    }
+
+    #[test]
+    fn decisions_in_either_language_and_a_reason_when_not_approved() {
+        assert_eq!(decision("同意", None).unwrap(), Decision::Approve);
+        assert_eq!(
+            decision("correct", Some("請附加密憑證".into())).unwrap(),
+            Decision::Correct("請附加密憑證".into())
+        );
+        assert!(decision("reject", None).is_err());
+        assert!(decision("maybe", Some("x".into())).is_err());
+        for s in AppState::ALL {
+            assert_eq!(AppState::parse(s.as_str()), Some(s), "{s:?}");
+        }
+    }
+}
