@@ -669,23 +669,15 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
         let n = tampered.len();
         tampered[n / 3] ^= 1;
         assert!(dc.submit_application(None, tampered).await.is_err());
-        assert_eq!(
-            dc.reviews(&auditor)
-                .await
-                .unwrap()
-                .as_array()
-                .unwrap()
-                .len(),
-            0
-        );
+        assert_eq!(dc.reviews(&auditor).await.unwrap().len(), 0);
 
         // Submitted without the encryption certificate; the authority asks for it.
         let app = dc
             .submit_application(None, signed(&form(D, "center-x", false, now), D))
             .await
             .unwrap();
-        let id = app["id"].as_str().unwrap().to_string();
-        assert_eq!(app["state"], "submitted");
+        let id = app.id.clone();
+        assert_eq!(app.state.as_str(), "submitted");
         assert_eq!(
             code_of(
                 dc.submit_application(None, signed(&f, D))
@@ -708,19 +700,8 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
             code_of(dc.review(&second, &id, "approve", None).await.unwrap_err()),
             "E_DIR_FORBIDDEN"
         );
-        assert_eq!(
-            dc.reviews(&elsewhere)
-                .await
-                .unwrap()
-                .as_array()
-                .unwrap()
-                .len(),
-            0
-        );
-        assert_eq!(
-            dc.reviews(&first).await.unwrap().as_array().unwrap().len(),
-            1
-        );
+        assert_eq!(dc.reviews(&elsewhere).await.unwrap().len(), 0);
+        assert_eq!(dc.reviews(&first).await.unwrap().len(), 1);
         assert_eq!(
             code_of(dc.review(&first, &id, "correct", None).await.unwrap_err()),
             "E_BAD_REQUEST"
@@ -729,18 +710,22 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
             .review(&first, &id, "correct", Some("請補附加密憑證"))
             .await
             .unwrap();
-        assert_eq!(back["state"], "correction");
+        assert_eq!(back.state.as_str(), "correction");
         assert_eq!(
-            dc.application(&id).await.unwrap()["message"],
-            "請補附加密憑證"
+            dc.application(&id).await.unwrap().message.as_deref(),
+            Some("請補附加密憑證")
         );
         let corrected = dc
             .submit_application(Some(&id), signed(&f, D))
             .await
             .unwrap();
-        assert_eq!(corrected["state"], "submitted");
+        assert_eq!(corrected.state.as_str(), "submitted");
         assert_eq!(
-            dc.review(&first, &id, "approve", None).await.unwrap()["state"],
+            dc.review(&first, &id, "approve", None)
+                .await
+                .unwrap()
+                .state
+                .as_str(),
             "first_approved"
         );
         assert_eq!(
@@ -748,7 +733,11 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
             "E_DIR_FORBIDDEN"
         );
         assert_eq!(
-            dc.review(&second, &id, "approve", None).await.unwrap()["state"],
+            dc.review(&second, &id, "approve", None)
+                .await
+                .unwrap()
+                .state
+                .as_str(),
             "activated"
         );
         assert_eq!(
@@ -827,7 +816,7 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
             .submit_application(None, signed(&change, D))
             .await
             .unwrap();
-        let cid = ch["id"].as_str().unwrap().to_string();
+        let cid = ch.id.clone();
         assert_eq!(
             code_of(
                 dc.review(&auditor, &cid, "approve", None)
@@ -836,15 +825,7 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
             ),
             "E_DIR_FORBIDDEN"
         );
-        assert_eq!(
-            dc.reviews(&auditor)
-                .await
-                .unwrap()
-                .as_array()
-                .unwrap()
-                .len(),
-            2
-        );
+        assert_eq!(dc.reviews(&auditor).await.unwrap().len(), 2);
         dc.review(&first, &cid, "approve", None).await.unwrap();
         dc.review(&second, &cid, "approve", None).await.unwrap();
         until("D's new address at X", || async {
@@ -868,7 +849,7 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
             .submit_application(None, signed(&cancel, D))
             .await
             .unwrap();
-        let nid = cn["id"].as_str().unwrap().to_string();
+        let nid = cn.id.clone();
         dc.review(&first, &nid, "approve", None).await.unwrap();
         dc.review(&second, &nid, "approve", None).await.unwrap();
         assert_eq!(
@@ -1236,7 +1217,7 @@ fn reviewers_work_through_the_pages() {
             .submit_application(None, signed(&filled, D))
             .await
             .unwrap();
-        let id = app["id"].as_str().unwrap().to_string();
+        let id = app.id.clone();
         let get = |path: String, cookie: Option<String>| {
             let mut rb = web.get(format!("{base}{path}"));
             if let Some(c) = cookie {
@@ -1324,7 +1305,10 @@ fn reviewers_work_through_the_pages() {
         .await;
         assert_eq!(s, 403);
         assert!(html.contains("CSRF"), "{html}");
-        assert_eq!(dc.application(&id).await.unwrap()["state"], "submitted");
+        assert_eq!(
+            dc.application(&id).await.unwrap().state.as_str(),
+            "submitted"
+        );
         // A mistake keeps what the reviewer typed.
         let (s, _, html) = post(
             format!("/review/{id}"),
@@ -1347,7 +1331,7 @@ fn reviewers_work_through_the_pages() {
         assert_eq!(s, 200, "{html}");
         assert!(html.contains("已同意") && html.contains("待複審"), "{html}");
         assert_eq!(
-            dc.application(&id).await.unwrap()["state"],
+            dc.application(&id).await.unwrap().state.as_str(),
             "first_approved"
         );
         let logins = gongwen_directory::audit::history(&db, "account:minzheng")

@@ -434,7 +434,7 @@ fn a_reviewer_rejects_an_application_in_the_pages_and_the_applicant_is_told_why(
             .submit_application(None, crate::directory_network::signed(&f, C))
             .await
             .unwrap();
-        let id = app["id"].as_str().unwrap().to_string();
+        let id = app.id.clone();
         let post = |path: String, cookie: Option<String>, form: Vec<(&'static str, String)>| {
             let mut rb = web.post(format!("{base}{path}")).form(&form);
             if let Some(c) = cookie {
@@ -493,7 +493,10 @@ fn a_reviewer_rejects_an_application_in_the_pages_and_the_applicant_is_told_why(
         .await;
         assert_eq!(s, 400, "{html}");
         assert!(html.contains("理由"), "{html}");
-        assert_eq!(dc.application(&id).await.unwrap()["state"], "submitted");
+        assert_eq!(
+            dc.application(&id).await.unwrap().state.as_str(),
+            "submitted"
+        );
         assert_eq!(
             gongwen_directory::applications::notices(&db, C)
                 .await
@@ -517,7 +520,7 @@ fn a_reviewer_rejects_an_application_in_the_pages_and_the_applicant_is_told_why(
         assert_eq!(s, 200, "{html}");
         assert!(html.contains("不同意") && html.contains(reason), "{html}");
         let v = dc.application(&id).await.unwrap();
-        assert_eq!(v["state"], "rejected", "{v}");
+        assert_eq!(v.state.as_str(), "rejected", "{v:?}");
 
         // The applicant's notice, with the reason.
         let notices = gongwen_directory::applications::notices(&db, C)
@@ -560,14 +563,17 @@ fn a_reviewer_rejects_an_application_in_the_pages_and_the_applicant_is_told_why(
         )
         .await;
         assert!(s >= 400, "{s} {html}");
-        assert_eq!(dc.application(&id).await.unwrap()["state"], "rejected");
+        assert_eq!(
+            dc.application(&id).await.unwrap().state.as_str(),
+            "rejected"
+        );
         // The applicant may apply again.
         let again = dc
             .submit_application(None, crate::directory_network::signed(&f, C))
             .await
             .unwrap();
-        assert_ne!(again["id"], app["id"]);
-        assert_eq!(again["state"], "submitted");
+        assert_ne!(again.id, app.id);
+        assert_eq!(again.state.as_str(), "submitted");
         dir.shutdown().await;
     });
 }

@@ -11,6 +11,7 @@ use gongwen_proto::api::{
     CopyView, Group, GroupUpdate, Health, InboxPage, ParticipantCerts, RecordPage, RelayAnswer,
     SentPackage, SentPage, StatusUpdate,
 };
+use gongwen_proto::directory::{AddressEntry, Application};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -416,12 +417,12 @@ impl DirectoryClient {
         .await
     }
 
-    /// Submits a signed application (or, with `id`, its correction); answers its JSON.
+    /// Submits a signed application (or, with `id`, its correction); answers it as held.
     pub async fn submit_application(
         &self,
         id: Option<&str>,
         signed: Vec<u8>,
-    ) -> Result<serde_json::Value, ClientError> {
+    ) -> Result<Application, ClientError> {
         let rb = match id {
             None => self.http.post(format!("{}/api/v1/applications", self.base)),
             Some(id) => self.http.put(format!(
@@ -438,7 +439,7 @@ impl DirectoryClient {
     }
 
     /// An application's state, by its id.
-    pub async fn application(&self, id: &str) -> Result<serde_json::Value, ClientError> {
+    pub async fn application(&self, id: &str) -> Result<Application, ClientError> {
         CenterClient::json(self.http.get(format!(
             "{}/api/v1/applications/{}",
             self.base,
@@ -448,7 +449,7 @@ impl DirectoryClient {
     }
 
     /// The applications a reviewer (by API token) may see.
-    pub async fn reviews(&self, token: &str) -> Result<serde_json::Value, ClientError> {
+    pub async fn reviews(&self, token: &str) -> Result<Vec<Application>, ClientError> {
         CenterClient::json(
             self.http
                 .get(format!("{}/api/v1/reviews", self.base))
@@ -464,7 +465,7 @@ impl DirectoryClient {
         id: &str,
         decision: &str,
         message: Option<&str>,
-    ) -> Result<serde_json::Value, ClientError> {
+    ) -> Result<Application, ClientError> {
         CenterClient::json(
             self.http
                 .post(format!(
@@ -479,10 +480,7 @@ impl DirectoryClient {
     }
 
     /// Address-book entries matching `q` (a code, or part of a name; 臺/台 alike).
-    pub async fn address_book(
-        &self,
-        q: Option<&str>,
-    ) -> Result<Vec<gongwen_proto::directory::AddressEntry>, ClientError> {
+    pub async fn address_book(&self, q: Option<&str>) -> Result<Vec<AddressEntry>, ClientError> {
         let mut rb = self.http.get(format!("{}/api/v1/address-book", self.base));
         if let Some(q) = q {
             rb = rb.query(&[("q", q)]);

@@ -6,12 +6,12 @@
 use std::collections::HashSet;
 
 use gongwen_proto::Code;
+pub use gongwen_proto::directory::{AppState, Application};
 use gongwen_proto::directory::{
     ApplicationForm, ApplicationKind, ParticipantState, check_code, check_ip_rule,
 };
 use gongwen_store::{Db, Row, Tx, random_hex};
 use gongwen_trust::path::{Purpose, TrustStore, hex, spki_sha256};
-use serde::Serialize;
 use x509_cert::Certificate;
 
 use crate::accounts::{Account, Role};
@@ -24,67 +24,6 @@ pub const MAX_SIGNED_BYTES: usize = 1024 * 1024;
 
 /// How old the recorded agreement may be when the application arrives.
 const AGREEMENT_MAX_AGE_MS: i64 = 30 * 86_400_000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AppState {
-    /// Waiting for the first review.
-    Submitted,
-    /// Waiting for the second review.
-    FirstApproved,
-    /// Back with the applicant to correct (補正).
-    Correction,
-    Activated,
-    Rejected,
-}
-
-impl AppState {
-    pub const ALL: [AppState; 5] = [
-        AppState::Submitted,
-        AppState::FirstApproved,
-        AppState::Correction,
-        AppState::Activated,
-        AppState::Rejected,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AppState::Submitted => "submitted",
-            AppState::FirstApproved => "first_approved",
-            AppState::Correction => "correction",
-            AppState::Activated => "activated",
-            AppState::Rejected => "rejected",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            AppState::Submitted => "待初審",
-            AppState::FirstApproved => "待複審",
-            AppState::Correction => "待補正",
-            AppState::Activated => "已開通",
-            AppState::Rejected => "不同意",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<AppState> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-}
-
-/// An application as the directory holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Application {
-    pub id: String,
-    pub state: AppState,
-    /// Who asked for the correction: `first` or `second`.
-    pub returned_by: Option<String>,
-    pub message: Option<String>,
-    pub form: ApplicationForm,
-    pub signer_spki: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
 
 /// What a reviewer decides.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -79,8 +79,12 @@ pub fn router() -> Router<Shared> {
         .merge(assets::router(ASSETS))
 }
 
-impl AppState {
-    /// The state as a badge in the pages.
+/// The state as a badge in the pages (`AppState` is proto's, so a trait).
+trait Badged {
+    fn badge(self) -> Badge;
+}
+
+impl Badged for AppState {
     fn badge(self) -> Badge {
         let tone = match self {
             AppState::Submitted | AppState::FirstApproved | AppState::Correction => Tone::Waiting,

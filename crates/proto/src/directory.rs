@@ -355,6 +355,68 @@ pub struct Agreement {
     pub agreed_at: i64,
 }
 
+/// Where a connection application stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AppState {
+    /// Waiting for the first review.
+    Submitted,
+    /// Waiting for the second review.
+    FirstApproved,
+    /// Back with the applicant to correct (補正).
+    Correction,
+    Activated,
+    Rejected,
+}
+
+impl AppState {
+    pub const ALL: [AppState; 5] = [
+        AppState::Submitted,
+        AppState::FirstApproved,
+        AppState::Correction,
+        AppState::Activated,
+        AppState::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppState::Submitted => "submitted",
+            AppState::FirstApproved => "first_approved",
+            AppState::Correction => "correction",
+            AppState::Activated => "activated",
+            AppState::Rejected => "rejected",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AppState::Submitted => "待初審",
+            AppState::FirstApproved => "待複審",
+            AppState::Correction => "待補正",
+            AppState::Activated => "已開通",
+            AppState::Rejected => "不同意",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AppState> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// An application as the directory holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Application {
+    pub id: String,
+    pub state: AppState,
+    /// Who asked for the correction: `first` or `second`.
+    pub returned_by: Option<String>,
+    pub message: Option<String>,
+    pub form: ApplicationForm,
+    pub signer_spki: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
 /// The application form, as the applicant fills it in and signs it (CMS SignedData with the
 /// organisation's signing certificate: that signature is the proof of possession).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
