@@ -766,7 +766,7 @@ mod tests {
     fn a_form_is_checked_before_anyone_signs_it() {
         assert!(check_form(&form(), NOW).is_ok());
         let cases: [(fn(&mut ApplicationForm), &str); 6] = [
-            (|f| f.authority = "379130000".into(), "審核機關"),
+            (|f| f.authority = "379130000C/".into(), "審核機關"),
             (|f| f.ips.clear(), "固定 IP"),
             (|f| f.certificates.clear(), "憑證"),
             (|f| f.kind = ApplicationKind::Change, "原因"),
@@ -779,7 +779,7 @@ mod tests {
         for (break_it, words) in cases {
             let mut f = form();
             break_it(&mut f);
-            let e = check_form(&f, NOW).unwrap_err();
+            let e = check_form(&f, NOW).expect_err(words);
             assert_eq!(e.code, Code::BadRequest);
             assert!(e.detail.contains(words), "{words}: {}", e.detail);
         }
