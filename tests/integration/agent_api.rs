@@ -672,29 +672,14 @@ fn each_agency_sees_only_its_own() {
     });
 }
 
-/// The OpenAPI document describes every route the API serves.
+/// The OpenAPI document describes every route the API serves, and nothing else.
 #[test]
-fn the_openapi_document_names_every_route() {
+fn the_openapi_document_and_the_router_agree() {
     runtime().block_on(async {
         let net = two_centers("the_openapi_document_nam").await;
         let Net { a, n1, .. } = &net;
         let (s, doc) = a.get("/api/v1/openapi.json").await;
         assert_eq!(s, 200);
-        for path in [
-            "/api/v1/documents",
-            "/api/v1/documents/{name}",
-            "/api/v1/sent",
-            "/api/v1/sent/{id}",
-            "/api/v1/inbox",
-            "/api/v1/inbox/{id}",
-            "/api/v1/inbox/{id}/files/{name}",
-            "/api/v1/inbox/{id}/confirm",
-            "/api/v1/inbox/{id}/return",
-            "/api/v1/duties",
-            "/api/v1/whoami",
-        ] {
-            assert!(doc["paths"].get(path).is_some(), "OpenAPI lacks {path}");
-        }
         let router = gongwen_agent::api::router(n1.node.clone(), 1 << 20);
         gongwen_integration::router_matches_openapi(router, &doc).await;
 

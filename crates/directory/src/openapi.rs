@@ -261,22 +261,8 @@ mod tests {
     }
 
     #[test]
-    fn openapi_names_every_route_and_the_directory_codes() {
+    fn openapi_names_the_directory_codes() {
         let doc: serde_json::Value = serde_json::from_str(&DOCUMENT).expect("valid JSON");
-        for p in [
-            "/api/v1/snapshot",
-            "/api/v1/address-book",
-            "/api/v1/address-book/resolve",
-            "/api/v1/participants/{code}/certificates",
-            "/api/v1/applications",
-            "/api/v1/applications/{id}",
-            "/api/v1/applications/{id}/review",
-            "/api/v1/reviews",
-            "/api/v1/openapi.json",
-            "/healthz",
-        ] {
-            assert!(doc["paths"].get(p).is_some(), "{p} missing");
-        }
         let answered = |c: Code| {
             doc["paths"].as_object().unwrap().values().any(|item| {
                 item.as_object().unwrap().values().any(|op| {
