@@ -881,18 +881,14 @@ mod tests {
         }
         assert!(!cal.is_working_day(date(2026, 3, 7)));
         assert!(!cal.is_working_day(date(2026, 3, 8)));
-        assert_eq!(cal.next_working_day(date(2026, 3, 6)), Ok(date(2026, 3, 9)));
-        assert_eq!(cal.next_working_day(date(2026, 3, 7)), Ok(date(2026, 3, 9)));
         // Strictly after / before.
-        assert_eq!(cal.next_working_day(date(2026, 3, 3)), Ok(date(2026, 3, 4)));
-        assert_eq!(
-            cal.previous_working_day(date(2026, 3, 9)),
-            Ok(date(2026, 3, 6))
-        );
-        assert_eq!(
-            cal.previous_working_day(date(2026, 3, 4)),
-            Ok(date(2026, 3, 3))
-        );
+        let march = |d| date(2026, 3, d);
+        for (from, next) in [(6, 9), (7, 9), (3, 4)] {
+            assert_eq!(cal.next_working_day(march(from)), Ok(march(next)));
+        }
+        for (from, previous) in [(9, 6), (4, 3)] {
+            assert_eq!(cal.previous_working_day(march(from)), Ok(march(previous)));
+        }
     }
 
     #[test]
@@ -949,13 +945,18 @@ mod tests {
             Ok(date(2024, 2, 17))
         );
         // Friday's send is due on the make-up Saturday at 14:00.
-        assert_eq!(
-            sender_due(&cal, taipei(2024, 2, 16, 9, 0)),
-            Ok(taipei(2024, 2, 17, 14, 0))
+        let saturday = date(2024, 2, 17);
+        check_due(
+            &cal,
+            sender_due,
+            14,
+            &[(taipei(2024, 2, 16, 9, 0), saturday)],
         );
-        assert_eq!(
-            receiver_due(&cal, taipei(2024, 2, 16, 16, 0)),
-            Ok(taipei(2024, 2, 17, 10, 0))
+        check_due(
+            &cal,
+            receiver_due,
+            10,
+            &[(taipei(2024, 2, 16, 16, 0), saturday)],
         );
     }
 
@@ -1424,45 +1425,22 @@ mod tests {
 
     #[test]
     fn error_field_count() {
-        let err = import_err("date,kind,name\n2026-01-01\n");
-        assert_eq!(
-            err,
-            ImportError::FieldCount {
+        let wide = format!("date,kind,name\n2026-01-01,holiday,a{}\n", ",".repeat(100));
+        for (csv, expected, found) in [
+            ("date,kind,name\n2026-01-01\n", 3, 1),
+            ("date,kind,name\n2026-01-01,holiday,a,b\n", 3, 4),
+            (&wide, 3, 103),
+            ("西元日期,星期,是否放假,備註\n20260101,四\n", 4, 2),
+        ] {
+            let err = import_err(csv);
+            let want = ImportError::FieldCount {
                 line: 2,
-                expected: 3,
-                found: 1
-            }
-        );
-        let err = import_err("date,kind,name\n2026-01-01,holiday,a,b\n");
-        assert!(matches!(
-            err,
-            ImportError::FieldCount {
-                line: 2,
-                found: 4,
-                ..
-            }
-        ));
-        let err = import_err(&format!(
-            "date,kind,name\n2026-01-01,holiday,a{}\n",
-            ",".repeat(100)
-        ));
-        assert!(matches!(
-            err,
-            ImportError::FieldCount {
-                line: 2,
-                found: 103,
-                ..
-            }
-        ));
+                expected,
+                found,
+            };
+            assert_eq!(err, want, "{csv}");
+        }
         let err = import_err("西元日期,星期,是否放假,備註\n20260101,四\n");
-        assert!(matches!(
-            err,
-            ImportError::FieldCount {
-                line: 2,
-                expected: 4,
-                found: 2
-            }
-        ));
         assert!(err.to_string().contains("應有 4 個欄位，實際有 2 個"));
     }
 

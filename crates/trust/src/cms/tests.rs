@@ -159,16 +159,18 @@ fn we_open_what_openssl_seals_der_and_ber_oaep_and_pkcs1() {
 fn tampering_wrong_keys_and_garbage_each_get_their_own_error() {
     let w = world("bad");
     let data = b"\xe4\xb8\xbb\xe6\x97\xa8\xef\xbc\x9a test content 1234567890".repeat(20);
-    let signed = sign(
-        &data,
-        &Signer {
-            key: &key(&w.a[0]),
-            cert: &cert(&w.a[0]),
+    // Signed with a's key, without a chain, under the certificate `c`.
+    let a_key = key(&w.a[0]);
+    let signed_as = |c: &IssuedCert| {
+        let c = cert(c);
+        let signer = Signer {
+            key: &a_key,
+            cert: &c,
             chain: &[],
-        },
-        now(),
-    )
-    .unwrap();
+        };
+        sign(&data, &signer, now()).unwrap()
+    };
+    let signed = signed_as(&w.a[0]);
 
     // The content changed after signing.
     let mut t = signed.clone();
@@ -184,16 +186,7 @@ fn tampering_wrong_keys_and_garbage_each_get_their_own_error() {
     let e = verify(&t).unwrap_err();
     assert_eq!(e.code(), "E_CMS_SIGNATURE");
     // Signed by a's key but claiming b's certificate.
-    let forged = sign(
-        &data,
-        &Signer {
-            key: &key(&w.a[0]),
-            cert: &cert(&w.b[0]),
-            chain: &[],
-        },
-        now(),
-    )
-    .unwrap();
+    let forged = signed_as(&w.b[0]);
     assert_eq!(verify(&forged).unwrap_err().code(), "E_CMS_SIGNATURE");
 
     // Sealed to a, opened by b; opened by a with the wrong key.

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::pki::{InitOptions, KeyType, TestCa};
-use crate::testutil::{cert, fresh_dir, issue_agency, openssl, p256_ca, s};
+use crate::testutil::{cert, fresh_dir, issue_agency, openssl, openssl_in, p256_ca, rel, s};
 
 const T0: i64 = 1_767_580_200;
 
@@ -49,20 +49,15 @@ fn our_p12_opens_in_openssl_and_openssls_opens_here() {
         assert_eq!(back.cert, cert);
         assert_eq!(back.chain.len(), 2);
         let theirs = dir.join(format!("{code}-openssl.p12"));
-        let (ok, out) = openssl(&[
-            "pkcs12",
-            "-export",
-            "-inkey",
-            s(&c.key_file),
-            "-in",
-            s(&c.cert_file),
-            "-certfile",
-            s(&c.chain_file),
-            "-passout",
-            "pass:另一個密碼",
-            "-out",
-            s(&theirs),
-        ]);
+        let (key, cert_file) = (rel(&dir, &c.key_file), rel(&dir, &c.cert_file));
+        let export_args = format!("pkcs12 -export -inkey {key} -in {cert_file}");
+        let (ok, out) = openssl_in(
+            &dir,
+            &format!(
+                "{export_args} -certfile {} -passout pass:另一個密碼 -out {code}-openssl.p12",
+                rel(&dir, &c.chain_file)
+            ),
+        );
         assert!(ok, "{out}");
         let got = import(&std::fs::read(&theirs).unwrap(), "另一個密碼").unwrap();
         assert_eq!(got.cert, cert);
@@ -77,19 +72,10 @@ fn our_p12_opens_in_openssl_and_openssls_opens_here() {
         assert_eq!(e.code(), "E_TRUST_KEY");
         assert!(e.to_string().contains("密碼錯誤"), "{e}");
         let legacy = dir.join(format!("{code}-legacy.p12"));
-        let (ok, out) = openssl(&[
-            "pkcs12",
-            "-export",
-            "-legacy",
-            "-inkey",
-            s(&c.key_file),
-            "-in",
-            s(&c.cert_file),
-            "-passout",
-            "pass:legacy-pass",
-            "-out",
-            s(&legacy),
-        ]);
+        let (ok, out) = openssl_in(
+            &dir,
+            &format!("{export_args} -legacy -passout pass:legacy-pass -out {code}-legacy.p12"),
+        );
         if ok {
             let e = import(&std::fs::read(&legacy).unwrap(), "legacy-pass")
                 .err()

@@ -326,32 +326,21 @@ fn sealing_refuses_what_does_not_fit_the_document() {
         options: Default::default(),
         now: T0,
     };
+    let refusal = |files: &SealFiles| seal(&base(files)).err().unwrap();
     let mut missing = letter();
     missing.attachments.clear();
-    let e = seal(&base(&missing)).err().unwrap();
+    let e = refusal(&missing);
     assert_eq!(e.code(), "E_PKG_CONTENT");
     assert!(e.to_string().contains("沒有附上"), "{e}");
     let mut extra = letter();
     extra.attachments.push(("evil.exe".into(), vec![1]));
-    assert!(
-        seal(&base(&extra))
-            .err()
-            .unwrap()
-            .to_string()
-            .contains("evil.exe")
-    );
+    assert!(refusal(&extra).to_string().contains("evil.exe"));
     let mut renamed = letter();
     renamed.sw.0 = "other.sw".into();
-    assert!(
-        seal(&base(&renamed))
-            .err()
-            .unwrap()
-            .to_string()
-            .contains("other.sw")
-    );
+    assert!(refusal(&renamed).to_string().contains("other.sw"));
     let mut broken = letter();
     broken.di.1.truncate(100);
-    assert_eq!(seal(&base(&broken)).err().unwrap().code(), "E_PKG_CONTENT");
+    assert_eq!(refusal(&broken).code(), "E_PKG_CONTENT");
     let mut no_sw = base(&letter());
     no_sw.sw = None;
     assert!(seal(&no_sw).err().unwrap().to_string().contains("交換表單"));

@@ -113,10 +113,9 @@ fn a_return_with_its_reason_verifies_here_and_in_openssl() {
 fn receipts_say_what_they_must_and_nothing_else() {
     let w = world("rules");
     let h = header();
-    let e = sign_receipt(&w, &req(&h, ReceiptEvent::Returned))
-        .err()
-        .unwrap();
-    assert!(e.to_string().contains("退文必須註明原因"), "{e}");
+    let refusal = |r: &ReceiptRequest| sign_receipt(&w, r).err().unwrap().to_string();
+    let e = refusal(&req(&h, ReceiptEvent::Returned));
+    assert!(e.contains("退文必須註明原因"), "{e}");
     let bad = ReceiptRequest {
         reason: Some(ReturnReason::Other),
         ..req(&h, ReceiptEvent::Delivered)
@@ -126,13 +125,7 @@ fn receipts_say_what_they_must_and_nothing_else() {
         receipt_number: Some("北市資字第1150000456號".into()),
         ..req(&h, ReceiptEvent::Delivered)
     };
-    assert!(
-        sign_receipt(&w, &bad)
-            .err()
-            .unwrap()
-            .to_string()
-            .contains("收文字號")
-    );
+    assert!(refusal(&bad).contains("收文字號"));
     let ok = ReceiptRequest {
         receipt_number: Some("北市資字第1150000456號".into()),
         ..req(&h, ReceiptEvent::Confirmed)
@@ -143,12 +136,8 @@ fn receipts_say_what_they_must_and_nothing_else() {
         ReceiptEvent::parse("簽收").unwrap(),
         ReceiptEvent::Confirmed
     );
-    assert!(
-        parse_reason("不想收")
-            .unwrap_err()
-            .to_string()
-            .contains("誤送")
-    );
+    let e = parse_reason("不想收").unwrap_err();
+    assert!(e.to_string().contains("誤送"), "{e}");
 }
 
 #[test]
