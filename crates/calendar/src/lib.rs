@@ -881,18 +881,14 @@ mod tests {
         }
         assert!(!cal.is_working_day(date(2026, 3, 7)));
         assert!(!cal.is_working_day(date(2026, 3, 8)));
-        assert_eq!(cal.next_working_day(date(2026, 3, 6)), Ok(date(2026, 3, 9)));
-        assert_eq!(cal.next_working_day(date(2026, 3, 7)), Ok(date(2026, 3, 9)));
         // Strictly after / before.
-        assert_eq!(cal.next_working_day(date(2026, 3, 3)), Ok(date(2026, 3, 4)));
-        assert_eq!(
-            cal.previous_working_day(date(2026, 3, 9)),
-            Ok(date(2026, 3, 6))
-        );
-        assert_eq!(
-            cal.previous_working_day(date(2026, 3, 4)),
-            Ok(date(2026, 3, 3))
-        );
+        let march = |d| date(2026, 3, d);
+        for (from, next) in [(6, 9), (7, 9), (3, 4)] {
+            assert_eq!(cal.next_working_day(march(from)), Ok(march(next)));
+        }
+        for (from, previous) in [(9, 6), (4, 3)] {
+            assert_eq!(cal.previous_working_day(march(from)), Ok(march(previous)));
+        }
     }
 
     #[test]
@@ -949,13 +945,18 @@ mod tests {
             Ok(date(2024, 2, 17))
         );
         // Friday's send is due on the make-up Saturday at 14:00.
-        assert_eq!(
-            sender_due(&cal, taipei(2024, 2, 16, 9, 0)),
-            Ok(taipei(2024, 2, 17, 14, 0))
+        let saturday = date(2024, 2, 17);
+        check_due(
+            &cal,
+            sender_due,
+            14,
+            &[(taipei(2024, 2, 16, 9, 0), saturday)],
         );
-        assert_eq!(
-            receiver_due(&cal, taipei(2024, 2, 16, 16, 0)),
-            Ok(taipei(2024, 2, 17, 10, 0))
+        check_due(
+            &cal,
+            receiver_due,
+            10,
+            &[(taipei(2024, 2, 16, 16, 0), saturday)],
         );
     }
 
@@ -1052,6 +1053,19 @@ mod tests {
 
     // ---- Deadlines ----
 
+    type Due = fn(&WorkCalendar, OffsetDateTime) -> Result<OffsetDateTime, CalendarError>;
+
+    /// `due` of each time in `rows` is `hour`:00 in Taipei on the day beside it.
+    fn check_due(cal: &WorkCalendar, due: Due, hour: u8, rows: &[(OffsetDateTime, Date)]) {
+        for &(when, day) in rows {
+            let want = day
+                .with_hms(hour, 0, 0)
+                .unwrap()
+                .assume_offset(TAIPEI_OFFSET);
+            assert_eq!(due(cal, when), Ok(want), "{when}");
+        }
+    }
+
     #[test]
     fn friday_send_is_due_monday_14() {
         let cal = WorkCalendar::new();
@@ -1060,78 +1074,47 @@ mod tests {
         assert_eq!(due, taipei(2026, 3, 9, 14, 0));
         assert_eq!(due.offset(), TAIPEI_OFFSET);
         assert_eq!(due.weekday(), Weekday::Monday);
-        // A UTC timestamp is converted to Taipei before taking the date:
-        // Thu 2026-03-05 17:00 UTC = Fri 01:00 Taipei → Monday.
-        assert_eq!(
-            sender_due(&cal, at(2026, 3, 5, 17, 0, 0)),
-            Ok(taipei(2026, 3, 9, 14, 0))
-        );
-        // Thu 15:59 UTC = Thu 23:59 Taipei → Friday.
-        assert_eq!(
-            sender_due(&cal, at(2026, 3, 5, 15, 59, 0)),
-            Ok(taipei(2026, 3, 6, 14, 0))
-        );
-        // Weekend sends are due on Monday as well.
-        assert_eq!(
-            sender_due(&cal, taipei(2026, 3, 8, 10, 0)),
-            Ok(taipei(2026, 3, 9, 14, 0))
-        );
-        // Sent on Monday before 14:00 is still due Tuesday (next working day).
-        assert_eq!(
-            sender_due(&cal, taipei(2026, 3, 9, 8, 0)),
-            Ok(taipei(2026, 3, 10, 14, 0))
-        );
+        let rows = [
+            // A UTC timestamp is converted to Taipei before taking the date:
+            // Thu 2026-03-05 17:00 UTC = Fri 01:00 Taipei → Monday.
+            (at(2026, 3, 5, 17, 0, 0), date(2026, 3, 9)),
+            // Thu 15:59 UTC = Thu 23:59 Taipei → Friday.
+            (at(2026, 3, 5, 15, 59, 0), date(2026, 3, 6)),
+            // Weekend sends are due on Monday as well.
+            (taipei(2026, 3, 8, 10, 0), date(2026, 3, 9)),
+            // Sent on Monday before 14:00 is still due Tuesday (next working day).
+            (taipei(2026, 3, 9, 8, 0), date(2026, 3, 10)),
+        ];
+        check_due(&cal, sender_due, 14, &rows);
     }
 
     #[test]
     fn receiver_due_is_next_working_day_10() {
-        let cal = WorkCalendar::new();
-        assert_eq!(
-            receiver_due(&cal, taipei(2026, 3, 4, 17, 45)),
-            Ok(taipei(2026, 3, 5, 10, 0))
-        );
-        assert_eq!(
-            receiver_due(&cal, taipei(2026, 3, 6, 9, 0)),
-            Ok(taipei(2026, 3, 9, 10, 0))
-        );
-        // Arrived on Saturday → first morning check on Monday.
-        assert_eq!(
-            receiver_due(&cal, taipei(2026, 3, 7, 9, 0)),
-            Ok(taipei(2026, 3, 9, 10, 0))
-        );
-        // Sun 2026-03-08 20:00 UTC = Mon 04:00 Taipei → Tuesday 10:00.
-        assert_eq!(
-            receiver_due(&cal, at(2026, 3, 8, 20, 0, 0)),
-            Ok(taipei(2026, 3, 10, 10, 0))
-        );
+        let rows = [
+            (taipei(2026, 3, 4, 17, 45), date(2026, 3, 5)),
+            (taipei(2026, 3, 6, 9, 0), date(2026, 3, 9)),
+            // Arrived on Saturday → first morning check on Monday.
+            (taipei(2026, 3, 7, 9, 0), date(2026, 3, 9)),
+            // Sun 2026-03-08 20:00 UTC = Mon 04:00 Taipei → Tuesday 10:00.
+            (at(2026, 3, 8, 20, 0, 0), date(2026, 3, 10)),
+        ];
+        check_due(&WorkCalendar::new(), receiver_due, 10, &rows);
     }
 
     #[test]
     fn send_before_lunar_new_year_is_due_after_it() {
         let cal = WorkCalendar::with_bundled().unwrap();
         // Fri 2026-02-13 is the last working day before the 9-day break (2/14–2/22).
-        assert_eq!(
-            sender_due(&cal, taipei(2026, 2, 13, 11, 0)),
-            Ok(taipei(2026, 2, 23, 14, 0))
-        );
-        assert_eq!(
-            receiver_due(&cal, taipei(2026, 2, 13, 11, 0)),
-            Ok(taipei(2026, 2, 23, 10, 0))
-        );
-        // Sent during the break (除夕).
-        assert_eq!(
-            sender_due(&cal, taipei(2026, 2, 16, 11, 0)),
-            Ok(taipei(2026, 2, 23, 14, 0))
-        );
-        assert_eq!(
-            cal.previous_working_day(date(2026, 2, 23)),
-            Ok(date(2026, 2, 13))
-        );
+        let friday = taipei(2026, 2, 13, 11, 0);
+        let after = date(2026, 2, 23);
+        // Sent during the break (除夕): due after it as well.
+        let during = taipei(2026, 2, 16, 11, 0);
+        check_due(&cal, sender_due, 14, &[(friday, after), (during, after)]);
+        check_due(&cal, receiver_due, 10, &[(friday, after)]);
+        assert_eq!(cal.previous_working_day(after), Ok(date(2026, 2, 13)));
         // Without the calendar, the same send would be due Monday 2/16.
-        assert_eq!(
-            sender_due(&WorkCalendar::new(), taipei(2026, 2, 13, 11, 0)),
-            Ok(taipei(2026, 2, 16, 14, 0))
-        );
+        let plain = WorkCalendar::new();
+        check_due(&plain, sender_due, 14, &[(friday, date(2026, 2, 16))]);
     }
 
     // ---- The bundled 2026 calendar ----
@@ -1179,24 +1162,20 @@ mod tests {
     #[test]
     fn bundled_2026_specific_days() {
         let cal = WorkCalendar::with_bundled().unwrap();
-        for (m, d) in [
-            (1, 1),
-            (2, 16),
-            (2, 17),
-            (2, 18),
-            (2, 19),
-            (2, 20),
-            (2, 27),
-            (4, 3),
-            (4, 6),
-            (5, 1),
-            (6, 19),
-            (9, 25),
-            (9, 28),
-            (10, 9),
-            (10, 26),
-            (12, 25),
-        ] {
+        let holidays: [(u8, &[u8]); 8] = [
+            (1, &[1]),
+            (2, &[16, 17, 18, 19, 20, 27]),
+            (4, &[3, 6]),
+            (5, &[1]),
+            (6, &[19]),
+            (9, &[25, 28]),
+            (10, &[9, 26]),
+            (12, &[25]),
+        ];
+        for (m, d) in holidays
+            .iter()
+            .flat_map(|(m, ds)| ds.iter().map(move |d| (*m, *d)))
+        {
             let day = date(2026, m, d);
             assert!(is_weekday(day), "{day} should be a weekday");
             assert!(!cal.is_working_day(day), "{day} should be a holiday");
@@ -1243,21 +1222,16 @@ mod tests {
                 date(2026, 3, 9)
             ]
         );
-        assert_eq!(
-            cal.day(date(2026, 1, 1)),
-            Some(&Override::holiday("開國紀念日"))
-        );
-        assert_eq!(cal.day(date(2026, 2, 16)).unwrap().name, "農曆\"除夕\"");
-        assert_eq!(
-            cal.day(date(2026, 2, 20)).unwrap().name,
-            "補假\n（除夕前一日）"
-        );
-        assert_eq!(
-            cal.day(date(2026, 3, 7)),
-            Some(&Override::workday("補行上班"))
-        );
-        // A blank 備註 gets the default name.
-        assert_eq!(cal.day(date(2026, 3, 9)), Some(&Override::holiday("放假")));
+        for (day, want) in [
+            (date(2026, 1, 1), Override::holiday("開國紀念日")),
+            (date(2026, 2, 16), Override::holiday("農曆\"除夕\"")),
+            (date(2026, 2, 20), Override::holiday("補假\n（除夕前一日）")),
+            (date(2026, 3, 7), Override::workday("補行上班")),
+            // A blank 備註 gets the default name.
+            (date(2026, 3, 9), Override::holiday("放假")),
+        ] {
+            assert_eq!(cal.day(day), Some(&want), "{day}");
+        }
         assert!(cal.is_working_day(date(2026, 3, 7)));
         assert!(!cal.is_working_day(date(2026, 3, 9)));
     }
@@ -1368,24 +1342,21 @@ mod tests {
         assert_eq!(err.to_string(), "第 12 行：日期「2026133」不是有效的日期");
         assert_eq!(err.line(), Some(12));
 
-        for bad in ["20260230", "20261301", "2026011a", "２０２６０１０１", ""] {
-            let err = import_err(&format!("西元日期,星期,是否放假,備註\n{bad},四,2,\n"));
-            assert!(
-                matches!(err, ImportError::BadDate { line: 2, .. }),
-                "{bad}: {err:?}"
-            );
-        }
-        for bad in [
+        let official = ["20260230", "20261301", "2026011a", "２０２６０１０１", ""]
+            .map(|bad| format!("西元日期,星期,是否放假,備註\n{bad},四,2,\n"));
+        let simple = [
             "2026-02-30",
             "2026/02/01",
             "20260201",
             "2026-2-1",
             "+026-01-01",
-        ] {
-            let err = import_err(&format!("date,kind,name\n{bad},holiday,x\n"));
+        ]
+        .map(|bad| format!("date,kind,name\n{bad},holiday,x\n"));
+        for csv in official.iter().chain(&simple) {
+            let err = import_err(csv);
             assert!(
                 matches!(err, ImportError::BadDate { line: 2, .. }),
-                "{bad}: {err:?}"
+                "{csv}: {err:?}"
             );
         }
     }
@@ -1454,45 +1425,22 @@ mod tests {
 
     #[test]
     fn error_field_count() {
-        let err = import_err("date,kind,name\n2026-01-01\n");
-        assert_eq!(
-            err,
-            ImportError::FieldCount {
+        let wide = format!("date,kind,name\n2026-01-01,holiday,a{}\n", ",".repeat(100));
+        for (csv, expected, found) in [
+            ("date,kind,name\n2026-01-01\n", 3, 1),
+            ("date,kind,name\n2026-01-01,holiday,a,b\n", 3, 4),
+            (&wide, 3, 103),
+            ("西元日期,星期,是否放假,備註\n20260101,四\n", 4, 2),
+        ] {
+            let err = import_err(csv);
+            let want = ImportError::FieldCount {
                 line: 2,
-                expected: 3,
-                found: 1
-            }
-        );
-        let err = import_err("date,kind,name\n2026-01-01,holiday,a,b\n");
-        assert!(matches!(
-            err,
-            ImportError::FieldCount {
-                line: 2,
-                found: 4,
-                ..
-            }
-        ));
-        let err = import_err(&format!(
-            "date,kind,name\n2026-01-01,holiday,a{}\n",
-            ",".repeat(100)
-        ));
-        assert!(matches!(
-            err,
-            ImportError::FieldCount {
-                line: 2,
-                found: 103,
-                ..
-            }
-        ));
+                expected,
+                found,
+            };
+            assert_eq!(err, want, "{csv}");
+        }
         let err = import_err("西元日期,星期,是否放假,備註\n20260101,四\n");
-        assert!(matches!(
-            err,
-            ImportError::FieldCount {
-                line: 2,
-                expected: 4,
-                found: 2
-            }
-        ));
         assert!(err.to_string().contains("應有 4 個欄位，實際有 2 個"));
     }
 

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use gongwen_doc::draft::Draft;
 
+use crate::doc_cmd::doc_err;
 use crate::error::CliError;
 
 const DRAFT: &str = include_str!("../../../examples/letter.toml");
@@ -151,10 +152,7 @@ fn example_letter() -> Result<gongwen_doc::draft::Built, CliError> {
     })?;
     draft
         .build(crate::clock::today())
-        .map_err(|p| CliError::Doc {
-            path: "examples/letter.toml".into(),
-            error: gongwen_doc::DocError::Invalid(p),
-        })
+        .map_err(|p| doc_err("examples/letter.toml", gongwen_doc::DocError::Invalid(p)))
 }
 
 /// CPU time of this (single-threaded) process so far, in seconds.
@@ -170,10 +168,7 @@ pub fn doc(docs: usize, renders: usize) -> Result<ExitCode, CliError> {
     let docs = docs.max(1);
     let mut built = example_letter()?;
     typical_size(&mut built.di);
-    let text = gongwen_doc::write_di(&built.di).map_err(|e| CliError::Doc {
-        path: "examples/letter.toml".into(),
-        error: e,
-    })?;
+    let text = gongwen_doc::write_di(&built.di).map_err(|e| doc_err("examples/letter.toml", e))?;
     let bytes = text.as_bytes();
     println!(
         "樣本：範例函加長到典型大小的 DI，{} 位元組（{:.1} KB）",
@@ -183,10 +178,8 @@ pub fn doc(docs: usize, renders: usize) -> Result<ExitCode, CliError> {
 
     let t = Instant::now();
     for _ in 0..docs {
-        let di = gongwen_doc::read_di(std::hint::black_box(bytes)).map_err(|e| CliError::Doc {
-            path: "bench".into(),
-            error: e,
-        })?;
+        let di =
+            gongwen_doc::read_di(std::hint::black_box(bytes)).map_err(|e| doc_err("bench", e))?;
         std::hint::black_box(di);
     }
     let s = t.elapsed().as_secs_f64();
@@ -200,11 +193,8 @@ pub fn doc(docs: usize, renders: usize) -> Result<ExitCode, CliError> {
 
     let t = Instant::now();
     for _ in 0..docs {
-        let out =
-            gongwen_doc::write_di(std::hint::black_box(&built.di)).map_err(|e| CliError::Doc {
-                path: "bench".into(),
-                error: e,
-            })?;
+        let out = gongwen_doc::write_di(std::hint::black_box(&built.di))
+            .map_err(|e| doc_err("bench", e))?;
         std::hint::black_box(out);
     }
     let s = t.elapsed().as_secs_f64();
@@ -321,14 +311,8 @@ pub fn trust(rounds: usize, large_mb: usize, signer_key: &str) -> Result<ExitCod
     };
     let bound = spki_sha256(&sign_cert)?;
     let built = example_letter()?;
-    let di = gongwen_doc::write_di(&built.di).map_err(|e| CliError::Doc {
-        path: "bench".into(),
-        error: e,
-    })?;
-    let sw = gongwen_doc::write_roster(&built.roster).map_err(|e| CliError::Doc {
-        path: "bench".into(),
-        error: e,
-    })?;
+    let di = gongwen_doc::write_di(&built.di).map_err(|e| doc_err("bench", e))?;
+    let sw = gongwen_doc::write_roster(&built.roster).map_err(|e| doc_err("bench", e))?;
     let att_name = built
         .attachments
         .first()

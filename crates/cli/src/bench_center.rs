@@ -358,16 +358,15 @@ async fn measure(
     recipients: &[String],
     docs: Vec<Doc>,
 ) -> Result<(f64, Lat), CliError> {
-    let sender_clients: Vec<CenterClient> = senders
-        .iter()
-        .map(|c| pki.client(addr, c))
-        .collect::<Result<_, _>>()
-        .map_err(arg)?;
-    let recipient_clients: Vec<CenterClient> = recipients
-        .iter()
-        .map(|c| pki.client(addr, c))
-        .collect::<Result<_, _>>()
-        .map_err(arg)?;
+    let clients = |codes: &[String]| -> Result<Vec<CenterClient>, CliError> {
+        codes
+            .iter()
+            .map(|c| pki.client(addr, c))
+            .collect::<Result<_, _>>()
+            .map_err(arg)
+    };
+    let sender_clients = clients(senders)?;
+    let recipient_clients = clients(recipients)?;
     // Wait for the server.
     let started = Instant::now();
     loop {

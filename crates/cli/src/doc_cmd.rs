@@ -12,29 +12,24 @@ use crate::error::CliError;
 
 /// Reads a whole file, refusing anything larger than `max` without reading it.
 pub fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, CliError> {
+    let too_large = || {
+        let error = DocError::TooLarge {
+            what: "檔案",
+            limit: max,
+        };
+        doc_err(path, error)
+    };
     let f = std::fs::File::open(path).map_err(|e| CliError::io(path, e))?;
     let len = f.metadata().map_err(|e| CliError::io(path, e))?.len();
     if len > max as u64 {
-        return Err(CliError::Doc {
-            path: path.display().to_string(),
-            error: DocError::TooLarge {
-                what: "檔案",
-                limit: max,
-            },
-        });
+        return Err(too_large());
     }
     let mut buf = Vec::with_capacity(len as usize);
     f.take(max as u64 + 1)
         .read_to_end(&mut buf)
         .map_err(|e| CliError::io(path, e))?;
     if buf.len() > max {
-        return Err(CliError::Doc {
-            path: path.display().to_string(),
-            error: DocError::TooLarge {
-                what: "檔案",
-                limit: max,
-            },
-        });
+        return Err(too_large());
     }
     Ok(buf)
 }
@@ -64,7 +59,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     Ok(())
 }
 
-fn doc_err(path: &Path, error: DocError) -> CliError {
+/// A document error about the file at `path`.
+pub fn doc_err(path: impl AsRef<Path>, error: DocError) -> CliError {
+    let path = path.as_ref();
     CliError::Doc {
         path: path.display().to_string(),
         error,

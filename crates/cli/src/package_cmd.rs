@@ -12,7 +12,7 @@ use gongwen_trust::package::{self, PackageHeader, Recipient};
 use gongwen_trust::path::{StaleCrl, TrustStore, display_name, expiry_warnings, load_crls};
 
 use crate::clock::unix_now;
-use crate::doc_cmd::{read_bounded, write_atomic};
+use crate::doc_cmd::{doc_err, read_bounded, write_atomic};
 use crate::error::CliError;
 
 /// Packages are held in memory for now (streaming comes with the exchange service).
@@ -118,10 +118,7 @@ pub fn seal(a: SealArgs) -> Result<ExitCode, CliError> {
     let di = named(&a.di, MAX_SMALL)?;
     let dir = a.di.parent().unwrap_or(Path::new("."));
     // The SW and attachments the DI declares, beside it, unless given.
-    let declared = gongwen_doc::read_di(&di.1).map_err(|error| CliError::Doc {
-        path: a.di.display().to_string(),
-        error,
-    })?;
+    let declared = gongwen_doc::read_di(&di.1).map_err(|e| doc_err(&a.di, e))?;
     let sw = match (&a.sw, &declared.roster) {
         (Some(p), _) => Some(named(p, MAX_SMALL)?),
         (None, Some(r)) => Some(named(&dir.join(&r.file), MAX_SMALL)?),

@@ -2,38 +2,28 @@
 //! pdftotext. These tools are installed by scripts/test; a missing tool fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops at the first surprise
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
+use common::{BIN, fresh_dir, run, words};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "gongwen-cli-{}-{}-{name}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn gongwen(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("GONGWEN_TODAY", "中華民國115年1月5日")
-        .output()
-        .expect("run gongwen")
+/// `gongwen` in `dir` with the words of `line` as its arguments.
+fn gongwen(dir: &Path, line: &str) -> Output {
+    run(dir, &[], BIN, &words(line))
 }
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn tool(name: &str) -> Command {
@@ -73,15 +63,15 @@ fn xmllint_ok(file: &Path) -> bool {
     o.status.success()
 }
 
-fn new_from(example: &str, out: &Path) -> Output {
+/// `gongwen doc new` of an example draft, writing into `out` (plus `extra` arguments).
+fn new_from(example: &str, out: &Path, extra: &[&str]) -> Output {
     let draft = repo().join("examples").join(example);
-    gongwen(&[
-        "doc",
-        "new",
-        draft.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ])
+    let args = [
+        &["doc", "new", draft.to_str().unwrap(), "--out", "."],
+        extra,
+    ]
+    .concat();
+    run(out, &[], BIN, &args)
 }
 
 fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
@@ -94,6 +84,11 @@ fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
     v
 }
 
+/// The file name of a path in the directory a test runs in.
+fn name(p: &Path) -> &str {
+    p.file_name().unwrap().to_str().unwrap()
+}
+
 #[test]
 fn every_example_draft_writes_files_xmllint_accepts() {
     for (example, dis, sws) in [
@@ -104,13 +99,9 @@ fn every_example_draft_writes_files_xmllint_accepts() {
         ("meeting.toml", 1, 1),
         ("site-visit.toml", 2, 2),
     ] {
-        let out = temp_dir(example);
-        let o = new_from(example, &out);
-        assert!(
-            o.status.success(),
-            "{example}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        let out = fresh_dir(&format!("doc-{example}"));
+        let o = new_from(example, &out, &[]);
+        assert!(o.status.success(), "{example}: {}", stderr(&o));
         let di = files_with(&out, "di");
         let sw = files_with(&out, "sw");
         assert_eq!(
@@ -122,15 +113,21 @@ fn every_example_draft_writes_files_xmllint_accepts() {
         for f in di.iter().chain(&sw) {
             assert!(xmllint_ok(f), "xmllint rejects {}", f.display());
         }
-        let c = gongwen(&["doc", "check", di[0].to_str().unwrap()]);
+        let c = gongwen(&out, &format!("doc check {}", name(&di[0])));
         assert_eq!(c.status.code(), Some(0), "{example}: {}", stdout(&c));
     }
 }
 
+/// The example letter written into a fresh directory for test `name`.
+fn letter(name: &str) -> PathBuf {
+    let out = fresh_dir(&format!("doc-{name}"));
+    assert!(new_from("letter.toml", &out, &[]).status.success());
+    out
+}
+
 #[test]
 fn letter_files_are_named_after_the_document_number() {
-    let out = temp_dir("names");
-    assert!(new_from("letter.toml", &out).status.success());
+    let out = letter("names");
     for f in ["1150001234.di", "1150001234.sw", "1150001234_ATTCH1.pdf"] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
@@ -139,30 +136,27 @@ fn letter_files_are_named_after_the_document_number() {
         std::fs::read(out.join("1150001234_ATTCH1.pdf")).unwrap(),
         orig
     );
-    let o = gongwen(&[
-        "doc",
-        "new",
-        repo().join("examples/letter.toml").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--base",
-        "自訂",
-    ]);
-    assert!(o.status.success());
+    assert!(
+        new_from("letter.toml", &out, &["--base", "自訂"])
+            .status
+            .success()
+    );
     assert!(out.join("自訂.di").is_file() && out.join("自訂_ATTCH1.pdf").is_file());
 }
 
 #[test]
 fn check_reports_problems_with_paths_and_exit_codes() {
-    let out = temp_dir("check");
-    assert!(new_from("letter.toml", &out).status.success());
-    let di = out.join("1150001234.di");
-    let text = std::fs::read_to_string(&di).unwrap();
+    let out = letter("check");
+    let text = std::fs::read_to_string(out.join("1150001234.di")).unwrap();
+    let check = |files: &str| gongwen(&out, &format!("doc check {files}"));
 
     // A rule problem: exit 1, one line naming file, element path and what is wrong.
-    let bad = out.join("bad.di");
-    std::fs::write(&bad, text.replace("代碼=\"速件\"", "代碼=\"特急件\"")).unwrap();
-    let o = gongwen(&["doc", "check", bad.to_str().unwrap()]);
+    std::fs::write(
+        out.join("bad.di"),
+        text.replace("代碼=\"速件\"", "代碼=\"特急件\""),
+    )
+    .unwrap();
+    let o = check("bad.di");
     assert_eq!(o.status.code(), Some(1));
     let s = stdout(&o);
     assert!(
@@ -171,37 +165,32 @@ fn check_reports_problems_with_paths_and_exit_codes() {
     );
 
     // Not XML any more: exit 2.
-    let cut = out.join("cut.di");
     let half = (text.len() / 2..)
         .find(|&i| text.is_char_boundary(i))
         .unwrap();
-    std::fs::write(&cut, &text.as_bytes()[..half]).unwrap();
-    let o = gongwen(&["doc", "check", cut.to_str().unwrap()]);
+    std::fs::write(out.join("cut.di"), &text.as_bytes()[..half]).unwrap();
+    let o = check("cut.di");
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(stdout(&o).contains("E_DOC_MALFORMED"));
 
     // The attachment the DI declares must be beside it.
     std::fs::remove_file(out.join("1150001234_ATTCH1.pdf")).unwrap();
-    let o = gongwen(&["doc", "check", di.to_str().unwrap()]);
+    let o = check("1150001234.di");
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("E_DOC_REFERENCE") && stdout(&o).contains("1150001234_ATTCH1.pdf"));
 
     // Several files: the worst decides.
-    let sw = out.join("1150001234.sw");
-    let o = gongwen(&["doc", "check", sw.to_str().unwrap(), cut.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(check("1150001234.sw cut.di").status.code(), Some(2));
 
-    let o = gongwen(&["doc", "check", out.join("nothing.di").to_str().unwrap()]);
+    let o = check("nothing.di");
     assert_eq!(o.status.code(), Some(2));
     assert!(stdout(&o).contains("找不到檔案"));
 }
 
 #[test]
 fn show_prints_the_document_in_utf8_whatever_its_encoding() {
-    let out = temp_dir("show");
-    assert!(new_from("letter.toml", &out).status.success());
-    let di = out.join("1150001234.di");
-    let o = gongwen(&["doc", "show", di.to_str().unwrap()]);
+    let out = letter("show");
+    let o = gongwen(&out, "doc show 1150001234.di");
     assert!(o.status.success());
     let s = stdout(&o);
     for want in [
@@ -216,15 +205,14 @@ fn show_prints_the_document_in_utf8_whatever_its_encoding() {
         assert!(s.contains(want), "missing {want:?} in\n{s}");
     }
     // The same document in Big5.
-    let text = std::fs::read_to_string(&di)
+    let text = std::fs::read_to_string(out.join("1150001234.di"))
         .unwrap()
         .replace("encoding=\"UTF-8\"", "encoding=\"big5\"");
     let (big5, _, unmappable) = to_big5(&text);
     assert!(!unmappable);
-    let b5 = out.join("1150001234-big5.di");
-    std::fs::write(&b5, big5).unwrap();
-    let o = gongwen(&["doc", "show", b5.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::write(out.join("1150001234-big5.di"), big5).unwrap();
+    let o = gongwen(&out, "doc show 1150001234-big5.di");
+    assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), s);
 }
 
@@ -249,24 +237,27 @@ fn to_big5(text: &str) -> (Vec<u8>, (), bool) {
 
 #[test]
 fn render_pdf_and_html_with_the_exchange_stamp() {
-    let out = temp_dir("render");
-    assert!(new_from("letter.toml", &out).status.success());
-    let di = out.join("1150001234.di");
+    let out = letter("render");
     let pdf = out.join("1150001234.pdf");
-    let o = gongwen(&[
-        "doc",
-        "render",
-        di.to_str().unwrap(),
-        "-o",
-        pdf.to_str().unwrap(),
-        "--stamp-agency",
-        "臺北市政府資訊局",
-        "--stamp-time",
-        "115/01/05 10:30",
-        "--receipt-no",
-        "北市資字第1150000456號",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(
+        &out,
+        &[],
+        BIN,
+        &[
+            "doc",
+            "render",
+            "1150001234.di",
+            "-o",
+            "1150001234.pdf",
+            "--stamp-agency",
+            "臺北市政府資訊局",
+            "--stamp-time",
+            "115/01/05 10:30",
+            "--receipt-no",
+            "北市資字第1150000456號",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF"));
     let t = tool("pdftotext").arg(&pdf).arg("-").output().unwrap();
@@ -342,37 +333,19 @@ fn render_pdf_and_html_with_the_exchange_stamp() {
         );
     }
 
-    let html = out.join("1150001234.html");
-    let o = gongwen(&[
-        "doc",
-        "render",
-        di.to_str().unwrap(),
-        "-o",
-        html.to_str().unwrap(),
-        "--html",
-    ]);
+    let o = gongwen(&out, "doc render 1150001234.di -o 1150001234.html --html");
     assert!(o.status.success());
-    let h = std::fs::read_to_string(&html).unwrap();
+    let h = std::fs::read_to_string(out.join("1150001234.html")).unwrap();
     assert!(h.contains("府資字第1150001234號") && h.contains("主旨"));
 
     // A stamp time that is not a time is refused before anything is written.
-    let bad = out.join("bad.pdf");
-    let o = gongwen(&[
-        "doc",
-        "render",
-        di.to_str().unwrap(),
-        "-o",
-        bad.to_str().unwrap(),
-        "--stamp-agency",
-        "甲",
-        "--stamp-time",
-        "明天下午",
-        "--receipt-no",
-        "1",
-    ]);
+    let o = gongwen(
+        &out,
+        "doc render 1150001234.di -o bad.pdf --stamp-agency 甲 --stamp-time 明天下午 --receipt-no 1",
+    );
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("E_ARG"));
-    assert!(!bad.exists());
+    assert!(stderr(&o).contains("E_ARG"));
+    assert!(!out.join("bad.pdf").exists());
 }
 
 /// A binary PPM (P6) as pdftoppm writes it, enough to count pixels by colour.
@@ -434,36 +407,22 @@ fn every_kind_renders_to_pdf_and_html() {
         ("meeting.toml", "開會通知單"),
         ("site-visit.toml", "會勘通知單"),
     ] {
-        let out = temp_dir("kinds");
-        assert!(new_from(example, &out).status.success());
+        let out = fresh_dir(&format!("doc-kinds-{example}"));
+        assert!(new_from(example, &out, &[]).status.success());
         for di in files_with(&out, "di") {
             let pdf = di.with_extension("pdf");
-            let o = gongwen(&[
-                "doc",
-                "render",
-                di.to_str().unwrap(),
-                "-o",
-                pdf.to_str().unwrap(),
-            ]);
-            assert!(
-                o.status.success(),
-                "{example}: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
+            let o = gongwen(&out, &format!("doc render {} -o {}", name(&di), name(&pdf)));
+            assert!(o.status.success(), "{example}: {}", stderr(&o));
             let t = tool("pdftotext").arg(&pdf).arg("-").output().unwrap();
             let text: String = String::from_utf8_lossy(&t.stdout)
                 .split_whitespace()
                 .collect();
             assert!(text.contains(title), "{example}: {text}");
             let html = di.with_extension("html");
-            let o = gongwen(&[
-                "doc",
-                "render",
-                di.to_str().unwrap(),
-                "-o",
-                html.to_str().unwrap(),
-                "--html",
-            ]);
+            let o = gongwen(
+                &out,
+                &format!("doc render {} -o {} --html", name(&di), name(&html)),
+            );
             assert!(o.status.success());
             assert!(std::fs::read_to_string(&html).unwrap().contains(title));
         }
@@ -472,67 +431,35 @@ fn every_kind_renders_to_pdf_and_html() {
 
 #[test]
 fn bad_drafts_fail_clearly_and_write_nothing() {
-    let out = temp_dir("baddraft");
+    let out = fresh_dir("doc-baddraft");
     let draft = out.join("bad.toml");
-    std::fs::write(
-        &draft,
-        "\"文別\" = \"函\"\n\"速別\" = \"特急\"\n\"主旨\" = \"測試\"\n",
-    )
-    .unwrap();
-    let target = out.join("o");
-    let o = gongwen(&[
-        "doc",
-        "new",
-        draft.to_str().unwrap(),
-        "--out",
-        target.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&o.stderr);
+    // `doc new` of `bad.toml` as written by `text`: exit code and standard error.
+    let new = |text: &str| {
+        std::fs::write(&draft, text).unwrap();
+        let o = gongwen(&out, "doc new bad.toml --out o");
+        (o.status.code(), stderr(&o))
+    };
+    let (code, err) = new("\"文別\" = \"函\"\n\"速別\" = \"特急\"\n\"主旨\" = \"測試\"\n");
+    assert_eq!(code, Some(1));
     assert!(
         err.contains("速別") && err.contains("發文機關") && err.contains("正本"),
         "{err}"
     );
-    assert!(!target.exists());
+    assert!(!out.join("o").exists());
 
-    std::fs::write(&draft, "\"文別\" = \"函\"\n\"不存在的欄位\" = 1\n").unwrap();
-    let o = gongwen(&[
-        "doc",
-        "new",
-        draft.to_str().unwrap(),
-        "--out",
-        target.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("E_DRAFT"));
+    let (code, err) = new("\"文別\" = \"函\"\n\"不存在的欄位\" = 1\n");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("E_DRAFT"));
 
     // Chinese keys without quotes are not TOML; the message says how to write them.
-    std::fs::write(&draft, "文別 = \"函\"\n").unwrap();
-    let o = gongwen(&[
-        "doc",
-        "new",
-        draft.to_str().unwrap(),
-        "--out",
-        target.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("要加雙引號"));
+    let (code, err) = new("文別 = \"函\"\n");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("要加雙引號"));
 
     // An attachment that is not there: nothing is written.
     let text = std::fs::read_to_string(repo().join("examples/letter.toml")).unwrap();
-    std::fs::write(
-        &draft,
-        text.replace("attachments/plan.pdf", "attachments/none.pdf"),
-    )
-    .unwrap();
-    let o = gongwen(&[
-        "doc",
-        "new",
-        draft.to_str().unwrap(),
-        "--out",
-        target.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("none.pdf"));
-    assert!(!target.exists());
+    let (code, err) = new(&text.replace("attachments/plan.pdf", "attachments/none.pdf"));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("none.pdf"));
+    assert!(!out.join("o").exists());
 }

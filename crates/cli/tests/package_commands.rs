@@ -3,42 +3,31 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use common::{BIN, ok, run, text, two_agencies};
+use common::{BIN, fresh_dir, ok, run, text, two_agencies, words};
 
-fn gongwen(dir: &Path, args: &[&str]) -> Output {
-    run(dir, &[], BIN, args)
+/// `gongwen` in `dir` with the words of `line` as its arguments.
+fn gongwen(dir: &Path, line: &str) -> Output {
+    run(dir, &[], BIN, &words(line))
 }
 
 /// `gongwen seal` as 379000000A's operator, to 379130000C.
 fn seal(dir: &Path, di: &str, out: &str) -> Output {
     gongwen(
         dir,
-        &[
-            "seal",
-            "--di",
-            di,
-            "--sign-key",
-            "ca/issued/379000000A-sign.key",
-            "--sign-cert",
-            "ca/issued/379000000A-sign.crt",
-            "--chain",
-            "ca/issued/379000000A-chain.pem",
-            "--to",
-            "ca/issued/379130000C-enc.crt",
-            "-o",
-            out,
-        ],
+        &format!(
+            "seal --di {di} --sign-key ca/issued/379000000A-sign.key \
+             --sign-cert ca/issued/379000000A-sign.crt --chain ca/issued/379000000A-chain.pem \
+             --to ca/issued/379130000C-enc.crt -o {out}"
+        ),
     )
 }
 
 #[test]
 fn seal_inspect_open_receipts_and_refusals() {
-    let dir: PathBuf = std::env::temp_dir().join(format!("gongwen-cli-pkg-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("pkg");
     let (sha, dit_sha) = two_agencies(&dir, &[]);
 
     let sealed = ok(seal(&dir, "doc/1150001234.di", "p.pkg"));
@@ -47,34 +36,23 @@ fn seal_inspect_open_receipts_and_refusals() {
         "{sealed}"
     );
 
-    let h = ok(gongwen(&dir, &["inspect", "p.pkg", "--json"]));
+    let h = ok(gongwen(&dir, "inspect p.pkg --json"));
     assert!(
         h.contains("\"sender\": \"379000000A\"") && h.contains("body_sha256"),
         "{h}"
     );
 
     let bind = format!("379000000A={sha}");
-    let open = |out: &str, extra: &[&str]| {
-        let mut args = vec![
-            "open",
-            "p.pkg",
-            "--key",
-            "ca/issued/379130000C-enc.key",
-            "--cert",
-            "ca/issued/379130000C-enc.crt",
-            "--code",
-            "379130000C",
-            "--trust",
-            "ca/root.crt",
-            "--crl",
-            "ca/crl",
-            "-o",
-            out,
-        ];
-        args.extend_from_slice(extra);
-        gongwen(&dir, &args)
+    // As 379130000C's operator, with its decryption key in `key`.
+    let recipient = "--cert ca/issued/379130000C-enc.crt --code 379130000C --trust ca/root.crt";
+    let open = |out: &str, extra: &str| {
+        let key = "ca/issued/379130000C-enc.key";
+        gongwen(
+            &dir,
+            &format!("open p.pkg --key {key} {recipient} --crl ca/crl -o {out} {extra}"),
+        )
     };
-    let o = ok(open("recv", &["--bind", &bind]));
+    let o = ok(open("recv", &format!("--bind {bind}")));
     assert!(
         o.contains("驗證通過") && o.contains("已寫出 3 個檔案"),
         "{o}"
@@ -87,81 +65,37 @@ fn seal_inspect_open_receipts_and_refusals() {
     }
 
     // The recipient signs a 退文 receipt; the sender verifies it with the recipient's binding.
+    let signer = "--code 379130000C --sign-key ca/issued/379130000C-sign.key \
+                  --sign-cert ca/issued/379130000C-sign.crt";
     let r = ok(gongwen(
         &dir,
-        &[
-            "receipt",
-            "p.pkg",
-            "--event",
-            "退文",
-            "--reason",
-            "附件不全",
-            "--text",
-            "附件無法開啟",
-            "--code",
-            "379130000C",
-            "--sign-key",
-            "ca/issued/379130000C-sign.key",
-            "--sign-cert",
-            "ca/issued/379130000C-sign.crt",
-            "--chain",
-            "ca/issued/379130000C-chain.pem",
-            "-o",
-            "r.p7",
-        ],
+        &format!(
+            "receipt p.pkg --event 退文 --reason 附件不全 --text 附件無法開啟 {signer} \
+             --chain ca/issued/379130000C-chain.pem -o r.p7"
+        ),
     ));
     assert!(r.contains("退文回執"), "{r}");
+    let verify = "verify-receipt r.p7 --trust ca/root.crt --crl ca/crl";
     let v = ok(gongwen(
         &dir,
-        &[
-            "verify-receipt",
-            "r.p7",
-            "--trust",
-            "ca/root.crt",
-            "--crl",
-            "ca/crl",
-            "--bind",
-            &format!("379130000C={dit_sha}"),
-        ],
+        &format!("{verify} --bind 379130000C={dit_sha}"),
     ));
     assert!(
         v.contains("退文原因：附件不全：附件無法開啟") && v.contains("驗證通過"),
         "{v}"
     );
-    let o = gongwen(
-        &dir,
-        &[
-            "verify-receipt",
-            "r.p7",
-            "--trust",
-            "ca/root.crt",
-            "--crl",
-            "ca/crl",
-        ],
-    );
+    let o = gongwen(&dir, verify);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("E_PKG_SENDER"));
     let o = gongwen(
         &dir,
-        &[
-            "receipt",
-            "p.pkg",
-            "--event",
-            "退文",
-            "--code",
-            "379130000C",
-            "--sign-key",
-            "ca/issued/379130000C-sign.key",
-            "--sign-cert",
-            "ca/issued/379130000C-sign.crt",
-            "-o",
-            "r2.p7",
-        ],
+        &format!("receipt p.pkg --event 退文 {signer} -o r2.p7"),
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("原因") && !dir.join("r2.p7").exists());
 
-    // A passphrase-protected key file (encrypted PKCS#8, as OpenSSL writes it).
+    // A passphrase-protected key file (encrypted PKCS#8, as OpenSSL writes it); the
+    // passphrase has spaces, so these arguments are given one by one.
     ok(run(
         &dir,
         &[],
@@ -182,48 +116,32 @@ fn seal_inspect_open_receipts_and_refusals() {
     std::fs::write(dir.join("keypw"), "correct horse battery\n").unwrap();
     let o = ok(gongwen(
         &dir,
-        &[
-            "open",
-            "p.pkg",
-            "--key",
-            "enc-protected.key",
-            "--key-password-file",
-            "keypw",
-            "--cert",
-            "ca/issued/379130000C-enc.crt",
-            "--code",
-            "379130000C",
-            "--trust",
-            "ca/root.crt",
-            "--crl",
-            "ca/crl",
-            "--bind",
-            &bind,
-            "-o",
-            "recv-pw",
-        ],
+        &format!(
+            "open p.pkg --key enc-protected.key --key-password-file keypw {recipient} \
+             --crl ca/crl --bind {bind} -o recv-pw"
+        ),
     ));
     assert!(o.contains("驗證通過"), "{o}");
 
     // Refusals write nothing: unbound sender, existing files, tampered package, bad --bind.
-    let o = open("recv2", &[]);
+    let o = open("recv2", "");
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("E_PKG_SENDER"), "{}", text(&o));
     assert!(!dir.join("recv2").exists());
-    let o = open("recv", &["--bind", &bind]);
+    let o = open("recv", &format!("--bind {bind}"));
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("不會覆寫"));
     let mut pkg = std::fs::read(dir.join("p.pkg")).unwrap();
     let n = pkg.len();
     pkg[n / 3] ^= 0x10;
     std::fs::write(dir.join("p.pkg"), &pkg).unwrap();
-    let o = open("recv3", &["--bind", &bind]);
+    let o = open("recv3", &format!("--bind {bind}"));
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("E_PKG_HEADER"), "{}", text(&o));
     assert!(!dir.join("recv3").exists());
-    let o = gongwen(&dir, &["inspect", "p.pkg"]);
+    let o = gongwen(&dir, "inspect p.pkg");
     assert!(text(&o).contains("E_PKG_HEADER"));
-    let o = open("recv4", &["--bind", "379000000A=xyz"]);
+    let o = open("recv4", "--bind 379000000A=xyz");
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("E_ARG"));
 }
@@ -232,10 +150,7 @@ fn seal_inspect_open_receipts_and_refusals() {
 /// words `doc check --exchange` uses; an empty 密等 is not classified and seals.
 #[test]
 fn seal_refuses_what_is_not_ready_to_exchange() {
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("gongwen-cli-ready-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("ready");
     two_agencies(&dir, &[]);
     let di = std::fs::read_to_string(dir.join("doc/1150001234.di")).unwrap();
     let date = di
@@ -273,9 +188,9 @@ fn seal_refuses_what_is_not_ready_to_exchange() {
     for (name, text_of_di, refused) in cases {
         std::fs::write(dir.join("doc").join(name), &text_of_di).unwrap();
         let path = format!("doc/{name}");
-        let check = gongwen(&dir, &["doc", "check", &path]);
+        let check = gongwen(&dir, &format!("doc check {path}"));
         assert_eq!(check.status.code(), Some(0), "{name}: {}", text(&check));
-        let strict = gongwen(&dir, &["doc", "check", "--exchange", &path]);
+        let strict = gongwen(&dir, &format!("doc check --exchange {path}"));
         let out = format!("{name}.pkg");
         let o = seal(&dir, &path, &out);
         match refused {

@@ -3,75 +3,34 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
-
-use common::{BIN, run, text};
-
-fn gongwen(args: &[&str]) -> Output {
-    run(Path::new("."), &[], BIN, args)
-}
-
-fn openssl(args: &[&str]) -> Output {
-    run(Path::new("."), &[], "openssl", args)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{BIN, fresh_dir, ok, run, text, words};
 
 #[test]
 fn init_issue_revoke_list() {
-    let dir: PathBuf = std::env::temp_dir().join(format!("gongwen-cli-pki-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let o = gongwen(&["pki", "init", s(&dir), "--key", "p256"]);
-    assert!(o.status.success(), "{}", text(&o));
+    // Everything runs in `dir`, with the CA in `dir/ca`.
+    let dir = fresh_dir("pki");
+    let g = |line: &str| run(&dir, &[], BIN, &words(line));
+    let openssl = |line: &str| run(&dir, &[], "openssl", &words(line));
+    ok(g("pki init ca --key p256"));
 
-    let o = gongwen(&[
-        "pki",
-        "issue",
-        s(&dir),
-        "--kind",
-        "agency",
-        "--name",
-        "臺北市政府",
-        "--code",
-        "379000000A",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let out = text(&o);
+    let out = ok(g(
+        "pki issue ca --kind agency --name 臺北市政府 --code 379000000A",
+    ));
     assert!(
         out.contains("簽章憑證") && out.contains("加密憑證") && out.contains("公鑰 SHA-256"),
         "{out}"
     );
-    let sign = dir.join("issued/379000000A-sign.crt");
-    let (root, gca) = (dir.join("root.crt"), dir.join("gca.crt"));
-    let verify = |extra: &[&str]| {
-        let mut args = vec!["verify", "-CAfile", s(&root), "-untrusted", s(&gca)];
-        args.extend_from_slice(extra);
-        args.push(s(&sign));
-        openssl(&args)
+    let verify = |extra: &str| {
+        openssl(&format!(
+            "verify -CAfile ca/root.crt -untrusted ca/gca.crt {extra} ca/issued/379000000A-sign.crt"
+        ))
     };
-    let crl = dir.join("crl/gca.crl");
-    let o = verify(&["-crl_check", "-CRLfile", s(&crl)]);
-    assert!(o.status.success(), "{}", text(&o));
+    ok(verify("-crl_check -CRLfile ca/crl/gca.crl"));
 
     // `cert check`: good now; a warning when the renewal horizon reaches the expiry.
-    let check = |days: &str| {
-        gongwen(&[
-            "cert",
-            "check",
-            s(&sign),
-            "--chain",
-            s(&gca),
-            "--trust",
-            s(&root),
-            "--crl",
-            s(&dir.join("crl")),
-            "--days",
-            days,
-        ])
-    };
+    let cert_check =
+        "cert check ca/issued/379000000A-sign.crt --chain ca/gca.crt --trust ca/root.crt";
+    let check = |days: &str| g(&format!("{cert_check} --crl ca/crl --days {days}"));
     let o = check("30");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
@@ -80,7 +39,7 @@ fn init_issue_revoke_list() {
         text(&o)
     );
     // The same with the CRL downloaded over HTTP (a local server) and cached.
-    let crl_body = std::fs::read(dir.join("crl/gca.crl")).unwrap();
+    let crl_body = std::fs::read(dir.join("ca/crl/gca.crl")).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/gca.crl", listener.local_addr().unwrap());
     let server = std::thread::spawn(move || {
@@ -102,21 +61,9 @@ fn init_issue_revoke_list() {
         .unwrap();
         s.write_all(&crl_body).unwrap();
     });
-    let o = gongwen(&[
-        "cert",
-        "check",
-        s(&sign),
-        "--chain",
-        s(&gca),
-        "--trust",
-        s(&root),
-        "--crl",
-        s(&dir.join("crl/root.crl")),
-        "--crl-url",
-        &url,
-        "--crl-cache",
-        s(&dir.join("cache")),
-    ]);
+    let o = g(&format!(
+        "{cert_check} --crl ca/crl/root.crl --crl-url {url} --crl-cache cache"
+    ));
     server.join().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(std::fs::read_dir(dir.join("cache")).unwrap().count(), 1);
@@ -129,21 +76,13 @@ fn init_issue_revoke_list() {
         text(&o)
     );
 
-    let serial =
-        String::from_utf8_lossy(&openssl(&["x509", "-noout", "-serial", "-in", s(&sign)]).stdout)
-            .trim()
-            .trim_start_matches("serial=")
-            .to_string();
-    let o = gongwen(&[
-        "pki",
-        "revoke",
-        s(&dir),
-        &serial,
-        "--reason",
-        "keyCompromise",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let o = verify(&["-crl_check", "-CRLfile", s(&crl)]);
+    let serial = openssl("x509 -noout -serial -in ca/issued/379000000A-sign.crt");
+    let serial = String::from_utf8_lossy(&serial.stdout)
+        .trim()
+        .trim_start_matches("serial=")
+        .to_string();
+    ok(g(&format!("pki revoke ca {serial} --reason keyCompromise")));
+    let o = verify("-crl_check -CRLfile ca/crl/gca.crl");
     assert!(
         !o.status.success() && text(&o).contains("revoked"),
         "{}",
@@ -154,8 +93,7 @@ fn init_issue_revoke_list() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("E_TRUST_REVOKED"), "{}", text(&o));
 
-    let o = gongwen(&["pki", "list", s(&dir)]);
-    let out = text(&o);
+    let out = text(&g("pki list ca"));
     assert!(
         out.contains(&serial) && out.contains("已撤銷") && out.contains("有效"),
         "{out}"
@@ -163,71 +101,30 @@ fn init_issue_revoke_list() {
 
     // A person's certificates also as password-protected PKCS#12, and imported back.
     std::fs::write(dir.join("pw"), "正確的密碼 horse\n").unwrap();
-    let o = gongwen(&[
-        "pki",
-        "issue",
-        s(&dir),
-        "--kind",
-        "person",
-        "--name",
-        "王小明",
-        "--key",
-        "p256",
-        "--p12-password-file",
-        s(&dir.join("pw")),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let p12 = dir.join("issued/王小明-sign.p12");
-    assert!(text(&o).contains("PKCS#12") && p12.exists(), "{}", text(&o));
-    let out = dir.join("imported");
-    let o = gongwen(&[
-        "pki",
-        "import",
-        s(&p12),
-        "--password-file",
-        s(&dir.join("pw")),
-        "-o",
-        s(&out),
-        "--name",
-        "me",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let pubkey = |args: &[&str]| String::from_utf8_lossy(&openssl(args).stdout).into_owned();
-    let original = pubkey(&[
-        "x509",
-        "-noout",
-        "-pubkey",
-        "-in",
-        s(&dir.join("issued/王小明-sign.crt")),
-    ]);
+    let o = ok(g(
+        "pki issue ca --kind person --name 王小明 --key p256 --p12-password-file pw",
+    ));
+    let p12 = "ca/issued/王小明-sign.p12";
+    assert!(o.contains("PKCS#12") && dir.join(p12).exists(), "{o}");
+    ok(g(&format!(
+        "pki import {p12} --password-file pw -o imported --name me"
+    )));
+    let pubkey = |line: &str| String::from_utf8_lossy(&openssl(line).stdout).into_owned();
+    let original = pubkey("x509 -noout -pubkey -in ca/issued/王小明-sign.crt");
     assert!(original.contains("BEGIN PUBLIC KEY"));
-    assert_eq!(
-        pubkey(&["x509", "-noout", "-pubkey", "-in", s(&out.join("me.crt"))]),
-        original
-    );
-    assert_eq!(
-        pubkey(&["pkey", "-pubout", "-in", s(&out.join("me.key"))]),
-        original
-    );
+    assert_eq!(pubkey("x509 -noout -pubkey -in imported/me.crt"), original);
+    assert_eq!(pubkey("pkey -pubout -in imported/me.key"), original);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(out.join("me.key"))
+        let mode = std::fs::metadata(dir.join("imported/me.key"))
             .unwrap()
             .permissions()
             .mode();
         assert_eq!(mode & 0o077, 0);
     }
     std::fs::write(dir.join("badpw"), "wrong password").unwrap();
-    let o = gongwen(&[
-        "pki",
-        "import",
-        s(&p12),
-        "--password-file",
-        s(&dir.join("badpw")),
-        "-o",
-        s(&dir.join("x")),
-    ]);
+    let o = g(&format!("pki import {p12} --password-file badpw -o x"));
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o).contains("密碼錯誤") && !dir.join("x").exists(),
@@ -236,26 +133,16 @@ fn init_issue_revoke_list() {
     );
 
     // Mistakes: exit 1 with the code and what to do; a directory that is no CA: exit 2.
-    let o = gongwen(&["pki", "issue", s(&dir), "--kind", "agency", "--name", "甲"]);
+    let o = g("pki issue ca --kind agency --name 甲");
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("E_ARG") && text(&o).contains("--code"));
-    let o = gongwen(&[
-        "pki",
-        "issue",
-        s(&dir),
-        "--kind",
-        "agency",
-        "--name",
-        "臺北市政府",
-        "--code",
-        "379000000A",
-    ]);
+    let o = g("pki issue ca --kind agency --name 臺北市政府 --code 379000000A");
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("E_PKI_REQUEST") && text(&o).contains("已存在"));
-    let o = gongwen(&["pki", "init", s(&dir)]);
+    let o = g("pki init ca");
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("E_PKI_EXISTS"));
-    let o = gongwen(&["pki", "list", s(&dir.join("issued"))]);
+    let o = g("pki list ca/issued");
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("E_PKI_STATE"));
 }

@@ -5,9 +5,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{BIN, ok, run, two_agencies};
+use common::{BIN, fresh_dir, ok, run, two_agencies, words};
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 
@@ -17,9 +17,7 @@ fn seal_open_and_receipt_with_keys_on_softhsm() {
         Path::new(MODULE).exists(),
         "{MODULE} 不存在：請安裝 softhsm2（scripts/test 會安裝）"
     );
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("gongwen-cli-token-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_dir("token");
     std::fs::create_dir_all(dir.join("tokens")).unwrap();
     let conf = dir.join("softhsm2.conf");
     std::fs::write(
@@ -32,8 +30,9 @@ fn seal_open_and_receipt_with_keys_on_softhsm() {
     .unwrap();
     std::fs::write(dir.join("pin"), "123456\n").unwrap();
     let env = [("SOFTHSM2_CONF", conf.as_path())];
-    let g = |args: &[&str]| ok(run(&dir, &env, BIN, args));
-    let hsm = |args: &[&str]| ok(run(&dir, &env, "softhsm2-util", args));
+    let gongwen = |line: &str| run(&dir, &env, BIN, &words(line));
+    let g = |line: &str| ok(gongwen(line));
+    let hsm = |line: &str| ok(run(&dir, &env, "softhsm2-util", &words(line)));
 
     let (sender_sha, _) = two_agencies(&dir, &env);
 
@@ -44,72 +43,33 @@ fn seal_open_and_receipt_with_keys_on_softhsm() {
         ("dit", "379130000C-sign", "03"),
     ] {
         if !dir.join(format!("{label}.init")).exists() {
-            hsm(&[
-                "--init-token",
-                "--free",
-                "--label",
-                label,
-                "--pin",
-                "123456",
-                "--so-pin",
-                "12345678",
-            ]);
+            hsm(&format!(
+                "--init-token --free --label {label} --pin 123456 --so-pin 12345678"
+            ));
             std::fs::write(dir.join(format!("{label}.init")), "").unwrap();
         }
-        hsm(&[
-            "--import",
-            &format!("ca/issued/{key}.key"),
-            "--token",
-            label,
-            "--label",
-            key,
-            "--id",
-            id,
-            "--pin",
-            "123456",
-        ]);
+        hsm(&format!(
+            "--import ca/issued/{key}.key --token {label} --label {key} --id {id} --pin 123456"
+        ));
     }
-    let pin = dir.join("pin");
-    let uri = |token: &str, object: &str| {
+    // A key on a token, with the PIN read from the file `pin` names.
+    let uri = |token: &str, object: &str, pin: &str| {
         format!(
             "pkcs11:token={token};object={object}?module-path={MODULE}&pin-source=file:{}",
-            pin.display()
+            dir.join(pin).display()
         )
     };
 
-    g(&[
-        "seal",
-        "--di",
-        "doc/1150001234.di",
-        "--sign-key",
-        &uri("taipei", "379000000A-sign"),
-        "--sign-cert",
-        "ca/issued/379000000A-sign.crt",
-        "--chain",
-        "ca/issued/379000000A-chain.pem",
-        "--to",
-        "ca/issued/379130000C-enc.crt",
-        "-o",
-        "p.pkg",
-    ]);
-    let o = g(&[
-        "open",
-        "p.pkg",
-        "--key",
-        &uri("dit", "379130000C-enc"),
-        "--cert",
-        "ca/issued/379130000C-enc.crt",
-        "--code",
-        "379130000C",
-        "--trust",
-        "ca/root.crt",
-        "--crl",
-        "ca/crl",
-        "--bind",
-        &format!("379000000A={sender_sha}"),
-        "-o",
-        "recv",
-    ]);
+    g(&format!(
+        "seal --di doc/1150001234.di --sign-key {} --sign-cert ca/issued/379000000A-sign.crt \
+         --chain ca/issued/379000000A-chain.pem --to ca/issued/379130000C-enc.crt -o p.pkg",
+        uri("taipei", "379000000A-sign", "pin")
+    ));
+    let recipient = "--cert ca/issued/379130000C-enc.crt --code 379130000C --trust ca/root.crt";
+    let o = g(&format!(
+        "open p.pkg --key {} {recipient} --crl ca/crl --bind 379000000A={sender_sha} -o recv",
+        uri("dit", "379130000C-enc", "pin")
+    ));
     assert!(o.contains("驗證通過"), "{o}");
     assert_eq!(
         std::fs::read(dir.join("recv/1150001234_ATTCH1.pdf")).unwrap(),
@@ -117,89 +77,28 @@ fn seal_open_and_receipt_with_keys_on_softhsm() {
     );
 
     // An RSA signing key on the token signs the receipt; OpenSSL accepts it.
-    g(&[
-        "receipt",
-        "p.pkg",
-        "--event",
-        "送達",
-        "--code",
-        "379130000C",
-        "--sign-key",
-        &uri("dit", "379130000C-sign"),
-        "--sign-cert",
-        "ca/issued/379130000C-sign.crt",
-        "--chain",
-        "ca/issued/379130000C-chain.pem",
-        "-o",
-        "r.p7",
-    ]);
+    g(&format!(
+        "receipt p.pkg --event 送達 --code 379130000C --sign-key {} \
+         --sign-cert ca/issued/379130000C-sign.crt --chain ca/issued/379130000C-chain.pem -o r.p7",
+        uri("dit", "379130000C-sign", "pin")
+    ));
     ok(run(
         &dir,
         &env,
         "openssl",
-        &[
-            "cms",
-            "-verify",
-            "-inform",
-            "DER",
-            "-in",
-            "r.p7",
-            "-CAfile",
-            "ca/root.crt",
-            "-out",
-            "/dev/null",
-        ],
+        &words("cms -verify -inform DER -in r.p7 -CAfile ca/root.crt -out /dev/null"),
     ));
 
     // A wrong PIN and a missing key are clear errors.
     std::fs::write(dir.join("badpin"), "000000").unwrap();
-    let bad = format!(
-        "pkcs11:token=dit;object=379130000C-enc?module-path={MODULE}&pin-source=file:{}",
-        dir.join("badpin").display()
-    );
-    let o = run(
-        &dir,
-        &env,
-        BIN,
-        &[
-            "open",
-            "p.pkg",
-            "--key",
-            &bad,
-            "--cert",
-            "ca/issued/379130000C-enc.crt",
-            "--code",
-            "379130000C",
-            "--trust",
-            "ca/root.crt",
-            "-o",
-            "x",
-        ],
-    );
+    let open_with = |key: String| gongwen(&format!("open p.pkg --key {key} {recipient} -o x"));
+    let o = open_with(uri("dit", "379130000C-enc", "badpin"));
     assert_eq!(o.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("PIN"),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let o = run(
-        &dir,
-        &env,
-        BIN,
-        &[
-            "open",
-            "p.pkg",
-            "--key",
-            &uri("dit", "nothing"),
-            "--cert",
-            "ca/issued/379130000C-enc.crt",
-            "--code",
-            "379130000C",
-            "--trust",
-            "ca/root.crt",
-            "-o",
-            "x",
-        ],
-    );
+    let o = open_with(uri("dit", "nothing", "pin"));
     assert!(String::from_utf8_lossy(&o.stderr).contains("E_TRUST_KEY"));
 }

@@ -426,6 +426,7 @@ impl Draft {
             issuers.is_empty() && self.issuers.is_empty(),
             numbers.is_empty() && self.numbers.is_empty(),
         );
+        let no_primary = primary.is_empty() && self.primary.is_empty();
         let need_issued = |b: &mut B| {
             need(b, no_issuer, "發文機關");
             need(b, no_number, "發文字號");
@@ -442,11 +443,7 @@ impl Draft {
                 };
                 need_issued(&mut b);
                 need(&mut b, self.contacts.is_empty(), "聯絡方式");
-                need(
-                    &mut b,
-                    primary.is_empty() && self.primary.is_empty(),
-                    "正本",
-                );
+                need(&mut b, no_primary, "正本");
                 let address = b.text("地址", &self.address);
                 (
                     Document::Letter(Letter {
@@ -477,11 +474,7 @@ impl Draft {
                     None => OrderClass::Order,
                 };
                 need_issued(&mut b);
-                need(
-                    &mut b,
-                    primary.is_empty() && self.primary.is_empty(),
-                    "正本",
-                );
+                need(&mut b, no_primary, "正本");
                 (
                     Document::Order(Order {
                         issuers,

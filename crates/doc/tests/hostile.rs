@@ -111,6 +111,22 @@ fn expect_small(what: &str, peak: usize, bound: usize) {
     );
 }
 
+/// Asserts that checking `bytes` ends in the error `code` (as `expect_error`) having allocated
+/// at most `bound` bytes at once; returns the message.
+#[track_caller]
+fn refused_within(what: &str, bytes: &[u8], code: &str, bound: usize) -> String {
+    let (r, peak) = measured(bytes);
+    let msg = expect_error(what, r, code);
+    expect_small(what, peak, bound);
+    msg
+}
+
+/// Asserts that checking `bytes` ends in the error `code` (as `expect_error`); returns the message.
+#[track_caller]
+fn refused(what: &str, bytes: &[u8], code: &str) -> String {
+    expect_error(what, check(bytes, &Limits::default()), code)
+}
+
 /// A valid 函 with `subset` added to its internal subset and `subject` as the 主旨 text.
 fn letter(subset: &str, subject: &str) -> String {
     format!(
@@ -157,17 +173,23 @@ fn billion_laughs_is_refused_without_expansion() {
         subset.push_str(&format!("<!ENTITY lol{i} \"{prev}\">\n"));
     }
     // Referenced in content.
-    let (r, peak) = measured(letter(&subset, "&lol9;").as_bytes());
-    let msg = expect_error("billion laughs in content", r, "E_DOC_ENTITY");
+    let msg = refused_within(
+        "billion laughs in content",
+        letter(&subset, "&lol9;").as_bytes(),
+        "E_DOC_ENTITY",
+        MIB,
+    );
     assert!(msg.contains("lol9"), "{msg}");
-    expect_small("billion laughs in content", peak, MIB);
     // Referenced in an attribute value.
     let text = letter(&subset, "x")
         .replace("段名", "x")
         .replace("<主旨>", "<主旨 說明=\"&lol9;\">");
-    let (r, peak) = measured(text.as_bytes());
-    expect_error("billion laughs in an attribute", r, "E_DOC_ENTITY");
-    expect_small("billion laughs in an attribute", peak, MIB);
+    refused_within(
+        "billion laughs in an attribute",
+        text.as_bytes(),
+        "E_DOC_ENTITY",
+        MIB,
+    );
     // Declared but never referenced: nothing is expanded, the file is read normally.
     let (r, peak) = measured(letter(&subset, "x").as_bytes());
     let c = r.expect("declared entities are not expanded");
@@ -182,9 +204,7 @@ fn quadratic_blowup_is_refused() {
     let big = "哈".repeat(100_000);
     let refs = "&big;".repeat(10_000);
     let text = letter(&format!("<!ENTITY big \"{big}\">"), &refs);
-    let (r, peak) = measured(text.as_bytes());
-    expect_error("quadratic blowup", r, "E_DOC_ENTITY");
-    expect_small("quadratic blowup", peak, 4 * MIB);
+    refused_within("quadratic blowup", text.as_bytes(), "E_DOC_ENTITY", 4 * MIB);
 }
 
 #[test]
@@ -192,18 +212,18 @@ fn external_entities_are_never_fetched() {
     let _g = serial();
     // In content.
     let text = letter("<!ENTITY xxe SYSTEM \"file:///etc/passwd\">", "&xxe;");
-    let msg = expect_error(
+    let msg = refused(
         "external entity in content",
-        check(text.as_bytes(), &Limits::default()),
+        text.as_bytes(),
         "E_DOC_ENTITY",
     );
     assert!(msg.contains("xxe") && !msg.contains("root:"), "{msg}");
     // By URL, in an attribute.
     let text = letter("<!ENTITY net SYSTEM \"http://127.0.0.1:9/x\">", "x")
         .replace("<主旨>", "<主旨 說明=\"&net;\">");
-    expect_error(
+    refused(
         "network entity in an attribute",
-        check(text.as_bytes(), &Limits::default()),
+        text.as_bytes(),
         "E_DOC_ENTITY",
     );
     // As the ENTITY attribute value: it is a parsed entity, so a DTD problem, and nothing is read.
@@ -282,10 +302,8 @@ fn parameter_entities_are_refused() {
         ),
     ];
     for (what, subset) in cases {
-        let (r, peak) = measured(letter(subset, "x").as_bytes());
-        let msg = expect_error(what, r, "E_DOC_ENTITY");
+        let msg = refused_within(what, letter(subset, "x").as_bytes(), "E_DOC_ENTITY", MIB);
         assert!(msg.contains('%'), "{what}: {msg}");
-        expect_small(what, peak, MIB);
     }
 }
 
@@ -301,10 +319,8 @@ fn a_50_mb_subject_is_refused_before_it_is_read() {
     bytes.extend_from_slice(after.as_bytes());
     drop(filler);
     assert!(bytes.len() >= 50 * MIB);
-    let (r, peak) = measured(&bytes);
-    let msg = expect_error("50 MB file", r, "E_DOC_TOO_LARGE");
+    let msg = refused_within("50 MB file", &bytes, "E_DOC_TOO_LARGE", 64 * 1024);
     assert!(msg.contains("檔案"), "{msg}");
-    expect_small("50 MB file", peak, 64 * 1024);
 }
 
 #[test]
@@ -336,9 +352,7 @@ fn text_and_attribute_values_over_the_text_limit_are_refused() {
         ),
     ] {
         assert!(text.len() < limits.max_bytes);
-        let (r, peak) = measured(text.as_bytes());
-        expect_error(what, r, "E_DOC_TOO_LARGE");
-        expect_small(what, peak, 4 * MIB);
+        refused_within(what, text.as_bytes(), "E_DOC_TOO_LARGE", 4 * MIB);
     }
 }
 
@@ -354,10 +368,8 @@ fn ten_thousand_levels_of_nesting_end_in_too_deep() {
         "<正本>",
         &format!("<段落 段名=\"說明：\">{deep}</段落>\n  <正本>"),
     );
-    let (r, peak) = measured(text.as_bytes());
-    let msg = expect_error("10,000 levels", r, "E_DOC_TOO_DEEP");
+    let msg = refused_within("10,000 levels", text.as_bytes(), "E_DOC_TOO_DEEP", MIB);
     assert!(msg.contains("64"), "{msg}");
-    expect_small("10,000 levels", peak, MIB);
     // Unclosed, and as deep as the byte limit allows.
     let bytes = "<a>".repeat(Limits::default().max_bytes / 3);
     let (r, _) = measured(bytes.as_bytes());
@@ -428,10 +440,8 @@ fn invalid_utf8_is_an_encoding_error() {
         let mut bytes = before.as_bytes().to_vec();
         bytes.extend_from_slice(bad);
         bytes.extend_from_slice(after.as_bytes());
-        let (r, peak) = measured(&bytes);
-        let msg = expect_error(what, r, "E_DOC_ENCODING");
+        let msg = refused_within(what, &bytes, "E_DOC_ENCODING", 64 * 1024);
         assert!(msg.contains("UTF-8"), "{what}: {msg}");
-        expect_small(what, peak, 64 * 1024);
     }
     // Also in a name, and at the very end of the file.
     let mut bytes = base
@@ -442,18 +452,10 @@ fn invalid_utf8_is_an_encoding_error() {
         .position(|w| w == "\u{660E}".as_bytes())
         .unwrap();
     bytes[at + 1] = b'A';
-    expect_error(
-        "bad byte in a name",
-        check(&bytes, &Limits::default()),
-        "E_DOC_ENCODING",
-    );
+    refused("bad byte in a name", &bytes, "E_DOC_ENCODING");
     let mut bytes = base.into_bytes();
     bytes.push(0xE6);
-    expect_error(
-        "cut character at the end",
-        check(&bytes, &Limits::default()),
-        "E_DOC_ENCODING",
-    );
+    refused("cut character at the end", &bytes, "E_DOC_ENCODING");
     // UTF-16 is refused outright, and so are encodings the format does not use.
     let utf16: Vec<u8> = [0xFF, 0xFE]
         .into_iter()
@@ -463,27 +465,15 @@ fn invalid_utf8_is_an_encoding_error() {
                 .flat_map(|u| u.to_le_bytes()),
         )
         .collect();
-    expect_error(
-        "UTF-16",
-        check(&utf16, &Limits::default()),
-        "E_DOC_ENCODING",
-    );
+    refused("UTF-16", &utf16, "E_DOC_ENCODING");
     let latin = letter("", "x").replace("UTF-8", "ISO-8859-1");
-    expect_error(
-        "Latin-1 declared",
-        check(latin.as_bytes(), &Limits::default()),
-        "E_DOC_ENCODING",
-    );
+    refused("Latin-1 declared", latin.as_bytes(), "E_DOC_ENCODING");
     // Big5 bytes that are not Big5.
     let big5 = letter("", "MARK").replace("UTF-8", "big5");
     let (bytes, _, unmappable) = encoding_rs::BIG5.encode(&big5);
     assert!(!unmappable);
     let bytes = replace_bytes(&bytes, b"MARK", b"\xFF\xFF\x81");
-    expect_error(
-        "bad Big5",
-        check(&bytes, &Limits::default()),
-        "E_DOC_ENCODING",
-    );
+    refused("bad Big5", &bytes, "E_DOC_ENCODING");
 }
 
 fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
@@ -560,34 +550,29 @@ fn floods_of_elements_attributes_and_declarations_hit_the_limits() {
         .map(|i| format!(" a{i}=\"v\""))
         .collect();
     let text = letter("", "x").replace("<主旨>", &format!("<主旨{attrs}>"));
-    let (r, peak) = measured(text.as_bytes());
-    let msg = expect_error("attributes", r, "E_DOC_TOO_MANY");
+    let msg = refused_within("attributes", text.as_bytes(), "E_DOC_TOO_MANY", MIB);
     assert!(msg.contains("屬性"), "{msg}");
-    expect_small("attributes", peak, MIB);
     // Elements.
     let many = "<文字/>".repeat(limits.max_elements + 1);
     let text = letter("", "x").replace("<正本>", &format!("<正本>{many}"));
     assert!(text.len() < limits.max_bytes);
-    let (r, peak) = measured(text.as_bytes());
-    let msg = expect_error("elements", r, "E_DOC_TOO_MANY");
+    let msg = refused_within("elements", text.as_bytes(), "E_DOC_TOO_MANY", 48 * MIB);
     assert!(msg.contains("元素"), "{msg}");
-    expect_small("elements", peak, 48 * MIB);
     // Declarations in the internal subset.
     let decls: String = (0..limits.max_declarations + 1)
         .map(|i| format!("<!ENTITY e{i} \"x\">\n"))
         .collect();
-    let (r, peak) = measured(letter(&decls, "x").as_bytes());
-    let msg = expect_error("declarations", r, "E_DOC_TOO_MANY");
+    let msg = refused_within(
+        "declarations",
+        letter(&decls, "x").as_bytes(),
+        "E_DOC_TOO_MANY",
+        4 * MIB,
+    );
     assert!(msg.contains("宣告"), "{msg}");
-    expect_small("declarations", peak, 4 * MIB);
     // A name longer than any real one.
     let name = "長".repeat(100);
     let text = letter("", "x").replace("<主旨>", &format!("<主旨><{name}/>"));
-    expect_error(
-        "long name",
-        check(text.as_bytes(), &Limits::default()),
-        "E_DOC_MALFORMED",
-    );
+    refused("long name", text.as_bytes(), "E_DOC_MALFORMED");
     // Character references that are no characters.
     for r in [
         "&#0;",
@@ -598,19 +583,11 @@ fn floods_of_elements_attributes_and_declarations_hit_the_limits() {
         "&#12a;",
     ] {
         let text = letter("", r);
-        expect_error(
-            r,
-            check(text.as_bytes(), &Limits::default()),
-            "E_DOC_MALFORMED",
-        );
+        refused(r, text.as_bytes(), "E_DOC_MALFORMED");
     }
     // A reference that never ends.
     let text = letter("", &format!("&{}", "a".repeat(10_000)));
-    expect_error(
-        "endless reference",
-        check(text.as_bytes(), &Limits::default()),
-        "E_DOC_MALFORMED",
-    );
+    refused("endless reference", text.as_bytes(), "E_DOC_MALFORMED");
 }
 
 /// Floods that stay under every count limit still cost memory in proportion to the file.
@@ -644,10 +621,13 @@ fn markup_floods_cost_memory_in_proportion_to_the_file() {
     let attrs: String = (0..64).map(|i| format!(" a{i}=\"\"")).collect();
     let unit = format!("<文字{attrs}/>");
     let text = fill(&unit);
-    let (r, peak) = measured(text.as_bytes());
-    let msg = expect_error("attribute flood", r, "E_DOC_TOO_MANY");
+    let msg = refused_within(
+        "attribute flood",
+        text.as_bytes(),
+        "E_DOC_TOO_MANY",
+        2 * max,
+    );
     assert!(msg.contains("屬性（全檔）"), "{msg}");
-    expect_small("attribute flood", peak, 2 * max);
     // Declarations, each with a long literal.
     let decls: String = (0..4000)
         .map(|i| format!("<!ENTITY e{i} \"{}\">\n", "x".repeat(1900)))

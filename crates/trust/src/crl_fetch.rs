@@ -171,7 +171,7 @@ mod tests {
     use std::net::TcpListener;
 
     use super::*;
-    use crate::pki::{InitOptions, KeyType, TestCa};
+    use crate::testutil::{fresh_dir, p256_ca};
 
     const T0: i64 = 1_767_580_200;
 
@@ -203,17 +203,8 @@ mod tests {
 
     #[test]
     fn fetched_once_then_from_cache_then_stale_cache_when_the_network_fails() {
-        let dir = std::env::temp_dir().join(format!("gongwen-crlfetch-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let ca = TestCa::init(
-            &dir,
-            &InitOptions {
-                key: KeyType::P256,
-                years: 5,
-            },
-            T0,
-        )
-        .unwrap();
+        let dir = fresh_dir("crlfetch");
+        let ca = p256_ca(&dir, 5, T0);
         let body = std::fs::read(ca.crl_file("gca")).unwrap();
         let (url, server) = serve(body, 1);
         let cache = dir.join("cache");

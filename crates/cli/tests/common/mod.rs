@@ -2,7 +2,7 @@
 //! the test CA and the example letter.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
@@ -18,6 +18,20 @@ pub fn run(dir: &Path, env: &[(&str, &Path)], cmd: &str, args: &[&str]) -> Outpu
     }
     c.output()
         .unwrap_or_else(|e| panic!("{cmd}：{e}（scripts/test 會安裝所需套件）"))
+}
+
+/// An empty directory for one test (`name` tells the tests apart), under the temp directory.
+pub fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gongwen-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the test directory");
+    dir
+}
+
+/// The words of a command line as arguments: these tests write commands as an operator types
+/// them, and none of those arguments contains white space.
+pub fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
 }
 
 pub fn text(o: &Output) -> String {
@@ -48,39 +62,16 @@ pub fn signing_key_sha(issue_output: &str) -> String {
 /// (379130000C, RSA keys), and the example letter written to `doc/`. Returns the two signing
 /// keys' digests (for `--bind`).
 pub fn two_agencies(dir: &Path, env: &[(&str, &Path)]) -> (String, String) {
-    let g = |args: &[&str]| ok(run(dir, env, BIN, args));
+    let g = |line: &str| ok(run(dir, env, BIN, &words(line)));
     let letter = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/letter.toml");
-    g(&["pki", "init", "ca", "--key", "p256"]);
-    let sender = signing_key_sha(&g(&[
-        "pki",
-        "issue",
-        "ca",
-        "--kind",
-        "agency",
-        "--name",
-        "臺北市政府",
-        "--code",
-        "379000000A",
-        "--key",
-        "p256",
-    ]));
-    let dit = signing_key_sha(&g(&[
-        "pki",
-        "issue",
-        "ca",
-        "--kind",
-        "agency",
-        "--name",
-        "臺北市政府資訊局",
-        "--code",
-        "379130000C",
-    ]));
-    g(&[
-        "doc",
-        "new",
-        letter.to_str().expect("UTF-8 path"),
-        "--out",
-        "doc",
-    ]);
+    g("pki init ca --key p256");
+    let sender = signing_key_sha(&g(
+        "pki issue ca --kind agency --name 臺北市政府 --code 379000000A --key p256",
+    ));
+    let dit = signing_key_sha(&g(
+        "pki issue ca --kind agency --name 臺北市政府資訊局 --code 379130000C",
+    ));
+    let letter = letter.to_str().expect("UTF-8 path");
+    ok(run(dir, env, BIN, &["doc", "new", letter, "--out", "doc"]));
     (sender, dit)
 }

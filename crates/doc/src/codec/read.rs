@@ -311,7 +311,8 @@ fn persons(e: &Element, path: &str, ctx: &mut Ctx, title_first: bool) -> Vec<Per
     out
 }
 
-fn item(e: &Element, path: &str, ctx: &mut Ctx) -> Item {
+/// 文字? then 條列*: what 段落 and 條列 both hold.
+fn text_and_items(e: &Element, path: &str, ctx: &mut Ctx) -> (Option<String>, Vec<Item>) {
     let mut c = Children::new(e, path);
     let text = opt_text(&mut c, "文字");
     let items = c
@@ -320,6 +321,11 @@ fn item(e: &Element, path: &str, ctx: &mut Ctx) -> Item {
         .map(|(e, p)| item(e, &p, ctx))
         .collect();
     c.finish(ctx);
+    (text, items)
+}
+
+fn item(e: &Element, path: &str, ctx: &mut Ctx) -> Item {
+    let (text, items) = text_and_items(e, path, ctx);
     Item {
         number: e.attr("序號").unwrap_or_default().to_string(),
         text,
@@ -328,14 +334,7 @@ fn item(e: &Element, path: &str, ctx: &mut Ctx) -> Item {
 }
 
 pub(crate) fn section(e: &Element, path: &str, ctx: &mut Ctx) -> Section {
-    let mut c = Children::new(e, path);
-    let text = opt_text(&mut c, "文字");
-    let items = c
-        .many("條列")
-        .into_iter()
-        .map(|(e, p)| item(e, &p, ctx))
-        .collect();
-    c.finish(ctx);
+    let (text, items) = text_and_items(e, path, ctx);
     Section {
         title: e.attr("段名").unwrap_or_default().to_string(),
         text,
@@ -449,9 +448,7 @@ fn doc_number(e: &Element, path: &str, ctx: &mut Ctx) -> Option<DocNumber> {
 
 fn date_in(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Option<RocDate>> {
     let mut c = Children::new(e, path);
-    let d = c
-        .one("年月日", ctx)
-        .and_then(|(d, p)| blank_or_date(d, &p, ctx));
+    let d = one_with(&mut c, "年月日", ctx, blank_or_date).flatten();
     c.finish(ctx);
     d
 }
@@ -531,6 +528,17 @@ fn signature(e: &Element, path: &str, ctx: &mut Ctx) -> String {
     t
 }
 
+/// The required child `name` read by `f`; `None` when it is missing (the problem is recorded).
+fn one_with<T>(
+    c: &mut Children<'_>,
+    name: &str,
+    ctx: &mut Ctx,
+    f: impl FnOnce(&Element, &str, &mut Ctx) -> T,
+) -> Option<T> {
+    let (e, p) = c.one(name, ctx)?;
+    Some(f(e, &p, ctx))
+}
+
 fn opt_with<T>(
     c: &mut Children<'_>,
     name: &str,
@@ -579,23 +587,15 @@ struct Outgoing {
 }
 
 fn outgoing(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Outgoing> {
-    let addressee = c
-        .one("受文者", ctx)
-        .and_then(|(e, p)| addressee(e, &p, ctx));
+    let addressee = one_with(c, "受文者", ctx, addressee).flatten();
     let date = required_date(c, ctx);
     let numbers = numbers(c, ctx);
     let urgency = urgency(c, ctx);
     let secrecy = opt_with(c, "密等及解密條件或保密期限", ctx, secrecy).flatten();
     let attachments = opt_with(c, "附件", ctx, attachments);
-    let subject = c
-        .one("主旨", ctx)
-        .map(|(e, p)| wrapped_text(e, &p, ctx))
-        .unwrap_or_default();
+    let subject = one_with(c, "主旨", ctx, wrapped_text).unwrap_or_default();
     let sections = sections(c, ctx);
-    let primary = c
-        .one("正本", ctx)
-        .map(|(e, p)| names(e, &p, ctx))
-        .unwrap_or_default();
+    let primary = one_with(c, "正本", ctx, names).unwrap_or_default();
     let copies = opt_with(c, "副本", ctx, copies).unwrap_or_default();
     let signatures = signatures(c, ctx);
     Some(Outgoing {
@@ -662,29 +662,19 @@ fn memo(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Memo> {
         return None;
     };
     let addressee = c.opt("受文者").and_then(|(e, p)| addressee(e, &p, ctx));
-    let number = c
-        .one("文號", ctx)
-        .and_then(|(e, p)| case_number(e, &p, ctx));
+    let number = one_with(c, "文號", ctx, case_number).flatten();
     let urgency = urgency(c, ctx);
     let secrecy = opt_with(c, "密等及解密條件或保密期限", ctx, secrecy).flatten();
     let proposal = c
         .opt("擬辦方式")
         .and_then(|(e, p)| ctx.value(&p, ProposalMethod::parse(e.attr("代碼").unwrap_or("1"))));
     let attachments = opt_with(c, "附件", ctx, attachments);
-    let subject = c
-        .one("主旨", ctx)
-        .map(|(e, p)| wrapped_text(e, &p, ctx))
-        .unwrap_or_default();
+    let subject = one_with(c, "主旨", ctx, wrapped_text).unwrap_or_default();
     let sections = sections(c, ctx);
     let respectfully =
         opt_with(c, "敬陳", ctx, |e, p, ctx| persons(e, p, ctx, true)).unwrap_or_default();
-    let signature = c
-        .one("署名", ctx)
-        .map(|(e, p)| signature(e, &p, ctx))
-        .unwrap_or_default();
-    let date = c
-        .one("年月日", ctx)
-        .and_then(|(e, p)| blank_or_date(e, &p, ctx));
+    let signature = one_with(c, "署名", ctx, signature).unwrap_or_default();
+    let date = one_with(c, "年月日", ctx, blank_or_date).flatten();
     Some(Memo {
         from: from?,
         addressee,
@@ -732,10 +722,7 @@ fn announcement(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Announcement> {
     let date = required_date(c, ctx);
     let numbers = numbers(c, ctx);
     let attachments = opt_with(c, "附件", ctx, attachments);
-    let subject = c
-        .one("主旨", ctx)
-        .map(|(e, p)| wrapped_text(e, &p, ctx))
-        .unwrap_or_default();
+    let subject = one_with(c, "主旨", ctx, wrapped_text).unwrap_or_default();
     let sections = sections(c, ctx);
     let signatures = signatures(c, ctx);
     Some(Announcement {
@@ -756,9 +743,7 @@ fn meeting(c: &mut Children<'_>, ctx: &mut Ctx, site_visit: bool) -> Option<Meet
         ("開會事由", "開會時間", "開會地點")
     };
     let issuers = issuers(c, ctx);
-    let addressee = c
-        .one("受文者", ctx)
-        .and_then(|(e, p)| addressee(e, &p, ctx));
+    let addressee = one_with(c, "受文者", ctx, addressee).flatten();
     let contacts = c
         .one("聯絡人及電話", ctx)
         .map(|(e, p)| {
@@ -784,10 +769,7 @@ fn meeting(c: &mut Children<'_>, ctx: &mut Ctx, site_visit: bool) -> Option<Meet
     let urgency = urgency(c, ctx);
     let secrecy = opt_with(c, "密等及解密條件或保密期限", ctx, secrecy).flatten();
     let attachments = opt_with(c, "附件", ctx, attachments);
-    let reason = c
-        .one(reason_el, ctx)
-        .map(|(e, p)| wrapped_text(e, &p, ctx))
-        .unwrap_or_default();
+    let reason = one_with(c, reason_el, ctx, wrapped_text).unwrap_or_default();
     let mut times = Vec::new();
     for (e, p) in c.many(time_el) {
         let mut t = Children::new(e, &p);
@@ -808,18 +790,10 @@ fn meeting(c: &mut Children<'_>, ctx: &mut Ctx, site_visit: bool) -> Option<Meet
     if times.is_empty() {
         ctx.structure(&c.path, format!("缺少〈{time_el}〉"));
     }
-    let place = c
-        .one(place_el, ctx)
-        .map(|(e, p)| wrapped_text(e, &p, ctx))
-        .unwrap_or_default();
-    let chairs = c
-        .one("主持人", ctx)
-        .map(|(e, p)| persons(e, &p, ctx, false))
-        .unwrap_or_default();
-    let attendees = c
-        .one("出席者", ctx)
-        .map(|(e, p)| names(e, &p, ctx))
-        .unwrap_or_default();
+    let place = one_with(c, place_el, ctx, wrapped_text).unwrap_or_default();
+    let chairs =
+        one_with(c, "主持人", ctx, |e, p, ctx| persons(e, p, ctx, false)).unwrap_or_default();
+    let attendees = one_with(c, "出席者", ctx, names).unwrap_or_default();
     let observers = opt_with(c, "列席者", ctx, names).unwrap_or_default();
     let copies = opt_with(c, "副本", ctx, copies).unwrap_or_default();
     let remarks = opt_with(c, "備註", ctx, |e, p, ctx| {

@@ -388,20 +388,29 @@ fn roster() -> impl Strategy<Value = Roster> {
     .prop_map(|entries| Roster { entries })
 }
 
+/// The DI of a generated document, declaring the SW when the addressee is a roster.
+fn di_of(document: Document, attachment_files: Vec<AttachmentFile>) -> Di {
+    let roster = match document.addressee() {
+        Some(Addressee::Roster { entity, .. }) => Some(RosterFile {
+            entity: entity.clone(),
+            file: "1150001234.sw".into(),
+            notation: "DI".into(),
+        }),
+        _ => None,
+    };
+    Di {
+        document,
+        roster,
+        attachment_files,
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
     #[test]
     fn di_round_trip((document, attachment_files) in document()) {
-        let roster = match document.addressee() {
-            Some(Addressee::Roster { entity, .. }) => Some(RosterFile {
-                entity: entity.clone(),
-                file: "1150001234.sw".into(),
-                notation: "DI".into(),
-            }),
-            _ => None,
-        };
-        let di = Di { document, roster, attachment_files };
+        let di = di_of(document, attachment_files);
         let text = write_di(&di).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let back = read_di(text.as_bytes()).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
         prop_assert_eq!(back, di);
@@ -647,15 +656,7 @@ proptest! {
     /// Every DI and SW this crate writes is valid for xmllint too.
     #[test]
     fn written_files_pass_xmllint((document, attachment_files) in document(), r in roster()) {
-        let roster = match document.addressee() {
-            Some(Addressee::Roster { entity, .. }) => Some(RosterFile {
-                entity: entity.clone(),
-                file: "1150001234.sw".into(),
-                notation: "DI".into(),
-            }),
-            _ => None,
-        };
-        let di = Di { document, roster, attachment_files };
+        let di = di_of(document, attachment_files);
         let text = write_di(&di).map_err(|e| TestCaseError::fail(e.to_string()))?;
         xmllint("p.di", &text).map_err(TestCaseError::fail)?;
         let sw = write_roster(&r).map_err(|e| TestCaseError::fail(e.to_string()))?;

@@ -123,26 +123,25 @@ fn copies(list: &[CopyRecipient]) -> Element {
     e
 }
 
-fn item(i: &Item) -> Element {
-    let mut e = Element::new("條列", vec![]).with_attr("序號", &i.number);
-    if let Some(tx) = &i.text {
+/// 文字? then 條列*: what 段落 and 條列 both hold.
+fn text_and_items(mut e: Element, text: Option<&str>, items: &[Item]) -> Element {
+    if let Some(tx) = text {
         e.push(t("文字", tx));
     }
-    for c in &i.items {
+    for c in items {
         e.push(item(c));
     }
     e
 }
 
+fn item(i: &Item) -> Element {
+    let e = Element::new("條列", vec![]).with_attr("序號", &i.number);
+    text_and_items(e, i.text.as_deref(), &i.items)
+}
+
 fn section(s: &Section) -> Element {
-    let mut e = Element::new("段落", vec![]).with_attr("段名", &s.title);
-    if let Some(tx) = &s.text {
-        e.push(t("文字", tx));
-    }
-    for c in &s.items {
-        e.push(item(c));
-    }
-    e
+    let e = Element::new("段落", vec![]).with_attr("段名", &s.title);
+    text_and_items(e, s.text.as_deref(), &s.items)
 }
 
 fn attachments(a: &Attachments) -> Element {

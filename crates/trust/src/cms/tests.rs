@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use super::*;
 use crate::pki::{Branch, InitOptions, IssuedCert, KeyType, TestCa};
-use crate::testutil::{issue_agency, openssl, openssl_decrypt, s};
+use crate::testutil::{
+    SignerKeys, cert, fresh_dir, issue_agency, key, openssl_decrypt, openssl_in, rel,
+};
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -24,8 +26,7 @@ struct World {
 }
 
 fn world(name: &str) -> World {
-    let dir = std::env::temp_dir().join(format!("gongwen-cms-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_dir(&format!("cms-{name}"));
     let mut ca = TestCa::init(&dir, &InitOptions::default(), now()).unwrap();
     let a = issue_agency(&mut ca, "379000000A", KeyType::Rsa2048, now());
     let b = issue_agency(&mut ca, "379130000C", KeyType::Rsa2048, now());
@@ -33,48 +34,30 @@ fn world(name: &str) -> World {
     World { dir, ca, a, b, ec }
 }
 
-fn cert(c: &IssuedCert) -> Certificate {
-    load_certs(&std::fs::read(&c.cert_file).unwrap())
-        .unwrap()
-        .remove(0)
+/// `openssl` in the world's directory, asserting that it succeeds.
+fn openssl_ok(w: &World, line: &str) -> String {
+    let (ok, out) = openssl_in(&w.dir, line);
+    assert!(ok, "openssl {line}: {out}");
+    out
 }
 
-fn key(c: &IssuedCert) -> PrivateKey {
-    PrivateKey::from_pem(&std::fs::read_to_string(&c.key_file).unwrap()).unwrap()
-}
-
-fn chain(w: &World) -> Vec<Certificate> {
-    load_certs(&std::fs::read(w.ca.ca_file(Branch::Gca)).unwrap()).unwrap()
+/// `openssl cms -sign` of `input` (attached, DER) by `signer` into `out`, with `extra` flags;
+/// the files are in the world's directory.
+fn openssl_sign(w: &World, input: &str, signer: &IssuedCert, out: &str, extra: &str) {
+    let (cert, key) = (
+        rel(&w.dir, &signer.cert_file),
+        rel(&w.dir, &signer.key_file),
+    );
+    openssl_ok(
+        w,
+        &format!(
+            "cms -sign -nodetach -outform DER -in {input} -signer {cert} -inkey {key} -out {out} \
+             {extra}"
+        ),
+    );
 }
 
 /// Every byte value, and enough of them to span many AES blocks.
-/// `openssl cms -sign` of `input` (attached, DER) by `signer` into `out`, with `extra` flags.
-fn openssl_sign(
-    input: &std::path::Path,
-    signer: &IssuedCert,
-    out: &std::path::Path,
-    extra: &[&str],
-) {
-    let mut args = vec![
-        "cms",
-        "-sign",
-        "-nodetach",
-        "-outform",
-        "DER",
-        "-in",
-        s(input),
-        "-signer",
-        s(&signer.cert_file),
-        "-inkey",
-        s(&signer.key_file),
-        "-out",
-        s(out),
-    ];
-    args.extend_from_slice(extra);
-    let (ok, msg) = openssl(&args);
-    assert!(ok, "{msg}");
-}
-
 fn content() -> Vec<u8> {
     (0..70_000u32).map(|i| (i * 7 % 256) as u8).collect()
 }
@@ -83,16 +66,7 @@ fn content() -> Vec<u8> {
 fn openssl_opens_what_we_seal_sign_then_encrypt_to_two_recipients() {
     let w = world("seal");
     let data = content();
-    let signed = sign(
-        &data,
-        &Signer {
-            key: &key(&w.a[0]),
-            cert: &cert(&w.a[0]),
-            chain: &chain(&w),
-        },
-        now(),
-    )
-    .unwrap();
+    let signed = sign(&data, &SignerKeys::new(&w.ca, &w.a[0]).signer(), now()).unwrap();
     let sealed = encrypt(&signed, &[cert(&w.a[1]), cert(&w.b[1])]).unwrap();
     let pkg = w.dir.join("pkg.der");
     std::fs::write(&pkg, &sealed).unwrap();
@@ -102,22 +76,11 @@ fn openssl_opens_what_we_seal_sign_then_encrypt_to_two_recipients() {
     let (ok, out) = openssl_decrypt(&pkg, &w.b[1].cert_file, &w.b[1].key_file, &inner);
     assert!(ok, "{out}");
     let plain = w.dir.join("plain.bin");
-    let (ok, out) = openssl(&[
-        "cms",
-        "-verify",
-        "-binary",
-        "-inform",
-        "DER",
-        "-in",
-        s(&inner),
-        "-CAfile",
-        s(&w.ca.root_file()),
-        "-purpose",
-        "smimesign",
-        "-out",
-        s(&plain),
-    ]);
-    assert!(ok, "{out}");
+    openssl_ok(
+        &w,
+        "cms -verify -binary -inform DER -in inner.der -CAfile root.crt -purpose smimesign \
+         -out plain.bin",
+    );
     assert_eq!(
         std::fs::read(&plain).unwrap(),
         data,
@@ -136,29 +99,10 @@ fn openssl_opens_what_we_seal_sign_then_encrypt_to_two_recipients() {
 #[test]
 fn an_ec_signer_verifies_in_openssl_too() {
     let w = world("ec");
-    let signed = sign(
-        b"hello",
-        &Signer {
-            key: &key(&w.ec[0]),
-            cert: &cert(&w.ec[0]),
-            chain: &chain(&w),
-        },
-        now(),
-    )
-    .unwrap();
-    let f = w.dir.join("ec.der");
-    std::fs::write(&f, &signed).unwrap();
-    let (ok, out) = openssl(&[
-        "cms",
-        "-verify",
-        "-inform",
-        "DER",
-        "-in",
-        s(&f),
-        "-CAfile",
-        s(&w.ca.root_file()),
-    ]);
-    assert!(ok && out.contains("hello"), "{out}");
+    let signed = sign(b"hello", &SignerKeys::new(&w.ca, &w.ec[0]).signer(), now()).unwrap();
+    std::fs::write(w.dir.join("ec.der"), &signed).unwrap();
+    let out = openssl_ok(&w, "cms -verify -inform DER -in ec.der -CAfile root.crt");
+    assert!(out.contains("hello"), "{out}");
     assert_eq!(verify(&signed).unwrap().content, b"hello");
 }
 
@@ -168,15 +112,14 @@ fn we_open_what_openssl_seals_der_and_ber_oaep_and_pkcs1() {
     let data = content();
     let input = w.dir.join("in.bin");
     std::fs::write(&input, &data).unwrap();
-    let chain_file = w.ca.ca_file(Branch::Gca);
+    let chain_file = rel(&w.dir, &w.ca.ca_file(Branch::Gca)).to_string();
 
-    for (i, extra) in [&[][..], &["-stream", "-indef"][..]].iter().enumerate() {
+    for (i, extra) in ["", "-stream -indef"].iter().enumerate() {
         for (signer, sk) in [(&w.a[0], key(&w.a[0])), (&w.ec[0], key(&w.ec[0]))] {
-            let out = w.dir.join(format!("signed-{i}.der"));
-            let mut args = vec!["-binary", "-certfile", s(&chain_file)];
-            args.extend_from_slice(extra);
-            openssl_sign(&input, signer, &out, &args);
-            let bytes = std::fs::read(&out).unwrap();
+            let out = format!("signed-{i}.der");
+            let flags = format!("-binary -certfile {chain_file} {extra}");
+            openssl_sign(&w, "in.bin", signer, &out, &flags);
+            let bytes = std::fs::read(w.dir.join(&out)).unwrap();
             let v = verify(&bytes).unwrap_or_else(|e| panic!("{extra:?}: {e}"));
             assert_eq!(v.content, data);
             assert_eq!(v.signer, cert(signer));
@@ -184,39 +127,20 @@ fn we_open_what_openssl_seals_der_and_ber_oaep_and_pkcs1() {
         }
     }
 
-    let cases: [&[&str]; 4] = [
-        &["-aes256"],
-        &["-aes128", "-stream", "-indef"],
-        &["-aes256", "-keyopt", "rsa_padding_mode:oaep"],
-        &[
-            "-aes256",
-            "-stream",
-            "-indef",
-            "-keyopt",
-            "rsa_padding_mode:oaep",
-            "-keyopt",
-            "rsa_oaep_md:sha256",
-        ],
-    ];
-    for extra in cases {
-        let out = w.dir.join("enc.der");
-        let mut args = vec![
-            "cms",
-            "-encrypt",
-            "-binary",
-            "-outform",
-            "DER",
-            "-in",
-            s(&input),
-            "-out",
-            s(&out),
-            "-recip",
-            s(&w.a[1].cert_file),
-        ];
-        args.extend_from_slice(extra);
-        let (ok, msg) = openssl(&args);
-        assert!(ok, "{msg}");
-        let bytes = std::fs::read(&out).unwrap();
+    let recip = rel(&w.dir, &w.a[1].cert_file);
+    for extra in [
+        "-aes256",
+        "-aes128 -stream -indef",
+        "-aes256 -keyopt rsa_padding_mode:oaep",
+        "-aes256 -stream -indef -keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256",
+    ] {
+        openssl_ok(
+            &w,
+            &format!(
+                "cms -encrypt -binary -outform DER -in in.bin -out enc.der -recip {recip} {extra}"
+            ),
+        );
+        let bytes = std::fs::read(w.dir.join("enc.der")).unwrap();
         let plain = decrypt(&bytes, &key(&w.a[1]), &cert(&w.a[1]))
             .unwrap_or_else(|e| panic!("{extra:?}: {e}"));
         assert_eq!(plain, data, "{extra:?}");
@@ -226,9 +150,8 @@ fn we_open_what_openssl_seals_der_and_ber_oaep_and_pkcs1() {
     }
 
     // Signed without certificates: the signer cannot be found.
-    let out = w.dir.join("nocerts.der");
-    openssl_sign(&input, &w.a[0], &out, &["-nocerts"]);
-    let e = verify(&std::fs::read(&out).unwrap()).unwrap_err();
+    openssl_sign(&w, "in.bin", &w.a[0], "nocerts.der", "-nocerts");
+    let e = verify(&std::fs::read(w.dir.join("nocerts.der")).unwrap()).unwrap_err();
     assert_eq!(e.code(), "E_CMS_SIGNER_MISSING");
 }
 
@@ -236,16 +159,18 @@ fn we_open_what_openssl_seals_der_and_ber_oaep_and_pkcs1() {
 fn tampering_wrong_keys_and_garbage_each_get_their_own_error() {
     let w = world("bad");
     let data = b"\xe4\xb8\xbb\xe6\x97\xa8\xef\xbc\x9a test content 1234567890".repeat(20);
-    let signed = sign(
-        &data,
-        &Signer {
-            key: &key(&w.a[0]),
-            cert: &cert(&w.a[0]),
+    // Signed with a's key, without a chain, under the certificate `c`.
+    let a_key = key(&w.a[0]);
+    let signed_as = |c: &IssuedCert| {
+        let c = cert(c);
+        let signer = Signer {
+            key: &a_key,
+            cert: &c,
             chain: &[],
-        },
-        now(),
-    )
-    .unwrap();
+        };
+        sign(&data, &signer, now()).unwrap()
+    };
+    let signed = signed_as(&w.a[0]);
 
     // The content changed after signing.
     let mut t = signed.clone();
@@ -261,16 +186,7 @@ fn tampering_wrong_keys_and_garbage_each_get_their_own_error() {
     let e = verify(&t).unwrap_err();
     assert_eq!(e.code(), "E_CMS_SIGNATURE");
     // Signed by a's key but claiming b's certificate.
-    let forged = sign(
-        &data,
-        &Signer {
-            key: &key(&w.a[0]),
-            cert: &cert(&w.b[0]),
-            chain: &[],
-        },
-        now(),
-    )
-    .unwrap();
+    let forged = signed_as(&w.b[0]);
     assert_eq!(verify(&forged).unwrap_err().code(), "E_CMS_SIGNATURE");
 
     // Sealed to a, opened by b; opened by a with the wrong key.
@@ -327,36 +243,18 @@ fn openssl_sign_then_encrypt_nested_opens_here() {
     let data = content();
     let input = w.dir.join("in.bin");
     std::fs::write(&input, &data).unwrap();
-    let signed = w.dir.join("signed.der");
-    openssl_sign(&input, &w.a[0], &signed, &["-binary", "-stream", "-indef"]);
-    let sealed = w.dir.join("sealed.der");
-    let (ok, msg) = openssl(&[
-        "cms",
-        "-encrypt",
-        "-binary",
-        "-aes256",
-        "-stream",
-        "-indef",
-        "-inform",
-        "DER",
-        "-outform",
-        "DER",
-        "-in",
-        s(&signed),
-        "-out",
-        s(&sealed),
-        "-recip",
-        s(&w.b[1].cert_file),
-        "-keyopt",
-        "rsa_padding_mode:oaep",
-    ]);
-    assert!(ok, "{msg}");
-    let inner = decrypt(
-        &std::fs::read(&sealed).unwrap(),
-        &key(&w.b[1]),
-        &cert(&w.b[1]),
-    )
-    .unwrap();
+    let flags = "-binary -stream -indef";
+    openssl_sign(&w, "in.bin", &w.a[0], "signed.der", flags);
+    let recip = rel(&w.dir, &w.b[1].cert_file);
+    openssl_ok(
+        &w,
+        &format!(
+            "cms -encrypt -binary -aes256 -stream -indef -inform DER -outform DER -in signed.der \
+             -out sealed.der -recip {recip} -keyopt rsa_padding_mode:oaep"
+        ),
+    );
+    let sealed = std::fs::read(w.dir.join("sealed.der")).unwrap();
+    let inner = decrypt(&sealed, &key(&w.b[1]), &cert(&w.b[1])).unwrap();
     let v = verify(&inner).unwrap();
     assert_eq!(v.content, data);
     assert_eq!(v.signer, cert(&w.a[0]));

@@ -2,14 +2,13 @@
 
 use super::*;
 use crate::pki::{InitOptions, KeyType, TestCa};
-use crate::testutil::{issue_agency, openssl, s};
+use crate::testutil::{cert, fresh_dir, issue_agency, openssl, openssl_in, p256_ca, rel, s};
 
 const T0: i64 = 1_767_580_200;
 
 #[test]
 fn our_p12_opens_in_openssl_and_openssls_opens_here() {
-    let dir = std::env::temp_dir().join(format!("gongwen-p12-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_dir("p12");
     let mut ca = TestCa::init(&dir, &InitOptions::default(), T0).unwrap();
     for (code, kt) in [
         ("379000000A", KeyType::Rsa2048),
@@ -19,9 +18,7 @@ fn our_p12_opens_in_openssl_and_openssls_opens_here() {
         let c = &issued[0];
         let pem = std::fs::read_to_string(&c.key_file).unwrap();
         let (_, pkcs8) = der::pem::decode_vec(pem.trim().as_bytes()).unwrap();
-        let cert = crate::cms::load_certs(&std::fs::read(&c.cert_file).unwrap())
-            .unwrap()
-            .remove(0);
+        let cert = cert(c);
         let chain = crate::cms::load_certs(&std::fs::read(&c.chain_file).unwrap()).unwrap();
 
         let p12 = export(&pkcs8, &cert, &chain, "臺北市政府 簽章", "correct horse").unwrap();
@@ -52,20 +49,15 @@ fn our_p12_opens_in_openssl_and_openssls_opens_here() {
         assert_eq!(back.cert, cert);
         assert_eq!(back.chain.len(), 2);
         let theirs = dir.join(format!("{code}-openssl.p12"));
-        let (ok, out) = openssl(&[
-            "pkcs12",
-            "-export",
-            "-inkey",
-            s(&c.key_file),
-            "-in",
-            s(&c.cert_file),
-            "-certfile",
-            s(&c.chain_file),
-            "-passout",
-            "pass:另一個密碼",
-            "-out",
-            s(&theirs),
-        ]);
+        let (key, cert_file) = (rel(&dir, &c.key_file), rel(&dir, &c.cert_file));
+        let export_args = format!("pkcs12 -export -inkey {key} -in {cert_file}");
+        let (ok, out) = openssl_in(
+            &dir,
+            &format!(
+                "{export_args} -certfile {} -passout pass:另一個密碼 -out {code}-openssl.p12",
+                rel(&dir, &c.chain_file)
+            ),
+        );
         assert!(ok, "{out}");
         let got = import(&std::fs::read(&theirs).unwrap(), "另一個密碼").unwrap();
         assert_eq!(got.cert, cert);
@@ -80,19 +72,10 @@ fn our_p12_opens_in_openssl_and_openssls_opens_here() {
         assert_eq!(e.code(), "E_TRUST_KEY");
         assert!(e.to_string().contains("密碼錯誤"), "{e}");
         let legacy = dir.join(format!("{code}-legacy.p12"));
-        let (ok, out) = openssl(&[
-            "pkcs12",
-            "-export",
-            "-legacy",
-            "-inkey",
-            s(&c.key_file),
-            "-in",
-            s(&c.cert_file),
-            "-passout",
-            "pass:legacy-pass",
-            "-out",
-            s(&legacy),
-        ]);
+        let (ok, out) = openssl_in(
+            &dir,
+            &format!("{export_args} -legacy -passout pass:legacy-pass -out {code}-legacy.p12"),
+        );
         if ok {
             let e = import(&std::fs::read(&legacy).unwrap(), "legacy-pass")
                 .err()
@@ -120,17 +103,8 @@ fn our_p12_opens_in_openssl_and_openssls_opens_here() {
 
 #[test]
 fn passphrase_protected_pkcs8_keys_from_openssl() {
-    let dir = std::env::temp_dir().join(format!("gongwen-p8-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut ca = TestCa::init(
-        &dir,
-        &InitOptions {
-            key: KeyType::P256,
-            years: 5,
-        },
-        T0,
-    )
-    .unwrap();
+    let dir = fresh_dir("p8");
+    let mut ca = p256_ca(&dir, 5, T0);
     for (code, kt) in [
         ("379000000A", KeyType::Rsa2048),
         ("376410000A", KeyType::P256),
@@ -152,9 +126,7 @@ fn passphrase_protected_pkcs8_keys_from_openssl() {
         assert!(ok, "{out}");
         let text = std::fs::read_to_string(&enc).unwrap();
         assert!(text.contains("ENCRYPTED PRIVATE KEY"));
-        let cert = crate::cms::load_certs(&std::fs::read(&c.cert_file).unwrap())
-            .unwrap()
-            .remove(0);
+        let cert = cert(c);
         let key = crate::keys::PrivateKey::from_pem_with_password(&text, Some("長長的密碼 phrase"))
             .unwrap();
         assert!(key.matches(&cert));

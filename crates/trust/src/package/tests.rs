@@ -1,15 +1,16 @@
 //! The sealed package end to end: sealed by one agency, inspected by a center without keys,
 //! opened by a recipient (and by stock OpenSSL + tar), and every way it must fail.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::*;
-use crate::path::{StaleCrl, load_crls, spki_sha256};
-use crate::pki::{Branch, InitOptions, IssuedCert, KeyType, TestCa};
-use std::path::Path;
-
-use crate::testutil::{issue_agency, openssl_decrypt, s};
+use crate::path::{StaleCrl, spki_sha256};
+use crate::pki::{IssuedCert, KeyType, TestCa};
+use crate::testutil::{
+    SignerKeys, cert, fresh_dir, issue_agency, key, openssl_decrypt, openssl_in, p256_ca,
+    trust_store,
+};
 
 const T0: i64 = 1_767_580_200; // 2026-01-05 10:30 Asia/Taipei
 
@@ -57,17 +58,8 @@ fn letter() -> SealFiles {
 }
 
 fn world(name: &str) -> World {
-    let dir = std::env::temp_dir().join(format!("gongwen-pkg-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut ca = TestCa::init(
-        &dir,
-        &InitOptions {
-            key: KeyType::P256,
-            years: 10,
-        },
-        T0,
-    )
-    .unwrap();
+    let dir = fresh_dir(&format!("pkg-{name}"));
+    let mut ca = p256_ca(&dir, 10, T0);
     let sender = issue_agency(&mut ca, "379000000A", KeyType::P256, T0);
     let dit = issue_agency(&mut ca, "379130000C", KeyType::Rsa2048, T0);
     let outsider = issue_agency(&mut ca, "376410000A", KeyType::Rsa2048, T0);
@@ -81,41 +73,18 @@ fn world(name: &str) -> World {
     }
 }
 
-fn cert(c: &IssuedCert) -> Certificate {
-    cms::load_certs(&std::fs::read(&c.cert_file).unwrap())
-        .unwrap()
-        .remove(0)
-}
-
-fn key(c: &IssuedCert) -> PrivateKey {
-    PrivateKey::from_pem(&std::fs::read_to_string(&c.key_file).unwrap()).unwrap()
-}
-
 fn store(w: &World, policy: StaleCrl) -> TrustStore {
-    TrustStore {
-        anchors: cms::load_certs(&std::fs::read(w.ca.root_file()).unwrap()).unwrap(),
-        crls: ["root", "gca"]
-            .iter()
-            .flat_map(|s| load_crls(&std::fs::read(w.ca.crl_file(s)).unwrap()).unwrap())
-            .collect(),
-        stale_crl: policy,
-    }
+    trust_store(&w.ca, policy)
 }
 
 fn seal_at(w: &World, recipients: &[&IssuedCert], now: i64) -> Result<Vec<u8>, TrustError> {
-    let chain = cms::load_certs(&std::fs::read(w.ca.ca_file(Branch::Gca)).unwrap()).unwrap();
-    let k = key(&w.sender[0]);
-    let c = cert(&w.sender[0]);
+    let sender = SignerKeys::new(&w.ca, &w.sender[0]);
     let to: Vec<Certificate> = recipients.iter().map(|r| cert(r)).collect();
     seal(&SealInput {
         di: w.files.di.clone(),
         sw: Some(w.files.sw.clone()),
         attachments: w.files.attachments.clone(),
-        signer: Signer {
-            key: &k,
-            cert: &c,
-            chain: &chain,
-        },
+        signer: sender.signer(),
         recipients: &to,
         options: Default::default(),
         now,
@@ -134,6 +103,32 @@ fn directory(w: &World) -> impl Fn(&str) -> Vec<[u8; 32]> {
     }
 }
 
+/// A recipient's decryption key and certificate with its code, lent out as a [`Recipient`].
+struct RecipientKeys {
+    key: PrivateKey,
+    cert: Certificate,
+    code: AgencyCode,
+}
+
+impl RecipientKeys {
+    fn new(who: &IssuedCert, code: &str) -> RecipientKeys {
+        let code = AgencyCode::parse(code).unwrap();
+        RecipientKeys {
+            key: key(who),
+            cert: cert(who),
+            code,
+        }
+    }
+
+    fn recipient(&self) -> Recipient<'_> {
+        Recipient {
+            key: &self.key,
+            cert: &self.cert,
+            code: &self.code,
+        }
+    }
+}
+
 fn open_as(
     w: &World,
     pkg: &[u8],
@@ -141,19 +136,17 @@ fn open_as(
     code: &str,
     trust: &TrustStore,
 ) -> Result<Opened, TrustError> {
-    let k = key(who);
-    let c = cert(who);
-    let code = AgencyCode::parse(code).unwrap();
     open(
         pkg,
-        &Recipient {
-            key: &k,
-            cert: &c,
-            code: &code,
-        },
+        &RecipientKeys::new(who, code).recipient(),
         trust,
         &directory(w),
     )
+}
+
+/// Opened by 臺北市政府資訊局, which is in the SW.
+fn open_dit(w: &World, pkg: &[u8], trust: &TrustStore) -> Result<Opened, TrustError> {
+    open_as(w, pkg, &w.dit[1], "379130000C", trust)
 }
 
 #[test]
@@ -194,14 +187,7 @@ fn sealed_inspected_by_a_center_opened_by_the_recipient_and_by_openssl_and_tar()
     );
 
     // The recipient: everything checked, files byte-identical.
-    let o = open_as(
-        &w,
-        &pkg,
-        &w.dit[1],
-        "379130000C",
-        &store(&w, StaleCrl::Refuse),
-    )
-    .unwrap();
+    let o = open_dit(&w, &pkg, &store(&w, StaleCrl::Refuse)).unwrap();
     assert_eq!(o.files[0], w.files.di);
     assert_eq!(o.files[1], w.files.sw);
     assert_eq!(o.files[2], w.files.attachments[0]);
@@ -213,39 +199,31 @@ fn sealed_inspected_by_a_center_opened_by_the_recipient_and_by_openssl_and_tar()
     let f = w.dir.join("p.pkg");
     std::fs::write(&f, &pkg).unwrap();
     let inner = w.dir.join("inner.der");
-    let run = |cmd: &str, args: &[&str]| {
-        let o = Command::new(cmd).args(args).output().unwrap();
-        assert!(
-            o.status.success(),
-            "{cmd} {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    };
     let (ok, out) = openssl_decrypt(&f, &w.dit[1].cert_file, &w.dit[1].key_file, &inner);
     assert!(ok, "{out}");
-    let archive = w.dir.join("content.tar");
-    let at = (T0 + 60).to_string();
-    run(
-        "openssl",
-        &[
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            s(&inner),
-            "-CAfile",
-            s(&w.ca.root_file()),
-            "-attime",
-            &at,
-            "-out",
-            s(&archive),
-        ],
+    let (ok, out) = openssl_in(
+        &w.dir,
+        &format!(
+            "cms -verify -binary -inform DER -in inner.der -CAfile root.crt -attime {} \
+             -out content.tar",
+            T0 + 60
+        ),
     );
+    assert!(ok, "{out}");
     let out = w.dir.join("unpacked");
     std::fs::create_dir_all(&out).unwrap();
-    run("tar", &["-xf", s(&archive), "-C", s(&out)]);
+    let tar = Command::new("tar")
+        .arg("-xf")
+        .arg(w.dir.join("content.tar"))
+        .arg("-C")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        tar.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tar.stderr)
+    );
     for (name, bytes) in [&w.files.di, &w.files.sw, &w.files.attachments[0]] {
         assert_eq!(&std::fs::read(out.join(name)).unwrap(), bytes, "{name}");
     }
@@ -273,54 +251,29 @@ fn every_failure_has_its_own_code() {
         "E_CMS_NOT_RECIPIENT"
     );
     // The directory does not bind the signer's key to the sender.
-    let k = key(&w.dit[1]);
-    let c = cert(&w.dit[1]);
-    let me = AgencyCode::parse("379130000C").unwrap();
-    let e = open(
-        &pkg,
-        &Recipient {
-            key: &k,
-            cert: &c,
-            code: &me,
-        },
-        &trust,
-        &|_| vec![],
-    )
-    .err()
-    .unwrap();
+    let me = RecipientKeys::new(&w.dit[1], "379130000C");
+    let e = open(&pkg, &me.recipient(), &trust, &|_| vec![])
+        .err()
+        .unwrap();
     assert_eq!(e.code(), "E_PKG_SENDER");
     // Another root: untrusted. No CRL under "refuse": refused; under "warn": a warning.
-    let other = TestCa::init(
-        &w.dir.join("other"),
-        &InitOptions {
-            key: KeyType::P256,
-            years: 5,
-        },
-        T0,
-    )
-    .unwrap();
+    let other = p256_ca(&w.dir.join("other"), 5, T0);
     let foreign = TrustStore {
         anchors: cms::load_certs(&std::fs::read(other.root_file()).unwrap()).unwrap(),
         crls: vec![],
         stale_crl: StaleCrl::Refuse,
     };
-    assert_eq!(
-        code(open_as(&w, &pkg, &w.dit[1], "379130000C", &foreign)),
-        "E_TRUST_UNTRUSTED"
-    );
+    assert_eq!(code(open_dit(&w, &pkg, &foreign)), "E_TRUST_UNTRUSTED");
     let no_crl = TrustStore {
         crls: vec![],
         ..store(&w, StaleCrl::Refuse)
     };
-    assert_eq!(
-        code(open_as(&w, &pkg, &w.dit[1], "379130000C", &no_crl)),
-        "E_TRUST_CRL_STALE"
-    );
+    assert_eq!(code(open_dit(&w, &pkg, &no_crl)), "E_TRUST_CRL_STALE");
     let warn = TrustStore {
         crls: vec![],
         ..store(&w, StaleCrl::Warn)
     };
-    let o = open_as(&w, &pkg, &w.dit[1], "379130000C", &warn).unwrap();
+    let o = open_dit(&w, &pkg, &warn).unwrap();
     assert!(
         o.trust.warnings.iter().any(|m| m.contains("廢止清冊")),
         "{:?}",
@@ -332,10 +285,7 @@ fn every_failure_has_its_own_code() {
     let n = t.len();
     t[n / 2] ^= 1;
     assert_eq!(inspect(&t).err().unwrap().code(), "E_PKG_HEADER");
-    assert_eq!(
-        code(open_as(&w, &t, &w.dit[1], "379130000C", &trust)),
-        "E_PKG_HEADER"
-    );
+    assert_eq!(code(open_dit(&w, &t, &trust)), "E_PKG_HEADER");
     // Truncated.
     assert_eq!(
         inspect(&pkg[..n - 7]).err().unwrap().code(),
@@ -347,10 +297,7 @@ fn every_failure_has_its_own_code() {
 
     // Signed after the certificate expired.
     let late = seal_at(&w, &[&w.dit[1]], T0 + 40 * 86_400).unwrap();
-    assert_eq!(
-        code(open_as(&w, &late, &w.dit[1], "379130000C", &trust)),
-        "E_TRUST_EXPIRED"
-    );
+    assert_eq!(code(open_dit(&w, &late, &trust)), "E_TRUST_EXPIRED");
 
     // Revoked: a package signed before the revocation still opens; one signed after does not.
     let mut ca = TestCa::open(&w.dir).unwrap();
@@ -359,13 +306,8 @@ fn every_failure_has_its_own_code() {
     let w2 = World { ca, ..w };
     let after = seal_at(&w2, &[&w2.dit[1]], T0 + 200).unwrap();
     let trust = store(&w2, StaleCrl::Refuse);
-    assert_eq!(
-        code(open_as(&w2, &pkg, &w2.dit[1], "379130000C", &trust)),
-        "ok"
-    );
-    let e = open_as(&w2, &after, &w2.dit[1], "379130000C", &trust)
-        .err()
-        .unwrap();
+    assert_eq!(code(open_dit(&w2, &pkg, &trust)), "ok");
+    let e = open_dit(&w2, &after, &trust).err().unwrap();
     assert_eq!(e.code(), "E_TRUST_REVOKED");
     assert!(e.to_string().contains("撤銷"), "{e}");
 }
@@ -373,48 +315,32 @@ fn every_failure_has_its_own_code() {
 #[test]
 fn sealing_refuses_what_does_not_fit_the_document() {
     let w = world("seal");
-    let chain = cms::load_certs(&std::fs::read(w.ca.ca_file(Branch::Gca)).unwrap()).unwrap();
-    let (k, c) = (key(&w.sender[0]), cert(&w.sender[0]));
+    let sender = SignerKeys::new(&w.ca, &w.sender[0]);
     let to = [cert(&w.dit[1])];
     let base = |files: &SealFiles| SealInput {
         di: files.di.clone(),
         sw: Some(files.sw.clone()),
         attachments: files.attachments.clone(),
-        signer: Signer {
-            key: &k,
-            cert: &c,
-            chain: &chain,
-        },
+        signer: sender.signer(),
         recipients: &to,
         options: Default::default(),
         now: T0,
     };
+    let refusal = |files: &SealFiles| seal(&base(files)).err().unwrap();
     let mut missing = letter();
     missing.attachments.clear();
-    let e = seal(&base(&missing)).err().unwrap();
+    let e = refusal(&missing);
     assert_eq!(e.code(), "E_PKG_CONTENT");
     assert!(e.to_string().contains("沒有附上"), "{e}");
     let mut extra = letter();
     extra.attachments.push(("evil.exe".into(), vec![1]));
-    assert!(
-        seal(&base(&extra))
-            .err()
-            .unwrap()
-            .to_string()
-            .contains("evil.exe")
-    );
+    assert!(refusal(&extra).to_string().contains("evil.exe"));
     let mut renamed = letter();
     renamed.sw.0 = "other.sw".into();
-    assert!(
-        seal(&base(&renamed))
-            .err()
-            .unwrap()
-            .to_string()
-            .contains("other.sw")
-    );
+    assert!(refusal(&renamed).to_string().contains("other.sw"));
     let mut broken = letter();
     broken.di.1.truncate(100);
-    assert_eq!(seal(&base(&broken)).err().unwrap().code(), "E_PKG_CONTENT");
+    assert_eq!(refusal(&broken).code(), "E_PKG_CONTENT");
     let mut no_sw = base(&letter());
     no_sw.sw = None;
     assert!(seal(&no_sw).err().unwrap().to_string().contains("交換表單"));
@@ -429,9 +355,7 @@ mod streaming {
         recipients: &[&IssuedCert],
         out: &Path,
     ) -> Result<PackageHeader, TrustError> {
-        let chain = cms::load_certs(&std::fs::read(w.ca.ca_file(Branch::Gca)).unwrap()).unwrap();
-        let k = key(&w.sender[0]);
-        let c = cert(&w.sender[0]);
+        let sender = SignerKeys::new(&w.ca, &w.sender[0]);
         let to: Vec<Certificate> = recipients.iter().map(|r| cert(r)).collect();
         let att_dir = w.dir.join("att");
         std::fs::create_dir_all(&att_dir).unwrap();
@@ -450,11 +374,7 @@ mod streaming {
                 di: w.files.di.clone(),
                 sw: Some(w.files.sw.clone()),
                 attachments,
-                signer: Signer {
-                    key: &k,
-                    cert: &c,
-                    chain: &chain,
-                },
+                signer: sender.signer(),
                 recipients: &to,
                 options: Default::default(),
                 now: T0,
@@ -464,16 +384,9 @@ mod streaming {
     }
 
     fn stream_open(w: &World, pkg: &Path, out: &Path) -> Result<stream::OpenedFiles, TrustError> {
-        let k = key(&w.dit[1]);
-        let c = cert(&w.dit[1]);
-        let code = AgencyCode::parse("379130000C").unwrap();
         open_to_dir(
             pkg,
-            &Recipient {
-                key: &k,
-                cert: &c,
-                code: &code,
-            },
+            &RecipientKeys::new(&w.dit[1], "379130000C").recipient(),
             &store(w, StaleCrl::Refuse),
             &directory(w),
             out,
@@ -488,14 +401,7 @@ mod streaming {
         let header = stream_seal(&w, &[&w.dit[1]], &pkg).unwrap();
         let bytes = std::fs::read(&pkg).unwrap();
         assert_eq!(inspect(&bytes).unwrap().header, header);
-        let o = open_as(
-            &w,
-            &bytes,
-            &w.dit[1],
-            "379130000C",
-            &store(&w, StaleCrl::Refuse),
-        )
-        .unwrap();
+        let o = open_dit(&w, &bytes, &store(&w, StaleCrl::Refuse)).unwrap();
         assert_eq!(o.files[2], w.files.attachments[0]);
         let out = w.dir.join("out1");
         let opened = stream_open(&w, &pkg, &out).unwrap();

@@ -1,37 +1,25 @@
 //! The test CA checked by stock OpenSSL: what it issues must verify with `openssl verify`, carry
 //! the key usages of its purpose, and show up as revoked in the CRL after `revoke`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::*;
-use crate::testutil::{openssl, s as p};
+use crate::testutil::{fresh_dir, openssl, openssl_in, p256_ca, rel, s as p};
 
 const NOW: i64 = 1_767_580_200; // 2026-01-05 10:30 Asia/Taipei
 
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("gongwen-pki-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+/// `openssl verify` in the CA's directory at the CA's own clock (certificates are not yet valid
+/// at the real time the test runs if that is before NOW, so pass the time explicitly).
+fn verify(ca: &TestCa, branch: Branch, cert: &Path, extra: &str) -> (bool, String) {
+    verify_at(ca, NOW + 60, &format!("{}.crt", branch.stem()), cert, extra)
 }
 
-/// `openssl verify` at the CA's own clock (certificates are not yet valid at the real time
-/// the test runs if that is before NOW, so pass the time explicitly).
-fn verify(ca: &TestCa, branch: Branch, cert: &Path, extra: &[&str]) -> (bool, String) {
-    let root = ca.root_file();
-    let inter = ca.ca_file(branch);
-    let at = (NOW + 60).to_string();
-    let mut args = vec![
-        "verify",
-        "-attime",
-        &at,
-        "-CAfile",
-        p(&root),
-        "-untrusted",
-        p(&inter),
-    ];
-    args.extend_from_slice(extra);
-    args.push(p(cert));
-    openssl(&args)
+/// `openssl verify` of `cert` at `time`, trusting the root, with the intermediates in `untrusted`.
+fn verify_at(ca: &TestCa, time: i64, untrusted: &str, cert: &Path, extra: &str) -> (bool, String) {
+    let cert = rel(&ca.dir, cert);
+    let line =
+        format!("verify -attime {time} -CAfile root.crt -untrusted {untrusted} {extra} {cert}");
+    openssl_in(&ca.dir, &line)
 }
 
 fn org(branch: Branch, code: &str, key: KeyType) -> IssueRequest {
@@ -46,9 +34,27 @@ fn org(branch: Branch, code: &str, key: KeyType) -> IssueRequest {
     }
 }
 
+fn request(subject: Subject, key: KeyType, days: u32) -> IssueRequest {
+    IssueRequest { subject, key, days }
+}
+
+/// `openssl x509 -noout -text` of a certificate.
+fn x509_text(cert: &Path) -> String {
+    openssl(&[
+        "x509",
+        "-noout",
+        "-text",
+        "-nameopt",
+        "utf8",
+        "-in",
+        p(cert),
+    ])
+    .1
+}
+
 #[test]
 fn organisations_get_a_signing_and_an_encryption_certificate_openssl_accepts() {
-    let dir = temp_dir("org");
+    let dir = fresh_dir("pki-org");
     let mut ca = TestCa::init(&dir, &InitOptions::default(), NOW).unwrap();
     let issued = ca
         .issue(&org(Branch::Gca, "379000000A", KeyType::Rsa2048), NOW)
@@ -58,43 +64,16 @@ fn organisations_get_a_signing_and_an_encryption_certificate_openssl_accepts() {
     assert_eq!(sign.record.usage, Usage::Signing);
     assert_eq!(enc.record.usage, Usage::Encryption);
 
-    let (ok, out) = verify(
-        &ca,
-        Branch::Gca,
-        &sign.cert_file,
-        &["-purpose", "smimesign"],
-    );
+    let (ok, out) = verify(&ca, Branch::Gca, &sign.cert_file, "-purpose smimesign");
     assert!(ok, "{out}");
-    let (ok, out) = verify(
-        &ca,
-        Branch::Gca,
-        &enc.cert_file,
-        &["-purpose", "smimeencrypt"],
-    );
+    let (ok, out) = verify(&ca, Branch::Gca, &enc.cert_file, "-purpose smimeencrypt");
     assert!(ok, "{out}");
     // The chain file is what a peer needs beside the root.
-    let at = (NOW + 60).to_string();
-    let (ok, out) = openssl(&[
-        "verify",
-        "-attime",
-        &at,
-        "-CAfile",
-        p(&ca.root_file()),
-        "-untrusted",
-        p(&sign.chain_file),
-        p(&sign.cert_file),
-    ]);
+    let chain = rel(&dir, &sign.chain_file);
+    let (ok, out) = verify_at(&ca, NOW + 60, chain, &sign.cert_file, "");
     assert!(ok, "{out}");
 
-    let (_, text) = openssl(&[
-        "x509",
-        "-noout",
-        "-text",
-        "-nameopt",
-        "utf8",
-        "-in",
-        p(&sign.cert_file),
-    ]);
+    let text = x509_text(&sign.cert_file);
     assert!(
         text.contains("Digital Signature") && text.contains("Non Repudiation"),
         "{text}"
@@ -104,7 +83,7 @@ fn organisations_get_a_signing_and_an_encryption_certificate_openssl_accepts() {
         text.contains("臺北市政府") && text.contains("379000000A"),
         "{text}"
     );
-    let (_, text) = openssl(&["x509", "-noout", "-text", "-in", p(&enc.cert_file)]);
+    let text = x509_text(&enc.cert_file);
     assert!(
         text.contains("Key Encipherment") && !text.contains("Digital Signature"),
         "{text}"
@@ -129,20 +108,9 @@ fn organisations_get_a_signing_and_an_encryption_certificate_openssl_accepts() {
     assert_eq!(a, b);
 
     // The SPKI digest the directory binds is SHA-256 over the DER public key.
-    let der = dir.join("spki.der");
-    let pubkey = dir.join("pub.pem");
-    std::fs::write(&pubkey, &b).unwrap();
-    openssl(&[
-        "pkey",
-        "-pubin",
-        "-in",
-        p(&pubkey),
-        "-outform",
-        "DER",
-        "-out",
-        p(&der),
-    ]);
-    let (_, dgst) = openssl(&["dgst", "-sha256", "-r", p(&der)]);
+    std::fs::write(dir.join("pub.pem"), &b).unwrap();
+    openssl_in(&dir, "pkey -pubin -in pub.pem -outform DER -out spki.der");
+    let (_, dgst) = openssl_in(&dir, "dgst -sha256 -r spki.der");
     assert!(
         dgst.starts_with(&sign.spki_sha256),
         "{dgst} vs {}",
@@ -152,36 +120,20 @@ fn organisations_get_a_signing_and_an_encryption_certificate_openssl_accepts() {
 
 #[test]
 fn persons_companies_and_tls_nodes_with_every_key_type() {
-    let dir = temp_dir("kinds");
-    let mut ca = TestCa::init(
-        &dir,
-        &InitOptions {
-            key: KeyType::P256,
-            years: 10,
-        },
-        NOW,
-    )
-    .unwrap();
+    let dir = fresh_dir("pki-kinds");
+    let mut ca = p256_ca(&dir, 10, NOW);
+    let name = "王小明".into();
     let person = ca
-        .issue(
-            &IssueRequest {
-                subject: Subject::Person {
-                    name: "王小明".into(),
-                },
-                key: KeyType::P256,
-                days: 365,
-            },
-            NOW,
-        )
+        .issue(&request(Subject::Person { name }, KeyType::P256, 365), NOW)
         .unwrap();
     let (ok, out) = verify(
         &ca,
         Branch::Moica,
         &person[0].cert_file,
-        &["-purpose", "smimesign"],
+        "-purpose smimesign",
     );
     assert!(ok, "{out}");
-    let (_, text) = openssl(&["x509", "-noout", "-text", "-in", p(&person[1].cert_file)]);
+    let text = x509_text(&person[1].cert_file);
     assert!(
         text.contains("Key Agreement"),
         "an EC encryption key agrees, it does not encipher: {text}"
@@ -190,61 +142,36 @@ fn persons_companies_and_tls_nodes_with_every_key_type() {
     let company = ca
         .issue(&org(Branch::Moeaca, "12345678", KeyType::Rsa3072), NOW)
         .unwrap();
-    let (ok, out) = verify(&ca, Branch::Moeaca, &company[0].cert_file, &[]);
+    let (ok, out) = verify(&ca, Branch::Moeaca, &company[0].cert_file, "");
     assert!(ok, "{out}");
-    let (_, text) = openssl(&["x509", "-noout", "-text", "-in", p(&company[0].cert_file)]);
+    let text = x509_text(&company[0].cert_file);
     assert!(text.contains("3072 bit"), "{text}");
     // Certified by the company CA, so the agency CA is no path to trust.
-    let (ok, _) = verify(&ca, Branch::Gca, &company[0].cert_file, &[]);
+    let (ok, _) = verify(&ca, Branch::Gca, &company[0].cert_file, "");
     assert!(!ok);
 
+    let hosts = vec!["localhost".into(), "127.0.0.1".into()];
+    let subject = Subject::TlsServer {
+        name: "交換中心".into(),
+        hosts,
+    };
     let server = ca
-        .issue(
-            &IssueRequest {
-                subject: Subject::TlsServer {
-                    name: "交換中心".into(),
-                    hosts: vec!["localhost".into(), "127.0.0.1".into()],
-                },
-                key: KeyType::Rsa2048,
-                days: 30,
-            },
-            NOW,
-        )
+        .issue(&request(subject, KeyType::Rsa2048, 30), NOW)
         .unwrap();
-    let (ok, out) = verify(
-        &ca,
-        Branch::Gca,
-        &server[0].cert_file,
-        &["-purpose", "sslserver", "-verify_ip", "127.0.0.1"],
-    );
+    let server = &server[0].cert_file;
+    let purpose = "-purpose sslserver -verify_ip 127.0.0.1";
+    let (ok, out) = verify(&ca, Branch::Gca, server, purpose);
     assert!(ok, "{out}");
-    let (ok, _) = verify(
-        &ca,
-        Branch::Gca,
-        &server[0].cert_file,
-        &["-purpose", "sslclient"],
-    );
+    let (ok, _) = verify(&ca, Branch::Gca, server, "-purpose sslclient");
     assert!(!ok, "a server certificate is no client certificate");
 
-    let client = ca
-        .issue(
-            &IssueRequest {
-                subject: Subject::TlsClient {
-                    code: "379000000A".into(),
-                    name: "臺北市政府".into(),
-                },
-                key: KeyType::P256,
-                days: 30,
-            },
-            NOW,
-        )
-        .unwrap();
-    let (ok, out) = verify(
-        &ca,
-        Branch::Gca,
-        &client[0].cert_file,
-        &["-purpose", "sslclient"],
-    );
+    let subject = Subject::TlsClient {
+        code: "379000000A".into(),
+        name: "臺北市政府".into(),
+    };
+    let client = ca.issue(&request(subject, KeyType::P256, 30), NOW).unwrap();
+    let client = &client[0].cert_file;
+    let (ok, out) = verify(&ca, Branch::Gca, client, "-purpose sslclient");
     assert!(ok, "{out}");
 
     // Our own evaluation agrees on purposes, extended key usage included.
@@ -262,35 +189,19 @@ fn persons_companies_and_tls_nodes_with_every_key_type() {
             .map(|_| ())
             .map_err(|e| e.code())
     };
-    assert_eq!(eval(&server[0].cert_file, Purpose::TlsServer), Ok(()));
-    assert_eq!(
-        eval(&server[0].cert_file, Purpose::TlsClient),
-        Err("E_TRUST_USAGE")
-    );
-    assert_eq!(eval(&client[0].cert_file, Purpose::TlsClient), Ok(()));
-    assert_eq!(
-        eval(&client[0].cert_file, Purpose::TlsServer),
-        Err("E_TRUST_USAGE")
-    );
+    assert_eq!(eval(server, Purpose::TlsServer), Ok(()));
+    assert_eq!(eval(server, Purpose::TlsClient), Err("E_TRUST_USAGE"));
+    assert_eq!(eval(client, Purpose::TlsClient), Ok(()));
+    assert_eq!(eval(client, Purpose::TlsServer), Err("E_TRUST_USAGE"));
 
     // Expiry: the certificate is refused after its last day.
-    let late = (NOW + 31 * 86_400).to_string();
-    let (ok, out) = openssl(&[
-        "verify",
-        "-attime",
-        &late,
-        "-CAfile",
-        p(&ca.root_file()),
-        "-untrusted",
-        p(&ca.ca_file(Branch::Gca)),
-        p(&client[0].cert_file),
-    ]);
+    let (ok, out) = verify_at(&ca, NOW + 31 * 86_400, "gca.crt", client, "");
     assert!(!ok && out.contains("expired"), "{out}");
 }
 
 #[test]
 fn a_revoked_certificate_is_in_the_crl_and_openssl_refuses_it() {
-    let dir = temp_dir("revoke");
+    let dir = fresh_dir("pki-revoke");
     let mut ca = TestCa::init(&dir, &InitOptions::default(), NOW).unwrap();
     let a = ca
         .issue(&org(Branch::Xca, "XA12345678", KeyType::P256), NOW)
@@ -298,16 +209,8 @@ fn a_revoked_certificate_is_in_the_crl_and_openssl_refuses_it() {
     let b = ca
         .issue(&org(Branch::Xca, "XA87654321", KeyType::P256), NOW)
         .unwrap();
-    let crl_args = |ca: &TestCa| {
-        vec![
-            "-crl_check".to_string(),
-            "-CRLfile".to_string(),
-            ca.crl_file("xca").display().to_string(),
-        ]
-    };
-    let args = crl_args(&ca);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (ok, out) = verify(&ca, Branch::Xca, &a[0].cert_file, &args);
+    let crl = "-crl_check -CRLfile crl/xca.crl";
+    let (ok, out) = verify(&ca, Branch::Xca, &a[0].cert_file, crl);
     assert!(ok, "{out}");
 
     let rec = ca
@@ -318,11 +221,11 @@ fn a_revoked_certificate_is_in_the_crl_and_openssl_refuses_it() {
         )
         .unwrap();
     assert_eq!(rec.reason.as_deref(), Some("keyCompromise"));
-    let (ok, out) = verify(&ca, Branch::Xca, &a[0].cert_file, &args);
+    let (ok, out) = verify(&ca, Branch::Xca, &a[0].cert_file, crl);
     assert!(!ok && out.contains("revoked"), "{out}");
-    let (ok, out) = verify(&ca, Branch::Xca, &b[0].cert_file, &args);
+    let (ok, out) = verify(&ca, Branch::Xca, &b[0].cert_file, crl);
     assert!(ok, "only the revoked one is refused: {out}");
-    let (_, crl) = openssl(&["crl", "-noout", "-text", "-in", p(&ca.crl_file("xca"))]);
+    let (_, crl) = openssl_in(&dir, "crl -noout -text -in crl/xca.crl");
     assert!(
         crl.contains(&a[0].record.serial) && crl.contains("Key Compromise"),
         "{crl}"
@@ -345,7 +248,7 @@ fn a_revoked_certificate_is_in_the_crl_and_openssl_refuses_it() {
 
 #[test]
 fn bad_requests_and_directories_are_refused_and_change_nothing() {
-    let dir = temp_dir("bad");
+    let dir = fresh_dir("pki-bad");
     let mut ca = TestCa::init(&dir, &InitOptions::default(), NOW).unwrap();
     let e = TestCa::init(&dir, &InitOptions::default(), NOW)
         .err()
@@ -357,11 +260,7 @@ fn bad_requests_and_directories_are_refused_and_change_nothing() {
         (org(Branch::Gca, "379 000", KeyType::P256), "代碼"),
         (org(Branch::Moica, "379000000A", KeyType::P256), "內政部"),
         (
-            IssueRequest {
-                subject: Subject::Person { name: "".into() },
-                key: KeyType::P256,
-                days: 30,
-            },
+            request(Subject::Person { name: "".into() }, KeyType::P256, 30),
             "名稱",
         ),
         (
@@ -372,14 +271,14 @@ fn bad_requests_and_directories_are_refused_and_change_nothing() {
             "效期",
         ),
         (
-            IssueRequest {
-                subject: Subject::TlsServer {
+            request(
+                Subject::TlsServer {
                     name: "中心".into(),
                     hosts: vec![],
                 },
-                key: KeyType::P256,
-                days: 30,
-            },
+                KeyType::P256,
+                30,
+            ),
             "主機",
         ),
     ] {
@@ -400,7 +299,7 @@ fn bad_requests_and_directories_are_refused_and_change_nothing() {
         .unwrap_err();
     assert!(e.to_string().contains("已存在"), "{e}");
 
-    let e = TestCa::open(&temp_dir("nothing")).err().unwrap();
+    let e = TestCa::open(&fresh_dir("pki-nothing")).err().unwrap();
     assert_eq!(e.code(), "E_PKI_STATE");
     assert!(e.to_string().contains("pki init"));
     std::fs::write(dir.join("ca.toml"), "version = \"壞掉\"").unwrap();
@@ -411,16 +310,7 @@ fn bad_requests_and_directories_are_refused_and_change_nothing() {
 
 #[test]
 fn expiry_is_announced_ahead() {
-    let dir = temp_dir("expiry");
-    let mut ca = TestCa::init(
-        &dir,
-        &InitOptions {
-            key: KeyType::P256,
-            years: 10,
-        },
-        NOW,
-    )
-    .unwrap();
+    let mut ca = p256_ca(&fresh_dir("pki-expiry"), 10, NOW);
     let c = ca
         .issue(&org(Branch::Gca, "379000000A", KeyType::P256), NOW)
         .unwrap();

@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::cms::load_certs;
-use crate::keys::PrivateKey;
 use crate::package::PackageHeader;
-use crate::path::{StaleCrl, load_crls};
-use crate::pki::{Branch, InitOptions, IssuedCert, KeyType, TestCa};
-use crate::testutil::{issue_agency, openssl, s};
+use crate::path::StaleCrl;
+use crate::pki::{IssuedCert, KeyType, TestCa};
+use crate::testutil::{
+    SignerKeys, cert, fresh_dir, issue_agency, openssl_in, p256_ca, trust_store,
+};
 
 const T0: i64 = 1_767_580_200;
 
@@ -38,46 +38,18 @@ struct World {
 }
 
 fn world(name: &str) -> World {
-    let dir = std::env::temp_dir().join(format!("gongwen-receipt-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut ca = TestCa::init(
-        &dir,
-        &InitOptions {
-            key: KeyType::P256,
-            years: 5,
-        },
-        T0,
-    )
-    .unwrap();
+    let dir = fresh_dir(&format!("receipt-{name}"));
+    let mut ca = p256_ca(&dir, 5, T0);
     let dit = issue_agency(&mut ca, "379130000C", KeyType::P256, T0);
     World { dir, ca, dit }
 }
 
 fn sign_receipt(w: &World, req: &ReceiptRequest) -> Result<(Vec<u8>, Receipt), TrustError> {
-    let key = PrivateKey::from_pem(&std::fs::read_to_string(&w.dit[0].key_file).unwrap()).unwrap();
-    let cert = load_certs(&std::fs::read(&w.dit[0].cert_file).unwrap())
-        .unwrap()
-        .remove(0);
-    let chain = load_certs(&std::fs::read(w.ca.ca_file(Branch::Gca)).unwrap()).unwrap();
-    issue(
-        req,
-        &Signer {
-            key: &key,
-            cert: &cert,
-            chain: &chain,
-        },
-    )
+    issue(req, &SignerKeys::new(&w.ca, &w.dit[0]).signer())
 }
 
 fn store(w: &World) -> TrustStore {
-    TrustStore {
-        anchors: load_certs(&std::fs::read(w.ca.root_file()).unwrap()).unwrap(),
-        crls: ["root", "gca"]
-            .iter()
-            .flat_map(|c| load_crls(&std::fs::read(w.ca.crl_file(c)).unwrap()).unwrap())
-            .collect(),
-        stale_crl: StaleCrl::Refuse,
-    }
+    trust_store(&w.ca, StaleCrl::Refuse)
 }
 
 fn req<'a>(h: &'a PackageHeader, event: ReceiptEvent) -> ReceiptRequest<'a> {
@@ -104,30 +76,20 @@ fn a_return_with_its_reason_verifies_here_and_in_openssl() {
     let (bytes, receipt) = sign_receipt(&w, &r).unwrap();
     assert_eq!(receipt.package_sha256, "ab".repeat(32));
 
-    let f = w.dir.join("r.p7");
-    std::fs::write(&f, &bytes).unwrap();
-    let at = (T0 + 120).to_string();
-    let (ok, out) = openssl(&[
-        "cms",
-        "-verify",
-        "-inform",
-        "DER",
-        "-in",
-        s(&f),
-        "-CAfile",
-        s(&w.ca.root_file()),
-        "-attime",
-        &at,
-    ]);
+    std::fs::write(w.dir.join("r.p7"), &bytes).unwrap();
+    let (ok, out) = openssl_in(
+        &w.dir,
+        &format!(
+            "cms -verify -inform DER -in r.p7 -CAfile root.crt -attime {}",
+            T0 + 120
+        ),
+    );
     assert!(
         ok && out.contains("\"退文\"") && out.contains("附件不全"),
         "{out}"
     );
 
-    let key = crate::path::spki_sha256(
-        &load_certs(&std::fs::read(&w.dit[0].cert_file).unwrap()).unwrap()[0],
-    )
-    .unwrap();
+    let key = crate::path::spki_sha256(&cert(&w.dit[0])).unwrap();
     let v = verify(&bytes, &store(&w), &|c| {
         if c == "379130000C" { vec![key] } else { vec![] }
     })
@@ -151,10 +113,9 @@ fn a_return_with_its_reason_verifies_here_and_in_openssl() {
 fn receipts_say_what_they_must_and_nothing_else() {
     let w = world("rules");
     let h = header();
-    let e = sign_receipt(&w, &req(&h, ReceiptEvent::Returned))
-        .err()
-        .unwrap();
-    assert!(e.to_string().contains("退文必須註明原因"), "{e}");
+    let refusal = |r: &ReceiptRequest| sign_receipt(&w, r).err().unwrap().to_string();
+    let e = refusal(&req(&h, ReceiptEvent::Returned));
+    assert!(e.contains("退文必須註明原因"), "{e}");
     let bad = ReceiptRequest {
         reason: Some(ReturnReason::Other),
         ..req(&h, ReceiptEvent::Delivered)
@@ -164,13 +125,7 @@ fn receipts_say_what_they_must_and_nothing_else() {
         receipt_number: Some("北市資字第1150000456號".into()),
         ..req(&h, ReceiptEvent::Delivered)
     };
-    assert!(
-        sign_receipt(&w, &bad)
-            .err()
-            .unwrap()
-            .to_string()
-            .contains("收文字號")
-    );
+    assert!(refusal(&bad).contains("收文字號"));
     let ok = ReceiptRequest {
         receipt_number: Some("北市資字第1150000456號".into()),
         ..req(&h, ReceiptEvent::Confirmed)
@@ -181,12 +136,8 @@ fn receipts_say_what_they_must_and_nothing_else() {
         ReceiptEvent::parse("簽收").unwrap(),
         ReceiptEvent::Confirmed
     );
-    assert!(
-        parse_reason("不想收")
-            .unwrap_err()
-            .to_string()
-            .contains("誤送")
-    );
+    let e = parse_reason("不想收").unwrap_err();
+    assert!(e.to_string().contains("誤送"), "{e}");
 }
 
 #[test]
