@@ -765,7 +765,8 @@ mod tests {
     #[test]
     fn a_form_is_checked_before_anyone_signs_it() {
         assert!(check_form(&form(), NOW).is_ok());
-        let cases: [(fn(&mut ApplicationForm), &str); 6] = [
+        type BreakIt = fn(&mut ApplicationForm);
+        let cases: [(BreakIt, &str); 6] = [
             (|f| f.authority = "379130000C/".into(), "審核機關"),
             (|f| f.ips.clear(), "固定 IP"),
             (|f| f.certificates.clear(), "憑證"),
