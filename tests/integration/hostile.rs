@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::agent_web::{browser, card, challenge_of, node, send, sign_in};
+use crate::agent_web::{browser, card, challenge_of, send, sign_in, start_center, start_node};
 
 /// What the server answers, read until it closes the connection. A server that keeps the
 /// connection open without finishing its answer fails the test (after 30 s of silence).
@@ -57,29 +57,6 @@ where
     let got = answer(&mut r).await;
     writer.abort();
     got
-}
-
-async fn start_center(name: &str) -> gongwen_center::Running {
-    let pki = pki();
-    let x = gongwen_center::start(
-        pki.center_config(name, &fresh_database(name).await, BlobStore::Fs),
-        Clock::default(),
-    )
-    .await
-    .unwrap();
-    pki.register(&x.app, &[A, B]).await.unwrap();
-    x
-}
-
-async fn start_node(
-    name: &str,
-    center: &gongwen_center::Running,
-    tune: impl FnOnce(&mut gongwen_agent::AgentConfig),
-) -> gongwen_agent::Running {
-    let root = scratch(name);
-    let mut cfg = node(&fresh_database(name).await, &root, center.addr());
-    tune(&mut cfg);
-    gongwen_agent::start(cfg, Clock::default()).await.unwrap()
 }
 
 #[test]
@@ -553,22 +530,7 @@ fn failures_lock_the_card_and_only_many_lock_the_address() {
         let n = start_node("hostile-lockout", &x, |_| {}).await;
         let base = format!("http://{}", n.api_addr().unwrap());
         let http = browser();
-        let attempt = |code: &'static str| {
-            let http = http.clone();
-            let base = base.clone();
-            async move {
-                let p = send(http.get(format!("{base}/login"))).await;
-                let (nonce, text) = challenge_of(&p.body);
-                let signed = card(code)
-                    .sign_challenge(&text, Clock::default().now_s())
-                    .unwrap();
-                send(
-                    http.post(format!("{base}/login"))
-                        .form(&[("nonce", nonce.as_str()), ("signed", signed.as_str())]),
-                )
-                .await
-            }
-        };
+        let attempt = |code| sign_in(&http, &base, code);
         // C's card, which this node does not serve, fails five times (all from 127.0.0.1,
         // like everyone behind one proxy) …
         for _ in 0..5 {
