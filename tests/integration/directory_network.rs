@@ -900,47 +900,80 @@ fn date_in(now: i64, days: i64) -> String {
     addressbook::taipei_time(now + days * 86_400_000)[..10].to_string()
 }
 
+/// A directory and center X following it, with A and B registered and known at X.
+struct AtX {
+    dir: gongwen_directory::Running,
+    x: Running,
+    a: gongwen_client::CenterClient,
+    b: gongwen_client::CenterClient,
+    now: i64,
+}
+
+async fn at_x(name: &str) -> AtX {
+    let (dir, pd) = start_directory(name).await;
+    let px = free_port();
+    let now = dir.app.clock.now_ms();
+    register_center(&dir.app.db, "center-x", px, Some(0)).await;
+    for code in [A, B] {
+        register_agency(
+            &dir.app.db,
+            code,
+            &format!("測試機關{code}"),
+            "center-x",
+            now,
+        )
+        .await;
+    }
+    let db_x = fresh_database(&format!("{name}_x")).await;
+    let x = gongwen_center::start(
+        center_config("center-x", &db_x, px, 0, pd),
+        Clock::default(),
+    )
+    .await
+    .unwrap();
+    let a = pki().client(x.addr(), A).unwrap();
+    let b = pki().client(x.addr(), B).unwrap();
+    until_refusal("A known at X", &a, None).await;
+    until_refusal("B known at X", &b, None).await;
+    AtX { dir, x, a, b, now }
+}
+
+impl AtX {
+    /// The directory's log chain holds; then both stop.
+    async fn shutdown(self) {
+        let v = gongwen_directory::audit::verify(&self.dir.app.db, None)
+            .await
+            .unwrap();
+        assert_eq!(v.broken, None);
+        self.x.shutdown().await;
+        self.dir.shutdown().await;
+    }
+}
+
+/// An improvement notice suspends B with its reason; after three failed follow-ups it ends
+/// in termination at 18:00 the day before the date set, and B may apply again.
 #[test]
-fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
+fn an_improvement_notice_suspends_and_ends_in_termination() {
     use gongwen_directory::improvements;
     runtime().block_on(async {
-        let pki = pki();
-        let (dir, pd) = start_directory("dirimp").await;
-        let px = free_port();
-        let db = dir.app.db.clone();
-        let now = dir.app.clock.now_ms();
-        register_center(&db, "center-x", px, Some(0)).await;
-        for code in [A, B] {
-            register_agency(&db, code, &format!("測試機關{code}"), "center-x", now).await;
-        }
-        let x = gongwen_center::start(
-            center_config("center-x", &fresh_database("dirimp_x").await, px, 0, pd),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
-        let a = pki.client(x.addr(), A).unwrap();
-        let b = pki.client(x.addr(), B).unwrap();
-        until("A and B known at X", || async {
-            refusal(&a).await.is_none() && refusal(&b).await.is_none()
-        })
-        .await;
-
+        let net = at_x("dirimp_end").await;
+        let AtX { x, a, b, now, .. } = &net;
+        let (db, now) = (&net.dir.app.db, *now);
         // An improvement notice suspends B, with its reason, at the center too.
-        let notice = improvements::issue(&db, B, "advertising", &date_in(now, 10), ADMIN, now)
+        let notice = improvements::issue(db, B, "advertising", &date_in(now, 10), ADMIN, now)
             .await
             .unwrap();
         let id = notice.id.clone();
-        until_refusal("B suspended at X", &b, Some("E_AUTH_SUSPENDED")).await;
+        until_refusal("B suspended at X", b, Some("E_AUTH_SUSPENDED")).await;
         let e = b.inbox(&[]).await.unwrap_err().to_string();
         assert!(e.contains("限期改善單") && e.contains("廣告"), "{e}");
         // Not yet: within the deadline and without three failed follow-ups.
-        let early = improvements::terminate(&db, &id, &date_in(now, 20), ADMIN, now)
+        let early = improvements::terminate(db, &id, &date_in(now, 20), ADMIN, now)
             .await
             .unwrap_err();
         assert_eq!(early.code.as_str(), "E_DIR_STATE");
         improvements::answer(
-            &db,
+            db,
             &id,
             "已停止發送廣告並檢討內部程序",
             &format!("participant:{B}"),
@@ -950,7 +983,7 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
         .unwrap();
         for n in 1..=3 {
             improvements::follow_up(
-                &db,
+                db,
                 &id,
                 false,
                 &format!("第 {n} 次追蹤：仍有廣告"),
@@ -960,13 +993,13 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
             .await
             .unwrap();
         }
-        let fourth = improvements::follow_up(&db, &id, false, "第 4 次", "assessor:王", now + 4)
+        let fourth = improvements::follow_up(db, &id, false, "第 4 次", "assessor:王", now + 4)
             .await
             .unwrap_err();
         assert_eq!(fourth.code.as_str(), "E_DIR_STATE");
         assert!(fourth.detail.contains("延長"), "{fourth}");
         let on = date_in(now, 3);
-        let t = improvements::terminate(&db, &id, &on, ADMIN, now + 5)
+        let t = improvements::terminate(db, &id, &on, ADMIN, now + 5)
             .await
             .unwrap();
         assert_eq!(t.follow_ups.len(), 3);
@@ -975,28 +1008,28 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
         assert!(addressbook::taipei_time(stops).ends_with("18:00:00"));
         // A minute before 18:00 the day before, nothing happens; at 18:00 service stops.
         assert!(
-            improvements::enforce(&db, stops - 60_000, 90, &[])
+            improvements::enforce(db, stops - 60_000, 90, &[])
                 .await
                 .unwrap()
                 .is_empty()
         );
         assert_eq!(
-            registry::require(&db, B).await.unwrap().state,
+            registry::require(db, B).await.unwrap().state,
             ParticipantState::Suspended
         );
-        let done = improvements::enforce(&db, stops, 90, &[]).await.unwrap();
+        let done = improvements::enforce(db, stops, 90, &[]).await.unwrap();
         assert_eq!(done, [format!("terminated {B}")]);
         assert_eq!(
-            registry::require(&db, B).await.unwrap().state,
+            registry::require(db, B).await.unwrap().state,
             ParticipantState::Terminated
         );
-        until_standing(&x, B, ParticipantState::Terminated).await;
+        until_standing(x, B, ParticipantState::Terminated).await;
         let e = b.inbox(&[]).await.unwrap_err().to_string();
         assert!(e.contains("中止") && e.contains("紙本"), "{e}");
         let to_b = a
             .submit(
                 "imp1",
-                pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap(),
+                pki().seal(A, &[B], 0, HeaderOptions::default()).unwrap(),
             )
             .await
             .unwrap();
@@ -1006,8 +1039,8 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
         );
         // B may apply again, and the reviewers see what happened.
         let app = gongwen_directory::applications::submit(
-            &db,
-            &dir.app.trust.store(),
+            db,
+            &net.dir.app.trust.store(),
             &signed(
                 &{
                     let mut f = form(B, "center-x", true, now);
@@ -1024,45 +1057,67 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
             app.state,
             gongwen_directory::applications::AppState::Submitted
         );
-        let past = improvements::of(&db, B).await.unwrap();
+        let past = improvements::of(db, B).await.unwrap();
         assert_eq!(
             (past.len(), past[0].state),
             (1, improvements::NoticeState::Terminated)
         );
 
+        net.shutdown().await;
+    });
+}
+
+/// An extension allows more follow-ups; an improvement restores the participant.
+#[test]
+fn an_extension_allows_more_follow_ups_and_an_improvement_restores() {
+    use gongwen_directory::improvements;
+    runtime().block_on(async {
+        let net = at_x("dirimp_ext").await;
+        let (db, now) = (&net.dir.app.db, net.now);
         // An extension allows more follow-ups; an improvement restores the participant.
-        let n2 = improvements::issue(&db, A, "rules", &date_in(now, 5), ADMIN, now)
+        let n2 = improvements::issue(db, A, "rules", &date_in(now, 5), ADMIN, now)
             .await
             .unwrap();
         for i in 0..3 {
-            improvements::follow_up(&db, &n2.id, false, "尚未完成", "assessor:李", now + i)
+            improvements::follow_up(db, &n2.id, false, "尚未完成", "assessor:李", now + i)
                 .await
                 .unwrap();
         }
         assert_eq!(
-            improvements::extend(&db, &n2.id, &date_in(now, 4), "局長", ADMIN, now)
+            improvements::extend(db, &n2.id, &date_in(now, 4), "局長", ADMIN, now)
                 .await
                 .unwrap_err()
                 .code
                 .as_str(),
             "E_BAD_REQUEST"
         );
-        improvements::extend(&db, &n2.id, &date_in(now, 15), "局長", ADMIN, now)
+        improvements::extend(db, &n2.id, &date_in(now, 15), "局長", ADMIN, now)
             .await
             .unwrap();
-        let done =
-            improvements::follow_up(&db, &n2.id, true, "已完成改善", "assessor:李", now + 10)
-                .await
-                .unwrap();
+        let done = improvements::follow_up(db, &n2.id, true, "已完成改善", "assessor:李", now + 10)
+            .await
+            .unwrap();
         assert_eq!(done.state, improvements::NoticeState::Improved);
         assert_eq!(
-            registry::require(&db, A).await.unwrap().state,
+            registry::require(db, A).await.unwrap().state,
             ParticipantState::Active
         );
 
-        // Certificates: warned before expiry (once), suspended at expiry, and out of the
-        // address book after the grace period.
-        let until_ms = registry::certs(&db, A)
+        net.shutdown().await;
+    });
+}
+
+/// Certificates: warned before expiry (once), suspended at expiry, and out of the address
+/// book after the grace period.
+#[test]
+fn expired_certificates_warn_then_suspend_then_delist() {
+    use gongwen_directory::improvements;
+    runtime().block_on(async {
+        let net = at_x("dirimp_cert").await;
+        let AtX { x, a, .. } = &net;
+        let db = &net.dir.app.db;
+        // A's and B's certificates (of the one test CA) expire together.
+        let until_ms = registry::certs(db, A)
             .await
             .unwrap()
             .iter()
@@ -1071,51 +1126,46 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
             .min()
             .unwrap();
         let day = 86_400_000;
-        let warned = improvements::enforce(&db, until_ms - 20 * day, 90, &[60, 30, 7])
+        let warned = improvements::enforce(db, until_ms - 20 * day, 90, &[60, 30, 7])
             .await
             .unwrap();
-        assert_eq!(warned, [format!("warned {A} (30 days)")]);
+        assert_eq!(warned, [A, B].map(|c| format!("warned {c} (30 days)")));
         assert!(
-            improvements::enforce(&db, until_ms - 19 * day, 90, &[60, 30, 7])
+            improvements::enforce(db, until_ms - 19 * day, 90, &[60, 30, 7])
                 .await
                 .unwrap()
                 .is_empty()
         );
-        let expired = improvements::enforce(&db, until_ms + 60_000, 90, &[])
+        let expired = improvements::enforce(db, until_ms + 60_000, 90, &[])
             .await
             .unwrap();
-        assert_eq!(expired, [format!("suspended {A} (certificate expired)")]);
-        until_refusal("A suspended at X", &a, Some("E_AUTH_SUSPENDED")).await;
+        assert_eq!(
+            expired,
+            [A, B].map(|c| format!("suspended {c} (certificate expired)"))
+        );
+        until_refusal("A suspended at X", a, Some("E_AUTH_SUSPENDED")).await;
         let e = a.inbox(&[]).await.unwrap_err().to_string();
         assert!(e.contains("憑證") && e.contains("到期"), "{e}");
         // Reconnecting needs a valid certificate; the old one is still expired.
-        let r = improvements::reconnect(&db, A, ADMIN, until_ms + 2 * day)
+        let r = improvements::reconnect(db, A, ADMIN, until_ms + 2 * day)
             .await
             .unwrap_err();
         assert_eq!(r.code.as_str(), "E_DIR_STATE");
-        let gone = improvements::enforce(&db, until_ms + 91 * day, 90, &[])
+        let gone = improvements::enforce(db, until_ms + 91 * day, 90, &[])
             .await
             .unwrap();
         assert_eq!(
             gone,
-            [format!("delisted {A} (certificate expired 90 days ago)")]
+            [A, B].map(|c| format!("delisted {c} (certificate expired 90 days ago)"))
         );
         assert!(
-            addressbook::search(&db, Some(A), 10)
+            addressbook::search(db, Some(A), 10)
                 .await
                 .unwrap()
                 .is_empty()
         );
-        until_standing(&x, A, ParticipantState::Cancelled).await;
-        assert_eq!(
-            gongwen_directory::audit::verify(&db, None)
-                .await
-                .unwrap()
-                .broken,
-            None
-        );
-        x.shutdown().await;
-        dir.shutdown().await;
+        until_standing(x, A, ParticipantState::Cancelled).await;
+        net.shutdown().await;
     });
 }
 
