@@ -159,14 +159,14 @@ pub(crate) async fn start_node(
 }
 
 /// A center with A and B, one agent node serving both, and a browser at the node.
-struct Web {
-    x: gongwen_center::Running,
-    n: gongwen_agent::Running,
-    base: String,
-    http: reqwest::Client,
+pub(crate) struct Web {
+    pub x: gongwen_center::Running,
+    pub n: gongwen_agent::Running,
+    pub base: String,
+    pub http: reqwest::Client,
 }
 
-async fn web(name: &str) -> Web {
+pub(crate) async fn web(name: &str) -> Web {
     let x = start_center(&format!("{name}_x")).await;
     let n = start_node(name, &x, |_| {}).await;
     let base = format!("http://{}", n.api_addr().unwrap());
@@ -180,11 +180,8 @@ async fn web(name: &str) -> Web {
 
 impl Web {
     /// `code` signed in with its card.
-    async fn session(&self, code: &str) -> Session<'_> {
-        let p = sign_in(&self.http, &self.base, code).await;
-        p.went_to("/inbox");
-        let cookie = p.cookie.expect("a session cookie");
-        Session { w: self, cookie }
+    async fn session(&self, code: &str) -> Session {
+        Session::open(&self.http, &self.base, code).await
     }
 
     /// `code`'s document system at this node, with a new token.
@@ -222,38 +219,48 @@ impl Web {
         row.unwrap().text(0).unwrap()
     }
 
-    async fn shutdown(self) {
+    pub async fn shutdown(self) {
         self.n.shutdown().await;
         self.x.shutdown().await;
     }
 }
 
-/// A browser signed in at the node: every request carries the session cookie.
-struct Session<'a> {
-    w: &'a Web,
+/// A browser signed in at a node: every request carries the session cookie.
+pub(crate) struct Session {
+    http: reqwest::Client,
+    base: String,
     cookie: String,
 }
 
-impl Session<'_> {
+impl Session {
+    /// `code` signed in with its card at the node at `base`.
+    pub async fn open(http: &reqwest::Client, base: &str, code: &str) -> Session {
+        let p = sign_in(http, base, code).await;
+        p.went_to("/inbox");
+        let cookie = p.cookie.expect("a session cookie");
+        let (http, base) = (http.clone(), base.to_string());
+        Session { http, base, cookie }
+    }
+
     /// The response itself, for files.
-    async fn fetch(&self, path: &str) -> reqwest::Response {
-        let url = format!("{}{path}", self.w.base);
-        let rb = self.w.http.get(url).header("cookie", &self.cookie);
+    pub async fn fetch(&self, path: &str) -> reqwest::Response {
+        let url = format!("{}{path}", self.base);
+        let rb = self.http.get(url).header("cookie", &self.cookie);
         rb.send().await.unwrap()
     }
 
-    async fn get(&self, path: &str) -> Page {
-        let url = format!("{}{path}", self.w.base);
-        send(self.w.http.get(url).header("cookie", &self.cookie)).await
+    pub async fn get(&self, path: &str) -> Page {
+        let url = format!("{}{path}", self.base);
+        send(self.http.get(url).header("cookie", &self.cookie)).await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
-        let rb = self.w.http.post(format!("{}{path}", self.w.base));
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let rb = self.http.post(format!("{}{path}", self.base));
         send(rb.header("cookie", &self.cookie).form(form)).await
     }
 
     /// A multipart form, as the compose page posts it.
-    async fn upload(&self, path: &str, f: &[(&str, Option<&str>, Vec<u8>)]) -> Page {
+    pub async fn upload(&self, path: &str, f: &[(&str, Option<&str>, Vec<u8>)]) -> Page {
         let parts: Vec<Part<'_>> = f
             .iter()
             .map(|(field, file, bytes)| Part {
@@ -263,7 +270,7 @@ impl Session<'_> {
             })
             .collect();
         let (ct, body) = gongwen_client::agent::multipart(&parts);
-        let rb = self.w.http.post(format!("{}{path}", self.w.base));
+        let rb = self.http.post(format!("{}{path}", self.base));
         send(
             rb.header("cookie", &self.cookie)
                 .header("content-type", ct)
@@ -378,7 +385,8 @@ fn an_organisation_signs_in_with_its_card() {
         .await;
         wrong.has(403, &[]);
         let s = Session {
-            w: &w,
+            http: http.clone(),
+            base: base.clone(),
             cookie: ok.cookie.expect("a session cookie"),
         };
 

@@ -175,40 +175,28 @@ fn a_classified_document_is_refused_everywhere_and_nothing_reaches_the_recipient
 
         // The web client offers no 密等; a form with one crafted in still never sends one.
         let http = crate::agent_web::browser();
-        let login = crate::agent_web::sign_in(&http, &base, A).await;
-        assert_eq!(login.status, 303, "{}", login.body);
-        let cookie = login.cookie.unwrap();
-        let page = crate::agent_web::send(http.get(format!("{base}/compose")).header("cookie", &cookie)).await;
-        assert_eq!(page.status, 200);
-        assert!(!page.body.contains("密等"), "the form offers no 密等");
+        let session = crate::agent_web::Session::open(&http, &base, A).await;
+        let page = session.get("/compose").await;
+        page.has(200, &[]);
+        page.lacks(&["密等"]); // the form offers none
         let csrf = crate::agent_web::csrf_of(&page.body);
-        let fields: Vec<(&str, Option<&str>, Vec<u8>)> = vec![
-            ("csrf", None, csrf.into_bytes()),
-            ("kind", None, "函".as_bytes().to_vec()),
-            ("urgency", None, "普通件".as_bytes().to_vec()),
-            ("secrecy", None, "密".as_bytes().to_vec()),
-            ("密等", None, "密".as_bytes().to_vec()),
-            ("密等及解密條件或保密期限", None, "{\"密等\":\"密\"}".as_bytes().to_vec()),
-            ("subject", None, "表單加了密等欄位的函，請查照。".as_bytes().to_vec()),
-            ("explain", None, "依規定辦理。".as_bytes().to_vec()),
-            ("primary", None, B.as_bytes().to_vec()),
-            ("address", None, "100 臺北市中正區測試路1號".as_bytes().to_vec()),
-            ("contact", None, "承辦人：王小明".as_bytes().to_vec()),
-            ("signature", None, "機關首長　王大明".as_bytes().to_vec()),
-        ];
-        let parts: Vec<Part<'_>> = fields
-            .iter()
-            .map(|(k, f, b)| Part { field: k, file: *f, bytes: b })
-            .collect();
-        let (ct, body) = gongwen_client::agent::multipart(&parts);
-        let p = crate::agent_web::send(
-            http.post(format!("{base}/compose/send"))
-                .header("cookie", &cookie)
-                .header("content-type", ct)
-                .body(body),
-        )
-        .await;
-        assert_eq!(p.status, 200, "{}", p.body);
+        let fields: Vec<(&str, Option<&str>, Vec<u8>)> = [
+            ("csrf", csrf.as_str()),
+            ("kind", "函"),
+            ("urgency", "普通件"),
+            ("secrecy", "密"),
+            ("密等", "密"),
+            ("密等及解密條件或保密期限", "{\"密等\":\"密\"}"),
+            ("subject", "表單加了密等欄位的函，請查照。"),
+            ("explain", "依規定辦理。"),
+            ("primary", B),
+            ("address", "100 臺北市中正區測試路1號"),
+            ("contact", "承辦人：王小明"),
+            ("signature", "機關首長　王大明"),
+        ]
+        .map(|(k, v)| (k, None, v.as_bytes().to_vec()))
+        .to_vec();
+        session.upload("/compose/send", &fields).await.has(200, &[]);
         let sent = a.sent_list(&[]).await.unwrap().items;
         assert_eq!(sent.len(), 1, "only the web letter was sent");
         let id = sent[0].id.clone();

@@ -186,12 +186,22 @@ pub fn code_of<T>(r: Result<T, gongwen_client::ClientError>) -> String {
 }
 
 /// Waits (15 s at most, every 50 ms) until `f` says yes; panics naming `what` otherwise.
-pub async fn until<F, Fut>(what: &str, mut f: F)
+pub async fn until<F, Fut>(what: &str, f: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..300 {
+    within(15, what, f).await
+}
+
+/// Waits `secs` seconds at most (every 50 ms) until `f` says yes; panics naming `what`
+/// otherwise.
+pub async fn within<F, Fut>(secs: u64, what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..secs * 20 {
         if f().await {
             return;
         }
