@@ -3,17 +3,10 @@
 
 use gongwen_center::BlobStore;
 use gongwen_client::ClientError;
-use gongwen_integration::{A, B, C, fresh_database, pki, runtime};
+use gongwen_integration::{A, B, C, code_of, fresh_database, pki, runtime};
 use gongwen_proto::HeaderOptions;
 use gongwen_proto::api::SecurityEvent;
 use gongwen_testbed::start_center;
-
-fn code<T>(r: Result<T, ClientError>) -> String {
-    match r {
-        Err(e) => e.code().unwrap_or("(no code)").to_string(),
-        Ok(_) => panic!("expected a refusal, got a success"),
-    }
-}
 
 /// Anyone registered could file a report against any package (C about A's letter to B),
 /// and the center recorded it under that package.
@@ -43,12 +36,12 @@ fn only_the_parties_of_a_package_report_on_it() {
         };
         // Not a party: refused, and nothing recorded against the package.
         assert_eq!(
-            code(c.security_event(&report(Some(&sent.id))).await),
+            code_of(c.security_event(&report(Some(&sent.id))).await),
             "E_EVENT_NOT_PARTY"
         );
         // A package that does not exist: the same answer (no telling whether it exists).
         assert_eq!(
-            code(c.security_event(&report(Some("no-such-package"))).await),
+            code_of(c.security_event(&report(Some("no-such-package"))).await),
             "E_EVENT_NOT_PARTY"
         );
         let recs = a
@@ -151,14 +144,14 @@ fn corrupted_bodies_are_never_served() {
             let at = pkg.len() as u64 / 2;
             flip_stored_byte(&center, &sent.id, at).await;
             // Whole, a range around the flipped byte, and a range far from it.
-            assert_eq!(code(b.fetch(&sent.id).await), "E_BODY_CORRUPT", "{key}");
+            assert_eq!(code_of(b.fetch(&sent.id).await), "E_BODY_CORRUPT", "{key}");
             assert_eq!(
-                code(b.fetch_range(&sent.id, at - 5, Some(at + 5)).await),
+                code_of(b.fetch_range(&sent.id, at - 5, Some(at + 5)).await),
                 "E_BODY_CORRUPT",
                 "{key}"
             );
             assert_eq!(
-                code(b.fetch_range(&sent.id, 0, Some(99)).await),
+                code_of(b.fetch_range(&sent.id, 0, Some(99)).await),
                 "E_BODY_CORRUPT",
                 "{key}"
             );

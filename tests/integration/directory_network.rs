@@ -9,10 +9,12 @@ use gongwen_center::{Clock, Running};
 use gongwen_directory::config::{DirectoryTls, SigningConfig, SnapshotConfig};
 use gongwen_directory::registry::{self, Center, ParticipantInput};
 use gongwen_directory::{DirectoryConfig, addressbook};
-use gongwen_integration::{A, B, fresh_database, pki, runtime, until};
-use gongwen_proto::directory::{CenterKind, ParticipantKind, ParticipantState};
+use gongwen_integration::{A, B, C, D, code_of, fresh_database, pki, runtime, until};
+use gongwen_proto::directory::{ApplicationForm, CenterKind, ParticipantKind, ParticipantState};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions};
 use gongwen_trust::receipt::ReceiptEvent;
+
+use crate::agent_web::{Page, csrf_of, send};
 
 pub(crate) const ADMIN: &str = "admin:測試";
 
@@ -202,8 +204,8 @@ fn centers_learn_everything_from_the_signed_snapshot() {
             .unwrap();
         let a = pki.client(x.addr(), A).unwrap();
         let b = pki.client(y.addr(), B).unwrap();
-        until("A known at X", || async { refusal(&a).await.is_none() }).await;
-        until("B known at Y", || async { refusal(&b).await.is_none() }).await;
+        until_refusal("A known at X", &a, None).await;
+        until_refusal("B known at Y", &b, None).await;
 
         let pkg = pki.seal(A, &[B], 1000, HeaderOptions::default()).unwrap();
         let sent = a.submit("dn1", pkg.clone()).await.unwrap();
@@ -246,17 +248,11 @@ fn centers_learn_everything_from_the_signed_snapshot() {
         registry::remove_ip(&db, A, "127.0.0.1", ADMIN, now)
             .await
             .unwrap();
-        until("the new IP at X", || async {
-            refusal(&a).await.as_deref() == Some("E_AUTH_IP")
-        })
-        .await;
+        until_refusal("the new IP at X", &a, Some("E_AUTH_IP")).await;
         registry::add_ip(&db, A, "127.0.0.1", Some("資訊處長"), ADMIN, now)
             .await
             .unwrap();
-        until("127.0.0.1 allowed again", || async {
-            refusal(&a).await.is_none()
-        })
-        .await;
+        until_refusal("127.0.0.1 allowed again", &a, None).await;
 
         // A suspension reaches both centers: B is refused with the reason, A's copy to B fails.
         registry::set_state(
@@ -269,20 +265,10 @@ fn centers_learn_everything_from_the_signed_snapshot() {
         )
         .await
         .unwrap();
-        until("B suspended at Y", || async {
-            refusal(&b).await.as_deref() == Some("E_AUTH_SUSPENDED")
-        })
-        .await;
+        until_refusal("B suspended at Y", &b, Some("E_AUTH_SUSPENDED")).await;
         let err = b.inbox(&[]).await.unwrap_err();
         assert!(err.to_string().contains("散播電腦病毒"), "{err}");
-        until("B suspended at X", || async {
-            x.app
-                .participant(B)
-                .await
-                .unwrap()
-                .is_some_and(|p| p.standing == ParticipantState::Suspended)
-        })
-        .await;
+        until_standing(&x, B, ParticipantState::Suspended).await;
         let pkg2 = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
         let sent2 = a.submit("dn2", pkg2).await.unwrap();
         assert_eq!(sent2.copies[0].status, CopyStatus::Failed);
@@ -293,15 +279,9 @@ fn centers_learn_everything_from_the_signed_snapshot() {
         registry::set_state(&db, B, ParticipantState::Active, None, ADMIN, now)
             .await
             .unwrap();
-        until("B resumed at Y", || async { refusal(&b).await.is_none() }).await;
+        until_refusal("B resumed at Y", &b, None).await;
         // X, too, must hold the snapshot with B resumed before the directory stops.
-        until("B resumed at X", || async {
-            gongwen_center::participants::get(&x.app.db, B)
-                .await
-                .unwrap()
-                .is_some_and(|p| p.standing == gongwen_center::participants::Standing::Active)
-        })
-        .await;
+        until_standing(&x, B, ParticipantState::Active).await;
 
         // The directory stops: the centers go on, even across a restart, on the snapshot held.
         let held = gongwen_center::snapshot::held(&x.app.db)
@@ -534,12 +514,7 @@ fn address_book_import_is_all_or_nothing_and_search_folds_variants() {
 }
 
 /// An application form for agency `code` (of the test CA) at `center`.
-pub(crate) fn form(
-    code: &str,
-    center: &str,
-    with_enc: bool,
-    now: i64,
-) -> gongwen_proto::directory::ApplicationForm {
+pub(crate) fn form(code: &str, center: &str, with_enc: bool, now: i64) -> ApplicationForm {
     let a = pki().agency(code);
     let mut certificates = vec![
         std::fs::read_to_string(&a.sign_file).unwrap(),
@@ -548,7 +523,7 @@ pub(crate) fn form(
     if with_enc {
         certificates.push(std::fs::read_to_string(&a.enc_file).unwrap());
     }
-    gongwen_proto::directory::ApplicationForm {
+    ApplicationForm {
         kind: gongwen_proto::directory::ApplicationKind::New,
         code: code.into(),
         name: format!("臺南市測試協會{code}"),
@@ -574,7 +549,7 @@ pub(crate) fn form(
 }
 
 /// The form signed with `signer`'s signing key (the organisation's IC card).
-pub(crate) fn signed(f: &gongwen_proto::directory::ApplicationForm, signer: &str) -> Vec<u8> {
+pub(crate) fn signed(f: &ApplicationForm, signer: &str) -> Vec<u8> {
     let a = pki().agency(signer);
     gongwen_trust::cms::sign(
         &serde_json::to_vec(f).unwrap(),
@@ -588,126 +563,248 @@ pub(crate) fn signed(f: &gongwen_proto::directory::ApplicationForm, signer: &str
     .unwrap()
 }
 
-#[test]
-fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
+/// Waits until center `x` holds `code` with `standing`.
+async fn until_standing(x: &Running, code: &str, standing: ParticipantState) {
+    until(&format!("{code} {standing:?} at the center"), || async {
+        x.app
+            .participant(code)
+            .await
+            .unwrap()
+            .is_some_and(|p| p.standing == standing)
+    })
+    .await;
+}
+
+/// Waits until a participant's call gets the error `code` (`None`: succeeds).
+async fn until_refusal(what: &str, c: &gongwen_client::CenterClient, code: Option<&str>) {
+    until(what, || async { refusal(c).await.as_deref() == code }).await;
+}
+
+/// A directory where applications are reviewed: center X registered at a free port (not
+/// started), its authority A registered; first reviewers for A (`minzheng`) and for C, a
+/// second reviewer for X and an auditor, by their tokens; a client and a browser for anyone.
+pub(crate) struct Reviews {
+    pub dir: gongwen_directory::Running,
+    pub pd: u16,
+    pub px: u16,
+    pub now: i64,
+    pub dc: gongwen_client::DirectoryClient,
+    pub web: reqwest::Client,
+    pub first: String,
+    pub elsewhere: String,
+    pub second: String,
+    pub auditor: String,
+}
+
+pub(crate) async fn reviews(name: &str) -> Reviews {
     use gongwen_directory::accounts::{self, Role};
-    use gongwen_integration::{C, D};
-    runtime().block_on(async {
-        let pki = pki();
-        let (dir, pd) = start_directory("dirapp").await;
-        let px = free_port();
-        let db = dir.app.db.clone();
-        let now = dir.app.clock.now_ms();
-        register_center(&db, "center-x", px, Some(0)).await;
-        register_agency(&db, A, "臺南市政府民政局", "center-x", now).await;
-        let first = accounts::put(
-            &db,
-            "minzheng",
-            "民政局初審",
-            Role::FirstReviewer,
-            Some(A),
-            ADMIN,
-            now,
-        )
-        .await
-        .unwrap();
-        let elsewhere = accounts::put(
-            &db,
-            "other",
-            "他機關初審",
-            Role::FirstReviewer,
-            Some(C),
-            ADMIN,
-            now,
-        )
-        .await
-        .unwrap();
-        let second = accounts::put(
-            &db,
+    let (dir, pd) = start_directory(name).await;
+    let px = free_port();
+    let db = &dir.app.db;
+    let now = dir.app.clock.now_ms();
+    register_center(db, "center-x", px, Some(0)).await;
+    register_agency(db, A, "臺南市政府民政局", "center-x", now).await;
+    let mut tokens = Vec::new();
+    for (account, name, role, scope) in [
+        ("minzheng", "民政局初審", Role::FirstReviewer, Some(A)),
+        ("other", "他機關初審", Role::FirstReviewer, Some(C)),
+        (
             "tnc",
             "智慧發展中心複審",
             Role::SecondReviewer,
             Some("center-x"),
-            ADMIN,
-            now,
-        )
-        .await
-        .unwrap();
-        let auditor = accounts::put(&db, "audit", "稽核", Role::Auditor, None, ADMIN, now)
+        ),
+        ("audit", "稽核", Role::Auditor, None),
+    ] {
+        tokens.push(
+            accounts::put(db, account, name, role, scope, ADMIN, now)
+                .await
+                .unwrap(),
+        );
+    }
+    let [first, elsewhere, second, auditor] = tokens.try_into().unwrap();
+    let roots = std::fs::read(pki().ca.root_file()).unwrap();
+    let dc = gongwen_client::DirectoryClient::new(
+        &format!("https://{}", dir.addr()),
+        gongwen_client::tls_config(&roots, None).unwrap(),
+    )
+    .unwrap();
+    Reviews {
+        dir,
+        pd,
+        px,
+        now,
+        dc,
+        web: crate::agent_web::browser(),
+        first,
+        elsewhere,
+        second,
+        auditor,
+    }
+}
+
+impl Reviews {
+    /// Application `f` signed with `signer`'s card and submitted: its id.
+    pub async fn apply(&self, f: &ApplicationForm, signer: &str) -> String {
+        let app = self
+            .dc
+            .submit_application(None, signed(f, signer))
             .await
             .unwrap();
+        assert_eq!(app.state.as_str(), "submitted");
+        app.id
+    }
 
-        let dc = gongwen_client::DirectoryClient::new(
-            &format!("https://{}", dir.addr()),
-            gongwen_client::tls_config(&std::fs::read(pki.ca.root_file()).unwrap(), None).unwrap(),
-        )
-        .unwrap();
-        let code_of = |e: gongwen_client::ClientError| e.code().unwrap_or("").to_string();
+    /// The state of application `id`.
+    pub async fn state(&self, id: &str) -> &'static str {
+        self.dc.application(id).await.unwrap().state.as_str()
+    }
 
-        // Forged: D's form signed with B's card; D's form signed with a key it does not
-        // register; nothing is kept of either.
-        let f = form(D, "center-x", true, now);
-        assert_eq!(
-            code_of(
-                dc.submit_application(None, signed(&f, B))
-                    .await
-                    .unwrap_err()
-            ),
-            "E_DIR_SIGNATURE"
-        );
+    /// How many applications `token`'s queue shows.
+    async fn queue(&self, token: &str) -> usize {
+        self.dc.reviews(token).await.unwrap().len()
+    }
+
+    /// A page of the directory, with a session cookie if given.
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Page {
+        let mut rb = self.web.get(format!("https://{}{path}", self.dir.addr()));
+        if let Some(c) = cookie {
+            rb = rb.header("cookie", c);
+        }
+        send(rb).await
+    }
+
+    pub async fn post(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Page {
+        let mut rb = self.web.post(format!("https://{}{path}", self.dir.addr()));
+        if let Some(c) = cookie {
+            rb = rb.header("cookie", c);
+        }
+        send(rb.form(form)).await
+    }
+
+    /// `minzheng` signed in on the pages, at the review page of `id`: the session cookie and
+    /// the page.
+    pub async fn signed_in(&self, id: &str) -> (String, Page) {
+        let form = [("name", "minzheng"), ("token", self.first.as_str())];
+        let p = self.post("/review/login", None, &form).await;
+        assert_eq!(p.status, 303, "{}", p.body);
+        let cookie = p.cookie.unwrap();
+        let page = self.get(&format!("/review/{id}"), Some(&cookie)).await;
+        (cookie, page)
+    }
+
+    pub async fn shutdown(self) {
+        self.dir.shutdown().await;
+    }
+}
+
+/// Forged: D's form signed with B's card, D's form signed with a key it does not register,
+/// a signed form with one byte changed; nothing is kept of any.
+#[test]
+fn forged_applications_are_refused_and_nothing_is_kept() {
+    runtime().block_on(async {
+        let r = reviews("dirapp_forged").await;
+        let f = form(D, "center-x", true, r.now);
+        let submit = |bytes| r.dc.submit_application(None, bytes);
+        assert_eq!(code_of(submit(signed(&f, B)).await), "E_DIR_SIGNATURE");
         let mut f2 = f.clone();
         f2.certificates.remove(0);
-        assert_eq!(
-            code_of(
-                dc.submit_application(None, signed(&f2, D))
-                    .await
-                    .unwrap_err()
-            ),
-            "E_DIR_SIGNATURE"
-        );
+        assert_eq!(code_of(submit(signed(&f2, D)).await), "E_DIR_SIGNATURE");
         let mut tampered = signed(&f, D);
         let n = tampered.len();
         tampered[n / 3] ^= 1;
-        assert!(dc.submit_application(None, tampered).await.is_err());
-        assert_eq!(dc.reviews(&auditor).await.unwrap().len(), 0);
+        assert!(submit(tampered).await.is_err());
+        assert_eq!(r.queue(&r.auditor).await, 0);
+        r.shutdown().await;
+    });
+}
 
-        // Submitted without the encryption certificate; the authority asks for it.
-        let app = dc
-            .submit_application(None, signed(&form(D, "center-x", false, now), D))
-            .await
-            .unwrap();
-        let id = app.id.clone();
-        assert_eq!(app.state.as_str(), "submitted");
+/// At each step only the reviewer whose turn it is may act: not another authority's, not the
+/// second before the first, not the first twice, never the auditor (who sees every queue);
+/// a correction needs words; an application pending or activated cannot be filed again.
+#[test]
+fn only_the_reviewer_whose_turn_it_is_may_act() {
+    runtime().block_on(async {
+        let r = reviews("dirapp_turns").await;
+        let f = form(D, "center-x", true, r.now);
+        let id = r.apply(&f, D).await;
         assert_eq!(
-            code_of(
-                dc.submit_application(None, signed(&f, D))
-                    .await
-                    .unwrap_err()
-            ),
+            code_of(r.dc.submit_application(None, signed(&f, D)).await),
             "E_DIR_STATE"
         );
         // Another authority and the second reviewer may not act on it yet; the queue of the
         // other authority does not show it.
         assert_eq!(
-            code_of(
-                dc.review(&elsewhere, &id, "approve", None)
-                    .await
-                    .unwrap_err()
-            ),
+            code_of(r.dc.review(&r.elsewhere, &id, "approve", None).await),
             "E_DIR_FORBIDDEN"
         );
         assert_eq!(
-            code_of(dc.review(&second, &id, "approve", None).await.unwrap_err()),
+            code_of(r.dc.review(&r.second, &id, "approve", None).await),
             "E_DIR_FORBIDDEN"
         );
-        assert_eq!(dc.reviews(&elsewhere).await.unwrap().len(), 0);
-        assert_eq!(dc.reviews(&first).await.unwrap().len(), 1);
+        assert_eq!(r.queue(&r.elsewhere).await, 0);
+        assert_eq!(r.queue(&r.first).await, 1);
         assert_eq!(
-            code_of(dc.review(&first, &id, "correct", None).await.unwrap_err()),
+            code_of(r.dc.review(&r.first, &id, "correct", None).await),
             "E_BAD_REQUEST"
         );
+        assert_eq!(
+            code_of(r.dc.review(&r.auditor, &id, "approve", None).await),
+            "E_DIR_FORBIDDEN"
+        );
+        assert_eq!(
+            r.dc.review(&r.first, &id, "approve", None)
+                .await
+                .unwrap()
+                .state
+                .as_str(),
+            "first_approved"
+        );
+        assert_eq!(
+            code_of(r.dc.review(&r.first, &id, "approve", None).await),
+            "E_DIR_FORBIDDEN"
+        );
+        assert_eq!(
+            r.dc.review(&r.second, &id, "approve", None)
+                .await
+                .unwrap()
+                .state
+                .as_str(),
+            "activated"
+        );
+        assert_eq!(
+            code_of(r.dc.review(&r.second, &id, "approve", None).await),
+            "E_DIR_STATE"
+        );
+        assert_eq!(
+            r.queue(&r.auditor).await,
+            1,
+            "the auditor sees what is done too"
+        );
+        // Applying again for the same code is refused.
+        assert_eq!(
+            code_of(r.dc.submit_application(None, signed(&f, D)).await),
+            "E_DIR_DUPLICATE"
+        );
+        r.shutdown().await;
+    });
+}
+
+#[test]
+fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
+    runtime().block_on(async {
+        let pki = pki();
+        let r = reviews("dirapp").await;
+        let Reviews {
+            dc, first, second, ..
+        } = &r;
+        let db = &r.dir.app.db;
+        let f = form(D, "center-x", true, r.now);
+
+        // Submitted without the encryption certificate; the authority asks for it.
+        let id = r.apply(&form(D, "center-x", false, r.now), D).await;
         let back = dc
-            .review(&first, &id, "correct", Some("請補附加密憑證"))
+            .review(first, &id, "correct", Some("請補附加密憑證"))
             .await
             .unwrap();
         assert_eq!(back.state.as_str(), "correction");
@@ -721,7 +818,7 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
             .unwrap();
         assert_eq!(corrected.state.as_str(), "submitted");
         assert_eq!(
-            dc.review(&first, &id, "approve", None)
+            dc.review(first, &id, "approve", None)
                 .await
                 .unwrap()
                 .state
@@ -729,43 +826,30 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
             "first_approved"
         );
         assert_eq!(
-            code_of(dc.review(&first, &id, "approve", None).await.unwrap_err()),
-            "E_DIR_FORBIDDEN"
-        );
-        assert_eq!(
-            dc.review(&second, &id, "approve", None)
+            dc.review(second, &id, "approve", None)
                 .await
                 .unwrap()
                 .state
                 .as_str(),
             "activated"
         );
-        assert_eq!(
-            code_of(dc.review(&second, &id, "approve", None).await.unwrap_err()),
-            "E_DIR_STATE"
-        );
         // The applicant and the authority are told.
-        let told = gongwen_directory::applications::notices(&db, D)
+        let told = gongwen_directory::applications::notices(db, D)
+            .await
+            .unwrap();
+        for said in ["連線申請已開通", "連線申請須補正"] {
+            assert!(told.iter().any(|(_, s, _)| s == said), "{told:?}");
+        }
+        let told = gongwen_directory::applications::notices(db, A)
             .await
             .unwrap();
         assert!(
             told.iter().any(|(_, s, _)| s == "連線申請已開通"),
             "{told:?}"
         );
-        assert!(
-            told.iter().any(|(_, s, _)| s == "連線申請須補正"),
-            "{told:?}"
-        );
-        assert!(
-            gongwen_directory::applications::notices(&db, A)
-                .await
-                .unwrap()
-                .iter()
-                .any(|(_, s, _)| s == "連線申請已開通")
-        );
         // Every step is in the log with who did it.
         let steps: Vec<String> =
-            gongwen_directory::audit::history(&db, &format!("application:{id}"))
+            gongwen_directory::audit::history(db, &format!("application:{id}"))
                 .await
                 .unwrap()
                 .into_iter()
@@ -781,94 +865,55 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
                 "second_reviewer:tnc application.activated".into(),
             ]
         );
-        // Applying again for the same code is refused.
-        assert_eq!(
-            code_of(
-                dc.submit_application(None, signed(&f, D))
-                    .await
-                    .unwrap_err()
-            ),
-            "E_DIR_DUPLICATE"
-        );
 
         // A center that knows D only from the snapshot lets it exchange with A.
+        let db_x = fresh_database("dirapp_x").await;
         let x = gongwen_center::start(
-            center_config("center-x", &fresh_database("dirapp_x").await, px, 0, pd),
+            center_config("center-x", &db_x, r.px, 0, r.pd),
             Clock::default(),
         )
         .await
         .unwrap();
         let d = pki.client(x.addr(), D).unwrap();
         let a = pki.client(x.addr(), A).unwrap();
-        until("D known at X", || async { refusal(&d).await.is_none() }).await;
+        until_refusal("D known at X", &d, None).await;
         let pkg = pki.seal(D, &[A], 500, HeaderOptions::default()).unwrap();
         let sent = d.submit("app1", pkg.clone()).await.unwrap();
         assert_eq!(sent.copies[0].status, CopyStatus::Available);
         assert_eq!(a.fetch(&sent.id).await.unwrap(), pkg);
 
         // A change (異動): a new address, signed with D's registered card, reviewed twice;
-        // the center lets D in only from the new address. An auditor sees it and may not act.
+        // the center lets D in only from the new address.
         let mut change = f.clone();
         change.kind = gongwen_proto::directory::ApplicationKind::Change;
         change.ips = vec!["10.7.7.7".into()];
         change.reason = Some("機房搬遷，更換固定 IP".into());
-        let ch = dc
-            .submit_application(None, signed(&change, D))
-            .await
-            .unwrap();
-        let cid = ch.id.clone();
-        assert_eq!(
-            code_of(
-                dc.review(&auditor, &cid, "approve", None)
-                    .await
-                    .unwrap_err()
-            ),
-            "E_DIR_FORBIDDEN"
-        );
-        assert_eq!(dc.reviews(&auditor).await.unwrap().len(), 2);
-        dc.review(&first, &cid, "approve", None).await.unwrap();
-        dc.review(&second, &cid, "approve", None).await.unwrap();
-        until("D's new address at X", || async {
-            refusal(&d).await.as_deref() == Some("E_AUTH_IP")
-        })
-        .await;
+        let cid = r.apply(&change, D).await;
+        dc.review(first, &cid, "approve", None).await.unwrap();
+        dc.review(second, &cid, "approve", None).await.unwrap();
+        until_refusal("D's new address at X", &d, Some("E_AUTH_IP")).await;
         // A cancellation (註銷) signed with another organisation's card is refused; D's own
         // is reviewed and D leaves.
         let mut cancel = f.clone();
         cancel.kind = gongwen_proto::directory::ApplicationKind::Cancel;
         cancel.reason = Some("機關裁撤".into());
         assert_eq!(
-            code_of(
-                dc.submit_application(None, signed(&cancel, A))
-                    .await
-                    .unwrap_err()
-            ),
+            code_of(dc.submit_application(None, signed(&cancel, A)).await),
             "E_DIR_SIGNATURE"
         );
-        let cn = dc
-            .submit_application(None, signed(&cancel, D))
-            .await
-            .unwrap();
-        let nid = cn.id.clone();
-        dc.review(&first, &nid, "approve", None).await.unwrap();
-        dc.review(&second, &nid, "approve", None).await.unwrap();
+        let nid = r.apply(&cancel, D).await;
+        dc.review(first, &nid, "approve", None).await.unwrap();
+        dc.review(second, &nid, "approve", None).await.unwrap();
         assert_eq!(
-            registry::require(&db, D).await.unwrap().state,
+            registry::require(db, D).await.unwrap().state,
             ParticipantState::Cancelled
         );
-        until("D cancelled at X", || async {
-            x.app
-                .participant(D)
-                .await
-                .unwrap()
-                .is_some_and(|p| p.standing == ParticipantState::Cancelled)
-        })
-        .await;
+        until_standing(&x, D, ParticipantState::Cancelled).await;
 
-        let r = gongwen_directory::audit::verify(&db, None).await.unwrap();
-        assert_eq!(r.broken, None);
+        let v = gongwen_directory::audit::verify(db, None).await.unwrap();
+        assert_eq!(v.broken, None);
         x.shutdown().await;
-        dir.shutdown().await;
+        r.shutdown().await;
     });
 }
 
@@ -877,50 +922,80 @@ fn date_in(now: i64, days: i64) -> String {
     addressbook::taipei_time(now + days * 86_400_000)[..10].to_string()
 }
 
+/// A directory and center X following it, with A and B registered and known at X.
+struct AtX {
+    dir: gongwen_directory::Running,
+    x: Running,
+    a: gongwen_client::CenterClient,
+    b: gongwen_client::CenterClient,
+    now: i64,
+}
+
+async fn at_x(name: &str) -> AtX {
+    let (dir, pd) = start_directory(name).await;
+    let px = free_port();
+    let now = dir.app.clock.now_ms();
+    register_center(&dir.app.db, "center-x", px, Some(0)).await;
+    for code in [A, B] {
+        register_agency(
+            &dir.app.db,
+            code,
+            &format!("測試機關{code}"),
+            "center-x",
+            now,
+        )
+        .await;
+    }
+    let db_x = fresh_database(&format!("{name}_x")).await;
+    let x = gongwen_center::start(
+        center_config("center-x", &db_x, px, 0, pd),
+        Clock::default(),
+    )
+    .await
+    .unwrap();
+    let a = pki().client(x.addr(), A).unwrap();
+    let b = pki().client(x.addr(), B).unwrap();
+    until_refusal("A known at X", &a, None).await;
+    until_refusal("B known at X", &b, None).await;
+    AtX { dir, x, a, b, now }
+}
+
+impl AtX {
+    /// The directory's log chain holds; then both stop.
+    async fn shutdown(self) {
+        let v = gongwen_directory::audit::verify(&self.dir.app.db, None)
+            .await
+            .unwrap();
+        assert_eq!(v.broken, None);
+        self.x.shutdown().await;
+        self.dir.shutdown().await;
+    }
+}
+
+/// An improvement notice suspends B with its reason; after three failed follow-ups it ends
+/// in termination at 18:00 the day before the date set, and B may apply again.
 #[test]
-fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
+fn an_improvement_notice_suspends_and_ends_in_termination() {
     use gongwen_directory::improvements;
     runtime().block_on(async {
-        let pki = pki();
-        let (dir, pd) = start_directory("dirimp").await;
-        let px = free_port();
-        let db = dir.app.db.clone();
-        let now = dir.app.clock.now_ms();
-        register_center(&db, "center-x", px, Some(0)).await;
-        for code in [A, B] {
-            register_agency(&db, code, &format!("測試機關{code}"), "center-x", now).await;
-        }
-        let x = gongwen_center::start(
-            center_config("center-x", &fresh_database("dirimp_x").await, px, 0, pd),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
-        let a = pki.client(x.addr(), A).unwrap();
-        let b = pki.client(x.addr(), B).unwrap();
-        until("A and B known at X", || async {
-            refusal(&a).await.is_none() && refusal(&b).await.is_none()
-        })
-        .await;
-
+        let net = at_x("dirimp_end").await;
+        let AtX { x, a, b, now, .. } = &net;
+        let (db, now) = (&net.dir.app.db, *now);
         // An improvement notice suspends B, with its reason, at the center too.
-        let notice = improvements::issue(&db, B, "advertising", &date_in(now, 10), ADMIN, now)
+        let notice = improvements::issue(db, B, "advertising", &date_in(now, 10), ADMIN, now)
             .await
             .unwrap();
         let id = notice.id.clone();
-        until("B suspended at X", || async {
-            refusal(&b).await.as_deref() == Some("E_AUTH_SUSPENDED")
-        })
-        .await;
+        until_refusal("B suspended at X", b, Some("E_AUTH_SUSPENDED")).await;
         let e = b.inbox(&[]).await.unwrap_err().to_string();
         assert!(e.contains("限期改善單") && e.contains("廣告"), "{e}");
         // Not yet: within the deadline and without three failed follow-ups.
-        let early = improvements::terminate(&db, &id, &date_in(now, 20), ADMIN, now)
+        let early = improvements::terminate(db, &id, &date_in(now, 20), ADMIN, now)
             .await
             .unwrap_err();
         assert_eq!(early.code.as_str(), "E_DIR_STATE");
         improvements::answer(
-            &db,
+            db,
             &id,
             "已停止發送廣告並檢討內部程序",
             &format!("participant:{B}"),
@@ -930,7 +1005,7 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
         .unwrap();
         for n in 1..=3 {
             improvements::follow_up(
-                &db,
+                db,
                 &id,
                 false,
                 &format!("第 {n} 次追蹤：仍有廣告"),
@@ -940,13 +1015,13 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
             .await
             .unwrap();
         }
-        let fourth = improvements::follow_up(&db, &id, false, "第 4 次", "assessor:王", now + 4)
+        let fourth = improvements::follow_up(db, &id, false, "第 4 次", "assessor:王", now + 4)
             .await
             .unwrap_err();
         assert_eq!(fourth.code.as_str(), "E_DIR_STATE");
         assert!(fourth.detail.contains("延長"), "{fourth}");
         let on = date_in(now, 3);
-        let t = improvements::terminate(&db, &id, &on, ADMIN, now + 5)
+        let t = improvements::terminate(db, &id, &on, ADMIN, now + 5)
             .await
             .unwrap();
         assert_eq!(t.follow_ups.len(), 3);
@@ -955,35 +1030,28 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
         assert!(addressbook::taipei_time(stops).ends_with("18:00:00"));
         // A minute before 18:00 the day before, nothing happens; at 18:00 service stops.
         assert!(
-            improvements::enforce(&db, stops - 60_000, 90, &[])
+            improvements::enforce(db, stops - 60_000, 90, &[])
                 .await
                 .unwrap()
                 .is_empty()
         );
         assert_eq!(
-            registry::require(&db, B).await.unwrap().state,
+            registry::require(db, B).await.unwrap().state,
             ParticipantState::Suspended
         );
-        let done = improvements::enforce(&db, stops, 90, &[]).await.unwrap();
+        let done = improvements::enforce(db, stops, 90, &[]).await.unwrap();
         assert_eq!(done, [format!("terminated {B}")]);
         assert_eq!(
-            registry::require(&db, B).await.unwrap().state,
+            registry::require(db, B).await.unwrap().state,
             ParticipantState::Terminated
         );
-        until("B terminated at X", || async {
-            x.app
-                .participant(B)
-                .await
-                .unwrap()
-                .is_some_and(|p| p.standing == ParticipantState::Terminated)
-        })
-        .await;
+        until_standing(x, B, ParticipantState::Terminated).await;
         let e = b.inbox(&[]).await.unwrap_err().to_string();
         assert!(e.contains("中止") && e.contains("紙本"), "{e}");
         let to_b = a
             .submit(
                 "imp1",
-                pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap(),
+                pki().seal(A, &[B], 0, HeaderOptions::default()).unwrap(),
             )
             .await
             .unwrap();
@@ -993,8 +1061,8 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
         );
         // B may apply again, and the reviewers see what happened.
         let app = gongwen_directory::applications::submit(
-            &db,
-            &dir.app.trust.store(),
+            db,
+            &net.dir.app.trust.store(),
             &signed(
                 &{
                     let mut f = form(B, "center-x", true, now);
@@ -1011,45 +1079,67 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
             app.state,
             gongwen_directory::applications::AppState::Submitted
         );
-        let past = improvements::of(&db, B).await.unwrap();
+        let past = improvements::of(db, B).await.unwrap();
         assert_eq!(
             (past.len(), past[0].state),
             (1, improvements::ImprovementNoticeState::Terminated)
         );
 
+        net.shutdown().await;
+    });
+}
+
+/// An extension allows more follow-ups; an improvement restores the participant.
+#[test]
+fn an_extension_allows_more_follow_ups_and_an_improvement_restores() {
+    use gongwen_directory::improvements;
+    runtime().block_on(async {
+        let net = at_x("dirimp_ext").await;
+        let (db, now) = (&net.dir.app.db, net.now);
         // An extension allows more follow-ups; an improvement restores the participant.
-        let n2 = improvements::issue(&db, A, "rules", &date_in(now, 5), ADMIN, now)
+        let n2 = improvements::issue(db, A, "rules", &date_in(now, 5), ADMIN, now)
             .await
             .unwrap();
         for i in 0..3 {
-            improvements::follow_up(&db, &n2.id, false, "尚未完成", "assessor:李", now + i)
+            improvements::follow_up(db, &n2.id, false, "尚未完成", "assessor:李", now + i)
                 .await
                 .unwrap();
         }
         assert_eq!(
-            improvements::extend(&db, &n2.id, &date_in(now, 4), "局長", ADMIN, now)
+            improvements::extend(db, &n2.id, &date_in(now, 4), "局長", ADMIN, now)
                 .await
                 .unwrap_err()
                 .code
                 .as_str(),
             "E_BAD_REQUEST"
         );
-        improvements::extend(&db, &n2.id, &date_in(now, 15), "局長", ADMIN, now)
+        improvements::extend(db, &n2.id, &date_in(now, 15), "局長", ADMIN, now)
             .await
             .unwrap();
-        let done =
-            improvements::follow_up(&db, &n2.id, true, "已完成改善", "assessor:李", now + 10)
-                .await
-                .unwrap();
+        let done = improvements::follow_up(db, &n2.id, true, "已完成改善", "assessor:李", now + 10)
+            .await
+            .unwrap();
         assert_eq!(done.state, improvements::ImprovementNoticeState::Improved);
         assert_eq!(
-            registry::require(&db, A).await.unwrap().state,
+            registry::require(db, A).await.unwrap().state,
             ParticipantState::Active
         );
 
-        // Certificates: warned before expiry (once), suspended at expiry, and out of the
-        // address book after the grace period.
-        let until_ms = registry::certs(&db, A)
+        net.shutdown().await;
+    });
+}
+
+/// Certificates: warned before expiry (once), suspended at expiry, and out of the address
+/// book after the grace period.
+#[test]
+fn expired_certificates_warn_then_suspend_then_delist() {
+    use gongwen_directory::improvements;
+    runtime().block_on(async {
+        let net = at_x("dirimp_cert").await;
+        let AtX { x, a, .. } = &net;
+        let db = &net.dir.app.db;
+        // A's and B's certificates (of the one test CA) expire together.
+        let until_ms = registry::certs(db, A)
             .await
             .unwrap()
             .iter()
@@ -1058,297 +1148,180 @@ fn improvement_notices_end_in_termination_and_expired_certificates_suspend() {
             .min()
             .unwrap();
         let day = 86_400_000;
-        let warned = improvements::enforce(&db, until_ms - 20 * day, 90, &[60, 30, 7])
+        let warned = improvements::enforce(db, until_ms - 20 * day, 90, &[60, 30, 7])
             .await
             .unwrap();
-        assert_eq!(warned, [format!("warned {A} (30 days)")]);
+        assert_eq!(warned, [A, B].map(|c| format!("warned {c} (30 days)")));
         assert!(
-            improvements::enforce(&db, until_ms - 19 * day, 90, &[60, 30, 7])
+            improvements::enforce(db, until_ms - 19 * day, 90, &[60, 30, 7])
                 .await
                 .unwrap()
                 .is_empty()
         );
-        let expired = improvements::enforce(&db, until_ms + 60_000, 90, &[])
+        let expired = improvements::enforce(db, until_ms + 60_000, 90, &[])
             .await
             .unwrap();
-        assert_eq!(expired, [format!("suspended {A} (certificate expired)")]);
-        until("A suspended at X", || async {
-            refusal(&a).await.as_deref() == Some("E_AUTH_SUSPENDED")
-        })
-        .await;
+        assert_eq!(
+            expired,
+            [A, B].map(|c| format!("suspended {c} (certificate expired)"))
+        );
+        until_refusal("A suspended at X", a, Some("E_AUTH_SUSPENDED")).await;
         let e = a.inbox(&[]).await.unwrap_err().to_string();
         assert!(e.contains("憑證") && e.contains("到期"), "{e}");
         // Reconnecting needs a valid certificate; the old one is still expired.
-        let r = improvements::reconnect(&db, A, ADMIN, until_ms + 2 * day)
+        let r = improvements::reconnect(db, A, ADMIN, until_ms + 2 * day)
             .await
             .unwrap_err();
         assert_eq!(r.code.as_str(), "E_DIR_STATE");
-        let gone = improvements::enforce(&db, until_ms + 91 * day, 90, &[])
+        let gone = improvements::enforce(db, until_ms + 91 * day, 90, &[])
             .await
             .unwrap();
         assert_eq!(
             gone,
-            [format!("delisted {A} (certificate expired 90 days ago)")]
+            [A, B].map(|c| format!("delisted {c} (certificate expired 90 days ago)"))
         );
         assert!(
-            addressbook::search(&db, Some(A), 10)
+            addressbook::search(db, Some(A), 10)
                 .await
                 .unwrap()
                 .is_empty()
         );
-        until("A gone from X", || async {
-            x.app
-                .participant(A)
-                .await
-                .unwrap()
-                .is_some_and(|p| p.standing == ParticipantState::Cancelled)
-        })
-        .await;
-        assert_eq!(
-            gongwen_directory::audit::verify(&db, None)
-                .await
-                .unwrap()
-                .broken,
-            None
-        );
-        x.shutdown().await;
-        dir.shutdown().await;
+        until_standing(x, A, ParticipantState::Cancelled).await;
+        net.shutdown().await;
     });
 }
 
+/// The applicant fills in the form page: a mistake keeps what was typed; a complete form
+/// comes back as the file to sign, and once signed and sent its public page shows it waiting.
 #[test]
-fn reviewers_work_through_the_pages() {
-    use gongwen_directory::accounts::{self, Role};
-    use gongwen_integration::D;
+fn an_applicant_fills_in_the_form_page() {
     runtime().block_on(async {
-        let pki = pki();
-        let (dir, _) = start_directory("dirweb").await;
-        let db = dir.app.db.clone();
-        let now = dir.app.clock.now_ms();
-        register_center(&db, "center-x", 9, None).await;
-        let token = accounts::put(
-            &db,
-            "minzheng",
-            "民政局初審",
-            Role::FirstReviewer,
-            Some(A),
-            ADMIN,
-            now,
-        )
-        .await
-        .unwrap();
-        let roots = std::fs::read(pki.ca.root_file()).unwrap();
-        let base = format!("https://{}", dir.addr());
-        let dc = gongwen_client::DirectoryClient::new(
-            &base,
-            gongwen_client::tls_config(&roots, None).unwrap(),
-        )
-        .unwrap();
-        let web = reqwest::Client::builder()
-            .use_preconfigured_tls(gongwen_client::tls_config(&roots, None).unwrap())
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-
-        // The applicant fills in the form page: a mistake keeps what was typed; a complete
-        // form comes back as the file to sign.
-        let d = pki.agency(D);
+        let r = reviews("dirweb_form").await;
+        let d = pki().agency(D);
         let pem = [&d.sign_file, &d.enc_file, &d.tls_leaf]
             .map(|f| std::fs::read_to_string(f).unwrap())
             .concat();
         let mut fields = vec![
-            ("kind", "new".to_string()),
-            ("code", D.to_string()),
-            ("name", "臺南市測試協會".to_string()),
-            ("participant_kind", "organisation".to_string()),
-            ("ubn", "04595257".to_string()),
-            ("authority", A.to_string()),
-            ("center", "center-x".to_string()),
-            ("receive", "1".to_string()),
-            ("send", "1".to_string()),
-            ("certificates", pem),
-            ("ips", "127.0.0.1\n".to_string()),
-            ("contact_name", "王小明".to_string()),
-            ("contact_phone", "06-2991111".to_string()),
-            ("contact_email", "office@example.org.tw".to_string()),
+            ("kind", "new"),
+            ("code", D),
+            ("name", "臺南市測試協會"),
+            ("participant_kind", "organisation"),
+            ("ubn", "04595257"),
+            ("authority", A),
+            ("center", "center-x"),
+            ("receive", "1"),
+            ("send", "1"),
+            ("certificates", pem.as_str()),
+            ("ips", "127.0.0.1\n"),
+            ("contact_name", "王小明"),
+            ("contact_phone", "06-2991111"),
+            ("contact_email", "office@example.org.tw"),
         ];
-        let page = web
-            .get(format!("{base}/apply/form"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(
-            page.contains("填寫申請書") && page.contains("center-x"),
-            "{page}"
-        );
-        let r = web
-            .post(format!("{base}/apply/form"))
-            .form(&fields)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 400);
-        let html = r.text().await.unwrap();
-        assert!(
-            html.contains("須勾選同意") && html.contains("臺南市測試協會"),
-            "{html}"
-        );
-        fields.push(("agree", "1".to_string()));
-        let r = web
-            .post(format!("{base}/apply/form"))
-            .form(&fields)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200);
-        assert!(
-            r.headers()["content-disposition"]
-                .to_str()
-                .unwrap()
-                .contains("application-")
-        );
-        let filled: gongwen_proto::directory::ApplicationForm =
-            serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+        let page = r.get("/apply/form", None).await;
+        page.has(200, &["填寫申請書", "center-x"]);
+        let p = r.post("/apply/form", None, &fields).await;
+        p.has(400, &["須勾選同意", "臺南市測試協會"]);
+        fields.push(("agree", "1"));
+        let url = format!("https://{}/apply/form", r.dir.addr());
+        let file = r.web.post(url).form(&fields).send().await.unwrap();
+        assert_eq!(file.status().as_u16(), 200);
+        let disposition = file.headers()["content-disposition"].to_str().unwrap();
+        assert!(disposition.contains("application-"), "{disposition}");
+        let filled: ApplicationForm = serde_json::from_slice(&file.bytes().await.unwrap()).unwrap();
         assert_eq!((filled.code.as_str(), filled.certificates.len()), (D, 3));
-        let app = dc
-            .submit_application(None, signed(&filled, D))
-            .await
-            .unwrap();
-        let id = app.id.clone();
-        let get = |path: String, cookie: Option<String>| {
-            let mut rb = web.get(format!("{base}{path}"));
-            if let Some(c) = cookie {
-                rb = rb.header("cookie", c);
-            }
-            async move {
-                let r = rb.send().await.unwrap();
-                let status = r.status().as_u16();
-                let location = r
-                    .headers()
-                    .get("location")
-                    .map(|v| v.to_str().unwrap().to_string());
-                (status, location, r.text().await.unwrap())
-            }
-        };
-        let post = |path: String, cookie: Option<String>, form: Vec<(&'static str, String)>| {
-            let mut rb = web.post(format!("{base}{path}")).form(&form);
-            if let Some(c) = cookie {
-                rb = rb.header("cookie", c);
-            }
-            async move {
-                let r = rb.send().await.unwrap();
-                let status = r.status().as_u16();
-                let cookie = r
-                    .headers()
-                    .get("set-cookie")
-                    .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string());
-                (status, cookie, r.text().await.unwrap())
-            }
-        };
+        let id = r.apply(&filled, D).await;
+        let p = r.get(&format!("/applications/{id}"), None).await;
+        p.has(200, &["待初審", "送出申請"]);
+        r.shutdown().await;
+    });
+}
 
-        // Public pages.
-        let (s, _, html) = get("/address-book?q=%E8%87%BA%E5%8D%97".into(), None).await;
-        assert_eq!(s, 200);
-        assert!(html.contains("地址簿"), "{html}");
-        let (s, _, html) = get(format!("/applications/{id}"), None).await;
-        assert_eq!(s, 200);
-        assert!(
-            html.contains("待初審") && html.contains("送出申請"),
-            "{html}"
-        );
-        let (s, _, html) = get("/applications/%3Cscript%3E".into(), None).await;
-        assert_eq!(s, 404);
-        assert!(
-            !html.contains("<script>") && html.contains("&lt;script&gt;"),
-            "{html}"
-        );
+/// The address book and an application's page are open to anyone; what a path brings is
+/// shown escaped.
+#[test]
+fn public_pages_are_open_and_escape_what_they_are_given() {
+    runtime().block_on(async {
+        let r = reviews("dirweb_public").await;
+        let p = r.get("/address-book?q=%E8%87%BA%E5%8D%97", None).await;
+        p.has(200, &["地址簿"]);
+        let p = r.get("/applications/%3Cscript%3E", None).await;
+        p.has(404, &["&lt;script&gt;"]);
+        p.lacks(&["<script>"]);
+        r.shutdown().await;
+    });
+}
 
-        // Reviewers sign in with their token.
-        let (s, loc, _) = get("/review".into(), None).await;
-        assert_eq!((s, loc.as_deref()), (303, Some("/review/login")));
-        let (s, _, html) = post(
-            "/review/login".into(),
-            None,
-            vec![("name", "minzheng".into()), ("token", "wrong".into())],
-        )
-        .await;
-        assert_eq!(s, 403);
-        assert!(html.contains("帳號或權杖不正確"), "{html}");
-        let (s, cookie, _) = post(
-            "/review/login".into(),
-            None,
-            vec![("name", "minzheng".into()), ("token", token.clone())],
-        )
-        .await;
-        assert_eq!(s, 303);
-        let cookie = cookie.unwrap();
-        let (s, _, html) = get("/review".into(), Some(cookie.clone())).await;
-        assert_eq!(s, 200);
-        assert!(html.contains(&id) && html.contains("共 1 件"), "{html}");
-        let (_, _, html) = get(format!("/review/{id}"), Some(cookie.clone())).await;
-        let csrf = html
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .unwrap()
-            .to_string();
-
-        // A forged post (no CSRF token) changes nothing.
-        let (s, _, html) = post(
-            format!("/review/{id}"),
-            Some(cookie.clone()),
-            vec![("csrf", "forged".into()), ("decision", "approve".into())],
-        )
-        .await;
-        assert_eq!(s, 403);
-        assert!(html.contains("CSRF"), "{html}");
-        assert_eq!(
-            dc.application(&id).await.unwrap().state.as_str(),
-            "submitted"
-        );
-        // A mistake keeps what the reviewer typed.
-        let (s, _, html) = post(
-            format!("/review/{id}"),
-            Some(cookie.clone()),
-            vec![
-                ("csrf", csrf.clone()),
-                ("decision", "maybe".into()),
-                ("message", "請補附 <加密> 憑證".into()),
-            ],
-        )
-        .await;
-        assert_eq!(s, 400);
-        assert!(html.contains("請補附 &lt;加密&gt; 憑證"), "{html}");
-        let (s, _, html) = post(
-            format!("/review/{id}"),
-            Some(cookie.clone()),
-            vec![("csrf", csrf.clone()), ("decision", "approve".into())],
-        )
-        .await;
-        assert_eq!(s, 200, "{html}");
-        assert!(html.contains("已同意") && html.contains("待複審"), "{html}");
-        assert_eq!(
-            dc.application(&id).await.unwrap().state.as_str(),
-            "first_approved"
-        );
-        let logins = gongwen_directory::audit::history(&db, "account:minzheng")
+/// Reviewers sign in with their token (a wrong one is refused), and signing in is logged;
+/// signing out ends the session.
+#[test]
+fn reviewers_sign_in_with_their_token_and_out() {
+    runtime().block_on(async {
+        let r = reviews("dirweb_login").await;
+        let p = r.get("/review", None).await;
+        p.went_to("/review/login");
+        let p = r
+            .post(
+                "/review/login",
+                None,
+                &[("name", "minzheng"), ("token", "wrong")],
+            )
+            .await;
+        p.has(403, &["帳號或權杖不正確"]);
+        let id = r.apply(&form(D, "center-x", true, r.now), D).await;
+        let (cookie, page) = r.signed_in(&id).await;
+        let logins = gongwen_directory::audit::history(&r.dir.app.db, "account:minzheng")
             .await
             .unwrap();
         assert!(logins.iter().any(|e| e.entry.action == "account.login"));
+        let csrf = csrf_of(&page.body);
+        let p = r
+            .post("/review/logout", Some(&cookie), &[("csrf", csrf.as_str())])
+            .await;
+        assert_eq!(p.status, 303);
+        let p = r.get("/review", Some(&cookie)).await;
+        p.went_to("/review/login");
+        r.shutdown().await;
+    });
+}
 
-        // Signing out ends the session.
-        let (s, _, _) = post(
-            "/review/logout".into(),
-            Some(cookie.clone()),
-            vec![("csrf", csrf.clone())],
-        )
-        .await;
-        assert_eq!(s, 303);
-        let (s, loc, _) = get("/review".into(), Some(cookie)).await;
-        assert_eq!((s, loc.as_deref()), (303, Some("/review/login")));
-        dir.shutdown().await;
+/// The first reviewer's queue lists the application; a forged post (no CSRF token) changes
+/// nothing, a mistake keeps what was typed, and 同意 moves it on to the second review.
+#[test]
+fn a_reviewer_approves_in_the_pages() {
+    runtime().block_on(async {
+        let r = reviews("dirweb_review").await;
+        let id = r.apply(&form(D, "center-x", true, r.now), D).await;
+        let (cookie, page) = r.signed_in(&id).await;
+        let csrf = csrf_of(&page.body);
+        let p = r.get("/review", Some(&cookie)).await;
+        p.has(200, &[&id, "共 1 件"]);
+
+        let review = format!("/review/{id}");
+        let p = r
+            .post(
+                &review,
+                Some(&cookie),
+                &[("csrf", "forged"), ("decision", "approve")],
+            )
+            .await;
+        p.has(403, &["CSRF"]);
+        assert_eq!(r.state(&id).await, "submitted");
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("decision", "maybe"),
+            ("message", "請補附 <加密> 憑證"),
+        ];
+        let p = r.post(&review, Some(&cookie), &form).await;
+        p.has(400, &["請補附 &lt;加密&gt; 憑證"]);
+        let p = r
+            .post(
+                &review,
+                Some(&cookie),
+                &[("csrf", csrf.as_str()), ("decision", "approve")],
+            )
+            .await;
+        p.has(200, &["已同意", "待複審"]);
+        assert_eq!(r.state(&id).await, "first_approved");
+        r.shutdown().await;
     });
 }

@@ -175,40 +175,28 @@ fn a_classified_document_is_refused_everywhere_and_nothing_reaches_the_recipient
 
         // The web client offers no 密等; a form with one crafted in still never sends one.
         let http = crate::agent_web::browser();
-        let login = crate::agent_web::sign_in(&http, &base, A).await;
-        assert_eq!(login.status, 303, "{}", login.body);
-        let cookie = login.cookie.unwrap();
-        let page = crate::agent_web::send(http.get(format!("{base}/compose")).header("cookie", &cookie)).await;
-        assert_eq!(page.status, 200);
-        assert!(!page.body.contains("密等"), "the form offers no 密等");
+        let session = crate::agent_web::Session::open(&http, &base, A).await;
+        let page = session.get("/compose").await;
+        page.has(200, &[]);
+        page.lacks(&["密等"]); // the form offers none
         let csrf = crate::agent_web::csrf_of(&page.body);
-        let fields: Vec<(&str, Option<&str>, Vec<u8>)> = vec![
-            ("csrf", None, csrf.into_bytes()),
-            ("kind", None, "函".as_bytes().to_vec()),
-            ("urgency", None, "普通件".as_bytes().to_vec()),
-            ("secrecy", None, "密".as_bytes().to_vec()),
-            ("密等", None, "密".as_bytes().to_vec()),
-            ("密等及解密條件或保密期限", None, "{\"密等\":\"密\"}".as_bytes().to_vec()),
-            ("subject", None, "表單加了密等欄位的函，請查照。".as_bytes().to_vec()),
-            ("explain", None, "依規定辦理。".as_bytes().to_vec()),
-            ("primary", None, B.as_bytes().to_vec()),
-            ("address", None, "100 臺北市中正區測試路1號".as_bytes().to_vec()),
-            ("contact", None, "承辦人：王小明".as_bytes().to_vec()),
-            ("signature", None, "機關首長　王大明".as_bytes().to_vec()),
-        ];
-        let parts: Vec<Part<'_>> = fields
-            .iter()
-            .map(|(k, f, b)| Part { field: k, file: *f, bytes: b })
-            .collect();
-        let (ct, body) = gongwen_client::agent::multipart(&parts);
-        let p = crate::agent_web::send(
-            http.post(format!("{base}/compose/send"))
-                .header("cookie", &cookie)
-                .header("content-type", ct)
-                .body(body),
-        )
-        .await;
-        assert_eq!(p.status, 200, "{}", p.body);
+        let fields: Vec<(&str, Option<&str>, Vec<u8>)> = [
+            ("csrf", csrf.as_str()),
+            ("kind", "函"),
+            ("urgency", "普通件"),
+            ("secrecy", "密"),
+            ("密等", "密"),
+            ("密等及解密條件或保密期限", "{\"密等\":\"密\"}"),
+            ("subject", "表單加了密等欄位的函，請查照。"),
+            ("explain", "依規定辦理。"),
+            ("primary", B),
+            ("address", "100 臺北市中正區測試路1號"),
+            ("contact", "承辦人：王小明"),
+            ("signature", "機關首長　王大明"),
+        ]
+        .map(|(k, v)| (k, None, v.as_bytes().to_vec()))
+        .to_vec();
+        session.upload("/compose/send", &fields).await.has(200, &[]);
         let sent = a.sent_list(&[]).await.unwrap().items;
         assert_eq!(sent.len(), 1, "only the web letter was sent");
         let id = sent[0].id.clone();
@@ -399,145 +387,47 @@ fn records_are_kept_a_year_and_those_of_an_open_copy_for_good() {
 
 #[test]
 fn a_reviewer_rejects_an_application_in_the_pages_and_the_applicant_is_told_why() {
-    use gongwen_directory::accounts::{self, Role};
+    use crate::directory_network::{form, reviews};
+    use gongwen_directory::applications::notices;
     runtime().block_on(async {
-        let pki = pki();
-        let (dir, _) = crate::directory_network::start_directory("dir_reject").await;
-        let db = dir.app.db.clone();
-        let now = dir.app.clock.now_ms();
-        crate::directory_network::register_center(&db, "center-x", 9, None).await;
-        let token = accounts::put(
-            &db,
-            "minzheng",
-            "民政局初審",
-            Role::FirstReviewer,
-            Some(A),
-            crate::directory_network::ADMIN,
-            now,
-        )
-        .await
-        .unwrap();
-        let roots = std::fs::read(pki.ca.root_file()).unwrap();
-        let base = format!("https://{}", dir.addr());
-        let dc = gongwen_client::DirectoryClient::new(
-            &base,
-            gongwen_client::tls_config(&roots, None).unwrap(),
-        )
-        .unwrap();
-        let web = reqwest::Client::builder()
-            .use_preconfigured_tls(gongwen_client::tls_config(&roots, None).unwrap())
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let f = crate::directory_network::form(C, "center-x", true, now);
-        let app = dc
-            .submit_application(None, crate::directory_network::signed(&f, C))
-            .await
-            .unwrap();
-        let id = app.id.clone();
-        let post = |path: String, cookie: Option<String>, form: Vec<(&'static str, String)>| {
-            let mut rb = web.post(format!("{base}{path}")).form(&form);
-            if let Some(c) = cookie {
-                rb = rb.header("cookie", c);
-            }
-            async move {
-                let r = rb.send().await.unwrap();
-                let status = r.status().as_u16();
-                let cookie = r
-                    .headers()
-                    .get("set-cookie")
-                    .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string());
-                (status, cookie, r.text().await.unwrap())
-            }
+        let r = reviews("dir_reject").await;
+        let db = &r.dir.app.db;
+        let f = form(C, "center-x", true, r.now);
+        let id = r.apply(&f, C).await;
+        let (cookie, page) = r.signed_in(&id).await;
+        page.has(200, &["不同意"]);
+        let csrf = crate::agent_web::csrf_of(&page.body);
+        let decide = |message: &'static str| {
+            let form = [
+                ("csrf", csrf.as_str()),
+                ("decision", "reject"),
+                ("message", message),
+            ];
+            let (r, path, cookie) = (&r, format!("/review/{id}"), cookie.clone());
+            async move { r.post(&path, Some(&cookie), &form).await }
         };
-        let get = |path: String, cookie: Option<String>| {
-            let mut rb = web.get(format!("{base}{path}"));
-            if let Some(c) = cookie {
-                rb = rb.header("cookie", c);
-            }
-            async move {
-                let r = rb.send().await.unwrap();
-                (r.status().as_u16(), r.text().await.unwrap())
-            }
-        };
-        let (s, cookie, _) = post(
-            "/review/login".into(),
-            None,
-            vec![("name", "minzheng".into()), ("token", token)],
-        )
-        .await;
-        assert_eq!(s, 303);
-        let cookie = cookie.unwrap();
-        let (_, html) = get(format!("/review/{id}"), Some(cookie.clone())).await;
-        assert!(html.contains("不同意"), "the page offers 不同意: {html}");
-        let csrf = html
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .unwrap()
-            .to_string();
 
         // 不同意 without a reason: refused, nothing changes, nobody is told.
-        let before = gongwen_directory::applications::notices(&db, C)
-            .await
-            .unwrap();
-        let (s, _, html) = post(
-            format!("/review/{id}"),
-            Some(cookie.clone()),
-            vec![
-                ("csrf", csrf.clone()),
-                ("decision", "reject".into()),
-                ("message", "  ".into()),
-            ],
-        )
-        .await;
-        assert_eq!(s, 400, "{html}");
-        assert!(html.contains("理由"), "{html}");
-        assert_eq!(
-            dc.application(&id).await.unwrap().state.as_str(),
-            "submitted"
-        );
-        assert_eq!(
-            gongwen_directory::applications::notices(&db, C)
-                .await
-                .unwrap()
-                .len(),
-            before.len()
-        );
+        let before = notices(db, C).await.unwrap();
+        decide("  ").await.has(400, &["理由"]);
+        assert_eq!(r.state(&id).await, "submitted");
+        assert_eq!(notices(db, C).await.unwrap().len(), before.len());
 
         // 不同意 with the reason.
         let reason = "所附統一編號與立案證書不符，請查明後重新申請";
-        let (s, _, html) = post(
-            format!("/review/{id}"),
-            Some(cookie.clone()),
-            vec![
-                ("csrf", csrf.clone()),
-                ("decision", "reject".into()),
-                ("message", reason.into()),
-            ],
-        )
-        .await;
-        assert_eq!(s, 200, "{html}");
-        assert!(html.contains("不同意") && html.contains(reason), "{html}");
-        let v = dc.application(&id).await.unwrap();
-        assert_eq!(v.state.as_str(), "rejected", "{v:?}");
+        decide(reason).await.has(200, &["不同意", reason]);
+        assert_eq!(r.state(&id).await, "rejected");
 
         // The applicant's notice, with the reason.
-        let notices = gongwen_directory::applications::notices(&db, C)
-            .await
-            .unwrap();
+        let notices = notices(db, C).await.unwrap();
         let (_, subject, body) = &notices[0];
         assert_eq!(subject, "連線申請不同意");
         assert!(body.contains(&id) && body.contains(reason), "{body}");
         // The application's public page says so, with the reason and the step.
-        let (s, html) = get(format!("/applications/{id}"), None).await;
-        assert_eq!(s, 200);
-        assert!(
-            html.contains("不同意") && html.contains(reason) && html.contains("審核意見"),
-            "{html}"
-        );
+        let p = r.get(&format!("/applications/{id}"), None).await;
+        p.has(200, &["不同意", reason, "審核意見"]);
         // The step is in the log, by the reviewer.
-        let log = gongwen_directory::audit::history(&db, &format!("application:{id}"))
+        let log = gongwen_directory::audit::history(db, &format!("application:{id}"))
             .await
             .unwrap();
         assert!(
@@ -550,30 +440,20 @@ fn a_reviewer_rejects_an_application_in_the_pages_and_the_applicant_is_told_why(
 
         // Nothing was registered, and the decision is final.
         assert!(
-            gongwen_directory::registry::get(&db, C)
+            gongwen_directory::registry::get(db, C)
                 .await
                 .unwrap()
                 .is_none(),
             "{C} is not a participant"
         );
-        let (s, _, html) = post(
-            format!("/review/{id}"),
-            Some(cookie.clone()),
-            vec![("csrf", csrf.clone()), ("decision", "approve".into())],
-        )
-        .await;
-        assert!(s >= 400, "{s} {html}");
-        assert_eq!(
-            dc.application(&id).await.unwrap().state.as_str(),
-            "rejected"
-        );
+        let approve = [("csrf", csrf.as_str()), ("decision", "approve")];
+        let p = r
+            .post(&format!("/review/{id}"), Some(&cookie), &approve)
+            .await;
+        assert!(p.status >= 400, "{} {}", p.status, p.body);
+        assert_eq!(r.state(&id).await, "rejected");
         // The applicant may apply again.
-        let again = dc
-            .submit_application(None, crate::directory_network::signed(&f, C))
-            .await
-            .unwrap();
-        assert_ne!(again.id, app.id);
-        assert_eq!(again.state.as_str(), "submitted");
-        dir.shutdown().await;
+        assert_ne!(r.apply(&f, C).await, id);
+        r.shutdown().await;
     });
 }

@@ -15,7 +15,9 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::agent_web::{browser, card, challenge_of, node, send, sign_in};
+use crate::agent_web::{
+    Web, browser, card, challenge_of, send, sign_in, start_center, start_node, web,
+};
 
 /// What the server answers, read until it closes the connection. A server that keeps the
 /// connection open without finishing its answer fails the test (after 30 s of silence).
@@ -59,34 +61,11 @@ where
     got
 }
 
-async fn start_center(name: &str) -> gongwen_center::Running {
-    let pki = pki();
-    let x = gongwen_center::start(
-        pki.center_config(name, &fresh_database(name).await, BlobStore::Fs),
-        Clock::default(),
-    )
-    .await
-    .unwrap();
-    pki.register(&x.app, &[A, B]).await.unwrap();
-    x
-}
-
-async fn start_node(
-    name: &str,
-    center: &gongwen_center::Running,
-    tune: impl FnOnce(&mut gongwen_agent::AgentConfig),
-) -> gongwen_agent::Running {
-    let root = scratch(name);
-    let mut cfg = node(&fresh_database(name).await, &root, center.addr());
-    tune(&mut cfg);
-    gongwen_agent::start(cfg, Clock::default()).await.unwrap()
-}
-
 #[test]
 fn large_anonymous_bodies_are_refused_before_they_are_read() {
     runtime().block_on(async {
-        let x = start_center("hostile-large-x").await;
-        let n = start_node("hostile-large", &x, |_| {}).await;
+        let w = web("hostile-large").await;
+        let Web { n, .. } = &w;
         let addr = n.api_addr().unwrap();
 
         // 180 MiB announced to the sign-in form: refused at once, none of it read.
@@ -160,8 +139,7 @@ fn large_anonymous_bodies_are_refused_before_they_are_read() {
         let got = answer(&mut s).await;
         assert!(got.starts_with("HTTP/1.1 401") && got.contains("E_AGENT_AUTH"), "{got}");
 
-        n.shutdown().await;
-        x.shutdown().await;
+        w.shutdown().await;
     });
 }
 
@@ -271,10 +249,8 @@ fn connections_over_the_limit_are_closed_at_once() {
 #[test]
 fn anonymous_sign_in_pages_write_nothing() {
     runtime().block_on(async {
-        let x = start_center("hostile-rows-x").await;
-        let n = start_node("hostile-rows", &x, |_| {}).await;
-        let base = format!("http://{}", n.api_addr().unwrap());
-        let http = browser();
+        let w = web("hostile-rows").await;
+        let Web { n, base, http, .. } = &w;
         for _ in 0..20 {
             let p = send(http.get(format!("{base}/login"))).await;
             assert_eq!(p.status, 200);
@@ -288,8 +264,7 @@ fn anonymous_sign_in_pages_write_nothing() {
                 .unwrap();
             assert!(rows.is_empty(), "{table}: {} rows", rows.len());
         }
-        n.shutdown().await;
-        x.shutdown().await;
+        w.shutdown().await;
     });
 }
 
@@ -404,10 +379,8 @@ fn with_line(text: &str, name: &str, value: &str) -> String {
 #[test]
 fn sign_in_challenges_are_bound_to_this_site_and_their_time() {
     runtime().block_on(async {
-        let x = start_center("hostile-challenge-x").await;
-        let n = start_node("hostile-challenge", &x, |_| {}).await;
-        let base = format!("http://{}", n.api_addr().unwrap());
-        let http = browser();
+        let w = web("hostile-challenge").await;
+        let Web { n, base, http, .. } = &w;
         let now = || Clock::default().now_s();
         let fresh = || async {
             let p = send(http.get(format!("{base}/login"))).await;
@@ -490,8 +463,7 @@ fn sign_in_challenges_are_bound_to_this_site_and_their_time() {
             ok.body
         );
 
-        n.shutdown().await;
-        x.shutdown().await;
+        w.shutdown().await;
     });
 }
 
@@ -549,26 +521,9 @@ fn the_signer_signs_only_the_asking_sites_own_challenge() {
 #[test]
 fn failures_lock_the_card_and_only_many_lock_the_address() {
     runtime().block_on(async {
-        let x = start_center("hostile-lockout-x").await;
-        let n = start_node("hostile-lockout", &x, |_| {}).await;
-        let base = format!("http://{}", n.api_addr().unwrap());
-        let http = browser();
-        let attempt = |code: &'static str| {
-            let http = http.clone();
-            let base = base.clone();
-            async move {
-                let p = send(http.get(format!("{base}/login"))).await;
-                let (nonce, text) = challenge_of(&p.body);
-                let signed = card(code)
-                    .sign_challenge(&text, Clock::default().now_s())
-                    .unwrap();
-                send(
-                    http.post(format!("{base}/login"))
-                        .form(&[("nonce", nonce.as_str()), ("signed", signed.as_str())]),
-                )
-                .await
-            }
-        };
+        let w = web("hostile-lockout").await;
+        let Web { base, http, .. } = &w;
+        let attempt = |code| sign_in(http, base, code);
         // C's card, which this node does not serve, fails five times (all from 127.0.0.1,
         // like everyone behind one proxy) …
         for _ in 0..5 {
@@ -598,8 +553,7 @@ fn failures_lock_the_card_and_only_many_lock_the_address() {
         let p = attempt(A).await;
         assert_eq!(p.status, 429, "{}", p.body);
 
-        n.shutdown().await;
-        x.shutdown().await;
+        w.shutdown().await;
     });
 }
 
@@ -655,11 +609,9 @@ async fn strict_page(http: &reqwest::Client, url: &str, cookie: Option<&str>) ->
 #[test]
 fn pages_carry_a_content_security_policy_and_scripts_are_files() {
     runtime().block_on(async {
-        let x = start_center("hostile-csp-x").await;
-        let n = start_node("hostile-csp", &x, |_| {}).await;
-        let base = format!("http://{}", n.api_addr().unwrap());
-        let http = browser();
-        let login = strict_page(&http, &format!("{base}/login"), None).await;
+        let w = web("hostile-csp").await;
+        let Web { base, http, .. } = &w;
+        let login = strict_page(http, &format!("{base}/login"), None).await;
         assert!(login.contains("/static/web.js") && login.contains("data-signer="));
         let csp = header(
             &http.get(format!("{base}/login")).send().await.unwrap(),
@@ -684,12 +636,12 @@ fn pages_carry_a_content_security_policy_and_scripts_are_files() {
         assert!(header(&css, "content-type").starts_with("text/css"));
         // Signed in: the pages with forms and frames, and a refused preview, which is shown in
         // the compose page's frame (so framed by this site only).
-        let signed_in = sign_in(&http, &base, A).await;
+        let signed_in = sign_in(http, base, A).await;
         let cookie = signed_in.cookie.expect("a session");
         for path in [
             "/inbox", "/compose", "/sent", "/groups", "/profile", "/records",
         ] {
-            strict_page(&http, &format!("{base}{path}"), Some(&cookie)).await;
+            strict_page(http, &format!("{base}{path}"), Some(&cookie)).await;
         }
         let refused = http
             .post(format!("{base}/compose/preview"))
@@ -704,8 +656,6 @@ fn pages_carry_a_content_security_policy_and_scripts_are_files() {
             csp.contains("frame-ancestors 'self'") && csp.contains("script-src 'self'"),
             "{csp}"
         );
-        n.shutdown().await;
-        x.shutdown().await;
 
         let port = crate::directory_network::free_port();
         let d = gongwen_directory::start(
@@ -719,7 +669,7 @@ fn pages_carry_a_content_security_policy_and_scripts_are_files() {
         .unwrap();
         let dir = format!("https://127.0.0.1:{port}");
         for path in ["/", "/address-book", "/apply", "/review/login"] {
-            strict_page(&http, &format!("{dir}{path}"), None).await;
+            strict_page(http, &format!("{dir}{path}"), None).await;
         }
         let js = http
             .get(format!("{dir}/static/directory.js"))
@@ -729,6 +679,7 @@ fn pages_carry_a_content_security_policy_and_scripts_are_files() {
         assert!(header(&js, "content-type").starts_with("text/javascript"));
         assert!(js.text().await.unwrap().contains("/applications/"));
         d.shutdown().await;
+        w.shutdown().await;
     });
 }
 

@@ -6,27 +6,11 @@
 
 use std::path::Path;
 
-use gongwen_center::BlobStore;
 use gongwen_center::Clock;
 use gongwen_client::agent::Part;
-use gongwen_integration::{A, B, fresh_database, pki, runtime, scratch};
+use gongwen_integration::{A, B, fresh_database, pki, runtime, scratch, within};
 use gongwen_proto::{CopyStatus, HeaderOptions};
 use serde_json::{Value, json};
-
-/// Waits up to `secs` seconds (every 100 ms) until `f` says yes.
-async fn within<F, Fut>(secs: u64, what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..secs * 10 {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
 
 /// A center with A and B, and one agent node serving A (API only) and B (folder mode).
 async fn network(
@@ -56,15 +40,8 @@ async fn network(
 
 /// A center with A and B registered, and A's client at it.
 async fn center(name: &str) -> (gongwen_center::Running, gongwen_client::CenterClient) {
-    let pki = pki();
-    let x = gongwen_center::start(
-        pki.center_config(name, &fresh_database(name).await, BlobStore::Fs),
-        Clock::default(),
-    )
-    .await
-    .unwrap();
-    pki.register(&x.app, &[A, B]).await.unwrap();
-    let a = pki.client(x.addr(), A).unwrap();
+    let x = crate::agent_web::start_center(name).await;
+    let a = pki().client(x.addr(), A).unwrap();
     (x, a)
 }
 

@@ -177,13 +177,31 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// The code of the refusal `r` must be; panics on a success.
+pub fn code_of<T>(r: Result<T, gongwen_client::ClientError>) -> String {
+    match r {
+        Err(e) => e.code().unwrap_or("(no code)").to_string(),
+        Ok(_) => panic!("expected a refusal, got a success"),
+    }
+}
+
 /// Waits (15 s at most, every 50 ms) until `f` says yes; panics naming `what` otherwise.
-pub async fn until<F, Fut>(what: &str, mut f: F)
+pub async fn until<F, Fut>(what: &str, f: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..300 {
+    within(15, what, f).await
+}
+
+/// Waits `secs` seconds at most (every 50 ms) until `f` says yes; panics naming `what`
+/// otherwise.
+pub async fn within<F, Fut>(secs: u64, what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..secs * 20 {
         if f().await {
             return;
         }
