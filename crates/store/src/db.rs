@@ -864,7 +864,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("gongwen-cols-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let mut urls = vec![format!("sqlite://{}", dir.join("c.db").display())];
-        urls.extend(std::env::var("GONGWEN_TEST_DATABASE_URL").ok());
+        urls.extend(
+            std::env::var("GONGWEN_TEST_DATABASE_URL")
+                .ok()
+                .filter(|u| u.starts_with("postgres")),
+        );
         for url in urls {
             rt().block_on(async {
                 let db = Db::connect(&url).await.unwrap();
