@@ -261,15 +261,7 @@ impl Session {
 
     /// A multipart form, as the compose page posts it.
     pub async fn upload(&self, path: &str, f: &[(&str, Option<&str>, Vec<u8>)]) -> Page {
-        let parts: Vec<Part<'_>> = f
-            .iter()
-            .map(|(field, file, bytes)| Part {
-                field,
-                file: *file,
-                bytes,
-            })
-            .collect();
-        let (ct, body) = gongwen_client::agent::multipart(&parts);
+        let (ct, body) = gongwen_client::agent::multipart(&parts(f));
         let rb = self.http.post(format!("{}{path}", self.base));
         send(
             rb.header("cookie", &self.cookie)
@@ -278,6 +270,16 @@ impl Session {
         )
         .await
     }
+}
+
+/// Multipart parts: (field, file name, bytes).
+pub(crate) fn parts<'a, B: AsRef<[u8]>>(f: &'a [(&'a str, Option<&'a str>, B)]) -> Vec<Part<'a>> {
+    let part = |(field, file, bytes): &'a (&'a str, Option<&'a str>, B)| Part {
+        field,
+        file: *file,
+        bytes: bytes.as_ref(),
+    };
+    f.iter().map(part).collect()
 }
 
 /// B's document system sends A a 普通件 and then a 最速件, each with a PDF; both reach A.
@@ -296,19 +298,12 @@ async fn letters_to_a(w: &Web) -> (AgentClient, String, String) {
             "正本": [{ "全銜": "測試機關A", "機關代碼": A }],
         })
         .to_string();
-        let parts = [
-            Part {
-                field: "draft",
-                file: None,
-                bytes: d.as_bytes(),
-            },
-            Part {
-                field: "attachment",
-                file: Some("附件.pdf"),
-                bytes: b"%PDF-1.4\n%%EOF\n",
-            },
+        let pdf: &[u8] = b"%PDF-1.4\n%%EOF\n";
+        let f = [
+            ("draft", None, d.as_bytes()),
+            ("attachment", Some("附件.pdf"), pdf),
         ];
-        ids.push(b.send(&parts, None).await.unwrap().package_id);
+        ids.push(b.send(&parts(&f), None).await.unwrap().package_id);
     }
     until("both letters at A", || async {
         w.state_at_a(&ids[0]).await.is_some() && w.state_at_a(&ids[1]).await.is_some()
@@ -950,8 +945,7 @@ fn a_correction_names_its_original_from_the_form_and_the_api() {
             let (a_api, draft) = (&a_api, &draft);
             async move {
                 let fields = [("draft", draft.as_str()), ("resend_kind", kind), ("resend_of", &of)];
-                let p: Vec<Part<'_>> = fields.iter().map(|(field, v)| Part { field, file: None, bytes: v.as_bytes() }).collect();
-                a_api.send(&p, None).await
+                a_api.send(&parts(&fields.map(|(k, v)| (k, None, v))), None).await
             }
         };
         let v = resend("附件修正", first_number.clone()).await.unwrap();
