@@ -2,25 +2,22 @@
 //! changed entry or a cut-off head (with the anchor) fails with exit code 1 and names it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops at the first surprise
 
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
+use common::directory::{directory_config, directory_with_center, ok, refused, run};
+use common::words;
 use gongwen_directory::audit::{self, NewEntry};
 use gongwen_integration::{fresh_database, runtime};
 use gongwen_store::Db;
 
-const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
-
+/// `directory audit verify` on `url`, with `anchor` if given: exit code and output.
 fn verify(url: &str, anchor: Option<&str>) -> (i32, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["directory", "audit", "verify", "--database-url", url]);
-    if let Some(a) = anchor {
-        cmd.args(["--anchor", a]);
-    }
-    let out = cmd.output().expect("run gongwen");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
+    let mut args = vec!["directory", "audit", "verify", "--database-url", url];
+    args.extend(anchor.iter().flat_map(|a| ["--anchor", *a]));
+    run(Path::new("."), &args)
 }
 
 #[test]
@@ -83,59 +80,8 @@ fn audit_verify_names_what_was_changed() {
     assert!(out.contains("發現問題（第 3 筆）"), "{out}");
 }
 
-fn run(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run gongwen");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
-}
-
-/// A scratch folder with a `gongwen.toml` for a directory on a fresh database, and center
-/// `tpc` registered. Returns the folder and the database URL.
-fn directory_with_center(name: &str) -> (std::path::PathBuf, String) {
-    let pki = gongwen_integration::pki();
-    let dir = gongwen_integration::scratch(name);
-    let url = runtime().block_on(fresh_database(name));
-    std::fs::write(
-        dir.join("gongwen.toml"),
-        format!(
-            "[directory]\ndatabase_url = \"{url}\"\n\n[directory.tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_roots = [\"{}\"]\n\n\
-             [directory.signing]\ncert = \"{}\"\nkey = \"{}\"\n",
-            pki.server_cert.display(),
-            pki.server_key.display(),
-            pki.ca.root_file().display(),
-            pki.directory_signer.0.display(),
-            pki.directory_signer.1.display(),
-        ),
-    )
-    .unwrap();
-    let (code, out) = run(
-        &dir,
-        &[
-            "directory",
-            "center",
-            "tpc",
-            "--name",
-            "臺北市公文交換中心",
-            "--kind",
-            "共用",
-            "--url",
-            "https://tpc.example:8443",
-            "--operator",
-            "臺北市政府",
-        ],
-    );
-    assert_eq!(code, 0, "{out}");
-    (dir, url)
-}
-
 /// Verifies a snapshot file with openssl against the test root; its JSON.
-fn open_snapshot(dir: &std::path::Path, der: &str) -> serde_json::Value {
+fn open_snapshot(dir: &Path, der: &str) -> serde_json::Value {
     let json = format!("{der}.json");
     let v = Command::new("openssl")
         .current_dir(dir)
@@ -150,46 +96,50 @@ fn open_snapshot(dir: &std::path::Path, der: &str) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join(json)).unwrap()).unwrap()
 }
 
+/// Writes `csv` as `file` in `dir` and imports it for center `tpc`: exit code and output.
+fn import(dir: &Path, file: &str, csv: &str) -> (i32, String) {
+    std::fs::write(dir.join(file), csv).unwrap();
+    run(dir, &["directory", "import", file, "--center", "tpc"])
+}
+
+/// The participant state an export's STATUSCODE letter stands for.
+fn state_of(letter: &str) -> &'static str {
+    match letter {
+        "T" => "active",
+        "D" => "terminated",
+        _ => "cancelled",
+    }
+}
+
 #[test]
 fn directory_commands_import_look_up_change_and_sign() {
-    let pki = gongwen_integration::pki();
     let (dir, url) = directory_with_center("directory_commands");
 
     // A broken file is refused with the line, and nothing goes in.
-    std::fs::write(
-        dir.join("bad.csv"),
+    let (code, out) = import(
+        &dir,
+        "bad.csv",
         "ORGID,ORGNAME\n379000000A,臺北市政府\n379000000A,重複\n",
-    )
-    .unwrap();
-    let (code, out) = run(&dir, &["directory", "import", "bad.csv", "--center", "tpc"]);
+    );
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("E_DIR_DUPLICATE") && out.contains("第 3 行"),
         "{out}"
     );
-    std::fs::write(
-        dir.join("book.csv"),
-        "\u{feff}ORGID,ORGNAME,STATUSCODE,UPDATETIME\r\n379000000A,臺北市政府,0,\r\n379130000C,臺北市政府資訊局,0,\r\nXA12345678,台北市中正區中正國民小學家長會,0,\r\n",
-    )
-    .unwrap();
-    let (code, out) = run(
+    let (code, out) = import(
         &dir,
-        &["directory", "import", "book.csv", "--center", "tpc"],
+        "book.csv",
+        "\u{feff}ORGID,ORGNAME,STATUSCODE,UPDATETIME\r\n379000000A,臺北市政府,0,\r\n379130000C,臺北市政府資訊局,0,\r\nXA12345678,台北市中正區中正國民小學家長會,0,\r\n",
     );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("已匯入 3 筆"), "{out}");
 
-    let (code, out) = run(
-        &dir,
-        &["directory", "address-book", "--query", "臺北市中正區"],
-    );
-    assert_eq!(code, 0, "{out}");
+    let out = ok(&dir, &words("directory address-book --query 臺北市中正區"));
     assert!(
         out.contains("XA12345678") && out.contains("共 1 筆"),
         "{out}"
     );
-    let (code, out) = run(&dir, &["directory", "address-book", "--format", "csv"]);
-    assert_eq!(code, 0, "{out}");
+    let out = ok(&dir, &words("directory address-book --format csv"));
     // The legacy digits are read; the export writes the published letters.
     assert!(
         out.contains("ORGID,ORGNAME,STATUSCODE,UPDATETIME")
@@ -198,32 +148,21 @@ fn directory_commands_import_look_up_change_and_sign() {
     );
     let (code, out) = run(
         &dir,
-        &["directory", "address-book", "--resolve", "台北市政府資訊局"],
+        &words("directory address-book --resolve 台北市政府資訊局"),
     );
     assert_eq!((code, out.trim()), (0, "379130000C\t臺北市政府資訊局"));
 
     // A suspension needs a reason; the participant's history shows both changes.
-    let (code, out) = run(
+    let out = refused(
         &dir,
-        &["directory", "participant", "state", "XA12345678", "suspend"],
+        &words("directory participant state XA12345678 suspend"),
     );
-    assert_eq!(code, 1, "{out}");
     assert!(out.contains("須註明原因"), "{out}");
-    let (code, out) = run(
+    ok(
         &dir,
-        &[
-            "directory",
-            "participant",
-            "state",
-            "XA12345678",
-            "suspend",
-            "--reason",
-            "未經受文者同意發送廣告",
-        ],
+        &words("directory participant state XA12345678 suspend --reason 未經受文者同意發送廣告"),
     );
-    assert_eq!(code, 0, "{out}");
-    let (code, out) = run(&dir, &["directory", "participant", "show", "XA12345678"]);
-    assert_eq!(code, 0, "{out}");
+    let out = ok(&dir, &words("directory participant show XA12345678"));
     assert!(
         out.contains("暫停")
             && out.contains("participant.imported")
@@ -232,152 +171,78 @@ fn directory_commands_import_look_up_change_and_sign() {
     );
 
     // The snapshot is a CMS SignedData that openssl verifies against the test root.
-    let (code, out) = run(&dir, &["directory", "snapshot", "--out", "snapshot.der"]);
-    assert_eq!(code, 0, "{out}");
-    let v = Command::new("openssl")
-        .current_dir(&dir)
-        .args([
-            "cms",
-            "-verify",
-            "-inform",
-            "DER",
-            "-in",
-            "snapshot.der",
-            "-purpose",
-            "any",
-            "-out",
-            "snapshot.json",
-            "-CAfile",
-        ])
-        .arg(pki.ca.root_file())
-        .output()
-        .unwrap();
-    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("snapshot.json")).unwrap()).unwrap();
+    ok(&dir, &words("directory snapshot --out snapshot.der"));
+    let json = open_snapshot(&dir, "snapshot.der");
     assert_eq!(json["format"], "gongwen-directory-snapshot/1");
     assert_eq!(json["participants"].as_array().unwrap().len(), 3);
     assert_eq!(json["participants"][2]["state"], "suspended");
 
-    let (code, out) = run(
+    ok(
         &dir,
         &["directory", "audit", "verify", "--database-url", &url],
     );
-    assert_eq!(code, 0, "{out}");
+}
+
+/// The case number `application submit` printed (`申請案 <id>：…`).
+fn case_id(submitted: &str) -> String {
+    submitted
+        .strip_prefix("申請案 ")
+        .and_then(|r| r.split('：').next())
+        .unwrap()
+        .to_string()
+}
+
+/// Reviews case `id` as `account`: `decision` and its further arguments.
+fn review(dir: &Path, id: &str, account: &str, decision: &[&str]) -> (i32, String) {
+    let mut args = vec!["directory", "application", "review", id, "--as", account];
+    args.extend_from_slice(decision);
+    run(dir, &args)
 }
 
 #[test]
 fn an_application_signed_submitted_and_reviewed_from_the_command_line() {
     use gongwen_integration::C;
-    let pki = gongwen_integration::pki();
-    let dir = gongwen_integration::scratch("directory_applications");
-    let url = runtime().block_on(fresh_database("directory_applications"));
-    review_setup(&dir, &url);
-    let ok = |args: &[&str]| {
-        let (code, out) = run(&dir, args);
-        assert_eq!(code, 0, "{args:?}: {out}");
-        out
-    };
-    let (code, out) = run(
+    let (dir, url) = review_setup("directory_applications");
+    let out = refused(
         &dir,
-        &[
-            "directory",
-            "account",
-            "x",
-            "--display-name",
-            "x",
-            "--role",
-            "first_reviewer",
-        ],
+        &words("directory account x --display-name x --role first_reviewer"),
     );
-    assert_eq!(code, 1, "{out}");
     assert!(out.contains("審核機關"), "{out}");
 
-    let c = pki.agency(C);
-    let sign = |out: &str| {
-        run(
-            &dir,
-            &[
-                "directory",
-                "application",
-                "sign",
-                "form.json",
-                "--cert",
-                "card.pem",
-                "--key",
-                c.sign_key_file.to_str().unwrap(),
-                "-o",
-                out,
-            ],
-        )
-    };
-    assert_eq!(sign("app.p7").0, 0);
+    assert_eq!(sign(&dir, "app.p7").0, 0);
     // Never overwrites.
-    let (code, out) = sign("app.p7");
+    let (code, out) = sign(&dir, "app.p7");
     assert_eq!(code, 1, "{out}");
-    let out = ok(&["directory", "application", "submit", "app.p7"]);
-    let id = out
-        .strip_prefix("申請案 ")
-        .and_then(|r| r.split('：').next())
-        .unwrap()
-        .to_string();
+    let out = ok(&dir, &words("directory application submit app.p7"));
+    let id = case_id(&out);
     assert!(out.contains("待初審"), "{out}");
-    let out = ok(&["directory", "application", "list", "--as", "minzheng"]);
+    let out = ok(&dir, &words("directory application list --as minzheng"));
     assert!(out.contains(&id) && out.contains("共 1 件"), "{out}");
-    let (code, out) = run(
-        &dir,
-        &[
-            "directory",
-            "application",
-            "review",
-            &id,
-            "--as",
-            "tnc-admin",
-            "approve",
-        ],
-    );
+    let (code, out) = review(&dir, &id, "tnc-admin", &["approve"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("E_DIR_FORBIDDEN"), "{out}");
-    ok(&[
-        "directory",
-        "application",
-        "review",
-        &id,
-        "--as",
-        "minzheng",
-        "approve",
-    ]);
-    let out = ok(&[
-        "directory",
-        "application",
-        "review",
-        &id,
-        "--as",
-        "tnc-admin",
-        "approve",
-    ]);
+    assert_eq!(review(&dir, &id, "minzheng", &["approve"]).0, 0);
+    let (code, out) = review(&dir, &id, "tnc-admin", &["approve"]);
+    assert_eq!(code, 0, "{out}");
     assert!(out.contains("已開通"), "{out}");
-    let out = ok(&["directory", "application", "show", &id]);
+    let out = ok(&dir, &["directory", "application", "show", &id]);
     assert!(
         out.contains("second_reviewer:tnc-admin") && out.contains("application.activated"),
         "{out}"
     );
-    let out = ok(&["directory", "address-book", "--query", C]);
+    let out = ok(&dir, &["directory", "address-book", "--query", C]);
     assert!(
         out.contains("臺南市體育會") && out.contains("正常"),
         "{out}"
     );
 
     // The improvement path from the command line.
-    let out = ok(&[
-        "directory",
-        "improvement",
-        "issue",
-        C,
-        "advertising",
-        "--deadline",
-        "2099-12-31",
-    ]);
+    let out = ok(
+        &dir,
+        &words(&format!(
+            "directory improvement issue {C} advertising --deadline 2099-12-31"
+        )),
+    );
     let nid = out
         .split_whitespace()
         .nth(1)
@@ -386,23 +251,26 @@ fn an_application_signed_submitted_and_reviewed_from_the_command_line() {
         .next()
         .unwrap()
         .to_string();
-    ok(&["directory", "improvement", "answer", &nid, "已改善"]);
-    let out = ok(&[
-        "directory",
-        "improvement",
-        "follow-up",
-        &nid,
-        "--improved",
-        "--note",
-        "確認已無廣告",
-    ]);
+    ok(
+        &dir,
+        &["directory", "improvement", "answer", &nid, "已改善"],
+    );
+    let out = ok(
+        &dir,
+        &words(&format!(
+            "directory improvement follow-up {nid} --improved --note 確認已無廣告"
+        )),
+    );
     assert!(out.contains("已改善"), "{out}");
-    let out = ok(&["directory", "improvement", "show", C]);
+    let out = ok(&dir, &["directory", "improvement", "show", C]);
     assert!(
         out.contains("第 1 次追蹤") && out.contains("確認已無廣告"),
         "{out}"
     );
-    ok(&["directory", "audit", "verify", "--database-url", &url]);
+    ok(
+        &dir,
+        &["directory", "audit", "verify", "--database-url", &url],
+    );
 }
 
 /// The national open-data address book's shape: `ORGID,ORGNAME,STATUSCODE,UPDATETIME`, a BOM,
@@ -462,9 +330,8 @@ fn the_published_address_book_imports_and_exports_as_it_is() {
 
         // One bad row at the very end: nothing goes in, and the error names that line.
         let bad = format!("{good}XA99999999,最後一列,X,2025-12-08 11:23:23{eol}");
-        std::fs::write(dir.join("bad.csv"), &bad).unwrap();
         let started = std::time::Instant::now();
-        let (code, out) = run(&dir, &["directory", "import", "bad.csv", "--center", "tpc"]);
+        let (code, out) = import(&dir, "bad.csv", &bad);
         assert_eq!(code, 1, "{out}");
         let last = ROWS + 3; // the header, 總統府, ROWS rows, then the bad one
         assert!(
@@ -473,24 +340,18 @@ fn the_published_address_book_imports_and_exports_as_it_is() {
                 && out.contains("STATUSCODE「X」"),
             "{out}"
         );
-        let (code, out) = run(&dir, &["directory", "address-book"]);
-        assert_eq!(code, 0, "{out}");
+        let out = ok(&dir, &["directory", "address-book"]);
         assert!(out.contains("共 0 筆"), "{out}");
         // So does a time in another form.
         let bad = good.replacen("2025-12-08 11:23:23", "2025/12/08 11:23:23", 1);
-        std::fs::write(dir.join("bad.csv"), &bad).unwrap();
-        let (code, out) = run(&dir, &["directory", "import", "bad.csv", "--center", "tpc"]);
+        let (code, out) = import(&dir, "bad.csv", &bad);
         assert_eq!(code, 1, "{out}");
         assert!(
             out.contains("E_DIR_IMPORT") && out.contains("第 2 行") && out.contains("UPDATETIME"),
             "{out}"
         );
 
-        std::fs::write(dir.join("book.csv"), &good).unwrap();
-        let (code, out) = run(
-            &dir,
-            &["directory", "import", "book.csv", "--center", "tpc"],
-        );
+        let (code, out) = import(&dir, "book.csv", &good);
         assert_eq!(code, 0, "{out}");
         assert!(out.contains(&format!("已匯入 {} 筆", ROWS + 1)), "{out}");
         eprintln!(
@@ -499,22 +360,14 @@ fn the_published_address_book_imports_and_exports_as_it_is() {
         );
 
         // Found by code or by name, 臺 and 台 alike, each with its state.
-        let (code, out) = run(
-            &dir,
-            &["directory", "address-book", "--query", "200000000A"],
-        );
-        assert_eq!(code, 0, "{out}");
+        let query = |q: &str| ok(&dir, &["directory", "address-book", "--query", q]);
+        let out = query("200000000A");
         assert!(out.contains("200000000A\t總統府\t正常\ttpc"), "{out}");
-        let (code, out) = run(
-            &dir,
-            &["directory", "address-book", "--query", "台南市政府第2"],
-        );
-        assert_eq!(code, 0, "{out}");
+        let out = query("台南市政府第2");
         assert!(out.contains("臺南市政府第2\t正常"), "{out}");
         for (i, label) in [(3, "中止"), (7, "註銷"), (2, "正常")] {
             let e = &entries[i + 1];
-            let (code, out) = run(&dir, &["directory", "address-book", "--query", &e[1]]);
-            assert_eq!(code, 0, "{out}");
+            let out = query(&e[1]);
             assert!(
                 out.contains(&format!("{}\t{}\t{label}", e[0], e[1])),
                 "{out}"
@@ -522,18 +375,12 @@ fn the_published_address_book_imports_and_exports_as_it_is() {
         }
         let (code, out) = run(
             &dir,
-            &[
-                "directory",
-                "address-book",
-                "--resolve",
-                "台北市國民小學第8",
-            ],
+            &words("directory address-book --resolve 台北市國民小學第8"),
         );
         assert_eq!((code, out.trim()), (0, "300000008I\t臺北市國民小學第8"));
 
         // The export gives every row back as published: same letters, same times.
-        let (code, out) = run(&dir, &["directory", "address-book", "--format", "csv"]);
-        assert_eq!(code, 0, "{out}");
+        let out = ok(&dir, &words("directory address-book --format csv"));
         let mut lines = out.split("\r\n");
         assert_eq!(
             lines.next(),
@@ -550,17 +397,11 @@ fn the_published_address_book_imports_and_exports_as_it_is() {
         for e in &entries {
             let x = &exported[&e[0]];
             assert_eq!(&x[..4], &e[..], "{x:?}");
-            let state = match e[2].as_str() {
-                "T" => "active",
-                "D" => "terminated",
-                _ => "cancelled",
-            };
-            assert_eq!(x[8], state, "{x:?}");
+            assert_eq!(x[8], state_of(&e[2]), "{x:?}");
         }
 
         // The signed snapshot carries every imported entry with its state.
-        let (code, out) = run(&dir, &["directory", "snapshot", "--out", "snapshot.der"]);
-        assert_eq!(code, 0, "{out}");
+        ok(&dir, &words("directory snapshot --out snapshot.der"));
         let json = open_snapshot(&dir, "snapshot.der");
         let participants = json["participants"].as_array().unwrap();
         assert_eq!(participants.len(), entries.len());
@@ -569,12 +410,7 @@ fn the_published_address_book_imports_and_exports_as_it_is() {
             .map(|p| (p["code"].as_str().unwrap(), p["state"].as_str().unwrap()))
             .collect();
         for e in &entries {
-            let want = match e[2].as_str() {
-                "T" => "active",
-                "D" => "terminated",
-                _ => "cancelled",
-            };
-            assert_eq!(states[e[0].as_str()], want, "{e:?}");
+            assert_eq!(states[e[0].as_str()], state_of(&e[2]), "{e:?}");
         }
         eprintln!("{name}: everything took {:?}", started.elapsed());
     }
@@ -583,31 +419,17 @@ fn the_published_address_book_imports_and_exports_as_it_is() {
 #[test]
 fn a_suspended_participant_exports_as_d_and_stays_suspended_when_moved() {
     let (dir, _) = directory_with_center("suspended_export");
-    std::fs::write(
-        dir.join("book.csv"),
+    let (code, out) = import(
+        &dir,
+        "book.csv",
         "ORGID,ORGNAME,STATUSCODE,UPDATETIME\n379000000A,臺北市政府,T,2025-12-08 11:23:23\n",
-    )
-    .unwrap();
-    let (code, out) = run(
-        &dir,
-        &["directory", "import", "book.csv", "--center", "tpc"],
     );
     assert_eq!(code, 0, "{out}");
-    let (code, out) = run(
+    ok(
         &dir,
-        &[
-            "directory",
-            "participant",
-            "state",
-            "379000000A",
-            "suspend",
-            "--reason",
-            "散播電腦病毒",
-        ],
+        &words("directory participant state 379000000A suspend --reason 散播電腦病毒"),
     );
-    assert_eq!(code, 0, "{out}");
-    let (code, export) = run(&dir, &["directory", "address-book", "--format", "csv"]);
-    assert_eq!(code, 0, "{export}");
+    let export = ok(&dir, &words("directory address-book --format csv"));
     assert!(
         export.contains("379000000A,臺北市政府,D,") && export.contains(",suspended\r\n"),
         "{export}"
@@ -615,27 +437,15 @@ fn a_suspended_participant_exports_as_d_and_stays_suspended_when_moved() {
 
     // Into another directory: still 暫停, not 中止.
     let (other, _) = directory_with_center("suspended_import");
-    std::fs::write(other.join("book.csv"), &export).unwrap();
-    let (code, out) = run(
-        &other,
-        &["directory", "import", "book.csv", "--center", "tpc"],
-    );
+    let (code, out) = import(&other, "book.csv", &export);
     assert_eq!(code, 0, "{out}");
-    let (code, out) = run(
-        &other,
-        &["directory", "address-book", "--query", "379000000A"],
-    );
-    assert_eq!(code, 0, "{out}");
+    let out = ok(&other, &words("directory address-book --query 379000000A"));
     assert!(out.contains("379000000A\t臺北市政府\t暫停"), "{out}");
     // A STATE that contradicts STATUSCODE is refused.
-    std::fs::write(
-        other.join("bad.csv"),
-        "ORGID,ORGNAME,STATUSCODE,STATE\n379130000C,臺北市政府資訊局,T,suspended\n",
-    )
-    .unwrap();
-    let (code, out) = run(
+    let (code, out) = import(
         &other,
-        &["directory", "import", "bad.csv", "--center", "tpc"],
+        "bad.csv",
+        "ORGID,ORGNAME,STATUSCODE,STATE\n379130000C,臺北市政府資訊局,T,suspended\n",
     );
     assert_eq!(code, 1, "{out}");
     assert!(
@@ -647,19 +457,80 @@ fn a_suspended_participant_exports_as_d_and_stays_suspended_when_moved() {
 #[test]
 fn an_application_rejected_from_the_command_line_tells_the_applicant_why() {
     use gongwen_integration::C;
-    let pki = gongwen_integration::pki();
-    let dir = gongwen_integration::scratch("directory_reject");
-    let url = runtime().block_on(fresh_database("directory_reject"));
-    review_setup(&dir, &url);
-    let ok = |args: &[&str]| {
-        let (code, out) = run(&dir, args);
-        assert_eq!(code, 0, "{args:?}: {out}");
-        out
-    };
-    let c = pki.agency(C);
-    let key = c.sign_key_file.to_str().unwrap();
+    let (dir, url) = review_setup("directory_reject");
     let submit = |p7: &str| {
-        ok(&[
+        let (code, out) = sign(&dir, p7);
+        assert_eq!(code, 0, "{out}");
+        case_id(&ok(&dir, &["directory", "application", "submit", p7]))
+    };
+    let id = submit("app.p7");
+    // The first review agrees; the second does not.
+    assert_eq!(review(&dir, &id, "minzheng", &["approve"]).0, 0);
+    let notices_before = ok(&dir, &["directory", "notices", C]);
+    // 不同意 needs a reason: refused, and nothing changes.
+    let (code, out) = review(&dir, &id, "tnc-admin", &["reject"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("理由"), "{out}");
+    let (code, out) = review(&dir, &id, "tnc-admin", &["reject", "--message", " "]);
+    assert_eq!(code, 1, "{out}");
+    let show = ["directory", "application", "show", &id];
+    assert!(ok(&dir, &show).contains("待複審"));
+    assert_eq!(ok(&dir, &["directory", "notices", C]), notices_before);
+
+    let reason = "固定 IP 非貴會所有，請洽網路服務業者確認後重新申請";
+    let (code, out) = review(&dir, &id, "tnc-admin", &["reject", "--message", reason]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&id) && out.contains("不同意"), "{out}");
+    let out = ok(&dir, &show);
+    assert!(
+        out.contains("不同意")
+            && out.contains(&format!("審核意見：{reason}"))
+            && out.contains("second_reviewer:tnc-admin")
+            && out.contains("application.rejected"),
+        "{out}"
+    );
+    let out = ok(
+        &dir,
+        &words("directory application list --as tnc-admin --state rejected"),
+    );
+    assert!(out.contains(&id), "{out}");
+    // The applicant's notice, newest first, says 不同意 and why.
+    let out = ok(&dir, &["directory", "notices", C]);
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("連線申請不同意") && first.contains(&id) && first.contains(reason),
+        "{out}"
+    );
+    // Nothing was registered; the decision is final.
+    let out = ok(&dir, &["directory", "address-book", "--query", C]);
+    assert!(!out.contains("臺南市體育會"), "{out}");
+    let (code, out) = review(&dir, &id, "tnc-admin", &["approve"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("E_DIR_STATE") && out.contains("不同意"),
+        "{out}"
+    );
+    // The applicant may apply again, a new case.
+    let again = submit("again.p7");
+    assert_ne!(again, id);
+    let out = ok(&dir, &["directory", "application", "show", &again]);
+    assert!(
+        out.contains("待初審") && out.contains(&format!("過去申請：{id}（不同意")),
+        "{out}"
+    );
+    ok(
+        &dir,
+        &["directory", "audit", "verify", "--database-url", &url],
+    );
+}
+
+/// Signs C's `form.json` with its card (`card.pem` and the signing key) into `out`.
+fn sign(dir: &Path, out: &str) -> (i32, String) {
+    let c = gongwen_integration::pki().agency(gongwen_integration::C);
+    let key = c.sign_key_file.to_str().unwrap();
+    run(
+        dir,
+        &[
             "directory",
             "application",
             "sign",
@@ -669,189 +540,35 @@ fn an_application_rejected_from_the_command_line_tells_the_applicant_why() {
             "--key",
             key,
             "-o",
-            p7,
-        ]);
-        let out = ok(&["directory", "application", "submit", p7]);
-        out.strip_prefix("申請案 ")
-            .and_then(|r| r.split('：').next())
-            .unwrap()
-            .to_string()
-    };
-    let id = submit("app.p7");
-    // The first review agrees; the second does not.
-    ok(&[
-        "directory",
-        "application",
-        "review",
-        &id,
-        "--as",
-        "minzheng",
-        "approve",
-    ]);
-    let notices_before = ok(&["directory", "notices", C]);
-    // 不同意 needs a reason: refused, and nothing changes.
-    let (code, out) = run(
-        &dir,
-        &[
-            "directory",
-            "application",
-            "review",
-            &id,
-            "--as",
-            "tnc-admin",
-            "reject",
+            out,
         ],
-    );
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("理由"), "{out}");
-    let (code, out) = run(
-        &dir,
-        &[
-            "directory",
-            "application",
-            "review",
-            &id,
-            "--as",
-            "tnc-admin",
-            "reject",
-            "--message",
-            " ",
-        ],
-    );
-    assert_eq!(code, 1, "{out}");
-    assert!(ok(&["directory", "application", "show", &id]).contains("待複審"));
-    assert_eq!(ok(&["directory", "notices", C]), notices_before);
-
-    let reason = "固定 IP 非貴會所有，請洽網路服務業者確認後重新申請";
-    let out = ok(&[
-        "directory",
-        "application",
-        "review",
-        &id,
-        "--as",
-        "tnc-admin",
-        "reject",
-        "--message",
-        reason,
-    ]);
-    assert!(out.contains(&id) && out.contains("不同意"), "{out}");
-    let out = ok(&["directory", "application", "show", &id]);
-    assert!(
-        out.contains("不同意")
-            && out.contains(&format!("審核意見：{reason}"))
-            && out.contains("second_reviewer:tnc-admin")
-            && out.contains("application.rejected"),
-        "{out}"
-    );
-    let out = ok(&[
-        "directory",
-        "application",
-        "list",
-        "--as",
-        "tnc-admin",
-        "--state",
-        "rejected",
-    ]);
-    assert!(out.contains(&id), "{out}");
-    // The applicant's notice, newest first, says 不同意 and why.
-    let out = ok(&["directory", "notices", C]);
-    let first = out.lines().next().unwrap_or_default();
-    assert!(
-        first.contains("連線申請不同意") && first.contains(&id) && first.contains(reason),
-        "{out}"
-    );
-    // Nothing was registered; the decision is final.
-    let out = ok(&["directory", "address-book", "--query", C]);
-    assert!(!out.contains("臺南市體育會"), "{out}");
-    let (code, out) = run(
-        &dir,
-        &[
-            "directory",
-            "application",
-            "review",
-            &id,
-            "--as",
-            "tnc-admin",
-            "approve",
-        ],
-    );
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains("E_DIR_STATE") && out.contains("不同意"),
-        "{out}"
-    );
-    // The applicant may apply again, a new case.
-    let again = submit("again.p7");
-    assert_ne!(again, id);
-    let out = ok(&["directory", "application", "show", &again]);
-    assert!(
-        out.contains("待初審") && out.contains(&format!("過去申請：{id}（不同意")),
-        "{out}"
-    );
-    ok(&["directory", "audit", "verify", "--database-url", &url]);
+    )
 }
 
-/// A directory with the 臺南市 center and its two reviewers (民政局 first, the center's
-/// operator second), and C's signed-application inputs: `form.json` and `card.pem` (the
-/// card's certificate with its issuer, as card software exports it).
-fn review_setup(dir: &std::path::Path, url: &str) {
+/// A scratch folder `name` with a directory on a fresh database, the 臺南市 center and its two
+/// reviewers (民政局 first, the center's operator second), and C's signed-application inputs:
+/// `form.json` and `card.pem` (the card's certificate with its issuer, as card software
+/// exports it). Returns the folder and the database URL.
+fn review_setup(name: &str) -> (std::path::PathBuf, String) {
     use gongwen_integration::{A, C};
     let pki = gongwen_integration::pki();
-    std::fs::write(
-        dir.join("gongwen.toml"),
-        format!(
-            "[directory]\ndatabase_url = \"{url}\"\ntrust_anchors = [\"{}\"]\ncrls = [\"{}\"]\n\n[directory.tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_roots = [\"{}\"]\n\n\
-             [directory.signing]\ncert = \"{}\"\nkey = \"{}\"\n",
-            pki.ca.root_file().display(),
-            pki.ca.dir().join("crl").display(),
-            pki.server_cert.display(),
-            pki.server_key.display(),
-            pki.ca.root_file().display(),
-            pki.directory_signer.0.display(),
-            pki.directory_signer.1.display(),
+    let dir = gongwen_integration::scratch(name);
+    let url = runtime().block_on(fresh_database(name));
+    let anchors = format!(
+        "trust_anchors = [\"{}\"]\ncrls = [\"{}\"]\n",
+        pki.ca.root_file().display(),
+        pki.ca.dir().join("crl").display(),
+    );
+    directory_config(&dir, &url, &pki.directory_signer.0, &anchors);
+    for line in [
+        "directory center tnc --name 臺南市公文交換中心 --kind self_managed --url https://tnc.example --operator 臺南市政府",
+        &format!(
+            "directory account minzheng --display-name 民政局 --role first_reviewer --scope {A}"
         ),
-    )
-    .unwrap();
-    let ok = |args: &[&str]| {
-        let (code, out) = run(dir, args);
-        assert_eq!(code, 0, "{args:?}: {out}");
-        out
-    };
-    ok(&[
-        "directory",
-        "center",
-        "tnc",
-        "--name",
-        "臺南市公文交換中心",
-        "--kind",
-        "self_managed",
-        "--url",
-        "https://tnc.example",
-        "--operator",
-        "臺南市政府",
-    ]);
-    ok(&[
-        "directory",
-        "account",
-        "minzheng",
-        "--display-name",
-        "民政局",
-        "--role",
-        "first_reviewer",
-        "--scope",
-        A,
-    ]);
-    ok(&[
-        "directory",
-        "account",
-        "tnc-admin",
-        "--display-name",
-        "智慧發展中心",
-        "--role",
-        "second_reviewer",
-        "--scope",
-        "tnc",
-    ]);
+        "directory account tnc-admin --display-name 智慧發展中心 --role second_reviewer --scope tnc",
+    ] {
+        ok(&dir, &words(line));
+    }
     let c = pki.agency(C);
     let form = serde_json::json!({
         "kind": "new", "code": C, "name": "臺南市體育會", "participant_kind": "organisation",
@@ -873,4 +590,5 @@ fn review_setup(dir: &std::path::Path, url: &str) {
     let mut chain = std::fs::read(&c.sign_file).unwrap();
     chain.extend(std::fs::read(pki.ca.ca_file(gongwen_trust::pki::Branch::Gca)).unwrap());
     std::fs::write(dir.join("card.pem"), chain).unwrap();
+    (dir, url)
 }

@@ -2,20 +2,16 @@
 //! in the brackets only, the message on one line, not repeated.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops at the first surprise
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 
+use common::directory::{directory_config, directory_with_center, gongwen};
 use gongwen_integration::{fresh_database, runtime, scratch};
-
-const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
 
 /// Runs `gongwen` in `dir`; its exit code and standard error.
 fn fails(dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run gongwen");
+    let out = gongwen(dir, args);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -41,29 +37,11 @@ fn said_once(stderr: &str, code: &str, says: &str) {
     }
 }
 
-/// A directory configuration on a fresh database; `signing_cert` as given.
-fn directory_config(dir: &Path, url: &str, signing_cert: &Path) {
-    let pki = gongwen_integration::pki();
-    std::fs::write(
-        dir.join("gongwen.toml"),
-        format!(
-            "[directory]\ndatabase_url = \"{url}\"\n\n[directory.tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_roots = [\"{}\"]\n\n\
-             [directory.signing]\ncert = \"{}\"\nkey = \"{}\"\n",
-            pki.server_cert.display(),
-            pki.server_key.display(),
-            pki.ca.root_file().display(),
-            signing_cert.display(),
-            pki.directory_signer.1.display(),
-        ),
-    )
-    .unwrap();
-}
-
 #[test]
 fn a_directory_that_cannot_start_says_its_code_once() {
     let dir = scratch("errors_directory_start");
     let url = runtime().block_on(fresh_database("errors_directory_start"));
-    directory_config(&dir, &url, &dir.join("no-such-signer.pem"));
+    directory_config(&dir, &url, &dir.join("no-such-signer.pem"), "");
     for args in [
         &["directory", "address-book"][..],
         &["directory", "address-book", "--query", "臺北市"],
@@ -78,26 +56,7 @@ fn a_directory_that_cannot_start_says_its_code_once() {
 
 #[test]
 fn a_refused_import_and_lookup_say_their_code_once() {
-    let dir = scratch("errors_directory_refusal");
-    let url = runtime().block_on(fresh_database("errors_directory_refusal"));
-    directory_config(&dir, &url, &gongwen_integration::pki().directory_signer.0);
-    let (code, err) = fails(
-        &dir,
-        &[
-            "directory",
-            "center",
-            "tpc",
-            "--name",
-            "臺北市公文交換中心",
-            "--kind",
-            "共用",
-            "--url",
-            "https://tpc.example:8443",
-            "--operator",
-            "臺北市政府",
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
+    let (dir, _) = directory_with_center("errors_directory_refusal");
 
     std::fs::write(
         dir.join("bad.csv"),
@@ -122,9 +81,7 @@ fn a_refused_import_and_lookup_say_their_code_once() {
 
 #[test]
 fn a_database_failure_in_an_admin_command_is_printed_once() {
-    let dir = scratch("errors_directory_database");
-    let url = runtime().block_on(fresh_database("errors_directory_database"));
-    directory_config(&dir, &url, &gongwen_integration::pki().directory_signer.0);
+    let (dir, url) = directory_with_center("errors_directory_database");
     let (code, err) = fails(&dir, &["directory", "address-book"]);
     assert_eq!(code, 0, "{err}");
     // The table the address book reads is gone: a database error inside the directory.

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod directory;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
 
 /// Runs `cmd` in `dir` with the fixed test date and the given environment.
