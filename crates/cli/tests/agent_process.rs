@@ -4,6 +4,8 @@
 //! the center or in the inbox, nothing lost, nothing left half-moved.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops at the first surprise
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,7 +17,7 @@ use gongwen_client::CenterClient;
 use gongwen_client::agent::{AgentClient, Part};
 use gongwen_integration::{A, B, fresh_database, pki, runtime, scratch};
 
-const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
+use common::{BIN, free_port};
 
 #[derive(serde::Serialize)]
 struct File {
@@ -119,18 +121,7 @@ fn kill(node: &mut Node) {
     node.0.wait().unwrap();
 }
 
-/// The visible entries of a folder (not the hidden work in progress).
-fn entries(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.starts_with('.'))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
+/// The entries of a folder.
 fn all_entries(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir)
         .map(|rd| {
@@ -139,6 +130,13 @@ fn all_entries(dir: &Path) -> BTreeSet<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The visible entries of a folder (not the hidden work in progress).
+fn entries(dir: &Path) -> BTreeSet<String> {
+    let mut all = all_entries(dir);
+    all.retain(|n| !n.starts_with('.'));
+    all
 }
 
 /// Waits (up to `secs`) until `f` says yes, checking every 5 ms.
@@ -339,13 +337,6 @@ fn an_api_agent_killed_mid_send_and_mid_receive_delivers_each_document_once() {
         )
         .await
         .unwrap();
-        let free_port = || {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port()
-        };
         // A sends from one node, B receives at another: each is killed at its own work.
         let (pa, pb) = (free_port(), free_port());
         let config_a = write_config(

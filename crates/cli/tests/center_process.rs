@@ -3,6 +3,8 @@
 //! nothing acknowledged is lost, nothing is delivered twice.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test stops at the first surprise
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -13,28 +15,33 @@ use gongwen_center::CenterConfig;
 use gongwen_integration::{A, B, fresh_database, pki, runtime, scratch};
 use gongwen_proto::HeaderOptions;
 
-const BIN: &str = env!("CARGO_BIN_EXE_gongwen");
+use common::{BIN, free_port, text};
 
 #[derive(serde::Serialize)]
 struct File {
     center: CenterConfig,
 }
 
-fn gongwen(config: &Path, args: &[&str]) -> String {
-    let o = Command::new(BIN)
+/// `gongwen center admin` with `args` on the configuration `config`.
+fn admin(config: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
         .args(["center", "admin", "--config"])
         .arg(config)
         .args(args)
         .env("GONGWEN_LOG_QUIET", "1")
         .output()
-        .expect("gongwen");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
+        .expect("gongwen")
+}
+
+/// `admin`, which must succeed; all it printed.
+fn gongwen(config: &Path, args: &[&str]) -> String {
+    let o = admin(config, args);
+    assert!(
+        o.status.success(),
+        "gongwen center admin {args:?}: {}",
+        text(&o)
     );
-    assert!(o.status.success(), "gongwen center admin {args:?}: {text}");
-    text
+    text(&o)
 }
 
 fn serve(config: &Path) -> Child {
@@ -62,11 +69,7 @@ fn killed_mid_load_loses_nothing_acknowledged_and_sends_nothing_twice() {
     runtime().block_on(async {
         let pki = pki();
         let dir = scratch("center-process");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let mut cfg = pki.center_config("process", &fresh_database("process").await, BlobStore::Fs);
         cfg.listen = format!("127.0.0.1:{port}");
         cfg.data_dir = dir.join("data");
@@ -207,15 +210,8 @@ fn a_center_run_from_the_directory_refuses_hand_registration() {
     });
     let config = dir.join("gongwen.toml");
     std::fs::write(&config, toml::to_string(&File { center: cfg }).unwrap()).unwrap();
-    let o = Command::new(BIN)
-        .args(["center", "admin", "--config"])
-        .arg(&config)
-        .args(["add", A, "--name", "測試機關"])
-        .env("GONGWEN_LOG_QUIET", "1")
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&o.stderr).into_owned() + &String::from_utf8_lossy(&o.stdout);
+    let o = admin(&config, &["add", A, "--name", "測試機關"]);
+    let text = text(&o);
     assert_eq!(o.status.code(), Some(1), "{text}");
     assert!(
         text.contains("通訊錄") && text.contains("directory.example"),
