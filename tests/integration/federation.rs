@@ -8,6 +8,7 @@ use gongwen_center::BlobStore;
 use gongwen_center::config::{CenterConfig, PeerConfig};
 use gongwen_center::participants;
 use gongwen_center::{Clock, Running};
+use gongwen_client::CenterClient;
 use gongwen_integration::{A, B, C, fresh_database, pki, runtime, until};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions};
 use gongwen_testbed::Pki;
@@ -47,7 +48,7 @@ pub(crate) fn federated(
     c
 }
 
-async fn status_of(c: &gongwen_client::CenterClient, id: &str, to: &str) -> CopyStatus {
+async fn status_of(c: &CenterClient, id: &str, to: &str) -> CopyStatus {
     c.sent(id)
         .await
         .unwrap()
@@ -58,27 +59,48 @@ async fn status_of(c: &gongwen_client::CenterClient, id: &str, to: &str) -> Copy
         .status
 }
 
+/// Waits until the copy of `id` to B is `want`.
+async fn until_b_is(want: CopyStatus, c: &CenterClient, id: &str, what: &str) {
+    until(what, || async { status_of(c, id, B).await == want }).await;
+}
+
+/// Center X (`names[0]`, known to Y as `center-x`) with `at_x`, and center Y (`names[1]`,
+/// known to X as `center-y`) with B, on the databases `dbs`; each knows the other's
+/// participant, A or B. Returns X, Y, Y's configuration (to start it again), A's client at X
+/// and B's at Y.
+async fn linked(
+    pki: &Pki,
+    names: [&str; 2],
+    dbs: [&str; 2],
+    at_x: &[&str],
+) -> (Running, Running, CenterConfig, CenterClient, CenterClient) {
+    let (px, py) = free_ports();
+    let (dbx, dby) = (fresh_database(dbs[0]).await, fresh_database(dbs[1]).await);
+    let cx = federated(pki, names[0], &dbx, px, 0, ("center-y", py, 1));
+    let cy = federated(pki, names[1], &dby, py, 1, ("center-x", px, 0));
+    let x = gongwen_center::start(cx, Clock::default()).await.unwrap();
+    let y = gongwen_center::start(cy.clone(), Clock::default())
+        .await
+        .unwrap();
+    pki.register(&x.app, at_x).await.unwrap();
+    pki.register_remote(&x.app, B, "center-y").await.unwrap();
+    pki.register(&y.app, &[B]).await.unwrap();
+    pki.register_remote(&y.app, A, "center-x").await.unwrap();
+    let a = pki.client(x.addr(), A).unwrap();
+    let b = pki.client(y.addr(), B).unwrap();
+    (x, y, cy, a, b)
+}
+
 #[test]
 fn relayed_between_centers_even_when_the_link_is_cut() {
     runtime().block_on(async {
         let pki = pki();
-        let (px, py) = free_ports();
-        let (dbx, dby) = (fresh_database("fedx").await, fresh_database("fedy").await);
-        let cx = federated(pki, "center-x", &dbx, px, 0, ("center-y", py, 1));
-        let cy = federated(pki, "center-y", &dby, py, 1, ("center-x", px, 0));
-        let x = gongwen_center::start(cx.clone(), Clock::default()).await.unwrap();
-        let y = gongwen_center::start(cy.clone(), Clock::default()).await.unwrap();
         // A lives at X, B at Y; each center knows the other's participant.
-        pki.register(&x.app, &[A]).await.unwrap();
-        pki.register_remote(&x.app, B, "center-y").await.unwrap();
-        pki.register(&y.app, &[B]).await.unwrap();
-        pki.register_remote(&y.app, A, "center-x").await.unwrap();
-        let a = pki.client(x.addr(), A).unwrap();
-        let b = pki.client(y.addr(), B).unwrap();
+        let (x, y, cy, a, b) = linked(pki, ["center-x", "center-y"], ["fedx", "fedy"], &[A]).await;
 
         let pkg = pki.seal(A, &[B], 2000, HeaderOptions::default()).unwrap();
         let sent = a.submit("f1", pkg.clone()).await.unwrap();
-        until("the copy to reach Y", || async { status_of(&a, &sent.id, B).await == CopyStatus::Available }).await;
+        until_b_is(CopyStatus::Available, &a, &sent.id, "the copy to reach Y").await;
         let recs = a.records(&[("package_id", sent.id.as_str())]).await.unwrap();
         assert!(recs.items.iter().any(|r| r.kind == "relayed" && r.actor == "center-y"));
         assert_eq!(b.inbox(&[]).await.unwrap().items[0].id, sent.id);
@@ -86,7 +108,7 @@ fn relayed_between_centers_even_when_the_link_is_cut() {
         for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
             b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap()).await.unwrap();
         }
-        until("the confirmation to travel back", || async { status_of(&a, &sent.id, B).await == CopyStatus::Confirmed }).await;
+        until_b_is(CopyStatus::Confirmed, &a, &sent.id, "the confirmation to travel back").await;
         let view = a.sent(&sent.id).await.unwrap();
         assert_eq!(view.copies[0].receipt_number.as_deref(), Some("測收字第1150000001號"));
         // The signed receipt travelled with it and is kept at the origin.
@@ -113,7 +135,7 @@ fn relayed_between_centers_even_when_the_link_is_cut() {
         .await;
         assert_eq!(status_of(&a, &sent2.id, B).await, CopyStatus::Accepted);
         let y = gongwen_center::start(cy.clone(), Clock::default()).await.unwrap();
-        until("the relay after the link came back", || async { status_of(&a, &sent2.id, B).await == CopyStatus::Available }).await;
+        until_b_is(CopyStatus::Available, &a, &sent2.id, "the relay after the link came back").await;
         assert_eq!(b.inbox(&[]).await.unwrap().items.len(), 1, "delivered once");
 
         // Y gone for longer than the retry period: the copy fails with that reason.
@@ -121,7 +143,7 @@ fn relayed_between_centers_even_when_the_link_is_cut() {
         let pkg3 = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
         let sent3 = a.submit("f3", pkg3).await.unwrap();
         x.app.clock.advance(4 * 86_400_000);
-        until("the relay to give up", || async { status_of(&a, &sent3.id, B).await == CopyStatus::Failed }).await;
+        until_b_is(CopyStatus::Failed, &a, &sent3.id, "the relay to give up").await;
         let v = a.sent(&sent3.id).await.unwrap();
         assert_eq!(v.copies[0].fail_reason, Some(FailReason::RelayGaveUp));
         x.shutdown().await;
@@ -185,22 +207,16 @@ fn webhooks_are_signed_and_two_centers_share_one_database() {
         let (port, hooks) = hook_server().await;
         let url = format!("http://127.0.0.1:{port}/hook");
         let secret = "這是至少十六個字元的測試金鑰";
-        participants::set_webhook(&one.app.db, A, Some(&url), Some(secret))
-            .await
-            .unwrap();
-        participants::set_webhook(&one.app.db, B, Some(&url), Some(secret))
-            .await
-            .unwrap();
-        assert!(
-            participants::set_webhook(&one.app.db, C, Some("ftp://x"), Some(secret))
+        for code in [A, B] {
+            participants::set_webhook(&one.app.db, code, Some(&url), Some(secret))
                 .await
-                .is_err()
-        );
-        assert!(
-            participants::set_webhook(&one.app.db, C, Some(&url), Some("short"))
-                .await
-                .is_err()
-        );
+                .unwrap();
+        }
+        // Refused: an ftp:// address, and a secret that is too short.
+        for (url, secret) in [("ftp://x", secret), (url.as_str(), "short")] {
+            let set = participants::set_webhook(&one.app.db, C, Some(url), Some(secret)).await;
+            assert!(set.is_err(), "{url} {secret}");
+        }
 
         // Submitted through one process, received through the other.
         let a = pki.client(one.addr(), A).unwrap();
@@ -265,18 +281,14 @@ fn webhooks_are_signed_and_two_centers_share_one_database() {
 
 /// A client of `addr` holding center `which`'s TLS client certificate: what a peer center
 /// (or whoever runs it) can send.
-fn as_peer_center(
-    pki: &Pki,
-    addr: std::net::SocketAddr,
-    which: usize,
-) -> gongwen_client::CenterClient {
+fn as_peer_center(pki: &Pki, addr: std::net::SocketAddr, which: usize) -> CenterClient {
     let (chain, key, _) = &pki.center_clients[which];
     let tls = gongwen_client::tls_config(
         &std::fs::read(pki.ca.root_file()).unwrap(),
         Some((&std::fs::read(chain).unwrap(), &std::fs::read(key).unwrap())),
     )
     .unwrap();
-    gongwen_client::CenterClient::new(&format!("https://{addr}"), tls).unwrap()
+    CenterClient::new(&format!("https://{addr}"), tls).unwrap()
 }
 
 /// A receipt naming `recipient` but signed with `signer`'s key.
@@ -328,27 +340,11 @@ fn hex(b: &[u8]) -> String {
 fn a_peer_center_cannot_forge_final_statuses() {
     runtime().block_on(async {
         let pki = pki();
-        let (px, py) = free_ports();
-        let (dbx, dby) = (
-            fresh_database("forgex").await,
-            fresh_database("forgey").await,
-        );
-        let cx = federated(pki, "forge-x", &dbx, px, 0, ("center-y", py, 1));
-        let cy = federated(pki, "forge-y", &dby, py, 1, ("center-x", px, 0));
-        let x = gongwen_center::start(cx, Clock::default()).await.unwrap();
-        let y = gongwen_center::start(cy, Clock::default()).await.unwrap();
-        pki.register(&x.app, &[A, C]).await.unwrap();
-        pki.register_remote(&x.app, B, "center-y").await.unwrap();
-        pki.register(&y.app, &[B]).await.unwrap();
-        pki.register_remote(&y.app, A, "center-x").await.unwrap();
-        let a = pki.client(x.addr(), A).unwrap();
-        let b = pki.client(y.addr(), B).unwrap();
+        let (x, y, _, a, b) =
+            linked(pki, ["forge-x", "forge-y"], ["forgex", "forgey"], &[A, C]).await;
         let pkg = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
         let sent = a.submit("forge1", pkg.clone()).await.unwrap();
-        until("the copy to reach Y", || async {
-            status_of(&a, &sent.id, B).await == CopyStatus::Available
-        })
-        .await;
+        until_b_is(CopyStatus::Available, &a, &sent.id, "the copy to reach Y").await;
         let before = a.sent(&sent.id).await.unwrap().copies[0].clone();
 
         // Whoever holds center-y's TLS key talks to X directly.
@@ -388,13 +384,11 @@ fn a_peer_center_cannot_forge_final_statuses() {
             unchanged().await;
         }
         // A receipt naming B but signed by C (a participant, with a valid certificate).
-        for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
+        for (ev, s) in [
+            (ReceiptEvent::Delivered, CopyStatus::Delivered),
+            (ReceiptEvent::Confirmed, CopyStatus::Confirmed),
+        ] {
             let r = receipt_signed_by(pki, C, B, &pkg, ev);
-            let s = if ev == ReceiptEvent::Delivered {
-                CopyStatus::Delivered
-            } else {
-                CopyStatus::Confirmed
-            };
             let e = mallory.relay_status(&forged(s, Some(r))).await.unwrap_err();
             assert_eq!(e.code(), Some("E_RECEIPT_INVALID"), "{e}");
             unchanged().await;
@@ -417,16 +411,13 @@ fn a_peer_center_cannot_forge_final_statuses() {
         assert_eq!(e.code(), Some("E_RECEIPT_INVALID"), "{e}");
         unchanged().await;
         // B's genuine receipt, but the peer claims another 收文字號, or another event.
-        let e = mallory
-            .relay_status(&forged(CopyStatus::Confirmed, Some(genuine.clone())))
-            .await
-            .unwrap_err();
-        assert_eq!(e.code(), Some("E_RECEIPT_MISMATCH"), "{e}");
-        let e = mallory
-            .relay_status(&forged(CopyStatus::Returned, Some(genuine.clone())))
-            .await
-            .unwrap_err();
-        assert_eq!(e.code(), Some("E_RECEIPT_MISMATCH"), "{e}");
+        for s in [CopyStatus::Confirmed, CopyStatus::Returned] {
+            let e = mallory
+                .relay_status(&forged(s, Some(genuine.clone())))
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), Some("E_RECEIPT_MISMATCH"), "{s:?}: {e}");
+        }
         unchanged().await;
         // B's genuine 送達 receipt with the peer's 2023 time: the receipt's time is recorded.
         let delivered = pki
@@ -460,9 +451,12 @@ fn a_peer_center_cannot_forge_final_statuses() {
                 .await
                 .unwrap();
         }
-        until("the confirmation to travel back", || async {
-            status_of(&a, &sent.id, B).await == CopyStatus::Confirmed
-        })
+        until_b_is(
+            CopyStatus::Confirmed,
+            &a,
+            &sent.id,
+            "the confirmation to travel back",
+        )
         .await;
         let v = a.sent(&sent.id).await.unwrap().copies[0].clone();
         assert_eq!(v.receipt_number.as_deref(), Some("測收字第1150000001號"));
