@@ -2,8 +2,9 @@
 //! automatic suspension and restarts.
 
 use gongwen_center::BlobStore;
+use gongwen_center::Running;
 use gongwen_center::participants::{self, Standing};
-use gongwen_client::ClientError;
+use gongwen_client::{CenterClient, ClientError};
 use gongwen_integration::{A, B, C, D, fresh_database, pki, runtime, scratch};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions, ReturnReason};
 use gongwen_testbed::start_center;
@@ -22,15 +23,23 @@ fn assert_code<T: std::fmt::Debug>(r: Result<T, ClientError>, code: &str) -> Str
     s
 }
 
+/// A center on the fresh database `name`, every test participant registered, and A's and B's
+/// clients.
+async fn center_ab(name: &str, blobs: BlobStore) -> (Running, CenterClient, CenterClient) {
+    let pki = pki();
+    let center = start_center(pki, name, &fresh_database(name).await, blobs)
+        .await
+        .unwrap();
+    let a = pki.client(center.addr(), A).unwrap();
+    let b = pki.client(center.addr(), B).unwrap();
+    (center, a, b)
+}
+
 #[test]
 fn life_of_a_copy() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "life", &fresh_database("life").await, BlobStore::Fs)
-            .await
-            .unwrap();
-        let a = pki.client(center.addr(), A).unwrap();
-        let b = pki.client(center.addr(), B).unwrap();
+        let (center, a, b) = center_ab("life", BlobStore::Fs).await;
         assert_eq!(a.health().await.unwrap().status, "ok");
 
         // To B, and to an agency no one registered.
@@ -196,11 +205,7 @@ fn life_of_a_copy() {
 fn returned_with_a_reason() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "ret", &fresh_database("ret").await, BlobStore::Db)
-            .await
-            .unwrap();
-        let a = pki.client(center.addr(), A).unwrap();
-        let b = pki.client(center.addr(), B).unwrap();
+        let (center, a, b) = center_ab("ret", BlobStore::Db).await;
         let pkg = pki
             .seal(
                 A,
@@ -307,14 +312,7 @@ fn returned_with_a_reason() {
 fn the_evaluation_cache_serves_only_the_same_certificate() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(
-            pki,
-            "evalcache",
-            &fresh_database("evalcache").await,
-            BlobStore::Fs,
-        )
-        .await
-        .unwrap();
+        let (center, ..) = center_ab("evalcache", BlobStore::Fs).await;
         let (a, b) = (pki.agency(A), pki.agency(B));
         let now = center.app.clock.now_s();
         let e = center
@@ -347,11 +345,7 @@ fn the_evaluation_cache_serves_only_the_same_certificate() {
 fn the_same_key_never_sends_twice() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "idem", &fresh_database("idem").await, BlobStore::Fs)
-            .await
-            .unwrap();
-        let a = pki.client(center.addr(), A).unwrap();
-        let b = pki.client(center.addr(), B).unwrap();
+        let (center, a, b) = center_ab("idem", BlobStore::Fs).await;
         let pkg = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
         let first = a.submit("same", pkg.clone()).await.unwrap();
         let second = a.submit("same", pkg.clone()).await.unwrap();
@@ -545,15 +539,7 @@ fn attachment_types_are_limited() {
 fn groups_expand_and_are_recorded() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(
-            pki,
-            "groups",
-            &fresh_database("groups").await,
-            BlobStore::Fs,
-        )
-        .await
-        .unwrap();
-        let a = pki.client(center.addr(), A).unwrap();
+        let (center, a, _) = center_ab("groups", BlobStore::Fs).await;
         let app = &center.app;
         participants::set_group(
             &app.db,
@@ -654,9 +640,7 @@ fn expired_certificates_suspend_and_restarts_keep_everything() {
 fn duty_lists_follow_the_office_calendar() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "duty", &fresh_database("duty").await, BlobStore::Fs).await.unwrap();
-        let a = pki.client(center.addr(), A).unwrap();
-        let b = pki.client(center.addr(), B).unwrap();
+        let (center, a, b) = center_ab("duty", BlobStore::Fs).await;
         let pkg = pki.seal(A, &[B], 0, HeaderOptions { confirm_now: true, ..Default::default() }).unwrap();
         let sent = a.submit("d", pkg.clone()).await.unwrap();
         let mine = a.duties().await.unwrap();
