@@ -156,37 +156,8 @@ async fn client(c: ClientCommand) -> Result<ExitCode, CliError> {
             }
             db.close().await;
         }
-        ClientCommand::List(w) => {
-            let db = agent_db(&w).await?;
-            for c in clients::list(&db, &w.agency)
-                .await?
-                .into_iter()
-                .filter(|c| c.kind != "card")
-            {
-                let kind = if c.kind == "cert" {
-                    "用戶端憑證"
-                } else {
-                    "API 權杖"
-                };
-                println!(
-                    "{}\t{kind}\t{}",
-                    c.name,
-                    crate::package_cmd::roc_time(c.created_at / 1000)
-                );
-            }
-            db.close().await;
-        }
-        ClientCommand::Remove(a) => {
-            let db = agent_db(&a.who).await?;
-            let gone = clients::remove(&db, &a.who.agency, &a.name).await?;
-            db.close().await;
-            if !gone {
-                return Err(CliError::Arg {
-                    detail: format!("機關 {} 沒有用戶端「{}」", a.who.agency, a.name),
-                });
-            }
-            println!("已撤銷「{}」", a.name);
-        }
+        ClientCommand::List(w) => list(&w, false).await?,
+        ClientCommand::Remove(a) => revoke(&a.who, &a.name, "用戶端").await?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -205,32 +176,43 @@ async fn user(c: UserCommand) -> Result<ExitCode, CliError> {
                 a.name
             );
         }
-        UserCommand::List(w) => {
-            let db = agent_db(&w).await?;
-            for c in clients::list(&db, &w.agency)
-                .await?
-                .into_iter()
-                .filter(|c| c.kind == "card")
-            {
-                println!(
-                    "{}\t{}",
-                    c.name,
-                    crate::package_cmd::roc_time(c.created_at / 1000)
-                );
-            }
-            db.close().await;
-        }
-        UserCommand::Remove(a) => {
-            let db = agent_db(&a.who).await?;
-            let gone = clients::remove(&db, &a.who.agency, &a.name).await?;
-            db.close().await;
-            if !gone {
-                return Err(CliError::Arg {
-                    detail: format!("機關 {} 沒有使用者「{}」", a.who.agency, a.name),
-                });
-            }
-            println!("已撤銷「{}」", a.name);
-        }
+        UserCommand::List(w) => list(&w, true).await?,
+        UserCommand::Remove(a) => revoke(&a.who, &a.name, "使用者").await?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Lists the agency's document-system clients, or with `cards` its web users (their cards),
+/// each with when it was registered.
+async fn list(w: &ClientAgency, cards: bool) -> Result<(), CliError> {
+    let db = agent_db(w).await?;
+    for c in gongwen_agent::clients::list(&db, &w.agency)
+        .await?
+        .into_iter()
+        .filter(|c| (c.kind == "card") == cards)
+    {
+        let kind = match c.kind.as_str() {
+            "card" => "",
+            "cert" => "\t用戶端憑證",
+            _ => "\tAPI 權杖",
+        };
+        let at = crate::package_cmd::roc_time(c.created_at / 1000);
+        println!("{}{kind}\t{at}", c.name);
+    }
+    db.close().await;
+    Ok(())
+}
+
+/// Revokes the client or user `name` (`what` says which, in the refusal).
+async fn revoke(who: &ClientAgency, name: &str, what: &str) -> Result<(), CliError> {
+    let db = agent_db(who).await?;
+    let gone = gongwen_agent::clients::remove(&db, &who.agency, name).await?;
+    db.close().await;
+    if !gone {
+        return Err(CliError::Arg {
+            detail: format!("機關 {} 沒有{what}「{name}」", who.agency),
+        });
+    }
+    println!("已撤銷「{name}」");
+    Ok(())
 }
