@@ -216,19 +216,27 @@ async fn check_center(a: &CenterClient, b: &CenterClient, ids: &BTreeSet<String>
     );
 }
 
+/// A center on a fresh database (`t` tells the tests apart), and A's and B's clients of it.
+async fn center(t: &str) -> (gongwen_center::Running, CenterClient, CenterClient) {
+    let pki = pki();
+    let x = gongwen_testbed::start_center(
+        pki,
+        &format!("agent-process-{t}"),
+        &fresh_database(&format!("agent_process_{t}_center")).await,
+        BlobStore::Fs,
+    )
+    .await
+    .unwrap();
+    let a = pki.client(x.addr(), A).unwrap();
+    let b = pki.client(x.addr(), B).unwrap();
+    (x, a, b)
+}
+
 #[test]
 fn a_folder_mode_agent_killed_mid_send_and_mid_receive_delivers_each_document_once() {
     runtime().block_on(async {
-        let pki = pki();
         let root = scratch("agent-process-folders");
-        let x = gongwen_testbed::start_center(
-            pki,
-            "agent-process-f",
-            &fresh_database("agent_process_f_center").await,
-            BlobStore::Fs,
-        )
-        .await
-        .unwrap();
+        let (x, a, b) = center("f").await;
         let config = write_config(
             &root,
             &fresh_database("agent_process_f").await,
@@ -236,8 +244,6 @@ fn a_folder_mode_agent_killed_mid_send_and_mid_receive_delivers_each_document_on
             None,
             &[A, B],
         );
-        let a = pki.client(x.addr(), A).unwrap();
-        let b = pki.client(x.addr(), B).unwrap();
 
         // Thirty letters in A's outbox before the node starts, each DI written last.
         const N: usize = 30;
@@ -327,16 +333,8 @@ fn a_folder_mode_agent_killed_mid_send_and_mid_receive_delivers_each_document_on
 #[test]
 fn an_api_agent_killed_mid_send_and_mid_receive_delivers_each_document_once() {
     runtime().block_on(async {
-        let pki = pki();
         let root = scratch("agent-process-api");
-        let x = gongwen_testbed::start_center(
-            pki,
-            "agent-process-a",
-            &fresh_database("agent_process_a_center").await,
-            BlobStore::Fs,
-        )
-        .await
-        .unwrap();
+        let (x, a, b) = center("a").await;
         // A sends from one node, B receives at another: each is killed at its own work.
         let (pa, pb) = (free_port(), free_port());
         let config_a = write_config(
@@ -370,8 +368,6 @@ fn an_api_agent_killed_mid_send_and_mid_receive_delivers_each_document_once() {
         let token_b = token(&config_b, B);
         // A new client each time: no connection kept from a node that was killed.
         let receiver = || AgentClient::new(&base_b, &token_b, b"").unwrap();
-        let a = pki.client(x.addr(), A).unwrap();
-        let b = pki.client(x.addr(), B).unwrap();
         let up = |base: String| async move {
             let probe = AgentClient::new(&base, "", b"").unwrap();
             for _ in 0..600 {
