@@ -304,3 +304,26 @@ pub async fn run_once(node: &Shared) {
         }
     }
 }
+
+/// A unit test's own SQLite database (migrated, in a fresh temporary folder named `name`),
+/// used inside a one-thread runtime and removed afterwards.
+#[cfg(test)]
+pub(crate) fn with_test_db<F, Fut>(name: &str, test: F)
+where
+    F: FnOnce(gongwen_store::Db) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let dir = std::env::temp_dir().join(format!("gongwen-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let db = gongwen_store::Db::connect(&format!("sqlite://{}", dir.join("t.db").display()))
+            .await
+            .unwrap();
+        test(db).await;
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -683,16 +683,7 @@ mod tests {
     /// pages are newest first; a state filters; an agency reads only its own.
     #[test]
     fn received_lists_order_filter_and_keep_agencies_apart() {
-        let dir = std::env::temp_dir().join(format!("gongwen-received-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let db = Db::connect(&format!("sqlite://{}", dir.join("t.db").display()))
-                .await
-                .unwrap();
+        crate::with_test_db("received", |db| async move {
             for (agency, id, state, urgency, at) in [
                 ("A", "p1", "confirmed", "最速件", 5),
                 ("A", "p2", "delivered", "普通件", 4),
@@ -738,7 +729,6 @@ mod tests {
             let e = received(&db, "A", "p5").await.unwrap_err();
             assert_eq!(e.code, Code::NotFound, "B's document is not A's to read");
         });
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// A failing item waits the poll interval doubled per failure, never more than an hour,

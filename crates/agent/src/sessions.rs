@@ -154,16 +154,7 @@ mod tests {
 
     #[test]
     fn sessions_end_idle_or_old_and_challenges_and_failures_are_counted() {
-        let dir = std::env::temp_dir().join(format!("gongwen-sessions-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let db = Db::connect(&format!("sqlite://{}", dir.join("t.db").display()))
-                .await
-                .unwrap();
+        crate::with_test_db("sessions", |db| async move {
             let s = Session {
                 agency: "379130000C".into(),
                 user: "王小明".into(),
@@ -242,6 +233,5 @@ mod tests {
                 "since"
             );
         });
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

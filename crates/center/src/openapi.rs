@@ -417,13 +417,15 @@ mod tests {
 
     #[test]
     fn openapi_is_valid_and_committed() {
-        let doc: serde_json::Value = serde_json::from_str(&DOCUMENT).unwrap();
-        assert_eq!(gongwen_proto::openapi::problems(&doc), Vec::<String>::new());
         let file = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../docs/api/center.openapi.json"
         );
-        gongwen_proto::openapi::committed(file.as_ref(), &DOCUMENT).unwrap();
+        if std::env::var_os("GONGWEN_BLESS").is_some() {
+            std::fs::write(file, DOCUMENT.as_str()).unwrap();
+        }
+        let committed = std::fs::read_to_string(file).ok();
+        gongwen_proto::openapi::checked(&DOCUMENT, committed.as_deref()).unwrap();
     }
 
     #[test]
