@@ -198,28 +198,18 @@ impl App {
 
     /// A participant by code.
     pub async fn participant(&self, code: &str) -> Result<Option<participants::Participant>> {
-        let now = self.clock.now_ms();
-        if let Some(p) = self.participants.get(&code.to_string(), now) {
-            return Ok(p);
-        }
-        let seen_gen = participants::generation();
-        let p = participants::get(&self.db, code).await?;
+        let load = participants::get(&self.db, code);
         self.participants
-            .put(code.to_string(), p.clone(), seen_gen, now);
-        Ok(p)
+            .get_or_load(code.to_string(), self.clock.now_ms(), load)
+            .await
     }
 
     /// The signing keys registered for `code`.
     pub async fn signing_keys(&self, code: &str) -> Result<Vec<[u8; 32]>> {
-        let now = self.clock.now_ms();
-        if let Some(k) = self.signing_keys.get(&code.to_string(), now) {
-            return Ok(k);
-        }
-        let seen_gen = participants::generation();
-        let k = participants::keys(&self.db, code, participants::KeyUse::Signing).await?;
+        let load = participants::keys(&self.db, code, participants::KeyUse::Signing);
         self.signing_keys
-            .put(code.to_string(), k.clone(), seen_gen, now);
-        Ok(k)
+            .get_or_load(code.to_string(), self.clock.now_ms(), load)
+            .await
     }
 
     /// Identifies and checks the caller of an API request.
@@ -232,15 +222,10 @@ impl App {
             .to_string();
         let now = self.clock.now_ms();
         self.check_snapshot(now)?;
-        let who = match self.callers.get(&spki, now) {
-            Some(w) => w,
-            None => {
-                let seen_gen = participants::generation();
-                let w = self.who(&spki).await?;
-                self.callers.put(spki.clone(), w.clone(), seen_gen, now);
-                w
-            }
-        };
+        let who = self
+            .callers
+            .get_or_load(spki.clone(), now, self.who(&spki))
+            .await?;
         let Who {
             code,
             name,

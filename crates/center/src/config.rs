@@ -129,23 +129,17 @@ fn default_refresh() -> u64 {
 
 /// Other centers this one relays to and accepts relays from, and how hard it tries.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Federation {
-    #[serde(default)]
     pub peers: Vec<PeerConfig>,
     /// This center's TLS client certificate (with chain) and key, for calling peers.
-    #[serde(default)]
     pub client_cert: Option<PathBuf>,
-    #[serde(default)]
     pub client_key: Option<PathBuf>,
     /// First retry after this many milliseconds; doubled each time up to `retry_max_ms`.
-    #[serde(default = "default_retry_first")]
     pub retry_first_ms: u64,
-    #[serde(default = "default_retry_max")]
     pub retry_max_ms: u64,
     /// After this many seconds of failures a relay gives up and the copy fails
     /// (`relay_gave_up`); a webhook is dropped (and recorded).
-    #[serde(default = "default_give_up")]
     pub give_up_after_s: u64,
 }
 
@@ -167,44 +161,28 @@ impl Default for Federation {
             peers: Vec::new(),
             client_cert: None,
             client_key: None,
-            retry_first_ms: default_retry_first(),
-            retry_max_ms: default_retry_max(),
-            give_up_after_s: default_give_up(),
+            retry_first_ms: 1000,
+            retry_max_ms: 600_000,
+            give_up_after_s: 3 * 86_400,
         }
     }
 }
 
-fn default_retry_first() -> u64 {
-    1000
-}
-fn default_retry_max() -> u64 {
-    600_000
-}
-fn default_give_up() -> u64 {
-    3 * 86_400
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Largest sealed package accepted, in bytes.
-    #[serde(default = "default_max_body")]
     pub max_package_bytes: u64,
     /// Attachment file extensions that may be exchanged (lower case, without the dot).
-    #[serde(default = "default_extensions")]
     pub attachment_types: Vec<String>,
     /// Most recipients one package may have.
-    #[serde(default = "default_max_recipients")]
     pub max_recipients: usize,
     /// Connections open at once; more are closed as soon as they are accepted.
-    #[serde(default = "gongwen_net::body::default_max_connections")]
     pub max_connections: usize,
     /// Connections open at once from one address.
-    #[serde(default = "gongwen_net::body::default_max_connections_per_ip")]
     pub max_connections_per_ip: usize,
     /// Seconds a request body (a package upload included) may take to arrive after its
     /// headers; a slower one is cut (408 `E_HTTP_TIMEOUT`).
-    #[serde(default = "gongwen_net::body::default_body_timeout")]
     pub body_timeout_s: u64,
 }
 
@@ -220,13 +198,11 @@ impl Limits {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Retention {
     /// Days every record (event, error) is kept; at least 365.
-    #[serde(default = "default_record_days")]
     pub record_days: u32,
     /// Days a sealed body is kept after its last copy became final.
-    #[serde(default = "default_body_days")]
     pub body_days_after_final: u32,
 }
 
@@ -242,30 +218,15 @@ fn default_db() -> String {
 fn default_data_dir() -> PathBuf {
     "gongwen-data/center".into()
 }
-fn default_max_body() -> u64 {
-    200 * 1024 * 1024
-}
-fn default_extensions() -> Vec<String> {
-    ["pdf", "odt", "ods", "odp", "odg", "tif", "tiff"]
-        .map(String::from)
-        .to_vec()
-}
-fn default_max_recipients() -> usize {
-    5000
-}
-fn default_record_days() -> u32 {
-    365
-}
-fn default_body_days() -> u32 {
-    90
-}
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_package_bytes: default_max_body(),
-            attachment_types: default_extensions(),
-            max_recipients: default_max_recipients(),
+            max_package_bytes: 200 * 1024 * 1024,
+            attachment_types: ["pdf", "odt", "ods", "odp", "odg", "tif", "tiff"]
+                .map(String::from)
+                .to_vec(),
+            max_recipients: 5000,
             max_connections: gongwen_net::body::DEFAULT_MAX_CONNECTIONS,
             max_connections_per_ip: gongwen_net::body::DEFAULT_MAX_CONNECTIONS_PER_IP,
             body_timeout_s: gongwen_net::body::DEFAULT_BODY_TIMEOUT_S,
@@ -276,8 +237,8 @@ impl Default for Limits {
 impl Default for Retention {
     fn default() -> Self {
         Retention {
-            record_days: default_record_days(),
-            body_days_after_final: default_body_days(),
+            record_days: 365,
+            body_days_after_final: 90,
         }
     }
 }

@@ -38,6 +38,17 @@ enum Failure {
     Refused(String),
 }
 
+fn retry(e: impl std::fmt::Display) -> Failure {
+    Failure::Retry(e.to_string())
+}
+
+/// The client of the peer center an item goes to.
+fn peer(app: &Shared, it: &Item) -> std::result::Result<gongwen_client::CenterClient, Failure> {
+    app.links
+        .peer(&it.target)
+        .ok_or_else(|| Failure::Refused(format!("沒有設定交換中心「{}」", it.target)))
+}
+
 fn classify(e: ClientError) -> Failure {
     match &e {
         ClientError::Api { status, .. }
@@ -202,10 +213,7 @@ async fn fail_copy(
 }
 
 async fn relay(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
-    let client = app
-        .links
-        .peer(&it.target)
-        .ok_or_else(|| Failure::Refused(format!("沒有設定交換中心「{}」", it.target)))?;
+    let client = peer(app, it)?;
     let pkg = it.package_id.clone().unwrap_or_default();
     let p: RelayPayload =
         serde_json::from_str(&it.payload).map_err(|e| Failure::Refused(e.to_string()))?;
@@ -216,21 +224,21 @@ async fn relay(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
             &args![pkg.as_str()],
         )
         .await
-        .map_err(|e| Failure::Retry(e.to_string()))?
+        .map_err(retry)?
         .ok_or_else(|| Failure::Refused(format!("封包 {pkg} 不存在")))?;
-    let sha = row.text(0).map_err(|e| Failure::Retry(e.to_string()))?;
-    let size = row.i64(1).map_err(|e| Failure::Retry(e.to_string()))? as u64;
+    let sha = row.text(0).map_err(retry)?;
+    let size = row.i64(1).map_err(retry)? as u64;
     let reader = app
         .blobs
         .open(&sha)
         .await
-        .map_err(|e| Failure::Retry(e.to_string()))?
+        .map_err(retry)?
         .filter(|r| r.size() == size)
         .ok_or_else(|| Failure::Retry(format!("封包 {pkg} 的內容不在存放區或長度不符")))?;
     // Checked against its digest like every body that leaves this center.
     let body = exchange::read_verified(app, &pkg, &sha, &reader)
         .await
-        .map_err(|e| Failure::Retry(e.to_string()))?;
+        .map_err(retry)?;
     let answer = client
         .relay_package(&p.recipients, body)
         .await
@@ -265,14 +273,11 @@ async fn relay(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
         tx.commit().await?;
         Ok::<(), gongwen_net::Refusal>(())
     };
-    apply.await.map_err(|e| Failure::Retry(e.to_string()))
+    apply.await.map_err(retry)
 }
 
 async fn status(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
-    let client = app
-        .links
-        .peer(&it.target)
-        .ok_or_else(|| Failure::Refused(format!("沒有設定交換中心「{}」", it.target)))?;
+    let client = peer(app, it)?;
     let update: StatusUpdate =
         serde_json::from_str(&it.payload).map_err(|e| Failure::Refused(e.to_string()))?;
     client.relay_status(&update).await.map_err(classify)
@@ -286,7 +291,7 @@ async fn webhook(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
             &args![it.target.as_str()],
         )
         .await
-        .map_err(|e| Failure::Retry(e.to_string()))?;
+        .map_err(retry)?;
     let (Some(url), secret) = (
         row.as_ref().and_then(|r| r.opt_text(0).ok().flatten()),
         row.as_ref()
@@ -300,7 +305,7 @@ async fn webhook(app: &Shared, it: &Item) -> std::result::Result<(), Failure> {
     let sig = sign_webhook(secret.as_bytes(), t, it.payload.as_bytes());
     gongwen_client::post_webhook(&app.links.http, &url, it.payload.clone().into_bytes(), &sig)
         .await
-        .map_err(|e| Failure::Retry(e.to_string()))
+        .map_err(retry)
 }
 
 /// The worker: runs until the task is aborted.

@@ -82,17 +82,21 @@ fn spool_err(e: std::io::Error) -> Refusal {
     bad(Code::Unavailable, format!("暫存區無法寫入：{e}"))
 }
 
+/// Appends `buf` to the spool file at `path`, creating it (blocking).
+fn append(path: &std::path::Path, buf: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?
+        .write_all(buf)
+}
+
 /// Appends `buf` to the spool file (creating it), off the async threads.
-async fn spool_write(path: &std::path::Path, buf: Vec<u8>) -> Result<Vec<u8>> {
+async fn spool_write(path: &std::path::Path, mut buf: Vec<u8>) -> Result<Vec<u8>> {
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)?;
-        f.write_all(&buf)?;
-        let mut buf = buf;
+        append(&path, &buf)?;
         buf.clear();
         Ok(buf)
     })
@@ -219,13 +223,7 @@ async fn receive(
         Some(spooled) => {
             let p = path.clone();
             let inspected = tokio::task::spawn_blocking(move || {
-                use std::io::Write;
-                let mut f = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&p)?;
-                f.write_all(&buf)?;
-                drop(f);
+                append(&p, &buf)?;
                 Ok::<_, std::io::Error>(gongwen_trust::package::stream::inspect_file(&p))
             })
             .await
@@ -571,28 +569,13 @@ async fn record_submission(
         if !seen.insert((r.code.clone(), r.unit.clone())) {
             continue;
         }
-        let p = app.participant(&r.code).await?;
-        let (view, center) = create_copy(&mut tx, p, h, r, &caller.code, false, now).await?;
+        let (view, center) = create_copy(&mut tx, app, h, r, &caller.code, false, now).await?;
         if let (CopyStatus::Accepted, Some(peer)) = (view.status, center) {
             let list = relays.entry(peer).or_default();
             if !list.contains(&r.code) {
                 list.push(r.code.clone());
             }
         }
-        outbox::copy_moved(
-            &mut tx,
-            app,
-            outbox::CopyMove {
-                package_id: &h.id,
-                doc_number: &h.doc_number,
-                sender: &caller.code,
-                origin: None,
-                copy: &view,
-                receipt: None,
-            },
-            now,
-        )
-        .await?;
         copies.push(view);
     }
     for (peer, recipients) in &relays {
@@ -629,18 +612,20 @@ async fn record_submission(
     }
 }
 
-/// Creates one copy of a package for one recipient, with its first records: available here,
-/// waiting for a relay (`relayed_in` false and the recipient lives at another center), or
-/// failed with the reason. Returns the copy and the recipient's center when it is elsewhere.
+/// Creates one copy of a package for one recipient, with its first records and webhooks:
+/// available here, waiting for a relay (`relayed_in` false and the recipient lives at another
+/// center), or failed with the reason. Returns the copy and the recipient's center when it is
+/// elsewhere.
 async fn create_copy(
     tx: &mut Tx,
-    p: Option<participants::Participant>,
+    app: &Shared,
     h: &PackageHeader,
     r: &gongwen_proto::HeaderRecipient,
     actor: &str,
     relayed_in: bool,
     now: i64,
 ) -> Result<(CopyView, Option<String>)> {
+    let p = app.participant(&r.code).await?;
     let unit = r.unit.clone().unwrap_or_default();
     let (status, fail) = match &p {
         None => (CopyStatus::Failed, Some(FailReason::UnknownRecipient)),
@@ -707,6 +692,21 @@ async fn create_copy(
         return_text: None,
         receipt_number: None,
     };
+    // The sender was checked to be the header's when the package was submitted here.
+    outbox::copy_moved(
+        tx,
+        app,
+        outbox::CopyMove {
+            package_id: &h.id,
+            doc_number: &h.doc_number,
+            sender: &h.sender,
+            origin: None,
+            copy: &view,
+            receipt: None,
+        },
+        now,
+    )
+    .await?;
     Ok((view, p.and_then(|p| p.center)))
 }
 
@@ -727,18 +727,7 @@ pub async fn sent_view(app: &Shared, id: &str) -> Result<SentPackage> {
         )
         .await?
         .ok_or_else(|| bad(Code::NotFound, format!("封包 {id}")))?;
-    let copies = app
-        .db
-        .fetch_all(
-            &format!(
-                "SELECT {COPY_COLS} FROM copies WHERE package_id = $1 ORDER BY recipient, unit"
-            ),
-            &args![id],
-        )
-        .await?
-        .iter()
-        .map(|r| copy_of(r, 0))
-        .collect::<Result<Vec<_>>>()?;
+    let copies = copies_of(app, id).await?;
     let groups = app
         .db
         .fetch_all(
@@ -838,15 +827,10 @@ pub async fn sent_list(
 fn cursor(s: Option<&str>) -> Result<(i64, String)> {
     match s {
         None => Ok((i64::MIN, String::new())),
-        Some(s) => {
-            let (t, id) = s
-                .split_once(':')
-                .ok_or_else(|| bad(Code::BadRequest, format!("分頁位置「{s}」無效")))?;
-            let t = t
-                .parse()
-                .map_err(|_| bad(Code::BadRequest, format!("分頁位置「{s}」無效")))?;
-            Ok((t, id.to_string()))
-        }
+        Some(s) => s
+            .split_once(':')
+            .and_then(|(t, id)| Some((t.parse().ok()?, id.to_string())))
+            .ok_or_else(|| bad(Code::BadRequest, format!("分頁位置「{s}」無效"))),
     }
 }
 
@@ -931,6 +915,13 @@ pub async fn inbox(app: &Shared, caller: &Caller, q: &InboxQuery) -> Result<Inbo
     Ok(InboxPage { items, next })
 }
 
+fn no_copy(caller: &Caller, id: &str) -> Refusal {
+    bad(
+        Code::NotFound,
+        format!("收文者 {} 沒有封包 {id}", caller.code),
+    )
+}
+
 pub async fn body_ref(app: &Shared, caller: &Caller, id: &str) -> Result<BodyRef> {
     if let Some(b) = app.recent.get(id, &caller.code) {
         return Ok(b);
@@ -948,12 +939,7 @@ pub async fn body_ref(app: &Shared, caller: &Caller, id: &str) -> Result<BodyRef
             &args![id, caller.code.as_str()],
         )
         .await?
-        .ok_or_else(|| {
-            bad(
-                Code::NotFound,
-                format!("收文者 {} 沒有封包 {id}", caller.code),
-            )
-        })?;
+        .ok_or_else(|| no_copy(caller, id))?;
     if r.opt_i64(2)?.is_some() {
         return Err(bad(Code::BodyPurged, format!("封包 {id}")));
     }
@@ -1055,29 +1041,7 @@ pub async fn is_party(app: &Shared, code: &str, id: &str) -> Result<bool> {
 
 /// Applies a recipient's signed receipt (送達, 收文確認 or 退文) to its copies of a package.
 pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Result<CopyView> {
-    if data.len() > 64 * 1024 {
-        return Err(bad(Code::ReceiptInvalid, "回執超過 64 KiB"));
-    }
-    let bound = app.signing_keys(&caller.code).await?;
-    let me = caller.code.clone();
-    let v = gongwen_trust::receipt::verify_with(
-        data,
-        &|c, chain, at| app.evaluate_signing(c, chain, at),
-        &|code| {
-            if code == me {
-                bound.clone()
-            } else {
-                Vec::new()
-            }
-        },
-    )
-    .map_err(|e| bad(Code::ReceiptInvalid, format!("{}：{e}", e.code())))?;
-    let r = v.receipt;
-    let target = match r.event {
-        ReceiptEvent::Delivered => CopyStatus::Delivered,
-        ReceiptEvent::Confirmed => CopyStatus::Confirmed,
-        ReceiptEvent::Returned => CopyStatus::Returned,
-    };
+    let (r, target) = verified_receipt(app, &caller.code, data).await?;
     let now = app.clock.now_ms();
     let mut tx = app.db.begin().await?;
     // The caller's copies and the package they belong to, in one statement.
@@ -1092,12 +1056,7 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
             &args![id, caller.code.as_str()],
         )
         .await?;
-    let pkg = rows.first().ok_or_else(|| {
-        bad(
-            Code::NotFound,
-            format!("收文者 {} 沒有封包 {id}", caller.code),
-        )
-    })?;
+    let pkg = rows.first().ok_or_else(|| no_copy(caller, id))?;
     let (sender, sha, doc_number, origin) = (
         pkg.text(10)?,
         pkg.text(11)?,
@@ -1141,15 +1100,7 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
         }
     }
     moved(&mut tx, id, &caller.code, target, now, &r).await?;
-    let detail = match target {
-        CopyStatus::Returned => Some(format!(
-            "{}：{}",
-            r.reason.map(|x| x.label()).unwrap_or("其他"),
-            r.text.as_deref().unwrap_or("")
-        )),
-        CopyStatus::Confirmed => r.receipt_number.clone().map(|n| format!("收文字號 {n}")),
-        _ => None,
-    };
+    let detail = receipt_detail(target, r.reason, &r.text, &r.receipt_number);
     event_in(
         &mut tx,
         records::Event {
@@ -1210,6 +1161,25 @@ pub async fn receipt(app: &Shared, caller: &Caller, id: &str, data: &[u8]) -> Re
     }
     app.metrics.inc("gongwen_copies_total", target.as_str());
     Ok(view)
+}
+
+/// What the record of a move by receipt says: a return's reason and words, a confirmation's
+/// 收文字號.
+fn receipt_detail(
+    status: CopyStatus,
+    reason: Option<ReturnReason>,
+    text: &Option<String>,
+    number: &Option<String>,
+) -> Option<String> {
+    match status {
+        CopyStatus::Returned => Some(format!(
+            "{}：{}",
+            reason.map(|x| x.label()).unwrap_or("其他"),
+            text.as_deref().unwrap_or("")
+        )),
+        CopyStatus::Confirmed => number.as_ref().map(|n| format!("收文字號 {n}")),
+        _ => None,
+    }
 }
 
 async fn moved(
@@ -1306,27 +1276,27 @@ pub async fn accept_relay(
         if !seen.insert((r.code.clone(), r.unit.clone())) {
             continue;
         }
-        let p = app.participant(&r.code).await?;
-        let (view, _) = create_copy(&mut tx, p, &h, r, peer, true, now).await?;
         // The answer carries these statuses back; only webhooks here.
-        outbox::copy_moved(
-            &mut tx,
-            app,
-            outbox::CopyMove {
-                package_id: &h.id,
-                doc_number: &h.doc_number,
-                sender: &h.sender,
-                origin: None,
-                copy: &view,
-                receipt: None,
-            },
-            now,
-        )
-        .await?;
+        create_copy(&mut tx, app, &h, r, peer, true, now).await?;
     }
     tx.commit().await?;
     app.metrics.inc("gongwen_packages_total", "relayed_in");
     relay_answer(app, &h.id, recipients).await
+}
+
+/// Every copy of package `id`, by recipient and unit.
+async fn copies_of(app: &Shared, id: &str) -> Result<Vec<CopyView>> {
+    app.db
+        .fetch_all(
+            &format!(
+                "SELECT {COPY_COLS} FROM copies WHERE package_id = $1 ORDER BY recipient, unit"
+            ),
+            &args![id],
+        )
+        .await?
+        .iter()
+        .map(|r| copy_of(r, 0))
+        .collect()
 }
 
 async fn relay_answer(
@@ -1334,22 +1304,8 @@ async fn relay_answer(
     id: &str,
     recipients: &[String],
 ) -> Result<gongwen_proto::api::RelayAnswer> {
-    let rows = app
-        .db
-        .fetch_all(
-            &format!(
-                "SELECT {COPY_COLS} FROM copies WHERE package_id = $1 ORDER BY recipient, unit"
-            ),
-            &args![id],
-        )
-        .await?;
-    let mut copies = Vec::new();
-    for r in rows {
-        let c = copy_of(&r, 0)?;
-        if recipients.contains(&c.recipient) {
-            copies.push(c);
-        }
-    }
+    let mut copies = copies_of(app, id).await?;
+    copies.retain(|c| recipients.contains(&c.recipient));
     Ok(gongwen_proto::api::RelayAnswer {
         package_id: id.to_string(),
         copies,
@@ -1415,19 +1371,18 @@ pub async fn accept_status(
     Ok(())
 }
 
-/// The copy a receipt relayed by a peer makes: checked as the recipient's own, for this
-/// package as submitted here, agreeing with what the peer says; its fields from the receipt.
-async fn receipted_copy(
+/// A receipt verified as signed by `recipient` (its chain, revocation, and a signing key the
+/// directory registers for it), with the status it moves the copy to.
+async fn verified_receipt(
     app: &Shared,
-    u: &gongwen_proto::api::StatusUpdate,
+    recipient: &str,
     data: &[u8],
-) -> Result<CopyView> {
+) -> Result<(gongwen_trust::receipt::Receipt, CopyStatus)> {
     if data.len() > 64 * 1024 {
         return Err(bad(Code::ReceiptInvalid, "回執超過 64 KiB"));
     }
-    let recipient = u.copy.recipient.clone();
-    let bound = app.signing_keys(&recipient).await?;
-    let v = gongwen_trust::receipt::verify_with(
+    let bound = app.signing_keys(recipient).await?;
+    let r = gongwen_trust::receipt::verify_with(
         data,
         &|c, chain, at| app.evaluate_signing(c, chain, at),
         &|code| {
@@ -1438,8 +1393,24 @@ async fn receipted_copy(
             }
         },
     )
-    .map_err(|e| bad(Code::ReceiptInvalid, format!("{}：{e}", e.code())))?;
-    let r = v.receipt;
+    .map_err(|e| bad(Code::ReceiptInvalid, format!("{}：{e}", e.code())))?
+    .receipt;
+    let status = match r.event {
+        ReceiptEvent::Delivered => CopyStatus::Delivered,
+        ReceiptEvent::Confirmed => CopyStatus::Confirmed,
+        ReceiptEvent::Returned => CopyStatus::Returned,
+    };
+    Ok((r, status))
+}
+
+/// The copy a receipt relayed by a peer makes: checked as the recipient's own, for this
+/// package as submitted here, agreeing with what the peer says; its fields from the receipt.
+async fn receipted_copy(
+    app: &Shared,
+    u: &gongwen_proto::api::StatusUpdate,
+    data: &[u8],
+) -> Result<CopyView> {
+    let (r, status) = verified_receipt(app, &u.copy.recipient, data).await?;
     // The package as it was submitted here.
     let pkg = app
         .db
@@ -1463,11 +1434,6 @@ async fn receipted_copy(
             ),
         ));
     }
-    let status = match r.event {
-        ReceiptEvent::Delivered => CopyStatus::Delivered,
-        ReceiptEvent::Confirmed => CopyStatus::Confirmed,
-        ReceiptEvent::Returned => CopyStatus::Returned,
-    };
     let differs = |what: &str, said: String, signed: String| {
         bad(
             Code::ReceiptMismatch,
@@ -1629,13 +1595,7 @@ pub async fn apply_status(
     .await?;
     let detail = match c.status {
         CopyStatus::Failed => fail_reason.map(|f| f.label().to_string()),
-        CopyStatus::Returned => Some(format!(
-            "{}：{}",
-            c.return_reason.map(|x| x.label()).unwrap_or("其他"),
-            c.return_text.as_deref().unwrap_or("")
-        )),
-        CopyStatus::Confirmed => c.receipt_number.as_ref().map(|n| format!("收文字號 {n}")),
-        _ => None,
+        s => receipt_detail(s, c.return_reason, &c.return_text, &c.receipt_number),
     };
     event_in(
         tx,

@@ -68,9 +68,7 @@ async fn authenticate(State(app): State<Shared>, mut req: Request, next: Next) -
         // A registered participant's own certificate, refused for its standing or address:
         // a record. Anyone else is not written down (see `observe`).
         Err(e) if matches!(e.code, Code::AuthIp | Code::AuthSuspended) => {
-            let mut r = e.into_response();
-            r.extensions_mut().insert(Actor(format!("ip:{}", peer.ip)));
-            r
+            tagged(e, Actor(format!("ip:{}", peer.ip)))
         }
         Err(e) => e.into_response(),
     }
@@ -91,9 +89,22 @@ async fn authenticate_peer(State(app): State<Shared>, mut req: Request, next: Ne
 }
 
 fn peer_error(p: &PeerCenter, e: Refusal) -> Response {
+    tagged(e, Actor(p.0.clone()))
+}
+
+/// An error answer carrying who it is recorded against (see `observe`).
+fn tagged<T: Clone + Send + Sync + 'static>(e: Refusal, who: T) -> Response {
     let mut r = e.into_response();
-    r.extensions_mut().insert(Actor(p.0.clone()));
+    r.extensions_mut().insert(who);
     r
+}
+
+/// The declared body size.
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
 }
 
 async fn relay_package(
@@ -112,11 +123,7 @@ async fn relay_package(
                 .collect()
         })
         .unwrap_or_default();
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    match exchange::accept_relay(&app, &peer.0, &recipients, body, declared).await {
+    match exchange::accept_relay(&app, &peer.0, &recipients, body, content_length(&headers)).await {
         Ok(a) => Json(a).into_response(),
         Err(e) => peer_error(&peer, e),
     }
@@ -206,9 +213,7 @@ async fn observe(State(app): State<Shared>, req: Request, next: Next) -> Respons
 
 /// Attaches the caller to an error so `observe` can record who it was.
 fn with_caller(caller: &Caller, e: Refusal) -> Response {
-    let mut r = e.into_response();
-    r.extensions_mut().insert(caller.clone());
-    r
+    tagged(e, caller.clone())
 }
 
 fn reply<T: serde::Serialize>(caller: &Caller, r: Result<T>) -> Response {
@@ -231,11 +236,7 @@ async fn submit(
     let Some(key) = key else {
         return with_caller(&caller, Refusal::bare(Code::SubmitNoKey));
     };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    match exchange::submit(&app, &caller, &key, body, declared).await {
+    match exchange::submit(&app, &caller, &key, body, content_length(&headers)).await {
         Ok((created, view)) => {
             let status = if created {
                 StatusCode::CREATED

@@ -44,6 +44,15 @@ fn read(p: &Path) -> Result<Vec<u8>, StartError> {
     std::fs::read(p).map_err(|e| start_err("E_CONFIG", format!("{}：{e}", p.display())))
 }
 
+/// The first certificate of the PEM file `p`.
+fn first_cert(p: &Path) -> Result<x509_cert::Certificate, StartError> {
+    gongwen_trust::cms::load_certs(&read(p)?)
+        .map_err(|e| start_err(e.code(), format!("{}：{e}", p.display())))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| start_err("E_CONFIG", format!("{} 沒有憑證", p.display())))
+}
+
 /// Opens the storage and trust settings a center needs, without listening (also what
 /// `gongwen center admin` uses).
 pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartError> {
@@ -69,38 +78,42 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
         }
     }
     let metrics = Metrics::default();
-    metrics.describe("gongwen_http_request_seconds", "Time to answer a request");
-    metrics.describe(
-        "gongwen_http_responses_total",
-        "Answers by status and route",
-    );
-    metrics.describe("gongwen_packages_total", "Packages accepted");
-    metrics.describe("gongwen_package_bytes_total", "Bytes of packages accepted");
-    metrics.describe(
-        "gongwen_copies_total",
-        "Copies that reached a status by receipt",
-    );
-    metrics.describe("gongwen_downloads_total", "Package downloads");
-    metrics.describe(
-        "gongwen_body_corrupt_total",
-        "Stored bodies found corrupted (digest mismatch) and refused",
-    );
-    metrics.describe(
-        "gongwen_outbox_done_total",
-        "Relays, statuses and webhooks delivered",
-    );
-    metrics.describe(
-        "gongwen_outbox_retries_total",
-        "Attempts that will be retried",
-    );
-    metrics.describe(
-        "gongwen_outbox_given_up_total",
-        "Work given up after the retry period",
-    );
-    metrics.describe(
-        "gongwen_refused_unauthenticated_total",
-        "Requests of unknown callers refused (not written to the records), by error code",
-    );
+    for (name, help) in [
+        ("gongwen_http_request_seconds", "Time to answer a request"),
+        (
+            "gongwen_http_responses_total",
+            "Answers by status and route",
+        ),
+        ("gongwen_packages_total", "Packages accepted"),
+        ("gongwen_package_bytes_total", "Bytes of packages accepted"),
+        (
+            "gongwen_copies_total",
+            "Copies that reached a status by receipt",
+        ),
+        ("gongwen_downloads_total", "Package downloads"),
+        (
+            "gongwen_body_corrupt_total",
+            "Stored bodies found corrupted (digest mismatch) and refused",
+        ),
+        (
+            "gongwen_outbox_done_total",
+            "Relays, statuses and webhooks delivered",
+        ),
+        (
+            "gongwen_outbox_retries_total",
+            "Attempts that will be retried",
+        ),
+        (
+            "gongwen_outbox_given_up_total",
+            "Work given up after the retry period",
+        ),
+        (
+            "gongwen_refused_unauthenticated_total",
+            "Requests of unknown callers refused (not written to the records), by error code",
+        ),
+    ] {
+        metrics.describe(name, help);
+    }
     let links = links(&config)?;
     let directory = match (&config.directory, &links.peer_tls) {
         (Some(d), Some(tls)) => Some(
@@ -111,12 +124,8 @@ pub async fn open(config: CenterConfig, clock: Clock) -> Result<Shared, StartErr
     };
     let mut peer_keys = Vec::new();
     for p in &config.federation.peers {
-        let certs = gongwen_trust::cms::load_certs(&read(&p.cert)?)
-            .map_err(|e| start_err(e.code(), format!("{}：{e}", p.cert.display())))?;
-        let leaf = certs
-            .first()
-            .ok_or_else(|| start_err("E_CONFIG", format!("{} 沒有憑證", p.cert.display())))?;
-        let spki = gongwen_trust::path::spki_sha256(leaf).map_err(|e| start_err(e.code(), e))?;
+        let spki = gongwen_trust::path::spki_sha256(&first_cert(&p.cert)?)
+            .map_err(|e| start_err(e.code(), e))?;
         peer_keys.push((p.id.clone(), participants::hex(&spki)));
     }
     // One process owns an SQLite file and its packs: nobody else purges behind our back.
@@ -221,16 +230,10 @@ pub async fn sweep(app: &Shared) {
             serde_json::json!({ "participants": codes }),
         ),
         Ok(_) => {}
-        Err(e) => gongwen_net::log::error(
-            "到期檢查失敗",
-            serde_json::json!({ "detail": e.to_string() }),
-        ),
+        Err(e) => failed("到期檢查失敗", e),
     }
     if let Err(e) = records::purge(&app.db, now, app.config.retention.record_days).await {
-        gongwen_net::log::error(
-            "紀錄清除失敗",
-            serde_json::json!({ "detail": e.to_string() }),
-        );
+        failed("紀錄清除失敗", e);
     }
     match exchange::purge_bodies(app, now).await {
         Ok(n) if n > 0 => gongwen_net::log::info(
@@ -238,10 +241,7 @@ pub async fn sweep(app: &Shared) {
             serde_json::json!({ "packages": n }),
         ),
         Ok(_) => {}
-        Err(e) => gongwen_net::log::error(
-            "封包內容清除失敗",
-            serde_json::json!({ "detail": e.to_string() }),
-        ),
+        Err(e) => failed("封包內容清除失敗", e),
     }
     match app.blobs.sweep().await {
         Ok(n) if n > 0 => gongwen_net::log::info(
@@ -249,11 +249,13 @@ pub async fn sweep(app: &Shared) {
             serde_json::json!({ "pack_files": n }),
         ),
         Ok(_) => {}
-        Err(e) => gongwen_net::log::error(
-            "封包檔整理失敗",
-            serde_json::json!({ "detail": e.to_string() }),
-        ),
+        Err(e) => failed("封包檔整理失敗", e),
     }
+}
+
+/// Logs a periodic duty that failed.
+fn failed(what: &str, e: impl std::fmt::Display) {
+    gongwen_net::log::error(what, serde_json::json!({ "detail": e.to_string() }));
 }
 
 /// Takes up the snapshot held, asks the directory once, and starts asking every
@@ -263,11 +265,7 @@ async fn follow_directory(
     app: &Shared,
     d: &config::DirectorySource,
 ) -> Result<tokio::task::JoinHandle<()>, StartError> {
-    let signer = gongwen_trust::cms::load_certs(&read(&d.signer)?)
-        .map_err(|e| start_err(e.code(), format!("{}：{e}", d.signer.display())))?
-        .into_iter()
-        .next()
-        .ok_or_else(|| start_err("E_CONFIG", format!("{} 沒有憑證", d.signer.display())))?;
+    let signer = first_cert(&d.signer)?;
     snapshot::resume(app, &signer)
         .await
         .map_err(|e| start_err(e.code.as_str(), e.api().text()))?;

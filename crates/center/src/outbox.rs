@@ -93,24 +93,17 @@ pub async fn copy_moved(
     } else {
         sender
     };
-    let hooked = match app.hooked.get(&(), now) {
-        Some(h) => h,
-        None => {
-            let seen_gen = crate::participants::generation();
-            let mut h = Vec::new();
-            for r in tx
-                .fetch_all(
-                    "SELECT code FROM participants WHERE webhook_url IS NOT NULL AND center IS NULL",
-                    &[],
-                )
-                .await?
-            {
-                h.push(r.text(0)?);
-            }
-            app.hooked.put((), h.clone(), seen_gen, now);
-            h
-        }
+    let load = async {
+        tx.fetch_all(
+            "SELECT code FROM participants WHERE webhook_url IS NOT NULL AND center IS NULL",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok(r.text(0)?))
+        .collect()
     };
+    let hooked = app.hooked.get_or_load((), now, load).await?;
     let targets: &[&str] = if recipient == sender {
         &[sender]
     } else {

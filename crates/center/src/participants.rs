@@ -17,6 +17,14 @@ use x509_cert::Certificate;
 use crate::Result;
 use gongwen_net::Refusal;
 
+fn bad(detail: impl Into<String>) -> Refusal {
+    Refusal::new(Code::BadRequest, detail)
+}
+
+fn not_found(detail: impl Into<String>) -> Refusal {
+    Refusal::new(Code::NotFound, detail)
+}
+
 /// A participant's standing. Only `active` ones send or receive.
 pub use gongwen_proto::directory::ParticipantState as Standing;
 
@@ -47,7 +55,7 @@ pub use gongwen_proto::directory::ip_matches;
 
 /// Checks a rule as an administrator types it.
 pub fn check_ip_rule(rule: &str) -> Result<()> {
-    gongwen_proto::directory::check_ip_rule(rule).map_err(|e| Refusal::new(Code::BadRequest, e))
+    gongwen_proto::directory::check_ip_rule(rule).map_err(bad)
 }
 
 /// Bumped by every change made in this process, so cached lookups notice at once; changes
@@ -94,6 +102,23 @@ impl<K: std::hash::Hash + Eq, V: Clone> Cache<K, V> {
             map.clear();
         }
         map.insert(k, (seen_gen, now_ms, v));
+    }
+
+    /// The value cached for `k`, or else what `load` finds (then cached). `load` is a future,
+    /// so it runs only when the cache has nothing, after [`generation`] is read.
+    pub async fn get_or_load(
+        &self,
+        k: K,
+        now_ms: i64,
+        load: impl std::future::Future<Output = Result<V>>,
+    ) -> Result<V> {
+        if let Some(v) = self.get(&k, now_ms) {
+            return Ok(v);
+        }
+        let seen_gen = generation();
+        let v = load.await?;
+        self.put(k, v.clone(), seen_gen, now_ms);
+        Ok(v)
     }
 }
 
@@ -239,10 +264,7 @@ pub struct ParticipantInput {
 pub async fn upsert(db: &Db, p: &ParticipantInput, now_ms: i64) -> Result<()> {
     check_code(&p.code)?;
     if p.name.trim().is_empty() || p.name.chars().count() > 100 {
-        return Err(Refusal::new(
-            Code::BadRequest,
-            format!("參與者名稱「{}」應為 1 到 100 個字", p.name),
-        ));
+        return Err(bad(format!("參與者名稱「{}」應為 1 到 100 個字", p.name)));
     }
     let sql = "INSERT INTO participants (code, name, state, center, webhook_url, operator, updated_at) \
                VALUES ($1, $2, 'active', $3, $4, $5, $6) \
@@ -264,13 +286,13 @@ pub async fn upsert(db: &Db, p: &ParticipantInput, now_ms: i64) -> Result<()> {
 }
 
 pub fn check_code(code: &str) -> Result<()> {
-    gongwen_proto::directory::check_code(code).map_err(|e| Refusal::new(Code::BadRequest, e))
+    gongwen_proto::directory::check_code(code).map_err(bad)
 }
 
 async fn require(db: &Db, code: &str) -> Result<Participant> {
     get(db, code)
         .await?
-        .ok_or_else(|| Refusal::new(Code::NotFound, format!("沒有代碼為 {code} 的參與者")))
+        .ok_or_else(|| not_found(format!("沒有代碼為 {code} 的參與者")))
 }
 
 /// Registers certificates (PEM or DER) for a participant; the use is read from each
@@ -288,7 +310,7 @@ pub async fn add_certs(
                 .map(|c| vec![c])
                 .map_err(|e| e.to_string())
         })
-        .map_err(|e| Refusal::new(Code::BadRequest, format!("憑證無法讀取：{e}")))?;
+        .map_err(|e| bad(format!("憑證無法讀取：{e}")))?;
     let mut out = Vec::new();
     for cert in certs {
         let u = match usage {
@@ -298,17 +320,14 @@ pub async fn add_certs(
                 Some(Purpose::Signing) => KeyUse::Signing,
                 Some(Purpose::Encryption) => KeyUse::Encryption,
                 _ => {
-                    return Err(Refusal::new(
-                        Code::BadRequest,
+                    return Err(bad(
                         "憑證的金鑰用途看不出是 TLS 用戶端、簽章或加密，請指定用途",
                     ));
                 }
             },
         };
-        let spki =
-            hex(&spki_sha256(&cert).map_err(|e| Refusal::new(Code::BadRequest, e.to_string()))?);
-        let der = der::Encode::to_der(&cert)
-            .map_err(|e| Refusal::new(Code::BadRequest, e.to_string()))?;
+        let spki = hex(&spki_sha256(&cert).map_err(|e| bad(e.to_string()))?);
+        let der = der::Encode::to_der(&cert).map_err(|e| bad(e.to_string()))?;
         let sql = "INSERT INTO participant_keys (spki_sha256, code, usage, not_after, cert) VALUES ($1, $2, $3, $4, $5) \
                    ON CONFLICT (spki_sha256) DO UPDATE SET code = $2, usage = $3, not_after = $4, cert = $5";
         db.execute(
@@ -341,8 +360,7 @@ pub async fn add_ip(
     // One fixed IP is the rule; a second address or a network is an exception someone approved.
     let exception = rule.contains('/') || existing.iter().any(|r| r.ip != rule);
     if exception && approved_by.is_none_or(|a| a.trim().is_empty()) {
-        return Err(Refusal::new(
-            Code::BadRequest,
+        return Err(bad(
             "每個參與者原則上只登記一個固定 IP；多個位址或網段屬例外，須記錄核准人（--approved-by）",
         ));
     }
@@ -364,10 +382,7 @@ pub async fn remove_ip(db: &Db, code: &str, rule: &str) -> Result<()> {
         )
         .await?;
     if n == 0 {
-        return Err(Refusal::new(
-            Code::NotFound,
-            format!("{code} 沒有登記 {rule}"),
-        ));
+        return Err(not_found(format!("{code} 沒有登記 {rule}")));
     }
     changed();
     Ok(())
@@ -384,10 +399,7 @@ pub async fn set_standing(
 ) -> Result<()> {
     require(db, code).await?;
     if standing != Standing::Active && reason.is_none_or(|r| r.trim().is_empty()) {
-        return Err(Refusal::new(
-            Code::BadRequest,
-            "停用、終止或註銷須註明原因（會告知參與者）",
-        ));
+        return Err(bad("停用、終止或註銷須註明原因（會告知參與者）"));
     }
     let mut tx = db.begin().await?;
     tx.execute(
@@ -455,10 +467,9 @@ pub async fn suspend_expired(db: &Db, now_ms: i64) -> Result<Vec<String>> {
 /// A group's name as people type it.
 pub fn check_group_name(name: &str) -> Result<()> {
     if name.trim().is_empty() || name.chars().count() > 50 || name.contains('/') {
-        return Err(Refusal::new(
-            Code::BadRequest,
-            format!("群組名稱「{name}」應為 1 到 50 個字，且不含「/」"),
-        ));
+        return Err(bad(format!(
+            "群組名稱「{name}」應為 1 到 50 個字，且不含「/」"
+        )));
     }
     Ok(())
 }
@@ -476,10 +487,7 @@ pub async fn set_group(
 ) -> Result<()> {
     check_group_name(name)?;
     if members.is_empty() || members.len() > 5000 {
-        return Err(Refusal::new(
-            Code::BadRequest,
-            "群組成員應為 1 到 5000 個機關代碼",
-        ));
+        return Err(bad("群組成員應為 1 到 5000 個機關代碼"));
     }
     for m in members {
         check_code(m)?;
@@ -517,7 +525,7 @@ pub async fn delete_group(db: &Db, owner: &str, name: &str) -> Result<()> {
         )
         .await?;
     if n == 0 {
-        return Err(Refusal::new(Code::NotFound, format!("沒有群組「{name}」")));
+        return Err(not_found(format!("沒有群組「{name}」")));
     }
     Ok(())
 }
@@ -562,10 +570,7 @@ pub async fn remove_key(db: &Db, spki_hex: &str) -> Result<()> {
         )
         .await?;
     if n == 0 {
-        return Err(Refusal::new(
-            Code::NotFound,
-            format!("沒有登記金鑰 {spki_hex}"),
-        ));
+        return Err(not_found(format!("沒有登記金鑰 {spki_hex}")));
     }
     changed();
     Ok(())
@@ -582,16 +587,10 @@ pub async fn set_webhook(
     if let Some(u) = url
         && !(u.starts_with("https://") || u.starts_with("http://"))
     {
-        return Err(Refusal::new(
-            Code::BadRequest,
-            format!("通知網址「{u}」應以 https:// 或 http:// 開頭"),
-        ));
+        return Err(bad(format!("通知網址「{u}」應以 https:// 或 http:// 開頭")));
     }
     if url.is_some() && secret.is_none_or(|s| s.len() < 16) {
-        return Err(Refusal::new(
-            Code::BadRequest,
-            "通知的簽章金鑰至少 16 個字元",
-        ));
+        return Err(bad("通知的簽章金鑰至少 16 個字元"));
     }
     db.execute(
         "UPDATE participants SET webhook_url = $2, webhook_secret = $3 WHERE code = $1",

@@ -48,18 +48,8 @@ pub async fn events_in(tx: &mut Tx, events: &[Event<'_>]) -> Result<()> {
         if i > 0 {
             sql.push_str(", ");
         }
-        let n = i * 8;
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-            n + 1,
-            n + 2,
-            n + 3,
-            n + 4,
-            n + 5,
-            n + 6,
-            n + 7,
-            n + 8
-        ));
+        let marks: Vec<String> = (1..=8).map(|k| format!("${}", i * 8 + k)).collect();
+        sql.push_str(&format!("({})", marks.join(", ")));
         a.extend([
             e.at.into(),
             e.actor.into(),

@@ -13,7 +13,7 @@ use gongwen_store::{Db, Row, random_hex, sha256_hex};
 use serde::Serialize;
 
 use crate::audit;
-use crate::error::{DirectoryError, Result};
+use crate::error::{DirectoryError, Result, bad, internal, not_found};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -100,8 +100,7 @@ fn account_of(r: &Row) -> Result<Account> {
     Ok(Account {
         name: r.text(0)?,
         display_name: r.text(1)?,
-        role: Role::parse(&role)
-            .ok_or_else(|| DirectoryError::new(Code::Internal, format!("角色「{role}」")))?,
+        role: Role::parse(&role).ok_or_else(|| internal(format!("角色「{role}」")))?,
         scope: r.opt_text(3)?,
     })
 }
@@ -114,7 +113,7 @@ pub async fn get(db: &Db, name: &str) -> Result<Account> {
     .await?
     .map(|r| account_of(&r))
     .transpose()?
-    .ok_or_else(|| DirectoryError::new(Code::NotFound, format!("沒有帳號 {name}")))
+    .ok_or_else(|| not_found(format!("沒有帳號 {name}")))
 }
 
 /// The account an API token belongs to.
@@ -139,7 +138,6 @@ pub async fn put(
     actor: &str,
     now: i64,
 ) -> Result<String> {
-    let bad = |d: String| DirectoryError::new(Code::BadRequest, d);
     if name.is_empty()
         || name.len() > 64
         || !name
@@ -151,15 +149,15 @@ pub async fn put(
         )));
     }
     if display_name.trim().is_empty() || display_name.chars().count() > 100 {
-        return Err(bad("顯示名稱應為 1 到 100 個字".into()));
+        return Err(bad("顯示名稱應為 1 到 100 個字"));
     }
     let scope = scope.map(str::trim).filter(|s| !s.is_empty());
     match (role, scope) {
         (Role::FirstReviewer, None) => {
-            return Err(bad("初審帳號須指定所屬審核機關的機關代碼（--scope）".into()));
+            return Err(bad("初審帳號須指定所屬審核機關的機關代碼（--scope）"));
         }
         (Role::SecondReviewer, None) => {
-            return Err(bad("複審帳號須指定所管理的交換中心代號（--scope）".into()));
+            return Err(bad("複審帳號須指定所管理的交換中心代號（--scope）"));
         }
         _ => {}
     }
@@ -178,15 +176,13 @@ pub async fn put(
         ],
     )
     .await?;
-    let detail =
-        serde_json::json!({ "role": role.as_str(), "scope": scope, "display_name": display_name });
     audit::record(
         &mut tx,
         now,
         actor,
         "account.set",
         &format!("account:{name}"),
-        detail.to_string(),
+        serde_json::json!({ "role": role.as_str(), "scope": scope, "display_name": display_name }),
     )
     .await?;
     tx.commit().await?;
@@ -238,7 +234,7 @@ pub async fn sign_in(db: &Db, name: &str, token: &str, now: i64) -> Result<Sessi
         &who.actor(),
         "account.login",
         &format!("account:{}", who.name),
-        "{}".into(),
+        "{}",
     )
     .await?;
     tx.commit().await?;

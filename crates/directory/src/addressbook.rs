@@ -17,7 +17,7 @@ use gongwen_proto::directory::{
 use gongwen_store::{Db, Row, sha256_hex};
 
 use crate::audit::{self, NewEntry};
-use crate::error::{DirectoryError, Result};
+use crate::error::{DirectoryError, Result, bad, duplicate, internal, not_found};
 use crate::registry::ParticipantInput;
 
 /// Largest CSV accepted (a national address book of 40,000 lines is about 4 MB).
@@ -85,7 +85,7 @@ fn entry_of(r: &Row) -> Result<AddressEntry> {
     let state = r.text(2)?;
     let kind = r.text(4)?;
     let state = ParticipantState::parse(&state)
-        .ok_or_else(|| DirectoryError::new(Code::Internal, format!("參與者狀態「{state}」")))?;
+        .ok_or_else(|| internal(format!("參與者狀態「{state}」")))?;
     Ok(AddressEntry {
         orgid: r.text(0)?,
         orgname: r.text(1)?,
@@ -145,22 +145,16 @@ pub async fn resolve(db: &Db, name: &str) -> Result<AddressEntry> {
         .await?;
     let mut found: Vec<AddressEntry> = rows.iter().map(entry_of).collect::<Result<_>>()?;
     match found.len() {
-        0 => Err(DirectoryError::new(
-            Code::NotFound,
-            format!("通訊錄沒有名稱為「{name}」的機關"),
-        )),
+        0 => Err(not_found(format!("通訊錄沒有名稱為「{name}」的機關"))),
         1 => Ok(found.remove(0)),
-        _ => Err(DirectoryError::new(
-            Code::BadRequest,
-            format!(
-                "名稱「{name}」對應多個機關代碼，請以代碼指定：{}",
-                found
-                    .iter()
-                    .map(|e| format!("{}（{}）", e.orgid, e.orgname))
-                    .collect::<Vec<_>>()
-                    .join("、")
-            ),
-        )),
+        _ => Err(bad(format!(
+            "名稱「{name}」對應多個機關代碼，請以代碼指定：{}",
+            found
+                .iter()
+                .map(|e| format!("{}（{}）", e.orgid, e.orgname))
+                .collect::<Vec<_>>()
+                .join("、")
+        ))),
     }
 }
 
@@ -352,10 +346,9 @@ pub async fn import_csv(
         };
         p.check().map_err(|e| import_err(line, e.detail))?;
         if let Some(first) = lines.insert(code.clone(), line) {
-            return Err(DirectoryError::new(
-                Code::DirDuplicate,
-                format!("第 {line} 行：機關代碼 {code} 與第 {first} 行重複"),
-            ));
+            return Err(duplicate(format!(
+                "第 {line} 行：機關代碼 {code} 與第 {first} 行重複"
+            )));
         }
         rows.push((line, p, state, updated_at));
     }
@@ -382,10 +375,10 @@ pub async fn import_csv(
         .collect::<Result<_, _>>()?;
     for (line, p, _, _) in &rows {
         if existing.contains(&p.code) {
-            return Err(DirectoryError::new(
-                Code::DirDuplicate,
-                format!("第 {line} 行：機關代碼 {} 已在通訊錄中", p.code),
-            ));
+            return Err(duplicate(format!(
+                "第 {line} 行：機關代碼 {} 已在通訊錄中",
+                p.code
+            )));
         }
         if !centers.contains(&p.center) {
             return Err(import_err(*line, format!("交換中心「{}」未登記", p.center)));

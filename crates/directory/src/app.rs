@@ -6,7 +6,7 @@ use gongwen_net::Clock;
 use gongwen_store::Db;
 
 use crate::config::DirectoryConfig;
-use crate::error::{DirectoryError, Result};
+use crate::error::{DirectoryError, Result, internal};
 use crate::snapshot::{self, SnapshotKey, Stored};
 
 pub struct App {
@@ -50,9 +50,11 @@ impl App {
             snapshot::Fresh::Built(s) => Arc::new(s),
             snapshot::Fresh::Current(v) => match cur.as_ref() {
                 Some(c) if c.version == v => c.clone(),
-                _ => Arc::new(snapshot::latest(&self.db).await?.ok_or_else(|| {
-                    DirectoryError::new(gongwen_proto::Code::Internal, "找不到最新的通訊錄快照")
-                })?),
+                _ => Arc::new(
+                    snapshot::latest(&self.db)
+                        .await?
+                        .ok_or_else(|| internal("找不到最新的通訊錄快照"))?,
+                ),
             },
         };
         *cur = Some(s.clone());

@@ -16,7 +16,7 @@ use x509_cert::Certificate;
 
 use crate::accounts::{Account, Role};
 use crate::audit;
-use crate::error::{DirectoryError, Result};
+use crate::error::{DirectoryError, Result, bad, duplicate, internal, not_found, refused};
 use crate::registry::{self, ParticipantInput};
 
 /// Largest signed application accepted.
@@ -58,10 +58,6 @@ pub fn decision(word: &str, message: Option<String>) -> Result<Decision> {
     }
 }
 
-fn bad(detail: impl Into<String>) -> DirectoryError {
-    DirectoryError::new(Code::BadRequest, detail)
-}
-
 fn sig(detail: impl Into<String>) -> DirectoryError {
     DirectoryError::new(Code::DirSignature, detail)
 }
@@ -70,12 +66,11 @@ const COLS: &str = "id, state, returned_by, message, form, signer_spki, created_
 
 fn application_of(r: &Row) -> Result<Application> {
     let state = r.text(1)?;
-    let form: ApplicationForm = serde_json::from_str(&r.text(4)?)
-        .map_err(|e| DirectoryError::new(Code::Internal, format!("申請書：{e}")))?;
+    let form: ApplicationForm =
+        serde_json::from_str(&r.text(4)?).map_err(|e| internal(format!("申請書：{e}")))?;
     Ok(Application {
         id: r.text(0)?,
-        state: AppState::parse(&state)
-            .ok_or_else(|| DirectoryError::new(Code::Internal, format!("申請案狀態「{state}」")))?,
+        state: AppState::parse(&state).ok_or_else(|| internal(format!("申請案狀態「{state}」")))?,
         returned_by: r.opt_text(2)?,
         message: r.opt_text(3)?,
         form,
@@ -94,7 +89,7 @@ pub async fn get(db: &Db, id: &str) -> Result<Application> {
     .await?
     .map(|r| application_of(&r))
     .transpose()?
-    .ok_or_else(|| DirectoryError::new(Code::NotFound, format!("沒有申請案 {id}")))
+    .ok_or_else(|| not_found(format!("沒有申請案 {id}")))
 }
 
 /// One application as `who` may see it: first reviewers those naming their authority, second
@@ -285,30 +280,15 @@ async fn check_signer(tx: &mut Tx, s: &Signed) -> Result<()> {
     let mut form_keys = HashSet::new();
     for c in &s.certs {
         let k = hex(&spki_sha256(c).map_err(|e| bad(e.to_string()))?);
-        if let Some(r) = tx
-            .fetch_optional(
-                "SELECT code FROM dir_certs WHERE spki_sha256 = $1",
-                &[k.as_str().into()],
-            )
-            .await?
-        {
-            let owner = r.text(0)?;
-            if owner != code {
-                return Err(DirectoryError::new(
-                    Code::DirDuplicate,
-                    format!("所附憑證的公鑰已登記給 {owner}"),
-                ));
-            }
-        }
+        registry::key_free_for(tx, &k, code, "所附憑證").await?;
         form_keys.insert(k);
     }
     match s.form.kind {
         ApplicationKind::New => {
             if registered && !reapplying {
-                return Err(DirectoryError::new(
-                    Code::DirDuplicate,
-                    format!("機關代碼 {code} 已登記；要改資料請申請異動"),
-                ));
+                return Err(duplicate(format!(
+                    "機關代碼 {code} 已登記；要改資料請申請異動"
+                )));
             }
             if !form_keys.contains(&s.signer_spki) {
                 return Err(sig("簽署申請書的憑證須是所附、要登記的簽章憑證"));
@@ -316,10 +296,9 @@ async fn check_signer(tx: &mut Tx, s: &Signed) -> Result<()> {
         }
         ApplicationKind::Change | ApplicationKind::Cancel => {
             if !registered || reapplying {
-                return Err(DirectoryError::new(
-                    Code::NotFound,
-                    format!("機關代碼 {code} 未登記或已中止、註銷；請提出新申請"),
-                ));
+                return Err(not_found(format!(
+                    "機關代碼 {code} 未登記或已中止、註銷；請提出新申請"
+                )));
             }
             let ok = tx
                 .fetch_optional(
@@ -333,17 +312,7 @@ async fn check_signer(tx: &mut Tx, s: &Signed) -> Result<()> {
             }
         }
     }
-    if tx
-        .fetch_optional(
-            "SELECT id FROM dir_centers WHERE id = $1",
-            &[s.form.center.as_str().into()],
-        )
-        .await?
-        .is_none()
-    {
-        return Err(bad(format!("交換中心「{}」未登記", s.form.center)));
-    }
-    Ok(())
+    registry::center_exists(tx, &s.form.center).await
 }
 
 async fn log(
@@ -355,7 +324,7 @@ async fn log(
     detail: serde_json::Value,
 ) -> Result<()> {
     let subject = format!("application:{id}");
-    Ok(audit::record(tx, at, actor, action, &subject, detail.to_string()).await?)
+    Ok(audit::record(tx, at, actor, action, &subject, detail).await?)
 }
 
 /// Leaves a notice for an organisation (shown on its pages; mailed where configured).
@@ -399,9 +368,7 @@ pub async fn submit(db: &Db, trust: &TrustStore, signed: &[u8], now: i64) -> Res
         )
         .await?
     {
-        return Err(DirectoryError::new(
-            Code::DirState,
-            format!("{} 已有進行中的申請案 {}（{}）", s.form.code, r.text(0)?, r.text(1)?),
+        return Err(refused(format!("{} 已有進行中的申請案 {}（{}）", s.form.code, r.text(0)?, r.text(1)?),
         ));
     }
     let form = serde_json::to_string(&s.form).unwrap_or_default();
@@ -461,10 +428,10 @@ pub async fn correct(
 ) -> Result<Application> {
     let app = get(db, id).await?;
     if app.state != AppState::Correction {
-        return Err(DirectoryError::new(
-            Code::DirState,
-            format!("申請案 {id} 目前「{}」，不在待補正", app.state.label()),
-        ));
+        return Err(refused(format!(
+            "申請案 {id} 目前「{}」，不在待補正",
+            app.state.label()
+        )));
     }
     let s = open_signed(trust, signed, now)?;
     if s.form.code != app.form.code || s.form.kind != app.form.kind {
@@ -494,10 +461,7 @@ pub async fn correct(
         )
         .await?;
     if n == 0 {
-        return Err(DirectoryError::new(
-            Code::DirState,
-            format!("申請案 {id} 已不在待補正"),
-        ));
+        return Err(refused(format!("申請案 {id} 已不在待補正")));
     }
     log(
         &mut tx,
@@ -545,10 +509,10 @@ pub async fn review(
             "second"
         }
         other => {
-            return Err(DirectoryError::new(
-                Code::DirState,
-                format!("申請案 {id} 目前「{}」，不能審核", other.label()),
-            ));
+            return Err(refused(format!(
+                "申請案 {id} 目前「{}」，不能審核",
+                other.label()
+            )));
         }
     };
     let actor = who.actor();
@@ -584,10 +548,7 @@ pub async fn review(
         )
         .await?;
     if n == 0 {
-        return Err(DirectoryError::new(
-            Code::DirState,
-            format!("申請案 {id} 剛被他人處理過，請重新整理"),
-        ));
+        return Err(refused(format!("申請案 {id} 剛被他人處理過，請重新整理")));
     }
     log(
         &mut tx,
@@ -638,14 +599,7 @@ async fn activate(tx: &mut Tx, app: &Application, who: &Account, now: i64) -> Re
     let input = input_of(f);
     match f.kind {
         ApplicationKind::New => {
-            let known = tx
-                .fetch_optional(
-                    "SELECT code FROM dir_participants WHERE code = $1",
-                    &[f.code.as_str().into()],
-                )
-                .await?
-                .is_some();
-            if known {
+            if registry::registered(tx, &f.code).await? {
                 // A re-application: the same row, active and listed again, with new keys.
                 registry::change_in(tx, &input, &actor, now).await?;
                 registry::set_state_in(tx, &f.code, ParticipantState::Active, None, &actor, now)
@@ -705,7 +659,7 @@ pub async fn signed_bytes(db: &Db, id: &str) -> Result<Vec<u8>> {
     .await?
     .map(|r| r.bytes(0))
     .transpose()?
-    .ok_or_else(|| DirectoryError::new(Code::NotFound, format!("沒有申請案 {id}")))
+    .ok_or_else(|| not_found(format!("沒有申請案 {id}")))
 }
 
 /// Every application for `code`, oldest first: a re-application shows the history.

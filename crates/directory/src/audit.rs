@@ -5,10 +5,12 @@
 //! rewritten); for that, [`verify`] takes an *anchor*, a (sequence number, hash) kept elsewhere
 //! — the signed snapshot carries the log's head, and an auditor can write one down.
 
-use gongwen_store::{Db, StoreError, Tx, Value, sha256_hex};
+use gongwen_store::{Db, Row, StoreError, Tx, Value, sha256_hex};
 
 /// The `prev` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+const ENTRY_COLS: &str = "seq, at, actor, action, subject, detail, prev, hash";
 
 /// What happened, by whom, to what. `detail` is JSON text (kept as written: it is hashed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,21 +64,21 @@ pub async fn append(tx: &mut Tx, e: NewEntry) -> Result<Entry, StoreError> {
 }
 
 /// [`append`] from its parts: what the registry, the applications and the improvement notices
-/// record (`detail` is JSON text).
+/// record (`detail` is JSON, as text or a `serde_json::Value`).
 pub async fn record(
     tx: &mut Tx,
     at: i64,
     actor: &str,
     action: &str,
     subject: &str,
-    detail: String,
+    detail: impl std::fmt::Display,
 ) -> Result<(), StoreError> {
     let e = NewEntry {
         at,
         actor: actor.into(),
         action: action.into(),
         subject: subject.into(),
-        detail,
+        detail: detail.to_string(),
     };
     append(tx, e).await.map(|_| ())
 }
@@ -167,7 +169,9 @@ pub async fn verify(db: &Db, anchor: Option<(i64, &str)>) -> Result<Report, Stor
     loop {
         let rows = db
             .fetch_all(
-                "SELECT seq, at, actor, action, subject, detail, prev, hash FROM directory_log WHERE seq > $1 ORDER BY seq LIMIT 1000",
+                &format!(
+                    "SELECT {ENTRY_COLS} FROM directory_log WHERE seq > $1 ORDER BY seq LIMIT 1000"
+                ),
                 &[Value::from(after)],
             )
             .await?;
@@ -175,15 +179,12 @@ pub async fn verify(db: &Db, anchor: Option<(i64, &str)>) -> Result<Report, Stor
             break;
         }
         for r in &rows {
-            let seq = r.i64(0)?;
-            let e = NewEntry {
-                at: r.i64(1)?,
-                actor: r.text(2)?,
-                action: r.text(3)?,
-                subject: r.text(4)?,
-                detail: r.text(5)?,
-            };
-            let (stored_prev, stored_hash) = (r.text(6)?, r.text(7)?);
+            let Entry {
+                seq,
+                entry: e,
+                prev: stored_prev,
+                hash: stored_hash,
+            } = entry_of(r)?;
             after = seq;
             report.entries += 1;
             let broken = match &prev {
@@ -251,24 +252,27 @@ pub async fn purge(db: &Db, before: i64) -> Result<u64, StoreError> {
 /// A subject's entries, oldest first (its history as a participant or center).
 pub async fn history(db: &Db, subject: &str) -> Result<Vec<Entry>, StoreError> {
     db.fetch_all(
-        "SELECT seq, at, actor, action, subject, detail, prev, hash FROM directory_log WHERE subject = $1 ORDER BY seq",
+        &format!("SELECT {ENTRY_COLS} FROM directory_log WHERE subject = $1 ORDER BY seq"),
         &[Value::from(subject)],
     )
     .await?
     .iter()
-    .map(|r| {
-        Ok(Entry {
-            seq: r.i64(0)?,
-            entry: NewEntry {
-                at: r.i64(1)?,
-                actor: r.text(2)?,
-                action: r.text(3)?,
-                subject: r.text(4)?,
-                detail: r.text(5)?,
-            },
-            prev: r.text(6)?,
-            hash: r.text(7)?,
-        })
-    })
+    .map(entry_of)
     .collect()
+}
+
+/// An entry from a row of [`ENTRY_COLS`].
+fn entry_of(r: &Row) -> Result<Entry, StoreError> {
+    Ok(Entry {
+        seq: r.i64(0)?,
+        entry: NewEntry {
+            at: r.i64(1)?,
+            actor: r.text(2)?,
+            action: r.text(3)?,
+            subject: r.text(4)?,
+            detail: r.text(5)?,
+        },
+        prev: r.text(6)?,
+        hash: r.text(7)?,
+    })
 }

@@ -11,7 +11,7 @@ use gongwen_proto::Code;
 use serde::Deserialize;
 
 use crate::app::Shared;
-use crate::error::{DirectoryError, Result};
+use crate::error::{DirectoryError, Result, bad, internal, not_found};
 use crate::{accounts, addressbook, applications};
 
 /// The header that carries a snapshot's version beside its ETag.
@@ -42,7 +42,7 @@ pub fn router(app: Shared) -> Router {
         )
         .route("/healthz", get(healthz))
         .merge(crate::web::router())
-        .fallback(|| async { DirectoryError::new(Code::NotFound, "沒有這個網址") })
+        .fallback(|| async { not_found("沒有這個網址") })
         .with_state(app)
         .layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::<str>::from(gongwen_net::html::PAGE_POLICY),
@@ -107,7 +107,7 @@ async fn address_book(
     State(app): State<Shared>,
     q: std::result::Result<Query<BookQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response> {
-    let Query(q) = q.map_err(|e| DirectoryError::new(Code::BadRequest, e.body_text()))?;
+    let Query(q) = q.map_err(|e| bad(e.body_text()))?;
     let entries = addressbook::search(&app.db, q.q.as_deref(), q.limit.unwrap_or(100_000)).await?;
     match q.format.as_deref() {
         None | Some("json") => Ok(Json(entries).into_response()),
@@ -122,10 +122,7 @@ async fn address_book(
             addressbook::to_csv(&entries),
         )
             .into_response()),
-        Some(other) => Err(DirectoryError::new(
-            Code::BadRequest,
-            format!("format「{other}」應為 json 或 csv"),
-        )),
+        Some(other) => Err(bad(format!("format「{other}」應為 json 或 csv"))),
     }
 }
 
@@ -139,7 +136,7 @@ async fn resolve(
     State(app): State<Shared>,
     q: std::result::Result<Query<ResolveQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response> {
-    let Query(q) = q.map_err(|e| DirectoryError::new(Code::BadRequest, e.body_text()))?;
+    let Query(q) = q.map_err(|e| bad(e.body_text()))?;
     Ok(Json(addressbook::resolve(&app.db, &q.name).await?).into_response())
 }
 
@@ -161,7 +158,7 @@ async fn certificates(
         if c.usage == gongwen_proto::directory::KeyUsage::Encryption {
             pem.push_str(
                 &der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &c.der)
-                    .map_err(|e| DirectoryError::new(Code::Internal, e.to_string()))?,
+                    .map_err(|e| internal(e.to_string()))?,
             );
         }
     }
@@ -221,12 +218,11 @@ async fn reviews(
     q: std::result::Result<Query<ReviewsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response> {
     let who = account(&app, &headers).await?;
-    let Query(q) = q.map_err(|e| DirectoryError::new(Code::BadRequest, e.body_text()))?;
+    let Query(q) = q.map_err(|e| bad(e.body_text()))?;
     let state = q
         .state
         .map(|s| {
-            applications::AppState::parse(&s)
-                .ok_or_else(|| DirectoryError::new(Code::BadRequest, format!("state「{s}」不認得")))
+            applications::AppState::parse(&s).ok_or_else(|| bad(format!("state「{s}」不認得")))
         })
         .transpose()?;
     Ok(Json(applications::list(&app.db, &who, state).await?).into_response())
@@ -249,7 +245,7 @@ async fn review(
     body: std::result::Result<Json<ReviewBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response> {
     let who = account(&app, &headers).await?;
-    let Json(b) = body.map_err(|e| DirectoryError::new(Code::BadRequest, e.body_text()))?;
+    let Json(b) = body.map_err(|e| bad(e.body_text()))?;
     let decision = applications::decision(&b.decision, b.message)?;
     let a = applications::review(&app.db, &who, &id, decision, app.clock.now_ms()).await?;
     Ok(Json(a).into_response())

@@ -6,14 +6,13 @@
 //! at that hour, suspends participants whose certificates expired, drops them from the address
 //! book after the grace period, and warns before expiry.
 
-use gongwen_proto::Code;
 use gongwen_proto::directory::ParticipantState;
 use gongwen_store::{Db, Row, Tx, random_hex};
 use serde::Serialize;
 
 use crate::applications::notify;
 use crate::audit;
-use crate::error::{DirectoryError, Result};
+use crate::error::{Result, bad, internal, not_found, refused};
 use crate::registry;
 
 /// Suspension reasons of 臺南市政府公文電子交換系統使用須知 §7 (and 資安規範 §13).
@@ -48,13 +47,10 @@ pub fn reason_text(s: &str) -> Result<String> {
         return Ok((*label).to_string());
     }
     if s.is_empty() || s.chars().count() > 500 {
-        return Err(DirectoryError::new(
-            Code::BadRequest,
-            format!(
-                "原因應為下列代號之一，或 1 到 500 字的說明：{}",
-                REASONS.map(|(k, _)| k).join("、")
-            ),
-        ));
+        return Err(bad(format!(
+            "原因應為下列代號之一，或 1 到 500 字的說明：{}",
+            REASONS.map(|(k, _)| k).join("、")
+        )));
     }
     Ok(s.to_string())
 }
@@ -64,7 +60,7 @@ const TAIPEI_MS: i64 = 8 * 3_600_000;
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date.
 fn days_of(date: &str) -> Result<i64> {
-    let bad = || DirectoryError::new(Code::BadRequest, format!("日期「{date}」應為 YYYY-MM-DD"));
+    let bad = || bad(format!("日期「{date}」應為 YYYY-MM-DD"));
     let mut it = date.trim().splitn(3, '-');
     let (y, m, d) = (
         it.next()
@@ -191,7 +187,7 @@ async fn notice_of(db: &Db, r: &Row) -> Result<ImprovementNotice> {
         issued_at: r.i64(3)?,
         deadline: r.i64(4)?,
         state: ImprovementNoticeState::parse(&state)
-            .ok_or_else(|| DirectoryError::new(Code::Internal, format!("改善單狀態「{state}」")))?,
+            .ok_or_else(|| internal(format!("改善單狀態「{state}」")))?,
         answer: r.opt_text(6)?,
         follow_ups_allowed: r.i64(7)?,
         terminate_on: r.opt_text(8)?,
@@ -208,7 +204,7 @@ pub async fn get(db: &Db, id: &str) -> Result<ImprovementNotice> {
             &[id.into()],
         )
         .await?
-        .ok_or_else(|| DirectoryError::new(Code::NotFound, format!("沒有限期改善單 {id}")))?;
+        .ok_or_else(|| not_found(format!("沒有限期改善單 {id}")))?;
     notice_of(db, &r).await
 }
 
@@ -225,17 +221,6 @@ pub async fn of(db: &Db, code: &str) -> Result<Vec<ImprovementNotice>> {
         out.push(notice_of(db, r).await?);
     }
     Ok(out)
-}
-
-async fn log(
-    tx: &mut Tx,
-    at: i64,
-    actor: &str,
-    action: &str,
-    subject: &str,
-    detail: serde_json::Value,
-) -> Result<()> {
-    Ok(audit::record(tx, at, actor, action, subject, detail.to_string()).await?)
 }
 
 async fn suspend_in(
@@ -287,20 +272,17 @@ pub async fn issue(
     let reason = reason_text(reason)?;
     let deadline_ms = end_of_day(deadline)?;
     if deadline_ms <= now {
-        return Err(DirectoryError::new(
-            Code::BadRequest,
-            format!("改善期限 {deadline} 已過"),
-        ));
+        return Err(bad(format!("改善期限 {deadline} 已過")));
     }
     let p = registry::require(db, code).await?;
     if matches!(
         p.state,
         ParticipantState::Terminated | ParticipantState::Cancelled
     ) {
-        return Err(DirectoryError::new(
-            Code::DirState,
-            format!("{code} 已「{}」，不能再發限期改善單", p.state.label()),
-        ));
+        return Err(refused(format!(
+            "{code} 已「{}」，不能再發限期改善單",
+            p.state.label()
+        )));
     }
     let id = format!("IM{}", random_hex(6).to_uppercase());
     let mut tx = db.begin().await?;
@@ -319,7 +301,7 @@ pub async fn issue(
         now,
     )
     .await?;
-    log(
+    audit::record(
         &mut tx,
         now,
         actor,
@@ -343,10 +325,10 @@ pub async fn issue(
 async fn open_notice(db: &Db, id: &str) -> Result<ImprovementNotice> {
     let n = get(db, id).await?;
     if n.state != ImprovementNoticeState::Open {
-        return Err(DirectoryError::new(
-            Code::DirState,
-            format!("限期改善單 {id} 目前「{}」", n.state.label()),
-        ));
+        return Err(refused(format!(
+            "限期改善單 {id} 目前「{}」",
+            n.state.label()
+        )));
     }
     Ok(n)
 }
@@ -362,10 +344,7 @@ pub async fn answer(
     let n = open_notice(db, id).await?;
     let text = text.trim();
     if text.is_empty() || text.chars().count() > 4000 {
-        return Err(DirectoryError::new(
-            Code::BadRequest,
-            "改善情形說明應為 1 到 4000 字",
-        ));
+        return Err(bad("改善情形說明應為 1 到 4000 字"));
     }
     let mut tx = db.begin().await?;
     tx.execute(
@@ -373,7 +352,7 @@ pub async fn answer(
         &[id.into(), text.into(), now.into()],
     )
     .await?;
-    log(
+    audit::record(
         &mut tx,
         now,
         actor,
@@ -399,13 +378,12 @@ pub async fn follow_up(
     let n = open_notice(db, id).await?;
     let done = n.follow_ups.len() as i64;
     if done >= n.follow_ups_allowed {
-        return Err(DirectoryError::new(
-            Code::DirState,
-            format!("限期改善單 {id} 已追蹤 {done} 次；再追蹤須先核准延長期限，否則應通知中止"),
-        ));
+        return Err(refused(format!(
+            "限期改善單 {id} 已追蹤 {done} 次；再追蹤須先核准延長期限，否則應通知中止"
+        )));
     }
     if note.trim().is_empty() {
-        return Err(DirectoryError::new(Code::BadRequest, "追蹤結果須記錄說明"));
+        return Err(bad("追蹤結果須記錄說明"));
     }
     let mut tx = db.begin().await?;
     tx.execute(
@@ -413,7 +391,7 @@ pub async fn follow_up(
         &[id.into(), (done + 1).into(), now.into(), actor.into(), improved.into(), note.trim().into()],
     )
     .await?;
-    log(
+    audit::record(
         &mut tx,
         now,
         actor,
@@ -430,11 +408,6 @@ pub async fn follow_up(
         .await?;
         registry::set_state_in(&mut tx, &n.code, ParticipantState::Active, None, actor, now)
             .await?;
-        tx.execute(
-            "UPDATE dir_participants SET suspended_for = NULL WHERE code = $1",
-            &[n.code.as_str().into()],
-        )
-        .await?;
         notify(&mut tx, &n.code, "改善完成，恢復公文電子交換服務", id, now).await?;
     }
     tx.commit().await?;
@@ -453,16 +426,10 @@ pub async fn extend(
     let n = open_notice(db, id).await?;
     let new = end_of_day(deadline)?;
     if new <= n.deadline.max(now) {
-        return Err(DirectoryError::new(
-            Code::BadRequest,
-            format!("延長後的期限 {deadline} 應晚於原期限與今天"),
-        ));
+        return Err(bad(format!("延長後的期限 {deadline} 應晚於原期限與今天")));
     }
     if approved_by.trim().is_empty() {
-        return Err(DirectoryError::new(
-            Code::BadRequest,
-            "延長期限須記錄核准人",
-        ));
+        return Err(bad("延長期限須記錄核准人"));
     }
     let mut tx = db.begin().await?;
     tx.execute(
@@ -470,7 +437,7 @@ pub async fn extend(
         &[id.into(), new.into(), now.into()],
     )
     .await?;
-    log(
+    audit::record(
         &mut tx,
         now,
         actor,
@@ -496,20 +463,16 @@ pub async fn terminate(
     let failed = n.follow_ups.len() as i64 >= n.follow_ups_allowed
         && n.follow_ups.iter().all(|f| !f.improved);
     if now <= n.deadline && !failed {
-        return Err(DirectoryError::new(
-            Code::DirState,
-            format!(
-                "限期改善單 {id} 尚在改善期限內，且追蹤未滿 {} 次",
-                n.follow_ups_allowed
-            ),
-        ));
+        return Err(refused(format!(
+            "限期改善單 {id} 尚在改善期限內，且追蹤未滿 {} 次",
+            n.follow_ups_allowed
+        )));
     }
     let stops = stops_at(on)?;
     if stops <= now {
-        return Err(DirectoryError::new(
-            Code::BadRequest,
-            format!("中止日期 {on} 太近：服務於前一日下午六時停止，該時間已過"),
-        ));
+        return Err(bad(format!(
+            "中止日期 {on} 太近：服務於前一日下午六時停止，該時間已過"
+        )));
     }
     let mut tx = db.begin().await?;
     tx.execute(
@@ -517,7 +480,7 @@ pub async fn terminate(
         &[id.into(), on.into(), stops.into(), now.into()],
     )
     .await?;
-    log(
+    audit::record(
         &mut tx,
         now,
         actor,
@@ -565,8 +528,6 @@ pub async fn enforce(db: &Db, now: i64, grace_days: u32, warn_days: &[u32]) -> R
             now,
         )
         .await?;
-        tx.execute("UPDATE dir_participants SET suspended_for = NULL WHERE code = $1", &[code.as_str().into()])
-            .await?;
         tx.commit().await?;
         done.push(format!("terminated {code}"));
     }
@@ -628,7 +589,7 @@ pub async fn enforce(db: &Db, now: i64, grace_days: u32, warn_days: &[u32]) -> R
             )
             .await?;
             tx.execute(
-                "UPDATE dir_participants SET listed = 0, suspended_for = NULL WHERE code = $1",
+                "UPDATE dir_participants SET listed = 0 WHERE code = $1",
                 &[code.as_str().into()],
             )
             .await?;
@@ -681,17 +642,14 @@ pub async fn reconnect(db: &Db, code: &str, actor: &str, now: i64) -> Result<()>
             &[code.into()],
         )
         .await?
-        .ok_or_else(|| {
-            DirectoryError::new(Code::NotFound, format!("沒有代碼為 {code} 的參與者"))
-        })?;
+        .ok_or_else(|| registry::no_participant(code))?;
     if r.text(0)? != "suspended"
         || r.opt_text(1)?.as_deref() != Some("cert_expired")
         || !r.bool(2)?
     {
-        return Err(DirectoryError::new(
-            Code::DirState,
-            format!("{code} 不是因憑證到期而暫停（或已逾期移除，須重新申請）"),
-        ));
+        return Err(refused(format!(
+            "{code} 不是因憑證到期而暫停（或已逾期移除，須重新申請）"
+        )));
     }
     let valid = db
         .fetch_all(
@@ -700,18 +658,10 @@ pub async fn reconnect(db: &Db, code: &str, actor: &str, now: i64) -> Result<()>
         )
         .await?;
     if valid.len() < 2 {
-        return Err(DirectoryError::new(
-            Code::DirState,
-            format!("{code} 尚未登記有效的簽章與 TLS 憑證"),
-        ));
+        return Err(refused(format!("{code} 尚未登記有效的簽章與 TLS 憑證")));
     }
     let mut tx = db.begin().await?;
     registry::set_state_in(&mut tx, code, ParticipantState::Active, None, actor, now).await?;
-    tx.execute(
-        "UPDATE dir_participants SET suspended_for = NULL WHERE code = $1",
-        &[code.into()],
-    )
-    .await?;
     tx.commit().await?;
     Ok(())
 }

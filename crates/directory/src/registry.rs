@@ -2,7 +2,6 @@
 //! Every change commits together with its entry in the directory log.
 
 use der::Decode;
-use gongwen_proto::Code;
 use gongwen_proto::directory::{
     CenterKind, KeyUsage, ParticipantKind, ParticipantState, check_code, check_ip_rule, fold,
 };
@@ -12,10 +11,11 @@ use serde::{Deserialize, Serialize};
 use x509_cert::Certificate;
 
 use crate::audit;
-use crate::error::{DirectoryError, Result};
+use crate::error::{DirectoryError, Result, bad, duplicate, internal, not_found};
 
-fn bad(detail: impl Into<String>) -> DirectoryError {
-    DirectoryError::new(Code::BadRequest, detail)
+/// No participant has `code`.
+pub(crate) fn no_participant(code: &str) -> DirectoryError {
+    not_found(format!("沒有代碼為 {code} 的參與者"))
 }
 
 /// A center as registered.
@@ -170,17 +170,6 @@ impl ParticipantInput {
     }
 }
 
-async fn log(
-    tx: &mut Tx,
-    at: i64,
-    actor: &str,
-    action: &str,
-    subject: &str,
-    detail: String,
-) -> Result<()> {
-    Ok(audit::record(tx, at, actor, action, subject, detail).await?)
-}
-
 fn json(v: &impl Serialize) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
@@ -195,9 +184,8 @@ fn center_of(r: &Row) -> Result<Center> {
     Ok(Center {
         id: r.text(0)?,
         name: r.text(1)?,
-        kind: CenterKind::parse(&kind).ok_or_else(|| {
-            DirectoryError::new(Code::Internal, format!("交換中心種類「{kind}」"))
-        })?,
+        kind: CenterKind::parse(&kind)
+            .ok_or_else(|| internal(format!("交換中心種類「{kind}」")))?,
         url: r.text(3)?,
         tls_key: r.opt_text(4)?,
         operator: r.text(5)?,
@@ -267,7 +255,7 @@ pub async fn put_center(db: &Db, c: &Center, actor: &str, now: i64) -> Result<()
     } else {
         "center.registered"
     };
-    log(&mut tx, now, actor, action, &c.id, json(c)).await?;
+    audit::record(&mut tx, now, actor, action, &c.id, json(c)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -285,9 +273,8 @@ fn participant_of(r: &Row) -> Result<Participant> {
         input: ParticipantInput {
             code: r.text(0)?,
             name: r.text(1)?,
-            kind: ParticipantKind::parse(&kind).ok_or_else(|| {
-                DirectoryError::new(Code::Internal, format!("參與者種類「{kind}」"))
-            })?,
+            kind: ParticipantKind::parse(&kind)
+                .ok_or_else(|| internal(format!("參與者種類「{kind}」")))?,
             ubn: r.opt_text(3)?,
             authority: r.opt_text(4)?,
             center: r.text(5)?,
@@ -299,7 +286,7 @@ fn participant_of(r: &Row) -> Result<Participant> {
             contact_email: r.opt_text(11)?,
         },
         state: ParticipantState::parse(&state)
-            .ok_or_else(|| DirectoryError::new(Code::Internal, format!("參與者狀態「{state}」")))?,
+            .ok_or_else(|| internal(format!("參與者狀態「{state}」")))?,
         reason: r.opt_text(13)?,
         created_at: r.i64(14)?,
         updated_at: r.i64(15)?,
@@ -317,9 +304,7 @@ pub async fn get(db: &Db, code: &str) -> Result<Option<Participant>> {
 }
 
 pub async fn require(db: &Db, code: &str) -> Result<Participant> {
-    get(db, code)
-        .await?
-        .ok_or_else(|| DirectoryError::new(Code::NotFound, format!("沒有代碼為 {code} 的參與者")))
+    get(db, code).await?.ok_or_else(|| no_participant(code))
 }
 
 /// Every participant, by code.
@@ -334,7 +319,18 @@ pub async fn all(db: &Db) -> Result<Vec<Participant>> {
     .collect()
 }
 
-async fn center_exists(tx: &mut Tx, id: &str) -> Result<()> {
+/// Whether a participant row with `code` exists (in any state).
+pub(crate) async fn registered(tx: &mut Tx, code: &str) -> Result<bool> {
+    Ok(tx
+        .fetch_optional(
+            "SELECT code FROM dir_participants WHERE code = $1",
+            &[code.into()],
+        )
+        .await?
+        .is_some())
+}
+
+pub(crate) async fn center_exists(tx: &mut Tx, id: &str) -> Result<()> {
     if tx
         .fetch_optional("SELECT id FROM dir_centers WHERE id = $1", &[id.into()])
         .await?
@@ -393,22 +389,12 @@ pub async fn insert_in(
     now: i64,
 ) -> Result<()> {
     p.check()?;
-    if tx
-        .fetch_optional(
-            "SELECT code FROM dir_participants WHERE code = $1",
-            &[p.code.as_str().into()],
-        )
-        .await?
-        .is_some()
-    {
-        return Err(DirectoryError::new(
-            Code::DirDuplicate,
-            format!("機關代碼 {} 已登記", p.code),
-        ));
+    if registered(tx, &p.code).await? {
+        return Err(duplicate(format!("機關代碼 {} 已登記", p.code)));
     }
     center_exists(tx, &p.center).await?;
     insert_row(tx, p, state, now, now).await?;
-    log(
+    Ok(audit::record(
         tx,
         now,
         actor,
@@ -416,7 +402,7 @@ pub async fn insert_in(
         &p.code,
         json(&(p, state)),
     )
-    .await
+    .await?)
 }
 
 /// Registers a new participant, active at once (an administrator's direct entry; applicants
@@ -450,12 +436,9 @@ pub async fn change_in(tx: &mut Tx, p: &ParticipantInput, actor: &str, now: i64)
         )
         .await?;
     if n == 0 {
-        return Err(DirectoryError::new(
-            Code::NotFound,
-            format!("沒有代碼為 {} 的參與者", p.code),
-        ));
+        return Err(no_participant(&p.code));
     }
-    log(tx, now, actor, "participant.changed", &p.code, json(p)).await
+    Ok(audit::record(tx, now, actor, "participant.changed", &p.code, json(p)).await?)
 }
 
 /// Moves a participant to `state`, with the reason it will be told (required unless active).
@@ -496,21 +479,18 @@ pub async fn set_state_in(
         )
         .await?;
     if n == 0 {
-        return Err(DirectoryError::new(
-            Code::NotFound,
-            format!("沒有代碼為 {code} 的參與者"),
-        ));
+        return Err(no_participant(code));
     }
     let action = format!("participant.{}", state.as_str());
-    log(
+    Ok(audit::record(
         tx,
         now,
         actor,
         &action,
         code,
-        json(&serde_json::json!({ "reason": reason })),
+        serde_json::json!({ "reason": reason }),
     )
-    .await
+    .await?)
 }
 
 // ---------------------------------------------------------------------------
@@ -573,21 +553,7 @@ pub async fn put_certs_in(
     now: i64,
 ) -> Result<()> {
     for c in certs {
-        if let Some(r) = tx
-            .fetch_optional(
-                "SELECT code FROM dir_certs WHERE spki_sha256 = $1",
-                &[c.spki_sha256.as_str().into()],
-            )
-            .await?
-        {
-            let owner = r.text(0)?;
-            if owner != code {
-                return Err(DirectoryError::new(
-                    Code::DirDuplicate,
-                    format!("此憑證的公鑰已登記給 {owner}"),
-                ));
-            }
-        }
+        key_free_for(tx, &c.spki_sha256, code, "此憑證").await?;
         tx.execute(
             "INSERT INTO dir_certs (spki_sha256, code, usage, not_after, cert) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (spki_sha256) DO UPDATE SET usage = $3, not_after = $4, cert = $5",
@@ -600,7 +566,25 @@ pub async fn put_certs_in(
             ],
         )
         .await?;
-        log(tx, now, actor, "cert.registered", code, json(c)).await?;
+        audit::record(tx, now, actor, "cert.registered", code, json(c)).await?;
+    }
+    Ok(())
+}
+
+/// Refuses a key (SHA-256 of its SPKI) registered to anyone but `code`; `what` names the
+/// certificate in the message.
+pub(crate) async fn key_free_for(tx: &mut Tx, spki: &str, code: &str, what: &str) -> Result<()> {
+    if let Some(r) = tx
+        .fetch_optional(
+            "SELECT code FROM dir_certs WHERE spki_sha256 = $1",
+            &[spki.into()],
+        )
+        .await?
+    {
+        let owner = r.text(0)?;
+        if owner != code {
+            return Err(duplicate(format!("{what}的公鑰已登記給 {owner}")));
+        }
     }
     Ok(())
 }
@@ -617,9 +601,9 @@ async fn remove_row(
 ) -> Result<()> {
     let mut tx = db.begin().await?;
     if tx.execute(sql, &[code.into(), key.into()]).await? == 0 {
-        return Err(DirectoryError::new(Code::NotFound, missing));
+        return Err(not_found(missing));
     }
-    log(&mut tx, now, actor, action, code, detail.to_string()).await?;
+    audit::record(&mut tx, now, actor, action, code, detail).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -651,8 +635,7 @@ fn cert_of(r: &Row) -> Result<CertEntry> {
     let usage = r.text(1)?;
     Ok(CertEntry {
         spki_sha256: r.text(0)?,
-        usage: KeyUsage::parse(&usage)
-            .ok_or_else(|| DirectoryError::new(Code::Internal, format!("金鑰用途「{usage}」")))?,
+        usage: KeyUsage::parse(&usage).ok_or_else(|| internal(format!("金鑰用途「{usage}」")))?,
         not_after: r.i64(2)?,
         der: r.bytes(3)?,
     })
@@ -699,15 +682,15 @@ pub async fn put_ip_in(
         &[code.into(), rule.into(), approved_by.into()],
     )
     .await?;
-    log(
+    Ok(audit::record(
         tx,
         now,
         actor,
         "ip.added",
         code,
-        json(&serde_json::json!({ "ip": rule, "approved_by": approved_by })),
+        serde_json::json!({ "ip": rule, "approved_by": approved_by }),
     )
-    .await
+    .await?)
 }
 
 pub async fn remove_ip(db: &Db, code: &str, rule: &str, actor: &str, now: i64) -> Result<()> {
@@ -775,14 +758,7 @@ pub async fn set_group(
         if !seen.insert(m.as_str()) {
             continue;
         }
-        if tx
-            .fetch_optional(
-                "SELECT code FROM dir_participants WHERE code = $1",
-                &[m.as_str().into()],
-            )
-            .await?
-            .is_none()
-        {
+        if !registered(&mut tx, m).await? {
             return Err(bad(format!("群組成員 {m} 不在通訊錄")));
         }
         tx.execute(
@@ -791,7 +767,7 @@ pub async fn set_group(
         )
         .await?;
     }
-    log(&mut tx, now, actor, "group.set", name, json(&seen)).await?;
+    audit::record(&mut tx, now, actor, "group.set", name, json(&seen)).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use gongwen_proto::Code;
 use gongwen_proto::directory::{
     CenterKind, KeyUsage, ParticipantKind, ParticipantState, SNAPSHOT_FORMAT, SnapshotCenter,
     SnapshotCert, SnapshotGroup, SnapshotIp, SnapshotParticipant,
@@ -18,7 +17,7 @@ use gongwen_trust::keys::PrivateKey;
 use x509_cert::Certificate;
 
 use crate::config::SnapshotConfig;
-use crate::error::{DirectoryError, Result};
+use crate::error::{Result, internal};
 
 /// The directory's signing key and certificate chain.
 pub struct SnapshotKey {
@@ -30,7 +29,7 @@ pub struct SnapshotKey {
 impl SnapshotKey {
     /// `cert_pem`: the signer first, then its chain; `key`: a PEM file or a `pkcs11:` URI.
     pub fn load(cert_pem: &[u8], key: &str) -> Result<SnapshotKey> {
-        let bad = |e: String| DirectoryError::new(Code::Internal, format!("通訊錄簽章金鑰：{e}"));
+        let bad = |e: String| internal(format!("通訊錄簽章金鑰：{e}"));
         let mut certs = cms::load_certs(cert_pem).map_err(|e| bad(e.to_string()))?;
         if certs.is_empty() {
             return Err(bad("憑證檔沒有憑證".into()));
@@ -109,9 +108,8 @@ pub async fn assemble(db: &Db, version: i64, now: i64, valid_ms: i64) -> Result<
         Some(r) => (r.i64(0)?, r.text(1)?),
         None => (0, crate::audit::GENESIS.to_string()),
     };
-    let internal =
-        |what: &str, v: &str| DirectoryError::new(Code::Internal, format!("{what}「{v}」"));
-    let json_err = |e: serde_json::Error| DirectoryError::new(Code::Internal, e.to_string());
+    let unknown = |what: &str, v: &str| internal(format!("{what}「{v}」"));
+    let json_err = |e: serde_json::Error| internal(e.to_string());
     let mut centers = Vec::new();
     for r in db
         .fetch_all(
@@ -124,7 +122,7 @@ pub async fn assemble(db: &Db, version: i64, now: i64, valid_ms: i64) -> Result<
         centers.push(SnapshotCenter {
             id: r.text(0)?,
             name: r.text(1)?,
-            kind: CenterKind::parse(&kind).ok_or_else(|| internal("交換中心種類", &kind))?,
+            kind: CenterKind::parse(&kind).ok_or_else(|| unknown("交換中心種類", &kind))?,
             url: r.text(3)?,
             tls_key: r.opt_text(4)?,
             operator: r.text(5)?,
@@ -185,7 +183,7 @@ pub async fn assemble(db: &Db, version: i64, now: i64, valid_ms: i64) -> Result<
         {
             let usage = r.text(1)?;
             certs.entry(r.text(0)?).or_default().push(SnapshotCert {
-                usage: KeyUsage::parse(&usage).ok_or_else(|| internal("金鑰用途", &usage))?,
+                usage: KeyUsage::parse(&usage).ok_or_else(|| unknown("金鑰用途", &usage))?,
                 spki_sha256: r.text(2)?,
                 not_after: r.i64(3)?,
             });
@@ -209,12 +207,12 @@ pub async fn assemble(db: &Db, version: i64, now: i64, valid_ms: i64) -> Result<
             let state = r.text(6)?;
             let p = SnapshotParticipant {
                 name: r.text(1)?,
-                kind: ParticipantKind::parse(&kind).ok_or_else(|| internal("參與者種類", &kind))?,
+                kind: ParticipantKind::parse(&kind).ok_or_else(|| unknown("參與者種類", &kind))?,
                 center: r.text(3)?,
                 receive: r.bool(4)?,
                 send: r.bool(5)?,
                 state: ParticipantState::parse(&state)
-                    .ok_or_else(|| internal("參與者狀態", &state))?,
+                    .ok_or_else(|| unknown("參與者狀態", &state))?,
                 reason: r.opt_text(7)?,
                 operator: r.bool(8)?,
                 certs: certs.remove(&code).unwrap_or_default(),
@@ -250,7 +248,7 @@ pub async fn build(db: &Db, key: &SnapshotKey, now: i64, cfg: &SnapshotConfig) -
         },
         now.div_euclid(1000),
     )
-    .map_err(|e| DirectoryError::new(Code::Internal, format!("快照簽章失敗：{e}")))?;
+    .map_err(|e| internal(format!("快照簽章失敗：{e}")))?;
     drop(json);
     let (issued_at, valid_until) = (now, now + valid_ms);
     let mut tx = db.begin().await?;
