@@ -171,9 +171,7 @@ impl WorkCalendar {
     /// The bundled [`CALENDAR_2026_CSV`] (ROC year 115). The data is a fixed string that the
     /// `bundled_2026_*` unit tests prove imports; the error can only come from a bad edit of it.
     pub fn with_bundled() -> Result<Self, ImportError> {
-        let mut calendar = Self::new();
-        calendar.import_csv(CALENDAR_2026_CSV)?;
-        Ok(calendar)
+        Self::from_csv(CALENDAR_2026_CSV)
     }
 
     /// A calendar from CSV text (format recognised by its header, see [`WorkCalendar::import_csv`]).
@@ -293,12 +291,7 @@ impl WorkCalendar {
     /// [`MAX_IMPORT_BYTES`] bytes or [`MAX_IMPORT_LINES`] lines is refused. All or nothing: if any
     /// row is wrong, the calendar stays as it was.
     pub fn import_csv(&mut self, text: &str) -> Result<ImportSummary, ImportError> {
-        if text.len() > MAX_IMPORT_BYTES {
-            return Err(ImportError::TooLarge {
-                bytes: text.len(),
-                limit: MAX_IMPORT_BYTES,
-            });
-        }
+        check_size(text.len())?;
         if csv::count_lines(text) > MAX_IMPORT_LINES {
             return Err(ImportError::TooManyLines {
                 limit: MAX_IMPORT_LINES,
@@ -343,12 +336,7 @@ impl WorkCalendar {
     /// As [`WorkCalendar::import_csv`], from bytes; [`ImportError::NotUtf8`] when they are not
     /// UTF-8 (the open-data files are often Big5 and must first be saved as UTF-8).
     pub fn import_csv_bytes(&mut self, bytes: &[u8]) -> Result<ImportSummary, ImportError> {
-        if bytes.len() > MAX_IMPORT_BYTES {
-            return Err(ImportError::TooLarge {
-                bytes: bytes.len(),
-                limit: MAX_IMPORT_BYTES,
-            });
-        }
+        check_size(bytes.len())?;
         match std::str::from_utf8(bytes) {
             Ok(text) => self.import_csv(text),
             Err(e) => {
@@ -389,6 +377,17 @@ impl<'a> IntoIterator for &'a WorkCalendar {
     }
 }
 
+/// A file of `bytes` bytes is refused over [`MAX_IMPORT_BYTES`].
+fn check_size(bytes: usize) -> Result<(), ImportError> {
+    if bytes > MAX_IMPORT_BYTES {
+        return Err(ImportError::TooLarge {
+            bytes,
+            limit: MAX_IMPORT_BYTES,
+        });
+    }
+    Ok(())
+}
+
 fn is_weekday(date: Date) -> bool {
     !matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday)
 }
@@ -421,10 +420,18 @@ pub fn roc_date(date: Date) -> String {
 // Deadlines
 // ---------------------------------------------------------------------------
 
-fn taipei_date(at: OffsetDateTime) -> Result<Date, CalendarError> {
-    at.checked_to_offset(TAIPEI_OFFSET)
+/// `time` (Taiwan time) on the first working day after the date of `at` in Taiwan.
+fn next_working_day_at(
+    calendar: &WorkCalendar,
+    at: OffsetDateTime,
+    time: Time,
+) -> Result<OffsetDateTime, CalendarError> {
+    let day = at
+        .checked_to_offset(TAIPEI_OFFSET)
         .map(OffsetDateTime::date)
-        .ok_or(CalendarError::OutOfRange { date: at.date() })
+        .ok_or(CalendarError::OutOfRange { date: at.date() })?;
+    let due = calendar.next_working_day(day)?;
+    Ok(OffsetDateTime::new_in_offset(due, time, TAIPEI_OFFSET))
 }
 
 /// The sender's check deadline after sending.
@@ -440,13 +447,7 @@ pub fn sender_due(
     calendar: &WorkCalendar,
     sent_at: OffsetDateTime,
 ) -> Result<OffsetDateTime, CalendarError> {
-    let day = taipei_date(sent_at)?;
-    let due = calendar.next_working_day(day)?;
-    Ok(OffsetDateTime::new_in_offset(
-        due,
-        SENDER_DUE_TIME,
-        TAIPEI_OFFSET,
-    ))
+    next_working_day_at(calendar, sent_at, SENDER_DUE_TIME)
 }
 
 /// The recipient's check deadline.
@@ -464,13 +465,7 @@ pub fn receiver_due(
     calendar: &WorkCalendar,
     available_at: OffsetDateTime,
 ) -> Result<OffsetDateTime, CalendarError> {
-    let day = taipei_date(available_at)?;
-    let due = calendar.next_working_day(day)?;
-    Ok(OffsetDateTime::new_in_offset(
-        due,
-        RECEIVER_DUE_TIME,
-        TAIPEI_OFFSET,
-    ))
+    next_working_day_at(calendar, available_at, RECEIVER_DUE_TIME)
 }
 
 // ---------------------------------------------------------------------------

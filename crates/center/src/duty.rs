@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::Result;
 use crate::app::{Caller, Shared};
-use gongwen_calendar::{DayKind, Override, WorkCalendar, receiver_due, sender_due};
+use gongwen_calendar::{Override, WorkCalendar, receiver_due, sender_due};
 use gongwen_net::Refusal;
 
 /// The bundled calendar with the administrators' changes on top.
@@ -25,18 +25,12 @@ pub async fn load_calendar(db: &Db) -> Result<WorkCalendar> {
         let Some(date) = parse_day(&day) else {
             continue;
         };
-        match kind.as_str() {
-            "holiday" => {
-                cal.set(date, Override::holiday(name));
-            }
-            "workday" => {
-                cal.set(date, Override::workday(name));
-            }
+        let _ = match kind.as_str() {
+            "holiday" => cal.set(date, Override::holiday(name)),
+            "workday" => cal.set(date, Override::workday(name)),
             // An administrator removed a bundled entry: the weekday rule applies.
-            _ => {
-                cal.remove(date);
-            }
-        }
+            _ => cal.remove(date),
+        };
     }
     Ok(cal)
 }
@@ -77,13 +71,9 @@ pub async fn import_calendar(db: &Db, bytes: &[u8]) -> Result<usize> {
     let mut tx = db.begin().await?;
     tx.execute("DELETE FROM calendar", &[]).await?;
     for (date, o) in cal.iter() {
-        let kind = match o.kind {
-            DayKind::Holiday => "holiday",
-            DayKind::Workday => "workday",
-        };
         tx.execute(
             "INSERT INTO calendar (day, kind, name) VALUES ($1, $2, $3)",
-            &args![day_text(date), kind, o.name.as_str()],
+            &args![day_text(date), o.kind.as_str(), o.name.as_str()],
         )
         .await?;
     }

@@ -262,10 +262,8 @@ async fn sent_list(
     Extension(caller): Extension<Caller>,
     q: Result<Query<SentQuery>, QueryRejection>,
 ) -> Response {
-    match q {
-        Ok(q) => reply(&caller, exchange::sent_list(&app, &caller, &q).await),
-        Err(e) => with_caller(&caller, bad_query(e)),
-    }
+    let r = async { exchange::sent_list(&app, &caller, &q.map_err(bad_query)?.0).await };
+    reply(&caller, r.await)
 }
 
 async fn inbox(
@@ -273,10 +271,8 @@ async fn inbox(
     Extension(caller): Extension<Caller>,
     q: Result<Query<InboxQuery>, QueryRejection>,
 ) -> Response {
-    match q {
-        Ok(q) => reply(&caller, exchange::inbox(&app, &caller, &q).await),
-        Err(e) => with_caller(&caller, bad_query(e)),
-    }
+    let r = async { exchange::inbox(&app, &caller, &q.map_err(bad_query)?.0).await };
+    reply(&caller, r.await)
 }
 
 /// `Range: bytes=a-b` / `bytes=a-` / `bytes=-n`, one range only.
@@ -607,13 +603,11 @@ async fn duties(
     Extension(caller): Extension<Caller>,
     q: Result<Query<DutyQuery>, QueryRejection>,
 ) -> Response {
-    match q {
-        Ok(q) => reply(
-            &caller,
-            crate::duty::duties(&app, &caller, q.days.unwrap_or(30)).await,
-        ),
-        Err(e) => with_caller(&caller, bad_query(e)),
-    }
+    let r = async {
+        let days = q.map_err(bad_query)?.days.unwrap_or(30);
+        crate::duty::duties(&app, &caller, days).await
+    };
+    reply(&caller, r.await)
 }
 
 /// A query string that does not fit: the same JSON error as everything else.

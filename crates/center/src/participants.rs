@@ -374,16 +374,23 @@ pub async fn add_ip(
     Ok(())
 }
 
-pub async fn remove_ip(db: &Db, code: &str, rule: &str) -> Result<()> {
-    let n = db
-        .execute(
-            "DELETE FROM participant_ips WHERE code = $1 AND ip = $2",
-            &args![code, rule],
-        )
-        .await?;
-    if n == 0 {
-        return Err(not_found(format!("{code} 沒有登記 {rule}")));
+/// Runs a DELETE that must remove something; `missing` says what was not there.
+async fn delete(db: &Db, sql: &str, args: &[Value], missing: String) -> Result<()> {
+    if db.execute(sql, args).await? == 0 {
+        return Err(not_found(missing));
     }
+    Ok(())
+}
+
+pub async fn remove_ip(db: &Db, code: &str, rule: &str) -> Result<()> {
+    let sql = "DELETE FROM participant_ips WHERE code = $1 AND ip = $2";
+    delete(
+        db,
+        sql,
+        &args![code, rule],
+        format!("{code} 沒有登記 {rule}"),
+    )
+    .await?;
     changed();
     Ok(())
 }
@@ -518,16 +525,8 @@ pub async fn set_group(
 }
 
 pub async fn delete_group(db: &Db, owner: &str, name: &str) -> Result<()> {
-    let n = db
-        .execute(
-            "DELETE FROM groups WHERE owner = $1 AND name = $2",
-            &args![owner, name],
-        )
-        .await?;
-    if n == 0 {
-        return Err(not_found(format!("沒有群組「{name}」")));
-    }
-    Ok(())
+    let sql = "DELETE FROM groups WHERE owner = $1 AND name = $2";
+    delete(db, sql, &args![owner, name], format!("沒有群組「{name}」")).await
 }
 
 /// Groups a participant may address: its own, then the shared ones.
@@ -563,15 +562,14 @@ pub async fn groups_for(db: &Db, code: &str) -> Result<Vec<gongwen_proto::api::G
 
 /// Deletes a participant's registration of one key.
 pub async fn remove_key(db: &Db, spki_hex: &str) -> Result<()> {
-    let n = db
-        .execute(
-            "DELETE FROM participant_keys WHERE spki_sha256 = $1",
-            &[Value::from(spki_hex)],
-        )
-        .await?;
-    if n == 0 {
-        return Err(not_found(format!("沒有登記金鑰 {spki_hex}")));
-    }
+    let sql = "DELETE FROM participant_keys WHERE spki_sha256 = $1";
+    delete(
+        db,
+        sql,
+        &args![spki_hex],
+        format!("沒有登記金鑰 {spki_hex}"),
+    )
+    .await?;
     changed();
     Ok(())
 }

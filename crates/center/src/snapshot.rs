@@ -147,16 +147,10 @@ pub async fn apply(
             ],
         )
         .await?;
-        tx.execute(
-            "DELETE FROM participant_keys WHERE code = $1",
-            &[p.code.as_str().into()],
-        )
-        .await?;
-        tx.execute(
-            "DELETE FROM participant_ips WHERE code = $1",
-            &[p.code.as_str().into()],
-        )
-        .await?;
+        for table in ["participant_keys", "participant_ips"] {
+            let sql = format!("DELETE FROM {table} WHERE code = $1");
+            tx.execute(&sql, &[p.code.as_str().into()]).await?;
+        }
         for c in &p.certs {
             let spki = c.spki_sha256.to_ascii_lowercase();
             if spki.len() != 64 || !spki.bytes().all(|b| b.is_ascii_hexdigit()) {

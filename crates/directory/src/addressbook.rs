@@ -259,7 +259,12 @@ pub async fn import_csv(
             ));
         }
     }
-    let get = |r: &csv::Record, name: &str| col.get(name).map(|&i| r.field(i).trim().to_string());
+    // A column's value on a row, trimmed; `None` when the column is missing or the cell blank.
+    let get = |r: &csv::Record, name: &str| {
+        col.get(name)
+            .map(|&i| r.field(i).trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
     let mut rows: Vec<(usize, ParticipantInput, ParticipantState, i64)> = Vec::new();
     let mut lines: HashMap<String, usize> = HashMap::new();
     for r in records {
@@ -272,7 +277,7 @@ pub async fn import_csv(
         let line = r.line;
         let code = get(&r, "ORGID").unwrap_or_default().to_ascii_uppercase();
         let name = get(&r, "ORGNAME").unwrap_or_default();
-        let status = match get(&r, "STATUSCODE").filter(|s| !s.is_empty()) {
+        let status = match get(&r, "STATUSCODE") {
             None => None,
             Some(s) => Some(ParticipantState::from_status_code(&s).ok_or_else(|| {
                 import_err(
@@ -281,7 +286,7 @@ pub async fn import_csv(
                 )
             })?),
         };
-        let state = match get(&r, "STATE").filter(|s| !s.is_empty()) {
+        let state = match get(&r, "STATE") {
             None => status.unwrap_or(ParticipantState::Active),
             Some(s) => {
                 let state = ParticipantState::parse(&s).ok_or_else(|| {
@@ -304,7 +309,7 @@ pub async fn import_csv(
                 state
             }
         };
-        let updated_at = match get(&r, "UPDATETIME").filter(|s| !s.is_empty()) {
+        let updated_at = match get(&r, "UPDATETIME") {
             None => now,
             Some(s) => parse_taipei_time(&s).ok_or_else(|| {
                 import_err(
@@ -313,7 +318,7 @@ pub async fn import_csv(
                 )
             })?,
         };
-        let kind = match get(&r, "KIND").filter(|s| !s.is_empty()) {
+        let kind = match get(&r, "KIND") {
             None => ParticipantKind::Agency,
             Some(s) => ParticipantKind::parse(&s).ok_or_else(|| {
                 import_err(
@@ -325,7 +330,6 @@ pub async fn import_csv(
             })?,
         };
         let center = get(&r, "CENTER")
-            .filter(|s| !s.is_empty())
             .or_else(|| default_center.map(String::from))
             .ok_or_else(|| {
                 import_err(line, "沒有 CENTER 欄，也沒有指定預設交換中心（--center）")
@@ -334,8 +338,8 @@ pub async fn import_csv(
             code: code.clone(),
             name,
             kind,
-            ubn: get(&r, "UBN").filter(|s| !s.is_empty()),
-            authority: get(&r, "AUTHORITY").filter(|s| !s.is_empty()),
+            ubn: get(&r, "UBN"),
+            authority: get(&r, "AUTHORITY"),
             center,
             receive: flag(line, "RECEIVE", &get(&r, "RECEIVE").unwrap_or_default())?,
             send: flag(line, "SEND", &get(&r, "SEND").unwrap_or_default())?,

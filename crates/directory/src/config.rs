@@ -77,26 +77,23 @@ pub struct SigningConfig {
 
 /// How fresh the centers' view of the directory is kept.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct SnapshotConfig {
     /// How long a snapshot stays valid: centers keep exchanging on it this long when they
     /// cannot reach the directory, and stop after.
-    #[serde(default = "default_valid_hours")]
     pub valid_hours: u32,
     /// How often (seconds) the directory looks for changes and signs a new snapshot.
-    #[serde(default = "default_build_every")]
     pub build_every_s: u64,
     /// How many old snapshots are kept (for audits; the newest is always kept).
-    #[serde(default = "default_keep")]
     pub keep: u32,
 }
 
 impl Default for SnapshotConfig {
     fn default() -> Self {
         SnapshotConfig {
-            valid_hours: default_valid_hours(),
-            build_every_s: default_build_every(),
-            keep: default_keep(),
+            valid_hours: 72,
+            build_every_s: 10,
+            keep: 20,
         }
     }
 }
@@ -106,13 +103,4 @@ fn default_listen() -> String {
 }
 fn default_db() -> String {
     "sqlite://gongwen-data/directory.db".into()
-}
-fn default_valid_hours() -> u32 {
-    72
-}
-fn default_build_every() -> u64 {
-    10
-}
-fn default_keep() -> u32 {
-    20
 }

@@ -52,12 +52,13 @@ pub fn router(app: Shared) -> Router {
 
 /// Only a registered center gets the snapshot (it carries every participant's addresses).
 async fn snapshot(State(app): State<Shared>, headers: HeaderMap, req: Request) -> Result<Response> {
-    let peer = req.extensions().get::<Peer>().ok_or_else(|| {
-        DirectoryError::new(Code::AuthNoCert, "請以交換中心的 TLS 用戶端憑證連線")
-    })?;
-    let key = peer.key.as_deref().ok_or_else(|| {
-        DirectoryError::new(Code::AuthNoCert, "請以交換中心的 TLS 用戶端憑證連線")
-    })?;
+    let key = req
+        .extensions()
+        .get::<Peer>()
+        .and_then(|p| p.key.as_deref())
+        .ok_or_else(|| {
+            DirectoryError::new(Code::AuthNoCert, "請以交換中心的 TLS 用戶端憑證連線")
+        })?;
     if app
         .db
         .fetch_optional(

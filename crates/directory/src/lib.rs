@@ -58,6 +58,14 @@ pub async fn open(config: DirectoryConfig, clock: Clock) -> Result<Shared, Start
     Ok(Arc::new(App::new(config, db, clock, key, trust)))
 }
 
+/// Logs a periodic task that failed.
+fn failed(what: &str, e: DirectoryError) {
+    gongwen_net::log::error(
+        what,
+        serde_json::json!({ "code": e.code.as_str(), "detail": e.detail }),
+    );
+}
+
 /// A directory listening.
 pub struct Running {
     pub app: Shared,
@@ -115,10 +123,7 @@ pub async fn start(config: DirectoryConfig, clock: Clock) -> Result<Running, Sta
                     serde_json::json!({ "actions": done }),
                 ),
                 Ok(_) => {}
-                Err(e) => gongwen_net::log::error(
-                    "通訊錄時程處理失敗",
-                    serde_json::json!({ "code": e.code.as_str(), "detail": e.detail }),
-                ),
+                Err(e) => failed("通訊錄時程處理失敗", e),
             }
             let keep = a.config.log_retention_days.max(365) as i64 * 86_400_000;
             if let Err(e) = audit::purge(&a.db, a.clock.now_ms() - keep).await {
@@ -128,10 +133,7 @@ pub async fn start(config: DirectoryConfig, clock: Clock) -> Result<Running, Sta
                 );
             }
             if let Err(e) = a.refresh().await {
-                gongwen_net::log::error(
-                    "通訊錄快照產生失敗",
-                    serde_json::json!({ "code": e.code.as_str(), "detail": e.detail }),
-                );
+                failed("通訊錄快照產生失敗", e);
             }
         }
     });

@@ -278,7 +278,6 @@ pub async fn build(db: &Db, key: &SnapshotKey, now: i64, cfg: &SnapshotConfig) -
     })
 }
 
-/// Builds a snapshot when the registry changed since the newest one or half its validity has
 /// The newest snapshot's version, issue time, end of validity and log position: what the
 /// periodic check needs, without reading the body.
 async fn newest(db: &Db) -> Result<Option<(i64, i64, i64, i64)>> {
