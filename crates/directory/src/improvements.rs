@@ -105,13 +105,10 @@ pub enum ImprovementNoticeState {
 
 impl ImprovementNoticeState {
     fn parse(s: &str) -> Option<ImprovementNoticeState> {
-        match s {
-            "open" => Some(ImprovementNoticeState::Open),
-            "improved" => Some(ImprovementNoticeState::Improved),
-            "terminating" => Some(ImprovementNoticeState::Terminating),
-            "terminated" => Some(ImprovementNoticeState::Terminated),
-            _ => None,
-        }
+        use ImprovementNoticeState::*;
+        [Open, Improved, Terminating, Terminated]
+            .into_iter()
+            .find(|state| state.as_str() == s)
     }
 
     pub fn as_str(self) -> &'static str {

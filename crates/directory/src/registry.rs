@@ -229,13 +229,7 @@ pub async fn put_center(db: &Db, c: &Center, actor: &str, now: i64) -> Result<()
         return Err(bad(format!("交換中心網址「{}」應以 https:// 開頭", c.url)));
     }
     let mut tx = db.begin().await?;
-    let existed = tx
-        .fetch_optional(
-            "SELECT id FROM dir_centers WHERE id = $1",
-            &[c.id.as_str().into()],
-        )
-        .await?
-        .is_some();
+    let existed = found(&mut tx, CENTER_BY_ID, &c.id).await?;
     tx.execute(
         "INSERT INTO dir_centers (id, name, kind, url, tls_key, operator, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (id) DO UPDATE SET name = $2, kind = $3, url = $4, tls_key = $5, operator = $6, updated_at = $7",
@@ -319,23 +313,25 @@ pub async fn all(db: &Db) -> Result<Vec<Participant>> {
     .collect()
 }
 
-/// Whether a participant row with `code` exists (in any state).
-pub(crate) async fn registered(tx: &mut Tx, code: &str) -> Result<bool> {
-    Ok(tx
-        .fetch_optional(
-            "SELECT code FROM dir_participants WHERE code = $1",
-            &[code.into()],
-        )
-        .await?
-        .is_some())
+/// Whether `sql`, a SELECT of one key, finds a row.
+async fn found(tx: &mut Tx, sql: &str, key: &str) -> Result<bool> {
+    Ok(tx.fetch_optional(sql, &[key.into()]).await?.is_some())
 }
 
+/// Whether a participant row with `code` exists (in any state).
+pub(crate) async fn registered(tx: &mut Tx, code: &str) -> Result<bool> {
+    found(
+        tx,
+        "SELECT code FROM dir_participants WHERE code = $1",
+        code,
+    )
+    .await
+}
+
+const CENTER_BY_ID: &str = "SELECT id FROM dir_centers WHERE id = $1";
+
 pub(crate) async fn center_exists(tx: &mut Tx, id: &str) -> Result<()> {
-    if tx
-        .fetch_optional("SELECT id FROM dir_centers WHERE id = $1", &[id.into()])
-        .await?
-        .is_none()
-    {
+    if !found(tx, CENTER_BY_ID, id).await? {
         return Err(bad(format!("交換中心「{id}」未登記")));
     }
     Ok(())
