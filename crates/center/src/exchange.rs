@@ -69,10 +69,6 @@ impl Drop for Spooled {
     }
 }
 
-fn random_hex() -> String {
-    gongwen_store::random_hex(16)
-}
-
 /// Writes the request body to the spool folder, hashing it, within the size limit.
 /// Bytes gathered in memory before they are written to the spool file: one write (one
 /// thread hand-off) per megabyte instead of one per network chunk.
@@ -153,7 +149,9 @@ async fn receive(
             format!("封包 {n} 位元組，上限為 {max} 位元組"),
         ));
     }
-    let path = app.spool.join(format!("{}.upload", random_hex()));
+    let path = app
+        .spool
+        .join(format!("{}.upload", gongwen_store::random_hex(16)));
     let mut spooled = None;
     let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
     let mut total = 0u64;

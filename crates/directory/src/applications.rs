@@ -572,21 +572,17 @@ pub async fn review(
         notify(&mut tx, &f.code, "連線申請已開通", &body, now).await?;
         notify(&mut tx, &f.authority, "連線申請已開通", &body, now).await?;
     } else {
-        let (subject, body) = match state {
-            AppState::FirstApproved => (
-                "連線申請初審通過，待複審".to_string(),
-                format!("申請案 {id}：{}（{}）", f.name, f.code),
-            ),
-            AppState::Correction => (
-                "連線申請須補正".to_string(),
-                format!("申請案 {id}：{}", message.unwrap_or_default()),
-            ),
-            _ => (
-                "連線申請不同意".to_string(),
-                format!("申請案 {id}：{}", message.unwrap_or_default()),
-            ),
+        let subject = match state {
+            AppState::FirstApproved => "連線申請初審通過，待複審",
+            AppState::Correction => "連線申請須補正",
+            _ => "連線申請不同意",
         };
-        notify(&mut tx, &f.code, &subject, &body, now).await?;
+        // A correction or rejection carries its reason; a first approval has none.
+        let body = match message {
+            Some(m) => format!("申請案 {id}：{m}"),
+            None => format!("申請案 {id}：{}（{}）", f.name, f.code),
+        };
+        notify(&mut tx, &f.code, subject, &body, now).await?;
     }
     tx.commit().await?;
     get(db, id).await
