@@ -14,7 +14,7 @@ use gongwen_proto::csv;
 use gongwen_proto::directory::{
     ADDRESS_BOOK_COLUMNS, AddressEntry, ParticipantKind, ParticipantState, fold,
 };
-use gongwen_store::{Db, Row, sha256_hex};
+use gongwen_store::{Db, Row, Tx, sha256_hex};
 
 use crate::audit::{self, NewEntry};
 use crate::error::{DirectoryError, Result, bad, duplicate, internal, not_found};
@@ -365,18 +365,8 @@ pub async fn import_csv(
 
     let mut tx = db.begin().await?;
     let mut head = audit::lock_head(&mut tx).await?;
-    let existing: HashSet<String> = tx
-        .fetch_all("SELECT code FROM dir_participants", &[])
-        .await?
-        .iter()
-        .map(|r| r.text(0))
-        .collect::<Result<_, _>>()?;
-    let centers: HashSet<String> = tx
-        .fetch_all("SELECT id FROM dir_centers", &[])
-        .await?
-        .iter()
-        .map(|r| r.text(0))
-        .collect::<Result<_, _>>()?;
+    let existing = keys(&mut tx, "SELECT code FROM dir_participants").await?;
+    let centers = keys(&mut tx, "SELECT id FROM dir_centers").await?;
     for (line, p, _, _) in &rows {
         if existing.contains(&p.code) {
             return Err(duplicate(format!(
@@ -408,6 +398,12 @@ pub async fn import_csv(
         added: rows.len(),
         sha256,
     })
+}
+
+/// The first column of every row `sql` selects.
+async fn keys(tx: &mut Tx, sql: &str) -> Result<HashSet<String>> {
+    let rows = tx.fetch_all(sql, &[]).await?;
+    Ok(rows.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?)
 }
 
 #[cfg(test)]
