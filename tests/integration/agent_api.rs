@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use gongwen_agent::{AgencyConfig, AgentConfig, WebhookConfig};
 use gongwen_center::BlobStore;
 use gongwen_center::Clock;
-use gongwen_client::agent::Part;
 use gongwen_integration::{A, B, C, D, fresh_database, pki, runtime, scratch, until};
 use serde_json::{Value, json};
 
+use crate::agent_web::parts;
 use crate::federation::{federated, free_ports};
 
 const SECRET: &str = "webhook-secret-for-tests";
@@ -30,62 +30,57 @@ fn node_config(db: &str, root: &Path, agencies: Vec<AgencyConfig>) -> AgentConfi
     crate::agent::node_config(db, root, agencies, Some(1))
 }
 
-/// A multipart/form-data body: (field, file name, bytes).
-fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
-    let parts: Vec<Part<'_>> = parts
-        .iter()
-        .map(|(field, file, bytes)| Part {
-            field,
-            file: *file,
-            bytes,
-        })
-        .collect();
-    gongwen_client::agent::multipart(&parts)
-}
-
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    token: String,
+/// A document system calling an agent node's API with its token: each call answers (HTTP
+/// status, JSON answer).
+#[derive(Clone)]
+pub(crate) struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: String,
 }
 
 impl Api {
-    async fn send(&self, parts: &[(&str, Option<&str>, &[u8])], key: Option<&str>) -> (u16, Value) {
-        let (ct, body) = multipart(parts);
-        let mut rb = self
-            .http
-            .post(format!("{}/api/v1/documents", self.base))
-            .bearer_auth(&self.token)
-            .header("content-type", ct)
-            .body(body);
+    /// `code`'s document system at node `n`, with a new token and a new HTTP client.
+    pub async fn new(n: &gongwen_agent::Running, code: &str) -> Api {
+        let now = Clock::default().now_ms();
+        let add = gongwen_agent::clients::add_token(&n.node.db, code, "公文系統", now);
+        Api {
+            http: gongwen_client::plain_http(&std::fs::read(pki().ca.root_file()).unwrap())
+                .unwrap(),
+            base: format!("http://{}", n.api_addr().unwrap()),
+            token: add.await.unwrap(),
+        }
+    }
+
+    async fn call(&self, rb: reqwest::RequestBuilder) -> (u16, Value) {
+        let r = rb.bearer_auth(&self.token).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Multipart parts (field, file name, bytes) to `/api/v1/documents`, with an
+    /// Idempotency-Key when given.
+    pub async fn send<B: AsRef<[u8]>>(
+        &self,
+        f: &[(&str, Option<&str>, B)],
+        key: Option<&str>,
+    ) -> (u16, Value) {
+        let (ct, body) = gongwen_client::agent::multipart(&parts(f));
+        let url = format!("{}/api/v1/documents", self.base);
+        let mut rb = self.http.post(url).header("content-type", ct).body(body);
         if let Some(k) = key {
             rb = rb.header("idempotency-key", k);
         }
-        let r = rb.send().await.unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+        self.call(rb).await
     }
 
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .send()
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(self.http.get(format!("{}{path}", self.base)))
             .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
     async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+        let rb = self.http.post(format!("{}{path}", self.base));
+        self.call(rb.json(&body)).await
     }
 }
 
@@ -117,10 +112,11 @@ fn draft(to: &[&str], copies: &[&str], attachment: Option<&str>) -> Value {
 }
 
 /// What a webhook endpoint was sent: (signature header, body).
-type Hooks = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+pub(crate) type Hooks = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
 
-/// A document system's webhook endpoint: keeps what it is sent.
-async fn webhook_sink() -> (String, Hooks) {
+/// A webhook endpoint on 127.0.0.1 (a document system's, or a participant's): keeps what it
+/// is sent.
+pub(crate) async fn webhook_sink() -> (String, Hooks) {
     let got: Hooks = Arc::default();
     let g = got.clone();
     let app = axum::Router::new().route(
@@ -157,7 +153,6 @@ struct Net {
     n1: gongwen_agent::Running,
     n2: gongwen_agent::Running,
     root: std::path::PathBuf,
-    http: reqwest::Client,
     hooks: Hooks,
     a: Api,
     b: Api,
@@ -222,34 +217,17 @@ async fn two_centers(name: &str) -> Net {
     )
     .await
     .unwrap();
-    let now = Clock::default().now_ms();
-    let http = gongwen_client::plain_http(&std::fs::read(pki.ca.root_file()).unwrap()).unwrap();
-    let api = |node: &gongwen_agent::Running, token: String| Api {
-        http: http.clone(),
-        base: format!("http://{}", node.api_addr().unwrap()),
-        token,
-    };
-    use gongwen_agent::clients::add_token;
-    let a = api(
-        &n1,
-        add_token(&n1.node.db, A, "公文系統", now).await.unwrap(),
+    let (a, b, c) = (
+        Api::new(&n1, A).await,
+        Api::new(&n2, B).await,
+        Api::new(&n2, C).await,
     );
-    let b = api(
-        &n2,
-        add_token(&n2.node.db, B, "公文系統", now).await.unwrap(),
-    );
-    let c = api(
-        &n2,
-        add_token(&n2.node.db, C, "公文系統", now).await.unwrap(),
-    );
-
     Net {
         x,
         y,
         n1,
         n2,
         root,
-        http,
         hooks,
         a,
         b,
@@ -271,8 +249,9 @@ impl Net {
 fn the_api_wants_a_valid_token() {
     runtime().block_on(async {
         let net = two_centers("the_api_wants_a_valid_to").await;
-        let Net { a, http, .. } = &net;
-        let anon = http
+        let Net { a, .. } = &net;
+        let anon = a
+            .http
             .get(format!("{}/api/v1/inbox", a.base))
             .send()
             .await
@@ -281,7 +260,7 @@ fn the_api_wants_a_valid_token() {
         let body: Value = anon.json().await.unwrap();
         assert_eq!(body["code"], "E_AGENT_AUTH");
         let wrong = Api {
-            http: http.clone(),
+            http: a.http.clone(),
             base: a.base.clone(),
             token: "gwa_not-a-token".into(),
         };
@@ -304,7 +283,6 @@ fn a_draft_crosses_two_centers_and_each_copy_is_confirmed_or_returned() {
             b,
             c,
             root,
-            http,
             hooks,
             ..
         } = &net;
@@ -357,7 +335,8 @@ fn a_draft_crosses_two_centers_and_each_copy_is_confirmed_or_returned() {
             .find(|f| f.ends_with(".pdf"))
             .expect("the PDF is listed")
             .clone();
-        let got = http
+        let got = c
+            .http
             .get(format!(
                 "{}/api/v1/inbox/{id}/files/{}",
                 c.base,
@@ -457,23 +436,9 @@ fn a_draft_crosses_two_centers_and_each_copy_is_confirmed_or_returned() {
             has("returned", B) && has("confirmed", C)
         })
         .await;
-        let events = hooks.lock().unwrap().clone();
-        let first: Value = serde_json::from_slice(&events[0].1).unwrap();
+        let first: Value = serde_json::from_slice(&hooks.lock().unwrap()[0].1).unwrap();
         assert_eq!(first["event"], "sent");
-        for (sig, body) in &events {
-            let t: i64 = sig
-                .split(',')
-                .next()
-                .unwrap()
-                .trim_start_matches("t=")
-                .parse()
-                .unwrap();
-            assert_eq!(
-                sig,
-                &gongwen_net_sign(t, body),
-                "signed with the agency's secret"
-            );
-        }
+        all_signed(hooks, SECRET);
 
         net.shutdown().await;
     });
@@ -486,89 +451,76 @@ fn bad_drafts_change_nothing_and_give_their_number_back() {
     runtime().block_on(async {
         let net = two_centers("bad_drafts_change_nothin").await;
         let Net { a, x, .. } = &net;
-        // Bad input: nothing sent, the number given back.
+        // Bad input: nothing sent, the number given back. (parts, status, code, detail)
         let no_subject = {
             let mut d = draft(&[B], &[], None);
             d.as_object_mut().unwrap().remove("主旨");
-            d.to_string()
+            d.to_string().into_bytes()
         };
-        let (s, v) = a
-            .send(&[("draft", None, no_subject.as_bytes())], None)
-            .await;
-        assert_eq!(
-            (s, v["code"].as_str()),
-            (400, Some("E_AGENT_DOCUMENT")),
-            "{v}"
-        );
-        assert!(v["detail"].as_str().unwrap().contains("主旨"), "{v}");
-        let (s, v) = a.send(&[("draft", None, b"{not json")], None).await;
-        assert_eq!(
-            (s, v["code"].as_str()),
-            (400, Some("E_AGENT_DOCUMENT")),
-            "{v}"
-        );
-        let (s, v) = a
-            .send(
-                &[(
-                    "draft",
-                    None,
-                    draft(&[B], &[], Some("missing.pdf")).to_string().as_bytes(),
-                )],
-                None,
-            )
-            .await;
-        assert!(
-            s == 400 && v["detail"].as_str().unwrap().contains("missing.pdf"),
-            "{v}"
-        );
-        let (s, v) = a
-            .send(
-                &[("draft", None, draft(&[D], &[], None).to_string().as_bytes())],
-                None,
-            )
-            .await;
-        assert_eq!(
-            (s, v["code"].as_str()),
-            (400, Some("E_RECIPIENT")),
-            "an unknown recipient: {v}"
-        );
+        let d = |to: &str, file| draft(&[to], &[], file).to_string().into_bytes();
+        let only = |bytes| vec![("draft", None, bytes)];
         let big = vec![b'x'; 1024 * 1024 + 10];
-        let (s, v) = a
-            .send(
-                &[
-                    (
-                        "draft",
-                        None,
-                        draft(&[B], &[], Some("big.pdf")).to_string().as_bytes(),
-                    ),
-                    ("attachment", Some("big.pdf"), &big),
-                ],
+        let cases: [(
+            Vec<(&str, Option<&str>, Vec<u8>)>,
+            u16,
+            Option<&str>,
+            Option<&str>,
+        ); 7] = [
+            (
+                only(no_subject),
+                400,
+                Some("E_AGENT_DOCUMENT"),
+                Some("主旨"),
+            ),
+            (
+                only(b"{not json".to_vec()),
+                400,
+                Some("E_AGENT_DOCUMENT"),
                 None,
-            )
-            .await;
-        assert_eq!(
-            (s, v["code"].as_str()),
-            (413, Some("E_SUBMIT_TOO_LARGE")),
-            "{v}"
-        );
-        let (s, v) = a
-            .send(
-                &[
-                    ("draft", None, draft(&[B], &[], None).to_string().as_bytes()),
-                    ("attachment", Some("../../etc/passwd"), b"x"),
-                ],
+            ),
+            (
+                only(d(B, Some("missing.pdf"))),
+                400,
                 None,
-            )
-            .await;
-        assert!(
-            s == 400 && v["detail"].as_str().unwrap().contains("檔名"),
-            "{v}"
-        );
-        let (s, v) = a.send(&[("bogus", None, b"{}")], None).await;
-        assert!(
-            s == 400 && v["detail"].as_str().unwrap().contains("bogus"),
-            "{v}"
-        );
+                Some("missing.pdf"),
+            ),
+            // An unknown recipient.
+            (only(d(D, None)), 400, Some("E_RECIPIENT"), None),
+            (
+                vec![
+                    ("draft", None, d(B, Some("big.pdf"))),
+                    ("attachment", Some("big.pdf"), big),
+                ],
+                413,
+                Some("E_SUBMIT_TOO_LARGE"),
+                None,
+            ),
+            (
+                vec![
+                    ("draft", None, d(B, None)),
+                    ("attachment", Some("../../etc/passwd"), b"x".to_vec()),
+                ],
+                400,
+                None,
+                Some("檔名"),
+            ),
+            (
+                vec![("bogus", None, b"{}".to_vec())],
+                400,
+                None,
+                Some("bogus"),
+            ),
+        ];
+        for (f, status, code, detail) in cases {
+            let (s, v) = a.send(&f, None).await;
+            assert_eq!(s, status, "{v}");
+            if let Some(code) = code {
+                assert_eq!(v["code"], code, "{v}");
+            }
+            if let Some(d) = detail {
+                assert!(v["detail"].as_str().unwrap().contains(d), "{v}");
+            }
+        }
 
         // The next good send takes number 1; the same Idempotency-Key again sends nothing new.
         let only_b = draft(&[B], &[], None).to_string();
@@ -687,8 +639,14 @@ fn the_openapi_document_and_the_router_agree() {
     });
 }
 
-fn gongwen_net_sign(t: i64, body: &[u8]) -> String {
-    gongwen_center::outbox::sign_webhook(SECRET.as_bytes(), t, body)
+/// Every webhook call `hooks` got is signed with `secret`.
+pub(crate) fn all_signed(hooks: &Hooks, secret: &str) {
+    for (sig, body) in hooks.lock().unwrap().iter() {
+        let t = sig.split(',').next().unwrap();
+        let t: i64 = t.trim_start_matches("t=").parse().unwrap();
+        let want = gongwen_center::outbox::sign_webhook(secret.as_bytes(), t, body);
+        assert_eq!(*sig, want, "signed with the secret");
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@ use gongwen_center::BlobStore;
 use gongwen_center::Running;
 use gongwen_center::participants::{self, Standing};
 use gongwen_client::{CenterClient, ClientError};
-use gongwen_integration::{A, B, C, D, fresh_database, pki, runtime, scratch};
+use gongwen_integration::{A, B, C, D, confirm, fresh_database, packages, pki, runtime, scratch};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions, ReturnReason};
 use gongwen_testbed::start_center;
 use gongwen_trust::receipt::ReceiptEvent;
@@ -494,12 +494,7 @@ fn refusals_change_nothing() {
         );
 
         // Only the one accepted package exists; the spool is empty.
-        let rows = app
-            .db
-            .fetch_all("SELECT id FROM packages", &[])
-            .await
-            .unwrap();
-        assert_eq!(rows.len(), 1);
+        assert_eq!(packages(&center).await, 1);
         assert_eq!(b.inbox(&[]).await.unwrap().items.len(), 1);
         assert_eq!(
             std::fs::read_dir(&app.spool).unwrap().count(),
@@ -661,9 +656,7 @@ fn duty_lists_follow_the_office_calendar() {
         assert!(a.duties().await.unwrap().sending[0].overdue);
         assert!(b.duties().await.unwrap().receiving[0].overdue);
         // Confirmed: off both lists.
-        for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
-            b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap()).await.unwrap();
-        }
+        confirm(&b, B, &sent.id, &pkg).await;
         assert!(a.duties().await.unwrap().sending.is_empty());
         assert!(b.duties().await.unwrap().receiving.is_empty());
 

@@ -9,10 +9,11 @@ use gongwen_center::{Clock, Running};
 use gongwen_directory::config::{DirectoryTls, SigningConfig, SnapshotConfig};
 use gongwen_directory::registry::{self, Center, ParticipantInput};
 use gongwen_directory::{DirectoryConfig, addressbook};
-use gongwen_integration::{A, B, C, D, code_of, fresh_database, pki, runtime, until};
+use gongwen_integration::{
+    A, B, C, D, agency_tls, code_of, confirm, fresh_database, pki, runtime, until,
+};
 use gongwen_proto::directory::{ApplicationForm, CenterKind, ParticipantKind, ParticipantState};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions};
-use gongwen_trust::receipt::ReceiptEvent;
 
 use crate::agent_web::{Page, csrf_of, send};
 
@@ -214,11 +215,7 @@ fn centers_learn_everything_from_the_signed_snapshot() {
         })
         .await;
         assert_eq!(b.fetch(&sent.id).await.unwrap(), pkg);
-        for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
-            b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap())
-                .await
-                .unwrap();
-        }
+        confirm(&b, B, &sent.id, &pkg).await;
         until("the confirmation back at X", || async {
             a.sent(&sent.id).await.unwrap().copies[0].status == CopyStatus::Confirmed
         })
@@ -349,18 +346,8 @@ fn a_snapshot_signed_by_another_key_is_refused() {
         assert!(e.to_string().contains("尚未取得"), "{e}");
 
         // A stranger's certificate gets no snapshot at all.
-        let stranger = gongwen_client::DirectoryClient::new(
-            &format!("https://{}", dir.addr()),
-            gongwen_client::tls_config(
-                &std::fs::read(pki.ca.root_file()).unwrap(),
-                Some((
-                    &std::fs::read(&pki.agency(A).tls_cert).unwrap(),
-                    &std::fs::read(&pki.agency(A).tls_key).unwrap(),
-                )),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let url = format!("https://{}", dir.addr());
+        let stranger = gongwen_client::DirectoryClient::new(&url, agency_tls(A)).unwrap();
         assert_eq!(
             stranger.snapshot(None).await.unwrap_err().code(),
             Some("E_AUTH_NOT_PEER")
@@ -643,6 +630,13 @@ pub(crate) async fn reviews(name: &str) -> Reviews {
     }
 }
 
+fn with_cookie(rb: reqwest::RequestBuilder, cookie: Option<&str>) -> reqwest::RequestBuilder {
+    match cookie {
+        Some(c) => rb.header("cookie", c),
+        None => rb,
+    }
+}
+
 impl Reviews {
     /// Application `f` signed with `signer`'s card and submitted: its id.
     pub async fn apply(&self, f: &ApplicationForm, signer: &str) -> String {
@@ -665,21 +659,24 @@ impl Reviews {
         self.dc.reviews(token).await.unwrap().len()
     }
 
+    /// What `token`'s `decision` on application `id` answers: its new state, or the code of
+    /// the refusal.
+    async fn review(&self, token: &str, id: &str, decision: &str) -> String {
+        match self.dc.review(token, id, decision, None).await {
+            Ok(app) => app.state.as_str().into(),
+            Err(e) => e.code().unwrap_or("(no code)").into(),
+        }
+    }
+
     /// A page of the directory, with a session cookie if given.
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Page {
-        let mut rb = self.web.get(format!("https://{}{path}", self.dir.addr()));
-        if let Some(c) = cookie {
-            rb = rb.header("cookie", c);
-        }
-        send(rb).await
+        let rb = self.web.get(format!("https://{}{path}", self.dir.addr()));
+        send(with_cookie(rb, cookie)).await
     }
 
     pub async fn post(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Page {
-        let mut rb = self.web.post(format!("https://{}{path}", self.dir.addr()));
-        if let Some(c) = cookie {
-            rb = rb.header("cookie", c);
-        }
-        send(rb.form(form)).await
+        let rb = self.web.post(format!("https://{}{path}", self.dir.addr()));
+        send(with_cookie(rb, cookie).form(form)).await
     }
 
     /// `minzheng` signed in on the pages, at the review page of `id`: the session cookie and
@@ -732,50 +729,23 @@ fn only_the_reviewer_whose_turn_it_is_may_act() {
             code_of(r.dc.submit_application(None, signed(&f, D)).await),
             "E_DIR_STATE"
         );
-        // Another authority and the second reviewer may not act on it yet; the queue of the
-        // other authority does not show it.
-        assert_eq!(
-            code_of(r.dc.review(&r.elsewhere, &id, "approve", None).await),
-            "E_DIR_FORBIDDEN"
-        );
-        assert_eq!(
-            code_of(r.dc.review(&r.second, &id, "approve", None).await),
-            "E_DIR_FORBIDDEN"
-        );
+        // The queue of another authority does not show it.
         assert_eq!(r.queue(&r.elsewhere).await, 0);
         assert_eq!(r.queue(&r.first).await, 1);
-        assert_eq!(
-            code_of(r.dc.review(&r.first, &id, "correct", None).await),
-            "E_BAD_REQUEST"
-        );
-        assert_eq!(
-            code_of(r.dc.review(&r.auditor, &id, "approve", None).await),
-            "E_DIR_FORBIDDEN"
-        );
-        assert_eq!(
-            r.dc.review(&r.first, &id, "approve", None)
-                .await
-                .unwrap()
-                .state
-                .as_str(),
-            "first_approved"
-        );
-        assert_eq!(
-            code_of(r.dc.review(&r.first, &id, "approve", None).await),
-            "E_DIR_FORBIDDEN"
-        );
-        assert_eq!(
-            r.dc.review(&r.second, &id, "approve", None)
-                .await
-                .unwrap()
-                .state
-                .as_str(),
-            "activated"
-        );
-        assert_eq!(
-            code_of(r.dc.review(&r.second, &id, "approve", None).await),
-            "E_DIR_STATE"
-        );
+        // Another authority and the second reviewer may not act on it yet.
+        for (who, token, decision, want) in [
+            ("elsewhere", &r.elsewhere, "approve", "E_DIR_FORBIDDEN"),
+            ("second", &r.second, "approve", "E_DIR_FORBIDDEN"),
+            ("first", &r.first, "correct", "E_BAD_REQUEST"),
+            ("auditor", &r.auditor, "approve", "E_DIR_FORBIDDEN"),
+            ("first", &r.first, "approve", "first_approved"),
+            ("first", &r.first, "approve", "E_DIR_FORBIDDEN"),
+            ("second", &r.second, "approve", "activated"),
+            ("second", &r.second, "approve", "E_DIR_STATE"),
+        ] {
+            let got = r.review(token, &id, decision).await;
+            assert_eq!(got, want, "{decision} by {who}");
+        }
         assert_eq!(
             r.queue(&r.auditor).await,
             1,
@@ -817,22 +787,8 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
             .await
             .unwrap();
         assert_eq!(corrected.state.as_str(), "submitted");
-        assert_eq!(
-            dc.review(first, &id, "approve", None)
-                .await
-                .unwrap()
-                .state
-                .as_str(),
-            "first_approved"
-        );
-        assert_eq!(
-            dc.review(second, &id, "approve", None)
-                .await
-                .unwrap()
-                .state
-                .as_str(),
-            "activated"
-        );
+        assert_eq!(r.review(first, &id, "approve").await, "first_approved");
+        assert_eq!(r.review(second, &id, "approve").await, "activated");
         // The applicant and the authority are told.
         let told = gongwen_directory::applications::notices(db, D)
             .await

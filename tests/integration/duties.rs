@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use gongwen_center::BlobStore;
 use gongwen_center::Clock;
-use gongwen_client::agent::Part;
-use gongwen_integration::{A, B, C, fresh_database, pki, runtime, scratch, until};
+use gongwen_integration::{A, B, C, confirm, fresh_database, pki, runtime, scratch, until};
 use gongwen_proto::{CopyStatus, HeaderOptions};
 use gongwen_testbed::letter;
-use gongwen_trust::receipt::ReceiptEvent;
 use serde_json::{Value, json};
+
+use crate::agent_api::Api;
 
 /// The words sealing refuses a classified document with.
 const CLASSIFIED: &str = "機密文書不得電子交換";
@@ -24,21 +24,6 @@ fn classified(di: &[u8]) -> Vec<u8> {
     let end = start + text[start..].find("/>").expect("an empty 速別 element") + 2;
     let secrecy = "<密等及解密條件或保密期限><密等 代碼=\"密\"/><解密條件或保密期限>本件於公文發布後解密</解密條件或保密期限></密等及解密條件或保密期限>";
     format!("{}{secrecy}{}", &text[..end], &text[end..]).into_bytes()
-}
-
-/// Posts a send to the agent's API: (HTTP status, JSON answer).
-async fn api_send(base: &str, token: &str, parts: &[Part<'_>]) -> (u16, Value) {
-    let (ct, body) = gongwen_client::agent::multipart(parts);
-    let r = gongwen_client::plain_http(b"")
-        .unwrap()
-        .post(format!("{base}/api/v1/documents"))
-        .bearer_auth(token)
-        .header("content-type", ct)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
 /// The folders of `dir` that are complete sets (not hidden work in progress).
@@ -60,13 +45,7 @@ fn a_classified_document_is_refused_everywhere_and_nothing_reaches_the_recipient
     runtime().block_on(async {
         let pki = pki();
         let root = scratch("duties-classified");
-        let x = gongwen_center::start(
-            pki.center_config("duties-cl", &fresh_database("duties_cl").await, BlobStore::Fs),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
-        pki.register(&x.app, &[A, B]).await.unwrap();
+        let x = crate::agent_web::start_center("duties_cl").await;
         let cfg = crate::agent::node_config(
             &fresh_database("duties_cl_node").await,
             &root,
@@ -86,16 +65,15 @@ fn a_classified_document_is_refused_everywhere_and_nothing_reaches_the_recipient
             );
             assert!(b.inbox(&[]).await.unwrap().items.is_empty(), "nothing waits for B");
             assert!(entries(&root.join(B).join("inbox")).is_empty(), "B's inbox is empty");
+            let sealed = n.node.db.fetch_all("SELECT name FROM agent_sent", &[]).await;
+            assert!(sealed.unwrap().is_empty(), "nothing was sealed");
         };
 
         // Folder mode: the set goes to error/ with the reason, and nothing is sealed or sent.
         let (di, sw, attachments) = letter(A, &[B], 500).unwrap();
-        let outbox = root.join(A).join("outbox");
-        for (name, bytes) in attachments.iter().chain(std::iter::once(&sw)) {
-            std::fs::write(outbox.join(name), bytes).unwrap();
-        }
-        std::fs::write(outbox.join(&di.0), classified(&di.1)).unwrap();
-        let name = di.0.trim_end_matches(".di").to_string();
+        let (di_name, sw_name) = (di.0.clone(), sw.0.clone());
+        let set = ((di.0, classified(&di.1)), sw, attachments);
+        let name = crate::agent::drop_set(&root, set, None);
         let err = root.join(A).join("error").join(&name);
         until("the classified set in error/", || async {
             err.join("error.json").is_file()
@@ -109,38 +87,26 @@ fn a_classified_document_is_refused_everywhere_and_nothing_reaches_the_recipient
             detail["message"].as_str().unwrap().contains(CLASSIFIED),
             "{detail}"
         );
-        assert!(err.join(&di.0).is_file() && err.join(&sw.0).is_file(), "the whole set moved");
-        assert!(entries(&outbox).is_empty(), "the outbox is emptied");
+        assert!(err.join(&di_name).is_file() && err.join(&sw_name).is_file(), "the whole set moved");
+        assert!(entries(&root.join(A).join("outbox")).is_empty(), "the outbox is emptied");
         assert!(entries(&root.join(A).join("sent")).is_empty());
-        let sealed = n
-            .node
-            .db
-            .fetch_all("SELECT name FROM agent_sent", &[])
-            .await
-            .unwrap();
-        assert!(sealed.is_empty(), "nothing was sealed");
         // A second round leaves it there and sends nothing.
         tokio::time::sleep(Duration::from_millis(1500)).await;
         nothing_sent().await;
 
         // The API: a DI with its SW and attachment.
-        let base = format!("http://{}", n.api_addr().unwrap());
-        let token =
-            gongwen_agent::clients::add_token(&n.node.db, A, "公文系統", Clock::default().now_ms())
-                .await
-                .unwrap();
+        let api = Api::new(&n, A).await;
         let (di, sw, atts) = letter(A, &[B], 500).unwrap();
-        let secret = classified(&di.1);
-        let (s, v) = api_send(
-            &base,
-            &token,
-            &[
-                Part { field: "di", file: Some(di.0.as_str()), bytes: &secret },
-                Part { field: "sw", file: Some(sw.0.as_str()), bytes: &sw.1 },
-                Part { field: "attachment", file: Some(atts[0].0.as_str()), bytes: &atts[0].1 },
-            ],
-        )
-        .await;
+        let (s, v) = api
+            .send(
+                &[
+                    ("di", Some(di.0.as_str()), classified(&di.1)),
+                    ("sw", Some(sw.0.as_str()), sw.1),
+                    ("attachment", Some(atts[0].0.as_str()), atts[0].1.clone()),
+                ],
+                None,
+            )
+            .await;
         assert_eq!(s, 400, "{v}");
         assert_eq!(v["code"], "E_AGENT_DOCUMENT", "{v}");
         assert!(v.to_string().contains(CLASSIFIED), "{v}");
@@ -154,28 +120,14 @@ fn a_classified_document_is_refused_everywhere_and_nothing_reaches_the_recipient
             "正本": [{ "全銜": format!("測試機關{B}"), "機關代碼": B }],
         })
         .to_string();
-        let (s, v) = api_send(
-            &base,
-            &token,
-            &[Part { field: "draft", file: None, bytes: draft.as_bytes() }],
-        )
-        .await;
+        let (s, v) = api.send(&[("draft", None, draft.as_bytes())], None).await;
         assert_eq!(s, 400, "{v}");
         assert!(v.to_string().contains(CLASSIFIED), "{v}");
         nothing_sent().await;
-        assert!(
-            n.node
-                .db
-                .fetch_all("SELECT name FROM agent_sent", &[])
-                .await
-                .unwrap()
-                .is_empty(),
-            "nothing was sealed"
-        );
 
         // The web client offers no 密等; a form with one crafted in still never sends one.
         let http = crate::agent_web::browser();
-        let session = crate::agent_web::Session::open(&http, &base, A).await;
+        let session = crate::agent_web::Session::open(&http, &api.base, A).await;
         let page = session.get("/compose").await;
         page.has(200, &[]);
         page.lacks(&["密等"]); // the form offers none
@@ -275,18 +227,10 @@ fn records_are_kept_a_year_and_those_of_an_open_copy_for_good() {
         // one copy stays open, and an error record about no package.
         let done = pki.seal(A, &[B], 100, HeaderOptions::default()).unwrap();
         let done_id = a.submit("rec-1", done.clone()).await.unwrap().id;
-        for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
-            b.receipt(&done_id, pki.receipt(B, &done, ev, None, None).unwrap())
-                .await
-                .unwrap();
-        }
+        confirm(&b, B, &done_id, &done).await;
         let open = pki.seal(A, &[B, C], 100, HeaderOptions::default()).unwrap();
         let open_id = a.submit("rec-2", open.clone()).await.unwrap().id;
-        for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
-            b.receipt(&open_id, pki.receipt(B, &open, ev, None, None).unwrap())
-                .await
-                .unwrap();
-        }
+        confirm(&b, B, &open_id, &open).await;
         let c_copy = a.sent(&open_id).await.unwrap();
         assert!(
             c_copy

@@ -1,7 +1,6 @@
 //! Two centers relaying to each other over mutual TLS (the link cut and restored, and given
 //! up on), webhooks, and two center processes sharing one database.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gongwen_center::BlobStore;
@@ -9,10 +8,12 @@ use gongwen_center::config::{CenterConfig, PeerConfig};
 use gongwen_center::participants;
 use gongwen_center::{Clock, Running};
 use gongwen_client::CenterClient;
-use gongwen_integration::{A, B, C, fresh_database, pki, runtime, until};
+use gongwen_integration::{A, B, C, confirm, fresh_database, hex, pki, runtime, until};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions};
 use gongwen_testbed::Pki;
 use gongwen_trust::receipt::ReceiptEvent;
+
+use crate::agent_api::{Hooks, all_signed, webhook_sink};
 
 /// Two distinct free ports (both held until both are known).
 pub(crate) fn free_ports() -> (u16, u16) {
@@ -105,9 +106,7 @@ fn relayed_between_centers_even_when_the_link_is_cut() {
         assert!(recs.items.iter().any(|r| r.kind == "relayed" && r.actor == "center-y"));
         assert_eq!(b.inbox(&[]).await.unwrap().items[0].id, sent.id);
         assert_eq!(b.fetch(&sent.id).await.unwrap(), pkg);
-        for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
-            b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap()).await.unwrap();
-        }
+        confirm(&b, B, &sent.id, &pkg).await;
         until_b_is(CopyStatus::Confirmed, &a, &sent.id, "the confirmation to travel back").await;
         let view = a.sent(&sent.id).await.unwrap();
         assert_eq!(view.copies[0].receipt_number.as_deref(), Some("測收字第1150000001號"));
@@ -150,38 +149,11 @@ fn relayed_between_centers_even_when_the_link_is_cut() {
     });
 }
 
-type Hooks = Arc<Mutex<Vec<(String, String)>>>;
-
-/// A webhook receiver on 127.0.0.1: records (signature, body).
-async fn hook_server() -> (u16, Hooks) {
-    let seen: Hooks = Arc::default();
-    let s = seen.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
-            let s = s.clone();
-            async move {
-                let sig = headers
-                    .get("x-gongwen-signature")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_string();
-                s.lock().unwrap().push((sig, body));
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (port, seen)
-}
-
 fn statuses(h: &Hooks, pkg: &str, to: &str) -> Vec<CopyStatus> {
     h.lock()
         .unwrap()
         .iter()
-        .map(|(_, b)| serde_json::from_str::<gongwen_proto::api::Notification>(b).unwrap())
+        .map(|(_, b)| serde_json::from_slice::<gongwen_proto::api::Notification>(b).unwrap())
         .filter(|n| n.package_id == pkg && n.recipient == to)
         .map(|n| n.status)
         .collect()
@@ -204,8 +176,7 @@ fn webhooks_are_signed_and_two_centers_share_one_database() {
             .await
             .unwrap();
         pki.register_all(&one.app).await.unwrap();
-        let (port, hooks) = hook_server().await;
-        let url = format!("http://127.0.0.1:{port}/hook");
+        let (url, hooks) = webhook_sink().await;
         let secret = "這是至少十六個字元的測試金鑰";
         for code in [A, B] {
             participants::set_webhook(&one.app.db, code, Some(&url), Some(secret))
@@ -228,11 +199,7 @@ fn webhooks_are_signed_and_two_centers_share_one_database() {
             pkg,
             "the body is in the shared database"
         );
-        for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
-            b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap())
-                .await
-                .unwrap();
-        }
+        confirm(&b, B, &sent.id, &pkg).await;
         // A hears of B's copy: available (twice: to A as sender and to B as recipient), delivered, confirmed.
         until("the webhooks", || async {
             statuses(&hooks, &sent.id, B).contains(&CopyStatus::Confirmed)
@@ -253,20 +220,7 @@ fn webhooks_are_signed_and_two_centers_share_one_database() {
         );
         // C has no webhook: none for C as recipient, but A hears of C's copy.
         assert_eq!(statuses(&hooks, &sent.id, C), vec![CopyStatus::Available]);
-        // Signatures check out with the secret.
-        for (sig, body) in hooks.lock().unwrap().iter() {
-            let t: i64 = sig
-                .split(',')
-                .next()
-                .unwrap()
-                .trim_start_matches("t=")
-                .parse()
-                .unwrap();
-            assert_eq!(
-                *sig,
-                gongwen_center::outbox::sign_webhook(secret.as_bytes(), t, body.as_bytes())
-            );
-        }
+        all_signed(&hooks, secret);
         let left = one
             .app
             .db
@@ -303,10 +257,6 @@ fn receipt_signed_by(
     use gongwen_trust::receipt::{ReceiptRequest, issue};
     let header = gongwen_trust::package::inspect(pkg).unwrap().header;
     let a = pki.agency(signer);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
     issue(
         &ReceiptRequest {
             header: &header,
@@ -316,7 +266,7 @@ fn receipt_signed_by(
             text: None,
             receipt_number: (event == ReceiptEvent::Confirmed)
                 .then(|| "偽收字第1120000001號".to_string()),
-            now,
+            now: Clock::default().now_s(),
         },
         &Signer {
             key: &a.sign_key,
@@ -326,10 +276,6 @@ fn receipt_signed_by(
     )
     .unwrap()
     .0
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Issue 15: a federated center reported 收文確認 (with an invented 收文字號 and a 2023 time),
@@ -446,11 +392,7 @@ fn a_peer_center_cannot_forge_final_statuses() {
         );
 
         // The honest path still carries B's receipts back through Y.
-        for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
-            b.receipt(&sent.id, pki.receipt(B, &pkg, ev, None, None).unwrap())
-                .await
-                .unwrap();
-        }
+        confirm(&b, B, &sent.id, &pkg).await;
         until_b_is(
             CopyStatus::Confirmed,
             &a,

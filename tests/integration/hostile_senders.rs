@@ -7,16 +7,18 @@
 use std::path::Path;
 
 use gongwen_center::Clock;
-use gongwen_client::agent::Part;
-use gongwen_integration::{A, B, fresh_database, pki, runtime, scratch, within};
+use gongwen_integration::{A, B, fresh_database, packages, pki, runtime, scratch, within};
 use gongwen_proto::{CopyStatus, HeaderOptions};
-use serde_json::{Value, json};
+use serde_json::json;
 
-/// A center with A and B, and one agent node serving A (API only) and B (folder mode).
+use crate::agent_api::Api;
+
+/// A center with A and B, and one agent node serving A (API only) and B (folder mode), with
+/// A's document system at it.
 async fn network(
     root: &Path,
     name: &str,
-) -> (gongwen_center::Running, gongwen_agent::Running, String) {
+) -> (gongwen_center::Running, gongwen_agent::Running, Api) {
     let (x, _) = center(&format!("{name}_x")).await;
     let mut a = crate::agent::agency(A, x.addr(), root);
     a.folder = None;
@@ -32,10 +34,8 @@ async fn network(
     )
     .await
     .unwrap();
-    let token = gongwen_agent::clients::add_token(&node.node.db, A, "公文系統", 0)
-        .await
-        .unwrap();
-    (x, node, token)
+    let api = Api::new(&node, A).await;
+    (x, node, api)
 }
 
 /// A center with A and B registered, and A's client at it.
@@ -64,40 +64,6 @@ async fn agent_for_b(
     .unwrap()
 }
 
-/// Posts a draft (with one uploaded file, when given) to A's API.
-async fn send(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-    draft: &str,
-    file: Option<(&str, &[u8])>,
-    key: Option<&str>,
-) -> (u16, Value) {
-    let mut parts = vec![Part {
-        field: "draft",
-        file: None,
-        bytes: draft.as_bytes(),
-    }];
-    if let Some((name, bytes)) = file {
-        parts.push(Part {
-            field: "attachment",
-            file: Some(name),
-            bytes,
-        });
-    }
-    let (ct, body) = gongwen_client::agent::multipart(&parts);
-    let mut rb = http
-        .post(format!("{base}/api/v1/documents"))
-        .bearer_auth(token)
-        .header("content-type", ct)
-        .body(body);
-    if let Some(k) = key {
-        rb = rb.header("idempotency-key", k);
-    }
-    let r = rb.send().await.unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
 fn draft(files: &[&str]) -> String {
     let mut d = json!({
         "文別": "函",
@@ -118,10 +84,7 @@ fn draft(files: &[&str]) -> String {
 fn api_drafts_may_name_only_files_uploaded_with_them() {
     runtime().block_on(async {
         let root = scratch("hostile-paths");
-        let (x, node, token) = network(&root, "hostile_paths").await;
-        let base = format!("http://{}", node.api_addr().unwrap());
-        let http =
-            gongwen_client::plain_http(&std::fs::read(pki().ca.root_file()).unwrap()).unwrap();
+        let (x, node, api) = network(&root, "hostile_paths").await;
 
         // Files the agent can read and rename: one outside any agency's folders, and one in
         // another agency's (B's) inbox.
@@ -147,7 +110,7 @@ fn api_drafts_may_name_only_files_uploaded_with_them() {
             "..".into(),
         ] {
             let d = draft(&[&name]);
-            let (status, v) = send(&http, &base, &token, &d, None, None).await;
+            let (status, v) = api.send(&[("draft", None, d.as_bytes())], None).await;
             assert_eq!(
                 (status, v["code"].as_str()),
                 (400, Some("E_AGENT_DOCUMENT")),
@@ -157,13 +120,7 @@ fn api_drafts_may_name_only_files_uploaded_with_them() {
         }
         // Nothing moved, nothing sent, nothing left staged.
         assert!(secret.is_file() && other.join("received.pdf").is_file());
-        let sent = x
-            .app
-            .db
-            .fetch_all("SELECT id FROM packages", &[])
-            .await
-            .unwrap();
-        assert!(sent.is_empty(), "nothing reached the center");
+        assert_eq!(packages(&x).await, 0, "nothing reached the center");
         assert!(
             std::fs::read_dir(&staged)
                 .map(|rd| rd.count() == 0)
@@ -172,9 +129,13 @@ fn api_drafts_may_name_only_files_uploaded_with_them() {
         );
 
         // The same draft naming a file uploaded with it goes, and the upload was the source.
-        let pdf = b"%PDF-1.4\n% plan\n%%EOF\n";
+        let pdf: &[u8] = b"%PDF-1.4\n% plan\n%%EOF\n";
         let d = draft(&["plan.pdf"]);
-        let (status, v) = send(&http, &base, &token, &d, Some(("plan.pdf", pdf)), None).await;
+        let f = [
+            ("draft", None, d.as_bytes()),
+            ("attachment", Some("plan.pdf"), pdf),
+        ];
+        let (status, v) = api.send(&f, None).await;
         assert_eq!(status, 200, "{v}");
         assert_eq!(v["serial"], 1, "the refused drafts took no number");
         node.shutdown().await;
@@ -229,13 +190,7 @@ fn headers_out_of_bounds_are_refused_at_the_center() {
                 .expect_err(what);
             assert_eq!(e.code(), Some("E_SUBMIT_HEADER"), "{what}: {e}");
         }
-        let rows = x
-            .app
-            .db
-            .fetch_all("SELECT id FROM packages", &[])
-            .await
-            .unwrap();
-        assert!(rows.is_empty(), "none was stored");
+        assert_eq!(packages(&x).await, 0, "none was stored");
         // An honest one still goes.
         let pkg = pki.seal(A, &[B], 100, HeaderOptions::default()).unwrap();
         a.submit("honest", pkg).await.unwrap();
@@ -273,9 +228,8 @@ fn one_failing_item_never_holds_up_the_documents_behind_it() {
         // The second (fetched again) and the third arrive although the first fails.
         for id in &ids[1..] {
             let p = inbox.join(id).join("receipt.json");
-            within(30, "the documents behind the failing one", || {
-                let p = p.clone();
-                async move { p.is_file() }
+            within(30, "the documents behind the failing one", || async {
+                p.is_file()
             })
             .await;
         }
@@ -289,9 +243,8 @@ fn one_failing_item_never_holds_up_the_documents_behind_it() {
         // The fault is repaired: the first arrives on a later try, once.
         std::fs::remove_file(inbox.join(&ids[0])).unwrap();
         let p = inbox.join(&ids[0]).join("receipt.json");
-        within(60, "the first document after the repair", || {
-            let p = p.clone();
-            async move { p.is_file() }
+        within(60, "the first document after the repair", || async {
+            p.is_file()
         })
         .await;
         for id in &ids {
@@ -344,10 +297,7 @@ fn a_header_that_differs_from_the_signed_document_is_returned() {
 fn retries_racing_on_one_idempotency_key_send_once() {
     runtime().block_on(async {
         let root = scratch("hostile-idem");
-        let (x, node, token) = network(&root, "hostile_idem").await;
-        let base = format!("http://{}", node.api_addr().unwrap());
-        let http =
-            gongwen_client::plain_http(&std::fs::read(pki().ca.root_file()).unwrap()).unwrap();
+        let (x, node, api) = network(&root, "hostile_idem").await;
         let pdf: Vec<u8> = b"%PDF-1.4\n"
             .iter()
             .copied()
@@ -356,18 +306,14 @@ fn retries_racing_on_one_idempotency_key_send_once() {
         // Four retries of one request at once, with a body large enough that they overlap.
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..4 {
-            let (http, base, token, pdf) = (http.clone(), base.clone(), token.clone(), pdf.clone());
+            let (api, pdf) = (api.clone(), pdf.clone());
             tasks.spawn(async move {
                 let d = draft(&["big.pdf"]);
-                send(
-                    &http,
-                    &base,
-                    &token,
-                    &d,
-                    Some(("big.pdf", &pdf)),
-                    Some("same-key-1"),
-                )
-                .await
+                let f = [
+                    ("draft", None, d.as_bytes()),
+                    ("attachment", Some("big.pdf"), pdf.as_slice()),
+                ];
+                api.send(&f, Some("same-key-1")).await
             });
         }
         let mut ids = Vec::new();
@@ -377,44 +323,33 @@ fn retries_racing_on_one_idempotency_key_send_once() {
             ids.push(v["package_id"].as_str().unwrap().to_string());
         }
         assert!(ids.iter().all(|i| *i == ids[0]), "one package: {ids:?}");
-        let rows = x
-            .app
-            .db
-            .fetch_all("SELECT id FROM packages", &[])
-            .await
-            .unwrap();
-        assert_eq!(rows.len(), 1, "sent once");
+        assert_eq!(packages(&x).await, 1, "sent once");
         // The waiting retries were answered without their bodies being read, so the server
         // closed those connections: a fresh client for what follows.
-        let http =
-            gongwen_client::plain_http(&std::fs::read(pki().ca.root_file()).unwrap()).unwrap();
-        let r = http
-            .get(format!("{base}/api/v1/sent/{}", ids[0]))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200, "the agent knows what it sent");
+        let http = gongwen_client::plain_http(&std::fs::read(pki().ca.root_file()).unwrap());
+        let api = Api {
+            http: http.unwrap(),
+            ..api
+        };
+        let (s, _) = api.get(&format!("/api/v1/sent/{}", ids[0])).await;
+        assert_eq!(s, 200, "the agent knows what it sent");
 
         // A number, once sealed, is spent even when the center refuses the package: the
         // next draft does not get it again.
         let d = draft(&["tool.exe"]);
-        let (s, v) = send(
-            &http,
-            &base,
-            &token,
-            &d,
-            Some(("tool.exe", b"MZ not really")),
-            Some("refused-1"),
-        )
-        .await;
+        let exe: &[u8] = b"MZ not really";
+        let f = [
+            ("draft", None, d.as_bytes()),
+            ("attachment", Some("tool.exe"), exe),
+        ];
+        let (s, v) = api.send(&f, Some("refused-1")).await;
         assert_eq!(
             (s, v["code"].as_str()),
             (415, Some("E_SUBMIT_FILE_TYPE")),
             "{v}"
         );
         let d = draft(&[]);
-        let (s, v) = send(&http, &base, &token, &d, None, None).await;
+        let (s, v) = api.send(&[("draft", None, d.as_bytes())], None).await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(
             v["serial"], 3,

@@ -173,8 +173,32 @@ pub const EICAR: &str = concat!(
     "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 );
 
-fn hex(b: &[u8]) -> String {
+pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The TLS configuration of a client holding test agency `code`'s certificate.
+pub fn agency_tls(code: &str) -> rustls::ClientConfig {
+    let (pki, read) = (pki(), |f: &std::path::Path| std::fs::read(f).unwrap());
+    let a = pki.agency(code);
+    let identity = (read(&a.tls_cert), read(&a.tls_key));
+    gongwen_client::tls_config(&read(&pki.ca.root_file()), Some((&identity.0, &identity.1)))
+        .unwrap()
+}
+
+/// `who` signs 送達 and then 收文確認 for package `id` (sealed as `pkg`) through `c`.
+pub async fn confirm(c: &gongwen_client::CenterClient, who: &str, id: &str, pkg: &[u8]) {
+    use gongwen_trust::receipt::ReceiptEvent;
+    for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
+        let receipt = pki().receipt(who, pkg, ev, None, None).unwrap();
+        c.receipt(id, receipt).await.unwrap();
+    }
+}
+
+/// How many packages center `x` holds.
+pub async fn packages(x: &gongwen_center::Running) -> usize {
+    let rows = x.app.db.fetch_all("SELECT id FROM packages", &[]);
+    rows.await.unwrap().len()
 }
 
 /// The code of the refusal `r` must be; panics on a success.
