@@ -52,6 +52,11 @@ impl Api {
         }
     }
 
+    /// The same document system through gongwen-client.
+    pub fn client(&self) -> gongwen_client::agent::AgentClient {
+        gongwen_client::agent::AgentClient::new(&self.base, &self.token, b"").unwrap()
+    }
+
     async fn call(&self, rb: reqwest::RequestBuilder) -> (u16, Value) {
         let r = rb.bearer_auth(&self.token).send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))

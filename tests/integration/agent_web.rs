@@ -186,11 +186,7 @@ impl Web {
 
     /// `code`'s document system at this node, with a new token.
     async fn api(&self, code: &str) -> AgentClient {
-        let now = Clock::default().now_ms();
-        let token = gongwen_agent::clients::add_token(&self.n.node.db, code, "公文系統", now)
-            .await
-            .unwrap();
-        AgentClient::new(&self.base, &token, b"").unwrap()
+        crate::agent_api::Api::new(&self.n, code).await.client()
     }
 
     /// The state of `id` in A's inbox at this node, once it is there.
@@ -270,6 +266,15 @@ impl Session {
         )
         .await
     }
+}
+
+/// Asks the local signer at `url` to sign `text`, as a page of `origin` would.
+pub(crate) async fn ask_signer(url: &str, origin: Option<&str>, text: &str) -> reqwest::Response {
+    let mut rb = browser().post(url).body(text.to_string());
+    if let Some(o) = origin {
+        rb = rb.header("origin", o);
+    }
+    rb.send().await.unwrap()
 }
 
 /// Multipart parts: (field, file name, bytes).
@@ -737,16 +742,9 @@ fn the_local_signer_signs_only_challenges_for_allowed_pages() {
         let s = gongwen_agent::signer::serve("127.0.0.1:0", card(A), vec![origin.clone()])
             .await
             .unwrap();
-        let http = browser();
         let url = format!("http://{}/sign", s.addr);
         let challenge = "Gongwen 網頁版登入\n網站：http://127.0.0.1:18451\n隨機碼：abc\n";
-        let r = http
-            .post(&url)
-            .header("origin", &origin)
-            .body(challenge)
-            .send()
-            .await
-            .unwrap();
+        let r = ask_signer(&url, Some(&origin), challenge).await;
         assert_eq!(r.status().as_u16(), 200);
         assert_eq!(r.headers()["access-control-allow-origin"], origin.as_str());
         let pem = r.text().await.unwrap();
@@ -754,21 +752,9 @@ fn the_local_signer_signs_only_challenges_for_allowed_pages() {
         let (_, der) = der::pem::decode_vec(pem.as_bytes()).unwrap();
         let v = gongwen_trust::cms::verify(&der).unwrap();
         assert_eq!(v.content, challenge.as_bytes());
-        let r = http
-            .post(&url)
-            .header("origin", "https://evil.example")
-            .body(challenge)
-            .send()
-            .await
-            .unwrap();
+        let r = ask_signer(&url, Some("https://evil.example"), challenge).await;
         assert_eq!(r.status().as_u16(), 403);
-        let r = http
-            .post(&url)
-            .header("origin", &origin)
-            .body("請簽這份合約")
-            .send()
-            .await
-            .unwrap();
+        let r = ask_signer(&url, Some(&origin), "請簽這份合約").await;
         assert_eq!(r.status().as_u16(), 400);
         assert!(
             gongwen_agent::signer::serve("0.0.0.0:0", card(A), vec![])

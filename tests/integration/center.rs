@@ -6,7 +6,7 @@ use gongwen_center::Running;
 use gongwen_center::participants::{self, Standing};
 use gongwen_client::{CenterClient, ClientError};
 use gongwen_integration::{A, B, C, D, confirm, fresh_database, packages, pki, runtime, scratch};
-use gongwen_proto::{CopyStatus, FailReason, HeaderOptions, ReturnReason};
+use gongwen_proto::{CopyStatus, FailReason, HeaderOptions, ResendKind, ReturnReason};
 use gongwen_testbed::start_center;
 use gongwen_trust::receipt::ReceiptEvent;
 
@@ -25,7 +25,10 @@ fn assert_code<T: std::fmt::Debug>(r: Result<T, ClientError>, code: &str) -> Str
 
 /// A center on the fresh database `name`, every test participant registered, and A's and B's
 /// clients.
-async fn center_ab(name: &str, blobs: BlobStore) -> (Running, CenterClient, CenterClient) {
+pub(crate) async fn center_ab(
+    name: &str,
+    blobs: BlobStore,
+) -> (Running, CenterClient, CenterClient) {
     let pki = pki();
     let center = start_center(pki, name, &fresh_database(name).await, blobs)
         .await
@@ -87,14 +90,11 @@ fn life_of_a_copy() {
         assert_code(c.sent(&sent.id).await, "E_NOT_FOUND");
 
         // Confirming before delivery is out of order.
-        let confirm = pki
-            .receipt(B, &pkg, ReceiptEvent::Confirmed, None, None)
-            .unwrap();
+        let receipt = |ev| pki.receipt(B, &pkg, ev, None, None).unwrap();
+        let confirm = receipt(ReceiptEvent::Confirmed);
         assert_code(b.receipt(&sent.id, confirm.clone()).await, "E_COPY_STATE");
         // 送達, then 收文確認; each sent twice (a retry) changes nothing the second time.
-        let delivered = pki
-            .receipt(B, &pkg, ReceiptEvent::Delivered, None, None)
-            .unwrap();
+        let delivered = receipt(ReceiptEvent::Delivered);
         let v = b.receipt(&sent.id, delivered.clone()).await.unwrap();
         assert_eq!(v.status, CopyStatus::Delivered);
         let delivered_at = v.delivered_at.expect("delivery time");
@@ -119,9 +119,7 @@ fn life_of_a_copy() {
         assert_eq!(v.delivered_at, Some(delivered_at));
         b.receipt(&sent.id, confirm).await.unwrap();
         // A late 送達 after the confirmation changes nothing either.
-        let late = pki
-            .receipt(B, &pkg, ReceiptEvent::Delivered, None, None)
-            .unwrap();
+        let late = receipt(ReceiptEvent::Delivered);
         assert_eq!(
             b.receipt(&sent.id, late).await.unwrap().status,
             CopyStatus::Confirmed
@@ -229,10 +227,8 @@ fn returned_with_a_reason() {
             pkg,
             "bodies kept in the database"
         );
-        let d = pki
-            .receipt(B, &pkg, ReceiptEvent::Delivered, None, None)
-            .unwrap();
-        b.receipt(&sent.id, d).await.unwrap();
+        let d = pki.receipt(B, &pkg, ReceiptEvent::Delivered, None, None);
+        b.receipt(&sent.id, d.unwrap()).await.unwrap();
         let r = pki
             .receipt(
                 B,
@@ -249,20 +245,12 @@ fn returned_with_a_reason() {
         let view = a.sent(&sent.id).await.unwrap();
         assert_eq!(view.aggregate.returned, 1);
         // A correction is a new send naming the original.
-        let fix = pki
-            .seal(
-                A,
-                &[B],
-                1000,
-                HeaderOptions {
-                    resend: Some(gongwen_proto::Resend {
-                        kind: gongwen_proto::ResendKind::AttachmentCorrected,
-                        original: sent.id.clone(),
-                    }),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        let resend = |kind, original| HeaderOptions {
+            resend: Some(gongwen_proto::Resend { kind, original }),
+            ..Default::default()
+        };
+        let fixing = resend(ResendKind::AttachmentCorrected, sent.id.clone());
+        let fix = pki.seal(A, &[B], 1000, fixing).unwrap();
         let fixed = a.submit("k2", fix).await.unwrap();
         assert_eq!(
             fixed.resend.as_ref().map(|r| r.original.as_str()),
@@ -274,20 +262,13 @@ fn returned_with_a_reason() {
             Some("附件修正")
         );
         // A correction of someone else's package is refused.
-        let bogus = pki
-            .seal(
-                A,
-                &[B],
-                0,
-                HeaderOptions {
-                    resend: Some(gongwen_proto::Resend {
-                        kind: gongwen_proto::ResendKind::BodyCorrected,
-                        original: "0".repeat(32),
-                    }),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        let bogus = pki.seal(
+            A,
+            &[B],
+            0,
+            resend(ResendKind::BodyCorrected, "0".repeat(32)),
+        );
+        let bogus = bogus.unwrap();
         assert_code(a.submit("k3", bogus).await, "E_SUBMIT_RESEND");
         // Ninety-one days after the return, the body goes; the package and its records stay.
         center.app.clock.advance(91 * 86_400_000);

@@ -3,10 +3,12 @@
 
 use gongwen_center::BlobStore;
 use gongwen_client::ClientError;
-use gongwen_integration::{A, B, C, code_of, fresh_database, pki, runtime};
+use gongwen_integration::{A, B, C, agency_tls, code_of, fresh_database, pki, runtime};
 use gongwen_proto::HeaderOptions;
 use gongwen_proto::api::SecurityEvent;
 use gongwen_testbed::start_center;
+
+use crate::center::center_ab;
 
 /// Anyone registered could file a report against any package (C about A's letter to B),
 /// and the center recorded it under that package.
@@ -14,14 +16,8 @@ use gongwen_testbed::start_center;
 fn only_the_parties_of_a_package_report_on_it() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(pki, "secev", &fresh_database("secev").await, BlobStore::Fs)
-            .await
-            .unwrap();
-        let (a, b, c) = (
-            pki.client(center.addr(), A).unwrap(),
-            pki.client(center.addr(), B).unwrap(),
-            pki.client(center.addr(), C).unwrap(),
-        );
+        let (center, a, b) = center_ab("secev", BlobStore::Fs).await;
+        let c = pki.client(center.addr(), C).unwrap();
         let sent = a
             .submit(
                 "ev-1",
@@ -115,18 +111,7 @@ fn corrupt_count(metrics: &str) -> u64 {
 fn corrupted_bodies_are_never_served() {
     runtime().block_on(async {
         let pki = pki();
-        let center = start_center(
-            pki,
-            "corrupt",
-            &fresh_database("corrupt").await,
-            BlobStore::Fs,
-        )
-        .await
-        .unwrap();
-        let (a, b) = (
-            pki.client(center.addr(), A).unwrap(),
-            pki.client(center.addr(), B).unwrap(),
-        );
+        let (center, a, b) = center_ab("corrupt", BlobStore::Fs).await;
         // One body read whole into memory, one streamed after a first pass.
         for (key, attachment) in [("small", 200_000), ("large", 1_600_000)] {
             let pkg = pki
@@ -156,7 +141,7 @@ fn corrupted_bodies_are_never_served() {
                 "{key}"
             );
             // The status is an error, with no body bytes in it.
-            let raw = reqwest_raw(pki, center.addr(), &sent.id).await;
+            let raw = reqwest_raw(center.addr(), &sent.id).await;
             assert_eq!(raw.0, 500);
             assert!(raw.1.contains("E_BODY_CORRUPT"), "{}", raw.1);
             assert!(raw.2.is_none(), "no ETag on the refusal");
@@ -170,22 +155,9 @@ fn corrupted_bodies_are_never_served() {
 }
 
 /// The status, body text and ETag of a download by B.
-async fn reqwest_raw(
-    pki: &gongwen_testbed::Pki,
-    addr: std::net::SocketAddr,
-    id: &str,
-) -> (u16, String, Option<String>) {
-    let a = pki.agency(B);
-    let tls = gongwen_client::tls_config(
-        &std::fs::read(pki.ca.root_file()).unwrap(),
-        Some((
-            &std::fs::read(&a.tls_cert).unwrap(),
-            &std::fs::read(&a.tls_key).unwrap(),
-        )),
-    )
-    .unwrap();
+async fn reqwest_raw(addr: std::net::SocketAddr, id: &str) -> (u16, String, Option<String>) {
     let client = reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
+        .use_preconfigured_tls(agency_tls(B))
         .build()
         .unwrap();
     let r = client
@@ -215,10 +187,7 @@ macro_rules! serial_of {
 }
 
 fn now_s() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    gongwen_center::Clock::default().now_s()
 }
 
 /// Does a new TLS connection with `code`'s client certificate get an answer from the API?

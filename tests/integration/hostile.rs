@@ -10,13 +10,17 @@ use std::time::Duration;
 
 use gongwen_center::BlobStore;
 use gongwen_center::Clock;
-use gongwen_integration::{A, B, C, engine, fresh_database, pki, runtime, scratch, until};
+use gongwen_integration::{
+    A, B, C, agency_tls, engine, fresh_database, pki, runtime, scratch, until,
+};
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::agent_api::Api;
 use crate::agent_web::{
-    Web, browser, card, challenge_of, send, sign_in, start_center, start_node, web,
+    Web, ask_signer, browser, card, challenge_of, parts, send, sign_in, start_center, start_node,
+    web,
 };
 
 /// What the server answers, read until it closes the connection. A server that keeps the
@@ -35,6 +39,13 @@ async fn answer<S: AsyncRead + Unpin>(s: &mut S) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Sends `req` on a new connection to `addr`: what the server answers.
+async fn exchange(addr: std::net::SocketAddr, req: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let _ = s.write_all(req).await;
+    answer(&mut s).await
 }
 
 /// Sends `head` and then the body one byte every 200 ms (a slow client), and returns what
@@ -68,75 +79,51 @@ fn large_anonymous_bodies_are_refused_before_they_are_read() {
         let Web { n, .. } = &w;
         let addr = n.api_addr().unwrap();
 
-        // 180 MiB announced to the sign-in form: refused at once, none of it read.
-        let mut s = TcpStream::connect(addr).await.unwrap();
-        s.write_all(
-            format!(
-                "POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-                180 * 1024 * 1024
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
-        let got = answer(&mut s).await;
-        assert!(got.starts_with("HTTP/1.1 413"), "{got}");
-        assert!(got.contains("E_HTTP_TOO_LARGE") && got.contains("64 KiB"), "{got}");
-
-        // Without a length: cut once past 64 KiB.
-        let mut s = TcpStream::connect(addr).await.unwrap();
-        let chunk = 64 * 1024 + 16;
-        let mut req = format!(
-            "POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n{chunk:x}\r\n"
-        )
-        .into_bytes();
-        req.extend(std::iter::repeat_n(b'a', chunk));
-        req.extend_from_slice(b"\r\n");
-        s.write_all(&req).await.unwrap();
-        let got = answer(&mut s).await;
-        assert!(got.starts_with("HTTP/1.1 413"), "{got}");
-        assert!(got.contains("E_HTTP_TOO_LARGE"), "{got}");
-
-        // A signed-in caller's 退文 is small too, announced or not.
-        let token = gongwen_agent::clients::add_token(&n.node.db, A, "公文系統", Clock::default().now_ms())
-            .await
-            .unwrap();
-        let mut s = TcpStream::connect(addr).await.unwrap();
-        let mut req = format!(
-            "POST /api/v1/inbox/x/return HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{chunk:x}\r\n"
-        )
-        .into_bytes();
-        req.extend(std::iter::repeat_n(b' ', chunk));
-        req.extend_from_slice(b"\r\n");
-        s.write_all(&req).await.unwrap();
-        let got = answer(&mut s).await;
-        assert!(got.starts_with("HTTP/1.1 413") && got.contains("E_HTTP_TOO_LARGE"), "{got}");
-
-        // The API's 退文 is small too; the upload route answers an anonymous caller before
-        // reading what it sends.
-        let mut s = TcpStream::connect(addr).await.unwrap();
-        s.write_all(
-            format!(
-                "POST /api/v1/inbox/x/return HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-                100 * 1024 * 1024
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
-        let got = answer(&mut s).await;
-        assert!(got.starts_with("HTTP/1.1 413") && got.contains("E_HTTP_TOO_LARGE"), "{got}");
-        let mut s = TcpStream::connect(addr).await.unwrap();
-        s.write_all(
-            format!(
-                "POST /api/v1/documents HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        let post = |path: &str, headers: &str| {
+            format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}\r\n")
+        };
+        // `head`, then a body 16 bytes past 64 KiB, its length not announced.
+        let chunked = |head: String, fill: u8| {
+            let chunk = 64 * 1024 + 16;
+            let mut req =
+                format!("{head}Transfer-Encoding: chunked\r\n\r\n{chunk:x}\r\n").into_bytes();
+            req.extend(std::iter::repeat_n(fill, chunk));
+            req.extend_from_slice(b"\r\n");
+            req
+        };
+        let form = "Content-Type: application/x-www-form-urlencoded";
+        let token = Api::new(n, A).await.token;
+        let json = "Content-Type: application/json";
+        let return_as = |who: &str| post("/api/v1/inbox/x/return", &format!("{who}{json}"));
+        for (req, answer_says) in [
+            // 180 MiB announced to the sign-in form: refused at once, none of it read.
+            (
+                post("/login", &format!("{form}\r\nContent-Length: {}\r\n", 180 * 1024 * 1024)).into_bytes(),
+                "64 KiB",
+            ),
+            // Without a length: cut once past 64 KiB.
+            (chunked(post("/login", form), b'a'), ""),
+            // A signed-in caller's 退文 is small too, announced or not.
+            (chunked(return_as(&format!("Authorization: Bearer {token}\r\n")), b' '), ""),
+            // The API's 退文 is small too.
+            (
+                format!("{}Content-Length: {}\r\n\r\n", return_as(""), 100 * 1024 * 1024).into_bytes(),
+                "",
+            ),
+        ] {
+            let got = exchange(addr, &req).await;
+            assert!(got.starts_with("HTTP/1.1 413") && got.contains("E_HTTP_TOO_LARGE"), "{got}");
+            assert!(got.contains(answer_says), "{got}");
+        }
+        // The upload route answers an anonymous caller before reading what it sends.
+        let req = post(
+            "/api/v1/documents",
+            &format!(
+                "Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\nConnection: close\r\n",
                 5 * 1024 * 1024
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
-        let got = answer(&mut s).await;
+            ),
+        );
+        let got = exchange(addr, req.as_bytes()).await;
         assert!(got.starts_with("HTTP/1.1 401") && got.contains("E_AGENT_AUTH"), "{got}");
 
         w.shutdown().await;
@@ -174,15 +161,8 @@ fn a_slow_body_is_cut_after_the_timeout_on_the_agent_and_the_center() {
         assert!(got.contains("E_HTTP_TIMEOUT"), "{got}");
 
         // The center: a participant's package upload, over mutual TLS.
-        let a = pki.agency(A);
-        let roots = std::fs::read(pki.ca.root_file()).unwrap();
-        let (cert, key) = (
-            std::fs::read(&a.tls_cert).unwrap(),
-            std::fs::read(&a.tls_key).unwrap(),
-        );
-        let tls = gongwen_client::tls_config(&roots, Some((&cert, &key))).unwrap();
         let tcp = TcpStream::connect(x.addr()).await.unwrap();
-        let s = tokio_rustls::TlsConnector::from(Arc::new(tls))
+        let s = tokio_rustls::TlsConnector::from(Arc::new(agency_tls(A)))
             .connect(
                 rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap(),
                 tcp,
@@ -221,9 +201,7 @@ fn connections_over_the_limit_are_closed_at_once() {
         let _second = TcpStream::connect(addr).await.unwrap();
         // Let the server accept them before the third arrives.
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let mut third = TcpStream::connect(addr).await.unwrap();
-        let _ = third.write_all(health.as_bytes()).await;
-        let got = answer(&mut third).await;
+        let got = exchange(addr, health.as_bytes()).await;
         assert!(
             got.is_empty(),
             "a third connection is closed unanswered: {got}"
@@ -231,13 +209,9 @@ fn connections_over_the_limit_are_closed_at_once() {
 
         // One closes: the next one is served.
         drop(first);
-        until("a connection is served again", || {
-            let health = health.clone();
-            async move {
-                let mut s = TcpStream::connect(addr).await.unwrap();
-                let _ = s.write_all(health.as_bytes()).await;
-                answer(&mut s).await.starts_with("HTTP/1.1 200")
-            }
+        until("a connection is served again", || async {
+            let got = exchange(addr, health.as_bytes()).await;
+            got.starts_with("HTTP/1.1 200")
         })
         .await;
 
@@ -341,20 +315,10 @@ fn anonymous_center_requests_are_counted_not_recorded_and_metrics_need_an_operat
         )
         .await
         .unwrap();
-        let e = pki
-            .anonymous(x.addr())
-            .unwrap()
-            .metrics()
-            .await
-            .unwrap_err();
-        assert_eq!(e.code(), Some("E_AUTH_NOT_OPERATOR"), "{e}");
-        let e = pki
-            .client(x.addr(), B)
-            .unwrap()
-            .metrics()
-            .await
-            .unwrap_err();
-        assert_eq!(e.code(), Some("E_AUTH_NOT_OPERATOR"), "{e}");
+        for c in [pki.anonymous(x.addr()), pki.client(x.addr(), B)] {
+            let e = c.unwrap().metrics().await.unwrap_err();
+            assert_eq!(e.code(), Some("E_AUTH_NOT_OPERATOR"), "{e}");
+        }
         let m = pki.client(x.addr(), C).unwrap().metrics().await.unwrap();
         assert!(m.contains("gongwen_http_responses_total"), "{m}");
         x.shutdown().await;
@@ -468,41 +432,24 @@ fn the_signer_signs_only_the_asking_sites_own_challenge() {
         )
         .await
         .unwrap();
-        let http = browser();
         let url = format!("http://{}/sign", s.addr);
         let challenge = |site: &str| {
             format!("Gongwen 網頁版登入\n網站：{site}\n隨機碼：abc\n時間：中華民國115年1月5日 10:30:00\n")
         };
         // An allowed page asking to sign another site's challenge (one it fetched itself).
-        let r = http
-            .post(&url)
-            .header("origin", evil)
-            .body(challenge(mine))
-            .send()
-            .await
-            .unwrap();
+        let r = ask_signer(&url, Some(evil), &challenge(mine)).await;
         assert_eq!(r.status().as_u16(), 403);
         assert!(r.text().await.unwrap().contains(mine));
         // No page at all: nothing to compare with.
-        let r = http.post(&url).body(challenge(mine)).send().await.unwrap();
+        let r = ask_signer(&url, None, &challenge(mine)).await;
         assert_eq!(r.status().as_u16(), 403);
         // Its own.
-        let r = http
-            .post(&url)
-            .header("origin", mine)
-            .body(challenge(mine))
-            .send()
-            .await
-            .unwrap();
+        let r = ask_signer(&url, Some(mine), &challenge(mine)).await;
         assert_eq!(r.status().as_u16(), 200);
 
         // Health says it runs, not whose card is in the reader.
-        let r = http
-            .get(format!("http://{}/healthz", s.addr))
-            .send()
-            .await
-            .unwrap();
-        let v: Value = r.json().await.unwrap();
+        let r = browser().get(format!("http://{}/healthz", s.addr)).send();
+        let v: Value = r.await.unwrap().json().await.unwrap();
         assert_eq!(v, json!({ "status": "ok" }));
         s.shutdown().await;
     });
@@ -606,19 +553,15 @@ fn pages_carry_a_content_security_policy_and_scripts_are_files() {
             csp.contains("connect-src 'self' http://127.0.0.1:61161"),
             "{csp}"
         );
-        let js = http
-            .get(format!("{base}/static/web.js"))
-            .send()
-            .await
-            .unwrap();
-        assert!(header(&js, "content-type").starts_with("text/javascript"));
-        assert!(js.text().await.unwrap().contains("/sign"));
-        let css = http
-            .get(format!("{base}/static/web.css"))
-            .send()
-            .await
-            .unwrap();
-        assert!(header(&css, "content-type").starts_with("text/css"));
+        // A file of the site's, of content type `ct`: its text.
+        let asset = |url: String, ct: &'static str| async move {
+            let r = http.get(&url).send().await.unwrap();
+            assert!(header(&r, "content-type").starts_with(ct), "{url}");
+            r.text().await.unwrap()
+        };
+        let js = asset(format!("{base}/static/web.js"), "text/javascript").await;
+        assert!(js.contains("/sign"));
+        asset(format!("{base}/static/web.css"), "text/css").await;
         // Signed in: the pages with forms and frames, and a refused preview, which is shown in
         // the compose page's frame (so framed by this site only).
         let signed_in = sign_in(http, base, A).await;
@@ -642,27 +585,13 @@ fn pages_carry_a_content_security_policy_and_scripts_are_files() {
             "{csp}"
         );
 
-        let port = crate::directory_network::free_port();
-        let d = gongwen_directory::start(
-            crate::directory_network::directory_config(
-                &fresh_database("hostile_csp_dir").await,
-                port,
-            ),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
+        let (d, port) = crate::directory_network::start_directory("hostile_csp_dir").await;
         let dir = format!("https://127.0.0.1:{port}");
         for path in ["/", "/address-book", "/apply", "/review/login"] {
             strict_page(http, &format!("{dir}{path}"), None).await;
         }
-        let js = http
-            .get(format!("{dir}/static/directory.js"))
-            .send()
-            .await
-            .unwrap();
-        assert!(header(&js, "content-type").starts_with("text/javascript"));
-        assert!(js.text().await.unwrap().contains("/applications/"));
+        let js = asset(format!("{dir}/static/directory.js"), "text/javascript").await;
+        assert!(js.contains("/applications/"));
         d.shutdown().await;
         w.shutdown().await;
     });
@@ -711,45 +640,15 @@ fn received_documents_and_copies_are_private_and_internal_errors_name_no_path() 
         let b = crate::agent::agency(B, x.addr(), &root); // folder mode
         let cfg = crate::agent::node_config(&db, &root, vec![a, b], Some(10));
         let n = gongwen_agent::start(cfg, Clock::default()).await.unwrap();
-        let base = format!("http://{}", n.api_addr().unwrap());
-        let client = |code: &'static str| {
-            let db = n.node.db.clone();
-            let base = base.clone();
-            async move {
-                let token = gongwen_agent::clients::add_token(
-                    &db,
-                    code,
-                    "公文系統",
-                    Clock::default().now_ms(),
-                )
-                .await
-                .unwrap();
-                (
-                    gongwen_client::agent::AgentClient::new(&base, &token, b"").unwrap(),
-                    token,
-                )
-            }
-        };
-        let ((ca, token_a), (cb, _)) = (client(A).await, client(B).await);
+        let (api_a, api_b) = (Api::new(&n, A).await, Api::new(&n, B).await);
+        let (ca, cb) = (api_a.client(), api_b.client());
         for (from, to) in [(&cb, A), (&ca, B)] {
-            let d = letter_to(to);
-            from.send(
-                &[
-                    gongwen_client::agent::Part {
-                        field: "draft",
-                        file: None,
-                        bytes: d.as_bytes(),
-                    },
-                    gongwen_client::agent::Part {
-                        field: "attachment",
-                        file: Some("附件.pdf"),
-                        bytes: b"%PDF-1.4\n%%EOF\n",
-                    },
-                ],
-                None,
-            )
-            .await
-            .unwrap();
+            let (d, pdf) = (letter_to(to), b"%PDF-1.4\n%%EOF\n".as_slice());
+            let f = [
+                ("draft", None, d.as_bytes()),
+                ("attachment", Some("附件.pdf"), pdf),
+            ];
+            from.send(&parts(&f), None).await.unwrap();
         }
         let arrived = |c: &gongwen_client::agent::AgentClient| {
             let c = c.clone();
@@ -807,17 +706,11 @@ fn received_documents_and_copies_are_private_and_internal_errors_name_no_path() 
             .unwrap();
         std::fs::remove_file(gone).unwrap();
         let name = gone.file_name().unwrap().to_string_lossy().into_owned();
-        let r = browser()
-            .get(format!(
-                "{base}/api/v1/inbox/{id_a}/files/{}",
-                gongwen_client::encode_segment(&name)
-            ))
-            .bearer_auth(&token_a)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 500);
-        let v: Value = r.json().await.unwrap();
+        let file = gongwen_client::encode_segment(&name);
+        let (s, v) = api_a
+            .get(&format!("/api/v1/inbox/{id_a}/files/{file}"))
+            .await;
+        assert_eq!(s, 500);
         assert_eq!(v["code"], "E_INTERNAL");
         let detail = v["detail"].as_str().unwrap();
         assert!(detail.contains("事件編號"), "{detail}");
