@@ -39,6 +39,15 @@ pub(crate) fn agency(code: &str, center: std::net::SocketAddr, root: &Path) -> A
     }
 }
 
+/// `code` served through the API and the web client only, with no folders.
+pub(crate) fn api_only(code: &str, center: std::net::SocketAddr, root: &Path) -> AgencyConfig {
+    let folder = None;
+    AgencyConfig {
+        folder,
+        ..agency(code, center, root)
+    }
+}
+
 /// A node serving `agencies`, polling every second; with the API (and web client) on a free
 /// port of 127.0.0.1 when `api_mb` (the upload limit) is given.
 pub(crate) fn node_config(

@@ -8,23 +8,15 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use gongwen_agent::{AgencyConfig, AgentConfig, WebhookConfig};
-use gongwen_center::BlobStore;
 use gongwen_center::Clock;
-use gongwen_integration::{A, B, C, D, fresh_database, pki, runtime, scratch, until};
+use gongwen_integration::{A, B, C, D, agency_tls, fresh_database, pki, runtime, scratch, until};
 use serde_json::{Value, json};
 
+use crate::agent::{agency, api_only};
 use crate::agent_web::parts;
 use crate::federation::{federated, free_ports};
 
 const SECRET: &str = "webhook-secret-for-tests";
-
-fn agency(code: &str, center: std::net::SocketAddr, root: &Path, folder: bool) -> AgencyConfig {
-    let mut a = crate::agent::agency(code, center, root);
-    if !folder {
-        a.folder = None;
-    }
-    a
-}
 
 fn node_config(db: &str, root: &Path, agencies: Vec<AgencyConfig>) -> AgentConfig {
     crate::agent::node_config(db, root, agencies, Some(1))
@@ -196,7 +188,7 @@ async fn two_centers(name: &str) -> Net {
     // Node 1: A's document system, with a webhook. Node 2: B in folder mode (and API),
     // C through the API, each at its own center.
     let (hook_url, hooks) = webhook_sink().await;
-    let mut a_cfg = agency(A, x.addr(), &root, false);
+    let mut a_cfg = api_only(A, x.addr(), &root);
     a_cfg.webhook = Some(WebhookConfig {
         url: hook_url,
         secret: SECRET.into(),
@@ -214,8 +206,8 @@ async fn two_centers(name: &str) -> Net {
             &db2,
             &root.join("n2"),
             vec![
-                agency(B, x.addr(), &root.join("n2"), true),
-                agency(C, y.addr(), &root, false),
+                agency(B, x.addr(), &root.join("n2")),
+                api_only(C, y.addr(), &root),
             ],
         ),
         Clock::default(),
@@ -316,12 +308,13 @@ fn a_draft_crosses_two_centers_and_each_copy_is_confirmed_or_returned() {
         );
 
         // B's folder inbox gets it; C's API inbox lists it with its subject and files.
-        let b_inbox = root.join("n2").join(B).join("inbox").join(&id);
-        until("B's folder inbox", || {
-            let p = b_inbox.join("receipt.json");
-            async move { p.is_file() }
-        })
-        .await;
+        let b_receipt = root
+            .join("n2")
+            .join(B)
+            .join("inbox")
+            .join(&id)
+            .join("receipt.json");
+        until("B's folder inbox", || async { b_receipt.is_file() }).await;
         until("C's API inbox", || async {
             c.get("/api/v1/inbox").await.1["items"]
                 .as_array()
@@ -369,37 +362,19 @@ fn a_draft_crosses_two_centers_and_each_copy_is_confirmed_or_returned() {
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["state"], "confirmed");
         assert_eq!(v["handled_by"], "公文系統");
-        let (s, v) = c
-            .post(
-                &format!("/api/v1/inbox/{id}/return"),
-                json!({ "reason": "誤送" }),
-            )
-            .await;
+        let ret = format!("/api/v1/inbox/{id}/return");
+        let (s, v) = c.post(&ret, json!({ "reason": "誤送" })).await;
         assert_eq!((s, v["code"].as_str()), (409, Some("E_COPY_STATE")), "{v}");
         // B returns with a reason from the list; 其他 without words, or an unknown reason, is refused.
-        let (s, v) = b
-            .post(
-                &format!("/api/v1/inbox/{id}/return"),
-                json!({ "reason": "其他" }),
-            )
-            .await;
+        let (s, v) = b.post(&ret, json!({ "reason": "其他" })).await;
         assert_eq!((s, v["code"].as_str()), (400, Some("E_BAD_REQUEST")), "{v}");
-        let (s, v) = b
-            .post(
-                &format!("/api/v1/inbox/{id}/return"),
-                json!({ "reason": "不想收" }),
-            )
-            .await;
+        let (s, v) = b.post(&ret, json!({ "reason": "不想收" })).await;
         assert!(
             s == 400 && v["detail"].as_str().unwrap().contains("非本機關權責"),
             "{v}"
         );
-        let (s, v) = b
-            .post(
-                &format!("/api/v1/inbox/{id}/return"),
-                json!({ "reason": "非本機關權責", "text": "請改送教育局" }),
-            )
-            .await;
+        let returned = json!({ "reason": "非本機關權責", "text": "請改送教育局" });
+        let (s, v) = b.post(&ret, returned).await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["return_reason"], "非本機關權責");
 
@@ -659,17 +634,11 @@ fn document_systems_may_identify_by_client_certificate_over_https() {
     runtime().block_on(async {
         let pki = pki();
         let root = scratch("agent-api-tls");
-        let x = gongwen_center::start(
-            pki.center_config("api-tls", &fresh_database("api_tls").await, BlobStore::Fs),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
-        pki.register(&x.app, &[A]).await.unwrap();
+        let x = crate::agent_web::start_center("api_tls").await;
         let mut cfg = node_config(
             &fresh_database("api_tls_node").await,
             &root,
-            vec![agency(A, x.addr(), &root, false)],
+            vec![api_only(A, x.addr(), &root)],
         );
         // Plain HTTP on a network address is refused at start.
         cfg.api.as_mut().unwrap().listen = "0.0.0.0:0".into();
@@ -686,8 +655,7 @@ fn document_systems_may_identify_by_client_certificate_over_https() {
             ..Default::default()
         });
         let n = gongwen_agent::start(cfg, Clock::default()).await.unwrap();
-        let a = pki.agency(A);
-        let leaf = std::fs::read(&a.tls_leaf).unwrap();
+        let leaf = std::fs::read(&pki.agency(A).tls_leaf).unwrap();
         gongwen_agent::clients::add_cert(
             &n.node.db,
             A,
@@ -698,21 +666,9 @@ fn document_systems_may_identify_by_client_certificate_over_https() {
         )
         .await
         .unwrap();
-        let roots = std::fs::read(pki.ca.root_file()).unwrap();
         let url = format!("https://{}/api/v1/whoami", n.api_addr().unwrap());
-        let with_cert = reqwest::Client::builder()
-            .use_preconfigured_tls(
-                gongwen_client::tls_config(
-                    &roots,
-                    Some((
-                        &std::fs::read(&a.tls_cert).unwrap(),
-                        &std::fs::read(&a.tls_key).unwrap(),
-                    )),
-                )
-                .unwrap(),
-            )
-            .build()
-            .unwrap();
+        let with_cert = reqwest::Client::builder().use_preconfigured_tls(agency_tls(A));
+        let with_cert = with_cert.build().unwrap();
         let me: Value = with_cert
             .get(&url)
             .send()
@@ -723,6 +679,7 @@ fn document_systems_may_identify_by_client_certificate_over_https() {
             .unwrap();
         assert_eq!(me["agency"], A, "{me}");
         assert_eq!(me["kind"], "cert");
+        let roots = std::fs::read(pki.ca.root_file()).unwrap();
         let anonymous = gongwen_client::plain_http(&roots).unwrap();
         let r = anonymous.get(&url).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 401);

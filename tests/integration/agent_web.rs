@@ -126,11 +126,8 @@ pub(crate) fn csrf_of(html: &str) -> String {
 }
 
 pub(crate) fn node(db: &str, root: &Path, center: std::net::SocketAddr) -> AgentConfig {
-    let mut a = crate::agent::agency(A, center, root);
-    a.folder = None;
-    let mut b = crate::agent::agency(B, center, root);
-    b.folder = None;
-    crate::agent::node_config(db, root, vec![a, b], Some(10))
+    let agencies = [A, B].map(|code| crate::agent::api_only(code, center, root));
+    crate::agent::node_config(db, root, agencies.into(), Some(10))
 }
 
 /// A center with A and B registered.

@@ -632,16 +632,11 @@ fn letter_to(code: &str) -> String {
 #[test]
 fn received_documents_and_copies_are_private_and_internal_errors_name_no_path() {
     runtime().block_on(async {
-        let x = start_center("hostile-files-x").await;
         let root = scratch("hostile-files");
-        let db = fresh_database("hostile_files").await;
-        let mut a = crate::agent::agency(A, x.addr(), &root);
-        a.folder = None;
-        let b = crate::agent::agency(B, x.addr(), &root); // folder mode
-        let cfg = crate::agent::node_config(&db, &root, vec![a, b], Some(10));
-        let n = gongwen_agent::start(cfg, Clock::default()).await.unwrap();
-        let (api_a, api_b) = (Api::new(&n, A).await, Api::new(&n, B).await);
-        let (ca, cb) = (api_a.client(), api_b.client());
+        // A through the API, B in folder mode.
+        let (x, n, api_a) = crate::hostile_senders::network(&root, "hostile_files").await;
+        let db = n.node.config.database_url.clone();
+        let (ca, cb) = (api_a.client(), Api::new(&n, B).await.client());
         for (from, to) in [(&cb, A), (&ca, B)] {
             let (d, pdf) = (letter_to(to), b"%PDF-1.4\n%%EOF\n".as_slice());
             let f = [

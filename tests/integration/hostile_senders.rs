@@ -15,13 +15,12 @@ use crate::agent_api::Api;
 
 /// A center with A and B, and one agent node serving A (API only) and B (folder mode), with
 /// A's document system at it.
-async fn network(
+pub(crate) async fn network(
     root: &Path,
     name: &str,
 ) -> (gongwen_center::Running, gongwen_agent::Running, Api) {
     let (x, _) = center(&format!("{name}_x")).await;
-    let mut a = crate::agent::agency(A, x.addr(), root);
-    a.folder = None;
+    let a = crate::agent::api_only(A, x.addr(), root);
     let b = crate::agent::agency(B, x.addr(), root);
     let node = gongwen_agent::start(
         crate::agent::node_config(
