@@ -101,18 +101,34 @@ pub(crate) async fn send(rb: reqwest::RequestBuilder) -> Page {
     }
 }
 
-pub(crate) async fn sign_in(http: &reqwest::Client, base: &str, code: &str) -> Page {
+/// The challenge of a fresh sign-in page at the node at `base`: (nonce, text).
+pub(crate) async fn challenge(http: &reqwest::Client, base: &str) -> (String, String) {
     let login = send(http.get(format!("{base}/login"))).await;
     login.has(200, &[]);
-    let (nonce, text) = challenge_of(&login.body);
-    let signed = card(code)
-        .sign_challenge(&text, Clock::default().now_s())
-        .unwrap();
-    send(
-        http.post(format!("{base}/login"))
-            .form(&[("nonce", nonce.as_str()), ("signed", signed.as_str())]),
-    )
-    .await
+    challenge_of(&login.body)
+}
+
+/// `text` signed now with `code`'s card.
+pub(crate) fn signed_by(code: &str, text: &str) -> String {
+    card(code)
+        .sign_challenge(text, Clock::default().now_s())
+        .unwrap()
+}
+
+/// The sign-in form: `signed` answering challenge `nonce`.
+pub(crate) fn login(
+    http: &reqwest::Client,
+    base: &str,
+    nonce: &str,
+    signed: &str,
+) -> reqwest::RequestBuilder {
+    http.post(format!("{base}/login"))
+        .form(&[("nonce", nonce), ("signed", signed)])
+}
+
+pub(crate) async fn sign_in(http: &reqwest::Client, base: &str, code: &str) -> Page {
+    let (nonce, text) = challenge(http, base).await;
+    send(login(http, base, &nonce, &signed_by(code, &text))).await
 }
 
 pub(crate) fn csrf_of(html: &str) -> String {
@@ -284,6 +300,36 @@ pub(crate) fn parts<'a, B: AsRef<[u8]>>(f: &'a [(&'a str, Option<&'a str>, B)]) 
     f.iter().map(part).collect()
 }
 
+/// A document system's 函 to `to` (a draft, as JSON) naming one file, 附件.pdf.
+pub(crate) fn draft_to(to: &str, urgency: &str, subject: &str) -> String {
+    json!({
+        "文別": "函", "速別": urgency, "主旨": subject, "地址": "100 臺北市中正區測試路1號", "聯絡方式": ["承辦人：王小明"], "署名": ["機關首長　王大明"],
+        "段落": [{ "段名": "說明：", "條列": [{ "序號": "一、", "文字": "依規定辦理。" }] }],
+        "附件": { "文字": "附件1份", "檔案": ["附件.pdf"] },
+        "正本": [{ "全銜": format!("測試機關{to}"), "機關代碼": to }],
+    })
+    .to_string()
+}
+
+/// Sends draft `d` (of `draft_to`) with its PDF through `from`: the package id.
+pub(crate) async fn send_with_pdf(from: &AgentClient, d: &str) -> String {
+    let pdf: &[u8] = b"%PDF-1.4\n%%EOF\n";
+    let f = [
+        ("draft", None, d.as_bytes()),
+        ("attachment", Some("附件.pdf"), pdf),
+    ];
+    from.send(&parts(&f), None).await.unwrap().package_id
+}
+
+/// A short 函 of A's to B, as a draft (JSON) with no files.
+fn note_to_b(subject: &str) -> String {
+    json!({
+        "文別": "函", "主旨": subject, "地址": "708 臺南市安平區測試路1號", "聯絡方式": ["承辦人：林小姐"],
+        "署名": ["理事長　林大同"], "正本": [{ "全銜": "測試機關B", "機關代碼": B }],
+    })
+    .to_string()
+}
+
 /// B's document system sends A a 普通件 and then a 最速件, each with a PDF; both reach A.
 /// B's client and the two package ids (普通件, 最速件).
 async fn letters_to_a(w: &Web) -> (AgentClient, String, String) {
@@ -293,19 +339,7 @@ async fn letters_to_a(w: &Web) -> (AgentClient, String, String) {
         ("普通件", "普通件的函，請查照。"),
         ("最速件", "最速件的函，請即辦理。"),
     ] {
-        let d = json!({
-            "文別": "函", "速別": urgency, "主旨": subject, "地址": "100 臺北市中正區測試路1號", "聯絡方式": ["承辦人：王小明"], "署名": ["機關首長　王大明"],
-            "段落": [{ "段名": "說明：", "條列": [{ "序號": "一、", "文字": "依規定辦理。" }] }],
-            "附件": { "文字": "附件1份", "檔案": ["附件.pdf"] },
-            "正本": [{ "全銜": "測試機關A", "機關代碼": A }],
-        })
-        .to_string();
-        let pdf: &[u8] = b"%PDF-1.4\n%%EOF\n";
-        let f = [
-            ("draft", None, d.as_bytes()),
-            ("attachment", Some("附件.pdf"), pdf),
-        ];
-        ids.push(b.send(&parts(&f), None).await.unwrap().package_id);
+        ids.push(send_with_pdf(&b, &draft_to(A, urgency, subject)).await);
     }
     until("both letters at A", || async {
         w.state_at_a(&ids[0]).await.is_some() && w.state_at_a(&ids[1]).await.is_some()
@@ -357,29 +391,15 @@ fn an_organisation_signs_in_with_its_card() {
         // signature of another text: refused.
         let foreign = sign_in(http, base, C).await;
         foreign.has(403, &["不是本網站服務的機關"]);
-        let login = send(http.get(format!("{base}/login"))).await;
-        let (nonce, text) = challenge_of(&login.body);
-        let signed = card(A)
-            .sign_challenge(&text, Clock::default().now_s())
-            .unwrap();
-        let form = [("nonce", nonce.as_str()), ("signed", signed.as_str())];
-        let ok = send(http.post(format!("{base}/login")).form(&form)).await;
+        let (nonce, text) = challenge(http, base).await;
+        let signed = signed_by(A, &text);
+        let ok = send(login(http, base, &nonce, &signed)).await;
         ok.went_to("/inbox");
-        let replay = send(http.post(format!("{base}/login")).form(&form)).await;
+        let replay = send(login(http, base, &nonce, &signed)).await;
         replay.has(403, &["已使用過"]);
-        let bad_text = card(A)
-            .sign_challenge(
-                "Gongwen 網頁版登入\n隨機碼：0000\n",
-                Clock::default().now_s(),
-            )
-            .unwrap();
-        let login = send(http.get(format!("{base}/login"))).await;
-        let (nonce, _) = challenge_of(&login.body);
-        let wrong = send(
-            http.post(format!("{base}/login"))
-                .form(&[("nonce", nonce.as_str()), ("signed", bad_text.as_str())]),
-        )
-        .await;
+        let bad_text = signed_by(A, "Gongwen 網頁版登入\n隨機碼：0000\n");
+        let (nonce, _) = challenge(http, base).await;
+        let wrong = send(login(http, base, &nonce, &bad_text)).await;
         wrong.has(403, &[]);
         let s = Session {
             http: http.clone(),
@@ -706,28 +726,61 @@ fn a_year_later_what_is_finished_is_purged_and_what_waits_stays() {
         let (_, normal, urgent) = letters_to_a(&w).await;
         let a = w.api(A).await;
         a.confirm(&urgent).await.unwrap();
-        a.return_doc(&normal, "非本機關權責", "請改送主管機關").await.unwrap();
+        a.return_doc(&normal, "非本機關權責", "請改送主管機關")
+            .await
+            .unwrap();
         w.session(A).await;
         // A's letter to B waits at B, not yet handled.
-        let d = json!({
-            "文別": "函", "主旨": "年會，請查照。", "地址": "708 臺南市安平區測試路1號", "聯絡方式": ["承辦人：林小姐"],
-            "署名": ["理事長　林大同"], "正本": [{ "全銜": "測試機關B", "機關代碼": B }],
-        })
-        .to_string();
-        let to_b = a.send(&[Part { field: "draft", file: None, bytes: d.as_bytes() }], None).await.unwrap();
+        let d = note_to_b("年會，請查照。");
+        let to_b = a
+            .send(
+                &[Part {
+                    field: "draft",
+                    file: None,
+                    bytes: d.as_bytes(),
+                }],
+                None,
+            )
+            .await
+            .unwrap();
         let b = w.api(B).await;
-        until("B has A's letter", || async { b.received(&to_b.package_id).await.is_ok() }).await;
+        until("B has A's letter", || async {
+            b.received(&to_b.package_id).await.is_ok()
+        })
+        .await;
 
         let staged = w.n.node.config.data_dir.join("staged").join(A);
         assert!(std::fs::read_dir(&staged).unwrap().count() > 0);
         w.n.node.clock.advance(366 * 86_400_000);
         let (sent_gone, received_gone) = gongwen_agent::purge::run(&w.n.node).await.unwrap();
-        assert!(sent_gone >= 1 && received_gone >= 2, "{sent_gone} {received_gone}");
-        assert_eq!(std::fs::read_dir(&staged).unwrap().count(), 0, "staged sets removed");
-        let left = w.n.node.db.fetch_all("SELECT agency, state FROM agent_received", &[]).await.unwrap();
-        assert!(left.iter().all(|r| r.text(1).unwrap() == "delivered"), "only what waits is kept");
+        assert!(
+            sent_gone >= 1 && received_gone >= 2,
+            "{sent_gone} {received_gone}"
+        );
+        assert_eq!(
+            std::fs::read_dir(&staged).unwrap().count(),
+            0,
+            "staged sets removed"
+        );
+        let left =
+            w.n.node
+                .db
+                .fetch_all("SELECT agency, state FROM agent_received", &[])
+                .await
+                .unwrap();
+        assert!(
+            left.iter().all(|r| r.text(1).unwrap() == "delivered"),
+            "only what waits is kept"
+        );
         assert!(!left.is_empty(), "B's letter, not yet handled, stays");
-        assert!(w.n.node.db.fetch_all("SELECT id FROM agent_logins", &[]).await.unwrap().is_empty());
+        assert!(
+            w.n.node
+                .db
+                .fetch_all("SELECT id FROM agent_logins", &[])
+                .await
+                .unwrap()
+                .is_empty()
+        );
         w.shutdown().await;
     });
 }
@@ -897,7 +950,9 @@ fn a_correction_names_its_original_from_the_form_and_the_api() {
         let csrf = csrf_of(&s.get("/compose").await.body);
         let mut sent = Vec::new();
         for _ in 0..2 {
-            let ok = s.upload("/compose/send", &of_kind(&csrf, "函", B, &[])).await;
+            let ok = s
+                .upload("/compose/send", &of_kind(&csrf, "函", B, &[]))
+                .await;
             ok.has(200, &[]);
             sent.push(w.last_sent(A).await);
         }
@@ -908,34 +963,47 @@ fn a_correction_names_its_original_from_the_form_and_the_api() {
         list.has(200, &[&format!("/compose?resend_of={}", sent[0])]);
         let pre = s.get(&format!("/compose?resend_of={}", sent[0])).await;
         pre.has(200, &[&format!("value=\"{}\" selected", sent[0])]);
-        let extra = [("confirm_now", "on"), ("resend_kind", "本文修正"), ("resend_of", &sent[0])];
-        let fix = s.upload("/compose/send", &of_kind(&csrf, "函", B, &extra)).await;
+        let extra = [
+            ("confirm_now", "on"),
+            ("resend_kind", "本文修正"),
+            ("resend_of", &sent[0]),
+        ];
+        let fix = s
+            .upload("/compose/send", &of_kind(&csrf, "函", B, &extra))
+            .await;
         fix.has(200, &[]);
         let a_api = w.api(A).await;
         let p = a_api.sent(&w.last_sent(A).await).await.unwrap();
         assert!(p.confirm_now);
         let r = p.resend.expect("a typed resend");
-        assert_eq!((r.kind, r.original.as_str()), (gongwen_proto::ResendKind::BodyCorrected, sent[0].as_str()));
+        assert_eq!(
+            (r.kind, r.original.as_str()),
+            (gongwen_proto::ResendKind::BodyCorrected, sent[0].as_str())
+        );
 
         // The API: by 發文字號; an original that is not A's is refused and nothing is sent.
         let first_number = a_api.sent(&sent[1]).await.unwrap().doc_number;
-        let draft = json!({
-            "文別": "函", "主旨": "更正附件，請查照。", "地址": "708 臺南市安平區測試路1號", "聯絡方式": ["承辦人：林小姐"],
-            "署名": ["理事長　林大同"], "正本": [{ "全銜": "測試機關B", "機關代碼": B }],
-        })
-        .to_string();
+        let draft = note_to_b("更正附件，請查照。");
         let resend = |kind: &'static str, of: String| {
             let (a_api, draft) = (&a_api, &draft);
             async move {
-                let fields = [("draft", draft.as_str()), ("resend_kind", kind), ("resend_of", &of)];
-                a_api.send(&parts(&fields.map(|(k, v)| (k, None, v))), None).await
+                let fields = [
+                    ("draft", draft.as_str()),
+                    ("resend_kind", kind),
+                    ("resend_of", &of),
+                ];
+                a_api
+                    .send(&parts(&fields.map(|(k, v)| (k, None, v))), None)
+                    .await
             }
         };
         let v = resend("附件修正", first_number.clone()).await.unwrap();
         let p = a_api.sent(&v.package_id).await.unwrap();
         assert_eq!(p.resend.unwrap().original, sent[1], "found by its 發文字號");
         assert!(!p.confirm_now);
-        let e = resend("重送", "他機關字第1150000001號".into()).await.unwrap_err();
+        let e = resend("重送", "他機關字第1150000001號".into())
+            .await
+            .unwrap_err();
         assert_eq!(e.code(), Some("E_AGENT_DOCUMENT"), "{e}");
         assert!(e.to_string().contains("不是本機關"), "{e}");
         let e = resend("改正", first_number).await.unwrap_err();

@@ -19,8 +19,8 @@ use tokio::net::TcpStream;
 
 use crate::agent_api::Api;
 use crate::agent_web::{
-    Web, ask_signer, browser, card, challenge_of, parts, send, sign_in, start_center, start_node,
-    web,
+    Web, ask_signer, browser, card, challenge, draft_to, login, send, send_with_pdf, sign_in,
+    signed_by, start_center, start_node, web,
 };
 
 /// What the server answers, read until it closes the connection. A server that keeps the
@@ -345,16 +345,9 @@ fn sign_in_challenges_are_bound_to_this_site_and_their_time() {
     runtime().block_on(async {
         let w = web("hostile-challenge").await;
         let Web { n, base, http, .. } = &w;
-        let now = || Clock::default().now_s();
-        let fresh = || async {
-            let p = send(http.get(format!("{base}/login"))).await;
-            assert_eq!(p.status, 200);
-            challenge_of(&p.body)
-        };
+        let fresh = || challenge(http, base);
         let post = |nonce: String, signed: String, extra: Vec<(&'static str, String)>| {
-            let mut rb = http
-                .post(format!("{base}/login"))
-                .form(&[("nonce", nonce), ("signed", signed)]);
+            let mut rb = login(http, base, &nonce, &signed);
             for (k, v) in extra {
                 rb = rb.header(k, v);
             }
@@ -369,22 +362,19 @@ fn sign_in_challenges_are_bound_to_this_site_and_their_time() {
         // Signed text naming another site (as a relaying site would show it): refused.
         let (nonce, text) = fresh().await;
         let other = with_line(&text, "網站：", "https://evil.example");
-        let signed = card(A).sign_challenge(&other, now()).unwrap();
-        let p = post(nonce, signed, vec![]).await;
+        let p = post(nonce, signed_by(A, &other), vec![]).await;
         p.has(403, &["不是本網站"]);
 
         // Signed text with another time: refused.
         let (nonce, text) = fresh().await;
         let old = with_line(&text, "時間：", "中華民國115年1月5日 10:30:00");
-        let signed = card(A).sign_challenge(&old, now()).unwrap();
-        let p = post(nonce, signed, vec![]).await;
+        let p = post(nonce, signed_by(A, &old), vec![]).await;
         p.has(403, &["時間"]);
 
         // A challenge signed six minutes after it was shown: refused.
         let (nonce, text) = fresh().await;
         n.node.clock.advance(6 * 60_000);
-        let signed = card(A).sign_challenge(&text, now()).unwrap();
-        let p = post(nonce, signed, vec![]).await;
+        let p = post(nonce, signed_by(A, &text), vec![]).await;
         p.has(403, &["已逾 5 分鐘"]);
 
         // The sign-in page asked for under another site's name: no challenge for it.
@@ -397,7 +387,7 @@ fn sign_in_challenges_are_bound_to_this_site_and_their_time() {
 
         // A post from another site's page: refused, the challenge still good for this one.
         let (nonce, text) = fresh().await;
-        let signed = card(A).sign_challenge(&text, now()).unwrap();
+        let signed = signed_by(A, &text);
         for extra in [
             vec![("origin", "https://evil.example".to_string())],
             vec![("sec-fetch-site", "cross-site".to_string())],
@@ -475,11 +465,7 @@ fn failures_lock_the_card_and_only_many_lock_the_address() {
 
         // Many failures from one address lock the address.
         for i in 0..45 {
-            let p = send(
-                http.post(format!("{base}/login"))
-                    .form(&[("nonce", "x"), ("signed", "garbage")]),
-            )
-            .await;
+            let p = send(login(http, base, "x", "garbage")).await;
             assert_eq!(p.status, 403, "attempt {i}");
         }
         let p = attempt(A).await;
@@ -618,17 +604,6 @@ fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-fn letter_to(code: &str) -> String {
-    json!({
-        "文別": "函", "速別": "普通件", "主旨": "請查照。", "地址": "100 臺北市中正區測試路1號",
-        "聯絡方式": ["承辦人：王小明"], "署名": ["機關首長　王大明"],
-        "段落": [{ "段名": "說明：", "條列": [{ "序號": "一、", "文字": "依規定辦理。" }] }],
-        "附件": { "文字": "附件1份", "檔案": ["附件.pdf"] },
-        "正本": [{ "全銜": format!("測試機關{code}"), "機關代碼": code }],
-    })
-    .to_string()
-}
-
 #[test]
 fn received_documents_and_copies_are_private_and_internal_errors_name_no_path() {
     runtime().block_on(async {
@@ -638,12 +613,7 @@ fn received_documents_and_copies_are_private_and_internal_errors_name_no_path() 
         let db = n.node.config.database_url.clone();
         let (ca, cb) = (api_a.client(), Api::new(&n, B).await.client());
         for (from, to) in [(&cb, A), (&ca, B)] {
-            let (d, pdf) = (letter_to(to), b"%PDF-1.4\n%%EOF\n".as_slice());
-            let f = [
-                ("draft", None, d.as_bytes()),
-                ("attachment", Some("附件.pdf"), pdf),
-            ];
-            from.send(&parts(&f), None).await.unwrap();
+            send_with_pdf(from, &draft_to(to, "普通件", "請查照。")).await;
         }
         let arrived = |c: &gongwen_client::agent::AgentClient| {
             let c = c.clone();
