@@ -732,20 +732,11 @@ fn a_year_later_what_is_finished_is_purged_and_what_waits_stays() {
         w.session(A).await;
         // A's letter to B waits at B, not yet handled.
         let d = note_to_b("年會，請查照。");
-        let to_b = a
-            .send(
-                &[Part {
-                    field: "draft",
-                    file: None,
-                    bytes: d.as_bytes(),
-                }],
-                None,
-            )
-            .await
-            .unwrap();
+        let f = [("draft", None, d.as_bytes())];
+        let to_b = a.send(&parts(&f), None).await.unwrap().package_id;
         let b = w.api(B).await;
         until("B has A's letter", || async {
-            b.received(&to_b.package_id).await.is_ok()
+            b.received(&to_b).await.is_ok()
         })
         .await;
 
@@ -762,25 +753,17 @@ fn a_year_later_what_is_finished_is_purged_and_what_waits_stays() {
             0,
             "staged sets removed"
         );
-        let left =
-            w.n.node
-                .db
-                .fetch_all("SELECT agency, state FROM agent_received", &[])
-                .await
-                .unwrap();
+        let rows = |sql| w.n.node.db.fetch_all(sql, &[]);
+        let left = rows("SELECT agency, state FROM agent_received")
+            .await
+            .unwrap();
         assert!(
             left.iter().all(|r| r.text(1).unwrap() == "delivered"),
             "only what waits is kept"
         );
         assert!(!left.is_empty(), "B's letter, not yet handled, stays");
-        assert!(
-            w.n.node
-                .db
-                .fetch_all("SELECT id FROM agent_logins", &[])
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        let logins = rows("SELECT id FROM agent_logins").await.unwrap();
+        assert!(logins.is_empty(), "the sign-in records purged");
         w.shutdown().await;
     });
 }
@@ -992,9 +975,8 @@ fn a_correction_names_its_original_from_the_form_and_the_api() {
                     ("resend_kind", kind),
                     ("resend_of", &of),
                 ];
-                a_api
-                    .send(&parts(&fields.map(|(k, v)| (k, None, v))), None)
-                    .await
+                let fields = fields.map(|(k, v)| (k, None, v.as_bytes()));
+                a_api.send(&parts(&fields), None).await
             }
         };
         let v = resend("附件修正", first_number.clone()).await.unwrap();

@@ -85,6 +85,17 @@ fn center_config(name: &str, db: &str, port: u16, mine: usize, dir_port: u16) ->
     c
 }
 
+/// Center `name` started from `center_config` on `clock`.
+async fn follow(name: &str, db: &str, port: u16, mine: usize, dir: u16, clock: Clock) -> Running {
+    let cfg = center_config(name, db, port, mine, dir);
+    gongwen_center::start(cfg, clock).await.unwrap()
+}
+
+/// The state the directory holds for `code`.
+async fn state_of(db: &gongwen_store::Db, code: &str) -> ParticipantState {
+    registry::require(db, code).await.unwrap().state
+}
+
 fn participant(code: &str, name: &str, center: &str) -> ParticipantInput {
     ParticipantInput {
         code: code.into(),
@@ -197,12 +208,8 @@ fn centers_learn_everything_from_the_signed_snapshot() {
             fresh_database("dirnet_y").await,
         );
         let clock_x = Clock::default();
-        let x = gongwen_center::start(center_config("center-x", &dbx, px, 0, pd), clock_x.clone())
-            .await
-            .unwrap();
-        let y = gongwen_center::start(center_config("center-y", &dby, py, 1, pd), Clock::default())
-            .await
-            .unwrap();
+        let x = follow("center-x", &dbx, px, 0, pd, clock_x.clone()).await;
+        let y = follow("center-y", &dby, py, 1, pd, Clock::default()).await;
         let a = pki.client(x.addr(), A).unwrap();
         let b = pki.client(y.addr(), B).unwrap();
         until_refusal("A known at X", &a, None).await;
@@ -287,10 +294,7 @@ fn centers_learn_everything_from_the_signed_snapshot() {
             .unwrap();
         dir.shutdown().await;
         x.shutdown().await;
-        let x: Running =
-            gongwen_center::start(center_config("center-x", &dbx, px, 0, pd), clock_x.clone())
-                .await
-                .unwrap();
+        let x = follow("center-x", &dbx, px, 0, pd, clock_x.clone()).await;
         let a = pki.client(x.addr(), A).unwrap();
         assert_eq!(refusal(&a).await, None);
         let pkg3 = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
@@ -824,12 +828,7 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
 
         // A center that knows D only from the snapshot lets it exchange with A.
         let db_x = fresh_database("dirapp_x").await;
-        let x = gongwen_center::start(
-            center_config("center-x", &db_x, r.px, 0, r.pd),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
+        let x = follow("center-x", &db_x, r.px, 0, r.pd, Clock::default()).await;
         let d = pki.client(x.addr(), D).unwrap();
         let a = pki.client(x.addr(), A).unwrap();
         until_refusal("D known at X", &d, None).await;
@@ -860,10 +859,7 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
         let nid = r.apply(&cancel, D).await;
         dc.review(first, &nid, "approve", None).await.unwrap();
         dc.review(second, &nid, "approve", None).await.unwrap();
-        assert_eq!(
-            registry::require(db, D).await.unwrap().state,
-            ParticipantState::Cancelled
-        );
+        assert_eq!(state_of(db, D).await, ParticipantState::Cancelled);
         until_standing(&x, D, ParticipantState::Cancelled).await;
 
         let v = gongwen_directory::audit::verify(db, None).await.unwrap();
@@ -903,12 +899,7 @@ async fn at_x(name: &str) -> AtX {
         .await;
     }
     let db_x = fresh_database(&format!("{name}_x")).await;
-    let x = gongwen_center::start(
-        center_config("center-x", &db_x, px, 0, pd),
-        Clock::default(),
-    )
-    .await
-    .unwrap();
+    let x = follow("center-x", &db_x, px, 0, pd, Clock::default()).await;
     let a = pki().client(x.addr(), A).unwrap();
     let b = pki().client(x.addr(), B).unwrap();
     until_refusal("A known at X", &a, None).await;
@@ -991,16 +982,10 @@ fn an_improvement_notice_suspends_and_ends_in_termination() {
                 .unwrap()
                 .is_empty()
         );
-        assert_eq!(
-            registry::require(db, B).await.unwrap().state,
-            ParticipantState::Suspended
-        );
+        assert_eq!(state_of(db, B).await, ParticipantState::Suspended);
         let done = improvements::enforce(db, stops, 90, &[]).await.unwrap();
         assert_eq!(done, [format!("terminated {B}")]);
-        assert_eq!(
-            registry::require(db, B).await.unwrap().state,
-            ParticipantState::Terminated
-        );
+        assert_eq!(state_of(db, B).await, ParticipantState::Terminated);
         until_standing(x, B, ParticipantState::Terminated).await;
         let e = b.inbox(&[]).await.unwrap_err().to_string();
         assert!(e.contains("中止") && e.contains("紙本"), "{e}");
@@ -1076,10 +1061,7 @@ fn an_extension_allows_more_follow_ups_and_an_improvement_restores() {
             .await
             .unwrap();
         assert_eq!(done.state, improvements::ImprovementNoticeState::Improved);
-        assert_eq!(
-            registry::require(db, A).await.unwrap().state,
-            ParticipantState::Active
-        );
+        assert_eq!(state_of(db, A).await, ParticipantState::Active);
 
         net.shutdown().await;
     });
