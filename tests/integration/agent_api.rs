@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::agent::{agency, api_only};
 use crate::agent_web::parts;
-use crate::federation::{federated, free_ports};
+use crate::federation::linked;
 
 const SECRET: &str = "webhook-secret-for-tests";
 
@@ -157,33 +157,12 @@ struct Net {
 }
 
 async fn two_centers(name: &str) -> Net {
-    let pki = pki();
     let root = scratch(name);
     std::fs::create_dir_all(root.join("n2")).unwrap();
     // Center X has A and B; center Y has C. Each knows the other's participants.
-    let (px, py) = free_ports();
-    let (dbx, dby) = (
-        fresh_database(&format!("{name}_x")).await,
-        fresh_database(&format!("{name}_y")).await,
-    );
-    let x = gongwen_center::start(
-        federated(pki, "center-x", &dbx, px, 0, ("center-y", py, 1)),
-        Clock::default(),
-    )
-    .await
-    .unwrap();
-    let y = gongwen_center::start(
-        federated(pki, "center-y", &dby, py, 1, ("center-x", px, 0)),
-        Clock::default(),
-    )
-    .await
-    .unwrap();
-    pki.register(&x.app, &[A, B]).await.unwrap();
-    pki.register_remote(&x.app, C, "center-y").await.unwrap();
-    pki.register(&y.app, &[C]).await.unwrap();
-    for code in [A, B] {
-        pki.register_remote(&y.app, code, "center-x").await.unwrap();
-    }
+    let dbs = [format!("{name}_x"), format!("{name}_y")];
+    let names = ["center-x", "center-y"];
+    let (x, y, _) = linked(names, [&dbs[0], &dbs[1]], &[A, B], &[C]).await;
 
     // Node 1: A's document system, with a webhook. Node 2: B in folder mode (and API),
     // C through the API, each at its own center.

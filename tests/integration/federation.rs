@@ -66,30 +66,42 @@ async fn until_b_is(want: CopyStatus, c: &CenterClient, id: &str, what: &str) {
 }
 
 /// Center X (`names[0]`, known to Y as `center-x`) with `at_x`, and center Y (`names[1]`,
-/// known to X as `center-y`) with B, on the databases `dbs`; each knows the other's
-/// participant, A or B. Returns X, Y, Y's configuration (to start it again), A's client at X
-/// and B's at Y.
-async fn linked(
-    pki: &Pki,
+/// known to X as `center-y`) with `at_y`, on fresh databases `dbs`; each knows the other's
+/// participants. Returns X, Y and Y's configuration (to start it again).
+pub(crate) async fn linked(
     names: [&str; 2],
     dbs: [&str; 2],
     at_x: &[&str],
-) -> (Running, Running, CenterConfig, CenterClient, CenterClient) {
+    at_y: &[&str],
+) -> (Running, Running, CenterConfig) {
+    let pki = pki();
     let (px, py) = free_ports();
     let (dbx, dby) = (fresh_database(dbs[0]).await, fresh_database(dbs[1]).await);
     let cx = federated(pki, names[0], &dbx, px, 0, ("center-y", py, 1));
     let cy = federated(pki, names[1], &dby, py, 1, ("center-x", px, 0));
     let x = gongwen_center::start(cx, Clock::default()).await.unwrap();
-    let y = gongwen_center::start(cy.clone(), Clock::default())
-        .await
-        .unwrap();
-    pki.register(&x.app, at_x).await.unwrap();
-    pki.register_remote(&x.app, B, "center-y").await.unwrap();
-    pki.register(&y.app, &[B]).await.unwrap();
-    pki.register_remote(&y.app, A, "center-x").await.unwrap();
-    let a = pki.client(x.addr(), A).unwrap();
-    let b = pki.client(y.addr(), B).unwrap();
-    (x, y, cy, a, b)
+    let y = gongwen_center::start(cy.clone(), Clock::default());
+    let y = y.await.unwrap();
+    for (center, home, there, other) in [(&x, at_x, at_y, "center-y"), (&y, at_y, at_x, "center-x")]
+    {
+        pki.register(&center.app, home).await.unwrap();
+        for code in there {
+            pki.register_remote(&center.app, code, other).await.unwrap();
+        }
+    }
+    (x, y, cy)
+}
+
+/// Centers linked with A at X and B at Y: X, Y, Y's configuration, A's client at X and B's
+/// at Y.
+async fn a_and_b(
+    names: [&str; 2],
+    dbs: [&str; 2],
+    at_x: &[&str],
+) -> (Running, Running, CenterConfig, CenterClient, CenterClient) {
+    let (x, y, cy) = linked(names, dbs, at_x, &[B]).await;
+    let (a, b) = (pki().client(x.addr(), A), pki().client(y.addr(), B));
+    (x, y, cy, a.unwrap(), b.unwrap())
 }
 
 #[test]
@@ -97,7 +109,7 @@ fn relayed_between_centers_even_when_the_link_is_cut() {
     runtime().block_on(async {
         let pki = pki();
         // A lives at X, B at Y; each center knows the other's participant.
-        let (x, y, cy, a, b) = linked(pki, ["center-x", "center-y"], ["fedx", "fedy"], &[A]).await;
+        let (x, y, cy, a, b) = a_and_b(["center-x", "center-y"], ["fedx", "fedy"], &[A]).await;
 
         let pkg = pki.seal(A, &[B], 2000, HeaderOptions::default()).unwrap();
         let sent = a.submit("f1", pkg.clone()).await.unwrap();
@@ -286,8 +298,7 @@ fn receipt_signed_by(
 fn a_peer_center_cannot_forge_final_statuses() {
     runtime().block_on(async {
         let pki = pki();
-        let (x, y, _, a, b) =
-            linked(pki, ["forge-x", "forge-y"], ["forgex", "forgey"], &[A, C]).await;
+        let (x, y, _, a, b) = a_and_b(["forge-x", "forge-y"], ["forgex", "forgey"], &[A, C]).await;
         let pkg = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
         let sent = a.submit("forge1", pkg.clone()).await.unwrap();
         until_b_is(CopyStatus::Available, &a, &sent.id, "the copy to reach Y").await;
