@@ -7,7 +7,9 @@ use std::path::Path;
 
 use gongwen_agent::{AgencyConfig, AgentConfig};
 use gongwen_center::Clock;
-use gongwen_integration::{A, B, C, EICAR, clamd, fresh_database, pki, runtime, scratch, until};
+use gongwen_integration::{
+    A, B, C, EICAR, clamd, fresh_database, pki, records_of, runtime, scratch, until,
+};
 use gongwen_proto::CopyStatus;
 use gongwen_testbed::letter;
 
@@ -350,9 +352,8 @@ fn malware_is_refused_on_send_and_quarantined_on_receipt() {
         let b = pki.client(x.addr(), B).unwrap();
         // The report follows the return.
         until("the center to record B's security report", || async {
-            let records = b.records(&[("package_id", sent.id.as_str())]).await;
-            let records = records.unwrap().items;
-            records
+            records_of(&b, &sent.id)
+                .await
                 .iter()
                 .any(|r| r.kind == "security_event" && r.actor == B)
         })

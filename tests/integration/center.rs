@@ -5,7 +5,9 @@ use gongwen_center::BlobStore;
 use gongwen_center::Running;
 use gongwen_center::participants::{self, Standing};
 use gongwen_client::{CenterClient, ClientError};
-use gongwen_integration::{A, B, C, D, confirm, fresh_database, packages, pki, runtime, scratch};
+use gongwen_integration::{
+    A, B, C, D, confirm, fresh_database, packages, pki, records_of, runtime, scratch,
+};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions, ResendKind, ReturnReason};
 use gongwen_testbed::start_center;
 use gongwen_trust::receipt::ReceiptEvent;
@@ -150,15 +152,12 @@ fn life_of_a_copy() {
         assert_eq!(a.sent_list(&[]).await.unwrap().items.len(), 1);
 
         // The records: every step, with the doc number, as JSON and CSV.
-        let recs = a
-            .records(&[("package_id", sent.id.as_str())])
-            .await
-            .unwrap();
-        let kinds: Vec<&str> = recs.items.iter().map(|r| r.kind.as_str()).collect();
+        let recs = records_of(&a, &sent.id).await;
+        let kinds: Vec<&str> = recs.iter().map(|r| r.kind.as_str()).collect();
         for k in ["accepted", "available", "failed", "delivered", "confirmed"] {
             assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
         }
-        assert!(recs.items.iter().all(|r| {
+        assert!(recs.iter().all(|r| {
             r.doc_number
                 .as_deref()
                 .is_some_and(|d| d.contains("測試字"))
@@ -275,12 +274,9 @@ fn returned_with_a_reason() {
         gongwen_center::sweep(&center.app).await;
         assert_code(b.fetch(&sent.id).await, "E_BODY_PURGED");
         assert_eq!(a.sent(&sent.id).await.unwrap().aggregate.returned, 1);
-        let recs = a
-            .records(&[("package_id", sent.id.as_str())])
-            .await
-            .unwrap();
-        assert!(recs.items.iter().any(|r| r.kind == "body_purged"));
-        assert!(recs.items.iter().any(|r| r.kind == "returned"));
+        let recs = records_of(&a, &sent.id).await;
+        assert!(recs.iter().any(|r| r.kind == "body_purged"));
+        assert!(recs.iter().any(|r| r.kind == "returned"));
         // The correction is not final yet: its body stays.
         assert!(b.fetch(&fixed.id).await.is_ok());
         center.shutdown().await;

@@ -3,7 +3,7 @@
 
 use gongwen_center::BlobStore;
 use gongwen_client::ClientError;
-use gongwen_integration::{A, B, C, agency_tls, code_of, fresh_database, pki, runtime};
+use gongwen_integration::{A, B, C, agency_tls, code_of, fresh_database, pki, records_of, runtime};
 use gongwen_proto::HeaderOptions;
 use gongwen_proto::api::SecurityEvent;
 use gongwen_testbed::start_center;
@@ -40,21 +40,14 @@ fn only_the_parties_of_a_package_report_on_it() {
             code_of(c.security_event(&report(Some("no-such-package"))).await),
             "E_EVENT_NOT_PARTY"
         );
-        let recs = a
-            .records(&[("package_id", sent.id.as_str())])
-            .await
-            .unwrap();
-        assert!(!recs.items.iter().any(|r| r.kind == "security_event"));
+        let recs = records_of(&a, &sent.id).await;
+        assert!(!recs.iter().any(|r| r.kind == "security_event"));
         // The recipient and the sender may; a report about no package is anyone's to make.
         b.security_event(&report(Some(&sent.id))).await.unwrap();
         a.security_event(&report(Some(&sent.id))).await.unwrap();
         c.security_event(&report(None)).await.unwrap();
-        let recs = a
-            .records(&[("package_id", sent.id.as_str())])
-            .await
-            .unwrap();
+        let recs = records_of(&a, &sent.id).await;
         let actors: Vec<&str> = recs
-            .items
             .iter()
             .filter(|r| r.kind == "security_event")
             .map(|r| r.actor.as_str())

@@ -8,7 +8,7 @@ use gongwen_center::config::{CenterConfig, PeerConfig};
 use gongwen_center::participants;
 use gongwen_center::{Clock, Running};
 use gongwen_client::CenterClient;
-use gongwen_integration::{A, B, C, confirm, fresh_database, hex, pki, runtime, until};
+use gongwen_integration::{A, B, C, confirm, fresh_database, hex, pki, records_of, runtime, until};
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions};
 use gongwen_testbed::Pki;
 use gongwen_trust::receipt::ReceiptEvent;
@@ -114,8 +114,8 @@ fn relayed_between_centers_even_when_the_link_is_cut() {
         let pkg = pki.seal(A, &[B], 2000, HeaderOptions::default()).unwrap();
         let sent = a.submit("f1", pkg.clone()).await.unwrap();
         until_b_is(CopyStatus::Available, &a, &sent.id, "the copy to reach Y").await;
-        let recs = a.records(&[("package_id", sent.id.as_str())]).await.unwrap();
-        assert!(recs.items.iter().any(|r| r.kind == "relayed" && r.actor == "center-y"));
+        let recs = records_of(&a, &sent.id).await;
+        assert!(recs.iter().any(|r| r.kind == "relayed" && r.actor == "center-y"));
         assert_eq!(b.inbox(&[]).await.unwrap().items[0].id, sent.id);
         assert_eq!(b.fetch(&sent.id).await.unwrap(), pkg);
         confirm(&b, B, &sent.id, &pkg).await;
@@ -330,27 +330,7 @@ fn a_peer_center_cannot_forge_final_statuses() {
             assert_eq!(now, before, "the sender's view of the copy must not change");
         };
 
-        // No receipt at all.
-        for s in [
-            CopyStatus::Delivered,
-            CopyStatus::Confirmed,
-            CopyStatus::Returned,
-        ] {
-            let e = mallory.relay_status(&forged(s, None)).await.unwrap_err();
-            assert_eq!(e.code(), Some("E_RELAY_NO_RECEIPT"), "{s:?}: {e}");
-            unchanged().await;
-        }
-        // A receipt naming B but signed by C (a participant, with a valid certificate).
-        for (ev, s) in [
-            (ReceiptEvent::Delivered, CopyStatus::Delivered),
-            (ReceiptEvent::Confirmed, CopyStatus::Confirmed),
-        ] {
-            let r = receipt_signed_by(pki, C, B, &pkg, ev);
-            let e = mallory.relay_status(&forged(s, Some(r))).await.unwrap_err();
-            assert_eq!(e.code(), Some("E_RECEIPT_INVALID"), "{e}");
-            unchanged().await;
-        }
-        // B's own receipt with its 收文字號 altered after signing.
+        // B's own receipt, and the same with its 收文字號 altered after signing.
         let genuine = pki
             .receipt(B, &pkg, ReceiptEvent::Confirmed, None, None)
             .unwrap();
@@ -361,21 +341,26 @@ fn a_peer_center_cannot_forge_final_statuses() {
             .position(|w| w == from)
             .expect("number in receipt");
         altered[at..at + from.len()].copy_from_slice(b"1120000009");
-        let e = mallory
-            .relay_status(&forged(CopyStatus::Confirmed, Some(altered)))
-            .await
-            .unwrap_err();
-        assert_eq!(e.code(), Some("E_RECEIPT_INVALID"), "{e}");
-        unchanged().await;
-        // B's genuine receipt, but the peer claims another 收文字號, or another event.
-        for s in [CopyStatus::Confirmed, CopyStatus::Returned] {
-            let e = mallory
-                .relay_status(&forged(s, Some(genuine.clone())))
-                .await
-                .unwrap_err();
-            assert_eq!(e.code(), Some("E_RECEIPT_MISMATCH"), "{s:?}: {e}");
+        // A receipt naming B but signed by C (a participant, with a valid certificate).
+        let by_c = |ev| Some(receipt_signed_by(pki, C, B, &pkg, ev));
+        use CopyStatus::{Confirmed, Delivered, Returned};
+        use ReceiptEvent as E;
+        for (s, receipt, code) in [
+            // No receipt at all.
+            (Delivered, None, "E_RELAY_NO_RECEIPT"),
+            (Confirmed, None, "E_RELAY_NO_RECEIPT"),
+            (Returned, None, "E_RELAY_NO_RECEIPT"),
+            (Delivered, by_c(E::Delivered), "E_RECEIPT_INVALID"),
+            (Confirmed, by_c(E::Confirmed), "E_RECEIPT_INVALID"),
+            (Confirmed, Some(altered), "E_RECEIPT_INVALID"),
+            // B's genuine receipt, but the peer claims another 收文字號, or another event.
+            (Confirmed, Some(genuine.clone()), "E_RECEIPT_MISMATCH"),
+            (Returned, Some(genuine), "E_RECEIPT_MISMATCH"),
+        ] {
+            let e = mallory.relay_status(&forged(s, receipt)).await.unwrap_err();
+            assert_eq!(e.code(), Some(code), "{s:?}: {e}");
+            unchanged().await;
         }
-        unchanged().await;
         // B's genuine 送達 receipt with the peer's 2023 time: the receipt's time is recorded.
         let delivered = pki
             .receipt(B, &pkg, ReceiptEvent::Delivered, None, None)
@@ -391,13 +376,9 @@ fn a_peer_center_cannot_forge_final_statuses() {
             v.status_at
         );
         assert_eq!(v.delivered_at, Some(v.status_at));
-        let recs = a
-            .records(&[("package_id", sent.id.as_str())])
-            .await
-            .unwrap();
+        let recs = records_of(&a, &sent.id).await;
         assert!(
             !recs
-                .items
                 .iter()
                 .any(|r| r.kind == "confirmed" || r.kind == "returned")
         );

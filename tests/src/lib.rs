@@ -195,6 +195,14 @@ pub async fn confirm(c: &gongwen_client::CenterClient, who: &str, id: &str, pkg:
     }
 }
 
+/// The records `c` may see of package `id`.
+pub async fn records_of(
+    c: &gongwen_client::CenterClient,
+    id: &str,
+) -> Vec<gongwen_proto::api::Record> {
+    c.records(&[("package_id", id)]).await.unwrap().items
+}
+
 /// How many packages center `x` holds.
 pub async fn packages(x: &gongwen_center::Running) -> usize {
     let rows = x.app.db.fetch_all("SELECT id FROM packages", &[]);
