@@ -6,7 +6,7 @@ use gongwen_center::Running;
 use gongwen_center::participants::{self, Standing};
 use gongwen_client::{CenterClient, ClientError};
 use gongwen_integration::{
-    A, B, C, D, confirm, fresh_database, packages, pki, records_of, runtime, scratch,
+    A, B, C, D, confirm, fresh_database, packages, pki, records_of, runtime, scratch, sealed,
 };
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions, ResendKind, ReturnReason};
 use gongwen_testbed::start_center;
@@ -48,9 +48,7 @@ fn life_of_a_copy() {
         assert_eq!(a.health().await.unwrap().status, "ok");
 
         // To B, and to an agency no one registered.
-        let pkg = pki
-            .seal(A, &[B, "999999999Z"], 300_000, HeaderOptions::default())
-            .unwrap();
+        let pkg = sealed(A, &[B, "999999999Z"], 300_000);
         let sent = a.submit("key-1", pkg.clone()).await.unwrap();
         assert!(!sent.replayed);
         assert_eq!(sent.copies.len(), 2);
@@ -321,9 +319,8 @@ fn the_evaluation_cache_serves_only_the_same_certificate() {
 #[test]
 fn the_same_key_never_sends_twice() {
     runtime().block_on(async {
-        let pki = pki();
         let (center, a, b) = center_ab("idem", BlobStore::Fs).await;
-        let pkg = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
+        let pkg = sealed(A, &[B], 0);
         let first = a.submit("same", pkg.clone()).await.unwrap();
         let second = a.submit("same", pkg.clone()).await.unwrap();
         assert_eq!(first.id, second.id);
@@ -332,7 +329,7 @@ fn the_same_key_never_sends_twice() {
         let (x, y) = tokio::join!(a.submit("same", pkg.clone()), a.submit("same", pkg.clone()));
         assert!(x.unwrap().replayed && y.unwrap().replayed);
         assert_eq!(b.inbox(&[]).await.unwrap().items.len(), 1);
-        let other = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
+        let other = sealed(A, &[B], 0);
         assert_code(a.submit("same", other).await, "E_SUBMIT_KEY_REUSED");
         assert_code(a.submit("another", pkg).await, "E_SUBMIT_REPLAY");
         assert_eq!(b.inbox(&[]).await.unwrap().items.len(), 1);
@@ -356,7 +353,7 @@ fn refusals_change_nothing() {
         let addr = center.addr();
         let a = pki.client(addr, A).unwrap();
         let b = pki.client(addr, B).unwrap();
-        let pkg = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
+        let pkg = sealed(A, &[B], 0);
 
         assert_code(
             pki.anonymous(addr).unwrap().inbox(&[]).await,
@@ -383,9 +380,7 @@ fn refusals_change_nothing() {
         flipped[mid] ^= 0x55;
         assert_code(a.submit("k", flipped).await, "E_SUBMIT_HEADER");
         // Too large, no key, an unwanted attachment type.
-        let big = pki
-            .seal(A, &[B], 300_000, HeaderOptions::default())
-            .unwrap();
+        let big = sealed(A, &[B], 300_000);
         assert_code(a.submit("k", big).await, "E_SUBMIT_TOO_LARGE");
         assert_code(
             a.submit_body(None, pkg.clone().into(), None).await,
@@ -450,7 +445,7 @@ fn refusals_change_nothing() {
         .unwrap();
         let s = assert_code(d.inbox(&[]).await, "E_AUTH_SUSPENDED");
         assert!(s.contains("未依規定更新憑證"), "{s}");
-        let to_d = pki.seal(A, &[D, B], 0, HeaderOptions::default()).unwrap();
+        let to_d = sealed(A, &[D, B], 0);
         let sent = a.submit("to-d", to_d).await.unwrap();
         let dc = sent.copies.iter().find(|c| c.recipient == D).unwrap();
         assert_eq!(dc.status, CopyStatus::Failed);
@@ -500,7 +495,7 @@ fn attachment_types_are_limited() {
             .unwrap();
         pki.register_all(&center.app).await.unwrap();
         let a = pki.client(center.addr(), A).unwrap();
-        let pkg = pki.seal(A, &[B], 100, HeaderOptions::default()).unwrap();
+        let pkg = sealed(A, &[B], 100);
         let s = assert_code(a.submit("k", pkg).await, "E_SUBMIT_FILE_TYPE");
         assert!(s.contains(".pdf") && s.contains("odt"), "{s}");
         center.shutdown().await;
@@ -581,7 +576,7 @@ fn expired_certificates_suspend_and_restarts_keep_everything() {
             .await
             .unwrap();
         let a = pki.client(center.addr(), A).unwrap();
-        let pkg = pki.seal(A, &[B], 5000, HeaderOptions::default()).unwrap();
+        let pkg = sealed(A, &[B], 5000);
         let sent = a.submit("r", pkg.clone()).await.unwrap();
         let config = center.app.config.clone();
         center.shutdown().await;

@@ -3,8 +3,10 @@
 
 use gongwen_center::BlobStore;
 use gongwen_client::ClientError;
-use gongwen_integration::{A, B, C, agency_tls, code_of, fresh_database, pki, records_of, runtime};
-use gongwen_proto::HeaderOptions;
+use gongwen_integration::{
+    A, B, C, agency_tls, code_of, fresh_database, pki, records_of, runtime, sealed,
+};
+
 use gongwen_proto::api::SecurityEvent;
 use gongwen_testbed::start_center;
 
@@ -18,13 +20,7 @@ fn only_the_parties_of_a_package_report_on_it() {
         let pki = pki();
         let (center, a, b) = center_ab("secev", BlobStore::Fs).await;
         let c = pki.client(center.addr(), C).unwrap();
-        let sent = a
-            .submit(
-                "ev-1",
-                pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap(),
-            )
-            .await
-            .unwrap();
+        let sent = a.submit("ev-1", sealed(A, &[B], 0)).await.unwrap();
         let report = |id: Option<&str>| SecurityEvent {
             kind: "malware".into(),
             package_id: id.map(String::from),
@@ -103,13 +99,10 @@ fn corrupt_count(metrics: &str) -> u64 {
 #[test]
 fn corrupted_bodies_are_never_served() {
     runtime().block_on(async {
-        let pki = pki();
         let (center, a, b) = center_ab("corrupt", BlobStore::Fs).await;
         // One body read whole into memory, one streamed after a first pass.
         for (key, attachment) in [("small", 200_000), ("large", 1_600_000)] {
-            let pkg = pki
-                .seal(A, &[B], attachment, HeaderOptions::default())
-                .unwrap();
+            let pkg = sealed(A, &[B], attachment);
             let sent = a.submit(key, pkg.clone()).await.unwrap();
             // Sound bytes are served (and remembered as a recent body).
             assert_eq!(b.fetch(&sent.id).await.unwrap(), pkg);
@@ -215,12 +208,7 @@ fn revocation_takes_effect_without_a_restart() {
         connects(&pki, addr, B).await.unwrap();
         // B's signing certificate is good, and its evaluation is now cached.
         let b = pki.client(addr, B).unwrap();
-        b.submit(
-            "crl-1",
-            pki.seal(B, &[A], 0, HeaderOptions::default()).unwrap(),
-        )
-        .await
-        .unwrap();
+        b.submit("crl-1", sealed(B, &[A], 0)).await.unwrap();
 
         // A stale CRL (past its nextUpdate) refuses under stale_crl = "refuse"; a fresh one
         // is taken up again.
@@ -257,7 +245,7 @@ fn revocation_takes_effect_without_a_restart() {
         gongwen_integration::until("the revoked signing certificate to be refused", || {
             n += 1;
             let key = format!("crl-{n}");
-            let pkg = pki.seal(B, &[A], 0, HeaderOptions::default()).unwrap();
+            let pkg = sealed(B, &[A], 0);
             let b = &b;
             async move {
                 match b.submit(&key, pkg).await {

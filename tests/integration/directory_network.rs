@@ -10,10 +10,10 @@ use gongwen_directory::config::{DirectoryTls, SigningConfig, SnapshotConfig};
 use gongwen_directory::registry::{self, Center, ParticipantInput};
 use gongwen_directory::{DirectoryConfig, addressbook};
 use gongwen_integration::{
-    A, B, C, D, agency_tls, code_of, confirm, fresh_database, pki, runtime, until,
+    A, B, C, D, agency_tls, code_of, confirm, fresh_database, pki, runtime, sealed, until,
 };
 use gongwen_proto::directory::{ApplicationForm, CenterKind, ParticipantKind, ParticipantState};
-use gongwen_proto::{CopyStatus, FailReason, HeaderOptions};
+use gongwen_proto::{CopyStatus, FailReason};
 
 use crate::agent_web::{Page, csrf_of, send};
 
@@ -215,7 +215,7 @@ fn centers_learn_everything_from_the_signed_snapshot() {
         until_refusal("A known at X", &a, None).await;
         until_refusal("B known at Y", &b, None).await;
 
-        let pkg = pki.seal(A, &[B], 1000, HeaderOptions::default()).unwrap();
+        let pkg = sealed(A, &[B], 1000);
         let sent = a.submit("dn1", pkg.clone()).await.unwrap();
         until("the copy to reach B through Y", || async {
             a.sent(&sent.id).await.unwrap().copies[0].status == CopyStatus::Available
@@ -273,7 +273,7 @@ fn centers_learn_everything_from_the_signed_snapshot() {
         let err = b.inbox(&[]).await.unwrap_err();
         assert!(err.to_string().contains("散播電腦病毒"), "{err}");
         until_standing(&x, B, ParticipantState::Suspended).await;
-        let pkg2 = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
+        let pkg2 = sealed(A, &[B], 0);
         let sent2 = a.submit("dn2", pkg2).await.unwrap();
         assert_eq!(sent2.copies[0].status, CopyStatus::Failed);
         assert_eq!(
@@ -297,7 +297,7 @@ fn centers_learn_everything_from_the_signed_snapshot() {
         let x = follow("center-x", &dbx, px, 0, pd, clock_x.clone()).await;
         let a = pki.client(x.addr(), A).unwrap();
         assert_eq!(refusal(&a).await, None);
-        let pkg3 = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
+        let pkg3 = sealed(A, &[B], 0);
         let sent3 = a.submit("dn3", pkg3).await.unwrap();
         until("a copy through Y with the directory down", || async {
             a.sent(&sent3.id).await.unwrap().copies[0].status == CopyStatus::Available
@@ -832,7 +832,7 @@ fn an_organisation_applies_is_reviewed_twice_and_exchanges() {
         let d = pki.client(x.addr(), D).unwrap();
         let a = pki.client(x.addr(), A).unwrap();
         until_refusal("D known at X", &d, None).await;
-        let pkg = pki.seal(D, &[A], 500, HeaderOptions::default()).unwrap();
+        let pkg = sealed(D, &[A], 500);
         let sent = d.submit("app1", pkg.clone()).await.unwrap();
         assert_eq!(sent.copies[0].status, CopyStatus::Available);
         assert_eq!(a.fetch(&sent.id).await.unwrap(), pkg);
@@ -989,13 +989,7 @@ fn an_improvement_notice_suspends_and_ends_in_termination() {
         until_standing(x, B, ParticipantState::Terminated).await;
         let e = b.inbox(&[]).await.unwrap_err().to_string();
         assert!(e.contains("中止") && e.contains("紙本"), "{e}");
-        let to_b = a
-            .submit(
-                "imp1",
-                pki().seal(A, &[B], 0, HeaderOptions::default()).unwrap(),
-            )
-            .await
-            .unwrap();
+        let to_b = a.submit("imp1", sealed(A, &[B], 0)).await.unwrap();
         assert_eq!(
             to_b.copies[0].fail_reason,
             Some(FailReason::RecipientSuspended)

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use gongwen_center::BlobStore;
 use gongwen_center::Clock;
-use gongwen_integration::{A, B, C, confirm, fresh_database, pki, runtime, scratch, until};
-use gongwen_proto::{CopyStatus, HeaderOptions};
+use gongwen_integration::{A, B, C, confirm, fresh_database, pki, runtime, scratch, sealed, until};
+use gongwen_proto::CopyStatus;
 use gongwen_testbed::letter;
 use serde_json::{Value, json};
 
@@ -225,10 +225,10 @@ fn records_are_kept_a_year_and_those_of_an_open_copy_for_good() {
 
         // One package whose copy is final (送達, 收文確認), one to two recipients of which
         // one copy stays open, and an error record about no package.
-        let done = pki.seal(A, &[B], 100, HeaderOptions::default()).unwrap();
+        let done = sealed(A, &[B], 100);
         let done_id = a.submit("rec-1", done.clone()).await.unwrap().id;
         confirm(&b, B, &done_id, &done).await;
-        let open = pki.seal(A, &[B, C], 100, HeaderOptions::default()).unwrap();
+        let open = sealed(A, &[B, C], 100);
         let open_id = a.submit("rec-2", open.clone()).await.unwrap().id;
         confirm(&b, B, &open_id, &open).await;
         let c_copy = a.sent(&open_id).await.unwrap();

@@ -8,8 +8,10 @@ use gongwen_center::config::{CenterConfig, PeerConfig};
 use gongwen_center::participants;
 use gongwen_center::{Clock, Running};
 use gongwen_client::CenterClient;
-use gongwen_integration::{A, B, C, confirm, fresh_database, hex, pki, records_of, runtime, until};
-use gongwen_proto::{CopyStatus, FailReason, HeaderOptions};
+use gongwen_integration::{
+    A, B, C, confirm, fresh_database, hex, pki, records_of, runtime, sealed, until,
+};
+use gongwen_proto::{CopyStatus, FailReason};
 use gongwen_testbed::Pki;
 use gongwen_trust::receipt::ReceiptEvent;
 
@@ -107,11 +109,10 @@ async fn a_and_b(
 #[test]
 fn relayed_between_centers_even_when_the_link_is_cut() {
     runtime().block_on(async {
-        let pki = pki();
         // A lives at X, B at Y; each center knows the other's participant.
         let (x, y, cy, a, b) = a_and_b(["center-x", "center-y"], ["fedx", "fedy"], &[A]).await;
 
-        let pkg = pki.seal(A, &[B], 2000, HeaderOptions::default()).unwrap();
+        let pkg = sealed(A, &[B], 2000);
         let sent = a.submit("f1", pkg.clone()).await.unwrap();
         until_b_is(CopyStatus::Available, &a, &sent.id, "the copy to reach Y").await;
         let recs = records_of(&a, &sent.id).await;
@@ -137,7 +138,7 @@ fn relayed_between_centers_even_when_the_link_is_cut() {
 
         // Cut the link: Y stops. The copy waits, retried, and goes once Y is back.
         y.shutdown().await;
-        let pkg2 = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
+        let pkg2 = sealed(A, &[B], 0);
         let sent2 = a.submit("f2", pkg2).await.unwrap();
         until("a failed attempt", || async {
             let rows = x.app.db.fetch_all("SELECT attempts, last_error FROM outbox WHERE kind = 'relay'", &[]).await.unwrap();
@@ -151,7 +152,7 @@ fn relayed_between_centers_even_when_the_link_is_cut() {
 
         // Y gone for longer than the retry period: the copy fails with that reason.
         y.shutdown().await;
-        let pkg3 = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
+        let pkg3 = sealed(A, &[B], 0);
         let sent3 = a.submit("f3", pkg3).await.unwrap();
         x.app.clock.advance(4 * 86_400_000);
         until_b_is(CopyStatus::Failed, &a, &sent3.id, "the relay to give up").await;
@@ -204,7 +205,7 @@ fn webhooks_are_signed_and_two_centers_share_one_database() {
         // Submitted through one process, received through the other.
         let a = pki.client(one.addr(), A).unwrap();
         let b = pki.client(two.addr(), B).unwrap();
-        let pkg = pki.seal(A, &[B, C], 500, HeaderOptions::default()).unwrap();
+        let pkg = sealed(A, &[B, C], 500);
         let sent = a.submit("w", pkg.clone()).await.unwrap();
         assert_eq!(
             b.fetch(&sent.id).await.unwrap(),
@@ -299,7 +300,7 @@ fn a_peer_center_cannot_forge_final_statuses() {
     runtime().block_on(async {
         let pki = pki();
         let (x, y, _, a, b) = a_and_b(["forge-x", "forge-y"], ["forgex", "forgey"], &[A, C]).await;
-        let pkg = pki.seal(A, &[B], 0, HeaderOptions::default()).unwrap();
+        let pkg = sealed(A, &[B], 0);
         let sent = a.submit("forge1", pkg.clone()).await.unwrap();
         until_b_is(CopyStatus::Available, &a, &sent.id, "the copy to reach Y").await;
         let before = a.sent(&sent.id).await.unwrap().copies[0].clone();

@@ -7,8 +7,8 @@
 use std::path::Path;
 
 use gongwen_center::Clock;
-use gongwen_integration::{A, B, fresh_database, packages, pki, runtime, scratch, within};
-use gongwen_proto::{CopyStatus, HeaderOptions};
+use gongwen_integration::{A, B, fresh_database, packages, pki, runtime, scratch, sealed, within};
+use gongwen_proto::CopyStatus;
 use serde_json::json;
 
 use crate::agent_api::Api;
@@ -191,7 +191,7 @@ fn headers_out_of_bounds_are_refused_at_the_center() {
         }
         assert_eq!(packages(&x).await, 0, "none was stored");
         // An honest one still goes.
-        let pkg = pki.seal(A, &[B], 100, HeaderOptions::default()).unwrap();
+        let pkg = sealed(A, &[B], 100);
         a.submit("honest", pkg).await.unwrap();
         x.shutdown().await;
     });
@@ -210,7 +210,7 @@ fn one_failing_item_never_holds_up_the_documents_behind_it() {
         // earlier download is corrupt in B's cache.
         let mut ids = Vec::new();
         for i in 0..3 {
-            let pkg = pki.seal(A, &[B], 2000, HeaderOptions::default()).unwrap();
+            let pkg = sealed(A, &[B], 2000);
             ids.push(a.submit(&format!("iso-{i}"), pkg).await.unwrap().id);
         }
         let inbox = root.join(B).join("inbox");

@@ -186,6 +186,12 @@ pub fn agency_tls(code: &str) -> rustls::ClientConfig {
         .unwrap()
 }
 
+/// A package from `from` to `to` with an attachment of `attachment` bytes and no options.
+pub fn sealed(from: &str, to: &[&str], attachment: usize) -> Vec<u8> {
+    let options = gongwen_proto::HeaderOptions::default();
+    pki().seal(from, to, attachment, options).unwrap()
+}
+
 /// `who` signs 送達 and then 收文確認 for package `id` (sealed as `pkg`) through `c`.
 pub async fn confirm(c: &gongwen_client::CenterClient, who: &str, id: &str, pkg: &[u8]) {
     use gongwen_trust::receipt::ReceiptEvent;
