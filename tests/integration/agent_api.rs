@@ -419,12 +419,7 @@ fn bad_drafts_change_nothing_and_give_their_number_back() {
         let d = |to: &str, file| draft(&[to], &[], file).to_string().into_bytes();
         let only = |bytes| vec![("draft", None, bytes)];
         let big = vec![b'x'; 1024 * 1024 + 10];
-        let cases: [(
-            Vec<(&str, Option<&str>, Vec<u8>)>,
-            u16,
-            Option<&str>,
-            Option<&str>,
-        ); 7] = [
+        let cases: [(crate::agent_web::Fields, u16, Option<&str>, Option<&str>); 7] = [
             (
                 only(no_subject),
                 400,

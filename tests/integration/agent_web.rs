@@ -290,6 +290,9 @@ pub(crate) async fn ask_signer(url: &str, origin: Option<&str>, text: &str) -> r
     rb.send().await.unwrap()
 }
 
+/// A form's fields as multipart parts: (field, file name, bytes).
+pub(crate) type Fields = Vec<(&'static str, Option<&'static str>, Vec<u8>)>;
+
 /// Multipart parts: (field, file name, bytes).
 pub(crate) fn parts<'a, B: AsRef<[u8]>>(f: &'a [(&'a str, Option<&'a str>, B)]) -> Vec<Part<'a>> {
     let part = |(field, file, bytes): &'a (&'a str, Option<&'a str>, B)| Part {
@@ -350,12 +353,7 @@ async fn letters_to_a(w: &Web) -> (AgentClient, String, String) {
 }
 
 /// The compose form of a 函 with two levels of 說明 and one file.
-fn letter(
-    csrf: &str,
-    subject: &str,
-    to: &str,
-    file: &'static str,
-) -> Vec<(&'static str, Option<&'static str>, Vec<u8>)> {
+fn letter(csrf: &str, subject: &str, to: &str, file: &'static str) -> Fields {
     let text = |s: &str| s.as_bytes().to_vec();
     vec![
         ("csrf", None, text(csrf)),
@@ -800,12 +798,7 @@ fn the_local_signer_signs_only_challenges_for_allowed_pages() {
 }
 
 /// The compose form of `kind` to `to`, with every field some kind asks for, and `extra`.
-fn of_kind(
-    csrf: &str,
-    kind: &str,
-    to: &str,
-    extra: &[(&'static str, &str)],
-) -> Vec<(&'static str, Option<&'static str>, Vec<u8>)> {
+fn of_kind(csrf: &str, kind: &str, to: &str, extra: &[(&'static str, &str)]) -> Fields {
     let subject = format!("{kind}的主旨，請查照。");
     let mut f = vec![
         ("csrf", csrf),

@@ -359,49 +359,37 @@ fn refusals_change_nothing() {
             pki.anonymous(addr).unwrap().inbox(&[]).await,
             "E_AUTH_NO_CERT",
         );
-        // A package whose sender is not the caller.
-        assert_code(b.submit("k", pkg.clone()).await, "E_SUBMIT_SENDER");
-        // A header naming B as sender, signed with A's key, sent by B.
-        let forged = pki
-            .seal_as(A, B, &[C], 0, HeaderOptions::default())
-            .unwrap();
-        assert_code(b.submit("k", forged).await, "E_SUBMIT_SIGNER");
-        // Truncated and garbage bodies.
-        assert_code(
-            a.submit("k", pkg[..pkg.len() / 2].to_vec()).await,
-            "E_SUBMIT_TRUNCATED",
-        );
-        assert_code(
-            a.submit("k", b"not a package".to_vec()).await,
-            "E_SUBMIT_HEADER",
-        );
+        // A header naming B as sender, signed with A's key.
+        let forged = pki.seal_as(A, B, &[C], 0, HeaderOptions::default());
         let mut flipped = pkg.clone();
         let mid = flipped.len() / 3;
         flipped[mid] ^= 0x55;
-        assert_code(a.submit("k", flipped).await, "E_SUBMIT_HEADER");
-        // Too large, no key, an unwanted attachment type.
-        let big = sealed(A, &[B], 300_000);
-        assert_code(a.submit("k", big).await, "E_SUBMIT_TOO_LARGE");
-        assert_code(
-            a.submit_body(None, pkg.clone().into(), None).await,
-            "E_SUBMIT_NO_KEY",
-        );
-        assert_code(a.submit("bad key", pkg.clone()).await, "E_SUBMIT_NO_KEY");
+        let groups = vec!["不存在的群組".into()];
+        let options = HeaderOptions {
+            groups,
+            ..Default::default()
+        };
+        let grouped = pki.seal(A, &[B], 0, options);
+        for (who, key, body, code) in [
+            // A package whose sender is not the caller, and the forged one sent by B.
+            (&b, "k", pkg.clone(), "E_SUBMIT_SENDER"),
+            (&b, "k", forged.unwrap(), "E_SUBMIT_SIGNER"),
+            // Truncated and garbage bodies.
+            (&a, "k", pkg[..pkg.len() / 2].to_vec(), "E_SUBMIT_TRUNCATED"),
+            (&a, "k", b"not a package".to_vec(), "E_SUBMIT_HEADER"),
+            (&a, "k", flipped, "E_SUBMIT_HEADER"),
+            // Too large, a bad key, a group that does not exist.
+            (&a, "k", sealed(A, &[B], 300_000), "E_SUBMIT_TOO_LARGE"),
+            (&a, "bad key", pkg.clone(), "E_SUBMIT_NO_KEY"),
+            (&a, "k", grouped.unwrap(), "E_SUBMIT_GROUP"),
+        ] {
+            assert_code(who.submit(key, body).await, code);
+        }
+        // No key at all; queries that make no sense.
+        let no_key = a.submit_body(None, pkg.clone().into(), None).await;
+        assert_code(no_key, "E_SUBMIT_NO_KEY");
         assert_code(b.inbox(&[("limit", "many")]).await, "E_BAD_REQUEST");
         assert_code(b.inbox(&[("status", "lost")]).await, "E_BAD_REQUEST");
-        // A group that does not exist.
-        let grouped = pki
-            .seal(
-                A,
-                &[B],
-                0,
-                HeaderOptions {
-                    groups: vec!["不存在的群組".into()],
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-        assert_code(a.submit("k", grouped).await, "E_SUBMIT_GROUP");
 
         // Wrong address: D may only call from 10.9.9.9.
         let app = &center.app;

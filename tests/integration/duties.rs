@@ -132,7 +132,7 @@ fn a_classified_document_is_refused_everywhere_and_nothing_reaches_the_recipient
         page.has(200, &[]);
         page.lacks(&["密等"]); // the form offers none
         let csrf = crate::agent_web::csrf_of(&page.body);
-        let fields: Vec<(&str, Option<&str>, Vec<u8>)> = [
+        let fields: crate::agent_web::Fields = [
             ("csrf", csrf.as_str()),
             ("kind", "函"),
             ("urgency", "普通件"),
