@@ -148,14 +148,21 @@ pub(crate) fn node(db: &str, root: &Path, center: std::net::SocketAddr) -> Agent
 
 /// A center with A and B registered.
 pub(crate) async fn start_center(name: &str) -> gongwen_center::Running {
+    center_with(name, &[A, B], |_| {}).await
+}
+
+/// A center named `name` on a fresh database, with `tune` applied to its configuration and
+/// `codes` registered.
+pub(crate) async fn center_with(
+    name: &str,
+    codes: &[&str],
+    tune: impl FnOnce(&mut gongwen_center::config::CenterConfig),
+) -> gongwen_center::Running {
     let pki = pki();
-    let x = gongwen_center::start(
-        pki.center_config(name, &fresh_database(name).await, BlobStore::Fs),
-        Clock::default(),
-    )
-    .await
-    .unwrap();
-    pki.register(&x.app, &[A, B]).await.unwrap();
+    let mut cfg = pki.center_config(name, &fresh_database(name).await, BlobStore::Fs);
+    tune(&mut cfg);
+    let x = gongwen_center::start(cfg, Clock::default()).await.unwrap();
+    pki.register(&x.app, codes).await.unwrap();
     x
 }
 
@@ -202,30 +209,27 @@ impl Web {
         crate::agent_api::Api::new(&self.n, code).await.client()
     }
 
-    /// The state of `id` in A's inbox at this node, once it is there.
-    async fn state_at_a(&self, id: &str) -> Option<String> {
-        let sql = "SELECT state FROM agent_received WHERE agency = $1 AND package_id = $2";
+    /// The first column of the first row `sql` (with `$1` and `$2`) finds at this node.
+    async fn first(&self, sql: &str, args: [&str; 2]) -> Option<String> {
         let row = self
             .n
             .node
             .db
-            .fetch_optional(sql, &[A.into(), id.into()])
-            .await
-            .unwrap();
-        row.map(|r| r.text(0).unwrap())
+            .fetch_optional(sql, &args.map(Into::into))
+            .await;
+        row.unwrap().map(|r| r.text(0).unwrap())
+    }
+
+    /// The state of `id` in A's inbox at this node, once it is there.
+    async fn state_at_a(&self, id: &str) -> Option<String> {
+        let sql = "SELECT state FROM agent_received WHERE agency = $1 AND package_id = $2";
+        self.first(sql, [A, id]).await
     }
 
     /// The package id of the newest document `code` sent from this node.
     async fn last_sent(&self, code: &str) -> String {
-        let sql = "SELECT package_id FROM agent_sent WHERE agency = $1 AND state = 'submitted' ORDER BY created_at DESC";
-        let row = self
-            .n
-            .node
-            .db
-            .fetch_optional(sql, &[code.into()])
-            .await
-            .unwrap();
-        row.unwrap().text(0).unwrap()
+        let sql = "SELECT package_id FROM agent_sent WHERE agency = $1 AND state = $2 ORDER BY created_at DESC";
+        self.first(sql, [code, "submitted"]).await.unwrap()
     }
 
     pub async fn shutdown(self) {

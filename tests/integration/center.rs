@@ -12,6 +12,8 @@ use gongwen_proto::{CopyStatus, FailReason, HeaderOptions, ResendKind, ReturnRea
 use gongwen_testbed::start_center;
 use gongwen_trust::receipt::ReceiptEvent;
 
+use crate::agent_web::center_with;
+
 fn code_of<T: std::fmt::Debug>(r: Result<T, ClientError>) -> String {
     match r {
         Err(e) => e.code().unwrap_or("(no code)").to_string() + " " + &e.to_string(),
@@ -341,15 +343,11 @@ fn the_same_key_never_sends_twice() {
 fn refusals_change_nothing() {
     runtime().block_on(async {
         let pki = pki();
-        let dir = scratch("refusals");
-        let mut cfg =
-            pki.center_config("refusals", &fresh_database("refusals").await, BlobStore::Fs);
-        cfg.limits.max_package_bytes = 200_000;
-        cfg.data_dir = dir.join("data");
-        let center = gongwen_center::start(cfg, gongwen_center::Clock::default())
-            .await
-            .unwrap();
-        pki.register_all(&center.app).await.unwrap();
+        let center = center_with("refusals", &[A, B, C, D], |c| {
+            c.limits.max_package_bytes = 200_000;
+            c.data_dir = scratch("refusals").join("data");
+        })
+        .await;
         let addr = center.addr();
         let a = pki.client(addr, A).unwrap();
         let b = pki.client(addr, B).unwrap();
@@ -475,14 +473,11 @@ fn refusals_change_nothing() {
 #[test]
 fn attachment_types_are_limited() {
     runtime().block_on(async {
-        let pki = pki();
-        let mut cfg = pki.center_config("types", &fresh_database("types").await, BlobStore::Fs);
-        cfg.limits.attachment_types = vec!["odt".into()];
-        let center = gongwen_center::start(cfg, gongwen_center::Clock::default())
-            .await
-            .unwrap();
-        pki.register_all(&center.app).await.unwrap();
-        let a = pki.client(center.addr(), A).unwrap();
+        let center = center_with("types", &[A, B, C, D], |c| {
+            c.limits.attachment_types = vec!["odt".into()]
+        })
+        .await;
+        let a = pki().client(center.addr(), A).unwrap();
         let pkg = sealed(A, &[B], 100);
         let s = assert_code(a.submit("k", pkg).await, "E_SUBMIT_FILE_TYPE");
         assert!(s.contains(".pdf") && s.contains("odt"), "{s}");

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use gongwen_center::BlobStore;
 use gongwen_center::Clock;
 use gongwen_integration::{A, B, C, confirm, fresh_database, pki, runtime, scratch, sealed, until};
 use gongwen_proto::CopyStatus;
@@ -210,16 +209,12 @@ async fn events(db: &gongwen_store::Db) -> Vec<(String, Option<String>)> {
 fn records_are_kept_a_year_and_those_of_an_open_copy_for_good() {
     runtime().block_on(async {
         let pki = pki();
-        let clock = Clock::default();
-        let mut cfg = pki.center_config(
-            "duties-rec",
-            &fresh_database("duties_rec").await,
-            BlobStore::Fs,
-        );
         // Asked for less than the minimum: a year is kept all the same.
-        cfg.retention.record_days = 30;
-        let x = gongwen_center::start(cfg, clock.clone()).await.unwrap();
-        pki.register(&x.app, &[A, B, C]).await.unwrap();
+        let x = crate::agent_web::center_with("duties_rec", &[A, B, C], |c| {
+            c.retention.record_days = 30
+        })
+        .await;
+        let clock = &x.app.clock;
         let a = pki.client(x.addr(), A).unwrap();
         let b = pki.client(x.addr(), B).unwrap();
 

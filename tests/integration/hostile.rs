@@ -8,19 +8,16 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gongwen_center::BlobStore;
 use gongwen_center::Clock;
-use gongwen_integration::{
-    A, B, C, agency_tls, engine, fresh_database, pki, runtime, scratch, until,
-};
+use gongwen_integration::{A, B, C, agency_tls, engine, pki, runtime, scratch, until};
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::agent_api::Api;
 use crate::agent_web::{
-    Web, ask_signer, browser, card, challenge, draft_to, login, send, send_with_pdf, sign_in,
-    signed_by, start_center, start_node, web,
+    Web, ask_signer, browser, card, center_with, challenge, draft_to, login, send, send_with_pdf,
+    sign_in, signed_by, start_center, start_node, web,
 };
 
 /// What the server answers, read until it closes the connection. A server that keeps the
@@ -133,15 +130,7 @@ fn large_anonymous_bodies_are_refused_before_they_are_read() {
 #[test]
 fn a_slow_body_is_cut_after_the_timeout_on_the_agent_and_the_center() {
     runtime().block_on(async {
-        let pki = pki();
-        let mut cfg = pki.center_config(
-            "hostile-slow-x",
-            &fresh_database("hostile_slow_x").await,
-            BlobStore::Fs,
-        );
-        cfg.limits.body_timeout_s = 1;
-        let x = gongwen_center::start(cfg, Clock::default()).await.unwrap();
-        pki.register(&x.app, &[A, B]).await.unwrap();
+        let x = center_with("hostile_slow_x", &[A, B], |c| c.limits.body_timeout_s = 1).await;
         let n = start_node("hostile-slow", &x, |c| {
             c.api.as_mut().unwrap().body_timeout_s = 1;
         })
@@ -295,14 +284,10 @@ fn anonymous_center_requests_are_counted_not_recorded_and_metrics_need_an_operat
         x.shutdown().await;
 
         // A center that lets no address read its metrics: only its operator's certificate.
-        let mut cfg = pki.center_config(
-            "hostile-metrics-x",
-            &fresh_database("hostile_metrics_x").await,
-            BlobStore::Fs,
-        );
-        cfg.metrics_allow = Vec::new();
-        let x = gongwen_center::start(cfg, Clock::default()).await.unwrap();
-        pki.register(&x.app, &[A, B, C]).await.unwrap();
+        let x = center_with("hostile_metrics_x", &[A, B, C], |c| {
+            c.metrics_allow = Vec::new()
+        })
+        .await;
         gongwen_center::participants::upsert(
             &x.app.db,
             &gongwen_center::participants::ParticipantInput {

@@ -6,12 +6,13 @@
 
 use std::path::Path;
 
-use gongwen_center::Clock;
+use gongwen_center::{BlobStore, Clock};
 use gongwen_integration::{A, B, fresh_database, packages, pki, runtime, scratch, sealed, within};
 use gongwen_proto::CopyStatus;
 use serde_json::json;
 
 use crate::agent_api::Api;
+use crate::center::center_ab;
 
 /// A center with A and B, and one agent node serving A (API only) and B (folder mode), with
 /// A's document system at it.
@@ -19,7 +20,7 @@ pub(crate) async fn network(
     root: &Path,
     name: &str,
 ) -> (gongwen_center::Running, gongwen_agent::Running, Api) {
-    let (x, _) = center(&format!("{name}_x")).await;
+    let x = crate::agent_web::start_center(&format!("{name}_x")).await;
     let a = crate::agent::api_only(A, x.addr(), root);
     let b = crate::agent::agency(B, x.addr(), root);
     let node = gongwen_agent::start(
@@ -35,13 +36,6 @@ pub(crate) async fn network(
     .unwrap();
     let api = Api::new(&node, A).await;
     (x, node, api)
-}
-
-/// A center with A and B registered, and A's client at it.
-async fn center(name: &str) -> (gongwen_center::Running, gongwen_client::CenterClient) {
-    let x = crate::agent_web::start_center(name).await;
-    let a = pki().client(x.addr(), A).unwrap();
-    (x, a)
 }
 
 /// An agent node for B alone, in folder mode under `root`.
@@ -149,7 +143,7 @@ type HeaderEdit = Box<dyn FnOnce(&mut gongwen_proto::PackageHeader)>;
 fn headers_out_of_bounds_are_refused_at_the_center() {
     runtime().block_on(async {
         let pki = pki();
-        let (x, a) = center("hostile_header").await;
+        let (x, a, _) = center_ab("hostile_header", BlobStore::Fs).await;
         let long_number = "府".repeat(25_000);
         let cases: Vec<(&str, HeaderEdit)> = vec![
             (
@@ -200,10 +194,8 @@ fn headers_out_of_bounds_are_refused_at_the_center() {
 #[test]
 fn one_failing_item_never_holds_up_the_documents_behind_it() {
     runtime().block_on(async {
-        let pki = pki();
         let root = scratch("hostile-isolation");
-        let (x, a) = center("hostile_iso_x").await;
-        let b_client = pki.client(x.addr(), B).unwrap();
+        let (x, a, b_client) = center_ab("hostile_iso_x", BlobStore::Fs).await;
 
         // Three documents wait for B before its agent starts. The first cannot be put in the
         // inbox (a file stands where its folder goes: a fault on B's disk); the second's
@@ -264,7 +256,7 @@ fn a_header_that_differs_from_the_signed_document_is_returned() {
     runtime().block_on(async {
         let pki = pki();
         let root = scratch("hostile-claims");
-        let (x, a) = center("hostile_claims_x").await;
+        let (x, a, _) = center_ab("hostile_claims_x", BlobStore::Fs).await;
         // The center cannot see the DI: it accepts the claim. B's agent must not.
         let pkg = pki
             .seal_with_header(A, &[B], |h| {
