@@ -7,6 +7,7 @@ use gongwen_integration::{
     A, B, C, agency_tls, code_of, fresh_database, pki, records_of, runtime, sealed,
 };
 
+use gongwen_proto::HeaderOptions;
 use gongwen_proto::api::SecurityEvent;
 use gongwen_testbed::start_center;
 
@@ -208,7 +209,12 @@ fn revocation_takes_effect_without_a_restart() {
         connects(&pki, addr, B).await.unwrap();
         // B's signing certificate is good, and its evaluation is now cached.
         let b = pki.client(addr, B).unwrap();
-        b.submit("crl-1", sealed(B, &[A], 0)).await.unwrap();
+        b.submit(
+            "crl-1",
+            pki.seal(B, &[A], 0, HeaderOptions::default()).unwrap(),
+        )
+        .await
+        .unwrap();
 
         // A stale CRL (past its nextUpdate) refuses under stale_crl = "refuse"; a fresh one
         // is taken up again.
@@ -245,7 +251,7 @@ fn revocation_takes_effect_without_a_restart() {
         gongwen_integration::until("the revoked signing certificate to be refused", || {
             n += 1;
             let key = format!("crl-{n}");
-            let pkg = sealed(B, &[A], 0);
+            let pkg = pki.seal(B, &[A], 0, HeaderOptions::default()).unwrap();
             let b = &b;
             async move {
                 match b.submit(&key, pkg).await {

@@ -18,6 +18,13 @@ fn entry(i: usize) -> NewEntry {
     }
 }
 
+/// Appends `entry(i)` in a transaction of its own.
+async fn append(db: Db, i: usize) {
+    let mut tx = db.begin().await.unwrap();
+    audit::append(&mut tx, entry(i)).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
 #[test]
 fn the_log_chain_shows_where_it_was_changed() {
     runtime().block_on(async {
@@ -28,17 +35,8 @@ fn the_log_chain_shows_where_it_was_changed() {
         assert_eq!((empty.entries, empty.head, empty.broken), (0, None, None));
 
         // Appends from many tasks at once still number 1..=40 with each hash chained.
-        let mut tasks = Vec::new();
-        for i in 0..40 {
-            let db = db.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut tx = db.begin().await.unwrap();
-                let e = audit::append(&mut tx, entry(i)).await.unwrap();
-                tx.commit().await.unwrap();
-                e
-            }));
-        }
-        for t in tasks {
+        let tasks = (0..40).map(|i| tokio::spawn(append(db.clone(), i)));
+        for t in tasks.collect::<Vec<_>>() {
             t.await.unwrap();
         }
         // One rolled back: nothing of it stays, and the numbering has no gap.
@@ -139,9 +137,7 @@ fn purging_old_entries_keeps_what_remains_verifiable() {
             .await
             .unwrap();
         for i in 0..10 {
-            let mut tx = db.begin().await.unwrap();
-            audit::append(&mut tx, entry(i)).await.unwrap();
-            tx.commit().await.unwrap();
+            append(db.clone(), i).await;
         }
         let head = audit::verify(&db, None).await.unwrap().head.unwrap();
         // Entries 1..=6 are older than the cut-off; the newest is never purged.
