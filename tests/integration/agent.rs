@@ -7,7 +7,9 @@ use std::path::Path;
 
 use gongwen_agent::{AgencyConfig, AgentConfig};
 use gongwen_center::Clock;
-use gongwen_integration::{A, B, C, EICAR, clamd, fresh_database, pki, records_of, scratch, until};
+use gongwen_integration::{
+    A, B, C, EICAR, clamd, fresh_database, json_file, pki, records_of, scratch, until,
+};
 use gongwen_proto::CopyStatus;
 use gongwen_testbed::letter;
 
@@ -135,8 +137,7 @@ async fn folders_send_and_receive_through_a_center() {
             .is_none(),
         "outbox emptied"
     );
-    let status: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(status).unwrap()).unwrap();
+    let status = json_file(status);
     let id = status["id"].as_str().unwrap().to_string();
     // B's inbox: the whole set and the receipt file, under the package id.
     let inbox = root.join(B).join("inbox").join(&id);
@@ -145,8 +146,7 @@ async fn folders_send_and_receive_through_a_center() {
     })
     .await;
     assert!(inbox.join(format!("{name}.di")).is_file());
-    let record: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(inbox.join("receipt.json")).unwrap()).unwrap();
+    let record = json_file(inbox.join("receipt.json"));
     assert_eq!(record["sender"], A);
     assert!(record["files"].as_array().unwrap().len() >= 3, "{record}");
     let a = pki.client(x.addr(), A).unwrap();
@@ -224,9 +224,7 @@ async fn folder_sets_carry_immediate_confirmation_and_typed_resends() {
     )
     .await
     .unwrap();
-    let status_of = |name: &str| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(sent_status(&root, name)).unwrap()).unwrap()
-    };
+    let status_of = |name: &str| json_file(sent_status(&root, name));
     let first = drop_letter(&root, &[B]);
     let status = sent_status(&root, &first);
     until("the first set in sent/", || async { status.is_file() }).await;

@@ -6,7 +6,7 @@ use gongwen_center::Running;
 use gongwen_center::participants::{self, Standing};
 use gongwen_client::{CenterClient, ClientError};
 use gongwen_integration::{
-    A, B, C, D, confirm, fresh_database, packages, pki, records_of, scratch, sealed,
+    A, B, C, D, confirm, error_records, fresh_database, packages, pki, records_of, scratch, sealed,
 };
 use gongwen_proto::{CopyStatus, FailReason, HeaderOptions, ResendKind, ReturnReason};
 use gongwen_testbed::start_center;
@@ -451,12 +451,8 @@ async fn refusals_change_nothing() {
         "spool left behind"
     );
     // Every refusal is a record.
-    let errors = app
-        .db
-        .fetch_all("SELECT detail FROM events WHERE kind = 'error'", &[])
-        .await
-        .unwrap();
-    assert!(errors.len() >= 12, "{} errors recorded", errors.len());
+    let errors = error_records(&center).await;
+    assert!(errors >= 12, "{errors} errors recorded");
     center.shutdown().await;
 }
 

@@ -91,6 +91,13 @@ async fn follow(name: &str, db: &str, port: u16, mine: usize, dir: u16, clock: C
     gongwen_center::start(cfg, clock).await.unwrap()
 }
 
+/// What the directory's enforcement does at `at`: 90 days' grace, warnings `warn` days
+/// before a certificate expires.
+async fn enforce(db: &gongwen_store::Db, at: i64, warn: &[u32]) -> Vec<String> {
+    let done = gongwen_directory::improvements::enforce(db, at, 90, warn).await;
+    done.unwrap()
+}
+
 /// The state the directory holds for `code`.
 async fn state_of(db: &gongwen_store::Db, code: &str) -> ParticipantState {
     registry::require(db, code).await.unwrap().state
@@ -960,14 +967,9 @@ async fn an_improvement_notice_suspends_and_ends_in_termination() {
     assert_eq!(&addressbook::taipei_time(stops)[..10], date_in(now, 2));
     assert!(addressbook::taipei_time(stops).ends_with("18:00:00"));
     // A minute before 18:00 the day before, nothing happens; at 18:00 service stops.
-    assert!(
-        improvements::enforce(db, stops - 60_000, 90, &[])
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(enforce(db, stops - 60_000, &[]).await.is_empty());
     assert_eq!(state_of(db, B).await, ParticipantState::Suspended);
-    let done = improvements::enforce(db, stops, 90, &[]).await.unwrap();
+    let done = enforce(db, stops, &[]).await;
     assert_eq!(done, [format!("terminated {B}")]);
     assert_eq!(state_of(db, B).await, ParticipantState::Terminated);
     until_standing(x, B, ParticipantState::Terminated).await;
@@ -1060,19 +1062,11 @@ async fn expired_certificates_warn_then_suspend_then_delist() {
         .min()
         .unwrap();
     let day = 86_400_000;
-    let warned = improvements::enforce(db, until_ms - 20 * day, 90, &[60, 30, 7])
-        .await
-        .unwrap();
+    let warned = enforce(db, until_ms - 20 * day, &[60, 30, 7]).await;
     assert_eq!(warned, [A, B].map(|c| format!("warned {c} (30 days)")));
-    assert!(
-        improvements::enforce(db, until_ms - 19 * day, 90, &[60, 30, 7])
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let expired = improvements::enforce(db, until_ms + 60_000, 90, &[])
-        .await
-        .unwrap();
+    let next_day = enforce(db, until_ms - 19 * day, &[60, 30, 7]).await;
+    assert!(next_day.is_empty(), "warned once");
+    let expired = enforce(db, until_ms + 60_000, &[]).await;
     assert_eq!(
         expired,
         [A, B].map(|c| format!("suspended {c} (certificate expired)"))
@@ -1085,9 +1079,7 @@ async fn expired_certificates_warn_then_suspend_then_delist() {
         .await
         .unwrap_err();
     assert_eq!(r.code.as_str(), "E_DIR_STATE");
-    let gone = improvements::enforce(db, until_ms + 91 * day, 90, &[])
-        .await
-        .unwrap();
+    let gone = enforce(db, until_ms + 91 * day, &[]).await;
     assert_eq!(
         gone,
         [A, B].map(|c| format!("delisted {c} (certificate expired 90 days ago)"))

@@ -6,10 +6,12 @@
 use std::time::Duration;
 
 use gongwen_center::Clock;
-use gongwen_integration::{A, B, C, confirm, fresh_database, pki, scratch, sealed, until};
+use gongwen_integration::{
+    A, B, C, confirm, fresh_database, json_file, pki, scratch, sealed, until,
+};
 use gongwen_proto::CopyStatus;
 use gongwen_testbed::letter;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::agent_api::Api;
 
@@ -89,8 +91,7 @@ async fn a_classified_document_is_refused_everywhere_and_nothing_reaches_the_rec
     .await;
     let why = std::fs::read_to_string(err.join("原因.txt")).unwrap();
     assert!(why.contains(CLASSIFIED) && why.contains("密"), "{why}");
-    let detail: Value =
-        serde_json::from_slice(&std::fs::read(err.join("error.json")).unwrap()).unwrap();
+    let detail = json_file(err.join("error.json"));
     assert!(
         detail["message"].as_str().unwrap().contains(CLASSIFIED),
         "{detail}"

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gongwen_center::Clock;
-use gongwen_integration::{A, B, C, agency_tls, engine, pki, scratch, until};
+use gongwen_integration::{A, B, C, agency_tls, engine, error_records, pki, scratch, until};
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -241,15 +241,6 @@ async fn anonymous_sign_in_pages_write_nothing() {
         assert!(rows.is_empty(), "{table}: {} rows", rows.len());
     }
     w.shutdown().await;
-}
-
-async fn error_records(x: &gongwen_center::Running) -> usize {
-    x.app
-        .db
-        .fetch_all("SELECT detail FROM events WHERE kind = 'error'", &[])
-        .await
-        .unwrap()
-        .len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -215,6 +215,20 @@ pub async fn packages(x: &gongwen_center::Running) -> usize {
     rows.await.unwrap().len()
 }
 
+/// How many error records center `x` holds.
+pub async fn error_records(x: &gongwen_center::Running) -> usize {
+    let rows = x
+        .app
+        .db
+        .fetch_all("SELECT detail FROM events WHERE kind = 'error'", &[]);
+    rows.await.unwrap().len()
+}
+
+/// The JSON file at `p`.
+pub fn json_file(p: impl AsRef<std::path::Path>) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
 /// The code of the refusal `r` must be; panics on a success.
 pub fn code_of<T>(r: Result<T, gongwen_client::ClientError>) -> String {
     match r {
