@@ -251,14 +251,7 @@ async fn the_api_wants_a_valid_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_draft_crosses_two_centers_and_each_copy_is_confirmed_or_returned() {
     let net = two_centers("a_draft_crosses_two_cent").await;
-    let Net {
-        a,
-        b,
-        c,
-        root,
-        hooks,
-        ..
-    } = &net;
+    let Net { a, b, c, .. } = &net;
     // A draft as JSON, two levels of 說明, a PDF: 正本 B (same center), 副本 C (other).
     let pdf = b"%PDF-1.4\n% plan\n%%EOF\n".to_vec();
     let d = draft(&[B], &[C], Some("plan.pdf")).to_string();
@@ -284,12 +277,8 @@ async fn a_draft_crosses_two_centers_and_each_copy_is_confirmed_or_returned() {
     );
 
     // B's folder inbox gets it; C's API inbox lists it with its subject and files.
-    let b_receipt = root
-        .join("n2")
-        .join(B)
-        .join("inbox")
-        .join(&id)
-        .join("receipt.json");
+    let b_inbox = net.root.join("n2").join(B).join("inbox");
+    let b_receipt = b_inbox.join(&id).join("receipt.json");
     until("B's folder inbox", || async { b_receipt.is_file() }).await;
     until("C's API inbox", || async {
         c.get("/api/v1/inbox").await.1["items"]
@@ -380,7 +369,7 @@ async fn a_draft_crosses_two_centers_and_each_copy_is_confirmed_or_returned() {
 
     // The webhook heard: sent, then each copy's moves; signed with the secret.
     until("webhooks for both outcomes", || async {
-        let events = hooks.lock().unwrap().clone();
+        let events = net.hooks.lock().unwrap().clone();
         let has = |want: &str, who: &str| {
             events.iter().any(|(_, b)| {
                 let v: Value = serde_json::from_slice(b).unwrap();
@@ -392,9 +381,9 @@ async fn a_draft_crosses_two_centers_and_each_copy_is_confirmed_or_returned() {
         has("returned", B) && has("confirmed", C)
     })
     .await;
-    let first: Value = serde_json::from_slice(&hooks.lock().unwrap()[0].1).unwrap();
+    let first: Value = serde_json::from_slice(&net.hooks.lock().unwrap()[0].1).unwrap();
     assert_eq!(first["event"], "sent");
-    all_signed(hooks, SECRET);
+    all_signed(&net.hooks, SECRET);
 
     net.shutdown().await;
 }

@@ -249,39 +249,43 @@ impl Session {
     /// `code` signed in with its card at the node at `base`.
     pub async fn open(http: &reqwest::Client, base: &str, code: &str) -> Session {
         let p = sign_in(http, base, code).await;
+        Session::of(http, base, p)
+    }
+
+    /// The session the sign-in answer `p` (a redirect to the inbox) opens.
+    fn of(http: &reqwest::Client, base: &str, p: Page) -> Session {
         p.went_to("/inbox");
         let cookie = p.cookie.expect("a session cookie");
         let (http, base) = (http.clone(), base.to_string());
         Session { http, base, cookie }
     }
 
+    /// A request for `path`, with the session cookie.
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let url = format!("{}{path}", self.base);
+        self.http
+            .request(method, url)
+            .header("cookie", &self.cookie)
+    }
+
     /// The response itself, for files.
     pub async fn fetch(&self, path: &str) -> reqwest::Response {
-        let url = format!("{}{path}", self.base);
-        let rb = self.http.get(url).header("cookie", &self.cookie);
-        rb.send().await.unwrap()
+        self.req(reqwest::Method::GET, path).send().await.unwrap()
     }
 
     pub async fn get(&self, path: &str) -> Page {
-        let url = format!("{}{path}", self.base);
-        send(self.http.get(url).header("cookie", &self.cookie)).await
+        send(self.req(reqwest::Method::GET, path)).await
     }
 
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
-        let rb = self.http.post(format!("{}{path}", self.base));
-        send(rb.header("cookie", &self.cookie).form(form)).await
+        send(self.req(reqwest::Method::POST, path).form(form)).await
     }
 
     /// A multipart form, as the compose page posts it.
     pub async fn upload(&self, path: &str, f: &[(&str, Option<&str>, Vec<u8>)]) -> Page {
         let (ct, body) = gongwen_client::agent::multipart(&parts(f));
-        let rb = self.http.post(format!("{}{path}", self.base));
-        send(
-            rb.header("cookie", &self.cookie)
-                .header("content-type", ct)
-                .body(body),
-        )
-        .await
+        let rb = self.req(reqwest::Method::POST, path);
+        send(rb.header("content-type", ct).body(body)).await
     }
 }
 
@@ -395,18 +399,13 @@ async fn an_organisation_signs_in_with_its_card() {
     let (nonce, text) = challenge(http, base).await;
     let signed = signed_by(A, &text);
     let ok = send(login(http, base, &nonce, &signed)).await;
-    ok.went_to("/inbox");
+    let s = Session::of(http, base, ok);
     let replay = send(login(http, base, &nonce, &signed)).await;
     replay.has(403, &["已使用過"]);
     let bad_text = signed_by(A, "Gongwen 網頁版登入\n隨機碼：0000\n");
     let (nonce, _) = challenge(http, base).await;
     let wrong = send(login(http, base, &nonce, &bad_text)).await;
     wrong.has(403, &[]);
-    let s = Session {
-        http: http.clone(),
-        base: base.clone(),
-        cookie: ok.cookie.expect("a session cookie"),
-    };
 
     // Every sign-in was recorded.
     let rows =

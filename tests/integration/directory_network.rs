@@ -1015,7 +1015,6 @@ async fn an_extension_allows_more_follow_ups_and_an_improvement_restores() {
     use gongwen_directory::improvements;
     let net = at_x("dirimp_ext").await;
     let (db, now) = (&net.dir.app.db, net.now);
-    // An extension allows more follow-ups; an improvement restores the participant.
     let n2 = improvements::issue(db, A, "rules", &date_in(now, 5), ADMIN, now)
         .await
         .unwrap();

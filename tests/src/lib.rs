@@ -29,10 +29,7 @@ pub fn scratch(name: &str) -> PathBuf {
         if let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) {
             for e in rd.flatten() {
                 let n = e.file_name().to_string_lossy().into_owned();
-                if let Some(pid) = n.strip_prefix("gongwen-it-")
-                    && pid.parse::<u32>().is_ok_and(|p| p != std::process::id())
-                    && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-                {
+                if n.strip_prefix("gongwen-it-").is_some_and(gone) {
                     let _ = std::fs::remove_dir_all(e.path());
                 }
             }
@@ -44,6 +41,12 @@ pub fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
+}
+
+/// Whether `pid` names a process, not this one, that has ended: an earlier test process.
+fn gone(pid: &str) -> bool {
+    pid.parse::<u32>().is_ok_and(|p| p != std::process::id())
+        && !std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
 pub fn pki() -> &'static Pki {
@@ -85,11 +88,7 @@ pub async fn fresh_database(name: &str) -> String {
                 .await
                 .unwrap_or_default();
                 for (name,) in old {
-                    let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
-                    if pid.is_some_and(|p| {
-                        p != std::process::id()
-                            && !std::path::Path::new(&format!("/proc/{p}")).exists()
-                    }) {
+                    if name.split('_').nth(2).is_some_and(gone) {
                         let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}"))
                             .execute(&mut c)
                             .await;
