@@ -42,6 +42,12 @@ pub(crate) async fn center_ab(
     (center, a, b)
 }
 
+/// B's receipt returning `pkg` for `reason`, in words `text`.
+fn returned_by_b(pkg: &[u8], reason: ReturnReason, text: &str) -> Vec<u8> {
+    let ev = ReceiptEvent::Returned;
+    pki().receipt(B, pkg, ev, Some(reason), Some(text)).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn life_of_a_copy() {
     let pki = pki();
@@ -126,15 +132,7 @@ async fn life_of_a_copy() {
         CopyStatus::Confirmed
     );
     // A final copy stays final.
-    let ret = pki
-        .receipt(
-            B,
-            &pkg,
-            ReceiptEvent::Returned,
-            Some(ReturnReason::Misdelivered),
-            Some("非本局業務"),
-        )
-        .unwrap();
+    let ret = returned_by_b(&pkg, ReturnReason::Misdelivered, "非本局業務");
     assert_code(b.receipt(&sent.id, ret).await, "E_COPY_STATE");
     // The sender sees it all.
     let view = a.sent(&sent.id).await.unwrap();
@@ -225,15 +223,7 @@ async fn returned_with_a_reason() {
     );
     let d = pki.receipt(B, &pkg, ReceiptEvent::Delivered, None, None);
     b.receipt(&sent.id, d.unwrap()).await.unwrap();
-    let r = pki
-        .receipt(
-            B,
-            &pkg,
-            ReceiptEvent::Returned,
-            Some(ReturnReason::Incomplete),
-            Some("附件只有第1頁"),
-        )
-        .unwrap();
+    let r = returned_by_b(&pkg, ReturnReason::Incomplete, "附件只有第1頁");
     let v = b.receipt(&sent.id, r).await.unwrap();
     assert_eq!(v.status, CopyStatus::Returned);
     assert_eq!(v.return_reason, Some(ReturnReason::Incomplete));

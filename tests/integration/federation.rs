@@ -9,6 +9,7 @@ use gongwen_center::participants;
 use gongwen_center::{Clock, Running};
 use gongwen_client::CenterClient;
 use gongwen_integration::{A, B, C, confirm, fresh_database, hex, pki, records_of, sealed, until};
+use gongwen_proto::api::CopyView;
 use gongwen_proto::{CopyStatus, FailReason};
 use gongwen_testbed::Pki;
 use gongwen_trust::receipt::ReceiptEvent;
@@ -65,6 +66,22 @@ async fn until_b_is(want: CopyStatus, c: &CenterClient, id: &str, what: &str) {
     until(what, || async { status_of(c, id, B).await == want }).await;
 }
 
+/// B (at Y) confirms package `id`, sealed as `pkg`; the confirmation travels back to A's
+/// center with B's 收文字號. The copy as A sees it.
+async fn confirmed_through_y(a: &CenterClient, b: &CenterClient, id: &str, pkg: &[u8]) -> CopyView {
+    confirm(b, B, id, pkg).await;
+    until_b_is(
+        CopyStatus::Confirmed,
+        a,
+        id,
+        "the confirmation to travel back",
+    )
+    .await;
+    let v = a.sent(id).await.unwrap().copies.remove(0);
+    assert_eq!(v.receipt_number.as_deref(), Some("測收字第1150000001號"));
+    v
+}
+
 /// Center X (`names[0]`, known to Y as `center-x`) with `at_x`, and center Y (`names[1]`,
 /// known to X as `center-y`) with `at_y`, on fresh databases `dbs`; each knows the other's
 /// participants. Returns X, Y and Y's configuration (to start it again).
@@ -119,19 +136,7 @@ async fn relayed_between_centers_even_when_the_link_is_cut() {
     );
     assert_eq!(b.inbox(&[]).await.unwrap().items[0].id, sent.id);
     assert_eq!(b.fetch(&sent.id).await.unwrap(), pkg);
-    confirm(&b, B, &sent.id, &pkg).await;
-    until_b_is(
-        CopyStatus::Confirmed,
-        &a,
-        &sent.id,
-        "the confirmation to travel back",
-    )
-    .await;
-    let view = a.sent(&sent.id).await.unwrap();
-    assert_eq!(
-        view.copies[0].receipt_number.as_deref(),
-        Some("測收字第1150000001號")
-    );
+    confirmed_through_y(&a, &b, &sent.id, &pkg).await;
     // The signed receipt travelled with it and is kept at the origin.
     let with_receipt = x
         .app
@@ -406,16 +411,7 @@ async fn a_peer_center_cannot_forge_final_statuses() {
     );
 
     // The honest path still carries B's receipts back through Y.
-    confirm(&b, B, &sent.id, &pkg).await;
-    until_b_is(
-        CopyStatus::Confirmed,
-        &a,
-        &sent.id,
-        "the confirmation to travel back",
-    )
-    .await;
-    let v = a.sent(&sent.id).await.unwrap().copies[0].clone();
-    assert_eq!(v.receipt_number.as_deref(), Some("測收字第1150000001號"));
+    let v = confirmed_through_y(&a, &b, &sent.id, &pkg).await;
     assert!(v.status_at > 1_700_000_000_000);
     x.shutdown().await;
     y.shutdown().await;
