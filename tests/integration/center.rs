@@ -42,6 +42,15 @@ pub(crate) async fn center_ab(
     (center, a, b)
 }
 
+/// A send that asks for 立即確認.
+fn confirm_now() -> HeaderOptions {
+    let confirm_now = true;
+    HeaderOptions {
+        confirm_now,
+        ..Default::default()
+    }
+}
+
 /// B's receipt returning `pkg` for `reason`, in words `text`.
 fn returned_by_b(pkg: &[u8], reason: ReturnReason, text: &str) -> Vec<u8> {
     let ev = ReceiptEvent::Returned;
@@ -198,17 +207,7 @@ async fn life_of_a_copy() {
 async fn returned_with_a_reason() {
     let pki = pki();
     let (center, a, b) = center_ab("ret", BlobStore::Db).await;
-    let pkg = pki
-        .seal(
-            A,
-            &[B],
-            1000,
-            HeaderOptions {
-                confirm_now: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let pkg = pki.seal(A, &[B], 1000, confirm_now()).unwrap();
     let sent = a.submit("k", pkg.clone()).await.unwrap();
     assert!(sent.confirm_now);
     let item = &b.inbox(&[]).await.unwrap().items[0];
@@ -560,17 +559,7 @@ async fn expired_certificates_suspend_and_restarts_keep_everything() {
 async fn duty_lists_follow_the_office_calendar() {
     let pki = pki();
     let (center, a, b) = center_ab("duty", BlobStore::Fs).await;
-    let pkg = pki
-        .seal(
-            A,
-            &[B],
-            0,
-            HeaderOptions {
-                confirm_now: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let pkg = pki.seal(A, &[B], 0, confirm_now()).unwrap();
     let sent = a.submit("d", pkg.clone()).await.unwrap();
     let mine = a.duties().await.unwrap();
     assert_eq!(mine.sending.len(), 1);
