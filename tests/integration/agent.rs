@@ -4,14 +4,16 @@
 //! restart repeats nothing.
 
 use std::path::Path;
-use std::time::Duration;
 
 use gongwen_agent::{AgencyConfig, AgentConfig};
-use gongwen_center::BlobStore;
 use gongwen_center::Clock;
-use gongwen_integration::{A, B, C, EICAR, clamd, fresh_database, pki, runtime, scratch};
+use gongwen_integration::{
+    A, B, C, EICAR, clamd, fresh_database, json_file, pki, records_of, scratch, until,
+};
 use gongwen_proto::CopyStatus;
 use gongwen_testbed::letter;
+
+use crate::agent_web::start_center;
 
 pub(crate) fn agency(code: &str, center: std::net::SocketAddr, root: &Path) -> AgencyConfig {
     let p = pki();
@@ -36,6 +38,15 @@ pub(crate) fn agency(code: &str, center: std::net::SocketAddr, root: &Path) -> A
         address: None,
         contact: Vec::new(),
         webhook: None,
+    }
+}
+
+/// `code` served through the API and the web client only, with no folders.
+pub(crate) fn api_only(code: &str, center: std::net::SocketAddr, root: &Path) -> AgencyConfig {
+    let folder = None;
+    AgencyConfig {
+        folder,
+        ..agency(code, center, root)
     }
 }
 
@@ -77,343 +88,267 @@ fn config(db: &str, root: &Path, center: std::net::SocketAddr) -> AgentConfig {
     )
 }
 
-/// Drops a letter from A to `to` into A's outbox, the DI last (as a copying program would).
-fn drop_letter(root: &Path, to: &[&str]) -> String {
-    let (di, sw, attachments) = letter(A, to, 3000).unwrap();
+/// Drops set `(di, sw, attachments)` into A's outbox under `root`: its options file first
+/// when given, the DI last (as a copying program would). The set's name.
+pub(crate) fn drop_set(
+    root: &Path,
+    (di, sw, attachments): gongwen_testbed::Letter,
+    options: Option<&str>,
+) -> String {
+    let name = di.0.trim_end_matches(".di").to_string();
     let outbox = root.join(A).join("outbox");
-    for (name, bytes) in attachments.iter().chain(std::iter::once(&sw)) {
-        std::fs::write(outbox.join(name), bytes).unwrap();
+    if let Some(o) = options {
+        std::fs::write(outbox.join(format!("{name}.options.toml")), o).unwrap();
+    }
+    for (n, bytes) in attachments.iter().chain(std::iter::once(&sw)) {
+        std::fs::write(outbox.join(n), bytes).unwrap();
     }
     std::fs::write(outbox.join(&di.0), &di.1).unwrap();
-    di.0.trim_end_matches(".di").to_string()
+    name
 }
 
-async fn until<F: FnMut() -> bool>(what: &str, mut f: F) {
-    for _ in 0..300 {
-        if f() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
+/// Drops a letter from A to `to` into A's outbox.
+fn drop_letter(root: &Path, to: &[&str]) -> String {
+    drop_set(root, letter(A, to, 3000).unwrap(), None)
 }
 
-#[test]
-fn folders_send_and_receive_through_a_center() {
-    runtime().block_on(async {
-        let pki = pki();
-        let root = scratch("agent-folders");
-        let x = gongwen_center::start(
-            pki.center_config("agent-x", &fresh_database("agent_x").await, BlobStore::Fs),
-            Clock::default(),
-        )
+/// Where set `name` of A's lands once sent.
+fn sent_status(root: &Path, name: &str) -> std::path::PathBuf {
+    root.join(A).join("sent").join(name).join("status.json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folders_send_and_receive_through_a_center() {
+    let pki = pki();
+    let root = scratch("agent-folders");
+    let x = start_center("agent_x").await;
+    let db = fresh_database("agent_node").await;
+    let node = gongwen_agent::start(config(&db, &root, x.addr()), Clock::default())
         .await
         .unwrap();
-        pki.register(&x.app, &[A, B]).await.unwrap();
-        let db = fresh_database("agent_node").await;
-        let node = gongwen_agent::start(config(&db, &root, x.addr()), Clock::default())
-            .await
-            .unwrap();
 
-        let name = drop_letter(&root, &[B]);
-        let sent_dir = root.join(A).join("sent").join(&name);
-        until("the set in sent/", || {
-            sent_dir.join("status.json").is_file()
-        })
-        .await;
-        assert!(
-            std::fs::read_dir(root.join(A).join("outbox"))
-                .unwrap()
-                .next()
-                .is_none(),
-            "outbox emptied"
-        );
-        let status: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(sent_dir.join("status.json")).unwrap()).unwrap();
-        let id = status["id"].as_str().unwrap().to_string();
-        // B's inbox: the whole set and the receipt file, under the package id.
-        let inbox = root.join(B).join("inbox").join(&id);
-        until("B's inbox", || inbox.join("receipt.json").is_file()).await;
-        assert!(inbox.join(format!("{name}.di")).is_file());
-        let record: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(inbox.join("receipt.json")).unwrap()).unwrap();
-        assert_eq!(record["sender"], A);
-        assert!(record["files"].as_array().unwrap().len() >= 3, "{record}");
-        let a = pki.client(x.addr(), A).unwrap();
-        let mut delivered = false;
-        for _ in 0..100 {
-            if a.sent(&id).await.unwrap().copies[0].status == CopyStatus::Delivered {
-                delivered = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        assert!(delivered, "送達 reached the center");
+    let name = drop_letter(&root, &[B]);
+    let status = sent_status(&root, &name);
+    until("the set in sent/", || async { status.is_file() }).await;
+    assert!(
+        std::fs::read_dir(root.join(A).join("outbox"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "outbox emptied"
+    );
+    let status = json_file(status);
+    let id = status["id"].as_str().unwrap().to_string();
+    // B's inbox: the whole set and the receipt file, under the package id.
+    let inbox = root.join(B).join("inbox").join(&id);
+    until("B's inbox", || async {
+        inbox.join("receipt.json").is_file()
+    })
+    .await;
+    assert!(inbox.join(format!("{name}.di")).is_file());
+    let record = json_file(inbox.join("receipt.json"));
+    assert_eq!(record["sender"], A);
+    assert!(record["files"].as_array().unwrap().len() >= 3, "{record}");
+    let a = pki.client(x.addr(), A).unwrap();
+    until("送達 to reach the center", || async {
+        a.sent(&id).await.unwrap().copies[0].status == CopyStatus::Delivered
+    })
+    .await;
 
-        // To someone the center does not know: error/ with the reason, nothing sent.
-        let bad = drop_letter(&root, &[C]);
-        let err_dir = root.join(A).join("error").join(&bad);
-        until("the set in error/", || err_dir.join("原因.txt").is_file()).await;
-        let why = std::fs::read_to_string(err_dir.join("原因.txt")).unwrap();
-        assert!(why.contains(C), "{why}");
-        // A DI that is not a DI.
-        std::fs::write(
-            root.join(A).join("outbox").join("broken.di"),
-            b"<not a document",
-        )
+    // To someone the center does not know: error/ with the reason, nothing sent.
+    let bad = drop_letter(&root, &[C]);
+    let err_dir = root.join(A).join("error").join(&bad);
+    until("the set in error/", || async {
+        err_dir.join("原因.txt").is_file()
+    })
+    .await;
+    let why = std::fs::read_to_string(err_dir.join("原因.txt")).unwrap();
+    assert!(why.contains(C), "{why}");
+    // A DI that is not a DI.
+    std::fs::write(
+        root.join(A).join("outbox").join("broken.di"),
+        b"<not a document",
+    )
+    .unwrap();
+    let broken = root.join(A).join("error").join("broken");
+    until("the broken DI in error/", || async {
+        broken.join("原因.txt").is_file()
+    })
+    .await;
+
+    // A restart sends what is new and repeats nothing.
+    node.shutdown().await;
+    let again = drop_letter(&root, &[B]);
+    let node = gongwen_agent::start(config(&db, &root, x.addr()), Clock::default())
+        .await
         .unwrap();
-        let broken = root.join(A).join("error").join("broken");
-        until("the broken DI in error/", || {
-            broken.join("原因.txt").is_file()
-        })
-        .await;
-
-        // A restart sends what is new and repeats nothing.
-        node.shutdown().await;
-        let again = drop_letter(&root, &[B]);
-        let node = gongwen_agent::start(config(&db, &root, x.addr()), Clock::default())
-            .await
-            .unwrap();
-        until("the second set in sent/", || {
-            root.join(A)
-                .join("sent")
-                .join(&again)
-                .join("status.json")
-                .is_file()
-        })
-        .await;
-        let list = a.sent_list(&[]).await.unwrap();
-        assert_eq!(list.items.len(), 2, "two letters, each sent once");
-        // Both complete (a set still being written is a `.tmp-` folder, counted only once
-        // renamed).
-        until("both in B's inbox", || {
-            std::fs::read_dir(root.join(B).join("inbox"))
-                .unwrap()
-                .flatten()
-                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-                .count()
-                >= 2
-        })
-        .await;
-        // Nothing half-written was ever left in the inbox.
-        for e in std::fs::read_dir(root.join(B).join("inbox")).unwrap() {
-            let e = e.unwrap();
-            assert!(
-                !e.file_name().to_string_lossy().starts_with('.'),
-                "{:?}",
-                e.path()
-            );
-            assert!(e.path().join("receipt.json").is_file());
-        }
-        node.shutdown().await;
-        x.shutdown().await;
-    });
+    let status = sent_status(&root, &again);
+    until("the second set in sent/", || async { status.is_file() }).await;
+    let list = a.sent_list(&[]).await.unwrap();
+    assert_eq!(list.items.len(), 2, "two letters, each sent once");
+    // Both complete (a set still being written is a `.tmp-` folder, counted only once
+    // renamed).
+    until("both in B's inbox", || async {
+        std::fs::read_dir(root.join(B).join("inbox"))
+            .unwrap()
+            .flatten()
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .count()
+            >= 2
+    })
+    .await;
+    // Nothing half-written was ever left in the inbox.
+    for e in std::fs::read_dir(root.join(B).join("inbox")).unwrap() {
+        let e = e.unwrap();
+        assert!(
+            !e.file_name().to_string_lossy().starts_with('.'),
+            "{:?}",
+            e.path()
+        );
+        assert!(e.path().join("receipt.json").is_file());
+    }
+    node.shutdown().await;
+    x.shutdown().await;
 }
 
 /// A set's `<DI>.options.toml` asks for 立即確認 and names the send it corrects (by its
 /// 發文字號); options that are wrong send nothing and say why.
-#[test]
-fn folder_sets_carry_immediate_confirmation_and_typed_resends() {
-    runtime().block_on(async {
-        let pki = pki();
-        let root = scratch("agent-options");
-        let x = gongwen_center::start(
-            pki.center_config(
-                "options-x",
-                &fresh_database("options_x").await,
-                BlobStore::Fs,
-            ),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
-        pki.register(&x.app, &[A, B]).await.unwrap();
-        let node = gongwen_agent::start(
-            config(&fresh_database("options_node").await, &root, x.addr()),
-            Clock::default(),
-        )
-        .await
-        .unwrap();
-        let status_of = |name: &str| -> serde_json::Value {
-            let p = root.join(A).join("sent").join(name).join("status.json");
-            serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-        };
-        let first = drop_letter(&root, &[B]);
-        until("the first set in sent/", || {
-            root.join(A)
-                .join("sent")
-                .join(&first)
-                .join("status.json")
-                .is_file()
-        })
-        .await;
-        let original = status_of(&first);
-        assert_eq!(original["confirm_now"], false);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folder_sets_carry_immediate_confirmation_and_typed_resends() {
+    let pki = pki();
+    let root = scratch("agent-options");
+    let x = start_center("options_x").await;
+    let node = gongwen_agent::start(
+        config(&fresh_database("options_node").await, &root, x.addr()),
+        Clock::default(),
+    )
+    .await
+    .unwrap();
+    let status_of = |name: &str| json_file(sent_status(&root, name));
+    let first = drop_letter(&root, &[B]);
+    let status = sent_status(&root, &first);
+    until("the first set in sent/", || async { status.is_file() }).await;
+    let original = status_of(&first);
+    assert_eq!(original["confirm_now"], false);
 
-        // Options before the DI, as a copying program would write them.
-        let (di, sw, attachments) = letter(A, &[B], 3000).unwrap();
-        let name = di.0.trim_end_matches(".di").to_string();
-        let outbox = root.join(A).join("outbox");
-        std::fs::write(
-            outbox.join(format!("{name}.options.toml")),
-            format!(
-                "\"立即確認\" = true\n\"重發類別\" = \"本文修正\"\n\"原發文\" = \"{}\"\n",
-                original["doc_number"].as_str().unwrap()
-            ),
-        )
-        .unwrap();
-        for (n, bytes) in attachments.iter().chain(std::iter::once(&sw)) {
-            std::fs::write(outbox.join(n), bytes).unwrap();
-        }
-        std::fs::write(outbox.join(&di.0), &di.1).unwrap();
-        let sent = root.join(A).join("sent").join(&name);
-        let refused = root.join(A).join("error").join(&name).join("原因.txt");
-        until("the correction in sent/", || {
-            sent.join("status.json").is_file() || refused.is_file()
-        })
-        .await;
-        assert!(
-            !refused.is_file(),
-            "{}",
-            std::fs::read_to_string(&refused).unwrap_or_default()
-        );
-        let fixed = status_of(&name);
-        assert_eq!(fixed["confirm_now"], true, "{fixed}");
-        assert_eq!(fixed["resend"]["original"], original["id"], "{fixed}");
-        assert_eq!(fixed["resend"]["kind"], "本文修正", "{fixed}");
-        assert!(
-            sent.join(format!("{name}.options.toml")).is_file(),
-            "kept with the set"
-        );
+    // Options before the DI, as a copying program would write them.
+    let options = format!(
+        "\"立即確認\" = true\n\"重發類別\" = \"本文修正\"\n\"原發文\" = \"{}\"\n",
+        original["doc_number"].as_str().unwrap()
+    );
+    let name = drop_set(&root, letter(A, &[B], 3000).unwrap(), Some(&options));
+    let sent = root.join(A).join("sent").join(&name);
+    let refused = root.join(A).join("error").join(&name).join("原因.txt");
+    until("the correction in sent/", || async {
+        sent.join("status.json").is_file() || refused.is_file()
+    })
+    .await;
+    assert!(
+        !refused.is_file(),
+        "{}",
+        std::fs::read_to_string(&refused).unwrap_or_default()
+    );
+    let fixed = status_of(&name);
+    assert_eq!(fixed["confirm_now"], true, "{fixed}");
+    assert_eq!(fixed["resend"]["original"], original["id"], "{fixed}");
+    assert_eq!(fixed["resend"]["kind"], "本文修正", "{fixed}");
+    assert!(
+        sent.join(format!("{name}.options.toml")).is_file(),
+        "kept with the set"
+    );
 
-        // An unknown field: error/ with the reason, nothing sent.
-        let (di, sw, attachments) = letter(A, &[B], 3000).unwrap();
-        let bad = di.0.trim_end_matches(".di").to_string();
-        std::fs::write(
-            outbox.join(format!("{bad}.options.toml")),
-            "\"重要\" = true\n",
-        )
-        .unwrap();
-        for (n, bytes) in attachments.iter().chain(std::iter::once(&sw)) {
-            std::fs::write(outbox.join(n), bytes).unwrap();
-        }
-        std::fs::write(outbox.join(&di.0), &di.1).unwrap();
-        let err = root.join(A).join("error").join(&bad);
-        until("the set with bad options in error/", || {
-            err.join("原因.txt").is_file()
-        })
-        .await;
-        let why = std::fs::read_to_string(err.join("原因.txt")).unwrap();
-        assert!(why.contains("可用的欄位"), "{why}");
-        let a = pki.client(x.addr(), A).unwrap();
-        assert_eq!(
-            a.sent_list(&[]).await.unwrap().items.len(),
-            2,
-            "the bad set was not sent"
-        );
-        node.shutdown().await;
-        x.shutdown().await;
-    });
+    // An unknown field: error/ with the reason, nothing sent.
+    let set = letter(A, &[B], 3000).unwrap();
+    let bad = drop_set(&root, set, Some("\"重要\" = true\n"));
+    let err = root.join(A).join("error").join(&bad);
+    until("the set with bad options in error/", || async {
+        err.join("原因.txt").is_file()
+    })
+    .await;
+    let why = std::fs::read_to_string(err.join("原因.txt")).unwrap();
+    assert!(why.contains("可用的欄位"), "{why}");
+    let a = pki.client(x.addr(), A).unwrap();
+    assert_eq!(
+        a.sent_list(&[]).await.unwrap().items.len(),
+        2,
+        "the bad set was not sent"
+    );
+    node.shutdown().await;
+    x.shutdown().await;
 }
 
-#[test]
-fn malware_is_refused_on_send_and_quarantined_on_receipt() {
-    runtime().block_on(async {
-        let pki = pki();
-        let root = scratch("agent-malware");
-        let x = gongwen_center::start(
-            pki.center_config("agent-m", &fresh_database("agent_m").await, BlobStore::Fs),
-            Clock::default(),
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malware_is_refused_on_send_and_quarantined_on_receipt() {
+    let pki = pki();
+    let root = scratch("agent-malware");
+    let x = start_center("agent_m").await;
+    let mut cfg = config(&fresh_database("agent_m_node").await, &root, x.addr());
+    cfg.clamd = Some(clamd().to_string());
+    let node = gongwen_agent::start(cfg, Clock::default()).await.unwrap();
+    let a = pki.client(x.addr(), A).unwrap();
+
+    // An infected attachment in A's outbox: refused, nothing leaves.
+    let infected = || {
+        let (di, sw, mut attachments) = letter(A, &[B], 1000).unwrap();
+        attachments[0].1 = format!("%PDF-1.4 {EICAR} %%EOF").into_bytes();
+        (di, sw, attachments)
+    };
+    let name = drop_set(&root, infected(), None);
+    let err = root.join(A).join("error").join(&name);
+    until("the infected set in error/", || async {
+        err.join("error.json").is_file()
+    })
+    .await;
+    let why = std::fs::read_to_string(err.join("原因.txt")).unwrap();
+    assert!(why.contains("含惡意程式") && why.contains("Eicar"), "{why}");
+    assert!(
+        std::fs::read_to_string(err.join("error.json"))
+            .unwrap()
+            .contains("E_MALWARE")
+    );
+    assert!(
+        a.sent_list(&[]).await.unwrap().items.is_empty(),
+        "nothing was sent"
+    );
+
+    // An infected package sealed elsewhere reaches B: quarantined, returned, reported.
+    let (di, sw, attachments) = infected();
+    let pkg = pki
+        .seal_files(
+            A,
+            di,
+            Some(sw),
+            attachments,
+            &[B],
+            gongwen_proto::HeaderOptions::default(),
         )
-        .await
         .unwrap();
-        pki.register(&x.app, &[A, B]).await.unwrap();
-        let mut cfg = config(&fresh_database("agent_m_node").await, &root, x.addr());
-        cfg.clamd = Some(clamd().to_string());
-        let node = gongwen_agent::start(cfg, Clock::default()).await.unwrap();
-        let a = pki.client(x.addr(), A).unwrap();
-
-        // An infected attachment in A's outbox: refused, nothing leaves.
-        let (di, sw, mut attachments) = letter(A, &[B], 1000).unwrap();
-        attachments[0].1 = format!("%PDF-1.4 {EICAR} %%EOF").into_bytes();
-        let outbox = root.join(A).join("outbox");
-        for (name, bytes) in attachments.iter().chain(std::iter::once(&sw)) {
-            std::fs::write(outbox.join(name), bytes).unwrap();
-        }
-        std::fs::write(outbox.join(&di.0), &di.1).unwrap();
-        let name = di.0.trim_end_matches(".di").to_string();
-        let err = root.join(A).join("error").join(&name);
-        until("the infected set in error/", || {
-            err.join("error.json").is_file()
-        })
-        .await;
-        let why = std::fs::read_to_string(err.join("原因.txt")).unwrap();
-        assert!(why.contains("含惡意程式") && why.contains("Eicar"), "{why}");
-        assert!(
-            std::fs::read_to_string(err.join("error.json"))
-                .unwrap()
-                .contains("E_MALWARE")
-        );
-        assert!(
-            a.sent_list(&[]).await.unwrap().items.is_empty(),
-            "nothing was sent"
-        );
-
-        // An infected package sealed elsewhere reaches B: quarantined, returned, reported.
-        let (di, sw, mut attachments) = letter(A, &[B], 1000).unwrap();
-        attachments[0].1 = format!("%PDF-1.4 {EICAR} %%EOF").into_bytes();
-        let pkg = pki
-            .seal_files(
-                A,
-                di,
-                Some(sw),
-                attachments,
-                &[B],
-                gongwen_proto::HeaderOptions::default(),
-            )
-            .unwrap();
-        let sent = a.submit("m1", pkg).await.unwrap();
-        let mut returned = None;
-        for _ in 0..200 {
-            let c = a.sent(&sent.id).await.unwrap().copies.remove(0);
-            if c.status == CopyStatus::Returned {
-                returned = Some(c);
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let c = returned.expect("returned by B's agent");
-        assert_eq!(c.return_reason, Some(gongwen_proto::ReturnReason::Malware));
-        assert!(
-            !root.join(B).join("inbox").join(&sent.id).exists(),
-            "never in the inbox"
-        );
-        assert!(
-            root.join("data")
-                .join("quarantine")
-                .join(format!("{B}-{}", sent.id))
-                .is_dir()
-        );
-        let b = pki.client(x.addr(), B).unwrap();
-        // The report follows the return.
-        let mut reported = false;
-        for _ in 0..200 {
-            let records = b
-                .records(&[("package_id", sent.id.as_str())])
-                .await
-                .unwrap();
-            if records
-                .items
-                .iter()
-                .any(|r| r.kind == "security_event" && r.actor == B)
-            {
-                reported = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        assert!(reported, "the center recorded B's security report");
-        node.shutdown().await;
-        x.shutdown().await;
-    });
+    let sent = a.submit("m1", pkg).await.unwrap();
+    until("the return by B's agent", || async {
+        a.sent(&sent.id).await.unwrap().copies[0].status == CopyStatus::Returned
+    })
+    .await;
+    let c = a.sent(&sent.id).await.unwrap().copies.remove(0);
+    assert_eq!(c.return_reason, Some(gongwen_proto::ReturnReason::Malware));
+    assert!(
+        !root.join(B).join("inbox").join(&sent.id).exists(),
+        "never in the inbox"
+    );
+    assert!(
+        root.join("data")
+            .join("quarantine")
+            .join(format!("{B}-{}", sent.id))
+            .is_dir()
+    );
+    let b = pki.client(x.addr(), B).unwrap();
+    // The report follows the return.
+    until("the center to record B's security report", || async {
+        records_of(&b, &sent.id)
+            .await
+            .iter()
+            .any(|r| r.kind == "security_event" && r.actor == B)
+    })
+    .await;
+    node.shutdown().await;
+    x.shutdown().await;
 }

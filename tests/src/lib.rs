@@ -29,10 +29,7 @@ pub fn scratch(name: &str) -> PathBuf {
         if let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) {
             for e in rd.flatten() {
                 let n = e.file_name().to_string_lossy().into_owned();
-                if let Some(pid) = n.strip_prefix("gongwen-it-")
-                    && pid.parse::<u32>().is_ok_and(|p| p != std::process::id())
-                    && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-                {
+                if n.strip_prefix("gongwen-it-").is_some_and(gone) {
                     let _ = std::fs::remove_dir_all(e.path());
                 }
             }
@@ -44,6 +41,12 @@ pub fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
+}
+
+/// Whether `pid` names a process, not this one, that has ended: an earlier test process.
+fn gone(pid: &str) -> bool {
+    pid.parse::<u32>().is_ok_and(|p| p != std::process::id())
+        && !std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
 pub fn pki() -> &'static Pki {
@@ -85,11 +88,7 @@ pub async fn fresh_database(name: &str) -> String {
                 .await
                 .unwrap_or_default();
                 for (name,) in old {
-                    let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
-                    if pid.is_some_and(|p| {
-                        p != std::process::id()
-                            && !std::path::Path::new(&format!("/proc/{p}")).exists()
-                    }) {
+                    if name.split('_').nth(2).is_some_and(gone) {
                         let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}"))
                             .execute(&mut c)
                             .await;
@@ -173,8 +172,60 @@ pub const EICAR: &str = concat!(
     "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 );
 
-fn hex(b: &[u8]) -> String {
+pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The TLS configuration of a client holding test agency `code`'s certificate.
+pub fn agency_tls(code: &str) -> rustls::ClientConfig {
+    let (pki, read) = (pki(), |f: &std::path::Path| std::fs::read(f).unwrap());
+    let a = pki.agency(code);
+    let identity = (read(&a.tls_cert), read(&a.tls_key));
+    gongwen_client::tls_config(&read(&pki.ca.root_file()), Some((&identity.0, &identity.1)))
+        .unwrap()
+}
+
+/// A package from `from` to `to` with an attachment of `attachment` bytes and no options.
+pub fn sealed(from: &str, to: &[&str], attachment: usize) -> Vec<u8> {
+    let options = gongwen_proto::HeaderOptions::default();
+    pki().seal(from, to, attachment, options).unwrap()
+}
+
+/// `who` signs 送達 and then 收文確認 for package `id` (sealed as `pkg`) through `c`.
+pub async fn confirm(c: &gongwen_client::CenterClient, who: &str, id: &str, pkg: &[u8]) {
+    use gongwen_trust::receipt::ReceiptEvent;
+    for ev in [ReceiptEvent::Delivered, ReceiptEvent::Confirmed] {
+        let receipt = pki().receipt(who, pkg, ev, None, None).unwrap();
+        c.receipt(id, receipt).await.unwrap();
+    }
+}
+
+/// The records `c` may see of package `id`.
+pub async fn records_of(
+    c: &gongwen_client::CenterClient,
+    id: &str,
+) -> Vec<gongwen_proto::api::Record> {
+    c.records(&[("package_id", id)]).await.unwrap().items
+}
+
+/// How many packages center `x` holds.
+pub async fn packages(x: &gongwen_center::Running) -> usize {
+    let rows = x.app.db.fetch_all("SELECT id FROM packages", &[]);
+    rows.await.unwrap().len()
+}
+
+/// How many error records center `x` holds.
+pub async fn error_records(x: &gongwen_center::Running) -> usize {
+    let rows = x
+        .app
+        .db
+        .fetch_all("SELECT detail FROM events WHERE kind = 'error'", &[]);
+    rows.await.unwrap().len()
+}
+
+/// The JSON file at `p`.
+pub fn json_file(p: impl AsRef<std::path::Path>) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
 }
 
 /// The code of the refusal `r` must be; panics on a success.
