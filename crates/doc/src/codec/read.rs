@@ -315,11 +315,7 @@ fn persons(e: &Element, path: &str, ctx: &mut Ctx, title_first: bool) -> Vec<Per
 fn text_and_items(e: &Element, path: &str, ctx: &mut Ctx) -> (Option<String>, Vec<Item>) {
     let mut c = Children::new(e, path);
     let text = opt_text(&mut c, "文字");
-    let items = c
-        .many("條列")
-        .into_iter()
-        .map(|(e, p)| item(e, &p, ctx))
-        .collect();
+    let items = many_with(&mut c, "條列", ctx, item);
     c.finish(ctx);
     (text, items)
 }
@@ -472,26 +468,30 @@ fn urgency(c: &mut Children<'_>, ctx: &mut Ctx) -> Urgency {
     }
 }
 
-fn issuers(c: &mut Children<'_>, ctx: &mut Ctx) -> Vec<Issuer> {
-    let list: Vec<Issuer> = c
-        .many("發文機關")
+/// The consecutive children `name`, each read by `f`.
+fn many_with<T>(
+    c: &mut Children<'_>,
+    name: &str,
+    ctx: &mut Ctx,
+    mut f: impl FnMut(&Element, &str, &mut Ctx) -> T,
+) -> Vec<T> {
+    c.many(name)
         .into_iter()
-        .filter_map(|(e, p)| issuer(e, &p, ctx))
-        .collect();
-    if list.is_empty() && !ctx.problems.iter().any(|p| p.path.contains("發文機關")) {
-        ctx.structure(&c.path, "缺少〈發文機關〉".into());
-    }
-    list
+        .map(|(e, p)| f(e, &p, ctx))
+        .collect()
 }
 
-fn numbers(c: &mut Children<'_>, ctx: &mut Ctx) -> Vec<DocNumber> {
-    let list: Vec<DocNumber> = c
-        .many("發文字號")
-        .into_iter()
-        .filter_map(|(e, p)| doc_number(e, &p, ctx))
-        .collect();
-    if list.is_empty() && !ctx.problems.iter().any(|p| p.path.contains("發文字號")) {
-        ctx.structure(&c.path, "缺少〈發文字號〉".into());
+/// One or more children `name` read by `f`; none at all is a problem, unless one of them was
+/// already reported.
+fn required_many<T>(
+    c: &mut Children<'_>,
+    name: &str,
+    ctx: &mut Ctx,
+    f: impl FnMut(&Element, &str, &mut Ctx) -> Option<T>,
+) -> Vec<T> {
+    let list: Vec<T> = many_with(c, name, ctx, f).into_iter().flatten().collect();
+    if list.is_empty() && !ctx.problems.iter().any(|p| p.path.contains(name)) {
+        ctx.structure(&c.path, format!("缺少〈{name}〉"));
     }
     list
 }
@@ -499,20 +499,6 @@ fn numbers(c: &mut Children<'_>, ctx: &mut Ctx) -> Vec<DocNumber> {
 fn required_date(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Option<RocDate>> {
     let (e, p) = c.one("發文日期", ctx)?;
     date_in(e, &p, ctx)
-}
-
-fn sections(c: &mut Children<'_>, ctx: &mut Ctx) -> Vec<Section> {
-    c.many("段落")
-        .into_iter()
-        .map(|(e, p)| section(e, &p, ctx))
-        .collect()
-}
-
-fn signatures(c: &mut Children<'_>, ctx: &mut Ctx) -> Vec<String> {
-    c.many("署名")
-        .into_iter()
-        .map(|(e, p)| signature(e, &p, ctx))
-        .collect()
 }
 
 /// 署名 is (#PCDATA): a draft leaves it empty until the one who signs is known.
@@ -571,50 +557,40 @@ pub(crate) fn document(root: &Element, ctx: &mut Ctx) -> Option<Document> {
     }
 }
 
-/// What 函 and 令 share from 受文者 to 署名, in the same order.
-struct Outgoing {
-    addressee: Addressee,
-    date: Option<RocDate>,
-    numbers: Vec<DocNumber>,
-    urgency: Urgency,
-    secrecy: Option<Secrecy>,
-    attachments: Option<Attachments>,
-    subject: String,
-    sections: Vec<Section>,
-    primary: Vec<Name>,
-    copies: Vec<CopyRecipient>,
-    signatures: Vec<String>,
-}
-
-fn outgoing(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Outgoing> {
-    let addressee = one_with(c, "受文者", ctx, addressee).flatten();
-    let date = required_date(c, ctx);
-    let numbers = numbers(c, ctx);
-    let urgency = urgency(c, ctx);
-    let secrecy = opt_with(c, "密等及解密條件或保密期限", ctx, secrecy).flatten();
-    let attachments = opt_with(c, "附件", ctx, attachments);
-    let subject = one_with(c, "主旨", ctx, wrapped_text).unwrap_or_default();
-    let sections = sections(c, ctx);
-    let primary = one_with(c, "正本", ctx, names).unwrap_or_default();
-    let copies = opt_with(c, "副本", ctx, copies).unwrap_or_default();
-    let signatures = signatures(c, ctx);
-    Some(Outgoing {
-        addressee: addressee?,
-        date: date?,
-        numbers,
-        urgency,
-        secrecy,
-        attachments,
-        subject,
-        sections,
-        primary,
-        copies,
-        signatures,
-    })
+/// Reads what 函 and 令 share from 受文者 to 署名, in the same order, into `$kind` with the
+/// fields already read; `None` when 受文者 or 發文日期 could not be read.
+macro_rules! outgoing {
+    ($c:ident, $ctx:ident, $kind:ident { $($field:ident),* }) => {{
+        let addressee = one_with($c, "受文者", $ctx, addressee).flatten();
+        let date = required_date($c, $ctx);
+        let numbers = required_many($c, "發文字號", $ctx, doc_number);
+        let urgency = urgency($c, $ctx);
+        let secrecy = opt_with($c, "密等及解密條件或保密期限", $ctx, secrecy).flatten();
+        let attachments = opt_with($c, "附件", $ctx, attachments);
+        let subject = one_with($c, "主旨", $ctx, wrapped_text).unwrap_or_default();
+        let sections = many_with($c, "段落", $ctx, section);
+        let primary = one_with($c, "正本", $ctx, names).unwrap_or_default();
+        let copies = opt_with($c, "副本", $ctx, copies).unwrap_or_default();
+        let signatures = many_with($c, "署名", $ctx, signature);
+        Some($kind {
+            $($field,)*
+            addressee: addressee?,
+            date: date?,
+            numbers,
+            urgency,
+            secrecy,
+            attachments,
+            subject,
+            sections,
+            primary,
+            copies,
+            signatures,
+        })
+    }};
 }
 
 fn letter(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Letter> {
-    let issuers = issuers(c, ctx);
+    let issuers = required_many(c, "發文機關", ctx, issuer);
     let class = match c.one("函類別", ctx) {
         Some((e, p)) => ctx
             .value(&p, LetterClass::parse(e.attr("代碼").unwrap_or("函")))
@@ -622,29 +598,17 @@ fn letter(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Letter> {
         None => LetterClass::Letter,
     };
     let address = text_of(c, "地址", ctx);
-    let contacts: Vec<String> = c
-        .many("聯絡方式")
-        .into_iter()
-        .map(|(e, _)| text(e))
-        .collect();
-    let o = outgoing(c, ctx)?;
-    Some(Letter {
-        issuers,
-        class,
-        address,
-        contacts,
-        addressee: o.addressee,
-        date: o.date,
-        numbers: o.numbers,
-        urgency: o.urgency,
-        secrecy: o.secrecy,
-        attachments: o.attachments,
-        subject: o.subject,
-        sections: o.sections,
-        primary: o.primary,
-        copies: o.copies,
-        signatures: o.signatures,
-    })
+    let contacts = many_with(c, "聯絡方式", ctx, |e, _, _| text(e));
+    outgoing!(
+        c,
+        ctx,
+        Letter {
+            issuers,
+            class,
+            address,
+            contacts
+        }
+    )
 }
 
 fn memo(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Memo> {
@@ -670,7 +634,7 @@ fn memo(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Memo> {
         .and_then(|(e, p)| ctx.value(&p, ProposalMethod::parse(e.attr("代碼").unwrap_or("1"))));
     let attachments = opt_with(c, "附件", ctx, attachments);
     let subject = one_with(c, "主旨", ctx, wrapped_text).unwrap_or_default();
-    let sections = sections(c, ctx);
+    let sections = many_with(c, "段落", ctx, section);
     let respectfully =
         opt_with(c, "敬陳", ctx, |e, p, ctx| persons(e, p, ctx, true)).unwrap_or_default();
     let signature = one_with(c, "署名", ctx, signature).unwrap_or_default();
@@ -692,39 +656,24 @@ fn memo(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Memo> {
 }
 
 fn order(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Order> {
-    let issuers = issuers(c, ctx);
+    let issuers = required_many(c, "發文機關", ctx, issuer);
     let class = match c.one("令類別", ctx) {
         Some((e, p)) => ctx
             .value(&p, OrderClass::parse(e.attr("代碼").unwrap_or("獎懲令")))
             .unwrap_or(OrderClass::Order),
         None => OrderClass::Order,
     };
-    let o = outgoing(c, ctx)?;
-    Some(Order {
-        issuers,
-        class,
-        addressee: o.addressee,
-        date: o.date,
-        numbers: o.numbers,
-        urgency: o.urgency,
-        secrecy: o.secrecy,
-        attachments: o.attachments,
-        subject: o.subject,
-        sections: o.sections,
-        primary: o.primary,
-        copies: o.copies,
-        signatures: o.signatures,
-    })
+    outgoing!(c, ctx, Order { issuers, class })
 }
 
 fn announcement(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Announcement> {
-    let issuers = issuers(c, ctx);
+    let issuers = required_many(c, "發文機關", ctx, issuer);
     let date = required_date(c, ctx);
-    let numbers = numbers(c, ctx);
+    let numbers = required_many(c, "發文字號", ctx, doc_number);
     let attachments = opt_with(c, "附件", ctx, attachments);
     let subject = one_with(c, "主旨", ctx, wrapped_text).unwrap_or_default();
-    let sections = sections(c, ctx);
-    let signatures = signatures(c, ctx);
+    let sections = many_with(c, "段落", ctx, section);
+    let signatures = many_with(c, "署名", ctx, signature);
     Some(Announcement {
         issuers,
         date: date?,
@@ -737,12 +686,8 @@ fn announcement(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Announcement> {
 }
 
 fn meeting(c: &mut Children<'_>, ctx: &mut Ctx, site_visit: bool) -> Option<MeetingNotice> {
-    let (reason_el, time_el, place_el) = if site_visit {
-        ("會勘事由", "會勘時間", "會勘地點")
-    } else {
-        ("開會事由", "開會時間", "開會地點")
-    };
-    let issuers = issuers(c, ctx);
+    let [reason_el, time_el, place_el] = MeetingNotice::field_names(site_visit);
+    let issuers = required_many(c, "發文機關", ctx, issuer);
     let addressee = one_with(c, "受文者", ctx, addressee).flatten();
     let contacts = c
         .one("聯絡人及電話", ctx)
@@ -765,7 +710,7 @@ fn meeting(c: &mut Children<'_>, ctx: &mut Ctx, site_visit: bool) -> Option<Meet
         })
         .unwrap_or_default();
     let date = required_date(c, ctx);
-    let numbers = numbers(c, ctx);
+    let numbers = required_many(c, "發文字號", ctx, doc_number);
     let urgency = urgency(c, ctx);
     let secrecy = opt_with(c, "密等及解密條件或保密期限", ctx, secrecy).flatten();
     let attachments = opt_with(c, "附件", ctx, attachments);
@@ -803,7 +748,7 @@ fn meeting(c: &mut Children<'_>, ctx: &mut Ctx, site_visit: bool) -> Option<Meet
         s
     })
     .flatten();
-    let signatures = signatures(c, ctx);
+    let signatures = many_with(c, "署名", ctx, signature);
     Some(MeetingNotice {
         site_visit,
         issuers,
