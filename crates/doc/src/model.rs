@@ -512,14 +512,9 @@ pub struct AttachmentFile {
     pub notation: String,
 }
 
-/// The entity that declares the SW: `<!ENTITY 表單 SYSTEM "1150001234.sw" NDATA DI>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RosterFile {
-    /// `表單` (or `名單` in the old 91 format).
-    pub entity: String,
-    pub file: String,
-    pub notation: String,
-}
+/// The entity that declares the SW, declared as an attachment is:
+/// `<!ENTITY 表單 SYSTEM "1150001234.sw" NDATA DI>` (`名單` in the old 91 format).
+pub type RosterFile = AttachmentFile;
 
 /// A DI file: the document plus the files its internal subset declares.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

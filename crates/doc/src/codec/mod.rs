@@ -80,16 +80,14 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Result<Checked, DocError> {
 /// parser does; an internal subset may change a default (its declarations bind first).
 fn apply_defaults(decls: &Declarations, e: &mut Element) {
     for d in std::iter::once(&decls.internal).chain(decls.external) {
-        if let Some(list) = d.attlists.get(&e.name) {
-            for a in list {
-                if let dtd::AttrDefault::Value(v) | dtd::AttrDefault::Fixed(v) = &a.default
-                    && e.attr(&a.name).is_none()
-                {
-                    e.attrs.push(xml::Attr {
-                        name: a.name.clone(),
-                        value: v.clone(),
-                    });
-                }
+        for a in d.attlists.get(&e.name).into_iter().flatten() {
+            if let dtd::AttrDefault::Value(v) | dtd::AttrDefault::Fixed(v) = &a.default
+                && e.attr(&a.name).is_none()
+            {
+                e.attrs.push(xml::Attr {
+                    name: a.name.clone(),
+                    value: v.clone(),
+                });
             }
         }
     }
@@ -157,18 +155,15 @@ fn declared_files(
         }
         let is_roster = roster_entity == Some(name.as_str())
             || (roster_entity.is_none() && (name == "表單" || name == "名單"));
+        let file = AttachmentFile {
+            entity: name.clone(),
+            file: system_id.clone(),
+            notation: notation.clone(),
+        };
         if is_roster && roster.is_none() {
-            roster = Some(RosterFile {
-                entity: name.clone(),
-                file: system_id.clone(),
-                notation: notation.clone(),
-            });
+            roster = Some(file);
         } else {
-            files.push(AttachmentFile {
-                entity: name.clone(),
-                file: system_id.clone(),
-                notation: notation.clone(),
-            });
+            files.push(file);
         }
     }
     (roster, files)
@@ -226,7 +221,7 @@ pub fn write_di(di: &Di) -> Result<String, DocError> {
     let mut subset = Vec::new();
     let mut notations: Vec<&str> = Vec::new();
     let mut problems = Vec::new();
-    for a in &di.attachment_files {
+    for a in di.attachment_files.iter().chain(&di.roster) {
         check_declared(&a.entity, &a.file, &a.notation, &mut problems);
         subset.push(format!(
             "<!ENTITY {} SYSTEM \"{}\" NDATA {}>",
@@ -234,11 +229,6 @@ pub fn write_di(di: &Di) -> Result<String, DocError> {
         ));
     }
     if let Some(r) = &di.roster {
-        check_declared(&r.entity, &r.file, &r.notation, &mut problems);
-        subset.push(format!(
-            "<!ENTITY {} SYSTEM \"{}\" NDATA {}>",
-            r.entity, r.file, r.notation
-        ));
         notations.push(&r.notation);
     }
     for a in &di.attachment_files {
@@ -301,7 +291,7 @@ fn finish(
 
 fn check_declared(entity: &str, file: &str, notation: &str, problems: &mut Vec<Problem>) {
     let path = format!("/<!ENTITY {entity}>");
-    if !is_xml_name(entity) || !is_xml_name(notation) {
+    if !xml::is_name(entity) || !xml::is_name(notation) {
         problems.push(Problem::new(
             ProblemKind::Value,
             &path,
@@ -311,11 +301,6 @@ fn check_declared(entity: &str, file: &str, notation: &str, problems: &mut Vec<P
     if let Err(m) = safe_file_name(file) {
         problems.push(Problem::new(ProblemKind::Value, &path, m));
     }
-}
-
-fn is_xml_name(s: &str) -> bool {
-    let mut cs = s.chars();
-    cs.next().is_some_and(xml::is_name_start) && cs.all(xml::is_name_char)
 }
 
 /// Text that XML cannot carry (control characters) would make a broken file.

@@ -1,8 +1,6 @@
 //! XML tree → model. Runs after DTD validation, but never relies on it: every missing or
 //! unexpected element becomes a [`Problem`], never a panic.
 
-use std::collections::HashMap;
-
 use crate::error::{Problem, ProblemKind, ValueError};
 use crate::model::*;
 use crate::values::*;
@@ -52,23 +50,9 @@ pub(crate) struct Children<'a> {
 
 impl<'a> Children<'a> {
     pub fn new(e: &'a Element, path: &str) -> Self {
-        let els: Vec<&Element> = e.elements().collect();
-        let mut totals: HashMap<&str, usize> = HashMap::new();
-        for c in &els {
-            *totals.entry(c.name.as_str()).or_default() += 1;
-        }
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        let ordinals = els
-            .iter()
-            .map(|c| {
-                let n = seen.entry(c.name.as_str()).or_default();
-                *n += 1;
-                if totals[c.name.as_str()] > 1 { *n } else { 0 }
-            })
-            .collect();
         Children {
-            els,
-            ordinals,
+            els: e.elements().collect(),
+            ordinals: e.ordinals(),
             i: 0,
             path: path.to_string(),
         }

@@ -855,6 +855,12 @@ pub(crate) fn is_pubid_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || " \r\n-'()+,./:=?;!*#@$_%".contains(c)
 }
 
+/// A Name (XML 1.0 §2.3).
+pub(crate) fn is_name(s: &str) -> bool {
+    let mut cs = s.chars();
+    cs.next().is_some_and(is_name_start) && cs.all(is_name_char)
+}
+
 pub(crate) fn is_name_char(c: char) -> bool {
     is_name_start(c)
         || matches!(c as u32, 0x2D | 0x2E | 0x30..=0x39 | 0xB7 | 0x300..=0x36F | 0x203F..=0x2040)
