@@ -485,13 +485,7 @@ impl<'a> Parser<'a> {
             if self.starts("]") {
                 return Ok(());
             }
-            decls += 1;
-            if decls > self.limits.max_declarations {
-                return Err(DocError::TooMany {
-                    what: "DOCTYPE 宣告",
-                    limit: self.limits.max_declarations,
-                });
-            }
+            count(&mut decls, self.limits.max_declarations, "DOCTYPE 宣告")?;
             if self.starts("<!--") {
                 self.comment()?;
             } else if self.starts("<?") {
@@ -562,12 +556,7 @@ impl<'a> Parser<'a> {
                 };
                 let raw = &self.rest()[..end];
                 self.check_chars(raw)?;
-                if text.len() + raw.len() > self.limits.max_text_bytes {
-                    return Err(DocError::TooLarge {
-                        what: "文字內容",
-                        limit: self.limits.max_text_bytes,
-                    });
-                }
+                self.text_fits(text.len() + raw.len())?;
                 text.push_str(&normalize_newlines(raw));
                 cdata = true;
                 self.pos += end + 3;
@@ -629,13 +618,7 @@ impl<'a> Parser<'a> {
                 limit: self.limits.depth_limit(),
             });
         }
-        self.elements += 1;
-        if self.elements > self.limits.max_elements {
-            return Err(DocError::TooMany {
-                what: "元素",
-                limit: self.limits.max_elements,
-            });
-        }
+        count(&mut self.elements, self.limits.max_elements, "元素")?;
         self.pos += 1;
         let name = self.name()?;
         let mut attrs: Vec<Attr> = Vec::new();
@@ -671,19 +654,13 @@ impl<'a> Parser<'a> {
             if attrs.iter().any(|a| a.name == an) {
                 return Err(self.err(format!("〈{name}〉的屬性 {an} 重複")));
             }
-            self.attributes += 1;
-            if self.attributes > self.limits.max_attributes_total {
-                return Err(DocError::TooMany {
-                    what: "屬性（全檔）",
-                    limit: self.limits.max_attributes_total,
-                });
-            }
-            if attrs.len() >= self.limits.max_attributes {
-                return Err(DocError::TooMany {
-                    what: "屬性",
-                    limit: self.limits.max_attributes,
-                });
-            }
+            count(
+                &mut self.attributes,
+                self.limits.max_attributes_total,
+                "屬性（全檔）",
+            )?;
+            // This attribute, counted against the limit for one element.
+            count(&mut attrs.len(), self.limits.max_attributes, "屬性")?;
             attrs.push(Attr { name: an, value });
         }
     }
@@ -720,12 +697,7 @@ impl<'a> Parser<'a> {
         if raw.contains("]]>") {
             return Err(self.err("文字中不可出現「]]>」"));
         }
-        if text.len() + raw.len() > self.limits.max_text_bytes {
-            return Err(DocError::TooLarge {
-                what: "文字內容",
-                limit: self.limits.max_text_bytes,
-            });
-        }
+        self.text_fits(text.len() + raw.len())?;
         let mut rest = raw;
         while let Some(i) = rest.find(['&', '\r']) {
             text.push_str(&rest[..i]);
@@ -746,6 +718,17 @@ impl<'a> Parser<'a> {
         }
         text.push_str(rest);
         self.pos += end;
+        Ok(())
+    }
+
+    /// Character data of `len` bytes between two tags is within the limit.
+    fn text_fits(&self, len: usize) -> Result<(), DocError> {
+        if len > self.limits.max_text_bytes {
+            return Err(DocError::TooLarge {
+                what: "文字內容",
+                limit: self.limits.max_text_bytes,
+            });
+        }
         Ok(())
     }
 
@@ -806,6 +789,15 @@ impl<'a> Parser<'a> {
         }
         Ok(())
     }
+}
+
+/// Counts one more of `what`; more than `limit` is an error.
+fn count(n: &mut usize, limit: usize, what: &'static str) -> Result<(), DocError> {
+    *n += 1;
+    if *n > limit {
+        return Err(DocError::TooMany { what, limit });
+    }
+    Ok(())
 }
 
 fn char_ref(digits: &str, radix: u32) -> Option<char> {
