@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::model::{AttrDecl, AttrDefault, AttrType, ContentSpec, Cp, Occ, Particle};
 use crate::error::DocError;
-use crate::xml::{is_name_char, is_name_start, is_pubid_char};
+use crate::xml::{Cursor as Cur, is_name_char, is_name_start, is_pubid_char};
 
 /// A declared general entity.
 #[derive(Debug, Clone, PartialEq)]
@@ -410,29 +410,7 @@ fn occ(c: &mut Cur<'_>) -> Occ {
     }
 }
 
-struct Cur<'a> {
-    s: &'a str,
-    pos: usize,
-}
-
 impl<'a> Cur<'a> {
-    fn rest(&self) -> &'a str {
-        &self.s[self.pos..]
-    }
-    fn done(&self) -> bool {
-        self.pos >= self.s.len()
-    }
-    fn starts(&self, t: &str) -> bool {
-        self.rest().starts_with(t)
-    }
-    fn eat(&mut self, t: &str) -> bool {
-        if self.starts(t) {
-            self.pos += t.len();
-            true
-        } else {
-            false
-        }
-    }
     fn err(&self, msg: impl Into<String>) -> DocError {
         // A parameter entity reference inside a declaration is what made it unreadable.
         if let Some(rest) = self.rest().strip_prefix('%')
@@ -459,15 +437,6 @@ impl<'a> Cur<'a> {
         } else {
             Err(self.err(format!("應為「{t}」")))
         }
-    }
-    fn ws(&mut self) -> bool {
-        let n = self
-            .rest()
-            .bytes()
-            .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-            .count();
-        self.pos += n;
-        n > 0
     }
     fn req_ws(&mut self) -> Result<(), DocError> {
         if self.ws() {

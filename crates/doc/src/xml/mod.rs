@@ -4,10 +4,10 @@ mod parse;
 
 use std::collections::HashMap;
 
-pub use parse::{Limits, MAX_DEPTH, parse};
 pub(crate) use parse::{
-    is_name, is_name_char, is_name_start, is_pubid_char, is_xml_char, line_col,
+    Cursor, is_name, is_name_char, is_name_start, is_pubid_char, is_xml_char, line_col,
 };
+pub use parse::{Limits, MAX_DEPTH, parse};
 
 /// The character encoding a file was read in. Written files are always UTF-8.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
