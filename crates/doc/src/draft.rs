@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::safe_file_name;
-use crate::error::{Problem, ProblemKind, ValueError};
+use crate::error::{Problem, ValueError};
 use crate::model::*;
 use crate::values::*;
 
@@ -268,8 +268,7 @@ impl B {
         r.map_err(|e| self.error(field, e.message)).ok()
     }
     fn error(&mut self, field: &str, message: impl Into<String>) {
-        self.problems
-            .push(Problem::new(ProblemKind::Value, field, message));
+        self.problems.push(Problem::value(field, message));
     }
     fn missing(&mut self, field: &str) {
         self.error(field, format!("草稿缺少「{field}」"));
@@ -675,11 +674,10 @@ impl Draft {
         }
         let roster = std::mem::take(&mut b.roster);
         if roster.entries.is_empty() && document.addressee().is_some() {
-            b.problems.push(Problem::new(
-                ProblemKind::Value,
+            b.error(
                 "正本",
                 "沒有任何電子交換的受文者：請至少為一個正本或副本填寫機關代碼",
-            ));
+            );
         }
         if !b.problems.is_empty() {
             return Err(b.problems);

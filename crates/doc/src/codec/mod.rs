@@ -4,7 +4,7 @@ mod read;
 mod write;
 
 use crate::dtd::{self, Declarations, EntityDecl};
-use crate::error::{DocError, Problem, ProblemKind};
+use crate::error::{DocError, Problem};
 use crate::model::*;
 use crate::xml::{self, Element, Limits, Node, TextEncoding, XmlDoc};
 
@@ -149,8 +149,7 @@ fn declared_files(
         };
         let path = format!("/<!ENTITY {name}>");
         if let Err(msg) = safe_file_name(system_id) {
-            ctx.problems
-                .push(Problem::new(ProblemKind::Value, path, msg));
+            ctx.problems.push(Problem::value(path, msg));
             continue;
         }
         let is_roster = roster_entity == Some(name.as_str())
@@ -292,14 +291,13 @@ fn finish(
 fn check_declared(entity: &str, file: &str, notation: &str, problems: &mut Vec<Problem>) {
     let path = format!("/<!ENTITY {entity}>");
     if !xml::is_name(entity) || !xml::is_name(notation) {
-        problems.push(Problem::new(
-            ProblemKind::Value,
+        problems.push(Problem::value(
             &path,
             format!("實體名稱「{entity}」或標記法「{notation}」不是有效的 XML 名稱"),
         ));
     }
     if let Err(m) = safe_file_name(file) {
-        problems.push(Problem::new(ProblemKind::Value, &path, m));
+        problems.push(Problem::value(&path, m));
     }
 }
 
@@ -308,8 +306,7 @@ fn check_chars(e: &Element, path: &str, problems: &mut Vec<Problem>) {
     let bad = |s: &str| s.chars().any(|c| !xml::is_xml_char(c));
     for a in &e.attrs {
         if bad(&a.value) {
-            problems.push(Problem::new(
-                ProblemKind::Value,
+            problems.push(Problem::value(
                 path,
                 format!("屬性 {} 含有 XML 不允許的控制字元", a.name),
             ));
@@ -318,8 +315,7 @@ fn check_chars(e: &Element, path: &str, problems: &mut Vec<Problem>) {
     for n in &e.children {
         match n {
             Node::Element(c) => check_chars(c, &format!("{path}/{}", c.name), problems),
-            Node::Text(t) | Node::CData(t) if bad(t) => problems.push(Problem::new(
-                ProblemKind::Value,
+            Node::Text(t) | Node::CData(t) if bad(t) => problems.push(Problem::value(
                 path,
                 "文字含有 XML 不允許的控制字元".to_string(),
             )),
@@ -335,16 +331,12 @@ fn values_of(d: &Document) -> Vec<Problem> {
     if let Some(date) = d.date()
         && let Err(e) = crate::values::RocDate::new(date.year, date.month, date.day)
     {
-        problems.push(Problem::new(ProblemKind::Value, &root, e.message));
+        problems.push(Problem::value(&root, e.message));
     }
     if !matches!(d, Document::Memo(_)) {
         for n in d.numbers() {
             if let Err(e) = n.check() {
-                problems.push(Problem::new(
-                    ProblemKind::Value,
-                    format!("{root}/發文字號"),
-                    e.message,
-                ));
+                problems.push(Problem::value(format!("{root}/發文字號"), e.message));
             }
         }
     }
@@ -354,8 +346,7 @@ fn values_of(d: &Document) -> Vec<Problem> {
 /// 分繕: one DI per electronic recipient, each with its own 受文者 and a one-entry SW.
 pub fn split_per_recipient(di: &Di, roster: &Roster) -> Result<Vec<(Di, Roster)>, DocError> {
     if di.document.addressee().is_none() {
-        return Err(DocError::Invalid(vec![Problem::new(
-            ProblemKind::Value,
+        return Err(DocError::Invalid(vec![Problem::value(
             format!("/{}", di.document.kind().root()),
             format!("{}沒有受文者，無法分繕", di.document.kind().label()),
         )]));

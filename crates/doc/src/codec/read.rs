@@ -23,14 +23,8 @@ impl Ctx {
     }
 
     fn value<T>(&mut self, path: &str, r: Result<T, ValueError>) -> Option<T> {
-        match r {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.problems
-                    .push(Problem::new(ProblemKind::Value, path, e.message));
-                None
-            }
-        }
+        r.map_err(|e| self.problems.push(Problem::value(path, e.message)))
+            .ok()
     }
 
     fn structure(&mut self, path: &str, msg: String) {
@@ -360,12 +354,8 @@ fn digits<T: std::str::FromStr>(
 ) -> Option<T> {
     let t = text(e);
     if t.is_empty() || t.len() > max_len || !t.bytes().all(|b| b.is_ascii_digit()) {
-        ctx.value::<()>(
-            path,
-            Err(ValueError::new(format!(
-                "{what}「{t}」應為 1–{max_len} 位數字"
-            ))),
-        );
+        let message = format!("{what}「{t}」應為 1–{max_len} 位數字");
+        ctx.problems.push(Problem::value(path, message));
         return None;
     }
     t.parse().ok()
@@ -393,7 +383,7 @@ fn case_number(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Option<CaseNumb
     }
     let (year, serial) = (year? as u16, serial?);
     if year == 0 {
-        ctx.value::<()>(path, Err(ValueError::new("年度不可為 0")));
+        ctx.problems.push(Problem::value(path, "年度不可為 0"));
     }
     Some(Some(CaseNumber {
         year,
@@ -442,14 +432,19 @@ fn blank_or_date(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Option<RocDat
     ctx.value(path, RocDate::parse(&t)).map(Some)
 }
 
+/// The 代碼 of `child` (`default` when it has none), read by `parse`.
+fn code<T>(
+    child: Option<(&Element, String)>,
+    default: &str,
+    ctx: &mut Ctx,
+    parse: impl FnOnce(&str) -> Result<T, ValueError>,
+) -> Option<T> {
+    let (e, p) = child?;
+    ctx.value(&p, parse(e.attr("代碼").unwrap_or(default)))
+}
+
 fn urgency(c: &mut Children<'_>, ctx: &mut Ctx) -> Urgency {
-    match c.opt("速別") {
-        Some((e, p)) => match e.attr("代碼") {
-            Some(v) => ctx.value(&p, Urgency::parse(v)).unwrap_or(Urgency::Normal),
-            None => Urgency::Normal,
-        },
-        None => Urgency::Normal,
-    }
+    code(c.opt("速別"), "普通件", ctx, Urgency::parse).unwrap_or(Urgency::Normal)
 }
 
 /// The consecutive children `name`, each read by `f`.
@@ -575,12 +570,8 @@ macro_rules! outgoing {
 
 fn letter(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Letter> {
     let issuers = required_many(c, "發文機關", ctx, issuer);
-    let class = match c.one("函類別", ctx) {
-        Some((e, p)) => ctx
-            .value(&p, LetterClass::parse(e.attr("代碼").unwrap_or("函")))
-            .unwrap_or(LetterClass::Letter),
-        None => LetterClass::Letter,
-    };
+    let class = code(c.one("函類別", ctx), "函", ctx, LetterClass::parse);
+    let class = class.unwrap_or(LetterClass::Letter);
     let address = text_of(c, "地址", ctx);
     let contacts = many_with(c, "聯絡方式", ctx, |e, _, _| text(e));
     outgoing!(
@@ -613,9 +604,7 @@ fn memo(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Memo> {
     let number = one_with(c, "文號", ctx, case_number).flatten();
     let urgency = urgency(c, ctx);
     let secrecy = opt_with(c, "密等及解密條件或保密期限", ctx, secrecy).flatten();
-    let proposal = c
-        .opt("擬辦方式")
-        .and_then(|(e, p)| ctx.value(&p, ProposalMethod::parse(e.attr("代碼").unwrap_or("1"))));
+    let proposal = code(c.opt("擬辦方式"), "1", ctx, ProposalMethod::parse);
     let attachments = opt_with(c, "附件", ctx, attachments);
     let subject = one_with(c, "主旨", ctx, wrapped_text).unwrap_or_default();
     let sections = many_with(c, "段落", ctx, section);
@@ -641,12 +630,8 @@ fn memo(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Memo> {
 
 fn order(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Order> {
     let issuers = required_many(c, "發文機關", ctx, issuer);
-    let class = match c.one("令類別", ctx) {
-        Some((e, p)) => ctx
-            .value(&p, OrderClass::parse(e.attr("代碼").unwrap_or("獎懲令")))
-            .unwrap_or(OrderClass::Order),
-        None => OrderClass::Order,
-    };
+    let class = code(c.one("令類別", ctx), "獎懲令", ctx, OrderClass::parse);
+    let class = class.unwrap_or(OrderClass::Order);
     outgoing!(c, ctx, Order { issuers, class })
 }
 
@@ -767,9 +752,7 @@ pub(crate) fn roster(root: &Element, ctx: &mut Ctx) -> Roster {
         let copy_kind = match c.opt("本別") {
             Some((e, p)) => {
                 let mut b = Children::new(e, &p);
-                let k = b.one("收發處理本別", ctx).and_then(|(k, kp)| {
-                    ctx.value(&kp, CopyKind::parse(k.attr("代碼").unwrap_or("正本")))
-                });
+                let k = code(b.one("收發處理本別", ctx), "正本", ctx, CopyKind::parse);
                 b.finish(ctx);
                 k.unwrap_or(CopyKind::Primary)
             }
