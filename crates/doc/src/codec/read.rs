@@ -120,12 +120,34 @@ fn opt_text(c: &mut Children<'_>, name: &str) -> Option<String> {
     c.opt(name).map(|(e, _)| text(e))
 }
 
+/// `f` on the children of `e`; a child it leaves unread is a problem.
+fn within<T>(
+    e: &Element,
+    path: &str,
+    ctx: &mut Ctx,
+    f: impl FnOnce(&mut Children<'_>, &mut Ctx) -> T,
+) -> T {
+    let mut c = Children::new(e, path);
+    let out = f(&mut c, ctx);
+    c.finish(ctx);
+    out
+}
+
+/// The children of `e` read one after the other by `next`, until it reads none.
+fn each<T>(
+    e: &Element,
+    path: &str,
+    ctx: &mut Ctx,
+    mut next: impl FnMut(&mut Children<'_>, &mut Ctx) -> Option<T>,
+) -> Vec<T> {
+    within(e, path, ctx, |c, ctx| {
+        std::iter::from_fn(|| next(c, ctx)).collect()
+    })
+}
+
 /// `<X><文字>…</文字></X>`.
 fn wrapped_text(e: &Element, path: &str, ctx: &mut Ctx) -> String {
-    let mut c = Children::new(e, path);
-    let t = text_of(&mut c, "文字", ctx);
-    c.finish(ctx);
-    t
+    within(e, path, ctx, |c, ctx| text_of(c, "文字", ctx))
 }
 
 fn agency_code(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<AgencyCode> {
@@ -241,52 +263,32 @@ fn name(c: &mut Children<'_>) -> Option<Name> {
 }
 
 pub(crate) fn names(e: &Element, path: &str, ctx: &mut Ctx) -> Vec<Name> {
-    let mut c = Children::new(e, path);
-    let mut out = Vec::new();
-    while let Some(n) = name(&mut c) {
-        out.push(n);
-    }
-    c.finish(ctx);
-    out
+    each(e, path, ctx, |c, _| name(c))
 }
 
 pub(crate) fn copies(e: &Element, path: &str, ctx: &mut Ctx) -> Vec<CopyRecipient> {
-    let mut c = Children::new(e, path);
-    let mut out = Vec::new();
-    while let Some(n) = name(&mut c) {
-        let attachments = attachment_flag(&mut c, ctx);
-        out.push(CopyRecipient {
-            name: n,
-            attachments,
-        });
-    }
-    c.finish(ctx);
-    out
+    each(e, path, ctx, |c, ctx| {
+        let name = name(c)?;
+        let attachments = attachment_flag(c, ctx);
+        Some(CopyRecipient { name, attachments })
+    })
 }
 
 fn persons(e: &Element, path: &str, ctx: &mut Ctx, title_first: bool) -> Vec<PersonName> {
-    let mut c = Children::new(e, path);
-    let mut out = Vec::new();
-    loop {
-        let p = if title_first {
+    each(e, path, ctx, |c, _| {
+        if title_first {
             // 敬陳 = (職稱, 姓名?)+
             c.opt("職稱").map(|(t, _)| PersonName {
                 title: Some(text(t)),
-                name: opt_text(&mut c, "姓名").unwrap_or_default(),
+                name: opt_text(c, "姓名").unwrap_or_default(),
             })
         } else {
             c.opt("姓名").map(|(n, _)| PersonName {
                 name: text(n),
-                title: opt_text(&mut c, "職稱"),
+                title: opt_text(c, "職稱"),
             })
-        };
-        match p {
-            Some(p) => out.push(p),
-            None => break,
         }
-    }
-    c.finish(ctx);
-    out
+    })
 }
 
 /// 文字? then 條列*: what 段落 and 條列 both hold.
@@ -417,10 +419,9 @@ fn doc_number(e: &Element, path: &str, ctx: &mut Ctx) -> Option<DocNumber> {
 }
 
 fn date_in(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Option<RocDate>> {
-    let mut c = Children::new(e, path);
-    let d = one_with(&mut c, "年月日", ctx, blank_or_date).flatten();
-    c.finish(ctx);
-    d
+    within(e, path, ctx, |c, ctx| {
+        one_with(c, "年月日", ctx, blank_or_date).flatten()
+    })
 }
 
 /// A 年月日 that a draft may leave blank: `Some(None)` with a note; `None` after a problem.
@@ -591,11 +592,10 @@ fn memo(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Memo> {
     let from = if let Some((e, p)) = c.opt("發文機關") {
         issuer(e, &p, ctx).map(MemoFrom::Issuer)
     } else if let Some((e, p)) = c.opt("單位") {
-        let mut u = Children::new(e, &p);
-        let name = text_of(&mut u, "單位名", ctx);
-        let code = unit_code(&mut u, false, ctx);
-        u.finish(ctx);
-        Some(MemoFrom::Unit { name, code })
+        Some(within(e, &p, ctx, |u, ctx| MemoFrom::Unit {
+            name: text_of(u, "單位名", ctx),
+            code: unit_code(u, false, ctx),
+        }))
     } else {
         ctx.structure(&c.path, "缺少〈發文機關〉或〈單位〉".into());
         return None;
@@ -658,26 +658,19 @@ fn meeting(c: &mut Children<'_>, ctx: &mut Ctx, site_visit: bool) -> Option<Meet
     let [reason_el, time_el, place_el] = MeetingNotice::field_names(site_visit);
     let issuers = required_many(c, "發文機關", ctx, issuer);
     let addressee = one_with(c, "受文者", ctx, addressee).flatten();
-    let contacts = c
-        .one("聯絡人及電話", ctx)
-        .map(|(e, p)| {
-            let mut cc = Children::new(e, &p);
-            let mut out = Vec::new();
-            while let Some((n, _)) = cc.opt("姓名") {
-                let title = opt_text(&mut cc, "職稱");
-                let phone = text_of(&mut cc, "電話", ctx);
-                out.push(ContactPerson {
-                    person: PersonName {
-                        name: text(n),
-                        title,
-                    },
-                    phone,
-                });
-            }
-            cc.finish(ctx);
-            out
+    let contacts = one_with(c, "聯絡人及電話", ctx, |e, p, ctx| {
+        each(e, p, ctx, |c, ctx| {
+            let (n, _) = c.opt("姓名")?;
+            let title = opt_text(c, "職稱");
+            let phone = text_of(c, "電話", ctx);
+            let person = PersonName {
+                name: text(n),
+                title,
+            };
+            Some(ContactPerson { person, phone })
         })
-        .unwrap_or_default();
+    })
+    .unwrap_or_default();
     let date = required_date(c, ctx);
     let numbers = required_many(c, "發文字號", ctx, doc_number);
     let urgency = urgency(c, ctx);
@@ -711,10 +704,7 @@ fn meeting(c: &mut Children<'_>, ctx: &mut Ctx, site_visit: bool) -> Option<Meet
     let observers = opt_with(c, "列席者", ctx, names).unwrap_or_default();
     let copies = opt_with(c, "副本", ctx, copies).unwrap_or_default();
     let remarks = opt_with(c, "備註", ctx, |e, p, ctx| {
-        let mut r = Children::new(e, p);
-        let s = r.one("段落", ctx).map(|(s, sp)| section(s, &sp, ctx));
-        r.finish(ctx);
-        s
+        within(e, p, ctx, |r, ctx| one_with(r, "段落", ctx, section))
     })
     .flatten();
     let signatures = many_with(c, "署名", ctx, signature);
@@ -749,15 +739,12 @@ pub(crate) fn roster(root: &Element, ctx: &mut Ctx) -> Roster {
         let party = party(&mut c, ctx);
         let attachments = attachment_flag(&mut c, ctx);
         let portable_file = opt_text(&mut c, "內含本文與附件之可攜式文件檔名");
-        let copy_kind = match c.opt("本別") {
-            Some((e, p)) => {
-                let mut b = Children::new(e, &p);
-                let k = code(b.one("收發處理本別", ctx), "正本", ctx, CopyKind::parse);
-                b.finish(ctx);
-                k.unwrap_or(CopyKind::Primary)
-            }
-            None => CopyKind::Primary,
-        };
+        let copy_kind = opt_with(&mut c, "本別", ctx, |e, p, ctx| {
+            within(e, p, ctx, |b, ctx| {
+                code(b.one("收發處理本別", ctx), "正本", ctx, CopyKind::parse)
+            })
+        });
+        let copy_kind = copy_kind.flatten().unwrap_or(CopyKind::Primary);
         if let Some(party) = party {
             entries.push(RosterEntry {
                 party,
