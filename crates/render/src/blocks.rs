@@ -323,11 +323,7 @@ pub fn render_text(di: &Di) -> String {
                 }
                 s.push('\n');
             }
-            Block::Contact(lines) => {
-                for l in lines {
-                    s.push_str(&format!("    {l}\n"));
-                }
-            }
+            Block::Contact(lines) => lines.iter().for_each(|l| s.push_str(&format!("    {l}\n"))),
             Block::Field { label, text, .. } => s.push_str(&format!("{label}{text}\n")),
             Block::Item {
                 level,
@@ -336,11 +332,9 @@ pub fn render_text(di: &Di) -> String {
                 ..
             } => s.push_str(&format!("{}{number}{text}\n", "  ".repeat(level))),
             Block::Gap => s.push('\n'),
-            Block::Signature(lines) => {
-                for l in lines {
-                    s.push_str(&format!("{:>20}{l}\n", ""));
-                }
-            }
+            Block::Signature(lines) => lines
+                .iter()
+                .for_each(|l| s.push_str(&format!("{:>20}{l}\n", ""))),
         }
     }
     s
