@@ -710,25 +710,25 @@ fn issuer(b: &mut B, i: usize, d: &DraftIssuer) -> Option<Issuer> {
         &format!("{field}.機關代碼"),
         AgencyCode::parse(&d.agency_code),
     )?;
-    match (&d.full_name, &d.unit_name, &d.unit_code) {
-        (Some(n), None, None) => Some(Issuer {
-            name: n.clone(),
-            agency_code: code,
-            unit_code: None,
-        }),
-        (None, Some(n), Some(u)) => Some(Issuer {
-            name: n.clone(),
-            agency_code: code,
-            unit_code: Some(b.val(&format!("{field}.單位代碼"), UnitCode::parse(u))?),
-        }),
+    let (name, unit_code) = match (&d.full_name, &d.unit_name, &d.unit_code) {
+        (Some(n), None, None) => (n, None),
+        (None, Some(n), Some(u)) => (
+            n,
+            Some(b.val(&format!("{field}.單位代碼"), UnitCode::parse(u))?),
+        ),
         _ => {
             b.error(
                 &field,
                 "發文機關應填「全銜」，或「單位名」加「單位代碼」（兩者擇一）",
             );
-            None
+            return None;
         }
-    }
+    };
+    Some(Issuer {
+        name: name.clone(),
+        agency_code: code,
+        unit_code,
+    })
 }
 
 fn recipients(b: &mut B, field: &str, list: &[DraftRecipient], copy_kind: CopyKind) -> Vec<Name> {

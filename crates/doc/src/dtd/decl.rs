@@ -171,22 +171,19 @@ impl Dtd {
             }
             let name = c.name()?;
             c.req_ws()?;
-            let ty = if c.eat("CDATA") {
-                AttrType::Cdata
-            } else if c.eat("IDREFS") {
-                AttrType::IdRefs
-            } else if c.eat("IDREF") {
-                AttrType::IdRef
-            } else if c.eat("ID") {
-                AttrType::Id
-            } else if c.eat("ENTITIES") {
-                AttrType::Entities
-            } else if c.eat("ENTITY") {
-                AttrType::Entity
-            } else if c.eat("NMTOKENS") {
-                AttrType::NmTokens
-            } else if c.eat("NMTOKEN") {
-                AttrType::NmToken
+            // A keyword that starts a longer one comes after it.
+            let keywords = [
+                ("CDATA", AttrType::Cdata),
+                ("IDREFS", AttrType::IdRefs),
+                ("IDREF", AttrType::IdRef),
+                ("ID", AttrType::Id),
+                ("ENTITIES", AttrType::Entities),
+                ("ENTITY", AttrType::Entity),
+                ("NMTOKENS", AttrType::NmTokens),
+                ("NMTOKEN", AttrType::NmToken),
+            ];
+            let ty = if let Some((_, ty)) = keywords.into_iter().find(|(k, _)| c.eat(k)) {
+                ty
             } else if c.eat("NOTATION") {
                 c.req_ws()?;
                 c.expect("(")?;
