@@ -165,25 +165,24 @@ fn unit_code(c: &mut Children<'_>, required: bool, ctx: &mut Ctx) -> Option<Unit
 }
 
 pub(crate) fn issuer(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Issuer> {
-    let mut c = Children::new(e, path);
-    let out = if let Some((n, _)) = c.opt("全銜") {
-        agency_code(&mut c, ctx).map(|agency_code| Issuer {
-            name: text(n),
-            agency_code,
-            unit_code: None,
-        })
-    } else {
-        let name = text_of(&mut c, "單位名", ctx);
-        let code = agency_code(&mut c, ctx);
-        let unit = unit_code(&mut c, true, ctx);
-        code.zip(unit).map(|(agency_code, unit)| Issuer {
-            name,
-            agency_code,
-            unit_code: Some(unit),
-        })
-    };
-    c.finish(ctx);
-    out
+    within(e, path, ctx, |c, ctx| {
+        if let Some((n, _)) = c.opt("全銜") {
+            agency_code(c, ctx).map(|agency_code| Issuer {
+                name: text(n),
+                agency_code,
+                unit_code: None,
+            })
+        } else {
+            let name = text_of(c, "單位名", ctx);
+            let code = agency_code(c, ctx);
+            let unit = unit_code(c, true, ctx);
+            code.zip(unit).map(|(agency_code, unit)| Issuer {
+                name,
+                agency_code,
+                unit_code: Some(unit),
+            })
+        }
+    })
 }
 
 /// (姓名, 職稱?, 機關代碼, 單位代碼?) | (全銜, 機關代碼) | (單位名, 機關代碼, 單位代碼)
@@ -226,24 +225,23 @@ fn attachment_flag(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<AttachmentFlag
 }
 
 pub(crate) fn addressee(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Addressee> {
-    let mut c = Children::new(e, path);
-    let out = if let Some((t, _)) = c.opt("交換表") {
-        Some(Addressee::Roster {
-            entity: t.attr("交換表單").unwrap_or_default().to_string(),
-            text: text(t),
-        })
-    } else {
-        let party = party(&mut c, ctx);
-        let attachments = attachment_flag(&mut c, ctx);
-        let portable_file = opt_text(&mut c, "內含本文與附件之可攜式文件檔名");
-        party.map(|party| Addressee::Direct {
-            party,
-            attachments,
-            portable_file,
-        })
-    };
-    c.finish(ctx);
-    out
+    within(e, path, ctx, |c, ctx| {
+        if let Some((t, _)) = c.opt("交換表") {
+            Some(Addressee::Roster {
+                entity: t.attr("交換表單").unwrap_or_default().to_string(),
+                text: text(t),
+            })
+        } else {
+            let party = party(c, ctx);
+            let attachments = attachment_flag(c, ctx);
+            let portable_file = opt_text(c, "內含本文與附件之可攜式文件檔名");
+            party.map(|party| Addressee::Direct {
+                party,
+                attachments,
+                portable_file,
+            })
+        }
+    })
 }
 
 /// One name of 正本 / 副本 / 出席者 / 列席者, if the next child starts one.
@@ -293,11 +291,9 @@ fn persons(e: &Element, path: &str, ctx: &mut Ctx, title_first: bool) -> Vec<Per
 
 /// 文字? then 條列*: what 段落 and 條列 both hold.
 fn text_and_items(e: &Element, path: &str, ctx: &mut Ctx) -> (Option<String>, Vec<Item>) {
-    let mut c = Children::new(e, path);
-    let text = opt_text(&mut c, "文字");
-    let items = many_with(&mut c, "條列", ctx, item);
-    c.finish(ctx);
-    (text, items)
+    within(e, path, ctx, |c, ctx| {
+        (opt_text(c, "文字"), many_with(c, "條列", ctx, item))
+    })
 }
 
 fn item(e: &Element, path: &str, ctx: &mut Ctx) -> Item {
