@@ -673,23 +673,20 @@ fn meeting(c: &mut Children<'_>, ctx: &mut Ctx, site_visit: bool) -> Option<Meet
     let secrecy = opt_with(c, "密等及解密條件或保密期限", ctx, secrecy).flatten();
     let attachments = opt_with(c, "附件", ctx, attachments);
     let reason = one_with(c, reason_el, ctx, wrapped_text).unwrap_or_default();
-    let mut times = Vec::new();
-    for (e, p) in c.many(time_el) {
-        let mut t = Children::new(e, &p);
-        let d = t
-            .one("年月日", ctx)
-            .and_then(|(d, dp)| ctx.value(&dp, RocDate::parse(&text(d))));
-        let weekday = text_of(&mut t, "星期", ctx);
-        let time = text_of(&mut t, "時分", ctx);
-        t.finish(ctx);
-        if let Some(date) = d {
-            times.push(MeetingTime {
-                date,
+    let times = many_with(c, time_el, ctx, |e, p, ctx| {
+        within(e, p, ctx, |t, ctx| {
+            let d = t.one("年月日", ctx);
+            let date = d.and_then(|(d, dp)| ctx.value(&dp, RocDate::parse(&text(d))));
+            let weekday = text_of(t, "星期", ctx);
+            let time = text_of(t, "時分", ctx);
+            Some(MeetingTime {
+                date: date?,
                 weekday,
                 time,
-            });
-        }
-    }
+            })
+        })
+    });
+    let times: Vec<MeetingTime> = times.into_iter().flatten().collect();
     if times.is_empty() {
         ctx.structure(&c.path, format!("缺少〈{time_el}〉"));
     }
