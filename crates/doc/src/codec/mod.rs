@@ -29,14 +29,13 @@ pub struct Checked {
 /// Reads and checks a DI or SW file. `Err` only when the file cannot be read at all (not XML,
 /// over a bound, a refused entity, an unknown 文別); rule problems are in [`Checked::problems`].
 pub fn check(bytes: &[u8], limits: &Limits) -> Result<Checked, DocError> {
-    let doc = xml::parse(bytes, limits)?;
+    let mut doc = xml::parse(bytes, limits)?;
     let root = doc.root.name.as_str();
     if root != "交換表單" && dtd::dtd_for_root(root).is_none() {
         return Err(DocError::UnknownKind {
             root: root.to_string(),
         });
     }
-    let mut doc = doc;
     let decls = Declarations::of(&doc)?;
     let problems = decls.validate(&doc);
     if !problems.is_empty() {
@@ -48,9 +47,8 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Result<Checked, DocError> {
         });
     }
     apply_defaults(&decls, &mut doc.root);
-    let root = doc.root.name.as_str();
     let mut ctx = read::Ctx::new();
-    let parsed = if root == "交換表單" {
+    let parsed = if doc.root.name == "交換表單" {
         Some(Parsed::Roster(read::roster(&doc.root, &mut ctx)))
     } else {
         read::document(&doc.root, &mut ctx).map(|document| {

@@ -9,6 +9,7 @@ use crate::error::{DocError, Problem, ProblemKind};
 use crate::xml::{Element, Node, XmlDoc, is_name, is_name_char};
 
 /// The declarations in force for one file: its internal subset, then its external DTD.
+#[derive(Default)]
 pub struct Declarations {
     pub internal: Dtd,
     pub external: Option<&'static Dtd>,
@@ -21,11 +22,7 @@ impl Declarations {
     /// for something we refuse (parameter entities).
     pub fn of(doc: &XmlDoc) -> Result<Declarations, DocError> {
         let Some(dt) = &doc.doctype else {
-            return Ok(Declarations {
-                internal: Dtd::default(),
-                external: None,
-                missing_external: None,
-            });
+            return Ok(Declarations::default());
         };
         let internal = match &dt.internal_subset {
             Some(s) => super::internal(s).map_err(|e| match e {
