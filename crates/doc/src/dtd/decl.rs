@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::model::{AttrDecl, AttrDefault, AttrType, ContentSpec, Cp, Occ, Particle};
+use super::model::{AttrDecl, AttrDefault, AttrType, ContentSpec, Cp, OCC_MARKS, Occ, Particle};
 use crate::error::DocError;
 use crate::xml::{Cursor as Cur, is_name_char, is_name_start, is_pubid_char};
 
@@ -396,15 +396,8 @@ fn cp(c: &mut Cur<'_>, depth: usize) -> Result<Cp, DocError> {
 }
 
 fn occ(c: &mut Cur<'_>) -> Occ {
-    if c.eat("?") {
-        Occ::Opt
-    } else if c.eat("*") {
-        Occ::Star
-    } else if c.eat("+") {
-        Occ::Plus
-    } else {
-        Occ::One
-    }
+    let mark = OCC_MARKS.into_iter().find(|(m, _)| c.eat(m));
+    mark.map_or(Occ::One, |(_, o)| o)
 }
 
 impl<'a> Cur<'a> {
