@@ -19,18 +19,16 @@ fn wrapped(name: &str, text: &str) -> Element {
     parent(name, [t("文字", text)])
 }
 
+/// (全銜, 機關代碼) or (單位名, 機關代碼, 單位代碼).
 fn issuer(i: &Issuer) -> Element {
-    let mut e = Element::new("發文機關", vec![]);
-    match &i.unit_code {
-        None => {
-            e.push(t("全銜", &i.name));
-            e.push(t("機關代碼", i.agency_code.as_str()));
-        }
-        Some(u) => {
-            e.push(t("單位名", &i.name));
-            e.push(t("機關代碼", i.agency_code.as_str()));
-            e.push(t("單位代碼", u.as_str()));
-        }
+    let label = match i.unit_code {
+        Some(_) => "單位名",
+        None => "全銜",
+    };
+    let name = t(label, &i.name);
+    let mut e = parent("發文機關", [name, t("機關代碼", i.agency_code.as_str())]);
+    if let Some(u) = &i.unit_code {
+        e.push(t("單位代碼", u.as_str()));
     }
     e
 }
