@@ -196,10 +196,6 @@ fn attachments() -> impl Strategy<Value = (Option<Attachments>, Vec<AttachmentFi
     })
 }
 
-fn names1() -> impl Strategy<Value = Vec<Name>> {
-    prop::collection::vec(name(), 1..3)
-}
-
 fn document() -> impl Strategy<Value = (Document, Vec<AttachmentFile>)> {
     let common = (
         prop::collection::vec(issuer(), 1..3),
@@ -212,7 +208,8 @@ fn document() -> impl Strategy<Value = (Document, Vec<AttachmentFile>)> {
         text(),
         prop::collection::vec(section(), 0..3),
     );
-    let tail = (names1(), copies(), prop::collection::vec(nonempty(), 0..2));
+    let primary = prop::collection::vec(name(), 1..3);
+    let tail = (primary, copies(), prop::collection::vec(nonempty(), 0..2));
     (
         common,
         tail,
