@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::safe_file_name;
-use crate::error::{Problem, ProblemKind, ValueError};
+use crate::error::{Problem, ValueError};
 use crate::model::*;
 use crate::values::*;
 
@@ -258,22 +258,29 @@ pub struct Built {
 
 struct B {
     problems: Vec<Problem>,
+    /// The electronic recipients, as the recipient lists are read.
+    roster: Roster,
+    has_attachments: bool,
 }
 
 impl B {
     fn val<T>(&mut self, field: &str, r: Result<T, ValueError>) -> Option<T> {
-        r.map_err(|e| {
-            self.problems
-                .push(Problem::new(ProblemKind::Value, field, e.message))
-        })
-        .ok()
+        r.map_err(|e| self.error(field, e.message)).ok()
+    }
+    fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.problems.push(Problem::value(field, message));
     }
     fn missing(&mut self, field: &str) {
-        self.problems.push(Problem::new(
-            ProblemKind::Value,
-            field,
-            format!("草稿缺少「{field}」"),
-        ));
+        self.error(field, format!("草稿缺少「{field}」"));
+    }
+    /// 含附件 or 不含附件, when the document has attachments at all.
+    fn flag(&self, with: bool) -> Option<AttachmentFlag> {
+        let flag = if with {
+            AttachmentFlag::With
+        } else {
+            AttachmentFlag::Without
+        };
+        self.has_attachments.then_some(flag)
     }
     fn text(&mut self, field: &str, v: &Option<String>) -> String {
         match v.as_deref().map(str::trim) {
@@ -289,8 +296,17 @@ impl B {
 impl Draft {
     /// Builds the DI and SW. `today` is used when the draft has no 發文日期.
     pub fn build(&self, today: RocDate) -> Result<Built, Vec<Problem>> {
+        // Attachments: entity ATTCHn, file <base>_ATTCHn.<ext>; the base is settled below.
+        let attachment_sources: Vec<String> = self
+            .attachments
+            .as_ref()
+            .map(|a| a.files.clone())
+            .unwrap_or_default();
+        let has_attachments = !attachment_sources.is_empty();
         let mut b = B {
             problems: Vec::new(),
+            roster: Roster::default(),
+            has_attachments,
         };
         let kind = self.kind.as_deref().unwrap_or("函").trim();
         let date = match &self.date {
@@ -337,19 +353,12 @@ impl Draft {
                 })
         });
         let sections: Vec<Section> = self.sections.iter().map(section).collect();
-        let subject = if matches!(kind, "開會通知單" | "會勘通知單") {
+        let is_meeting = matches!(kind, "開會通知單" | "會勘通知單");
+        let subject = if is_meeting {
             String::new()
         } else {
             b.text("主旨", &self.subject)
         };
-
-        // Attachments: entity ATTCHn, file <base>_ATTCHn.<ext>; the base is settled below.
-        let attachment_sources: Vec<String> = self
-            .attachments
-            .as_ref()
-            .map(|a| a.files.clone())
-            .unwrap_or_default();
-        let has_attachments = !attachment_sources.is_empty();
         let attachments = self.attachments.as_ref().map(|a| Attachments {
             text: a.text.clone().unwrap_or_else(|| {
                 if has_attachments {
@@ -363,38 +372,15 @@ impl Draft {
                 .collect(),
         });
 
-        let mut roster = Roster::default();
-        let is_meeting = matches!(kind, "開會通知單" | "會勘通知單");
         let (prim_src, copy_src) = if is_meeting {
             (&self.attendees, &self.copies)
         } else {
             (&self.primary, &self.copies)
         };
-        let primary = recipients(
-            &mut b,
-            "正本",
-            prim_src,
-            CopyKind::Primary,
-            has_attachments,
-            &mut roster,
-        );
-        let copies_names = recipients(
-            &mut b,
-            "副本",
-            copy_src,
-            CopyKind::Copy,
-            has_attachments,
-            &mut roster,
-        );
+        let primary = recipients(&mut b, "正本", prim_src, CopyKind::Primary);
+        let copies_names = recipients(&mut b, "副本", copy_src, CopyKind::Copy);
         let observers = if is_meeting {
-            recipients(
-                &mut b,
-                "列席者",
-                &self.observers,
-                CopyKind::Copy,
-                has_attachments,
-                &mut roster,
-            )
+            recipients(&mut b, "列席者", &self.observers, CopyKind::Copy)
         } else {
             Vec::new()
         };
@@ -403,13 +389,7 @@ impl Draft {
             .zip(copy_src)
             .map(|(name, d)| CopyRecipient {
                 name,
-                attachments: has_attachments.then(|| {
-                    if d.with_attachments.unwrap_or(true) {
-                        AttachmentFlag::With
-                    } else {
-                        AttachmentFlag::Without
-                    }
-                }),
+                attachments: b.flag(d.with_attachments.unwrap_or(true)),
             })
             .collect();
         let addressee = Addressee::Roster {
@@ -432,7 +412,8 @@ impl Draft {
             need(b, no_number, "發文字號");
         };
 
-        let (document, base_from_number) = match kind {
+        let mut base_from_number = numbers.first().and_then(DocNumber::file_base);
+        let document = match kind {
             "函" | "書函" => {
                 let class = match (kind, &self.letter_class) {
                     ("書函", _) => LetterClass::Note,
@@ -445,26 +426,23 @@ impl Draft {
                 need(&mut b, self.contacts.is_empty(), "聯絡方式");
                 need(&mut b, no_primary, "正本");
                 let address = b.text("地址", &self.address);
-                (
-                    Document::Letter(Letter {
-                        issuers,
-                        class,
-                        address,
-                        contacts: self.contacts.to_vec(),
-                        addressee,
-                        date: Some(date),
-                        numbers: numbers.clone(),
-                        urgency,
-                        secrecy,
-                        attachments,
-                        subject,
-                        sections,
-                        primary,
-                        copies,
-                        signatures: self.signatures.to_vec(),
-                    }),
-                    numbers.first().and_then(DocNumber::file_base),
-                )
+                Document::Letter(Letter {
+                    issuers,
+                    class,
+                    address,
+                    contacts: self.contacts.to_vec(),
+                    addressee,
+                    date: Some(date),
+                    numbers,
+                    urgency,
+                    secrecy,
+                    attachments,
+                    subject,
+                    sections,
+                    primary,
+                    copies,
+                    signatures: self.signatures.to_vec(),
+                })
             }
             "令" => {
                 let class = match &self.order_class {
@@ -475,39 +453,33 @@ impl Draft {
                 };
                 need_issued(&mut b);
                 need(&mut b, no_primary, "正本");
-                (
-                    Document::Order(Order {
-                        issuers,
-                        class,
-                        addressee,
-                        date: Some(date),
-                        numbers: numbers.clone(),
-                        urgency,
-                        secrecy,
-                        attachments,
-                        subject,
-                        sections,
-                        primary,
-                        copies,
-                        signatures: self.signatures.to_vec(),
-                    }),
-                    numbers.first().and_then(DocNumber::file_base),
-                )
+                Document::Order(Order {
+                    issuers,
+                    class,
+                    addressee,
+                    date: Some(date),
+                    numbers,
+                    urgency,
+                    secrecy,
+                    attachments,
+                    subject,
+                    sections,
+                    primary,
+                    copies,
+                    signatures: self.signatures.to_vec(),
+                })
             }
             "公告" => {
                 need_issued(&mut b);
-                (
-                    Document::Announcement(Announcement {
-                        issuers,
-                        date: Some(date),
-                        numbers: numbers.clone(),
-                        attachments,
-                        subject,
-                        sections,
-                        signatures: self.signatures.to_vec(),
-                    }),
-                    numbers.first().and_then(DocNumber::file_base),
-                )
+                Document::Announcement(Announcement {
+                    issuers,
+                    date: Some(date),
+                    numbers,
+                    attachments,
+                    subject,
+                    sections,
+                    signatures: self.signatures.to_vec(),
+                })
             }
             "簽" => {
                 let from = match (issuers.into_iter().next(), &self.unit) {
@@ -547,11 +519,9 @@ impl Draft {
                                 branch: None,
                             })
                         } else {
-                            b.val::<()>(
+                            b.error(
                                 "發文字號",
-                                Err(ValueError::new(format!(
-                                    "簽的文號「{t}」應為 10 位數字（年度 3 碼＋流水號 7 碼）"
-                                ))),
+                                format!("簽的文號「{t}」應為 10 位數字（年度 3 碼＋流水號 7 碼）"),
                             );
                             None
                         }
@@ -574,7 +544,7 @@ impl Draft {
                         b.missing("署名");
                         String::new()
                     });
-                let base = number
+                base_from_number = number
                     .as_ref()
                     .map(|n| format!("{:03}{:07}", n.year, n.serial));
                 let memo = from.zip(number).map(|(from, number)| Memo {
@@ -587,57 +557,29 @@ impl Draft {
                     attachments,
                     subject,
                     sections,
-                    respectfully: self
-                        .respectfully
-                        .iter()
-                        .map(|p| PersonName {
-                            name: p.name.clone(),
-                            title: p.title.clone(),
-                        })
-                        .collect(),
+                    respectfully: self.respectfully.iter().map(person).collect(),
                     signature,
                     date: Some(date),
                 });
                 match memo {
-                    Some(m) => (Document::Memo(m), base),
+                    Some(m) => Document::Memo(m),
                     None => return Err(b.problems),
                 }
             }
             "開會通知單" | "會勘通知單" => {
                 let site_visit = kind == "會勘通知單";
+                let [reason_f, time_f, place_f] = MeetingNotice::field_names(site_visit);
                 need_issued(&mut b);
                 need(&mut b, self.contact_persons.is_empty(), "聯絡人及電話");
-                need(
-                    &mut b,
-                    self.times.is_empty(),
-                    if site_visit {
-                        "會勘時間"
-                    } else {
-                        "開會時間"
-                    },
-                );
+                need(&mut b, self.times.is_empty(), time_f);
                 need(&mut b, self.chairs.is_empty(), "主持人");
                 need(
                     &mut b,
                     primary.is_empty() && self.attendees.is_empty(),
                     "出席者",
                 );
-                let reason = b.text(
-                    if site_visit {
-                        "會勘事由"
-                    } else {
-                        "開會事由"
-                    },
-                    &self.reason,
-                );
-                let place = b.text(
-                    if site_visit {
-                        "會勘地點"
-                    } else {
-                        "開會地點"
-                    },
-                    &self.place,
-                );
+                let reason = b.text(reason_f, &self.reason);
+                let place = b.text(place_f, &self.place);
                 let times = self
                     .times
                     .iter()
@@ -650,53 +592,41 @@ impl Draft {
                         })
                     })
                     .collect();
-                (
-                    Document::MeetingNotice(MeetingNotice {
-                        site_visit,
-                        issuers,
-                        addressee,
-                        contacts: self
-                            .contact_persons
-                            .iter()
-                            .map(|c| ContactPerson {
-                                person: PersonName {
-                                    name: c.name.clone(),
-                                    title: c.title.clone(),
-                                },
-                                phone: c.phone.clone(),
-                            })
-                            .collect(),
-                        date: Some(date),
-                        numbers: numbers.clone(),
-                        urgency,
-                        secrecy,
-                        attachments,
-                        reason,
-                        times,
-                        place,
-                        chairs: self
-                            .chairs
-                            .iter()
-                            .map(|p| PersonName {
-                                name: p.name.clone(),
-                                title: p.title.clone(),
-                            })
-                            .collect(),
-                        attendees: primary,
-                        observers,
-                        copies,
-                        remarks: self.remarks.as_ref().map(section),
-                        signatures: self.signatures.to_vec(),
-                    }),
-                    numbers.first().and_then(DocNumber::file_base),
-                )
+                Document::MeetingNotice(MeetingNotice {
+                    site_visit,
+                    issuers,
+                    addressee,
+                    contacts: self
+                        .contact_persons
+                        .iter()
+                        .map(|c| ContactPerson {
+                            person: PersonName {
+                                name: c.name.clone(),
+                                title: c.title.clone(),
+                            },
+                            phone: c.phone.clone(),
+                        })
+                        .collect(),
+                    date: Some(date),
+                    numbers,
+                    urgency,
+                    secrecy,
+                    attachments,
+                    reason,
+                    times,
+                    place,
+                    chairs: self.chairs.iter().map(person).collect(),
+                    attendees: primary,
+                    observers,
+                    copies,
+                    remarks: self.remarks.as_ref().map(section),
+                    signatures: self.signatures.to_vec(),
+                })
             }
             other => {
-                b.val::<()>(
+                b.error(
                     "文別",
-                    Err(ValueError::new(format!(
-                        "文別「{other}」應為 函、書函、簽、令、公告、開會通知單 或 會勘通知單"
-                    ))),
+                    format!("文別「{other}」應為 函、書函、簽、令、公告、開會通知單 或 會勘通知單"),
                 );
                 return Err(b.problems);
             }
@@ -706,11 +636,9 @@ impl Draft {
             (Some(b0), _) => b0.trim().to_string(),
             (None, Some(n)) => n,
             (None, None) => {
-                b.val::<()>(
+                b.error(
                     "檔名",
-                    Err(ValueError::new(
-                        "發文字號不是「字第＋年度＋流水號＋號」的格式，請以「檔名」指定檔案名稱",
-                    )),
+                    "發文字號不是「字第＋年度＋流水號＋號」的格式，請以「檔名」指定檔案名稱",
                 );
                 String::new()
             }
@@ -718,7 +646,7 @@ impl Draft {
         if !base.is_empty()
             && let Err(m) = safe_file_name(&base)
         {
-            b.val::<()>("檔名", Err(ValueError::new(m)));
+            b.error("檔名", m);
         }
         let mut copies_out = Vec::new();
         let mut attachment_files = Vec::new();
@@ -744,12 +672,12 @@ impl Draft {
                 file,
             });
         }
+        let roster = std::mem::take(&mut b.roster);
         if roster.entries.is_empty() && document.addressee().is_some() {
-            b.problems.push(Problem::new(
-                ProblemKind::Value,
+            b.error(
                 "正本",
                 "沒有任何電子交換的受文者：請至少為一個正本或副本填寫機關代碼",
-            ));
+            );
         }
         if !b.problems.is_empty() {
             return Err(b.problems);
@@ -782,37 +710,28 @@ fn issuer(b: &mut B, i: usize, d: &DraftIssuer) -> Option<Issuer> {
         &format!("{field}.機關代碼"),
         AgencyCode::parse(&d.agency_code),
     )?;
-    match (&d.full_name, &d.unit_name, &d.unit_code) {
-        (Some(n), None, None) => Some(Issuer {
-            name: n.clone(),
-            agency_code: code,
-            unit_code: None,
-        }),
-        (None, Some(n), Some(u)) => Some(Issuer {
-            name: n.clone(),
-            agency_code: code,
-            unit_code: Some(b.val(&format!("{field}.單位代碼"), UnitCode::parse(u))?),
-        }),
+    let (name, unit_code) = match (&d.full_name, &d.unit_name, &d.unit_code) {
+        (Some(n), None, None) => (n, None),
+        (None, Some(n), Some(u)) => (
+            n,
+            Some(b.val(&format!("{field}.單位代碼"), UnitCode::parse(u))?),
+        ),
         _ => {
-            b.val::<()>(
+            b.error(
                 &field,
-                Err(ValueError::new(
-                    "發文機關應填「全銜」，或「單位名」加「單位代碼」（兩者擇一）",
-                )),
+                "發文機關應填「全銜」，或「單位名」加「單位代碼」（兩者擇一）",
             );
-            None
+            return None;
         }
-    }
+    };
+    Some(Issuer {
+        name: name.clone(),
+        agency_code: code,
+        unit_code,
+    })
 }
 
-fn recipients(
-    b: &mut B,
-    field: &str,
-    list: &[DraftRecipient],
-    copy_kind: CopyKind,
-    has_attachments: bool,
-    roster: &mut Roster,
-) -> Vec<Name> {
+fn recipients(b: &mut B, field: &str, list: &[DraftRecipient], copy_kind: CopyKind) -> Vec<Name> {
     let mut out = Vec::new();
     for (i, r) in list.iter().enumerate() {
         let f = format!("{field}[{}]", i + 1);
@@ -825,11 +744,9 @@ fn recipients(
             },
             (None, None, None, Some(n)) => Name::Collective(n.clone()),
             _ => {
-                b.val::<()>(
+                b.error(
                     &f,
-                    Err(ValueError::new(
-                        "受文者應填「全銜」、「單位名」、「姓名」或「總稱」其中之一",
-                    )),
+                    "受文者應填「全銜」、「單位名」、「姓名」或「總稱」其中之一",
                 );
                 continue;
             }
@@ -866,32 +783,17 @@ fn recipients(
                     continue;
                 }
                 (Name::Agency(_), Some(_)) => {
-                    b.val::<()>(
-                        &f,
-                        Err(ValueError::new(
-                            "以全銜交換時不填單位代碼；單位請用「單位名」",
-                        )),
-                    );
+                    b.error(&f, "以全銜交換時不填單位代碼；單位請用「單位名」");
                     continue;
                 }
                 (Name::Collective(_), _) => {
-                    b.val::<()>(
-                        &f,
-                        Err(ValueError::new(
-                            "總稱不能電子交換，請逐一列出機關並填機關代碼",
-                        )),
-                    );
+                    b.error(&f, "總稱不能電子交換，請逐一列出機關並填機關代碼");
                     continue;
                 }
             };
-            let attachments = has_attachments.then(|| {
-                if copy_kind == CopyKind::Primary || r.with_attachments.unwrap_or(true) {
-                    AttachmentFlag::With
-                } else {
-                    AttachmentFlag::Without
-                }
-            });
-            roster.entries.push(RosterEntry {
+            let attachments =
+                b.flag(copy_kind == CopyKind::Primary || r.with_attachments.unwrap_or(true));
+            b.roster.entries.push(RosterEntry {
                 party,
                 attachments,
                 portable_file: None,
@@ -901,6 +803,13 @@ fn recipients(
         out.push(name);
     }
     out
+}
+
+fn person(p: &DraftPerson) -> PersonName {
+    PersonName {
+        name: p.name.clone(),
+        title: p.title.clone(),
+    }
 }
 
 fn section(s: &DraftSection) -> Section {

@@ -130,6 +130,11 @@ impl Problem {
         }
     }
 
+    /// A problem of kind [`ProblemKind::Value`].
+    pub fn value(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Problem::new(ProblemKind::Value, path, message)
+    }
+
     pub fn code(&self) -> &'static str {
         self.kind.code()
     }

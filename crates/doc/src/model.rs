@@ -347,6 +347,17 @@ pub struct MeetingNotice {
     pub signatures: Vec<String>,
 }
 
+impl MeetingNotice {
+    /// The element names of 事由, 時間 and 地點: 會勘… in a 會勘通知單, 開會… in a 開會通知單.
+    pub fn field_names(site_visit: bool) -> [&'static str; 3] {
+        if site_visit {
+            ["會勘事由", "會勘時間", "會勘地點"]
+        } else {
+            ["開會事由", "開會時間", "開會地點"]
+        }
+    }
+}
+
 /// Any 公文 this crate reads and writes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Document {
@@ -501,14 +512,9 @@ pub struct AttachmentFile {
     pub notation: String,
 }
 
-/// The entity that declares the SW: `<!ENTITY 表單 SYSTEM "1150001234.sw" NDATA DI>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RosterFile {
-    /// `表單` (or `名單` in the old 91 format).
-    pub entity: String,
-    pub file: String,
-    pub notation: String,
-}
+/// The entity that declares the SW, declared as an attachment is:
+/// `<!ENTITY 表單 SYSTEM "1150001234.sw" NDATA DI>` (`名單` in the old 91 format).
+pub type RosterFile = AttachmentFile;
 
 /// A DI file: the document plus the files its internal subset declares.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

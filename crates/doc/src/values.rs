@@ -12,22 +12,20 @@ use crate::error::ValueError;
 #[serde(try_from = "String", into = "String")]
 pub struct AgencyCode(String);
 
+/// `s` trimmed, when it is digits and capital letters of one of the lengths `lens`.
+fn code(s: &str, lens: &[usize]) -> Option<String> {
+    let t = s.trim();
+    (lens.contains(&t.chars().count())
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()))
+    .then(|| t.to_string())
+}
+
 impl AgencyCode {
     pub fn parse(s: &str) -> Result<Self, ValueError> {
-        let t = s.trim();
-        if t.chars().count() == 10
-            && t.bytes()
-                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-        {
-            Ok(AgencyCode(t.to_string()))
-        } else {
-            Err(ValueError::new(format!(
-                "機關代碼「{s}」應為 10 碼數字或大寫英文字母"
-            )))
-        }
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
+        code(s, &[10])
+            .map(AgencyCode)
+            .ok_or_else(|| ValueError::new(format!("機關代碼「{s}」應為 10 碼數字或大寫英文字母")))
     }
 }
 
@@ -38,26 +36,21 @@ pub struct UnitCode(String);
 
 impl UnitCode {
     pub fn parse(s: &str) -> Result<Self, ValueError> {
-        let t = s.trim();
-        let n = t.chars().count();
-        if (n == 7 || n == 17)
-            && t.bytes()
-                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-        {
-            Ok(UnitCode(t.to_string()))
-        } else {
-            Err(ValueError::new(format!(
+        code(s, &[7, 17]).map(UnitCode).ok_or_else(|| {
+            ValueError::new(format!(
                 "單位代碼「{s}」應為 7 碼（或含機關代碼共 17 碼）數字或大寫英文字母"
-            )))
-        }
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
+            ))
+        })
     }
 }
 
 macro_rules! string_newtype_conversions {
     ($($t:ty),*) => {$(
+        impl $t {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
         impl TryFrom<String> for $t {
             type Error = ValueError;
             fn try_from(s: String) -> Result<Self, ValueError> {

@@ -58,8 +58,12 @@ fn field(label: &str, text: impl Into<String>, size: Size) -> Block {
     }
 }
 
-fn issuer_names(issuers: &[Issuer]) -> Vec<String> {
-    issuers.iter().map(|i| i.name.clone()).collect()
+/// The heading with the names of the issuing agencies.
+fn title(issuers: &[Issuer], kind: &str) -> Block {
+    Block::Title {
+        issuers: issuers.iter().map(|i| i.name.clone()).collect(),
+        kind: kind.to_string(),
+    }
 }
 
 fn with_flag(name: String, flag: Option<AttachmentFlag>) -> String {
@@ -158,40 +162,26 @@ fn sections(out: &mut Vec<Block>, list: &[Section]) {
     }
 }
 
-/// The header fields every outgoing kind prints under the title, in the DTD's order.
-fn header(
-    out: &mut Vec<Block>,
-    addressee_line: Option<&Addressee>,
-    date: Option<RocDate>,
-    nums: &[DocNumber],
-    urgency: Option<Urgency>,
-    secret: Option<Option<&Secrecy>>,
-) {
+/// The header fields every outgoing kind prints under the title, in the DTD's order (a 公告
+/// has no 受文者, 速別 or 密等).
+fn header(out: &mut Vec<Block>, d: &Document) {
     out.push(Block::Gap);
-    if let Some(a) = addressee_line {
+    if let Some(a) = d.addressee() {
         out.push(field("受文者", addressee(a), Size::Body));
     }
-    out.push(field("發文日期", date_text(date), Size::Small));
-    out.push(field("發文字號", numbers(nums), Size::Small));
-    if let Some(u) = urgency {
-        out.push(field("速別", u.as_str(), Size::Small));
-    }
-    if let Some(s) = secret {
-        out.push(secrecy(s));
+    out.push(field("發文日期", date_text(d.date()), Size::Small));
+    out.push(field("發文字號", numbers(&d.numbers()), Size::Small));
+    if !matches!(d, Document::Announcement(_)) {
+        out.push(field("速別", d.urgency().as_str(), Size::Small));
+        out.push(secrecy(d.secrecy()));
     }
 }
 
 /// 附件, then 主旨 and the sections.
-fn body(
-    out: &mut Vec<Block>,
-    a: Option<&Attachments>,
-    files: &[AttachmentFile],
-    subject: &str,
-    list: &[Section],
-) {
-    out.push(attachments(a, files));
+fn body(out: &mut Vec<Block>, d: &Document, files: &[AttachmentFile], list: &[Section]) {
+    out.push(attachments(d.attachments(), files));
     out.push(Block::Gap);
-    out.push(field("主旨", subject, Size::Body));
+    out.push(field("主旨", d.subject(), Size::Body));
     sections(out, list);
 }
 
@@ -211,31 +201,16 @@ fn signatures(out: &mut Vec<Block>, lines: &[String]) {
 /// The printed structure of a DI.
 pub fn blocks(di: &Di) -> Vec<Block> {
     let files = &di.attachment_files;
+    let d = &di.document;
     let mut out = vec![Block::FileBox];
-    match &di.document {
+    match d {
         Document::Letter(l) => {
-            out.push(Block::Title {
-                issuers: issuer_names(&l.issuers),
-                kind: l.class.as_str().to_string(),
-            });
+            out.push(title(&l.issuers, l.class.as_str()));
             let mut contact = vec![format!("地址：{}", l.address)];
             contact.extend(l.contacts.iter().cloned());
             out.push(Block::Contact(contact));
-            header(
-                &mut out,
-                Some(&l.addressee),
-                l.date,
-                &l.numbers,
-                Some(l.urgency),
-                Some(l.secrecy.as_ref()),
-            );
-            body(
-                &mut out,
-                l.attachments.as_ref(),
-                files,
-                &l.subject,
-                &l.sections,
-            );
+            header(&mut out, d);
+            body(&mut out, d, files, &l.sections);
             recipients(&mut out, &l.primary, &l.copies);
             signatures(&mut out, &l.signatures);
         }
@@ -255,27 +230,15 @@ pub fn blocks(di: &Di) -> Vec<Block> {
             if let Some(a) = &m.addressee {
                 out.push(field("受文者", addressee(a), Size::Body));
             }
-            let number = m.number.as_ref().map(|n| {
-                format!(
-                    "{:03}{:07}{}",
-                    n.year,
-                    n.serial,
-                    n.branch.as_deref().unwrap_or_default()
-                )
-            });
+            // A 簽's 文號 is printed as 年度 + 流水號 (+ 支號), as its files are named.
+            let number = d.numbers().first().and_then(DocNumber::file_base);
             out.push(field("文號", number.unwrap_or_default(), Size::Small));
             out.push(field("速別", m.urgency.as_str(), Size::Small));
             out.push(secrecy(m.secrecy.as_ref()));
             if let Some(p) = m.proposal {
                 out.push(field("擬辦方式", p.label(), Size::Small));
             }
-            body(
-                &mut out,
-                m.attachments.as_ref(),
-                files,
-                &m.subject,
-                &m.sections,
-            );
+            body(&mut out, d, files, &m.sections);
             if !m.respectfully.is_empty() {
                 out.push(Block::Gap);
                 out.push(field("敬陳", join(&m.respectfully, person), Size::Body));
@@ -287,73 +250,36 @@ pub fn blocks(di: &Di) -> Vec<Block> {
             ]));
         }
         Document::Order(r) => {
-            out.push(Block::Title {
-                issuers: issuer_names(&r.issuers),
-                kind: r.class.as_str().to_string(),
-            });
-            header(
-                &mut out,
-                Some(&r.addressee),
-                r.date,
-                &r.numbers,
-                Some(r.urgency),
-                Some(r.secrecy.as_ref()),
-            );
-            body(
-                &mut out,
-                r.attachments.as_ref(),
-                files,
-                &r.subject,
-                &r.sections,
-            );
+            out.push(title(&r.issuers, r.class.as_str()));
+            header(&mut out, d);
+            body(&mut out, d, files, &r.sections);
             recipients(&mut out, &r.primary, &r.copies);
             signatures(&mut out, &r.signatures);
         }
         Document::Announcement(a) => {
-            out.push(Block::Title {
-                issuers: issuer_names(&a.issuers),
-                kind: "公告".into(),
-            });
-            header(&mut out, None, a.date, &a.numbers, None, None);
-            body(
-                &mut out,
-                a.attachments.as_ref(),
-                files,
-                &a.subject,
-                &a.sections,
-            );
+            out.push(title(&a.issuers, "公告"));
+            header(&mut out, d);
+            body(&mut out, d, files, &a.sections);
             signatures(&mut out, &a.signatures);
         }
         Document::MeetingNotice(m) => {
-            let (what, reason, time, place) = if m.site_visit {
-                ("會勘通知單", "會勘事由", "會勘時間", "會勘地點")
-            } else {
-                ("開會通知單", "開會事由", "開會時間", "開會地點")
-            };
-            out.push(Block::Title {
-                issuers: issuer_names(&m.issuers),
-                kind: what.into(),
-            });
-            header(
-                &mut out,
-                Some(&m.addressee),
-                m.date,
-                &m.numbers,
-                Some(m.urgency),
-                Some(m.secrecy.as_ref()),
-            );
+            let [reason, time, place] = MeetingNotice::field_names(m.site_visit);
+            out.push(title(&m.issuers, d.kind().label()));
+            header(&mut out, d);
             out.push(attachments(m.attachments.as_ref(), files));
             out.push(Block::Gap);
             out.push(field(reason, &m.reason, Size::Body));
             for (i, t) in m.times.iter().enumerate() {
-                let label = if i == 0 { time } else { "" };
+                // Later times line up under the first, without the label.
+                let label = if i == 0 {
+                    format!("{time}：")
+                } else {
+                    "　".repeat(time.chars().count() + 1)
+                };
+                let text = format!("{}（{}）{}", t.date, t.weekday, t.time);
                 out.push(Block::Field {
-                    label: if label.is_empty() {
-                        "　".repeat(time.chars().count() + 1)
-                    } else {
-                        format!("{label}：")
-                    },
-                    text: format!("{}（{}）{}", t.date, t.weekday, t.time),
+                    label,
+                    text,
                     size: Size::Body,
                 });
             }
@@ -370,11 +296,11 @@ pub fn blocks(di: &Di) -> Vec<Block> {
             out.push(field("列席者", names(&m.observers), Size::Body));
             out.push(field("副本", copies(&m.copies), Size::Small));
             if let Some(r) = &m.remarks {
-                out.push(Block::Field {
-                    label: "備註：".into(),
-                    text: r.text.clone().unwrap_or_default(),
-                    size: Size::Body,
-                });
+                out.push(field(
+                    "備註",
+                    r.text.clone().unwrap_or_default(),
+                    Size::Body,
+                ));
                 items(&mut out, &r.items, 1);
             }
             signatures(&mut out, &m.signatures);
@@ -397,11 +323,7 @@ pub fn render_text(di: &Di) -> String {
                 }
                 s.push('\n');
             }
-            Block::Contact(lines) => {
-                for l in lines {
-                    s.push_str(&format!("    {l}\n"));
-                }
-            }
+            Block::Contact(lines) => lines.iter().for_each(|l| s.push_str(&format!("    {l}\n"))),
             Block::Field { label, text, .. } => s.push_str(&format!("{label}{text}\n")),
             Block::Item {
                 level,
@@ -410,11 +332,9 @@ pub fn render_text(di: &Di) -> String {
                 ..
             } => s.push_str(&format!("{}{number}{text}\n", "  ".repeat(level))),
             Block::Gap => s.push('\n'),
-            Block::Signature(lines) => {
-                for l in lines {
-                    s.push_str(&format!("{:>20}{l}\n", ""));
-                }
-            }
+            Block::Signature(lines) => lines
+                .iter()
+                .for_each(|l| s.push_str(&format!("{:>20}{l}\n", ""))),
         }
     }
     s

@@ -11,28 +11,27 @@ use std::sync::{Arc, OnceLock};
 
 use crate::RenderError;
 
-/// Where Debian installs the fonts we look for, best first: 全字庫正楷體 (what agencies print
-/// in), its extension planes, then 全字庫正宋體 and Noto CJK TC for characters Kai lacks.
+/// Where Debian installs the fonts we look for (under `/usr/share/fonts/`), best first:
+/// 全字庫正楷體 (what agencies print in), its extension planes, then 全字庫正宋體 and Noto CJK TC
+/// for characters Kai lacks.
 const SYSTEM_FONTS: &[(&str, u32)] = &[
-    ("/usr/share/fonts/truetype/cns11643/TW-Kai-98_1.ttf", 0),
-    (
-        "/usr/share/fonts/truetype/cns11643/TW-Kai-Ext-B-98_1.ttf",
-        0,
-    ),
-    ("/usr/share/fonts/truetype/cns11643/TW-Kai-Plus-98_1.ttf", 0),
-    ("/usr/share/fonts/truetype/cns11643/TW-Sung-98_1.ttf", 0),
-    (
-        "/usr/share/fonts/truetype/cns11643/TW-Sung-Ext-B-98_1.ttf",
-        0,
-    ),
-    (
-        "/usr/share/fonts/truetype/cns11643/TW-Sung-Plus-98_1.ttf",
-        0,
-    ),
+    ("truetype/cns11643/TW-Kai-98_1.ttf", 0),
+    ("truetype/cns11643/TW-Kai-Ext-B-98_1.ttf", 0),
+    ("truetype/cns11643/TW-Kai-Plus-98_1.ttf", 0),
+    ("truetype/cns11643/TW-Sung-98_1.ttf", 0),
+    ("truetype/cns11643/TW-Sung-Ext-B-98_1.ttf", 0),
+    ("truetype/cns11643/TW-Sung-Plus-98_1.ttf", 0),
     // Noto Sans CJK: index 3 of the collection is the TC face.
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 3),
-    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 3),
+    ("opentype/noto/NotoSansCJK-Regular.ttc", 3),
+    ("opentype/noto/NotoSerifCJK-Regular.ttc", 3),
 ];
+
+/// [`SYSTEM_FONTS`] with their full paths.
+fn system_fonts() -> impl Iterator<Item = (PathBuf, u32)> {
+    SYSTEM_FONTS
+        .iter()
+        .map(|(p, i)| (Path::new("/usr/share/fonts").join(p), *i))
+}
 
 /// Printed in place of a character that no font has (the customary 〓 "missing character").
 pub(crate) const MISSING: char = '〓';
@@ -70,18 +69,19 @@ impl Fonts {
     /// The installed 全字庫 fonts (or Noto CJK TC). Fails with a message naming the package
     /// to install when none is there.
     pub fn system() -> Result<Fonts, RenderError> {
-        let slots: Vec<Slot> = SYSTEM_FONTS
-            .iter()
-            .filter(|(p, _)| Path::new(p).is_file())
-            .map(|(p, i)| Slot {
-                path: Some(PathBuf::from(p)),
-                index: *i,
+        let slots: Vec<Slot> = system_fonts()
+            .filter(|(p, _)| p.is_file())
+            .map(|(path, index)| Slot {
+                path: Some(path),
+                index,
                 loaded: OnceLock::new(),
             })
             .collect();
         if slots.is_empty() {
             return Err(RenderError::FontMissing {
-                tried: SYSTEM_FONTS.iter().map(|(p, _)| p.to_string()).collect(),
+                tried: system_fonts()
+                    .map(|(p, _)| p.display().to_string())
+                    .collect(),
             });
         }
         let fonts = Fonts { slots };

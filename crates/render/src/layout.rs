@@ -195,23 +195,25 @@ impl<'a, 'f> Layout<'a, 'f> {
         self.y += height;
     }
 
+    /// `text` wrapped from `x` to the right margin.
+    fn flow(&mut self, x: f32, text: &str, size: f32) {
+        for line in self.break_lines(text, size, RIGHT - x) {
+            self.place(x, &line, size);
+        }
+    }
+
     /// `label` at `x`, then `text` wrapped with every line starting where the text starts.
-    fn hanging(&mut self, x: f32, label: &str, text: &str, size: f32, right: f32) {
+    fn hanging(&mut self, x: f32, label: &str, text: &str, size: f32) {
         let label_w = self.measure.width(label, size);
-        if right - (x + label_w) < 6.0 * size {
+        if RIGHT - (x + label_w) < 6.0 * size {
             // A label that leaves no room (deep nesting, a very long 序號): the label on its
             // own lines, the text under it.
-            for l in self.break_lines(label, size, right - x) {
-                self.place(x, &l, size);
-            }
-            let text_x = (x + size).min(right - 6.0 * size);
-            for l in self.break_lines(text, size, right - text_x) {
-                self.place(text_x, &l, size);
-            }
+            self.flow(x, label, size);
+            self.flow((x + size).min(RIGHT - 6.0 * size), text, size);
             return;
         }
         let text_x = x + label_w;
-        let mut lines = self.break_lines(text, size, right - text_x);
+        let mut lines = self.break_lines(text, size, RIGHT - text_x);
         let label_line = self.break_lines(label, size, f32::MAX).remove(0);
         let first = lines.remove(0);
         let mut chars = label_line.chars;
@@ -266,16 +268,13 @@ impl<'a, 'f> Layout<'a, 'f> {
                     }
                 }
                 Block::Contact(lines) => {
-                    let size = Size::Small.points();
                     let x = LEFT + (RIGHT - LEFT) * 0.5;
-                    for l in lines {
-                        for line in self.break_lines(l, size, RIGHT - x) {
-                            self.place(x, &line, size);
-                        }
-                    }
+                    lines
+                        .iter()
+                        .for_each(|l| self.flow(x, l, Size::Small.points()));
                 }
                 Block::Field { label, text, size } => {
-                    self.hanging(LEFT, label, text, size.points(), RIGHT)
+                    self.hanging(LEFT, label, text, size.points())
                 }
                 Block::Item {
                     level,
@@ -291,17 +290,14 @@ impl<'a, 'f> Layout<'a, 'f> {
                     let x = x.min(LEFT + (RIGHT - LEFT) * 0.66);
                     let number_w = self.measure.width(number, size);
                     item_text_x.push(x + number_w);
-                    self.hanging(x, number, text, size, RIGHT);
+                    self.hanging(x, number, text, size);
                 }
                 Block::Gap => self.y += GAP,
                 Block::Signature(lines) => {
-                    let size = Size::Large.points();
                     let x = LEFT + (RIGHT - LEFT) * 0.45;
-                    for l in lines {
-                        for line in self.break_lines(l, size, RIGHT - x) {
-                            self.place(x, &line, size);
-                        }
-                    }
+                    lines
+                        .iter()
+                        .for_each(|l| self.flow(x, l, Size::Large.points()));
                 }
             }
         }

@@ -71,23 +71,13 @@ fn wrapped_lines_hang_under_the_text_and_stay_inside_the_margin() {
     let mut m = Measure::new(&fonts);
     let mut l = Layout::new(&mut m);
     let long = "依據行政院115年1月2日院臺綜字第1150000001號函辦理，".repeat(4);
-    l.blocks(
-        &[
-            Block::Item {
-                level: 1,
-                number: "一、".into(),
-                text: long.clone(),
-                size: Size::Body,
-            },
-            Block::Item {
-                level: 2,
-                number: "(一)".into(),
-                text: long,
-                size: Size::Body,
-            },
-        ],
-        false,
-    );
+    let item = |level: usize, number: &str| Block::Item {
+        level,
+        number: number.into(),
+        text: long.clone(),
+        size: Size::Body,
+    };
+    l.blocks(&[item(1, "一、"), item(2, "(一)")], false);
     let runs = &l.pages[0].runs;
     // Level 1: the number at x0, continuation lines where the text after 一、 starts.
     let x_number = runs[0].x;

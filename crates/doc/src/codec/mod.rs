@@ -4,7 +4,7 @@ mod read;
 mod write;
 
 use crate::dtd::{self, Declarations, EntityDecl};
-use crate::error::{DocError, Problem, ProblemKind};
+use crate::error::{DocError, Problem};
 use crate::model::*;
 use crate::xml::{self, Element, Limits, Node, TextEncoding, XmlDoc};
 
@@ -29,14 +29,13 @@ pub struct Checked {
 /// Reads and checks a DI or SW file. `Err` only when the file cannot be read at all (not XML,
 /// over a bound, a refused entity, an unknown 文別); rule problems are in [`Checked::problems`].
 pub fn check(bytes: &[u8], limits: &Limits) -> Result<Checked, DocError> {
-    let doc = xml::parse(bytes, limits)?;
+    let mut doc = xml::parse(bytes, limits)?;
     let root = doc.root.name.as_str();
     if root != "交換表單" && dtd::dtd_for_root(root).is_none() {
         return Err(DocError::UnknownKind {
             root: root.to_string(),
         });
     }
-    let mut doc = doc;
     let decls = Declarations::of(&doc)?;
     let problems = decls.validate(&doc);
     if !problems.is_empty() {
@@ -48,9 +47,8 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Result<Checked, DocError> {
         });
     }
     apply_defaults(&decls, &mut doc.root);
-    let root = doc.root.name.as_str();
     let mut ctx = read::Ctx::new();
-    let parsed = if root == "交換表單" {
+    let parsed = if doc.root.name == "交換表單" {
         Some(Parsed::Roster(read::roster(&doc.root, &mut ctx)))
     } else {
         read::document(&doc.root, &mut ctx).map(|document| {
@@ -80,16 +78,14 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Result<Checked, DocError> {
 /// parser does; an internal subset may change a default (its declarations bind first).
 fn apply_defaults(decls: &Declarations, e: &mut Element) {
     for d in std::iter::once(&decls.internal).chain(decls.external) {
-        if let Some(list) = d.attlists.get(&e.name) {
-            for a in list {
-                if let dtd::AttrDefault::Value(v) | dtd::AttrDefault::Fixed(v) = &a.default
-                    && e.attr(&a.name).is_none()
-                {
-                    e.attrs.push(xml::Attr {
-                        name: a.name.clone(),
-                        value: v.clone(),
-                    });
-                }
+        for a in d.attlists.get(&e.name).into_iter().flatten() {
+            if let dtd::AttrDefault::Value(v) | dtd::AttrDefault::Fixed(v) = &a.default
+                && e.attr(&a.name).is_none()
+            {
+                e.attrs.push(xml::Attr {
+                    name: a.name.clone(),
+                    value: v.clone(),
+                });
             }
         }
     }
@@ -151,24 +147,20 @@ fn declared_files(
         };
         let path = format!("/<!ENTITY {name}>");
         if let Err(msg) = safe_file_name(system_id) {
-            ctx.problems
-                .push(Problem::new(ProblemKind::Value, path, msg));
+            ctx.problems.push(Problem::value(path, msg));
             continue;
         }
         let is_roster = roster_entity == Some(name.as_str())
             || (roster_entity.is_none() && (name == "表單" || name == "名單"));
+        let file = AttachmentFile {
+            entity: name.clone(),
+            file: system_id.clone(),
+            notation: notation.clone(),
+        };
         if is_roster && roster.is_none() {
-            roster = Some(RosterFile {
-                entity: name.clone(),
-                file: system_id.clone(),
-                notation: notation.clone(),
-            });
+            roster = Some(file);
         } else {
-            files.push(AttachmentFile {
-                entity: name.clone(),
-                file: system_id.clone(),
-                notation: notation.clone(),
-            });
+            files.push(file);
         }
     }
     (roster, files)
@@ -226,7 +218,7 @@ pub fn write_di(di: &Di) -> Result<String, DocError> {
     let mut subset = Vec::new();
     let mut notations: Vec<&str> = Vec::new();
     let mut problems = Vec::new();
-    for a in &di.attachment_files {
+    for a in di.attachment_files.iter().chain(&di.roster) {
         check_declared(&a.entity, &a.file, &a.notation, &mut problems);
         subset.push(format!(
             "<!ENTITY {} SYSTEM \"{}\" NDATA {}>",
@@ -234,11 +226,6 @@ pub fn write_di(di: &Di) -> Result<String, DocError> {
         ));
     }
     if let Some(r) = &di.roster {
-        check_declared(&r.entity, &r.file, &r.notation, &mut problems);
-        subset.push(format!(
-            "<!ENTITY {} SYSTEM \"{}\" NDATA {}>",
-            r.entity, r.file, r.notation
-        ));
         notations.push(&r.notation);
     }
     for a in &di.attachment_files {
@@ -301,21 +288,15 @@ fn finish(
 
 fn check_declared(entity: &str, file: &str, notation: &str, problems: &mut Vec<Problem>) {
     let path = format!("/<!ENTITY {entity}>");
-    if !is_xml_name(entity) || !is_xml_name(notation) {
-        problems.push(Problem::new(
-            ProblemKind::Value,
+    if !xml::is_name(entity) || !xml::is_name(notation) {
+        problems.push(Problem::value(
             &path,
             format!("實體名稱「{entity}」或標記法「{notation}」不是有效的 XML 名稱"),
         ));
     }
     if let Err(m) = safe_file_name(file) {
-        problems.push(Problem::new(ProblemKind::Value, &path, m));
+        problems.push(Problem::value(&path, m));
     }
-}
-
-fn is_xml_name(s: &str) -> bool {
-    let mut cs = s.chars();
-    cs.next().is_some_and(xml::is_name_start) && cs.all(xml::is_name_char)
 }
 
 /// Text that XML cannot carry (control characters) would make a broken file.
@@ -323,8 +304,7 @@ fn check_chars(e: &Element, path: &str, problems: &mut Vec<Problem>) {
     let bad = |s: &str| s.chars().any(|c| !xml::is_xml_char(c));
     for a in &e.attrs {
         if bad(&a.value) {
-            problems.push(Problem::new(
-                ProblemKind::Value,
+            problems.push(Problem::value(
                 path,
                 format!("屬性 {} 含有 XML 不允許的控制字元", a.name),
             ));
@@ -333,8 +313,7 @@ fn check_chars(e: &Element, path: &str, problems: &mut Vec<Problem>) {
     for n in &e.children {
         match n {
             Node::Element(c) => check_chars(c, &format!("{path}/{}", c.name), problems),
-            Node::Text(t) | Node::CData(t) if bad(t) => problems.push(Problem::new(
-                ProblemKind::Value,
+            Node::Text(t) | Node::CData(t) if bad(t) => problems.push(Problem::value(
                 path,
                 "文字含有 XML 不允許的控制字元".to_string(),
             )),
@@ -350,16 +329,12 @@ fn values_of(d: &Document) -> Vec<Problem> {
     if let Some(date) = d.date()
         && let Err(e) = crate::values::RocDate::new(date.year, date.month, date.day)
     {
-        problems.push(Problem::new(ProblemKind::Value, &root, e.message));
+        problems.push(Problem::value(&root, e.message));
     }
     if !matches!(d, Document::Memo(_)) {
         for n in d.numbers() {
             if let Err(e) = n.check() {
-                problems.push(Problem::new(
-                    ProblemKind::Value,
-                    format!("{root}/發文字號"),
-                    e.message,
-                ));
+                problems.push(Problem::value(format!("{root}/發文字號"), e.message));
             }
         }
     }
@@ -369,8 +344,7 @@ fn values_of(d: &Document) -> Vec<Problem> {
 /// 分繕: one DI per electronic recipient, each with its own 受文者 and a one-entry SW.
 pub fn split_per_recipient(di: &Di, roster: &Roster) -> Result<Vec<(Di, Roster)>, DocError> {
     if di.document.addressee().is_none() {
-        return Err(DocError::Invalid(vec![Problem::new(
-            ProblemKind::Value,
+        return Err(DocError::Invalid(vec![Problem::value(
             format!("/{}", di.document.kind().root()),
             format!("{}沒有受文者，無法分繕", di.document.kind().label()),
         )]));

@@ -1,8 +1,6 @@
 //! XML tree → model. Runs after DTD validation, but never relies on it: every missing or
 //! unexpected element becomes a [`Problem`], never a panic.
 
-use std::collections::HashMap;
-
 use crate::error::{Problem, ProblemKind, ValueError};
 use crate::model::*;
 use crate::values::*;
@@ -25,14 +23,8 @@ impl Ctx {
     }
 
     fn value<T>(&mut self, path: &str, r: Result<T, ValueError>) -> Option<T> {
-        match r {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.problems
-                    .push(Problem::new(ProblemKind::Value, path, e.message));
-                None
-            }
-        }
+        r.map_err(|e| self.problems.push(Problem::value(path, e.message)))
+            .ok()
     }
 
     fn structure(&mut self, path: &str, msg: String) {
@@ -52,23 +44,9 @@ pub(crate) struct Children<'a> {
 
 impl<'a> Children<'a> {
     pub fn new(e: &'a Element, path: &str) -> Self {
-        let els: Vec<&Element> = e.elements().collect();
-        let mut totals: HashMap<&str, usize> = HashMap::new();
-        for c in &els {
-            *totals.entry(c.name.as_str()).or_default() += 1;
-        }
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        let ordinals = els
-            .iter()
-            .map(|c| {
-                let n = seen.entry(c.name.as_str()).or_default();
-                *n += 1;
-                if totals[c.name.as_str()] > 1 { *n } else { 0 }
-            })
-            .collect();
         Children {
-            els,
-            ordinals,
+            els: e.elements().collect(),
+            ordinals: e.ordinals(),
             i: 0,
             path: path.to_string(),
         }
@@ -142,12 +120,34 @@ fn opt_text(c: &mut Children<'_>, name: &str) -> Option<String> {
     c.opt(name).map(|(e, _)| text(e))
 }
 
+/// `f` on the children of `e`; a child it leaves unread is a problem.
+fn within<T>(
+    e: &Element,
+    path: &str,
+    ctx: &mut Ctx,
+    f: impl FnOnce(&mut Children<'_>, &mut Ctx) -> T,
+) -> T {
+    let mut c = Children::new(e, path);
+    let out = f(&mut c, ctx);
+    c.finish(ctx);
+    out
+}
+
+/// The children of `e` read one after the other by `next`, until it reads none.
+fn each<T>(
+    e: &Element,
+    path: &str,
+    ctx: &mut Ctx,
+    mut next: impl FnMut(&mut Children<'_>, &mut Ctx) -> Option<T>,
+) -> Vec<T> {
+    within(e, path, ctx, |c, ctx| {
+        std::iter::from_fn(|| next(c, ctx)).collect()
+    })
+}
+
 /// `<X><文字>…</文字></X>`.
 fn wrapped_text(e: &Element, path: &str, ctx: &mut Ctx) -> String {
-    let mut c = Children::new(e, path);
-    let t = text_of(&mut c, "文字", ctx);
-    c.finish(ctx);
-    t
+    within(e, path, ctx, |c, ctx| text_of(c, "文字", ctx))
 }
 
 fn agency_code(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<AgencyCode> {
@@ -165,25 +165,24 @@ fn unit_code(c: &mut Children<'_>, required: bool, ctx: &mut Ctx) -> Option<Unit
 }
 
 pub(crate) fn issuer(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Issuer> {
-    let mut c = Children::new(e, path);
-    let out = if let Some((n, _)) = c.opt("全銜") {
-        agency_code(&mut c, ctx).map(|agency_code| Issuer {
-            name: text(n),
-            agency_code,
-            unit_code: None,
-        })
-    } else {
-        let name = text_of(&mut c, "單位名", ctx);
-        let code = agency_code(&mut c, ctx);
-        let unit = unit_code(&mut c, true, ctx);
-        code.zip(unit).map(|(agency_code, unit)| Issuer {
-            name,
-            agency_code,
-            unit_code: Some(unit),
-        })
-    };
-    c.finish(ctx);
-    out
+    within(e, path, ctx, |c, ctx| {
+        if let Some((n, _)) = c.opt("全銜") {
+            agency_code(c, ctx).map(|agency_code| Issuer {
+                name: text(n),
+                agency_code,
+                unit_code: None,
+            })
+        } else {
+            let name = text_of(c, "單位名", ctx);
+            let code = agency_code(c, ctx);
+            let unit = unit_code(c, true, ctx);
+            code.zip(unit).map(|(agency_code, unit)| Issuer {
+                name,
+                agency_code,
+                unit_code: Some(unit),
+            })
+        }
+    })
 }
 
 /// (姓名, 職稱?, 機關代碼, 單位代碼?) | (全銜, 機關代碼) | (單位名, 機關代碼, 單位代碼)
@@ -226,24 +225,23 @@ fn attachment_flag(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<AttachmentFlag
 }
 
 pub(crate) fn addressee(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Addressee> {
-    let mut c = Children::new(e, path);
-    let out = if let Some((t, _)) = c.opt("交換表") {
-        Some(Addressee::Roster {
-            entity: t.attr("交換表單").unwrap_or_default().to_string(),
-            text: text(t),
-        })
-    } else {
-        let party = party(&mut c, ctx);
-        let attachments = attachment_flag(&mut c, ctx);
-        let portable_file = opt_text(&mut c, "內含本文與附件之可攜式文件檔名");
-        party.map(|party| Addressee::Direct {
-            party,
-            attachments,
-            portable_file,
-        })
-    };
-    c.finish(ctx);
-    out
+    within(e, path, ctx, |c, ctx| {
+        if let Some((t, _)) = c.opt("交換表") {
+            Some(Addressee::Roster {
+                entity: t.attr("交換表單").unwrap_or_default().to_string(),
+                text: text(t),
+            })
+        } else {
+            let party = party(c, ctx);
+            let attachments = attachment_flag(c, ctx);
+            let portable_file = opt_text(c, "內含本文與附件之可攜式文件檔名");
+            party.map(|party| Addressee::Direct {
+                party,
+                attachments,
+                portable_file,
+            })
+        }
+    })
 }
 
 /// One name of 正本 / 副本 / 出席者 / 列席者, if the next child starts one.
@@ -263,65 +261,39 @@ fn name(c: &mut Children<'_>) -> Option<Name> {
 }
 
 pub(crate) fn names(e: &Element, path: &str, ctx: &mut Ctx) -> Vec<Name> {
-    let mut c = Children::new(e, path);
-    let mut out = Vec::new();
-    while let Some(n) = name(&mut c) {
-        out.push(n);
-    }
-    c.finish(ctx);
-    out
+    each(e, path, ctx, |c, _| name(c))
 }
 
 pub(crate) fn copies(e: &Element, path: &str, ctx: &mut Ctx) -> Vec<CopyRecipient> {
-    let mut c = Children::new(e, path);
-    let mut out = Vec::new();
-    while let Some(n) = name(&mut c) {
-        let attachments = attachment_flag(&mut c, ctx);
-        out.push(CopyRecipient {
-            name: n,
-            attachments,
-        });
-    }
-    c.finish(ctx);
-    out
+    each(e, path, ctx, |c, ctx| {
+        let name = name(c)?;
+        let attachments = attachment_flag(c, ctx);
+        Some(CopyRecipient { name, attachments })
+    })
 }
 
 fn persons(e: &Element, path: &str, ctx: &mut Ctx, title_first: bool) -> Vec<PersonName> {
-    let mut c = Children::new(e, path);
-    let mut out = Vec::new();
-    loop {
-        let p = if title_first {
+    each(e, path, ctx, |c, _| {
+        if title_first {
             // 敬陳 = (職稱, 姓名?)+
             c.opt("職稱").map(|(t, _)| PersonName {
                 title: Some(text(t)),
-                name: opt_text(&mut c, "姓名").unwrap_or_default(),
+                name: opt_text(c, "姓名").unwrap_or_default(),
             })
         } else {
             c.opt("姓名").map(|(n, _)| PersonName {
                 name: text(n),
-                title: opt_text(&mut c, "職稱"),
+                title: opt_text(c, "職稱"),
             })
-        };
-        match p {
-            Some(p) => out.push(p),
-            None => break,
         }
-    }
-    c.finish(ctx);
-    out
+    })
 }
 
 /// 文字? then 條列*: what 段落 and 條列 both hold.
 fn text_and_items(e: &Element, path: &str, ctx: &mut Ctx) -> (Option<String>, Vec<Item>) {
-    let mut c = Children::new(e, path);
-    let text = opt_text(&mut c, "文字");
-    let items = c
-        .many("條列")
-        .into_iter()
-        .map(|(e, p)| item(e, &p, ctx))
-        .collect();
-    c.finish(ctx);
-    (text, items)
+    within(e, path, ctx, |c, ctx| {
+        (opt_text(c, "文字"), many_with(c, "條列", ctx, item))
+    })
 }
 
 fn item(e: &Element, path: &str, ctx: &mut Ctx) -> Item {
@@ -380,12 +352,8 @@ fn digits<T: std::str::FromStr>(
 ) -> Option<T> {
     let t = text(e);
     if t.is_empty() || t.len() > max_len || !t.bytes().all(|b| b.is_ascii_digit()) {
-        ctx.value::<()>(
-            path,
-            Err(ValueError::new(format!(
-                "{what}「{t}」應為 1–{max_len} 位數字"
-            ))),
-        );
+        let message = format!("{what}「{t}」應為 1–{max_len} 位數字");
+        ctx.problems.push(Problem::value(path, message));
         return None;
     }
     t.parse().ok()
@@ -413,7 +381,7 @@ fn case_number(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Option<CaseNumb
     }
     let (year, serial) = (year? as u16, serial?);
     if year == 0 {
-        ctx.value::<()>(path, Err(ValueError::new("年度不可為 0")));
+        ctx.problems.push(Problem::value(path, "年度不可為 0"));
     }
     Some(Some(CaseNumber {
         year,
@@ -447,10 +415,9 @@ fn doc_number(e: &Element, path: &str, ctx: &mut Ctx) -> Option<DocNumber> {
 }
 
 fn date_in(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Option<RocDate>> {
-    let mut c = Children::new(e, path);
-    let d = one_with(&mut c, "年月日", ctx, blank_or_date).flatten();
-    c.finish(ctx);
-    d
+    within(e, path, ctx, |c, ctx| {
+        one_with(c, "年月日", ctx, blank_or_date).flatten()
+    })
 }
 
 /// A 年月日 that a draft may leave blank: `Some(None)` with a note; `None` after a problem.
@@ -462,36 +429,45 @@ fn blank_or_date(e: &Element, path: &str, ctx: &mut Ctx) -> Option<Option<RocDat
     ctx.value(path, RocDate::parse(&t)).map(Some)
 }
 
+/// The 代碼 of `child` (`default` when it has none), read by `parse`.
+fn code<T>(
+    child: Option<(&Element, String)>,
+    default: &str,
+    ctx: &mut Ctx,
+    parse: impl FnOnce(&str) -> Result<T, ValueError>,
+) -> Option<T> {
+    let (e, p) = child?;
+    ctx.value(&p, parse(e.attr("代碼").unwrap_or(default)))
+}
+
 fn urgency(c: &mut Children<'_>, ctx: &mut Ctx) -> Urgency {
-    match c.opt("速別") {
-        Some((e, p)) => match e.attr("代碼") {
-            Some(v) => ctx.value(&p, Urgency::parse(v)).unwrap_or(Urgency::Normal),
-            None => Urgency::Normal,
-        },
-        None => Urgency::Normal,
-    }
+    code(c.opt("速別"), "普通件", ctx, Urgency::parse).unwrap_or(Urgency::Normal)
 }
 
-fn issuers(c: &mut Children<'_>, ctx: &mut Ctx) -> Vec<Issuer> {
-    let list: Vec<Issuer> = c
-        .many("發文機關")
+/// The consecutive children `name`, each read by `f`.
+fn many_with<T>(
+    c: &mut Children<'_>,
+    name: &str,
+    ctx: &mut Ctx,
+    mut f: impl FnMut(&Element, &str, &mut Ctx) -> T,
+) -> Vec<T> {
+    c.many(name)
         .into_iter()
-        .filter_map(|(e, p)| issuer(e, &p, ctx))
-        .collect();
-    if list.is_empty() && !ctx.problems.iter().any(|p| p.path.contains("發文機關")) {
-        ctx.structure(&c.path, "缺少〈發文機關〉".into());
-    }
-    list
+        .map(|(e, p)| f(e, &p, ctx))
+        .collect()
 }
 
-fn numbers(c: &mut Children<'_>, ctx: &mut Ctx) -> Vec<DocNumber> {
-    let list: Vec<DocNumber> = c
-        .many("發文字號")
-        .into_iter()
-        .filter_map(|(e, p)| doc_number(e, &p, ctx))
-        .collect();
-    if list.is_empty() && !ctx.problems.iter().any(|p| p.path.contains("發文字號")) {
-        ctx.structure(&c.path, "缺少〈發文字號〉".into());
+/// One or more children `name` read by `f`; none at all is a problem, unless one of them was
+/// already reported.
+fn required_many<T>(
+    c: &mut Children<'_>,
+    name: &str,
+    ctx: &mut Ctx,
+    f: impl FnMut(&Element, &str, &mut Ctx) -> Option<T>,
+) -> Vec<T> {
+    let list: Vec<T> = many_with(c, name, ctx, f).into_iter().flatten().collect();
+    if list.is_empty() && !ctx.problems.iter().any(|p| p.path.contains(name)) {
+        ctx.structure(&c.path, format!("缺少〈{name}〉"));
     }
     list
 }
@@ -499,20 +475,6 @@ fn numbers(c: &mut Children<'_>, ctx: &mut Ctx) -> Vec<DocNumber> {
 fn required_date(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Option<RocDate>> {
     let (e, p) = c.one("發文日期", ctx)?;
     date_in(e, &p, ctx)
-}
-
-fn sections(c: &mut Children<'_>, ctx: &mut Ctx) -> Vec<Section> {
-    c.many("段落")
-        .into_iter()
-        .map(|(e, p)| section(e, &p, ctx))
-        .collect()
-}
-
-fn signatures(c: &mut Children<'_>, ctx: &mut Ctx) -> Vec<String> {
-    c.many("署名")
-        .into_iter()
-        .map(|(e, p)| signature(e, &p, ctx))
-        .collect()
 }
 
 /// 署名 is (#PCDATA): a draft leaves it empty until the one who signs is known.
@@ -571,80 +533,54 @@ pub(crate) fn document(root: &Element, ctx: &mut Ctx) -> Option<Document> {
     }
 }
 
-/// What 函 and 令 share from 受文者 to 署名, in the same order.
-struct Outgoing {
-    addressee: Addressee,
-    date: Option<RocDate>,
-    numbers: Vec<DocNumber>,
-    urgency: Urgency,
-    secrecy: Option<Secrecy>,
-    attachments: Option<Attachments>,
-    subject: String,
-    sections: Vec<Section>,
-    primary: Vec<Name>,
-    copies: Vec<CopyRecipient>,
-    signatures: Vec<String>,
-}
-
-fn outgoing(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Outgoing> {
-    let addressee = one_with(c, "受文者", ctx, addressee).flatten();
-    let date = required_date(c, ctx);
-    let numbers = numbers(c, ctx);
-    let urgency = urgency(c, ctx);
-    let secrecy = opt_with(c, "密等及解密條件或保密期限", ctx, secrecy).flatten();
-    let attachments = opt_with(c, "附件", ctx, attachments);
-    let subject = one_with(c, "主旨", ctx, wrapped_text).unwrap_or_default();
-    let sections = sections(c, ctx);
-    let primary = one_with(c, "正本", ctx, names).unwrap_or_default();
-    let copies = opt_with(c, "副本", ctx, copies).unwrap_or_default();
-    let signatures = signatures(c, ctx);
-    Some(Outgoing {
-        addressee: addressee?,
-        date: date?,
-        numbers,
-        urgency,
-        secrecy,
-        attachments,
-        subject,
-        sections,
-        primary,
-        copies,
-        signatures,
-    })
+/// Reads what 函 and 令 share from 受文者 to 署名, in the same order, into `$kind` with the
+/// fields already read; `None` when 受文者 or 發文日期 could not be read.
+macro_rules! outgoing {
+    ($c:ident, $ctx:ident, $kind:ident { $($field:ident),* }) => {{
+        let addressee = one_with($c, "受文者", $ctx, addressee).flatten();
+        let date = required_date($c, $ctx);
+        let numbers = required_many($c, "發文字號", $ctx, doc_number);
+        let urgency = urgency($c, $ctx);
+        let secrecy = opt_with($c, "密等及解密條件或保密期限", $ctx, secrecy).flatten();
+        let attachments = opt_with($c, "附件", $ctx, attachments);
+        let subject = one_with($c, "主旨", $ctx, wrapped_text).unwrap_or_default();
+        let sections = many_with($c, "段落", $ctx, section);
+        let primary = one_with($c, "正本", $ctx, names).unwrap_or_default();
+        let copies = opt_with($c, "副本", $ctx, copies).unwrap_or_default();
+        let signatures = many_with($c, "署名", $ctx, signature);
+        Some($kind {
+            $($field,)*
+            addressee: addressee?,
+            date: date?,
+            numbers,
+            urgency,
+            secrecy,
+            attachments,
+            subject,
+            sections,
+            primary,
+            copies,
+            signatures,
+        })
+    }};
 }
 
 fn letter(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Letter> {
-    let issuers = issuers(c, ctx);
-    let class = match c.one("函類別", ctx) {
-        Some((e, p)) => ctx
-            .value(&p, LetterClass::parse(e.attr("代碼").unwrap_or("函")))
-            .unwrap_or(LetterClass::Letter),
-        None => LetterClass::Letter,
-    };
+    let issuers = required_many(c, "發文機關", ctx, issuer);
+    let class = code(c.one("函類別", ctx), "函", ctx, LetterClass::parse);
+    let class = class.unwrap_or(LetterClass::Letter);
     let address = text_of(c, "地址", ctx);
-    let contacts: Vec<String> = c
-        .many("聯絡方式")
-        .into_iter()
-        .map(|(e, _)| text(e))
-        .collect();
-    let o = outgoing(c, ctx)?;
-    Some(Letter {
-        issuers,
-        class,
-        address,
-        contacts,
-        addressee: o.addressee,
-        date: o.date,
-        numbers: o.numbers,
-        urgency: o.urgency,
-        secrecy: o.secrecy,
-        attachments: o.attachments,
-        subject: o.subject,
-        sections: o.sections,
-        primary: o.primary,
-        copies: o.copies,
-        signatures: o.signatures,
-    })
+    let contacts = many_with(c, "聯絡方式", ctx, |e, _, _| text(e));
+    outgoing!(
+        c,
+        ctx,
+        Letter {
+            issuers,
+            class,
+            address,
+            contacts
+        }
+    )
 }
 
 fn memo(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Memo> {
@@ -652,11 +588,10 @@ fn memo(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Memo> {
     let from = if let Some((e, p)) = c.opt("發文機關") {
         issuer(e, &p, ctx).map(MemoFrom::Issuer)
     } else if let Some((e, p)) = c.opt("單位") {
-        let mut u = Children::new(e, &p);
-        let name = text_of(&mut u, "單位名", ctx);
-        let code = unit_code(&mut u, false, ctx);
-        u.finish(ctx);
-        Some(MemoFrom::Unit { name, code })
+        Some(within(e, &p, ctx, |u, ctx| MemoFrom::Unit {
+            name: text_of(u, "單位名", ctx),
+            code: unit_code(u, false, ctx),
+        }))
     } else {
         ctx.structure(&c.path, "缺少〈發文機關〉或〈單位〉".into());
         return None;
@@ -665,12 +600,10 @@ fn memo(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Memo> {
     let number = one_with(c, "文號", ctx, case_number).flatten();
     let urgency = urgency(c, ctx);
     let secrecy = opt_with(c, "密等及解密條件或保密期限", ctx, secrecy).flatten();
-    let proposal = c
-        .opt("擬辦方式")
-        .and_then(|(e, p)| ctx.value(&p, ProposalMethod::parse(e.attr("代碼").unwrap_or("1"))));
+    let proposal = code(c.opt("擬辦方式"), "1", ctx, ProposalMethod::parse);
     let attachments = opt_with(c, "附件", ctx, attachments);
     let subject = one_with(c, "主旨", ctx, wrapped_text).unwrap_or_default();
-    let sections = sections(c, ctx);
+    let sections = many_with(c, "段落", ctx, section);
     let respectfully =
         opt_with(c, "敬陳", ctx, |e, p, ctx| persons(e, p, ctx, true)).unwrap_or_default();
     let signature = one_with(c, "署名", ctx, signature).unwrap_or_default();
@@ -692,39 +625,20 @@ fn memo(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Memo> {
 }
 
 fn order(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Order> {
-    let issuers = issuers(c, ctx);
-    let class = match c.one("令類別", ctx) {
-        Some((e, p)) => ctx
-            .value(&p, OrderClass::parse(e.attr("代碼").unwrap_or("獎懲令")))
-            .unwrap_or(OrderClass::Order),
-        None => OrderClass::Order,
-    };
-    let o = outgoing(c, ctx)?;
-    Some(Order {
-        issuers,
-        class,
-        addressee: o.addressee,
-        date: o.date,
-        numbers: o.numbers,
-        urgency: o.urgency,
-        secrecy: o.secrecy,
-        attachments: o.attachments,
-        subject: o.subject,
-        sections: o.sections,
-        primary: o.primary,
-        copies: o.copies,
-        signatures: o.signatures,
-    })
+    let issuers = required_many(c, "發文機關", ctx, issuer);
+    let class = code(c.one("令類別", ctx), "獎懲令", ctx, OrderClass::parse);
+    let class = class.unwrap_or(OrderClass::Order);
+    outgoing!(c, ctx, Order { issuers, class })
 }
 
 fn announcement(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Announcement> {
-    let issuers = issuers(c, ctx);
+    let issuers = required_many(c, "發文機關", ctx, issuer);
     let date = required_date(c, ctx);
-    let numbers = numbers(c, ctx);
+    let numbers = required_many(c, "發文字號", ctx, doc_number);
     let attachments = opt_with(c, "附件", ctx, attachments);
     let subject = one_with(c, "主旨", ctx, wrapped_text).unwrap_or_default();
-    let sections = sections(c, ctx);
-    let signatures = signatures(c, ctx);
+    let sections = many_with(c, "段落", ctx, section);
+    let signatures = many_with(c, "署名", ctx, signature);
     Some(Announcement {
         issuers,
         date: date?,
@@ -737,56 +651,42 @@ fn announcement(c: &mut Children<'_>, ctx: &mut Ctx) -> Option<Announcement> {
 }
 
 fn meeting(c: &mut Children<'_>, ctx: &mut Ctx, site_visit: bool) -> Option<MeetingNotice> {
-    let (reason_el, time_el, place_el) = if site_visit {
-        ("會勘事由", "會勘時間", "會勘地點")
-    } else {
-        ("開會事由", "開會時間", "開會地點")
-    };
-    let issuers = issuers(c, ctx);
+    let [reason_el, time_el, place_el] = MeetingNotice::field_names(site_visit);
+    let issuers = required_many(c, "發文機關", ctx, issuer);
     let addressee = one_with(c, "受文者", ctx, addressee).flatten();
-    let contacts = c
-        .one("聯絡人及電話", ctx)
-        .map(|(e, p)| {
-            let mut cc = Children::new(e, &p);
-            let mut out = Vec::new();
-            while let Some((n, _)) = cc.opt("姓名") {
-                let title = opt_text(&mut cc, "職稱");
-                let phone = text_of(&mut cc, "電話", ctx);
-                out.push(ContactPerson {
-                    person: PersonName {
-                        name: text(n),
-                        title,
-                    },
-                    phone,
-                });
-            }
-            cc.finish(ctx);
-            out
+    let contacts = one_with(c, "聯絡人及電話", ctx, |e, p, ctx| {
+        each(e, p, ctx, |c, ctx| {
+            let (n, _) = c.opt("姓名")?;
+            let title = opt_text(c, "職稱");
+            let phone = text_of(c, "電話", ctx);
+            let person = PersonName {
+                name: text(n),
+                title,
+            };
+            Some(ContactPerson { person, phone })
         })
-        .unwrap_or_default();
+    })
+    .unwrap_or_default();
     let date = required_date(c, ctx);
-    let numbers = numbers(c, ctx);
+    let numbers = required_many(c, "發文字號", ctx, doc_number);
     let urgency = urgency(c, ctx);
     let secrecy = opt_with(c, "密等及解密條件或保密期限", ctx, secrecy).flatten();
     let attachments = opt_with(c, "附件", ctx, attachments);
     let reason = one_with(c, reason_el, ctx, wrapped_text).unwrap_or_default();
-    let mut times = Vec::new();
-    for (e, p) in c.many(time_el) {
-        let mut t = Children::new(e, &p);
-        let d = t
-            .one("年月日", ctx)
-            .and_then(|(d, dp)| ctx.value(&dp, RocDate::parse(&text(d))));
-        let weekday = text_of(&mut t, "星期", ctx);
-        let time = text_of(&mut t, "時分", ctx);
-        t.finish(ctx);
-        if let Some(date) = d {
-            times.push(MeetingTime {
-                date,
+    let times = many_with(c, time_el, ctx, |e, p, ctx| {
+        within(e, p, ctx, |t, ctx| {
+            let d = t.one("年月日", ctx);
+            let date = d.and_then(|(d, dp)| ctx.value(&dp, RocDate::parse(&text(d))));
+            let weekday = text_of(t, "星期", ctx);
+            let time = text_of(t, "時分", ctx);
+            Some(MeetingTime {
+                date: date?,
                 weekday,
                 time,
-            });
-        }
-    }
+            })
+        })
+    });
+    let times: Vec<MeetingTime> = times.into_iter().flatten().collect();
     if times.is_empty() {
         ctx.structure(&c.path, format!("缺少〈{time_el}〉"));
     }
@@ -797,13 +697,10 @@ fn meeting(c: &mut Children<'_>, ctx: &mut Ctx, site_visit: bool) -> Option<Meet
     let observers = opt_with(c, "列席者", ctx, names).unwrap_or_default();
     let copies = opt_with(c, "副本", ctx, copies).unwrap_or_default();
     let remarks = opt_with(c, "備註", ctx, |e, p, ctx| {
-        let mut r = Children::new(e, p);
-        let s = r.one("段落", ctx).map(|(s, sp)| section(s, &sp, ctx));
-        r.finish(ctx);
-        s
+        within(e, p, ctx, |r, ctx| one_with(r, "段落", ctx, section))
     })
     .flatten();
-    let signatures = signatures(c, ctx);
+    let signatures = many_with(c, "署名", ctx, signature);
     Some(MeetingNotice {
         site_visit,
         issuers,
@@ -835,17 +732,12 @@ pub(crate) fn roster(root: &Element, ctx: &mut Ctx) -> Roster {
         let party = party(&mut c, ctx);
         let attachments = attachment_flag(&mut c, ctx);
         let portable_file = opt_text(&mut c, "內含本文與附件之可攜式文件檔名");
-        let copy_kind = match c.opt("本別") {
-            Some((e, p)) => {
-                let mut b = Children::new(e, &p);
-                let k = b.one("收發處理本別", ctx).and_then(|(k, kp)| {
-                    ctx.value(&kp, CopyKind::parse(k.attr("代碼").unwrap_or("正本")))
-                });
-                b.finish(ctx);
-                k.unwrap_or(CopyKind::Primary)
-            }
-            None => CopyKind::Primary,
-        };
+        let copy_kind = opt_with(&mut c, "本別", ctx, |e, p, ctx| {
+            within(e, p, ctx, |b, ctx| {
+                code(b.one("收發處理本別", ctx), "正本", ctx, CopyKind::parse)
+            })
+        });
+        let copy_kind = copy_kind.flatten().unwrap_or(CopyKind::Primary);
         if let Some(party) = party {
             entries.push(RosterEntry {
                 party,

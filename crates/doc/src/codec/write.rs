@@ -8,24 +8,27 @@ fn t(name: &str, text: &str) -> Element {
     Element::text(name, text)
 }
 
-fn wrapped(name: &str, text: &str) -> Element {
+/// An element holding `children`.
+fn parent(name: &str, children: impl IntoIterator<Item = Element>) -> Element {
     let mut e = Element::new(name, vec![]);
-    e.push(t("文字", text));
+    children.into_iter().for_each(|c| e.push(c));
     e
 }
 
+fn wrapped(name: &str, text: &str) -> Element {
+    parent(name, [t("文字", text)])
+}
+
+/// (全銜, 機關代碼) or (單位名, 機關代碼, 單位代碼).
 fn issuer(i: &Issuer) -> Element {
-    let mut e = Element::new("發文機關", vec![]);
-    match &i.unit_code {
-        None => {
-            e.push(t("全銜", &i.name));
-            e.push(t("機關代碼", i.agency_code.as_str()));
-        }
-        Some(u) => {
-            e.push(t("單位名", &i.name));
-            e.push(t("機關代碼", i.agency_code.as_str()));
-            e.push(t("單位代碼", u.as_str()));
-        }
+    let label = match i.unit_code {
+        Some(_) => "單位名",
+        None => "全銜",
+    };
+    let name = t(label, &i.name);
+    let mut e = parent("發文機關", [name, t("機關代碼", i.agency_code.as_str())]);
+    if let Some(u) = &i.unit_code {
+        e.push(t("單位代碼", u.as_str()));
     }
     e
 }
@@ -38,10 +41,7 @@ fn party(e: &mut Element, p: &Party) {
             agency_code,
             unit_code,
         } => {
-            e.push(t("姓名", name));
-            if let Some(tt) = title {
-                e.push(t("職稱", tt));
-            }
+            person(e, name, title);
             e.push(t("機關代碼", agency_code.as_str()));
             if let Some(u) = unit_code {
                 e.push(t("單位代碼", u.as_str()));
@@ -90,14 +90,17 @@ fn addressee(a: &Addressee) -> Element {
     e
 }
 
+/// 姓名 and, when given, 職稱.
+fn person(e: &mut Element, name: &str, title: &Option<String>) {
+    e.push(t("姓名", name));
+    if let Some(tt) = title {
+        e.push(t("職稱", tt));
+    }
+}
+
 fn name(e: &mut Element, n: &Name) {
     match n {
-        Name::Person { name, title } => {
-            e.push(t("姓名", name));
-            if let Some(tt) = title {
-                e.push(t("職稱", tt));
-            }
-        }
+        Name::Person { name, title } => person(e, name, title),
         Name::Agency(s) => e.push(t("全銜", s)),
         Name::Unit(s) => e.push(t("單位名", s)),
         Name::Collective(s) => e.push(t("總稱", s)),
@@ -106,9 +109,7 @@ fn name(e: &mut Element, n: &Name) {
 
 fn names(el: &str, list: &[Name]) -> Element {
     let mut e = Element::new(el, vec![]);
-    for n in list {
-        name(&mut e, n);
-    }
+    list.iter().for_each(|n| name(&mut e, n));
     e
 }
 
@@ -128,9 +129,7 @@ fn text_and_items(mut e: Element, text: Option<&str>, items: &[Item]) -> Element
     if let Some(tx) = text {
         e.push(t("文字", tx));
     }
-    for c in items {
-        e.push(item(c));
-    }
+    items.iter().for_each(|c| e.push(item(c)));
     e
 }
 
@@ -154,10 +153,11 @@ fn attachments(a: &Attachments) -> Element {
 }
 
 fn secrecy(s: &Secrecy) -> Element {
-    let mut e = Element::new("密等及解密條件或保密期限", vec![]);
-    e.push(Element::new("密等", vec![]).with_attr("代碼", s.level.as_str()));
-    e.push(t("解密條件或保密期限", &s.condition));
-    e
+    let level = Element::new("密等", vec![]).with_attr("代碼", s.level.as_str());
+    parent(
+        "密等及解密條件或保密期限",
+        [level, t("解密條件或保密期限", &s.condition)],
+    )
 }
 
 fn case_number(e: &mut Element, year: u16, serial: u32, branch: &Option<String>) {
@@ -187,12 +187,6 @@ fn doc_number(n: &DocNumber) -> Element {
     e
 }
 
-fn date(name: &str, d: Option<RocDate>) -> Element {
-    let mut e = Element::new(name, vec![]);
-    e.push(ymd(d));
-    e
-}
-
 /// 年月日, empty while a draft leaves the date blank.
 fn ymd(d: Option<RocDate>) -> Element {
     t("年月日", &d.map(|d| d.to_string()).unwrap_or_default())
@@ -202,42 +196,29 @@ fn urgency(u: Urgency) -> Element {
     Element::new("速別", vec![]).with_attr("代碼", u.as_str())
 }
 
-/// The parts most 文別 share, in DTD order: 發文日期, 發文字號+, 速別, 密等, 附件.
-struct Common<'a> {
-    date: Option<RocDate>,
-    numbers: &'a [DocNumber],
-    urgency: Option<Urgency>,
-    secrecy: &'a Option<Secrecy>,
-    attachments: &'a Option<Attachments>,
-}
-
-fn push_common(e: &mut Element, c: Common<'_>) {
-    e.push(date("發文日期", c.date));
-    for n in c.numbers {
-        e.push(doc_number(n));
+/// The parts most 文別 share, in DTD order: 發文日期, 發文字號+, 速別, 密等, 附件 (a 公告 has
+/// neither 速別 nor 密等).
+fn push_common(e: &mut Element, d: &Document) {
+    e.push(parent("發文日期", [ymd(d.date())]));
+    d.numbers().iter().for_each(|n| e.push(doc_number(n)));
+    if !matches!(d, Document::Announcement(_)) {
+        e.push(urgency(d.urgency()));
     }
-    if let Some(u) = c.urgency {
-        e.push(urgency(u));
-    }
-    if let Some(s) = c.secrecy {
+    if let Some(s) = d.secrecy() {
         e.push(secrecy(s));
     }
-    if let Some(a) = c.attachments {
+    if let Some(a) = d.attachments() {
         e.push(attachments(a));
     }
 }
 
 fn push_body(e: &mut Element, subject: &str, sections: &[Section]) {
     e.push(wrapped("主旨", subject));
-    for s in sections {
-        e.push(section(s));
-    }
+    sections.iter().for_each(|s| e.push(section(s)));
 }
 
 fn push_signatures(e: &mut Element, list: &[String]) {
-    for s in list {
-        e.push(t("署名", s));
-    }
+    list.iter().for_each(|s| e.push(t("署名", s)));
 }
 
 pub(crate) fn document(d: &Document) -> Element {
@@ -249,16 +230,7 @@ pub(crate) fn document(d: &Document) -> Element {
             e.push(t("地址", &l.address));
             l.contacts.iter().for_each(|c| e.push(t("聯絡方式", c)));
             e.push(addressee(&l.addressee));
-            push_common(
-                &mut e,
-                Common {
-                    date: l.date,
-                    numbers: &l.numbers,
-                    urgency: Some(l.urgency),
-                    secrecy: &l.secrecy,
-                    attachments: &l.attachments,
-                },
-            );
+            push_common(&mut e, d);
             push_body(&mut e, &l.subject, &l.sections);
             e.push(names("正本", &l.primary));
             if !l.copies.is_empty() {
@@ -318,16 +290,7 @@ pub(crate) fn document(d: &Document) -> Element {
             o.issuers.iter().for_each(|i| e.push(issuer(i)));
             e.push(Element::new("令類別", vec![]).with_attr("代碼", o.class.as_str()));
             e.push(addressee(&o.addressee));
-            push_common(
-                &mut e,
-                Common {
-                    date: o.date,
-                    numbers: &o.numbers,
-                    urgency: Some(o.urgency),
-                    secrecy: &o.secrecy,
-                    attachments: &o.attachments,
-                },
-            );
+            push_common(&mut e, d);
             push_body(&mut e, &o.subject, &o.sections);
             e.push(names("正本", &o.primary));
             if !o.copies.is_empty() {
@@ -337,62 +300,34 @@ pub(crate) fn document(d: &Document) -> Element {
         }
         Document::Announcement(a) => {
             a.issuers.iter().for_each(|i| e.push(issuer(i)));
-            push_common(
-                &mut e,
-                Common {
-                    date: a.date,
-                    numbers: &a.numbers,
-                    urgency: None,
-                    secrecy: &None,
-                    attachments: &a.attachments,
-                },
-            );
+            push_common(&mut e, d);
             push_body(&mut e, &a.subject, &a.sections);
             push_signatures(&mut e, &a.signatures);
         }
         Document::MeetingNotice(m) => {
-            let (reason_el, time_el, place_el) = if m.site_visit {
-                ("會勘事由", "會勘時間", "會勘地點")
-            } else {
-                ("開會事由", "開會時間", "開會地點")
-            };
+            let [reason_el, time_el, place_el] = MeetingNotice::field_names(m.site_visit);
             m.issuers.iter().for_each(|i| e.push(issuer(i)));
             e.push(addressee(&m.addressee));
             let mut c = Element::new("聯絡人及電話", vec![]);
             for p in &m.contacts {
-                c.push(t("姓名", &p.person.name));
-                if let Some(tt) = &p.person.title {
-                    c.push(t("職稱", tt));
-                }
+                person(&mut c, &p.person.name, &p.person.title);
                 c.push(t("電話", &p.phone));
             }
             e.push(c);
-            push_common(
-                &mut e,
-                Common {
-                    date: m.date,
-                    numbers: &m.numbers,
-                    urgency: Some(m.urgency),
-                    secrecy: &m.secrecy,
-                    attachments: &m.attachments,
-                },
-            );
+            push_common(&mut e, d);
             e.push(wrapped(reason_el, &m.reason));
             for tm in &m.times {
-                let mut te = Element::new(time_el, vec![]);
-                te.push(t("年月日", &tm.date.to_string()));
-                te.push(t("星期", &tm.weekday));
-                te.push(t("時分", &tm.time));
-                e.push(te);
+                let date = t("年月日", &tm.date.to_string());
+                e.push(parent(
+                    time_el,
+                    [date, t("星期", &tm.weekday), t("時分", &tm.time)],
+                ));
             }
             e.push(wrapped(place_el, &m.place));
             let mut ch = Element::new("主持人", vec![]);
-            for p in &m.chairs {
-                ch.push(t("姓名", &p.name));
-                if let Some(tt) = &p.title {
-                    ch.push(t("職稱", tt));
-                }
-            }
+            m.chairs
+                .iter()
+                .for_each(|p| person(&mut ch, &p.name, &p.title));
             e.push(ch);
             e.push(names("出席者", &m.attendees));
             if !m.observers.is_empty() {
@@ -402,9 +337,7 @@ pub(crate) fn document(d: &Document) -> Element {
                 e.push(copies(&m.copies));
             }
             if let Some(r) = &m.remarks {
-                let mut re = Element::new("備註", vec![]);
-                re.push(section(r));
-                e.push(re);
+                e.push(parent("備註", [section(r)]));
             }
             push_signatures(&mut e, &m.signatures);
         }

@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
-use super::model::{AttrDecl, AttrDefault, AttrType, ContentSpec, Cp, Occ, Particle};
+use super::model::{AttrDecl, AttrDefault, AttrType, ContentSpec, Cp, OCC_MARKS, Occ, Particle};
 use crate::error::DocError;
-use crate::xml::{is_name_char, is_name_start, is_pubid_char};
+use crate::xml::{Cursor as Cur, is_name_char, is_name_start, is_pubid_char};
 
 /// A declared general entity.
 #[derive(Debug, Clone, PartialEq)]
@@ -171,22 +171,19 @@ impl Dtd {
             }
             let name = c.name()?;
             c.req_ws()?;
-            let ty = if c.eat("CDATA") {
-                AttrType::Cdata
-            } else if c.eat("IDREFS") {
-                AttrType::IdRefs
-            } else if c.eat("IDREF") {
-                AttrType::IdRef
-            } else if c.eat("ID") {
-                AttrType::Id
-            } else if c.eat("ENTITIES") {
-                AttrType::Entities
-            } else if c.eat("ENTITY") {
-                AttrType::Entity
-            } else if c.eat("NMTOKENS") {
-                AttrType::NmTokens
-            } else if c.eat("NMTOKEN") {
-                AttrType::NmToken
+            // A keyword that starts a longer one comes after it.
+            let keywords = [
+                ("CDATA", AttrType::Cdata),
+                ("IDREFS", AttrType::IdRefs),
+                ("IDREF", AttrType::IdRef),
+                ("ID", AttrType::Id),
+                ("ENTITIES", AttrType::Entities),
+                ("ENTITY", AttrType::Entity),
+                ("NMTOKENS", AttrType::NmTokens),
+                ("NMTOKEN", AttrType::NmToken),
+            ];
+            let ty = if let Some((_, ty)) = keywords.into_iter().find(|(k, _)| c.eat(k)) {
+                ty
             } else if c.eat("NOTATION") {
                 c.req_ws()?;
                 c.expect("(")?;
@@ -399,40 +396,11 @@ fn cp(c: &mut Cur<'_>, depth: usize) -> Result<Cp, DocError> {
 }
 
 fn occ(c: &mut Cur<'_>) -> Occ {
-    if c.eat("?") {
-        Occ::Opt
-    } else if c.eat("*") {
-        Occ::Star
-    } else if c.eat("+") {
-        Occ::Plus
-    } else {
-        Occ::One
-    }
-}
-
-struct Cur<'a> {
-    s: &'a str,
-    pos: usize,
+    let mark = OCC_MARKS.into_iter().find(|(m, _)| c.eat(m));
+    mark.map_or(Occ::One, |(_, o)| o)
 }
 
 impl<'a> Cur<'a> {
-    fn rest(&self) -> &'a str {
-        &self.s[self.pos..]
-    }
-    fn done(&self) -> bool {
-        self.pos >= self.s.len()
-    }
-    fn starts(&self, t: &str) -> bool {
-        self.rest().starts_with(t)
-    }
-    fn eat(&mut self, t: &str) -> bool {
-        if self.starts(t) {
-            self.pos += t.len();
-            true
-        } else {
-            false
-        }
-    }
     fn err(&self, msg: impl Into<String>) -> DocError {
         // A parameter entity reference inside a declaration is what made it unreadable.
         if let Some(rest) = self.rest().strip_prefix('%')
@@ -459,15 +427,6 @@ impl<'a> Cur<'a> {
         } else {
             Err(self.err(format!("應為「{t}」")))
         }
-    }
-    fn ws(&mut self) -> bool {
-        let n = self
-            .rest()
-            .bytes()
-            .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-            .count();
-        self.pos += n;
-        n > 0
     }
     fn req_ws(&mut self) -> Result<(), DocError> {
         if self.ws() {

@@ -17,54 +17,24 @@ pub use validate::Declarations;
 
 use decl::Source;
 
+/// `(file name, text, official?)` for each file of a directory of `dtd/`.
+macro_rules! dtd_files {
+    ($($dir:literal, $official:literal: [$($name:literal),+];)+) => {
+        &[$($(($name, include_str!(concat!("../../dtd/", $dir, "/", $name)), $official)),+),+]
+    };
+}
+
 /// Every DTD file the crate carries: (bare file name, text, official?).
-const FILES: &[(&str, &str, bool)] = &[
-    (
+const FILES: &[(&str, &str, bool)] = dtd_files!(
+    "official", true: [
         "104_2_utf8.dtd",
-        include_str!("../../dtd/official/104_2_utf8.dtd"),
-        true,
-    ),
-    (
         "104_5_utf8.dtd",
-        include_str!("../../dtd/official/104_5_utf8.dtd"),
-        true,
-    ),
-    (
         "104_roster_utf8.dtd",
-        include_str!("../../dtd/official/104_roster_utf8.dtd"),
-        true,
-    ),
-    (
         "104_basic_utf8.ent",
-        include_str!("../../dtd/official/104_basic_utf8.ent"),
-        true,
-    ),
-    (
-        "104_exchange_utf8.ent",
-        include_str!("../../dtd/official/104_exchange_utf8.ent"),
-        true,
-    ),
-    (
-        "104_1_utf8.dtd",
-        include_str!("../../dtd/vendor-observed/104_1_utf8.dtd"),
-        false,
-    ),
-    (
-        "104_3_utf8.dtd",
-        include_str!("../../dtd/vendor-observed/104_3_utf8.dtd"),
-        false,
-    ),
-    (
-        "104_4_utf8.dtd",
-        include_str!("../../dtd/vendor-observed/104_4_utf8.dtd"),
-        false,
-    ),
-    (
-        "104_B_utf8.dtd",
-        include_str!("../../dtd/vendor-observed/104_B_utf8.dtd"),
-        false,
-    ),
-];
+        "104_exchange_utf8.ent"
+    ];
+    "vendor-observed", false: ["104_1_utf8.dtd", "104_3_utf8.dtd", "104_4_utf8.dtd", "104_B_utf8.dtd"];
+);
 
 /// The DTD files that a root element is declared in, for writing and for the root lookup.
 const ROOTS: &[(&str, &str)] = &[

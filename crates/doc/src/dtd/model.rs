@@ -27,6 +27,10 @@ pub enum Occ {
     Plus,
 }
 
+/// The occurrence indicators as written; [`Occ::One`] has none.
+pub(crate) const OCC_MARKS: [(&str, Occ); 3] =
+    [("?", Occ::Opt), ("*", Occ::Star), ("+", Occ::Plus)];
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Particle {
     Name(String),
@@ -61,12 +65,8 @@ impl fmt::Display for Cp {
                 f.write_str(")")?;
             }
         }
-        f.write_str(match self.occ {
-            Occ::One => "",
-            Occ::Opt => "?",
-            Occ::Star => "*",
-            Occ::Plus => "+",
-        })
+        let mark = OCC_MARKS.iter().find(|(_, o)| *o == self.occ);
+        f.write_str(mark.map_or("", |(m, _)| m))
     }
 }
 

@@ -1,14 +1,15 @@
 //! DTD validation of a read file: content models, attributes, ENTITY/ENTITIES references to
 //! declared unparsed entities, notations. Problems carry the element path and a zh-TW message.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::decl::{Dtd, EntityDecl};
 use super::model::{AttrDecl, AttrDefault, AttrType, ContentSpec};
 use crate::error::{DocError, Problem, ProblemKind};
-use crate::xml::{Element, Node, XmlDoc, is_name_char, is_name_start};
+use crate::xml::{Element, Node, XmlDoc, is_name, is_name_char};
 
 /// The declarations in force for one file: its internal subset, then its external DTD.
+#[derive(Default)]
 pub struct Declarations {
     pub internal: Dtd,
     pub external: Option<&'static Dtd>,
@@ -21,11 +22,7 @@ impl Declarations {
     /// for something we refuse (parameter entities).
     pub fn of(doc: &XmlDoc) -> Result<Declarations, DocError> {
         let Some(dt) = &doc.doctype else {
-            return Ok(Declarations {
-                internal: Dtd::default(),
-                external: None,
-                missing_external: None,
-            });
+            return Ok(Declarations::default());
         };
         let internal = match &dt.internal_subset {
             Some(s) => super::internal(s).map_err(|e| match e {
@@ -63,6 +60,17 @@ impl Declarations {
         self.layers().find_map(|d| d.entities.get(name))
     }
 
+    /// Why `name` cannot be the value of an ENTITY attribute, which names an unparsed entity.
+    fn not_unparsed(&self, name: &str) -> Option<&'static str> {
+        match self.entity(name) {
+            Some(EntityDecl::External {
+                notation: Some(_), ..
+            }) => None,
+            Some(_) => Some("不是未剖析實體（應有 NDATA）"),
+            None => Some("未在 DOCTYPE 中宣告"),
+        }
+    }
+
     fn notation_declared(&self, name: &str) -> bool {
         self.layers().any(|d| d.notations.contains_key(name))
     }
@@ -94,17 +102,6 @@ impl Declarations {
     fn element_is_external(&self, name: &str) -> bool {
         !self.internal.elements.contains_key(name)
             && self.external.is_some_and(|e| e.elements.contains_key(name))
-    }
-
-    /// The declared default of an attribute, used when the file leaves it out.
-    pub fn default_value(&self, element: &str, attr: &str) -> Option<&str> {
-        self.attrs(element)
-            .into_iter()
-            .find(|a| a.name == attr)
-            .and_then(|a| match &a.default {
-                AttrDefault::Value(v) | AttrDefault::Fixed(v) => Some(v.as_str()),
-                _ => None,
-            })
     }
 
     /// Every DTD problem in `doc`, in document order.
@@ -151,17 +148,13 @@ impl Declarations {
                 ),
             );
         }
-        for d in self.layers() {
-            for name in &d.redeclared {
-                v.problem("/", format!("元素〈{name}〉在 DTD 中重複宣告"));
-            }
-        }
-        if self.external.is_some() {
-            for name in &self.internal.element_order {
-                if self.external.is_some_and(|e| e.elements.contains_key(name)) {
-                    v.problem("/", format!("元素〈{name}〉在 DTD 中重複宣告"));
-                }
-            }
+        // Declared twice in one DTD, or in the internal subset and again in the external DTD.
+        let in_both = self.internal.element_order.iter().filter(|name| {
+            self.external
+                .is_some_and(|e| e.elements.contains_key(name.as_str()))
+        });
+        for name in self.layers().flat_map(|d| &d.redeclared).chain(in_both) {
+            v.problem("/", format!("元素〈{name}〉在 DTD 中重複宣告"));
         }
         for d in self.layers() {
             for name in &d.entity_order {
@@ -314,18 +307,8 @@ impl Validator<'_> {
         }
         if matches!(a.ty, AttrType::Entity | AttrType::Entities) {
             for n in tokens {
-                match decls.entity(n) {
-                    Some(EntityDecl::External {
-                        notation: Some(_), ..
-                    }) => {}
-                    Some(_) => self.problem(
-                        "/",
-                        format!("{label} 的預設值參照的實體「{n}」不是未剖析實體（應有 NDATA）"),
-                    ),
-                    None => self.problem(
-                        "/",
-                        format!("{label} 的預設值參照的實體「{n}」未在 DOCTYPE 中宣告"),
-                    ),
+                if let Some(why) = decls.not_unparsed(n) {
+                    self.problem("/", format!("{label} 的預設值參照的實體「{n}」{why}"));
                 }
             }
         }
@@ -340,19 +323,11 @@ impl Validator<'_> {
         if let Some(spec) = spec {
             self.content(e, spec, path);
         }
-        // Children paths get an index only where siblings share a name.
-        let mut totals: HashMap<&str, usize> = HashMap::new();
-        for c in e.elements() {
-            *totals.entry(c.name.as_str()).or_default() += 1;
-        }
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for c in e.elements() {
-            let n = seen.entry(c.name.as_str()).or_default();
-            *n += 1;
+        for (c, n) in e.elements().zip(e.ordinals()) {
             let len = path.len();
             path.push('/');
             path.push_str(&c.name);
-            if totals[c.name.as_str()] > 1 {
+            if n > 0 {
                 path.push_str(&format!("[{n}]"));
             }
             self.element(c, path);
@@ -509,18 +484,8 @@ impl Validator<'_> {
                     self.problem(path, format!("{label} 應為實體名稱，實際為「{value}」"));
                 }
                 for n in names {
-                    match self.decls.entity(n) {
-                        None => self.problem(
-                            path,
-                            format!("{label} 參照的實體「{n}」未在 DOCTYPE 中宣告"),
-                        ),
-                        Some(EntityDecl::External {
-                            notation: Some(_), ..
-                        }) => {}
-                        Some(_) => self.problem(
-                            path,
-                            format!("{label} 參照的實體「{n}」不是未剖析實體（應有 NDATA）"),
-                        ),
+                    if let Some(why) = self.decls.not_unparsed(n) {
+                        self.problem(path, format!("{label} 參照的實體「{n}」{why}"));
                     }
                 }
             }
@@ -595,9 +560,4 @@ fn shown_text(t: &str) -> String {
 
 fn is_xml_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r')
-}
-
-fn is_name(s: &str) -> bool {
-    let mut cs = s.chars();
-    cs.next().is_some_and(is_name_start) && cs.all(is_name_char)
 }

@@ -2,8 +2,12 @@
 
 mod parse;
 
+use std::collections::HashMap;
+
+pub(crate) use parse::{
+    Cursor, is_name, is_name_char, is_name_start, is_pubid_char, is_xml_char, line_col,
+};
 pub use parse::{Limits, MAX_DEPTH, parse};
-pub(crate) use parse::{is_name_char, is_name_start, is_pubid_char, is_xml_char, line_col};
 
 /// The character encoding a file was read in. Written files are always UTF-8.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +108,23 @@ impl Element {
             Node::Element(e) => Some(e),
             _ => None,
         })
+    }
+
+    /// For each child element: its number among the siblings of the same name, 0 when the name is
+    /// unique (element paths index a name only where siblings share it).
+    pub(crate) fn ordinals(&self) -> Vec<usize> {
+        let mut totals: HashMap<&str, usize> = HashMap::new();
+        for c in self.elements() {
+            *totals.entry(c.name.as_str()).or_default() += 1;
+        }
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        self.elements()
+            .map(|c| {
+                let n = seen.entry(c.name.as_str()).or_default();
+                *n += 1;
+                if totals[c.name.as_str()] > 1 { *n } else { 0 }
+            })
+            .collect()
     }
 
     /// All character data directly inside this element, concatenated.

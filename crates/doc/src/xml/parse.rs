@@ -67,8 +67,7 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<XmlDoc, DocError> {
     }
     let (text, encoding) = decode(bytes)?;
     let mut p = Parser {
-        s: &text,
-        pos: 0,
+        cur: Cursor { s: &text, pos: 0 },
         limits,
         elements: 0,
         attributes: 0,
@@ -218,14 +217,70 @@ fn trim_ascii_start(b: &[u8]) -> &[u8] {
     &b[n..]
 }
 
+/// A position in a text being read: what the XML reader and the DTD reader share.
+pub(crate) struct Cursor<'a> {
+    pub s: &'a str,
+    pub pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn rest(&self) -> &'a str {
+        &self.s[self.pos..]
+    }
+
+    pub fn done(&self) -> bool {
+        self.pos >= self.s.len()
+    }
+
+    pub fn starts(&self, t: &str) -> bool {
+        self.rest().starts_with(t)
+    }
+
+    pub fn peek(&self) -> Option<char> {
+        self.rest().chars().next()
+    }
+
+    pub fn eat(&mut self, t: &str) -> bool {
+        if self.starts(t) {
+            self.pos += t.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Skips XML white space; whether there was any.
+    pub fn ws(&mut self) -> bool {
+        let n = self
+            .rest()
+            .bytes()
+            .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+            .count();
+        self.pos += n;
+        n > 0
+    }
+}
+
 struct Parser<'a> {
-    s: &'a str,
-    pos: usize,
+    cur: Cursor<'a>,
     limits: &'a Limits,
     elements: usize,
     attributes: usize,
     /// `standalone="yes"` in the XML declaration.
     standalone: bool,
+}
+
+impl<'a> std::ops::Deref for Parser<'a> {
+    type Target = Cursor<'a>;
+    fn deref(&self) -> &Cursor<'a> {
+        &self.cur
+    }
+}
+
+impl std::ops::DerefMut for Parser<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.cur
+    }
 }
 
 impl<'a> Parser<'a> {
@@ -238,46 +293,14 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn rest(&self) -> &'a str {
-        &self.s[self.pos..]
-    }
-
-    fn starts(&self, t: &str) -> bool {
-        self.rest().starts_with(t)
-    }
-
-    fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
-    }
-
-    fn eat(&mut self, t: &str) -> bool {
-        if self.starts(t) {
-            self.pos += t.len();
-            true
-        } else {
-            false
-        }
-    }
-
     fn expect(&mut self, t: &str, what: &str) -> Result<(), DocError> {
         if self.eat(t) {
             Ok(())
-        } else if self.pos >= self.s.len() {
+        } else if self.done() {
             Err(self.err(format!("檔案不完整：缺少{what}")))
         } else {
             Err(self.err(format!("應為{what}「{t}」")))
         }
-    }
-
-    fn skip_ws(&mut self) -> bool {
-        let start = self.pos;
-        let n = self
-            .rest()
-            .bytes()
-            .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-            .count();
-        self.pos += n;
-        self.pos > start
     }
 
     fn name(&mut self) -> Result<String, DocError> {
@@ -305,7 +328,7 @@ impl<'a> Parser<'a> {
         }
         let mut doctype = None;
         loop {
-            self.skip_ws();
+            self.ws();
             if self.starts("<!--") {
                 self.comment()?;
             } else if self.starts("<?") {
@@ -317,7 +340,7 @@ impl<'a> Parser<'a> {
                 doctype = Some(self.doctype()?);
             } else if self.starts("<") {
                 break;
-            } else if self.pos >= self.s.len() {
+            } else if self.done() {
                 return Err(self.err("檔案不完整：找不到根元素"));
             } else {
                 return Err(self.err("根元素之前有不允許的內容"));
@@ -325,8 +348,8 @@ impl<'a> Parser<'a> {
         }
         let root = self.element_tree()?;
         loop {
-            self.skip_ws();
-            if self.pos >= self.s.len() {
+            self.ws();
+            if self.done() {
                 break;
             }
             if self.starts("<!--") {
@@ -346,7 +369,7 @@ impl<'a> Parser<'a> {
             return Err(self.err("XML 宣告未結束"));
         }
         self.pos += 5;
-        self.skip_ws();
+        self.ws();
         if !self.eat("version") {
             return Err(self.err("XML 宣告缺少 version"));
         }
@@ -355,7 +378,7 @@ impl<'a> Parser<'a> {
         if minor.is_empty() || !minor.bytes().all(|b| b.is_ascii_digit()) {
             return Err(self.err(format!("不支援的 XML 版本「{version}」（應為 1.0）")));
         }
-        let mut ws = self.skip_ws();
+        let mut ws = self.ws();
         if ws && self.eat("encoding") {
             let name = self.decl_value("encoding")?;
             let mut cs = name.chars();
@@ -364,7 +387,7 @@ impl<'a> Parser<'a> {
             if !ok {
                 return Err(self.err(format!("XML 宣告中的編碼名稱「{name}」無效")));
             }
-            ws = self.skip_ws();
+            ws = self.ws();
         }
         if ws && self.eat("standalone") {
             self.standalone = match self.decl_value("standalone")? {
@@ -374,16 +397,16 @@ impl<'a> Parser<'a> {
                     return Err(self.err(format!("standalone 只能是 yes 或 no，不可為「{other}」")));
                 }
             };
-            self.skip_ws();
+            self.ws();
         }
         self.expect("?>", "XML 宣告結尾")
     }
 
     /// `= "value"` of a pseudo-attribute of the XML declaration.
     fn decl_value(&mut self, what: &str) -> Result<&'a str, DocError> {
-        self.skip_ws();
+        self.ws();
         self.expect("=", "等號")?;
-        self.skip_ws();
+        self.ws();
         let v = self.quoted(what)?;
         if v.contains("?>") {
             return Err(self.err(format!("XML 宣告的 {what} 引號未結束")));
@@ -409,7 +432,7 @@ impl<'a> Parser<'a> {
         if target.eq_ignore_ascii_case("xml") {
             return Err(self.err("XML 宣告只能出現在檔案開頭"));
         }
-        if !self.starts("?>") && !self.skip_ws() {
+        if !self.starts("?>") && !self.ws() {
             return Err(self.err(format!("處理指令「{target}」的名稱之後應有空白")));
         }
         let Some(end) = self.rest().find("?>") else {
@@ -435,26 +458,26 @@ impl<'a> Parser<'a> {
 
     fn doctype(&mut self) -> Result<Doctype, DocError> {
         self.pos += "<!DOCTYPE".len();
-        if !self.skip_ws() {
+        if !self.ws() {
             return Err(self.err("DOCTYPE 之後應有空白"));
         }
         let name = self.name()?;
-        self.skip_ws();
+        self.ws();
         let (mut public_id, mut system_id) = (None, None);
         if self.eat("SYSTEM") {
-            self.skip_ws();
+            self.ws();
             system_id = Some(self.quoted("SYSTEM 識別")?.to_string());
         } else if self.eat("PUBLIC") {
-            self.skip_ws();
+            self.ws();
             let id = self.quoted("PUBLIC 識別")?;
             if let Some(c) = id.chars().find(|&c| !is_pubid_char(c)) {
                 return Err(self.err(format!("PUBLIC 識別中不可有字元「{c}」")));
             }
             public_id = Some(id.to_string());
-            self.skip_ws();
+            self.ws();
             system_id = Some(self.quoted("SYSTEM 識別")?.to_string());
         }
-        self.skip_ws();
+        self.ws();
         let mut internal_subset = None;
         let mut internal_offset = 0;
         if self.eat("[") {
@@ -463,7 +486,7 @@ impl<'a> Parser<'a> {
             self.internal_subset()?;
             internal_subset = Some(self.s[start..self.pos].to_string());
             self.expect("]", "內部子集結尾")?;
-            self.skip_ws();
+            self.ws();
         }
         self.expect(">", "DOCTYPE 結尾")?;
         let (internal_line, _) = line_col(self.s, internal_offset);
@@ -481,17 +504,11 @@ impl<'a> Parser<'a> {
     fn internal_subset(&mut self) -> Result<(), DocError> {
         let mut decls = 0usize;
         loop {
-            self.skip_ws();
+            self.ws();
             if self.starts("]") {
                 return Ok(());
             }
-            decls += 1;
-            if decls > self.limits.max_declarations {
-                return Err(DocError::TooMany {
-                    what: "DOCTYPE 宣告",
-                    limit: self.limits.max_declarations,
-                });
-            }
+            count(&mut decls, self.limits.max_declarations, "DOCTYPE 宣告")?;
             if self.starts("<!--") {
                 self.comment()?;
             } else if self.starts("<?") {
@@ -514,7 +531,7 @@ impl<'a> Parser<'a> {
             } else if self.eat("%") {
                 self.name()?;
                 self.expect(";", "參數實體參照結尾")?;
-            } else if self.pos >= self.s.len() {
+            } else if self.done() {
                 return Err(self.err("檔案不完整：DOCTYPE 內部子集未結束"));
             } else {
                 return Err(self.err("DOCTYPE 內部子集中有無法辨識的內容"));
@@ -533,7 +550,7 @@ impl<'a> Parser<'a> {
         // The pending character data contains a CDATA section (it becomes a `Node::CData`).
         let mut cdata = false;
         loop {
-            if self.pos >= self.s.len() {
+            if self.done() {
                 let open = stack.last().map(|e| e.name.as_str()).unwrap_or("");
                 return Err(self.err(format!("檔案不完整：元素〈{open}〉未結束")));
             }
@@ -562,12 +579,7 @@ impl<'a> Parser<'a> {
                 };
                 let raw = &self.rest()[..end];
                 self.check_chars(raw)?;
-                if text.len() + raw.len() > self.limits.max_text_bytes {
-                    return Err(DocError::TooLarge {
-                        what: "文字內容",
-                        limit: self.limits.max_text_bytes,
-                    });
-                }
+                self.text_fits(text.len() + raw.len())?;
                 text.push_str(&normalize_newlines(raw));
                 cdata = true;
                 self.pos += end + 3;
@@ -586,7 +598,7 @@ impl<'a> Parser<'a> {
                 if self.starts("</") {
                     self.pos += 2;
                     let name = self.name()?;
-                    self.skip_ws();
+                    self.ws();
                     self.expect(">", "結束標籤結尾")?;
                     let Some(done) = stack.pop() else {
                         return Err(self.err(format!("多餘的結束標籤〈/{name}〉")));
@@ -629,34 +641,28 @@ impl<'a> Parser<'a> {
                 limit: self.limits.depth_limit(),
             });
         }
-        self.elements += 1;
-        if self.elements > self.limits.max_elements {
-            return Err(DocError::TooMany {
-                what: "元素",
-                limit: self.limits.max_elements,
-            });
-        }
+        count(&mut self.elements, self.limits.max_elements, "元素")?;
         self.pos += 1;
         let name = self.name()?;
         let mut attrs: Vec<Attr> = Vec::new();
         loop {
-            let had_ws = self.skip_ws();
+            let had_ws = self.ws();
             if self.eat("/>") {
                 return Ok((Element::new(name, attrs), true));
             }
             if self.eat(">") {
                 return Ok((Element::new(name, attrs), false));
             }
-            if self.pos >= self.s.len() {
+            if self.done() {
                 return Err(self.err(format!("檔案不完整：〈{name}〉的開始標籤未結束")));
             }
             if !had_ws {
                 return Err(self.err(format!("〈{name}〉的屬性之間應有空白")));
             }
             let an = self.name()?;
-            self.skip_ws();
+            self.ws();
             self.expect("=", "屬性等號")?;
-            self.skip_ws();
+            self.ws();
             let raw = self.quoted("屬性值")?;
             if raw.len() > self.limits.max_text_bytes {
                 return Err(DocError::TooLarge {
@@ -671,19 +677,13 @@ impl<'a> Parser<'a> {
             if attrs.iter().any(|a| a.name == an) {
                 return Err(self.err(format!("〈{name}〉的屬性 {an} 重複")));
             }
-            self.attributes += 1;
-            if self.attributes > self.limits.max_attributes_total {
-                return Err(DocError::TooMany {
-                    what: "屬性（全檔）",
-                    limit: self.limits.max_attributes_total,
-                });
-            }
-            if attrs.len() >= self.limits.max_attributes {
-                return Err(DocError::TooMany {
-                    what: "屬性",
-                    limit: self.limits.max_attributes,
-                });
-            }
+            count(
+                &mut self.attributes,
+                self.limits.max_attributes_total,
+                "屬性（全檔）",
+            )?;
+            // This attribute, counted against the limit for one element.
+            count(&mut attrs.len(), self.limits.max_attributes, "屬性")?;
             attrs.push(Attr { name: an, value });
         }
     }
@@ -720,12 +720,7 @@ impl<'a> Parser<'a> {
         if raw.contains("]]>") {
             return Err(self.err("文字中不可出現「]]>」"));
         }
-        if text.len() + raw.len() > self.limits.max_text_bytes {
-            return Err(DocError::TooLarge {
-                what: "文字內容",
-                limit: self.limits.max_text_bytes,
-            });
-        }
+        self.text_fits(text.len() + raw.len())?;
         let mut rest = raw;
         while let Some(i) = rest.find(['&', '\r']) {
             text.push_str(&rest[..i]);
@@ -746,6 +741,17 @@ impl<'a> Parser<'a> {
         }
         text.push_str(rest);
         self.pos += end;
+        Ok(())
+    }
+
+    /// Character data of `len` bytes between two tags is within the limit.
+    fn text_fits(&self, len: usize) -> Result<(), DocError> {
+        if len > self.limits.max_text_bytes {
+            return Err(DocError::TooLarge {
+                what: "文字內容",
+                limit: self.limits.max_text_bytes,
+            });
+        }
         Ok(())
     }
 
@@ -808,6 +814,15 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Counts one more of `what`; more than `limit` is an error.
+fn count(n: &mut usize, limit: usize, what: &'static str) -> Result<(), DocError> {
+    *n += 1;
+    if *n > limit {
+        return Err(DocError::TooMany { what, limit });
+    }
+    Ok(())
+}
+
 fn char_ref(digits: &str, radix: u32) -> Option<char> {
     if digits.is_empty() || digits.len() > 8 {
         return None;
@@ -853,6 +868,12 @@ pub(crate) fn is_name_start(c: char) -> bool {
 /// PubidChar (XML 1.0 §2.3).
 pub(crate) fn is_pubid_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || " \r\n-'()+,./:=?;!*#@$_%".contains(c)
+}
+
+/// A Name (XML 1.0 §2.3).
+pub(crate) fn is_name(s: &str) -> bool {
+    let mut cs = s.chars();
+    cs.next().is_some_and(is_name_start) && cs.all(is_name_char)
 }
 
 pub(crate) fn is_name_char(c: char) -> bool {
