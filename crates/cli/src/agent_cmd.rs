@@ -87,15 +87,14 @@ pub struct ClientAdd {
 
 /// The agent's database, after checking the agency is one it serves.
 async fn agent_db(who: &ClientAgency) -> Result<Db, CliError> {
-    let cfg = load_file(&who.config.config)?
-        .agent
-        .ok_or_else(|| CliError::Arg {
-            detail: format!("{} 沒有 [agent] 設定", who.config.config.display()),
-        })?;
+    let cfg = load_file(&who.config.config)?.agent.ok_or_else(|| {
+        CliError::Arg(format!("{} 沒有 [agent] 設定", who.config.config.display()))
+    })?;
     if !cfg.agencies.iter().any(|a| a.code == who.agency) {
-        return Err(CliError::Arg {
-            detail: format!("機關 {} 不在 [agent] 的 agencies 中", who.agency),
-        });
+        return Err(CliError::Arg(format!(
+            "機關 {} 不在 [agent] 的 agencies 中",
+            who.agency
+        )));
     }
     Ok(Db::connect(&cfg.database_url).await?)
 }
@@ -103,8 +102,8 @@ async fn agent_db(who: &ClientAgency) -> Result<Db, CliError> {
 pub fn run(cmd: AgentCommand) -> Result<ExitCode, CliError> {
     match cmd {
         AgentCommand::Serve(c) => {
-            let cfg = load_file(&c.config)?.agent.ok_or_else(|| CliError::Arg {
-                detail: format!("{} 沒有 [agent] 設定", c.config.display()),
+            let cfg = load_file(&c.config)?.agent.ok_or_else(|| {
+                CliError::Arg(format!("{} 沒有 [agent] 設定", c.config.display()))
             })?;
             runtime()?.block_on(async {
                 let running = gongwen_agent::start(cfg, Clock::default()).await?;
@@ -209,9 +208,10 @@ async fn revoke(who: &ClientAgency, name: &str, what: &str) -> Result<(), CliErr
     let gone = gongwen_agent::clients::remove(&db, &who.agency, name).await?;
     db.close().await;
     if !gone {
-        return Err(CliError::Arg {
-            detail: format!("機關 {} 沒有{what}「{name}」", who.agency),
-        });
+        return Err(CliError::Arg(format!(
+            "機關 {} 沒有{what}「{name}」",
+            who.agency
+        )));
     }
     println!("已撤銷「{name}」");
     Ok(())

@@ -298,8 +298,8 @@ pub fn trust(rounds: usize, large_mb: usize, signer_key: &str) -> Result<ExitCod
     }
     let me_key = key(&first[1].key_file)?;
     let me_cert = cert(&first[1].cert_file)?;
-    let me_code = gongwen_doc::AgencyCode::parse("379130000C")
-        .map_err(|e| CliError::Arg { detail: e.message })?;
+    let me_code =
+        gongwen_doc::AgencyCode::parse("379130000C").map_err(|e| CliError::Arg(e.message))?;
     let mut crls = Vec::new();
     for s in ["root", "gca"] {
         crls.extend(load_crls(&read(&ca.crl_file(s))?)?);

@@ -56,9 +56,7 @@ pub struct CenterBench {
 }
 
 fn arg(detail: impl Into<String>) -> CliError {
-    CliError::Arg {
-        detail: detail.into(),
-    }
+    CliError::Arg(detail.into())
 }
 
 /// `100k`, `1m`, `5000`.

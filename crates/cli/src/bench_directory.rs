@@ -118,8 +118,7 @@ pub fn run(b: DirectoryBench) -> Result<ExitCode, CliError> {
 }
 
 async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, CliError> {
-    let arg = |d: String| CliError::Arg { detail: d };
-    let pki = Pki::create(&dir.join("pki"), &[]).map_err(arg)?;
+    let pki = Pki::create(&dir.join("pki"), &[]).map_err(CliError::Arg)?;
     let base = database_url(&b.db, dir)?;
     let (ddb, cdb) = if b.db == "postgres" {
         (
@@ -236,23 +235,23 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
         std::fs::read(&pki.center_clients[0].1)
             .map_err(|e| CliError::io(&pki.center_clients[0].1, e))?,
     );
-    let tls =
-        gongwen_client::tls_config(&roots, Some((&cert, &key))).map_err(|e| arg(e.to_string()))?;
+    let tls = gongwen_client::tls_config(&roots, Some((&cert, &key)))
+        .map_err(|e| CliError::Arg(e.to_string()))?;
     let client = gongwen_client::DirectoryClient::new(&format!("https://{}", running.addr()), tls)
-        .map_err(|e| arg(e.to_string()))?;
+        .map_err(|e| CliError::Arg(e.to_string()))?;
     let t = Instant::now();
     let body = client
         .snapshot(None)
         .await
-        .map_err(|e| arg(e.to_string()))?
-        .ok_or_else(|| arg("通訊錄沒有回傳快照".into()))?;
+        .map_err(|e| CliError::Arg(e.to_string()))?
+        .ok_or_else(|| CliError::Arg("通訊錄沒有回傳快照".into()))?;
     println!("取得快照（雙向 TLS，本機）：{:.2} 秒", secs(t));
     println!("  {}", rss());
     let t = Instant::now();
     let unchanged = client
         .snapshot(Some(snap.version))
         .await
-        .map_err(|e| arg(e.to_string()))?;
+        .map_err(|e| CliError::Arg(e.to_string()))?;
     println!(
         "再問一次（未變更，304）：{:.1} 毫秒{}",
         secs(t) * 1000.0,

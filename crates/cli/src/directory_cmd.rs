@@ -283,11 +283,11 @@ pub struct ParticipantArgs {
 
 impl ParticipantArgs {
     fn input(self) -> Result<ParticipantInput, CliError> {
-        let kind = ParticipantKind::parse(&self.kind).ok_or_else(|| CliError::Arg {
-            detail: format!(
+        let kind = ParticipantKind::parse(&self.kind).ok_or_else(|| {
+            CliError::Arg(format!(
                 "種類「{}」應為 agency、school、public_enterprise、organisation 或 company",
                 self.kind
-            ),
+            ))
         })?;
         Ok(ParticipantInput {
             code: self.code,
@@ -317,9 +317,7 @@ fn actor() -> String {
 fn load(config: &ConfigArg) -> Result<gongwen_directory::DirectoryConfig, CliError> {
     load_file(&config.config)?
         .directory
-        .ok_or_else(|| CliError::Arg {
-            detail: format!("{} 沒有 [directory] 設定", config.config.display()),
-        })
+        .ok_or_else(|| CliError::Arg(format!("{} 沒有 [directory] 設定", config.config.display())))
 }
 
 fn read(p: &std::path::Path) -> Result<Vec<u8>, CliError> {
@@ -340,8 +338,10 @@ pub enum AuditCommand {
 }
 
 fn parse_anchor(s: &str) -> Result<(i64, String), CliError> {
-    let bad = || CliError::Arg {
-        detail: format!("錨點「{s}」應為「序號:雜湊」，例如 1234:9f86d081…（64 個十六進位字元）"),
+    let bad = || {
+        CliError::Arg(format!(
+            "錨點「{s}」應為「序號:雜湊」，例如 1234:9f86d081…（64 個十六進位字元）"
+        ))
     };
     let (seq, hash) = s.split_once(':').ok_or_else(bad)?;
     let seq: i64 = seq.trim().parse().map_err(|_| bad())?;
@@ -415,10 +415,10 @@ async fn admin(
             operator,
             ..
         } => {
-            let kind = CenterKind::parse(&kind).ok_or_else(|| CliError::Arg {
-                detail: format!(
+            let kind = CenterKind::parse(&kind).ok_or_else(|| {
+                CliError::Arg(format!(
                     "種類「{kind}」應為 共用、自管、自建（shared、self_managed、self_built）"
-                ),
+                ))
             })?;
             let tls_key = tls_cert
                 .map(|p| read(&p).and_then(|d| registry::key_of(&d).map_err(CliError::from)))
@@ -448,8 +448,11 @@ async fn admin(
         }
         DirectoryCommand::Import { file, center, .. } => {
             let data = read(&file)?;
-            let text = String::from_utf8(data).map_err(|_| CliError::Arg {
-                detail: format!("{} 不是 UTF-8 文字檔（請以 UTF-8 另存）", file.display()),
+            let text = String::from_utf8(data).map_err(|_| {
+                CliError::Arg(format!(
+                    "{} 不是 UTF-8 文字檔（請以 UTF-8 另存）",
+                    file.display()
+                ))
             })?;
             let started = std::time::Instant::now();
             let s = addressbook::import_csv(db, &text, center.as_deref(), &who, now).await?;
@@ -479,9 +482,9 @@ async fn admin(
                     serde_json::to_string_pretty(&entries).unwrap_or_default()
                 ),
                 Some(other) => {
-                    return Err(CliError::Arg {
-                        detail: format!("--format「{other}」應為 csv 或 json"),
-                    });
+                    return Err(CliError::Arg(format!(
+                        "--format「{other}」應為 csv 或 json"
+                    )));
                 }
                 None => {
                     for e in &entries {
@@ -512,10 +515,10 @@ async fn admin(
             scope,
             ..
         } => {
-            let role = Role::parse(&role).ok_or_else(|| CliError::Arg {
-                detail: format!(
+            let role = Role::parse(&role).ok_or_else(|| {
+                CliError::Arg(format!(
                     "角色「{role}」應為 first_reviewer、second_reviewer、auditor 或 admin"
-                ),
+                ))
             })?;
             let token =
                 accounts::put(db, &name, &display_name, role, scope.as_deref(), &who, now).await?;
@@ -554,13 +557,11 @@ fn sign_application(
             detail: e.to_string(),
         })?;
     let certs = gongwen_trust::cms::load_certs(&read(cert)?)?;
-    let (signer, chain) = certs.split_first().ok_or_else(|| CliError::Arg {
-        detail: format!("{} 沒有憑證", cert.display()),
-    })?;
+    let (signer, chain) = certs
+        .split_first()
+        .ok_or_else(|| CliError::Arg(format!("{} 沒有憑證", cert.display())))?;
     let key = crate::package_cmd::load_key(std::path::Path::new(key), None)?;
-    let body = serde_json::to_vec(&f).map_err(|e| CliError::Arg {
-        detail: e.to_string(),
-    })?;
+    let body = serde_json::to_vec(&f).map_err(|e| CliError::Arg(e.to_string()))?;
     let signed = gongwen_trust::cms::sign(
         &body,
         &gongwen_trust::cms::Signer {
@@ -571,9 +572,7 @@ fn sign_application(
         crate::clock::unix_now(),
     )?;
     if out.exists() {
-        return Err(CliError::Arg {
-            detail: format!("{} 已存在，不覆寫", out.display()),
-        });
+        return Err(CliError::Arg(format!("{} 已存在，不覆寫", out.display())));
     }
     std::fs::write(out, signed).map_err(|e| CliError::io(out, e))?;
     println!(
@@ -612,9 +611,7 @@ async fn application(
             let who = accounts::get(db, &account).await?;
             let state = state
                 .map(|s| {
-                    AppState::parse(&s).ok_or_else(|| CliError::Arg {
-                        detail: format!("狀態「{s}」應為 submitted、first_approved、correction、activated 或 rejected"),
-                    })
+                    AppState::parse(&s).ok_or_else(|| CliError::Arg(format!("狀態「{s}」應為 submitted、first_approved、correction、activated 或 rejected")))
                 })
                 .transpose()?;
             let list = applications::list(db, &who, state).await?;
@@ -793,8 +790,8 @@ async fn participant(
         ParticipantCommand::Cert { code, files, usage } => {
             let usage = usage
                 .map(|u| {
-                    KeyUsage::parse(&u).ok_or_else(|| CliError::Arg {
-                        detail: format!("用途「{u}」應為 tls、signing 或 encryption"),
+                    KeyUsage::parse(&u).ok_or_else(|| {
+                        CliError::Arg(format!("用途「{u}」應為 tls、signing 或 encryption"))
                     })
                 })
                 .transpose()?;
@@ -834,9 +831,9 @@ async fn participant(
                 "cancel" | "註銷" => ParticipantState::Cancelled,
                 "resume" | "恢復" => ParticipantState::Active,
                 other => {
-                    return Err(CliError::Arg {
-                        detail: format!("動作「{other}」應為 suspend、terminate、cancel 或 resume"),
-                    });
+                    return Err(CliError::Arg(format!(
+                        "動作「{other}」應為 suspend、terminate、cancel 或 resume"
+                    )));
                 }
             };
             registry::set_state(db, &code, state, reason.as_deref(), who, now).await?;

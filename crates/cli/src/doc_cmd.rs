@@ -335,8 +335,10 @@ pub struct StampArgs {
 
 /// Parses `115/01/05 10:30`, `中華民國115年1月5日 10:30`, `2026-01-05T10:30` or `2026-01-05 10:30`.
 pub fn parse_stamp_time(s: &str) -> Result<(RocDate, u8, u8), CliError> {
-    let bad = || CliError::Arg {
-        detail: format!("收文時間「{s}」格式不正確，例如「115/01/05 10:30」或「2026-01-05T10:30」"),
+    let bad = || {
+        CliError::Arg(format!(
+            "收文時間「{s}」格式不正確，例如「115/01/05 10:30」或「2026-01-05T10:30」"
+        ))
     };
     let s = s.trim();
     let (date, time) = s
@@ -354,9 +356,9 @@ pub fn parse_stamp_time(s: &str) -> Result<(RocDate, u8, u8), CliError> {
         let y: i32 = parts[0].parse().map_err(|_| bad())?;
         let mo: u8 = parts[1].parse().map_err(|_| bad())?;
         let d: u8 = parts[2].parse().map_err(|_| bad())?;
-        RocDate::from_gregorian(y, mo, d).map_err(|e| CliError::Arg { detail: e.message })?
+        RocDate::from_gregorian(y, mo, d).map_err(|e| CliError::Arg(e.message))?
     } else {
-        RocDate::parse(date).map_err(|e| CliError::Arg { detail: e.message })?
+        RocDate::parse(date).map_err(|e| CliError::Arg(e.message))?
     };
     Ok((date, h, m))
 }
@@ -371,9 +373,10 @@ pub fn render(
     let di = match read_di_file(file)? {
         Parsed::Di(di) => di,
         Parsed::Roster(_) => {
-            return Err(CliError::Arg {
-                detail: format!("{} 是交換表單（SW），只能列印 DI", file.display()),
-            });
+            return Err(CliError::Arg(format!(
+                "{} 是交換表單（SW），只能列印 DI",
+                file.display()
+            )));
         }
     };
     let mut opts = gongwen_render::RenderOptions::default();

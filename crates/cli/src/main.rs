@@ -297,7 +297,5 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, error::CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| error::CliError::Arg {
-            detail: format!("無法啟動執行環境：{e}"),
-        })
+        .map_err(|e| error::CliError::Arg(format!("無法啟動執行環境：{e}")))
 }

@@ -90,9 +90,7 @@ pub fn import(a: ImportArgs) -> Result<ExitCode, CliError> {
     std::fs::create_dir_all(&a.out).map_err(|e| CliError::io(&a.out, e))?;
     let pem = |c: &gongwen_trust::cms::Certificate| {
         c.to_pem(der::pem::LineEnding::LF)
-            .map_err(|e| CliError::Arg {
-                detail: format!("憑證無法輸出：{e}"),
-            })
+            .map_err(|e| CliError::Arg(format!("憑證無法輸出：{e}")))
     };
     let files = [
         (
@@ -103,9 +101,7 @@ pub fn import(a: ImportArgs) -> Result<ExitCode, CliError> {
         (
             a.out.join(format!("{stem}.key")),
             der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &got.key_pkcs8)
-                .map_err(|e| CliError::Arg {
-                    detail: format!("私鑰無法輸出：{e}"),
-                })?
+                .map_err(|e| CliError::Arg(format!("私鑰無法輸出：{e}")))?
                 .into_bytes(),
             true,
         ),
@@ -122,9 +118,7 @@ pub fn import(a: ImportArgs) -> Result<ExitCode, CliError> {
     ];
     for (p, _, _) in &files {
         if p.exists() {
-            return Err(CliError::Arg {
-                detail: format!("{} 已存在，不會覆寫", p.display()),
-            });
+            return Err(CliError::Arg(format!("{} 已存在，不會覆寫", p.display())));
         }
     }
     for (p, bytes, private) in &files {
@@ -142,8 +136,8 @@ pub fn import(a: ImportArgs) -> Result<ExitCode, CliError> {
 
 fn subject(a: IssueArgs) -> Result<Subject, CliError> {
     let need_code = |kind: &str| {
-        a.code.clone().ok_or_else(|| CliError::Arg {
-            detail: format!("--kind {kind} 需要 --code（機關代碼或統一編號）"),
+        a.code.clone().ok_or_else(|| {
+            CliError::Arg(format!("--kind {kind} 需要 --code（機關代碼或統一編號）"))
         })
     };
     let org = |branch: Branch, kind: &str| -> Result<Subject, CliError> {
@@ -166,11 +160,9 @@ fn subject(a: IssueArgs) -> Result<Subject, CliError> {
             code: need_code("client")?,
             name: a.name,
         }),
-        other => Err(CliError::Arg {
-            detail: format!(
-                "--kind「{other}」不認得，應為 agency（機關）、organisation（團體）、company（公司）、person（自然人）、server 或 client"
-            ),
-        }),
+        other => Err(CliError::Arg(format!(
+            "--kind「{other}」不認得，應為 agency（機關）、organisation（團體）、company（公司）、person（自然人）、server 或 client"
+        ))),
     }
 }
 
@@ -184,9 +176,7 @@ fn pkcs8_of(key_file: &Path) -> Result<Vec<u8>, CliError> {
     let pem = std::fs::read_to_string(key_file).map_err(|e| CliError::io(key_file, e))?;
     der::pem::decode_vec(pem.trim().as_bytes())
         .map(|(_, der)| der)
-        .map_err(|e| CliError::Arg {
-            detail: format!("{} 不是 PEM 私鑰：{e}", key_file.display()),
-        })
+        .map_err(|e| CliError::Arg(format!("{} 不是 PEM 私鑰：{e}", key_file.display())))
 }
 
 pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode, CliError> {

@@ -184,9 +184,7 @@ impl Ports {
 }
 
 pub fn demo_err(e: impl std::fmt::Display) -> CliError {
-    CliError::Arg {
-        detail: format!("示範網路：{e}"),
-    }
+    CliError::Arg(format!("示範網路：{e}"))
 }
 
 /// One file, one table: what `gongwen … -c` reads.
