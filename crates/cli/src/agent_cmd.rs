@@ -9,6 +9,7 @@ use gongwen_center::Clock;
 use gongwen_store::Db;
 
 use crate::center_cmd::{ConfigArg, load_file, wait_for_signal};
+use crate::doc_cmd::read;
 use crate::error::CliError;
 use crate::runtime;
 
@@ -139,7 +140,7 @@ async fn client(c: ClientCommand) -> Result<ExitCode, CliError> {
             let db = agent_db(&a.who).await?;
             match &a.cert {
                 Some(p) => {
-                    let pem = std::fs::read(p).map_err(|e| CliError::io(p, e))?;
+                    let pem = read(p)?;
                     let key =
                         clients::add_cert(&db, &a.who.agency, &a.name, "cert", &pem, now).await?;
                     println!("已登記「{}」的用戶端憑證（公開金鑰 SHA-256 {key}）", a.name);
@@ -167,7 +168,7 @@ async fn user(c: UserCommand) -> Result<ExitCode, CliError> {
     match c {
         UserCommand::Add(a) => {
             let db = agent_db(&a.who).await?;
-            let pem = std::fs::read(&a.cert).map_err(|e| CliError::io(&a.cert, e))?;
+            let pem = read(&a.cert)?;
             let key = clients::add_cert(&db, &a.who.agency, &a.name, "card", &pem, now).await?;
             db.close().await;
             println!(

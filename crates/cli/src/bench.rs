@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use gongwen_doc::draft::Draft;
 
-use crate::doc_cmd::doc_err;
+use crate::doc_cmd::{doc_err, read};
 use crate::error::CliError;
 
 const DRAFT: &str = include_str!("../../../examples/letter.toml");
@@ -283,7 +283,6 @@ pub fn trust(rounds: usize, large_mb: usize, signer_key: &str) -> Result<ExitCod
     for i in 0..49 {
         others.push(issue(format!("3{i:08}Z"), KeyType::Rsa2048)?);
     }
-    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| CliError::io(p, e));
     let cert =
         |p: &std::path::Path| -> Result<_, CliError> { Ok(load_certs(&read(p)?)?.remove(0)) };
     let key = |p: &std::path::Path| -> Result<_, CliError> {

@@ -156,11 +156,7 @@ pub fn run(b: CenterBench) -> Result<ExitCode, CliError> {
     let dir = std::env::temp_dir().join(format!("gongwen-bench-center-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| CliError::io(&dir, e))?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| arg(e.to_string()))?;
-    let result = rt.block_on(drive(&b, size, &dir));
+    let result = crate::runtime()?.block_on(drive(&b, size, &dir));
     let _ = std::fs::remove_dir_all(&dir);
     result
 }

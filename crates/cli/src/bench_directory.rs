@@ -14,6 +14,7 @@ use gongwen_proto::directory::{CenterKind, ParticipantState};
 use gongwen_testbed::Pki;
 
 use crate::bench_center::{database_url, drop_postgres, fresh_postgres};
+use crate::doc_cmd::read;
 use crate::error::CliError;
 
 #[derive(clap::Args)]
@@ -158,10 +159,7 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
     let running = gongwen_directory::start(config, Clock::default()).await?;
     let app = running.app.clone();
     let now = app.clock.now_ms();
-    let center_key = registry::key_of(
-        &std::fs::read(&pki.center_clients[0].2)
-            .map_err(|e| CliError::io(&pki.center_clients[0].2, e))?,
-    )?;
+    let center_key = registry::key_of(&read(&pki.center_clients[0].2)?)?;
     registry::put_center(
         &app.db,
         &Center {
@@ -227,13 +225,10 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
     println!("  {}", rss());
     app.refresh().await?;
 
-    let roots =
-        std::fs::read(pki.ca.root_file()).map_err(|e| CliError::io(&pki.ca.root_file(), e))?;
+    let roots = read(&pki.ca.root_file())?;
     let (cert, key) = (
-        std::fs::read(&pki.center_clients[0].0)
-            .map_err(|e| CliError::io(&pki.center_clients[0].0, e))?,
-        std::fs::read(&pki.center_clients[0].1)
-            .map_err(|e| CliError::io(&pki.center_clients[0].1, e))?,
+        read(&pki.center_clients[0].0)?,
+        read(&pki.center_clients[0].1)?,
     );
     let tls = gongwen_client::tls_config(&roots, Some((&cert, &key)))
         .map_err(|e| CliError::Arg(e.to_string()))?;
@@ -262,11 +257,7 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
         }
     );
 
-    let signer = gongwen_trust::cms::load_certs(
-        &std::fs::read(&pki.directory_signer.0)
-            .map_err(|e| CliError::io(&pki.directory_signer.0, e))?,
-    )?
-    .remove(0);
+    let signer = gongwen_trust::cms::load_certs(&read(&pki.directory_signer.0)?)?.remove(0);
     let t = Instant::now();
     let parsed = gongwen_center::snapshot::verify(&body, &signer, app.clock.now_ms())?;
     println!(

@@ -9,6 +9,7 @@ use gongwen_center::participants::{self, KeyUse, ParticipantInput, Standing};
 use gongwen_center::{CenterConfig, Clock};
 use serde::Deserialize;
 
+use crate::doc_cmd::read;
 use crate::error::CliError;
 use crate::runtime;
 
@@ -308,7 +309,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                 })?),
             };
             for f in files {
-                let data = std::fs::read(&f).map_err(|e| CliError::io(&f, e))?;
+                let data = read(&f)?;
                 for (u, spki) in participants::add_certs(db, &code, &data, usage).await? {
                     println!("{code}：登記 {} 憑證（公鑰 SHA-256：{spki}）", u.as_str());
                 }
@@ -438,7 +439,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                 .await?;
                 for c in &p.certificates {
                     let path = base.join(c);
-                    let data = std::fs::read(&path).map_err(|e| CliError::io(&path, e))?;
+                    let data = read(&path)?;
                     participants::add_certs(db, &p.code, &data, None).await?;
                 }
                 for ip in &p.ips {
@@ -464,7 +465,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
         }
         AdminCommand::Calendar { import } => {
             if let Some(f) = import {
-                let data = std::fs::read(&f).map_err(|e| CliError::io(&f, e))?;
+                let data = read(&f)?;
                 let n = gongwen_center::duty::import_calendar(db, &data).await?;
                 println!("已匯入辦公日曆 {n} 列");
             }

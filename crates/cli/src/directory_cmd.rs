@@ -15,6 +15,7 @@ use gongwen_proto::directory::{CenterKind, KeyUsage, ParticipantKind, Participan
 use gongwen_store::Db;
 
 use crate::center_cmd::{ConfigArg, load_file, wait_for_signal};
+use crate::doc_cmd::read;
 use crate::error::CliError;
 use crate::runtime;
 
@@ -314,14 +315,15 @@ fn actor() -> String {
     )
 }
 
+/// A time the directory keeps (Unix ms) as people read it.
+fn roc_ms(ms: i64) -> String {
+    gongwen_trust::path::roc_datetime(ms / 1000)
+}
+
 fn load(config: &ConfigArg) -> Result<gongwen_directory::DirectoryConfig, CliError> {
     load_file(&config.config)?
         .directory
         .ok_or_else(|| CliError::Arg(format!("{} 沒有 [directory] 設定", config.config.display())))
-}
-
-fn read(p: &std::path::Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(p).map_err(|e| CliError::io(p, e))
 }
 
 #[derive(Subcommand)]
@@ -501,7 +503,7 @@ async fn admin(
                 "已簽署第 {} 版通訊錄快照（{} 位元組），有效至 {}",
                 s.version,
                 s.body.len(),
-                gongwen_trust::path::roc_datetime(s.valid_until / 1000)
+                roc_ms(s.valid_until)
             );
             if let Some(p) = out {
                 std::fs::write(&p, &s.body).map_err(|e| CliError::io(&p, e))?;
@@ -532,10 +534,7 @@ async fn admin(
         DirectoryCommand::Notices { code, .. } => {
             let list = applications::notices(db, &code).await?;
             for (at, subject, body) in &list {
-                println!(
-                    "{}　{subject}：{body}",
-                    gongwen_trust::path::roc_datetime(at / 1000)
-                );
+                println!("{}　{subject}：{body}", roc_ms(*at));
             }
             println!("共 {} 則", list.len());
         }
@@ -623,7 +622,7 @@ async fn application(
                     a.form.kind.label(),
                     a.form.name,
                     a.form.code,
-                    gongwen_trust::path::roc_datetime(a.created_at / 1000)
+                    roc_ms(a.created_at)
                 );
             }
             println!("共 {} 件", list.len());
@@ -652,7 +651,7 @@ async fn application(
             println!(
                 "同意：{}（{}）",
                 f.agreement.rules,
-                gongwen_trust::path::roc_datetime(f.agreement.agreed_at / 1000)
+                roc_ms(f.agreement.agreed_at)
             );
             if let Some(m) = &a.message {
                 println!("審核意見：{m}");
@@ -660,18 +659,14 @@ async fn application(
             for e in audit::history(db, &format!("application:{}", a.id)).await? {
                 println!(
                     "{}　{}　{}",
-                    gongwen_trust::path::roc_datetime(e.entry.at / 1000),
+                    roc_ms(e.entry.at),
                     e.entry.actor,
                     e.entry.action
                 );
             }
             for (other, state, at) in applications::history_of(db, &f.code).await? {
                 if other != a.id {
-                    println!(
-                        "過去申請：{other}（{}，{}）",
-                        state.label(),
-                        gongwen_trust::path::roc_datetime(at / 1000)
-                    );
+                    println!("過去申請：{other}（{}，{}）", state.label(), roc_ms(at));
                 }
             }
             for n in improvements::of(db, &f.code).await? {
@@ -711,15 +706,12 @@ async fn improvement(
             n.id,
             n.code,
             n.reason,
-            gongwen_trust::path::roc_datetime(n.deadline / 1000),
+            roc_ms(n.deadline),
             n.state.label(),
             n.follow_ups.len(),
             n.follow_ups_allowed,
             n.stops_at
-                .map(|s| format!(
-                    "，{} 起停止服務",
-                    gongwen_trust::path::roc_datetime(s / 1000)
-                ))
+                .map(|s| format!("，{} 起停止服務", roc_ms(s)))
                 .unwrap_or_default()
         )
     };
@@ -754,7 +746,7 @@ async fn improvement(
                     println!(
                         "  第 {} 次追蹤（{}，{}）：{}{}",
                         f.n,
-                        gongwen_trust::path::roc_datetime(f.at / 1000),
+                        roc_ms(f.at),
                         f.assessor,
                         if f.improved { "已改善" } else { "未改善" },
                         format_args!("，{}", f.note)
@@ -801,7 +793,7 @@ async fn participant(
                         "已登記 {code} 的{}憑證（公鑰 SHA-256 {}，效期至 {}）",
                         c.usage.as_str(),
                         c.spki_sha256,
-                        gongwen_trust::path::roc_datetime(c.not_after / 1000)
+                        roc_ms(c.not_after)
                     );
                 }
             }
@@ -857,7 +849,7 @@ async fn participant(
                     "憑證：{} {}（效期至 {}）",
                     c.usage.as_str(),
                     c.spki_sha256,
-                    gongwen_trust::path::roc_datetime(c.not_after / 1000)
+                    roc_ms(c.not_after)
                 );
             }
             for i in registry::ips(db, &code).await? {
@@ -866,7 +858,7 @@ async fn participant(
             for e in audit::history(db, &code).await? {
                 println!(
                     "{}　{}　{}　{}",
-                    gongwen_trust::path::roc_datetime(e.entry.at / 1000),
+                    roc_ms(e.entry.at),
                     e.entry.actor,
                     e.entry.action,
                     e.entry.detail

@@ -10,6 +10,11 @@ use gongwen_doc::{Di, DocError, Parsed, Problem, ProblemKind, RocDate, Roster};
 
 use crate::error::CliError;
 
+/// Reads a whole file.
+pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| CliError::io(path, e))
+}
+
 /// Reads a whole file, refusing anything larger than `max` without reading it.
 pub fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, CliError> {
     let too_large = || {

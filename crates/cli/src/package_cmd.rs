@@ -450,11 +450,7 @@ pub(crate) fn load_key(p: &Path, password_file: Option<&Path>) -> Result<Private
         return Ok(PrivateKey::from_token(&spec)?);
     }
     let password = password_file
-        .map(|f| {
-            std::fs::read_to_string(f)
-                .map(|t| t.lines().next().unwrap_or_default().to_string())
-                .map_err(|e| CliError::io(f, e))
-        })
+        .map(crate::pki_cmd::password_from)
         .transpose()?;
     Ok(PrivateKey::from_pem_with_password(
         &String::from_utf8_lossy(&read_bounded(p, MAX_SMALL)?),

@@ -3,18 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use gongwen_doc::RocDate;
 use gongwen_trust::p12;
+use gongwen_trust::path::roc_datetime as roc;
 use gongwen_trust::pki::{Branch, InitOptions, IssueRequest, KeyType, Record, Subject, TestCa};
 
 use crate::clock::unix_now;
+use crate::doc_cmd::read;
 use crate::error::CliError;
-
-fn roc(secs: i64) -> String {
-    RocDate::from_unix_taipei(secs)
-        .map(|d| d.to_string())
-        .unwrap_or_else(|_| secs.to_string())
-}
 
 pub fn init(dir: &Path, key: &str, years: u32) -> Result<ExitCode, CliError> {
     let opts = InitOptions {
@@ -167,7 +162,7 @@ fn subject(a: IssueArgs) -> Result<Subject, CliError> {
 }
 
 /// The first line of a password file (passwords never go on the command line).
-fn password_from(file: &Path) -> Result<String, CliError> {
+pub(crate) fn password_from(file: &Path) -> Result<String, CliError> {
     let text = std::fs::read_to_string(file).map_err(|e| CliError::io(file, e))?;
     Ok(text.lines().next().unwrap_or_default().to_string())
 }
@@ -213,13 +208,8 @@ pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode, CliError> {
     }
     if let Some(password) = &p12_password {
         for c in &issued {
-            let cert = gongwen_trust::cms::load_certs(
-                &std::fs::read(&c.cert_file).map_err(|e| CliError::io(&c.cert_file, e))?,
-            )?
-            .remove(0);
-            let chain = gongwen_trust::cms::load_certs(
-                &std::fs::read(&c.chain_file).map_err(|e| CliError::io(&c.chain_file, e))?,
-            )?;
+            let cert = gongwen_trust::cms::load_certs(&read(&c.cert_file)?)?.remove(0);
+            let chain = gongwen_trust::cms::load_certs(&read(&c.chain_file)?)?;
             let name = format!("{} {}", c.record.name, c.record.usage.label());
             let p12 = p12::export(&pkcs8_of(&c.key_file)?, &cert, &chain, &name, password)?;
             let out = c.cert_file.with_extension("p12");

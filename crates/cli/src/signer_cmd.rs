@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use gongwen_agent::signer::Card;
 
+use crate::doc_cmd::read;
 use crate::error::CliError;
 use crate::runtime;
 
@@ -50,7 +51,7 @@ pub struct SignArgs {
 
 /// Loads the card: the key must match the certificate.
 pub fn card(a: &CardArgs) -> Result<Card, CliError> {
-    let pem = std::fs::read(&a.cert).map_err(|e| CliError::io(&a.cert, e))?;
+    let pem = read(&a.cert)?;
     let mut certs = gongwen_trust::cms::load_certs(&pem)
         .map_err(|e| CliError::Arg(format!("{}：{e}", a.cert.display())))?;
     if certs.is_empty() {

@@ -72,17 +72,9 @@ pub fn run(dir: &Path, port: u16, self_test: bool) -> Result<ExitCode, CliError>
 }
 
 fn api(state: &network::State, code: &str) -> Result<AgentClient, CliError> {
-    let s = sample(code);
-    let port = if s.city == "tp" {
-        state.ports.agent_tp
-    } else {
-        state.ports.agent_tn
-    };
+    let port = state.ports.agent(sample(code).city);
     let token = state
-        .tokens
-        .iter()
-        .find(|(c, _)| c == code)
-        .map(|(_, t)| t.as_str())
+        .token(code)
         .ok_or_else(|| demo_err(format!("{code} 沒有 API 權杖")))?;
     // The agents' APIs are plain HTTP on 127.0.0.1: no roots needed.
     AgentClient::new(&format!("http://127.0.0.1:{port}"), token, b"").map_err(demo_err)
@@ -94,7 +86,7 @@ fn letter(from: &Sample, to: &[&str], copies: &[&str], subject: &str) -> Value {
     json!({
         "文別": "函",
         "速別": "速件",
-        "地址": if from.city == "tp" { "110204 臺北市信義區市府路1號" } else { "708201 臺南市安平區永華路二段6號" },
+        "地址": network::address(from.city),
         "聯絡方式": ["承辦人：王小明", "電話：(02)2720-8889 分機 1234"],
         "主旨": subject,
         "段落": [{
@@ -258,11 +250,7 @@ fn print_guide(dir: &Path, state: &network::State) {
     );
     println!("參與者：");
     for s in &SAMPLES {
-        let port = if s.city == "tp" {
-            p.agent_tp
-        } else {
-            p.agent_tn
-        };
+        let port = p.agent(s.city);
         let how = match s.mode {
             Mode::Folder => format!(
                 "資料夾模式：{}（outbox／sent／error／inbox）",
@@ -273,12 +261,7 @@ fn print_guide(dir: &Path, state: &network::State) {
                 p.signer
             ),
             Mode::Api | Mode::FolderAndApi => {
-                let token = state
-                    .tokens
-                    .iter()
-                    .find(|(c, _)| c == s.code)
-                    .map(|(_, t)| t.as_str())
-                    .unwrap_or("");
+                let token = state.token(s.code).unwrap_or("");
                 let api = format!("公文系統 API：http://127.0.0.1:{port}，權杖 {token}");
                 if s.mode.folder() {
                     format!(
@@ -297,12 +280,7 @@ fn print_guide(dir: &Path, state: &network::State) {
             city_name(s.city)
         );
     }
-    let assoc = state
-        .tokens
-        .iter()
-        .find(|(c, _)| c == ASSOCIATION)
-        .map(|(_, t)| t.as_str())
-        .unwrap_or("");
+    let assoc = state.token(ASSOCIATION).unwrap_or("");
     println!(
         "\n每個參與者都可以用網頁版（其代理程式網址的 /login）：在自己的電腦以自己的憑證卡啟動本機簽章程式 gongwen signer serve。"
     );
