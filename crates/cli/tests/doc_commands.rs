@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{BIN, fresh_dir, run, words};
+use common::{BIN, fresh_dir, has, run, words};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -24,6 +24,12 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Expects exit code `code` and each of `parts` on standard output.
+fn prints(o: Output, code: i32, parts: &[&str]) {
+    assert_eq!(o.status.code(), Some(code), "{}", stdout(&o));
+    has(&stdout(&o), parts);
 }
 
 fn tool(name: &str) -> Command {
@@ -156,35 +162,25 @@ fn check_reports_problems_with_paths_and_exit_codes() {
         text.replace("代碼=\"速件\"", "代碼=\"特急件\""),
     )
     .unwrap();
-    let o = check("bad.di");
-    assert_eq!(o.status.code(), Some(1));
-    let s = stdout(&o);
-    assert!(
-        s.contains("bad.di: /函/速別:") && s.contains("特急件") && s.contains("[E_DOC_INVALID]"),
-        "{s}"
-    );
+    let problem = ["bad.di: /函/速別:", "特急件", "[E_DOC_INVALID]"];
+    prints(check("bad.di"), 1, &problem);
 
     // Not XML any more: exit 2.
     let half = (text.len() / 2..)
         .find(|&i| text.is_char_boundary(i))
         .unwrap();
     std::fs::write(out.join("cut.di"), &text.as_bytes()[..half]).unwrap();
-    let o = check("cut.di");
-    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
-    assert!(stdout(&o).contains("E_DOC_MALFORMED"));
+    prints(check("cut.di"), 2, &["E_DOC_MALFORMED"]);
 
     // The attachment the DI declares must be beside it.
     std::fs::remove_file(out.join("1150001234_ATTCH1.pdf")).unwrap();
-    let o = check("1150001234.di");
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("E_DOC_REFERENCE") && stdout(&o).contains("1150001234_ATTCH1.pdf"));
+    let missing = ["E_DOC_REFERENCE", "1150001234_ATTCH1.pdf"];
+    prints(check("1150001234.di"), 1, &missing);
 
     // Several files: the worst decides.
     assert_eq!(check("1150001234.sw cut.di").status.code(), Some(2));
 
-    let o = check("nothing.di");
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stdout(&o).contains("找不到檔案"));
+    prints(check("nothing.di"), 2, &["找不到檔案"]);
 }
 
 #[test]
@@ -239,24 +235,13 @@ fn to_big5(text: &str) -> (Vec<u8>, (), bool) {
 fn render_pdf_and_html_with_the_exchange_stamp() {
     let out = letter("render");
     let pdf = out.join("1150001234.pdf");
-    let o = run(
-        &out,
-        &[],
-        BIN,
-        &[
-            "doc",
-            "render",
-            "1150001234.di",
-            "-o",
-            "1150001234.pdf",
-            "--stamp-agency",
-            "臺北市政府資訊局",
-            "--stamp-time",
-            "115/01/05 10:30",
-            "--receipt-no",
-            "北市資字第1150000456號",
-        ],
-    );
+    // The stamp time has a space, so it is given as one argument.
+    let mut args = words("doc render 1150001234.di -o 1150001234.pdf --stamp-time");
+    args.push("115/01/05 10:30");
+    args.extend(words(
+        "--stamp-agency 臺北市政府資訊局 --receipt-no 北市資字第1150000456號",
+    ));
+    let o = run(&out, &[], BIN, &args);
     assert!(o.status.success(), "{}", stderr(&o));
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF"));
@@ -433,33 +418,25 @@ fn every_kind_renders_to_pdf_and_html() {
 fn bad_drafts_fail_clearly_and_write_nothing() {
     let out = fresh_dir("doc-baddraft");
     let draft = out.join("bad.toml");
-    // `doc new` of `bad.toml` as written by `text`: exit code and standard error.
-    let new = |text: &str| {
+    // `doc new` of `bad.toml` as written by `text`: exit code `code`, each of `parts` on
+    // standard error.
+    let new = |text: &str, code: i32, parts: &[&str]| {
         std::fs::write(&draft, text).unwrap();
         let o = gongwen(&out, "doc new bad.toml --out o");
-        (o.status.code(), stderr(&o))
+        assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+        has(&stderr(&o), parts);
     };
-    let (code, err) = new("\"文別\" = \"函\"\n\"速別\" = \"特急\"\n\"主旨\" = \"測試\"\n");
-    assert_eq!(code, Some(1));
-    assert!(
-        err.contains("速別") && err.contains("發文機關") && err.contains("正本"),
-        "{err}"
-    );
+    let text = "\"文別\" = \"函\"\n\"速別\" = \"特急\"\n\"主旨\" = \"測試\"\n";
+    new(text, 1, &["速別", "發文機關", "正本"]);
     assert!(!out.join("o").exists());
 
-    let (code, err) = new("\"文別\" = \"函\"\n\"不存在的欄位\" = 1\n");
-    assert_eq!(code, Some(1));
-    assert!(err.contains("E_DRAFT"));
+    new("\"文別\" = \"函\"\n\"不存在的欄位\" = 1\n", 1, &["E_DRAFT"]);
 
     // Chinese keys without quotes are not TOML; the message says how to write them.
-    let (code, err) = new("文別 = \"函\"\n");
-    assert_eq!(code, Some(1));
-    assert!(err.contains("要加雙引號"));
+    new("文別 = \"函\"\n", 1, &["要加雙引號"]);
 
     // An attachment that is not there: nothing is written.
     let text = std::fs::read_to_string(repo().join("examples/letter.toml")).unwrap();
-    let (code, err) = new(&text.replace("attachments/plan.pdf", "attachments/none.pdf"));
-    assert_eq!(code, Some(2));
-    assert!(err.contains("none.pdf"));
+    new(&text.replace("plan.pdf", "none.pdf"), 2, &["none.pdf"]);
     assert!(!out.join("o").exists());
 }

@@ -57,6 +57,25 @@ pub fn ok(o: Output) -> String {
     text(&o)
 }
 
+/// Asserts that `out` contains each of `parts`.
+pub fn has(out: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(out.contains(p), "{p:?} missing in:\n{out}");
+    }
+}
+
+/// Expects exit code `want` and each of `parts` in what was printed; all it printed.
+pub fn expect((code, out): (i32, String), want: i32, parts: &[&str]) -> String {
+    assert_eq!(code, want, "{out}");
+    has(&out, parts);
+    out
+}
+
+/// [`expect`] of a finished command.
+pub fn exits(o: Output, want: i32, parts: &[&str]) -> String {
+    expect((o.status.code().unwrap_or(-1), text(&o)), want, parts)
+}
+
 /// The signing certificate's key digest, as `pki issue` prints it first.
 pub fn signing_key_sha(issue_output: &str) -> String {
     issue_output
