@@ -94,11 +94,7 @@ fn streaming(run: StreamingRun<'_>) -> Result<String, CliError> {
             di: (format!("{base}.di"), di.as_bytes().to_vec()),
             sw: Some((format!("{base}.sw"), sw.as_bytes().to_vec())),
             attachments: vec![(att_name.to_string(), att.clone())],
-            signer: gongwen_trust::cms::Signer {
-                key: signer.key,
-                cert: signer.cert,
-                chain: signer.chain,
-            },
+            signer,
             recipients: std::slice::from_ref(to),
             options: Default::default(),
             now,

@@ -332,10 +332,27 @@ pub fn show(file: &Path) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub struct StampArgs {
-    pub agency: Option<String>,
-    pub time: Option<String>,
-    pub receipt_no: Option<String>,
+#[derive(clap::Args)]
+pub struct RenderArgs {
+    file: PathBuf,
+    /// 輸出檔（PDF；加 --html 時為 HTML）
+    #[arg(short, long)]
+    out: PathBuf,
+    /// 輸出 HTML 而非 PDF
+    #[arg(long)]
+    html: bool,
+    /// 交換戳記：收文機關名稱
+    #[arg(long, requires_all = ["stamp_time", "receipt_no"])]
+    stamp_agency: Option<String>,
+    /// 交換戳記：收文日期時間，例如「115/01/05 10:30」或「2026-01-05T10:30」
+    #[arg(long, requires = "stamp_agency")]
+    stamp_time: Option<String>,
+    /// 交換戳記：收文字號
+    #[arg(long, requires = "stamp_agency")]
+    receipt_no: Option<String>,
+    /// 字型檔（預設使用已安裝的全字庫正楷體 fonts-cns11643-kai）
+    #[arg(long)]
+    font: Option<PathBuf>,
 }
 
 /// Parses `115/01/05 10:30`, `中華民國115年1月5日 10:30`, `2026-01-05T10:30` or `2026-01-05 10:30`.
@@ -368,13 +385,8 @@ pub fn parse_stamp_time(s: &str) -> Result<(RocDate, u8, u8), CliError> {
     Ok((date, h, m))
 }
 
-pub fn render(
-    file: &Path,
-    out: &Path,
-    html: bool,
-    stamp: StampArgs,
-    font: Option<&Path>,
-) -> Result<ExitCode, CliError> {
+pub fn render(a: RenderArgs) -> Result<ExitCode, CliError> {
+    let (file, out) = (a.file.as_path(), a.out.as_path());
     let di = match read_di_file(file)? {
         Parsed::Di(di) => di,
         Parsed::Roster(_) => {
@@ -385,7 +397,7 @@ pub fn render(
         }
     };
     let mut opts = gongwen_render::RenderOptions::default();
-    if let (Some(agency), Some(time), Some(receipt)) = (stamp.agency, stamp.time, stamp.receipt_no)
+    if let (Some(agency), Some(time), Some(receipt)) = (a.stamp_agency, a.stamp_time, a.receipt_no)
     {
         let (date, hour, minute) = parse_stamp_time(&time)?;
         opts.stamp = Some(gongwen_render::ExchangeStamp {
@@ -396,10 +408,10 @@ pub fn render(
             receipt_number: receipt,
         });
     }
-    let bytes = if html {
+    let bytes = if a.html {
         gongwen_render::render_html(&di, &opts).into_bytes()
     } else {
-        let fonts = load_fonts(font)?;
+        let fonts = load_fonts(a.font.as_deref())?;
         gongwen_render::render_pdf(&di, &fonts, &opts).map_err(render_err)?
     };
     if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
