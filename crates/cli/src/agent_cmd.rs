@@ -86,11 +86,16 @@ pub struct ClientAdd {
     cert: Option<PathBuf>,
 }
 
+/// The `[agent]` table of the configuration file.
+fn load(c: &ConfigArg) -> Result<gongwen_agent::AgentConfig, CliError> {
+    load_file(&c.config)?
+        .agent
+        .ok_or_else(|| CliError::Arg(format!("{} 沒有 [agent] 設定", c.config.display())))
+}
+
 /// The agent's database, after checking the agency is one it serves.
 async fn agent_db(who: &ClientAgency) -> Result<Db, CliError> {
-    let cfg = load_file(&who.config.config)?.agent.ok_or_else(|| {
-        CliError::Arg(format!("{} 沒有 [agent] 設定", who.config.config.display()))
-    })?;
+    let cfg = load(&who.config)?;
     if !cfg.agencies.iter().any(|a| a.code == who.agency) {
         return Err(CliError::Arg(format!(
             "機關 {} 不在 [agent] 的 agencies 中",
@@ -103,9 +108,7 @@ async fn agent_db(who: &ClientAgency) -> Result<Db, CliError> {
 pub fn run(cmd: AgentCommand) -> Result<ExitCode, CliError> {
     match cmd {
         AgentCommand::Serve(c) => {
-            let cfg = load_file(&c.config)?.agent.ok_or_else(|| {
-                CliError::Arg(format!("{} 沒有 [agent] 設定", c.config.display()))
-            })?;
+            let cfg = load(&c)?;
             runtime()?.block_on(async {
                 let running = gongwen_agent::start(cfg, Clock::default()).await?;
                 println!(

@@ -74,6 +74,7 @@ pub fn doc_err(path: impl AsRef<Path>, error: DocError) -> CliError {
 }
 
 /// The files `doc new` produced, for the caller to report or use.
+#[derive(Default)]
 pub struct Written {
     pub dis: Vec<PathBuf>,
     pub rosters: Vec<PathBuf>,
@@ -128,11 +129,7 @@ pub fn new_files(draft_path: &Path, out: &Path, base: Option<String>) -> Result<
         attachment_bytes.push((a.file.clone(), data));
     }
     let mut outputs: Vec<(PathBuf, String)> = Vec::new();
-    let mut w = Written {
-        dis: vec![],
-        rosters: vec![],
-        attachments: vec![],
-    };
+    let mut w = Written::default();
     let copies: Vec<(String, Di, Roster)> = if built.split {
         gongwen_doc::split_per_recipient(&built.di, &built.roster)
             .map_err(|e| doc_err(draft_path, e))?
@@ -187,24 +184,10 @@ pub fn check(files: &[PathBuf], exchange: bool) -> Result<ExitCode, CliError> {
     Ok(ExitCode::from(worst))
 }
 
-fn print_problem(file: &Path, p: &Problem) {
-    println!(
-        "{}: {}: {} [{}]",
-        file.display(),
-        p.path,
-        p.message,
-        p.code()
-    );
-}
-
-fn print_note(file: &Path, p: &Problem) {
-    println!(
-        "{}: {}: 附註：{} [{}]",
-        file.display(),
-        p.path,
-        p.message,
-        p.code()
-    );
+/// A problem, or with `note` "附註：" a note, on one line.
+fn print_problem(file: &Path, p: &Problem, note: &str) {
+    let (path, message, code) = (&p.path, &p.message, p.code());
+    println!("{}: {path}: {note}{message} [{code}]", file.display());
 }
 
 fn check_one(file: &Path, exchange: bool) -> u8 {
@@ -229,15 +212,15 @@ fn check_one(file: &Path, exchange: bool) -> u8 {
         }
     };
     for p in &checked.problems {
-        print_problem(file, p);
+        print_problem(file, p, "");
     }
     let mut worst = if checked.problems.is_empty() { 0 } else { 1 };
     for n in &checked.notes {
         if exchange && n.kind == ProblemKind::Exchange {
-            print_problem(file, n);
+            print_problem(file, n, "");
             worst = 1;
         } else {
-            print_note(file, n);
+            print_problem(file, n, "附註：");
         }
     }
     if let Some(Parsed::Di(di)) = &checked.parsed {
@@ -279,7 +262,7 @@ fn check_beside(file: &Path, dir: &Path, di: &Di, exchange: bool) -> u8 {
             format!("/<!ENTITY {entity}>"),
             format!("找不到{what}「{name}」（應與 DI 放在同一目錄）"),
         );
-        print_problem(file, &p);
+        print_problem(file, &p, "");
     };
     if let Some(r) = &di.roster {
         let sw = dir.join(&r.file);
@@ -295,7 +278,7 @@ fn check_beside(file: &Path, dir: &Path, di: &Di, exchange: bool) -> u8 {
                     format!("/<!ENTITY {}>", r.entity),
                     format!("「{}」不是交換表單（SW）", r.file),
                 );
-                print_problem(file, &p);
+                print_problem(file, &p, "");
                 worst = worst.max(1);
             }
         } else {

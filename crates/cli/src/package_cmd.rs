@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use gongwen_doc::AgencyCode;
 use gongwen_trust::TrustError;
-use gongwen_trust::cms::{Signer, load_certs};
+use gongwen_trust::cms::{Certificate, Signer, load_certs};
 use gongwen_trust::keys::PrivateKey;
 use gongwen_trust::package::stream::{self, StreamSeal};
 use gongwen_trust::package::{self, PackageHeader, Recipient};
@@ -29,7 +29,7 @@ fn named(p: &Path, max: usize) -> Result<(String, Vec<u8>), CliError> {
     Ok((file_name(p)?, read_bounded(p, max)?))
 }
 
-pub fn certs(p: &Path) -> Result<Vec<gongwen_trust::cms::Certificate>, CliError> {
+pub fn certs(p: &Path) -> Result<Vec<Certificate>, CliError> {
     load_certs(&read_bounded(p, MAX_SMALL)?).map_err(|e| match e {
         TrustError::Key { detail } => CliError::Trust(TrustError::Key {
             detail: format!("{}：{detail}", p.display()),
@@ -460,16 +460,7 @@ pub(crate) fn load_key(p: &Path, password_file: Option<&Path>) -> Result<Private
 
 /// The signing key, its certificate and chain (certificates after the first in the
 /// certificate file count as chain too).
-fn signer_files(
-    a: &SignerArgs,
-) -> Result<
-    (
-        PrivateKey,
-        gongwen_trust::cms::Certificate,
-        Vec<gongwen_trust::cms::Certificate>,
-    ),
-    CliError,
-> {
+fn signer_files(a: &SignerArgs) -> Result<(PrivateKey, Certificate, Vec<Certificate>), CliError> {
     let key = load_key(&a.sign_key, a.key_password_file.as_deref())?;
     let mut own = certs(&a.sign_cert)?;
     let cert = own.remove(0);

@@ -23,10 +23,10 @@ pub enum SignerCommand {
 pub struct CardArgs {
     /// 簽章憑證（PEM，可含中繼憑證）
     #[arg(long)]
-    cert: PathBuf,
+    pub cert: PathBuf,
     /// 簽章私鑰：PEM 檔，或 pkcs11:token=…;object=…?module-path=…&pin-value=…
     #[arg(long)]
-    key: String,
+    pub key: String,
 }
 
 #[derive(Args)]

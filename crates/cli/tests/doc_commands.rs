@@ -95,15 +95,17 @@ fn name(p: &Path) -> &str {
     p.file_name().unwrap().to_str().unwrap()
 }
 
+/// Each example draft writes files xmllint accepts, and each kind renders to PDF and HTML
+/// with its title.
 #[test]
-fn every_example_draft_writes_files_xmllint_accepts() {
-    for (example, dis, sws) in [
-        ("letter.toml", 1, 1),
-        ("memo.toml", 1, 0),
-        ("order.toml", 1, 1),
-        ("announcement.toml", 1, 0),
-        ("meeting.toml", 1, 1),
-        ("site-visit.toml", 2, 2),
+fn every_example_draft_writes_files_xmllint_accepts_and_renders() {
+    for (example, dis, sws, title) in [
+        ("letter.toml", 1, 1, "函"),
+        ("memo.toml", 1, 0, "簽"),
+        ("order.toml", 1, 1, "令"),
+        ("announcement.toml", 1, 0, "公告"),
+        ("meeting.toml", 1, 1, "開會通知單"),
+        ("site-visit.toml", 2, 2, "會勘通知單"),
     ] {
         let out = fresh_dir(&format!("doc-{example}"));
         let o = new_from(example, &out, &[]);
@@ -121,6 +123,23 @@ fn every_example_draft_writes_files_xmllint_accepts() {
         }
         let c = gongwen(&out, &format!("doc check {}", name(&di[0])));
         assert_eq!(c.status.code(), Some(0), "{example}: {}", stdout(&c));
+        for di in di {
+            let pdf = di.with_extension("pdf");
+            let o = gongwen(&out, &format!("doc render {} -o {}", name(&di), name(&pdf)));
+            assert!(o.status.success(), "{example}: {}", stderr(&o));
+            let t = tool("pdftotext").arg(&pdf).arg("-").output().unwrap();
+            let text: String = String::from_utf8_lossy(&t.stdout)
+                .split_whitespace()
+                .collect();
+            assert!(text.contains(title), "{example}: {text}");
+            let html = di.with_extension("html");
+            let o = gongwen(
+                &out,
+                &format!("doc render {} -o {} --html", name(&di), name(&html)),
+            );
+            assert!(o.status.success());
+            assert!(std::fs::read_to_string(&html).unwrap().contains(title));
+        }
     }
 }
 
@@ -380,37 +399,6 @@ impl Ppm {
             }
         }
         n
-    }
-}
-
-#[test]
-fn every_kind_renders_to_pdf_and_html() {
-    for (example, title) in [
-        ("memo.toml", "簽"),
-        ("order.toml", "令"),
-        ("announcement.toml", "公告"),
-        ("meeting.toml", "開會通知單"),
-        ("site-visit.toml", "會勘通知單"),
-    ] {
-        let out = fresh_dir(&format!("doc-kinds-{example}"));
-        assert!(new_from(example, &out, &[]).status.success());
-        for di in files_with(&out, "di") {
-            let pdf = di.with_extension("pdf");
-            let o = gongwen(&out, &format!("doc render {} -o {}", name(&di), name(&pdf)));
-            assert!(o.status.success(), "{example}: {}", stderr(&o));
-            let t = tool("pdftotext").arg(&pdf).arg("-").output().unwrap();
-            let text: String = String::from_utf8_lossy(&t.stdout)
-                .split_whitespace()
-                .collect();
-            assert!(text.contains(title), "{example}: {text}");
-            let html = di.with_extension("html");
-            let o = gongwen(
-                &out,
-                &format!("doc render {} -o {} --html", name(&di), name(&html)),
-            );
-            assert!(o.status.success());
-            assert!(std::fs::read_to_string(&html).unwrap().contains(title));
-        }
     }
 }
 

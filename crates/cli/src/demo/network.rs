@@ -535,13 +535,10 @@ pub async fn start(dir: &Path) -> Result<Running, CliError> {
             .iter()
             .find(|c| sample(&c.code).mode == Mode::Web)
     {
-        let pem = read(&cfg.sign_cert)?;
-        let mut certs = gongwen_trust::cms::load_certs(&pem).map_err(demo_err)?;
-        let card = gongwen_agent::signer::Card {
-            key: gongwen_trust::keys::PrivateKey::load(&cfg.sign_key).map_err(demo_err)?,
-            cert: certs.remove(0),
-            chain: certs,
-        };
+        let card = crate::signer_cmd::card(&crate::signer_cmd::CardArgs {
+            cert: cfg.sign_cert.clone(),
+            key: cfg.sign_key.clone(),
+        })?;
         let origin = vec![format!("http://127.0.0.1:{}", state.ports.agent_tn)];
         signer = Some(
             gongwen_agent::signer::serve(
