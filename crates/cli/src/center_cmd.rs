@@ -258,6 +258,17 @@ struct ImportGroup {
     members: Vec<String>,
 }
 
+/// A participant as `add` and `import` register it (no status webhook).
+fn input(code: &str, name: &str, center: Option<String>, operator: bool) -> ParticipantInput {
+    ParticipantInput {
+        code: code.into(),
+        name: name.into(),
+        center,
+        webhook_url: None,
+        operator,
+    }
+}
+
 async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCode, CliError> {
     let db = &app.db;
     let now = app.clock.now_ms();
@@ -285,18 +296,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             center,
             operator,
         } => {
-            participants::upsert(
-                db,
-                &ParticipantInput {
-                    code: code.clone(),
-                    name: name.clone(),
-                    center,
-                    webhook_url: None,
-                    operator,
-                },
-                now,
-            )
-            .await?;
+            participants::upsert(db, &input(&code, &name, center, operator), now).await?;
             println!("已登記參與者 {code} {name}");
         }
         AdminCommand::Cert { code, files, usage } => {
@@ -425,18 +425,8 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             })?;
             let base = file.parent().unwrap_or(Path::new("."));
             for p in &f.participants {
-                participants::upsert(
-                    db,
-                    &ParticipantInput {
-                        code: p.code.clone(),
-                        name: p.name.clone(),
-                        center: p.center.clone(),
-                        webhook_url: None,
-                        operator: p.operator,
-                    },
-                    now,
-                )
-                .await?;
+                let i = input(&p.code, &p.name, p.center.clone(), p.operator);
+                participants::upsert(db, &i, now).await?;
                 for c in &p.certificates {
                     let path = base.join(c);
                     let data = read(&path)?;

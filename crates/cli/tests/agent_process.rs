@@ -17,7 +17,7 @@ use gongwen_client::CenterClient;
 use gongwen_client::agent::{AgentClient, Part};
 use gongwen_integration::{A, B, fresh_database, pki, runtime, scratch};
 
-use common::{BIN, free_port};
+use common::{BIN, free_port, ok, run, words};
 
 #[derive(serde::Serialize)]
 struct File {
@@ -293,11 +293,7 @@ fn a_folder_mode_agent_killed_mid_send_and_mid_receive_delivers_each_document_on
         kill(&mut node);
 
         // A's folders: each set in sent/ whole with its status; nothing left behind.
-        assert!(
-            all_entries(&outbox).is_empty(),
-            "outbox: {:?}",
-            all_entries(&outbox)
-        );
+        assert_eq!(all_entries(&outbox), BTreeSet::new(), "outbox");
         assert!(entries(&root.join(A).join("error")).is_empty());
         let names_sent = entries(&sent_dir);
         assert_eq!(names_sent, names);
@@ -353,14 +349,9 @@ fn an_api_agent_killed_mid_send_and_mid_receive_delivers_each_document_once() {
         );
         // The document systems are registered the way an administrator does it.
         let token = |config: &Path, code: &str| {
-            let o = Command::new(BIN)
-                .args(["agent", "client", "add", "--config"])
-                .arg(config)
-                .args(["--agency", code, "--name", "公文系統"])
-                .output()
-                .unwrap();
-            let out = String::from_utf8_lossy(&o.stdout).into_owned();
-            assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
+            let add = format!("agent client add --agency {code} --name 公文系統 --config");
+            let args = [words(&add), vec![config.to_str().unwrap()]].concat();
+            let out = ok(run(&root, &[], BIN, &args));
             out.lines().nth(1).unwrap().trim().to_string()
         };
         let (base_a, base_b) = (format!("http://127.0.0.1:{pa}"), format!("http://127.0.0.1:{pb}"));

@@ -106,8 +106,10 @@ fn letter(from: &Sample, to: &[&str], copies: &[&str], subject: &str) -> Value {
     })
 }
 
-async fn send_letter(api: &AgentClient, draft: &Value) -> Result<SendResult, CliError> {
-    let d = draft.to_string();
+/// The bureau sends a 函 about `subject` to the school (正本) and the association (副本)
+/// through its API.
+async fn bureau_letter(api: &AgentClient, subject: &str) -> Result<SendResult, CliError> {
+    let d = letter(sample(BUREAU), &[SCHOOL], &[ASSOCIATION], subject).to_string();
     api.send(
         &[
             Part {
@@ -186,16 +188,9 @@ async fn status(sender: &AgentClient, id: &str, to: &str) -> Option<CopyStatus> 
 /// district office through its folders. The association's copy is left for its user.
 async fn exchange_samples(dir: &Path, state: &network::State) -> Result<(), CliError> {
     let bureau = api(state, BUREAU)?;
-    let sent = send_letter(
-        &bureau,
-        &letter(
-            sample(BUREAU),
-            &[SCHOOL],
-            &[ASSOCIATION],
-            "檢送本局「115年度公文電子交換推動計畫」1份，請於115年1月30日前完成連線測試，請查照。",
-        ),
-    )
-    .await?;
+    let subject =
+        "檢送本局「115年度公文電子交換推動計畫」1份，請於115年1月30日前完成連線測試，請查照。";
+    let sent = bureau_letter(&bureau, subject).await?;
     let id = sent.package_id.clone();
     println!(
         "  臺北市政府教育局 → 臺南市立大光國民小學（正本）、臺南市社區營造協會（副本）：{}",
@@ -387,16 +382,7 @@ async fn self_test_exchange(dir: &Path, state: &network::State) -> Result<(), Cl
         3,
         "臺北市政府教育局以公文系統 API 發函（附 PDF）給臺南市的國小（正本）與協會（副本）",
         async {
-            let v = send_letter(
-                &bureau,
-                &letter(
-                    sample(BUREAU),
-                    &[SCHOOL],
-                    &[ASSOCIATION],
-                    "自我測試函，請查照。",
-                ),
-            )
-            .await?;
+            let v = bureau_letter(&bureau, "自我測試函，請查照。").await?;
             if v.state != SendState::Submitted {
                 return Err(demo_err(format!(
                     "交換中心未收件：{}",

@@ -232,8 +232,19 @@ struct ConfigFile<'a> {
     agent: Option<&'a AgentConfig>,
 }
 
-fn write_config(path: &Path, c: &ConfigFile<'_>) -> Result<(), CliError> {
-    let text = toml::to_string(c).map_err(demo_err)?;
+/// Writes `path` with the one table given.
+fn write_config(
+    path: &Path,
+    center: Option<&CenterConfig>,
+    directory: Option<&DirectoryConfig>,
+    agent: Option<&AgentConfig>,
+) -> Result<(), CliError> {
+    let c = ConfigFile {
+        center,
+        directory,
+        agent,
+    };
+    let text = toml::to_string(&c).map_err(demo_err)?;
     let head = "# 由 gongwen demo 產生：示範網路的設定（測試憑證，勿用於正式環境）\n";
     crate::doc_cmd::write_atomic(path, format!("{head}{text}").as_bytes())
 }
@@ -278,14 +289,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
         usage_rules: "公文電子交換系統使用規範（示範）".into(),
         log_retention_days: 3650,
     };
-    write_config(
-        &dir.join("directory.toml"),
-        &ConfigFile {
-            directory: Some(&directory),
-            center: None,
-            agent: None,
-        },
-    )?;
+    write_config(&dir.join("directory.toml"), None, Some(&directory), None)?;
 
     for (i, city) in ["tp", "tn"].into_iter().enumerate() {
         let id = format!("center-{city}");
@@ -300,14 +304,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
             signer: pki.directory_signer.0.clone(),
             refresh_s: 2,
         });
-        write_config(
-            &dir.join(format!("{id}.toml")),
-            &ConfigFile {
-                center: Some(&c),
-                directory: None,
-                agent: None,
-            },
-        )?;
+        write_config(&dir.join(format!("{id}.toml")), Some(&c), None, None)?;
     }
 
     let mut cards = Vec::new();
@@ -371,14 +368,8 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
             }),
             agencies,
         };
-        write_config(
-            &dir.join(format!("agent-{city}.toml")),
-            &ConfigFile {
-                agent: Some(&cfg),
-                center: None,
-                directory: None,
-            },
-        )?;
+        let path = dir.join(format!("agent-{city}.toml"));
+        write_config(&path, None, None, Some(&cfg))?;
     }
 
     // The directory's registrations: both centers, every participant with its three
