@@ -13,7 +13,7 @@ use gongwen_directory::{DirectoryConfig, addressbook, snapshot};
 use gongwen_proto::directory::{CenterKind, ParticipantState};
 use gongwen_testbed::Pki;
 
-use crate::bench_center::{database_url, drop_postgres, fresh_postgres};
+use crate::bench_center::{arg, database_url, drop_postgres, fresh_postgres};
 use crate::doc_cmd::read;
 use crate::error::CliError;
 
@@ -230,23 +230,19 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
         read(&pki.center_clients[0].0)?,
         read(&pki.center_clients[0].1)?,
     );
-    let tls = gongwen_client::tls_config(&roots, Some((&cert, &key)))
-        .map_err(|e| CliError::Arg(e.to_string()))?;
+    let tls = gongwen_client::tls_config(&roots, Some((&cert, &key))).map_err(arg)?;
     let client = gongwen_client::DirectoryClient::new(&format!("https://{}", running.addr()), tls)
-        .map_err(|e| CliError::Arg(e.to_string()))?;
+        .map_err(arg)?;
     let t = Instant::now();
     let body = client
         .snapshot(None)
         .await
-        .map_err(|e| CliError::Arg(e.to_string()))?
-        .ok_or_else(|| CliError::Arg("通訊錄沒有回傳快照".into()))?;
+        .map_err(arg)?
+        .ok_or_else(|| arg("通訊錄沒有回傳快照"))?;
     println!("取得快照（雙向 TLS，本機）：{:.2} 秒", secs(t));
     println!("  {}", rss());
     let t = Instant::now();
-    let unchanged = client
-        .snapshot(Some(snap.version))
-        .await
-        .map_err(|e| CliError::Arg(e.to_string()))?;
+    let unchanged = client.snapshot(Some(snap.version)).await.map_err(arg)?;
     println!(
         "再問一次（未變更，304）：{:.1} 毫秒{}",
         secs(t) * 1000.0,

@@ -130,18 +130,7 @@ pub enum DirectoryCommand {
 #[derive(Subcommand)]
 pub enum ApplicationCommand {
     /// 以機關憑證簽署申請書（JSON）：產生 CMS 簽章檔（申請者在自己的電腦上執行）
-    Sign {
-        /// 申請書 JSON（欄位見 docs/zh-TW/通訊錄.md）
-        form: PathBuf,
-        /// 簽章憑證（PEM，可含憑證鏈）
-        #[arg(long)]
-        cert: PathBuf,
-        /// 私鑰：PEM 檔，或 pkcs11: URI（IC 卡、HSM）
-        #[arg(long)]
-        key: String,
-        #[arg(long, short)]
-        out: PathBuf,
-    },
+    Sign(SignArgs),
     /// 送出已簽章的申請書；加上 --id 為補正
     Submit {
         file: PathBuf,
@@ -169,6 +158,20 @@ pub enum ApplicationCommand {
         #[arg(long)]
         message: Option<String>,
     },
+}
+
+#[derive(clap::Args)]
+pub struct SignArgs {
+    /// 申請書 JSON（欄位見 docs/zh-TW/通訊錄.md）
+    form: PathBuf,
+    /// 簽章憑證（PEM，可含憑證鏈）
+    #[arg(long)]
+    cert: PathBuf,
+    /// 私鑰：PEM 檔，或 pkcs11: URI（IC 卡、HSM）
+    #[arg(long)]
+    key: PathBuf,
+    #[arg(long, short)]
+    out: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -356,17 +359,11 @@ fn parse_anchor(s: &str) -> Result<(i64, String), CliError> {
 
 pub fn run(cmd: DirectoryCommand) -> Result<ExitCode, CliError> {
     if let DirectoryCommand::Application {
-        command:
-            ApplicationCommand::Sign {
-                form,
-                cert,
-                key,
-                out,
-            },
+        command: ApplicationCommand::Sign(a),
         ..
     } = cmd
     {
-        return sign_application(&form, &cert, &key, &out);
+        return sign_application(a);
     }
     let (config, cmd) = match cmd {
         DirectoryCommand::Serve(c) => {
@@ -543,12 +540,8 @@ async fn admin(
     Ok(ExitCode::SUCCESS)
 }
 
-fn sign_application(
-    form: &std::path::Path,
-    cert: &std::path::Path,
-    key: &str,
-    out: &std::path::Path,
-) -> Result<ExitCode, CliError> {
+fn sign_application(a: SignArgs) -> Result<ExitCode, CliError> {
+    let (form, cert, out) = (&a.form, &a.cert, &a.out);
     let text = read(form)?;
     let f: gongwen_proto::directory::ApplicationForm =
         serde_json::from_slice(&text).map_err(|e| CliError::Draft {
@@ -559,7 +552,7 @@ fn sign_application(
     let (signer, chain) = certs
         .split_first()
         .ok_or_else(|| CliError::Arg(format!("{} 沒有憑證", cert.display())))?;
-    let key = crate::package_cmd::load_key(std::path::Path::new(key), None)?;
+    let key = crate::package_cmd::load_key(&a.key, None)?;
     let body = serde_json::to_vec(&f).map_err(|e| CliError::Arg(e.to_string()))?;
     let signed = gongwen_trust::cms::sign(
         &body,
@@ -591,7 +584,7 @@ async fn application(
 ) -> Result<(), CliError> {
     let db = &app.db;
     match cmd {
-        ApplicationCommand::Sign { .. } => {}
+        ApplicationCommand::Sign(_) => {}
         ApplicationCommand::Submit { file, id } => {
             let data = read(&file)?;
             let a = match id {

@@ -117,17 +117,8 @@ fn the_demo_network_keeps_its_data_across_a_restart() {
     assert!(out.contains("北市教字第1150000001號"), "{out}");
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("demo.json")).unwrap()).unwrap();
-    let token = |code: &str| {
-        state["tokens"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t[0] == code)
-            .unwrap()[1]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let tokens: Vec<(String, String)> = serde_json::from_value(state["tokens"].clone()).unwrap();
+    let token = |code: &str| tokens.iter().find(|t| t.0 == code).unwrap().1.clone();
     let tn = format!("http://127.0.0.1:{}", base + 11);
     let (inbox, association) = (format!("{tn}/api/v1/inbox"), token("XA20250001"));
     // The association has a letter to sign for; the school signed for one.

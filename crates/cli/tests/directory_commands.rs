@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::directory::{directory_config, directory_with_center, ok, refused, run};
+use common::directory::{directory_config, directory_with_center, ok, run};
 use common::{expect, has, words};
 use gongwen_directory::audit::{self, NewEntry};
 use gongwen_integration::{fresh_database, runtime};
@@ -125,7 +125,7 @@ fn directory_commands_import_look_up_change_and_sign() {
 
     // A suspension needs a reason; the participant's history shows both changes.
     let suspend = "directory participant state XA12345678 suspend";
-    has(&refused(&dir, &words(suspend)), &["須註明原因"]);
+    expect(run(&dir, &words(suspend)), 1, &["須註明原因"]);
     let reason = "--reason 未經受文者同意發送廣告";
     ok(&dir, &words(&format!("{suspend} {reason}")));
     let out = ok(&dir, &words("directory participant show XA12345678"));
@@ -171,7 +171,7 @@ fn an_application_signed_submitted_and_reviewed_from_the_command_line() {
     use gongwen_integration::C;
     let (dir, url) = review_setup("directory_applications");
     let no_scope = "directory account x --display-name x --role first_reviewer";
-    has(&refused(&dir, &words(no_scope)), &["審核機關"]);
+    expect(run(&dir, &words(no_scope)), 1, &["審核機關"]);
 
     assert_eq!(sign(&dir, "app.p7").0, 0);
     // Never overwrites.
