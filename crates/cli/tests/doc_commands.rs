@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{BIN, fresh_dir, has, run, words};
+use common::{BIN, has, run, scratch, words};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -107,7 +107,7 @@ fn every_example_draft_writes_files_xmllint_accepts_and_renders() {
         ("meeting.toml", 1, 1, "開會通知單"),
         ("site-visit.toml", 2, 2, "會勘通知單"),
     ] {
-        let out = fresh_dir(&format!("doc-{example}"));
+        let out = scratch(&format!("doc-{example}"));
         let o = new_from(example, &out, &[]);
         assert!(o.status.success(), "{example}: {}", stderr(&o));
         let di = files_with(&out, "di");
@@ -145,7 +145,7 @@ fn every_example_draft_writes_files_xmllint_accepts_and_renders() {
 
 /// The example letter written into a fresh directory for test `name`.
 fn letter(name: &str) -> PathBuf {
-    let out = fresh_dir(&format!("doc-{name}"));
+    let out = scratch(&format!("doc-{name}"));
     assert!(new_from("letter.toml", &out, &[]).status.success());
     out
 }
@@ -401,7 +401,7 @@ impl Ppm {
 
 #[test]
 fn bad_drafts_fail_clearly_and_write_nothing() {
-    let out = fresh_dir("doc-baddraft");
+    let out = scratch("doc-baddraft");
     let draft = out.join("bad.toml");
     // `doc new` of `bad.toml` as written by `text`: exit code `code`, each of `parts` on
     // standard error.

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{BIN, exits, fresh_dir, has, ok, run, text, two_agencies, words};
+use common::{BIN, exits, has, ok, run, scratch, text, two_agencies, words};
 
 /// `gongwen` in `dir` with the words of `line` as its arguments.
 fn gongwen(dir: &Path, line: &str) -> Output {
@@ -27,7 +27,7 @@ fn seal(dir: &Path, di: &str, out: &str) -> Output {
 
 #[test]
 fn seal_inspect_open_receipts_and_refusals() {
-    let dir = fresh_dir("pkg");
+    let dir = scratch("pkg");
     let (sha, dit_sha) = two_agencies(&dir, &[]);
 
     let sealed = ok(seal(&dir, "doc/1150001234.di", "p.pkg"));
@@ -79,23 +79,12 @@ fn seal_inspect_open_receipts_and_refusals() {
 
     // A passphrase-protected key file (encrypted PKCS#8, as OpenSSL writes it); the
     // passphrase has spaces, so these arguments are given one by one.
-    ok(run(
-        &dir,
-        &[],
-        "openssl",
-        &[
-            "pkcs8",
-            "-topk8",
-            "-v2",
-            "aes-256-cbc",
-            "-in",
-            "ca/issued/379130000C-enc.key",
-            "-passout",
-            "pass:correct horse battery",
-            "-out",
-            "enc-protected.key",
-        ],
-    ));
+    let pkcs8 = "pkcs8 -topk8 -v2 aes-256-cbc -in ca/issued/379130000C-enc.key -passout";
+    let args = [
+        words(pkcs8),
+        vec!["pass:correct horse battery", "-out", "enc-protected.key"],
+    ];
+    ok(run(&dir, &[], "openssl", &args.concat()));
     std::fs::write(dir.join("keypw"), "correct horse battery\n").unwrap();
     let o = ok(gongwen(
         &dir,
@@ -128,7 +117,7 @@ fn seal_inspect_open_receipts_and_refusals() {
 /// words `doc check --exchange` uses; an empty 密等 is not classified and seals.
 #[test]
 fn seal_refuses_what_is_not_ready_to_exchange() {
-    let dir = fresh_dir("ready");
+    let dir = scratch("ready");
     two_agencies(&dir, &[]);
     let di = std::fs::read_to_string(dir.join("doc/1150001234.di")).unwrap();
     let date = di

@@ -3,12 +3,12 @@
 
 mod common;
 
-use common::{BIN, exits, fresh_dir, has, ok, run, text, words};
+use common::{BIN, exits, has, ok, run, scratch, text, words};
 
 #[test]
 fn init_issue_revoke_list() {
     // Everything runs in `dir`, with the CA in `dir/ca`.
-    let dir = fresh_dir("pki");
+    let dir = scratch("pki");
     let g = |line: &str| run(&dir, &[], BIN, &words(line));
     let openssl = |line: &str| run(&dir, &[], "openssl", &words(line));
     ok(g("pki init ca --key p256"));

@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{BIN, fresh_dir, has, ok, run, two_agencies, words};
+use common::{BIN, has, ok, run, scratch, two_agencies, words};
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 
@@ -18,7 +18,7 @@ fn seal_open_and_receipt_with_keys_on_softhsm() {
         Path::new(MODULE).exists(),
         "{MODULE} 不存在：請安裝 softhsm2（scripts/test 會安裝）"
     );
-    let dir = fresh_dir("token");
+    let dir = scratch("token");
     std::fs::create_dir_all(dir.join("tokens")).unwrap();
     let conf = dir.join("softhsm2.conf");
     std::fs::write(

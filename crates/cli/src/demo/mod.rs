@@ -6,7 +6,7 @@
 
 mod network;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -174,6 +174,20 @@ where
     Err(demo_err(format!("等候「{what}」超過 60 秒")))
 }
 
+/// Waits until the district office's inbox folder holds an entry for which `done` holds.
+async fn district_receives(dir: &Path, done: fn(&Path) -> bool) -> Result<(), CliError> {
+    let inbox = network::folder_of(dir, sample(DISTRICT)).join("inbox");
+    wait_for("大安區公所的收文資料夾", || {
+        let inbox = inbox.clone();
+        async move {
+            std::fs::read_dir(&inbox)
+                .map(|d| d.flatten().any(|e| done(&e.path())))
+                .unwrap_or(false)
+        }
+    })
+    .await
+}
+
 /// The status of `to`'s copy of `id`, as the sender's node reports it.
 async fn status(sender: &AgentClient, id: &str, to: &str) -> Option<CopyStatus> {
     let p = sender.sent(id).await.ok()?;
@@ -210,16 +224,7 @@ async fn exchange_samples(dir: &Path, state: &network::State) -> Result<(), CliE
     .await?;
     api(state, SCHOOL)?.confirm(&id).await.map_err(demo_err)?;
     println!("  臺南市立大光國民小學已簽收");
-    let inbox = network::folder_of(dir, sample(DISTRICT)).join("inbox");
-    wait_for("大安區公所的收文資料夾", || {
-        let inbox = inbox.clone();
-        async move {
-            std::fs::read_dir(&inbox)
-                .map(|mut d| d.next().is_some())
-                .unwrap_or(false)
-        }
-    })
-    .await?;
+    district_receives(dir, |_| true).await?;
     println!("  臺北市大安區公所的收文資料夾已收到");
     Ok(())
 }
@@ -446,16 +451,7 @@ async fn self_test_exchange(dir: &Path, state: &network::State) -> Result<(), Cl
         "府城資訊公司以資料夾送出，臺北市大安區公所的收文資料夾收到（DI、SW、附件、receipt.json）",
         async {
             drop_in_outbox(dir)?;
-            let inbox: PathBuf = network::folder_of(dir, sample(DISTRICT)).join("inbox");
-            wait_for("大安區公所的收文資料夾", || {
-                let inbox = inbox.clone();
-                async move {
-                    std::fs::read_dir(&inbox)
-                        .map(|d| d.flatten().any(|e| e.path().join("receipt.json").is_file()))
-                        .unwrap_or(false)
-                }
-            })
-            .await
+            district_receives(dir, |set| set.join("receipt.json").is_file()).await
         },
     )
     .await?;

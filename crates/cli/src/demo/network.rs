@@ -195,12 +195,10 @@ impl Ports {
 
     /// Free ports of this machine (the self-test).
     pub fn free() -> Result<Ports, CliError> {
-        let mut held = Vec::new();
-        for _ in 0..6 {
-            let l = std::net::TcpListener::bind("127.0.0.1:0")
-                .map_err(|e| demo_err(format!("找不到可用的連接埠：{e}")))?;
-            held.push(l);
-        }
+        let held = (0..6)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| demo_err(format!("找不到可用的連接埠：{e}")))?;
         let p: Vec<u16> = held
             .iter()
             .filter_map(|l| l.local_addr().ok())
