@@ -73,23 +73,8 @@ pub fn doc_err(path: impl AsRef<Path>, error: DocError) -> CliError {
     }
 }
 
-/// The files `doc new` produced, for the caller to report or use.
-#[derive(Default)]
-pub struct Written {
-    pub dis: Vec<PathBuf>,
-    pub rosters: Vec<PathBuf>,
-    pub attachments: Vec<PathBuf>,
-}
-
+/// Writes the DI, SW and attachments of a draft, and names each file written.
 pub fn new(draft_path: &Path, out: &Path, base: Option<String>) -> Result<ExitCode, CliError> {
-    let w = new_files(draft_path, out, base)?;
-    for p in w.dis.iter().chain(&w.rosters).chain(&w.attachments) {
-        println!("已產生 {}", p.display());
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn new_files(draft_path: &Path, out: &Path, base: Option<String>) -> Result<Written, CliError> {
     let bytes = read_bounded(draft_path, 1024 * 1024)?;
     let text = String::from_utf8(bytes).map_err(|_| CliError::Draft {
         path: draft_path.display().to_string(),
@@ -129,7 +114,7 @@ pub fn new_files(draft_path: &Path, out: &Path, base: Option<String>) -> Result<
         attachment_bytes.push((a.file.clone(), data));
     }
     let mut outputs: Vec<(PathBuf, String)> = Vec::new();
-    let mut w = Written::default();
+    let (mut dis, mut rosters, mut attachments) = (Vec::new(), Vec::new(), Vec::new());
     let copies: Vec<(String, Di, Roster)> = if built.split {
         gongwen_doc::split_per_recipient(&built.di, &built.roster)
             .map_err(|e| doc_err(draft_path, e))?
@@ -154,24 +139,27 @@ pub fn new_files(draft_path: &Path, out: &Path, base: Option<String>) -> Result<
         let di_text = gongwen_doc::write_di(di).map_err(|e| doc_err(draft_path, e))?;
         let di_path = out.join(format!("{name}.di"));
         outputs.push((di_path.clone(), di_text));
-        w.dis.push(di_path);
+        dis.push(di_path);
         if di.roster.is_some() {
             let sw = gongwen_doc::write_roster(roster).map_err(|e| doc_err(draft_path, e))?;
             let sw_path = out.join(format!("{name}.sw"));
             outputs.push((sw_path.clone(), sw));
-            w.rosters.push(sw_path);
+            rosters.push(sw_path);
         }
     }
     std::fs::create_dir_all(out).map_err(|e| CliError::io(out, e))?;
     for (file, data) in &attachment_bytes {
         let p = out.join(file);
         write_atomic(&p, data)?;
-        w.attachments.push(p);
+        attachments.push(p);
     }
     for (p, text) in &outputs {
         write_atomic(p, text.as_bytes())?;
     }
-    Ok(w)
+    for p in dis.iter().chain(&rosters).chain(&attachments) {
+        println!("已產生 {}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// How bad the worst file was: 0 fine, 1 problems, 2 unreadable. Notes (what a draft left
@@ -306,13 +294,31 @@ fn read_di_file(file: &Path) -> Result<Parsed, CliError> {
 
 pub fn show(file: &Path) -> Result<ExitCode, CliError> {
     let text = match read_di_file(file)? {
-        Parsed::Di(di) => crate::show::document(&di),
-        Parsed::Roster(r) => crate::show::roster(&r),
+        // The same blocks as the PDF and HTML, line by line.
+        Parsed::Di(di) => gongwen_render::render_text(&di),
+        Parsed::Roster(r) => roster_text(&r),
     };
     let mut out = std::io::stdout().lock();
     // A closed pipe (e.g. `| head`) is not an error worth reporting.
     let _ = out.write_all(text.as_bytes());
     Ok(ExitCode::SUCCESS)
+}
+
+/// A roster as terminal text: one line per electronic recipient.
+fn roster_text(r: &Roster) -> String {
+    let mut o = format!("交換表單（{} 個電子受文者）\n", r.entries.len());
+    for (i, e) in r.entries.iter().enumerate() {
+        let flag = e.attachments.map(|f| f.as_str()).unwrap_or("");
+        o.push_str(&format!(
+            "{:>3}. [{}] {} {} {}\n",
+            i + 1,
+            e.copy_kind,
+            e.party.agency_code(),
+            e.party.display_name(),
+            flag
+        ));
+    }
+    o
 }
 
 #[derive(clap::Args)]

@@ -25,7 +25,6 @@ mod doc_cmd;
 mod error;
 mod package_cmd;
 mod pki_cmd;
-mod show;
 mod signer_cmd;
 
 use std::path::PathBuf;

@@ -136,11 +136,6 @@ pub fn seal(a: SealArgs) -> Result<ExitCode, CliError> {
         .map(|p| Ok((file_name(p)?, p.clone())))
         .collect::<Result<Vec<_>, CliError>>()?;
     let (key, cert, chain) = signer_files(&a.signer)?;
-    if a.to.is_empty() {
-        return Err(CliError::Arg(
-            "請以 --to 指定至少一個收件者的加密憑證".into(),
-        ));
-    }
     let mut recipients = Vec::new();
     for p in &a.to {
         recipients.extend(certs(p)?.into_iter().take(1));
