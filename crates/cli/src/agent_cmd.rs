@@ -9,6 +9,7 @@ use gongwen_center::Clock;
 use gongwen_store::Db;
 
 use crate::center_cmd::{ConfigArg, load_file, wait_for_signal};
+use crate::doc_cmd::read;
 use crate::error::CliError;
 use crate::runtime;
 
@@ -85,17 +86,21 @@ pub struct ClientAdd {
     cert: Option<PathBuf>,
 }
 
+/// The `[agent]` table of the configuration file.
+fn load(c: &ConfigArg) -> Result<gongwen_agent::AgentConfig, CliError> {
+    load_file(&c.config)?
+        .agent
+        .ok_or_else(|| CliError::Arg(format!("{} 沒有 [agent] 設定", c.config.display())))
+}
+
 /// The agent's database, after checking the agency is one it serves.
 async fn agent_db(who: &ClientAgency) -> Result<Db, CliError> {
-    let cfg = load_file(&who.config.config)?
-        .agent
-        .ok_or_else(|| CliError::Arg {
-            detail: format!("{} 沒有 [agent] 設定", who.config.config.display()),
-        })?;
+    let cfg = load(&who.config)?;
     if !cfg.agencies.iter().any(|a| a.code == who.agency) {
-        return Err(CliError::Arg {
-            detail: format!("機關 {} 不在 [agent] 的 agencies 中", who.agency),
-        });
+        return Err(CliError::Arg(format!(
+            "機關 {} 不在 [agent] 的 agencies 中",
+            who.agency
+        )));
     }
     Ok(Db::connect(&cfg.database_url).await?)
 }
@@ -103,9 +108,7 @@ async fn agent_db(who: &ClientAgency) -> Result<Db, CliError> {
 pub fn run(cmd: AgentCommand) -> Result<ExitCode, CliError> {
     match cmd {
         AgentCommand::Serve(c) => {
-            let cfg = load_file(&c.config)?.agent.ok_or_else(|| CliError::Arg {
-                detail: format!("{} 沒有 [agent] 設定", c.config.display()),
-            })?;
+            let cfg = load(&c)?;
             runtime()?.block_on(async {
                 let running = gongwen_agent::start(cfg, Clock::default()).await?;
                 println!(
@@ -140,7 +143,7 @@ async fn client(c: ClientCommand) -> Result<ExitCode, CliError> {
             let db = agent_db(&a.who).await?;
             match &a.cert {
                 Some(p) => {
-                    let pem = std::fs::read(p).map_err(|e| CliError::io(p, e))?;
+                    let pem = read(p)?;
                     let key =
                         clients::add_cert(&db, &a.who.agency, &a.name, "cert", &pem, now).await?;
                     println!("已登記「{}」的用戶端憑證（公開金鑰 SHA-256 {key}）", a.name);
@@ -168,7 +171,7 @@ async fn user(c: UserCommand) -> Result<ExitCode, CliError> {
     match c {
         UserCommand::Add(a) => {
             let db = agent_db(&a.who).await?;
-            let pem = std::fs::read(&a.cert).map_err(|e| CliError::io(&a.cert, e))?;
+            let pem = read(&a.cert)?;
             let key = clients::add_cert(&db, &a.who.agency, &a.name, "card", &pem, now).await?;
             db.close().await;
             println!(
@@ -209,9 +212,10 @@ async fn revoke(who: &ClientAgency, name: &str, what: &str) -> Result<(), CliErr
     let gone = gongwen_agent::clients::remove(&db, &who.agency, name).await?;
     db.close().await;
     if !gone {
-        return Err(CliError::Arg {
-            detail: format!("機關 {} 沒有{what}「{name}」", who.agency),
-        });
+        return Err(CliError::Arg(format!(
+            "機關 {} 沒有{what}「{name}」",
+            who.agency
+        )));
     }
     println!("已撤銷「{name}」");
     Ok(())

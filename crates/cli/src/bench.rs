@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use gongwen_doc::draft::Draft;
 
-use crate::doc_cmd::doc_err;
+use crate::doc_cmd::{doc_err, read};
 use crate::error::CliError;
 
 const DRAFT: &str = include_str!("../../../examples/letter.toml");
@@ -94,11 +94,7 @@ fn streaming(run: StreamingRun<'_>) -> Result<String, CliError> {
             di: (format!("{base}.di"), di.as_bytes().to_vec()),
             sw: Some((format!("{base}.sw"), sw.as_bytes().to_vec())),
             attachments: vec![(att_name.to_string(), att.clone())],
-            signer: gongwen_trust::cms::Signer {
-                key: signer.key,
-                cert: signer.cert,
-                chain: signer.chain,
-            },
+            signer,
             recipients: std::slice::from_ref(to),
             options: Default::default(),
             now,
@@ -283,7 +279,6 @@ pub fn trust(rounds: usize, large_mb: usize, signer_key: &str) -> Result<ExitCod
     for i in 0..49 {
         others.push(issue(format!("3{i:08}Z"), KeyType::Rsa2048)?);
     }
-    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| CliError::io(p, e));
     let cert =
         |p: &std::path::Path| -> Result<_, CliError> { Ok(load_certs(&read(p)?)?.remove(0)) };
     let key = |p: &std::path::Path| -> Result<_, CliError> {
@@ -298,8 +293,8 @@ pub fn trust(rounds: usize, large_mb: usize, signer_key: &str) -> Result<ExitCod
     }
     let me_key = key(&first[1].key_file)?;
     let me_cert = cert(&first[1].cert_file)?;
-    let me_code = gongwen_doc::AgencyCode::parse("379130000C")
-        .map_err(|e| CliError::Arg { detail: e.message })?;
+    let me_code =
+        gongwen_doc::AgencyCode::parse("379130000C").map_err(|e| CliError::Arg(e.message))?;
     let mut crls = Vec::new();
     for s in ["root", "gca"] {
         crls.extend(load_crls(&read(&ca.crl_file(s))?)?);

@@ -55,10 +55,9 @@ pub struct CenterBench {
     pub rate: Option<f64>,
 }
 
-fn arg(detail: impl Into<String>) -> CliError {
-    CliError::Arg {
-        detail: detail.into(),
-    }
+/// An error that says `e`.
+pub(crate) fn arg(e: impl std::fmt::Display) -> CliError {
+    CliError::Arg(e.to_string())
 }
 
 /// `100k`, `1m`, `5000`.
@@ -158,11 +157,7 @@ pub fn run(b: CenterBench) -> Result<ExitCode, CliError> {
     let dir = std::env::temp_dir().join(format!("gongwen-bench-center-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| CliError::io(&dir, e))?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| arg(e.to_string()))?;
-    let result = rt.block_on(drive(&b, size, &dir));
+    let result = crate::runtime()?.block_on(drive(&b, size, &dir));
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
@@ -257,7 +252,7 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
             Ok(out.into_iter().flatten().collect())
         })
         .await
-        .map_err(|e| arg(e.to_string()))?
+        .map_err(arg)?
         .map_err(arg)?
     };
     // The server: a separate process, so its memory is its own.
@@ -265,18 +260,18 @@ async fn drive(b: &CenterBench, size: usize, dir: &std::path::Path) -> Result<Ex
     let text = toml::to_string(&crate::center_cmd::ConfigOut {
         center: cfg.clone(),
     })
-    .map_err(|e| arg(e.to_string()))?;
+    .map_err(arg)?;
     // A free port: bind, note it, release it for the server.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
-        .map_err(|e| arg(e.to_string()))?
+        .map_err(arg)?
         .port();
     let text = text.replace(
         "listen = \"127.0.0.1:0\"",
         &format!("listen = \"127.0.0.1:{port}\""),
     );
     std::fs::write(&config_path, text).map_err(|e| CliError::io(&config_path, e))?;
-    let exe = std::env::current_exe().map_err(|e| arg(e.to_string()))?;
+    let exe = std::env::current_exe().map_err(arg)?;
     let mut child = std::process::Command::new(exe)
         .args(["center", "serve", "--config"])
         .arg(&config_path)
@@ -462,7 +457,7 @@ async fn measure(
         }));
     }
     for t in tasks {
-        t.await.map_err(|e| arg(e.to_string()))?.map_err(arg)?;
+        t.await.map_err(arg)?.map_err(arg)?;
     }
     let elapsed = t0.elapsed().as_secs_f64();
     let mut lat = Arc::try_unwrap(lat).map_err(|_| arg("lat"))?.into_inner();

@@ -13,7 +13,8 @@ use gongwen_directory::{DirectoryConfig, addressbook, snapshot};
 use gongwen_proto::directory::{CenterKind, ParticipantState};
 use gongwen_testbed::Pki;
 
-use crate::bench_center::{database_url, drop_postgres, fresh_postgres};
+use crate::bench_center::{arg, database_url, drop_postgres, fresh_postgres};
+use crate::doc_cmd::read;
 use crate::error::CliError;
 
 #[derive(clap::Args)]
@@ -118,8 +119,7 @@ pub fn run(b: DirectoryBench) -> Result<ExitCode, CliError> {
 }
 
 async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, CliError> {
-    let arg = |d: String| CliError::Arg { detail: d };
-    let pki = Pki::create(&dir.join("pki"), &[]).map_err(arg)?;
+    let pki = Pki::create(&dir.join("pki"), &[]).map_err(CliError::Arg)?;
     let base = database_url(&b.db, dir)?;
     let (ddb, cdb) = if b.db == "postgres" {
         (
@@ -159,10 +159,7 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
     let running = gongwen_directory::start(config, Clock::default()).await?;
     let app = running.app.clone();
     let now = app.clock.now_ms();
-    let center_key = registry::key_of(
-        &std::fs::read(&pki.center_clients[0].2)
-            .map_err(|e| CliError::io(&pki.center_clients[0].2, e))?,
-    )?;
+    let center_key = registry::key_of(&read(&pki.center_clients[0].2)?)?;
     registry::put_center(
         &app.db,
         &Center {
@@ -228,31 +225,24 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
     println!("  {}", rss());
     app.refresh().await?;
 
-    let roots =
-        std::fs::read(pki.ca.root_file()).map_err(|e| CliError::io(&pki.ca.root_file(), e))?;
+    let roots = read(&pki.ca.root_file())?;
     let (cert, key) = (
-        std::fs::read(&pki.center_clients[0].0)
-            .map_err(|e| CliError::io(&pki.center_clients[0].0, e))?,
-        std::fs::read(&pki.center_clients[0].1)
-            .map_err(|e| CliError::io(&pki.center_clients[0].1, e))?,
+        read(&pki.center_clients[0].0)?,
+        read(&pki.center_clients[0].1)?,
     );
-    let tls =
-        gongwen_client::tls_config(&roots, Some((&cert, &key))).map_err(|e| arg(e.to_string()))?;
+    let tls = gongwen_client::tls_config(&roots, Some((&cert, &key))).map_err(arg)?;
     let client = gongwen_client::DirectoryClient::new(&format!("https://{}", running.addr()), tls)
-        .map_err(|e| arg(e.to_string()))?;
+        .map_err(arg)?;
     let t = Instant::now();
     let body = client
         .snapshot(None)
         .await
-        .map_err(|e| arg(e.to_string()))?
-        .ok_or_else(|| arg("通訊錄沒有回傳快照".into()))?;
+        .map_err(arg)?
+        .ok_or_else(|| arg("通訊錄沒有回傳快照"))?;
     println!("取得快照（雙向 TLS，本機）：{:.2} 秒", secs(t));
     println!("  {}", rss());
     let t = Instant::now();
-    let unchanged = client
-        .snapshot(Some(snap.version))
-        .await
-        .map_err(|e| arg(e.to_string()))?;
+    let unchanged = client.snapshot(Some(snap.version)).await.map_err(arg)?;
     println!(
         "再問一次（未變更，304）：{:.1} 毫秒{}",
         secs(t) * 1000.0,
@@ -263,11 +253,7 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
         }
     );
 
-    let signer = gongwen_trust::cms::load_certs(
-        &std::fs::read(&pki.directory_signer.0)
-            .map_err(|e| CliError::io(&pki.directory_signer.0, e))?,
-    )?
-    .remove(0);
+    let signer = gongwen_trust::cms::load_certs(&read(&pki.directory_signer.0)?)?.remove(0);
     let t = Instant::now();
     let parsed = gongwen_center::snapshot::verify(&body, &signer, app.clock.now_ms())?;
     println!(

@@ -9,6 +9,7 @@ use gongwen_center::participants::{self, KeyUse, ParticipantInput, Standing};
 use gongwen_center::{CenterConfig, Clock};
 use serde::Deserialize;
 
+use crate::doc_cmd::read;
 use crate::error::CliError;
 use crate::runtime;
 
@@ -37,9 +38,9 @@ pub fn load_file(path: &Path) -> Result<Config, CliError> {
 }
 
 pub fn load_config(path: &Path) -> Result<CenterConfig, CliError> {
-    load_file(path)?.center.ok_or_else(|| CliError::Arg {
-        detail: format!("{} 沒有 [center] 設定", path.display()),
-    })
+    load_file(path)?
+        .center
+        .ok_or_else(|| CliError::Arg(format!("{} 沒有 [center] 設定", path.display())))
 }
 
 #[derive(Args)]
@@ -158,19 +159,13 @@ pub enum AdminCommand {
     },
 }
 
-fn center_err(e: impl Into<CliError>) -> CliError {
-    e.into()
-}
-
 pub fn run(cmd: CenterCommand) -> Result<ExitCode, CliError> {
     let rt = runtime()?;
     match cmd {
         CenterCommand::Serve(c) => {
             let cfg = load_config(&c.config)?;
             rt.block_on(async {
-                let running = gongwen_center::start(cfg, Clock::default())
-                    .await
-                    .map_err(center_err)?;
+                let running = gongwen_center::start(cfg, Clock::default()).await?;
                 println!("交換中心已啟動：https://{}", running.addr());
                 wait_for_signal().await;
                 println!("正在停止交換中心……");
@@ -184,9 +179,7 @@ pub fn run(cmd: CenterCommand) -> Result<ExitCode, CliError> {
             // error line.
             gongwen_net::details_to_caller();
             rt.block_on(async {
-                let app = gongwen_center::open(cfg, Clock::default())
-                    .await
-                    .map_err(center_err)?;
+                let app = gongwen_center::open(cfg, Clock::default()).await?;
                 let r = admin(&app, command).await;
                 app.db.close().await;
                 r
@@ -205,9 +198,7 @@ pub(crate) async fn wait_for_signal() {
 
 /// Parses 2026-01-05 as the start of that day in Asia/Taipei, Unix ms.
 fn day_ms(s: &str) -> Result<i64, CliError> {
-    let bad = || CliError::Arg {
-        detail: format!("日期「{s}」應為 YYYY-MM-DD"),
-    };
+    let bad = || CliError::Arg(format!("日期「{s}」應為 YYYY-MM-DD"));
     let mut it = s.split('-');
     let (y, m, d) = (it.next(), it.next(), it.next());
     let (Some(y), Some(m), Some(d), None) = (y, m, d, it.next()) else {
@@ -267,6 +258,17 @@ struct ImportGroup {
     members: Vec<String>,
 }
 
+/// A participant as `add` and `import` register it (no status webhook).
+fn input(code: &str, name: &str, center: Option<String>, operator: bool) -> ParticipantInput {
+    ParticipantInput {
+        code: code.into(),
+        name: name.into(),
+        center,
+        webhook_url: None,
+        operator,
+    }
+}
+
 async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCode, CliError> {
     let db = &app.db;
     let now = app.clock.now_ms();
@@ -282,12 +284,10 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             | AdminCommand::Import { .. }
     );
     if from_directory && let Some(d) = &app.config.directory {
-        return Err(CliError::Arg {
-            detail: format!(
-                "此交換中心依通訊錄（{}）的快照運作：參與者、憑證、IP、狀態與共用群組請在通訊錄登記（gongwen directory …）",
-                d.url
-            ),
-        });
+        return Err(CliError::Arg(format!(
+            "此交換中心依通訊錄（{}）的快照運作：參與者、憑證、IP、狀態與共用群組請在通訊錄登記（gongwen directory …）",
+            d.url
+        )));
     }
     match cmd {
         AdminCommand::Add {
@@ -296,34 +296,21 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             center,
             operator,
         } => {
-            participants::upsert(
-                db,
-                &ParticipantInput {
-                    code: code.clone(),
-                    name: name.clone(),
-                    center,
-                    webhook_url: None,
-                    operator,
-                },
-                now,
-            )
-            .await
-            .map_err(center_err)?;
+            participants::upsert(db, &input(&code, &name, center, operator), now).await?;
             println!("已登記參與者 {code} {name}");
         }
         AdminCommand::Cert { code, files, usage } => {
             let usage = match usage.as_deref() {
                 None => None,
-                Some(u) => Some(KeyUse::parse(u).ok_or_else(|| CliError::Arg {
-                    detail: format!("用途「{u}」不認得，應為 tls、signing 或 encryption"),
+                Some(u) => Some(KeyUse::parse(u).ok_or_else(|| {
+                    CliError::Arg(format!(
+                        "用途「{u}」不認得，應為 tls、signing 或 encryption"
+                    ))
                 })?),
             };
             for f in files {
-                let data = std::fs::read(&f).map_err(|e| CliError::io(&f, e))?;
-                for (u, spki) in participants::add_certs(db, &code, &data, usage)
-                    .await
-                    .map_err(center_err)?
-                {
+                let data = read(&f)?;
+                for (u, spki) in participants::add_certs(db, &code, &data, usage).await? {
                     println!("{code}：登記 {} 憑證（公鑰 SHA-256：{spki}）", u.as_str());
                 }
             }
@@ -336,14 +323,11 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             remove,
         } => {
             if remove {
-                participants::remove_ip(db, &code, &ip)
-                    .await
-                    .map_err(center_err)?;
+                participants::remove_ip(db, &code, &ip).await?;
                 println!("{code}：已刪除來源 {ip}");
             } else {
                 participants::add_ip(db, &code, &ip, approved_by.as_deref(), note.as_deref())
-                    .await
-                    .map_err(center_err)?;
+                    .await?;
                 println!("{code}：允許來源 {ip}");
             }
         }
@@ -354,9 +338,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             remove,
         } => {
             if remove {
-                participants::set_webhook(db, &code, None, None)
-                    .await
-                    .map_err(center_err)?;
+                participants::set_webhook(db, &code, None, None).await?;
                 println!("{code}：已取消狀態通知");
             } else {
                 let secret = match &secret_file {
@@ -366,9 +348,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                         .to_string(),
                     None => String::new(),
                 };
-                participants::set_webhook(db, &code, url.as_deref(), Some(&secret))
-                    .await
-                    .map_err(center_err)?;
+                participants::set_webhook(db, &code, url.as_deref(), Some(&secret)).await?;
                 println!("{code}：狀態通知送往 {}", url.unwrap_or_default());
             }
         }
@@ -383,20 +363,17 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                 "cancel" | "註銷" => Standing::Cancelled,
                 "resume" | "恢復" => Standing::Active,
                 other => {
-                    return Err(CliError::Arg {
-                        detail: format!(
-                            "動作「{other}」不認得，應為 suspend、terminate、cancel 或 resume"
-                        ),
-                    });
+                    return Err(CliError::Arg(format!(
+                        "動作「{other}」不認得，應為 suspend、terminate、cancel 或 resume"
+                    )));
                 }
             };
             participants::set_standing(db, &code, standing, reason.as_deref(), "admin", now)
-                .await
-                .map_err(center_err)?;
+                .await?;
             println!("{code}：狀態改為「{}」", standing.label());
         }
         AdminCommand::List => {
-            for p in participants::list(db).await.map_err(center_err)? {
+            for p in participants::list(db).await? {
                 println!(
                     "{}\t{}\t{}{}{}",
                     p.code,
@@ -407,10 +384,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                         .map(|c| format!("\t登記於 {c}"))
                         .unwrap_or_default()
                 );
-                for r in participants::ip_rules(db, &p.code)
-                    .await
-                    .map_err(center_err)?
-                {
+                for r in participants::ip_rules(db, &p.code).await? {
                     println!(
                         "\t來源 {}{}",
                         r.ip,
@@ -423,10 +397,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                     );
                 }
                 for u in [KeyUse::Tls, KeyUse::Signing, KeyUse::Encryption] {
-                    let n = participants::keys(db, &p.code, u)
-                        .await
-                        .map_err(center_err)?
-                        .len();
+                    let n = participants::keys(db, &p.code, u).await?.len();
                     if n > 0 {
                         println!("\t{} 憑證 {n} 張", u.as_str());
                     }
@@ -439,14 +410,10 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             delete,
         } => {
             if delete {
-                participants::delete_group(db, participants::SHARED, &name)
-                    .await
-                    .map_err(center_err)?;
+                participants::delete_group(db, participants::SHARED, &name).await?;
                 println!("已刪除共用群組「{name}」");
             } else {
-                participants::set_group(db, participants::SHARED, &name, &members, now)
-                    .await
-                    .map_err(center_err)?;
+                participants::set_group(db, participants::SHARED, &name, &members, now).await?;
                 println!("共用群組「{name}」：{} 個成員", members.len());
             }
         }
@@ -458,25 +425,12 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             })?;
             let base = file.parent().unwrap_or(Path::new("."));
             for p in &f.participants {
-                participants::upsert(
-                    db,
-                    &ParticipantInput {
-                        code: p.code.clone(),
-                        name: p.name.clone(),
-                        center: p.center.clone(),
-                        webhook_url: None,
-                        operator: p.operator,
-                    },
-                    now,
-                )
-                .await
-                .map_err(center_err)?;
+                let i = input(&p.code, &p.name, p.center.clone(), p.operator);
+                participants::upsert(db, &i, now).await?;
                 for c in &p.certificates {
                     let path = base.join(c);
-                    let data = std::fs::read(&path).map_err(|e| CliError::io(&path, e))?;
-                    participants::add_certs(db, &p.code, &data, None)
-                        .await
-                        .map_err(center_err)?;
+                    let data = read(&path)?;
+                    participants::add_certs(db, &p.code, &data, None).await?;
                 }
                 for ip in &p.ips {
                     let (ip, by, note) = match ip {
@@ -487,15 +441,11 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
                             note,
                         } => (ip.as_str(), Some(approved_by.as_str()), note.as_deref()),
                     };
-                    participants::add_ip(db, &p.code, ip, by, note)
-                        .await
-                        .map_err(center_err)?;
+                    participants::add_ip(db, &p.code, ip, by, note).await?;
                 }
             }
             for g in &f.groups {
-                participants::set_group(db, participants::SHARED, &g.name, &g.members, now)
-                    .await
-                    .map_err(center_err)?;
+                participants::set_group(db, participants::SHARED, &g.name, &g.members, now).await?;
             }
             println!(
                 "已匯入 {} 個參與者、{} 個共用群組",
@@ -505,15 +455,11 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
         }
         AdminCommand::Calendar { import } => {
             if let Some(f) = import {
-                let data = std::fs::read(&f).map_err(|e| CliError::io(&f, e))?;
-                let n = gongwen_center::duty::import_calendar(db, &data)
-                    .await
-                    .map_err(center_err)?;
+                let data = read(&f)?;
+                let n = gongwen_center::duty::import_calendar(db, &data).await?;
                 println!("已匯入辦公日曆 {n} 列");
             }
-            let cal = gongwen_center::duty::load_calendar(db)
-                .await
-                .map_err(center_err)?;
+            let cal = gongwen_center::duty::load_calendar(db).await?;
             for (date, o) in cal.iter() {
                 println!(
                     "{}\t{}\t{}",
@@ -548,9 +494,7 @@ async fn admin(app: &gongwen_center::Shared, cmd: AdminCommand) -> Result<ExitCo
             };
             let mut all = Vec::new();
             loop {
-                let page = gongwen_center::records::query(db, &q)
-                    .await
-                    .map_err(center_err)?;
+                let page = gongwen_center::records::query(db, &q).await?;
                 all.extend(page.items);
                 match page.next {
                     Some(n) => q.after = n.parse().ok(),

@@ -36,11 +36,9 @@ pub fn check(a: CheckArgs) -> Result<ExitCode, CliError> {
         "tls-server" => Purpose::TlsServer,
         "tls-client" => Purpose::TlsClient,
         other => {
-            return Err(CliError::Arg {
-                detail: format!(
-                    "--purpose「{other}」應為 signing（簽章）、encryption（加密）、tls-server 或 tls-client"
-                ),
-            });
+            return Err(CliError::Arg(format!(
+                "--purpose「{other}」應為 signing（簽章）、encryption（加密）、tls-server 或 tls-client"
+            )));
         }
     };
     let store = a.trust.store()?;

@@ -15,6 +15,7 @@ use gongwen_proto::directory::{CenterKind, KeyUsage, ParticipantKind, Participan
 use gongwen_store::Db;
 
 use crate::center_cmd::{ConfigArg, load_file, wait_for_signal};
+use crate::doc_cmd::read;
 use crate::error::CliError;
 use crate::runtime;
 
@@ -129,18 +130,7 @@ pub enum DirectoryCommand {
 #[derive(Subcommand)]
 pub enum ApplicationCommand {
     /// 以機關憑證簽署申請書（JSON）：產生 CMS 簽章檔（申請者在自己的電腦上執行）
-    Sign {
-        /// 申請書 JSON（欄位見 docs/zh-TW/通訊錄.md）
-        form: PathBuf,
-        /// 簽章憑證（PEM，可含憑證鏈）
-        #[arg(long)]
-        cert: PathBuf,
-        /// 私鑰：PEM 檔，或 pkcs11: URI（IC 卡、HSM）
-        #[arg(long)]
-        key: String,
-        #[arg(long, short)]
-        out: PathBuf,
-    },
+    Sign(SignArgs),
     /// 送出已簽章的申請書；加上 --id 為補正
     Submit {
         file: PathBuf,
@@ -168,6 +158,20 @@ pub enum ApplicationCommand {
         #[arg(long)]
         message: Option<String>,
     },
+}
+
+#[derive(clap::Args)]
+pub struct SignArgs {
+    /// 申請書 JSON（欄位見 docs/zh-TW/通訊錄.md）
+    form: PathBuf,
+    /// 簽章憑證（PEM，可含憑證鏈）
+    #[arg(long)]
+    cert: PathBuf,
+    /// 私鑰：PEM 檔，或 pkcs11: URI（IC 卡、HSM）
+    #[arg(long)]
+    key: PathBuf,
+    #[arg(long, short)]
+    out: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -283,11 +287,11 @@ pub struct ParticipantArgs {
 
 impl ParticipantArgs {
     fn input(self) -> Result<ParticipantInput, CliError> {
-        let kind = ParticipantKind::parse(&self.kind).ok_or_else(|| CliError::Arg {
-            detail: format!(
+        let kind = ParticipantKind::parse(&self.kind).ok_or_else(|| {
+            CliError::Arg(format!(
                 "種類「{}」應為 agency、school、public_enterprise、organisation 或 company",
                 self.kind
-            ),
+            ))
         })?;
         Ok(ParticipantInput {
             code: self.code,
@@ -314,16 +318,15 @@ fn actor() -> String {
     )
 }
 
+/// A time the directory keeps (Unix ms) as people read it.
+fn roc_ms(ms: i64) -> String {
+    gongwen_trust::path::roc_datetime(ms / 1000)
+}
+
 fn load(config: &ConfigArg) -> Result<gongwen_directory::DirectoryConfig, CliError> {
     load_file(&config.config)?
         .directory
-        .ok_or_else(|| CliError::Arg {
-            detail: format!("{} 沒有 [directory] 設定", config.config.display()),
-        })
-}
-
-fn read(p: &std::path::Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(p).map_err(|e| CliError::io(p, e))
+        .ok_or_else(|| CliError::Arg(format!("{} 沒有 [directory] 設定", config.config.display())))
 }
 
 #[derive(Subcommand)]
@@ -340,8 +343,10 @@ pub enum AuditCommand {
 }
 
 fn parse_anchor(s: &str) -> Result<(i64, String), CliError> {
-    let bad = || CliError::Arg {
-        detail: format!("錨點「{s}」應為「序號:雜湊」，例如 1234:9f86d081…（64 個十六進位字元）"),
+    let bad = || {
+        CliError::Arg(format!(
+            "錨點「{s}」應為「序號:雜湊」，例如 1234:9f86d081…（64 個十六進位字元）"
+        ))
     };
     let (seq, hash) = s.split_once(':').ok_or_else(bad)?;
     let seq: i64 = seq.trim().parse().map_err(|_| bad())?;
@@ -354,17 +359,11 @@ fn parse_anchor(s: &str) -> Result<(i64, String), CliError> {
 
 pub fn run(cmd: DirectoryCommand) -> Result<ExitCode, CliError> {
     if let DirectoryCommand::Application {
-        command:
-            ApplicationCommand::Sign {
-                form,
-                cert,
-                key,
-                out,
-            },
+        command: ApplicationCommand::Sign(a),
         ..
     } = cmd
     {
-        return sign_application(&form, &cert, &key, &out);
+        return sign_application(a);
     }
     let (config, cmd) = match cmd {
         DirectoryCommand::Serve(c) => {
@@ -415,10 +414,10 @@ async fn admin(
             operator,
             ..
         } => {
-            let kind = CenterKind::parse(&kind).ok_or_else(|| CliError::Arg {
-                detail: format!(
+            let kind = CenterKind::parse(&kind).ok_or_else(|| {
+                CliError::Arg(format!(
                     "種類「{kind}」應為 共用、自管、自建（shared、self_managed、self_built）"
-                ),
+                ))
             })?;
             let tls_key = tls_cert
                 .map(|p| read(&p).and_then(|d| registry::key_of(&d).map_err(CliError::from)))
@@ -448,8 +447,11 @@ async fn admin(
         }
         DirectoryCommand::Import { file, center, .. } => {
             let data = read(&file)?;
-            let text = String::from_utf8(data).map_err(|_| CliError::Arg {
-                detail: format!("{} 不是 UTF-8 文字檔（請以 UTF-8 另存）", file.display()),
+            let text = String::from_utf8(data).map_err(|_| {
+                CliError::Arg(format!(
+                    "{} 不是 UTF-8 文字檔（請以 UTF-8 另存）",
+                    file.display()
+                ))
             })?;
             let started = std::time::Instant::now();
             let s = addressbook::import_csv(db, &text, center.as_deref(), &who, now).await?;
@@ -479,9 +481,9 @@ async fn admin(
                     serde_json::to_string_pretty(&entries).unwrap_or_default()
                 ),
                 Some(other) => {
-                    return Err(CliError::Arg {
-                        detail: format!("--format「{other}」應為 csv 或 json"),
-                    });
+                    return Err(CliError::Arg(format!(
+                        "--format「{other}」應為 csv 或 json"
+                    )));
                 }
                 None => {
                     for e in &entries {
@@ -498,7 +500,7 @@ async fn admin(
                 "已簽署第 {} 版通訊錄快照（{} 位元組），有效至 {}",
                 s.version,
                 s.body.len(),
-                gongwen_trust::path::roc_datetime(s.valid_until / 1000)
+                roc_ms(s.valid_until)
             );
             if let Some(p) = out {
                 std::fs::write(&p, &s.body).map_err(|e| CliError::io(&p, e))?;
@@ -512,10 +514,10 @@ async fn admin(
             scope,
             ..
         } => {
-            let role = Role::parse(&role).ok_or_else(|| CliError::Arg {
-                detail: format!(
+            let role = Role::parse(&role).ok_or_else(|| {
+                CliError::Arg(format!(
                     "角色「{role}」應為 first_reviewer、second_reviewer、auditor 或 admin"
-                ),
+                ))
             })?;
             let token =
                 accounts::put(db, &name, &display_name, role, scope.as_deref(), &who, now).await?;
@@ -529,10 +531,7 @@ async fn admin(
         DirectoryCommand::Notices { code, .. } => {
             let list = applications::notices(db, &code).await?;
             for (at, subject, body) in &list {
-                println!(
-                    "{}　{subject}：{body}",
-                    gongwen_trust::path::roc_datetime(at / 1000)
-                );
+                println!("{}　{subject}：{body}", roc_ms(*at));
             }
             println!("共 {} 則", list.len());
         }
@@ -541,12 +540,8 @@ async fn admin(
     Ok(ExitCode::SUCCESS)
 }
 
-fn sign_application(
-    form: &std::path::Path,
-    cert: &std::path::Path,
-    key: &str,
-    out: &std::path::Path,
-) -> Result<ExitCode, CliError> {
+fn sign_application(a: SignArgs) -> Result<ExitCode, CliError> {
+    let (form, cert, out) = (&a.form, &a.cert, &a.out);
     let text = read(form)?;
     let f: gongwen_proto::directory::ApplicationForm =
         serde_json::from_slice(&text).map_err(|e| CliError::Draft {
@@ -554,13 +549,11 @@ fn sign_application(
             detail: e.to_string(),
         })?;
     let certs = gongwen_trust::cms::load_certs(&read(cert)?)?;
-    let (signer, chain) = certs.split_first().ok_or_else(|| CliError::Arg {
-        detail: format!("{} 沒有憑證", cert.display()),
-    })?;
-    let key = crate::package_cmd::load_key(std::path::Path::new(key), None)?;
-    let body = serde_json::to_vec(&f).map_err(|e| CliError::Arg {
-        detail: e.to_string(),
-    })?;
+    let (signer, chain) = certs
+        .split_first()
+        .ok_or_else(|| CliError::Arg(format!("{} 沒有憑證", cert.display())))?;
+    let key = crate::package_cmd::load_key(&a.key, None)?;
+    let body = serde_json::to_vec(&f).map_err(|e| CliError::Arg(e.to_string()))?;
     let signed = gongwen_trust::cms::sign(
         &body,
         &gongwen_trust::cms::Signer {
@@ -571,9 +564,7 @@ fn sign_application(
         crate::clock::unix_now(),
     )?;
     if out.exists() {
-        return Err(CliError::Arg {
-            detail: format!("{} 已存在，不覆寫", out.display()),
-        });
+        return Err(CliError::Arg(format!("{} 已存在，不覆寫", out.display())));
     }
     std::fs::write(out, signed).map_err(|e| CliError::io(out, e))?;
     println!(
@@ -593,7 +584,7 @@ async fn application(
 ) -> Result<(), CliError> {
     let db = &app.db;
     match cmd {
-        ApplicationCommand::Sign { .. } => {}
+        ApplicationCommand::Sign(_) => {}
         ApplicationCommand::Submit { file, id } => {
             let data = read(&file)?;
             let a = match id {
@@ -612,9 +603,7 @@ async fn application(
             let who = accounts::get(db, &account).await?;
             let state = state
                 .map(|s| {
-                    AppState::parse(&s).ok_or_else(|| CliError::Arg {
-                        detail: format!("狀態「{s}」應為 submitted、first_approved、correction、activated 或 rejected"),
-                    })
+                    AppState::parse(&s).ok_or_else(|| CliError::Arg(format!("狀態「{s}」應為 submitted、first_approved、correction、activated 或 rejected")))
                 })
                 .transpose()?;
             let list = applications::list(db, &who, state).await?;
@@ -626,7 +615,7 @@ async fn application(
                     a.form.kind.label(),
                     a.form.name,
                     a.form.code,
-                    gongwen_trust::path::roc_datetime(a.created_at / 1000)
+                    roc_ms(a.created_at)
                 );
             }
             println!("共 {} 件", list.len());
@@ -655,7 +644,7 @@ async fn application(
             println!(
                 "同意：{}（{}）",
                 f.agreement.rules,
-                gongwen_trust::path::roc_datetime(f.agreement.agreed_at / 1000)
+                roc_ms(f.agreement.agreed_at)
             );
             if let Some(m) = &a.message {
                 println!("審核意見：{m}");
@@ -663,18 +652,14 @@ async fn application(
             for e in audit::history(db, &format!("application:{}", a.id)).await? {
                 println!(
                     "{}　{}　{}",
-                    gongwen_trust::path::roc_datetime(e.entry.at / 1000),
+                    roc_ms(e.entry.at),
                     e.entry.actor,
                     e.entry.action
                 );
             }
             for (other, state, at) in applications::history_of(db, &f.code).await? {
                 if other != a.id {
-                    println!(
-                        "過去申請：{other}（{}，{}）",
-                        state.label(),
-                        gongwen_trust::path::roc_datetime(at / 1000)
-                    );
+                    println!("過去申請：{other}（{}，{}）", state.label(), roc_ms(at));
                 }
             }
             for n in improvements::of(db, &f.code).await? {
@@ -714,15 +699,12 @@ async fn improvement(
             n.id,
             n.code,
             n.reason,
-            gongwen_trust::path::roc_datetime(n.deadline / 1000),
+            roc_ms(n.deadline),
             n.state.label(),
             n.follow_ups.len(),
             n.follow_ups_allowed,
             n.stops_at
-                .map(|s| format!(
-                    "，{} 起停止服務",
-                    gongwen_trust::path::roc_datetime(s / 1000)
-                ))
+                .map(|s| format!("，{} 起停止服務", roc_ms(s)))
                 .unwrap_or_default()
         )
     };
@@ -757,7 +739,7 @@ async fn improvement(
                     println!(
                         "  第 {} 次追蹤（{}，{}）：{}{}",
                         f.n,
-                        gongwen_trust::path::roc_datetime(f.at / 1000),
+                        roc_ms(f.at),
                         f.assessor,
                         if f.improved { "已改善" } else { "未改善" },
                         format_args!("，{}", f.note)
@@ -793,8 +775,8 @@ async fn participant(
         ParticipantCommand::Cert { code, files, usage } => {
             let usage = usage
                 .map(|u| {
-                    KeyUsage::parse(&u).ok_or_else(|| CliError::Arg {
-                        detail: format!("用途「{u}」應為 tls、signing 或 encryption"),
+                    KeyUsage::parse(&u).ok_or_else(|| {
+                        CliError::Arg(format!("用途「{u}」應為 tls、signing 或 encryption"))
                     })
                 })
                 .transpose()?;
@@ -804,7 +786,7 @@ async fn participant(
                         "已登記 {code} 的{}憑證（公鑰 SHA-256 {}，效期至 {}）",
                         c.usage.as_str(),
                         c.spki_sha256,
-                        gongwen_trust::path::roc_datetime(c.not_after / 1000)
+                        roc_ms(c.not_after)
                     );
                 }
             }
@@ -834,9 +816,9 @@ async fn participant(
                 "cancel" | "註銷" => ParticipantState::Cancelled,
                 "resume" | "恢復" => ParticipantState::Active,
                 other => {
-                    return Err(CliError::Arg {
-                        detail: format!("動作「{other}」應為 suspend、terminate、cancel 或 resume"),
-                    });
+                    return Err(CliError::Arg(format!(
+                        "動作「{other}」應為 suspend、terminate、cancel 或 resume"
+                    )));
                 }
             };
             registry::set_state(db, &code, state, reason.as_deref(), who, now).await?;
@@ -860,7 +842,7 @@ async fn participant(
                     "憑證：{} {}（效期至 {}）",
                     c.usage.as_str(),
                     c.spki_sha256,
-                    gongwen_trust::path::roc_datetime(c.not_after / 1000)
+                    roc_ms(c.not_after)
                 );
             }
             for i in registry::ips(db, &code).await? {
@@ -869,7 +851,7 @@ async fn participant(
             for e in audit::history(db, &code).await? {
                 println!(
                     "{}　{}　{}　{}",
-                    gongwen_trust::path::roc_datetime(e.entry.at / 1000),
+                    roc_ms(e.entry.at),
                     e.entry.actor,
                     e.entry.action,
                     e.entry.detail

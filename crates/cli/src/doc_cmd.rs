@@ -10,6 +10,11 @@ use gongwen_doc::{Di, DocError, Parsed, Problem, ProblemKind, RocDate, Roster};
 
 use crate::error::CliError;
 
+/// Reads a whole file.
+pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| CliError::io(path, e))
+}
+
 /// Reads a whole file, refusing anything larger than `max` without reading it.
 pub fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, CliError> {
     let too_large = || {
@@ -68,22 +73,8 @@ pub fn doc_err(path: impl AsRef<Path>, error: DocError) -> CliError {
     }
 }
 
-/// The files `doc new` produced, for the caller to report or use.
-pub struct Written {
-    pub dis: Vec<PathBuf>,
-    pub rosters: Vec<PathBuf>,
-    pub attachments: Vec<PathBuf>,
-}
-
+/// Writes the DI, SW and attachments of a draft, and names each file written.
 pub fn new(draft_path: &Path, out: &Path, base: Option<String>) -> Result<ExitCode, CliError> {
-    let w = new_files(draft_path, out, base)?;
-    for p in w.dis.iter().chain(&w.rosters).chain(&w.attachments) {
-        println!("已產生 {}", p.display());
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn new_files(draft_path: &Path, out: &Path, base: Option<String>) -> Result<Written, CliError> {
     let bytes = read_bounded(draft_path, 1024 * 1024)?;
     let text = String::from_utf8(bytes).map_err(|_| CliError::Draft {
         path: draft_path.display().to_string(),
@@ -123,11 +114,7 @@ pub fn new_files(draft_path: &Path, out: &Path, base: Option<String>) -> Result<
         attachment_bytes.push((a.file.clone(), data));
     }
     let mut outputs: Vec<(PathBuf, String)> = Vec::new();
-    let mut w = Written {
-        dis: vec![],
-        rosters: vec![],
-        attachments: vec![],
-    };
+    let (mut dis, mut rosters, mut attachments) = (Vec::new(), Vec::new(), Vec::new());
     let copies: Vec<(String, Di, Roster)> = if built.split {
         gongwen_doc::split_per_recipient(&built.di, &built.roster)
             .map_err(|e| doc_err(draft_path, e))?
@@ -152,24 +139,27 @@ pub fn new_files(draft_path: &Path, out: &Path, base: Option<String>) -> Result<
         let di_text = gongwen_doc::write_di(di).map_err(|e| doc_err(draft_path, e))?;
         let di_path = out.join(format!("{name}.di"));
         outputs.push((di_path.clone(), di_text));
-        w.dis.push(di_path);
+        dis.push(di_path);
         if di.roster.is_some() {
             let sw = gongwen_doc::write_roster(roster).map_err(|e| doc_err(draft_path, e))?;
             let sw_path = out.join(format!("{name}.sw"));
             outputs.push((sw_path.clone(), sw));
-            w.rosters.push(sw_path);
+            rosters.push(sw_path);
         }
     }
     std::fs::create_dir_all(out).map_err(|e| CliError::io(out, e))?;
     for (file, data) in &attachment_bytes {
         let p = out.join(file);
         write_atomic(&p, data)?;
-        w.attachments.push(p);
+        attachments.push(p);
     }
     for (p, text) in &outputs {
         write_atomic(p, text.as_bytes())?;
     }
-    Ok(w)
+    for p in dis.iter().chain(&rosters).chain(&attachments) {
+        println!("已產生 {}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// How bad the worst file was: 0 fine, 1 problems, 2 unreadable. Notes (what a draft left
@@ -182,24 +172,10 @@ pub fn check(files: &[PathBuf], exchange: bool) -> Result<ExitCode, CliError> {
     Ok(ExitCode::from(worst))
 }
 
-fn print_problem(file: &Path, p: &Problem) {
-    println!(
-        "{}: {}: {} [{}]",
-        file.display(),
-        p.path,
-        p.message,
-        p.code()
-    );
-}
-
-fn print_note(file: &Path, p: &Problem) {
-    println!(
-        "{}: {}: 附註：{} [{}]",
-        file.display(),
-        p.path,
-        p.message,
-        p.code()
-    );
+/// A problem, or with `note` "附註：" a note, on one line.
+fn print_problem(file: &Path, p: &Problem, note: &str) {
+    let (path, message, code) = (&p.path, &p.message, p.code());
+    println!("{}: {path}: {note}{message} [{code}]", file.display());
 }
 
 fn check_one(file: &Path, exchange: bool) -> u8 {
@@ -224,15 +200,15 @@ fn check_one(file: &Path, exchange: bool) -> u8 {
         }
     };
     for p in &checked.problems {
-        print_problem(file, p);
+        print_problem(file, p, "");
     }
     let mut worst = if checked.problems.is_empty() { 0 } else { 1 };
     for n in &checked.notes {
         if exchange && n.kind == ProblemKind::Exchange {
-            print_problem(file, n);
+            print_problem(file, n, "");
             worst = 1;
         } else {
-            print_note(file, n);
+            print_problem(file, n, "附註：");
         }
     }
     if let Some(Parsed::Di(di)) = &checked.parsed {
@@ -274,7 +250,7 @@ fn check_beside(file: &Path, dir: &Path, di: &Di, exchange: bool) -> u8 {
             format!("/<!ENTITY {entity}>"),
             format!("找不到{what}「{name}」（應與 DI 放在同一目錄）"),
         );
-        print_problem(file, &p);
+        print_problem(file, &p, "");
     };
     if let Some(r) = &di.roster {
         let sw = dir.join(&r.file);
@@ -290,7 +266,7 @@ fn check_beside(file: &Path, dir: &Path, di: &Di, exchange: bool) -> u8 {
                     format!("/<!ENTITY {}>", r.entity),
                     format!("「{}」不是交換表單（SW）", r.file),
                 );
-                print_problem(file, &p);
+                print_problem(file, &p, "");
                 worst = worst.max(1);
             }
         } else {
@@ -318,8 +294,9 @@ fn read_di_file(file: &Path) -> Result<Parsed, CliError> {
 
 pub fn show(file: &Path) -> Result<ExitCode, CliError> {
     let text = match read_di_file(file)? {
-        Parsed::Di(di) => crate::show::document(&di),
-        Parsed::Roster(r) => crate::show::roster(&r),
+        // The same blocks as the PDF and HTML, line by line.
+        Parsed::Di(di) => gongwen_render::render_text(&di),
+        Parsed::Roster(r) => roster_text(&r),
     };
     let mut out = std::io::stdout().lock();
     // A closed pipe (e.g. `| head`) is not an error worth reporting.
@@ -327,16 +304,52 @@ pub fn show(file: &Path) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub struct StampArgs {
-    pub agency: Option<String>,
-    pub time: Option<String>,
-    pub receipt_no: Option<String>,
+/// A roster as terminal text: one line per electronic recipient.
+fn roster_text(r: &Roster) -> String {
+    let mut o = format!("交換表單（{} 個電子受文者）\n", r.entries.len());
+    for (i, e) in r.entries.iter().enumerate() {
+        let flag = e.attachments.map(|f| f.as_str()).unwrap_or("");
+        o.push_str(&format!(
+            "{:>3}. [{}] {} {} {}\n",
+            i + 1,
+            e.copy_kind,
+            e.party.agency_code(),
+            e.party.display_name(),
+            flag
+        ));
+    }
+    o
+}
+
+#[derive(clap::Args)]
+pub struct RenderArgs {
+    file: PathBuf,
+    /// 輸出檔（PDF；加 --html 時為 HTML）
+    #[arg(short, long)]
+    out: PathBuf,
+    /// 輸出 HTML 而非 PDF
+    #[arg(long)]
+    html: bool,
+    /// 交換戳記：收文機關名稱
+    #[arg(long, requires_all = ["stamp_time", "receipt_no"])]
+    stamp_agency: Option<String>,
+    /// 交換戳記：收文日期時間，例如「115/01/05 10:30」或「2026-01-05T10:30」
+    #[arg(long, requires = "stamp_agency")]
+    stamp_time: Option<String>,
+    /// 交換戳記：收文字號
+    #[arg(long, requires = "stamp_agency")]
+    receipt_no: Option<String>,
+    /// 字型檔（預設使用已安裝的全字庫正楷體 fonts-cns11643-kai）
+    #[arg(long)]
+    font: Option<PathBuf>,
 }
 
 /// Parses `115/01/05 10:30`, `中華民國115年1月5日 10:30`, `2026-01-05T10:30` or `2026-01-05 10:30`.
 pub fn parse_stamp_time(s: &str) -> Result<(RocDate, u8, u8), CliError> {
-    let bad = || CliError::Arg {
-        detail: format!("收文時間「{s}」格式不正確，例如「115/01/05 10:30」或「2026-01-05T10:30」"),
+    let bad = || {
+        CliError::Arg(format!(
+            "收文時間「{s}」格式不正確，例如「115/01/05 10:30」或「2026-01-05T10:30」"
+        ))
     };
     let s = s.trim();
     let (date, time) = s
@@ -354,30 +367,26 @@ pub fn parse_stamp_time(s: &str) -> Result<(RocDate, u8, u8), CliError> {
         let y: i32 = parts[0].parse().map_err(|_| bad())?;
         let mo: u8 = parts[1].parse().map_err(|_| bad())?;
         let d: u8 = parts[2].parse().map_err(|_| bad())?;
-        RocDate::from_gregorian(y, mo, d).map_err(|e| CliError::Arg { detail: e.message })?
+        RocDate::from_gregorian(y, mo, d).map_err(|e| CliError::Arg(e.message))?
     } else {
-        RocDate::parse(date).map_err(|e| CliError::Arg { detail: e.message })?
+        RocDate::parse(date).map_err(|e| CliError::Arg(e.message))?
     };
     Ok((date, h, m))
 }
 
-pub fn render(
-    file: &Path,
-    out: &Path,
-    html: bool,
-    stamp: StampArgs,
-    font: Option<&Path>,
-) -> Result<ExitCode, CliError> {
+pub fn render(a: RenderArgs) -> Result<ExitCode, CliError> {
+    let (file, out) = (a.file.as_path(), a.out.as_path());
     let di = match read_di_file(file)? {
         Parsed::Di(di) => di,
         Parsed::Roster(_) => {
-            return Err(CliError::Arg {
-                detail: format!("{} 是交換表單（SW），只能列印 DI", file.display()),
-            });
+            return Err(CliError::Arg(format!(
+                "{} 是交換表單（SW），只能列印 DI",
+                file.display()
+            )));
         }
     };
     let mut opts = gongwen_render::RenderOptions::default();
-    if let (Some(agency), Some(time), Some(receipt)) = (stamp.agency, stamp.time, stamp.receipt_no)
+    if let (Some(agency), Some(time), Some(receipt)) = (a.stamp_agency, a.stamp_time, a.receipt_no)
     {
         let (date, hour, minute) = parse_stamp_time(&time)?;
         opts.stamp = Some(gongwen_render::ExchangeStamp {
@@ -388,10 +397,10 @@ pub fn render(
             receipt_number: receipt,
         });
     }
-    let bytes = if html {
+    let bytes = if a.html {
         gongwen_render::render_html(&di, &opts).into_bytes()
     } else {
-        let fonts = load_fonts(font)?;
+        let fonts = load_fonts(a.font.as_deref())?;
         gongwen_render::render_pdf(&di, &fonts, &opts).map_err(render_err)?
     };
     if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {

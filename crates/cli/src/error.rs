@@ -17,7 +17,7 @@ pub enum CliError {
     /// A document error (not readable, or invalid).
     Doc { path: String, error: DocError },
     /// An argument that does not fit (a stamp time that is not a time …).
-    Arg { detail: String },
+    Arg(String),
     /// The renderer failed (missing font …).
     Render { code: &'static str, detail: String },
     /// The trust layer refused (test CA state, a bad certificate request …).
@@ -74,7 +74,7 @@ impl CliError {
             CliError::Draft { .. } => "E_DRAFT",
             CliError::Config { .. } => "E_CONFIG",
             CliError::Doc { error, .. } => error.code(),
-            CliError::Arg { .. } => "E_ARG",
+            CliError::Arg(_) => "E_ARG",
             CliError::Render { code, .. } => code,
             CliError::Trust(e) => e.code(),
             CliError::Service { code, .. } => code,
@@ -86,7 +86,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Doc { error, .. } if !error.is_fatal() => 1,
-            CliError::Draft { .. } | CliError::Config { .. } | CliError::Arg { .. } => 1,
+            CliError::Draft { .. } | CliError::Config { .. } | CliError::Arg(_) => 1,
             // Input that was read and refused (a bad import, a duplicate code).
             CliError::Service { code, .. }
                 if code.starts_with("E_DIR_")
@@ -125,7 +125,7 @@ impl fmt::Display for CliError {
                 }
                 Ok(())
             }
-            CliError::Arg { detail } => f.write_str(detail),
+            CliError::Arg(detail) => f.write_str(detail),
             CliError::Render { detail, .. } => write!(f, "列印失敗：{detail}"),
             CliError::Trust(e) => e.fmt(f),
             CliError::Service { detail, .. } => f.write_str(detail),

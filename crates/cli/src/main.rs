@@ -25,7 +25,6 @@ mod doc_cmd;
 mod error;
 mod package_cmd;
 mod pki_cmd;
-mod show;
 mod signer_cmd;
 
 use std::path::PathBuf;
@@ -131,27 +130,7 @@ enum DocCommand {
     /// 以文字顯示公文內容（不論檔案編碼，輸出一律 UTF-8）
     Show { file: PathBuf },
     /// 列印成 PDF（A4，公文格式，內嵌全字庫字型）；可加上電子公文交換戳記
-    Render {
-        file: PathBuf,
-        /// 輸出檔（PDF；加 --html 時為 HTML）
-        #[arg(short, long)]
-        out: PathBuf,
-        /// 輸出 HTML 而非 PDF
-        #[arg(long)]
-        html: bool,
-        /// 交換戳記：收文機關名稱
-        #[arg(long, requires_all = ["stamp_time", "receipt_no"])]
-        stamp_agency: Option<String>,
-        /// 交換戳記：收文日期時間，例如「115/01/05 10:30」或「2026-01-05T10:30」
-        #[arg(long, requires = "stamp_agency")]
-        stamp_time: Option<String>,
-        /// 交換戳記：收文字號
-        #[arg(long, requires = "stamp_agency")]
-        receipt_no: Option<String>,
-        /// 字型檔（預設使用已安裝的全字庫正楷體 fonts-cns11643-kai）
-        #[arg(long)]
-        font: Option<PathBuf>,
-    },
+    Render(doc_cmd::RenderArgs),
 }
 
 #[derive(Subcommand)]
@@ -230,25 +209,7 @@ fn main() -> ExitCode {
         Command::Doc(DocCommand::New { draft, out, base }) => doc_cmd::new(&draft, &out, base),
         Command::Doc(DocCommand::Check { files, exchange }) => doc_cmd::check(&files, exchange),
         Command::Doc(DocCommand::Show { file }) => doc_cmd::show(&file),
-        Command::Doc(DocCommand::Render {
-            file,
-            out,
-            html,
-            stamp_agency,
-            stamp_time,
-            receipt_no,
-            font,
-        }) => doc_cmd::render(
-            &file,
-            &out,
-            html,
-            doc_cmd::StampArgs {
-                agency: stamp_agency,
-                time: stamp_time,
-                receipt_no,
-            },
-            font.as_deref(),
-        ),
+        Command::Doc(DocCommand::Render(args)) => doc_cmd::render(args),
         Command::Demo {
             dir,
             port,
@@ -297,7 +258,5 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, error::CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| error::CliError::Arg {
-            detail: format!("無法啟動執行環境：{e}"),
-        })
+        .map_err(|e| error::CliError::Arg(format!("無法啟動執行環境：{e}")))
 }

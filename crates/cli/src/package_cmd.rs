@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use gongwen_doc::AgencyCode;
 use gongwen_trust::TrustError;
-use gongwen_trust::cms::{Signer, load_certs};
+use gongwen_trust::cms::{Certificate, Signer, load_certs};
 use gongwen_trust::keys::PrivateKey;
 use gongwen_trust::package::stream::{self, StreamSeal};
 use gongwen_trust::package::{self, PackageHeader, Recipient};
@@ -22,16 +22,14 @@ const MAX_SMALL: usize = 8 * 1024 * 1024;
 fn file_name(p: &Path) -> Result<String, CliError> {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| CliError::Arg {
-            detail: format!("{} 不是檔案路徑", p.display()),
-        })
+        .ok_or_else(|| CliError::Arg(format!("{} 不是檔案路徑", p.display())))
 }
 
 fn named(p: &Path, max: usize) -> Result<(String, Vec<u8>), CliError> {
     Ok((file_name(p)?, read_bounded(p, max)?))
 }
 
-pub fn certs(p: &Path) -> Result<Vec<gongwen_trust::cms::Certificate>, CliError> {
+pub fn certs(p: &Path) -> Result<Vec<Certificate>, CliError> {
     load_certs(&read_bounded(p, MAX_SMALL)?).map_err(|e| match e {
         TrustError::Key { detail } => CliError::Trust(TrustError::Key {
             detail: format!("{}：{detail}", p.display()),
@@ -101,8 +99,7 @@ pub struct SealArgs {
 fn header_options(a: &SealArgs) -> Result<gongwen_proto::HeaderOptions, CliError> {
     let resend = match (&a.resend_of, &a.resend_kind) {
         (Some(original), Some(kind)) => Some(gongwen_proto::Resend {
-            kind: gongwen_proto::ResendKind::parse(kind)
-                .map_err(|detail| CliError::Arg { detail })?,
+            kind: gongwen_proto::ResendKind::parse(kind).map_err(CliError::Arg)?,
             original: original.clone(),
         }),
         _ => None,
@@ -139,11 +136,6 @@ pub fn seal(a: SealArgs) -> Result<ExitCode, CliError> {
         .map(|p| Ok((file_name(p)?, p.clone())))
         .collect::<Result<Vec<_>, CliError>>()?;
     let (key, cert, chain) = signer_files(&a.signer)?;
-    if a.to.is_empty() {
-        return Err(CliError::Arg {
-            detail: "請以 --to 指定至少一個收件者的加密憑證".into(),
-        });
-    }
     let mut recipients = Vec::new();
     for p in &a.to {
         recipients.extend(certs(p)?.into_iter().take(1));
@@ -272,11 +264,9 @@ pub struct TrustArgs {
 fn bindings(list: &[String]) -> Result<Vec<(String, [u8; 32])>, CliError> {
     list.iter()
         .map(|b| {
-            let bad = || CliError::Arg {
-                detail: format!(
+            let bad = || CliError::Arg(format!(
                     "--bind「{b}」格式應為 機關代碼=公鑰SHA-256（64 個十六進位字元，gongwen pki issue 會印出）"
-                ),
-            };
+                ));
             let (code, hex) = b.split_once('=').ok_or_else(bad)?;
             let hex = hex.trim();
             if hex.len() != 64 {
@@ -293,9 +283,10 @@ fn bindings(list: &[String]) -> Result<Vec<(String, [u8; 32])>, CliError> {
 
 impl TrustArgs {
     pub fn store(&self) -> Result<TrustStore, CliError> {
-        let stale_crl: StaleCrl = self.stale_crl.parse().map_err(|e| CliError::Arg {
-            detail: format!("--stale-crl{e}"),
-        })?;
+        let stale_crl: StaleCrl = self
+            .stale_crl
+            .parse()
+            .map_err(|e| CliError::Arg(format!("--stale-crl{e}")))?;
         let mut anchors = Vec::new();
         for t in &self.anchors {
             anchors.extend(certs(t)?);
@@ -351,7 +342,7 @@ impl TrustArgs {
 }
 
 pub fn open(a: OpenArgs) -> Result<ExitCode, CliError> {
-    let code = AgencyCode::parse(&a.code).map_err(|e| CliError::Arg { detail: e.message })?;
+    let code = AgencyCode::parse(&a.code).map_err(|e| CliError::Arg(e.message))?;
     let store = a.trust.store()?;
     let bound = a.trust.lookup()?;
     let key = load_key(&a.key, a.key_password_file.as_deref())?;
@@ -454,11 +445,7 @@ pub(crate) fn load_key(p: &Path, password_file: Option<&Path>) -> Result<Private
         return Ok(PrivateKey::from_token(&spec)?);
     }
     let password = password_file
-        .map(|f| {
-            std::fs::read_to_string(f)
-                .map(|t| t.lines().next().unwrap_or_default().to_string())
-                .map_err(|e| CliError::io(f, e))
-        })
+        .map(crate::pki_cmd::password_from)
         .transpose()?;
     Ok(PrivateKey::from_pem_with_password(
         &String::from_utf8_lossy(&read_bounded(p, MAX_SMALL)?),
@@ -468,16 +455,7 @@ pub(crate) fn load_key(p: &Path, password_file: Option<&Path>) -> Result<Private
 
 /// The signing key, its certificate and chain (certificates after the first in the
 /// certificate file count as chain too).
-fn signer_files(
-    a: &SignerArgs,
-) -> Result<
-    (
-        PrivateKey,
-        gongwen_trust::cms::Certificate,
-        Vec<gongwen_trust::cms::Certificate>,
-    ),
-    CliError,
-> {
+fn signer_files(a: &SignerArgs) -> Result<(PrivateKey, Certificate, Vec<Certificate>), CliError> {
     let key = load_key(&a.sign_key, a.key_password_file.as_deref())?;
     let mut own = certs(&a.sign_cert)?;
     let cert = own.remove(0);
@@ -490,7 +468,7 @@ fn signer_files(
 
 pub fn receipt(a: ReceiptArgs) -> Result<ExitCode, CliError> {
     use gongwen_trust::receipt::{self, ReceiptEvent, ReceiptRequest};
-    let code = AgencyCode::parse(&a.code).map_err(|e| CliError::Arg { detail: e.message })?;
+    let code = AgencyCode::parse(&a.code).map_err(|e| CliError::Arg(e.message))?;
     let event = ReceiptEvent::parse(&a.event)?;
     let reason = a.reason.as_deref().map(receipt::parse_reason).transpose()?;
     let inspected = package::inspect(&read_bounded(&a.pkg, MAX_PACKAGE)?)?;

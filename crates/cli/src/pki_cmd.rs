@@ -3,18 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use gongwen_doc::RocDate;
 use gongwen_trust::p12;
+use gongwen_trust::path::roc_datetime as roc;
 use gongwen_trust::pki::{Branch, InitOptions, IssueRequest, KeyType, Record, Subject, TestCa};
 
 use crate::clock::unix_now;
+use crate::doc_cmd::read;
 use crate::error::CliError;
-
-fn roc(secs: i64) -> String {
-    RocDate::from_unix_taipei(secs)
-        .map(|d| d.to_string())
-        .unwrap_or_else(|_| secs.to_string())
-}
 
 pub fn init(dir: &Path, key: &str, years: u32) -> Result<ExitCode, CliError> {
     let opts = InitOptions {
@@ -90,9 +85,7 @@ pub fn import(a: ImportArgs) -> Result<ExitCode, CliError> {
     std::fs::create_dir_all(&a.out).map_err(|e| CliError::io(&a.out, e))?;
     let pem = |c: &gongwen_trust::cms::Certificate| {
         c.to_pem(der::pem::LineEnding::LF)
-            .map_err(|e| CliError::Arg {
-                detail: format!("憑證無法輸出：{e}"),
-            })
+            .map_err(|e| CliError::Arg(format!("憑證無法輸出：{e}")))
     };
     let files = [
         (
@@ -103,9 +96,7 @@ pub fn import(a: ImportArgs) -> Result<ExitCode, CliError> {
         (
             a.out.join(format!("{stem}.key")),
             der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &got.key_pkcs8)
-                .map_err(|e| CliError::Arg {
-                    detail: format!("私鑰無法輸出：{e}"),
-                })?
+                .map_err(|e| CliError::Arg(format!("私鑰無法輸出：{e}")))?
                 .into_bytes(),
             true,
         ),
@@ -122,9 +113,7 @@ pub fn import(a: ImportArgs) -> Result<ExitCode, CliError> {
     ];
     for (p, _, _) in &files {
         if p.exists() {
-            return Err(CliError::Arg {
-                detail: format!("{} 已存在，不會覆寫", p.display()),
-            });
+            return Err(CliError::Arg(format!("{} 已存在，不會覆寫", p.display())));
         }
     }
     for (p, bytes, private) in &files {
@@ -142,8 +131,8 @@ pub fn import(a: ImportArgs) -> Result<ExitCode, CliError> {
 
 fn subject(a: IssueArgs) -> Result<Subject, CliError> {
     let need_code = |kind: &str| {
-        a.code.clone().ok_or_else(|| CliError::Arg {
-            detail: format!("--kind {kind} 需要 --code（機關代碼或統一編號）"),
+        a.code.clone().ok_or_else(|| {
+            CliError::Arg(format!("--kind {kind} 需要 --code（機關代碼或統一編號）"))
         })
     };
     let org = |branch: Branch, kind: &str| -> Result<Subject, CliError> {
@@ -166,16 +155,14 @@ fn subject(a: IssueArgs) -> Result<Subject, CliError> {
             code: need_code("client")?,
             name: a.name,
         }),
-        other => Err(CliError::Arg {
-            detail: format!(
-                "--kind「{other}」不認得，應為 agency（機關）、organisation（團體）、company（公司）、person（自然人）、server 或 client"
-            ),
-        }),
+        other => Err(CliError::Arg(format!(
+            "--kind「{other}」不認得，應為 agency（機關）、organisation（團體）、company（公司）、person（自然人）、server 或 client"
+        ))),
     }
 }
 
 /// The first line of a password file (passwords never go on the command line).
-fn password_from(file: &Path) -> Result<String, CliError> {
+pub(crate) fn password_from(file: &Path) -> Result<String, CliError> {
     let text = std::fs::read_to_string(file).map_err(|e| CliError::io(file, e))?;
     Ok(text.lines().next().unwrap_or_default().to_string())
 }
@@ -184,9 +171,7 @@ fn pkcs8_of(key_file: &Path) -> Result<Vec<u8>, CliError> {
     let pem = std::fs::read_to_string(key_file).map_err(|e| CliError::io(key_file, e))?;
     der::pem::decode_vec(pem.trim().as_bytes())
         .map(|(_, der)| der)
-        .map_err(|e| CliError::Arg {
-            detail: format!("{} 不是 PEM 私鑰：{e}", key_file.display()),
-        })
+        .map_err(|e| CliError::Arg(format!("{} 不是 PEM 私鑰：{e}", key_file.display())))
 }
 
 pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode, CliError> {
@@ -223,13 +208,8 @@ pub fn issue(dir: &Path, args: IssueArgs) -> Result<ExitCode, CliError> {
     }
     if let Some(password) = &p12_password {
         for c in &issued {
-            let cert = gongwen_trust::cms::load_certs(
-                &std::fs::read(&c.cert_file).map_err(|e| CliError::io(&c.cert_file, e))?,
-            )?
-            .remove(0);
-            let chain = gongwen_trust::cms::load_certs(
-                &std::fs::read(&c.chain_file).map_err(|e| CliError::io(&c.chain_file, e))?,
-            )?;
+            let cert = gongwen_trust::cms::load_certs(&read(&c.cert_file)?)?.remove(0);
+            let chain = gongwen_trust::cms::load_certs(&read(&c.chain_file)?)?;
             let name = format!("{} {}", c.record.name, c.record.usage.label());
             let p12 = p12::export(&pkcs8_of(&c.key_file)?, &cert, &chain, &name, password)?;
             let out = c.cert_file.with_extension("p12");

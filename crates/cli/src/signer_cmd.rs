@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use gongwen_agent::signer::Card;
 
+use crate::doc_cmd::read;
 use crate::error::CliError;
 use crate::runtime;
 
@@ -22,10 +23,10 @@ pub enum SignerCommand {
 pub struct CardArgs {
     /// 簽章憑證（PEM，可含中繼憑證）
     #[arg(long)]
-    cert: PathBuf,
+    pub cert: PathBuf,
     /// 簽章私鑰：PEM 檔，或 pkcs11:token=…;object=…?module-path=…&pin-value=…
     #[arg(long)]
-    key: String,
+    pub key: String,
 }
 
 #[derive(Args)]
@@ -50,23 +51,17 @@ pub struct SignArgs {
 
 /// Loads the card: the key must match the certificate.
 pub fn card(a: &CardArgs) -> Result<Card, CliError> {
-    let pem = std::fs::read(&a.cert).map_err(|e| CliError::io(&a.cert, e))?;
-    let mut certs = gongwen_trust::cms::load_certs(&pem).map_err(|e| CliError::Arg {
-        detail: format!("{}：{e}", a.cert.display()),
-    })?;
+    let pem = read(&a.cert)?;
+    let mut certs = gongwen_trust::cms::load_certs(&pem)
+        .map_err(|e| CliError::Arg(format!("{}：{e}", a.cert.display())))?;
     if certs.is_empty() {
-        return Err(CliError::Arg {
-            detail: format!("{} 沒有憑證", a.cert.display()),
-        });
+        return Err(CliError::Arg(format!("{} 沒有憑證", a.cert.display())));
     }
     let cert = certs.remove(0);
-    let key = gongwen_trust::keys::PrivateKey::load(&a.key).map_err(|e| CliError::Arg {
-        detail: format!("{}：{e}", a.key),
-    })?;
+    let key = gongwen_trust::keys::PrivateKey::load(&a.key)
+        .map_err(|e| CliError::Arg(format!("{}：{e}", a.key)))?;
     if !key.matches(&cert) {
-        return Err(CliError::Arg {
-            detail: "私鑰與簽章憑證不相符".into(),
-        });
+        return Err(CliError::Arg("私鑰與簽章憑證不相符".into()));
     }
     Ok(Card {
         key,
@@ -94,9 +89,9 @@ pub fn run(cmd: SignerCommand) -> Result<ExitCode, CliError> {
             let c = card(&a.card)?;
             let text = a.text.replace("\\n", "\n");
             let now = gongwen_center::Clock::default().now_s();
-            let pem = c.sign_challenge(&text, now).map_err(|e| CliError::Arg {
-                detail: e.to_string(),
-            })?;
+            let pem = c
+                .sign_challenge(&text, now)
+                .map_err(|e| CliError::Arg(e.to_string()))?;
             print!("{pem}");
             Ok(ExitCode::SUCCESS)
         }

@@ -17,7 +17,7 @@ use gongwen_client::CenterClient;
 use gongwen_client::agent::{AgentClient, Part};
 use gongwen_integration::{A, B, fresh_database, pki, runtime, scratch};
 
-use common::{BIN, free_port};
+use common::{BIN, free_port, ok, run, words};
 
 #[derive(serde::Serialize)]
 struct File {
@@ -49,9 +49,9 @@ fn agency(code: &str, center: std::net::SocketAddr, root: &Path, folder: bool) -
     }
 }
 
-/// Writes the configuration of a node in `root` serving `codes`, in folder mode or with the
-/// API on `api_port`.
-fn write_config(
+/// Writes the configuration of a node in `root` on a fresh database `db`, serving `codes`, in
+/// folder mode or with the API on `api_port`.
+async fn write_config(
     root: &Path,
     db: &str,
     center: std::net::SocketAddr,
@@ -61,7 +61,7 @@ fn write_config(
     std::fs::create_dir_all(root).unwrap();
     let folder = api_port.is_none();
     let cfg = AgentConfig {
-        database_url: db.into(),
+        database_url: fresh_database(db).await,
         data_dir: root.join("data"),
         trust_anchors: vec![pki().ca.root_file()],
         crls: vec![pki().ca.dir().join("crl")],
@@ -237,13 +237,7 @@ fn a_folder_mode_agent_killed_mid_send_and_mid_receive_delivers_each_document_on
     runtime().block_on(async {
         let root = scratch("agent-process-folders");
         let (x, a, b) = center("f").await;
-        let config = write_config(
-            &root,
-            &fresh_database("agent_process_f").await,
-            x.addr(),
-            None,
-            &[A, B],
-        );
+        let config = write_config(&root, "agent_process_f", x.addr(), None, &[A, B]).await;
 
         // Thirty letters in A's outbox before the node starts, each DI written last.
         const N: usize = 30;
@@ -293,11 +287,7 @@ fn a_folder_mode_agent_killed_mid_send_and_mid_receive_delivers_each_document_on
         kill(&mut node);
 
         // A's folders: each set in sent/ whole with its status; nothing left behind.
-        assert!(
-            all_entries(&outbox).is_empty(),
-            "outbox: {:?}",
-            all_entries(&outbox)
-        );
+        assert_eq!(all_entries(&outbox), BTreeSet::new(), "outbox");
         assert!(entries(&root.join(A).join("error")).is_empty());
         let names_sent = entries(&sent_dir);
         assert_eq!(names_sent, names);
@@ -337,30 +327,14 @@ fn an_api_agent_killed_mid_send_and_mid_receive_delivers_each_document_once() {
         let (x, a, b) = center("a").await;
         // A sends from one node, B receives at another: each is killed at its own work.
         let (pa, pb) = (free_port(), free_port());
-        let config_a = write_config(
-            &root.join("a"),
-            &fresh_database("agent_process_a").await,
-            x.addr(),
-            Some(pa),
-            &[A],
-        );
-        let config_b = write_config(
-            &root.join("b"),
-            &fresh_database("agent_process_b").await,
-            x.addr(),
-            Some(pb),
-            &[B],
-        );
+        let (root_a, root_b) = (root.join("a"), root.join("b"));
+        let config_a = write_config(&root_a, "agent_process_a", x.addr(), Some(pa), &[A]).await;
+        let config_b = write_config(&root_b, "agent_process_b", x.addr(), Some(pb), &[B]).await;
         // The document systems are registered the way an administrator does it.
         let token = |config: &Path, code: &str| {
-            let o = Command::new(BIN)
-                .args(["agent", "client", "add", "--config"])
-                .arg(config)
-                .args(["--agency", code, "--name", "公文系統"])
-                .output()
-                .unwrap();
-            let out = String::from_utf8_lossy(&o.stdout).into_owned();
-            assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
+            let add = format!("agent client add --agency {code} --name 公文系統 --config");
+            let args = [words(&add), vec![config.to_str().unwrap()]].concat();
+            let out = ok(run(&root, &[], BIN, &args));
             out.lines().nth(1).unwrap().trim().to_string()
         };
         let (base_a, base_b) = (format!("http://127.0.0.1:{pa}"), format!("http://127.0.0.1:{pb}"));
@@ -519,7 +493,7 @@ fn an_api_agent_killed_mid_send_and_mid_receive_delivers_each_document_once() {
             assert_eq!(v["state"], "delivered", "{v}");
         }
         // Received sets on disk: each once, nothing half-opened.
-        let store = root.join("b").join("data").join("inbox").join(B);
+        let store = root_b.join("data").join("inbox").join(B);
         assert_eq!(all_entries(&store), ids, "no hidden leftovers in {}", store.display());
         tokio::time::sleep(Duration::from_millis(1500)).await;
         kill(&mut node_a);

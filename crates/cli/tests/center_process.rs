@@ -15,7 +15,7 @@ use gongwen_center::CenterConfig;
 use gongwen_integration::{A, B, fresh_database, pki, runtime, scratch};
 use gongwen_proto::HeaderOptions;
 
-use common::{BIN, free_port, text};
+use common::{BIN, exits, free_port, has};
 
 #[derive(serde::Serialize)]
 struct File {
@@ -35,13 +35,7 @@ fn admin(config: &Path, args: &[&str]) -> std::process::Output {
 
 /// `admin`, which must succeed; all it printed.
 fn gongwen(config: &Path, args: &[&str]) -> String {
-    let o = admin(config, args);
-    assert!(
-        o.status.success(),
-        "gongwen center admin {args:?}: {}",
-        text(&o)
-    );
-    text(&o)
+    exits(admin(config, args), 0, &[])
 }
 
 fn serve(config: &Path) -> Child {
@@ -79,31 +73,14 @@ fn killed_mid_load_loses_nothing_acknowledged_and_sends_nothing_twice() {
         // Registered the way an administrator does it.
         for code in [A, B] {
             let a = pki.agency(code);
-            gongwen(
-                &config,
-                &["add", code, "--name", &format!("測試機關{code}")],
-            );
-            let out = gongwen(
-                &config,
-                &[
-                    "cert",
-                    code,
-                    a.sign_file.to_str().unwrap(),
-                    a.enc_file.to_str().unwrap(),
-                    a.tls_leaf.to_str().unwrap(),
-                ],
-            );
-            assert!(
-                out.contains("tls") && out.contains("signing") && out.contains("encryption"),
-                "{out}"
-            );
+            let name = format!("測試機關{code}");
+            gongwen(&config, &["add", code, "--name", &name]);
+            let files = [&a.sign_file, &a.enc_file, &a.tls_leaf].map(|f| f.to_str().unwrap());
+            let out = gongwen(&config, &[&["cert", code][..], &files].concat());
+            has(&out, &["tls", "signing", "encryption"]);
             gongwen(&config, &["ip", code, "127.0.0.1"]);
         }
-        let list = gongwen(&config, &["list"]);
-        assert!(
-            list.contains(A) && list.contains("正常") && list.contains("來源 127.0.0.1"),
-            "{list}"
-        );
+        has(&gongwen(&config, &["list"]), &[A, "正常", "來源 127.0.0.1"]);
 
         let mut server = serve(&config);
         let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
@@ -211,10 +188,5 @@ fn a_center_run_from_the_directory_refuses_hand_registration() {
     let config = dir.join("gongwen.toml");
     std::fs::write(&config, toml::to_string(&File { center: cfg }).unwrap()).unwrap();
     let o = admin(&config, &["add", A, "--name", "測試機關"]);
-    let text = text(&o);
-    assert_eq!(o.status.code(), Some(1), "{text}");
-    assert!(
-        text.contains("通訊錄") && text.contains("directory.example"),
-        "{text}"
-    );
+    exits(o, 1, &["通訊錄", "directory.example"]);
 }

@@ -98,6 +98,12 @@ fn get(url: &str, token: &str) -> serde_json::Value {
         .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stdout)))
 }
 
+/// Expects exactly one item in the list at `url` (`what` says which).
+fn one_item(url: &str, token: &str, what: &str) {
+    let v = get(url, token);
+    assert_eq!(v["items"].as_array().unwrap().len(), 1, "{what}: {v}");
+}
+
 #[test]
 fn the_demo_network_keeps_its_data_across_a_restart() {
     let dir = scratch("demo-network");
@@ -111,43 +117,22 @@ fn the_demo_network_keeps_its_data_across_a_restart() {
     assert!(out.contains("北市教字第1150000001號"), "{out}");
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("demo.json")).unwrap()).unwrap();
-    let token = |code: &str| {
-        state["tokens"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t[0] == code)
-            .unwrap()[1]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let tokens: Vec<(String, String)> = serde_json::from_value(state["tokens"].clone()).unwrap();
+    let token = |code: &str| tokens.iter().find(|t| t.0 == code).unwrap().1.clone();
     let tn = format!("http://127.0.0.1:{}", base + 11);
-    let inbox = get(&format!("{tn}/api/v1/inbox"), &token("XA20250001"));
-    assert_eq!(
-        inbox["items"].as_array().unwrap().len(),
-        1,
-        "the association has a letter to sign for: {inbox}"
-    );
-    let school = get(
-        &format!("{tn}/api/v1/inbox?state=confirmed"),
-        &token("395450100A"),
-    );
-    assert_eq!(school["items"].as_array().unwrap().len(), 1, "{school}");
+    let (inbox, association) = (format!("{tn}/api/v1/inbox"), token("XA20250001"));
+    // The association has a letter to sign for; the school signed for one.
+    one_item(&inbox, &association, "to sign for");
+    let confirmed = format!("{inbox}?state=confirmed");
+    one_item(&confirmed, &token("395450100A"), "confirmed");
     stop(child);
 
     let (child, out) = start(&dir, base);
     assert!(out.contains("沿用"), "{out}");
     assert!(!out.contains("交換範例公文"), "nothing sent again: {out}");
-    let inbox = get(
-        &format!("{tn}/api/v1/inbox?state=all"),
-        &token("XA20250001"),
-    );
-    assert_eq!(inbox["items"].as_array().unwrap().len(), 1, "{inbox}");
-    let sent = get(
-        &format!("http://127.0.0.1:{}/api/v1/sent", base + 10),
-        &token("379130000C"),
-    );
-    assert_eq!(sent["items"].as_array().unwrap().len(), 1, "{sent}");
+    let all = format!("{inbox}?state=all");
+    one_item(&all, &association, "all");
+    let sent = format!("http://127.0.0.1:{}/api/v1/sent", base + 10);
+    one_item(&sent, &token("379130000C"), "sent");
     stop(child);
 }

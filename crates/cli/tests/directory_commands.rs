@@ -7,8 +7,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::directory::{directory_config, directory_with_center, ok, refused, run};
-use common::words;
+use common::directory::{directory_config, directory_with_center, ok, run};
+use common::{expect, has, words};
 use gongwen_directory::audit::{self, NewEntry};
 use gongwen_integration::{fresh_database, runtime};
 use gongwen_store::Db;
@@ -43,12 +43,7 @@ fn audit_verify_names_what_was_changed() {
         }
         db.close().await;
     });
-    let (code, out) = verify(&url, None);
-    assert_eq!(code, 0, "{out}");
-    assert!(
-        out.contains("共 5 筆") && out.contains("雜湊鏈完整"),
-        "{out}"
-    );
+    let out = expect(verify(&url, None), 0, &["共 5 筆", "雜湊鏈完整"]);
     let anchor = out
         .lines()
         .find_map(|l| l.strip_prefix("下次檢查可用錨點：--anchor "))
@@ -57,9 +52,7 @@ fn audit_verify_names_what_was_changed() {
     assert_eq!(verify(&url, Some(&anchor)).0, 0);
 
     // A bad anchor is an argument error, not a finding.
-    let (code, out) = verify(&url, Some("5:xyz"));
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("E_ARG"), "{out}");
+    expect(verify(&url, Some("5:xyz")), 1, &["E_ARG"]);
 
     runtime().block_on(async {
         let db = Db::connect(&url).await.unwrap();
@@ -71,13 +64,9 @@ fn audit_verify_names_what_was_changed() {
             .unwrap();
         db.close().await;
     });
-    let (code, out) = verify(&url, None);
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("第 3 筆") && out.contains("遭修改"), "{out}");
-    let (code, out) = verify(&url, Some(&anchor));
-    assert_eq!(code, 1, "{out}");
+    expect(verify(&url, None), 1, &["第 3 筆", "遭修改"]);
     // The first problem is reported: entry 3, before the missing head.
-    assert!(out.contains("發現問題（第 3 筆）"), "{out}");
+    expect(verify(&url, Some(&anchor)), 1, &["發現問題（第 3 筆）"]);
 }
 
 /// Verifies a snapshot file with openssl against the test root; its JSON.
@@ -116,36 +105,18 @@ fn directory_commands_import_look_up_change_and_sign() {
     let (dir, url) = directory_with_center("directory_commands");
 
     // A broken file is refused with the line, and nothing goes in.
-    let (code, out) = import(
-        &dir,
-        "bad.csv",
-        "ORGID,ORGNAME\n379000000A,臺北市政府\n379000000A,重複\n",
-    );
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains("E_DIR_DUPLICATE") && out.contains("第 3 行"),
-        "{out}"
-    );
-    let (code, out) = import(
-        &dir,
-        "book.csv",
-        "\u{feff}ORGID,ORGNAME,STATUSCODE,UPDATETIME\r\n379000000A,臺北市政府,0,\r\n379130000C,臺北市政府資訊局,0,\r\nXA12345678,台北市中正區中正國民小學家長會,0,\r\n",
-    );
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("已匯入 3 筆"), "{out}");
+    let bad = "ORGID,ORGNAME\n379000000A,臺北市政府\n379000000A,重複\n";
+    let refusal = ["E_DIR_DUPLICATE", "第 3 行"];
+    expect(import(&dir, "bad.csv", bad), 1, &refusal);
+    let book = "\u{feff}ORGID,ORGNAME,STATUSCODE,UPDATETIME\r\n379000000A,臺北市政府,0,\r\n379130000C,臺北市政府資訊局,0,\r\nXA12345678,台北市中正區中正國民小學家長會,0,\r\n";
+    expect(import(&dir, "book.csv", book), 0, &["已匯入 3 筆"]);
 
     let out = ok(&dir, &words("directory address-book --query 臺北市中正區"));
-    assert!(
-        out.contains("XA12345678") && out.contains("共 1 筆"),
-        "{out}"
-    );
+    has(&out, &["XA12345678", "共 1 筆"]);
     let out = ok(&dir, &words("directory address-book --format csv"));
     // The legacy digits are read; the export writes the published letters.
-    assert!(
-        out.contains("ORGID,ORGNAME,STATUSCODE,UPDATETIME")
-            && out.contains("379130000C,臺北市政府資訊局,T,"),
-        "{out}"
-    );
+    has(&out, &["ORGID,ORGNAME,STATUSCODE,UPDATETIME"]);
+    has(&out, &["379130000C,臺北市政府資訊局,T,"]);
     let (code, out) = run(
         &dir,
         &words("directory address-book --resolve 台北市政府資訊局"),
@@ -153,21 +124,14 @@ fn directory_commands_import_look_up_change_and_sign() {
     assert_eq!((code, out.trim()), (0, "379130000C\t臺北市政府資訊局"));
 
     // A suspension needs a reason; the participant's history shows both changes.
-    let out = refused(
-        &dir,
-        &words("directory participant state XA12345678 suspend"),
-    );
-    assert!(out.contains("須註明原因"), "{out}");
-    ok(
-        &dir,
-        &words("directory participant state XA12345678 suspend --reason 未經受文者同意發送廣告"),
-    );
+    let suspend = "directory participant state XA12345678 suspend";
+    expect(run(&dir, &words(suspend)), 1, &["須註明原因"]);
+    let reason = "--reason 未經受文者同意發送廣告";
+    ok(&dir, &words(&format!("{suspend} {reason}")));
     let out = ok(&dir, &words("directory participant show XA12345678"));
-    assert!(
-        out.contains("暫停")
-            && out.contains("participant.imported")
-            && out.contains("participant.suspended"),
-        "{out}"
+    has(
+        &out,
+        &["暫停", "participant.imported", "participant.suspended"],
     );
 
     // The snapshot is a CMS SignedData that openssl verifies against the test root.
@@ -177,10 +141,13 @@ fn directory_commands_import_look_up_change_and_sign() {
     assert_eq!(json["participants"].as_array().unwrap().len(), 3);
     assert_eq!(json["participants"][2]["state"], "suspended");
 
-    ok(
-        &dir,
-        &["directory", "audit", "verify", "--database-url", &url],
-    );
+    audit_intact(&dir, &url);
+}
+
+/// `directory audit verify` of the database at `url` passes.
+fn audit_intact(dir: &Path, url: &str) {
+    let line = format!("directory audit verify --database-url {url}");
+    ok(dir, &words(&line));
 }
 
 /// The case number `application submit` printed (`申請案 <id>：…`).
@@ -203,38 +170,28 @@ fn review(dir: &Path, id: &str, account: &str, decision: &[&str]) -> (i32, Strin
 fn an_application_signed_submitted_and_reviewed_from_the_command_line() {
     use gongwen_integration::C;
     let (dir, url) = review_setup("directory_applications");
-    let out = refused(
-        &dir,
-        &words("directory account x --display-name x --role first_reviewer"),
-    );
-    assert!(out.contains("審核機關"), "{out}");
+    let no_scope = "directory account x --display-name x --role first_reviewer";
+    expect(run(&dir, &words(no_scope)), 1, &["審核機關"]);
 
     assert_eq!(sign(&dir, "app.p7").0, 0);
     // Never overwrites.
-    let (code, out) = sign(&dir, "app.p7");
-    assert_eq!(code, 1, "{out}");
+    expect(sign(&dir, "app.p7"), 1, &[]);
     let out = ok(&dir, &words("directory application submit app.p7"));
     let id = case_id(&out);
-    assert!(out.contains("待初審"), "{out}");
+    has(&out, &["待初審"]);
     let out = ok(&dir, &words("directory application list --as minzheng"));
-    assert!(out.contains(&id) && out.contains("共 1 件"), "{out}");
-    let (code, out) = review(&dir, &id, "tnc-admin", &["approve"]);
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("E_DIR_FORBIDDEN"), "{out}");
-    assert_eq!(review(&dir, &id, "minzheng", &["approve"]).0, 0);
-    let (code, out) = review(&dir, &id, "tnc-admin", &["approve"]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("已開通"), "{out}");
+    has(&out, &[&id, "共 1 件"]);
+    let approve = |account: &str| review(&dir, &id, account, &["approve"]);
+    expect(approve("tnc-admin"), 1, &["E_DIR_FORBIDDEN"]);
+    expect(approve("minzheng"), 0, &[]);
+    expect(approve("tnc-admin"), 0, &["已開通"]);
     let out = ok(&dir, &["directory", "application", "show", &id]);
-    assert!(
-        out.contains("second_reviewer:tnc-admin") && out.contains("application.activated"),
-        "{out}"
+    has(
+        &out,
+        &["second_reviewer:tnc-admin", "application.activated"],
     );
     let out = ok(&dir, &["directory", "address-book", "--query", C]);
-    assert!(
-        out.contains("臺南市體育會") && out.contains("正常"),
-        "{out}"
-    );
+    has(&out, &["臺南市體育會", "正常"]);
 
     // The improvement path from the command line.
     let out = ok(
@@ -255,22 +212,11 @@ fn an_application_signed_submitted_and_reviewed_from_the_command_line() {
         &dir,
         &["directory", "improvement", "answer", &nid, "已改善"],
     );
-    let out = ok(
-        &dir,
-        &words(&format!(
-            "directory improvement follow-up {nid} --improved --note 確認已無廣告"
-        )),
-    );
-    assert!(out.contains("已改善"), "{out}");
+    let follow_up = format!("directory improvement follow-up {nid} --improved --note 確認已無廣告");
+    has(&ok(&dir, &words(&follow_up)), &["已改善"]);
     let out = ok(&dir, &["directory", "improvement", "show", C]);
-    assert!(
-        out.contains("第 1 次追蹤") && out.contains("確認已無廣告"),
-        "{out}"
-    );
-    ok(
-        &dir,
-        &["directory", "audit", "verify", "--database-url", &url],
-    );
+    has(&out, &["第 1 次追蹤", "確認已無廣告"]);
+    audit_intact(&dir, &url);
 }
 
 /// The national open-data address book's shape: `ORGID,ORGNAME,STATUSCODE,UPDATETIME`, a BOM,
@@ -331,29 +277,17 @@ fn the_published_address_book_imports_and_exports_as_it_is() {
         // One bad row at the very end: nothing goes in, and the error names that line.
         let bad = format!("{good}XA99999999,最後一列,X,2025-12-08 11:23:23{eol}");
         let started = std::time::Instant::now();
-        let (code, out) = import(&dir, "bad.csv", &bad);
-        assert_eq!(code, 1, "{out}");
-        let last = ROWS + 3; // the header, 總統府, ROWS rows, then the bad one
-        assert!(
-            out.contains("E_DIR_IMPORT")
-                && out.contains(&format!("第 {last} 行"))
-                && out.contains("STATUSCODE「X」"),
-            "{out}"
-        );
-        let out = ok(&dir, &["directory", "address-book"]);
-        assert!(out.contains("共 0 筆"), "{out}");
+        let last = format!("第 {} 行", ROWS + 3); // the header, 總統府, ROWS rows, the bad one
+        let refusal = ["E_DIR_IMPORT", &last, "STATUSCODE「X」"];
+        expect(import(&dir, "bad.csv", &bad), 1, &refusal);
+        has(&ok(&dir, &["directory", "address-book"]), &["共 0 筆"]);
         // So does a time in another form.
         let bad = good.replacen("2025-12-08 11:23:23", "2025/12/08 11:23:23", 1);
-        let (code, out) = import(&dir, "bad.csv", &bad);
-        assert_eq!(code, 1, "{out}");
-        assert!(
-            out.contains("E_DIR_IMPORT") && out.contains("第 2 行") && out.contains("UPDATETIME"),
-            "{out}"
-        );
+        let refusal = ["E_DIR_IMPORT", "第 2 行", "UPDATETIME"];
+        expect(import(&dir, "bad.csv", &bad), 1, &refusal);
 
-        let (code, out) = import(&dir, "book.csv", &good);
-        assert_eq!(code, 0, "{out}");
-        assert!(out.contains(&format!("已匯入 {} 筆", ROWS + 1)), "{out}");
+        let imported = format!("已匯入 {} 筆", ROWS + 1);
+        expect(import(&dir, "book.csv", &good), 0, &[&imported]);
         eprintln!(
             "{name}: both refusals and the import took {:?}",
             started.elapsed()
@@ -361,17 +295,11 @@ fn the_published_address_book_imports_and_exports_as_it_is() {
 
         // Found by code or by name, 臺 and 台 alike, each with its state.
         let query = |q: &str| ok(&dir, &["directory", "address-book", "--query", q]);
-        let out = query("200000000A");
-        assert!(out.contains("200000000A\t總統府\t正常\ttpc"), "{out}");
-        let out = query("台南市政府第2");
-        assert!(out.contains("臺南市政府第2\t正常"), "{out}");
+        has(&query("200000000A"), &["200000000A\t總統府\t正常\ttpc"]);
+        has(&query("台南市政府第2"), &["臺南市政府第2\t正常"]);
         for (i, label) in [(3, "中止"), (7, "註銷"), (2, "正常")] {
             let e = &entries[i + 1];
-            let out = query(&e[1]);
-            assert!(
-                out.contains(&format!("{}\t{}\t{label}", e[0], e[1])),
-                "{out}"
-            );
+            has(&query(&e[1]), &[&format!("{}\t{}\t{label}", e[0], e[1])]);
         }
         let (code, out) = run(
             &dir,
@@ -419,39 +347,22 @@ fn the_published_address_book_imports_and_exports_as_it_is() {
 #[test]
 fn a_suspended_participant_exports_as_d_and_stays_suspended_when_moved() {
     let (dir, _) = directory_with_center("suspended_export");
-    let (code, out) = import(
-        &dir,
-        "book.csv",
-        "ORGID,ORGNAME,STATUSCODE,UPDATETIME\n379000000A,臺北市政府,T,2025-12-08 11:23:23\n",
-    );
-    assert_eq!(code, 0, "{out}");
-    ok(
-        &dir,
-        &words("directory participant state 379000000A suspend --reason 散播電腦病毒"),
-    );
+    let book = "ORGID,ORGNAME,STATUSCODE,UPDATETIME\n379000000A,臺北市政府,T,2025-12-08 11:23:23\n";
+    expect(import(&dir, "book.csv", book), 0, &[]);
+    let suspend = "directory participant state 379000000A suspend --reason 散播電腦病毒";
+    ok(&dir, &words(suspend));
     let export = ok(&dir, &words("directory address-book --format csv"));
-    assert!(
-        export.contains("379000000A,臺北市政府,D,") && export.contains(",suspended\r\n"),
-        "{export}"
-    );
+    has(&export, &["379000000A,臺北市政府,D,", ",suspended\r\n"]);
 
     // Into another directory: still 暫停, not 中止.
     let (other, _) = directory_with_center("suspended_import");
-    let (code, out) = import(&other, "book.csv", &export);
-    assert_eq!(code, 0, "{out}");
+    expect(import(&other, "book.csv", &export), 0, &[]);
     let out = ok(&other, &words("directory address-book --query 379000000A"));
-    assert!(out.contains("379000000A\t臺北市政府\t暫停"), "{out}");
+    has(&out, &["379000000A\t臺北市政府\t暫停"]);
     // A STATE that contradicts STATUSCODE is refused.
-    let (code, out) = import(
-        &other,
-        "bad.csv",
-        "ORGID,ORGNAME,STATUSCODE,STATE\n379130000C,臺北市政府資訊局,T,suspended\n",
-    );
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains("E_DIR_IMPORT") && out.contains("第 2 行") && out.contains("STATE"),
-        "{out}"
-    );
+    let bad = "ORGID,ORGNAME,STATUSCODE,STATE\n379130000C,臺北市政府資訊局,T,suspended\n";
+    let refusal = ["E_DIR_IMPORT", "第 2 行", "STATE"];
+    expect(import(&other, "bad.csv", bad), 1, &refusal);
 }
 
 #[test]
@@ -459,8 +370,7 @@ fn an_application_rejected_from_the_command_line_tells_the_applicant_why() {
     use gongwen_integration::C;
     let (dir, url) = review_setup("directory_reject");
     let submit = |p7: &str| {
-        let (code, out) = sign(&dir, p7);
-        assert_eq!(code, 0, "{out}");
+        expect(sign(&dir, p7), 0, &[]);
         case_id(&ok(&dir, &["directory", "application", "submit", p7]))
     };
     let id = submit("app.p7");
@@ -468,81 +378,45 @@ fn an_application_rejected_from_the_command_line_tells_the_applicant_why() {
     assert_eq!(review(&dir, &id, "minzheng", &["approve"]).0, 0);
     let notices_before = ok(&dir, &["directory", "notices", C]);
     // 不同意 needs a reason: refused, and nothing changes.
-    let (code, out) = review(&dir, &id, "tnc-admin", &["reject"]);
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("理由"), "{out}");
-    let (code, out) = review(&dir, &id, "tnc-admin", &["reject", "--message", " "]);
-    assert_eq!(code, 1, "{out}");
+    let second = |decision: &[&str]| review(&dir, &id, "tnc-admin", decision);
+    expect(second(&["reject"]), 1, &["理由"]);
+    expect(second(&["reject", "--message", " "]), 1, &[]);
     let show = ["directory", "application", "show", &id];
     assert!(ok(&dir, &show).contains("待複審"));
     assert_eq!(ok(&dir, &["directory", "notices", C]), notices_before);
 
     let reason = "固定 IP 非貴會所有，請洽網路服務業者確認後重新申請";
-    let (code, out) = review(&dir, &id, "tnc-admin", &["reject", "--message", reason]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains(&id) && out.contains("不同意"), "{out}");
+    let rejected = second(&["reject", "--message", reason]);
+    expect(rejected, 0, &[&id, "不同意"]);
+    let opinion = format!("審核意見：{reason}");
     let out = ok(&dir, &show);
-    assert!(
-        out.contains("不同意")
-            && out.contains(&format!("審核意見：{reason}"))
-            && out.contains("second_reviewer:tnc-admin")
-            && out.contains("application.rejected"),
-        "{out}"
-    );
-    let out = ok(
-        &dir,
-        &words("directory application list --as tnc-admin --state rejected"),
-    );
-    assert!(out.contains(&id), "{out}");
+    has(&out, &["不同意", &opinion, "application.rejected"]);
+    has(&out, &["second_reviewer:tnc-admin"]);
+    let rejected = "directory application list --as tnc-admin --state rejected";
+    has(&ok(&dir, &words(rejected)), &[&id]);
     // The applicant's notice, newest first, says 不同意 and why.
     let out = ok(&dir, &["directory", "notices", C]);
     let first = out.lines().next().unwrap_or_default();
-    assert!(
-        first.contains("連線申請不同意") && first.contains(&id) && first.contains(reason),
-        "{out}"
-    );
+    has(first, &["連線申請不同意", &id, reason]);
     // Nothing was registered; the decision is final.
     let out = ok(&dir, &["directory", "address-book", "--query", C]);
     assert!(!out.contains("臺南市體育會"), "{out}");
-    let (code, out) = review(&dir, &id, "tnc-admin", &["approve"]);
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains("E_DIR_STATE") && out.contains("不同意"),
-        "{out}"
-    );
+    expect(second(&["approve"]), 1, &["E_DIR_STATE", "不同意"]);
     // The applicant may apply again, a new case.
     let again = submit("again.p7");
     assert_ne!(again, id);
     let out = ok(&dir, &["directory", "application", "show", &again]);
-    assert!(
-        out.contains("待初審") && out.contains(&format!("過去申請：{id}（不同意")),
-        "{out}"
-    );
-    ok(
-        &dir,
-        &["directory", "audit", "verify", "--database-url", &url],
-    );
+    has(&out, &["待初審", &format!("過去申請：{id}（不同意")]);
+    audit_intact(&dir, &url);
 }
 
 /// Signs C's `form.json` with its card (`card.pem` and the signing key) into `out`.
 fn sign(dir: &Path, out: &str) -> (i32, String) {
     let c = gongwen_integration::pki().agency(gongwen_integration::C);
     let key = c.sign_key_file.to_str().unwrap();
-    run(
-        dir,
-        &[
-            "directory",
-            "application",
-            "sign",
-            "form.json",
-            "--cert",
-            "card.pem",
-            "--key",
-            key,
-            "-o",
-            out,
-        ],
-    )
+    let mut args = words("directory application sign form.json --cert card.pem --key");
+    args.extend([key, "-o", out]);
+    run(dir, &args)
 }
 
 /// A scratch folder `name` with a directory on a fresh database, the 臺南市 center and its two

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{BIN, fresh_dir, run, words};
+use common::{BIN, has, run, scratch, words};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -24,6 +24,12 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Expects exit code `code` and each of `parts` on standard output.
+fn prints(o: Output, code: i32, parts: &[&str]) {
+    assert_eq!(o.status.code(), Some(code), "{}", stdout(&o));
+    has(&stdout(&o), parts);
 }
 
 fn tool(name: &str) -> Command {
@@ -89,17 +95,19 @@ fn name(p: &Path) -> &str {
     p.file_name().unwrap().to_str().unwrap()
 }
 
+/// Each example draft writes files xmllint accepts, and each kind renders to PDF and HTML
+/// with its title.
 #[test]
-fn every_example_draft_writes_files_xmllint_accepts() {
-    for (example, dis, sws) in [
-        ("letter.toml", 1, 1),
-        ("memo.toml", 1, 0),
-        ("order.toml", 1, 1),
-        ("announcement.toml", 1, 0),
-        ("meeting.toml", 1, 1),
-        ("site-visit.toml", 2, 2),
+fn every_example_draft_writes_files_xmllint_accepts_and_renders() {
+    for (example, dis, sws, title) in [
+        ("letter.toml", 1, 1, "函"),
+        ("memo.toml", 1, 0, "簽"),
+        ("order.toml", 1, 1, "令"),
+        ("announcement.toml", 1, 0, "公告"),
+        ("meeting.toml", 1, 1, "開會通知單"),
+        ("site-visit.toml", 2, 2, "會勘通知單"),
     ] {
-        let out = fresh_dir(&format!("doc-{example}"));
+        let out = scratch(&format!("doc-{example}"));
         let o = new_from(example, &out, &[]);
         assert!(o.status.success(), "{example}: {}", stderr(&o));
         let di = files_with(&out, "di");
@@ -115,12 +123,29 @@ fn every_example_draft_writes_files_xmllint_accepts() {
         }
         let c = gongwen(&out, &format!("doc check {}", name(&di[0])));
         assert_eq!(c.status.code(), Some(0), "{example}: {}", stdout(&c));
+        for di in di {
+            let pdf = di.with_extension("pdf");
+            let o = gongwen(&out, &format!("doc render {} -o {}", name(&di), name(&pdf)));
+            assert!(o.status.success(), "{example}: {}", stderr(&o));
+            let t = tool("pdftotext").arg(&pdf).arg("-").output().unwrap();
+            let text: String = String::from_utf8_lossy(&t.stdout)
+                .split_whitespace()
+                .collect();
+            assert!(text.contains(title), "{example}: {text}");
+            let html = di.with_extension("html");
+            let o = gongwen(
+                &out,
+                &format!("doc render {} -o {} --html", name(&di), name(&html)),
+            );
+            assert!(o.status.success());
+            assert!(std::fs::read_to_string(&html).unwrap().contains(title));
+        }
     }
 }
 
 /// The example letter written into a fresh directory for test `name`.
 fn letter(name: &str) -> PathBuf {
-    let out = fresh_dir(&format!("doc-{name}"));
+    let out = scratch(&format!("doc-{name}"));
     assert!(new_from("letter.toml", &out, &[]).status.success());
     out
 }
@@ -156,35 +181,25 @@ fn check_reports_problems_with_paths_and_exit_codes() {
         text.replace("代碼=\"速件\"", "代碼=\"特急件\""),
     )
     .unwrap();
-    let o = check("bad.di");
-    assert_eq!(o.status.code(), Some(1));
-    let s = stdout(&o);
-    assert!(
-        s.contains("bad.di: /函/速別:") && s.contains("特急件") && s.contains("[E_DOC_INVALID]"),
-        "{s}"
-    );
+    let problem = ["bad.di: /函/速別:", "特急件", "[E_DOC_INVALID]"];
+    prints(check("bad.di"), 1, &problem);
 
     // Not XML any more: exit 2.
     let half = (text.len() / 2..)
         .find(|&i| text.is_char_boundary(i))
         .unwrap();
     std::fs::write(out.join("cut.di"), &text.as_bytes()[..half]).unwrap();
-    let o = check("cut.di");
-    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
-    assert!(stdout(&o).contains("E_DOC_MALFORMED"));
+    prints(check("cut.di"), 2, &["E_DOC_MALFORMED"]);
 
     // The attachment the DI declares must be beside it.
     std::fs::remove_file(out.join("1150001234_ATTCH1.pdf")).unwrap();
-    let o = check("1150001234.di");
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("E_DOC_REFERENCE") && stdout(&o).contains("1150001234_ATTCH1.pdf"));
+    let missing = ["E_DOC_REFERENCE", "1150001234_ATTCH1.pdf"];
+    prints(check("1150001234.di"), 1, &missing);
 
     // Several files: the worst decides.
     assert_eq!(check("1150001234.sw cut.di").status.code(), Some(2));
 
-    let o = check("nothing.di");
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stdout(&o).contains("找不到檔案"));
+    prints(check("nothing.di"), 2, &["找不到檔案"]);
 }
 
 #[test]
@@ -208,16 +223,16 @@ fn show_prints_the_document_in_utf8_whatever_its_encoding() {
     let text = std::fs::read_to_string(out.join("1150001234.di"))
         .unwrap()
         .replace("encoding=\"UTF-8\"", "encoding=\"big5\"");
-    let (big5, _, unmappable) = to_big5(&text);
-    assert!(!unmappable);
+    let big5 = to_big5(&text).expect("every character maps to Big5");
     std::fs::write(out.join("1150001234-big5.di"), big5).unwrap();
     let o = gongwen(&out, "doc show 1150001234-big5.di");
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), s);
 }
 
-/// Big5 bytes through iconv (glibc), so this test needs no extra crate.
-fn to_big5(text: &str) -> (Vec<u8>, (), bool) {
+/// Big5 bytes through iconv (glibc), so this test needs no extra crate; `None` when a
+/// character has no Big5 code.
+fn to_big5(text: &str) -> Option<Vec<u8>> {
     use std::io::Write;
     let mut child = Command::new("iconv")
         .args(["-f", "UTF-8", "-t", "CP950"])
@@ -225,38 +240,24 @@ fn to_big5(text: &str) -> (Vec<u8>, (), bool) {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("iconv");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(text.as_bytes()).unwrap();
+    drop(stdin); // iconv reads to the end
     let o = child.wait_with_output().unwrap();
-    (o.stdout, (), !o.status.success())
+    o.status.success().then_some(o.stdout)
 }
 
 #[test]
 fn render_pdf_and_html_with_the_exchange_stamp() {
     let out = letter("render");
     let pdf = out.join("1150001234.pdf");
-    let o = run(
-        &out,
-        &[],
-        BIN,
-        &[
-            "doc",
-            "render",
-            "1150001234.di",
-            "-o",
-            "1150001234.pdf",
-            "--stamp-agency",
-            "臺北市政府資訊局",
-            "--stamp-time",
-            "115/01/05 10:30",
-            "--receipt-no",
-            "北市資字第1150000456號",
-        ],
-    );
+    // The stamp time has a space, so it is given as one argument.
+    let mut args = words("doc render 1150001234.di -o 1150001234.pdf --stamp-time");
+    args.push("115/01/05 10:30");
+    args.extend(words(
+        "--stamp-agency 臺北市政府資訊局 --receipt-no 北市資字第1150000456號",
+    ));
+    let o = run(&out, &[], BIN, &args);
     assert!(o.status.success(), "{}", stderr(&o));
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF"));
@@ -399,67 +400,28 @@ impl Ppm {
 }
 
 #[test]
-fn every_kind_renders_to_pdf_and_html() {
-    for (example, title) in [
-        ("memo.toml", "簽"),
-        ("order.toml", "令"),
-        ("announcement.toml", "公告"),
-        ("meeting.toml", "開會通知單"),
-        ("site-visit.toml", "會勘通知單"),
-    ] {
-        let out = fresh_dir(&format!("doc-kinds-{example}"));
-        assert!(new_from(example, &out, &[]).status.success());
-        for di in files_with(&out, "di") {
-            let pdf = di.with_extension("pdf");
-            let o = gongwen(&out, &format!("doc render {} -o {}", name(&di), name(&pdf)));
-            assert!(o.status.success(), "{example}: {}", stderr(&o));
-            let t = tool("pdftotext").arg(&pdf).arg("-").output().unwrap();
-            let text: String = String::from_utf8_lossy(&t.stdout)
-                .split_whitespace()
-                .collect();
-            assert!(text.contains(title), "{example}: {text}");
-            let html = di.with_extension("html");
-            let o = gongwen(
-                &out,
-                &format!("doc render {} -o {} --html", name(&di), name(&html)),
-            );
-            assert!(o.status.success());
-            assert!(std::fs::read_to_string(&html).unwrap().contains(title));
-        }
-    }
-}
-
-#[test]
 fn bad_drafts_fail_clearly_and_write_nothing() {
-    let out = fresh_dir("doc-baddraft");
+    let out = scratch("doc-baddraft");
     let draft = out.join("bad.toml");
-    // `doc new` of `bad.toml` as written by `text`: exit code and standard error.
-    let new = |text: &str| {
+    // `doc new` of `bad.toml` as written by `text`: exit code `code`, each of `parts` on
+    // standard error.
+    let new = |text: &str, code: i32, parts: &[&str]| {
         std::fs::write(&draft, text).unwrap();
         let o = gongwen(&out, "doc new bad.toml --out o");
-        (o.status.code(), stderr(&o))
+        assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+        has(&stderr(&o), parts);
     };
-    let (code, err) = new("\"文別\" = \"函\"\n\"速別\" = \"特急\"\n\"主旨\" = \"測試\"\n");
-    assert_eq!(code, Some(1));
-    assert!(
-        err.contains("速別") && err.contains("發文機關") && err.contains("正本"),
-        "{err}"
-    );
+    let text = "\"文別\" = \"函\"\n\"速別\" = \"特急\"\n\"主旨\" = \"測試\"\n";
+    new(text, 1, &["速別", "發文機關", "正本"]);
     assert!(!out.join("o").exists());
 
-    let (code, err) = new("\"文別\" = \"函\"\n\"不存在的欄位\" = 1\n");
-    assert_eq!(code, Some(1));
-    assert!(err.contains("E_DRAFT"));
+    new("\"文別\" = \"函\"\n\"不存在的欄位\" = 1\n", 1, &["E_DRAFT"]);
 
     // Chinese keys without quotes are not TOML; the message says how to write them.
-    let (code, err) = new("文別 = \"函\"\n");
-    assert_eq!(code, Some(1));
-    assert!(err.contains("要加雙引號"));
+    new("文別 = \"函\"\n", 1, &["要加雙引號"]);
 
     // An attachment that is not there: nothing is written.
     let text = std::fs::read_to_string(repo().join("examples/letter.toml")).unwrap();
-    let (code, err) = new(&text.replace("attachments/plan.pdf", "attachments/none.pdf"));
-    assert_eq!(code, Some(2));
-    assert!(err.contains("none.pdf"));
+    new(&text.replace("plan.pdf", "none.pdf"), 2, &["none.pdf"]);
     assert!(!out.join("o").exists());
 }

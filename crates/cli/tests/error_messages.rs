@@ -7,6 +7,7 @@ mod common;
 use std::path::Path;
 
 use common::directory::{directory_config, directory_with_center, gongwen};
+use common::has;
 use gongwen_integration::{fresh_database, runtime, scratch};
 
 /// Runs `gongwen` in `dir`; its exit code and standard error.
@@ -21,11 +22,8 @@ fn fails(dir: &Path, args: &[&str]) -> (i32, String) {
 /// One error line with `code` in its brackets, the code nowhere else, and no line twice.
 fn said_once(stderr: &str, code: &str, says: &str) {
     assert_eq!(stderr.matches(code).count(), 1, "{code} not once: {stderr}");
-    assert_eq!(
-        stderr.matches(&format!("錯誤 [{code}]：")).count(),
-        1,
-        "{stderr}"
-    );
+    let line = format!("錯誤 [{code}]：");
+    assert_eq!(stderr.matches(&line).count(), 1, "{stderr}");
     assert_eq!(
         stderr.matches(says).count(),
         1,
@@ -66,15 +64,10 @@ fn a_refused_import_and_lookup_say_their_code_once() {
     let (code, err) = fails(&dir, &["directory", "import", "bad.csv", "--center", "tpc"]);
     assert_eq!(code, 1, "{err}");
     said_once(&err, "E_DIR_IMPORT", "第 2 行");
-    assert!(
-        err.contains("匯入檔有誤") && err.contains("STATUSCODE「Q」"),
-        "{err}"
-    );
+    has(&err, &["匯入檔有誤", "STATUSCODE「Q」"]);
 
-    let (code, err) = fails(
-        &dir,
-        &["directory", "address-book", "--resolve", "沒有這個機關"],
-    );
+    let resolve = ["directory", "address-book", "--resolve", "沒有這個機關"];
+    let (code, err) = fails(&dir, &resolve);
     assert_eq!(code, 1, "{err}");
     said_once(&err, "E_NOT_FOUND", "沒有這個機關");
 }

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{BIN, fresh_dir, ok, run, text, two_agencies, words};
+use common::{BIN, exits, has, ok, run, scratch, text, two_agencies, words};
 
 /// `gongwen` in `dir` with the words of `line` as its arguments.
 fn gongwen(dir: &Path, line: &str) -> Output {
@@ -27,20 +27,14 @@ fn seal(dir: &Path, di: &str, out: &str) -> Output {
 
 #[test]
 fn seal_inspect_open_receipts_and_refusals() {
-    let dir = fresh_dir("pkg");
+    let dir = scratch("pkg");
     let (sha, dit_sha) = two_agencies(&dir, &[]);
 
     let sealed = ok(seal(&dir, "doc/1150001234.di", "p.pkg"));
-    assert!(
-        sealed.contains("府資字第1150001234號") && sealed.contains("4 個電子受文者"),
-        "{sealed}"
-    );
+    has(&sealed, &["府資字第1150001234號", "4 個電子受文者"]);
 
     let h = ok(gongwen(&dir, "inspect p.pkg --json"));
-    assert!(
-        h.contains("\"sender\": \"379000000A\"") && h.contains("body_sha256"),
-        "{h}"
-    );
+    has(&h, &["\"sender\": \"379000000A\"", "body_sha256"]);
 
     let bind = format!("379000000A={sha}");
     // As 379130000C's operator, with its decryption key in `key`.
@@ -53,10 +47,7 @@ fn seal_inspect_open_receipts_and_refusals() {
         )
     };
     let o = ok(open("recv", &format!("--bind {bind}")));
-    assert!(
-        o.contains("驗證通過") && o.contains("已寫出 3 個檔案"),
-        "{o}"
-    );
+    has(&o, &["驗證通過", "已寫出 3 個檔案"]);
     for f in ["1150001234.di", "1150001234.sw", "1150001234_ATTCH1.pdf"] {
         assert_eq!(
             std::fs::read(dir.join("recv").join(f)).unwrap(),
@@ -74,45 +65,26 @@ fn seal_inspect_open_receipts_and_refusals() {
              --chain ca/issued/379130000C-chain.pem -o r.p7"
         ),
     ));
-    assert!(r.contains("退文回執"), "{r}");
+    has(&r, &["退文回執"]);
     let verify = "verify-receipt r.p7 --trust ca/root.crt --crl ca/crl";
     let v = ok(gongwen(
         &dir,
         &format!("{verify} --bind 379130000C={dit_sha}"),
     ));
-    assert!(
-        v.contains("退文原因：附件不全：附件無法開啟") && v.contains("驗證通過"),
-        "{v}"
-    );
-    let o = gongwen(&dir, verify);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("E_PKG_SENDER"));
-    let o = gongwen(
-        &dir,
-        &format!("receipt p.pkg --event 退文 {signer} -o r2.p7"),
-    );
-    assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("原因") && !dir.join("r2.p7").exists());
+    has(&v, &["退文原因：附件不全：附件無法開啟", "驗證通過"]);
+    exits(gongwen(&dir, verify), 1, &["E_PKG_SENDER"]);
+    let no_reason = format!("receipt p.pkg --event 退文 {signer} -o r2.p7");
+    exits(gongwen(&dir, &no_reason), 1, &["原因"]);
+    assert!(!dir.join("r2.p7").exists());
 
     // A passphrase-protected key file (encrypted PKCS#8, as OpenSSL writes it); the
     // passphrase has spaces, so these arguments are given one by one.
-    ok(run(
-        &dir,
-        &[],
-        "openssl",
-        &[
-            "pkcs8",
-            "-topk8",
-            "-v2",
-            "aes-256-cbc",
-            "-in",
-            "ca/issued/379130000C-enc.key",
-            "-passout",
-            "pass:correct horse battery",
-            "-out",
-            "enc-protected.key",
-        ],
-    ));
+    let pkcs8 = "pkcs8 -topk8 -v2 aes-256-cbc -in ca/issued/379130000C-enc.key -passout";
+    let args = [
+        words(pkcs8),
+        vec!["pass:correct horse battery", "-out", "enc-protected.key"],
+    ];
+    ok(run(&dir, &[], "openssl", &args.concat()));
     std::fs::write(dir.join("keypw"), "correct horse battery\n").unwrap();
     let o = ok(gongwen(
         &dir,
@@ -121,36 +93,31 @@ fn seal_inspect_open_receipts_and_refusals() {
              --crl ca/crl --bind {bind} -o recv-pw"
         ),
     ));
-    assert!(o.contains("驗證通過"), "{o}");
+    has(&o, &["驗證通過"]);
 
     // Refusals write nothing: unbound sender, existing files, tampered package, bad --bind.
-    let o = open("recv2", "");
-    assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("E_PKG_SENDER"), "{}", text(&o));
+    exits(open("recv2", ""), 1, &["E_PKG_SENDER"]);
     assert!(!dir.join("recv2").exists());
-    let o = open("recv", &format!("--bind {bind}"));
-    assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("不會覆寫"));
+    exits(open("recv", &format!("--bind {bind}")), 1, &["不會覆寫"]);
     let mut pkg = std::fs::read(dir.join("p.pkg")).unwrap();
     let n = pkg.len();
     pkg[n / 3] ^= 0x10;
     std::fs::write(dir.join("p.pkg"), &pkg).unwrap();
-    let o = open("recv3", &format!("--bind {bind}"));
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("E_PKG_HEADER"), "{}", text(&o));
+    exits(
+        open("recv3", &format!("--bind {bind}")),
+        1,
+        &["E_PKG_HEADER"],
+    );
     assert!(!dir.join("recv3").exists());
-    let o = gongwen(&dir, "inspect p.pkg");
-    assert!(text(&o).contains("E_PKG_HEADER"));
-    let o = open("recv4", "--bind 379000000A=xyz");
-    assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("E_ARG"));
+    has(&text(&gongwen(&dir, "inspect p.pkg")), &["E_PKG_HEADER"]);
+    exits(open("recv4", "--bind 379000000A=xyz"), 1, &["E_ARG"]);
 }
 
 /// A valid draft (blank 發文日期) and a classified document are refused by `seal` with the
 /// words `doc check --exchange` uses; an empty 密等 is not classified and seals.
 #[test]
 fn seal_refuses_what_is_not_ready_to_exchange() {
-    let dir = fresh_dir("ready");
+    let dir = scratch("ready");
     two_agencies(&dir, &[]);
     let di = std::fs::read_to_string(dir.join("doc/1150001234.di")).unwrap();
     let date = di
@@ -188,23 +155,20 @@ fn seal_refuses_what_is_not_ready_to_exchange() {
     for (name, text_of_di, refused) in cases {
         std::fs::write(dir.join("doc").join(name), &text_of_di).unwrap();
         let path = format!("doc/{name}");
-        let check = gongwen(&dir, &format!("doc check {path}"));
-        assert_eq!(check.status.code(), Some(0), "{name}: {}", text(&check));
+        let check = exits(gongwen(&dir, &format!("doc check {path}")), 0, &[]);
         let strict = gongwen(&dir, &format!("doc check --exchange {path}"));
         let out = format!("{name}.pkg");
         let o = seal(&dir, &path, &out);
         match refused {
             Some(words) => {
-                assert!(text(&check).contains("附註") && text(&check).contains(words));
-                assert_eq!(strict.status.code(), Some(1), "{name}: {}", text(&strict));
-                assert!(text(&strict).contains("E_DOC_NOT_READY") && text(&strict).contains(words));
-                assert_eq!(o.status.code(), Some(1), "{name}: {}", text(&o));
-                assert!(text(&o).contains(words), "{name}: {}", text(&o));
+                has(&check, &["附註", words]);
+                exits(strict, 1, &["E_DOC_NOT_READY", words]);
+                exits(o, 1, &[words]);
                 assert!(!dir.join(&out).exists());
             }
             None => {
-                assert_eq!(strict.status.code(), Some(0), "{name}: {}", text(&strict));
-                assert!(o.status.success(), "{name}: {}", text(&o));
+                exits(strict, 0, &[]);
+                exits(o, 0, &[]);
             }
         }
     }

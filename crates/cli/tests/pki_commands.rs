@@ -3,12 +3,12 @@
 
 mod common;
 
-use common::{BIN, fresh_dir, ok, run, text, words};
+use common::{BIN, exits, has, ok, run, scratch, text, words};
 
 #[test]
 fn init_issue_revoke_list() {
     // Everything runs in `dir`, with the CA in `dir/ca`.
-    let dir = fresh_dir("pki");
+    let dir = scratch("pki");
     let g = |line: &str| run(&dir, &[], BIN, &words(line));
     let openssl = |line: &str| run(&dir, &[], "openssl", &words(line));
     ok(g("pki init ca --key p256"));
@@ -16,10 +16,7 @@ fn init_issue_revoke_list() {
     let out = ok(g(
         "pki issue ca --kind agency --name 臺北市政府 --code 379000000A",
     ));
-    assert!(
-        out.contains("簽章憑證") && out.contains("加密憑證") && out.contains("公鑰 SHA-256"),
-        "{out}"
-    );
+    has(&out, &["簽章憑證", "加密憑證", "公鑰 SHA-256"]);
     let verify = |extra: &str| {
         openssl(&format!(
             "verify -CAfile ca/root.crt -untrusted ca/gca.crt {extra} ca/issued/379000000A-sign.crt"
@@ -31,13 +28,7 @@ fn init_issue_revoke_list() {
     let cert_check =
         "cert check ca/issued/379000000A-sign.crt --chain ca/gca.crt --trust ca/root.crt";
     let check = |days: &str| g(&format!("{cert_check} --crl ca/crl --days {days}"));
-    let o = check("30");
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(
-        text(&o).contains("狀態：有效（憑證鏈 3 層）"),
-        "{}",
-        text(&o)
-    );
+    exits(check("30"), 0, &["狀態：有效（憑證鏈 3 層）"]);
     // The same with the CRL downloaded over HTTP (a local server) and cached.
     let crl_body = std::fs::read(dir.join("ca/crl/gca.crl")).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -65,16 +56,10 @@ fn init_issue_revoke_list() {
         "{cert_check} --crl ca/crl/root.crl --crl-url {url} --crl-cache cache"
     ));
     server.join().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    exits(o, 0, &[]);
     assert_eq!(std::fs::read_dir(dir.join("cache")).unwrap().count(), 1);
 
-    let o = check("1000");
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        text(&o).contains("到期") && text(&o).contains("換發"),
-        "{}",
-        text(&o)
-    );
+    exits(check("1000"), 1, &["到期", "換發"]);
 
     let serial = openssl("x509 -noout -serial -in ca/issued/379000000A-sign.crt");
     let serial = String::from_utf8_lossy(&serial.stdout)
@@ -83,21 +68,12 @@ fn init_issue_revoke_list() {
         .to_string();
     ok(g(&format!("pki revoke ca {serial} --reason keyCompromise")));
     let o = verify("-crl_check -CRLfile ca/crl/gca.crl");
-    assert!(
-        !o.status.success() && text(&o).contains("revoked"),
-        "{}",
-        text(&o)
-    );
+    assert!(!o.status.success(), "{}", text(&o));
+    has(&text(&o), &["revoked"]);
 
-    let o = check("30");
-    assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("E_TRUST_REVOKED"), "{}", text(&o));
+    exits(check("30"), 1, &["E_TRUST_REVOKED"]);
 
-    let out = text(&g("pki list ca"));
-    assert!(
-        out.contains(&serial) && out.contains("已撤銷") && out.contains("有效"),
-        "{out}"
-    );
+    has(&text(&g("pki list ca")), &[&serial, "已撤銷", "有效"]);
 
     // A person's certificates also as password-protected PKCS#12, and imported back.
     std::fs::write(dir.join("pw"), "正確的密碼 horse\n").unwrap();
@@ -125,24 +101,14 @@ fn init_issue_revoke_list() {
     }
     std::fs::write(dir.join("badpw"), "wrong password").unwrap();
     let o = g(&format!("pki import {p12} --password-file badpw -o x"));
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o).contains("密碼錯誤") && !dir.join("x").exists(),
-        "{}",
-        text(&o)
-    );
+    exits(o, 2, &["密碼錯誤"]);
+    assert!(!dir.join("x").exists());
 
     // Mistakes: exit 1 with the code and what to do; a directory that is no CA: exit 2.
     let o = g("pki issue ca --kind agency --name 甲");
-    assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("E_ARG") && text(&o).contains("--code"));
+    exits(o, 1, &["E_ARG", "--code"]);
     let o = g("pki issue ca --kind agency --name 臺北市政府 --code 379000000A");
-    assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("E_PKI_REQUEST") && text(&o).contains("已存在"));
-    let o = g("pki init ca");
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("E_PKI_EXISTS"));
-    let o = g("pki list ca/issued");
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("E_PKI_STATE"));
+    exits(o, 1, &["E_PKI_REQUEST", "已存在"]);
+    exits(g("pki init ca"), 2, &["E_PKI_EXISTS"]);
+    exits(g("pki list ca/issued"), 2, &["E_PKI_STATE"]);
 }

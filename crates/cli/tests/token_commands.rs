@@ -6,8 +6,9 @@
 mod common;
 
 use std::path::Path;
+use std::process::Output;
 
-use common::{BIN, fresh_dir, ok, run, two_agencies, words};
+use common::{BIN, has, ok, run, scratch, two_agencies, words};
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 
@@ -17,7 +18,7 @@ fn seal_open_and_receipt_with_keys_on_softhsm() {
         Path::new(MODULE).exists(),
         "{MODULE} 不存在：請安裝 softhsm2（scripts/test 會安裝）"
     );
-    let dir = fresh_dir("token");
+    let dir = scratch("token");
     std::fs::create_dir_all(dir.join("tokens")).unwrap();
     let conf = dir.join("softhsm2.conf");
     std::fs::write(
@@ -92,13 +93,12 @@ fn seal_open_and_receipt_with_keys_on_softhsm() {
     // A wrong PIN and a missing key are clear errors.
     std::fs::write(dir.join("badpin"), "000000").unwrap();
     let open_with = |key: String| gongwen(&format!("open p.pkg --key {key} {recipient} -o x"));
+    let stderr = |o: Output| String::from_utf8_lossy(&o.stderr).into_owned();
     let o = open_with(uri("dit", "379130000C-enc", "badpin"));
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("PIN"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    has(&stderr(o), &["PIN"]);
+    has(
+        &stderr(open_with(uri("dit", "nothing", "pin"))),
+        &["E_TRUST_KEY"],
     );
-    let o = open_with(uri("dit", "nothing", "pin"));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("E_TRUST_KEY"));
 }

@@ -6,7 +6,7 @@
 
 mod network;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -72,17 +72,9 @@ pub fn run(dir: &Path, port: u16, self_test: bool) -> Result<ExitCode, CliError>
 }
 
 fn api(state: &network::State, code: &str) -> Result<AgentClient, CliError> {
-    let s = sample(code);
-    let port = if s.city == "tp" {
-        state.ports.agent_tp
-    } else {
-        state.ports.agent_tn
-    };
+    let port = state.ports.agent(sample(code).city);
     let token = state
-        .tokens
-        .iter()
-        .find(|(c, _)| c == code)
-        .map(|(_, t)| t.as_str())
+        .token(code)
         .ok_or_else(|| demo_err(format!("{code} 沒有 API 權杖")))?;
     // The agents' APIs are plain HTTP on 127.0.0.1: no roots needed.
     AgentClient::new(&format!("http://127.0.0.1:{port}"), token, b"").map_err(demo_err)
@@ -94,7 +86,7 @@ fn letter(from: &Sample, to: &[&str], copies: &[&str], subject: &str) -> Value {
     json!({
         "文別": "函",
         "速別": "速件",
-        "地址": if from.city == "tp" { "110204 臺北市信義區市府路1號" } else { "708201 臺南市安平區永華路二段6號" },
+        "地址": network::address(from.city),
         "聯絡方式": ["承辦人：王小明", "電話：(02)2720-8889 分機 1234"],
         "主旨": subject,
         "段落": [{
@@ -114,8 +106,10 @@ fn letter(from: &Sample, to: &[&str], copies: &[&str], subject: &str) -> Value {
     })
 }
 
-async fn send_letter(api: &AgentClient, draft: &Value) -> Result<SendResult, CliError> {
-    let d = draft.to_string();
+/// The bureau sends a 函 about `subject` to the school (正本) and the association (副本)
+/// through its API.
+async fn bureau_letter(api: &AgentClient, subject: &str) -> Result<SendResult, CliError> {
+    let d = letter(sample(BUREAU), &[SCHOOL], &[ASSOCIATION], subject).to_string();
     api.send(
         &[
             Part {
@@ -180,6 +174,20 @@ where
     Err(demo_err(format!("等候「{what}」超過 60 秒")))
 }
 
+/// Waits until the district office's inbox folder holds an entry for which `done` holds.
+async fn district_receives(dir: &Path, done: fn(&Path) -> bool) -> Result<(), CliError> {
+    let inbox = network::folder_of(dir, sample(DISTRICT)).join("inbox");
+    wait_for("大安區公所的收文資料夾", || {
+        let inbox = inbox.clone();
+        async move {
+            std::fs::read_dir(&inbox)
+                .map(|d| d.flatten().any(|e| done(&e.path())))
+                .unwrap_or(false)
+        }
+    })
+    .await
+}
+
 /// The status of `to`'s copy of `id`, as the sender's node reports it.
 async fn status(sender: &AgentClient, id: &str, to: &str) -> Option<CopyStatus> {
     let p = sender.sent(id).await.ok()?;
@@ -194,16 +202,9 @@ async fn status(sender: &AgentClient, id: &str, to: &str) -> Option<CopyStatus> 
 /// district office through its folders. The association's copy is left for its user.
 async fn exchange_samples(dir: &Path, state: &network::State) -> Result<(), CliError> {
     let bureau = api(state, BUREAU)?;
-    let sent = send_letter(
-        &bureau,
-        &letter(
-            sample(BUREAU),
-            &[SCHOOL],
-            &[ASSOCIATION],
-            "檢送本局「115年度公文電子交換推動計畫」1份，請於115年1月30日前完成連線測試，請查照。",
-        ),
-    )
-    .await?;
+    let subject =
+        "檢送本局「115年度公文電子交換推動計畫」1份，請於115年1月30日前完成連線測試，請查照。";
+    let sent = bureau_letter(&bureau, subject).await?;
     let id = sent.package_id.clone();
     println!(
         "  臺北市政府教育局 → 臺南市立大光國民小學（正本）、臺南市社區營造協會（副本）：{}",
@@ -223,16 +224,7 @@ async fn exchange_samples(dir: &Path, state: &network::State) -> Result<(), CliE
     .await?;
     api(state, SCHOOL)?.confirm(&id).await.map_err(demo_err)?;
     println!("  臺南市立大光國民小學已簽收");
-    let inbox = network::folder_of(dir, sample(DISTRICT)).join("inbox");
-    wait_for("大安區公所的收文資料夾", || {
-        let inbox = inbox.clone();
-        async move {
-            std::fs::read_dir(&inbox)
-                .map(|mut d| d.next().is_some())
-                .unwrap_or(false)
-        }
-    })
-    .await?;
+    district_receives(dir, |_| true).await?;
     println!("  臺北市大安區公所的收文資料夾已收到");
     Ok(())
 }
@@ -258,11 +250,7 @@ fn print_guide(dir: &Path, state: &network::State) {
     );
     println!("參與者：");
     for s in &SAMPLES {
-        let port = if s.city == "tp" {
-            p.agent_tp
-        } else {
-            p.agent_tn
-        };
+        let port = p.agent(s.city);
         let how = match s.mode {
             Mode::Folder => format!(
                 "資料夾模式：{}（outbox／sent／error／inbox）",
@@ -273,12 +261,7 @@ fn print_guide(dir: &Path, state: &network::State) {
                 p.signer
             ),
             Mode::Api | Mode::FolderAndApi => {
-                let token = state
-                    .tokens
-                    .iter()
-                    .find(|(c, _)| c == s.code)
-                    .map(|(_, t)| t.as_str())
-                    .unwrap_or("");
+                let token = state.token(s.code).unwrap_or("");
                 let api = format!("公文系統 API：http://127.0.0.1:{port}，權杖 {token}");
                 if s.mode.folder() {
                     format!(
@@ -297,12 +280,7 @@ fn print_guide(dir: &Path, state: &network::State) {
             city_name(s.city)
         );
     }
-    let assoc = state
-        .tokens
-        .iter()
-        .find(|(c, _)| c == ASSOCIATION)
-        .map(|(_, t)| t.as_str())
-        .unwrap_or("");
+    let assoc = state.token(ASSOCIATION).unwrap_or("");
     println!(
         "\n每個參與者都可以用網頁版（其代理程式網址的 /login）：在自己的電腦以自己的憑證卡啟動本機簽章程式 gongwen signer serve。"
     );
@@ -409,16 +387,7 @@ async fn self_test_exchange(dir: &Path, state: &network::State) -> Result<(), Cl
         3,
         "臺北市政府教育局以公文系統 API 發函（附 PDF）給臺南市的國小（正本）與協會（副本）",
         async {
-            let v = send_letter(
-                &bureau,
-                &letter(
-                    sample(BUREAU),
-                    &[SCHOOL],
-                    &[ASSOCIATION],
-                    "自我測試函，請查照。",
-                ),
-            )
-            .await?;
+            let v = bureau_letter(&bureau, "自我測試函，請查照。").await?;
             if v.state != SendState::Submitted {
                 return Err(demo_err(format!(
                     "交換中心未收件：{}",
@@ -482,16 +451,7 @@ async fn self_test_exchange(dir: &Path, state: &network::State) -> Result<(), Cl
         "府城資訊公司以資料夾送出，臺北市大安區公所的收文資料夾收到（DI、SW、附件、receipt.json）",
         async {
             drop_in_outbox(dir)?;
-            let inbox: PathBuf = network::folder_of(dir, sample(DISTRICT)).join("inbox");
-            wait_for("大安區公所的收文資料夾", || {
-                let inbox = inbox.clone();
-                async move {
-                    std::fs::read_dir(&inbox)
-                        .map(|d| d.flatten().any(|e| e.path().join("receipt.json").is_file()))
-                        .unwrap_or(false)
-                }
-            })
-            .await
+            district_receives(dir, |set| set.join("receipt.json").is_file()).await
         },
     )
     .await?;

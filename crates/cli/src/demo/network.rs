@@ -18,6 +18,7 @@ use gongwen_testbed::Pki;
 use gongwen_trust::pki::{Branch, TestCa};
 use serde::{Deserialize, Serialize};
 
+use crate::doc_cmd::read;
 use crate::error::CliError;
 
 /// How a sample participant works with its node.
@@ -120,6 +121,15 @@ pub fn city_name(city: &str) -> &'static str {
     }
 }
 
+/// The street address of the city's government, for its participants' letters.
+pub fn address(city: &str) -> &'static str {
+    if city == "tp" {
+        "110204 臺北市信義區市府路1號"
+    } else {
+        "708201 臺南市安平區永華路二段6號"
+    }
+}
+
 /// What the demo remembers between runs (`demo.json`).
 #[derive(Serialize, Deserialize)]
 pub struct State {
@@ -146,7 +156,31 @@ pub struct Ports {
     pub signer: u16,
 }
 
+impl State {
+    /// The API token of participant `code`, if it has one.
+    pub fn token(&self, code: &str) -> Option<&str> {
+        self.tokens
+            .iter()
+            .find(|(c, _)| c == code)
+            .map(|(_, t)| t.as_str())
+    }
+}
+
 impl Ports {
+    /// The port of the city's center.
+    pub fn center(&self, city: &str) -> u16 {
+        if city == "tp" { self.tp } else { self.tn }
+    }
+
+    /// The port of the city's agent node.
+    pub fn agent(&self, city: &str) -> u16 {
+        if city == "tp" {
+            self.agent_tp
+        } else {
+            self.agent_tn
+        }
+    }
+
     /// Five consecutive ports from `base`.
     pub fn from_base(base: u16) -> Ports {
         Ports {
@@ -161,12 +195,10 @@ impl Ports {
 
     /// Free ports of this machine (the self-test).
     pub fn free() -> Result<Ports, CliError> {
-        let mut held = Vec::new();
-        for _ in 0..6 {
-            let l = std::net::TcpListener::bind("127.0.0.1:0")
-                .map_err(|e| demo_err(format!("找不到可用的連接埠：{e}")))?;
-            held.push(l);
-        }
+        let held = (0..6)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| demo_err(format!("找不到可用的連接埠：{e}")))?;
         let p: Vec<u16> = held
             .iter()
             .filter_map(|l| l.local_addr().ok())
@@ -184,9 +216,7 @@ impl Ports {
 }
 
 pub fn demo_err(e: impl std::fmt::Display) -> CliError {
-    CliError::Arg {
-        detail: format!("示範網路：{e}"),
-    }
+    CliError::Arg(format!("示範網路：{e}"))
 }
 
 /// One file, one table: what `gongwen … -c` reads.
@@ -200,8 +230,19 @@ struct ConfigFile<'a> {
     agent: Option<&'a AgentConfig>,
 }
 
-fn write_config(path: &Path, c: &ConfigFile<'_>) -> Result<(), CliError> {
-    let text = toml::to_string(c).map_err(demo_err)?;
+/// Writes `path` with the one table given.
+fn write_config(
+    path: &Path,
+    center: Option<&CenterConfig>,
+    directory: Option<&DirectoryConfig>,
+    agent: Option<&AgentConfig>,
+) -> Result<(), CliError> {
+    let c = ConfigFile {
+        center,
+        directory,
+        agent,
+    };
+    let text = toml::to_string(&c).map_err(demo_err)?;
     let head = "# 由 gongwen demo 產生：示範網路的設定（測試憑證，勿用於正式環境）\n";
     crate::doc_cmd::write_atomic(path, format!("{head}{text}").as_bytes())
 }
@@ -246,22 +287,12 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
         usage_rules: "公文電子交換系統使用規範（示範）".into(),
         log_retention_days: 3650,
     };
-    write_config(
-        &dir.join("directory.toml"),
-        &ConfigFile {
-            directory: Some(&directory),
-            center: None,
-            agent: None,
-        },
-    )?;
+    write_config(&dir.join("directory.toml"), None, Some(&directory), None)?;
 
     for (i, city) in ["tp", "tn"].into_iter().enumerate() {
         let id = format!("center-{city}");
         let mut c = pki.center_config(&id, &sqlite(&dir.join(format!("{id}.db"))), BlobStore::Fs);
-        c.listen = format!(
-            "127.0.0.1:{}",
-            if city == "tp" { ports.tp } else { ports.tn }
-        );
+        c.listen = format!("127.0.0.1:{}", ports.center(city));
         c.data_dir = dir.join(&id);
         c.federation.client_cert = Some(pki.center_clients[i].0.clone());
         c.federation.client_key = Some(pki.center_clients[i].1.clone());
@@ -271,14 +302,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
             signer: pki.directory_signer.0.clone(),
             refresh_s: 2,
         });
-        write_config(
-            &dir.join(format!("{id}.toml")),
-            &ConfigFile {
-                center: Some(&c),
-                directory: None,
-                agent: None,
-            },
-        )?;
+        write_config(&dir.join(format!("{id}.toml")), Some(&c), None, None)?;
     }
 
     let mut cards = Vec::new();
@@ -291,7 +315,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
             let chain = node.join("keys").join(format!("{}-sign-chain.pem", s.code));
             std::fs::create_dir_all(chain.parent().unwrap_or(&node))
                 .map_err(|e| CliError::io(&node, e))?;
-            let mut pem = std::fs::read(&a.sign_file).map_err(|e| CliError::io(&a.sign_file, e))?;
+            let mut pem = read(&a.sign_file)?;
             pem.extend(std::fs::read(pki.ca.ca_file(s.branch)).map_err(demo_err)?);
             crate::doc_cmd::write_atomic(&chain, &pem)?;
             cards.push((
@@ -301,10 +325,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
             ));
             agencies.push(AgencyConfig {
                 code: s.code.into(),
-                center: format!(
-                    "https://127.0.0.1:{}",
-                    if city == "tp" { ports.tp } else { ports.tn }
-                ),
+                center: format!("https://127.0.0.1:{}", ports.center(city)),
                 tls_cert: a.tls_cert.clone(),
                 tls_key: a.tls_key.clone(),
                 sign_cert: chain,
@@ -317,14 +338,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
                     .then(|| node.join(format!("{}-{}", s.code, s.name))),
                 name: Some(s.name.into()),
                 word: Some(s.word.into()),
-                address: Some(
-                    if city == "tp" {
-                        "110204 臺北市信義區市府路1號"
-                    } else {
-                        "708201 臺南市安平區永華路二段6號"
-                    }
-                    .into(),
-                ),
+                address: Some(address(city).into()),
                 contact: vec!["承辦人：王小明".into(), "電話：(06)299-1111".into()],
                 webhook: None,
             });
@@ -345,28 +359,15 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
                 ..Default::default()
             },
             api: Some(ApiConfig {
-                listen: format!(
-                    "127.0.0.1:{}",
-                    if city == "tp" {
-                        ports.agent_tp
-                    } else {
-                        ports.agent_tn
-                    }
-                ),
+                listen: format!("127.0.0.1:{}", ports.agent(city)),
                 tls: None,
                 max_upload_mb: 200,
                 ..Default::default()
             }),
             agencies,
         };
-        write_config(
-            &dir.join(format!("agent-{city}.toml")),
-            &ConfigFile {
-                agent: Some(&cfg),
-                center: None,
-                directory: None,
-            },
-        )?;
+        let path = dir.join(format!("agent-{city}.toml"));
+        write_config(&path, None, None, Some(&cfg))?;
     }
 
     // The directory's registrations: both centers, every participant with its three
@@ -381,10 +382,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
             id: format!("center-{city}"),
             name: format!("{}政府公文電子交換中心", city_name(city)),
             kind: CenterKind::Shared,
-            url: format!(
-                "https://127.0.0.1:{}",
-                if city == "tp" { ports.tp } else { ports.tn }
-            ),
+            url: format!("https://127.0.0.1:{}", ports.center(city)),
             tls_key: Some(tls_key),
             operator: format!("{}政府", city_name(city)),
         };
@@ -413,15 +411,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
         .await?;
         let a = pki.agency(s.code);
         for f in [&a.sign_file, &a.enc_file, &a.tls_leaf] {
-            registry::add_certs(
-                &db,
-                s.code,
-                &std::fs::read(f).map_err(|e| CliError::io(f, e))?,
-                None,
-                actor,
-                now,
-            )
-            .await?;
+            registry::add_certs(&db, s.code, &read(f)?, None, actor, now).await?;
         }
         registry::add_ip(&db, s.code, "127.0.0.1", None, actor, now).await?;
     }
@@ -534,13 +524,10 @@ pub async fn start(dir: &Path) -> Result<Running, CliError> {
             .iter()
             .find(|c| sample(&c.code).mode == Mode::Web)
     {
-        let pem = std::fs::read(&cfg.sign_cert).map_err(|e| CliError::io(&cfg.sign_cert, e))?;
-        let mut certs = gongwen_trust::cms::load_certs(&pem).map_err(demo_err)?;
-        let card = gongwen_agent::signer::Card {
-            key: gongwen_trust::keys::PrivateKey::load(&cfg.sign_key).map_err(demo_err)?,
-            cert: certs.remove(0),
-            chain: certs,
-        };
+        let card = crate::signer_cmd::card(&crate::signer_cmd::CardArgs {
+            cert: cfg.sign_cert.clone(),
+            key: cfg.sign_key.clone(),
+        })?;
         let origin = vec![format!("http://127.0.0.1:{}", state.ports.agent_tn)];
         signer = Some(
             gongwen_agent::signer::serve(

@@ -28,13 +28,6 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
     out
 }
 
-/// Expects a refusal (exit code 1); all it printed.
-pub fn refused(dir: &Path, args: &[&str]) -> String {
-    let (code, out) = run(dir, args);
-    assert_eq!(code, 1, "{args:?}: {out}");
-    out
-}
-
 /// Writes `gongwen.toml` for a directory on the database at `url`, signing with
 /// `signing_cert` and the test signer's key; `extra` lines go into `[directory]`.
 pub fn directory_config(dir: &Path, url: &str, signing_cert: &Path, extra: &str) {

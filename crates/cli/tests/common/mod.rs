@@ -2,7 +2,7 @@
 //! the test CA and the example letter.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 pub mod directory;
@@ -22,13 +22,9 @@ pub fn run(dir: &Path, env: &[(&str, &Path)], cmd: &str, args: &[&str]) -> Outpu
         .unwrap_or_else(|e| panic!("{cmd}：{e}（scripts/test 會安裝所需套件）"))
 }
 
-/// An empty directory for one test (`name` tells the tests apart), under the temp directory.
-pub fn fresh_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gongwen-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create the test directory");
-    dir
-}
+/// An empty directory for one test (`name` tells the tests apart).
+#[allow(unused_imports)] // not every test uses it
+pub use gongwen_integration::scratch;
 
 /// The words of a command line as arguments: these tests write commands as an operator types
 /// them, and none of those arguments contains white space.
@@ -55,6 +51,25 @@ pub fn text(o: &Output) -> String {
 pub fn ok(o: Output) -> String {
     assert!(o.status.success(), "{}", text(&o));
     text(&o)
+}
+
+/// Asserts that `out` contains each of `parts`.
+pub fn has(out: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(out.contains(p), "{p:?} missing in:\n{out}");
+    }
+}
+
+/// Expects exit code `want` and each of `parts` in what was printed; all it printed.
+pub fn expect((code, out): (i32, String), want: i32, parts: &[&str]) -> String {
+    assert_eq!(code, want, "{out}");
+    has(&out, parts);
+    out
+}
+
+/// [`expect`] of a finished command.
+pub fn exits(o: Output, want: i32, parts: &[&str]) -> String {
+    expect((o.status.code().unwrap_or(-1), text(&o)), want, parts)
 }
 
 /// The signing certificate's key digest, as `pki issue` prints it first.
