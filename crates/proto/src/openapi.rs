@@ -1,9 +1,11 @@
-//! What every service's OpenAPI document shares: its error answers, made from the one list of
-//! codes. Each operation names the codes it may answer in `x-error-codes`; [`error_answers`]
-//! turns them into responses, a list in words, and the document's table of codes.
+//! What every service's OpenAPI document shares: its security schemes and its error answers,
+//! made from the one list of codes. Each operation names the codes it may answer in
+//! `x-error-codes`; [`document`] turns them into responses, a list in words, and the
+//! document's table of codes.
 
 use serde_json::json;
 use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
     ContentBuilder, HeaderBuilder, OpenApi, Ref, ResponseBuilder, example::ExampleBuilder,
 };
@@ -12,9 +14,40 @@ use crate::{ApiError, Code};
 
 const CODES: &str = "x-error-codes";
 
-/// Completes `doc`'s error answers. `implied` gives an operation's whole list from the codes
-/// it names (adding, say, the authentication codes every authenticated route may answer).
-pub fn error_answers(
+/// A service's document as it is served: `doc` with its security `schemes` and its error
+/// answers, as pretty JSON ending in a newline. `implied` gives an operation's whole list of
+/// codes from those it names (adding, say, the authentication codes every authenticated route
+/// may answer).
+pub fn document(
+    mut doc: OpenApi,
+    schemes: impl IntoIterator<Item = (&'static str, SecurityScheme)>,
+    implied: impl Fn(&Operation, Vec<Code>) -> Vec<Code>,
+) -> String {
+    if let Some(c) = doc.components.as_mut() {
+        for (name, scheme) in schemes {
+            c.add_security_scheme(name, scheme);
+        }
+    }
+    serde_json::to_string_pretty(&error_answers(doc, implied))
+        .map(|s| s + "\n")
+        .unwrap_or_default()
+}
+
+/// A bearer token scheme, described.
+pub fn bearer(description: &str) -> SecurityScheme {
+    let http = HttpBuilder::new().scheme(HttpAuthScheme::Bearer);
+    SecurityScheme::Http(http.description(Some(description)).build())
+}
+
+/// A client certificate scheme (mutual TLS), described.
+pub fn mutual_tls(description: &str) -> SecurityScheme {
+    SecurityScheme::MutualTls {
+        description: Some(description.into()),
+        extensions: None,
+    }
+}
+
+fn error_answers(
     mut doc: OpenApi,
     implied: impl Fn(&Operation, Vec<Code>) -> Vec<Code>,
 ) -> OpenApi {
