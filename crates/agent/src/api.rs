@@ -209,7 +209,7 @@ async fn send_document(
     let node = &api.node;
     let name = set_name(&headers)?;
     let _claim = node.claims.claim(a.code.as_str(), &name).await;
-    let dir = staged_dir(node, a, &name);
+    let dir = send::staged_dir(node, a, &name);
     // A retried request: answer what became of the first, read nothing. The upload left
     // unread ends this connection, so the answer says so (`Connection: close`): a client
     // that kept it for its next request would see that request cut off.
@@ -331,22 +331,8 @@ fn send_state(state: &str) -> SendState {
     SendState::parse(state).unwrap_or(SendState::Sealed)
 }
 
-fn staged_dir(node: &Shared, a: &Agency, name: &str) -> PathBuf {
-    node.config
-        .data_dir
-        .join("staged")
-        .join(a.code.as_str())
-        .join(name)
-}
-
 fn find_di(dir: &Path) -> Result<PathBuf> {
-    std::fs::read_dir(dir)
-        .ok()
-        .and_then(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .find(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("di")))
-        })
+    crate::folder::find_di(dir)
         .ok_or_else(|| Refusal::new(Code::Internal, format!("{} 沒有 DI", dir.display())))
 }
 

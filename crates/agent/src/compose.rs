@@ -17,16 +17,13 @@ use crate::folder::{self, OutboxSet};
 /// send refused before it left gives its number back only if no later one was taken.
 pub async fn next_number(db: &Db, agency: &str, year: u16) -> Result<u32, Refusal> {
     let mut tx = db.begin().await?;
-    tx.execute(
+    for sql in [
         "INSERT INTO agent_numbers (agency, year, last) VALUES ($1, $2, 0) ON CONFLICT (agency, year) DO NOTHING",
-        &[agency.into(), i64::from(year).into()],
-    )
-    .await?;
-    tx.execute(
         "UPDATE agent_numbers SET last = last + 1 WHERE agency = $1 AND year = $2",
-        &[agency.into(), i64::from(year).into()],
-    )
-    .await?;
+    ] {
+        tx.execute(sql, &[agency.into(), i64::from(year).into()])
+            .await?;
+    }
     let last = tx
         .fetch_optional(
             "SELECT last FROM agent_numbers WHERE agency = $1 AND year = $2",

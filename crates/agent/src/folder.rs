@@ -115,11 +115,7 @@ pub fn scan(outbox: &Path, settle: Duration) -> Scanned {
     let Ok(rd) = std::fs::read_dir(outbox) else {
         return out;
     };
-    let mut dis: Vec<PathBuf> = rd
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("di")))
-        .collect();
+    let mut dis: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(is_di).collect();
     dis.sort();
     let settled = |p: &Path| {
         std::fs::metadata(p)
@@ -160,7 +156,20 @@ pub fn scan(outbox: &Path, settle: Duration) -> Scanned {
     out
 }
 
-/// A staged set's name: its folder's.
+fn is_di(p: &PathBuf) -> bool {
+    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("di"))
+}
+
+/// A DI in `dir`, if there is one.
+pub fn find_di(dir: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(is_di)
+}
+
+/// A path's last part: a staged set's name (its folder's), a file's name.
 pub fn dir_name(dir: &Path) -> String {
     dir.file_name()
         .map(|n| n.to_string_lossy().into_owned())

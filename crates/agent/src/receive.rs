@@ -193,11 +193,7 @@ async fn receive_one(
     }
     let inbox = inbox_dir(node, a);
     let dest = inbox.join(&item.id);
-    let quarantined =
-        node.config
-            .data_dir
-            .join("quarantine")
-            .join(format!("{}-{}", a.code.as_str(), item.id));
+    let quarantined = quarantined(node, a, &item.id);
     let outcome = if dest.is_dir() {
         Outcome::Delivered(dest)
     } else if quarantined.is_dir() {
@@ -574,6 +570,12 @@ pub(crate) fn incoming_path(node: &crate::Node, a: &Agency, id: &str) -> PathBuf
         .data_dir
         .join("incoming")
         .join(format!("{}-{id}.pkg", a.code.as_str()))
+}
+
+/// Where a received package that carries malware is kept, opened.
+pub(crate) fn quarantined(node: &crate::Node, a: &Agency, id: &str) -> PathBuf {
+    let dir = node.config.data_dir.join("quarantine");
+    dir.join(format!("{}-{id}", a.code.as_str()))
 }
 
 /// Where an agency's received documents are: its inbox folder in folder mode, otherwise

@@ -360,9 +360,8 @@ pub async fn recipients(me: SignedIn, Query(q): Query<BookQuery>) -> Response {
 /// Reads the form into a fresh folder (the caller removes it); a form without the session's
 /// CSRF token is refused.
 async fn read(me: &SignedIn, mp: Multipart) -> (std::path::PathBuf, Result<FormData, Refusal>) {
-    let dir = (me.node.config.data_dir.join("staged"))
-        .join(me.agency().code.as_str())
-        .join(format!("web-{}", random_hex(12)));
+    let name = format!("web-{}", random_hex(12));
+    let dir = crate::send::staged_dir(&me.node, me.agency(), &name);
     let limit = me
         .node
         .config
@@ -489,10 +488,7 @@ pub async fn send(me: SignedIn, mp: Multipart) -> Result<Response, Refused> {
             Ok(Page(page).into_response())
         }
         Err(Wrong(field, e)) => {
-            let name = dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let name = crate::folder::dir_name(&dir);
             if crate::send::sent_row(&me.node, a, &name)
                 .await
                 .ok()
