@@ -274,21 +274,10 @@ async fn stage_and_send(
 ) -> Result<Response> {
     let node = &api.node;
     let up = read_upload(mp, uploads, api.limit).await?;
-    let today = gongwen_doc::RocDate::from_unix_taipei(node.clock.now_s())
-        .map_err(|e| Refusal::new(Code::Internal, e.message))?;
+    let today = compose::today(node)?;
     let (mut set, taken) = match (up.draft, up.di) {
         (Some(mut draft), _) => {
-            let taken = compose::complete(
-                &node.db,
-                &mut draft,
-                &Defaults {
-                    code: a.code.as_str(),
-                    name: a.name.as_deref(),
-                    word: a.word.as_deref(),
-                },
-                today,
-            )
-            .await?;
+            let taken = compose::complete(&node.db, &mut draft, &Defaults::of(a), today).await?;
             match compose::stage(&draft, today, uploads, dir) {
                 Ok(set) => (set, taken),
                 Err(e) => {

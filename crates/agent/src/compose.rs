@@ -60,6 +60,23 @@ pub struct Defaults<'a> {
     pub word: Option<&'a str>,
 }
 
+impl<'a> Defaults<'a> {
+    /// The agency's own.
+    pub fn of(a: &'a crate::Agency) -> Self {
+        Defaults {
+            code: a.code.as_str(),
+            name: a.name.as_deref(),
+            word: a.word.as_deref(),
+        }
+    }
+}
+
+/// Today's date in Taipei, as a document is dated.
+pub(crate) fn today(node: &crate::Node) -> Result<RocDate, Refusal> {
+    RocDate::from_unix_taipei(node.clock.now_s())
+        .map_err(|e| Refusal::new(Code::Internal, e.message))
+}
+
 /// A number taken for a draft, to give back if the send is refused.
 #[derive(Debug, Clone, Copy)]
 pub struct Taken {

@@ -151,9 +151,6 @@ async fn draft_of(a: &Agency, f: &FormData) -> Result<Value, Wrong> {
         "聯絡方式": f.text("contact").lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>(),
         "署名": f.text("signature").lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>(),
     });
-    if kind == "簽" {
-        d["單位"] = json!(a.name.clone().unwrap_or_default());
-    }
     let mut sections = Vec::new();
     let mut section = |title: &str, field: &str| {
         let it = items(f.text(field));
@@ -197,12 +194,9 @@ async fn draft_of(a: &Agency, f: &FormData) -> Result<Value, Wrong> {
         d["開會地點"] = json!(f.text("place").trim());
         d["主持人"] = json!([{ "姓名": f.text("chair").trim() }]);
         d["聯絡人及電話"] = json!([{ "姓名": f.text("contact_name").trim(), "電話": f.text("contact_phone").trim() }]);
-        d["出席者"] = json!(primary.iter().map(|p| party(p, false)).collect::<Vec<_>>());
-        d["列席者"] = json!(copies.iter().map(|p| party(p, true)).collect::<Vec<_>>());
-    } else {
-        d["正本"] = json!(primary.iter().map(|p| party(p, false)).collect::<Vec<_>>());
-        d["副本"] = json!(copies.iter().map(|p| party(p, true)).collect::<Vec<_>>());
     }
+    d[primary_label] = json!(primary.iter().map(|p| party(p, false)).collect::<Vec<_>>());
+    d[copies_label] = json!(copies.iter().map(|p| party(p, true)).collect::<Vec<_>>());
     for (_, name) in &f.files {
         let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
         if !ALLOWED.contains(&ext.as_str()) {
@@ -384,11 +378,6 @@ async fn read(me: &SignedIn, mp: Multipart) -> (std::path::PathBuf, Result<FormD
     (dir, r)
 }
 
-fn today(me: &SignedIn) -> Result<gongwen_doc::RocDate, Refusal> {
-    gongwen_doc::RocDate::from_unix_taipei(me.node.clock.now_s())
-        .map_err(|e| Refusal::new(Code::Internal, e.message))
-}
-
 pub async fn preview(me: SignedIn, mp: Multipart) -> Result<Response, Refused> {
     let a = me.agency();
     let (dir, form) = read(&me, mp).await;
@@ -404,7 +393,7 @@ pub async fn preview(me: SignedIn, mp: Multipart) -> Result<Response, Refused> {
         d["檔名"] = json!("preview");
         let draft: gongwen_doc::draft::Draft = serde_json::from_value(d)
             .map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
-        let built = draft.build(today(&me)?).map_err(|p| {
+        let built = draft.build(crate::compose::today(&me.node)?).map_err(|p| {
             Refusal::new(
                 Code::AgentDocument,
                 p.iter()
@@ -441,18 +430,9 @@ pub async fn send(me: SignedIn, mp: Multipart) -> Result<Response, Refused> {
         let d = draft_of(a, &f).await?;
         let mut draft: gongwen_doc::draft::Draft = serde_json::from_value(d)
             .map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
-        let today = today(&me)?;
-        let taken = crate::compose::complete(
-            &me.node.db,
-            &mut draft,
-            &crate::compose::Defaults {
-                code: a.code.as_str(),
-                name: a.name.as_deref(),
-                word: a.word.as_deref(),
-            },
-            today,
-        )
-        .await?;
+        let today = crate::compose::today(&me.node)?;
+        let defaults = crate::compose::Defaults::of(a);
+        let taken = crate::compose::complete(&me.node.db, &mut draft, &defaults, today).await?;
         let sent = async {
             let mut set = crate::compose::stage(&draft, today, &dir.join(".uploads"), &dir)?;
             set.attach_options(&options)
