@@ -82,10 +82,7 @@ pub fn router(node: Shared, secure: bool, limit: usize, signin: std::sync::Arc<S
 }
 
 async fn home(me: Result<SignedIn, Redirect>) -> Redirect {
-    match me {
-        Ok(_) => Redirect::to("/inbox"),
-        Err(to_login) => to_login,
-    }
+    me.map_or_else(|to_login| to_login, |_| Redirect::to("/inbox"))
 }
 
 /// The web client's chrome on the `gongwen-web` layout: the menu of a signed-in organisation,
