@@ -239,10 +239,7 @@ pub async fn print(me: SignedIn, UrlPath(id): UrlPath<String>) -> Result<Respons
             (header::CONTENT_TYPE, "application/pdf".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!(
-                    "inline; filename*=UTF-8''{}.pdf",
-                    gongwen_client::encode_segment(&r.doc_number)
-                ),
+                crate::forms::disposition("inline", &format!("{}.pdf", r.doc_number)),
             ),
         ],
         bytes,
