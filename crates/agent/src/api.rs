@@ -275,16 +275,10 @@ async fn stage_and_send(
     let node = &api.node;
     let up = read_upload(mp, uploads, api.limit).await?;
     let today = compose::today(node)?;
-    let (mut set, taken) = match (up.draft, up.di) {
+    let (set, taken) = match (up.draft, up.di) {
         (Some(mut draft), _) => {
             let taken = compose::complete(&node.db, &mut draft, &Defaults::of(a), today).await?;
-            match compose::stage(&draft, today, uploads, dir) {
-                Ok(set) => (set, taken),
-                Err(e) => {
-                    send::give_back_unsealed(node, a, &crate::folder::dir_name(dir), taken).await;
-                    return Err(e);
-                }
-            }
+            (compose::stage(&draft, today, uploads, dir), taken)
         }
         (None, Some(di)) => {
             let io = |e: std::io::Error| Refusal::new(Code::Internal, e.to_string());
@@ -295,26 +289,24 @@ async fn stage_and_send(
                     .await
                     .map_err(io)?;
             }
-            (compose::staged_files(dir, &dir.join(di))?, None)
+            (compose::staged_files(dir, &dir.join(di)), None)
         }
         (None, None) => unreachable!("read_upload refuses a send with neither"),
     };
-    // Kept with the staged set, so a set sealed after a restart keeps them too.
-    match set.attach_options(&up.options) {
-        Ok(()) => {}
-        Err(e) => {
-            send::give_back_unsealed(node, a, &set.name, taken).await;
-            return Err(Refusal::new(Code::Internal, e.to_string()));
-        }
+    let sent = async {
+        let mut set = set?;
+        // Kept with the staged set, so a set sealed after a restart keeps them too.
+        (set.attach_options(&up.options))
+            .map_err(|e| Refusal::new(Code::Internal, e.to_string()))?;
+        let ignored = compose::undeclared(&set, dir);
+        Ok::<_, Refusal>((send::send_staged(node, a, &set, "api").await?, ignored))
     }
-    let ignored = compose::undeclared(&set, dir);
-    match send::send_staged(node, a, &set, "api").await {
-        Ok(r) => Ok(answer(r, taken, ignored)),
-        Err(e) => {
-            send::give_back_unsealed(node, a, &set.name, taken).await;
-            Err(e)
-        }
+    .await;
+    if sent.is_err() {
+        send::give_back_unsealed(node, a, &crate::folder::dir_name(dir), taken).await;
     }
+    let (r, ignored) = sent?;
+    Ok(answer(r, taken, ignored))
 }
 
 fn answer(r: send::SendResult, taken: Option<compose::Taken>, ignored: Vec<String>) -> Response {
