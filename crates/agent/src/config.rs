@@ -93,6 +93,11 @@ impl Default for ApiConfig {
 }
 
 impl ApiConfig {
+    /// The largest upload, in bytes.
+    pub fn upload_limit(&self) -> usize {
+        usize::try_from(self.max_upload_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
+    }
+
     /// The listener's bounds.
     pub fn limits(&self) -> gongwen_net::Limits {
         gongwen_net::body::limits(

@@ -36,7 +36,7 @@ pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
             None
         }
     };
-    let limit = usize::try_from(c.max_upload_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
+    let limit = c.upload_limit();
     let secure = tls.is_some();
     let signin = std::sync::Arc::new(crate::web::SignIn::default());
     let csp: std::sync::Arc<str> = crate::web::page_policy(&node.config.web.signer_url).into();

@@ -360,17 +360,10 @@ async fn read(me: &SignedIn, mp: Multipart) -> (std::path::PathBuf, Result<FormD
         .node
         .config
         .api
-        .as_ref()
-        .map(|c| c.max_upload_mb)
-        .unwrap_or(200)
-        .saturating_mul(1024 * 1024);
-    let r = crate::forms::read_multipart(
-        mp,
-        &dir.join(".uploads"),
-        usize::try_from(limit).unwrap_or(usize::MAX),
-        &["attachment"],
-    )
-    .await;
+        .clone()
+        .unwrap_or_default()
+        .upload_limit();
+    let r = crate::forms::read_multipart(mp, &dir.join(".uploads"), limit, &["attachment"]).await;
     let r = r.and_then(|f| match csrf_matches(me.csrf(), f.text("csrf")) {
         true => Ok(f),
         false => Err(csrf_refusal(SignedIn::CSRF_CODE)),

@@ -197,17 +197,10 @@ impl ReceivedPage {
                 name: f.clone(),
             })
             .collect();
-        let reasons = Choice::list(
-            std::iter::once("請選擇")
-                .chain(
-                    ReturnReason::ALL
-                        .iter()
-                        .filter(|x| **x != ReturnReason::Malware)
-                        .map(|x| x.label()),
-                )
-                .map(|l| (if l == "請選擇" { "" } else { l }, l)),
-            "",
-        );
+        let reasons = (ReturnReason::ALL.iter())
+            .filter(|x| **x != ReturnReason::Malware)
+            .map(|x| (x.label(), x.label()));
+        let reasons = Choice::list(std::iter::once(("", "請選擇")).chain(reasons), "");
         ReceivedPage {
             site: SITE,
             title: r.subject.clone(),
