@@ -151,13 +151,7 @@ pub fn stage(
     if draft.split {
         return Err(bad("經由 API 送出的公文不分繕；請每個受文者各送一份".into()));
     }
-    let built = draft.build(today).map_err(|problems| {
-        bad(problems
-            .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join("；"))
-    })?;
+    let built = build(draft, today)?;
     let io =
         |p: &Path, e: std::io::Error| Refusal::new(Code::Internal, format!("{}：{e}", p.display()));
     crate::folder::private_dir(dir).map_err(|e| io(dir, e))?;
@@ -176,6 +170,14 @@ pub fn stage(
     folder::write_atomically(&di_path, di_text.as_bytes()).map_err(|e| io(&di_path, e))?;
     let name = folder::dir_name(dir);
     Ok(folder::declared_set(dir, &di_path, name)?)
+}
+
+/// The document a draft makes on `today`, or all that is wrong with it.
+pub fn build(draft: &Draft, today: RocDate) -> Result<gongwen_doc::draft::Built, Refusal> {
+    draft.build(today).map_err(|problems| {
+        let all: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        Refusal::new(Code::AgentDocument, all.join("；"))
+    })
 }
 
 /// Is `name` a plain file name as an upload may carry: 1 to 100 characters, no folder, not

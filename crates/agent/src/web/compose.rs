@@ -386,15 +386,7 @@ pub async fn preview(me: SignedIn, mp: Multipart) -> Result<Response, Refused> {
         d["檔名"] = json!("preview");
         let draft: gongwen_doc::draft::Draft = serde_json::from_value(d)
             .map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
-        let built = draft.build(crate::compose::today(&me.node)?).map_err(|p| {
-            Refusal::new(
-                Code::AgentDocument,
-                p.iter()
-                    .map(|x| x.to_string())
-                    .collect::<Vec<_>>()
-                    .join("；"),
-            )
-        })?;
+        let built = crate::compose::build(&draft, crate::compose::today(&me.node)?)?;
         super::inbox::pdf(built.di, gongwen_render::RenderOptions::default()).await
     }
     .await;
