@@ -32,11 +32,9 @@ pub struct AgentConfig {
     /// ClamAV's daemon: a unix socket path or `host:port`. Documents and attachments are
     /// scanned before sealing and after opening; without it nothing is scanned (a warning at
     /// start-up says so).
-    #[serde(default)]
     pub clamd: Option<String>,
     /// The document-system API (and, later, the web client). Without it the node works from
     /// folders only.
-    #[serde(default)]
     pub api: Option<ApiConfig>,
     /// Days the agent keeps what it sent and received (its copies, packages and sign-in
     /// records); at least 365, the records rule.
@@ -164,21 +162,16 @@ pub struct AgencyConfig {
     pub enc_cert: PathBuf,
     pub enc_key: String,
     /// Folder mode: `outbox/`, `sent/`, `error/` and `inbox/` under this folder.
-    #[serde(default)]
     pub folder: Option<PathBuf>,
     /// 機關全銜, written as 發文機關 when a draft has none.
-    #[serde(default)]
     pub name: Option<String>,
     /// 發文代字 (e.g. 北市教): drafts without a 發文字號 get the next serial of this
     /// agency's series for the year.
-    #[serde(default)]
     pub word: Option<String>,
     /// 地址 and 聯絡方式 the web client's form starts with.
-    #[serde(default)]
     pub address: Option<String>,
     #[serde(default)]
     pub contact: Vec<String>,
-    #[serde(default)]
     pub webhook: Option<WebhookConfig>,
 }
 

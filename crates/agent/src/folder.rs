@@ -63,7 +63,7 @@ pub fn share(dir: &Path, file_mode: u32, dir_mode: u32) -> std::io::Result<()> {
 }
 
 /// A set found in an outbox: the DI, and the files it declares (SW, attachments).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct OutboxSet {
     /// The DI's file name without `.di`.
     pub name: String,
@@ -115,7 +115,11 @@ pub fn scan(outbox: &Path, settle: Duration) -> Scanned {
     let Ok(rd) = std::fs::read_dir(outbox) else {
         return out;
     };
-    let mut dis: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(is_di).collect();
+    let mut dis: Vec<PathBuf> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| is_di(p))
+        .collect();
     dis.sort();
     let settled = |p: &Path| {
         std::fs::metadata(p)
@@ -135,9 +139,7 @@ pub fn scan(outbox: &Path, settle: Duration) -> Scanned {
         let alone = OutboxSet {
             name: name.clone(),
             di: di.clone(),
-            sw: None,
-            attachments: Vec::new(),
-            options: None,
+            ..Default::default()
         };
         let set = match declared_set(outbox, &di, name) {
             Ok(s) => s,
@@ -156,7 +158,7 @@ pub fn scan(outbox: &Path, settle: Duration) -> Scanned {
     out
 }
 
-fn is_di(p: &PathBuf) -> bool {
+fn is_di(p: &Path) -> bool {
     p.extension().is_some_and(|e| e.eq_ignore_ascii_case("di"))
 }
 
@@ -166,7 +168,7 @@ pub fn find_di(dir: &Path) -> Option<PathBuf> {
         .ok()?
         .flatten()
         .map(|e| e.path())
-        .find(is_di)
+        .find(|p| is_di(p))
 }
 
 /// A path's last part: a staged set's name (its folder's), a file's name.

@@ -206,9 +206,7 @@ mod tests {
         let mut set = crate::folder::OutboxSet {
             name: "1150000001".into(),
             di: dir.join("1150000001.di"),
-            sw: None,
-            attachments: Vec::new(),
-            options: None,
+            ..Default::default()
         };
         set.attach_options(&o).unwrap();
         let path = set.options.clone().unwrap();

@@ -88,7 +88,9 @@ fn error_answers(
                 op.responses
                     .responses
                     .entry(c.http_status().to_string())
-                    .or_insert_with(|| Ref::from_response_name(name(c.http_status())).into());
+                    .or_insert_with(|| {
+                        Ref::from_response_name(status_names(c.http_status()).0).into()
+                    });
                 answered.push((*c, format!("{method} {path}")));
             }
             op.description = Some(op.description.take().unwrap_or_default() + &text);
@@ -102,7 +104,7 @@ fn error_answers(
         let status = code.http_status();
         components
             .responses
-            .entry(name(status).into())
+            .entry(status_names(status).0.into())
             .or_insert_with(|| response(status).into());
     }
     let table: Vec<_> = Code::ALL
@@ -142,7 +144,7 @@ fn response(status: u16) -> utoipa::openapi::Response {
     let mut r = ResponseBuilder::new()
         .description(format!(
             "{}（`ApiError`）。此狀態的錯誤代碼：{}。",
-            words(status),
+            status_names(status).1,
             list.join("、")
         ))
         .content("application/json", content.build());
@@ -157,41 +159,23 @@ fn response(status: u16) -> utoipa::openapi::Response {
     r.build()
 }
 
-fn name(status: u16) -> &'static str {
+/// The name of a status's shared response, and the status in words.
+fn status_names(status: u16) -> (&'static str, &'static str) {
     match status {
-        400 => "BadRequest",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "NotFound",
-        408 => "RequestTimeout",
-        409 => "Conflict",
-        410 => "Gone",
-        413 => "PayloadTooLarge",
-        415 => "UnsupportedMediaType",
-        416 => "RangeNotSatisfiable",
-        422 => "UnprocessableContent",
-        502 => "BadGateway",
-        503 => "Unavailable",
-        _ => "InternalError",
-    }
-}
-
-fn words(status: u16) -> &'static str {
-    match status {
-        400 => "請求無效",
-        401 => "未通過身分驗證",
-        403 => "不允許",
-        404 => "找不到",
-        408 => "逾時",
-        409 => "衝突",
-        410 => "已清除",
-        413 => "內容過大",
-        415 => "檔案類型不允許",
-        416 => "範圍無效",
-        422 => "內容不允許",
-        502 => "上游資料無效",
-        503 => "暫時無法服務",
-        _ => "內部錯誤",
+        400 => ("BadRequest", "請求無效"),
+        401 => ("Unauthorized", "未通過身分驗證"),
+        403 => ("Forbidden", "不允許"),
+        404 => ("NotFound", "找不到"),
+        408 => ("RequestTimeout", "逾時"),
+        409 => ("Conflict", "衝突"),
+        410 => ("Gone", "已清除"),
+        413 => ("PayloadTooLarge", "內容過大"),
+        415 => ("UnsupportedMediaType", "檔案類型不允許"),
+        416 => ("RangeNotSatisfiable", "範圍無效"),
+        422 => ("UnprocessableContent", "內容不允許"),
+        502 => ("BadGateway", "上游資料無效"),
+        503 => ("Unavailable", "暫時無法服務"),
+        _ => ("InternalError", "內部錯誤"),
     }
 }
 

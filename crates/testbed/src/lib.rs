@@ -275,22 +275,23 @@ impl Pki {
     /// A client of the center at `addr`, as agency `code`.
     pub fn client(&self, addr: std::net::SocketAddr, code: &str) -> Result<CenterClient, String> {
         let a = self.agency(code);
-        let tls = gongwen_client::tls_config(
-            &std::fs::read(self.ca.root_file()).map_err(err)?,
-            Some((
-                &std::fs::read(&a.tls_cert).map_err(err)?,
-                &std::fs::read(&a.tls_key).map_err(err)?,
-            )),
-        )
-        .map_err(err)?;
-        CenterClient::new(&format!("https://{addr}"), tls).map_err(err)
+        let cert = std::fs::read(&a.tls_cert).map_err(err)?;
+        let key = std::fs::read(&a.tls_key).map_err(err)?;
+        self.connect(addr, Some((&cert, &key)))
     }
 
     /// A client without a certificate.
     pub fn anonymous(&self, addr: std::net::SocketAddr) -> Result<CenterClient, String> {
-        let tls =
-            gongwen_client::tls_config(&std::fs::read(self.ca.root_file()).map_err(err)?, None)
-                .map_err(err)?;
+        self.connect(addr, None)
+    }
+
+    fn connect(
+        &self,
+        addr: std::net::SocketAddr,
+        identity: Option<(&[u8], &[u8])>,
+    ) -> Result<CenterClient, String> {
+        let roots = std::fs::read(self.ca.root_file()).map_err(err)?;
+        let tls = gongwen_client::tls_config(&roots, identity).map_err(err)?;
         CenterClient::new(&format!("https://{addr}"), tls).map_err(err)
     }
 

@@ -115,14 +115,11 @@ fn parties(text: &str) -> Vec<(String, String)> {
 async fn resolve(a: &Agency, box_name: &str, text: &str) -> Result<Vec<(String, String)>, Refusal> {
     let mut out = Vec::new();
     for (code, name) in parties(text) {
-        let found = a
-            .center
-            .search_participants(&code, 5)
+        match a
+            .listed(&code)
             .await
             .map_err(|e| crate::send::refusal_of(&e))?
-            .into_iter()
-            .find(|l| l.code == code);
-        match found {
+        {
             Some(l) => out.push((code, if name.is_empty() { l.name } else { name })),
             None => {
                 return Err(Refusal::new(

@@ -88,8 +88,11 @@ async fn received(me: &SignedIn, id: &str) -> Result<ReceivedItem, Refused> {
     r.map_err(|e| me.refuse(e))
 }
 
-/// The received document's DI, read from its inbox folder.
-fn document(me: &SignedIn, r: &ReceivedItem) -> Result<gongwen_doc::Di, Refused> {
+type Printed = (gongwen_doc::Di, gongwen_render::RenderOptions);
+
+/// The received document's DI, read from its inbox folder, and how it prints: with the
+/// 電子公文交換戳記 of its arrival.
+fn document(me: &SignedIn, r: &ReceivedItem) -> Result<Printed, Refused> {
     let read = || {
         let name = r
             .files
@@ -103,7 +106,9 @@ fn document(me: &SignedIn, r: &ReceivedItem) -> Result<gongwen_doc::Di, Refused>
             .map_err(|e| Refusal::new(Code::Internal, format!("{}：{e}", path.display())))?;
         gongwen_doc::read_di(&bytes).map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))
     };
-    read().map_err(|e| me.refuse(e))
+    let stamp = stamp(me.agency(), r);
+    let di = read().map_err(|e| me.refuse(e))?;
+    Ok((di, gongwen_render::RenderOptions { stamp, mark: None }))
 }
 
 fn stamp(a: &Agency, r: &ReceivedItem) -> Option<gongwen_render::ExchangeStamp> {
@@ -136,11 +141,7 @@ pub async fn document_html(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, Refused> {
     let r = received(&me, &id).await?;
-    let di = document(&me, &r)?;
-    let opts = gongwen_render::RenderOptions {
-        stamp: stamp(me.agency(), &r),
-        mark: None,
-    };
+    let (di, opts) = document(&me, &r)?;
     let html = Html(gongwen_render::render_html(&di, &opts));
     Ok((
         [(header::CONTENT_SECURITY_POLICY, super::DOCUMENT_POLICY)],
@@ -221,11 +222,7 @@ static FONTS: OnceLock<Result<gongwen_render::Fonts, gongwen_render::RenderError
 
 pub async fn print(me: SignedIn, UrlPath(id): UrlPath<String>) -> Result<Response, Refused> {
     let r = received(&me, &id).await?;
-    let di = document(&me, &r)?;
-    let opts = gongwen_render::RenderOptions {
-        stamp: stamp(me.agency(), &r),
-        mark: None,
-    };
+    let (di, opts) = document(&me, &r)?;
     let bytes = pdf(di, opts).await.map_err(|e| me.refuse(e))?;
     Ok((
         [
