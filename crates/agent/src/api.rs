@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path as UrlPath, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path as UrlPath, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -74,12 +75,9 @@ async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], doc).into_response()
 }
 
-/// The caller and its agency, from the token or the client certificate.
-async fn caller<'a>(
-    api: &'a Api,
-    headers: &HeaderMap,
-    peer: Option<&Peer>,
-) -> Result<(ApiClient, &'a Agency)> {
+/// The caller and its agency (its place in `node.agencies`), from the token or the client
+/// certificate.
+async fn caller(api: &Api, headers: &HeaderMap, peer: Option<&Peer>) -> Result<(ApiClient, usize)> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -100,26 +98,49 @@ async fn caller<'a>(
                 },
             )
         })?;
-    let agency = api.node.agency(&client.agency).ok_or_else(|| {
-        Refusal::new(
-            Code::AgentAuth,
-            format!("用戶端所屬機關 {} 已不在本代理程式的設定中", client.agency),
-        )
-    })?;
-    Ok((client, agency))
+    let at = (api.node.agencies.iter())
+        .position(|a| a.code.as_str() == client.agency)
+        .ok_or_else(|| {
+            Refusal::new(
+                Code::AgentAuth,
+                format!("用戶端所屬機關 {} 已不在本代理程式的設定中", client.agency),
+            )
+        })?;
+    Ok((client, at))
 }
 
-async fn whoami(
-    State(api): State<Api>,
-    headers: HeaderMap,
-    peer: Option<axum::Extension<Peer>>,
-) -> Result<Json<WhoAmI>> {
-    let (client, a) = caller(&api, &headers, peer.as_deref()).await?;
+/// The known caller of a request: a handler that takes one is reached by no one else.
+struct Caller {
+    api: Api,
+    client: ApiClient,
+    /// The agency's place in `node.agencies`.
+    at: usize,
+}
+
+impl Caller {
+    fn agency(&self) -> &Agency {
+        &self.api.node.agencies[self.at]
+    }
+}
+
+impl FromRequestParts<Api> for Caller {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, api: &Api) -> Result<Self> {
+        let peer = parts.extensions.get::<Peer>();
+        let (client, at) = caller(api, &parts.headers, peer).await?;
+        let api = api.clone();
+        Ok(Caller { api, client, at })
+    }
+}
+
+async fn whoami(c: Caller) -> Result<Json<WhoAmI>> {
+    let a = c.agency();
     Ok(Json(WhoAmI {
         agency: a.code.as_str().to_string(),
         name: a.name.clone(),
-        client: client.name,
-        kind: client.kind,
+        client: c.client.name.clone(),
+        kind: c.client.kind.clone(),
         center: a.center.base().to_string(),
     }))
 }
@@ -205,11 +226,12 @@ async fn send_document(
     peer: Option<axum::Extension<Peer>>,
     mp: Multipart,
 ) -> Result<Response> {
-    let (_client, a) = caller(&api, &headers, peer.as_deref()).await?;
+    let (_, at) = caller(&api, &headers, peer.as_deref()).await?;
     let node = &api.node;
+    let a = &node.agencies[at];
     let name = set_name(&headers)?;
     let _claim = node.claims.claim(a.code.as_str(), &name).await;
-    let dir = staged_dir(node, a, &name);
+    let dir = send::staged_dir(node, a, &name);
     // A retried request: answer what became of the first, read nothing. The upload left
     // unread ends this connection, so the answer says so (`Connection: close`): a client
     // that kept it for its next request would see that request cut off.
@@ -252,28 +274,11 @@ async fn stage_and_send(
 ) -> Result<Response> {
     let node = &api.node;
     let up = read_upload(mp, uploads, api.limit).await?;
-    let today = gongwen_doc::RocDate::from_unix_taipei(node.clock.now_s())
-        .map_err(|e| Refusal::new(Code::Internal, e.message))?;
-    let (mut set, taken) = match (up.draft, up.di) {
+    let today = compose::today(node)?;
+    let (set, taken) = match (up.draft, up.di) {
         (Some(mut draft), _) => {
-            let taken = compose::complete(
-                &node.db,
-                &mut draft,
-                &Defaults {
-                    code: a.code.as_str(),
-                    name: a.name.as_deref(),
-                    word: a.word.as_deref(),
-                },
-                today,
-            )
-            .await?;
-            match compose::stage(&draft, today, uploads, dir) {
-                Ok(set) => (set, taken),
-                Err(e) => {
-                    send::give_back_unsealed(node, a, &crate::folder::dir_name(dir), taken).await;
-                    return Err(e);
-                }
-            }
+            let taken = compose::complete(&node.db, &mut draft, &Defaults::of(a), today).await?;
+            (compose::stage(&draft, today, uploads, dir), taken)
         }
         (None, Some(di)) => {
             let io = |e: std::io::Error| Refusal::new(Code::Internal, e.to_string());
@@ -284,26 +289,24 @@ async fn stage_and_send(
                     .await
                     .map_err(io)?;
             }
-            (compose::staged_files(dir, &dir.join(di))?, None)
+            (compose::staged_files(dir, &dir.join(di)), None)
         }
         (None, None) => unreachable!("read_upload refuses a send with neither"),
     };
-    // Kept with the staged set, so a set sealed after a restart keeps them too.
-    match set.attach_options(&up.options) {
-        Ok(()) => {}
-        Err(e) => {
-            send::give_back_unsealed(node, a, &set.name, taken).await;
-            return Err(Refusal::new(Code::Internal, e.to_string()));
-        }
+    let sent = async {
+        let mut set = set?;
+        // Kept with the staged set, so a set sealed after a restart keeps them too.
+        (set.attach_options(&up.options))
+            .map_err(|e| Refusal::new(Code::Internal, e.to_string()))?;
+        let ignored = compose::undeclared(&set, dir);
+        Ok::<_, Refusal>((send::send_staged(node, a, &set, "api").await?, ignored))
     }
-    let ignored = compose::undeclared(&set, dir);
-    match send::send_staged(node, a, &set, "api").await {
-        Ok(r) => Ok(answer(r, taken, ignored)),
-        Err(e) => {
-            send::give_back_unsealed(node, a, &set.name, taken).await;
-            Err(e)
-        }
+    .await;
+    if sent.is_err() {
+        send::give_back_unsealed(node, a, &crate::folder::dir_name(dir), taken).await;
     }
+    let (r, ignored) = sent?;
+    Ok(answer(r, taken, ignored))
 }
 
 fn answer(r: send::SendResult, taken: Option<compose::Taken>, ignored: Vec<String>) -> Response {
@@ -331,34 +334,15 @@ fn send_state(state: &str) -> SendState {
     SendState::parse(state).unwrap_or(SendState::Sealed)
 }
 
-fn staged_dir(node: &Shared, a: &Agency, name: &str) -> PathBuf {
-    node.config
-        .data_dir
-        .join("staged")
-        .join(a.code.as_str())
-        .join(name)
-}
-
 fn find_di(dir: &Path) -> Result<PathBuf> {
-    std::fs::read_dir(dir)
-        .ok()
-        .and_then(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .find(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("di")))
-        })
+    crate::folder::find_di(dir)
         .ok_or_else(|| Refusal::new(Code::Internal, format!("{} 沒有 DI", dir.display())))
 }
 
 /// A send as the agent knows it, with the center's statuses once it has it.
-async fn document(
-    State(api): State<Api>,
-    headers: HeaderMap,
-    peer: Option<axum::Extension<Peer>>,
-    UrlPath(name): UrlPath<String>,
-) -> Result<Json<SendResult>> {
-    let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
-    let row = send::sent_row(&api.node, a, &name)
+async fn document(UrlPath(name): UrlPath<String>, c: Caller) -> Result<Json<SendResult>> {
+    let a = c.agency();
+    let row = send::sent_row(&c.api.node, a, &name)
         .await?
         .ok_or_else(|| Refusal::new(Code::NotFound, format!("送件 {name} 不存在")))?;
     let package = if row.state == "submitted" {
@@ -385,12 +369,10 @@ async fn document(
 }
 
 async fn sent_list(
-    State(api): State<Api>,
-    headers: HeaderMap,
-    peer: Option<axum::Extension<Peer>>,
     Query(q): Query<Vec<(String, String)>>,
+    c: Caller,
 ) -> Result<Json<gongwen_proto::api::SentPage>> {
-    let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
+    let a = c.agency();
     let q: Vec<(&str, &str)> = q
         .iter()
         .filter(|(k, _)| ["open", "since", "after", "limit"].contains(&k.as_str()))
@@ -402,21 +384,15 @@ async fn sent_list(
 }
 
 async fn sent_one(
-    State(api): State<Api>,
-    headers: HeaderMap,
-    peer: Option<axum::Extension<Peer>>,
     UrlPath(id): UrlPath<String>,
+    c: Caller,
 ) -> Result<Json<gongwen_proto::api::SentPackage>> {
-    let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
+    let a = c.agency();
     Ok(Json(a.center.sent(&id).await.map_err(|e| refusal_of(&e))?))
 }
 
-async fn duties(
-    State(api): State<Api>,
-    headers: HeaderMap,
-    peer: Option<axum::Extension<Peer>>,
-) -> Result<Json<gongwen_proto::api::Duties>> {
-    let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
+async fn duties(c: Caller) -> Result<Json<gongwen_proto::api::Duties>> {
+    let a = c.agency();
     Ok(Json(a.center.duties().await.map_err(|e| refusal_of(&e))?))
 }
 
@@ -429,13 +405,8 @@ struct InboxQuery {
     limit: Option<u32>,
 }
 
-async fn inbox(
-    State(api): State<Api>,
-    headers: HeaderMap,
-    peer: Option<axum::Extension<Peer>>,
-    Query(q): Query<InboxQuery>,
-) -> Result<Json<InboxPage>> {
-    let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
+async fn inbox(Query(q): Query<InboxQuery>, c: Caller) -> Result<Json<InboxPage>> {
+    let a = c.agency();
     let state = q.state.as_deref().unwrap_or("delivered");
     if !["delivered", "confirmed", "returned", "quarantined", "all"].contains(&state) {
         return Err(Refusal::new(
@@ -451,7 +422,7 @@ async fn inbox(
         limit: i64::from(q.limit.unwrap_or(100).clamp(1, 500)),
         waiting_first: false,
     };
-    let items = receive::received_list(&api.node.db, a.code.as_str(), &filter).await?;
+    let items = receive::received_list(&c.api.node.db, a.code.as_str(), &filter).await?;
     let next_before = (items.len() as i64 == filter.limit)
         .then(|| items.last().map(|i| i.received_at))
         .flatten();
@@ -462,24 +433,14 @@ async fn received_row(api: &Api, a: &Agency, id: &str) -> Result<ReceivedItem> {
     receive::received(&api.node.db, a.code.as_str(), id).await
 }
 
-async fn inbox_one(
-    State(api): State<Api>,
-    headers: HeaderMap,
-    peer: Option<axum::Extension<Peer>>,
-    UrlPath(id): UrlPath<String>,
-) -> Result<Json<ReceivedItem>> {
-    let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
-    Ok(Json(received_row(&api, a, &id).await?))
+async fn inbox_one(UrlPath(id): UrlPath<String>, c: Caller) -> Result<Json<ReceivedItem>> {
+    let a = c.agency();
+    Ok(Json(received_row(&c.api, a, &id).await?))
 }
 
-async fn inbox_file(
-    State(api): State<Api>,
-    headers: HeaderMap,
-    peer: Option<axum::Extension<Peer>>,
-    UrlPath((id, name)): UrlPath<(String, String)>,
-) -> Result<Response> {
-    let (_, a) = caller(&api, &headers, peer.as_deref()).await?;
-    let row = received_row(&api, a, &id).await?;
+async fn inbox_file(UrlPath((id, name)): UrlPath<(String, String)>, c: Caller) -> Result<Response> {
+    let a = c.agency();
+    let row = received_row(&c.api, a, &id).await?;
     let listed = row.files.contains(&name);
     if !listed {
         return Err(Refusal::new(
@@ -487,19 +448,14 @@ async fn inbox_file(
             format!("收文 {id} 沒有檔案「{name}」"),
         ));
     }
-    let path = receive::inbox_dir(&api.node, a).join(&id).join(&name);
+    let path = receive::inbox_dir(&c.api.node, a).join(&id).join(&name);
     file_response(&path, &name).await
 }
 
-async fn confirm(
-    State(api): State<Api>,
-    headers: HeaderMap,
-    peer: Option<axum::Extension<Peer>>,
-    UrlPath(id): UrlPath<String>,
-) -> Result<Json<ReceivedItem>> {
-    let (client, a) = caller(&api, &headers, peer.as_deref()).await?;
-    receive::decide(&api.node, a, &id, &client.name, Decision::Confirm).await?;
-    Ok(Json(received_row(&api, a, &id).await?))
+async fn confirm(UrlPath(id): UrlPath<String>, c: Caller) -> Result<Json<ReceivedItem>> {
+    let a = c.agency();
+    receive::decide(&c.api.node, a, &id, &c.client.name, Decision::Confirm).await?;
+    Ok(Json(received_row(&c.api, a, &id).await?))
 }
 
 #[derive(Deserialize)]
@@ -511,14 +467,12 @@ struct ReturnBody {
 }
 
 async fn return_doc(
-    State(api): State<Api>,
-    headers: HeaderMap,
-    peer: Option<axum::Extension<Peer>>,
     UrlPath(id): UrlPath<String>,
+    c: Caller,
     body: axum::body::Body,
 ) -> Result<Json<ReceivedItem>> {
     // Who asks first; only then the body (64 KiB at most, see `router`).
-    let (client, a) = caller(&api, &headers, peer.as_deref()).await?;
+    let a = c.agency();
     let body = axum::body::to_bytes(body, crate::forms::SMALL_BODY)
         .await
         .map_err(|e| Refusal::new(Code::BadRequest, format!("退文內容無法讀取：{e}")))?;
@@ -530,12 +484,12 @@ async fn return_doc(
     })?;
     let reason = ReturnReason::parse(&b.reason).map_err(|m| Refusal::new(Code::BadRequest, m))?;
     receive::decide(
-        &api.node,
+        &c.api.node,
         a,
         &id,
-        &client.name,
+        &c.client.name,
         Decision::Return(reason, b.text),
     )
     .await?;
-    Ok(Json(received_row(&api, a, &id).await?))
+    Ok(Json(received_row(&c.api, a, &id).await?))
 }

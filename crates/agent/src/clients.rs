@@ -129,26 +129,23 @@ pub async fn find(
     token: Option<&str>,
     cert_key: Option<&str>,
 ) -> Result<Option<ApiClient>, Refusal> {
-    let (sha, kind) = match (token, cert_key) {
-        (Some(t), _) => (sha256_hex(t.as_bytes()), "token"),
-        (None, Some(k)) => (k.to_string(), "cert"),
-        (None, None) => return Ok(None),
-    };
-    db.fetch_optional(
-        "SELECT agency, name, kind, created_at FROM agent_clients WHERE sha256 = $1 AND kind = $2",
-        &[sha.into(), kind.into()],
-    )
-    .await?
-    .as_ref()
-    .map(client_of)
-    .transpose()
+    match (token, cert_key) {
+        (Some(t), _) => by_key(db, &sha256_hex(t.as_bytes()), "token").await,
+        (None, Some(k)) => by_key(db, k, "cert").await,
+        (None, None) => Ok(None),
+    }
 }
 
 /// The person a card (its key's SHA-256, hex) was registered to for the web client.
 pub async fn card(db: &Db, key: &str) -> Result<Option<ApiClient>, Refusal> {
+    by_key(db, key, "card").await
+}
+
+/// The client of `kind` registered with the key (SHA-256, hex) `sha`.
+async fn by_key(db: &Db, sha: &str, kind: &str) -> Result<Option<ApiClient>, Refusal> {
     db.fetch_optional(
-        "SELECT agency, name, kind, created_at FROM agent_clients WHERE sha256 = $1 AND kind = 'card'",
-        &[key.into()],
+        "SELECT agency, name, kind, created_at FROM agent_clients WHERE sha256 = $1 AND kind = $2",
+        &[sha.into(), kind.into()],
     )
     .await?
     .as_ref()

@@ -17,16 +17,13 @@ use crate::folder::{self, OutboxSet};
 /// send refused before it left gives its number back only if no later one was taken.
 pub async fn next_number(db: &Db, agency: &str, year: u16) -> Result<u32, Refusal> {
     let mut tx = db.begin().await?;
-    tx.execute(
+    for sql in [
         "INSERT INTO agent_numbers (agency, year, last) VALUES ($1, $2, 0) ON CONFLICT (agency, year) DO NOTHING",
-        &[agency.into(), i64::from(year).into()],
-    )
-    .await?;
-    tx.execute(
         "UPDATE agent_numbers SET last = last + 1 WHERE agency = $1 AND year = $2",
-        &[agency.into(), i64::from(year).into()],
-    )
-    .await?;
+    ] {
+        tx.execute(sql, &[agency.into(), i64::from(year).into()])
+            .await?;
+    }
     let last = tx
         .fetch_optional(
             "SELECT last FROM agent_numbers WHERE agency = $1 AND year = $2",
@@ -61,6 +58,23 @@ pub struct Defaults<'a> {
     pub name: Option<&'a str>,
     /// 發文代字 (e.g. 北市教); with it a draft without 發文字號 gets the next serial.
     pub word: Option<&'a str>,
+}
+
+impl<'a> Defaults<'a> {
+    /// The agency's own.
+    pub fn of(a: &'a crate::Agency) -> Self {
+        Defaults {
+            code: a.code.as_str(),
+            name: a.name.as_deref(),
+            word: a.word.as_deref(),
+        }
+    }
+}
+
+/// Today's date in Taipei, as a document is dated.
+pub(crate) fn today(node: &crate::Node) -> Result<RocDate, Refusal> {
+    RocDate::from_unix_taipei(node.clock.now_s())
+        .map_err(|e| Refusal::new(Code::Internal, e.message))
 }
 
 /// A number taken for a draft, to give back if the send is refused.
@@ -137,13 +151,7 @@ pub fn stage(
     if draft.split {
         return Err(bad("經由 API 送出的公文不分繕；請每個受文者各送一份".into()));
     }
-    let built = draft.build(today).map_err(|problems| {
-        bad(problems
-            .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join("；"))
-    })?;
+    let built = build(draft, today)?;
     let io =
         |p: &Path, e: std::io::Error| Refusal::new(Code::Internal, format!("{}：{e}", p.display()));
     crate::folder::private_dir(dir).map_err(|e| io(dir, e))?;
@@ -162,6 +170,14 @@ pub fn stage(
     folder::write_atomically(&di_path, di_text.as_bytes()).map_err(|e| io(&di_path, e))?;
     let name = folder::dir_name(dir);
     Ok(folder::declared_set(dir, &di_path, name)?)
+}
+
+/// The document a draft makes on `today`, or all that is wrong with it.
+pub fn build(draft: &Draft, today: RocDate) -> Result<gongwen_doc::draft::Built, Refusal> {
+    draft.build(today).map_err(|problems| {
+        let all: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        Refusal::new(Code::AgentDocument, all.join("；"))
+    })
 }
 
 /// Is `name` a plain file name as an upload may carry: 1 to 100 characters, no folder, not

@@ -32,11 +32,9 @@ pub struct AgentConfig {
     /// ClamAV's daemon: a unix socket path or `host:port`. Documents and attachments are
     /// scanned before sealing and after opening; without it nothing is scanned (a warning at
     /// start-up says so).
-    #[serde(default)]
     pub clamd: Option<String>,
     /// The document-system API (and, later, the web client). Without it the node works from
     /// folders only.
-    #[serde(default)]
     pub api: Option<ApiConfig>,
     /// Days the agent keeps what it sent and received (its copies, packages and sign-in
     /// records); at least 365, the records rule.
@@ -56,40 +54,35 @@ pub struct AgentConfig {
     pub agencies: Vec<AgencyConfig>,
 }
 
-/// Where the document-system API listens and how callers prove who they are.
+/// Where the document-system API listens and how callers prove who they are. A field left
+/// out takes its value from [`ApiConfig::default`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ApiConfig {
     /// `127.0.0.1:8450` by default. Plain HTTP is allowed on a loopback address only; any
     /// other address needs `tls`.
-    #[serde(default = "default_listen")]
     pub listen: String,
     /// HTTPS; with `client_roots`, callers may also identify by client certificate.
-    #[serde(default)]
     pub tls: Option<ApiTls>,
     /// Largest upload (DI, SW and attachments together), in MiB. Only the upload routes
     /// (`POST /api/v1/documents`, the web client's compose page) read this much, and only
     /// once the caller is known; every other route reads at most 64 KiB.
-    #[serde(default = "default_upload")]
     pub max_upload_mb: u64,
     /// Connections open at once; more are closed as soon as they are accepted.
-    #[serde(default = "gongwen_net::body::default_max_connections")]
     pub max_connections: usize,
     /// Connections open at once from one address (a reverse proxy counts as one address).
-    #[serde(default = "gongwen_net::body::default_max_connections_per_ip")]
     pub max_connections_per_ip: usize,
     /// Seconds a request body may take to arrive after its headers; a slower one is cut
     /// (408 `E_HTTP_TIMEOUT`).
-    #[serde(default = "gongwen_net::body::default_body_timeout")]
     pub body_timeout_s: u64,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
-            listen: default_listen(),
+            listen: "127.0.0.1:8450".into(),
             tls: None,
-            max_upload_mb: default_upload(),
+            max_upload_mb: 200,
             max_connections: gongwen_net::body::DEFAULT_MAX_CONNECTIONS,
             max_connections_per_ip: gongwen_net::body::DEFAULT_MAX_CONNECTIONS_PER_IP,
             body_timeout_s: gongwen_net::body::DEFAULT_BODY_TIMEOUT_S,
@@ -98,6 +91,11 @@ impl Default for ApiConfig {
 }
 
 impl ApiConfig {
+    /// The largest upload, in bytes.
+    pub fn upload_limit(&self) -> usize {
+        usize::try_from(self.max_upload_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
+    }
+
     /// The listener's bounds.
     pub fn limits(&self) -> gongwen_net::Limits {
         gongwen_net::body::limits(
@@ -108,45 +106,33 @@ impl ApiConfig {
     }
 }
 
-/// The web client (WebjAgent).
+/// The web client (WebjAgent). A field left out takes its value from [`WebConfig::default`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct WebConfig {
     /// Where the sign-in page finds the local signing program (`gongwen signer serve`) on
     /// the clerk's PC.
-    #[serde(default = "default_signer")]
     pub signer_url: String,
     /// Printed on a sent document mailed on paper to a recipient that did not confirm.
-    #[serde(default = "default_paper_mark")]
     pub paper_mark: String,
     /// The directory's pages, for the link to apply for changes (異動).
-    #[serde(default)]
     pub directory_url: Option<String>,
     /// The addresses (origins: `https://host[:port]`) people open the web client at. Sign-in
     /// challenges name one of them, and sign-in posts from any other site are refused.
     /// Empty: the listener's own address (and `localhost` when it is a loopback address).
     /// Behind a reverse proxy, list the address people type.
-    #[serde(default)]
     pub origins: Vec<String>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
-            signer_url: default_signer(),
-            paper_mark: default_paper_mark(),
+            signer_url: "http://127.0.0.1:61161".into(),
+            paper_mark: "已電子交換未確認".into(),
             directory_url: None,
             origins: Vec::new(),
         }
     }
-}
-
-fn default_paper_mark() -> String {
-    "已電子交換未確認".into()
-}
-
-fn default_signer() -> String {
-    "http://127.0.0.1:61161".into()
 }
 
 /// Where the agency's document system hears of new documents and status changes.
@@ -176,21 +162,16 @@ pub struct AgencyConfig {
     pub enc_cert: PathBuf,
     pub enc_key: String,
     /// Folder mode: `outbox/`, `sent/`, `error/` and `inbox/` under this folder.
-    #[serde(default)]
     pub folder: Option<PathBuf>,
     /// 機關全銜, written as 發文機關 when a draft has none.
-    #[serde(default)]
     pub name: Option<String>,
     /// 發文代字 (e.g. 北市教): drafts without a 發文字號 get the next serial of this
     /// agency's series for the year.
-    #[serde(default)]
     pub word: Option<String>,
     /// 地址 and 聯絡方式 the web client's form starts with.
-    #[serde(default)]
     pub address: Option<String>,
     #[serde(default)]
     pub contact: Vec<String>,
-    #[serde(default)]
     pub webhook: Option<WebhookConfig>,
 }
 
@@ -224,12 +205,6 @@ fn default_data_dir() -> PathBuf {
 }
 fn default_retention() -> u32 {
     365
-}
-fn default_listen() -> String {
-    "127.0.0.1:8450".into()
-}
-fn default_upload() -> u64 {
-    200
 }
 fn default_poll() -> u64 {
     5

@@ -63,7 +63,7 @@ pub fn share(dir: &Path, file_mode: u32, dir_mode: u32) -> std::io::Result<()> {
 }
 
 /// A set found in an outbox: the DI, and the files it declares (SW, attachments).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct OutboxSet {
     /// The DI's file name without `.di`.
     pub name: String,
@@ -118,7 +118,7 @@ pub fn scan(outbox: &Path, settle: Duration) -> Scanned {
     let mut dis: Vec<PathBuf> = rd
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("di")))
+        .filter(|p| is_di(p))
         .collect();
     dis.sort();
     let settled = |p: &Path| {
@@ -139,9 +139,7 @@ pub fn scan(outbox: &Path, settle: Duration) -> Scanned {
         let alone = OutboxSet {
             name: name.clone(),
             di: di.clone(),
-            sw: None,
-            attachments: Vec::new(),
-            options: None,
+            ..Default::default()
         };
         let set = match declared_set(outbox, &di, name) {
             Ok(s) => s,
@@ -160,7 +158,20 @@ pub fn scan(outbox: &Path, settle: Duration) -> Scanned {
     out
 }
 
-/// A staged set's name: its folder's.
+fn is_di(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("di"))
+}
+
+/// A DI in `dir`, if there is one.
+pub fn find_di(dir: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| is_di(p))
+}
+
+/// A path's last part: a staged set's name (its folder's), a file's name.
 pub fn dir_name(dir: &Path) -> String {
     dir.file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -127,17 +127,19 @@ pub async fn file_response(path: &Path, name: &str) -> Result<Response> {
         [
             (header::CONTENT_TYPE, content_type(name).to_string()),
             (header::CONTENT_LENGTH, len.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename*=UTF-8''{}",
-                    gongwen_client::encode_segment(name)
-                ),
-            ),
+            (header::CONTENT_DISPOSITION, disposition("attachment", name)),
         ],
         body,
     )
         .into_response())
+}
+
+/// The `Content-Disposition` (`attachment` or `inline`) of a file named `name`.
+pub fn disposition(kind: &str, name: &str) -> String {
+    format!(
+        "{kind}; filename*=UTF-8''{}",
+        gongwen_client::encode_segment(name)
+    )
 }
 
 /// A file read in 64 KiB pieces, so a large attachment is never held in memory.

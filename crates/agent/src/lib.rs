@@ -79,6 +79,15 @@ impl Agency {
         &self.enc_cert
     }
 
+    /// The center's address-book entry of `code`, if it is listed there.
+    pub(crate) async fn listed(
+        &self,
+        code: &str,
+    ) -> Result<Option<gongwen_proto::api::Listing>, gongwen_client::ClientError> {
+        let found = self.center.search_participants(code, 5).await?;
+        Ok(found.into_iter().find(|l| l.code == code))
+    }
+
     pub(crate) fn signer(&self) -> Signer<'_> {
         Signer {
             key: &self.sign_key,

@@ -4,16 +4,11 @@
 use gongwen_net::{Server, StartError};
 use serde_json::json;
 
-use crate::Shared;
 use crate::config::ApiConfig;
+use crate::{Shared, start_err};
 
 /// Starts the API listener. Plain HTTP is refused on anything but a loopback address.
 pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
-    let err = |code: &'static str, detail: String| StartError {
-        service: "機關代理程式",
-        code,
-        detail,
-    };
     let tls = match &c.tls {
         Some(t) => Some(
             gongwen_net::server_config(&t.files(
@@ -21,7 +16,7 @@ pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
                 node.config.crls.clone(),
                 true,
             ))
-            .map_err(|e| err(e.code(), e.to_string()))?,
+            .map_err(|e| start_err(e.code(), e))?,
         ),
         None => {
             let loopback = c
@@ -30,7 +25,7 @@ pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
                 .map(|a| a.ip().is_loopback())
                 .unwrap_or(c.listen.starts_with("localhost:"));
             if !loopback {
-                return Err(err(
+                return Err(start_err(
                     "E_CONFIG",
                     format!(
                         "API 位址 {} 不是本機位址，須設定 [agent.api.tls]（不以明文 HTTP 在網路上傳送公文）",
@@ -41,7 +36,7 @@ pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
             None
         }
     };
-    let limit = usize::try_from(c.max_upload_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
+    let limit = c.upload_limit();
     let secure = tls.is_some();
     let signin = std::sync::Arc::new(crate::web::SignIn::default());
     let csp: std::sync::Arc<str> = crate::web::page_policy(&node.config.web.signer_url).into();
@@ -54,7 +49,7 @@ pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
         ));
     let server = Server::start_limited(&c.listen, tls, app, c.limits())
         .await
-        .map_err(|e| err(e.code(), e.to_string()))?;
+        .map_err(|e| start_err(e.code(), e))?;
     signin.set_origins(if origins.is_empty() {
         own_origins(server.addr, secure)
     } else {

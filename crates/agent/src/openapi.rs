@@ -8,9 +8,8 @@ use std::sync::LazyLock;
 
 use gongwen_proto::agent::{InboxPage, ReceivedItem, SendResult, WhoAmI};
 use gongwen_proto::api::{Duties, SentPackage, SentPage};
-use gongwen_proto::openapi::Binary;
+use gongwen_proto::openapi::{self, Binary};
 use gongwen_proto::{ApiError, Code, ResendKind, ReturnReason};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{OpenApi, ToSchema};
 
 /// The document, made once.
@@ -33,24 +32,13 @@ struct Doc;
 /// The document as JSON. Every operation without its own `security` needs a caller, and a
 /// body is bounded in size and time.
 pub fn document() -> String {
-    let mut doc = Doc::openapi();
-    if let Some(c) = doc.components.as_mut() {
-        let token = HttpBuilder::new()
-            .scheme(HttpAuthScheme::Bearer)
-            .description(Some(
-                "`gongwen agent client add --agency <代碼> --name <名稱>` 產生的權杖",
-            ))
-            .build();
-        c.add_security_scheme("apiToken", SecurityScheme::Http(token));
-        c.add_security_scheme(
-            "clientCert",
-            SecurityScheme::MutualTls {
-                description: Some("設定 `[agent.api.tls]` 時，可改用 `gongwen agent client add --cert` 登記的用戶端憑證".into()),
-                extensions: None,
-            },
-        );
-    }
-    let doc = gongwen_proto::openapi::error_answers(doc, |op, named| {
+    let token =
+        openapi::bearer("`gongwen agent client add --agency <代碼> --name <名稱>` 產生的權杖");
+    let cert = openapi::mutual_tls(
+        "設定 `[agent.api.tls]` 時，可改用 `gongwen agent client add --cert` 登記的用戶端憑證",
+    );
+    let schemes = [("apiToken", token), ("clientCert", cert)];
+    openapi::document(Doc::openapi(), schemes, |op, named| {
         let caller = op.security.is_none();
         let mut all = Vec::new();
         if caller {
@@ -64,10 +52,7 @@ pub fn document() -> String {
             all.extend([Code::Internal, Code::Unavailable]);
         }
         all
-    });
-    serde_json::to_string_pretty(&doc)
-        .map(|s| s + "\n")
-        .unwrap_or_default()
+    })
 }
 
 /// 發文的 `multipart/form-data` 欄位：草稿，或 DI＋SW＋附件。
@@ -339,7 +324,7 @@ mod tests {
             std::fs::write(file, DOCUMENT.as_str()).unwrap();
         }
         let committed = std::fs::read_to_string(file).ok();
-        let doc = gongwen_proto::openapi::checked(&DOCUMENT, committed.as_deref()).unwrap();
+        let doc = openapi::checked(&DOCUMENT, committed.as_deref()).unwrap();
         let codes = &doc["paths"]["/api/v1/documents"]["post"]["x-error-codes"];
         for c in [
             Code::AgentAuth,

@@ -186,26 +186,15 @@ mod tests {
         let o = SendOptions::from_fields("on", "本文修正", "府資字第1150001234號").unwrap();
         assert!(o.confirm_now);
         assert_eq!(o.resend_kind.as_deref(), Some("本文修正"));
-        assert!(
-            SendOptions::from_fields("maybe", "", "")
-                .unwrap_err()
-                .contains("立即確認")
-        );
-        assert!(
-            SendOptions::from_fields("", "改正", "x")
-                .unwrap_err()
-                .contains("重發類別")
-        );
-        assert!(
-            SendOptions::from_fields("", "重送", "")
-                .unwrap_err()
-                .contains("原發文")
-        );
-        assert!(
-            SendOptions::from_fields("", "", "x")
-                .unwrap_err()
-                .contains("重發類別")
-        );
+        for ((confirm, kind, of), named) in [
+            (("maybe", "", ""), "立即確認"),
+            (("", "改正", "x"), "重發類別"),
+            (("", "重送", ""), "原發文"),
+            (("", "", "x"), "重發類別"),
+        ] {
+            let e = SendOptions::from_fields(confirm, kind, of).unwrap_err();
+            assert!(e.contains(named), "{e}");
+        }
     }
 
     #[test]
@@ -217,9 +206,7 @@ mod tests {
         let mut set = crate::folder::OutboxSet {
             name: "1150000001".into(),
             di: dir.join("1150000001.di"),
-            sw: None,
-            attachments: Vec::new(),
-            options: None,
+            ..Default::default()
         };
         set.attach_options(&o).unwrap();
         let path = set.options.clone().unwrap();

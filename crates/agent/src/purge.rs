@@ -38,7 +38,7 @@ pub async fn run(node: &Node) -> Result<(usize, usize), StoreError> {
         for r in &rows {
             let (name, id, source) = (r.text(0)?, r.text(1)?, r.text(2)?);
             if source != "folder" {
-                remove_dir(&node.config.data_dir.join("staged").join(code).join(&name));
+                remove_dir(&crate::send::staged_dir(node, a, &name));
             }
             let _ = std::fs::remove_file(crate::send::package_path(node, a, &name));
             node.db
@@ -95,13 +95,7 @@ async fn purge_received(node: &Node, a: &Agency, cutoff: i64) -> Result<usize, S
             remove_dir(&crate::receive::inbox_dir(node, a).join(&id));
         }
         if state == "quarantined" {
-            remove_dir(
-                &node
-                    .config
-                    .data_dir
-                    .join("quarantine")
-                    .join(format!("{code}-{id}")),
-            );
+            remove_dir(&crate::receive::quarantined(node, a, &id));
         }
         let _ = std::fs::remove_file(crate::receive::incoming_path(node, a, &id));
         node.db

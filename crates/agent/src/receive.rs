@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use gongwen_net::Refusal;
 use gongwen_proto::agent::{ReceivedItem, ReceivedState};
 use gongwen_proto::{Code, ReturnReason};
-use gongwen_store::{Db, Row};
+use gongwen_store::{Db, Row, StoreError};
 use gongwen_trust::package::stream;
 use gongwen_trust::receipt::{self, ReceiptEvent, ReceiptRequest};
 
@@ -113,17 +113,9 @@ async fn receive_item(node: &Shared, a: &Agency, item: &gongwen_proto::api::Inbo
     if !a.receiving.due(&item.id, node.clock.now_ms()) {
         return;
     }
-    let known = node
-        .db
-        .fetch_optional(
-            "SELECT state FROM agent_received WHERE agency = $1 AND package_id = $2",
-            &[a.code.as_str().into(), item.id.as_str().into()],
-        )
-        .await
-        .map(|r| r.is_some());
-    let result = match known {
-        Ok(true) => Ok(()),
-        Ok(false) => receive_one(node, a, item).await,
+    let result = match state_of(&node.db, a, &item.id).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => receive_one(node, a, item).await,
         Err(e) => Err(e.into()),
     };
     match result {
@@ -155,6 +147,15 @@ async fn receive_item(node: &Shared, a: &Agency, item: &gongwen_proto::api::Inbo
             }
         }
     }
+}
+
+/// The state of a received document, if the agency has it.
+async fn state_of(db: &Db, a: &Agency, id: &str) -> Result<Option<String>, StoreError> {
+    let sql = "SELECT state FROM agent_received WHERE agency = $1 AND package_id = $2";
+    let row = db
+        .fetch_optional(sql, &[a.code.as_str().into(), id.into()])
+        .await?;
+    row.map(|r| r.text(0)).transpose()
 }
 
 /// What became of a received package.
@@ -193,11 +194,7 @@ async fn receive_one(
     }
     let inbox = inbox_dir(node, a);
     let dest = inbox.join(&item.id);
-    let quarantined =
-        node.config
-            .data_dir
-            .join("quarantine")
-            .join(format!("{}-{}", a.code.as_str(), item.id));
+    let quarantined = quarantined(node, a, &item.id);
     let outcome = if dest.is_dir() {
         Outcome::Delivered(dest)
     } else if quarantined.is_dir() {
@@ -222,31 +219,22 @@ async fn receive_one(
         ),
     };
     acknowledge(node, a, item, &header, receipt).await?;
-    let files: Vec<String> = match &outcome {
-        Outcome::Delivered(d) => std::fs::read_dir(d)
-            .map(|rd| {
-                let mut v: Vec<String> = rd
-                    .flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| n != "receipt.json")
-                    .collect();
-                v.sort();
-                v
-            })
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    };
-    // The sender's name as its document gives it, for people's lists.
-    let sender_name = match &outcome {
-        Outcome::Delivered(d) => files
-            .iter()
+    let (mut files, mut sender_name) = (Vec::<String>::new(), String::new());
+    if let Outcome::Delivered(d) = &outcome {
+        let read = std::fs::read_dir(d).into_iter().flatten().flatten();
+        files = read
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "receipt.json")
+            .collect();
+        files.sort();
+        // The sender's name as its document gives it, for people's lists.
+        sender_name = (files.iter())
             .find(|f| f.to_ascii_lowercase().ends_with(".di"))
             .and_then(|f| std::fs::read(d.join(f)).ok())
             .and_then(|b| gongwen_doc::read_di(&b).ok())
             .and_then(|di| di.document.issuers().first().map(|i| i.name.clone()))
-            .unwrap_or_default(),
-        _ => String::new(),
-    };
+            .unwrap_or_default();
+    }
     let now = node.clock.now_ms();
     let inserted = node
         .db
@@ -468,15 +456,8 @@ pub async fn decide(
     by: &str,
     decision: Decision,
 ) -> Result<(), Refusal> {
-    let row = node
-        .db
-        .fetch_optional(
-            "SELECT state FROM agent_received WHERE agency = $1 AND package_id = $2",
-            &[a.code.as_str().into(), id.into()],
-        )
-        .await?
+    let state = (state_of(&node.db, a, id).await?)
         .ok_or_else(|| Refusal::new(Code::NotFound, format!("收文 {id} 不存在")))?;
-    let state = row.text(0)?;
     if state != "delivered" {
         let now = match state.as_str() {
             "confirmed" => "已簽收（簽收後如需退文，請以紙本辦理）",
@@ -574,6 +555,12 @@ pub(crate) fn incoming_path(node: &crate::Node, a: &Agency, id: &str) -> PathBuf
         .data_dir
         .join("incoming")
         .join(format!("{}-{id}.pkg", a.code.as_str()))
+}
+
+/// Where a received package that carries malware is kept, opened.
+pub(crate) fn quarantined(node: &crate::Node, a: &Agency, id: &str) -> PathBuf {
+    let dir = node.config.data_dir.join("quarantine");
+    dir.join(format!("{}-{id}", a.code.as_str()))
 }
 
 /// Where an agency's received documents are: its inbox folder in folder mode, otherwise

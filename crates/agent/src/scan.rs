@@ -102,11 +102,7 @@ pub async fn first_infected(
 ) -> Result<Option<(String, String)>, AgentError> {
     for f in files {
         if let Verdict::Infected(sig) = clamd.scan(f).await? {
-            let name = f
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            return Ok(Some((name, sig)));
+            return Ok(Some((crate::folder::dir_name(f), sig)));
         }
     }
     Ok(None)

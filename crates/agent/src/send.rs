@@ -24,6 +24,12 @@ fn error_json(e: &ClientError) -> serde_json::Value {
     serde_json::json!({ "code": e.code().unwrap_or("E_TRANSPORT"), "message": e.to_string() })
 }
 
+/// Where a staged set of the API or the web client is kept.
+pub(crate) fn staged_dir(node: &Node, a: &Agency, name: &str) -> PathBuf {
+    let staged = node.config.data_dir.join("staged");
+    staged.join(a.code.as_str()).join(name)
+}
+
 /// Where a set's sealed package waits until the center has it.
 pub(crate) fn package_path(node: &Node, a: &Agency, name: &str) -> PathBuf {
     node.config
@@ -405,14 +411,9 @@ pub(crate) async fn seal(
 ) -> Result<(String, PackageHeader), Sealing> {
     let out = &package_path(node, a, &set.name);
     let read = |p: &PathBuf| std::fs::read(p).map_err(|e| Sealing::Retry(AgentError::io(p)(e)));
-    let name_of = |p: &PathBuf| {
-        p.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    let di = (name_of(&set.di), read(&set.di)?);
+    let di = (folder::dir_name(&set.di), read(&set.di)?);
     let sw = match &set.sw {
-        Some(p) => Some((name_of(p), read(p)?)),
+        Some(p) => Some((folder::dir_name(p), read(p)?)),
         None => None,
     };
     if let Some(scanner) = &node.scanner {
@@ -456,7 +457,7 @@ pub(crate) async fn seal(
     let attachments: Vec<(String, PathBuf)> = set
         .attachments
         .iter()
-        .map(|p| (name_of(p), p.clone()))
+        .map(|p| (folder::dir_name(p), p.clone()))
         .collect();
     let options = match &set.options {
         Some(p) => SendOptions::read(p).map_err(|e| Sealing::Refused("E_AGENT_DOCUMENT", e))?,
@@ -524,20 +525,9 @@ pub async fn sent_document(node: &Node, a: &Agency, id: &str) -> Result<gongwen_
     let (name, source) = (row.text("name")?, row.text("source")?);
     let dir = match (&a.folders, source.as_str()) {
         (Some(f), "folder") => f.sent.join(&name),
-        _ => node
-            .config
-            .data_dir
-            .join("staged")
-            .join(a.code.as_str())
-            .join(&name),
+        _ => staged_dir(node, a, &name),
     };
-    let di = std::fs::read_dir(&dir)
-        .ok()
-        .and_then(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .find(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("di")))
-        })
+    let di = folder::find_di(&dir)
         .ok_or_else(|| Refusal::new(Code::NotFound, format!("{} 沒有 DI", dir.display())))?;
     let bytes = std::fs::read(&di).map_err(|e| Refusal::new(Code::Internal, e.to_string()))?;
     gongwen_doc::read_di(&bytes).map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))

@@ -136,14 +136,14 @@ pub(crate) enum By {
 
 /// Failed sign-ins by one address or card since `since`.
 pub(crate) async fn failures(db: &Db, by: By, value: &str, since: i64) -> Result<i64, StoreError> {
-    let sql = match by {
-        By::Ip => "SELECT COUNT(*) FROM agent_logins WHERE ip = $1 AND ok = 0 AND at > $2",
-        By::Account => {
-            "SELECT COUNT(*) FROM agent_logins WHERE account = $1 AND ok = 0 AND at > $2"
-        }
+    let column = match by {
+        By::Ip => "ip",
+        By::Account => "account",
     };
+    let sql =
+        format!("SELECT COUNT(*) FROM agent_logins WHERE {column} = $1 AND ok = 0 AND at > $2");
     let r = db
-        .fetch_optional(sql, &[value.into(), since.into()])
+        .fetch_optional(&sql, &[value.into(), since.into()])
         .await?;
     r.map_or(Ok(0), |r| r.i64(0))
 }
@@ -172,39 +172,17 @@ mod tests {
                 find(&db, "k", MAX_MS).await.unwrap().is_none(),
                 "ten hours at most"
             );
-            open(
-                &db,
-                &Session {
-                    key: "k2".into(),
-                    ..s.clone()
-                },
-                0,
-            )
-            .await
-            .unwrap();
+            let keyed = |key: &str| Session {
+                key: key.into(),
+                ..s.clone()
+            };
+            open(&db, &keyed("k2"), 0).await.unwrap();
             assert!(
                 find(&db, "k2", IDLE_MS).await.unwrap().is_none(),
                 "idle too long"
             );
-            open(
-                &db,
-                &Session {
-                    key: "k3".into(),
-                    ..s.clone()
-                },
-                0,
-            )
-            .await
-            .unwrap();
-            close(
-                &db,
-                &Session {
-                    key: "k3".into(),
-                    ..s
-                },
-            )
-            .await
-            .unwrap();
+            open(&db, &keyed("k3"), 0).await.unwrap();
+            close(&db, &keyed("k3")).await.unwrap();
             assert!(find(&db, "k3", 1).await.unwrap().is_none(), "signed out");
 
             assert!(use_challenge(&db, "n", 0, 1).await.unwrap());

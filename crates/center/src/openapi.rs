@@ -7,11 +7,10 @@
 use std::sync::LazyLock;
 
 use gongwen_proto::api::*;
-use gongwen_proto::openapi::Binary;
+use gongwen_proto::openapi::{self, Binary};
 use gongwen_proto::{ApiError, Code, PackageHeader};
 use gongwen_trust::receipt::Receipt;
 use utoipa::OpenApi;
-use utoipa::openapi::security::SecurityScheme;
 
 /// The document, made once.
 pub static DOCUMENT: LazyLock<String> = LazyLock::new(document);
@@ -41,17 +40,10 @@ struct Doc;
 /// The document as JSON. Every operation without its own `security` is a participant's, and
 /// may answer the authentication codes; a body may time out.
 pub fn document() -> String {
-    let mut doc = Doc::openapi();
-    if let Some(c) = doc.components.as_mut() {
-        c.add_security_scheme(
-            "mutualTLS",
-            SecurityScheme::MutualTls {
-                description: Some("雙向 TLS：用戶端憑證須鏈到交換中心信任的根憑證，且公鑰登記給一個狀態正常的參與者；連線來源 IP 須在該參與者的允許清單中。呼叫者即該參與者。".into()),
-                extensions: None,
-            },
-        );
-    }
-    let doc = gongwen_proto::openapi::error_answers(doc, |op, named| {
+    let tls = openapi::mutual_tls(
+        "雙向 TLS：用戶端憑證須鏈到交換中心信任的根憑證，且公鑰登記給一個狀態正常的參與者；連線來源 IP 須在該參與者的允許清單中。呼叫者即該參與者。",
+    );
+    openapi::document(Doc::openapi(), [("mutualTLS", tls)], |op, named| {
         let participant = op.security.is_none();
         let mut all = Vec::new();
         if participant {
@@ -71,10 +63,7 @@ pub fn document() -> String {
             all.extend([Code::Internal, Code::Unavailable]);
         }
         all
-    });
-    serde_json::to_string_pretty(&doc)
-        .map(|s| s + "\n")
-        .unwrap_or_default()
+    })
 }
 
 #[utoipa::path(
@@ -425,7 +414,7 @@ mod tests {
             std::fs::write(file, DOCUMENT.as_str()).unwrap();
         }
         let committed = std::fs::read_to_string(file).ok();
-        gongwen_proto::openapi::checked(&DOCUMENT, committed.as_deref()).unwrap();
+        openapi::checked(&DOCUMENT, committed.as_deref()).unwrap();
     }
 
     #[test]

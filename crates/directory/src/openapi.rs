@@ -8,10 +8,9 @@ use std::sync::LazyLock;
 
 use gongwen_proto::api::ParticipantCerts;
 use gongwen_proto::directory::AddressEntry;
-use gongwen_proto::openapi::Binary;
+use gongwen_proto::openapi::{self, Binary};
 use gongwen_proto::{ApiError, Code};
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::applications::Application;
 
@@ -33,30 +32,15 @@ struct Doc;
 
 /// The document as JSON. An operation that names codes may also fail inside.
 pub fn document() -> String {
-    let mut doc = Doc::openapi();
-    if let Some(c) = doc.components.as_mut() {
-        let token = HttpBuilder::new()
-            .scheme(HttpAuthScheme::Bearer)
-            .description(Some("`gongwen directory account` 印出的 API 權杖。"))
-            .build();
-        c.add_security_scheme("reviewerToken", SecurityScheme::Http(token));
-        c.add_security_scheme(
-            "mutualTLS",
-            SecurityScheme::MutualTls {
-                description: Some("交換中心的 TLS 用戶端憑證，公鑰登記於通訊錄。".into()),
-                extensions: None,
-            },
-        );
-    }
-    let doc = gongwen_proto::openapi::error_answers(doc, |_, mut named| {
+    let token = openapi::bearer("`gongwen directory account` 印出的 API 權杖。");
+    let cert = openapi::mutual_tls("交換中心的 TLS 用戶端憑證，公鑰登記於通訊錄。");
+    let schemes = [("reviewerToken", token), ("mutualTLS", cert)];
+    openapi::document(Doc::openapi(), schemes, |_, mut named| {
         if !named.is_empty() {
             named.extend([Code::Internal, Code::Unavailable]);
         }
         named
-    });
-    serde_json::to_string_pretty(&doc)
-        .map(|s| s + "\n")
-        .unwrap_or_default()
+    })
 }
 
 #[utoipa::path(
@@ -259,7 +243,7 @@ mod tests {
             std::fs::write(file, DOCUMENT.as_str()).unwrap();
         }
         let committed = std::fs::read_to_string(file).ok();
-        gongwen_proto::openapi::checked(&DOCUMENT, committed.as_deref()).unwrap();
+        openapi::checked(&DOCUMENT, committed.as_deref()).unwrap();
     }
 
     #[test]

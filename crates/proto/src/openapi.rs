@@ -1,9 +1,11 @@
-//! What every service's OpenAPI document shares: its error answers, made from the one list of
-//! codes. Each operation names the codes it may answer in `x-error-codes`; [`error_answers`]
-//! turns them into responses, a list in words, and the document's table of codes.
+//! What every service's OpenAPI document shares: its security schemes and its error answers,
+//! made from the one list of codes. Each operation names the codes it may answer in
+//! `x-error-codes`; [`document`] turns them into responses, a list in words, and the
+//! document's table of codes.
 
 use serde_json::json;
 use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
     ContentBuilder, HeaderBuilder, OpenApi, Ref, ResponseBuilder, example::ExampleBuilder,
 };
@@ -12,9 +14,40 @@ use crate::{ApiError, Code};
 
 const CODES: &str = "x-error-codes";
 
-/// Completes `doc`'s error answers. `implied` gives an operation's whole list from the codes
-/// it names (adding, say, the authentication codes every authenticated route may answer).
-pub fn error_answers(
+/// A service's document as it is served: `doc` with its security `schemes` and its error
+/// answers, as pretty JSON ending in a newline. `implied` gives an operation's whole list of
+/// codes from those it names (adding, say, the authentication codes every authenticated route
+/// may answer).
+pub fn document(
+    mut doc: OpenApi,
+    schemes: impl IntoIterator<Item = (&'static str, SecurityScheme)>,
+    implied: impl Fn(&Operation, Vec<Code>) -> Vec<Code>,
+) -> String {
+    if let Some(c) = doc.components.as_mut() {
+        for (name, scheme) in schemes {
+            c.add_security_scheme(name, scheme);
+        }
+    }
+    serde_json::to_string_pretty(&error_answers(doc, implied))
+        .map(|s| s + "\n")
+        .unwrap_or_default()
+}
+
+/// A bearer token scheme, described.
+pub fn bearer(description: &str) -> SecurityScheme {
+    let http = HttpBuilder::new().scheme(HttpAuthScheme::Bearer);
+    SecurityScheme::Http(http.description(Some(description)).build())
+}
+
+/// A client certificate scheme (mutual TLS), described.
+pub fn mutual_tls(description: &str) -> SecurityScheme {
+    SecurityScheme::MutualTls {
+        description: Some(description.into()),
+        extensions: None,
+    }
+}
+
+fn error_answers(
     mut doc: OpenApi,
     implied: impl Fn(&Operation, Vec<Code>) -> Vec<Code>,
 ) -> OpenApi {
@@ -55,7 +88,9 @@ pub fn error_answers(
                 op.responses
                     .responses
                     .entry(c.http_status().to_string())
-                    .or_insert_with(|| Ref::from_response_name(name(c.http_status())).into());
+                    .or_insert_with(|| {
+                        Ref::from_response_name(status_names(c.http_status()).0).into()
+                    });
                 answered.push((*c, format!("{method} {path}")));
             }
             op.description = Some(op.description.take().unwrap_or_default() + &text);
@@ -69,7 +104,7 @@ pub fn error_answers(
         let status = code.http_status();
         components
             .responses
-            .entry(name(status).into())
+            .entry(status_names(status).0.into())
             .or_insert_with(|| response(status).into());
     }
     let table: Vec<_> = Code::ALL
@@ -109,7 +144,7 @@ fn response(status: u16) -> utoipa::openapi::Response {
     let mut r = ResponseBuilder::new()
         .description(format!(
             "{}（`ApiError`）。此狀態的錯誤代碼：{}。",
-            words(status),
+            status_names(status).1,
             list.join("、")
         ))
         .content("application/json", content.build());
@@ -124,41 +159,23 @@ fn response(status: u16) -> utoipa::openapi::Response {
     r.build()
 }
 
-fn name(status: u16) -> &'static str {
+/// The name of a status's shared response, and the status in words.
+fn status_names(status: u16) -> (&'static str, &'static str) {
     match status {
-        400 => "BadRequest",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "NotFound",
-        408 => "RequestTimeout",
-        409 => "Conflict",
-        410 => "Gone",
-        413 => "PayloadTooLarge",
-        415 => "UnsupportedMediaType",
-        416 => "RangeNotSatisfiable",
-        422 => "UnprocessableContent",
-        502 => "BadGateway",
-        503 => "Unavailable",
-        _ => "InternalError",
-    }
-}
-
-fn words(status: u16) -> &'static str {
-    match status {
-        400 => "請求無效",
-        401 => "未通過身分驗證",
-        403 => "不允許",
-        404 => "找不到",
-        408 => "逾時",
-        409 => "衝突",
-        410 => "已清除",
-        413 => "內容過大",
-        415 => "檔案類型不允許",
-        416 => "範圍無效",
-        422 => "內容不允許",
-        502 => "上游資料無效",
-        503 => "暫時無法服務",
-        _ => "內部錯誤",
+        400 => ("BadRequest", "請求無效"),
+        401 => ("Unauthorized", "未通過身分驗證"),
+        403 => ("Forbidden", "不允許"),
+        404 => ("NotFound", "找不到"),
+        408 => ("RequestTimeout", "逾時"),
+        409 => ("Conflict", "衝突"),
+        410 => ("Gone", "已清除"),
+        413 => ("PayloadTooLarge", "內容過大"),
+        415 => ("UnsupportedMediaType", "檔案類型不允許"),
+        416 => ("RangeNotSatisfiable", "範圍無效"),
+        422 => ("UnprocessableContent", "內容不允許"),
+        502 => ("BadGateway", "上游資料無效"),
+        503 => ("Unavailable", "暫時無法服務"),
+        _ => ("InternalError", "內部錯誤"),
     }
 }
 

@@ -50,6 +50,16 @@ pub struct Agency {
     pub tls_leaf: PathBuf,
 }
 
+impl Agency {
+    fn signer(&self) -> Signer<'_> {
+        Signer {
+            key: &self.sign_key,
+            cert: &self.sign_cert,
+            chain: &self.chain,
+        }
+    }
+}
+
 /// The test CA and its agencies, before any center runs.
 pub struct Pki {
     pub dir: PathBuf,
@@ -81,10 +91,18 @@ fn issue(
     .map_err(err)
 }
 
-fn with_intermediate(ca: &TestCa, leaf: &Path, out: &Path) -> Result<(), String> {
-    let mut pem = std::fs::read(leaf).map_err(err)?;
+/// Issues a P-256 certificate and writes it with its intermediate to `out`.
+fn issue_chained(
+    ca: &mut TestCa,
+    subject: Subject,
+    now: i64,
+    out: PathBuf,
+) -> Result<(PathBuf, IssuedCert), String> {
+    let c = issue(ca, subject, KeyType::P256, now)?.remove(0);
+    let mut pem = std::fs::read(&c.cert_file).map_err(err)?;
     pem.extend(std::fs::read(ca.ca_file(Branch::Gca)).map_err(err)?);
-    std::fs::write(out, pem).map_err(err)
+    std::fs::write(&out, pem).map_err(err)?;
+    Ok((out, c))
 }
 
 fn key_of(p: &Path) -> Result<PrivateKey, String> {
@@ -128,17 +146,15 @@ impl Pki {
             now,
         )
         .map_err(err)?;
-        let server = issue(
+        let (server_cert, server) = issue_chained(
             &mut ca,
             Subject::TlsServer {
                 name: "交換中心".into(),
                 hosts: vec!["127.0.0.1".into(), "localhost".into()],
             },
-            KeyType::P256,
             now,
+            dir.join("center-chain.pem"),
         )?;
-        let server_cert = dir.join("center-chain.pem");
-        with_intermediate(&ca, &server[0].cert_file, &server_cert)?;
         let mut agencies = Vec::new();
         for (code, name, branch) in participants {
             let org = issue(
@@ -151,17 +167,15 @@ impl Pki {
                 KeyType::Rsa2048,
                 now,
             )?;
-            let tls = issue(
+            let (tls_cert, tls) = issue_chained(
                 &mut ca,
                 Subject::TlsClient {
                     code: code.to_string(),
                     name: name.clone(),
                 },
-                KeyType::P256,
                 now,
+                dir.join(format!("{code}-tls-chain.pem")),
             )?;
-            let tls_cert = dir.join(format!("{code}-tls-chain.pem"));
-            with_intermediate(&ca, &tls[0].cert_file, &tls_cert)?;
             let (sign, enc) = (&org[0], &org[1]);
             agencies.push(Agency {
                 code: code.to_string(),
@@ -172,49 +186,45 @@ impl Pki {
                 chain: load_certs(&std::fs::read(ca.ca_file(*branch)).map_err(err)?)
                     .map_err(err)?,
                 tls_cert,
-                tls_key: tls[0].key_file.clone(),
+                tls_key: tls.key_file.clone(),
                 sign_file: sign.cert_file.clone(),
                 sign_key_file: sign.key_file.clone(),
                 enc_key_file: enc.key_file.clone(),
                 enc_file: enc.cert_file.clone(),
-                tls_leaf: tls[0].cert_file.clone(),
+                tls_leaf: tls.cert_file,
             });
         }
         let mut center_clients = Vec::new();
         for id in ["CENTER1", "CENTER2"] {
-            let c = issue(
+            let (chain, c) = issue_chained(
                 &mut ca,
                 Subject::TlsClient {
                     code: id.into(),
                     name: format!("交換中心{id}"),
                 },
-                KeyType::P256,
                 now,
+                dir.join(format!("{id}-tls-chain.pem")),
             )?;
-            let chain = dir.join(format!("{id}-tls-chain.pem"));
-            with_intermediate(&ca, &c[0].cert_file, &chain)?;
-            center_clients.push((chain, c[0].key_file.clone(), c[0].cert_file.clone()));
+            center_clients.push((chain, c.key_file, c.cert_file));
         }
-        let signer = issue(
+        let (signer_chain, signer) = issue_chained(
             &mut ca,
             Subject::Organisation {
                 branch: Branch::Gca,
                 code: "A10000000D".into(),
                 name: "通訊錄服務".into(),
             },
-            KeyType::P256,
             now,
+            dir.join("directory-signer-chain.pem"),
         )?;
-        let signer_chain = dir.join("directory-signer-chain.pem");
-        with_intermediate(&ca, &signer[0].cert_file, &signer_chain)?;
-        let directory_signer = (signer_chain, signer[0].key_file.clone());
+        let directory_signer = (signer_chain, signer.key_file);
         ca.write_crls(now).map_err(err)?;
         Ok(Pki {
             center_clients,
             directory_signer,
             dir: dir.to_path_buf(),
             server_cert,
-            server_key: server[0].key_file.clone(),
+            server_key: server.key_file,
             ca,
             agencies,
         })
@@ -265,22 +275,23 @@ impl Pki {
     /// A client of the center at `addr`, as agency `code`.
     pub fn client(&self, addr: std::net::SocketAddr, code: &str) -> Result<CenterClient, String> {
         let a = self.agency(code);
-        let tls = gongwen_client::tls_config(
-            &std::fs::read(self.ca.root_file()).map_err(err)?,
-            Some((
-                &std::fs::read(&a.tls_cert).map_err(err)?,
-                &std::fs::read(&a.tls_key).map_err(err)?,
-            )),
-        )
-        .map_err(err)?;
-        CenterClient::new(&format!("https://{addr}"), tls).map_err(err)
+        let cert = std::fs::read(&a.tls_cert).map_err(err)?;
+        let key = std::fs::read(&a.tls_key).map_err(err)?;
+        self.connect(addr, Some((&cert, &key)))
     }
 
     /// A client without a certificate.
     pub fn anonymous(&self, addr: std::net::SocketAddr) -> Result<CenterClient, String> {
-        let tls =
-            gongwen_client::tls_config(&std::fs::read(self.ca.root_file()).map_err(err)?, None)
-                .map_err(err)?;
+        self.connect(addr, None)
+    }
+
+    fn connect(
+        &self,
+        addr: std::net::SocketAddr,
+        identity: Option<(&[u8], &[u8])>,
+    ) -> Result<CenterClient, String> {
+        let roots = std::fs::read(self.ca.root_file()).map_err(err)?;
+        let tls = gongwen_client::tls_config(&roots, identity).map_err(err)?;
         CenterClient::new(&format!("https://{addr}"), tls).map_err(err)
     }
 
@@ -350,7 +361,6 @@ impl Pki {
         options: HeaderOptions,
         edit: impl FnOnce(&mut gongwen_proto::PackageHeader),
     ) -> Result<Vec<u8>, String> {
-        let s = self.agency(signer);
         let recipients: Vec<Certificate> = to
             .iter()
             .filter(|c| self.agencies.iter().any(|a| a.code == **c))
@@ -361,11 +371,7 @@ impl Pki {
                 di,
                 sw,
                 attachments,
-                signer: Signer {
-                    key: &s.sign_key,
-                    cert: &s.sign_cert,
-                    chain: &s.chain,
-                },
+                signer: self.agency(signer).signer(),
                 recipients: &recipients,
                 options,
                 now: now_s(),
@@ -386,7 +392,6 @@ impl Pki {
         text: Option<&str>,
     ) -> Result<Vec<u8>, String> {
         let header = package::inspect(pkg).map_err(err)?.header;
-        let a = self.agency(who);
         let (der, _) = receipt::issue(
             &ReceiptRequest {
                 header: &header,
@@ -398,11 +403,7 @@ impl Pki {
                     .then(|| "測收字第1150000001號".to_string()),
                 now: now_s(),
             },
-            &Signer {
-                key: &a.sign_key,
-                cert: &a.sign_cert,
-                chain: &a.chain,
-            },
+            &self.agency(who).signer(),
         )
         .map_err(err)?;
         Ok(der)
@@ -411,7 +412,6 @@ impl Pki {
 
 pub type Files = Vec<(String, Vec<u8>)>;
 
-/// The DI, SW and attachments of a letter.
 /// A letter's files: DI, SW and attachments, each (name, bytes).
 pub type Letter = ((String, Vec<u8>), (String, Vec<u8>), Files);
 
@@ -489,24 +489,9 @@ impl Pki {
         center: &str,
     ) -> Result<(), String> {
         let a = self.agency(code);
-        participants::upsert(
-            &app.db,
-            &ParticipantInput {
-                code: code.into(),
-                name: format!("測試機關{code}"),
-                center: Some(center.into()),
-                ..Default::default()
-            },
-            app.clock.now_ms(),
-        )
-        .await
-        .map_err(err)?;
-        for f in [&a.sign_file, &a.enc_file] {
-            participants::add_certs(&app.db, code, &std::fs::read(f).map_err(err)?, None)
-                .await
-                .map_err(err)?;
-        }
-        Ok(())
+        let now = app.clock.now_ms();
+        self.enrol(app, code, Some(center), &[&a.sign_file, &a.enc_file], now)
+            .await
     }
 
     /// Registers only `codes` as local participants (certificates and 127.0.0.1).
@@ -514,23 +499,36 @@ impl Pki {
         let now = app.clock.now_ms();
         for code in codes {
             let a = self.agency(code);
-            participants::upsert(
-                &app.db,
-                &ParticipantInput {
-                    code: a.code.clone(),
-                    name: format!("測試機關{}", a.code),
-                    ..Default::default()
-                },
-                now,
-            )
+            let files = [&a.sign_file, &a.enc_file, &a.tls_leaf];
+            self.enrol(app, code, None, &files, now).await?;
+            participants::add_ip(&app.db, &a.code, "127.0.0.1", None, None)
+                .await
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// `code` as a participant with the certificates in `files`; `center` when it belongs to
+    /// another center.
+    async fn enrol(
+        &self,
+        app: &Shared,
+        code: &str,
+        center: Option<&str>,
+        files: &[&PathBuf],
+        now: i64,
+    ) -> Result<(), String> {
+        let input = ParticipantInput {
+            code: code.into(),
+            name: format!("測試機關{code}"),
+            center: center.map(Into::into),
+            ..Default::default()
+        };
+        participants::upsert(&app.db, &input, now)
             .await
             .map_err(err)?;
-            for f in [&a.sign_file, &a.enc_file, &a.tls_leaf] {
-                participants::add_certs(&app.db, &a.code, &std::fs::read(f).map_err(err)?, None)
-                    .await
-                    .map_err(err)?;
-            }
-            participants::add_ip(&app.db, &a.code, "127.0.0.1", None, None)
+        for f in files {
+            participants::add_certs(&app.db, code, &std::fs::read(f).map_err(err)?, None)
                 .await
                 .map_err(err)?;
         }

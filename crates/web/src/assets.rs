@@ -16,16 +16,17 @@ pub struct Asset {
     pub body: &'static [u8],
 }
 
+impl Asset {
+    /// A file, in a `const` list.
+    pub const fn new(name: &'static str, body: &'static [u8]) -> Asset {
+        Asset { name, body }
+    }
+}
+
 /// The foundation's own files, which the layout loads on every page.
 pub const FOUNDATION: &[Asset] = &[
-    Asset {
-        name: "gongwen.css",
-        body: include_bytes!("../static/gongwen.css"),
-    },
-    Asset {
-        name: "gongwen.js",
-        body: include_bytes!("../static/gongwen.js"),
-    },
+    Asset::new("gongwen.css", include_bytes!("../static/gongwen.css")),
+    Asset::new("gongwen.js", include_bytes!("../static/gongwen.js")),
 ];
 
 /// The type of a file, by its extension.

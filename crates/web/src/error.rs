@@ -110,10 +110,7 @@ mod tests {
     impl Service for Test {
         const SITE: &'static Site = &Site {
             name: "測試網站",
-            nav: &[Link {
-                href: "/a",
-                label: "甲",
-            }],
+            nav: &[Link::new("/a", "甲")],
             styles: &[],
             scripts: &[],
         };

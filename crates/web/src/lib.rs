@@ -77,6 +77,13 @@ pub struct Link {
     pub label: &'static str,
 }
 
+impl Link {
+    /// An entry, in a `const` [`Site`]'s menu.
+    pub const fn new(href: &'static str, label: &'static str) -> Link {
+        Link { href, label }
+    }
+}
+
 /// A service's pages: the type names the [`Site`], so a [`WebError`] knows which chrome to
 /// render the error page in without any state.
 pub trait Service: 'static {

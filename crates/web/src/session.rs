@@ -97,7 +97,11 @@ mod tests {
         text: String,
     }
 
-    async fn take(who: Option<&str>, body: &'static str) -> Result<String, StatusCode> {
+    /// What `Csrf<Who, T>` makes of a post of `body` by `who`.
+    async fn post<T: DeserializeOwned + Send>(
+        who: Option<&str>,
+        body: &'static str,
+    ) -> Result<T, StatusCode> {
         let mut b = Request::builder()
             .method("POST")
             .header("content-type", "application/x-www-form-urlencoded");
@@ -105,10 +109,14 @@ mod tests {
             b = b.header("x-who", w);
         }
         let req = b.body(axum::body::Body::from(body)).unwrap();
-        match Csrf::<Who, Note>::from_request(req, &()).await {
-            Ok(Csrf(_, n)) => Ok(n.text),
+        match Csrf::<Who, T>::from_request(req, &()).await {
+            Ok(Csrf(_, form)) => Ok(form),
             Err(r) => Err(r.status()),
         }
+    }
+
+    async fn take(who: Option<&str>, body: &'static str) -> Result<String, StatusCode> {
+        post::<Note>(who, body).await.map(|n| n.text)
     }
 
     #[test]
@@ -130,16 +138,7 @@ mod tests {
         );
         assert_eq!(take(Some("t1"), "text=x").await, Err(StatusCode::FORBIDDEN));
         assert_eq!(take(None, "csrf=t1").await, Err(StatusCode::SEE_OTHER));
-        let empty = Csrf::<Who, NoFields>::from_request(
-            Request::builder()
-                .method("POST")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("x-who", "t")
-                .body(axum::body::Body::from("csrf=t"))
-                .unwrap(),
-            &(),
-        )
-        .await;
+        let empty = post::<NoFields>(Some("t"), "csrf=t").await;
         assert!(empty.is_ok(), "a form of its token alone");
     }
 }

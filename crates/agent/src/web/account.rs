@@ -295,10 +295,7 @@ pub async fn records_csv(me: SignedIn, Query(q): Query<RecordForm>) -> Result<Re
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename*=UTF-8''{}",
-                    gongwen_client::encode_segment("交換紀錄.csv")
-                ),
+                crate::forms::disposition("attachment", "交換紀錄.csv"),
             ),
         ],
         format!("\u{FEFF}{csv}"),

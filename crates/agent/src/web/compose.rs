@@ -115,14 +115,11 @@ fn parties(text: &str) -> Vec<(String, String)> {
 async fn resolve(a: &Agency, box_name: &str, text: &str) -> Result<Vec<(String, String)>, Refusal> {
     let mut out = Vec::new();
     for (code, name) in parties(text) {
-        let found = a
-            .center
-            .search_participants(&code, 5)
+        match a
+            .listed(&code)
             .await
             .map_err(|e| crate::send::refusal_of(&e))?
-            .into_iter()
-            .find(|l| l.code == code);
-        match found {
+        {
             Some(l) => out.push((code, if name.is_empty() { l.name } else { name })),
             None => {
                 return Err(Refusal::new(
@@ -151,9 +148,6 @@ async fn draft_of(a: &Agency, f: &FormData) -> Result<Value, Wrong> {
         "聯絡方式": f.text("contact").lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>(),
         "署名": f.text("signature").lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>(),
     });
-    if kind == "簽" {
-        d["單位"] = json!(a.name.clone().unwrap_or_default());
-    }
     let mut sections = Vec::new();
     let mut section = |title: &str, field: &str| {
         let it = items(f.text(field));
@@ -197,12 +191,9 @@ async fn draft_of(a: &Agency, f: &FormData) -> Result<Value, Wrong> {
         d["開會地點"] = json!(f.text("place").trim());
         d["主持人"] = json!([{ "姓名": f.text("chair").trim() }]);
         d["聯絡人及電話"] = json!([{ "姓名": f.text("contact_name").trim(), "電話": f.text("contact_phone").trim() }]);
-        d["出席者"] = json!(primary.iter().map(|p| party(p, false)).collect::<Vec<_>>());
-        d["列席者"] = json!(copies.iter().map(|p| party(p, true)).collect::<Vec<_>>());
-    } else {
-        d["正本"] = json!(primary.iter().map(|p| party(p, false)).collect::<Vec<_>>());
-        d["副本"] = json!(copies.iter().map(|p| party(p, true)).collect::<Vec<_>>());
     }
+    d[primary_label] = json!(primary.iter().map(|p| party(p, false)).collect::<Vec<_>>());
+    d[copies_label] = json!(copies.iter().map(|p| party(p, true)).collect::<Vec<_>>());
     for (_, name) in &f.files {
         let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
         if !ALLOWED.contains(&ext.as_str()) {
@@ -360,34 +351,21 @@ pub async fn recipients(me: SignedIn, Query(q): Query<BookQuery>) -> Response {
 /// Reads the form into a fresh folder (the caller removes it); a form without the session's
 /// CSRF token is refused.
 async fn read(me: &SignedIn, mp: Multipart) -> (std::path::PathBuf, Result<FormData, Refusal>) {
-    let dir = (me.node.config.data_dir.join("staged"))
-        .join(me.agency().code.as_str())
-        .join(format!("web-{}", random_hex(12)));
+    let name = format!("web-{}", random_hex(12));
+    let dir = crate::send::staged_dir(&me.node, me.agency(), &name);
     let limit = me
         .node
         .config
         .api
-        .as_ref()
-        .map(|c| c.max_upload_mb)
-        .unwrap_or(200)
-        .saturating_mul(1024 * 1024);
-    let r = crate::forms::read_multipart(
-        mp,
-        &dir.join(".uploads"),
-        usize::try_from(limit).unwrap_or(usize::MAX),
-        &["attachment"],
-    )
-    .await;
+        .clone()
+        .unwrap_or_default()
+        .upload_limit();
+    let r = crate::forms::read_multipart(mp, &dir.join(".uploads"), limit, &["attachment"]).await;
     let r = r.and_then(|f| match csrf_matches(me.csrf(), f.text("csrf")) {
         true => Ok(f),
         false => Err(csrf_refusal(SignedIn::CSRF_CODE)),
     });
     (dir, r)
-}
-
-fn today(me: &SignedIn) -> Result<gongwen_doc::RocDate, Refusal> {
-    gongwen_doc::RocDate::from_unix_taipei(me.node.clock.now_s())
-        .map_err(|e| Refusal::new(Code::Internal, e.message))
 }
 
 pub async fn preview(me: SignedIn, mp: Multipart) -> Result<Response, Refused> {
@@ -405,15 +383,7 @@ pub async fn preview(me: SignedIn, mp: Multipart) -> Result<Response, Refused> {
         d["檔名"] = json!("preview");
         let draft: gongwen_doc::draft::Draft = serde_json::from_value(d)
             .map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
-        let built = draft.build(today(&me)?).map_err(|p| {
-            Refusal::new(
-                Code::AgentDocument,
-                p.iter()
-                    .map(|x| x.to_string())
-                    .collect::<Vec<_>>()
-                    .join("；"),
-            )
-        })?;
+        let built = crate::compose::build(&draft, crate::compose::today(&me.node)?)?;
         super::inbox::pdf(built.di, gongwen_render::RenderOptions::default()).await
     }
     .await;
@@ -442,18 +412,9 @@ pub async fn send(me: SignedIn, mp: Multipart) -> Result<Response, Refused> {
         let d = draft_of(a, &f).await?;
         let mut draft: gongwen_doc::draft::Draft = serde_json::from_value(d)
             .map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))?;
-        let today = today(&me)?;
-        let taken = crate::compose::complete(
-            &me.node.db,
-            &mut draft,
-            &crate::compose::Defaults {
-                code: a.code.as_str(),
-                name: a.name.as_deref(),
-                word: a.word.as_deref(),
-            },
-            today,
-        )
-        .await?;
+        let today = crate::compose::today(&me.node)?;
+        let defaults = crate::compose::Defaults::of(a);
+        let taken = crate::compose::complete(&me.node.db, &mut draft, &defaults, today).await?;
         let sent = async {
             let mut set = crate::compose::stage(&draft, today, &dir.join(".uploads"), &dir)?;
             set.attach_options(&options)
@@ -489,10 +450,7 @@ pub async fn send(me: SignedIn, mp: Multipart) -> Result<Response, Refused> {
             Ok(Page(page).into_response())
         }
         Err(Wrong(field, e)) => {
-            let name = dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let name = crate::folder::dir_name(&dir);
             if crate::send::sent_row(&me.node, a, &name)
                 .await
                 .ok()

@@ -8,7 +8,7 @@ use axum::extract::{Path as UrlPath, Query};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use gongwen_net::Refusal;
-use gongwen_proto::agent::ReceivedState;
+use gongwen_proto::agent::{ReceivedItem, ReceivedState};
 use gongwen_proto::{Code, ReturnReason};
 use serde::Deserialize;
 
@@ -45,17 +45,11 @@ pub async fn list(me: SignedIn, Query(q): Query<ListQuery>) -> Result<Page<Inbox
         .await
         .map_err(|e| me.refuse(e))?
         .into_iter()
-        .map(|r| ListRow {
-            id: gongwen_client::encode_segment(&r.package_id),
-            new: r.state == ReceivedState::Delivered,
-            sender: sender_label(&r.sender_name, &r.sender),
-            state: r.state.label(),
-            urgency: r.urgency,
-            subject: r.subject,
-            confirm_now: r.confirm_now,
-            doc_number: r.doc_number,
-            copy: r.copy,
-            at: r.received_at,
+        .map(|d| ListRow {
+            id: gongwen_client::encode_segment(&d.package_id),
+            new: d.state == ReceivedState::Delivered,
+            sender: sender_label(&d.sender_name, &d.sender),
+            d,
         })
         .collect();
     Ok(Page(Inbox {
@@ -84,59 +78,21 @@ struct ListRow {
     id: String,
     /// Waiting to be handled (shown in bold).
     new: bool,
-    urgency: String,
-    subject: String,
-    confirm_now: bool,
     sender: String,
-    doc_number: String,
-    copy: String,
-    at: i64,
-    state: &'static str,
-}
-
-/// One received row as the pages need it.
-struct Received {
-    id: String,
-    sender: String,
-    doc_number: String,
-    subject: String,
-    state: ReceivedState,
-    received_at: i64,
-    files: Vec<String>,
-    receipt_number: Option<String>,
-    reason: Option<String>,
-    reason_text: Option<String>,
-    handled_by: Option<String>,
-    handled_at: Option<i64>,
-    copy: String,
-    urgency: String,
+    d: ReceivedItem,
 }
 
 /// One of the signed-in agency's received documents.
-async fn received(me: &SignedIn, id: &str) -> Result<Received, Refused> {
-    let r = receive::received(&me.node.db, me.agency().code.as_str(), id)
-        .await
-        .map_err(|e| me.refuse(e))?;
-    Ok(Received {
-        id: r.package_id,
-        sender: sender_label(&r.sender_name, &r.sender),
-        doc_number: r.doc_number,
-        subject: r.subject,
-        state: r.state,
-        received_at: r.received_at,
-        files: r.files,
-        receipt_number: r.receipt_number,
-        reason: r.return_reason,
-        reason_text: r.return_text,
-        handled_by: r.handled_by,
-        handled_at: r.handled_at,
-        copy: r.copy,
-        urgency: r.urgency,
-    })
+async fn received(me: &SignedIn, id: &str) -> Result<ReceivedItem, Refused> {
+    let r = receive::received(&me.node.db, me.agency().code.as_str(), id).await;
+    r.map_err(|e| me.refuse(e))
 }
 
-/// The received document's DI, read from its inbox folder.
-fn document(me: &SignedIn, r: &Received) -> Result<gongwen_doc::Di, Refused> {
+type Printed = (gongwen_doc::Di, gongwen_render::RenderOptions);
+
+/// The received document's DI, read from its inbox folder, and how it prints: with the
+/// 電子公文交換戳記 of its arrival.
+fn document(me: &SignedIn, r: &ReceivedItem) -> Result<Printed, Refused> {
     let read = || {
         let name = r
             .files
@@ -144,16 +100,18 @@ fn document(me: &SignedIn, r: &Received) -> Result<gongwen_doc::Di, Refused> {
             .find(|f| f.to_ascii_lowercase().ends_with(".di"))
             .ok_or_else(|| Refusal::new(Code::NotFound, "這份收文沒有 DI"))?;
         let path = receive::inbox_dir(&me.node, me.agency())
-            .join(&r.id)
+            .join(&r.package_id)
             .join(name);
         let bytes = std::fs::read(&path)
             .map_err(|e| Refusal::new(Code::Internal, format!("{}：{e}", path.display())))?;
         gongwen_doc::read_di(&bytes).map_err(|e| Refusal::new(Code::AgentDocument, e.to_string()))
     };
-    read().map_err(|e| me.refuse(e))
+    let stamp = stamp(me.agency(), r);
+    let di = read().map_err(|e| me.refuse(e))?;
+    Ok((di, gongwen_render::RenderOptions { stamp, mark: None }))
 }
 
-fn stamp(a: &Agency, r: &Received) -> Option<gongwen_render::ExchangeStamp> {
+fn stamp(a: &Agency, r: &ReceivedItem) -> Option<gongwen_render::ExchangeStamp> {
     let secs = r.received_at.div_euclid(1000);
     let date = gongwen_doc::RocDate::from_unix_taipei(secs).ok()?;
     let local = (secs + 8 * 3600).rem_euclid(86_400);
@@ -183,11 +141,7 @@ pub async fn document_html(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, Refused> {
     let r = received(&me, &id).await?;
-    let di = document(&me, &r)?;
-    let opts = gongwen_render::RenderOptions {
-        stamp: stamp(me.agency(), &r),
-        mark: None,
-    };
+    let (di, opts) = document(&me, &r)?;
     let html = Html(gongwen_render::render_html(&di, &opts));
     Ok((
         [(header::CONTENT_SECURITY_POLICY, super::DOCUMENT_POLICY)],
@@ -206,13 +160,13 @@ pub struct ReceivedPage {
     who: Option<Who>,
     /// The package id, URL-encoded for the links.
     id: String,
-    state: &'static str,
+    sender: String,
     files: Vec<FileLink>,
     /// Still to be handled: the forms are shown.
     waiting: bool,
     csrf: String,
     reasons: Vec<Choice>,
-    r: Received,
+    r: ReceivedItem,
 }
 
 /// One file of a received document.
@@ -225,7 +179,7 @@ struct FileLink {
 }
 
 impl ReceivedPage {
-    fn new(me: &SignedIn, r: Received) -> Self {
+    fn new(me: &SignedIn, r: ReceivedItem) -> Self {
         let files = r
             .files
             .iter()
@@ -244,23 +198,16 @@ impl ReceivedPage {
                 name: f.clone(),
             })
             .collect();
-        let reasons = Choice::list(
-            std::iter::once("請選擇")
-                .chain(
-                    ReturnReason::ALL
-                        .iter()
-                        .filter(|x| **x != ReturnReason::Malware)
-                        .map(|x| x.label()),
-                )
-                .map(|l| (if l == "請選擇" { "" } else { l }, l)),
-            "",
-        );
+        let reasons = (ReturnReason::ALL.iter())
+            .filter(|x| **x != ReturnReason::Malware)
+            .map(|x| (x.label(), x.label()));
+        let reasons = Choice::list(std::iter::once(("", "請選擇")).chain(reasons), "");
         ReceivedPage {
             site: SITE,
             title: r.subject.clone(),
             who: me.who(),
-            id: gongwen_client::encode_segment(&r.id),
-            state: r.state.label(),
+            id: gongwen_client::encode_segment(&r.package_id),
+            sender: sender_label(&r.sender_name, &r.sender),
             files,
             waiting: r.state == ReceivedState::Delivered,
             csrf: me.session.csrf.clone(),
@@ -275,21 +222,14 @@ static FONTS: OnceLock<Result<gongwen_render::Fonts, gongwen_render::RenderError
 
 pub async fn print(me: SignedIn, UrlPath(id): UrlPath<String>) -> Result<Response, Refused> {
     let r = received(&me, &id).await?;
-    let di = document(&me, &r)?;
-    let opts = gongwen_render::RenderOptions {
-        stamp: stamp(me.agency(), &r),
-        mark: None,
-    };
+    let (di, opts) = document(&me, &r)?;
     let bytes = pdf(di, opts).await.map_err(|e| me.refuse(e))?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!(
-                    "inline; filename*=UTF-8''{}.pdf",
-                    gongwen_client::encode_segment(&r.doc_number)
-                ),
+                crate::forms::disposition("inline", &format!("{}.pdf", r.doc_number)),
             ),
         ],
         bytes,
@@ -332,7 +272,7 @@ pub async fn file(
         return Err(me.refuse(e));
     }
     let path = receive::inbox_dir(&me.node, me.agency())
-        .join(&r.id)
+        .join(&r.package_id)
         .join(&name);
     crate::forms::file_response(&path, &name)
         .await

@@ -82,10 +82,7 @@ pub fn router(node: Shared, secure: bool, limit: usize, signin: std::sync::Arc<S
 }
 
 async fn home(me: Result<SignedIn, Redirect>) -> Redirect {
-    match me {
-        Ok(_) => Redirect::to("/inbox"),
-        Err(to_login) => to_login,
-    }
+    me.map_or_else(|to_login| to_login, |_| Redirect::to("/inbox"))
 }
 
 /// The web client's chrome on the `gongwen-web` layout: the menu of a signed-in organisation,
@@ -94,34 +91,13 @@ async fn home(me: Result<SignedIn, Redirect>) -> Redirect {
 pub(crate) const SITE: &Site = &Site {
     name: "公文電子交換（網頁版）",
     nav: &[
-        Link {
-            href: "/inbox",
-            label: "收文",
-        },
-        Link {
-            href: "/compose",
-            label: "撰寫",
-        },
-        Link {
-            href: "/sent",
-            label: "發文",
-        },
-        Link {
-            href: "/duties",
-            label: "待辦清單",
-        },
-        Link {
-            href: "/records",
-            label: "交換紀錄",
-        },
-        Link {
-            href: "/groups",
-            label: "行文群組",
-        },
-        Link {
-            href: "/profile",
-            label: "本機關資料",
-        },
+        Link::new("/inbox", "收文"),
+        Link::new("/compose", "撰寫"),
+        Link::new("/sent", "發文"),
+        Link::new("/duties", "待辦清單"),
+        Link::new("/records", "交換紀錄"),
+        Link::new("/groups", "行文群組"),
+        Link::new("/profile", "本機關資料"),
     ],
     styles: &["/static/web.css"],
     scripts: &["/static/web.js"],
@@ -129,14 +105,8 @@ pub(crate) const SITE: &Site = &Site {
 
 /// The web client's own static files, served with the foundation's at `/static/{name}`.
 const ASSETS: &[Asset] = &[
-    Asset {
-        name: "web.css",
-        body: include_bytes!("../../static/web.css"),
-    },
-    Asset {
-        name: "web.js",
-        body: include_bytes!("../../static/web.js"),
-    },
+    Asset::new("web.css", include_bytes!("../../static/web.css")),
+    Asset::new("web.js", include_bytes!("../../static/web.js")),
 ];
 
 /// Who is signed in, as the layout shows it (the menu and the sign-out form need it); `None`

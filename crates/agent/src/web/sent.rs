@@ -8,7 +8,7 @@ use axum::extract::Path as UrlPath;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use gongwen_proto::CopyStatus;
-use gongwen_proto::api::DutyItem;
+use gongwen_proto::api::{DutyItem, SentPackage};
 use gongwen_web::{Page, Site, filters};
 
 use super::{Refused, SITE, SignedIn, Who};
@@ -23,64 +23,48 @@ pub async fn list(me: SignedIn) -> Result<Page<Sent>, Refused> {
     for p in &sent.items {
         for c in &p.copies {
             if names.len() < 100 && !names.contains_key(&c.recipient) {
-                let name = a
-                    .center
-                    .search_participants(&c.recipient, 5)
-                    .await
-                    .ok()
-                    .and_then(|l| l.into_iter().find(|x| x.code == c.recipient))
-                    .map(|x| x.name)
-                    .unwrap_or_default();
+                let found = a.listed(&c.recipient).await.ok().flatten();
+                let name = found.map(|x| x.name).unwrap_or_default();
                 names.insert(c.recipient.clone(), name);
             }
         }
     }
     let docs = sent
         .items
-        .iter()
-        .map(|p| {
-            let g = &p.aggregate;
-            SentDoc {
-                id: gongwen_client::encode_segment(&p.id),
-                caption: format!("{} 的受文者", p.doc_number),
-                doc_number: p.doc_number.clone(),
-                subject: p.subject.clone(),
-                submitted_at: p.submitted_at,
-                total: g.total,
-                confirmed: g.confirmed,
-                returned: g.returned,
-                failed: g.failed,
-                pending: g.pending + g.delivered,
-                confirm_now: p.confirm_now,
-                copies: p
-                    .copies
-                    .iter()
-                    .map(|c| CopyRow {
-                        recipient: match names.get(&c.recipient).filter(|n| !n.is_empty()) {
-                            Some(n) => format!("{n}（{}）", c.recipient),
-                            None => c.recipient.clone(),
-                        },
-                        copy: c.copy.clone(),
-                        status: c.status.label(),
-                        at: c.status_at,
-                        why: match c.status {
-                            CopyStatus::Returned => format!(
-                                "{}{}",
-                                c.return_reason.map(|r| r.label()).unwrap_or(""),
-                                c.return_text
-                                    .as_deref()
-                                    .map(|t| format!("：{t}"))
-                                    .unwrap_or_default()
-                            ),
-                            CopyStatus::Failed => c
-                                .fail_reason
-                                .map(|r| r.label().to_string())
-                                .unwrap_or_default(),
-                            _ => String::new(),
-                        },
-                    })
-                    .collect(),
-            }
+        .into_iter()
+        .map(|p| SentDoc {
+            id: gongwen_client::encode_segment(&p.id),
+            caption: format!("{} 的受文者", p.doc_number),
+            pending: p.aggregate.pending + p.aggregate.delivered,
+            copies: p
+                .copies
+                .iter()
+                .map(|c| CopyRow {
+                    recipient: match names.get(&c.recipient).filter(|n| !n.is_empty()) {
+                        Some(n) => format!("{n}（{}）", c.recipient),
+                        None => c.recipient.clone(),
+                    },
+                    copy: c.copy.clone(),
+                    status: c.status.label(),
+                    at: c.status_at,
+                    why: match c.status {
+                        CopyStatus::Returned => format!(
+                            "{}{}",
+                            c.return_reason.map(|r| r.label()).unwrap_or(""),
+                            c.return_text
+                                .as_deref()
+                                .map(|t| format!("：{t}"))
+                                .unwrap_or_default()
+                        ),
+                        CopyStatus::Failed => c
+                            .fail_reason
+                            .map(|r| r.label().to_string())
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    },
+                })
+                .collect(),
+            sent: p,
         })
         .collect();
     Ok(Page(Sent {
@@ -109,17 +93,10 @@ struct SentDoc {
     id: String,
     /// The name of its table of recipients.
     caption: String,
-    doc_number: String,
-    subject: String,
-    submitted_at: i64,
-    total: u32,
-    confirmed: u32,
-    returned: u32,
-    failed: u32,
     /// Not yet confirmed, returned or failed.
     pending: u32,
-    confirm_now: bool,
     copies: Vec<CopyRow>,
+    sent: SentPackage,
 }
 
 struct CopyRow {
