@@ -31,52 +31,16 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
-/// Why a document is sent again (電子公文不得增、減發送: a correction is a new send that
-/// names the original).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub enum ResendKind {
-    #[serde(rename = "本文修正")]
-    BodyCorrected,
-    #[serde(rename = "附件修正")]
-    AttachmentCorrected,
-    #[serde(rename = "本文附件修正")]
-    BodyAndAttachmentCorrected,
-    #[serde(rename = "錯發")]
-    Misdirected,
-    #[serde(rename = "重送")]
-    Resent,
-}
-
-impl ResendKind {
-    pub const ALL: [ResendKind; 5] = [
-        ResendKind::BodyCorrected,
-        ResendKind::AttachmentCorrected,
-        ResendKind::BodyAndAttachmentCorrected,
-        ResendKind::Misdirected,
-        ResendKind::Resent,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ResendKind::BodyCorrected => "本文修正",
-            ResendKind::AttachmentCorrected => "附件修正",
-            ResendKind::BodyAndAttachmentCorrected => "本文附件修正",
-            ResendKind::Misdirected => "錯發",
-            ResendKind::Resent => "重送",
-        }
-    }
-
-    /// Reads the label; the error names the accepted ones.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.label() == s.trim())
-            .ok_or_else(|| {
-                format!(
-                    "重發類別「{s}」不認得，應為：{}",
-                    Self::ALL.map(|k| k.label()).join("、")
-                )
-            })
+labelled! {
+    /// Why a document is sent again (電子公文不得增、減發送: a correction is a new send that
+    /// names the original).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+    pub enum ResendKind ("重發類別") {
+        BodyCorrected => "本文修正",
+        AttachmentCorrected => "附件修正",
+        BodyAndAttachmentCorrected => "本文附件修正",
+        Misdirected => "錯發",
+        Resent => "重送",
     }
 }
 

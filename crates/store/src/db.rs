@@ -37,55 +37,27 @@ pub enum Value {
     Bytes(Option<Vec<u8>>),
 }
 
-impl From<i64> for Value {
-    fn from(v: i64) -> Self {
-        Value::Int(Some(v))
-    }
+macro_rules! value_from {
+    ($($t:ty => |$v:ident| $e:expr;)*) => {
+        $(impl From<$t> for Value {
+            fn from($v: $t) -> Self {
+                $e
+            }
+        })*
+    };
 }
-impl From<Option<i64>> for Value {
-    fn from(v: Option<i64>) -> Self {
-        Value::Int(v)
-    }
-}
-impl From<bool> for Value {
-    fn from(v: bool) -> Self {
-        Value::Int(Some(v as i64))
-    }
-}
-impl From<&str> for Value {
-    fn from(v: &str) -> Self {
-        Value::Text(Some(v.to_string()))
-    }
-}
-impl From<String> for Value {
-    fn from(v: String) -> Self {
-        Value::Text(Some(v))
-    }
-}
-impl From<&String> for Value {
-    fn from(v: &String) -> Self {
-        Value::Text(Some(v.clone()))
-    }
-}
-impl From<Option<String>> for Value {
-    fn from(v: Option<String>) -> Self {
-        Value::Text(v)
-    }
-}
-impl From<Option<&str>> for Value {
-    fn from(v: Option<&str>) -> Self {
-        Value::Text(v.map(str::to_string))
-    }
-}
-impl From<Vec<u8>> for Value {
-    fn from(v: Vec<u8>) -> Self {
-        Value::Bytes(Some(v))
-    }
-}
-impl From<&[u8]> for Value {
-    fn from(v: &[u8]) -> Self {
-        Value::Bytes(Some(v.to_vec()))
-    }
+
+value_from! {
+    i64 => |v| Value::Int(Some(v));
+    Option<i64> => |v| Value::Int(v);
+    bool => |v| Value::Int(Some(v as i64));
+    &str => |v| Value::Text(Some(v.to_string()));
+    String => |v| Value::Text(Some(v));
+    &String => |v| Value::Text(Some(v.clone()));
+    Option<String> => |v| Value::Text(v);
+    Option<&str> => |v| Value::Text(v.map(str::to_string));
+    Vec<u8> => |v| Value::Bytes(Some(v));
+    &[u8] => |v| Value::Bytes(Some(v.to_vec()));
 }
 
 /// Builds an array of [`Value`]s from anything convertible: `&args![code, now, None::<String>]`.
@@ -109,32 +81,24 @@ trait FromSqlite: Sized {
     fn from_value(v: &rusqlite::types::Value) -> Option<Self>;
 }
 
-impl FromSqlite for i64 {
-    fn from_value(v: &rusqlite::types::Value) -> Option<Self> {
-        match v {
-            rusqlite::types::Value::Integer(i) => Some(*i),
-            _ => None,
-        }
-    }
+macro_rules! from_sqlite {
+    ($($t:ty => $($p:pat => $e:expr),+;)*) => {
+        $(impl FromSqlite for $t {
+            fn from_value(v: &rusqlite::types::Value) -> Option<Self> {
+                use rusqlite::types::Value::*;
+                match v {
+                    $($p => Some($e),)+
+                    _ => None,
+                }
+            }
+        })*
+    };
 }
 
-impl FromSqlite for String {
-    fn from_value(v: &rusqlite::types::Value) -> Option<Self> {
-        match v {
-            rusqlite::types::Value::Text(t) => Some(t.clone()),
-            _ => None,
-        }
-    }
-}
-
-impl FromSqlite for Vec<u8> {
-    fn from_value(v: &rusqlite::types::Value) -> Option<Self> {
-        match v {
-            rusqlite::types::Value::Blob(b) => Some(b.clone()),
-            rusqlite::types::Value::Text(t) => Some(t.clone().into_bytes()),
-            _ => None,
-        }
-    }
+from_sqlite! {
+    i64 => Integer(i) => *i;
+    String => Text(t) => t.clone();
+    Vec<u8> => Blob(b) => b.clone(), Text(t) => t.clone().into_bytes();
 }
 
 impl<T: FromSqlite> FromSqlite for Option<T> {
@@ -408,6 +372,27 @@ impl Writer {
         }
         Ok(())
     }
+
+    fn finish(&mut self) -> Result<(), String> {
+        if let Err(e) = self.clean() {
+            return Err(e.to_string());
+        }
+        if !self.open {
+            return Ok(());
+        }
+        self.open = false;
+        match self
+            .conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]))
+        {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e.to_string())
+            }
+        }
+    }
 }
 
 impl CommitGroup {
@@ -434,9 +419,7 @@ impl CommitGroup {
             }
         }
     }
-}
 
-impl CommitGroup {
     /// Makes every commit so far durable: the WAL's frames on disk (or, with no WAL, the
     /// database file, into which a checkpoint moved them).
     fn sync_wal(&self) -> Result<(), String> {
@@ -460,29 +443,6 @@ impl CommitGroup {
         drop(wal);
         f.sync_data()
             .map_err(|e| format!("{}-wal：{e}", self.path.display()))
-    }
-}
-
-impl Writer {
-    fn finish(&mut self) -> Result<(), String> {
-        if let Err(e) = self.clean() {
-            return Err(e.to_string());
-        }
-        if !self.open {
-            return Ok(());
-        }
-        self.open = false;
-        match self
-            .conn
-            .prepare_cached("COMMIT")
-            .and_then(|mut s| s.execute([]))
-        {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
-                Err(e.to_string())
-            }
-        }
     }
 }
 

@@ -12,7 +12,8 @@ use std::time::Duration;
 use x509_cert::crl::CertificateList;
 
 use crate::TrustError;
-use crate::path::{hex, load_crls};
+use crate::package::sha256_hex;
+use crate::path::load_crls;
 
 /// No CA publishes a CRL this large; a bigger answer is refused.
 const MAX_CRL: usize = 32 * 1024 * 1024;
@@ -36,8 +37,7 @@ fn fetch_err(url: &str, detail: impl std::fmt::Display) -> TrustError {
 }
 
 fn cache_file(cache: &Path, url: &str) -> PathBuf {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, url.as_bytes());
-    cache.join(format!("{}.crl", &hex(d.as_ref())[..32]))
+    cache.join(format!("{}.crl", &sha256_hex(url.as_bytes())[..32]))
 }
 
 fn next_update(crl: &CertificateList) -> Option<i64> {

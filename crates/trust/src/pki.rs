@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::TrustError;
+use crate::package::sha256_hex;
 
 /// The intermediate CAs, after the real hierarchy: who certifies whom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,14 +176,8 @@ impl Subject {
         if name.trim().is_empty() || name.chars().count() > 64 {
             return bad(format!("名稱「{name}」應為 1 到 64 個字"));
         }
-        if let Some(code) = code
-            && (code.is_empty()
-                || code.len() > 20
-                || !code.bytes().all(|b| b.is_ascii_alphanumeric()))
-        {
-            return bad(format!(
-                "代碼「{code}」應為 1 到 20 個英數字（例如 10 碼機關代碼）"
-            ));
+        if let Some(code) = code {
+            gongwen_proto::directory::check_code(code).or_else(bad)?;
         }
         if matches!(self, Subject::TlsServer { .. } | Subject::TlsClient { .. }) {
             return Ok(());
@@ -312,24 +307,48 @@ fn now_dt(now: i64) -> Result<OffsetDateTime, TrustError> {
     })
 }
 
+/// Creates (or truncates) a file; a `private` one (a key, a sealed package, a document just
+/// opened) only its owner may read (0600).
+pub(crate) fn create_file(path: &Path, private: bool) -> std::io::Result<fs::File> {
+    let mut o = fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    o.open(path)
+}
+
 /// Writes through a temporary file and renames it into place; `private` files (keys) are
 /// readable by their owner only.
 pub fn write_file(path: &Path, data: &[u8], private: bool) -> Result<(), TrustError> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut f = opts.open(&tmp).map_err(|e| TrustError::io(&tmp, e))?;
+    let mut f = create_file(&tmp, private).map_err(|e| TrustError::io(&tmp, e))?;
     f.write_all(data).map_err(|e| TrustError::io(&tmp, e))?;
     f.sync_all().map_err(|e| TrustError::io(&tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| TrustError::io(path, e))
+}
+
+/// A key (readable by its owner only) and its certificate: `{stem}.key` and `{stem}.crt` in `dir`.
+fn write_pair(
+    dir: &Path,
+    stem: &str,
+    key: &KeyPair,
+    cert: &rcgen::Certificate,
+) -> Result<(), TrustError> {
+    write_file(
+        &dir.join(format!("{stem}.key")),
+        key.serialize_pem().as_bytes(),
+        true,
+    )?;
+    write_file(
+        &dir.join(format!("{stem}.crt")),
+        cert.pem().as_bytes(),
+        false,
+    )
 }
 
 fn read_text(path: &Path) -> Result<String, TrustError> {
@@ -375,11 +394,6 @@ fn ca_params(stem: &str) -> Result<CertificateParams, TrustError> {
     Ok(p)
 }
 
-fn sha256_hex(data: &[u8]) -> String {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl TestCa {
     fn state_path(dir: &Path) -> PathBuf {
         dir.join("ca.toml")
@@ -408,12 +422,7 @@ impl TestCa {
         root.serial_number = Some(SerialNumber::from_slice(&[1]));
         let root_key = opts.key.generate()?;
         let root_cert = root.self_signed(&root_key).map_err(TrustError::crypto)?;
-        write_file(
-            &dir.join("root.key"),
-            root_key.serialize_pem().as_bytes(),
-            true,
-        )?;
-        write_file(&dir.join("root.crt"), root_cert.pem().as_bytes(), false)?;
+        write_pair(dir, ROOT_STEM, &root_key, &root_cert)?;
         let root_issuer = Issuer::new(root, root_key);
         for (i, b) in Branch::ALL.into_iter().enumerate() {
             let mut p = ca_params(b.stem())?;
@@ -424,16 +433,7 @@ impl TestCa {
             let cert = p
                 .signed_by(&key, &root_issuer)
                 .map_err(TrustError::crypto)?;
-            write_file(
-                &dir.join(format!("{}.key", b.stem())),
-                key.serialize_pem().as_bytes(),
-                true,
-            )?;
-            write_file(
-                &dir.join(format!("{}.crt", b.stem())),
-                cert.pem().as_bytes(),
-                false,
-            )?;
+            write_pair(dir, b.stem(), &key, &cert)?;
         }
         let mut ca = TestCa {
             dir: dir.to_path_buf(),
@@ -641,8 +641,7 @@ impl TestCa {
             let rel = format!("issued/{base}.crt");
             let cert_file = self.dir.join(&rel);
             let key_file = self.dir.join(format!("issued/{base}.key"));
-            write_file(&key_file, key.serialize_pem().as_bytes(), true)?;
-            write_file(&cert_file, cert.pem().as_bytes(), false)?;
+            write_pair(&self.dir.join("issued"), &base, &key, &cert)?;
             let record = Record {
                 serial: serial_hex,
                 issuer: branch,

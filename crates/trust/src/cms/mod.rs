@@ -47,12 +47,12 @@ const SHA512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.3");
 const RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
 const RSAES_OAEP: Oid = Oid::new_unwrap("1.2.840.113549.1.1.7");
 const MGF1: Oid = Oid::new_unwrap("1.2.840.113549.1.1.8");
-const SHA256_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.11");
-const SHA384_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.12");
-const SHA512_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.13");
+pub(crate) const SHA256_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.11");
+pub(crate) const SHA384_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.12");
+pub(crate) const SHA512_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.13");
 const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
-const ECDSA_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
-const ECDSA_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
+pub(crate) const ECDSA_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
+pub(crate) const ECDSA_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
 const AES128_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.2");
 const AES192_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.22");
 const AES256_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.42");
@@ -63,7 +63,7 @@ pub(crate) fn malformed(e: impl std::fmt::Display) -> TrustError {
     }
 }
 
-fn unsupported(what: impl Into<String>) -> TrustError {
+pub(crate) fn unsupported(what: impl Into<String>) -> TrustError {
     TrustError::Unsupported { what: what.into() }
 }
 
@@ -95,14 +95,13 @@ fn digest_of(oid: &Oid, data: &[u8]) -> Result<Vec<u8>, TrustError> {
 
 /// Certificates from PEM text (one or more `CERTIFICATE` blocks) or DER.
 pub fn load_certs(data: &[u8]) -> Result<Vec<Certificate>, TrustError> {
+    let unreadable = |e: der::Error| TrustError::Key {
+        detail: format!("憑證檔無法解讀：{e}"),
+    };
     let certs = if data.trim_ascii_start().starts_with(b"-----BEGIN") {
-        Certificate::load_pem_chain(data).map_err(|e| TrustError::Key {
-            detail: format!("憑證檔無法解讀：{e}"),
-        })?
+        Certificate::load_pem_chain(data).map_err(unreadable)?
     } else {
-        vec![Certificate::from_der(data).map_err(|e| TrustError::Key {
-            detail: format!("憑證檔無法解讀：{e}"),
-        })?]
+        vec![Certificate::from_der(data).map_err(unreadable)?]
     };
     if certs.is_empty() {
         return Err(TrustError::Key {
