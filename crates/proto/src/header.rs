@@ -180,13 +180,14 @@ impl PackageHeader {
             ));
         }
         code("發文機關", &self.sender)?;
-        if self.recipients.len() > limits::RECIPIENTS {
-            return Err(format!(
-                "表頭列了 {} 個收文者，上限 {} 個",
-                self.recipients.len(),
-                limits::RECIPIENTS
-            ));
-        }
+        let at_most = |n: usize, what: &str, max: usize| {
+            if n > max {
+                Err(format!("表頭列了 {n} 個{what}，上限 {max} 個"))
+            } else {
+                Ok(())
+            }
+        };
+        at_most(self.recipients.len(), "收文者", limits::RECIPIENTS)?;
         for r in &self.recipients {
             code("收文者", &r.code)?;
             if let Some(u) = &r.unit {
@@ -205,13 +206,7 @@ impl PackageHeader {
         {
             return Err("表頭的更正原封包識別碼格式不對".into());
         }
-        if self.groups.len() > limits::GROUPS {
-            return Err(format!(
-                "表頭列了 {} 個行文群組，上限 {} 個",
-                self.groups.len(),
-                limits::GROUPS
-            ));
-        }
+        at_most(self.groups.len(), "行文群組", limits::GROUPS)?;
         for g in &self.groups {
             bounded("行文群組", g, limits::GROUP_CHARS)?;
         }

@@ -158,41 +158,37 @@ fn sqlite_get<T: FromSqlite>(
     T::from_value(v).ok_or_else(|| format!("型別不符（{:?}）", v.data_type()))
 }
 
-macro_rules! get {
-    ($self:ident, $c:ident, $t:ty) => {{
-        let c: Col = $c.into();
-        match ($self, c) {
-            (Row::Sqlite { names, values }, c) => sqlite_get::<$t>(names, values, c),
-            (Row::Postgres(r), Col::Pos(i)) => r.try_get::<$t, _>(i).map_err(|e| e.to_string()),
-            (Row::Postgres(r), Col::Name(n)) => r.try_get::<$t, _>(n).map_err(|e| e.to_string()),
+/// The typed column readers of [`Row`], one per type.
+macro_rules! getters {
+    ($($name:ident: $t:ty;)*) => {
+        impl Row {
+            $(pub fn $name<'a>(&self, c: impl Into<Col<'a>>) -> Result<$t, StoreError> {
+                let c: Col = c.into();
+                let got: Result<$t, String> = match (self, c) {
+                    (Row::Sqlite { names, values }, c) => sqlite_get(names, values, c),
+                    (Row::Postgres(r), Col::Pos(i)) => r.try_get(i).map_err(|e| e.to_string()),
+                    (Row::Postgres(r), Col::Name(n)) => r.try_get(n).map_err(|e| e.to_string()),
+                };
+                got.map_err(|e| StoreError::Corrupt {
+                    detail: format!("{c}：{e}"),
+                })
+            })*
         }
-        .map_err(|e| StoreError::Corrupt {
-            detail: format!("{c}：{e}"),
-        })
-    }};
+    };
+}
+
+getters! {
+    i64: i64;
+    opt_i64: Option<i64>;
+    text: String;
+    opt_text: Option<String>;
+    bytes: Vec<u8>;
+    opt_bytes: Option<Vec<u8>>;
 }
 
 impl Row {
-    pub fn i64<'a>(&self, c: impl Into<Col<'a>>) -> Result<i64, StoreError> {
-        get!(self, c, i64)
-    }
-    pub fn opt_i64<'a>(&self, c: impl Into<Col<'a>>) -> Result<Option<i64>, StoreError> {
-        get!(self, c, Option<i64>)
-    }
     pub fn bool<'a>(&self, c: impl Into<Col<'a>>) -> Result<bool, StoreError> {
         Ok(self.i64(c)? != 0)
-    }
-    pub fn text<'a>(&self, c: impl Into<Col<'a>>) -> Result<String, StoreError> {
-        get!(self, c, String)
-    }
-    pub fn opt_text<'a>(&self, c: impl Into<Col<'a>>) -> Result<Option<String>, StoreError> {
-        get!(self, c, Option<String>)
-    }
-    pub fn bytes<'a>(&self, c: impl Into<Col<'a>>) -> Result<Vec<u8>, StoreError> {
-        get!(self, c, Vec<u8>)
-    }
-    pub fn opt_bytes<'a>(&self, c: impl Into<Col<'a>>) -> Result<Option<Vec<u8>>, StoreError> {
-        get!(self, c, Option<Vec<u8>>)
     }
 }
 

@@ -117,11 +117,7 @@ impl PrivateKey {
     /// Is this the private half of the certificate's public key?
     pub fn matches(&self, cert: &x509_cert::Certificate) -> bool {
         use aws_lc_rs::signature::KeyPair;
-        let public = cert
-            .tbs_certificate
-            .subject_public_key_info
-            .subject_public_key
-            .raw_bytes();
+        let public = crate::cms::public_key(cert);
         match &self.kind {
             Kind::Rsa(k) => k.public_key().as_ref() == public,
             Kind::P256(k) => k.public_key().as_ref() == public,

@@ -142,12 +142,7 @@ fn verify_signed(
         ECDSA_SHA384 => &signature::ECDSA_P384_SHA384_ASN1,
         _ => return false,
     };
-    let key = issuer
-        .tbs_certificate
-        .subject_public_key_info
-        .subject_public_key
-        .raw_bytes();
-    crate::cms::signature_ok(v, key, tbs, sig)
+    crate::cms::signature_ok(v, crate::cms::public_key(issuer), tbs, sig)
 }
 
 fn issued_by(cert: &Certificate, issuer: &Certificate) -> bool {

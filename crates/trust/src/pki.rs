@@ -450,23 +450,20 @@ impl TestCa {
 
     /// Opens a CA made by [`TestCa::init`].
     pub fn open(dir: &Path) -> Result<TestCa, TrustError> {
-        let path = Self::state_path(dir);
-        let text = fs::read_to_string(&path).map_err(|e| TrustError::CaState {
+        let bad = |detail: String| TrustError::CaState {
             path: dir.display().to_string(),
-            detail: match e.kind() {
+            detail,
+        };
+        let text = fs::read_to_string(Self::state_path(dir)).map_err(|e| {
+            bad(match e.kind() {
                 std::io::ErrorKind::NotFound => "沒有 ca.toml（請先執行 gongwen pki init）".into(),
                 _ => e.to_string(),
-            },
+            })
         })?;
-        let state: State = toml::from_str(&text).map_err(|e| TrustError::CaState {
-            path: dir.display().to_string(),
-            detail: format!("ca.toml 無法解讀：{}", e.message()),
-        })?;
+        let state: State =
+            toml::from_str(&text).map_err(|e| bad(format!("ca.toml 無法解讀：{}", e.message())))?;
         if state.version != 1 {
-            return Err(TrustError::CaState {
-                path: dir.display().to_string(),
-                detail: format!("ca.toml 版本 {} 不支援", state.version),
-            });
+            return Err(bad(format!("ca.toml 版本 {} 不支援", state.version)));
         }
         Ok(TestCa {
             dir: dir.to_path_buf(),
@@ -581,12 +578,8 @@ impl TestCa {
                 }
                 Subject::Person { name } | Subject::TlsServer { name, .. } => (name.clone(), None),
             };
-            let org = match &req.subject {
-                Subject::Organisation { name, .. } | Subject::TlsClient { name, .. } => {
-                    Some(name.as_str())
-                }
-                _ => None,
-            };
+            // Organisations and TLS clients: the name is the organisation's too.
+            let org = code.is_some().then_some(name.as_str());
             p.distinguished_name = dn(&name, org, code.as_deref());
             p.key_usages = match (usage, req.key) {
                 (Usage::Signing, _) => vec![

@@ -67,6 +67,12 @@ pub(crate) fn unsupported(what: impl Into<String>) -> TrustError {
     TrustError::Unsupported { what: what.into() }
 }
 
+fn bad_signature(detail: &str) -> TrustError {
+    TrustError::BadSignature {
+        detail: detail.into(),
+    }
+}
+
 fn alg(oid: Oid, params: Option<Any>) -> AlgorithmIdentifierOwned {
     AlgorithmIdentifierOwned {
         oid,
@@ -109,6 +115,14 @@ pub fn load_certs(data: &[u8]) -> Result<Vec<Certificate>, TrustError> {
         });
     }
     Ok(certs)
+}
+
+/// The bits of a certificate's public key.
+pub(crate) fn public_key(cert: &Certificate) -> &[u8] {
+    cert.tbs_certificate
+        .subject_public_key_info
+        .subject_public_key
+        .raw_bytes()
 }
 
 fn issuer_and_serial(cert: &Certificate) -> IssuerAndSerialNumber {
@@ -414,9 +428,9 @@ pub(crate) fn check_signed(
     content: Option<&[u8]>,
 ) -> Result<(Certificate, Vec<Certificate>, Option<i64>), TrustError> {
     let mut infos = sd.signer_infos.0.iter();
-    let info = infos.next().ok_or_else(|| TrustError::BadSignature {
-        detail: "沒有任何簽署者".into(),
-    })?;
+    let info = infos
+        .next()
+        .ok_or_else(|| bad_signature("沒有任何簽署者"))?;
     if infos.next().is_some() {
         return Err(unsupported("多個簽署者的簽章資料"));
     }
@@ -432,29 +446,20 @@ pub(crate) fn check_signed(
         .clone();
     let digest_oid = info.digest_alg.oid;
     let alg = verify_alg(&signer, &digest_oid, &info.signature_algorithm.oid)?;
-    let key = signer
-        .tbs_certificate
-        .subject_public_key_info
-        .subject_public_key
-        .raw_bytes();
+    let key = public_key(&signer);
     let mut signing_time = None;
     let signed_bytes = match &info.signed_attrs {
         Some(attrs) => {
-            let md = attr(attrs, ATTR_MESSAGE_DIGEST).ok_or_else(|| TrustError::BadSignature {
-                detail: "簽署屬性缺少 messageDigest".into(),
-            })?;
+            let md = attr(attrs, ATTR_MESSAGE_DIGEST)
+                .ok_or_else(|| bad_signature("簽署屬性缺少 messageDigest"))?;
             let md = md.decode_as::<OctetString>().map_err(malformed)?;
             if md.as_bytes() != digest(&digest_oid)? {
-                return Err(TrustError::BadSignature {
-                    detail: "內容摘要不符（內容在簽署後被更改）".into(),
-                });
+                return Err(bad_signature("內容摘要不符（內容在簽署後被更改）"));
             }
             match attr(attrs, ATTR_CONTENT_TYPE).map(|a| a.decode_as::<Oid>()) {
                 Some(Ok(t)) if t == sd.encap_content_info.econtent_type => {}
                 _ => {
-                    return Err(TrustError::BadSignature {
-                        detail: "簽署屬性的 contentType 不符".into(),
-                    });
+                    return Err(bad_signature("簽署屬性的 contentType 不符"));
                 }
             }
             if let Some(t) = attr(attrs, ATTR_SIGNING_TIME) {
@@ -468,9 +473,7 @@ pub(crate) fn check_signed(
             .to_vec(),
     };
     if !signature_ok(alg, key, &signed_bytes, info.signature.as_bytes()) {
-        return Err(TrustError::BadSignature {
-            detail: "簽章值與簽署者的公鑰不符".into(),
-        });
+        return Err(bad_signature("簽章值與簽署者的公鑰不符"));
     }
     Ok((signer, certs, signing_time))
 }
