@@ -148,15 +148,10 @@ impl Subject {
             Subject::Organisation { code, .. } | Subject::TlsClient { code, .. } => code.as_str(),
             Subject::Person { name } | Subject::TlsServer { name, .. } => name.as_str(),
         };
-        raw.chars()
-            .map(|c| {
-                if c.is_alphanumeric() || c == '-' || c == '.' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
+        raw.replace(
+            |c: char| !(c.is_alphanumeric() || c == '-' || c == '.'),
+            "_",
+        )
     }
 
     fn check(&self) -> Result<(), TrustError> {
