@@ -57,11 +57,6 @@ fn openssl_sign(w: &World, input: &str, signer: &IssuedCert, out: &str, extra: &
     );
 }
 
-/// `data` opened with `who`'s key and certificate.
-fn decrypt_as(data: &[u8], who: &IssuedCert) -> Result<Vec<u8>, TrustError> {
-    decrypt(data, &key(who), &cert(who))
-}
-
 /// Every byte value, and enough of them to span many AES blocks.
 fn content() -> Vec<u8> {
     (0..70_000u32).map(|i| (i * 7 % 256) as u8).collect()
@@ -93,7 +88,7 @@ fn openssl_opens_what_we_seal_sign_then_encrypt_to_two_recipients() {
     );
 
     // And we open it ourselves, as recipient a.
-    let inner = decrypt_as(&sealed, &w.a[1]).unwrap();
+    let inner = decrypt(&sealed, &key(&w.a[1]), &cert(&w.a[1])).unwrap();
     let v = verify(&inner).unwrap();
     assert_eq!(v.content, data);
     assert_eq!(v.signer, cert(&w.a[0]));
@@ -146,10 +141,11 @@ fn we_open_what_openssl_seals_der_and_ber_oaep_and_pkcs1() {
             ),
         );
         let bytes = std::fs::read(w.dir.join("enc.der")).unwrap();
-        let plain = decrypt_as(&bytes, &w.a[1]).unwrap_or_else(|e| panic!("{extra:?}: {e}"));
+        let plain = decrypt(&bytes, &key(&w.a[1]), &cert(&w.a[1]))
+            .unwrap_or_else(|e| panic!("{extra:?}: {e}"));
         assert_eq!(plain, data, "{extra:?}");
         // Not for b: a clear "not a recipient".
-        let e = decrypt_as(&bytes, &w.b[1]).unwrap_err();
+        let e = decrypt(&bytes, &key(&w.b[1]), &cert(&w.b[1])).unwrap_err();
         assert_eq!(e.code(), "E_CMS_NOT_RECIPIENT");
     }
 
@@ -196,7 +192,9 @@ fn tampering_wrong_keys_and_garbage_each_get_their_own_error() {
     // Sealed to a, opened by b; opened by a with the wrong key.
     let sealed = encrypt(&signed, &[cert(&w.a[1])]).unwrap();
     assert_eq!(
-        decrypt_as(&sealed, &w.b[1]).unwrap_err().code(),
+        decrypt(&sealed, &key(&w.b[1]), &cert(&w.b[1]))
+            .unwrap_err()
+            .code(),
         "E_CMS_NOT_RECIPIENT"
     );
     assert_eq!(
@@ -210,7 +208,7 @@ fn tampering_wrong_keys_and_garbage_each_get_their_own_error() {
     for pos in [sealed.len() - 1, sealed.len() - 40, sealed.len() - 300] {
         let mut t = sealed.clone();
         t[pos] ^= 0x55;
-        let opened = decrypt_as(&t, &w.a[1]).and_then(|inner| verify(&inner));
+        let opened = decrypt(&t, &key(&w.a[1]), &cert(&w.a[1])).and_then(|inner| verify(&inner));
         let e = opened.unwrap_err();
         assert!(
             ["E_CMS_DECRYPT", "E_CMS_MALFORMED", "E_CMS_SIGNATURE"].contains(&e.code()),
@@ -220,7 +218,7 @@ fn tampering_wrong_keys_and_garbage_each_get_their_own_error() {
 
     // Truncated anywhere, empty, not CMS, the wrong CMS type.
     for cut in [0, 1, 10, sealed.len() / 2, sealed.len() - 1] {
-        let e = decrypt_as(&sealed[..cut], &w.a[1]).unwrap_err();
+        let e = decrypt(&sealed[..cut], &key(&w.a[1]), &cert(&w.a[1])).unwrap_err();
         assert_eq!(e.code(), "E_CMS_MALFORMED", "cut at {cut}");
     }
     assert_eq!(verify(b"%PDF-1.7").unwrap_err().code(), "E_CMS_MALFORMED");
@@ -256,7 +254,7 @@ fn openssl_sign_then_encrypt_nested_opens_here() {
         ),
     );
     let sealed = std::fs::read(w.dir.join("sealed.der")).unwrap();
-    let inner = decrypt_as(&sealed, &w.b[1]).unwrap();
+    let inner = decrypt(&sealed, &key(&w.b[1]), &cert(&w.b[1])).unwrap();
     let v = verify(&inner).unwrap();
     assert_eq!(v.content, data);
     assert_eq!(v.signer, cert(&w.a[0]));
