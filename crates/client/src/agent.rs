@@ -84,6 +84,10 @@ impl AgentClient {
 
     /// Any GET of the API as JSON (for routes without a typed method).
     pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
+        self.get_as(path).await
+    }
+
+    async fn get_as<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         CenterClient::json(self.req(Method::GET, path)).await
     }
 
@@ -94,16 +98,13 @@ impl AgentClient {
 
     /// Who the token belongs to.
     pub async fn whoami(&self) -> Result<WhoAmI, ClientError> {
-        CenterClient::json(self.req(Method::GET, "/api/v1/whoami")).await
+        self.get_as("/api/v1/whoami").await
     }
 
     /// A send by its name (as the send answered it).
     pub async fn document(&self, name: &str) -> Result<SendResult, ClientError> {
-        CenterClient::json(self.req(
-            Method::GET,
-            &format!("/api/v1/documents/{}", crate::segment(name)?),
-        ))
-        .await
+        self.get_as(&format!("/api/v1/documents/{}", crate::segment(name)?))
+            .await
     }
 
     /// The inbox: `delivered` (to handle), `confirmed`, `returned`, `quarantined` or `all`.
@@ -117,11 +118,8 @@ impl AgentClient {
 
     /// One received document.
     pub async fn received(&self, id: &str) -> Result<ReceivedItem, ClientError> {
-        CenterClient::json(self.req(
-            Method::GET,
-            &format!("/api/v1/inbox/{}", crate::segment(id)?),
-        ))
-        .await
+        self.get_as(&format!("/api/v1/inbox/{}", crate::segment(id)?))
+            .await
     }
 
     pub async fn confirm(&self, id: &str) -> Result<ReceivedItem, ClientError> {
@@ -153,10 +151,7 @@ impl AgentClient {
 
     /// The center's view of a sent package: every copy's status.
     pub async fn sent(&self, id: &str) -> Result<gongwen_proto::api::SentPackage, ClientError> {
-        CenterClient::json(self.req(
-            Method::GET,
-            &format!("/api/v1/sent/{}", crate::segment(id)?),
-        ))
-        .await
+        self.get_as(&format!("/api/v1/sent/{}", crate::segment(id)?))
+            .await
     }
 }

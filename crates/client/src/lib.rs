@@ -393,9 +393,13 @@ impl DirectoryClient {
         })
     }
 
+    fn req(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.base))
+    }
+
     /// The newest signed snapshot, or `None` when it is still version `have`.
     pub async fn snapshot(&self, have: Option<i64>) -> Result<Option<Vec<u8>>, ClientError> {
-        let mut rb = self.http.get(format!("{}/api/v1/snapshot", self.base));
+        let mut rb = self.req(Method::GET, "/api/v1/snapshot");
         if let Some(v) = have {
             rb = rb.header("if-none-match", format!("\"{v}\""));
         }
@@ -409,12 +413,8 @@ impl DirectoryClient {
 
     /// A participant's encryption certificates (PEM).
     pub async fn participant_certs(&self, code: &str) -> Result<ParticipantCerts, ClientError> {
-        CenterClient::json(self.http.get(format!(
-            "{}/api/v1/participants/{}/certificates",
-            self.base,
-            encode_segment(code)
-        )))
-        .await
+        let path = format!("/api/v1/participants/{}/certificates", encode_segment(code));
+        CenterClient::json(self.req(Method::GET, &path)).await
     }
 
     /// Submits a signed application (or, with `id`, its correction); answers it as held.
@@ -424,12 +424,8 @@ impl DirectoryClient {
         signed: Vec<u8>,
     ) -> Result<Application, ClientError> {
         let rb = match id {
-            None => self.http.post(format!("{}/api/v1/applications", self.base)),
-            Some(id) => self.http.put(format!(
-                "{}/api/v1/applications/{}",
-                self.base,
-                encode_segment(id)
-            )),
+            None => self.req(Method::POST, "/api/v1/applications"),
+            Some(id) => self.req(Method::PUT, &application_path(id)),
         };
         CenterClient::json(
             rb.header("content-type", "application/pkcs7-mime")
@@ -440,22 +436,12 @@ impl DirectoryClient {
 
     /// An application's state, by its id.
     pub async fn application(&self, id: &str) -> Result<Application, ClientError> {
-        CenterClient::json(self.http.get(format!(
-            "{}/api/v1/applications/{}",
-            self.base,
-            encode_segment(id)
-        )))
-        .await
+        CenterClient::json(self.req(Method::GET, &application_path(id))).await
     }
 
     /// The applications a reviewer (by API token) may see.
     pub async fn reviews(&self, token: &str) -> Result<Vec<Application>, ClientError> {
-        CenterClient::json(
-            self.http
-                .get(format!("{}/api/v1/reviews", self.base))
-                .bearer_auth(token),
-        )
-        .await
+        CenterClient::json(self.req(Method::GET, "/api/v1/reviews").bearer_auth(token)).await
     }
 
     /// A reviewer's decision: `approve`, `correct` or `reject` (the latter two with a message).
@@ -467,12 +453,7 @@ impl DirectoryClient {
         message: Option<&str>,
     ) -> Result<Application, ClientError> {
         CenterClient::json(
-            self.http
-                .post(format!(
-                    "{}/api/v1/applications/{}/review",
-                    self.base,
-                    encode_segment(id)
-                ))
+            self.req(Method::POST, &format!("{}/review", application_path(id)))
                 .bearer_auth(token)
                 .json(&serde_json::json!({ "decision": decision, "message": message })),
         )
@@ -481,12 +462,16 @@ impl DirectoryClient {
 
     /// Address-book entries matching `q` (a code, or part of a name; 臺/台 alike).
     pub async fn address_book(&self, q: Option<&str>) -> Result<Vec<AddressEntry>, ClientError> {
-        let mut rb = self.http.get(format!("{}/api/v1/address-book", self.base));
+        let mut rb = self.req(Method::GET, "/api/v1/address-book");
         if let Some(q) = q {
             rb = rb.query(&[("q", q)]);
         }
         CenterClient::json(rb).await
     }
+}
+
+fn application_path(id: &str) -> String {
+    format!("/api/v1/applications/{}", encode_segment(id))
 }
 
 /// An id or code as one path segment, encoded; "." and ".." (which a URL parser would

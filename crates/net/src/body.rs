@@ -36,15 +36,14 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_connections: DEFAULT_MAX_CONNECTIONS,
-            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
-            body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_S),
-        }
+        limits(
+            DEFAULT_MAX_CONNECTIONS,
+            DEFAULT_MAX_CONNECTIONS_PER_IP,
+            DEFAULT_BODY_TIMEOUT_S,
+        )
     }
 }
 
-/// Defaults of the settings, for the services' config structs.
 /// The listener's bounds from a service's config values (each at least 1).
 pub fn limits(
     max_connections: usize,
@@ -69,6 +68,7 @@ pub fn default_body_timeout() -> u64 {
     DEFAULT_BODY_TIMEOUT_S
 }
 
+/// Defaults of the settings, for the services' config structs.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 128;
 pub const DEFAULT_BODY_TIMEOUT_S: u64 = 300;
@@ -187,22 +187,24 @@ where
 
 /// The answer for a body cut by its deadline; the connection is closed after it.
 pub(crate) fn timed_out() -> Response {
-    let mut r = refusal(
+    refusal(
         Code::HttpTimeout,
         "請求內容未在時限內傳完，連線已中斷；請檢查網路後重試",
-    );
-    r.headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    r
+    )
 }
 
+/// The error answer, after which the connection is closed (what is left of the body is not
+/// read).
 fn refusal(code: Code, detail: &str) -> Response {
     let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    (
+    let mut r = (
         status,
         axum::Json(ApiError::new(code, Some(detail.to_string()))),
     )
-        .into_response()
+        .into_response();
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
 }
 
 fn too_large(max: usize) -> Response {
@@ -211,13 +213,10 @@ fn too_large(max: usize) -> Response {
     } else {
         format!("{} KiB", max.div_ceil(1024))
     };
-    let mut r = refusal(
+    refusal(
         Code::HttpTooLarge,
         &format!("這個路徑的請求內容最多 {size}"),
-    );
-    r.headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    r
+    )
 }
 
 /// Middleware: the body of a request to these routes may be at most `max` bytes. Used with

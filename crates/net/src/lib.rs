@@ -68,15 +68,6 @@ pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
 /// A webhook's signature header: `t=<unix>,sha256=<hex>`, HMAC-SHA256 over `t.body` with the
 /// receiver's secret, so it can check both the sender and the freshness.
 pub fn sign_webhook(secret: &[u8], t: i64, body: &[u8]) -> String {
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
-    let mut ctx = aws_lc_rs::hmac::Context::with_key(&key);
-    ctx.update(format!("{t}.").as_bytes());
-    ctx.update(body);
-    let hex: String = ctx
-        .sign()
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("t={t},sha256={hex}")
+    let signed = [format!("{t}.").as_bytes(), body].concat();
+    format!("t={t},sha256={}", hmac_sha256_hex(secret, &signed))
 }

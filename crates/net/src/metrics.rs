@@ -24,12 +24,13 @@ pub struct Metrics {
     help: Mutex<BTreeMap<&'static str, &'static str>>,
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Metrics {
     pub fn describe(&self, name: &'static str, help: &'static str) {
-        self.help
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(name, help);
+        lock(&self.help).insert(name, help);
     }
 
     pub fn inc(&self, name: &'static str, label: &str) {
@@ -37,16 +38,13 @@ impl Metrics {
     }
 
     pub fn add(&self, name: &'static str, label: &str, n: u64) {
-        *self
-            .counters
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        *lock(&self.counters)
             .entry((name, label.to_string()))
             .or_default() += n;
     }
 
     pub fn observe(&self, name: &'static str, label: &str, seconds: f64) {
-        let mut h = self.histograms.lock().unwrap_or_else(|e| e.into_inner());
+        let mut h = lock(&self.histograms);
         let h = h.entry((name, label.to_string())).or_default();
         for (i, b) in BUCKETS.iter().enumerate() {
             if seconds <= *b {
@@ -60,31 +58,23 @@ impl Metrics {
     /// The text exposition format (version 0.0.4). The label is called `kind`.
     pub fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
         let mut out = String::new();
-        let help = self.help.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let help = lock(&self.help).clone();
+        let heading = |out: &mut String, name: &str, kind: &str| {
+            let _ = writeln!(out, "# HELP {name} {}", help.get(name).unwrap_or(&name));
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+        };
         let mut last = "";
-        for ((name, label), v) in self
-            .counters
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
+        for ((name, label), v) in lock(&self.counters).iter() {
             if *name != last {
-                let _ = writeln!(out, "# HELP {name} {}", help.get(name).unwrap_or(name));
-                let _ = writeln!(out, "# TYPE {name} counter");
+                heading(&mut out, name, "counter");
                 last = name;
             }
             let _ = writeln!(out, "{name}{{kind=\"{}\"}} {v}", escape(label));
         }
         last = "";
-        for ((name, label), h) in self
-            .histograms
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
+        for ((name, label), h) in lock(&self.histograms).iter() {
             if *name != last {
-                let _ = writeln!(out, "# HELP {name} {}", help.get(name).unwrap_or(name));
-                let _ = writeln!(out, "# TYPE {name} histogram");
+                heading(&mut out, name, "histogram");
                 last = name;
             }
             let l = escape(label);

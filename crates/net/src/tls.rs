@@ -46,8 +46,7 @@ pub fn spki_sha256_hex(der: &[u8]) -> Option<String> {
     use der::{Decode, Encode};
     let cert = x509_cert::Certificate::from_der(der).ok()?;
     let spki = cert.tbs_certificate.subject_public_key_info.to_der().ok()?;
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &spki);
-    Some(d.as_ref().iter().map(|b| format!("{b:02x}")).collect())
+    Some(gongwen_store::sha256_hex(&spki))
 }
 
 impl Peer {
@@ -433,14 +432,12 @@ impl Server {
         app: Router,
         limits: Limits,
     ) -> Result<Server, NetError> {
-        let listener = TcpListener::bind(addr).await.map_err(|e| NetError::Bind {
+        let bind = |e: std::io::Error| NetError::Bind {
             addr: addr.to_string(),
             detail: e.to_string(),
-        })?;
-        let local = listener.local_addr().map_err(|e| NetError::Bind {
-            addr: addr.to_string(),
-            detail: e.to_string(),
-        })?;
+        };
+        let listener = TcpListener::bind(addr).await.map_err(bind)?;
+        let local = listener.local_addr().map_err(bind)?;
         let (stop, mut stopped) = watch::channel(false);
         let acceptor = tls.map(TlsAcceptor::from);
         let gate = Arc::new(Gate::default());
@@ -485,13 +482,12 @@ impl Server {
                             Ok(Ok(s)) => s,
                             _ => return,
                         };
-                    let chain = tls
+                    let chain: Vec<CertificateDer<'static>> = tls
                         .get_ref()
                         .1
                         .peer_certificates()
                         .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
                         .unwrap_or_default();
-                    let chain: Vec<CertificateDer<'static>> = chain;
                     let key = chain
                         .first()
                         .and_then(|c| spki_sha256_hex(c.as_ref()))

@@ -19,37 +19,12 @@ pub enum ReceivedState {
     Quarantined,
 }
 
-impl ReceivedState {
-    pub const ALL: [ReceivedState; 4] = [
-        ReceivedState::Delivered,
-        ReceivedState::Confirmed,
-        ReceivedState::Returned,
-        ReceivedState::Quarantined,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReceivedState::Delivered => "delivered",
-            ReceivedState::Confirmed => "confirmed",
-            ReceivedState::Returned => "returned",
-            ReceivedState::Quarantined => "quarantined",
-        }
-    }
-
-    /// What a clerk calls it.
-    pub fn label(self) -> &'static str {
-        match self {
-            ReceivedState::Delivered => "待簽收",
-            ReceivedState::Confirmed => "已簽收",
-            ReceivedState::Returned => "已退文",
-            ReceivedState::Quarantined => "含惡意程式，已隔離並退文",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
+words!(ReceivedState, parse words {
+    Delivered => "delivered", "待簽收";
+    Confirmed => "confirmed", "已簽收";
+    Returned => "returned", "已退文";
+    Quarantined => "quarantined", "含惡意程式，已隔離並退文";
+});
 
 /// A document received for one of the agent's agencies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -108,29 +83,11 @@ pub enum SendState {
     Refused,
 }
 
-impl SendState {
-    pub const ALL: [SendState; 3] = [SendState::Sealed, SendState::Submitted, SendState::Refused];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SendState::Sealed => "sealed",
-            SendState::Submitted => "submitted",
-            SendState::Refused => "refused",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SendState::Sealed => "已封裝，等待交換中心收件",
-            SendState::Submitted => "交換中心已收件",
-            SendState::Refused => "交換中心拒收",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
+words!(SendState, parse words {
+    Sealed => "sealed", "已封裝，等待交換中心收件";
+    Submitted => "submitted", "交換中心已收件";
+    Refused => "refused", "交換中心拒收";
+});
 
 /// The answer to a send, and to asking about one later.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -204,15 +204,8 @@ pub fn cell(value: &str) -> String {
 
 /// One CSV line (CRLF-terminated) from its fields, written with [`cell`].
 pub fn line<S: AsRef<str>>(fields: &[S]) -> String {
-    let mut out = String::new();
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&cell(f.as_ref()));
-    }
-    out.push_str("\r\n");
-    out
+    let cells: Vec<String> = fields.iter().map(|f| cell(f.as_ref())).collect();
+    cells.join(",") + "\r\n"
 }
 
 #[cfg(test)]

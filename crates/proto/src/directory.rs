@@ -38,36 +38,11 @@ pub enum CenterKind {
     SelfBuilt,
 }
 
-impl CenterKind {
-    pub const ALL: [CenterKind; 3] = [
-        CenterKind::Shared,
-        CenterKind::SelfManaged,
-        CenterKind::SelfBuilt,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CenterKind::Shared => "shared",
-            CenterKind::SelfManaged => "self_managed",
-            CenterKind::SelfBuilt => "self_built",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            CenterKind::Shared => "共用",
-            CenterKind::SelfManaged => "自管",
-            CenterKind::SelfBuilt => "自建",
-        }
-    }
-
-    /// By its code word or its Chinese label.
-    pub fn parse(s: &str) -> Option<CenterKind> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s || k.label() == s)
-    }
-}
+words!(CenterKind, parse words_or_labels {
+    Shared => "shared", "共用";
+    SelfManaged => "self_managed", "自管";
+    SelfBuilt => "self_built", "自建";
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotCenter {
@@ -93,41 +68,13 @@ pub enum ParticipantKind {
     Company,
 }
 
-impl ParticipantKind {
-    pub const ALL: [ParticipantKind; 5] = [
-        ParticipantKind::Agency,
-        ParticipantKind::School,
-        ParticipantKind::PublicEnterprise,
-        ParticipantKind::Organisation,
-        ParticipantKind::Company,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ParticipantKind::Agency => "agency",
-            ParticipantKind::School => "school",
-            ParticipantKind::PublicEnterprise => "public_enterprise",
-            ParticipantKind::Organisation => "organisation",
-            ParticipantKind::Company => "company",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ParticipantKind::Agency => "機關",
-            ParticipantKind::School => "學校",
-            ParticipantKind::PublicEnterprise => "公營事業",
-            ParticipantKind::Organisation => "法人或團體",
-            ParticipantKind::Company => "公司商號",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ParticipantKind> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s || k.label() == s)
-    }
-}
+words!(ParticipantKind, parse words_or_labels {
+    Agency => "agency", "機關";
+    School => "school", "學校";
+    PublicEnterprise => "public_enterprise", "公營事業";
+    Organisation => "organisation", "法人或團體";
+    Company => "company", "公司商號";
+});
 
 /// A participant's state (暫停 / 中止 / 註銷 stop all exchange).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -139,32 +86,14 @@ pub enum ParticipantState {
     Cancelled,
 }
 
+words!(ParticipantState {
+    Active => "active", "正常";
+    Suspended => "suspended", "暫停";
+    Terminated => "terminated", "中止";
+    Cancelled => "cancelled", "註銷";
+});
+
 impl ParticipantState {
-    pub const ALL: [ParticipantState; 4] = [
-        ParticipantState::Active,
-        ParticipantState::Suspended,
-        ParticipantState::Terminated,
-        ParticipantState::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ParticipantState::Active => "active",
-            ParticipantState::Suspended => "suspended",
-            ParticipantState::Terminated => "terminated",
-            ParticipantState::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ParticipantState::Active => "正常",
-            ParticipantState::Suspended => "暫停",
-            ParticipantState::Terminated => "中止",
-            ParticipantState::Cancelled => "註銷",
-        }
-    }
-
     /// The address book's `STATUSCODE`, as the national open-data address book publishes it:
     /// `T` in service, `D` and `F` no longer in service. Gongwen's four states fold onto those
     /// three letters, and the export writes nothing else, so a published file read in and
@@ -369,39 +298,13 @@ pub enum AppState {
     Rejected,
 }
 
-impl AppState {
-    pub const ALL: [AppState; 5] = [
-        AppState::Submitted,
-        AppState::FirstApproved,
-        AppState::Correction,
-        AppState::Activated,
-        AppState::Rejected,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AppState::Submitted => "submitted",
-            AppState::FirstApproved => "first_approved",
-            AppState::Correction => "correction",
-            AppState::Activated => "activated",
-            AppState::Rejected => "rejected",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            AppState::Submitted => "待初審",
-            AppState::FirstApproved => "待複審",
-            AppState::Correction => "待補正",
-            AppState::Activated => "已開通",
-            AppState::Rejected => "不同意",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<AppState> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-}
+words!(AppState, parse words {
+    Submitted => "submitted", "待初審";
+    FirstApproved => "first_approved", "待複審";
+    Correction => "correction", "待補正";
+    Activated => "activated", "已開通";
+    Rejected => "rejected", "不同意";
+});
 
 /// An application as the directory holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -522,27 +425,15 @@ pub fn ip_matches(rule: &str, ip: IpAddr) -> bool {
     let Ok(net) = addr.trim().parse::<IpAddr>() else {
         return false;
     };
-    match (net, ip) {
-        (IpAddr::V4(n), IpAddr::V4(i)) => {
-            let bits = bits.unwrap_or(32).min(32) as u32;
-            let mask = if bits == 0 {
-                0
-            } else {
-                u32::MAX << (32 - bits)
-            };
-            u32::from(n) & mask == u32::from(i) & mask
-        }
-        (IpAddr::V6(n), IpAddr::V6(i)) => {
-            let bits = bits.unwrap_or(128).min(128) as u32;
-            let mask = if bits == 0 {
-                0
-            } else {
-                u128::MAX << (128 - bits)
-            };
-            u128::from(n) & mask == u128::from(i) & mask
-        }
-        _ => false,
-    }
+    // An IPv4 address is the low 32 bits; the mask keeps `bits` of its `width`.
+    let (n, i, width) = match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(i)) => (u32::from(n).into(), u32::from(i).into(), 32),
+        (IpAddr::V6(n), IpAddr::V6(i)) => (u128::from(n), u128::from(i), 128),
+        _ => return false,
+    };
+    let bits = u32::from(bits.unwrap_or(width).min(width));
+    let mask = u128::MAX.checked_shl(u32::from(width) - bits).unwrap_or(0);
+    n & mask == i & mask
 }
 
 #[cfg(test)]

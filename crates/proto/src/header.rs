@@ -31,52 +31,16 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
-/// Why a document is sent again (電子公文不得增、減發送: a correction is a new send that
-/// names the original).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub enum ResendKind {
-    #[serde(rename = "本文修正")]
-    BodyCorrected,
-    #[serde(rename = "附件修正")]
-    AttachmentCorrected,
-    #[serde(rename = "本文附件修正")]
-    BodyAndAttachmentCorrected,
-    #[serde(rename = "錯發")]
-    Misdirected,
-    #[serde(rename = "重送")]
-    Resent,
-}
-
-impl ResendKind {
-    pub const ALL: [ResendKind; 5] = [
-        ResendKind::BodyCorrected,
-        ResendKind::AttachmentCorrected,
-        ResendKind::BodyAndAttachmentCorrected,
-        ResendKind::Misdirected,
-        ResendKind::Resent,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ResendKind::BodyCorrected => "本文修正",
-            ResendKind::AttachmentCorrected => "附件修正",
-            ResendKind::BodyAndAttachmentCorrected => "本文附件修正",
-            ResendKind::Misdirected => "錯發",
-            ResendKind::Resent => "重送",
-        }
-    }
-
-    /// Reads the label; the error names the accepted ones.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.label() == s.trim())
-            .ok_or_else(|| {
-                format!(
-                    "重發類別「{s}」不認得，應為：{}",
-                    Self::ALL.map(|k| k.label()).join("、")
-                )
-            })
+labelled! {
+    /// Why a document is sent again (電子公文不得增、減發送: a correction is a new send that
+    /// names the original).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+    pub enum ResendKind ("重發類別") {
+        BodyCorrected => "本文修正",
+        AttachmentCorrected => "附件修正",
+        BodyAndAttachmentCorrected => "本文附件修正",
+        Misdirected => "錯發",
+        Resent => "重送",
     }
 }
 
@@ -216,13 +180,14 @@ impl PackageHeader {
             ));
         }
         code("發文機關", &self.sender)?;
-        if self.recipients.len() > limits::RECIPIENTS {
-            return Err(format!(
-                "表頭列了 {} 個收文者，上限 {} 個",
-                self.recipients.len(),
-                limits::RECIPIENTS
-            ));
-        }
+        let at_most = |n: usize, what: &str, max: usize| {
+            if n > max {
+                Err(format!("表頭列了 {n} 個{what}，上限 {max} 個"))
+            } else {
+                Ok(())
+            }
+        };
+        at_most(self.recipients.len(), "收文者", limits::RECIPIENTS)?;
         for r in &self.recipients {
             code("收文者", &r.code)?;
             if let Some(u) = &r.unit {
@@ -241,13 +206,7 @@ impl PackageHeader {
         {
             return Err("表頭的更正原封包識別碼格式不對".into());
         }
-        if self.groups.len() > limits::GROUPS {
-            return Err(format!(
-                "表頭列了 {} 個行文群組，上限 {} 個",
-                self.groups.len(),
-                limits::GROUPS
-            ));
-        }
+        at_most(self.groups.len(), "行文群組", limits::GROUPS)?;
         for g in &self.groups {
             bounded("行文群組", g, limits::GROUP_CHARS)?;
         }

@@ -36,48 +36,17 @@ pub enum CopyStatus {
     Failed,
 }
 
+words!(CopyStatus, parse words_or_labels {
+    Accepted => "accepted", "已收件";
+    Relayed => "relayed", "已轉送";
+    Available => "available", "待收文";
+    Delivered => "delivered", "已送達";
+    Confirmed => "confirmed", "已收文確認";
+    Returned => "returned", "已退文";
+    Failed => "failed", "傳送失敗";
+});
+
 impl CopyStatus {
-    pub const ALL: [CopyStatus; 7] = [
-        CopyStatus::Accepted,
-        CopyStatus::Relayed,
-        CopyStatus::Available,
-        CopyStatus::Delivered,
-        CopyStatus::Confirmed,
-        CopyStatus::Returned,
-        CopyStatus::Failed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CopyStatus::Accepted => "accepted",
-            CopyStatus::Relayed => "relayed",
-            CopyStatus::Available => "available",
-            CopyStatus::Delivered => "delivered",
-            CopyStatus::Confirmed => "confirmed",
-            CopyStatus::Returned => "returned",
-            CopyStatus::Failed => "failed",
-        }
-    }
-
-    /// What a clerk calls it.
-    pub fn label(self) -> &'static str {
-        match self {
-            CopyStatus::Accepted => "已收件",
-            CopyStatus::Relayed => "已轉送",
-            CopyStatus::Available => "待收文",
-            CopyStatus::Delivered => "已送達",
-            CopyStatus::Confirmed => "已收文確認",
-            CopyStatus::Returned => "已退文",
-            CopyStatus::Failed => "傳送失敗",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s || c.label() == s)
-    }
-
     /// Confirmed, returned and failed copies never change again.
     pub fn is_final(self) -> bool {
         matches!(
@@ -129,94 +98,25 @@ pub enum FailReason {
     RefusedByCenter,
 }
 
-impl FailReason {
-    pub const ALL: [FailReason; 4] = [
-        FailReason::UnknownRecipient,
-        FailReason::RecipientSuspended,
-        FailReason::RelayGaveUp,
-        FailReason::RefusedByCenter,
-    ];
+words!(FailReason, parse words {
+    UnknownRecipient => "unknown_recipient", "收文者不在通訊錄中";
+    RecipientSuspended => "recipient_suspended", "收文者已停用";
+    RelayGaveUp => "relay_gave_up", "轉送至收文者的交換中心逾時未成功";
+    RefusedByCenter => "refused_by_center", "收文者的交換中心拒收";
+});
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailReason::UnknownRecipient => "unknown_recipient",
-            FailReason::RecipientSuspended => "recipient_suspended",
-            FailReason::RelayGaveUp => "relay_gave_up",
-            FailReason::RefusedByCenter => "refused_by_center",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            FailReason::UnknownRecipient => "收文者不在通訊錄中",
-            FailReason::RecipientSuspended => "收文者已停用",
-            FailReason::RelayGaveUp => "轉送至收文者的交換中心逾時未成功",
-            FailReason::RefusedByCenter => "收文者的交換中心拒收",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
-
-/// 退文原因: the closed list a recipient chooses from, plus free text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub enum ReturnReason {
-    #[serde(rename = "非本機關權責")]
-    NotOurs,
-    #[serde(rename = "誤送")]
-    Misdelivered,
-    #[serde(rename = "附件不全")]
-    Incomplete,
-    #[serde(rename = "無法開啟或亂碼")]
-    Unreadable,
-    #[serde(rename = "含惡意程式")]
-    Malware,
-    #[serde(rename = "格式錯誤")]
-    FormatError,
-    #[serde(rename = "重複發送")]
-    Duplicate,
-    #[serde(rename = "其他")]
-    Other,
-}
-
-impl ReturnReason {
-    pub const ALL: [ReturnReason; 8] = [
-        ReturnReason::NotOurs,
-        ReturnReason::Misdelivered,
-        ReturnReason::Incomplete,
-        ReturnReason::Unreadable,
-        ReturnReason::Malware,
-        ReturnReason::FormatError,
-        ReturnReason::Duplicate,
-        ReturnReason::Other,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ReturnReason::NotOurs => "非本機關權責",
-            ReturnReason::Misdelivered => "誤送",
-            ReturnReason::Incomplete => "附件不全",
-            ReturnReason::Unreadable => "無法開啟或亂碼",
-            ReturnReason::Malware => "含惡意程式",
-            ReturnReason::FormatError => "格式錯誤",
-            ReturnReason::Duplicate => "重複發送",
-            ReturnReason::Other => "其他",
-        }
-    }
-
-    /// Reads the label; the error names the accepted ones.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.label() == s.trim())
-            .ok_or_else(|| {
-                format!(
-                    "退文原因「{s}」不認得，應為：{}",
-                    Self::ALL.map(|r| r.label()).join("、")
-                )
-            })
+labelled! {
+    /// 退文原因: the closed list a recipient chooses from, plus free text.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+    pub enum ReturnReason ("退文原因") {
+        NotOurs => "非本機關權責",
+        Misdelivered => "誤送",
+        Incomplete => "附件不全",
+        Unreadable => "無法開啟或亂碼",
+        Malware => "含惡意程式",
+        FormatError => "格式錯誤",
+        Duplicate => "重複發送",
+        Other => "其他",
     }
 }
 

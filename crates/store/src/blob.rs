@@ -25,7 +25,6 @@ use std::sync::{Arc, Mutex};
 
 use crate::{Db, StoreError, Tx, Value};
 
-/// Hex SHA-256.
 /// `n` random bytes from the system's generator, as hex: names and identifiers nobody can guess.
 pub fn random_hex(n: usize) -> String {
     let mut b = vec![0u8; n];
@@ -33,6 +32,7 @@ pub fn random_hex(n: usize) -> String {
     hex(&b)
 }
 
+/// Hex SHA-256.
 pub fn sha256_hex(data: &[u8]) -> String {
     hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref())
 }
@@ -214,6 +214,15 @@ impl Packs {
         Ok(Stored {
             sha: sha.to_string(),
             placed: Placed::Pack { pack, offset, size },
+        })
+    }
+
+    /// The package whose pack, offset and size are columns `first..first+3` of `row`.
+    fn placed(&self, row: &crate::Row, first: usize) -> Result<BlobReader, StoreError> {
+        Ok(BlobReader::Pack {
+            file: self.reader(&row.text(first)?)?,
+            offset: row.i64(first + 1)? as u64,
+            size: row.i64(first + 2)? as u64,
         })
     }
 
@@ -430,14 +439,11 @@ impl Blobs {
         check_sha(sha)?;
         match self {
             Blobs::Fs(packs) => packs.put(sha, Source::File(spooled.to_path_buf())).await,
-            Blobs::Db(_) => Ok(Stored {
-                sha: sha.to_string(),
-                placed: Placed::Data(
-                    tokio::fs::read(spooled)
-                        .await
-                        .map_err(|e| StoreError::io(spooled, e))?,
-                ),
-            }),
+            Blobs::Db(_) => {
+                let data = tokio::fs::read(spooled).await;
+                self.put_bytes(data.map_err(|e| StoreError::io(spooled, e))?, sha)
+                    .await
+            }
         }
     }
 
@@ -469,13 +475,9 @@ impl Blobs {
         first: usize,
     ) -> Result<Option<BlobReader>, StoreError> {
         match (self, row.opt_text(first)?) {
-            (Blobs::Fs(packs), Some(pack)) => {
+            (Blobs::Fs(packs), Some(_)) => {
                 check_sha(sha)?;
-                Ok(Some(BlobReader::Pack {
-                    file: packs.reader(&pack)?,
-                    offset: row.i64(first + 1)? as u64,
-                    size: row.i64(first + 2)? as u64,
-                }))
+                packs.placed(row, first).map(Some)
             }
             _ => self.open(sha).await,
         }
@@ -486,22 +488,14 @@ impl Blobs {
         check_sha(sha)?;
         match self {
             Blobs::Fs(packs) => {
-                let Some(r) = packs
+                let row = packs
                     .db
                     .fetch_optional(
                         "SELECT pack, offset_bytes, size FROM pack_blobs WHERE sha256 = $1",
                         &[sha.into()],
                     )
-                    .await?
-                else {
-                    return Ok(None);
-                };
-                let file = packs.reader(&r.text(0)?)?;
-                Ok(Some(BlobReader::Pack {
-                    file,
-                    offset: r.i64(1)? as u64,
-                    size: r.i64(2)? as u64,
-                }))
+                    .await?;
+                row.map(|r| packs.placed(&r, 0)).transpose()
             }
             Blobs::Db(db) => Ok(db
                 .fetch_optional("SELECT size FROM blobs WHERE sha256 = $1", &[sha.into()])
@@ -519,17 +513,12 @@ impl Blobs {
     /// Removes a package's bytes (on the filesystem, its row: the sweep frees the space).
     pub async fn delete(&self, sha: &str) -> Result<(), StoreError> {
         check_sha(sha)?;
-        match self {
-            Blobs::Fs(packs) => packs
-                .db
-                .execute("DELETE FROM pack_blobs WHERE sha256 = $1", &[sha.into()])
-                .await
-                .map(|_| ()),
-            Blobs::Db(db) => db
-                .execute("DELETE FROM blobs WHERE sha256 = $1", &[sha.into()])
-                .await
-                .map(|_| ()),
-        }
+        let (db, table) = match self {
+            Blobs::Fs(packs) => (&packs.db, "pack_blobs"),
+            Blobs::Db(db) => (db, "blobs"),
+        };
+        let sql = format!("DELETE FROM {table} WHERE sha256 = $1");
+        db.execute(&sql, &[sha.into()]).await.map(|_| ())
     }
 
     /// Deletes pack files no package is in any more (see the module notes); the number

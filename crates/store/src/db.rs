@@ -37,55 +37,27 @@ pub enum Value {
     Bytes(Option<Vec<u8>>),
 }
 
-impl From<i64> for Value {
-    fn from(v: i64) -> Self {
-        Value::Int(Some(v))
-    }
+macro_rules! value_from {
+    ($($t:ty => |$v:ident| $e:expr;)*) => {
+        $(impl From<$t> for Value {
+            fn from($v: $t) -> Self {
+                $e
+            }
+        })*
+    };
 }
-impl From<Option<i64>> for Value {
-    fn from(v: Option<i64>) -> Self {
-        Value::Int(v)
-    }
-}
-impl From<bool> for Value {
-    fn from(v: bool) -> Self {
-        Value::Int(Some(v as i64))
-    }
-}
-impl From<&str> for Value {
-    fn from(v: &str) -> Self {
-        Value::Text(Some(v.to_string()))
-    }
-}
-impl From<String> for Value {
-    fn from(v: String) -> Self {
-        Value::Text(Some(v))
-    }
-}
-impl From<&String> for Value {
-    fn from(v: &String) -> Self {
-        Value::Text(Some(v.clone()))
-    }
-}
-impl From<Option<String>> for Value {
-    fn from(v: Option<String>) -> Self {
-        Value::Text(v)
-    }
-}
-impl From<Option<&str>> for Value {
-    fn from(v: Option<&str>) -> Self {
-        Value::Text(v.map(str::to_string))
-    }
-}
-impl From<Vec<u8>> for Value {
-    fn from(v: Vec<u8>) -> Self {
-        Value::Bytes(Some(v))
-    }
-}
-impl From<&[u8]> for Value {
-    fn from(v: &[u8]) -> Self {
-        Value::Bytes(Some(v.to_vec()))
-    }
+
+value_from! {
+    i64 => |v| Value::Int(Some(v));
+    Option<i64> => |v| Value::Int(v);
+    bool => |v| Value::Int(Some(v as i64));
+    &str => |v| Value::Text(Some(v.to_string()));
+    String => |v| Value::Text(Some(v));
+    &String => |v| Value::Text(Some(v.clone()));
+    Option<String> => |v| Value::Text(v);
+    Option<&str> => |v| Value::Text(v.map(str::to_string));
+    Vec<u8> => |v| Value::Bytes(Some(v));
+    &[u8] => |v| Value::Bytes(Some(v.to_vec()));
 }
 
 /// Builds an array of [`Value`]s from anything convertible: `&args![code, now, None::<String>]`.
@@ -109,32 +81,24 @@ trait FromSqlite: Sized {
     fn from_value(v: &rusqlite::types::Value) -> Option<Self>;
 }
 
-impl FromSqlite for i64 {
-    fn from_value(v: &rusqlite::types::Value) -> Option<Self> {
-        match v {
-            rusqlite::types::Value::Integer(i) => Some(*i),
-            _ => None,
-        }
-    }
+macro_rules! from_sqlite {
+    ($($t:ty => $($p:pat => $e:expr),+;)*) => {
+        $(impl FromSqlite for $t {
+            fn from_value(v: &rusqlite::types::Value) -> Option<Self> {
+                use rusqlite::types::Value::*;
+                match v {
+                    $($p => Some($e),)+
+                    _ => None,
+                }
+            }
+        })*
+    };
 }
 
-impl FromSqlite for String {
-    fn from_value(v: &rusqlite::types::Value) -> Option<Self> {
-        match v {
-            rusqlite::types::Value::Text(t) => Some(t.clone()),
-            _ => None,
-        }
-    }
-}
-
-impl FromSqlite for Vec<u8> {
-    fn from_value(v: &rusqlite::types::Value) -> Option<Self> {
-        match v {
-            rusqlite::types::Value::Blob(b) => Some(b.clone()),
-            rusqlite::types::Value::Text(t) => Some(t.clone().into_bytes()),
-            _ => None,
-        }
-    }
+from_sqlite! {
+    i64 => Integer(i) => *i;
+    String => Text(t) => t.clone();
+    Vec<u8> => Blob(b) => b.clone(), Text(t) => t.clone().into_bytes();
 }
 
 impl<T: FromSqlite> FromSqlite for Option<T> {
@@ -194,41 +158,37 @@ fn sqlite_get<T: FromSqlite>(
     T::from_value(v).ok_or_else(|| format!("型別不符（{:?}）", v.data_type()))
 }
 
-macro_rules! get {
-    ($self:ident, $c:ident, $t:ty) => {{
-        let c: Col = $c.into();
-        match ($self, c) {
-            (Row::Sqlite { names, values }, c) => sqlite_get::<$t>(names, values, c),
-            (Row::Postgres(r), Col::Pos(i)) => r.try_get::<$t, _>(i).map_err(|e| e.to_string()),
-            (Row::Postgres(r), Col::Name(n)) => r.try_get::<$t, _>(n).map_err(|e| e.to_string()),
+/// The typed column readers of [`Row`], one per type.
+macro_rules! getters {
+    ($($name:ident: $t:ty;)*) => {
+        impl Row {
+            $(pub fn $name<'a>(&self, c: impl Into<Col<'a>>) -> Result<$t, StoreError> {
+                let c: Col = c.into();
+                let got: Result<$t, String> = match (self, c) {
+                    (Row::Sqlite { names, values }, c) => sqlite_get(names, values, c),
+                    (Row::Postgres(r), Col::Pos(i)) => r.try_get(i).map_err(|e| e.to_string()),
+                    (Row::Postgres(r), Col::Name(n)) => r.try_get(n).map_err(|e| e.to_string()),
+                };
+                got.map_err(|e| StoreError::Corrupt {
+                    detail: format!("{c}：{e}"),
+                })
+            })*
         }
-        .map_err(|e| StoreError::Corrupt {
-            detail: format!("{c}：{e}"),
-        })
-    }};
+    };
+}
+
+getters! {
+    i64: i64;
+    opt_i64: Option<i64>;
+    text: String;
+    opt_text: Option<String>;
+    bytes: Vec<u8>;
+    opt_bytes: Option<Vec<u8>>;
 }
 
 impl Row {
-    pub fn i64<'a>(&self, c: impl Into<Col<'a>>) -> Result<i64, StoreError> {
-        get!(self, c, i64)
-    }
-    pub fn opt_i64<'a>(&self, c: impl Into<Col<'a>>) -> Result<Option<i64>, StoreError> {
-        get!(self, c, Option<i64>)
-    }
     pub fn bool<'a>(&self, c: impl Into<Col<'a>>) -> Result<bool, StoreError> {
         Ok(self.i64(c)? != 0)
-    }
-    pub fn text<'a>(&self, c: impl Into<Col<'a>>) -> Result<String, StoreError> {
-        get!(self, c, String)
-    }
-    pub fn opt_text<'a>(&self, c: impl Into<Col<'a>>) -> Result<Option<String>, StoreError> {
-        get!(self, c, Option<String>)
-    }
-    pub fn bytes<'a>(&self, c: impl Into<Col<'a>>) -> Result<Vec<u8>, StoreError> {
-        get!(self, c, Vec<u8>)
-    }
-    pub fn opt_bytes<'a>(&self, c: impl Into<Col<'a>>) -> Result<Option<Vec<u8>>, StoreError> {
-        get!(self, c, Option<Vec<u8>>)
     }
 }
 
@@ -408,6 +368,27 @@ impl Writer {
         }
         Ok(())
     }
+
+    fn finish(&mut self) -> Result<(), String> {
+        if let Err(e) = self.clean() {
+            return Err(e.to_string());
+        }
+        if !self.open {
+            return Ok(());
+        }
+        self.open = false;
+        match self
+            .conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]))
+        {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e.to_string())
+            }
+        }
+    }
 }
 
 impl CommitGroup {
@@ -434,9 +415,7 @@ impl CommitGroup {
             }
         }
     }
-}
 
-impl CommitGroup {
     /// Makes every commit so far durable: the WAL's frames on disk (or, with no WAL, the
     /// database file, into which a checkpoint moved them).
     fn sync_wal(&self) -> Result<(), String> {
@@ -460,29 +439,6 @@ impl CommitGroup {
         drop(wal);
         f.sync_data()
             .map_err(|e| format!("{}-wal：{e}", self.path.display()))
-    }
-}
-
-impl Writer {
-    fn finish(&mut self) -> Result<(), String> {
-        if let Err(e) = self.clean() {
-            return Err(e.to_string());
-        }
-        if !self.open {
-            return Ok(());
-        }
-        self.open = false;
-        match self
-            .conn
-            .prepare_cached("COMMIT")
-            .and_then(|mut s| s.execute([]))
-        {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
-                Err(e.to_string())
-            }
-        }
     }
 }
 

@@ -10,79 +10,31 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "center",
-        sqlite: include_str!("../../../migrations/sqlite/0001_center.sql"),
-        postgres: include_str!("../../../migrations/postgres/0001_center.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "packs",
-        sqlite: include_str!("../../../migrations/sqlite/0002_packs.sql"),
-        postgres: include_str!("../../../migrations/postgres/0002_packs.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "directory_log",
-        sqlite: include_str!("../../../migrations/sqlite/0003_directory_log.sql"),
-        postgres: include_str!("../../../migrations/postgres/0003_directory_log.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "directory",
-        sqlite: include_str!("../../../migrations/sqlite/0004_directory.sql"),
-        postgres: include_str!("../../../migrations/postgres/0004_directory.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "reviews",
-        sqlite: include_str!("../../../migrations/sqlite/0005_reviews.sql"),
-        postgres: include_str!("../../../migrations/postgres/0005_reviews.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "agent",
-        sqlite: include_str!("../../../migrations/sqlite/0006_agent.sql"),
-        postgres: include_str!("../../../migrations/postgres/0006_agent.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "agent_api",
-        sqlite: include_str!("../../../migrations/sqlite/0007_agent_api.sql"),
-        postgres: include_str!("../../../migrations/postgres/0007_agent_api.sql"),
-    },
-    Migration {
-        version: 8,
-        name: "agent_web",
-        sqlite: include_str!("../../../migrations/sqlite/0008_agent_web.sql"),
-        postgres: include_str!("../../../migrations/postgres/0008_agent_web.sql"),
-    },
-    Migration {
-        version: 9,
-        name: "lean_indexes",
-        sqlite: include_str!("../../../migrations/sqlite/0009_lean_indexes.sql"),
-        postgres: include_str!("../../../migrations/postgres/0009_lean_indexes.sql"),
-    },
-    Migration {
-        version: 10,
-        name: "open_copies",
-        sqlite: include_str!("../../../migrations/sqlite/0010_open_copies.sql"),
-        postgres: include_str!("../../../migrations/postgres/0010_open_copies.sql"),
-    },
-    Migration {
-        version: 11,
-        name: "unpurged_packages",
-        sqlite: include_str!("../../../migrations/sqlite/0011_unpurged_packages.sql"),
-        postgres: include_str!("../../../migrations/postgres/0011_unpurged_packages.sql"),
-    },
-    Migration {
-        version: 12,
-        name: "http_login_account",
-        sqlite: include_str!("../../../migrations/sqlite/0012_http_login_account.sql"),
-        postgres: include_str!("../../../migrations/postgres/0012_http_login_account.sql"),
-    },
+/// Each migration by number and name: its files are `migrations/{engine}/NNNN_name.sql`.
+macro_rules! migrations {
+    ($($version:literal $name:ident $file:literal,)*) => {
+        &[$(Migration {
+            version: $version,
+            name: stringify!($name),
+            sqlite: include_str!(concat!("../../../migrations/sqlite/", $file, ".sql")),
+            postgres: include_str!(concat!("../../../migrations/postgres/", $file, ".sql")),
+        }),*]
+    };
+}
+
+const MIGRATIONS: &[Migration] = migrations![
+    1 center "0001_center",
+    2 packs "0002_packs",
+    3 directory_log "0003_directory_log",
+    4 directory "0004_directory",
+    5 reviews "0005_reviews",
+    6 agent "0006_agent",
+    7 agent_api "0007_agent_api",
+    8 agent_web "0008_agent_web",
+    9 lean_indexes "0009_lean_indexes",
+    10 open_copies "0010_open_copies",
+    11 unpurged_packages "0011_unpurged_packages",
+    12 http_login_account "0012_http_login_account",
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {

@@ -12,7 +12,8 @@ use std::time::Duration;
 use x509_cert::crl::CertificateList;
 
 use crate::TrustError;
-use crate::path::{hex, load_crls};
+use crate::package::sha256_hex;
+use crate::path::load_crls;
 
 /// No CA publishes a CRL this large; a bigger answer is refused.
 const MAX_CRL: usize = 32 * 1024 * 1024;
@@ -36,8 +37,7 @@ fn fetch_err(url: &str, detail: impl std::fmt::Display) -> TrustError {
 }
 
 fn cache_file(cache: &Path, url: &str) -> PathBuf {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, url.as_bytes());
-    cache.join(format!("{}.crl", &hex(d.as_ref())[..32]))
+    cache.join(format!("{}.crl", &sha256_hex(url.as_bytes())[..32]))
 }
 
 fn next_update(crl: &CertificateList) -> Option<i64> {
@@ -102,21 +102,20 @@ fn download(url: &str, timeout: Duration) -> Result<Vec<u8>, TrustError> {
     if host.is_empty() || path.contains([' ', '\r', '\n']) {
         return Err(fetch_err(url, "位址不正確"));
     }
+    let io = |e: std::io::Error| fetch_err(url, e);
     let addr = (host, port)
         .to_socket_addrs()
-        .map_err(|e| fetch_err(url, e))?
+        .map_err(io)?
         .next()
         .ok_or_else(|| fetch_err(url, "找不到主機"))?;
-    let mut s = TcpStream::connect_timeout(&addr, timeout).map_err(|e| fetch_err(url, e))?;
-    s.set_read_timeout(Some(timeout))
-        .map_err(|e| fetch_err(url, e))?;
-    s.set_write_timeout(Some(timeout))
-        .map_err(|e| fetch_err(url, e))?;
+    let mut s = TcpStream::connect_timeout(&addr, timeout).map_err(io)?;
+    s.set_read_timeout(Some(timeout)).map_err(io)?;
+    s.set_write_timeout(Some(timeout)).map_err(io)?;
     write!(
         s,
         "GET {path} HTTP/1.1\r\nHost: {hostport}\r\nUser-Agent: gongwen\r\nAccept: application/pkix-crl\r\nConnection: close\r\n\r\n"
     )
-    .map_err(|e| fetch_err(url, e))?;
+    .map_err(io)?;
     // Read until the connection closes or Content-Length bytes of body have arrived (a
     // server that resets the connection after a complete answer is still answered).
     let mut resp = Vec::new();
@@ -138,7 +137,7 @@ fn download(url: &str, timeout: Duration) -> Result<Vec<u8>, TrustError> {
         match s.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => resp.extend_from_slice(&buf[..n]),
-            Err(e) => return Err(fetch_err(url, e)),
+            Err(e) => return Err(io(e)),
         }
         if resp.len() > MAX_CRL + 64 * 1024 {
             return Err(fetch_err(url, "CRL 過大"));

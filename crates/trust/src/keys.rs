@@ -10,6 +10,7 @@ use aws_lc_rs::rsa::{
 use aws_lc_rs::signature::{self, EcdsaKeyPair, RsaKeyPair};
 
 use crate::TrustError;
+use crate::cms::unsupported;
 
 pub use crate::alg::{Hash, KeyTransport};
 
@@ -36,7 +37,7 @@ impl std::fmt::Debug for PrivateKey {
     }
 }
 
-fn key_err(detail: impl Into<String>) -> TrustError {
+pub(crate) fn key_err(detail: impl Into<String>) -> TrustError {
     TrustError::Key {
         detail: detail.into(),
     }
@@ -116,11 +117,7 @@ impl PrivateKey {
     /// Is this the private half of the certificate's public key?
     pub fn matches(&self, cert: &x509_cert::Certificate) -> bool {
         use aws_lc_rs::signature::KeyPair;
-        let public = cert
-            .tbs_certificate
-            .subject_public_key_info
-            .subject_public_key
-            .raw_bytes();
+        let public = crate::cms::public_key(cert);
         match &self.kind {
             Kind::Rsa(k) => k.public_key().as_ref() == public,
             Kind::P256(k) => k.public_key().as_ref() == public,
@@ -165,9 +162,7 @@ impl PrivateKey {
         expected_len: usize,
     ) -> Result<Vec<u8>, TrustError> {
         if !self.is_rsa() {
-            return Err(TrustError::Unsupported {
-                what: "以 P-256 加密憑證解密（請使用 RSA 加密憑證）".into(),
-            });
+            return Err(unsupported("以 P-256 加密憑證解密（請使用 RSA 加密憑證）"));
         }
         let result = match &self.kind {
             Kind::Token(t) => t.unwrap_key(transport, wrapped)?.ok_or(()),

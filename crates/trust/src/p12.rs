@@ -11,6 +11,7 @@ use x509_cert::Certificate;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
 use crate::TrustError;
+use crate::cms::unsupported;
 use crate::pbes2::{self, EncryptedPrivateKeyInfo, ITERATIONS, bad, der_err, iterations, random};
 
 const ID_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.1");
@@ -230,19 +231,15 @@ pub fn import(data: &[u8], password: &str) -> Result<Imported, TrustError> {
     let der = crate::cms::ber::to_der(data).map_err(|e| bad(e.to_string()))?;
     let pfx = Pfx::from_der(&der).map_err(der_err)?;
     if pfx.auth_safe.content_type != ID_DATA {
-        return Err(TrustError::Unsupported {
-            what: "以公開金鑰保護的 PKCS#12".into(),
-        });
+        return Err(unsupported("以公開金鑰保護的 PKCS#12"));
     }
     let auth_safe = octets(&pfx.auth_safe.content)?;
     if let Some(m) = &pfx.mac_data {
         if m.mac.algorithm.oid != SHA256 {
-            return Err(TrustError::Unsupported {
-                what: format!(
-                    "PKCS#12 完整性演算法 {}；請先以「openssl pkcs12 -legacy -in 舊檔 -nodes | openssl pkcs12 -export -out 新檔」轉成新格式",
-                    m.mac.algorithm.oid
-                ),
-            });
+            return Err(unsupported(format!(
+                "PKCS#12 完整性演算法 {}；請先以「openssl pkcs12 -legacy -in 舊檔 -nodes | openssl pkcs12 -export -out 新檔」轉成新格式",
+                m.mac.algorithm.oid
+            )));
         }
         let want = mac(
             password,
@@ -267,9 +264,7 @@ pub fn import(data: &[u8], password: &str) -> Result<Imported, TrustError> {
                 pbes2::decrypt(password, &ed.content.algorithm, body.as_bytes())?
             }
             other => {
-                return Err(TrustError::Unsupported {
-                    what: format!("PKCS#12 內容型別 {other}"),
-                });
+                return Err(unsupported(format!("PKCS#12 內容型別 {other}")));
             }
         };
         let bags: Vec<SafeBag> = Vec::from_der(&contents).map_err(der_err)?;

@@ -3,7 +3,6 @@
 //! needs. Who a certificate belongs to is not decided here: the directory binds keys to codes.
 
 use aws_lc_rs::signature;
-use der::asn1::ObjectIdentifier as Oid;
 use der::oid as const_oid;
 use der::{Decode, Encode};
 use x509_cert::Certificate;
@@ -132,11 +131,9 @@ fn verify_signed(
     sig: &[u8],
     issuer: &Certificate,
 ) -> bool {
-    const SHA256_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.11");
-    const SHA384_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.12");
-    const SHA512_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.13");
-    const ECDSA_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
-    const ECDSA_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
+    use crate::cms::{
+        ECDSA_SHA256, ECDSA_SHA384, SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA,
+    };
     let v: &'static dyn signature::VerificationAlgorithm = match alg.oid {
         SHA256_WITH_RSA => &signature::RSA_PKCS1_2048_8192_SHA256,
         SHA384_WITH_RSA => &signature::RSA_PKCS1_2048_8192_SHA384,
@@ -145,12 +142,7 @@ fn verify_signed(
         ECDSA_SHA384 => &signature::ECDSA_P384_SHA384_ASN1,
         _ => return false,
     };
-    let key = issuer
-        .tbs_certificate
-        .subject_public_key_info
-        .subject_public_key
-        .raw_bytes();
-    crate::cms::signature_ok(v, key, tbs, sig)
+    crate::cms::signature_ok(v, crate::cms::public_key(issuer), tbs, sig)
 }
 
 fn issued_by(cert: &Certificate, issuer: &Certificate) -> bool {
@@ -324,17 +316,17 @@ impl TrustStore {
         };
         // Extended key usage is checked where it decides something: TLS. (Signing and
         // encryption certificates of the national CAs carry varying EKUs.)
+        use const_oid::db::rfc5280::{
+            ANY_EXTENDED_KEY_USAGE, ID_KP_CLIENT_AUTH, ID_KP_SERVER_AUTH,
+        };
         let eku: Option<ExtendedKeyUsage> = extension(cert);
-        let any = const_oid::db::rfc5280::ANY_EXTENDED_KEY_USAGE;
-        let eku_ok = match (purpose, &eku) {
-            (Purpose::TlsServer, Some(e)) => {
-                e.0.iter()
-                    .any(|o| *o == const_oid::db::rfc5280::ID_KP_SERVER_AUTH || *o == any)
-            }
-            (Purpose::TlsClient, Some(e)) => {
-                e.0.iter()
-                    .any(|o| *o == const_oid::db::rfc5280::ID_KP_CLIENT_AUTH || *o == any)
-            }
+        let wanted = match purpose {
+            Purpose::TlsServer => Some(ID_KP_SERVER_AUTH),
+            Purpose::TlsClient => Some(ID_KP_CLIENT_AUTH),
+            Purpose::Signing | Purpose::Encryption => None,
+        };
+        let eku_ok = match (wanted, &eku) {
+            (Some(w), Some(e)) => e.0.iter().any(|o| *o == w || *o == ANY_EXTENDED_KEY_USAGE),
             _ => true,
         };
         if !ok || !eku_ok {
@@ -395,12 +387,7 @@ pub fn expiry_warnings(chain: &[Certificate], now: i64, days: u32) -> Vec<String
     chain
         .iter()
         .filter_map(|c| {
-            let end = c
-                .tbs_certificate
-                .validity
-                .not_after
-                .to_unix_duration()
-                .as_secs() as i64;
+            let end = not_after(c);
             let left = end - now;
             (left >= 0 && left <= days as i64 * 86_400).then(|| {
                 format!(
@@ -577,7 +564,6 @@ pub fn check_binding(
     })
 }
 
-/// Lower-case hex, as `pki issue` prints it.
 /// The 32 bytes a 64-digit hex string spells (a key digest as the directory lists it).
 pub fn unhex32(s: &str) -> Option<[u8; 32]> {
     if s.len() != 64 {
@@ -590,6 +576,7 @@ pub fn unhex32(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// Lower-case hex, as `pki issue` prints it.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -13,6 +13,7 @@ use der::{Decode, Sequence};
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
 use crate::TrustError;
+use crate::cms::unsupported;
 
 const PBES2: Oid = Oid::new_unwrap("1.2.840.113549.1.5.13");
 const PBKDF2: Oid = Oid::new_unwrap("1.2.840.113549.1.5.12");
@@ -122,62 +123,46 @@ pub(crate) fn encrypt(
     ))
 }
 
+/// An algorithm's parameters as `T`; `missing` says what is wrong without them.
+fn parameters<'a, T: der::Choice<'a> + der::DecodeValue<'a>>(
+    alg: &'a AlgorithmIdentifierOwned,
+    missing: &str,
+) -> Result<T, TrustError> {
+    let any = alg.parameters.as_ref().ok_or_else(|| bad(missing))?;
+    any.decode_as().map_err(der_err)
+}
+
 pub(crate) fn decrypt(
     password: &str,
     alg: &AlgorithmIdentifierOwned,
     data: &[u8],
 ) -> Result<Vec<u8>, TrustError> {
     if alg.oid != PBES2 {
-        return Err(TrustError::Unsupported {
-            what: format!(
-                "舊式 PKCS#12 加密（{}，例如 3DES 或 RC2）；請先以「openssl pkcs12 -legacy -in 舊檔 -nodes | openssl pkcs12 -export -out 新檔」轉成新格式",
-                alg.oid
-            ),
-        });
+        return Err(unsupported(format!(
+            "舊式 PKCS#12 加密（{}，例如 3DES 或 RC2）；請先以「openssl pkcs12 -legacy -in 舊檔 -nodes | openssl pkcs12 -export -out 新檔」轉成新格式",
+            alg.oid
+        )));
     }
-    let params: Pbes2Params = alg
-        .parameters
-        .as_ref()
-        .ok_or_else(|| bad("PBES2 缺少參數"))?
-        .decode_as()
-        .map_err(der_err)?;
+    let params: Pbes2Params = parameters(alg, "PBES2 缺少參數")?;
     if params.kdf.oid != PBKDF2 {
-        return Err(TrustError::Unsupported {
-            what: format!("金鑰衍生函數 {}", params.kdf.oid),
-        });
+        return Err(unsupported(format!("金鑰衍生函數 {}", params.kdf.oid)));
     }
-    let kdf: Pbkdf2Params = params
-        .kdf
-        .parameters
-        .as_ref()
-        .ok_or_else(|| bad("PBKDF2 缺少參數"))?
-        .decode_as()
-        .map_err(der_err)?;
+    let kdf: Pbkdf2Params = parameters(&params.kdf, "PBKDF2 缺少參數")?;
     let prf = match kdf.prf.as_ref().map(|p| p.oid) {
         None | Some(HMAC_SHA1) => aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA1,
         Some(HMAC_SHA256) => aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA256,
         Some(other) => {
-            return Err(TrustError::Unsupported {
-                what: format!("PBKDF2 雜湊 {other}"),
-            });
+            return Err(unsupported(format!("PBKDF2 雜湊 {other}")));
         }
     };
     let (cipher, key_len) = match params.scheme.oid {
         AES256_CBC => (&AES_256, 32),
         AES128_CBC => (&AES_128, 16),
         other => {
-            return Err(TrustError::Unsupported {
-                what: format!("PKCS#12 加密演算法 {other}"),
-            });
+            return Err(unsupported(format!("PKCS#12 加密演算法 {other}")));
         }
     };
-    let iv: OctetString = params
-        .scheme
-        .parameters
-        .as_ref()
-        .ok_or_else(|| bad("缺少初始向量"))?
-        .decode_as()
-        .map_err(der_err)?;
+    let iv: OctetString = parameters(&params.scheme, "缺少初始向量")?;
     let iv: [u8; 16] = iv
         .as_bytes()
         .try_into()

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::TrustError;
+use crate::package::sha256_hex;
 
 /// The intermediate CAs, after the real hierarchy: who certifies whom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,15 +148,10 @@ impl Subject {
             Subject::Organisation { code, .. } | Subject::TlsClient { code, .. } => code.as_str(),
             Subject::Person { name } | Subject::TlsServer { name, .. } => name.as_str(),
         };
-        raw.chars()
-            .map(|c| {
-                if c.is_alphanumeric() || c == '-' || c == '.' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
+        raw.replace(
+            |c: char| !(c.is_alphanumeric() || c == '-' || c == '.'),
+            "_",
+        )
     }
 
     fn check(&self) -> Result<(), TrustError> {
@@ -175,14 +171,8 @@ impl Subject {
         if name.trim().is_empty() || name.chars().count() > 64 {
             return bad(format!("名稱「{name}」應為 1 到 64 個字"));
         }
-        if let Some(code) = code
-            && (code.is_empty()
-                || code.len() > 20
-                || !code.bytes().all(|b| b.is_ascii_alphanumeric()))
-        {
-            return bad(format!(
-                "代碼「{code}」應為 1 到 20 個英數字（例如 10 碼機關代碼）"
-            ));
+        if let Some(code) = code {
+            gongwen_proto::directory::check_code(code).or_else(bad)?;
         }
         if matches!(self, Subject::TlsServer { .. } | Subject::TlsClient { .. }) {
             return Ok(());
@@ -312,24 +302,48 @@ fn now_dt(now: i64) -> Result<OffsetDateTime, TrustError> {
     })
 }
 
+/// Creates (or truncates) a file; a `private` one (a key, a sealed package, a document just
+/// opened) only its owner may read (0600).
+pub(crate) fn create_file(path: &Path, private: bool) -> std::io::Result<fs::File> {
+    let mut o = fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    o.open(path)
+}
+
 /// Writes through a temporary file and renames it into place; `private` files (keys) are
 /// readable by their owner only.
 pub fn write_file(path: &Path, data: &[u8], private: bool) -> Result<(), TrustError> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut f = opts.open(&tmp).map_err(|e| TrustError::io(&tmp, e))?;
+    let mut f = create_file(&tmp, private).map_err(|e| TrustError::io(&tmp, e))?;
     f.write_all(data).map_err(|e| TrustError::io(&tmp, e))?;
     f.sync_all().map_err(|e| TrustError::io(&tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| TrustError::io(path, e))
+}
+
+/// A key (readable by its owner only) and its certificate: `{stem}.key` and `{stem}.crt` in `dir`.
+fn write_pair(
+    dir: &Path,
+    stem: &str,
+    key: &KeyPair,
+    cert: &rcgen::Certificate,
+) -> Result<(), TrustError> {
+    write_file(
+        &dir.join(format!("{stem}.key")),
+        key.serialize_pem().as_bytes(),
+        true,
+    )?;
+    write_file(
+        &dir.join(format!("{stem}.crt")),
+        cert.pem().as_bytes(),
+        false,
+    )
 }
 
 fn read_text(path: &Path) -> Result<String, TrustError> {
@@ -375,11 +389,6 @@ fn ca_params(stem: &str) -> Result<CertificateParams, TrustError> {
     Ok(p)
 }
 
-fn sha256_hex(data: &[u8]) -> String {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl TestCa {
     fn state_path(dir: &Path) -> PathBuf {
         dir.join("ca.toml")
@@ -408,12 +417,7 @@ impl TestCa {
         root.serial_number = Some(SerialNumber::from_slice(&[1]));
         let root_key = opts.key.generate()?;
         let root_cert = root.self_signed(&root_key).map_err(TrustError::crypto)?;
-        write_file(
-            &dir.join("root.key"),
-            root_key.serialize_pem().as_bytes(),
-            true,
-        )?;
-        write_file(&dir.join("root.crt"), root_cert.pem().as_bytes(), false)?;
+        write_pair(dir, ROOT_STEM, &root_key, &root_cert)?;
         let root_issuer = Issuer::new(root, root_key);
         for (i, b) in Branch::ALL.into_iter().enumerate() {
             let mut p = ca_params(b.stem())?;
@@ -424,16 +428,7 @@ impl TestCa {
             let cert = p
                 .signed_by(&key, &root_issuer)
                 .map_err(TrustError::crypto)?;
-            write_file(
-                &dir.join(format!("{}.key", b.stem())),
-                key.serialize_pem().as_bytes(),
-                true,
-            )?;
-            write_file(
-                &dir.join(format!("{}.crt", b.stem())),
-                cert.pem().as_bytes(),
-                false,
-            )?;
+            write_pair(dir, b.stem(), &key, &cert)?;
         }
         let mut ca = TestCa {
             dir: dir.to_path_buf(),
@@ -450,23 +445,20 @@ impl TestCa {
 
     /// Opens a CA made by [`TestCa::init`].
     pub fn open(dir: &Path) -> Result<TestCa, TrustError> {
-        let path = Self::state_path(dir);
-        let text = fs::read_to_string(&path).map_err(|e| TrustError::CaState {
+        let bad = |detail: String| TrustError::CaState {
             path: dir.display().to_string(),
-            detail: match e.kind() {
+            detail,
+        };
+        let text = fs::read_to_string(Self::state_path(dir)).map_err(|e| {
+            bad(match e.kind() {
                 std::io::ErrorKind::NotFound => "沒有 ca.toml（請先執行 gongwen pki init）".into(),
                 _ => e.to_string(),
-            },
+            })
         })?;
-        let state: State = toml::from_str(&text).map_err(|e| TrustError::CaState {
-            path: dir.display().to_string(),
-            detail: format!("ca.toml 無法解讀：{}", e.message()),
-        })?;
+        let state: State =
+            toml::from_str(&text).map_err(|e| bad(format!("ca.toml 無法解讀：{}", e.message())))?;
         if state.version != 1 {
-            return Err(TrustError::CaState {
-                path: dir.display().to_string(),
-                detail: format!("ca.toml 版本 {} 不支援", state.version),
-            });
+            return Err(bad(format!("ca.toml 版本 {} 不支援", state.version)));
         }
         Ok(TestCa {
             dir: dir.to_path_buf(),
@@ -581,12 +573,8 @@ impl TestCa {
                 }
                 Subject::Person { name } | Subject::TlsServer { name, .. } => (name.clone(), None),
             };
-            let org = match &req.subject {
-                Subject::Organisation { name, .. } | Subject::TlsClient { name, .. } => {
-                    Some(name.as_str())
-                }
-                _ => None,
-            };
+            // Organisations and TLS clients: the name is the organisation's too.
+            let org = code.is_some().then_some(name.as_str());
             p.distinguished_name = dn(&name, org, code.as_deref());
             p.key_usages = match (usage, req.key) {
                 (Usage::Signing, _) => vec![
@@ -641,8 +629,7 @@ impl TestCa {
             let rel = format!("issued/{base}.crt");
             let cert_file = self.dir.join(&rel);
             let key_file = self.dir.join(format!("issued/{base}.key"));
-            write_file(&key_file, key.serialize_pem().as_bytes(), true)?;
-            write_file(&cert_file, cert.pem().as_bytes(), false)?;
+            write_pair(&self.dir.join("issued"), &base, &key, &cert)?;
             let record = Record {
                 serial: serial_hex,
                 issuer: branch,

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::TrustError;
-use crate::cms::{self, Signer};
+use crate::cms::{self, Signer, unsupported};
 use crate::package::PackageHeader;
 use crate::path::{Evaluation, Purpose, TrustStore, check_binding};
 
@@ -194,9 +194,7 @@ pub fn verify_with(
             detail: format!("回執內容無法解讀：{e}"),
         })?;
     if receipt.version != 1 {
-        return Err(TrustError::Unsupported {
-            what: format!("回執版本 {}", receipt.version),
-        });
+        return Err(unsupported(format!("回執版本 {}", receipt.version)));
     }
     let signed_at = v.signing_time.unwrap_or(receipt.time);
     let evaluation = evaluate(&v.signer, &v.certs, signed_at)?;

@@ -32,6 +32,14 @@ pub fn openssl(args: &[&str]) -> (bool, String) {
     run_openssl(None, args)
 }
 
+/// Runs `openssl` with the words of `line`, then `args` as they are (paths, passwords with
+/// spaces).
+pub fn openssl_then(line: &str, args: &[&str]) -> (bool, String) {
+    let mut all: Vec<&str> = line.split_whitespace().collect();
+    all.extend(args);
+    run_openssl(None, &all)
+}
+
 /// Runs `openssl` in `dir` with the words of `line`: the files are named relative to `dir`,
 /// and no argument contains white space.
 pub fn openssl_in(dir: &Path, line: &str) -> (bool, String) {
@@ -65,13 +73,7 @@ pub fn p256_ca(dir: &Path, years: u32, now: i64) -> TestCa {
 
 /// `openssl cms -decrypt` of a DER file with a recipient's certificate and key, into `out`.
 pub fn openssl_decrypt(input: &Path, cert: &Path, key: &Path, out: &Path) -> (bool, String) {
-    openssl(&[
-        "cms",
-        "-decrypt",
-        "-binary",
-        "-inform",
-        "DER",
-        "-in",
+    let files = [
         s(input),
         "-recip",
         s(cert),
@@ -79,7 +81,8 @@ pub fn openssl_decrypt(input: &Path, cert: &Path, key: &Path, out: &Path) -> (bo
         s(key),
         "-out",
         s(out),
-    ])
+    ];
+    openssl_then("cms -decrypt -binary -inform DER -in", &files)
 }
 
 /// An agency's signing and encryption certificates from the GCA-like intermediate, 30 days.

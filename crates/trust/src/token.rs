@@ -18,12 +18,8 @@ use cryptoki::types::AuthPin;
 
 use crate::TrustError;
 use crate::alg::{Hash, KeyTransport};
-
-fn key_err(detail: impl Into<String>) -> TrustError {
-    TrustError::Key {
-        detail: detail.into(),
-    }
-}
+use crate::cms::unsupported;
+use crate::keys::key_err;
 
 fn token_err(what: &str, e: cryptoki::error::Error) -> TrustError {
     TrustError::Key {
@@ -222,9 +218,7 @@ impl TokenKey {
         wrapped: &[u8],
     ) -> Result<Option<Vec<u8>>, TrustError> {
         if !self.rsa {
-            return Err(TrustError::Unsupported {
-                what: "以 EC 金鑰解密（請使用 RSA 加密憑證）".into(),
-            });
+            return Err(unsupported("以 EC 金鑰解密（請使用 RSA 加密憑證）"));
         }
         let hash = match transport {
             KeyTransport::Pkcs1 => {
@@ -279,6 +273,10 @@ fn mgf1(alg: &'static aws_lc_rs::digest::Algorithm, seed: &[u8], len: usize) -> 
     out
 }
 
+fn xor(data: &[u8], mask: Vec<u8>) -> Vec<u8> {
+    data.iter().zip(mask).map(|(a, b)| a ^ b).collect()
+}
+
 /// EME-OAEP decoding (RFC 8017 §7.1.2) of a raw RSA result, empty label. Every check is
 /// folded into one flag so that timing says nothing about which one failed.
 fn oaep_decode(hash: Hash, raw: &[u8], k: usize) -> Option<Vec<u8>> {
@@ -290,16 +288,8 @@ fn oaep_decode(hash: Hash, raw: &[u8], k: usize) -> Option<Vec<u8>> {
     let mut em = vec![0u8; k - raw.len()];
     em.extend_from_slice(raw);
     let (masked_seed, masked_db) = em[1..].split_at(h_len);
-    let seed: Vec<u8> = masked_seed
-        .iter()
-        .zip(mgf1(alg, masked_db, h_len))
-        .map(|(a, b)| a ^ b)
-        .collect();
-    let db: Vec<u8> = masked_db
-        .iter()
-        .zip(mgf1(alg, &seed, masked_db.len()))
-        .map(|(a, b)| a ^ b)
-        .collect();
+    let seed = xor(masked_seed, mgf1(alg, masked_db, h_len));
+    let db = xor(masked_db, mgf1(alg, &seed, masked_db.len()));
     let l_hash = aws_lc_rs::digest::digest(alg, b"");
     let mut bad = em[0];
     for (a, b) in db[..h_len].iter().zip(l_hash.as_ref()) {
@@ -389,16 +379,8 @@ mod tests {
         db.resize(k - 32 - 1 - msg.len() - 1, 0);
         db.push(1);
         db.extend_from_slice(msg);
-        let masked_db: Vec<u8> = db
-            .iter()
-            .zip(mgf1(alg, &seed, db.len()))
-            .map(|(a, b)| a ^ b)
-            .collect();
-        let masked_seed: Vec<u8> = seed
-            .iter()
-            .zip(mgf1(alg, &masked_db, 32))
-            .map(|(a, b)| a ^ b)
-            .collect();
+        let masked_db = xor(&db, mgf1(alg, &seed, db.len()));
+        let masked_seed = xor(&seed, mgf1(alg, &masked_db, 32));
         let em = [&[0u8][..], &masked_seed, &masked_db].concat();
         assert_eq!(oaep_decode(Hash::Sha256, &em, k).unwrap(), msg);
         // The leading zero may be dropped by a token; any flipped byte is refused.

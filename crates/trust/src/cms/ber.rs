@@ -3,16 +3,11 @@
 //! BER, so everything read goes through here first, with bounds: a hostile file ("BER bomb":
 //! deep nesting, lengths past the end, endless chunks) ends in an error, never a crash.
 
+use super::malformed;
 use crate::TrustError;
 
 /// Deeper than any CMS structure nests (a package is about 12 levels).
 const MAX_DEPTH: usize = 64;
-
-fn malformed(detail: impl Into<String>) -> TrustError {
-    TrustError::Malformed {
-        detail: detail.into(),
-    }
-}
 
 struct Reader<'a> {
     data: &'a [u8],

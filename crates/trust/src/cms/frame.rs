@@ -3,14 +3,8 @@
 
 use der::Encode;
 
-use super::Signer;
+use super::{Signer, malformed};
 use crate::TrustError;
-
-fn frame_error(detail: impl Into<String>) -> TrustError {
-    TrustError::Malformed {
-        detail: detail.into(),
-    }
-}
 
 /// DER tag and length.
 pub(crate) fn tl(tag: u8, len: u64) -> Vec<u8> {
@@ -35,7 +29,7 @@ pub(crate) fn elements(body: &[u8]) -> Result<Vec<&[u8]>, TrustError> {
         let end = pos + header + len as usize;
         out.push(
             body.get(pos..end)
-                .ok_or_else(|| frame_error("元素長度超出範圍"))?,
+                .ok_or_else(|| malformed("元素長度超出範圍"))?,
         );
         pos = end;
     }
@@ -44,7 +38,7 @@ pub(crate) fn elements(body: &[u8]) -> Result<Vec<&[u8]>, TrustError> {
 
 /// (tag, header length, content length) of a DER element at the start of `b`.
 pub(crate) fn read_header(b: &[u8]) -> Result<(u8, usize, u64), TrustError> {
-    let short = || frame_error("DER 標頭被截斷");
+    let short = || malformed("DER 標頭被截斷");
     let tag = *b.first().ok_or_else(short)?;
     let first = *b.get(1).ok_or_else(short)?;
     if first < 0x80 {
@@ -52,7 +46,7 @@ pub(crate) fn read_header(b: &[u8]) -> Result<(u8, usize, u64), TrustError> {
     }
     let n = (first & 0x7f) as usize;
     if n == 0 || n > 8 {
-        return Err(frame_error("串流處理只接受 DER（定長）編碼"));
+        return Err(malformed("串流處理只接受 DER（定長）編碼"));
     }
     let mut len = 0u64;
     for i in 0..n {
@@ -76,12 +70,12 @@ pub(crate) fn attached(
     signing_time: i64,
 ) -> Result<(Vec<u8>, Vec<u8>), TrustError> {
     let sd = super::signed_data(digest, signer, signing_time)?;
-    let sd_der = sd.to_der().map_err(super::malformed)?;
+    let sd_der = sd.to_der().map_err(malformed)?;
     let parts = elements(body(&sd_der)?)?;
     let [version, digest_algs, _encap_without_content, rest @ ..] = &parts[..] else {
-        return Err(frame_error("內部錯誤：SignedData 結構不符"));
+        return Err(malformed("內部錯誤：SignedData 結構不符"));
     };
-    let oid_data = super::ID_DATA.to_der().map_err(super::malformed)?;
+    let oid_data = super::ID_DATA.to_der().map_err(malformed)?;
     let octet = tl(0x04, content_len);
     let explicit = tl(0xa0, octet.len() as u64 + content_len);
     let encap_len =
@@ -92,7 +86,7 @@ pub(crate) fn attached(
         + encap_len
         + suffix.len() as u64;
     let sd_hdr = tl(0x30, sd_len);
-    let oid_sd = super::ID_SIGNED_DATA.to_der().map_err(super::malformed)?;
+    let oid_sd = super::ID_SIGNED_DATA.to_der().map_err(malformed)?;
     let sd_total = sd_hdr.len() as u64 + sd_len;
     let ci_explicit = tl(0xa0, sd_total);
     let ci_len = oid_sd.len() as u64 + ci_explicit.len() as u64 + sd_total;

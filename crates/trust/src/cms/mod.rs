@@ -47,12 +47,12 @@ const SHA512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.3");
 const RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
 const RSAES_OAEP: Oid = Oid::new_unwrap("1.2.840.113549.1.1.7");
 const MGF1: Oid = Oid::new_unwrap("1.2.840.113549.1.1.8");
-const SHA256_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.11");
-const SHA384_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.12");
-const SHA512_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.13");
+pub(crate) const SHA256_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.11");
+pub(crate) const SHA384_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.12");
+pub(crate) const SHA512_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.13");
 const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
-const ECDSA_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
-const ECDSA_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
+pub(crate) const ECDSA_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
+pub(crate) const ECDSA_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
 const AES128_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.2");
 const AES192_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.22");
 const AES256_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.42");
@@ -63,8 +63,14 @@ pub(crate) fn malformed(e: impl std::fmt::Display) -> TrustError {
     }
 }
 
-fn unsupported(what: impl Into<String>) -> TrustError {
+pub(crate) fn unsupported(what: impl Into<String>) -> TrustError {
     TrustError::Unsupported { what: what.into() }
+}
+
+fn bad_signature(detail: &str) -> TrustError {
+    TrustError::BadSignature {
+        detail: detail.into(),
+    }
 }
 
 fn alg(oid: Oid, params: Option<Any>) -> AlgorithmIdentifierOwned {
@@ -95,14 +101,13 @@ fn digest_of(oid: &Oid, data: &[u8]) -> Result<Vec<u8>, TrustError> {
 
 /// Certificates from PEM text (one or more `CERTIFICATE` blocks) or DER.
 pub fn load_certs(data: &[u8]) -> Result<Vec<Certificate>, TrustError> {
+    let unreadable = |e: der::Error| TrustError::Key {
+        detail: format!("憑證檔無法解讀：{e}"),
+    };
     let certs = if data.trim_ascii_start().starts_with(b"-----BEGIN") {
-        Certificate::load_pem_chain(data).map_err(|e| TrustError::Key {
-            detail: format!("憑證檔無法解讀：{e}"),
-        })?
+        Certificate::load_pem_chain(data).map_err(unreadable)?
     } else {
-        vec![Certificate::from_der(data).map_err(|e| TrustError::Key {
-            detail: format!("憑證檔無法解讀：{e}"),
-        })?]
+        vec![Certificate::from_der(data).map_err(unreadable)?]
     };
     if certs.is_empty() {
         return Err(TrustError::Key {
@@ -110,6 +115,14 @@ pub fn load_certs(data: &[u8]) -> Result<Vec<Certificate>, TrustError> {
         });
     }
     Ok(certs)
+}
+
+/// The bits of a certificate's public key.
+pub(crate) fn public_key(cert: &Certificate) -> &[u8] {
+    cert.tbs_certificate
+        .subject_public_key_info
+        .subject_public_key
+        .raw_bytes()
 }
 
 fn issuer_and_serial(cert: &Certificate) -> IssuerAndSerialNumber {
@@ -415,9 +428,9 @@ pub(crate) fn check_signed(
     content: Option<&[u8]>,
 ) -> Result<(Certificate, Vec<Certificate>, Option<i64>), TrustError> {
     let mut infos = sd.signer_infos.0.iter();
-    let info = infos.next().ok_or_else(|| TrustError::BadSignature {
-        detail: "沒有任何簽署者".into(),
-    })?;
+    let info = infos
+        .next()
+        .ok_or_else(|| bad_signature("沒有任何簽署者"))?;
     if infos.next().is_some() {
         return Err(unsupported("多個簽署者的簽章資料"));
     }
@@ -433,29 +446,20 @@ pub(crate) fn check_signed(
         .clone();
     let digest_oid = info.digest_alg.oid;
     let alg = verify_alg(&signer, &digest_oid, &info.signature_algorithm.oid)?;
-    let key = signer
-        .tbs_certificate
-        .subject_public_key_info
-        .subject_public_key
-        .raw_bytes();
+    let key = public_key(&signer);
     let mut signing_time = None;
     let signed_bytes = match &info.signed_attrs {
         Some(attrs) => {
-            let md = attr(attrs, ATTR_MESSAGE_DIGEST).ok_or_else(|| TrustError::BadSignature {
-                detail: "簽署屬性缺少 messageDigest".into(),
-            })?;
+            let md = attr(attrs, ATTR_MESSAGE_DIGEST)
+                .ok_or_else(|| bad_signature("簽署屬性缺少 messageDigest"))?;
             let md = md.decode_as::<OctetString>().map_err(malformed)?;
             if md.as_bytes() != digest(&digest_oid)? {
-                return Err(TrustError::BadSignature {
-                    detail: "內容摘要不符（內容在簽署後被更改）".into(),
-                });
+                return Err(bad_signature("內容摘要不符（內容在簽署後被更改）"));
             }
             match attr(attrs, ATTR_CONTENT_TYPE).map(|a| a.decode_as::<Oid>()) {
                 Some(Ok(t)) if t == sd.encap_content_info.econtent_type => {}
                 _ => {
-                    return Err(TrustError::BadSignature {
-                        detail: "簽署屬性的 contentType 不符".into(),
-                    });
+                    return Err(bad_signature("簽署屬性的 contentType 不符"));
                 }
             }
             if let Some(t) = attr(attrs, ATTR_SIGNING_TIME) {
@@ -469,9 +473,7 @@ pub(crate) fn check_signed(
             .to_vec(),
     };
     if !signature_ok(alg, key, &signed_bytes, info.signature.as_bytes()) {
-        return Err(TrustError::BadSignature {
-            detail: "簽章值與簽署者的公鑰不符".into(),
-        });
+        return Err(bad_signature("簽章值與簽署者的公鑰不符"));
     }
     Ok((signer, certs, signing_time))
 }

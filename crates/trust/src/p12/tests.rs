@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::pki::{InitOptions, KeyType, TestCa};
-use crate::testutil::{cert, fresh_dir, issue_agency, openssl, openssl_in, p256_ca, rel, s};
+use crate::testutil::{cert, fresh_dir, issue_agency, openssl_in, openssl_then, p256_ca, rel, s};
 
 const T0: i64 = 1_767_580_200;
 
@@ -24,15 +24,10 @@ fn our_p12_opens_in_openssl_and_openssls_opens_here() {
         let p12 = export(&pkcs8, &cert, &chain, "臺北市政府 簽章", "correct horse").unwrap();
         let f = dir.join(format!("{code}.p12"));
         std::fs::write(&f, &p12).unwrap();
-        let (ok, out) = openssl(&[
-            "pkcs12",
-            "-in",
-            s(&f),
-            "-passin",
-            "pass:correct horse",
-            "-nodes",
-            "-info",
-        ]);
+        let (ok, out) = openssl_then(
+            "pkcs12 -in",
+            &[s(&f), "-passin", "pass:correct horse", "-nodes", "-info"],
+        );
         assert!(ok, "{out}");
         assert!(
             out.contains("BEGIN PRIVATE KEY") && out.matches("BEGIN CERTIFICATE").count() == 3,
@@ -111,18 +106,14 @@ fn passphrase_protected_pkcs8_keys_from_openssl() {
     ] {
         let c = &issue_agency(&mut ca, code, kt, T0)[0];
         let enc = dir.join(format!("{code}-enc.pem"));
-        let (ok, out) = openssl(&[
-            "pkcs8",
-            "-topk8",
-            "-v2",
-            "aes-256-cbc",
-            "-in",
+        let args = [
             s(&c.key_file),
             "-passout",
             "pass:長長的密碼 phrase",
             "-out",
             s(&enc),
-        ]);
+        ];
+        let (ok, out) = openssl_then("pkcs8 -topk8 -v2 aes-256-cbc -in", &args);
         assert!(ok, "{out}");
         let text = std::fs::read_to_string(&enc).unwrap();
         assert!(text.contains("ENCRYPTED PRIVATE KEY"));

@@ -43,6 +43,16 @@ pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref())
 }
 
+/// A file held in memory as the header lists it.
+fn entry((name, bytes): &(String, Vec<u8>), role: FileRole) -> FileEntry {
+    FileEntry {
+        name: name.clone(),
+        role,
+        size: bytes.len() as u64,
+        sha256: sha256_hex(bytes),
+    }
+}
+
 pub(crate) fn content_err(detail: impl Into<String>) -> TrustError {
     TrustError::Content {
         detail: detail.into(),
@@ -111,7 +121,6 @@ pub fn recipient_codes(di: &[u8], sw: Option<&[u8]>) -> Result<Vec<String>, Trus
     Ok(out)
 }
 
-/// Checks the documents and builds the header (without the body digest).
 /// Files by name, in package order.
 pub type Files = Vec<(String, Vec<u8>)>;
 
@@ -207,12 +216,6 @@ pub(crate) fn header_for(
             return Err(content_err(format!("DI 宣告的附件「{d}」沒有附上")));
         }
     }
-    let entry = |(name, bytes): &(String, Vec<u8>), role| FileEntry {
-        name: name.clone(),
-        role,
-        size: bytes.len() as u64,
-        sha256: sha256_hex(bytes),
-    };
     let mut files = vec![entry(di_file, FileRole::Di)];
     if let Some(sw) = sw_file {
         files.push(entry(sw, FileRole::Sw));
@@ -266,12 +269,7 @@ pub fn seal_edited(
     let attachments = input
         .attachments
         .iter()
-        .map(|(name, bytes)| FileEntry {
-            name: name.clone(),
-            role: FileRole::Attachment,
-            size: bytes.len() as u64,
-            sha256: sha256_hex(bytes),
-        })
+        .map(|f| entry(f, FileRole::Attachment))
         .collect();
     let mut header = header_for(
         &input.di,

@@ -30,8 +30,9 @@ use super::{
 };
 use crate::TrustError;
 use crate::cms::frame::{self, body, elements, read_header, tl};
-use crate::cms::{self, Signer};
+use crate::cms::{self, Signer, malformed, unsupported};
 use crate::path::{Evaluation, TrustStore, hex};
+use crate::pki::create_file;
 
 const CHUNK: usize = 64 * 1024;
 /// Small structures (certificates, recipient infos, the header) are read whole, up to this.
@@ -40,16 +41,7 @@ const MAX_SMALL: u64 = 4 * 1024 * 1024;
 const MAX_DOC: u64 = 8 * 1024 * 1024;
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> TrustError + '_ {
-    move |e| TrustError::Io {
-        path: path.display().to_string(),
-        detail: gongwen_doc::io_message(&e),
-    }
-}
-
-fn malformed(detail: impl Into<String>) -> TrustError {
-    TrustError::Malformed {
-        detail: detail.into(),
-    }
+    move |e| TrustError::io(path, e)
 }
 
 /// SHA-256 on another thread: opening a package hashes the same gigabyte three times
@@ -170,40 +162,20 @@ pub fn seal_to_file(input: &StreamSeal, out: &Path) -> Result<PackageHeader, Tru
     // Pass 1: each attachment's digest and the running digest of the tar stream.
     let mut tar_digest = Context::new(&SHA256);
     let mut entries = Vec::new();
-    {
-        let mut current: Option<(Context, u64)> = None;
-        let mut attachment = 0usize;
-        let mut buf = vec![0u8; CHUNK];
-        for p in &pieces {
-            match p {
-                Piece::Bytes(b) => tar_digest.update(b),
-                Piece::File(path, len) => {
-                    let mut f = File::open(path).map_err(io(path))?;
-                    let mut ctx = Context::new(&SHA256);
-                    let mut left = *len;
-                    while left > 0 {
-                        let n = f
-                            .read(&mut buf[..left.min(CHUNK as u64) as usize])
-                            .map_err(io(path))?;
-                        if n == 0 {
-                            return Err(changed(path));
-                        }
-                        ctx.update(&buf[..n]);
-                        tar_digest.update(&buf[..n]);
-                        left -= n as u64;
-                    }
-                    current = Some((ctx, *len));
-                }
-            }
-            if let Some((ctx, len)) = current.take() {
-                entries.push(FileEntry {
-                    name: sizes[attachment].0.clone(),
-                    role: FileRole::Attachment,
-                    size: len,
-                    sha256: hex(ctx.finish().as_ref()),
-                });
-                attachment += 1;
-            }
+    for p in &pieces {
+        let mut file = Context::new(&SHA256);
+        feed(std::slice::from_ref(p), &mut |chunk: &[u8]| {
+            tar_digest.update(chunk);
+            file.update(chunk);
+            Ok(())
+        })?;
+        if let Piece::File(_, len) = p {
+            entries.push(FileEntry {
+                name: sizes[entries.len()].0.clone(),
+                role: FileRole::Attachment,
+                size: *len,
+                sha256: hex(file.finish().as_ref()),
+            });
         }
     }
     let mut header = header_for(
@@ -322,7 +294,7 @@ pub fn seal_to_file(input: &StreamSeal, out: &Path) -> Result<PackageHeader, Tru
         std::process::id()
     ));
     let result = (|| {
-        let file = private_file(&tmp).map_err(io(&tmp))?;
+        let file = create_file(&tmp, true).map_err(io(&tmp))?;
         let mut w = std::io::BufWriter::with_capacity(CHUNK, file);
         w.write_all(&outer).map_err(io(&tmp))?;
         let again = encrypt(&mut |c| w.write_all(c).map_err(io(&tmp)))?;
@@ -624,7 +596,7 @@ fn extract(
             manifest = Some(m);
         } else {
             let tmp = dir.join(format!(".{name}.{tag}.part"));
-            let mut f = private_file(&tmp).map_err(io(&tmp))?;
+            let mut f = create_file(&tmp, true).map_err(io(&tmp))?;
             // Listed before it is written, so a failure below still removes the part file.
             files.push(Extracted {
                 name,
@@ -747,9 +719,7 @@ pub fn open_to_dir(
             let (files, manifest) = extract(&mut limited, out, &tag)?;
             extracted = files;
             let mut rest = Vec::new();
-            limited
-                .read_to_end(&mut rest)
-                .map_err(|e| malformed(e.to_string()))?;
+            limited.read_to_end(&mut rest).map_err(malformed)?;
             if !rest.is_empty() {
                 return Err(malformed("封包內容長度不符"));
             }
@@ -779,9 +749,7 @@ pub fn open_to_dir(
                     if *oid == Oid::new_unwrap("2.16.840.1.101.3.4.2.1") {
                         Ok(digest.clone())
                     } else {
-                        Err(TrustError::Unsupported {
-                            what: format!("串流處理的摘要演算法 {oid}"),
-                        })
+                        Err(unsupported(format!("串流處理的摘要演算法 {oid}")))
                     }
                 },
                 None,
@@ -860,16 +828,6 @@ pub fn open_to_dir(
         signed_at,
         trust: evaluation,
     })
-}
-
-/// Creates (or truncates) a file only its owner may read (0600): what is written here is a
-/// sealed package or a document just opened.
-fn private_file(path: &Path) -> std::io::Result<File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-    o.open(path)
 }
 
 /// Creates a folder (and missing parents) only its owner may enter (0700).

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::testutil::{fresh_dir, openssl, openssl_in, p256_ca, rel, s as p};
+use crate::testutil::{fresh_dir, openssl, openssl_in, openssl_then, p256_ca, rel, s as p};
 
 const NOW: i64 = 1_767_580_200; // 2026-01-05 10:30 Asia/Taipei
 
@@ -12,6 +12,12 @@ const NOW: i64 = 1_767_580_200; // 2026-01-05 10:30 Asia/Taipei
 /// at the real time the test runs if that is before NOW, so pass the time explicitly).
 fn verify(ca: &TestCa, branch: Branch, cert: &Path, extra: &str) -> (bool, String) {
     verify_at(ca, NOW + 60, &format!("{}.crt", branch.stem()), cert, extra)
+}
+
+/// [`verify`], which must succeed.
+fn verify_ok(ca: &TestCa, branch: Branch, cert: &Path, extra: &str) {
+    let (ok, out) = verify(ca, branch, cert, extra);
+    assert!(ok, "{out}");
 }
 
 /// `openssl verify` of `cert` at `time`, trusting the root, with the intermediates in `untrusted`.
@@ -40,16 +46,7 @@ fn request(subject: Subject, key: KeyType, days: u32) -> IssueRequest {
 
 /// `openssl x509 -noout -text` of a certificate.
 fn x509_text(cert: &Path) -> String {
-    openssl(&[
-        "x509",
-        "-noout",
-        "-text",
-        "-nameopt",
-        "utf8",
-        "-in",
-        p(cert),
-    ])
-    .1
+    openssl_then("x509 -noout -text -nameopt utf8 -in", &[p(cert)]).1
 }
 
 #[test]
@@ -64,10 +61,8 @@ fn organisations_get_a_signing_and_an_encryption_certificate_openssl_accepts() {
     assert_eq!(sign.record.usage, Usage::Signing);
     assert_eq!(enc.record.usage, Usage::Encryption);
 
-    let (ok, out) = verify(&ca, Branch::Gca, &sign.cert_file, "-purpose smimesign");
-    assert!(ok, "{out}");
-    let (ok, out) = verify(&ca, Branch::Gca, &enc.cert_file, "-purpose smimeencrypt");
-    assert!(ok, "{out}");
+    verify_ok(&ca, Branch::Gca, &sign.cert_file, "-purpose smimesign");
+    verify_ok(&ca, Branch::Gca, &enc.cert_file, "-purpose smimeencrypt");
     // The chain file is what a peer needs beside the root.
     let chain = rel(&dir, &sign.chain_file);
     let (ok, out) = verify_at(&ca, NOW + 60, chain, &sign.cert_file, "");
@@ -126,13 +121,12 @@ fn persons_companies_and_tls_nodes_with_every_key_type() {
     let person = ca
         .issue(&request(Subject::Person { name }, KeyType::P256, 365), NOW)
         .unwrap();
-    let (ok, out) = verify(
+    verify_ok(
         &ca,
         Branch::Moica,
         &person[0].cert_file,
         "-purpose smimesign",
     );
-    assert!(ok, "{out}");
     let text = x509_text(&person[1].cert_file);
     assert!(
         text.contains("Key Agreement"),
@@ -142,8 +136,7 @@ fn persons_companies_and_tls_nodes_with_every_key_type() {
     let company = ca
         .issue(&org(Branch::Moeaca, "12345678", KeyType::Rsa3072), NOW)
         .unwrap();
-    let (ok, out) = verify(&ca, Branch::Moeaca, &company[0].cert_file, "");
-    assert!(ok, "{out}");
+    verify_ok(&ca, Branch::Moeaca, &company[0].cert_file, "");
     let text = x509_text(&company[0].cert_file);
     assert!(text.contains("3072 bit"), "{text}");
     // Certified by the company CA, so the agency CA is no path to trust.
@@ -160,8 +153,7 @@ fn persons_companies_and_tls_nodes_with_every_key_type() {
         .unwrap();
     let server = &server[0].cert_file;
     let purpose = "-purpose sslserver -verify_ip 127.0.0.1";
-    let (ok, out) = verify(&ca, Branch::Gca, server, purpose);
-    assert!(ok, "{out}");
+    verify_ok(&ca, Branch::Gca, server, purpose);
     let (ok, _) = verify(&ca, Branch::Gca, server, "-purpose sslclient");
     assert!(!ok, "a server certificate is no client certificate");
 
@@ -171,8 +163,7 @@ fn persons_companies_and_tls_nodes_with_every_key_type() {
     };
     let client = ca.issue(&request(subject, KeyType::P256, 30), NOW).unwrap();
     let client = &client[0].cert_file;
-    let (ok, out) = verify(&ca, Branch::Gca, client, "-purpose sslclient");
-    assert!(ok, "{out}");
+    verify_ok(&ca, Branch::Gca, client, "-purpose sslclient");
 
     // Our own evaluation agrees on purposes, extended key usage included.
     let load = |f: &Path| crate::cms::load_certs(&std::fs::read(f).unwrap()).unwrap();
@@ -210,8 +201,7 @@ fn a_revoked_certificate_is_in_the_crl_and_openssl_refuses_it() {
         .issue(&org(Branch::Xca, "XA87654321", KeyType::P256), NOW)
         .unwrap();
     let crl = "-crl_check -CRLfile crl/xca.crl";
-    let (ok, out) = verify(&ca, Branch::Xca, &a[0].cert_file, crl);
-    assert!(ok, "{out}");
+    verify_ok(&ca, Branch::Xca, &a[0].cert_file, crl);
 
     let rec = ca
         .revoke(
