@@ -83,6 +83,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0012_http_login_account.sql"),
         postgres: include_str!("../../../migrations/postgres/0012_http_login_account.sql"),
     },
+    Migration {
+        version: 13,
+        name: "office",
+        sqlite: include_str!("../../../migrations/sqlite/0013_office.sql"),
+        postgres: include_str!("../../../migrations/postgres/0013_office.sql"),
+    },
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {
