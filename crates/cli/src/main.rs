@@ -23,6 +23,7 @@ mod demo;
 mod directory_cmd;
 mod doc_cmd;
 mod error;
+mod office_cmd;
 mod package_cmd;
 mod pki_cmd;
 mod show;
@@ -97,6 +98,9 @@ enum Command {
     /// 機關代理程式（機關層）：以資料夾、公文系統 API 與網頁版收發公文
     #[command(subcommand)]
     Agent(agent_cmd::AgentCommand),
+    /// 公文管理系統（線上簽核）：驗證匯出的案件檔
+    #[command(subcommand)]
+    Office(office_cmd::OfficeCommand),
     /// 本機簽章程式：網頁版以機關憑證卡登入時，在使用者電腦上簽署登入隨機碼
     #[command(subcommand)]
     Signer(signer_cmd::SignerCommand),
@@ -282,6 +286,7 @@ fn main() -> ExitCode {
         Command::Directory(c) => directory_cmd::run(c),
         Command::Agent(c) => agent_cmd::run(c),
         Command::Signer(c) => signer_cmd::run(c),
+        Command::Office(c) => office_cmd::run(c),
     };
     match result {
         Ok(code) => code,

@@ -161,6 +161,31 @@ impl Report {
     }
 }
 
+/// The 簽核紀錄 as text: each step with who (and 「代」 for whom), what and when, then the
+/// verdict.
+pub fn record_text(report: &Report) -> String {
+    let mut out = format!("案件：{}\n", report.case);
+    for s in &report.steps {
+        out += &format!("{:>3}. {}　{}", s.seq, s.action, s.signer);
+        if let Some(p) = &s.acting_for {
+            out += &format!("（代 {p}）");
+        }
+        out += &format!("　{}\n", s.time);
+        for p in &s.problems {
+            out += &format!("     問題：{p}\n");
+        }
+    }
+    for p in &report.problems {
+        out += &format!("問題：{p}\n");
+    }
+    out += if report.is_ok() {
+        "驗證通過：每一步的簽章、簽核人憑證、步驟鏈與各版本內容都相符\n"
+    } else {
+        "驗證未通過：見上列問題\n"
+    };
+    out
+}
+
 fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     text.lines()
         .find_map(|l| l.strip_prefix(key)?.strip_prefix('：'))

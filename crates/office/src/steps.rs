@@ -640,7 +640,7 @@ async fn check(
                 ));
             }
             lines.push(format!(
-                "決行層級：{}（分層負責明細表{}）",
+                "決行層級：{}（分層負責明細表：{}）",
                 delegation::level_label(needed),
                 rule.map_or("未列，由首長決行".to_string(), |r| format!(
                     "{} 起生效",
