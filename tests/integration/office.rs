@@ -688,3 +688,124 @@ fn tampering_with_a_stored_version_or_step_is_found() {
         assert!(broken(&e));
     });
 }
+
+#[test]
+fn administrators_import_units_and_people_and_bad_rows_stop_nothing() {
+    runtime().block_on(async {
+        let db = Db::connect(&fresh_database("office-import").await)
+            .await
+            .unwrap();
+        let units = "\u{feff}單位代號,上級單位代號,單位名稱,線上簽核\n\
+            city,,臺南市政府,是\n\
+            civil,city,民政局,是\n\
+            lost,nowhere,不存在的上級,是\n\
+            hr,city,人事處,也許\n\
+            ward,civil,戶政科,否\n";
+        let r = org::import_units(&db, units).await.unwrap();
+        assert_eq!(r.added, 3, "{r:?}");
+        assert_eq!(
+            r.refused.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+            vec![4, 5]
+        );
+        assert!(r.refused[0].1.contains("nowhere"), "{r:?}");
+        assert!(!org::unit(&db, "ward").await.unwrap().online);
+        let key = "ab".repeat(32);
+        let people = format!(
+            "人員代號,姓名,職稱,單位代號,憑證公鑰SHA-256,角色\n\
+             p1,黃承辦,科員,ward,{key},承辦人\n\
+             p2,蔡科長,科長,ward,,主管、登記桌\n\
+             p3,錯角色,科員,ward,,老闆\n\
+             p4,錯金鑰,科員,ward,xyz,承辦人\n\
+             p5,重複金鑰,科員,ward,{key},承辦人\n"
+        );
+        let r = org::import_people(&db, &people).await.unwrap();
+        assert_eq!(r.added, 2, "{r:?}");
+        assert_eq!(r.refused.len(), 3);
+        assert!(r.refused[0].1.contains("老闆"));
+        assert_eq!(org::level(&db, "p2").await.unwrap(), Some(3));
+        assert!(org::holds(&db, "p2", Role::Desk, "ward").await.unwrap());
+        assert_eq!(
+            org::person_by_key(&db, &key).await.unwrap().map(|p| p.id),
+            Some("p1".to_string())
+        );
+        // A file that is not the format is refused as a whole, naming the header.
+        let e = org::import_people(&db, "id,name\n").await.unwrap_err();
+        assert!(e.to_string().contains("人員代號"), "{e}");
+    });
+}
+
+#[test]
+fn each_role_sees_its_worklists_and_a_deputy_those_of_whom_they_act_for() {
+    runtime().block_on(async {
+        let a = agency("worklists").await;
+        let id = case_with_officer(&a, "一般業務").await;
+        let day = taipei_day(now_ms());
+        let lists = |who: &'static str| {
+            let db = &a.db;
+            let day = day.clone();
+            async move {
+                cases::worklists_for(db, who, &day, 50)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|w| {
+                        (
+                            w.name,
+                            w.items.into_iter().map(|i| i.id).collect::<Vec<_>>(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            }
+        };
+        let mine = |l: &[(String, Vec<String>)], name: &str| {
+            l.iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, ids)| ids.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(mine(&lists("officer").await, "我的案件"), vec![id.clone()]);
+        assert!(mine(&lists("officer2").await, "我的案件").is_empty());
+        a.act(&to(req(&id, Action::Consult, "officer"), "sports"))
+            .await
+            .unwrap();
+        assert_eq!(mine(&lists("pe").await, "待會辦"), vec![id.clone()]);
+        a.act(&req(&id, Action::Opinion, "pe")).await.unwrap();
+        assert!(mine(&lists("pe").await, "待會辦").is_empty());
+        a.act(&to(req(&id, Action::Submit, "officer"), "chief"))
+            .await
+            .unwrap();
+        assert_eq!(mine(&lists("chief").await, "待核決"), vec![id.clone()]);
+        // officer2 deputises for the chief today: the chief's list is theirs too, marked 代.
+        org::add_deputy(
+            &a.db,
+            &Deputy {
+                principal: "chief".to_string(),
+                deputy: "officer2".to_string(),
+                first_day: day.clone(),
+                last_day: day.clone(),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            mine(&lists("officer2").await, "待核決（代）"),
+            vec![id.clone()]
+        );
+        // A new registration waits at the agency's desk.
+        let other = cases::next_number(&a.db, "case", now_ms()).await.unwrap();
+        let mut r = with_version(
+            req(&other, Action::Register, "clerk"),
+            "incoming",
+            "scan",
+            "%PDF-1.4",
+        );
+        r.new_case = Some(NewCase {
+            origin: Origin::Paper,
+            subject: "紙本來文".to_string(),
+            matter: "一般業務".to_string(),
+            urgency: "普通件".to_string(),
+        });
+        a.act(&r).await.unwrap();
+        assert_eq!(mine(&lists("clerk").await, "待分文"), vec![other]);
+    });
+}

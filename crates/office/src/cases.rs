@@ -317,29 +317,41 @@ pub struct WorkItem {
     pub created_at: i64,
 }
 
-/// The cases in `state`, held by `holder` when given, oldest first; at most `limit`.
+/// Which cases of a state a worklist shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    All,
+    /// Held by this person.
+    Holder(&'a str),
+    /// Assigned to this unit.
+    Unit(&'a str),
+    /// Awaiting this unit's 會辦意見.
+    Consulted(&'a str),
+}
+
+/// The cases in `state` within `scope`, oldest first; at most `limit`.
 pub async fn worklist(
     db: &Db,
     state: State,
-    holder: Option<&str>,
+    scope: Scope<'_>,
     limit: i64,
 ) -> Result<Vec<WorkItem>, OfficeError> {
-    let rows = match holder {
-        Some(h) => {
-            db.fetch_all(
-                "SELECT id, subject, urgency, state, created_at FROM office_cases WHERE state = $1 AND holder = $2 ORDER BY created_at, id LIMIT $3",
-                &[state.as_str().into(), h.into(), limit.into()],
-            )
-            .await?
-        }
-        None => {
-            db.fetch_all(
-                "SELECT id, subject, urgency, state, created_at FROM office_cases WHERE state = $1 ORDER BY created_at, id LIMIT $2",
-                &[state.as_str().into(), limit.into()],
-            )
-            .await?
-        }
+    const COLUMNS: &str = "c.id, c.subject, c.urgency, c.state, c.created_at";
+    let (filter, arg) = match scope {
+        Scope::All => ("", None),
+        Scope::Holder(h) => (" AND c.holder = $3", Some(h)),
+        Scope::Unit(u) => (" AND c.unit = $3", Some(u)),
+        Scope::Consulted(u) => (
+            " AND EXISTS (SELECT 1 FROM office_consults k WHERE k.case_id = c.id AND k.unit = $3 AND k.opinion_seq IS NULL)",
+            Some(u),
+        ),
     };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM office_cases c WHERE c.state = $1{filter} ORDER BY c.created_at, c.id LIMIT $2"
+    );
+    let mut args = vec![state.as_str().into(), limit.into()];
+    args.extend(arg.map(Into::into));
+    let rows = db.fetch_all(&sql, &args).await?;
     rows.iter()
         .map(|r| {
             let s = r.text("state")?;
@@ -354,6 +366,57 @@ pub async fn worklist(
             })
         })
         .collect()
+}
+
+/// One worklist of a person's page: its zh-TW name and its cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Worklist {
+    pub name: String,
+    pub items: Vec<WorkItem>,
+}
+
+/// The worklists of `person` on `day` by their roles (seed 003's training table), and those of
+/// the people they deputise for that day, marked 「代」.
+pub async fn worklists_for(
+    db: &Db,
+    person: &str,
+    day: &str,
+    limit: i64,
+) -> Result<Vec<Worklist>, OfficeError> {
+    use crate::org::{self, Role};
+    let mut out = Vec::new();
+    let mut whom: Vec<(String, &str)> = vec![(person.to_string(), "")];
+    for p in org::principals_on(db, person, day).await? {
+        whom.push((p, "（代）"));
+    }
+    for (who, mark) in &whom {
+        let name = |n: &str| format!("{n}{mark}");
+        for (role, unit) in org::roles(db, who).await? {
+            let root = org::unit(db, &unit).await?.depth == 0;
+            let lists: Vec<(&str, State, Scope)> = match role {
+                Role::Clerk => vec![("待發文", State::ToDispatch, Scope::All)],
+                Role::Desk if root => vec![("待分文", State::Registered, Scope::All)],
+                Role::Desk => vec![("待分辦", State::AtUnit, Scope::Unit(&unit))],
+                Role::Officer => vec![
+                    ("我的案件", State::WithOfficer, Scope::Holder(who)),
+                    ("待會辦", State::Consulting, Scope::Consulted(&unit)),
+                ],
+                Role::Supervisor | Role::Head => {
+                    vec![("待核決", State::InReview, Scope::Holder(who))]
+                }
+                Role::Archivist => vec![("待歸檔", State::ToFile, Scope::All)],
+                Role::FollowUp | Role::Admin => vec![],
+            };
+            for (n, state, scope) in lists {
+                let n = name(n);
+                if !out.iter().any(|w: &Worklist| w.name == n) {
+                    let items = worklist(db, state, scope, limit).await?;
+                    out.push(Worklist { name: n, items });
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -403,6 +403,20 @@ pub async fn is_deputy(
         .is_some())
 }
 
+/// The people `deputy` acts for on `day`.
+pub async fn principals_on(db: &Db, deputy: &str, day: &str) -> Result<Vec<String>, OfficeError> {
+    let rows = db
+        .fetch_all(
+            "SELECT DISTINCT principal FROM office_deputies WHERE deputy = $1 AND first_day <= $2 AND last_day >= $2 ORDER BY principal",
+            &[deputy.into(), day.into()],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.text("principal"))
+        .collect::<Result<_, _>>()?)
+}
+
 /// For whom a person acts: themselves, or a principal whose deputy they are today. Refused
 /// (`E_OFFICE_NOT_ALLOWED`) when no deputy arrangement covers `day`.
 pub async fn acting_for(
@@ -425,6 +439,139 @@ pub async fn acting_for(
                 ))
             }
         }
+    }
+}
+
+/// Largest CSV an administrator may import at once.
+pub const MAX_IMPORT_BYTES: usize = 2 * 1024 * 1024;
+/// Most rows in one import (a city hall has some thousands of people).
+pub const MAX_IMPORT_ROWS: usize = 20_000;
+
+/// What an import did: rows added, and each refused row with its line and why. One bad row
+/// never stops the others.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub added: usize,
+    pub refused: Vec<(usize, String)>,
+}
+
+const UNITS_HEADER: [&str; 4] = ["單位代號", "上級單位代號", "單位名稱", "線上簽核"];
+const PEOPLE_HEADER: [&str; 6] = [
+    "人員代號",
+    "姓名",
+    "職稱",
+    "單位代號",
+    "憑證公鑰SHA-256",
+    "角色",
+];
+
+/// The rows of an import after its header, which must be `header`.
+fn import_rows(
+    text: &str,
+    header: &[&str],
+) -> Result<Vec<gongwen_proto::csv::Record>, OfficeError> {
+    if text.len() > MAX_IMPORT_BYTES {
+        return Err(bad(format!("匯入檔超過 {MAX_IMPORT_BYTES} 位元組")));
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if gongwen_proto::csv::count_lines(text) > MAX_IMPORT_ROWS + 1 {
+        return Err(bad(format!("匯入檔超過 {MAX_IMPORT_ROWS} 列")));
+    }
+    let mut rows = gongwen_proto::csv::parse(text, header.len() + 1)
+        .map_err(|e| bad(format!("不是 CSV：{e}")))?
+        .into_iter();
+    let first = rows.next().ok_or_else(|| bad("匯入檔是空的"))?;
+    if first
+        .fields
+        .iter()
+        .map(|f| f.trim())
+        .ne(header.iter().copied())
+    {
+        return Err(bad(format!("第一列須為欄名：{}", header.join(","))));
+    }
+    Ok(rows
+        .filter(|r| r.fields.iter().any(|f| !f.trim().is_empty()))
+        .collect())
+}
+
+/// Imports units from CSV (`單位代號,上級單位代號,單位名稱,線上簽核`), parents before their
+/// children; 線上簽核 is 是 or 否.
+pub async fn import_units(db: &Db, text: &str) -> Result<ImportReport, OfficeError> {
+    let mut report = ImportReport::default();
+    for r in import_rows(text, &UNITS_HEADER)? {
+        let parent = Some(r.field(1).trim()).filter(|p| !p.is_empty());
+        let online = match r.field(3).trim() {
+            "是" | "" => Ok(true),
+            "否" => Ok(false),
+            other => Err(bad(format!("線上簽核「{other}」須為是或否"))),
+        };
+        let added = match online {
+            Ok(online) => add_unit(db, r.field(0).trim(), parent, r.field(2).trim(), online)
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match added {
+            Ok(()) => report.added += 1,
+            Err(e) => report.refused.push((r.line, refusal_text(e))),
+        }
+    }
+    Ok(report)
+}
+
+/// Imports people from CSV (`人員代號,姓名,職稱,單位代號,憑證公鑰SHA-256,角色`); 角色 lists
+/// role names (承辦人、主管 …) separated by 、 or ;, held for the person's unit.
+pub async fn import_people(db: &Db, text: &str) -> Result<ImportReport, OfficeError> {
+    let mut report = ImportReport::default();
+    for r in import_rows(text, &PEOPLE_HEADER)? {
+        let mut roles = Vec::new();
+        let mut wrong = None;
+        for name in r
+            .field(5)
+            .split(['、', ';'])
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            match Role::parse(name) {
+                Some(role) => roles.push(role),
+                None => wrong = Some(bad(format!("角色「{name}」不是{}", role_names()))),
+            }
+        }
+        let p = Person {
+            id: r.field(0).trim().to_string(),
+            name: r.field(1).trim().to_string(),
+            title: r.field(2).trim().to_string(),
+            unit: r.field(3).trim().to_string(),
+            spki_sha256: Some(r.field(4).trim().to_ascii_lowercase()).filter(|k| !k.is_empty()),
+        };
+        let added = match wrong {
+            Some(e) => Err(e),
+            None => add_person_with_roles(db, &p, &roles).await,
+        };
+        match added {
+            Ok(()) => report.added += 1,
+            Err(e) => report.refused.push((r.line, refusal_text(e))),
+        }
+    }
+    Ok(report)
+}
+
+async fn add_person_with_roles(db: &Db, p: &Person, roles: &[Role]) -> Result<(), OfficeError> {
+    add_person(db, p).await?;
+    for role in roles {
+        grant(db, &p.id, *role, &p.unit).await?;
+    }
+    Ok(())
+}
+
+fn role_names() -> String {
+    Role::ALL.map(Role::label).join("、")
+}
+
+fn refusal_text(e: OfficeError) -> String {
+    match e {
+        OfficeError::Refused(r) => r.detail,
+        e => e.to_string(),
     }
 }
 
