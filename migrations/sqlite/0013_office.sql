@@ -64,7 +64,10 @@ CREATE TABLE office_cases (
     file_code TEXT,
     retention TEXT
 );
-CREATE INDEX office_cases_holder ON office_cases (holder, state);
+-- The worklists: by state (待分文, 待發文, 待歸檔), by holder, by unit; oldest first.
+CREATE INDEX office_cases_state ON office_cases (state, created_at, id);
+CREATE INDEX office_cases_holder ON office_cases (holder, state, created_at);
+CREATE INDEX office_cases_unit ON office_cases (unit, state, created_at);
 
 -- Every version of every document of a case (the incoming document, each 簽 and 稿).
 CREATE TABLE office_versions (
@@ -102,6 +105,7 @@ CREATE TABLE office_consults (
     opinion_seq BIGINT,
     PRIMARY KEY (case_id, position)
 );
+CREATE INDEX office_consults_open ON office_consults (unit, opinion_seq);
 
 -- Serial numbers that restart each year (收文號).
 CREATE TABLE office_counters (

@@ -809,3 +809,42 @@ fn each_role_sees_its_worklists_and_a_deputy_those_of_whom_they_act_for() {
         assert_eq!(mine(&lists("clerk").await, "待分文"), vec![other]);
     });
 }
+
+#[test]
+fn an_officer_creates_a_memo_of_their_own_and_an_archivist_may_not() {
+    runtime().block_on(async {
+        let a = agency("create").await;
+        let id = cases::next_number(&a.db, "case", now_ms()).await.unwrap();
+        let create = |who: &str| {
+            let mut r = with_version(
+                req(&id, Action::Create, who),
+                "memo-1",
+                "memo",
+                "簽：擬辦理研習",
+            );
+            r.new_case = Some(NewCase {
+                origin: Origin::Memo,
+                subject: "辦理教師研習".to_string(),
+                matter: "一般業務".to_string(),
+                urgency: "普通件".to_string(),
+            });
+            r
+        };
+        assert_eq!(
+            code(a.act(&create("archivist")).await),
+            Code::OfficeNotAllowed
+        );
+        a.act(&create("officer")).await.unwrap();
+        let c = cases::case(&a.db, &id).await.unwrap();
+        assert_eq!(
+            (c.state, c.unit.as_deref(), c.holder.as_deref()),
+            (State::WithOfficer, Some("k12"), Some("officer"))
+        );
+        // The number is taken: nobody creates or registers it again.
+        assert_eq!(code(a.act(&create("officer2")).await), Code::OfficeState);
+        a.act(&to(req(&id, Action::Submit, "officer"), "chief"))
+            .await
+            .unwrap();
+        assert_eq!(a.state(&id).await, State::InReview);
+    });
+}

@@ -304,8 +304,19 @@ fn online(case: &Case) -> Result<(), OfficeError> {
     Ok(())
 }
 
-async fn role_for(db: &Db, acting: &str, role: Role, unit: &str) -> Result<(), OfficeError> {
-    if org::holds(db, acting, role, unit).await? {
+/// Whether `acting` holds `role` for `unit` (or a unit above it), or — with no unit — anywhere
+/// in the agency (收發, 檔案 and 承辦人 are agency-wide duties).
+async fn role_for(
+    db: &Db,
+    acting: &str,
+    role: Role,
+    unit: Option<&str>,
+) -> Result<(), OfficeError> {
+    let held = match unit {
+        Some(u) => org::holds(db, acting, role, u).await?,
+        None => org::has_role(db, acting, role).await?,
+    };
+    if held {
         Ok(())
     } else {
         Err(refuse(
@@ -416,17 +427,13 @@ async fn check(
         }
         let v = req.version.as_ref().ok_or_else(|| bad("缺少文件內容"))?;
         check_version(v)?;
-        let root = org::units(db)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| bad("尚未設定機關與單位"))?;
+        root_id(db).await?;
         match (req.action, n.origin) {
             (Action::Register, Origin::Exchange | Origin::Paper) => {
-                role_for(db, acting, Role::Clerk, &root.id).await?
+                role_for(db, acting, Role::Clerk, None).await?
             }
             (Action::Create, Origin::Memo | Origin::Draft) => {
-                role_for(db, acting, Role::Officer, &root.id).await?
+                role_for(db, acting, Role::Officer, None).await?
             }
             _ => return Err(bad("登記用於收文，創稿用於創簽或創稿")),
         }
@@ -457,15 +464,14 @@ async fn check(
                 // 改分: only with a reason.
                 needs_reason(req)?;
             }
-            let root = org::unit_chain(db, &unit_or_root(db, &unit).await?).await?;
-            let top = root.last().map(|u| u.id.clone()).unwrap_or_default();
-            role_for(db, acting, Role::Desk, &top).await?;
+            // The agency's registration desk (總收文) assigns and reassigns.
+            role_for(db, acting, Role::Desk, Some(&root_id(db).await?)).await?;
             let t = org::unit(db, target(req)?).await?;
             lines.push(format!("主辦單位：{}（{}）", t.name, t.id));
         }
         Action::AssignOfficer => {
             state_is(case, &[State::AtUnit])?;
-            role_for(db, acting, Role::Desk, &unit).await?;
+            role_for(db, acting, Role::Desk, Some(&unit)).await?;
             let p = org::person(db, target(req)?).await?;
             if !org::holds(db, &p.id, Role::Officer, &p.unit).await?
                 || !org::unit_chain(db, &p.unit)
@@ -487,14 +493,7 @@ async fn check(
             if case.origin != Origin::Exchange {
                 return Err(bad("只有電子收文能退文給發文機關"));
             }
-            let root = org::units(db).await?.into_iter().next();
-            role_for(
-                db,
-                acting,
-                Role::Clerk,
-                &root.map(|u| u.id).unwrap_or_default(),
-            )
-            .await?;
+            role_for(db, acting, Role::Clerk, None).await?;
             needs_reason(req)?;
         }
         Action::Draft => {
@@ -683,28 +682,14 @@ async fn check(
         }
         Action::Dispatch => {
             state_is(case, &[State::ToDispatch])?;
-            let root = org::units(db).await?.into_iter().next();
-            role_for(
-                db,
-                acting,
-                Role::Clerk,
-                &root.map(|u| u.id).unwrap_or_default(),
-            )
-            .await?;
+            role_for(db, acting, Role::Clerk, None).await?;
             if !["交換", "紙本"].contains(&req.comment.as_str()) {
                 return Err(bad("發文方式須為「交換」或「紙本」"));
             }
         }
         Action::File => {
             state_is(case, &[State::ToFile])?;
-            let root = org::units(db).await?.into_iter().next();
-            role_for(
-                db,
-                acting,
-                Role::Archivist,
-                &root.map(|u| u.id).unwrap_or_default(),
-            )
-            .await?;
+            role_for(db, acting, Role::Archivist, None).await?;
             check_file_code(&req.comment)?;
             let r = req.retention.as_deref().unwrap_or_default();
             if r != "永久"
@@ -727,14 +712,12 @@ fn unreachable_new(case: &Case) -> Result<(), OfficeError> {
     ))
 }
 
-async fn unit_or_root(db: &Db, unit: &str) -> Result<String, OfficeError> {
-    if !unit.is_empty() {
-        return Ok(unit.to_string());
-    }
+/// The agency's own unit (the root of the tree).
+async fn root_id(db: &Db) -> Result<String, OfficeError> {
     org::units(db)
         .await?
         .into_iter()
-        .next()
+        .find(|u| u.depth == 0)
         .map(|u| u.id)
         .ok_or_else(|| bad("尚未設定機關與單位"))
 }
