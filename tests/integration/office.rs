@@ -16,20 +16,11 @@ use gongwen_office::steps::{self, Action, Decision, NewCase, NewVersion, Office,
 use gongwen_office::{OfficeError, delegation, taipei_day};
 use gongwen_proto::Code;
 use gongwen_store::Db;
-use gongwen_trust::cms::{self, Signer};
-use gongwen_trust::keys::PrivateKey;
-use gongwen_trust::path::{StaleCrl, TrustStore, hex, spki_sha256};
-use gongwen_trust::pki::{Branch, InitOptions, IssueRequest, KeyType, Subject, TestCa, Usage};
-use x509_cert::Certificate;
+use gongwen_testbed::office::Card;
+use gongwen_trust::path::{StaleCrl, TrustStore};
+use gongwen_trust::pki::{InitOptions, KeyType, TestCa};
 
 const AGENCY: &str = "379000000A 臺北市政府教育局";
-
-struct Card {
-    key: PrivateKey,
-    cert: Certificate,
-    chain: Vec<Certificate>,
-    serial: String,
-}
 
 /// An agency on its own database: units, people with cards, and the test CA behind them.
 struct Agency {
@@ -97,26 +88,7 @@ async fn agency(name: &str) -> Agency {
         .unwrap();
     let mut cards = HashMap::new();
     for (id, name, title, unit, roles) in PEOPLE {
-        let issued = ca
-            .issue(
-                &IssueRequest {
-                    subject: Subject::Person {
-                        name: name.to_string(),
-                    },
-                    key: KeyType::P256,
-                    days: 365,
-                },
-                now,
-            )
-            .unwrap();
-        let sign = issued
-            .iter()
-            .find(|c| c.record.usage == Usage::Signing)
-            .unwrap();
-        let certs = cms::load_certs(&std::fs::read(&sign.cert_file).unwrap()).unwrap();
-        let chain = cms::load_certs(&std::fs::read(ca.ca_file(Branch::Moica)).unwrap()).unwrap();
-        let key = PrivateKey::from_pem(&std::fs::read_to_string(&sign.key_file).unwrap()).unwrap();
-        let cert = certs[0].clone();
+        let card = Card::issue(&mut ca, name).unwrap();
         org::add_person(
             &db,
             &Person {
@@ -124,7 +96,7 @@ async fn agency(name: &str) -> Agency {
                 name: name.to_string(),
                 title: title.to_string(),
                 unit: unit.to_string(),
-                spki_sha256: Some(hex(&spki_sha256(&cert).unwrap())),
+                spki_sha256: Some(card.key_sha256().unwrap()),
             },
         )
         .await
@@ -132,15 +104,7 @@ async fn agency(name: &str) -> Agency {
         for role in *roles {
             org::grant(&db, id, *role, unit).await.unwrap();
         }
-        cards.insert(
-            id.to_string(),
-            Card {
-                key,
-                cert,
-                chain,
-                serial: sign.record.serial.clone(),
-            },
-        );
+        cards.insert(id.to_string(), card);
     }
     let trust = load_trust(&ca);
     Agency {
@@ -163,17 +127,7 @@ impl Agency {
 
     /// Signs `text` with `who`'s card, as their signer would.
     fn sign(&self, who: &str, text: &str) -> Vec<u8> {
-        let c = &self.cards[who];
-        cms::sign(
-            text.as_bytes(),
-            &Signer {
-                key: &c.key,
-                cert: &c.cert,
-                chain: &c.chain,
-            },
-            now_ms() / 1000,
-        )
-        .unwrap()
+        self.cards[who].sign(text).unwrap()
     }
 
     /// Prepares, signs with the actor's own card and commits.

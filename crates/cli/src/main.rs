@@ -16,6 +16,7 @@ mod agent_cmd;
 mod bench;
 mod bench_center;
 mod bench_directory;
+mod bench_office;
 mod center_cmd;
 mod cert_cmd;
 mod clock;
@@ -226,6 +227,8 @@ enum BenchCommand {
     Center(bench_center::CenterBench),
     /// 量測通訊錄：匯入 4 萬筆地址簿、產生並簽署快照、以雙向 TLS 取得、驗證、交換中心套用
     Directory(bench_directory::DirectoryBench),
+    /// 量測公文管理系統：載入一年的案件（預設 100 萬件），量測工作清單、案件頁與一步簽核的延遲
+    Office(bench_office::OfficeBench),
 }
 
 fn main() -> ExitCode {
@@ -282,6 +285,7 @@ fn main() -> ExitCode {
         }) => bench::trust(rounds, large_mb, &signer_key),
         Command::Bench(BenchCommand::Center(b)) => bench_center::run(b),
         Command::Bench(BenchCommand::Directory(b)) => bench_directory::run(b),
+        Command::Bench(BenchCommand::Office(b)) => bench_office::run(b),
         Command::Center(c) => center_cmd::run(c),
         Command::Directory(c) => directory_cmd::run(c),
         Command::Agent(c) => agent_cmd::run(c),
