@@ -217,7 +217,7 @@ async fn case_with_officer(a: &Agency, matter: &str) -> String {
 #[test]
 fn a_case_goes_from_registration_to_filing_and_verifies() {
     runtime().block_on(async {
-        let a = agency("flow").await;
+        let mut a = agency("flow").await;
         delegation::set(
             &a.db,
             &delegation::Rule {
@@ -287,7 +287,19 @@ fn a_case_goes_from_registration_to_filing_and_verifies() {
         let mut d = req(&id, Action::Decide, "deputy");
         d.principal = Some("head".to_string());
         d.decisions = vec![("draft-1".to_string(), Decision::Issue)];
-        let decided = a.act(&d).await.unwrap();
+        // The deputy signs with `gongwen signer`'s card, which signs a step and refuses
+        // anything else.
+        let Card {
+            key, cert, chain, ..
+        } = a.cards.remove("deputy").unwrap();
+        let signer = gongwen_agent::signer::Card { key, cert, chain };
+        let text = steps::prepare(&a.office(), &d).await.unwrap();
+        assert!(signer.sign_challenge("請簽這份公文", 0).is_err());
+        let pem = signer.sign_challenge(&text, now_ms() / 1000).unwrap();
+        let (_, der) = der::pem::decode_vec(pem.as_bytes()).unwrap();
+        let decided = steps::commit(&a.office(), &d, &der, now_ms())
+            .await
+            .unwrap();
         assert!(
             decided.signed.contains("代：局長 吳局長（head）"),
             "{}",

@@ -21,12 +21,14 @@ use crate::cases::{self, Case, Origin, State, Version, names};
 use crate::org::{self, Role};
 use crate::{OfficeError, bad, check_text, delegation};
 
-/// The first line of every signed step: the signer shows it and signs nothing else for the
-/// office.
-pub const STEP_HEAD: &str = "公文管理系統線上簽核";
+/// The first line of every signed step: the signer signs nothing else of the office's.
+pub use gongwen_proto::office::STEP_HEAD;
 
 /// How long a prepared text may wait for its signature.
 pub const SIGN_WITHIN_MS: i64 = 10 * 60_000;
+
+/// Longest comment, reason or opinion in a step.
+pub const MAX_COMMENT_CHARS: usize = 2000;
 
 /// Largest document version the office keeps (a scanned incoming document with attachments).
 pub const MAX_VERSION_BYTES: usize = 50 * 1024 * 1024;
@@ -252,6 +254,9 @@ pub async fn prepare(office: &Office<'_>, req: &Request) -> Result<String, Offic
     let extra = check(office, req, &acting, existing.as_ref(), &day, &prior).await?;
     lines.extend(extra);
     if !req.comment.is_empty() {
+        if req.comment.chars().count() > MAX_COMMENT_CHARS {
+            return Err(bad(format!("意見最多 {MAX_COMMENT_CHARS} 字")));
+        }
         lines.push(format!("意見：{}", one_line(&req.comment)));
     }
     lines.push(format!(
@@ -265,7 +270,11 @@ pub async fn prepare(office: &Office<'_>, req: &Request) -> Result<String, Offic
             .last()
             .map_or("無".to_string(), |s| s.cms_sha256.clone())
     ));
-    Ok(lines.join("\n") + "\n")
+    let text = lines.join("\n") + "\n";
+    if text.len() > gongwen_proto::office::MAX_STEP_BYTES {
+        return Err(bad("簽核內容過長：文件或決定太多"));
+    }
+    Ok(text)
 }
 
 fn refuse(code: Code, detail: impl Into<String>) -> OfficeError {

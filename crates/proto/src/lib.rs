@@ -9,6 +9,7 @@ pub mod csv;
 pub mod directory;
 pub mod error;
 pub mod header;
+pub mod office;
 pub mod openapi;
 pub mod status;
 
