@@ -12,3 +12,4 @@ mod duties;
 mod federation;
 mod hostile;
 mod hostile_senders;
+mod office;

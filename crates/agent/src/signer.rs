@@ -1,9 +1,11 @@
 //! `gongwen signer`: the small signing program on the clerk's PC, where the card reader is —
 //! the part people know from the card-reader components they install today. The web client's
 //! sign-in page asks it (from the browser, at 127.0.0.1) to sign the page's challenge with
-//! the card's signing key (a key file or PKCS#11). It signs sign-in challenges and nothing
-//! else, answers only pages from the origins it was started for, and signs a page's request
-//! only when the challenge names that page's own site (`網站：` equals the `Origin`).
+//! the card's signing key (a key file or PKCS#11), and the document-management system's pages
+//! ask it to sign a sign-off step. It signs those two kinds of text and nothing else, shows
+//! every step it signs in its window (the log), answers only pages from the origins it was
+//! started for, and signs a sign-in challenge only when it names that page's own site
+//! (`網站：` equals the `Origin`).
 
 use std::sync::Arc;
 
@@ -14,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use gongwen_net::Refusal;
 use gongwen_proto::Code;
+use gongwen_proto::office::{MAX_STEP_BYTES, STEP_HEAD};
 use gongwen_trust::cms::{self, Signer};
 use gongwen_trust::keys::PrivateKey;
 use x509_cert::Certificate;
@@ -29,12 +32,17 @@ pub struct Card {
 }
 
 impl Card {
-    /// Signs a sign-in challenge: CMS SignedData with the certificate chain, as PEM.
+    /// Signs a sign-in challenge or a sign-off step: CMS SignedData with the certificate
+    /// chain, as PEM. Any other text is refused.
     pub fn sign_challenge(&self, text: &str, now: i64) -> Result<String, AgentError> {
-        if !text.starts_with(CHALLENGE_HEAD) || text.len() > 4096 {
+        let challenge = text.starts_with(CHALLENGE_HEAD) && text.len() <= 4096;
+        let step = text.starts_with(STEP_HEAD) && text.len() <= MAX_STEP_BYTES;
+        if !challenge && !step {
             return Err(AgentError::Refused(Refusal::new(
                 Code::BadRequest,
-                format!("只簽署網頁版登入的隨機碼（以「{CHALLENGE_HEAD}」開頭，最多 4096 位元組）"),
+                format!(
+                    "只簽署網頁版登入的隨機碼（以「{CHALLENGE_HEAD}」開頭，最多 4096 位元組）或線上簽核的步驟（以「{STEP_HEAD}」開頭，最多 {MAX_STEP_BYTES} 位元組）"
+                ),
             )));
         }
         let der = cms::sign(
@@ -132,6 +140,14 @@ async fn sign(State(s): State<Arc<SignerState>>, headers: HeaderMap, body: Strin
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     let r = match s.card.sign_challenge(&body, now) {
+        Ok(pem) if body.starts_with(STEP_HEAD) => {
+            // What the person signed, in full, where they can read it.
+            gongwen_net::log::info(
+                "已簽署線上簽核步驟",
+                serde_json::json!({ "origin": origin, "text": body }),
+            );
+            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], pem).into_response()
+        }
         Ok(pem) => {
             gongwen_net::log::info("已簽署登入隨機碼", serde_json::json!({ "origin": origin }));
             ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], pem).into_response()
@@ -159,7 +175,7 @@ pub fn router(card: Card, origins: Vec<String>) -> Router {
     Router::new()
         .route("/sign", post(sign).options(preflight))
         .route("/healthz", get(health))
-        .layer(axum::extract::DefaultBodyLimit::max(8192))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_STEP_BYTES + 1024))
         .with_state(Arc::new(SignerState { card, origins }))
 }
 

@@ -75,7 +75,7 @@ fn parse_size(s: &str) -> Result<usize, CliError> {
         .map_err(|_| arg(format!("大小「{s}」應如 100k、1m 或位元組數")))
 }
 
-fn pct(v: &mut [f64], p: f64) -> f64 {
+pub(crate) fn pct(v: &mut [f64], p: f64) -> f64 {
     if v.is_empty() {
         return 0.0;
     }

@@ -16,6 +16,7 @@ mod agent_cmd;
 mod bench;
 mod bench_center;
 mod bench_directory;
+mod bench_office;
 mod center_cmd;
 mod cert_cmd;
 mod clock;
@@ -23,6 +24,7 @@ mod demo;
 mod directory_cmd;
 mod doc_cmd;
 mod error;
+mod office_cmd;
 mod package_cmd;
 mod pki_cmd;
 mod signer_cmd;
@@ -96,6 +98,9 @@ enum Command {
     /// 機關代理程式（機關層）：以資料夾、公文系統 API 與網頁版收發公文
     #[command(subcommand)]
     Agent(agent_cmd::AgentCommand),
+    /// 公文管理系統（線上簽核）：驗證匯出的案件檔
+    #[command(subcommand)]
+    Office(office_cmd::OfficeCommand),
     /// 本機簽章程式：網頁版以機關憑證卡登入時，在使用者電腦上簽署登入隨機碼
     #[command(subcommand)]
     Signer(signer_cmd::SignerCommand),
@@ -201,6 +206,8 @@ enum BenchCommand {
     Center(bench_center::CenterBench),
     /// 量測通訊錄：匯入 4 萬筆地址簿、產生並簽署快照、以雙向 TLS 取得、驗證、交換中心套用
     Directory(bench_directory::DirectoryBench),
+    /// 量測公文管理系統：載入一年的案件（預設 100 萬件），量測工作清單、案件頁與一步簽核的延遲
+    Office(bench_office::OfficeBench),
 }
 
 fn main() -> ExitCode {
@@ -239,10 +246,12 @@ fn main() -> ExitCode {
         }) => bench::trust(rounds, large_mb, &signer_key),
         Command::Bench(BenchCommand::Center(b)) => bench_center::run(b),
         Command::Bench(BenchCommand::Directory(b)) => bench_directory::run(b),
+        Command::Bench(BenchCommand::Office(b)) => bench_office::run(b),
         Command::Center(c) => center_cmd::run(c),
         Command::Directory(c) => directory_cmd::run(c),
         Command::Agent(c) => agent_cmd::run(c),
         Command::Signer(c) => signer_cmd::run(c),
+        Command::Office(c) => office_cmd::run(c),
     };
     match result {
         Ok(code) => code,

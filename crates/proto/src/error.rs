@@ -77,6 +77,14 @@ codes! {
     Recipient = "E_RECIPIENT", 400, "收文者不在通訊錄，或查不到其加密憑證";
     HttpTooLarge = "E_HTTP_TOO_LARGE", 413, "請求內容超過這個路徑的大小上限，未讀取";
     HttpTimeout = "E_HTTP_TIMEOUT", 408, "請求內容未在時限內傳完";
+    OfficeState = "E_OFFICE_STATE", 409, "案件目前的狀態不允許這個動作";
+    OfficeNotAllowed = "E_OFFICE_NOT_ALLOWED", 403, "您不是這個動作的承辦人、主管或其職務代理人";
+    OfficeLevel = "E_OFFICE_LEVEL", 403, "依分層負責明細表，這個案件須由更高層級決行";
+    OfficeDecided = "E_OFFICE_DECIDED", 409, "這份稿已經決行，不能再決行一次";
+    OfficeSignature = "E_OFFICE_SIGNATURE", 400, "簽章不符：不是所準備的簽核內容、不是本人的憑證，或簽章無效";
+    OfficeCert = "E_OFFICE_CERT", 403, "簽核憑證已廢止、過期或不受信任";
+    OfficeVersion = "E_OFFICE_VERSION", 409, "簽核所指的版本不是案件目前的版本";
+    OfficeChain = "E_OFFICE_CHAIN", 422, "簽核紀錄不完整或遭竄改（步驟被刪除、調換或修改）";
     HttpCrossSite = "E_HTTP_CROSS_SITE", 403, "拒絕來自其他網站的請求";
     Unavailable = "E_UNAVAILABLE", 503, "交換中心暫時無法服務，請稍後重試";
     Internal = "E_INTERNAL", 500, "系統內部錯誤，已記入日誌；請將事件編號告知管理者";

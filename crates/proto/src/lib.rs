@@ -70,6 +70,7 @@ pub mod csv;
 pub mod directory;
 pub mod error;
 pub mod header;
+pub mod office;
 pub mod openapi;
 pub mod status;
 

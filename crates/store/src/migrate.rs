@@ -35,6 +35,7 @@ const MIGRATIONS: &[Migration] = migrations![
     10 open_copies "0010_open_copies",
     11 unpurged_packages "0011_unpurged_packages",
     12 http_login_account "0012_http_login_account",
+    13 office "0013_office",
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {

@@ -3,6 +3,8 @@
 //! between them. What the integration tests, the benches and `gongwen demo` stand on. A fixture,
 //! never a dependency of a service.
 
+pub mod office;
+
 use std::path::{Path, PathBuf};
 
 use gongwen_client::CenterClient;

@@ -1,0 +1,472 @@
+//! Cases: where they stand, who holds them, their documents in every version, and the
+//! worklists each role works from. Changes happen only through signed steps (`steps`).
+
+use gongwen_proto::Code;
+use gongwen_store::{Db, Row, StoreError};
+
+use crate::OfficeError;
+
+/// How a case began.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// 電子收文: received through the agent.
+    Exchange,
+    /// 紙本收文: registered by hand with its scan.
+    Paper,
+    /// 創簽
+    Memo,
+    /// 創稿
+    Draft,
+}
+
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Registered (總收文); waiting for the registration desk to assign it to a unit.
+    Registered,
+    /// Assigned to a unit; waiting for the unit's desk to give it to an officer.
+    AtUnit,
+    /// With the case officer.
+    WithOfficer,
+    /// With other units for 會辦.
+    Consulting,
+    /// Up the chain (陳核), with `holder`.
+    InReview,
+    /// Decided with at least one 「發」 draft; waiting for the clerk.
+    ToDispatch,
+    /// Done; waiting for the archivist.
+    ToFile,
+    Filed,
+    /// Returned to the sender (退文) at registration.
+    Refused,
+}
+
+macro_rules! names {
+    ($t:ty { $( $v:ident = $s:literal, $l:literal; )* }) => {
+        impl $t {
+            pub const ALL: &'static [$t] = &[ $( <$t>::$v, )* ];
+            pub fn as_str(self) -> &'static str {
+                match self { $( <$t>::$v => $s, )* }
+            }
+            /// The zh-TW name a person reads.
+            pub fn label(self) -> &'static str {
+                match self { $( <$t>::$v => $l, )* }
+            }
+            pub fn parse(s: &str) -> Option<$t> {
+                match s { $( $s => Some(<$t>::$v), )* _ => None }
+            }
+        }
+    };
+}
+pub(crate) use names;
+
+names!(Origin {
+    Exchange = "exchange", "電子收文";
+    Paper = "paper", "紙本收文";
+    Memo = "memo", "創簽";
+    Draft = "draft", "創稿";
+});
+
+names!(State {
+    Registered = "registered", "待分文";
+    AtUnit = "at_unit", "待分辦";
+    WithOfficer = "with_officer", "承辦中";
+    Consulting = "consulting", "會辦中";
+    InReview = "in_review", "陳核中";
+    ToDispatch = "to_dispatch", "待發文";
+    ToFile = "to_file", "待歸檔";
+    Filed = "filed", "已歸檔";
+    Refused = "refused", "已退文";
+});
+
+/// The exclusions of SIGNOFF.md (seed 003 貳.二.(一)): a case with any of them is signed off
+/// on paper. Numbered as the plan numbers them.
+pub const EXCLUSIONS: [&str; 8] = [
+    "密件以上",
+    "來文本文及附件超過 15 頁",
+    "保存年限超過 10 年",
+    "附件須核對正本（證書、採購憑證等）",
+    "附件無法掃描（書籍、超過 A3 之圖件、錄音帶、樣品等）",
+    "附件含照片",
+    "採購招標簽呈",
+    "須與尚未實施線上簽核之機關會辦",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    pub id: String,
+    pub origin: Origin,
+    pub subject: String,
+    /// The kind of matter, as the delegation table names it.
+    pub matter: String,
+    /// 速別 as the document says it (普通件, 速件, 最速件).
+    pub urgency: String,
+    pub state: State,
+    pub unit: Option<String>,
+    pub officer: Option<String>,
+    pub holder: Option<String>,
+    /// Exclusion numbers (1–8); any makes the case a paper case.
+    pub exclusions: Vec<u8>,
+    pub created_at: i64,
+    pub closed_at: Option<i64>,
+    pub dispatch_number: Option<String>,
+    pub file_code: Option<String>,
+    pub retention: Option<String>,
+}
+
+impl Case {
+    /// Signed off on paper (an exclusion applies): online review steps are refused.
+    pub fn is_paper(&self) -> bool {
+        !self.exclusions.is_empty()
+    }
+
+    fn from_row(r: &Row) -> Result<Case, StoreError> {
+        let corrupt = |what: &str, v: String| StoreError::Corrupt {
+            detail: format!("案件的{what}「{v}」"),
+        };
+        let origin = r.text("origin")?;
+        let state = r.text("state")?;
+        Ok(Case {
+            id: r.text("id")?,
+            origin: Origin::parse(&origin).ok_or_else(|| corrupt("來源", origin.clone()))?,
+            subject: r.text("subject")?,
+            matter: r.text("matter")?,
+            urgency: r.text("urgency")?,
+            state: State::parse(&state).ok_or_else(|| corrupt("狀態", state.clone()))?,
+            unit: r.opt_text("unit")?,
+            officer: r.opt_text("officer")?,
+            holder: r.opt_text("holder")?,
+            exclusions: parse_exclusions(&r.text("exclusions")?),
+            created_at: r.i64("created_at")?,
+            closed_at: r.opt_i64("closed_at")?,
+            dispatch_number: r.opt_text("dispatch_number")?,
+            file_code: r.opt_text("file_code")?,
+            retention: r.opt_text("retention")?,
+        })
+    }
+}
+
+/// "2,8" → [2, 8]; anything else in the column is dropped (it is written only by this crate).
+pub(crate) fn parse_exclusions(s: &str) -> Vec<u8> {
+    s.split(',')
+        .filter_map(|n| n.trim().parse::<u8>().ok())
+        .filter(|n| (1..=8).contains(n))
+        .collect()
+}
+
+pub(crate) fn exclusions_text(ex: &[u8]) -> String {
+    ex.iter().map(u8::to_string).collect::<Vec<_>>().join(",")
+}
+
+const CASE_COLUMNS: &str = "id, origin, subject, matter, urgency, state, unit, officer, holder, exclusions, created_at, closed_at, dispatch_number, file_code, retention";
+
+pub async fn case(db: &Db, id: &str) -> Result<Case, OfficeError> {
+    let r = db
+        .fetch_optional(
+            &format!("SELECT {CASE_COLUMNS} FROM office_cases WHERE id = $1"),
+            &[id.into()],
+        )
+        .await?
+        .ok_or_else(|| OfficeError::new(Code::NotFound, format!("沒有案件「{id}」")))?;
+    Ok(Case::from_row(&r)?)
+}
+
+/// The next serial of a yearly series (收文號 …) as `ROC year` + 7 digits, e.g. 1150000001.
+pub async fn next_number(db: &Db, series: &str, now_ms: i64) -> Result<String, OfficeError> {
+    let year: i64 = crate::taipei_day(now_ms)
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(1911);
+    let mut tx = db.begin().await?;
+    tx.execute(
+        "INSERT INTO office_counters (name, year, next) VALUES ($1, $2, 1) ON CONFLICT DO NOTHING",
+        &[series.into(), year.into()],
+    )
+    .await?;
+    let n = tx
+        .fetch_optional(
+            "UPDATE office_counters SET next = next + 1 WHERE name = $1 AND year = $2 RETURNING next - 1",
+            &[series.into(), year.into()],
+        )
+        .await?
+        .map(|r| r.i64(0))
+        .transpose()?
+        .unwrap_or(1);
+    tx.commit().await?;
+    Ok(format!("{}{n:07}", year - 1911))
+}
+
+/// One version of one of a case's documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    /// The document within the case: `incoming`, `memo-1`, `draft-1` …
+    pub doc: String,
+    pub version: i64,
+    /// `incoming`, `scan`, `memo` (簽) or `draft` (稿).
+    pub kind: String,
+    pub sha256: String,
+    pub author: String,
+    pub created_at: i64,
+}
+
+/// The latest version of each of the case's documents, by document.
+pub async fn current_versions(db: &Db, case_id: &str) -> Result<Vec<Version>, OfficeError> {
+    let all = versions(db, case_id).await?;
+    let mut out: Vec<Version> = Vec::new();
+    for v in all {
+        match out.last_mut() {
+            Some(last) if last.doc == v.doc => *last = v,
+            _ => out.push(v),
+        }
+    }
+    Ok(out)
+}
+
+/// Every version, by document and version.
+pub async fn versions(db: &Db, case_id: &str) -> Result<Vec<Version>, OfficeError> {
+    let rows = db
+        .fetch_all(
+            "SELECT doc, version, kind, sha256, author, created_at FROM office_versions WHERE case_id = $1 ORDER BY doc, version",
+            &[case_id.into()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Version {
+                doc: r.text("doc")?,
+                version: r.i64("version")?,
+                kind: r.text("kind")?,
+                sha256: r.text("sha256")?,
+                author: r.text("author")?,
+                created_at: r.i64("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// The bytes of one version.
+pub async fn version_content(
+    db: &Db,
+    case_id: &str,
+    doc: &str,
+    version: i64,
+) -> Result<Vec<u8>, OfficeError> {
+    db.fetch_optional(
+        "SELECT content FROM office_versions WHERE case_id = $1 AND doc = $2 AND version = $3",
+        &[case_id.into(), doc.into(), version.into()],
+    )
+    .await?
+    .map(|r| r.bytes(0))
+    .transpose()?
+    .ok_or_else(|| {
+        OfficeError::new(
+            Code::NotFound,
+            format!("案件「{case_id}」沒有「{doc}」第 {version} 版"),
+        )
+    })
+}
+
+/// A unit asked for 會辦, and whether it has answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consult {
+    pub position: i64,
+    pub unit: String,
+    pub in_sequence: bool,
+    pub opinion_seq: Option<i64>,
+}
+
+pub async fn consults(db: &Db, case_id: &str) -> Result<Vec<Consult>, OfficeError> {
+    let rows = db
+        .fetch_all(
+            "SELECT position, unit, in_sequence, opinion_seq FROM office_consults WHERE case_id = $1 ORDER BY position",
+            &[case_id.into()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Consult {
+                position: r.i64("position")?,
+                unit: r.text("unit")?,
+                in_sequence: r.bool("in_sequence")?,
+                opinion_seq: r.opt_i64("opinion_seq")?,
+            })
+        })
+        .collect()
+}
+
+/// The units whose 會辦意見 is awaited now: all open ones in parallel, the first open one in
+/// sequence.
+pub fn awaited(consults: &[Consult]) -> Vec<&Consult> {
+    let open: Vec<&Consult> = consults
+        .iter()
+        .filter(|c| c.opinion_seq.is_none())
+        .collect();
+    match open.first() {
+        Some(first) if first.in_sequence => vec![first],
+        _ => open,
+    }
+}
+
+/// A line of a worklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkItem {
+    pub id: String,
+    pub subject: String,
+    pub urgency: String,
+    pub state: State,
+    pub created_at: i64,
+}
+
+/// Which cases of a state a worklist shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    All,
+    /// Held by this person.
+    Holder(&'a str),
+    /// Assigned to this unit.
+    Unit(&'a str),
+    /// Awaiting this unit's 會辦意見.
+    Consulted(&'a str),
+}
+
+/// The cases in `state` within `scope`, oldest first; at most `limit`.
+pub async fn worklist(
+    db: &Db,
+    state: State,
+    scope: Scope<'_>,
+    limit: i64,
+) -> Result<Vec<WorkItem>, OfficeError> {
+    const COLUMNS: &str = "c.id, c.subject, c.urgency, c.state, c.created_at";
+    let (filter, arg) = match scope {
+        Scope::All => ("", None),
+        Scope::Holder(h) => (" AND c.holder = $3", Some(h)),
+        Scope::Unit(u) => (" AND c.unit = $3", Some(u)),
+        Scope::Consulted(u) => (
+            " AND EXISTS (SELECT 1 FROM office_consults k WHERE k.case_id = c.id AND k.unit = $3 AND k.opinion_seq IS NULL)",
+            Some(u),
+        ),
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM office_cases c WHERE c.state = $1{filter} ORDER BY c.created_at, c.id LIMIT $2"
+    );
+    let mut args = vec![state.as_str().into(), limit.into()];
+    args.extend(arg.map(Into::into));
+    let rows = db.fetch_all(&sql, &args).await?;
+    rows.iter()
+        .map(|r| {
+            let s = r.text("state")?;
+            Ok(WorkItem {
+                id: r.text("id")?,
+                subject: r.text("subject")?,
+                urgency: r.text("urgency")?,
+                state: State::parse(&s).ok_or_else(|| StoreError::Corrupt {
+                    detail: format!("案件狀態「{s}」"),
+                })?,
+                created_at: r.i64("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// One worklist of a person's page: its zh-TW name and its cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Worklist {
+    pub name: String,
+    pub items: Vec<WorkItem>,
+}
+
+/// The worklists of `person` on `day` by their roles (seed 003's training table), and those of
+/// the people they deputise for that day, marked 「代」.
+pub async fn worklists_for(
+    db: &Db,
+    person: &str,
+    day: &str,
+    limit: i64,
+) -> Result<Vec<Worklist>, OfficeError> {
+    use crate::org::{self, Role};
+    let mut out = Vec::new();
+    let mut whom: Vec<(String, &str)> = vec![(person.to_string(), "")];
+    for p in org::principals_on(db, person, day).await? {
+        whom.push((p, "（代）"));
+    }
+    for (who, mark) in &whom {
+        let name = |n: &str| format!("{n}{mark}");
+        for (role, unit) in org::roles(db, who).await? {
+            let root = org::unit(db, &unit).await?.depth == 0;
+            let lists: Vec<(&str, State, Scope)> = match role {
+                Role::Clerk => vec![("待發文", State::ToDispatch, Scope::All)],
+                Role::Desk if root => vec![("待分文", State::Registered, Scope::All)],
+                Role::Desk => vec![("待分辦", State::AtUnit, Scope::Unit(&unit))],
+                Role::Officer => vec![
+                    ("我的案件", State::WithOfficer, Scope::Holder(who)),
+                    ("待會辦", State::Consulting, Scope::Consulted(&unit)),
+                ],
+                Role::Supervisor | Role::Head => {
+                    vec![("待核決", State::InReview, Scope::Holder(who))]
+                }
+                Role::Archivist => vec![("待歸檔", State::ToFile, Scope::All)],
+                Role::FollowUp | Role::Admin => vec![],
+            };
+            for (n, state, scope) in lists {
+                let n = name(n);
+                if !out.iter().any(|w: &Worklist| w.name == n) {
+                    let items = worklist(db, state, scope, limit).await?;
+                    out.push(Worklist { name: n, items });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for s in State::ALL {
+            assert_eq!(State::parse(s.as_str()), Some(*s));
+        }
+        for o in Origin::ALL {
+            assert_eq!(Origin::parse(o.as_str()), Some(*o));
+        }
+    }
+
+    #[test]
+    fn exclusions_read_back() {
+        assert_eq!(parse_exclusions(&exclusions_text(&[2, 8])), vec![2, 8]);
+        assert_eq!(parse_exclusions(""), Vec::<u8>::new());
+        assert_eq!(parse_exclusions("0,9,x,3"), vec![3]);
+    }
+
+    fn consult(position: i64, in_sequence: bool, done: bool) -> Consult {
+        Consult {
+            position,
+            unit: format!("u{position}"),
+            in_sequence,
+            opinion_seq: done.then_some(position + 10),
+        }
+    }
+
+    #[test]
+    fn parallel_consults_await_all_open_sequence_the_first() {
+        let par = [
+            consult(1, false, true),
+            consult(2, false, false),
+            consult(3, false, false),
+        ];
+        assert_eq!(awaited(&par).len(), 2);
+        let seq = [
+            consult(1, true, true),
+            consult(2, true, false),
+            consult(3, true, false),
+        ];
+        assert_eq!(
+            awaited(&seq).iter().map(|c| c.position).collect::<Vec<_>>(),
+            vec![2]
+        );
+        let done = [consult(1, true, true)];
+        assert!(awaited(&done).is_empty());
+    }
+}

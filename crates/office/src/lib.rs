@@ -1,0 +1,124 @@
+//! `gongwen office`: an agency's own document-management system with online sign-off
+//! (公文管理系統・線上簽核), per `docs/zh-TW/公文管理系統.md` and the rules of SIGNOFF.md.
+//!
+//! - [`org`]: units in a tree, people, their roles and deputies (職務代理人);
+//! - [`delegation`]: the delegation table (分層負責明細表), kept with effective dates;
+//! - [`cases`]: cases, their documents in every version, worklists;
+//! - [`steps`]: every action on a case as a text the actor signs with their own card, chained to
+//!   the step before, checked before anything in the case changes;
+//! - [`export`]: one case as one file, and its verification without a server.
+//!
+//! It reaches the exchange only through an agent's document-system API, as any document system
+//! does; this crate never imports a service crate.
+
+pub mod cases;
+pub mod delegation;
+pub mod export;
+pub mod org;
+pub mod steps;
+
+use gongwen_net::Refusal;
+use gongwen_proto::Code;
+use gongwen_store::StoreError;
+
+/// What goes wrong in the office: the store, or a refusal with its code from the one list.
+#[derive(Debug)]
+pub enum OfficeError {
+    Store(StoreError),
+    Refused(Refusal),
+}
+
+impl OfficeError {
+    pub fn new(code: Code, detail: impl Into<String>) -> Self {
+        OfficeError::Refused(Refusal::new(code, detail))
+    }
+
+    pub fn code(&self) -> Code {
+        match self {
+            OfficeError::Store(e) => gongwen_net::store_code(e),
+            OfficeError::Refused(r) => r.code,
+        }
+    }
+}
+
+impl From<StoreError> for OfficeError {
+    fn from(e: StoreError) -> Self {
+        OfficeError::Store(e)
+    }
+}
+
+impl std::fmt::Display for OfficeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OfficeError::Store(e) => write!(f, "{e}"),
+            OfficeError::Refused(r) => write!(f, "{}", r.api()),
+        }
+    }
+}
+
+impl std::error::Error for OfficeError {}
+
+/// A `E_BAD_REQUEST` naming the field.
+pub(crate) fn bad(detail: impl Into<String>) -> OfficeError {
+    OfficeError::new(Code::BadRequest, detail)
+}
+
+/// The calendar day in Taipei of a time in Unix milliseconds, as `YYYY-MM-DD`: deputies and
+/// the delegation table are kept by day.
+pub fn taipei_day(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .map(|t| t.to_offset(gongwen_calendar::TAIPEI_OFFSET).date())
+        .map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
+        .unwrap_or_default()
+}
+
+/// Checks an ISO day (`YYYY-MM-DD`) as typed by an administrator.
+pub(crate) fn check_day(field: &str, day: &str) -> Result<(), OfficeError> {
+    let parts: Vec<&str> = day.split('-').collect();
+    let date = match parts[..] {
+        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
+            match (y.parse::<i32>(), m.parse::<u8>(), d.parse::<u8>()) {
+                (Ok(y), Ok(m), Ok(d)) => time::Month::try_from(m)
+                    .ok()
+                    .and_then(|m| time::Date::from_calendar_date(y, m, d).ok()),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    date.map(|_| ())
+        .ok_or_else(|| bad(format!("{field}「{day}」不是日期（格式 YYYY-MM-DD）")))
+}
+
+/// Checks a short name typed by a person: present, single-line, at most `max` characters.
+pub(crate) fn check_text(field: &str, text: &str, max: usize) -> Result<(), OfficeError> {
+    if text.trim().is_empty() {
+        return Err(bad(format!("缺少{field}")));
+    }
+    if text.chars().count() > max || text.chars().any(char::is_control) {
+        return Err(bad(format!("{field}須為一行、最多 {max} 個字")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn taipei_day_turns_at_taipei_midnight() {
+        // 2026-01-04T16:00:00Z is 2026-01-05 00:00 in Taipei.
+        assert_eq!(taipei_day(1_767_542_400_000 - 1), "2026-01-04");
+        assert_eq!(taipei_day(1_767_542_400_000), "2026-01-05");
+    }
+
+    #[test]
+    fn days_and_texts_are_checked() {
+        assert!(check_day("起日", "2026-02-30").is_err());
+        assert!(check_day("起日", "2026-02-28").is_ok());
+        assert!(check_text("姓名", " ", 10).is_err());
+        assert!(check_text("姓名", "王\n小明", 10).is_err());
+        assert!(check_text("姓名", "王小明", 2).is_err());
+        assert!(check_text("姓名", "王小明", 10).is_ok());
+    }
+}

@@ -1,0 +1,599 @@
+//! The agency's organisation: units in a tree (agency → 一級單位 → 二級單位), people with their
+//! titles and signing certificates, roles, and deputies (職務代理人) within date ranges.
+
+use gongwen_proto::Code;
+use gongwen_store::{Db, Row, StoreError};
+
+use crate::{OfficeError, bad, check_day, check_text};
+
+/// What a person may do (seed 003's training table). Desk and supervisor roles are held for a
+/// unit; the others for the agency (its root unit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// 收發: registers incoming documents, dispatches decided drafts.
+    Clerk,
+    /// 登記桌: assigns documents to a unit, or inside its unit to an officer.
+    Desk,
+    /// 承辦人.
+    Officer,
+    /// 主管 of a unit: reviews and decides at the unit's level.
+    Supervisor,
+    /// 首長: the top level.
+    Head,
+    /// 檔案: files closed cases.
+    Archivist,
+    /// 稽催: follows up deadlines.
+    FollowUp,
+    /// 系統管理.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::Clerk,
+        Role::Desk,
+        Role::Officer,
+        Role::Supervisor,
+        Role::Head,
+        Role::Archivist,
+        Role::FollowUp,
+        Role::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Clerk => "clerk",
+            Role::Desk => "desk",
+            Role::Officer => "officer",
+            Role::Supervisor => "supervisor",
+            Role::Head => "head",
+            Role::Archivist => "archivist",
+            Role::FollowUp => "follow_up",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Clerk => "收發",
+            Role::Desk => "登記桌",
+            Role::Officer => "承辦人",
+            Role::Supervisor => "主管",
+            Role::Head => "首長",
+            Role::Archivist => "檔案",
+            Role::FollowUp => "稽催",
+            Role::Admin => "系統管理",
+        }
+    }
+
+    /// Reads the stored name or the zh-TW label (as in an imported CSV).
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s || r.label() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    pub id: String,
+    pub parent: Option<String>,
+    pub name: String,
+    /// 0: the agency; 1: 一級單位; 2: 二級單位.
+    pub depth: i64,
+    /// On online sign-off; a 會辦 with a unit that is not turns the case to paper.
+    pub online: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub id: String,
+    pub name: String,
+    pub title: String,
+    pub unit: String,
+    /// SHA-256 (hex) of the signing certificate's public key: what binds a signature to them.
+    pub spki_sha256: Option<String>,
+}
+
+impl Person {
+    fn from_row(r: &Row) -> Result<Person, StoreError> {
+        Ok(Person {
+            id: r.text("id")?,
+            name: r.text("name")?,
+            title: r.text("title")?,
+            unit: r.text("unit")?,
+            spki_sha256: r.opt_text("spki_sha256")?,
+        })
+    }
+
+    /// 「職稱 姓名」, as the 簽核紀錄 prints it.
+    pub fn display(&self) -> String {
+        format!("{} {}", self.title, self.name)
+    }
+}
+
+/// Ids of units and people: short, printable, no spaces (they travel in forms and URLs).
+fn check_id(field: &str, id: &str) -> Result<(), OfficeError> {
+    if id.is_empty()
+        || id.len() > 40
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+    {
+        return Err(bad(format!(
+            "{field}「{id}」須為 1 到 40 個英數字、-、_ 或 ."
+        )));
+    }
+    Ok(())
+}
+
+fn not_found(what: &str, id: &str) -> OfficeError {
+    OfficeError::new(Code::NotFound, format!("沒有{what}「{id}」"))
+}
+
+/// Adds a unit under `parent` (none: the agency itself, of which there is one).
+pub async fn add_unit(
+    db: &Db,
+    id: &str,
+    parent: Option<&str>,
+    name: &str,
+    online: bool,
+) -> Result<Unit, OfficeError> {
+    check_id("單位代號", id)?;
+    check_text("單位名稱", name, 60)?;
+    let depth = match parent {
+        None => {
+            if db
+                .fetch_optional("SELECT id FROM office_units WHERE parent IS NULL", &[])
+                .await?
+                .is_some()
+            {
+                return Err(bad("機關已設定；其他單位須有上級單位"));
+            }
+            0
+        }
+        Some(p) => {
+            let up = unit(db, p).await?;
+            if up.depth >= 2 {
+                return Err(bad(format!("「{}」是二級單位，其下不能再設單位", up.name)));
+            }
+            up.depth + 1
+        }
+    };
+    db.execute(
+        "INSERT INTO office_units (id, parent, name, depth, online) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            id.into(),
+            parent.into(),
+            name.into(),
+            depth.into(),
+            online.into(),
+        ],
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Duplicate { .. } => bad(format!("單位代號「{id}」已存在")),
+        e => e.into(),
+    })?;
+    unit(db, id).await
+}
+
+fn unit_from_row(r: &Row) -> Result<Unit, StoreError> {
+    Ok(Unit {
+        id: r.text("id")?,
+        parent: r.opt_text("parent")?,
+        name: r.text("name")?,
+        depth: r.i64("depth")?,
+        online: r.bool("online")?,
+    })
+}
+
+pub async fn unit(db: &Db, id: &str) -> Result<Unit, OfficeError> {
+    let r = db
+        .fetch_optional(
+            "SELECT id, parent, name, depth, online FROM office_units WHERE id = $1",
+            &[id.into()],
+        )
+        .await?
+        .ok_or_else(|| not_found("單位", id))?;
+    Ok(unit_from_row(&r)?)
+}
+
+/// Every unit, the agency first, then by depth and id.
+pub async fn units(db: &Db) -> Result<Vec<Unit>, OfficeError> {
+    let rows = db
+        .fetch_all(
+            "SELECT id, parent, name, depth, online FROM office_units ORDER BY depth, id",
+            &[],
+        )
+        .await?;
+    Ok(rows.iter().map(unit_from_row).collect::<Result<_, _>>()?)
+}
+
+/// `unit` and the units above it, nearest first.
+pub async fn unit_chain(db: &Db, id: &str) -> Result<Vec<Unit>, OfficeError> {
+    let mut chain = vec![unit(db, id).await?];
+    while let Some(p) = chain.last().and_then(|u| u.parent.clone()) {
+        chain.push(unit(db, &p).await?);
+    }
+    Ok(chain)
+}
+
+/// Adds a person in `unit`, bound to their signing certificate's key (hex SHA-256 of the
+/// SubjectPublicKeyInfo), which may be set later.
+pub async fn add_person(db: &Db, p: &Person) -> Result<Person, OfficeError> {
+    check_id("人員代號", &p.id)?;
+    check_text("姓名", &p.name, 40)?;
+    check_text("職稱", &p.title, 40)?;
+    unit(db, &p.unit).await?;
+    if let Some(h) = &p.spki_sha256
+        && gongwen_trust::path::unhex32(h).is_none()
+    {
+        return Err(bad("憑證公鑰摘要須為 64 個十六進位數字"));
+    }
+    db.execute(
+        "INSERT INTO office_people (id, name, title, unit, spki_sha256) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            p.id.as_str().into(),
+            p.name.as_str().into(),
+            p.title.as_str().into(),
+            p.unit.as_str().into(),
+            p.spki_sha256.clone().into(),
+        ],
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Duplicate { .. } => bad(format!("人員代號「{}」或其憑證已登記", p.id)),
+        e => e.into(),
+    })?;
+    person(db, &p.id).await
+}
+
+const PERSON_COLUMNS: &str = "id, name, title, unit, spki_sha256";
+
+pub async fn person(db: &Db, id: &str) -> Result<Person, OfficeError> {
+    let r = db
+        .fetch_optional(
+            &format!("SELECT {PERSON_COLUMNS} FROM office_people WHERE id = $1"),
+            &[id.into()],
+        )
+        .await?
+        .ok_or_else(|| not_found("人員", id))?;
+    Ok(Person::from_row(&r)?)
+}
+
+/// The person whose signing certificate has this key: who signed in, or who signed a step.
+pub async fn person_by_key(db: &Db, spki_sha256: &str) -> Result<Option<Person>, OfficeError> {
+    let r = db
+        .fetch_optional(
+            &format!("SELECT {PERSON_COLUMNS} FROM office_people WHERE spki_sha256 = $1"),
+            &[spki_sha256.into()],
+        )
+        .await?;
+    Ok(r.as_ref().map(Person::from_row).transpose()?)
+}
+
+pub async fn people(db: &Db) -> Result<Vec<Person>, OfficeError> {
+    let rows = db
+        .fetch_all(
+            &format!("SELECT {PERSON_COLUMNS} FROM office_people ORDER BY unit, id"),
+            &[],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(Person::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
+/// Gives `person` a role for `unit`.
+pub async fn grant(db: &Db, person_id: &str, role: Role, unit_id: &str) -> Result<(), OfficeError> {
+    person(db, person_id).await?;
+    unit(db, unit_id).await?;
+    db.execute(
+        "INSERT INTO office_roles (person, role, unit) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        &[person_id.into(), role.as_str().into(), unit_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A person's roles, each with its unit.
+pub async fn roles(db: &Db, person_id: &str) -> Result<Vec<(Role, String)>, OfficeError> {
+    let rows = db
+        .fetch_all(
+            "SELECT role, unit FROM office_roles WHERE person = $1 ORDER BY role, unit",
+            &[person_id.into()],
+        )
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        if let Some(role) = Role::parse(&r.text("role")?) {
+            out.push((role, r.text("unit")?));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `person` holds `role` for `unit_id` or for a unit above it (a desk of the agency
+/// serves every unit).
+pub async fn holds(
+    db: &Db,
+    person_id: &str,
+    role: Role,
+    unit_id: &str,
+) -> Result<bool, OfficeError> {
+    let chain = unit_chain(db, unit_id).await?;
+    let held = roles(db, person_id).await?;
+    Ok(held
+        .iter()
+        .any(|(r, u)| *r == role && chain.iter().any(|c| c.id == *u)))
+}
+
+/// Whether `person` holds `role` anywhere.
+pub async fn has_role(db: &Db, person_id: &str, role: Role) -> Result<bool, OfficeError> {
+    Ok(roles(db, person_id).await?.iter().any(|(r, _)| *r == role))
+}
+
+/// The level a person decides at (1: head of agency, 2: head of a 一級單位, 3: head of a 二級
+/// 單位), the highest their roles give; `None` for someone who supervises nothing.
+pub async fn level(db: &Db, person_id: &str) -> Result<Option<i64>, OfficeError> {
+    let mut best: Option<i64> = None;
+    for (role, u) in roles(db, person_id).await? {
+        let l = match role {
+            Role::Head => 1,
+            Role::Supervisor => unit(db, &u).await?.depth + 1,
+            _ => continue,
+        };
+        best = Some(best.map_or(l, |b| b.min(l)));
+    }
+    Ok(best)
+}
+
+/// A deputy arrangement: `deputy` acts for `principal` from `first_day` to `last_day`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deputy {
+    pub principal: String,
+    pub deputy: String,
+    pub first_day: String,
+    pub last_day: String,
+}
+
+pub async fn add_deputy(db: &Db, d: &Deputy) -> Result<(), OfficeError> {
+    check_day("代理起日", &d.first_day)?;
+    check_day("代理迄日", &d.last_day)?;
+    if d.last_day < d.first_day {
+        return Err(bad("代理迄日早於起日"));
+    }
+    if d.principal == d.deputy {
+        return Err(bad("不能代理自己"));
+    }
+    person(db, &d.principal).await?;
+    person(db, &d.deputy).await?;
+    db.execute(
+        "INSERT INTO office_deputies (principal, deputy, first_day, last_day) VALUES ($1, $2, $3, $4)",
+        &[
+            d.principal.as_str().into(),
+            d.deputy.as_str().into(),
+            d.first_day.as_str().into(),
+            d.last_day.as_str().into(),
+        ],
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Duplicate { .. } => bad("同一起日的代理已設定"),
+        e => e.into(),
+    })?;
+    Ok(())
+}
+
+/// Whether `deputy` may act for `principal` on `day` (`YYYY-MM-DD`, Taipei).
+pub async fn is_deputy(
+    db: &Db,
+    principal: &str,
+    deputy: &str,
+    day: &str,
+) -> Result<bool, OfficeError> {
+    Ok(db
+        .fetch_optional(
+            "SELECT 1 FROM office_deputies WHERE principal = $1 AND deputy = $2 AND first_day <= $3 AND last_day >= $3",
+            &[principal.into(), deputy.into(), day.into()],
+        )
+        .await?
+        .is_some())
+}
+
+/// The people `deputy` acts for on `day`.
+pub async fn principals_on(db: &Db, deputy: &str, day: &str) -> Result<Vec<String>, OfficeError> {
+    let rows = db
+        .fetch_all(
+            "SELECT DISTINCT principal FROM office_deputies WHERE deputy = $1 AND first_day <= $2 AND last_day >= $2 ORDER BY principal",
+            &[deputy.into(), day.into()],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.text("principal"))
+        .collect::<Result<_, _>>()?)
+}
+
+/// For whom a person acts: themselves, or a principal whose deputy they are today. Refused
+/// (`E_OFFICE_NOT_ALLOWED`) when no deputy arrangement covers `day`.
+pub async fn acting_for(
+    db: &Db,
+    actor: &str,
+    principal: Option<&str>,
+    day: &str,
+) -> Result<String, OfficeError> {
+    match principal {
+        None => Ok(actor.to_string()),
+        Some(p) if p == actor => Ok(actor.to_string()),
+        Some(p) => {
+            if is_deputy(db, p, actor, day).await? {
+                Ok(p.to_string())
+            } else {
+                let (a, p) = (person(db, actor).await?, person(db, p).await?);
+                Err(OfficeError::new(
+                    Code::OfficeNotAllowed,
+                    format!("{} 在 {day} 不是 {} 的職務代理人", a.display(), p.display()),
+                ))
+            }
+        }
+    }
+}
+
+/// Largest CSV an administrator may import at once.
+pub const MAX_IMPORT_BYTES: usize = 2 * 1024 * 1024;
+/// Most rows in one import (a city hall has some thousands of people).
+pub const MAX_IMPORT_ROWS: usize = 20_000;
+
+/// What an import did: rows added, and each refused row with its line and why. One bad row
+/// never stops the others.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub added: usize,
+    pub refused: Vec<(usize, String)>,
+}
+
+const UNITS_HEADER: [&str; 4] = ["單位代號", "上級單位代號", "單位名稱", "線上簽核"];
+const PEOPLE_HEADER: [&str; 6] = [
+    "人員代號",
+    "姓名",
+    "職稱",
+    "單位代號",
+    "憑證公鑰SHA-256",
+    "角色",
+];
+
+/// The rows of an import after its header, which must be `header`.
+fn import_rows(
+    text: &str,
+    header: &[&str],
+) -> Result<Vec<gongwen_proto::csv::Record>, OfficeError> {
+    if text.len() > MAX_IMPORT_BYTES {
+        return Err(bad(format!("匯入檔超過 {MAX_IMPORT_BYTES} 位元組")));
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if gongwen_proto::csv::count_lines(text) > MAX_IMPORT_ROWS + 1 {
+        return Err(bad(format!("匯入檔超過 {MAX_IMPORT_ROWS} 列")));
+    }
+    let mut rows = gongwen_proto::csv::parse(text, header.len() + 1)
+        .map_err(|e| bad(format!("不是 CSV：{e}")))?
+        .into_iter();
+    let first = rows.next().ok_or_else(|| bad("匯入檔是空的"))?;
+    if first
+        .fields
+        .iter()
+        .map(|f| f.trim())
+        .ne(header.iter().copied())
+    {
+        return Err(bad(format!("第一列須為欄名：{}", header.join(","))));
+    }
+    Ok(rows
+        .filter(|r| r.fields.iter().any(|f| !f.trim().is_empty()))
+        .collect())
+}
+
+/// Imports units from CSV (`單位代號,上級單位代號,單位名稱,線上簽核`), parents before their
+/// children; 線上簽核 is 是 or 否.
+pub async fn import_units(db: &Db, text: &str) -> Result<ImportReport, OfficeError> {
+    let mut report = ImportReport::default();
+    for r in import_rows(text, &UNITS_HEADER)? {
+        let parent = Some(r.field(1).trim()).filter(|p| !p.is_empty());
+        let online = match r.field(3).trim() {
+            "是" | "" => Ok(true),
+            "否" => Ok(false),
+            other => Err(bad(format!("線上簽核「{other}」須為是或否"))),
+        };
+        let added = match online {
+            Ok(online) => add_unit(db, r.field(0).trim(), parent, r.field(2).trim(), online)
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match added {
+            Ok(()) => report.added += 1,
+            Err(e) => report.refused.push((r.line, refusal_text(e))),
+        }
+    }
+    Ok(report)
+}
+
+/// Imports people from CSV (`人員代號,姓名,職稱,單位代號,憑證公鑰SHA-256,角色`); 角色 lists
+/// role names (承辦人、主管 …) separated by 、 or ;, held for the person's unit.
+pub async fn import_people(db: &Db, text: &str) -> Result<ImportReport, OfficeError> {
+    let mut report = ImportReport::default();
+    for r in import_rows(text, &PEOPLE_HEADER)? {
+        let mut roles = Vec::new();
+        let mut wrong = None;
+        for name in r
+            .field(5)
+            .split(['、', ';'])
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            match Role::parse(name) {
+                Some(role) => roles.push(role),
+                None => wrong = Some(bad(format!("角色「{name}」不是{}", role_names()))),
+            }
+        }
+        let p = Person {
+            id: r.field(0).trim().to_string(),
+            name: r.field(1).trim().to_string(),
+            title: r.field(2).trim().to_string(),
+            unit: r.field(3).trim().to_string(),
+            spki_sha256: Some(r.field(4).trim().to_ascii_lowercase()).filter(|k| !k.is_empty()),
+        };
+        let added = match wrong {
+            Some(e) => Err(e),
+            None => add_person_with_roles(db, &p, &roles).await,
+        };
+        match added {
+            Ok(()) => report.added += 1,
+            Err(e) => report.refused.push((r.line, refusal_text(e))),
+        }
+    }
+    Ok(report)
+}
+
+async fn add_person_with_roles(db: &Db, p: &Person, roles: &[Role]) -> Result<(), OfficeError> {
+    add_person(db, p).await?;
+    for role in roles {
+        grant(db, &p.id, *role, &p.unit).await?;
+    }
+    Ok(())
+}
+
+fn role_names() -> String {
+    Role::ALL.map(Role::label).join("、")
+}
+
+fn refusal_text(e: OfficeError) -> String {
+    match e {
+        OfficeError::Refused(r) => r.detail,
+        e => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_read_their_names_and_labels() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+            assert_eq!(Role::parse(r.label()), Some(r));
+        }
+        assert_eq!(Role::parse("boss"), None);
+    }
+
+    #[test]
+    fn ids_are_short_and_plain() {
+        assert!(check_id("代號", "edu-01").is_ok());
+        assert!(check_id("代號", "").is_err());
+        assert!(check_id("代號", "a/b").is_err());
+        assert!(check_id("代號", "教育局").is_err());
+        assert!(check_id("代號", &"a".repeat(41)).is_err());
+    }
+}

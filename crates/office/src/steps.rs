@@ -1,0 +1,1081 @@
+//! Every action on a case is a step the actor signs with their own card. The office writes
+//! the step as a short zh-TW text (what the signer shows), the person signs it (CMS
+//! SignedData, verifiable with `openssl cms -verify`), and [`commit`] checks everything again
+//! before anything in the case changes:
+//!
+//! - the signed text is exactly the text the office writes for this request now (so a
+//!   signature over another version, another case or an older state is refused);
+//! - the signer's certificate is the one registered for the actor, trusted, not expired and
+//!   not revoked at the time of signing;
+//! - the actor may take this action now (role, holder, deputy within dates, deciding level).
+//!
+//! Each text names the SHA-256 of the previous step's signature, so a removed, reordered or
+//! altered step breaks the chain ([`crate::export::verify`]).
+
+use gongwen_proto::Code;
+use gongwen_store::{Db, sha256_hex};
+use gongwen_trust::cms;
+use gongwen_trust::path::{Purpose, TrustStore, hex, spki_sha256};
+
+use crate::cases::{self, Case, Origin, State, Version, names};
+use crate::org::{self, Role};
+use crate::{OfficeError, bad, check_text, delegation};
+
+/// The first line of every signed step: the signer signs nothing else of the office's.
+pub use gongwen_proto::office::STEP_HEAD;
+
+/// How long a prepared text may wait for its signature.
+pub const SIGN_WITHIN_MS: i64 = 10 * 60_000;
+
+/// Longest comment, reason or opinion in a step.
+pub const MAX_COMMENT_CHARS: usize = 2000;
+
+/// Largest document version the office keeps (a scanned incoming document with attachments).
+pub const MAX_VERSION_BYTES: usize = 50 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// 登記 (總收文): the clerk registers an incoming or paper document.
+    Register,
+    /// 分文: the registration desk gives the case to a unit (or 改分 to another).
+    AssignUnit,
+    /// 分辦: the unit's desk gives it to an officer.
+    AssignOfficer,
+    /// 退回登記桌: the officer hands a mis-assigned case back, with a reason.
+    ReturnToDesk,
+    /// 退文: the clerk returns the document to its sender, with a reason.
+    Refuse,
+    /// 創簽 / 創稿: an officer starts a case of their own.
+    Create,
+    /// 擬辦: the officer writes a 簽 or 稿, or a new version of one.
+    Draft,
+    /// 改列紙本: an exclusion applies; the case is signed off on paper.
+    Flag,
+    /// 送會: the officer asks other units (in parallel or in sequence).
+    Consult,
+    /// 會辦意見.
+    Opinion,
+    /// 陳核: the officer submits upward.
+    Submit,
+    /// 核轉: a reviewer approves and passes on.
+    Approve,
+    /// 修改: a reviewer amends the text (a new version).
+    Amend,
+    /// 退回: a reviewer returns it, to the officer or an earlier reviewer, with a reason.
+    Return,
+    /// 決行: 發 / 不發 / 緩發 per draft.
+    Decide,
+    /// 發文: the clerk gives the 發文字號 and sends.
+    Dispatch,
+    /// 歸檔.
+    File,
+}
+
+names!(Action {
+    Register = "register", "登記";
+    AssignUnit = "assign_unit", "分文";
+    AssignOfficer = "assign_officer", "分辦";
+    ReturnToDesk = "return_to_desk", "退回登記桌";
+    Refuse = "refuse", "退文";
+    Create = "create", "創簽／創稿";
+    Draft = "draft", "擬辦";
+    Flag = "flag", "改列紙本";
+    Consult = "consult", "送會";
+    Opinion = "opinion", "會辦意見";
+    Submit = "submit", "陳核";
+    Approve = "approve", "核轉";
+    Amend = "amend", "修改";
+    Return = "return", "退回";
+    Decide = "decide", "決行";
+    Dispatch = "dispatch", "發文";
+    File = "file", "歸檔";
+});
+
+/// The decider's word on one draft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Issue,
+    Withhold,
+    Defer,
+}
+
+names!(Decision {
+    Issue = "issue", "發";
+    Withhold = "withhold", "不發";
+    Defer = "defer", "緩發";
+});
+
+/// A new case's particulars (Register, Create).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCase {
+    pub origin: Origin,
+    pub subject: String,
+    pub matter: String,
+    pub urgency: String,
+}
+
+/// A new version of one of the case's documents (Register, Create, Draft, Amend).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVersion {
+    pub doc: String,
+    pub kind: String,
+    pub content: Vec<u8>,
+}
+
+/// What a person asks to do. The office turns it into the text they sign ([`prepare`]) and,
+/// with their signature, into a step ([`commit`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub case: String,
+    pub action: Action,
+    pub actor: String,
+    /// Acting as deputy for this person (「代」).
+    pub principal: Option<String>,
+    /// The unit (分文, 送會: several, comma-separated) or person (分辦, 陳核, 核轉, 退回).
+    pub target: Option<String>,
+    pub new_case: Option<NewCase>,
+    pub version: Option<NewVersion>,
+    pub decisions: Vec<(String, Decision)>,
+    /// Exclusion numbers (Flag); 會辦 in sequence (Consult) is `in_sequence`.
+    pub exclusions: Vec<u8>,
+    pub in_sequence: bool,
+    /// Comment, reason, 檔號, or the dispatch channel, as the action needs.
+    pub comment: String,
+    /// 保存年限 (File).
+    pub retention: Option<String>,
+    /// When the text was prepared (Unix ms); it is part of what is signed.
+    pub at: i64,
+}
+
+impl Request {
+    pub fn new(case: &str, action: Action, actor: &str, at: i64) -> Request {
+        Request {
+            case: case.to_string(),
+            action,
+            actor: actor.to_string(),
+            principal: None,
+            target: None,
+            new_case: None,
+            version: None,
+            decisions: Vec::new(),
+            exclusions: Vec::new(),
+            in_sequence: false,
+            comment: String::new(),
+            retention: None,
+            at,
+        }
+    }
+}
+
+/// The office's own context for steps: its agency and whom it trusts for people's cards.
+pub struct Office<'a> {
+    pub db: &'a Db,
+    /// 機關代碼 and name, in every signed text.
+    pub agency: &'a str,
+    pub trust: &'a TrustStore,
+}
+
+/// One stored step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub seq: i64,
+    pub action: Action,
+    pub actor: String,
+    pub principal: Option<String>,
+    /// The signed text.
+    pub signed: String,
+    /// The CMS SignedData (DER).
+    pub cms: Vec<u8>,
+    pub cms_sha256: String,
+    pub at: i64,
+}
+
+pub async fn steps(db: &Db, case_id: &str) -> Result<Vec<Step>, OfficeError> {
+    let rows = db
+        .fetch_all(
+            "SELECT seq, action, actor, principal, signed, cms, cms_sha256, at FROM office_steps WHERE case_id = $1 ORDER BY seq",
+            &[case_id.into()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let a = r.text("action")?;
+            Ok(Step {
+                seq: r.i64("seq")?,
+                action: Action::parse(&a).ok_or_else(|| gongwen_store::StoreError::Corrupt {
+                    detail: format!("簽核動作「{a}」"),
+                })?,
+                actor: r.text("actor")?,
+                principal: r.opt_text("principal")?,
+                signed: String::from_utf8_lossy(&r.bytes("signed")?).into_owned(),
+                cms: r.bytes("cms")?,
+                cms_sha256: r.text("cms_sha256")?,
+                at: r.i64("at")?,
+            })
+        })
+        .collect()
+}
+
+/// A value inside a signed line: one line, with `\` and line breaks escaped.
+fn one_line(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('\r', "\\r")
+        .replace('\n', "\\n")
+}
+
+/// The text the actor is to sign for `req`, after every check of who may do what now.
+pub async fn prepare(office: &Office<'_>, req: &Request) -> Result<String, OfficeError> {
+    let db = office.db;
+    let day = crate::taipei_day(req.at);
+    let actor = org::person(db, &req.actor).await?;
+    // For whom the actor acts: themselves, or a principal they deputise for today.
+    let acting = org::acting_for(db, &req.actor, req.principal.as_deref(), &day).await?;
+    let existing = match req.action {
+        Action::Register | Action::Create => None,
+        _ => Some(cases::case(db, &req.case).await?),
+    };
+    let mut lines = vec![
+        STEP_HEAD.to_string(),
+        format!("機關：{}", one_line(office.agency)),
+        format!("案件：{}", one_line(&req.case)),
+    ];
+    let prior = steps(db, &req.case).await?;
+    lines.push(format!("序號：{}", prior.len() + 1));
+    lines.push(format!(
+        "動作：{}（{}）",
+        req.action.label(),
+        req.action.as_str()
+    ));
+    lines.push(format!("簽核人：{}（{}）", actor.display(), actor.id));
+    if acting != req.actor {
+        let p = org::person(db, &acting).await?;
+        lines.push(format!("代：{}（{}）", p.display(), p.id));
+    }
+    let extra = check(office, req, &acting, existing.as_ref(), &day, &prior).await?;
+    lines.extend(extra);
+    if !req.comment.is_empty() {
+        if req.comment.chars().count() > MAX_COMMENT_CHARS {
+            return Err(bad(format!("意見最多 {MAX_COMMENT_CHARS} 字")));
+        }
+        lines.push(format!("意見：{}", one_line(&req.comment)));
+    }
+    lines.push(format!(
+        "時間：{}（{}）",
+        gongwen_trust::path::roc_datetime(req.at.div_euclid(1000)),
+        req.at
+    ));
+    lines.push(format!(
+        "前一步：{}",
+        prior
+            .last()
+            .map_or("無".to_string(), |s| s.cms_sha256.clone())
+    ));
+    let text = lines.join("\n") + "\n";
+    if text.len() > gongwen_proto::office::MAX_STEP_BYTES {
+        return Err(bad("簽核內容過長：文件或決定太多"));
+    }
+    Ok(text)
+}
+
+fn refuse(code: Code, detail: impl Into<String>) -> OfficeError {
+    OfficeError::new(code, detail)
+}
+
+fn state_is(case: &Case, allowed: &[State]) -> Result<(), OfficeError> {
+    if allowed.contains(&case.state) {
+        Ok(())
+    } else {
+        Err(refuse(
+            Code::OfficeState,
+            format!("案件「{}」目前{}", case.id, case.state.label()),
+        ))
+    }
+}
+
+fn holder_is(case: &Case, acting: &str) -> Result<(), OfficeError> {
+    if case.holder.as_deref() == Some(acting) {
+        Ok(())
+    } else {
+        Err(refuse(
+            Code::OfficeNotAllowed,
+            format!("案件「{}」不在您（或您代理的人）手上", case.id),
+        ))
+    }
+}
+
+fn online(case: &Case) -> Result<(), OfficeError> {
+    if case.is_paper() {
+        return Err(refuse(
+            Code::OfficeState,
+            format!("案件「{}」已改列紙本簽核，不能線上陳核", case.id),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `acting` holds `role` for `unit` (or a unit above it), or — with no unit — anywhere
+/// in the agency (收發, 檔案 and 承辦人 are agency-wide duties).
+async fn role_for(
+    db: &Db,
+    acting: &str,
+    role: Role,
+    unit: Option<&str>,
+) -> Result<(), OfficeError> {
+    let held = match unit {
+        Some(u) => org::holds(db, acting, role, u).await?,
+        None => org::has_role(db, acting, role).await?,
+    };
+    if held {
+        Ok(())
+    } else {
+        Err(refuse(
+            Code::OfficeNotAllowed,
+            format!("沒有「{}」的角色", role.label()),
+        ))
+    }
+}
+
+fn needs_reason(req: &Request) -> Result<(), OfficeError> {
+    if req.comment.trim().is_empty() {
+        return Err(bad(format!("{}須填寫原因", req.action.label())));
+    }
+    Ok(())
+}
+
+fn target(req: &Request) -> Result<&str, OfficeError> {
+    req.target
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| bad(format!("{}須指定對象", req.action.label())))
+}
+
+/// The lines naming the versions the step is about: the new one, or every current one.
+fn version_lines(current: &[Version], new: Option<(&NewVersion, i64)>) -> Vec<String> {
+    let mut out: Vec<String> = current
+        .iter()
+        .filter(|v| new.is_none_or(|(n, _)| n.doc != v.doc))
+        .map(|v| {
+            format!(
+                "文件：{} 第{}版 {} SHA-256 {}",
+                v.doc, v.version, v.kind, v.sha256
+            )
+        })
+        .collect();
+    if let Some((n, version)) = new {
+        out.push(format!(
+            "文件：{} 第{}版 {} SHA-256 {}",
+            n.doc,
+            version,
+            n.kind,
+            sha256_hex(&n.content)
+        ));
+    }
+    out.sort();
+    out
+}
+
+fn check_version(v: &NewVersion) -> Result<(), OfficeError> {
+    let ok_doc = !v.doc.is_empty()
+        && v.doc.len() <= 40
+        && v.doc.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !ok_doc {
+        return Err(bad(format!("文件代號「{}」須為英數字與 -", v.doc)));
+    }
+    if !["incoming", "scan", "memo", "draft"].contains(&v.kind.as_str()) {
+        return Err(bad(format!(
+            "文件種類「{}」不是 incoming、scan、memo 或 draft",
+            v.kind
+        )));
+    }
+    if v.content.is_empty() || v.content.len() > MAX_VERSION_BYTES {
+        return Err(bad(format!(
+            "文件內容須有 1 到 {} 位元組",
+            MAX_VERSION_BYTES
+        )));
+    }
+    Ok(())
+}
+
+/// Checks `req` against the case as it stands and returns the action's own lines.
+async fn check(
+    office: &Office<'_>,
+    req: &Request,
+    acting: &str,
+    case: Option<&Case>,
+    day: &str,
+    prior: &[Step],
+) -> Result<Vec<String>, OfficeError> {
+    let db = office.db;
+    let mut lines = Vec::new();
+    let current = cases::current_versions(db, &req.case).await?;
+    let next_version = |doc: &str| {
+        current
+            .iter()
+            .find(|v| v.doc == doc)
+            .map_or(1, |v| v.version + 1)
+    };
+    let Some(case) = case else {
+        // Register / Create: a new case with its first document.
+        if !prior.is_empty() {
+            return Err(refuse(
+                Code::OfficeState,
+                format!("案件「{}」已存在", req.case),
+            ));
+        }
+        let n = req
+            .new_case
+            .as_ref()
+            .ok_or_else(|| bad("缺少案件的主旨、業務項目與速別"))?;
+        check_text("主旨", &n.subject, 500)?;
+        check_text("業務項目", &n.matter, 60)?;
+        if !["普通件", "速件", "最速件"].contains(&n.urgency.as_str()) {
+            return Err(bad(format!(
+                "速別「{}」不是普通件、速件或最速件",
+                n.urgency
+            )));
+        }
+        let v = req.version.as_ref().ok_or_else(|| bad("缺少文件內容"))?;
+        check_version(v)?;
+        root_id(db).await?;
+        match (req.action, n.origin) {
+            (Action::Register, Origin::Exchange | Origin::Paper) => {
+                role_for(db, acting, Role::Clerk, None).await?
+            }
+            (Action::Create, Origin::Memo | Origin::Draft) => {
+                role_for(db, acting, Role::Officer, None).await?
+            }
+            _ => return Err(bad("登記用於收文，創稿用於創簽或創稿")),
+        }
+        lines.push(format!("來源：{}", n.origin.label()));
+        lines.push(format!("主旨：{}", one_line(&n.subject)));
+        lines.push(format!("業務項目：{}", one_line(&n.matter)));
+        lines.push(format!("速別：{}", n.urgency));
+        lines.extend(version_lines(&[], Some((v, 1))));
+        return Ok(lines);
+    };
+    if req.new_case.is_some() {
+        return Err(bad("只有登記與創稿帶案件資料"));
+    }
+    if let Some(v) = &req.version {
+        check_version(v)?;
+        if !matches!(req.action, Action::Draft | Action::Amend) {
+            return Err(bad("只有擬辦與修改帶新版本"));
+        }
+    } else if matches!(req.action, Action::Draft | Action::Amend) {
+        return Err(bad(format!("{}須附文件內容", req.action.label())));
+    }
+    let unit = case.unit.clone().unwrap_or_default();
+    match req.action {
+        Action::Register | Action::Create => unreachable_new(case)?,
+        Action::AssignUnit => {
+            state_is(case, &[State::Registered, State::AtUnit])?;
+            if case.state == State::AtUnit {
+                // 改分: only with a reason.
+                needs_reason(req)?;
+            }
+            // The agency's registration desk (總收文) assigns and reassigns.
+            role_for(db, acting, Role::Desk, Some(&root_id(db).await?)).await?;
+            let t = org::unit(db, target(req)?).await?;
+            lines.push(format!("主辦單位：{}（{}）", t.name, t.id));
+        }
+        Action::AssignOfficer => {
+            state_is(case, &[State::AtUnit])?;
+            role_for(db, acting, Role::Desk, Some(&unit)).await?;
+            let p = org::person(db, target(req)?).await?;
+            if !org::holds(db, &p.id, Role::Officer, &p.unit).await?
+                || !org::unit_chain(db, &p.unit)
+                    .await?
+                    .iter()
+                    .any(|u| u.id == unit)
+            {
+                return Err(bad(format!("{} 不是本單位的承辦人", p.display())));
+            }
+            lines.push(format!("承辦人：{}（{}）", p.display(), p.id));
+        }
+        Action::ReturnToDesk => {
+            state_is(case, &[State::WithOfficer])?;
+            holder_is(case, acting)?;
+            needs_reason(req)?;
+        }
+        Action::Refuse => {
+            state_is(case, &[State::Registered])?;
+            if case.origin != Origin::Exchange {
+                return Err(bad("只有電子收文能退文給發文機關"));
+            }
+            role_for(db, acting, Role::Clerk, None).await?;
+            needs_reason(req)?;
+        }
+        Action::Draft => {
+            state_is(case, &[State::WithOfficer])?;
+            holder_is(case, acting)?;
+            let v = req.version.as_ref().ok_or_else(|| bad("缺少文件內容"))?;
+            if !["memo", "draft"].contains(&v.kind.as_str()) {
+                return Err(bad("擬辦只寫簽（memo）或稿（draft）"));
+            }
+            lines.extend(version_lines(&current, Some((v, next_version(&v.doc)))));
+        }
+        Action::Flag => {
+            state_is(
+                case,
+                &[State::Registered, State::AtUnit, State::WithOfficer],
+            )?;
+            if req.exclusions.is_empty() || req.exclusions.iter().any(|n| !(1..=8).contains(n)) {
+                return Err(bad("改列紙本須指出第 1 到 8 款的排除情形"));
+            }
+            let clerk = org::has_role(db, acting, Role::Clerk).await?;
+            if !(clerk || case.holder.as_deref() == Some(acting)) {
+                return Err(refuse(Code::OfficeNotAllowed, "由收發或承辦人改列紙本"));
+            }
+            for n in &req.exclusions {
+                lines.push(format!(
+                    "排除：第{n}款 {}",
+                    cases::EXCLUSIONS[usize::from(*n) - 1]
+                ));
+            }
+        }
+        Action::Consult => {
+            state_is(case, &[State::WithOfficer])?;
+            holder_is(case, acting)?;
+            online(case)?;
+            let mut names = Vec::new();
+            for id in target(req)?.split(',') {
+                let u = org::unit(db, id.trim()).await?;
+                if u.id == unit {
+                    return Err(bad("不能會辦自己的單位"));
+                }
+                names.push(format!(
+                    "{}（{}）{}",
+                    u.name,
+                    u.id,
+                    if u.online {
+                        ""
+                    } else {
+                        "［未實施線上簽核］"
+                    }
+                ));
+            }
+            lines.push(format!(
+                "會辦單位（{}）：{}",
+                if req.in_sequence { "依序" } else { "平行" },
+                names.join("、")
+            ));
+        }
+        Action::Opinion => {
+            state_is(case, &[State::Consulting])?;
+            let all = cases::consults(db, &case.id).await?;
+            let mut mine = None;
+            for c in cases::awaited(&all) {
+                if org::holds(db, acting, Role::Officer, &c.unit).await?
+                    || org::holds(db, acting, Role::Supervisor, &c.unit).await?
+                {
+                    mine = Some(c.unit.clone());
+                }
+            }
+            let u =
+                mine.ok_or_else(|| refuse(Code::OfficeNotAllowed, "您的單位目前不在待會辦之列"))?;
+            lines.push(format!("會辦單位：{u}"));
+            lines.extend(version_lines(&current, None));
+        }
+        Action::Submit => {
+            state_is(case, &[State::WithOfficer])?;
+            holder_is(case, acting)?;
+            online(case)?;
+            if !current
+                .iter()
+                .any(|v| v.kind == "memo" || v.kind == "draft")
+            {
+                return Err(bad("陳核前須先擬簽或擬稿"));
+            }
+            lines.push(reviewer_line(db, target(req)?, None).await?);
+            lines.extend(version_lines(&current, None));
+        }
+        Action::Approve => {
+            state_is(case, &[State::InReview])?;
+            holder_is(case, acting)?;
+            let mine = org::level(db, acting).await?;
+            lines.push(reviewer_line(db, target(req)?, mine).await?);
+            lines.extend(version_lines(&current, None));
+        }
+        Action::Amend => {
+            state_is(case, &[State::InReview])?;
+            holder_is(case, acting)?;
+            let v = req.version.as_ref().ok_or_else(|| bad("缺少文件內容"))?;
+            let Some(old) = current.iter().find(|c| c.doc == v.doc) else {
+                return Err(bad(format!("案件沒有「{}」可修改", v.doc)));
+            };
+            if old.kind != v.kind {
+                return Err(bad("修改不能改變文件種類"));
+            }
+            lines.extend(version_lines(&current, Some((v, old.version + 1))));
+        }
+        Action::Return => {
+            state_is(case, &[State::InReview])?;
+            holder_is(case, acting)?;
+            needs_reason(req)?;
+            let to = target(req)?;
+            // Back to the officer, or to anyone who held it on the way up.
+            let earlier = case.officer.as_deref() == Some(to)
+                || prior.iter().any(|s| {
+                    matches!(s.action, Action::Approve | Action::Amend)
+                        && s.principal.as_deref().unwrap_or(&s.actor) == to
+                });
+            if !earlier {
+                return Err(bad("只能退回承辦人或先前核過的人"));
+            }
+            let p = org::person(db, to).await?;
+            lines.push(format!("退回：{}（{}）", p.display(), p.id));
+        }
+        Action::Decide => {
+            if prior.iter().any(|s| s.action == Action::Decide) {
+                return Err(refuse(
+                    Code::OfficeDecided,
+                    format!("案件「{}」已經決行", case.id),
+                ));
+            }
+            state_is(case, &[State::InReview])?;
+            holder_is(case, acting)?;
+            let rule = delegation::rule_on(db, &case.matter, day).await?;
+            let needed = rule.as_ref().map_or(delegation::DEFAULT_LEVEL, |r| r.level);
+            let mine = org::level(db, acting).await?;
+            if mine.is_none_or(|m| m > needed) {
+                return Err(refuse(
+                    Code::OfficeLevel,
+                    format!(
+                        "「{}」依分層負責明細表由{}決行",
+                        case.matter,
+                        delegation::level_label(needed)
+                    ),
+                ));
+            }
+            lines.push(format!(
+                "決行層級：{}（分層負責明細表：{}）",
+                delegation::level_label(needed),
+                rule.map_or("未列，由首長決行".to_string(), |r| format!(
+                    "{} 起生效",
+                    r.effective_from
+                ))
+            ));
+            if needed > 1 {
+                lines.push("授權決行".to_string());
+            }
+            if acting != req.actor {
+                lines.push("代為決行".to_string());
+            }
+            let drafts: Vec<&Version> = current.iter().filter(|v| v.kind == "draft").collect();
+            for d in &drafts {
+                let n = req
+                    .decisions
+                    .iter()
+                    .filter(|(doc, _)| *doc == d.doc)
+                    .count();
+                if n != 1 {
+                    return Err(bad(format!(
+                        "稿「{}」須有一個決定（發、不發或緩發）",
+                        d.doc
+                    )));
+                }
+            }
+            if req
+                .decisions
+                .iter()
+                .any(|(doc, _)| !drafts.iter().any(|d| d.doc == *doc))
+            {
+                return Err(bad("決定只能對案件中的稿"));
+            }
+            let mut decisions = req.decisions.clone();
+            decisions.sort_by(|a, b| a.0.cmp(&b.0));
+            for (doc, d) in decisions {
+                lines.push(format!("決定：{doc} {}", d.label()));
+            }
+            lines.extend(version_lines(&current, None));
+        }
+        Action::Dispatch => {
+            state_is(case, &[State::ToDispatch])?;
+            role_for(db, acting, Role::Clerk, None).await?;
+            if !["交換", "紙本"].contains(&req.comment.as_str()) {
+                return Err(bad("發文方式須為「交換」或「紙本」"));
+            }
+        }
+        Action::File => {
+            state_is(case, &[State::ToFile])?;
+            role_for(db, acting, Role::Archivist, None).await?;
+            check_file_code(&req.comment)?;
+            let r = req.retention.as_deref().unwrap_or_default();
+            if r != "永久"
+                && !r
+                    .strip_suffix('年')
+                    .is_some_and(|n| n.parse::<u16>().is_ok_and(|n| (1..=100).contains(&n)))
+            {
+                return Err(bad(format!("保存年限「{r}」須為「永久」或「N年」")));
+            }
+            lines.push(format!("保存年限：{r}"));
+        }
+    }
+    Ok(lines)
+}
+
+fn unreachable_new(case: &Case) -> Result<(), OfficeError> {
+    Err(refuse(
+        Code::OfficeState,
+        format!("案件「{}」已存在", case.id),
+    ))
+}
+
+/// The agency's own unit (the root of the tree).
+async fn root_id(db: &Db) -> Result<String, OfficeError> {
+    org::units(db)
+        .await?
+        .into_iter()
+        .find(|u| u.depth == 0)
+        .map(|u| u.id)
+        .ok_or_else(|| bad("尚未設定機關與單位"))
+}
+
+/// 檔號: 分類號/案次號/卷次號/目次號, as the 檔案管理局 writes it.
+fn check_file_code(code: &str) -> Result<(), OfficeError> {
+    let parts: Vec<&str> = code.split('/').collect();
+    let ok = parts.len() == 4
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.len() <= 20
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(format!(
+            "檔號「{code}」須為 分類號/案次號/卷次號/目次號"
+        )))
+    }
+}
+
+/// The reviewer a case goes up to: a supervisor or the head, above whoever passes it on.
+async fn reviewer_line(db: &Db, to: &str, above: Option<i64>) -> Result<String, OfficeError> {
+    let p = org::person(db, to).await?;
+    let level = org::level(db, &p.id).await?;
+    match (level, above) {
+        (None, _) => Err(bad(format!("{} 不是主管，不能陳核給他", p.display()))),
+        (Some(l), Some(a)) if l >= a => Err(bad(format!("{} 不在您的上一層", p.display()))),
+        _ => Ok(format!("陳送：{}（{}）", p.display(), p.id)),
+    }
+}
+
+/// Checks the signature on the text for `req` and records the step: the case changes only
+/// when every check passes. `now` is Unix ms.
+pub async fn commit(
+    office: &Office<'_>,
+    req: &Request,
+    signature: &[u8],
+    now: i64,
+) -> Result<Step, OfficeError> {
+    let db = office.db;
+    let text = prepare(office, req).await?;
+    let verified =
+        cms::verify(signature).map_err(|e| refuse(Code::OfficeSignature, e.to_string()))?;
+    if verified.content != text.as_bytes() {
+        let signed = String::from_utf8_lossy(&verified.content).into_owned();
+        let versions = |t: &str| -> Vec<String> {
+            t.lines()
+                .filter(|l| l.starts_with("文件："))
+                .map(str::to_string)
+                .collect()
+        };
+        if versions(&signed) != versions(&text) {
+            return Err(refuse(
+                Code::OfficeVersion,
+                "簽署的文件版本與案件目前的版本不同",
+            ));
+        }
+        return Err(refuse(
+            Code::OfficeSignature,
+            "簽署的內容不是系統為這個動作準備的內容",
+        ));
+    }
+    if (now - req.at).abs() > SIGN_WITHIN_MS {
+        return Err(refuse(Code::OfficeSignature, "簽核內容已逾時，請重新簽署"));
+    }
+    let actor = org::person(db, &req.actor).await?;
+    let key =
+        hex(&spki_sha256(&verified.signer)
+            .map_err(|e| refuse(Code::OfficeSignature, e.to_string()))?);
+    if actor.spki_sha256.as_deref() != Some(key.as_str()) {
+        return Err(refuse(
+            Code::OfficeSignature,
+            format!("簽章憑證不是 {} 登記的憑證", actor.display()),
+        ));
+    }
+    office
+        .trust
+        .evaluate(
+            &verified.signer,
+            &verified.certs,
+            now.div_euclid(1000),
+            Purpose::Signing,
+        )
+        .map_err(|e| refuse(Code::OfficeCert, e.to_string()))?;
+    apply(office, req, &text, signature, now).await
+}
+
+/// Writes the step and its effect on the case in one transaction.
+async fn apply(
+    office: &Office<'_>,
+    req: &Request,
+    text: &str,
+    signature: &[u8],
+    now: i64,
+) -> Result<Step, OfficeError> {
+    let db = office.db;
+    let day = crate::taipei_day(req.at);
+    let acting = org::acting_for(db, &req.actor, req.principal.as_deref(), &day).await?;
+    let seq = steps(db, &req.case).await?.len() as i64 + 1;
+    let existing = match req.action {
+        Action::Register | Action::Create => None,
+        _ => Some(cases::case(db, &req.case).await?),
+    };
+    let current = cases::current_versions(db, &req.case).await?;
+    // Read before the transaction: on SQLite the one writer is ours until commit.
+    let dispatch_number = match req.action {
+        Action::Dispatch => Some(cases::next_number(db, "dispatch", now).await?),
+        _ => None,
+    };
+    let mut consulted = Vec::new();
+    if req.action == Action::Consult {
+        for u in req.target.as_deref().unwrap_or_default().split(',') {
+            consulted.push(org::unit(db, u.trim()).await?);
+        }
+    }
+    let officer_unit = match req.action {
+        Action::Create => Some(org::person(db, &acting).await?.unit),
+        _ => None,
+    };
+    let mut tx = db.begin().await?;
+    if let Some(n) = &req.new_case {
+        let officer = (req.action == Action::Create).then(|| acting.clone());
+        let state = if officer.is_some() {
+            State::WithOfficer
+        } else {
+            State::Registered
+        };
+        let unit = officer_unit.clone();
+        tx.execute(
+            "INSERT INTO office_cases (id, origin, subject, matter, urgency, state, unit, officer, holder, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
+            &[
+                req.case.as_str().into(),
+                n.origin.as_str().into(),
+                n.subject.as_str().into(),
+                n.matter.as_str().into(),
+                n.urgency.as_str().into(),
+                state.as_str().into(),
+                unit.into(),
+                officer.into(),
+                now.into(),
+            ],
+        )
+        .await
+        .map_err(|e| match e {
+            gongwen_store::StoreError::Duplicate { .. } => {
+                refuse(Code::OfficeState, format!("案件「{}」已存在", req.case))
+            }
+            e => e.into(),
+        })?;
+    }
+    if let Some(v) = &req.version {
+        let version = current
+            .iter()
+            .find(|c| c.doc == v.doc)
+            .map_or(1, |c| c.version + 1);
+        tx.execute(
+            "INSERT INTO office_versions (case_id, doc, version, kind, sha256, content, author, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                req.case.as_str().into(),
+                v.doc.as_str().into(),
+                version.into(),
+                v.kind.as_str().into(),
+                sha256_hex(&v.content).into(),
+                v.content.as_slice().into(),
+                req.actor.as_str().into(),
+                now.into(),
+            ],
+        )
+        .await?;
+    }
+    let set = |sql: &str| format!("UPDATE office_cases SET {sql} WHERE id = $1");
+    let id = req.case.as_str();
+    let t = req.target.clone().unwrap_or_default();
+    match (req.action, existing.as_ref()) {
+        (Action::AssignUnit, _) => {
+            tx.execute(
+                &set("state = 'at_unit', unit = $2, officer = NULL, holder = NULL"),
+                &[id.into(), t.into()],
+            )
+            .await?;
+        }
+        (Action::AssignOfficer, _) => {
+            tx.execute(
+                &set("state = 'with_officer', officer = $2, holder = $2"),
+                &[id.into(), t.into()],
+            )
+            .await?;
+        }
+        (Action::ReturnToDesk, _) => {
+            tx.execute(
+                &set("state = 'registered', unit = NULL, officer = NULL, holder = NULL"),
+                &[id.into()],
+            )
+            .await?;
+        }
+        (Action::Refuse, _) => {
+            tx.execute(
+                &set("state = 'refused', closed_at = $2"),
+                &[id.into(), now.into()],
+            )
+            .await?;
+        }
+        (Action::Flag, Some(c)) => {
+            let mut ex = c.exclusions.clone();
+            ex.extend(&req.exclusions);
+            ex.sort_unstable();
+            ex.dedup();
+            tx.execute(
+                &set("exclusions = $2"),
+                &[id.into(), cases::exclusions_text(&ex).into()],
+            )
+            .await?;
+        }
+        (Action::Consult, _) => {
+            for (i, u) in consulted.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO office_consults (case_id, position, unit, in_sequence) VALUES ($1, $2, $3, $4)",
+                    &[id.into(), (seq * 100 + i as i64).into(), u.id.as_str().into(), req.in_sequence.into()],
+                )
+                .await?;
+            }
+            if consulted.iter().any(|u| !u.online) {
+                // Exclusion 8: 會辦 with a unit not on online sign-off.
+                let mut ex = existing.map(|c| c.exclusions.clone()).unwrap_or_default();
+                ex.push(8);
+                ex.sort_unstable();
+                ex.dedup();
+                tx.execute(
+                    &set("exclusions = $2, state = 'consulting'"),
+                    &[id.into(), cases::exclusions_text(&ex).into()],
+                )
+                .await?;
+            } else {
+                tx.execute(&set("state = 'consulting'"), &[id.into()])
+                    .await?;
+            }
+        }
+        (Action::Opinion, _) => {
+            let all = cases::consults(db, id).await?;
+            let unit = text
+                .lines()
+                .find_map(|l| l.strip_prefix("會辦單位："))
+                .unwrap_or_default()
+                .to_string();
+            if let Some(c) = cases::awaited(&all).into_iter().find(|c| c.unit == unit) {
+                tx.execute(
+                    "UPDATE office_consults SET opinion_seq = $3 WHERE case_id = $1 AND position = $2",
+                    &[id.into(), c.position.into(), seq.into()],
+                )
+                .await?;
+            }
+            if all.iter().filter(|c| c.opinion_seq.is_none()).count() <= 1 {
+                tx.execute(
+                    &set("state = 'with_officer', holder = officer"),
+                    &[id.into()],
+                )
+                .await?;
+            }
+        }
+        (Action::Submit | Action::Approve, _) => {
+            tx.execute(
+                &set("state = 'in_review', holder = $2"),
+                &[id.into(), t.into()],
+            )
+            .await?;
+        }
+        (Action::Return, Some(c)) => {
+            let to_officer = c.officer.as_deref() == Some(t.as_str());
+            let state = if to_officer {
+                "with_officer"
+            } else {
+                "in_review"
+            };
+            tx.execute(
+                &set("state = $2, holder = $3"),
+                &[id.into(), state.into(), t.into()],
+            )
+            .await?;
+        }
+        (Action::Decide, _) => {
+            let any = req.decisions.iter().any(|(_, d)| *d == Decision::Issue);
+            let state = if any {
+                State::ToDispatch
+            } else {
+                State::ToFile
+            };
+            tx.execute(
+                &set("state = $2, holder = NULL"),
+                &[id.into(), state.as_str().into()],
+            )
+            .await?;
+        }
+        (Action::Dispatch, _) => {
+            tx.execute(
+                &set("state = 'to_file', dispatch_number = $2"),
+                &[id.into(), dispatch_number.clone().into()],
+            )
+            .await?;
+        }
+        (Action::File, _) => {
+            tx.execute(
+                &set("state = 'filed', file_code = $2, retention = $3, closed_at = $4"),
+                &[
+                    id.into(),
+                    req.comment.as_str().into(),
+                    req.retention.clone().into(),
+                    now.into(),
+                ],
+            )
+            .await?;
+        }
+        _ => {}
+    }
+    let digest = sha256_hex(signature);
+    let principal = (acting != req.actor).then_some(acting);
+    tx.execute(
+        "INSERT INTO office_steps (case_id, seq, action, actor, principal, signed, cms, cms_sha256, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &[
+            id.into(),
+            seq.into(),
+            req.action.as_str().into(),
+            req.actor.as_str().into(),
+            principal.clone().into(),
+            text.as_bytes().into(),
+            signature.into(),
+            digest.as_str().into(),
+            now.into(),
+        ],
+    )
+    .await
+    .map_err(|e| match e {
+        gongwen_store::StoreError::Duplicate { .. } => refuse(
+            Code::OfficeState,
+            "案件在您簽署時已由他人更新，請重新開啟後再簽",
+        ),
+        e => e.into(),
+    })?;
+    tx.commit().await?;
+    Ok(Step {
+        seq,
+        action: req.action,
+        actor: req.actor.clone(),
+        principal,
+        signed: text.to_string(),
+        cms: signature.to_vec(),
+        cms_sha256: digest,
+        at: now,
+    })
+}

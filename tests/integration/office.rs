@@ -1,0 +1,798 @@
+//! The document-management system's sign-off (issue 18): a case goes desk → unit → officer →
+//! 會辦 → up the chain → 決行 → dispatch → filing, every step signed with the person's own
+//! card (a MOICA look-alike of a test CA) and chained; the delegation table picks the level,
+//! deputies act only within their dates, exclusions route to paper, the chain verifies with
+//! OpenSSL and without the server, and tampering with any stored version or step is found.
+//! Bad requests get their code and change nothing. On SQLite and PostgreSQL.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use gongwen_integration::{fresh_database, scratch};
+use gongwen_office::cases::{self, Origin, State};
+use gongwen_office::export;
+use gongwen_office::org::{self, Deputy, Person, Role};
+use gongwen_office::steps::{self, Action, Decision, NewCase, NewVersion, Office, Request};
+use gongwen_office::{OfficeError, delegation, taipei_day};
+use gongwen_proto::Code;
+use gongwen_store::Db;
+use gongwen_testbed::office::Card;
+use gongwen_trust::path::{StaleCrl, TrustStore};
+use gongwen_trust::pki::{InitOptions, KeyType, TestCa};
+
+const AGENCY: &str = "379000000A 臺北市政府教育局";
+
+/// An agency on its own database: units, people with cards, and the test CA behind them.
+struct Agency {
+    db: Db,
+    ca: TestCa,
+    cards: HashMap<String, Card>,
+    trust: TrustStore,
+    dir: PathBuf,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn load_trust(ca: &TestCa) -> TrustStore {
+    TrustStore::from_files(&[ca.root_file()], &[ca.dir().join("crl")], StaleCrl::Refuse).unwrap()
+}
+
+/// The people of 臺北市政府教育局 in the demo: (id, name, title, unit, roles).
+const PEOPLE: &[(&str, &str, &str, &str, &[Role])] = &[
+    ("clerk", "林收發", "書記", "edu", &[Role::Clerk, Role::Desk]),
+    ("desk-k", "陳登記", "辦事員", "k12", &[Role::Desk]),
+    ("officer", "張承辦", "科員", "k12", &[Role::Officer]),
+    ("officer2", "李承辦", "科員", "k12", &[Role::Officer]),
+    ("chief", "王科長", "科長", "k12", &[Role::Supervisor]),
+    ("dept", "趙處長", "處長", "school", &[Role::Supervisor]),
+    ("head", "吳局長", "局長", "edu", &[Role::Head]),
+    ("deputy", "周副局長", "副局長", "edu", &[]),
+    ("pe", "鄭科員", "科員", "sports", &[Role::Officer]),
+    ("archivist", "許檔案", "管理員", "edu", &[Role::Archivist]),
+];
+
+async fn agency(name: &str) -> Agency {
+    let dir = scratch(&format!("office-{name}"));
+    let now = now_ms() / 1000 - 60;
+    let mut ca = TestCa::init(
+        &dir.join("ca"),
+        &InitOptions {
+            key: KeyType::P256,
+            years: 5,
+        },
+        now,
+    )
+    .unwrap();
+    let db = Db::connect(&fresh_database(&format!("office-{name}")).await)
+        .await
+        .unwrap();
+    org::add_unit(&db, "edu", None, "臺北市政府教育局", true)
+        .await
+        .unwrap();
+    org::add_unit(&db, "school", Some("edu"), "中等教育處", true)
+        .await
+        .unwrap();
+    org::add_unit(&db, "k12", Some("school"), "國中教育科", true)
+        .await
+        .unwrap();
+    org::add_unit(&db, "sports", Some("edu"), "體育處", true)
+        .await
+        .unwrap();
+    org::add_unit(&db, "paper", Some("edu"), "秘書室", false)
+        .await
+        .unwrap();
+    let mut cards = HashMap::new();
+    for (id, name, title, unit, roles) in PEOPLE {
+        let card = Card::issue(&mut ca, name).unwrap();
+        org::add_person(
+            &db,
+            &Person {
+                id: id.to_string(),
+                name: name.to_string(),
+                title: title.to_string(),
+                unit: unit.to_string(),
+                spki_sha256: Some(card.key_sha256().unwrap()),
+            },
+        )
+        .await
+        .unwrap();
+        for role in *roles {
+            org::grant(&db, id, *role, unit).await.unwrap();
+        }
+        cards.insert(id.to_string(), card);
+    }
+    let trust = load_trust(&ca);
+    Agency {
+        db,
+        ca,
+        cards,
+        trust,
+        dir,
+    }
+}
+
+impl Agency {
+    fn office(&self) -> Office<'_> {
+        Office {
+            db: &self.db,
+            agency: AGENCY,
+            trust: &self.trust,
+        }
+    }
+
+    /// Signs `text` with `who`'s card, as their signer would.
+    fn sign(&self, who: &str, text: &str) -> Vec<u8> {
+        self.cards[who].sign(text).unwrap()
+    }
+
+    /// Prepares, signs with the actor's own card and commits.
+    async fn act(&self, req: &Request) -> Result<steps::Step, OfficeError> {
+        let text = steps::prepare(&self.office(), req).await?;
+        steps::commit(&self.office(), req, &self.sign(&req.actor, &text), now_ms()).await
+    }
+
+    async fn step_count(&self, case: &str) -> usize {
+        steps::steps(&self.db, case).await.unwrap().len()
+    }
+
+    async fn state(&self, case: &str) -> State {
+        cases::case(&self.db, case).await.unwrap().state
+    }
+}
+
+fn req(case: &str, action: Action, actor: &str) -> Request {
+    Request::new(case, action, actor, now_ms())
+}
+
+fn to(mut r: Request, target: &str) -> Request {
+    r.target = Some(target.to_string());
+    r
+}
+
+fn saying(mut r: Request, comment: &str) -> Request {
+    r.comment = comment.to_string();
+    r
+}
+
+fn with_version(mut r: Request, doc: &str, kind: &str, content: &str) -> Request {
+    r.version = Some(NewVersion {
+        doc: doc.to_string(),
+        kind: kind.to_string(),
+        content: content.as_bytes().to_vec(),
+    });
+    r
+}
+
+fn code(r: Result<steps::Step, OfficeError>) -> Code {
+    match r {
+        Ok(s) => panic!("expected a refusal, got step {}", s.seq),
+        Err(e) => e.code(),
+    }
+}
+
+/// Registers an incoming letter of `matter` and carries it to the officer, who drafts a 簽 and
+/// a 稿 (簽稿併陳). Returns the case id.
+async fn case_with_officer(a: &Agency, matter: &str) -> String {
+    let id = cases::next_number(&a.db, "case", now_ms()).await.unwrap();
+    let mut r = with_version(
+        req(&id, Action::Register, "clerk"),
+        "incoming",
+        "incoming",
+        "<函>來文</函>",
+    );
+    r.new_case = Some(NewCase {
+        origin: Origin::Exchange,
+        subject: "函請查填115學年度國中教師員額".to_string(),
+        matter: matter.to_string(),
+        urgency: "速件".to_string(),
+    });
+    a.act(&r).await.unwrap();
+    a.act(&to(req(&id, Action::AssignUnit, "clerk"), "k12"))
+        .await
+        .unwrap();
+    a.act(&to(req(&id, Action::AssignOfficer, "desk-k"), "officer"))
+        .await
+        .unwrap();
+    for (doc, kind, text) in [
+        ("memo-1", "memo", "簽：擬復如稿"),
+        ("draft-1", "draft", "稿：復如說明"),
+    ] {
+        a.act(&with_version(
+            req(&id, Action::Draft, "officer"),
+            doc,
+            kind,
+            text,
+        ))
+        .await
+        .unwrap();
+    }
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_goes_from_registration_to_filing_and_verifies() {
+    let mut a = agency("flow").await;
+    delegation::set(
+        &a.db,
+        &delegation::Rule {
+            matter: "教師員額".to_string(),
+            level: 1,
+            effective_from: "2020-01-01".to_string(),
+            changed_by: "admin".to_string(),
+            changed_at: now_ms(),
+        },
+    )
+    .await
+    .unwrap();
+    let id = case_with_officer(&a, "教師員額").await;
+    // 會辦 with 體育處 in parallel.
+    a.act(&to(req(&id, Action::Consult, "officer"), "sports"))
+        .await
+        .unwrap();
+    assert_eq!(a.state(&id).await, State::Consulting);
+    a.act(&saying(req(&id, Action::Opinion, "pe"), "無意見"))
+        .await
+        .unwrap();
+    assert_eq!(a.state(&id).await, State::WithOfficer);
+    // Up: the chief amends, the department head returns once, then it goes up again.
+    a.act(&to(req(&id, Action::Submit, "officer"), "chief"))
+        .await
+        .unwrap();
+    a.act(&with_version(
+        req(&id, Action::Amend, "chief"),
+        "draft-1",
+        "draft",
+        "稿：復如說明（修正）",
+    ))
+    .await
+    .unwrap();
+    a.act(&to(req(&id, Action::Approve, "chief"), "dept"))
+        .await
+        .unwrap();
+    a.act(&saying(
+        to(req(&id, Action::Return, "dept"), "officer"),
+        "請補附員額表",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(a.state(&id).await, State::WithOfficer);
+    a.act(&to(req(&id, Action::Submit, "officer"), "chief"))
+        .await
+        .unwrap();
+    a.act(&to(req(&id, Action::Approve, "chief"), "dept"))
+        .await
+        .unwrap();
+    a.act(&to(req(&id, Action::Approve, "dept"), "head"))
+        .await
+        .unwrap();
+    // The head is away: the deputy decides for him (代為決行).
+    let today = taipei_day(now_ms());
+    org::add_deputy(
+        &a.db,
+        &Deputy {
+            principal: "head".to_string(),
+            deputy: "deputy".to_string(),
+            first_day: today.clone(),
+            last_day: today.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    let mut d = req(&id, Action::Decide, "deputy");
+    d.principal = Some("head".to_string());
+    d.decisions = vec![("draft-1".to_string(), Decision::Issue)];
+    // The deputy signs with `gongwen signer`'s card, which signs a step and refuses
+    // anything else.
+    let Card {
+        key, cert, chain, ..
+    } = a.cards.remove("deputy").unwrap();
+    let signer = gongwen_agent::signer::Card { key, cert, chain };
+    let text = steps::prepare(&a.office(), &d).await.unwrap();
+    assert!(signer.sign_challenge("請簽這份公文", 0).is_err());
+    let pem = signer.sign_challenge(&text, now_ms() / 1000).unwrap();
+    let (_, der) = der::pem::decode_vec(pem.as_bytes()).unwrap();
+    let decided = steps::commit(&a.office(), &d, &der, now_ms())
+        .await
+        .unwrap();
+    assert!(
+        decided.signed.contains("代：局長 吳局長（head）"),
+        "{}",
+        decided.signed
+    );
+    assert!(decided.signed.contains("代為決行"));
+    assert_eq!(decided.principal.as_deref(), Some("head"));
+    assert_eq!(a.state(&id).await, State::ToDispatch);
+    a.act(&saying(req(&id, Action::Dispatch, "clerk"), "交換"))
+        .await
+        .unwrap();
+    let mut f = saying(req(&id, Action::File, "archivist"), "A01/115/1/3");
+    f.retention = Some("10年".to_string());
+    a.act(&f).await.unwrap();
+    let c = cases::case(&a.db, &id).await.unwrap();
+    assert_eq!(c.state, State::Filed);
+    assert!(c.dispatch_number.is_some());
+
+    // The export verifies without the server…
+    let file = export::export(&a.db, AGENCY, &id).await.unwrap();
+    let report = export::verify(&file, &a.trust);
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.steps.len(), a.step_count(&id).await);
+    let json = serde_json::to_vec(&file).unwrap();
+    assert!(export::verify_file(&json, &a.trust).unwrap().is_ok());
+    // …and each signature with OpenSSL.
+    for (i, s) in steps::steps(&a.db, &id).await.unwrap().iter().enumerate() {
+        let p = a.dir.join(format!("step-{i}.der"));
+        std::fs::write(&p, &s.cms).unwrap();
+        let out = std::process::Command::new("openssl")
+            .args(["cms", "-verify", "-inform", "DER", "-purpose", "any", "-in"])
+            .arg(&p)
+            .arg("-CAfile")
+            .arg(a.ca.root_file())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), s.signed);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_delegation_table_picks_the_level_by_its_effective_date() {
+    let a = agency("delegation").await;
+    let rule = |level, from: &str| delegation::Rule {
+        matter: "校長遴選".to_string(),
+        level,
+        effective_from: from.to_string(),
+        changed_by: "admin".to_string(),
+        changed_at: 0,
+    };
+    delegation::set(&a.db, &rule(3, "2020-01-01"))
+        .await
+        .unwrap();
+    delegation::set(&a.db, &rule(2, "2021-08-01"))
+        .await
+        .unwrap();
+    assert_eq!(
+        delegation::level_on(&a.db, "校長遴選", "2021-07-31")
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        delegation::level_on(&a.db, "校長遴選", "2021-08-01")
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        delegation::level_on(&a.db, "校長遴選", "2019-12-31")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        delegation::level_on(&a.db, "沒列的業務", "2026-01-01")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(delegation::history(&a.db).await.unwrap().len(), 2);
+    assert!(
+        delegation::set(&a.db, &rule(2, "2021-08-01"))
+            .await
+            .is_err()
+    );
+    assert!(
+        delegation::set(&a.db, &rule(4, "2022-01-01"))
+            .await
+            .is_err()
+    );
+
+    // Today the matter is decided at level 2: the section chief (3) may not, the head of
+    // department (2) may, and the text says 授權決行.
+    let id = case_with_officer(&a, "校長遴選").await;
+    a.act(&to(req(&id, Action::Submit, "officer"), "chief"))
+        .await
+        .unwrap();
+    let mut d = req(&id, Action::Decide, "chief");
+    d.decisions = vec![("draft-1".to_string(), Decision::Issue)];
+    let before = a.step_count(&id).await;
+    assert_eq!(code(a.act(&d).await), Code::OfficeLevel);
+    assert_eq!(a.step_count(&id).await, before);
+    assert_eq!(a.state(&id).await, State::InReview);
+    a.act(&to(req(&id, Action::Approve, "chief"), "dept"))
+        .await
+        .unwrap();
+    let mut d = req(&id, Action::Decide, "dept");
+    d.decisions = vec![("draft-1".to_string(), Decision::Withhold)];
+    let step = a.act(&d).await.unwrap();
+    assert!(step.signed.contains("授權決行"));
+    assert!(step.signed.contains("2021-08-01 起生效"), "{}", step.signed);
+    // Nothing to send: straight to filing. A second decision is refused.
+    assert_eq!(a.state(&id).await, State::ToFile);
+    assert_eq!(code(a.act(&d).await), Code::OfficeDecided);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deputies_act_only_within_their_dates() {
+    let a = agency("deputies").await;
+    let id = case_with_officer(&a, "一般業務").await;
+    a.act(&to(req(&id, Action::Submit, "officer"), "chief"))
+        .await
+        .unwrap();
+    // officer2 deputises for the chief, but only next month.
+    org::add_deputy(
+        &a.db,
+        &Deputy {
+            principal: "chief".to_string(),
+            deputy: "officer2".to_string(),
+            first_day: taipei_day(now_ms() + 30 * 86_400_000),
+            last_day: taipei_day(now_ms() + 40 * 86_400_000),
+        },
+    )
+    .await
+    .unwrap();
+    let mut r = to(req(&id, Action::Approve, "officer2"), "dept");
+    r.principal = Some("chief".to_string());
+    assert_eq!(code(a.act(&r).await), Code::OfficeNotAllowed);
+    // Without claiming to deputise, someone else may not act on the chief's case either.
+    let r2 = to(req(&id, Action::Approve, "officer2"), "dept");
+    assert_eq!(code(a.act(&r2).await), Code::OfficeNotAllowed);
+    // Within the dates, the step is theirs and shows 「代」.
+    org::add_deputy(
+        &a.db,
+        &Deputy {
+            principal: "chief".to_string(),
+            deputy: "officer2".to_string(),
+            first_day: taipei_day(now_ms() - 86_400_000),
+            last_day: taipei_day(now_ms() + 86_400_000),
+        },
+    )
+    .await
+    .unwrap();
+    let step = a.act(&r).await.unwrap();
+    assert!(step.signed.contains("代：科長 王科長（chief）"));
+    assert_eq!(step.actor, "officer2");
+    // Bad ranges are refused.
+    let bad = Deputy {
+        principal: "chief".to_string(),
+        deputy: "officer2".to_string(),
+        first_day: "2026-05-02".to_string(),
+        last_day: "2026-05-01".to_string(),
+    };
+    assert_eq!(
+        org::add_deputy(&a.db, &bad).await.unwrap_err().code(),
+        Code::BadRequest
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exclusions_route_the_case_to_paper() {
+    let a = agency("paper").await;
+    let id = case_with_officer(&a, "一般業務").await;
+    // Exclusion 8: 會辦 with a unit not on online sign-off.
+    a.act(&to(req(&id, Action::Consult, "officer"), "paper"))
+        .await
+        .unwrap();
+    let c = cases::case(&a.db, &id).await.unwrap();
+    assert_eq!(c.exclusions, vec![8]);
+    assert!(c.is_paper());
+    // Flagged at registration: the case can be assigned, but not submitted online.
+    let id2 = case_with_officer(&a, "一般業務").await;
+    let mut f = req(&id2, Action::Flag, "officer");
+    f.exclusions = vec![2, 6];
+    let step = a.act(&f).await.unwrap();
+    assert!(step.signed.contains("第2款"));
+    assert_eq!(
+        code(
+            a.act(&to(req(&id2, Action::Submit, "officer"), "chief"))
+                .await
+        ),
+        Code::OfficeState
+    );
+    let mut wrong = req(&id2, Action::Flag, "officer");
+    wrong.exclusions = vec![9];
+    assert_eq!(code(a.act(&wrong).await), Code::BadRequest);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_stale_and_revoked_signatures_change_nothing() {
+    let mut a = agency("forged").await;
+    let id = case_with_officer(&a, "一般業務").await;
+    let before = a.step_count(&id).await;
+    let submit = to(req(&id, Action::Submit, "officer"), "chief");
+    let text = steps::prepare(&a.office(), &submit).await.unwrap();
+    // Signed by someone else's card.
+    let forged = a.sign("officer2", &text);
+    assert_eq!(
+        steps::commit(&a.office(), &submit, &forged, now_ms())
+            .await
+            .unwrap_err()
+            .code(),
+        Code::OfficeSignature
+    );
+    // A text that is not the one prepared (another action, same versions).
+    let other = text.replace("陳核", "核轉");
+    let sig = a.sign("officer", &other);
+    assert_eq!(
+        steps::commit(&a.office(), &submit, &sig, now_ms())
+            .await
+            .unwrap_err()
+            .code(),
+        Code::OfficeSignature
+    );
+    // Garbage is not a signature.
+    assert_eq!(
+        steps::commit(&a.office(), &submit, b"not cms", now_ms())
+            .await
+            .unwrap_err()
+            .code(),
+        Code::OfficeSignature
+    );
+    // Signed, then the draft changed: the signature is over another version.
+    let sig = a.sign("officer", &text);
+    a.act(&with_version(
+        req(&id, Action::Draft, "officer"),
+        "draft-1",
+        "draft",
+        "稿：第二版",
+    ))
+    .await
+    .unwrap();
+    let after_draft = a.step_count(&id).await;
+    assert_eq!(
+        steps::commit(&a.office(), &submit, &sig, now_ms())
+            .await
+            .unwrap_err()
+            .code(),
+        Code::OfficeVersion
+    );
+    // Too late to sign.
+    let old = Request {
+        at: now_ms() - 11 * 60_000,
+        ..submit.clone()
+    };
+    let text = steps::prepare(&a.office(), &old).await.unwrap();
+    assert_eq!(
+        steps::commit(&a.office(), &old, &a.sign("officer", &text), now_ms())
+            .await
+            .unwrap_err()
+            .code(),
+        Code::OfficeSignature
+    );
+    // A revoked card is refused at signing.
+    let serial = a.cards["officer"].serial.clone();
+    a.ca.revoke(&serial, Some("keyCompromise"), now_ms() / 1000 - 1)
+        .unwrap();
+    a.trust = load_trust(&a.ca);
+    assert_eq!(code(a.act(&submit).await), Code::OfficeCert);
+    assert_eq!(a.step_count(&id).await, after_draft);
+    assert_eq!(after_draft, before + 1);
+    assert_eq!(a.state(&id).await, State::WithOfficer);
+    // The steps signed before the revocation are flagged when verified now.
+    let report = export::verify(&export::export(&a.db, AGENCY, &id).await.unwrap(), &a.trust);
+    assert!(!report.is_ok());
+    assert!(
+        report
+            .steps
+            .iter()
+            .filter(|s| s.signer.ends_with("（officer）"))
+            .all(|s| !s.problems.is_empty())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampering_with_a_stored_version_or_step_is_found() {
+    let a = agency("tamper").await;
+    let id = case_with_officer(&a, "一般業務").await;
+    a.act(&to(req(&id, Action::Submit, "officer"), "chief"))
+        .await
+        .unwrap();
+    let clean = export::export(&a.db, AGENCY, &id).await.unwrap();
+    assert!(export::verify(&clean, &a.trust).is_ok());
+    let broken = |e: &export::Export| !export::verify(e, &a.trust).is_ok();
+
+    // In the database: a version's bytes changed.
+    a.db.execute(
+        "UPDATE office_versions SET content = $2 WHERE case_id = $1 AND doc = 'draft-1'",
+        &[
+            id.as_str().into(),
+            b"\xe7\xa8\xbf\xef\xbc\x9a\xe5\x81\xb7\xe6\x94\xb9"
+                .as_slice()
+                .into(),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(broken(&export::export(&a.db, AGENCY, &id).await.unwrap()));
+
+    // In the file: a step removed, two steps swapped, a step's record altered, a version
+    // nobody signed added, a version's digest and content replaced together.
+    let mut e = clean.clone();
+    e.steps.remove(2);
+    assert!(broken(&e));
+    let mut e = clean.clone();
+    e.steps.swap(3, 4);
+    assert!(broken(&e));
+    let mut e = clean.clone();
+    e.steps[1].actor = "chief".to_string();
+    assert!(broken(&e));
+    let mut e = clean.clone();
+    let mut extra = e.versions[0].clone();
+    extra.version = 9;
+    e.versions.push(extra);
+    assert!(broken(&e));
+    let mut e = clean.clone();
+    let v = e.versions.iter_mut().find(|v| v.doc == "memo-1").unwrap();
+    use base64ct::Encoding;
+    v.content = base64ct::Base64::encode_string("簽：改過".as_bytes());
+    v.sha256 = gongwen_store::sha256_hex("簽：改過".as_bytes());
+    assert!(broken(&e));
+    // The last step gone: the chain is whole, but the case's state no longer follows
+    // from its steps.
+    let mut e = clean.clone();
+    e.steps.pop();
+    assert!(broken(&e));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrators_import_units_and_people_and_bad_rows_stop_nothing() {
+    let db = Db::connect(&fresh_database("office-import").await)
+        .await
+        .unwrap();
+    let units = "\u{feff}單位代號,上級單位代號,單位名稱,線上簽核\n\
+        city,,臺南市政府,是\n\
+        civil,city,民政局,是\n\
+        lost,nowhere,不存在的上級,是\n\
+        hr,city,人事處,也許\n\
+        ward,civil,戶政科,否\n";
+    let r = org::import_units(&db, units).await.unwrap();
+    assert_eq!(r.added, 3, "{r:?}");
+    assert_eq!(
+        r.refused.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+        vec![4, 5]
+    );
+    assert!(r.refused[0].1.contains("nowhere"), "{r:?}");
+    assert!(!org::unit(&db, "ward").await.unwrap().online);
+    let key = "ab".repeat(32);
+    let people = format!(
+        "人員代號,姓名,職稱,單位代號,憑證公鑰SHA-256,角色\n\
+         p1,黃承辦,科員,ward,{key},承辦人\n\
+         p2,蔡科長,科長,ward,,主管、登記桌\n\
+         p3,錯角色,科員,ward,,老闆\n\
+         p4,錯金鑰,科員,ward,xyz,承辦人\n\
+         p5,重複金鑰,科員,ward,{key},承辦人\n"
+    );
+    let r = org::import_people(&db, &people).await.unwrap();
+    assert_eq!(r.added, 2, "{r:?}");
+    assert_eq!(r.refused.len(), 3);
+    assert!(r.refused[0].1.contains("老闆"));
+    assert_eq!(org::level(&db, "p2").await.unwrap(), Some(3));
+    assert!(org::holds(&db, "p2", Role::Desk, "ward").await.unwrap());
+    assert_eq!(
+        org::person_by_key(&db, &key).await.unwrap().map(|p| p.id),
+        Some("p1".to_string())
+    );
+    // A file that is not the format is refused as a whole, naming the header.
+    let e = org::import_people(&db, "id,name\n").await.unwrap_err();
+    assert!(e.to_string().contains("人員代號"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_sees_its_worklists_and_a_deputy_those_of_whom_they_act_for() {
+    let a = agency("worklists").await;
+    let id = case_with_officer(&a, "一般業務").await;
+    let day = taipei_day(now_ms());
+    let lists = |who: &'static str| {
+        let db = &a.db;
+        let day = day.clone();
+        async move {
+            cases::worklists_for(db, who, &day, 50)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|w| {
+                    (
+                        w.name,
+                        w.items.into_iter().map(|i| i.id).collect::<Vec<_>>(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let mine = |l: &[(String, Vec<String>)], name: &str| {
+        l.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, ids)| ids.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(mine(&lists("officer").await, "我的案件"), vec![id.clone()]);
+    assert!(mine(&lists("officer2").await, "我的案件").is_empty());
+    a.act(&to(req(&id, Action::Consult, "officer"), "sports"))
+        .await
+        .unwrap();
+    assert_eq!(mine(&lists("pe").await, "待會辦"), vec![id.clone()]);
+    a.act(&req(&id, Action::Opinion, "pe")).await.unwrap();
+    assert!(mine(&lists("pe").await, "待會辦").is_empty());
+    a.act(&to(req(&id, Action::Submit, "officer"), "chief"))
+        .await
+        .unwrap();
+    assert_eq!(mine(&lists("chief").await, "待核決"), vec![id.clone()]);
+    // officer2 deputises for the chief today: the chief's list is theirs too, marked 代.
+    org::add_deputy(
+        &a.db,
+        &Deputy {
+            principal: "chief".to_string(),
+            deputy: "officer2".to_string(),
+            first_day: day.clone(),
+            last_day: day.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        mine(&lists("officer2").await, "待核決（代）"),
+        vec![id.clone()]
+    );
+    // A new registration waits at the agency's desk.
+    let other = cases::next_number(&a.db, "case", now_ms()).await.unwrap();
+    let mut r = with_version(
+        req(&other, Action::Register, "clerk"),
+        "incoming",
+        "scan",
+        "%PDF-1.4",
+    );
+    r.new_case = Some(NewCase {
+        origin: Origin::Paper,
+        subject: "紙本來文".to_string(),
+        matter: "一般業務".to_string(),
+        urgency: "普通件".to_string(),
+    });
+    a.act(&r).await.unwrap();
+    assert_eq!(mine(&lists("clerk").await, "待分文"), vec![other]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_creates_a_memo_of_their_own_and_an_archivist_may_not() {
+    let a = agency("create").await;
+    let id = cases::next_number(&a.db, "case", now_ms()).await.unwrap();
+    let create = |who: &str| {
+        let mut r = with_version(
+            req(&id, Action::Create, who),
+            "memo-1",
+            "memo",
+            "簽：擬辦理研習",
+        );
+        r.new_case = Some(NewCase {
+            origin: Origin::Memo,
+            subject: "辦理教師研習".to_string(),
+            matter: "一般業務".to_string(),
+            urgency: "普通件".to_string(),
+        });
+        r
+    };
+    assert_eq!(
+        code(a.act(&create("archivist")).await),
+        Code::OfficeNotAllowed
+    );
+    a.act(&create("officer")).await.unwrap();
+    let c = cases::case(&a.db, &id).await.unwrap();
+    assert_eq!(
+        (c.state, c.unit.as_deref(), c.holder.as_deref()),
+        (State::WithOfficer, Some("k12"), Some("officer"))
+    );
+    // The number is taken: nobody creates or registers it again.
+    assert_eq!(code(a.act(&create("officer2")).await), Code::OfficeState);
+    a.act(&to(req(&id, Action::Submit, "officer"), "chief"))
+        .await
+        .unwrap();
+    assert_eq!(a.state(&id).await, State::InReview);
+}
