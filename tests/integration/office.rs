@@ -16,9 +16,9 @@ use gongwen_office::steps::{self, Action, Decision, NewCase, NewVersion, Office,
 use gongwen_office::{OfficeError, delegation, taipei_day};
 use gongwen_proto::Code;
 use gongwen_store::Db;
-use gongwen_testbed::office::Card;
-use gongwen_trust::path::{StaleCrl, TrustStore};
-use gongwen_trust::pki::{InitOptions, KeyType, TestCa};
+use gongwen_testbed::office::{self, Card};
+use gongwen_trust::path::TrustStore;
+use gongwen_trust::pki::TestCa;
 
 const AGENCY: &str = "379000000A 臺北市政府教育局";
 
@@ -38,10 +38,6 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-fn load_trust(ca: &TestCa) -> TrustStore {
-    TrustStore::from_files(&[ca.root_file()], &[ca.dir().join("crl")], StaleCrl::Refuse).unwrap()
-}
-
 /// The people of 臺北市政府教育局 in the demo: (id, name, title, unit, roles).
 const PEOPLE: &[(&str, &str, &str, &str, &[Role])] = &[
     ("clerk", "林收發", "書記", "edu", &[Role::Clerk, Role::Desk]),
@@ -58,16 +54,7 @@ const PEOPLE: &[(&str, &str, &str, &str, &[Role])] = &[
 
 async fn agency(name: &str) -> Agency {
     let dir = scratch(&format!("office-{name}"));
-    let now = now_ms() / 1000 - 60;
-    let mut ca = TestCa::init(
-        &dir.join("ca"),
-        &InitOptions {
-            key: KeyType::P256,
-            years: 5,
-        },
-        now,
-    )
-    .unwrap();
+    let (mut ca, trust) = office::people_ca(&dir.join("ca")).unwrap();
     let db = Db::connect(&fresh_database(&format!("office-{name}")).await)
         .await
         .unwrap();
@@ -106,7 +93,6 @@ async fn agency(name: &str) -> Agency {
         }
         cards.insert(id.to_string(), card);
     }
-    let trust = load_trust(&ca);
     Agency {
         db,
         ca,
@@ -572,7 +558,7 @@ async fn forged_stale_and_revoked_signatures_change_nothing() {
     let serial = a.cards["officer"].serial.clone();
     a.ca.revoke(&serial, Some("keyCompromise"), now_ms() / 1000 - 1)
         .unwrap();
-    a.trust = load_trust(&a.ca);
+    a.trust = office::trust_of(&a.ca).unwrap();
     assert_eq!(code(a.act(&submit).await), Code::OfficeCert);
     assert_eq!(a.step_count(&id).await, after_draft);
     assert_eq!(after_draft, before + 1);
@@ -603,44 +589,43 @@ async fn tampering_with_a_stored_version_or_step_is_found() {
     // In the database: a version's bytes changed.
     a.db.execute(
         "UPDATE office_versions SET content = $2 WHERE case_id = $1 AND doc = 'draft-1'",
-        &[
-            id.as_str().into(),
-            b"\xe7\xa8\xbf\xef\xbc\x9a\xe5\x81\xb7\xe6\x94\xb9"
-                .as_slice()
-                .into(),
-        ],
+        &[id.as_str().into(), "稿：偷改".as_bytes().into()],
     )
     .await
     .unwrap();
     assert!(broken(&export::export(&a.db, AGENCY, &id).await.unwrap()));
 
-    // In the file: a step removed, two steps swapped, a step's record altered, a version
-    // nobody signed added, a version's digest and content replaced together.
-    let mut e = clean.clone();
-    e.steps.remove(2);
-    assert!(broken(&e));
-    let mut e = clean.clone();
-    e.steps.swap(3, 4);
-    assert!(broken(&e));
-    let mut e = clean.clone();
-    e.steps[1].actor = "chief".to_string();
-    assert!(broken(&e));
-    let mut e = clean.clone();
-    let mut extra = e.versions[0].clone();
-    extra.version = 9;
-    e.versions.push(extra);
-    assert!(broken(&e));
-    let mut e = clean.clone();
-    let v = e.versions.iter_mut().find(|v| v.doc == "memo-1").unwrap();
-    use base64ct::Encoding;
-    v.content = base64ct::Base64::encode_string("簽：改過".as_bytes());
-    v.sha256 = gongwen_store::sha256_hex("簽：改過".as_bytes());
-    assert!(broken(&e));
-    // The last step gone: the chain is whole, but the case's state no longer follows
-    // from its steps.
-    let mut e = clean.clone();
-    e.steps.pop();
-    assert!(broken(&e));
+    // In the file: each change alone is found.
+    type Tamper = fn(&mut export::Export);
+    let tampered: [(&str, Tamper); 6] = [
+        ("a step removed", |e| {
+            e.steps.remove(2);
+        }),
+        ("two steps swapped", |e| e.steps.swap(3, 4)),
+        ("a step's record altered", |e| {
+            e.steps[1].actor = "chief".into()
+        }),
+        ("a version nobody signed", |e| {
+            let mut extra = e.versions[0].clone();
+            extra.version = 9;
+            e.versions.push(extra);
+        }),
+        ("a version replaced with its digest", |e| {
+            use base64ct::Encoding;
+            let v = e.versions.iter_mut().find(|v| v.doc == "memo-1").unwrap();
+            v.content = base64ct::Base64::encode_string("簽：改過".as_bytes());
+            v.sha256 = gongwen_store::sha256_hex("簽：改過".as_bytes());
+        }),
+        // The chain is whole, but the case's state no longer follows from its steps.
+        ("the last step removed", |e| {
+            e.steps.pop();
+        }),
+    ];
+    for (what, change) in tampered {
+        let mut e = clean.clone();
+        change(&mut e);
+        assert!(broken(&e), "{what}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

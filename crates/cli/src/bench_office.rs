@@ -11,8 +11,6 @@ use gongwen_office::cases;
 use gongwen_office::steps::{self, Action, NewVersion, Office, Request};
 use gongwen_store::Db;
 use gongwen_testbed::office::{self as fixture, Card};
-use gongwen_trust::path::{StaleCrl, TrustStore};
-use gongwen_trust::pki::{InitOptions, KeyType, TestCa};
 
 use crate::bench_center::{arg, database_url, drop_postgres, fresh_postgres, pct};
 use crate::error::CliError;
@@ -66,17 +64,8 @@ async fn drive(b: &OfficeBench, dir: &std::path::Path) -> Result<ExitCode, CliEr
         url = fresh_postgres(&url, "office").await?;
     }
     let db = Db::connect(&url).await?;
-    let mut ca = TestCa::init(
-        &dir.join("ca"),
-        &InitOptions {
-            key: KeyType::P256,
-            years: 2,
-        },
-        crate::clock::unix_now() - 120,
-    )?;
+    let (mut ca, trust) = fixture::people_ca(&dir.join("ca")).map_err(arg)?;
     let card = Card::issue(&mut ca, "承辦人零").map_err(arg)?;
-    let trust =
-        TrustStore::from_files(&[ca.root_file()], &[ca.dir().join("crl")], StaleCrl::Refuse)?;
     let org = fixture::city_hall(&db, &card).await.map_err(arg)?;
     println!(
         "公文管理系統：{} 個承辦人，資料庫 {}；載入 {} 件案件……",

@@ -41,42 +41,23 @@ pub enum State {
     Refused,
 }
 
-macro_rules! names {
-    ($t:ty { $( $v:ident = $s:literal, $l:literal; )* }) => {
-        impl $t {
-            pub const ALL: &'static [$t] = &[ $( <$t>::$v, )* ];
-            pub fn as_str(self) -> &'static str {
-                match self { $( <$t>::$v => $s, )* }
-            }
-            /// The zh-TW name a person reads.
-            pub fn label(self) -> &'static str {
-                match self { $( <$t>::$v => $l, )* }
-            }
-            pub fn parse(s: &str) -> Option<$t> {
-                match s { $( $s => Some(<$t>::$v), )* _ => None }
-            }
-        }
-    };
-}
-pub(crate) use names;
-
-names!(Origin {
-    Exchange = "exchange", "電子收文";
-    Paper = "paper", "紙本收文";
-    Memo = "memo", "創簽";
-    Draft = "draft", "創稿";
+gongwen_proto::words!(Origin, parse words {
+    Exchange => "exchange", "電子收文";
+    Paper => "paper", "紙本收文";
+    Memo => "memo", "創簽";
+    Draft => "draft", "創稿";
 });
 
-names!(State {
-    Registered = "registered", "待分文";
-    AtUnit = "at_unit", "待分辦";
-    WithOfficer = "with_officer", "承辦中";
-    Consulting = "consulting", "會辦中";
-    InReview = "in_review", "陳核中";
-    ToDispatch = "to_dispatch", "待發文";
-    ToFile = "to_file", "待歸檔";
-    Filed = "filed", "已歸檔";
-    Refused = "refused", "已退文";
+gongwen_proto::words!(State, parse words {
+    Registered => "registered", "待分文";
+    AtUnit => "at_unit", "待分辦";
+    WithOfficer => "with_officer", "承辦中";
+    Consulting => "consulting", "會辦中";
+    InReview => "in_review", "陳核中";
+    ToDispatch => "to_dispatch", "待發文";
+    ToFile => "to_file", "待歸檔";
+    Filed => "filed", "已歸檔";
+    Refused => "refused", "已退文";
 });
 
 /// The exclusions of SIGNOFF.md (seed 003 貳.二.(一)): a case with any of them is signed off
@@ -426,10 +407,10 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for s in State::ALL {
-            assert_eq!(State::parse(s.as_str()), Some(*s));
+            assert_eq!(State::parse(s.as_str()), Some(s));
         }
         for o in Origin::ALL {
-            assert_eq!(Origin::parse(o.as_str()), Some(*o));
+            assert_eq!(Origin::parse(o.as_str()), Some(o));
         }
     }
 

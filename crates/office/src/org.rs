@@ -28,51 +28,16 @@ pub enum Role {
     Admin,
 }
 
-impl Role {
-    pub const ALL: [Role; 8] = [
-        Role::Clerk,
-        Role::Desk,
-        Role::Officer,
-        Role::Supervisor,
-        Role::Head,
-        Role::Archivist,
-        Role::FollowUp,
-        Role::Admin,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Clerk => "clerk",
-            Role::Desk => "desk",
-            Role::Officer => "officer",
-            Role::Supervisor => "supervisor",
-            Role::Head => "head",
-            Role::Archivist => "archivist",
-            Role::FollowUp => "follow_up",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Clerk => "收發",
-            Role::Desk => "登記桌",
-            Role::Officer => "承辦人",
-            Role::Supervisor => "主管",
-            Role::Head => "首長",
-            Role::Archivist => "檔案",
-            Role::FollowUp => "稽催",
-            Role::Admin => "系統管理",
-        }
-    }
-
-    /// Reads the stored name or the zh-TW label (as in an imported CSV).
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s || r.label() == s)
-    }
-}
+gongwen_proto::words!(Role, parse words_or_labels {
+    Clerk => "clerk", "收發";
+    Desk => "desk", "登記桌";
+    Officer => "officer", "承辦人";
+    Supervisor => "supervisor", "主管";
+    Head => "head", "首長";
+    Archivist => "archivist", "檔案";
+    FollowUp => "follow_up", "稽催";
+    Admin => "admin", "系統管理";
+});
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unit {

@@ -17,7 +17,7 @@ use gongwen_store::{Db, sha256_hex};
 use gongwen_trust::cms;
 use gongwen_trust::path::{Purpose, TrustStore, hex, spki_sha256};
 
-use crate::cases::{self, Case, Origin, State, Version, names};
+use crate::cases::{self, Case, Origin, State, Version};
 use crate::org::{self, Role};
 use crate::{OfficeError, bad, check_text, delegation};
 
@@ -71,24 +71,24 @@ pub enum Action {
     File,
 }
 
-names!(Action {
-    Register = "register", "登記";
-    AssignUnit = "assign_unit", "分文";
-    AssignOfficer = "assign_officer", "分辦";
-    ReturnToDesk = "return_to_desk", "退回登記桌";
-    Refuse = "refuse", "退文";
-    Create = "create", "創簽／創稿";
-    Draft = "draft", "擬辦";
-    Flag = "flag", "改列紙本";
-    Consult = "consult", "送會";
-    Opinion = "opinion", "會辦意見";
-    Submit = "submit", "陳核";
-    Approve = "approve", "核轉";
-    Amend = "amend", "修改";
-    Return = "return", "退回";
-    Decide = "decide", "決行";
-    Dispatch = "dispatch", "發文";
-    File = "file", "歸檔";
+gongwen_proto::words!(Action, parse words {
+    Register => "register", "登記";
+    AssignUnit => "assign_unit", "分文";
+    AssignOfficer => "assign_officer", "分辦";
+    ReturnToDesk => "return_to_desk", "退回登記桌";
+    Refuse => "refuse", "退文";
+    Create => "create", "創簽／創稿";
+    Draft => "draft", "擬辦";
+    Flag => "flag", "改列紙本";
+    Consult => "consult", "送會";
+    Opinion => "opinion", "會辦意見";
+    Submit => "submit", "陳核";
+    Approve => "approve", "核轉";
+    Amend => "amend", "修改";
+    Return => "return", "退回";
+    Decide => "decide", "決行";
+    Dispatch => "dispatch", "發文";
+    File => "file", "歸檔";
 });
 
 /// The decider's word on one draft.
@@ -99,10 +99,10 @@ pub enum Decision {
     Defer,
 }
 
-names!(Decision {
-    Issue = "issue", "發";
-    Withhold = "withhold", "不發";
-    Defer = "defer", "緩發";
+gongwen_proto::words!(Decision, parse words {
+    Issue => "issue", "發";
+    Withhold => "withhold", "不發";
+    Defer => "defer", "緩發";
 });
 
 /// A new case's particulars (Register, Create).

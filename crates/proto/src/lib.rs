@@ -5,7 +5,8 @@
 
 /// A fieldless enum's variants listed once with their code word and zh-TW label: `ALL`,
 /// `as_str`, `label`, and with `parse words` or `parse words_or_labels` a `parse` that reads
-/// the word (or the label too) back.
+/// the word (or the label too) back. Exported for the services' own enums of the same kind.
+#[macro_export]
 macro_rules! words {
     ($t:ident $(, parse $how:ident)? { $($v:ident => $word:literal, $label:literal;)* }) => {
         impl $t {
@@ -20,7 +21,7 @@ macro_rules! words {
                 match self { $($t::$v => $label,)* }
             }
 
-            $(words!(@parse $how);)?
+            $($crate::words!(@parse $how);)?
         }
     };
     (@parse words) => {
@@ -41,7 +42,7 @@ macro_rules! words {
 macro_rules! labelled {
     (
         $(#[$m:meta])*
-        pub enum $t:ident ($what:literal) { $($v:ident => $label:literal,)* }
+        pub enum $t:ident ($what:literal) { $($v:ident => $label:tt,)* }
     ) => {
         $(#[$m])*
         pub enum $t { $(#[serde(rename = $label)] $v,)* }

@@ -6,11 +6,33 @@ use gongwen_office::org::{self, Person, Role};
 use gongwen_store::{Db, Value, sha256_hex};
 use gongwen_trust::cms::{self, Signer, load_certs};
 use gongwen_trust::keys::PrivateKey;
-use gongwen_trust::path::{hex, spki_sha256};
-use gongwen_trust::pki::{Branch, IssueRequest, KeyType, Subject, TestCa, Usage};
+use gongwen_trust::path::{StaleCrl, TrustStore, hex, spki_sha256};
+use gongwen_trust::pki::{Branch, InitOptions, IssueRequest, KeyType, Subject, TestCa, Usage};
 use x509_cert::Certificate;
 
 use crate::{err, now_s};
+
+/// A test CA in `dir` for people's cards (and the trust the office has in them): the root,
+/// its CRLs in `dir/crl`.
+pub fn people_ca(dir: &std::path::Path) -> Result<(TestCa, TrustStore), String> {
+    let ca = TestCa::init(
+        dir,
+        &InitOptions {
+            key: KeyType::P256,
+            years: 5,
+        },
+        now_s() - 60,
+    )
+    .map_err(err)?;
+    let trust = trust_of(&ca)?;
+    Ok((ca, trust))
+}
+
+/// What the office trusts: `ca`'s root and its CRLs as they are now.
+pub fn trust_of(ca: &TestCa) -> Result<TrustStore, String> {
+    TrustStore::from_files(&[ca.root_file()], &[ca.dir().join("crl")], StaleCrl::Refuse)
+        .map_err(err)
+}
 
 /// A person's card: the signing key and certificate, with the intermediate.
 pub struct Card {
