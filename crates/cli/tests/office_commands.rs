@@ -1,0 +1,107 @@
+//! `gongwen office verify`: a case exported by the document-management system checks out with
+//! no server, and a changed file is refused with the problem named and exit code 1.
+
+mod common;
+
+use common::{BIN, run, scratch};
+use gongwen_office::cases::{self, Origin};
+use gongwen_office::export;
+use gongwen_office::steps::{self, Action, NewCase, NewVersion, Office, Request};
+use gongwen_store::Db;
+use gongwen_testbed::office::{self as fixture, Card};
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// One case created and drafted by `officer-0` of the bench's city hall, exported.
+async fn exported(dir: &std::path::Path) -> (export::Export, std::path::PathBuf) {
+    let (mut ca, trust) = fixture::people_ca(&dir.join("ca")).unwrap();
+    let card = Card::issue(&mut ca, "承辦人零").unwrap();
+    let db = Db::connect(&format!("sqlite://{}", dir.join("office.db").display()))
+        .await
+        .unwrap();
+    fixture::city_hall(&db, &card).await.unwrap();
+    let office = Office {
+        db: &db,
+        agency: "379000000A 臺北市政府",
+        trust: &trust,
+    };
+    let id = cases::next_number(&db, "case", now()).await.unwrap();
+    let mut create = Request::new(&id, Action::Create, "officer-0", now());
+    create.new_case = Some(NewCase {
+        origin: Origin::Memo,
+        subject: "辦理研習".to_string(),
+        matter: "一般業務".to_string(),
+        urgency: "普通件".to_string(),
+    });
+    let mut draft = Request::new(&id, Action::Draft, "officer-0", now());
+    for (r, text) in [(&mut create, "簽：第一版"), (&mut draft, "簽：第二版")] {
+        r.version = Some(NewVersion {
+            doc: "memo-1".to_string(),
+            kind: "memo".to_string(),
+            content: text.as_bytes().to_vec(),
+        });
+        let signed = card
+            .sign(&steps::prepare(&office, r).await.unwrap())
+            .unwrap();
+        steps::commit(&office, r, &signed, now()).await.unwrap();
+    }
+    (
+        export::export(&db, office.agency, &id).await.unwrap(),
+        ca.root_file(),
+    )
+}
+
+#[test]
+fn verify_prints_the_record_and_refuses_a_changed_file() {
+    let dir = scratch("office-verify");
+    let (file, root) = gongwen_integration::runtime().block_on(exported(&dir));
+    let good = dir.join("case.json");
+    std::fs::write(&good, serde_json::to_vec(&file).unwrap()).unwrap();
+    let crl = dir.join("ca").join("crl");
+    let verify = |f: &std::path::Path| {
+        let args = ["office", "verify"].map(std::ffi::OsStr::new);
+        let mut all: Vec<&std::ffi::OsStr> = args.to_vec();
+        all.extend([
+            f.as_os_str(),
+            "--trust".as_ref(),
+            root.as_os_str(),
+            "--crl".as_ref(),
+            crl.as_os_str(),
+        ]);
+        let all: Vec<&str> = all.iter().map(|a| a.to_str().unwrap()).collect();
+        run(&dir, &[], BIN, &all)
+    };
+    let out = verify(&good);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("創簽／創稿（create）"), "{text}");
+    assert!(text.contains("驗證通過"), "{text}");
+
+    let mut changed = file.clone();
+    changed.steps.swap(0, 1);
+    let bad = dir.join("changed.json");
+    std::fs::write(&bad, serde_json::to_vec(&changed).unwrap()).unwrap();
+    let out = verify(&bad);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("問題：") && text.contains("驗證未通過"),
+        "{text}"
+    );
+
+    // Not a case file at all: a clear error, not a panic.
+    let junk = dir.join("junk.json");
+    std::fs::write(&junk, b"{\"format\": 1}").unwrap();
+    let out = verify(&junk);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("不是案件匯出檔"));
+}
