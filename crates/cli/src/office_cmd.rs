@@ -8,7 +8,7 @@ use clap::Subcommand;
 use gongwen_office::export;
 use gongwen_trust::path::{StaleCrl, TrustStore};
 
-use crate::doc_cmd::read_bounded;
+use crate::doc_cmd::{load_fonts, read_bounded, render_err, write_atomic};
 use crate::error::CliError;
 
 #[derive(Subcommand)]
@@ -26,6 +26,9 @@ pub enum OfficeCommand {
         /// 沒有或過期的 CRL：refuse（列為問題，預設）或 warn（警告後接受）
         #[arg(long, default_value = "refuse")]
         stale_crl: String,
+        /// 另把簽核紀錄印成 PDF（A4）寫到這個檔案
+        #[arg(long)]
+        pdf: Option<PathBuf>,
     },
 }
 
@@ -36,6 +39,7 @@ pub fn run(c: OfficeCommand) -> Result<ExitCode, CliError> {
             anchors,
             crls,
             stale_crl,
+            pdf,
         } => {
             let stale: StaleCrl = stale_crl
                 .parse()
@@ -45,6 +49,13 @@ pub fn run(c: OfficeCommand) -> Result<ExitCode, CliError> {
             let report = export::verify_file(&bytes, &trust)
                 .map_err(|e| CliError::Arg(format!("{}：{e}", file.display())))?;
             print!("{}", export::record_text(&report));
+            if let Some(out) = pdf {
+                let fonts = load_fonts(None)?;
+                let bytes = gongwen_render::render_record_pdf(&export::record(&report), &fonts)
+                    .map_err(render_err)?;
+                write_atomic(&out, &bytes)?;
+                println!("簽核紀錄已印成 {}", out.display());
+            }
             Ok(if report.is_ok() {
                 ExitCode::SUCCESS
             } else {

@@ -64,28 +64,40 @@ fn verify_prints_the_record_and_refuses_a_changed_file() {
     let good = dir.join("case.json");
     std::fs::write(&good, serde_json::to_vec(&file).unwrap()).unwrap();
     let crl = dir.join("ca").join("crl");
-    let verify = |f: &std::path::Path| {
-        let args = ["office", "verify"].map(std::ffi::OsStr::new);
-        let mut all: Vec<&std::ffi::OsStr> = args.to_vec();
+    let verify_with = |f: &std::path::Path, more: &[&str]| {
+        let mut all = vec!["office", "verify", f.to_str().unwrap()];
         all.extend([
-            f.as_os_str(),
-            "--trust".as_ref(),
-            root.as_os_str(),
-            "--crl".as_ref(),
-            crl.as_os_str(),
+            "--trust",
+            root.to_str().unwrap(),
+            "--crl",
+            crl.to_str().unwrap(),
         ]);
-        let all: Vec<&str> = all.iter().map(|a| a.to_str().unwrap()).collect();
+        all.extend(more);
         run(&dir, &[], BIN, &all)
     };
-    let out = verify(&good);
+    let verify = |f: &std::path::Path| verify_with(f, &[]);
+    let pdf = dir.join("簽核紀錄.pdf");
+    let out = verify_with(&good, &["--pdf", pdf.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}{errors}");
     assert!(text.contains("創簽／創稿（create）"), "{text}");
     assert!(text.contains("驗證通過"), "{text}");
+    // The printed record says the same, in the PDF's own text.
+    let printed = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils, installed by scripts/test)");
+    let printed = String::from_utf8_lossy(&printed.stdout);
+    for words in [
+        "簽核紀錄",
+        "臺北市政府",
+        "科員 承辦人（officer-0）",
+        "驗證通過",
+    ] {
+        assert!(printed.contains(words), "{words} not in {printed}");
+    }
 
     let mut changed = file.clone();
     changed.steps.swap(0, 1);

@@ -150,6 +150,8 @@ pub struct CheckedStep {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
     pub case: String,
+    pub agency: String,
+    pub subject: String,
     pub steps: Vec<CheckedStep>,
     /// Problems of the file as a whole (versions nobody signed, a wrong format …).
     pub problems: Vec<String>,
@@ -161,28 +163,55 @@ impl Report {
     }
 }
 
-/// The 簽核紀錄 as text: each step with who (and 「代」 for whom), what and when, then the
-/// verdict.
-pub fn record_text(report: &Report) -> String {
-    let mut out = format!("案件：{}\n", report.case);
+/// The 簽核紀錄 of a verified case: a group of lines per step (序號, 動作, 簽核人, 代, 時間 and
+/// any problem), then the verdict. Printed as text by `gongwen office verify` and as a PDF
+/// with `gongwen_render::render_record_pdf`.
+pub fn record(report: &Report) -> gongwen_render::Record {
+    let line = |l: &str, t: &str| (l.to_string(), t.to_string());
+    let mut groups = vec![vec![
+        line("案件", &report.case),
+        line("主旨", &report.subject),
+    ]];
     for s in &report.steps {
-        out += &format!("{:>3}. {}　{}", s.seq, s.action, s.signer);
+        let mut g = vec![
+            line("序號", &s.seq.to_string()),
+            line("動作", &s.action),
+            line("簽核人", &s.signer),
+        ];
         if let Some(p) = &s.acting_for {
-            out += &format!("（代 {p}）");
+            g.push(line("代", p));
         }
-        out += &format!("　{}\n", s.time);
-        for p in &s.problems {
-            out += &format!("     問題：{p}\n");
+        g.push(line("時間", &s.time));
+        g.extend(s.problems.iter().map(|p| line("問題", p)));
+        groups.push(g);
+    }
+    let mut end: Vec<(String, String)> = report.problems.iter().map(|p| line("問題", p)).collect();
+    end.push(line(
+        "驗證",
+        if report.is_ok() {
+            "驗證通過：每一步的簽章、簽核人憑證、步驟鏈與各版本內容都相符"
+        } else {
+            "驗證未通過：見上列問題"
+        },
+    ));
+    groups.push(end);
+    gongwen_render::Record {
+        agency: report.agency.clone(),
+        kind: "簽核紀錄".to_string(),
+        subject: report.subject.clone(),
+        groups,
+    }
+}
+
+/// [`record`] as text, a line per field and a blank line between steps.
+pub fn record_text(report: &Report) -> String {
+    let mut out = String::new();
+    for group in record(report).groups {
+        for (label, text) in group {
+            out += &format!("{label}：{text}\n");
         }
+        out += "\n";
     }
-    for p in &report.problems {
-        out += &format!("問題：{p}\n");
-    }
-    out += if report.is_ok() {
-        "驗證通過：每一步的簽章、簽核人憑證、步驟鏈與各版本內容都相符\n"
-    } else {
-        "驗證未通過：見上列問題\n"
-    };
     out
 }
 
@@ -210,6 +239,8 @@ pub fn verify_file(bytes: &[u8], trust: &TrustStore) -> Result<Report, OfficeErr
 pub fn verify(export: &Export, trust: &TrustStore) -> Report {
     let mut report = Report {
         case: export.case.id.clone(),
+        agency: export.agency.clone(),
+        subject: export.case.subject.clone(),
         steps: Vec::new(),
         problems: Vec::new(),
     };

@@ -72,6 +72,22 @@ pub fn taipei_day(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// A time as people read it in a 簽核紀錄: the ROC date and the Taipei time to the second.
+pub fn roc_time(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .map(|t| t.to_offset(gongwen_calendar::TAIPEI_OFFSET))
+        .map(|t| {
+            format!(
+                "{} {:02}:{:02}:{:02}",
+                gongwen_calendar::roc_date(t.date()),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        })
+        .unwrap_or_else(|_| ms.to_string())
+}
+
 /// Checks an ISO day (`YYYY-MM-DD`) as typed by an administrator.
 pub(crate) fn check_day(field: &str, day: &str) -> Result<(), OfficeError> {
     let parts: Vec<&str> = day.split('-').collect();
@@ -110,6 +126,14 @@ mod tests {
         // 2026-01-04T16:00:00Z is 2026-01-05 00:00 in Taipei.
         assert_eq!(taipei_day(1_767_542_400_000 - 1), "2026-01-04");
         assert_eq!(taipei_day(1_767_542_400_000), "2026-01-05");
+    }
+
+    #[test]
+    fn times_read_in_taipei() {
+        assert_eq!(
+            roc_time(1_767_542_400_000 + 3_661_000),
+            "中華民國115年1月5日 01:01:01"
+        );
     }
 
     #[test]

@@ -259,11 +259,7 @@ pub async fn prepare(office: &Office<'_>, req: &Request) -> Result<String, Offic
         }
         lines.push(format!("意見：{}", one_line(&req.comment)));
     }
-    lines.push(format!(
-        "時間：{}（{}）",
-        gongwen_trust::path::roc_datetime(req.at.div_euclid(1000)),
-        req.at
-    ));
+    lines.push(format!("時間：{}（{}）", crate::roc_time(req.at), req.at));
     lines.push(format!(
         "前一步：{}",
         prior

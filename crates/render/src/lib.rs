@@ -21,7 +21,20 @@ use gongwen_doc::RocDate;
 pub use blocks::render_text;
 pub use fonts::Fonts;
 pub use html::render_html;
-pub use pdf::{page_count, render_pdf};
+pub use pdf::{page_count, render_pdf, render_record_pdf};
+
+/// A record printed with a document: 簽核紀錄 and the like.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    /// The agency, printed as the heading.
+    pub agency: String,
+    /// What the record is, printed after the agency (簽核紀錄).
+    pub kind: String,
+    /// What it is about, for the PDF's title.
+    pub subject: String,
+    /// Groups of `label：text` lines, with a gap after each group (one step of a case).
+    pub groups: Vec<Vec<(String, String)>>,
+}
 
 /// The 電子公文交換戳記 printed on a received electronic document.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,10 +11,10 @@ use krilla::paint::{Fill, Stroke, StrokeDash};
 use krilla::surface::Surface;
 use krilla::text::TextDirection;
 
-use crate::blocks::blocks;
+use crate::blocks::{Block, Size, blocks};
 use crate::fonts::{Fonts, Measure};
 use crate::layout::{BOTTOM, LEFT, Layout, PAGE_H, PAGE_W, RIGHT, Run, STAMP_H, TOP};
-use crate::{ExchangeStamp, RenderError, RenderOptions};
+use crate::{ExchangeStamp, Record, RenderError, RenderOptions};
 
 const STAMP_SIZE: f32 = 9.0;
 const STAMP_LINE: f32 = 13.0;
@@ -38,15 +38,15 @@ struct Overlay {
     shapes: Vec<(Shape, bool)>,
 }
 
-/// Lays the document out and adds the marks; returns the pages' text and their overlays.
+/// Lays the blocks out and adds the marks; returns the pages' text and their overlays.
 fn lay_out(
-    di: &Di,
+    blocks: &[Block],
     fonts: &Fonts,
     opts: &RenderOptions,
 ) -> (Vec<crate::layout::Page>, Vec<Overlay>) {
     let mut measure = Measure::new(fonts);
     let mut layout = Layout::new(&mut measure);
-    layout.blocks(&blocks(di), opts.stamp.is_some() || opts.mark.is_some());
+    layout.blocks(blocks, opts.stamp.is_some() || opts.mark.is_some());
     let total = layout.pages.len();
     let mut overlays: Vec<Overlay> = (0..total).map(|_| Overlay::default()).collect();
     for (i, o) in overlays.iter_mut().enumerate() {
@@ -183,12 +183,43 @@ fn draw_shapes(surface: &mut Surface, shapes: &[(Shape, bool)]) {
 
 /// The document as an A4 PDF.
 pub fn render_pdf(di: &Di, fonts: &Fonts, opts: &RenderOptions) -> Result<Vec<u8>, RenderError> {
-    let (pages, overlays) = lay_out(di, fonts, opts);
-    let mut doc = krilla::Document::new();
     let d = &di.document;
+    let title = format!("{}：{}", d.kind().label(), d.subject());
+    print(&blocks(di), &title, fonts, opts)
+}
+
+/// A record that goes with a document (the 簽核紀錄 of a case …) as an A4 PDF: a heading of
+/// the agency and the record's name, then its fields, in the documents' own type and margins.
+pub fn render_record_pdf(record: &Record, fonts: &Fonts) -> Result<Vec<u8>, RenderError> {
+    let mut out = vec![Block::Title {
+        issuers: vec![record.agency.clone()],
+        kind: record.kind.clone(),
+    }];
+    for group in &record.groups {
+        for (label, text) in group {
+            out.push(Block::Field {
+                label: format!("{label}："),
+                text: text.clone(),
+                size: Size::Small,
+            });
+        }
+        out.push(Block::Gap);
+    }
+    let title = format!("{}：{}", record.kind, record.subject);
+    print(&out, &title, fonts, &RenderOptions::default())
+}
+
+fn print(
+    blocks: &[Block],
+    title: &str,
+    fonts: &Fonts,
+    opts: &RenderOptions,
+) -> Result<Vec<u8>, RenderError> {
+    let (pages, overlays) = lay_out(blocks, fonts, opts);
+    let mut doc = krilla::Document::new();
     doc.set_metadata(
         Metadata::new()
-            .title(format!("{}：{}", d.kind().label(), d.subject()))
+            .title(title.to_string())
             .language("zh-TW".into())
             .creator("Gongwen 公文電子交換系統".into()),
     );
@@ -214,5 +245,5 @@ pub fn render_pdf(di: &Di, fonts: &Fonts, opts: &RenderOptions) -> Result<Vec<u8
 
 /// How many A4 pages the document takes.
 pub fn page_count(di: &Di, fonts: &Fonts, opts: &RenderOptions) -> Result<usize, RenderError> {
-    Ok(lay_out(di, fonts, opts).0.len())
+    Ok(lay_out(&blocks(di), fonts, opts).0.len())
 }
