@@ -62,7 +62,9 @@ CREATE TABLE office_cases (
     closed_at BIGINT,
     dispatch_number TEXT,
     file_code TEXT,
-    retention TEXT
+    retention TEXT,
+    -- 收文字號 the agent gave when the case was signed for (簽收) at the exchange.
+    receipt_number TEXT
 );
 -- The worklists: by state (待分文, 待發文, 待歸檔), by holder, by unit; oldest first.
 CREATE INDEX office_cases_state ON office_cases (state, created_at, id);
@@ -106,6 +108,28 @@ CREATE TABLE office_consults (
     PRIMARY KEY (case_id, position)
 );
 CREATE INDEX office_consults_open ON office_consults (unit, opinion_seq);
+
+-- Documents the agent received for the agency, kept whole (DI, SW, attachments) until the
+-- clerk registers them (待登記); `case_id` once registered.
+CREATE TABLE office_intake (
+    id TEXT PRIMARY KEY,
+    sender TEXT NOT NULL,
+    sender_name TEXT NOT NULL,
+    doc_number TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    urgency TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    fetched_at BIGINT NOT NULL,
+    case_id TEXT REFERENCES office_cases(id)
+);
+CREATE INDEX office_intake_open ON office_intake (case_id, received_at);
+
+CREATE TABLE office_intake_files (
+    intake TEXT NOT NULL REFERENCES office_intake(id),
+    name TEXT NOT NULL,
+    content BYTEA NOT NULL,
+    PRIMARY KEY (intake, name)
+);
 
 -- Serial numbers that restart each year (收文號).
 CREATE TABLE office_counters (

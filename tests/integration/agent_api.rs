@@ -81,7 +81,7 @@ impl Api {
     }
 }
 
-fn draft(to: &[&str], copies: &[&str], attachment: Option<&str>) -> Value {
+pub(crate) fn draft(to: &[&str], copies: &[&str], attachment: Option<&str>) -> Value {
     let mut d = json!({
         "文別": "函",
         "速別": "速件",
@@ -144,19 +144,19 @@ pub(crate) async fn webhook_sink() -> (String, Hooks) {
 /// Two centers (X with A and B, Y with C, each knowing the other's participants) and two
 /// agent nodes: A's document system with a webhook on node 1; B in folder mode (and API) and
 /// C through the API on node 2, each at its own center.
-struct Net {
+pub(crate) struct Net {
     x: gongwen_center::Running,
     y: gongwen_center::Running,
     n1: gongwen_agent::Running,
     n2: gongwen_agent::Running,
     root: std::path::PathBuf,
     hooks: Hooks,
-    a: Api,
+    pub(crate) a: Api,
     b: Api,
-    c: Api,
+    pub(crate) c: Api,
 }
 
-async fn two_centers(name: &str) -> Net {
+pub(crate) async fn two_centers(name: &str) -> Net {
     let root = scratch(name);
     std::fs::create_dir_all(root.join("n2")).unwrap();
     // Center X has A and B; center Y has C. Each knows the other's participants.
@@ -212,7 +212,7 @@ async fn two_centers(name: &str) -> Net {
 }
 
 impl Net {
-    async fn shutdown(self) {
+    pub(crate) async fn shutdown(self) {
         self.n1.shutdown().await;
         self.n2.shutdown().await;
         self.x.shutdown().await;

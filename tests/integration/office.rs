@@ -10,10 +10,10 @@ use std::path::PathBuf;
 
 use gongwen_integration::{fresh_database, scratch};
 use gongwen_office::cases::{self, Origin, State};
-use gongwen_office::export;
 use gongwen_office::org::{self, Deputy, Person, Role};
 use gongwen_office::steps::{self, Action, Decision, NewCase, NewVersion, Office, Request};
 use gongwen_office::{OfficeError, delegation, taipei_day};
+use gongwen_office::{export, intake};
 use gongwen_proto::Code;
 use gongwen_store::Db;
 use gongwen_testbed::office::{self, Card};
@@ -161,21 +161,22 @@ fn code(r: Result<steps::Step, OfficeError>) -> Code {
     }
 }
 
-/// Registers an incoming letter of `matter` and carries it to the officer, who drafts a 簽 and
-/// a 稿 (簽稿併陳). Returns the case id.
+/// Registers a paper letter of `matter` (its scan) and carries it to the officer, who drafts
+/// a 簽 and a 稿 (簽稿併陳). Returns the case id.
 async fn case_with_officer(a: &Agency, matter: &str) -> String {
     let id = cases::next_number(&a.db, "case", now_ms()).await.unwrap();
     let mut r = with_version(
         req(&id, Action::Register, "clerk"),
         "incoming",
-        "incoming",
-        "<函>來文</函>",
+        "scan",
+        "%PDF-1.4 來文掃描檔",
     );
     r.new_case = Some(NewCase {
-        origin: Origin::Exchange,
+        origin: Origin::Paper,
         subject: "函請查填115學年度國中教師員額".to_string(),
         matter: matter.to_string(),
         urgency: "速件".to_string(),
+        intake: None,
     });
     a.act(&r).await.unwrap();
     a.act(&to(req(&id, Action::AssignUnit, "clerk"), "k12"))
@@ -740,6 +741,7 @@ async fn each_role_sees_its_worklists_and_a_deputy_those_of_whom_they_act_for() 
         subject: "紙本來文".to_string(),
         matter: "一般業務".to_string(),
         urgency: "普通件".to_string(),
+        intake: None,
     });
     a.act(&r).await.unwrap();
     assert_eq!(mine(&lists("clerk").await, "待分文"), vec![other]);
@@ -761,6 +763,7 @@ async fn an_officer_creates_a_memo_of_their_own_and_an_archivist_may_not() {
             subject: "辦理教師研習".to_string(),
             matter: "一般業務".to_string(),
             urgency: "普通件".to_string(),
+            intake: None,
         });
         r
     };
@@ -780,4 +783,104 @@ async fn an_officer_creates_a_memo_of_their_own_and_an_archivist_may_not() {
         .await
         .unwrap();
     assert_eq!(a.state(&id).await, State::InReview);
+}
+
+/// 電子收文: a letter from A (at another center) reaches C's agent; C's office takes it in
+/// whole, the clerk registers it with one signature over every file, the office signs for it
+/// at the exchange and keeps the agent's 收文字號; nothing is taken in or registered twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_received_letter_is_taken_in_whole_registered_and_signed_for() {
+    use crate::agent_api::{draft, two_centers};
+    use gongwen_integration::{C, until};
+    let net = two_centers("office_intake").await;
+    let pdf = b"%PDF-1.4\n% plan\n%%EOF\n".to_vec();
+    let d = draft(&[C], &[], Some("plan.pdf")).to_string();
+    let (status, sent) = net
+        .a
+        .send(
+            &[
+                ("draft", None, d.as_bytes()),
+                ("attachment", Some("plan.pdf"), &pdf),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{sent}");
+    let package = sent["package_id"].as_str().unwrap().to_string();
+    let agent = net.c.client();
+    until("C's agent has the letter", || async {
+        agent.received(&package).await.is_ok()
+    })
+    .await;
+
+    let a = agency("intake").await;
+    assert_eq!(intake::fetch(&a.db, &agent, now_ms()).await.unwrap(), 1);
+    assert_eq!(
+        intake::fetch(&a.db, &agent, now_ms()).await.unwrap(),
+        0,
+        "taken once"
+    );
+    let waiting = intake::waiting(&a.db, 10).await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].id, package);
+    let files = intake::versions(&a.db, &package).await.unwrap();
+    assert!(
+        files.len() >= 3,
+        "DI, SW and the attachment: {}",
+        files.len()
+    );
+    assert!(files.iter().any(|f| f.content == pdf));
+    assert!(
+        String::from_utf8_lossy(&files[0].content).contains("<函"),
+        "the DI first"
+    );
+
+    let id = cases::next_number(&a.db, "case", now_ms()).await.unwrap();
+    let register = |case: &str| {
+        let mut r = req(case, Action::Register, "clerk");
+        r.new_case = Some(NewCase {
+            origin: Origin::Exchange,
+            subject: waiting[0].subject.clone(),
+            matter: "一般業務".to_string(),
+            urgency: waiting[0].urgency.clone(),
+            intake: Some(package.clone()),
+        });
+        r
+    };
+    // The files come from what was received, never from the request.
+    let with_own = with_version(register(&id), "incoming", "incoming", "偽造的來文");
+    assert_eq!(code(a.act(&with_own).await), Code::BadRequest);
+    let step = a.act(&register(&id)).await.unwrap();
+    assert_eq!(
+        step.signed.matches("文件：incoming").count(),
+        files.len(),
+        "{}",
+        step.signed
+    );
+    assert!(step.signed.contains(&format!("（{package}）")));
+    let stored = cases::versions(&a.db, &id).await.unwrap();
+    assert_eq!(stored.len(), files.len());
+    assert!(intake::waiting(&a.db, 10).await.unwrap().is_empty());
+    let again = cases::next_number(&a.db, "case", now_ms()).await.unwrap();
+    assert_eq!(code(a.act(&register(&again)).await), Code::OfficeState);
+
+    // 簽收 at the exchange: the agent's 收文字號 is the case's; a retry gives the same.
+    let number = intake::sign_for(&a.db, &agent, &id).await.unwrap();
+    assert!(
+        number.as_deref().is_some_and(|n| n.contains("收字第")),
+        "{number:?}"
+    );
+    assert_eq!(intake::sign_for(&a.db, &agent, &id).await.unwrap(), number);
+    assert_eq!(
+        cases::case(&a.db, &id).await.unwrap().receipt_number,
+        number
+    );
+    assert_eq!(
+        agent.received(&package).await.unwrap().state,
+        gongwen_proto::agent::ReceivedState::Confirmed
+    );
+    // The registered case verifies like any other.
+    let report = export::verify(&export::export(&a.db, AGENCY, &id).await.unwrap(), &a.trust);
+    assert!(report.is_ok(), "{report:?}");
+    net.shutdown().await;
 }

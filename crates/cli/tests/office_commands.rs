@@ -38,6 +38,7 @@ async fn exported(dir: &std::path::Path) -> (export::Export, std::path::PathBuf)
         subject: "辦理研習".to_string(),
         matter: "一般業務".to_string(),
         urgency: "普通件".to_string(),
+        intake: None,
     });
     let mut draft = Request::new(&id, Action::Draft, "officer-0", now());
     for (r, text) in [(&mut create, "簽：第一版"), (&mut draft, "簽：第二版")] {

@@ -122,6 +122,17 @@ impl AgentClient {
             .await
     }
 
+    /// One file of a received document (its DI, SW or an attachment), as it arrived.
+    pub async fn received_file(&self, id: &str, name: &str) -> Result<Vec<u8>, ClientError> {
+        let path = format!(
+            "/api/v1/inbox/{}/files/{}",
+            crate::segment(id)?,
+            crate::segment(name)?
+        );
+        let resp = CenterClient::send(self.req(Method::GET, &path)).await?;
+        Ok(resp.bytes().await.map_err(crate::transport)?.to_vec())
+    }
+
     pub async fn confirm(&self, id: &str) -> Result<ReceivedItem, ClientError> {
         CenterClient::json(
             self.req(

@@ -93,6 +93,8 @@ pub struct Case {
     pub dispatch_number: Option<String>,
     pub file_code: Option<String>,
     pub retention: Option<String>,
+    /// 收文字號 given at 簽收, for an 電子收文.
+    pub receipt_number: Option<String>,
 }
 
 impl Case {
@@ -123,6 +125,7 @@ impl Case {
             dispatch_number: r.opt_text("dispatch_number")?,
             file_code: r.opt_text("file_code")?,
             retention: r.opt_text("retention")?,
+            receipt_number: r.opt_text("receipt_number")?,
         })
     }
 }
@@ -139,7 +142,7 @@ pub(crate) fn exclusions_text(ex: &[u8]) -> String {
     ex.iter().map(u8::to_string).collect::<Vec<_>>().join(",")
 }
 
-const CASE_COLUMNS: &str = "id, origin, subject, matter, urgency, state, unit, officer, holder, exclusions, created_at, closed_at, dispatch_number, file_code, retention";
+const CASE_COLUMNS: &str = "id, origin, subject, matter, urgency, state, unit, officer, holder, exclusions, created_at, closed_at, dispatch_number, file_code, retention, receipt_number";
 
 pub async fn case(db: &Db, id: &str) -> Result<Case, OfficeError> {
     let r = db

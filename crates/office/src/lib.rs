@@ -6,6 +6,7 @@
 //! - [`cases`]: cases, their documents in every version, worklists;
 //! - [`steps`]: every action on a case as a text the actor signs with their own card, chained to
 //!   the step before, checked before anything in the case changes;
+//! - [`intake`]: what the agent received, kept whole until registered, and 簽收 after;
 //! - [`export`]: one case as one file, and its verification without a server.
 //!
 //! It reaches the exchange only through an agent's document-system API, as any document system
@@ -14,6 +15,7 @@
 pub mod cases;
 pub mod delegation;
 pub mod export;
+pub mod intake;
 pub mod org;
 pub mod steps;
 

@@ -19,7 +19,7 @@ use gongwen_trust::path::{Purpose, TrustStore, hex, spki_sha256};
 
 use crate::cases::{self, Case, Origin, State, Version};
 use crate::org::{self, Role};
-use crate::{OfficeError, bad, check_text, delegation};
+use crate::{OfficeError, bad, check_text, delegation, intake};
 
 /// The first line of every signed step: the signer signs nothing else of the office's.
 pub use gongwen_proto::office::STEP_HEAD;
@@ -112,6 +112,8 @@ pub struct NewCase {
     pub subject: String,
     pub matter: String,
     pub urgency: String,
+    /// 電子收文: the received document (`intake`) whose files become the case's versions.
+    pub intake: Option<String>,
 }
 
 /// A new version of one of the case's documents (Register, Create, Draft, Amend).
@@ -347,9 +349,14 @@ fn target(req: &Request) -> Result<&str, OfficeError> {
 
 /// The lines naming the versions the step is about: the new one, or every current one.
 fn version_lines(current: &[Version], new: Option<(&NewVersion, i64)>) -> Vec<String> {
+    version_lines_of(current, new.as_slice())
+}
+
+/// The lines naming the current versions, with `new` ones in place of their documents'.
+fn version_lines_of(current: &[Version], new: &[(&NewVersion, i64)]) -> Vec<String> {
     let mut out: Vec<String> = current
         .iter()
-        .filter(|v| new.is_none_or(|(n, _)| n.doc != v.doc))
+        .filter(|v| !new.iter().any(|(n, _)| n.doc == v.doc))
         .map(|v| {
             format!(
                 "文件：{} 第{}版 {} SHA-256 {}",
@@ -357,7 +364,7 @@ fn version_lines(current: &[Version], new: Option<(&NewVersion, i64)>) -> Vec<St
             )
         })
         .collect();
-    if let Some((n, version)) = new {
+    for (n, version) in new {
         out.push(format!(
             "文件：{} 第{}版 {} SHA-256 {}",
             n.doc,
@@ -368,6 +375,37 @@ fn version_lines(current: &[Version], new: Option<(&NewVersion, i64)>) -> Vec<St
     }
     out.sort();
     out
+}
+
+/// A new case's documents: the received files of an 電子收文 (taken from the intake, never
+/// from the request), or the one document the request brings.
+pub(crate) async fn first_versions(
+    db: &Db,
+    req: &Request,
+    n: &NewCase,
+) -> Result<Vec<NewVersion>, OfficeError> {
+    match (&n.intake, n.origin) {
+        (Some(i), Origin::Exchange) => {
+            if req.version.is_some() {
+                return Err(bad("電子收文的文件取自收到的檔案，不另附"));
+            }
+            let inc = intake::incoming(db, i).await?;
+            if let Some(c) = inc.case_id {
+                return Err(refuse(
+                    Code::OfficeState,
+                    format!("收文「{i}」已登記為案件「{c}」"),
+                ));
+            }
+            intake::versions(db, i).await
+        }
+        (None, Origin::Exchange) => Err(bad("電子收文須指出收到的是哪一件")),
+        (Some(_), _) => Err(bad("只有電子收文來自收到的檔案")),
+        (None, _) => {
+            let v = req.version.clone().ok_or_else(|| bad("缺少文件內容"))?;
+            check_version(&v)?;
+            Ok(vec![v])
+        }
+    }
 }
 
 fn check_version(v: &NewVersion) -> Result<(), OfficeError> {
@@ -430,8 +468,7 @@ async fn check(
                 n.urgency
             )));
         }
-        let v = req.version.as_ref().ok_or_else(|| bad("缺少文件內容"))?;
-        check_version(v)?;
+        let firsts = first_versions(db, req, n).await?;
         root_id(db).await?;
         match (req.action, n.origin) {
             (Action::Register, Origin::Exchange | Origin::Paper) => {
@@ -446,7 +483,18 @@ async fn check(
         lines.push(format!("主旨：{}", one_line(&n.subject)));
         lines.push(format!("業務項目：{}", one_line(&n.matter)));
         lines.push(format!("速別：{}", n.urgency));
-        lines.extend(version_lines(&[], Some((v, 1))));
+        if let Some(i) = &n.intake {
+            let inc = intake::incoming(db, i).await?;
+            lines.push(format!(
+                "來文：{}（{}）{}（{}）",
+                one_line(&inc.sender_name),
+                inc.sender,
+                one_line(&inc.doc_number),
+                inc.id
+            ));
+        }
+        let firsts: Vec<(&NewVersion, i64)> = firsts.iter().map(|v| (v, 1)).collect();
+        lines.extend(version_lines_of(&[], &firsts));
         return Ok(lines);
     };
     if req.new_case.is_some() {
@@ -845,6 +893,10 @@ async fn apply(
         Action::Create => Some(org::person(db, &acting).await?.unit),
         _ => None,
     };
+    let mut added: Vec<NewVersion> = req.version.clone().into_iter().collect();
+    if let Some(n) = req.new_case.as_ref().filter(|n| n.intake.is_some()) {
+        added = first_versions(db, req, n).await?;
+    }
     let mut tx = db.begin().await?;
     if let Some(n) = &req.new_case {
         let officer = (req.action == Action::Create).then(|| acting.clone());
@@ -875,8 +927,15 @@ async fn apply(
             }
             e => e.into(),
         })?;
+        if let Some(i) = &n.intake {
+            tx.execute(
+                "UPDATE office_intake SET case_id = $2 WHERE id = $1 AND case_id IS NULL",
+                &[i.as_str().into(), req.case.as_str().into()],
+            )
+            .await?;
+        }
     }
-    if let Some(v) = &req.version {
+    for v in &added {
         let version = current
             .iter()
             .find(|c| c.doc == v.doc)
