@@ -928,11 +928,16 @@ async fn apply(
             e => e.into(),
         })?;
         if let Some(i) = &n.intake {
-            tx.execute(
-                "UPDATE office_intake SET case_id = $2 WHERE id = $1 AND case_id IS NULL",
-                &[i.as_str().into(), req.case.as_str().into()],
-            )
-            .await?;
+            let taken = tx
+                .execute(
+                    "UPDATE office_intake SET case_id = $2 WHERE id = $1 AND case_id IS NULL",
+                    &[i.as_str().into(), req.case.as_str().into()],
+                )
+                .await?;
+            if taken != 1 {
+                // Another clerk registered it a moment ago; this case is not written.
+                return Err(refuse(Code::OfficeState, format!("收文「{i}」已登記")));
+            }
         }
     }
     for v in &added {
