@@ -347,30 +347,15 @@ async fn the_delegation_table_picks_the_level_by_its_effective_date() {
     delegation::set(&a.db, &rule(2, "2021-08-01"))
         .await
         .unwrap();
-    assert_eq!(
-        delegation::level_on(&a.db, "校長遴選", "2021-07-31")
-            .await
-            .unwrap(),
-        3
-    );
-    assert_eq!(
-        delegation::level_on(&a.db, "校長遴選", "2021-08-01")
-            .await
-            .unwrap(),
-        2
-    );
-    assert_eq!(
-        delegation::level_on(&a.db, "校長遴選", "2019-12-31")
-            .await
-            .unwrap(),
-        1
-    );
-    assert_eq!(
-        delegation::level_on(&a.db, "沒列的業務", "2026-01-01")
-            .await
-            .unwrap(),
-        1
-    );
+    for (matter, day, level) in [
+        ("校長遴選", "2021-07-31", 3),
+        ("校長遴選", "2021-08-01", 2),
+        ("校長遴選", "2019-12-31", 1),
+        ("沒列的業務", "2026-01-01", 1),
+    ] {
+        let found = delegation::level_on(&a.db, matter, day).await.unwrap();
+        assert_eq!(found, level, "{matter} on {day}");
+    }
     assert_eq!(delegation::history(&a.db).await.unwrap().len(), 2);
     assert!(
         delegation::set(&a.db, &rule(2, "2021-08-01"))

@@ -201,18 +201,53 @@ pub async fn steps(db: &Db, case_id: &str) -> Result<Vec<Step>, OfficeError> {
         .await?;
     rows.iter()
         .map(|r| {
-            let a = r.text("action")?;
             Ok(Step {
                 seq: r.i64("seq")?,
-                action: Action::parse(&a).ok_or_else(|| gongwen_store::StoreError::Corrupt {
-                    detail: format!("簽核動作「{a}」"),
-                })?,
+                action: action_of(r)?,
                 actor: r.text("actor")?,
                 principal: r.opt_text("principal")?,
                 signed: String::from_utf8_lossy(&r.bytes("signed")?).into_owned(),
                 cms: r.bytes("cms")?,
                 cms_sha256: r.text("cms_sha256")?,
                 at: r.i64("at")?,
+            })
+        })
+        .collect()
+}
+
+/// A step without its texts: who did what, and its signature's digest. What the checks of a
+/// new step read (the signatures themselves are read for the case page and the export).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trail {
+    pub seq: i64,
+    pub action: Action,
+    pub actor: String,
+    pub principal: Option<String>,
+    pub cms_sha256: String,
+}
+
+fn action_of(r: &gongwen_store::Row) -> Result<Action, gongwen_store::StoreError> {
+    let a = r.text("action")?;
+    Action::parse(&a).ok_or_else(|| gongwen_store::StoreError::Corrupt {
+        detail: format!("簽核動作「{a}」"),
+    })
+}
+
+pub async fn trail(db: &Db, case_id: &str) -> Result<Vec<Trail>, OfficeError> {
+    let rows = db
+        .fetch_all(
+            "SELECT seq, action, actor, principal, cms_sha256 FROM office_steps WHERE case_id = $1 ORDER BY seq",
+            &[case_id.into()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Trail {
+                seq: r.i64("seq")?,
+                action: action_of(r)?,
+                actor: r.text("actor")?,
+                principal: r.opt_text("principal")?,
+                cms_sha256: r.text("cms_sha256")?,
             })
         })
         .collect()
@@ -241,7 +276,7 @@ pub async fn prepare(office: &Office<'_>, req: &Request) -> Result<String, Offic
         format!("機關：{}", one_line(office.agency)),
         format!("案件：{}", one_line(&req.case)),
     ];
-    let prior = steps(db, &req.case).await?;
+    let prior = trail(db, &req.case).await?;
     lines.push(format!("序號：{}", prior.len() + 1));
     lines.push(format!(
         "動作：{}（{}）",
@@ -437,7 +472,7 @@ async fn check(
     acting: &str,
     case: Option<&Case>,
     day: &str,
-    prior: &[Step],
+    prior: &[Trail],
 ) -> Result<Vec<String>, OfficeError> {
     let db = office.db;
     let mut lines = Vec::new();
@@ -872,7 +907,7 @@ async fn apply(
     let db = office.db;
     let day = crate::taipei_day(req.at);
     let acting = org::acting_for(db, &req.actor, req.principal.as_deref(), &day).await?;
-    let seq = steps(db, &req.case).await?.len() as i64 + 1;
+    let seq = trail(db, &req.case).await?.len() as i64 + 1;
     let existing = match req.action {
         Action::Register | Action::Create => None,
         _ => Some(cases::case(db, &req.case).await?),

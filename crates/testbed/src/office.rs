@@ -314,3 +314,26 @@ pub async fn load_year(
     }
     Ok(())
 }
+
+/// After a bulk load, what a running database has done long since: statistics for the
+/// planner (ANALYZE) and the load's pages written out (a checkpoint), so the figures that follow
+/// are of the steady state, not of the load's aftermath.
+pub async fn settle(db: &Db) -> Result<(), String> {
+    for table in [
+        "office_cases",
+        "office_versions",
+        "office_steps",
+        "office_consults",
+    ] {
+        db.execute(&format!("ANALYZE {table}"), &[])
+            .await
+            .map_err(err)?;
+    }
+    let checkpoint = if db.is_postgres() {
+        "CHECKPOINT"
+    } else {
+        "PRAGMA wal_checkpoint(TRUNCATE)"
+    };
+    db.fetch_all(checkpoint, &[]).await.map_err(err)?;
+    Ok(())
+}
