@@ -154,6 +154,30 @@ fn with_version(mut r: Request, doc: &str, kind: &str, content: &str) -> Request
     r
 }
 
+/// A request that opens a case: `action` (登記 or 創簽) by `who`, of `origin`, with its first
+/// document (none for an 電子收文, whose files come from the intake).
+fn opening(
+    case: &str,
+    action: Action,
+    who: &str,
+    origin: Origin,
+    first: Option<(&str, &str, &str)>,
+    subject: &str,
+) -> Request {
+    let mut r = req(case, action, who);
+    if let Some((doc, kind, text)) = first {
+        r = with_version(r, doc, kind, text);
+    }
+    r.new_case = Some(NewCase {
+        origin,
+        subject: subject.to_string(),
+        matter: "一般業務".to_string(),
+        urgency: "普通件".to_string(),
+        intake: None,
+    });
+    r
+}
+
 fn code(r: Result<steps::Step, OfficeError>) -> Code {
     match r {
         Ok(s) => panic!("expected a refusal, got step {}", s.seq),
@@ -165,19 +189,17 @@ fn code(r: Result<steps::Step, OfficeError>) -> Code {
 /// a 簽 and a 稿 (簽稿併陳). Returns the case id.
 async fn case_with_officer(a: &Agency, matter: &str) -> String {
     let id = cases::next_number(&a.db, "case", now_ms()).await.unwrap();
-    let mut r = with_version(
-        req(&id, Action::Register, "clerk"),
-        "incoming",
-        "scan",
-        "%PDF-1.4 來文掃描檔",
+    let mut r = opening(
+        &id,
+        Action::Register,
+        "clerk",
+        Origin::Paper,
+        Some(("incoming", "scan", "%PDF-1.4 來文掃描檔")),
+        "函請查填115學年度國中教師員額",
     );
-    r.new_case = Some(NewCase {
-        origin: Origin::Paper,
-        subject: "函請查填115學年度國中教師員額".to_string(),
-        matter: matter.to_string(),
-        urgency: "速件".to_string(),
-        intake: None,
-    });
+    if let Some(n) = r.new_case.as_mut() {
+        n.matter = matter.to_string();
+    }
     a.act(&r).await.unwrap();
     a.act(&to(req(&id, Action::AssignUnit, "clerk"), "k12"))
         .await
@@ -715,19 +737,14 @@ async fn each_role_sees_its_worklists_and_a_deputy_those_of_whom_they_act_for() 
     );
     // A new registration waits at the agency's desk.
     let other = cases::next_number(&a.db, "case", now_ms()).await.unwrap();
-    let mut r = with_version(
-        req(&other, Action::Register, "clerk"),
-        "incoming",
-        "scan",
-        "%PDF-1.4",
+    let r = opening(
+        &other,
+        Action::Register,
+        "clerk",
+        Origin::Paper,
+        Some(("incoming", "scan", "%PDF-1.4")),
+        "紙本來文",
     );
-    r.new_case = Some(NewCase {
-        origin: Origin::Paper,
-        subject: "紙本來文".to_string(),
-        matter: "一般業務".to_string(),
-        urgency: "普通件".to_string(),
-        intake: None,
-    });
     a.act(&r).await.unwrap();
     assert_eq!(mine(&lists("clerk").await, "待分文"), vec![other]);
 }
@@ -737,20 +754,8 @@ async fn an_officer_creates_a_memo_of_their_own_and_an_archivist_may_not() {
     let a = agency("create").await;
     let id = cases::next_number(&a.db, "case", now_ms()).await.unwrap();
     let create = |who: &str| {
-        let mut r = with_version(
-            req(&id, Action::Create, who),
-            "memo-1",
-            "memo",
-            "簽：擬辦理研習",
-        );
-        r.new_case = Some(NewCase {
-            origin: Origin::Memo,
-            subject: "辦理教師研習".to_string(),
-            matter: "一般業務".to_string(),
-            urgency: "普通件".to_string(),
-            intake: None,
-        });
-        r
+        let memo = Some(("memo-1", "memo", "簽：擬辦理研習"));
+        opening(&id, Action::Create, who, Origin::Memo, memo, "辦理教師研習")
     };
     assert_eq!(
         code(a.act(&create("archivist")).await),
@@ -822,14 +827,19 @@ async fn a_received_letter_is_taken_in_whole_registered_and_signed_for() {
 
     let id = cases::next_number(&a.db, "case", now_ms()).await.unwrap();
     let register = |case: &str| {
-        let mut r = req(case, Action::Register, "clerk");
-        r.new_case = Some(NewCase {
-            origin: Origin::Exchange,
-            subject: waiting[0].subject.clone(),
-            matter: "一般業務".to_string(),
-            urgency: waiting[0].urgency.clone(),
-            intake: Some(package.clone()),
-        });
+        let subject = &waiting[0].subject;
+        let mut r = opening(
+            case,
+            Action::Register,
+            "clerk",
+            Origin::Exchange,
+            None,
+            subject,
+        );
+        if let Some(n) = r.new_case.as_mut() {
+            n.urgency = waiting[0].urgency.clone();
+            n.intake = Some(package.clone());
+        }
         r
     };
     // The files come from what was received, never from the request.
