@@ -27,6 +27,9 @@ pub use gongwen_proto::office::STEP_HEAD;
 /// How long a prepared text may wait for its signature.
 pub const SIGN_WITHIN_MS: i64 = 10 * 60_000;
 
+/// Most units asked for 會辦 at once.
+pub const MAX_CONSULTED: usize = 20;
+
 /// Longest comment, reason or opinion in a step.
 pub const MAX_COMMENT_CHARS: usize = 2000;
 
@@ -617,8 +620,16 @@ async fn check(
             holder_is(case, acting)?;
             online(case)?;
             let mut names = Vec::new();
-            for id in target(req)?.split(',') {
-                let u = org::unit(db, id.trim()).await?;
+            let ids: Vec<&str> = target(req)?.split(',').map(str::trim).collect();
+            if ids.len() > MAX_CONSULTED {
+                return Err(bad(format!("一次最多送會 {MAX_CONSULTED} 個單位")));
+            }
+            let mut seen = std::collections::HashSet::new();
+            for id in ids {
+                if !seen.insert(id) {
+                    return Err(bad(format!("會辦單位「{id}」重複")));
+                }
+                let u = org::unit(db, id).await?;
                 if u.id == unit {
                     return Err(bad("不能會辦自己的單位"));
                 }
@@ -815,8 +826,8 @@ fn check_file_code(code: &str) -> Result<(), OfficeError> {
     let parts: Vec<&str> = code.split('/').collect();
     let ok = parts.len() == 4
         && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.len() <= 20
+            p.len() <= 20
+                && p.starts_with(|c: char| c.is_ascii_alphanumeric())
                 && p.chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
         });
@@ -1173,4 +1184,77 @@ async fn apply(
         cms_sha256: digest,
         at: now,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_values_stay_on_one_line() {
+        assert_eq!(one_line("一\n二\r三\\"), "一\\n二\\r三\\\\");
+        assert!(!one_line("a\nb").contains('\n'));
+    }
+
+    #[test]
+    fn file_codes_have_four_parts() {
+        assert!(check_file_code("A01/115/1/3").is_ok());
+        for bad in [
+            "A01/115/1",
+            "A01/115/1/3/9",
+            "A01//1/3",
+            "A01/115/1/三",
+            "../x/y/z",
+        ] {
+            assert!(check_file_code(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn version(doc: &str, n: i64) -> Version {
+        Version {
+            doc: doc.to_string(),
+            version: n,
+            kind: "draft".to_string(),
+            sha256: format!("{doc}{n}"),
+            author: "x".to_string(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_new_version_takes_the_place_of_its_document() {
+        let current = [version("draft-1", 1), version("memo-1", 2)];
+        let new = NewVersion {
+            doc: "draft-1".to_string(),
+            kind: "draft".to_string(),
+            content: b"x".to_vec(),
+        };
+        let lines = version_lines(&current, Some((&new, 2)));
+        assert_eq!(lines.len(), 2);
+        assert!(lines.iter().any(|l| l.starts_with("文件：draft-1 第2版")));
+        assert!(lines.iter().any(|l| l.starts_with("文件：memo-1 第2版")));
+        assert!(!lines.iter().any(|l| l.contains("draft-11")));
+    }
+
+    #[test]
+    fn versions_are_checked_before_anything_is_signed() {
+        let ok = NewVersion {
+            doc: "draft-1".to_string(),
+            kind: "draft".to_string(),
+            content: b"x".to_vec(),
+        };
+        assert!(check_version(&ok).is_ok());
+        for (doc, kind, content) in [
+            ("draft 1", "draft", b"x".to_vec()),
+            ("draft-1", "picture", b"x".to_vec()),
+            ("draft-1", "draft", Vec::new()),
+        ] {
+            let v = NewVersion {
+                doc: doc.to_string(),
+                kind: kind.to_string(),
+                content,
+            };
+            assert!(check_version(&v).is_err(), "{doc} {kind}");
+        }
+    }
 }
