@@ -109,11 +109,22 @@ impl AgentClient {
 
     /// The inbox: `delivered` (to handle), `confirmed`, `returned`, `quarantined` or `all`.
     pub async fn inbox(&self, state: &str) -> Result<InboxPage, ClientError> {
-        CenterClient::json(
-            self.req(Method::GET, "/api/v1/inbox")
-                .query(&[("state", state)]),
-        )
-        .await
+        self.inbox_before(state, None).await
+    }
+
+    /// A page of the inbox: what arrived before `before` (a page's `next_before`), newest first.
+    pub async fn inbox_before(
+        &self,
+        state: &str,
+        before: Option<i64>,
+    ) -> Result<InboxPage, ClientError> {
+        let mut rb = self
+            .req(Method::GET, "/api/v1/inbox")
+            .query(&[("state", state)]);
+        if let Some(b) = before {
+            rb = rb.query(&[("before", b)]);
+        }
+        CenterClient::json(rb).await
     }
 
     /// One received document.

@@ -11,6 +11,10 @@ use gongwen_store::{Db, Row, StoreError};
 use crate::steps::{MAX_VERSION_BYTES, NewVersion};
 use crate::{OfficeError, bad};
 
+/// Pages of the agent's inbox read in one round (100 documents a page); the rest come next
+/// round.
+const MAX_PAGES: usize = 50;
+
 /// One received document waiting for registration, or registered as `case_id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Incoming {
@@ -48,12 +52,21 @@ fn agent_error(what: &str) -> impl FnOnce(gongwen_client::ClientError) -> Office
 /// document with all its files. One document that cannot be fetched does not stop the others;
 /// it is tried again next time. Returns how many were taken in.
 pub async fn fetch(db: &Db, agent: &AgentClient, now: i64) -> Result<usize, OfficeError> {
-    let page = agent
-        .inbox("delivered")
-        .await
-        .map_err(agent_error("列出收文"))?;
+    let mut items = Vec::new();
+    let mut before = None;
+    for _ in 0..MAX_PAGES {
+        let page = agent
+            .inbox_before("delivered", before)
+            .await
+            .map_err(agent_error("列出收文"))?;
+        items.extend(page.items);
+        before = page.next_before;
+        if before.is_none() {
+            break;
+        }
+    }
     let mut taken = 0;
-    for item in page.items {
+    for item in items {
         if db
             .fetch_optional(
                 "SELECT 1 FROM office_intake WHERE id = $1",
