@@ -49,6 +49,13 @@ const PEOPLE: &[(&str, &str, &str, &str, &[Role])] = &[
     ("head", "吳局長", "局長", "edu", &[Role::Head]),
     ("deputy", "周副局長", "副局長", "edu", &[]),
     ("pe", "鄭科員", "科員", "sports", &[Role::Officer]),
+    (
+        "sports-head",
+        "孫處長",
+        "處長",
+        "sports",
+        &[Role::Supervisor],
+    ),
     ("archivist", "許檔案", "管理員", "edu", &[Role::Archivist]),
 ];
 
@@ -769,6 +776,9 @@ async fn an_officer_creates_a_memo_of_their_own_and_an_archivist_may_not() {
     );
     // The number is taken: nobody creates or registers it again.
     assert_eq!(code(a.act(&create("officer2")).await), Code::OfficeState);
+    // Up the case's own chain only: not to the head of another department.
+    let elsewhere = to(req(&id, Action::Submit, "officer"), "sports-head");
+    assert_eq!(code(a.act(&elsewhere).await), Code::BadRequest);
     a.act(&to(req(&id, Action::Submit, "officer"), "chief"))
         .await
         .unwrap();

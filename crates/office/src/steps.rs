@@ -676,14 +676,14 @@ async fn check(
             {
                 return Err(bad("陳核前須先擬簽或擬稿"));
             }
-            lines.push(reviewer_line(db, target(req)?, None).await?);
+            lines.push(reviewer_line(db, target(req)?, None, &unit).await?);
             lines.extend(version_lines(&current, None));
         }
         Action::Approve => {
             state_is(case, &[State::InReview])?;
             holder_is(case, acting)?;
             let mine = org::level(db, acting).await?;
-            lines.push(reviewer_line(db, target(req)?, mine).await?);
+            lines.push(reviewer_line(db, target(req)?, mine, &unit).await?);
             lines.extend(version_lines(&current, None));
         }
         Action::Amend => {
@@ -840,10 +840,26 @@ fn check_file_code(code: &str) -> Result<(), OfficeError> {
     }
 }
 
-/// The reviewer a case goes up to: a supervisor or the head, above whoever passes it on.
-async fn reviewer_line(db: &Db, to: &str, above: Option<i64>) -> Result<String, OfficeError> {
+/// The reviewer a case goes up to: the head, or a supervisor of the case's unit or a unit
+/// above it — up the case's own chain — above whoever passes it on.
+async fn reviewer_line(
+    db: &Db,
+    to: &str,
+    above: Option<i64>,
+    unit: &str,
+) -> Result<String, OfficeError> {
     let p = org::person(db, to).await?;
     let level = org::level(db, &p.id).await?;
+    let chain = org::unit_chain(db, unit).await?;
+    let in_chain = org::roles(db, &p.id).await?.iter().any(|(r, u)| {
+        *r == Role::Head || (*r == Role::Supervisor && chain.iter().any(|c| c.id == *u))
+    });
+    if !in_chain {
+        return Err(bad(format!(
+            "{} 不是本案所屬單位或其上級單位的主管",
+            p.display()
+        )));
+    }
     match (level, above) {
         (None, _) => Err(bad(format!("{} 不是主管，不能陳核給他", p.display()))),
         (Some(l), Some(a)) if l >= a => Err(bad(format!("{} 不在您的上一層", p.display()))),
