@@ -131,6 +131,19 @@ CREATE TABLE office_intake_files (
     PRIMARY KEY (intake, name)
 );
 
+-- 「發」 drafts sent through the agent: the send's name (its Idempotency-Key), the package and
+-- the 發文字號 the agent gave; `returned` once a copy came back (退文), with its reason.
+CREATE TABLE office_dispatches (
+    case_id TEXT NOT NULL REFERENCES office_cases(id),
+    doc TEXT NOT NULL,
+    name TEXT NOT NULL,
+    package_id TEXT NOT NULL,
+    doc_number TEXT NOT NULL,
+    sent_at BIGINT NOT NULL,
+    returned TEXT,
+    PRIMARY KEY (case_id, doc)
+);
+
 -- Serial numbers that restart each year (收文號).
 CREATE TABLE office_counters (
     name TEXT NOT NULL,

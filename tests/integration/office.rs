@@ -323,7 +323,7 @@ async fn a_case_goes_from_registration_to_filing_and_verifies() {
     assert!(decided.signed.contains("代為決行"));
     assert_eq!(decided.principal.as_deref(), Some("head"));
     assert_eq!(a.state(&id).await, State::ToDispatch);
-    a.act(&saying(req(&id, Action::Dispatch, "clerk"), "交換"))
+    a.act(&saying(req(&id, Action::Dispatch, "clerk"), "紙本"))
         .await
         .unwrap();
     let mut f = saying(req(&id, Action::File, "archivist"), "A01/115/1/3");
@@ -885,6 +885,112 @@ async fn a_received_letter_is_taken_in_whole_registered_and_signed_for() {
         gongwen_proto::agent::ReceivedState::Confirmed
     );
     // The registered case verifies like any other.
+    let report = export::verify(&export::export(&a.db, AGENCY, &id).await.unwrap(), &a.trust);
+    assert!(report.is_ok(), "{report:?}");
+    net.shutdown().await;
+}
+
+/// 發文 through the exchange: the decided draft goes to the agency's agent, which numbers it
+/// from the agency's one series; the recipient returns it, the office sees it come back, and
+/// the officer reopens the case (重辦) with a signed step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decided_draft_goes_out_through_the_agent_and_a_return_reopens_it() {
+    use crate::agent_api::{draft, two_centers};
+    use gongwen_integration::{C, until};
+    use gongwen_office::dispatch;
+    let net = two_centers("office_dispatch").await;
+    let agent = net.a.client();
+    let a = agency("dispatch").await;
+    let rule = delegation::Rule {
+        matter: "一般業務".to_string(),
+        level: 3,
+        effective_from: "2020-01-01".to_string(),
+        changed_by: "admin".to_string(),
+        changed_at: now_ms(),
+    };
+    delegation::set(&a.db, &rule).await.unwrap();
+    let id = case_with_officer(&a, "一般業務").await;
+    // The 稿 is a draft of the agent's API: the agent gives its 發文字號.
+    let letter = draft(&[C], &[], None).to_string();
+    let v2 = with_version(
+        req(&id, Action::Draft, "officer"),
+        "draft-1",
+        "draft",
+        &letter,
+    );
+    a.act(&v2).await.unwrap();
+    a.act(&to(req(&id, Action::Submit, "officer"), "chief"))
+        .await
+        .unwrap();
+    let mut d = req(&id, Action::Decide, "chief");
+    d.decisions = vec![("draft-1".to_string(), Decision::Issue)];
+    a.act(&d).await.unwrap();
+    // Not before the clerk's 發文 step.
+    assert_eq!(
+        dispatch::send(&a.db, &agent, &id, now_ms())
+            .await
+            .unwrap_err()
+            .code(),
+        Code::OfficeState
+    );
+    a.act(&saying(req(&id, Action::Dispatch, "clerk"), "交換"))
+        .await
+        .unwrap();
+    let sent = dispatch::send(&a.db, &agent, &id, now_ms()).await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].doc_number.contains("字第"), "{:?}", sent[0]);
+    let again = dispatch::send(&a.db, &agent, &id, now_ms()).await.unwrap();
+    assert_eq!(again, sent, "sent once");
+    let case = cases::case(&a.db, &id).await.unwrap();
+    assert_eq!(
+        case.dispatch_number.as_deref(),
+        Some(sent[0].doc_number.as_str())
+    );
+
+    // The recipient returns it; the office hears of it and the officer may reopen the case.
+    let theirs = net.c.client();
+    let package = sent[0].package_id.clone();
+    until("C has the letter", || async {
+        theirs.received(&package).await.is_ok()
+    })
+    .await;
+    theirs
+        .return_doc(&package, "非本機關權責", "請改送體育局")
+        .await
+        .unwrap();
+    let reopen = saying(req(&id, Action::Reopen, "officer"), "改正受文者後重發");
+    assert_eq!(
+        code(a.act(&reopen).await),
+        Code::OfficeState,
+        "nothing came back yet"
+    );
+    until("the return reaches the office", || async {
+        dispatch::follow(&a.db, &agent).await.unwrap();
+        dispatch::was_returned(&a.db, &id).await.unwrap()
+    })
+    .await;
+    let back = dispatch::sent(&a.db, &id).await.unwrap();
+    assert!(
+        back[0]
+            .returned
+            .as_deref()
+            .is_some_and(|r| r.contains("非本機關權責")),
+        "{back:?}"
+    );
+    let lists = cases::worklists_for(&a.db, "officer", &taipei_day(now_ms()), 10)
+        .await
+        .unwrap();
+    let returned = lists.iter().find(|w| w.name == "被退文").unwrap();
+    assert_eq!(returned.items[0].id, id);
+    assert_eq!(
+        code(
+            a.act(&saying(req(&id, Action::Reopen, "officer2"), "代辦"))
+                .await
+        ),
+        Code::OfficeNotAllowed
+    );
+    a.act(&reopen).await.unwrap();
+    assert_eq!(a.state(&id).await, State::WithOfficer);
     let report = export::verify(&export::export(&a.db, AGENCY, &id).await.unwrap(), &a.trust);
     assert!(report.is_ok(), "{report:?}");
     net.shutdown().await;

@@ -311,6 +311,8 @@ pub enum Scope<'a> {
     Unit(&'a str),
     /// Awaiting this unit's 會辦意見.
     Consulted(&'a str),
+    /// This officer's, with a copy returned (退文).
+    Returned(&'a str),
 }
 
 /// The cases in `state` within `scope`, oldest first; at most `limit`.
@@ -328,6 +330,10 @@ pub async fn worklist(
         Scope::Consulted(u) => (
             " AND EXISTS (SELECT 1 FROM office_consults k WHERE k.case_id = c.id AND k.unit = $3 AND k.opinion_seq IS NULL)",
             Some(u),
+        ),
+        Scope::Returned(o) => (
+            " AND c.officer = $3 AND EXISTS (SELECT 1 FROM office_dispatches d WHERE d.case_id = c.id AND d.returned IS NOT NULL)",
+            Some(o),
         ),
     };
     let sql = format!(
@@ -384,6 +390,7 @@ pub async fn worklists_for(
                 Role::Officer => vec![
                     ("我的案件", State::WithOfficer, Scope::Holder(who)),
                     ("待會辦", State::Consulting, Scope::Consulted(&unit)),
+                    ("被退文", State::ToFile, Scope::Returned(who)),
                 ],
                 Role::Supervisor | Role::Head => {
                     vec![("待核決", State::InReview, Scope::Holder(who))]

@@ -377,7 +377,7 @@ fn final_states(actions: &[&str]) -> Vec<&'static str> {
         let next: &[&'static str] = match *a {
             "register" | "return_to_desk" => &["registered"],
             "assign_unit" => &["at_unit"],
-            "assign_officer" | "create" => &["with_officer"],
+            "assign_officer" | "create" | "reopen" => &["with_officer"],
             "refuse" => &["refused"],
             "consult" => &["consulting"],
             "opinion" => &["consulting", "with_officer"],

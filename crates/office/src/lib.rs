@@ -7,6 +7,8 @@
 //! - [`steps`]: every action on a case as a text the actor signs with their own card, chained to
 //!   the step before, checked before anything in the case changes;
 //! - [`intake`]: what the agent received, kept whole until registered, and 簽收 after;
+//! - [`dispatch`]: 「發」 drafts sent through the agent, numbered from the agency's one series,
+//!   and their copies followed until one comes back;
 //! - [`export`]: one case as one file, and its verification without a server.
 //!
 //! It reaches the exchange only through an agent's document-system API, as any document system
@@ -14,6 +16,7 @@
 
 pub mod cases;
 pub mod delegation;
+pub mod dispatch;
 pub mod export;
 pub mod intake;
 pub mod org;

@@ -72,6 +72,8 @@ pub enum Action {
     Dispatch,
     /// 歸檔.
     File,
+    /// 重辦: a copy came back (退文); the officer takes the case up again.
+    Reopen,
 }
 
 gongwen_proto::words!(Action, parse words {
@@ -92,6 +94,7 @@ gongwen_proto::words!(Action, parse words {
     Decide => "decide", "決行";
     Dispatch => "dispatch", "發文";
     File => "file", "歸檔";
+    Reopen => "reopen", "重辦";
 });
 
 /// The decider's word on one draft.
@@ -786,6 +789,19 @@ async fn check(
                 return Err(bad("發文方式須為「交換」或「紙本」"));
             }
         }
+        Action::Reopen => {
+            state_is(case, &[State::ToFile])?;
+            if case.officer.as_deref() != Some(acting) {
+                return Err(refuse(Code::OfficeNotAllowed, "由本案承辦人重辦"));
+            }
+            if !crate::dispatch::was_returned(db, &case.id).await? {
+                return Err(refuse(
+                    Code::OfficeState,
+                    format!("案件「{}」沒有被退文", case.id),
+                ));
+            }
+            needs_reason(req)?;
+        }
         Action::File => {
             state_is(case, &[State::ToFile])?;
             role_for(db, acting, Role::Archivist, None).await?;
@@ -941,8 +957,12 @@ async fn apply(
     };
     let current = cases::current_versions(db, &req.case).await?;
     // Read before the transaction: on SQLite the one writer is ours until commit.
+    // Paper: the office's own series for now. Through the exchange, the agent gives the
+    // number when the draft is sent (`dispatch::send`), from the agency's one series.
     let dispatch_number = match req.action {
-        Action::Dispatch => Some(cases::next_number(db, "dispatch", now).await?),
+        Action::Dispatch if req.comment == "紙本" => {
+            Some(cases::next_number(db, "dispatch", now).await?)
+        }
         _ => None,
     };
     let mut consulted = Vec::new();
@@ -1148,6 +1168,13 @@ async fn apply(
             tx.execute(
                 &set("state = 'to_file', dispatch_number = $2"),
                 &[id.into(), dispatch_number.clone().into()],
+            )
+            .await?;
+        }
+        (Action::Reopen, _) => {
+            tx.execute(
+                &set("state = 'with_officer', holder = officer"),
+                &[id.into()],
             )
             .await?;
         }
