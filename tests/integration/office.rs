@@ -65,21 +65,15 @@ async fn agency(name: &str) -> Agency {
     let db = Db::connect(&fresh_database(&format!("office-{name}")).await)
         .await
         .unwrap();
-    org::add_unit(&db, "edu", None, "臺北市政府教育局", true)
-        .await
-        .unwrap();
-    org::add_unit(&db, "school", Some("edu"), "中等教育處", true)
-        .await
-        .unwrap();
-    org::add_unit(&db, "k12", Some("school"), "國中教育科", true)
-        .await
-        .unwrap();
-    org::add_unit(&db, "sports", Some("edu"), "體育處", true)
-        .await
-        .unwrap();
-    org::add_unit(&db, "paper", Some("edu"), "秘書室", false)
-        .await
-        .unwrap();
+    for (id, parent, name, online) in [
+        ("edu", None, "臺北市政府教育局", true),
+        ("school", Some("edu"), "中等教育處", true),
+        ("k12", Some("school"), "國中教育科", true),
+        ("sports", Some("edu"), "體育處", true),
+        ("paper", Some("edu"), "秘書室", false),
+    ] {
+        org::add_unit(&db, id, parent, name, online).await.unwrap();
+    }
     let mut cards = HashMap::new();
     for (id, name, title, unit, roles) in PEOPLE {
         let card = Card::issue(&mut ca, name).unwrap();
