@@ -325,7 +325,9 @@ async fn a_case_goes_from_registration_to_filing_and_verifies() {
     a.act(&f).await.unwrap();
     let c = cases::case(&a.db, &id).await.unwrap();
     assert_eq!(c.state, State::Filed);
-    assert!(c.dispatch_number.is_some());
+    // On paper, the number comes from the agent's series (dispatch::number_paper), and
+    // this agency has no agent here.
+    assert_eq!(c.dispatch_number, None);
 
     // The export verifies without the server…
     let file = export::export(&a.db, AGENCY, &id).await.unwrap();
@@ -940,6 +942,32 @@ async fn a_decided_draft_goes_out_through_the_agent_and_a_return_reopens_it() {
         case.dispatch_number.as_deref(),
         Some(sent[0].doc_number.as_str())
     );
+    // A second case goes on paper: its number is the next of the same series.
+    let other = case_with_officer(&a, "一般業務").await;
+    a.act(&to(req(&other, Action::Submit, "officer"), "chief"))
+        .await
+        .unwrap();
+    let mut d = req(&other, Action::Decide, "chief");
+    d.decisions = vec![("draft-1".to_string(), Decision::Issue)];
+    a.act(&d).await.unwrap();
+    a.act(&saying(req(&other, Action::Dispatch, "clerk"), "紙本"))
+        .await
+        .unwrap();
+    let paper = dispatch::number_paper(&a.db, &agent, &other).await.unwrap();
+    assert_ne!(paper, sent[0].doc_number);
+    assert!(
+        paper > sent[0].doc_number,
+        "{paper} after {}",
+        sent[0].doc_number
+    );
+    assert_eq!(
+        dispatch::number_paper(&a.db, &agent, &other).await.unwrap(),
+        paper
+    );
+    let wrong = dispatch::number_paper(&a.db, &agent, &id)
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code(), Code::BadRequest);
 
     // The recipient returns it; the office hears of it and the officer may reopen the case.
     let theirs = net.c.client();

@@ -14,7 +14,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use gongwen_net::{Peer, Refusal};
-use gongwen_proto::agent::{InboxPage, ReceivedItem, ReceivedState, SendResult, SendState, WhoAmI};
+use gongwen_proto::agent::{
+    InboxPage, NumberTaken, ReceivedItem, ReceivedState, SendResult, SendState, WhoAmI,
+};
 use gongwen_proto::{Code, ReturnReason};
 use gongwen_store::random_hex;
 use serde::Deserialize;
@@ -48,6 +50,7 @@ pub fn router(node: Shared, limit: usize) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/whoami", get(whoami))
+        .route("/api/v1/numbers", post(take_number))
         .route("/api/v1/documents/{name}", get(document))
         .route("/api/v1/sent", get(sent_list))
         .route("/api/v1/sent/{id}", get(sent_one))
@@ -143,6 +146,30 @@ async fn whoami(c: Caller) -> Result<Json<WhoAmI>> {
         kind: c.client.kind.clone(),
         center: a.center.base().to_string(),
     }))
+}
+
+/// The next 發文字號 of the caller's agency this year, for a document it sends on paper: the
+/// same series the agent numbers drafts from, so no number is given twice.
+async fn take_number(c: Caller) -> Result<(StatusCode, Json<NumberTaken>)> {
+    let a = c.agency();
+    let Some(word) = a.word.as_deref() else {
+        return Err(Refusal::new(
+            Code::AgentDocument,
+            "本機關沒有設定發文代字（agencies.word），無法編號",
+        ));
+    };
+    let year = crate::compose::today(&c.api.node)?.year;
+    let serial = crate::compose::next_number(&c.api.node.db, a.code.as_str(), year).await?;
+    let number = gongwen_doc::DocNumber::structured(word, year, serial)
+        .map_err(|e| Refusal::new(Code::AgentDocument, format!("發文代字：{}", e.message)))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NumberTaken {
+            doc_number: number.to_string(),
+            year,
+            serial,
+        }),
+    ))
 }
 
 /// What came in a send: a draft or a DI, with files staged in `uploads`.

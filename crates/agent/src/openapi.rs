@@ -6,7 +6,7 @@
 
 use std::sync::LazyLock;
 
-use gongwen_proto::agent::{InboxPage, ReceivedItem, SendResult, WhoAmI};
+use gongwen_proto::agent::{InboxPage, NumberTaken, ReceivedItem, SendResult, WhoAmI};
 use gongwen_proto::api::{Duties, SentPackage, SentPage};
 use gongwen_proto::openapi::{self, Binary};
 use gongwen_proto::{ApiError, Code, ResendKind, ReturnReason};
@@ -24,7 +24,7 @@ pub static DOCUMENT: LazyLock<String> = LazyLock::new(document);
     servers((url = "http://127.0.0.1:8450")),
     tags((name = "發文"), (name = "收文"), (name = "待辦"), (name = "系統")),
     security(("apiToken" = []), ("clientCert" = [])),
-    paths(health, openapi, whoami, send_document, document_status, sent_list, sent_one, duties, inbox, inbox_one, inbox_file, confirm, return_doc),
+    paths(health, openapi, whoami, take_number, send_document, document_status, sent_list, sent_one, duties, inbox, inbox_one, inbox_file, confirm, return_doc),
     components(schemas(ApiError, ReceivedItem, WebhookEvent)),
 )]
 struct Doc;
@@ -134,6 +134,20 @@ fn openapi() {}
     ),
 )]
 fn whoami() {}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/numbers",
+    operation_id = "takeNumber",
+    tag = "發文",
+    summary = "取一個發文字號（紙本發文用）",
+    description = "從本機關今年的發文字號序列取下一個號碼，給公文系統以紙本發出的公文使用；與代理程式為草稿編號的是同一個序列，所以公文系統與代理程式不會給出相同的字號。經由交換發出的草稿不必先取號：送出時由代理程式編號。本機關沒有設定發文代字（agencies.word）時為 `E_AGENT_DOCUMENT`。",
+    responses(
+        (status = 201, description = "取得的發文字號", body = NumberTaken),
+    ),
+    extensions(("x-error-codes" = json!([Code::AgentDocument]))),
+)]
+fn take_number() {}
 
 #[utoipa::path(
     post,

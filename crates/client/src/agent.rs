@@ -1,7 +1,7 @@
 //! A client of an agency node's document-system API (docs/api/agent.openapi.json): what a
 //! document-management system, `gongwen demo` and the tests use.
 
-use gongwen_proto::agent::{InboxPage, ReceivedItem, SendResult, WhoAmI};
+use gongwen_proto::agent::{InboxPage, NumberTaken, ReceivedItem, SendResult, WhoAmI};
 use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
 
@@ -94,6 +94,11 @@ impl AgentClient {
     /// Any POST of the API as JSON (for routes without a typed method).
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
         CenterClient::json(self.req(Method::POST, path).json(body)).await
+    }
+
+    /// The next 發文字號 of the agency's one series, for a document sent on paper.
+    pub async fn take_number(&self) -> Result<NumberTaken, ClientError> {
+        CenterClient::json(self.req(Method::POST, "/api/v1/numbers").json(&Value::Null)).await
     }
 
     /// Who the token belongs to.

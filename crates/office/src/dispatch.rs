@@ -58,6 +58,48 @@ async fn issued(db: &Db, case_id: &str) -> Result<Vec<String>, OfficeError> {
         .collect())
 }
 
+/// The clerk's 發文 step: how it goes out (交換 or 紙本).
+async fn dispatched_by(db: &Db, case_id: &str) -> Result<String, OfficeError> {
+    let step = steps::steps(db, case_id)
+        .await?
+        .into_iter()
+        .rfind(|s| s.action == Action::Dispatch)
+        .ok_or_else(|| OfficeError::new(Code::OfficeState, format!("案件「{case_id}」尚未發文")))?;
+    Ok(step
+        .signed
+        .lines()
+        .find_map(|l| l.strip_prefix("意見："))
+        .unwrap_or_default()
+        .to_string())
+}
+
+/// The 發文字號 of a case sent on paper, from the agency's one series at the agent (so no
+/// number is given twice, whichever sends). Asked once; later calls give the same number.
+pub async fn number_paper(
+    db: &Db,
+    agent: &AgentClient,
+    case_id: &str,
+) -> Result<String, OfficeError> {
+    if dispatched_by(db, case_id).await? != "紙本" {
+        return Err(bad(format!(
+            "案件「{case_id}」經由交換發文，由代理程式送出時編號"
+        )));
+    }
+    if let Some(n) = cases::case(db, case_id).await?.dispatch_number {
+        return Ok(n);
+    }
+    let taken = agent.take_number().await.map_err(agent_error("取號"))?;
+    db.execute(
+        "UPDATE office_cases SET dispatch_number = $2 WHERE id = $1 AND dispatch_number IS NULL",
+        &[case_id.into(), taken.doc_number.as_str().into()],
+    )
+    .await?;
+    Ok(cases::case(db, case_id)
+        .await?
+        .dispatch_number
+        .unwrap_or(taken.doc_number))
+}
+
 /// Sends the case's 「發」 drafts through the agent, once the clerk's 發文 step chose 交換.
 /// Each draft's current version is a draft of the agent's API (JSON); the agent numbers it.
 /// Safe to call again: a draft already sent is not sent twice (the send's name is its key).
@@ -67,12 +109,7 @@ pub async fn send(
     case_id: &str,
     now: i64,
 ) -> Result<Vec<Sent>, OfficeError> {
-    let dispatched = steps::steps(db, case_id)
-        .await?
-        .into_iter()
-        .rfind(|s| s.action == Action::Dispatch)
-        .ok_or_else(|| OfficeError::new(Code::OfficeState, format!("案件「{case_id}」尚未發文")))?;
-    if !dispatched.signed.contains("意見：交換") {
+    if dispatched_by(db, case_id).await? != "交換" {
         return Err(bad(format!("案件「{case_id}」以紙本發文")));
     }
     let current = cases::current_versions(db, case_id).await?;

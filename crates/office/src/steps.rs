@@ -957,14 +957,7 @@ async fn apply(
     };
     let current = cases::current_versions(db, &req.case).await?;
     // Read before the transaction: on SQLite the one writer is ours until commit.
-    // Paper: the office's own series for now. Through the exchange, the agent gives the
-    // number when the draft is sent (`dispatch::send`), from the agency's one series.
-    let dispatch_number = match req.action {
-        Action::Dispatch if req.comment == "紙本" => {
-            Some(cases::next_number(db, "dispatch", now).await?)
-        }
-        _ => None,
-    };
+
     let mut consulted = Vec::new();
     if req.action == Action::Consult {
         for u in req.target.as_deref().unwrap_or_default().split(',') {
@@ -1165,11 +1158,8 @@ async fn apply(
             .await?;
         }
         (Action::Dispatch, _) => {
-            tx.execute(
-                &set("state = 'to_file', dispatch_number = $2"),
-                &[id.into(), dispatch_number.clone().into()],
-            )
-            .await?;
+            // The 發文字號 comes from the agent's series (dispatch::send, dispatch::number_paper).
+            tx.execute(&set("state = 'to_file'"), &[id.into()]).await?;
         }
         (Action::Reopen, _) => {
             tx.execute(

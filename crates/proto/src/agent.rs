@@ -110,6 +110,18 @@ pub struct SendResult {
     pub ignored_files: Vec<String>,
 }
 
+/// A 發文字號 taken from the agency's one series for a document the document system sends
+/// on paper (what goes through the exchange is numbered when it is sent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NumberTaken {
+    /// As printed, e.g. `北市教字第1150000002號`.
+    pub doc_number: String,
+    /// ROC year.
+    pub year: u16,
+    /// 流水號 within the year.
+    pub serial: u32,
+}
+
 /// Who a token or client certificate belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WhoAmI {
