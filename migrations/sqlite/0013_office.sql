@@ -120,9 +120,13 @@ CREATE TABLE office_intake (
     urgency TEXT NOT NULL,
     received_at BIGINT NOT NULL,
     fetched_at BIGINT NOT NULL,
-    case_id TEXT REFERENCES office_cases(id)
+    case_id TEXT REFERENCES office_cases(id),
+    -- 退文 instead of registration: the reason as sent back, who and when.
+    returned TEXT,
+    returned_by TEXT REFERENCES office_people(id),
+    returned_at BIGINT
 );
-CREATE INDEX office_intake_open ON office_intake (case_id, received_at);
+CREATE INDEX office_intake_open ON office_intake (case_id, returned, received_at);
 
 CREATE TABLE office_intake_files (
     intake TEXT NOT NULL REFERENCES office_intake(id),

@@ -883,6 +883,49 @@ async fn a_received_letter_is_taken_in_whole_registered_and_signed_for() {
     // The registered case verifies like any other.
     let report = export::verify(&export::export(&a.db, AGENCY, &id).await.unwrap(), &a.trust);
     assert!(report.is_ok(), "{report:?}");
+
+    // A second letter is returned (退文) from 待登記 instead: with a reason from the list,
+    // by a clerk; then it cannot be registered.
+    let plain = draft(&[C], &[], None).to_string();
+    let (status, second) = net.a.send(&[("draft", None, plain.as_bytes())], None).await;
+    assert_eq!(status, 200, "{second}");
+    let other = second["package_id"].as_str().unwrap().to_string();
+    until("C's agent has the second letter", || async {
+        agent.received(&other).await.is_ok()
+    })
+    .await;
+    assert_eq!(intake::fetch(&a.db, &agent, now_ms()).await.unwrap(), 1);
+    let refuse = |reason: &'static str, text: &'static str, who: &'static str| {
+        intake::refuse(&a.db, &agent, &other, reason, text, who, now_ms())
+    };
+    assert_eq!(
+        refuse("其他", "", "clerk").await.unwrap_err().code(),
+        Code::BadRequest
+    );
+    assert_eq!(
+        refuse("誤送", "", "officer").await.unwrap_err().code(),
+        Code::OfficeNotAllowed
+    );
+    assert_eq!(
+        intake::waiting(&a.db, 10).await.unwrap().len(),
+        1,
+        "nothing changed"
+    );
+    refuse("誤送", "本局非主管機關", "clerk").await.unwrap();
+    assert!(intake::waiting(&a.db, 10).await.unwrap().is_empty());
+    assert_eq!(
+        agent.received(&other).await.unwrap().state,
+        gongwen_proto::agent::ReceivedState::Returned
+    );
+    assert_eq!(
+        refuse("誤送", "", "clerk").await.unwrap_err().code(),
+        Code::OfficeState
+    );
+    let mut late = register(&cases::next_number(&a.db, "case", now_ms()).await.unwrap());
+    if let Some(n) = late.new_case.as_mut() {
+        n.intake = Some(other.clone());
+    }
+    assert_eq!(code(a.act(&late).await), Code::OfficeState);
     net.shutdown().await;
 }
 

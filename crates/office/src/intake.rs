@@ -27,6 +27,8 @@ pub struct Incoming {
     pub urgency: String,
     pub received_at: i64,
     pub case_id: Option<String>,
+    /// 退文 instead of registration: the reason as sent back.
+    pub returned: Option<String>,
 }
 
 impl Incoming {
@@ -40,6 +42,7 @@ impl Incoming {
             urgency: r.text("urgency")?,
             received_at: r.i64("received_at")?,
             case_id: r.opt_text("case_id")?,
+            returned: r.opt_text("returned")?,
         })
     }
 }
@@ -140,13 +143,14 @@ async fn take(
     Ok(())
 }
 
-const COLUMNS: &str = "id, sender, sender_name, doc_number, subject, urgency, received_at, case_id";
+const COLUMNS: &str =
+    "id, sender, sender_name, doc_number, subject, urgency, received_at, case_id, returned";
 
 /// 待登記: received documents not registered yet, the oldest first.
 pub async fn waiting(db: &Db, limit: i64) -> Result<Vec<Incoming>, OfficeError> {
     let rows = db
         .fetch_all(
-            &format!("SELECT {COLUMNS} FROM office_intake WHERE case_id IS NULL ORDER BY received_at, id LIMIT $1"),
+            &format!("SELECT {COLUMNS} FROM office_intake WHERE case_id IS NULL AND returned IS NULL ORDER BY received_at, id LIMIT $1"),
             &[limit.into()],
         )
         .await?;
@@ -195,6 +199,60 @@ pub async fn versions(db: &Db, id: &str) -> Result<Vec<NewVersion>, OfficeError>
             content,
         })
         .collect())
+}
+
+/// 退文 instead of registration: the document goes back to its sender through the agent, with
+/// a reason from the closed list (退文原因) and words for 其他, and leaves 待登記. The agent
+/// signs the return receipt with the agency's key; `clerk` is who decided it.
+pub async fn refuse(
+    db: &Db,
+    agent: &AgentClient,
+    id: &str,
+    reason: &str,
+    text: &str,
+    clerk: &str,
+    now: i64,
+) -> Result<(), OfficeError> {
+    let inc = incoming(db, id).await?;
+    if let Some(c) = inc.case_id {
+        return Err(OfficeError::new(
+            Code::OfficeState,
+            format!("收文「{id}」已登記為案件「{c}」，不能再退文"),
+        ));
+    }
+    if inc.returned.is_some() {
+        return Err(OfficeError::new(
+            Code::OfficeState,
+            format!("收文「{id}」已退文"),
+        ));
+    }
+    if !crate::org::has_role(db, clerk, crate::org::Role::Clerk).await? {
+        return Err(OfficeError::new(Code::OfficeNotAllowed, "由收發人員退文"));
+    }
+    let item = agent
+        .return_doc(id, reason, text)
+        .await
+        .map_err(|e| match e.code() {
+            Some(c) if c == Code::BadRequest.as_str() => bad(e.to_string()),
+            Some(c) if c == Code::CopyState.as_str() => {
+                OfficeError::new(Code::OfficeState, e.to_string())
+            }
+            _ => agent_error("退文")(e),
+        })?;
+    let why = format!(
+        "{}{}",
+        item.return_reason.as_deref().unwrap_or(reason),
+        item.return_text
+            .as_deref()
+            .map(|t| format!("：{t}"))
+            .unwrap_or_default()
+    );
+    db.execute(
+        "UPDATE office_intake SET returned = $2, returned_by = $3, returned_at = $4 WHERE id = $1",
+        &[id.into(), why.into(), clerk.into(), now.into()],
+    )
+    .await?;
+    Ok(())
 }
 
 /// After registration: signs for the document at the exchange (簽收) and keeps the 收文字號

@@ -431,6 +431,9 @@ pub(crate) async fn first_versions(
                 return Err(bad("電子收文的文件取自收到的檔案，不另附"));
             }
             let inc = intake::incoming(db, i).await?;
+            if inc.returned.is_some() {
+                return Err(refuse(Code::OfficeState, format!("收文「{i}」已退文")));
+            }
             if let Some(c) = inc.case_id {
                 return Err(refuse(
                     Code::OfficeState,
