@@ -764,6 +764,19 @@ async fn an_officer_creates_a_memo_of_their_own_and_an_archivist_may_not() {
         code(a.act(&create("archivist")).await),
         Code::OfficeNotAllowed
     );
+    // A case number is the series' digits, never a caller's path or script.
+    for wrong in ["../1", "115/1", ""] {
+        let memo = Some(("memo-1", "memo", "簽"));
+        let r = opening(
+            wrong,
+            Action::Create,
+            "officer",
+            Origin::Memo,
+            memo,
+            "辦理教師研習",
+        );
+        assert_eq!(code(a.act(&r).await), Code::BadRequest, "{wrong}");
+    }
     a.act(&create("officer")).await.unwrap();
     let c = cases::case(&a.db, &id).await.unwrap();
     assert_eq!(

@@ -138,15 +138,30 @@ impl AgentClient {
             .await
     }
 
-    /// One file of a received document (its DI, SW or an attachment), as it arrived.
-    pub async fn received_file(&self, id: &str, name: &str) -> Result<Vec<u8>, ClientError> {
+    /// One file of a received document (its DI, SW or an attachment), as it arrived; refused
+    /// once it passes `max` bytes, without reading the rest.
+    pub async fn received_file(
+        &self,
+        id: &str,
+        name: &str,
+        max: usize,
+    ) -> Result<Vec<u8>, ClientError> {
         let path = format!(
             "/api/v1/inbox/{}/files/{}",
             crate::segment(id)?,
             crate::segment(name)?
         );
-        let resp = CenterClient::send(self.req(Method::GET, &path)).await?;
-        Ok(resp.bytes().await.map_err(crate::transport)?.to_vec())
+        let mut resp = CenterClient::send(self.req(Method::GET, &path)).await?;
+        let mut out = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(crate::transport)? {
+            if out.len() + chunk.len() > max {
+                return Err(ClientError::Transport {
+                    detail: format!("檔案「{name}」超過 {max} 位元組"),
+                });
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
     }
 
     pub async fn confirm(&self, id: &str) -> Result<ReceivedItem, ClientError> {

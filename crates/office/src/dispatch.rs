@@ -37,10 +37,6 @@ impl Sent {
     }
 }
 
-fn agent_error(what: &'static str) -> impl FnOnce(gongwen_client::ClientError) -> OfficeError {
-    move |e| OfficeError::new(Code::Unavailable, format!("機關代理程式{what}失敗：{e}"))
-}
-
 /// The drafts the decider marked 「發」, from the signed 決行 step.
 async fn issued(db: &Db, case_id: &str) -> Result<Vec<String>, OfficeError> {
     let decided = steps::steps(db, case_id)
@@ -88,7 +84,10 @@ pub async fn number_paper(
     if let Some(n) = cases::case(db, case_id).await?.dispatch_number {
         return Ok(n);
     }
-    let taken = agent.take_number().await.map_err(agent_error("取號"))?;
+    let taken = agent
+        .take_number()
+        .await
+        .map_err(OfficeError::agent("取號"))?;
     db.execute(
         "UPDATE office_cases SET dispatch_number = $2 WHERE id = $1 AND dispatch_number IS NULL",
         &[case_id.into(), taken.doc_number.as_str().into()],
@@ -133,7 +132,7 @@ pub async fn send(
         let result = agent
             .send(&parts, Some(&key))
             .await
-            .map_err(agent_error("發文"))?;
+            .map_err(OfficeError::agent("發文"))?;
         let doc_number = result
             .package
             .as_ref()

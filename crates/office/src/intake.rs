@@ -47,10 +47,6 @@ impl Incoming {
     }
 }
 
-fn agent_error(what: &str) -> impl FnOnce(gongwen_client::ClientError) -> OfficeError + '_ {
-    move |e| OfficeError::new(Code::Unavailable, format!("機關代理程式{what}失敗：{e}"))
-}
-
 /// Takes in what the agent holds for the agency and the office does not have yet: each
 /// document with all its files. One document that cannot be fetched does not stop the others;
 /// it is tried again next time. Returns how many were taken in.
@@ -61,7 +57,7 @@ pub async fn fetch(db: &Db, agent: &AgentClient, now: i64) -> Result<usize, Offi
         let page = agent
             .inbox_before("delivered", before)
             .await
-            .map_err(agent_error("列出收文"))?;
+            .map_err(OfficeError::agent("列出收文"))?;
         items.extend(page.items);
         before = page.next_before;
         if before.is_none() {
@@ -100,17 +96,13 @@ async fn take(
     let mut files = Vec::new();
     let mut total = 0usize;
     for name in &item.files {
+        // What is left of the document's limit bounds each download: nothing larger is read.
+        let left = MAX_VERSION_BYTES - total;
         let bytes = agent
-            .received_file(&item.package_id, name)
+            .received_file(&item.package_id, name, left)
             .await
-            .map_err(agent_error("下載收文檔案"))?;
+            .map_err(OfficeError::agent("下載收文檔案"))?;
         total += bytes.len();
-        if total > MAX_VERSION_BYTES {
-            return Err(bad(format!(
-                "收文「{}」的檔案超過 {MAX_VERSION_BYTES} 位元組",
-                item.subject
-            )));
-        }
         files.push((name.clone(), bytes));
     }
     let mut tx = db.begin().await?;
@@ -237,7 +229,7 @@ pub async fn refuse(
             Some(c) if c == Code::CopyState.as_str() => {
                 OfficeError::new(Code::OfficeState, e.to_string())
             }
-            _ => agent_error("退文")(e),
+            _ => OfficeError::agent("退文")(e),
         })?;
     let why = format!(
         "{}{}",
@@ -273,10 +265,11 @@ pub async fn sign_for(
     let item = match agent.confirm(&id).await {
         Ok(item) => item,
         // Confirmed before (a retry): the agent still has its number.
-        Err(e) if e.code() == Some(Code::CopyState.as_str()) => {
-            agent.received(&id).await.map_err(agent_error("查詢收文"))?
-        }
-        Err(e) => return Err(agent_error("簽收")(e)),
+        Err(e) if e.code() == Some(Code::CopyState.as_str()) => agent
+            .received(&id)
+            .await
+            .map_err(OfficeError::agent("查詢收文"))?,
+        Err(e) => return Err(OfficeError::agent("簽收")(e)),
     };
     db.execute(
         "UPDATE office_cases SET receipt_number = $2 WHERE id = $1",

@@ -38,6 +38,13 @@ impl OfficeError {
         OfficeError::Refused(Refusal::new(code, detail))
     }
 
+    /// A call to the agency's agent node that failed: what it was for, and why.
+    pub(crate) fn agent(
+        what: &str,
+    ) -> impl FnOnce(gongwen_client::ClientError) -> OfficeError + '_ {
+        move |e| OfficeError::new(Code::Unavailable, format!("機關代理程式{what}失敗：{e}"))
+    }
+
     pub fn code(&self) -> Code {
         match self {
             OfficeError::Store(e) => gongwen_net::store_code(e),

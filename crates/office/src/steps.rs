@@ -500,6 +500,17 @@ async fn check(
                 format!("案件「{}」已存在", req.case),
             ));
         }
+        // A new case's number comes from `cases::next_number`: digits only, so it is safe in
+        // a signed line, a file name and a URL.
+        if req.case.is_empty()
+            || req.case.len() > 20
+            || !req.case.chars().all(|c| c.is_ascii_digit())
+        {
+            return Err(bad(format!(
+                "案件號「{}」須為 1 到 20 位數字",
+                one_line(&req.case)
+            )));
+        }
         let n = req
             .new_case
             .as_ref()
