@@ -31,7 +31,8 @@ const SCHOOL = '395450100A';
 fs.rmSync(artifacts, { recursive: true, force: true });
 fs.mkdirSync(artifacts, { recursive: true });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gongwen-browser-'));
-const base = 30000 + (process.pid % 1500) * 20;
+// Below the kernel's ephemeral range (from 32768), where any outgoing connection may take a port.
+const base = 20000 + (process.pid % 600) * 20;
 const children = [];
 let step = 0;
 
