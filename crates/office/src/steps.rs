@@ -268,6 +268,21 @@ fn one_line(s: &str) -> String {
 
 /// The text the actor is to sign for `req`, after every check of who may do what now.
 pub async fn prepare(office: &Office<'_>, req: &Request) -> Result<String, OfficeError> {
+    Ok(prepared(office, req).await?.text)
+}
+
+/// The text to sign and what the checks read to write it, which [`commit`] writes the step
+/// from, so nothing is read twice.
+struct Prepared {
+    text: String,
+    /// For whom the actor acts.
+    acting: String,
+    seq: i64,
+    case: Option<Case>,
+    current: Vec<Version>,
+}
+
+async fn prepared(office: &Office<'_>, req: &Request) -> Result<Prepared, OfficeError> {
     let db = office.db;
     let day = crate::taipei_day(req.at);
     let actor = org::person(db, &req.actor).await?;
@@ -294,7 +309,17 @@ pub async fn prepare(office: &Office<'_>, req: &Request) -> Result<String, Offic
         let p = org::person(db, &acting).await?;
         lines.push(format!("代：{}（{}）", p.display(), p.id));
     }
-    let extra = check(office, req, &acting, existing.as_ref(), &day, &prior).await?;
+    let current = cases::current_versions(db, &req.case).await?;
+    let extra = check(
+        office,
+        req,
+        &acting,
+        existing.as_ref(),
+        &day,
+        &prior,
+        &current,
+    )
+    .await?;
     lines.extend(extra);
     if !req.comment.is_empty() {
         if req.comment.chars().count() > MAX_COMMENT_CHARS {
@@ -313,7 +338,13 @@ pub async fn prepare(office: &Office<'_>, req: &Request) -> Result<String, Offic
     if text.len() > gongwen_proto::office::MAX_STEP_BYTES {
         return Err(bad("簽核內容過長：文件或決定太多"));
     }
-    Ok(text)
+    Ok(Prepared {
+        text,
+        acting,
+        seq: prior.len() as i64 + 1,
+        case: existing,
+        current,
+    })
 }
 
 fn refuse(code: Code, detail: impl Into<String>) -> OfficeError {
@@ -482,10 +513,10 @@ async fn check(
     case: Option<&Case>,
     day: &str,
     prior: &[Trail],
+    current: &[Version],
 ) -> Result<Vec<String>, OfficeError> {
     let db = office.db;
     let mut lines = Vec::new();
-    let current = cases::current_versions(db, &req.case).await?;
     let next_version = |doc: &str| {
         current
             .iter()
@@ -611,7 +642,7 @@ async fn check(
             if !["memo", "draft"].contains(&v.kind.as_str()) {
                 return Err(bad("擬辦只寫簽（memo）或稿（draft）"));
             }
-            lines.extend(version_lines(&current, Some((v, next_version(&v.doc)))));
+            lines.extend(version_lines(current, Some((v, next_version(&v.doc)))));
         }
         Action::Flag => {
             state_is(
@@ -681,7 +712,7 @@ async fn check(
             let u =
                 mine.ok_or_else(|| refuse(Code::OfficeNotAllowed, "您的單位目前不在待會辦之列"))?;
             lines.push(format!("會辦單位：{u}"));
-            lines.extend(version_lines(&current, None));
+            lines.extend(version_lines(current, None));
         }
         Action::Submit => {
             state_is(case, &[State::WithOfficer])?;
@@ -694,14 +725,14 @@ async fn check(
                 return Err(bad("陳核前須先擬簽或擬稿"));
             }
             lines.push(reviewer_line(db, target(req)?, None, &unit).await?);
-            lines.extend(version_lines(&current, None));
+            lines.extend(version_lines(current, None));
         }
         Action::Approve => {
             state_is(case, &[State::InReview])?;
             holder_is(case, acting)?;
             let mine = org::level(db, acting).await?;
             lines.push(reviewer_line(db, target(req)?, mine, &unit).await?);
-            lines.extend(version_lines(&current, None));
+            lines.extend(version_lines(current, None));
         }
         Action::Amend => {
             state_is(case, &[State::InReview])?;
@@ -713,7 +744,7 @@ async fn check(
             if old.kind != v.kind {
                 return Err(bad("修改不能改變文件種類"));
             }
-            lines.extend(version_lines(&current, Some((v, old.version + 1))));
+            lines.extend(version_lines(current, Some((v, old.version + 1))));
         }
         Action::Return => {
             state_is(case, &[State::InReview])?;
@@ -794,7 +825,7 @@ async fn check(
             for (doc, d) in decisions {
                 lines.push(format!("決定：{doc} {}", d.label()));
             }
-            lines.extend(version_lines(&current, None));
+            lines.extend(version_lines(current, None));
         }
         Action::Dispatch => {
             state_is(case, &[State::ToDispatch])?;
@@ -906,7 +937,8 @@ pub async fn commit(
     now: i64,
 ) -> Result<Step, OfficeError> {
     let db = office.db;
-    let text = prepare(office, req).await?;
+    let p = prepared(office, req).await?;
+    let text = p.text.as_str();
     let verified =
         cms::verify(signature).map_err(|e| refuse(Code::OfficeSignature, e.to_string()))?;
     if verified.content != text.as_bytes() {
@@ -917,7 +949,7 @@ pub async fn commit(
                 .map(str::to_string)
                 .collect()
         };
-        if versions(&signed) != versions(&text) {
+        if versions(&signed) != versions(text) {
             return Err(refuse(
                 Code::OfficeVersion,
                 "簽署的文件版本與案件目前的版本不同",
@@ -950,28 +982,21 @@ pub async fn commit(
             Purpose::Signing,
         )
         .map_err(|e| refuse(Code::OfficeCert, e.to_string()))?;
-    apply(office, req, &text, signature, now).await
+    apply(office, req, &p, signature, now).await
 }
 
 /// Writes the step and its effect on the case in one transaction.
 async fn apply(
     office: &Office<'_>,
     req: &Request,
-    text: &str,
+    p: &Prepared,
     signature: &[u8],
     now: i64,
 ) -> Result<Step, OfficeError> {
     let db = office.db;
-    let day = crate::taipei_day(req.at);
-    let acting = org::acting_for(db, &req.actor, req.principal.as_deref(), &day).await?;
-    let seq = trail(db, &req.case).await?.len() as i64 + 1;
-    let existing = match req.action {
-        Action::Register | Action::Create => None,
-        _ => Some(cases::case(db, &req.case).await?),
-    };
-    let current = cases::current_versions(db, &req.case).await?;
+    let (text, acting, seq) = (p.text.as_str(), p.acting.clone(), p.seq);
+    let (existing, current) = (p.case.as_ref(), &p.current);
     // Read before the transaction: on SQLite the one writer is ours until commit.
-
     let mut consulted = Vec::new();
     if req.action == Action::Consult {
         for u in req.target.as_deref().unwrap_or_default().split(',') {
