@@ -23,7 +23,6 @@ pub mod purge;
 pub mod receive;
 pub mod scan;
 pub mod send;
-pub mod sessions;
 pub mod signer;
 pub mod web;
 

@@ -38,7 +38,7 @@ pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
     };
     let limit = c.upload_limit();
     let secure = tls.is_some();
-    let signin = std::sync::Arc::new(crate::web::SignIn::default());
+    let signin = std::sync::Arc::new(crate::web::sign_in());
     let csp: std::sync::Arc<str> = crate::web::page_policy(&node.config.web.signer_url).into();
     let origins = node.config.web.origins.clone();
     let app = crate::api::router(node.clone(), limit)
@@ -51,7 +51,7 @@ pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
         .await
         .map_err(|e| start_err(e.code(), e))?;
     signin.set_origins(if origins.is_empty() {
-        own_origins(server.addr, secure)
+        gongwen_net::html::own_origins(server.addr, secure)
     } else {
         origins
     });
@@ -62,19 +62,4 @@ pub async fn serve(node: Shared, c: &ApiConfig) -> Result<Server, StartError> {
         );
     }
     Ok(server)
-}
-
-/// The web client's addresses when none are configured: the listener's own (and `localhost`
-/// for a loopback address); none for an address that names every interface.
-fn own_origins(addr: std::net::SocketAddr, secure: bool) -> Vec<String> {
-    let scheme = if secure { "https" } else { "http" };
-    let ip = addr.ip();
-    if ip.is_unspecified() {
-        return Vec::new();
-    }
-    let mut v = vec![format!("{scheme}://{addr}")];
-    if ip.is_loopback() {
-        v.push(format!("{scheme}://localhost:{}", addr.port()));
-    }
-    v
 }

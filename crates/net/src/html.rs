@@ -53,3 +53,33 @@ pub async fn security_headers(
 
 /// The policy of pages that use only their own site's script and style sheet.
 pub const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
+
+/// The policy of pages that ask the local signing program (`gongwen signer`, at `signer_url`
+/// on the person's PC) to sign: [`PAGE_POLICY`] with the signer as a place to connect to.
+pub fn page_policy(signer_url: &str) -> String {
+    let signer = signer_url
+        .trim_end_matches('/')
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ';' && *c != ',')
+        .collect::<String>();
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self' {signer}; frame-src 'self'; frame-ancestors 'none'; form-action 'self'; \
+         base-uri 'none'; object-src 'none'"
+    )
+}
+
+/// A site's addresses (origins) when none are configured: the listener's own (and `localhost`
+/// for a loopback address); none for an address that names every interface.
+pub fn own_origins(addr: std::net::SocketAddr, secure: bool) -> Vec<String> {
+    let scheme = if secure { "https" } else { "http" };
+    let ip = addr.ip();
+    if ip.is_unspecified() {
+        return Vec::new();
+    }
+    let mut v = vec![format!("{scheme}://{addr}")];
+    if ip.is_loopback() {
+        v.push(format!("{scheme}://localhost:{}", addr.port()));
+    }
+    v
+}

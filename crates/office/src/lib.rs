@@ -9,18 +9,24 @@
 //! - [`intake`]: what the agent received, kept whole until registered, and 簽收 after;
 //! - [`dispatch`]: 「發」 drafts sent through the agent, numbered from the agency's one series,
 //!   and their copies followed until one comes back;
-//! - [`export`]: one case as one file, and its verification without a server.
+//! - [`export`]: one case as one file, and its verification without a server;
+//! - [`serve`] and [`web`]: `gongwen office serve`, the pages people work in, each step signed
+//!   with their own card through the local signer.
 //!
 //! It reaches the exchange only through an agent's document-system API, as any document system
 //! does; this crate never imports a service crate.
 
 pub mod cases;
+pub mod config;
+pub mod deadlines;
 pub mod delegation;
 pub mod dispatch;
 pub mod export;
 pub mod intake;
 pub mod org;
+pub mod serve;
 pub mod steps;
+pub mod web;
 
 use gongwen_net::Refusal;
 use gongwen_proto::Code;
@@ -69,6 +75,15 @@ impl std::fmt::Display for OfficeError {
 }
 
 impl std::error::Error for OfficeError {}
+
+impl From<OfficeError> for Refusal {
+    fn from(e: OfficeError) -> Self {
+        match e {
+            OfficeError::Store(e) => Refusal::from(e),
+            OfficeError::Refused(r) => r,
+        }
+    }
+}
 
 /// A `E_BAD_REQUEST` naming the field.
 pub(crate) fn bad(detail: impl Into<String>) -> OfficeError {

@@ -85,6 +85,7 @@ codes! {
     OfficeCert = "E_OFFICE_CERT", 403, "簽核憑證已廢止、過期或不受信任";
     OfficeVersion = "E_OFFICE_VERSION", 409, "簽核所指的版本不是案件目前的版本";
     OfficeChain = "E_OFFICE_CHAIN", 422, "簽核紀錄不完整或遭竄改（步驟被刪除、調換或修改）";
+    OfficeAuth = "E_OFFICE_AUTH", 401, "請以本人的憑證 IC 卡登入公文管理系統";
     HttpCrossSite = "E_HTTP_CROSS_SITE", 403, "拒絕來自其他網站的請求";
     Unavailable = "E_UNAVAILABLE", 503, "交換中心暫時無法服務，請稍後重試";
     Internal = "E_INTERNAL", 500, "系統內部錯誤，已記入日誌；請將事件編號告知管理者";

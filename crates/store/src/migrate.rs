@@ -36,6 +36,7 @@ const MIGRATIONS: &[Migration] = migrations![
     11 unpurged_packages "0011_unpurged_packages",
     12 http_login_account "0012_http_login_account",
     13 office "0013_office",
+    14 office_web "0014_office_web",
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {

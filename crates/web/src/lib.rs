@@ -45,6 +45,7 @@ pub mod assets;
 mod error;
 mod form;
 mod session;
+pub mod signin;
 
 use std::fmt;
 

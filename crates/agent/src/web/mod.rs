@@ -21,8 +21,7 @@ use gongwen_web::{Link, Site};
 
 use crate::{Agency, Shared};
 
-pub use crate::sessions::Session;
-pub use login::{CHALLENGE_HEAD, SignIn, SignedIn};
+pub use login::{CHALLENGE_HEAD, Session, SignIn, SignedIn, sign_in};
 
 #[derive(Clone)]
 pub struct Web {
@@ -132,19 +131,7 @@ impl Who {
     }
 }
 
-/// The pages' Content-Security-Policy.
-pub fn page_policy(signer_url: &str) -> String {
-    let signer = signer_url
-        .trim_end_matches('/')
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != ';' && *c != ',')
-        .collect::<String>();
-    format!(
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self' {signer}; frame-src 'self'; frame-ancestors 'none'; form-action 'self'; \
-         base-uri 'none'; object-src 'none'"
-    )
-}
+pub use gongwen_net::html::page_policy;
 
 /// The compose page shows the preview in a frame: when the preview is refused, the error
 /// page is shown there, so it may be framed by this site (and by no other).

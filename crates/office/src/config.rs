@@ -1,0 +1,132 @@
+//! The office's settings: the `[office]` table of `gongwen.toml`.
+
+use std::path::PathBuf;
+
+use gongwen_net::ServerTls;
+use serde::{Deserialize, Serialize};
+
+use crate::delegation::AgencyKind;
+
+/// How the office runs. Paths are relative to the working directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfficeConfig {
+    /// Address of the pages. Plain HTTP only on a loopback address; otherwise `[office.tls]`.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// `sqlite://path` (default, one file) or `postgres://user@host/db`.
+    #[serde(default = "default_db")]
+    pub database_url: String,
+    #[serde(default)]
+    pub tls: Option<ServerTls>,
+    /// The agency this office serves.
+    pub agency: AgencySettings,
+    /// The agency's agent node, reached through its document-system API.
+    pub agent: AgentLink,
+    /// Roots people's cards (MOICA, 公務人員電子識別證) chain to.
+    pub trust_anchors: Vec<PathBuf>,
+    /// CRLs of those hierarchies (files or folders); re-read when they change.
+    #[serde(default)]
+    pub crls: Vec<PathBuf>,
+    #[serde(default)]
+    pub web: OfficeWeb,
+    /// How often (seconds) the office takes in what the agent received and follows what it sent.
+    #[serde(default = "default_sync")]
+    pub sync_every_s: u64,
+    /// The exclusions (SIGNOFF.md, 1–8) this agency applies: the plan reviews the list as
+    /// adoption grows. Default: all eight.
+    #[serde(default = "all_exclusions")]
+    pub exclusions: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgencySettings {
+    /// 機關代碼.
+    pub code: String,
+    /// 機關全銜.
+    pub name: String,
+    /// 市府一層 (city_hall), 一級機關 (first_level), 二級機關 (second_level) or 學校 (school):
+    /// who is at the top of the chain.
+    #[serde(default = "default_kind")]
+    pub kind: String,
+}
+
+impl AgencySettings {
+    pub fn kind(&self) -> Option<AgencyKind> {
+        match self.kind.as_str() {
+            "city_hall" => Some(AgencyKind::CityHall),
+            "first_level" => Some(AgencyKind::FirstLevel),
+            "second_level" => Some(AgencyKind::SecondLevel),
+            "school" => Some(AgencyKind::School),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentLink {
+    /// The agent's API, e.g. `http://127.0.0.1:8450`.
+    pub url: String,
+    /// A file holding the API token the agent gave this office (`gongwen agent client add`):
+    /// the secret stays out of `gongwen.toml`.
+    pub token_file: PathBuf,
+    /// Roots the agent's TLS certificate chains to, when its API is HTTPS.
+    #[serde(default)]
+    pub roots: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OfficeWeb {
+    /// Where the pages find the local signing program (`gongwen signer serve`) on each PC.
+    pub signer_url: String,
+    /// The addresses (origins) people open the office at; sign-in challenges name one of
+    /// them. Empty: the listener's own address.
+    pub origins: Vec<String>,
+}
+
+impl Default for OfficeWeb {
+    fn default() -> Self {
+        OfficeWeb {
+            signer_url: "http://127.0.0.1:61161".into(),
+            origins: Vec::new(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8470".into()
+}
+fn default_db() -> String {
+    "sqlite://gongwen-data/office.db".into()
+}
+fn default_kind() -> String {
+    "first_level".into()
+}
+fn default_sync() -> u64 {
+    30
+}
+fn all_exclusions() -> Vec<u8> {
+    (1..=8).collect()
+}
+
+impl OfficeConfig {
+    /// Checks what serde cannot: the kind of agency, the exclusions.
+    pub fn check(&self) -> Result<(), String> {
+        if self.agency.kind().is_none() {
+            return Err(format!(
+                "[office.agency] kind「{}」須為 city_hall、first_level、second_level 或 school",
+                self.agency.kind
+            ));
+        }
+        if let Some(n) = self.exclusions.iter().find(|n| !(1..=8).contains(*n)) {
+            return Err(format!("[office] exclusions 的「{n}」不是 1 到 8"));
+        }
+        if self.trust_anchors.is_empty() {
+            return Err("[office] trust_anchors 須列出同仁憑證的根憑證".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,177 @@
+//! `gongwen office serve`: the office's state, its pages on one listener, and the round that
+//! takes in what the agent received (待登記) and follows what it sent (送達, 退文).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gongwen_client::agent::AgentClient;
+use gongwen_net::{Clock, Server, StartError};
+use gongwen_store::Db;
+use gongwen_trust::path::{LiveTrust, StaleCrl};
+use serde_json::json;
+
+use crate::config::OfficeConfig;
+use crate::steps::Office;
+use crate::web::{self, Pending};
+use crate::{dispatch, intake};
+
+pub struct App {
+    pub config: OfficeConfig,
+    pub db: Db,
+    pub clock: Clock,
+    /// What people's cards must chain to; the CRLs follow their files.
+    pub trust: LiveTrust,
+    pub agent: AgentClient,
+    /// The government office calendar the time limits count on.
+    pub calendar: gongwen_calendar::WorkCalendar,
+    /// 機關代碼 and name, as every signed step names the agency.
+    pub agency: String,
+    /// Steps prepared and waiting for their signature (at most [`web::MAX_PENDING`], for
+    /// [`crate::steps::SIGN_WITHIN_MS`]).
+    pub pending: std::sync::Mutex<Pending>,
+}
+
+pub type Shared = Arc<App>;
+
+impl App {
+    /// Runs `f` with the office's context for steps (the trust as it stands now).
+    pub async fn with_office<T, F>(&self, f: F) -> T
+    where
+        F: AsyncFnOnce(&Office<'_>) -> T,
+    {
+        let trust = self.trust.store();
+        let office = Office {
+            db: &self.db,
+            agency: &self.agency,
+            trust: &trust,
+        };
+        f(&office).await
+    }
+}
+
+pub struct Running {
+    pub app: Shared,
+    pub server: Server,
+    sync: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr
+    }
+
+    pub async fn shutdown(self) {
+        self.sync.abort();
+        self.server.shutdown().await;
+        self.app.db.close().await;
+    }
+}
+
+fn start_err(code: &'static str, detail: impl std::fmt::Display) -> StartError {
+    StartError {
+        service: "公文管理系統",
+        code,
+        detail: detail.to_string(),
+    }
+}
+
+/// Opens the database, the trust in people's cards and the way to the agent, and starts the
+/// pages and the sync round.
+pub async fn start(config: OfficeConfig, clock: Clock) -> Result<Running, StartError> {
+    config.check().map_err(|e| start_err("E_CONFIG", e))?;
+    let token = std::fs::read_to_string(&config.agent.token_file).map_err(|e| {
+        start_err(
+            "E_CONFIG",
+            format!(
+                "無法讀取代理程式的 API 權杖 {}：{e}",
+                config.agent.token_file.display()
+            ),
+        )
+    })?;
+    let mut roots = Vec::new();
+    for p in &config.agent.roots {
+        let pem =
+            std::fs::read(p).map_err(|e| start_err("E_CONFIG", format!("{}：{e}", p.display())))?;
+        roots.extend(pem);
+    }
+    let agent = AgentClient::new(&config.agent.url, token.trim(), &roots)
+        .map_err(|e| start_err("E_CONFIG", e))?;
+    let trust = LiveTrust::from_files(&config.trust_anchors, &config.crls, StaleCrl::Refuse)
+        .map_err(|e| start_err("E_CONFIG", e))?;
+    let tls = match &config.tls {
+        Some(t) => Some(
+            gongwen_net::server_config(&t.files(&config.trust_anchors, config.crls.clone(), true))
+                .map_err(|e| start_err(e.code(), e))?,
+        ),
+        None => {
+            let loopback = (config.listen.parse::<std::net::SocketAddr>())
+                .map(|a| a.ip().is_loopback())
+                .unwrap_or(config.listen.starts_with("localhost:"));
+            if !loopback {
+                return Err(start_err(
+                    "E_CONFIG",
+                    format!(
+                        "公文管理系統的位址 {} 不是本機位址，須設定 [office.tls]",
+                        config.listen
+                    ),
+                ));
+            }
+            None
+        }
+    };
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| start_err("E_STORE", e))?;
+    let calendar =
+        gongwen_calendar::WorkCalendar::with_bundled().map_err(|e| start_err("E_CONFIG", e))?;
+    let app = Arc::new(App {
+        calendar,
+        agency: format!("{} {}", config.agency.code, config.agency.name),
+        config,
+        db,
+        clock,
+        trust,
+        agent,
+        pending: std::sync::Mutex::new(Pending::default()),
+    });
+    let secure = tls.is_some();
+    let signin = Arc::new(web::sign_in());
+    let router = web::router(app.clone(), secure, signin.clone());
+    let server = Server::start_with(&app.config.listen, tls, router)
+        .await
+        .map_err(|e| start_err(e.code(), e))?;
+    let origins = if app.config.web.origins.is_empty() {
+        gongwen_net::html::own_origins(server.addr, secure)
+    } else {
+        app.config.web.origins.clone()
+    };
+    signin.set_origins(origins);
+    let sync = tokio::spawn(sync_round(app.clone()));
+    Ok(Running { app, server, sync })
+}
+
+/// Every `sync_every_s`: takes in what the agent received, follows what was sent. A failure
+/// is logged and tried again next round; it never stops the pages.
+async fn sync_round(app: Shared) {
+    let every = Duration::from_secs(app.config.sync_every_s.max(1));
+    loop {
+        sync_once(&app).await;
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// One round of [`sync_round`]; also what the clerk's 「立即收文」 button runs.
+pub async fn sync_once(app: &App) -> (usize, usize) {
+    let now = app.clock.now_ms();
+    let taken = intake::fetch(&app.db, &app.agent, now).await;
+    let followed = dispatch::follow(&app.db, &app.agent).await;
+    for (what, r) in [("收文", &taken), ("追蹤發文", &followed)] {
+        if let Err(e) = r {
+            gongwen_net::log::warn(
+                &format!("公文管理系統{what}失敗"),
+                json!({ "code": e.code().as_str(), "detail": e.to_string() }),
+            );
+        }
+    }
+    (taken.unwrap_or(0), followed.unwrap_or(0))
+}
