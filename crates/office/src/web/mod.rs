@@ -8,6 +8,7 @@
 //! - [`sign`]: a prepared step, its signature, its effects at the agent;
 //! - [`case`]: the case page and the forms of its actions;
 //! - [`intake`]: 待登記 (electronic and paper), registration and 退文;
+//! - [`search`]: finding a case, for archivists and everyone on their own cases;
 //! - [`admin`]: units, people, roles, deputies, the delegation table, import.
 
 pub mod admin;
@@ -15,6 +16,7 @@ pub mod case;
 pub mod home;
 pub mod intake;
 pub mod login;
+pub mod search;
 pub mod sign;
 
 use std::sync::Arc;
@@ -92,6 +94,7 @@ pub fn router(app: Shared, secure: bool, signin: Arc<SignIn>) -> Router {
         .merge(case::routes())
         .merge(intake::routes())
         .merge(admin::routes())
+        .merge(search::routes())
         .layer(axum::middleware::from_fn(|r, n| {
             gongwen_net::body_limit(SMALL_BODY, r, n)
         }))
