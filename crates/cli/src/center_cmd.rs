@@ -20,6 +20,7 @@ pub struct Config {
     pub center: Option<CenterConfig>,
     pub directory: Option<gongwen_directory::DirectoryConfig>,
     pub agent: Option<gongwen_agent::AgentConfig>,
+    pub office: Option<gongwen_office::config::OfficeConfig>,
 }
 
 /// Written by `gongwen bench center` for its server process.

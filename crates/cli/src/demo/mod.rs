@@ -5,6 +5,7 @@
 //! cleans up: the smoke test after installing.
 
 mod network;
+mod office;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -62,6 +63,7 @@ pub fn run(dir: &Path, port: u16, self_test: bool) -> Result<ExitCode, CliError>
             network::save(&dir, &state)?;
         }
         print_guide(&dir, &state);
+        office::guide(&state.office, state.ports);
         println!("各服務的日誌：{}", log.display());
         crate::center_cmd::wait_for_signal().await;
         println!("正在停止示範網路……");
@@ -226,7 +228,27 @@ async fn exchange_samples(dir: &Path, state: &network::State) -> Result<(), CliE
     println!("  臺南市立大光國民小學已簽收");
     district_receives(dir, |_| true).await?;
     println!("  臺北市大安區公所的收文資料夾已收到");
+    let school = api(state, SCHOOL)?;
+    school_letter(&school, "函報本校115年度公文電子交換連線測試結果，請鑒核。").await?;
+    println!("  臺南市立大光國民小學 → 臺北市政府教育局：進入教育局公文管理系統的待登記");
     Ok(())
+}
+
+/// The school writes to the bureau through its API: the letter the bureau's registration desk
+/// finds in 待登記.
+async fn school_letter(school: &AgentClient, subject: &str) -> Result<SendResult, CliError> {
+    let mut d = letter(sample(SCHOOL), &[BUREAU], &[], subject);
+    if let Some(o) = d.as_object_mut() {
+        o.remove("附件");
+    }
+    d["署名"] = json!(["校長　陳美玲"]);
+    let d = d.to_string();
+    let part = Part {
+        field: "draft",
+        file: None,
+        bytes: d.as_bytes(),
+    };
+    school.send(&[part], None).await.map_err(demo_err)
 }
 
 fn print_guide(dir: &Path, state: &network::State) {
@@ -352,7 +374,7 @@ async fn self_test_run() -> Result<ExitCode, CliError> {
     match result {
         Ok(()) => {
             println!(
-                "自我測試通過：發文、跨交換中心送達、簽收、退文、資料夾收發都正常；暫存資料已清除。"
+                "自我測試通過：發文、跨交換中心送達、簽收、退文、資料夾收發、機關內線上簽核都正常；暫存資料已清除。"
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -376,9 +398,38 @@ async fn self_test_steps(dir: &Path) -> Result<(), CliError> {
         network::start(dir),
     )
     .await?;
-    let r = self_test_exchange(dir, &state).await;
+    let mut r = self_test_exchange(dir, &state).await;
+    if r.is_ok() {
+        r = self_test_office(&state, &running).await;
+    }
     running.shutdown().await;
     r
+}
+
+/// The bureau's document-management system carries the school's letter from 待登記 to filing.
+async fn self_test_office(
+    state: &network::State,
+    running: &network::Running,
+) -> Result<(), CliError> {
+    let subject = "自我測試：本校連線測試結果，請鑒核。";
+    step(9, "國小以公文系統 API 函送臺北市政府教育局", async {
+        school_letter(&api(state, SCHOOL)?, subject).await.map(|_| ())
+    })
+    .await?;
+    let (office, _) = (running.office.as_ref()).ok_or_else(|| demo_err("公文管理系統未啟動"))?;
+    let school = sample(SCHOOL);
+    step(
+        10,
+        "教育局公文管理系統：收進待登記、登記並簽收、分文、分辦、擬稿、陳核、核轉、科長決行「發」、交換發文、歸檔，每一步由本人憑證簽章；匯出檔驗證通過",
+        async {
+            let done =
+                office::self_test(&office.app, &state.office, subject, SCHOOL, school.name).await?;
+            println!("     案件 {done}");
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 async fn self_test_exchange(dir: &Path, state: &network::State) -> Result<(), CliError> {

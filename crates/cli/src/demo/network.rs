@@ -142,6 +142,9 @@ pub struct State {
     /// `gongwen signer` with and sign in to the web client.
     #[serde(default)]
     pub cards: Vec<(String, PathBuf, String)>,
+    /// The bureau's document-management system: its people's cards.
+    #[serde(default)]
+    pub office: super::office::OfficeState,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy)]
@@ -154,6 +157,12 @@ pub struct Ports {
     /// The local signing program standing in for the association's card reader.
     #[serde(default)]
     pub signer: u16,
+    /// The bureau's document-management system (gongwen office), and the signer of whoever
+    /// works in it on this machine.
+    #[serde(default)]
+    pub office: u16,
+    #[serde(default)]
+    pub office_signer: u16,
 }
 
 impl State {
@@ -190,12 +199,14 @@ impl Ports {
             agent_tp: base + 10,
             agent_tn: base + 11,
             signer: base + 12,
+            office: base + 13,
+            office_signer: base + 14,
         }
     }
 
     /// Free ports of this machine (the self-test).
     pub fn free() -> Result<Ports, CliError> {
-        let held = (0..6)
+        let held = (0..8)
             .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| demo_err(format!("找不到可用的連接埠：{e}")))?;
@@ -211,6 +222,8 @@ impl Ports {
             agent_tp: p[3],
             agent_tn: p[4],
             signer: p[5],
+            office: p[6],
+            office_signer: p[7],
         })
     }
 }
@@ -259,7 +272,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
         .iter()
         .map(|s| (s.code.to_string(), s.name.to_string(), s.branch))
         .collect();
-    let pki = Pki::create_named(&dir.join("pki"), &named).map_err(demo_err)?;
+    let mut pki = Pki::create_named(&dir.join("pki"), &named).map_err(demo_err)?;
     let root = pki.ca.root_file();
     let crls = pki.ca.dir().join("crl");
 
@@ -433,11 +446,19 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
         }
         db.close().await;
     }
+    // The bureau's document-management system calls its agent with a token of its own.
+    let agent_tp = sqlite(&dir.join("agent-tp").join("agent.db"));
+    let db = gongwen_store::Db::connect(&agent_tp).await?;
+    let office_token =
+        gongwen_agent::clients::add_token(&db, super::office::AGENCY, "公文管理系統", now).await?;
+    db.close().await;
+    let office = super::office::create(dir, &mut pki.ca, ports, &office_token).await?;
     let state = State {
         ports,
         tokens,
         samples_sent: false,
         cards,
+        office,
     };
     save(dir, &state)?;
     Ok(state)
@@ -466,10 +487,16 @@ pub struct Running {
     pub agents: Vec<(String, gongwen_agent::Running)>,
     /// The association's local signing program (its card reader, on this machine).
     pub signer: Option<gongwen_net::Server>,
+    /// The bureau's document-management system and its clerk's signer.
+    pub office: Option<(gongwen_office::serve::Running, gongwen_net::Server)>,
 }
 
 impl Running {
     pub async fn shutdown(self) {
+        if let Some((office, signer)) = self.office {
+            signer.shutdown().await;
+            office.shutdown().await;
+        }
         if let Some(s) = self.signer {
             s.shutdown().await;
         }
@@ -515,7 +542,8 @@ pub async fn start(dir: &Path) -> Result<Running, CliError> {
     // The web client's user signs in with the association's card: its signing program runs
     // here, as it would on the association's PC.
     let mut signer = None;
-    if let Some(state) = load(dir)?
+    let state = load(dir)?;
+    if let Some(state) = &state
         && let Some((_, a)) = agents.iter().find(|(c, _)| c == "tn")
         && let Some(cfg) = a
             .node
@@ -538,11 +566,16 @@ pub async fn start(dir: &Path) -> Result<Running, CliError> {
             .await?,
         );
     }
+    let office = match &state {
+        Some(s) => super::office::start(dir, &s.office).await?,
+        None => None,
+    };
     let running = Running {
         directory,
         centers,
         agents,
         signer,
+        office,
     };
     // Until each center has the directory's snapshot, its participants are refused.
     for (_, a) in &running.agents {
