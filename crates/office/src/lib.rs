@@ -4,22 +4,26 @@
 //! - [`org`]: units in a tree, people, their roles and deputies (職務代理人);
 //! - [`delegation`]: the delegation table (分層負責明細表), kept with effective dates;
 //! - [`cases`]: cases, their documents in every version, worklists;
+//! - [`changes`]: what a version changed against the one before, as tracked changes;
 //! - [`steps`]: every action on a case as a text the actor signs with their own card, chained to
 //!   the step before, checked before anything in the case changes;
 //! - [`intake`]: what the agent received, kept whole until registered, and 簽收 after;
 //! - [`dispatch`]: 「發」 drafts sent through the agent, numbered from the agency's one series,
 //!   and their copies followed until one comes back;
-//! - [`export`]: one case as one file, and its verification without a server.
+//! - [`export`]: one case as one file, and its verification without a server;
+//! - [`pages`]: page counts of received files, for the 15-page exclusion from online sign-off.
 //!
 //! It reaches the exchange only through an agent's document-system API, as any document system
 //! does; this crate never imports a service crate.
 
 pub mod cases;
+pub mod changes;
 pub mod delegation;
 pub mod dispatch;
 pub mod export;
 pub mod intake;
 pub mod org;
+pub mod pages;
 pub mod steps;
 
 use gongwen_net::Refusal;
