@@ -4,6 +4,7 @@
 //! - [`org`]: units in a tree, people, their roles and deputies (職務代理人);
 //! - [`delegation`]: the delegation table (分層負責明細表), kept with effective dates;
 //! - [`cases`]: cases, their documents in every version, worklists;
+//! - [`changes`]: what a version changed against the one before, as tracked changes;
 //! - [`steps`]: every action on a case as a text the actor signs with their own card, chained to
 //!   the step before, checked before anything in the case changes;
 //! - [`intake`]: what the agent received, kept whole until registered, and 簽收 after;
@@ -11,12 +12,14 @@
 //!   and their copies followed until one comes back;
 //! - [`export`]: one case as one file, and its verification without a server;
 //! - [`serve`] and [`web`]: `gongwen office serve`, the pages people work in, each step signed
-//!   with their own card through the local signer.
+//!   with their own card through the local signer;
+//! - [`pages`]: page counts of received files, for the 15-page exclusion from online sign-off.
 //!
 //! It reaches the exchange only through an agent's document-system API, as any document system
 //! does; this crate never imports a service crate.
 
 pub mod cases;
+pub mod changes;
 pub mod config;
 pub mod deadlines;
 pub mod delegation;
@@ -24,6 +27,7 @@ pub mod dispatch;
 pub mod export;
 pub mod intake;
 pub mod org;
+pub mod pages;
 pub mod serve;
 pub mod steps;
 pub mod web;
