@@ -33,7 +33,7 @@ pub struct Card {
 
 impl Card {
     /// Signs a sign-in challenge or a sign-off step: CMS SignedData with the certificate
-    /// chain, as PEM. Any other text is refused.
+    /// chain, as PEM, at `now_s` (Unix seconds). Any other text is refused.
     pub fn sign_challenge(&self, text: &str, now: i64) -> Result<String, AgentError> {
         let challenge = text.starts_with(CHALLENGE_HEAD) && text.len() <= 4096;
         let step = text.starts_with(STEP_HEAD) && text.len() <= MAX_STEP_BYTES;

@@ -70,7 +70,11 @@ pub fn run(c: OfficeCommand) -> Result<ExitCode, CliError> {
                 println!(
                     "公文管理系統已啟動：{}（http{}://{}/login）",
                     running.app.agency,
-                    if running.app.config.tls.is_some() { "s" } else { "" },
+                    if running.app.config.tls.is_some() {
+                        "s"
+                    } else {
+                        ""
+                    },
                     running.addr()
                 );
                 wait_for_signal().await;

@@ -52,7 +52,16 @@ impl OfficeError {
     pub(crate) fn agent(
         what: &str,
     ) -> impl FnOnce(gongwen_client::ClientError) -> OfficeError + '_ {
-        move |e| OfficeError::new(Code::Unavailable, format!("機關代理程式{what}失敗：{e}"))
+        move |e| {
+            // What the agent refused for its content (a draft it cannot send) keeps its code:
+            // the officer must change the document, not wait. Anything else is unavailability.
+            let code = e
+                .code()
+                .and_then(Code::parse)
+                .filter(|c| matches!(c, Code::AgentDocument | Code::Recipient | Code::Malware))
+                .unwrap_or(Code::Unavailable);
+            OfficeError::new(code, format!("機關代理程式{what}失敗：{e}"))
+        }
     }
 
     pub fn code(&self) -> Code {

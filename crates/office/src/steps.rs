@@ -724,14 +724,16 @@ async fn check(
             {
                 return Err(bad("陳核前須先擬簽或擬稿"));
             }
-            lines.push(reviewer_line(db, target(req)?, None, &unit).await?);
+            let chain = review_unit(db, case).await?;
+            lines.push(reviewer_line(db, target(req)?, None, &chain).await?);
             lines.extend(version_lines(current, None));
         }
         Action::Approve => {
             state_is(case, &[State::InReview])?;
             holder_is(case, acting)?;
             let mine = org::level(db, acting).await?;
-            lines.push(reviewer_line(db, target(req)?, mine, &unit).await?);
+            let chain = review_unit(db, case).await?;
+            lines.push(reviewer_line(db, target(req)?, mine, &chain).await?);
             lines.extend(version_lines(current, None));
         }
         Action::Amend => {
@@ -901,7 +903,16 @@ fn check_file_code(code: &str) -> Result<(), OfficeError> {
     }
 }
 
-/// The reviewer a case goes up to: the head, or a supervisor of the case's unit or a unit
+/// Where a case's review chain starts: the officer's own unit (a 二級單位 inside the unit the
+/// case was assigned to: 股長 → 科長 → 首長), or the case's unit before it has an officer.
+async fn review_unit(db: &Db, case: &Case) -> Result<String, OfficeError> {
+    match &case.officer {
+        Some(o) => Ok(org::person(db, o).await?.unit),
+        None => Ok(case.unit.clone().unwrap_or_default()),
+    }
+}
+
+/// The reviewer a case goes up to: the head, or a supervisor of the officer's unit or a unit
 /// above it — up the case's own chain — above whoever passes it on.
 async fn reviewer_line(
     db: &Db,

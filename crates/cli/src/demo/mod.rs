@@ -412,9 +412,15 @@ async fn self_test_office(
     running: &network::Running,
 ) -> Result<(), CliError> {
     let subject = "自我測試：本校連線測試結果，請鑒核。";
-    step(9, "國小以公文系統 API 函送臺北市政府教育局", async {
-        school_letter(&api(state, SCHOOL)?, subject).await.map(|_| ())
-    })
+    step(
+        9,
+        "國小以公文系統 API 函送臺北市政府教育局",
+        async {
+            school_letter(&api(state, SCHOOL)?, subject)
+                .await
+                .map(|_| ())
+        },
+    )
     .await?;
     let (office, _) = (running.office.as_ref()).ok_or_else(|| demo_err("公文管理系統未啟動"))?;
     let school = sample(SCHOOL);
@@ -428,6 +434,18 @@ async fn self_test_office(
             Ok(())
         },
     )
+    .await?;
+    step(11, "國小的代理程式收到教育局的復函", async {
+        let school = api(state, SCHOOL)?;
+        wait_for("國小收到復函", || async {
+            school.inbox("all").await.is_ok_and(|p| {
+                p.items
+                    .iter()
+                    .any(|i| i.subject.contains("復貴校連線測試結果") && i.sender == BUREAU)
+            })
+        })
+        .await
+    })
     .await?;
     Ok(())
 }

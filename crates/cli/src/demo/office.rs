@@ -209,7 +209,8 @@ pub async fn create(
         exclusions: (1..=8).collect(),
     };
     let text = toml::to_string(&ConfigFile { office: &cfg }).map_err(demo_err)?;
-    let head = "# 由 gongwen demo 產生：臺北市政府教育局的公文管理系統（測試憑證，勿用於正式環境）\n";
+    let head =
+        "# 由 gongwen demo 產生：臺北市政府教育局的公文管理系統（測試憑證，勿用於正式環境）\n";
     write_atomic(&dir.join("office.toml"), format!("{head}{text}").as_bytes())?;
 
     // What an administrator does on the first day: import the units and the people, set the
@@ -268,11 +269,7 @@ pub async fn start(
     let cfg = crate::center_cmd::load_file(&path)?
         .office
         .ok_or_else(|| demo_err(format!("{} 缺少 [office]", path.display())))?;
-    let signer_at = cfg
-        .web
-        .signer_url
-        .trim_start_matches("http://")
-        .to_string();
+    let signer_at = cfg.web.signer_url.trim_start_matches("http://").to_string();
     let running = gongwen_office::serve::start(cfg, gongwen_net::Clock::default()).await?;
     let (cert, key) = state
         .card("clerk")
@@ -328,8 +325,10 @@ async fn act(
         .with_office(async |o| {
             let text = gongwen_office::steps::prepare(o, req).await?;
             let pem = card
-                .sign_challenge(&text, now)
-                .map_err(|e| gongwen_office::OfficeError::new(gongwen_proto::Code::Internal, e.to_string()))?;
+                .sign_challenge(&text, now.div_euclid(1000))
+                .map_err(|e| {
+                    gongwen_office::OfficeError::new(gongwen_proto::Code::Internal, e.to_string())
+                })?;
             let (_, der) = der::pem::decode_vec(pem.as_bytes()).map_err(|e| {
                 gongwen_office::OfficeError::new(gongwen_proto::Code::Internal, e.to_string())
             })?;
@@ -356,7 +355,9 @@ pub async fn self_test(
     let mut waiting = Vec::new();
     for _ in 0..240 {
         gongwen_office::serve::sync_once(app).await;
-        waiting = intake::waiting(db, 50).await.map_err(gongwen_net::Refusal::from)?;
+        waiting = intake::waiting(db, 50)
+            .await
+            .map_err(gongwen_net::Refusal::from)?;
         if waiting.iter().any(|w| w.subject == subject) {
             break;
         }
@@ -367,7 +368,9 @@ pub async fn self_test(
         .ok_or_else(|| demo_err("學校的來函 60 秒內未進入待登記"))?;
     let now = || app.clock.now_ms();
     let refused = |e: gongwen_office::OfficeError| CliError::from(gongwen_net::Refusal::from(e));
-    let id = cases::next_number(db, "case", now()).await.map_err(refused)?;
+    let id = cases::next_number(db, "case", now())
+        .await
+        .map_err(refused)?;
     let req = |action, actor: &str| Request::new(&id, action, actor, now());
     let mut register = req(Action::Register, "clerk");
     register.new_case = Some(NewCase {
@@ -385,11 +388,23 @@ pub async fn self_test(
         r.target = Some(t.to_string());
         r
     };
-    act(app, state, &to_unit(req(Action::AssignUnit, "clerk"), "elem")).await?;
-    act(app, state, &to_unit(req(Action::AssignOfficer, "desk"), "officer")).await?;
+    act(
+        app,
+        state,
+        &to_unit(req(Action::AssignUnit, "clerk"), "elem"),
+    )
+    .await?;
+    act(
+        app,
+        state,
+        &to_unit(req(Action::AssignOfficer, "desk"), "officer"),
+    )
+    .await?;
     let reply = serde_json::json!({
         "文別": "函",
         "速別": "普通件",
+        "地址": "110204 臺北市信義區市府路1號",
+        "聯絡方式": ["承辦人：王小明", "電話：(02)2720-8889 分機 1234"],
         "主旨": "復貴校連線測試結果，請查照。",
         "段落": [{ "段名": "說明：", "文字": "復貴校來函。" }],
         "署名": ["局長　湯志民"],
@@ -402,7 +417,12 @@ pub async fn self_test(
         content: reply.to_string().into_bytes(),
     });
     act(app, state, &draft).await?;
-    act(app, state, &to_unit(req(Action::Submit, "officer"), "chief")).await?;
+    act(
+        app,
+        state,
+        &to_unit(req(Action::Submit, "officer"), "chief"),
+    )
+    .await?;
     act(app, state, &to_unit(req(Action::Approve, "chief"), "dept")).await?;
     let mut decide = req(Action::Decide, "dept");
     decide.decisions = vec![("draft-1".into(), Decision::Issue)];
@@ -417,7 +437,9 @@ pub async fn self_test(
     file.comment = "A01/115/1/1".into();
     file.retention = Some("5年".into());
     act(app, state, &file).await?;
-    let exported = export::export(db, &app.agency, &id).await.map_err(refused)?;
+    let exported = export::export(db, &app.agency, &id)
+        .await
+        .map_err(refused)?;
     let report = export::verify(&exported, &app.trust.store());
     if !report.is_ok() {
         return Err(demo_err(format!(
