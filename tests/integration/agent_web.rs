@@ -43,9 +43,11 @@ pub(crate) fn challenge_of(html: &str) -> (String, String) {
         .unwrap()
         .to_string();
     let text = html
-        .split("<textarea id=\"challenge\" hidden readonly>")
+        .split("<textarea id=\"challenge\"")
         .nth(1)
+        .and_then(|t| t.split_once('>'))
         .unwrap()
+        .1
         .split("</textarea>")
         .next()
         .unwrap()

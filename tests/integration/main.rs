@@ -13,3 +13,4 @@ mod federation;
 mod hostile;
 mod hostile_senders;
 mod office;
+mod office_web;
