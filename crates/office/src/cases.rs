@@ -410,6 +410,224 @@ pub async fn worklists_for(
     Ok(out)
 }
 
+/// The number the next case of this year will get from `series`, without taking it: what the
+/// administrator's page shows.
+pub async fn peek_number(db: &Db, series: &str, now_ms: i64) -> Result<String, OfficeError> {
+    let year: i64 = crate::taipei_day(now_ms)
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(1911);
+    let next = db
+        .fetch_optional(
+            "SELECT next FROM office_counters WHERE name = $1 AND year = $2",
+            &[series.into(), year.into()],
+        )
+        .await?
+        .map(|r| r.i64(0))
+        .transpose()?
+        .unwrap_or(1);
+    Ok(format!("{}{next:07}", year - 1911))
+}
+
+/// The files an 電子收文 came with, by name, the DI first: what the clerk reads before
+/// registering (each as received, never changed).
+pub async fn intake_files(db: &Db, intake_id: &str) -> Result<Vec<(String, Vec<u8>)>, OfficeError> {
+    let rows = db
+        .fetch_all(
+            "SELECT name, content FROM office_intake_files WHERE intake = $1 ORDER BY name",
+            &[intake_id.into()],
+        )
+        .await?;
+    let mut files = Vec::new();
+    for r in rows {
+        files.push((r.text("name")?, r.bytes("content")?));
+    }
+    files.sort_by_key(|(name, _)| !name.to_ascii_lowercase().ends_with(".di"));
+    Ok(files)
+}
+
+/// One received file's bytes.
+pub async fn intake_file(db: &Db, intake_id: &str, name: &str) -> Result<Vec<u8>, OfficeError> {
+    db.fetch_optional(
+        "SELECT content FROM office_intake_files WHERE intake = $1 AND name = $2",
+        &[intake_id.into(), name.into()],
+    )
+    .await?
+    .map(|r| r.bytes(0))
+    .transpose()?
+    .ok_or_else(|| {
+        OfficeError::new(
+            Code::NotFound,
+            format!("收文「{intake_id}」沒有檔案「{name}」"),
+        )
+    })
+}
+
+/// Cases on one page of a search.
+pub const SEARCH_PAGE: i64 = 50;
+/// The farthest page a search goes (then the words must narrow it).
+pub const SEARCH_MAX_PAGE: i64 = 200;
+/// Most words of a subject search, and the longest word or number searched for.
+pub const SEARCH_MAX_WORDS: usize = 5;
+pub const SEARCH_MAX_CHARS: usize = 50;
+
+/// Whose cases a person may find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visible {
+    /// Every case (檔案, 稽催, 系統管理).
+    All,
+    /// The cases these people hold or are officer of, and those assigned to these units.
+    Own {
+        people: Vec<String>,
+        units: Vec<String>,
+    },
+}
+
+/// A search: every part optional; words all appear in the subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// Part of the case number, 收文字號, 發文字號, or the incoming document's 發文字號.
+    pub number: String,
+    /// Words of the subject, separated by spaces.
+    pub words: String,
+    pub state: Option<State>,
+    /// Created at or after (Unix ms).
+    pub from_ms: Option<i64>,
+    /// Created before (Unix ms).
+    pub before_ms: Option<i64>,
+    pub visible: Visible,
+    /// From 1.
+    pub page: i64,
+}
+
+/// One page of a search, the newest first, and whether another follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub items: Vec<WorkItem>,
+    pub more: bool,
+}
+
+/// `text` as a LIKE pattern that finds it anywhere: `%`, `_` and `\` match only themselves
+/// (with `ESCAPE '\'`).
+pub fn like_anywhere(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// The start of a Taipei day (`YYYY-MM-DD`) in Unix ms; `None` when it is not a date.
+pub fn day_start_ms(day: &str) -> Option<i64> {
+    crate::check_day("日期", day).ok()?;
+    let mut parts = day.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?)
+        .ok()?;
+    let t = date
+        .midnight()
+        .assume_offset(gongwen_calendar::TAIPEI_OFFSET);
+    Some(t.unix_timestamp() * 1000)
+}
+
+/// Finds cases by number, subject words, state and date, among those `q.visible` allows; a
+/// page of [`SEARCH_PAGE`], the newest first.
+pub async fn search(db: &Db, q: &SearchQuery) -> Result<Found, OfficeError> {
+    use gongwen_store::Value;
+    let too_long = |what: &str| crate::bad(format!("{what}最多 {SEARCH_MAX_CHARS} 個字"));
+    let mut sql = String::from(
+        "SELECT c.id, c.subject, c.urgency, c.state, c.created_at FROM office_cases c WHERE 1 = 1",
+    );
+    let mut args: Vec<Value> = Vec::new();
+    let arg = |args: &mut Vec<Value>, v: Value| {
+        args.push(v);
+        format!("${}", args.len())
+    };
+    let number = q.number.trim();
+    if !number.is_empty() {
+        if number.chars().count() > SEARCH_MAX_CHARS {
+            return Err(too_long("文號"));
+        }
+        let n = arg(&mut args, like_anywhere(number).into());
+        sql.push_str(&format!(
+            " AND (c.id LIKE {n} ESCAPE '\\' OR c.receipt_number LIKE {n} ESCAPE '\\' OR c.dispatch_number LIKE {n} ESCAPE '\\' \
+             OR EXISTS (SELECT 1 FROM office_intake i WHERE i.case_id = c.id AND i.doc_number LIKE {n} ESCAPE '\\'))"
+        ));
+    }
+    let words: Vec<&str> = q.words.split_whitespace().collect();
+    if words.len() > SEARCH_MAX_WORDS {
+        return Err(crate::bad(format!("主旨最多查 {SEARCH_MAX_WORDS} 個詞")));
+    }
+    for w in words {
+        if w.chars().count() > SEARCH_MAX_CHARS {
+            return Err(too_long("主旨的詞"));
+        }
+        let n = arg(&mut args, like_anywhere(w).into());
+        sql.push_str(&format!(" AND c.subject LIKE {n} ESCAPE '\\'"));
+    }
+    if let Some(s) = q.state {
+        let n = arg(&mut args, s.as_str().into());
+        sql.push_str(&format!(" AND c.state = {n}"));
+    }
+    if let Some(from) = q.from_ms {
+        let n = arg(&mut args, from.into());
+        sql.push_str(&format!(" AND c.created_at >= {n}"));
+    }
+    if let Some(before) = q.before_ms {
+        let n = arg(&mut args, before.into());
+        sql.push_str(&format!(" AND c.created_at < {n}"));
+    }
+    if let Visible::Own { people, units } = &q.visible {
+        let mut any = Vec::new();
+        for p in people {
+            let n = arg(&mut args, p.as_str().into());
+            any.push(format!("c.holder = {n} OR c.officer = {n}"));
+        }
+        for u in units {
+            let n = arg(&mut args, u.as_str().into());
+            any.push(format!("c.unit = {n}"));
+        }
+        if any.is_empty() {
+            return Ok(Found {
+                items: Vec::new(),
+                more: false,
+            });
+        }
+        sql.push_str(&format!(" AND ({})", any.join(" OR ")));
+    }
+    let page = q.page.clamp(1, SEARCH_MAX_PAGE);
+    let limit = arg(&mut args, (SEARCH_PAGE + 1).into());
+    let offset = arg(&mut args, ((page - 1) * SEARCH_PAGE).into());
+    sql.push_str(&format!(
+        " ORDER BY c.created_at DESC, c.id DESC LIMIT {limit} OFFSET {offset}"
+    ));
+    let rows = db.fetch_all(&sql, &args).await?;
+    let mut items = rows
+        .iter()
+        .map(|r| {
+            let s = r.text("state")?;
+            Ok(WorkItem {
+                id: r.text("id")?,
+                subject: r.text("subject")?,
+                urgency: r.text("urgency")?,
+                state: State::parse(&s).ok_or_else(|| StoreError::Corrupt {
+                    detail: format!("案件狀態「{s}」"),
+                })?,
+                created_at: r.i64("created_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let more = items.len() as i64 > SEARCH_PAGE;
+    items.truncate(SEARCH_PAGE as usize);
+    Ok(Found { items, more })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,5 +677,260 @@ mod tests {
         );
         let done = [consult(1, true, true)];
         assert!(awaited(&done).is_empty());
+    }
+
+    use crate::org::testing::{agency, with_db};
+
+    #[test]
+    fn like_patterns_match_only_what_is_typed() {
+        assert_eq!(like_anywhere("a%b_c\\"), "%a\\%b\\_c\\\\%");
+        assert_eq!(like_anywhere("公文"), "%公文%");
+    }
+
+    #[test]
+    fn days_start_at_taipei_midnight() {
+        // 2026-01-05 00:00 in Taipei is 2026-01-04T16:00:00Z.
+        assert_eq!(day_start_ms("2026-01-05"), Some(1_767_542_400_000));
+        assert_eq!(day_start_ms("2026-02-30"), None);
+        assert_eq!(day_start_ms("115-01-05"), None);
+    }
+
+    async fn add_case(
+        db: &Db,
+        id: &str,
+        subject: &str,
+        state: State,
+        unit: Option<&str>,
+        holder: Option<&str>,
+        at: i64,
+    ) {
+        db.execute(
+            "INSERT INTO office_cases (id, origin, subject, matter, urgency, state, unit, officer, holder, created_at) VALUES ($1, 'paper', $2, '一般', '普通件', $3, $4, $5, $5, $6)",
+            &[
+                id.into(),
+                subject.into(),
+                state.as_str().into(),
+                unit.into(),
+                holder.into(),
+                at.into(),
+            ],
+        )
+        .await
+        .unwrap();
+    }
+
+    fn query(visible: Visible) -> SearchQuery {
+        SearchQuery {
+            number: String::new(),
+            words: String::new(),
+            state: None,
+            from_ms: None,
+            before_ms: None,
+            visible,
+            page: 1,
+        }
+    }
+
+    #[test]
+    fn search_finds_by_number_words_state_and_day_within_what_one_may_see() {
+        with_db("search", |db| async move {
+            agency(&db).await;
+            let day = day_start_ms("2026-03-02").unwrap();
+            add_case(
+                &db,
+                "1150000001",
+                "校園安全 100% 檢查",
+                State::WithOfficer,
+                Some("k12"),
+                Some("officer"),
+                day,
+            )
+            .await;
+            add_case(
+                &db,
+                "1150000002",
+                "校園_午餐",
+                State::Filed,
+                Some("k12"),
+                None,
+                day + 1000,
+            )
+            .await;
+            add_case(
+                &db,
+                "1150000003",
+                "體育 校園 活動",
+                State::InReview,
+                Some("hs"),
+                Some("other"),
+                day + 86_400_000,
+            )
+            .await;
+            add_case(
+                &db,
+                "1150000004",
+                "待分文",
+                State::Registered,
+                None,
+                None,
+                day - 86_400_000,
+            )
+            .await;
+            db.execute(
+                "UPDATE office_cases SET dispatch_number = '北市教字第1150001234號' WHERE id = '1150000002'",
+                &[],
+            )
+            .await
+            .unwrap();
+            let ids = |f: &Found| f.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+
+            let all = search(&db, &query(Visible::All)).await.unwrap();
+            assert_eq!(
+                ids(&all),
+                ["1150000003", "1150000002", "1150000001", "1150000004"],
+                "newest first"
+            );
+            assert!(!all.more);
+
+            let mut q = query(Visible::All);
+            q.words = "校園 檢查".into();
+            assert_eq!(ids(&search(&db, &q).await.unwrap()), ["1150000001"]);
+            q.words = "100%".into();
+            assert_eq!(ids(&search(&db, &q).await.unwrap()), ["1150000001"]);
+            q.words = "%".into();
+            assert_eq!(
+                ids(&search(&db, &q).await.unwrap()),
+                ["1150000001"],
+                "% is itself"
+            );
+            q.words = "_".into();
+            assert_eq!(
+                ids(&search(&db, &q).await.unwrap()),
+                ["1150000002"],
+                "_ is itself"
+            );
+
+            let mut q = query(Visible::All);
+            q.number = "1234".into();
+            assert_eq!(
+                ids(&search(&db, &q).await.unwrap()),
+                ["1150000002"],
+                "by 發文字號"
+            );
+            q.number = "0000003".into();
+            assert_eq!(ids(&search(&db, &q).await.unwrap()), ["1150000003"]);
+
+            let mut q = query(Visible::All);
+            q.state = Some(State::Filed);
+            assert_eq!(ids(&search(&db, &q).await.unwrap()), ["1150000002"]);
+
+            let mut q = query(Visible::All);
+            q.from_ms = Some(day);
+            q.before_ms = Some(day + 86_400_000);
+            assert_eq!(
+                ids(&search(&db, &q).await.unwrap()),
+                ["1150000002", "1150000001"]
+            );
+
+            let own = |people: &[&str], units: &[&str]| Visible::Own {
+                people: people.iter().map(|p| p.to_string()).collect(),
+                units: units.iter().map(|u| u.to_string()).collect(),
+            };
+            let f = search(&db, &query(own(&["other"], &[]))).await.unwrap();
+            assert_eq!(ids(&f), ["1150000003"], "held by them");
+            let f = search(&db, &query(own(&["officer"], &["k12"])))
+                .await
+                .unwrap();
+            assert_eq!(ids(&f), ["1150000002", "1150000001"], "and their unit's");
+            let f = search(&db, &query(own(&[], &[]))).await.unwrap();
+            assert!(f.items.is_empty());
+
+            let mut q = query(Visible::All);
+            q.words = "a b c d e f".into();
+            assert_eq!(search(&db, &q).await.unwrap_err().code(), Code::BadRequest);
+        });
+    }
+
+    #[test]
+    fn search_pages_are_bounded() {
+        with_db("search-pages", |db| async move {
+            agency(&db).await;
+            for i in 0..(SEARCH_PAGE + 3) {
+                add_case(
+                    &db,
+                    &format!("115{i:07}"),
+                    "案",
+                    State::Filed,
+                    None,
+                    None,
+                    i,
+                )
+                .await;
+            }
+            let first = search(&db, &query(Visible::All)).await.unwrap();
+            assert_eq!(first.items.len() as i64, SEARCH_PAGE);
+            assert!(first.more);
+            let mut q = query(Visible::All);
+            q.page = 2;
+            let second = search(&db, &q).await.unwrap();
+            assert_eq!(second.items.len(), 3);
+            assert!(!second.more);
+            assert_eq!(second.items[2].id, "1150000000", "the oldest last");
+            q.page = -5;
+            assert_eq!(
+                search(&db, &q).await.unwrap().items.len() as i64,
+                SEARCH_PAGE
+            );
+        });
+    }
+
+    #[test]
+    fn numbers_are_peeked_without_being_taken() {
+        with_db("numbers", |db| async move {
+            let now = day_start_ms("2026-05-01").unwrap();
+            assert_eq!(peek_number(&db, "case", now).await.unwrap(), "1150000001");
+            assert_eq!(next_number(&db, "case", now).await.unwrap(), "1150000001");
+            assert_eq!(peek_number(&db, "case", now).await.unwrap(), "1150000002");
+            assert_eq!(peek_number(&db, "case", now).await.unwrap(), "1150000002");
+            let next_year = day_start_ms("2027-01-01").unwrap();
+            assert_eq!(
+                peek_number(&db, "case", next_year).await.unwrap(),
+                "1160000001"
+            );
+        });
+    }
+
+    #[test]
+    fn received_files_read_back_the_di_first() {
+        with_db("intake-files", |db| async move {
+            db.execute(
+                "INSERT INTO office_intake (id, sender, sender_name, doc_number, subject, urgency, received_at, fetched_at) VALUES ('p1', 'A', '甲', '字號', '主旨', '普通件', 1, 1)",
+                &[],
+            )
+            .await
+            .unwrap();
+            for (name, content) in [
+                ("a.pdf", b"%PDF-1.4".as_slice()),
+                ("x.di", b"<di/>"),
+                ("x.sw", b"<sw/>"),
+            ] {
+                db.execute(
+                    "INSERT INTO office_intake_files (intake, name, content) VALUES ('p1', $1, $2)",
+                    &[name.into(), content.into()],
+                )
+                .await
+                .unwrap();
+            }
+            let files = intake_files(&db, "p1").await.unwrap();
+            assert_eq!(
+                files.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+                ["x.di", "a.pdf", "x.sw"]
+            );
+            assert_eq!(intake_file(&db, "p1", "a.pdf").await.unwrap(), b"%PDF-1.4");
+            assert_eq!(
+                intake_file(&db, "p1", "../etc").await.unwrap_err().code(),
+                Code::NotFound
+            );
+        });
     }
 }

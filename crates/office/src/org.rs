@@ -540,6 +540,255 @@ fn refusal_text(e: OfficeError) -> String {
     }
 }
 
+/// Turns a unit's online sign-off on or off: a 會辦 with a unit that is off turns the case to
+/// paper (exclusion 8).
+pub async fn set_online(db: &Db, id: &str, online: bool) -> Result<Unit, OfficeError> {
+    let n = db
+        .execute(
+            "UPDATE office_units SET online = $2 WHERE id = $1",
+            &[id.into(), online.into()],
+        )
+        .await?;
+    if n == 0 {
+        return Err(not_found("單位", id));
+    }
+    unit(db, id).await
+}
+
+/// What a signing certificate binds a person to, read from the certificate an administrator
+/// registers (a card's signing certificate, PEM or DER; of a chain, the first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardKey {
+    /// SHA-256 (hex) of its SubjectPublicKeyInfo: what every signature is matched against.
+    pub spki_sha256: String,
+    /// Its subject, for the administrator to check it is the right person's.
+    pub subject: String,
+    /// The end of its validity, Unix seconds.
+    pub not_after: i64,
+}
+
+/// Reads a signing certificate. An encryption-only certificate (the card's other one) is
+/// refused: signatures are never made with it.
+pub fn card_key(cert: &[u8]) -> Result<CardKey, OfficeError> {
+    use gongwen_trust::path::{Purpose, hex, not_after, primary_purpose, spki_sha256};
+    if cert.len() > 64 * 1024 {
+        return Err(bad("憑證檔過大（最多 64 KiB）"));
+    }
+    let certs = gongwen_trust::cms::load_certs(cert).map_err(|e| bad(e.to_string()))?;
+    let first = certs.first().ok_or_else(|| bad("檔案中沒有憑證"))?;
+    // Without a key usage a certificate may sign; with one, it must say so.
+    let signs = match first
+        .tbs_certificate
+        .get::<x509_cert::ext::pkix::KeyUsage>()
+    {
+        Ok(Some((_, ku))) => ku.digital_signature() || ku.non_repudiation(),
+        Ok(None) => true,
+        Err(e) => return Err(bad(format!("憑證的金鑰用途無法解讀：{e}"))),
+    };
+    if !signs || primary_purpose(first) == Some(Purpose::Encryption) {
+        return Err(bad(
+            "這是加密用憑證；請登記卡片的簽章用憑證（金鑰用途含數位簽章）",
+        ));
+    }
+    let key = spki_sha256(first).map_err(|e| bad(e.to_string()))?;
+    Ok(CardKey {
+        spki_sha256: hex(&key),
+        subject: first.tbs_certificate.subject.to_string(),
+        not_after: not_after(first),
+    })
+}
+
+/// Binds `person` to a signing certificate's key (or, with `None`, unbinds them: a lost
+/// card). Their earlier steps stay verifiable: each keeps the certificate it was signed with.
+pub async fn set_card(
+    db: &Db,
+    person_id: &str,
+    spki_sha256: Option<&str>,
+) -> Result<Person, OfficeError> {
+    if let Some(h) = spki_sha256
+        && gongwen_trust::path::unhex32(h).is_none()
+    {
+        return Err(bad("憑證公鑰摘要須為 64 個十六進位數字"));
+    }
+    person(db, person_id).await?;
+    db.execute(
+        "UPDATE office_people SET spki_sha256 = $2 WHERE id = $1",
+        &[
+            person_id.into(),
+            spki_sha256.map(str::to_ascii_lowercase).into(),
+        ],
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Duplicate { .. } => bad("這張憑證已登記給其他人員"),
+        e => e.into(),
+    })?;
+    person(db, person_id).await
+}
+
+/// Takes a role back. The last administrator keeps theirs: someone must be able to grant it.
+pub async fn revoke(
+    db: &Db,
+    person_id: &str,
+    role: Role,
+    unit_id: &str,
+) -> Result<(), OfficeError> {
+    if role == Role::Admin {
+        let others = db
+            .fetch_optional(
+                "SELECT 1 FROM office_roles WHERE role = $1 AND NOT (person = $2 AND unit = $3)",
+                &[role.as_str().into(), person_id.into(), unit_id.into()],
+            )
+            .await?;
+        if others.is_none() {
+            return Err(OfficeError::new(
+                Code::OfficeState,
+                "不能撤銷最後一個系統管理角色",
+            ));
+        }
+    }
+    let n = db
+        .execute(
+            "DELETE FROM office_roles WHERE person = $1 AND role = $2 AND unit = $3",
+            &[person_id.into(), role.as_str().into(), unit_id.into()],
+        )
+        .await?;
+    if n == 0 {
+        return Err(OfficeError::new(
+            Code::NotFound,
+            format!("「{person_id}」沒有{}（{unit_id}）的角色", role.label()),
+        ));
+    }
+    Ok(())
+}
+
+/// Every role held, as (person, role, unit), by person: the administrator's list in one read.
+pub async fn all_roles(db: &Db) -> Result<Vec<(String, Role, String)>, OfficeError> {
+    let rows = db
+        .fetch_all(
+            "SELECT person, role, unit FROM office_roles ORDER BY person, role, unit",
+            &[],
+        )
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        if let Some(role) = Role::parse(&r.text("role")?) {
+            out.push((r.text("person")?, role, r.text("unit")?));
+        }
+    }
+    Ok(out)
+}
+
+fn deputy_from(r: &Row) -> Result<Deputy, StoreError> {
+    Ok(Deputy {
+        principal: r.text("principal")?,
+        deputy: r.text("deputy")?,
+        first_day: r.text("first_day")?,
+        last_day: r.text("last_day")?,
+    })
+}
+
+/// The deputy arrangements in force on `day` or later (current and future), by first day.
+pub async fn deputies_from(db: &Db, day: &str) -> Result<Vec<Deputy>, OfficeError> {
+    let rows = db
+        .fetch_all(
+            "SELECT principal, deputy, first_day, last_day FROM office_deputies WHERE last_day >= $1 ORDER BY first_day, principal, deputy",
+            &[day.into()],
+        )
+        .await?;
+    Ok(rows.iter().map(deputy_from).collect::<Result<_, _>>()?)
+}
+
+/// Removes a deputy arrangement (keyed by principal, deputy and first day).
+pub async fn remove_deputy(
+    db: &Db,
+    principal: &str,
+    deputy: &str,
+    first_day: &str,
+) -> Result<(), OfficeError> {
+    let n = db
+        .execute(
+            "DELETE FROM office_deputies WHERE principal = $1 AND deputy = $2 AND first_day = $3",
+            &[principal.into(), deputy.into(), first_day.into()],
+        )
+        .await?;
+    if n == 0 {
+        return Err(OfficeError::new(
+            Code::NotFound,
+            format!("沒有 {principal} 由 {deputy} 自 {first_day} 起的代理"),
+        ));
+    }
+    Ok(())
+}
+
+/// A throw-away database for the office's tests: SQLite in a fresh folder, migrated.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::future::Future;
+
+    use gongwen_store::Db;
+
+    /// Runs `f` on a new database (and a runtime of its own), removing both after.
+    pub(crate) fn with_db<F, Fut>(name: &str, f: F)
+    where
+        F: FnOnce(Db) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = std::env::temp_dir().join(format!(
+            "gongwen-office-{name}-{}-{}",
+            std::process::id(),
+            gongwen_store::random_hex(4)
+        ));
+        rt.block_on(async {
+            let db = Db::connect(&format!("sqlite://{}/office.db", dir.display()))
+                .await
+                .unwrap();
+            f(db.clone()).await;
+            db.close().await;
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// An agency with a 一級單位 `k12` under it, an officer, a clerk and an admin.
+    pub(crate) async fn agency(db: &Db) {
+        use crate::org::{Person, Role, add_person, add_unit, grant};
+        add_unit(db, "edu", None, "臺北市政府教育局", true)
+            .await
+            .unwrap();
+        add_unit(db, "k12", Some("edu"), "國中教育科", true)
+            .await
+            .unwrap();
+        add_unit(db, "hs", Some("edu"), "高中教育科", true)
+            .await
+            .unwrap();
+        for (id, unit, role) in [
+            ("officer", "k12", Role::Officer),
+            ("clerk", "edu", Role::Clerk),
+            ("admin", "edu", Role::Admin),
+            ("other", "hs", Role::Officer),
+        ] {
+            add_person(
+                db,
+                &Person {
+                    id: id.into(),
+                    name: format!("{id}姓名"),
+                    title: "科員".into(),
+                    unit: unit.into(),
+                    spki_sha256: None,
+                },
+            )
+            .await
+            .unwrap();
+            grant(db, id, role, unit).await.unwrap();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -560,5 +809,192 @@ mod tests {
         assert!(check_id("代號", "a/b").is_err());
         assert!(check_id("代號", "教育局").is_err());
         assert!(check_id("代號", &"a".repeat(41)).is_err());
+    }
+
+    use super::testing::{agency, with_db};
+
+    #[test]
+    fn units_turn_online_and_back() {
+        with_db("online", |db| async move {
+            agency(&db).await;
+            assert!(!set_online(&db, "k12", false).await.unwrap().online);
+            assert!(!unit(&db, "k12").await.unwrap().online);
+            assert!(set_online(&db, "k12", true).await.unwrap().online);
+            let e = set_online(&db, "nope", true).await.unwrap_err();
+            assert_eq!(e.code(), Code::NotFound);
+        });
+    }
+
+    #[test]
+    fn a_card_is_read_bound_and_unbound() {
+        use gongwen_trust::pki::{InitOptions, IssueRequest, KeyType, Subject, TestCa, Usage};
+        let dir = std::env::temp_dir().join(format!(
+            "gongwen-office-card-{}-{}",
+            std::process::id(),
+            gongwen_store::random_hex(4)
+        ));
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut ca = TestCa::init(
+            &dir,
+            &InitOptions {
+                key: KeyType::P256,
+                years: 5,
+            },
+            now - 60,
+        )
+        .unwrap();
+        let issued = ca
+            .issue(
+                &IssueRequest {
+                    subject: Subject::Person {
+                        name: "王小明".into(),
+                    },
+                    key: KeyType::P256,
+                    days: 30,
+                },
+                now - 60,
+            )
+            .unwrap();
+        let signing = issued
+            .iter()
+            .find(|c| c.record.usage == Usage::Signing)
+            .unwrap();
+        let pem = std::fs::read(&signing.cert_file).unwrap();
+        let key = card_key(&pem).unwrap();
+        assert_eq!(key.spki_sha256, signing.spki_sha256);
+        assert!(key.not_after > now);
+        let enc = issued
+            .iter()
+            .find(|c| c.record.usage == Usage::Encryption)
+            .unwrap();
+        let e = card_key(&std::fs::read(&enc.cert_file).unwrap()).unwrap_err();
+        assert!(e.to_string().contains("加密用憑證"), "{e}");
+        assert_eq!(
+            card_key(b"not a certificate").unwrap_err().code(),
+            Code::BadRequest
+        );
+        assert!(card_key(&vec![b'a'; 65 * 1024]).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+
+        with_db("card", |db| async move {
+            agency(&db).await;
+            let p = set_card(&db, "officer", Some(&key.spki_sha256.to_uppercase()))
+                .await
+                .unwrap();
+            assert_eq!(p.spki_sha256.as_deref(), Some(key.spki_sha256.as_str()));
+            assert_eq!(
+                person_by_key(&db, &key.spki_sha256)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id,
+                "officer"
+            );
+            let e = set_card(&db, "clerk", Some(&key.spki_sha256))
+                .await
+                .unwrap_err();
+            assert!(e.to_string().contains("已登記給其他人員"), "{e}");
+            assert_eq!(
+                set_card(&db, "clerk", Some("12")).await.unwrap_err().code(),
+                Code::BadRequest
+            );
+            assert_eq!(
+                set_card(&db, "nobody", None).await.unwrap_err().code(),
+                Code::NotFound
+            );
+            assert!(
+                set_card(&db, "officer", None)
+                    .await
+                    .unwrap()
+                    .spki_sha256
+                    .is_none()
+            );
+        });
+    }
+
+    #[test]
+    fn roles_are_granted_listed_and_revoked_but_not_the_last_admin() {
+        with_db("roles", |db| async move {
+            agency(&db).await;
+            grant(&db, "officer", Role::Desk, "k12").await.unwrap();
+            let all = all_roles(&db).await.unwrap();
+            assert!(all.contains(&("officer".into(), Role::Desk, "k12".into())));
+            assert_eq!(all.len(), 5);
+            revoke(&db, "officer", Role::Desk, "k12").await.unwrap();
+            assert!(!holds(&db, "officer", Role::Desk, "k12").await.unwrap());
+            let e = revoke(&db, "officer", Role::Desk, "k12").await.unwrap_err();
+            assert_eq!(e.code(), Code::NotFound);
+            let e = revoke(&db, "admin", Role::Admin, "edu").await.unwrap_err();
+            assert_eq!(e.code(), Code::OfficeState, "the last administrator");
+            grant(&db, "clerk", Role::Admin, "edu").await.unwrap();
+            revoke(&db, "admin", Role::Admin, "edu").await.unwrap();
+            assert!(!has_role(&db, "admin", Role::Admin).await.unwrap());
+        });
+    }
+
+    #[test]
+    fn deputies_list_from_today_and_are_removed() {
+        with_db("deputies", |db| async move {
+            agency(&db).await;
+            for (first, last) in [
+                ("2026-01-01", "2026-01-31"),
+                ("2026-03-01", "2026-03-05"),
+                ("2026-03-10", "2026-04-01"),
+            ] {
+                add_deputy(
+                    &db,
+                    &Deputy {
+                        principal: "officer".into(),
+                        deputy: "other".into(),
+                        first_day: first.into(),
+                        last_day: last.into(),
+                    },
+                )
+                .await
+                .unwrap();
+            }
+            let now = deputies_from(&db, "2026-03-05").await.unwrap();
+            assert_eq!(
+                now.iter().map(|d| d.first_day.as_str()).collect::<Vec<_>>(),
+                ["2026-03-01", "2026-03-10"],
+                "the one ending today still counts"
+            );
+            remove_deputy(&db, "officer", "other", "2026-03-01")
+                .await
+                .unwrap();
+            assert!(
+                !is_deputy(&db, "officer", "other", "2026-03-02")
+                    .await
+                    .unwrap()
+            );
+            let e = remove_deputy(&db, "officer", "other", "2026-03-01")
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), Code::NotFound);
+        });
+    }
+
+    #[test]
+    fn imports_report_each_refused_line() {
+        with_db("import", |db| async move {
+            let units = "\u{feff}單位代號,上級單位代號,單位名稱,線上簽核\nedu,,教育局,是\nk12,edu,國中教育科,否\nbad,nope,不存在,是\nx,edu,科,也許\n";
+            let r = import_units(&db, units).await.unwrap();
+            assert_eq!(r.added, 2);
+            assert_eq!(
+                r.refused.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+                [4, 5]
+            );
+            assert!(!unit(&db, "k12").await.unwrap().online);
+            let people = "人員代號,姓名,職稱,單位代號,憑證公鑰SHA-256,角色\nchief,王科長,科長,k12,,主管、登記桌\nofficer,張承辦,科員,k12,xyz,承辦人\n";
+            let r = import_people(&db, people).await.unwrap();
+            assert_eq!(r.added, 1);
+            assert_eq!(r.refused.len(), 1);
+            assert_eq!(r.refused[0].0, 3);
+            assert!(holds(&db, "chief", Role::Supervisor, "k12").await.unwrap());
+            assert!(
+                import_units(&db, "a,b\n").await.is_err(),
+                "the header is checked"
+            );
+        });
     }
 }

@@ -83,6 +83,7 @@ pub fn router(app: Shared, secure: bool, signin: Arc<SignIn>) -> Router {
     let big = crate::steps::MAX_VERSION_BYTES + 1024 * 1024;
     let uploads = Router::new()
         .merge(intake::upload_routes())
+        .merge(admin::upload_routes())
         .merge(case::upload_routes())
         .layer(axum::middleware::from_fn(move |r, n| {
             gongwen_net::body_limit(big, r, n)
