@@ -477,6 +477,14 @@ async fn register(
     }
     let db = &me.app.db;
     let inc = intake::incoming(db, &id).await.map_err(Refusal::from)?;
+    // Refused before a number is taken: a 收文號 given and not used is a gap in the series.
+    if let Some(c) = &inc.case_id {
+        let why = format!("收文「{id}」已登記為案件「{c}」");
+        return Err(Refusal::new(Code::OfficeState, why).into());
+    }
+    if inc.returned.is_some() {
+        return Err(Refusal::new(Code::OfficeState, format!("收文「{id}」已退文")).into());
+    }
     let now = me.app.clock.now_ms();
     let case = cases::next_number(db, "case", now)
         .await
@@ -752,7 +760,15 @@ fn check_paper(f: &PaperForm, u: &Upload) -> FormErrors {
         100,
         true,
     );
-    check_line(&mut errors, "subject", "主旨", &f.subject, 500, false);
+    // The subject box may wrap lines; the case's subject is one line.
+    check_line(
+        &mut errors,
+        "subject",
+        "主旨",
+        &one_line(&f.subject, usize::MAX),
+        500,
+        false,
+    );
     check_urgency(&f.urgency, &mut errors);
     check_matter(&f.matter, &mut errors);
     match &u.file {
@@ -793,7 +809,7 @@ async fn paper(me: Me, mp: Multipart) -> Result<Response, WebError> {
     let mut req = Request::new(&case, Action::Register, &me.person.id, now);
     req.new_case = Some(NewCase {
         origin: Origin::Paper,
-        subject: f.subject.trim().to_string(),
+        subject: one_line(&f.subject, 500),
         matter: f.matter.trim().to_string(),
         urgency: f.urgency.clone(),
         intake: None,
@@ -1176,6 +1192,10 @@ mod tests {
 
     use super::testweb::{labelled, with_web};
 
+    fn w_now() -> i64 {
+        time::OffsetDateTime::now_utc().unix_timestamp() * 1000
+    }
+
     async fn received(db: &gongwen_store::Db, id: &str, subject: &str) {
         db.execute(
             "INSERT INTO office_intake (id, sender, sender_name, doc_number, subject, urgency, received_at, fetched_at) VALUES ($1, '376410000A', '臺南市政府', '府教字第1150000001號', $2, '速件', 1767580200000, 1)",
@@ -1282,6 +1302,36 @@ mod tests {
             let shown = shown.split("</pre>").next().unwrap();
             assert_eq!(shown.matches("文件：incoming").count(), 3, "{shown}");
 
+            w.db.execute(
+                "UPDATE office_intake SET returned = '誤送' WHERE id = 'pkg-1'",
+                &[],
+            )
+            .await
+            .unwrap();
+            let numbered = crate::cases::peek_number(&w.db, "case", w_now())
+                .await
+                .unwrap();
+            let gone = w
+                .post(
+                    "/intake/pkg-1/register",
+                    &[("matter", "一般公文"), ("urgency", "速件")],
+                )
+                .await;
+            assert_eq!(gone.status, StatusCode::CONFLICT);
+            assert!(gone.body.contains("E_OFFICE_STATE"));
+            assert_eq!(
+                crate::cases::peek_number(&w.db, "case", w_now())
+                    .await
+                    .unwrap(),
+                numbered,
+                "no number taken"
+            );
+            w.db.execute(
+                "UPDATE office_intake SET returned = NULL WHERE id = 'pkg-1'",
+                &[],
+            )
+            .await
+            .unwrap();
             let no_reason = w
                 .post("/intake/pkg-1/refuse", &[("reason", ""), ("text", "")])
                 .await;
@@ -1331,7 +1381,7 @@ mod tests {
                 vec![
                     ("sender", None, "臺南市民 王先生".as_bytes()),
                     ("doc_number", None, b"".as_slice()),
-                    ("subject", None, "陳情校園安全".as_bytes()),
+                    ("subject", None, "陳情\r\n校園安全".as_bytes()),
                     ("urgency", None, "普通件".as_bytes()),
                     ("matter", None, "人民陳情".as_bytes()),
                     ("scan", Some("scan.pdf"), scan),
@@ -1347,6 +1397,7 @@ mod tests {
             let sign = w.upload("/intake/paper", &fields(b"II*\0tiff")).await;
             assert_eq!(sign.status, StatusCode::OK, "{}", sign.body);
             assert!(sign.body.contains("來源：紙本收文"), "{}", sign.body);
+            assert!(sign.body.contains("主旨：陳情 校園安全"), "one line");
             assert!(sign.body.contains("文件：scan 第1版 scan SHA-256"));
             assert!(
                 sign.body
