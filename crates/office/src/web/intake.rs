@@ -49,28 +49,13 @@ pub fn upload_routes() -> Router<Web> {
     Router::new().route("/intake/paper", get(paper_form).post(paper))
 }
 
-// --- Page counts -------------------------------------------------------------------------
-//
-// STAND-IN, to be replaced: another module (`crate::pages`) counts the pages of a DI, a PDF
-// or a TIFF. Until it is merged, no page is counted and no suggestion is made. Replace the
-// two functions below by `crate::pages::count(name, bytes)` and
-// `crate::pages::over_limit(total)`.
+// --- Page counts (crate::pages) ------------------------------------------------------------
 
-/// STAND-IN for `crate::pages::count`: the pages of one file, when it can tell.
-fn page_count(_name: &str, _bytes: &[u8]) -> Option<u32> {
-    None
-}
-
-/// STAND-IN for `crate::pages::over_limit`: more pages than online sign-off takes
-/// (exclusion 2: 來文本文及附件超過 15 頁).
-fn over_limit(total: u32) -> bool {
-    total > 15
-}
-
-/// Files whose pages count towards exclusion 2: the DI and PDF/TIFF attachments.
-fn counts_pages(name: &str) -> bool {
+/// Files whose pages count towards exclusion 2: the DI and PDF/TIFF attachments (by name, or
+/// by content whatever their name); not the SW or other attachments.
+fn counts_pages(name: &str, bytes: &[u8]) -> bool {
     let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-    name.contains('.') && ["di", "pdf", "tif", "tiff"].contains(&ext.as_str())
+    (name.contains('.') && ["di", "pdf", "tif", "tiff"].contains(&ext.as_str())) || is_scan(bytes)
 }
 
 // --- 待登記 ------------------------------------------------------------------------------
@@ -164,8 +149,8 @@ fn file_lines(files: &[(String, Vec<u8>)]) -> (Vec<FileLine>, u32, bool) {
     let lines = files
         .iter()
         .map(|(name, bytes)| {
-            let pages = if counts_pages(name) {
-                match page_count(name, bytes) {
+            let pages = if counts_pages(name, bytes) {
+                match crate::pages::count(name, bytes) {
                     Some(n) => {
                         total = total.saturating_add(n);
                         format!("{n} 頁")
@@ -274,7 +259,7 @@ impl DocPage {
         let inc = intake::incoming(db, id).await.map_err(Refusal::from)?;
         let files = cases::intake_files(db, id).await.map_err(Refusal::from)?;
         let (files, total, all_counted) = file_lines(&files);
-        let over = over_limit(total);
+        let over = crate::pages::over_limit(total);
         let total_pages = match (all_counted, total) {
             (true, n) => format!("{n} 頁"),
             (false, 0) => "無法計算".to_string(),
@@ -1111,18 +1096,34 @@ mod tests {
         assert_eq!(one_line("  ", 10), "");
     }
 
+    /// A PDF whose page tree says `pages`.
+    fn pdf(pages: usize) -> Vec<u8> {
+        format!("%PDF-1.4\n2 0 obj<</Type/Pages/Kids[]/Count {pages}>>endobj\n%%EOF\n").into_bytes()
+    }
+
     #[test]
     fn pages_count_for_the_di_pdf_and_tiff() {
-        assert!(counts_pages("x.di") && counts_pages("a.PDF") && counts_pages("s.tif"));
-        assert!(!counts_pages("x.sw") && !counts_pages("a.odt") && !counts_pages("pdf"));
+        let plain = |name: &str| counts_pages(name, b"x");
+        assert!(plain("x.di") && plain("a.PDF") && plain("s.tif"));
+        assert!(!plain("x.sw") && !plain("a.odt") && !plain("pdf"));
+        assert!(
+            counts_pages("scan.bin", b"%PDF-1.7"),
+            "a PDF by its content"
+        );
         let (lines, total, all) = file_lines(&[
-            ("a.di".into(), b"<x/>".to_vec()),
+            ("a.pdf".into(), pdf(9)),
             ("a.sw".into(), b"<y/>".to_vec()),
+            ("b.pdf".into(), pdf(7)),
         ]);
-        assert_eq!(lines[0].pages, "無法計算", "the stand-in counts nothing");
-        assert_eq!(lines[1].pages, "");
-        assert_eq!((total, all), (0, false));
-        assert!(over_limit(16) && !over_limit(15));
+        assert_eq!(lines[0].pages, "9 頁");
+        assert_eq!(lines[1].pages, "", "the SW does not count");
+        assert_eq!((total, all), (16, true));
+        assert!(crate::pages::over_limit(total));
+        let (lines, total, all) = file_lines(&[("c.pdf".into(), b"%PDF-1.4 nothing".to_vec())]);
+        assert_eq!(
+            (lines[0].pages.as_str(), total, all),
+            ("無法計算", 0, false)
+        );
     }
 
     #[test]
@@ -1206,7 +1207,10 @@ mod tests {
         for (name, content) in [
             ("letter.di", b"<?xml version=\"1.0\"?><x/>".as_slice()),
             ("letter.sw", b"<sw/>"),
-            ("計畫書.pdf", b"%PDF-1.4\n%%EOF\n"),
+            (
+                "計畫書.pdf",
+                b"%PDF-1.4\n2 0 obj<</Type/Pages/Kids[]/Count 20>>endobj\n%%EOF\n",
+            ),
         ] {
             db.execute(
                 "INSERT INTO office_intake_files (intake, name, content) VALUES ($1, $2, $3)",
@@ -1243,7 +1247,12 @@ mod tests {
                 "速別 prefilled"
             );
             assert!(doc.body.contains("非本機關權責") && !doc.body.contains("含惡意程式"));
-            assert!(doc.body.contains("第 2 款"));
+            assert!(doc.body.contains("<td>20 頁</td>"), "{}", doc.body);
+            assert!(doc.body.contains("建議登記後改列紙本（第 2 款）"));
+            assert!(
+                doc.body
+                    .contains("第 2 款：來文本文及附件超過 15 頁 <strong>（建議）</strong>")
+            );
 
             let file = w
                 .get("/intake/pkg-1/files/%E8%A8%88%E7%95%AB%E6%9B%B8.pdf")
