@@ -6,83 +6,17 @@
 //   API); the association sees both statuses and prints the duty list; then it writes, previews
 //   and sends a 書函, a 公告 and a 開會通知單 (出席者／列席者, 聯絡人及電話), and the school receives
 //   each. Bad input on the way.
-// Screenshots of every step go to target/browser-artifacts/; every page is checked with axe-core
+// Screenshots of every step go to target/browser-artifacts/webjagent/; every page is checked with axe-core
 // (no serious or critical violation), the directory's public pages too.
 //
 // Usage: node tests/browser/webjagent.mjs [path/to/gongwen]   (default target/debug/gongwen)
 
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { fail, log, run, until } from './harness.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.resolve(process.argv[2] ?? path.join(root, 'target', 'debug', 'gongwen'));
-const artifacts = path.join(root, 'target', 'browser-artifacts');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const BUREAU = '379130000C';
 const SCHOOL = '395450100A';
-
-fs.rmSync(artifacts, { recursive: true, force: true });
-fs.mkdirSync(artifacts, { recursive: true });
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gongwen-browser-'));
-// Below the kernel's ephemeral range (from 32768), where any outgoing connection may take a port.
-const base = 20000 + (process.pid % 600) * 20;
-const children = [];
-let step = 0;
-
-function log(msg) {
-  console.log(`  ✓ ${msg}`);
-}
-
-function fail(msg) {
-  throw new Error(msg);
-}
-
-async function until(what, f, ms = 60000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await f()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  fail(`等候「${what}」逾時`);
-}
-
-/** A screenshot of the step, and axe-core on the page: no serious or critical violation. */
-async function shot(page, name) {
-  step += 1;
-  const file = path.join(artifacts, `${String(step).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  await page.addScriptTag({ content: axeSource });
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  if (bad.length) {
-    fs.writeFileSync(path.join(artifacts, `${String(step).padStart(2, '0')}-${name}-axe.json`), JSON.stringify(bad, null, 2));
-    fail(`${name}：axe-core 找到 ${bad.length} 個嚴重的無障礙問題：${bad.map((v) => `${v.id}（${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('、')}）`).join('；')}`);
-  }
-}
-
-/** Starts a child and resolves when a line matches. */
-function start(args, ready) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(child);
-    const lines = readline.createInterface({ input: child.stdout });
-    const timer = setTimeout(() => reject(new Error(`${args[0]} 未在 120 秒內就緒`)), 120000);
-    lines.on('line', (l) => {
-      if (ready.test(l)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} 結束（${code}）`)));
-  });
-}
 
 async function signIn(page, url) {
   await page.goto(`${url}/login`);
@@ -90,25 +24,23 @@ async function signIn(page, url) {
   await page.waitForURL(`${url}/inbox`);
 }
 
-async function main() {
-  console.log(`瀏覽器測試：示範網路在 ${dir}，截圖在 ${artifacts}`);
-  await start(['demo', '--dir', dir, '--port', String(base)], /^各服務的日誌/);
-  const state = JSON.parse(fs.readFileSync(path.join(dir, 'demo.json'), 'utf8'));
+run('webjagent', async (t) => {
+  const { dir, base, artifacts, browser } = t;
+  const state = await t.demo();
   const tn = `http://127.0.0.1:${state.ports.agent_tn}`;
   const tp = `http://127.0.0.1:${state.ports.agent_tp}`;
   const token = (code) => state.tokens.find(([c]) => c === code)[1];
   log('示範網路已啟動（通訊錄、臺北市與臺南市交換中心、兩個代理程式、協會的本機簽章程式）');
 
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
-  try {
+  {
     // 1. The association signs in with its card (the local signer on this machine).
     const assoc = await (await browser.newContext({ locale: 'zh-TW', bypassCSP: true })).newPage();
     await assoc.goto(`${tn}/inbox`);
     if (!assoc.url().endsWith('/login')) fail('未登入時應導向登入頁');
-    await shot(assoc, 'login');
+    await t.shot(assoc, 'login');
     await signIn(assoc, tn);
     await assoc.getByText('臺北市政府教育局', { exact: false }).first().waitFor();
-    await shot(assoc, 'association-inbox');
+    await t.shot(assoc, 'association-inbox');
     log('協會以憑證卡登入，收文清單有教育局的來文');
 
     // 2. Compose a 函: 速件, 說明 with two levels, a PDF, 正本 the bureau, 副本 the school with attachments.
@@ -138,7 +70,7 @@ async function main() {
     if (!alert.includes('ODF')) fail(`應說明附件格式規定：${alert}`);
     if (!(await assoc.getByLabel('說明', { exact: true }).inputValue()).includes('社區營造經驗分享')) fail('退回的表單應保留說明');
     if (!(await assoc.getByLabel('正本', { exact: true }).inputValue()).includes(BUREAU)) fail('退回的表單應保留正本');
-    await shot(assoc, 'compose-refused-word-file');
+    await t.shot(assoc, 'compose-refused-word-file');
     log('附件為 Word 檔：拒收並說明 ODF／PDF 規定，已輸入的內容都保留');
 
     const pdf = path.join(dir, '大會議程.pdf');
@@ -146,20 +78,20 @@ async function main() {
     await assoc.locator('input[type=file]').setInputFiles(pdf);
     await assoc.getByLabel('副本含附件').check();
     await assoc.getByLabel('附件說明（例：計畫書1份）').fill('大會議程1份');
-    await shot(assoc, 'compose');
+    await t.shot(assoc, 'compose');
     const [preview] = await Promise.all([
       assoc.waitForResponse((r) => r.url().endsWith('/compose/preview')),
       assoc.getByRole('button', { name: '預覽（PDF）' }).click(),
     ]);
     if (preview.headers()['content-type'] !== 'application/pdf') fail(`預覽應為 PDF：${preview.status()}`);
     fs.writeFileSync(path.join(artifacts, 'preview.pdf'), await preview.body());
-    await shot(assoc, 'compose-preview');
+    await t.shot(assoc, 'compose-preview');
     await assoc.getByRole('button', { name: '送出' }).click();
     await assoc.getByText('已送出').first().waitFor();
     const sentText = await assoc.locator('main').innerText();
     const number = (sentText.match(/南社營字第\d+號/) ?? [])[0];
     if (!number) fail(`應顯示配給的發文字號：${sentText}`);
-    await shot(assoc, 'sent-confirmation');
+    await t.shot(assoc, 'sent-confirmation');
     log(`協會撰寫並送出 ${number}（正本教育局、副本國小含附件，附 PDF）`);
 
     // 3. The bureau's folder agent receives it: the whole set in its inbox folder.
@@ -182,18 +114,14 @@ async function main() {
     // 4. The school signs for it in the browser, with its own card (its own signer, on "its" PC).
     const schoolCard = state.cards.find(([c]) => c === SCHOOL);
     const schoolSignerPort = base + 15;
-    await start(['signer', 'serve', '--cert', schoolCard[1], '--key', schoolCard[2], '--listen', `127.0.0.1:${schoolSignerPort}`, '--origin', tn], /本機簽章程式已啟動/);
-    const schoolContext = await browser.newContext({ locale: 'zh-TW', bypassCSP: true });
-    await schoolContext.route(`http://127.0.0.1:${state.ports.signer}/**`, (route) =>
-      route.continue({ url: route.request().url().replace(`:${state.ports.signer}/`, `:${schoolSignerPort}/`) }));
-    const school = await schoolContext.newPage();
+    const school = await t.person({ cert: schoolCard[1], key: schoolCard[2] }, state.ports.signer, schoolSignerPort, tn);
     await signIn(school, tn);
     await school.getByRole('link', { name: /邀請貴局派員出席/ }).click();
     await school.getByText('副本').first().waitFor();
-    await shot(school, 'school-document');
+    await t.shot(school, 'school-document');
     await school.getByRole('button', { name: '簽收' }).click();
     await school.getByText('已簽收').first().waitFor();
-    await shot(school, 'school-confirmed');
+    await t.shot(school, 'school-confirmed');
     const print = await school.request.get(`${tn}/inbox/${id}/print.pdf`);
     if (print.headers()['content-type'] !== 'application/pdf') fail('列印應為 PDF');
     fs.writeFileSync(path.join(artifacts, 'school-print-with-stamp.pdf'), await print.body());
@@ -214,11 +142,11 @@ async function main() {
       const t = await assoc.locator('main').innerText();
       return t.includes('已收文確認') && t.includes('已退文') && t.includes('非本機關權責');
     });
-    await shot(assoc, 'association-sent-statuses');
+    await t.shot(assoc, 'association-sent-statuses');
     await assoc.getByRole('link', { name: '待辦清單' }).click();
     const duties = await assoc.locator('main').innerText();
     if (!duties.includes(number)) fail(`待辦清單應列出被退文的 ${number}`);
-    await shot(assoc, 'association-duty-list');
+    await t.shot(assoc, 'association-duty-list');
     await assoc.emulateMedia({ media: 'print' });
     await assoc.pdf({ path: path.join(artifacts, 'duty-list-print.pdf'), format: 'A4' });
     await assoc.emulateMedia({ media: 'screen' });
@@ -261,7 +189,7 @@ async function main() {
         assoc.getByRole('button', { name: '預覽（PDF）' }).click(),
       ]);
       if (pv.headers()['content-type'] !== 'application/pdf') fail(`${kind}預覽應為 PDF：${pv.status()} ${await pv.text()}`);
-      await shot(assoc, `compose-${kind}`);
+      await t.shot(assoc, `compose-${kind}`);
       await assoc.getByRole('button', { name: '送出' }).click();
       await assoc.getByText('已送出').first().waitFor({ timeout: 20000 }).catch(async () => {
         fail(`${kind}送出失敗：${await assoc.locator('main').innerText()}`);
@@ -272,7 +200,7 @@ async function main() {
       });
       log(`協會撰寫、預覽並送出${kind}，國小收到`);
     }
-    await shot(school, 'school-inbox-every-kind');
+    await t.shot(school, 'school-inbox-every-kind');
 
     // 8. The directory's public pages as a visitor reads them (each checked with axe-core): the
     //    home page, the address book with a search, how to apply, and the application form
@@ -280,16 +208,16 @@ async function main() {
     const dirUrl = `https://127.0.0.1:${state.ports.directory}`;
     const visitor = await (await browser.newContext({ locale: 'zh-TW', bypassCSP: true, ignoreHTTPSErrors: true })).newPage();
     await visitor.goto(`${dirUrl}/`);
-    await shot(visitor, 'directory-home');
+    await t.shot(visitor, 'directory-home');
     await visitor.goto(`${dirUrl}/address-book?q=${encodeURIComponent('台南')}`);
     if (!(await visitor.locator('main').innerText()).includes('臺南')) fail('地址簿查詢「台南」應找到臺南的機關');
-    await shot(visitor, 'directory-address-book');
+    await t.shot(visitor, 'directory-address-book');
     await visitor.goto(`${dirUrl}/apply`);
-    await shot(visitor, 'directory-apply');
+    await t.shot(visitor, 'directory-apply');
     await visitor.goto(`${dirUrl}/apply/form`);
-    await shot(visitor, 'directory-apply-form');
+    await t.shot(visitor, 'directory-apply-form');
     await visitor.goto(`${dirUrl}/review/login`);
-    await shot(visitor, 'directory-review-login');
+    await t.shot(visitor, 'directory-review-login');
     log('通訊錄的公開頁面（首頁、地址簿、申請說明、申請書、審核登入）沒有嚴重的無障礙問題');
 
     // 9. On a phone (390 px wide) the inbox, the sent list and the compose form need no
@@ -299,7 +227,7 @@ async function main() {
       await assoc.goto(`${tn}/${where}`);
       const wide = await assoc.evaluate(() => document.documentElement.scrollWidth);
       if (wide > 390) fail(`${where} 在 390 px 寬的畫面需要左右捲動（內容寬 ${wide} px）`);
-      await shot(assoc, `phone-${where}`);
+      await t.shot(assoc, `phone-${where}`);
     }
     await assoc.setViewportSize({ width: 1280, height: 720 });
     log('手機寬度（390 px）下收文、發文、撰寫與待辦清單不需左右捲動');
@@ -310,29 +238,8 @@ async function main() {
     await assoc.getByRole('button', { name: '登出' }).click();
     await assoc.goto(`${tn}/sent`);
     if (!assoc.url().includes('/login')) fail('登出後應回到登入頁');
-    await shot(assoc, 'signed-out');
+    await t.shot(assoc, 'signed-out');
     log('偽造的表單被拒；登出後回到登入頁');
-  } finally {
-    await browser.close();
   }
-}
+});
 
-let code = 0;
-try {
-  await main();
-  console.log('瀏覽器測試通過');
-} catch (e) {
-  console.error(`✗ ${e.message}`);
-  code = 1;
-} finally {
-  for (const c of children) {
-    if (c.exitCode === null) c.kill('SIGINT');
-  }
-  await new Promise((r) => setTimeout(r, 1500));
-  for (const c of children) {
-    if (c.exitCode === null) c.kill('SIGKILL');
-  }
-  fs.rmSync(dir, { recursive: true, force: true });
-  if (spawnSync('true').status !== 0) code = 1;
-  process.exit(code);
-}

@@ -579,6 +579,8 @@ async fn check(
                 inc.id
             ));
         }
+        // Flagged at registration (密件, over 15 pages …): the case starts on paper.
+        lines.extend(exclusion_lines(&req.exclusions)?);
         let firsts: Vec<(&NewVersion, i64)> = firsts.iter().map(|v| (v, 1)).collect();
         lines.extend(version_lines_of(&[], &firsts));
         return Ok(lines);
@@ -649,19 +651,14 @@ async fn check(
                 case,
                 &[State::Registered, State::AtUnit, State::WithOfficer],
             )?;
-            if req.exclusions.is_empty() || req.exclusions.iter().any(|n| !(1..=8).contains(n)) {
+            if req.exclusions.is_empty() {
                 return Err(bad("改列紙本須指出第 1 到 8 款的排除情形"));
             }
             let clerk = org::has_role(db, acting, Role::Clerk).await?;
             if !(clerk || case.holder.as_deref() == Some(acting)) {
                 return Err(refuse(Code::OfficeNotAllowed, "由收發或承辦人改列紙本"));
             }
-            for n in &req.exclusions {
-                lines.push(format!(
-                    "排除：第{n}款 {}",
-                    cases::EXCLUSIONS[usize::from(*n) - 1]
-                ));
-            }
+            lines.extend(exclusion_lines(&req.exclusions)?);
         }
         Action::Consult => {
             state_is(case, &[State::WithOfficer])?;
@@ -903,6 +900,17 @@ fn check_file_code(code: &str) -> Result<(), OfficeError> {
     }
 }
 
+/// The signed lines of exclusions (1–8), each with its text.
+fn exclusion_lines(exclusions: &[u8]) -> Result<Vec<String>, OfficeError> {
+    if exclusions.iter().any(|n| !(1..=8).contains(n)) {
+        return Err(bad("排除情形須為第 1 到 8 款"));
+    }
+    Ok(exclusions
+        .iter()
+        .map(|n| format!("排除：第{n}款 {}", cases::EXCLUSIONS[usize::from(*n) - 1]))
+        .collect())
+}
+
 /// Where a case's review chain starts: the officer's own unit (a 二級單位 inside the unit the
 /// case was assigned to: 股長 → 科長 → 首長), or the case's unit before it has an officer.
 async fn review_unit(db: &Db, case: &Case) -> Result<String, OfficeError> {
@@ -1032,7 +1040,7 @@ async fn apply(
         };
         let unit = officer_unit.clone();
         tx.execute(
-            "INSERT INTO office_cases (id, origin, subject, matter, urgency, state, unit, officer, holder, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
+            "INSERT INTO office_cases (id, origin, subject, matter, urgency, state, unit, officer, holder, created_at, exclusions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)",
             &[
                 req.case.as_str().into(),
                 n.origin.as_str().into(),
@@ -1043,6 +1051,13 @@ async fn apply(
                 unit.into(),
                 officer.into(),
                 now.into(),
+                cases::exclusions_text(&{
+                    let mut ex = req.exclusions.clone();
+                    ex.sort_unstable();
+                    ex.dedup();
+                    ex
+                })
+                .into(),
             ],
         )
         .await

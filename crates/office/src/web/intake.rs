@@ -204,6 +204,18 @@ pub struct RegisterForm {
     matter: String,
     #[serde(default)]
     urgency: String,
+    /// The exclusions ticked, as `ex1` … `ex8` (a form sends a ticked box by its name).
+    #[serde(flatten)]
+    ticked: std::collections::BTreeMap<String, String>,
+}
+
+impl RegisterForm {
+    /// The exclusions ticked (1–8).
+    fn exclusions(&self) -> Vec<u8> {
+        (1..=8u8)
+            .filter(|n| self.ticked.contains_key(&format!("ex{n}")))
+            .collect()
+    }
 }
 
 /// What the clerk gives to return it.
@@ -221,6 +233,8 @@ pub struct Exclusion {
     pub text: &'static str,
     /// The page counts suggest it.
     pub suggested: bool,
+    /// Ticked: as sent back, or suggested on the first view.
+    pub checked: bool,
 }
 
 #[derive(Template)]
@@ -265,6 +279,13 @@ impl DocPage {
             (false, 0) => "無法計算".to_string(),
             (false, n) => format!("至少 {n} 頁（有檔案無法計算）"),
         };
+        let first_view = f.is_none();
+        let f = f.unwrap_or_else(|| RegisterForm {
+            matter: String::new(),
+            urgency: inc.urgency.clone(),
+            ticked: Default::default(),
+        });
+        let ticked = f.exclusions();
         let exclusions = me
             .app
             .config
@@ -275,12 +296,9 @@ impl DocPage {
                 number: *n,
                 text: EXCLUSIONS[usize::from(*n) - 1],
                 suggested: *n == 2 && over,
+                checked: ticked.contains(n) || (first_view && *n == 2 && over),
             })
             .collect();
-        let f = f.unwrap_or_else(|| RegisterForm {
-            matter: String::new(),
-            urgency: inc.urgency.clone(),
-        });
         let matters = matters(db).await?;
         Ok(DocPage {
             site: SITE,
@@ -457,6 +475,13 @@ async fn register(
     let mut errors = FormErrors::new();
     check_matter(&f.matter, &mut errors);
     check_urgency(&f.urgency, &mut errors);
+    let exclusions = f.exclusions();
+    if exclusions
+        .iter()
+        .any(|n| !me.app.config.exclusions.contains(n))
+    {
+        errors.push(None, "勾選的排除情形不在本機關適用的清單中");
+    }
     if !errors.is_empty() {
         return Err(register_again(&me, &id, f, errors).await);
     }
@@ -482,6 +507,7 @@ async fn register(
         urgency: f.urgency.clone(),
         intake: Some(inc.id.clone()),
     });
+    req.exclusions = exclusions;
     match super::sign::prepare(&me, req, Then::SignFor).await {
         Ok(r) => Ok(r),
         Err(e) => match form_refusal(&e) {
@@ -1248,11 +1274,17 @@ mod tests {
             );
             assert!(doc.body.contains("非本機關權責") && !doc.body.contains("含惡意程式"));
             assert!(doc.body.contains("<td>20 頁</td>"), "{}", doc.body);
-            assert!(doc.body.contains("建議登記後改列紙本（第 2 款）"));
+            assert!(doc.body.contains("已預先勾選第 2 款"));
+            assert!(
+                doc.body.contains("name=\"ex2\" value=\"1\" checked>"),
+                "suggested by the page count: {}",
+                doc.body
+            );
             assert!(
                 doc.body
-                    .contains("第 2 款：來文本文及附件超過 15 頁 <strong>（建議）</strong>")
+                    .contains("第 2 款：來文本文及附件超過 15 頁（依頁數建議）")
             );
+            assert!(!doc.body.contains("name=\"ex1\" value=\"1\" checked"));
 
             let file = w
                 .get("/intake/pkg-1/files/%E8%A8%88%E7%95%AB%E6%9B%B8.pdf")
@@ -1289,10 +1321,15 @@ mod tests {
             let sign = w
                 .post(
                     "/intake/pkg-1/register",
-                    &[("matter", "一般公文"), ("urgency", "最速件")],
+                    &[("matter", "一般公文"), ("urgency", "最速件"), ("ex2", "1")],
                 )
                 .await;
             assert_eq!(sign.status, StatusCode::OK, "{}", sign.body);
+            assert!(
+                sign.body.contains("排除：第2款 來文本文及附件超過 15 頁"),
+                "flagged at registration: {}",
+                sign.body
+            );
             assert!(
                 sign.body.contains("動作：登記（register）"),
                 "{}",

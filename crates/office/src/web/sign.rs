@@ -73,7 +73,8 @@ struct SignPage<'a> {
     site: &'static Site,
     title: String,
     who: Option<Who>,
-    case: &'a str,
+    /// Where 「取消」 goes: the case, or where a new case was begun.
+    back: String,
     text: &'a str,
     /// The text on one line, for the command typed by hand.
     text_line: String,
@@ -89,7 +90,11 @@ pub async fn prepare(me: &Me, req: Request, then: Then) -> Result<Response, WebE
         .with_office(async |o| steps::prepare(o, &req).await)
         .await
         .map_err(Refusal::from)?;
-    let case = req.case.clone();
+    let back = match req.action {
+        steps::Action::Register => "/intake".to_string(),
+        steps::Action::Create => "/".to_string(),
+        _ => format!("/cases/{}", req.case),
+    };
     let title = format!("簽章確認：{}", req.action.label());
     let now = me.app.clock.now_ms();
     let token = {
@@ -107,7 +112,7 @@ pub async fn prepare(me: &Me, req: Request, then: Then) -> Result<Response, WebE
         site: SITE,
         title,
         who: Some(me.who()),
-        case: &case,
+        back,
         text_line: text.replace('\\', "\\\\").replace('\n', "\\n"),
         text: &text,
         token,
