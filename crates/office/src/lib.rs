@@ -4,6 +4,8 @@
 //! - [`org`]: units in a tree, people, their roles and deputies (職務代理人);
 //! - [`delegation`]: the delegation table (分層負責明細表), kept with effective dates;
 //! - [`cases`]: cases, their documents in every version, worklists;
+//! - [`allowed`]: which steps a person may take on a case now (what the case page offers);
+//! - [`documents`]: what each version is (簽 or 稿, DI, scan …) and how it is downloaded;
 //! - [`changes`]: what a version changed against the one before, as tracked changes;
 //! - [`steps`]: every action on a case as a text the actor signs with their own card, chained to
 //!   the step before, checked before anything in the case changes;
@@ -18,12 +20,14 @@
 //! It reaches the exchange only through an agent's document-system API, as any document system
 //! does; this crate never imports a service crate.
 
+pub mod allowed;
 pub mod cases;
 pub mod changes;
 pub mod config;
 pub mod deadlines;
 pub mod delegation;
 pub mod dispatch;
+pub mod documents;
 pub mod export;
 pub mod intake;
 pub mod org;

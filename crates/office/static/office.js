@@ -30,6 +30,19 @@
     });
   }
 
+  // The drafting form: only the fields of the chosen 文別 are shown (all of them without
+  // the script; the office reads only those of the kind).
+  var kind = $('kind');
+  if (kind && $('drafting')) {
+    var show = function () {
+      document.querySelectorAll('#drafting [data-kinds]').forEach(function (el) {
+        el.hidden = el.dataset.kinds.split(' ').indexOf(kind.value) < 0;
+      });
+    };
+    kind.addEventListener('change', show);
+    show();
+  }
+
   // Buttons that print the page.
   document.querySelectorAll('[data-print]').forEach(function (b) {
     b.addEventListener('click', function () { window.print(); });

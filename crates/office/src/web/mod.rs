@@ -11,8 +11,10 @@
 //! - [`search`]: finding a case, for archivists and everyone on their own cases;
 //! - [`admin`]: units, people, roles, deputies, the delegation table, import.
 
+pub mod actions;
 pub mod admin;
 pub mod case;
+pub mod drafting;
 pub mod home;
 pub mod intake;
 pub mod login;
