@@ -16,8 +16,6 @@ use gongwen_testbed::office::{self, Card};
 
 use crate::agent_web::{Page, browser, challenge_of, csrf_of, send};
 
-const AGENCY: &str = "379130000C";
-
 /// Units: (id, parent, name, online).
 const UNITS: [(&str, Option<&str>, &str, bool); 4] = [
     ("edu", None, "臺北市政府教育局", true),
@@ -56,9 +54,9 @@ pub(crate) struct OfficeSite {
     pub http: reqwest::Client,
 }
 
-/// Starts an office for `name`, its agent at `agent` (a URL and a token; a closed port when
-/// the test needs none).
-pub(crate) async fn office_site(name: &str, agent: (&str, &str)) -> OfficeSite {
+/// Starts an office of agency `code` for `name`, its agent at `agent` (a URL and a token; a
+/// closed port when the test needs none).
+pub(crate) async fn office_site(name: &str, code: &str, agent: (&str, &str)) -> OfficeSite {
     let dir = scratch(&format!("office-web-{name}"));
     let (mut ca, _) = office::people_ca(&dir.join("ca")).unwrap();
     let url = fresh_database(&format!("office-web-{name}")).await;
@@ -82,6 +80,16 @@ pub(crate) async fn office_site(name: &str, agent: (&str, &str)) -> OfficeSite {
         }
         cards.insert(id.to_string(), card);
     }
+    for (matter, level) in [("政策計畫", 1), ("學校業務", 2)] {
+        let rule = gongwen_office::delegation::Rule {
+            matter: matter.into(),
+            level,
+            effective_from: "2020-01-01".into(),
+            changed_by: "clerk".into(),
+            changed_at: 0,
+        };
+        gongwen_office::delegation::set(&db, &rule).await.unwrap();
+    }
     let today = gongwen_office::taipei_day(Clock::default().now_ms());
     let deputy = org::Deputy {
         principal: "head".into(),
@@ -99,7 +107,7 @@ pub(crate) async fn office_site(name: &str, agent: (&str, &str)) -> OfficeSite {
         database_url: url,
         tls: None,
         agency: AgencySettings {
-            code: AGENCY.into(),
+            code: code.into(),
             name: "臺北市政府教育局".into(),
             kind: "first_level".into(),
         },
@@ -211,11 +219,20 @@ impl OfficeSite {
     pub(crate) async fn sign_step(&self, who: &str, page: &Page) -> Page {
         self.sign_step_with(who, page, &self.cards[who]).await
     }
+
+    /// An action of `who` on the case page: the form, the text shown, signed with their own
+    /// card; where the page goes after (the case, with a note).
+    pub(crate) async fn act(&self, who: &str, case: &str, form: &[(&str, &str)]) -> String {
+        let page = self.post(who, &format!("/cases/{case}/act"), form).await;
+        let done = self.sign_step(who, &page).await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        done.location
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_sign_in_with_their_own_card_and_see_their_worklists() {
-    let mut o = office_site("signin", ("http://127.0.0.1:9", "t")).await;
+    let mut o = office_site("signin", "379130000C", ("http://127.0.0.1:9", "t")).await;
     // Not signed in: to the sign-in page.
     send(o.http.get(o.url("/"))).await.went_to("/login");
 
@@ -261,4 +278,216 @@ async fn people_sign_in_with_their_own_card_and_see_their_worklists() {
     out.went_to("/login");
     o.get("officer", "/").await.went_to("/login?expired=1");
     o.running.shutdown().await;
+}
+
+/// A letter from A reaches the office of C through C's agent and goes the whole way on the
+/// pages, each step by a different person with their own card: 登記 (and 簽收), 分文, 分辦,
+/// 簽稿併陳, 會辦 in parallel, the section chief amends (tracked changes), the department head
+/// returns it once, up again, the head's deputy decides (代為決行), the clerk sends it through
+/// the exchange and A receives it, the case is filed, and its export verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_letter_goes_from_registration_to_filing_on_the_pages() {
+    use crate::agent_api::{draft, two_centers};
+    use gongwen_integration::{C, until};
+    let net = two_centers("office_web_walk").await;
+    let agent = net.c.client();
+    let mut o = office_site("walk", C, (&net.c.base, &net.c.token)).await;
+    for who in [
+        "clerk", "desk", "officer", "officer2", "chief", "dept", "deputy",
+    ] {
+        o.sign_in(who).await;
+    }
+    let letter = draft(&[C], &[], None).to_string();
+    let (status, sent) = net
+        .a
+        .send(&[("draft", None, letter.as_bytes())], None)
+        .await;
+    assert_eq!(status, 200, "{sent}");
+    let package = sent["package_id"].as_str().unwrap().to_string();
+    until("C's agent has the letter", || async {
+        agent.received(&package).await.is_ok()
+    })
+    .await;
+
+    // 收發: 立即收文, then 登記 with the letter's 速別; 簽收 follows the signed step.
+    o.post("clerk", "/intake/sync", &[])
+        .await
+        .went_to("/intake?taken=1");
+    o.get("clerk", "/intake")
+        .await
+        .has(200, &["檢送公文系統介接測試計畫"]);
+    o.get("clerk", &format!("/intake/{package}"))
+        .await
+        .has(200, &["登記並簽章", "退文"]);
+    let form = [("matter", "政策計畫"), ("urgency", "速件")];
+    let sign = o
+        .post("clerk", &format!("/intake/{package}/register"), &form)
+        .await;
+    let done = o.sign_step("clerk", &sign).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let case = done.location["/cases/".len()..]
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(done.location.contains("note="), "{}", done.location);
+    let page = o.get("clerk", &done.location).await;
+    page.has(200, &["已簽收", "收字第"]);
+    assert_eq!(
+        agent.received(&package).await.unwrap().state,
+        gongwen_proto::agent::ReceivedState::Confirmed
+    );
+
+    // 分文 to 國小教育科, 分辦 to the officer.
+    o.act(
+        "clerk",
+        &case,
+        &[("action", "assign_unit"), ("assign_unit_to", "elem")],
+    )
+    .await;
+    let to_officer = [
+        ("action", "assign_officer"),
+        ("assign_officer_to", "officer"),
+    ];
+    o.act("desk", &case, &to_officer).await;
+    let mine = o.get("officer", "/").await;
+    mine.has(200, &[case.as_str()]);
+
+    // 簽稿併陳: a 簽 and a 函稿 to A.
+    let memo = [
+        ("action", "draft"),
+        ("doc", ""),
+        ("kind", "簽"),
+        ("urgency", "速件"),
+        ("subject", "擬復測試機關介接測試計畫，簽請核示。"),
+        ("explain", "依據來函辦理。"),
+        ("plan", "擬復如稿。"),
+        ("proposal", "2"),
+    ];
+    o.act("officer", &case, &memo).await;
+    let reply = |subject: &'static str| {
+        [
+            ("action", "draft"),
+            ("doc", ""),
+            ("kind", "函"),
+            ("urgency", "速件"),
+            ("subject", subject),
+            ("explain", "復貴機關來函。"),
+            ("primary", "379000000A 測試機關379000000A"),
+            ("address", "110 臺北市信義區市府路1號"),
+            ("contact", "承辦人：專員 王小明"),
+            ("signature", "局長 湯志民"),
+        ]
+    };
+    o.act("officer", &case, &reply("同意參加介接測試，請查照。"))
+        .await;
+
+    // 會辦 with 體育及衛生保健科 (parallel), its officer's opinion.
+    let consult = [("action", "consult"), ("consult_unit_pe", "1")];
+    o.act("officer", &case, &consult).await;
+    let opinion = [("action", "opinion"), ("opinion_text", "本科無意見。")];
+    o.act("officer2", &case, &opinion).await;
+
+    // 陳核 to the section chief, who amends the 稿: the changes are tracked.
+    o.act(
+        "officer",
+        &case,
+        &[("action", "submit"), ("submit_to", "chief")],
+    )
+    .await;
+    let mut amended = reply("同意參加115年度介接測試，請查照。").to_vec();
+    amended[0] = ("action", "amend");
+    amended[1] = ("doc", "draft-1");
+    o.act("chief", &case, &amended).await;
+    let changes = o
+        .get("chief", &format!("/cases/{case}/docs/draft-1/2/changes"))
+        .await;
+    changes.has(200, &["<ins>115年度</ins>"]);
+    o.act(
+        "chief",
+        &case,
+        &[("action", "approve"), ("approve_to", "dept")],
+    )
+    .await;
+
+    // The department head returns it once, with a reason; up again.
+    let back = [
+        ("action", "return"),
+        ("return_to", "officer"),
+        ("return_reason", "請補充測試日期。"),
+    ];
+    o.act("dept", &case, &back).await;
+    o.act(
+        "officer",
+        &case,
+        &[("action", "submit"), ("submit_to", "chief")],
+    )
+    .await;
+    o.act(
+        "chief",
+        &case,
+        &[("action", "approve"), ("approve_to", "dept")],
+    )
+    .await;
+    o.act(
+        "dept",
+        &case,
+        &[("action", "approve"), ("approve_to", "head")],
+    )
+    .await;
+
+    // 政策計畫 is the head's; the head's deputy decides for them (代為決行).
+    let decide = [
+        ("action", "decide"),
+        ("principal_decide", "head"),
+        ("decide_draft-1", "issue"),
+    ];
+    o.act("deputy", &case, &decide).await;
+    let decided = o.get("deputy", &format!("/cases/{case}")).await;
+    decided.has(200, &["代為決行", "待發文"]);
+
+    // 發文 through the exchange: the agent numbers it, A receives it.
+    o.sign_in("clerk").await;
+    let out = [("action", "dispatch"), ("dispatch_channel", "交換")];
+    let went = o.act("clerk", &case, &out).await;
+    assert!(went.contains("note="), "{went}");
+    let after = o.get("clerk", &went).await;
+    after.has(200, &["已交換發文", "字第"]);
+    let a = net.a.client();
+    until("A receives the reply", || async {
+        a.inbox("all").await.is_ok_and(|p| {
+            (p.items.iter()).any(|i| i.subject.contains("115年度介接測試") && i.sender == C)
+        })
+    })
+    .await;
+
+    // 歸檔, and the case as one file verifies; its 簽核紀錄 prints.
+    let file = [
+        ("action", "file"),
+        ("file_class", "A01"),
+        ("file_case", "115"),
+        ("file_volume", "1"),
+        ("file_item", "1"),
+        ("file_retention", "10年"),
+    ];
+    o.act("clerk", &case, &file).await;
+    o.get("clerk", &format!("/cases/{case}"))
+        .await
+        .has(200, &["已歸檔", "A01/115/1/1"]);
+    let json = o.get("clerk", &format!("/cases/{case}/export.json")).await;
+    json.has(200, &[]);
+    let export: gongwen_office::export::Export = serde_json::from_str(&json.body).unwrap();
+    let report = gongwen_office::export::verify(&export, &o.running.app.trust.store());
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(
+        report
+            .steps
+            .iter()
+            .filter(|s| s.acting_for.is_some())
+            .count(),
+        1,
+        "one step acted for another (代)"
+    );
+    o.running.shutdown().await;
+    net.shutdown().await;
 }

@@ -1531,66 +1531,42 @@ pub struct ChangeLine {
     pub runs: Vec<Run>,
 }
 
-/// Two versions compared: the compared lines when there are some, otherwise both versions
-/// side by side.
+/// Two versions compared, as tracked changes ([`crate::changes`]).
 pub struct ChangeView {
     pub summary: String,
     pub lines: Vec<ChangeLine>,
-    pub old_text: Vec<String>,
-    pub new_text: Vec<String>,
 }
 
-/// A version as the lines a person reads: a 簽 or 稿 field by field, anything else as text.
-fn readable(content: &[u8]) -> Vec<String> {
-    let Some(d) = drafting::parse(content) else {
-        return match std::str::from_utf8(content) {
-            Ok(t) => t.lines().map(str::to_string).collect(),
-            Err(_) => vec![format!("（不是文字內容，{} 位元組）", content.len())],
-        };
-    };
-    let f = drafting::fields_of(&d);
-    let kind = f.text("kind").to_string();
-    let (primary, copies) = drafting::box_labels(&kind);
-    let mut out = Vec::new();
-    for (label, name) in [
-        ("文別", "kind"),
-        ("速別", "urgency"),
-        ("主旨", "subject"),
-        ("開會事由", "reason"),
-        ("說明", "explain"),
-        (drafting::plan_label(&kind), "plan"),
-        ("依據", "basis"),
-        ("公告事項", "announce"),
-        (primary, "primary"),
-        (copies, "copies"),
-        ("擬辦方式", "proposal"),
-        ("地址", "address"),
-        ("聯絡方式", "contact"),
-        ("署名", "signature"),
-    ] {
-        let value = f.text(name);
-        if value.is_empty() {
-            continue;
-        }
-        out.push(format!("{label}："));
-        out.extend(value.lines().map(|l| format!("\u{3000}{l}")));
-    }
-    out
-}
-
-/// The changes from `old` to `new`.
-///
-/// TO BE WIRED: `crate::changes::compare(old, new)` (tracked changes, another branch) gives
-/// the lines with their segments; map each `ChangedLine` to a [`ChangeLine`] (its label,
-/// `status.class()`, and each segment's `class()` and `text()` as a [`Run`]) and its
-/// `summary()` to `summary`. Until then both versions are shown side by side.
+/// The changes from `old` to `new` (an empty `old`: the first version, all of it new). A
+/// field's name is shown on its first line only.
 fn changes_between(old: &[u8], new: &[u8]) -> ChangeView {
-    ChangeView {
-        summary: String::new(),
-        lines: Vec::new(),
-        old_text: readable(old),
-        new_text: readable(new),
+    let c = crate::changes::compare(old, new);
+    let mut last = String::new();
+    let lines = (c.lines.iter())
+        .map(|l| {
+            let label = if l.label == last {
+                String::new()
+            } else {
+                l.label.clone()
+            };
+            last = l.label.clone();
+            ChangeLine {
+                label,
+                class: l.status.class(),
+                runs: (l.segments.iter())
+                    .map(|r| Run {
+                        class: r.class(),
+                        text: r.text().to_string(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let mut summary = c.summary();
+    if c.coarse {
+        summary.push_str("（內容過長，只標出整段的差異）");
     }
+    ChangeView { summary, lines }
 }
 
 #[derive(Template)]
@@ -1622,7 +1598,11 @@ async fn changes(
         title: format!("{} 第{}版的修改（案件 {id}）", v.doc, v.version),
         who: Some(me.who()),
         case: id.clone(),
-        old_label: format!("第{}版", v.version - 1),
+        old_label: if v.version > 1 {
+            format!("第{}版", v.version - 1)
+        } else {
+            "空白".to_string()
+        },
         new_label: format!("第{}版", v.version),
         view: changes_between(&old, &new),
     }))

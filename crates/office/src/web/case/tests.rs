@@ -110,25 +110,25 @@ fn versions_print_or_say_why_not() {
 }
 
 #[test]
-fn changes_show_both_versions_until_compared() {
+fn changes_are_tracked_character_by_character() {
     let old = r#"{"文別":"簽","主旨":"舊主旨"}"#.as_bytes();
     let new = r#"{"文別":"簽","主旨":"新主旨"}"#.as_bytes();
     let v = changes_between(old, new);
-    assert!(v.lines.is_empty());
-    assert_eq!(
-        v.old_text,
-        [
-            "文別：",
-            "\u{3000}簽",
-            "速別：",
-            "\u{3000}普通件",
-            "主旨：",
-            "\u{3000}舊主旨"
-        ]
+    let changed: Vec<&ChangeLine> = v.lines.iter().filter(|l| l.class == "changed").collect();
+    assert_eq!(changed.len(), 1, "{:?}", v.summary);
+    let runs: Vec<(&str, &str)> = (changed[0].runs.iter())
+        .map(|r| (r.class, r.text.as_str()))
+        .collect();
+    assert!(
+        runs.contains(&("del", "舊")) && runs.contains(&("ins", "新")),
+        "{runs:?}"
     );
-    assert!(v.new_text.contains(&"\u{3000}新主旨".to_string()));
-    assert_eq!(readable(b"a\nb"), ["a", "b"]);
-    assert_eq!(readable(&[0xff, 0xfe]), ["（不是文字內容，2 位元組）"]);
+    assert!(v.summary.contains("修改 1 行"), "{}", v.summary);
+    let first = changes_between(&[], new);
+    assert!(
+        first.lines.iter().all(|l| l.class == "ins"),
+        "the first version is all new"
+    );
     let page = ChangesPage {
         site: SITE,
         title: "修改".into(),
@@ -156,8 +156,6 @@ fn changes_show_both_versions_until_compared() {
                     },
                 ],
             }],
-            old_text: Vec::new(),
-            new_text: Vec::new(),
         },
     };
     let html = page.render().unwrap();
