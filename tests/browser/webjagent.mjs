@@ -13,7 +13,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { fail, log, run, until } from './harness.mjs';
+import { fail, log, root, run, until } from './harness.mjs';
 
 const BUREAU = '379130000C';
 const SCHOOL = '395450100A';

@@ -913,7 +913,7 @@ fn exclusion_lines(exclusions: &[u8]) -> Result<Vec<String>, OfficeError> {
 
 /// Where a case's review chain starts: the officer's own unit (a 二級單位 inside the unit the
 /// case was assigned to: 股長 → 科長 → 首長), or the case's unit before it has an officer.
-async fn review_unit(db: &Db, case: &Case) -> Result<String, OfficeError> {
+pub async fn review_unit(db: &Db, case: &Case) -> Result<String, OfficeError> {
     match &case.officer {
         Some(o) => Ok(org::person(db, o).await?.unit),
         None => Ok(case.unit.clone().unwrap_or_default()),

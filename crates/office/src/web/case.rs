@@ -750,7 +750,9 @@ async fn forms(me: &Me, f: &Facts, failed: Option<Failed>) -> Result<Vec<ActionF
                 form.note = format!("以{}的會辦意見簽章。", units.join("、"));
             }
             Action::Submit | Action::Approve => {
-                let unit = c.unit.as_deref().unwrap_or_default();
+                // Up the officer's own chain (a 股 inside the 科 the case was given to).
+                let unit = crate::steps::review_unit(db, c).await?;
+                let unit = unit.as_str();
                 let above = match offer.action {
                     Action::Approve => acting.and_then(|a| a.level),
                     _ => None,
