@@ -24,7 +24,8 @@ fn self_test_runs_a_full_exchange_and_cleans_up() {
         "{out}\n{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert_eq!(out.matches('✓').count(), 8, "{out}");
+    assert_eq!(out.matches('✓').count(), 11, "{out}");
+    assert!(out.contains("國小的代理程式收到教育局的復函"), "{out}");
     assert!(!out.contains('✗'), "{out}");
     assert!(out.contains("自我測試通過"), "{out}");
     // The temporary folder it named is gone.
@@ -116,6 +117,16 @@ fn the_demo_network_keeps_its_data_across_a_restart() {
         "{out}"
     );
     assert!(out.contains("北市教字第1150000001號"), "{out}");
+    // The bureau's document-management system, with the command of each person's signer.
+    assert!(
+        out.contains("公文管理系統（臺北市政府教育局，線上簽核）") && out.contains("副局長 劉文華"),
+        "{out}"
+    );
+    let login = Command::new("curl")
+        .args(["-s", &format!("http://127.0.0.1:{}/login", base + 13)])
+        .output()
+        .expect("curl");
+    assert!(String::from_utf8_lossy(&login.stdout).contains("以憑證登入"));
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("demo.json")).unwrap()).unwrap();
     let tokens: Vec<(String, String)> = serde_json::from_value(state["tokens"].clone()).unwrap();
