@@ -460,6 +460,18 @@ async fn a_letter_goes_from_registration_to_filing_on_the_pages() {
         })
     })
     .await;
+    // Decided by the deputy: the letter names who acted for the head (代行).
+    let got = a.inbox("all").await.unwrap();
+    let item = (got.items.iter())
+        .find(|i| i.subject.contains("115年度介接測試"))
+        .unwrap();
+    let di = item.files.iter().find(|f| f.ends_with(".di")).unwrap();
+    let di = a
+        .received_file(&item.package_id, di, 1 << 20)
+        .await
+        .unwrap();
+    let di = String::from_utf8_lossy(&di);
+    assert!(di.contains("副局長 劉文華 代行"), "{di}");
 
     // 歸檔, and the case as one file verifies; its 簽核紀錄 prints.
     let file = [

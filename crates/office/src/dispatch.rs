@@ -123,6 +123,7 @@ pub async fn send(
             .find(|v| v.doc == doc)
             .ok_or_else(|| bad(format!("案件沒有稿「{doc}」")))?;
         let content = cases::version_content(db, case_id, &doc, v.version).await?;
+        let content = with_markings(&content, &decision_markings(db, case_id).await?);
         let key = format!("office-{case_id}-{doc}");
         let parts = [Part {
             field: "draft",
@@ -158,6 +159,53 @@ pub async fn send(
         out.extend(sent_one(db, case_id, &doc).await?);
     }
     Ok(out)
+}
+
+/// What the decision adds under the 署名 of the outgoing document (文書處理手冊): a document
+/// decided under delegation says so (授權決行), and one decided by the head's deputy names the
+/// deputy who acted (代行).
+async fn decision_markings(db: &Db, case_id: &str) -> Result<Vec<String>, OfficeError> {
+    let steps = crate::steps::steps(db, case_id).await?;
+    let Some(decided) = steps.iter().rfind(|s| s.action == Action::Decide) else {
+        return Ok(Vec::new());
+    };
+    Ok(markings(&decided.signed))
+}
+
+/// The markings a signed 決行 step asks for.
+fn markings(signed: &str) -> Vec<String> {
+    let has = |line: &str| signed.lines().any(|l| l == line);
+    let mut out = Vec::new();
+    if has("代為決行") {
+        let signer = (signed.lines())
+            .find_map(|l| l.strip_prefix("簽核人："))
+            .map(|s| s.rsplit_once('（').map_or(s, |(name, _)| name))
+            .unwrap_or_default();
+        out.push(format!("{signer} 代行"));
+    }
+    if has("授權決行") {
+        out.push("本案依分層負責規定授權業務主管決行".to_string());
+    }
+    out
+}
+
+/// The draft (the agent's JSON) with `lines` added under its 署名; as it was when there are
+/// none, or when it is not the JSON the agent reads (the agent then says what is wrong).
+fn with_markings(content: &[u8], lines: &[String]) -> Vec<u8> {
+    if lines.is_empty() {
+        return content.to_vec();
+    }
+    let Ok(serde_json::Value::Object(mut draft)) = serde_json::from_slice(content) else {
+        return content.to_vec();
+    };
+    let mut signatures = match draft.remove("署名") {
+        Some(serde_json::Value::Array(a)) => a,
+        Some(serde_json::Value::String(s)) => vec![s.into()],
+        _ => Vec::new(),
+    };
+    signatures.extend(lines.iter().map(|l| serde_json::Value::from(l.as_str())));
+    draft.insert("署名".into(), signatures.into());
+    serde_json::to_vec(&draft).unwrap_or_else(|_| content.to_vec())
 }
 
 const COLUMNS: &str = "case_id, doc, name, package_id, doc_number, returned";
@@ -234,4 +282,26 @@ pub async fn was_returned(db: &Db, case_id: &str) -> Result<bool, OfficeError> {
         )
         .await?
         .is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deputys_or_delegated_decision_is_marked_under_the_signature() {
+        let signed = "公文管理系統線上簽核\n動作：決行（decide）\n簽核人：副局長 劉文華（deputy）\n代：局長 湯志民（head）\n代為決行\n";
+        assert_eq!(markings(signed), ["副局長 劉文華 代行"]);
+        let delegated = "動作：決行（decide）\n簽核人：科長 黃建國（dept）\n授權決行\n";
+        assert_eq!(markings(delegated), ["本案依分層負責規定授權業務主管決行"]);
+        assert!(markings("動作：決行（decide）\n簽核人：局長 湯志民（head）\n").is_empty());
+        let draft = r#"{"主旨":"x","署名":"局長 湯志民"}"#.as_bytes();
+        let marked = with_markings(draft, &markings(signed));
+        let v: serde_json::Value = serde_json::from_slice(&marked).unwrap();
+        assert_eq!(
+            v["署名"],
+            serde_json::json!(["局長 湯志民", "副局長 劉文華 代行"])
+        );
+        assert_eq!(with_markings(b"not json", &["x".into()]), b"not json");
+    }
 }
