@@ -237,6 +237,22 @@ pub struct Exclusion {
     pub checked: bool,
 }
 
+impl Exclusion {
+    /// Its box's name (and id): `ex1` … `ex8`.
+    pub fn field(&self) -> String {
+        format!("ex{}", self.number)
+    }
+
+    pub fn label(&self) -> String {
+        let hint = if self.suggested {
+            "（依頁數建議）"
+        } else {
+            ""
+        };
+        format!("第 {} 款：{}{hint}", self.number, self.text)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "office/intake_doc.html")]
 struct DocPage {
@@ -1276,7 +1292,7 @@ mod tests {
             assert!(doc.body.contains("<td>20 頁</td>"), "{}", doc.body);
             assert!(doc.body.contains("已預先勾選第 2 款"));
             assert!(
-                doc.body.contains("name=\"ex2\" value=\"1\" checked>"),
+                doc.body.contains("name=\"ex2\" value=\"1\" checked"),
                 "suggested by the page count: {}",
                 doc.body
             );
