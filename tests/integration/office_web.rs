@@ -16,6 +16,9 @@ use gongwen_testbed::office::{self, Card};
 
 use crate::agent_web::{Page, browser, challenge_of, csrf_of, send};
 
+/// The secret of the agent's webhook to the office.
+const HOOK_SECRET: &str = "office-hook-secret";
+
 /// Units: (id, parent, name, online).
 const UNITS: [(&str, Option<&str>, &str, bool); 4] = [
     ("edu", None, "臺北市政府教育局", true),
@@ -102,6 +105,8 @@ pub(crate) async fn office_site(name: &str, code: &str, agent: (&str, &str)) -> 
     let stranger = Card::issue(&mut ca, "路人甲").unwrap();
     let token_file = dir.join("agent-token.txt");
     std::fs::write(&token_file, agent.1).unwrap();
+    let webhook_secret_file = dir.join("webhook-secret.txt");
+    std::fs::write(&webhook_secret_file, HOOK_SECRET).unwrap();
     let cfg = OfficeConfig {
         listen: "127.0.0.1:0".into(),
         database_url: url,
@@ -115,6 +120,7 @@ pub(crate) async fn office_site(name: &str, code: &str, agent: (&str, &str)) -> 
             url: agent.0.into(),
             token_file,
             roots: Vec::new(),
+            webhook_secret_file: Some(webhook_secret_file),
         },
         trust_anchors: vec![ca.root_file()],
         crls: vec![ca.dir().join("crl")],
@@ -309,13 +315,29 @@ async fn a_letter_goes_from_registration_to_filing_on_the_pages() {
     })
     .await;
 
-    // 收發: 立即收文, then 登記 with the letter's 速別; 簽收 follows the signed step.
+    // The agent's webhook wakes the round at once (its body is not believed: a forged or
+    // stale call is refused); the letter waits in 待登記.
+    let hook = |sig: String| {
+        o.http
+            .post(o.url("/agent/webhook"))
+            .header(gongwen_proto::api::WEBHOOK_SIGNATURE, sig)
+            .body("{}")
+    };
+    let now = Clock::default().now_s();
+    let stale = gongwen_center::outbox::sign_webhook(HOOK_SECRET.as_bytes(), now - 3600, b"{}");
+    send(hook(stale)).await.has(401, &["E_OFFICE_AUTH"]);
+    send(hook("t=1,sha256=00".into())).await.has(401, &[]);
+    let fresh = gongwen_center::outbox::sign_webhook(HOOK_SECRET.as_bytes(), now, b"{}");
+    assert_eq!(send(hook(fresh)).await.status, 204);
+    until("the webhook's round takes the letter in", || async {
+        let list = o.get("clerk", "/intake").await;
+        list.body.contains("檢送公文系統介接測試計畫")
+    })
+    .await;
+    // 立即收文 finds nothing more: taken once.
     o.post("clerk", "/intake/sync", &[])
         .await
-        .went_to("/intake?taken=1");
-    o.get("clerk", "/intake")
-        .await
-        .has(200, &["檢送公文系統介接測試計畫"]);
+        .went_to("/intake?taken=0");
     o.get("clerk", &format!("/intake/{package}"))
         .await
         .has(200, &["登記並簽章", "退文"]);

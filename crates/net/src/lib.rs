@@ -71,3 +71,41 @@ pub fn sign_webhook(secret: &[u8], t: i64, body: &[u8]) -> String {
     let signed = [format!("{t}.").as_bytes(), body].concat();
     format!("t={t},sha256={}", hmac_sha256_hex(secret, &signed))
 }
+
+/// Whether `header` is [`sign_webhook`]'s signature of `body` with `secret`, made within
+/// `window_s` of `now_s` (an old one replayed is refused). Compared in constant time.
+pub fn webhook_signed(secret: &[u8], header: &str, body: &[u8], now_s: i64, window_s: i64) -> bool {
+    let t = header
+        .split(',')
+        .find_map(|p| p.trim().strip_prefix("t="))
+        .and_then(|t| t.parse::<i64>().ok());
+    let Some(t) = t.filter(|t| (now_s - t).abs() <= window_s) else {
+        return false;
+    };
+    same_secret(
+        sign_webhook(secret, t, body).as_bytes(),
+        header.trim().as_bytes(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_signatures_are_checked_with_their_time() {
+        let sig = sign_webhook(b"s", 1_000, b"{}");
+        assert!(webhook_signed(b"s", &sig, b"{}", 1_100, 300));
+        assert!(
+            !webhook_signed(b"s", &sig, b"{ }", 1_100, 300),
+            "another body"
+        );
+        assert!(
+            !webhook_signed(b"t", &sig, b"{}", 1_100, 300),
+            "another secret"
+        );
+        assert!(!webhook_signed(b"s", &sig, b"{}", 1_400, 300), "too old");
+        assert!(!webhook_signed(b"s", "t=x,sha256=00", b"{}", 1_000, 300));
+        assert!(!webhook_signed(b"s", "", b"{}", 1_000, 300));
+    }
+}

@@ -75,6 +75,11 @@ pub struct AgentLink {
     /// Roots the agent's TLS certificate chains to, when its API is HTTPS.
     #[serde(default)]
     pub roots: Vec<PathBuf>,
+    /// A file holding the secret of the agent's webhook for this agency (`[agent.agencies.webhook]
+    /// secret`, its URL `…/agent/webhook` of this office): a new document is taken in at once
+    /// instead of at the next round. None: only the rounds.
+    #[serde(default)]
+    pub webhook_secret_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -26,6 +26,10 @@ pub struct App {
     pub calendar: gongwen_calendar::WorkCalendar,
     /// 機關代碼 and name, as every signed step names the agency.
     pub agency: String,
+    /// The agent's webhook secret, when it calls this office on news.
+    pub webhook_secret: Option<Vec<u8>>,
+    /// Wakes the sync round before its time (the agent's webhook).
+    pub wake: tokio::sync::Notify,
     /// Steps prepared and waiting for their signature (at most [`web::MAX_PENDING`], for
     /// [`crate::steps::SIGN_WITHIN_MS`]).
     pub pending: std::sync::Mutex<Pending>,
@@ -94,6 +98,17 @@ pub async fn start(config: OfficeConfig, clock: Clock) -> Result<Running, StartE
             std::fs::read(p).map_err(|e| start_err("E_CONFIG", format!("{}：{e}", p.display())))?;
         roots.extend(pem);
     }
+    let webhook_secret = match &config.agent.webhook_secret_file {
+        Some(f) => Some(
+            std::fs::read_to_string(f)
+                .map_err(|e| start_err("E_CONFIG", format!("{}：{e}", f.display())))?
+                .trim()
+                .as_bytes()
+                .to_vec(),
+        )
+        .filter(|s: &Vec<u8>| !s.is_empty()),
+        None => None,
+    };
     let agent = AgentClient::new(&config.agent.url, token.trim(), &roots)
         .map_err(|e| start_err("E_CONFIG", e))?;
     let trust = LiveTrust::from_files(&config.trust_anchors, &config.crls, StaleCrl::Refuse)
@@ -132,6 +147,8 @@ pub async fn start(config: OfficeConfig, clock: Clock) -> Result<Running, StartE
         clock,
         trust,
         agent,
+        webhook_secret,
+        wake: tokio::sync::Notify::new(),
         pending: std::sync::Mutex::new(Pending::default()),
     });
     let secure = tls.is_some();
@@ -150,13 +167,15 @@ pub async fn start(config: OfficeConfig, clock: Clock) -> Result<Running, StartE
     Ok(Running { app, server, sync })
 }
 
-/// Every `sync_every_s`: takes in what the agent received, follows what was sent. A failure
-/// is logged and tried again next round; it never stops the pages.
+/// Every `sync_every_s`, and at once when the agent's webhook calls: takes in what the agent
+/// received, follows what was sent. A failure is logged and tried again next round; it never
+/// stops the pages.
 async fn sync_round(app: Shared) {
     let every = Duration::from_secs(app.config.sync_every_s.max(1));
     loop {
         sync_once(&app).await;
-        tokio::time::sleep(every).await;
+        // Until the next round, or sooner when the agent's webhook says there is news.
+        let _ = tokio::time::timeout(every, app.wake.notified()).await;
     }
 }
 

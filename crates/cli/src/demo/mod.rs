@@ -426,7 +426,7 @@ async fn self_test_office(
     let school = sample(SCHOOL);
     step(
         10,
-        "教育局公文管理系統：收進待登記、登記並簽收、分文、分辦、擬稿、陳核、核轉、科長決行「發」、交換發文、歸檔，每一步由本人憑證簽章；匯出檔驗證通過",
+        "教育局公文管理系統：代理程式的 webhook 一到即收進待登記，登記並簽收、分文、分辦、擬稿、陳核、核轉、科長決行「發」、交換發文、歸檔，每一步由本人憑證簽章；匯出檔驗證通過",
         async {
             let done =
                 office::self_test(&office.app, &state.office, subject, SCHOOL, school.name).await?;

@@ -318,6 +318,9 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
         write_config(&dir.join(format!("{id}.toml")), Some(&c), None, None)?;
     }
 
+    // The bureau's agent tells its document-management system of news at once (a webhook
+    // signed with a secret both hold).
+    let office_hook = gongwen_store::random_hex(16);
     let mut cards = Vec::new();
     for city in ["tp", "tn"] {
         let node = dir.join(format!("agent-{city}"));
@@ -353,7 +356,10 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
                 word: Some(s.word.into()),
                 address: Some(address(city).into()),
                 contact: vec!["承辦人：王小明".into(), "電話：(06)299-1111".into()],
-                webhook: None,
+                webhook: (s.code == super::office::AGENCY).then(|| gongwen_agent::WebhookConfig {
+                    url: format!("http://127.0.0.1:{}/agent/webhook", ports.office),
+                    secret: office_hook.clone(),
+                }),
             });
         }
         let cfg = AgentConfig {
@@ -452,7 +458,8 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
     let office_token =
         gongwen_agent::clients::add_token(&db, super::office::AGENCY, "公文管理系統", now).await?;
     db.close().await;
-    let office = super::office::create(dir, &mut pki.ca, ports, &office_token).await?;
+    let office =
+        super::office::create(dir, &mut pki.ca, ports, &office_token, &office_hook).await?;
     let state = State {
         ports,
         tokens,

@@ -6,6 +6,7 @@
 //! - [`login`]: sign-in and sign-out;
 //! - [`home`]: the worklists of the person's roles (and of those they deputise for);
 //! - [`sign`]: a prepared step, its signature, its effects at the agent;
+//! - [`hook`]: the agent's webhook, which wakes the round that takes in new documents;
 //! - [`case`]: the case page and the forms of its actions;
 //! - [`intake`]: 待登記 (electronic and paper), registration and 退文;
 //! - [`search`]: finding a case, for archivists and everyone on their own cases;
@@ -16,6 +17,7 @@ pub mod admin;
 pub mod case;
 pub mod drafting;
 pub mod home;
+pub mod hook;
 pub mod intake;
 pub mod login;
 pub mod search;
@@ -98,6 +100,7 @@ pub fn router(app: Shared, secure: bool, signin: Arc<SignIn>) -> Router {
         .merge(intake::routes())
         .merge(admin::routes())
         .merge(search::routes())
+        .merge(hook::routes())
         .layer(axum::middleware::from_fn(|r, n| {
             gongwen_net::body_limit(SMALL_BODY, r, n)
         }))
