@@ -220,6 +220,14 @@ impl SignIn {
         db.execute(&sql, &[s.key.as_str().into()]).await.map(|_| ())
     }
 
+    /// Ends every session of `owner`: the card they signed in with was cleared or replaced, so
+    /// whoever holds it no longer reads anything.
+    pub async fn close_all(&self, db: &Db, owner: &str) -> Result<u64, StoreError> {
+        let t = &self.setup.tables;
+        let sql = format!("DELETE FROM {} WHERE {} = $1", t.sessions, t.owner);
+        db.execute(&sql, &[owner.into()]).await
+    }
+
     /// The header that removes the session's cookie.
     pub fn clear_cookie(&self) -> String {
         crate::clear_cookie(self.setup.cookie)
