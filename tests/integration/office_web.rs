@@ -658,3 +658,32 @@ async fn clearing_a_card_ends_the_sessions_it_opened() {
     o.get("clerk", "/").await.has(200, &["工作清單"]);
     o.running.shutdown().await;
 }
+
+/// Anyone may read a case's export, and with it each step's signature: posted at the sign-in
+/// page as if it were a signed challenge, someone else's signature does not count against
+/// their card, so no colleague can lock another out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_persons_step_signature_does_not_lock_them_out() {
+    use base64ct::{Base64, Encoding};
+    let mut o = office_site("lockout", "379130000C", ("http://127.0.0.1:9", "t")).await;
+    o.sign_in("officer").await;
+    o.sign_in("officer2").await;
+    let case = memo_case(&o, "officer", "擬辦理課程研習。").await;
+    let json = o
+        .get("officer2", &format!("/cases/{case}/export.json"))
+        .await;
+    json.has(200, &[]);
+    let export: gongwen_office::export::Export = serde_json::from_str(&json.body).unwrap();
+    let der = Base64::decode_vec(&export.steps[0].cms).unwrap();
+    let theirs = der::pem::encode_string("CMS", der::pem::LineEnding::LF, &der).unwrap();
+    for _ in 0..8 {
+        let login = send(o.http.get(o.url("/login"))).await;
+        let (nonce, _) = challenge_of(&login.body);
+        let form = [("nonce", nonce.as_str()), ("signed", theirs.as_str())];
+        let refused = send(o.http.post(o.url("/login")).form(&form)).await;
+        assert_ne!(refused.status, 303, "{}", refused.body);
+    }
+    // The officer still signs in with their own card.
+    o.sign_in("officer").await;
+    o.running.shutdown().await;
+}
