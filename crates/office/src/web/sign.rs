@@ -75,7 +75,28 @@ pub struct Pending {
 impl Pending {
     fn put(&mut self, mut w: Waiting, now: i64) -> Result<String, Refusal> {
         self.items.retain(|_, p| now - p.req.at <= SIGN_WITHIN_MS);
-        // The person's oldest go until theirs, with this one, are within bounds.
+        self.make_room(&w);
+        if self.items.len() >= MAX_PENDING {
+            return Err(Refusal::new(
+                Code::Unavailable,
+                "等待簽章的步驟過多，請稍後再試",
+            ));
+        }
+        let token = random_hex(16);
+        self.placed += 1;
+        w.placed = self.placed;
+        self.items.insert(token.clone(), w);
+        Ok(token)
+    }
+
+    /// Puts back a step whose signature was refused, under its token, to be signed again.
+    fn restore(&mut self, token: String, w: Waiting) {
+        self.make_room(&w);
+        self.items.insert(token, w);
+    }
+
+    /// Drops the person's oldest steps until theirs, with `w`, are within bounds.
+    fn make_room(&mut self, w: &Waiting) {
         loop {
             let theirs: Vec<(&String, &Waiting)> = (self.items.iter())
                 .filter(|(_, p)| p.person == w.person)
@@ -94,17 +115,6 @@ impl Pending {
                 _ => break,
             }
         }
-        if self.items.len() >= MAX_PENDING {
-            return Err(Refusal::new(
-                Code::Unavailable,
-                "等待簽章的步驟過多，請稍後再試",
-            ));
-        }
-        let token = random_hex(16);
-        self.placed += 1;
-        w.placed = self.placed;
-        self.items.insert(token.clone(), w);
-        Ok(token)
     }
 }
 
@@ -212,7 +222,7 @@ async fn commit(
         let retry = e.code() == Code::OfficeSignature && now - w.req.at <= SIGN_WITHIN_MS;
         if retry {
             let mut pending = me.app.pending.lock().unwrap_or_else(|e| e.into_inner());
-            pending.items.insert(f.token.clone(), w);
+            pending.restore(f.token.clone(), w);
         }
         return Err(Refusal::from(e).into());
     }
@@ -310,6 +320,10 @@ mod tests {
         assert!(mine(&p, "clerk") <= MAX_PENDING_PER_PERSON);
         p.put(w("officer", 1), 0)
             .expect("another person still prepares");
+        // A step put back after a refused signature makes room the same way.
+        p.restore("back".into(), w("clerk", 1));
+        assert!(p.items.contains_key("back"));
+        assert!(mine(&p, "clerk") <= MAX_PENDING_PER_PERSON);
         // Large scans: a few at most are held.
         for _ in 0..10 {
             p.put(w("clerk", steps::MAX_VERSION_BYTES), 0).unwrap();
