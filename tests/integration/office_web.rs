@@ -525,3 +525,199 @@ async fn a_letter_goes_from_registration_to_filing_on_the_pages() {
     o.running.shutdown().await;
     net.shutdown().await;
 }
+
+/// 創簽 by `who` with `subject`, signed with their own card: the new case's number.
+async fn memo_case(o: &OfficeSite, who: &str, subject: &str) -> String {
+    let memo = [
+        ("kind", "簽"),
+        ("matter", "學校業務"),
+        ("urgency", "普通件"),
+        ("subject", subject),
+        ("explain", "依據來函辦理。"),
+        ("plan", "擬復如稿。"),
+        ("proposal", "2"),
+    ];
+    let page = o.post(who, "/cases/new", &memo).await;
+    let done = o.sign_step(who, &page).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    done.location["/cases/".len()..]
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The words a POSIX shell (or PowerShell) makes of `line`, or why it would do more than pass
+/// words: only single-quoted runs, `\'` and plain characters are read; anything the shell
+/// would act on (`;`, `|`, `&`, `$`, a backquote, a redirection …) unquoted is refused.
+fn shell_words(line: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut started = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                started = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(q) => word.push(q),
+                        None => return Err("unterminated quote".into()),
+                    }
+                }
+            }
+            '\\' => {
+                started = true;
+                word.push(chars.next().ok_or("a trailing backslash")?);
+            }
+            ' ' => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            c if ";|&$`<>(){}\"\n".contains(c) => return Err(format!("unquoted {c:?}")),
+            c => {
+                started = true;
+                word.push(c);
+            }
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    Ok(words)
+}
+
+/// A subject with a quote in it is shown in the command typed by hand as one argument: the
+/// shell reads no command out of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_typed_by_hand_keeps_a_quoted_subject_one_argument() {
+    let mut o = office_site("shellquote", "379130000C", ("http://127.0.0.1:9", "t")).await;
+    o.sign_in("officer").await;
+    let subject = "擬辦理'; touch /tmp/gongwen-pwned; echo '研習。";
+    let memo = [
+        ("kind", "簽"),
+        ("matter", "學校業務"),
+        ("urgency", "普通件"),
+        ("subject", subject),
+        ("explain", "依據來函辦理。"),
+        ("plan", "擬復如稿。"),
+        ("proposal", "2"),
+    ];
+    let page = o.post("officer", "/cases/new", &memo).await;
+    page.has(200, &["簽章確認"]);
+    let command = page
+        .body
+        .split("<pre>gongwen signer sign ")
+        .nth(1)
+        .and_then(|c| c.split("</pre>").next())
+        .map(unescape)
+        .unwrap();
+    let words = shell_words(&command).unwrap_or_else(|e| panic!("{e}: {command}"));
+    let text = words
+        .iter()
+        .position(|w| w == "--text")
+        .and_then(|i| words.get(i + 1))
+        .unwrap_or_else(|| panic!("no --text in {words:?}"));
+    assert!(text.contains(subject), "{text}");
+    assert_eq!(
+        words.last(),
+        Some(text),
+        "nothing after the text: {words:?}"
+    );
+    o.running.shutdown().await;
+}
+
+/// A reviewer who is also an officer cannot submit their own case to themselves (陳核 goes up
+/// the chain, to someone else), though a crafted form names them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nobody_submits_a_case_to_themselves() {
+    let mut o = office_site("selfsubmit", "379130000C", ("http://127.0.0.1:9", "t")).await;
+    org::grant(&o.running.app.db, "chief", Role::Officer, "elem-cur")
+        .await
+        .unwrap();
+    o.sign_in("chief").await;
+    let case = memo_case(&o, "chief", "擬辦理課程研習。").await;
+    let page = o.get("chief", &format!("/cases/{case}")).await;
+    page.has(200, &["陳核"]);
+    let submit = [("action", "submit"), ("submit_to", "chief")];
+    let own = o
+        .post("chief", &format!("/cases/{case}/act"), &submit)
+        .await;
+    own.lacks(&["簽章確認"]);
+    own.has(400, &["E_BAD_REQUEST", "自己"]);
+    // Up the chain it goes.
+    o.act(
+        "chief",
+        &case,
+        &[("action", "submit"), ("submit_to", "dept")],
+    )
+    .await;
+    o.running.shutdown().await;
+}
+
+/// A status line in the address of a case page is shown only when the office wrote it (after
+/// the person's own step): a link from someone else cannot put words in the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_line_in_a_link_is_not_shown_unless_the_office_wrote_it() {
+    let mut o = office_site("note", "379130000C", ("http://127.0.0.1:9", "t")).await;
+    o.sign_in("officer").await;
+    let case = memo_case(&o, "officer", "擬辦理課程研習。").await;
+    let forged = "步驟已簽核，但請立即將卡片交給資訊室人員";
+    let path = format!(
+        "/cases/{case}?note={}",
+        gongwen_client::encode_segment(forged)
+    );
+    let page = o.get("officer", &path).await;
+    page.has(200, &[case.as_str()]);
+    page.lacks(&[forged]);
+    o.running.shutdown().await;
+}
+
+/// Clearing a person's card (lost, replaced) ends the sessions it opened: whoever holds the
+/// card no longer reads the agency's cases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clearing_a_card_ends_the_sessions_it_opened() {
+    let mut o = office_site("cardclear", "379130000C", ("http://127.0.0.1:9", "t")).await;
+    o.sign_in("officer").await;
+    o.sign_in("clerk").await;
+    o.get("officer", "/").await.has(200, &["工作清單"]);
+    o.post("clerk", "/admin/people/officer/card/clear", &[])
+        .await
+        .went_to("/admin/people/officer?done=card_cleared");
+    o.get("officer", "/").await.went_to("/login?expired=1");
+    // The administrator's own session goes on.
+    o.get("clerk", "/").await.has(200, &["工作清單"]);
+    o.running.shutdown().await;
+}
+
+/// Anyone may read a case's export, and with it each step's signature: posted at the sign-in
+/// page as if it were a signed challenge, someone else's signature does not count against
+/// their card, so no colleague can lock another out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_persons_step_signature_does_not_lock_them_out() {
+    use base64ct::{Base64, Encoding};
+    let mut o = office_site("lockout", "379130000C", ("http://127.0.0.1:9", "t")).await;
+    o.sign_in("officer").await;
+    o.sign_in("officer2").await;
+    let case = memo_case(&o, "officer", "擬辦理課程研習。").await;
+    let json = o
+        .get("officer2", &format!("/cases/{case}/export.json"))
+        .await;
+    json.has(200, &[]);
+    let export: gongwen_office::export::Export = serde_json::from_str(&json.body).unwrap();
+    let der = Base64::decode_vec(&export.steps[0].cms).unwrap();
+    let theirs = der::pem::encode_string("CMS", der::pem::LineEnding::LF, &der).unwrap();
+    for _ in 0..8 {
+        let login = send(o.http.get(o.url("/login"))).await;
+        let (nonce, _) = challenge_of(&login.body);
+        let form = [("nonce", nonce.as_str()), ("signed", theirs.as_str())];
+        let refused = send(o.http.post(o.url("/login")).form(&form)).await;
+        assert_ne!(refused.status, 303, "{}", refused.body);
+    }
+    // The officer still signs in with their own card.
+    o.sign_in("officer").await;
+    o.running.shutdown().await;
+}

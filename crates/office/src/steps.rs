@@ -419,6 +419,19 @@ fn target(req: &Request) -> Result<&str, OfficeError> {
         .ok_or_else(|| bad(format!("{}須指定對象", req.action.label())))
 }
 
+/// The reviewer a case goes up to (陳核, 核轉): never the actor, nor whom they act for — one
+/// person does not stand at two points of the chain.
+fn not_oneself<'a>(req: &'a Request, acting: &str) -> Result<&'a str, OfficeError> {
+    let to = target(req)?;
+    if to == req.actor || to == acting {
+        return Err(bad(format!(
+            "{}須送給上一層的另一位主管，不能送給自己（或您代理的人）",
+            req.action.label()
+        )));
+    }
+    Ok(to)
+}
+
 /// The lines naming the versions the step is about: the new one, or every current one.
 fn version_lines(current: &[Version], new: Option<(&NewVersion, i64)>) -> Vec<String> {
     version_lines_of(current, new.as_slice())
@@ -722,7 +735,8 @@ async fn check(
                 return Err(bad("陳核前須先擬簽或擬稿"));
             }
             let chain = review_unit(db, case).await?;
-            lines.push(reviewer_line(db, target(req)?, None, &chain).await?);
+            let to = not_oneself(req, acting)?;
+            lines.push(reviewer_line(db, to, None, &chain).await?);
             lines.extend(version_lines(current, None));
         }
         Action::Approve => {
@@ -730,7 +744,8 @@ async fn check(
             holder_is(case, acting)?;
             let mine = org::level(db, acting).await?;
             let chain = review_unit(db, case).await?;
-            lines.push(reviewer_line(db, target(req)?, mine, &chain).await?);
+            let to = not_oneself(req, acting)?;
+            lines.push(reviewer_line(db, to, mine, &chain).await?);
             lines.extend(version_lines(current, None));
         }
         Action::Amend => {

@@ -220,6 +220,14 @@ impl SignIn {
         db.execute(&sql, &[s.key.as_str().into()]).await.map(|_| ())
     }
 
+    /// Ends every session of `owner`: the card they signed in with was cleared or replaced, so
+    /// whoever holds it no longer reads anything.
+    pub async fn close_all(&self, db: &Db, owner: &str) -> Result<u64, StoreError> {
+        let t = &self.setup.tables;
+        let sql = format!("DELETE FROM {} WHERE {} = $1", t.sessions, t.owner);
+        db.execute(&sql, &[owner.into()]).await
+    }
+
     /// The header that removes the session's cookie.
     pub fn clear_cookie(&self) -> String {
         crate::clear_cookie(self.setup.cookie)
@@ -259,16 +267,26 @@ impl SignIn {
         if locked {
             return Err(Failed::Locked);
         }
+        // A failure counts against the card only when the card signed a challenge of this
+        // site's: anyone may post a signature of someone else's over anything else (a step
+        // from a case's export, a signed document), which must not lock them out.
+        let mut counted = account.as_deref();
         let checked = match &claim {
-            Ok(c) => match self.check(db, trust, form, c, now).await {
-                Ok(()) => identify(c).await,
-                Err(e) => Err(e),
+            Ok(c) => match self.issued(form, c) {
+                Ok(issued) => match self.check(db, trust, c, &issued, now).await {
+                    Ok(()) => identify(c).await,
+                    Err(e) => Err(e),
+                },
+                Err(e) => {
+                    counted = None;
+                    Err(e)
+                }
             },
             Err(e) => Err(e.clone()),
         };
         let mut attempt = Attempt {
             ip,
-            account: account.as_deref(),
+            account: counted,
             owner: None,
             subject: None,
             user_agent: user_agent.as_deref(),
@@ -306,16 +324,9 @@ impl SignIn {
         })
     }
 
-    /// Checks a signed challenge: issued by this site for this site, recently, by a trusted
-    /// card, not used before (the first post with it writes it down).
-    async fn check(
-        &self,
-        db: &Db,
-        trust: &TrustStore,
-        f: &LoginForm,
-        c: &Claim,
-        now: i64,
-    ) -> Result<(), Refusal> {
+    /// The challenge a post's signature is over, if this site issued it for itself (its nonce
+    /// is the form's, its HMAC holds): whoever's card it is signed it for a sign-in here.
+    fn issued(&self, f: &LoginForm, c: &Claim) -> Result<Issued, Refusal> {
         let bad = |m: String| Refusal::new(self.setup.code, m);
         let text = String::from_utf8(c.v.content.clone())
             .map_err(|_| bad("簽署的內容不是登入用的文字".into()))?;
@@ -346,7 +357,26 @@ impl SignIn {
                 gongwen_net::same_secret(self.mac(&site, rand, i).as_bytes(), mac.as_bytes())
             })
             .ok_or_else(|| bad("登入隨機碼不是本網站發出的".into()))?;
-        if time != challenge_time(issued) {
+        Ok(Issued {
+            nonce,
+            time,
+            at: issued,
+        })
+    }
+
+    /// Checks a challenge this site issued ([`SignIn::issued`]): signed recently, by a trusted
+    /// card, not used before (the first post with it writes it down).
+    async fn check(
+        &self,
+        db: &Db,
+        trust: &TrustStore,
+        c: &Claim,
+        i: &Issued,
+        now: i64,
+    ) -> Result<(), Refusal> {
+        let bad = |m: String| Refusal::new(self.setup.code, m);
+        let (nonce, time, issued) = (&i.nonce, &i.time, i.at);
+        if *time != challenge_time(issued) {
             return Err(bad(format!("簽署的時間「{time}」與登入隨機碼不符")));
         }
         if now - issued > CHALLENGE_MS || issued - now > SKEW_MS {
@@ -376,6 +406,14 @@ impl SignIn {
         }
         Ok(())
     }
+}
+
+/// A signed challenge this site issued: its nonce, its time line, and when it was issued.
+struct Issued {
+    nonce: String,
+    time: String,
+    /// Unix ms.
+    at: i64,
 }
 
 /// The time line of a challenge, to the second, as people read it.

@@ -9,7 +9,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Multipart, Path, Query};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -716,12 +716,29 @@ fn person_url(id: &str, done: &str) -> String {
     )
 }
 
+/// Ends the sessions of a person whose card was cleared or replaced: they were opened with the
+/// old card, which may be in someone else's hands.
+async fn ended(w: &Web, me: &Me, id: &str) -> Result<(), WebError> {
+    let n = (w.signin.close_all(&me.app.db, id).await).map_err(Refusal::from)?;
+    audit(
+        me,
+        "end_sessions",
+        serde_json::json!({ "person": id, "sessions": n }),
+    );
+    Ok(())
+}
+
 /// Largest certificate file taken (a card's certificate with its chain is a few KiB).
 const MAX_CERT_BYTES: usize = 64 * 1024;
 
 /// 登記憑證: the signing certificate, pasted (`cert`) or uploaded (`cert_file`), binds the
 /// person to its key.
-async fn set_card(me: Me, Path(id): Path<String>, mp: Multipart) -> Result<Response, WebError> {
+async fn set_card(
+    State(w): State<Web>,
+    me: Me,
+    Path(id): Path<String>,
+    mp: Multipart,
+) -> Result<Response, WebError> {
     me.must(Role::Admin)?;
     let u = read_upload(mp, "cert_file", MAX_CERT_BYTES).await?;
     upload_csrf(&me, &u)?;
@@ -744,6 +761,7 @@ async fn set_card(me: Me, Path(id): Path<String>, mp: Multipart) -> Result<Respo
         };
         match bound {
             Ok(k) => {
+                ended(&w, &me, &id).await?;
                 audit(
                     &me,
                     "set_card",
@@ -760,6 +778,7 @@ async fn set_card(me: Me, Path(id): Path<String>, mp: Multipart) -> Result<Respo
 }
 
 async fn clear_card(
+    State(w): State<Web>,
     Path(id): Path<String>,
     Csrf(me, _): Csrf<Me, gongwen_web::NoFields>,
 ) -> Result<Redirect, WebError> {
@@ -767,6 +786,7 @@ async fn clear_card(
     org::set_card(&me.app.db, &id, None)
         .await
         .map_err(Refusal::from)?;
+    ended(&w, &me, &id).await?;
     audit(&me, "clear_card", serde_json::json!({ "person": id }));
     Ok(Redirect::to(&person_url(&id, "card_cleared")))
 }

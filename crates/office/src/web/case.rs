@@ -5,7 +5,8 @@
 //!
 //! Routes:
 //!
-//! - `GET /cases/{id}` (`?note=` a status line after a step), `POST /cases/{id}/act` (every
+//! - `GET /cases/{id}` (`?note=` a status line after a step, shown with its `seal` only),
+//!   `POST /cases/{id}/act` (every
 //!   action's form: `action` and its fields), `POST /cases/{id}/retry` (`what`: `send`,
 //!   `number`, `sign_for`: what a step asked of the agent, again);
 //! - `GET /cases/{id}/draft` (`?doc=memo-1` to revise or amend, `?kind=memo|draft` for a new
@@ -343,6 +344,9 @@ struct Failed {
 struct NoteQuery {
     #[serde(default)]
     note: String,
+    /// The note's seal ([`note_seal`]): a note without the session's is not shown.
+    #[serde(default)]
+    seal: String,
 }
 
 async fn show(
@@ -350,7 +354,15 @@ async fn show(
     Path(id): Path<String>,
     Query(q): Query<NoteQuery>,
 ) -> Result<Page<CasePage>, WebError> {
-    let note: String = q.note.chars().take(MAX_NOTE_CHARS).collect();
+    let sealed = !q.note.is_empty()
+        && gongwen_net::same_secret(
+            note_seal(&me.session.csrf, &id, &q.note).as_bytes(),
+            q.seal.as_bytes(),
+        );
+    let note: String = match sealed {
+        true => q.note.chars().take(MAX_NOTE_CHARS).collect(),
+        false => String::new(),
+    };
     Ok(Page(case_page(&me, &id, note, None).await?))
 }
 
@@ -894,11 +906,19 @@ async fn retry(
     let note = sign::after(&me, &c.id, then, me.app.clock.now_ms())
         .await
         .unwrap_or_default();
-    Ok(Redirect::to(&note_url(&c.id, &note)).into_response())
+    Ok(Redirect::to(&note_url(&me.session.csrf, &c.id, &note)).into_response())
 }
 
-/// The case page with a status line.
-fn note_url(case: &str, note: &str) -> String {
+/// The seal of a status line for `case`, with the session's secret (its CSRF token): a link
+/// made elsewhere cannot carry words the case page would show as the office's.
+fn note_seal(secret: &str, case: &str, note: &str) -> String {
+    let text = format!("{case}\n{note}");
+    gongwen_net::hmac_sha256_hex(secret.as_bytes(), text.as_bytes())
+}
+
+/// The case page with a status line (after the person's own step), sealed for the session
+/// whose secret is `secret`.
+pub fn note_url(secret: &str, case: &str, note: &str) -> String {
     if note.is_empty() {
         return format!("/cases/{case}");
     }
@@ -911,7 +931,10 @@ fn note_url(case: &str, note: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect();
-    format!("/cases/{case}?note={q}")
+    format!(
+        "/cases/{case}?note={q}&seal={}",
+        note_seal(secret, case, note)
+    )
 }
 
 // ---------------------------------------------------------------------------------------

@@ -27,6 +27,14 @@ use crate::{dispatch, intake};
 /// Most steps waiting for their signature at once (every person of a city hall, twice).
 pub const MAX_PENDING: usize = 10_000;
 
+/// Most steps one person has waiting (a few pages open at once): preparing another drops their
+/// oldest, so nobody fills [`MAX_PENDING`] for everyone else.
+pub const MAX_PENDING_PER_PERSON: usize = 5;
+
+/// Most bytes of documents one person's waiting steps hold (two paper scans of the largest
+/// size): a waiting step keeps its document in memory.
+pub const MAX_PENDING_BYTES_PER_PERSON: usize = 2 * steps::MAX_VERSION_BYTES + 1024 * 1024;
+
 /// What the office asks of the agent once the step is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Then {
@@ -43,17 +51,31 @@ struct Waiting {
     person: String,
     req: Request,
     then: Then,
+    /// The order it was put in (set by [`Pending::put`]): the oldest goes first.
+    placed: u64,
+}
+
+impl Waiting {
+    /// What it holds in memory, near enough: its document and its words.
+    fn bytes(&self) -> usize {
+        let r = &self.req;
+        let version = r.version.as_ref().map_or(0, |v| v.content.len());
+        let case = r.new_case.as_ref().map_or(0, |n| n.subject.len());
+        version + case + r.comment.len() + 1024
+    }
 }
 
 /// The prepared steps, by their token.
 #[derive(Default)]
 pub struct Pending {
     items: HashMap<String, Waiting>,
+    placed: u64,
 }
 
 impl Pending {
-    fn put(&mut self, w: Waiting, now: i64) -> Result<String, Refusal> {
+    fn put(&mut self, mut w: Waiting, now: i64) -> Result<String, Refusal> {
         self.items.retain(|_, p| now - p.req.at <= SIGN_WITHIN_MS);
+        self.make_room(&w);
         if self.items.len() >= MAX_PENDING {
             return Err(Refusal::new(
                 Code::Unavailable,
@@ -61,8 +83,38 @@ impl Pending {
             ));
         }
         let token = random_hex(16);
+        self.placed += 1;
+        w.placed = self.placed;
         self.items.insert(token.clone(), w);
         Ok(token)
+    }
+
+    /// Puts back a step whose signature was refused, under its token, to be signed again.
+    fn restore(&mut self, token: String, w: Waiting) {
+        self.make_room(&w);
+        self.items.insert(token, w);
+    }
+
+    /// Drops the person's oldest steps until theirs, with `w`, are within bounds.
+    fn make_room(&mut self, w: &Waiting) {
+        loop {
+            let theirs: Vec<(&String, &Waiting)> = (self.items.iter())
+                .filter(|(_, p)| p.person == w.person)
+                .collect();
+            let bytes: usize = theirs.iter().map(|(_, p)| p.bytes()).sum::<usize>() + w.bytes();
+            let over = theirs.len() >= MAX_PENDING_PER_PERSON
+                || (!theirs.is_empty() && bytes > MAX_PENDING_BYTES_PER_PERSON);
+            let oldest = theirs
+                .iter()
+                .min_by_key(|(_, p)| p.placed)
+                .map(|(t, _)| (*t).clone());
+            match oldest {
+                Some(t) if over => {
+                    self.items.remove(&t);
+                }
+                _ => break,
+            }
+        }
     }
 }
 
@@ -76,8 +128,8 @@ struct SignPage<'a> {
     /// Where 「取消」 goes: the case, or where a new case was begun.
     back: String,
     text: &'a str,
-    /// The text on one line, for the command typed by hand.
-    text_line: String,
+    /// The text as the command typed by hand takes it: one line, one quoted argument.
+    text_arg: String,
     token: String,
     signer: &'a str,
 }
@@ -104,6 +156,7 @@ pub async fn prepare(me: &Me, req: Request, then: Then) -> Result<Response, WebE
                 person: me.person.id.clone(),
                 req,
                 then,
+                placed: 0,
             },
             now,
         )?
@@ -113,7 +166,7 @@ pub async fn prepare(me: &Me, req: Request, then: Then) -> Result<Response, WebE
         title,
         who: Some(me.who()),
         back,
-        text_line: text.replace('\\', "\\\\").replace('\n', "\\n"),
+        text_arg: shell_argument(&text),
         text: &text,
         token,
         signer: &me.app.config.web.signer_url,
@@ -169,17 +222,13 @@ async fn commit(
         let retry = e.code() == Code::OfficeSignature && now - w.req.at <= SIGN_WITHIN_MS;
         if retry {
             let mut pending = me.app.pending.lock().unwrap_or_else(|e| e.into_inner());
-            pending.items.insert(f.token.clone(), w);
+            pending.restore(f.token.clone(), w);
         }
         return Err(Refusal::from(e).into());
     }
     let case = w.req.case.clone();
-    let note = after(&me, &case, w.then, now).await;
-    let to = match note {
-        Some(n) => format!("/cases/{case}?note={}", urlencode(&n)),
-        None => format!("/cases/{case}"),
-    };
-    Ok(Redirect::to(&to).into_response())
+    let note = after(&me, &case, w.then, now).await.unwrap_or_default();
+    Ok(Redirect::to(&super::case::note_url(&me.session.csrf, &case, &note)).into_response())
 }
 
 /// What the step asks of the agent; a failure is a note on the case page (the step stands).
@@ -208,16 +257,13 @@ pub async fn after(me: &Me, case: &str, then: Then, now: i64) -> Option<String> 
     })
 }
 
-/// A note in a query string.
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// The text as one argument of the command typed by hand (`gongwen signer sign --text …`): its
+/// line breaks as `\n` (the signer reads them back), inside single quotes, each `'` written
+/// `'\''`. A subject, a comment or a sender's name is never read by the shell (sh, bash, zsh,
+/// PowerShell) as anything but words.
+pub fn shell_argument(text: &str) -> String {
+    let line = text.replace('\\', "\\\\").replace('\n', "\\n");
+    format!("'{}'", line.replace('\'', r"'\''"))
 }
 
 #[cfg(test)]
@@ -227,24 +273,76 @@ mod tests {
     #[test]
     fn pending_steps_expire_and_are_bounded() {
         let mut p = Pending::default();
-        let w = |at| Waiting {
-            person: "p".into(),
+        // Each by another person (one person's own are bounded on their own, below).
+        let w = |at, n: usize| Waiting {
+            person: format!("p{n}"),
             req: Request::new("c", steps::Action::Approve, "p", at),
             then: Then::Nothing,
+            placed: 0,
         };
-        let t = p.put(w(0), 0).unwrap();
+        let t = p.put(w(0, 0), 0).unwrap();
         assert!(p.items.contains_key(&t));
-        p.put(w(SIGN_WITHIN_MS + 1), SIGN_WITHIN_MS + 1).unwrap();
+        p.put(w(SIGN_WITHIN_MS + 1, 0), SIGN_WITHIN_MS + 1).unwrap();
         assert_eq!(p.items.len(), 1, "the first one expired");
         assert!(!p.items.contains_key(&t));
-        for _ in 1..MAX_PENDING {
-            p.put(w(SIGN_WITHIN_MS + 1), SIGN_WITHIN_MS + 1).unwrap();
+        for n in 1..MAX_PENDING {
+            p.put(w(SIGN_WITHIN_MS + 1, n), SIGN_WITHIN_MS + 1).unwrap();
         }
-        assert!(p.put(w(SIGN_WITHIN_MS + 1), SIGN_WITHIN_MS + 1).is_err());
+        let full = p.put(w(SIGN_WITHIN_MS + 1, MAX_PENDING), SIGN_WITHIN_MS + 1);
+        assert!(full.is_err());
+    }
+
+    /// One person preparing step after step (a script, many tabs) neither fills the map for
+    /// everyone else nor holds more than a few documents in memory: their oldest go first.
+    #[test]
+    fn one_person_cannot_fill_the_pending_steps() {
+        let mut p = Pending::default();
+        let w = |person: &str, bytes: usize| {
+            let mut req = Request::new("c", steps::Action::Register, person, 0);
+            req.version = Some(steps::NewVersion {
+                doc: "scan".into(),
+                kind: "scan".into(),
+                content: vec![b'%'; bytes],
+            });
+            Waiting {
+                person: person.into(),
+                req,
+                then: Then::Nothing,
+                placed: 0,
+            }
+        };
+        let first = p.put(w("clerk", 1), 0).unwrap();
+        for _ in 0..MAX_PENDING {
+            p.put(w("clerk", 1), 0).unwrap();
+        }
+        assert!(!p.items.contains_key(&first), "the oldest went first");
+        let mine = |p: &Pending, who: &str| p.items.values().filter(|w| w.person == who).count();
+        assert!(mine(&p, "clerk") <= MAX_PENDING_PER_PERSON);
+        p.put(w("officer", 1), 0)
+            .expect("another person still prepares");
+        // A step put back after a refused signature makes room the same way.
+        p.restore("back".into(), w("clerk", 1));
+        assert!(p.items.contains_key("back"));
+        assert!(mine(&p, "clerk") <= MAX_PENDING_PER_PERSON);
+        // Large scans: a few at most are held.
+        for _ in 0..10 {
+            p.put(w("clerk", steps::MAX_VERSION_BYTES), 0).unwrap();
+        }
+        let held: usize = (p.items.values())
+            .filter(|w| w.person == "clerk")
+            .map(Waiting::bytes)
+            .sum();
+        assert!(held <= MAX_PENDING_BYTES_PER_PERSON, "{held}");
+        assert_eq!(mine(&p, "officer"), 1, "nobody else's went");
     }
 
     #[test]
-    fn notes_are_encoded() {
-        assert_eq!(urlencode("a b/臺"), "a%20b%2F%E8%87%BA");
+    fn the_typed_text_is_one_quoted_argument() {
+        assert_eq!(shell_argument("a\nb\\"), r"'a\nb\\'");
+        assert_eq!(
+            shell_argument("x'; rm -rf ~; '"),
+            r"'x'\''; rm -rf ~; '\'''"
+        );
+        assert_eq!(shell_argument("$(id) `id`"), "'$(id) `id`'");
     }
 }

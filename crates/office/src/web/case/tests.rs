@@ -60,11 +60,17 @@ fn signed_lines_are_read_back_for_the_trail() {
 
 #[test]
 fn notes_travel_in_the_address() {
-    assert_eq!(note_url("1", ""), "/cases/1");
-    assert_eq!(
-        note_url("1", "紙本 a"),
-        "/cases/1?note=%E7%B4%99%E6%9C%AC%20a"
+    assert_eq!(note_url("k", "1", ""), "/cases/1");
+    let url = note_url("k", "1", "紙本 a");
+    assert!(
+        url.starts_with("/cases/1?note=%E7%B4%99%E6%9C%AC%20a&seal="),
+        "{url}"
     );
+    // Sealed for one session and one case: another's seal differs.
+    let seal = |u: &str| u.split("&seal=").nth(1).unwrap_or_default().to_string();
+    assert_eq!(seal(&url), note_seal("k", "1", "紙本 a"));
+    assert_ne!(seal(&url), note_seal("other", "1", "紙本 a"));
+    assert_ne!(seal(&url), note_seal("k", "2", "紙本 a"));
 }
 
 #[test]
