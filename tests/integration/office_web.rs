@@ -702,10 +702,21 @@ async fn another_persons_step_signature_does_not_lock_them_out() {
     let mut o = office_site("lockout", "379130000C", ("http://127.0.0.1:9", "t")).await;
     o.sign_in("officer").await;
     o.sign_in("officer2").await;
+    o.sign_in("chief").await;
     let case = memo_case(&o, "officer", "擬辦理課程研習。").await;
-    let json = o
-        .get("officer2", &format!("/cases/{case}/export.json"))
-        .await;
+    // Someone of another unit, with nothing to do with it, may not open it at all.
+    for path in [
+        "",
+        "/export.json",
+        "/record.pdf",
+        "/docs/memo-1/1",
+        "/draft?kind=memo",
+    ] {
+        let other = o.get("officer2", &format!("/cases/{case}{path}")).await;
+        other.has(403, &["E_OFFICE_NOT_ALLOWED"]);
+    }
+    // The officer's section chief may: their export holds the officer's signature.
+    let json = o.get("chief", &format!("/cases/{case}/export.json")).await;
     json.has(200, &[]);
     let export: gongwen_office::export::Export = serde_json::from_str(&json.body).unwrap();
     let der = Base64::decode_vec(&export.steps[0].cms).unwrap();

@@ -372,6 +372,7 @@ async fn case_page(
     note: String,
     failed: Option<Failed>,
 ) -> Result<CasePage, WebError> {
+    super::search::may_view(me, id).await?;
     let db = &me.app.db;
     let f = allowed::facts(
         db,
@@ -1061,6 +1062,7 @@ async fn draft_form(
     Path(id): Path<String>,
     Query(q): Query<DraftQuery>,
 ) -> Result<Page<DraftPage>, WebError> {
+    super::search::may_view(&me, &id).await?;
     let db = &me.app.db;
     let f = allowed::facts(
         db,
@@ -1410,6 +1412,7 @@ async fn version_of(
     doc: &str,
     version: &str,
 ) -> Result<(cases::Version, Vec<u8>), WebError> {
+    super::search::may_view(me, id).await?;
     let n: i64 = version
         .parse()
         .map_err(|_| Refusal::new(Code::BadRequest, format!("版次「{version}」不是數字")))?;
@@ -1637,6 +1640,7 @@ async fn changes(
 // The case as one file, and its 簽核紀錄.
 
 async fn export_json(me: Me, Path(id): Path<String>) -> Result<Response, WebError> {
+    super::search::may_view(&me, &id).await?;
     let file = export::export(&me.app.db, &me.app.agency, &id)
         .await
         .map_err(refused)?;
@@ -1662,6 +1666,7 @@ static FONTS: OnceLock<Result<gongwen_render::Fonts, gongwen_render::RenderError
 /// The case's 簽核紀錄 as the verifier prints it: every step checked against the office's
 /// trust, as `gongwen office verify --pdf` would.
 async fn record_pdf(me: Me, Path(id): Path<String>) -> Result<Response, WebError> {
+    super::search::may_view(&me, &id).await?;
     let file = export::export(&me.app.db, &me.app.agency, &id)
         .await
         .map_err(refused)?;

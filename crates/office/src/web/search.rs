@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use gongwen_net::Refusal;
+use gongwen_proto::Code;
 use gongwen_web::{Choice, FormErrors, Site, filters};
 use serde::Deserialize;
 
@@ -173,6 +174,41 @@ pub fn visible_units(own: &str, roles: &[(Role, String)], units: &[Unit]) -> Vec
         }
     }
     out
+}
+
+/// Whether `me` may open case `id`: whoever may find it ([`visible`]), the 收發 (who registers
+/// and dispatches every case), whoever acted on it (or acts today for someone who did), and
+/// the units asked for 會辦. Everyone else is refused: case numbers run in sequence, and a
+/// 密件 must not open for anyone who types its number.
+pub async fn may_view(me: &Me, id: &str) -> Result<(), Refusal> {
+    let refuse = || {
+        Refusal::new(
+            Code::OfficeNotAllowed,
+            format!("您與案件「{id}」無關，不能查看"),
+        )
+    };
+    let (vis, _) = visible(me).await?;
+    let Visible::Own { people, units } = vis else {
+        return Ok(());
+    };
+    if me.has(Role::Clerk) {
+        return Ok(());
+    }
+    let db = &me.app.db;
+    let c = cases::case(db, id).await?;
+    let mine = |p: &Option<String>| p.as_ref().is_some_and(|p| people.contains(p));
+    if mine(&c.holder) || mine(&c.officer) || c.unit.as_ref().is_some_and(|u| units.contains(u)) {
+        return Ok(());
+    }
+    let trail = crate::steps::trail(db, id).await?;
+    if (trail.iter()).any(|s| people.contains(&s.actor) || mine(&s.principal)) {
+        return Ok(());
+    }
+    let consults = cases::consults(db, id).await?;
+    if consults.iter().any(|k| units.contains(&k.unit)) {
+        return Ok(());
+    }
+    Err(refuse())
 }
 
 /// Whose cases `me` may find.
