@@ -940,6 +940,7 @@ pub(crate) mod testweb {
                     url: "http://127.0.0.1:9".into(),
                     token_file: dir.join("token"),
                     roots: Vec::new(),
+                    webhook_secret_file: None,
                 },
                 trust_anchors: vec![root.clone()],
                 crls: Vec::new(),
@@ -962,6 +963,8 @@ pub(crate) mod testweb {
                 db: db.clone(),
                 clock: gongwen_net::Clock::default(),
                 pending: std::sync::Mutex::new(Pending::default()),
+                webhook_secret: None,
+                wake: tokio::sync::Notify::new(),
             });
             let router = router(app.clone(), false, Arc::new(sign_in()));
             let cookie = gongwen_store::random_hex(24);
