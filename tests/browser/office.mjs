@@ -51,6 +51,12 @@ run('office', async (t) => {
     await page.waitForURL(/\/cases\/\d+(\?.*)?$/);
     caseUrl = page.url().split('?')[0];
   };
+  /** Types each value into the field of that name inside `scope` (a page or a form). */
+  const fillIn = async (scope, fields) => {
+    for (const [name, value] of Object.entries(fields)) {
+      await scope.locator(`[name=${name}]`).fill(value);
+    }
+  };
   /** An action's form on the case page: `fill` sets its fields, then it is sent and signed. */
   const act = async (id, action, fill, name = action) => {
     const page = await at(id);
@@ -92,21 +98,25 @@ run('office', async (t) => {
   const officer = await at('officer');
   await officer.goto(caseUrl);
   await officer.getByRole('link', { name: '擬新簽' }).click();
-  await officer.locator('[name=subject]').fill('擬同意國小連線測試結果並函復，簽請核示。');
-  await officer.locator('[name=explain]').fill('依據臺南市立大光國民小學來函辦理。\n該校已完成連線測試。');
-  await officer.locator('[name=plan]').fill('擬復如稿。');
+  await fillIn(officer, {
+    subject: '擬同意國小連線測試結果並函復，簽請核示。',
+    explain: '依據臺南市立大光國民小學來函辦理。\n該校已完成連線測試。',
+    plan: '擬復如稿。',
+  });
   await officer.locator('[name=proposal]').selectOption('2');
   await t.shot(officer, 'officer-memo-form');
   await officer.getByRole('button', { name: /存為新版本/ }).click();
   await sign(officer, 'officer-memo');
   await officer.getByRole('link', { name: '擬新稿' }).click();
   await officer.locator('[name=kind]').selectOption('函');
-  await officer.locator('[name=subject]').fill('貴校連線測試結果准予備查，請查照。');
-  await officer.locator('[name=explain]').fill('復貴校來函。');
-  await officer.locator('[name=primary]').fill(`${SCHOOL} 臺南市立大光國民小學`);
-  await officer.locator('[name=address]').fill('110204 臺北市信義區市府路1號');
-  await officer.locator('[name=contact]').fill('承辦人：專員 王小明\n電話：(02)2720-8889');
-  await officer.locator('[name=signature]').fill('局長 湯志民');
+  await fillIn(officer, {
+    subject: '貴校連線測試結果准予備查，請查照。',
+    explain: '復貴校來函。',
+    primary: `${SCHOOL} 臺南市立大光國民小學`,
+    address: '110204 臺北市信義區市府路1號',
+    contact: '承辦人：專員 王小明\n電話：(02)2720-8889',
+    signature: '局長 湯志民',
+  });
   await t.shot(officer, 'officer-draft-form');
   await officer.getByRole('button', { name: /存為新版本/ }).click();
   await sign(officer, 'officer-draft');
@@ -163,10 +173,7 @@ run('office', async (t) => {
 
   // 9. Filed; the 簽核紀錄 prints.
   await act('clerk', 'file', async (f) => {
-    await f.locator('[name=file_class]').fill('A01');
-    await f.locator('[name=file_case]').fill('115');
-    await f.locator('[name=file_volume]').fill('1');
-    await f.locator('[name=file_item]').fill('1');
+    await fillIn(f, { file_class: 'A01', file_case: '115', file_volume: '1', file_item: '1' });
     await f.locator('[name=file_retention]').selectOption('10年');
   });
   if (!(await clerk.locator('main').innerText()).includes('已歸檔')) fail('案件應已歸檔');

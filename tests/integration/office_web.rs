@@ -411,12 +411,8 @@ async fn a_letter_goes_from_registration_to_filing_on_the_pages() {
     o.act("officer2", &case, &opinion).await;
 
     // 陳核 to the section chief, who amends the 稿: the changes are tracked.
-    o.act(
-        "officer",
-        &case,
-        &[("action", "submit"), ("submit_to", "chief")],
-    )
-    .await;
+    let to_chief = [("action", "submit"), ("submit_to", "chief")];
+    o.act("officer", &case, &to_chief).await;
     let mut amended = reply("同意參加115年度介接測試，請查照。").to_vec();
     amended[0] = ("action", "amend");
     amended[1] = ("doc", "draft-1");
@@ -425,38 +421,23 @@ async fn a_letter_goes_from_registration_to_filing_on_the_pages() {
         .get("chief", &format!("/cases/{case}/docs/draft-1/2/changes"))
         .await;
     changes.has(200, &["<ins>115年度</ins>"]);
-    o.act(
-        "chief",
-        &case,
-        &[("action", "approve"), ("approve_to", "dept")],
-    )
-    .await;
-
-    // The department head returns it once, with a reason; up again.
+    // Up to the department head, who returns it once, with a reason; up again.
+    let to_dept = [("action", "approve"), ("approve_to", "dept")];
     let back = [
         ("action", "return"),
         ("return_to", "officer"),
         ("return_reason", "請補充測試日期。"),
     ];
-    o.act("dept", &case, &back).await;
-    o.act(
-        "officer",
-        &case,
-        &[("action", "submit"), ("submit_to", "chief")],
-    )
-    .await;
-    o.act(
-        "chief",
-        &case,
-        &[("action", "approve"), ("approve_to", "dept")],
-    )
-    .await;
-    o.act(
-        "dept",
-        &case,
-        &[("action", "approve"), ("approve_to", "head")],
-    )
-    .await;
+    let to_head = [("action", "approve"), ("approve_to", "head")];
+    for (who, step) in [
+        ("chief", &to_dept[..]),
+        ("dept", &back),
+        ("officer", &to_chief),
+        ("chief", &to_dept),
+        ("dept", &to_head),
+    ] {
+        o.act(who, &case, step).await;
+    }
 
     // 政策計畫 is the head's; the head's deputy decides for them (代為決行).
     let decide = [

@@ -827,3 +827,96 @@ fn item(i: &DraftItem) -> Item {
         items: i.items.iter().map(item).collect(),
     }
 }
+
+/// The two recipient boxes as the kind names them: 出席者 and 列席者 on a meeting notice,
+/// 正本 and 副本 otherwise.
+pub fn box_labels(kind: &str) -> (&'static str, &'static str) {
+    if kind == "開會通知單" {
+        ("出席者", "列席者")
+    } else {
+        ("正本", "副本")
+    }
+}
+
+/// The customary 序號 of the n-th item (from 1) at a depth (from 1): 一、 (一) 1、 (1).
+pub fn item_number(depth: usize, n: usize) -> String {
+    match depth {
+        1 => format!("{}、", chinese_number(n)),
+        2 => format!("({})", chinese_number(n)),
+        3 => format!("{n}、"),
+        _ => format!("({n})"),
+    }
+}
+
+/// 1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 99 → 九十九; larger in digits.
+pub fn chinese_number(n: usize) -> String {
+    const D: [&str; 10] = ["〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    match n {
+        0..=9 => D[n].to_string(),
+        10..=99 => {
+            let (t, u) = (n / 10, n % 10);
+            let tens = if t == 1 { "" } else { D[t] };
+            let units = if u == 0 { "" } else { D[u] };
+            format!("{tens}十{units}")
+        }
+        _ => n.to_string(),
+    }
+}
+
+/// A line typed in a form box without the number typed by hand at its start (一、 (一) 1.
+/// １、): the form numbers the items itself. A number not followed by its mark stays (a year).
+pub fn strip_item_number(s: &str) -> &str {
+    let numerals = "一二三四五六七八九十0123456789０１２３４５６７８９";
+    let t = s.trim_start_matches(['(', '（']);
+    let rest = t.trim_start_matches(|c: char| numerals.contains(c));
+    if rest.len() == t.len() {
+        return s;
+    }
+    let after = rest.trim_start_matches([')', '）', '、', '.', '．']);
+    if after.len() == rest.len() {
+        s
+    } else {
+        after.trim_start()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_boxes_are_named_for_the_kind() {
+        assert_eq!(box_labels("開會通知單"), ("出席者", "列席者"));
+        for k in ["函", "書函", "公告", "簽"] {
+            assert_eq!(box_labels(k), ("正本", "副本"));
+        }
+    }
+
+    #[test]
+    fn items_are_numbered_as_customary() {
+        assert_eq!(item_number(1, 12), "十二、");
+        assert_eq!(item_number(2, 20), "(二十)");
+        assert_eq!(item_number(2, 12), "(十二)");
+        assert_eq!(item_number(3, 3), "3、");
+        assert_eq!(item_number(4, 3), "(3)");
+        assert_eq!(chinese_number(10), "十");
+        assert_eq!(chinese_number(21), "二十一");
+        assert_eq!(chinese_number(101), "101");
+    }
+
+    #[test]
+    fn only_leading_numbers_are_stripped() {
+        assert_eq!(strip_item_number("一、主旨"), "主旨");
+        assert_eq!(strip_item_number("（三）說明"), "說明");
+        assert_eq!(strip_item_number("(二)細項"), "細項");
+        assert_eq!(strip_item_number("2. 細項"), "細項");
+        assert_eq!(strip_item_number("１．甲"), "甲");
+        assert_eq!(strip_item_number("100人"), "100人");
+        assert_eq!(
+            strip_item_number("115年度計畫"),
+            "115年度計畫",
+            "a year is not a number"
+        );
+        assert_eq!(strip_item_number("依據"), "依據");
+    }
+}

@@ -424,17 +424,7 @@ pub fn new_doc_id(current: &[Version], kind: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cases::Origin;
-
-    fn unit(id: &str, parent: Option<&str>, depth: i64) -> Unit {
-        Unit {
-            id: id.into(),
-            parent: parent.map(Into::into),
-            name: format!("{id}單位"),
-            depth,
-            online: true,
-        }
-    }
+    use crate::org::testing::{case, unit};
 
     fn units() -> Vec<Unit> {
         vec![
@@ -456,27 +446,6 @@ mod tests {
             },
             roles: roles.iter().map(|(r, u)| (*r, u.to_string())).collect(),
             level,
-        }
-    }
-
-    fn case(state: State, holder: Option<&str>) -> Case {
-        Case {
-            id: "1150000001".into(),
-            origin: Origin::Paper,
-            subject: "主旨".into(),
-            matter: "一般業務".into(),
-            urgency: "普通件".into(),
-            state,
-            unit: Some("k12".into()),
-            officer: Some("officer".into()),
-            holder: holder.map(Into::into),
-            exclusions: Vec::new(),
-            created_at: 0,
-            closed_at: None,
-            dispatch_number: None,
-            file_code: None,
-            retention: None,
-            receipt_number: None,
         }
     }
 

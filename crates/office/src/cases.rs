@@ -157,10 +157,7 @@ pub async fn case(db: &Db, id: &str) -> Result<Case, OfficeError> {
 
 /// The next serial of a yearly series (收文號 …) as `ROC year` + 7 digits, e.g. 1150000001.
 pub async fn next_number(db: &Db, series: &str, now_ms: i64) -> Result<String, OfficeError> {
-    let year: i64 = crate::taipei_day(now_ms)
-        .get(..4)
-        .and_then(|y| y.parse().ok())
-        .unwrap_or(1911);
+    let year = taipei_year(now_ms);
     let mut tx = db.begin().await?;
     tx.execute(
         "INSERT INTO office_counters (name, year, next) VALUES ($1, $2, 1) ON CONFLICT DO NOTHING",
@@ -177,7 +174,7 @@ pub async fn next_number(db: &Db, series: &str, now_ms: i64) -> Result<String, O
         .transpose()?
         .unwrap_or(1);
     tx.commit().await?;
-    Ok(format!("{}{n:07}", year - 1911))
+    Ok(serial(year, n))
 }
 
 /// One version of one of a case's documents.
@@ -301,6 +298,21 @@ pub struct WorkItem {
     pub created_at: i64,
 }
 
+impl WorkItem {
+    fn from_row(r: &Row) -> Result<WorkItem, StoreError> {
+        let s = r.text("state")?;
+        Ok(WorkItem {
+            id: r.text("id")?,
+            subject: r.text("subject")?,
+            urgency: r.text("urgency")?,
+            state: State::parse(&s).ok_or_else(|| StoreError::Corrupt {
+                detail: format!("案件狀態「{s}」"),
+            })?,
+            created_at: r.i64("created_at")?,
+        })
+    }
+}
+
 /// Which cases of a state a worklist shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope<'a> {
@@ -342,20 +354,8 @@ pub async fn worklist(
     let mut args = vec![state.as_str().into(), limit.into()];
     args.extend(arg.map(Into::into));
     let rows = db.fetch_all(&sql, &args).await?;
-    rows.iter()
-        .map(|r| {
-            let s = r.text("state")?;
-            Ok(WorkItem {
-                id: r.text("id")?,
-                subject: r.text("subject")?,
-                urgency: r.text("urgency")?,
-                state: State::parse(&s).ok_or_else(|| StoreError::Corrupt {
-                    detail: format!("案件狀態「{s}」"),
-                })?,
-                created_at: r.i64("created_at")?,
-            })
-        })
-        .collect()
+    let items = rows.iter().map(WorkItem::from_row);
+    Ok(items.collect::<Result<_, _>>()?)
 }
 
 /// One worklist of a person's page: its zh-TW name and its cases.
@@ -410,13 +410,23 @@ pub async fn worklists_for(
     Ok(out)
 }
 
+/// The year (Gregorian) it is in Taipei: the year a number series counts in.
+fn taipei_year(now_ms: i64) -> i64 {
+    crate::taipei_day(now_ms)
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(1911)
+}
+
+/// The `n`-th number of a series in `year`: ROC year + 7 digits.
+fn serial(year: i64, n: i64) -> String {
+    format!("{}{n:07}", year - 1911)
+}
+
 /// The number the next case of this year will get from `series`, without taking it: what the
 /// administrator's page shows.
 pub async fn peek_number(db: &Db, series: &str, now_ms: i64) -> Result<String, OfficeError> {
-    let year: i64 = crate::taipei_day(now_ms)
-        .get(..4)
-        .and_then(|y| y.parse().ok())
-        .unwrap_or(1911);
+    let year = taipei_year(now_ms);
     let next = db
         .fetch_optional(
             "SELECT next FROM office_counters WHERE name = $1 AND year = $2",
@@ -426,7 +436,7 @@ pub async fn peek_number(db: &Db, series: &str, now_ms: i64) -> Result<String, O
         .map(|r| r.i64(0))
         .transpose()?
         .unwrap_or(1);
-    Ok(format!("{}{next:07}", year - 1911))
+    Ok(serial(year, next))
 }
 
 /// The files an 電子收文 came with, by name, the DI first: what the clerk reads before
@@ -610,18 +620,7 @@ pub async fn search(db: &Db, q: &SearchQuery) -> Result<Found, OfficeError> {
     let rows = db.fetch_all(&sql, &args).await?;
     let mut items = rows
         .iter()
-        .map(|r| {
-            let s = r.text("state")?;
-            Ok(WorkItem {
-                id: r.text("id")?,
-                subject: r.text("subject")?,
-                urgency: r.text("urgency")?,
-                state: State::parse(&s).ok_or_else(|| StoreError::Corrupt {
-                    detail: format!("案件狀態「{s}」"),
-                })?,
-                created_at: r.i64("created_at")?,
-            })
-        })
+        .map(WorkItem::from_row)
         .collect::<Result<Vec<_>, StoreError>>()?;
     let more = items.len() as i64 > SEARCH_PAGE;
     items.truncate(SEARCH_PAGE as usize);

@@ -10,6 +10,7 @@
 
 use gongwen_doc::draft::{
     Draft, DraftItem, DraftNumber, DraftPerson, DraftRecipient, DraftSection, OneOrMany,
+    item_number,
 };
 
 /// One line of a version as a person reads it.
@@ -693,7 +694,7 @@ fn section_lines(label: &str, s: &DraftSection, out: &mut Vec<Line>) {
 fn item_lines(label: &str, items: &[DraftItem], depth: usize, out: &mut Vec<Line>) {
     for (n, i) in items.iter().enumerate() {
         let number = if i.number.trim().is_empty() {
-            default_number(depth, n + 1)
+            item_number(depth, n + 1)
         } else {
             i.number.trim().to_string()
         };
@@ -701,31 +702,6 @@ fn item_lines(label: &str, items: &[DraftItem], depth: usize, out: &mut Vec<Line
         out.push(plain(label, depth, &text));
         // Drafts come from people: nesting beyond any real 公文 is shown flat, not recursed.
         item_lines(label, &i.items, (depth + 1).min(32), out);
-    }
-}
-
-/// The customary 序號 of the n-th item at a depth: 一、 (一) 1、 (1).
-fn default_number(depth: usize, n: usize) -> String {
-    match depth {
-        1 => format!("{}、", chinese_number(n)),
-        2 => format!("({})", chinese_number(n)),
-        3 => format!("{n}、"),
-        _ => format!("({n})"),
-    }
-}
-
-/// 1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 99 → 九十九; larger in digits.
-fn chinese_number(n: usize) -> String {
-    const D: [&str; 10] = ["〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
-    match n {
-        0..=9 => D[n].to_string(),
-        10..=99 => {
-            let (t, u) = (n / 10, n % 10);
-            let tens = if t == 1 { "" } else { D[t] };
-            let units = if u == 0 { "" } else { D[u] };
-            format!("{tens}十{units}")
-        }
-        _ => n.to_string(),
     }
 }
 
@@ -984,15 +960,6 @@ mod tests {
             readable(&[0xff, 0xfe, 0x00])[0].text,
             "（非文字檔，3 位元組）"
         );
-    }
-
-    #[test]
-    fn empty_item_numbers_are_supplied() {
-        assert_eq!(default_number(1, 12), "十二、");
-        assert_eq!(default_number(2, 20), "(二十)");
-        assert_eq!(default_number(3, 3), "3、");
-        assert_eq!(chinese_number(10), "十");
-        assert_eq!(chinese_number(101), "101");
     }
 
     #[test]

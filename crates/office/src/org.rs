@@ -721,7 +721,8 @@ pub async fn remove_deputy(
     Ok(())
 }
 
-/// A throw-away database for the office's tests: SQLite in a fresh folder, migrated.
+/// A throw-away database for the office's tests (SQLite in a fresh folder, migrated), and the
+/// rows they share.
 #[cfg(test)]
 pub(crate) mod testing {
     use std::future::Future;
@@ -752,6 +753,74 @@ pub(crate) mod testing {
             db.close().await;
         });
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A unit as read from the table, named after its id (`k12` is 「k12單位」).
+    pub(crate) fn unit(id: &str, parent: Option<&str>, depth: i64) -> crate::org::Unit {
+        crate::org::Unit {
+            id: id.into(),
+            parent: parent.map(String::from),
+            name: format!("{id}單位"),
+            depth,
+            online: true,
+        }
+    }
+
+    /// Case 1150000001 of unit `k12`, its officer `officer`, on paper, in `state`.
+    pub(crate) fn case(state: crate::cases::State, holder: Option<&str>) -> crate::cases::Case {
+        crate::cases::Case {
+            id: "1150000001".into(),
+            origin: crate::cases::Origin::Paper,
+            subject: "主旨".into(),
+            matter: "一般業務".into(),
+            urgency: "普通件".into(),
+            state,
+            unit: Some("k12".into()),
+            officer: Some("officer".into()),
+            holder: holder.map(Into::into),
+            exclusions: Vec::new(),
+            created_at: 0,
+            closed_at: None,
+            dispatch_number: None,
+            file_code: None,
+            retention: None,
+            receipt_number: None,
+        }
+    }
+
+    /// The certificates of a card for `name` from a throw-away test CA (a signing and an
+    /// encryption one), the CA's folder to remove after, and the time they were issued at.
+    pub(crate) fn test_card(
+        tag: &str,
+        name: &str,
+    ) -> (std::path::PathBuf, Vec<gongwen_trust::pki::IssuedCert>, i64) {
+        use gongwen_trust::pki::{InitOptions, IssueRequest, KeyType, Subject, TestCa};
+        let dir = std::env::temp_dir().join(format!(
+            "gongwen-office-{tag}-{}-{}",
+            std::process::id(),
+            gongwen_store::random_hex(4)
+        ));
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut ca = TestCa::init(
+            &dir,
+            &InitOptions {
+                key: KeyType::P256,
+                years: 5,
+            },
+            now - 60,
+        )
+        .unwrap();
+        let issued = ca
+            .issue(
+                &IssueRequest {
+                    subject: Subject::Person { name: name.into() },
+                    key: KeyType::P256,
+                    days: 30,
+                },
+                now - 60,
+            )
+            .unwrap();
+        (dir, issued, now)
     }
 
     /// An agency with a 一級單位 `k12` under it, an officer, a clerk and an admin.
@@ -827,34 +896,8 @@ mod tests {
 
     #[test]
     fn a_card_is_read_bound_and_unbound() {
-        use gongwen_trust::pki::{InitOptions, IssueRequest, KeyType, Subject, TestCa, Usage};
-        let dir = std::env::temp_dir().join(format!(
-            "gongwen-office-card-{}-{}",
-            std::process::id(),
-            gongwen_store::random_hex(4)
-        ));
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let mut ca = TestCa::init(
-            &dir,
-            &InitOptions {
-                key: KeyType::P256,
-                years: 5,
-            },
-            now - 60,
-        )
-        .unwrap();
-        let issued = ca
-            .issue(
-                &IssueRequest {
-                    subject: Subject::Person {
-                        name: "王小明".into(),
-                    },
-                    key: KeyType::P256,
-                    days: 30,
-                },
-                now - 60,
-            )
-            .unwrap();
+        use gongwen_trust::pki::Usage;
+        let (dir, issued, now) = testing::test_card("card", "王小明");
         let signing = issued
             .iter()
             .find(|c| c.record.usage == Usage::Signing)

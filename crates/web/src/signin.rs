@@ -17,7 +17,8 @@
 
 use std::sync::OnceLock;
 
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Redirect;
 use gongwen_proto::Code;
 use gongwen_store::{Db, StoreError, random_hex, sha256_hex};
 use gongwen_trust::path::{Purpose, TrustStore};
@@ -104,6 +105,34 @@ pub enum Failed {
     CrossSite(Refusal),
     /// Recorded as a failed attempt.
     Refused(Refusal),
+}
+
+impl Failed {
+    /// The sign-in page again after this failure: its status and what it says. A post from
+    /// another site gets no form: its refusal, for the error page.
+    pub fn again(self) -> Result<(StatusCode, String), Refusal> {
+        match self {
+            Failed::CrossSite(e) => Err(e),
+            Failed::Locked => Ok((
+                StatusCode::TOO_MANY_REQUESTS,
+                "登入失敗次數過多，請 15 分鐘後再試。".into(),
+            )),
+            Failed::Refused(e) => Ok((StatusCode::FORBIDDEN, format!("無法登入：{}", e.detail))),
+        }
+    }
+}
+
+/// What the sign-in page says to someone sent there by [`to_login`] after a session ended.
+pub const EXPIRED: &str = "登入已逾時（閒置 30 分鐘或超過 10 小時），請重新登入。";
+
+/// The way to the sign-in page for a request without a valid session; `had_cookie` (a
+/// session that ended) has the page say why ([`EXPIRED`]).
+pub fn to_login(had_cookie: bool) -> Redirect {
+    Redirect::to(if had_cookie {
+        "/login?expired=1"
+    } else {
+        "/login"
+    })
 }
 
 /// A sign-in that happened: the session, and the cookie header that carries it.
@@ -581,6 +610,20 @@ mod tests {
         logins: "office_logins",
         owner: "person",
     };
+
+    #[test]
+    fn failures_say_why_on_the_page_again() {
+        let (status, note) = Failed::Locked.again().unwrap();
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(note.contains("15 分鐘"));
+        let refused = Refusal::new(Code::AgentAuth, "憑證已過期");
+        let (status, note) = Failed::Refused(refused.clone()).again().unwrap();
+        assert_eq!(
+            (status, note.as_str()),
+            (StatusCode::FORBIDDEN, "無法登入：憑證已過期")
+        );
+        assert!(Failed::CrossSite(refused).again().is_err());
+    }
 
     #[test]
     fn sessions_end_idle_or_old_and_failures_are_counted() {

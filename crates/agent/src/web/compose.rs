@@ -12,6 +12,7 @@ use askama::Template;
 use axum::extract::{Multipart, Query};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use gongwen_doc::draft::{box_labels, item_number, strip_item_number};
 use gongwen_net::Refusal;
 use gongwen_proto::{Code, ResendKind};
 use gongwen_store::random_hex;
@@ -25,37 +26,9 @@ use crate::forms::FormData;
 
 const KINDS: [&str; 4] = ["函", "書函", "開會通知單", "公告"];
 
-/// The two recipient boxes as the kind names them: 出席者 and 列席者 on a meeting notice,
-/// 正本 and 副本 otherwise.
-fn box_labels(kind: &str) -> (&'static str, &'static str) {
-    if kind == "開會通知單" {
-        ("出席者", "列席者")
-    } else {
-        ("正本", "副本")
-    }
-}
 const URGENCIES: [&str; 3] = ["普通件", "速件", "最速件"];
 /// ODF for editable files, PDF (or TIFF, a scan) otherwise.
 const ALLOWED: [&str; 7] = ["odt", "ods", "odp", "odg", "pdf", "tif", "tiff"];
-
-fn level1(n: usize) -> String {
-    format!("{}、", chinese(n))
-}
-
-fn level2(n: usize) -> String {
-    format!("({})", chinese(n))
-}
-
-fn chinese(n: usize) -> String {
-    const D: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
-    match n {
-        1..=9 => D[n].into(),
-        10 => "十".into(),
-        11..=19 => format!("十{}", D[n - 10]),
-        20..=99 => format!("{}十{}", D[n / 10], D[n % 10]),
-        _ => n.to_string(),
-    }
-}
 
 /// Lines typed in a box as 條列: each line an item; a line indented (spaces or 全形空白)
 /// belongs under the one before. Numbers typed by hand (一、 (一) 1.) are replaced.
@@ -66,35 +39,20 @@ fn items(text: &str) -> Vec<Value> {
             continue;
         }
         let indented = line.starts_with([' ', '\u{3000}', '\t']);
-        let body = strip_number(line.trim());
+        let body = strip_item_number(line.trim());
         if indented && let Some(last) = out.last_mut() {
             let subs = last["條列"].as_array().map(|a| a.len()).unwrap_or(0);
             if !last["條列"].is_array() {
                 last["條列"] = json!([]);
             }
             if let Some(a) = last["條列"].as_array_mut() {
-                a.push(json!({ "序號": level2(subs + 1), "文字": body }));
+                a.push(json!({ "序號": item_number(2, subs + 1), "文字": body }));
             }
             continue;
         }
-        out.push(json!({ "序號": level1(out.len() + 1), "文字": body }));
+        out.push(json!({ "序號": item_number(1, out.len() + 1), "文字": body }));
     }
     out
-}
-
-fn strip_number(s: &str) -> &str {
-    let numerals = "一二三四五六七八九十0123456789０１２３４５６７８９";
-    let t = s.trim_start_matches(['(', '（']);
-    let rest = t.trim_start_matches(|c: char| numerals.contains(c));
-    if rest.len() == t.len() {
-        return s;
-    }
-    let rest2 = rest.trim_start_matches([')', '）', '、', '.', '．']);
-    if rest2.len() == rest.len() {
-        s
-    } else {
-        rest2.trim_start()
-    }
 }
 
 /// `代碼 名稱` lines (the name may be left out).
@@ -509,22 +467,6 @@ mod tests {
         assert_eq!(v[1]["條列"][0]["序號"], "(一)");
         assert_eq!(v[1]["條列"][1]["文字"], "下午：座談");
         assert_eq!(v[2]["文字"], "敬請回復。");
-        assert_eq!(chinese(10), "十");
-        assert_eq!(chinese(21), "二十一");
-        assert_eq!(level2(12), "(十二)");
-    }
-
-    #[test]
-    fn only_leading_numbers_are_stripped() {
-        assert_eq!(strip_number("一、主旨"), "主旨");
-        assert_eq!(strip_number("（三）說明"), "說明");
-        assert_eq!(strip_number("2. 細項"), "細項");
-        assert_eq!(
-            strip_number("115年度計畫"),
-            "115年度計畫",
-            "a year is not a number"
-        );
-        assert_eq!(strip_number("依據"), "依據");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use gongwen_net::{Peer, Refusal};
 use gongwen_proto::Code;
-use gongwen_web::signin::{self, Claim, Failed, LoginForm, Setup, Tables};
+use gongwen_web::signin::{self, Claim, LoginForm, Setup, Tables};
 use gongwen_web::{Csrf, NoFields, Signed, Site};
 use serde::Deserialize;
 
@@ -50,11 +50,7 @@ impl FromRequestParts<Web> for SignedIn {
         let now = w.node.clock.now_ms();
         let (session, had_cookie) = w.signin.session(&w.node.db, &parts.headers, now).await;
         let Some(session) = session else {
-            return Err(Redirect::to(if had_cookie {
-                "/login?expired=1"
-            } else {
-                "/login"
-            }));
+            return Err(signin::to_login(had_cookie));
         };
         let at = (w.node.agencies.iter())
             .position(|a| a.code.as_str() == session.owner)
@@ -138,9 +134,7 @@ pub async fn show(
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<LoginQuery>,
 ) -> Response {
-    let note = q
-        .expired
-        .map(|_| "登入已逾時（閒置 30 分鐘或超過 10 小時），請重新登入。");
+    let note = q.expired.map(|_| signin::EXPIRED);
     login_page(&w, &headers, note).await
 }
 
@@ -194,18 +188,14 @@ pub async fn submit(
             Redirect::to("/inbox"),
         )
             .into_response(),
-        Err(Failed::CrossSite(e)) => Refused::from(e).into_response(),
-        Err(Failed::Locked) => {
-            let mut r =
-                login_page(&w, &headers, Some("登入失敗次數過多，請 15 分鐘後再試。")).await;
-            *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-            r
-        }
-        Err(Failed::Refused(e)) => {
-            let mut r = login_page(&w, &headers, Some(&format!("無法登入：{}", e.detail))).await;
-            *r.status_mut() = StatusCode::FORBIDDEN;
-            r
-        }
+        Err(failed) => match failed.again() {
+            Ok((status, note)) => {
+                let mut r = login_page(&w, &headers, Some(&note)).await;
+                *r.status_mut() = status;
+                r
+            }
+            Err(e) => Refused::from(e).into_response(),
+        },
     }
 }
 

@@ -241,27 +241,9 @@ pub fn request(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cases::Origin;
 
     fn case(state: State) -> Case {
-        Case {
-            id: "1150000007".into(),
-            origin: Origin::Paper,
-            subject: "主旨".into(),
-            matter: "一般業務".into(),
-            urgency: "普通件".into(),
-            state,
-            unit: Some("k12".into()),
-            officer: Some("officer".into()),
-            holder: None,
-            exclusions: Vec::new(),
-            created_at: 0,
-            closed_at: None,
-            dispatch_number: None,
-            file_code: None,
-            retention: None,
-            receipt_number: None,
-        }
+        crate::org::testing::case(state, None)
     }
 
     fn form(pairs: &[(&str, &str)]) -> Fields {
@@ -293,7 +275,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             (r.case.as_str(), r.target.as_deref(), r.actor.as_str(), r.at),
-            ("1150000007", Some("k12"), "me", 5)
+            ("1150000001", Some("k12"), "me", 5)
         );
         assert_eq!(r.principal, None);
         let e = read(

@@ -1325,16 +1325,7 @@ async fn import(me: Me, mp: Multipart) -> Result<Response, WebError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn unit(id: &str, parent: Option<&str>, depth: i64) -> Unit {
-        Unit {
-            id: id.into(),
-            parent: parent.map(String::from),
-            name: format!("{id}單位"),
-            depth,
-            online: true,
-        }
-    }
+    use crate::org::testing::unit;
 
     #[test]
     fn units_list_as_a_tree() {
@@ -1637,33 +1628,8 @@ mod tests {
                 "{}",
                 garbage.body
             );
-            let dir = std::env::temp_dir().join(format!(
-                "gongwen-office-card-web-{}",
-                gongwen_store::random_hex(4)
-            ));
-            let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            use gongwen_trust::pki::{InitOptions, IssueRequest, KeyType, Subject, TestCa, Usage};
-            let mut ca = TestCa::init(
-                &dir,
-                &InitOptions {
-                    key: KeyType::P256,
-                    years: 5,
-                },
-                now - 60,
-            )
-            .unwrap();
-            let issued = ca
-                .issue(
-                    &IssueRequest {
-                        subject: Subject::Person {
-                            name: "林新人".into(),
-                        },
-                        key: KeyType::P256,
-                        days: 30,
-                    },
-                    now - 60,
-                )
-                .unwrap();
+            use gongwen_trust::pki::Usage;
+            let (dir, issued, _) = crate::org::testing::test_card("card-web", "林新人");
             let signing = issued
                 .iter()
                 .find(|c| c.record.usage == Usage::Signing)

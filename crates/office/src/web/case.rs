@@ -78,6 +78,14 @@ fn refused(e: OfficeError) -> WebError {
     Refusal::from(e).into()
 }
 
+/// What the case's page offers the person signed in, today.
+async fn facts(me: &Me, id: &str) -> Result<Facts, WebError> {
+    let exclusions = &me.app.config.exclusions;
+    allowed::facts(&me.app.db, id, &me.person.id, &me.today(), exclusions)
+        .await
+        .map_err(refused)
+}
+
 /// 「職稱 姓名」 of people, each read once per page.
 #[derive(Default)]
 struct Names(HashMap<String, String>);
@@ -374,15 +382,7 @@ async fn case_page(
 ) -> Result<CasePage, WebError> {
     super::search::may_view(me, id).await?;
     let db = &me.app.db;
-    let f = allowed::facts(
-        db,
-        id,
-        &me.person.id,
-        &me.today(),
-        &me.app.config.exclusions,
-    )
-    .await
-    .map_err(refused)?;
+    let f = facts(me, id).await?;
     let all_steps = steps::steps(db, id).await.map_err(refused)?;
     let versions = cases::versions(db, id).await.map_err(refused)?;
     let heads = documents::heads(db, id).await.map_err(refused)?;
@@ -1064,15 +1064,7 @@ async fn draft_form(
 ) -> Result<Page<DraftPage>, WebError> {
     super::search::may_view(&me, &id).await?;
     let db = &me.app.db;
-    let f = allowed::facts(
-        db,
-        &id,
-        &me.person.id,
-        &me.today(),
-        &me.app.config.exclusions,
-    )
-    .await
-    .map_err(refused)?;
+    let f = facts(&me, &id).await?;
     let offer = drafting_offer(&f)
         .ok_or_else(|| Refusal::new(Code::OfficeNotAllowed, "您目前不能擬辦或修改本案的文稿"))?;
     let signer = allowed::identity(&f, &offer.as_whom[0])
@@ -1144,16 +1136,7 @@ fn draft_page(
 
 /// 擬辦 or 修改 posted: a new version of a 簽 or 稿, to sign.
 async fn drafted(me: &Me, id: &str, action: Action, fields: Fields) -> Result<Response, WebError> {
-    let db = &me.app.db;
-    let f = allowed::facts(
-        db,
-        id,
-        &me.person.id,
-        &me.today(),
-        &me.app.config.exclusions,
-    )
-    .await
-    .map_err(refused)?;
+    let f = facts(me, id).await?;
     // The offer as the page would make it; without one the form is still read, and the
     // step refused when prepared.
     let offer = drafting_offer(&f)
@@ -1519,12 +1502,17 @@ async fn document(
 
 fn file_response(id: &str, v: &cases::Version, shape: Shape, content: Vec<u8>) -> Response {
     let name = documents::file_name(id, &v.doc, v.version, shape);
+    attachment(shape.mime(), &name, content)
+}
+
+/// A file to save, not to show: its type and a name that needs no quoting.
+fn attachment(mime: &str, name: &str, content: Vec<u8>) -> Response {
     (
         [
-            (header::CONTENT_TYPE, shape.mime().to_string()),
+            (header::CONTENT_TYPE, mime.to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                documents::disposition("attachment", &name),
+                documents::disposition("attachment", name),
             ),
         ],
         content,
@@ -1647,17 +1635,7 @@ async fn export_json(me: Me, Path(id): Path<String>) -> Result<Response, WebErro
     let json = serde_json::to_vec_pretty(&file)
         .map_err(|e| Refusal::new(Code::Internal, e.to_string()))?;
     let name = format!("case-{}.json", file.case.id);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/json".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                documents::disposition("attachment", &name),
-            ),
-        ],
-        json,
-    )
-        .into_response())
+    Ok(attachment("application/json", &name, json))
 }
 
 static FONTS: OnceLock<Result<gongwen_render::Fonts, gongwen_render::RenderError>> =
@@ -1692,17 +1670,7 @@ async fn record_pdf(me: Me, Path(id): Path<String>) -> Result<Response, WebError
         )
     })?;
     let name = format!("case-{}-record.pdf", file.case.id);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                documents::disposition("attachment", &name),
-            ),
-        ],
-        pdf,
-    )
-        .into_response())
+    Ok(attachment("application/pdf", &name, pdf))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 use gongwen_doc::RocDate;
 use gongwen_doc::draft::{
     Draft, DraftContact, DraftIssuer, DraftItem, DraftNumber, DraftPerson, DraftRecipient,
-    DraftSection, DraftTime, OneOrMany,
+    DraftSection, DraftTime, OneOrMany, item_number, strip_item_number,
 };
 use gongwen_web::FormErrors;
 
@@ -55,50 +55,14 @@ pub fn version_kind(kind: &str) -> &'static str {
     if kind == "簽" { "memo" } else { "draft" }
 }
 
-/// The two recipient boxes as the kind names them.
-pub fn box_labels(kind: &str) -> (&'static str, &'static str) {
-    if kind == "開會通知單" {
-        ("出席者", "列席者")
-    } else {
-        ("正本", "副本")
-    }
-}
-
 /// The last paragraph's name: 擬辦 in a 簽, 辦法 elsewhere.
 pub fn plan_label(kind: &str) -> &'static str {
     if kind == "簽" { "擬辦" } else { "辦法" }
 }
 
-fn chinese(n: usize) -> String {
-    const D: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
-    match n {
-        1..=9 => D[n].into(),
-        10 => "十".into(),
-        11..=19 => format!("十{}", D[n - 10]),
-        20..=99 => format!("{}十{}", D[n / 10], D[n % 10]),
-        _ => n.to_string(),
-    }
-}
-
-/// A number typed by hand at the start of a line (一、 (一) 1. １、) is dropped: the form
-/// numbers the paragraphs itself.
-fn strip_number(s: &str) -> &str {
-    let numerals = "一二三四五六七八九十0123456789０１２３４５６７８９";
-    let t = s.trim_start_matches(['(', '（']);
-    let rest = t.trim_start_matches(|c: char| numerals.contains(c));
-    if rest.len() == t.len() {
-        return s;
-    }
-    let after = rest.trim_start_matches([')', '）', '、', '.', '．']);
-    if after.len() == rest.len() {
-        s
-    } else {
-        after.trim_start()
-    }
-}
-
 /// Lines typed in a box as numbered paragraphs: each line one (一、二、); a line indented with
-/// spaces or 全形空白 belongs under the one before ((一)(二)).
+/// spaces or 全形空白 belongs under the one before ((一)(二)). A number typed by hand at the
+/// start of a line is dropped: the form numbers the paragraphs itself.
 pub fn items(text: &str) -> Vec<DraftItem> {
     let mut out: Vec<DraftItem> = Vec::new();
     for line in text.lines() {
@@ -106,18 +70,18 @@ pub fn items(text: &str) -> Vec<DraftItem> {
             continue;
         }
         let indented = line.starts_with([' ', '\u{3000}', '\t']);
-        let body = strip_number(line.trim()).to_string();
+        let body = strip_item_number(line.trim()).to_string();
         if indented && let Some(last) = out.last_mut() {
             let n = last.items.len() + 1;
             last.items.push(DraftItem {
-                number: format!("({})", chinese(n)),
+                number: item_number(2, n),
                 text: Some(body),
                 items: Vec::new(),
             });
             continue;
         }
         out.push(DraftItem {
-            number: format!("{}、", chinese(out.len() + 1)),
+            number: item_number(1, out.len() + 1),
             text: Some(body),
             items: Vec::new(),
         });
@@ -667,7 +631,10 @@ mod tests {
         assert_eq!(d.attendees.len(), 1);
         assert_eq!(subject_of(&d), "研商115學年度教師員額");
         assert_eq!(fields_of(&d).text("primary"), "A15000000D 新北市政府教育局");
-        assert_eq!(box_labels("開會通知單"), ("出席者", "列席者"));
+        assert_eq!(
+            gongwen_doc::draft::box_labels("開會通知單"),
+            ("出席者", "列席者")
+        );
     }
 
     #[test]
@@ -683,10 +650,11 @@ mod tests {
 
     #[test]
     fn typed_numbers_are_replaced() {
-        assert_eq!(strip_number("一、依據"), "依據");
-        assert_eq!(strip_number("(二)細項"), "細項");
-        assert_eq!(strip_number("１．甲"), "甲");
-        assert_eq!(strip_number("100人"), "100人");
-        assert_eq!(chinese(21), "二十一");
+        let i = items("一、依據\n　(二)細項\n１．甲\n100人");
+        assert_eq!(i[0].text.as_deref(), Some("依據"));
+        assert_eq!(i[0].items[0].text.as_deref(), Some("細項"));
+        assert_eq!(i[1].text.as_deref(), Some("甲"));
+        assert_eq!(i[2].text.as_deref(), Some("100人"));
+        assert_eq!(i[2].number, "三、");
     }
 }

@@ -18,6 +18,7 @@ use gongwen_proto::{Code, ReturnReason};
 use gongwen_web::{Choice, Csrf, FormErrors, NoFields, Page, Site, filters};
 use serde::Deserialize;
 
+use super::drafting::URGENCIES;
 use super::sign::Then;
 use super::{Me, SITE, Web, WebError, Who};
 use crate::cases::{self, EXCLUSIONS, Origin};
@@ -27,9 +28,6 @@ use crate::steps::{Action, MAX_VERSION_BYTES, NewCase, NewVersion, Request};
 
 /// Most documents the 待登記 list shows at once (the oldest first; the rest after these).
 const WAITING_SHOWN: i64 = 500;
-
-/// The 速別 a case may have.
-pub const URGENCIES: [&str; 3] = ["普通件", "速件", "最速件"];
 
 /// Longest 退文 explanation, as the agent takes it.
 const MAX_RETURN_TEXT: usize = 500;
@@ -474,6 +472,17 @@ fn form_refusal(e: &WebError) -> Option<String> {
         .map(|r| r.detail.clone())
 }
 
+/// The 登記 step of a new case, under the next 收文號 of the series.
+async fn registration(me: &Me, new_case: NewCase) -> Result<Request, WebError> {
+    let now = me.app.clock.now_ms();
+    let case = cases::next_number(&me.app.db, "case", now)
+        .await
+        .map_err(Refusal::from)?;
+    let mut req = Request::new(&case, Action::Register, &me.person.id, now);
+    req.new_case = Some(new_case);
+    Ok(req)
+}
+
 /// The document's page again with the registration as typed and what is wrong with it.
 async fn register_again(me: &Me, id: &str, f: RegisterForm, errors: FormErrors) -> WebError {
     match DocPage::new(me, id, Some(f), RefuseForm::default(), errors).await {
@@ -511,18 +520,17 @@ async fn register(
     if inc.returned.is_some() {
         return Err(Refusal::new(Code::OfficeState, format!("收文「{id}」已退文")).into());
     }
-    let now = me.app.clock.now_ms();
-    let case = cases::next_number(db, "case", now)
-        .await
-        .map_err(Refusal::from)?;
-    let mut req = Request::new(&case, Action::Register, &me.person.id, now);
-    req.new_case = Some(NewCase {
-        origin: Origin::Exchange,
-        subject: one_line(&inc.subject, 500),
-        matter: f.matter.trim().to_string(),
-        urgency: f.urgency.clone(),
-        intake: Some(inc.id.clone()),
-    });
+    let mut req = registration(
+        &me,
+        NewCase {
+            origin: Origin::Exchange,
+            subject: one_line(&inc.subject, 500),
+            matter: f.matter.trim().to_string(),
+            urgency: f.urgency.clone(),
+            intake: Some(inc.id.clone()),
+        },
+    )
+    .await?;
     req.exclusions = exclusions;
     match super::sign::prepare(&me, req, Then::SignFor).await {
         Ok(r) => Ok(r),
@@ -828,19 +836,17 @@ async fn paper(me: Me, mp: Multipart) -> Result<Response, WebError> {
     let Some((_, scan)) = u.file else {
         return Err(Refusal::new(Code::BadRequest, "缺少掃描檔").into());
     };
-    let db = &me.app.db;
-    let now = me.app.clock.now_ms();
-    let case = cases::next_number(db, "case", now)
-        .await
-        .map_err(Refusal::from)?;
-    let mut req = Request::new(&case, Action::Register, &me.person.id, now);
-    req.new_case = Some(NewCase {
-        origin: Origin::Paper,
-        subject: one_line(&f.subject, 500),
-        matter: f.matter.trim().to_string(),
-        urgency: f.urgency.clone(),
-        intake: None,
-    });
+    let mut req = registration(
+        &me,
+        NewCase {
+            origin: Origin::Paper,
+            subject: one_line(&f.subject, 500),
+            matter: f.matter.trim().to_string(),
+            urgency: f.urgency.clone(),
+            intake: None,
+        },
+    )
+    .await?;
     req.version = Some(NewVersion {
         doc: "scan".to_string(),
         kind: "scan".to_string(),

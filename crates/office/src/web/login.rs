@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use gongwen_net::{Peer, Refusal};
 use gongwen_proto::Code;
-use gongwen_web::signin::{Claim, Failed, LoginForm, Setup, SignIn, Tables, subject_name};
+use gongwen_web::signin::{Claim, LoginForm, Setup, SignIn, Tables, subject_name};
 use gongwen_web::{Csrf, NoFields, Site};
 use serde::Deserialize;
 
@@ -76,7 +76,7 @@ async fn page(w: &Web, headers: &HeaderMap, note: &str, status: StatusCode) -> R
 
 async fn show(State(w): State<Web>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
     let note = match q.expired {
-        Some(_) => "登入已逾時（閒置 30 分鐘或超過 10 小時），請重新登入。",
+        Some(_) => gongwen_web::signin::EXPIRED,
         None => "",
     };
     page(&w, &headers, note, StatusCode::OK).await
@@ -119,15 +119,10 @@ async fn submit(
         Ok(opened) => {
             ([(header::SET_COOKIE, opened.set_cookie)], Redirect::to("/")).into_response()
         }
-        Err(Failed::CrossSite(e)) => refused(e),
-        Err(Failed::Locked) => {
-            let note = "登入失敗次數過多，請 15 分鐘後再試。";
-            page(&w, &headers, note, StatusCode::TOO_MANY_REQUESTS).await
-        }
-        Err(Failed::Refused(e)) => {
-            let note = format!("無法登入：{}", e.detail);
-            page(&w, &headers, &note, StatusCode::FORBIDDEN).await
-        }
+        Err(failed) => match failed.again() {
+            Ok((status, note)) => page(&w, &headers, &note, status).await,
+            Err(e) => refused(e),
+        },
     }
 }
 

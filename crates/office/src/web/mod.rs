@@ -134,13 +134,7 @@ impl FromRequestParts<Web> for Me {
     async fn from_request_parts(parts: &mut Parts, w: &Web) -> Result<Self, Redirect> {
         let now = w.app.clock.now_ms();
         let (session, had_cookie) = w.signin.session(&w.app.db, &parts.headers, now).await;
-        let to_login = || {
-            Redirect::to(if had_cookie {
-                "/login?expired=1"
-            } else {
-                "/login"
-            })
-        };
+        let to_login = || gongwen_web::signin::to_login(had_cookie);
         let session = session.ok_or_else(to_login)?;
         let person = org::person(&w.app.db, &session.owner)
             .await

@@ -286,16 +286,7 @@ async fn search(me: Me, Query(f): Query<SearchForm>) -> Result<Response, WebErro
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn unit(id: &str, parent: Option<&str>, depth: i64) -> Unit {
-        Unit {
-            id: id.into(),
-            parent: parent.map(String::from),
-            name: id.into(),
-            depth,
-            online: true,
-        }
-    }
+    use crate::org::testing::unit;
 
     #[test]
     fn supervisors_see_the_units_under_theirs() {

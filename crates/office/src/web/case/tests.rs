@@ -302,7 +302,7 @@ fn the_case_page_shows_its_forms_labelled_with_errors_in_place() {
         "原因：請補附",
         "<a href=\"/c\">與前一版比較</a>",
         "name=\"what\" value=\"send\"",
-        "<caption id=\"trail-cap\">",
+        "<caption>每一步都由簽核人以本人憑證簽章，依序串連</caption>",
     ] {
         assert!(html.contains(want), "{want} not in {html}");
     }
