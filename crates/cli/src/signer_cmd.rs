@@ -87,7 +87,7 @@ pub fn run(cmd: SignerCommand) -> Result<ExitCode, CliError> {
         }
         SignerCommand::Sign(a) => {
             let c = card(&a.card)?;
-            let text = unescape_line(&a.text);
+            let text = gongwen_proto::office::from_one_line(&a.text);
             let now = gongwen_center::Clock::default().now_s();
             let pem = c
                 .sign_challenge(&text, now)
@@ -95,40 +95,5 @@ pub fn run(cmd: SignerCommand) -> Result<ExitCode, CliError> {
             print!("{pem}");
             Ok(ExitCode::SUCCESS)
         }
-    }
-}
-
-/// The text given on one line, as the pages write it: `\n` a line break, `\\` a backslash;
-/// any other backslash stays as it is.
-fn unescape_line(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('\\') => out.push('\\'),
-            Some(other) => {
-                out.push('\\');
-                out.push(other);
-            }
-            None => out.push('\\'),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_line_texts_read_back_whole() {
-        assert_eq!(unescape_line(r"a\nb"), "a\nb");
-        assert_eq!(unescape_line(r"C:\\path\nx"), "C:\\path\nx");
-        assert_eq!(unescape_line(r"\t and \"), "\\t and \\");
     }
 }

@@ -13,6 +13,7 @@
 //! altered step breaks the chain ([`crate::export::verify`]).
 
 use gongwen_proto::Code;
+use gongwen_proto::office::one_line;
 use gongwen_store::{Db, sha256_hex};
 use gongwen_trust::cms;
 use gongwen_trust::path::{Purpose, TrustStore, hex, spki_sha256};
@@ -257,13 +258,6 @@ pub async fn trail(db: &Db, case_id: &str) -> Result<Vec<Trail>, OfficeError> {
             })
         })
         .collect()
-}
-
-/// A value inside a signed line: one line, with `\` and line breaks escaped.
-fn one_line(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('\r', "\\r")
-        .replace('\n', "\\n")
 }
 
 /// The text the actor is to sign for `req`, after every check of who may do what now.

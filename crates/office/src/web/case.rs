@@ -112,25 +112,6 @@ fn unit_label(units: &[Unit], id: &str) -> String {
         .map_or_else(|| id.to_string(), |u| format!("{}（{}）", u.name, u.id))
 }
 
-/// A value of a signed line read back: `\n`, `\r` and `\\` as written by the step.
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
-}
-
 /// The lines of a signed step that say what it did (主辦單位, 陳送, 決定 …) and its comment:
 /// everything but the lines every step has and the digests of the documents.
 fn step_lines(signed: &str) -> (Vec<String>, String) {
@@ -150,12 +131,12 @@ fn step_lines(signed: &str) -> (Vec<String>, String) {
         .lines()
         .filter(|l| *l != STEP_HEAD && !l.is_empty())
         .filter(|l| !COMMON.iter().any(|p| l.starts_with(p)))
-        .map(unescape)
+        .map(gongwen_proto::office::from_one_line)
         .collect();
     let comment = signed
         .lines()
         .find_map(|l| l.strip_prefix("意見："))
-        .map(unescape)
+        .map(gongwen_proto::office::from_one_line)
         .unwrap_or_default();
     (details, comment)
 }

@@ -262,7 +262,7 @@ pub async fn after(me: &Me, case: &str, then: Then, now: i64) -> Option<String> 
 /// `'\''`. A subject, a comment or a sender's name is never read by the shell (sh, bash, zsh,
 /// PowerShell) as anything but words.
 pub fn shell_argument(text: &str) -> String {
-    let line = text.replace('\\', "\\\\").replace('\n', "\\n");
+    let line = gongwen_proto::office::one_line(text);
     format!("'{}'", line.replace('\'', r"'\''"))
 }
 

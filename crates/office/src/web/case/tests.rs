@@ -53,8 +53,8 @@ fn signed_lines_are_read_back_for_the_trail() {
     let (details, comment) = step_lines(signed);
     assert_eq!(details, ["退回：科員 張承辦（officer）"]);
     assert_eq!(comment, "請補附\n員額表\\");
-    assert_eq!(unescape("a\\\\n"), "a\\n");
-    assert_eq!(unescape("結尾\\"), "結尾\\");
+    assert_eq!(gongwen_proto::office::from_one_line("a\\\\n"), "a\\n");
+    assert_eq!(gongwen_proto::office::from_one_line("結尾\\"), "結尾\\");
     assert_eq!(comment_label(Action::File), "檔號");
 }
 
