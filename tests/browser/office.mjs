@@ -2,8 +2,8 @@
 // 以自己的憑證卡與本機簽章程式，像平常一樣辦完一件來文。
 // The office driven as its people use it, on a fresh demo network: the school's letter waits in
 // the bureau's 待登記; the clerk registers it (簽收 at the exchange); the desk assigns it to
-// 國小教育科 and the unit's desk to an officer, who drafts a 簽 and a 稿 (簽稿併陳); 體育及衛生保健科
-// gives its opinion (會辦, parallel); the section chief amends the 稿 (tracked changes); the
+// 國小教育科 and the unit's desk to an officer, who drafts a 簽 and a 稿 (簽稿併陳); 體育及衛生保健科's
+// officer and head give their opinions (會辦, parallel); the section chief amends the 稿 (tracked changes); the
 // department head returns it once; up again; the head's deputy decides (代為決行); the clerk
 // dispatches it through the exchange and the school's agent receives it; the case is filed.
 // Every step by a different person, each with their own card in their own signer ("their PC").
@@ -122,10 +122,11 @@ run('office', async (t) => {
   await sign(officer, 'officer-draft');
   log('承辦人擬簽與稿（簽稿併陳）');
 
-  // 4. 會辦 with 體育及衛生保健科 in parallel; its officer answers.
+  // 4. 會辦 with 體育及衛生保健科 in parallel; its officer writes, its head answers for it.
   await act('officer', 'consult', (f) => f.locator('[name=consult_unit_pe]').check());
   await act('officer2', 'opinion', (f) => f.locator('[name=opinion_text]').fill('本科無意見。'));
-  log('會辦體育及衛生保健科（平行），該科承辦人簽會辦意見');
+  await act('pe-head', 'opinion', (f) => f.locator('[name=opinion_text]').fill('同意承辦人意見。'), 'head-opinion');
+  log('會辦體育及衛生保健科（平行）：該科承辦人與科長各簽會辦意見');
 
   // 5. 陳核 to the section chief, who amends the 稿: the change is shown as tracked changes.
   await act('officer', 'submit', (f) => f.locator('[name=submit_to]').selectOption('chief'));

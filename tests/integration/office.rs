@@ -248,6 +248,13 @@ async fn a_case_goes_from_registration_to_filing_and_verifies() {
     a.act(&saying(req(&id, Action::Opinion, "pe"), "無意見"))
         .await
         .unwrap();
+    // The unit's officer has written; its head's opinion answers for the unit.
+    assert_eq!(a.state(&id).await, State::Consulting);
+    let head = a
+        .act(&saying(req(&id, Action::Opinion, "sports-head"), "同意"))
+        .await
+        .unwrap();
+    assert!(head.signed.contains("單位主管"), "{}", head.signed);
     assert_eq!(a.state(&id).await, State::WithOfficer);
     // Up: the chief amends, the department head returns once, then it goes up again.
     a.act(&to(req(&id, Action::Submit, "officer"), "chief"))
@@ -716,8 +723,16 @@ async fn each_role_sees_its_worklists_and_a_deputy_those_of_whom_they_act_for() 
         .await
         .unwrap();
     assert_eq!(mine(&lists("pe").await, "待會辦"), vec![id.clone()]);
+    assert_eq!(
+        mine(&lists("sports-head").await, "待會辦"),
+        vec![id.clone()]
+    );
     a.act(&req(&id, Action::Opinion, "pe")).await.unwrap();
+    a.act(&req(&id, Action::Opinion, "sports-head"))
+        .await
+        .unwrap();
     assert!(mine(&lists("pe").await, "待會辦").is_empty());
+    assert!(mine(&lists("sports-head").await, "待會辦").is_empty());
     a.act(&to(req(&id, Action::Submit, "officer"), "chief"))
         .await
         .unwrap();

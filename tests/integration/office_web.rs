@@ -28,7 +28,7 @@ const UNITS: [(&str, Option<&str>, &str, bool); 4] = [
 ];
 
 /// People: (id, name, title, unit, roles).
-const PEOPLE: [(&str, &str, &str, &str, &[Role]); 8] = [
+const PEOPLE: [(&str, &str, &str, &str, &[Role]); 9] = [
     (
         "clerk",
         "林美華",
@@ -39,6 +39,7 @@ const PEOPLE: [(&str, &str, &str, &str, &[Role]); 8] = [
     ("desk", "陳怡君", "科員", "elem", &[Role::Desk]),
     ("officer", "王小明", "專員", "elem-cur", &[Role::Officer]),
     ("officer2", "李志豪", "科員", "pe", &[Role::Officer]),
+    ("pe-head", "吳國華", "科長", "pe", &[Role::Supervisor]),
     ("chief", "張淑芬", "股長", "elem-cur", &[Role::Supervisor]),
     ("dept", "黃建國", "科長", "elem", &[Role::Supervisor]),
     ("head", "湯志民", "局長", "edu", &[Role::Head]),
@@ -299,7 +300,7 @@ async fn a_letter_goes_from_registration_to_filing_on_the_pages() {
     let agent = net.c.client();
     let mut o = office_site("walk", C, (&net.c.base, &net.c.token)).await;
     for who in [
-        "clerk", "desk", "officer", "officer2", "chief", "dept", "deputy",
+        "clerk", "desk", "officer", "officer2", "pe-head", "chief", "dept", "deputy",
     ] {
         o.sign_in(who).await;
     }
@@ -409,6 +410,11 @@ async fn a_letter_goes_from_registration_to_filing_on_the_pages() {
     o.act("officer", &case, &consult).await;
     let opinion = [("action", "opinion"), ("opinion_text", "本科無意見。")];
     o.act("officer2", &case, &opinion).await;
+    // Its officer has written; the unit's head answers for the unit.
+    let waiting = o.get("pe-head", "/").await;
+    waiting.has(200, &["待會辦", case.as_str()]);
+    let head = [("action", "opinion"), ("opinion_text", "同意承辦人意見。")];
+    o.act("pe-head", &case, &head).await;
 
     // 陳核 to the section chief, who amends the 稿: the changes are tracked.
     let to_chief = [("action", "submit"), ("submit_to", "chief")];

@@ -392,9 +392,11 @@ pub async fn worklists_for(
                     ("待會辦", State::Consulting, Scope::Consulted(&unit)),
                     ("被退文", State::ToFile, Scope::Returned(who)),
                 ],
-                Role::Supervisor | Role::Head => {
-                    vec![("待核決", State::InReview, Scope::Holder(who))]
-                }
+                Role::Supervisor => vec![
+                    ("待核決", State::InReview, Scope::Holder(who)),
+                    ("待會辦", State::Consulting, Scope::Consulted(&unit)),
+                ],
+                Role::Head => vec![("待核決", State::InReview, Scope::Holder(who))],
                 Role::Archivist => vec![("待歸檔", State::ToFile, Scope::All)],
                 Role::FollowUp | Role::Admin => vec![],
             };

@@ -28,6 +28,11 @@ pub use gongwen_proto::office::STEP_HEAD;
 /// How long a prepared text may wait for its signature.
 pub const SIGN_WITHIN_MS: i64 = 10 * 60_000;
 
+/// Who wrote a 會辦意見: the unit's head (the unit has answered) or its officer (the head's
+/// opinion still awaited).
+const OPINION_OF_HEAD: &str = "會辦身分：單位主管（本單位會辦完成）";
+const OPINION_OF_OFFICER: &str = "會辦身分：承辦人（待單位主管核可）";
+
 /// Most units asked for 會辦 at once.
 pub const MAX_CONSULTED: usize = 20;
 
@@ -705,17 +710,27 @@ async fn check(
         Action::Opinion => {
             state_is(case, &[State::Consulting])?;
             let all = cases::consults(db, &case.id).await?;
-            let mut mine = None;
+            // The unit's officer writes an opinion; its head's opinion answers for the unit.
+            let mut mine: Option<(String, bool)> = None;
             for c in cases::awaited(&all) {
-                if org::holds(db, acting, Role::Officer, &c.unit).await?
-                    || org::holds(db, acting, Role::Supervisor, &c.unit).await?
-                {
-                    mine = Some(c.unit.clone());
+                let head = org::holds(db, acting, Role::Supervisor, &c.unit).await?;
+                if head || org::holds(db, acting, Role::Officer, &c.unit).await? {
+                    if mine.as_ref().is_none_or(|(_, h)| !h) {
+                        mine = Some((c.unit.clone(), head));
+                    }
                 }
             }
-            let u =
+            let (u, head) =
                 mine.ok_or_else(|| refuse(Code::OfficeNotAllowed, "您的單位目前不在待會辦之列"))?;
             lines.push(format!("會辦單位：{u}"));
+            lines.push(
+                if head {
+                    OPINION_OF_HEAD
+                } else {
+                    OPINION_OF_OFFICER
+                }
+                .to_string(),
+            );
             lines.extend(version_lines(current, None));
         }
         Action::Submit => {
@@ -1183,19 +1198,22 @@ async fn apply(
                 .find_map(|l| l.strip_prefix("會辦單位："))
                 .unwrap_or_default()
                 .to_string();
-            if let Some(c) = cases::awaited(&all).into_iter().find(|c| c.unit == unit) {
+            // An officer's opinion waits for the unit head's, which answers for the unit.
+            let answered = text.lines().any(|l| l == OPINION_OF_HEAD);
+            let open = cases::awaited(&all).into_iter().find(|c| c.unit == unit);
+            if let (true, Some(c)) = (answered, open) {
                 tx.execute(
                     "UPDATE office_consults SET opinion_seq = $3 WHERE case_id = $1 AND position = $2",
                     &[id.into(), c.position.into(), seq.into()],
                 )
                 .await?;
-            }
-            if all.iter().filter(|c| c.opinion_seq.is_none()).count() <= 1 {
-                tx.execute(
-                    &set("state = 'with_officer', holder = officer"),
-                    &[id.into()],
-                )
-                .await?;
+                if all.iter().filter(|c| c.opinion_seq.is_none()).count() <= 1 {
+                    tx.execute(
+                        &set("state = 'with_officer', holder = officer"),
+                        &[id.into()],
+                    )
+                    .await?;
+                }
             }
         }
         (Action::Submit | Action::Approve, _) => {
