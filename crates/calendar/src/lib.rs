@@ -10,6 +10,14 @@
 //!     Administration publishes on the government open-data platform: header
 //!     `西元日期,星期,是否放假,備註`, e.g. `20260101,四,2,開國紀念日`;
 //!   - our simple format: header `date,kind,name`, e.g. `2026-02-16,holiday,農曆除夕`.
+//!     A row `2027,year,…` says the file holds the complete table of that year.
+//! * [`WorkCalendar::check_official`] / [`WorkCalendar::import_official`]: one whole year of the
+//!   open-data table (UTF-8 with or without BOM, or Big5), checked all or nothing: every day of
+//!   the year exactly once, 星期 matching, a reason for every weekday off and every working
+//!   weekend day. See [`OfficialYear`].
+//! * Coverage: [`WorkCalendar::covers`] tells the years with a complete table (bundled, or
+//!   imported from the official table); [`WorkCalendar::next_working_day_checked`] answers
+//!   [`CalendarError::Uncovered`] instead of silently counting plain weekdays in other years.
 //! * [`CALENDAR_2026_CSV`]: the bundled calendar of ROC year 115 (2026).
 //! * [`sender_due`] / [`receiver_due`]: the sender's and the recipient's check deadlines of
 //!   points 12 and 13 of the 臺北市政府公文電子交換作業要點 (Taiwan time, UTC+8, no daylight
@@ -18,8 +26,12 @@
 //! Every loop is bounded: looking for a working day goes at most [`MAX_SCAN_DAYS`] days back or
 //! forward and then answers [`CalendarError::NoWorkingDay`]; nothing loops forever or panics.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+
+mod official;
+
+pub use official::{MAX_PROBLEMS, OfficialDay, OfficialYear};
 
 use gongwen_proto::csv::{self, Record};
 use time::{Date, Month, OffsetDateTime, Time, UtcOffset, Weekday};
@@ -64,6 +76,9 @@ const MAX_QUOTED_CHARS: usize = 40;
 
 const OFFICIAL_HEADER: [&str; 4] = ["西元日期", "星期", "是否放假", "備註"];
 const SIMPLE_HEADER: [&str; 3] = ["date", "kind", "name"];
+
+/// The name written in a `year` row of our format (informative; not read back).
+const YEAR_ROW_NAME: &str = "政府行政機關辦公日曆表";
 
 // ---------------------------------------------------------------------------
 // The calendar
@@ -133,6 +148,9 @@ pub enum CalendarError {
     NoWorkingDay { from: Date, days: u16 },
     /// A date or time outside what can be represented (years -9999 to 9999).
     OutOfRange { date: Date },
+    /// The computation reached `year`, for which the calendar has no complete table: counting
+    /// plain weekdays there could give a wrong day, so the checked functions refuse.
+    Uncovered { year: i32 },
 }
 
 impl fmt::Display for CalendarError {
@@ -147,6 +165,11 @@ impl fmt::Display for CalendarError {
             CalendarError::OutOfRange { date } => {
                 write!(f, "{}附近的日期超出可計算的範圍", roc_date(*date))
             }
+            CalendarError::Uncovered { year } => write!(
+                f,
+                "{}沒有政府行政機關辦公日曆表，無法計算落在該年的期限；請以「gongwen calendar import」匯入該年的辦公日曆",
+                roc_year(*year)
+            ),
         }
     }
 }
@@ -156,10 +179,12 @@ impl std::error::Error for CalendarError {}
 /// The government office calendar.
 ///
 /// The default rule: Monday to Friday are working days, Saturday and Sunday are not. Dates that
-/// differ are kept as [`Override`]s, sorted by date.
+/// differ are kept as [`Override`]s, sorted by date. The years whose complete official table
+/// the calendar holds are its coverage ([`WorkCalendar::covers`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkCalendar {
     overrides: BTreeMap<Date, Override>,
+    covered: BTreeSet<i32>,
 }
 
 impl WorkCalendar {
@@ -189,20 +214,49 @@ impl WorkCalendar {
         }
     }
 
+    /// Whether the calendar holds the complete official table of `year` (bundled, imported
+    /// with [`WorkCalendar::add_year`], or from a `year` row of our CSV format).
+    pub fn covers(&self, year: i32) -> bool {
+        self.covered.contains(&year)
+    }
+
+    /// The years covered, in order.
+    pub fn years(&self) -> impl DoubleEndedIterator<Item = i32> + '_ {
+        self.covered.iter().copied()
+    }
+
+    /// [`CalendarError::Uncovered`] for the first year from `from` to `to` (both included) that
+    /// the calendar does not cover; `Ok` when all are covered or `from > to`.
+    pub fn check_covered(&self, from: Date, to: Date) -> Result<(), CalendarError> {
+        match (from.year()..=to.year()).find(|y| !self.covers(*y)) {
+            Some(year) => Err(CalendarError::Uncovered { year }),
+            None => Ok(()),
+        }
+    }
+
     /// The first working day after `date` (`date` excluded).
     ///
     /// Looks at most [`MAX_SCAN_DAYS`] days; when none is a working day it answers
     /// [`CalendarError::NoWorkingDay`], and [`CalendarError::OutOfRange`] past the representable dates.
+    /// Days in years the calendar does not cover count by the default rule; deadlines should
+    /// use [`WorkCalendar::next_working_day_checked`].
     pub fn next_working_day(&self, date: Date) -> Result<Date, CalendarError> {
-        self.scan(date, true)
+        self.scan(date, true, false)
+    }
+
+    /// As [`WorkCalendar::next_working_day`], but [`CalendarError::Uncovered`] as soon as the
+    /// search reaches a day of a year the calendar does not cover: what a deadline needs, since
+    /// there the default rule may be wrong.
+    pub fn next_working_day_checked(&self, date: Date) -> Result<Date, CalendarError> {
+        self.scan(date, true, true)
     }
 
     /// The last working day before `date` (`date` excluded); bounds and errors as [`WorkCalendar::next_working_day`].
     pub fn previous_working_day(&self, date: Date) -> Result<Date, CalendarError> {
-        self.scan(date, false)
+        self.scan(date, false, false)
     }
 
-    fn scan(&self, from: Date, forward: bool) -> Result<Date, CalendarError> {
+    fn scan(&self, from: Date, forward: bool, checked: bool) -> Result<Date, CalendarError> {
         let mut day = from;
         for _ in 0..MAX_SCAN_DAYS {
             let step = if forward {
@@ -211,6 +265,9 @@ impl WorkCalendar {
                 day.previous_day()
             };
             day = step.ok_or(CalendarError::OutOfRange { date: from })?;
+            if checked && !self.covers(day.year()) {
+                return Err(CalendarError::Uncovered { year: day.year() });
+            }
             if self.is_working_day(day) {
                 return Ok(day);
             }
@@ -284,7 +341,10 @@ impl WorkCalendar {
     ///   holiday); a day that agrees with the default rule removes any override it had, since the
     ///   official table lists every day and is the authority. `星期` may be blank; when given it
     ///   must match the date.
-    /// * `date,kind,name` (our format): `kind` is `holiday` or `workday`.
+    /// * `date,kind,name` (our format): `kind` is `holiday` or `workday`; a row `2027,year,…`
+    ///   (the date field a year alone) says the file holds that year's complete table: the
+    ///   year's overrides already in the calendar are dropped (wherever the row stands in the
+    ///   file) and the year becomes covered ([`WorkCalendar::covers`]).
     ///
     /// A blank name (備註) gets [`DayKind::label_zh`]. Accepts a UTF-8 BOM, CRLF/LF/CR line ends,
     /// quoted fields holding commas, quotes or line breaks, and blank rows. A file over
@@ -317,17 +377,25 @@ impl WorkCalendar {
             set: 0,
             cleared: 0,
         };
-        for (date, change) in changes {
+        // A complete year replaces what the calendar had for it, whatever the row order.
+        for change in &changes {
+            if let Row::Covers(year) = change {
+                self.clear_year(*year);
+                self.covered.insert(*year);
+            }
+        }
+        for change in changes {
             match change {
-                Some(entry) => {
+                Row::Set(date, entry) => {
                     self.overrides.insert(date, entry);
                     summary.set += 1;
                 }
-                None => {
+                Row::Clear(date) => {
                     if self.overrides.remove(&date).is_some() {
                         summary.cleared += 1;
                     }
                 }
+                Row::Covers(_) => {}
             }
         }
         Ok(summary)
@@ -347,13 +415,36 @@ impl WorkCalendar {
         }
     }
 
-    /// Exports every override in the simple format (`date,kind,name`, LF line ends), which
+    /// Drops every override of `year`.
+    fn clear_year(&mut self, year: i32) {
+        let (Ok(first), Ok(last)) = (
+            Date::from_calendar_date(year, Month::January, 1),
+            Date::from_calendar_date(year, Month::December, 31),
+        ) else {
+            return;
+        };
+        let dates: Vec<Date> = self
+            .overrides
+            .range(first..=last)
+            .map(|(d, _)| *d)
+            .collect();
+        for date in dates {
+            self.overrides.remove(&date);
+        }
+    }
+
+    /// Exports every override in the simple format (`date,kind,name`, LF line ends), each
+    /// covered year as a row `YYYY,year,政府行政機關辦公日曆表` before its days, which
     /// [`WorkCalendar::import_csv`] reads back into the same calendar. Except: a blank name comes
     /// back as the default name, and dates before year 1 (negative years) cannot be written as
     /// `YYYY-MM-DD` and are refused on import.
     pub fn to_csv(&self) -> String {
         let mut out = String::from("date,kind,name\n");
+        let mut years = self.covered.iter().copied().filter(|y| *y >= 0).peekable();
         for (date, entry) in &self.overrides {
+            while let Some(year) = years.next_if(|y| *y <= date.year()) {
+                out.push_str(&format!("{year:04},year,{YEAR_ROW_NAME}\n"));
+            }
             let (y, m, d) = date.to_calendar_date();
             out.push_str(&format!(
                 "{:04}-{:02}-{:02},{},{}\n",
@@ -363,6 +454,9 @@ impl WorkCalendar {
                 entry.kind.as_str(),
                 csv::field(&entry.name)
             ));
+        }
+        for year in years {
+            out.push_str(&format!("{year:04},year,{YEAR_ROW_NAME}\n"));
         }
         out
     }
@@ -392,7 +486,8 @@ fn is_weekday(date: Date) -> bool {
     !matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday)
 }
 
-fn weekday_zh(weekday: Weekday) -> &'static str {
+/// 「一」 … 「日」, as the official table writes 星期.
+pub fn weekday_zh(weekday: Weekday) -> &'static str {
     match weekday {
         Weekday::Monday => "一",
         Weekday::Tuesday => "二",
@@ -401,6 +496,20 @@ fn weekday_zh(weekday: Weekday) -> &'static str {
         Weekday::Friday => "五",
         Weekday::Saturday => "六",
         Weekday::Sunday => "日",
+    }
+}
+
+/// A date with its weekday, e.g. 「中華民國116年1月1日（星期五）」.
+pub fn roc_day(date: Date) -> String {
+    format!("{}（星期{}）", roc_date(date), weekday_zh(date.weekday()))
+}
+
+/// A year in the ROC calendar with the Gregorian one, e.g. 2027 → 「中華民國116年（西元2027年）」.
+pub fn roc_year(year: i32) -> String {
+    if year >= 1912 {
+        format!("中華民國{}年（西元{year}年）", year - 1911)
+    } else {
+        format!("民國前{}年（西元{year}年）", 1912 - year)
     }
 }
 
@@ -535,6 +644,31 @@ pub enum ImportError {
         chars: usize,
         limit: usize,
     },
+    /// The official table is neither UTF-8 nor Big5; `line` is where decoding failed.
+    BadEncoding { line: usize },
+    /// A day of another year than the table's (the year most of its days are in).
+    OtherYear {
+        line: usize,
+        date: Date,
+        expected: i32,
+    },
+    /// The same day a second time; `first_line` is where it was first.
+    DuplicateDate {
+        line: usize,
+        date: Date,
+        first_line: usize,
+    },
+    /// A day off on a weekday, or a working Saturday or Sunday (補行上班), with an empty 備註:
+    /// the official table gives the reason of every such day.
+    MissingReason {
+        line: usize,
+        date: Date,
+        working: bool,
+    },
+    /// Days of the year not in the table: how many, and the first few.
+    MissingDays { count: usize, first: Vec<Date> },
+    /// More problems than [`MAX_PROBLEMS`]; the rest were not listed.
+    TooManyProblems { limit: usize },
 }
 
 impl ImportError {
@@ -543,7 +677,9 @@ impl ImportError {
         match self {
             ImportError::TooLarge { .. }
             | ImportError::TooManyLines { .. }
-            | ImportError::Empty => None,
+            | ImportError::Empty
+            | ImportError::MissingDays { .. }
+            | ImportError::TooManyProblems { .. } => None,
             ImportError::NotUtf8 { line }
             | ImportError::BadHeader { line, .. }
             | ImportError::FieldCount { line, .. }
@@ -553,7 +689,36 @@ impl ImportError {
             | ImportError::BadWeekday { line, .. }
             | ImportError::BadFlag { line, .. }
             | ImportError::BadKind { line, .. }
-            | ImportError::NameTooLong { line, .. } => Some(*line),
+            | ImportError::NameTooLong { line, .. }
+            | ImportError::BadEncoding { line }
+            | ImportError::OtherYear { line, .. }
+            | ImportError::DuplicateDate { line, .. }
+            | ImportError::MissingReason { line, .. } => Some(*line),
+        }
+    }
+
+    /// A stable name of the kind of problem (for scripts and tests), e.g. `missing_reason`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ImportError::TooLarge { .. } => "too_large",
+            ImportError::TooManyLines { .. } => "too_many_lines",
+            ImportError::NotUtf8 { .. } => "not_utf8",
+            ImportError::Empty => "empty",
+            ImportError::BadHeader { .. } => "bad_header",
+            ImportError::FieldCount { .. } => "field_count",
+            ImportError::UnterminatedQuote { .. } => "unterminated_quote",
+            ImportError::StrayQuote { .. } => "stray_quote",
+            ImportError::BadDate { .. } => "bad_date",
+            ImportError::BadWeekday { .. } => "bad_weekday",
+            ImportError::BadFlag { .. } => "bad_flag",
+            ImportError::BadKind { .. } => "bad_kind",
+            ImportError::NameTooLong { .. } => "name_too_long",
+            ImportError::BadEncoding { .. } => "bad_encoding",
+            ImportError::OtherYear { .. } => "other_year",
+            ImportError::DuplicateDate { .. } => "duplicate_date",
+            ImportError::MissingReason { .. } => "missing_reason",
+            ImportError::MissingDays { .. } => "missing_days",
+            ImportError::TooManyProblems { .. } => "too_many_problems",
         }
     }
 }
@@ -609,6 +774,59 @@ impl fmt::Display for ImportError {
                 f,
                 "第 {line} 行：名稱有 {chars} 個字，超過上限 {limit} 個字"
             ),
+            ImportError::BadEncoding { line } => write!(
+                f,
+                "第 {line} 行：檔案既不是 UTF-8 也不是 Big5 編碼，無法讀取"
+            ),
+            ImportError::OtherYear {
+                line,
+                date,
+                expected,
+            } => write!(
+                f,
+                "第 {line} 行：{}不屬於本表的年度{}",
+                roc_date(*date),
+                roc_year(*expected)
+            ),
+            ImportError::DuplicateDate {
+                line,
+                date,
+                first_line,
+            } => write!(
+                f,
+                "第 {line} 行：{}重複出現（第 {first_line} 行已列）",
+                roc_date(*date)
+            ),
+            ImportError::MissingReason {
+                line,
+                date,
+                working,
+            } => {
+                let day = roc_day(*date);
+                if *working {
+                    write!(
+                        f,
+                        "第 {line} 行：{day}是週末卻要上班，備註須寫明原因（例如「補行上班」）"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "第 {line} 行：{day}是平日卻放假，備註須寫明原因（節日名稱、補假或調整放假）"
+                    )
+                }
+            }
+            ImportError::MissingDays { count, first } => {
+                let listed: Vec<String> = first.iter().map(|d| roc_date(*d)).collect();
+                let more = if *count > first.len() { "等" } else { "" };
+                write!(
+                    f,
+                    "缺少 {count} 日：{}{more}（每年的每一日都須列出一次）",
+                    listed.join("、")
+                )
+            }
+            ImportError::TooManyProblems { limit } => {
+                write!(f, "問題超過 {limit} 項，其餘未列出")
+            }
         }
     }
 }
@@ -723,8 +941,34 @@ fn parse_name(record: &Record, index: usize, kind: DayKind) -> Result<String, Im
     })
 }
 
-/// One row of the open-data format; `None` for a day that agrees with the default rule (its override is removed).
-fn parse_official_row(record: &Record) -> Result<(Date, Option<Override>), ImportError> {
+/// What a row of an import does.
+enum Row {
+    /// Sets the override of a date.
+    Set(Date, Override),
+    /// The date agrees with the default rule: removes its override.
+    Clear(Date),
+    /// The file holds the complete table of this year.
+    Covers(i32),
+}
+
+/// One row of the open-data format; [`Row::Clear`] for a day that agrees with the default rule.
+fn parse_official_row(record: &Record) -> Result<Row, ImportError> {
+    let (date, kind, note) = official_fields(record)?;
+    let name = if note.trim().is_empty() {
+        kind.label_zh().to_string()
+    } else {
+        note.to_string()
+    };
+    if kind.is_working() == is_weekday(date) {
+        Ok(Row::Clear(date))
+    } else {
+        Ok(Row::Set(date, Override { kind, name }))
+    }
+}
+
+/// The date, whether it is a working day (`是否放假` 0) or a day off (2), and the 備註
+/// (length-checked) of an open-data row; the 星期, when given, must match the date.
+fn official_fields(record: &Record) -> Result<(Date, DayKind, &str), ImportError> {
     check_fields(record, 3, 4)?;
     let line = record.line;
     let raw_date = record.field(0);
@@ -759,19 +1003,40 @@ fn parse_official_row(record: &Record) -> Result<(Date, Option<Override>), Impor
             });
         }
     };
-    let name = parse_name(record, 3, kind)?;
-    if kind.is_working() == is_weekday(date) {
-        Ok((date, None))
-    } else {
-        Ok((date, Some(Override { kind, name })))
+    let note = record.field(3);
+    let chars = note.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(ImportError::NameTooLong {
+            line,
+            chars,
+            limit: MAX_NAME_CHARS,
+        });
     }
+    Ok((date, kind, note))
 }
 
 /// One row of our format.
-fn parse_simple_row(record: &Record) -> Result<(Date, Option<Override>), ImportError> {
+fn parse_simple_row(record: &Record) -> Result<Row, ImportError> {
     check_fields(record, 2, 3)?;
     let line = record.line;
     let raw_date = record.field(0);
+    if record.field(1).eq_ignore_ascii_case("year") {
+        let year = raw_date
+            .parse::<i32>()
+            .ok()
+            .filter(|_| raw_date.len() == 4 && raw_date.bytes().all(|b| b.is_ascii_digit()))
+            .filter(|y| Date::from_calendar_date(*y, Month::January, 1).is_ok());
+        return match year {
+            Some(year) => {
+                parse_name(record, 2, DayKind::Holiday)?;
+                Ok(Row::Covers(year))
+            }
+            None => Err(ImportError::BadDate {
+                line,
+                value: quoted(raw_date),
+            }),
+        };
+    }
     let date = parse_iso_date(raw_date).ok_or_else(|| ImportError::BadDate {
         line,
         value: quoted(raw_date),
@@ -788,7 +1053,7 @@ fn parse_simple_row(record: &Record) -> Result<(Date, Option<Override>), ImportE
         });
     };
     let name = parse_name(record, 2, kind)?;
-    Ok((date, Some(Override { kind, name })))
+    Ok(Row::Set(date, Override { kind, name }))
 }
 
 // ---------------------------------------------------------------------------
@@ -796,7 +1061,7 @@ fn parse_simple_row(record: &Record) -> Result<(Date, Option<Override>), ImportE
 // ---------------------------------------------------------------------------
 
 /// The government office calendar of ROC year 115 (2026): only the days that differ from the
-/// default rule (Monday to Friday).
+/// default rule (Monday to Friday), and the row saying the table of 2026 is complete.
 ///
 /// Source: the Executive Yuan's letter 院授人培字第11430248312號 of 114-06-13, 「中華民國115年
 /// （西元2026年）政府行政機關辦公日曆表」 (as agencies and schools relayed it: 365 days, 120 days
@@ -812,6 +1077,8 @@ fn parse_simple_row(record: &Record) -> Result<(Date, Option<Override>), ImportE
 /// 10/25) are days off under the default rule anyway and are not listed.
 pub const CALENDAR_2026_CSV: &str = concat!(
     "date,kind,name\n",
+    // The whole table of the year: 2026 is covered.
+    "2026,year,中華民國115年政府行政機關辦公日曆表\n",
     // New Year's Day (Thursday).
     "2026-01-01,holiday,開國紀念日\n",
     // Lunar New Year's Eve and the nine-day Lunar New Year break, 2/14 (Sat) to 2/22 (Sun).
@@ -1119,7 +1386,10 @@ mod tests {
         let mut cal = WorkCalendar::new();
         let summary = cal.import_csv(CALENDAR_2026_CSV).unwrap();
         assert_eq!(summary.format, CsvFormat::Simple);
-        assert_eq!(summary.rows, 16);
+        // 16 days and the row saying the year is complete.
+        assert_eq!(summary.rows, 17);
+        assert_eq!(summary.set, 16);
+        assert!(cal.covers(2026));
         assert_eq!(cal, WorkCalendar::with_bundled().unwrap());
         assert!(
             cal.iter()
@@ -1522,7 +1792,7 @@ mod tests {
         assert!(err.to_string().contains("UTF-8"));
         assert!(cal.is_empty());
         let ok = cal.import_csv_bytes(CALENDAR_2026_CSV.as_bytes()).unwrap();
-        assert_eq!(ok.rows, 16);
+        assert_eq!(ok.rows, 17);
     }
 
     #[test]
@@ -1593,6 +1863,7 @@ mod tests {
                 bytes[i] = (next() % 256) as u8;
             }
             let _ = cal.import_csv_bytes(&bytes);
+            let _ = WorkCalendar::check_official(&bytes);
         }
     }
 }

@@ -2,7 +2,8 @@
 //! directory`, `center`, `agent`, and the clerk's local `signer`) from `gongwen.toml`, works on
 //! 公文 files (`doc`) and sealed packages (`seal`, `open`, `receipt`, `verify-receipt`,
 //! `inspect`), checks certificates (`cert`), runs the built-in test CA (`pki`), starts the demo
-//! network (`demo`) and measures (`bench doc|trust|center|directory`). Only argument parsing,
+//! network (`demo`), checks and converts the government office calendar (`calendar`) and
+//! measures (`bench doc|trust|center|directory`). Only argument parsing,
 //! configuration and start-up live here; the work is in the library crates
 //! (docs/ARCHITECTURE.md).
 
@@ -17,6 +18,7 @@ mod bench;
 mod bench_center;
 mod bench_directory;
 mod bench_office;
+mod calendar_cmd;
 mod center_cmd;
 mod cert_cmd;
 mod clock;
@@ -107,6 +109,9 @@ enum Command {
     /// 效能量測程式（輸出數據，不做判定）
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// 政府行政機關辦公日曆：檢查並轉換官方開放資料（import）、顯示內建年度（show）
+    #[command(subcommand)]
+    Calendar(calendar_cmd::CalendarCommand),
 }
 
 #[derive(Subcommand)]
@@ -252,6 +257,7 @@ fn main() -> ExitCode {
         Command::Agent(c) => agent_cmd::run(c),
         Command::Signer(c) => signer_cmd::run(c),
         Command::Office(c) => office_cmd::run(c),
+        Command::Calendar(c) => calendar_cmd::run(c),
     };
     match result {
         Ok(code) => code,

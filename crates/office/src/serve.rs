@@ -139,6 +139,7 @@ pub async fn start(config: OfficeConfig, clock: Clock) -> Result<Running, StartE
         .map_err(|e| start_err("E_STORE", e))?;
     let calendar =
         gongwen_calendar::WorkCalendar::with_bundled().map_err(|e| start_err("E_CONFIG", e))?;
+    warn_uncovered(&calendar, clock.now_ms());
     let app = Arc::new(App {
         calendar,
         agency: format!("{} {}", config.agency.code, config.agency.name),
@@ -165,6 +166,28 @@ pub async fn start(config: OfficeConfig, clock: Clock) -> Result<Running, StartE
     signin.set_origins(origins);
     let sync = tokio::spawn(sync_round(app.clone()));
     Ok(Running { app, server, sync })
+}
+
+/// One log line when this year's or next year's office calendar is missing: deadlines that
+/// reach such a year are left blank on the worklists rather than counted on plain weekdays.
+fn warn_uncovered(calendar: &gongwen_calendar::WorkCalendar, now_ms: i64) {
+    let Some(today) = crate::deadlines::day_of(now_ms) else {
+        return;
+    };
+    let years = crate::deadlines::uncovered_years(calendar, today);
+    if !years.is_empty() {
+        let names: Vec<String> = years
+            .iter()
+            .map(|y| gongwen_calendar::roc_year(*y))
+            .collect();
+        gongwen_net::log::warn(
+            &format!(
+                "辦公日曆缺少{}：落在該年的處理期限不會顯示，請以 gongwen calendar import 匯入該年的政府行政機關辦公日曆表",
+                names.join("、")
+            ),
+            json!({ "years": years }),
+        );
+    }
 }
 
 /// Every `sync_every_s`, and at once when the agent's webhook calls: takes in what the agent
