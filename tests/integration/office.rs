@@ -12,8 +12,8 @@ use gongwen_integration::{fresh_database, scratch};
 use gongwen_office::cases::{self, Origin, State};
 use gongwen_office::org::{self, Deputy, Person, Role};
 use gongwen_office::steps::{self, Action, Decision, NewCase, NewVersion, Office, Request};
-use gongwen_office::{OfficeError, delegation, taipei_day};
 use gongwen_office::timing::{self, DeadlineKind, ExtensionRules, Limit, Override, WorkCalendar};
+use gongwen_office::{OfficeError, delegation, taipei_day};
 use gongwen_office::{deadlines, export, intake};
 use gongwen_proto::Code;
 use gongwen_store::Db;
@@ -1136,10 +1136,16 @@ async fn deadlines_count_on_the_office_calendar_and_are_signed() {
     // Friday 2026-02-13: the weekend, the Lunar New Year break (2/16–2/20), another weekend.
     let fri = taipei_ten("2026-02-13");
     for (urgency, line) in [
-        ("最速件", "限辦日期：中華民國115年2月23日（最速件 1 個工作天）"),
+        (
+            "最速件",
+            "限辦日期：中華民國115年2月23日（最速件 1 個工作天）",
+        ),
         ("速件", "限辦日期：中華民國115年2月25日（速件 3 個工作天）"),
         // 2/27 is the holiday for 228 (a Saturday).
-        ("普通件", "限辦日期：中華民國115年3月3日（普通件 6 個工作天）"),
+        (
+            "普通件",
+            "限辦日期：中華民國115年3月3日（普通件 6 個工作天）",
+        ),
     ] {
         let text = steps::prepare(&a.office(), &prepared(urgency, fri, None))
             .await
@@ -1174,7 +1180,10 @@ async fn deadlines_count_on_the_office_calendar_and_are_signed() {
     )
     .await
     .unwrap();
-    assert_eq!(due_line(&text), "限辦日期：中華民國115年3月20日（限期公文）");
+    assert_eq!(
+        due_line(&text),
+        "限辦日期：中華民國115年3月20日（限期公文）"
+    );
     let text = steps::prepare(
         &a.office(),
         &prepared("最速件", fri, limit(DeadlineKind::Fixed, "2026-02-10")),
@@ -1191,7 +1200,10 @@ async fn deadlines_count_on_the_office_calendar_and_are_signed() {
     )
     .await
     .unwrap();
-    assert_eq!(due_line(&text), "限辦日期：中華民國115年6月30日（專案管制）");
+    assert_eq!(
+        due_line(&text),
+        "限辦日期：中華民國115年6月30日（專案管制）"
+    );
     let bad = prepared("普通件", fri, limit(DeadlineKind::Fixed, "115/03/20"));
     let e = steps::prepare(&a.office(), &bad).await.unwrap_err();
     assert_eq!(e.code(), Code::BadRequest);
@@ -1212,7 +1224,11 @@ async fn deadlines_count_on_the_office_calendar_and_are_signed() {
     let expected = deadlines::due(&a.calendar, r.at, "普通件").unwrap();
     assert_eq!(c.due_day.as_deref(), Some(timing::iso(expected).as_str()));
     assert_eq!(c.deadline_kind.as_deref(), Some("urgency"));
-    assert!(due_line(&step.signed).contains("依普通件"), "{}", step.signed);
+    assert!(
+        due_line(&step.signed).contains("依普通件"),
+        "{}",
+        step.signed
+    );
     // A limit is only for a new case.
     let mut late = req(&id, Action::AssignUnit, "clerk");
     late.target = Some("k12".into());
@@ -1227,13 +1243,22 @@ async fn the_unit_head_changes_an_incoming_urgency_and_others_may_not() {
     let id = case_with_officer(&a, "一般業務").await;
     let before = a.step_count(&id).await;
     let change = |who: &str| {
-        let mut r = saying(req(&id, Action::ChangeUrgency, who), "來文所定速別與內容不符");
+        let mut r = saying(
+            req(&id, Action::ChangeUrgency, who),
+            "來文所定速別與內容不符",
+        );
         r.target = Some("最速件".into());
         r
     };
     // The officer, another unit's head: refused, nothing written.
-    assert_eq!(code(a.act(&change("officer")).await), Code::OfficeNotAllowed);
-    assert_eq!(code(a.act(&change("sports-head")).await), Code::OfficeNotAllowed);
+    assert_eq!(
+        code(a.act(&change("officer")).await),
+        Code::OfficeNotAllowed
+    );
+    assert_eq!(
+        code(a.act(&change("sports-head")).await),
+        Code::OfficeNotAllowed
+    );
     // Without a reason; to the same 速別.
     let mut no_reason = change("chief");
     no_reason.comment.clear();
@@ -1244,7 +1269,11 @@ async fn the_unit_head_changes_an_incoming_urgency_and_others_may_not() {
     assert_eq!(a.step_count(&id).await, before);
     // The unit's head (科長), or one above (處長): the deadline counted again from receipt.
     let step = a.act(&change("chief")).await.unwrap();
-    assert!(step.signed.contains("速別：普通件 → 最速件"), "{}", step.signed);
+    assert!(
+        step.signed.contains("速別：普通件 → 最速件"),
+        "{}",
+        step.signed
+    );
     let c = cases::case(&a.db, &id).await.unwrap();
     assert_eq!(c.urgency, "最速件");
     let want = deadlines::due(&a.calendar, c.created_at, "最速件").unwrap();
@@ -1270,7 +1299,10 @@ async fn extensions_stay_within_the_agencys_limits() {
         r
     };
     // Only the officer holding the case; days from 1 to 10; with a reason.
-    assert_eq!(code(a.act(&extend("officer2", 3)).await), Code::OfficeNotAllowed);
+    assert_eq!(
+        code(a.act(&extend("officer2", 3)).await),
+        Code::OfficeNotAllowed
+    );
     assert_eq!(code(a.act(&extend("officer", 0)).await), Code::BadRequest);
     let e = a.act(&extend("officer", 11)).await.unwrap_err();
     assert_eq!(e.code(), Code::BadRequest);
@@ -1353,21 +1385,50 @@ async fn the_followup_list_shows_running_cases_by_due_day() {
     .await
     .unwrap();
     let all = cases::ChaseScope::All;
-    let list = cases::chase_list(&a.db, &all, "2026-01-06", 1).await.unwrap();
-    let got: Vec<&str> = list.items.iter().map(|c| c.id.as_str()).collect();
-    assert_eq!(got, [ids[1].as_str(), ids[0].as_str()], "earliest due first");
-    assert!(!list.more);
-    let counts = cases::chase_counts(&a.db, &all, "2026-01-05", "2026-01-06", cases::ChaseBy::Officer)
+    let list = cases::chase_list(&a.db, &all, "2026-01-06", 1)
         .await
         .unwrap();
+    let got: Vec<&str> = list.items.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        got,
+        [ids[1].as_str(), ids[0].as_str()],
+        "earliest due first"
+    );
+    assert!(!list.more);
+    let counts = cases::chase_counts(
+        &a.db,
+        &all,
+        "2026-01-05",
+        "2026-01-06",
+        cases::ChaseBy::Officer,
+    )
+    .await
+    .unwrap();
     assert_eq!(counts.len(), 1);
     assert_eq!(
-        (counts[0].key.as_deref(), counts[0].overdue, counts[0].due_soon),
+        (
+            counts[0].key.as_deref(),
+            counts[0].overdue,
+            counts[0].due_soon
+        ),
         (Some("officer"), 1, 1)
     );
     let units = cases::ChaseScope::Units(vec!["sports".into()]);
-    assert!(cases::chase_list(&a.db, &units, "2026-01-06", 1).await.unwrap().items.is_empty());
+    assert!(
+        cases::chase_list(&a.db, &units, "2026-01-06", 1)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     let k12 = cases::ChaseScope::Units(vec!["k12".into()]);
-    assert_eq!(cases::chase_list(&a.db, &k12, "2026-01-06", 1).await.unwrap().items.len(), 2);
+    assert_eq!(
+        cases::chase_list(&a.db, &k12, "2026-01-06", 1)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
     a.db.close().await;
 }

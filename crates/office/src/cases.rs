@@ -655,7 +655,10 @@ pub const RUNNING: [State; 6] = [
 ];
 
 fn running_sql() -> String {
-    let states: Vec<String> = RUNNING.iter().map(|s| format!("'{}'", s.as_str())).collect();
+    let states: Vec<String> = RUNNING
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
     format!("c.state IN ({})", states.join(", "))
 }
 
@@ -828,7 +831,8 @@ pub async fn fill_due_days(
     let rows = db.fetch_all(&sql, &[FILL_BATCH.into()]).await?;
     let mut n = 0;
     for r in &rows {
-        let Some(due) = crate::deadlines::due(cal, r.i64("created_at")?, &r.text("urgency")?) else {
+        let Some(due) = crate::deadlines::due(cal, r.i64("created_at")?, &r.text("urgency")?)
+        else {
             continue;
         };
         n += db

@@ -414,7 +414,13 @@ mod tests {
         assert_eq!(final_states(&["create", "draft", "flag"]), ["with_officer"]);
         assert_eq!(final_states(&["create", "submit", "amend"]), ["in_review"]);
         assert_eq!(
-            final_states(&["register", "assign_unit", "change_urgency", "assign_officer", "extend"]),
+            final_states(&[
+                "register",
+                "assign_unit",
+                "change_urgency",
+                "assign_officer",
+                "extend"
+            ]),
             ["with_officer"]
         );
         assert!(final_states(&[]).is_empty());

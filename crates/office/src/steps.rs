@@ -946,15 +946,15 @@ async fn check(
             let head = org::holds(db, acting, Role::Supervisor, &unit).await?
                 || org::holds(db, acting, Role::Head, &unit).await?;
             if !head {
-                return Err(refuse(
-                    Code::OfficeNotAllowed,
-                    "改速別由收文單位的主管辦理",
-                ));
+                return Err(refuse(Code::OfficeNotAllowed, "改速別由收文單位的主管辦理"));
             }
             needs_reason(req)?;
             let to = target(req)?;
             if !["普通件", "速件", "最速件"].contains(&to) {
-                return Err(bad(format!("速別「{}」不是普通件、速件或最速件", one_line(to))));
+                return Err(bad(format!(
+                    "速別「{}」不是普通件、速件或最速件",
+                    one_line(to)
+                )));
             }
             if to == case.urgency {
                 return Err(bad(format!("本案已是{to}")));

@@ -148,8 +148,13 @@ pub fn first_due(
     let Some(l) = limit else {
         return by_urgency(urgency, urgency_note(urgency));
     };
-    let day = parse_day(&l.day)
-        .ok_or_else(|| format!("{}日期「{}」不是日期（格式 YYYY-MM-DD）", l.kind.label(), l.day))?;
+    let day = parse_day(&l.day).ok_or_else(|| {
+        format!(
+            "{}日期「{}」不是日期（格式 YYYY-MM-DD）",
+            l.kind.label(),
+            l.day
+        )
+    })?;
     if (day - started).whole_days() > MAX_LIMIT_DAYS {
         return Err(format!("{}日期不能超過收文後三年", l.kind.label()));
     }
@@ -300,7 +305,10 @@ mod tests {
             day: "2026-02-26".into(),
         };
         let n = first_due(&cal, mon, "最速件", Some(&past)).unwrap();
-        assert_eq!((n.kind, n.day), (DeadlineKind::Urgency, d(Month::March, 10)));
+        assert_eq!(
+            (n.kind, n.day),
+            (DeadlineKind::Urgency, d(Month::March, 10))
+        );
         assert!(n.note.contains("依普通件"), "{}", n.note);
         let later = Limit {
             kind: DeadlineKind::Fixed,

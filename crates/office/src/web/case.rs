@@ -555,7 +555,10 @@ async fn fact_rows(me: &Me, f: &Facts, names: &mut Names) -> Vec<FactRow> {
             .map_or("依速別", |k| k.label());
         let mut v = format!("{}（{kind}", gongwen_calendar::roc_date(due));
         if c.extensions > 0 {
-            v += &format!("；已展期 {} 次、{} 個工作天", c.extensions, c.extension_days);
+            v += &format!(
+                "；已展期 {} 次、{} 個工作天",
+                c.extensions, c.extension_days
+            );
         }
         v += "）";
         if cases::RUNNING.contains(&c.state)
@@ -858,7 +861,11 @@ async fn forms(me: &Me, f: &Facts, failed: Option<Failed>) -> Result<Vec<ActionF
                 let x = me.app.config.extensions;
                 form.note = format!(
                     "本機關展期上限：{} 次、每次 {} 個工作天、累計 {} 個工作天（本案已展期 {} 次、{} 個工作天）；超過者請改列專案管制。",
-                    x.max_requests, x.max_days_each, x.max_days_total, c.extensions, c.extension_days
+                    x.max_requests,
+                    x.max_days_each,
+                    x.max_days_total,
+                    c.extensions,
+                    c.extension_days
                 );
             }
             Action::File => {

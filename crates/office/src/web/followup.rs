@@ -129,7 +129,9 @@ impl Names {
         if let Some(n) = self.0.get(&format!("u:{id}")) {
             return n.clone();
         }
-        let n = org::unit(db, id).await.map_or_else(|_| id.to_string(), |u| u.name);
+        let n = org::unit(db, id)
+            .await
+            .map_or_else(|_| id.to_string(), |u| u.name);
         self.0.insert(format!("u:{id}"), n.clone());
         n
     }
@@ -149,7 +151,12 @@ async fn list(me: Me, Query(q): Query<ListQuery>) -> Result<Page<ListPage>, WebE
     cases::fill_due_days(db, cal).await.map_err(Refusal::from)?;
     let today = today_of(&me)?;
     let (t, until) = (timing::iso(today), timing::iso(soon_until(cal, today)));
-    let page = q.page.trim().parse::<i64>().unwrap_or(1).clamp(1, cases::CHASE_MAX_PAGE);
+    let page = q
+        .page
+        .trim()
+        .parse::<i64>()
+        .unwrap_or(1)
+        .clamp(1, cases::CHASE_MAX_PAGE);
     let found = cases::chase_list(db, &scope, &until, page)
         .await
         .map_err(Refusal::from)?;
@@ -176,14 +183,11 @@ async fn list(me: Me, Query(q): Query<ListQuery>) -> Result<Page<ListPage>, WebE
     }
     let officers = counts.pop().unwrap_or_default();
     let units = counts.pop().unwrap_or_default();
-    let agency = counts
-        .pop()
-        .and_then(|mut a| a.pop())
-        .unwrap_or(CountLine {
-            name: String::new(),
-            overdue: 0,
-            due_soon: 0,
-        });
+    let agency = counts.pop().and_then(|mut a| a.pop()).unwrap_or(CountLine {
+        name: String::new(),
+        overdue: 0,
+        due_soon: 0,
+    });
     let mut lines = Vec::new();
     for c in found.items {
         let due = timing::parse_day(&c.due_day);
@@ -212,8 +216,16 @@ async fn list(me: Me, Query(q): Query<ListQuery>) -> Result<Page<ListPage>, WebE
         units,
         officers,
         lines,
-        prev: if page > 1 { link(page - 1) } else { String::new() },
-        next: if found.more { link(page + 1) } else { String::new() },
+        prev: if page > 1 {
+            link(page - 1)
+        } else {
+            String::new()
+        },
+        next: if found.more {
+            link(page + 1)
+        } else {
+            String::new()
+        },
         page,
     }))
 }
@@ -265,7 +277,10 @@ async fn slip(me: Me, Path(id): Path<String>) -> Result<Page<SlipPage>, WebError
         ("主旨", c.subject.clone()),
         ("來源", c.origin.label().to_string()),
         ("速別", c.urgency.clone()),
-        ("收（創）文日", roc_date(crate::deadlines::day_of(c.created_at).unwrap_or(today))),
+        (
+            "收（創）文日",
+            roc_date(crate::deadlines::day_of(c.created_at).unwrap_or(today)),
+        ),
         ("限辦日期", format!("{}（{kind}）", roc_date(due))),
         ("逾期", format!("{late} 個工作天")),
         ("主辦單位", names.unit(db, c.unit.as_deref()).await),
@@ -303,10 +318,19 @@ mod tests {
         let cal = WorkCalendar::with_bundled().unwrap();
         let d = |m, day| Date::from_calendar_date(2026, m, day).unwrap();
         // Thursday: Thursday and Friday, and the weekend after.
-        assert_eq!(soon_until(&cal, d(Month::January, 8)), d(Month::January, 11));
+        assert_eq!(
+            soon_until(&cal, d(Month::January, 8)),
+            d(Month::January, 11)
+        );
         // Friday: up to Monday.
-        assert_eq!(soon_until(&cal, d(Month::February, 13)), d(Month::February, 23));
+        assert_eq!(
+            soon_until(&cal, d(Month::February, 13)),
+            d(Month::February, 23)
+        );
         // Saturday: up to Tuesday (Monday and Tuesday are the two working days).
-        assert_eq!(soon_until(&cal, d(Month::January, 10)), d(Month::January, 13));
+        assert_eq!(
+            soon_until(&cal, d(Month::January, 10)),
+            d(Month::January, 13)
+        );
     }
 }

@@ -507,11 +507,10 @@ async fn register(
     let mut errors = FormErrors::new();
     check_matter(&f.matter, &mut errors);
     check_urgency(&f.urgency, &mut errors);
-    let limit = crate::timing::limit_of_form(&f.limit_kind, &f.limit_day)
-        .unwrap_or_else(|e| {
-            errors.push(Some("limit_day"), e);
-            None
-        });
+    let limit = crate::timing::limit_of_form(&f.limit_kind, &f.limit_day).unwrap_or_else(|e| {
+        errors.push(Some("limit_day"), e);
+        None
+    });
     let exclusions = f.exclusions();
     if exclusions
         .iter()
