@@ -1413,6 +1413,22 @@ async fn the_followup_list_shows_running_cases_by_due_day() {
         ),
         (Some("officer"), 1, 1)
     );
+    let agency = cases::chase_counts(
+        &a.db,
+        &all,
+        "2026-01-05",
+        "2026-01-06",
+        cases::ChaseBy::Agency,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        agency
+            .iter()
+            .map(|c| (c.key.clone(), c.overdue, c.due_soon))
+            .collect::<Vec<_>>(),
+        [(None, 1, 1)]
+    );
     let units = cases::ChaseScope::Units(vec!["sports".into()]);
     assert!(
         cases::chase_list(&a.db, &units, "2026-01-06", 1)

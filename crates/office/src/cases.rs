@@ -790,17 +790,18 @@ pub async fn chase_counts(
     let Some(filter) = chase_filter(scope, &mut args) else {
         return Ok(Vec::new());
     };
-    let key = match by {
-        ChaseBy::Officer => "c.officer",
-        ChaseBy::Unit => "c.unit",
-        ChaseBy::Agency => "NULL",
+    // The agency is one group: no GROUP BY (PostgreSQL refuses a constant there).
+    let (key, group) = match by {
+        ChaseBy::Officer => ("c.officer", " GROUP BY c.officer"),
+        ChaseBy::Unit => ("c.unit", " GROUP BY c.unit"),
+        ChaseBy::Agency => ("CAST(NULL AS TEXT)", ""),
     };
     args.push(CHASE_MAX_GROUPS.into());
     let limit = args.len();
     let sql = format!(
         "SELECT {key} AS k, SUM(CASE WHEN c.due_day < $1 THEN 1 ELSE 0 END) AS overdue, \
          SUM(CASE WHEN c.due_day >= $1 THEN 1 ELSE 0 END) AS soon FROM office_cases c \
-         WHERE c.due_day <= $2 AND {}{filter} GROUP BY {key} ORDER BY overdue DESC, soon DESC LIMIT ${limit}",
+         WHERE c.due_day <= $2 AND {}{filter}{group} ORDER BY overdue DESC, soon DESC LIMIT ${limit}",
         running_sql()
     );
     let rows = db.fetch_all(&sql, &args).await?;
