@@ -850,5 +850,45 @@ async fn followup_lists_overdue_cases_and_prints_their_slips() {
     let home = o.get("officer", "/").await;
     home.has(200, &["中華民國115年1月5日（逾期）", "即將到期"]);
     assert!(home.body.find("1150000801").unwrap() < home.body.find("1150000805").unwrap());
+
+    // On the case page: the officer asks for 展期, the unit head 改速別; each is signed.
+    let page = o.get("officer", "/cases/1150000805").await;
+    page.has(200, &["限辦日期", "展期工作天數", "本機關展期上限：3 次"]);
+    assert!(
+        !page.body.contains("change_urgency_reason"),
+        "not the officer's"
+    );
+    let too_long = [
+        ("action", "extend"),
+        ("extend_days", "11"),
+        ("extend_reason", "待各校回復"),
+    ];
+    o.post("officer", "/cases/1150000805/act", &too_long)
+        .await
+        .has(400, &["每次展期最多 10 個工作天", "專案管制"]);
+    let missing = o
+        .post("officer", "/cases/1150000805/act", &[("action", "extend")])
+        .await;
+    missing.has(422, &["展期須填寫原因", "請填寫展期的工作天數"]);
+    let extend = [
+        ("action", "extend"),
+        ("extend_days", "3"),
+        ("extend_reason", "待各校回復"),
+    ];
+    o.act("officer", "1150000805", &extend).await;
+    o.get("officer", "/cases/1150000805").await.has(
+        200,
+        &["中華民國188年1月8日（依速別；已展期 1 次、3 個工作天）"],
+    );
+    let chief = o.get("chief", "/cases/1150000805").await;
+    chief.has(200, &["改速別", "新的速別"]);
+    let change = [
+        ("action", "change_urgency"),
+        ("change_urgency_to", "最速件"),
+        ("change_urgency_reason", "涉及學生安全，應即辦理"),
+    ];
+    o.act("chief", "1150000805", &change).await;
+    let after = o.get("officer", "/cases/1150000805").await;
+    after.has(200, &["最速件", "改速別"]);
     o.running.shutdown().await;
 }

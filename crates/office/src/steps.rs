@@ -772,10 +772,10 @@ async fn check(
             let mut mine: Option<(String, bool)> = None;
             for c in cases::awaited(&all) {
                 let head = org::holds(db, acting, Role::Supervisor, &c.unit).await?;
-                if head || org::holds(db, acting, Role::Officer, &c.unit).await? {
-                    if mine.as_ref().is_none_or(|(_, h)| !h) {
-                        mine = Some((c.unit.clone(), head));
-                    }
+                if (head || org::holds(db, acting, Role::Officer, &c.unit).await?)
+                    && mine.as_ref().is_none_or(|(_, h)| !h)
+                {
+                    mine = Some((c.unit.clone(), head));
                 }
             }
             let (u, head) =
