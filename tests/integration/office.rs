@@ -12,8 +12,9 @@ use gongwen_integration::{fresh_database, scratch};
 use gongwen_office::cases::{self, Origin, State};
 use gongwen_office::org::{self, Deputy, Person, Role};
 use gongwen_office::steps::{self, Action, Decision, NewCase, NewVersion, Office, Request};
+use gongwen_office::timing::{self, DeadlineKind, ExtensionRules, Limit, Override, WorkCalendar};
 use gongwen_office::{OfficeError, delegation, taipei_day};
-use gongwen_office::{export, intake};
+use gongwen_office::{deadlines, export, intake};
 use gongwen_proto::Code;
 use gongwen_store::Db;
 use gongwen_testbed::office::{self, Card};
@@ -29,6 +30,10 @@ struct Agency {
     cards: HashMap<String, Card>,
     trust: TrustStore,
     dir: PathBuf,
+    /// The bundled 2026 office calendar.
+    calendar: WorkCalendar,
+    /// The agency's 展期 limits (a test may change them).
+    rules: ExtensionRules,
 }
 
 fn now_ms() -> i64 {
@@ -100,6 +105,8 @@ async fn agency(name: &str) -> Agency {
         cards,
         trust,
         dir,
+        calendar: WorkCalendar::with_bundled().unwrap(),
+        rules: ExtensionRules::default(),
     }
 }
 
@@ -109,6 +116,8 @@ impl Agency {
             db: &self.db,
             agency: AGENCY,
             trust: &self.trust,
+            calendar: &self.calendar,
+            extensions: self.rules,
         }
     }
 
@@ -1087,4 +1096,355 @@ async fn a_decided_draft_goes_out_through_the_agent_and_a_return_reopens_it() {
     let report = export::verify(&export::export(&a.db, AGENCY, &id).await.unwrap(), &a.trust);
     assert!(report.is_ok(), "{report:?}");
     net.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Time control (時效管制): deadlines, 改速別, 展期, 稽催.
+
+/// Taipei 10:00 of a 2026 day, in Unix ms.
+fn taipei_ten(day: &str) -> i64 {
+    cases::day_start_ms(day).unwrap() + 10 * 3_600_000
+}
+
+/// The 限辦日期 line of a signed text.
+fn due_line(text: &str) -> String {
+    text.lines()
+        .find(|l| l.starts_with("限辦日期："))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadlines_count_on_the_office_calendar_and_are_signed() {
+    let a = agency("deadlines").await;
+    let prepared = |urgency: &str, at: i64, limit: Option<Limit>| {
+        let mut r = opening(
+            "1150000901",
+            Action::Register,
+            "clerk",
+            Origin::Paper,
+            Some(("incoming", "scan", "%PDF-1.4 來文")),
+            "時效測試",
+        );
+        r.at = at;
+        r.limit = limit;
+        if let Some(n) = r.new_case.as_mut() {
+            n.urgency = urgency.to_string();
+        }
+        r
+    };
+    // Friday 2026-02-13: the weekend, the Lunar New Year break (2/16–2/20), another weekend.
+    let fri = taipei_ten("2026-02-13");
+    for (urgency, line) in [
+        (
+            "最速件",
+            "限辦日期：中華民國115年2月23日（最速件 1 個工作天）",
+        ),
+        ("速件", "限辦日期：中華民國115年2月25日（速件 3 個工作天）"),
+        // 2/27 is the holiday for 228 (a Saturday).
+        (
+            "普通件",
+            "限辦日期：中華民國115年3月3日（普通件 6 個工作天）",
+        ),
+    ] {
+        let text = steps::prepare(&a.office(), &prepared(urgency, fri, None))
+            .await
+            .unwrap();
+        assert_eq!(due_line(&text), line);
+    }
+    // A make-up working day (補行上班, a Saturday) counts: on a calendar that has one.
+    let mut with_makeup = WorkCalendar::with_bundled().unwrap();
+    let sat = time::Date::from_calendar_date(2026, time::Month::February, 14).unwrap();
+    with_makeup.set(sat, Override::workday("補行上班"));
+    let office = Office {
+        calendar: &with_makeup,
+        ..a.office()
+    };
+    let text = steps::prepare(&office, &prepared("最速件", fri, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        due_line(&text),
+        "限辦日期：中華民國115年2月14日（最速件 1 個工作天）"
+    );
+    // 限期: the document's date; already past on receipt, handled as 普通件.
+    let limit = |kind, day: &str| {
+        Some(Limit {
+            kind,
+            day: day.to_string(),
+        })
+    };
+    let text = steps::prepare(
+        &a.office(),
+        &prepared("速件", fri, limit(DeadlineKind::Fixed, "2026-03-20")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        due_line(&text),
+        "限辦日期：中華民國115年3月20日（限期公文）"
+    );
+    let text = steps::prepare(
+        &a.office(),
+        &prepared("最速件", fri, limit(DeadlineKind::Fixed, "2026-02-10")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        due_line(&text),
+        "限辦日期：中華民國115年3月3日（限期 中華民國115年2月10日 收文時已過，依普通件 6 個工作天）"
+    );
+    let text = steps::prepare(
+        &a.office(),
+        &prepared("普通件", fri, limit(DeadlineKind::Project, "2026-06-30")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        due_line(&text),
+        "限辦日期：中華民國115年6月30日（專案管制）"
+    );
+    let bad = prepared("普通件", fri, limit(DeadlineKind::Fixed, "115/03/20"));
+    let e = steps::prepare(&a.office(), &bad).await.unwrap_err();
+    assert_eq!(e.code(), Code::BadRequest);
+
+    // Committed (now): the stored day is the signed one; a past 限期 is stored by 普通件.
+    let id = cases::next_number(&a.db, "case", now_ms()).await.unwrap();
+    let mut r = opening(
+        &id,
+        Action::Register,
+        "clerk",
+        Origin::Paper,
+        Some(("incoming", "scan", "%PDF-1.4 來文")),
+        "限期已過",
+    );
+    r.limit = limit(DeadlineKind::Fixed, "2026-01-05");
+    let step = a.act(&r).await.unwrap();
+    let c = cases::case(&a.db, &id).await.unwrap();
+    let expected = deadlines::due(&a.calendar, r.at, "普通件").unwrap();
+    assert_eq!(c.due_day.as_deref(), Some(timing::iso(expected).as_str()));
+    assert_eq!(c.deadline_kind.as_deref(), Some("urgency"));
+    assert!(
+        due_line(&step.signed).contains("依普通件"),
+        "{}",
+        step.signed
+    );
+    // A limit is only for a new case.
+    let mut late = req(&id, Action::AssignUnit, "clerk");
+    late.target = Some("k12".into());
+    late.limit = limit(DeadlineKind::Fixed, "2027-01-05");
+    assert_eq!(code(a.act(&late).await), Code::BadRequest);
+    a.db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_unit_head_changes_an_incoming_urgency_and_others_may_not() {
+    let a = agency("urgency").await;
+    let id = case_with_officer(&a, "一般業務").await;
+    let before = a.step_count(&id).await;
+    let change = |who: &str| {
+        let mut r = saying(
+            req(&id, Action::ChangeUrgency, who),
+            "來文所定速別與內容不符",
+        );
+        r.target = Some("最速件".into());
+        r
+    };
+    // The officer, another unit's head: refused, nothing written.
+    assert_eq!(
+        code(a.act(&change("officer")).await),
+        Code::OfficeNotAllowed
+    );
+    assert_eq!(
+        code(a.act(&change("sports-head")).await),
+        Code::OfficeNotAllowed
+    );
+    // Without a reason; to the same 速別.
+    let mut no_reason = change("chief");
+    no_reason.comment.clear();
+    assert_eq!(code(a.act(&no_reason).await), Code::BadRequest);
+    let mut same = change("chief");
+    same.target = Some("普通件".into());
+    assert_eq!(code(a.act(&same).await), Code::BadRequest);
+    assert_eq!(a.step_count(&id).await, before);
+    // The unit's head (科長), or one above (處長): the deadline counted again from receipt.
+    let step = a.act(&change("chief")).await.unwrap();
+    assert!(
+        step.signed.contains("速別：普通件 → 最速件"),
+        "{}",
+        step.signed
+    );
+    let c = cases::case(&a.db, &id).await.unwrap();
+    assert_eq!(c.urgency, "最速件");
+    let want = deadlines::due(&a.calendar, c.created_at, "最速件").unwrap();
+    assert_eq!(c.due_day.as_deref(), Some(timing::iso(want).as_str()));
+    assert_eq!(c.state, State::WithOfficer, "the state does not move");
+    let mut back = change("dept");
+    back.target = Some("速件".into());
+    a.act(&back).await.unwrap();
+    // The export verifies with the new steps in the chain.
+    let file = export::export(&a.db, AGENCY, &id).await.unwrap();
+    let report = export::verify(&file, &a.trust);
+    assert!(report.is_ok(), "{report:?}");
+    a.db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extensions_stay_within_the_agencys_limits() {
+    let mut a = agency("extend").await;
+    let id = case_with_officer(&a, "一般業務").await;
+    let extend = |who: &str, days: u32| {
+        let mut r = saying(req(&id, Action::Extend, who), "須函詢各校意見");
+        r.days = days;
+        r
+    };
+    // Only the officer holding the case; days from 1 to 10; with a reason.
+    assert_eq!(
+        code(a.act(&extend("officer2", 3)).await),
+        Code::OfficeNotAllowed
+    );
+    assert_eq!(code(a.act(&extend("officer", 0)).await), Code::BadRequest);
+    let e = a.act(&extend("officer", 11)).await.unwrap_err();
+    assert_eq!(e.code(), Code::BadRequest);
+    assert!(e.to_string().contains("專案管制"), "{e}");
+    let mut no_reason = extend("officer", 2);
+    no_reason.comment.clear();
+    assert_eq!(code(a.act(&no_reason).await), Code::BadRequest);
+    // Three requests; each moves the deadline by its working days.
+    for (n, days) in [(1, 2), (2, 1), (3, 5)] {
+        let before = cases::case(&a.db, &id).await.unwrap();
+        let from = timing::due_of(&a.calendar, &before).unwrap();
+        let step = a.act(&extend("officer", days)).await.unwrap();
+        assert!(
+            step.signed.contains(&format!("第 {n} 次")),
+            "{}",
+            step.signed
+        );
+        let c = cases::case(&a.db, &id).await.unwrap();
+        let want = timing::add_working_days(&a.calendar, from, days).unwrap();
+        assert_eq!(c.due_day.as_deref(), Some(timing::iso(want).as_str()));
+        assert_eq!(c.extensions, n);
+    }
+    // The fourth is refused, pointing to 專案管制.
+    let e = a.act(&extend("officer", 1)).await.unwrap_err();
+    assert_eq!(e.code(), Code::OfficeState);
+    assert!(e.to_string().contains("專案管制"), "{e}");
+    // With more requests allowed, the total of 30 working days still holds.
+    a.rules = ExtensionRules {
+        max_requests: 10,
+        ..ExtensionRules::default()
+    };
+    for _ in 0..2 {
+        a.act(&extend("officer", 10)).await.unwrap();
+    }
+    let c = cases::case(&a.db, &id).await.unwrap();
+    assert_eq!((c.extensions, c.extension_days), (5, 28));
+    let e = a.act(&extend("officer", 3)).await.unwrap_err();
+    assert_eq!(e.code(), Code::OfficeState);
+    assert!(e.to_string().contains("累計"), "{e}");
+    a.act(&extend("officer", 2)).await.unwrap();
+    assert_eq!(a.state(&id).await, State::WithOfficer);
+    let file = export::export(&a.db, AGENCY, &id).await.unwrap();
+    assert!(export::verify(&file, &a.trust).is_ok());
+    a.db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_followup_list_shows_running_cases_by_due_day() {
+    let a = agency("chase").await;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(case_with_officer(&a, "一般業務").await);
+    }
+    // One from before deadlines were stored: filled in by its 速別.
+    a.db.execute(
+        "UPDATE office_cases SET due_day = NULL, deadline_kind = NULL WHERE id = $1",
+        &[ids[3].as_str().into()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(cases::fill_due_days(&a.db, &a.calendar).await.unwrap(), 1);
+    for (id, day) in [
+        (&ids[0], "2026-01-06"),
+        (&ids[1], "2026-01-02"),
+        (&ids[2], "2026-01-05"),
+        (&ids[3], "2099-01-05"),
+    ] {
+        a.db.execute(
+            "UPDATE office_cases SET due_day = $2 WHERE id = $1",
+            &[id.as_str().into(), day.into()],
+        )
+        .await
+        .unwrap();
+    }
+    // Case 3 is closed: its time no longer runs.
+    a.db.execute(
+        "UPDATE office_cases SET state = 'filed' WHERE id = $1",
+        &[ids[2].as_str().into()],
+    )
+    .await
+    .unwrap();
+    let all = cases::ChaseScope::All;
+    let list = cases::chase_list(&a.db, &all, "2026-01-06", 1)
+        .await
+        .unwrap();
+    let got: Vec<&str> = list.items.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        got,
+        [ids[1].as_str(), ids[0].as_str()],
+        "earliest due first"
+    );
+    assert!(!list.more);
+    let counts = cases::chase_counts(
+        &a.db,
+        &all,
+        "2026-01-05",
+        "2026-01-06",
+        cases::ChaseBy::Officer,
+    )
+    .await
+    .unwrap();
+    assert_eq!(counts.len(), 1);
+    assert_eq!(
+        (
+            counts[0].key.as_deref(),
+            counts[0].overdue,
+            counts[0].due_soon
+        ),
+        (Some("officer"), 1, 1)
+    );
+    let agency = cases::chase_counts(
+        &a.db,
+        &all,
+        "2026-01-05",
+        "2026-01-06",
+        cases::ChaseBy::Agency,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        agency
+            .iter()
+            .map(|c| (c.key.clone(), c.overdue, c.due_soon))
+            .collect::<Vec<_>>(),
+        [(None, 1, 1)]
+    );
+    let units = cases::ChaseScope::Units(vec!["sports".into()]);
+    assert!(
+        cases::chase_list(&a.db, &units, "2026-01-06", 1)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let k12 = cases::ChaseScope::Units(vec!["k12".into()]);
+    assert_eq!(
+        cases::chase_list(&a.db, &k12, "2026-01-06", 1)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+    a.db.close().await;
 }

@@ -128,6 +128,7 @@ pub(crate) async fn office_site(name: &str, code: &str, agent: (&str, &str)) -> 
         web: OfficeWeb::default(),
         sync_every_s: 3600,
         exclusions: (1..=8).collect(),
+        extensions: Default::default(),
     };
     let running = gongwen_office::serve::start(cfg, Clock::default())
         .await
@@ -717,5 +718,177 @@ async fn another_persons_step_signature_does_not_lock_them_out() {
     }
     // The officer still signs in with their own card.
     o.sign_in("officer").await;
+    o.running.shutdown().await;
+}
+
+/// 稽催 (time control): the list of overdue and due-soon cases for 稽催 staff and unit heads,
+/// the printable 稽催單, and the worklist's 限辦日 from the stored deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followup_lists_overdue_cases_and_prints_their_slips() {
+    let mut o = office_site("followup", "379140000D", ("http://127.0.0.1:9", "t")).await;
+    for who in ["clerk", "officer", "chief", "pe-head"] {
+        o.sign_in(who).await;
+    }
+    let db = &o.running.app.db;
+    let today = gongwen_office::taipei_day(Clock::default().now_ms());
+    let now = Clock::default().now_ms();
+    // (id, subject, unit, officer, due day, state)
+    let cases = [
+        (
+            "1150000801",
+            "逾期的案件",
+            "elem-cur",
+            "officer",
+            "2026-01-05",
+            "with_officer",
+        ),
+        (
+            "1150000802",
+            "今天到期的案件",
+            "elem-cur",
+            "officer",
+            today.as_str(),
+            "with_officer",
+        ),
+        (
+            "1150000803",
+            "體育科逾期案件",
+            "pe",
+            "officer2",
+            "2026-01-02",
+            "with_officer",
+        ),
+        (
+            "1150000804",
+            "已歸檔的案件",
+            "elem-cur",
+            "officer",
+            "2026-01-01",
+            "filed",
+        ),
+        (
+            "1150000805",
+            "還早的案件",
+            "elem-cur",
+            "officer",
+            "2099-01-05",
+            "with_officer",
+        ),
+    ];
+    for (id, subject, unit, officer, due, state) in cases {
+        db.execute(
+            "INSERT INTO office_cases (id, origin, subject, matter, urgency, state, unit, officer, holder, created_at, due_day, deadline_kind) VALUES ($1, 'paper', $2, '一般業務', '普通件', $3, $4, $5, $5, $6, $7, 'urgency')",
+            &[
+                id.into(),
+                subject.into(),
+                state.into(),
+                unit.into(),
+                officer.into(),
+                now.into(),
+                due.into(),
+            ],
+        )
+        .await
+        .unwrap();
+    }
+    // An officer has no 稽催 list.
+    o.get("officer", "/followup")
+        .await
+        .has(403, &["E_OFFICE_NOT_ALLOWED"]);
+    // 稽催 staff see the agency: the most overdue first, the closed and far ones not at all.
+    org::grant(db, "clerk", Role::FollowUp, "edu")
+        .await
+        .unwrap();
+    let all = o.get("clerk", "/followup").await;
+    all.has(
+        200,
+        &[
+            "稽催清單",
+            "全機關：逾期 <strong>2</strong> 件，即將到期 <strong>1</strong> 件",
+            "課程教學股",
+            "體育及衛生保健科",
+            "專員 王小明",
+            "/followup/1150000801",
+        ],
+    );
+    let at = |id: &str| all.body.find(id).unwrap();
+    assert!(at("1150000803") < at("1150000801") && at("1150000801") < at("1150000802"));
+    assert!(!all.body.contains("1150000804") && !all.body.contains("1150000805"));
+    assert!(
+        !all.body.contains("/followup/1150000802"),
+        "not overdue: no slip"
+    );
+    // A unit head sees their units (and those under them) only.
+    let chief = o.get("chief", "/followup").await;
+    chief.has(200, &["1150000801", "1150000802"]);
+    assert!(!chief.body.contains("1150000803"));
+    let pe = o.get("pe-head", "/followup").await;
+    pe.has(200, &["1150000803"]);
+    assert!(!pe.body.contains("1150000801"));
+    o.get("pe-head", "/followup/1150000801")
+        .await
+        .has(403, &["不屬於您主管的單位"]);
+    // The 稽催單: the case, its officer and unit, the due day and the working days overdue.
+    let slip = o.get("clerk", "/followup/1150000801").await;
+    slip.has(
+        200,
+        &[
+            "稽催單",
+            "逾期的案件",
+            "中華民國115年1月5日",
+            "個工作天",
+            "專員 王小明",
+            "課程教學股",
+            "逾期原因",
+            "單位主管",
+        ],
+    );
+    o.get("clerk", "/followup/1150000802")
+        .await
+        .has(409, &["未逾期"]);
+    // The officer's worklist reads the stored day: overdue first.
+    let home = o.get("officer", "/").await;
+    home.has(200, &["中華民國115年1月5日（逾期）", "即將到期"]);
+    assert!(home.body.find("1150000801").unwrap() < home.body.find("1150000805").unwrap());
+
+    // On the case page: the officer asks for 展期, the unit head 改速別; each is signed.
+    let page = o.get("officer", "/cases/1150000805").await;
+    page.has(200, &["限辦日期", "展期工作天數", "本機關展期上限：3 次"]);
+    assert!(
+        !page.body.contains("change_urgency_reason"),
+        "not the officer's"
+    );
+    let too_long = [
+        ("action", "extend"),
+        ("extend_days", "11"),
+        ("extend_reason", "待各校回復"),
+    ];
+    o.post("officer", "/cases/1150000805/act", &too_long)
+        .await
+        .has(400, &["每次展期最多 10 個工作天", "專案管制"]);
+    let missing = o
+        .post("officer", "/cases/1150000805/act", &[("action", "extend")])
+        .await;
+    missing.has(422, &["展期須填寫原因", "請填寫展期的工作天數"]);
+    let extend = [
+        ("action", "extend"),
+        ("extend_days", "3"),
+        ("extend_reason", "待各校回復"),
+    ];
+    o.act("officer", "1150000805", &extend).await;
+    o.get("officer", "/cases/1150000805").await.has(
+        200,
+        &["中華民國188年1月8日（依速別；已展期 1 次、3 個工作天）"],
+    );
+    let chief = o.get("chief", "/cases/1150000805").await;
+    chief.has(200, &["改速別", "新的速別"]);
+    let change = [
+        ("action", "change_urgency"),
+        ("change_urgency_to", "最速件"),
+        ("change_urgency_reason", "涉及學生安全，應即辦理"),
+    ];
+    o.act("chief", "1150000805", &change).await;
+    let after = o.get("officer", "/cases/1150000805").await;
+    after.has(200, &["最速件", "改速別"]);
     o.running.shutdown().await;
 }

@@ -95,10 +95,13 @@ async fn drive(b: &OfficeBench, dir: &std::path::Path) -> Result<ExitCode, CliEr
         settled.elapsed().as_secs_f64()
     );
 
+    let calendar = gongwen_office::timing::WorkCalendar::with_bundled().unwrap_or_default();
     let office = Office {
         db: &db,
         agency: "379000000A 臺北市政府",
         trust: &trust,
+        calendar: &calendar,
+        extensions: Default::default(),
     };
     let now = || crate::clock::unix_now() * 1000;
     let day = gongwen_office::taipei_day(now());

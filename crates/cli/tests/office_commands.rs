@@ -26,10 +26,13 @@ async fn exported(dir: &std::path::Path) -> (export::Export, std::path::PathBuf)
         .await
         .unwrap();
     fixture::city_hall(&db, &card).await.unwrap();
+    let calendar = gongwen_office::timing::WorkCalendar::with_bundled().unwrap_or_default();
     let office = Office {
         db: &db,
         agency: "379000000A 臺北市政府",
         trust: &trust,
+        calendar: &calendar,
+        extensions: Default::default(),
     };
     let id = cases::next_number(&db, "case", now()).await.unwrap();
     let mut create = Request::new(&id, Action::Create, "officer-0", now());

@@ -49,7 +49,7 @@ pub struct Offer {
 }
 
 /// The actions of the case page, in the order of the flow.
-pub const ORDER: [Action; 15] = [
+pub const ORDER: [Action; 17] = [
     Action::AssignUnit,
     Action::AssignOfficer,
     Action::ReturnToDesk,
@@ -65,6 +65,8 @@ pub const ORDER: [Action; 15] = [
     Action::Dispatch,
     Action::File,
     Action::Reopen,
+    Action::ChangeUrgency,
+    Action::Extend,
 ];
 
 /// Reads what [`offers`] needs for `person` on `day` (Taipei, `YYYY-MM-DD`).
@@ -241,6 +243,23 @@ impl Facts {
             Action::File => state(&[State::ToFile]) && has(Role::Archivist),
             Action::Reopen => {
                 state(&[State::ToFile]) && c.officer.as_deref() == Some(id) && self.returned
+            }
+            Action::ChangeUrgency => {
+                state(&[
+                    State::AtUnit,
+                    State::WithOfficer,
+                    State::Consulting,
+                    State::InReview,
+                    State::ToDispatch,
+                ]) && matches!(c.origin, cases::Origin::Exchange | cases::Origin::Paper)
+                    && c.unit.as_deref().is_some_and(|u| {
+                        holds(&self.units, &who.roles, Role::Supervisor, u)
+                            || holds(&self.units, &who.roles, Role::Head, u)
+                    })
+            }
+            Action::Extend => {
+                c.officer.as_deref() == Some(id)
+                    && (state(&[State::Consulting]) || (state(&[State::WithOfficer]) && holder))
             }
             Action::Register | Action::Refuse | Action::Create => false,
         }
@@ -513,7 +532,8 @@ mod tests {
                 Action::Draft,
                 Action::Flag,
                 Action::Consult,
-                Action::Submit
+                Action::Submit,
+                Action::Extend
             ]
         );
         // Another officer of the unit sees nothing to do.
@@ -546,7 +566,8 @@ mod tests {
                 Action::Approve,
                 Action::Amend,
                 Action::Return,
-                Action::Decide
+                Action::Decide,
+                Action::ChangeUrgency
             ]
         );
         f.needed_level = 2;

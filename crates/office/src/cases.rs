@@ -95,6 +95,14 @@ pub struct Case {
     pub retention: Option<String>,
     /// 收文字號 given at 簽收, for an 電子收文.
     pub receipt_number: Option<String>,
+    /// 限辦日期 (Taipei, `YYYY-MM-DD`) as its steps set it; None for a case from before time
+    /// control was stored (computed from 速別, see `timing::due_of`).
+    pub due_day: Option<String>,
+    /// `urgency`, `fixed` or `project` (`timing::DeadlineKind`).
+    pub deadline_kind: Option<String>,
+    /// 展期 granted: how many, and working days in all.
+    pub extensions: i64,
+    pub extension_days: i64,
 }
 
 impl Case {
@@ -126,6 +134,10 @@ impl Case {
             file_code: r.opt_text("file_code")?,
             retention: r.opt_text("retention")?,
             receipt_number: r.opt_text("receipt_number")?,
+            due_day: r.opt_text("due_day")?,
+            deadline_kind: r.opt_text("deadline_kind")?,
+            extensions: r.i64("extensions")?,
+            extension_days: r.i64("extension_days")?,
         })
     }
 }
@@ -142,7 +154,7 @@ pub(crate) fn exclusions_text(ex: &[u8]) -> String {
     ex.iter().map(u8::to_string).collect::<Vec<_>>().join(",")
 }
 
-const CASE_COLUMNS: &str = "id, origin, subject, matter, urgency, state, unit, officer, holder, exclusions, created_at, closed_at, dispatch_number, file_code, retention, receipt_number";
+const CASE_COLUMNS: &str = "id, origin, subject, matter, urgency, state, unit, officer, holder, exclusions, created_at, closed_at, dispatch_number, file_code, retention, receipt_number, due_day, deadline_kind, extensions, extension_days";
 
 pub async fn case(db: &Db, id: &str) -> Result<Case, OfficeError> {
     let r = db
@@ -296,6 +308,8 @@ pub struct WorkItem {
     pub urgency: String,
     pub state: State,
     pub created_at: i64,
+    /// 限辦日期 as stored (`YYYY-MM-DD`); None: computed from 速別.
+    pub due_day: Option<String>,
 }
 
 impl WorkItem {
@@ -309,6 +323,7 @@ impl WorkItem {
                 detail: format!("案件狀態「{s}」"),
             })?,
             created_at: r.i64("created_at")?,
+            due_day: r.opt_text("due_day")?,
         })
     }
 }
@@ -334,7 +349,7 @@ pub async fn worklist(
     scope: Scope<'_>,
     limit: i64,
 ) -> Result<Vec<WorkItem>, OfficeError> {
-    const COLUMNS: &str = "c.id, c.subject, c.urgency, c.state, c.created_at";
+    const COLUMNS: &str = "c.id, c.subject, c.urgency, c.state, c.created_at, c.due_day";
     let (filter, arg) = match scope {
         Scope::All => ("", None),
         Scope::Holder(h) => (" AND c.holder = $3", Some(h)),
@@ -554,7 +569,7 @@ pub async fn search(db: &Db, q: &SearchQuery) -> Result<Found, OfficeError> {
     use gongwen_store::Value;
     let too_long = |what: &str| crate::bad(format!("{what}最多 {SEARCH_MAX_CHARS} 個字"));
     let mut sql = String::from(
-        "SELECT c.id, c.subject, c.urgency, c.state, c.created_at FROM office_cases c WHERE 1 = 1",
+        "SELECT c.id, c.subject, c.urgency, c.state, c.created_at, c.due_day FROM office_cases c WHERE 1 = 1",
     );
     let mut args: Vec<Value> = Vec::new();
     let arg = |args: &mut Vec<Value>, v: Value| {
@@ -627,6 +642,208 @@ pub async fn search(db: &Db, q: &SearchQuery) -> Result<Found, OfficeError> {
     let more = items.len() as i64 > SEARCH_PAGE;
     items.truncate(SEARCH_PAGE as usize);
     Ok(Found { items, more })
+}
+
+/// The states in which a case's time runs: from receipt or creation to dispatch, 存查 or 簽結.
+pub const RUNNING: [State; 6] = [
+    State::Registered,
+    State::AtUnit,
+    State::WithOfficer,
+    State::Consulting,
+    State::InReview,
+    State::ToDispatch,
+];
+
+fn running_sql() -> String {
+    let states: Vec<String> = RUNNING
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("c.state IN ({})", states.join(", "))
+}
+
+/// Cases on one page of the 稽催 list.
+pub const CHASE_PAGE: i64 = 100;
+/// The farthest page of it.
+pub const CHASE_MAX_PAGE: i64 = 100;
+/// Most officers or units counted.
+pub const CHASE_MAX_GROUPS: i64 = 500;
+
+/// Whose cases a 稽催 list shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChaseScope {
+    /// The agency's (稽催、時效考核人員).
+    All,
+    /// These units' (their supervisors).
+    Units(Vec<String>),
+}
+
+/// A running case due by the list's last day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chased {
+    pub id: String,
+    pub subject: String,
+    pub urgency: String,
+    pub state: State,
+    pub unit: Option<String>,
+    pub officer: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub due_day: String,
+}
+
+/// A page of [`chase_list`], and whether another follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChasePage {
+    pub items: Vec<Chased>,
+    pub more: bool,
+}
+
+/// The scope's filter, its arguments numbered from `first`.
+fn chase_filter(scope: &ChaseScope, args: &mut Vec<gongwen_store::Value>) -> Option<String> {
+    match scope {
+        ChaseScope::All => Some(String::new()),
+        ChaseScope::Units(units) if units.is_empty() => None,
+        ChaseScope::Units(units) => {
+            let mut marks = Vec::new();
+            for u in units {
+                args.push(u.as_str().into());
+                marks.push(format!("${}", args.len()));
+            }
+            Some(format!(" AND c.unit IN ({})", marks.join(", ")))
+        }
+    }
+}
+
+/// Running cases due on or before `until` (`YYYY-MM-DD`: overdue ones and those due soon),
+/// the earliest due first; a page of [`CHASE_PAGE`].
+pub async fn chase_list(
+    db: &Db,
+    scope: &ChaseScope,
+    until: &str,
+    page: i64,
+) -> Result<ChasePage, OfficeError> {
+    let mut args: Vec<gongwen_store::Value> = vec![until.into()];
+    let Some(filter) = chase_filter(scope, &mut args) else {
+        return Ok(ChasePage {
+            items: Vec::new(),
+            more: false,
+        });
+    };
+    let page = page.clamp(1, CHASE_MAX_PAGE);
+    args.push((CHASE_PAGE + 1).into());
+    let limit = args.len();
+    args.push(((page - 1) * CHASE_PAGE).into());
+    let offset = args.len();
+    let sql = format!(
+        "SELECT c.id, c.subject, c.urgency, c.state, c.unit, c.officer, c.due_day FROM office_cases c \
+         WHERE c.due_day <= $1 AND {}{filter} ORDER BY c.due_day, c.id LIMIT ${limit} OFFSET ${offset}",
+        running_sql()
+    );
+    let rows = db.fetch_all(&sql, &args).await?;
+    let mut items = Vec::new();
+    for r in &rows {
+        let s = r.text("state")?;
+        items.push(Chased {
+            id: r.text("id")?,
+            subject: r.text("subject")?,
+            urgency: r.text("urgency")?,
+            state: State::parse(&s).ok_or_else(|| StoreError::Corrupt {
+                detail: format!("案件狀態「{s}」"),
+            })?,
+            unit: r.opt_text("unit")?,
+            officer: r.opt_text("officer")?,
+            due_day: r.text("due_day")?,
+        });
+    }
+    let more = items.len() as i64 > CHASE_PAGE;
+    items.truncate(CHASE_PAGE as usize);
+    Ok(ChasePage { items, more })
+}
+
+/// How many running cases of one officer or unit are overdue and due soon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChaseCount {
+    /// The officer's or unit's id; None: no officer (unit) yet.
+    pub key: Option<String>,
+    pub overdue: i64,
+    pub due_soon: i64,
+}
+
+/// By whom [`chase_counts`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChaseBy {
+    Officer,
+    Unit,
+    Agency,
+}
+
+/// Overdue (due before `today`) and due-soon (due from `today` to `until`) running cases, per
+/// officer, per unit or for the agency; the most overdue first.
+pub async fn chase_counts(
+    db: &Db,
+    scope: &ChaseScope,
+    today: &str,
+    until: &str,
+    by: ChaseBy,
+) -> Result<Vec<ChaseCount>, OfficeError> {
+    let mut args: Vec<gongwen_store::Value> = vec![today.into(), until.into()];
+    let Some(filter) = chase_filter(scope, &mut args) else {
+        return Ok(Vec::new());
+    };
+    // The agency is one group: no GROUP BY (PostgreSQL refuses a constant there).
+    let (key, group) = match by {
+        ChaseBy::Officer => ("c.officer", " GROUP BY c.officer"),
+        ChaseBy::Unit => ("c.unit", " GROUP BY c.unit"),
+        ChaseBy::Agency => ("CAST(NULL AS TEXT)", ""),
+    };
+    args.push(CHASE_MAX_GROUPS.into());
+    let limit = args.len();
+    let sql = format!(
+        "SELECT {key} AS k, SUM(CASE WHEN c.due_day < $1 THEN 1 ELSE 0 END) AS overdue, \
+         SUM(CASE WHEN c.due_day >= $1 THEN 1 ELSE 0 END) AS soon FROM office_cases c \
+         WHERE c.due_day <= $2 AND {}{filter}{group} ORDER BY overdue DESC, soon DESC LIMIT ${limit}",
+        running_sql()
+    );
+    let rows = db.fetch_all(&sql, &args).await?;
+    let mut out = Vec::new();
+    for r in &rows {
+        out.push(ChaseCount {
+            key: r.opt_text("k")?,
+            overdue: r.opt_i64("overdue")?.unwrap_or(0),
+            due_soon: r.opt_i64("soon")?.unwrap_or(0),
+        });
+    }
+    Ok(out)
+}
+
+/// Most cases [`fill_due_days`] fills in one call.
+pub const FILL_BATCH: i64 = 500;
+
+/// Stores the deadline of running cases from before time control was stored (by 速別, from
+/// their creation), so the 稽催 lists find them; at most [`FILL_BATCH`] a call. Returns how many.
+pub async fn fill_due_days(
+    db: &Db,
+    cal: &gongwen_calendar::WorkCalendar,
+) -> Result<usize, OfficeError> {
+    let sql = format!(
+        "SELECT c.id, c.urgency, c.created_at FROM office_cases c WHERE c.due_day IS NULL AND {} ORDER BY c.id LIMIT $1",
+        running_sql()
+    );
+    let rows = db.fetch_all(&sql, &[FILL_BATCH.into()]).await?;
+    let mut n = 0;
+    for r in &rows {
+        let Some(due) = crate::deadlines::due(cal, r.i64("created_at")?, &r.text("urgency")?)
+        else {
+            continue;
+        };
+        n += db
+            .execute(
+                "UPDATE office_cases SET due_day = $2, deadline_kind = 'urgency' WHERE id = $1 AND due_day IS NULL",
+                &[r.text("id")?.into(), crate::timing::iso(due).into()],
+            )
+            .await? as usize;
+    }
+    Ok(n)
 }
 
 #[cfg(test)]

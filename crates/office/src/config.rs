@@ -37,6 +37,9 @@ pub struct OfficeConfig {
     /// adoption grows. Default: all eight.
     #[serde(default = "all_exclusions")]
     pub exclusions: Vec<u8>,
+    /// 展期 limits (`[office.extensions]`); beyond them, 專案管制.
+    #[serde(default)]
+    pub extensions: crate::timing::ExtensionRules,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,6 +131,13 @@ impl OfficeConfig {
         }
         if let Some(n) = self.exclusions.iter().find(|n| !(1..=8).contains(*n)) {
             return Err(format!("[office] exclusions 的「{n}」不是 1 到 8"));
+        }
+        let x = &self.extensions;
+        if x.max_requests == 0 || x.max_days_each == 0 || x.max_days_total < x.max_days_each {
+            return Err(
+                "[office.extensions] max_requests、max_days_each 須大於 0，max_days_total 不得小於 max_days_each"
+                    .into(),
+            );
         }
         if self.trust_anchors.is_empty() {
             return Err("[office] trust_anchors 須列出同仁憑證的根憑證".into());

@@ -386,6 +386,8 @@ fn final_states(actions: &[&str]) -> Vec<&'static str> {
             "decide" => &["to_dispatch", "to_file"],
             "dispatch" => &["to_file"],
             "file" => &["filed"],
+            // 改速別 and 展期 move the deadline, not the state.
+            "change_urgency" | "extend" => continue,
             _ => continue,
         };
         states = next.to_vec();
@@ -411,6 +413,16 @@ mod tests {
         assert_eq!(final_states(&["register", "assign_unit"]), ["at_unit"]);
         assert_eq!(final_states(&["create", "draft", "flag"]), ["with_officer"]);
         assert_eq!(final_states(&["create", "submit", "amend"]), ["in_review"]);
+        assert_eq!(
+            final_states(&[
+                "register",
+                "assign_unit",
+                "change_urgency",
+                "assign_officer",
+                "extend"
+            ]),
+            ["with_officer"]
+        );
         assert!(final_states(&[]).is_empty());
     }
 }

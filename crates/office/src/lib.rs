@@ -15,6 +15,7 @@
 //! - [`export`]: one case as one file, and its verification without a server;
 //! - [`serve`] and [`web`]: `gongwen office serve`, the pages people work in, each step signed
 //!   with their own card through the local signer;
+//! - [`timing`]: each case's deadline (速別, 限期, 專案管制), 改速別 and 展期;
 //! - [`pages`]: page counts of received files, for the 15-page exclusion from online sign-off.
 //!
 //! It reaches the exchange only through an agent's document-system API, as any document system
@@ -34,6 +35,7 @@ pub mod org;
 pub mod pages;
 pub mod serve;
 pub mod steps;
+pub mod timing;
 pub mod web;
 
 use gongwen_net::Refusal;

@@ -785,6 +785,10 @@ pub(crate) mod testing {
             file_code: None,
             retention: None,
             receipt_number: None,
+            due_day: None,
+            deadline_kind: None,
+            extensions: 0,
+            extension_days: 0,
         }
     }
 

@@ -48,6 +48,8 @@ impl App {
             db: &self.db,
             agency: &self.agency,
             trust: &trust,
+            calendar: &self.calendar,
+            extensions: self.config.extensions,
         };
         f(&office).await
     }

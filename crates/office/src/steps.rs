@@ -20,7 +20,9 @@ use gongwen_trust::path::{Purpose, TrustStore, hex, spki_sha256};
 
 use crate::cases::{self, Case, Origin, State, Version};
 use crate::org::{self, Role};
+use crate::timing::{self, DeadlineKind, ExtensionRules, Limit, NewDue};
 use crate::{OfficeError, bad, check_text, delegation, intake};
+use gongwen_calendar::WorkCalendar;
 
 /// The first line of every signed step: the signer signs nothing else of the office's.
 pub use gongwen_proto::office::STEP_HEAD;
@@ -80,6 +82,11 @@ pub enum Action {
     File,
     /// 重辦: a copy came back (退文); the officer takes the case up again.
     Reopen,
+    /// 改速別: the receiving unit's head changes an incoming 速別 that does not fit, with a
+    /// reason; the deadline is counted again from the day the case started.
+    ChangeUrgency,
+    /// 展期: the officer asks for more working days, with a reason, within the agency's limits.
+    Extend,
 }
 
 gongwen_proto::words!(Action, parse words {
@@ -101,6 +108,8 @@ gongwen_proto::words!(Action, parse words {
     Dispatch => "dispatch", "發文";
     File => "file", "歸檔";
     Reopen => "reopen", "重辦";
+    ChangeUrgency => "change_urgency", "改速別";
+    Extend => "extend", "展期";
 });
 
 /// The decider's word on one draft.
@@ -157,6 +166,10 @@ pub struct Request {
     pub comment: String,
     /// 保存年限 (File).
     pub retention: Option<String>,
+    /// A 限期 or 專案管制 date for a new case (Register, Create); None: by its 速別.
+    pub limit: Option<Limit>,
+    /// Working days asked (展期).
+    pub days: u32,
     /// When the text was prepared (Unix ms); it is part of what is signed.
     pub at: i64,
 }
@@ -176,6 +189,8 @@ impl Request {
             in_sequence: false,
             comment: String::new(),
             retention: None,
+            limit: None,
+            days: 0,
             at,
         }
     }
@@ -187,6 +202,10 @@ pub struct Office<'a> {
     /// 機關代碼 and name, in every signed text.
     pub agency: &'a str,
     pub trust: &'a TrustStore,
+    /// The government office calendar deadlines count on.
+    pub calendar: &'a WorkCalendar,
+    /// The agency's 展期 limits.
+    pub extensions: ExtensionRules,
 }
 
 /// One stored step.
@@ -279,6 +298,8 @@ struct Prepared {
     seq: i64,
     case: Option<Case>,
     current: Vec<Version>,
+    /// The deadline this step sets (登記, 創簽, 改速別, 展期).
+    due: Option<NewDue>,
 }
 
 async fn prepared(office: &Office<'_>, req: &Request) -> Result<Prepared, OfficeError> {
@@ -320,6 +341,8 @@ async fn prepared(office: &Office<'_>, req: &Request) -> Result<Prepared, Office
     )
     .await?;
     lines.extend(extra);
+    let due = new_due(office, req, existing.as_ref())?;
+    lines.extend(due.as_ref().map(NewDue::line));
     if !req.comment.is_empty() {
         if req.comment.chars().count() > MAX_COMMENT_CHARS {
             return Err(bad(format!("意見最多 {MAX_COMMENT_CHARS} 字")));
@@ -343,7 +366,39 @@ async fn prepared(office: &Office<'_>, req: &Request) -> Result<Prepared, Office
         seq: prior.len() as i64 + 1,
         case: existing,
         current,
+        due,
     })
+}
+
+/// The deadline `req` sets, as its signed line will name it; counted from the day the text is
+/// prepared (the time it signs), so the stored day is the signed one.
+fn new_due(
+    office: &Office<'_>,
+    req: &Request,
+    case: Option<&Case>,
+) -> Result<Option<NewDue>, OfficeError> {
+    let cal = office.calendar;
+    let uncounted = || bad("無法依辦公日曆計算限辦日期");
+    match (req.action, case) {
+        (Action::Register | Action::Create, _) => {
+            let Some(n) = &req.new_case else {
+                return Ok(None);
+            };
+            let started = crate::deadlines::day_of(req.at).ok_or_else(uncounted)?;
+            timing::first_due(cal, started, &n.urgency, req.limit.as_ref())
+                .map(Some)
+                .map_err(bad)
+        }
+        (Action::ChangeUrgency, Some(c)) => Ok(timing::after_urgency_change(
+            cal,
+            c,
+            req.target.as_deref().unwrap_or_default(),
+        )),
+        (Action::Extend, Some(c)) => timing::after_extension(cal, c, req.days)
+            .map(Some)
+            .ok_or_else(uncounted),
+        _ => Ok(None),
+    }
 }
 
 fn refuse(code: Code, detail: impl Into<String>) -> OfficeError {
@@ -599,6 +654,9 @@ async fn check(
     };
     if req.new_case.is_some() {
         return Err(bad("只有登記與創稿帶案件資料"));
+    }
+    if req.limit.is_some() {
+        return Err(bad("只有登記與創稿帶限辦日期"));
     }
     if let Some(v) = &req.version {
         check_version(v)?;
@@ -869,6 +927,72 @@ async fn check(
             }
             needs_reason(req)?;
         }
+        Action::ChangeUrgency => {
+            state_is(
+                case,
+                &[
+                    State::AtUnit,
+                    State::WithOfficer,
+                    State::Consulting,
+                    State::InReview,
+                    State::ToDispatch,
+                ],
+            )?;
+            if !matches!(case.origin, Origin::Exchange | Origin::Paper) {
+                return Err(bad("改速別用於來文；自行創簽、創稿的速別由承辦人擬定"));
+            }
+            // The receiving unit's head: a supervisor of its unit or one above it.
+            let head = org::holds(db, acting, Role::Supervisor, &unit).await?
+                || org::holds(db, acting, Role::Head, &unit).await?;
+            if !head {
+                return Err(refuse(Code::OfficeNotAllowed, "改速別由收文單位的主管辦理"));
+            }
+            needs_reason(req)?;
+            let to = target(req)?;
+            if !["普通件", "速件", "最速件"].contains(&to) {
+                return Err(bad(format!(
+                    "速別「{}」不是普通件、速件或最速件",
+                    one_line(to)
+                )));
+            }
+            if to == case.urgency {
+                return Err(bad(format!("本案已是{to}")));
+            }
+            lines.push(format!("速別：{} → {to}", case.urgency));
+            let kind = case.deadline_kind.as_deref().and_then(DeadlineKind::parse);
+            if let Some(k @ (DeadlineKind::Fixed | DeadlineKind::Project)) = kind {
+                lines.push(format!("限辦日期不變（{}）", k.label()));
+            }
+        }
+        Action::Extend => {
+            state_is(case, &[State::WithOfficer, State::Consulting])?;
+            if case.officer.as_deref() != Some(acting) {
+                return Err(refuse(Code::OfficeNotAllowed, "由本案承辦人申請展期"));
+            }
+            if case.state == State::WithOfficer {
+                holder_is(case, acting)?;
+            }
+            needs_reason(req)?;
+            if req.days == 0 {
+                return Err(bad("展期須填寫工作天數（1 以上）"));
+            }
+            if let Some(why) = timing::extension_refusal(&office.extensions, case, req.days) {
+                let code = if req.days > office.extensions.max_days_each {
+                    Code::BadRequest
+                } else {
+                    Code::OfficeState
+                };
+                return Err(refuse(code, why));
+            }
+            // Up to the agency's limits the signed request is the record (no approval step).
+            lines.push(format!(
+                "展期：{} 個工作天（本機關上限：{} 次、每次 {} 個工作天、累計 {} 個工作天）",
+                req.days,
+                office.extensions.max_requests,
+                office.extensions.max_days_each,
+                office.extensions.max_days_total
+            ));
+        }
         Action::File => {
             state_is(case, &[State::ToFile])?;
             role_for(db, acting, Role::Archivist, None).await?;
@@ -1062,8 +1186,9 @@ async fn apply(
             State::Registered
         };
         let unit = officer_unit.clone();
+        let due = p.due.as_ref();
         tx.execute(
-            "INSERT INTO office_cases (id, origin, subject, matter, urgency, state, unit, officer, holder, created_at, exclusions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)",
+            "INSERT INTO office_cases (id, origin, subject, matter, urgency, state, unit, officer, holder, created_at, exclusions, due_day, deadline_kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12)",
             &[
                 req.case.as_str().into(),
                 n.origin.as_str().into(),
@@ -1081,6 +1206,8 @@ async fn apply(
                     ex
                 })
                 .into(),
+                due.map(NewDue::iso).into(),
+                due.map(|d| d.kind.as_str()).into(),
             ],
         )
         .await
@@ -1256,6 +1383,32 @@ async fn apply(
             tx.execute(
                 &set("state = 'with_officer', holder = officer"),
                 &[id.into()],
+            )
+            .await?;
+        }
+        (Action::ChangeUrgency, _) => {
+            let due = p.due.as_ref();
+            tx.execute(
+                &set("urgency = $2, due_day = COALESCE($3, due_day), deadline_kind = COALESCE($4, deadline_kind)"),
+                &[
+                    id.into(),
+                    t.into(),
+                    due.map(NewDue::iso).into(),
+                    due.map(|d| d.kind.as_str()).into(),
+                ],
+            )
+            .await?;
+        }
+        (Action::Extend, _) => {
+            let due = p.due.as_ref();
+            tx.execute(
+                &set("due_day = $2, deadline_kind = $3, extensions = extensions + 1, extension_days = extension_days + $4"),
+                &[
+                    id.into(),
+                    due.map(NewDue::iso).into(),
+                    due.map(|d| d.kind.as_str()).into(),
+                    i64::from(req.days).into(),
+                ],
             )
             .await?;
         }

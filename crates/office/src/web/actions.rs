@@ -19,6 +19,8 @@
 //! | `dispatch` 發文 | `dispatch_channel` (交換 or 紙本) |
 //! | `file` 歸檔 | `file_class`, `file_case`, `file_volume`, `file_item`, `file_retention` |
 //! | `reopen` 重辦 | `reopen_reason` |
+//! | `change_urgency` 改速別 | `change_urgency_to` (速別), `change_urgency_reason` |
+//! | `extend` 展期 | `extend_days` (working days), `extend_reason` |
 //!
 //! Each form also has `principal_<action>` (「代理」: empty for oneself, or the principal's id)
 //! when the person deputises for someone today. 擬辦 and 修改 (`draft`, `amend`) post the
@@ -83,6 +85,8 @@ pub fn principal_field(action: Action) -> &'static str {
         Action::Dispatch => "principal_dispatch",
         Action::File => "principal_file",
         Action::Reopen => "principal_reopen",
+        Action::ChangeUrgency => "principal_change_urgency",
+        Action::Extend => "principal_extend",
     }
 }
 
@@ -226,6 +230,17 @@ pub fn request(
         }
         Action::Reopen => {
             r.comment = required("reopen_reason", "重辦須填寫原因");
+        }
+        Action::ChangeUrgency => {
+            r.target = Some(required("change_urgency_to", "請選擇新的速別"));
+            r.comment = required("change_urgency_reason", "改速別須填寫原因");
+        }
+        Action::Extend => {
+            r.comment = required("extend_reason", "展期須填寫原因");
+            match f.text("extend_days").trim().parse::<u32>() {
+                Ok(n) if (1..=366).contains(&n) => r.days = n,
+                _ => errors.push(Some("extend_days"), "請填寫展期的工作天數（1 以上的整數）"),
+            }
         }
         Action::Register | Action::Refuse | Action::Create | Action::Draft | Action::Amend => {
             errors.push(None, format!("「{}」不在案件頁辦理", action.label()));
@@ -429,6 +444,10 @@ mod tests {
             (Action::ReturnToDesk, "return_to_desk_reason"),
             (Action::Reopen, "reopen_reason"),
             (Action::Return, "return_reason"),
+            (Action::Extend, "extend_reason"),
+            (Action::Extend, "extend_days"),
+            (Action::ChangeUrgency, "change_urgency_reason"),
+            (Action::ChangeUrgency, "change_urgency_to"),
         ] {
             let e = read(action, State::InReview, &[]).unwrap_err();
             assert!(!e.of(field).is_empty(), "{field}");

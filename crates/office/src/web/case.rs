@@ -148,7 +148,12 @@ fn comment_label(action: Action) -> &'static str {
         Action::File => "檔號",
         Action::Opinion => "會辦意見",
         Action::AssignUnit => "改分原因",
-        Action::ReturnToDesk | Action::Return | Action::Reopen | Action::Refuse => "原因",
+        Action::ReturnToDesk
+        | Action::Return
+        | Action::Reopen
+        | Action::Refuse
+        | Action::ChangeUrgency
+        | Action::Extend => "原因",
         Action::Decide => "批示",
         _ => "意見",
     }
@@ -544,6 +549,27 @@ async fn fact_rows(me: &Me, f: &Facts, names: &mut Names) -> Vec<FactRow> {
         ),
         ("建立時間", filters_roc(c.created_at)),
     ];
+    if let Some(due) = crate::timing::due_of(&me.app.calendar, c) {
+        let kind = (c.deadline_kind.as_deref())
+            .and_then(crate::timing::DeadlineKind::parse)
+            .map_or("依速別", |k| k.label());
+        let mut v = format!("{}（{kind}", gongwen_calendar::roc_date(due));
+        if c.extensions > 0 {
+            v += &format!(
+                "；已展期 {} 次、{} 個工作天",
+                c.extensions, c.extension_days
+            );
+        }
+        v += "）";
+        if cases::RUNNING.contains(&c.state)
+            && let Some(today) = crate::deadlines::day_of(me.app.clock.now_ms())
+            && due < today
+        {
+            let late = crate::timing::days_overdue(&me.app.calendar, due, today);
+            v += &format!("　逾期 {late} 個工作天");
+        }
+        rows.push(("限辦日期", v));
+    }
     if let Some(u) = &c.unit {
         rows.push(("主辦單位", unit_label(&f.units, u)));
     }
@@ -815,6 +841,31 @@ async fn forms(me: &Me, f: &Facts, failed: Option<Failed>) -> Result<Vec<ActionF
                     } else {
                         ""
                     }
+                );
+            }
+            Action::ChangeUrgency => {
+                form.targets = with_prompt(
+                    URGENCIES
+                        .iter()
+                        .filter(|u| **u != c.urgency)
+                        .map(|u| (u.to_string(), u.to_string()))
+                        .collect(),
+                    kept.text("change_urgency_to"),
+                );
+                form.note = format!(
+                    "來文速別為{}；不符實際時由收文單位主管改定，限辦日期自收文日重新計算（限期、專案管制者不變）。",
+                    c.urgency
+                );
+            }
+            Action::Extend => {
+                let x = me.app.config.extensions;
+                form.note = format!(
+                    "本機關展期上限：{} 次、每次 {} 個工作天、累計 {} 個工作天（本案已展期 {} 次、{} 個工作天）；超過者請改列專案管制。",
+                    x.max_requests,
+                    x.max_days_each,
+                    x.max_days_total,
+                    c.extensions,
+                    c.extension_days
                 );
             }
             Action::File => {
@@ -1312,6 +1363,11 @@ async fn create(Csrf(me, fields): Csrf<Me, Fields>) -> Result<Response, WebError
     if !m.iter().any(|(v, _)| v == matter) {
         errors.push(Some("matter"), "請選擇業務項目");
     }
+    let limit = crate::timing::limit_of_form(fields.text("limit_kind"), fields.text("limit_day"))
+        .unwrap_or_else(|e| {
+            errors.push(Some("limit_day"), e);
+            None
+        });
     let Some(acting) = acting else {
         return Err(Refusal::new(Code::OfficeNotAllowed, "您不是這位的職務代理人").into());
     };
@@ -1346,6 +1402,7 @@ async fn create(Csrf(me, fields): Csrf<Me, Fields>) -> Result<Response, WebError
             gongwen_doc::draft::OneOrMany::One(gongwen_doc::draft::DraftNumber::Text(id.clone()));
     }
     let mut req = Request::new(&id, Action::Create, &me.person.id, now);
+    req.limit = limit;
     req.principal = principal;
     req.new_case = Some(NewCase {
         origin: if kind == "memo" {

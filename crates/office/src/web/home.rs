@@ -73,7 +73,10 @@ async fn show(me: Me) -> Result<Page<HomePage>, WebError> {
         .map(|(i, w)| {
             let mut lines: Vec<Line> = (w.items.into_iter())
                 .map(|item| {
-                    let due = deadlines::due(&app.calendar, item.created_at, &item.urgency);
+                    // As stored by the case's steps; a case from before, by its 速別.
+                    let due = (item.due_day.as_deref())
+                        .and_then(crate::timing::parse_day)
+                        .or_else(|| deadlines::due(&app.calendar, item.created_at, &item.urgency));
                     let standing = match (due, today) {
                         (Some(d), Some(t)) => deadlines::standing(&app.calendar, d, t),
                         _ => Standing::InTime,

@@ -202,6 +202,11 @@ pub struct RegisterForm {
     matter: String,
     #[serde(default)]
     urgency: String,
+    /// 限辦日期 (`YYYY-MM-DD`, optional) and whether it is 限期 (`fixed`) or 專案管制 (`project`).
+    #[serde(default)]
+    limit_day: String,
+    #[serde(default)]
+    limit_kind: String,
     /// The exclusions ticked, as `ex1` … `ex8` (a form sends a ticked box by its name).
     #[serde(flatten)]
     ticked: std::collections::BTreeMap<String, String>,
@@ -297,6 +302,8 @@ impl DocPage {
         let f = f.unwrap_or_else(|| RegisterForm {
             matter: String::new(),
             urgency: inc.urgency.clone(),
+            limit_day: String::new(),
+            limit_kind: String::new(),
             ticked: Default::default(),
         });
         let ticked = f.exclusions();
@@ -500,6 +507,10 @@ async fn register(
     let mut errors = FormErrors::new();
     check_matter(&f.matter, &mut errors);
     check_urgency(&f.urgency, &mut errors);
+    let limit = crate::timing::limit_of_form(&f.limit_kind, &f.limit_day).unwrap_or_else(|e| {
+        errors.push(Some("limit_day"), e);
+        None
+    });
     let exclusions = f.exclusions();
     if exclusions
         .iter()
@@ -532,6 +543,7 @@ async fn register(
     )
     .await?;
     req.exclusions = exclusions;
+    req.limit = limit;
     match super::sign::prepare(&me, req, Then::SignFor).await {
         Ok(r) => Ok(r),
         Err(e) => match form_refusal(&e) {
@@ -706,6 +718,8 @@ pub struct PaperForm {
     subject: String,
     urgency: String,
     matter: String,
+    limit_day: String,
+    limit_kind: String,
 }
 
 impl PaperForm {
@@ -716,6 +730,8 @@ impl PaperForm {
             subject: u.text("subject").to_string(),
             urgency: u.text("urgency").to_string(),
             matter: u.text("matter").to_string(),
+            limit_day: u.text("limit_day").to_string(),
+            limit_kind: u.text("limit_kind").to_string(),
         }
     }
 }
@@ -806,6 +822,9 @@ fn check_paper(f: &PaperForm, u: &Upload) -> FormErrors {
     );
     check_urgency(&f.urgency, &mut errors);
     check_matter(&f.matter, &mut errors);
+    if let Err(e) = crate::timing::limit_of_form(&f.limit_kind, &f.limit_day) {
+        errors.push(Some("limit_day"), e);
+    }
     match &u.file {
         _ if u.too_large => errors.push(
             Some("scan"),
@@ -853,6 +872,7 @@ async fn paper(me: Me, mp: Multipart) -> Result<Response, WebError> {
         content: scan,
     });
     req.comment = paper_comment(&f);
+    req.limit = crate::timing::limit_of_form(&f.limit_kind, &f.limit_day).unwrap_or(None);
     match super::sign::prepare(&me, req, Then::Nothing).await {
         Ok(r) => Ok(r),
         Err(e) => match form_refusal(&e) {
@@ -953,6 +973,7 @@ pub(crate) mod testweb {
                 web: OfficeWeb::default(),
                 sync_every_s: 30,
                 exclusions: (1..=8).collect(),
+                extensions: Default::default(),
             };
             let app = Arc::new(App {
                 agent: gongwen_client::agent::AgentClient::new(&config.agent.url, "t", &[])
@@ -1208,6 +1229,8 @@ mod tests {
             subject: "函送資料".into(),
             urgency: "速件".into(),
             matter: "一般公文".into(),
+            limit_day: String::new(),
+            limit_kind: String::new(),
         };
         let with = |file: Option<&[u8]>, too_large: bool| Upload {
             texts: Vec::new(),

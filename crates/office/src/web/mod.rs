@@ -10,12 +10,14 @@
 //! - [`case`]: the case page and the forms of its actions;
 //! - [`intake`]: 待登記 (electronic and paper), registration and 退文;
 //! - [`search`]: finding a case, for archivists and everyone on their own cases;
+//! - [`followup`]: 稽催, the overdue and due-soon cases and each one's 稽催單;
 //! - [`admin`]: units, people, roles, deputies, the delegation table, import.
 
 pub mod actions;
 pub mod admin;
 pub mod case;
 pub mod drafting;
+pub mod followup;
 pub mod home;
 pub mod hook;
 pub mod intake;
@@ -66,6 +68,7 @@ pub(crate) const SITE: &Site = &Site {
         Link::new("/intake", "待登記"),
         Link::new("/cases/new", "創簽／創稿"),
         Link::new("/search", "查詢"),
+        Link::new("/followup", "稽催"),
         Link::new("/admin", "系統管理"),
     ],
     styles: &["/static/office.css"],
@@ -100,6 +103,7 @@ pub fn router(app: Shared, secure: bool, signin: Arc<SignIn>) -> Router {
         .merge(intake::routes())
         .merge(admin::routes())
         .merge(search::routes())
+        .merge(followup::routes())
         .merge(hook::routes())
         .layer(axum::middleware::from_fn(|r, n| {
             gongwen_net::body_limit(SMALL_BODY, r, n)
