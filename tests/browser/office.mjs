@@ -183,4 +183,11 @@ run('office', async (t) => {
   if (record.headers()['content-type'] !== 'application/pdf') fail('簽核紀錄應為 PDF');
   fs.writeFileSync(path.join(t.artifacts, 'record.pdf'), await record.body());
   log('歸檔；簽核紀錄印成 PDF');
+
+  // 10. 稽催: the department head sees the follow-up list of their units.
+  const dept = await at('dept');
+  await dept.goto(`${office}/followup`);
+  await dept.getByRole('heading', { level: 1 }).waitFor();
+  await t.shot(dept, 'followup');
+  log('主管開啟稽催清單（逾期與即將到期）');
 });
