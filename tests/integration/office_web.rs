@@ -128,6 +128,7 @@ pub(crate) async fn office_site(name: &str, code: &str, agent: (&str, &str)) -> 
         web: OfficeWeb::default(),
         sync_every_s: 3600,
         exclusions: (1..=8).collect(),
+        indicators: Default::default(),
     };
     let running = gongwen_office::serve::start(cfg, Clock::default())
         .await

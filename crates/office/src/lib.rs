@@ -15,6 +15,7 @@
 //! - [`export`]: one case as one file, and its verification without a server;
 //! - [`serve`] and [`web`]: `gongwen office serve`, the pages people work in, each step signed
 //!   with their own card through the local signer;
+//! - [`indicators`]: 線上簽核率, 公文效率提升 and 節能 per month and unit (seed 003 伍);
 //! - [`pages`]: page counts of received files, for the 15-page exclusion from online sign-off.
 //!
 //! It reaches the exchange only through an agent's document-system API, as any document system
@@ -29,6 +30,7 @@ pub mod delegation;
 pub mod dispatch;
 pub mod documents;
 pub mod export;
+pub mod indicators;
 pub mod intake;
 pub mod org;
 pub mod pages;

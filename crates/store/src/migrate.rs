@@ -37,6 +37,7 @@ const MIGRATIONS: &[Migration] = migrations![
     12 http_login_account "0012_http_login_account",
     13 office "0013_office",
     14 office_web "0014_office_web",
+    16 office_stats "0016_office_stats",
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {

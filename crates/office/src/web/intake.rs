@@ -953,6 +953,7 @@ pub(crate) mod testweb {
                 web: OfficeWeb::default(),
                 sync_every_s: 30,
                 exclusions: (1..=8).collect(),
+                indicators: Default::default(),
             };
             let app = Arc::new(App {
                 agent: gongwen_client::agent::AgentClient::new(&config.agent.url, "t", &[])
