@@ -129,6 +129,7 @@ pub(crate) async fn office_site(name: &str, code: &str, agent: (&str, &str)) -> 
         sync_every_s: 3600,
         exclusions: (1..=8).collect(),
         extensions: Default::default(),
+        indicators: Default::default(),
     };
     let running = gongwen_office::serve::start(cfg, Clock::default())
         .await

@@ -40,6 +40,34 @@ pub struct OfficeConfig {
     /// 展期 limits (`[office.extensions]`); beyond them, 專案管制.
     #[serde(default)]
     pub extensions: crate::timing::ExtensionRules,
+    /// `[office.indicators]`: what the sign-off indicators (seed 003 伍) are reckoned with.
+    #[serde(default)]
+    pub indicators: IndicatorSettings,
+}
+
+/// The agency's settings of the indicators (`crate::indicators`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndicatorSettings {
+    /// Postage of one piece of mail (NT$): what each piece not posted saves.
+    pub postage_twd: u32,
+    /// The plan's target (減紙), in %: drawn on the 線上簽核率 chart.
+    pub target_paper_reduction: u32,
+    /// The "before" period of 公文效率提升 (`YYYY-MM`), when the agency has chosen one; the
+    /// statistics page may name another.
+    pub before_from: Option<String>,
+    pub before_to: Option<String>,
+}
+
+impl Default for IndicatorSettings {
+    fn default() -> Self {
+        IndicatorSettings {
+            postage_twd: 28,
+            target_paper_reduction: 30,
+            before_from: None,
+            before_to: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -138,6 +166,18 @@ impl OfficeConfig {
                 "[office.extensions] max_requests、max_days_each 須大於 0，max_days_total 不得小於 max_days_each"
                     .into(),
             );
+        }
+        let i = &self.indicators;
+        if i.target_paper_reduction > 100 {
+            return Err("[office.indicators] target_paper_reduction 須為 0 到 100".into());
+        }
+        for m in [&i.before_from, &i.before_to].into_iter().flatten() {
+            if crate::indicators::Month::parse(m).is_none() {
+                return Err(format!("[office.indicators] 的月份「{m}」須為 YYYY-MM"));
+            }
+        }
+        if i.before_from.is_some() != i.before_to.is_some() {
+            return Err("[office.indicators] before_from 與 before_to 須一起設定".into());
         }
         if self.trust_anchors.is_empty() {
             return Err("[office] trust_anchors 須列出同仁憑證的根憑證".into());

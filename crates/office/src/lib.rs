@@ -16,6 +16,7 @@
 //! - [`serve`] and [`web`]: `gongwen office serve`, the pages people work in, each step signed
 //!   with their own card through the local signer;
 //! - [`timing`]: each case's deadline (速別, 限期, 專案管制), 改速別 and 展期;
+//! - [`indicators`]: 線上簽核率, 公文效率提升 and 節能 per month and unit (seed 003 伍);
 //! - [`pages`]: page counts of received files, for the 15-page exclusion from online sign-off.
 //!
 //! It reaches the exchange only through an agent's document-system API, as any document system
@@ -30,6 +31,7 @@ pub mod delegation;
 pub mod dispatch;
 pub mod documents;
 pub mod export;
+pub mod indicators;
 pub mod intake;
 pub mod org;
 pub mod pages;

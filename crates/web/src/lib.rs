@@ -42,6 +42,7 @@
 extern crate self as gongwen_web;
 
 pub mod assets;
+pub mod chart;
 mod error;
 mod form;
 mod session;

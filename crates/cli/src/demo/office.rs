@@ -212,6 +212,7 @@ pub async fn create(
         sync_every_s: 30,
         exclusions: (1..=8).collect(),
         extensions: Default::default(),
+        indicators: Default::default(),
     };
     let text = toml::to_string(&ConfigFile { office: &cfg }).map_err(demo_err)?;
     let head =

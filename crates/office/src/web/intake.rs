@@ -974,6 +974,7 @@ pub(crate) mod testweb {
                 sync_every_s: 30,
                 exclusions: (1..=8).collect(),
                 extensions: Default::default(),
+                indicators: Default::default(),
             };
             let app = Arc::new(App {
                 agent: gongwen_client::agent::AgentClient::new(&config.agent.url, "t", &[])

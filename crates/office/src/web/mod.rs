@@ -9,6 +9,7 @@
 //! - [`hook`]: the agent's webhook, which wakes the round that takes in new documents;
 //! - [`case`]: the case page and the forms of its actions;
 //! - [`intake`]: 待登記 (electronic and paper), registration and 退文;
+//! - [`stats`]: the sign-off indicators by month and unit, with charts and exports;
 //! - [`search`]: finding a case, for archivists and everyone on their own cases;
 //! - [`followup`]: 稽催, the overdue and due-soon cases and each one's 稽催單;
 //! - [`admin`]: units, people, roles, deputies, the delegation table, import.
@@ -24,6 +25,7 @@ pub mod intake;
 pub mod login;
 pub mod search;
 pub mod sign;
+pub mod stats;
 
 use std::sync::Arc;
 
@@ -69,6 +71,7 @@ pub(crate) const SITE: &Site = &Site {
         Link::new("/cases/new", "創簽／創稿"),
         Link::new("/search", "查詢"),
         Link::new("/followup", "稽催"),
+        Link::new("/stats", "統計"),
         Link::new("/admin", "系統管理"),
     ],
     styles: &["/static/office.css"],
@@ -104,6 +107,7 @@ pub fn router(app: Shared, secure: bool, signin: Arc<SignIn>) -> Router {
         .merge(admin::routes())
         .merge(search::routes())
         .merge(followup::routes())
+        .merge(stats::routes())
         .merge(hook::routes())
         .layer(axum::middleware::from_fn(|r, n| {
             gongwen_net::body_limit(SMALL_BODY, r, n)

@@ -1,0 +1,514 @@
+//! 統計: the sign-off indicators (seed 003 伍) by month for the agency and by unit, with the
+//! 線上簽核率 drawn against the plan's 減紙 target, and the same numbers as CSV and JSON for
+//! the 研考／管考 body. For 稽催 (time-control) staff, administrators and heads.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::Query;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use gongwen_net::Refusal;
+use gongwen_proto::Code;
+use gongwen_web::chart::{self, Bar, BarChart};
+use gongwen_web::{FormErrors, Site};
+use serde::Deserialize;
+
+use super::{Me, SITE, Web, WebError, Who};
+use crate::indicators::{self, Line, Month, Report};
+use crate::org::Role;
+
+pub fn routes() -> Router<Web> {
+    Router::new()
+        .route("/stats", get(page))
+        .route("/stats.csv", get(csv))
+        .route("/stats.json", get(json))
+}
+
+/// The period asked for (all optional: the last 12 months, the agency's before period).
+#[derive(Deserialize, Default, Debug, Clone)]
+pub struct StatsForm {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    before_from: String,
+    #[serde(default)]
+    before_to: String,
+}
+
+impl StatsForm {
+    /// The query string that asks for the same period (the export links).
+    fn query(&self) -> String {
+        let enc = gongwen_client::encode_segment;
+        format!(
+            "from={}&to={}&before_from={}&before_to={}",
+            enc(self.from.trim()),
+            enc(self.to.trim()),
+            enc(self.before_from.trim()),
+            enc(self.before_to.trim()),
+        )
+    }
+}
+
+/// The period read from the form, the agency's settings filling what it leaves out.
+struct Period {
+    from: Month,
+    to: Month,
+    before: Option<(Month, Month)>,
+}
+
+fn read_form(f: &mut StatsForm, me: &Me) -> Result<Period, FormErrors> {
+    let mut errors = FormErrors::new();
+    let settings = &me.app.config.indicators;
+    let now = Month::of_ms(me.app.clock.now_ms());
+    let mut month = |field: &'static str, label: &str, v: &str| match v.trim() {
+        "" => None,
+        s => {
+            let m = Month::parse(s);
+            if m.is_none() {
+                errors.push(Some(field), format!("{label}須為年月（YYYY-MM）"));
+            }
+            m
+        }
+    };
+    let to = month("to", "迄月", &f.to).unwrap_or(now);
+    let from = month("from", "起月", &f.from).unwrap_or(to.back(12));
+    let given = !f.before_from.trim().is_empty() || !f.before_to.trim().is_empty();
+    let (bf, bt) = if given {
+        (f.before_from.clone(), f.before_to.clone())
+    } else {
+        (
+            settings.before_from.clone().unwrap_or_default(),
+            settings.before_to.clone().unwrap_or_default(),
+        )
+    };
+    let before_from = month("before_from", "比較基期起月", &bf);
+    let before_to = month("before_to", "比較基期迄月", &bt);
+    let before = match (before_from, before_to) {
+        (Some(a), Some(b)) => Some((a, b)),
+        (None, None) => None,
+        _ => {
+            errors.push(Some("before_from"), "比較基期須填起月與迄月");
+            None
+        }
+    };
+    if let Err(e) = indicators::months(from, to) {
+        errors.push(Some("from"), Refusal::from(e).detail);
+    }
+    if let Some((a, b)) = before
+        && let Err(e) = indicators::months(a, b)
+    {
+        errors.push(
+            Some("before_from"),
+            format!("比較基期：{}", Refusal::from(e).detail),
+        );
+    }
+    // What the page shows in its form: the period in effect.
+    f.from = from.iso();
+    f.to = to.iso();
+    if let Some((a, b)) = before {
+        f.before_from = a.iso();
+        f.before_to = b.iso();
+    }
+    if errors.is_empty() {
+        Ok(Period { from, to, before })
+    } else {
+        Err(errors)
+    }
+}
+
+/// One row of a table, as printed (the same figures as the exports).
+pub struct Row {
+    pub head: String,
+    pub cells: Vec<String>,
+}
+
+/// A figure as printed: 「—」 when there is none.
+fn show(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_else(|| "—".into())
+}
+
+/// The columns of both tables, after the row's heading.
+pub const COLUMNS: [&str; 12] = [
+    "收文總數",
+    "密件公文數",
+    "自創簽稿數",
+    "線上簽核件數",
+    "線上簽核率(%)",
+    "結案件數",
+    "平均處理天數",
+    "公文效率提升(%)",
+    "線上會辦件數",
+    "電子交換件數",
+    "節省郵資(元)",
+    "節能績效指標(元/日)",
+];
+
+fn row(head: String, l: &Line) -> Row {
+    let f = &l.figures;
+    let c = &f.counts;
+    Row {
+        head,
+        cells: vec![
+            c.received.to_string(),
+            c.classified.to_string(),
+            c.self_created.to_string(),
+            c.online.to_string(),
+            show(f.online_rate),
+            c.closed.to_string(),
+            show(f.average_days),
+            show(f.efficiency),
+            c.consult_pieces.to_string(),
+            c.exchange_pieces.to_string(),
+            f.postage_saved_twd.to_string(),
+            show(f.energy_ratio),
+        ],
+    }
+}
+
+#[derive(Template)]
+#[template(path = "office/stats.html")]
+struct StatsPage {
+    site: &'static Site,
+    title: &'static str,
+    who: Option<Who>,
+    f: StatsForm,
+    errors: FormErrors,
+    /// Empty until the form is right.
+    query: String,
+    columns: &'static [&'static str],
+    months: Vec<Row>,
+    total: Option<Row>,
+    units: Vec<Row>,
+    /// The charts (inline SVG, escaped by `chart`).
+    rate_chart: String,
+    days_chart: String,
+    postage_twd: i64,
+    target: i64,
+    /// The before period in words, or empty.
+    before: String,
+}
+
+/// Refused unless the person is 稽催, 系統管理 or a head.
+fn may_see(me: &Me) -> Result<(), Refusal> {
+    if [Role::FollowUp, Role::Admin, Role::Head]
+        .iter()
+        .any(|r| me.has(*r))
+    {
+        return Ok(());
+    }
+    Err(Refusal::new(
+        Code::OfficeNotAllowed,
+        "統計限稽催、系統管理人員及機關首長使用",
+    ))
+}
+
+async fn compute(me: &Me, f: &mut StatsForm) -> Result<Result<Report, FormErrors>, Refusal> {
+    may_see(me)?;
+    let p = match read_form(f, me) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
+    };
+    let r = indicators::report(
+        &me.app.db,
+        &me.app.config.indicators,
+        p.from,
+        p.to,
+        p.before,
+    )
+    .await?;
+    Ok(Ok(r))
+}
+
+fn charts(r: &Report) -> (String, String) {
+    let months: Vec<&Line> = r.agency_months().collect();
+    let label = |l: &Line| {
+        l.month
+            .as_deref()
+            .and_then(Month::parse)
+            .map(Month::roc)
+            .unwrap_or_default()
+    };
+    let rates: Vec<Bar> = months
+        .iter()
+        .map(|l| Bar {
+            label: label(l),
+            value: l.figures.online_rate,
+        })
+        .collect();
+    let days: Vec<Bar> = months
+        .iter()
+        .map(|l| Bar {
+            label: label(l),
+            value: l.figures.average_days,
+        })
+        .collect();
+    let target = "減紙目標";
+    let rate = chart::bar_chart(&BarChart {
+        id: "rate",
+        title: "各月線上簽核率",
+        desc: &format!(
+            "{} 至 {} 各月線上簽核率（%）長條圖，虛線為減紙目標 {}%；數字與下表相同。",
+            r.from, r.to, r.target_percent
+        ),
+        unit: "%",
+        bars: &rates,
+        target: Some((r.target_percent as f64, target)),
+        y_max: Some(100.0),
+    });
+    let before = r.before.as_ref().and_then(|b| b.average_days);
+    let days = chart::bar_chart(&BarChart {
+        id: "days",
+        title: "各月平均處理天數",
+        desc: &format!(
+            "{} 至 {} 各月平均處理天數長條圖{}；數字與下表相同。",
+            r.from,
+            r.to,
+            if before.is_some() {
+                "，虛線為比較基期的平均天數"
+            } else {
+                ""
+            }
+        ),
+        unit: "",
+        bars: &days,
+        target: before.map(|d| (d, "基期")),
+        y_max: None,
+    });
+    (rate, days)
+}
+
+async fn page(me: Me, Query(mut f): Query<StatsForm>) -> Result<Response, WebError> {
+    let computed = compute(&me, &mut f).await?;
+    let mut page = StatsPage {
+        site: SITE,
+        title: "統計：線上簽核指標",
+        who: Some(me.who()),
+        f,
+        errors: FormErrors::new(),
+        query: String::new(),
+        columns: &COLUMNS,
+        months: Vec::new(),
+        total: None,
+        units: Vec::new(),
+        rate_chart: String::new(),
+        days_chart: String::new(),
+        postage_twd: i64::from(me.app.config.indicators.postage_twd),
+        target: i64::from(me.app.config.indicators.target_paper_reduction),
+        before: String::new(),
+    };
+    let r = match computed {
+        Ok(r) => r,
+        Err(errors) => {
+            page.errors = errors;
+            return Err(WebError::page(StatusCode::BAD_REQUEST, &page));
+        }
+    };
+    page.query = page.f.query();
+    page.months = r
+        .agency_months()
+        .map(|l| row(l.month.clone().unwrap_or_default(), l))
+        .collect();
+    page.total = r.agency_total().map(|l| row("合計".into(), l));
+    page.units = r
+        .unit_totals()
+        .map(|l| row(l.unit_name.clone(), l))
+        .collect();
+    (page.rate_chart, page.days_chart) = charts(&r);
+    page.before = match &r.before {
+        Some(b) => format!(
+            "比較基期 {} 至 {}：結案 {} 件，平均處理天數 {}",
+            b.from,
+            b.to,
+            b.closed,
+            show(b.average_days)
+        ),
+        None => String::new(),
+    };
+    Ok(gongwen_web::render(StatusCode::OK, &page))
+}
+
+/// A refused or wrong period of an export: the reason as text.
+fn export_error(status: StatusCode, text: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+async fn export(me: &Me, mut f: StatsForm) -> Result<Report, Response> {
+    match compute(me, &mut f).await {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(errors)) => Err(export_error(
+            StatusCode::BAD_REQUEST,
+            errors
+                .items()
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )),
+        Err(r) => Err(export_error(
+            StatusCode::from_u16(r.code.http_status()).unwrap_or(StatusCode::FORBIDDEN),
+            r.detail,
+        )),
+    }
+}
+
+fn attachment(r: &Report, ext: &str) -> String {
+    format!("attachment; filename=\"stats-{}-{}.{ext}\"", r.from, r.to)
+}
+
+async fn csv(me: Me, Query(f): Query<StatsForm>) -> Response {
+    match export(&me, f).await {
+        Ok(r) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, attachment(&r, "csv")),
+            ],
+            indicators::csv(&r),
+        )
+            .into_response(),
+        Err(resp) => resp,
+    }
+}
+
+async fn json(me: Me, Query(f): Query<StatsForm>) -> Response {
+    match export(&me, f).await {
+        Ok(r) => match serde_json::to_string_pretty(&r) {
+            Ok(body) => (
+                [
+                    (header::CONTENT_TYPE, "application/json".to_string()),
+                    (header::CONTENT_DISPOSITION, attachment(&r, "json")),
+                ],
+                body,
+            )
+                .into_response(),
+            Err(e) => export_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        },
+        Err(resp) => resp,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::intake::testweb::with_web;
+    use super::*;
+    use gongwen_store::Db;
+
+    async fn closed_case(db: &Db, id: &str, origin: &str, exclusions: &str, created: i64, at: i64) {
+        db.execute(
+            "INSERT INTO office_cases (id, origin, subject, matter, urgency, state, unit, exclusions, created_at) VALUES ($1, $2, '主旨', '一般業務', '普通件', 'filed', 'k12', $3, $4)",
+            &[id.into(), origin.into(), exclusions.into(), created.into()],
+        )
+        .await
+        .unwrap();
+        db.execute(
+            "INSERT INTO office_steps (case_id, seq, action, actor, signed, cms, cms_sha256, at) VALUES ($1, 1, 'decide', 'officer', $2, $2, '00', $3)",
+            &[id.into(), b"x".as_slice().into(), at.into()],
+        )
+        .await
+        .unwrap();
+    }
+
+    /// The cells of the row headed `head` in the page's table `id`.
+    fn cells(body: &str, table: &str, head: &str) -> Vec<String> {
+        let t = body.split(&format!("id=\"{table}\"")).nth(1).unwrap();
+        let t = t.split("</table>").next().unwrap();
+        let row = t
+            .split("<tr>")
+            .find(|r| r.starts_with(&format!("<th scope=\"row\">{head}</th>")))
+            .unwrap();
+        row.split("<td>")
+            .skip(1)
+            .map(|c| c.split("</td>").next().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn the_page_and_its_exports_show_the_same_numbers() {
+        with_web("web-stats", "admin", |w| async move {
+            let day = |d: i64| Month::parse("2026-03").unwrap().start_ms() + d * 86_400_000;
+            // March: 3 received (one 密件) and 1 created; 4 closed, 2 online → 2 ÷ (3 − 1 + 1).
+            closed_case(&w.db, "s1", "exchange", "", day(1), day(3)).await;
+            closed_case(&w.db, "s2", "paper", "1", day(2), day(3)).await;
+            closed_case(&w.db, "s3", "memo", "", day(4), day(9)).await;
+            closed_case(&w.db, "s4", "exchange", "2", day(5), day(6)).await;
+            let q = "from=2026-02&to=2026-03&before_from=2025-12&before_to=2026-01";
+            let page = w.get(&format!("/stats?{q}")).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+            assert!(page.body.contains(r#"role="img""#) && page.body.contains(r#"class="target""#));
+            assert!(
+                page.body.contains(">66.7%</text>"),
+                "the bar carries its value"
+            );
+            let march = cells(&page.body, "stats-months", "2026-03");
+            assert_eq!(&march[..6], ["3", "1", "1", "2", "66.7", "4"]);
+            // (2 + 1 + 5 + 1) ÷ 4 = 2.25 days; no before figures (nothing closed then).
+            assert_eq!(march[6], "2.25");
+            assert_eq!(march[7], "—");
+            assert_eq!(cells(&page.body, "stats-months", "2026-02")[4], "—");
+            let unit = cells(&page.body, "stats-units", "國中教育科");
+            assert_eq!(unit, march);
+
+            let csv = w.get(&format!("/stats.csv?{q}")).await;
+            assert_eq!(csv.status, StatusCode::OK);
+            assert!(csv.disposition.contains("stats-2026-02-2026-03.csv"));
+            let line = csv
+                .body
+                .lines()
+                .find(|l| l.starts_with("2026-03,,"))
+                .unwrap()
+                .to_string();
+            let fields: Vec<&str> = line.split(',').collect();
+            // The CSV's columns are the page's, with 電子布告欄 before 節省郵資; empty for 「—」.
+            let mut page_cells: Vec<String> = march
+                .iter()
+                .map(|c| if c == "—" { String::new() } else { c.clone() })
+                .collect();
+            page_cells.insert(10, "0".into());
+            assert_eq!(
+                fields[3..],
+                page_cells.iter().map(String::as_str).collect::<Vec<_>>()[..]
+            );
+
+            let json = w.get(&format!("/stats.json?{q}")).await;
+            assert_eq!(json.status, StatusCode::OK);
+            let v: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+            let lines = v["lines"].as_array().unwrap();
+            let m = lines
+                .iter()
+                .find(|l| l["month"] == "2026-03" && l["unit"].is_null())
+                .unwrap();
+            assert_eq!(m["online_rate"], 66.7);
+            assert_eq!(m["average_days"], 2.25);
+            assert_eq!(m["received"], 3);
+            assert_eq!(m["online"], 2);
+            assert!(m["efficiency"].is_null());
+            assert_eq!(v["target_percent"], 30);
+
+            // A period too long is refused with the reason, on the page and in the export.
+            let long = w.get("/stats?from=2020-01&to=2026-03").await;
+            assert_eq!(long.status, StatusCode::BAD_REQUEST);
+            assert!(long.body.contains("最多 24 個月"));
+            let bad = w.get("/stats.csv?from=2026-3").await;
+            assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+            assert!(bad.body.contains("起月須為年月"));
+        });
+    }
+
+    #[test]
+    fn an_officer_may_not_see_the_statistics() {
+        with_web("web-stats-officer", "officer", |w| async move {
+            let page = w.get("/stats").await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
+            let csv = w.get("/stats.csv").await;
+            assert_eq!(csv.status, StatusCode::FORBIDDEN);
+            assert!(csv.body.contains("統計限"));
+        });
+    }
+}
