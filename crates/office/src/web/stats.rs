@@ -309,7 +309,12 @@ async fn page(me: Me, Query(mut f): Query<StatsForm>) -> Result<Response, WebErr
     page.query = page.f.query();
     page.months = r
         .agency_months()
-        .map(|l| row(l.month.clone().unwrap_or_default(), l))
+        .map(|l| {
+            // As people read months: 115/01 (the export keeps 2026-01).
+            let m = l.month.as_deref().unwrap_or_default();
+            let head = Month::parse(m).map_or_else(|| m.to_string(), Month::roc);
+            row(head, l)
+        })
         .collect();
     page.total = r.agency_total().map(|l| row("合計".into(), l));
     page.units = r
@@ -446,12 +451,12 @@ mod tests {
                 page.body.contains(">66.7%</text>"),
                 "the bar carries its value"
             );
-            let march = cells(&page.body, "stats-months", "2026-03");
+            let march = cells(&page.body, "stats-months", "115/03");
             assert_eq!(&march[..6], ["3", "1", "1", "2", "66.7", "4"]);
             // (2 + 1 + 5 + 1) ÷ 4 = 2.25 days; no before figures (nothing closed then).
             assert_eq!(march[6], "2.25");
             assert_eq!(march[7], "—");
-            assert_eq!(cells(&page.body, "stats-months", "2026-02")[4], "—");
+            assert_eq!(cells(&page.body, "stats-months", "115/02")[4], "—");
             let unit = cells(&page.body, "stats-units", "國中教育科");
             assert_eq!(unit, march);
 
