@@ -37,6 +37,7 @@ pub mod org;
 pub mod pages;
 pub mod serve;
 pub mod steps;
+pub mod timeliness;
 pub mod timing;
 pub mod web;
 

@@ -17,12 +17,15 @@ use serde::Deserialize;
 use super::{Me, SITE, Web, WebError, Who};
 use crate::indicators::{self, Line, Month, Report};
 use crate::org::Role;
+use crate::timeliness;
 
 pub fn routes() -> Router<Web> {
     Router::new()
         .route("/stats", get(page))
         .route("/stats.csv", get(csv))
         .route("/stats.json", get(json))
+        .route("/stats/timeliness.csv", get(timely_csv))
+        .route("/stats/timeliness.json", get(timely_json))
 }
 
 /// The period asked for (all optional: the last 12 months, the agency's before period).
@@ -189,6 +192,112 @@ struct StatsPage {
     target: i64,
     /// The before period in words, or empty.
     before: String,
+    /// 時效統計: the agency by 速別, by month, and each unit by 速別 (the period).
+    timely_columns: &'static [&'static str],
+    timely_speeds: Vec<Row>,
+    timely_months: Vec<Row>,
+    timely_units: Vec<UnitRow>,
+    timely_chart: String,
+}
+
+/// A unit's row of the 時效 table: the unit (on its first row only), the 速別, the figures.
+pub struct UnitRow {
+    pub unit: String,
+    pub speed: String,
+    pub cells: Vec<String>,
+}
+
+/// The columns of the 時效 tables, after the row's heading (the CSV's, in the same order).
+pub const TIMELY_COLUMNS: [&str; 6] = [
+    "結案件數",
+    "如期結案件數",
+    "逾期結案件數",
+    "無限辦日期件數",
+    "如期率(%)",
+    "平均處理天數(工作天)",
+];
+
+fn timely_cells(l: &timeliness::Line) -> Vec<String> {
+    let f = &l.figures;
+    let c = &f.counts;
+    vec![
+        c.closed.to_string(),
+        c.on_time.to_string(),
+        c.late.to_string(),
+        c.no_due.to_string(),
+        show(f.on_time_rate),
+        show(f.average_days),
+    ]
+}
+
+/// 限期 and 專案管制 rows are shown only when some case was closed under them.
+fn timely_shown(l: &timeliness::Line) -> bool {
+    !matches!(
+        l.speed,
+        Some(timeliness::Speed::Fixed | timeliness::Speed::Project)
+    ) || l.figures.counts.closed > 0
+}
+
+/// The 時效 part of the page from its report.
+fn timely_rows(r: &timeliness::Report) -> (Vec<Row>, Vec<Row>, Vec<UnitRow>, String) {
+    let speeds = r
+        .agency_period()
+        .filter(|l| timely_shown(l))
+        .map(|l| Row {
+            head: l.speed_name.clone(),
+            cells: timely_cells(l),
+        })
+        .collect();
+    let label = |l: &timeliness::Line| {
+        let m = l.month.as_deref().unwrap_or_default();
+        Month::parse(m).map_or_else(|| m.to_string(), Month::roc)
+    };
+    let months: Vec<&timeliness::Line> = r.agency_months().collect();
+    let month_rows = months
+        .iter()
+        .map(|l| Row {
+            head: label(l),
+            cells: timely_cells(l),
+        })
+        .collect();
+    let mut units: Vec<UnitRow> = Vec::new();
+    let mut last: Option<&str> = None;
+    for l in r
+        .unit_period()
+        .filter(|l| timely_shown(l) && (l.speed.is_none() || l.figures.counts.closed > 0))
+    {
+        let first = last != l.unit.as_deref();
+        last = l.unit.as_deref();
+        units.push(UnitRow {
+            unit: if first {
+                l.unit_name.clone()
+            } else {
+                String::new()
+            },
+            speed: l.speed_name.clone(),
+            cells: timely_cells(l),
+        });
+    }
+    let bars: Vec<Bar> = months
+        .iter()
+        .map(|l| Bar {
+            label: label(l),
+            value: l.figures.on_time_rate,
+        })
+        .collect();
+    let chart = chart::bar_chart(&BarChart {
+        id: "timely",
+        title: "各月如期結案率",
+        desc: &format!(
+            "{} 至 {} 各月如期結案率（%）長條圖；數字與下表相同。",
+            r.from, r.to
+        ),
+        unit: "%",
+        bars: &bars,
+        target: None,
+        y_max: Some(100.0),
+    });
+    (speeds, month_rows, units, chart)
 }
 
 /// Refused unless the person is 稽催, 系統管理 or a head.
@@ -203,6 +312,20 @@ fn may_see(me: &Me) -> Result<(), Refusal> {
         Code::OfficeNotAllowed,
         "統計限稽催、系統管理人員及機關首長使用",
     ))
+}
+
+/// The 時效統計 of the period the form asks for.
+async fn compute_timely(
+    me: &Me,
+    f: &mut StatsForm,
+) -> Result<Result<timeliness::Report, FormErrors>, Refusal> {
+    may_see(me)?;
+    let p = match read_form(f, me) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
+    };
+    let r = timeliness::report(&me.app.db, &me.app.calendar, p.from, p.to).await?;
+    Ok(Ok(r))
 }
 
 async fn compute(me: &Me, f: &mut StatsForm) -> Result<Result<Report, FormErrors>, Refusal> {
@@ -298,6 +421,11 @@ async fn page(me: Me, Query(mut f): Query<StatsForm>) -> Result<Response, WebErr
         postage_twd: i64::from(me.app.config.indicators.postage_twd),
         target: i64::from(me.app.config.indicators.target_paper_reduction),
         before: String::new(),
+        timely_columns: &TIMELY_COLUMNS,
+        timely_speeds: Vec::new(),
+        timely_months: Vec::new(),
+        timely_units: Vec::new(),
+        timely_chart: String::new(),
     };
     let r = match computed {
         Ok(r) => r,
@@ -322,6 +450,15 @@ async fn page(me: Me, Query(mut f): Query<StatsForm>) -> Result<Response, WebErr
         .map(|l| row(l.unit_name.clone(), l))
         .collect();
     (page.rate_chart, page.days_chart) = charts(&r);
+    let mut tf = page.f.clone();
+    if let Ok(t) = compute_timely(&me, &mut tf).await? {
+        (
+            page.timely_speeds,
+            page.timely_months,
+            page.timely_units,
+            page.timely_chart,
+        ) = timely_rows(&t);
+    }
     page.before = match &r.before {
         Some(b) => format!(
             "比較基期 {} 至 {}：結案 {} 件，平均處理天數 {}",
@@ -345,23 +482,82 @@ fn export_error(status: StatusCode, text: String) -> Response {
         .into_response()
 }
 
+/// A wrong period of an export: the form's messages as text.
+fn form_error(errors: FormErrors) -> Response {
+    export_error(
+        StatusCode::BAD_REQUEST,
+        errors
+            .items()
+            .iter()
+            .map(|e| e.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+/// A refused export: the reason as text.
+fn refusal_error(r: Refusal) -> Response {
+    export_error(
+        StatusCode::from_u16(r.code.http_status()).unwrap_or(StatusCode::FORBIDDEN),
+        r.detail,
+    )
+}
+
 async fn export(me: &Me, mut f: StatsForm) -> Result<Report, Response> {
     match compute(me, &mut f).await {
         Ok(Ok(r)) => Ok(r),
-        Ok(Err(errors)) => Err(export_error(
-            StatusCode::BAD_REQUEST,
-            errors
-                .items()
-                .iter()
-                .map(|e| e.message.clone())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )),
-        Err(r) => Err(export_error(
-            StatusCode::from_u16(r.code.http_status()).unwrap_or(StatusCode::FORBIDDEN),
-            r.detail,
-        )),
+        Ok(Err(errors)) => Err(form_error(errors)),
+        Err(r) => Err(refusal_error(r)),
     }
+}
+
+/// The 時效統計 of an export's period, or the response that says why there is none.
+async fn timely_export(me: &Me, mut f: StatsForm) -> Result<timeliness::Report, Response> {
+    match compute_timely(me, &mut f).await {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(errors)) => Err(form_error(errors)),
+        Err(r) => Err(refusal_error(r)),
+    }
+}
+
+/// `/stats/timeliness.csv`: the 時效統計 of the period, one line per month (and 合計), unit
+/// and 速別.
+async fn timely_csv(me: Me, Query(f): Query<StatsForm>) -> Response {
+    match timely_export(&me, f).await {
+        Ok(r) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, timely_attachment(&r, "csv")),
+            ],
+            timeliness::csv(&r),
+        )
+            .into_response(),
+        Err(resp) => resp,
+    }
+}
+
+async fn timely_json(me: Me, Query(f): Query<StatsForm>) -> Response {
+    match timely_export(&me, f).await {
+        Ok(r) => match serde_json::to_string_pretty(&r) {
+            Ok(body) => (
+                [
+                    (header::CONTENT_TYPE, "application/json".to_string()),
+                    (header::CONTENT_DISPOSITION, timely_attachment(&r, "json")),
+                ],
+                body,
+            )
+                .into_response(),
+            Err(e) => export_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        },
+        Err(resp) => resp,
+    }
+}
+
+fn timely_attachment(r: &timeliness::Report, ext: &str) -> String {
+    format!(
+        "attachment; filename=\"timeliness-{}-{}.{ext}\"",
+        r.from, r.to
+    )
 }
 
 fn attachment(r: &Report, ext: &str) -> String {
@@ -506,6 +702,127 @@ mod tests {
         });
     }
 
+    async fn timed_case(
+        db: &Db,
+        id: &str,
+        urgency: &str,
+        kind: Option<&str>,
+        due: Option<&str>,
+        created: i64,
+        at: i64,
+    ) {
+        db.execute(
+            "INSERT INTO office_cases (id, origin, subject, matter, urgency, state, unit, exclusions, created_at, due_day, deadline_kind) VALUES ($1, 'exchange', '主旨', '一般業務', $2, 'filed', 'k12', '', $3, $4, $5)",
+            &[id.into(), urgency.into(), created.into(), due.into(), kind.into()],
+        )
+        .await
+        .unwrap();
+        db.execute(
+            "INSERT INTO office_steps (case_id, seq, action, actor, signed, cms, cms_sha256, at) VALUES ($1, 1, 'dispatch', 'officer', $2, $2, '00', $3)",
+            &[id.into(), b"x".as_slice().into(), at.into()],
+        )
+        .await
+        .unwrap();
+    }
+
+    /// March 2026 in k12: w1 最速件 closed the day it came (½, on time); w2 速件 with no stored
+    /// deadline, Fri 03-06 → due Wed 03-11, closed Thu 03-12 (4 working days, late); w3 限期
+    /// 03-20, Mon 03-09 → Wed 03-18 (7, on time). 3 closed, 2 on time → 66.7 %, 11.5 ÷ 3 = 3.83.
+    #[test]
+    fn the_timeliness_section_and_its_exports_show_the_same_numbers() {
+        with_web("web-stats-timely", "admin", |w| async move {
+            let at = |d: i64, h: i64| {
+                Month::parse("2026-03").unwrap().start_ms() + (d - 1) * 86_400_000 + h * 3_600_000
+            };
+            timed_case(
+                &w.db,
+                "w1",
+                "最速件",
+                Some("urgency"),
+                Some("2026-03-06"),
+                at(5, 9),
+                at(5, 15),
+            )
+            .await;
+            timed_case(&w.db, "w2", "速件", None, None, at(6, 9), at(12, 9)).await;
+            timed_case(
+                &w.db,
+                "w3",
+                "普通件",
+                Some("fixed"),
+                Some("2026-03-20"),
+                at(9, 9),
+                at(18, 9),
+            )
+            .await;
+            let q = "from=2026-03&to=2026-03";
+            let page = w.get(&format!("/stats?{q}")).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+            assert!(page.body.contains("各月如期結案率"));
+            assert!(
+                page.body
+                    .contains("/stats/timeliness.csv?from=2026-03&amp;to=2026-03")
+            );
+            let rows = [
+                ("最速件", ["1", "1", "0", "0", "100", "0.5"]),
+                ("速件", ["1", "0", "1", "0", "0", "4"]),
+                ("普通件", ["0", "0", "0", "0", "—", "—"]),
+                ("限期", ["1", "1", "0", "0", "100", "7"]),
+                ("合計", ["3", "2", "1", "0", "66.7", "3.83"]),
+            ];
+            for (head, want) in rows {
+                assert_eq!(cells(&page.body, "timely-speeds", head), want, "{head}");
+            }
+            assert!(!page.body.contains("<th scope=\"row\">專案管制</th>"));
+            assert_eq!(cells(&page.body, "timely-months", "115/03"), rows[4].1);
+            let unit = page.body.split("id=\"timely-units\"").nth(1).unwrap();
+            assert!(
+                unit.contains("<th scope=\"row\">國中教育科</th><th scope=\"row\">最速件</th>")
+            );
+
+            let csv = w.get(&format!("/stats/timeliness.csv?{q}")).await;
+            assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+            assert!(csv.disposition.contains("timeliness-2026-03-2026-03.csv"));
+            for (head, want) in rows {
+                let line = csv
+                    .body
+                    .lines()
+                    .find(|l| l.starts_with("合計,,") && l.split(',').nth(3) == Some(head))
+                    .unwrap();
+                let page_cells: Vec<&str> = want
+                    .iter()
+                    .map(|c| if *c == "—" { "" } else { c })
+                    .collect();
+                assert_eq!(
+                    line.split(',').skip(4).collect::<Vec<_>>(),
+                    page_cells,
+                    "{head}"
+                );
+            }
+
+            let json = w.get(&format!("/stats/timeliness.json?{q}")).await;
+            assert_eq!(json.status, StatusCode::OK);
+            let v: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+            let total = v["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["month"].is_null() && l["unit"].is_null() && l["speed"].is_null())
+                .unwrap();
+            assert_eq!(total["closed"], 3);
+            assert_eq!(total["on_time"], 2);
+            assert_eq!(total["late"], 1);
+            assert_eq!(total["on_time_rate"], 66.7);
+            assert_eq!(total["average_days"], 3.83);
+
+            let bad = w
+                .get("/stats/timeliness.json?from=2020-01&to=2026-03")
+                .await;
+            assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+            assert!(bad.body.contains("最多 24 個月"));
+        });
+    }
+
     #[test]
     fn an_officer_may_not_see_the_statistics() {
         with_web("web-stats-officer", "officer", |w| async move {
@@ -513,6 +830,8 @@ mod tests {
             assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
             let csv = w.get("/stats.csv").await;
             assert_eq!(csv.status, StatusCode::FORBIDDEN);
+            let timely = w.get("/stats/timeliness.csv").await;
+            assert_eq!(timely.status, StatusCode::FORBIDDEN);
             assert!(csv.body.contains("統計限"));
         });
     }
