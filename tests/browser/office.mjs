@@ -202,4 +202,9 @@ run('office', async (t) => {
   if (!total || String(total.received) !== shown) fail(`統計頁的收文總數（${shown}）應與匯出（${total?.received}）相同`);
   if (total.received < 1 || total.online < 1) fail(`本月應至少有一件收文與一件線上簽核：${JSON.stringify(total)}`);
   log(`首長開啟指標統計：收文 ${total.received} 件、線上簽核 ${total.online} 件，與 JSON 匯出相同`);
+  await head.locator('#timely-speeds').waitFor();
+  const timely = await (await head.request.get(`${office}/stats/timeliness.json`)).json();
+  const all = timely.lines.find((l) => l.month === null && l.unit === null && l.speed === null);
+  if (!all || all.closed !== total.closed) fail(`時效統計的結案數（${all?.closed}）應與指標的結案數（${total.closed}）相同`);
+  log(`時效統計：結案 ${all.closed} 件，準時 ${all.on_time} 件`);
 });
