@@ -475,36 +475,33 @@ pub async fn report(
     })
 }
 
+/// A CSV export (UTF-8 with BOM, CRLF): the header, then each row's cells, already written
+/// (text through `gongwen_proto::csv::cell`, which quotes and defuses formulas).
+pub(crate) fn csv_file(header: &str, rows: impl Iterator<Item = Vec<String>>) -> String {
+    let mut out = String::from("\u{feff}");
+    out.push_str(header);
+    out.push_str("\r\n");
+    for row in rows {
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 /// The header of the CSV export.
 pub const CSV_HEADER: &str = "月份,單位代號,單位名稱,收文總數,密件公文數,自創簽稿數,線上簽核件數,線上簽核率(%),結案件數,平均處理天數,公文效率提升(%),線上會辦件數,電子交換件數,電子布告欄件數,節省郵資(元),節能績效指標(元/日)";
 
 /// The report as CSV (UTF-8 with BOM, CRLF), one line per [`Line`]; the period total's month is
 /// 「合計」 and the agency's unit id is empty.
 pub fn csv(r: &Report) -> String {
-    fn cell(s: &str) -> String {
-        // Quoted when needed; a leading formula character is defused for spreadsheets.
-        let s = if s.starts_with(['=', '+', '-', '@']) {
-            format!("'{s}")
-        } else {
-            s.to_string()
-        };
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s
-        }
-    }
     let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-    let mut out = String::from("\u{feff}");
-    out.push_str(CSV_HEADER);
-    out.push_str("\r\n");
-    for l in &r.lines {
+    let rows = r.lines.iter().map(|l| {
         let f = &l.figures;
         let c = &f.counts;
-        let row = [
+        vec![
             l.month.clone().unwrap_or_else(|| "合計".into()),
-            cell(l.unit.as_deref().unwrap_or_default()),
-            cell(&l.unit_name),
+            gongwen_proto::csv::cell(l.unit.as_deref().unwrap_or_default()),
+            gongwen_proto::csv::cell(&l.unit_name),
             c.received.to_string(),
             c.classified.to_string(),
             c.self_created.to_string(),
@@ -518,11 +515,9 @@ pub fn csv(r: &Report) -> String {
             f.bulletin_pieces.to_string(),
             f.postage_saved_twd.to_string(),
             opt(f.energy_ratio),
-        ];
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
-    }
-    out
+        ]
+    });
+    csv_file(CSV_HEADER, rows)
 }
 
 #[cfg(test)]

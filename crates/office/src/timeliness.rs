@@ -27,7 +27,7 @@ use time::Date;
 
 use crate::OfficeError;
 use crate::cases::{Case, Origin, State};
-use crate::indicators::{self, Month};
+use crate::indicators::{self, Month, csv_file};
 use crate::org;
 use crate::{deadlines, timing};
 
@@ -343,30 +343,14 @@ pub const CSV_HEADER: &str = "月份,單位代號,單位名稱,速別,結案件�
 /// The report as CSV (UTF-8 with BOM, CRLF), one line per [`Line`]; the period's month is
 /// 「合計」 and the agency's unit id is empty.
 pub fn csv(r: &Report) -> String {
-    fn cell(s: &str) -> String {
-        // Quoted when needed; a leading formula character is defused for spreadsheets.
-        let s = if s.starts_with(['=', '+', '-', '@']) {
-            format!("'{s}")
-        } else {
-            s.to_string()
-        };
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s
-        }
-    }
     let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-    let mut out = String::from("\u{feff}");
-    out.push_str(CSV_HEADER);
-    out.push_str("\r\n");
-    for l in &r.lines {
+    let rows = r.lines.iter().map(|l| {
         let f = &l.figures;
         let c = &f.counts;
-        let row = [
+        vec![
             l.month.clone().unwrap_or_else(|| "合計".into()),
-            cell(l.unit.as_deref().unwrap_or_default()),
-            cell(&l.unit_name),
+            gongwen_proto::csv::cell(l.unit.as_deref().unwrap_or_default()),
+            gongwen_proto::csv::cell(&l.unit_name),
             l.speed_name.clone(),
             c.closed.to_string(),
             c.on_time.to_string(),
@@ -374,11 +358,9 @@ pub fn csv(r: &Report) -> String {
             c.no_due.to_string(),
             opt(f.on_time_rate),
             opt(f.average_days),
-        ];
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
-    }
-    out
+        ]
+    });
+    csv_file(CSV_HEADER, rows)
 }
 
 #[cfg(test)]
