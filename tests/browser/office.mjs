@@ -207,4 +207,35 @@ run('office', async (t) => {
   const all = timely.lines.find((l) => l.month === null && l.unit === null && l.speed === null);
   if (!all || all.closed !== total.closed) fail(`時效統計的結案數（${all?.closed}）應與指標的結案數（${total.closed}）相同`);
   log(`時效統計：結案 ${all.closed} 件，準時 ${all.on_time} 件`);
+
+  // 12. Every other page people open, axe-checked: administration, search, paper intake, 創簽.
+  const pages = [
+    [clerk, '/admin', 'admin'],
+    [clerk, '/admin/units', 'admin-units'],
+    [clerk, '/admin/people', 'admin-people'],
+    [clerk, '/admin/people/officer', 'admin-person'],
+    [clerk, '/admin/deputies', 'admin-deputies'],
+    [clerk, '/admin/delegation', 'admin-delegation'],
+    [clerk, '/admin/import', 'admin-import'],
+    [clerk, `/search?words=${encodeURIComponent('連線測試')}`, 'search'],
+    [clerk, '/intake/paper', 'intake-paper'],
+    [officer, '/cases/new', 'new-case'],
+  ];
+  for (const [page, where, name] of pages) {
+    const r = await page.goto(`${office}${where}`);
+    if (!r.ok()) fail(`${where} 應可開啟（${r.status()}）`);
+    await t.shot(page, name);
+    if (name === 'search' && !(await page.locator('main').innerText()).includes('1150000001')) fail('查詢應找到這件案件');
+  }
+  log('系統管理、查詢、紙本收文與創簽的頁面都沒有嚴重的無障礙問題');
+
+  // 13. On a phone (390 px) the pages people use most need no sideways scrolling.
+  await clerk.setViewportSize({ width: 390, height: 800 });
+  for (const where of ['/', caseUrl.replace(office, ''), '/intake', '/search']) {
+    await clerk.goto(`${office}${where}`);
+    const wide = await clerk.evaluate(() => document.documentElement.scrollWidth);
+    if (wide > 390) fail(`${where} 在 390 px 寬的畫面需要左右捲動（內容寬 ${wide} px）`);
+  }
+  await clerk.setViewportSize({ width: 1280, height: 720 });
+  log('手機寬度（390 px）下工作清單、案件頁、待登記與查詢不需左右捲動');
 });
