@@ -115,10 +115,7 @@ pub(crate) fn bad(detail: impl Into<String>) -> OfficeError {
 /// The calendar day in Taipei of a time in Unix milliseconds, as `YYYY-MM-DD`: deputies and
 /// the delegation table are kept by day.
 pub fn taipei_day(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .map(|t| t.to_offset(gongwen_calendar::TAIPEI_OFFSET).date())
-        .map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
-        .unwrap_or_default()
+    deadlines::day_of(ms).map(timing::iso).unwrap_or_default()
 }
 
 /// A time as people read it in a 簽核紀錄: the ROC date and the Taipei time to the second.
@@ -139,20 +136,10 @@ pub fn roc_time(ms: i64) -> String {
 
 /// Checks an ISO day (`YYYY-MM-DD`) as typed by an administrator.
 pub(crate) fn check_day(field: &str, day: &str) -> Result<(), OfficeError> {
-    let parts: Vec<&str> = day.split('-').collect();
-    let date = match parts[..] {
-        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
-            match (y.parse::<i32>(), m.parse::<u8>(), d.parse::<u8>()) {
-                (Ok(y), Ok(m), Ok(d)) => time::Month::try_from(m)
-                    .ok()
-                    .and_then(|m| time::Date::from_calendar_date(y, m, d).ok()),
-                _ => None,
-            }
-        }
-        _ => None,
-    };
-    date.map(|_| ())
-        .ok_or_else(|| bad(format!("{field}「{day}」不是日期（格式 YYYY-MM-DD）")))
+    match timing::parse_day(day) {
+        Some(_) if day == day.trim() => Ok(()),
+        _ => Err(bad(format!("{field}「{day}」不是日期（格式 YYYY-MM-DD）"))),
+    }
 }
 
 /// Checks a short name typed by a person: present, single-line, at most `max` characters.
