@@ -30,7 +30,7 @@ struct Agency {
     cards: HashMap<String, Card>,
     trust: TrustStore,
     dir: PathBuf,
-    /// The bundled 2026 office calendar.
+    /// The bundled office calendar with test stand-ins for later years (`test_calendar`).
     calendar: WorkCalendar,
     /// The agency's 展期 limits (a test may change them).
     rules: ExtensionRules,
@@ -105,7 +105,7 @@ async fn agency(name: &str) -> Agency {
         cards,
         trust,
         dir,
-        calendar: WorkCalendar::with_bundled().unwrap(),
+        calendar: gongwen_integration::test_calendar(),
         rules: ExtensionRules::default(),
     }
 }
@@ -1310,42 +1310,242 @@ async fn extensions_stay_within_the_agencys_limits() {
     let mut no_reason = extend("officer", 2);
     no_reason.comment.clear();
     assert_eq!(code(a.act(&no_reason).await), Code::BadRequest);
-    // Three requests; each moves the deadline by its working days.
-    for (n, days) in [(1, 2), (2, 1), (3, 5)] {
+    // Three requests; each moves the deadline once a head grants it, the level rising with
+    // the total: up to 5 working days the 科長, up to 10 the 處長, beyond the 局長.
+    let grant = |who: &str| req(&id, Action::GrantTime, who);
+    for (n, days, granter) in [(1, 2, "chief"), (2, 1, "chief"), (3, 5, "dept")] {
         let before = cases::case(&a.db, &id).await.unwrap();
         let from = timing::due_of(&a.calendar, &before).unwrap();
-        let step = a.act(&extend("officer", days)).await.unwrap();
+        let asked = a.act(&extend("officer", days)).await.unwrap();
+        assert!(asked.signed.contains("核准層級："), "{}", asked.signed);
+        let c = cases::case(&a.db, &id).await.unwrap();
+        assert_eq!(c.due_day, before.due_day, "not moved before it is granted");
+        assert_eq!(c.asked.as_ref().map(|r| r.days), Some(i64::from(days)));
+        // One open request at a time.
+        assert_eq!(code(a.act(&extend("officer", 1)).await), Code::OfficeState);
+        if granter == "dept" {
+            // Eight days in all: beyond the 科長.
+            assert_eq!(code(a.act(&grant("chief")).await), Code::OfficeNotAllowed);
+        }
+        assert_eq!(code(a.act(&grant("officer")).await), Code::OfficeNotAllowed);
+        let step = a.act(&grant(granter)).await.unwrap();
         assert!(
             step.signed.contains(&format!("第 {n} 次")),
             "{}",
             step.signed
         );
         let c = cases::case(&a.db, &id).await.unwrap();
-        let want = timing::add_working_days(&a.calendar, from, days).unwrap();
+        let want = deadlines::add_working_days(&a.calendar, from, days).unwrap();
         assert_eq!(c.due_day.as_deref(), Some(timing::iso(want).as_str()));
         assert_eq!(c.extensions, n);
+        assert!(c.asked.is_none());
     }
     // The fourth is refused, pointing to 專案管制.
     let e = a.act(&extend("officer", 1)).await.unwrap_err();
     assert_eq!(e.code(), Code::OfficeState);
     assert!(e.to_string().contains("專案管制"), "{e}");
-    // With more requests allowed, the total of 30 working days still holds.
+    // With more requests allowed, the total of 30 working days still holds; past 10 in all,
+    // the head of the agency grants.
     a.rules = ExtensionRules {
         max_requests: 10,
         ..ExtensionRules::default()
     };
     for _ in 0..2 {
         a.act(&extend("officer", 10)).await.unwrap();
+        assert_eq!(code(a.act(&grant("dept")).await), Code::OfficeNotAllowed);
+        a.act(&grant("head")).await.unwrap();
     }
     let c = cases::case(&a.db, &id).await.unwrap();
     assert_eq!((c.extensions, c.extension_days), (5, 28));
     let e = a.act(&extend("officer", 3)).await.unwrap_err();
     assert_eq!(e.code(), Code::OfficeState);
     assert!(e.to_string().contains("累計"), "{e}");
+    // Refused: with a reason; the deadline stays and the officer may ask again.
     a.act(&extend("officer", 2)).await.unwrap();
+    let due = cases::case(&a.db, &id).await.unwrap().due_day;
+    let deny = req(&id, Action::DenyTime, "head");
+    assert_eq!(code(a.act(&deny).await), Code::BadRequest);
+    a.act(&saying(deny, "請於期限內辦結")).await.unwrap();
+    let c = cases::case(&a.db, &id).await.unwrap();
+    assert_eq!((c.due_day, c.extensions, c.asked), (due, 5, None));
+    a.act(&extend("officer", 2)).await.unwrap();
+    a.act(&grant("head")).await.unwrap();
     assert_eq!(a.state(&id).await, State::WithOfficer);
     let file = export::export(&a.db, AGENCY, &id).await.unwrap();
     assert!(export::verify(&file, &a.trust).is_ok());
+    a.db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_moves_to_project_control_when_its_head_grants_it() {
+    let a = agency("project").await;
+    let id = case_with_officer(&a, "一般業務").await;
+    let today = deadlines::day_of(now_ms()).unwrap();
+    let later = timing::iso(today + time::Duration::days(60));
+    let ask = |day: &str| {
+        let mut r = saying(req(&id, Action::ProjectControl, "officer"), "須跨年度辦理");
+        r.limit = Some(Limit {
+            kind: DeadlineKind::Project,
+            day: day.to_string(),
+        });
+        r
+    };
+    // A date today or before, or missing, is refused.
+    assert_eq!(
+        code(a.act(&ask(&timing::iso(today))).await),
+        Code::BadRequest
+    );
+    let mut bare = ask(&later);
+    bare.limit = None;
+    assert_eq!(code(a.act(&bare).await), Code::BadRequest);
+    let asked = a.act(&ask(&later)).await.unwrap();
+    assert!(
+        asked.signed.contains("改列專案管制：限辦日期"),
+        "{}",
+        asked.signed
+    );
+    // The agency's rule: a 一級單位主管 grants it, not the 科長.
+    let grant = |who: &str| req(&id, Action::GrantTime, who);
+    assert_eq!(code(a.act(&grant("chief")).await), Code::OfficeNotAllowed);
+    let step = a.act(&grant("dept")).await.unwrap();
+    assert!(step.signed.contains("（專案管制）"), "{}", step.signed);
+    let c = cases::case(&a.db, &id).await.unwrap();
+    assert_eq!(c.due_day.as_deref(), Some(later.as_str()));
+    assert_eq!(timing::kind_of(&c), DeadlineKind::Project);
+    // Already under project control: not asked again.
+    assert_eq!(code(a.act(&ask(&later)).await), Code::OfficeState);
+    a.db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consultation_with_no_stated_date_is_due_as_urgent() {
+    let a = agency("consult-due").await;
+    let id = case_with_officer(&a, "一般業務").await;
+    let asked = deadlines::day_of(now_ms()).unwrap();
+    let urgent = deadlines::add_working_days(&a.calendar, asked, 3).unwrap();
+    // In sequence with no date: the first unit has 3 working days; the next waits its turn.
+    let mut r = to(req(&id, Action::Consult, "officer"), "sports,school");
+    r.in_sequence = true;
+    let step = a.act(&r).await.unwrap();
+    assert!(
+        step.signed.contains("會辦期限：") && step.signed.contains("速件 3 個工作天"),
+        "{}",
+        step.signed
+    );
+    let dues: Vec<Option<String>> = (cases::consults(&a.db, &id).await.unwrap())
+        .into_iter()
+        .map(|c| c.due_day)
+        .collect();
+    assert_eq!(dues, vec![Some(timing::iso(urgent)), None]);
+    // The consulted unit's worklist shows its own 會辦期限.
+    let lists = cases::worklists_for(&a.db, "pe", &taipei_day(now_ms()), 50)
+        .await
+        .unwrap();
+    let waiting = lists.iter().find(|w| w.name == "待會辦").unwrap();
+    assert_eq!(
+        waiting.items[0].due_day.as_deref(),
+        Some(timing::iso(urgent).as_str())
+    );
+    a.act(&req(&id, Action::Opinion, "sports-head"))
+        .await
+        .unwrap();
+    let dues: Vec<Option<String>> = (cases::consults(&a.db, &id).await.unwrap())
+        .into_iter()
+        .map(|c| c.due_day)
+        .collect();
+    assert_eq!(
+        dues[1],
+        Some(timing::iso(urgent)),
+        "its time starts with its turn"
+    );
+    // A stated date binds every unit; one already past is refused.
+    let id2 = case_with_officer(&a, "一般業務").await;
+    let stated = timing::iso(asked + time::Duration::days(20));
+    let mut r = to(req(&id2, Action::Consult, "officer"), "sports");
+    r.limit = Some(Limit {
+        kind: DeadlineKind::Fixed,
+        day: timing::iso(asked - time::Duration::days(1)),
+    });
+    assert_eq!(code(a.act(&r).await), Code::BadRequest);
+    r.limit = Some(Limit {
+        kind: DeadlineKind::Fixed,
+        day: stated.clone(),
+    });
+    let step = a.act(&r).await.unwrap();
+    assert!(step.signed.contains("（送會所定）"), "{}", step.signed);
+    let c = &cases::consults(&a.db, &id2).await.unwrap()[0];
+    assert_eq!(c.due_day.as_deref(), Some(stated.as_str()));
+    a.db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadline_in_a_year_with_no_calendar_waits_for_its_table() {
+    let mut a = agency("uncovered").await;
+    // Only the bundled years: what an office has before it imports next year's table.
+    a.calendar = WorkCalendar::with_bundled().unwrap();
+    let next = (a.calendar.years().next_back().unwrap() + 1) as i64;
+    let last_day = format!("{}-12-24", next - 1);
+    // Registered on 12/24 of the last covered year: 普通件 reaches next year, so the signed
+    // line says the day waits for that year's calendar, never a count on plain weekdays.
+    let mut r = opening(
+        "1150000951",
+        Action::Register,
+        "clerk",
+        Origin::Paper,
+        Some(("incoming", "scan", "%PDF-1.4 來文")),
+        "年底收文",
+    );
+    r.at = taipei_ten(&last_day);
+    let text = steps::prepare(&a.office(), &r).await.unwrap();
+    let roc = next - 1911;
+    assert_eq!(
+        due_line(&text),
+        format!(
+            "限辦日期：未定（普通件 6 個工作天；中華民國{roc}年（西元{next}年）辦公日曆尚未匯入，限辦日期俟匯入後計算）"
+        )
+    );
+    // A running case stored without its day (started on that 12/24) is left empty …
+    let id = case_with_officer(&a, "一般業務").await;
+    a.db.execute(
+        "UPDATE office_cases SET due_day = NULL, urgency = '普通件', created_at = $2 WHERE id = $1",
+        &[id.as_str().into(), taipei_ten(&last_day).into()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(cases::fill_due_days(&a.db, &a.calendar).await.unwrap(), 0);
+    assert_eq!(cases::count_without_due_day(&a.db).await.unwrap(), 1);
+    // … and cannot be extended, the message naming the missing year.
+    let mut ext = saying(req(&id, Action::Extend, "officer"), "須函詢各校意見");
+    ext.days = 2;
+    let e = a.act(&ext).await.unwrap_err();
+    assert_eq!(e.code(), Code::OfficeState);
+    assert!(e.to_string().contains(&format!("民國{roc}年")), "{e}");
+    // An extension from a stored day that would run into next year is refused the same way.
+    a.db.execute(
+        "UPDATE office_cases SET due_day = $2 WHERE id = $1",
+        &[id.as_str().into(), last_day.as_str().into()],
+    )
+    .await
+    .unwrap();
+    let mut long = ext.clone();
+    long.days = 6;
+    let e = a.act(&long).await.unwrap_err();
+    assert!(e.to_string().contains("辦公日曆尚未匯入"), "{e}");
+    a.db.execute(
+        "UPDATE office_cases SET due_day = NULL WHERE id = $1",
+        &[id.as_str().into()],
+    )
+    .await
+    .unwrap();
+    // Once the year is added, the day is filled in from its 速別.
+    a.calendar = gongwen_integration::test_calendar();
+    assert_eq!(cases::fill_due_days(&a.db, &a.calendar).await.unwrap(), 1);
+    let c = cases::case(&a.db, &id).await.unwrap();
+    let want = deadlines::due(&a.calendar, c.created_at, &c.urgency).unwrap();
+    assert_eq!(c.due_day.as_deref(), Some(timing::iso(want).as_str()));
+    assert_eq!(want.year() as i64, next);
+    assert_eq!(cases::count_without_due_day(&a.db).await.unwrap(), 0);
+    a.act(&ext).await.unwrap();
     a.db.close().await;
 }
 

@@ -128,6 +128,7 @@ pub(crate) async fn office_site(name: &str, code: &str, agent: (&str, &str)) -> 
         web: OfficeWeb::default(),
         sync_every_s: 3600,
         exclusions: (1..=8).collect(),
+        calendars: vec![gongwen_integration::test_calendar_file(&dir)],
         extensions: Default::default(),
         indicators: Default::default(),
     };
@@ -772,7 +773,7 @@ async fn followup_lists_overdue_cases_and_prints_their_slips() {
             "還早的案件",
             "elem-cur",
             "officer",
-            "2099-01-05",
+            "2030-01-07",
             "with_officer",
         ),
     ];
@@ -877,9 +878,30 @@ async fn followup_lists_overdue_cases_and_prints_their_slips() {
         ("extend_reason", "待各校回復"),
     ];
     o.act("officer", "1150000805", &extend).await;
+    // It waits for the head: 3 working days in all is for the head of the 二級單位
+    // (課程教學股); the officer cannot grant it.
     o.get("officer", "/cases/1150000805").await.has(
         200,
-        &["中華民國188年1月8日（依速別；已展期 1 次、3 個工作天）"],
+        &[
+            "中華民國119年1月7日",
+            "待核准",
+            "展期 3 個工作天",
+            "第三層（二級單位主管）以上",
+        ],
+    );
+    let mine = o.get("officer", "/cases/1150000805").await;
+    assert!(
+        !mine.body.contains("grant_time_comment"),
+        "not the officer's"
+    );
+    o.get("chief", "/")
+        .await
+        .has(200, &["待核准展期", "1150000805"]);
+    o.act("chief", "1150000805", &[("action", "grant_time")])
+        .await;
+    o.get("officer", "/cases/1150000805").await.has(
+        200,
+        &["中華民國119年1月10日（依速別；已展期 1 次、3 個工作天）"],
     );
     let chief = o.get("chief", "/cases/1150000805").await;
     chief.has(200, &["改速別", "新的速別"]);

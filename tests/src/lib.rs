@@ -331,3 +331,32 @@ pub async fn router_matches_openapi(router: axum::Router, doc: &serde_json::Valu
         assert_ne!(res.status(), 405, "{method} {uri}");
     }
 }
+
+/// The bundled office calendar, with stand-ins for the years up to 2030 it does not cover:
+/// plain weekdays, named as test tables. Tests run on today's date, and a deadline counted from
+/// it may reach a year whose official table the project does not have yet (the office then
+/// leaves it blank, as it should); with these the tests of everything else keep their meaning.
+/// For tests only, never shipped.
+pub fn test_calendar() -> gongwen_office::timing::WorkCalendar {
+    let mut cal = gongwen_office::timing::WorkCalendar::with_bundled().unwrap();
+    cal.add_file(test_years_csv(&cal).as_bytes()).unwrap();
+    cal
+}
+
+/// [`test_calendar`]'s stand-in years as a calendar file (`[office] calendars`) in `dir`.
+pub fn test_calendar_file(dir: &std::path::Path) -> PathBuf {
+    let cal = gongwen_office::timing::WorkCalendar::with_bundled().unwrap();
+    let path = dir.join("test-calendar.csv");
+    std::fs::write(&path, test_years_csv(&cal)).unwrap();
+    path
+}
+
+fn test_years_csv(bundled: &gongwen_office::timing::WorkCalendar) -> String {
+    let mut csv = String::from("date,kind,name\n");
+    for year in 2027..=2030 {
+        if !bundled.covers(year) {
+            csv.push_str(&format!("{year},year,測試用年度（非官方辦公日曆）\n"));
+        }
+    }
+    csv
+}

@@ -162,6 +162,22 @@ impl WorkCalendar {
         self.covered.insert(year.year);
     }
 
+    /// Adds a calendar file a service is configured with: one year of the official table
+    /// (checked as [`WorkCalendar::check_official`], UTF-8 or Big5) or our own format, as
+    /// `gongwen calendar import --out` writes it (its `YYYY,year,…` rows make the years
+    /// covered). All or nothing: on an error the calendar stays as it was.
+    pub fn add_file(&mut self, bytes: &[u8]) -> Result<(), ImportError> {
+        match Self::import_official(bytes) {
+            Ok(year) => {
+                self.add_year(&year);
+                Ok(())
+            }
+            // Not the official header: ours, or neither (then ours names the header).
+            Err(ImportError::BadHeader { .. }) => self.import_csv_bytes(bytes).map(|_| ()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The table of a covered year, day by day as the calendar has it (`None` when the year is
     /// not covered). Names are those of the overrides; weekend holidays, not kept as overrides,
     /// have none.
@@ -378,6 +394,35 @@ mod tests {
             WorkCalendar::import_official(shuffled.as_bytes()).unwrap(),
             year
         );
+    }
+
+    #[test]
+    fn a_service_adds_files_in_either_format_all_or_nothing() {
+        // The official table of 2026 on a calendar with nothing: 2026 becomes covered.
+        let mut cal = WorkCalendar::new();
+        cal.add_file(official_2026().as_bytes()).unwrap();
+        assert_eq!(cal, WorkCalendar::with_bundled().unwrap());
+        // Our format, as `calendar import --out` writes it: its year rows cover.
+        let mut ours = WorkCalendar::new();
+        ours.add_file(cal.to_csv().as_bytes()).unwrap();
+        assert_eq!(ours, cal);
+        // A bad official file (a day twice) changes nothing.
+        let twice = edit(
+            &official_2026(),
+            "20260302,",
+            Some("20260302,一,0,\r\n20260302,一,0,\r\n"),
+        );
+        let mut kept = WorkCalendar::new();
+        assert!(matches!(
+            kept.add_file(twice.as_bytes()),
+            Err(ImportError::DuplicateDate { .. })
+        ));
+        assert_eq!(kept, WorkCalendar::new());
+        // Neither format: the header is named.
+        assert!(matches!(
+            kept.add_file("a,b\n1,2\n".as_bytes()),
+            Err(ImportError::BadHeader { .. })
+        ));
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub struct Offer {
 }
 
 /// The actions of the case page, in the order of the flow.
-pub const ORDER: [Action; 17] = [
+pub const ORDER: [Action; 20] = [
     Action::AssignUnit,
     Action::AssignOfficer,
     Action::ReturnToDesk,
@@ -67,6 +67,9 @@ pub const ORDER: [Action; 17] = [
     Action::Reopen,
     Action::ChangeUrgency,
     Action::Extend,
+    Action::ProjectControl,
+    Action::GrantTime,
+    Action::DenyTime,
 ];
 
 /// Reads what [`offers`] needs for `person` on `day` (Taipei, `YYYY-MM-DD`).
@@ -156,6 +159,23 @@ pub fn holds(units: &[Unit], roles: &[(Role, String)], role: Role, unit: &str) -
     roles
         .iter()
         .any(|(r, u)| *r == role && chain.iter().any(|c| c.id == *u))
+}
+
+/// The level at which `roles` head `unit` or a unit above it (1 首長 … 3 二級單位主管), the
+/// highest if several; None when they head none of them.
+pub fn level_over(units: &[Unit], roles: &[(Role, String)], unit: &str) -> Option<i64> {
+    let chain = chain(units, unit);
+    roles
+        .iter()
+        .filter_map(|(r, u)| {
+            let held = chain.iter().find(|c| c.id == *u)?;
+            match r {
+                Role::Head => Some(1),
+                Role::Supervisor => Some(held.depth + 1),
+                _ => None,
+            }
+        })
+        .min()
 }
 
 impl Facts {
@@ -257,9 +277,25 @@ impl Facts {
                             || holds(&self.units, &who.roles, Role::Head, u)
                     })
             }
-            Action::Extend => {
+            Action::Extend | Action::ProjectControl => {
                 c.officer.as_deref() == Some(id)
+                    && c.asked.is_none()
                     && (state(&[State::Consulting]) || (state(&[State::WithOfficer]) && holder))
+                    && (action == Action::Extend
+                        || crate::timing::kind_of(c) != crate::timing::DeadlineKind::Project)
+            }
+            Action::GrantTime | Action::DenyTime => {
+                state(&[
+                    State::AtUnit,
+                    State::WithOfficer,
+                    State::Consulting,
+                    State::InReview,
+                    State::ToDispatch,
+                ]) && c.asked.as_ref().is_some_and(|a| {
+                    c.unit.as_deref().is_some_and(|u| {
+                        level_over(&self.units, &who.roles, u).is_some_and(|l| l <= a.level)
+                    })
+                })
             }
             Action::Register | Action::Refuse | Action::Create => false,
         }
@@ -533,7 +569,8 @@ mod tests {
                 Action::Flag,
                 Action::Consult,
                 Action::Submit,
-                Action::Extend
+                Action::Extend,
+                Action::ProjectControl
             ]
         );
         // Another officer of the unit sees nothing to do.
@@ -552,6 +589,60 @@ mod tests {
         let mut all = f;
         all.case.exclusions = (1..=8).collect();
         assert!(!actions(&all).contains(&Action::Flag));
+    }
+
+    #[test]
+    fn a_head_at_the_asked_level_or_above_grants_time() {
+        let us = units();
+        let roles = |r: &[(Role, &str)]| -> Vec<(Role, String)> {
+            r.iter().map(|(r, u)| (*r, u.to_string())).collect()
+        };
+        // 科長 of k12: level 3 over k12, nothing over sports.
+        let chief = roles(&[(Role::Supervisor, "k12")]);
+        assert_eq!(level_over(&us, &chief, "k12"), Some(3));
+        assert_eq!(level_over(&us, &chief, "sports"), None);
+        // 處長 of school: level 2 over k12 (under it); 局長: 1 everywhere.
+        assert_eq!(
+            level_over(&us, &roles(&[(Role::Supervisor, "school")]), "k12"),
+            Some(2)
+        );
+        assert_eq!(
+            level_over(&us, &roles(&[(Role::Head, "edu")]), "sports"),
+            Some(1)
+        );
+        assert_eq!(
+            level_over(&us, &roles(&[(Role::Officer, "k12")]), "k12"),
+            None
+        );
+        let mut c = case(State::WithOfficer, Some("officer"));
+        c.asked = Some(cases::TimeRequest {
+            kind: crate::timing::RequestKind::Extend,
+            days: 8,
+            day: None,
+            level: 2,
+            by: "officer".into(),
+            seq: 7,
+        });
+        let mut f = facts(c, vec![who("chief", &[(Role::Supervisor, "k12")], Some(3))]);
+        // The 科長 may not grant what needs a 一級單位主管.
+        let grants = |f: &Facts| {
+            let a = actions(f);
+            (
+                a.contains(&Action::GrantTime),
+                a.contains(&Action::DenyTime),
+            )
+        };
+        assert_eq!(grants(&f), (false, false));
+        f.identities = vec![who("dept", &[(Role::Supervisor, "school")], Some(2))];
+        assert_eq!(grants(&f), (true, true));
+        // The officer cannot ask again while one is open.
+        f.identities = vec![who("officer", &[(Role::Officer, "k12")], None)];
+        assert!(!actions(&f).contains(&Action::Extend));
+        assert!(!actions(&f).contains(&Action::ProjectControl));
+        // A closed case is not granted more time.
+        f.case.state = State::ToFile;
+        f.identities = vec![who("dept", &[(Role::Supervisor, "school")], Some(2))];
+        assert_eq!(grants(&f), (false, false));
     }
 
     #[test]
@@ -607,6 +698,7 @@ mod tests {
             unit: unit.into(),
             in_sequence: true,
             opinion_seq: done.then_some(9),
+            due_day: None,
         };
         let mut f = facts(
             case(State::Consulting, None),

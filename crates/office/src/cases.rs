@@ -103,6 +103,37 @@ pub struct Case {
     /// 展期 granted: how many, and working days in all.
     pub extensions: i64,
     pub extension_days: i64,
+    /// The 展期 or 改列專案管制 asked and not yet granted or refused.
+    pub asked: Option<TimeRequest>,
+}
+
+/// An officer's open request for more time (`timing::RequestKind`), signed at step `seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeRequest {
+    pub kind: crate::timing::RequestKind,
+    /// Working days (展期).
+    pub days: i64,
+    /// The date asked (改列專案管制), `YYYY-MM-DD`.
+    pub day: Option<String>,
+    /// The level that grants it, or one above.
+    pub level: i64,
+    pub by: String,
+    pub seq: i64,
+}
+
+impl TimeRequest {
+    /// What is asked, as people read it: 「展期 5 個工作天」, 「改列專案管制至中華民國…」.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            crate::timing::RequestKind::Extend => format!("展期 {} 個工作天", self.days),
+            crate::timing::RequestKind::Project => format!(
+                "改列專案管制至{}",
+                (self.day.as_deref())
+                    .and_then(crate::timing::parse_day)
+                    .map_or_else(|| "（日期有誤）".to_string(), gongwen_calendar::roc_date)
+            ),
+        }
+    }
 }
 
 impl Case {
@@ -138,6 +169,18 @@ impl Case {
             deadline_kind: r.opt_text("deadline_kind")?,
             extensions: r.i64("extensions")?,
             extension_days: r.i64("extension_days")?,
+            asked: match r.opt_text("asked_kind")? {
+                None => None,
+                Some(k) => Some(TimeRequest {
+                    kind: crate::timing::RequestKind::parse(&k)
+                        .ok_or_else(|| corrupt("申請", k.clone()))?,
+                    days: r.opt_i64("asked_days")?.unwrap_or(0),
+                    day: r.opt_text("asked_day")?,
+                    level: r.opt_i64("asked_level")?.unwrap_or(1),
+                    by: r.opt_text("asked_by")?.unwrap_or_default(),
+                    seq: r.opt_i64("asked_seq")?.unwrap_or(0),
+                }),
+            },
         })
     }
 }
@@ -154,7 +197,7 @@ pub(crate) fn exclusions_text(ex: &[u8]) -> String {
     ex.iter().map(u8::to_string).collect::<Vec<_>>().join(",")
 }
 
-const CASE_COLUMNS: &str = "id, origin, subject, matter, urgency, state, unit, officer, holder, exclusions, created_at, closed_at, dispatch_number, file_code, retention, receipt_number, due_day, deadline_kind, extensions, extension_days";
+const CASE_COLUMNS: &str = "id, origin, subject, matter, urgency, state, unit, officer, holder, exclusions, created_at, closed_at, dispatch_number, file_code, retention, receipt_number, due_day, deadline_kind, extensions, extension_days, asked_kind, asked_days, asked_day, asked_level, asked_by, asked_seq";
 
 pub async fn case(db: &Db, id: &str) -> Result<Case, OfficeError> {
     let r = db
@@ -266,12 +309,15 @@ pub struct Consult {
     pub unit: String,
     pub in_sequence: bool,
     pub opinion_seq: Option<i64>,
+    /// 會辦期限 (`YYYY-MM-DD`): stated, or 速件 from when the unit was asked; None while a unit
+    /// in sequence waits for its turn.
+    pub due_day: Option<String>,
 }
 
 pub async fn consults(db: &Db, case_id: &str) -> Result<Vec<Consult>, OfficeError> {
     let rows = db
         .fetch_all(
-            "SELECT position, unit, in_sequence, opinion_seq FROM office_consults WHERE case_id = $1 ORDER BY position",
+            "SELECT position, unit, in_sequence, opinion_seq, due_day FROM office_consults WHERE case_id = $1 ORDER BY position",
             &[case_id.into()],
         )
         .await?;
@@ -282,6 +328,7 @@ pub async fn consults(db: &Db, case_id: &str) -> Result<Vec<Consult>, OfficeErro
                 unit: r.text("unit")?,
                 in_sequence: r.bool("in_sequence")?,
                 opinion_seq: r.opt_i64("opinion_seq")?,
+                due_day: r.opt_text("due_day")?,
             })
         })
         .collect()
@@ -363,8 +410,15 @@ pub async fn worklist(
             Some(o),
         ),
     };
+    // A unit asked for 會辦 sees its own 會辦期限, not the case's.
+    let columns = match scope {
+        Scope::Consulted(_) => {
+            "c.id, c.subject, c.urgency, c.state, c.created_at, (SELECT MIN(k.due_day) FROM office_consults k WHERE k.case_id = c.id AND k.unit = $3 AND k.opinion_seq IS NULL) AS due_day"
+        }
+        _ => COLUMNS,
+    };
     let sql = format!(
-        "SELECT {COLUMNS} FROM office_cases c WHERE c.state = $1{filter} ORDER BY c.created_at, c.id LIMIT $2"
+        "SELECT {columns} FROM office_cases c WHERE c.state = $1{filter} ORDER BY c.created_at, c.id LIMIT $2"
     );
     let mut args = vec![state.as_str().into(), limit.into()];
     args.extend(arg.map(Into::into));
@@ -422,9 +476,60 @@ pub async fn worklists_for(
                     out.push(Worklist { name: n, items });
                 }
             }
+            // A head grants the 展期 and 專案管制 asked at the level they head.
+            let level = match role {
+                Role::Head => 1,
+                Role::Supervisor => org::unit(db, &unit).await?.depth + 1,
+                _ => continue,
+            };
+            let n = name("待核准展期");
+            let under = org::subtree(db, &unit).await?;
+            let items = asked_of(db, &under, level, limit).await?;
+            match out.iter_mut().find(|w| w.name == n) {
+                Some(w) => w.items.extend(items),
+                None => out.push(Worklist { name: n, items }),
+            }
         }
     }
     Ok(out)
+}
+
+/// Most units a worklist names (an agency has far fewer under one head).
+const MAX_SCOPE_UNITS: usize = 1000;
+
+/// Running cases of `units` with a 展期 or 改列專案管制 asked to be granted at `level`.
+pub async fn asked_of(
+    db: &Db,
+    units: &[String],
+    level: i64,
+    limit: i64,
+) -> Result<Vec<WorkItem>, OfficeError> {
+    if units.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args: Vec<gongwen_store::Value> = vec![level.into(), limit.into()];
+    let mut marks = Vec::new();
+    for u in units.iter().take(MAX_SCOPE_UNITS) {
+        args.push(u.as_str().into());
+        marks.push(format!("${}", args.len()));
+    }
+    // The head of the agency grants for every unit: no list of them.
+    let filter = if level == 1 {
+        String::new()
+    } else {
+        format!(" AND c.unit IN ({})", marks.join(", "))
+    };
+    if level == 1 {
+        args.truncate(2);
+    }
+    let sql = format!(
+        "SELECT c.id, c.subject, c.urgency, c.state, c.created_at, c.due_day FROM office_cases c \
+         WHERE c.asked_level = $1{filter} AND {} ORDER BY c.created_at, c.id LIMIT $2",
+        running_sql()
+    );
+    let rows = db.fetch_all(&sql, &args).await?;
+    let items = rows.iter().map(WorkItem::from_row);
+    Ok(items.collect::<Result<_, _>>()?)
 }
 
 /// The year (Gregorian) it is in Taipei: the year a number series counts in.
@@ -819,21 +924,28 @@ pub async fn chase_counts(
 /// Most cases [`fill_due_days`] fills in one call.
 pub const FILL_BATCH: i64 = 500;
 
-/// Stores the deadline of running cases from before time control was stored (by 速別, from
-/// their creation), so the 稽催 lists find them; at most [`FILL_BATCH`] a call. Returns how many.
+/// Stores the 速別 deadline of running cases that have none: those from before time control
+/// was stored, and those whose count reached a year the office calendar did not cover when
+/// they started (see [`crate::timing::NewDue::day`]); at most [`FILL_BATCH`] a call, oldest
+/// first. Returns how many were filled; a case whose year is still uncovered stays empty.
 pub async fn fill_due_days(
     db: &Db,
     cal: &gongwen_calendar::WorkCalendar,
 ) -> Result<usize, OfficeError> {
     let sql = format!(
-        "SELECT c.id, c.urgency, c.created_at FROM office_cases c WHERE c.due_day IS NULL AND {} ORDER BY c.id LIMIT $1",
+        "SELECT c.id, c.urgency, c.created_at, c.extension_days FROM office_cases c \
+         WHERE c.due_day IS NULL AND (c.deadline_kind IS NULL OR c.deadline_kind = 'urgency') \
+         AND {} ORDER BY c.created_at, c.id LIMIT $1",
         running_sql()
     );
     let rows = db.fetch_all(&sql, &[FILL_BATCH.into()]).await?;
     let mut n = 0;
     for r in &rows {
-        let Some(due) = crate::deadlines::due(cal, r.i64("created_at")?, &r.text("urgency")?)
-        else {
+        let Some(started) = crate::deadlines::day_of(r.i64("created_at")?) else {
+            continue;
+        };
+        let extra = u32::try_from(r.i64("extension_days")?).unwrap_or(0);
+        let Ok(due) = crate::timing::urgency_due(cal, started, &r.text("urgency")?, extra) else {
             continue;
         };
         n += db
@@ -844,6 +956,20 @@ pub async fn fill_due_days(
             .await? as usize;
     }
     Ok(n)
+}
+
+/// Running cases with no deadline yet (their year's calendar is missing): what the operator's
+/// pages warn about.
+pub async fn count_without_due_day(db: &Db) -> Result<i64, OfficeError> {
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM office_cases c WHERE c.due_day IS NULL AND {}",
+        running_sql()
+    );
+    let rows = db.fetch_all(&sql, &[]).await?;
+    Ok(match rows.first() {
+        Some(r) => r.i64("n")?,
+        None => 0,
+    })
 }
 
 #[cfg(test)]
@@ -873,6 +999,7 @@ mod tests {
             unit: format!("u{position}"),
             in_sequence,
             opinion_seq: done.then_some(position + 10),
+            due_day: None,
         }
     }
 

@@ -37,6 +37,11 @@ pub struct OfficeConfig {
     /// adoption grows. Default: all eight.
     #[serde(default = "all_exclusions")]
     pub exclusions: Vec<u8>,
+    /// Office calendars beyond the bundled years, in order: a year's official table
+    /// (政府行政機關辦公日曆表 CSV) or what `gongwen calendar import --out` wrote. A deadline
+    /// that reaches a year none covers stays blank, with a warning, until it is added here.
+    #[serde(default)]
+    pub calendars: Vec<PathBuf>,
     /// 展期 limits (`[office.extensions]`); beyond them, 專案管制.
     #[serde(default)]
     pub extensions: crate::timing::ExtensionRules,
@@ -166,6 +171,9 @@ impl OfficeConfig {
                 "[office.extensions] max_requests、max_days_each 須大於 0，max_days_total 不得小於 max_days_each"
                     .into(),
             );
+        }
+        if let Some(problem) = x.problem() {
+            return Err(problem);
         }
         let i = &self.indicators;
         if i.target_paper_reduction > 100 {

@@ -38,11 +38,37 @@ pub fn due_checked(
     started_ms: i64,
     urgency: &str,
 ) -> Result<Date, CalendarError> {
-    let mut day = day_of(started_ms).ok_or(CalendarError::OutOfRange { date: Date::MIN })?;
-    for _ in 0..limit_days(urgency) {
-        day = cal.next_working_day_checked(day)?;
+    let day = day_of(started_ms).ok_or(CalendarError::OutOfRange { date: Date::MIN })?;
+    add_working_days(cal, day, limit_days(urgency))
+}
+
+/// `n` working days after `day`: the one way time control counts, so that no count runs on
+/// plain weekdays into a year the calendar does not cover ([`CalendarError::Uncovered`]).
+pub fn add_working_days(cal: &WorkCalendar, day: Date, n: u32) -> Result<Date, CalendarError> {
+    let mut d = day;
+    for _ in 0..n {
+        d = cal.next_working_day_checked(d)?;
     }
-    Ok(day)
+    Ok(d)
+}
+
+/// The calendar the office counts on: the bundled years, then each file of `[office]
+/// calendars` (the official table of a year, or `gongwen calendar import --out`), in order.
+pub fn load_calendar(files: &[std::path::PathBuf]) -> Result<WorkCalendar, String> {
+    use std::io::Read;
+    let mut cal = WorkCalendar::with_bundled().map_err(|e| format!("內建的辦公日曆有誤：{e}"))?;
+    for path in files {
+        let named = |e: &dyn std::fmt::Display| format!("辦公日曆檔 {}：{e}", path.display());
+        let file = std::fs::File::open(path).map_err(|e| named(&e))?;
+        let mut bytes = Vec::new();
+        // One byte over the limit, so that the calendar crate names the limit.
+        let limit = gongwen_calendar::MAX_IMPORT_BYTES as u64 + 1;
+        file.take(limit)
+            .read_to_end(&mut bytes)
+            .map_err(|e| named(&e))?;
+        cal.add_file(&bytes).map_err(|e| named(&e))?;
+    }
+    Ok(cal)
 }
 
 /// Of `today`'s year and the next, those the calendar does not cover: what the office warns

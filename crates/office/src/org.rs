@@ -295,6 +295,27 @@ pub async fn holds(
         .any(|(r, u)| *r == role && chain.iter().any(|c| c.id == *u)))
 }
 
+/// `unit_id` and every unit under it, nearest first.
+pub async fn subtree(db: &Db, unit_id: &str) -> Result<Vec<String>, OfficeError> {
+    let all = units(db).await?;
+    let mut out = vec![unit_id.to_string()];
+    let mut i = 0;
+    // Bounded by the number of units, whatever the parents say.
+    while i < out.len() && out.len() <= all.len() {
+        let parent = out[i].clone();
+        for child in all
+            .iter()
+            .filter(|c| c.parent.as_deref() == Some(parent.as_str()))
+        {
+            if !out.contains(&child.id) {
+                out.push(child.id.clone());
+            }
+        }
+        i += 1;
+    }
+    Ok(out)
+}
+
 /// Whether `person` holds `role` anywhere.
 pub async fn has_role(db: &Db, person_id: &str, role: Role) -> Result<bool, OfficeError> {
     Ok(roles(db, person_id).await?.iter().any(|(r, _)| *r == role))
@@ -789,6 +810,7 @@ pub(crate) mod testing {
             deadline_kind: None,
             extensions: 0,
             extension_days: 0,
+            asked: None,
         }
     }
 

@@ -140,8 +140,7 @@ pub async fn start(config: OfficeConfig, clock: Clock) -> Result<Running, StartE
         .await
         .map_err(|e| start_err("E_STORE", e))?;
     let calendar =
-        gongwen_calendar::WorkCalendar::with_bundled().map_err(|e| start_err("E_CONFIG", e))?;
-    warn_uncovered(&calendar, clock.now_ms());
+        crate::deadlines::load_calendar(&config.calendars).map_err(|e| start_err("E_CONFIG", e))?;
     let app = Arc::new(App {
         calendar,
         agency: format!("{} {}", config.agency.code, config.agency.name),
@@ -197,12 +196,43 @@ fn warn_uncovered(calendar: &gongwen_calendar::WorkCalendar, now_ms: i64) {
 /// stops the pages.
 async fn sync_round(app: Shared) {
     let every = Duration::from_secs(app.config.sync_every_s.max(1));
+    let mut checked_on = None;
     loop {
+        // Once a day (and at start): the calendar warning, and the deadlines still to fill.
+        let today = crate::deadlines::day_of(app.clock.now_ms());
+        if today != checked_on {
+            checked_on = today;
+            warn_uncovered(&app.calendar, app.clock.now_ms());
+            fill_due_days(&app).await;
+        }
         sync_once(&app).await;
         // Until the next round, or sooner when the agent's webhook says there is news.
         let _ = tokio::time::timeout(every, app.wake.notified()).await;
     }
 }
+
+/// Fills the deadlines of running cases that have none (see [`cases::fill_due_days`]), a
+/// bounded number of batches; the rest wait for the next day's round.
+async fn fill_due_days(app: &App) {
+    for _ in 0..FILL_ROUNDS {
+        match crate::cases::fill_due_days(&app.db, &app.calendar).await {
+            Ok(n) if n > 0 => {
+                gongwen_net::log::info("已補上限辦日期", json!({ "cases": n }));
+            }
+            Ok(_) => return,
+            Err(e) => {
+                gongwen_net::log::warn(
+                    "補上限辦日期失敗",
+                    json!({ "code": e.code().as_str(), "detail": e.to_string() }),
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// Batches of [`fill_due_days`] a day: 100 × 500 cases.
+const FILL_ROUNDS: usize = 100;
 
 /// One round of [`sync_round`]; also what the clerk's 「立即收文」 button runs.
 pub async fn sync_once(app: &App) -> (usize, usize) {

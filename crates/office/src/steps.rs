@@ -20,7 +20,7 @@ use gongwen_trust::path::{Purpose, TrustStore, hex, spki_sha256};
 
 use crate::cases::{self, Case, Origin, State, Version};
 use crate::org::{self, Role};
-use crate::timing::{self, DeadlineKind, ExtensionRules, Limit, NewDue};
+use crate::timing::{self, DeadlineKind, ExtensionRules, Limit, NewDue, RequestKind};
 use crate::{OfficeError, bad, check_text, delegation, intake};
 use gongwen_calendar::WorkCalendar;
 
@@ -85,8 +85,15 @@ pub enum Action {
     /// 改速別: the receiving unit's head changes an incoming 速別 that does not fit, with a
     /// reason; the deadline is counted again from the day the case started.
     ChangeUrgency,
-    /// 展期: the officer asks for more working days, with a reason, within the agency's limits.
+    /// 展期: the officer asks for more working days, with a reason, within the agency's limits;
+    /// a head grants it ([`Action::GrantTime`]) at the level its length needs.
     Extend,
+    /// 改列專案管制: the officer asks for the case's own date, with a reason.
+    ProjectControl,
+    /// 核准: a head grants the open 展期 or 改列專案管制; the deadline moves.
+    GrantTime,
+    /// 不予核准: a head refuses it, with a reason; the deadline stays.
+    DenyTime,
 }
 
 gongwen_proto::words!(Action, parse words {
@@ -109,7 +116,10 @@ gongwen_proto::words!(Action, parse words {
     File => "file", "歸檔";
     Reopen => "reopen", "重辦";
     ChangeUrgency => "change_urgency", "改速別";
-    Extend => "extend", "展期";
+    Extend => "extend", "申請展期";
+    ProjectControl => "project_control", "申請改列專案管制";
+    GrantTime => "grant_time", "核准展期或專案管制";
+    DenyTime => "deny_time", "不予核准展期或專案管制";
 });
 
 /// The decider's word on one draft.
@@ -166,7 +176,9 @@ pub struct Request {
     pub comment: String,
     /// 保存年限 (File).
     pub retention: Option<String>,
-    /// A 限期 or 專案管制 date for a new case (Register, Create); None: by its 速別.
+    /// A 限期 or 專案管制 date for a new case (Register, Create), the date of 改列專案管制
+    /// (ProjectControl), or the 會辦 deadline the officer states (Consult, 限期); None: by
+    /// 速別 (a 會辦 then counts as 速件).
     pub limit: Option<Limit>,
     /// Working days asked (展期).
     pub days: u32,
@@ -298,8 +310,10 @@ struct Prepared {
     seq: i64,
     case: Option<Case>,
     current: Vec<Version>,
-    /// The deadline this step sets (登記, 創簽, 改速別, 展期).
+    /// The deadline this step sets (登記, 創簽, 改速別, 核准).
     due: Option<NewDue>,
+    /// The level that is to grant what this step asks (展期, 改列專案管制).
+    asked_level: Option<i64>,
 }
 
 async fn prepared(office: &Office<'_>, req: &Request) -> Result<Prepared, OfficeError> {
@@ -341,6 +355,17 @@ async fn prepared(office: &Office<'_>, req: &Request) -> Result<Prepared, Office
     )
     .await?;
     lines.extend(extra);
+    let asked_level = match (req.action, existing.as_ref()) {
+        (Action::Extend | Action::ProjectControl, Some(c)) => {
+            let level = asked_level(office, req, c).await?;
+            lines.push(format!(
+                "核准層級：{}以上",
+                crate::delegation::level_label(level)
+            ));
+            Some(level)
+        }
+        _ => None,
+    };
     let due = new_due(office, req, existing.as_ref())?;
     lines.extend(due.as_ref().map(NewDue::line));
     if !req.comment.is_empty() {
@@ -367,7 +392,26 @@ async fn prepared(office: &Office<'_>, req: &Request) -> Result<Prepared, Office
         case: existing,
         current,
         due,
+        asked_level,
     })
+}
+
+/// The level that grants a 展期 (by the case's total with it) or 改列專案管制, never above the
+/// head of the case's own unit ([`timing::granting_level`]).
+async fn asked_level(office: &Office<'_>, req: &Request, case: &Case) -> Result<i64, OfficeError> {
+    let rules = &office.extensions;
+    let needed = match req.action {
+        Action::Extend => {
+            let total = u32::try_from(case.extension_days).unwrap_or(u32::MAX);
+            rules.level_for(total.saturating_add(req.days))
+        }
+        _ => rules.project_level,
+    };
+    let depth = match case.unit.as_deref() {
+        Some(u) => org::unit(office.db, u).await?.depth,
+        None => 0,
+    };
+    Ok(timing::granting_level(needed, depth))
 }
 
 /// The deadline `req` sets, as its signed line will name it; counted from the day the text is
@@ -389,16 +433,103 @@ fn new_due(
                 .map(Some)
                 .map_err(bad)
         }
-        (Action::ChangeUrgency, Some(c)) => Ok(timing::after_urgency_change(
-            cal,
-            c,
-            req.target.as_deref().unwrap_or_default(),
-        )),
-        (Action::Extend, Some(c)) => timing::after_extension(cal, c, req.days)
-            .map(Some)
-            .ok_or_else(uncounted),
+        (Action::ChangeUrgency, Some(c)) => {
+            timing::after_urgency_change(cal, c, req.target.as_deref().unwrap_or_default())
+                .map_err(bad)
+        }
+        (Action::GrantTime, Some(c)) => match &c.asked {
+            Some(a) if a.kind == RequestKind::Extend => {
+                let days = u32::try_from(a.days).unwrap_or(0);
+                timing::after_extension(cal, c, days)
+                    .map(Some)
+                    .map_err(|why| refuse(Code::OfficeState, why))
+            }
+            Some(a) => {
+                let day = a.day.as_deref().and_then(timing::parse_day);
+                Ok(day.map(|day| NewDue {
+                    day: Some(day),
+                    kind: DeadlineKind::Project,
+                    note: "專案管制".to_string(),
+                }))
+            }
+            None => Ok(None),
+        },
         _ => Ok(None),
     }
+}
+
+/// The 會辦 deadline `req` (Consult) sets: stated, or 速件 from the day it is asked.
+fn consult_due(office: &Office<'_>, req: &Request) -> Result<NewDue, OfficeError> {
+    let asked = crate::deadlines::day_of(req.at).ok_or_else(|| bad("無法取得送會日期"))?;
+    timing::consult_due(office.calendar, asked, req.limit.as_ref()).map_err(bad)
+}
+
+/// The lines of a 展期 request: the days within the agency's limits, and the deadline it
+/// would give (refused when that cannot be counted).
+fn extension_lines(
+    office: &Office<'_>,
+    case: &Case,
+    days: u32,
+) -> Result<Vec<String>, OfficeError> {
+    if days == 0 {
+        return Err(bad("展期須填寫工作天數（1 以上）"));
+    }
+    let rules = &office.extensions;
+    if let Some(why) = timing::extension_refusal(rules, case, days) {
+        let code = if days > rules.max_days_each {
+            Code::BadRequest
+        } else {
+            Code::OfficeState
+        };
+        return Err(refuse(code, why));
+    }
+    let after = timing::after_extension(office.calendar, case, days)
+        .map_err(|why| refuse(Code::OfficeState, why))?;
+    Ok(vec![
+        format!(
+            "展期：{days} 個工作天（本機關上限：{} 次、每次 {} 個工作天、累計 {} 個工作天）",
+            rules.max_requests, rules.max_days_each, rules.max_days_total
+        ),
+        format!(
+            "核准後限辦日期：{}",
+            after
+                .day
+                .map(gongwen_calendar::roc_date)
+                .unwrap_or_default()
+        ),
+    ])
+}
+
+/// The line of a 改列專案管制 request: its date, after today and within three years of the
+/// case's start.
+fn project_line(
+    office: &Office<'_>,
+    case: &Case,
+    req: &Request,
+    today: &str,
+) -> Result<String, OfficeError> {
+    if timing::kind_of(case) == DeadlineKind::Project {
+        return Err(refuse(Code::OfficeState, "本案已列專案管制"));
+    }
+    let day = req
+        .limit
+        .as_ref()
+        .filter(|l| l.kind == DeadlineKind::Project)
+        .and_then(|l| timing::parse_day(&l.day))
+        .ok_or_else(|| bad("請填寫專案管制的日期（格式 YYYY-MM-DD）"))?;
+    if timing::iso(day).as_str() <= today {
+        return Err(bad("專案管制的日期須在今天之後"));
+    }
+    let started = crate::deadlines::day_of(case.created_at).unwrap_or(day);
+    if (day - started).whole_days() > timing::MAX_LIMIT_DAYS {
+        return Err(bad("專案管制日期不能超過收文後三年"));
+    }
+    let now = timing::due_of(office.calendar, case)
+        .map_or_else(|| "未定".to_string(), gongwen_calendar::roc_date);
+    Ok(format!(
+        "改列專案管制：限辦日期{}（原限辦日期：{now}）",
+        gongwen_calendar::roc_date(day)
+    ))
 }
 
 fn refuse(code: Code, detail: impl Into<String>) -> OfficeError {
@@ -655,8 +786,8 @@ async fn check(
     if req.new_case.is_some() {
         return Err(bad("只有登記與創稿帶案件資料"));
     }
-    if req.limit.is_some() {
-        return Err(bad("只有登記與創稿帶限辦日期"));
+    if req.limit.is_some() && !matches!(req.action, Action::Consult | Action::ProjectControl) {
+        return Err(bad("只有登記、創稿、送會與改列專案管制帶日期"));
     }
     if let Some(v) = &req.version {
         check_version(v)?;
@@ -764,6 +895,12 @@ async fn check(
                 if req.in_sequence { "依序" } else { "平行" },
                 names.join("、")
             ));
+            let due = consult_due(office, req)?;
+            let mut line = due.line().replacen("限辦日期", "會辦期限", 1);
+            if req.in_sequence && req.limit.is_none() {
+                line += "；依序會辦者為第一個單位的期限，其後各單位自前一單位會畢之日起算";
+            }
+            lines.push(line);
         }
         Action::Opinion => {
             state_is(case, &[State::Consulting])?;
@@ -964,34 +1101,86 @@ async fn check(
                 lines.push(format!("限辦日期不變（{}）", k.label()));
             }
         }
-        Action::Extend => {
+        Action::Extend | Action::ProjectControl => {
             state_is(case, &[State::WithOfficer, State::Consulting])?;
             if case.officer.as_deref() != Some(acting) {
-                return Err(refuse(Code::OfficeNotAllowed, "由本案承辦人申請展期"));
+                return Err(refuse(
+                    Code::OfficeNotAllowed,
+                    format!("由本案承辦人{}", req.action.label()),
+                ));
             }
             if case.state == State::WithOfficer {
                 holder_is(case, acting)?;
             }
+            if let Some(a) = &case.asked {
+                return Err(refuse(
+                    Code::OfficeState,
+                    format!(
+                        "本案已有待核准的{}（第 {} 步），核准或不予核准後才能再申請",
+                        a.kind.label(),
+                        a.seq
+                    ),
+                ));
+            }
             needs_reason(req)?;
-            if req.days == 0 {
-                return Err(bad("展期須填寫工作天數（1 以上）"));
+            if req.action == Action::Extend {
+                lines.extend(extension_lines(office, case, req.days)?);
+            } else {
+                lines.push(project_line(office, case, req, day)?);
             }
-            if let Some(why) = timing::extension_refusal(&office.extensions, case, req.days) {
-                let code = if req.days > office.extensions.max_days_each {
-                    Code::BadRequest
-                } else {
-                    Code::OfficeState
-                };
-                return Err(refuse(code, why));
+        }
+        Action::GrantTime | Action::DenyTime => {
+            state_is(
+                case,
+                &[
+                    State::AtUnit,
+                    State::WithOfficer,
+                    State::Consulting,
+                    State::InReview,
+                    State::ToDispatch,
+                ],
+            )?;
+            let Some(a) = &case.asked else {
+                return Err(refuse(
+                    Code::OfficeState,
+                    "本案沒有待核准的展期或專案管制申請",
+                ));
+            };
+            let units = org::units(db).await?;
+            let roles = org::roles(db, acting).await?;
+            let level = crate::allowed::level_over(&units, &roles, &unit);
+            if level.is_none_or(|l| l > a.level) {
+                return Err(refuse(
+                    Code::OfficeNotAllowed,
+                    format!(
+                        "本申請由{}以上、主管本案單位者核准",
+                        crate::delegation::level_label(a.level)
+                    ),
+                ));
             }
-            // Up to the agency's limits the signed request is the record (no approval step).
+            let asked = a.describe();
+            let by = org::person(db, &a.by).await?;
             lines.push(format!(
-                "展期：{} 個工作天（本機關上限：{} 次、每次 {} 個工作天、累計 {} 個工作天）",
-                req.days,
-                office.extensions.max_requests,
-                office.extensions.max_days_each,
-                office.extensions.max_days_total
+                "{}：{asked}（第 {} 步，{}申請）",
+                if req.action == Action::GrantTime {
+                    "核准"
+                } else {
+                    "不予核准"
+                },
+                a.seq,
+                by.display()
             ));
+            if req.action == Action::GrantTime {
+                if a.kind == RequestKind::Extend {
+                    // The limits hold at the grant too (the rules may have changed since).
+                    let days = u32::try_from(a.days).unwrap_or(u32::MAX);
+                    if let Some(why) = timing::extension_refusal(&office.extensions, case, days) {
+                        return Err(refuse(Code::OfficeState, why));
+                    }
+                }
+            } else {
+                needs_reason(req)?;
+            }
         }
         Action::File => {
             state_is(case, &[State::ToFile])?;
@@ -1151,6 +1340,9 @@ pub async fn commit(
     apply(office, req, &p, signature, now).await
 }
 
+/// Closes a case's open 展期 or 改列專案管制 request.
+const CLEAR_ASKED: &str = "asked_kind = NULL, asked_days = NULL, asked_day = NULL, asked_level = NULL, asked_by = NULL, asked_seq = NULL";
+
 /// Writes the step and its effect on the case in one transaction.
 async fn apply(
     office: &Office<'_>,
@@ -1206,7 +1398,7 @@ async fn apply(
                     ex
                 })
                 .into(),
-                due.map(NewDue::iso).into(),
+                due.and_then(NewDue::iso).into(),
                 due.map(|d| d.kind.as_str()).into(),
             ],
         )
@@ -1294,10 +1486,14 @@ async fn apply(
             .await?;
         }
         (Action::Consult, _) => {
+            let due = consult_due(office, req)?;
             for (i, u) in consulted.iter().enumerate() {
+                // In sequence with no stated date, a unit's time starts when its turn comes.
+                let waits = req.in_sequence && req.limit.is_none() && i > 0;
+                let day = if waits { None } else { due.iso() };
                 tx.execute(
-                    "INSERT INTO office_consults (case_id, position, unit, in_sequence) VALUES ($1, $2, $3, $4)",
-                    &[id.into(), (seq * 100 + i as i64).into(), u.id.as_str().into(), req.in_sequence.into()],
+                    "INSERT INTO office_consults (case_id, position, unit, in_sequence, due_day) VALUES ($1, $2, $3, $4, $5)",
+                    &[id.into(), (seq * 100 + i as i64).into(), u.id.as_str().into(), req.in_sequence.into(), day.into()],
                 )
                 .await?;
             }
@@ -1333,6 +1529,21 @@ async fn apply(
                     &[id.into(), c.position.into(), seq.into()],
                 )
                 .await?;
+                // In sequence: the next unit's 速件 time starts now (a stated date it has).
+                let next = (all.iter())
+                    .filter(|n| n.in_sequence && n.opinion_seq.is_none() && n.position > c.position)
+                    .min_by_key(|n| n.position);
+                let today = crate::deadlines::day_of(req.at);
+                if let (Some(n), Some(today)) = (next, today) {
+                    let due = timing::consult_due(office.calendar, today, None)
+                        .ok()
+                        .and_then(|d| d.iso());
+                    tx.execute(
+                        "UPDATE office_consults SET due_day = $3 WHERE case_id = $1 AND position = $2 AND due_day IS NULL",
+                        &[id.into(), n.position.into(), due.into()],
+                    )
+                    .await?;
+                }
                 if all.iter().filter(|c| c.opinion_seq.is_none()).count() <= 1 {
                     tx.execute(
                         &set("state = 'with_officer', holder = officer"),
@@ -1386,31 +1597,71 @@ async fn apply(
             )
             .await?;
         }
-        (Action::ChangeUrgency, _) => {
-            let due = p.due.as_ref();
+        (Action::ChangeUrgency, _) => match p.due.as_ref() {
+            // A 速別 deadline is counted anew; with no day (a year with no calendar) it is
+            // cleared, and filled in once the year is loaded.
+            Some(due) => {
+                tx.execute(
+                    &set("urgency = $2, due_day = $3, deadline_kind = $4"),
+                    &[
+                        id.into(),
+                        t.into(),
+                        due.iso().into(),
+                        due.kind.as_str().into(),
+                    ],
+                )
+                .await?;
+            }
+            None => {
+                tx.execute(&set("urgency = $2"), &[id.into(), t.into()])
+                    .await?;
+            }
+        },
+        (Action::Extend | Action::ProjectControl, _) => {
+            let (kind, days, day) = match req.action {
+                Action::Extend => (RequestKind::Extend, Some(i64::from(req.days)), None),
+                _ => (
+                    RequestKind::Project,
+                    None,
+                    req.limit.as_ref().map(|l| l.day.clone()),
+                ),
+            };
             tx.execute(
-                &set("urgency = $2, due_day = COALESCE($3, due_day), deadline_kind = COALESCE($4, deadline_kind)"),
+                &set("asked_kind = $2, asked_days = $3, asked_day = $4, asked_level = $5, asked_by = $6, asked_seq = $7"),
                 &[
                     id.into(),
-                    t.into(),
-                    due.map(NewDue::iso).into(),
-                    due.map(|d| d.kind.as_str()).into(),
+                    kind.as_str().into(),
+                    days.into(),
+                    day.into(),
+                    p.asked_level.into(),
+                    acting.as_str().into(),
+                    seq.into(),
                 ],
             )
             .await?;
         }
-        (Action::Extend, _) => {
+        (Action::GrantTime, Some(c)) => {
             let due = p.due.as_ref();
+            let days = c
+                .asked
+                .as_ref()
+                .filter(|a| a.kind == RequestKind::Extend)
+                .map(|a| a.days);
+            let more = if days.is_some() { 1_i64 } else { 0 };
             tx.execute(
-                &set("due_day = $2, deadline_kind = $3, extensions = extensions + 1, extension_days = extension_days + $4"),
+                &set(&format!("due_day = $2, deadline_kind = $3, extensions = extensions + $4, extension_days = extension_days + $5, {CLEAR_ASKED}")),
                 &[
                     id.into(),
-                    due.map(NewDue::iso).into(),
+                    due.and_then(NewDue::iso).into(),
                     due.map(|d| d.kind.as_str()).into(),
-                    i64::from(req.days).into(),
+                    more.into(),
+                    days.unwrap_or(0).into(),
                 ],
             )
             .await?;
+        }
+        (Action::DenyTime, _) => {
+            tx.execute(&set(CLEAR_ASKED), &[id.into()]).await?;
         }
         (Action::File, _) => {
             tx.execute(

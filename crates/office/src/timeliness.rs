@@ -243,6 +243,7 @@ async fn closed_cases(
             deadline_kind: r.opt_text("deadline_kind")?,
             extensions: 0,
             extension_days: 0,
+            asked: None,
         };
         let closed_ms = r.i64("closed_at")?;
         let Some(i) = months.iter().position(|m| *m == Month::of_ms(closed_ms)) else {

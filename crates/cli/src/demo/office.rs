@@ -211,6 +211,7 @@ pub async fn create(
         },
         sync_every_s: 30,
         exclusions: (1..=8).collect(),
+        calendars: Vec::new(),
         extensions: Default::default(),
         indicators: Default::default(),
     };

@@ -10,7 +10,7 @@
 //! | `assign_officer` 分辦 | `assign_officer_to` (person) |
 //! | `return_to_desk` 退回登記桌 | `return_to_desk_reason` |
 //! | `flag` 改列紙本 | `flag_1` … `flag_8` (check boxes, value 1) |
-//! | `consult` 送會 | `consult_unit_<unit id>` (check boxes), `consult_in_sequence` |
+//! | `consult` 送會 | `consult_unit_<unit id>` (check boxes), `consult_in_sequence`, `consult_due` (會辦期限, optional: 速件) |
 //! | `opinion` 會辦意見 | `opinion_text` |
 //! | `submit` 陳核 | `submit_to` (person), `submit_comment` |
 //! | `approve` 核轉 | `approve_to` (person), `approve_comment` |
@@ -20,7 +20,10 @@
 //! | `file` 歸檔 | `file_class`, `file_case`, `file_volume`, `file_item`, `file_retention` |
 //! | `reopen` 重辦 | `reopen_reason` |
 //! | `change_urgency` 改速別 | `change_urgency_to` (速別), `change_urgency_reason` |
-//! | `extend` 展期 | `extend_days` (working days), `extend_reason` |
+//! | `extend` 申請展期 | `extend_days` (working days), `extend_reason` |
+//! | `project_control` 申請改列專案管制 | `project_control_day` (`YYYY-MM-DD`), `project_control_reason` |
+//! | `grant_time` 核准 | `grant_time_comment` |
+//! | `deny_time` 不予核准 | `deny_time_reason` |
 //!
 //! Each form also has `principal_<action>` (「代理」: empty for oneself, or the principal's id)
 //! when the person deputises for someone today. 擬辦 and 修改 (`draft`, `amend`) post the
@@ -87,6 +90,9 @@ pub fn principal_field(action: Action) -> &'static str {
         Action::Reopen => "principal_reopen",
         Action::ChangeUrgency => "principal_change_urgency",
         Action::Extend => "principal_extend",
+        Action::ProjectControl => "principal_project_control",
+        Action::GrantTime => "principal_grant_time",
+        Action::DenyTime => "principal_deny_time",
     }
 }
 
@@ -167,6 +173,13 @@ pub fn request(
             }
             r.target = Some(chosen.join(","));
             r.in_sequence = f.on("consult_in_sequence");
+            let due = f.text("consult_due").trim();
+            if !due.is_empty() {
+                match crate::timing::limit_of_form("fixed", due) {
+                    Ok(limit) => r.limit = limit,
+                    Err(e) => errors.push(Some("consult_due"), e.replace("限辦日期", "會辦期限")),
+                }
+            }
         }
         Action::Opinion => {
             r.comment = f.text("opinion_text").trim().to_string();
@@ -241,6 +254,22 @@ pub fn request(
                 Ok(n) if (1..=366).contains(&n) => r.days = n,
                 _ => errors.push(Some("extend_days"), "請填寫展期的工作天數（1 以上的整數）"),
             }
+        }
+        Action::ProjectControl => {
+            r.comment = required("project_control_reason", "改列專案管制須填寫原因");
+            let day = required("project_control_day", "請填寫專案管制的日期");
+            if !day.is_empty() {
+                match crate::timing::limit_of_form("project", &day) {
+                    Ok(limit) => r.limit = limit,
+                    Err(e) => errors.push(Some("project_control_day"), e),
+                }
+            }
+        }
+        Action::GrantTime => {
+            r.comment = f.text("grant_time_comment").trim().to_string();
+        }
+        Action::DenyTime => {
+            r.comment = required("deny_time_reason", "不予核准須填寫原因");
         }
         Action::Register | Action::Refuse | Action::Create | Action::Draft | Action::Amend => {
             errors.push(None, format!("「{}」不在案件頁辦理", action.label()));

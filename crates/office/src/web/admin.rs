@@ -264,6 +264,8 @@ struct HomePage {
     next_receipt: String,
     units: usize,
     people: usize,
+    /// The missing office calendar (`followup::calendar_warning`).
+    warning: String,
 }
 
 async fn home(me: Me) -> Result<Page<HomePage>, WebError> {
@@ -289,6 +291,7 @@ async fn home(me: Me) -> Result<Page<HomePage>, WebError> {
         next_receipt,
         units: all_units(&me).await?.len(),
         people: all_people(&me).await?.len(),
+        warning: super::followup::calendar_warning(app).await?,
         who: Some(me.who()),
     }))
 }

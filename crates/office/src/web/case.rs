@@ -153,7 +153,10 @@ fn comment_label(action: Action) -> &'static str {
         | Action::Reopen
         | Action::Refuse
         | Action::ChangeUrgency
-        | Action::Extend => "原因",
+        | Action::Extend
+        | Action::ProjectControl
+        | Action::DenyTime => "原因",
+        Action::GrantTime => "意見",
         Action::Decide => "批示",
         _ => "意見",
     }
@@ -570,6 +573,17 @@ async fn fact_rows(me: &Me, f: &Facts, names: &mut Names) -> Vec<FactRow> {
         }
         rows.push(("限辦日期", v));
     }
+    if let Some(a) = &c.asked {
+        let what = a.describe();
+        rows.push((
+            "待核准",
+            format!(
+                "{what}（{}申請，由{}以上核准）",
+                names.of(db, &a.by).await,
+                delegation::level_label(a.level)
+            ),
+        ));
+    }
     if let Some(u) = &c.unit {
         rows.push(("主辦單位", unit_label(&f.units, u)));
     }
@@ -860,13 +874,35 @@ async fn forms(me: &Me, f: &Facts, failed: Option<Failed>) -> Result<Vec<ActionF
             Action::Extend => {
                 let x = me.app.config.extensions;
                 form.note = format!(
-                    "本機關展期上限：{} 次、每次 {} 個工作天、累計 {} 個工作天（本案已展期 {} 次、{} 個工作天）；超過者請改列專案管制。",
+                    "本機關展期上限：{} 次、每次 {} 個工作天、累計 {} 個工作天（本案已展期 {} 次、{} 個工作天）；超過者請改列專案管制。\
+                     展期經主管核准後生效：累計 {} 個工作天以內由二級單位主管、{} 個工作天以內由一級單位主管、更長由首長核准。",
                     x.max_requests,
                     x.max_days_each,
                     x.max_days_total,
                     c.extensions,
-                    c.extension_days
+                    c.extension_days,
+                    x.level3_up_to_days,
+                    x.level2_up_to_days
                 );
+            }
+            Action::ProjectControl => {
+                form.note = format!(
+                    "需要較長時間（30 天以上）的案件，經{}以上核准後改列專案管制，以核定的日期為限辦日期。",
+                    delegation::level_label(me.app.config.extensions.project_level)
+                );
+            }
+            Action::GrantTime | Action::DenyTime => {
+                if let Some(a) = &c.asked {
+                    let what = a.describe();
+                    let by = org::person(db, &a.by)
+                        .await
+                        .map_or_else(|_| a.by.clone(), |p| p.display());
+                    form.note = format!(
+                        "{by}申請{what}（簽核紀錄第 {} 步），由{}以上核准。",
+                        a.seq,
+                        delegation::level_label(a.level)
+                    );
+                }
             }
             Action::File => {
                 form.retentions = with_prompt(

@@ -54,9 +54,12 @@ async fn scope(me: &Me) -> Result<ChaseScope, Refusal> {
 /// from today (as `deadlines::standing` decides), and the days off right after it.
 fn soon_until(cal: &WorkCalendar, today: Date) -> Date {
     let n = if cal.is_working_day(today) { 1 } else { 2 };
-    timing::add_working_days(cal, today, n)
-        .and_then(|d| cal.next_working_day(d).ok())
+    crate::deadlines::add_working_days(cal, today, n)
+        .and_then(|d| cal.next_working_day_checked(d))
+        .ok()
         .and_then(|d| d.previous_day())
+        // Next year has no calendar yet: the window ends with this one.
+        .or_else(|| Date::from_calendar_date(today.year(), time::Month::December, 31).ok())
         .unwrap_or(today)
 }
 
@@ -88,6 +91,8 @@ struct ListPage {
     who: Option<Who>,
     scope: &'static str,
     today: String,
+    /// The missing office calendar ([`calendar_warning`]).
+    warning: String,
     agency: CountLine,
     units: Vec<CountLine>,
     officers: Vec<CountLine>,
@@ -137,6 +142,30 @@ impl Names {
     }
 }
 
+/// The warning the operator's pages show while this year's or next year's office calendar is
+/// missing (empty when none is): deadlines that reach such a year are not counted.
+pub(super) async fn calendar_warning(app: &crate::serve::App) -> Result<String, Refusal> {
+    let Some(today) = crate::deadlines::day_of(app.clock.now_ms()) else {
+        return Ok(String::new());
+    };
+    let years = crate::deadlines::uncovered_years(&app.calendar, today);
+    if years.is_empty() {
+        return Ok(String::new());
+    }
+    let waiting = cases::count_without_due_day(&app.db)
+        .await
+        .map_err(Refusal::from)?;
+    let names: Vec<String> = years
+        .iter()
+        .map(|y| gongwen_calendar::roc_year(*y))
+        .collect();
+    Ok(format!(
+        "辦公日曆缺少{}：限辦日期落在該年的案件暫不計算（目前 {waiting} 件辦理中案件尚無限辦日期）。\
+         請以 gongwen calendar import 檢查該年的政府行政機關辦公日曆表，加入設定檔 [office] calendars 後重新啟動，系統即補上限辦日期。",
+        names.join("、")
+    ))
+}
+
 fn today_of(me: &Me) -> Result<Date, Refusal> {
     crate::deadlines::day_of(me.app.clock.now_ms())
         .ok_or_else(|| Refusal::new(Code::Internal, "無法取得今日日期"))
@@ -147,9 +176,8 @@ async fn list(me: Me, Query(q): Query<ListQuery>) -> Result<Page<ListPage>, WebE
     let app = &me.app;
     let db = &app.db;
     let cal = &app.calendar;
-    // Cases from before deadlines were stored get theirs (by 速別), a batch at a time.
-    cases::fill_due_days(db, cal).await.map_err(Refusal::from)?;
     let today = today_of(&me)?;
+    let warning = calendar_warning(app).await?;
     let (t, until) = (timing::iso(today), timing::iso(soon_until(cal, today)));
     let page = q
         .page
@@ -206,6 +234,7 @@ async fn list(me: Me, Query(q): Query<ListQuery>) -> Result<Page<ListPage>, WebE
     Ok(Page(ListPage {
         site: SITE,
         title: "稽催清單",
+        warning,
         who: Some(me.who()),
         scope: match scope {
             ChaseScope::All => "全機關",

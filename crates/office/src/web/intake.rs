@@ -973,6 +973,7 @@ pub(crate) mod testweb {
                 web: OfficeWeb::default(),
                 sync_every_s: 30,
                 exclusions: (1..=8).collect(),
+                calendars: Vec::new(),
                 extensions: Default::default(),
                 indicators: Default::default(),
             };
