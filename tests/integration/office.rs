@@ -1648,3 +1648,115 @@ async fn the_followup_list_shows_running_cases_by_due_day() {
     );
     a.db.close().await;
 }
+
+/// The text of a mail the sink kept: its base64 body decoded.
+fn mail_body(raw: &str) -> String {
+    use base64ct::Encoding;
+    let body = raw
+        .split("\r\n\r\n")
+        .nth(1)
+        .or_else(|| raw.split("\n\n").nth(1));
+    let b64: String = body
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    String::from_utf8(base64ct::Base64::decode_vec(&b64).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_go_by_mail_once_a_working_day_counts_only() {
+    use gongwen_net::mail::{MailSecurity, MailSettings, Mailer};
+    use gongwen_office::reminders;
+    let a = agency("remind").await;
+    let sink = gongwen_integration::SmtpSink::start("remind");
+    let settings = |port: u16| MailSettings {
+        server: "127.0.0.1".into(),
+        port: Some(port),
+        security: MailSecurity::Plain,
+        from: "公文管理系統 <odms@edu.example.gov.tw>".into(),
+        username: None,
+        password_file: None,
+        roots: Vec::new(),
+        timeout_s: 5,
+    };
+    let mailer = Mailer::new(&settings(sink.port)).unwrap();
+    for (who, mail) in [
+        ("officer", "officer@edu.example.gov.tw"),
+        ("chief", "chief@edu.example.gov.tw"),
+        ("head", "head@edu.example.gov.tw"),
+        ("pe", "pe@edu.example.gov.tw"),
+    ] {
+        org::set_email(&a.db, who, mail).await.unwrap();
+    }
+    let e = org::set_email(&a.db, "officer2", "not an address")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::BadRequest);
+    // One case of the officer's (in 國中教育科), overdue since January.
+    let id = case_with_officer(&a, "教師員額").await;
+    a.db.execute(
+        "UPDATE office_cases SET due_day = '2026-01-05', subject = '機密的主旨' WHERE id = $1",
+        &[id.as_str().into()],
+    )
+    .await
+    .unwrap();
+    let monday = cases::day_start_ms("2026-03-02").unwrap();
+    let at = |h: i64, m: i64| monday + (h * 60 + m) * 60_000;
+    let send = |now: i64| {
+        reminders::send_due(
+            &a.db,
+            &mailer,
+            &a.calendar,
+            now,
+            "09:00",
+            "https://odms.example.gov.tw",
+        )
+    };
+    // Before 09:00, and on a Sunday: nothing.
+    assert_eq!(send(at(8, 59)).await.unwrap().sent, 0);
+    assert_eq!(send(at(9, 30) - 86_400_000).await.unwrap().sent, 0);
+    // At 09:30: the officer (own), the 科長 (his unit) and the 局長 (the agency); 鄭科員 has
+    // nothing and gets no mail.
+    let n = send(at(9, 30)).await.unwrap();
+    assert_eq!((n.sent, n.failed, n.nothing), (3, 0, 1));
+    // Once a day, whatever the rounds and restarts.
+    assert_eq!(send(at(10, 0)).await.unwrap(), reminders::Sent::default());
+    let got = sink.messages();
+    assert_eq!(got.len(), 3);
+    let to_officer = got
+        .iter()
+        .find(|m| m.contains("officer@edu.example.gov.tw"))
+        .unwrap();
+    let body = mail_body(to_officer);
+    assert!(body.contains("您承辦的案件：逾期 1 件"), "{body}");
+    assert!(!body.contains("您主管的單位"), "{body}");
+    assert!(body.contains("https://odms.example.gov.tw/"), "{body}");
+    let to_chief = mail_body(got.iter().find(|m| m.contains("chief@")).unwrap());
+    assert!(
+        to_chief.contains("您主管的單位（含所屬單位）：逾期 1 件"),
+        "{to_chief}"
+    );
+    assert!(to_chief.contains("/followup"), "{to_chief}");
+    // Counts only: no subject or other text of a document leaves by mail.
+    for m in &got {
+        assert!(!mail_body(m).contains("機密的主旨"));
+    }
+    // On the worklist, the same reminder.
+    let r = reminders::for_person(&a.db, "officer", "2026-03-02", "2026-03-03")
+        .await
+        .unwrap();
+    assert_eq!(r.line(), "您承辦的案件逾期 1 件、即將到期 0 件");
+    // A server that does not answer: recorded as failed, tried again after ten minutes.
+    let tuesday = at(9, 30) + 86_400_000;
+    let dead = Mailer::new(&settings(1)).unwrap();
+    let down = reminders::send_due(&a.db, &dead, &a.calendar, tuesday, "09:00", "")
+        .await
+        .unwrap();
+    assert_eq!((down.sent, down.failed), (0, 3));
+    let again = |now| reminders::send_due(&a.db, &mailer, &a.calendar, now, "09:00", "");
+    assert_eq!(again(tuesday + 60_000).await.unwrap().sent, 0);
+    assert_eq!(again(tuesday + 11 * 60_000).await.unwrap().sent, 3);
+    assert_eq!(sink.messages().len(), 6);
+    a.db.close().await;
+}

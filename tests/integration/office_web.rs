@@ -131,6 +131,8 @@ pub(crate) async fn office_site(name: &str, code: &str, agent: (&str, &str)) -> 
         calendars: vec![gongwen_integration::test_calendar_file(&dir)],
         extensions: Default::default(),
         indicators: Default::default(),
+        mail: None,
+        remind_at: "09:00".into(),
     };
     let running = gongwen_office::serve::start(cfg, Clock::default())
         .await
@@ -913,5 +915,26 @@ async fn followup_lists_overdue_cases_and_prints_their_slips() {
     o.act("chief", "1150000805", &change).await;
     let after = o.get("officer", "/cases/1150000805").await;
     after.has(200, &["最速件", "改速別"]);
+    // The worklist carries the day's 稽催 reminder; the administrator sets where mail goes.
+    o.get("officer", "/")
+        .await
+        .has(200, &["稽催提醒：", "您承辦的案件逾期 1 件、即將到期 1 件"]);
+    o.post(
+        "clerk",
+        "/admin/people/officer/email",
+        &[("email", "王小明 at 教育局")],
+    )
+    .await
+    .has(422, &["不是電子郵件地址"]);
+    o.post(
+        "clerk",
+        "/admin/people/officer/email",
+        &[("email", "officer@edu.example.gov.tw")],
+    )
+    .await
+    .went_to("/admin/people/officer?done=email");
+    o.get("clerk", "/admin/people/officer?done=email")
+        .await
+        .has(200, &["officer@edu.example.gov.tw", "已設定稽催提醒"]);
     o.running.shutdown().await;
 }

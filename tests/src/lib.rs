@@ -360,3 +360,60 @@ fn test_years_csv(bundled: &gongwen_office::timing::WorkCalendar) -> String {
     }
     csv
 }
+
+/// A real SMTP server for the tests (Debian's python3-aiosmtpd, installed by `scripts/test`),
+/// keeping every message it receives in a Maildir. Stopped when dropped.
+pub struct SmtpSink {
+    pub port: u16,
+    dir: PathBuf,
+    child: std::process::Child,
+}
+
+impl SmtpSink {
+    /// Starts the server on a free loopback port and waits until it answers.
+    pub fn start(name: &str) -> SmtpSink {
+        let dir = scratch(&format!("smtp-{name}"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = std::process::Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(dir.join("maildir"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3-aiosmtpd（scripts/test 會安裝）");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return SmtpSink { port, dir, child };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("SMTP 測試伺服器沒有在 127.0.0.1:{port} 啟動");
+    }
+
+    /// Every message received so far, as its raw text, oldest first.
+    pub fn messages(&self) -> Vec<String> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.join("maildir").join("new"))
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .filter_map(|f| std::fs::read_to_string(f).ok())
+            .collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -5,6 +5,7 @@ pub mod body;
 mod clock;
 pub mod html;
 pub mod log;
+pub mod mail;
 pub mod metrics;
 mod refusal;
 mod tls;

@@ -781,6 +781,8 @@ pub enum ChaseScope {
     All,
     /// These units' (their supervisors).
     Units(Vec<String>),
+    /// One officer's own (their reminders).
+    Officer(String),
 }
 
 /// A running case due by the list's last day.
@@ -815,6 +817,10 @@ fn chase_filter(scope: &ChaseScope, args: &mut Vec<gongwen_store::Value>) -> Opt
                 marks.push(format!("${}", args.len()));
             }
             Some(format!(" AND c.unit IN ({})", marks.join(", ")))
+        }
+        ChaseScope::Officer(person) => {
+            args.push(person.as_str().into());
+            Some(format!(" AND c.officer = ${}", args.len()))
         }
     }
 }

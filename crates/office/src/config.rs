@@ -48,6 +48,17 @@ pub struct OfficeConfig {
     /// `[office.indicators]`: what the sign-off indicators (seed 003 伍) are reckoned with.
     #[serde(default)]
     pub indicators: IndicatorSettings,
+    /// `[office.mail]`: the agency's SMTP server for 稽催 reminders by e-mail. None: the
+    /// reminders are only on the worklists.
+    #[serde(default)]
+    pub mail: Option<gongwen_net::mail::MailSettings>,
+    /// When (`HH:MM`, Taipei, on working days) the day's reminders are mailed.
+    #[serde(default = "default_remind_at")]
+    pub remind_at: String,
+}
+
+fn default_remind_at() -> String {
+    "09:00".into()
 }
 
 /// The agency's settings of the indicators (`crate::indicators`).
@@ -186,6 +197,18 @@ impl OfficeConfig {
         }
         if i.before_from.is_some() != i.before_to.is_some() {
             return Err("[office.indicators] before_from 與 before_to 須一起設定".into());
+        }
+        let hm: Vec<&str> = self.remind_at.split(':').collect();
+        let valid_time = matches!(hm.as_slice(), [h, m] if h.len() == 2 && m.len() == 2
+            && h.parse::<u8>().is_ok_and(|h| h < 24) && m.parse::<u8>().is_ok_and(|m| m < 60));
+        if !valid_time {
+            return Err(format!(
+                "[office] remind_at「{}」須為 HH:MM（例如 09:00）",
+                self.remind_at
+            ));
+        }
+        if let Some(m) = &self.mail {
+            gongwen_net::mail::Mailer::new(m).map_err(|e| format!("[office.mail] {e}"))?;
         }
         if self.trust_anchors.is_empty() {
             return Err("[office] trust_anchors 須列出同仁憑證的根憑證".into());

@@ -71,6 +71,19 @@ pub fn load_calendar(files: &[std::path::PathBuf]) -> Result<WorkCalendar, Strin
     Ok(cal)
 }
 
+/// The last day a case counts as due soon on `today`: up to the second working day counted
+/// from today (as [`standing`] decides), and the days off right after it; the end of this
+/// year when next year has no calendar yet.
+pub fn soon_until(cal: &WorkCalendar, today: Date) -> Date {
+    let n = if cal.is_working_day(today) { 1 } else { 2 };
+    add_working_days(cal, today, n)
+        .and_then(|d| cal.next_working_day_checked(d))
+        .ok()
+        .and_then(|d| d.previous_day())
+        .or_else(|| Date::from_calendar_date(today.year(), time::Month::December, 31).ok())
+        .unwrap_or(today)
+}
+
 /// Of `today`'s year and the next, those the calendar does not cover: what the office warns
 /// about when it starts, before deadlines begin to go missing.
 pub fn uncovered_years(cal: &WorkCalendar, today: Date) -> Vec<i32> {
@@ -178,5 +191,26 @@ mod tests {
             vec![2026, 2027]
         );
         assert_eq!(uncovered_years(&cal, d(2025, Month::June, 1)), vec![2025]);
+    }
+
+    #[test]
+    fn due_soon_reaches_the_second_working_day_counted_from_today() {
+        let cal = WorkCalendar::with_bundled().unwrap();
+        let d = |m, day| Date::from_calendar_date(2026, m, day).unwrap();
+        // Thursday: Thursday and Friday, and the weekend after.
+        assert_eq!(
+            soon_until(&cal, d(Month::January, 8)),
+            d(Month::January, 11)
+        );
+        // Friday: up to Monday.
+        assert_eq!(
+            soon_until(&cal, d(Month::February, 13)),
+            d(Month::February, 23)
+        );
+        // Saturday: up to Tuesday (Monday and Tuesday are the two working days).
+        assert_eq!(
+            soon_until(&cal, d(Month::January, 10)),
+            d(Month::January, 13)
+        );
     }
 }

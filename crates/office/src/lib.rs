@@ -35,6 +35,7 @@ pub mod indicators;
 pub mod intake;
 pub mod org;
 pub mod pages;
+pub mod reminders;
 pub mod serve;
 pub mod steps;
 pub mod timeliness;

@@ -316,6 +316,66 @@ pub async fn subtree(db: &Db, unit_id: &str) -> Result<Vec<String>, OfficeError>
     Ok(out)
 }
 
+/// Where a person's reminders go (None: only their worklist).
+pub async fn email(db: &Db, person_id: &str) -> Result<Option<String>, OfficeError> {
+    person(db, person_id).await?;
+    let rows = db
+        .fetch_all(
+            "SELECT email FROM office_people WHERE id = $1",
+            &[person_id.into()],
+        )
+        .await?;
+    Ok(match rows.first() {
+        Some(r) => r.opt_text("email")?,
+        None => None,
+    })
+}
+
+/// Sets (or, empty, clears) a person's e-mail address: one address, checked loosely (one
+/// `@`, no spaces or angle brackets); the SMTP server is the judge of the rest.
+pub async fn set_email(db: &Db, person_id: &str, email: &str) -> Result<(), OfficeError> {
+    person(db, person_id).await?;
+    let email = email.trim();
+    let ok = email.is_empty()
+        || (email.len() <= 254
+            && email.matches('@').count() == 1
+            && !email.starts_with('@')
+            && !email.ends_with('@')
+            && !email
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c)));
+    if !ok {
+        return Err(bad(format!(
+            "「{}」不是電子郵件地址",
+            gongwen_proto::office::one_line(email)
+        )));
+    }
+    db.execute(
+        "UPDATE office_people SET email = $2 WHERE id = $1",
+        &[
+            person_id.into(),
+            Some(email).filter(|e| !e.is_empty()).into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Everyone with an e-mail address: (person, address).
+pub async fn emails(db: &Db) -> Result<Vec<(String, String)>, OfficeError> {
+    let rows = db
+        .fetch_all(
+            "SELECT id, email FROM office_people WHERE email IS NOT NULL ORDER BY id",
+            &[],
+        )
+        .await?;
+    let mut out = Vec::new();
+    for r in &rows {
+        out.push((r.text("id")?, r.text("email")?));
+    }
+    Ok(out)
+}
+
 /// Whether `person` holds `role` anywhere.
 pub async fn has_role(db: &Db, person_id: &str, role: Role) -> Result<bool, OfficeError> {
     Ok(roles(db, person_id).await?.iter().any(|(r, _)| *r == role))

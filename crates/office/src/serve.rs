@@ -24,6 +24,8 @@ pub struct App {
     pub agent: AgentClient,
     /// The government office calendar the time limits count on.
     pub calendar: gongwen_calendar::WorkCalendar,
+    /// The agency's SMTP server (`[office.mail]`), for 稽催 reminders.
+    pub mailer: Option<gongwen_net::mail::Mailer>,
     /// 機關代碼 and name, as every signed step names the agency.
     pub agency: String,
     /// The agent's webhook secret, when it calls this office on news.
@@ -141,8 +143,16 @@ pub async fn start(config: OfficeConfig, clock: Clock) -> Result<Running, StartE
         .map_err(|e| start_err("E_STORE", e))?;
     let calendar =
         crate::deadlines::load_calendar(&config.calendars).map_err(|e| start_err("E_CONFIG", e))?;
+    let mailer = match &config.mail {
+        Some(m) => Some(
+            gongwen_net::mail::Mailer::new(m)
+                .map_err(|e| start_err("E_CONFIG", format!("[office.mail] {e}")))?,
+        ),
+        None => None,
+    };
     let app = Arc::new(App {
         calendar,
+        mailer,
         agency: format!("{} {}", config.agency.code, config.agency.name),
         config,
         db,
@@ -206,6 +216,7 @@ async fn sync_round(app: Shared) {
             fill_due_days(&app).await;
         }
         sync_once(&app).await;
+        send_reminders(&app).await;
         // Until the next round, or sooner when the agent's webhook says there is news.
         let _ = tokio::time::timeout(every, app.wake.notified()).await;
     }
@@ -228,6 +239,34 @@ async fn fill_due_days(app: &App) {
                 return;
             }
         }
+    }
+}
+
+/// The day's 稽催 reminders by e-mail, once they are due (see [`crate::reminders::send_due`]).
+async fn send_reminders(app: &App) {
+    let Some(mailer) = &app.mailer else {
+        return;
+    };
+    let site = app.config.web.origins.first().cloned().unwrap_or_default();
+    let r = crate::reminders::send_due(
+        &app.db,
+        mailer,
+        &app.calendar,
+        app.clock.now_ms(),
+        &app.config.remind_at,
+        &site,
+    )
+    .await;
+    match r {
+        Ok(n) if n.sent + n.failed > 0 => gongwen_net::log::info(
+            "已寄出稽催提醒",
+            json!({ "sent": n.sent, "failed": n.failed, "nothing": n.nothing }),
+        ),
+        Ok(_) => {}
+        Err(e) => gongwen_net::log::warn(
+            "稽催提醒失敗",
+            json!({ "code": e.code().as_str(), "detail": e.to_string() }),
+        ),
     }
 }
 

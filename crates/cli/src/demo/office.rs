@@ -214,6 +214,8 @@ pub async fn create(
         calendars: Vec::new(),
         extensions: Default::default(),
         indicators: Default::default(),
+        mail: None,
+        remind_at: "09:00".into(),
     };
     let text = toml::to_string(&ConfigFile { office: &cfg }).map_err(demo_err)?;
     let head =

@@ -33,6 +33,7 @@ pub fn routes() -> Router<Web> {
         .route("/admin/people/{id}", get(person))
         .route("/admin/people/{id}/card/clear", post(clear_card))
         .route("/admin/people/{id}/roles", post(grant))
+        .route("/admin/people/{id}/email", post(set_email))
         .route("/admin/people/{id}/roles/revoke", post(revoke))
         .route("/admin/deputies", get(deputies).post(add_deputy))
         .route("/admin/deputies/remove", post(remove_deputy))
@@ -57,6 +58,7 @@ fn done_note(code: &str) -> &'static str {
         "card_cleared" => "已清除簽章憑證；這位同仁須再登記憑證才能登入與簽核。",
         "granted" => "已授予角色。",
         "revoked" => "已撤銷角色。",
+        "email" => "已設定稽催提醒的電子郵件地址。",
         "deputy" => "已新增職務代理。",
         "deputy_removed" => "已刪除職務代理。",
         "rule" => "已設定分層負責明細表。",
@@ -642,6 +644,8 @@ struct PersonPage {
     unit_choices: Vec<Choice>,
     /// The certificate text as pasted (kept when it was refused).
     cert: String,
+    /// The e-mail address as stored (or as typed, when it was refused).
+    email: String,
     errors: FormErrors,
 }
 
@@ -656,6 +660,10 @@ impl PersonPage {
     ) -> Result<PersonPage, WebError> {
         let db = &me.app.db;
         let p = org::person(db, id).await.map_err(Refusal::from)?;
+        let email = org::email(db, id)
+            .await
+            .map_err(Refusal::from)?
+            .unwrap_or_default();
         let units = all_units(me).await?;
         let roles = org::roles(db, id)
             .await
@@ -687,6 +695,7 @@ impl PersonPage {
             ),
             unit_choices: unit_choices(&units, &g.unit, None),
             cert,
+            email,
             errors,
             p,
         })
@@ -792,6 +801,40 @@ async fn clear_card(
     ended(&w, &me, &id).await?;
     audit(&me, "clear_card", serde_json::json!({ "person": id }));
     Ok(Redirect::to(&person_url(&id, "card_cleared")))
+}
+
+#[derive(Deserialize, Default, Debug, Clone)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// 電子郵件: where the person's 稽催 reminders go (empty: only their worklist).
+async fn set_email(
+    Path(id): Path<String>,
+    Csrf(me, g): Csrf<Me, EmailForm>,
+) -> Result<Response, WebError> {
+    me.must(Role::Admin)?;
+    match org::set_email(&me.app.db, &id, &g.email).await {
+        Ok(()) => {
+            audit(&me, "set_email", serde_json::json!({ "person": id }));
+            Ok(Redirect::to(&person_url(&id, "email")).into_response())
+        }
+        Err(e) => {
+            let m = form_error(e)?;
+            let mut page = PersonPage::new(
+                &me,
+                &id,
+                None,
+                String::new(),
+                FormErrors::new().with(Some("email"), m),
+                "",
+            )
+            .await?;
+            page.email = g.email;
+            Err(WebError::page(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+    }
 }
 
 async fn grant(

@@ -10,7 +10,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query};
 use axum::routing::get;
-use gongwen_calendar::{WorkCalendar, roc_date};
+use gongwen_calendar::roc_date;
 use gongwen_net::Refusal;
 use gongwen_proto::Code;
 use gongwen_web::{Page, Site};
@@ -48,19 +48,6 @@ async fn scope(me: &Me) -> Result<ChaseScope, Refusal> {
     let mut mine = super::search::visible_units("", &supervised, &units);
     mine.retain(|u| !u.is_empty());
     Ok(ChaseScope::Units(mine))
-}
-
-/// The last day a case counts as due soon on `today`: up to the second working day counted
-/// from today (as `deadlines::standing` decides), and the days off right after it.
-fn soon_until(cal: &WorkCalendar, today: Date) -> Date {
-    let n = if cal.is_working_day(today) { 1 } else { 2 };
-    crate::deadlines::add_working_days(cal, today, n)
-        .and_then(|d| cal.next_working_day_checked(d))
-        .ok()
-        .and_then(|d| d.previous_day())
-        // Next year has no calendar yet: the window ends with this one.
-        .or_else(|| Date::from_calendar_date(today.year(), time::Month::December, 31).ok())
-        .unwrap_or(today)
 }
 
 /// One line of the list.
@@ -178,7 +165,10 @@ async fn list(me: Me, Query(q): Query<ListQuery>) -> Result<Page<ListPage>, WebE
     let cal = &app.calendar;
     let today = today_of(&me)?;
     let warning = calendar_warning(app).await?;
-    let (t, until) = (timing::iso(today), timing::iso(soon_until(cal, today)));
+    let (t, until) = (
+        timing::iso(today),
+        timing::iso(crate::deadlines::soon_until(cal, today)),
+    );
     let page = q
         .page
         .trim()
@@ -239,6 +229,7 @@ async fn list(me: Me, Query(q): Query<ListQuery>) -> Result<Page<ListPage>, WebE
         scope: match scope {
             ChaseScope::All => "全機關",
             ChaseScope::Units(_) => "您主管的單位及其所屬單位",
+            ChaseScope::Officer(_) => "您承辦的案件",
         },
         today: roc_date(today),
         agency,
@@ -335,31 +326,4 @@ async fn slip(me: Me, Path(id): Path<String>) -> Result<Page<SlipPage>, WebError
         rows,
         late,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::Month;
-
-    #[test]
-    fn due_soon_reaches_the_second_working_day_counted_from_today() {
-        let cal = WorkCalendar::with_bundled().unwrap();
-        let d = |m, day| Date::from_calendar_date(2026, m, day).unwrap();
-        // Thursday: Thursday and Friday, and the weekend after.
-        assert_eq!(
-            soon_until(&cal, d(Month::January, 8)),
-            d(Month::January, 11)
-        );
-        // Friday: up to Monday.
-        assert_eq!(
-            soon_until(&cal, d(Month::February, 13)),
-            d(Month::February, 23)
-        );
-        // Saturday: up to Tuesday (Monday and Tuesday are the two working days).
-        assert_eq!(
-            soon_until(&cal, d(Month::January, 10)),
-            d(Month::January, 13)
-        );
-    }
 }

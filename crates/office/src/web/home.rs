@@ -57,6 +57,10 @@ struct HomePage {
     title: &'static str,
     who: Option<Who>,
     roles: String,
+    /// Today's 稽催 reminder (`crate::reminders`), empty when there is nothing to chase.
+    reminder: String,
+    /// Whether the person may open the 稽催 list.
+    followup: bool,
     lists: Vec<List>,
 }
 
@@ -103,9 +107,26 @@ async fn show(me: Me) -> Result<Page<HomePage>, WebError> {
         .map(|(r, _)| r.label())
         .collect::<Vec<_>>()
         .join("、");
+    let reminder = match today {
+        Some(t) => {
+            let until = crate::timing::iso(deadlines::soon_until(&app.calendar, t));
+            crate::reminders::for_person(&app.db, &me.person.id, &crate::timing::iso(t), &until)
+                .await
+                .map_err(gongwen_net::Refusal::from)?
+                .line()
+        }
+        None => String::new(),
+    };
     Ok(Page(HomePage {
         site: SITE,
         title: "工作清單",
+        reminder,
+        followup: me.roles.iter().any(|(r, _)| {
+            matches!(
+                r,
+                crate::org::Role::FollowUp | crate::org::Role::Supervisor | crate::org::Role::Head
+            )
+        }),
         who: Some(me.who()),
         roles,
         lists,

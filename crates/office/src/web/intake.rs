@@ -976,6 +976,8 @@ pub(crate) mod testweb {
                 calendars: Vec::new(),
                 extensions: Default::default(),
                 indicators: Default::default(),
+                mail: None,
+                remind_at: "09:00".into(),
             };
             let app = Arc::new(App {
                 agent: gongwen_client::agent::AgentClient::new(&config.agent.url, "t", &[])
@@ -987,6 +989,7 @@ pub(crate) mod testweb {
                 )
                 .unwrap(),
                 calendar: gongwen_calendar::WorkCalendar::with_bundled().unwrap(),
+                mailer: None,
                 agency: "379000000A 臺北市政府教育局".into(),
                 config,
                 db: db.clone(),
