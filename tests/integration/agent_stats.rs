@@ -32,7 +32,8 @@ async fn get(w: &crate::agent_web::Web, path: &str, cookie: Option<&str>) -> Pag
 }
 
 fn n(v: &Value) -> i64 {
-    v.as_i64().unwrap_or_else(|| panic!("not a whole number: {v}"))
+    v.as_i64()
+        .unwrap_or_else(|| panic!("not a whole number: {v}"))
 }
 
 /// sent, received, confirmed, returned, paper_printed of a line.
@@ -105,7 +106,8 @@ async fn an_organisation_sees_its_own_sending_receiving_and_signing_times() {
     let (a, b) = (api_a.client(), api_b.client());
     let clock = w.n.node.clock.clone();
     let mut ids = Vec::new();
-    for subject in ["第一件，請查照。", "第二件，請查照。", "第三件，請查照。"] {
+    for subject in ["第一件，請查照。", "第二件，請查照。", "第三件，請查照。"]
+    {
         ids.push(send_with_pdf(&b, &draft_to(A, "普通件", subject)).await);
     }
     let to_b = send_with_pdf(&a, &draft_to(B, "速件", "A 給 B 的函。")).await;
@@ -182,7 +184,11 @@ async fn an_organisation_sees_its_own_sending_receiving_and_signing_times() {
         pdf.has(503, &["E_RENDER_FONT_MISSING"]);
         let none = get(&w, &format!("/stats.json{q}"), Some(&ca)).await;
         let none: Value = serde_json::from_str(&none.body).unwrap();
-        assert_eq!(n(&none["totals"]["paper_printed"]), 0, "a print that failed is not counted");
+        assert_eq!(
+            n(&none["totals"]["paper_printed"]),
+            0,
+            "a print that failed is not counted"
+        );
         // Recorded as the handler records a print that succeeded, so the count is still checked.
         gongwen_agent::stats::paper_printed(&db, A, &to_b, "測試", clock.now_ms())
             .await
@@ -195,7 +201,10 @@ async fn an_organisation_sees_its_own_sending_receiving_and_signing_times() {
     let j: Value = serde_json::from_str(&p.body).unwrap();
     assert_eq!(j["agency"], A);
     let months = j["months"].as_array().unwrap();
-    assert_eq!(months.len(), if received_month == now_month { 1 } else { 2 });
+    assert_eq!(
+        months.len(),
+        if received_month == now_month { 1 } else { 2 }
+    );
     // Sent 1, received 3 (signed for 2, returned 1), printed 1.
     assert_eq!(figures(&j["totals"]), [1, 3, 2, 1, printed]);
     assert_eq!(n(&months[0]["received"]), 3);
@@ -265,11 +274,18 @@ async fn an_organisation_sees_its_own_sending_receiving_and_signing_times() {
     let from_api: Value = r.json().await.unwrap();
     assert_eq!(figures(&from_api["totals"]), [3, 1, 0, 0, 0]);
     let pb = get(&w, &format!("/stats{q}"), Some(&cb)).await;
-    pb.has(200, &["<th scope=\"row\">合計</th><td>3</td><td>1</td><td>0</td>"]);
+    pb.has(
+        200,
+        &["<th scope=\"row\">合計</th><td>3</td><td>1</td><td>0</td>"],
+    );
     pb.lacks(&[&format!("<td>{late}</td>")]);
 
     // Bad periods: a stable code, zh-TW words.
-    for bad in ["from=2024-01&to=2026-12", "from=2026-02&to=2026-01", "to=2026-1"] {
+    for bad in [
+        "from=2024-01&to=2026-12",
+        "from=2026-02&to=2026-01",
+        "to=2026-1",
+    ] {
         let p = get(&w, &format!("/stats.json?{bad}"), Some(&ca)).await;
         assert_eq!(p.status, 400, "{bad}");
         let e: Value = serde_json::from_str(&p.body).unwrap();

@@ -53,7 +53,8 @@ impl Reviews {
 }
 
 fn n(v: &Value) -> i64 {
-    v.as_i64().unwrap_or_else(|| panic!("not a whole number: {v}"))
+    v.as_i64()
+        .unwrap_or_else(|| panic!("not a whole number: {v}"))
 }
 
 /// `by_*` as key → count.
@@ -181,9 +182,16 @@ async fn the_directory_counts_applications_reviews_stops_and_expiring_certificat
     improvements::suspend(&db, C, "malware", ADMIN, now)
         .await
         .unwrap();
-    registry::set_state(&db, D, ParticipantState::Terminated, Some("機關裁撤"), ADMIN, now)
-        .await
-        .unwrap();
+    registry::set_state(
+        &db,
+        D,
+        ParticipantState::Terminated,
+        Some("機關裁撤"),
+        ADMIN,
+        now,
+    )
+    .await
+    .unwrap();
     // Certificates: A's signing one ends in 10 days, C's encryption one in 45, D's (no longer
     // in the exchange) in 5; every other one in more than 90.
     db.execute(
@@ -204,14 +212,21 @@ async fn the_directory_counts_applications_reviews_stops_and_expiring_certificat
     // Nobody signed in sees nothing: every form of it sends to the sign-in page.
     for path in ["/stats", "/stats.json", "/stats.csv"] {
         let p = r.get(path, None).await;
-        assert_eq!((p.status, p.location.as_str()), (303, "/review/login"), "{path}");
+        assert_eq!(
+            (p.status, p.location.as_str()),
+            (303, "/review/login"),
+            "{path}"
+        );
     }
     let cookie = r.cookie().await;
     let q = format!("?from={month}&to={month}");
     let p = r.get(&format!("/stats.json{q}"), Some(&cookie)).await;
     assert_eq!(p.status, 200, "{}", p.body);
     let j: Value = serde_json::from_str(&p.body).unwrap();
-    assert_eq!((j["from"].as_str(), j["to"].as_str()), (Some(&*month), Some(&*month)));
+    assert_eq!(
+        (j["from"].as_str(), j["to"].as_str()),
+        (Some(&*month), Some(&*month))
+    );
     assert_eq!(j["calendar_covered"], true);
 
     let parts = &j["participants"];
@@ -230,10 +245,17 @@ async fn the_directory_counts_applications_reviews_stops_and_expiring_certificat
     let months = j["months"].as_array().unwrap();
     assert_eq!(months.len(), 1);
     for m in [&months[0], &j["totals"]] {
-        let got: Vec<i64> = ["received", "decided", "activated", "rejected", "suspended", "terminated"]
-            .iter()
-            .map(|f| n(&m[*f]))
-            .collect();
+        let got: Vec<i64> = [
+            "received",
+            "decided",
+            "activated",
+            "rejected",
+            "suspended",
+            "terminated",
+        ]
+        .iter()
+        .map(|f| n(&m[*f]))
+        .collect();
         assert_eq!(got, [3, 3, 2, 1, 1, 1], "{m}");
     }
     assert_eq!(months[0]["month"], month);
@@ -298,7 +320,11 @@ async fn the_directory_counts_applications_reviews_stops_and_expiring_certificat
     page.lacks(&["<script>"]);
 
     // Bad periods: refused with a stable code, and the page says why in words.
-    for bad in ["from=2024-01&to=2026-12", "from=2026-02&to=2026-01", "from=2026-13"] {
+    for bad in [
+        "from=2024-01&to=2026-12",
+        "from=2026-02&to=2026-01",
+        "from=2026-13",
+    ] {
         let p = r.get(&format!("/stats.json?{bad}"), Some(&cookie)).await;
         assert_eq!(p.status, 400, "{bad}");
         let e: Value = serde_json::from_str(&p.body).unwrap();

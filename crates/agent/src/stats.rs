@@ -456,7 +456,10 @@ mod tests {
         assert_eq!(e.code, Code::BadRequest);
         assert!(period("2026-02", "2026-01", 0).is_err());
         assert!(period("x", "", 0).is_err());
-        assert_eq!(Month::parse("2026-03").unwrap().start_ms(), 1_772_294_400_000);
+        assert_eq!(
+            Month::parse("2026-03").unwrap().start_ms(),
+            1_772_294_400_000
+        );
     }
 
     #[test]

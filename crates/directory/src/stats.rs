@@ -557,7 +557,11 @@ pub fn csv(r: &Report) -> String {
         ("複審", &r.review_days.second),
         ("全程", &r.review_days.total),
     ] {
-        put(&format!("審核工作天數：{stage}"), "count", d.count.to_string());
+        put(
+            &format!("審核工作天數：{stage}"),
+            "count",
+            d.count.to_string(),
+        );
         put(&format!("審核工作天數：{stage}"), "average", opt(d.average));
         put(&format!("審核工作天數：{stage}"), "p90", opt(d.p90));
     }
@@ -670,7 +674,10 @@ mod tests {
     #[test]
     fn a_month_starts_at_midnight_in_taipei() {
         // 2026-03-01 00:00 +08:00 = 2026-02-28 16:00 UTC.
-        assert_eq!(Month::parse("2026-03").unwrap().start_ms(), 1_772_294_400_000);
+        assert_eq!(
+            Month::parse("2026-03").unwrap().start_ms(),
+            1_772_294_400_000
+        );
         assert_eq!(Month::of_ms(1_772_294_400_000).iso(), "2026-03");
         assert_eq!(Month::of_ms(1_772_294_399_999).iso(), "2026-02");
         assert_eq!(Month::parse("2026-03").unwrap().roc(), "115年3月");
@@ -681,7 +688,10 @@ mod tests {
         let now = Month::parse("2026-03").unwrap().start_ms() + 1;
         let (f, t) = period("", "", now).unwrap();
         assert_eq!((f.iso(), t.iso()), ("2025-04".into(), "2026-03".into()));
-        assert_eq!(period("2026-x", "", now).unwrap_err().code.as_str(), "E_BAD_REQUEST");
+        assert_eq!(
+            period("2026-x", "", now).unwrap_err().code.as_str(),
+            "E_BAD_REQUEST"
+        );
         assert!(period("2020-01", "2026-01", now).is_err());
     }
 
@@ -693,8 +703,14 @@ mod tests {
             m + (d[8..].parse::<i64>().unwrap() - 1) * MS_PER_DAY + h * 3_600_000
         };
         // Friday 2026-03-06 → Monday 03-09: one working day; the same day: none.
-        assert_eq!(working_days(cal, at("2026-03-06", 9), at("2026-03-09", 9)), 1);
-        assert_eq!(working_days(cal, at("2026-03-06", 9), at("2026-03-06", 17)), 0);
+        assert_eq!(
+            working_days(cal, at("2026-03-06", 9), at("2026-03-09", 9)),
+            1
+        );
+        assert_eq!(
+            working_days(cal, at("2026-03-06", 9), at("2026-03-06", 17)),
+            0
+        );
         // Thursday 2026-02-12 → Monday 02-23 spans the Lunar New Year holidays.
         let across = working_days(cal, at("2026-02-12", 9), at("2026-02-23", 9));
         assert!(across < 7, "{across}");

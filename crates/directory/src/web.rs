@@ -23,8 +23,8 @@ use crate::accounts::{self, Session};
 use crate::addressbook;
 use crate::app::Shared;
 use crate::applications::{self, AppState, Application, Step};
-use crate::improvements::{self, ImprovementNotice};
 use crate::error::DirectoryError;
+use crate::improvements::{self, ImprovementNotice};
 use crate::registry;
 use crate::stats;
 use gongwen_web::chart::{self, Bar, BarChart};
@@ -761,7 +761,10 @@ async fn stats_csv(
     Query(q): Query<StatsQuery>,
 ) -> Result<Response, DirectoryError> {
     let r = stats_report(&app, &q).await?;
-    let name = format!("attachment; filename=\"directory-stats-{}-{}.csv\"", r.from, r.to);
+    let name = format!(
+        "attachment; filename=\"directory-stats-{}-{}.csv\"",
+        r.from, r.to
+    );
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

@@ -138,7 +138,10 @@ async fn marked(me: SignedIn, id: String, filing: bool) -> Result<Response, Refu
 /// The copy to mail on paper; each one printed is counted in the statistics.
 pub async fn paper(me: SignedIn, UrlPath(id): UrlPath<String>) -> Result<Response, Refused> {
     let (db, now) = (me.node.db.clone(), me.node.clock.now_ms());
-    let (agency, by) = (me.agency().code.as_str().to_string(), me.session.user.clone());
+    let (agency, by) = (
+        me.agency().code.as_str().to_string(),
+        me.session.user.clone(),
+    );
     let pdf = marked(me, id.clone(), false).await?;
     if let Err(e) = crate::stats::paper_printed(&db, &agency, &id, &by, now).await {
         gongwen_net::log::error(

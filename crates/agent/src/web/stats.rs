@@ -154,7 +154,10 @@ pub async fn csv(me: SignedIn, Query(q): Query<StatsQuery>) -> Response {
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
                 (
                     header::CONTENT_DISPOSITION,
-                    crate::forms::disposition("attachment", &format!("統計-{}-{}.csv", r.from, r.to)),
+                    crate::forms::disposition(
+                        "attachment",
+                        &format!("統計-{}-{}.csv", r.from, r.to),
+                    ),
                 ),
             ],
             stats::csv(&r),
