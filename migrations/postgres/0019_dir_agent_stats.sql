@@ -4,8 +4,10 @@
 CREATE INDEX directory_log_action ON directory_log (action, at);
 CREATE INDEX dir_applications_created ON dir_applications (created_at);
 
--- The agent counts what each agency sent by day.
-CREATE INDEX agent_sent_created ON agent_sent (agency, created_at);
+-- The agent counts what each agency sent and received by day, and reads the 簽收 times,
+-- from the indexes alone.
+CREATE INDEX agent_sent_created ON agent_sent (agency, created_at, state);
+CREATE INDEX agent_received_stats ON agent_received (agency, received_at, state, handled_at);
 
 -- Each time a sent document was printed to mail on paper (已電子交換未確認) to a recipient
 -- that did not confirm: who printed it and when, so the statistics can show how much still

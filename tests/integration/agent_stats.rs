@@ -303,3 +303,89 @@ async fn an_organisation_sees_its_own_sending_receiving_and_signing_times() {
     p.has(400, &["統計期間最多 24 個月"]);
     w.shutdown().await;
 }
+
+/// Figures, not a check (`cargo test -p gongwen-integration stats_figures -- --ignored
+/// --nocapture`): one organisation with `GONGWEN_STATS_ROWS` (default 300 000) documents
+/// received and as many sent over 24 months, nine in ten signed for; how long its report takes
+/// for one month, twelve and twenty-four, on the database of `GONGWEN_TEST_DATABASE_URL`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn stats_figures() {
+    use gongwen_agent::stats::{Month, report};
+    let rows: i64 = std::env::var("GONGWEN_STATS_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300_000);
+    let url = gongwen_integration::fresh_database("agstats_figures").await;
+    let db = gongwen_store::Db::connect(&url).await.unwrap();
+    let to = Month::parse("2026-12").unwrap();
+    let from = to.back(24);
+    let (start, end) = (from.start_ms(), to.next().start_ms());
+    let step = (end - start) / rows;
+    let t = std::time::Instant::now();
+    let mut i = 0;
+    while i < rows {
+        let (mut recv, mut sent) = (Vec::new(), Vec::new());
+        for k in i..(i + 1000).min(rows) {
+            let at = start + k * step;
+            let (state, done) = match k % 10 {
+                9 => ("delivered", "NULL".to_string()),
+                _ => ("confirmed", (at + (k % 48) * HOUR).to_string()),
+            };
+            recv.push(format!(
+                "('{A}', 'p{k}', '{B}', 'n{k}', '{state}', 'inbox', {at}, {done})"
+            ));
+            sent.push(format!(
+                "('{A}', 's{k}', 'k{k}', 'q{k}', 'submitted', {at}, {at})"
+            ));
+        }
+        let mut tx = db.begin().await.unwrap();
+        tx.execute(
+            &format!(
+                "INSERT INTO agent_received (agency, package_id, sender, doc_number, state, detail, received_at, handled_at) VALUES {}",
+                recv.join(",")
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+        tx.execute(
+            &format!(
+                "INSERT INTO agent_sent (agency, name, idempotency_key, package_id, state, created_at, updated_at) VALUES {}",
+                sent.join(",")
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        i += 1000;
+    }
+    if db.is_postgres() {
+        db.execute("ANALYZE", &[]).await.unwrap();
+    }
+    println!(
+        "{} 筆收文、{} 筆發文，寫入 {:.1} 秒（{}）",
+        rows,
+        rows,
+        t.elapsed().as_secs_f64(),
+        db.engine()
+    );
+    for months in [1u32, 12, 24] {
+        let mut times = Vec::new();
+        let mut received = 0;
+        for _ in 0..20 {
+            let t = std::time::Instant::now();
+            let r = report(&db, A, to.back(months), to, 0).await.unwrap();
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            received = r.totals.received;
+        }
+        times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        println!(
+            "{months:>2} 個月（收文 {received} 筆）：中位數 {:.1} ms，最慢 {:.1} ms",
+            times[times.len() / 2],
+            times[times.len() - 1]
+        );
+    }
+    db.close().await;
+}
