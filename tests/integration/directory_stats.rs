@@ -12,7 +12,7 @@ use crate::directory_network::{ADMIN, Reviews, form, reviews};
 const DAY: i64 = 86_400_000;
 const HOUR: i64 = 3_600_000;
 
-/// 00:00 Taipei of the first Monday at least two days after `now` whose week up to the next
+/// 00:00 Taipei of the first Monday after the day of `now` whose week up to the next
 /// Monday has no holiday and no make-up day, and stays in one month.
 fn plain_monday(now: i64) -> (i64, time::Date) {
     let cal = gongwen_directory::stats::calendar();
@@ -21,7 +21,7 @@ fn plain_monday(now: i64) -> (i64, time::Date) {
             .unwrap()
             .date()
     };
-    let mut day = taipei(now + 2 * DAY);
+    let mut day = taipei(now).next_day().unwrap();
     loop {
         let next = day + time::Duration::days(7);
         if day.weekday() == time::Weekday::Monday
