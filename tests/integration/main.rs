@@ -3,11 +3,13 @@
 
 mod agent;
 mod agent_api;
+mod agent_stats;
 mod agent_web;
 mod center;
 mod center_security;
 mod directory;
 mod directory_network;
+mod directory_stats;
 mod duties;
 mod federation;
 mod hostile;

@@ -60,6 +60,7 @@ pub fn router(node: Shared, limit: usize) -> Router {
         .route("/api/v1/inbox/{id}/confirm", post(confirm))
         .route("/api/v1/inbox/{id}/return", post(return_doc))
         .route("/api/v1/duties", get(duties))
+        .route("/api/v1/stats", get(stats))
         .layer(axum::middleware::from_fn(|r, n| {
             gongwen_net::body_limit(crate::forms::SMALL_BODY, r, n)
         }))
@@ -421,6 +422,32 @@ async fn sent_one(
 async fn duties(c: Caller) -> Result<Json<gongwen_proto::api::Duties>> {
     let a = c.agency();
     Ok(Json(a.center.duties().await.map_err(|e| refusal_of(&e))?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The caller's agency's statistics, the same numbers as the web client's `/stats.json`.
+async fn stats(
+    q: std::result::Result<Query<StatsQuery>, axum::extract::rejection::QueryRejection>,
+    c: Caller,
+) -> Result<Json<crate::stats::Report>> {
+    let Query(q) = q.map_err(|e| Refusal::new(Code::BadRequest, e.body_text()))?;
+    let node = &c.api.node;
+    let now = node.clock.now_ms();
+    let (from, to) = crate::stats::period(
+        q.from.as_deref().unwrap_or_default(),
+        q.to.as_deref().unwrap_or_default(),
+        now,
+    )?;
+    let agency = c.agency().code.as_str();
+    Ok(Json(
+        crate::stats::report(&node.db, agency, from, to, now).await?,
+    ))
 }
 
 #[derive(Deserialize)]

@@ -24,6 +24,7 @@ pub mod receive;
 pub mod scan;
 pub mod send;
 pub mod signer;
+pub mod stats;
 pub mod web;
 
 use std::sync::Arc;

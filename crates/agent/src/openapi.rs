@@ -22,9 +22,9 @@ pub static DOCUMENT: LazyLock<String> = LazyLock::new(document);
         description = "機關的公文管理系統透過本機或機關內網的代理程式發文、收文、簽收與退文。每個 API 權杖（`gongwen agent client add`）或登記的用戶端憑證只屬於一個機關，只看得到該機關的公文。錯誤一律回 `{code, message, detail}`；代碼見 docs/errors.md；`E_INTERNAL` 的 `detail` 只有事件編號，細節記在代理程式的日誌。狀態變化以 webhook 通知（見 `WebhookEvent`）。\n\n請求內容的上限：上傳公文（`POST /api/v1/documents`）為 `api.max_upload_mb`，其餘 64 KiB，超過為 `E_HTTP_TOO_LARGE`（413）；內容須在標頭之後 `api.body_timeout_s` 秒（預設 300）內傳完，否則為 `E_HTTP_TIMEOUT`（408）並中斷連線。同時開啟的連線數上限為 `api.max_connections`（預設 1024）、同一位址 `api.max_connections_per_ip`（預設 128）。",
     ),
     servers((url = "http://127.0.0.1:8450")),
-    tags((name = "發文"), (name = "收文"), (name = "待辦"), (name = "系統")),
+    tags((name = "發文"), (name = "收文"), (name = "待辦"), (name = "統計"), (name = "系統")),
     security(("apiToken" = []), ("clientCert" = [])),
-    paths(health, openapi, whoami, take_number, send_document, document_status, sent_list, sent_one, duties, inbox, inbox_one, inbox_file, confirm, return_doc),
+    paths(health, openapi, whoami, take_number, send_document, document_status, sent_list, sent_one, duties, stats, inbox, inbox_one, inbox_file, confirm, return_doc),
     components(schemas(ApiError, ReceivedItem, WebhookEvent)),
 )]
 struct Doc;
@@ -234,6 +234,24 @@ fn sent_one() {}
     ),
 )]
 fn duties() {}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats",
+    operation_id = "stats",
+    tag = "統計",
+    summary = "本機關的統計",
+    description = "呼叫者所屬機關在本代理程式的發文數、收文數、簽收數、退文數與紙本列印數（各月、迄月的每日與合計），以及簽收時間（自送達收件匣至簽收的小時數：平均、中位數、第 90 百分位，與次一工作日上午 10 時前簽收的件數與比率）。收文、簽收與退文依收到的日期歸月。與網頁版「統計」頁及其 JSON 匯出相同。期間最長 24 個月；起訖月不是 `YYYY-MM`、迄月早於起月或超過 24 個月為 `E_BAD_REQUEST`。",
+    params(
+        ("from" = Option<String>, Query, description = "起月 `YYYY-MM`；預設為迄月往前共 12 個月。", example = "2026-01"),
+        ("to" = Option<String>, Query, description = "迄月 `YYYY-MM`（含）；預設為本月。", example = "2026-12"),
+    ),
+    responses(
+        (status = 200, description = "統計", body = crate::stats::Report),
+    ),
+    extensions(("x-error-codes" = json!([Code::BadRequest]))),
+)]
+fn stats() {}
 
 #[utoipa::path(
     get,

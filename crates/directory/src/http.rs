@@ -41,6 +41,7 @@ pub fn router(app: Shared) -> Router {
             }),
         )
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .merge(crate::web::router())
         .fallback(|| async { not_found("沒有這個網址") })
         .with_state(app)
@@ -250,6 +251,23 @@ async fn review(
     let decision = applications::decision(&b.decision, b.message)?;
     let a = applications::review(&app.db, &who, &id, decision, app.clock.now_ms()).await?;
     Ok(Json(a).into_response())
+}
+
+/// The current counts as Prometheus gauges, for this machine only (the monitoring agent
+/// beside the directory): the registry's numbers are not for everyone who can reach it.
+async fn metrics(State(app): State<Shared>, req: Request) -> Result<Response> {
+    let ip = req.extensions().get::<Peer>().map(|p| p.ip);
+    if !ip.is_some_and(|ip| ip.is_loopback()) {
+        return Err(DirectoryError::new(
+            Code::DirForbidden,
+            format!(
+                "/metrics 限本機（127.0.0.1、::1）讀取；{} 不是本機",
+                ip.map_or_else(|| "來源不明".to_string(), |ip| ip.to_string())
+            ),
+        ));
+    }
+    let text = crate::stats::gauges(&app.db, app.clock.now_ms()).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
 
 async fn healthz(State(app): State<Shared>) -> Response {

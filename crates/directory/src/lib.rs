@@ -13,6 +13,7 @@ pub mod improvements;
 pub mod openapi;
 pub mod registry;
 pub mod snapshot;
+pub mod stats;
 pub mod web;
 
 use std::sync::Arc;

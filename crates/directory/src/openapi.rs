@@ -25,7 +25,7 @@ pub static DOCUMENT: LazyLock<String> = LazyLock::new(document);
     ),
     servers((url = "https://127.0.0.1:8440", description = "預設的監聽位址（`directory.listen`）。")),
     tags((name = "快照"), (name = "地址簿"), (name = "連線申請"), (name = "審核"), (name = "系統")),
-    paths(get_snapshot, address_book, resolve_name, participant_certificates, submit_application, get_application, correct_application, review_application, list_reviews, openapi, health),
+    paths(get_snapshot, address_book, resolve_name, participant_certificates, submit_application, get_application, correct_application, review_application, list_reviews, openapi, health, metrics),
     components(schemas(ApiError)),
 )]
 struct Doc;
@@ -228,6 +228,21 @@ fn openapi() {}
     ),
 )]
 fn health() {}
+
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "系統",
+    summary = "Prometheus 指標",
+    description = "Prometheus 文字格式（`text/plain; version=0.0.4`），只回應本機（127.0.0.1、::1）的請求，其他一律 `E_DIR_FORBIDDEN`。都是 gauge，數字與 `/stats`、`/stats.json` 相同：\n\n- `gongwen_directory_participants_by_state`（`state`）、`gongwen_directory_participants_by_kind`（`kind`）、`gongwen_directory_participants_by_center`（`center`）：參與者數\n- `gongwen_directory_applications_open`（`state` 為 `submitted`、`first_approved` 或 `correction`）：待審或待補正的申請案\n- `gongwen_directory_certificates_expiring`（`within_days` 為 30、60、90）：正常或暫停的參與者於該天數內到期的憑證數",
+    responses(
+        (status = 200, description = "指標。", body = String, content_type = "text/plain", example = json!("# HELP gongwen_directory_participants_by_state Participants by state\n# TYPE gongwen_directory_participants_by_state gauge\ngongwen_directory_participants_by_state{state=\"active\"} 12\n")),
+    ),
+    security(()),
+    extensions(("x-error-codes" = json!([Code::DirForbidden]))),
+)]
+fn metrics() {}
 
 #[cfg(test)]
 mod tests {

@@ -23,8 +23,11 @@ use crate::accounts::{self, Session};
 use crate::addressbook;
 use crate::app::Shared;
 use crate::applications::{self, AppState, Application, Step};
+use crate::error::DirectoryError;
 use crate::improvements::{self, ImprovementNotice};
 use crate::registry;
+use crate::stats;
+use gongwen_web::chart::{self, Bar, BarChart};
 
 const SESSION_COOKIE: &str = "gongwen_dir_session";
 
@@ -42,6 +45,10 @@ const SITE: &Site = &Site {
         Link {
             href: "/review",
             label: "審核",
+        },
+        Link {
+            href: "/stats",
+            label: "統計",
         },
     ],
     styles: &[],
@@ -76,6 +83,9 @@ pub fn router() -> Router<Shared> {
         .route("/review/logout", post(logout))
         .route("/review", get(queue))
         .route("/review/{id}", get(review_page).post(review))
+        .route("/stats", get(stats_page))
+        .route("/stats.csv", get(stats_csv))
+        .route("/stats.json", get(stats_json))
         .merge(assets::router(ASSETS))
 }
 
@@ -612,6 +622,157 @@ async fn review(
     };
     let page = Review::new(&app, who, &id, Some(outcome), typed).await?;
     Ok(render(status, &page))
+}
+
+// ---------------------------------------------------------------------------
+// Statistics (signed-in accounts only)
+
+#[derive(Deserialize, Default)]
+struct StatsQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+#[derive(Template)]
+#[template(path = "stats.html")]
+struct StatsPage {
+    site: &'static Site,
+    title: &'static str,
+    who: Session,
+    from: String,
+    to: String,
+    errors: FormErrors,
+    /// `None` when the period asked for is refused.
+    r: Option<stats::Report>,
+    /// The export links' query.
+    query: String,
+    /// Inline SVG, escaped by `chart`.
+    received_chart: String,
+    stops_chart: String,
+    states_chart: String,
+}
+
+fn bars<'a>(items: impl Iterator<Item = (String, i64)> + 'a) -> Vec<Bar> {
+    items
+        .map(|(label, v)| Bar {
+            label,
+            value: Some(v as f64),
+        })
+        .collect()
+}
+
+fn month_label(iso: &str) -> String {
+    stats::Month::parse(iso).map_or_else(|| iso.to_string(), stats::Month::roc)
+}
+
+async fn stats_page(
+    State(app): State<Shared>,
+    Reviewer(who): Reviewer,
+    Query(q): Query<StatsQuery>,
+) -> Result<Response, WebError> {
+    let mut page = StatsPage {
+        site: SITE,
+        title: "統計",
+        who,
+        from: q.from.trim().chars().take(16).collect(),
+        to: q.to.trim().chars().take(16).collect(),
+        errors: FormErrors::new(),
+        r: None,
+        query: String::new(),
+        received_chart: String::new(),
+        stops_chart: String::new(),
+        states_chart: String::new(),
+    };
+    let now = app.clock.now_ms();
+    let (from, to) = match stats::period(&q.from, &q.to, now) {
+        Ok(p) => p,
+        Err(e) => {
+            page.errors.push(Some("from"), e.detail);
+            return Ok(render(StatusCode::BAD_REQUEST, &page));
+        }
+    };
+    let r = stats::report(&app.db, from, to, now).await?;
+    let desc = format!("{} 至 {}；數字與下表相同。", from.roc(), to.roc());
+    let received = bars(r.months.iter().map(|m| (month_label(&m.month), m.received)));
+    page.received_chart = chart::bar_chart(&BarChart {
+        id: "received",
+        title: "各月申請收件數",
+        desc: &format!("各月收到的連線申請件數長條圖，{desc}"),
+        unit: "",
+        bars: &received,
+        target: None,
+        y_max: None,
+    });
+    let stops = bars(
+        r.months
+            .iter()
+            .map(|m| (month_label(&m.month), m.suspended + m.terminated)),
+    );
+    page.stops_chart = chart::bar_chart(&BarChart {
+        id: "stops",
+        title: "各月暫停與中止件數",
+        desc: &format!("各月暫停加中止的件數長條圖，{desc}"),
+        unit: "",
+        bars: &stops,
+        target: None,
+        y_max: None,
+    });
+    let states = bars(
+        r.participants
+            .by_state
+            .iter()
+            .map(|c| (c.label.clone(), c.count)),
+    );
+    page.states_chart = chart::bar_chart(&BarChart {
+        id: "states",
+        title: "參與者（依狀態）",
+        desc: "目前各狀態的參與者數長條圖；數字與下表相同。",
+        unit: "",
+        bars: &states,
+        target: None,
+        y_max: None,
+    });
+    page.from = from.iso();
+    page.to = to.iso();
+    page.query = format!("from={}&to={}", from.iso(), to.iso());
+    page.r = Some(r);
+    Ok(render(StatusCode::OK, &page))
+}
+
+async fn stats_report(app: &Shared, q: &StatsQuery) -> Result<stats::Report, DirectoryError> {
+    let now = app.clock.now_ms();
+    let (from, to) = stats::period(&q.from, &q.to, now)?;
+    stats::report(&app.db, from, to, now).await
+}
+
+async fn stats_json(
+    State(app): State<Shared>,
+    _who: Reviewer,
+    Query(q): Query<StatsQuery>,
+) -> Result<Response, DirectoryError> {
+    Ok(axum::Json(stats_report(&app, &q).await?).into_response())
+}
+
+async fn stats_csv(
+    State(app): State<Shared>,
+    _who: Reviewer,
+    Query(q): Query<StatsQuery>,
+) -> Result<Response, DirectoryError> {
+    let r = stats_report(&app, &q).await?;
+    let name = format!(
+        "attachment; filename=\"directory-stats-{}-{}.csv\"",
+        r.from, r.to
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        stats::csv(&r),
+    )
+        .into_response())
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod compose;
 mod inbox;
 mod login;
 mod sent;
+mod stats;
 
 use askama::Template;
 use axum::Router;
@@ -67,6 +68,9 @@ pub fn router(node: Shared, secure: bool, limit: usize, signin: std::sync::Arc<S
         .route("/groups", get(account::groups).post(account::put_group))
         .route("/groups/delete", post(account::delete_group))
         .route("/profile", get(account::profile))
+        .route("/stats", get(stats::page))
+        .route("/stats.csv", get(stats::csv))
+        .route("/stats.json", get(stats::json))
         .layer(axum::middleware::from_fn(|r, n| {
             gongwen_net::body_limit(crate::forms::SMALL_BODY, r, n)
         }))
@@ -96,6 +100,7 @@ pub(crate) const SITE: &Site = &Site {
         Link::new("/duties", "待辦清單"),
         Link::new("/records", "交換紀錄"),
         Link::new("/groups", "行文群組"),
+        Link::new("/stats", "統計"),
         Link::new("/profile", "本機關資料"),
     ],
     styles: &["/static/web.css"],

@@ -135,8 +135,21 @@ async fn marked(me: SignedIn, id: String, filing: bool) -> Result<Response, Refu
     Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
 }
 
+/// The copy to mail on paper; each one printed is counted in the statistics.
 pub async fn paper(me: SignedIn, UrlPath(id): UrlPath<String>) -> Result<Response, Refused> {
-    marked(me, id, false).await
+    let (db, now) = (me.node.db.clone(), me.node.clock.now_ms());
+    let (agency, by) = (
+        me.agency().code.as_str().to_string(),
+        me.session.user.clone(),
+    );
+    let pdf = marked(me, id.clone(), false).await?;
+    if let Err(e) = crate::stats::paper_printed(&db, &agency, &id, &by, now).await {
+        gongwen_net::log::error(
+            "紙本列印未能記入統計",
+            serde_json::json!({ "code": e.code.as_str(), "detail": e.detail }),
+        );
+    }
+    Ok(pdf)
 }
 
 pub async fn filing(me: SignedIn, UrlPath(id): UrlPath<String>) -> Result<Response, Refused> {
