@@ -5,7 +5,7 @@
 //! `/metrics` shows the current counts as Prometheus gauges.
 //!
 //! Everything is read from the registry and the directory's log within the period asked for
-//! (at most [`MAX_MONTHS`] months), through the indexes of migration 0019.
+//! (at most [`MAX_MONTHS`] months), through the indexes of migration 0018.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
