@@ -37,6 +37,7 @@ pub mod org;
 pub mod pages;
 pub mod reminders;
 pub mod serve;
+pub mod stages;
 pub mod steps;
 pub mod timeliness;
 pub mod timing;

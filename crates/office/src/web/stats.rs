@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::{Me, SITE, Web, WebError, Who};
 use crate::indicators::{self, Line, Month, Report};
 use crate::org::Role;
-use crate::timeliness;
+use crate::{stages, timeliness};
 
 pub fn routes() -> Router<Web> {
     Router::new()
@@ -26,6 +26,8 @@ pub fn routes() -> Router<Web> {
         .route("/stats.json", get(json))
         .route("/stats/timeliness.csv", get(timely_csv))
         .route("/stats/timeliness.json", get(timely_json))
+        .route("/stats/stages.csv", get(stages_csv))
+        .route("/stats/stages.json", get(stages_json))
 }
 
 /// The period asked for (all optional: the last 12 months, the agency's before period).
@@ -198,6 +200,9 @@ struct StatsPage {
     timely_months: Vec<Row>,
     timely_units: Vec<UnitRow>,
     timely_chart: String,
+    /// 各階段處理時間 (`crate::stages`).
+    stage_closed: i64,
+    stage_rows: Vec<Row>,
 }
 
 /// A unit's row of the 時效 table: the unit (on its first row only), the 速別, the figures.
@@ -426,6 +431,8 @@ async fn page(me: Me, Query(mut f): Query<StatsForm>) -> Result<Response, WebErr
         timely_months: Vec::new(),
         timely_units: Vec::new(),
         timely_chart: String::new(),
+        stage_closed: 0,
+        stage_rows: Vec::new(),
     };
     let r = match computed {
         Ok(r) => r,
@@ -459,6 +466,18 @@ async fn page(me: Me, Query(mut f): Query<StatsForm>) -> Result<Response, WebErr
             page.timely_chart,
         ) = timely_rows(&t);
     }
+    let mut sf = page.f.clone();
+    if let Ok(st) = compute_stages(&me, &mut sf).await? {
+        page.stage_closed = st.closed;
+        page.stage_rows = st
+            .stages
+            .iter()
+            .map(|l| Row {
+                head: l.stage_name.to_string(),
+                cells: stage_cells(l),
+            })
+            .collect();
+    }
     page.before = match &r.before {
         Some(b) => format!(
             "比較基期 {} 至 {}：結案 {} 件，平均處理天數 {}",
@@ -470,6 +489,87 @@ async fn page(me: Me, Query(mut f): Query<StatsForm>) -> Result<Response, WebErr
         None => String::new(),
     };
     Ok(gongwen_web::render(StatusCode::OK, &page))
+}
+
+/// A stage's cells, as the CSV writes them after its name.
+fn stage_cells(l: &stages::StageLine) -> Vec<String> {
+    vec![
+        l.cases.to_string(),
+        show(l.average_days),
+        l.max_days
+            .map_or_else(|| "—".to_string(), |m| m.to_string()),
+        show(l.average_hours),
+    ]
+}
+
+/// The 各階段處理時間 of the period the form asks for.
+async fn compute_stages(
+    me: &Me,
+    f: &mut StatsForm,
+) -> Result<Result<stages::Report, FormErrors>, Refusal> {
+    may_see(me)?;
+    let p = match read_form(f, me) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(Ok(stages::report(
+        &me.app.db,
+        &me.app.calendar,
+        p.from,
+        p.to,
+    )
+    .await?))
+}
+
+async fn stages_export(me: &Me, mut f: StatsForm) -> Result<stages::Report, Response> {
+    match compute_stages(me, &mut f).await {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(errors)) => Err(form_error(errors)),
+        Err(r) => Err(refusal_error(r)),
+    }
+}
+
+/// `/stats/stages.csv`: 各階段處理時間, one line per stage.
+async fn stages_csv(me: Me, Query(f): Query<StatsForm>) -> Response {
+    match stages_export(&me, f).await {
+        Ok(r) => download(&format!("stages-{}-{}.csv", r.from, r.to), stages::csv(&r)),
+        Err(resp) => resp,
+    }
+}
+
+async fn stages_json(me: Me, Query(f): Query<StatsForm>) -> Response {
+    match stages_export(&me, f).await {
+        Ok(r) => download_json(&format!("stages-{}-{}.json", r.from, r.to), &r),
+        Err(resp) => resp,
+    }
+}
+
+/// An export as a download named `name` (its type from the extension: `.csv` or `.json`).
+fn download(name: &str, body: String) -> Response {
+    let kind = if name.ends_with(".csv") {
+        "text/csv; charset=utf-8"
+    } else {
+        "application/json"
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A report as a JSON download.
+fn download_json(name: &str, report: &impl serde::Serialize) -> Response {
+    match serde_json::to_string_pretty(report) {
+        Ok(body) => download(name, body),
+        Err(e) => export_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
 }
 
 /// A refused or wrong period of an export: the reason as text.
@@ -524,73 +624,34 @@ async fn timely_export(me: &Me, mut f: StatsForm) -> Result<timeliness::Report, 
 /// and 速別.
 async fn timely_csv(me: Me, Query(f): Query<StatsForm>) -> Response {
     match timely_export(&me, f).await {
-        Ok(r) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, timely_attachment(&r, "csv")),
-            ],
+        Ok(r) => download(
+            &format!("timeliness-{}-{}.csv", r.from, r.to),
             timeliness::csv(&r),
-        )
-            .into_response(),
+        ),
         Err(resp) => resp,
     }
 }
 
 async fn timely_json(me: Me, Query(f): Query<StatsForm>) -> Response {
     match timely_export(&me, f).await {
-        Ok(r) => match serde_json::to_string_pretty(&r) {
-            Ok(body) => (
-                [
-                    (header::CONTENT_TYPE, "application/json".to_string()),
-                    (header::CONTENT_DISPOSITION, timely_attachment(&r, "json")),
-                ],
-                body,
-            )
-                .into_response(),
-            Err(e) => export_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-        },
+        Ok(r) => download_json(&format!("timeliness-{}-{}.json", r.from, r.to), &r),
         Err(resp) => resp,
     }
 }
 
-fn timely_attachment(r: &timeliness::Report, ext: &str) -> String {
-    format!(
-        "attachment; filename=\"timeliness-{}-{}.{ext}\"",
-        r.from, r.to
-    )
-}
-
-fn attachment(r: &Report, ext: &str) -> String {
-    format!("attachment; filename=\"stats-{}-{}.{ext}\"", r.from, r.to)
-}
-
 async fn csv(me: Me, Query(f): Query<StatsForm>) -> Response {
     match export(&me, f).await {
-        Ok(r) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, attachment(&r, "csv")),
-            ],
+        Ok(r) => download(
+            &format!("stats-{}-{}.csv", r.from, r.to),
             indicators::csv(&r),
-        )
-            .into_response(),
+        ),
         Err(resp) => resp,
     }
 }
 
 async fn json(me: Me, Query(f): Query<StatsForm>) -> Response {
     match export(&me, f).await {
-        Ok(r) => match serde_json::to_string_pretty(&r) {
-            Ok(body) => (
-                [
-                    (header::CONTENT_TYPE, "application/json".to_string()),
-                    (header::CONTENT_DISPOSITION, attachment(&r, "json")),
-                ],
-                body,
-            )
-                .into_response(),
-            Err(e) => export_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-        },
+        Ok(r) => download_json(&format!("stats-{}-{}.json", r.from, r.to), &r),
         Err(resp) => resp,
     }
 }
@@ -723,6 +784,90 @@ mod tests {
         )
         .await
         .unwrap();
+    }
+
+    /// Two cases closed in March 2026: s1 registered Mon 03-02 09:00, 分文 10:00, 分辦 Tue
+    /// 09:00, 陳核 Thu 03-05, 決行 Mon 03-09, 發文 Mon 03-09 15:00; s2 a 創簽 Wed 03-11 09:00,
+    /// 陳核 the same day 11:00, 決行 Fri 03-13. Working days after each stage's first day.
+    #[test]
+    fn the_stages_and_their_exports_show_the_same_numbers() {
+        with_web("web-stats-stages", "admin", |w| async move {
+            let at = |d: i64, h: i64| {
+                Month::parse("2026-03").unwrap().start_ms() + (d - 1) * 86_400_000 + h * 3_600_000
+            };
+            let steps: [(&str, &[(&str, i64)]); 2] = [
+                (
+                    "s1",
+                    &[
+                        ("register", at(2, 9)),
+                        ("assign_unit", at(2, 10)),
+                        ("assign_officer", at(3, 9)),
+                        ("submit", at(5, 9)),
+                        ("decide", at(9, 9)),
+                        ("dispatch", at(9, 15)),
+                    ],
+                ),
+                (
+                    "s2",
+                    &[
+                        ("create", at(11, 9)),
+                        ("submit", at(11, 11)),
+                        ("decide", at(13, 9)),
+                    ],
+                ),
+            ];
+            for (id, list) in steps {
+                w.db.execute(
+                    "INSERT INTO office_cases (id, origin, subject, matter, urgency, state, unit, exclusions, created_at) VALUES ($1, 'paper', '主旨', '一般業務', '普通件', 'to_file', 'k12', '', $2)",
+                    &[id.into(), list[0].1.into()],
+                )
+                .await
+                .unwrap();
+                for (i, (action, t)) in list.iter().enumerate() {
+                    w.db.execute(
+                        "INSERT INTO office_steps (case_id, seq, action, actor, signed, cms, cms_sha256, at) VALUES ($1, $2, $3, 'officer', $4, $4, '00', $5)",
+                        &[id.into(), (i as i64 + 1).into(), (*action).into(), b"x".as_slice().into(), (*t).into()],
+                    )
+                    .await
+                    .unwrap();
+                }
+            }
+            let q = "from=2026-03&to=2026-03";
+            let page = w.get(&format!("/stats?{q}")).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+            let rows = [
+                ("登記→分文", ["1", "0", "0", "1"]),
+                ("分文→分辦", ["1", "1", "1", "23"]),
+                // s1: Tue → Thu, 2; s2: the same day, 0.
+                ("分辦（創簽）→陳核", ["2", "1", "2", "25"]),
+                ("送會→會畢", ["0", "—", "—", "—"]),
+                // s1: Thu → Mon, 2 (the weekend); s2: Wed → Fri, 2.
+                ("陳核→決行", ["2", "2", "2", "71"]),
+                ("決行→發文", ["1", "0", "0", "6"]),
+            ];
+            for (head, want) in rows {
+                assert_eq!(cells(&page.body, "stages-table", head), want, "{head}");
+            }
+            let csv = w.get(&format!("/stats/stages.csv?{q}")).await;
+            assert!(csv.disposition.contains("stages-2026-03-2026-03.csv"));
+            for (head, want) in rows {
+                let line = (csv.body.lines())
+                    .find(|l| l.split(',').nth(2) == Some(head))
+                    .unwrap();
+                let page_cells: Vec<&str> = want
+                    .iter()
+                    .map(|c| if *c == "—" { "" } else { c })
+                    .collect();
+                assert_eq!(line.split(',').skip(3).collect::<Vec<_>>(), page_cells);
+            }
+            let json = w.get(&format!("/stats/stages.json?{q}")).await;
+            let v: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+            assert_eq!(v["closed"], 2);
+            assert_eq!(v["stages"][4]["average_days"], 2.0);
+            // The period is bounded as everywhere on the page.
+            let wrong = w.get("/stats/stages.csv?from=2020-01&to=2026-03").await;
+            assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+        });
     }
 
     /// March 2026 in k12: w1 最速件 closed the day it came (½, on time); w2 速件 with no stored
