@@ -6,6 +6,7 @@ mod agent_api;
 mod agent_web;
 mod center;
 mod center_security;
+mod center_stats;
 mod directory;
 mod directory_network;
 mod duties;

@@ -50,6 +50,7 @@ pub fn router(app: Shared) -> Router {
         .route("/api/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .merge(crate::web::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .with_state(app)
@@ -634,7 +635,7 @@ async fn healthz(State(app): State<Shared>) -> Response {
 
 /// Who may read `/metrics`: an address on `metrics_allow` (default this machine), or the
 /// center's operator by client certificate.
-async fn metrics_allowed(app: &Shared, peer: Option<&Peer>) -> Result<()> {
+pub(crate) async fn metrics_allowed(app: &Shared, peer: Option<&Peer>) -> Result<()> {
     let Some(peer) = peer else {
         return Err(Refusal::bare(Code::AuthNoCert));
     };
@@ -676,11 +677,36 @@ async fn metrics(State(app): State<Shared>, peer: Option<Extension<Peer>>) -> Re
         .flatten()
         .and_then(|r| r.i64(0).ok())
         .unwrap_or(-1);
-    let text = app.metrics.render(&[(
-        "gongwen_copies_available",
-        "Copies waiting for their recipient",
-        available as f64,
-    )]);
+    let now = app.clock.now_ms();
+    let g = match crate::duty::load_calendar(&app.db).await {
+        Ok(cal) => crate::stats::gauges(&app.db, &cal, now).await.ok(),
+        Err(_) => None,
+    };
+    let (open, overdue, today) = g.map_or((-1.0, -1.0, -1.0), |g| {
+        (g.open as f64, g.overdue as f64, g.accepted_today as f64)
+    });
+    let text = app.metrics.render(&[
+        (
+            "gongwen_copies_available",
+            "Copies waiting for their recipient",
+            available as f64,
+        ),
+        (
+            "gongwen_copies_open",
+            "Copies available or delivered, not yet confirmed or returned",
+            open,
+        ),
+        (
+            "gongwen_copies_overdue",
+            "Open copies past the recipient's deadline (10:00 of the next working day)",
+            overdue,
+        ),
+        (
+            "gongwen_copies_accepted_today",
+            "Copies accepted today (Asia/Taipei), as of the last statistics rollup",
+            today,
+        ),
+    ]);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

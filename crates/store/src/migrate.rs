@@ -39,6 +39,7 @@ const MIGRATIONS: &[Migration] = migrations![
     14 office_web "0014_office_web",
     15 office_deadlines "0015_office_deadlines",
     16 office_stats "0016_office_stats",
+    18 center_stats "0018_center_stats",
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {
