@@ -92,7 +92,12 @@ fn json_numbers(v: &Value) -> BTreeMap<(String, String, String), i64> {
             }
         }
     }
-    for k in ["confirmed_on_time", "confirmed_late", "open", "open_overdue"] {
+    for k in [
+        "confirmed_on_time",
+        "confirmed_late",
+        "open",
+        "open_overdue",
+    ] {
         put("duty", "", k, &v["duty"][k]);
     }
     for (section, list) in [
@@ -216,7 +221,10 @@ async fn the_center_counts_the_exchange_and_shows_the_same_numbers_everywhere() 
     let ps = v["participants"].as_array().unwrap();
     assert_eq!(ps.len(), 1, "{ps:?}");
     assert_eq!(ps[0]["code"], B);
-    assert_eq!((ps[0]["open"].as_i64(), ps[0]["overdue"].as_i64()), (Some(2), Some(1)));
+    assert_eq!(
+        (ps[0]["open"].as_i64(), ps[0]["overdue"].as_i64()),
+        (Some(2), Some(1))
+    );
     let days = v["days"].as_array().unwrap();
     assert_eq!(days.len(), 13);
     let last = days.last().unwrap();
@@ -251,10 +259,7 @@ async fn the_center_counts_the_exchange_and_shows_the_same_numbers_everywhere() 
     assert_eq!(cells(&page, "stats-duty", "尚未確認"), ["2"]);
     assert_eq!(cells(&page, "stats-duty", "尚未確認且已逾期"), ["1"]);
     assert_eq!(cells(&page, "stats-returns", "誤送"), ["1"]);
-    assert_eq!(
-        cells(&page, "stats-failures", "收文者不在通訊錄中"),
-        ["1"]
-    );
+    assert_eq!(cells(&page, "stats-failures", "收文者不在通訊錄中"), ["1"]);
     assert_eq!(cells(&page, "stats-refusals", "E_COPY_STATE")[1], "1");
     assert_eq!(&cells(&page, "stats-open", B)[1..3], ["2", "1"]);
     assert!(page.contains(&format!("/stats.csv?{}", q.replace('&', "&amp;"))));
@@ -272,7 +277,10 @@ async fn the_center_counts_the_exchange_and_shows_the_same_numbers_everywhere() 
     // A period over 24 months, or not a date: refused with the reason.
     let (status, body) = get(&http, &base, "/stats.json?from=2024-01-01&to=2026-01-01").await;
     assert_eq!(status, 400, "{body}");
-    assert!(body.contains("E_BAD_REQUEST") && body.contains("最多 24 個月"), "{body}");
+    assert!(
+        body.contains("E_BAD_REQUEST") && body.contains("最多 24 個月"),
+        "{body}"
+    );
     let (status, body) = get(&http, &base, "/stats?from=2026-13-01").await;
     assert_eq!(status, 400);
     assert!(body.contains("起日須為日期"), "{body}");

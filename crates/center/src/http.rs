@@ -633,34 +633,8 @@ async fn healthz(State(app): State<Shared>) -> Response {
     gongwen_net::health(app.db.fetch_optional("SELECT 1", &[]).await.is_ok())
 }
 
-/// Who may read `/metrics`: an address on `metrics_allow` (default this machine), or the
-/// center's operator by client certificate.
-pub(crate) async fn metrics_allowed(app: &Shared, peer: Option<&Peer>) -> Result<()> {
-    let Some(peer) = peer else {
-        return Err(Refusal::bare(Code::AuthNoCert));
-    };
-    if app
-        .config
-        .metrics_allow
-        .iter()
-        .any(|rule| gongwen_proto::directory::ip_matches(rule, peer.ip))
-    {
-        return Ok(());
-    }
-    match app.caller(peer).await {
-        Ok(c) if c.operator => Ok(()),
-        _ => Err(Refusal::new(
-            Code::AuthNotOperator,
-            format!(
-                "/metrics 限 metrics_allow 所列位址或交換中心管理者的用戶端憑證；{} 不在其中",
-                peer.ip
-            ),
-        )),
-    }
-}
-
 async fn metrics(State(app): State<Shared>, peer: Option<Extension<Peer>>) -> Response {
-    if let Err(e) = metrics_allowed(&app, peer.as_deref()).await {
+    if let Err(e) = crate::web::allowed(&app, peer.as_deref()).await {
         return e.into_response();
     }
     let available = app

@@ -279,11 +279,7 @@ pub async fn count_day(db: &Db, cal: &WorkCalendar, day: Date) -> Result<DayCoun
             }
             "returned" => add("returned", &item, n),
             "failed" => add("failed", &item, n),
-            "error" => add(
-                "refused",
-                item.split(' ').next().unwrap_or_default(),
-                n,
-            ),
+            "error" => add("refused", item.split(' ').next().unwrap_or_default(), n),
             dropped => add("dropped", dropped, n),
         }
     }
@@ -292,8 +288,8 @@ pub async fn count_day(db: &Db, cal: &WorkCalendar, day: Date) -> Result<DayCoun
 
 /// 10:00 of the first working day after `available` (the recipient's duty), Unix ms.
 fn due_ms(cal: &WorkCalendar, available: Date) -> Option<i64> {
-    let noon = OffsetDateTime::from_unix_timestamp((start_ms(available) + 12 * HOUR_MS) / 1000)
-        .ok()?;
+    let noon =
+        OffsetDateTime::from_unix_timestamp((start_ms(available) + 12 * HOUR_MS) / 1000).ok()?;
     receiver_due(cal, noon)
         .ok()
         .map(|t| t.unix_timestamp() * 1000)

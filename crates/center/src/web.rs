@@ -118,9 +118,30 @@ fn read_form(f: &mut StatsForm, today: time::Date) -> Result<Period, FormErrors>
     }
 }
 
-/// Refused unless the caller may read `/metrics`.
-async fn allowed(app: &Shared, peer: Option<&Peer>) -> Result<(), Refusal> {
-    crate::http::metrics_allowed(app, peer).await
+/// Who may read `/metrics` and `/stats`: an address on `metrics_allow` (default this machine), or the
+/// center's operator by client certificate.
+pub(crate) async fn allowed(app: &Shared, peer: Option<&Peer>) -> Result<(), Refusal> {
+    let Some(peer) = peer else {
+        return Err(Refusal::bare(Code::AuthNoCert));
+    };
+    if app
+        .config
+        .metrics_allow
+        .iter()
+        .any(|rule| gongwen_proto::directory::ip_matches(rule, peer.ip))
+    {
+        return Ok(());
+    }
+    match app.caller(peer).await {
+        Ok(c) if c.operator => Ok(()),
+        _ => Err(Refusal::new(
+            Code::AuthNotOperator,
+            format!(
+                "/metrics 與 /stats 限 metrics_allow 所列位址或交換中心管理者的用戶端憑證；{} 不在其中",
+                peer.ip
+            ),
+        )),
+    }
 }
 
 async fn compute(app: &Shared, f: &mut StatsForm) -> Result<Result<Report, FormErrors>, Refusal> {
@@ -266,7 +287,10 @@ impl StatsPage {
                 let label = roc_period(&f.period);
                 // 12/03 under a day's bar, 115/12 under a month's.
                 let short = if self.by_day {
-                    label.split_once('/').map(|x| x.1.to_string()).unwrap_or(label)
+                    label
+                        .split_once('/')
+                        .map(|x| x.1.to_string())
+                        .unwrap_or(label)
                 } else {
                     label
                 };
@@ -360,7 +384,9 @@ async fn export(
     peer: Option<&Peer>,
     q: Result<Query<StatsForm>, QueryRejection>,
 ) -> Result<Report, Response> {
-    allowed(app, peer).await.map_err(IntoResponse::into_response)?;
+    allowed(app, peer)
+        .await
+        .map_err(IntoResponse::into_response)?;
     let mut f = q
         .map_err(|e| {
             Refusal::new(Code::BadRequest, format!("查詢參數：{}", e.body_text())).into_response()
