@@ -245,7 +245,9 @@ pub async fn sweep(app: &Shared) {
         Ok(_) => {}
         Err(e) => failed("封包內容清除失敗", e),
     }
-    match rollup(app, now, 31).await {
+    // A few days a sweep: a center upgraded with a year of records catches up in the
+    // background without holding up its start for long.
+    match rollup(app, now, 7).await {
         Ok(r) if r.closed > 0 => gongwen_net::log::info(
             "已完成逐日統計",
             serde_json::json!({ "days": r.days, "closed": r.closed, "pending": r.pending }),
