@@ -7,6 +7,7 @@ mod agent_stats;
 mod agent_web;
 mod center;
 mod center_security;
+mod center_stats;
 mod directory;
 mod directory_network;
 mod directory_stats;

@@ -50,6 +50,7 @@ pub fn router(app: Shared) -> Router {
         .route("/api/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .merge(crate::web::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .with_state(app)
@@ -632,34 +633,8 @@ async fn healthz(State(app): State<Shared>) -> Response {
     gongwen_net::health(app.db.fetch_optional("SELECT 1", &[]).await.is_ok())
 }
 
-/// Who may read `/metrics`: an address on `metrics_allow` (default this machine), or the
-/// center's operator by client certificate.
-async fn metrics_allowed(app: &Shared, peer: Option<&Peer>) -> Result<()> {
-    let Some(peer) = peer else {
-        return Err(Refusal::bare(Code::AuthNoCert));
-    };
-    if app
-        .config
-        .metrics_allow
-        .iter()
-        .any(|rule| gongwen_proto::directory::ip_matches(rule, peer.ip))
-    {
-        return Ok(());
-    }
-    match app.caller(peer).await {
-        Ok(c) if c.operator => Ok(()),
-        _ => Err(Refusal::new(
-            Code::AuthNotOperator,
-            format!(
-                "/metrics 限 metrics_allow 所列位址或交換中心管理者的用戶端憑證；{} 不在其中",
-                peer.ip
-            ),
-        )),
-    }
-}
-
 async fn metrics(State(app): State<Shared>, peer: Option<Extension<Peer>>) -> Response {
-    if let Err(e) = metrics_allowed(&app, peer.as_deref()).await {
+    if let Err(e) = crate::web::allowed(&app, peer.as_deref()).await {
         return e.into_response();
     }
     let available = app
@@ -676,11 +651,36 @@ async fn metrics(State(app): State<Shared>, peer: Option<Extension<Peer>>) -> Re
         .flatten()
         .and_then(|r| r.i64(0).ok())
         .unwrap_or(-1);
-    let text = app.metrics.render(&[(
-        "gongwen_copies_available",
-        "Copies waiting for their recipient",
-        available as f64,
-    )]);
+    let now = app.clock.now_ms();
+    let g = match crate::duty::load_calendar(&app.db).await {
+        Ok(cal) => crate::stats::gauges(&app.db, &cal, now).await.ok(),
+        Err(_) => None,
+    };
+    let (open, overdue, today) = g.map_or((-1.0, -1.0, -1.0), |g| {
+        (g.open as f64, g.overdue as f64, g.accepted_today as f64)
+    });
+    let text = app.metrics.render(&[
+        (
+            "gongwen_copies_available",
+            "Copies waiting for their recipient",
+            available as f64,
+        ),
+        (
+            "gongwen_copies_open",
+            "Copies available or delivered, not yet confirmed or returned",
+            open,
+        ),
+        (
+            "gongwen_copies_overdue",
+            "Open copies past the recipient's deadline (10:00 of the next working day)",
+            overdue,
+        ),
+        (
+            "gongwen_copies_accepted_today",
+            "Copies accepted today (Asia/Taipei), as of the last statistics rollup",
+            today,
+        ),
+    ]);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

@@ -15,6 +15,8 @@ pub mod participants;
 pub mod recent;
 pub mod records;
 pub mod snapshot;
+pub mod stats;
+pub mod web;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -243,6 +245,16 @@ pub async fn sweep(app: &Shared) {
         Ok(_) => {}
         Err(e) => failed("封包內容清除失敗", e),
     }
+    // A few days a sweep: a center upgraded with a year of records catches up in the
+    // background without holding up its start for long.
+    match rollup(app, now, 7).await {
+        Ok(r) if r.closed > 0 => gongwen_net::log::info(
+            "已完成逐日統計",
+            serde_json::json!({ "days": r.days, "closed": r.closed, "pending": r.pending }),
+        ),
+        Ok(_) => {}
+        Err(e) => failed("逐日統計失敗", e),
+    }
     match app.blobs.sweep().await {
         Ok(n) if n > 0 => gongwen_net::log::info(
             "已刪除不再有封包的封包檔",
@@ -251,6 +263,13 @@ pub async fn sweep(app: &Shared) {
         Ok(_) => {}
         Err(e) => failed("封包檔整理失敗", e),
     }
+}
+
+/// Counts the days of the statistics not yet closed (at most `max_days` of them), on the
+/// calendar the center keeps.
+pub async fn rollup(app: &Shared, now: i64, max_days: u32) -> Result<stats::Rollup> {
+    let cal = duty::load_calendar(&app.db).await?;
+    stats::rollup(&app.db, &cal, now, max_days).await
 }
 
 /// Logs a periodic duty that failed.

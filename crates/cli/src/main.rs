@@ -18,6 +18,7 @@ mod bench;
 mod bench_center;
 mod bench_directory;
 mod bench_office;
+mod bench_stats;
 mod calendar_cmd;
 mod center_cmd;
 mod cert_cmd;
@@ -213,6 +214,8 @@ enum BenchCommand {
     Directory(bench_directory::DirectoryBench),
     /// 量測公文管理系統：載入一年的案件（預設 100 萬件），量測工作清單、案件頁與一步簽核的延遲
     Office(bench_office::OfficeBench),
+    /// 量測交換中心統計：載入一年的交換紀錄（預設 1000 萬份），逐日統計後量測月統計的延遲
+    Stats(bench_stats::StatsBench),
 }
 
 fn main() -> ExitCode {
@@ -252,6 +255,7 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Center(b)) => bench_center::run(b),
         Command::Bench(BenchCommand::Directory(b)) => bench_directory::run(b),
         Command::Bench(BenchCommand::Office(b)) => bench_office::run(b),
+        Command::Bench(BenchCommand::Stats(b)) => bench_stats::run(b),
         Command::Center(c) => center_cmd::run(c),
         Command::Directory(c) => directory_cmd::run(c),
         Command::Agent(c) => agent_cmd::run(c),

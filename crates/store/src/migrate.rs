@@ -41,6 +41,7 @@ const MIGRATIONS: &[Migration] = migrations![
     16 office_stats "0016_office_stats",
     17 office_time "0017_office_time",
     18 dir_agent_stats "0018_dir_agent_stats",
+    19 center_stats "0019_center_stats",
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {
