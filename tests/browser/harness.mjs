@@ -5,7 +5,7 @@
 // A test: `import { run } from './harness.mjs'; run('name', async (t) => { … })`, run as
 // `node tests/browser/name.mjs [path/to/gongwen]` (default target/debug/gongwen).
 
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +34,31 @@ export async function until(what, f, ms = 60000) {
     await new Promise((r) => setTimeout(r, 250));
   }
   fail(`等候「${what}」逾時`);
+}
+
+/** A figure as the statistics pages print it: 「—」 when there is none (`null`). */
+export function shown(v) {
+  return v === null || v === undefined ? '—' : String(v);
+}
+
+/**
+ * The rows of a table as the page shows them: each row (body, then foot) as the trimmed text
+ * of its cells, headings and data alike.
+ */
+export async function rowsOf(table) {
+  await table.waitFor();
+  return table.locator('tbody tr, tfoot tr').evaluateAll((trs) =>
+    trs.map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.innerText.trim())));
+}
+
+/** Fails unless the table shows exactly these rows (each cell's text, as printed). */
+export async function sameRows(what, table, expected) {
+  const rows = await rowsOf(table);
+  const want = expected.map((r) => r.map((c) => String(c)));
+  if (JSON.stringify(rows) !== JSON.stringify(want)) {
+    fail(`${what}：頁面的表格與 JSON 匯出不同\n  頁面：${JSON.stringify(rows)}\n  匯出：${JSON.stringify(want)}`);
+  }
+  return rows.length;
 }
 
 /** One test's world: its folder, its artifacts, its ports, its children and its browser. */
@@ -79,6 +104,55 @@ class Test {
       });
       child.on('exit', (code) => reject(new Error(`${args.join(' ')} 結束（${code}）`)));
     });
+  }
+
+  /** Runs the binary to its end (a command of the CLI); resolves with what it printed. */
+  exec(args) {
+    return new Promise((resolve, reject) => {
+      execFile(bin, args, { timeout: 60000 }, (e, stdout, stderr) => {
+        if (e) reject(new Error(`${args.slice(0, 2).join(' ')} 失敗：${e.message}\n${stderr}`));
+        else resolve(stdout);
+      });
+    });
+  }
+
+  /**
+   * A statistics page against its own JSON export in the same browser session. Opens `url`
+   * (screenshot and axe-core), follows the page's own JSON link (`a[href^="<json>?"]`, the
+   * period the page shows), and calls `check(report)`, which compares the page's tables with
+   * the report. Live numbers may move while the page is read: the export is fetched before and
+   * after reloading the page, and the page is compared only when both are the same (apart
+   * from `as_of`, the moment of computing); a few tries, then it fails.
+   */
+  async statsPage(page, url, json, name, check) {
+    const linkOf = async () => {
+      const link = page.locator(`a[href^="${json}?"]`).first();
+      if ((await link.count()) === 0) fail(`${name}：頁面沒有「${json}」的匯出連結`);
+      return new URL(await link.getAttribute('href'), page.url()).href;
+    };
+    const fetchReport = async (href) => {
+      const r = await page.request.get(href);
+      if (!r.ok()) fail(`${name}：${href} 應可下載（${r.status()} ${await r.text()}）`);
+      if (!(r.headers()['content-type'] ?? '').startsWith('application/json')) fail(`${name}：${href} 應為 JSON`);
+      return r.json();
+    };
+    const stable = (r) => JSON.stringify({ ...r, as_of: undefined });
+    const opened = await page.goto(url);
+    if (!opened.ok()) fail(`${name}：${url} 應可開啟（${opened.status()}）`);
+    await this.shot(page, name);
+    const href = await linkOf();
+    for (let i = 0; i < 5; i += 1) {
+      const before = await fetchReport(href);
+      await page.reload();
+      if ((await linkOf()) !== href) fail(`${name}：重新載入後的匯出期間不同`);
+      const after = await fetchReport(href);
+      if (stable(before) === stable(after)) {
+        await check(after);
+        return after;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    fail(`${name}：匯出的數字一直在變，無法比對`);
   }
 
   /** A fresh demo network in the test's folder: its `demo.json`. */

@@ -13,7 +13,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { fail, log, run, until } from './harness.mjs';
+import { fail, log, run, sameRows, shown, until } from './harness.mjs';
 
 const SCHOOL = '395450100A';
 
@@ -207,6 +207,51 @@ run('office', async (t) => {
   const all = timely.lines.find((l) => l.month === null && l.unit === null && l.speed === null);
   if (!all || all.closed !== total.closed) fail(`時效統計的結案數（${all?.closed}）應與指標的結案數（${total.closed}）相同`);
   log(`時效統計：結案 ${all.closed} 件，準時 ${all.on_time} 件`);
+
+  // Every table of the statistics page against the page's own JSON exports (the links it
+  // offers, the period it shows), in the head's session: the figures as the page prints them.
+  const roc = (m) => `${Number(m.slice(0, 4)) - 1911}/${m.slice(5, 7)}`;
+  const indicatorCells = (l) => [l.received, l.classified, l.self_created, l.online, shown(l.online_rate), l.closed,
+    shown(l.average_days), shown(l.efficiency), l.consult_pieces, l.exchange_pieces, l.postage_saved_twd, shown(l.energy_ratio)];
+  await t.statsPage(head, `${office}/stats`, '/stats.json', 'stats-indicators', async (r) => {
+    const months = r.lines.filter((l) => l.unit === null && l.month !== null);
+    const sum = r.lines.find((l) => l.unit === null && l.month === null);
+    const n = await sameRows('全機關各月指標', head.locator('#stats-months'),
+      [...months.map((l) => [roc(l.month), ...indicatorCells(l)]), ['合計', ...indicatorCells(sum)]]);
+    if (n < 2 || sum.received < 1) fail(`全機關各月指標應有各月與合計，且至少一件收文：${n} 列`);
+    const units = r.lines.filter((l) => l.unit !== null && l.month === null);
+    if (units.length < 1) fail('各單位指標應至少有國小教育科');
+    await sameRows('各單位指標', head.locator('#stats-units'), units.map((l) => [l.unit_name, ...indicatorCells(l)]));
+  });
+  const timelyCells = (l) => [l.closed, l.on_time, l.late, l.no_due, shown(l.on_time_rate), shown(l.average_days)];
+  const timelyShown = (l) => !['fixed', 'project'].includes(l.speed) || l.closed > 0;
+  await t.statsPage(head, `${office}/stats`, '/stats/timeliness.json', 'stats-timeliness', async (r) => {
+    const speeds = r.lines.filter((l) => l.unit === null && l.month === null && timelyShown(l));
+    await sameRows('全機關時效（依速別）', head.locator('#timely-speeds'), speeds.map((l) => [l.speed_name, ...timelyCells(l)]));
+    const months = r.lines.filter((l) => l.unit === null && l.month !== null && l.speed === null);
+    await sameRows('全機關各月時效', head.locator('#timely-months'), months.map((l) => [roc(l.month), ...timelyCells(l)]));
+    let last = null;
+    const units = r.lines
+      .filter((l) => l.unit !== null && l.month === null && timelyShown(l) && (l.speed === null || l.closed > 0))
+      .map((l) => {
+        const first = last !== l.unit;
+        last = l.unit;
+        return [first ? l.unit_name : '', l.speed_name, ...timelyCells(l)];
+      });
+    if (units.length < 1) fail('各單位時效應至少有國小教育科');
+    await sameRows('各單位時效', head.locator('#timely-units'), units);
+  });
+  const stages = await t.statsPage(head, `${office}/stats`, '/stats/stages.json', 'stats-stages', async (r) => {
+    const n = await sameRows('各階段處理時間', head.locator('#stages-table'),
+      r.stages.map((s) => [s.stage_name, s.cases, shown(s.average_days), shown(s.max_days), shown(s.average_hours)]));
+    if (n < 1) fail('各階段處理時間應列出各階段');
+    const text = await head.locator('#stages + p').innerText();
+    if (!text.includes(`期間內結案的 ${r.closed} 件公文`)) fail(`各階段處理時間的結案數應為匯出的 ${r.closed}：${text}`);
+  });
+  if (stages.closed < 1 || !stages.stages.some((s) => s.cases >= 1 && s.average_days !== null)) {
+    fail(`歸檔的這件案件應計入各階段處理時間：${JSON.stringify(stages)}`);
+  }
+  log(`統計頁的各表（各月與各單位指標、時效、各階段處理時間：結案 ${stages.closed} 件）與其 JSON 匯出逐格相同`);
 
   // 12. Every other page people open, axe-checked: administration, search, paper intake, 創簽.
   const pages = [

@@ -52,6 +52,63 @@ pub enum OfficeCommand {
         #[arg(long)]
         pdf: Option<PathBuf>,
     },
+    /// 跨機關時效統計（供時效考核機關）：合併各機關由統計頁匯出的 timeliness JSON（同一期間、每機關一份），
+    /// 依機關與速別列出結案、如期、逾期件數與平均處理天數，最後是全部機關的合計
+    Timeliness {
+        /// 各機關的時效統計 JSON（/stats/timeliness.json）
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// 另寫出 CSV（UTF-8 含 BOM）
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Largest timeliness export read (24 months of every unit of a large agency).
+const MAX_TIMELINESS_BYTES: usize = 16 * 1024 * 1024;
+
+/// `gongwen office timeliness`: the agencies' exports side by side.
+fn timeliness(files: &[PathBuf], out: Option<&std::path::Path>) -> Result<ExitCode, CliError> {
+    use gongwen_office::timeliness::{self, Report};
+    let mut reports: Vec<Report> = Vec::new();
+    for f in files.iter().take(timeliness::MAX_MERGED + 1) {
+        let bytes = read_bounded(f, MAX_TIMELINESS_BYTES)?;
+        let r = serde_json::from_slice(&bytes).map_err(|e| {
+            CliError::Arg(format!(
+                "{}：不是公文管理系統匯出的時效統計 JSON：{e}",
+                f.display()
+            ))
+        })?;
+        reports.push(r);
+    }
+    let lines = timeliness::merge(&reports).map_err(CliError::Arg)?;
+    let first = &reports[0];
+    println!(
+        "跨機關時效統計：{}～{}，{} 個機關",
+        first.from,
+        first.to,
+        reports.len()
+    );
+    let show = |v: Option<f64>| v.map_or_else(|| "—".to_string(), |x| x.to_string());
+    for l in &lines {
+        let c = &l.figures.counts;
+        println!(
+            "  {}｜{}：結案 {}，如期 {}，逾期 {}，無限辦日期 {}，如期率 {}%，平均 {} 個工作天",
+            l.agency,
+            l.speed_name,
+            c.closed,
+            c.on_time,
+            c.late,
+            c.no_due,
+            show(l.figures.on_time_rate),
+            show(l.figures.average_days)
+        );
+    }
+    if let Some(out) = out {
+        write_atomic(out, timeliness::merged_csv(&lines).as_bytes())?;
+        println!("已寫出 {}", out.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn load(c: &ConfigArg) -> Result<gongwen_office::config::OfficeConfig, CliError> {
@@ -62,6 +119,7 @@ fn load(c: &ConfigArg) -> Result<gongwen_office::config::OfficeConfig, CliError>
 
 pub fn run(c: OfficeCommand) -> Result<ExitCode, CliError> {
     match c {
+        OfficeCommand::Timeliness { files, out } => timeliness(&files, out.as_deref()),
         OfficeCommand::Serve(c) => {
             let cfg = load(&c)?;
             runtime()?.block_on(async {

@@ -122,3 +122,62 @@ fn verify_prints_the_record_and_refuses_a_changed_file() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("不是案件匯出檔"));
 }
+
+/// `gongwen office timeliness`: the exports of two agencies side by side, with their sum; two
+/// periods that differ are refused.
+#[test]
+fn the_timeliness_of_several_agencies_is_put_side_by_side() {
+    let dir = scratch("office-timeliness");
+    let report = |agency: &str, to: &str, closed: i64, late: i64| {
+        serde_json::json!({
+            "agency": agency, "from": "2026-03", "to": to,
+            "lines": [{
+                "month": null, "unit": null, "unit_name": agency, "speed": null,
+                "speed_name": "合計", "closed": closed, "on_time": closed - late, "late": late,
+                "no_due": 0, "half_days": 4 * closed, "on_time_rate": null, "average_days": null
+            }]
+        })
+        .to_string()
+    };
+    std::fs::write(
+        dir.join("a.json"),
+        report("379130000C 教育局", "2026-03", 4, 1),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("b.json"),
+        report("379100000G 市政府", "2026-03", 6, 0),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("c.json"),
+        report("379000000A 其他", "2026-04", 1, 0),
+    )
+    .unwrap();
+    let out = run(
+        &dir,
+        &[],
+        BIN,
+        &["office", "timeliness", "a.json", "b.json", "--out", "m.csv"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("全部機關｜合計：結案 10，如期 9，逾期 1"),
+        "{text}"
+    );
+    let csv = std::fs::read_to_string(dir.join("m.csv")).unwrap();
+    assert!(csv.contains("379130000C 教育局,合計,4,3,1,0,75,2"), "{csv}");
+    let out = run(
+        &dir,
+        &[],
+        BIN,
+        &["office", "timeliness", "a.json", "c.json"],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("期間"));
+}

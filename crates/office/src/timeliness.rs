@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 use gongwen_calendar::WorkCalendar;
 use gongwen_store::Db;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::OfficeError;
@@ -32,7 +32,7 @@ use crate::org;
 use crate::{deadlines, timing};
 
 /// The row a closed case counts in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Speed {
     /// 最速件: 1 working day.
@@ -82,7 +82,7 @@ impl Speed {
 }
 
 /// What was counted, before any ratio.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     /// 結案件數.
     pub closed: i64,
@@ -107,7 +107,7 @@ impl Counts {
 }
 
 /// The figures of a line, rounded as shown: the page, the CSV and the JSON print these.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Figures {
     #[serde(flatten)]
     pub counts: Counts,
@@ -135,7 +135,7 @@ impl Figures {
 }
 
 /// One line: a month (None: the period) of the agency or a unit, for one 速別 (None: all).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Line {
     /// `YYYY-MM`, or None for the period.
     pub month: Option<String>,
@@ -151,8 +151,12 @@ pub struct Line {
 }
 
 /// The report of a period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
+    /// 機關代碼 and name (the office's `[office.agency]`), so that exports of several
+    /// agencies can be put side by side ([`merge`]).
+    #[serde(default)]
+    pub agency: String,
     pub from: String,
     pub to: String,
     /// For the agency, then each unit with anything closed (in the units' order): for each
@@ -181,6 +185,87 @@ impl Report {
             .iter()
             .filter(|l| l.unit.is_some() && l.month.is_none())
     }
+}
+
+/// One agency's line of a report across agencies (000 §4(三): the body that audits
+/// timeliness compares the agencies it oversees).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgencyLine {
+    /// The agency, or 「全部機關」 for the sum.
+    pub agency: String,
+    pub speed_name: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// Most reports put side by side.
+pub const MAX_MERGED: usize = 2000;
+
+/// The period lines of each agency's report (its 速別 and total), then their sum: the
+/// agencies' exports must be of one period, each agency once.
+pub fn merge(reports: &[Report]) -> Result<Vec<AgencyLine>, String> {
+    let Some(first) = reports.first() else {
+        return Err("沒有任何機關的時效統計".into());
+    };
+    if reports.len() > MAX_MERGED {
+        return Err(format!("最多合併 {MAX_MERGED} 個機關的時效統計"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut sums: BTreeMap<(usize, String), Counts> = BTreeMap::new();
+    let mut out = Vec::new();
+    for r in reports {
+        if (r.from.as_str(), r.to.as_str()) != (first.from.as_str(), first.to.as_str()) {
+            return Err(format!(
+                "「{}」的期間 {}～{} 與「{}」的 {}～{} 不同；請匯出同一期間",
+                r.agency, r.from, r.to, first.agency, first.from, first.to
+            ));
+        }
+        if r.agency.trim().is_empty() {
+            return Err("有一份時效統計沒有機關名稱（請以新版公文管理系統重新匯出）".into());
+        }
+        if !seen.insert(r.agency.clone()) {
+            return Err(format!("「{}」的時效統計重複", r.agency));
+        }
+        for (i, l) in r.agency_period().enumerate() {
+            sums.entry((i, l.speed_name.clone()))
+                .or_default()
+                .add(&l.figures.counts);
+            out.push(AgencyLine {
+                agency: r.agency.clone(),
+                speed_name: l.speed_name.clone(),
+                figures: Figures::of(l.figures.counts),
+            });
+        }
+    }
+    out.extend(sums.into_iter().map(|((_, speed_name), c)| AgencyLine {
+        agency: "全部機關".into(),
+        speed_name,
+        figures: Figures::of(c),
+    }));
+    Ok(out)
+}
+
+/// The header of [`merged_csv`].
+pub const MERGED_CSV_HEADER: &str =
+    "機關,速別,結案件數,如期結案件數,逾期結案件數,無限辦日期件數,如期率(%),平均處理天數(工作天)";
+
+/// [`merge`]'s lines as CSV (the shared writer).
+pub fn merged_csv(lines: &[AgencyLine]) -> String {
+    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let rows = lines.iter().map(|l| {
+        let c = &l.figures.counts;
+        vec![
+            gongwen_proto::csv::cell(&l.agency),
+            l.speed_name.clone(),
+            c.closed.to_string(),
+            c.on_time.to_string(),
+            c.late.to_string(),
+            c.no_due.to_string(),
+            opt(l.figures.on_time_rate),
+            opt(l.figures.average_days),
+        ]
+    });
+    csv_file(MERGED_CSV_HEADER, rows)
 }
 
 /// Half working days a case started on `started` and closed on `closed` took: from the day
@@ -332,6 +417,8 @@ pub async fn report(
         scope(Some(&u.id), &u.name);
     }
     Ok(Report {
+        // The root unit's name; the pages put the agency's code and name (`[office.agency]`).
+        agency: agency_name,
         from: from.iso(),
         to: to.iso(),
         lines,
@@ -367,6 +454,62 @@ pub fn csv(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    fn agency_report(agency: &str, fast: (i64, i64, i64)) -> Report {
+        let (closed, on_time, late) = fast;
+        let counts = Counts {
+            closed,
+            on_time,
+            late,
+            no_due: 0,
+            half_days: 2 * closed,
+        };
+        let line = |speed: Option<Speed>, name: &str| Line {
+            month: None,
+            unit: None,
+            unit_name: agency.into(),
+            speed,
+            speed_name: name.into(),
+            figures: Figures::of(counts),
+        };
+        Report {
+            agency: agency.into(),
+            from: "2026-03".into(),
+            to: "2026-03".into(),
+            lines: vec![line(Some(Speed::Fast), "速件"), line(None, "合計")],
+        }
+    }
+
+    #[test]
+    fn agencies_side_by_side_and_their_sum() {
+        let a = agency_report("379130000C 臺北市政府教育局", (4, 3, 1));
+        let b = agency_report("379100000G 臺北市政府", (6, 6, 0));
+        let lines = merge(&[a.clone(), b.clone()]).unwrap();
+        let total: Vec<&AgencyLine> = lines.iter().filter(|l| l.agency == "全部機關").collect();
+        assert_eq!(total.len(), 2);
+        assert_eq!(total[0].speed_name, "速件");
+        assert_eq!(total[0].figures.counts.closed, 10);
+        assert_eq!(total[0].figures.on_time_rate, Some(90.0));
+        assert_eq!(total[0].figures.average_days, Some(1.0));
+        let csv = merged_csv(&lines);
+        assert!(
+            csv.contains("\r\n379130000C 臺北市政府教育局,速件,4,3,1,0,75,1\r\n"),
+            "{csv}"
+        );
+        assert!(csv.contains("\r\n全部機關,合計,10,9,1,0,90,1\r\n"), "{csv}");
+        // Read back from the JSON the pages export.
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(serde_json::from_str::<Report>(&json).unwrap(), a);
+        // One period, each agency once, each named.
+        let mut other = b.clone();
+        other.to = "2026-04".into();
+        assert!(merge(&[a.clone(), other]).unwrap_err().contains("期間"));
+        assert!(merge(&[a.clone(), a.clone()]).unwrap_err().contains("重複"));
+        let mut unnamed = b;
+        unnamed.agency.clear();
+        assert!(merge(&[a, unnamed]).unwrap_err().contains("機關名稱"));
+        assert!(merge(&[]).is_err());
+    }
+
     use crate::org::testing::{agency, with_db};
 
     const DAY_MS: i64 = 86_400_000;

@@ -329,7 +329,8 @@ async fn compute_timely(
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
     };
-    let r = timeliness::report(&me.app.db, &me.app.calendar, p.from, p.to).await?;
+    let mut r = timeliness::report(&me.app.db, &me.app.calendar, p.from, p.to).await?;
+    r.agency = me.app.agency.clone();
     Ok(Ok(r))
 }
 
