@@ -13,7 +13,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { fail, log, root, run, until } from './harness.mjs';
+import { fail, log, root, rowsOf, run, sameRows, shown, until } from './harness.mjs';
 
 const BUREAU = '379130000C';
 const SCHOOL = '395450100A';
@@ -202,7 +202,89 @@ run('webjagent', async (t) => {
     }
     await t.shot(school, 'school-inbox-every-kind');
 
-    // 8. The directory's public pages as a visitor reads them (each checked with axe-core): the
+    // 8. Each organisation's 統計 against its own JSON export (the link the page offers, in the
+    //    same session): the association sent four documents, the school received them and
+    //    signed for one; every table shows the export's figures as printed.
+    const agentStats = (page) => async (r) => {
+      const line = (l) => [l.period, l.sent, l.received, l.confirmed, l.returned, l.paper_printed];
+      const c = r.confirm;
+      await sameRows('簽收時間', page.locator('#stats-confirm'), [
+        ['簽收件數', c.count], ['平均（小時）', shown(c.average_hours)], ['中位數（小時）', shown(c.p50_hours)],
+        ['第 90 百分位（小時）', shown(c.p90_hours)], ['期限內簽收件數', c.within_due], ['期限內簽收比率（%）', shown(c.within_due_percent)],
+      ]);
+      const months = await sameRows('各月', page.locator('#stats-months'), [...r.months.map(line), line(r.totals)]);
+      if (months < 2 || r.totals.period !== '合計') fail(`各月表應有各月與合計：${months} 列`);
+      const days = await sameRows('每日', page.locator('#stats-days'), r.days.map(line));
+      if (days < 28) fail(`每日表應列出迄月的每一日：${days} 列`);
+    };
+    const mine = await t.statsPage(assoc, `${tn}/stats`, '/stats.json', 'association-stats', agentStats(assoc));
+    if (mine.totals.sent < 4) fail(`協會的統計應至少有送出的 4 件發文：${JSON.stringify(mine.totals)}`);
+    const theirs = await t.statsPage(school, `${tn}/stats`, '/stats.json', 'school-stats', agentStats(school));
+    if (theirs.totals.received < 4 || theirs.totals.confirmed < 1 || theirs.confirm.count < 1 || theirs.confirm.average_hours === null) {
+      fail(`國小的統計應有收到的 4 件與簽收的 1 件：${JSON.stringify(theirs.totals)} ${JSON.stringify(theirs.confirm)}`);
+    }
+    if (mine.agency === theirs.agency) fail('兩個機關的統計應各自只計自己的公文');
+    const other = await assoc.request.get(`${tn}/stats.json?from=2020-01`);
+    if (other.ok()) fail('超過 24 個月的期間應被拒');
+    log(`協會（發文 ${mine.totals.sent} 件）與國小（收文 ${theirs.totals.received} 件、簽收 ${theirs.confirm.count} 件）的統計頁與各自的 JSON 匯出逐格相同`);
+
+    // 9. The centers' 統計 from this machine (metrics_allow: loopback), each against its JSON
+    //    export: the flow by day and month, 收文確認時效, hours, returns, failures, refusals, and
+    //    the participants' open copies. The Tainan center carried the association's letters
+    //    (its daily counters are brought up to date once a minute).
+    const operator = await (await browser.newContext({ locale: 'zh-TW', bypassCSP: true, ignoreHTTPSErrors: true })).newPage();
+    const roc = (p) => (p === '合計' ? p : [Number(p.slice(0, 4)) - 1911, ...p.split('-').slice(1)].join('/'));
+    const flow = (f) => [roc(f.period), f.documents, f.accepted, f.relayed, f.available, f.delivered, f.confirmed_on_time, f.confirmed_late, f.returned, f.failed];
+    const centerStats = (page) => async (r) => {
+      const byDay = r.days.length <= 60;
+      const n = await sameRows('交換份數', page.locator('#stats-flow'), [...(byDay ? r.days : r.months).map(flow), flow(r.total)]);
+      if (n < 2) fail(`交換份數表應有各日與合計：${n} 列`);
+      if (byDay) await sameRows('各月交換份數', page.locator('#stats-months'), r.months.map(flow));
+      const d = r.duty;
+      await sameRows('收文確認時效', page.locator('#stats-duty'), [
+        ['如期確認', d.confirmed_on_time], ['逾期確認', d.confirmed_late], ['尚未確認', d.open], ['尚未確認且已逾期', d.open_overdue],
+      ]);
+      await sameRows('各時段收件份數', page.locator('#stats-hours'), r.hours.map((c) => [c.label, c.n]));
+      for (const [id, list, row] of [
+        ['stats-returns', r.returns, (c) => [c.label, c.n]],
+        ['stats-failures', r.failures, (c) => [c.label, c.n]],
+        ['stats-refusals', r.refusals, (c) => [c.key, c.label, c.n]],
+      ]) {
+        const table = page.locator(`#${id}`);
+        if (list.length === 0) {
+          if ((await table.count()) !== 0) fail(`${id}：匯出沒有資料，頁面卻有表格`);
+        } else {
+          await sameRows(id, table, list.map(row));
+        }
+      }
+      const open = page.locator('#stats-open');
+      if (r.participants.length === 0) {
+        if ((await open.count()) !== 0) fail('stats-open：匯出沒有未確認的參與者，頁面卻有表格');
+      } else {
+        // The oldest copy's time is printed as a date; the figures are compared.
+        const rows = (await rowsOf(open)).map((c) => c.slice(0, 4));
+        const want = r.participants.map((p) => [p.code, p.name, String(p.open), String(p.overdue)]);
+        if (JSON.stringify(rows) !== JSON.stringify(want)) fail(`各參與者未確認公文：頁面 ${JSON.stringify(rows)}，匯出 ${JSON.stringify(want)}`);
+      }
+      const text = await page.locator('main').innerText();
+      if (!text.includes(`目前共有 ${r.open_now} 份公文已送交而未確認或退文，其中 ${r.overdue_now} 份已逾`)) {
+        fail(`未確認份數應為匯出的 ${r.open_now}（逾期 ${r.overdue_now}）`);
+      }
+    };
+    for (const [city, port] of [['tn', state.ports.tn], ['tp', state.ports.tp]]) {
+      const center = `https://127.0.0.1:${port}`;
+      await until(`${city} 交換中心的逐日統計算到今天的收件`, async () => {
+        const r = await operator.request.get(`${center}/stats.json`);
+        return r.ok() && (await r.json()).total.accepted >= 1;
+      }, 150000);
+      const r = await t.statsPage(operator, `${center}/stats`, '/stats.json', `center-${city}-stats`, centerStats(operator));
+      log(`${city} 交換中心的統計頁與 JSON 匯出逐格相同（收件 ${r.total.accepted} 份、送達 ${r.total.delivered} 份）`);
+    }
+    const month = new Date(Date.now() + 8 * 3600000).toISOString().slice(0, 7);
+    await t.statsPage(operator, `https://127.0.0.1:${state.ports.tn}/stats?month=${month}`, '/stats.json', 'center-tn-stats-month', centerStats(operator));
+    log(`交換中心以月份（${month}）查詢時，頁面與同一期間的 JSON 匯出也相同`);
+
+    // 10. The directory's public pages as a visitor reads them (each checked with axe-core): the
     //    home page, the address book with a search, how to apply, and the application form
     //    refused with what was typed kept; the reviewers' sign-in page.
     const dirUrl = `https://127.0.0.1:${state.ports.directory}`;
@@ -220,7 +302,49 @@ run('webjagent', async (t) => {
     await t.shot(visitor, 'directory-review-login');
     log('通訊錄的公開頁面（首頁、地址簿、申請說明、申請書、審核登入）沒有嚴重的無障礙問題');
 
-    // 9. On a phone (390 px wide) the inbox, the sent list and the compose form need no
+    // The directory's 統計 is for its reviewers: an auditor's account made as its operator makes
+    // one (`gongwen directory account`, the token printed once), signed in on the page, then
+    // every table against the page's JSON export.
+    const printed = await t.exec(['directory', 'account', '--config', path.join(dir, 'directory.toml'), 'walk-auditor', '--display-name', '稽核人員', '--role', 'auditor']);
+    const reviewerToken = (printed.match(/API 權杖[^：]*：(\S+)/) ?? [])[1];
+    if (!reviewerToken) fail(`建立審核帳號應印出權杖：${printed}`);
+    const reviewer = await (await browser.newContext({ locale: 'zh-TW', bypassCSP: true, ignoreHTTPSErrors: true })).newPage();
+    await reviewer.goto(`${dirUrl}/stats`);
+    if (!reviewer.url().endsWith('/review/login')) fail(`未登入時通訊錄統計應導向審核登入：${reviewer.url()}`);
+    await reviewer.getByLabel('帳號').fill('walk-auditor');
+    await reviewer.getByLabel('API 權杖').fill(reviewerToken);
+    await reviewer.getByRole('button', { name: '登入' }).click();
+    await reviewer.waitForURL(`${dirUrl}/review`);
+    const region = (name) => reviewer.getByRole('region', { name, exact: true }).locator('table');
+    const directoryStats = await t.statsPage(reviewer, `${dirUrl}/stats`, '/stats.json', 'directory-stats', async (r) => {
+      const p = r.participants;
+      const total = (await reviewer.locator('#participants-total').innerText()).trim();
+      if (total !== String(p.total)) fail(`參與者總數：頁面 ${total}，匯出 ${p.total}`);
+      await sameRows('參與者（依狀態）', region('參與者（依狀態）'), p.by_state.map((c) => [c.label, c.count]));
+      await sameRows('參與者（依種類）', region('參與者（依種類）'), p.by_kind.map((c) => [c.label, c.count]));
+      await sameRows('參與者（依交換中心）', region('參與者（依交換中心）'), p.by_center.map((c) => [`${c.label}（${c.key}）`, c.count]));
+      const month = (m) => [m.month, m.received, m.decided, m.activated, m.rejected, m.suspended, m.terminated];
+      const n = await sameRows('各月申請、決定、暫停與中止', reviewer.locator('#stats-months'), [...r.months.map(month), month(r.totals)]);
+      if (n < 2 || r.totals.month !== '合計') fail(`各月申請表應有各月與合計：${n} 列`);
+      const d = r.review_days;
+      await sameRows('審核時間', reviewer.locator('#stats-review'), [['送件至初審同意', d.first], ['初審同意至複審開通', d.second], ['送件至決定', d.total]]
+        .map(([stage, x]) => [stage, x.count, shown(x.average), shown(x.p90)]));
+      const c = r.certificates;
+      await sameRows('憑證到期件數', reviewer.locator('#stats-certs'), [['30 天內', c.within_30], ['60 天內', c.within_60], ['90 天內', c.within_90]]);
+      const expiring = reviewer.getByRole('region', { name: '90 天內到期的憑證', exact: true });
+      if (c.expiring.length === 0) {
+        if ((await expiring.count()) !== 0) fail('匯出沒有 90 天內到期的憑證，頁面卻列出');
+      } else {
+        // The expiry is printed as a date; the rest is compared.
+        const rows = (await rowsOf(expiring.locator('table'))).map((x) => [x[0], x[1], x[3]]);
+        const want = c.expiring.map((e) => [`${e.name}（${e.code}）`, e.usage, String(e.days_left)]);
+        if (JSON.stringify(rows) !== JSON.stringify(want)) fail(`90 天內到期的憑證：頁面 ${JSON.stringify(rows)}，匯出 ${JSON.stringify(want)}`);
+      }
+    });
+    if (directoryStats.participants.total < 5) fail(`通訊錄統計應有示範網路的參與者：${directoryStats.participants.total}`);
+    log(`審核人員（稽核）登入後，通訊錄統計頁（參與者 ${directoryStats.participants.total} 個）與 JSON 匯出逐格相同`);
+
+    // 11. On a phone (390 px wide) the inbox, the sent list and the compose form need no
     //    sideways scrolling.
     await assoc.setViewportSize({ width: 390, height: 844 });
     for (const where of ['inbox', 'sent', 'compose', 'duties']) {
@@ -232,7 +356,7 @@ run('webjagent', async (t) => {
     await assoc.setViewportSize({ width: 1280, height: 720 });
     log('手機寬度（390 px）下收文、發文、撰寫與待辦清單不需左右捲動');
 
-    // 10. A forged form post (another site's) and a signed-out browser change nothing.
+    // 12. A forged form post (another site's) and a signed-out browser change nothing.
     const forged = await assoc.request.post(`${tn}/inbox/${id}/confirm`, { form: { csrf: 'forged' } });
     if (forged.status() !== 401 && forged.status() !== 404) fail(`偽造的表單應被拒：${forged.status()}`);
     await assoc.getByRole('button', { name: '登出' }).click();

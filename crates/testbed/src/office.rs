@@ -280,7 +280,15 @@ pub async fn load_year(
                 officer.as_str().into(),
                 at.into(),
             ]);
-            for (seq, action) in [(1i64, "register"), (2, "draft")] {
+            // A closed case (待歸檔, 已歸檔) was decided three days after it came: what the
+            // statistics count.
+            let closed = matches!(state, "to_file" | "filed");
+            let all = [
+                (1i64, "register", at),
+                (2, "draft", at),
+                (3, "decide", at + 3 * 86_400_000),
+            ];
+            for (seq, action, when) in all.into_iter().take(if closed { 3 } else { 2 }) {
                 steps.extend::<[Value; 8]>([
                     id.as_str().into(),
                     seq.into(),
@@ -289,7 +297,7 @@ pub async fn load_year(
                     text.as_bytes().into(),
                     cms.as_slice().into(),
                     digest.as_str().into(),
-                    at.into(),
+                    when.into(),
                 ]);
             }
         }
