@@ -198,8 +198,8 @@ run('office', async (t) => {
   await t.shot(head, 'stats');
   const exported = await (await head.request.get(`${office}/stats.json`)).json();
   const total = exported.lines.find((l) => l.month === null && l.unit === null);
-  const shown = (await head.locator('#stats-months tfoot td').first().innerText()).trim();
-  if (!total || String(total.received) !== shown) fail(`統計頁的收文總數（${shown}）應與匯出（${total?.received}）相同`);
+  const totalShown = (await head.locator('#stats-months tfoot td').first().innerText()).trim();
+  if (!total || String(total.received) !== totalShown) fail(`統計頁的收文總數（${totalShown}）應與匯出（${total?.received}）相同`);
   if (total.received < 1 || total.online < 1) fail(`本月應至少有一件收文與一件線上簽核：${JSON.stringify(total)}`);
   log(`首長開啟指標統計：收文 ${total.received} 件、線上簽核 ${total.online} 件，與 JSON 匯出相同`);
   await head.locator('#timely-speeds').waitFor();

@@ -29,12 +29,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+mod month;
 mod official;
 
+pub use month::{MAX_MONTHS, Month, months, period};
 pub use official::{MAX_PROBLEMS, OfficialDay, OfficialYear};
 
 use gongwen_proto::csv::{self, Record};
-use time::{Date, Month, OffsetDateTime, Time, UtcOffset, Weekday};
+use time::{Date, OffsetDateTime, Time, UtcOffset, Weekday};
 
 /// Taiwan time (Asia/Taipei): always UTC+8; Taiwan has had no daylight saving since 1980.
 pub const TAIPEI_OFFSET: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
@@ -418,8 +420,8 @@ impl WorkCalendar {
     /// Drops every override of `year`.
     fn clear_year(&mut self, year: i32) {
         let (Ok(first), Ok(last)) = (
-            Date::from_calendar_date(year, Month::January, 1),
-            Date::from_calendar_date(year, Month::December, 31),
+            Date::from_calendar_date(year, time::Month::January, 1),
+            Date::from_calendar_date(year, time::Month::December, 31),
         ) else {
             return;
         };
@@ -894,7 +896,7 @@ fn detect_format(header: &Record) -> Result<CsvFormat, ImportError> {
 
 fn date_from_digits(year: &str, month: &str, day: &str) -> Option<Date> {
     let year: i32 = year.parse().ok()?;
-    let month = Month::try_from(month.parse::<u8>().ok()?).ok()?;
+    let month = time::Month::try_from(month.parse::<u8>().ok()?).ok()?;
     let day: u8 = day.parse().ok()?;
     Date::from_calendar_date(year, month, day).ok()
 }
@@ -1025,7 +1027,7 @@ fn parse_simple_row(record: &Record) -> Result<Row, ImportError> {
             .parse::<i32>()
             .ok()
             .filter(|_| raw_date.len() == 4 && raw_date.bytes().all(|b| b.is_ascii_digit()))
-            .filter(|y| Date::from_calendar_date(*y, Month::January, 1).is_ok());
+            .filter(|y| Date::from_calendar_date(*y, time::Month::January, 1).is_ok());
         return match year {
             Some(year) => {
                 parse_name(record, 2, DayKind::Holiday)?;
@@ -1117,7 +1119,7 @@ mod tests {
     use super::*;
 
     fn date(y: i32, m: u8, d: u8) -> Date {
-        Date::from_calendar_date(y, Month::try_from(m).unwrap(), d).unwrap()
+        Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap()
     }
 
     fn at(y: i32, m: u8, d: u8, hh: u8, mm: u8, offset_hours: i8) -> OffsetDateTime {
@@ -1417,7 +1419,7 @@ mod tests {
         assert_eq!(expected.iter().sum::<u32>(), 245);
         let cal = WorkCalendar::with_bundled().unwrap();
         for (i, want) in expected.iter().enumerate() {
-            let month = Month::try_from(i as u8 + 1).unwrap();
+            let month = time::Month::try_from(i as u8 + 1).unwrap();
             let first = Date::from_calendar_date(2026, month, 1).unwrap();
             let last = Date::from_calendar_date(2026, month, month.length(2026)).unwrap();
             assert_eq!(cal.count_working_days(first, last), *want, "{month}");

@@ -18,123 +18,24 @@ use serde::Serialize;
 
 use crate::error::{Result, bad, internal};
 
-/// The longest period a report covers.
-pub const MAX_MONTHS: usize = 24;
+/// The month and the longest period a report covers: shared with every statistics page.
+pub use gongwen_calendar::{MAX_MONTHS, Month};
 
 const MS_PER_DAY: i64 = 86_400_000;
 const TAIPEI_MS: i64 = 8 * 3_600_000;
 /// The Julian day of 1970-01-01.
 const UNIX_EPOCH_JULIAN: i64 = 2_440_588;
 
-/// A calendar month (Asia/Taipei).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Month {
-    pub year: i32,
-    /// 1–12.
-    pub month: u8,
-}
-
-impl Month {
-    /// `YYYY-MM`.
-    pub fn parse(s: &str) -> Option<Month> {
-        let (y, m) = s.trim().split_once('-')?;
-        if y.len() != 4 || m.len() != 2 {
-            return None;
-        }
-        let (year, month) = (y.parse().ok()?, m.parse().ok()?);
-        ((1912..=9999).contains(&year) && (1..=12).contains(&month))
-            .then_some(Month { year, month })
-    }
-
-    /// The month a moment (Unix ms) falls in, in Taipei.
-    pub fn of_ms(ms: i64) -> Month {
-        let d = taipei_date(ms);
-        Month {
-            year: d.year(),
-            month: u8::from(d.month()),
-        }
-    }
-
-    pub fn next(self) -> Month {
-        if self.month == 12 {
-            Month {
-                year: self.year + 1,
-                month: 1,
-            }
-        } else {
-            Month {
-                year: self.year,
-                month: self.month + 1,
-            }
-        }
-    }
-
-    /// The month `count − 1` months before this one (so `back(12)` starts a 12-month period).
-    pub fn back(self, count: u32) -> Month {
-        let n = i64::from(self.year) * 12 + i64::from(self.month) - i64::from(count);
-        Month {
-            year: i32::try_from(n.div_euclid(12)).unwrap_or(self.year),
-            month: u8::try_from(n.rem_euclid(12) + 1).unwrap_or(1),
-        }
-    }
-
-    /// Its first moment in Taipei (Unix ms).
-    pub fn start_ms(self) -> i64 {
-        let first = time::Month::try_from(self.month)
-            .ok()
-            .and_then(|m| time::Date::from_calendar_date(self.year, m, 1).ok())
-            .unwrap_or(time::Date::MIN);
-        let days = i64::from(first.to_julian_day()) - UNIX_EPOCH_JULIAN;
-        days * MS_PER_DAY - TAIPEI_MS
-    }
-
-    /// `2026-03`: in exports and links.
-    pub fn iso(self) -> String {
-        format!("{:04}-{:02}", self.year, self.month)
-    }
-
-    /// `115年3月`: as people read it.
-    pub fn roc(self) -> String {
-        format!("{}年{}月", self.year - 1911, self.month)
-    }
-}
-
 /// The months from `from` to `to` inclusive; refused (`E_BAD_REQUEST`) when reversed or longer
 /// than [`MAX_MONTHS`].
 pub fn months(from: Month, to: Month) -> Result<Vec<Month>> {
-    if to < from {
-        return Err(bad(format!(
-            "統計期間的迄月（{}）早於起月（{}）",
-            to.iso(),
-            from.iso()
-        )));
-    }
-    let mut out = vec![from];
-    while let Some(last) = out.last().copied()
-        && last < to
-    {
-        if out.len() >= MAX_MONTHS {
-            return Err(bad(format!("統計期間最多 {MAX_MONTHS} 個月")));
-        }
-        out.push(last.next());
-    }
-    Ok(out)
+    gongwen_calendar::months(from, to).map_err(bad)
 }
 
 /// The period of a request: `from` and `to` as `YYYY-MM` (either may be empty: the last 12
 /// months up to this one). Refused with `E_BAD_REQUEST` and a zh-TW sentence.
 pub fn period(from: &str, to: &str, now_ms: i64) -> Result<(Month, Month)> {
-    let read = |label: &str, v: &str| match v.trim() {
-        "" => Ok(None),
-        s if s.len() > 16 => Err(bad(format!("{label}須為年月（YYYY-MM）"))),
-        s => Month::parse(s)
-            .map(Some)
-            .ok_or_else(|| bad(format!("{label}「{s}」須為年月（YYYY-MM）"))),
-    };
-    let to = read("迄月", to)?.unwrap_or(Month::of_ms(now_ms));
-    let from = read("起月", from)?.unwrap_or(to.back(12));
-    months(from, to)?;
-    Ok((from, to))
+    gongwen_calendar::period(from, to, now_ms).map_err(bad)
 }
 
 fn taipei_date(ms: i64) -> time::Date {

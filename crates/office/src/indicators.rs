@@ -29,120 +29,17 @@ use crate::OfficeError;
 use crate::config::IndicatorSettings;
 use crate::org;
 
-/// The longest range one report covers.
-pub const MAX_MONTHS: usize = 24;
+/// The month and the longest range one report covers: shared with every statistics page.
+pub use gongwen_calendar::{MAX_MONTHS, Month};
 
 const MS_PER_DAY: i64 = 86_400_000;
 /// Taipei is UTC+8 all year.
 const TAIPEI_MS: i64 = 8 * 3_600_000;
 
-/// A calendar month in Taipei.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Month {
-    pub year: i32,
-    /// 1–12.
-    pub month: u8,
-}
-
-impl Month {
-    /// `YYYY-MM`.
-    pub fn parse(s: &str) -> Option<Month> {
-        let (y, m) = s.trim().split_once('-')?;
-        if y.len() != 4 || m.len() != 2 {
-            return None;
-        }
-        let (year, month) = (y.parse().ok()?, m.parse().ok()?);
-        ((1912..=9999).contains(&year) && (1..=12).contains(&month))
-            .then_some(Month { year, month })
-    }
-
-    /// The month a moment (Unix ms) falls in, in Taipei.
-    pub fn of_ms(ms: i64) -> Month {
-        let day = crate::taipei_day(ms);
-        Month::parse(day.get(..7).unwrap_or_default()).unwrap_or(Month {
-            year: 1970,
-            month: 1,
-        })
-    }
-
-    /// The month before.
-    pub fn prev(self) -> Month {
-        if self.month == 1 {
-            Month {
-                year: self.year - 1,
-                month: 12,
-            }
-        } else {
-            Month {
-                year: self.year,
-                month: self.month - 1,
-            }
-        }
-    }
-
-    pub fn next(self) -> Month {
-        if self.month == 12 {
-            Month {
-                year: self.year + 1,
-                month: 1,
-            }
-        } else {
-            Month {
-                year: self.year,
-                month: self.month + 1,
-            }
-        }
-    }
-
-    /// `count − 1` months before this one.
-    pub fn back(self, count: u32) -> Month {
-        let n = i64::from(self.year) * 12 + i64::from(self.month) - 1 - i64::from(count) + 1;
-        Month {
-            year: i32::try_from(n.div_euclid(12)).unwrap_or(self.year),
-            month: u8::try_from(n.rem_euclid(12) + 1).unwrap_or(1),
-        }
-    }
-
-    /// Its first moment in Taipei (Unix ms).
-    pub fn start_ms(self) -> i64 {
-        // Days from 1970-01-01 to the first of the month (proleptic Gregorian).
-        let (y, m) = (i64::from(self.year), i64::from(self.month));
-        let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let doy = (153 * m + 2) / 5;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        let days = era * 146_097 + doe - 719_468;
-        days * MS_PER_DAY - TAIPEI_MS
-    }
-
-    /// `2026-03`: in exports and links.
-    pub fn iso(self) -> String {
-        format!("{:04}-{:02}", self.year, self.month)
-    }
-
-    /// `115/03`: as people read it (民國年/月).
-    pub fn roc(self) -> String {
-        format!("{}/{:02}", self.year - 1911, self.month)
-    }
-}
-
 /// The months from `from` to `to` inclusive; refused when reversed or longer than
 /// [`MAX_MONTHS`].
 pub fn months(from: Month, to: Month) -> Result<Vec<Month>, OfficeError> {
-    if to < from {
-        return Err(crate::bad("迄月早於起月"));
-    }
-    let mut out = vec![from];
-    while let Some(last) = out.last().copied()
-        && last < to
-    {
-        if out.len() >= MAX_MONTHS {
-            return Err(crate::bad(format!("統計期間最多 {MAX_MONTHS} 個月")));
-        }
-        out.push(last.next());
-    }
-    Ok(out)
+    gongwen_calendar::months(from, to).map_err(crate::bad)
 }
 
 /// What was counted, before any ratio.
@@ -580,7 +477,7 @@ mod tests {
         assert_eq!(Month::of_ms(mar.start_ms() - 1).iso(), "2026-02");
         assert_eq!(mar.back(12).iso(), "2025-04");
         assert_eq!(Month::parse("2026-12").unwrap().next().iso(), "2027-01");
-        assert_eq!(mar.roc(), "115/03");
+        assert_eq!(mar.roc_short(), "115/03");
         assert!(Month::parse("2026-13").is_none() && Month::parse("26-03").is_none());
         assert_eq!(months(mar, mar).unwrap().len(), 1);
         assert_eq!(months(mar.back(24), mar).unwrap().len(), 24);

@@ -255,7 +255,7 @@ fn timely_rows(r: &timeliness::Report) -> (Vec<Row>, Vec<Row>, Vec<UnitRow>, Str
         .collect();
     let label = |l: &timeliness::Line| {
         let m = l.month.as_deref().unwrap_or_default();
-        Month::parse(m).map_or_else(|| m.to_string(), Month::roc)
+        Month::parse(m).map_or_else(|| m.to_string(), Month::roc_short)
     };
     let months: Vec<&timeliness::Line> = r.agency_months().collect();
     let month_rows = months
@@ -357,7 +357,7 @@ fn charts(r: &Report) -> (String, String) {
         l.month
             .as_deref()
             .and_then(Month::parse)
-            .map(Month::roc)
+            .map(Month::roc_short)
             .unwrap_or_default()
     };
     let rates: Vec<Bar> = months
@@ -448,7 +448,7 @@ async fn page(me: Me, Query(mut f): Query<StatsForm>) -> Result<Response, WebErr
         .map(|l| {
             // As people read months: 115/01 (the export keeps 2026-01).
             let m = l.month.as_deref().unwrap_or_default();
-            let head = Month::parse(m).map_or_else(|| m.to_string(), Month::roc);
+            let head = Month::parse(m).map_or_else(|| m.to_string(), Month::roc_short);
             row(head, l)
         })
         .collect();
