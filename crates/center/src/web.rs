@@ -6,7 +6,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, middleware};
@@ -408,27 +408,16 @@ async fn export(
     }
 }
 
-fn attachment(r: &Report, ext: &str) -> String {
-    format!(
-        "attachment; filename=\"center-stats-{}-{}.{ext}\"",
-        r.from, r.to
-    )
-}
-
 async fn csv(
     State(app): State<Shared>,
     peer: Option<Extension<Peer>>,
     q: Result<Query<StatsForm>, QueryRejection>,
 ) -> Response {
     match export(&app, peer.as_deref(), q).await {
-        Ok(r) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, attachment(&r, "csv")),
-            ],
+        Ok(r) => gongwen_web::download(
+            &format!("center-stats-{}-{}.csv", r.from, r.to),
             stats::csv(&r),
-        )
-            .into_response(),
+        ),
         Err(resp) => resp,
     }
 }
@@ -439,14 +428,7 @@ async fn json(
     q: Result<Query<StatsForm>, QueryRejection>,
 ) -> Response {
     match export(&app, peer.as_deref(), q).await {
-        Ok(r) => (
-            [
-                (header::CONTENT_TYPE, "application/json".to_string()),
-                (header::CONTENT_DISPOSITION, attachment(&r, "json")),
-            ],
-            axum::Json(&r),
-        )
-            .into_response(),
+        Ok(r) => gongwen_web::download_json(&format!("center-stats-{}-{}.json", r.from, r.to), &r),
         Err(resp) => resp,
     }
 }

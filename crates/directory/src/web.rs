@@ -761,18 +761,10 @@ async fn stats_csv(
     Query(q): Query<StatsQuery>,
 ) -> Result<Response, DirectoryError> {
     let r = stats_report(&app, &q).await?;
-    let name = format!(
-        "attachment; filename=\"directory-stats-{}-{}.csv\"",
-        r.from, r.to
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, name),
-        ],
+    Ok(gongwen_web::download(
+        &format!("directory-stats-{}-{}.csv", r.from, r.to),
         stats::csv(&r),
-    )
-        .into_response())
+    ))
 }
 
 #[cfg(test)]

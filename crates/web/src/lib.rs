@@ -118,6 +118,57 @@ pub fn render(status: StatusCode, t: &impl Template) -> Response {
     }
 }
 
+/// An export (the statistics pages' CSV and JSON) as a download named `name`: its type from
+/// the extension (`.csv`: UTF-8 CSV; else JSON), its name in RFC 6266 form so that a zh-TW
+/// name survives.
+pub fn download(name: &str, body: String) -> Response {
+    let kind = if name.ends_with(".csv") {
+        "text/csv; charset=utf-8"
+    } else {
+        "application/json"
+    };
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, kind.to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A report as a JSON download ([`download`]).
+pub fn download_json(name: &str, report: &impl serde::Serialize) -> Response {
+    match serde_json::to_string_pretty(report) {
+        Ok(body) => download(name, body),
+        Err(e) => {
+            let id = gongwen_net::incident(gongwen_proto::Code::Internal, &e.to_string());
+            (StatusCode::INTERNAL_SERVER_ERROR, format!("無法匯出。{id}")).into_response()
+        }
+    }
+}
+
 /// A status as a badge: its zh-TW label and its tone (the badge's colour class).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Badge {

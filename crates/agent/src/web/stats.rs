@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::Query;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gongwen_web::chart::{self, Bar, BarChart};
 use gongwen_web::{FormErrors, Site, filters};
@@ -149,20 +149,7 @@ pub async fn json(me: SignedIn, Query(q): Query<StatsQuery>) -> Response {
 
 pub async fn csv(me: SignedIn, Query(q): Query<StatsQuery>) -> Response {
     match report(&me, &q).await {
-        Ok(r) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    crate::forms::disposition(
-                        "attachment",
-                        &format!("統計-{}-{}.csv", r.from, r.to),
-                    ),
-                ),
-            ],
-            stats::csv(&r),
-        )
-            .into_response(),
+        Ok(r) => gongwen_web::download(&format!("統計-{}-{}.csv", r.from, r.to), stats::csv(&r)),
         Err(e) => e.into_response(),
     }
 }

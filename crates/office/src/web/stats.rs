@@ -533,43 +533,15 @@ async fn stages_export(me: &Me, mut f: StatsForm) -> Result<stages::Report, Resp
 /// `/stats/stages.csv`: 各階段處理時間, one line per stage.
 async fn stages_csv(me: Me, Query(f): Query<StatsForm>) -> Response {
     match stages_export(&me, f).await {
-        Ok(r) => download(&format!("stages-{}-{}.csv", r.from, r.to), stages::csv(&r)),
+        Ok(r) => gongwen_web::download(&format!("stages-{}-{}.csv", r.from, r.to), stages::csv(&r)),
         Err(resp) => resp,
     }
 }
 
 async fn stages_json(me: Me, Query(f): Query<StatsForm>) -> Response {
     match stages_export(&me, f).await {
-        Ok(r) => download_json(&format!("stages-{}-{}.json", r.from, r.to), &r),
+        Ok(r) => gongwen_web::download_json(&format!("stages-{}-{}.json", r.from, r.to), &r),
         Err(resp) => resp,
-    }
-}
-
-/// An export as a download named `name` (its type from the extension: `.csv` or `.json`).
-fn download(name: &str, body: String) -> Response {
-    let kind = if name.ends_with(".csv") {
-        "text/csv; charset=utf-8"
-    } else {
-        "application/json"
-    };
-    (
-        [
-            (header::CONTENT_TYPE, kind.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// A report as a JSON download.
-fn download_json(name: &str, report: &impl serde::Serialize) -> Response {
-    match serde_json::to_string_pretty(report) {
-        Ok(body) => download(name, body),
-        Err(e) => export_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
 
@@ -625,7 +597,7 @@ async fn timely_export(me: &Me, mut f: StatsForm) -> Result<timeliness::Report, 
 /// and 速別.
 async fn timely_csv(me: Me, Query(f): Query<StatsForm>) -> Response {
     match timely_export(&me, f).await {
-        Ok(r) => download(
+        Ok(r) => gongwen_web::download(
             &format!("timeliness-{}-{}.csv", r.from, r.to),
             timeliness::csv(&r),
         ),
@@ -635,14 +607,14 @@ async fn timely_csv(me: Me, Query(f): Query<StatsForm>) -> Response {
 
 async fn timely_json(me: Me, Query(f): Query<StatsForm>) -> Response {
     match timely_export(&me, f).await {
-        Ok(r) => download_json(&format!("timeliness-{}-{}.json", r.from, r.to), &r),
+        Ok(r) => gongwen_web::download_json(&format!("timeliness-{}-{}.json", r.from, r.to), &r),
         Err(resp) => resp,
     }
 }
 
 async fn csv(me: Me, Query(f): Query<StatsForm>) -> Response {
     match export(&me, f).await {
-        Ok(r) => download(
+        Ok(r) => gongwen_web::download(
             &format!("stats-{}-{}.csv", r.from, r.to),
             indicators::csv(&r),
         ),
@@ -652,7 +624,7 @@ async fn csv(me: Me, Query(f): Query<StatsForm>) -> Response {
 
 async fn json(me: Me, Query(f): Query<StatsForm>) -> Response {
     match export(&me, f).await {
-        Ok(r) => download_json(&format!("stats-{}-{}.json", r.from, r.to), &r),
+        Ok(r) => gongwen_web::download_json(&format!("stats-{}-{}.json", r.from, r.to), &r),
         Err(resp) => resp,
     }
 }
