@@ -344,6 +344,56 @@ async fn a_case_goes_from_registration_to_filing_and_verifies() {
     // On paper, the number comes from the agent's series (dispatch::number_paper), and
     // this agency has no agent here.
     assert_eq!(c.dispatch_number, None);
+    // The closing steps rolled it up for the statistics (on either engine): one case closed
+    // this month, each stage it went through counted once.
+    let month = gongwen_office::indicators::Month::of_ms(now_ms());
+    let st = gongwen_office::stages::report(&a.db, month, month)
+        .await
+        .unwrap();
+    assert_eq!(st.closed, 1);
+    let counted: Vec<i64> = st.stages.iter().map(|l| l.cases).collect();
+    assert_eq!(counted, [1, 1, 1, 1, 1, 1, 1], "{st:?}");
+    let t = gongwen_office::timeliness::report(&a.db, month, month)
+        .await
+        .unwrap();
+    let total = t.agency_period().last().unwrap();
+    assert_eq!(total.figures.counts.closed, 1);
+    // Reopened, it is no longer closed; caught up, nothing is counted twice.
+    a.db.execute(
+        "UPDATE office_cases SET state = 'with_officer' WHERE id = $1",
+        &[id.as_str().into()],
+    )
+    .await
+    .unwrap();
+    gongwen_office::closed::catch_up_all(&a.db, &a.calendar)
+        .await
+        .unwrap();
+    assert_eq!(
+        gongwen_office::stages::report(&a.db, month, month)
+            .await
+            .unwrap()
+            .closed,
+        0
+    );
+    a.db.execute(
+        "UPDATE office_cases SET state = 'filed' WHERE id = $1",
+        &[id.as_str().into()],
+    )
+    .await
+    .unwrap();
+    gongwen_office::closed::catch_up_all(&a.db, &a.calendar)
+        .await
+        .unwrap();
+    gongwen_office::closed::catch_up_all(&a.db, &a.calendar)
+        .await
+        .unwrap();
+    assert_eq!(
+        gongwen_office::stages::report(&a.db, month, month)
+            .await
+            .unwrap()
+            .closed,
+        1
+    );
 
     // The export verifies without the server…
     let file = export::export(&a.db, AGENCY, &id).await.unwrap();

@@ -32,10 +32,6 @@ use crate::org;
 /// The month and the longest range one report covers: shared with every statistics page.
 pub use gongwen_calendar::{MAX_MONTHS, Month};
 
-const MS_PER_DAY: i64 = 86_400_000;
-/// Taipei is UTC+8 all year.
-const TAIPEI_MS: i64 = 8 * 3_600_000;
-
 /// The months from `from` to `to` inclusive; refused when reversed or longer than
 /// [`MAX_MONTHS`].
 pub fn months(from: Month, to: Month) -> Result<Vec<Month>, OfficeError> {
@@ -250,21 +246,15 @@ async fn tally(
         });
     }
 
-    // Days in Taipei of the closing step and of the case's start.
-    let days = format!(
-        "((s.at + {TAIPEI_MS}) / {MS_PER_DAY} - (c.created_at + {TAIPEI_MS}) / {MS_PER_DAY})"
-    );
+    // The closed cases from the rollup (`crate::closed`): each one's closing month, unit, days.
     let closed = format!(
-        "SELECT {} AS m, c.unit AS unit, COUNT(*) AS closed, \
-         CAST(SUM(CASE WHEN c.exclusions = '' THEN 1 ELSE 0 END) AS BIGINT) AS online, \
-         CAST(SUM(CASE WHEN {days} <= 0 THEN 1 ELSE 2 * {days} END) AS BIGINT) AS half_days, \
-         CAST(SUM(CASE WHEN c.exclusions = '' AND EXISTS (SELECT 1 FROM office_consults k WHERE k.case_id = c.id) THEN 1 ELSE 0 END) AS BIGINT) AS consulted \
-         FROM office_steps s JOIN office_cases c ON c.id = s.case_id \
-         WHERE s.action IN ('decide', 'dispatch') AND s.at >= $1 AND s.at < ${end} \
-         AND c.state IN ('to_file', 'filed') \
-         AND NOT EXISTS (SELECT 1 FROM office_steps t WHERE t.case_id = s.case_id AND t.seq > s.seq AND t.action IN ('decide', 'dispatch')) \
+        "SELECT {} AS m, k.unit AS unit, COUNT(*) AS closed, \
+         CAST(SUM(k.online) AS BIGINT) AS online, \
+         CAST(SUM(k.day_halves) AS BIGINT) AS half_days, \
+         CAST(SUM(k.online * k.consulted) AS BIGINT) AS consulted \
+         FROM office_closed k WHERE k.closed_at >= $1 AND k.closed_at < ${end} \
          GROUP BY 1, 2",
-        bucket("s.at")
+        bucket("k.closed_at")
     );
     for r in db.fetch_all(&closed, &bounds).await? {
         let (n, online, half, consulted) = (
@@ -439,7 +429,7 @@ mod tests {
 
     /// A moment in Taipei.
     fn at(y: i32, m: u8, d: i64, h: i64, min: i64) -> i64 {
-        Month { year: y, month: m }.start_ms() + (d - 1) * MS_PER_DAY + h * 3_600_000 + min * 60_000
+        Month { year: y, month: m }.start_ms() + (d - 1) * 86_400_000 + h * 3_600_000 + min * 60_000
     }
 
     async fn case(
@@ -651,6 +641,9 @@ mod tests {
             let mar = Month::parse("2026-03").unwrap();
             let feb = Month::parse("2026-02").unwrap();
             let settings = IndicatorSettings::default();
+            // Rolled up as the office's daily round (or each closing step) does.
+            let cal = gongwen_calendar::WorkCalendar::with_bundled().unwrap();
+            crate::closed::catch_up_all(db, &cal).await.unwrap();
             let r = report(db, &settings, mar, mar, Some((feb, feb)))
                 .await
                 .unwrap();

@@ -25,6 +25,7 @@
 pub mod allowed;
 pub mod cases;
 pub mod changes;
+pub mod closed;
 pub mod config;
 pub mod deadlines;
 pub mod delegation;

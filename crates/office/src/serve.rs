@@ -214,6 +214,7 @@ async fn sync_round(app: Shared) {
             checked_on = today;
             warn_uncovered(&app.calendar, app.clock.now_ms());
             fill_due_days(&app).await;
+            roll_up(&app).await;
         }
         sync_once(&app).await;
         send_reminders(&app).await;
@@ -267,6 +268,25 @@ async fn send_reminders(app: &App) {
             "稽催提醒失敗",
             json!({ "code": e.code().as_str(), "detail": e.to_string() }),
         ),
+    }
+}
+
+/// Brings the statistics rollup up to date ([`crate::closed::catch_up`]), a bounded number of
+/// batches a day; what is left waits for the next day's round.
+async fn roll_up(app: &App) {
+    let mut after = String::new();
+    for round in 0..FILL_ROUNDS {
+        match crate::closed::catch_up(&app.db, &app.calendar, round == 0, &after).await {
+            Ok(Some(next)) => after = next,
+            Ok(None) => return,
+            Err(e) => {
+                gongwen_net::log::warn(
+                    "統計彙整失敗",
+                    json!({ "code": e.code().as_str(), "detail": e.to_string() }),
+                );
+                return;
+            }
+        }
     }
 }
 

@@ -4,11 +4,10 @@
 //! 發文→歸檔 — in working days on the office calendar (the days after the stage began up to the
 //! day it ended; a stage ended on the day it began is 0) and in hours.
 //!
-//! The same closed cases as [`crate::timeliness`] (the last 決行 or 發文 in the period), their
-//! steps read in one query bounded by the period; a stage a case did not go through (no 會辦,
-//! a 創簽 that was never registered) is not counted for it.
-
-use std::collections::BTreeMap;
+//! The same closed cases as [`crate::timeliness`] (the last 決行 or 發文 in the period); each
+//! case's spans are computed once, when it closes, into the rollup ([`crate::closed`]), and a
+//! period is a sum over it. A stage a case did not go through (no 會辦, a 創簽 that was never
+//! registered) is not counted for it.
 
 use gongwen_calendar::WorkCalendar;
 use gongwen_store::Db;
@@ -50,6 +49,19 @@ impl Stage {
         Stage::Dispatch,
         Stage::File,
     ];
+
+    /// Its columns' prefix in the rollup (`office_closed`).
+    pub fn column(self) -> &'static str {
+        match self {
+            Stage::Assign => "assign",
+            Stage::Distribute => "distribute",
+            Stage::Draft => "draft",
+            Stage::Consult => "consult",
+            Stage::Review => "review",
+            Stage::Dispatch => "dispatch",
+            Stage::File => "file",
+        }
+    }
 
     pub fn label(self) -> &'static str {
         match self {
@@ -130,16 +142,8 @@ pub fn spans(steps: &[(Action, i64)]) -> Vec<(Stage, i64, i64)> {
     out
 }
 
-#[derive(Default)]
-struct Sum {
-    cases: i64,
-    days: i64,
-    max: i64,
-    ms: i64,
-}
-
 /// Working days after the day of `from` up to the day of `to` (0 within one day).
-fn working_days(cal: &WorkCalendar, from: i64, to: i64) -> i64 {
+pub fn working_days(cal: &WorkCalendar, from: i64, to: i64) -> i64 {
     match (deadlines::day_of(from), deadlines::day_of(to)) {
         (Some(a), Some(b)) if b > a => a
             .next_day()
@@ -148,81 +152,51 @@ fn working_days(cal: &WorkCalendar, from: i64, to: i64) -> i64 {
     }
 }
 
-/// The stage report of `from`–`to` (at most [`indicators::MAX_MONTHS`]).
-pub async fn report(
-    db: &Db,
-    cal: &WorkCalendar,
-    from: Month,
-    to: Month,
-) -> Result<Report, OfficeError> {
+/// The stage report of `from`–`to` (at most [`indicators::MAX_MONTHS`]), summed over the
+/// rollup ([`crate::closed`]).
+pub async fn report(db: &Db, from: Month, to: Month) -> Result<Report, OfficeError> {
     let range = indicators::months(from, to)?;
-    let (start, end) = (from.start_ms(), to.next().start_ms());
-    // The steps of every case whose last 決行 or 發文 lies in the period, in order.
+    let mut sums = vec!["COUNT(*) AS closed".to_string()];
+    for s in Stage::ALL {
+        let c = s.column();
+        sums.push(format!(
+            "COUNT({c}_days) AS {c}_n, CAST(SUM({c}_days) AS BIGINT) AS {c}_sum, MAX({c}_days) AS {c}_max, CAST(SUM({c}_ms) AS BIGINT) AS {c}_ms"
+        ));
+    }
     let rows = db
         .fetch_all(
-            "SELECT a.case_id AS case_id, a.action AS action, a.at AS at FROM office_steps a \
-             WHERE a.case_id IN (SELECT s.case_id FROM office_steps s JOIN office_cases c ON c.id = s.case_id \
-             WHERE s.action IN ('decide', 'dispatch') AND s.at >= $1 AND s.at < $2 \
-             AND c.state IN ('to_file', 'filed') \
-             AND NOT EXISTS (SELECT 1 FROM office_steps t WHERE t.case_id = s.case_id AND t.seq > s.seq AND t.action IN ('decide', 'dispatch'))) \
-             ORDER BY a.case_id, a.seq",
-            &[start.into(), end.into()],
+            &format!(
+                "SELECT {} FROM office_closed WHERE closed_at >= $1 AND closed_at < $2",
+                sums.join(", ")
+            ),
+            &[from.start_ms().into(), to.next().start_ms().into()],
         )
         .await?;
-    let mut sums: BTreeMap<Stage, Sum> = BTreeMap::new();
-    let mut closed = 0;
-    let mut case: Option<String> = None;
-    let mut steps: Vec<(Action, i64)> = Vec::new();
-    let mut flush = |steps: &mut Vec<(Action, i64)>| {
-        for (stage, a, b) in spans(steps) {
-            let s = sums.entry(stage).or_default();
-            let d = working_days(cal, a, b);
-            s.cases += 1;
-            s.days += d;
-            s.max = s.max.max(d);
-            s.ms += b - a;
-        }
-        steps.clear();
-    };
-    for r in &rows {
-        let id = r.text("case_id")?;
-        if case.as_deref() != Some(id.as_str()) {
-            if case.is_some() {
-                flush(&mut steps);
-            }
-            closed += 1;
-            case = Some(id);
-        }
-        if let Some(a) = Action::parse(&r.text("action")?) {
-            steps.push((a, r.i64("at")?));
-        }
-    }
-    if case.is_some() {
-        flush(&mut steps);
-    }
     let round = |v: f64, places: i32| {
         let k = 10f64.powi(places);
         (v * k).round() / k
     };
-    let stages = Stage::ALL
-        .iter()
-        .map(|stage| {
-            let s = sums.get(stage);
-            let n = s.map_or(0, |s| s.cases);
-            StageLine {
-                stage: *stage,
-                stage_name: stage.label(),
-                cases: n,
-                average_days: s
-                    .filter(|_| n > 0)
-                    .map(|s| round(s.days as f64 / n as f64, 2)),
-                max_days: s.filter(|_| n > 0).map(|s| s.max),
-                average_hours: s
-                    .filter(|_| n > 0)
-                    .map(|s| round(s.ms as f64 / n as f64 / 3_600_000.0, 1)),
-            }
-        })
-        .collect();
+    let mut closed = 0;
+    let mut stages = Vec::new();
+    for stage in Stage::ALL {
+        let c = stage.column();
+        let (mut n, mut sum, mut max, mut ms) = (0, 0, None, 0);
+        if let Some(r) = rows.first() {
+            closed = r.opt_i64("closed")?.unwrap_or(0);
+            n = r.opt_i64(format!("{c}_n").as_str())?.unwrap_or(0);
+            sum = r.opt_i64(format!("{c}_sum").as_str())?.unwrap_or(0);
+            max = r.opt_i64(format!("{c}_max").as_str())?;
+            ms = r.opt_i64(format!("{c}_ms").as_str())?.unwrap_or(0);
+        }
+        stages.push(StageLine {
+            stage,
+            stage_name: stage.label(),
+            cases: n,
+            average_days: (n > 0).then(|| round(sum as f64 / n as f64, 2)),
+            max_days: max.filter(|_| n > 0),
+            average_hours: (n > 0).then(|| round(ms as f64 / n as f64 / 3_600_000.0, 1)),
+        });
+    }
     Ok(Report {
         from: range.first().map(|m| m.iso()).unwrap_or_default(),
         to: range.last().map(|m| m.iso()).unwrap_or_default(),

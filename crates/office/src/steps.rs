@@ -1337,7 +1337,21 @@ pub async fn commit(
             Purpose::Signing,
         )
         .map_err(|e| refuse(Code::OfficeCert, e.to_string()))?;
-    apply(office, req, &p, signature, now).await
+    let step = apply(office, req, &p, signature, now).await?;
+    // The statistics rollup follows a case that closes, reopens or is filed; a failure here is
+    // caught up by the daily round, never a reason to undo a signed step.
+    if matches!(
+        req.action,
+        Action::Decide | Action::Dispatch | Action::Reopen | Action::File
+    ) && let Err(e) =
+        crate::closed::refresh(office.db, office.calendar, std::slice::from_ref(&req.case)).await
+    {
+        gongwen_net::log::warn(
+            "統計彙整未更新",
+            serde_json::json!({ "case": req.case, "code": e.code().as_str() }),
+        );
+    }
+    Ok(step)
 }
 
 /// Closes a case's open 展期 or 改列專案管制 request.

@@ -42,6 +42,7 @@ const MIGRATIONS: &[Migration] = migrations![
     17 office_time "0017_office_time",
     18 dir_agent_stats "0018_dir_agent_stats",
     19 center_stats "0019_center_stats",
+    20 office_closed "0020_office_closed",
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {

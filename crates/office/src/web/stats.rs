@@ -329,7 +329,7 @@ async fn compute_timely(
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
     };
-    let mut r = timeliness::report(&me.app.db, &me.app.calendar, p.from, p.to).await?;
+    let mut r = timeliness::report(&me.app.db, p.from, p.to).await?;
     r.agency = me.app.agency.clone();
     Ok(Ok(r))
 }
@@ -513,13 +513,7 @@ async fn compute_stages(
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
     };
-    Ok(Ok(stages::report(
-        &me.app.db,
-        &me.app.calendar,
-        p.from,
-        p.to,
-    )
-    .await?))
+    Ok(Ok(stages::report(&me.app.db, p.from, p.to).await?))
 }
 
 async fn stages_export(me: &Me, mut f: StatsForm) -> Result<stages::Report, Response> {
@@ -673,6 +667,12 @@ mod tests {
             closed_case(&w.db, "s2", "paper", "1", day(2), day(3)).await;
             closed_case(&w.db, "s3", "memo", "", day(4), day(9)).await;
             closed_case(&w.db, "s4", "exchange", "2", day(5), day(6)).await;
+            crate::closed::catch_up_all(
+                &w.db,
+                &gongwen_calendar::WorkCalendar::with_bundled().unwrap(),
+            )
+            .await
+            .unwrap();
             let q = "from=2026-02&to=2026-03&before_from=2025-12&before_to=2026-01";
             let page = w.get(&format!("/stats?{q}")).await;
             assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -805,6 +805,12 @@ mod tests {
                     .unwrap();
                 }
             }
+            crate::closed::catch_up_all(
+                &w.db,
+                &gongwen_calendar::WorkCalendar::with_bundled().unwrap(),
+            )
+            .await
+            .unwrap();
             let q = "from=2026-03&to=2026-03";
             let page = w.get(&format!("/stats?{q}")).await;
             assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -873,6 +879,12 @@ mod tests {
                 at(18, 9),
             )
             .await;
+            crate::closed::catch_up_all(
+                &w.db,
+                &gongwen_calendar::WorkCalendar::with_bundled().unwrap(),
+            )
+            .await
+            .unwrap();
             let q = "from=2026-03&to=2026-03";
             let page = w.get(&format!("/stats?{q}")).await;
             assert_eq!(page.status, StatusCode::OK, "{}", page.body);
