@@ -46,6 +46,7 @@ pub(crate) fn directory_config(db: &str, port: u16) -> DirectoryConfig {
         cert_grace_days: 90,
         cert_warn_days: vec![60, 30, 7],
         log_retention_days: 3650,
+        metrics_allow: vec!["127.0.0.1".into(), "::1".into()],
         usage_rules: "公文電子交換系統使用規範（115.01 版）".into(),
         snapshot: SnapshotConfig {
             valid_hours: 24,

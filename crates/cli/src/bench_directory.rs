@@ -149,6 +149,7 @@ async fn bench(b: &DirectoryBench, dir: &std::path::Path) -> Result<ExitCode, Cl
         cert_grace_days: 90,
         cert_warn_days: vec![60, 30, 7],
         log_retention_days: 3650,
+        metrics_allow: vec!["127.0.0.1".into(), "::1".into()],
         usage_rules: "公文電子交換系統使用規範（115.01 版）".into(),
         snapshot: SnapshotConfig {
             build_every_s: 3600,

@@ -39,6 +39,14 @@ pub struct DirectoryConfig {
     /// Days the directory's log is kept (at least 365; default ten years).
     #[serde(default = "default_log_days")]
     pub log_retention_days: u32,
+    /// Who may read `/metrics`: addresses or CIDR blocks (`10.1.2.0/24`), as the centers'.
+    /// Default: this machine only (127.0.0.1, ::1).
+    #[serde(default = "default_metrics_allow")]
+    pub metrics_allow: Vec<String>,
+}
+
+fn default_metrics_allow() -> Vec<String> {
+    vec!["127.0.0.1".into(), "::1".into()]
 }
 
 fn default_rules() -> String {

@@ -253,15 +253,19 @@ async fn review(
     Ok(Json(a).into_response())
 }
 
-/// The current counts as Prometheus gauges, for this machine only (the monitoring agent
-/// beside the directory): the registry's numbers are not for everyone who can reach it.
+/// The current counts as Prometheus gauges, for the addresses of `metrics_allow` (default this
+/// machine: the monitoring agent beside the directory): the registry's numbers are not for
+/// everyone who can reach it.
 async fn metrics(State(app): State<Shared>, req: Request) -> Result<Response> {
     let ip = req.extensions().get::<Peer>().map(|p| p.ip);
-    if !ip.is_some_and(|ip| ip.is_loopback()) {
+    let listed = |ip: std::net::IpAddr| {
+        (app.config.metrics_allow.iter()).any(|rule| gongwen_proto::directory::ip_matches(rule, ip))
+    };
+    if !ip.is_some_and(listed) {
         return Err(DirectoryError::new(
             Code::DirForbidden,
             format!(
-                "/metrics 限本機（127.0.0.1、::1）讀取；{} 不是本機",
+                "/metrics 限設定檔 metrics_allow 所列位址讀取（預設本機）；{} 不在其中",
                 ip.map_or_else(|| "來源不明".to_string(), |ip| ip.to_string())
             ),
         ));

@@ -299,6 +299,7 @@ pub async fn create(dir: &Path, ports: Ports) -> Result<State, CliError> {
         cert_warn_days: vec![60, 30, 7],
         usage_rules: "公文電子交換系統使用規範（示範）".into(),
         log_retention_days: 3650,
+        metrics_allow: vec!["127.0.0.1".into(), "::1".into()],
     };
     write_config(&dir.join("directory.toml"), None, Some(&directory), None)?;
 
