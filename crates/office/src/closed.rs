@@ -252,11 +252,13 @@ pub async fn catch_up(
 ) -> Result<Option<String>, OfficeError> {
     let limit = i64::try_from(BATCH).unwrap_or(500);
     let mut ids: Vec<String> = Vec::new();
+    // `k.case_id > $2` too, so that each batch reads the rollup from where it stands, not
+    // from its start (a whole pass stays linear).
     let missing = db
         .fetch_all(
             &format!(
                 "SELECT c.id FROM office_cases c WHERE c.id > $2 AND c.state IN {CLOSED_STATES} \
-                 AND NOT EXISTS (SELECT 1 FROM office_closed k WHERE k.case_id = c.id) \
+                 AND NOT EXISTS (SELECT 1 FROM office_closed k WHERE k.case_id = c.id AND k.case_id > $2) \
                  ORDER BY c.id LIMIT $1"
             ),
             &[limit.into(), after.into()],
