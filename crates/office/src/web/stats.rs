@@ -320,12 +320,17 @@ fn may_see(me: &Me) -> Result<(), Refusal> {
 }
 
 /// The 時效統計 of the period the form asks for.
-async fn compute_timely(
-    me: &Me,
-    f: &mut StatsForm,
-) -> Result<Result<timeliness::Report, FormErrors>, Refusal> {
+/// What a report is computed from: the form read (or why it cannot be), once the person may see
+/// the statistics at all.
+type Asked<R> = Result<Result<R, FormErrors>, Refusal>;
+
+fn period_of(me: &Me, f: &mut StatsForm) -> Asked<Period> {
     may_see(me)?;
-    let p = match read_form(f, me) {
+    Ok(read_form(f, me))
+}
+
+async fn compute_timely(me: &Me, f: &mut StatsForm) -> Asked<timeliness::Report> {
+    let p = match period_of(me, f)? {
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
     };
@@ -334,9 +339,8 @@ async fn compute_timely(
     Ok(Ok(r))
 }
 
-async fn compute(me: &Me, f: &mut StatsForm) -> Result<Result<Report, FormErrors>, Refusal> {
-    may_see(me)?;
-    let p = match read_form(f, me) {
+async fn compute(me: &Me, f: &mut StatsForm) -> Asked<Report> {
+    let p = match period_of(me, f)? {
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
     };
@@ -504,39 +508,34 @@ fn stage_cells(l: &stages::StageLine) -> Vec<String> {
 }
 
 /// The 各階段處理時間 of the period the form asks for.
-async fn compute_stages(
-    me: &Me,
-    f: &mut StatsForm,
-) -> Result<Result<stages::Report, FormErrors>, Refusal> {
-    may_see(me)?;
-    let p = match read_form(f, me) {
+async fn compute_stages(me: &Me, f: &mut StatsForm) -> Asked<stages::Report> {
+    let p = match period_of(me, f)? {
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
     };
     Ok(Ok(stages::report(&me.app.db, p.from, p.to).await?))
 }
 
-async fn stages_export(me: &Me, mut f: StatsForm) -> Result<stages::Report, Response> {
-    match compute_stages(me, &mut f).await {
-        Ok(Ok(r)) => Ok(r),
-        Ok(Err(errors)) => Err(form_error(errors)),
-        Err(r) => Err(refusal_error(r)),
+/// An export: `done` with the report, or the response that says why there is none.
+fn exported<R>(asked: Asked<R>, done: impl FnOnce(R) -> Response) -> Response {
+    match asked {
+        Ok(Ok(r)) => done(r),
+        Ok(Err(errors)) => form_error(errors),
+        Err(r) => refusal_error(r),
     }
 }
 
 /// `/stats/stages.csv`: 各階段處理時間, one line per stage.
-async fn stages_csv(me: Me, Query(f): Query<StatsForm>) -> Response {
-    match stages_export(&me, f).await {
-        Ok(r) => gongwen_web::download(&format!("stages-{}-{}.csv", r.from, r.to), stages::csv(&r)),
-        Err(resp) => resp,
-    }
+async fn stages_csv(me: Me, Query(mut f): Query<StatsForm>) -> Response {
+    exported(compute_stages(&me, &mut f).await, |r| {
+        gongwen_web::download(&format!("stages-{}-{}.csv", r.from, r.to), stages::csv(&r))
+    })
 }
 
-async fn stages_json(me: Me, Query(f): Query<StatsForm>) -> Response {
-    match stages_export(&me, f).await {
-        Ok(r) => gongwen_web::download_json(&format!("stages-{}-{}.json", r.from, r.to), &r),
-        Err(resp) => resp,
-    }
+async fn stages_json(me: Me, Query(mut f): Query<StatsForm>) -> Response {
+    exported(compute_stages(&me, &mut f).await, |r| {
+        gongwen_web::download_json(&format!("stages-{}-{}.json", r.from, r.to), &r)
+    })
 }
 
 /// A refused or wrong period of an export: the reason as text.
@@ -570,57 +569,36 @@ fn refusal_error(r: Refusal) -> Response {
     )
 }
 
-async fn export(me: &Me, mut f: StatsForm) -> Result<Report, Response> {
-    match compute(me, &mut f).await {
-        Ok(Ok(r)) => Ok(r),
-        Ok(Err(errors)) => Err(form_error(errors)),
-        Err(r) => Err(refusal_error(r)),
-    }
-}
-
-/// The 時效統計 of an export's period, or the response that says why there is none.
-async fn timely_export(me: &Me, mut f: StatsForm) -> Result<timeliness::Report, Response> {
-    match compute_timely(me, &mut f).await {
-        Ok(Ok(r)) => Ok(r),
-        Ok(Err(errors)) => Err(form_error(errors)),
-        Err(r) => Err(refusal_error(r)),
-    }
-}
-
 /// `/stats/timeliness.csv`: the 時效統計 of the period, one line per month (and 合計), unit
 /// and 速別.
-async fn timely_csv(me: Me, Query(f): Query<StatsForm>) -> Response {
-    match timely_export(&me, f).await {
-        Ok(r) => gongwen_web::download(
+async fn timely_csv(me: Me, Query(mut f): Query<StatsForm>) -> Response {
+    exported(compute_timely(&me, &mut f).await, |r| {
+        gongwen_web::download(
             &format!("timeliness-{}-{}.csv", r.from, r.to),
             timeliness::csv(&r),
-        ),
-        Err(resp) => resp,
-    }
+        )
+    })
 }
 
-async fn timely_json(me: Me, Query(f): Query<StatsForm>) -> Response {
-    match timely_export(&me, f).await {
-        Ok(r) => gongwen_web::download_json(&format!("timeliness-{}-{}.json", r.from, r.to), &r),
-        Err(resp) => resp,
-    }
+async fn timely_json(me: Me, Query(mut f): Query<StatsForm>) -> Response {
+    exported(compute_timely(&me, &mut f).await, |r| {
+        gongwen_web::download_json(&format!("timeliness-{}-{}.json", r.from, r.to), &r)
+    })
 }
 
-async fn csv(me: Me, Query(f): Query<StatsForm>) -> Response {
-    match export(&me, f).await {
-        Ok(r) => gongwen_web::download(
+async fn csv(me: Me, Query(mut f): Query<StatsForm>) -> Response {
+    exported(compute(&me, &mut f).await, |r| {
+        gongwen_web::download(
             &format!("stats-{}-{}.csv", r.from, r.to),
             indicators::csv(&r),
-        ),
-        Err(resp) => resp,
-    }
+        )
+    })
 }
 
-async fn json(me: Me, Query(f): Query<StatsForm>) -> Response {
-    match export(&me, f).await {
-        Ok(r) => gongwen_web::download_json(&format!("stats-{}-{}.json", r.from, r.to), &r),
-        Err(resp) => resp,
-    }
+async fn json(me: Me, Query(mut f): Query<StatsForm>) -> Response {
+    exported(compute(&me, &mut f).await, |r| {
+        gongwen_web::download_json(&format!("stats-{}-{}.json", r.from, r.to), &r)
+    })
 }
 
 #[cfg(test)]
