@@ -234,7 +234,7 @@ run('webjagent', async (t) => {
     //    (its daily counters are brought up to date once a minute).
     const operator = await (await browser.newContext({ locale: 'zh-TW', bypassCSP: true, ignoreHTTPSErrors: true })).newPage();
     const roc = (p) => (p === '合計' ? p : [Number(p.slice(0, 4)) - 1911, ...p.split('-').slice(1)].join('/'));
-    const flow = (f) => [roc(f.period), f.documents, f.accepted, f.relayed, f.available, f.delivered, f.confirmed_on_time, f.confirmed_late, f.returned, f.failed];
+    const flow = (f) => [roc(f.period), f.documents, f.accepted, f.relayed, f.available, f.delivered, f.confirmed_on_time, f.confirmed_late, f.returned, f.failed, f.paper];
     const centerStats = (page) => async (r) => {
       const byDay = r.days.length <= 60;
       const n = await sameRows('交換份數', page.locator('#stats-flow'), [...(byDay ? r.days : r.months).map(flow), flow(r.total)]);

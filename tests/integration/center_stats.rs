@@ -80,6 +80,7 @@ fn json_numbers(v: &Value) -> BTreeMap<(String, String, String), i64> {
         "confirmed_late",
         "returned",
         "failed",
+        "paper",
     ];
     for (section, flows) in [
         ("day", v["days"].as_array().unwrap().clone()),
@@ -159,7 +160,12 @@ async fn the_center_counts_the_exchange_and_shows_the_same_numbers_everywhere() 
         b.receipt(&s2.id, r).await.unwrap();
     }
     let p3 = sealed(A, &[B, "999999999Z"], 1000);
-    a.submit("stats-3", p3).await.unwrap();
+    let s3 = a.submit("stats-3", p3).await.unwrap();
+    // A prints it on paper for the recipient not on the exchange, and its agent says so.
+    let print = gongwen_proto::api::PaperPrint {
+        package_id: s3.id.clone(),
+    };
+    a.paper_print(&print).await.unwrap();
 
     // Twelve days later (past any run of days off): C confirms late; one more to B, not yet due.
     x.app.clock.advance(12 * 86_400_000);
@@ -173,6 +179,10 @@ async fn the_center_counts_the_exchange_and_shows_the_same_numbers_everywhere() 
     assert!(done.days >= 13 && !done.pending, "{done:?}");
     // Again: the same numbers, nothing counted twice.
     gongwen_center::rollup(&x.app, now, 100).await.unwrap();
+    // Only a party of the package may report a print of it (after the counting, so that its
+    // refusal is not among the figures below).
+    let e = c.paper_print(&print).await.unwrap_err();
+    assert_eq!(e.code(), Some("E_EVENT_NOT_PARTY"));
 
     let base = format!("https://{}", x.addr());
     let http = browser(None);
@@ -195,6 +205,7 @@ async fn the_center_counts_the_exchange_and_shows_the_same_numbers_everywhere() 
         ("confirmed_late", 1),
         ("returned", 1),
         ("failed", 1),
+        ("paper", 1),
     ] {
         assert_eq!(t[k], want, "{k}: {t}");
     }
@@ -250,9 +261,13 @@ async fn the_center_counts_the_exchange_and_shows_the_same_numbers_everywhere() 
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("<html lang=\"zh-Hant-TW\">"));
     assert!(page.contains(r#"role="img""#) && page.contains("各日收件份數"));
+    assert!(
+        page.contains("期間內電子交換 6 份、紙本列印 1 份（機關代理程式通報），電子交換占 85.7%。"),
+        "{page}"
+    );
     assert_eq!(
         cells(&page, "stats-flow", "合計"),
-        ["4", "6", "0", "5", "3", "1", "1", "1", "1"]
+        ["4", "6", "0", "5", "3", "1", "1", "1", "1", "1"]
     );
     assert_eq!(cells(&page, "stats-duty", "如期確認"), ["1"]);
     assert_eq!(cells(&page, "stats-duty", "逾期確認"), ["1"]);

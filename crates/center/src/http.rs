@@ -36,6 +36,7 @@ pub fn router(app: Shared) -> Router {
         .route("/records", get(records_query))
         .route("/duties", get(duties))
         .route("/security-events", post(security_event))
+        .route("/paper-prints", post(paper_print))
         .layer(middleware::from_fn_with_state(app.clone(), authenticate));
     let relay = Router::new()
         .route("/packages", post(relay_package))
@@ -553,6 +554,44 @@ async fn records_query(
 struct DutyQuery {
     /// How many days back the sender's list reaches (default 30).
     days: Option<u32>,
+}
+
+/// Records a paper print a participant reports of a document it sent or received: the
+/// statistics count it against the copies exchanged electronically.
+async fn paper_print(
+    State(app): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    body: Result<Json<gongwen_proto::api::PaperPrint>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let r = async {
+        let Json(p) = body.map_err(|e| Refusal::new(Code::BadRequest, e.body_text()))?;
+        let id = p.package_id.trim();
+        if id.is_empty() || id.len() > 128 {
+            return Err(Refusal::new(Code::BadRequest, "封包編號應為 1 到 128 字元"));
+        }
+        if !exchange::is_party(&app, &caller.code, id).await? {
+            return Err(Refusal::new(
+                Code::EventNotParty,
+                format!("{} 不是封包 {id} 的發文者或收文者", caller.code),
+            ));
+        }
+        let mut tx = app.db.begin().await?;
+        records::event_in(
+            &mut tx,
+            records::Event {
+                package_id: Some(id),
+                ..records::Event::new(app.clock.now_ms(), &caller.code, "paper_printed")
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    match r {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => with_caller(&caller, e),
+    }
 }
 
 /// Records a participant's security report (malware found …) among the records, for the

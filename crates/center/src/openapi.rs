@@ -32,7 +32,7 @@ pub static DOCUMENT: LazyLock<String> = LazyLock::new(document);
         (name = "系統", description = "健康檢查、指標與本文件。")
     ),
     security(("mutualTLS" = [])),
-    paths(submit_package, get_sent_package, list_sent, list_inbox, get_inbox_body, post_receipt, list_groups, put_group, delete_group, search_participants, get_participant_certificates, query_records, report_security_event, get_duties, relay_package, relay_status, get_open_api, healthz, metrics),
+    paths(submit_package, get_sent_package, list_sent, list_inbox, get_inbox_body, post_receipt, list_groups, put_group, delete_group, search_participants, get_participant_certificates, query_records, report_security_event, report_paper_print, get_duties, relay_package, relay_status, get_open_api, healthz, metrics),
     components(schemas(ApiError, PackageHeader, Receipt, Notification)),
 )]
 struct Doc;
@@ -302,6 +302,21 @@ fn query_records() {}
     extensions(("x-error-codes" = json!([Code::EventNotParty, Code::BadRequest]))),
 )]
 fn report_security_event() {}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/paper-prints",
+    operation_id = "reportPaperPrint",
+    tag = "紀錄",
+    summary = "通報紙本列印",
+    description = "參與者（機關代理程式）通報把一件已交換的公文印成紙本，寄給未參加電子交換的受文者一次。交換中心把它記入紀錄（`kind=paper_printed`，行為者為通報的參與者），統計頁以它與電子交換的份數並列（電子與紙本的比例）。通報者須是該封包的發文者或收文者，否則回應 `E_EVENT_NOT_PARTY`（不存在的封包亦同）。",
+    request_body(content = PaperPrint, content_type = "application/json"),
+    responses(
+        (status = 204, description = "已記錄。"),
+    ),
+    extensions(("x-error-codes" = json!([Code::EventNotParty, Code::BadRequest]))),
+)]
+fn report_paper_print() {}
 
 #[utoipa::path(
     get,

@@ -215,7 +215,7 @@ pub async fn rollup(db: &Db, cal: &WorkCalendar, now: i64, max_days: u32) -> Res
 pub type DayCounts = BTreeMap<(String, String), i64>;
 
 /// The record kinds a day's counters come from.
-const COUNTED: &str = "'accepted', 'available', 'relayed', 'delivered', 'confirmed', 'returned', 'failed', 'status_dropped', 'webhook_dropped', 'relay_dropped', 'error'";
+const COUNTED: &str = "'accepted', 'available', 'relayed', 'delivered', 'confirmed', 'returned', 'failed', 'status_dropped', 'webhook_dropped', 'relay_dropped', 'error', 'paper_printed'";
 
 /// Counts day `day` from its records (read outside any transaction: the writer is not held).
 pub async fn count_day(db: &Db, cal: &WorkCalendar, day: Date) -> Result<DayCounts> {
@@ -280,6 +280,7 @@ pub async fn count_day(db: &Db, cal: &WorkCalendar, day: Date) -> Result<DayCoun
             "returned" => add("returned", &item, n),
             "failed" => add("failed", &item, n),
             "error" => add("refused", item.split(' ').next().unwrap_or_default(), n),
+            "paper_printed" => add("paper", "", n),
             dropped => add("dropped", dropped, n),
         }
     }
@@ -383,6 +384,8 @@ pub struct Flow {
     pub returned: i64,
     /// 失敗份數.
     pub failed: i64,
+    /// 紙本列印份數: prints for recipients not on the exchange, as the agents report them.
+    pub paper: i64,
 }
 
 impl Flow {
@@ -397,13 +400,14 @@ impl Flow {
             "confirmed_late" => &mut self.confirmed_late,
             "returned" => &mut self.returned,
             "failed" => &mut self.failed,
+            "paper" => &mut self.paper,
             _ => return,
         };
         *field += n;
     }
 
     /// The figures in [`FLOW_COLUMNS`] order.
-    pub fn cells(&self) -> [i64; 9] {
+    pub fn cells(&self) -> [i64; 10] {
         [
             self.documents,
             self.accepted,
@@ -414,12 +418,20 @@ impl Flow {
             self.confirmed_late,
             self.returned,
             self.failed,
+            self.paper,
         ]
+    }
+
+    /// Copies exchanged electronically of all sent (exchanged or printed on paper), in %, to
+    /// 0.1; None when there were none.
+    pub fn electronic_share(&self) -> Option<f64> {
+        let all = self.accepted + self.paper;
+        (all > 0).then(|| (self.accepted as f64 * 1000.0 / all as f64).round() / 10.0)
     }
 }
 
 /// The columns of a [`Flow`]: JSON name and zh-TW heading, in the order of [`Flow::cells`].
-pub const FLOW_COLUMNS: [(&str, &str); 9] = [
+pub const FLOW_COLUMNS: [(&str, &str); 10] = [
     ("documents", "公文件數"),
     ("accepted", "收件份數"),
     ("relayed", "轉送份數"),
@@ -429,6 +441,7 @@ pub const FLOW_COLUMNS: [(&str, &str); 9] = [
     ("confirmed_late", "逾期確認"),
     ("returned", "退文份數"),
     ("failed", "失敗份數"),
+    ("paper", "紙本列印份數"),
 ];
 
 /// Confirmed within the duty deadline, late, or still open.

@@ -196,6 +196,8 @@ struct StatsPage {
     flows: Vec<Row>,
     months: Vec<Row>,
     total: Option<Row>,
+    /// 電子交換與紙本: the period's copies exchanged and printed, in words.
+    share: String,
     returns: Vec<Count>,
     failures: Vec<Count>,
     refusals: Vec<Count>,
@@ -248,6 +250,7 @@ impl StatsPage {
             flows: Vec::new(),
             months: Vec::new(),
             total: None,
+            share: String::new(),
             returns: Vec::new(),
             failures: Vec::new(),
             refusals: Vec::new(),
@@ -274,6 +277,14 @@ impl StatsPage {
         self.flows = shown.iter().map(flow_row).collect();
         self.months = r.months.iter().map(flow_row).collect();
         self.total = Some(flow_row(&r.total));
+        let t = &r.total;
+        self.share = match t.electronic_share() {
+            Some(p) => format!(
+                "期間內電子交換 {} 份、紙本列印 {} 份（機關代理程式通報），電子交換占 {p}%。",
+                t.accepted, t.paper
+            ),
+            None => "期間內沒有交換或紙本列印的公文。".to_string(),
+        };
         let unit = if self.by_day { "日" } else { "月" };
         self.flow_chart = draw(
             "flow",

@@ -353,6 +353,16 @@ impl CenterClient {
         Ok(())
     }
 
+    /// Reports one paper print of a document this participant sent (the center's statistics
+    /// count it against the copies sent electronically).
+    pub async fn paper_print(
+        &self,
+        print: &gongwen_proto::api::PaperPrint,
+    ) -> Result<(), ClientError> {
+        Self::send(self.req(Method::POST, "/api/v1/paper-prints").json(print)).await?;
+        Ok(())
+    }
+
     pub async fn health(&self) -> Result<Health, ClientError> {
         Self::json(self.req(Method::GET, "/healthz")).await
     }

@@ -176,6 +176,7 @@ pub fn record_kind_label(kind: &str) -> String {
         "security_event" => "資安事件".into(),
         "error" => "錯誤回應".into(),
         "body_purged" => "封包內容依保存期限清除".into(),
+        "paper_printed" => "紙本列印".into(),
         other => other.into(),
     }
 }
@@ -296,6 +297,15 @@ pub struct Notification {
 /// The header that carries a webhook's signature.
 pub const WEBHOOK_SIGNATURE: &str = "x-gongwen-signature";
 
+/// A sent document printed on paper for a recipient not on the exchange, as the sender's agent
+/// reports it: what lets the center show the share sent electronically versus on paper.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaperPrint {
+    /// The package the printed document was sent in.
+    pub package_id: String,
+}
+
 /// A security event a participant reports to its center (資安規範 §5(一)3): malware found in
 /// a document it received, for example. The center records it with the caller and the time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -328,7 +338,7 @@ mod tests {
                 .iter()
                 .map(|s| format!("participant_{}", s.as_str())),
         );
-        kinds.extend(["security_event", "error", "body_purged"].map(String::from));
+        kinds.extend(["security_event", "error", "body_purged", "paper_printed"].map(String::from));
         for k in kinds {
             let label = record_kind_label(&k);
             assert!(!label.is_ascii(), "{k} → {label}");

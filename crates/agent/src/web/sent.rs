@@ -3,6 +3,8 @@
 //! by 14:00 of the next working day (send them on paper) and documents received the working
 //! day before that are not yet handled by 10:00.
 
+use std::time::Duration;
+
 use askama::Template;
 use axum::extract::Path as UrlPath;
 use axum::http::header;
@@ -142,11 +144,27 @@ pub async fn paper(me: SignedIn, UrlPath(id): UrlPath<String>) -> Result<Respons
         me.agency().code.as_str().to_string(),
         me.session.user.clone(),
     );
+    let center = me.agency().center.clone();
     let pdf = marked(me, id.clone(), false).await?;
     if let Err(e) = crate::stats::paper_printed(&db, &agency, &id, &by, now).await {
         gongwen_net::log::error(
             "紙本列印未能記入統計",
             serde_json::json!({ "code": e.code.as_str(), "detail": e.detail }),
+        );
+    }
+    // The center counts it too, against the copies exchanged (its 電子／紙本 share); a failure
+    // there costs that count, never the print.
+    let print = gongwen_proto::api::PaperPrint {
+        package_id: id.clone(),
+    };
+    let told = tokio::time::timeout(Duration::from_secs(10), center.paper_print(&print)).await;
+    if !matches!(told, Ok(Ok(()))) {
+        gongwen_net::log::warn(
+            "紙本列印未能通報交換中心",
+            serde_json::json!({ "package": id, "detail": match told {
+                Ok(Err(e)) => e.to_string(),
+                _ => "逾時".to_string(),
+            }}),
         );
     }
     Ok(pdf)
