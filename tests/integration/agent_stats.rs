@@ -180,7 +180,20 @@ async fn an_organisation_sees_its_own_sending_receiving_and_signing_times() {
     // without the CJK font makes none, says so, and counts nothing).
     let ca = cookie_of(&w, A).await;
     let pdf = get(&w, &format!("/sent/{to_b}/paper.pdf"), Some(&ca)).await;
-    if pdf.status != 200 {
+    if pdf.status == 200 {
+        // The center was told too: its statistics set it against the copies exchanged.
+        let told =
+            w.x.app
+                .db
+                .fetch_all(
+                    "SELECT actor FROM events WHERE kind = 'paper_printed' AND package_id = $1",
+                    &[to_b.as_str().into()],
+                )
+                .await
+                .unwrap();
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].text("actor").unwrap(), A);
+    } else {
         pdf.has(503, &["E_RENDER_FONT_MISSING"]);
         let none = get(&w, &format!("/stats.json{q}"), Some(&ca)).await;
         let none: Value = serde_json::from_str(&none.body).unwrap();
